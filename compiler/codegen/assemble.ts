@@ -1,0 +1,72 @@
+// AssemblyScript → wasm, in process. The generated model source lives at a virtual path inside
+// assembly/, so its `import ... from "./gemm"` resolve to the hand-written kernels on disk.
+import asc from 'assemblyscript/dist/asc.js';
+import binaryen from 'binaryen';
+import { readFileSync, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ASSEMBLY_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'assembly');
+
+export type Isa = 'wasmsimd' | 'wasmrelaxedsimd';
+
+export interface AssembleOptions {
+  /** Virtual files, by name relative to assembly/ (e.g. `__model.ts`). */
+  sources: Record<string, string>;
+  /** Entry file name among `sources` or in assembly/. */
+  entry: string;
+  isa: Isa;
+  /** First byte AssemblyScript may use for its own static data; below it the memory is ours. */
+  memoryBase: number;
+  /** Initial memory in 64 KiB pages. */
+  initialPages: number;
+}
+
+export interface Assembled { wasm: Uint8Array; ms: number }
+
+export async function assemble(o: AssembleOptions): Promise<Assembled> {
+  const t0 = performance.now();
+  let wasm: Uint8Array | undefined;
+  const errors: string[] = [];
+  const args = [
+    o.entry, '--outFile', 'out.wasm', '--runtime', 'stub', '--enable', 'simd',
+    ...(o.isa === 'wasmrelaxedsimd' ? ['--enable', 'relaxed-simd'] : []),
+    '-O3', '--noAssert',
+    '--memoryBase', String(o.memoryBase), '--initialMemory', String(o.initialPages),
+  ];
+  const result = await asc.main(args, {
+    readFile: (name: string) => {
+      const rel = name.replace(/^\.\//, '');
+      if (rel in o.sources) return o.sources[rel]!;
+      const p = join(ASSEMBLY_DIR, rel);
+      return existsSync(p) ? readFileSync(p, 'utf8') : null;
+    },
+    writeFile: (name: string, contents: Uint8Array | string) => {
+      if (name.endsWith('.wasm') && typeof contents !== 'string') wasm = contents;
+    },
+    listFiles: () => [],
+    stdout: { write: () => true } as never,
+    stderr: { write: (s: string | Uint8Array) => { errors.push(String(s)); return true; } } as never,
+  });
+  if (result.error || !wasm) {
+    throw new Error(`AssemblyScript compilation of ${o.entry} failed:\n${errors.join('')}\n${result.error ?? ''}`);
+  }
+  return { wasm: finish(wasm, o.isa), ms: performance.now() - t0 };
+}
+
+/** A last binaryen round: validate, optimize for speed, drop names. */
+function finish(bytes: Uint8Array, isa: Isa): Uint8Array {
+  const F = binaryen.Features;
+  const m = binaryen.readBinary(bytes);
+  m.setFeatures(F.MVP | F.SIMD128 | F.BulkMemory | F.SignExt | F.MutableGlobals | F.NontrappingFPToInt |
+    (isa === 'wasmrelaxedsimd' ? F.RelaxedSIMD : 0));
+  try {
+    if (!m.validate()) throw new Error('binaryen rejected the module emitted by asc');
+    binaryen.setOptimizeLevel(3);
+    binaryen.setShrinkLevel(1);
+    m.optimize();
+    return m.emitBinary();
+  } finally {
+    m.dispose();
+  }
+}
