@@ -1,0 +1,48 @@
+// Functional forms of the ops (PyTorch's torch.nn.functional), used by the modules.
+
+import { fmtShape } from '../ir/types.ts';
+import { constant, ModelDefinitionError, record, where, type Tensor } from './tensor.ts';
+
+type Pair = number | [number, number];
+const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : v);
+
+/** y = x · wᵀ + b, with PyTorch's weight layout [out, in]. */
+export function linear(x: Tensor, w: Tensor, b?: Tensor): Tensor {
+  if (x.size(-1) !== w.size(1)) {
+    throw new ModelDefinitionError(`linear: input ${fmtShape(x.shape)} has ${x.size(-1)} features but weight ${fmtShape(w.shape)} expects ${w.size(1)}${where()}`);
+  }
+  const y = x.matmul(w.mT);
+  return b ? y.add(b) : y;
+}
+
+export interface Conv2dOptions { stride?: Pair; padding?: Pair; dilation?: Pair }
+export function conv2d(x: Tensor, w: Tensor, b?: Tensor, o: Conv2dOptions = {}): Tensor {
+  return record('conv2d', b ? [x, w, b] : [x, w], { stride: pair(o.stride ?? 1), padding: pair(o.padding ?? 0), dilation: pair(o.dilation ?? 1), act: 'none' });
+}
+
+export interface Pool2dOptions { stride?: Pair; padding?: Pair; countIncludePad?: boolean }
+export function maxPool2d(x: Tensor, kernel: Pair, o: Pool2dOptions = {}): Tensor {
+  return record('maxpool2d', [x], { kernel: pair(kernel), stride: pair(o.stride ?? kernel), padding: pair(o.padding ?? 0) });
+}
+export function avgPool2d(x: Tensor, kernel: Pair, o: Pool2dOptions = {}): Tensor {
+  return record('avgpool2d', [x], { kernel: pair(kernel), stride: pair(o.stride ?? kernel), padding: pair(o.padding ?? 0), countIncludePad: o.countIncludePad ?? true });
+}
+
+export const relu = (x: Tensor): Tensor => x.relu();
+export const tanh = (x: Tensor): Tensor => x.tanh();
+export const sigmoid = (x: Tensor): Tensor => x.sigmoid();
+export const gelu = (x: Tensor): Tensor => x.gelu();
+export const softmax = (x: Tensor, dim: number): Tensor => x.softmax(dim);
+export const logSoftmax = (x: Tensor, dim: number): Tensor => x.logSoftmax(dim);
+
+/** Rows of `table` picked by integer `indices` (nn.Embedding). */
+export function embedding(indices: Tensor, table: Tensor): Tensor {
+  if (indices.dtype !== 'i32') throw new ModelDefinitionError(`embedding: indices must be i32, got ${indices.dtype}${where()}`);
+  return record('gather', [table, indices]);
+}
+
+/** where(cond, a, b): a where cond is true, else b. */
+export function whereOp(cond: Tensor, a: Tensor | number, b: Tensor | number): Tensor {
+  const lift = (v: Tensor | number) => (typeof v === 'number' ? constant(new Float32Array([v]), [], 'f32', String(v)) : v);
+  return record('where', [cond, lift(a), lift(b)]);
+}

@@ -1,0 +1,86 @@
+// The basic layers, with PyTorch's parameter names, layouts and default initialisation.
+
+import * as F from './functional.ts';
+import { Module, type Parameter } from './module.ts';
+import type { Tensor } from './tensor.ts';
+
+type Pair = number | [number, number];
+
+export class Linear extends Module {
+  readonly weight: Parameter;
+  readonly bias?: Parameter;
+  constructor(readonly inFeatures: number, readonly outFeatures: number, opts: { bias?: boolean } = {}) {
+    super();
+    const bound = 1 / Math.sqrt(inFeatures);
+    this.weight = this.param('weight', [outFeatures, inFeatures], { uniform: bound });
+    if (opts.bias ?? true) this.bias = this.param('bias', [outFeatures], { uniform: bound });
+  }
+  forward(x: Tensor): Tensor { return F.linear(x, this.weight.t, this.bias?.t); }
+}
+
+export class Conv2d extends Module {
+  readonly weight: Parameter;
+  readonly bias?: Parameter;
+  constructor(readonly inChannels: number, readonly outChannels: number, readonly kernelSize: Pair,
+    readonly opts: F.Conv2dOptions & { bias?: boolean } = {}) {
+    super();
+    const [kh, kw] = typeof kernelSize === 'number' ? [kernelSize, kernelSize] : kernelSize;
+    const bound = 1 / Math.sqrt(inChannels * kh * kw);
+    this.weight = this.param('weight', [outChannels, inChannels, kh, kw], { uniform: bound });
+    if (opts.bias ?? true) this.bias = this.param('bias', [outChannels], { uniform: bound });
+  }
+  forward(x: Tensor): Tensor { return F.conv2d(x, this.weight.t, this.bias?.t, this.opts); }
+}
+
+export class MaxPool2d extends Module {
+  constructor(readonly kernelSize: Pair, readonly opts: F.Pool2dOptions = {}) { super(); }
+  forward(x: Tensor): Tensor { return F.maxPool2d(x, this.kernelSize, this.opts); }
+}
+
+export class AvgPool2d extends Module {
+  constructor(readonly kernelSize: Pair, readonly opts: F.Pool2dOptions = {}) { super(); }
+  forward(x: Tensor): Tensor { return F.avgPool2d(x, this.kernelSize, this.opts); }
+}
+
+export class Flatten extends Module {
+  constructor(readonly startDim = 1, readonly endDim = -1) { super(); }
+  forward(x: Tensor): Tensor { return x.flatten(this.startDim, this.endDim); }
+}
+
+export class ReLU extends Module { forward(x: Tensor): Tensor { return x.relu(); } }
+export class Tanh extends Module { forward(x: Tensor): Tensor { return x.tanh(); } }
+export class Sigmoid extends Module { forward(x: Tensor): Tensor { return x.sigmoid(); } }
+export class GELU extends Module { forward(x: Tensor): Tensor { return x.gelu(); } }
+export class Identity extends Module { forward(x: Tensor): Tensor { return x; } }
+/** Inference only: dropout is the identity. */
+export class Dropout extends Module {
+  constructor(readonly p = 0.5) { super(); }
+  forward(x: Tensor): Tensor { return x; }
+}
+export class Softmax extends Module {
+  constructor(readonly dim: number) { super(); }
+  forward(x: Tensor): Tensor { return x.softmax(this.dim); }
+}
+export class LogSoftmax extends Module {
+  constructor(readonly dim: number) { super(); }
+  forward(x: Tensor): Tensor { return x.logSoftmax(this.dim); }
+}
+
+/** nn.Sequential: children named 0, 1, 2, … as in PyTorch's state_dict. */
+export class Sequential extends Module {
+  readonly layers: Module[];
+  constructor(...layers: Module[]) { super(); this.layers = layers; }
+  override namedChildren(): Array<[string, Module]> { return this.layers.map((m, i) => [String(i), m]); }
+  forward(x: Tensor): Tensor {
+    for (const m of this.layers) x = (m as Module & { call(x: Tensor): Tensor }).call(x);
+    return x;
+  }
+}
+
+/** nn.ModuleList. */
+export class ModuleList extends Module {
+  readonly items: Module[];
+  constructor(items: Module[]) { super(); this.items = items; }
+  override namedChildren(): Array<[string, Module]> { return this.items.map((m, i) => [String(i), m]); }
+  forward(): never { throw new Error('ModuleList has no forward(); call its items'); }
+}

@@ -1,0 +1,119 @@
+// Modules in PyTorch's image: parameters and children are named like a state_dict
+// (`features.0.weight`), child modules are found from the object's own properties in
+// definition order (arrays of modules behave like nn.ModuleList), and `call` runs
+// forward() with the module's path in scope for error messages.
+
+import { fmtShape, numel, sameShape, type Shape } from '../ir/types.ts';
+import { constant, ModelDefinitionError, popScope, pushScope, type Tensor } from './tensor.ts';
+
+/** Deterministic PRNG (mulberry32) for default initialisation, so example models are reproducible. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+let initSeed = 42;
+/** Reseeds default initialisation (PyTorch's torch.manual_seed, in spirit). */
+export const manualSeed = (s: number): void => { initSeed = s; };
+
+export class Parameter {
+  data: Float32Array;
+  /** Full state_dict name, set when the owning model's paths are assigned. */
+  name = '';
+  constructor(readonly shape: Shape, init: 'zeros' | 'ones' | { uniform: number } | { normal: number } = 'zeros') {
+    this.data = new Float32Array(numel(shape));
+    const r = rng(initSeed++);
+    if (init === 'ones') this.data.fill(1);
+    else if (typeof init === 'object' && 'uniform' in init) for (let i = 0; i < this.data.length; i++) this.data[i] = (r() * 2 - 1) * init.uniform;
+    else if (typeof init === 'object') {
+      for (let i = 0; i < this.data.length; i++) {
+        const u = Math.max(r(), 1e-12), v = r();
+        this.data[i] = init.normal * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+      }
+    }
+  }
+  /** The parameter as a constant of the graph being traced. */
+  get t(): Tensor { return constant(this.data, this.shape, 'f32', this.name, this); }
+}
+
+export interface StateTensor { shape: readonly number[]; data: Float32Array }
+
+export abstract class Module {
+  /** Full dotted path (empty for the root); assigned by `assignPaths`. */
+  path = '';
+  private readonly _params = new Map<string, Parameter>();
+
+  /** Registers a parameter under its PyTorch name. */
+  protected param(name: string, shape: Shape, init?: ConstructorParameters<typeof Parameter>[1]): Parameter {
+    const p = new Parameter(shape, init);
+    this._params.set(name, p);
+    return p;
+  }
+
+  abstract forward(...args: never[]): unknown;
+
+  /** Runs forward() with this module's path in scope (use it rather than forward() directly). */
+  call<A extends unknown[], R>(this: { forward(...a: A): R } & Module, ...args: A): R {
+    pushScope(`module '${this.path || '<root>'}' (${this.constructor.name})`);
+    try { return this.forward(...args); } finally { popScope(); }
+  }
+
+  namedChildren(): Array<[string, Module]> {
+    const out: Array<[string, Module]> = [];
+    for (const [k, v] of Object.entries(this)) {
+      if (k === 'path' || k.startsWith('_')) continue;
+      if (v instanceof Module) out.push([k, v]);
+      else if (Array.isArray(v) && v.length > 0 && v.every((m) => m instanceof Module)) v.forEach((m, i) => out.push([`${k}.${i}`, m as Module]));
+    }
+    return out;
+  }
+
+  /** PyTorch's order: own parameters, then each child's, depth first. */
+  namedParameters(prefix = ''): Array<[string, Parameter]> {
+    const out: Array<[string, Parameter]> = [...this._params].map(([k, p]) => [prefix + k, p]);
+    for (const [k, m] of this.namedChildren()) out.push(...m.namedParameters(`${prefix}${k}.`));
+    return out;
+  }
+
+  assignPaths(prefix = ''): this {
+    this.path = prefix;
+    for (const [k, p] of this._params) p.name = prefix ? `${prefix}.${k}` : k;
+    for (const [k, m] of this.namedChildren()) m.assignPaths(prefix ? `${prefix}.${k}` : k);
+    return this;
+  }
+
+  stateDict(): Map<string, StateTensor> {
+    return new Map(this.namedParameters().map(([k, p]) => [k, { shape: p.shape, data: p.data }]));
+  }
+
+  /**
+   * Copies tensors into the parameters by name. Every problem (missing, unexpected,
+   * mis-shaped) is collected and reported in one error.
+   */
+  loadStateDict(sd: ReadonlyMap<string, StateTensor>, opts: { strict?: boolean } = {}): this {
+    const strict = opts.strict ?? true;
+    this.assignPaths(this.path);
+    const params = new Map(this.namedParameters());
+    const missing = [...params.keys()].filter((k) => !sd.has(k));
+    const unexpected = [...sd.keys()].filter((k) => !params.has(k));
+    const misShaped: string[] = [];
+    for (const [k, t] of sd) {
+      const p = params.get(k);
+      if (p && !sameShape(p.shape, t.shape)) misShaped.push(`${k}: expected ${fmtShape(p.shape)}, found ${fmtShape(t.shape)}`);
+    }
+    const problems = [
+      ...(misShaped.length ? [`mis-shaped: ${misShaped.join('; ')}`] : []),
+      ...(strict && missing.length ? [`missing: ${missing.join(', ')}`] : []),
+      ...(strict && unexpected.length ? [`unexpected: ${unexpected.join(', ')}`] : []),
+    ];
+    if (problems.length) throw new ModelDefinitionError(`loadStateDict into ${this.constructor.name}: ${problems.join(' | ')}`);
+    for (const [k, p] of params) { const t = sd.get(k); if (t) p.data = Float32Array.from(t.data); }
+    return this;
+  }
+}

@@ -1,0 +1,180 @@
+// Symbolic tensors. While a model's forward() runs inside `trace`, every tensor operation
+// records a node; shapes and dtypes are checked as the node is made, so a mistake throws
+// at the line that made it, naming the module path and the shapes.
+
+import { node as mkNode, type Attrs, type Node } from '../ir/node.ts';
+import { inferType, ShapeError } from '../ir/ops.ts';
+import { fmtShape, normAxis, numel, type DType, type Shape } from '../ir/types.ts';
+
+/** The module path stack (pushed by Module.call) gives errors their location. */
+const scopes: string[] = [];
+export const pushScope = (s: string): void => { scopes.push(s); };
+export const popScope = (): void => { scopes.pop(); };
+export const currentScope = (): string => scopes[scopes.length - 1] ?? '';
+
+/** A shape/dtype error raised while defining a model, with the module path it happened in. */
+export class ModelDefinitionError extends Error {
+  override name = 'ModelDefinitionError';
+}
+
+export function where(): string {
+  const s = currentScope();
+  return s ? ` in ${s}` : '';
+}
+
+interface TraceState { nodes: Node[]; consts: Map<object, Node> }
+let tracing: TraceState | undefined;
+
+export function withTrace<T>(fn: () => T): { result: T; state: TraceState } {
+  if (tracing) throw new ModelDefinitionError('trace() cannot be nested');
+  const state: TraceState = { nodes: [], consts: new Map() };
+  tracing = state;
+  try { return { result: fn(), state }; } finally { tracing = undefined; }
+}
+
+function active(): TraceState {
+  if (!tracing) throw new ModelDefinitionError('tensor operations run only inside trace() (call the model through trace or compile)');
+  return tracing;
+}
+
+export function record(op: string, inputs: Tensor[], attrs: Attrs = {}): Tensor {
+  const st = active();
+  let type;
+  try {
+    type = inferType(op, inputs.map((t) => t.node), attrs);
+  } catch (e) {
+    if (e instanceof ShapeError) throw new ModelDefinitionError(`${e.message}${where()}`);
+    throw e;
+  }
+  const n = mkNode(op, inputs.map((t) => t.node), type, attrs, currentScope() || undefined);
+  st.nodes.push(n);
+  return new Tensor(n);
+}
+
+/** A constant, deduplicated per trace by the object that owns its data (e.g. a Parameter). */
+export function constant(data: Float32Array | Int32Array | Uint8Array, shape: Shape, dtype: DType, label?: string, owner?: object): Tensor {
+  const st = active();
+  const key = owner ?? data;
+  const hit = st.consts.get(key);
+  if (hit) return new Tensor(hit);
+  if (data.length !== numel(shape)) throw new ModelDefinitionError(`constant ${label ?? ''} has ${data.length} values for shape ${fmtShape(shape)}`);
+  const n = mkNode('const', [], { dtype, shape: [...shape] }, { data }, label);
+  st.consts.set(key, n);
+  return new Tensor(n);
+}
+
+export const scalar = (v: number): Tensor => constant(new Float32Array([v]), [], 'f32', String(v));
+
+type Operand = Tensor | number;
+const lift = (x: Operand): Tensor => (typeof x === 'number' ? scalar(x) : x);
+const dims = (d: number | number[] | undefined, rank: number): number[] =>
+  d === undefined ? [...Array(rank).keys()] : (Array.isArray(d) ? d : [d]).map((a) => normAxis(a, rank));
+
+export class Tensor {
+  constructor(readonly node: Node) {}
+
+  get shape(): Shape { return this.node.type.shape; }
+  get dtype(): DType { return this.node.type.dtype; }
+  get rank(): number { return this.shape.length; }
+  /** Size of one dimension (negative counts from the end). */
+  size(d: number): number { return this.shape[normAxis(d, this.rank)]!; }
+
+  add(o: Operand): Tensor { return record('add', [this, lift(o)]); }
+  sub(o: Operand): Tensor { return record('sub', [this, lift(o)]); }
+  mul(o: Operand): Tensor { return record('mul', [this, lift(o)]); }
+  div(o: Operand): Tensor { return record('div', [this, lift(o)]); }
+  maximum(o: Operand): Tensor { return record('maximum', [this, lift(o)]); }
+  minimum(o: Operand): Tensor { return record('minimum', [this, lift(o)]); }
+  pow(o: Operand): Tensor { return record('pow', [this, lift(o)]); }
+  neg(): Tensor { return record('neg', [this]); }
+  relu(): Tensor { return record('relu', [this]); }
+  tanh(): Tensor { return record('tanh', [this]); }
+  sigmoid(): Tensor { return record('sigmoid', [this]); }
+  exp(): Tensor { return record('exp', [this]); }
+  log(): Tensor { return record('log', [this]); }
+  sqrt(): Tensor { return record('sqrt', [this]); }
+  rsqrt(): Tensor { return record('rsqrt', [this]); }
+  abs(): Tensor { return record('abs', [this]); }
+  erf(): Tensor { return record('erf', [this]); }
+  gelu(): Tensor { return record('gelu', [this]); }
+
+  matmul(o: Tensor): Tensor {
+    if (this.rank === 1) return this.unsqueeze(0).matmul(o).squeeze(-2);
+    if (o.rank === 1) return this.matmul(o.unsqueeze(1)).squeeze(-1);
+    return record('matmul', [this, o]);
+  }
+
+  reshape(...shape: number[]): Tensor {
+    const known = shape.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
+    const free = shape.filter((d) => d === -1).length;
+    if (free > 1) throw new ModelDefinitionError(`reshape: at most one -1 in ${fmtShape(shape)}${where()}`);
+    const total = numel(this.shape);
+    if (free === 1 && (known === 0 || total % known !== 0)) throw new ModelDefinitionError(`reshape: cannot reshape ${fmtShape(this.shape)} to ${fmtShape(shape)}${where()}`);
+    const out = shape.map((d) => (d === -1 ? total / known : d));
+    if (out.every((d, i) => d === this.shape[i]) && out.length === this.rank) return this;
+    return record('reshape', [this], { shape: out });
+  }
+  view(...shape: number[]): Tensor { return this.reshape(...shape); }
+  flatten(start = 0, end = -1): Tensor {
+    const s = normAxis(start, this.rank), e = normAxis(end, this.rank);
+    const mid = this.shape.slice(s, e + 1).reduce((a, b) => a * b, 1);
+    return this.reshape(...this.shape.slice(0, s), mid, ...this.shape.slice(e + 1));
+  }
+  unsqueeze(d: number): Tensor {
+    const a = normAxis(d, this.rank + 1);
+    return this.reshape(...this.shape.slice(0, a), 1, ...this.shape.slice(a));
+  }
+  squeeze(d: number): Tensor {
+    const a = normAxis(d, this.rank);
+    if (this.shape[a] !== 1) return this; // PyTorch: squeezing a non-1 dim is a no-op
+    return this.reshape(...this.shape.filter((_, i) => i !== a));
+  }
+  permute(...perm: number[]): Tensor {
+    const p = perm.map((a) => normAxis(a, this.rank));
+    if (p.every((v, i) => v === i)) return this;
+    return record('transpose', [this], { perm: p });
+  }
+  transpose(d0: number, d1: number): Tensor {
+    const p = [...Array(this.rank).keys()];
+    const a = normAxis(d0, this.rank), b = normAxis(d1, this.rank);
+    [p[a], p[b]] = [p[b]!, p[a]!];
+    return this.permute(...p);
+  }
+  /** Transpose of the last two dimensions. */
+  get mT(): Tensor { return this.transpose(-2, -1); }
+
+  sum(dim?: number | number[], keepdim = false): Tensor { return record('sum', [this], { axes: dims(dim, this.rank), keepdim }); }
+  mean(dim?: number | number[], keepdim = false): Tensor { return record('mean', [this], { axes: dims(dim, this.rank), keepdim }); }
+  max(dim?: number | number[], keepdim = false): Tensor { return record('max', [this], { axes: dims(dim, this.rank), keepdim }); }
+  argmax(dim: number, keepdim = false): Tensor { return record('argmax', [this], { axes: dims(dim, this.rank), keepdim }); }
+  softmax(dim: number): Tensor { return record('softmax', [this], { axis: normAxis(dim, this.rank) }); }
+  logSoftmax(dim: number): Tensor { return record('logsoftmax', [this], { axis: normAxis(dim, this.rank) }); }
+
+  /** Elements start..end-1 (step) along `dim`; negative start/end count from the end. */
+  slice(dim: number, start: number, end?: number, step = 1): Tensor {
+    const ax = normAxis(dim, this.rank), n = this.shape[ax]!;
+    const s = start < 0 ? start + n : start;
+    const e = Math.min(end === undefined ? n : end < 0 ? end + n : end, n);
+    if (s === 0 && e === n && step === 1) return this;
+    return record('slice', [this], { axis: ax, start: s, end: e, step });
+  }
+  /** x[..., i, ...] along `dim`, removing that dimension. */
+  select(dim: number, index: number): Tensor {
+    const ax = normAxis(dim, this.rank);
+    const i = index < 0 ? index + this.shape[ax]! : index;
+    return this.slice(ax, i, i + 1).reshape(...this.shape.filter((_, k) => k !== ax));
+  }
+  cast(dtype: DType): Tensor { return dtype === this.dtype ? this : record('cast', [this], { dtype }); }
+  float(): Tensor { return this.cast('f32'); }
+}
+
+export function cat(ts: Tensor[], dim = 0): Tensor {
+  if (ts.length === 0) throw new ModelDefinitionError(`cat: no tensors${where()}`);
+  if (ts.length === 1) return ts[0]!;
+  return record('concat', ts, { axis: normAxis(dim, ts[0]!.rank) });
+}
+
+export function stack(ts: Tensor[], dim = 0): Tensor {
+  if (ts.length === 0) throw new ModelDefinitionError(`stack: no tensors${where()}`);
+  return cat(ts.map((t) => t.unsqueeze(dim)), dim < 0 ? dim : dim);
+}

@@ -1,0 +1,65 @@
+// Elementwise ops: their arity and their meaning as plain JavaScript math. The reference
+// interpreter evaluates these definitions; codegen has its own AssemblyScript spelling.
+
+const erf = (x: number): number => {
+  // Abramowitz–Stegun 7.1.26 is too coarse for an oracle; use the series / continued fraction.
+  const ax = Math.abs(x);
+  if (ax < 3) {
+    let sum = ax, term = ax;
+    for (let n = 1; n < 200; n++) {
+      term *= (-ax * ax) / n;
+      const add = term / (2 * n + 1);
+      sum += add;
+      if (Math.abs(add) < 1e-17 * Math.abs(sum)) break;
+    }
+    return Math.sign(x) * (2 / Math.sqrt(Math.PI)) * sum;
+  }
+  // erfc continued fraction (Lentz), accurate for |x| >= 3.
+  let f = ax, c = ax, d = 0;
+  for (let n = 1; n < 300; n++) {
+    const an = n / 2;
+    d = ax + an * d; d = 1 / d;
+    c = ax + an / c;
+    const delta = c * d;
+    f *= delta;
+    if (Math.abs(delta - 1) < 1e-16) break;
+  }
+  const erfc = Math.exp(-ax * ax) / (f * Math.sqrt(Math.PI));
+  return Math.sign(x) * (1 - erfc);
+};
+
+export const UNARY: Record<string, (x: number) => number> = {
+  relu: (x) => (x > 0 ? x : 0),
+  tanh: Math.tanh,
+  sigmoid: (x) => 1 / (1 + Math.exp(-x)),
+  exp: Math.exp,
+  log: Math.log,
+  neg: (x) => -x,
+  abs: Math.abs,
+  sqrt: Math.sqrt,
+  rsqrt: (x) => 1 / Math.sqrt(x),
+  recip: (x) => 1 / x,
+  erf,
+  gelu: (x) => 0.5 * x * (1 + erf(x / Math.SQRT2)),
+};
+
+export const BINARY: Record<string, (a: number, b: number) => number> = {
+  add: (a, b) => a + b,
+  sub: (a, b) => a - b,
+  mul: (a, b) => a * b,
+  div: (a, b) => a / b,
+  maximum: (a, b) => (a > b ? a : b),
+  minimum: (a, b) => (a < b ? a : b),
+  pow: Math.pow,
+};
+
+export const isUnary = (op: string): boolean => op in UNARY;
+export const isBinary = (op: string): boolean => op in BINARY;
+/** Ops a fused elementwise loop may contain (f32 in, f32 out, same-index semantics). */
+export const isElementwise = (op: string): boolean => isUnary(op) || isBinary(op);
+
+/** Activations the GEMM/conv epilogue applies; the code is the kernel's `act` argument. */
+export const ACTIVATIONS = ['none', 'relu', 'sigmoid', 'tanh', 'gelu'] as const;
+export type Activation = (typeof ACTIVATIONS)[number];
+export const actCode = (a: Activation): number => ACTIVATIONS.indexOf(a);
+export const applyAct = (a: Activation, x: number): number => (a === 'none' ? x : UNARY[a]!(x));

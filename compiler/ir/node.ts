@@ -1,0 +1,102 @@
+// The whole IR is one node type: an op, its inputs, its output type and attributes.
+// A graph is its nodes in topological order plus its named inputs and outputs.
+
+import type { AnyTensorData, TensorType } from './types.ts';
+
+export type AttrValue = number | string | boolean | readonly number[] | AnyTensorData | Expr | undefined;
+export type Attrs = Record<string, AttrValue>;
+
+/** A fused elementwise program: leaves read the node's inputs (broadcast to the output shape). */
+export type Expr =
+  | { readonly op: 'in'; readonly index: number }
+  | { readonly op: 'lit'; readonly value: number }
+  | { readonly op: string; readonly args: readonly Expr[] };
+
+export interface Node {
+  readonly id: number;
+  op: string;
+  inputs: Node[];
+  type: TensorType;
+  attrs: Attrs;
+  /** Provenance: a module path for ops, a parameter name for constants, the name of an input. */
+  label?: string;
+}
+
+let nextId = 1;
+export function node(op: string, inputs: Node[], type: TensorType, attrs: Attrs = {}, label?: string): Node {
+  return { id: nextId++, op, inputs, type, attrs, ...(label !== undefined ? { label } : {}) };
+}
+
+export interface GraphOutput { readonly name: string; node: Node }
+
+export interface Graph {
+  /** Live nodes, topologically sorted. */
+  nodes: Node[];
+  /** The graph's inputs in declaration order (kept even when unused). */
+  inputs: Node[];
+  outputs: GraphOutput[];
+}
+
+/** Live nodes reachable from the outputs (and all inputs), in a deterministic topological order. */
+export function topoSort(outputs: readonly GraphOutput[], inputs: readonly Node[]): Node[] {
+  const order: Node[] = [];
+  const seen = new Set<Node>();
+  const visit = (root: Node) => {
+    // Iterative DFS: deep recurrent graphs would overflow a recursive walk.
+    const stack: Array<[Node, number]> = [[root, 0]];
+    while (stack.length) {
+      const top = stack[stack.length - 1]!;
+      const [n, i] = top;
+      if (i === 0 && seen.has(n)) { stack.pop(); continue; }
+      seen.add(n);
+      if (i < n.inputs.length) { top[1]++; if (!seen.has(n.inputs[i]!)) stack.push([n.inputs[i]!, 0]); }
+      else { stack.pop(); order.push(n); }
+    }
+  };
+  for (const inp of inputs) visit(inp);
+  for (const o of outputs) visit(o.node);
+  return order;
+}
+
+export function makeGraph(inputs: Node[], outputs: GraphOutput[]): Graph {
+  return { nodes: topoSort(outputs, inputs), inputs, outputs };
+}
+
+/** Users of each node, in topological order. */
+export function users(g: Graph): Map<Node, Node[]> {
+  const m = new Map<Node, Node[]>(g.nodes.map((n) => [n, []]));
+  for (const n of g.nodes) for (const i of n.inputs) m.get(i)?.push(n);
+  return m;
+}
+
+/**
+ * Rewrites a graph in topological order. `rule` sees each node with its inputs already
+ * rewritten and returns a replacement (or undefined to keep it). The result is re-sorted,
+ * so nodes no longer reachable disappear.
+ */
+export function rewrite(g: Graph, rule: (n: Node) => Node | undefined): Graph {
+  const map = new Map<Node, Node>();
+  const get = (n: Node) => map.get(n) ?? n;
+  for (const n of g.nodes) {
+    n.inputs = n.inputs.map(get);
+    const r = rule(n);
+    if (r && r !== n) map.set(n, r);
+  }
+  const outputs = g.outputs.map((o) => ({ name: o.name, node: get(o.node) }));
+  return makeGraph(g.inputs, outputs);
+}
+
+export const isConst = (n: Node): boolean => n.op === 'const';
+
+/** Deep copy of the node structure (tensor data is shared: constants are immutable). */
+export function cloneGraph(g: Graph): Graph {
+  const map = new Map<Node, Node>();
+  for (const n of g.nodes) {
+    map.set(n, { ...n, attrs: { ...n.attrs }, inputs: n.inputs.map((i) => map.get(i)!) });
+  }
+  return {
+    nodes: g.nodes.map((n) => map.get(n)!),
+    inputs: g.inputs.map((n) => map.get(n)!),
+    outputs: g.outputs.map((o) => ({ name: o.name, node: map.get(o.node)! })),
+  };
+}

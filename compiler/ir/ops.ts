@@ -1,0 +1,211 @@
+// The op table: for every op, how its output type follows from its inputs and attributes.
+// Shape inference, the verifier and the DSL all go through `inferType`, so a shape rule
+// lives in exactly one place.
+
+import { ACTIVATIONS, isBinary, isUnary } from './elementwise.ts';
+import type { Attrs, Expr, Node } from './node.ts';
+import { broadcastShapes, fmtShape, fmtType, normAxis, numel, sameShape, type DType, type Shape, type TensorType } from './types.ts';
+
+/** A shape or dtype rule was broken; the message names the op and both operands. */
+export class ShapeError extends Error {
+  override name = 'ShapeError';
+}
+
+type Infer = (ins: readonly TensorType[], a: Attrs) => TensorType;
+
+const fail = (op: string, msg: string): never => { throw new ShapeError(`${op}: ${msg}`); };
+const f32 = (shape: Shape): TensorType => ({ dtype: 'f32', shape });
+const arity = (op: string, ins: readonly TensorType[], lo: number, hi = lo) => {
+  if (ins.length < lo || ins.length > hi) fail(op, `expected ${lo === hi ? lo : `${lo}..${hi}`} inputs, got ${ins.length}`);
+};
+const wantDtype = (op: string, what: string, t: TensorType, ...d: DType[]) => {
+  if (!d.includes(t.dtype)) fail(op, `${what} must be ${d.join(' or ')}, got ${fmtType(t)}`);
+};
+const wantRank = (op: string, what: string, t: TensorType, r: number) => {
+  if (t.shape.length !== r) fail(op, `${what} must have rank ${r}, got ${fmtType(t)}`);
+};
+const nums = (a: Attrs, k: string): number[] => [...((a[k] as readonly number[] | undefined) ?? [])];
+
+function binary(op: string): Infer {
+  return (ins) => {
+    arity(op, ins, 2);
+    const [a, b] = ins as [TensorType, TensorType];
+    if (a.dtype !== b.dtype) fail(op, `dtypes differ: ${fmtType(a)} vs ${fmtType(b)}`);
+    const shape = broadcastShapes(a.shape, b.shape) ?? fail(op, `shapes do not broadcast: ${fmtShape(a.shape)} vs ${fmtShape(b.shape)}`);
+    return { dtype: a.dtype, shape };
+  };
+}
+
+function unary(op: string): Infer {
+  return (ins) => { arity(op, ins, 1); wantDtype(op, 'input', ins[0]!, 'f32'); return ins[0]!; };
+}
+
+function matmulShape(op: string, a: TensorType, b: TensorType): number[] {
+  if (a.shape.length < 2 || b.shape.length < 2) fail(op, `operands must have rank >= 2, got ${fmtType(a)} and ${fmtType(b)}`);
+  const [m, k] = a.shape.slice(-2) as [number, number];
+  const [k2, n] = b.shape.slice(-2) as [number, number];
+  if (k !== k2) fail(op, `inner dimensions differ: ${fmtShape(a.shape)} (k=${k}) · ${fmtShape(b.shape)} (k=${k2})`);
+  const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2))
+    ?? fail(op, `batch dimensions do not broadcast: ${fmtShape(a.shape)} · ${fmtShape(b.shape)}`);
+  return [...batch, m, n];
+}
+
+const pair = (a: Attrs, k: string, dflt: number): [number, number] => {
+  const v = a[k];
+  if (v === undefined) return [dflt, dflt];
+  if (typeof v === 'number') return [v, v];
+  return [(v as number[])[0]!, (v as number[])[1]!];
+};
+
+/** Output size of a sliding window (PyTorch's formula, floor mode). */
+export const windowOut = (size: number, k: number, s: number, p: number, d = 1): number =>
+  Math.floor((size + 2 * p - d * (k - 1) - 1) / s) + 1;
+
+function pool(op: string): Infer {
+  return (ins, a) => {
+    arity(op, ins, 1);
+    const x = ins[0]!;
+    wantRank(op, 'input', x, 4); wantDtype(op, 'input', x, 'f32');
+    const [kh, kw] = pair(a, 'kernel', 1), [sh, sw] = pair(a, 'stride', kh), [ph, pw] = pair(a, 'padding', 0);
+    if (ph * 2 > kh || pw * 2 > kw) fail(op, `padding ${ph},${pw} must be at most half the kernel ${kh},${kw}`);
+    const [n, c, h, w] = x.shape as [number, number, number, number];
+    const oh = windowOut(h, kh, sh, ph), ow = windowOut(w, kw, sw, pw);
+    if (oh < 1 || ow < 1) fail(op, `kernel ${kh}x${kw} does not fit input ${fmtShape(x.shape)}`);
+    return f32([n, c, oh, ow]);
+  };
+}
+
+function reduce(op: string): Infer {
+  return (ins, a) => {
+    arity(op, ins, 1);
+    const x = ins[0]!;
+    wantDtype(op, 'input', x, 'f32');
+    const axes = new Set(nums(a, 'axes').map((ax) => normAxis(ax, x.shape.length)));
+    const shape: number[] = [];
+    x.shape.forEach((d, i) => { if (!axes.has(i)) shape.push(d); else if (a.keepdim) shape.push(1); });
+    return { dtype: op === 'argmax' ? 'i32' : 'f32', shape };
+  };
+}
+
+const OPS: Record<string, Infer> = {
+  matmul: (ins) => {
+    arity('matmul', ins, 2);
+    wantDtype('matmul', 'a', ins[0]!, 'f32'); wantDtype('matmul', 'b', ins[1]!, 'f32');
+    return f32(matmulShape('matmul', ins[0]!, ins[1]!));
+  },
+  // x[..., k] · w[k, n] (+ bias[n]), then an activation: matmul after epilogue fusion.
+  gemm: (ins, a) => {
+    arity('gemm', ins, 2, 3);
+    const [x, w, b] = ins as [TensorType, TensorType, TensorType?];
+    wantRank('gemm', 'weight', w, 2);
+    const k = x.shape[x.shape.length - 1];
+    if (k !== w.shape[0]) fail('gemm', `inner dimensions differ: ${fmtShape(x.shape)} · ${fmtShape(w.shape)}`);
+    if (b && !sameShape(b.shape, [w.shape[1]!])) fail('gemm', `bias must be [${w.shape[1]}], got ${fmtShape(b.shape)}`);
+    if (!ACTIVATIONS.includes(a.act as never)) fail('gemm', `unknown activation ${String(a.act)}`);
+    return f32([...x.shape.slice(0, -1), w.shape[1]!]);
+  },
+  conv2d: (ins, a) => {
+    arity('conv2d', ins, 2, 3);
+    const [x, w, b] = ins as [TensorType, TensorType, TensorType?];
+    wantRank('conv2d', 'input', x, 4); wantRank('conv2d', 'weight', w, 4);
+    const [n, c, h, wd] = x.shape as [number, number, number, number];
+    const [co, ci, kh, kw] = w.shape as [number, number, number, number];
+    if (ci !== c) fail('conv2d', `input has ${c} channels but weight ${fmtShape(w.shape)} expects ${ci}`);
+    if (b && !sameShape(b.shape, [co])) fail('conv2d', `bias must be [${co}], got ${fmtShape(b.shape)}`);
+    const [sh, sw] = pair(a, 'stride', 1), [ph, pw] = pair(a, 'padding', 0), [dh, dw] = pair(a, 'dilation', 1);
+    const oh = windowOut(h, kh, sh, ph, dh), ow = windowOut(wd, kw, sw, pw, dw);
+    if (oh < 1 || ow < 1) fail('conv2d', `kernel ${kh}x${kw} does not fit input ${fmtShape(x.shape)} with padding ${ph},${pw}`);
+    return f32([n, co, oh, ow]);
+  },
+  maxpool2d: pool('maxpool2d'),
+  avgpool2d: pool('avgpool2d'),
+  reshape: (ins, a) => {
+    arity('reshape', ins, 1);
+    const shape = nums(a, 'shape');
+    if (numel(shape) !== numel(ins[0]!.shape)) fail('reshape', `cannot reshape ${fmtShape(ins[0]!.shape)} (${numel(ins[0]!.shape)} elements) to ${fmtShape(shape)}`);
+    return { dtype: ins[0]!.dtype, shape };
+  },
+  transpose: (ins, a) => {
+    arity('transpose', ins, 1);
+    const x = ins[0]!, perm = nums(a, 'perm');
+    if (perm.length !== x.shape.length || [...perm].sort().some((p, i) => p !== i)) fail('transpose', `perm [${perm}] is not a permutation of rank ${x.shape.length}`);
+    return { dtype: x.dtype, shape: perm.map((p) => x.shape[p]!) };
+  },
+  concat: (ins, a) => {
+    if (ins.length < 1) fail('concat', 'needs at least one input');
+    const r = ins[0]!.shape.length, ax = normAxis(a.axis as number, r);
+    let total = 0;
+    for (const t of ins) {
+      if (t.dtype !== ins[0]!.dtype || t.shape.length !== r || t.shape.some((d, i) => i !== ax && d !== ins[0]!.shape[i]))
+        fail('concat', `inputs must agree except on axis ${ax}: ${ins.map((t) => fmtType(t)).join(', ')}`);
+      total += t.shape[ax]!;
+    }
+    return { dtype: ins[0]!.dtype, shape: ins[0]!.shape.map((d, i) => (i === ax ? total : d)) };
+  },
+  slice: (ins, a) => {
+    arity('slice', ins, 1);
+    const x = ins[0]!, ax = normAxis(a.axis as number, x.shape.length);
+    const { start, end, step } = a as { start: number; end: number; step: number };
+    if (!(step >= 1) || start < 0 || end > x.shape[ax]! || start >= end) fail('slice', `range ${start}:${end}:${step} is invalid for axis ${ax} of ${fmtShape(x.shape)}`);
+    return { dtype: x.dtype, shape: x.shape.map((d, i) => (i === ax ? Math.ceil((end - start) / step) : d)) };
+  },
+  sum: reduce('sum'),
+  mean: reduce('mean'),
+  max: reduce('max'),
+  argmax: reduce('argmax'),
+  softmax: (ins, a) => { arity('softmax', ins, 1); wantDtype('softmax', 'input', ins[0]!, 'f32'); normAxis(a.axis as number, ins[0]!.shape.length); return ins[0]!; },
+  logsoftmax: (ins, a) => { arity('logsoftmax', ins, 1); normAxis(a.axis as number, ins[0]!.shape.length); return ins[0]!; },
+  gather: (ins) => {
+    arity('gather', ins, 2);
+    const [table, idx] = ins as [TensorType, TensorType];
+    wantDtype('gather', 'indices', idx, 'i32');
+    if (table.shape.length < 1) fail('gather', `table must have rank >= 1, got ${fmtType(table)}`);
+    return { dtype: table.dtype, shape: [...idx.shape, ...table.shape.slice(1)] };
+  },
+  cast: (ins, a) => { arity('cast', ins, 1); return { dtype: a.dtype as DType, shape: ins[0]!.shape }; },
+  where: (ins) => {
+    arity('where', ins, 3);
+    const [c, x, y] = ins as [TensorType, TensorType, TensorType];
+    wantDtype('where', 'condition', c, 'bool');
+    if (x.dtype !== y.dtype) fail('where', `branches differ: ${fmtType(x)} vs ${fmtType(y)}`);
+    const s = broadcastShapes(c.shape, x.shape) ?? fail('where', `shapes do not broadcast: ${fmtShape(c.shape)} vs ${fmtShape(x.shape)}`);
+    const shape = broadcastShapes(s, y.shape) ?? fail('where', `shapes do not broadcast: ${fmtShape(s)} vs ${fmtShape(y.shape)}`);
+    return { dtype: x.dtype, shape };
+  },
+  // A fused elementwise loop; its shape is recorded at fusion time.
+  elementwise: (ins, a) => {
+    for (const t of ins) if (!broadcastShapes(t.shape, a.shape as number[])) fail('elementwise', `input ${fmtType(t)} does not broadcast to ${fmtShape(a.shape as number[])}`);
+    checkExpr(a.expr as Expr, ins.length);
+    return f32(nums(a, 'shape'));
+  },
+};
+
+function checkExpr(e: Expr, nIn: number): void {
+  if (e.op === 'in') { if ((e as { index: number }).index >= nIn) fail('elementwise', `expression reads input ${(e as { index: number }).index} of ${nIn}`); return; }
+  if (e.op === 'lit') return;
+  const args = (e as { args: readonly Expr[] }).args;
+  if (!(isUnary(e.op) && args.length === 1) && !(isBinary(e.op) && args.length === 2)) fail('elementwise', `bad expression op ${e.op}/${args.length}`);
+  args.forEach((x) => checkExpr(x, nIn));
+}
+
+for (const op of ['relu', 'tanh', 'sigmoid', 'exp', 'log', 'neg', 'abs', 'sqrt', 'rsqrt', 'recip', 'erf', 'gelu']) OPS[op] = unary(op);
+for (const op of ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'pow']) OPS[op] = binary(op);
+
+const SOURCES = new Set(['input', 'const']);
+
+export const isKnownOp = (op: string): boolean => op in OPS || SOURCES.has(op);
+
+/** The output type of `op` applied to `inputs`; throws ShapeError naming the op and shapes. */
+export function inferType(op: string, inputs: readonly Node[] | readonly TensorType[], attrs: Attrs): TensorType {
+  const f = OPS[op];
+  if (!f) throw new ShapeError(`unknown op '${op}'`);
+  const ts = inputs.map((i) => ('type' in i ? i.type : i));
+  return f(ts, attrs);
+}
+
+/** Registers an op's type rule (model families add their own ops beside the core ones). */
+export function defineOp(op: string, infer: Infer): void {
+  if (op in OPS) throw new Error(`op '${op}' is already defined`);
+  OPS[op] = infer;
+}
+export { fail as opFail, arity as opArity, wantDtype, wantRank, f32 as f32Type };

@@ -1,0 +1,61 @@
+// Tensor types of the IR: a dtype and a static shape (row-major, contiguous).
+
+export type DType = 'f32' | 'i32' | 'bool';
+export type Shape = readonly number[];
+
+export interface TensorType {
+  readonly dtype: DType;
+  readonly shape: Shape;
+}
+
+/** Bytes per element in wasm memory (bool is one byte, like safetensors' BOOL). */
+export const DTYPE_BYTES: Record<DType, number> = { f32: 4, i32: 4, bool: 1 };
+
+export const numel = (shape: Shape): number => shape.reduce((a, b) => a * b, 1);
+export const byteSize = (t: TensorType): number => numel(t.shape) * DTYPE_BYTES[t.dtype];
+export const fmtShape = (shape: Shape): string => `[${shape.join(', ')}]`;
+export const fmtType = (t: TensorType): string => `${t.dtype}${fmtShape(t.shape)}`;
+export const sameShape = (a: Shape, b: Shape): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
+
+/** Row-major strides in elements. */
+export function strides(shape: Shape): number[] {
+  const s = new Array<number>(shape.length);
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) { s[i] = acc; acc *= shape[i]!; }
+  return s;
+}
+
+/** NumPy broadcasting; returns undefined when the shapes do not broadcast. */
+export function broadcastShapes(a: Shape, b: Shape): number[] | undefined {
+  const n = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const da = a[a.length - n + i] ?? 1;
+    const db = b[b.length - n + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) return undefined;
+    out.push(da === 1 ? db : da);
+  }
+  return out;
+}
+
+/** Strides for reading `shape` as if broadcast to `to` (0 on broadcast dimensions). */
+export function broadcastStrides(shape: Shape, to: Shape): number[] {
+  const s = strides(shape);
+  const off = to.length - shape.length;
+  return to.map((_, i) => (i < off || shape[i - off] === 1 ? 0 : s[i - off]!));
+}
+
+/** Normalises a possibly negative axis against a rank. */
+export function normAxis(axis: number, rank: number): number {
+  const a = axis < 0 ? axis + rank : axis;
+  if (a < 0 || a >= rank) throw new RangeError(`axis ${axis} is out of range for rank ${rank}`);
+  return a;
+}
+
+export type TypedArrayFor<D extends DType> = D extends 'f32' ? Float32Array : D extends 'i32' ? Int32Array : Uint8Array;
+export type AnyTensorData = Float32Array | Int32Array | Uint8Array;
+
+export function allocData(t: TensorType): AnyTensorData {
+  const n = numel(t.shape);
+  return t.dtype === 'f32' ? new Float32Array(n) : t.dtype === 'i32' ? new Int32Array(n) : new Uint8Array(n);
+}
