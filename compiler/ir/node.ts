@@ -35,6 +35,17 @@ export interface Graph {
   /** The graph's inputs in declaration order (kept even when unused). */
   inputs: Node[];
   outputs: GraphOutput[];
+  /** Set by memory planning; codegen plans without reuse when it is absent. */
+  plan?: MemoryPlan;
+}
+
+/** Where each value lives in the activation arena (offsets in bytes from the arena start). */
+export interface MemoryPlan {
+  arenaBytes: number;
+  /** Every non-constant value; a reshape shares its input's offset. */
+  offsets: Map<Node, number>;
+  /** Temporary space a kernel needs while one node runs (e.g. conv2d's im2col panels). */
+  scratch: Map<Node, number>;
 }
 
 /** Live nodes reachable from the outputs (and all inputs), in a deterministic topological order. */

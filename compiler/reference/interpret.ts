@@ -247,6 +247,13 @@ export function defineReference(op: string, impl: Impl): void {
 
 export type Feeds = Record<string, AnyTensorData>;
 
+/** Evaluates one node on concrete input values (constant folding uses this too). */
+export function evalNode(n: Node, ins: Value[]): AnyTensorData {
+  const impl = IMPLS[n.op];
+  if (!impl) throw new Error(`interpret: no reference implementation for op '${n.op}'`);
+  return impl(n, ins);
+}
+
 /** Runs a graph on concrete inputs; returns every output by name. */
 export function interpret(g: Graph, feeds: Feeds): Record<string, AnyTensorData> {
   const vals = new Map<Node, Value>();
@@ -260,9 +267,7 @@ export function interpret(g: Graph, feeds: Feeds): Record<string, AnyTensorData>
     } else if (n.op === 'const') {
       data = n.attrs.data as AnyTensorData;
     } else {
-      const impl = IMPLS[n.op];
-      if (!impl) throw new Error(`interpret: no reference implementation for op '${n.op}'`);
-      data = impl(n, n.inputs.map((i) => vals.get(i)!));
+      data = evalNode(n, n.inputs.map((i) => vals.get(i)!));
     }
     vals.set(n, { type: n.type, data });
   }

@@ -1,0 +1,50 @@
+// epilogue-fusion: a matmul by a constant 2-D weight becomes a `gemm`, whose kernel reads the
+// weight packed at compile time; a following bias add and activation move into the GEMM
+// (or conv) epilogue, applied while the tile is still in registers instead of in another
+// pass over memory. Fusion needs the producer to have no other user: the unfused value
+// would otherwise still be needed.
+
+import { ACTIVATIONS, type Activation } from '../ir/elementwise.ts';
+import { node, rewrite, users, type Graph, type Node } from '../ir/node.ts';
+import { numel } from '../ir/types.ts';
+import type { Pass } from './pass.ts';
+
+const soleUser = (u: Map<Node, Node[]>, outs: Set<Node>, n: Node) => u.get(n)?.length === 1 && !outs.has(n);
+
+function fold(g: Graph, rule: (n: Node, single: (p: Node) => boolean) => Node | undefined): Graph {
+  const u = users(g), outs = new Set(g.outputs.map((o) => o.node));
+  return rewrite(g, (n) => rule(n, (p) => soleUser(u, outs, p)));
+}
+
+/** A bias for the last dimension: const of n values shaped [n] or [1, …, 1, n]. */
+const isRowBias = (b: Node, cols: number) =>
+  b.op === 'const' && b.type.dtype === 'f32' && numel(b.type.shape) === cols && b.type.shape[b.type.shape.length - 1] === cols;
+
+export const epilogueFusion: Pass = {
+  name: 'epilogue-fusion',
+  description: 'matmul by a constant weight → gemm; bias add and activation into the gemm/conv epilogue',
+  run(g) {
+    g = fold(g, (n) => {
+      const [x, w] = n.inputs;
+      if (n.op !== 'matmul' || w!.op !== 'const' || w!.type.shape.length !== 2) return undefined;
+      return node('gemm', [x!, w!], n.type, { act: 'none' }, n.label);
+    });
+    g = fold(g, (n, single) => {
+      if (n.op !== 'add') return undefined;
+      for (const [a, b] of [[n.inputs[0]!, n.inputs[1]!], [n.inputs[1]!, n.inputs[0]!]] as const) {
+        if (a.op === 'gemm' && a.inputs.length === 2 && a.attrs.act === 'none' && single(a) &&
+            isRowBias(b, a.type.shape[a.type.shape.length - 1]!) && numel(n.type.shape) === numel(a.type.shape)) {
+          const bias = b.type.shape.length === 1 ? b : node('const', [], { dtype: 'f32', shape: [numel(b.type.shape)] }, { data: b.attrs.data }, b.label);
+          return node('gemm', [a.inputs[0]!, a.inputs[1]!, bias], n.type, { act: 'none' }, a.label);
+        }
+      }
+      return undefined;
+    });
+    return fold(g, (n, single) => {
+      const p = n.inputs[0];
+      if (!ACTIVATIONS.includes(n.op as Activation) || !p || !(p.op === 'gemm' || p.op === 'conv2d')) return undefined;
+      if (p.attrs.act !== 'none' || !single(p)) return undefined;
+      return node(p.op, p.inputs, p.type, { ...p.attrs, act: n.op }, p.label);
+    });
+  },
+};

@@ -1,0 +1,28 @@
+// Runs the pipeline on a copy of the graph, verifying after every pass.
+
+import { cloneGraph, type Graph } from '../ir/node.ts';
+import { verify } from '../ir/verify.ts';
+import type { Pass } from './pass.ts';
+import { PASSES, PASS_NAMES } from './registry.ts';
+
+export interface PassOptions {
+  /** Pass names to skip (shape-inference always runs: everything after trusts types). */
+  disable?: readonly string[];
+  /** Called after each pass that ran. */
+  onPass?: (pass: Pass, g: Graph) => void;
+}
+
+export function runPasses(input: Graph, opts: PassOptions = {}): Graph {
+  const disabled = new Set(opts.disable ?? []);
+  for (const d of disabled) {
+    if (!PASS_NAMES.includes(d)) throw new Error(`unknown pass '${d}'; passes are: ${PASS_NAMES.join(', ')}`);
+  }
+  let g = cloneGraph(input);
+  for (const p of PASSES) {
+    if (disabled.has(p.name) && p.name !== 'shape-inference') continue;
+    g = p.run(g);
+    try { verify(g); } catch (e) { throw new Error(`after pass ${p.name}: ${(e as Error).message}`); }
+    opts.onPass?.(p, g);
+  }
+  return g;
+}

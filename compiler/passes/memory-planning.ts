@@ -1,0 +1,89 @@
+// memory-planning: static offsets in one activation arena, reused by liveness. Values are
+// placed in topological order, best fit into the gaps left by values that died; an
+// elementwise node may take over the buffer of an input that dies at it (the loop reads
+// each element before writing it). Reshapes are views: they share their input's buffer and
+// extend its life. Kernel scratch (im2col panels) lives only while its node runs.
+// The result is the peak arena size the artifact reports.
+
+import { alignedBytes, align, packedGemmBytes } from '../ir/layout.ts';
+import type { Graph, MemoryPlan, Node } from '../ir/node.ts';
+import type { Pass } from './pass.ts';
+
+/** The buffer a value lives in: reshapes are views of their input. */
+export const rootOf = (n: Node): Node => (n.op === 'reshape' ? rootOf(n.inputs[0]!) : n);
+
+/** Bytes of temporary space the node's kernel needs. */
+export function scratchBytes(n: Node): number {
+  if (n.op === 'conv2d') {
+    const [, c] = n.inputs[0]!.type.shape as [number, number];
+    const [, , kh, kw] = n.inputs[1]!.type.shape as [number, number, number, number];
+    const [, , oh, ow] = n.type.shape as [number, number, number, number];
+    return packedGemmBytes(c * kh * kw, oh * ow);
+  }
+  return 0;
+}
+
+const inArena = (n: Node) => n.op !== 'const' && n.op !== 'reshape';
+const IN_PLACE = new Set(['elementwise']);
+
+/** Live ranges [first, last] in node positions; inputs are born before the first node, outputs live to the end. */
+function liveRanges(g: Graph): Map<Node, [number, number]> {
+  const pos = new Map(g.nodes.map((n, i) => [n, i]));
+  const r = new Map<Node, [number, number]>();
+  for (const n of g.nodes) if (inArena(n)) r.set(n, [n.op === 'input' ? -1 : pos.get(n)!, pos.get(n)!]);
+  g.nodes.forEach((n, i) => { for (const x of n.inputs) { const b = r.get(rootOf(x)); if (b) b[1] = Math.max(b[1], i); } });
+  for (const o of g.outputs) { const b = r.get(rootOf(o.node)); if (b) b[1] = Infinity; }
+  for (const n of g.inputs) r.get(n)![1] = Math.max(r.get(n)![1], -1);
+  return r;
+}
+
+class Arena {
+  private blocks: Array<{ off: number; size: number }> = [];
+  peak = 0;
+  alloc(size: number): number {
+    let best = -1, bestGap = Infinity, at = 0;
+    for (const b of this.blocks) {
+      const gap = b.off - at;
+      if (gap >= size && gap < bestGap) { best = at; bestGap = gap; }
+      at = Math.max(at, b.off + b.size);
+    }
+    if (best < 0) best = at; // no gap fits: grow at the end
+    this.blocks.push({ off: best, size });
+    this.blocks.sort((a, b) => a.off - b.off);
+    this.peak = Math.max(this.peak, best + size);
+    return best;
+  }
+  free(off: number): void { this.blocks = this.blocks.filter((b) => b.off !== off); }
+}
+
+export function planMemory(g: Graph, reuse: boolean): MemoryPlan {
+  const ranges = liveRanges(g);
+  const offsets = new Map<Node, number>();
+  const scratch = new Map<Node, number>();
+  const arena = new Arena();
+  const dying = (i: number) => [...ranges].filter(([, [, last]]) => last === i).map(([n]) => n);
+  for (const n of g.inputs) offsets.set(n, arena.alloc(alignedBytes(n.type)));
+  g.nodes.forEach((n, i) => {
+    if (inArena(n) && n.op !== 'input') {
+      const donor = reuse && IN_PLACE.has(n.op)
+        ? n.inputs.map(rootOf).find((x) => offsets.has(x) && ranges.get(x)![1] === i && alignedBytes(x.type) === alignedBytes(n.type) && x.op !== 'input')
+        : undefined;
+      if (donor) { ranges.get(donor)![1] = -2; offsets.set(n, offsets.get(donor)!); }
+      else offsets.set(n, arena.alloc(alignedBytes(n.type)));
+    }
+    const s = scratchBytes(n);
+    if (s > 0) { const off = arena.alloc(align(s)); scratch.set(n, off); if (reuse) arena.free(off); }
+    if (reuse) for (const d of dying(i)) if (offsets.has(d) && ![...offsets].some(([m, o]) => m !== d && o === offsets.get(d) && ranges.get(m)![1] > i)) arena.free(offsets.get(d)!);
+  });
+  for (const n of g.nodes) if (n.op === 'reshape' && offsets.has(rootOf(n))) offsets.set(n, offsets.get(rootOf(n))!);
+  return { arenaBytes: align(arena.peak), offsets, scratch };
+}
+
+export const memoryPlanning: Pass = {
+  name: 'memory-planning',
+  description: 'assign static arena offsets, reusing memory of values that are dead',
+  run(g) {
+    g.plan = planMemory(g, true);
+    return g;
+  },
+};

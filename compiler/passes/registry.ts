@@ -1,0 +1,23 @@
+// Every pass, in the order the pipeline runs them.
+
+import { constantFolding } from './constant-folding.ts';
+import { cse } from './cse.ts';
+import { dce } from './dce.ts';
+import { elementwiseFusion } from './elementwise-fusion.ts';
+import { epilogueFusion } from './epilogue-fusion.ts';
+import { memoryPlanning } from './memory-planning.ts';
+import type { Pass } from './pass.ts';
+import { shapeInference } from './shape-inference.ts';
+
+export const PASSES: readonly Pass[] = [
+  shapeInference,
+  constantFolding,
+  dce,
+  cse,
+  epilogueFusion,
+  elementwiseFusion,
+  dce,
+  memoryPlanning,
+];
+
+export const PASS_NAMES = [...new Set(PASSES.map((p) => p.name))];
