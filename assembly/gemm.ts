@@ -1,0 +1,244 @@
+// f32 GEMM against packed weights, with fused bias and activation:
+//   C[i][j] = act( Σ_k A[i][k]·B[k][j] + colBias[j] + rowBias[i] )
+//
+// Shapes: A [m][k] (row stride lda), B [k][n] packed into `w`, C [m][n] (row stride ldc ≥ n;
+// C may be a view into a wider tensor: nothing past column n or row m is ever written).
+// All pointers are byte addresses, 4-byte aligned is enough; strides are in elements.
+//
+// Packed B ("panel layout", NR = 8), produced by packGemmWeights (compiler/codegen/pack.ts), by
+// pack_gemm_f32 below, or by im2col_packed_f32 (conv.ts):
+//   for each panel p of 8 columns, in column order:   8 floats  column bias of columns 8p..8p+7
+//                                                     k × 8 floats  B[kk][8p..8p+7]
+//   columns past n are zero (bias and weights). One panel is 8·(k+1) floats.
+//
+// Kernels:
+//   gemm_ukernel_4x8   4 rows × 8 columns: 8 f32x4 accumulators, 2 B loads and 4 A splats per k
+//                      (14 live v128: V8 gives wasm 15 xmm registers; 6x8 or 4x12 spill).
+//                      1–3 row remainders run the same kernel with the missing rows aliased to the
+//                      last real row (identical values, so the duplicate stores are harmless).
+//   gemv_ukernel_1x8   m = 1: k unrolled by 4 into 4 independent accumulator pairs. Bandwidth-bound
+//                      on the packed weights.
+// The driver walks blocks of GEMM_MC rows; inside a block each 8-column panel (8·(k+1) floats,
+// L1-resident for k ≲ 900) is swept down the block's rows, whose A strip stays in L2.
+import { madd, act_f32x4 } from "./math";
+import { ACT_NONE } from "./act";
+
+/** Floats in one packed panel of 8 columns over depth k (bias header included). */
+@inline function panel_floats(k: i32): i32 { return (k + 1) << 3; }
+
+/** Stores the first `cols` (0–4) lanes of v at p. */
+@inline export function store_f32x4_partial(p: usize, v: v128, cols: i32): void {
+  if (cols >= 4) {
+    v128.store(p, v);
+  } else if (cols >= 2) {
+    v128.store64_lane(p, v, 0);
+    if (cols == 3) v128.store32_lane(p, v, 2, 8);
+  } else if (cols == 1) {
+    v128.store32_lane(p, v, 0);
+  }
+}
+
+/** Stores the first `cols` (1–8) floats of the 8-wide row (v0, v1) at p. */
+@inline export function store_row8(p: usize, v0: v128, v1: v128, cols: i32): void {
+  if (cols == 8) {
+    v128.store(p, v0);
+    v128.store(p, v1, 16);
+  } else if (cols > 4) {
+    v128.store(p, v0);
+    store_f32x4_partial(p + 16, v1, cols - 4);
+  } else {
+    store_f32x4_partial(p, v0, cols);
+  }
+}
+
+// Kept out of line: the epilogue calls it 8 times per tile, inlining gelu 8× only grows code.
+function act_v(v: v128, act: i32): v128 { return act_f32x4(v, act); }
+
+/** One 4x8 tile: rows (1–4) of A from `a`, one packed panel `wp`, cols (1–8) of C stored. */
+// @ts-ignore: decorator
+@inline function gemm_ukernel_4x8(a: usize, lda: usize, wp: usize, c: usize, ldc: usize,
+                                  rows: i32, cols: i32, k: i32, rb: usize, act: i32): void {
+  const a0 = a;
+  const a1 = rows > 1 ? a0 + lda : a0;
+  const a2 = rows > 2 ? a1 + lda : a1;
+  const a3 = rows > 3 ? a2 + lda : a2;
+  let c00 = v128.load(wp), c01 = v128.load(wp, 16);
+  let c10 = c00, c11 = c01, c20 = c00, c21 = c01, c30 = c00, c31 = c01;
+  let w = wp + 32;
+  let ka: usize = 0;
+  let kk = k;
+  while (kk >= 2) {
+    const b0 = v128.load(w), b1 = v128.load(w, 16);
+    let x = v128.load32_splat(a0 + ka);
+    c00 = madd(x, b0, c00); c01 = madd(x, b1, c01);
+    x = v128.load32_splat(a1 + ka);
+    c10 = madd(x, b0, c10); c11 = madd(x, b1, c11);
+    x = v128.load32_splat(a2 + ka);
+    c20 = madd(x, b0, c20); c21 = madd(x, b1, c21);
+    x = v128.load32_splat(a3 + ka);
+    c30 = madd(x, b0, c30); c31 = madd(x, b1, c31);
+    const d0 = v128.load(w, 32), d1 = v128.load(w, 48);
+    x = v128.load32_splat(a0 + ka, 4);
+    c00 = madd(x, d0, c00); c01 = madd(x, d1, c01);
+    x = v128.load32_splat(a1 + ka, 4);
+    c10 = madd(x, d0, c10); c11 = madd(x, d1, c11);
+    x = v128.load32_splat(a2 + ka, 4);
+    c20 = madd(x, d0, c20); c21 = madd(x, d1, c21);
+    x = v128.load32_splat(a3 + ka, 4);
+    c30 = madd(x, d0, c30); c31 = madd(x, d1, c31);
+    w += 64;
+    ka += 8;
+    kk -= 2;
+  }
+  if (kk) {
+    const b0 = v128.load(w), b1 = v128.load(w, 16);
+    let x = v128.load32_splat(a0 + ka);
+    c00 = madd(x, b0, c00); c01 = madd(x, b1, c01);
+    x = v128.load32_splat(a1 + ka);
+    c10 = madd(x, b0, c10); c11 = madd(x, b1, c11);
+    x = v128.load32_splat(a2 + ka);
+    c20 = madd(x, b0, c20); c21 = madd(x, b1, c21);
+    x = v128.load32_splat(a3 + ka);
+    c30 = madd(x, b0, c30); c31 = madd(x, b1, c31);
+  }
+  if (rb) {
+    const rb1 = rows > 1 ? rb + 4 : rb;
+    const rb2 = rows > 2 ? rb1 + 4 : rb1;
+    const rb3 = rows > 3 ? rb2 + 4 : rb2;
+    let r = v128.load32_splat(rb);
+    c00 = f32x4.add(c00, r); c01 = f32x4.add(c01, r);
+    r = v128.load32_splat(rb1);
+    c10 = f32x4.add(c10, r); c11 = f32x4.add(c11, r);
+    r = v128.load32_splat(rb2);
+    c20 = f32x4.add(c20, r); c21 = f32x4.add(c21, r);
+    r = v128.load32_splat(rb3);
+    c30 = f32x4.add(c30, r); c31 = f32x4.add(c31, r);
+  }
+  if (act != ACT_NONE) {
+    c00 = act_v(c00, act); c01 = act_v(c01, act);
+    c10 = act_v(c10, act); c11 = act_v(c11, act);
+    c20 = act_v(c20, act); c21 = act_v(c21, act);
+    c30 = act_v(c30, act); c31 = act_v(c31, act);
+  }
+  const p0 = c;
+  const p1 = rows > 1 ? p0 + ldc : p0;
+  const p2 = rows > 2 ? p1 + ldc : p1;
+  const p3 = rows > 3 ? p2 + ldc : p2;
+  if (cols == 8) {
+    v128.store(p3, c30); v128.store(p3, c31, 16);
+    v128.store(p2, c20); v128.store(p2, c21, 16);
+    v128.store(p1, c10); v128.store(p1, c11, 16);
+    v128.store(p0, c00); v128.store(p0, c01, 16);
+  } else {
+    store_row8(p3, c30, c31, cols);
+    store_row8(p2, c20, c21, cols);
+    store_row8(p1, c10, c11, cols);
+    store_row8(p0, c00, c01, cols);
+  }
+}
+
+/** y[0..cols) = act(x·panel + bias + rb): one row of A against one packed panel. */
+// @ts-ignore: decorator
+@inline function gemv_ukernel_1x8(x: usize, wp: usize, y: usize, cols: i32, k: i32, rb: f32, act: i32): void {
+  let s0 = v128.load(wp), t0 = v128.load(wp, 16);
+  let s1 = f32x4.splat(0), t1 = s1, s2 = s1, t2 = s1, s3 = s1, t3 = s1;
+  let w = wp + 32;
+  let xa = x;
+  let kk = k;
+  while (kk >= 4) {
+    let v = v128.load32_splat(xa);
+    s0 = madd(v, v128.load(w), s0); t0 = madd(v, v128.load(w, 16), t0);
+    v = v128.load32_splat(xa, 4);
+    s1 = madd(v, v128.load(w, 32), s1); t1 = madd(v, v128.load(w, 48), t1);
+    v = v128.load32_splat(xa, 8);
+    s2 = madd(v, v128.load(w, 64), s2); t2 = madd(v, v128.load(w, 80), t2);
+    v = v128.load32_splat(xa, 12);
+    s3 = madd(v, v128.load(w, 96), s3); t3 = madd(v, v128.load(w, 112), t3);
+    w += 128;
+    xa += 16;
+    kk -= 4;
+  }
+  while (kk > 0) {
+    const v = v128.load32_splat(xa);
+    s0 = madd(v, v128.load(w), s0); t0 = madd(v, v128.load(w, 16), t0);
+    w += 32;
+    xa += 4;
+    kk--;
+  }
+  s0 = f32x4.add(f32x4.add(s0, s1), f32x4.add(s2, s3));
+  t0 = f32x4.add(f32x4.add(t0, t1), f32x4.add(t2, t3));
+  if (rb != 0) {
+    const r = f32x4.splat(rb);
+    s0 = f32x4.add(s0, r); t0 = f32x4.add(t0, r);
+  }
+  if (act != ACT_NONE) {
+    s0 = act_v(s0, act); t0 = act_v(t0, act);
+  }
+  store_row8(y, s0, t0, cols);
+}
+
+/** Rows per cache block: the block's A strip (GEMM_MC·k floats) should stay in L2. */
+@inline function gemm_mc(k: i32): i32 {
+  const mc = (16384 / max(k, 1)) & ~3;
+  return max(mc, 16);
+}
+
+/**
+ * C = act(A·B + colBias + rowBias), B packed (see banner). rowBias = 0 for none.
+ * a, w, c, rowBias: byte addresses; lda, ldc: row strides in elements.
+ */
+export function gemm_f32(a: usize, lda: i32, w: usize, c: usize, ldc: i32,
+                         m: i32, n: i32, k: i32, rowBias: usize, act: i32): void {
+  if (m <= 0 || n <= 0) return;
+  const k0 = max(k, 0);
+  const pb = <usize>panel_floats(k0) << 2;
+  if (m == 1) {
+    const rb: f32 = rowBias ? load<f32>(rowBias) : 0;
+    let wp = w;
+    for (let j = 0; j < n; j += 8) {
+      gemv_ukernel_1x8(a, wp, c + (<usize>j << 2), min(8, n - j), k0, rb, act);
+      wp += pb;
+    }
+    return;
+  }
+  const ldab = <usize>lda << 2, ldcb = <usize>ldc << 2;
+  const mc = gemm_mc(k0);
+  for (let i0 = 0; i0 < m; i0 += mc) {
+    const i1 = min(m, i0 + mc);
+    let wp = w;
+    for (let j = 0; j < n; j += 8) {
+      const cols = min(8, n - j);
+      for (let i = i0; i < i1; i += 4) {
+        gemm_ukernel_4x8(a + <usize>i * ldab, ldab, wp, c + <usize>i * ldcb + (<usize>j << 2), ldcb,
+                         min(4, i1 - i), cols, k0, rowBias ? rowBias + (<usize>i << 2) : 0, act);
+      }
+      wp += pb;
+    }
+  }
+}
+
+/**
+ * Packs B [k][n] (row stride ldb elements) at run time into the panel layout at dst, with zero
+ * column bias. dst must hold ceil(n/8)·8·(k+1) floats.
+ */
+export function pack_gemm_f32(b: usize, ldb: i32, k: i32, n: i32, dst: usize): void {
+  const ldbb = <usize>ldb << 2;
+  const zero = f32x4.splat(0);
+  let d = dst;
+  for (let j = 0; j < n; j += 8) {
+    const cols = min(8, n - j);
+    v128.store(d, zero); v128.store(d, zero, 16);
+    d += 32;
+    let s = b + (<usize>j << 2);
+    for (let kk = 0; kk < k; kk++) {
+      if (cols == 8) {
+        v128.store(d, v128.load(s)); v128.store(d, v128.load(s, 16), 16);
+      } else {
+        v128.store(d, zero); v128.store(d, zero, 16);
+        for (let l = 0; l < cols; l++) store<f32>(d + (<usize>l << 2), load<f32>(s + (<usize>l << 2)));
+      }
+      d += 32;
+      s += ldbb;
+    }
+  }
+}
