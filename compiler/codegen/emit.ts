@@ -1,0 +1,359 @@
+// Codegen: a planned graph → one AssemblyScript module. Every address is a compile-time
+// constant (weights, arena offsets), so the emitted `run()` is a straight list of kernel
+// calls and generated loops. Memory layout, low to high:
+//   [0, 64)            reserved: address 0 means "no tensor" to the kernels
+//   weights            constants, and GEMM weights packed with their bias (16-byte aligned)
+//   state              tensors that persist across calls (recurrent state, KV caches)
+//   arena              activations, at the offsets memory planning chose
+//   AssemblyScript's own static data, from `memoryBase` on
+
+import { actCode, type Activation } from '../ir/elementwise.ts';
+import { align } from '../ir/layout.ts';
+import type { Expr, Graph, Node } from '../ir/node.ts';
+import { windowOut } from '../ir/ops.ts';
+import { broadcastStrides, byteSize, DTYPE_BYTES, numel, strides, type AnyTensorData } from '../ir/types.ts';
+import { planMemory, rootOf } from '../passes/memory-planning.ts';
+import { loopNest, type Operand } from './loops.ts';
+import { packGemmWeights } from './pack.ts';
+
+const RESERVED = 64;
+
+export interface Layout {
+  weights: Uint8Array;
+  weightsOffset: number;
+  stateOffset: number;
+  stateBytes: number;
+  arenaOffset: number;
+  arenaBytes: number;
+  /** First byte past everything simdflow places. */
+  end: number;
+  addr(n: Node): number;
+}
+
+/** Constants read in their plain layout (anything but a gemm's weight and bias slots). */
+function plainConsts(g: Graph): Set<Node> {
+  const s = new Set<Node>();
+  for (const n of g.nodes) n.inputs.forEach((i, slot) => {
+    const r = rootOf(i);
+    if (r.op === 'const' && !(n.op === 'gemm' && slot >= 1)) s.add(r);
+  });
+  for (const o of g.outputs) { const r = rootOf(o.node); if (r.op === 'const') s.add(r); }
+  return s;
+}
+
+export function layoutMemory(g: Graph): Layout & { packed: Map<Node, number> } {
+  const plan = g.plan ?? planMemory(g, false);
+  const chunks: Array<{ off: number; bytes: Uint8Array }> = [];
+  let at = RESERVED;
+  const place = (data: AnyTensorData): number => {
+    const off = at;
+    chunks.push({ off, bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) });
+    at = align(at + data.byteLength);
+    return off;
+  };
+  const constAt = new Map<Node, number>();
+  for (const c of plainConsts(g)) constAt.set(c, place(c.attrs.data as AnyTensorData));
+  const packed = new Map<Node, number>();
+  const packCache = new Map<string, number>();
+  for (const n of g.nodes) {
+    if (n.op !== 'gemm') continue;
+    const [, w, b] = n.inputs as [Node, Node, Node?];
+    const key = `${w.id}:${b?.id ?? ''}`;
+    if (!packCache.has(key)) {
+      const [k, cols] = w.type.shape as [number, number];
+      packCache.set(key, place(packGemmWeights(w.attrs.data as Float32Array, k, cols, 'kn', b?.attrs.data as Float32Array | undefined)));
+    }
+    packed.set(n, packCache.get(key)!);
+  }
+  const weightsEnd = at;
+  const weights = new Uint8Array(weightsEnd - RESERVED);
+  for (const c of chunks) weights.set(c.bytes, c.off - RESERVED);
+  const stateOffset = align(weightsEnd, 64), stateBytes = 0;
+  const arenaOffset = align(stateOffset + stateBytes, 64);
+  const addr = (n: Node): number => {
+    const r = rootOf(n);
+    if (r.op === 'const') return constAt.get(r)!;
+    const off = plan.offsets.get(r);
+    if (off === undefined) throw new Error(`codegen: no memory planned for %${r.id} (${r.op})`);
+    return arenaOffset + off;
+  };
+  return {
+    weights, weightsOffset: RESERVED, stateOffset, stateBytes, arenaOffset, arenaBytes: plan.arenaBytes,
+    end: align(arenaOffset + plan.arenaBytes, 64), addr, packed,
+    scratch: (n: Node) => arenaOffset + plan.scratch.get(n)!,
+  } as Layout & { packed: Map<Node, number>; scratch(n: Node): number };
+}
+
+/** An f32 literal that AssemblyScript reads back to exactly the same value. */
+export function f32lit(v: number): string {
+  const f = Math.fround(v);
+  if (Number.isNaN(f)) return '<f32>NaN';
+  if (!Number.isFinite(f)) return f > 0 ? '<f32>Infinity' : '<f32>-Infinity';
+  const s = String(f);
+  return `<f32>${s.includes('.') || s.includes('e') ? s : `${s}.0`}`;
+}
+
+const VEC: Record<string, (a: string[]) => string> = {
+  add: ([a, b]) => `f32x4.add(${a}, ${b})`,
+  sub: ([a, b]) => `f32x4.sub(${a}, ${b})`,
+  mul: ([a, b]) => `f32x4.mul(${a}, ${b})`,
+  div: ([a, b]) => `f32x4.div(${a}, ${b})`,
+  maximum: ([a, b]) => `f32x4.max(${a}, ${b})`,
+  minimum: ([a, b]) => `f32x4.min(${a}, ${b})`,
+  pow: ([a, b]) => `pow_f32x4(${a}, ${b})`,
+  neg: ([a]) => `f32x4.neg(${a})`,
+  abs: ([a]) => `f32x4.abs(${a})`,
+  sqrt: ([a]) => `f32x4.sqrt(${a})`,
+  rsqrt: ([a]) => `f32x4.div(f32x4.splat(1.0), f32x4.sqrt(${a}))`,
+  recip: ([a]) => `f32x4.div(f32x4.splat(1.0), ${a})`,
+  relu: ([a]) => `f32x4.max(${a}, f32x4.splat(0.0))`,
+  log: ([a]) => `log_f32x4(${a})`,
+};
+const SCA: Record<string, (a: string[]) => string> = {
+  add: ([a, b]) => `(${a} + ${b})`,
+  sub: ([a, b]) => `(${a} - ${b})`,
+  mul: ([a, b]) => `(${a} * ${b})`,
+  div: ([a, b]) => `(${a} / ${b})`,
+  maximum: ([a, b]) => `max<f32>(${a}, ${b})`,
+  minimum: ([a, b]) => `min<f32>(${a}, ${b})`,
+  pow: ([a, b]) => `Mathf.pow(${a}, ${b})`,
+  neg: ([a]) => `(-${a})`,
+  abs: ([a]) => `abs<f32>(${a})`,
+  sqrt: ([a]) => `sqrt<f32>(${a})`,
+  rsqrt: ([a]) => `(<f32>1.0 / sqrt<f32>(${a}))`,
+  recip: ([a]) => `(<f32>1.0 / ${a})`,
+  relu: ([a]) => `max<f32>(${a}, 0.0)`,
+  log: ([a]) => `Mathf.log(${a})`,
+};
+for (const f of ['exp', 'tanh', 'sigmoid', 'erf', 'gelu']) {
+  VEC[f] = ([a]) => `${f}_f32x4(${a})`;
+  SCA[f] = ([a]) => `${f}_f32(${a})`;
+}
+
+function exprCode(e: Expr, leaf: (i: number) => string, vec: boolean): string {
+  if (e.op === 'in') return leaf((e as { index: number }).index);
+  if (e.op === 'lit') { const l = f32lit((e as { value: number }).value); return vec ? `f32x4.splat(${l})` : l; }
+  const args = (e as { args: readonly Expr[] }).args.map((a) => exprCode(a, leaf, vec));
+  const f = (vec ? VEC : SCA)[e.op];
+  if (!f) throw new Error(`codegen: no ${vec ? 'vector' : 'scalar'} form for elementwise op '${e.op}'`);
+  return f(args);
+}
+
+type Ctx = ReturnType<typeof layoutMemory> & { scratch(n: Node): number };
+type Emitter = (n: Node, c: Ctx) => string[];
+
+const contiguous = (n: Node, base: number): Operand => ({ base, strides: strides(n.type.shape), bytes: DTYPE_BYTES[n.type.dtype] });
+const LOAD: Record<string, string> = { f32: 'f32', i32: 'i32', bool: 'u8' };
+
+function elementwise(n: Node, c: Ctx, expr: Expr): string[] {
+  const ins = n.inputs;
+  const ops: Operand[] = [contiguous(n, c.addr(n)), ...ins.map((i) => ({ base: c.addr(i), strides: broadcastStrides(i.type.shape, n.type.shape), bytes: 4 }))];
+  return loopNest(n.type.shape, ops, (p, len, st) => {
+    const scalarLoad = (j: number) => `load<f32>(${p[j + 1]}${st[j + 1] ? ` + (<usize>i * ${st[j + 1]! * 4})` : ''})`;
+    const scalarLoop = [
+      `for (; i < ${len}; i++) {`,
+      `  store<f32>(${p[0]} + (<usize>i << 2), ${exprCode(expr, scalarLoad, false)});`,
+      `}`,
+    ];
+    if (len < 4 || !st.slice(1).every((s) => s === 0 || s === 1)) return ['let i = 0;', ...scalarLoop];
+    const splats = ins.map((_, j) => (st[j + 1] === 0 ? `const b${j} = v128.load32_splat(${p[j + 1]});` : '')).filter(Boolean);
+    const vecLoad = (j: number) => (st[j + 1] === 0 ? `b${j}` : `v128.load(${p[j + 1]} + o)`);
+    return [
+      ...splats,
+      'let i = 0;',
+      `for (; i + 4 <= ${len}; i += 4) {`,
+      '  const o = <usize>i << 2;',
+      `  v128.store(${p[0]} + o, ${exprCode(expr, vecLoad, true)});`,
+      '}',
+      ...scalarLoop,
+    ];
+  });
+}
+
+/** out[...] = in[...] for any strided view of the input (transpose, slice, concat pieces). */
+function copy(shape: readonly number[], out: Operand, inp: Operand, dtype: string): string[] {
+  const t = LOAD[dtype]!;
+  const bytes = out.bytes;
+  return loopNest(shape, [out, inp], (p, len, st) => {
+    if (st[0] === 1 && st[1] === 1) return [`memory.copy(${p[0]}, ${p[1]}, ${len * bytes});`];
+    return [
+      `for (let i = 0; i < ${len}; i++) {`,
+      `  store<${t}>(${p[0]} + <usize>i * ${st[0]! * bytes}, load<${t}>(${p[1]} + <usize>i * ${st[1]! * bytes}));`,
+      '}',
+    ];
+  });
+}
+
+const around = (shape: readonly number[], axis: number) => [numel(shape.slice(0, axis)), shape[axis]!, numel(shape.slice(axis + 1))];
+const pair = (v: unknown): [number, number] => (typeof v === 'number' ? [v, v] : [(v as number[])[0]!, (v as number[])[1]!]);
+
+function reduceAxes(n: Node): [number, number, number] {
+  const x = n.inputs[0]!.type.shape, axes = [...(n.attrs.axes as number[])].sort((a, b) => a - b);
+  if (axes.some((a, i) => i > 0 && a !== axes[i - 1]! + 1)) throw new Error(`codegen: ${n.op} over non-adjacent axes [${axes}] (the DSL permutes these; a hand-built graph must too)`);
+  if (axes.length === 0) return [numel(x), 1, 1];
+  return [numel(x.slice(0, axes[0])), numel(x.slice(axes[0], axes[axes.length - 1]! + 1)), numel(x.slice(axes[axes.length - 1]! + 1))];
+}
+
+const EMIT: Record<string, Emitter> = {
+  elementwise: (n, c) => elementwise(n, c, n.attrs.expr as Expr),
+  gemm: (n, c) => {
+    const [x, w] = n.inputs as [Node, Node];
+    const [k, cols] = w.type.shape as [number, number];
+    const rows = numel(x.type.shape) / k;
+    return [`gemm_f32(${c.addr(x)}, ${k}, ${c.packed.get(n)}, ${c.addr(n)}, ${cols}, ${rows}, ${cols}, ${k}, 0, ${actCode(n.attrs.act as Activation)});`];
+  },
+  matmul: (n, c) => {
+    const [a, b] = n.inputs as [Node, Node];
+    const [m, k] = a.type.shape.slice(-2) as [number, number];
+    const cols = b.type.shape[b.type.shape.length - 1]!;
+    const batch = n.type.shape.slice(0, -2);
+    const bs = (t: Node, mat: number): Operand => ({ base: c.addr(t), strides: broadcastStrides(t.type.shape.slice(0, -2), batch).map((s) => s * mat), bytes: 4 });
+    const ops = [bs(n, m * cols), bs(a, m * k), bs(b, k * cols)];
+    // One kernel call per batch element: loop over the batch dims with the inner one unrolled away.
+    return loopNest([...batch, 1], ops.map((o) => ({ ...o, strides: [...o.strides, 0] })), (p) =>
+      [`matmul_f32(${p[1]}, ${p[2]}, ${p[0]}, ${m}, ${cols}, ${k}, ${k}, ${cols}, ${cols}, 0, 1.0);`]);
+  },
+  conv2d: (n, c) => {
+    const [x, w, b] = n.inputs as [Node, Node, Node?];
+    const [N, C, H, W] = x.type.shape;
+    const [CO, , KH, KW] = w.type.shape;
+    const [, , OH, OW] = n.type.shape;
+    const [sh, sw] = pair(n.attrs.stride), [ph, pw] = pair(n.attrs.padding), [dh, dw] = pair(n.attrs.dilation);
+    return [`conv2d_f32(${c.addr(x)}, ${c.addr(w)}, ${b ? c.addr(b) : 0}, ${c.addr(n)}, ${c.scratch(n)}, ${N}, ${C}, ${H}, ${W}, ${CO}, ${KH}, ${KW}, ${sh}, ${sw}, ${ph}, ${pw}, ${dh}, ${dw}, ${OH}, ${OW}, ${actCode(n.attrs.act as Activation)});`];
+  },
+  maxpool2d: (n, c) => pool(n, c, 'maxpool2d_f32', ''),
+  avgpool2d: (n, c) => pool(n, c, 'avgpool2d_f32', `, ${n.attrs.countIncludePad ? 1 : 0}`),
+  softmax: (n, c) => { const [o, len, i] = around(n.type.shape, n.attrs.axis as number); return [`softmax_f32(${c.addr(n.inputs[0]!)}, ${c.addr(n)}, ${o}, ${len}, ${i});`]; },
+  logsoftmax: (n, c) => { const [o, len, i] = around(n.type.shape, n.attrs.axis as number); return [`logsoftmax_f32(${c.addr(n.inputs[0]!)}, ${c.addr(n)}, ${o}, ${len}, ${i});`]; },
+  sum: (n, c) => reduce(n, c, 'reduce_sum_f32'),
+  mean: (n, c) => reduce(n, c, 'reduce_mean_f32'),
+  max: (n, c) => reduce(n, c, 'reduce_max_f32'),
+  argmax: (n, c) => reduce(n, c, 'argmax_f32'),
+  reshape: () => [],
+  transpose: (n, c) => {
+    const x = n.inputs[0]!, xs = strides(x.type.shape), perm = n.attrs.perm as number[];
+    const bytes = DTYPE_BYTES[n.type.dtype];
+    return copy(n.type.shape, contiguous(n, c.addr(n)), { base: c.addr(x), strides: perm.map((p) => xs[p]!), bytes }, n.type.dtype);
+  },
+  slice: (n, c) => {
+    const x = n.inputs[0]!, xs = strides(x.type.shape);
+    const { axis, start, step } = n.attrs as { axis: number; start: number; step: number };
+    const bytes = DTYPE_BYTES[n.type.dtype];
+    return copy(n.type.shape, contiguous(n, c.addr(n)), { base: c.addr(x) + start * xs[axis]! * bytes, strides: xs.map((s, i) => (i === axis ? s * step : s)), bytes }, n.type.dtype);
+  },
+  concat: (n, c) => {
+    const ax = n.attrs.axis as number, os = strides(n.type.shape), bytes = DTYPE_BYTES[n.type.dtype];
+    let at = 0;
+    return n.inputs.flatMap((x) => {
+      const lines = copy(x.type.shape, { base: c.addr(n) + at * os[ax]! * bytes, strides: os, bytes }, contiguous(x, c.addr(x)), n.type.dtype);
+      at += x.type.shape[ax]!;
+      return lines;
+    });
+  },
+  gather: (n, c) => {
+    const [table, idx] = n.inputs as [Node, Node];
+    const rowBytes = byteSize(table.type) / table.type.shape[0]!;
+    return [
+      `for (let i = 0; i < ${numel(idx.type.shape)}; i++) {`,
+      `  const r = <usize>load<i32>(${c.addr(idx)} + (<usize>i << 2));`,
+      `  memory.copy(${c.addr(n)} + <usize>i * ${rowBytes}, ${c.addr(table)} + r * ${rowBytes}, ${rowBytes});`,
+      '}',
+    ];
+  },
+  cast: (n, c) => {
+    const x = n.inputs[0]!, from = LOAD[x.type.dtype]!, to = LOAD[n.type.dtype]!;
+    return [
+      `for (let i = 0; i < ${numel(n.type.shape)}; i++) {`,
+      `  store<${to}>(${c.addr(n)} + <usize>i * ${DTYPE_BYTES[n.type.dtype]}, <${to}>load<${from}>(${c.addr(x)} + <usize>i * ${DTYPE_BYTES[x.type.dtype]}));`,
+      '}',
+    ];
+  },
+  where: (n, c) => {
+    const ops: Operand[] = [contiguous(n, c.addr(n)), ...n.inputs.map((i) => ({ base: c.addr(i), strides: broadcastStrides(i.type.shape, n.type.shape), bytes: DTYPE_BYTES[i.type.dtype] }))];
+    const t = LOAD[n.type.dtype]!, b = DTYPE_BYTES[n.type.dtype];
+    return loopNest(n.type.shape, ops, (p, len, st) => [
+      `for (let i = 0; i < ${len}; i++) {`,
+      `  store<${t}>(${p[0]} + <usize>i * ${b}, load<u8>(${p[1]} + <usize>i * ${st[1]}) ? load<${t}>(${p[2]} + <usize>i * ${st[2]! * b}) : load<${t}>(${p[3]} + <usize>i * ${st[3]! * b}));`,
+      '}',
+    ]);
+  },
+};
+
+function pool(n: Node, c: Ctx, fn: string, extra: string): string[] {
+  const [N, C, H, W] = n.inputs[0]!.type.shape as [number, number, number, number];
+  const [kh, kw] = pair(n.attrs.kernel), [sh, sw] = pair(n.attrs.stride), [ph, pw] = pair(n.attrs.padding);
+  return [`${fn}(${c.addr(n.inputs[0]!)}, ${c.addr(n)}, ${N * C}, ${H}, ${W}, ${kh}, ${kw}, ${sh}, ${sw}, ${ph}, ${pw}, ${windowOut(H, kh, sh, ph)}, ${windowOut(W, kw, sw, pw)}${extra});`];
+}
+
+function reduce(n: Node, c: Ctx, fn: string): string[] {
+  const [o, len, i] = reduceAxes(n);
+  return [`${fn}(${c.addr(n.inputs[0]!)}, ${c.addr(n)}, ${o}, ${len}, ${i});`];
+}
+
+/** Unfused elementwise ops (e.g. with elementwise-fusion disabled) are one-op expressions. */
+function emitterFor(n: Node): Emitter {
+  const e = EMIT[n.op];
+  if (e) return e;
+  if (n.type.dtype === 'f32' && n.inputs.every((i) => i.type.dtype === 'f32') && (n.inputs.length === 1 || n.inputs.length === 2)) {
+    const expr: Expr = { op: n.op, args: n.inputs.map((_, index) => ({ op: 'in' as const, index })) };
+    if (n.op in VEC) return (m, c) => elementwise(m, c, expr);
+  }
+  throw new Error(`codegen: op '${n.op}' (${n.type.dtype}) is not supported${n.label ? ` (at ${n.label})` : ''}`);
+}
+
+/** Kernel functions and the assembly/ module that defines each. */
+const KERNELS: Record<string, string> = {
+  gemm_f32: 'gemm', matmul_f32: 'matmul', conv2d_f32: 'conv', maxpool2d_f32: 'pool', avgpool2d_f32: 'pool',
+  softmax_f32: 'softmax', logsoftmax_f32: 'softmax', reduce_sum_f32: 'reduce', reduce_mean_f32: 'reduce',
+  reduce_max_f32: 'reduce', argmax_f32: 'reduce', layernorm_f32: 'layernorm',
+  ...Object.fromEntries(['exp', 'tanh', 'sigmoid', 'erf', 'gelu'].flatMap((f) => [[`${f}_f32x4`, 'math'], [`${f}_f32`, 'math']])),
+};
+
+/** Imports for the kernels a body of code calls. */
+function importsFor(code: string): string {
+  const byModule = new Map<string, string[]>();
+  for (const [fn, mod] of Object.entries(KERNELS)) {
+    if (new RegExp(`\\b${fn}\\(`).test(code)) byModule.set(mod, [...(byModule.get(mod) ?? []), fn]);
+  }
+  return [...byModule].map(([mod, fns]) => `import { ${fns.join(', ')} } from "./${mod}";`).join('\n');
+}
+
+const HELPERS = `// @ts-ignore: decorator
+@inline function log_f32x4(v: v128): v128 {
+  let r = f32x4.splat(Mathf.log(f32x4.extract_lane(v, 0)));
+  r = f32x4.replace_lane(r, 1, Mathf.log(f32x4.extract_lane(v, 1)));
+  r = f32x4.replace_lane(r, 2, Mathf.log(f32x4.extract_lane(v, 2)));
+  return f32x4.replace_lane(r, 3, Mathf.log(f32x4.extract_lane(v, 3)));
+}
+// @ts-ignore: decorator
+@inline function pow_f32x4(a: v128, b: v128): v128 {
+  let r = f32x4.splat(Mathf.pow(f32x4.extract_lane(a, 0), f32x4.extract_lane(b, 0)));
+  r = f32x4.replace_lane(r, 1, Mathf.pow(f32x4.extract_lane(a, 1), f32x4.extract_lane(b, 1)));
+  r = f32x4.replace_lane(r, 2, Mathf.pow(f32x4.extract_lane(a, 2), f32x4.extract_lane(b, 2)));
+  return f32x4.replace_lane(r, 3, Mathf.pow(f32x4.extract_lane(a, 3), f32x4.extract_lane(b, 3)));
+}
+`;
+
+export interface EntrySource { export: string; graph: Graph }
+
+/** The AssemblyScript module for a set of entries that share one memory layout. */
+export function emitModule(entries: EntrySource[], layoutFor: (g: Graph) => Ctx): string {
+  const parts: string[] = [];
+  for (const { export: name, graph } of entries) {
+    const c = layoutFor(graph);
+    const calls: string[] = [];
+    graph.nodes.forEach((n, i) => {
+      if (n.op === 'input' || n.op === 'const') return;
+      const body = emitterFor(n)(n, c);
+      if (body.length === 0) return;
+      const fn = `${name}_${i}_${n.op}`;
+      parts.push(`// %${i} ${n.op}${n.label ? ` — ${n.label}` : ''}\nfunction ${fn}(): void {\n${body.map((l) => (l.startsWith('  ') ? l : `  ${l}`)).join('\n')}\n}\n`);
+      calls.push(`  ${fn}();`);
+    });
+    parts.push(`export function ${name}(): void {\n${calls.join('\n')}\n}\n`);
+  }
+  const body = parts.join('\n');
+  return `// Generated by simdflow. Do not edit.\n${importsFor(body)}\n${HELPERS}\n${body}`;
+}
+
+export type { Ctx as EmitContext };

@@ -1,0 +1,122 @@
+// Loads an artifact and runs its entries. No Node-only imports: this runs in browsers too.
+
+import { DTYPE_BYTES, numel, readContainer, type DType, type EntryInfo, type Isa, type Manifest, type TensorInfo } from './format.ts';
+
+export type TensorData = Float32Array | Int32Array | Uint8Array;
+/** An input: a typed array of the input's dtype, optionally with its shape for checking. */
+export type Feed = TensorData | { data: TensorData; shape: readonly number[] };
+export type Feeds = Record<string, Feed>;
+export type Outputs = Record<string, TensorData>;
+
+export interface LoadOptions {
+  /** Which code to run: 'auto' prefers relaxed SIMD when the host validates it. */
+  isa?: 'auto' | Isa;
+}
+
+const ARRAY_FOR: Record<DType, { new (buf: ArrayBuffer, off: number, len: number): TensorData; name: string }> = {
+  f32: Float32Array, i32: Int32Array, bool: Uint8Array,
+};
+
+const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
+
+export class Model {
+  private memory: WebAssembly.Memory | undefined;
+  private readonly exports: Record<string, (...a: number[]) => unknown>;
+
+  constructor(readonly manifest: Manifest, readonly isa: Isa, instance: WebAssembly.Instance, weights: Uint8Array) {
+    this.exports = instance.exports as never;
+    this.memory = instance.exports.memory as WebAssembly.Memory;
+    new Uint8Array(this.memory.buffer, manifest.memory.weights.offset, weights.length).set(weights);
+  }
+
+  get name(): string { return this.manifest.name; }
+  get entries(): string[] { return Object.keys(this.manifest.entries); }
+  entry(name = 'run'): EntryInfo {
+    const e = this.manifest.entries[name];
+    if (!e) throw new Error(`model '${this.name}' has no entry '${name}'; entries: ${this.entries.join(', ')}`);
+    return e;
+  }
+  get inputs(): TensorInfo[] { return this.entry().inputs; }
+  get outputs(): TensorInfo[] { return this.entry().outputs; }
+
+  /** Runs the whole model (entry `run`). Outputs are fresh arrays, safe to keep. */
+  run(feeds: Feeds): Outputs { return this.call('run', feeds); }
+
+  call(entryName: string, feeds: Feeds): Outputs {
+    const e = this.entry(entryName);
+    this.writeInputs(e, entryName, feeds);
+    this.exports[e.export]!();
+    return Object.fromEntries(e.outputs.map((o) => [o.name, this.read(o)]));
+  }
+
+  /** A copy of a tensor in wasm memory. */
+  read(t: TensorInfo): TensorData {
+    const n = numel(t.shape);
+    return new ARRAY_FOR[t.dtype](this.mem().buffer, t.offset, n).slice();
+  }
+
+  /** Writes a tensor into wasm memory after checking dtype and size. */
+  write(t: TensorInfo, feed: Feed, where: string): void {
+    const data = ArrayBuffer.isView(feed) ? feed : feed.data;
+    const Ctor = ARRAY_FOR[t.dtype];
+    if (!ArrayBuffer.isView(feed) && (feed.shape.length !== t.shape.length || feed.shape.some((d, i) => d !== t.shape[i]))) {
+      throw new Error(`${where}: expected shape ${fmt(t.shape)}, got ${fmt(feed.shape)}`);
+    }
+    if (!(data instanceof Ctor)) {
+      throw new Error(`${where}: expected ${Ctor.name} (${t.dtype}${fmt(t.shape)}), got ${data?.constructor?.name ?? typeof data}`);
+    }
+    if (data.length !== numel(t.shape)) {
+      throw new Error(`${where}: expected ${numel(t.shape)} values (${t.dtype}${fmt(t.shape)}), got ${data.length}`);
+    }
+    if (t.range) {
+      const [lo, hi] = t.range;
+      for (let i = 0; i < data.length; i++) {
+        if (data[i]! < lo || data[i]! >= hi) throw new Error(`${where}: value ${data[i]} at flat index ${i} is outside the valid range [${lo}, ${hi})`);
+      }
+    }
+    new Ctor(this.mem().buffer, t.offset, data.length).set(data as never);
+  }
+
+  private writeInputs(e: EntryInfo, entryName: string, feeds: Feeds): void {
+    const names = new Set(e.inputs.map((i) => i.name));
+    const unknown = Object.keys(feeds).filter((k) => !names.has(k));
+    const missing = e.inputs.filter((i) => !(i.name in feeds)).map((i) => i.name);
+    if (unknown.length || missing.length) {
+      const want = e.inputs.map((i) => `${i.name}: ${i.dtype}${fmt(i.shape)}`).join(', ');
+      throw new Error(`model '${this.name}' ${entryName}(): ${missing.length ? `missing input ${missing.join(', ')}` : ''}${missing.length && unknown.length ? '; ' : ''}${unknown.length ? `unknown input ${unknown.join(', ')}` : ''} (expects ${want})`);
+    }
+    for (const t of e.inputs) this.write(t, feeds[t.name]!, `model '${this.name}' ${entryName}() input '${t.name}'`);
+  }
+
+  private mem(): WebAssembly.Memory {
+    if (!this.memory) throw new Error(`model '${this.name}' was disposed`);
+    return this.memory;
+  }
+
+  /** Drops the instance and its memory; the model cannot be used afterwards. */
+  dispose(): void { this.memory = undefined; }
+}
+
+/** Picks the code module: relaxed SIMD when asked for or when 'auto' and the host validates it. */
+export function chooseIsa(code: Partial<Record<Isa, Uint8Array>>, want: LoadOptions['isa'] = 'auto'): Isa {
+  if (want !== 'auto') {
+    if (!code[want]) throw new Error(`artifact has no ${want} code (has: ${Object.keys(code).join(', ')})`);
+    if (!WebAssembly.validate(code[want]!)) throw new Error(`this host cannot run the artifact's ${want} code`);
+    return want;
+  }
+  if (code.wasmrelaxedsimd && WebAssembly.validate(code.wasmrelaxedsimd)) return 'wasmrelaxedsimd';
+  if (code.wasmsimd && WebAssembly.validate(code.wasmsimd)) return 'wasmsimd';
+  throw new Error('this host does not support WebAssembly SIMD (fixed-width 128-bit), which simdflow artifacts need');
+}
+
+export async function loadModelBytes(bytes: Uint8Array, opts: LoadOptions = {}): Promise<Model> {
+  const { manifest, blob } = readContainer(bytes);
+  const code = Object.fromEntries(Object.entries(manifest.code).map(([isa, ref]) => [isa, blob(ref!)])) as Partial<Record<Isa, Uint8Array>>;
+  const isa = chooseIsa(code, opts.isa);
+  const { instance } = await WebAssembly.instantiate(code[isa]!, {
+    env: { abort: (_m: number, _f: number, line: number, col: number) => { throw new Error(`simdflow kernel aborted at ${line}:${col}`); } },
+  });
+  return new Model(manifest, isa, instance, blob(manifest.weights));
+}
+
+export { DTYPE_BYTES };
