@@ -101,11 +101,11 @@ export class Model {
 export function chooseIsa(code: Partial<Record<Isa, Uint8Array>>, want: LoadOptions['isa'] = 'auto'): Isa {
   if (want !== 'auto') {
     if (!code[want]) throw new Error(`artifact has no ${want} code (has: ${Object.keys(code).join(', ')})`);
-    if (!WebAssembly.validate(code[want]!)) throw new Error(`this host cannot run the artifact's ${want} code`);
+    if (!WebAssembly.validate(code[want]! as BufferSource)) throw new Error(`this host cannot run the artifact's ${want} code`);
     return want;
   }
-  if (code.wasmrelaxedsimd && WebAssembly.validate(code.wasmrelaxedsimd)) return 'wasmrelaxedsimd';
-  if (code.wasmsimd && WebAssembly.validate(code.wasmsimd)) return 'wasmsimd';
+  if (code.wasmrelaxedsimd && WebAssembly.validate(code.wasmrelaxedsimd as BufferSource)) return 'wasmrelaxedsimd';
+  if (code.wasmsimd && WebAssembly.validate(code.wasmsimd as BufferSource)) return 'wasmsimd';
   throw new Error('this host does not support WebAssembly SIMD (fixed-width 128-bit), which simdflow artifacts need');
 }
 
@@ -113,7 +113,7 @@ export async function loadModelBytes(bytes: Uint8Array, opts: LoadOptions = {}):
   const { manifest, blob } = readContainer(bytes);
   const code = Object.fromEntries(Object.entries(manifest.code).map(([isa, ref]) => [isa, blob(ref!)])) as Partial<Record<Isa, Uint8Array>>;
   const isa = chooseIsa(code, opts.isa);
-  const { instance } = await WebAssembly.instantiate(code[isa]!, {
+  const { instance } = await WebAssembly.instantiate(code[isa]! as BufferSource, {
     env: { abort: (_m: number, _f: number, line: number, col: number) => { throw new Error(`simdflow kernel aborted at ${line}:${col}`); } },
   });
   return new Model(manifest, isa, instance, blob(manifest.weights));
