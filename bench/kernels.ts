@@ -1,0 +1,73 @@
+// Kernel throughput on this machine: GFLOP/s of gemm_f32 (512³ and other shapes), the M=1 GEMV
+// path, and a register-only mul+add loop as the practical SIMD peak. Both ISAs when available.
+// Run: npx tsx bench/kernels.ts     (times are medians of repeats after a warm-up, because V8
+// first runs a wasm function in its baseline tier)
+import v8 from 'node:v8';
+import { assemble, type Isa } from '../compiler/codegen/assemble.ts';
+import { packGemmWeights } from '../compiler/codegen/pack.ts';
+
+v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+
+const PEAK_SRC = `
+import { madd } from "./math";
+// 12 independent accumulator chains, 2 multiplicands: 24 flops·4 lanes per iteration, no memory.
+export function peak_madd(iters: i32, s: f32): f32 {
+  const x = f32x4.splat(s), y = f32x4.splat(0.999);
+  let c0 = x, c1 = y, c2 = x, c3 = y, c4 = x, c5 = y, c6 = x, c7 = y, c8 = x, c9 = y, c10 = x, c11 = y;
+  for (let i = 0; i < iters; i++) {
+    c0 = madd(c0, y, x); c1 = madd(c1, y, x); c2 = madd(c2, y, x); c3 = madd(c3, y, x);
+    c4 = madd(c4, y, x); c5 = madd(c5, y, x); c6 = madd(c6, y, x); c7 = madd(c7, y, x);
+    c8 = madd(c8, y, x); c9 = madd(c9, y, x); c10 = madd(c10, y, x); c11 = madd(c11, y, x);
+  }
+  const s0 = f32x4.add(f32x4.add(f32x4.add(c0, c1), f32x4.add(c2, c3)), f32x4.add(f32x4.add(c4, c5), f32x4.add(c6, c7)));
+  return f32x4.extract_lane(f32x4.add(s0, f32x4.add(f32x4.add(c8, c9), f32x4.add(c10, c11))), 0);
+}
+export * from "./gemm";
+`;
+
+type Fn = (...a: number[]) => number;
+
+function median(xs: number[]): number { const s = [...xs].sort((a, b) => a - b); return s[s.length >> 1]!; }
+
+/** Median seconds per call of f over `reps` timed batches, after warm-up. */
+function time(f: () => void, minBatchMs = 30, reps = 11): number {
+  for (let i = 0; i < 5; i++) f();
+  let n = 1;
+  for (;;) { const t0 = performance.now(); for (let i = 0; i < n; i++) f(); if (performance.now() - t0 > minBatchMs) break; n *= 2; }
+  const ts: number[] = [];
+  for (let r = 0; r < reps; r++) { const t0 = performance.now(); for (let i = 0; i < n; i++) f(); ts.push((performance.now() - t0) / n / 1e3); }
+  return median(ts);
+}
+
+async function bench(isa: Isa): Promise<void> {
+  const memoryBase = 64 << 20;
+  const { wasm } = await assemble({ sources: { '__bench.ts': PEAK_SRC }, entry: '__bench.ts', isa, memoryBase,
+    initialPages: (memoryBase >> 16) + 16 });
+  const { instance } = await WebAssembly.instantiate(wasm);
+  const ex = instance.exports as Record<string, Fn> & { memory: WebAssembly.Memory };
+  const f32 = new Float32Array(ex.memory.buffer);
+  let top = 1024;
+  const put = (a: Float32Array) => { const p = top; f32.set(a, p >> 2); top += (a.length * 4 + 63) & ~63; return p; };
+  const rnd = (n: number) => Float32Array.from({ length: n }, () => Math.random() - 0.5);
+
+  const iters = 1 << 20;
+  const tp = time(() => ex.peak_madd!(iters, 0.5));
+  const peak = (iters * 12 * 8) / tp / 1e9;
+  console.log(`${isa}: peak mul+add loop            ${peak.toFixed(1)} GFLOP/s`);
+
+  const shapes: [number, number, number][] = [[512, 512, 512], [256, 256, 256], [1024, 1024, 1024], [64, 512, 512],
+    [4, 512, 512], [1, 512, 512], [1, 512, 784], [1, 4096, 1024]];
+  for (const [m, n, k] of shapes) {
+    top = 1024;
+    const a = put(rnd(m * k)), w = put(packGemmWeights(rnd(k * n), k, n, 'kn', rnd(n))), c = put(new Float32Array(m * n));
+    const t = time(() => ex.gemm_f32!(a, k, w, c, n, m, n, k, 0, 0));
+    const gf = (2 * m * n * k) / t / 1e9;
+    const gbs = (4 * (k + 1) * n) / t / 1e9;
+    console.log(`${isa}: gemm_f32 m=${m} n=${n} k=${k}`.padEnd(44) + `${gf.toFixed(1).padStart(5)} GFLOP/s  ${(gf / peak * 100).toFixed(0)}% of peak` +
+      (m === 1 ? `  (weights ${gbs.toFixed(1)} GB/s)` : '') + `  ${(t * 1e6).toFixed(0)} µs`);
+  }
+}
+
+const relaxed = WebAssembly.validate(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 8, 1, 96, 3, 123, 123, 123, 1, 123,
+  3, 2, 1, 0, 10, 13, 1, 11, 0, 32, 0, 32, 1, 32, 2, 253, 133, 2, 11]));
+for (const isa of (relaxed ? ['wasmsimd', 'wasmrelaxedsimd'] : ['wasmsimd']) as Isa[]) await bench(isa);
