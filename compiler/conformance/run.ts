@@ -1,0 +1,73 @@
+// Runs PyTorch conformance cases: build each in the DSL, load its weights, compile to wasm,
+// run it and compare every output with PyTorch's within the case's tolerance.
+
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { compileModel } from '../codegen/compile.ts';
+import { readSafetensors, stateDictFrom } from '../weights/safetensors.ts';
+import { loadModelBytes, type Feeds, type TensorData } from '../../runtime/model.ts';
+import { BUILDERS, type CaseSpec } from './cases.ts';
+
+export interface CaseResult {
+  name: string;
+  status: 'passed' | 'failed' | 'skipped';
+  detail: string;
+  /** Worst |got - want| over float outputs. */
+  maxError?: number;
+}
+
+/** Max abs error, and the first element outside |got - want| <= atol + rtol·|want| (or -1). */
+export function compare(got: ArrayLike<number>, want: ArrayLike<number>, atol: number, rtol: number, exact = false): { maxErr: number; bad: number } {
+  let maxErr = 0, bad = -1;
+  if (got.length !== want.length) return { maxErr: Infinity, bad: 0 };
+  for (let i = 0; i < want.length; i++) {
+    const e = Math.abs(got[i]! - want[i]!);
+    if (!(e <= maxErr)) maxErr = e;
+    const ok = exact ? got[i] === want[i] : e <= atol + rtol * Math.abs(want[i]!);
+    if (!ok && bad < 0) bad = i;
+  }
+  return { maxErr, bad };
+}
+
+export async function runCase(dir: string): Promise<CaseResult> {
+  const spec = JSON.parse(readFileSync(join(dir, 'case.json'), 'utf8')) as CaseSpec;
+  const builder = BUILDERS[spec.name];
+  if (!builder) return { name: spec.name, status: 'skipped', detail: `family '${spec.module ?? spec.name}' is not supported yet` };
+  try {
+    const def = builder(spec);
+    const wpath = join(dir, 'weights.safetensors');
+    if (existsSync(wpath)) def.module.loadStateDict(stateDictFrom(readSafetensors(readFileSync(wpath), wpath)));
+    const io = readSafetensors(readFileSync(join(dir, 'io.safetensors')), join(dir, 'io.safetensors'));
+    const compiled = await compileModel(def);
+    const model = await loadModelBytes(compiled.bytes);
+    const feeds: Feeds = {};
+    for (const name of Object.keys(spec.inputs)) {
+      const t = io.get(`input.${name}`);
+      if (!t) throw new Error(`io.safetensors has no input.${name}`);
+      feeds[name] = t.data as TensorData;
+    }
+    const out = model.run(feeds);
+    model.dispose();
+    let worst = 0;
+    const notes: string[] = [];
+    let failed = false;
+    for (const [name, o] of Object.entries(spec.outputs)) {
+      const want = io.get(`output.${name}`)!.data, got = out[name];
+      if (!got) { failed = true; notes.push(`${name}: not produced`); continue; }
+      const exact = o.dtype !== 'F32';
+      const { maxErr, bad } = compare(got, want, spec.tolerance.atol, spec.tolerance.rtol, exact);
+      if (!exact) worst = Math.max(worst, maxErr);
+      if (bad >= 0) { failed = true; notes.push(`${name}[${bad}]: got ${got[bad]}, want ${want[bad]} (max err ${maxErr.toExponential(2)})`); }
+      else notes.push(`${name} ${exact ? 'exact' : `max err ${maxErr.toExponential(2)}`}`);
+    }
+    return { name: spec.name, status: failed ? 'failed' : 'passed', detail: notes.join(', '), maxError: worst };
+  } catch (e) {
+    return { name: spec.name, status: 'failed', detail: `error: ${(e as Error).message}` };
+  }
+}
+
+/** Every case directory (one holding case.json) directly under `root`, in name order. */
+export function caseDirs(root: string): string[] {
+  if (!existsSync(root) || !statSync(root).isDirectory()) throw new Error(`conformance: ${root} is not a directory`);
+  return readdirSync(root).sort().map((d) => join(root, d)).filter((d) => existsSync(join(d, 'case.json')));
+}
