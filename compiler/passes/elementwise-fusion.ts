@@ -18,8 +18,8 @@ export const elementwiseFusion: Pass = {
   run(g) {
     const u = users(g), outs = new Set(g.outputs.map((o) => o.node));
     const fusesIntoUser = (p: Node): boolean => {
-      const us = u.get(p)!;
-      if (!fusibleOp(p) || us.length !== 1 || outs.has(p) || !fusibleOp(us[0]!)) return false;
+      const us = u.get(p); // undefined for nodes this pass made: those are finished roots
+      if (!us || !fusibleOp(p) || us.length !== 1 || outs.has(p) || !fusibleOp(us[0]!)) return false;
       const c = us[0]!;
       return numel(p.type.shape) === numel(c.type.shape) && sameShape(broadcastShapes(p.type.shape, c.type.shape)!, c.type.shape);
     };

@@ -1,0 +1,114 @@
+// One golden test per pass: a tiny graph, its IR before and after. applyPass also checks
+// with the reference interpreter that the pass kept the graph's meaning.
+import { describe, expect, test } from 'vitest';
+import { constant } from '../../compiler/dsl/tensor.ts';
+import { constantFolding } from '../../compiler/passes/constant-folding.ts';
+import { cse } from '../../compiler/passes/cse.ts';
+import { dce } from '../../compiler/passes/dce.ts';
+import { elementwiseFusion } from '../../compiler/passes/elementwise-fusion.ts';
+import { epilogueFusion } from '../../compiler/passes/epilogue-fusion.ts';
+import { shapeInference } from '../../compiler/passes/shape-inference.ts';
+import { PASSES, PASS_NAMES } from '../../compiler/passes/registry.ts';
+import { runPasses } from '../../compiler/passes/manager.ts';
+import { applyPass, f32, tiny } from './util.ts';
+
+const W = () => constant(f32(1, 2, 3, 4, 5, 6), [3, 2], 'f32', 'w');
+const B = () => constant(f32(0.5, -0.5, 1), [3], 'f32', 'b');
+
+describe('passes', () => {
+  test('registry: every pass has a unique name and a description', () => {
+    expect(PASS_NAMES).toEqual(['shape-inference', 'constant-folding', 'dce', 'cse', 'epilogue-fusion', 'elementwise-fusion', 'memory-planning']);
+    for (const p of PASSES) expect(p.description.length).toBeGreaterThan(10);
+    expect(() => runPasses(tiny(({ x }) => x!.relu(), { x: [2] }), { disable: ['no-such-pass'] })).toThrow(/unknown pass 'no-such-pass'/);
+  });
+
+  test('shape-inference recomputes types and rejects a wrong one', () => {
+    const g = tiny(({ x }) => x!.add(1), { x: [2, 3] });
+    g.nodes[g.nodes.length - 1]!.type = { dtype: 'f32', shape: [9] };
+    const { after } = applyPass(shapeInference, g);
+    expect(after).toContain('add(%0, %1) : f32[2, 3]');
+    const bad = tiny(({ x }) => x!.reshape(3, 2), { x: [2, 3] });
+    bad.nodes[1]!.attrs.shape = [4, 2];
+    expect(() => shapeInference.run(bad)).toThrow(/cannot reshape \[2, 3\] \(6 elements\) to \[4, 2\]/);
+  });
+
+  test('constant-folding folds a transposed weight', () => {
+    const { before, after } = applyPass(constantFolding, tiny(({ x }) => x!.matmul(W().mT), { x: [1, 2] }));
+    expect(before).toBe(`graph {
+  %0 = input "x"() : f32[1, 2]
+  %1 = const "w"() : f32[3, 2]
+  %2 = transpose(%1) {perm=[1,0]} : f32[2, 3]
+  %3 = matmul(%0, %2) : f32[1, 3]
+  return y=%3
+}`);
+    expect(after).toBe(`graph {
+  %0 = input "x"() : f32[1, 2]
+  %1 = const "transpose(w)"() : f32[2, 3]
+  %2 = matmul(%0, %1) : f32[1, 3]
+  return y=%2
+}`);
+  });
+
+  test('dce drops dead nodes and identity reshapes, keeps unused inputs', () => {
+    const g = tiny(({ x, unused }) => { x!.exp(); return x!.relu(); }, { x: [4], unused: [2] });
+    const withReshape = tiny(({ x }) => x!.reshape(2, 2).relu(), { x: [2, 2] });
+    withReshape.nodes[1]!.attrs.shape = [2, 2]; // an identity reshape a rewrite could leave behind
+    expect(applyPass(dce, g).after).toBe(`graph {
+  %0 = input "x"() : f32[4]
+  %1 = input "unused"() : f32[2]
+  %2 = relu(%0) : f32[4]
+  return y=%2
+}`);
+    expect(applyPass(dce, withReshape).after).not.toContain('reshape');
+  });
+
+  test('cse merges equal subexpressions and equal small constants', () => {
+    const { before, after } = applyPass(cse, tiny(({ x }) => x!.mul(2).tanh().add(x!.mul(2).tanh()), { x: [3] }));
+    expect(before.match(/tanh/g)).toHaveLength(2);
+    expect(after).toBe(`graph {
+  %0 = input "x"() : f32[3]
+  %1 = const "2"() : f32[]
+  %2 = mul(%0, %1) : f32[3]
+  %3 = tanh(%2) : f32[3]
+  %4 = add(%3, %3) : f32[3]
+  return y=%4
+}`);
+  });
+
+  test('epilogue-fusion: matmul + bias + relu → one gemm', () => {
+    const g = constantFolding.run(tiny(({ x }) => x!.matmul(W().mT).add(B()).relu(), { x: [4, 2] }));
+    const { after } = applyPass(epilogueFusion, g);
+    expect(after).toBe(`graph {
+  %0 = input "x"() : f32[4, 2]
+  %1 = const "transpose(w)"() : f32[2, 3]
+  %2 = const "b"() : f32[3]
+  %3 = gemm(%0, %1, %2) {act=relu} : f32[4, 3]
+  return y=%3
+}`);
+  });
+
+  test('epilogue-fusion leaves a matmul whose result has another user', () => {
+    const g = constantFolding.run(tiny(({ x }) => { const y = x!.matmul(W().mT); return [y.add(B()), y]; }, { x: [4, 2] }));
+    const { after } = applyPass(epilogueFusion, g);
+    expect(after).toContain('gemm(%0, %1) {act=none}');
+    expect(after).toContain('add(%2, %3)');
+  });
+
+  test('elementwise-fusion: a tree of elementwise ops becomes one loop with literals', () => {
+    const g = tiny(({ x, y }) => x!.mul(y!).add(1).sigmoid().mul(x!), { x: [2, 8], y: [8] });
+    const { after } = applyPass(elementwiseFusion, g);
+    expect(after).toBe(`graph {
+  %0 = input "x"() : f32[2, 8]
+  %1 = input "y"() : f32[8]
+  %2 = elementwise(%0, %1) {expr=mul(sigmoid(add(mul($0, $1), 1)), $0), shape=[2,8]} : f32[2, 8]
+  return y=%2
+}`);
+  });
+
+  test('elementwise-fusion does not recompute a smaller producer per broadcast element', () => {
+    const g = tiny(({ x, s }) => x!.mul(s!.exp()), { x: [4, 8], s: [4, 1] });
+    const { after } = applyPass(elementwiseFusion, g);
+    expect(after).toContain('elementwise(%1) {expr=exp($0), shape=[4,1]}');
+    expect(after).toContain('elementwise(%0, %2) {expr=mul($0, $1), shape=[4,8]}');
+  });
+});
