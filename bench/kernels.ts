@@ -23,6 +23,7 @@ export function peak_madd(iters: i32, s: f32): f32 {
   return f32x4.extract_lane(f32x4.add(s0, f32x4.add(f32x4.add(c8, c9), f32x4.add(c10, c11))), 0);
 }
 export * from "./gemm";
+export * from "./matmul";
 `;
 
 type Fn = (...a: number[]) => number;
@@ -65,6 +66,15 @@ async function bench(isa: Isa): Promise<void> {
     const gbs = (4 * (k + 1) * n) / t / 1e9;
     console.log(`${isa}: gemm_f32 m=${m} n=${n} k=${k}`.padEnd(44) + `${gf.toFixed(1).padStart(5)} GFLOP/s  ${(gf / peak * 100).toFixed(0)}% of peak` +
       (m === 1 ? `  (weights ${gbs.toFixed(1)} GB/s)` : '') + `  ${(t * 1e6).toFixed(0)} µs`);
+  }
+  const mm: [number, number, number, number][] = [[512, 512, 512, 0], [512, 512, 512, 1], [128, 128, 64, 1], [128, 64, 128, 0],
+    [1, 512, 64, 1], [1, 64, 512, 0]];
+  for (const [m, n, k, tb] of mm) {
+    top = 1024;
+    const a = put(rnd(m * k)), b = put(rnd(k * n)), c = put(new Float32Array(m * n));
+    const t = time(() => ex.matmul_f32!(a, b, c, m, n, k, k, tb ? k : n, n, tb, 1));
+    const gf = (2 * m * n * k) / t / 1e9;
+    console.log(`${isa}: matmul_f32 m=${m} n=${n} k=${k}${tb ? ' Bᵀ' : ''}`.padEnd(44) + `${gf.toFixed(1).padStart(5)} GFLOP/s  ${(t * 1e6).toFixed(1)} µs`);
   }
 }
 

@@ -56,3 +56,22 @@ export function gemm(a: Float32Array, lda: number, b: Float32Array, ldb: number,
   }
   return { c, scale };
 }
+
+/** C = alpha·A·B (B [k][n], stride ldb) or alpha·A·Bᵀ (B [n][k], stride ldb); also Σ|terms|·|alpha|. */
+export function matmul(a: Float32Array, b: Float32Array, m: number, n: number, k: number, lda: number, ldb: number,
+                       transB: boolean, alpha: number): { c: Float64Array; scale: Float64Array } {
+  const c = new Float64Array(m * n), scale = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = 0, mag = 0;
+      for (let kk = 0; kk < k; kk++) {
+        const p = a[i * lda + kk]! * (transB ? b[j * ldb + kk]! : b[kk * ldb + j]!);
+        s += p;
+        mag += Math.abs(p);
+      }
+      c[i * n + j] = alpha * s;
+      scale[i * n + j] = Math.abs(alpha) * mag;
+    }
+  }
+  return { c, scale };
+}
