@@ -75,3 +75,48 @@ export function matmul(a: Float32Array, b: Float32Array, m: number, n: number, k
   }
   return { c, scale };
 }
+
+export interface ConvShape { n: number; c: number; h: number; w: number; cout: number; kh: number; kw: number;
+  sh: number; sw: number; ph: number; pw: number; dh: number; dw: number }
+
+/** PyTorch output size (floor mode). */
+export function convOut(s: ConvShape): { oh: number; ow: number } {
+  return { oh: Math.floor((s.h + 2 * s.ph - s.dh * (s.kh - 1) - 1) / s.sh) + 1,
+           ow: Math.floor((s.w + 2 * s.pw - s.dw * (s.kw - 1) - 1) / s.sw) + 1 };
+}
+
+/** im2col of image 0 as a dense [K][N] matrix, K = c·kh·kw rows (ci, ky, kx), N = oh·ow. */
+export function im2col(x: Float32Array, s: ConvShape): Float32Array {
+  const { oh, ow } = convOut(s);
+  const K = s.c * s.kh * s.kw, N = oh * ow;
+  const out = new Float32Array(K * N);
+  for (let ci = 0; ci < s.c; ci++) for (let ky = 0; ky < s.kh; ky++) for (let kx = 0; kx < s.kw; kx++) {
+    const row = (ci * s.kh + ky) * s.kw + kx;
+    for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++) {
+      const iy = oy * s.sh - s.ph + ky * s.dh, ix = ox * s.sw - s.pw + kx * s.dw;
+      out[row * N + oy * ow + ox] = iy >= 0 && iy < s.h && ix >= 0 && ix < s.w ? x[(ci * s.h + iy) * s.w + ix]! : 0;
+    }
+  }
+  return out;
+}
+
+/** Direct convolution, NCHW, groups = 1; also Σ|terms| per output for the tolerance. */
+export function conv2d(x: Float32Array, w: Float32Array, bias: Float32Array | undefined, s: ConvShape,
+                       code = 0): { y: Float64Array; scale: Float64Array } {
+  const { oh, ow } = convOut(s);
+  const y = new Float64Array(s.n * s.cout * oh * ow), scale = new Float64Array(y.length);
+  for (let b = 0; b < s.n; b++) for (let co = 0; co < s.cout; co++) for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++) {
+    let acc = bias ? bias[co]! : 0, mag = Math.abs(acc);
+    for (let ci = 0; ci < s.c; ci++) for (let ky = 0; ky < s.kh; ky++) for (let kx = 0; kx < s.kw; kx++) {
+      const iy = oy * s.sh - s.ph + ky * s.dh, ix = ox * s.sw - s.pw + kx * s.dw;
+      if (iy < 0 || iy >= s.h || ix < 0 || ix >= s.w) continue;
+      const p = w[((co * s.c + ci) * s.kh + ky) * s.kw + kx]! * x[((b * s.c + ci) * s.h + iy) * s.w + ix]!;
+      acc += p;
+      mag += Math.abs(p);
+    }
+    const o = ((b * s.cout + co) * oh + oy) * ow + ox;
+    y[o] = act(acc, code);
+    scale[o] = mag;
+  }
+  return { y, scale };
+}
