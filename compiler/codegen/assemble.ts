@@ -58,7 +58,7 @@ export async function assemble(o: AssembleOptions): Promise<Assembled> {
 function finish(bytes: Uint8Array, isa: Isa): Uint8Array {
   const F = binaryen.Features;
   const m = binaryen.readBinary(bytes);
-  m.setFeatures(F.MVP | F.SIMD128 | F.BulkMemory | F.SignExt | F.MutableGlobals | F.NontrappingFPToInt |
+  m.setFeatures(F.MVP | F.SIMD128 | F.BulkMemory | F.BulkMemoryOpt | F.SignExt | F.MutableGlobals | F.NontrappingFPToInt |
     (isa === 'wasmrelaxedsimd' ? F.RelaxedSIMD : 0));
   try {
     if (!m.validate()) throw new Error('binaryen rejected the module emitted by asc');

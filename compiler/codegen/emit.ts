@@ -209,9 +209,11 @@ const EMIT: Record<string, Emitter> = {
     const batch = n.type.shape.slice(0, -2);
     const bs = (t: Node, mat: number): Operand => ({ base: c.addr(t), strides: broadcastStrides(t.type.shape.slice(0, -2), batch).map((s) => s * mat), bytes: 4 });
     const ops = [bs(n, m * cols), bs(a, m * k), bs(b, k * cols)];
-    // One kernel call per batch element: loop over the batch dims with the inner one unrolled away.
-    return loopNest([...batch, 1], ops.map((o) => ({ ...o, strides: [...o.strides, 0] })), (p) =>
-      [`matmul_f32(${p[1]}, ${p[2]}, ${p[0]}, ${m}, ${cols}, ${k}, ${k}, ${cols}, ${cols}, 0, 1.0);`]);
+    return loopNest(batch.length ? batch : [1], ops, (p, len, st) => [
+      `for (let i = 0; i < ${len}; i++) {`,
+      `  matmul_f32(${p[1]} + <usize>i * ${st[1]! * 4}, ${p[2]} + <usize>i * ${st[2]! * 4}, ${p[0]} + <usize>i * ${st[0]! * 4}, ${m}, ${cols}, ${k}, ${k}, ${cols}, ${cols}, 0, 1.0);`,
+      '}',
+    ]);
   },
   conv2d: (n, c) => {
     const [x, w, b] = n.inputs as [Node, Node, Node?];

@@ -143,10 +143,10 @@ export class Tensor {
   /** Transpose of the last two dimensions. */
   get mT(): Tensor { return this.transpose(-2, -1); }
 
-  sum(dim?: number | number[], keepdim = false): Tensor { return record('sum', [this], { axes: dims(dim, this.rank), keepdim }); }
-  mean(dim?: number | number[], keepdim = false): Tensor { return record('mean', [this], { axes: dims(dim, this.rank), keepdim }); }
-  max(dim?: number | number[], keepdim = false): Tensor { return record('max', [this], { axes: dims(dim, this.rank), keepdim }); }
-  argmax(dim: number, keepdim = false): Tensor { return record('argmax', [this], { axes: dims(dim, this.rank), keepdim }); }
+  sum(dim?: number | number[], keepdim = false): Tensor { return reduce('sum', this, dims(dim, this.rank), keepdim); }
+  mean(dim?: number | number[], keepdim = false): Tensor { return reduce('mean', this, dims(dim, this.rank), keepdim); }
+  max(dim?: number | number[], keepdim = false): Tensor { return reduce('max', this, dims(dim, this.rank), keepdim); }
+  argmax(dim: number, keepdim = false): Tensor { return reduce('argmax', this, dims(dim, this.rank), keepdim); }
   softmax(dim: number): Tensor { return record('softmax', [this], { axis: normAxis(dim, this.rank) }); }
   logSoftmax(dim: number): Tensor { return record('logsoftmax', [this], { axis: normAxis(dim, this.rank) }); }
 
@@ -166,6 +166,16 @@ export class Tensor {
   }
   cast(dtype: DType): Tensor { return dtype === this.dtype ? this : record('cast', [this], { dtype }); }
   float(): Tensor { return this.cast('f32'); }
+}
+
+/** Reduces over `axes`; non-adjacent axes are first permuted to the end (kernels reduce one block). */
+function reduce(op: string, x: Tensor, axes: number[], keepdim: boolean): Tensor {
+  const sorted = [...new Set(axes)].sort((a, b) => a - b);
+  if (sorted.every((a, i) => i === 0 || a === sorted[i - 1]! + 1)) return record(op, [x], { axes: sorted, keepdim });
+  const keep = [...Array(x.rank).keys()].filter((a) => !sorted.includes(a));
+  const moved = x.permute(...keep, ...sorted);
+  const r = record(op, [moved], { axes: sorted.map((_, i) => keep.length + i), keepdim: false });
+  return keepdim ? r.reshape(...x.shape.map((d, i) => (sorted.includes(i) ? 1 : d))) : r;
 }
 
 export function cat(ts: Tensor[], dim = 0): Tensor {
