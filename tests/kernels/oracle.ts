@@ -120,3 +120,30 @@ export function conv2d(x: Float32Array, w: Float32Array, bias: Float32Array | un
   }
   return { y, scale };
 }
+
+/** PyTorch pooling output size (dilation 1), floor or ceil mode. */
+export function poolOut(inp: number, k: number, s: number, p: number, ceil: boolean): number {
+  const num = inp + 2 * p - k;
+  let o = (ceil ? Math.ceil(num / s) : Math.floor(num / s)) + 1;
+  if (ceil && (o - 1) * s >= inp + p) o--;
+  return o;
+}
+
+/** PyTorch max_pool2d / avg_pool2d (dilation 1) on [nc][h][w]; mode 'max' | 'avg' | 'avg-exclude-pad'. */
+export function pool2d(x: Float32Array, nc: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number,
+                       ph: number, pw: number, oh: number, ow: number, mode: 'max' | 'avg' | 'avg-exclude-pad'): Float64Array {
+  const y = new Float64Array(nc * oh * ow);
+  for (let p = 0; p < nc; p++) for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++) {
+    let hs = oy * sh - ph, ws = ox * sw - pw;
+    let he = Math.min(hs + kh, h + ph), we = Math.min(ws + kw, w + pw);
+    const poolSize = (he - hs) * (we - ws);
+    hs = Math.max(hs, 0); ws = Math.max(ws, 0); he = Math.min(he, h); we = Math.min(we, w);
+    let acc = mode === 'max' ? -Infinity : 0;
+    for (let iy = hs; iy < he; iy++) for (let ix = ws; ix < we; ix++) {
+      const v = x[(p * h + iy) * w + ix]!;
+      acc = mode === 'max' ? (v > acc || Number.isNaN(v) ? v : acc) : acc + v;
+    }
+    y[(p * oh + oy) * ow + ox] = mode === 'max' ? acc : acc / (mode === 'avg' ? poolSize : (he - hs) * (we - ws));
+  }
+  return y;
+}
