@@ -24,6 +24,7 @@ export function peak_madd(iters: i32, s: f32): f32 {
 }
 export * from "./gemm";
 export * from "./matmul";
+export * from "./pool";
 `;
 
 type Fn = (...a: number[]) => number;
@@ -75,6 +76,16 @@ async function bench(isa: Isa): Promise<void> {
     const t = time(() => ex.matmul_f32!(a, b, c, m, n, k, k, tb ? k : n, n, tb, 1));
     const gf = (2 * m * n * k) / t / 1e9;
     console.log(`${isa}: matmul_f32 m=${m} n=${n} k=${k}${tb ? ' Bᵀ' : ''}`.padEnd(44) + `${gf.toFixed(1).padStart(5)} GFLOP/s  ${(t * 1e6).toFixed(1)} µs`);
+  }
+  const pools: [string, number, number, number, number, number, number][] = [
+    ['maxpool2d_f32', 64, 112, 112, 2, 2, 0], ['maxpool2d_f32', 64, 112, 112, 3, 2, 1], ['maxpool2d_f32', 64, 56, 56, 3, 1, 1],
+    ['avgpool2d_f32', 64, 56, 56, 3, 1, 1], ['avgpool2d_f32', 64, 56, 56, 2, 2, 0]];
+  for (const [fn, nc, h, w, kk, s, p] of pools) {
+    top = 1024;
+    const oh = Math.floor((h + 2 * p - kk) / s) + 1, ow = Math.floor((w + 2 * p - kk) / s) + 1;
+    const x = put(rnd(nc * h * w)), y = put(new Float32Array(nc * oh * ow));
+    const t = time(() => ex[fn]!(x, y, nc, h, w, kk, kk, s, s, p, p, oh, ow, 1));
+    console.log(`${isa}: ${fn} ${nc}x${h}x${w} k=${kk} s=${s} p=${p}`.padEnd(44) + `${(nc * h * w * 4 / t / 1e9).toFixed(1).padStart(5)} GB/s in  ${(t * 1e6).toFixed(0)} µs`);
   }
 }
 
