@@ -42,6 +42,30 @@ export class Model {
   /** Runs the whole model (entry `run`). Outputs are fresh arrays, safe to keep. */
   run(feeds: Feeds): Outputs { return this.call('run', feeds); }
 
+  /** Advances a stateful model by one step (entry `step`); its state stays in wasm memory. */
+  step(feeds: Feeds): Outputs { return this.call('step', feeds); }
+
+  /** Copies of the persistent state tensors (recurrent state, caches), by name. */
+  state(): Record<string, TensorData> {
+    return Object.fromEntries(this.manifest.state.map((t) => [t.name, this.read(t)]));
+  }
+
+  /** Overwrites some or all state tensors. */
+  setState(values: Record<string, Feed>): void {
+    const byName = new Map(this.manifest.state.map((t) => [t.name, t]));
+    for (const [name, v] of Object.entries(values)) {
+      const t = byName.get(name);
+      if (!t) throw new Error(`model '${this.name}' setState(): unknown state '${name}' (state: ${[...byName.keys()].join(', ') || 'none'})`);
+      this.write(t, v, `model '${this.name}' setState() '${name}'`);
+    }
+  }
+
+  /** Sets every state tensor back to zero, as at load time. */
+  reset(): void {
+    const { offset, bytes } = this.manifest.memory.state;
+    new Uint8Array(this.mem().buffer, offset, bytes).fill(0);
+  }
+
   call(entryName: string, feeds: Feeds): Outputs {
     const e = this.entry(entryName);
     this.writeInputs(e, entryName, feeds);

@@ -1,13 +1,16 @@
-// The compiler's front door: graph → passes → AssemblyScript → wasm → artifact container.
+// The compiler's front door: entry graphs → passes → one AssemblyScript module → wasm per
+// instruction set → artifact container.
 
 import type { ModelDefinition } from '../dsl/trace.ts';
-import { traceModel } from '../dsl/trace.ts';
+import { traceEntries } from '../dsl/trace.ts';
 import type { Graph, Node } from '../ir/node.ts';
+import type { DType } from '../ir/types.ts';
 import { runPasses } from '../passes/manager.ts';
 import { rootOf } from '../passes/memory-planning.ts';
 import { readContainer, writeContainer, type Isa, type Manifest, type TensorInfo } from '../../runtime/format.ts';
 import { assemble } from './assemble.ts';
-import { emitModule, layoutMemory } from './emit.ts';
+import { emitModule } from './emit.ts';
+import { layoutMemory, type Layout, type StateSpec } from './layout.ts';
 
 export const SIMDFLOW_VERSION = '0.1.0';
 
@@ -22,10 +25,14 @@ export interface CompileOptions {
 export interface Compiled {
   bytes: Uint8Array;
   manifest: Manifest;
-  /** The graph after passes, as compiled. */
+  /** The graphs after passes, as compiled, by entry. */
+  graphs: Record<string, Graph>;
+  /** The `run` entry after passes. */
   graph: Graph;
   source: string;
 }
+
+export interface Entry { name: string; graph: Graph }
 
 /** Integer inputs that index a table (gather) get a valid range the runtime checks. */
 function indexRanges(g: Graph): Map<Node, [number, number]> {
@@ -38,45 +45,58 @@ function indexRanges(g: Graph): Map<Node, [number, number]> {
   return r;
 }
 
-export async function compileGraph(input: Graph, opts: CompileOptions = {}): Promise<Compiled> {
+function entryInfo(g: Graph, name: string, l: Layout): Manifest['entries'][string] {
+  const ranges = indexRanges(g);
+  const info = (tname: string, n: Node): TensorInfo => ({
+    name: tname, dtype: n.type.dtype, shape: [...n.type.shape], offset: l.addr(n), ...(ranges.has(n) ? { range: ranges.get(n)! } : {}),
+  });
+  return { export: name, inputs: g.inputs.map((n) => info(n.label!, n)), outputs: g.outputs.map((o) => info(o.name, o.node)) };
+}
+
+export async function compileEntries(entries: Entry[], state: StateSpec[], opts: CompileOptions = {}): Promise<Compiled> {
   const t0 = performance.now();
-  const g = runPasses(input, { disable: opts.disablePasses ?? [] });
-  const layout = layoutMemory(g);
-  const source = emitModule([{ export: 'run', graph: g }], () => layout as never);
-  const memoryBase = layout.end;
-  const pages = Math.ceil((memoryBase + 65536) / 65536);
+  const graphs = entries.map((e) => ({ name: e.name, graph: runPasses(e.graph, { disable: opts.disablePasses ?? [] }) }));
+  const mem = layoutMemory(graphs.map((e) => e.graph), state);
+  const source = emitModule(graphs.map((e) => ({ export: e.name, graph: e.graph })), (g) => mem.forGraph(g));
+  const pages = Math.ceil((mem.end + 65536) / 65536);
   const code: Partial<Record<Isa, Uint8Array>> = {};
   for (const isa of opts.isas ?? ['wasmsimd', 'wasmrelaxedsimd']) {
-    code[isa] = (await assemble({ sources: { '__model.ts': source }, entry: '__model.ts', isa, memoryBase, initialPages: pages })).wasm;
+    code[isa] = (await assemble({ sources: { '__model.ts': source }, entry: '__model.ts', isa, memoryBase: mem.end, initialPages: pages })).wasm;
   }
-  const ranges = indexRanges(g);
-  const info = (name: string, n: Node): TensorInfo => ({
-    name, dtype: n.type.dtype, shape: [...n.type.shape], offset: layout.addr(n), ...(ranges.has(n) ? { range: ranges.get(n)! } : {}),
-  });
   const manifest: Omit<Manifest, 'code' | 'weights'> = {
     format: 'simdflow',
     version: SIMDFLOW_VERSION,
     name: opts.name ?? 'model',
-    entries: { run: { export: 'run', inputs: g.inputs.map((n) => info(n.label!, n)), outputs: g.outputs.map((o) => info(o.name, o.node)) } },
-    state: [],
+    entries: Object.fromEntries(graphs.map((e) => [e.name, entryInfo(e.graph, e.name, mem.forGraph(e.graph))])),
+    state: state.map((s) => ({ name: s.name, dtype: s.type.dtype, shape: [...s.type.shape], offset: mem.stateAt.get(s.name)! })),
     memory: {
       pages,
-      weights: { offset: layout.weightsOffset, bytes: layout.weights.length },
-      state: { offset: layout.stateOffset, bytes: layout.stateBytes },
-      arena: { offset: layout.arenaOffset, bytes: layout.arenaBytes },
+      weights: { offset: mem.weightsOffset, bytes: mem.weights.length },
+      state: { offset: mem.stateOffset, bytes: mem.stateBytes },
+      arena: { offset: mem.arenaOffset, bytes: mem.arenaBytes },
     },
     stats: {
       compileMs: Math.round(performance.now() - t0),
       codeBytes: Object.fromEntries(Object.entries(code).map(([k, v]) => [k, v.length])),
-      weightBytes: layout.weights.length,
-      peakArenaBytes: layout.arenaBytes,
+      weightBytes: mem.weights.length,
+      peakArenaBytes: mem.arenaBytes,
     },
   };
-  const bytes = writeContainer(manifest, code, layout.weights);
-  return { bytes, manifest: readContainer(bytes).manifest, graph: g, source };
+  const bytes = writeContainer(manifest, code, mem.weights);
+  const byName = Object.fromEntries(graphs.map((e) => [e.name, e.graph]));
+  return { bytes, manifest: readContainer(bytes).manifest, graphs: byName, graph: byName.run ?? graphs[0]!.graph, source };
 }
 
-export async function compileModel(def: ModelDefinition, opts: CompileOptions = {}): Promise<Compiled & { traced: Graph }> {
-  const traced = traceModel(def);
-  return { ...(await compileGraph(traced, { name: def.name, ...opts })), traced };
+export function compileGraph(g: Graph, opts: CompileOptions = {}): Promise<Compiled> {
+  return compileEntries([{ name: 'run', graph: g }], [], opts);
+}
+
+const stateSpecs = (def: ModelDefinition): StateSpec[] => Object.entries(def.state ?? {}).map(([name, s]) => ({
+  name, type: Array.isArray(s) ? { dtype: 'f32' as DType, shape: s } : { dtype: s.dtype ?? 'f32', shape: s.shape },
+}));
+
+export async function compileModel(def: ModelDefinition, opts: CompileOptions = {}): Promise<Compiled & { traced: Graph; tracedEntries: Record<string, Graph> }> {
+  const entries = traceEntries(def);
+  const c = await compileEntries(entries, stateSpecs(def), { name: def.name, ...opts });
+  return { ...c, traced: entries[0]!.graph, tracedEntries: Object.fromEntries(entries.map((e) => [e.name, e.graph])) };
 }

@@ -8,81 +8,13 @@
 //   AssemblyScript's own static data, from `memoryBase` on
 
 import { actCode, type Activation } from '../ir/elementwise.ts';
-import { align } from '../ir/layout.ts';
 import type { Expr, Graph, Node } from '../ir/node.ts';
 import { windowOut } from '../ir/ops.ts';
-import { broadcastStrides, byteSize, DTYPE_BYTES, numel, strides, type AnyTensorData } from '../ir/types.ts';
-import { planMemory, rootOf } from '../passes/memory-planning.ts';
+import { broadcastStrides, byteSize, DTYPE_BYTES, numel, strides } from '../ir/types.ts';
 import { loopNest, type Operand } from './loops.ts';
-import { packGemmWeights } from './pack.ts';
+import { RNN_ACTS } from './rnn-abi.ts';
 
-const RESERVED = 64;
-
-export interface Layout {
-  weights: Uint8Array;
-  weightsOffset: number;
-  stateOffset: number;
-  stateBytes: number;
-  arenaOffset: number;
-  arenaBytes: number;
-  /** First byte past everything simdflow places. */
-  end: number;
-  addr(n: Node): number;
-}
-
-/** Constants read in their plain layout (anything but a gemm's weight and bias slots). */
-function plainConsts(g: Graph): Set<Node> {
-  const s = new Set<Node>();
-  for (const n of g.nodes) n.inputs.forEach((i, slot) => {
-    const r = rootOf(i);
-    if (r.op === 'const' && !(n.op === 'gemm' && slot >= 1)) s.add(r);
-  });
-  for (const o of g.outputs) { const r = rootOf(o.node); if (r.op === 'const') s.add(r); }
-  return s;
-}
-
-export function layoutMemory(g: Graph): Layout & { packed: Map<Node, number> } {
-  const plan = g.plan ?? planMemory(g, false);
-  const chunks: Array<{ off: number; bytes: Uint8Array }> = [];
-  let at = RESERVED;
-  const place = (data: AnyTensorData): number => {
-    const off = at;
-    chunks.push({ off, bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) });
-    at = align(at + data.byteLength);
-    return off;
-  };
-  const constAt = new Map<Node, number>();
-  for (const c of plainConsts(g)) constAt.set(c, place(c.attrs.data as AnyTensorData));
-  const packed = new Map<Node, number>();
-  const packCache = new Map<string, number>();
-  for (const n of g.nodes) {
-    if (n.op !== 'gemm') continue;
-    const [, w, b] = n.inputs as [Node, Node, Node?];
-    const key = `${w.id}:${b?.id ?? ''}`;
-    if (!packCache.has(key)) {
-      const [k, cols] = w.type.shape as [number, number];
-      packCache.set(key, place(packGemmWeights(w.attrs.data as Float32Array, k, cols, 'kn', b?.attrs.data as Float32Array | undefined)));
-    }
-    packed.set(n, packCache.get(key)!);
-  }
-  const weightsEnd = at;
-  const weights = new Uint8Array(weightsEnd - RESERVED);
-  for (const c of chunks) weights.set(c.bytes, c.off - RESERVED);
-  const stateOffset = align(weightsEnd, 64), stateBytes = 0;
-  const arenaOffset = align(stateOffset + stateBytes, 64);
-  const addr = (n: Node): number => {
-    const r = rootOf(n);
-    if (r.op === 'const') return constAt.get(r)!;
-    const off = plan.offsets.get(r);
-    if (off === undefined) throw new Error(`codegen: no memory planned for %${r.id} (${r.op})`);
-    return arenaOffset + off;
-  };
-  return {
-    weights, weightsOffset: RESERVED, stateOffset, stateBytes, arenaOffset, arenaBytes: plan.arenaBytes,
-    end: align(arenaOffset + plan.arenaBytes, 64), addr, packed,
-    scratch: (n: Node) => arenaOffset + plan.scratch.get(n)!,
-  } as Layout & { packed: Map<Node, number>; scratch(n: Node): number };
-}
+import type { Layout } from './layout.ts';
 
 /** An f32 literal that AssemblyScript reads back to exactly the same value. */
 export function f32lit(v: number): string {
@@ -139,7 +71,7 @@ function exprCode(e: Expr, leaf: (i: number) => string, vec: boolean): string {
   return f(args);
 }
 
-type Ctx = ReturnType<typeof layoutMemory> & { scratch(n: Node): number };
+type Ctx = Layout;
 type Emitter = (n: Node, c: Ctx) => string[];
 
 const contiguous = (n: Node, base: number): Operand => ({ base, strides: strides(n.type.shape), bytes: DTYPE_BYTES[n.type.dtype] });
@@ -200,7 +132,7 @@ const EMIT: Record<string, Emitter> = {
     const [x, w] = n.inputs as [Node, Node];
     const [k, cols] = w.type.shape as [number, number];
     const rows = numel(x.type.shape) / k;
-    return [`gemm_f32(${c.addr(x)}, ${k}, ${c.packed.get(n)}, ${c.addr(n)}, ${cols}, ${rows}, ${cols}, ${k}, 0, ${actCode(n.attrs.act as Activation)});`];
+    return [`gemm_f32(${c.addr(x)}, ${k}, ${c.packed(n)}, ${c.addr(n)}, ${cols}, ${rows}, ${cols}, ${k}, 0, ${actCode(n.attrs.act as Activation)});`];
   },
   matmul: (n, c) => {
     const [a, b] = n.inputs as [Node, Node];
@@ -232,6 +164,10 @@ const EMIT: Record<string, Emitter> = {
   max: (n, c) => reduce(n, c, 'reduce_max_f32'),
   argmax: (n, c) => reduce(n, c, 'argmax_f32'),
   reshape: () => [],
+  proj: () => [],
+  rnn_seq: (n, c) => recurrent(n, c, 'rnn_seq_f32', [], [`${RNN_ACTS[n.attrs.act as 'tanh']}`]),
+  lstm_seq: (n, c) => recurrent(n, c, 'lstm_seq_f32', [n.inputs[4]!], []),
+  gru_seq: (n, c) => recurrent(n, c, 'gru_seq_f32', [], []),
   transpose: (n, c) => {
     const x = n.inputs[0]!, xs = strides(x.type.shape), perm = n.attrs.perm as number[];
     const bytes = DTYPE_BYTES[n.type.dtype];
@@ -281,6 +217,17 @@ const EMIT: Record<string, Emitter> = {
   },
 };
 
+/** One kernel call runs a recurrent layer's whole time loop (see assembly/rnn.ts). */
+function recurrent(n: Node, c: Ctx, fn: string, c0: Node[], extra: string[]): string[] {
+  const [xp, , , h0] = n.inputs as [Node, Node, Node, Node];
+  const [B, T, GH] = xp.type.shape as [number, number, number];
+  const H = n.type.shape[2]!;
+  const states = [c.addr(h0), ...c0.map((x) => c.addr(x))];
+  const finals = [c.result(n, 1), ...(c0.length ? [c.result(n, 2)] : [])];
+  const args = [c.addr(xp), c.packed(n), ...states, c.addr(n), ...finals, c.scratch(n), B, T, H, GH, H, n.attrs.reverse ? 1 : 0, ...extra];
+  return [`${fn}(${args.join(', ')});`];
+}
+
 function pool(n: Node, c: Ctx, fn: string, extra: string): string[] {
   const [N, C, H, W] = n.inputs[0]!.type.shape as [number, number, number, number];
   const [kh, kw] = pair(n.attrs.kernel), [sh, sw] = pair(n.attrs.stride), [ph, pw] = pair(n.attrs.padding);
@@ -308,6 +255,7 @@ const KERNELS: Record<string, string> = {
   gemm_f32: 'gemm', matmul_f32: 'matmul', conv2d_f32: 'conv', maxpool2d_f32: 'pool', avgpool2d_f32: 'pool',
   softmax_f32: 'softmax', logsoftmax_f32: 'softmax', reduce_sum_f32: 'reduce', reduce_mean_f32: 'reduce',
   reduce_max_f32: 'reduce', argmax_f32: 'reduce', layernorm_f32: 'layernorm',
+  rnn_seq_f32: 'rnn', lstm_seq_f32: 'rnn', gru_seq_f32: 'rnn',
   ...Object.fromEntries(['exp', 'tanh', 'sigmoid', 'erf', 'gelu'].flatMap((f) => [[`${f}_f32x4`, 'math'], [`${f}_f32`, 'math']])),
 };
 
@@ -345,13 +293,18 @@ export function emitModule(entries: EntrySource[], layoutFor: (g: Graph) => Ctx)
     const c = layoutFor(graph);
     const calls: string[] = [];
     graph.nodes.forEach((n, i) => {
-      if (n.op === 'input' || n.op === 'const') return;
+      if (n.op === 'input' || n.op === 'const' || n.op === 'state') return;
       const body = emitterFor(n)(n, c);
       if (body.length === 0) return;
       const fn = `${name}_${i}_${n.op}`;
       parts.push(`// %${i} ${n.op}${n.label ? ` — ${n.label}` : ''}\nfunction ${fn}(): void {\n${body.map((l) => (l.startsWith('  ') ? l : `  ${l}`)).join('\n')}\n}\n`);
       calls.push(`  ${fn}();`);
     });
+    // New state values are stored once the entry has read everything it needs.
+    for (const w of graph.stateWrites ?? []) {
+      const from = c.addr(w.node), to = c.state(w.name);
+      if (from !== to) calls.push(`  memory.copy(${to}, ${from}, ${byteSize(w.node.type)});`);
+    }
     parts.push(`export function ${name}(): void {\n${calls.join('\n')}\n}\n`);
   }
   const body = parts.join('\n');

@@ -37,5 +37,6 @@ export function loopNest(shape: readonly number[], ops: Operand[],
   ptrs.forEach((p, j) => lines.push(`${ind(outerDims)}const p${j}: usize = ${p};`));
   for (const l of inner(ptrVars, s[outerDims]!, strides.map((st) => st[outerDims]!))) lines.push(ind(outerDims) + l);
   for (let d = outerDims - 1; d >= 0; d--) lines.push(`${ind(d)}}`);
-  return lines;
+  // A block of its own: several nests may share one function (concat).
+  return ['{', ...lines, '}'];
 }

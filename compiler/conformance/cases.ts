@@ -5,7 +5,7 @@
 import type { ModelDefinition } from '../dsl/trace.ts';
 import { nn } from '../dsl/index.ts';
 import type { DType } from '../ir/types.ts';
-import type { Tensor } from '../dsl/tensor.ts';
+import { cat, zeros, type Tensor } from '../dsl/tensor.ts';
 
 export interface CaseSpec {
   name: string;
@@ -58,6 +58,69 @@ export const BUILDERS: Record<string, Builder> = {
     }
     return { name: c.name, module: new Strided(), inputs: inputSpecs(c) };
   },
+};
+
+const rnnCase = (kind: 'LSTM' | 'GRU'): Builder => (c) => {
+  const L = c.config?.layers as number | undefined ?? 1;
+  const H = num(c, 'hidden');
+  const bidirectional = (c.outputs.y!.shape[2] ?? H) === 2 * H;
+  const opts = { numLayers: L, batchFirst: true, bidirectional };
+  const module = kind === 'LSTM' ? new nn.LSTM(num(c, 'input'), H, opts) : new nn.GRU(num(c, 'input'), H, opts);
+  return {
+    name: c.name, module, inputs: inputSpecs(c),
+    forward: (m, i) => {
+      if (m instanceof nn.LSTM) {
+        const [y, [h, cc]] = m.call(i.x!, i.h0 ? [i.h0, i.c0!] : undefined);
+        return { y, h_n: h, c_n: cc };
+      }
+      const [y, h] = (m as nn.GRU).call(i.x!, i.h0);
+      return { y, h_n: h };
+    },
+  } as ModelDefinition;
+};
+
+/** StepRNN: s, h_n = rnn(x, h0) (tanh, batch_first); y = softmax(out(s), -1) at every step. */
+class StepRNN extends nn.Module {
+  rnn: nn.RNN;
+  out: nn.Linear;
+  constructor(input: number, hidden: number, out: number, layers: number) {
+    super();
+    this.rnn = new nn.RNN(input, hidden, { numLayers: layers, batchFirst: true });
+    this.out = new nn.Linear(hidden, out);
+  }
+  forward(x: Tensor, h0?: Tensor): [Tensor, Tensor] {
+    const [s, hn] = this.rnn.call(x, h0);
+    return [this.out.call(s).softmax(-1), hn];
+  }
+}
+
+BUILDERS.lstm = rnnCase('LSTM');
+BUILDERS.lstm_bidirectional = rnnCase('LSTM');
+BUILDERS.gru = rnnCase('GRU');
+BUILDERS.rnn_n_to_n = (c) => {
+  const m = new StepRNN(num(c, 'input'), num(c, 'hidden'), num(c, 'out'), (c.config?.layers as number | undefined) ?? 1);
+  return { name: c.name, module: m, inputs: inputSpecs(c), forward: (mm, i) => { const [y, h_n] = (mm as StepRNN).call(i.x!, i.h0); return { y, h_n }; } } as ModelDefinition;
+};
+BUILDERS.rnn_n_to_1 = (c) => {
+  class LastStepRNN extends nn.Module {
+    rnn = new nn.RNN(num(c, 'input'), num(c, 'hidden'), { batchFirst: true });
+    out = new nn.Linear(num(c, 'hidden'), num(c, 'out'));
+    forward(x: Tensor): Tensor { const [s] = this.rnn.call(x); return this.out.call(s.select(1, -1)); }
+  }
+  return { name: c.name, module: new LastStepRNN(), inputs: inputSpecs(c) };
+};
+BUILDERS.rnn_1_to_n = (c) => {
+  // One input vector at the first step, zero vectors for the other steps - 1, zero state.
+  const m = new StepRNN(num(c, 'input'), num(c, 'hidden'), num(c, 'out'), 1);
+  const steps = num(c, 'steps');
+  return {
+    name: c.name, module: m, inputs: inputSpecs(c),
+    forward: (mm, i) => {
+      const x = i.x!, B = x.size(0);
+      const seq = cat([x.unsqueeze(1), zeros([B, steps - 1, x.size(1)])], 1);
+      return { y: (mm as StepRNN).call(seq)[0] };
+    },
+  } as ModelDefinition;
 };
 
 export const isSupported = (name: string): boolean => name in BUILDERS;

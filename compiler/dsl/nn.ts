@@ -1,3 +1,4 @@
 // The `nn` namespace: modules with PyTorch's names.
 export * from './layers.ts';
 export { Module, Parameter } from './module.ts';
+export { RNN, LSTM, GRU, Embedding, type RNNOptions } from './recurrent.ts';

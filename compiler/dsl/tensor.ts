@@ -3,7 +3,7 @@
 // at the line that made it, naming the module path and the shapes.
 
 import { node as mkNode, type Attrs, type Node } from '../ir/node.ts';
-import { inferType, ShapeError } from '../ir/ops.ts';
+import { inferType, secondaryTypes, ShapeError } from '../ir/ops.ts';
 import { fmtShape, normAxis, numel, type DType, type Shape } from '../ir/types.ts';
 
 /** The module path stack (pushed by Module.call) gives errors their location. */
@@ -50,6 +50,14 @@ export function record(op: string, inputs: Tensor[], attrs: Attrs = {}): Tensor 
   st.nodes.push(n);
   return new Tensor(n);
 }
+
+/** Records an op with several results; returns them all, the primary first. */
+export function recordMulti(op: string, inputs: Tensor[], attrs: Attrs = {}): Tensor[] {
+  const primary = record(op, inputs, attrs);
+  return [primary, ...secondaryTypes(primary.node).map((_, i) => record('proj', [primary], { index: i + 1 }))];
+}
+
+export const zeros = (shape: Shape): Tensor => constant(new Float32Array(numel(shape)), shape, 'f32', 'zeros');
 
 /** A constant, deduplicated per trace by the object that owns its data (e.g. a Parameter). */
 export function constant(data: Float32Array | Int32Array | Uint8Array, shape: Shape, dtype: DType, label?: string, owner?: object): Tensor {

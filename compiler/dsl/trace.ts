@@ -18,16 +18,36 @@ const spec = (s: InputSpec | number[]): Required<InputSpec> =>
  * by `outputNames` (or y0, y1, …); a record is named by its keys.
  */
 export function trace(fn: (inputs: Record<string, Tensor>) => TraceResult, inputs: InputSpecs, outputNames?: string[]): Graph {
-  const { result: { ins, outs } } = withTrace(() => {
-    const ins = Object.entries(inputs).map(([name, s]) => {
-      const { shape, dtype } = spec(s);
-      if (shape.some((d) => !Number.isInteger(d) || d < 1)) throw new ModelDefinitionError(`input '${name}': shape [${shape}] must be positive integers`);
-      return node('input', [], { dtype, shape: [...shape] }, { name }, name);
+  return traceEntry((ins) => ({ outputs: fn(ins) }), inputs, {}, outputNames);
+}
+
+/** What an entry's forward returns: its outputs and, optionally, new values for state tensors. */
+export interface EntryResult { outputs: TraceResult; state?: Record<string, Tensor> }
+
+const sourceNode = (op: 'input' | 'state', name: string, s: InputSpec | number[]) => {
+  const { shape, dtype } = spec(s);
+  if (shape.some((d) => !Number.isInteger(d) || d < 1)) throw new ModelDefinitionError(`${op} '${name}': shape [${shape}] must be positive integers`);
+  return node(op, [], { dtype, shape: [...shape] }, { name }, name);
+};
+
+/** Traces an entry that may read and write persistent state tensors. */
+export function traceEntry(fn: (inputs: Record<string, Tensor>, state: Record<string, Tensor>) => EntryResult,
+  inputs: InputSpecs, state: InputSpecs, outputNames?: string[]): Graph {
+  const { result: { ins, outs, writes } } = withTrace(() => {
+    const ins = Object.entries(inputs).map(([name, s]) => sourceNode('input', name, s));
+    const st = Object.fromEntries(Object.entries(state).map(([name, s]) => [name, new Tensor(sourceNode('state', name, s))]));
+    const res = fn(Object.fromEntries(ins.map((n) => [n.label!, new Tensor(n)])), st);
+    const writes = Object.entries(res.state ?? {}).map(([name, t]) => {
+      const s = st[name];
+      if (!s) throw new ModelDefinitionError(`entry writes state '${name}', which is not declared (declared: ${Object.keys(state).join(', ') || 'none'})`);
+      if (s.dtype !== t.dtype || s.shape.length !== t.shape.length || s.shape.some((d, i) => d !== t.shape[i])) {
+        throw new ModelDefinitionError(`state '${name}' is ${s.dtype}[${s.shape}] but the entry writes ${t.dtype}[${t.shape}]`);
+      }
+      return { name, node: t.node };
     });
-    const res = fn(Object.fromEntries(ins.map((n) => [n.label!, new Tensor(n)])));
-    return { ins, outs: nameOutputs(res, outputNames) };
+    return { ins, outs: nameOutputs(res.outputs, outputNames), writes };
   });
-  const g = makeGraph(ins, outs);
+  const g = makeGraph(ins, outs, writes);
   verify(g);
   return g;
 }
@@ -55,10 +75,30 @@ export interface ModelDefinition<M extends Module = Module> {
   outputNames?: string[];
   /** A safetensors state_dict, relative to the model file. */
   weights?: string;
+  /** Tensors that persist across calls (zero at load and after reset()), shared by the entries. */
+  state?: InputSpecs;
+  /** Entry points beside `run` (e.g. `step` of a recurrent model), each traced on its own. */
+  entries?: Record<string, EntryDefinition<M>>;
 }
 
-export function defineModel<M extends Module>(def: ModelDefinition<M>): ModelDefinition<M> {
-  return def;
+export interface EntryDefinition<M extends Module = Module> {
+  inputs: InputSpecs;
+  forward: (m: M, inputs: Record<string, Tensor>, state: Record<string, Tensor>) => EntryResult;
+  outputNames?: string[];
+}
+
+/** Every entry of a model as a graph: `run` first, then the declared entries. */
+export function traceEntries(def: ModelDefinition): Array<{ name: string; graph: Graph }> {
+  const out = [{ name: 'run', graph: traceModel(def) }];
+  for (const [name, e] of Object.entries(def.entries ?? {})) {
+    if (!/^[A-Za-z][A-Za-z0-9]*$/.test(name) || name === 'run') throw new ModelDefinitionError(`entry name '${name}' must be alphanumeric and not 'run'`);
+    out.push({ name, graph: traceEntry((ins, st) => e.forward(def.module, ins, st), e.inputs, def.state ?? {}, e.outputNames) });
+  }
+  return out;
+}
+
+export function defineModel<M extends Module>(def: ModelDefinition<M>): ModelDefinition {
+  return def as unknown as ModelDefinition;
 }
 
 export function traceModel(def: ModelDefinition): Graph {

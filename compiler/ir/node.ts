@@ -35,6 +35,8 @@ export interface Graph {
   /** The graph's inputs in declaration order (kept even when unused). */
   inputs: Node[];
   outputs: GraphOutput[];
+  /** New values of persistent state tensors, stored when the entry finishes. */
+  stateWrites?: GraphOutput[];
   /** Set by memory planning; codegen plans without reuse when it is absent. */
   plan?: MemoryPlan;
 }
@@ -69,8 +71,8 @@ export function topoSort(outputs: readonly GraphOutput[], inputs: readonly Node[
   return order;
 }
 
-export function makeGraph(inputs: Node[], outputs: GraphOutput[]): Graph {
-  return { nodes: topoSort(outputs, inputs), inputs, outputs };
+export function makeGraph(inputs: Node[], outputs: GraphOutput[], stateWrites: GraphOutput[] = []): Graph {
+  return { nodes: topoSort([...outputs, ...stateWrites], inputs), inputs, outputs, ...(stateWrites.length ? { stateWrites } : {}) };
 }
 
 /** Users of each node, in topological order. */
@@ -94,7 +96,8 @@ export function rewrite(g: Graph, rule: (n: Node) => Node | undefined): Graph {
     if (r && r !== n) map.set(n, r);
   }
   const outputs = g.outputs.map((o) => ({ name: o.name, node: get(o.node) }));
-  return makeGraph(g.inputs, outputs);
+  const writes = (g.stateWrites ?? []).map((o) => ({ name: o.name, node: get(o.node) }));
+  return makeGraph(g.inputs, outputs, writes);
 }
 
 export const isConst = (n: Node): boolean => n.op === 'const';
@@ -109,5 +112,6 @@ export function cloneGraph(g: Graph): Graph {
     nodes: g.nodes.map((n) => map.get(n)!),
     inputs: g.inputs.map((n) => map.get(n)!),
     outputs: g.outputs.map((o) => ({ name: o.name, node: map.get(o.node)! })),
+    ...(g.stateWrites ? { stateWrites: g.stateWrites.map((o) => ({ name: o.name, node: map.get(o.node)! })) } : {}),
   };
 }

@@ -87,6 +87,9 @@ function reduce(op: string): Infer {
   };
 }
 
+/** Ops with more than one result declare the types of results 1, 2, … here; `proj` reads them. */
+const SECONDARY: Record<string, (ins: readonly TensorType[], a: Attrs) => TensorType[]> = {};
+
 const OPS: Record<string, Infer> = {
   matmul: (ins) => {
     arity('matmul', ins, 2);
@@ -188,15 +191,55 @@ function checkExpr(e: Expr, nIn: number): void {
   args.forEach((x) => checkExpr(x, nIn));
 }
 
+// Recurrent layers, one direction each, after the input projection:
+//   xp [B, T, G·H] = x·W_ihᵀ + b_ih;  w [G·H, H] = W_hh (PyTorch's layout);  b [G·H] = b_hh;  h0 (c0) [B, H]
+//   result 0: y [B, T, H]; then h_n [B, H] (and c_n [B, H] for LSTM).
+const GATES: Record<string, number> = { rnn_seq: 1, lstm_seq: 4, gru_seq: 3 };
+for (const op of Object.keys(GATES)) {
+  const nIn = op === 'lstm_seq' ? 5 : 4;
+  OPS[op] = (ins, a) => {
+    arity(op, ins, nIn);
+    const [xp, w, b, h0, c0] = ins as TensorType[];
+    wantRank(op, 'projected input', xp!, 3); wantRank(op, 'W_hh', w!, 2);
+    const [B, T, GH] = xp!.shape as [number, number, number];
+    const H = w!.shape[1]!, G = GATES[op]!;
+    if (GH !== G * H || w!.shape[0] !== G * H) fail(op, `gates: projected input ${fmtShape(xp!.shape)} and W_hh ${fmtShape(w!.shape)} must both have ${G}·H = ${G * H} gate rows for hidden size ${H}`);
+    if (!sameShape(b!.shape, [G * H])) fail(op, `b_hh must be [${G * H}], got ${fmtShape(b!.shape)}`);
+    for (const [what, t] of [['h0', h0], ['c0', c0]] as const) if (t && !sameShape(t.shape, [B, H])) fail(op, `${what} must be [${B}, ${H}], got ${fmtShape(t.shape)}`);
+    if (op === 'rnn_seq' && a.act !== 'tanh' && a.act !== 'relu') fail(op, `nonlinearity must be tanh or relu, got ${String(a.act)}`);
+    return f32([B, T, H]);
+  };
+  SECONDARY[op] = (ins) => {
+    const [B, , ] = ins[0]!.shape as [number, number, number];
+    const H = ins[1]!.shape[1]!;
+    return op === 'lstm_seq' ? [f32([B, H]), f32([B, H])] : [f32([B, H])];
+  };
+}
+
 for (const op of ['relu', 'tanh', 'sigmoid', 'exp', 'log', 'neg', 'abs', 'sqrt', 'rsqrt', 'recip', 'erf', 'gelu']) OPS[op] = unary(op);
 for (const op of ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'pow']) OPS[op] = binary(op);
 
-const SOURCES = new Set(['input', 'const']);
+const SOURCES = new Set(['input', 'const', 'state']);
 
-export const isKnownOp = (op: string): boolean => op in OPS || SOURCES.has(op);
+
+export function secondaryTypes(n: Node): TensorType[] {
+  const f = SECONDARY[n.op];
+  return f ? f(n.inputs.map((i) => i.type), n.attrs) : [];
+}
+export const hasSecondary = (op: string): boolean => op in SECONDARY;
+
+export const isKnownOp = (op: string): boolean => op in OPS || SOURCES.has(op) || op === 'proj';
 
 /** The output type of `op` applied to `inputs`; throws ShapeError naming the op and shapes. */
 export function inferType(op: string, inputs: readonly Node[] | readonly TensorType[], attrs: Attrs): TensorType {
+  if (op === 'proj') {
+    // Result `index` (≥ 1) of a multi-result node.
+    const p = inputs[0] as Node | undefined;
+    if (!p || !('op' in p)) throw new ShapeError('proj: needs the producing node');
+    const t = secondaryTypes(p)[(attrs.index as number) - 1];
+    if (!t) throw new ShapeError(`proj: ${p.op} has no result ${String(attrs.index)}`);
+    return t;
+  }
   const f = OPS[op];
   if (!f) throw new ShapeError(`unknown op '${op}'`);
   const ts = inputs.map((i) => ('type' in i ? i.type : i));
@@ -204,8 +247,9 @@ export function inferType(op: string, inputs: readonly Node[] | readonly TensorT
 }
 
 /** Registers an op's type rule (model families add their own ops beside the core ones). */
-export function defineOp(op: string, infer: Infer): void {
+export function defineOp(op: string, infer: Infer, secondary?: (ins: readonly TensorType[], a: Attrs) => TensorType[]): void {
   if (op in OPS) throw new Error(`op '${op}' is already defined`);
   OPS[op] = infer;
+  if (secondary) SECONDARY[op] = secondary;
 }
 export { fail as opFail, arity as opArity, wantDtype, wantRank, f32 as f32Type };

@@ -22,7 +22,7 @@ export function verify(g: Graph): void {
       const data = n.attrs.data as ArrayLike<number> & { BYTES_PER_ELEMENT: number } | undefined;
       if (!data || data.length * data.BYTES_PER_ELEMENT !== byteSize(n.type) || data.BYTES_PER_ELEMENT !== DTYPE_BYTES[n.type.dtype])
         throw new VerifyError(`${where(i)}: constant data does not match its type ${fmtType(n.type)}`);
-    } else if (n.op !== 'input') {
+    } else if (n.op !== 'input' && n.op !== 'state') {
       const t = inferType(n.op, n.inputs, n.attrs);
       if (t.dtype !== n.type.dtype || !sameShape(t.shape, n.type.shape))
         throw new VerifyError(`${where(i)}: recorded type ${fmtType(n.type)} but its inputs give ${fmtType(t)}`);

@@ -7,6 +7,7 @@
 import { node, rewrite } from '../ir/node.ts';
 import { evalNode } from '../reference/interpret.ts';
 import { byteSize } from '../ir/types.ts';
+import { hasSecondary } from '../ir/ops.ts';
 import type { Pass } from './pass.ts';
 
 const GROWTH_LIMIT = 64 * 1024;
@@ -16,13 +17,13 @@ export const constantFolding: Pass = {
   description: 'evaluate nodes whose inputs are all constants at compile time',
   run(g) {
     return rewrite(g, (n) => {
-      if (n.op === 'input' || n.op === 'const' || n.inputs.length === 0) return undefined;
+      if (n.inputs.length === 0 || n.op === 'proj' || hasSecondary(n.op)) return undefined;
       if (!n.inputs.every((i) => i.op === 'const')) return undefined;
       const inBytes = n.inputs.reduce((s, i) => s + byteSize(i.type), 0);
       if (byteSize(n.type) > inBytes + GROWTH_LIMIT) return undefined;
-      const data = evalNode(n, n.inputs.map((i) => ({ type: i.type, data: i.attrs.data as Float32Array })));
+      const [data] = evalNode(n, n.inputs.map((i) => ({ type: i.type, data: i.attrs.data as Float32Array })));
       const label = n.inputs.length === 1 && n.inputs[0]!.label ? `${n.op}(${n.inputs[0]!.label})` : n.label;
-      return node('const', [], n.type, { data }, label);
+      return node('const', [], n.type, { data: data! }, label);
     });
   },
 };

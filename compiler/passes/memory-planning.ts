@@ -2,10 +2,13 @@
 // placed in topological order, best fit into the gaps left by values that died; an
 // elementwise node may take over the buffer of an input that dies at it (the loop reads
 // each element before writing it). Reshapes are views: they share their input's buffer and
-// extend its life. Kernel scratch (im2col panels) lives only while its node runs.
+// extend its life. Kernel scratch (im2col panels) lives only while its node runs. The extra
+// results of a multi-result node (`proj`) are born with it. State tensors live outside the
+// arena, in the artifact's state region.
 // The result is the peak arena size the artifact reports.
 
 import { alignedBytes, align, packedGemmBytes } from '../ir/layout.ts';
+import { rnnScratchBytes } from '../codegen/rnn-abi.ts';
 import type { Graph, MemoryPlan, Node } from '../ir/node.ts';
 import type { Pass } from './pass.ts';
 
@@ -20,19 +23,25 @@ export function scratchBytes(n: Node): number {
     const [, , oh, ow] = n.type.shape as [number, number, number, number];
     return packedGemmBytes(c * kh * kw, oh * ow);
   }
+  if (n.op === 'rnn_seq' || n.op === 'lstm_seq' || n.op === 'gru_seq') {
+    const [B] = n.type.shape as [number];
+    return rnnScratchBytes(n.op.slice(0, n.op.indexOf('_')) as 'rnn', B, n.inputs[1]!.type.shape[1]!);
+  }
   return 0;
 }
 
-const inArena = (n: Node) => n.op !== 'const' && n.op !== 'reshape';
+const inArena = (n: Node) => n.op !== 'const' && n.op !== 'reshape' && n.op !== 'state';
+/** Where a value is born: a proj with its producer, anything else where it stands. */
+const birth = (n: Node, pos: Map<Node, number>) => (n.op === 'input' ? -1 : pos.get(n.op === 'proj' ? n.inputs[0]! : n)!);
 const IN_PLACE = new Set(['elementwise']);
 
 /** Live ranges [first, last] in node positions; inputs are born before the first node, outputs live to the end. */
 function liveRanges(g: Graph): Map<Node, [number, number]> {
   const pos = new Map(g.nodes.map((n, i) => [n, i]));
   const r = new Map<Node, [number, number]>();
-  for (const n of g.nodes) if (inArena(n)) r.set(n, [n.op === 'input' ? -1 : pos.get(n)!, pos.get(n)!]);
+  for (const n of g.nodes) if (inArena(n)) r.set(n, [birth(n, pos), pos.get(n)!]);
   g.nodes.forEach((n, i) => { for (const x of n.inputs) { const b = r.get(rootOf(x)); if (b) b[1] = Math.max(b[1], i); } });
-  for (const o of g.outputs) { const b = r.get(rootOf(o.node)); if (b) b[1] = Infinity; }
+  for (const o of [...g.outputs, ...(g.stateWrites ?? [])]) { const b = r.get(rootOf(o.node)); if (b) b[1] = Infinity; }
   for (const n of g.inputs) r.get(n)![1] = Math.max(r.get(n)![1], -1);
   return r;
 }
@@ -56,15 +65,19 @@ class Arena {
   free(off: number): void { this.blocks = this.blocks.filter((b) => b.off !== off); }
 }
 
-export function planMemory(g: Graph, reuse: boolean): MemoryPlan {
+export function planMemory(g: Graph, reuse: boolean, pinInputs = false): MemoryPlan {
   const ranges = liveRanges(g);
+  if (pinInputs) for (const n of g.inputs) ranges.get(n)![1] = Infinity;
+  const projs = new Map<Node, Node[]>();
+  for (const n of g.nodes) if (n.op === 'proj') projs.set(n.inputs[0]!, [...(projs.get(n.inputs[0]!) ?? []), n]);
   const offsets = new Map<Node, number>();
   const scratch = new Map<Node, number>();
   const arena = new Arena();
   const dying = (i: number) => [...ranges].filter(([, [, last]]) => last === i).map(([n]) => n);
   for (const n of g.inputs) offsets.set(n, arena.alloc(alignedBytes(n.type)));
   g.nodes.forEach((n, i) => {
-    if (inArena(n) && n.op !== 'input') {
+    for (const p of projs.get(n) ?? []) offsets.set(p, arena.alloc(alignedBytes(p.type)));
+    if (inArena(n) && n.op !== 'input' && n.op !== 'proj') {
       const donor = reuse && IN_PLACE.has(n.op)
         ? n.inputs.map(rootOf).find((x) => offsets.has(x) && ranges.get(x)![1] === i && alignedBytes(x.type) === alignedBytes(n.type) && x.op !== 'input')
         : undefined;

@@ -4,12 +4,14 @@
 // M/K/N matrix dims, outer/n/inner the three blocks around a reduced axis.
 
 import { applyAct, BINARY, UNARY, type Activation } from '../ir/elementwise.ts';
+import { recurrent } from './recurrent.ts';
 import type { Expr, Graph, Node } from '../ir/node.ts';
 import { windowOut } from '../ir/ops.ts';
 import { allocData, broadcastStrides, numel, strides, type AnyTensorData, type Shape, type TensorType } from '../ir/types.ts';
 
 export interface Value { type: TensorType; data: AnyTensorData }
-type Impl = (n: Node, ins: Value[]) => AnyTensorData;
+/** An op's meaning; ops with several results return them all, the primary first. */
+type Impl = (n: Node, ins: Value[]) => AnyTensorData | AnyTensorData[];
 
 /** Calls f(outFlat, inOffsets...) for every element of `shape`, with broadcast offsets per input. */
 function forEachBroadcast(shape: Shape, inShapes: Shape[], f: (o: number, offs: number[]) => void): void {
@@ -148,6 +150,9 @@ const IMPLS: Record<string, Impl> = {
   argmax: (n, [x]) => reduce(n, x!, (a) => a.reduce((bi, v, i) => (v > a[bi]! ? i : bi), 0)),
   softmax: (n, [x]) => softmax(x!, n.attrs.axis as number, false),
   logsoftmax: (n, [x]) => softmax(x!, n.attrs.axis as number, true),
+  rnn_seq: recurrent,
+  lstm_seq: recurrent,
+  gru_seq: recurrent,
   gather: (n, [table, idx]) => {
     const rows = table!.type.shape[0]!, row = numel(table!.type.shape.slice(1));
     const out = allocData(n.type);
@@ -248,18 +253,26 @@ export function defineReference(op: string, impl: Impl): void {
 export type Feeds = Record<string, AnyTensorData>;
 
 /** Evaluates one node on concrete input values (constant folding uses this too). */
-export function evalNode(n: Node, ins: Value[]): AnyTensorData {
+export function evalNode(n: Node, ins: Value[]): AnyTensorData[] {
   const impl = IMPLS[n.op];
   if (!impl) throw new Error(`interpret: no reference implementation for op '${n.op}'`);
-  return impl(n, ins);
+  const r = impl(n, ins);
+  return Array.isArray(r) ? r : [r];
 }
 
 /** Runs a graph on concrete inputs; returns every output by name. */
-export function interpret(g: Graph, feeds: Feeds): Record<string, AnyTensorData> {
+export function interpret(g: Graph, feeds: Feeds, state?: Record<string, AnyTensorData>): Record<string, AnyTensorData> {
   const vals = new Map<Node, Value>();
+  const results = new Map<Node, AnyTensorData[]>();
   for (const n of g.nodes) {
     let data: AnyTensorData;
-    if (n.op === 'input') {
+    if (n.op === 'state') {
+      const s = state?.[n.label!];
+      if (!s) throw new Error(`interpret: no value for state '${n.label}'`);
+      data = s;
+    } else if (n.op === 'proj') {
+      data = results.get(n.inputs[0]!)![(n.attrs.index as number)]!;
+    } else if (n.op === 'input') {
       const f = feeds[n.label!];
       if (!f) throw new Error(`interpret: no value for input '${n.label}'`);
       if (f.length !== numel(n.type.shape)) throw new Error(`interpret: input '${n.label}' has ${f.length} values, expected ${numel(n.type.shape)}`);
@@ -267,9 +280,13 @@ export function interpret(g: Graph, feeds: Feeds): Record<string, AnyTensorData>
     } else if (n.op === 'const') {
       data = n.attrs.data as AnyTensorData;
     } else {
-      data = evalNode(n, n.inputs.map((i) => vals.get(i)!));
+      const all = evalNode(n, n.inputs.map((i) => vals.get(i)!));
+      results.set(n, all);
+      data = all[0]!;
     }
     vals.set(n, { type: n.type, data });
   }
-  return Object.fromEntries(g.outputs.map((o) => [o.name, vals.get(o.node)!.data]));
+  // New state values are returned beside the outputs, under `state.<name>`.
+  const writes = (g.stateWrites ?? []).map((w) => [`state.${w.name}`, vals.get(w.node)!.data] as const);
+  return Object.fromEntries([...g.outputs.map((o) => [o.name, vals.get(o.node)!.data] as const), ...writes]);
 }

@@ -1,0 +1,143 @@
+// Where everything lives in wasm memory. All entries of an artifact share one layout:
+//   [0, 64)      reserved: address 0 means "no tensor" to the kernels
+//   weights      constants in their plain layout, and weights packed for the GEMM kernels
+//                (with their bias in the panel headers); identical bytes are stored once
+//   state        tensors that persist across calls (recurrent state, KV caches)
+//   arena        activations; each entry has its own plan over the same region (entries
+//                never run at the same time)
+//   AssemblyScript's own static data, from `end` on
+
+import type { Graph, Node } from '../ir/node.ts';
+import { align } from '../ir/layout.ts';
+import type { AnyTensorData, TensorType } from '../ir/types.ts';
+import { byteSize } from '../ir/types.ts';
+import { planMemory, rootOf } from '../passes/memory-planning.ts';
+import { packGemmWeights } from './pack.ts';
+
+const RESERVED = 64;
+
+/** Operand slots holding a weight the kernel reads packed (with the bias slot folded in). */
+/** 'kn': the weight is [K, N]; 'nk': [N, K] (PyTorch's W_hh), packed without a transpose. */
+const PACKED: Record<string, { w: number; bias: number; layout: 'kn' | 'nk' }> = {
+  gemm: { w: 1, bias: 2, layout: 'kn' },
+  rnn_seq: { w: 1, bias: 2, layout: 'nk' },
+  lstm_seq: { w: 1, bias: 2, layout: 'nk' },
+  gru_seq: { w: 1, bias: 2, layout: 'nk' },
+};
+
+export interface StateSpec { name: string; type: TensorType }
+
+/** Addresses for one entry's graph. */
+export interface Layout {
+  addr(n: Node): number;
+  /** The packed weight blob of a gemm or recurrent node. */
+  packed(n: Node): number;
+  scratch(n: Node): number;
+  /** Address of result `index` (≥ 1) of a multi-result node, or 0 when nothing reads it. */
+  result(n: Node, index: number): number;
+  state(name: string): number;
+}
+
+export interface MemoryLayout {
+  weights: Uint8Array;
+  weightsOffset: number;
+  stateOffset: number;
+  stateBytes: number;
+  stateAt: Map<string, number>;
+  arenaOffset: number;
+  arenaBytes: number;
+  /** First byte past everything simdflow places. */
+  end: number;
+  forGraph(g: Graph): Layout;
+}
+
+/** FNV-1a over the bytes, for finding identical constants across entries. */
+function hash(b: Uint8Array): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < b.length; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  return `${b.length}:${h >>> 0}`;
+}
+const bytesOf = (d: AnyTensorData) => new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+const equal = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((v, i) => v === b[i]);
+
+export function layoutMemory(graphs: Graph[], state: StateSpec[] = []): MemoryLayout {
+  const chunks: Array<{ off: number; bytes: Uint8Array }> = [];
+  const byHash = new Map<string, Array<{ off: number; bytes: Uint8Array }>>();
+  let at = RESERVED;
+  const place = (bytes: Uint8Array): number => {
+    const k = hash(bytes);
+    const hit = byHash.get(k)?.find((c) => equal(c.bytes, bytes));
+    if (hit) return hit.off;
+    const c = { off: at, bytes };
+    chunks.push(c);
+    byHash.set(k, [...(byHash.get(k) ?? []), c]);
+    at = align(at + Math.max(bytes.length, 1));
+    return c.off;
+  };
+  const constAt = new Map<Node, number>();
+  const packedAt = new Map<Node, number>();
+  for (const g of graphs) {
+    for (const n of g.nodes) {
+      const pk = PACKED[n.op];
+      n.inputs.forEach((i, slot) => {
+        const r = rootOf(i);
+        if (r.op === 'const' && !(pk && (slot === pk.w || slot === pk.bias)) && !constAt.has(r)) constAt.set(r, place(bytesOf(r.attrs.data as AnyTensorData)));
+      });
+      if (pk) {
+        const w = n.inputs[pk.w]!, b = n.inputs[pk.bias];
+        if (w.op !== 'const' || (b && b.op !== 'const')) throw new Error(`codegen: ${n.op}${n.label ? ` at ${n.label}` : ''} needs constant weights to pack`);
+        const [r, cols] = w.type.shape as [number, number];
+        const [k, nn] = pk.layout === 'kn' ? [r, cols] : [cols, r];
+        packedAt.set(n, place(bytesOf(packGemmWeights(w.attrs.data as Float32Array, k, nn, pk.layout, b?.attrs.data as Float32Array | undefined))));
+      }
+    }
+    for (const o of [...g.outputs, ...(g.stateWrites ?? [])]) {
+      const r = rootOf(o.node);
+      if (r.op === 'const' && !constAt.has(r)) constAt.set(r, place(bytesOf(r.attrs.data as AnyTensorData)));
+    }
+  }
+  const weights = new Uint8Array(at - RESERVED);
+  for (const c of chunks) weights.set(c.bytes, c.off - RESERVED);
+
+  const stateOffset = align(at, 64);
+  const stateAt = new Map<string, number>();
+  let s = stateOffset;
+  for (const st of state) { stateAt.set(st.name, s); s = align(s + byteSize(st.type), 64); }
+  const arenaOffset = align(s, 64);
+  const plans = new Map(graphs.map((g) => [g, g.plan ?? planMemory(g, false)]));
+  const arenaBytes = Math.max(0, ...[...plans.values()].map((p) => p.arenaBytes));
+
+  const forGraph = (g: Graph): Layout => {
+    const plan = plans.get(g) ?? planMemory(g, false);
+    const results = new Map<Node, Map<number, Node>>();
+    for (const n of g.nodes) if (n.op === 'proj') {
+      const m = results.get(n.inputs[0]!) ?? new Map<number, Node>();
+      m.set(n.attrs.index as number, n);
+      results.set(n.inputs[0]!, m);
+    }
+    const stateAddr = (name: string) => {
+      const a = stateAt.get(name);
+      if (a === undefined) throw new Error(`codegen: unknown state '${name}'`);
+      return a;
+    };
+    const addr = (n: Node): number => {
+      const r = rootOf(n);
+      if (r.op === 'const') return constAt.get(r) ?? (() => { throw new Error(`codegen: constant %${r.id} ${r.label ?? ''} was not placed`); })();
+      if (r.op === 'state') return stateAddr(r.label!);
+      const off = plan.offsets.get(r);
+      if (off === undefined) throw new Error(`codegen: no memory planned for %${r.id} (${r.op})`);
+      return arenaOffset + off;
+    };
+    return {
+      addr,
+      packed: (n) => packedAt.get(n)!,
+      scratch: (n) => arenaOffset + plan.scratch.get(n)!,
+      result: (n, i) => { const p = results.get(n)?.get(i); return p ? addr(p) : 0; },
+      state: stateAddr,
+    };
+  };
+  return {
+    weights, weightsOffset: RESERVED, stateOffset, stateBytes: arenaOffset - stateOffset, stateAt,
+    arenaOffset, arenaBytes, end: align(arenaOffset + arenaBytes, 64), forGraph,
+  };
+}

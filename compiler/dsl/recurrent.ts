@@ -1,0 +1,117 @@
+// nn.RNN, nn.LSTM, nn.GRU and nn.Embedding with PyTorch's parameter names, layouts, gate
+// order and return values. Each layer and direction becomes one input-projection GEMM over
+// the whole sequence (x·W_ihᵀ + b_ih) and one recurrent op that runs the time loop in wasm.
+// Shape legend: B batch, T time, I input, H hidden, L layers, D directions (1 or 2).
+
+import * as F from './functional.ts';
+import { Module, type Parameter } from './module.ts';
+import { cat, ModelDefinitionError, recordMulti, stack, where, zeros, type Tensor } from './tensor.ts';
+
+export interface RNNOptions {
+  numLayers?: number;
+  bias?: boolean;
+  batchFirst?: boolean;
+  bidirectional?: boolean;
+  /** nn.RNN only. */
+  nonlinearity?: 'tanh' | 'relu';
+}
+
+type Kind = 'rnn' | 'lstm' | 'gru';
+const GATES: Record<Kind, number> = { rnn: 1, lstm: 4, gru: 3 };
+
+interface LayerParams { wih: Parameter; whh: Parameter; bih?: Parameter; bhh?: Parameter }
+
+abstract class RNNBase extends Module {
+  readonly numLayers: number;
+  readonly batchFirst: boolean;
+  readonly numDirections: number;
+  private readonly cells: LayerParams[] = [];
+
+  constructor(private readonly kind: Kind, readonly inputSize: number, readonly hiddenSize: number, readonly opts: RNNOptions = {}) {
+    super();
+    this.numLayers = opts.numLayers ?? 1;
+    this.batchFirst = opts.batchFirst ?? false;
+    this.numDirections = opts.bidirectional ? 2 : 1;
+    const G = GATES[kind], H = hiddenSize, k = 1 / Math.sqrt(H);
+    for (let l = 0; l < this.numLayers; l++) {
+      for (let d = 0; d < this.numDirections; d++) {
+        const sfx = `_l${l}${d ? '_reverse' : ''}`;
+        const inp = l === 0 ? inputSize : H * this.numDirections;
+        const p: LayerParams = {
+          wih: this.param(`weight_ih${sfx}`, [G * H, inp], { uniform: k }),
+          whh: this.param(`weight_hh${sfx}`, [G * H, H], { uniform: k }),
+        };
+        if (opts.bias ?? true) { p.bih = this.param(`bias_ih${sfx}`, [G * H], { uniform: k }); p.bhh = this.param(`bias_hh${sfx}`, [G * H], { uniform: k }); }
+        this.cells.push(p);
+      }
+    }
+  }
+
+  /** Runs all layers; `h0`/`c0` are [L·D, B, H] (or absent: zeros). Returns y and the final states. */
+  protected runLayers(x: Tensor, h0?: Tensor, c0?: Tensor): { y: Tensor; hn: Tensor; cn?: Tensor } {
+    const name = this.constructor.name;
+    const unbatched = x.rank === 2;
+    if (x.rank !== 3 && !unbatched) throw new ModelDefinitionError(`${name}: input must be [T, B, I], [B, T, I] (batch_first) or [T, I], got [${x.shape}]${where()}`);
+    let inp = unbatched ? x.unsqueeze(0) : this.batchFirst ? x : x.transpose(0, 1); // [B, T, I]
+    if (inp.size(-1) !== this.inputSize) throw new ModelDefinitionError(`${name}: input has ${inp.size(-1)} features, expected input_size ${this.inputSize} (input [${x.shape}])${where()}`);
+    const B = inp.size(0), H = this.hiddenSize, LD = this.numLayers * this.numDirections;
+    const state = (t: Tensor | undefined, what: string) => {
+      if (!t) return undefined;
+      const s = unbatched ? t.unsqueeze(1) : t;
+      if (s.rank !== 3 || s.size(0) !== LD || s.size(1) !== B || s.size(2) !== H) {
+        throw new ModelDefinitionError(`${name}: ${what} must be [${LD}, ${B}, ${H}] (num_layers·directions, batch, hidden), got [${t.shape}]${where()}`);
+      }
+      return s;
+    };
+    const h = state(h0, 'h0'), c = state(c0, 'c0');
+    const hns: Tensor[] = [], cns: Tensor[] = [];
+    const op = `${this.kind}_seq`;
+    for (let l = 0; l < this.numLayers; l++) {
+      const ys: Tensor[] = [];
+      for (let d = 0; d < this.numDirections; d++) {
+        const i = l * this.numDirections + d, p = this.cells[i]!;
+        const xp = F.linear(inp, p.wih.t, p.bih?.t);
+        const init = [h ? h.select(0, i) : zeros([B, H])];
+        if (this.kind === 'lstm') init.push(c ? c.select(0, i) : zeros([B, H]));
+        const attrs = { reverse: d === 1, ...(this.kind === 'rnn' ? { act: this.opts.nonlinearity ?? 'tanh' } : {}) };
+        const [y, hn, cn] = recordMulti(op, [xp, p.whh.t, p.bhh ? p.bhh.t : zeros([GATES[this.kind] * H]), ...init], attrs);
+        ys.push(y!); hns.push(hn!); if (cn) cns.push(cn);
+      }
+      inp = cat(ys, -1);
+    }
+    const fix = (t: Tensor) => (unbatched ? t.squeeze(1) : t);
+    const y = unbatched ? inp.squeeze(0) : this.batchFirst ? inp : inp.transpose(0, 1);
+    return { y, hn: fix(stack(hns, 0)), ...(cns.length ? { cn: fix(stack(cns, 0)) } : {}) };
+  }
+}
+
+/** nn.RNN: forward(x, h0?) → [y, h_n]. */
+export class RNN extends RNNBase {
+  constructor(inputSize: number, hiddenSize: number, opts: RNNOptions = {}) { super('rnn', inputSize, hiddenSize, opts); }
+  forward(x: Tensor, h0?: Tensor): [Tensor, Tensor] { const r = this.runLayers(x, h0); return [r.y, r.hn]; }
+}
+
+/** nn.GRU: forward(x, h0?) → [y, h_n]. */
+export class GRU extends RNNBase {
+  constructor(inputSize: number, hiddenSize: number, opts: Omit<RNNOptions, 'nonlinearity'> = {}) { super('gru', inputSize, hiddenSize, opts); }
+  forward(x: Tensor, h0?: Tensor): [Tensor, Tensor] { const r = this.runLayers(x, h0); return [r.y, r.hn]; }
+}
+
+/** nn.LSTM: forward(x, [h0, c0]?) → [y, [h_n, c_n]]. */
+export class LSTM extends RNNBase {
+  constructor(inputSize: number, hiddenSize: number, opts: Omit<RNNOptions, 'nonlinearity'> = {}) { super('lstm', inputSize, hiddenSize, opts); }
+  forward(x: Tensor, hx?: [Tensor, Tensor]): [Tensor, [Tensor, Tensor]] {
+    const r = this.runLayers(x, hx?.[0], hx?.[1]);
+    return [r.y, [r.hn, r.cn!]];
+  }
+}
+
+/** nn.Embedding: rows of `weight` [num_embeddings, embedding_dim] by i32 index. */
+export class Embedding extends Module {
+  readonly weight: Parameter;
+  constructor(readonly numEmbeddings: number, readonly embeddingDim: number) {
+    super();
+    this.weight = this.param('weight', [numEmbeddings, embeddingDim], { normal: 1 });
+  }
+  forward(ids: Tensor): Tensor { return F.embedding(ids, this.weight.t); }
+}
