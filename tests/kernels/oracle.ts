@@ -147,3 +147,34 @@ export function pool2d(x: Float32Array, nc: number, h: number, w: number, kh: nu
   }
   return y;
 }
+
+/** softmax / log-softmax over the middle axis of [outer][n][inner], in f64. */
+export function softmax(x: Float32Array, outer: number, n: number, inner: number, log: boolean): Float64Array {
+  const y = new Float64Array(outer * n * inner);
+  for (let o = 0; o < outer; o++) for (let i = 0; i < inner; i++) {
+    const at = (j: number) => (o * n + j) * inner + i;
+    let m = -Infinity;
+    for (let j = 0; j < n; j++) m = Math.max(m, x[at(j)]!);
+    let s = 0;
+    for (let j = 0; j < n; j++) s += Math.exp(x[at(j)]! - m);
+    for (let j = 0; j < n; j++) y[at(j)] = log ? x[at(j)]! - m - Math.log(s) : Math.exp(x[at(j)]! - m) / s;
+  }
+  return y;
+}
+
+/** sum | mean | max | argmax over the middle axis of [outer][n][inner]; also Σ|x| per output. */
+export function reduce(x: Float32Array, outer: number, n: number, inner: number,
+                       op: 'sum' | 'mean' | 'max' | 'argmax'): { y: Float64Array; scale: Float64Array } {
+  const y = new Float64Array(outer * inner), scale = new Float64Array(outer * inner);
+  for (let o = 0; o < outer; o++) for (let i = 0; i < inner; i++) {
+    let s = 0, mag = 0, best = -Infinity, bi = 0;
+    for (let j = 0; j < n; j++) {
+      const v = x[(o * n + j) * inner + i]!;
+      s += v; mag += Math.abs(v);
+      if (v > best || (Number.isNaN(v) && !Number.isNaN(best))) { best = v; bi = j; }
+    }
+    y[o * inner + i] = op === 'sum' ? s : op === 'mean' ? s / n : op === 'max' ? best : bi;
+    scale[o * inner + i] = op === 'mean' ? mag / n : mag;
+  }
+  return { y, scale };
+}
