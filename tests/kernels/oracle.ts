@@ -178,3 +178,18 @@ export function reduce(x: Float32Array, outer: number, n: number, inner: number,
   }
   return { y, scale };
 }
+
+/** PyTorch LayerNorm over rows of n (biased variance, eps inside the sqrt), of x + residual if given. */
+export function layernorm(x: Float32Array, gamma: Float32Array | undefined, beta: Float32Array | undefined, rows: number,
+                          n: number, eps: number, residual?: Float32Array): Float64Array {
+  const y = new Float64Array(rows * n);
+  for (let r = 0; r < rows; r++) {
+    const s = Array.from({ length: n }, (_, j) => x[r * n + j]! + (residual ? residual[r * n + j]! : 0));
+    const mean = s.reduce((a, v) => a + v, 0) / n;
+    const v = s.reduce((a, t) => a + (t - mean) ** 2, 0) / n;
+    for (let j = 0; j < n; j++) {
+      y[r * n + j] = (s[j]! - mean) / Math.sqrt(v + eps) * (gamma ? gamma[j]! : 1) + (beta ? beta[j]! : 0);
+    }
+  }
+  return y;
+}
