@@ -36,6 +36,8 @@ export interface Layout {
   /** Address of result `index` (≥ 1) of a multi-result node, or 0 when nothing reads it. */
   result(n: Node, index: number): number;
   state(name: string): number;
+  /** The layout of a loop node's body: its arena is the loop's scratch, captured inputs are the loop's operands. */
+  body(n: Node): Layout;
 }
 
 export interface MemoryLayout {
@@ -76,7 +78,8 @@ export function layoutMemory(graphs: Graph[], state: StateSpec[] = []): MemoryLa
   };
   const constAt = new Map<Node, number>();
   const packedAt = new Map<Node, number>();
-  for (const g of graphs) {
+  const withBodies = (gs: Graph[]): Graph[] => gs.flatMap((g) => [g, ...withBodies(g.nodes.filter((n) => n.op === 'loop').map((n) => n.attrs.body as Graph))]);
+  for (const g of withBodies(graphs)) {
     for (const n of g.nodes) {
       const pk = PACKED[n.op];
       n.inputs.forEach((i, slot) => {
@@ -107,8 +110,8 @@ export function layoutMemory(graphs: Graph[], state: StateSpec[] = []): MemoryLa
   const plans = new Map(graphs.map((g) => [g, g.plan ?? planMemory(g, false)]));
   const arenaBytes = Math.max(0, ...[...plans.values()].map((p) => p.arenaBytes));
 
-  const forGraph = (g: Graph): Layout => {
-    const plan = plans.get(g) ?? planMemory(g, false);
+  const forGraph = (g: Graph, base = arenaOffset, inputAt = new Map<Node, number>()): Layout => {
+    const plan = plans.get(g) ?? g.plan ?? planMemory(g, false, g.loopBody);
     const results = new Map<Node, Map<number, Node>>();
     for (const n of g.nodes) if (n.op === 'proj') {
       const m = results.get(n.inputs[0]!) ?? new Map<number, Node>();
@@ -124,20 +127,30 @@ export function layoutMemory(graphs: Graph[], state: StateSpec[] = []): MemoryLa
       const r = rootOf(n);
       if (r.op === 'const') return constAt.get(r) ?? (() => { throw new Error(`codegen: constant %${r.id} ${r.label ?? ''} was not placed`); })();
       if (r.op === 'state') return stateAddr(r.label!);
+      const given = inputAt.get(r);
+      if (given !== undefined) return given;
       const off = plan.offsets.get(r);
       if (off === undefined) throw new Error(`codegen: no memory planned for %${r.id} (${r.op})`);
-      return arenaOffset + off;
+      return base + off;
     };
-    return {
+    const scratch = (n: Node) => base + plan.scratch.get(n)!;
+    const self: Layout = {
       addr,
       packed: (n) => packedAt.get(n)!,
-      scratch: (n) => arenaOffset + plan.scratch.get(n)!,
+      scratch,
       result: (n, i) => { const p = results.get(n)?.get(i); return p ? addr(p) : 0; },
       state: stateAddr,
+      body: (n) => {
+        const body = n.attrs.body as Graph, nc = n.attrs.carried as number;
+        // Captured body inputs (after the carried values and t) read the loop's operands in place.
+        const at = new Map(body.inputs.slice(nc + 1).map((b, i) => [b, addr(n.inputs[nc + i]!)]));
+        return forGraph(body, scratch(n), at);
+      },
     };
+    return self;
   };
   return {
     weights, weightsOffset: RESERVED, stateOffset, stateBytes: arenaOffset - stateOffset, stateAt,
-    arenaOffset, arenaBytes, end: align(arenaOffset + arenaBytes, 64), forGraph,
+    arenaOffset, arenaBytes, end: align(arenaOffset + arenaBytes, 64), forGraph: (g) => forGraph(g),
   };
 }

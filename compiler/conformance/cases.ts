@@ -5,7 +5,8 @@
 import type { ModelDefinition } from '../dsl/trace.ts';
 import { nn } from '../dsl/index.ts';
 import type { DType } from '../ir/types.ts';
-import { cat, zeros, type Tensor } from '../dsl/tensor.ts';
+import { cat, constant, zeros, type Tensor } from '../dsl/tensor.ts';
+import { loop } from '../dsl/control.ts';
 
 export interface CaseSpec {
   name: string;
@@ -122,6 +123,37 @@ BUILDERS.rnn_1_to_n = (c) => {
     },
   } as ModelDefinition;
 };
+
+/** Seq2SeqLSTM: the encoder's final (h, c) starts the decoder; teacher-forced logits and greedy tokens. */
+export class Seq2SeqLSTM extends nn.Module {
+  enc_emb: nn.Embedding; encoder: nn.LSTM; dec_emb: nn.Embedding; decoder: nn.LSTM; out: nn.Linear;
+  constructor(srcVocab: number, tgtVocab: number, emb: number, hidden: number, readonly bos: number, readonly steps: number) {
+    super();
+    this.enc_emb = new nn.Embedding(srcVocab, emb);
+    this.encoder = new nn.LSTM(emb, hidden, { batchFirst: true });
+    this.dec_emb = new nn.Embedding(tgtVocab, emb);
+    this.decoder = new nn.LSTM(emb, hidden, { batchFirst: true });
+    this.out = new nn.Linear(hidden, tgtVocab);
+  }
+  forward(src: Tensor, tgtIn: Tensor): { logits: Tensor; greedy: Tensor } {
+    const [, state] = this.encoder.call(this.enc_emb.call(src));
+    const [dy] = this.decoder.call(this.dec_emb.call(tgtIn), state);
+    const B = src.size(0);
+    const bos = constant(new Int32Array(B).fill(this.bos), [B], 'i32', 'bos');
+    const { tok } = loop(this.steps, { tok: bos, h: state[0], c: state[1] }, ({ tok, h, c }) => {
+      const [y, [h2, c2]] = this.decoder.call(this.dec_emb.call(tok!.unsqueeze(1)), [h!, c!]);
+      const next = this.out.call(y.squeeze(1)).argmax(-1);
+      return { next: { tok: next, h: h2, c: c2 }, emit: { tok: next } };
+    }, { axis: 1 });
+    return { logits: this.out.call(dy), greedy: tok! };
+  }
+}
+
+BUILDERS.seq2seq_lstm = (c) => ({
+  name: c.name,
+  module: new Seq2SeqLSTM(num(c, 'src_vocab'), num(c, 'tgt_vocab'), num(c, 'emb'), num(c, 'hidden'), num(c, 'bos'), num(c, 'greedy_steps')),
+  inputs: inputSpecs(c),
+});
 
 export const isSupported = (name: string): boolean => name in BUILDERS;
 export { num as configNumber };

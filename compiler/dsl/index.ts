@@ -4,5 +4,6 @@ import { Module, Parameter, manualSeed } from './module.ts';
 
 export * as nn from './nn.ts';
 export { F, Module, Parameter, manualSeed };
-export { Tensor, cat, stack, ModelDefinitionError } from './tensor.ts';
+export { Tensor, cat, stack, zeros, ModelDefinitionError } from './tensor.ts';
+export { loop } from './control.ts';
 export { trace, traceModel, defineModel, type ModelDefinition, type InputSpec, type InputSpecs } from './trace.ts';

@@ -32,6 +32,14 @@ export function withTrace<T>(fn: () => T): { result: T; state: TraceState } {
   try { return { result: fn(), state }; } finally { tracing = undefined; }
 }
 
+/** Traces a sub-graph (a loop body) inside the current trace; constants stay shared. */
+export function withSubTrace<T>(fn: () => T): { result: T; nodes: Node[] } {
+  const outer = active();
+  const state: TraceState = { nodes: [], consts: outer.consts };
+  tracing = state;
+  try { return { result: fn(), nodes: state.nodes }; } finally { tracing = outer; }
+}
+
 function active(): TraceState {
   if (!tracing) throw new ModelDefinitionError('tensor operations run only inside trace() (call the model through trace or compile)');
   return tracing;

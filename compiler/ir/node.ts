@@ -3,7 +3,7 @@
 
 import type { AnyTensorData, TensorType } from './types.ts';
 
-export type AttrValue = number | string | boolean | readonly number[] | AnyTensorData | Expr | undefined;
+export type AttrValue = number | string | boolean | readonly number[] | AnyTensorData | Expr | Graph | undefined;
 export type Attrs = Record<string, AttrValue>;
 
 /** A fused elementwise program: leaves read the node's inputs (broadcast to the output shape). */
@@ -37,6 +37,8 @@ export interface Graph {
   outputs: GraphOutput[];
   /** New values of persistent state tensors, stored when the entry finishes. */
   stateWrites?: GraphOutput[];
+  /** A loop body: its inputs (the carried values) must survive the whole iteration. */
+  loopBody?: boolean;
   /** Set by memory planning; codegen plans without reuse when it is absent. */
   plan?: MemoryPlan;
 }
@@ -71,8 +73,8 @@ export function topoSort(outputs: readonly GraphOutput[], inputs: readonly Node[
   return order;
 }
 
-export function makeGraph(inputs: Node[], outputs: GraphOutput[], stateWrites: GraphOutput[] = []): Graph {
-  return { nodes: topoSort([...outputs, ...stateWrites], inputs), inputs, outputs, ...(stateWrites.length ? { stateWrites } : {}) };
+export function makeGraph(inputs: Node[], outputs: GraphOutput[], stateWrites: GraphOutput[] = [], loopBody = false): Graph {
+  return { nodes: topoSort([...outputs, ...stateWrites], inputs), inputs, outputs, ...(stateWrites.length ? { stateWrites } : {}), ...(loopBody ? { loopBody } : {}) };
 }
 
 /** Users of each node, in topological order. */
@@ -97,7 +99,7 @@ export function rewrite(g: Graph, rule: (n: Node) => Node | undefined): Graph {
   }
   const outputs = g.outputs.map((o) => ({ name: o.name, node: get(o.node) }));
   const writes = (g.stateWrites ?? []).map((o) => ({ name: o.name, node: get(o.node) }));
-  return makeGraph(g.inputs, outputs, writes);
+  return makeGraph(g.inputs, outputs, writes, g.loopBody);
 }
 
 export const isConst = (n: Node): boolean => n.op === 'const';
@@ -113,5 +115,6 @@ export function cloneGraph(g: Graph): Graph {
     inputs: g.inputs.map((n) => map.get(n)!),
     outputs: g.outputs.map((o) => ({ name: o.name, node: map.get(o.node)! })),
     ...(g.stateWrites ? { stateWrites: g.stateWrites.map((o) => ({ name: o.name, node: map.get(o.node)! })) } : {}),
+    ...(g.loopBody ? { loopBody: true } : {}),
   };
 }

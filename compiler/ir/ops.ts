@@ -3,7 +3,7 @@
 // lives in exactly one place.
 
 import { ACTIVATIONS, isBinary, isUnary } from './elementwise.ts';
-import type { Attrs, Expr, Node } from './node.ts';
+import type { Attrs, Expr, Graph, Node } from './node.ts';
 import { broadcastShapes, fmtShape, fmtType, normAxis, numel, sameShape, type DType, type Shape, type TensorType } from './types.ts';
 
 /** A shape or dtype rule was broken; the message names the op and both operands. */
@@ -215,6 +215,28 @@ for (const op of Object.keys(GATES)) {
     return op === 'lstm_seq' ? [f32([B, H]), f32([B, H])] : [f32([B, H])];
   };
 }
+
+// A counted loop over a body graph (greedy decoding runs this way, inside wasm):
+//   inputs  [carried initial values…, captured values…]
+//   body    inputs [carried…, t: i32[], captured…] → outputs [next carried…, emitted…]
+//   results the emitted values of every step, stacked along `axis` (a new dimension of size steps).
+function loopResults(ins: readonly TensorType[], a: Attrs): TensorType[] {
+  const body = a.body as Graph, nc = a.carried as number, steps = a.steps as number, axis = a.axis as number;
+  const bi = body.inputs, bo = body.outputs;
+  if (!(steps >= 1)) fail('loop', `steps must be >= 1, got ${steps}`);
+  if (bi.length !== ins.length + 1) fail('loop', `body takes ${bi.length} inputs, the loop passes ${ins.length} + t`);
+  const same = (x: TensorType, y: TensorType) => x.dtype === y.dtype && sameShape(x.shape, y.shape);
+  ins.forEach((t, i) => { const b = bi[i < nc ? i : i + 1]!; if (!same(t, b.type)) fail('loop', `input ${i} is ${fmtType(t)} but the body expects ${fmtType(b.type)}`); });
+  if (bi[nc]!.type.dtype !== 'i32' || bi[nc]!.type.shape.length !== 0) fail('loop', 'the body input after the carried values must be t: i32[]');
+  for (let i = 0; i < nc; i++) if (!same(bo[i]!.node.type, ins[i]!)) fail('loop', `carried value ${bo[i]!.name} changes type: ${fmtType(ins[i]!)} → ${fmtType(bo[i]!.node.type)}`);
+  if (bo.length <= nc) fail('loop', 'the body emits nothing');
+  return bo.slice(nc).map((o) => {
+    const s = o.node.type.shape, ax = normAxis(axis, s.length + 1);
+    return { dtype: o.node.type.dtype, shape: [...s.slice(0, ax), steps, ...s.slice(ax)] };
+  });
+}
+OPS.loop = (ins, a) => loopResults(ins, a)[0]!;
+SECONDARY.loop = (ins, a) => loopResults(ins, a).slice(1);
 
 for (const op of ['relu', 'tanh', 'sigmoid', 'exp', 'log', 'neg', 'abs', 'sqrt', 'rsqrt', 'recip', 'erf', 'gelu']) OPS[op] = unary(op);
 for (const op of ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'pow']) OPS[op] = binary(op);

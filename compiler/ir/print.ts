@@ -9,24 +9,26 @@ export function printExpr(e: Expr): string {
   return `${e.op}(${(e as { args: readonly Expr[] }).args.map(printExpr).join(', ')})`;
 }
 
-function fmtAttr(v: AttrValue): string {
+function fmtAttr(v: AttrValue, indent: string): string {
   if (v === undefined) return '';
+  if (typeof v === 'object' && 'nodes' in v) return printGraph(v as Graph, `${indent}  `);
   if (ArrayBuffer.isView(v)) return `<${(v as ArrayLike<number>).length} values>`;
   if (Array.isArray(v)) return `[${v.join(',')}]`;
   if (typeof v === 'object') return printExpr(v as Expr);
   return String(v);
 }
 
-export function printGraph(g: Graph): string {
+export function printGraph(g: Graph, indent = ''): string {
   const id = new Map(g.nodes.map((n, i) => [n, `%${i}`]));
   const lines = g.nodes.map((n) => {
     const attrs = Object.entries(n.attrs)
       .filter(([k, v]) => v !== undefined && k !== 'data' && k !== 'name')
-      .map(([k, v]) => `${k}=${fmtAttr(v)}`);
+      .map(([k, v]) => `${k}=${fmtAttr(v, indent)}`);
     const args = n.inputs.map((i) => id.get(i) ?? '?').join(', ');
-    const label = n.op === 'input' || n.op === 'const' ? ` "${n.label ?? ''}"` : '';
-    return `  ${id.get(n)} = ${n.op}${label}(${args})${attrs.length ? ` {${attrs.join(', ')}}` : ''} : ${fmtType(n.type)}`;
+    const lbl = n.op === 'input' || n.op === 'const' || n.op === 'state' ? ` "${n.label ?? ''}"` : '';
+    return `${indent}  ${id.get(n)} = ${n.op}${lbl}(${args})${attrs.length ? ` {${attrs.join(', ')}}` : ''} : ${fmtType(n.type)}`;
   });
   const outs = g.outputs.map((o) => `${o.name}=${id.get(o.node)}`).join(', ');
-  return `graph {\n${lines.join('\n')}\n  return ${outs}\n}`;
+  const writes = (g.stateWrites ?? []).map((o) => `\n${indent}  state ${o.name} ← ${id.get(o.node)}`).join('');
+  return `graph {\n${lines.join('\n')}\n${indent}  return ${outs}${writes}\n${indent}}`;
 }

@@ -8,7 +8,7 @@ import type { Pass } from './pass.ts';
 const SMALL_CONST = 64;
 
 function key(n: Node): string | undefined {
-  if (n.op === 'input') return undefined;
+  if (n.op === 'input' || n.op === 'loop' || n.op === 'state') return undefined;
   if (n.op === 'const') {
     const d = n.attrs.data as Float32Array;
     return d.length <= SMALL_CONST ? `const:${n.type.dtype}:${n.type.shape}:${Array.from(d).join(',')}` : undefined;

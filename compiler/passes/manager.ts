@@ -18,6 +18,9 @@ export function runPasses(input: Graph, opts: PassOptions = {}): Graph {
     if (!PASS_NAMES.includes(d)) throw new Error(`unknown pass '${d}'; passes are: ${PASS_NAMES.join(', ')}`);
   }
   let g = cloneGraph(input);
+  // Loop bodies are graphs of their own: optimise and plan them first (the loop's memory
+  // plan reserves a body's arena as the loop node's scratch).
+  for (const n of g.nodes) if (n.op === 'loop') n.attrs = { ...n.attrs, body: runPasses(n.attrs.body as Graph, opts) };
   for (const p of PASSES) {
     if (disabled.has(p.name) && p.name !== 'shape-inference') continue;
     g = p.run(g);

@@ -27,6 +27,7 @@ export function scratchBytes(n: Node): number {
     const [B] = n.type.shape as [number];
     return rnnScratchBytes(n.op.slice(0, n.op.indexOf('_')) as 'rnn', B, n.inputs[1]!.type.shape[1]!);
   }
+  if (n.op === 'loop') return (n.attrs.body as Graph).plan?.arenaBytes ?? planMemory(n.attrs.body as Graph, false, true).arenaBytes;
   return 0;
 }
 
@@ -96,7 +97,7 @@ export const memoryPlanning: Pass = {
   name: 'memory-planning',
   description: 'assign static arena offsets, reusing memory of values that are dead',
   run(g) {
-    g.plan = planMemory(g, true);
+    g.plan = planMemory(g, true, g.loopBody);
     return g;
   },
 };

@@ -6,7 +6,7 @@
 import { applyAct, BINARY, UNARY, type Activation } from '../ir/elementwise.ts';
 import { recurrent } from './recurrent.ts';
 import type { Expr, Graph, Node } from '../ir/node.ts';
-import { windowOut } from '../ir/ops.ts';
+import { secondaryTypes, windowOut } from '../ir/ops.ts';
 import { allocData, broadcastStrides, numel, strides, type AnyTensorData, type Shape, type TensorType } from '../ir/types.ts';
 
 export interface Value { type: TensorType; data: AnyTensorData }
@@ -150,6 +150,28 @@ const IMPLS: Record<string, Impl> = {
   argmax: (n, [x]) => reduce(n, x!, (a) => a.reduce((bi, v, i) => (v > a[bi]! ? i : bi), 0)),
   softmax: (n, [x]) => softmax(x!, n.attrs.axis as number, false),
   logsoftmax: (n, [x]) => softmax(x!, n.attrs.axis as number, true),
+  loop: (n, ins) => {
+    const body = n.attrs.body as Graph, nc = n.attrs.carried as number, steps = n.attrs.steps as number;
+    const names = body.inputs.map((i) => i.label!);
+    let carried = ins.slice(0, nc).map((v) => v.data);
+    const captured = ins.slice(nc).map((v) => v.data);
+    const emits = body.outputs.slice(nc);
+    const stacked = emits.map((_, j) => allocData(j === 0 ? n.type : secondaryTypes(n)[j - 1]!));
+    for (let t = 0; t < steps; t++) {
+      const feeds: Feeds = {};
+      carried.forEach((d, i) => { feeds[names[i]!] = d; });
+      feeds[names[nc]!] = Int32Array.of(t);
+      captured.forEach((d, i) => { feeds[names[nc + 1 + i]!] = d; });
+      const out = interpret(body, feeds);
+      carried = body.outputs.slice(0, nc).map((o) => out[o.name]!);
+      emits.forEach((o, j) => {
+        const e = out[o.name]!, s = o.node.type.shape, ax = n.attrs.axis as number;
+        const inner = numel(s.slice(ax)), outer = e.length / inner;
+        for (let q = 0; q < outer; q++) for (let i = 0; i < inner; i++) stacked[j]![(q * steps + t) * inner + i] = e[q * inner + i]!;
+      });
+    }
+    return stacked;
+  },
   rnn_seq: recurrent,
   lstm_seq: recurrent,
   gru_seq: recurrent,
