@@ -45,7 +45,7 @@ async function bench(isa: Isa): Promise<void> {
   const memoryBase = 64 << 20;
   const { wasm } = await assemble({ sources: { '__bench.ts': PEAK_SRC }, entry: '__bench.ts', isa, memoryBase,
     initialPages: (memoryBase >> 16) + 16 });
-  const { instance } = await WebAssembly.instantiate(wasm);
+  const instance = await WebAssembly.instantiate(await WebAssembly.compile(wasm as Uint8Array<ArrayBuffer>));
   const ex = instance.exports as Record<string, Fn> & { memory: WebAssembly.Memory };
   const f32 = new Float32Array(ex.memory.buffer);
   let top = 1024;

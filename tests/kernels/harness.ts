@@ -102,7 +102,7 @@ export function kernels(isa: Isa): Promise<Kernels> {
     k = (async () => {
       const { wasm } = await assemble({ sources: { '__kernels_test.ts': entrySource() }, entry: '__kernels_test.ts',
         isa, memoryBase: MEMORY_BASE, initialPages: INITIAL_PAGES });
-      const { instance } = await WebAssembly.instantiate(wasm);
+      const instance = await WebAssembly.instantiate(await WebAssembly.compile(wasm as Uint8Array<ArrayBuffer>));
       const ex = instance.exports as Record<string, unknown>;
       return new Kernels(isa, ex as Record<string, KernelFn>, ex.memory as WebAssembly.Memory);
     })();
