@@ -3,6 +3,7 @@
 // the whole sequence (x·W_ihᵀ + b_ih) and one recurrent op that runs the time loop in wasm.
 // Shape legend: B batch, T time, I input, H hidden, L layers, D directions (1 or 2).
 
+import { fmtShape } from '../ir/types.ts';
 import * as F from './functional.ts';
 import { Module, type Parameter } from './module.ts';
 import { cat, ModelDefinitionError, recordMulti, stack, where, zeros, type Tensor } from './tensor.ts';
@@ -51,15 +52,15 @@ abstract class RNNBase extends Module {
   protected runLayers(x: Tensor, h0?: Tensor, c0?: Tensor): { y: Tensor; hn: Tensor; cn?: Tensor } {
     const name = this.constructor.name;
     const unbatched = x.rank === 2;
-    if (x.rank !== 3 && !unbatched) throw new ModelDefinitionError(`${name}: input must be [T, B, I], [B, T, I] (batch_first) or [T, I], got [${x.shape}]${where()}`);
+    if (x.rank !== 3 && !unbatched) throw new ModelDefinitionError(`${name}: input must be [T, B, I], [B, T, I] (batch_first) or [T, I], got ${fmtShape(x.shape)}${where()}`);
     let inp = unbatched ? x.unsqueeze(0) : this.batchFirst ? x : x.transpose(0, 1); // [B, T, I]
-    if (inp.size(-1) !== this.inputSize) throw new ModelDefinitionError(`${name}: input has ${inp.size(-1)} features, expected input_size ${this.inputSize} (input [${x.shape}])${where()}`);
+    if (inp.size(-1) !== this.inputSize) throw new ModelDefinitionError(`${name}: input has ${inp.size(-1)} features, expected input_size ${this.inputSize} (input ${fmtShape(x.shape)})${where()}`);
     const B = inp.size(0), H = this.hiddenSize, LD = this.numLayers * this.numDirections;
     const state = (t: Tensor | undefined, what: string) => {
       if (!t) return undefined;
       const s = unbatched ? t.unsqueeze(1) : t;
       if (s.rank !== 3 || s.size(0) !== LD || s.size(1) !== B || s.size(2) !== H) {
-        throw new ModelDefinitionError(`${name}: ${what} must be [${LD}, ${B}, ${H}] (num_layers·directions, batch, hidden), got [${t.shape}]${where()}`);
+        throw new ModelDefinitionError(`${name}: ${what} must be [${LD}, ${B}, ${H}] (num_layers·directions, batch, hidden), got ${fmtShape(t.shape)}${where()}`);
       }
       return s;
     };

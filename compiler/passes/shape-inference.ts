@@ -10,7 +10,7 @@ export const shapeInference: Pass = {
   name: 'shape-inference',
   description: 'recompute every node type from its inputs and verify the graph',
   run(g) {
-    for (const n of g.nodes) if (n.op !== 'input' && n.op !== 'const') n.type = inferType(n.op, n.inputs, n.attrs);
+    for (const n of g.nodes) if (n.op !== 'input' && n.op !== 'const' && n.op !== 'state') n.type = inferType(n.op, n.inputs, n.attrs);
     verify(g);
     return g;
   },
