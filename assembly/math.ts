@@ -21,7 +21,8 @@
 //   sigmoid  = e/(1+e) or 1/(1+e) with e = exp(−|x|): never exp of a large positive number.
 //   erf(z)   = z·P(z²)/Q(z²) (degree 5/5 minimax for |z| < 4), exactly ±1 for |z| ≥ 3.92 where
 //            erfc(|z|) < 2^-25, so gelu(−1e4) is exactly −0 and not −1e4·(rounding error).
-// Polynomial coefficients come from a Lawson-iterated least-squares (near-minimax) fit in f64,
+// Polynomial coefficients come from a Lawson-iterated least-squares (near-minimax) fit in f64
+// (tests/kernels/fit-math-coefficients.ts regenerates them),
 // rounded to f32; the fits' own errors (exp 3e-9, expm1 1.3e-8, erf 2e-8) are far below f32
 // rounding, which dominates the figures above.
 import { ACT_NONE, ACT_RELU, ACT_SIGMOID, ACT_TANH, ACT_GELU } from "./act";
