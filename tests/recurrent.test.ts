@@ -24,9 +24,10 @@ describe('recurrent layers vs reference', () => {
   for (const [name, make, shape] of cases) {
     test(name, async () => {
       const module = make();
-      const def = { name: 'r', module, inputs: { x: shape }, forward: (m: nn.Module, i: Record<string, Tensor>) => {
-        const [y, s] = (m as nn.LSTM | nn.GRU).call(i.x!) as [Tensor, Tensor | [Tensor, Tensor]];
-        return Array.isArray(s) ? { y, h_n: s[0], c_n: s[1] } : { y, h_n: s };
+      const def = { name: 'r', module, inputs: { x: shape }, forward: (m: nn.Module, i: Record<string, Tensor>): Record<string, Tensor> => {
+        if (m instanceof nn.LSTM) { const [y, [h, c]] = m.call(i.x!); return { y, h_n: h, c_n: c }; }
+        const [y, h] = (m as nn.GRU).call(i.x!);
+        return { y, h_n: h };
       } };
       await checkGraph(traceModel(def));
       await checkGraph(traceModel(def), { disablePasses: UNFUSED });
@@ -48,14 +49,14 @@ describe('stateful step API', () => {
     test(`${kind}: run() over a sequence equals step() repeated, state() and setState()`, async () => {
       const L = 2, B = 2, T = 6, I = 5, H = 7;
       const rnn = kind === 'LSTM' ? new nn.LSTM(I, H, { numLayers: L, batchFirst: true }) : new nn.GRU(I, H, { numLayers: L, batchFirst: true });
-      const state = kind === 'LSTM' ? { h: [L, B, H], c: [L, B, H] } : { h: [L, B, H] };
+      const state: Record<string, number[]> = kind === 'LSTM' ? { h: [L, B, H], c: [L, B, H] } : { h: [L, B, H] };
       const def = {
         name: kind, module: rnn, inputs: { x: [B, T, I] }, state,
         forward: (m: nn.Module, i: Record<string, Tensor>) => ({ y: (m as nn.GRU).call(i.x!)[0] }),
         entries: {
           step: {
             inputs: { x: [B, I] },
-            forward: (m: nn.Module, i: Record<string, Tensor>, s: Record<string, Tensor>) => {
+            forward: (m: nn.Module, i: Record<string, Tensor>, s: Record<string, Tensor>): { outputs: Record<string, Tensor>; state: Record<string, Tensor> } => {
               if (m instanceof nn.LSTM) {
                 const [y, [h, c]] = m.call(i.x!.unsqueeze(1), [s.h!, s.c!]);
                 return { outputs: { y: y.squeeze(1) }, state: { h, c } };

@@ -1,0 +1,10 @@
+// An LSTM encoder-decoder: teacher-forced logits and 12 greedy tokens decoded inside wasm.
+import { defineModel } from '../compiler/dsl/index.ts';
+import { Seq2SeqLSTM } from '../compiler/conformance/cases.ts';
+
+export default defineModel({
+  name: 'seq2seq',
+  description: 'LSTM seq2seq (vocab 500/600, emb 64, hidden 128): logits and 12 greedy tokens',
+  module: new Seq2SeqLSTM(500, 600, 64, 128, 1, 12),
+  inputs: { src: { shape: [1, 20], dtype: 'i32' }, tgt_in: { shape: [1, 12], dtype: 'i32' } },
+});
