@@ -15,7 +15,9 @@
 //   gemm_ukernel_4x8   4 rows × 8 columns: 8 f32x4 accumulators, 2 B loads and 4 A splats per k
 //                      (14 live v128: V8 gives wasm 15 xmm registers; 6x8 or 4x12 spill). k is not
 //                      unrolled: unrolled by 2, binaryen fuses the two steps into one expression
-//                      that keeps 4 B vectors live, V8 spills, and 512³ drops from 54 to 40 GFLOP/s.
+//                      that keeps 4 B vectors live, V8 spills, and 512³ drops to 40 GFLOP/s. The
+//                      four A rows advance as four pointers (see the loop): ~61 GFLOP/s at 512³,
+//                      ~95% of a register-only mul+add loop, with or without relaxed SIMD.
 //                      1–3 row remainders run the same kernel with the missing rows aliased to the
 //                      last real row (identical values, so the duplicate stores are harmless).
 //   gemv_ukernel_1x8   m = 1: k unrolled by 4 into 4 independent accumulator pairs. Bandwidth-bound
@@ -24,34 +26,12 @@
 // L1-resident for k ≲ 900) is swept down the block's rows, whose A strip stays in L2.
 import { madd, act_f32x4 } from "./math";
 import { ACT_NONE } from "./act";
+import { store_row8 } from "./vec";
+// Re-exported for rnn.ts, which imports them from here; new code should import from ./vec.
+export { store_f32x4_partial, store_row8 } from "./vec";
 
 /** Floats in one packed panel of 8 columns over depth k (bias header included). */
 @inline function panel_floats(k: i32): i32 { return (k + 1) << 3; }
-
-/** Stores the first `cols` (0–4) lanes of v at p. */
-@inline export function store_f32x4_partial(p: usize, v: v128, cols: i32): void {
-  if (cols >= 4) {
-    v128.store(p, v);
-  } else if (cols >= 2) {
-    v128.store64_lane(p, v, 0);
-    if (cols == 3) v128.store32_lane(p, v, 2, 8);
-  } else if (cols == 1) {
-    v128.store32_lane(p, v, 0);
-  }
-}
-
-/** Stores the first `cols` (1–8) floats of the 8-wide row (v0, v1) at p. */
-@inline export function store_row8(p: usize, v0: v128, v1: v128, cols: i32): void {
-  if (cols == 8) {
-    v128.store(p, v0);
-    v128.store(p, v1, 16);
-  } else if (cols > 4) {
-    v128.store(p, v0);
-    store_f32x4_partial(p + 16, v1, cols - 4);
-  } else {
-    store_f32x4_partial(p, v0, cols);
-  }
-}
 
 // Kept out of line: the epilogue calls it 8 times per tile, inlining gelu 8× only grows code.
 function act_v(v: v128, act: i32): v128 { return act_f32x4(v, act); }
@@ -67,19 +47,21 @@ function act_v(v: v128, act: i32): v128 { return act_f32x4(v, act); }
   let c00 = v128.load(wp), c01 = v128.load(wp, 16);
   let c10 = c00, c11 = c01, c20 = c00, c21 = c01, c30 = c00, c31 = c01;
   let w = wp + 32;
-  let ka: usize = 0;
+  // Four bumped row pointers, not a0 + ka, ...: V8 folds neither form into the address, and the
+  // shared-offset form costs one more add per k (54 vs 64 GFLOP/s at 512³ without relaxed SIMD).
+  let q0 = a0, q1 = a1, q2 = a2, q3 = a3;
   for (let kk = 0; kk < k; kk++) {
     const b0 = v128.load(w), b1 = v128.load(w, 16);
-    let x = v128.load32_splat(a0 + ka);
+    let x = v128.load32_splat(q0);
     c00 = madd(x, b0, c00); c01 = madd(x, b1, c01);
-    x = v128.load32_splat(a1 + ka);
+    x = v128.load32_splat(q1);
     c10 = madd(x, b0, c10); c11 = madd(x, b1, c11);
-    x = v128.load32_splat(a2 + ka);
+    x = v128.load32_splat(q2);
     c20 = madd(x, b0, c20); c21 = madd(x, b1, c21);
-    x = v128.load32_splat(a3 + ka);
+    x = v128.load32_splat(q3);
     c30 = madd(x, b0, c30); c31 = madd(x, b1, c31);
     w += 32;
-    ka += 4;
+    q0 += 4; q1 += 4; q2 += 4; q3 += 4;
   }
   if (rb) {
     const rb1 = rows > 1 ? rb + 4 : rb;

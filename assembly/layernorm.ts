@@ -9,6 +9,8 @@
 // so a row like 1000 + 0.01·noise keeps full accuracy; plain f32 (s − μ) would lose ~1% of the
 // spread to the rounding of μ alone. With a residual the sum is written to y first and the later
 // passes read y, so y may alias x or residual (in place).
+import { hsum_f32x4 } from "./vec";
+
 // @ts-ignore: decorator
 @inline function layernorm_row(src: usize, y: usize, n: i32, k: f32, delta: f32, rstd: f32, gamma: usize, beta: usize,
                                hasG: bool, hasB: bool): void {
@@ -28,12 +30,6 @@
     if (hasB) t += load<f32>(beta + o);
     store<f32>(y + o, t);
   }
-}
-
-@inline function hsum(v: v128): f32 {
-  v = f32x4.add(v, i32x4.shuffle(v, v, 2, 3, 0, 1));
-  v = f32x4.add(v, i32x4.shuffle(v, v, 1, 0, 3, 2));
-  return f32x4.extract_lane(v, 0);
 }
 
 /** y = LayerNorm(x (+ residual)) row by row; see the banner. residual/gamma/beta: 0 for none. */
@@ -66,7 +62,7 @@ export function layernorm_f32(x: usize, gamma: usize, beta: usize, y: usize, row
         s0 = f32x4.add(s0, f32x4.sub(v128.load(xr + o), vk)); s1 = f32x4.add(s1, f32x4.sub(v128.load(xr + o, 16), vk));
       }
     }
-    let sum = hsum(f32x4.add(s0, s1));
+    let sum = hsum_f32x4(f32x4.add(s0, s1));
     for (; j < n; j++) {
       const o = <usize>j << 2;
       let v = load<f32>(xr + o);
@@ -84,7 +80,7 @@ export function layernorm_f32(x: usize, gamma: usize, beta: usize, y: usize, row
       const d1 = f32x4.sub(f32x4.sub(v128.load(src + o, 16), vk), vd);
       q0 = f32x4.add(q0, f32x4.mul(d0, d0)); q1 = f32x4.add(q1, f32x4.mul(d1, d1));
     }
-    let ss = hsum(f32x4.add(q0, q1));
+    let ss = hsum_f32x4(f32x4.add(q0, q1));
     for (; j < n; j++) { const d = (load<f32>(src + (<usize>j << 2)) - k) - delta; ss += d * d; }
     const rstd: f32 = <f32>1 / Mathf.sqrt(ss * inv_n + eps);
     // Pass 3: normalise and apply the affine part.

@@ -8,14 +8,10 @@
 // pairwise at the end); inner > 1 vectorises across inner, 4 columns at a time, scalar for the rest.
 // Sums accumulate in f32 in a different order than a plain loop: expect ~n·2^-24·Σ|x| error.
 
+import { hsum_f32x4 } from "./vec";
+
 const OP_SUM: i32 = 0;
 const OP_MAX: i32 = 1;
-
-@inline function hsum(v: v128): f32 {
-  v = f32x4.add(v, i32x4.shuffle(v, v, 2, 3, 0, 1));
-  v = f32x4.add(v, i32x4.shuffle(v, v, 1, 0, 3, 2));
-  return f32x4.extract_lane(v, 0);
-}
 
 /** Lane-wise max that keeps NaN: pmax plus a NaN mask OR-ed in (all-ones lanes are NaN). */
 @inline function max_nan(m: v128, v: v128): v128 {
@@ -56,7 +52,7 @@ const OP_MAX: i32 = 1;
                            scalar_max_nan(f32x4.extract_lane(m, 2), f32x4.extract_lane(m, 3)));
         for (; j < n; j++) r = scalar_max_nan(r, load<f32>(xr + (<usize>j << 2)));
       } else {
-        r = hsum(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)));
+        r = hsum_f32x4(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)));
         for (; j < n; j++) r += load<f32>(xr + (<usize>j << 2));
         r *= scale;
       }

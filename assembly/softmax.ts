@@ -8,17 +8,7 @@
 // A row containing NaN gives NaN everywhere (through the sum); an all −inf row gives NaN, as in
 // PyTorch.
 import { exp_f32x4, exp_f32 } from "./math";
-
-@inline function hmax(v: v128): f32 {
-  v = f32x4.pmax(v, i32x4.shuffle(v, v, 2, 3, 0, 1));
-  v = f32x4.pmax(v, i32x4.shuffle(v, v, 1, 0, 3, 2));
-  return f32x4.extract_lane(v, 0);
-}
-@inline function hsum(v: v128): f32 {
-  v = f32x4.add(v, i32x4.shuffle(v, v, 2, 3, 0, 1));
-  v = f32x4.add(v, i32x4.shuffle(v, v, 1, 0, 3, 2));
-  return f32x4.extract_lane(v, 0);
-}
+import { hmax_f32x4, hsum_f32x4 } from "./vec";
 
 /** Max of n contiguous floats (NaNs ignored: they poison the exp sum anyway). */
 @inline function row_max(x: usize, n: i32): f32 {
@@ -28,7 +18,7 @@ import { exp_f32x4, exp_f32 } from "./math";
     const p = x + (<usize>j << 2);
     m0 = f32x4.pmax(m0, v128.load(p)); m1 = f32x4.pmax(m1, v128.load(p, 16));
   }
-  let m = hmax(f32x4.pmax(m0, m1));
+  let m = hmax_f32x4(f32x4.pmax(m0, m1));
   for (; j < n; j++) { const v = load<f32>(x + (<usize>j << 2)); m = v > m ? v : m; }
   return m;
 }
@@ -46,7 +36,7 @@ import { exp_f32x4, exp_f32 } from "./math";
     if (write) { v128.store(y + o, e0); v128.store(y + o, e1, 16); }
     s0 = f32x4.add(s0, e0); s1 = f32x4.add(s1, e1);
   }
-  let s = hsum(f32x4.add(s0, s1));
+  let s = hsum_f32x4(f32x4.add(s0, s1));
   for (; j < n; j++) {
     const o = <usize>j << 2;
     const e = exp_f32(load<f32>(x + o) - m);

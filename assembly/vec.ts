@@ -1,0 +1,60 @@
+// Small f32x4 helpers shared by the kernels: partial loads/stores for row tails, horizontal
+// reductions, zeroing. Kept out of the kernel files so an entry's `export * from "./gemm"` does
+// not try to export v128-typed functions to the host (asc warns AS112 for those).
+
+/** Loads `cols` floats at p into the low lanes (cols ≥ 4: a full load), zeros elsewhere. */
+@inline export function load_f32x4_partial(p: usize, cols: i32): v128 {
+  if (cols >= 4) return v128.load(p);
+  if (cols == 3) return v128.load32_lane(p, v128.load64_zero(p), 2, 8);
+  if (cols == 2) return v128.load64_zero(p);
+  if (cols == 1) return v128.load32_zero(p);
+  return f32x4.splat(0);
+}
+
+/** Stores the first `cols` (0–4) lanes of v at p. */
+@inline export function store_f32x4_partial(p: usize, v: v128, cols: i32): void {
+  if (cols >= 4) {
+    v128.store(p, v);
+  } else if (cols >= 2) {
+    v128.store64_lane(p, v, 0);
+    if (cols == 3) v128.store32_lane(p, v, 2, 8);
+  } else if (cols == 1) {
+    v128.store32_lane(p, v, 0);
+  }
+}
+
+/** Stores the first `cols` (1–8) floats of the 8-wide row (v0, v1) at p. */
+@inline export function store_row8(p: usize, v0: v128, v1: v128, cols: i32): void {
+  if (cols == 8) {
+    v128.store(p, v0);
+    v128.store(p, v1, 16);
+  } else if (cols > 4) {
+    v128.store(p, v0);
+    store_f32x4_partial(p + 16, v1, cols - 4);
+  } else {
+    store_f32x4_partial(p, v0, cols);
+  }
+}
+
+/** Sum of the four lanes. */
+@inline export function hsum_f32x4(v: v128): f32 {
+  v = f32x4.add(v, i32x4.shuffle(v, v, 2, 3, 0, 1));
+  v = f32x4.add(v, i32x4.shuffle(v, v, 1, 0, 3, 2));
+  return f32x4.extract_lane(v, 0);
+}
+
+/** Max of the four lanes by pmax (a NaN lane may or may not win: callers that care track NaN). */
+@inline export function hmax_f32x4(v: v128): f32 {
+  v = f32x4.pmax(v, i32x4.shuffle(v, v, 2, 3, 0, 1));
+  v = f32x4.pmax(v, i32x4.shuffle(v, v, 1, 0, 3, 2));
+  return f32x4.extract_lane(v, 0);
+}
+
+/** Zeroes n bytes (a multiple of 4) at p. Not memory.fill: assemble.ts's binaryen pass asserts on
+ *  bulk-memory ops (its feature set lacks BulkMemoryOpt). */
+@inline export function zero_f32(p: usize, n: usize): void {
+  const z = f32x4.splat(0);
+  const end = p + n;
+  for (; p + 16 <= end; p += 16) v128.store(p, z);
+  for (; p < end; p += 4) store<f32>(p, 0);
+}
