@@ -164,6 +164,24 @@ const EMIT: Record<string, Emitter> = {
   max: (n, c) => reduce(n, c, 'reduce_max_f32'),
   argmax: (n, c) => reduce(n, c, 'argmax_f32'),
   reshape: () => [],
+  layernorm: (n, c) => {
+    const [x, g, b, r] = n.inputs as [Node, Node, Node, Node?];
+    const N = n.type.shape[n.type.shape.length - 1]!;
+    return [`layernorm_f32(${c.addr(x)}, ${c.addr(g)}, ${c.addr(b)}, ${c.addr(n)}, ${numel(n.type.shape) / N}, ${N}, ${f32lit(n.attrs.eps as number)}, ${r ? c.addr(r) : 0});`];
+  },
+  cache_write: (n, c) => {
+    const [cache, rows, pos] = n.inputs as [Node, Node, Node];
+    const [B, cap, E] = cache.type.shape as [number, number, number];
+    const R = rows.type.shape[1]!, rb = E * 4;
+    return [
+      `const pos = load<i32>(${c.addr(pos)});`,
+      `for (let b = 0; b < ${B}; b++) {`,
+      `  for (let i = 0; i < ${R} && pos + i < ${cap}; i++) {`,
+      `    memory.copy(${c.addr(cache)} + (<usize>b * ${cap} + <usize>(pos + i)) * ${rb}, ${c.addr(rows)} + (<usize>b * ${R} + <usize>i) * ${rb}, ${rb});`,
+      '  }',
+      '}',
+    ];
+  },
   proj: () => [],
   rnn_seq: (n, c) => recurrent(n, c, 'rnn_seq_f32', [], [`${RNN_ACTS[n.attrs.act as 'tanh']}`]),
   lstm_seq: (n, c) => recurrent(n, c, 'lstm_seq_f32', [n.inputs[4]!], []),
@@ -239,10 +257,27 @@ function reduce(n: Node, c: Ctx, fn: string): string[] {
   return [`${fn}(${c.addr(n.inputs[0]!)}, ${c.addr(n)}, ${o}, ${len}, ${i});`];
 }
 
+const I32_OPS: Record<string, (a: string, b: string) => string> = {
+  add: (a, b) => `${a} + ${b}`, sub: (a, b) => `${a} - ${b}`, mul: (a, b) => `${a} * ${b}`,
+  maximum: (a, b) => `max<i32>(${a}, ${b})`, minimum: (a, b) => `min<i32>(${a}, ${b})`,
+};
+
+/** Integer arithmetic (positions, indices): scalar loops. */
+function i32Binary(n: Node, c: Ctx): string[] {
+  const f = I32_OPS[n.op]!;
+  const ops: Operand[] = [contiguous(n, c.addr(n)), ...n.inputs.map((i) => ({ base: c.addr(i), strides: broadcastStrides(i.type.shape, n.type.shape), bytes: 4 }))];
+  return loopNest(n.type.shape, ops, (p, len, st) => [
+    `for (let i = 0; i < ${len}; i++) {`,
+    `  store<i32>(${p[0]} + (<usize>i << 2), ${f(`load<i32>(${p[1]} + <usize>i * ${st[1]! * 4})`, `load<i32>(${p[2]} + <usize>i * ${st[2]! * 4})`)});`,
+    '}',
+  ]);
+}
+
 /** Unfused elementwise ops (e.g. with elementwise-fusion disabled) are one-op expressions. */
 function emitterFor(n: Node): Emitter {
   const e = EMIT[n.op];
   if (e) return e;
+  if (n.type.dtype === 'i32' && n.op in I32_OPS) return i32Binary;
   if (n.type.dtype === 'f32' && n.inputs.every((i) => i.type.dtype === 'f32') && (n.inputs.length === 1 || n.inputs.length === 2)) {
     const expr: Expr = { op: n.op, args: n.inputs.map((_, index) => ({ op: 'in' as const, index })) };
     if (n.op in VEC) return (m, c) => elementwise(m, c, expr);

@@ -3,7 +3,7 @@
 // output names are the case's own.
 
 import type { ModelDefinition } from '../dsl/trace.ts';
-import { nn } from '../dsl/index.ts';
+import { F, nn } from '../dsl/index.ts';
 import type { DType } from '../ir/types.ts';
 import { cat, constant, zeros, type Tensor } from '../dsl/tensor.ts';
 import { loop } from '../dsl/control.ts';
@@ -154,6 +154,51 @@ BUILDERS.seq2seq_lstm = (c) => ({
   module: new Seq2SeqLSTM(num(c, 'src_vocab'), num(c, 'tgt_vocab'), num(c, 'emb'), num(c, 'hidden'), num(c, 'bos'), num(c, 'greedy_steps')),
   inputs: inputSpecs(c),
 });
+
+const attnOut = (y: Tensor, w?: Tensor): Record<string, Tensor> => (w ? { y, weights: w } : { y });
+
+BUILDERS.additive_attention = (c) => ({
+  name: c.name, module: new nn.AdditiveAttention(num(c, 'q_dim'), num(c, 'k_dim'), num(c, 'm')), inputs: inputSpecs(c),
+  forward: (m, i) => { const [y, w] = (m as nn.AdditiveAttention).call(i.q!, i.k!, i.v!); return { y, weights: w }; },
+});
+BUILDERS.sdpa = (c) => ({
+  name: c.name, module: new nn.Identity(), inputs: inputSpecs(c),
+  forward: (_m, i) => ({
+    y: F.scaledDotProductAttention(i.q!, i.k!, i.v!),
+    y_causal: F.scaledDotProductAttention(i.q_causal!, i.k_causal!, i.v_causal!, { isCausal: true }),
+  }),
+});
+const mha: Builder = (c) => {
+  const cfg = c.config as { embed_dim: number; num_heads: number; kdim?: number; vdim?: number };
+  return {
+    name: c.name, module: new nn.MultiheadAttention(cfg.embed_dim, cfg.num_heads, { kdim: cfg.kdim, vdim: cfg.vdim, batchFirst: true }), inputs: inputSpecs(c),
+    forward: (m, i) => {
+      const [q, k, v] = i.x ? [i.x, i.x, i.x] : [i.q!, i.k!, i.v!];
+      const [y, w] = (m as nn.MultiheadAttention).call(q, k, v, { keyPaddingMask: i.key_padding_mask, attnMask: i.attn_mask });
+      return attnOut(y, w);
+    },
+  };
+};
+BUILDERS.mha_self = mha;
+BUILDERS.mha_cross = mha;
+const encoderLayer: Builder = (c) => {
+  const cfg = c.config as { d_model: number; nhead: number; dim_feedforward: number; norm_first?: boolean; activation?: 'relu' | 'gelu' };
+  return {
+    name: c.name, inputs: inputSpecs(c),
+    module: new nn.TransformerEncoderLayer(cfg.d_model, cfg.nhead, { dimFeedforward: cfg.dim_feedforward, normFirst: cfg.norm_first, activation: cfg.activation, batchFirst: true, dropout: 0 }),
+    forward: (m, i) => ({ y: (m as nn.TransformerEncoderLayer).call(i.x!, { srcKeyPaddingMask: i.src_key_padding_mask }) }),
+  };
+};
+BUILDERS.encoder_layer_postln_relu = encoderLayer;
+BUILDERS.encoder_layer_preln_gelu = encoderLayer;
+BUILDERS.decoder_layer = (c) => {
+  const cfg = c.config as { d_model: number; nhead: number; dim_feedforward: number; norm_first?: boolean; activation?: 'relu' | 'gelu' };
+  return {
+    name: c.name, inputs: inputSpecs(c),
+    module: new nn.TransformerDecoderLayer(cfg.d_model, cfg.nhead, { dimFeedforward: cfg.dim_feedforward, normFirst: cfg.norm_first, activation: cfg.activation, batchFirst: true, dropout: 0 }),
+    forward: (m, i) => ({ y: (m as nn.TransformerDecoderLayer).call(i.tgt!, i.memory!, { tgtIsCausal: true, memoryKeyPaddingMask: i.memory_key_padding_mask }) }),
+  };
+};
 
 export const isSupported = (name: string): boolean => name in BUILDERS;
 export { num as configNumber };

@@ -46,3 +46,5 @@ export function whereOp(cond: Tensor, a: Tensor | number, b: Tensor | number): T
   const lift = (v: Tensor | number) => (typeof v === 'number' ? constant(new Float32Array([v]), [], 'f32', String(v)) : v);
   return record('where', [cond, lift(a), lift(b)]);
 }
+
+export { scaledDotProductAttention, sinusoidalPositionalEncoding, causalMask } from './attention.ts';

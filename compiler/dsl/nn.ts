@@ -2,3 +2,7 @@
 export * from './layers.ts';
 export { Module, Parameter } from './module.ts';
 export { RNN, LSTM, GRU, Embedding, type RNNOptions } from './recurrent.ts';
+export {
+  LayerNorm, MultiheadAttention, TransformerEncoderLayer, TransformerDecoderLayer, TransformerEncoder, TransformerDecoder,
+  Transformer, AdditiveAttention, type AttentionMasks, type KVCache, type TransformerLayerOptions,
+} from './attention.ts';

@@ -216,6 +216,81 @@ for (const op of Object.keys(GATES)) {
   };
 }
 
+// LayerNorm over the last dimension: inputs [x, gamma, beta, residual?]; with a residual
+// the normalised value is x + residual (the transformer's "add & norm", fused by a pass).
+OPS.layernorm = (ins) => {
+  arity('layernorm', ins, 3, 4);
+  const [x, g, b, r] = ins as [TensorType, TensorType, TensorType, TensorType?];
+  const n = x.shape[x.shape.length - 1]!;
+  for (const [what, t] of [['weight', g], ['bias', b]] as const) if (!sameShape(t.shape, [n])) fail('layernorm', `${what} must be [${n}], got ${fmtShape(t.shape)}`);
+  if (r && !sameShape(r.shape, x.shape)) fail('layernorm', `residual ${fmtShape(r.shape)} must match the input ${fmtShape(x.shape)}`);
+  return x;
+};
+
+// Multi-head scaled dot-product attention with heads interleaved in the last dimension
+// (PyTorch's projection layout), so no head split/merge is needed:
+//   layout 'separate': [q [B,Lq,H·d], k [B,Lk,H·d], v [B,Lk,H·dv]]
+//   layout 'qkv':      [qkv [B,L,3E]]           (self-attention from one packed projection)
+//   layout 'q_kv':     [q [B,Lq,E], kv [B,Lk,2E]]
+// then `mask` (bool, broadcast to [B,H,Lq,Lk], true = not attended) when attrs.mask, then
+// `pos` (i32[]) when attrs.cached: k/v are caches of capacity Lk holding pos + Lq valid rows
+// and query i sits at position pos + i. Result [B, Lq, H·dv].
+export function attentionDims(ins: readonly TensorType[], a: Attrs): { B: number; Lq: number; Lk: number; H: number; d: number; dv: number } {
+  const H = a.heads as number;
+  let q: TensorType, k: TensorType, v: TensorType;
+  const lay = a.layout as string;
+  if (lay === 'qkv') {
+    const [B, L, E3] = ins[0]!.shape as [number, number, number];
+    if (E3 % 3) fail('attention', `packed qkv ${fmtShape(ins[0]!.shape)} must have 3·E columns`);
+    q = k = v = f32([B, L, E3 / 3]);
+  } else if (lay === 'q_kv') {
+    q = ins[0]!;
+    const [B, L, E2] = ins[1]!.shape as [number, number, number];
+    if (E2 % 2) fail('attention', `packed kv ${fmtShape(ins[1]!.shape)} must have 2·E columns`);
+    k = v = f32([B, L, E2 / 2]);
+  } else if (lay === 'separate') {
+    [q, k, v] = ins as [TensorType, TensorType, TensorType];
+  } else return fail('attention', `unknown layout ${lay}`);
+  for (const [what, t] of [['q', q], ['k', k], ['v', v]] as const) { wantRank('attention', what, t, 3); wantDtype('attention', what, t, 'f32'); }
+  const [B, Lq, Eq] = q.shape as [number, number, number];
+  const [Bk, Lk, Ek] = k.shape as [number, number, number];
+  const [Bv, Lv, Ev] = v.shape as [number, number, number];
+  if (Bk !== B || Bv !== B || Lv !== Lk) fail('attention', `batch/length mismatch: q ${fmtShape(q.shape)}, k ${fmtShape(k.shape)}, v ${fmtShape(v.shape)}`);
+  if (!(H >= 1) || Eq % H || Ek % H || Ev % H) fail('attention', `embedding sizes q ${Eq}, k ${Ek}, v ${Ev} must be divisible by ${H} heads`);
+  if (Eq !== Ek) fail('attention', `q and k must have the same size per head: q ${fmtShape(q.shape)}, k ${fmtShape(k.shape)}`);
+  return { B, Lq, Lk, H, d: Eq / H, dv: Ev / H };
+}
+OPS.attention = (ins, a) => {
+  const nIn = ({ qkv: 1, q_kv: 2, separate: 3 } as Record<string, number>)[a.layout as string] ?? 3;
+  arity('attention', ins, nIn + (a.mask ? 1 : 0) + (a.cached ? 1 : 0));
+  const { B, Lq, Lk, H, dv } = attentionDims(ins, a);
+  if (a.mask) {
+    const m = ins[nIn]!;
+    wantDtype('attention', 'mask', m, 'bool');
+    const to = broadcastShapes(m.shape, [B, H, Lq, Lk]);
+    if (m.shape.length !== 4 || !to || !sameShape(to, [B, H, Lq, Lk]) || m.shape[3] !== Lk) {
+      fail('attention', `mask ${fmtShape(m.shape)} must broadcast to [${B}, ${H}, ${Lq}, ${Lk}] with a full key dimension`);
+    }
+  }
+  if (a.cached) {
+    const p = ins[ins.length - 1]!;
+    if (p.dtype !== 'i32' || p.shape.length !== 0) fail('attention', `cache position must be i32[], got ${fmtType(p)}`);
+    if (!a.causal) fail('attention', 'attention over a cache must be causal');
+  }
+  return f32([B, Lq, H * dv]);
+};
+
+// Writes `rows` [B, n, E] into `cache` [B, cap, E] at rows pos … pos+n−1 (rows past the
+// capacity are dropped). The result is the cache itself, updated in place.
+OPS.cache_write = (ins) => {
+  arity('cache_write', ins, 3);
+  const [c, r, p] = ins as [TensorType, TensorType, TensorType];
+  wantRank('cache_write', 'cache', c, 3); wantRank('cache_write', 'rows', r, 3);
+  if (c.shape[0] !== r.shape[0] || c.shape[2] !== r.shape[2] || r.shape[1]! > c.shape[1]!) fail('cache_write', `rows ${fmtShape(r.shape)} do not fit cache ${fmtShape(c.shape)}`);
+  if (p.dtype !== 'i32' || p.shape.length !== 0) fail('cache_write', `position must be i32[], got ${fmtType(p)}`);
+  return c;
+};
+
 // A counted loop over a body graph (greedy decoding runs this way, inside wasm):
 //   inputs  [carried initial values…, captured values…]
 //   body    inputs [carried…, t: i32[], captured…] → outputs [next carried…, emitted…]

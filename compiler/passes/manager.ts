@@ -2,10 +2,10 @@
 
 import { cloneGraph, type Graph } from '../ir/node.ts';
 import { verify } from '../ir/verify.ts';
-import type { Pass } from './pass.ts';
+import type { Pass, PassContext } from './pass.ts';
 import { PASSES, PASS_NAMES } from './registry.ts';
 
-export interface PassOptions {
+export interface PassOptions extends PassContext {
   /** Pass names to skip (shape-inference always runs: everything after trusts types). */
   disable?: readonly string[];
   /** Called after each pass that ran. */
@@ -23,7 +23,7 @@ export function runPasses(input: Graph, opts: PassOptions = {}): Graph {
   for (const n of g.nodes) if (n.op === 'loop') n.attrs = { ...n.attrs, body: runPasses(n.attrs.body as Graph, opts) };
   for (const p of PASSES) {
     if (disabled.has(p.name) && p.name !== 'shape-inference') continue;
-    g = p.run(g);
+    g = p.run(g, opts);
     try { verify(g); } catch (e) { throw new Error(`after pass ${p.name}: ${(e as Error).message}`); }
     opts.onPass?.(p, g);
   }

@@ -12,8 +12,8 @@ import { rnnScratchBytes } from '../codegen/rnn-abi.ts';
 import type { Graph, MemoryPlan, Node } from '../ir/node.ts';
 import type { Pass } from './pass.ts';
 
-/** The buffer a value lives in: reshapes are views of their input. */
-export const rootOf = (n: Node): Node => (n.op === 'reshape' ? rootOf(n.inputs[0]!) : n);
+/** The buffer a value lives in: reshapes are views of their input; a cache write updates its cache in place. */
+export const rootOf = (n: Node): Node => (n.op === 'reshape' || n.op === 'cache_write' ? rootOf(n.inputs[0]!) : n);
 
 /** Bytes of temporary space the node's kernel needs. */
 export function scratchBytes(n: Node): number {
@@ -31,7 +31,7 @@ export function scratchBytes(n: Node): number {
   return 0;
 }
 
-const inArena = (n: Node) => n.op !== 'const' && n.op !== 'reshape' && n.op !== 'state';
+const inArena = (n: Node) => n.op !== 'const' && n.op !== 'reshape' && n.op !== 'cache_write' && n.op !== 'state';
 /** Where a value is born: a proj with its producer, anything else where it stands. */
 const birth = (n: Node, pos: Map<Node, number>) => (n.op === 'input' ? -1 : pos.get(n.op === 'proj' ? n.inputs[0]! : n)!);
 const IN_PLACE = new Set(['elementwise']);
@@ -89,7 +89,7 @@ export function planMemory(g: Graph, reuse: boolean, pinInputs = false): MemoryP
     if (s > 0) { const off = arena.alloc(align(s)); scratch.set(n, off); if (reuse) arena.free(off); }
     if (reuse) for (const d of dying(i)) if (offsets.has(d) && ![...offsets].some(([m, o]) => m !== d && o === offsets.get(d) && ranges.get(m)![1] > i)) arena.free(offsets.get(d)!);
   });
-  for (const n of g.nodes) if (n.op === 'reshape' && offsets.has(rootOf(n))) offsets.set(n, offsets.get(rootOf(n))!);
+  for (const n of g.nodes) if ((n.op === 'reshape' || n.op === 'cache_write') && offsets.has(rootOf(n))) offsets.set(n, offsets.get(rootOf(n))!);
   return { arenaBytes: align(arena.peak), offsets, scratch };
 }
 

@@ -2,6 +2,8 @@
 
 import { constantFolding } from './constant-folding.ts';
 import { cse } from './cse.ts';
+import { attentionLowering } from './attention-lowering.ts';
+import { residualFusion } from './residual-fusion.ts';
 import { dce } from './dce.ts';
 import { elementwiseFusion } from './elementwise-fusion.ts';
 import { epilogueFusion } from './epilogue-fusion.ts';
@@ -11,10 +13,12 @@ import { shapeInference } from './shape-inference.ts';
 
 export const PASSES: readonly Pass[] = [
   shapeInference,
+  attentionLowering,
   constantFolding,
   dce,
   cse,
   epilogueFusion,
+  residualFusion,
   elementwiseFusion,
   dce,
   memoryPlanning,

@@ -5,6 +5,7 @@
 
 import { applyAct, BINARY, UNARY, type Activation } from '../ir/elementwise.ts';
 import { recurrent } from './recurrent.ts';
+import { attention, cacheWrite, layernorm } from './attention.ts';
 import type { Expr, Graph, Node } from '../ir/node.ts';
 import { secondaryTypes, windowOut } from '../ir/ops.ts';
 import { allocData, broadcastStrides, numel, strides, type AnyTensorData, type Shape, type TensorType } from '../ir/types.ts';
@@ -172,6 +173,9 @@ const IMPLS: Record<string, Impl> = {
     }
     return stacked;
   },
+  layernorm: layernorm as Impl,
+  attention: attention as Impl,
+  cache_write: cacheWrite as Impl,
   rnn_seq: recurrent,
   lstm_seq: recurrent,
   gru_seq: recurrent,

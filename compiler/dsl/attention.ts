@@ -1,0 +1,355 @@
+// Attention and the Transformer, with PyTorch's module names, parameter names, layouts and
+// semantics: LayerNorm, MultiheadAttention, TransformerEncoderLayer/DecoderLayer,
+// TransformerEncoder/Decoder, Transformer, additive attention, positional encodings.
+// Masks are PyTorch's booleans: true = may NOT attend. Shape legend: B batch, L/S target and
+// source lengths, E embedding, H heads, d = E/H.
+
+import { fmtShape } from '../ir/types.ts';
+import * as F from './functional.ts';
+import { Linear, Dropout } from './layers.ts';
+import { Module, type Parameter } from './module.ts';
+import { constant, ModelDefinitionError, record, where, type Tensor } from './tensor.ts';
+
+export class LayerNorm extends Module {
+  readonly weight: Parameter;
+  readonly bias: Parameter;
+  readonly normalizedShape: number;
+  constructor(normalizedShape: number | [number], readonly eps = 1e-5) {
+    super();
+    this.normalizedShape = Array.isArray(normalizedShape) ? normalizedShape[0] : normalizedShape;
+    this.weight = this.param('weight', [this.normalizedShape], 'ones');
+    this.bias = this.param('bias', [this.normalizedShape], 'zeros');
+  }
+  forward(x: Tensor): Tensor {
+    if (x.size(-1) !== this.normalizedShape) throw new ModelDefinitionError(`LayerNorm: input ${fmtShape(x.shape)} does not end in normalized_shape ${this.normalizedShape}${where()}`);
+    return record('layernorm', [x, this.weight.t, this.bias.t], { eps: this.eps });
+  }
+}
+
+export interface AttentionMasks {
+  /** [B, S]: true where a key is padding. */
+  keyPaddingMask?: Tensor;
+  /** [L, S] or [B·H, L, S]: true where attention is not allowed. */
+  attnMask?: Tensor;
+  isCausal?: boolean;
+}
+
+/** A KV cache for incremental decoding: k/v [B, capacity, E] (state tensors) and the position. */
+export interface KVCache { k: Tensor; v: Tensor; pos: Tensor }
+
+const TRUE = () => constant(Uint8Array.of(1), [], 'bool', 'true');
+
+/** Combines PyTorch's two boolean masks into one [B|1, H|1, L|1, S] mask (or none). */
+function combineMasks(B: number, H: number, L: number, S: number, m: AttentionMasks): Tensor | undefined {
+  const parts: Tensor[] = [];
+  const check = (t: Tensor, what: string) => {
+    if (t.dtype !== 'bool') throw new ModelDefinitionError(`attention: ${what} must be a bool mask (true = not attended), got ${t.dtype}${fmtShape(t.shape)}${where()}`);
+  };
+  if (m.keyPaddingMask) {
+    const k = m.keyPaddingMask;
+    check(k, 'key_padding_mask');
+    if (k.rank !== 2 || k.size(0) !== B || k.size(1) !== S) throw new ModelDefinitionError(`attention: key_padding_mask must be [${B}, ${S}], got ${fmtShape(k.shape)}${where()}`);
+    parts.push(k.reshape(B, 1, 1, S));
+  }
+  if (m.attnMask) {
+    const a = m.attnMask;
+    check(a, 'attn_mask');
+    if (a.rank === 2 && a.size(0) === L && a.size(1) === S) parts.push(a.reshape(1, 1, L, S));
+    else if (a.rank === 3 && a.size(0) === B * H && a.size(1) === L && a.size(2) === S) parts.push(a.reshape(B, H, L, S));
+    else throw new ModelDefinitionError(`attention: attn_mask must be [${L}, ${S}] or [${B * H}, ${L}, ${S}], got ${fmtShape(a.shape)}${where()}`);
+  }
+  if (parts.length === 0) return undefined;
+  return parts.length === 1 ? parts[0] : F.whereOp(parts[0]!, TRUE(), parts[1]!);
+}
+
+/**
+ * Attention weights, decomposed: softmax(q kᵀ·scale, masked) per head, [B, H, L, S], from
+ * q [B, L, H·d] and k [B, S, H·d]; used when the weights themselves are wanted.
+ */
+function attentionProbs(q: Tensor, k: Tensor, H: number, mask: Tensor | undefined, causal: boolean, scale: number): Tensor {
+  const [B, L, E] = q.shape as [number, number, number], S = k.size(1), d = E / H;
+  const qh = q.reshape(B, L, H, d).permute(0, 2, 1, 3), kt = k.reshape(B, S, H, d).permute(0, 2, 3, 1);
+  let s = qh.matmul(kt).mul(scale);
+  if (mask) s = F.whereOp(mask, -Infinity, s);
+  if (causal) s = F.whereOp(causalMask(L, S), -Infinity, s);
+  return s.softmax(-1);
+}
+
+/** True strictly above the diagonal: PyTorch's causal (square subsequent) mask. */
+export function causalMask(L: number, S = L): Tensor {
+  const m = new Uint8Array(L * S);
+  for (let i = 0; i < L; i++) for (let j = i + 1; j < S; j++) m[i * S + j] = 1;
+  return constant(m, [L, S], 'bool', 'causal');
+}
+
+/** softmax(q kᵀ / √d) v over [B, H, L, d] tensors (torch.nn.functional.scaled_dot_product_attention). */
+export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: { attnMask?: Tensor; isCausal?: boolean; scale?: number } = {}): Tensor {
+  if (q.rank !== 4 || k.rank !== 4 || v.rank !== 4) throw new ModelDefinitionError(`scaled_dot_product_attention: q, k, v must be [B, H, L, d], got ${fmtShape(q.shape)}, ${fmtShape(k.shape)}, ${fmtShape(v.shape)}${where()}`);
+  const [B, H, L, d] = q.shape as [number, number, number, number], S = k.size(2), dv = v.size(3);
+  const merge = (t: Tensor) => t.permute(0, 2, 1, 3).reshape(B, t.size(2), H * t.size(3));
+  const mask = opts.attnMask ? (opts.attnMask.rank === 2 ? opts.attnMask.reshape(1, 1, L, S) : opts.attnMask) : undefined;
+  const ins = [merge(q), merge(k), merge(v), ...(mask ? [mask] : [])];
+  const o = record('attention', ins, { heads: H, scale: opts.scale ?? 1 / Math.sqrt(d), causal: !!opts.isCausal, layout: 'separate', mask: !!mask, cached: false });
+  return o.reshape(B, L, H, dv).permute(0, 2, 1, 3);
+}
+
+export interface MHAOptions { bias?: boolean; kdim?: number; vdim?: number; batchFirst?: boolean; dropout?: number }
+
+/** nn.MultiheadAttention. forward → [output, head-averaged weights | undefined]. */
+export class MultiheadAttention extends Module {
+  readonly in_proj_weight?: Parameter;
+  readonly q_proj_weight?: Parameter;
+  readonly k_proj_weight?: Parameter;
+  readonly v_proj_weight?: Parameter;
+  readonly in_proj_bias?: Parameter;
+  readonly out_proj: Linear;
+  readonly kdim: number;
+  readonly vdim: number;
+  readonly headDim: number;
+  readonly batchFirst: boolean;
+  constructor(readonly embedDim: number, readonly numHeads: number, opts: MHAOptions = {}) {
+    super();
+    if (embedDim % numHeads) throw new ModelDefinitionError(`MultiheadAttention: embed_dim ${embedDim} must be divisible by num_heads ${numHeads}`);
+    this.kdim = opts.kdim ?? embedDim;
+    this.vdim = opts.vdim ?? embedDim;
+    this.headDim = embedDim / numHeads;
+    this.batchFirst = opts.batchFirst ?? false;
+    const bound = Math.sqrt(6 / (embedDim + embedDim)); // xavier_uniform on each [E, ·] block
+    if (this.kdim === embedDim && this.vdim === embedDim) {
+      this.in_proj_weight = this.param('in_proj_weight', [3 * embedDim, embedDim], { uniform: bound });
+    } else {
+      this.q_proj_weight = this.param('q_proj_weight', [embedDim, embedDim], { uniform: bound });
+      this.k_proj_weight = this.param('k_proj_weight', [embedDim, this.kdim], { uniform: bound });
+      this.v_proj_weight = this.param('v_proj_weight', [embedDim, this.vdim], { uniform: bound });
+    }
+    if (opts.bias ?? true) this.in_proj_bias = this.param('in_proj_bias', [3 * embedDim], 'zeros');
+    this.out_proj = new Linear(embedDim, embedDim, { bias: opts.bias ?? true });
+  }
+
+  /** Rows a..b of the packed projection (weight and bias). */
+  private proj(part: 0 | 1 | 2, x: Tensor, parts = 1): Tensor {
+    const E = this.embedDim;
+    const w = this.in_proj_weight ? this.in_proj_weight.t.slice(0, part * E, (part + parts) * E) : [this.q_proj_weight, this.k_proj_weight, this.v_proj_weight][part]!.t;
+    const b = this.in_proj_bias?.t.slice(0, part * E, (part + parts) * E);
+    return F.linear(x, w, b);
+  }
+
+  forward(query: Tensor, key: Tensor, value: Tensor, opts: AttentionMasks & { needWeights?: boolean; cache?: KVCache } = {}): [Tensor, Tensor | undefined] {
+    const E = this.embedDim, H = this.numHeads, name = `MultiheadAttention(${E}, ${H})`;
+    const bf = (t: Tensor) => (this.batchFirst ? t : t.transpose(0, 1));
+    const q0 = bf(query), k0 = bf(key), v0 = bf(value);
+    if (q0.rank !== 3 || q0.size(-1) !== E) throw new ModelDefinitionError(`${name}: query must be [B, L, ${E}]${this.batchFirst ? '' : ' (as [L, B, E] unless batch_first)'}, got ${fmtShape(query.shape)}${where()}`);
+    if (k0.size(-1) !== this.kdim || v0.size(-1) !== this.vdim || k0.size(1) !== v0.size(1) || k0.size(0) !== q0.size(0)) {
+      throw new ModelDefinitionError(`${name}: key ${fmtShape(key.shape)} / value ${fmtShape(value.shape)} must be [B, S, ${this.kdim}] / [B, S, ${this.vdim}] for query ${fmtShape(query.shape)}${where()}`);
+    }
+    const [B, L] = q0.shape as [number, number], S = k0.size(1);
+    const scale = 1 / Math.sqrt(this.headDim);
+    const selfAttn = query === key && key === value;
+    let out: Tensor, weights: Tensor | undefined;
+    if (opts.cache) {
+      if (!selfAttn) throw new ModelDefinitionError(`${name}: a KV cache needs self-attention (query = key = value)${where()}`);
+      const qkv = this.proj(0, q0, 3);
+      const kc = record('cache_write', [opts.cache.k, qkv.slice(2, E, 2 * E), opts.cache.pos]);
+      const vc = record('cache_write', [opts.cache.v, qkv.slice(2, 2 * E, 3 * E), opts.cache.pos]);
+      out = record('attention', [qkv.slice(2, 0, E), kc, vc, opts.cache.pos], { heads: H, scale, causal: true, layout: 'separate', mask: false, cached: true });
+      opts.cache.k = kc; opts.cache.v = vc;
+    } else {
+      const mask = combineMasks(B, H, L, S, opts);
+      const causal = !!opts.isCausal;
+      const q = selfAttn || this.in_proj_weight === undefined || key !== value ? undefined : this.proj(0, q0);
+      const ins = selfAttn ? [this.proj(0, q0, 3)]
+        : q ? [q, this.proj(1, k0, 2)]
+        : [this.proj(0, q0), this.proj(1, k0), this.proj(2, v0)];
+      const layout = selfAttn ? 'qkv' : q ? 'q_kv' : 'separate';
+      if (opts.needWeights ?? true) {
+        // The weights are wanted: compute the probabilities once and use them for the output too.
+        const [qq, kk, vv] = layout === 'qkv' ? [ins[0]!.slice(2, 0, E), ins[0]!.slice(2, E, 2 * E), ins[0]!.slice(2, 2 * E)]
+          : layout === 'q_kv' ? [ins[0]!, ins[1]!.slice(2, 0, E), ins[1]!.slice(2, E)] : ins as [Tensor, Tensor, Tensor];
+        const p = attentionProbs(qq!, kk!, H, mask, causal, scale);
+        out = p.matmul(vv!.reshape(B, S, H, this.headDim).permute(0, 2, 1, 3)).permute(0, 2, 1, 3).reshape(B, L, E);
+        weights = p.mean(1);
+      } else {
+        out = record('attention', [...ins, ...(mask ? [mask] : [])], { heads: H, scale, causal, layout, mask: !!mask, cached: false });
+      }
+    }
+    const y = this.out_proj.call(out);
+    return [bf(y), weights];
+  }
+}
+
+export type Activation = 'relu' | 'gelu';
+export interface TransformerLayerOptions {
+  dimFeedforward?: number;
+  dropout?: number;
+  activation?: Activation;
+  layerNormEps?: number;
+  batchFirst?: boolean;
+  normFirst?: boolean;
+}
+const act = (a: Activation, x: Tensor) => (a === 'gelu' ? x.gelu() : x.relu());
+
+/** nn.TransformerEncoderLayer. */
+export class TransformerEncoderLayer extends Module {
+  self_attn: MultiheadAttention;
+  linear1: Linear;
+  dropout: Dropout;
+  linear2: Linear;
+  norm1: LayerNorm;
+  norm2: LayerNorm;
+  readonly activation: Activation;
+  readonly normFirst: boolean;
+  constructor(readonly dModel: number, readonly nhead: number, readonly opts: TransformerLayerOptions = {}) {
+    super();
+    const ff = opts.dimFeedforward ?? 2048, eps = opts.layerNormEps ?? 1e-5;
+    this.self_attn = new MultiheadAttention(dModel, nhead, { batchFirst: opts.batchFirst ?? false });
+    this.linear1 = new Linear(dModel, ff);
+    this.dropout = new Dropout(opts.dropout ?? 0.1);
+    this.linear2 = new Linear(ff, dModel);
+    this.norm1 = new LayerNorm(dModel, eps);
+    this.norm2 = new LayerNorm(dModel, eps);
+    this.activation = opts.activation ?? 'relu';
+    this.normFirst = opts.normFirst ?? false;
+  }
+  clone(): TransformerEncoderLayer { return new TransformerEncoderLayer(this.dModel, this.nhead, this.opts); }
+  forward(src: Tensor, m: { srcMask?: Tensor; srcKeyPaddingMask?: Tensor; isCausal?: boolean; cache?: KVCache } = {}): Tensor {
+    const sa = (x: Tensor) => this.self_attn.call(x, x, x, { attnMask: m.srcMask, keyPaddingMask: m.srcKeyPaddingMask, isCausal: m.isCausal, needWeights: false, cache: m.cache })[0];
+    const ff = (x: Tensor) => this.linear2.call(act(this.activation, this.linear1.call(x)));
+    let x = src;
+    if (this.normFirst) {
+      x = x.add(sa(this.norm1.call(x)));
+      return x.add(ff(this.norm2.call(x)));
+    }
+    x = this.norm1.call(x.add(sa(x)));
+    return this.norm2.call(x.add(ff(x)));
+  }
+}
+
+/** nn.TransformerDecoderLayer. */
+export class TransformerDecoderLayer extends Module {
+  self_attn: MultiheadAttention;
+  multihead_attn: MultiheadAttention;
+  linear1: Linear;
+  dropout: Dropout;
+  linear2: Linear;
+  norm1: LayerNorm;
+  norm2: LayerNorm;
+  norm3: LayerNorm;
+  readonly activation: Activation;
+  readonly normFirst: boolean;
+  constructor(readonly dModel: number, readonly nhead: number, readonly opts: TransformerLayerOptions = {}) {
+    super();
+    const ff = opts.dimFeedforward ?? 2048, eps = opts.layerNormEps ?? 1e-5, batchFirst = opts.batchFirst ?? false;
+    this.self_attn = new MultiheadAttention(dModel, nhead, { batchFirst });
+    this.multihead_attn = new MultiheadAttention(dModel, nhead, { batchFirst });
+    this.linear1 = new Linear(dModel, ff);
+    this.dropout = new Dropout(opts.dropout ?? 0.1);
+    this.linear2 = new Linear(ff, dModel);
+    this.norm1 = new LayerNorm(dModel, eps);
+    this.norm2 = new LayerNorm(dModel, eps);
+    this.norm3 = new LayerNorm(dModel, eps);
+    this.activation = opts.activation ?? 'relu';
+    this.normFirst = opts.normFirst ?? false;
+  }
+  clone(): TransformerDecoderLayer { return new TransformerDecoderLayer(this.dModel, this.nhead, this.opts); }
+  forward(tgt: Tensor, memory: Tensor, m: DecoderMasks = {}): Tensor {
+    const sa = (x: Tensor) => this.self_attn.call(x, x, x, { attnMask: m.tgtMask, keyPaddingMask: m.tgtKeyPaddingMask, isCausal: m.tgtIsCausal, needWeights: false })[0];
+    const ca = (x: Tensor) => this.multihead_attn.call(x, memory, memory, { attnMask: m.memoryMask, keyPaddingMask: m.memoryKeyPaddingMask, isCausal: m.memoryIsCausal, needWeights: false })[0];
+    const ff = (x: Tensor) => this.linear2.call(act(this.activation, this.linear1.call(x)));
+    let x = tgt;
+    if (this.normFirst) {
+      x = x.add(sa(this.norm1.call(x)));
+      x = x.add(ca(this.norm2.call(x)));
+      return x.add(ff(this.norm3.call(x)));
+    }
+    x = this.norm1.call(x.add(sa(x)));
+    x = this.norm2.call(x.add(ca(x)));
+    return this.norm3.call(x.add(ff(x)));
+  }
+}
+
+export interface DecoderMasks {
+  tgtMask?: Tensor; memoryMask?: Tensor; tgtKeyPaddingMask?: Tensor; memoryKeyPaddingMask?: Tensor;
+  tgtIsCausal?: boolean; memoryIsCausal?: boolean;
+}
+
+/** nn.TransformerEncoder: `num_layers` copies of a layer (layers.0, layers.1, …) and an optional final norm. */
+export class TransformerEncoder extends Module {
+  layers: TransformerEncoderLayer[];
+  norm?: LayerNorm;
+  constructor(layer: TransformerEncoderLayer, numLayers: number, norm?: LayerNorm) {
+    super();
+    this.layers = Array.from({ length: numLayers }, () => layer.clone());
+    if (norm) this.norm = norm;
+  }
+  forward(src: Tensor, m: { mask?: Tensor; srcKeyPaddingMask?: Tensor; isCausal?: boolean } = {}): Tensor {
+    let x = src;
+    for (const l of this.layers) x = l.call(x, { srcMask: m.mask, srcKeyPaddingMask: m.srcKeyPaddingMask, isCausal: m.isCausal });
+    return this.norm ? this.norm.call(x) : x;
+  }
+}
+
+/** nn.TransformerDecoder. */
+export class TransformerDecoder extends Module {
+  layers: TransformerDecoderLayer[];
+  norm?: LayerNorm;
+  constructor(layer: TransformerDecoderLayer, numLayers: number, norm?: LayerNorm) {
+    super();
+    this.layers = Array.from({ length: numLayers }, () => layer.clone());
+    if (norm) this.norm = norm;
+  }
+  forward(tgt: Tensor, memory: Tensor, m: DecoderMasks = {}): Tensor {
+    let x = tgt;
+    for (const l of this.layers) x = l.call(x, memory, m);
+    return this.norm ? this.norm.call(x) : x;
+  }
+}
+
+export interface TransformerOptions extends TransformerLayerOptions { numEncoderLayers?: number; numDecoderLayers?: number }
+
+/** nn.Transformer, with its final encoder and decoder norms. */
+export class Transformer extends Module {
+  encoder: TransformerEncoder;
+  decoder: TransformerDecoder;
+  constructor(readonly dModel = 512, readonly nhead = 8, opts: TransformerOptions = {}) {
+    super();
+    const eps = opts.layerNormEps ?? 1e-5;
+    this.encoder = new TransformerEncoder(new TransformerEncoderLayer(dModel, nhead, opts), opts.numEncoderLayers ?? 6, new LayerNorm(dModel, eps));
+    this.decoder = new TransformerDecoder(new TransformerDecoderLayer(dModel, nhead, opts), opts.numDecoderLayers ?? 6, new LayerNorm(dModel, eps));
+  }
+  forward(src: Tensor, tgt: Tensor, m: DecoderMasks & { srcMask?: Tensor; srcKeyPaddingMask?: Tensor } = {}): Tensor {
+    const memory = this.encoder.call(src, { mask: m.srcMask, srcKeyPaddingMask: m.srcKeyPaddingMask });
+    return this.decoder.call(tgt, memory, m);
+  }
+}
+
+/** Additive (Bahdanau) attention: score = w_v · tanh(W_q q + W_k k); softmax over keys; weights @ v. */
+export class AdditiveAttention extends Module {
+  W_q: Linear;
+  W_k: Linear;
+  w_v: Linear;
+  constructor(queryDim: number, keyDim: number, hidden: number) {
+    super();
+    this.W_q = new Linear(queryDim, hidden, { bias: false });
+    this.W_k = new Linear(keyDim, hidden, { bias: false });
+    this.w_v = new Linear(hidden, 1, { bias: false });
+  }
+  /** q [B, L, Dq], k [B, S, Dk], v [B, S, Dv] → [y [B, L, Dv], weights [B, L, S]]. */
+  forward(q: Tensor, k: Tensor, v: Tensor, keyPaddingMask?: Tensor): [Tensor, Tensor] {
+    const feats = this.W_q.call(q).unsqueeze(2).add(this.W_k.call(k).unsqueeze(1)).tanh(); // [B, L, S, h]
+    let score = this.w_v.call(feats).squeeze(-1);
+    if (keyPaddingMask) score = F.whereOp(keyPaddingMask.unsqueeze(1), -Infinity, score);
+    const w = score.softmax(-1);
+    return [w.matmul(v), w];
+  }
+}
+
+/** "Attention Is All You Need" sinusoidal encoding, [maxLen, d] as a constant. */
+export function sinusoidalPositionalEncoding(maxLen: number, d: number): Tensor {
+  const pe = new Float32Array(maxLen * d);
+  for (let p = 0; p < maxLen; p++) for (let i = 0; i < d; i += 2) {
+    const angle = p / Math.pow(10000, i / d);
+    pe[p * d + i] = Math.sin(angle);
+    if (i + 1 < d) pe[p * d + i + 1] = Math.cos(angle);
+  }
+  return constant(pe, [maxLen, d], 'f32', 'positional encoding');
+}
