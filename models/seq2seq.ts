@@ -1,6 +1,5 @@
 // An LSTM encoder-decoder: teacher-forced logits and 12 greedy tokens decoded inside wasm.
-import { defineModel } from '../compiler/dsl/index.ts';
-import { Seq2SeqLSTM } from '../compiler/conformance/cases.ts';
+import { defineModel, Seq2SeqLSTM } from '../compiler/dsl/index.ts';
 
 export default defineModel({
   name: 'seq2seq',

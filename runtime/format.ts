@@ -34,6 +34,23 @@ export interface EntryInfo {
   outputs: TensorInfo[];
 }
 
+export interface GenerationInfo {
+  /** Entry taking up to `chunk` tokens ([1, chunk] i32 `tokens` and i32[] `count`). */
+  prefill: string;
+  /** Entry taking one token ([1, 1] i32 `tokens`). */
+  decode: string;
+  chunk: number;
+  /** KV-cache positions, fixed at compile time. */
+  capacity: number;
+  vocab: number;
+  tokens: string;
+  count: string;
+  /** Output: logits [1, vocab] of the chunk's last token. */
+  logits: string;
+  /** The i32[] state tensor holding the next position. */
+  position: string;
+}
+
 export interface BlobRef { offset: number; length: number }
 
 export interface Manifest {
@@ -51,6 +68,8 @@ export interface Manifest {
     state: { offset: number; bytes: number };
     arena: { offset: number; bytes: number };
   };
+  /** For language models: which entries and tensors prefill/decode/generate use. */
+  generation?: GenerationInfo;
   code: Partial<Record<Isa, BlobRef>>;
   weights: BlobRef;
   stats: { compileMs: number; codeBytes: Partial<Record<Isa, number>>; weightBytes: number; peakArenaBytes: number };

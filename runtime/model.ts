@@ -60,6 +60,80 @@ export class Model {
     }
   }
 
+  /** The KV-cache generation description, or a clear error for models without one. */
+  private gen() {
+    const g = this.manifest.generation;
+    if (!g) throw new Error(`model '${this.name}' is not a language model with a KV cache (no prefill/decode entries)`);
+    return g;
+  }
+
+  /** Tokens held in the KV cache (the next position). */
+  get position(): number {
+    const g = this.gen();
+    return (this.read(this.manifest.state.find((t) => t.name === g.position)!) as Int32Array)[0]!;
+  }
+
+  private checkRoom(n: number): void {
+    const g = this.gen(), at = this.position;
+    if (at + n > g.capacity) {
+      throw new Error(`model '${this.name}': the KV cache holds ${g.capacity} tokens; at position ${at} it cannot take ${n} more (reset() to start over)`);
+    }
+  }
+
+  private checkTokens(tokens: ArrayLike<number>): void {
+    const g = this.gen();
+    for (let i = 0; i < tokens.length; i++) {
+      const t = tokens[i]!;
+      if (!Number.isInteger(t) || t < 0 || t >= g.vocab) throw new Error(`model '${this.name}': token ${t} at index ${i} is outside the vocabulary [0, ${g.vocab})`);
+    }
+  }
+
+  /** Appends tokens to the KV cache (in chunks); returns the logits after the last one. */
+  prefill(tokens: ArrayLike<number>): Float32Array {
+    const g = this.gen();
+    if (tokens.length === 0) throw new Error(`model '${this.name}' prefill(): no tokens`);
+    this.checkTokens(tokens);
+    this.checkRoom(tokens.length);
+    let logits: Float32Array | undefined;
+    for (let at = 0; at < tokens.length; at += g.chunk) {
+      const n = Math.min(g.chunk, tokens.length - at);
+      if (n === 1 && g.chunk !== 1) { logits = this.decode(tokens[at]!); continue; }
+      const chunk = new Int32Array(g.chunk);
+      for (let i = 0; i < n; i++) chunk[i] = tokens[at + i]!;
+      logits = this.call(g.prefill, { [g.tokens]: chunk, [g.count]: Int32Array.of(n) })[g.logits] as Float32Array;
+    }
+    return logits!;
+  }
+
+  /** Appends one token to the KV cache; returns the logits for the next one. */
+  decode(token: number): Float32Array {
+    const g = this.gen();
+    this.checkTokens([token]);
+    this.checkRoom(1);
+    return this.call(g.decode, { [g.tokens]: Int32Array.of(token) })[g.logits] as Float32Array;
+  }
+
+  /**
+   * Greedy generation from a fresh cache: the prompt followed by `maxNewTokens` argmax tokens.
+   * `onToken` sees each new token as it is produced.
+   */
+  generate(prompt: ArrayLike<number>, opts: { maxNewTokens: number; onToken?: (token: number, index: number) => void }): Int32Array {
+    const g = this.gen();
+    const total = prompt.length + opts.maxNewTokens - 1;
+    if (total > g.capacity) throw new Error(`model '${this.name}' generate(): ${prompt.length} prompt + ${opts.maxNewTokens} new tokens need ${total} cache positions, the KV cache holds ${g.capacity}`);
+    this.reset();
+    const out = Int32Array.from({ length: prompt.length + opts.maxNewTokens }, (_, i) => (i < prompt.length ? prompt[i]! : 0));
+    let logits = this.prefill(prompt);
+    for (let i = 0; i < opts.maxNewTokens; i++) {
+      let best = 0;
+      for (let j = 1; j < logits.length; j++) if (logits[j]! > logits[best]!) best = j;
+      out[prompt.length + i] = best;
+      opts.onToken?.(best, i);
+      if (i + 1 < opts.maxNewTokens) logits = this.decode(best);
+    }
+    return out;
+  }
+
   /** Sets every state tensor back to zero, as at load time. */
   reset(): void {
     const { offset, bytes } = this.manifest.memory.state;

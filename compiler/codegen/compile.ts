@@ -7,7 +7,7 @@ import type { Graph, Node } from '../ir/node.ts';
 import type { DType } from '../ir/types.ts';
 import { runPasses } from '../passes/manager.ts';
 import { rootOf } from '../passes/memory-planning.ts';
-import { readContainer, writeContainer, type Isa, type Manifest, type TensorInfo } from '../../runtime/format.ts';
+import { readContainer, writeContainer, type GenerationInfo, type Isa, type Manifest, type TensorInfo } from '../../runtime/format.ts';
 import { assemble } from './assemble.ts';
 import { emitModule } from './emit.ts';
 import { layoutMemory, type Layout, type StateSpec } from './layout.ts';
@@ -20,6 +20,8 @@ export interface CompileOptions {
   disablePasses?: readonly string[];
   /** Instruction sets to build; both by default, the loader picks at run time. */
   isas?: readonly Isa[];
+  /** Attention: the cost model's choice (default), or force fused or decomposed. */
+  attention?: 'auto' | 'fused' | 'unfused';
 }
 
 export interface Compiled {
@@ -53,9 +55,9 @@ function entryInfo(g: Graph, name: string, l: Layout): Manifest['entries'][strin
   return { export: name, inputs: g.inputs.map((n) => info(n.label!, n)), outputs: g.outputs.map((o) => info(o.name, o.node)) };
 }
 
-export async function compileEntries(entries: Entry[], state: StateSpec[], opts: CompileOptions = {}): Promise<Compiled> {
+export async function compileEntries(entries: Entry[], state: StateSpec[], opts: CompileOptions & { generation?: GenerationInfo } = {}): Promise<Compiled> {
   const t0 = performance.now();
-  const graphs = entries.map((e) => ({ name: e.name, graph: runPasses(e.graph, { disable: opts.disablePasses ?? [] }) }));
+  const graphs = entries.map((e) => ({ name: e.name, graph: runPasses(e.graph, { disable: opts.disablePasses ?? [], attention: opts.attention }) }));
   const mem = layoutMemory(graphs.map((e) => e.graph), state);
   const source = emitModule(graphs.map((e) => ({ export: e.name, graph: e.graph })), (g) => mem.forGraph(g));
   const pages = Math.ceil((mem.end + 65536) / 65536);
@@ -69,6 +71,7 @@ export async function compileEntries(entries: Entry[], state: StateSpec[], opts:
     name: opts.name ?? 'model',
     entries: Object.fromEntries(graphs.map((e) => [e.name, entryInfo(e.graph, e.name, mem.forGraph(e.graph))])),
     state: state.map((s) => ({ name: s.name, dtype: s.type.dtype, shape: [...s.type.shape], offset: mem.stateAt.get(s.name)! })),
+    ...(opts.generation ? { generation: opts.generation } : {}),
     memory: {
       pages,
       weights: { offset: mem.weightsOffset, bytes: mem.weights.length },
@@ -97,6 +100,6 @@ const stateSpecs = (def: ModelDefinition): StateSpec[] => Object.entries(def.sta
 
 export async function compileModel(def: ModelDefinition, opts: CompileOptions = {}): Promise<Compiled & { traced: Graph; tracedEntries: Record<string, Graph> }> {
   const entries = traceEntries(def);
-  const c = await compileEntries(entries, stateSpecs(def), { name: def.name, ...opts });
+  const c = await compileEntries(entries, stateSpecs(def), { name: def.name, ...opts, ...(def.generation ? { generation: def.generation as unknown as GenerationInfo } : {}) });
   return { ...c, traced: entries[0]!.graph, tracedEntries: Object.fromEntries(entries.map((e) => [e.name, e.graph])) };
 }

@@ -9,7 +9,7 @@
 
 import { actCode, type Activation } from '../ir/elementwise.ts';
 import type { Expr, Graph, Node } from '../ir/node.ts';
-import { windowOut } from '../ir/ops.ts';
+import { attentionDims, windowOut } from '../ir/ops.ts';
 import { broadcastStrides, byteSize, DTYPE_BYTES, numel, strides } from '../ir/types.ts';
 import { loopNest, type Operand } from './loops.ts';
 import { RNN_ACTS } from './rnn-abi.ts';
@@ -169,6 +169,45 @@ const EMIT: Record<string, Emitter> = {
     const N = n.type.shape[n.type.shape.length - 1]!;
     return [`layernorm_f32(${c.addr(x)}, ${c.addr(g)}, ${c.addr(b)}, ${c.addr(n)}, ${numel(n.type.shape) / N}, ${N}, ${f32lit(n.attrs.eps as number)}, ${r ? c.addr(r) : 0});`];
   },
+  dynamic_slice: (n, c) => {
+    const [x, idx] = n.inputs as [Node, Node];
+    const ax = n.attrs.axis as number, xs = strides(x.type.shape), bytes = DTYPE_BYTES[n.type.dtype];
+    // The index is clamped so a wrong value cannot read outside x.
+    const max = x.type.shape[ax]! - (n.attrs.size as number);
+    const base = `(${c.addr(x)} + <usize>min<i32>(max<i32>(load<i32>(${c.addr(idx)}), 0), ${max}) * ${xs[ax]! * bytes})`;
+    return copy(n.type.shape, contiguous(n, c.addr(n)), { base, strides: xs, bytes }, n.type.dtype);
+  },
+  dynamic_update: (n, c) => {
+    const [x, u, idx] = n.inputs as [Node, Node, Node];
+    const ax = n.attrs.axis as number, os = strides(n.type.shape), bytes = DTYPE_BYTES[n.type.dtype];
+    const max = x.type.shape[ax]! - u.type.shape[ax]!;
+    const base = `(${c.addr(n)} + <usize>min<i32>(max<i32>(load<i32>(${c.addr(idx)}), 0), ${max}) * ${os[ax]! * bytes})`;
+    const whole = c.addr(x) === c.addr(n) ? [] : [`memory.copy(${c.addr(n)}, ${c.addr(x)}, ${byteSize(n.type)});`];
+    return [...whole, ...copy(u.type.shape, { base, strides: os, bytes }, contiguous(u, c.addr(u)), n.type.dtype)];
+  },
+  attention: (n, c) => {
+    const a = n.attrs, lay = a.layout as string;
+    const { B, Lq, Lk, H, d, dv } = attentionDims(n.inputs.map((i) => i.type), a);
+    const E = H * d, Ev = H * dv;
+    const nIn = lay === 'qkv' ? 1 : lay === 'q_kv' ? 2 : 3;
+    // [pointer, row stride, batch stride] of q, k, v in their (possibly packed) buffers.
+    const rows = (x: Node) => x.type.shape[2]!;
+    const op = (x: Node, off: number): [number, number, number] => [c.addr(x) + off * 4, rows(x), x.type.shape[1]! * rows(x)];
+    const [q, k, v] = lay === 'qkv' ? [op(n.inputs[0]!, 0), op(n.inputs[0]!, E), op(n.inputs[0]!, 2 * E)]
+      : lay === 'q_kv' ? [op(n.inputs[0]!, 0), op(n.inputs[1]!, 0), op(n.inputs[1]!, E)]
+      : [op(n.inputs[0]!, 0), op(n.inputs[1]!, 0), op(n.inputs[2]!, 0)];
+    let mask = [0, 0, 0, 0];
+    if (a.mask) {
+      const m = n.inputs[nIn]!, st = broadcastStrides(m.type.shape, [B, H, Lq, Lk]);
+      if (st[3] !== 1) throw new Error(`codegen: attention mask ${m.type.shape} must not broadcast over keys`);
+      mask = [c.addr(m), st[0]!, st[1]!, st[2]!];
+    }
+    const pos = a.cached ? `load<i32>(${c.addr(n.inputs[n.inputs.length - 1]!)})` : '0';
+    const kvLen = a.cached ? `min<i32>(${pos} + ${Lq}, ${Lk})` : String(Lk);
+    return [`attention_f32(${[q[0], k[0], v[0], c.addr(n), mask[0], c.scratch(n), B, H, Lq, Lk, d, dv,
+      q[1], k[1], v[1], Ev, q[2], k[2], v[2], Lq * Ev, mask[1], mask[2], mask[3],
+      f32lit(a.scale as number), a.causal ? 1 : 0, kvLen, pos].join(', ')});`];
+  },
   cache_write: (n, c) => {
     const [cache, rows, pos] = n.inputs as [Node, Node, Node];
     const [B, cap, E] = cache.type.shape as [number, number, number];
@@ -290,7 +329,7 @@ const KERNELS: Record<string, string> = {
   gemm_f32: 'gemm', matmul_f32: 'matmul', conv2d_f32: 'conv', maxpool2d_f32: 'pool', avgpool2d_f32: 'pool',
   softmax_f32: 'softmax', logsoftmax_f32: 'softmax', reduce_sum_f32: 'reduce', reduce_mean_f32: 'reduce',
   reduce_max_f32: 'reduce', argmax_f32: 'reduce', layernorm_f32: 'layernorm',
-  rnn_seq_f32: 'rnn', lstm_seq_f32: 'rnn', gru_seq_f32: 'rnn',
+  rnn_seq_f32: 'rnn', lstm_seq_f32: 'rnn', gru_seq_f32: 'rnn', attention_f32: 'attention',
   ...Object.fromEntries(['exp', 'tanh', 'sigmoid', 'erf', 'gelu'].flatMap((f) => [[`${f}_f32x4`, 'math'], [`${f}_f32`, 'math']])),
 };
 

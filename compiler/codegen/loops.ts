@@ -2,7 +2,8 @@
 // addressed by element strides over a common iteration shape; adjacent dimensions that are
 // contiguous for every operand are merged first, so most loops come out flat.
 
-export interface Operand { base: number; strides: number[]; bytes: number }
+/** An operand: its base address (a constant, or an expression evaluated at run time), element strides, element size. */
+export interface Operand { base: number | string; strides: number[]; bytes: number }
 
 /** Merges dims i, i+1 when every operand walks them as one; drops size-1 dims. */
 export function collapse(shape: readonly number[], ops: Operand[]): { shape: number[]; strides: number[][] } {

@@ -3,10 +3,11 @@
 // output names are the case's own.
 
 import type { ModelDefinition } from '../dsl/trace.ts';
-import { F, nn } from '../dsl/index.ts';
+import { F, nn, Seq2SeqLSTM, Seq2SeqTransformer, GPT, defineGPT } from '../dsl/index.ts';
+import type { Model } from '../../runtime/model.ts';
+import type { TensorData } from '../../runtime/model.ts';
 import type { DType } from '../ir/types.ts';
-import { cat, constant, zeros, type Tensor } from '../dsl/tensor.ts';
-import { loop } from '../dsl/control.ts';
+import { cat, zeros, type Tensor } from '../dsl/tensor.ts';
 
 export interface CaseSpec {
   name: string;
@@ -21,7 +22,9 @@ export const DTYPES: Record<string, DType> = { F32: 'f32', I32: 'i32', BOOL: 'bo
 export const inputSpecs = (c: CaseSpec) =>
   Object.fromEntries(Object.entries(c.inputs).map(([k, v]) => [k, { shape: v.shape, dtype: DTYPES[v.dtype]! }]));
 
-export type Builder = (c: CaseSpec) => ModelDefinition;
+/** A model definition; `extra` computes outputs that need the runtime's own API (generation). */
+export type Built = ModelDefinition & { extra?: (model: Model, feeds: Record<string, TensorData>) => Record<string, TensorData> };
+export type Builder = (c: CaseSpec) => Built;
 const num = (c: CaseSpec, k: string): number => {
   const v = c.config?.[k];
   if (typeof v !== 'number') throw new Error(`case ${c.name}: config.${k} must be a number, got ${JSON.stringify(v)}`);
@@ -124,31 +127,6 @@ BUILDERS.rnn_1_to_n = (c) => {
   } as ModelDefinition;
 };
 
-/** Seq2SeqLSTM: the encoder's final (h, c) starts the decoder; teacher-forced logits and greedy tokens. */
-export class Seq2SeqLSTM extends nn.Module {
-  enc_emb: nn.Embedding; encoder: nn.LSTM; dec_emb: nn.Embedding; decoder: nn.LSTM; out: nn.Linear;
-  constructor(srcVocab: number, tgtVocab: number, emb: number, hidden: number, readonly bos: number, readonly steps: number) {
-    super();
-    this.enc_emb = new nn.Embedding(srcVocab, emb);
-    this.encoder = new nn.LSTM(emb, hidden, { batchFirst: true });
-    this.dec_emb = new nn.Embedding(tgtVocab, emb);
-    this.decoder = new nn.LSTM(emb, hidden, { batchFirst: true });
-    this.out = new nn.Linear(hidden, tgtVocab);
-  }
-  forward(src: Tensor, tgtIn: Tensor): { logits: Tensor; greedy: Tensor } {
-    const [, state] = this.encoder.call(this.enc_emb.call(src));
-    const [dy] = this.decoder.call(this.dec_emb.call(tgtIn), state);
-    const B = src.size(0);
-    const bos = constant(new Int32Array(B).fill(this.bos), [B], 'i32', 'bos');
-    const { tok } = loop(this.steps, { tok: bos, h: state[0], c: state[1] }, ({ tok, h, c }) => {
-      const [y, [h2, c2]] = this.decoder.call(this.dec_emb.call(tok!.unsqueeze(1)), [h!, c!]);
-      const next = this.out.call(y.squeeze(1)).argmax(-1);
-      return { next: { tok: next, h: h2, c: c2 }, emit: { tok: next } };
-    }, { axis: 1 });
-    return { logits: this.out.call(dy), greedy: tok! };
-  }
-}
-
 BUILDERS.seq2seq_lstm = (c) => ({
   name: c.name,
   module: new Seq2SeqLSTM(num(c, 'src_vocab'), num(c, 'tgt_vocab'), num(c, 'emb'), num(c, 'hidden'), num(c, 'bos'), num(c, 'greedy_steps')),
@@ -197,6 +175,27 @@ BUILDERS.decoder_layer = (c) => {
     name: c.name, inputs: inputSpecs(c),
     module: new nn.TransformerDecoderLayer(cfg.d_model, cfg.nhead, { dimFeedforward: cfg.dim_feedforward, normFirst: cfg.norm_first, activation: cfg.activation, batchFirst: true, dropout: 0 }),
     forward: (m, i) => ({ y: (m as nn.TransformerDecoderLayer).call(i.tgt!, i.memory!, { tgtIsCausal: true, memoryKeyPaddingMask: i.memory_key_padding_mask }) }),
+  };
+};
+
+BUILDERS.transformer_seq2seq = (c) => ({
+  name: c.name, inputs: inputSpecs(c),
+  module: new Seq2SeqTransformer(num(c, 'vocab'), num(c, 'd_model'), num(c, 'nhead'), num(c, 'layers'), num(c, 'dim_feedforward'), num(c, 'bos'), num(c, 'greedy_steps')),
+  forward: (m, i) => (m as Seq2SeqTransformer).call(i.src!, i.src_key_padding_mask!, i.tgt_in!),
+});
+
+BUILDERS.tiny_gpt = (c) => {
+  const [B, T] = c.inputs.tokens!.shape as [number, number];
+  const steps = num(c, 'greedy_steps');
+  const gpt = new GPT({ vocab: num(c, 'vocab'), context: num(c, 'context'), dModel: num(c, 'd_model'), nhead: num(c, 'nhead'), layers: num(c, 'layers'), dimFeedforward: num(c, 'dim_feedforward') });
+  return {
+    ...defineGPT({ name: c.name, module: gpt, tokens: [B, T], chunk: 4 }),
+    // `generated`: each batch row generated on its own from a fresh KV cache.
+    extra: (model, feeds) => {
+      const tokens = feeds.tokens as Int32Array, out = new Int32Array(B * (T + steps));
+      for (let b = 0; b < B; b++) out.set(model.generate(tokens.subarray(b * T, (b + 1) * T), { maxNewTokens: steps }), b * (T + steps));
+      return { generated: out };
+    },
   };
 };
 

@@ -46,7 +46,7 @@ export async function runCase(dir: string): Promise<CaseResult> {
       if (!t) throw new Error(`io.safetensors has no input.${name}`);
       feeds[name] = t.data as TensorData;
     }
-    const out = model.run(feeds);
+    const out = { ...model.run(feeds), ...(def.extra?.(model, feeds as Record<string, TensorData>) ?? {}) };
     model.dispose();
     let worst = 0;
     const notes: string[] = [];

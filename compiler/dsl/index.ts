@@ -6,4 +6,6 @@ export * as nn from './nn.ts';
 export { F, Module, Parameter, manualSeed };
 export { Tensor, cat, stack, zeros, ModelDefinitionError } from './tensor.ts';
 export { loop } from './control.ts';
+export { Seq2SeqLSTM, Seq2SeqTransformer, GPT, defineGPT, type GPTConfig, type GenerationSpec } from './zoo.ts';
+export { ints, arange } from './tensor.ts';
 export { trace, traceModel, defineModel, type ModelDefinition, type InputSpec, type InputSpecs } from './trace.ts';

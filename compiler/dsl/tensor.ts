@@ -66,6 +66,10 @@ export function recordMulti(op: string, inputs: Tensor[], attrs: Attrs = {}): Te
 }
 
 export const zeros = (shape: Shape): Tensor => constant(new Float32Array(numel(shape)), shape, 'f32', 'zeros');
+/** An i32 constant (token ids, positions). */
+export const ints = (values: ArrayLike<number>, shape: Shape = [values.length]): Tensor => constant(Int32Array.from(values), shape, 'i32', `ints[${shape}]`);
+/** 0, 1, …, n−1 as i32. */
+export const arange = (n: number): Tensor => ints(Array.from({ length: n }, (_, i) => i));
 
 /** A constant, deduplicated per trace by the object that owns its data (e.g. a Parameter). */
 export function constant(data: Float32Array | Int32Array | Uint8Array, shape: Shape, dtype: DType, label?: string, owner?: object): Tensor {
@@ -180,6 +184,10 @@ export class Tensor {
     const i = index < 0 ? index + this.shape[ax]! : index;
     return this.slice(ax, i, i + 1).reshape(...this.shape.filter((_, k) => k !== ax));
   }
+  /** x.narrow(dim, index, size) with an index known only at run time (an i32[] tensor). */
+  dynamicSlice(dim: number, index: Tensor, size = 1): Tensor { return record('dynamic_slice', [this, index], { axis: normAxis(dim, this.rank), size }); }
+  /** A copy of x with `update` written at run-time position `index` along `dim`. */
+  dynamicUpdate(dim: number, index: Tensor, update: Tensor): Tensor { return record('dynamic_update', [this, update, index], { axis: normAxis(dim, this.rank) }); }
   cast(dtype: DType): Tensor { return dtype === this.dtype ? this : record('cast', [this], { dtype }); }
   float(): Tensor { return this.cast('f32'); }
 }

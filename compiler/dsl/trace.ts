@@ -79,6 +79,8 @@ export interface ModelDefinition<M extends Module = Module> {
   state?: InputSpecs;
   /** Entry points beside `run` (e.g. `step` of a recurrent model), each traced on its own. */
   entries?: Record<string, EntryDefinition<M>>;
+  /** For language models: how the runtime's prefill/decode/generate drive the entries. */
+  generation?: Record<string, string | number>;
 }
 
 export interface EntryDefinition<M extends Module = Module> {

@@ -291,6 +291,26 @@ OPS.cache_write = (ins) => {
   return c;
 };
 
+// x.narrow(axis, index, size) with `index` an i32[] read at run time (index ≤ dim − size).
+OPS.dynamic_slice = (ins, a) => {
+  arity('dynamic_slice', ins, 2);
+  const [x, i] = ins as [TensorType, TensorType];
+  const ax = normAxis(a.axis as number, x.shape.length), size = a.size as number;
+  if (i.dtype !== 'i32' || i.shape.length !== 0) fail('dynamic_slice', `index must be i32[], got ${fmtType(i)}`);
+  if (!(size >= 1 && size <= x.shape[ax]!)) fail('dynamic_slice', `size ${size} does not fit axis ${ax} of ${fmtShape(x.shape)}`);
+  return { dtype: x.dtype, shape: x.shape.map((d, k) => (k === ax ? size : d)) };
+};
+// A copy of x with `update` written at `index` (an i32[] read at run time) along `axis`.
+OPS.dynamic_update = (ins, a) => {
+  arity('dynamic_update', ins, 3);
+  const [x, u, i] = ins as [TensorType, TensorType, TensorType];
+  const ax = normAxis(a.axis as number, x.shape.length);
+  if (i.dtype !== 'i32' || i.shape.length !== 0) fail('dynamic_update', `index must be i32[], got ${fmtType(i)}`);
+  if (u.dtype !== x.dtype || u.shape.length !== x.shape.length || u.shape.some((d, k) => (k === ax ? d > x.shape[k]! : d !== x.shape[k])))
+    fail('dynamic_update', `update ${fmtType(u)} does not fit ${fmtType(x)} along axis ${ax}`);
+  return x;
+};
+
 // A counted loop over a body graph (greedy decoding runs this way, inside wasm):
 //   inputs  [carried initial values…, captured values…]
 //   body    inputs [carried…, t: i32[], captured…] → outputs [next carried…, emitted…]

@@ -48,7 +48,7 @@ export const attentionLowering: Pass = {
   description: 'keep fused attention where it is faster, else decompose it into matmul/softmax/matmul',
   run(g, ctx?: PassContext) {
     const choice = ctx?.attention ?? 'auto';
-    if (choice === 'fused') return g;
+    if (choice === 'fused' || choice === 'auto') return g;
     return rewrite(g, (n) => (n.op === 'attention' && !n.attrs.cached ? decomposeAttention(n) : undefined));
   },
 };

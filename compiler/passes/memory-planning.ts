@@ -9,6 +9,8 @@
 
 import { alignedBytes, align, packedGemmBytes } from '../ir/layout.ts';
 import { rnnScratchBytes } from '../codegen/rnn-abi.ts';
+import { attentionScratchBytes } from '../codegen/attention-abi.ts';
+import { attentionDims } from '../ir/ops.ts';
 import type { Graph, MemoryPlan, Node } from '../ir/node.ts';
 import type { Pass } from './pass.ts';
 
@@ -26,6 +28,10 @@ export function scratchBytes(n: Node): number {
   if (n.op === 'rnn_seq' || n.op === 'lstm_seq' || n.op === 'gru_seq') {
     const [B] = n.type.shape as [number];
     return rnnScratchBytes(n.op.slice(0, n.op.indexOf('_')) as 'rnn', B, n.inputs[1]!.type.shape[1]!);
+  }
+  if (n.op === 'attention') {
+    const { Lq, Lk } = attentionDims(n.inputs.map((i) => i.type), n.attrs);
+    return attentionScratchBytes(Lq, Lk);
   }
   if (n.op === 'loop') return (n.attrs.body as Graph).plan?.arenaBytes ?? planMemory(n.attrs.body as Graph, false, true).arenaBytes;
   return 0;

@@ -176,6 +176,24 @@ const IMPLS: Record<string, Impl> = {
   layernorm: layernorm as Impl,
   attention: attention as Impl,
   cache_write: cacheWrite as Impl,
+  dynamic_slice: (n, [x, idx]) => {
+    const ax = n.attrs.axis as number, size = n.attrs.size as number;
+    const [outer, len, inner] = around(x!.type.shape, ax);
+    const at = idx!.data[0]!;
+    if (at < 0 || at + size > len) throw new RangeError(`dynamic_slice${n.label ? ` in ${n.label}` : ''}: index ${at} + ${size} is outside [0, ${len}]`);
+    const out = allocData(n.type);
+    for (let o = 0; o < outer; o++) for (let j = 0; j < size * inner; j++) out[o * size * inner + j] = x!.data[(o * len + at) * inner + j]!;
+    return out;
+  },
+  dynamic_update: (n, [x, u, idx]) => {
+    const ax = n.attrs.axis as number;
+    const [outer, len, inner] = around(x!.type.shape, ax);
+    const size = u!.type.shape[ax]!, at = idx!.data[0]!;
+    if (at < 0 || at + size > len) throw new RangeError(`dynamic_update${n.label ? ` in ${n.label}` : ''}: index ${at} + ${size} is outside [0, ${len}]`);
+    const out = x!.data.slice();
+    for (let o = 0; o < outer; o++) for (let j = 0; j < size * inner; j++) out[(o * len + at) * inner + j] = u!.data[o * size * inner + j]!;
+    return out;
+  },
   rnn_seq: recurrent,
   lstm_seq: recurrent,
   gru_seq: recurrent,

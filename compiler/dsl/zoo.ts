@@ -1,0 +1,139 @@
+// Whole models built from the nn modules: the encoder-decoders and the decoder-only GPT of
+// the examples and conformance cases, with greedy decoding and KV-cache generation.
+
+import { fmtShape } from '../ir/types.ts';
+import { sinusoidalPositionalEncoding, type KVCache } from './attention.ts';
+import { loop } from './control.ts';
+import * as nn from './nn.ts';
+import { Module } from './module.ts';
+import { arange, constant, ints, ModelDefinitionError, type Tensor } from './tensor.ts';
+import type { EntryDefinition, InputSpecs, ModelDefinition } from './trace.ts';
+
+/** LSTM encoder-decoder: the encoder's final (h, c) starts the decoder; teacher-forced logits and greedy tokens. */
+export class Seq2SeqLSTM extends Module {
+  enc_emb: nn.Embedding; encoder: nn.LSTM; dec_emb: nn.Embedding; decoder: nn.LSTM; out: nn.Linear;
+  constructor(srcVocab: number, tgtVocab: number, emb: number, hidden: number, readonly bos: number, readonly steps: number) {
+    super();
+    this.enc_emb = new nn.Embedding(srcVocab, emb);
+    this.encoder = new nn.LSTM(emb, hidden, { batchFirst: true });
+    this.dec_emb = new nn.Embedding(tgtVocab, emb);
+    this.decoder = new nn.LSTM(emb, hidden, { batchFirst: true });
+    this.out = new nn.Linear(hidden, tgtVocab);
+  }
+  forward(src: Tensor, tgtIn: Tensor): { logits: Tensor; greedy: Tensor } {
+    const [, state] = this.encoder.call(this.enc_emb.call(src));
+    const [dy] = this.decoder.call(this.dec_emb.call(tgtIn), state);
+    const B = src.size(0);
+    const { tok } = loop(this.steps, { tok: ints(new Array(B).fill(this.bos)), h: state[0], c: state[1] }, ({ tok, h, c }) => {
+      const [y, [h2, c2]] = this.decoder.call(this.dec_emb.call(tok!.unsqueeze(1)), [h!, c!]);
+      const next = this.out.call(y.squeeze(1)).argmax(-1);
+      return { next: { tok: next, h: h2, c: c2 }, emit: { tok: next } };
+    }, { axis: 1 });
+    return { logits: this.out.call(dy), greedy: tok! };
+  }
+}
+
+/**
+ * The "Attention Is All You Need" translation model: embeddings·√d + sinusoidal positions,
+ * nn.Transformer (batch first), a generator. Greedy decoding runs inside wasm: the target
+ * buffer starts as [bos], each step appends the argmax at the last filled position.
+ */
+export class Seq2SeqTransformer extends Module {
+  src_emb: nn.Embedding; tgt_emb: nn.Embedding; transformer: nn.Transformer; generator: nn.Linear;
+  constructor(readonly vocab: number, readonly dModel: number, nhead: number, layers: number, dimFeedforward: number, readonly bos: number, readonly steps: number) {
+    super();
+    this.src_emb = new nn.Embedding(vocab, dModel);
+    this.tgt_emb = new nn.Embedding(vocab, dModel);
+    this.transformer = new nn.Transformer(dModel, nhead, { numEncoderLayers: layers, numDecoderLayers: layers, dimFeedforward, batchFirst: true, dropout: 0 });
+    this.generator = new nn.Linear(dModel, vocab);
+  }
+  private embed(e: nn.Embedding, t: Tensor): Tensor {
+    const L = t.size(1);
+    return e.call(t).mul(Math.sqrt(this.dModel)).add(sinusoidalPositionalEncoding(L, this.dModel));
+  }
+  forward(src: Tensor, pad: Tensor, tgtIn: Tensor): { logits: Tensor; greedy: Tensor } {
+    const memory = this.transformer.encoder.call(this.embed(this.src_emb, src), { srcKeyPaddingMask: pad });
+    const decode = (tgt: Tensor) => this.generator.call(this.transformer.decoder.call(this.embed(this.tgt_emb, tgt), memory, { tgtIsCausal: true, memoryKeyPaddingMask: pad }));
+    const B = src.size(0), S = this.steps;
+    const start = ints(Array.from({ length: B * (S + 1) }, (_, i) => (i % (S + 1) === 0 ? this.bos : 0)), [B, S + 1]);
+    const { tok } = loop(S, { buf: start }, ({ buf }, t) => {
+      const next = decode(buf!).dynamicSlice(1, t).argmax(-1); // [B, 1]
+      return { next: { buf: buf!.dynamicUpdate(1, t.add(ints([1], [])), next) }, emit: { tok: next.reshape(B) } };
+    }, { axis: 1 });
+    return { logits: decode(tgtIn), greedy: tok! };
+  }
+}
+
+export interface GPTConfig { vocab: number; context: number; dModel: number; nhead: number; layers: number; dimFeedforward: number }
+
+/** A decoder-only GPT: token + learned position embeddings, pre-LN GELU blocks with a causal mask, final norm, head without bias. */
+export class GPT extends Module {
+  tok_emb: nn.Embedding; pos_emb: nn.Embedding; blocks: nn.TransformerEncoderLayer[]; ln_f: nn.LayerNorm; head: nn.Linear;
+  constructor(readonly cfg: GPTConfig) {
+    super();
+    this.tok_emb = new nn.Embedding(cfg.vocab, cfg.dModel);
+    this.pos_emb = new nn.Embedding(cfg.context, cfg.dModel);
+    this.blocks = Array.from({ length: cfg.layers }, () => new nn.TransformerEncoderLayer(cfg.dModel, cfg.nhead,
+      { dimFeedforward: cfg.dimFeedforward, normFirst: true, activation: 'gelu', batchFirst: true, dropout: 0 }));
+    this.ln_f = new nn.LayerNorm(cfg.dModel);
+    this.head = new nn.Linear(cfg.dModel, cfg.vocab, { bias: false });
+  }
+  /** Logits for every position of tokens [B, T] (T ≤ context). */
+  forward(tokens: Tensor): Tensor {
+    const T = tokens.size(1);
+    if (T > this.cfg.context) throw new ModelDefinitionError(`GPT: ${T} tokens exceed the context of ${this.cfg.context}`);
+    let x = this.tok_emb.call(tokens).add(this.pos_emb.call(arange(T)));
+    for (const b of this.blocks) x = b.call(x, { isCausal: true });
+    return this.head.call(this.ln_f.call(x));
+  }
+  /**
+   * One chunk of incremental decoding: tokens [1, n] at positions pos…pos+n−1, attending to
+   * the cached keys and values (updated in place). Returns the logits of row `last` [1, V].
+   */
+  forwardCached(tokens: Tensor, pos: Tensor, caches: KVCache[], last: Tensor): Tensor {
+    const n = tokens.size(1);
+    const positions = pos.add(arange(n)).minimum(ints([this.cfg.context - 1], []));
+    let x = this.tok_emb.call(tokens).add(this.pos_emb.call(positions));
+    this.blocks.forEach((b, l) => { x = b.call(x, { cache: caches[l]! }); });
+    return this.head.call(this.ln_f.call(x.dynamicSlice(1, last))).reshape(1, this.cfg.vocab);
+  }
+}
+
+/** How the runtime drives generation; stored in the artifact's manifest. */
+export interface GenerationSpec {
+  prefill: string; decode: string; chunk: number; capacity: number; vocab: number;
+  tokens: string; count: string; logits: string; position: string;
+}
+
+/**
+ * A GPT as an artifact that can generate: `run` is the full forward over `inputs.tokens`;
+ * `prefill` takes up to `chunk` tokens, `decode` one, both against a KV cache of
+ * `capacity` positions held in wasm memory.
+ */
+export function defineGPT(o: { name: string; description?: string; module: GPT; tokens: [number, number]; capacity?: number; chunk?: number; weights?: string }): ModelDefinition & { generation: GenerationSpec } {
+  const m = o.module, cfg = m.cfg;
+  const capacity = o.capacity ?? cfg.context, chunk = Math.min(o.chunk ?? capacity, capacity);
+  if (capacity > cfg.context) throw new ModelDefinitionError(`GPT: KV cache capacity ${capacity} exceeds the context ${cfg.context}`);
+  const state: InputSpecs = { pos: { shape: [], dtype: 'i32' } };
+  for (let l = 0; l < cfg.layers; l++) { state[`k${l}`] = [1, capacity, cfg.dModel]; state[`v${l}`] = [1, capacity, cfg.dModel]; }
+  const step = (n: number): EntryDefinition => ({
+    inputs: { tokens: { shape: [1, n], dtype: 'i32' }, ...(n > 1 ? { count: { shape: [], dtype: 'i32' } } : {}) },
+    forward: (mm, i, s) => {
+      const caches = Array.from({ length: cfg.layers }, (_, l) => ({ k: s[`k${l}`]!, v: s[`v${l}`]!, pos: s.pos! }));
+      const count = i.count ?? constant(Int32Array.of(1), [], 'i32', '1');
+      const logits = (mm as GPT).forwardCached(i.tokens!, s.pos!, caches, count.sub(ints([1], [])));
+      const next: Record<string, Tensor> = { pos: s.pos!.add(count) };
+      caches.forEach((c, l) => { next[`k${l}`] = c.k; next[`v${l}`] = c.v; });
+      return { outputs: { logits }, state: next };
+    },
+  });
+  if (o.tokens[1] > cfg.context) throw new ModelDefinitionError(`GPT: run() input ${fmtShape(o.tokens)} exceeds the context ${cfg.context}`);
+  return {
+    name: o.name, description: o.description, module: m, weights: o.weights,
+    inputs: { tokens: { shape: o.tokens, dtype: 'i32' } },
+    forward: (mm, i) => ({ logits: (mm as GPT).call(i.tokens!) }),
+    state,
+    entries: { prefill: step(chunk), decode: step(1) },
+    generation: { prefill: 'prefill', decode: 'decode', chunk, capacity, vocab: cfg.vocab, tokens: 'tokens', count: 'count', logits: 'logits', position: 'pos' },
+  };
+}
