@@ -8,16 +8,22 @@ import { dce } from '../../compiler/passes/dce.ts';
 import { elementwiseFusion } from '../../compiler/passes/elementwise-fusion.ts';
 import { epilogueFusion } from '../../compiler/passes/epilogue-fusion.ts';
 import { shapeInference } from '../../compiler/passes/shape-inference.ts';
+import { residualFusion } from '../../compiler/passes/residual-fusion.ts';
+import { attentionLowering } from '../../compiler/passes/attention-lowering.ts';
+import { record } from '../../compiler/dsl/tensor.ts';
 import { PASSES, PASS_NAMES } from '../../compiler/passes/registry.ts';
 import { runPasses } from '../../compiler/passes/manager.ts';
 import { applyPass, f32, tiny } from './util.ts';
+import { printGraph } from '../../compiler/ir/print.ts';
+import { cloneGraph } from '../../compiler/ir/node.ts';
+import { interpret } from '../../compiler/reference/interpret.ts';
 
 const W = () => constant(f32(1, 2, 3, 4, 5, 6), [3, 2], 'f32', 'w');
 const B = () => constant(f32(0.5, -0.5, 1), [3], 'f32', 'b');
 
 describe('passes', () => {
   test('registry: every pass has a unique name and a description', () => {
-    expect(PASS_NAMES).toEqual(['shape-inference', 'constant-folding', 'dce', 'cse', 'epilogue-fusion', 'elementwise-fusion', 'memory-planning']);
+    expect(PASS_NAMES).toEqual(['shape-inference', 'attention-lowering', 'constant-folding', 'dce', 'cse', 'epilogue-fusion', 'residual-fusion', 'elementwise-fusion', 'memory-planning']);
     for (const p of PASSES) expect(p.description.length).toBeGreaterThan(10);
     expect(() => runPasses(tiny(({ x }) => x!.relu(), { x: [2] }), { disable: ['no-such-pass'] })).toThrow(/unknown pass 'no-such-pass'/);
   });
@@ -110,5 +116,33 @@ describe('passes', () => {
     const { after } = applyPass(elementwiseFusion, g);
     expect(after).toContain('elementwise(%1) {expr=exp($0), shape=[4,1]}');
     expect(after).toContain('elementwise(%0, %2) {expr=mul($0, $1), shape=[4,8]}');
+  });
+
+  test('residual-fusion: layernorm(a + b) reads the residual itself', () => {
+    const g = tiny(({ x, y }) => {
+      const g1 = constant(f32(1, 1, 1), [3], 'f32', 'gamma'), b1 = constant(f32(0, 0, 0), [3], 'f32', 'beta');
+      return record('layernorm', [x!.add(y!), g1, b1], { eps: 1e-5 });
+    }, { x: [2, 3], y: [2, 3] });
+    const { after } = applyPass(residualFusion, g);
+    expect(after).toBe(`graph {
+  %0 = input "x"() : f32[2, 3]
+  %1 = input "y"() : f32[2, 3]
+  %2 = const "gamma"() : f32[3]
+  %3 = const "beta"() : f32[3]
+  %4 = layernorm(%0, %2, %3, %1) {eps=0.00001} : f32[2, 3]
+  return y=%4
+}`);
+  });
+
+  test('attention-lowering decomposes fused attention when asked, keeping its meaning', () => {
+    const g = tiny(({ qkv }) => record('attention', [qkv!], { heads: 2, scale: 0.5, causal: true, layout: 'qkv', mask: false, cached: false }), { qkv: [1, 3, 12] });
+    expect(printGraph(attentionLowering.run(cloneGraph(g)))).toContain('attention(');
+    const lowered = attentionLowering.run(cloneGraph(g), { attention: 'unfused' });
+    const text = printGraph(lowered);
+    expect(text).not.toContain('attention(');
+    expect(text).toContain('softmax(');
+    const feeds = { qkv: Float32Array.from({ length: 36 }, (_, i) => Math.sin(i)) };
+    const a = interpret(g, feeds).y!, b = interpret(lowered, feeds).y!;
+    a.forEach((v, i) => expect(Math.abs(v - b[i]!)).toBeLessThan(1e-6));
   });
 });

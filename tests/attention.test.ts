@@ -1,0 +1,102 @@
+// Attention and Transformer modules against the reference interpreter (fused kernel and
+// decomposed graph), and KV-cache generation against full forwards.
+import { describe, expect, test } from 'vitest';
+import { compileModel } from '../compiler/codegen/compile.ts';
+import { defineGPT, F, GPT, nn, traceModel, type Tensor } from '../compiler/dsl/index.ts';
+import { interpret } from '../compiler/reference/interpret.ts';
+import { rng } from '../compiler/dsl/module.ts';
+import { loadModelBytes } from '../runtime/model.ts';
+import { checkGraph, maxRelErr } from './helpers/e2e.ts';
+
+const T = (r: () => number, n: number) => Float32Array.from({ length: n }, () => r() * 2 - 1);
+
+describe('attention vs reference, fused and decomposed', () => {
+  const cases: Array<[string, () => nn.Module, Record<string, { shape: number[]; dtype?: 'f32' | 'i32' | 'bool' } | number[]>, (m: nn.Module, i: Record<string, Tensor>) => Record<string, Tensor>]> = [
+    ['self-attention, 3 heads of d=5, key padding', () => new nn.MultiheadAttention(15, 3, { batchFirst: true }),
+      { x: [2, 7, 15], pad: { shape: [2, 7], dtype: 'bool' } },
+      (m, i) => ({ y: (m as nn.MultiheadAttention).call(i.x!, i.x!, i.x!, { keyPaddingMask: i.pad, needWeights: false })[0] })],
+    ['cross-attention, packed kv (key is value), seq-first, causal-style attn mask', () => new nn.MultiheadAttention(8, 2),
+      { q: [5, 3, 8], kv: [9, 3, 8], am: { shape: [5, 9], dtype: 'bool' } },
+      (m, i) => ({ y: (m as nn.MultiheadAttention).call(i.q!, i.kv!, i.kv!, { attnMask: i.am, needWeights: false })[0] })],
+    ['cross-attention with kdim/vdim, both masks, head-averaged weights', () => new nn.MultiheadAttention(12, 4, { kdim: 6, vdim: 10, batchFirst: true }),
+      { q: [2, 4, 12], k: [2, 6, 6], v: [2, 6, 10], am: { shape: [4, 6], dtype: 'bool' }, pad: { shape: [2, 6], dtype: 'bool' } },
+      (m, i) => { const [y, w] = (m as nn.MultiheadAttention).call(i.q!, i.k!, i.v!, { attnMask: i.am, keyPaddingMask: i.pad }); return { y, w: w! }; }],
+    ['causal self-attention, 1 head, d=33', () => new nn.MultiheadAttention(33, 1, { batchFirst: true }),
+      { x: [1, 17, 33] }, (m, i) => ({ y: (m as nn.MultiheadAttention).call(i.x!, i.x!, i.x!, { isCausal: true, needWeights: false })[0] })],
+    ['F.scaledDotProductAttention, dv ≠ d', () => new nn.Identity(),
+      { q: [2, 3, 5, 4], k: [2, 3, 6, 4], v: [2, 3, 6, 7] }, (_m, i) => ({ y: F.scaledDotProductAttention(i.q!, i.k!, i.v!, { isCausal: true }) })],
+    ['encoder layer post-LN relu, seq-first', () => new nn.TransformerEncoderLayer(16, 4, { dimFeedforward: 24 }),
+      { x: [5, 2, 16] }, (m, i) => ({ y: (m as nn.TransformerEncoderLayer).call(i.x!) })],
+    ['nn.Transformer pre-LN gelu, 2+1 layers', () => new nn.Transformer(12, 3, { numEncoderLayers: 2, numDecoderLayers: 1, dimFeedforward: 20, batchFirst: true, normFirst: true, activation: 'gelu' }),
+      { src: [2, 6, 12], tgt: [2, 5, 12] }, (m, i) => ({ y: (m as nn.Transformer).call(i.src!, i.tgt!, { tgtIsCausal: true }) })],
+  ];
+  for (const [name, make, inputs, forward] of cases) {
+    test(name, async () => {
+      const def = { name: 'a', module: make(), inputs, forward };
+      const fused = await checkGraph(traceModel(def), { attention: 'fused' });
+      await checkGraph(traceModel(def), { attention: 'unfused' });
+      if (!('w' in fused.reference)) expect(fused.graph.nodes.some((n) => n.op === 'attention')).toBe(true);
+    });
+  }
+
+  test('masks must be boolean and shaped as PyTorch says', () => {
+    const def = { name: 'bad', module: new nn.MultiheadAttention(8, 2, { batchFirst: true }), inputs: { x: [2, 3, 8], m: [2, 3] },
+      forward: (m: nn.Module, i: Record<string, Tensor>) => (m as nn.MultiheadAttention).call(i.x!, i.x!, i.x!, { keyPaddingMask: i.m })[0] };
+    expect(() => traceModel(def)).toThrow('attention: key_padding_mask must be a bool mask (true = not attended), got f32[2, 3]');
+    const def2 = { ...def, inputs: { x: [2, 3, 8], m: { shape: [3, 2], dtype: 'bool' as const } } };
+    expect(() => traceModel(def2)).toThrow('attention: key_padding_mask must be [2, 3], got [3, 2]');
+  });
+});
+
+describe('GPT with a KV cache', () => {
+  const cfg = { vocab: 37, context: 24, dModel: 16, nhead: 2, layers: 2, dimFeedforward: 24 };
+  const make = async (chunk: number, capacity = 20) => {
+    const gpt = new GPT(cfg);
+    const def = defineGPT({ name: 'gpt', module: gpt, tokens: [1, 20], capacity, chunk });
+    const c = await compileModel(def);
+    return { c, model: await loadModelBytes(c.bytes) };
+  };
+
+  test('prefill + decode give the same logits as a full forward, position by position', async () => {
+    const { c, model } = await make(5);
+    const r = rng(9);
+    const tokens = Int32Array.from({ length: 20 }, () => Math.floor(r() * cfg.vocab));
+    const full = model.run({ tokens }).logits as Float32Array; // [1, 20, V]
+    const ref = interpret(c.traced, { tokens }).logits!;
+    expect(maxRelErr(full, ref)).toBeLessThan(2e-5);
+    const row = (t: number) => full.subarray(t * cfg.vocab, (t + 1) * cfg.vocab);
+    model.reset();
+    const prompt = 7; // chunks of 5: one full chunk, then a 2-token chunk
+    expect(maxRelErr(model.prefill(tokens.subarray(0, prompt)), row(prompt - 1))).toBeLessThan(2e-5);
+    expect(model.position).toBe(prompt);
+    for (let t = prompt; t < 20; t++) expect(maxRelErr(model.decode(tokens[t]!), row(t))).toBeLessThan(2e-5);
+    expect(model.position).toBe(20);
+    expect(() => model.decode(1)).toThrow("the KV cache holds 20 tokens; at position 20 it cannot take 1 more (reset() to start over)");
+    model.reset();
+    expect(() => model.prefill([1, 99])).toThrow('token 99 at index 1 is outside the vocabulary [0, 37)');
+    expect(() => model.generate([1, 2, 3], { maxNewTokens: 19 })).toThrow('3 prompt + 19 new tokens need 21 cache positions, the KV cache holds 20');
+  });
+
+  test('generate() is greedy decoding of the full forward, token by token', async () => {
+    const { c, model } = await make(20);
+    const prompt = [3, 1, 4, 1, 5];
+    const seen: number[] = [];
+    const out = model.generate(prompt, { maxNewTokens: 8, onToken: (t) => seen.push(t) });
+    // Oracle: the reference interpreter on the full forward, re-run on the growing sequence.
+    const seq = [...prompt];
+    for (let i = 0; i < 8; i++) {
+      const tokens = Int32Array.from({ length: 20 }, (_, j) => seq[j] ?? 0);
+      const logits = interpret(c.traced, { tokens }).logits!;
+      const row = Array.from(logits.subarray((seq.length - 1) * cfg.vocab, seq.length * cfg.vocab));
+      seq.push(row.indexOf(Math.max(...row)));
+    }
+    expect(Array.from(out)).toEqual(seq);
+    expect(seen).toEqual(seq.slice(prompt.length));
+  });
+
+  test('models without a KV cache say so', async () => {
+    const c = await compileModel({ name: 'plain', module: new nn.Linear(2, 2), inputs: { x: [1, 2] } });
+    const m = await loadModelBytes(c.bytes);
+    expect(() => m.generate([1], { maxNewTokens: 1 })).toThrow("model 'plain' is not a language model with a KV cache");
+  });
+});
