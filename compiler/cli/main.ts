@@ -1,5 +1,9 @@
 // simdflow command line: build, ir, conformance, start.
 
+import { setFlagsFromString } from 'node:v8';
+// Node 20 validates relaxed-SIMD wasm only behind this flag; the loader then picks that build.
+setFlagsFromString('--experimental-wasm-relaxed-simd');
+
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { compileModel } from '../codegen/compile.ts';

@@ -53,6 +53,23 @@ export async function runModels(dir: string): Promise<number> {
     const ms = await timeRuns(() => model.run(feeds));
     const s = c.manifest.stats;
     rows.push([def.name, String(s.compileMs), `${s.codeBytes[model.isa]} (${model.isa})`, String(s.weightBytes), String(s.peakArenaBytes), ms.toFixed(3), err.toExponential(2)]);
+    // Stateful entries: one step() of a recurrent model; prefill of a full chunk and one decode
+    // step at the last cache position for a language model.
+    const sub = (what: string, t: number) => rows.push([`  ${def.name}.${what}`, '', '', '', '', t.toFixed(3), '']);
+    if (model.entries.includes('step')) {
+      const f = exampleFeeds(model.entry('step').inputs);
+      model.reset();
+      sub('step()', await timeRuns(() => model.step(f)));
+    }
+    const gen = model.manifest.generation;
+    if (gen) {
+      const prompt = Array.from({ length: gen.chunk }, (_, i) => (i * 7919) % gen.vocab);
+      sub(`prefill(${gen.chunk} tokens)`, await timeRuns(() => { model.reset(); model.prefill(prompt); }));
+      model.reset();
+      model.prefill(Array.from({ length: gen.capacity - 1 }, (_, i) => (i * 31) % gen.vocab));
+      const at = model.state()[gen.position]!;
+      sub(`decode(at position ${gen.capacity - 1})`, await timeRuns(() => { model.setState({ [gen.position]: at }); model.decode(5); }));
+    }
   }
   const w = rows[0]!.map((_, j) => Math.max(...rows.map((r) => r[j]!.length)));
   for (const r of rows) console.log(r.map((c, j) => (j === 0 ? c.padEnd(w[j]!) : c.padStart(w[j]!))).join('  '));
