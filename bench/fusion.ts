@@ -1,0 +1,70 @@
+// Does each fusion pay? Every model is compiled twice — with the pass and without it — and
+// the two artifacts are timed interleaved (A B A B …) after warm-up; medians and the ratio.
+// Run: npx tsx bench/fusion.ts [--quick]
+import { setFlagsFromString } from 'node:v8';
+setFlagsFromString('--experimental-wasm-relaxed-simd');
+
+import { compileModel, type CompileOptions } from '../compiler/codegen/compile.ts';
+import { manualSeed, nn, type ModelDefinition, type Tensor } from '../compiler/dsl/index.ts';
+import { exampleFeeds } from '../compiler/cli/start.ts';
+import { loadModelBytes, type Model } from '../runtime/model.ts';
+
+const quick = process.argv.includes('--quick');
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+
+async function artifact(def: ModelDefinition, opts: CompileOptions): Promise<{ m: Model; run: () => void }> {
+  const c = await compileModel(def, opts);
+  const m = await loadModelBytes(c.bytes);
+  const feeds = exampleFeeds(m.inputs);
+  return { m, run: () => m.run(feeds) };
+}
+
+/** Interleaved timing of two functions: rounds of a few calls each, medians per call. */
+function abTime(a: () => void, b: () => void): [number, number] {
+  for (let i = 0; i < 20; i++) { a(); b(); }
+  const ta: number[] = [], tb: number[] = [];
+  const rounds = quick ? 15 : 41;
+  for (let r = 0; r < rounds; r++) {
+    for (const [f, t] of [[a, ta], [b, tb]] as const) {
+      const s = performance.now();
+      let n = 0;
+      do { f(); n++; } while (performance.now() - s < 2);
+      t.push((performance.now() - s) / n);
+    }
+  }
+  return [median(ta), median(tb)];
+}
+
+manualSeed(1);
+const mlp = (batch: number): ModelDefinition => ({ name: `mlp_b${batch}`, inputs: { x: [batch, 784] },
+  module: new nn.Sequential(new nn.Linear(784, 512), new nn.ReLU(), new nn.Linear(512, 512), new nn.ReLU(), new nn.Linear(512, 10)) });
+const lenet: ModelDefinition = { name: 'lenet', inputs: { x: [8, 1, 28, 28] }, module: new nn.Sequential(
+  new nn.Conv2d(1, 6, 5, { padding: 2 }), new nn.ReLU(), new nn.MaxPool2d(2), new nn.Conv2d(6, 16, 5), new nn.ReLU(), new nn.MaxPool2d(2),
+  new nn.Flatten(), new nn.Linear(400, 120), new nn.ReLU(), new nn.Linear(120, 84), new nn.ReLU(), new nn.Linear(84, 10)) };
+const swiglu: ModelDefinition = { name: 'gated_mlp', inputs: { x: [64, 256] }, module: new nn.Identity(),
+  forward: (_m, i) => { const x = i.x!; return x.sigmoid().mul(x).mul(x.tanh().add(1)).sub(x.mul(0.5)).div(x.abs().add(1)); } };
+const encoder = (L: number): ModelDefinition => ({ name: `encoder_L${L}`, inputs: { x: [1, L, 256] },
+  module: new nn.TransformerEncoderLayer(256, 4, { dimFeedforward: 1024, batchFirst: true, dropout: 0 }),
+  forward: (m, i) => (m as nn.TransformerEncoderLayer).call(i.x! as Tensor) });
+const tinyEncoder: ModelDefinition = { name: 'encoder_tiny', inputs: { x: [2, 7, 32] },
+  module: new nn.TransformerEncoderLayer(32, 4, { dimFeedforward: 64, batchFirst: true, dropout: 0 }),
+  forward: (m, i) => (m as nn.TransformerEncoderLayer).call(i.x! as Tensor) };
+
+const cases: Array<[string, ModelDefinition, CompileOptions]> = [
+  ['epilogue-fusion', mlp(1), { disablePasses: ['epilogue-fusion'] }],
+  ['epilogue-fusion', mlp(64), { disablePasses: ['epilogue-fusion'] }],
+  ['epilogue-fusion', lenet, { disablePasses: ['epilogue-fusion'] }],
+  ['elementwise-fusion', swiglu, { disablePasses: ['elementwise-fusion'] }],
+  ['residual-fusion', encoder(128), { disablePasses: ['residual-fusion'] }],
+  ['attention (fused kernel)', encoder(128), { attention: 'unfused' }],
+  ['attention (fused kernel)', encoder(512), { attention: 'unfused' }],
+  ['attention (fused kernel)', tinyEncoder, { attention: 'unfused' }],
+  ['all fusions', encoder(128), { disablePasses: ['epilogue-fusion', 'elementwise-fusion', 'residual-fusion'], attention: 'unfused' }],
+];
+
+console.log('fusion                     model           fused ms   unfused ms   speed-up');
+for (const [what, def, off] of cases) {
+  const on = await artifact(def, {}), without = await artifact(def, off);
+  const [a, b] = abTime(on.run, without.run);
+  console.log(`${what.padEnd(26)} ${def.name.padEnd(14)} ${a.toFixed(4).padStart(9)} ${b.toFixed(4).padStart(12)} ${(b / a).toFixed(2).padStart(9)}×`);
+}
