@@ -17,32 +17,46 @@
 //   mask  u8, 1 = masked, or 0 for none; mask[b,h,i,j] at byte mask + b·mbs + h·mhs + i·mrs + j
 //         (byte strides, 0 broadcasts: key_padding_mask [B,Lk] is mbs = Lk, mhs = mrs = 0)
 //   kvLen  keys j < kvLen exist (a KV cache of capacity Lk filled up to kvLen); clamped to Lk,
-//          since the scratch holds Lk scores a row
+//          since the scratch is sized by Lk. Nothing at or past key kvLen (or a row's causal
+//          limit) is read.
 //   qOffset  absolute position of query row 0 for the causal rule (decode: Lq = 1, qOffset = pos)
-//   scratch  attention_scratch_floats(Lq, Lk) floats, 16-byte aligned: min(Lq, 4) rows of
-//            round4(Lk) scores (attentionScratchBytes in compiler/codegen/attention-abi.ts)
+//   scratch  attention_scratch_floats(Lq, Lk) floats, 16-byte aligned, any contents
+//            (attentionScratchBytes in compiler/codegen/attention-abi.ts)
 // Inputs are never written.
 //
-// Per (b, h), query rows go in blocks of 4 (MR). For a block, only keys j < jBlk (the last row's
-// limit: kvLen, or its causal limit) are touched:
-//   1. scores S[4][jBlk] = scale·q·kᵀ, 4 rows × 2 keys per register tile (8 dot accumulators over
-//      d, f32x4; each K row loaded once per block), reduced with a 4×4 transpose-add;
-//   2. per row: mask and per-row causal limit to −∞, max, p = exp(s − max)/Σ in place;
-//   3. o = P·V by 4 rows × 8 dv columns tiles (each V row loaded once per block and column chunk),
-//      the matmul 4x8 micro-kernel shape with p splatted from S.
-// Blocks of fewer rows (Lq mod 4, and decode's Lq = 1) run each row alone: 1 row × 4 keys for the
-// scores, 1 row × 8 columns with two key streams for P·V, so no work is spent on phantom rows.
-// Whole rows of scores (not an online softmax over key blocks): two exact passes, no rescaling;
-// the price is 16·round4(Lk) bytes of scores per block, which stays in L1 up to Lk ≈ 2K.
+// Per (b, h), query rows go in blocks of 8 (MR), keys only up to the block's last row's limit jBlk
+// (kvLen, or its causal limit: a causal block skips the keys none of its rows sees):
+//   1. Q^T [d][8] = scale·q of the 8 rows, transposed into scratch (128-deep chunks of d);
+//   2. S^T [jBlk][8] = K·Q^T by 8 rows × 4 keys tiles: per depth step 2 Q^T loads, 4 key splats,
+//      8 madds; the 8 rows are the lanes, so no horizontal sums;
+//   3. softmax down the columns of S^T (mask and per-row causal limits → −∞, max, e^(s − max), Σ
+//      per lane: again no horizontal work), P^T in place, 1/Σ aside;
+//   4. o = (P·V)·(1/Σ) by 4 rows × 8 dv columns tiles: 2 V loads, 4 p splats at constant offsets
+//      of one P^T row, 8 madds per key (the matmul 4x8 micro-kernel shape).
+// The last 1–3 rows (all rows when Lq < 4, e.g. decode's Lq = 1) go one at a time: 1 row × 4 keys
+// dot tiles (reduced by a 4×4 transpose-add), a row softmax, 1 row × 8 columns P·V tiles.
+// Whole rows of scores rather than an online softmax over key blocks: exact two passes, no rescaling;
+// the price is 32·Lk bytes of S^T, L1-resident up to Lk ≈ 1K.
+//
+// Register budget (V8 gives wasm 15 xmm): every inner loop keeps ≤ 14 v128 live counting all of an
+// iteration's loads, because TurboFan hoists an iteration's loads to its top. Unrolling the depth
+// loop of step 2 four times (24 loads in flight) spilled 10 vectors and lost 20%.
+// Measured (bench/attention.ts) against matmul_f32 + softmax_f32 + matmul_f32 per head:
+// faster for Lq ≥ 8 (d = 64: ~1.1–1.2×, L = 7 d = 8: ~2×), about even for decode (Lq = 1).
 import { madd, exp_f32x4 } from "./math";
 
-const MR: i32 = 4;
+const MR: i32 = 8;    // query rows per block: the lanes of two f32x4 per S^T row
+const DC: i32 = 128;  // depth of a Q^T chunk in scratch; d > 128 accumulates S^T over chunks
 
 @inline function round4(n: i32): i32 { return (n + 3) & ~3; }
 
-/** Floats of scratch for Lq query rows over Lk keys: min(Lq, 4) rows of round4(Lk) scores. */
+/**
+ * Floats of scratch for Lq query rows over Lk keys. Lq ≥ 4: S^T [round4(Lk)][8] | Q^T [128][8] |
+ * 8 row limits, later 1/Σ. Lq < 4 (rows one at a time): one row of round4(Lk) scores.
+ */
 export function attention_scratch_floats(Lq: i32, Lk: i32): i32 {
-  return min(max(Lq, 1), MR) * round4(max(Lk, 1));
+  const lk4 = round4(max(Lk, 1));
+  return Lq >= 4 ? MR * lk4 + MR * DC + MR : lk4;
 }
 
 /** Loads n floats at p into the low lanes (n ≥ 4: a full load), zeros elsewhere; never reads past p + 4n. */
@@ -73,93 +87,247 @@ export function attention_scratch_floats(Lq: i32, Lk: i32): i32 {
   return f32x4.add(i32x4.shuffle(ab, cd, 0, 1, 4, 5), i32x4.shuffle(ab, cd, 2, 3, 6, 7));
 }
 
+/** Stores the first cols (1–8) floats of (x0, x1) at p. */
+@inline function store_row8(p: usize, x0: v128, x1: v128, cols: i32): void {
+  if (cols == 8) { v128.store(p, x0); v128.store(p, x1, 16); }
+  else if (cols > 4) { v128.store(p, x0); store_n(p + 16, x1, cols - 4); }
+  else store_n(p, x0, cols);
+}
+
 /**
- * Scores of 4 query rows (q0..q3) against 2 keys (k0, k1) over d: scale·q_r·k_c stored at
- * s_r + 4c. k1 may equal k0 (odd key count; the extra score lands in S's padding).
+ * Copies dc floats of each of `rows` q rows (stride ldqb), times scale, into the columns of Q^T
+ * [dc][8] by 4x4 transposes. Columns past `rows` repeat the last row: their scores are computed
+ * (and masked, exponentiated) like the others but never stored to o.
+ */
+function pack_qt(qt: usize, q: usize, ldqb: usize, rows: i32, dc: i32, scale: f32): void {
+  const vs = f32x4.splat(scale);
+  const last = q + <usize>(rows - 1) * ldqb;
+  for (let g = 0; g < MR; g += 4) {
+    const q0 = g < rows ? q + <usize>g * ldqb : last;
+    const q1 = g + 1 < rows ? q0 + ldqb : last, q2 = g + 2 < rows ? q1 + ldqb : last, q3 = g + 3 < rows ? q2 + ldqb : last;
+    let p = qt + (<usize>g << 2);
+    let c = 0;
+    for (; c + 4 <= dc; c += 4) {
+      const o = <usize>c << 2;
+      const x0 = f32x4.mul(v128.load(q0 + o), vs), x1 = f32x4.mul(v128.load(q1 + o), vs);
+      const x2 = f32x4.mul(v128.load(q2 + o), vs), x3 = f32x4.mul(v128.load(q3 + o), vs);
+      const t0 = i32x4.shuffle(x0, x1, 0, 4, 1, 5), t1 = i32x4.shuffle(x0, x1, 2, 6, 3, 7);
+      const t2 = i32x4.shuffle(x2, x3, 0, 4, 1, 5), t3 = i32x4.shuffle(x2, x3, 2, 6, 3, 7);
+      v128.store(p, i32x4.shuffle(t0, t2, 0, 1, 4, 5)); v128.store(p, i32x4.shuffle(t0, t2, 2, 3, 6, 7), 32);
+      v128.store(p, i32x4.shuffle(t1, t3, 0, 1, 4, 5), 64); v128.store(p, i32x4.shuffle(t1, t3, 2, 3, 6, 7), 96);
+      p += 128;
+    }
+    for (; c < dc; c++) {
+      const o = <usize>c << 2;
+      v128.store(p, f32x4.mul(f32x4(load<f32>(q0 + o), load<f32>(q1 + o), load<f32>(q2 + o), load<f32>(q3 + o)), vs));
+      p += 32;
+    }
+  }
+}
+
+/**
+ * S^T rows j..j+3 (8 query rows each) over one depth chunk: st[j'] (+)= Σ_c k_j'[c]·Q^T[c], Q^T from
+ * qt [dc][8], keys k0..k3 (pointers already at the chunk). `add`: accumulate into st (later chunks).
+ * Phantom keys alias a real one; their rows of st are written but never read.
  */
 // @ts-ignore: decorator
-@inline function qk_tile_4x2(q0: usize, q1: usize, q2: usize, q3: usize, k0: usize, k1: usize, d: i32,
-                             s0: usize, s1: usize, s2: usize, s3: usize, vscale: v128): void {
+@inline function qk_tile_8x4(qt: usize, k0: usize, k1: usize, k2: usize, k3: usize, dc: i32, st: usize, add: bool): void {
   let a00 = f32x4.splat(0), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
-  let kk = 0;
-  for (; kk + 8 <= d; kk += 8) {
-    let x0 = v128.load(k0), x1 = v128.load(k1);
-    let y = v128.load(q0); a00 = madd(y, x0, a00); a01 = madd(y, x1, a01);
-    y = v128.load(q1); a10 = madd(y, x0, a10); a11 = madd(y, x1, a11);
-    y = v128.load(q2); a20 = madd(y, x0, a20); a21 = madd(y, x1, a21);
-    y = v128.load(q3); a30 = madd(y, x0, a30); a31 = madd(y, x1, a31);
-    x0 = v128.load(k0, 16); x1 = v128.load(k1, 16);
-    y = v128.load(q0, 16); a00 = madd(y, x0, a00); a01 = madd(y, x1, a01);
-    y = v128.load(q1, 16); a10 = madd(y, x0, a10); a11 = madd(y, x1, a11);
-    y = v128.load(q2, 16); a20 = madd(y, x0, a20); a21 = madd(y, x1, a21);
-    y = v128.load(q3, 16); a30 = madd(y, x0, a30); a31 = madd(y, x1, a31);
-    q0 += 32; q1 += 32; q2 += 32; q3 += 32; k0 += 32; k1 += 32;
+  let c = 0;
+  for (; c < dc; c++) {
+    const y0 = v128.load(qt), y1 = v128.load(qt, 16);
+    let x = v128.load32_splat(k0); a00 = madd(x, y0, a00); a01 = madd(x, y1, a01);
+    x = v128.load32_splat(k1); a10 = madd(x, y0, a10); a11 = madd(x, y1, a11);
+    x = v128.load32_splat(k2); a20 = madd(x, y0, a20); a21 = madd(x, y1, a21);
+    x = v128.load32_splat(k3); a30 = madd(x, y0, a30); a31 = madd(x, y1, a31);
+    qt += 32; k0 += 4; k1 += 4; k2 += 4; k3 += 4;
   }
-  for (; kk < d; kk += 4) {   // 1–7 floats left: one or two steps, partial loads (zero lanes add 0·0)
-    const n = d - kk;
-    const x0 = load_n(k0, n), x1 = load_n(k1, n);
-    let y = load_n(q0, n); a00 = madd(y, x0, a00); a01 = madd(y, x1, a01);
-    y = load_n(q1, n); a10 = madd(y, x0, a10); a11 = madd(y, x1, a11);
-    y = load_n(q2, n); a20 = madd(y, x0, a20); a21 = madd(y, x1, a21);
-    y = load_n(q3, n); a30 = madd(y, x0, a30); a31 = madd(y, x1, a31);
-    q0 += 16; q1 += 16; q2 += 16; q3 += 16; k0 += 16; k1 += 16;
+  if (add) {
+    a00 = f32x4.add(a00, v128.load(st)); a01 = f32x4.add(a01, v128.load(st, 16));
+    a10 = f32x4.add(a10, v128.load(st, 32)); a11 = f32x4.add(a11, v128.load(st, 48));
+    a20 = f32x4.add(a20, v128.load(st, 64)); a21 = f32x4.add(a21, v128.load(st, 80));
+    a30 = f32x4.add(a30, v128.load(st, 96)); a31 = f32x4.add(a31, v128.load(st, 112));
   }
-  const r01 = f32x4.mul(hsum4(a00, a01, a10, a11), vscale);   // [s00 s01 s10 s11]
-  const r23 = f32x4.mul(hsum4(a20, a21, a30, a31), vscale);
-  v128.store64_lane(s0, r01, 0); v128.store64_lane(s1, r01, 1);
-  v128.store64_lane(s2, r23, 0); v128.store64_lane(s3, r23, 1);
+  v128.store(st, a00); v128.store(st, a01, 16); v128.store(st, a10, 32); v128.store(st, a11, 48);
+  v128.store(st, a20, 64); v128.store(st, a21, 80); v128.store(st, a30, 96); v128.store(st, a31, 112);
+}
+
+/**
+ * Softmax down the columns of S^T [jBlk][8] (column r = query row i0 + r) in place → P^T (not yet
+ * divided by Σ), and 1/Σ per column to inv [8]. Column r's keys are j < its limit, the i32 lanes
+ * of (end0, end1), also in memory at inv on entry; jMin is the smallest. Mask bytes (mr ≠ 0) of
+ * row r at mr + r·mrs + j.
+ */
+function softmax_cols(st: usize, inv: usize, jBlk: i32, jMin: i32, end0: v128, end1: v128,
+                      mr: usize, mrs: usize, rows: i32): void {
+  const ninf = f32x4.splat(-Infinity);
+  if (mr) {
+    for (let r = 0; r < rows; r++) {
+      const m = mr + <usize>r * mrs, e = load<i32>(inv + (<usize>r << 2));
+      let p = st + (<usize>r << 2);
+      let j = 0;
+      for (; j + 4 <= e; j += 4) {
+        if (load<u32>(m + <usize>j)) {    // any of 4 keys masked
+          if (load<u8>(m + <usize>j)) store<f32>(p, -Infinity);
+          if (load<u8>(m + <usize>j, 1)) store<f32>(p, -Infinity, 32);
+          if (load<u8>(m + <usize>j, 2)) store<f32>(p, -Infinity, 64);
+          if (load<u8>(m + <usize>j, 3)) store<f32>(p, -Infinity, 96);
+        }
+        p += 128;
+      }
+      for (; j < e; j++) { if (load<u8>(m + <usize>j)) store<f32>(p, -Infinity); p += 32; }
+    }
+  }
+  let m0 = ninf, m1 = ninf;
+  let p = st;
+  let j = 0;
+  for (; j < jMin; j++) { m0 = f32x4.pmax(m0, v128.load(p)); m1 = f32x4.pmax(m1, v128.load(p, 16)); p += 32; }
+  for (; j < jBlk; j++) {
+    // Keys past some rows' causal limit: −∞ in those columns.
+    const vj = i32x4.splat(j);
+    const x0 = v128.bitselect(v128.load(p), ninf, i32x4.gt_s(end0, vj));
+    const x1 = v128.bitselect(v128.load(p, 16), ninf, i32x4.gt_s(end1, vj));
+    v128.store(p, x0); v128.store(p, x1, 16);
+    m0 = f32x4.pmax(m0, x0); m1 = f32x4.pmax(m1, x1);
+    p += 32;
+  }
+  // e^(s − max), Σ per column. An all −∞ column has max −∞: s − max is NaN, and so is its o.
+  let s0 = f32x4.splat(0), s1 = s0;
+  p = st;
+  for (j = 0; j < jBlk; j++) {
+    const e0 = exp_f32x4(f32x4.sub(v128.load(p), m0)), e1 = exp_f32x4(f32x4.sub(v128.load(p, 16), m1));
+    v128.store(p, e0); v128.store(p, e1, 16);
+    s0 = f32x4.add(s0, e0); s1 = f32x4.add(s1, e1);
+    p += 32;
+  }
+  const one = f32x4.splat(1);
+  v128.store(inv, f32x4.div(one, s0)); v128.store(inv, f32x4.div(one, s1), 16);
+}
+
+/**
+ * P·V for 4 query rows (columns g..g+3 of P^T, pt = P^T + 4g) and one chunk of cols (1–8) dv
+ * columns: o_r = (Σ_{j<jBlk} p_r[j]·v_j)·inv_r; only the first `rows` rows are stored.
+ * `full` (compile-time): cols == 8.
+ */
+// @ts-ignore: decorator
+@inline function pv_tile_4x8(pt: usize, inv: usize, vh: usize, ldvb: usize, jBlk: i32, cols: i32, full: bool,
+                             o: usize, ldob: usize, rows: i32): void {
+  let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+  let pv = vh, pp = pt;
+  for (let j = 0; j < jBlk; j++) {
+    let v0: v128, v1: v128;
+    if (full) { v0 = v128.load(pv); v1 = v128.load(pv, 16); }
+    else { v0 = load_n(pv, cols); v1 = load_n(pv + 16, cols - 4); }
+    let x = v128.load32_splat(pp); c00 = madd(x, v0, c00); c01 = madd(x, v1, c01);
+    x = v128.load32_splat(pp, 4); c10 = madd(x, v0, c10); c11 = madd(x, v1, c11);
+    x = v128.load32_splat(pp, 8); c20 = madd(x, v0, c20); c21 = madd(x, v1, c21);
+    x = v128.load32_splat(pp, 12); c30 = madd(x, v0, c30); c31 = madd(x, v1, c31);
+    pv += ldvb; pp += 32;
+  }
+  let x = v128.load32_splat(inv);
+  store_row8(o, f32x4.mul(c00, x), f32x4.mul(c01, x), cols);
+  if (rows > 1) { x = v128.load32_splat(inv, 4); store_row8(o + ldob, f32x4.mul(c10, x), f32x4.mul(c11, x), cols); }
+  if (rows > 2) { x = v128.load32_splat(inv, 8); store_row8(o + 2 * ldob, f32x4.mul(c20, x), f32x4.mul(c21, x), cols); }
+  if (rows > 3) { x = v128.load32_splat(inv, 12); store_row8(o + 3 * ldob, f32x4.mul(c30, x), f32x4.mul(c31, x), cols); }
+}
+
+/**
+ * A block of `rows` (4–8) query rows of head (b, h), with S^T in the scratch: pack scale·Q^T per
+ * depth chunk, S^T by 8x4 tiles, softmax down its columns, P·V by 4x8 tiles.
+ */
+function attention_block8(qr: usize, ldqb: usize, kh: usize, ldkb: usize, vh: usize, ldvb: usize, or: usize, ldob: usize,
+                          mr: usize, mrs: usize, scratch: usize, lk4: i32, rows: i32, d: i32, dv: i32, scale: f32,
+                          causal: i32, kvLen: i32, i0: i32, qOffset: i32): void {
+  const st = scratch, qt = st + (<usize>(MR * lk4) << 2), inv = qt + (<usize>(MR * DC) << 2);
+  // Each row's key limit, to inv for softmax_cols (which replaces them by 1/Σ); phantom rows
+  // (r ≥ rows) take the last real row's.
+  let jMin = kvLen, jBlk = 0;
+  for (let r = 0; r < MR; r++) {
+    let e = kvLen;
+    if (causal) e = min(e, qOffset + i0 + min(r, rows - 1) + 1);
+    e = max(e, 0);
+    store<i32>(inv + (<usize>r << 2), e);
+    jMin = min(jMin, e); jBlk = max(jBlk, e);
+  }
+  jMin = max(jMin, 0);
+  const end0 = v128.load(inv), end1 = v128.load(inv, 16);
+  for (let c0 = 0; c0 < d; c0 += DC) {
+    const dc = min(DC, d - c0);
+    pack_qt(qt, qr + (<usize>c0 << 2), ldqb, rows, dc, scale);
+    const kc = kh + (<usize>c0 << 2);
+    for (let j = 0; j < jBlk; j += 4) {
+      const k0 = kc + <usize>j * ldkb;
+      const k1 = j + 1 < jBlk ? k0 + ldkb : k0;
+      const k2 = j + 2 < jBlk ? k1 + ldkb : k1;
+      const k3 = j + 3 < jBlk ? k2 + ldkb : k2;
+      const s = st + (<usize>j << 5);
+      if (c0 == 0) qk_tile_8x4(qt, k0, k1, k2, k3, dc, s, false);
+      else qk_tile_8x4(qt, k0, k1, k2, k3, dc, s, true);
+    }
+  }
+  if (d <= 0) for (let j = 0; j < jBlk; j++) { v128.store(st + (<usize>j << 5), f32x4.splat(0)); v128.store(st + (<usize>j << 5), f32x4.splat(0), 16); }
+  softmax_cols(st, inv, jBlk, jMin, end0, end1, mr, mrs, rows);
+  for (let g = 0; g < rows; g += 4) {
+    const pt = st + (<usize>g << 2), ig = inv + (<usize>g << 2), og = or + <usize>g * ldob;
+    const rg = rows - g;
+    let c = 0;
+    for (; c + 8 <= dv; c += 8) {
+      const co = <usize>c << 2;
+      pv_tile_4x8(pt, ig, vh + co, ldvb, jBlk, 8, true, og + co, ldob, rg);
+    }
+    if (c < dv) {
+      const co = <usize>c << 2;
+      pv_tile_4x8(pt, ig, vh + co, ldvb, jBlk, dv - c, false, og + co, ldob, rg);
+    }
+  }
 }
 
 /** Scores of one query row q against 4 keys k0..k3 over d, stored as one vector at s. */
 // @ts-ignore: decorator
 @inline function qk_tile_1x4(q: usize, k0: usize, k1: usize, k2: usize, k3: usize, d: i32, s: usize, vscale: v128): void {
-  let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+  let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
   let kk = 0;
-  for (; kk + 8 <= d; kk += 8) {
-    let y = v128.load(q);
+  for (; kk + 4 <= d; kk += 4) {
+    const y = v128.load(q);
     a0 = madd(y, v128.load(k0), a0); a1 = madd(y, v128.load(k1), a1);
     a2 = madd(y, v128.load(k2), a2); a3 = madd(y, v128.load(k3), a3);
-    y = v128.load(q, 16);
-    b0 = madd(y, v128.load(k0, 16), b0); b1 = madd(y, v128.load(k1, 16), b1);
-    b2 = madd(y, v128.load(k2, 16), b2); b3 = madd(y, v128.load(k3, 16), b3);
-    q += 32; k0 += 32; k1 += 32; k2 += 32; k3 += 32;
+    q += 16; k0 += 16; k1 += 16; k2 += 16; k3 += 16;
   }
-  for (; kk < d; kk += 4) {
+  if (kk < d) {
     const n = d - kk;
     const y = load_n(q, n);
     a0 = madd(y, load_n(k0, n), a0); a1 = madd(y, load_n(k1, n), a1);
     a2 = madd(y, load_n(k2, n), a2); a3 = madd(y, load_n(k3, n), a3);
-    q += 16; k0 += 16; k1 += 16; k2 += 16; k3 += 16;
   }
-  const r = hsum4(f32x4.add(a0, b0), f32x4.add(a1, b1), f32x4.add(a2, b2), f32x4.add(a3, b3));
+  const r = hsum4(a0, a1, a2, a3);
   v128.store(s, f32x4.mul(r, vscale));
 }
 
 /**
- * One row of scores s[0..round4(jBlk)) → softmax probabilities in place. Applies the mask bytes m
- * (0: none) to keys j < rowEnd and −∞ to keys rowEnd ≤ j < round4(jBlk) (causal limit, S's padding).
+ * One row of n scores s[0..n) → softmax probabilities in place, over s[0..round4(n)) (the padding
+ * lanes are set to −∞, so they become 0). Mask bytes m (0: none) for keys j < n.
  */
-function softmax_row(s: usize, m: usize, rowEnd: i32, jBlk: i32): void {
+function softmax_row(s: usize, m: usize, n: i32): void {
   const ninf = f32x4.splat(-Infinity);
   let j = 0;
   if (m) {
-    for (; j + 4 <= rowEnd; j += 4) {
+    for (; j + 4 <= n; j += 4) {
       const p = s + (<usize>j << 2);
       const bytes = v128.load32_zero(m + <usize>j);
       const masked = i32x4.ne(i32x4.extend_low_i16x8_u(i16x8.extend_low_i8x16_u(bytes)), i32x4.splat(0));
       v128.store(p, v128.bitselect(ninf, v128.load(p), masked));
     }
-    for (; j < rowEnd; j++) if (load<u8>(m + <usize>j)) store<f32>(s + (<usize>j << 2), -Infinity);
+    for (; j < n; j++) if (load<u8>(m + <usize>j)) store<f32>(s + (<usize>j << 2), -Infinity);
   }
-  // Max; lanes at or past rowEnd become −∞ (written back so the exp pass sees them).
+  // Max; padding lanes become −∞ (written back so the exp pass sees them).
   let vm0 = ninf, vm1 = ninf;
   j = 0;
-  for (; j + 8 <= rowEnd; j += 8) {
+  for (; j + 8 <= n; j += 8) {
     const p = s + (<usize>j << 2);
     vm0 = f32x4.pmax(vm0, v128.load(p)); vm1 = f32x4.pmax(vm1, v128.load(p, 16));
   }
-  const n4 = round4(jBlk);
-  const vend = i32x4.splat(rowEnd);
+  const n4 = round4(n);
+  const vend = i32x4.splat(n);
   for (; j < n4; j += 4) {
     const p = s + (<usize>j << 2);
     const idx = i32x4.add(i32x4.splat(j), i32x4(0, 1, 2, 3));
@@ -186,7 +354,7 @@ function softmax_row(s: usize, m: usize, rowEnd: i32, jBlk: i32): void {
     v128.store(p, e);
     sum0 = f32x4.add(sum0, e);
   }
-  // Normalise here, not o at the end: P·V's tiles then keep no 1/Σ live beside 8 accumulators.
+  // Normalised here rather than o at the end: one multiply per score; the row path is not hot.
   let t = f32x4.add(sum0, sum1);
   t = f32x4.add(t, i32x4.shuffle(t, t, 2, 3, 0, 1));
   t = f32x4.add(t, i32x4.shuffle(t, t, 1, 0, 3, 2));
@@ -195,39 +363,6 @@ function softmax_row(s: usize, m: usize, rowEnd: i32, jBlk: i32): void {
     const p = s + (<usize>j << 2);
     v128.store(p, f32x4.mul(v128.load(p), inv));
   }
-}
-
-/** Stores the first cols (1–8) floats of (x0, x1) at p. */
-@inline function store_row8(p: usize, x0: v128, x1: v128, cols: i32): void {
-  if (cols == 8) { v128.store(p, x0); v128.store(p, x1, 16); }
-  else if (cols > 4) { v128.store(p, x0); store_n(p + 16, x1, cols - 4); }
-  else store_n(p, x0, cols);
-}
-
-/**
- * P·V for 4 rows, one chunk of cols (1–8) columns: o_r[0..cols) = Σ_{j<jBlk} p_r[j]·v_j, p from the
- * score rows s (stride ldsb bytes), V rows from vh (stride ldvb). `full` (compile-time): cols == 8.
- */
-// @ts-ignore: decorator
-@inline function pv_tile_4x8(s: usize, ldsb: usize, vh: usize, ldvb: usize, jBlk: i32, cols: i32, full: bool,
-                             o0: usize, o1: usize, o2: usize, o3: usize): void {
-  let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-  let p0 = s, p1 = s + ldsb, p2 = p1 + ldsb, p3 = p2 + ldsb;
-  let pv = vh;
-  for (let j = 0; j < jBlk; j++) {
-    let v0: v128, v1: v128;
-    if (full) { v0 = v128.load(pv); v1 = v128.load(pv, 16); }
-    else { v0 = load_n(pv, cols); v1 = load_n(pv + 16, cols - 4); }
-    let x = v128.load32_splat(p0); c00 = madd(x, v0, c00); c01 = madd(x, v1, c01);
-    x = v128.load32_splat(p1); c10 = madd(x, v0, c10); c11 = madd(x, v1, c11);
-    x = v128.load32_splat(p2); c20 = madd(x, v0, c20); c21 = madd(x, v1, c21);
-    x = v128.load32_splat(p3); c30 = madd(x, v0, c30); c31 = madd(x, v1, c31);
-    pv += ldvb; p0 += 4; p1 += 4; p2 += 4; p3 += 4;
-  }
-  store_row8(o0, c00, c01, cols);
-  store_row8(o1, c10, c11, cols);
-  store_row8(o2, c20, c21, cols);
-  store_row8(o3, c30, c31, cols);
 }
 
 /** P·V for one row, one chunk of cols (1–8) columns: two key streams (even/odd j) so the madd chains overlap. */
@@ -256,65 +391,25 @@ function softmax_row(s: usize, m: usize, rowEnd: i32, jBlk: i32): void {
   store_row8(o, f32x4.add(a0, b0), f32x4.add(a1, b1), cols);
 }
 
-/** One block of `rows` (1–4) query rows of head (b, h): scores, softmax, P·V into o. */
-function attention_block(qr: usize, ldqb: usize, kh: usize, ldkb: usize, vh: usize, ldvb: usize, or: usize, ldob: usize,
-                         mr: usize, mrs: usize, s: usize, ldsb: usize, rows: i32, d: i32, dv: i32, vscale: v128,
-                         causal: i32, kvLen: i32, i0: i32, qOffset: i32): void {
-  // Keys the last (most permissive) row may see; earlier rows' causal limits are applied as −∞.
-  let jBlk = kvLen;
-  if (causal) jBlk = min(jBlk, qOffset + i0 + rows);
-  jBlk = max(jBlk, 0);
-  if (rows == MR) {
-    const q1 = qr + ldqb, q2 = q1 + ldqb, q3 = q2 + ldqb;
-    const s1 = s + ldsb, s2 = s1 + ldsb, s3 = s2 + ldsb;
-    let j = 0;
-    for (; j < jBlk; j += 2) {
-      const k0 = kh + <usize>j * ldkb;
-      const k1 = j + 1 < jBlk ? k0 + ldkb : k0;
-      const o = <usize>j << 2;
-      qk_tile_4x2(qr, q1, q2, q3, k0, k1, d, s + o, s1 + o, s2 + o, s3 + o, vscale);
-    }
-  } else {
-    for (let r = 0; r < rows; r++) {
-      const q = qr + <usize>r * ldqb, sr = s + <usize>r * ldsb;
-      for (let j = 0; j < jBlk; j += 4) {
-        const k0 = kh + <usize>j * ldkb;
-        const k1 = j + 1 < jBlk ? k0 + ldkb : k0;
-        const k2 = j + 2 < jBlk ? k1 + ldkb : k1;
-        const k3 = j + 3 < jBlk ? k2 + ldkb : k2;
-        qk_tile_1x4(q, k0, k1, k2, k3, d, sr + (<usize>j << 2), vscale);
-      }
-    }
+/** One query row of head (b, h), scores in a row of scratch: 1x4 dot tiles, softmax, 1x8 P·V tiles. */
+function attention_row(q: usize, kh: usize, ldkb: usize, vh: usize, ldvb: usize, o: usize, m: usize, s: usize,
+                       d: i32, dv: i32, vscale: v128, rowEnd: i32): void {
+  for (let j = 0; j < rowEnd; j += 4) {
+    const k0 = kh + <usize>j * ldkb;
+    const k1 = j + 1 < rowEnd ? k0 + ldkb : k0;
+    const k2 = j + 2 < rowEnd ? k1 + ldkb : k1;
+    const k3 = j + 3 < rowEnd ? k2 + ldkb : k2;
+    qk_tile_1x4(q, k0, k1, k2, k3, d, s + (<usize>j << 2), vscale);
   }
-  for (let r = 0; r < rows; r++) {
-    let rowEnd = kvLen;
-    if (causal) rowEnd = min(rowEnd, qOffset + i0 + r + 1);
-    softmax_row(s + <usize>r * ldsb, mr ? mr + <usize>r * mrs : 0, max(rowEnd, 0), jBlk);
+  softmax_row(s, m, rowEnd);
+  let c = 0;
+  for (; c + 8 <= dv; c += 8) {
+    const co = <usize>c << 2;
+    pv_tile_1x8(s, vh + co, ldvb, rowEnd, 8, true, o + co);
   }
-  if (rows == MR) {
-    const o1 = or + ldob, o2 = o1 + ldob, o3 = o2 + ldob;
-    let c = 0;
-    for (; c + 8 <= dv; c += 8) {
-      const co = <usize>c << 2;
-      pv_tile_4x8(s, ldsb, vh + co, ldvb, jBlk, 8, true, or + co, o1 + co, o2 + co, o3 + co);
-    }
-    if (c < dv) {
-      const co = <usize>c << 2;
-      pv_tile_4x8(s, ldsb, vh + co, ldvb, jBlk, dv - c, false, or + co, o1 + co, o2 + co, o3 + co);
-    }
-  } else {
-    for (let r = 0; r < rows; r++) {
-      const sr = s + <usize>r * ldsb, orr = or + <usize>r * ldob;
-      let c = 0;
-      for (; c + 8 <= dv; c += 8) {
-        const co = <usize>c << 2;
-        pv_tile_1x8(sr, vh + co, ldvb, jBlk, 8, true, orr + co);
-      }
-      if (c < dv) {
-        const co = <usize>c << 2;
-        pv_tile_1x8(sr, vh + co, ldvb, jBlk, dv - c, false, orr + co);
-      }
-    }
+  if (c < dv) {
+    const co = <usize>c << 2;
+    pv_tile_1x8(s, vh + co, ldvb, rowEnd, dv - c, false, o + co);
   }
 }
 
@@ -329,7 +424,7 @@ export function attention_f32(q: usize, k: usize, v: usize, o: usize, mask: usiz
   kvLen = min(kvLen, Lk);
   d = max(d, 0);
   const ldqb = <usize>ldq << 2, ldkb = <usize>ldk << 2, ldvb = <usize>ldv << 2, ldob = <usize>ldo << 2;
-  const ldsb = <usize>round4(max(Lk, 1)) << 2;
+  const lk4 = round4(max(Lk, 1));
   const vscale = f32x4.splat(scale);
   for (let b = 0; b < B; b++) {
     const qb = q + (<usize>b * <usize>bsq << 2), kb = k + (<usize>b * <usize>bsk << 2);
@@ -338,11 +433,18 @@ export function attention_f32(q: usize, k: usize, v: usize, o: usize, mask: usiz
       const qh = qb + (<usize>(h * d) << 2), kh = kb + (<usize>(h * d) << 2);
       const vh = vb + (<usize>(h * dv) << 2), oh = ob + (<usize>(h * dv) << 2);
       const mh = mask ? mask + <usize>b * <usize>mbs + <usize>h * <usize>mhs : 0;
-      for (let i0 = 0; i0 < Lq; i0 += MR) {
+      let i0 = 0;
+      for (; i0 + 4 <= Lq; i0 += MR) {
         const rows = min(MR, Lq - i0);
-        attention_block(qh + <usize>i0 * ldqb, ldqb, kh, ldkb, vh, ldvb, oh + <usize>i0 * ldob, ldob,
-                        mask ? mh + <usize>i0 * <usize>mrs : 0, <usize>mrs, scratch, ldsb, rows, d, dv, vscale,
-                        causal, kvLen, i0, qOffset);
+        attention_block8(qh + <usize>i0 * ldqb, ldqb, kh, ldkb, vh, ldvb, oh + <usize>i0 * ldob, ldob,
+                         mask ? mh + <usize>i0 * <usize>mrs : 0, <usize>mrs, scratch, lk4, rows, d, dv, scale,
+                         causal, kvLen, i0, qOffset);
+      }
+      for (; i0 < Lq; i0++) {      // the last 1–3 rows (all of them when Lq < 4) one at a time
+        let rowEnd = kvLen;
+        if (causal) rowEnd = min(rowEnd, qOffset + i0 + 1);
+        attention_row(qh + <usize>i0 * ldqb, kh, ldkb, vh, ldvb, oh + <usize>i0 * ldob,
+                      mask ? mh + <usize>i0 * <usize>mrs : 0, scratch, d, dv, vscale, max(rowEnd, 0));
       }
     }
   }
