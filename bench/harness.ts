@@ -1,0 +1,59 @@
+// Shared by the benchmark: what an engine looks like to it, the output check, and interleaved
+// timing (warm-up first, then rounds A B C A B C …, each call timed on its own; median, min, max).
+
+export interface Peer {
+  name: string;
+  /** Session creation / weight upload, ms. */
+  setupMs: number;
+  /** One inference; returns the output compared against simdflow's. */
+  run(): Float32Array | Promise<Float32Array>;
+  dispose(): void | Promise<void>;
+}
+
+export interface Timing { medianMs: number; minMs: number; maxMs: number; calls: number }
+
+export interface Check { maxAbsErr: number; scale: number; ok: boolean }
+
+/** Max abs difference, passing when ≤ tol · max(1, max |ours|). */
+export function compare(ours: Float32Array, theirs: Float32Array, tol = 1e-3): Check {
+  if (ours.length !== theirs.length) return { maxAbsErr: Infinity, scale: 0, ok: false };
+  let err = 0, scale = 1;
+  for (let i = 0; i < ours.length; i++) {
+    const d = Math.abs(ours[i]! - theirs[i]!);
+    err = Number.isNaN(d) ? Infinity : Math.max(err, d);
+    scale = Math.max(scale, Math.abs(ours[i]!));
+  }
+  return { maxAbsErr: err, scale, ok: err <= tol * scale };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+
+type Call = () => unknown;
+
+async function once(f: Call): Promise<number> {
+  const t0 = performance.now();
+  const r = f();
+  if (r instanceof Promise) await r;
+  return performance.now() - t0;
+}
+
+/**
+ * Times each call in `fs` interleaved: after a warm-up of ≥ warmupMs (and ≥ 5 calls) each, `rounds`
+ * rounds run every engine in turn for about budgetMs / rounds / fs.length (at least one call).
+ */
+export async function timeInterleaved(fs: Call[], o: { warmupMs: number; budgetMs: number; rounds: number }): Promise<Timing[]> {
+  const est: number[] = [];
+  for (const f of fs) {
+    const ts: number[] = [];
+    const t0 = performance.now();
+    while (ts.length < 5 || performance.now() - t0 < o.warmupMs) ts.push(await once(f));
+    est.push(median(ts.slice(-5)));
+  }
+  const slice = o.budgetMs / o.rounds / fs.length;
+  const per = est.map((e) => Math.max(1, Math.round(slice / Math.max(e, 1e-3))));
+  const samples: number[][] = fs.map(() => []);
+  for (let r = 0; r < o.rounds; r++) {
+    for (let i = 0; i < fs.length; i++) for (let k = 0; k < per[i]!; k++) samples[i]!.push(await once(fs[i]!));
+  }
+  return samples.map((s) => ({ medianMs: median(s), minMs: Math.min(...s), maxMs: Math.max(...s), calls: s.length }));
+}

@@ -1,0 +1,220 @@
+// `npm run bench`: simdflow against ONNX Runtime Web 1.30 (wasm, SIMD, 1 thread) and TensorFlow.js
+// 4.22 (wasm backend, XNNPACK, SIMD, 1 thread) in one process, on the same seeded weights, plus
+// this machine's own WebAssembly SIMD limits (see machine.ts) and each workload's bound:
+//   bound = max(FLOPs ÷ peak, bytes read ÷ bandwidth over a buffer of that size).
+// Every peer's output is checked against simdflow's before anything is timed.
+//
+//   npm run bench [-- --only gemm512,lstm] [--quick] [--json out.json] [--isa wasmsimd]
+// Workloads: see workloads.ts; `--only gpt_forward` adds simdflow's own full forward (all logits),
+// the like-for-like counterpart of the peers' baseline for gpt_decode.
+// The peers run plain SIMD (their builds have no relaxed-SIMD code); simdflow runs relaxed SIMD
+// where Node validates it (this script turns the flag on), `--isa wasmsimd` compares like for like.
+import v8 from 'node:v8';
+v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+
+import { cpus, loadavg } from 'node:os';
+import { statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { compileModel } from '../compiler/codegen/compile.ts';
+import { loadModelBytes, type Model } from '../runtime/model.ts';
+import type { Isa } from '../runtime/format.ts';
+import { compare, timeInterleaved, type Check, type Peer, type Timing } from './harness.ts';
+import { measureMachine } from './machine.ts';
+import { onnxModel } from './peers/ort-models.ts';
+import { ortPeer } from './peers/ort.ts';
+import { tfjsPeer } from './peers/tfjs.ts';
+import { buildWorkload, WORKLOAD_NAMES, type Workload } from './workloads.ts';
+
+interface Args { only?: string[]; quick: boolean; json?: string; isa: 'auto' | Isa }
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { quick: false, isa: 'auto' };
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i]!;
+    const val = () => { const v = argv[++i]; if (v === undefined) throw new Error(`bench: ${k} needs a value`); return v; };
+    if (k === '--only') a.only = val().split(',').map((s) => s.trim()).filter(Boolean);
+    else if (k === '--quick') a.quick = true;
+    else if (k === '--json') a.json = val();
+    else if (k === '--isa') a.isa = val() as Args['isa'];
+    else throw new Error(`bench: unknown argument '${k}' (expected --only a,b  --quick  --json FILE  --isa auto|wasmsimd|wasmrelaxedsimd)`);
+  }
+  return a;
+}
+
+interface PeerResult { name: string; setupMs: number; check: Check; timing?: Timing; speedup?: number }
+interface Row {
+  name: string; note: string; isa: Isa; flops: number; bytes: number;
+  compileMs: number; codeBytes: number; weightBytes: number;
+  timing: Timing; gflops: number; boundMs: number; boundBy: 'compute' | 'memory'; overBound: number; bandwidthGBs: number;
+  peers: PeerResult[]; error?: string;
+}
+
+/** simdflow's call and output for a workload (GPT entries keep their KV cache state right for each call). */
+function simdflowCall(wl: Workload, m: Model): () => Float32Array {
+  const sp = wl.spec;
+  if (sp.kind !== 'gpt') return () => m.run({ x: wl.x }).y as Float32Array;
+  const tokens = wl.tokens!, pos = (p: number) => ({ pos: Int32Array.of(p) });
+  if (sp.mode === 'forward') return () => m.run({ tokens }).logits as Float32Array;
+  if (sp.mode === 'prefill') return () => { m.setState(pos(0)); return m.prefill(tokens); };
+  m.reset();
+  m.prefill(tokens.subarray(0, sp.T - 1));
+  return () => { m.setState(pos(sp.T - 1)); return m.decode(tokens[sp.T - 1]!); };
+}
+
+/** The part of a peer's output that matches ours (decode: the last row of the peers' full forward). */
+function peerView(wl: Workload, y: Float32Array): Float32Array {
+  const sp = wl.spec;
+  return sp.kind === 'gpt' && sp.mode === 'decode' ? y.subarray((sp.T - 1) * sp.V, sp.T * sp.V) : y;
+}
+
+const compiled = new Map<string, { bytes: Uint8Array; compileMs: number; codeBytes: Record<string, number>; weightBytes: number }>();
+
+async function benchWorkload(wl: Workload, args: Args, machine: Awaited<ReturnType<typeof measureMachine>>): Promise<Row> {
+  let c = compiled.get(wl.def.name);
+  if (!c) {
+    const t0 = performance.now();
+    const r = await compileModel(wl.def);
+    c = { bytes: r.bytes, compileMs: performance.now() - t0, codeBytes: r.manifest.stats.codeBytes as Record<string, number>, weightBytes: r.manifest.stats.weightBytes };
+    compiled.set(wl.def.name, c);
+  }
+  const model = await loadModelBytes(c.bytes, { isa: args.isa });
+  if (model.isa !== machine.isa) throw new Error(`bench: ${wl.name} runs ${model.isa} but the machine was measured for ${machine.isa}`);
+  const ours = simdflowCall(wl, model);
+  const y = ours().slice();
+
+  const peers: Peer[] = [];
+  const results: PeerResult[] = [];
+  for (const make of [() => ortPeer(wl, onnxModel(wl)), () => tfjsPeer(wl)]) {
+    const p = await make();
+    const check = compare(y, peerView(wl, await p.run()));
+    results.push({ name: p.name, setupMs: p.setupMs, check });
+    if (check.ok) peers.push(p);
+    else {
+      console.error(`bench: ${wl.name}: ${p.name}'s output differs from simdflow's: max abs error ${check.maxAbsErr.toExponential(2)} (scale ${check.scale.toFixed(3)}); not timed`);
+      await p.dispose();
+    }
+  }
+  const timings = await timeInterleaved([ours, ...peers.map((p) => () => p.run())],
+    args.quick ? { warmupMs: 150, budgetMs: 900, rounds: 5 } : { warmupMs: 500, budgetMs: 3000, rounds: 10 });
+  const t = timings[0]!;
+  peers.forEach((p, i) => {
+    const r = results.find((x) => x.name === p.name)!;
+    r.timing = timings[i + 1];
+    r.speedup = timings[i + 1]!.medianMs / t.medianMs;
+  });
+  for (const p of peers) await p.dispose();
+  model.dispose();
+
+  const bw = machine.bandwidth(wl.bytes);
+  const computeMs = wl.flops / (machine.peakGflops * 1e6), memoryMs = wl.bytes / (bw * 1e6);
+  const boundMs = Math.max(computeMs, memoryMs);
+  return {
+    name: wl.name, note: wl.note, isa: model.isa, flops: wl.flops, bytes: wl.bytes,
+    compileMs: c.compileMs, codeBytes: c.codeBytes[model.isa]!, weightBytes: c.weightBytes,
+    timing: t, gflops: wl.flops / (t.medianMs * 1e6), boundMs, boundBy: computeMs >= memoryMs ? 'compute' : 'memory',
+    overBound: t.medianMs / boundMs, bandwidthGBs: bw, peers: results,
+  };
+}
+
+const f = (x: number, d = 3) => x.toFixed(d);
+const ms = (t: Timing) => `${f(t.medianMs)} (${f(t.minMs)}–${f(t.maxMs)})`;
+
+function printTable(rows: Row[]): void {
+  const head = ['workload', 'simdflow ms (min–max)', 'GFLOP/s', 'bound ms', '×bound', 'ort-web ms (min–max)', 'ort/us', 'tfjs-wasm ms (min–max)', 'tfjs/us', 'code B', 'compile ms'];
+  const cell = (r: Row, name: string, what: 'ms' | 'x') => {
+    const p = r.peers.find((x) => x.name === name);
+    if (!p) return '—';
+    if (!p.timing) return what === 'ms' ? `WRONG err ${p.check.maxAbsErr.toExponential(1)}` : '—';
+    return what === 'ms' ? ms(p.timing) : `${f(p.speedup!, 2)}×`;
+  };
+  const body = rows.map((r) => r.error ? [r.name, `FAILED: ${r.error}`, '', '', '', '', '', '', '', '', ''] : [
+    r.name, ms(r.timing), f(r.gflops, 1), `${f(r.boundMs)} ${r.boundBy === 'compute' ? 'C' : 'M'}`, f(r.overBound, 2),
+    cell(r, 'ort-web', 'ms'), cell(r, 'ort-web', 'x'), cell(r, 'tfjs-wasm', 'ms'), cell(r, 'tfjs-wasm', 'x'),
+    String(r.codeBytes), f(r.compileMs, 0),
+  ]);
+  const table = [head, ...body.filter((r) => !r[1]!.startsWith('FAILED'))];
+  const w = head.map((_, j) => Math.max(...table.map((r) => r[j]!.length)));
+  for (const r of [head, ...body]) {
+    console.log(r[1]!.startsWith('FAILED') ? `${r[0]!.padEnd(w[0]!)}  ${r[1]}` : r.map((c, j) => (j === 0 ? c.padEnd(w[j]!) : c.padStart(w[j]!))).join('  '));
+  }
+}
+
+interface Target { target: string; met: boolean; value: string }
+
+function targets(rows: Row[], peakGflops: number): Target[] {
+  const out: Target[] = [];
+  const ok = rows.filter((r) => !r.error);
+  const g = ok.find((r) => r.name === 'gemm512');
+  if (g) out.push({ target: 'gemm512 ≥ 90% of peak', met: g.gflops >= 0.9 * peakGflops, value: `${f(100 * g.gflops / peakGflops, 1)}%` });
+  for (const r of ok) {
+    const decode = r.name === 'gpt_decode';
+    for (const [peer, need] of [['ort-web', decode ? 50 : 1.6], ['tfjs-wasm', decode ? 50 : 1.5]] as const) {
+      const p = r.peers.find((x) => x.name === peer);
+      out.push({ target: `${r.name} ≥ ${need}× faster than ${peer}${decode ? ' (full forward)' : ''}`, met: !!p?.speedup && p.speedup >= need, value: p?.speedup ? `${f(p.speedup, 2)}×` : 'not timed' });
+    }
+    out.push({ target: `${r.name} within 1.2× of its bound`, met: r.overBound <= 1.2, value: `${f(r.overBound, 2)}×` });
+  }
+  return out;
+}
+
+async function main(): Promise<number> {
+  const args = parseArgs(process.argv.slice(2));
+  const names = args.only ?? [...WORKLOAD_NAMES];
+  const started = performance.now();
+  const load0 = loadavg()[0]!;
+  // The ISA every artifact will run: 'auto' takes relaxed SIMD when this Node validates it.
+  const probe = await loadModelBytes((await compileModel(buildWorkload('mlp_b1').def)).bytes, { isa: args.isa });
+  const machine = await measureMachine(probe.isa, args.quick);
+  probe.dispose();
+  console.log(`simdflow bench — ${cpus()[0]?.model ?? '?'} ×${cpus().length}, Node ${process.version}, ISA ${machine.isa}, ` +
+    `load average ${f(load0, 2)}${load0 > 0.5 ? ' (other processes are running: expect noise)' : ''}`);
+  const req = createRequire(import.meta.url);
+  const wasmBytes = (pkg: string, file: string) => statSync(join(dirname(req.resolve(pkg)), file)).size;
+  const ortWasm = wasmBytes('onnxruntime-web', 'ort-wasm-simd-threaded.wasm'), tfWasm = wasmBytes('@tensorflow/tfjs-backend-wasm', 'tfjs-backend-wasm-simd.wasm');
+  console.log(`machine: mul+add peak ${f(machine.peakGflops, 1)} GFLOP/s (best batch); peers: onnxruntime-web 1.30.0 (wasm SIMD, 1 thread, ` +
+    `${ortWasm} B wasm), tfjs-backend-wasm 4.22.0 (XNNPACK SIMD, 1 thread, ${tfWasm} B wasm)`);
+
+  const rows: Row[] = [];
+  let bad = 0;
+  for (const name of names) {
+    let wl: Workload;
+    try { wl = buildWorkload(name); } catch (e) { console.error(String(e)); return 2; }
+    try {
+      const r = await benchWorkload(wl, args, machine);
+      if (r.peers.some((p) => !p.check.ok)) bad++;
+      rows.push(r);
+      process.stderr.write(`  ${name}: ${ms(r.timing)} ms\n`);
+    } catch (e) {
+      bad++;
+      const msg = e instanceof Error ? e.message.split('\n')[0]! : String(e);
+      console.error(`bench: ${name} failed: ${e instanceof Error ? e.stack : e}`);
+      rows.push({ name, error: msg } as Row);
+    }
+  }
+  console.log('');
+  printTable(rows);
+  console.log('\nbound: max(FLOPs ÷ peak, bytes ÷ read bandwidth at that size), C = compute-, M = memory-bound; ×bound = median ÷ bound;');
+  console.log('ort/us, tfjs/us = peer median ÷ simdflow median; gpt_decode peers run the full 128-token forward (no KV cache).');
+  for (const r of rows.filter((x) => !x.error)) {
+    const errs = r.peers.map((p) => `${p.name} ${p.check.maxAbsErr.toExponential(1)}`).join(', ');
+    console.log(`  ${r.name.padEnd(12)} ${r.note}; ${f(r.flops / 1e6, 1)} MFLOP, ${f(r.bytes / 2 ** 20, 2)} MiB read at ${f(r.bandwidthGBs, 1)} GB/s; max abs err vs ${errs}`);
+  }
+  const ts = targets(rows, machine.peakGflops);
+  console.log('\ntargets:');
+  for (const t of ts) console.log(`  ${t.met ? 'met   ' : 'MISSED'} ${t.target}: ${t.value}`);
+  const load1 = loadavg()[0]!;
+  console.log(`\n${f((performance.now() - started) / 1e3, 1)} s; load average at the end ${f(load1, 2)}`);
+  if (args.json) {
+    writeFileSync(args.json, JSON.stringify({
+      date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model, cores: cpus().length, loadavg: [load0, load1],
+      isa: machine.isa, peakGflops: machine.peakGflops,
+      peers: { 'onnxruntime-web': { version: '1.30.0', wasmBytes: ortWasm }, '@tensorflow/tfjs-backend-wasm': { version: '4.22.0', wasmBytes: tfWasm } },
+      quick: args.quick, workloads: rows, targets: ts,
+    }, null, 1));
+    console.log(`wrote ${args.json}`);
+  }
+  return bad ? 1 : 0;
+}
+
+process.exitCode = await main();
