@@ -34,7 +34,8 @@
 //   4. o = (P·V)·(1/Σ) by 4 rows × 8 dv columns tiles: 2 V loads, 4 p splats at constant offsets
 //      of one P^T row, 8 madds per key (the matmul 4x8 micro-kernel shape).
 // The last 1–3 rows (all rows when Lq < 4, e.g. decode's Lq = 1) go one at a time: 1 row × 4 keys
-// dot tiles (reduced by a 4×4 transpose-add), a row softmax, 1 row × 8 columns P·V tiles.
+// dot tiles (reduced by a 4×4 transpose-add), a row softmax, P·V 16 columns (a whole cache line
+// of each V row) per pass, then 8 and a partial 1–7.
 // Whole rows of scores rather than an online softmax over key blocks: exact two passes, no rescaling;
 // the price is 32·Lk bytes of S^T, L1-resident up to Lk ≈ 1K.
 //
@@ -391,7 +392,21 @@ function softmax_row(s: usize, m: usize, n: i32): void {
   store_row8(o, f32x4.add(a0, b0), f32x4.add(a1, b1), cols);
 }
 
-/** One query row of head (b, h), scores in a row of scratch: 1x4 dot tiles, softmax, 1x8 P·V tiles. */
+/** P·V for one row, 16 columns: 64 contiguous bytes of each V row per pass, not two passes of 32. */
+// @ts-ignore: decorator
+@inline function pv_tile_1x16(s: usize, vh: usize, ldvb: usize, n: i32, o: usize): void {
+  let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+  let pv = vh, ps = s;
+  for (let j = 0; j < n; j++) {
+    const x = v128.load32_splat(ps);
+    a0 = madd(x, v128.load(pv), a0); a1 = madd(x, v128.load(pv, 16), a1);
+    a2 = madd(x, v128.load(pv, 32), a2); a3 = madd(x, v128.load(pv, 48), a3);
+    pv += ldvb; ps += 4;
+  }
+  v128.store(o, a0); v128.store(o, a1, 16); v128.store(o, a2, 32); v128.store(o, a3, 48);
+}
+
+/** One query row of head (b, h), scores in a row of scratch: 1x4 dot tiles, softmax, 1x16/1x8 P·V tiles. */
 function attention_row(q: usize, kh: usize, ldkb: usize, vh: usize, ldvb: usize, o: usize, m: usize, s: usize,
                        d: i32, dv: i32, vscale: v128, rowEnd: i32): void {
   for (let j = 0; j < rowEnd; j += 4) {
@@ -403,6 +418,10 @@ function attention_row(q: usize, kh: usize, ldkb: usize, vh: usize, ldvb: usize,
   }
   softmax_row(s, m, rowEnd);
   let c = 0;
+  for (; c + 16 <= dv; c += 16) {
+    const co = <usize>c << 2;
+    pv_tile_1x16(s, vh + co, ldvb, rowEnd, o + co);
+  }
   for (; c + 8 <= dv; c += 8) {
     const co = <usize>c << 2;
     pv_tile_1x8(s, vh + co, ldvb, rowEnd, 8, true, o + co);
