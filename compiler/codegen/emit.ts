@@ -81,21 +81,32 @@ function elementwise(n: Node, c: Ctx, expr: Expr): string[] {
   const ins = n.inputs;
   const ops: Operand[] = [contiguous(n, c.addr(n)), ...ins.map((i) => ({ base: c.addr(i), strides: broadcastStrides(i.type.shape, n.type.shape), bytes: 4 }))];
   return loopNest(n.type.shape, ops, (p, len, st) => {
-    const scalarLoad = (j: number) => `load<f32>(${p[j + 1]}${st[j + 1] ? ` + (<usize>i * ${st[j + 1]! * 4})` : ''})`;
+    // Each input is loaded once per element (or vector) into a local, however often the expression reads it.
+    const scalarLoads = ins.map((_, j) => `const s${j} = load<f32>(${p[j + 1]}${st[j + 1] ? ` + (<usize>i * ${st[j + 1]! * 4})` : ''});`);
     const scalarLoop = [
       `for (; i < ${len}; i++) {`,
-      `  store<f32>(${p[0]} + (<usize>i << 2), ${exprCode(expr, scalarLoad, false)});`,
+      ...scalarLoads.map((l) => `  ${l}`),
+      `  store<f32>(${p[0]} + (<usize>i << 2), ${exprCode(expr, (j) => `s${j}`, false)});`,
       `}`,
     ];
     if (len < 4 || !st.slice(1).every((s) => s === 0 || s === 1)) return ['let i = 0;', ...scalarLoop];
     const splats = ins.map((_, j) => (st[j + 1] === 0 ? `const b${j} = v128.load32_splat(${p[j + 1]});` : '')).filter(Boolean);
-    const vecLoad = (j: number) => (st[j + 1] === 0 ? `b${j}` : `v128.load(${p[j + 1]} + o)`);
+    const vecBody = (o: string, suffix: string) => [
+      ...ins.map((_, j) => (st[j + 1] === 0 ? '' : `  const v${j}${suffix} = v128.load(${p[j + 1]} + ${o});`)).filter(Boolean),
+      `  v128.store(${p[0]} + ${o}, ${exprCode(expr, (j) => (st[j + 1] === 0 ? `b${j}` : `v${j}${suffix}`), true)});`,
+    ];
+    // Two vectors per iteration: independent chains hide the latency of exp/tanh polynomials.
     return [
       ...splats,
       'let i = 0;',
+      `for (; i + 8 <= ${len}; i += 8) {`,
+      '  const o = <usize>i << 2;',
+      ...vecBody('o', 'a'),
+      ...vecBody('o + 16', 'b'),
+      '}',
       `for (; i + 4 <= ${len}; i += 4) {`,
       '  const o = <usize>i << 2;',
-      `  v128.store(${p[0]} + o, ${exprCode(expr, vecLoad, true)});`,
+      ...vecBody('o', ''),
       '}',
       ...scalarLoop,
     ];
