@@ -34,16 +34,19 @@
 //   4. o = (P·V)·(1/Σ) by 4 rows × 8 dv columns tiles: 2 V loads, 4 p splats at constant offsets
 //      of one P^T row, 8 madds per key (the matmul 4x8 micro-kernel shape).
 // The last 1–3 rows (all rows when Lq < 4, e.g. decode's Lq = 1) go one at a time: 1 row × 4 keys
-// dot tiles (reduced by a 4×4 transpose-add), a row softmax, P·V 16 columns (a whole cache line
+// dot tiles (reduced by a 4×4 transpose-add), a row softmax, P·V 16 columns (64 contiguous bytes
 // of each V row) per pass, then 8 and a partial 1–7.
 // Whole rows of scores rather than an online softmax over key blocks: exact two passes, no rescaling;
-// the price is 32·Lk bytes of S^T, L1-resident up to Lk ≈ 1K.
+// the price is 32·Lk bytes of S^T (16 KiB at Lk = 512).
 //
 // Register budget (V8 gives wasm 15 xmm): every inner loop keeps ≤ 14 v128 live counting all of an
 // iteration's loads, because TurboFan hoists an iteration's loads to its top. Unrolling the depth
 // loop of step 2 four times (24 loads in flight) spilled 10 vectors and lost 20%.
-// Measured (bench/attention.ts) against matmul_f32 + softmax_f32 + matmul_f32 per head:
-// faster for Lq ≥ 8 (d = 64: ~1.1–1.2×, L = 7 d = 8: ~2×), about even for decode (Lq = 1).
+// Measured (bench/attention.ts; plain / relaxed SIMD) against matmul_f32 + softmax_f32 + matmul_f32
+// per head through the same strided views (no head copies): d = 64 at L = 16–64 1.06–1.22×, L = 128
+// 1.04 / 1.08×, L = 256–512 0.98–1.07× (both sides at ~50–55 GFLOP/s: matmul-bound, the saved S
+// traffic is small); d = 128 0.94 / 1.01×; L = 7 d = 8 2.3–2.5×; decode (Lq = 1) 1.2–1.4×.
+// Causal self-attention takes ~0.5× the non-causal time (skipped keys); the unfused sequence cannot.
 import { madd, exp_f32x4 } from "./math";
 
 const MR: i32 = 8;    // query rows per block: the lanes of two f32x4 per S^T row
@@ -266,7 +269,9 @@ function attention_block8(qr: usize, ldqb: usize, kh: usize, ldkb: usize, vh: us
       else qk_tile_8x4(qt, k0, k1, k2, k3, dc, s, true);
     }
   }
-  if (d <= 0) for (let j = 0; j < jBlk; j++) { v128.store(st + (<usize>j << 5), f32x4.splat(0)); v128.store(st + (<usize>j << 5), f32x4.splat(0), 16); }
+  if (d <= 0) {
+    for (let j = 0; j < jBlk; j++) { const s = st + (<usize>j << 5); v128.store(s, f32x4.splat(0)); v128.store(s, f32x4.splat(0), 16); }
+  }
   softmax_cols(st, inv, jBlk, jMin, end0, end1, mr, mrs, rows);
   for (let g = 0; g < rows; g += 4) {
     const pt = st + (<usize>g << 2), ig = inv + (<usize>g << 2), og = or + <usize>g * ldob;
