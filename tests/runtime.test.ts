@@ -69,3 +69,13 @@ describe('runtime', () => {
     expect(b.run(feeds)).toEqual(model.run(feeds));
   });
 });
+
+describe('runtime in the browser', () => {
+  test('the runtime core bundles for the browser with no Node built-ins', async () => {
+    const { build } = await import('esbuild');
+    const r = await build({ entryPoints: [new URL('../runtime/index.ts', import.meta.url).pathname], bundle: true, platform: 'browser', format: 'esm', write: false, logLevel: 'silent' });
+    const code = r.outputFiles[0]!.text;
+    expect(code).not.toMatch(/from ['"]node:|require\(['"](fs|path|node:)/);
+    expect(code.length).toBeLessThan(20_000); // the whole runtime, unminified
+  });
+});
