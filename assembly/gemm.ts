@@ -20,8 +20,20 @@
 //                      ~95% of a register-only mul+add loop, with or without relaxed SIMD.
 //                      1–3 row remainders run the same kernel with the missing rows aliased to the
 //                      last real row (identical values, so the duplicate stores are harmless).
-//   gemv_ukernel_1x8   m = 1: k unrolled by 4 into 4 independent accumulator pairs. Bandwidth-bound
-//                      on the packed weights.
+//   gemv_ukernel_1x8   m = 1, one panel: 4 k per step, x[k..k+4) read by one v128 load and splat by
+//                      shuffles (ALU, not the 2 load ports the weights need); the 4 products per
+//                      half-row are summed as a tree and added once to the accumulator, so 2
+//                      accumulators carry no long chain. (Relaxed: mul then 3 relaxed_madd, then
+//                      the add.) Why only 2: TurboFan schedules every load of a loop body before its
+//                      arithmetic and unrolls the loop ×2, so all loads of the body are live at once
+//                      with the accumulators; the old 8-accumulator body spilled accumulators, which
+//                      put a store→load round trip on every chain (~60 GB/s of weights, 1 MB).
+//   gemv_ukernel_1x16  m = 1, two panels (plain SIMD only): 2 k per step, x[k], x[k+1] by one 8-byte
+//                      load serve 8 weight vectors; 8 loaded + 4 accumulators + x fit the 15 xmm.
+//                      Fewer shuffles than 1x8, which matters when mul and add are separate ops;
+//                      relaxed is faster with 1x8 (~5%), so it uses 1x8 throughout.
+//                      Both: ~9 loads per 128 B of weights, ≈ 85–90% of a plain read of the same
+//                      bytes (bench/kernels.ts prints both).
 // The driver walks blocks of GEMM_MC rows; inside a block each 8-column panel (8·(k+1) floats,
 // L1-resident for k ≲ 900) is swept down the block's rows, whose A strip stays in L2.
 import { madd, act_f32x4 } from "./math";
@@ -99,44 +111,84 @@ function act_v(v: v128, act: i32): v128 { return act_f32x4(v, act); }
   }
 }
 
+/** act(s + rb), act(t + rb) stored as the first `cols` (1–8) floats at y. */
+// @ts-ignore: decorator
+@inline function gemv_store(y: usize, s: v128, t: v128, cols: i32, rb: f32, act: i32): void {
+  if (rb != 0) {
+    const r = f32x4.splat(rb);
+    s = f32x4.add(s, r); t = f32x4.add(t, r);
+  }
+  if (act != ACT_NONE) {
+    s = act_v(s, act); t = act_v(t, act);
+  }
+  store_row8(y, s, t, cols);
+}
+
+/** x0·w0 + x1·w1 + x2·w2 + x3·w3, summed off the accumulator chain (see banner). */
+// @ts-ignore: decorator
+@inline function dot4(x0: v128, w0: v128, x1: v128, w1: v128, x2: v128, w2: v128, x3: v128, w3: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    return madd(x3, w3, madd(x2, w2, madd(x1, w1, f32x4.mul(x0, w0))));
+  } else {
+    return f32x4.add(f32x4.add(f32x4.mul(x0, w0), f32x4.mul(x1, w1)), f32x4.add(f32x4.mul(x2, w2), f32x4.mul(x3, w3)));
+  }
+}
+
 /** y[0..cols) = act(x·panel + bias + rb): one row of A against one packed panel. */
 // @ts-ignore: decorator
 @inline function gemv_ukernel_1x8(x: usize, wp: usize, y: usize, cols: i32, k: i32, rb: f32, act: i32): void {
-  let s0 = v128.load(wp), t0 = v128.load(wp, 16);
-  let s1 = f32x4.splat(0), t1 = s1, s2 = s1, t2 = s1, s3 = s1, t3 = s1;
+  let s = v128.load(wp), t = v128.load(wp, 16);
   let w = wp + 32;
   let xa = x;
   let kk = k;
   while (kk >= 4) {
-    let v = v128.load32_splat(xa);
-    s0 = madd(v, v128.load(w), s0); t0 = madd(v, v128.load(w, 16), t0);
-    v = v128.load32_splat(xa, 4);
-    s1 = madd(v, v128.load(w, 32), s1); t1 = madd(v, v128.load(w, 48), t1);
-    v = v128.load32_splat(xa, 8);
-    s2 = madd(v, v128.load(w, 64), s2); t2 = madd(v, v128.load(w, 80), t2);
-    v = v128.load32_splat(xa, 12);
-    s3 = madd(v, v128.load(w, 96), s3); t3 = madd(v, v128.load(w, 112), t3);
+    const xv = v128.load(xa);
+    const x0 = i32x4.shuffle(xv, xv, 0, 0, 0, 0), x1 = i32x4.shuffle(xv, xv, 1, 1, 1, 1);
+    const x2 = i32x4.shuffle(xv, xv, 2, 2, 2, 2), x3 = i32x4.shuffle(xv, xv, 3, 3, 3, 3);
+    s = f32x4.add(s, dot4(x0, v128.load(w), x1, v128.load(w, 32), x2, v128.load(w, 64), x3, v128.load(w, 96)));
+    t = f32x4.add(t, dot4(x0, v128.load(w, 16), x1, v128.load(w, 48), x2, v128.load(w, 80), x3, v128.load(w, 112)));
     w += 128;
     xa += 16;
     kk -= 4;
   }
   while (kk > 0) {
     const v = v128.load32_splat(xa);
-    s0 = madd(v, v128.load(w), s0); t0 = madd(v, v128.load(w, 16), t0);
+    s = madd(v, v128.load(w), s); t = madd(v, v128.load(w, 16), t);
     w += 32;
     xa += 4;
     kk--;
   }
-  s0 = f32x4.add(f32x4.add(s0, s1), f32x4.add(s2, s3));
-  t0 = f32x4.add(f32x4.add(t0, t1), f32x4.add(t2, t3));
-  if (rb != 0) {
-    const r = f32x4.splat(rb);
-    s0 = f32x4.add(s0, r); t0 = f32x4.add(t0, r);
+  gemv_store(y, s, t, cols, rb, act);
+}
+
+/** Two adjacent panels (wp, wp + pb; 9–16 columns): y[0..cols) as gemv_ukernel_1x8 twice. */
+// @ts-ignore: decorator
+@inline function gemv_ukernel_1x16(x: usize, wp: usize, pb: usize, y: usize, cols: i32, k: i32, rb: f32, act: i32): void {
+  let s = v128.load(wp), t = v128.load(wp, 16);
+  let u = v128.load(wp + pb), v = v128.load(wp + pb, 16);
+  let w = wp + 32;
+  let xa = x;
+  let kk = k;
+  while (kk >= 2) {
+    const xv = v128.load64_zero(xa);
+    const x0 = i32x4.shuffle(xv, xv, 0, 0, 0, 0), x1 = i32x4.shuffle(xv, xv, 1, 1, 1, 1);
+    const q = w + pb;
+    s = f32x4.add(s, f32x4.add(f32x4.mul(x0, v128.load(w)), f32x4.mul(x1, v128.load(w, 32))));
+    t = f32x4.add(t, f32x4.add(f32x4.mul(x0, v128.load(w, 16)), f32x4.mul(x1, v128.load(w, 48))));
+    u = f32x4.add(u, f32x4.add(f32x4.mul(x0, v128.load(q)), f32x4.mul(x1, v128.load(q, 32))));
+    v = f32x4.add(v, f32x4.add(f32x4.mul(x0, v128.load(q, 16)), f32x4.mul(x1, v128.load(q, 48))));
+    w += 64;
+    xa += 8;
+    kk -= 2;
   }
-  if (act != ACT_NONE) {
-    s0 = act_v(s0, act); t0 = act_v(t0, act);
+  if (kk > 0) {
+    const x0 = v128.load32_splat(xa);
+    const q = w + pb;
+    s = madd(x0, v128.load(w), s); t = madd(x0, v128.load(w, 16), t);
+    u = madd(x0, v128.load(q), u); v = madd(x0, v128.load(q, 16), v);
   }
-  store_row8(y, s0, t0, cols);
+  gemv_store(y, s, t, 8, rb, act);
+  gemv_store(y + 32, u, v, cols - 8, rb, act);
 }
 
 /** Rows per cache block: the block's A strip (GEMM_MC·k floats) should stay in L2. */
@@ -157,7 +209,14 @@ export function gemm_f32(a: usize, lda: i32, w: usize, c: usize, ldc: i32,
   if (m == 1) {
     const rb: f32 = rowBias ? load<f32>(rowBias) : 0;
     let wp = w;
-    for (let j = 0; j < n; j += 8) {
+    let j = 0;
+    if (!ASC_FEATURE_RELAXED_SIMD) {
+      for (; j + 8 < n; j += 16) {
+        gemv_ukernel_1x16(a, wp, pb, c + (<usize>j << 2), min(16, n - j), k0, rb, act);
+        wp += pb << 1;
+      }
+    }
+    for (; j < n; j += 8) {
       gemv_ukernel_1x8(a, wp, c + (<usize>j << 2), min(8, n - j), k0, rb, act);
       wp += pb;
     }

@@ -22,6 +22,16 @@ for (const m of Ms) for (const n of Ns) for (const k of Ks) {
   cases.push({ m, n, k, lda: k + (i % 3 === 0 ? 3 : 0), ldc: n + (i % 2 ? 5 : 0), colBias: i % 4 !== 1,
     rowBias: i % 3 === 2, act: i % 5, misalign: (i % 4) * 4 });
 }
+// M = 1 (GEMV) walks panels in pairs (plain SIMD) or singly (relaxed) and depth by 4 or 2: every
+// n mod 16 class (a lone last panel, a pair with a partial second panel, exact pairs) against every
+// k mod 4 remainder, with and without whole steps before it.
+for (const n of [1, 3, 7, 8, 9, 15, 16, 17, 24, 25, 31, 33, 40, 100, 257]) {
+  for (const k of [1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 16, 17, 33, 100, 257]) {
+    const i = seq++;
+    cases.push({ m: 1, n, k, lda: k, ldc: n + (i % 2 ? 3 : 0), colBias: i % 4 !== 1, rowBias: i % 3 !== 0,
+      act: i % 5, misalign: (i % 4) * 4 });
+  }
+}
 // Edge and blocking cases: k = 0 (bias only), several row blocks (m > GEMM_MC), every activation
 // on a big tile, long k.
 for (const act of [0, 1, 2, 3, 4]) {
