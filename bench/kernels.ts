@@ -1,5 +1,6 @@
 // Kernel throughput on this machine: GFLOP/s of gemm_f32 (512³ and other shapes), the M=1 GEMV
-// path, and a register-only mul+add loop as the practical SIMD peak. Both ISAs when available.
+// path (GB/s of packed weights, against a plain read of the same bytes), and a register-only
+// mul+add loop as the practical SIMD peak. Both ISAs when available.
 // Run: npx tsx bench/kernels.ts     (times are medians of repeats after a warm-up, because V8
 // first runs a wasm function in its baseline tier)
 import v8 from 'node:v8';
@@ -22,6 +23,17 @@ export function peak_madd(iters: i32, s: f32): f32 {
   const s0 = f32x4.add(f32x4.add(f32x4.add(c0, c1), f32x4.add(c2, c3)), f32x4.add(f32x4.add(c4, c5), f32x4.add(c6, c7)));
   return f32x4.extract_lane(f32x4.add(s0, f32x4.add(f32x4.add(c8, c9), f32x4.add(c10, c11))), 0);
 }
+/** Reads bytes (a multiple of 128) at p once, v128 loads only (as bench/machine.ts). */
+export function read_sum(p: usize, bytes: i32): i32 {
+  let a0 = i32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+  for (let q = p, e = p + <usize>bytes; q < e; q += 128) {
+    a0 = i32x4.add(a0, i32x4.add(v128.load(q, 0), v128.load(q, 16)));
+    a1 = i32x4.add(a1, i32x4.add(v128.load(q, 32), v128.load(q, 48)));
+    a2 = i32x4.add(a2, i32x4.add(v128.load(q, 64), v128.load(q, 80)));
+    a3 = i32x4.add(a3, i32x4.add(v128.load(q, 96), v128.load(q, 112)));
+  }
+  return i32x4.extract_lane(i32x4.add(i32x4.add(a0, a1), i32x4.add(a2, a3)), 0);
+}
 export * from "./gemm";
 export * from "./matmul";
 export * from "./pool";
@@ -41,6 +53,20 @@ function time(f: () => void, minBatchMs = 30, reps = 11): number {
   return median(ts);
 }
 
+/** Median seconds per call of each of fs, timed in alternating batches (A B A B …) after warm-up. */
+function timeInterleaved(fs: (() => void)[], minBatchMs = 10, rounds = 31): number[] {
+  const per = fs.map((f) => {
+    for (let i = 0; i < 5; i++) f();
+    let n = 1;
+    for (;;) { const t0 = performance.now(); for (let i = 0; i < n; i++) f(); if (performance.now() - t0 > minBatchMs) return n; n *= 2; }
+  });
+  const ts: number[][] = fs.map(() => []);
+  for (let r = 0; r < rounds; r++) {
+    fs.forEach((f, j) => { const t0 = performance.now(); for (let i = 0; i < per[j]!; i++) f(); ts[j]!.push((performance.now() - t0) / per[j]! / 1e3); });
+  }
+  return ts.map(median);
+}
+
 async function bench(isa: Isa): Promise<void> {
   const memoryBase = 64 << 20;
   const { wasm } = await assemble({ sources: { '__bench.ts': PEAK_SRC }, entry: '__bench.ts', isa, memoryBase,
@@ -58,15 +84,28 @@ async function bench(isa: Isa): Promise<void> {
   console.log(`${isa}: peak mul+add loop            ${peak.toFixed(1)} GFLOP/s`);
 
   const shapes: [number, number, number][] = [[512, 512, 512], [256, 256, 256], [1024, 1024, 1024], [64, 512, 512],
-    [4, 512, 512], [1, 512, 512], [1, 512, 784], [1, 4096, 1024]];
+    [4, 512, 512]];
   for (const [m, n, k] of shapes) {
     top = 1024;
     const a = put(rnd(m * k)), w = put(packGemmWeights(rnd(k * n), k, n, 'kn', rnd(n))), c = put(new Float32Array(m * n));
     const t = time(() => ex.gemm_f32!(a, k, w, c, n, m, n, k, 0, 0));
     const gf = (2 * m * n * k) / t / 1e9;
-    const gbs = (4 * (k + 1) * n) / t / 1e9;
     console.log(`${isa}: gemm_f32 m=${m} n=${n} k=${k}`.padEnd(44) + `${gf.toFixed(1).padStart(5)} GFLOP/s  ${(gf / peak * 100).toFixed(0)}% of peak` +
-      (m === 1 ? `  (weights ${gbs.toFixed(1)} GB/s)` : '') + `  ${(t * 1e6).toFixed(0)} µs`);
+      `  ${(t * 1e6).toFixed(0)} µs`);
+  }
+  // GEMV (m = 1) reads every packed weight once: GB/s of weights is its measure, next to a plain
+  // read of the same bytes timed interleaved with it. Sizes: MLP 784→512→512, the LSTM step
+  // (h 256 · W_hhᵀ 256×1024), GPT-small decode projections, and one larger than L2 + L3 share.
+  const gemvs: [number, number][] = [[512, 512], [784, 512], [256, 1024], [1024, 256], [256, 768], [1024, 4096]];
+  for (const [k, n] of gemvs) {
+    top = 1024;
+    const x = put(rnd(k)), w = put(packGemmWeights(rnd(k * n), k, n, 'kn', rnd(n))), c = put(new Float32Array(n));
+    const bytes = 4 * (k + 1) * Math.ceil(n / 8) * 8;
+    const [t, tr] = timeInterleaved([() => ex.gemm_f32!(x, k, w, c, n, 1, n, k, 0, 0), () => ex.read_sum!(w, bytes & ~127)]);
+    const gbs = bytes / t! / 1e9, rbs = (bytes & ~127) / tr! / 1e9;
+    console.log(`${isa}: gemv m=1 k=${k} n=${n} (${(bytes / 1e6).toFixed(2)} MB)`.padEnd(52) +
+      `${gbs.toFixed(1).padStart(5)} GB/s  ${(2 * n * k / t! / 1e9).toFixed(1).padStart(5)} GFLOP/s  read ${rbs.toFixed(0)} GB/s (${(gbs / rbs * 100).toFixed(0)}%)` +
+      `  ${(t! * 1e6).toFixed(1)} µs`);
   }
   const mm: [number, number, number, number][] = [[512, 512, 512, 0], [512, 512, 512, 1], [128, 128, 64, 1], [128, 64, 128, 0],
     [1, 512, 64, 1], [1, 64, 512, 0]];
