@@ -20,20 +20,21 @@
 //                      ~95% of a register-only mul+add loop, with or without relaxed SIMD.
 //                      1–3 row remainders run the same kernel with the missing rows aliased to the
 //                      last real row (identical values, so the duplicate stores are harmless).
-//   gemv_ukernel_1x8   m = 1, one panel: 4 k per step, x[k..k+4) read by one v128 load and splat by
-//                      shuffles (ALU, not the 2 load ports the weights need); the 4 products per
-//                      half-row are summed as a tree and added once to the accumulator, so 2
-//                      accumulators carry no long chain. (Relaxed: mul then 3 relaxed_madd, then
-//                      the add.) Why only 2: TurboFan schedules every load of a loop body before its
-//                      arithmetic and unrolls the loop ×2, so all loads of the body are live at once
-//                      with the accumulators; the old 8-accumulator body spilled accumulators, which
-//                      put a store→load round trip on every chain (~60 GB/s of weights, 1 MB).
-//   gemv_ukernel_1x16  m = 1, two panels (plain SIMD only): 2 k per step, x[k], x[k+1] by one 8-byte
-//                      load serve 8 weight vectors; 8 loaded + 4 accumulators + x fit the 15 xmm.
-//                      Fewer shuffles than 1x8, which matters when mul and add are separate ops;
-//                      relaxed is faster with 1x8 (~5%), so it uses 1x8 throughout.
-//                      Both: ~9 loads per 128 B of weights, ≈ 85–90% of a plain read of the same
-//                      bytes (bench/kernels.ts prints both).
+//   gemv_ukernel_1x16  m = 1, two panels per pass, 2 k per step: x[k], x[k+1] come from one 8-byte
+//                      load and are splat by shuffles (ALU, not the 2 load ports the weights need),
+//                      so a step is 8 weight loads + 1. Each half-row's 2 products are summed off
+//                      the chain, then added once to one of 4 accumulators. Why so few: TurboFan
+//                      unrolls the loop ×2 and schedules all of a body's loads before its
+//                      arithmetic, so the body's loads and the accumulators are live together in
+//                      15 xmm; the old 8-accumulator 1x8 spilled two accumulators, putting a
+//                      store→load round trip on their chains (~60 GB/s of weights, 1 MB).
+//                      The driver pairs panel p with panel p + ⌊panels/2⌋: the weights are read as
+//                      two long sequential streams. Pairing adjacent panels instead restarts a
+//                      stream every 2 panels, and the prefetchers lose ~10% (L2) to 30% (DRAM).
+//   gemv_ukernel_1x8   the odd last panel: 4 k per step from one v128 load of x, 2 accumulators,
+//                      4-product trees.
+//                      GEMV reaches ~85–90% of a plain read of the same bytes from L2, ~100% from
+//                      L3 (bench/kernels.ts prints both).
 // The driver walks blocks of GEMM_MC rows; inside a block each 8-column panel (8·(k+1) floats,
 // L1-resident for k ≲ 900) is swept down the block's rows, whose A strip stays in L2.
 import { madd, act_f32x4 } from "./math";
@@ -161,34 +162,45 @@ function act_v(v: v128, act: i32): v128 { return act_f32x4(v, act); }
   gemv_store(y, s, t, cols, rb, act);
 }
 
-/** Two adjacent panels (wp, wp + pb; 9–16 columns): y[0..cols) as gemv_ukernel_1x8 twice. */
+/** x0·w0 + x1·w1 (relaxed: one of the two products fused). */
 // @ts-ignore: decorator
-@inline function gemv_ukernel_1x16(x: usize, wp: usize, pb: usize, y: usize, cols: i32, k: i32, rb: f32, act: i32): void {
+@inline function dot2(x0: v128, w0: v128, x1: v128, w1: v128): v128 {
+  return ASC_FEATURE_RELAXED_SIMD ? madd(x1, w1, f32x4.mul(x0, w0)) : f32x4.add(f32x4.mul(x0, w0), f32x4.mul(x1, w1));
+}
+
+/**
+ * Two panels at once, wp (8 full columns, out to y) and wp + dq (`cols` columns, out to y2):
+ * each 2-k step loads x[k], x[k+1] once for 8 weight vectors. The driver pairs panel p with panel
+ * p + half, so the weights are read as two long sequential streams (see banner).
+ */
+// @ts-ignore: decorator
+@inline function gemv_ukernel_1x16(x: usize, wp: usize, dq: usize, y: usize, y2: usize, cols: i32, k: i32,
+                                   rb: f32, act: i32): void {
   let s = v128.load(wp), t = v128.load(wp, 16);
-  let u = v128.load(wp + pb), v = v128.load(wp + pb, 16);
+  let u = v128.load(wp + dq), v = v128.load(wp + dq, 16);
   let w = wp + 32;
   let xa = x;
   let kk = k;
   while (kk >= 2) {
     const xv = v128.load64_zero(xa);
     const x0 = i32x4.shuffle(xv, xv, 0, 0, 0, 0), x1 = i32x4.shuffle(xv, xv, 1, 1, 1, 1);
-    const q = w + pb;
-    s = f32x4.add(s, f32x4.add(f32x4.mul(x0, v128.load(w)), f32x4.mul(x1, v128.load(w, 32))));
-    t = f32x4.add(t, f32x4.add(f32x4.mul(x0, v128.load(w, 16)), f32x4.mul(x1, v128.load(w, 48))));
-    u = f32x4.add(u, f32x4.add(f32x4.mul(x0, v128.load(q)), f32x4.mul(x1, v128.load(q, 32))));
-    v = f32x4.add(v, f32x4.add(f32x4.mul(x0, v128.load(q, 16)), f32x4.mul(x1, v128.load(q, 48))));
+    const q = w + dq;
+    s = f32x4.add(s, dot2(x0, v128.load(w), x1, v128.load(w, 32)));
+    t = f32x4.add(t, dot2(x0, v128.load(w, 16), x1, v128.load(w, 48)));
+    u = f32x4.add(u, dot2(x0, v128.load(q), x1, v128.load(q, 32)));
+    v = f32x4.add(v, dot2(x0, v128.load(q, 16), x1, v128.load(q, 48)));
     w += 64;
     xa += 8;
     kk -= 2;
   }
   if (kk > 0) {
     const x0 = v128.load32_splat(xa);
-    const q = w + pb;
+    const q = w + dq;
     s = madd(x0, v128.load(w), s); t = madd(x0, v128.load(w, 16), t);
     u = madd(x0, v128.load(q), u); v = madd(x0, v128.load(q, 16), v);
   }
   gemv_store(y, s, t, 8, rb, act);
-  gemv_store(y + 32, u, v, cols - 8, rb, act);
+  gemv_store(y2, u, v, cols, rb, act);
 }
 
 /** Rows per cache block: the block's A strip (GEMM_MC·k floats) should stay in L2. */
@@ -208,18 +220,17 @@ export function gemm_f32(a: usize, lda: i32, w: usize, c: usize, ldc: i32,
   const pb = <usize>panel_floats(k0) << 2;
   if (m == 1) {
     const rb: f32 = rowBias ? load<f32>(rowBias) : 0;
+    // Panel p with panel p + h; an odd last panel alone.
+    const h = ((n + 7) >> 3) >> 1;
+    const hb = <usize>h * pb;
     let wp = w;
-    let j = 0;
-    if (!ASC_FEATURE_RELAXED_SIMD) {
-      for (; j + 8 < n; j += 16) {
-        gemv_ukernel_1x16(a, wp, pb, c + (<usize>j << 2), min(16, n - j), k0, rb, act);
-        wp += pb << 1;
-      }
-    }
-    for (; j < n; j += 8) {
-      gemv_ukernel_1x8(a, wp, c + (<usize>j << 2), min(8, n - j), k0, rb, act);
+    for (let p = 0; p < h; p++) {
+      const j2 = (p + h) << 3;
+      gemv_ukernel_1x16(a, wp, hb, c + (<usize>p << 5), c + (<usize>j2 << 2), min(8, n - j2), k0, rb, act);
       wp += pb;
     }
+    const j = h << 4;
+    if (j < n) gemv_ukernel_1x8(a, w + (hb << 1), c + (<usize>j << 2), n - j, k0, rb, act);
     return;
   }
   const ldab = <usize>lda << 2, ldcb = <usize>ldc << 2;

@@ -22,9 +22,9 @@ for (const m of Ms) for (const n of Ns) for (const k of Ks) {
   cases.push({ m, n, k, lda: k + (i % 3 === 0 ? 3 : 0), ldc: n + (i % 2 ? 5 : 0), colBias: i % 4 !== 1,
     rowBias: i % 3 === 2, act: i % 5, misalign: (i % 4) * 4 });
 }
-// M = 1 (GEMV) walks panels in pairs (plain SIMD) or singly (relaxed) and depth by 4 or 2: every
-// n mod 16 class (a lone last panel, a pair with a partial second panel, exact pairs) against every
-// k mod 4 remainder, with and without whole steps before it.
+// M = 1 (GEMV) pairs panel p with panel p + half, an odd last panel alone, and steps depth by 2
+// (pairs) or 4 (the lone panel): odd and even panel counts, the partial panel paired or alone,
+// against every k mod 4 remainder, with and without whole steps before it.
 for (const n of [1, 3, 7, 8, 9, 15, 16, 17, 24, 25, 31, 33, 40, 100, 257]) {
   for (const k of [1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 16, 17, 33, 100, 257]) {
     const i = seq++;
