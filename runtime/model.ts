@@ -70,7 +70,8 @@ export class Model {
   /** Tokens held in the KV cache (the next position). */
   get position(): number {
     const g = this.gen();
-    return (this.read(this.manifest.state.find((t) => t.name === g.position)!) as Int32Array)[0]!;
+    const t = this.manifest.state.find((s) => s.name === g.position)!;
+    return new DataView(this.mem().buffer).getInt32(t.offset, true);
   }
 
   private checkRoom(n: number): void {
@@ -176,10 +177,13 @@ export class Model {
   }
 
   private writeInputs(e: EntryInfo, entryName: string, feeds: Feeds): void {
-    const names = new Set(e.inputs.map((i) => i.name));
-    const unknown = Object.keys(feeds).filter((k) => !names.has(k));
-    const missing = e.inputs.filter((i) => !(i.name in feeds)).map((i) => i.name);
-    if (unknown.length || missing.length) {
+    // Fast check first (this runs per call, e.g. per generated token); details only on error.
+    let given = 0;
+    for (const k in feeds) if (Object.prototype.hasOwnProperty.call(feeds, k)) given++;
+    if (given !== e.inputs.length || e.inputs.some((i) => !(i.name in feeds))) {
+      const names = new Set(e.inputs.map((i) => i.name));
+      const unknown = Object.keys(feeds).filter((k) => !names.has(k));
+      const missing = e.inputs.filter((i) => !(i.name in feeds)).map((i) => i.name);
       const want = e.inputs.map((i) => `${i.name}: ${i.dtype}${fmt(i.shape)}`).join(', ');
       throw new Error(`model '${this.name}' ${entryName}(): ${missing.length ? `missing input ${missing.join(', ')}` : ''}${missing.length && unknown.length ? '; ' : ''}${unknown.length ? `unknown input ${unknown.join(', ')}` : ''} (expects ${want})`);
     }

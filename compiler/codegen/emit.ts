@@ -256,7 +256,8 @@ const EMIT: Record<string, Emitter> = {
     const rowBytes = byteSize(table.type) / table.type.shape[0]!;
     return [
       `for (let i = 0; i < ${numel(idx.type.shape)}; i++) {`,
-      `  const r = <usize>load<i32>(${c.addr(idx)} + (<usize>i << 2));`,
+      // Clamped: the runtime rejects bad user ids with a clear error; this keeps computed or stale ids in bounds.
+      `  const r = <usize>min<i32>(max<i32>(load<i32>(${c.addr(idx)} + (<usize>i << 2)), 0), ${table.type.shape[0]! - 1});`,
       `  memory.copy(${c.addr(n)} + <usize>i * ${rowBytes}, ${c.addr(table)} + r * ${rowBytes}, ${rowBytes});`,
       '}',
     ];
