@@ -83,8 +83,10 @@ async function bench(isa: Isa): Promise<void> {
   const peak = (iters * 12 * 8) / tp / 1e9;
   console.log(`${isa}: peak mul+add loop            ${peak.toFixed(1)} GFLOP/s`);
 
+  // m n k; then transformer projections (128 tokens, d 256: QKV 256→768, MLP 256→1024 and 1024→256) and an
+  // LSTM input projection (64 steps, 128→4·256).
   const shapes: [number, number, number][] = [[512, 512, 512], [256, 256, 256], [1024, 1024, 1024], [64, 512, 512],
-    [4, 512, 512]];
+    [4, 512, 512], [128, 768, 256], [128, 1024, 256], [128, 256, 1024], [64, 1024, 128]];
   for (const [m, n, k] of shapes) {
     top = 1024;
     const a = put(rnd(m * k)), w = put(packGemmWeights(rnd(k * n), k, n, 'kn', rnd(n))), c = put(new Float32Array(m * n));
