@@ -77,23 +77,26 @@ export function planMemory(g: Graph, reuse: boolean, pinInputs = false): MemoryP
   if (pinInputs) for (const n of g.inputs) ranges.get(n)![1] = Infinity;
   const projs = new Map<Node, Node[]>();
   for (const n of g.nodes) if (n.op === 'proj') projs.set(n.inputs[0]!, [...(projs.get(n.inputs[0]!) ?? []), n]);
+  /** Buffers whose last reader is node i: free once node i has run. */
+  const dyingAt = new Map<number, Set<Node>>();
+  for (const [n, [, last]] of ranges) if (Number.isFinite(last)) dyingAt.set(last, (dyingAt.get(last) ?? new Set()).add(n));
   const offsets = new Map<Node, number>();
   const scratch = new Map<Node, number>();
   const arena = new Arena();
-  const dying = (i: number) => [...ranges].filter(([, [, last]]) => last === i).map(([n]) => n);
   for (const n of g.inputs) offsets.set(n, arena.alloc(alignedBytes(n.type)));
   g.nodes.forEach((n, i) => {
     for (const p of projs.get(n) ?? []) offsets.set(p, arena.alloc(alignedBytes(p.type)));
     if (inArena(n) && n.op !== 'input' && n.op !== 'proj') {
       const donor = reuse && IN_PLACE.has(n.op)
-        ? n.inputs.map(rootOf).find((x) => offsets.has(x) && ranges.get(x)![1] === i && alignedBytes(x.type) === alignedBytes(n.type) && x.op !== 'input')
+        ? n.inputs.map(rootOf).find((x) => x.op !== 'input' && dyingAt.get(i)?.has(x) && alignedBytes(x.type) === alignedBytes(n.type))
         : undefined;
-      if (donor) { ranges.get(donor)![1] = -2; offsets.set(n, offsets.get(donor)!); }
+      // The donor's block passes to n: it is freed when n dies, not now.
+      if (donor) { dyingAt.get(i)!.delete(donor); offsets.set(n, offsets.get(donor)!); }
       else offsets.set(n, arena.alloc(alignedBytes(n.type)));
     }
     const s = scratchBytes(n);
     if (s > 0) { const off = arena.alloc(align(s)); scratch.set(n, off); if (reuse) arena.free(off); }
-    if (reuse) for (const d of dying(i)) if (offsets.has(d) && ![...offsets].some(([m, o]) => m !== d && o === offsets.get(d) && ranges.get(m)![1] > i)) arena.free(offsets.get(d)!);
+    if (reuse) for (const d of dyingAt.get(i) ?? []) if (offsets.has(d)) arena.free(offsets.get(d)!);
   });
   for (const n of g.nodes) if ((n.op === 'reshape' || n.op === 'cache_write') && offsets.has(rootOf(n))) offsets.set(n, offsets.get(rootOf(n))!);
   return { arenaBytes: align(arena.peak), offsets, scratch };
