@@ -3,7 +3,7 @@
 
 import type { AnyTensorData } from '../ir/types.ts';
 
-export type SafeDType = 'F32' | 'I32' | 'I64' | 'BOOL' | 'U8' | 'F64';
+export type SafeDType = 'F32' | 'I32' | 'I64' | 'BOOL' | 'U8' | 'F64' | 'F16' | 'BF16';
 export interface SafeTensor { dtype: SafeDType; shape: number[]; data: AnyTensorData }
 
 const CTORS = { F32: Float32Array, I32: Int32Array, BOOL: Uint8Array, U8: Uint8Array } as const;
@@ -31,16 +31,29 @@ export function readSafetensors(bytes: Uint8Array, where = 'safetensors'): Map<s
       });
     } else if (t.dtype === 'F64') {
       data = Float32Array.from(new Float64Array(raw.buffer));
+    } else if (t.dtype === 'F16' || t.dtype === 'BF16') {
+      // Half-precision checkpoints are widened to f32 exactly (every f16/bf16 value is an f32).
+      const h = new Uint16Array(raw.buffer);
+      data = t.dtype === 'BF16' ? new Float32Array(new Uint32Array(Array.from(h, (v) => v << 16)).buffer) : Float32Array.from(h, f16ToF32);
     } else {
       const C = CTORS[t.dtype as keyof typeof CTORS];
-      if (!C) throw new Error(`${where}: tensor ${name} has dtype ${t.dtype}, which simdflow does not read (F32, F64, I32, I64, BOOL, U8)`);
+      if (!C) throw new Error(`${where}: tensor ${name} has dtype ${t.dtype}, which simdflow does not read (F32, F64, F16, BF16, I32, I64, BOOL, U8)`);
       data = new C(raw.buffer);
     }
     const count = t.shape.reduce((a, c) => a * c, 1);
     if (data.length !== count) throw new Error(`${where}: ${name} has ${data.length} values for shape [${t.shape}]`);
-    out.set(name, { dtype: t.dtype === 'I64' ? 'I32' : t.dtype === 'F64' ? 'F32' : (t.dtype as SafeDType), shape: t.shape, data });
+    const widened: Record<string, SafeDType> = { I64: 'I32', F64: 'F32', F16: 'F32', BF16: 'F32' };
+    out.set(name, { dtype: widened[t.dtype] ?? (t.dtype as SafeDType), shape: t.shape, data });
   }
   return out;
+}
+
+/** IEEE 754 binary16 → number (subnormals, infinities and NaN included). */
+function f16ToF32(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1, exp = (h >> 10) & 0x1f, frac = h & 0x3ff;
+  if (exp === 0) return sign * frac * 2 ** -24;
+  if (exp === 31) return frac ? NaN : sign * Infinity;
+  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }
 
 export function writeSafetensors(tensors: Record<string, SafeTensor>): Uint8Array {
