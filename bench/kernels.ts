@@ -6,34 +6,11 @@
 import v8 from 'node:v8';
 import { assemble, type Isa } from '../compiler/codegen/assemble.ts';
 import { packGemmWeights } from '../compiler/codegen/pack.ts';
+import { PROBES_SRC } from './probes.ts';
 
 v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
 
-const PEAK_SRC = `
-import { madd } from "./math";
-// 12 independent accumulator chains, 2 multiplicands: 24 flops·4 lanes per iteration, no memory.
-export function peak_madd(iters: i32, s: f32): f32 {
-  const x = f32x4.splat(s), y = f32x4.splat(0.999);
-  let c0 = x, c1 = y, c2 = x, c3 = y, c4 = x, c5 = y, c6 = x, c7 = y, c8 = x, c9 = y, c10 = x, c11 = y;
-  for (let i = 0; i < iters; i++) {
-    c0 = madd(c0, y, x); c1 = madd(c1, y, x); c2 = madd(c2, y, x); c3 = madd(c3, y, x);
-    c4 = madd(c4, y, x); c5 = madd(c5, y, x); c6 = madd(c6, y, x); c7 = madd(c7, y, x);
-    c8 = madd(c8, y, x); c9 = madd(c9, y, x); c10 = madd(c10, y, x); c11 = madd(c11, y, x);
-  }
-  const s0 = f32x4.add(f32x4.add(f32x4.add(c0, c1), f32x4.add(c2, c3)), f32x4.add(f32x4.add(c4, c5), f32x4.add(c6, c7)));
-  return f32x4.extract_lane(f32x4.add(s0, f32x4.add(f32x4.add(c8, c9), f32x4.add(c10, c11))), 0);
-}
-/** Reads bytes (a multiple of 128) at p once, v128 loads only (as bench/machine.ts). */
-export function read_sum(p: usize, bytes: i32): i32 {
-  let a0 = i32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
-  for (let q = p, e = p + <usize>bytes; q < e; q += 128) {
-    a0 = i32x4.add(a0, i32x4.add(v128.load(q, 0), v128.load(q, 16)));
-    a1 = i32x4.add(a1, i32x4.add(v128.load(q, 32), v128.load(q, 48)));
-    a2 = i32x4.add(a2, i32x4.add(v128.load(q, 64), v128.load(q, 80)));
-    a3 = i32x4.add(a3, i32x4.add(v128.load(q, 96), v128.load(q, 112)));
-  }
-  return i32x4.extract_lane(i32x4.add(i32x4.add(a0, a1), i32x4.add(a2, a3)), 0);
-}
+const PEAK_SRC = `${PROBES_SRC}
 export * from "./gemm";
 export * from "./matmul";
 export * from "./pool";
@@ -103,7 +80,7 @@ async function bench(isa: Isa): Promise<void> {
     top = 1024;
     const x = put(rnd(k)), w = put(packGemmWeights(rnd(k * n), k, n, 'kn', rnd(n))), c = put(new Float32Array(n));
     const bytes = 4 * (k + 1) * Math.ceil(n / 8) * 8;
-    const [t, tr] = timeInterleaved([() => ex.gemm_f32!(x, k, w, c, n, 1, n, k, 0, 0), () => ex.read_sum!(w, bytes & ~127)]);
+    const [t, tr] = timeInterleaved([() => ex.gemm_f32!(x, k, w, c, n, 1, n, k, 0, 0), () => ex.read_sum!(w, bytes & ~127, 1)]);
     const gbs = bytes / t! / 1e9, rbs = (bytes & ~127) / tr! / 1e9;
     console.log(`${isa}: gemv m=1 k=${k} n=${n} (${(bytes / 1e6).toFixed(2)} MB)`.padEnd(52) +
       `${gbs.toFixed(1).padStart(5)} GB/s  ${(2 * n * k / t! / 1e9).toFixed(1).padStart(5)} GFLOP/s  read ${rbs.toFixed(0)} GB/s (${(gbs / rbs * 100).toFixed(0)}%)` +
