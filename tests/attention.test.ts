@@ -40,12 +40,27 @@ describe('attention vs reference, fused and decomposed', () => {
   }
 
   test('masks must be boolean and shaped as PyTorch says', () => {
-    const def = { name: 'bad', module: new nn.MultiheadAttention(8, 2, { batchFirst: true }), inputs: { x: [2, 3, 8], m: [2, 3] },
+    const def = { name: 'bad', module: new nn.MultiheadAttention(8, 2, { batchFirst: true }), inputs: { x: [2, 3, 8], m: { shape: [2, 3], dtype: 'i32' as const } },
       forward: (m: nn.Module, i: Record<string, Tensor>) => (m as nn.MultiheadAttention).call(i.x!, i.x!, i.x!, { keyPaddingMask: i.m })[0] };
-    expect(() => traceModel(def)).toThrow('attention: key_padding_mask must be a bool mask (true = not attended), got f32[2, 3]');
+    expect(() => traceModel(def)).toThrow('attention: key_padding_mask must be a bool mask (true = not attended) or a float mask (added), got i32[2, 3]');
     const def2 = { ...def, inputs: { x: [2, 3, 8], m: { shape: [3, 2], dtype: 'bool' as const } } };
     expect(() => traceModel(def2)).toThrow('attention: key_padding_mask must be [2, 3], got [3, 2]');
   });
+});
+
+test('a float mask is added to the scores: a 0/−inf causal mask equals isCausal', async () => {
+  const L = 6, S = 6;
+  const mha = new nn.MultiheadAttention(8, 2, { batchFirst: true });
+  const floatCausal = Float32Array.from({ length: L * S }, (_, k) => (k % S > Math.floor(k / S) ? -Infinity : 0));
+  const def = (useFloat: boolean) => ({
+    name: 'm', module: mha, inputs: (useFloat ? { x: [2, L, 8], m: [L, S] } : { x: [2, L, 8] }) as Record<string, number[]>,
+    forward: (m: nn.Module, i: Record<string, Tensor>) => (m as nn.MultiheadAttention).call(i.x!, i.x!, i.x!, { attnMask: i.m, isCausal: !useFloat, needWeights: false })[0],
+  });
+  const r = rng(4), x = T(r, 2 * L * 8);
+  const a = await loadModelBytes((await compileModel(def(true))).bytes), b = await loadModelBytes((await compileModel(def(false))).bytes);
+  expect(maxRelErr(a.run({ x, m: floatCausal }).y!, b.run({ x }).y!)).toBeLessThan(1e-5);
+  await checkGraph(traceModel({ name: 'f', module: new nn.Identity(), inputs: { q: [1, 2, 4, 3], k: [1, 2, 5, 3], v: [1, 2, 5, 3], m: [4, 5] },
+    forward: (_m, i) => ({ y: F.scaledDotProductAttention(i.q!, i.k!, i.v!, { attnMask: i.m }) }) }));
 });
 
 describe('GPT with a KV cache', () => {

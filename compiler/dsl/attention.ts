@@ -39,11 +39,16 @@ export interface KVCache { k: Tensor; v: Tensor; pos: Tensor }
 
 const TRUE = () => constant(Uint8Array.of(1), [], 'bool', 'true');
 
-/** Combines PyTorch's two boolean masks into one [B|1, H|1, L|1, S] mask (or none). */
-function combineMasks(B: number, H: number, L: number, S: number, m: AttentionMasks): Tensor | undefined {
+interface Masks { bool?: Tensor; additive?: Tensor }
+
+/**
+ * PyTorch's masks as one boolean [B|1, H|1, L|1, S] mask (true = not attended) and one
+ * additive float mask (added to the scores, e.g. generate_square_subsequent_mask's −inf).
+ */
+function combineMasks(B: number, H: number, L: number, S: number, m: AttentionMasks): Masks {
   const parts: Tensor[] = [];
   const check = (t: Tensor, what: string) => {
-    if (t.dtype !== 'bool') throw new ModelDefinitionError(`attention: ${what} must be a bool mask (true = not attended), got ${t.dtype}${fmtShape(t.shape)}${where()}`);
+    if (t.dtype !== 'bool' && t.dtype !== 'f32') throw new ModelDefinitionError(`attention: ${what} must be a bool mask (true = not attended) or a float mask (added), got ${t.dtype}${fmtShape(t.shape)}${where()}`);
   };
   if (m.keyPaddingMask) {
     const k = m.keyPaddingMask;
@@ -58,19 +63,24 @@ function combineMasks(B: number, H: number, L: number, S: number, m: AttentionMa
     else if (a.rank === 3 && a.size(0) === B * H && a.size(1) === L && a.size(2) === S) parts.push(a.reshape(B, H, L, S));
     else throw new ModelDefinitionError(`attention: attn_mask must be [${L}, ${S}] or [${B * H}, ${L}, ${S}], got ${fmtShape(a.shape)}${where()}`);
   }
-  if (parts.length === 0) return undefined;
-  return parts.length === 1 ? parts[0] : F.whereOp(parts[0]!, TRUE(), parts[1]!);
+  const bools = parts.filter((t) => t.dtype === 'bool'), floats = parts.filter((t) => t.dtype === 'f32');
+  return {
+    ...(bools.length ? { bool: bools.length === 1 ? bools[0] : F.whereOp(bools[0]!, TRUE(), bools[1]!) } : {}),
+    ...(floats.length ? { additive: floats.length === 1 ? floats[0] : floats[0]!.add(floats[1]!) } : {}),
+  };
 }
 
 /**
- * Attention weights, decomposed: softmax(q kᵀ·scale, masked) per head, [B, H, L, S], from
- * q [B, L, H·d] and k [B, S, H·d]; used when the weights themselves are wanted.
+ * Attention weights, decomposed: softmax(q kᵀ·scale + masks) per head, [B, H, L, S], from
+ * q [B, L, H·d] and k [B, S, H·d]; used when the weights themselves are wanted or a mask is
+ * additive (the fused kernel takes boolean masks).
  */
-function attentionProbs(q: Tensor, k: Tensor, H: number, mask: Tensor | undefined, causal: boolean, scale: number): Tensor {
+function attentionProbs(q: Tensor, k: Tensor, H: number, masks: Masks, causal: boolean, scale: number): Tensor {
   const [B, L, E] = q.shape as [number, number, number], S = k.size(1), d = E / H;
   const qh = q.reshape(B, L, H, d).permute(0, 2, 1, 3), kt = k.reshape(B, S, H, d).permute(0, 2, 3, 1);
   let s = qh.matmul(kt).mul(scale);
-  if (mask) s = F.whereOp(mask, -Infinity, s);
+  if (masks.additive) s = s.add(masks.additive);
+  if (masks.bool) s = F.whereOp(masks.bool, -Infinity, s);
   if (causal) s = F.whereOp(causalMask(L, S), -Infinity, s);
   return s.softmax(-1);
 }
@@ -88,6 +98,12 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
   const [B, H, L, d] = q.shape as [number, number, number, number], S = k.size(2), dv = v.size(3);
   const merge = (t: Tensor) => t.permute(0, 2, 1, 3).reshape(B, t.size(2), H * t.size(3));
   const mask = opts.attnMask ? (opts.attnMask.rank === 2 ? opts.attnMask.reshape(1, 1, L, S) : opts.attnMask) : undefined;
+  if (mask && mask.dtype === 'f32') {
+    // An additive mask: the decomposed form (the fused kernel takes boolean masks).
+    let s = q.matmul(k.mT).mul(opts.scale ?? 1 / Math.sqrt(d)).add(mask);
+    if (opts.isCausal) s = F.whereOp(causalMask(L, S), -Infinity, s);
+    return s.softmax(-1).matmul(v);
+  }
   const ins = [merge(q), merge(k), merge(v), ...(mask ? [mask] : [])];
   const o = record('attention', ins, { heads: H, scale: opts.scale ?? 1 / Math.sqrt(d), causal: !!opts.isCausal, layout: 'separate', mask: !!mask, cached: false });
   return o.reshape(B, L, H, dv).permute(0, 2, 1, 3);
@@ -154,21 +170,23 @@ export class MultiheadAttention extends Module {
       out = record('attention', [qkv.slice(2, 0, E), kc, vc, opts.cache.pos], { heads: H, scale, causal: true, layout: 'separate', mask: false, cached: true });
       opts.cache.k = kc; opts.cache.v = vc;
     } else {
-      const mask = combineMasks(B, H, L, S, opts);
+      const masks = combineMasks(B, H, L, S, opts);
       const causal = !!opts.isCausal;
       const q = selfAttn || this.in_proj_weight === undefined || key !== value ? undefined : this.proj(0, q0);
       const ins = selfAttn ? [this.proj(0, q0, 3)]
         : q ? [q, this.proj(1, k0, 2)]
         : [this.proj(0, q0), this.proj(1, k0), this.proj(2, v0)];
       const layout = selfAttn ? 'qkv' : q ? 'q_kv' : 'separate';
-      if (opts.needWeights ?? true) {
-        // The weights are wanted: compute the probabilities once and use them for the output too.
+      const needWeights = opts.needWeights ?? true;
+      if (needWeights || masks.additive) {
+        // The weights are wanted (or a mask is additive): compute the probabilities once and use them for the output too.
         const [qq, kk, vv] = layout === 'qkv' ? [ins[0]!.slice(2, 0, E), ins[0]!.slice(2, E, 2 * E), ins[0]!.slice(2, 2 * E)]
           : layout === 'q_kv' ? [ins[0]!, ins[1]!.slice(2, 0, E), ins[1]!.slice(2, E)] : ins as [Tensor, Tensor, Tensor];
-        const p = attentionProbs(qq!, kk!, H, mask, causal, scale);
+        const p = attentionProbs(qq!, kk!, H, masks, causal, scale);
         out = p.matmul(vv!.reshape(B, S, H, this.headDim).permute(0, 2, 1, 3)).permute(0, 2, 1, 3).reshape(B, L, E);
-        weights = p.mean(1);
+        if (needWeights) weights = p.mean(1);
       } else {
+        const mask = masks.bool;
         out = record('attention', [...ins, ...(mask ? [mask] : [])], { heads: H, scale, causal, layout, mask: !!mask, cached: false });
       }
     }
