@@ -30,6 +30,8 @@ describe('CNN ops', () => {
     ['conv stride 2 pad 1', new nn.Conv2d(3, 8, 3, { stride: 2, padding: 1 }), [1, 3, 17, 17]],
     ['conv dilation 2, no bias', new nn.Conv2d(2, 3, 3, { dilation: 2, bias: false }), [1, 2, 11, 9]],
     ['conv 5x5 17 channels', new nn.Conv2d(17, 9, 5, { padding: 2 }), [1, 17, 6, 6]],
+    ['grouped conv (3 groups) + relu', new nn.Sequential(new nn.Conv2d(6, 9, 3, { padding: 1, groups: 3 }), new nn.ReLU()), [2, 6, 7, 5]],
+    ['depthwise conv stride 2', new nn.Conv2d(8, 8, 3, { stride: 2, padding: 1, groups: 8 }), [1, 8, 9, 9]],
     ['maxpool 3 stride 2 pad 1', new nn.MaxPool2d(3, { stride: 2, padding: 1 }), [2, 3, 9, 10]],
     ['avgpool 3 stride 2 pad 1 (count_include_pad)', new nn.AvgPool2d(3, { stride: 2, padding: 1 }), [2, 3, 9, 10]],
     ['avgpool pad, count_include_pad=false', new nn.AvgPool2d(3, { stride: 2, padding: 1, countIncludePad: false }), [1, 2, 7, 7]],

@@ -159,6 +159,19 @@ const EMIT: Record<string, Emitter> = {
     const [CO, , KH, KW] = w.type.shape;
     const [, , OH, OW] = n.type.shape;
     const [sh, sw] = pair(n.attrs.stride), [ph, pw] = pair(n.attrs.padding), [dh, dw] = pair(n.attrs.dilation);
+    const G = (n.attrs.groups as number | undefined) ?? 1;
+    if (G > 1) {
+      // Grouped: per image and group, im2col of the group's channels, then one GEMM with the group's filters.
+      const CG = C! / G, COG = CO! / G, K = CG * KH! * KW!, P = OH! * OW!;
+      return [
+        `for (let b = 0; b < ${N}; b++) {`,
+        `  for (let g = 0; g < ${G}; g++) {`,
+        `    im2col_packed_f32(${c.addr(x)} + (<usize>b * ${C} + <usize>g * ${CG}) * ${H! * W! * 4}, ${CG}, ${H}, ${W}, ${KH}, ${KW}, ${sh}, ${sw}, ${ph}, ${pw}, ${dh}, ${dw}, ${OH}, ${OW}, ${c.scratch(n)});`,
+        `    gemm_f32(${c.addr(w)} + <usize>g * ${COG * K * 4}, ${K}, ${c.scratch(n)}, ${c.addr(n)} + (<usize>b * ${CO} + <usize>g * ${COG}) * ${P * 4}, ${P}, ${COG}, ${P}, ${K}, ${b ? `${c.addr(b)} + <usize>g * ${COG * 4}` : 0}, ${actCode(n.attrs.act as Activation)});`,
+        '  }',
+        '}',
+      ];
+    }
     return [`conv2d_f32(${c.addr(x)}, ${c.addr(w)}, ${b ? c.addr(b) : 0}, ${c.addr(n)}, ${c.scratch(n)}, ${N}, ${C}, ${H}, ${W}, ${CO}, ${KH}, ${KW}, ${sh}, ${sw}, ${ph}, ${pw}, ${dh}, ${dw}, ${OH}, ${OW}, ${actCode(n.attrs.act as Activation)});`];
   },
   maxpool2d: (n, c) => pool(n, c, 'maxpool2d_f32', ''),
@@ -333,7 +346,7 @@ function emitterFor(n: Node): Emitter {
 
 /** Kernel functions and the assembly/ module that defines each. */
 const KERNELS: Record<string, string> = {
-  gemm_f32: 'gemm', matmul_f32: 'matmul', conv2d_f32: 'conv', maxpool2d_f32: 'pool', avgpool2d_f32: 'pool',
+  gemm_f32: 'gemm', matmul_f32: 'matmul', conv2d_f32: 'conv', im2col_packed_f32: 'conv', maxpool2d_f32: 'pool', avgpool2d_f32: 'pool',
   softmax_f32: 'softmax', logsoftmax_f32: 'softmax', reduce_sum_f32: 'reduce', reduce_mean_f32: 'reduce',
   reduce_max_f32: 'reduce', argmax_f32: 'reduce', layernorm_f32: 'layernorm',
   rnn_seq_f32: 'rnn', lstm_seq_f32: 'rnn', gru_seq_f32: 'rnn', attention_f32: 'attention',

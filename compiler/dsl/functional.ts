@@ -15,9 +15,9 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor): Tensor {
   return b ? y.add(b) : y;
 }
 
-export interface Conv2dOptions { stride?: Pair; padding?: Pair; dilation?: Pair }
+export interface Conv2dOptions { stride?: Pair; padding?: Pair; dilation?: Pair; groups?: number }
 export function conv2d(x: Tensor, w: Tensor, b?: Tensor, o: Conv2dOptions = {}): Tensor {
-  return record('conv2d', b ? [x, w, b] : [x, w], { stride: pair(o.stride ?? 1), padding: pair(o.padding ?? 0), dilation: pair(o.dilation ?? 1), act: 'none' });
+  return record('conv2d', b ? [x, w, b] : [x, w], { stride: pair(o.stride ?? 1), padding: pair(o.padding ?? 0), dilation: pair(o.dilation ?? 1), groups: o.groups ?? 1, act: 'none' });
 }
 
 export interface Pool2dOptions { stride?: Pair; padding?: Pair; countIncludePad?: boolean }

@@ -25,8 +25,10 @@ export class Conv2d extends Module {
     readonly opts: F.Conv2dOptions & { bias?: boolean } = {}) {
     super();
     const [kh, kw] = typeof kernelSize === 'number' ? [kernelSize, kernelSize] : kernelSize;
-    const bound = 1 / Math.sqrt(inChannels * kh * kw);
-    this.weight = this.param('weight', [outChannels, inChannels, kh, kw], { uniform: bound });
+    const groups = opts.groups ?? 1;
+    if (inChannels % groups || outChannels % groups) throw new Error(`Conv2d: groups ${groups} must divide in_channels ${inChannels} and out_channels ${outChannels}`);
+    const bound = 1 / Math.sqrt((inChannels / groups) * kh * kw);
+    this.weight = this.param('weight', [outChannels, inChannels / groups, kh, kw], { uniform: bound });
     if (opts.bias ?? true) this.bias = this.param('bias', [outChannels], { uniform: bound });
   }
   forward(x: Tensor): Tensor { return F.conv2d(x, this.weight.t, this.bias?.t, this.opts); }

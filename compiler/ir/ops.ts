@@ -113,7 +113,9 @@ const OPS: Record<string, Infer> = {
     wantRank('conv2d', 'input', x, 4); wantRank('conv2d', 'weight', w, 4);
     const [n, c, h, wd] = x.shape as [number, number, number, number];
     const [co, ci, kh, kw] = w.shape as [number, number, number, number];
-    if (ci !== c) fail('conv2d', `input has ${c} channels but weight ${fmtShape(w.shape)} expects ${ci}`);
+    const groups = (a.groups as number | undefined) ?? 1;
+    if (!(groups >= 1) || c % groups || co % groups) fail('conv2d', `groups ${groups} must divide the input channels ${c} and output channels ${co}`);
+    if (ci * groups !== c) fail('conv2d', `input has ${c} channels but weight ${fmtShape(w.shape)} expects ${ci * groups}${groups > 1 ? ` (${ci} per group × ${groups} groups)` : ''}`);
     if (b && !sameShape(b.shape, [co])) fail('conv2d', `bias must be [${co}], got ${fmtShape(b.shape)}`);
     const [sh, sw] = pair(a, 'stride', 1), [ph, pw] = pair(a, 'padding', 0), [dh, dw] = pair(a, 'dilation', 1);
     const oh = windowOut(h, kh, sh, ph, dh), ow = windowOut(wd, kw, sw, pw, dw);

@@ -20,10 +20,9 @@ export const rootOf = (n: Node): Node => (n.op === 'reshape' || n.op === 'cache_
 /** Bytes of temporary space the node's kernel needs. */
 export function scratchBytes(n: Node): number {
   if (n.op === 'conv2d') {
-    const [, c] = n.inputs[0]!.type.shape as [number, number];
-    const [, , kh, kw] = n.inputs[1]!.type.shape as [number, number, number, number];
+    const [, cg, kh, kw] = n.inputs[1]!.type.shape as [number, number, number, number]; // channels per group
     const [, , oh, ow] = n.type.shape as [number, number, number, number];
-    return packedGemmBytes(c * kh * kw, oh * ow);
+    return packedGemmBytes(cg * kh * kw, oh * ow);
   }
   if (n.op === 'rnn_seq' || n.op === 'lstm_seq' || n.op === 'gru_seq') {
     const [B] = n.type.shape as [number];

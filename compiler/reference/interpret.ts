@@ -95,13 +95,15 @@ const IMPLS: Record<string, Impl> = {
     const [, , OH, OW] = n.type.shape as number[] as [number, number, number, number];
     const [sh, sw] = pair(n.attrs.stride, 1), [ph, pw] = pair(n.attrs.padding, 0), [dh, dw] = pair(n.attrs.dilation, 1);
     const act = (n.attrs.act as Activation | undefined) ?? 'none';
+    const G = (n.attrs.groups as number | undefined) ?? 1, CG = C / G, COG = CO / G;
     const out = new Float32Array(numel(n.type.shape));
     for (let b0 = 0; b0 < N; b0++) for (let co = 0; co < CO; co++) for (let oy = 0; oy < OH; oy++) for (let ox = 0; ox < OW; ox++) {
       let s = b ? b.data[co]! : 0;
-      for (let c = 0; c < C; c++) for (let ky = 0; ky < KH; ky++) for (let kx = 0; kx < KW; kx++) {
+      const g = Math.floor(co / COG);
+      for (let cg = 0; cg < CG; cg++) for (let ky = 0; ky < KH; ky++) for (let kx = 0; kx < KW; kx++) {
         const iy = oy * sh - ph + ky * dh, ix = ox * sw - pw + kx * dw;
         if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
-        s += x!.data[((b0 * C + c) * H + iy) * W + ix]! * w!.data[((co * C + c) * KH + ky) * KW + kx]!;
+        s += x!.data[((b0 * C + g * CG + cg) * H + iy) * W + ix]! * w!.data[((co * CG + cg) * KH + ky) * KW + kx]!;
       }
       out[((b0 * CO + co) * OH + oy) * OW + ox] = applyAct(act, s);
     }
