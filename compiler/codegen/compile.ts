@@ -59,7 +59,8 @@ export async function compileEntries(entries: Entry[], state: StateSpec[], opts:
   const t0 = performance.now();
   const graphs = entries.map((e) => ({ name: e.name, graph: runPasses(e.graph, { disable: opts.disablePasses ?? [], attention: opts.attention }) }));
   const mem = layoutMemory(graphs.map((e) => e.graph), state);
-  const source = emitModule(graphs.map((e) => ({ export: e.name, graph: e.graph })), (g) => mem.forGraph(g));
+  const layouts = new Map(graphs.map((e) => [e.graph, mem.forGraph(e.graph)]));
+  const source = emitModule(graphs.map((e) => ({ export: e.name, graph: e.graph })), (g) => layouts.get(g)!);
   const pages = Math.ceil((mem.end + 65536) / 65536);
   const code: Partial<Record<Isa, Uint8Array>> = {};
   for (const isa of opts.isas ?? ['wasmsimd', 'wasmrelaxedsimd']) {
@@ -69,7 +70,7 @@ export async function compileEntries(entries: Entry[], state: StateSpec[], opts:
     format: 'simdflow',
     version: SIMDFLOW_VERSION,
     name: opts.name ?? 'model',
-    entries: Object.fromEntries(graphs.map((e) => [e.name, entryInfo(e.graph, e.name, mem.forGraph(e.graph))])),
+    entries: Object.fromEntries(graphs.map((e) => [e.name, entryInfo(e.graph, e.name, layouts.get(e.graph)!)])),
     state: state.map((s) => ({ name: s.name, dtype: s.type.dtype, shape: [...s.type.shape], offset: mem.stateAt.get(s.name)! })),
     ...(opts.generation ? { generation: opts.generation } : {}),
     memory: {

@@ -8,12 +8,12 @@
 // Shapes: B is [k][n] ('kn') or its transpose [n][k] ('nk', i.e. PyTorch Linear.weight
 // [out][in], so a Linear layer packs without a separate transpose).
 
-export const GEMM_NR = 8;
+import { GEMM_NR, packedGemmBytes } from '../ir/layout.ts';
+
+export { GEMM_NR };
 
 /** Floats in the packed form of a k×n B operand (bias headers included). */
-export function packedGemmFloats(k: number, n: number): number {
-  return Math.ceil(n / GEMM_NR) * GEMM_NR * (k + 1);
-}
+export const packedGemmFloats = (k: number, n: number): number => packedGemmBytes(k, n) / 4;
 
 /** Packs B (and an optional column bias of length n) into the gemm panel layout. */
 export function packGemmWeights(b: Float32Array, k: number, n: number, layout: 'kn' | 'nk',

@@ -199,5 +199,3 @@ BUILDERS.tiny_gpt = (c) => {
   };
 };
 
-export const isSupported = (name: string): boolean => name in BUILDERS;
-export { num as configNumber };

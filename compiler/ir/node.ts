@@ -102,7 +102,6 @@ export function rewrite(g: Graph, rule: (n: Node) => Node | undefined): Graph {
   return makeGraph(g.inputs, outputs, writes, g.loopBody);
 }
 
-export const isConst = (n: Node): boolean => n.op === 'const';
 
 /** Deep copy of the node structure (tensor data is shared: constants are immutable). */
 export function cloneGraph(g: Graph): Graph {

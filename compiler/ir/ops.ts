@@ -365,10 +365,3 @@ export function inferType(op: string, inputs: readonly Node[] | readonly TensorT
   return f(ts, attrs);
 }
 
-/** Registers an op's type rule (model families add their own ops beside the core ones). */
-export function defineOp(op: string, infer: Infer, secondary?: (ins: readonly TensorType[], a: Attrs) => TensorType[]): void {
-  if (op in OPS) throw new Error(`op '${op}' is already defined`);
-  OPS[op] = infer;
-  if (secondary) SECONDARY[op] = secondary;
-}
-export { fail as opFail, arity as opArity, wantDtype, wantRank, f32 as f32Type };

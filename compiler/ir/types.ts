@@ -52,7 +52,6 @@ export function normAxis(axis: number, rank: number): number {
   return a;
 }
 
-export type TypedArrayFor<D extends DType> = D extends 'f32' ? Float32Array : D extends 'i32' ? Int32Array : Uint8Array;
 export type AnyTensorData = Float32Array | Int32Array | Uint8Array;
 
 export function allocData(t: TensorType): AnyTensorData {

@@ -7,7 +7,8 @@
 // arena, in the artifact's state region.
 // The result is the peak arena size the artifact reports.
 
-import { alignedBytes, align, packedGemmBytes } from '../ir/layout.ts';
+import { alignedBytes, align } from '../ir/layout.ts';
+import { conv2dScratchBytes } from '../codegen/pack.ts';
 import { rnnScratchBytes } from '../codegen/rnn-abi.ts';
 import { attentionScratchBytes } from '../codegen/attention-abi.ts';
 import { attentionDims } from '../ir/ops.ts';
@@ -22,7 +23,7 @@ export function scratchBytes(n: Node): number {
   if (n.op === 'conv2d') {
     const [, cg, kh, kw] = n.inputs[1]!.type.shape as [number, number, number, number]; // channels per group
     const [, , oh, ow] = n.type.shape as [number, number, number, number];
-    return packedGemmBytes(cg * kh * kw, oh * ow);
+    return conv2dScratchBytes(cg, kh, kw, oh, ow);
   }
   if (n.op === 'rnn_seq' || n.op === 'lstm_seq' || n.op === 'gru_seq') {
     const [B] = n.type.shape as [number];

@@ -290,12 +290,6 @@ function softmax(x: Value, axis: number, log: boolean): Float32Array {
   return out;
 }
 
-/** Model families register the reference semantics of their own ops here. */
-export function defineReference(op: string, impl: Impl): void {
-  if (op in IMPLS) throw new Error(`reference for '${op}' already defined`);
-  IMPLS[op] = impl;
-}
-
 export type Feeds = Record<string, AnyTensorData>;
 
 /** Evaluates one node on concrete input values (constant folding uses this too). */
