@@ -1,0 +1,8 @@
+#!/usr/bin/env node
+// The `simdflow` command.
+import { setFlagsFromString } from 'node:v8';
+import { main } from './main.ts';
+
+// Node 20 validates relaxed-SIMD wasm only behind this flag; the loader then picks that build.
+setFlagsFromString('--experimental-wasm-relaxed-simd');
+process.exitCode = await main(process.argv.slice(2), process);
