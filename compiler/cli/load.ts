@@ -25,6 +25,13 @@ const SELF: Record<string, string> = {
   'simdflow/runtime/node': join(here, '..', '..', 'runtime', `node${ext}`),
 };
 
+/** A source file of this package, as the module this process runs (dist/…/x.js when compiled). */
+function compiled(path: string): string {
+  if (ext === '.ts' || !path.endsWith('.ts') || path.endsWith('.d.ts')) return path;
+  const rel = relative(ROOT, path);
+  return rel.startsWith('compiler') || rel.startsWith('runtime') ? join(ROOT, 'dist', rel.replace(/\.ts$/, '.js')) : path;
+}
+
 async function importModelFile(file: string): Promise<Record<string, unknown>> {
   let esbuild: typeof import('esbuild');
   try {
@@ -49,7 +56,7 @@ async function importModelFile(file: string): Promise<Record<string, unknown>> {
           if (r.errors.length) return { errors: r.errors };
           // Packages and this package's own files load natively; the user's files are bundled.
           const pkg = !args.path.startsWith('.') && !args.path.startsWith('/');
-          if (pkg || inside(r.path)) return { path: pathToFileURL(r.path).href, external: true };
+          if (pkg || inside(r.path)) return { path: pathToFileURL(compiled(r.path)).href, external: true };
           return { path: r.path };
         });
       },
