@@ -109,12 +109,22 @@ describe('CLI', () => {
     expect(r.stdout).toContain('const "2.weight"() : f32[3, 7]');
   });
 
-  test('the compiled CLI answers --help under plain node', () => {
+  test('the compiled CLI under plain node: --help, and one DSL whether a model imports simdflow or its sources', () => {
     const bin = join(ROOT, 'dist/compiler/cli/bin.js');
     if (!existsSync(bin)) throw new Error(`${bin} is missing: run npm run build (npm ci and npm install run it)`);
-    const r = spawnSync(process.execPath, [bin, '--help'], { encoding: 'utf8' });
+    const run = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { cwd: ROOT, encoding: 'utf8' });
+    let r = run('--help');
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain('simdflow build <model.ts>');
+    r = run('ir', 'models/mlp.ts');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('input "x"() : f32[1, 784]');
+    const dir = mkdtempSync(join(tmpdir(), 'simdflow-src-'));
+    writeFileSync(join(dir, 'model.ts'), `import { defineModel, nn } from ${JSON.stringify(join(ROOT, 'compiler/dsl/index.ts'))};\n` +
+      `export default defineModel({ name: 'src', module: new nn.Linear(4, 2), inputs: { x: [1, 4] } });\n`);
+    r = run('ir', join(dir, 'model.ts'));
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('const "weight"() : f32[2, 4]');
   });
 
   test('conformance runs any directory of cases: passes, failures with their error, skips', async () => {
