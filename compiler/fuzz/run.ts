@@ -188,3 +188,8 @@ export async function fuzz(o: FuzzOptions, onCase?: (seed: number, failures: Fai
   const unexpected = failures.filter((f) => o.strict || !(f.category in KNOWN_FAILURES));
   return { seeds: o.seeds, simulations: sims, wasmRuns, wasmMs, ms: performance.now() - t0, failures, unexpected, features };
 }
+
+/** A hand-written graph as a case (one call, no state), for tests and reproductions. */
+export function caseOf(traced: Graph, feeds: Record<string, AnyTensorData>): FuzzCase {
+  return { seed: 0, traced, state: [], initialState: {}, steps: [feeds], features: [], program: [], special: false };
+}
