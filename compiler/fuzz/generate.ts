@@ -6,7 +6,7 @@
 // in-place cache writes read before and after. Sizes are tiny and odd (1, 2, 3, 4, 5, 8, 17);
 // some inputs hold NaN, ±Inf or -0. Each case also keeps a DSL transcript for the report.
 
-import { whereOp } from '../dsl/functional.ts';
+import { embedding, whereOp } from '../dsl/functional.ts';
 import { cat, constant, record, type Tensor } from '../dsl/tensor.ts';
 import { traceEntry, type InputSpecs } from '../dsl/trace.ts';
 import type { Graph } from '../ir/node.ts';
@@ -45,6 +45,9 @@ class Builder {
   readonly features = new Set<string>();
   private n = 0;
   private c = 0;
+  /** Run-time indices (inputs valued 0 or 1): `idx` i32[] and `ids` i32[k]. */
+  idx?: Tensor;
+  ids?: Tensor;
   constructor(readonly r: Prng) {}
 
   add(t: Tensor, code: string, exact = false): Item {
@@ -270,7 +273,45 @@ function coerce(b: Builder, x: Item, s: Shape): Item {
   return b.add(m.add(c.t), `${x.name}${x.t.rank === 0 ? '' : '.mean()'}.add(${c.name})`);
 }
 
-const MOVES = [[3, unary], [3, binaryMove], [3, broadcastBack], [2, reduceMove], [2, matmulMove], [1, softmaxMove], [1.5, layernormMove], [2, shapeMove], [1, whereMove]] as const;
+
+/** x.dynamicSlice / x.dynamicUpdate at run-time index `idx` (0 or 1), sizes that fit either way. */
+function dynamicMove(b: Builder, x: Item): void {
+  const r = b.r, axes = [...Array(x.t.rank).keys()].filter((a) => x.t.shape[a]! >= 2);
+  if (!b.idx || axes.length === 0) return unary(b, x);
+  const a = r.pick(axes), size = r.int(1, x.t.shape[a]! - 1);
+  if (r.chance(0.5)) {
+    b.add(x.t.dynamicSlice(a, b.idx, size), `${x.name}.dynamicSlice(${a}, idx, ${size})`, x.exact);
+    b.features.add('dynamic_slice');
+  } else {
+    const u = b.const(x.t.shape.map((d, i) => (i === a ? size : d)));
+    b.add(x.t.dynamicUpdate(a, b.idx, u.t), `${x.name}.dynamicUpdate(${a}, idx, ${u.name})`, x.exact);
+    b.features.add('dynamic_update');
+  }
+}
+
+/** Rows 0 or 1 of a table (a constant, or a value with at least two rows), picked by `ids`. */
+function gatherMove(b: Builder, x: Item): void {
+  if (!b.ids) return unary(b, x);
+  const table = x.t.rank >= 1 && x.t.shape[0]! >= 2 && b.r.chance(0.6) ? x : b.const([2 + b.r.int(0, 3), b.r.weighted(DIMS)]);
+  b.add(embedding(b.ids, table.t), `embedding(ids, ${table.name})`, table.exact);
+  b.features.add('gather');
+}
+
+/** A batched matmul of two values, batch dimensions broadcast. */
+function batchedMatmul(b: Builder, x: Item): void {
+  const r = b.r;
+  if (x.t.rank < 2) return matmulMove(b, x);
+  const k = x.t.size(-1), n = r.weighted(DIMS);
+  const batch = broadcastable(r, x.t.shape.slice(0, -2));
+  const y = b.const([...batch, k, n]);
+  const direct = r.chance(0.5);
+  const t = direct ? x.t.matmul(y.t) : y.t.mT.matmul(x.t.mT);
+  if (numel(t.shape) > MAX_NUMEL) return;
+  b.add(t, direct ? `${x.name}.matmul(${y.name})` : `${y.name}.mT.matmul(${x.name}.mT)`);
+  b.features.add('batched-matmul');
+}
+
+const MOVES = [[3, unary], [3, binaryMove], [3, broadcastBack], [2, reduceMove], [2, matmulMove], [1, softmaxMove], [1.5, layernormMove], [2, shapeMove], [1, whereMove], [1, dynamicMove], [0.7, gatherMove], [0.7, batchedMatmul]] as const;
 
 function fill(r: Prng, t: TensorType, special: boolean): AnyTensorData {
   const n = numel(t.shape);
@@ -299,12 +340,15 @@ export function generate(seed: number): FuzzCase {
     state.push({ name: 'kv', type: { dtype: 'f32', shape: [B, cap, E] } });
     inputs.pos = { shape: [], dtype: 'i32' };
   }
+  if (r.chance(0.3)) inputs.idx = { shape: [], dtype: 'i32' };
+  if (r.chance(0.25)) inputs.ids = { shape: [r.int(1, 4)], dtype: 'i32' };
   const special = r.chance(0.2);
   const moves = r.int(3, 12);
   const cacheAt = r.int(0, moves);
 
   const traced = traceEntry((ins, st) => {
     for (const [name, t] of Object.entries(ins)) if (t.dtype === 'f32') b.add(t, `input ${name}`, true);
+    b.idx = ins.idx; b.ids = ins.ids;
     const stItem: Record<string, Item> = {};
     for (const [name, t] of Object.entries(st)) stItem[name] = b.add(t, `state.${name}`, true);
     let written: Item | undefined;
@@ -347,8 +391,8 @@ export function generate(seed: number): FuzzCase {
   for (let k = state.length ? 2 : 1; k > 0; k--) {
     const feeds: Feeds = {};
     for (const n of traced.inputs) {
-      feeds[n.label!] = n.type.dtype === 'i32'
-        ? Int32Array.of(r.chance(0.8) ? r.int(0, cache!.cap - cache!.rows[1]!) : r.int(0, cache!.cap))
+      feeds[n.label!] = n.label === 'pos' ? Int32Array.of(r.chance(0.8) ? r.int(0, cache!.cap - cache!.rows[1]!) : r.int(0, cache!.cap))
+        : n.type.dtype === 'i32' ? Int32Array.from({ length: numel(n.type.shape) }, () => r.int(0, 1))
         : fill(r, n.type, special);
     }
     steps.push(feeds);
