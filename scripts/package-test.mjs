@@ -109,7 +109,7 @@ assert.ok(example, "README.md has no ```ts block under '## Example'");
 writeFileSync(join(esm, 'example.mjs'), example);
 assert.match(run('node', ['example.mjs'], esm).stdout, /^Float32Array\(10\) \[/);
 
-step('ES module project: tsc (NodeNext, strict, no skipLibCheck) on an app');
+step('ES module project: tsc (NodeNext, then bundler; strict, no skipLibCheck) on an app');
 writeFileSync(join(esm, 'app.ts'), `import { nn, F, defineModel, compileModel, readSafetensors, stateDictFrom, type Compiled } from 'simdflow';
 import { loadModel, type Model, type Outputs } from 'simdflow/runtime';
 import { loadModelFile } from 'simdflow/runtime/node';
@@ -119,9 +119,11 @@ const m: Model = await loadModel(c.bytes);
 const out: Outputs = m.run({ x: new Float32Array(4) });
 export const used = [F.relu, readSafetensors, stateDictFrom, loadModelFile, out];
 `);
-const tsconfig = (files) => JSON.stringify({ compilerOptions: { module: 'NodeNext', target: 'ES2022', strict: true, noEmit: true, types: [] }, files });
+const tsconfig = (files, options = { module: 'NodeNext' }) => JSON.stringify({ compilerOptions: { ...options, target: 'ES2022', strict: true, noEmit: true, types: [] }, files });
 writeFileSync(join(esm, 'tsconfig.json'), tsconfig(['app.ts']));
 run('node', [TSC, '-p', '.'], esm);
+writeFileSync(join(esm, 'tsconfig.bundler.json'), tsconfig(['app.ts'], { module: 'ESNext', moduleResolution: 'bundler' }));
+run('node', [TSC, '-p', 'tsconfig.bundler.json'], esm);
 // The types are real: a wrong call is an error.
 writeFileSync(join(esm, 'wrong.ts'), `import { loadModel } from 'simdflow/runtime';
 const m = await loadModel(new Uint8Array(0));

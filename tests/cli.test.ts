@@ -89,12 +89,42 @@ describe('CLI', () => {
     expect(r.stderr).toMatch(/syntax\.ts:2: Unexpected end of file/);
   });
 
-  test('the compiled CLI answers --help under plain node', () => {
+  test('a .ts model file in a CommonJS project: local imports, import.meta and simdflow itself work', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'simdflow-cjs-'));
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'app', type: 'commonjs' }));
+    writeFileSync(join(dir, 'sizes.json'), JSON.stringify({ hidden: 7 }));
+    writeFileSync(join(dir, 'helper.ts'), `import { nn } from 'simdflow';\nexport const head = (n: number) => new nn.Linear(n, 3);\n`);
+    writeFileSync(join(dir, 'model.ts'), [
+      `import { readFileSync } from 'node:fs';`,
+      `import { defineModel, nn } from 'simdflow';`,
+      `import { head } from './helper.ts';`,
+      `const { hidden } = JSON.parse(readFileSync(new URL('./sizes.json', import.meta.url), 'utf8')) as { hidden: number };`,
+      `if (import.meta.dirname !== ${JSON.stringify(dir)}) throw new Error('import.meta.dirname is ' + import.meta.dirname);`,
+      `export default defineModel({ name: 'cjs', module: new nn.Sequential(new nn.Linear(5, hidden), new nn.Tanh(), head(hidden)), inputs: { x: [2, 5] } });`,
+    ].join('\n'));
+    const r = await cli('ir', join(dir, 'model.ts'));
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('const "0.weight"() : f32[7, 5]');
+    expect(r.stdout).toContain('const "2.weight"() : f32[3, 7]');
+  });
+
+  test('the compiled CLI under plain node: --help, and one DSL whether a model imports simdflow or its sources', () => {
     const bin = join(ROOT, 'dist/compiler/cli/bin.js');
     if (!existsSync(bin)) throw new Error(`${bin} is missing: run npm run build (npm ci and npm install run it)`);
-    const r = spawnSync(process.execPath, [bin, '--help'], { encoding: 'utf8' });
+    const run = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { cwd: ROOT, encoding: 'utf8' });
+    let r = run('--help');
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain('simdflow build <model.ts>');
+    r = run('ir', 'models/mlp.ts');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('input "x"() : f32[1, 784]');
+    const dir = mkdtempSync(join(tmpdir(), 'simdflow-src-'));
+    writeFileSync(join(dir, 'model.ts'), `import { defineModel, nn } from ${JSON.stringify(join(ROOT, 'compiler/dsl/index.ts'))};\n` +
+      `export default defineModel({ name: 'src', module: new nn.Linear(4, 2), inputs: { x: [1, 4] } });\n`);
+    r = run('ir', join(dir, 'model.ts'));
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('const "weight"() : f32[2, 4]');
   });
 
   test('conformance runs any directory of cases: passes, failures with their error, skips', async () => {

@@ -4,7 +4,8 @@
 // one ES module in a temporary directory and imported from there, so Node needs no TypeScript
 // loader. Imports of `simdflow` and of files inside this package are bound to the very modules
 // this CLI runs: two copies of the DSL would make a model's tensors foreign to the tracer.
-// Other packages resolve from the model's directory as usual.
+// Other packages resolve from the model's directory as usual. In the user's bundled files,
+// `import.meta.url`, `.dirname` and `.filename` keep their own file's values.
 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
@@ -58,6 +59,12 @@ async function importModelFile(file: string): Promise<Record<string, unknown>> {
           const pkg = !args.path.startsWith('.') && !args.path.startsWith('/');
           if (pkg || inside(r.path)) return { path: pathToFileURL(compiled(r.path)).href, external: true };
           return { path: r.path };
+        });
+        b.onLoad({ filter: /\.[cm]?[jt]sx?$/ }, (args) => {
+          const meta = { url: pathToFileURL(args.path).href, dirname: dirname(args.path), filename: args.path };
+          const text = readFileSync(args.path, 'utf8').replace(/\bimport\.meta\.(url|dirname|filename)\b/g, (_, k: keyof typeof meta) => JSON.stringify(meta[k]));
+          const ext = args.path.replace(/^.*\.[cm]?/, '') as 'js' | 'ts' | 'jsx' | 'tsx';
+          return { contents: text, loader: ext, resolveDir: dirname(args.path) };
         });
       },
     }],
