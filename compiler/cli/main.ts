@@ -66,7 +66,7 @@ async function main(argv: string[]): Promise<number> {
       const file = join(out, `${def.name}.simdflow`);
       writeFileSync(file, c.bytes);
       const s = c.manifest.stats;
-      console.log(`${file}: ${c.bytes.length} bytes (code ${JSON.stringify(s.codeBytes)}, weights ${s.weightBytes}, peak arena ${s.peakArenaBytes}) in ${s.compileMs} ms`);
+      console.log(`${file}: ${c.bytes.length} bytes (code ${JSON.stringify(s.codeBytes)}, weights ${s.weightBytes}, peak arena ${s.peakArenaBytes}) in ${c.compileMs} ms`);
       return 0;
     }
     case 'ir': {

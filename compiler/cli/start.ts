@@ -52,7 +52,7 @@ export async function runModels(dir: string): Promise<number> {
     if (!(err < 1e-3)) bad++;
     const ms = await timeRuns(() => model.run(feeds));
     const s = c.manifest.stats;
-    rows.push([def.name, String(s.compileMs), `${s.codeBytes[model.isa]} (${model.isa})`, String(s.weightBytes), String(s.peakArenaBytes), ms.toFixed(3), err.toExponential(2)]);
+    rows.push([def.name, String(c.compileMs), `${s.codeBytes[model.isa]} (${model.isa})`, String(s.weightBytes), String(s.peakArenaBytes), ms.toFixed(3), err.toExponential(2)]);
     // Stateful entries: one step() of a recurrent model; prefill of a full chunk and one decode
     // step at the last cache position for a language model.
     const sub = (what: string, t: number) => rows.push([`  ${def.name}.${what}`, '', '', '', '', t.toFixed(3), '']);
