@@ -22,6 +22,8 @@ export interface CompileOptions {
   isas?: readonly Isa[];
   /** Attention: the cost model's choice (default), or force fused or decomposed. */
   attention?: 'auto' | 'fused' | 'unfused';
+  /** Called as each stage starts (`trace`, `passes`, `emit`, `asc+binaryen <isa>`), e.g. to show progress. */
+  onStage?: (stage: string) => void;
 }
 
 export interface Compiled {
@@ -60,13 +62,16 @@ function entryInfo(g: Graph, name: string, l: Layout): Manifest['entries'][strin
 
 export async function compileEntries(entries: Entry[], state: StateSpec[], opts: CompileOptions & { generation?: GenerationInfo } = {}): Promise<Compiled> {
   const t0 = performance.now();
+  opts.onStage?.('passes');
   const graphs = entries.map((e) => ({ name: e.name, graph: runPasses(e.graph, { disable: opts.disablePasses ?? [], attention: opts.attention }) }));
   const mem = layoutMemory(graphs.map((e) => e.graph), state);
   const layouts = new Map(graphs.map((e) => [e.graph, mem.forGraph(e.graph)]));
+  opts.onStage?.('emit');
   const source = emitModule(graphs.map((e) => ({ export: e.name, graph: e.graph })), (g) => layouts.get(g)!);
   const pages = Math.ceil((mem.end + 65536) / 65536);
   const code: Partial<Record<Isa, Uint8Array>> = {};
   for (const isa of opts.isas ?? ['wasmsimd', 'wasmrelaxedsimd']) {
+    opts.onStage?.(`asc+binaryen ${isa}`);
     code[isa] = (await assemble({ sources: { '__model.ts': source }, entry: '__model.ts', isa, memoryBase: mem.end, initialPages: pages })).wasm;
   }
   const manifest: Omit<Manifest, 'code' | 'weights'> = {
@@ -102,6 +107,7 @@ const stateSpecs = (def: ModelDefinition): StateSpec[] => Object.entries(def.sta
 }));
 
 export async function compileModel(def: ModelDefinition, opts: CompileOptions = {}): Promise<Compiled & { traced: Graph; tracedEntries: Record<string, Graph> }> {
+  opts.onStage?.('trace');
   const entries = traceEntries(def);
   const c = await compileEntries(entries, stateSpecs(def), { name: def.name, ...opts, ...(def.generation ? { generation: def.generation as unknown as GenerationInfo } : {}) });
   return { ...c, traced: entries[0]!.graph, tracedEntries: Object.fromEntries(entries.map((e) => [e.name, e.graph])) };
