@@ -8,7 +8,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { compileModel } from '../codegen/compile.ts';
 import { traceModel } from '../dsl/trace.ts';
-import { printGraph } from '../ir/print.ts';
+import { printGraph, printPlan } from '../ir/print.ts';
+import { wasmTarget } from '../codegen/target.ts';
 import { runPasses } from '../passes/manager.ts';
 import { PASSES } from '../passes/registry.ts';
 import { caseDirs, runCase } from '../conformance/run.ts';
@@ -21,7 +22,7 @@ Usage:
   simdflow build <model.ts> [-o <dir>] [--weights <file.safetensors>] [--disable-pass NAME]...
       Compile a model file (its default export is a defineModel(...)) to <dir>/<name>.simdflow.
   simdflow ir <model.ts> [--weights <file>] [--disable-pass NAME]... [--list-passes]
-      Print the IR before and after the passes.
+      Print the IR before and after the passes, and the memory plan.
   simdflow conformance [<dir>]
       Run every PyTorch conformance case in <dir> (default tests/fixtures/torch).
   simdflow start [<models dir>]
@@ -75,7 +76,8 @@ async function main(argv: string[]): Promise<number> {
       const def = await loadDefinition(rest[0], a.weights);
       const g = traceModel(def);
       console.log(`// ${basename(rest[0])}: traced\n${printGraph(g)}\n`);
-      console.log(`// after passes${a.disable.length ? ` (disabled: ${a.disable.join(', ')})` : ''}\n${printGraph(runPasses(g, { disable: a.disable }))}`);
+      const planned = runPasses(g, { disable: a.disable, target: wasmTarget });
+      console.log(`// after passes${a.disable.length ? ` (disabled: ${a.disable.join(', ')})` : ''}\n${printGraph(planned)}\n\n${printPlan(planned)}`);
       return 0;
     }
     case 'conformance': {

@@ -33,7 +33,6 @@ const VEC: Record<string, (a: string[]) => string> = {
   sqrt: ([a]) => `f32x4.sqrt(${a})`,
   rsqrt: ([a]) => `f32x4.div(f32x4.splat(1.0), f32x4.sqrt(${a}))`,
   recip: ([a]) => `f32x4.div(f32x4.splat(1.0), ${a})`,
-  relu: ([a]) => `f32x4.max(${a}, f32x4.splat(0.0))`,
   log: ([a]) => `log_f32x4(${a})`,
 };
 const SCA: Record<string, (a: string[]) => string> = {
@@ -49,10 +48,9 @@ const SCA: Record<string, (a: string[]) => string> = {
   sqrt: ([a]) => `sqrt<f32>(${a})`,
   rsqrt: ([a]) => `(<f32>1.0 / sqrt<f32>(${a}))`,
   recip: ([a]) => `(<f32>1.0 / ${a})`,
-  relu: ([a]) => `max<f32>(${a}, 0.0)`,
   log: ([a]) => `Mathf.log(${a})`,
 };
-for (const f of ['exp', 'tanh', 'sigmoid', 'erf', 'gelu']) {
+for (const f of ['exp', 'tanh', 'sigmoid', 'erf', 'gelu', 'relu']) {
   VEC[f] = ([a]) => `${f}_f32x4(${a})`;
   SCA[f] = ([a]) => `${f}_f32(${a})`;
 }
@@ -183,6 +181,7 @@ const EMIT: Record<string, Emitter> = {
   max: (n, c) => reduce(n, c, 'reduce_max_f32'),
   argmax: (n, c) => reduce(n, c, 'argmax_f32'),
   reshape: () => [],
+  copy: (n, c) => [`memory.copy(${c.addr(n)}, ${c.addr(n.inputs[0]!)}, ${byteSize(n.type)});`],
   layernorm: (n, c) => {
     const [x, g, b, r] = n.inputs as [Node, Node, Node, Node?];
     const N = n.type.shape[n.type.shape.length - 1]!;
@@ -350,7 +349,7 @@ const KERNELS: Record<string, string> = {
   softmax_f32: 'softmax', logsoftmax_f32: 'softmax', reduce_sum_f32: 'reduce', reduce_mean_f32: 'reduce',
   reduce_max_f32: 'reduce', argmax_f32: 'reduce', layernorm_f32: 'layernorm',
   rnn_seq_f32: 'rnn', lstm_seq_f32: 'rnn', gru_seq_f32: 'rnn', attention_f32: 'attention',
-  ...Object.fromEntries(['exp', 'tanh', 'sigmoid', 'erf', 'gelu'].flatMap((f) => [[`${f}_f32x4`, 'math'], [`${f}_f32`, 'math']])),
+  ...Object.fromEntries(['exp', 'tanh', 'sigmoid', 'erf', 'gelu', 'relu'].flatMap((f) => [[`${f}_f32x4`, 'math'], [`${f}_f32`, 'math']])),
 };
 
 /** Imports for the kernels a body of code calls. */

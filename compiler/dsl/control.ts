@@ -5,6 +5,7 @@ import { makeGraph, node, type Node } from '../ir/node.ts';
 import { normAxis } from '../ir/types.ts';
 import { verify } from '../ir/verify.ts';
 import { ModelDefinitionError, recordMulti, Tensor, where, withSubTrace } from './tensor.ts';
+import { checkOptions } from './options.ts';
 
 export interface LoopBodyResult { next: Record<string, Tensor>; emit: Record<string, Tensor> }
 
@@ -16,6 +17,7 @@ export interface LoopBodyResult { next: Record<string, Tensor>; emit: Record<str
  */
 export function loop(steps: number, carried: Record<string, Tensor>,
   body: (carried: Record<string, Tensor>, t: Tensor) => LoopBodyResult, opts: { axis?: number } = {}): Record<string, Tensor> {
+  checkOptions('loop', opts, ['axis']);
   const names = Object.keys(carried);
   const { result, nodes } = withSubTrace(() => {
     const ins = names.map((k) => node('input', [], carried[k]!.node.type, { name: `carried.${k}` }, `carried.${k}`));
