@@ -2,7 +2,7 @@
 // DSL → compileModel → loadModel → run/step, against the reference interpreter and hand-computed values.
 import { beforeAll, describe, expect, test } from 'vitest';
 import { compileModel } from '../compiler/codegen/compile.ts';
-import { defineGPT, defineModel, F, GPT, ints, nn, traceModel, type ModelDefinition } from '../compiler/dsl/index.ts';
+import { defineGPT, defineModel, F, GPT, ints, loop, nn, traceModel, type ModelDefinition } from '../compiler/dsl/index.ts';
 import { rng } from '../compiler/dsl/module.ts';
 import { interpret } from '../compiler/reference/interpret.ts';
 import { loadModelBytes, type Model } from '../runtime/model.ts';
@@ -30,6 +30,10 @@ const def: ModelDefinition = defineModel({
         // Reads of the cache after its in-place write must see the old rows, as the reference does.
         return { outputs: { y, ksum: s.k!.sum(-1), kold: s.k! }, state: { k: cache.k, v: cache.v, pos: s.pos!.add(ints([1], [])) } };
       },
+    },
+    loopswap: {
+      inputs: { a: [3], b: [3] },
+      forward: (_m, { a, b }) => ({ outputs: loop(3, { a: a!, b: b! }, ({ a: x, b: y }) => ({ next: { a: y!, b: x! }, emit: { s: x!.mul(1) } })) }),
     },
     nan: {
       inputs: { x: [2, 6] },
@@ -95,6 +99,15 @@ describe('defect 2: state writes are one parallel assignment', () => {
       const ref = interpret(compiled.tracedEntries.swap!, { x: new Float32Array(3) }, { a: Float32Array.of(1, 2, 3), b: Float32Array.of(4, 5, 6) });
       same(ref['state.a']!, [4, 5, 6]);
     }
+  });
+});
+
+describe('carried values of a loop are one parallel assignment too', () => {
+  test('a loop that swaps its carried values', () => {
+    const feeds = { a: Float32Array.of(1, 2, 3), b: Float32Array.of(4, 5, 6) };
+    const want = [1, 2, 3, 4, 5, 6, 1, 2, 3];
+    same(interpret(compiled.tracedEntries.loopswap!, feeds).s!, want);
+    for (const m of models) same(m.call('loopswap', feeds).s!, want);
   });
 });
 

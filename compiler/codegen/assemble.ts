@@ -3,10 +3,10 @@
 import asc from 'assemblyscript/dist/asc.js';
 import binaryen from 'binaryen';
 import { readFileSync, existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { ASSEMBLY_DIR } from './kernels.ts';
 
-export const ASSEMBLY_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'assembly');
+export { ASSEMBLY_DIR };
 
 export type Isa = 'wasmsimd' | 'wasmrelaxedsimd';
 

@@ -61,8 +61,7 @@ export const isBinary = (op: string): boolean => op in BINARY;
 /** Ops a fused elementwise loop may contain (f32 in, f32 out, same-index semantics). */
 export const isElementwise = (op: string): boolean => isUnary(op) || isBinary(op);
 
-/** Activations the GEMM/conv epilogue applies; the code is the kernel's `act` argument. */
+/** Activations the GEMM/conv epilogue applies (the kernel's ACT_* code has the same name). */
 export const ACTIVATIONS = ['none', 'relu', 'sigmoid', 'tanh', 'gelu'] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
-export const actCode = (a: Activation): number => ACTIVATIONS.indexOf(a);
 export const applyAct = (a: Activation, x: number): number => (a === 'none' ? x : UNARY[a]!(x));
