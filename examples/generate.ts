@@ -3,10 +3,8 @@
 // Without weights the model is randomly initialised (deterministically), so the tokens are
 // meaningless, but every step runs exactly as it would with trained weights.
 import { readFileSync } from 'node:fs';
-import { compileModel } from '../compiler/codegen/compile.ts';
-import { defineGPT, GPT } from '../compiler/dsl/index.ts';
-import { readSafetensors, stateDictFrom } from '../compiler/weights/safetensors.ts';
-import { loadModel } from '../runtime/index.ts';
+import { compileModel, defineGPT, GPT, readSafetensors, stateDictFrom } from 'simdflow';
+import { loadModel } from 'simdflow/runtime';
 
 const gpt = new GPT({ vocab: 1000, context: 128, dModel: 256, nhead: 4, layers: 4, dimFeedforward: 1024 });
 const weights = process.argv[2];

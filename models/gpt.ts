@@ -1,7 +1,7 @@
 // A decoder-only GPT (4 layers, d_model 256, 4 heads, vocabulary 1000, context 128) with a
 // KV cache of 128 positions in wasm memory: run() is the full forward; prefill()/decode()/
 // generate() in the runtime use the cached entries.
-import { defineGPT, GPT } from '../compiler/dsl/index.ts';
+import { defineGPT, GPT } from 'simdflow';
 
 export default defineGPT({
   name: 'gpt',

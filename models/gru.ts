@@ -1,5 +1,5 @@
 // A GRU sequence classifier (N:1): read 32 steps, classify from the last hidden state.
-import { defineModel, nn, type Tensor } from '../compiler/dsl/index.ts';
+import { defineModel, nn, type Tensor } from 'simdflow';
 
 class GRUClassifier extends nn.Module {
   gru = new nn.GRU(64, 128, { batchFirst: true });

@@ -1,5 +1,5 @@
 // LeNet-5 for 28×28 grey images (NCHW), as in the PyTorch tutorials.
-import { defineModel, nn } from '../compiler/dsl/index.ts';
+import { defineModel, nn } from 'simdflow';
 
 export default defineModel({
   name: 'lenet',

@@ -1,6 +1,6 @@
 // An LSTM over a sequence of 64 steps (input 128, hidden 256), with a stateful
 // `step` entry: one time step per call, h and c kept in wasm memory between calls.
-import { defineModel, nn, type Tensor } from '../compiler/dsl/index.ts';
+import { defineModel, nn, type Tensor } from 'simdflow';
 
 const L = 1, I = 128, H = 256, T = 64;
 const lstm = new nn.LSTM(I, H, { numLayers: L, batchFirst: true });

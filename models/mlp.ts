@@ -1,5 +1,5 @@
 // An MNIST-sized multilayer perceptron: 784 → 256 → 128 → 10, ReLU, softmax output.
-import { defineModel, nn } from '../compiler/dsl/index.ts';
+import { defineModel, nn } from 'simdflow';
 
 export default defineModel({
   name: 'mlp',

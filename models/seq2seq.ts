@@ -1,5 +1,5 @@
 // An LSTM encoder-decoder: teacher-forced logits and 12 greedy tokens decoded inside wasm.
-import { defineModel, Seq2SeqLSTM } from '../compiler/dsl/index.ts';
+import { defineModel, Seq2SeqLSTM } from 'simdflow';
 
 export default defineModel({
   name: 'seq2seq',

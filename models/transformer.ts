@@ -1,6 +1,6 @@
 // The "Attention Is All You Need" translation model, small: 2+2 layers, d_model 128,
 // 4 heads; teacher-forced logits and 16 greedy tokens decoded inside wasm.
-import { defineModel, Seq2SeqTransformer } from '../compiler/dsl/index.ts';
+import { defineModel, Seq2SeqTransformer } from 'simdflow';
 
 export default defineModel({
   name: 'transformer',

@@ -40,8 +40,74 @@ describe('safetensors', () => {
 
   test('bad files are clear errors', () => {
     expect(() => readSafetensors(new Uint8Array(4), 'w.safetensors')).toThrow('w.safetensors: file is 4 bytes, too short for a safetensors header');
-    expect(() => readSafetensors(raw('I64', [1], new Uint8Array(BigInt64Array.of(2n ** 40n).buffer)), 'ids')).toThrow('ids: t holds 1099511627776, outside i32');
-    expect(() => readSafetensors(raw('C64', [1], new Uint8Array(8)))).toThrow('tensor t has dtype C64, which simdflow does not read');
-    expect(() => readSafetensors(raw('F32', [3], new Uint8Array(8)))).toThrow('t has 2 values for shape [3]');
+    expect(() => readSafetensors(raw('I64', [1], new Uint8Array(BigInt64Array.of(2n ** 40n).buffer)), 'ids')).toThrow("ids: tensor 't' holds 1099511627776 at index 0, outside i32");
+    expect(() => readSafetensors(raw('C64', [1], new Uint8Array(8)))).toThrow("tensor 't': dtype 'C64' is not a safetensors dtype");
+    expect(() => readSafetensors(raw('F32', [3], new Uint8Array(8)))).toThrow("tensor 't': F32 [3] needs 12 bytes, data_offsets [0, 8] hold 8");
+  });
+});
+
+/** A file from a header given as JSON text (or an object) and the data region's bytes. */
+function file(header: unknown, data: Uint8Array = new Uint8Array(0), headerLength?: number): Uint8Array {
+  const hb = new TextEncoder().encode(typeof header === 'string' ? header : JSON.stringify(header));
+  const out = new Uint8Array(8 + hb.length + data.length);
+  new DataView(out.buffer).setBigUint64(0, BigInt(headerLength ?? hb.length), true);
+  out.set(hb, 8); out.set(data, 8 + hb.length);
+  return out;
+}
+const t = (dtype: string, shape: unknown, data_offsets: unknown) => ({ dtype, shape, data_offsets });
+const read = (bytes: Uint8Array) => () => readSafetensors(bytes, 'w.safetensors');
+
+describe('safetensors: the format is enforced, every error names the file and the tensor', () => {
+  test('offsets must be non-negative integers inside the data region', () => {
+    // A negative begin would read the header's own bytes as data.
+    expect(read(file({ a: t('F32', [1], [-4, 0]) }, new Uint8Array(0)))).toThrow("w.safetensors: tensor 'a': data_offsets [-4, 0] must be two non-negative integers");
+    expect(read(file({ a: t('F32', [1], [0.5, 4.5]) }, new Uint8Array(8)))).toThrow("w.safetensors: tensor 'a': data_offsets [0.5, 4.5] must be two non-negative integers");
+    expect(read(file({ a: t('F32', [1], [4, 0]) }, new Uint8Array(4)))).toThrow("w.safetensors: tensor 'a': data_offsets [4, 0] end before they begin");
+    expect(read(file({ a: t('F32', [1], [0]) }, new Uint8Array(4)))).toThrow("w.safetensors: tensor 'a': data_offsets [0] must be two non-negative integers");
+    expect(read(file({ a: { dtype: 'F32', shape: [1] } }, new Uint8Array(4)))).toThrow("w.safetensors: tensor 'a': data_offsets is missing");
+  });
+
+  test('an end past the data region is a truncated file', () => {
+    expect(read(file({ a: t('F32', [2 ** 50], [0, 2 ** 52]) }, new Uint8Array(16)))).toThrow("w.safetensors: truncated: tensor 'a' ends at byte 4503599627370496 of the data, which has 16 bytes");
+    expect(read(file({ a: t('F32', [2 ** 51], [0, 2 ** 53]) }, new Uint8Array(16)))).toThrow("w.safetensors: tensor 'a': data_offsets [0, 9007199254740992] must be two non-negative integers");
+    // A real file cut short.
+    const whole = writeSafetensors({ w: { dtype: 'F32', shape: [256, 784], data: new Float32Array(256 * 784) } });
+    expect(read(whole.subarray(0, 4600))).toThrow(/^w\.safetensors: truncated: tensor 'w' ends at byte 802816 of the data, which has \d+ bytes/);
+    expect(read(whole.subarray(0, 40))).toThrow(/^w\.safetensors: truncated: the header is \d+ bytes, the file ends 32 bytes into it/);
+  });
+
+  test('ranges may neither overlap nor leave holes, and must cover the data exactly', () => {
+    expect(read(file({ a: t('F32', [2], [0, 8]), b: t('F32', [2], [4, 12]) }, new Uint8Array(12)))).toThrow("w.safetensors: tensor 'b' (bytes 4..12) overlaps tensor 'a' (bytes 0..8)");
+    expect(read(file({ a: t('F32', [1], [0, 4]), b: t('F32', [1], [8, 12]) }, new Uint8Array(12)))).toThrow("w.safetensors: bytes 4..8 of the data belong to no tensor (before tensor 'b')");
+    expect(read(file({ a: t('F32', [1], [0, 4]) }, new Uint8Array(12)))).toThrow('w.safetensors: the data region has 12 bytes but the tensors cover 4');
+  });
+
+  test('shapes are non-negative integers whose product times the dtype size is the byte length', () => {
+    expect(read(file({ a: t('F32', [-1, -1], [0, 4]) }, new Uint8Array(4)))).toThrow("w.safetensors: tensor 'a': shape [-1,-1] must be a list of non-negative integers");
+    expect(read(file({ a: t('F32', [1.5], [0, 4]) }, new Uint8Array(4)))).toThrow("w.safetensors: tensor 'a': shape [1.5] must be a list of non-negative integers");
+    expect(read(file({ a: t('F32', '3', [0, 4]) }, new Uint8Array(4)))).toThrow("w.safetensors: tensor 'a': shape \"3\" must be a list of non-negative integers");
+    expect(read(file({ a: t('F32', [3], [0, 8]) }, new Uint8Array(8)))).toThrow("w.safetensors: tensor 'a': F32 [3] needs 12 bytes, data_offsets [0, 8] hold 8");
+    // Zero-sized tensors are legal (begin = end).
+    const z = readSafetensors(file({ e: t('F32', [0, 3], [0, 0]), a: t('F32', [1], [0, 4]) }, new Uint8Array(4)));
+    expect(z.get('e')!.shape).toEqual([0, 3]);
+    expect(z.get('e')!.data.length).toBe(0);
+  });
+
+  test('the header must be a JSON object of tensor entries, with string metadata', () => {
+    expect(read(file('5', new Uint8Array(0)))).toThrow('w.safetensors: the header must be a JSON object, found a number');
+    expect(read(file('[1]', new Uint8Array(0)))).toThrow('w.safetensors: the header must be a JSON object, found an array');
+    expect(read(file('{"a": ', new Uint8Array(0)))).toThrow(/^w\.safetensors: the header is not valid JSON \(/);
+    expect(read(file({ a: 5 }))).toThrow("w.safetensors: tensor 'a': expected an object {dtype, shape, data_offsets}, found 5");
+    expect(read(file({ a: t('F32', [1], [0, 4]), __metadata__: { format: 'pt', n: 3 } }, new Uint8Array(4)))).toThrow("w.safetensors: __metadata__ must map strings to strings ('n' is 3)");
+    expect(read(file({ a: t('Q7', [1], [0, 4]) }, new Uint8Array(4)))).toThrow("w.safetensors: tensor 'a': dtype 'Q7' is not a safetensors dtype");
+    expect(read(file({ a: t('I8', [4], [0, 4]) }, new Uint8Array(4)))).toThrow("w.safetensors: tensor 'a' has dtype I8, which simdflow does not read (F32, F64, F16, BF16, I32, I64, BOOL, U8)");
+    const ok = readSafetensors(file({ __metadata__: { format: 'pt' }, a: t('F32', [1], [0, 4]) }, new Uint8Array(4)), 'w');
+    expect([...ok.keys()]).toEqual(['a']);
+  });
+
+  test('a file that is not safetensors says so', () => {
+    const text = new TextEncoder().encode('PK\u0003\u0004 this is a zip file, not safetensors at all');
+    expect(read(text)).toThrow(/^w\.safetensors: not a safetensors file \(it should start with an 8-byte header length and a JSON header '\{'/);
+    expect(read(file('{}', new Uint8Array(0), 2 ** 40))).toThrow(/^w\.safetensors: not a safetensors file/);
   });
 });

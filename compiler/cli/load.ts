@@ -1,18 +1,94 @@
 // Loads a model file (default export: a ModelDefinition) and, if any, its weights.
+//
+// The file (TypeScript or JavaScript, in an ESM or CommonJS project) is bundled by esbuild into
+// one ES module in a temporary directory and imported from there, so Node needs no TypeScript
+// loader. Imports of `simdflow` and of files inside this package are bound to the very modules
+// this CLI runs: two copies of the DSL would make a model's tensors foreign to the tracer.
+// Other packages resolve from the model's directory as usual. In the user's bundled files,
+// `import.meta.url`, `.dirname` and `.filename` keep their own file's values.
 
-import { readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ModelDefinition } from '../dsl/trace.ts';
 import { readSafetensors, stateDictFrom } from '../weights/safetensors.ts';
 
+const here = dirname(fileURLToPath(import.meta.url));
+/** This package's root: the repository, or the installed package (whose code lives in dist/). */
+const ROOT = resolve(here, '..', '..', ...(here.split(sep).includes('dist') ? ['..'] : []));
+const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+/** Our public entry points, as the modules this process already runs. */
+const SELF: Record<string, string> = {
+  simdflow: join(here, '..', `index${ext}`),
+  'simdflow/runtime': join(here, '..', '..', 'runtime', `index${ext}`),
+  'simdflow/runtime/node': join(here, '..', '..', 'runtime', `node${ext}`),
+};
+
+/** A source file of this package, as the module this process runs (dist/…/x.js when compiled). */
+function compiled(path: string): string {
+  if (ext === '.ts' || !path.endsWith('.ts') || path.endsWith('.d.ts')) return path;
+  const rel = relative(ROOT, path);
+  return rel.startsWith('compiler') || rel.startsWith('runtime') ? join(ROOT, 'dist', rel.replace(/\.ts$/, '.js')) : path;
+}
+
+async function importModelFile(file: string): Promise<Record<string, unknown>> {
+  let esbuild: typeof import('esbuild');
+  try {
+    esbuild = await import('esbuild');
+  } catch (e) {
+    throw new Error(`loading ${file} needs esbuild (a dependency of simdflow): ${(e as Error).message}`);
+  }
+  const own = ['compiler', 'runtime', 'dist'].map((d) => join(ROOT, d));
+  const inside = (p: string) => own.some((d) => !relative(d, p).startsWith('..'));
+  const result = await esbuild.build({
+    entryPoints: [file], bundle: true, write: false, format: 'esm', platform: 'node', target: 'node20',
+    logLevel: 'silent', sourcemap: 'inline',
+    plugins: [{
+      name: 'simdflow-externals',
+      setup(b) {
+        b.onResolve({ filter: /.*/ }, async (args) => {
+          if (args.kind === 'entry-point' || args.pluginData === 'inner') return undefined;
+          if (isBuiltin(args.path)) return { external: true };
+          const self = SELF[args.path];
+          if (self) return { path: pathToFileURL(self).href, external: true };
+          const r = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'inner' });
+          if (r.errors.length) return { errors: r.errors };
+          // Packages and this package's own files load natively; the user's files are bundled.
+          const pkg = !args.path.startsWith('.') && !args.path.startsWith('/');
+          if (pkg || inside(r.path)) return { path: pathToFileURL(compiled(r.path)).href, external: true };
+          return { path: r.path };
+        });
+        b.onLoad({ filter: /\.[cm]?[jt]sx?$/ }, (args) => {
+          const meta = { url: pathToFileURL(args.path).href, dirname: dirname(args.path), filename: args.path };
+          const text = readFileSync(args.path, 'utf8').replace(/\bimport\.meta\.(url|dirname|filename)\b/g, (_, k: keyof typeof meta) => JSON.stringify(meta[k]));
+          const ext = args.path.replace(/^.*\.[cm]?/, '') as 'js' | 'ts' | 'jsx' | 'tsx';
+          return { contents: text, loader: ext, resolveDir: dirname(args.path) };
+        });
+      },
+    }],
+  }).catch((e: { errors?: Array<{ text: string; location?: { file: string; line: number } | null }> }) => {
+    const why = e.errors?.map((m) => `${m.location ? `${m.location.file}:${m.location.line}: ` : ''}${m.text}`).join('\n') ?? String(e);
+    throw new Error(`${file}: could not load the model file:\n${why}`);
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'simdflow-model-'));
+  try {
+    const out = join(dir, 'model.mjs');
+    writeFileSync(out, result.outputFiles[0]!.contents);
+    return await import(pathToFileURL(out).href) as Record<string, unknown>;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export async function loadDefinition(file: string, weights?: string): Promise<ModelDefinition> {
-  const mod = await import(pathToFileURL(resolve(file)).href) as { default?: ModelDefinition };
-  const def = mod.default;
+  const path = resolve(file);
+  const mod = await importModelFile(path);
+  const def = mod.default as ModelDefinition | undefined;
   if (!def || !def.module || !def.inputs) throw new Error(`${file}: the default export must be defineModel({ name, module, inputs, ... })`);
-  const w = weights ?? (def.weights ? join(dirname(resolve(file)), def.weights) : undefined);
+  const w = weights ?? (def.weights ? join(dirname(path), def.weights) : undefined);
   if (w) def.module.loadStateDict(stateDictFrom(readSafetensors(readFileSync(w), w)));
   // Loaded: compileModel refuses a definition whose `weights` nobody read.
   return { ...def, weights: undefined };
 }
-

@@ -1,22 +1,16 @@
-// simdflow command line: build, ir, conformance, start.
-
-import { setFlagsFromString } from 'node:v8';
-// Node 20 validates relaxed-SIMD wasm only behind this flag; the loader then picks that build.
-setFlagsFromString('--experimental-wasm-relaxed-simd');
+// simdflow command line: build, ir, conformance, start. `main(argv, io)` is the whole CLI;
+// bin.ts runs it on the process. Commands import the compiler when they run, so `--help` and
+// usage errors answer at once; the toolchain (asc, binaryen) loads only to compile.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { compileModel } from '../codegen/compile.ts';
-import { traceModel } from '../dsl/trace.ts';
-import { printGraph, printPlan } from '../ir/print.ts';
-import { wasmTarget } from '../codegen/target.ts';
-import { runPasses } from '../passes/manager.ts';
-import { PASSES } from '../passes/registry.ts';
-import { caseDirs, runCase } from '../conformance/run.ts';
-import { runModels } from './start.ts';
-import { loadDefinition } from './load.ts';
 
-const HELP = `simdflow — compile neural networks written in a TypeScript DSL to WebAssembly SIMD
+export interface Io {
+  stdout: { write(s: string): unknown };
+  stderr: { write(s: string): unknown };
+}
+
+export const HELP = `simdflow — compile neural networks written in a TypeScript DSL to WebAssembly SIMD
 
 Usage:
   simdflow build <model.ts> [-o <dir>] [--weights <file.safetensors>] [--disable-pass NAME]...
@@ -25,80 +19,110 @@ Usage:
       Print the IR before and after the passes, and the memory plan.
   simdflow conformance [<dir>]
       Run every PyTorch conformance case in <dir> (default tests/fixtures/torch).
-  simdflow start [<models dir>]
-      Compile and run every model in models/, printing sizes, latency and error.
+  simdflow start [<models dir>] [-o <dir>]
+      Compile every model in <models dir> (default models) to <dir>/<name>.simdflow, run it and
+      print its sizes, latency and error against the reference interpreter.
   simdflow --help
 
 Options:
   -o, --out <dir>           output directory (default: out)
   --weights <file>          a PyTorch state_dict saved as safetensors, loaded by name
   --disable-pass <name>     skip a pass (repeatable); see --list-passes
+  -q, --quiet               no progress on stderr
 `;
 
-interface Args { _: string[]; out?: string; weights?: string; disable: string[]; listPasses?: boolean; help?: boolean }
+/** A mistake in the command line: reported with the usage, exit code 2. */
+export class UsageError extends Error {}
 
-function parseArgs(argv: string[]): Args {
+interface Args { _: string[]; out?: string; weights?: string; disable: string[]; listPasses?: boolean; help?: boolean; quiet?: boolean }
+
+function parseArgs(argv: readonly string[]): Args {
   const a: Args = { _: [], disable: [] };
   for (let i = 0; i < argv.length; i++) {
     const s = argv[i]!;
-    const val = () => { const v = argv[++i]; if (v === undefined) throw new Error(`${s} needs a value`); return v; };
+    const val = () => { const v = argv[++i]; if (v === undefined || v.startsWith('-')) throw new UsageError(`${s} needs a value`); return v; };
     if (s === '-o' || s === '--out') a.out = val();
     else if (s === '--weights') a.weights = val();
     else if (s === '--disable-pass') a.disable.push(val());
     else if (s === '--list-passes') a.listPasses = true;
     else if (s === '-h' || s === '--help') a.help = true;
-    else if (s.startsWith('-')) throw new Error(`unknown option ${s}\n\n${HELP}`);
+    else if (s === '-q' || s === '--quiet') a.quiet = true;
+    else if (s.startsWith('-')) throw new UsageError(`unknown option ${s}`);
     else a._.push(s);
   }
   return a;
 }
 
-async function main(argv: string[]): Promise<number> {
-  const a = parseArgs(argv);
+const COMMANDS = ['build', 'ir', 'conformance', 'start'];
+
+/** Progress on stderr: each stage of each model as it starts, with the time since the model began. */
+export function progress(io: Io, quiet = false): (model: string) => (stage: string) => void {
+  return (model) => {
+    const t0 = performance.now();
+    return (stage) => { if (!quiet) io.stderr.write(`simdflow: ${model}: ${stage} (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`); };
+  };
+}
+
+async function run(a: Args, io: Io): Promise<number> {
   const [cmd, ...rest] = a._;
-  if (a.help || !cmd) { process.stdout.write(HELP); return cmd || a.help ? 0 : 1; }
+  if (a.help) { io.stdout.write(HELP); return 0; }
+  if (!cmd) throw new UsageError('no command given');
+  if (!COMMANDS.includes(cmd)) throw new UsageError(`unknown command '${cmd}'`);
+  if (rest.length > 1) throw new UsageError(`${cmd}: unexpected argument '${rest[1]}'`);
+  if ((cmd === 'build' || (cmd === 'ir' && !a.listPasses)) && !rest[0]) throw new UsageError(`${cmd} needs a model file`);
+  const stages = progress(io, a.quiet);
   switch (cmd) {
     case 'build': {
-      if (!rest[0]) throw new Error('build needs a model file');
-      const def = await loadDefinition(rest[0], a.weights);
-      const c = await compileModel(def, { disablePasses: a.disable });
+      const [{ loadDefinition }, { compileModel }] = await Promise.all([import('./load.ts'), import('../codegen/compile.ts')]);
+      const def = await loadDefinition(rest[0]!, a.weights);
+      const onStage = stages(def.name);
+      const c = await compileModel(def, { disablePasses: a.disable, onStage });
+      onStage('done');
       const out = resolve(a.out ?? 'out');
       mkdirSync(out, { recursive: true });
       const file = join(out, `${def.name}.simdflow`);
       writeFileSync(file, c.bytes);
       const s = c.manifest.stats;
-      console.log(`${file}: ${c.bytes.length} bytes (code ${JSON.stringify(s.codeBytes)}, weights ${s.weightBytes}, peak arena ${s.peakArenaBytes}) in ${s.compileMs} ms`);
+      io.stdout.write(`${file}: ${c.bytes.length} bytes (code ${JSON.stringify(s.codeBytes)}, weights ${s.weightBytes}, peak arena ${s.peakArenaBytes}) in ${s.compileMs} ms\n`);
       return 0;
     }
     case 'ir': {
-      if (a.listPasses) { for (const p of PASSES) console.log(`${p.name.padEnd(20)} ${p.description}`); return 0; }
-      if (!rest[0]) throw new Error('ir needs a model file');
-      const def = await loadDefinition(rest[0], a.weights);
+      const [{ PASSES }, { printGraph, printPlan }, { runPasses }, { wasmTarget }] = await Promise.all([import('../passes/registry.ts'), import('../ir/print.ts'), import('../passes/manager.ts'), import('../codegen/target.ts')]);
+      if (a.listPasses) { for (const p of PASSES) io.stdout.write(`${p.name.padEnd(20)} ${p.description}\n`); return 0; }
+      const [{ loadDefinition }, { traceModel }] = await Promise.all([import('./load.ts'), import('../dsl/trace.ts')]);
+      const def = await loadDefinition(rest[0]!, a.weights);
       const g = traceModel(def);
-      console.log(`// ${basename(rest[0])}: traced\n${printGraph(g)}\n`);
+      io.stdout.write(`// ${basename(rest[0]!)}: traced\n${printGraph(g)}\n\n`);
       const planned = runPasses(g, { disable: a.disable, target: wasmTarget });
-      console.log(`// after passes${a.disable.length ? ` (disabled: ${a.disable.join(', ')})` : ''}\n${printGraph(planned)}\n\n${printPlan(planned)}`);
+      io.stdout.write(`// after passes${a.disable.length ? ` (disabled: ${a.disable.join(', ')})` : ''}\n${printGraph(planned)}\n\n${printPlan(planned)}\n`);
       return 0;
     }
     case 'conformance': {
+      const { caseDirs, runCase } = await import('../conformance/run.ts');
       const dirs = caseDirs(rest[0] ?? 'tests/fixtures/torch');
       const counts = { passed: 0, failed: 0, skipped: 0 };
       for (const d of dirs) {
         const r = await runCase(d);
         counts[r.status]++;
-        console.log(`${r.name.padEnd(28)} ${r.status.padEnd(8)} ${r.detail}`);
+        io.stdout.write(`${r.name.padEnd(28)} ${r.status.padEnd(8)} ${r.detail}\n`);
       }
-      console.log(`${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`);
+      io.stdout.write(`${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped\n`);
       return counts.failed ? 1 : 0;
     }
-    case 'start':
-      return runModels(rest[0] ?? 'models');
-    default:
-      throw new Error(`unknown command '${cmd}'\n\n${HELP}`);
+    default: {
+      const { runModels } = await import('./start.ts');
+      return runModels(rest[0] ?? 'models', resolve(a.out ?? 'out'), io, stages);
+    }
   }
 }
 
-main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e: Error) => {
-  console.error(`simdflow: ${e.message}`);
-  process.exitCode = 1;
-});
+/** Runs the CLI on `argv` (without node and the script); returns the exit code. */
+export async function main(argv: readonly string[], io: Io): Promise<number> {
+  try {
+    return await run(parseArgs(argv), io);
+  } catch (e) {
+    if (e instanceof UsageError) { io.stderr.write(`simdflow: ${e.message}\n\n${HELP}`); return 2; }
+    io.stderr.write(`simdflow: ${(e as Error).message ?? e}\n`);
+    return 1;
+  }
+}

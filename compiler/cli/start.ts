@@ -1,8 +1,8 @@
-// The main job: compile every model in a directory, run it, and print a table of compile
-// time, code and weight sizes, peak activation memory, median latency and the max error
-// against the reference interpreter.
+// The main job: compile every model in a directory, write its artifact, run it, and print a
+// table of compile time, code and weight sizes, peak activation memory, median latency and the
+// max error against the reference interpreter, one row as each model finishes.
 
-import { readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileModel } from '../codegen/compile.ts';
 import { interpret } from '../reference/interpret.ts';
@@ -10,6 +10,7 @@ import { allocData, numel } from '../ir/types.ts';
 import { loadModelBytes, type Feeds } from '../../runtime/model.ts';
 import { loadDefinition } from './load.ts';
 import { rng } from '../dsl/module.ts';
+import type { Io } from './main.ts';
 
 /** Deterministic example inputs: floats in [-1, 1), indices within their valid range. */
 export function exampleFeeds(inputs: Array<{ name: string; dtype: string; shape: number[]; range?: [number, number] }>, seed = 7): Feeds {
@@ -36,13 +37,22 @@ export async function timeRuns(fn: () => void, minMs = 200, minRuns = 20): Promi
   return median(times);
 }
 
-export async function runModels(dir: string): Promise<number> {
-  const files = readdirSync(dir).filter((f) => f.endsWith('.ts')).sort();
-  const rows: string[][] = [['model', 'compile ms', 'code bytes', 'weight bytes', 'peak act. bytes', 'median ms', 'max err vs ref']];
+const HEADER = ['model', 'compile ms', 'code bytes', 'weight bytes', 'peak act. bytes', 'median ms', 'max err vs ref'];
+const WIDTHS = [32, 10, 22, 12, 15, 9, 14];
+
+export async function runModels(dir: string, outDir: string, io: Io, stages: (model: string) => (stage: string) => void): Promise<number> {
+  const files = readdirSync(dir).filter((f) => /\.[cm]?[jt]s$/.test(f)).sort();
+  if (!files.length) throw new Error(`${dir}: no model files (.ts or .js)`);
+  mkdirSync(outDir, { recursive: true });
+  const print = (r: string[]) => io.stdout.write(r.map((c, j) => (j === 0 ? c.padEnd(WIDTHS[j]!) : c.padStart(WIDTHS[j]!))).join('  ') + '\n');
+  print(HEADER);
   let bad = 0;
   for (const f of files) {
     const def = await loadDefinition(join(dir, f));
-    const c = await compileModel(def);
+    const onStage = stages(def.name);
+    const c = await compileModel(def, { onStage });
+    writeFileSync(join(outDir, `${def.name}.simdflow`), c.bytes);
+    onStage('run');
     const model = await loadModelBytes(c.bytes);
     const feeds = exampleFeeds(model.inputs);
     const out = model.run(feeds);
@@ -52,10 +62,10 @@ export async function runModels(dir: string): Promise<number> {
     if (!(err < 1e-3)) bad++;
     const ms = await timeRuns(() => model.run(feeds));
     const s = c.manifest.stats;
-    rows.push([def.name, String(s.compileMs), `${s.codeBytes[model.isa]} (${model.isa})`, String(s.weightBytes), String(s.peakArenaBytes), ms.toFixed(3), err.toExponential(2)]);
+    print([def.name, String(s.compileMs), `${s.codeBytes[model.isa]} (${model.isa})`, String(s.weightBytes), String(s.peakArenaBytes), ms.toFixed(3), err.toExponential(2)]);
     // Stateful entries: one step() of a recurrent model; prefill of a full chunk and one decode
     // step at the last cache position for a language model.
-    const sub = (what: string, t: number) => rows.push([`  ${def.name}.${what}`, '', '', '', '', t.toFixed(3), '']);
+    const sub = (what: string, t: number) => print([`  ${def.name}.${what}`, '', '', '', '', t.toFixed(3), '']);
     if (model.entries.includes('step')) {
       const f = exampleFeeds(model.entry('step').inputs);
       model.reset();
@@ -71,7 +81,6 @@ export async function runModels(dir: string): Promise<number> {
       sub(`decode(at position ${gen.capacity - 1})`, await timeRuns(() => { model.setState({ [gen.position]: at }); model.decode(5); }));
     }
   }
-  const w = rows[0]!.map((_, j) => Math.max(...rows.map((r) => r[j]!.length)));
-  for (const r of rows) console.log(r.map((c, j) => (j === 0 ? c.padEnd(w[j]!) : c.padStart(w[j]!))).join('  '));
+  io.stdout.write(`artifacts in ${outDir}\n`);
   return bad ? 1 : 0;
 }

@@ -1,7 +1,5 @@
 // AssemblyScript → wasm, in process. The generated model source lives at a virtual path inside
 // assembly/, so its `import ... from "./gemm"` resolve to the hand-written kernels on disk.
-import asc from 'assemblyscript/dist/asc.js';
-import binaryen from 'binaryen';
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ASSEMBLY_DIR } from './kernels.ts';
@@ -24,8 +22,15 @@ export interface AssembleOptions {
 
 export interface Assembled { wasm: Uint8Array; ms: number }
 
+/** The toolchain (≈15 MB of JS) loads on first use, so commands that do not compile start fast. */
+const toolchain = async () => {
+  const [asc, binaryen] = await Promise.all([import('assemblyscript/dist/asc.js'), import('binaryen')]);
+  return { asc: asc.default, binaryen: binaryen.default };
+};
+
 export async function assemble(o: AssembleOptions): Promise<Assembled> {
   const t0 = performance.now();
+  const { asc, binaryen } = await toolchain();
   let wasm: Uint8Array | undefined;
   const errors: string[] = [];
   const args = [
@@ -51,11 +56,11 @@ export async function assemble(o: AssembleOptions): Promise<Assembled> {
   if (result.error || !wasm) {
     throw new Error(`AssemblyScript compilation of ${o.entry} failed:\n${errors.join('')}\n${result.error ?? ''}`);
   }
-  return { wasm: finish(wasm, o.isa), ms: performance.now() - t0 };
+  return { wasm: finish(binaryen, wasm, o.isa), ms: performance.now() - t0 };
 }
 
 /** A last binaryen round: validate, optimize for speed, drop names. */
-function finish(bytes: Uint8Array, isa: Isa): Uint8Array {
+function finish(binaryen: typeof import('binaryen').default, bytes: Uint8Array, isa: Isa): Uint8Array {
   const F = binaryen.Features;
   const m = binaryen.readBinary(bytes);
   m.setFeatures(F.MVP | F.SIMD128 | F.BulkMemory | F.BulkMemoryOpt | F.SignExt | F.MutableGlobals | F.NontrappingFPToInt |

@@ -24,6 +24,8 @@ export interface CompileOptions {
   isas?: readonly Isa[];
   /** Attention: the cost model's choice (default), or force fused or decomposed. */
   attention?: 'auto' | 'fused' | 'unfused';
+  /** Called as each stage starts (`trace`, `passes`, `emit`, `asc+binaryen <isa>`), e.g. to show progress. */
+  onStage?: (stage: string) => void;
 }
 
 export interface Compiled {
@@ -59,13 +61,16 @@ function entryInfo(g: Graph, name: string, l: Layout): Manifest['entries'][strin
 
 export async function compileEntries(entries: Entry[], state: StateSpec[], opts: CompileOptions & { generation?: GenerationInfo } = {}): Promise<Compiled> {
   const t0 = performance.now();
+  opts.onStage?.('passes');
   const graphs = entries.map((e) => ({ name: e.name, graph: runPasses(e.graph, { disable: opts.disablePasses ?? [], attention: opts.attention, target: wasmTarget }) }));
   const mem = layoutMemory(graphs.map((e) => e.graph), state);
   const layouts = new Map(graphs.map((e) => [e.graph, mem.forGraph(e.graph)]));
+  opts.onStage?.('emit');
   const source = emitModule(graphs.map((e) => ({ export: e.name, graph: e.graph })), (g) => layouts.get(g)!);
   const pages = Math.ceil((mem.end + 65536) / 65536);
   const code: Partial<Record<Isa, Uint8Array>> = {};
   for (const isa of opts.isas ?? ['wasmsimd', 'wasmrelaxedsimd']) {
+    opts.onStage?.(`asc+binaryen ${isa}`);
     code[isa] = (await assemble({ sources: { '__model.ts': source }, entry: '__model.ts', isa, memoryBase: mem.end, initialPages: pages })).wasm;
   }
   const manifest: Omit<Manifest, 'code' | 'weights'> = {
@@ -107,6 +112,7 @@ export async function compileModel(def: ModelDefinition, opts: CompileOptions = 
     throw new ModelDefinitionError(`model '${def.name}' names weights '${def.weights}', which compileModel does not read: load the model file with loadDefinition(file) ` +
       '(as `simdflow build` does), or call module.loadStateDict(stateDictFrom(readSafetensors(bytes))) and leave `weights` out');
   }
+  opts.onStage?.('trace');
   const entries = traceEntries(def);
   const c = await compileEntries(entries, stateSpecs(def), { name: def.name, ...opts, ...(def.generation ? { generation: def.generation as unknown as GenerationInfo } : {}) });
   return { ...c, traced: entries[0]!.graph, tracedEntries: Object.fromEntries(entries.map((e) => [e.name, e.graph])) };

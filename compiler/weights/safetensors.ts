@@ -1,5 +1,8 @@
-// safetensors: u64 LE header length N, N bytes of JSON {name: {dtype, shape, data_offsets}},
-// then raw little-endian tensor bytes (offsets relative to the end of the header).
+// safetensors: u64 LE header length N, N bytes of JSON {name: {dtype, shape, data_offsets}}
+// (plus an optional "__metadata__" string map), then raw little-endian tensor bytes; offsets are
+// relative to the end of the header. The reader enforces the format's rules before touching any
+// data: offsets are integers inside the data region, ranges neither overlap nor leave holes and
+// cover it exactly, shapes are non-negative integers matching each tensor's byte length.
 
 import type { AnyTensorData } from '../ir/types.ts';
 
@@ -7,43 +10,107 @@ export type SafeDType = 'F32' | 'I32' | 'I64' | 'BOOL' | 'U8' | 'F64' | 'F16' | 
 export interface SafeTensor { dtype: SafeDType; shape: number[]; data: AnyTensorData }
 
 const CTORS = { F32: Float32Array, I32: Int32Array, BOOL: Uint8Array, U8: Uint8Array } as const;
+/** Every dtype of the format, with its size in bytes (simdflow reads the SafeDType ones). */
+const DTYPE_SIZE: Record<string, number> = {
+  BOOL: 1, U8: 1, I8: 1, F8_E5M2: 1, F8_E4M3: 1, I16: 2, U16: 2, F16: 2, BF16: 2,
+  I32: 4, U32: 4, F32: 4, I64: 8, U64: 8, F64: 8,
+};
+/** The format's own limit on the header, which also tells a foreign file from a truncated one. */
+const MAX_HEADER = 100_000_000;
+
+/** A value for an error message, never longer than a line. */
+function show(v: unknown): string {
+  let s: string;
+  try { s = JSON.stringify(v) ?? String(v); } catch { s = String(v); }
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+interface Entry { name: string; dtype: string; shape: number[]; begin: number; end: number }
+
+/** The header, checked against the format: entries sorted by their data offsets. */
+function readHeader(bytes: Uint8Array, where: string): { entries: Entry[]; base: number } {
+  const fail = (msg: string): never => { throw new Error(`${where}: ${msg}`); };
+  if (bytes.length < 8) fail(`file is ${bytes.length} bytes, too short for a safetensors header`);
+  const n = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(0, true);
+  if (n > BigInt(MAX_HEADER) || (8n + n > BigInt(bytes.length) && bytes[8] !== 0x7b)) {
+    fail(`not a safetensors file (it should start with an 8-byte header length and a JSON header '{'; found length ${n}${bytes.length > 8 ? ` and byte 0x${bytes[8]!.toString(16).padStart(2, '0')}` : ''} in a file of ${bytes.length} bytes)`);
+  }
+  const len = Number(n), base = 8 + len;
+  if (base > bytes.length) fail(`truncated: the header is ${len} bytes, the file ends ${bytes.length - 8} bytes into it`);
+  let header: unknown;
+  try { header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, base))); } catch (e) {
+    fail(`the header is not valid JSON (${show((e as Error).message)})`);
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) {
+    fail(`the header must be a JSON object, found ${header === null ? 'null' : Array.isArray(header) ? 'an array' : `a ${typeof header}`}`);
+  }
+  const entries: Entry[] = [];
+  for (const [name, t] of Object.entries(header as Record<string, unknown>)) {
+    if (name === '__metadata__') {
+      if (typeof t !== 'object' || t === null || Array.isArray(t)) fail(`__metadata__ must map strings to strings, found ${show(t)}`);
+      for (const [k, v] of Object.entries(t as object)) if (typeof v !== 'string') fail(`__metadata__ must map strings to strings (${show(k).replace(/^"|"$/g, "'")} is ${show(v)})`);
+      continue;
+    }
+    const at = `tensor '${show(name).slice(1, -1)}'`;
+    if (typeof t !== 'object' || t === null || Array.isArray(t)) fail(`${at}: expected an object {dtype, shape, data_offsets}, found ${show(t)}`);
+    const { dtype, shape, data_offsets: offs } = t as Record<string, unknown>;
+    if (typeof dtype !== 'string' || !Object.hasOwn(DTYPE_SIZE, dtype)) fail(`${at}: dtype ${typeof dtype === 'string' ? `'${show(dtype).slice(1, -1)}'` : show(dtype)} is not a safetensors dtype (${Object.keys(DTYPE_SIZE).join(', ')})`);
+    if (!Array.isArray(shape) || !shape.every(isCount)) fail(`${at}: shape ${show(shape)} must be a list of non-negative integers`);
+    if (offs === undefined) fail(`${at}: data_offsets is missing`);
+    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every(isCount)) fail(`${at}: data_offsets ${fmtOffsets(offs)} must be two non-negative integers`);
+    const [begin, end] = offs as [number, number];
+    if (end < begin) fail(`${at}: data_offsets [${begin}, ${end}] end before they begin`);
+    const need = (shape as number[]).reduce((a, c) => a * c, 1) * DTYPE_SIZE[dtype as string]!;
+    if (need !== end - begin) fail(`${at}: ${dtype} [${(shape as number[]).join(', ')}] needs ${need} bytes, data_offsets [${begin}, ${end}] hold ${end - begin}`);
+    entries.push({ name, dtype: dtype as string, shape: shape as number[], begin, end });
+  }
+  const dataBytes = bytes.length - base;
+  entries.sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let covered = 0, last: Entry | undefined;
+  for (const e of entries) {
+    if (e.end > dataBytes) fail(`truncated: tensor '${show(e.name).slice(1, -1)}' ends at byte ${e.end} of the data, which has ${dataBytes} bytes`);
+  }
+  for (const e of entries) {
+    if (e.begin < covered) fail(`tensor '${show(e.name).slice(1, -1)}' (bytes ${e.begin}..${e.end}) overlaps tensor '${show(last!.name).slice(1, -1)}' (bytes ${last!.begin}..${last!.end})`);
+    if (e.begin > covered) fail(`bytes ${covered}..${e.begin} of the data belong to no tensor (before tensor '${show(e.name).slice(1, -1)}')`);
+    if (e.end > e.begin) last = e;
+    covered = Math.max(covered, e.end);
+  }
+  if (covered !== dataBytes) fail(`the data region has ${dataBytes} bytes but the tensors cover ${covered}`);
+  return { entries, base };
+}
+
+const fmtOffsets = (o: unknown) => (Array.isArray(o) && o.every((v) => typeof v === 'number') ? `[${o.join(', ')}]` : show(o));
 
 export function readSafetensors(bytes: Uint8Array, where = 'safetensors'): Map<string, SafeTensor> {
-  if (bytes.length < 8) throw new Error(`${where}: file is ${bytes.length} bytes, too short for a safetensors header`);
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const n = Number(dv.getBigUint64(0, true));
-  if (8 + n > bytes.length) throw new Error(`${where}: header length ${n} runs past the end of the file (${bytes.length} bytes)`);
-  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))) as Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
-  const base = 8 + n;
+  const { entries, base } = readHeader(bytes, where);
   const out = new Map<string, SafeTensor>();
-  for (const [name, t] of Object.entries(header)) {
-    if (name === '__metadata__') continue;
-    const [b, e] = t.data_offsets;
+  for (const { name, dtype, shape, begin, end } of entries) {
+    const at = `tensor '${show(name).slice(1, -1)}'`;
     // Uint8Array.prototype.slice copies (Buffer#slice would not): aligned and independent of the file.
-    const raw = Uint8Array.prototype.slice.call(bytes, base + b, base + e);
+    const raw = Uint8Array.prototype.slice.call(bytes, base + begin, base + end);
     let data: AnyTensorData;
-    if (t.dtype === 'I64') {
+    if (dtype === 'I64') {
       // Token ids saved as int64 by PyTorch: narrow to i32, refusing values that do not fit.
       const big = new BigInt64Array(raw.buffer);
-      data = Int32Array.from(big, (v) => {
-        if (v > 2147483647n || v < -2147483648n) throw new Error(`${where}: ${name} holds ${v}, outside i32`);
+      data = Int32Array.from(big, (v, i) => {
+        if (v > 2147483647n || v < -2147483648n) throw new Error(`${where}: ${at} holds ${v} at index ${i}, outside i32`);
         return Number(v);
       });
-    } else if (t.dtype === 'F64') {
+    } else if (dtype === 'F64') {
       data = Float32Array.from(new Float64Array(raw.buffer));
-    } else if (t.dtype === 'F16' || t.dtype === 'BF16') {
+    } else if (dtype === 'F16' || dtype === 'BF16') {
       // Half-precision checkpoints are widened to f32 exactly (every f16/bf16 value is an f32).
       const h = new Uint16Array(raw.buffer);
-      data = t.dtype === 'BF16' ? new Float32Array(new Uint32Array(Array.from(h, (v) => v << 16)).buffer) : Float32Array.from(h, f16ToF32);
+      data = dtype === 'BF16' ? new Float32Array(new Uint32Array(Array.from(h, (v) => v << 16)).buffer) : Float32Array.from(h, f16ToF32);
     } else {
-      const C = CTORS[t.dtype as keyof typeof CTORS];
-      if (!C) throw new Error(`${where}: tensor ${name} has dtype ${t.dtype}, which simdflow does not read (F32, F64, F16, BF16, I32, I64, BOOL, U8)`);
+      const C = CTORS[dtype as keyof typeof CTORS];
+      if (!C) throw new Error(`${where}: ${at} has dtype ${dtype}, which simdflow does not read (F32, F64, F16, BF16, I32, I64, BOOL, U8)`);
       data = new C(raw.buffer);
     }
-    const count = t.shape.reduce((a, c) => a * c, 1);
-    if (data.length !== count) throw new Error(`${where}: ${name} has ${data.length} values for shape [${t.shape}]`);
     const widened: Record<string, SafeDType> = { I64: 'I32', F64: 'F32', F16: 'F32', BF16: 'F32' };
-    out.set(name, { dtype: widened[t.dtype] ?? (t.dtype as SafeDType), shape: t.shape, data });
+    out.set(name, { dtype: widened[dtype] ?? (dtype as SafeDType), shape, data });
   }
   return out;
 }

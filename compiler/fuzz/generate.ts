@@ -1,0 +1,402 @@
+// Random valid graphs for differential fuzzing, built through the DSL's tensor API from a
+// seeded PRNG: elementwise chains with broadcasting (keepdim reductions broadcast back onto
+// their input), reductions, matmul by constant weights with bias and activation (so epilogue
+// fusion fires), softmax, layernorm (also of a sum, for residual fusion), reshape / transpose /
+// slice / concat, where, persistent state (including swaps and cycles of state writes) and
+// in-place cache writes read before and after. Sizes are tiny and odd (1, 2, 3, 4, 5, 8, 17);
+// some inputs hold NaN, ±Inf or -0. Each case also keeps a DSL transcript for the report.
+
+import { embedding, whereOp } from '../dsl/functional.ts';
+import { cat, constant, record, type Tensor } from '../dsl/tensor.ts';
+import { traceEntry, type InputSpecs } from '../dsl/trace.ts';
+import type { Graph } from '../ir/node.ts';
+import { broadcastShapes, numel, sameShape, type AnyTensorData, type Shape, type TensorType } from '../ir/types.ts';
+import type { Feeds } from '../reference/interpret.ts';
+import { Prng } from './prng.ts';
+
+export interface StateSpec { name: string; type: TensorType }
+
+export interface FuzzCase {
+  seed: number;
+  /** The traced, unoptimised graph: the reference interpreter runs it as the oracle. */
+  traced: Graph;
+  state: StateSpec[];
+  /** State before the first call (never all zeros, so a wrong write order shows). */
+  initialState: Record<string, AnyTensorData>;
+  /** Inputs of each call; stateful cases make two calls. */
+  steps: Feeds[];
+  /** What the case exercises (move names), for the summary. */
+  features: string[];
+  /** The graph as DSL code, one line per recorded value. */
+  program: string[];
+  /** Whether any input or initial state holds NaN or ±Inf. */
+  special: boolean;
+}
+
+const DIMS: ReadonlyArray<readonly [number, number]> = [[3, 1], [2, 2], [3, 3], [2, 4], [3, 5], [1, 8], [1, 17]];
+const MAX_NUMEL = 512;
+const fmt = (s: Shape) => `[${s.join(', ')}]`;
+
+interface Item { t: Tensor; name: string; exact: boolean }
+
+class Builder {
+  readonly pool: Item[] = [];
+  readonly lines: string[] = [];
+  readonly features = new Set<string>();
+  private n = 0;
+  private c = 0;
+  /** Run-time indices (inputs valued 0 or 1): `idx` i32[] and `ids` i32[k]. */
+  idx?: Tensor;
+  ids?: Tensor;
+  constructor(readonly r: Prng) {}
+
+  add(t: Tensor, code: string, exact = false): Item {
+    const it = { t, name: `t${this.n++}`, exact };
+    this.lines.push(`${it.name} = ${code}  // ${t.dtype}${fmt(t.shape)}`);
+    this.pool.push(it);
+    return it;
+  }
+  const(shape: Shape, dtype: 'f32' | 'bool' = 'f32'): Item {
+    const k = numel(shape);
+    const data = dtype === 'bool' ? Uint8Array.from({ length: k }, () => (this.r.chance(0.5) ? 1 : 0))
+      : Float32Array.from({ length: k }, () => Math.fround(this.r.normal()));
+    const name = `c${this.c++}`;
+    this.lines.push(`${name} = const ${dtype}${fmt(shape)}  // [${Array.from(data.slice(0, 6), (v) => +v.toFixed(3)).join(', ')}${k > 6 ? ', …' : ''}]`);
+    return { t: constant(data, shape, dtype, name), name, exact: true };
+  }
+  /** A pool value, usually a recent one; `ok` filters. */
+  pick(ok: (it: Item) => boolean = (it) => it.t.dtype === 'f32'): Item | undefined {
+    const xs = this.pool.filter(ok);
+    if (xs.length === 0) return undefined;
+    if (this.r.chance(0.6)) return xs[Math.max(0, xs.length - 1 - Math.floor(Math.abs(this.r.normal()) * 2))];
+    return this.r.pick(xs);
+  }
+}
+
+function randShape(r: Prng, rank: number = r.weighted([[1, 0], [3, 1], [5, 2], [3, 3], [1, 4]] as const)): number[] {
+  for (;;) {
+    const s = Array.from({ length: rank }, () => r.weighted(DIMS));
+    if (numel(s) <= MAX_NUMEL / 2) return s;
+  }
+}
+
+/** A shape that broadcasts to `s`: some leading dims dropped, some dims set to 1. */
+function broadcastable(r: Prng, s: Shape): number[] {
+  const drop = r.chance(0.3) ? r.int(0, s.length) : 0;
+  return s.slice(drop).map((d) => (r.chance(0.4) ? 1 : d));
+}
+
+/** Splits n into `rank` factors in random order. */
+function factorShape(r: Prng, n: number, rank: number): number[] {
+  const primes: number[] = [];
+  for (let m = n, p = 2; m > 1;) { if (m % p === 0) { primes.push(p); m /= p; } else p++; }
+  const s = new Array<number>(Math.max(rank, 1)).fill(1);
+  for (const p of primes) s[r.int(0, s.length - 1)]! *= p;
+  return rank === 0 && n === 1 ? [] : s;
+}
+
+const UNARY = ['relu', 'tanh', 'sigmoid', 'exp', 'neg', 'abs', 'erf', 'gelu', 'log', 'sqrt', 'rsqrt'] as const;
+const BINARY = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'pow'] as const;
+type Bin = (typeof BINARY)[number];
+
+/** a op b, with the right operand guarded so the result stays in the op's domain (div by |b|+0.5, pow of |a|+0.1). */
+function binary(op: Bin, a: Item, b: Item | number): { t: Tensor; code: string } {
+  const bt = typeof b === 'number' ? b : b.t, bn = typeof b === 'number' ? String(b) : b.name;
+  switch (op) {
+    case 'div': return typeof bt === 'number'
+      ? { t: a.t.div(bt), code: `${a.name}.div(${bn})` }
+      : { t: a.t.div(bt.abs().add(0.5)), code: `${a.name}.div(${bn}.abs().add(0.5))` };
+    case 'pow': return typeof bt === 'number'
+      ? { t: a.t.abs().add(0.1).pow(bt), code: `${a.name}.abs().add(0.1).pow(${bn})` }
+      : { t: a.t.abs().add(0.1).pow(bt.tanh()), code: `${a.name}.abs().add(0.1).pow(${bn}.tanh())` };
+    default: return { t: a.t[op](bt), code: `${a.name}.${op}(${bn})` };
+  }
+}
+
+function unary(b: Builder, x: Item): void {
+  const op = b.r.pick(UNARY);
+  const t = x.t, n = x.name;
+  const [y, code] = op === 'log' ? [t.abs().add(1).log(), `${n}.abs().add(1).log()`]
+    : op === 'sqrt' ? [t.abs().sqrt(), `${n}.abs().sqrt()`]
+    : op === 'rsqrt' ? [t.abs().add(0.5).rsqrt(), `${n}.abs().add(0.5).rsqrt()`]
+    : op === 'exp' ? [t.tanh().mul(4).exp(), `${n}.tanh().mul(4).exp()`]
+    : [t[op](), `${n}.${op}()`];
+  b.add(y, code, x.exact && (op === 'relu' || op === 'neg' || op === 'abs'));
+  b.features.add('unary');
+}
+
+function binaryMove(b: Builder, a: Item): void {
+  const r = b.r, op = r.pick(BINARY);
+  const partners = b.pool.filter((p) => p.t.dtype === 'f32' && p !== a && broadcastShapes(p.t.shape, a.t.shape) && numel(broadcastShapes(p.t.shape, a.t.shape)!) <= MAX_NUMEL);
+  const other: Item | number = r.weighted<() => Item | number>([
+    [partners.length ? 4 : 0, () => r.pick(partners)],
+    [3, () => b.const(broadcastable(r, a.t.shape))],
+    [2, () => r.pick([2, -1, 0.5, 3, 1.5])],
+    [1, () => a],
+  ])();
+  const swap = typeof other !== 'number' && r.chance(0.4);
+  const { t, code } = swap ? binary(op, other, a) : binary(op, a, other);
+  b.add(t, code, a.exact && (typeof other === 'number' || other.exact) && ['add', 'sub', 'mul', 'maximum', 'minimum'].includes(op));
+  b.features.add(typeof other !== 'number' && !sameShape(typeof other === 'number' ? [] : other.t.shape, a.t.shape) ? 'broadcast' : 'binary');
+}
+
+/** r.mean(axes, true) (or sum/max) through a short chain, combined back with r: the in-place broadcast hazard. */
+function broadcastBack(b: Builder, x: Item): void {
+  const r = b.r, rank = x.t.rank;
+  if (rank === 0) return unary(b, x);
+  let axes = [...Array(rank).keys()].filter(() => r.chance(0.5));
+  if (axes.length === 0) axes = [rank - 1];
+  const kind = r.pick(['mean', 'sum', 'max'] as const);
+  const neg = axes.length === 1 && r.chance(0.5);
+  const ax = neg ? [axes[0]! - rank] : axes;
+  let red = x.t[kind](ax.length === 1 ? ax[0]! : ax, true);
+  let code = `${x.name}.${kind}(${ax.length === 1 ? ax[0] : `[${ax.join(', ')}]`}, true)`;
+  for (let k = r.int(0, 2); k > 0; k--) {
+    const f = r.pick(['mul(-1)', 'add(0.5)', 'relu()', 'neg()', 'tanh()'] as const);
+    red = f === 'mul(-1)' ? red.mul(-1) : f === 'add(0.5)' ? red.add(0.5) : f === 'relu()' ? red.relu() : f === 'neg()' ? red.neg() : red.tanh();
+    code += `.${f}`;
+  }
+  const op = r.pick(['add', 'sub', 'mul', 'maximum', 'minimum'] as const);
+  const [t, c] = r.chance(0.5) ? [red[op](x.t), `${code}.${op}(${x.name})`] : [x.t[op](red), `${x.name}.${op}(${code})`];
+  b.add(t, c);
+  b.features.add('broadcast-back');
+}
+
+function reduceMove(b: Builder, x: Item): void {
+  const r = b.r, rank = x.t.rank;
+  if (rank === 0) return unary(b, x);
+  const exact = b.pick((it) => it.exact && it.t.dtype === 'f32' && it.t.rank > 0);
+  if (exact && r.chance(0.25)) {
+    const d = r.int(-exact.t.rank, exact.t.rank - 1), keep = r.chance(0.5);
+    const am = b.add(exact.t.argmax(d, keep), `${exact.name}.argmax(${d}, ${keep})`, true);
+    if (r.chance(0.5)) b.add(am.t.float(), `${am.name}.float()`, true);
+    b.features.add('argmax');
+    return;
+  }
+  const kind = r.pick(['sum', 'mean', 'max'] as const), keep = r.chance(0.4);
+  const all = r.chance(0.15);
+  let axes = [...Array(rank).keys()].filter(() => r.chance(0.4));
+  if (axes.length === 0) axes = [r.int(0, rank - 1)];
+  const t = all ? x.t[kind]() : x.t[kind](axes, keep);
+  b.add(t, all ? `${x.name}.${kind}()` : `${x.name}.${kind}([${axes.join(', ')}], ${keep})`, kind === 'max' && x.exact);
+  b.features.add('reduce');
+}
+
+function matmulMove(b: Builder, x: Item): void {
+  const r = b.r;
+  if (x.t.rank >= 2 && r.chance(0.2)) {
+    b.add(x.t.matmul(x.t.mT), `${x.name}.matmul(${x.name}.mT)`);
+    b.features.add('matmul');
+    return;
+  }
+  const xs = x.t.rank === 0 ? { t: x.t.reshape(1), name: `${x.name}.reshape(1)`, exact: x.exact } : x;
+  const k = xs.t.size(-1), n = r.weighted(DIMS);
+  if (numel(xs.t.shape) / k * n > MAX_NUMEL) return unary(b, x);
+  const transposed = r.chance(0.5);
+  const w = b.const(transposed ? [n, k] : [k, n]);
+  let t = xs.t.matmul(transposed ? w.t.mT : w.t);
+  let code = `${xs.name}.matmul(${w.name}${transposed ? '.mT' : ''})`;
+  if (r.chance(0.6)) {
+    const bias = b.const(r.chance(0.7) ? [n] : [1, n]);
+    if (r.chance(0.7)) { t = t.add(bias.t); code += `.add(${bias.name})`; } else { t = bias.t.add(t); code = `${bias.name}.add(${code})`; }
+  }
+  if (r.chance(0.6)) { const a = r.pick(['relu', 'sigmoid', 'tanh', 'gelu'] as const); t = t[a](); code += `.${a}()`; }
+  b.add(t, code);
+  b.features.add('gemm');
+}
+
+function softmaxMove(b: Builder, x: Item): void {
+  if (x.t.rank === 0) return unary(b, x);
+  const d = b.r.int(-x.t.rank, x.t.rank - 1), log = b.r.chance(0.4);
+  b.add(log ? x.t.logSoftmax(d) : x.t.softmax(d), `${x.name}.${log ? 'logSoftmax' : 'softmax'}(${d})`);
+  b.features.add('softmax');
+}
+
+function layernormMove(b: Builder, x: Item): void {
+  if (x.t.rank === 0) return unary(b, x);
+  const r = b.r, n = x.t.size(-1);
+  const g = b.const([n]), be = b.const([n]);
+  let src = x.t, code = x.name;
+  if (r.chance(0.5)) {
+    const same = b.pool.filter((p) => p !== x && p.t.dtype === 'f32' && sameShape(p.t.shape, x.t.shape));
+    const p = same.length && r.chance(0.7) ? r.pick(same) : b.const(x.t.shape);
+    src = x.t.add(p.t); code = `${x.name}.add(${p.name})`;
+    b.features.add('layernorm-residual');
+  }
+  b.add(record('layernorm', [src, g.t, be.t], { eps: 1e-5 }), `layernorm(${code}, ${g.name}, ${be.name})`);
+  b.features.add('layernorm');
+}
+
+function shapeMove(b: Builder, x: Item): void {
+  const r = b.r, t = x.t, rank = t.rank;
+  const kind = r.weighted([[2, 'reshape'], [rank >= 2 ? 2 : 0, 'transpose'], [t.shape.some((d) => d >= 2) ? 2 : 0, 'slice'], [rank >= 1 ? 2 : 0, 'concat']] as const);
+  b.features.add(kind);
+  if (kind === 'reshape') {
+    const s = factorShape(r, numel(t.shape), r.int(0, 4));
+    b.add(t.reshape(...s), `${x.name}.reshape(${s.join(', ')})`, x.exact);
+  } else if (kind === 'transpose') {
+    const p = r.shuffle([...Array(rank).keys()]);
+    b.add(t.permute(...p), `${x.name}.permute(${p.join(', ')})`, x.exact);
+  } else if (kind === 'slice') {
+    const axes = [...Array(rank).keys()].filter((a) => t.shape[a]! >= 2);
+    const a = r.pick(axes), d = t.shape[a]!;
+    const start = r.int(0, d - 1), end = r.int(start + 1, d), step = r.pick([1, 1, 2, 3]);
+    const st = r.chance(0.3) ? start - d : start;
+    b.add(t.slice(a, st, end, step), `${x.name}.slice(${a}, ${st}, ${end}, ${step})`, x.exact);
+  } else {
+    const a = r.int(0, rank - 1);
+    const fits = b.pool.filter((p) => p.t.dtype === t.dtype && p.t.rank === rank && p.t.shape.every((d, i) => i === a || d === t.shape[i]));
+    const parts = [x, r.pick(fits)];
+    if (r.chance(0.3)) parts.push(r.pick(fits));
+    const ps = r.shuffle(parts);
+    const out = cat(ps.map((p) => p.t), a);
+    if (numel(out.shape) > MAX_NUMEL) return;
+    b.add(out, `cat([${ps.map((p) => p.name).join(', ')}], ${a})`, ps.every((p) => p.exact));
+  }
+}
+
+function whereMove(b: Builder, x: Item): void {
+  const r = b.r, c = b.const(broadcastable(r, x.t.shape), 'bool');
+  const other: Item | number = r.chance(0.5) ? r.pick([0, -1, 2.5]) : b.const(broadcastable(r, x.t.shape));
+  const on = typeof other === 'number' ? String(other) : other.name, ot = typeof other === 'number' ? other : other.t;
+  const [t, code] = r.chance(0.5) ? [whereOp(c.t, x.t, ot), `where(${c.name}, ${x.name}, ${on})`] : [whereOp(c.t, ot, x.t), `where(${c.name}, ${on}, ${x.name})`];
+  b.add(t, code, x.exact && (typeof other === 'number' || other.exact));
+  b.features.add('where');
+}
+
+/** A value of shape `s` computed from `x`: x itself, a reshape, or its mean broadcast onto a constant. */
+function coerce(b: Builder, x: Item, s: Shape): Item {
+  if (sameShape(x.t.shape, s)) return x;
+  if (numel(x.t.shape) === numel(s)) return b.add(x.t.reshape(...s), `${x.name}.reshape(${s.join(', ')})`, x.exact);
+  const c = b.const(s);
+  const m = x.t.rank === 0 ? x.t : x.t.mean();
+  return b.add(m.add(c.t), `${x.name}${x.t.rank === 0 ? '' : '.mean()'}.add(${c.name})`);
+}
+
+
+/** x.dynamicSlice / x.dynamicUpdate at run-time index `idx` (0 or 1), sizes that fit either way. */
+function dynamicMove(b: Builder, x: Item): void {
+  const r = b.r, axes = [...Array(x.t.rank).keys()].filter((a) => x.t.shape[a]! >= 2);
+  if (!b.idx || axes.length === 0) return unary(b, x);
+  const a = r.pick(axes), size = r.int(1, x.t.shape[a]! - 1);
+  if (r.chance(0.5)) {
+    b.add(x.t.dynamicSlice(a, b.idx, size), `${x.name}.dynamicSlice(${a}, idx, ${size})`, x.exact);
+    b.features.add('dynamic_slice');
+  } else {
+    const u = b.const(x.t.shape.map((d, i) => (i === a ? size : d)));
+    b.add(x.t.dynamicUpdate(a, b.idx, u.t), `${x.name}.dynamicUpdate(${a}, idx, ${u.name})`, x.exact);
+    b.features.add('dynamic_update');
+  }
+}
+
+/** Rows 0 or 1 of a table (a constant, or a value with at least two rows), picked by `ids`. */
+function gatherMove(b: Builder, x: Item): void {
+  if (!b.ids) return unary(b, x);
+  const table = x.t.rank >= 1 && x.t.shape[0]! >= 2 && b.r.chance(0.6) ? x : b.const([2 + b.r.int(0, 3), b.r.weighted(DIMS)]);
+  b.add(embedding(b.ids, table.t), `embedding(ids, ${table.name})`, table.exact);
+  b.features.add('gather');
+}
+
+/** A batched matmul of two values, batch dimensions broadcast. */
+function batchedMatmul(b: Builder, x: Item): void {
+  const r = b.r;
+  if (x.t.rank < 2) return matmulMove(b, x);
+  const k = x.t.size(-1), n = r.weighted(DIMS);
+  const batch = broadcastable(r, x.t.shape.slice(0, -2));
+  const y = b.const([...batch, k, n]);
+  const direct = r.chance(0.5);
+  const t = direct ? x.t.matmul(y.t) : y.t.mT.matmul(x.t.mT);
+  if (numel(t.shape) > MAX_NUMEL) return;
+  b.add(t, direct ? `${x.name}.matmul(${y.name})` : `${y.name}.mT.matmul(${x.name}.mT)`);
+  b.features.add('batched-matmul');
+}
+
+const MOVES = [[3, unary], [3, binaryMove], [3, broadcastBack], [2, reduceMove], [2, matmulMove], [1, softmaxMove], [1.5, layernormMove], [2, shapeMove], [1, whereMove], [1, dynamicMove], [0.7, gatherMove], [0.7, batchedMatmul]] as const;
+
+function fill(r: Prng, t: TensorType, special: boolean): AnyTensorData {
+  const n = numel(t.shape);
+  const scale = r.pick([1, 1, 2, 0.25]);
+  const d = Float32Array.from({ length: n }, () => r.normal() * scale);
+  if (special) for (let k = r.int(1, 2); k > 0; k--) d[r.int(0, n - 1)] = r.pick([NaN, Infinity, -Infinity, -0]);
+  return d;
+}
+
+export function generate(seed: number): FuzzCase {
+  const r = new Prng(seed);
+  const b = new Builder(r);
+  // Inputs: the first has a random shape; the others often broadcast to it.
+  const x0 = randShape(r);
+  const inputs: InputSpecs = { x: x0 };
+  for (let i = 1, k = r.int(0, 2); i <= k; i++) inputs[`x${i}`] = r.chance(0.6) ? broadcastable(r, x0) : randShape(r);
+  const state: StateSpec[] = [];
+  if (r.chance(0.35)) {
+    const s0 = randShape(r, r.int(1, 3));
+    for (let i = 0, k = r.int(1, 3); i < k; i++) state.push({ name: `s${i}`, type: { dtype: 'f32', shape: r.chance(0.6) ? s0 : randShape(r, r.int(1, 3)) } });
+  }
+  let cache: { rows: number[]; cap: number } | undefined;
+  if (r.chance(0.25)) {
+    const B = r.pick([1, 2]), cap = r.pick([3, 4, 5, 8]), E = r.pick([1, 3, 4, 5]);
+    cache = { rows: [B, r.int(1, Math.min(cap, 3)), E], cap };
+    state.push({ name: 'kv', type: { dtype: 'f32', shape: [B, cap, E] } });
+    inputs.pos = { shape: [], dtype: 'i32' };
+  }
+  if (r.chance(0.3)) inputs.idx = { shape: [], dtype: 'i32' };
+  if (r.chance(0.25)) inputs.ids = { shape: [r.int(1, 4)], dtype: 'i32' };
+  const special = r.chance(0.2);
+  const moves = r.int(3, 12);
+  const cacheAt = r.int(0, moves);
+
+  const traced = traceEntry((ins, st) => {
+    for (const [name, t] of Object.entries(ins)) if (t.dtype === 'f32') b.add(t, `input ${name}`, true);
+    b.idx = ins.idx; b.ids = ins.ids;
+    const stItem: Record<string, Item> = {};
+    for (const [name, t] of Object.entries(st)) stItem[name] = b.add(t, `state.${name}`, true);
+    let written: Item | undefined;
+    for (let m = 0; m <= moves; m++) {
+      if (cache && m === cacheAt) {
+        const src = coerce(b, b.pick()!, cache.rows);
+        written = b.add(record('cache_write', [st.kv!, src.t, ins.pos!]), `cache_write(state.kv, ${src.name}, pos)`);
+        b.features.add('cache_write');
+      }
+      if (m < moves) { const x = b.pick()!; r.weighted(MOVES)(b, x); }
+    }
+    const writes: Record<string, Tensor> = {};
+    const plain = state.filter((s) => s.name !== 'kv');
+    // A cyclic permutation of same-shaped state (a swap for two): writes must be simultaneous.
+    const same = plain.filter((s) => sameShape(s.type.shape, plain[0]?.type.shape ?? []));
+    if (same.length >= 2 && r.chance(0.5)) {
+      same.forEach((s, i) => { writes[s.name] = st[same[(i + 1) % same.length]!.name]!; });
+      b.lines.push(`state: ${same.map((s, i) => `${s.name} ← ${same[(i + 1) % same.length]!.name}`).join(', ')}`);
+      b.features.add('state-cycle');
+    }
+    for (const s of plain) {
+      if (writes[s.name] || r.chance(0.15)) continue;
+      const fromState = plain.filter((o) => o !== s && sameShape(o.type.shape, s.type.shape));
+      const v = fromState.length && r.chance(0.3) ? stItem[r.pick(fromState).name]!
+        : coerce(b, b.pick((it) => it.t.dtype === 'f32' && sameShape(it.t.shape, s.type.shape)) ?? b.pick()!, s.type.shape);
+      writes[s.name] = v.t;
+      b.lines.push(`state: ${s.name} ← ${v.name}`);
+      b.features.add('state');
+    }
+    if (written && r.chance(0.85)) { writes.kv = written.t; b.lines.push(`state: kv ← ${written.name}`); }
+    // Outputs: the last value and a few others, in random order (the order schedules the graph).
+    const last = b.pool[b.pool.length - 1]!;
+    const outs = r.shuffle([last, ...Array.from({ length: r.int(0, 2) }, () => r.pick(b.pool))]);
+    if (written && !outs.includes(written) && r.chance(0.5)) outs.splice(r.int(0, outs.length), 0, written);
+    b.lines.push(`return ${outs.map((o, i) => `o${i}=${o.name}`).join(', ')}`);
+    return { outputs: Object.fromEntries(outs.map((o, i) => [`o${i}`, o.t])), state: writes };
+  }, inputs, Object.fromEntries(state.map((s) => [s.name, [...s.type.shape]])));
+
+  const steps: Feeds[] = [];
+  for (let k = state.length ? 2 : 1; k > 0; k--) {
+    const feeds: Feeds = {};
+    for (const n of traced.inputs) {
+      feeds[n.label!] = n.label === 'pos' ? Int32Array.of(r.chance(0.8) ? r.int(0, cache!.cap - cache!.rows[1]!) : r.int(0, cache!.cap))
+        : n.type.dtype === 'i32' ? Int32Array.from({ length: numel(n.type.shape) }, () => r.int(0, 1))
+        : fill(r, n.type, special);
+    }
+    steps.push(feeds);
+  }
+  const initialState = Object.fromEntries(state.map((s) => [s.name, fill(r, s.type, special && r.chance(0.3))]));
+  return { seed, traced, state, initialState, steps, features: [...b.features].sort(), program: b.lines, special };
+}

@@ -1,0 +1,52 @@
+// npm run fuzz -- [--seeds N] [--from S0] [--seed S] [--wasm K] [--strict] [--verbose]  (run by bin.js)
+// Differential fuzzing of the compiler (see run.ts). Exits 1 when a failure is not one of the
+// known, tracked categories (known.ts), or on any failure with --strict.
+
+import { KNOWN_FAILURES } from './known.ts';
+import { fuzz, type Failure } from './run.ts';
+
+function parse(argv: string[]) {
+  const o = { seeds: 100, from: 1, wasm: 0, strict: false, verbose: false, single: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!, v = () => {
+      const x = Number(argv[++i]);
+      if (!Number.isInteger(x) || x < 0) throw new Error(`fuzz: ${a} needs a non-negative integer, got '${argv[i]}'`);
+      return x;
+    };
+    if (a === '--seeds') o.seeds = v();
+    else if (a === '--from') o.from = v();
+    else if (a === '--seed') { o.from = v(); o.seeds = 1; o.single = true; o.verbose = true; }
+    else if (a === '--wasm') o.wasm = v();
+    else if (a === '--strict') o.strict = true;
+    else if (a === '--verbose') o.verbose = true;
+    else throw new Error(`fuzz: unknown option '${a}' (options: --seeds N, --from S0, --seed S, --wasm K, --strict, --verbose)`);
+  }
+  return o;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const o = parse(argv);
+  const shown = new Set<string>();
+  const s = await fuzz(o, (seed, found) => {
+    // One line per category of a seed (naming its pass configurations), the detail of the first.
+    const cats = new Map<string, Failure[]>();
+    for (const f of found) cats.set(f.category, [...(cats.get(f.category) ?? []), f]);
+    for (const [cat, fs] of cats) {
+      const known = KNOWN_FAILURES[cat];
+      console.log(`seed ${seed} [${cat}${known ? ', known' : ''}] ${fs.map((f) => `${f.target === 'wasm' ? 'wasm ' : ''}${f.config}`).join('; ')}: ${fs[0]!.summary}`);
+      if (o.verbose || (!shown.has(cat) && !known)) console.log(`${fs[0]!.detail}\n`);
+      shown.add(cat);
+    }
+  });
+  const by = new Map<string, Failure[]>();
+  for (const f of s.failures) by.set(f.category, [...(by.get(f.category) ?? []), f]);
+  console.log(`\n${s.seeds} seeds, ${s.simulations} simulated pass configurations, ${s.wasmRuns} wasm runs (${(s.wasmMs / 1000).toFixed(1)} s) in ${(s.ms / 1000).toFixed(1)} s`);
+  console.log(`features: ${Object.entries(s.features).map(([k, n]) => `${k} ${n}`).join(', ')}`);
+  for (const [cat, fs] of by) {
+    const seeds = [...new Set(fs.map((f) => f.seed))];
+    console.log(`${KNOWN_FAILURES[cat] ? 'known' : 'NEW'} ${cat}: ${seeds.length} seeds (${seeds.slice(0, 12).join(', ')}${seeds.length > 12 ? ', …' : ''})${KNOWN_FAILURES[cat] ? ` — ${KNOWN_FAILURES[cat]}` : ''}`);
+  }
+  if (s.unexpected.length) { console.log(`FAIL: ${s.unexpected.length} failures${o.strict ? '' : ' outside the known categories'}`); return 1; }
+  console.log(s.failures.length ? 'ok apart from the known failures above' : 'ok');
+  return 0;
+}

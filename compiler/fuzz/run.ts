@@ -1,0 +1,196 @@
+// The differential check of one generated case. The oracle is the reference interpreter on
+// the traced graph; against it run (a) the memory-level simulator on the graph optimised with
+// every pass, with each fusion pass disabled in turn, and with only the planner, and (b) when
+// asked, the real artifact compiled to wasm and run by the runtime.
+
+import type { Graph, Node } from '../ir/node.ts';
+import { printGraph } from '../ir/print.ts';
+import { DTYPE_BYTES, fmtType, numel, sameShape, type AnyTensorData, type Shape } from '../ir/types.ts';
+import { runPasses } from '../passes/manager.ts';
+import { wasmTarget } from '../codegen/target.ts';
+import { PASS_NAMES } from '../passes/registry.ts';
+import { interpret } from '../reference/interpret.ts';
+import { compareResults, type Difference } from './compare.ts';
+import { generate, type FuzzCase } from './generate.ts';
+import { KNOWN_FAILURES } from './known.ts';
+import { simulate, type Hazard } from './simulate.ts';
+
+export interface PassConfig { name: string; disable: string[] }
+
+/** All passes; each fusion pass disabled in turn; nothing but the planner. */
+export function passConfigs(): PassConfig[] {
+  const fusions = PASS_NAMES.filter((p) => p.endsWith('-fusion'));
+  const optional = PASS_NAMES.filter((p) => p !== 'shape-inference' && p !== 'memory-planning');
+  return [{ name: 'all passes', disable: [] }, ...fusions.map((f) => ({ name: `without ${f}`, disable: [f] })), { name: 'planner only', disable: optional }];
+}
+
+export interface Failure {
+  seed: number;
+  config: string;
+  target: 'simulator' | 'wasm';
+  category: string;
+  /** One line: where the results first differ, or the first hazard. */
+  summary: string;
+  /** Everything needed to understand and replay it: program, IR before/after with the memory plan. */
+  detail: string;
+}
+
+const SIM_RTOL = 1e-4;
+const WASM_RTOL = 1e-3;
+/** Ops whose NaN handling differs between the reference and the kernels today (issue 9, defect 4). */
+const NAN_OPS = new Set(['relu', 'maximum', 'minimum', 'max', 'argmax']);
+
+/** Oracle: the reference interpreter on the traced graph, state threaded through the calls. */
+export function reference(c: FuzzCase): Array<Record<string, AnyTensorData>> {
+  let st = { ...c.initialState };
+  return c.steps.map((feeds) => {
+    const out = interpret(c.traced, feeds, st);
+    const next = { ...st };
+    for (const s of c.state) if (out[`state.${s.name}`]) next[s.name] = out[`state.${s.name}`]!;
+    st = next;
+    const res: Record<string, AnyTensorData> = {};
+    for (const o of c.traced.outputs) res[o.name] = out[o.name]!;
+    for (const s of c.state) res[`state.${s.name}`] = st[s.name]!;
+    return res;
+  });
+}
+
+function hazardCategory(h: Hazard): string {
+  switch (h.kind) {
+    case 'self': return sameShape(h.value.type.shape, h.readerNode!.type.shape) ? 'inplace-overwrite' : 'inplace-broadcast';
+    case 'state-write': return h.reader.startsWith('state write') ? 'state-write-order' : 'output-after-state-write';
+    case 'cache-write': return 'read-after-cache-write';
+    case 'state-update': return 'undeclared-state-update';
+    case 'kernel-output': return 'kernel-output-overlap';
+    default: return 'overlap';
+  }
+}
+
+const unravel = (i: number, s: Shape) => s.map((_, d) => Math.floor(i / numel(s.slice(d + 1))) % s[d]!);
+
+function shapeOf(c: FuzzCase, name: string): Shape {
+  if (name.startsWith('state.')) return c.state.find((s) => `state.${s.name}` === name)!.type.shape;
+  return c.traced.outputs.find((o) => o.name === name)!.node.type.shape;
+}
+
+function describeDiff(c: FuzzCase, call: number, d: Difference): string {
+  if (d.index < 0) return `call ${call}: result ${d.name} missing or of length ${d.got} instead of ${d.want}`;
+  return `call ${call}: ${d.name}[${unravel(d.index, shapeOf(c, d.name)).join(', ')}] = ${d.got}, the reference gives ${d.want} (tolerance ${d.tol.toPrecision(3)})`;
+}
+
+const describeHazard = (g: Graph, h: Hazard) =>
+  `call ${h.step}: ${h.reader} reads %${g.nodes.indexOf(h.value)} ${h.value.op} (${fmtType(h.value.type)}) element ${h.element}, but its bytes were last written by ${h.writer}`;
+
+/** The IR with each value's arena range. */
+export function printPlanned(g: Graph): string {
+  const plan = g.plan;
+  if (!plan) return printGraph(g);
+  const lines = g.nodes.flatMap((n, i) => {
+    const off = plan.offsets.get(n);
+    return off === undefined ? [] : [`  %${i} ${n.op.padEnd(12)} ${fmtType(n.type).padEnd(18)} arena [${off}, ${off + numel(n.type.shape) * DTYPE_BYTES[n.type.dtype]})`];
+  });
+  return `${printGraph(g)}\nmemory plan (arena ${plan.arenaBytes} bytes):\n${lines.join('\n')}`;
+}
+
+function detail(c: FuzzCase, cfg: PassConfig, g: Graph | undefined, lines: string[]): string {
+  return [
+    `seed ${c.seed}, ${cfg.name}${cfg.disable.length ? ` (--disable-pass ${cfg.disable.join(',')})` : ''}`,
+    ...lines,
+    'program:', ...c.program.map((l) => `  ${l}`),
+    c.state.length ? `state: ${c.state.map((s) => `${s.name} ${fmtType(s.type)}`).join(', ')}; ${c.steps.length} calls` : '',
+    'IR before passes:', printGraph(c.traced),
+    ...(g ? ['IR after passes:', printPlanned(g)] : []),
+    `replay: npm run fuzz -- --seed ${c.seed}`,
+  ].filter(Boolean).join('\n');
+}
+
+/** Runs the simulator under every pass configuration; returns the failures. */
+export function checkSimulated(c: FuzzCase, want = reference(c)): Failure[] {
+  const failures: Failure[] = [];
+  for (const cfg of passConfigs()) {
+    let g: Graph | undefined;
+    try {
+      g = runPasses(c.traced, { disable: cfg.disable, target: wasmTarget });
+      const sim = simulate(g, c.state, c.initialState, c.steps);
+      const diffs = sim.calls.map((got, k) => compareResults(want[k]!, got, SIM_RTOL));
+      const k = diffs.findIndex((d) => d);
+      if (sim.hazards.length === 0 && k < 0) continue;
+      const h = sim.hazards[0];
+      const lines = [...(k >= 0 ? [`first difference: ${describeDiff(c, k, diffs[k]!)}`] : []), ...sim.hazards.slice(0, 4).map((x) => `hazard: ${describeHazard(g!, x)}`)];
+      failures.push({ seed: c.seed, config: cfg.name, target: 'simulator', category: h ? hazardCategory(h) : 'mismatch', summary: lines[0]!, detail: detail(c, cfg, g, lines) });
+    } catch (e) {
+      failures.push({ seed: c.seed, config: cfg.name, target: 'simulator', category: 'crash', summary: (e as Error).message.split('\n')[0]!, detail: detail(c, cfg, g, [`error: ${(e as Error).stack ?? e}`]) });
+    }
+  }
+  return failures;
+}
+
+/** Compiles the case to wasm (all passes), runs it through the runtime and compares. */
+export async function checkWasm(c: FuzzCase, want = reference(c), simFailures: Failure[] = []): Promise<Failure[]> {
+  const { compileEntries } = await import('../codegen/compile.ts');
+  const { loadModelBytes } = await import('../../runtime/model.ts');
+  const cfg = passConfigs()[0]!;
+  let g: Graph | undefined;
+  try {
+    const compiled = await compileEntries([{ name: 'run', graph: c.traced }], c.state, { name: `fuzz${c.seed}`, isas: ['wasmsimd'] });
+    g = compiled.graph;
+    const m = await loadModelBytes(compiled.bytes, { isa: 'wasmsimd' });
+    if (c.state.length) m.setState(c.initialState);
+    for (let k = 0; k < c.steps.length; k++) {
+      const got: Record<string, AnyTensorData> = { ...m.run(c.steps[k]!) };
+      for (const [name, v] of Object.entries(m.state())) got[`state.${name}`] = v;
+      const d = compareResults(want[k]!, got, WASM_RTOL);
+      if (!d) continue;
+      const nanOps = c.traced.nodes.some((n: Node) => NAN_OPS.has(n.op));
+      // NaN where the reference has a number (or another argmax) after a NaN input through an op that drops it.
+      const nanLike = Number.isNaN(d.got) || !(want[k]![d.name] instanceof Float32Array);
+      const category = c.special && nanOps && nanLike ? 'nan-semantics'
+        : simFailures.find((f) => f.config === cfg.name)?.category ?? 'wasm-mismatch';
+      const line = `first difference (wasm): ${describeDiff(c, k, d)}`;
+      return [{ seed: c.seed, config: cfg.name, target: 'wasm', category, summary: line, detail: detail(c, cfg, g, [line]) }];
+    }
+    return [];
+  } catch (e) {
+    return [{ seed: c.seed, config: cfg.name, target: 'wasm', category: 'crash', summary: (e as Error).message.split('\n')[0]!, detail: detail(c, cfg, g, [`error: ${(e as Error).stack ?? e}`]) }];
+  }
+}
+
+export interface FuzzOptions { from: number; seeds: number; wasm: number; strict?: boolean }
+export interface FuzzSummary { seeds: number; simulations: number; wasmRuns: number; wasmMs: number; ms: number; failures: Failure[]; unexpected: Failure[]; features: Record<string, number> }
+
+/** Seeds `from … from+seeds−1`; `wasm` of them, spread evenly, also run as wasm. */
+export async function fuzz(o: FuzzOptions, onCase?: (seed: number, failures: Failure[]) => void): Promise<FuzzSummary> {
+  const t0 = performance.now();
+  const failures: Failure[] = [];
+  const features: Record<string, number> = {};
+  const wasmEvery = o.wasm > 0 ? o.seeds / Math.min(o.wasm, o.seeds) : Infinity;
+  let sims = 0, wasmRuns = 0, wasmMs = 0;
+  for (let i = 0; i < o.seeds; i++) {
+    const seed = o.from + i;
+    let found: Failure[];
+    try {
+      const c = generate(seed);
+      for (const f of c.features) features[f] = (features[f] ?? 0) + 1;
+      const want = reference(c);
+      found = checkSimulated(c, want);
+      sims += passConfigs().length;
+      if (Math.floor(i % wasmEvery) === 0 && wasmRuns < o.wasm) {
+        wasmRuns++;
+        const t = performance.now();
+        found.push(...await checkWasm(c, want, found));
+        wasmMs += performance.now() - t;
+      }
+    } catch (e) {
+      found = [{ seed, config: '-', target: 'simulator', category: 'generator', summary: (e as Error).message, detail: `seed ${seed}: the generator or the reference failed:\n${(e as Error).stack}` }];
+    }
+    failures.push(...found);
+    onCase?.(seed, found);
+  }
+  const unexpected = failures.filter((f) => o.strict || !(f.category in KNOWN_FAILURES));
+  return { seeds: o.seeds, simulations: sims, wasmRuns, wasmMs, ms: performance.now() - t0, failures, unexpected, features };
+}
+
+/** A hand-written graph as a case (one call, no state), for tests and reproductions. */
+export function caseOf(traced: Graph, feeds: Record<string, AnyTensorData>): FuzzCase {
+  return { seed: 0, traced, state: [], initialState: {}, steps: [feeds], features: [], program: [], special: false };
+}

@@ -1,0 +1,265 @@
+// A memory-level simulator of planned graphs: it runs a graph on one byte memory (constants,
+// state, activation arena) at the addresses the memory plan gave, the way the generated code
+// does, and so checks the plan without trusting the planner's own reasoning.
+//  - Elementwise loops (fused or single ops) run element by element in the generated loop's
+//    order: dimensions merged as codegen merges them, broadcast operands splatted once per
+//    row, vectors of 4 lanes read before they are written, then the scalar tail. An in-place
+//    output that clobbers a broadcast operand before its last read shows up here.
+//  - Any other node is an opaque kernel: its output bytes are filled with garbage first, then
+//    its inputs are read and the reference semantics computed (so an output overlapping an
+//    input it reads is caught whatever order the kernel uses).
+//  - Reshapes are views; a cache write updates its cache in place; state tensors live outside
+//    the arena; each entry ends by copying new state values one after the other.
+// Every byte carries a tag: the version of the value that last wrote it. A read whose bytes
+// were last written by anything but the value (or, through in-place updates, one of its
+// versions) is a hazard, reported with the reader, the value and the writer, even when the
+// numbers happen to agree.
+
+import { isBinary, isUnary } from '../ir/elementwise.ts';
+import type { Expr, Graph, Node } from '../ir/node.ts';
+import { allocData, broadcastStrides, DTYPE_BYTES, numel, strides, type AnyTensorData, type DType } from '../ir/types.ts';
+import { evalExpr, evalNode, type Feeds, type Value } from '../reference/interpret.ts';
+import type { StateSpec } from './generate.ts';
+
+export type HazardKind = 'self' | 'state-write' | 'cache-write' | 'state-update' | 'kernel-output' | 'other';
+
+export interface Hazard {
+  step: number;
+  /** Who read: a node, or `state write <name>` / `output <name>`. */
+  reader: string;
+  readerNode?: Node;
+  /** The value the reader wanted. */
+  value: Node;
+  /** Who last wrote the bytes instead. */
+  writer: string;
+  kind: HazardKind;
+  /** Flat element index within the value. */
+  element: number;
+}
+
+export interface SimResult {
+  /** Per call: outputs by name and every state tensor as `state.<name>` after the call. */
+  calls: Array<Record<string, AnyTensorData>>;
+  hazards: Hazard[];
+}
+
+const GARBAGE = -7.0e7;
+
+interface Version { label: string; node?: Node; kind: 'value' | 'state' | 'state-write' | 'garbage' | 'input' | 'const' }
+
+/** Merges dims i, i+1 when every operand walks them as one; drops size-1 dims (as the loop emitter does). */
+function collapse(shape: readonly number[], ops: number[][]): { shape: number[]; strides: number[][] } {
+  let dims = shape.map((d, i) => ({ d, s: ops.map((o) => o[i]!) })).filter((x) => x.d !== 1);
+  if (dims.length === 0) dims = [{ d: 1, s: ops.map(() => 0) }];
+  const out = [dims[0]!];
+  for (const x of dims.slice(1)) {
+    const last = out[out.length - 1]!;
+    if (last.s.every((s, j) => s === x.s[j]! * x.d)) out[out.length - 1] = { d: last.d * x.d, s: x.s };
+    else out.push(x);
+  }
+  return { shape: out.map((x) => x.d), strides: ops.map((_, j) => out.map((x) => x.s[j]!)) };
+}
+
+const isElementwiseLoop = (n: Node) => n.op === 'elementwise'
+  || (n.type.dtype === 'f32' && n.inputs.every((i) => i.type.dtype === 'f32') && ((n.inputs.length === 1 && isUnary(n.op)) || (n.inputs.length === 2 && isBinary(n.op))));
+
+export function simulate(g: Graph, state: readonly StateSpec[], initialState: Record<string, AnyTensorData>, calls: readonly Feeds[]): SimResult {
+  const plan = g.plan;
+  if (!plan) throw new Error('simulate: the graph has no memory plan (run memory-planning first)');
+  for (const n of g.nodes) {
+    if (n.op === 'proj' || n.op === 'loop' || plan.scratch.has(n)) throw new Error(`simulate: op '${n.op}' (multi-result, loop or kernel scratch) is not simulated`);
+  }
+  // Memory: [constants][state][arena], each region 64-byte aligned.
+  const al = (x: number) => Math.ceil(x / 64) * 64;
+  const constAt = new Map<Node, number>();
+  let at = 64;
+  for (const n of g.nodes) if (n.op === 'const') { constAt.set(n, at); at = al(at + Math.max(1, (n.attrs.data as AnyTensorData).byteLength)); }
+  const stateAt = new Map<string, number>();
+  for (const s of state) { stateAt.set(s.name, at); at = al(at + numel(s.type.shape) * DTYPE_BYTES[s.type.dtype]); }
+  const arena = al(at);
+  const size = arena + al(plan.arenaBytes) + 64;
+  const buf = new ArrayBuffer(size);
+  const f32 = new Float32Array(buf), i32 = new Int32Array(buf), u8 = new Uint8Array(buf);
+  const tag = new Int32Array(size);
+
+  const versions: Version[] = [];
+  const newVersion = (v: Version) => versions.push(v) - 1;
+  const nodeVersion = new Map<Node, number>();
+  const ver = (n: Node) => {
+    let v = nodeVersion.get(n);
+    if (v === undefined) { v = newVersion({ label: `%${g.nodes.indexOf(n)} ${n.op}`, node: n, kind: n.op === 'const' ? 'const' : n.op === 'input' ? 'input' : 'value' }); nodeVersion.set(n, v); }
+    return v;
+  };
+  const stateVersion = new Map<string, number>();
+
+  const addr = (n: Node): number => {
+    const off = plan.offsets.get(n);
+    if (off !== undefined) {
+      if (off < 0 || off + numel(n.type.shape) * DTYPE_BYTES[n.type.dtype] > plan.arenaBytes) throw new Error(`simulate: %${g.nodes.indexOf(n)} ${n.op} at arena offset ${off} runs past the arena (${plan.arenaBytes} bytes)`);
+      return arena + off;
+    }
+    if (n.op === 'reshape' || n.op === 'cache_write') return addr(n.inputs[0]!);
+    if (n.op === 'state') return stateAt.get(n.label!) ?? (() => { throw new Error(`simulate: unknown state '${n.label}'`); })();
+    if (n.op === 'const') return constAt.get(n)!;
+    throw new Error(`simulate: no memory planned for %${g.nodes.indexOf(n)} ${n.op}`);
+  };
+  /** The versions whose bytes a value may consist of: in-place updates extend their input's. */
+  const allowedCache = new Map<Node, Set<number>>();
+  const allowed = (n: Node): Set<number> => {
+    let s = allowedCache.get(n);
+    if (s) return s;
+    if (n.op === 'reshape') s = allowed(n.inputs[0]!);
+    else if (n.op === 'cache_write') s = new Set([ver(n), ...allowed(n.inputs[0]!)]);
+    else if (n.op === 'state') s = new Set([stateVersion.get(n.label!)!]);
+    else s = new Set([ver(n)]);
+    allowedCache.set(n, s);
+    return s;
+  };
+
+  const hazards: Hazard[] = [];
+  const reported = new Set<string>();
+  let step = 0;
+  const load = (dt: DType, a: number): number => (dt === 'f32' ? f32[a >> 2]! : dt === 'i32' ? i32[a >> 2]! : u8[a]!);
+  const store = (dt: DType, a: number, v: number, version: number): void => {
+    if (dt === 'f32') f32[a >> 2] = v; else if (dt === 'i32') i32[a >> 2] = v; else u8[a] = v;
+    tag.fill(version, a, a + DTYPE_BYTES[dt]);
+  };
+  /** Element `e` of value `v`, read by `reader`: checks that the bytes still hold v. */
+  const read = (v: Node, e: number, reader: string, readerNode?: Node): number => {
+    const dt = v.type.dtype, a = addr(v) + e * DTYPE_BYTES[dt];
+    const t = tag[a]!;
+    if (!allowed(v).has(t)) {
+      const key = `${step}:${reader}:${v.id}`;
+      if (!reported.has(key)) {
+        reported.add(key);
+        const w = versions[t]!;
+        const kind: HazardKind = w.kind === 'state-write' ? 'state-write'
+          : w.node && readerNode && w.node === readerNode ? (isElementwiseLoop(readerNode) ? 'self' : 'kernel-output')
+          : w.node?.op === 'cache_write' ? 'cache-write' : 'other';
+        hazards.push({ step, reader, ...(readerNode ? { readerNode } : {}), value: v, writer: w.label, kind, element: e });
+      }
+    }
+    return load(dt, a);
+  };
+  const label = (n: Node) => `%${g.nodes.indexOf(n)} ${n.op}`;
+  const readAll = (v: Node, reader: string, readerNode?: Node): AnyTensorData => {
+    const d = allocData(v.type);
+    for (let e = 0; e < d.length; e++) d[e] = read(v, e, reader, readerNode);
+    return d;
+  };
+  const writeAll = (n: Node, a: number, d: AnyTensorData, version: number) => {
+    for (let e = 0; e < d.length; e++) store(n.type.dtype, a + e * DTYPE_BYTES[n.type.dtype], d[e]!, version);
+  };
+
+  /** A generated elementwise loop, in its order of loads and stores. */
+  const elementwiseLoop = (n: Node) => {
+    const ins = n.inputs, me = label(n), vn = ver(n), out = addr(n);
+    const expr: Expr = n.op === 'elementwise' ? n.attrs.expr as Expr : { op: n.op, args: ins.map((_, index) => ({ op: 'in' as const, index })) };
+    const { shape, strides: st } = collapse(n.type.shape, [strides(n.type.shape), ...ins.map((i) => broadcastStrides(i.type.shape, n.type.shape))]);
+    const outer = shape.slice(0, -1), len = shape[shape.length - 1]!;
+    const inner = st.map((s) => s[s.length - 1]!);
+    const xs = new Array<number>(ins.length);
+    const idx = new Array<number>(outer.length).fill(0);
+    for (let row = 0, rows = numel(outer); row < rows; row++) {
+      const base = st.map((s) => idx.reduce((acc, k, d) => acc + k * s[d]!, 0));
+      const put = (i: number, v: number) => store('f32', out + (base[0]! + i * inner[0]!) * 4, v, vn);
+      const get = (j: number, i: number) => read(ins[j]!, base[j + 1]! + i * inner[j + 1]!, me, n);
+      const scalarTail = (from: number) => {
+        for (let i = from; i < len; i++) { for (let j = 0; j < ins.length; j++) xs[j] = get(j, i); put(i, evalExpr(expr, xs)); }
+      };
+      if (len < 4 || !inner.slice(1).every((s) => s === 0 || s === 1)) scalarTail(0);
+      else {
+        const splat = ins.map((_, j) => (inner[j + 1] === 0 ? get(j, 0) : 0));
+        const lanes = (o: number) => {
+          const v = ins.map((_, j) => [0, 1, 2, 3].map((l) => (inner[j + 1] === 0 ? splat[j]! : get(j, o + l))));
+          for (let l = 0; l < 4; l++) { for (let j = 0; j < ins.length; j++) xs[j] = v[j]![l]!; put(o + l, evalExpr(expr, xs)); }
+        };
+        let i = 0;
+        for (; i + 8 <= len; i += 8) { lanes(i); lanes(i + 4); }
+        for (; i + 4 <= len; i += 4) lanes(i);
+        scalarTail(i);
+      }
+      for (let d = outer.length - 1; d >= 0; d--) { if (++idx[d]! < outer[d]!) break; idx[d] = 0; }
+    }
+  };
+
+  const cacheWrite = (n: Node) => {
+    const [cache, rows, pos] = n.inputs as [Node, Node, Node];
+    const [B, cap, E] = cache.type.shape as [number, number, number];
+    const R = rows.type.shape[1]!, p = read(pos, 0, label(n), n), base = addr(n), vn = ver(n);
+    for (let b = 0; b < B; b++) for (let i = 0; i < R && p + i < cap; i++) {
+      const row = Array.from({ length: E }, (_, e) => read(rows, (b * R + i) * E + e, label(n), n));
+      row.forEach((v, e) => store('f32', base + ((b * cap + p + i) * E + e) * 4, v, vn));
+    }
+  };
+
+  const kernel = (n: Node) => {
+    const out = addr(n), vn = ver(n), bytes = numel(n.type.shape) * DTYPE_BYTES[n.type.dtype];
+    // The output is garbage while the kernel runs: an input it overlaps is clobbered.
+    f32.fill(GARBAGE, out >> 2, (out + bytes + 3) >> 2);
+    tag.fill(vn, out, out + bytes);
+    const ins: Value[] = n.inputs.map((i) => ({ type: i.type, data: readAll(i, label(n), n) }));
+    writeAll(n, out, evalNode(n, ins)[0]!, vn);
+  };
+
+  const results: SimResult['calls'] = [];
+  for (const s of state) {
+    const a = stateAt.get(s.name)!, d = initialState[s.name]!;
+    for (let e = 0; e < d.length; e++) store(s.type.dtype, a + e * DTYPE_BYTES[s.type.dtype], d[e]!, 0);
+  }
+  const garbage = newVersion({ label: 'uninitialised arena', kind: 'garbage' });
+  for (const feeds of calls) {
+    // Each call: state as the previous call left it; arena garbage; inputs written by the runtime.
+    for (const s of state) {
+      const v = newVersion({ label: `state ${s.name} at entry`, kind: 'state' });
+      stateVersion.set(s.name, v);
+      const a = stateAt.get(s.name)!;
+      tag.fill(v, a, a + numel(s.type.shape) * DTYPE_BYTES[s.type.dtype]);
+    }
+    allowedCache.clear();
+    f32.fill(GARBAGE, arena >> 2);
+    tag.fill(garbage, arena);
+    for (const n of g.inputs) {
+      const d = feeds[n.label!];
+      if (!d) throw new Error(`simulate: no value for input '${n.label}'`);
+      writeAll(n, addr(n), d, ver(n));
+    }
+    for (const n of g.nodes) if (n.op === 'const') writeAll(n, addr(n), n.attrs.data as AnyTensorData, ver(n));
+    for (const n of g.nodes) {
+      if (n.op === 'input' || n.op === 'const' || n.op === 'state' || n.op === 'reshape') continue;
+      if (isElementwiseLoop(n)) elementwiseLoop(n);
+      else if (n.op === 'cache_write') cacheWrite(n);
+      else kernel(n);
+    }
+    // New state values are copied in one after the other, as the entry's epilogue does.
+    for (const w of g.stateWrites ?? []) {
+      const to = stateAt.get(w.name)!;
+      if (addr(w.node) === to) continue;
+      const d = readAll(w.node, `state write ${w.name}`);
+      writeAll(w.node, to, d, newVersion({ label: `state write ${w.name}`, kind: 'state-write' }));
+    }
+    // A state tensor the entry does not write must come out as it went in.
+    const written = new Set((g.stateWrites ?? []).map((w) => w.name));
+    for (const s of state) {
+      if (written.has(s.name)) continue;
+      const a = stateAt.get(s.name)!, bytes = numel(s.type.shape) * DTYPE_BYTES[s.type.dtype];
+      for (let e = 0; e < bytes; e += DTYPE_BYTES[s.type.dtype]) {
+        const w = versions[tag[a + e]!]!;
+        if (tag[a + e] === stateVersion.get(s.name)) continue;
+        const value = g.nodes.find((n) => n.op === 'state' && n.label === s.name)!;
+        hazards.push({ step, reader: `state ${s.name} (not written by the entry)`, value, writer: w.label, kind: 'state-update', element: e / DTYPE_BYTES[s.type.dtype] });
+        break;
+      }
+    }
+    const res: Record<string, AnyTensorData> = {};
+    for (const o of g.outputs) res[o.name] = readAll(o.node, `output ${o.name}`);
+    for (const s of state) {
+      const a = stateAt.get(s.name)!, d = allocData(s.type);
+      for (let e = 0; e < d.length; e++) d[e] = load(s.type.dtype, a + e * DTYPE_BYTES[s.type.dtype]);
+      res[`state.${s.name}`] = d;
+    }
+    results.push(res);
+    step++;
+  }
+  return { calls: results, hazards };
+}

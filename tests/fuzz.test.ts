@@ -1,0 +1,62 @@
+// The differential fuzzer (compiler/fuzz) on a fixed set of seeds: the memory-level
+// simulator under every pass configuration, and a few seeds compiled to wasm.
+import { describe, expect, test } from 'vitest';
+import { trace } from '../compiler/dsl/trace.ts';
+import { generate } from '../compiler/fuzz/generate.ts';
+import { KNOWN_FAILURES } from '../compiler/fuzz/known.ts';
+import { caseOf, checkSimulated, checkWasm, fuzz, reference } from '../compiler/fuzz/run.ts';
+
+/** A seed on which each known category fails today. When one passes, the defect is fixed: delete it here and in known.ts. */
+const WITNESS: Record<string, { seed: number; wasm?: boolean }> = {};
+/** Seeds that witnessed issue 9's categories before the fix: they must pass now. */
+const FIXED: Record<string, { seed: number; wasm?: boolean }> = {
+  'inplace-broadcast': { seed: 48 },
+  'state-write-order': { seed: 3 },
+  'read-after-cache-write': { seed: 65 },
+  'output-after-state-write': { seed: 44 },
+  'undeclared-state-update': { seed: 17 },
+  'nan-semantics': { seed: 171, wasm: true },
+};
+
+describe('differential fuzzing', () => {
+  test('seeds 1–100, simulated under every pass configuration: nothing outside the known failures', async () => {
+    const s = await fuzz({ from: 1, seeds: 100, wasm: 0 });
+    expect(s.unexpected.map((f) => f.detail)).toEqual([]);
+    expect(Object.keys(s.features).length).toBeGreaterThanOrEqual(15); // the generator reaches every kind of move
+  });
+
+  test('every known failure category still occurs on its witness seed', async () => {
+    expect(Object.keys(WITNESS).sort()).toEqual(Object.keys(KNOWN_FAILURES).sort());
+    for (const [cat, w] of Object.entries(WITNESS)) {
+      const c = generate(w.seed);
+      const found = w.wasm ? await checkWasm(c, reference(c)) : checkSimulated(c);
+      expect(found.map((f) => f.category), `${cat} no longer fails on seed ${w.seed}: if it is fixed, delete it from compiler/fuzz/known.ts and WITNESS`).toContain(cat);
+    }
+  });
+
+  test('the seeds that witnessed the fixed categories now agree', async () => {
+    for (const [cat, w] of Object.entries(FIXED)) {
+      const c = generate(w.seed), want = reference(c);
+      const sim = checkSimulated(c, want);
+      const found = w.wasm ? [...sim, ...await checkWasm(c, want, sim)] : sim;
+      expect(found.map((f) => `${cat}: ${f.detail}`)).toEqual([]);
+    }
+  });
+
+  test("the issue's examples: an in-place output never clobbers the broadcast operand it still reads", () => {
+    const a = caseOf(trace(({ x }) => { const r = x!.relu(); return r.mean(-1, true).mul(-1).add(r); }, { x: [1, 3] }), { x: Float32Array.of(1, 2, 3) });
+    const b = caseOf(trace(({ x }) => { const r = x!.relu(); return r.sum(-1, true).sub(r); }, { x: [2, 2] }), { x: Float32Array.of(1, 2, 3, 4) });
+    for (const c of [a, b]) {
+      expect(checkSimulated(c).map((f) => f.detail)).toEqual([]);
+    }
+  });
+
+  test('a seed compiled to wasm agrees with the reference', async () => {
+    for (const seed of [94]) {
+      const c = generate(seed), want = reference(c);
+      const sim = checkSimulated(c, want);
+      const found = [...sim, ...await checkWasm(c, want, sim)].filter((f) => !(f.category in KNOWN_FAILURES));
+      expect(found.map((f) => f.detail)).toEqual([]);
+    }
+  });
+});
