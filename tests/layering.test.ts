@@ -15,7 +15,9 @@ const ALLOWED: Record<string, string[]> = {
   codegen: ['ir', 'passes', 'dsl', 'runtime'],
   conformance: ['ir', 'dsl', 'weights', 'reference', 'codegen', 'runtime'],
   fuzz: ['ir', 'dsl', 'reference', 'passes', 'codegen', 'runtime'],
-  cli: ['ir', 'dsl', 'weights', 'reference', 'passes', 'codegen', 'conformance', 'fuzz', 'runtime'],
+  cli: ['ir', 'dsl', 'weights', 'reference', 'passes', 'codegen', 'conformance', 'fuzz', 'runtime', 'package'],
+  /** Files directly in compiler/: the package's entry points (index.ts, the Vite plugin). */
+  package: ['ir', 'dsl', 'weights', 'reference', 'passes', 'codegen', 'runtime'],
   runtime: [],
 };
 
@@ -23,8 +25,11 @@ const files = (dir: string): string[] => readdirSync(dir).flatMap((f) => {
   const p = join(dir, f);
   return statSync(p).isDirectory() ? files(p) : p.endsWith('.ts') ? [p] : [];
 });
-/** compiler/<layer>/… → layer; runtime/… → runtime. */
-const layerOf = (p: string) => { const [top, sub] = relative(ROOT, p).split(/[\\/]/); return top === 'compiler' ? sub! : top!; };
+/** compiler/<layer>/… → layer; a file directly in compiler/ → package; runtime/… → runtime. */
+const layerOf = (p: string) => {
+  const parts = relative(ROOT, p).split(/[\\/]/);
+  return parts[0] === 'compiler' ? (parts.length === 2 ? 'package' : parts[1]!) : parts[0]!;
+};
 
 function edges(): Map<string, Set<string>> {
   const g = new Map<string, Set<string>>();
