@@ -28,8 +28,9 @@ const js = bundle.outputFiles[0].contents;
 check('runtime JS, minified + gzipped', gzipSync(js, { level: 9 }).length, budget.runtimeJsGzipBytes);
 rows.push(['  (minified, not gzipped)', String(js.length), '', '']);
 
-// The artifact container: magic, version, manifest length, manifest JSON (see runtime/format.ts).
-const manifestOf = (bytes) => JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + new DataView(bytes.buffer, bytes.byteOffset).getUint32(8, true))));
+// The artifact container: magic, version, manifest length, manifest checksum (16 bytes),
+// manifest JSON (see runtime/format.ts).
+const manifestOf = (bytes) => JSON.parse(new TextDecoder().decode(bytes.subarray(28, 28 + new DataView(bytes.buffer, bytes.byteOffset).getUint32(8, true))));
 let files;
 try {
   files = readdirSync(dir).filter((f) => f.endsWith('.simdflow'));

@@ -87,6 +87,10 @@ describe('CLI', () => {
     r = await cli('ir', join(dir, 'syntax.ts'));
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/syntax\.ts:2: Unexpected end of file/);
+    writeFileSync(join(dir, 'required.js'), `const { defineModel, nn } = require('simdflow');\nmodule.exports = defineModel({ name: 'r', module: new nn.Linear(2, 2), inputs: { x: [1, 2] } });\n`);
+    r = await cli('ir', join(dir, 'required.js'));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`required.js:1: require('simdflow') is not supported in a model file (simdflow is an ES module package): write import`);
   });
 
   test('a .ts model file in a CommonJS project: local imports, import.meta and simdflow itself work', async () => {

@@ -15,9 +15,10 @@ const ALLOWED: Record<string, string[]> = {
   codegen: ['ir', 'passes', 'dsl', 'runtime'],
   conformance: ['ir', 'dsl', 'weights', 'reference', 'codegen', 'runtime'],
   fuzz: ['ir', 'dsl', 'reference', 'passes', 'codegen', 'runtime'],
+  vite: ['ir', 'dsl', 'weights', 'codegen', 'runtime'],
   cli: ['ir', 'dsl', 'weights', 'reference', 'passes', 'codegen', 'conformance', 'fuzz', 'runtime', 'package'],
   /** Files directly in compiler/: the package's entry points (index.ts, the Vite plugin). */
-  package: ['ir', 'dsl', 'weights', 'reference', 'passes', 'codegen', 'runtime'],
+  package: ['ir', 'dsl', 'weights', 'reference', 'passes', 'codegen', 'runtime', 'vite'],
   runtime: [],
 };
 

@@ -10,7 +10,7 @@ export interface Io {
   stderr: { write(s: string): unknown };
 }
 
-export const HELP = `simdflow — compile neural networks written in a TypeScript DSL to WebAssembly SIMD
+const HELP = `simdflow — compile neural networks written in a TypeScript DSL to WebAssembly SIMD
 
 Usage:
   simdflow build <model.ts> [-o <dir>] [--weights <file.safetensors>] [--disable-pass NAME]...
@@ -32,7 +32,7 @@ Options:
 `;
 
 /** A mistake in the command line: reported with the usage, exit code 2. */
-export class UsageError extends Error {}
+class UsageError extends Error {}
 
 interface Args { _: string[]; out?: string; weights?: string; disable: string[]; listPasses?: boolean; help?: boolean; quiet?: boolean }
 
@@ -56,7 +56,7 @@ function parseArgs(argv: readonly string[]): Args {
 const COMMANDS = ['build', 'ir', 'conformance', 'start'];
 
 /** Progress on stderr: each stage of each model as it starts, with the time since the model began. */
-export function progress(io: Io, quiet = false): (model: string) => (stage: string) => void {
+function progress(io: Io, quiet = false): (model: string) => (stage: string) => void {
   return (model) => {
     const t0 = performance.now();
     return (stage) => { if (!quiet) io.stderr.write(`simdflow: ${model}: ${stage} (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`); };
@@ -83,7 +83,7 @@ async function run(a: Args, io: Io): Promise<number> {
       const file = join(out, `${def.name}.simdflow`);
       writeFileSync(file, c.bytes);
       const s = c.manifest.stats;
-      io.stdout.write(`${file}: ${c.bytes.length} bytes (code ${JSON.stringify(s.codeBytes)}, weights ${s.weightBytes}, peak arena ${s.peakArenaBytes}) in ${s.compileMs} ms\n`);
+      io.stdout.write(`${file}: ${c.bytes.length} bytes (code ${JSON.stringify(s.codeBytes)}, weights ${s.weightBytes}, peak arena ${s.peakArenaBytes}) in ${c.compileMs} ms\n`);
       return 0;
     }
     case 'ir': {

@@ -36,6 +36,8 @@ export interface Compiled {
   /** The `run` entry after passes. */
   graph: Graph;
   source: string;
+  /** Wall time of this compile (kept out of the artifact, which is reproducible). */
+  compileMs: number;
 }
 
 export interface Entry { name: string; graph: Graph }
@@ -56,7 +58,8 @@ function entryInfo(g: Graph, name: string, l: Layout): Manifest['entries'][strin
   const info = (tname: string, n: Node): TensorInfo => ({
     name: tname, dtype: n.type.dtype, shape: [...n.type.shape], offset: l.addr(n), ...(ranges.has(n) ? { range: ranges.get(n)! } : {}),
   });
-  return { export: name, inputs: g.inputs.map((n) => info(n.label!, n)), outputs: g.outputs.map((o) => info(o.name, o.node)) };
+  const output = (o: Graph['outputs'][number]): TensorInfo => ({ ...info(o.name, o.node), ...(rootOf(o.node).op === 'const' ? { constant: true as const } : {}) });
+  return { export: name, inputs: g.inputs.map((n) => info(n.label!, n)), outputs: g.outputs.map(output) };
 }
 
 export async function compileEntries(entries: Entry[], state: StateSpec[], opts: CompileOptions & { generation?: GenerationInfo } = {}): Promise<Compiled> {
@@ -87,7 +90,6 @@ export async function compileEntries(entries: Entry[], state: StateSpec[], opts:
       arena: { offset: mem.arenaOffset, bytes: mem.arenaBytes },
     },
     stats: {
-      compileMs: Math.round(performance.now() - t0),
       codeBytes: Object.fromEntries(Object.entries(code).map(([k, v]) => [k, v.length])),
       weightBytes: mem.weights.length,
       peakArenaBytes: mem.arenaBytes,
@@ -95,7 +97,7 @@ export async function compileEntries(entries: Entry[], state: StateSpec[], opts:
   };
   const bytes = writeContainer(manifest, code, mem.weights);
   const byName = Object.fromEntries(graphs.map((e) => [e.name, e.graph]));
-  return { bytes, manifest: readContainer(bytes).manifest, graphs: byName, graph: byName.run ?? graphs[0]!.graph, source };
+  return { bytes, manifest: readContainer(bytes).manifest, graphs: byName, graph: byName.run ?? graphs[0]!.graph, source, compileMs: Math.round(performance.now() - t0) };
 }
 
 export function compileGraph(g: Graph, opts: CompileOptions = {}): Promise<Compiled> {

@@ -333,10 +333,10 @@ export function generate(seed: number): FuzzCase {
     const s0 = randShape(r, r.int(1, 3));
     for (let i = 0, k = r.int(1, 3); i < k; i++) state.push({ name: `s${i}`, type: { dtype: 'f32', shape: r.chance(0.6) ? s0 : randShape(r, r.int(1, 3)) } });
   }
-  let cache: { rows: number[]; cap: number } | undefined;
+  let cache: { rows: number[]; cap: number; shape: number[] } | undefined;
   if (r.chance(0.25)) {
     const B = r.pick([1, 2]), cap = r.pick([3, 4, 5, 8]), E = r.pick([1, 3, 4, 5]);
-    cache = { rows: [B, r.int(1, Math.min(cap, 3)), E], cap };
+    cache = { rows: [B, r.int(1, Math.min(cap, 3)), E], cap, shape: [B, cap, E] };
     state.push({ name: 'kv', type: { dtype: 'f32', shape: [B, cap, E] } });
     inputs.pos = { shape: [], dtype: 'i32' };
   }
@@ -344,7 +344,7 @@ export function generate(seed: number): FuzzCase {
   if (r.chance(0.25)) inputs.ids = { shape: [r.int(1, 4)], dtype: 'i32' };
   const special = r.chance(0.2);
   const moves = r.int(3, 12);
-  const cacheAt = r.int(0, moves);
+  const cacheAt = r.int(0, moves), againAt = r.chance(0.3) ? r.int(cacheAt, moves) : -1;
 
   const traced = traceEntry((ins, st) => {
     for (const [name, t] of Object.entries(ins)) if (t.dtype === 'f32') b.add(t, `input ${name}`, true);
@@ -354,9 +354,19 @@ export function generate(seed: number): FuzzCase {
     let written: Item | undefined;
     for (let m = 0; m <= moves; m++) {
       if (cache && m === cacheAt) {
+        // Mostly into the state cache; sometimes into a computed value or a constant (effects must copy those).
+        const into = r.weighted<() => Item>([[7, () => stItem.kv!], [1.5, () => coerce(b, b.pick()!, cache!.shape)], [1.5, () => b.const(cache!.shape)]])();
         const src = coerce(b, b.pick()!, cache.rows);
-        written = b.add(record('cache_write', [st.kv!, src.t, ins.pos!]), `cache_write(state.kv, ${src.name}, pos)`);
-        b.features.add('cache_write');
+        written = b.add(record('cache_write', [into.t, src.t, ins.pos!]), `cache_write(${into.name}, ${src.name}, pos)`);
+        b.features.add(into === stItem.kv ? 'cache_write' : 'cache_write-value');
+      }
+      if (cache && written && m === againAt) {
+        // A second write: into the new version (chained) or again into the old one (two writers of one version).
+        const into = r.chance(0.5) ? written : stItem.kv!;
+        const src = coerce(b, b.pick()!, cache.rows);
+        const again = b.add(record('cache_write', [into.t, src.t, ins.pos!]), `cache_write(${into.name}, ${src.name}, pos)`);
+        if (into === written || r.chance(0.5)) written = again;
+        b.features.add('cache_write-twice');
       }
       if (m < moves) { const x = b.pick()!; r.weighted(MOVES)(b, x); }
     }
@@ -371,8 +381,9 @@ export function generate(seed: number): FuzzCase {
     }
     for (const s of plain) {
       if (writes[s.name] || r.chance(0.15)) continue;
-      const fromState = plain.filter((o) => o !== s && sameShape(o.type.shape, s.type.shape));
-      const v = fromState.length && r.chance(0.3) ? stItem[r.pick(fromState).name]!
+      // Another state (a view of it when only the sizes agree), or a value computed from the pool.
+      const fromState = plain.filter((o) => o !== s && numel(o.type.shape) === numel(s.type.shape));
+      const v = fromState.length && r.chance(0.3) ? coerce(b, stItem[r.pick(fromState).name]!, s.type.shape)
         : coerce(b, b.pick((it) => it.t.dtype === 'f32' && sameShape(it.t.shape, s.type.shape)) ?? b.pick()!, s.type.shape);
       writes[s.name] = v.t;
       b.lines.push(`state: ${s.name} ← ${v.name}`);

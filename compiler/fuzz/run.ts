@@ -56,6 +56,9 @@ export function reference(c: FuzzCase): Array<Record<string, AnyTensorData>> {
 }
 
 function hazardCategory(h: Hazard): string {
+  let root = h.value;
+  while (root.op === 'reshape' || root.op === 'cache_write') root = root.inputs[0]!;
+  if (root.op === 'const') return 'constant-overwritten';
   switch (h.kind) {
     case 'self': return sameShape(h.value.type.shape, h.readerNode!.type.shape) ? 'inplace-overwrite' : 'inplace-broadcast';
     case 'state-write': return h.reader.startsWith('state write') ? 'state-write-order' : 'output-after-state-write';

@@ -45,6 +45,9 @@ export interface SimResult {
 
 const GARBAGE = -7.0e7;
 
+/** The input an op overwrites in place (until the op table declares it). */
+const inPlaceInput = (op: string): number | undefined => (op === 'cache_write' ? 0 : undefined);
+
 interface Version { label: string; node?: Node; kind: 'value' | 'state' | 'state-write' | 'garbage' | 'input' | 'const' }
 
 /** Merges dims i, i+1 when every operand walks them as one; drops size-1 dims (as the loop emitter does). */
@@ -87,7 +90,7 @@ export function simulate(g: Graph, state: readonly StateSpec[], initialState: Re
   const nodeVersion = new Map<Node, number>();
   const ver = (n: Node) => {
     let v = nodeVersion.get(n);
-    if (v === undefined) { v = newVersion({ label: `%${g.nodes.indexOf(n)} ${n.op}`, node: n, kind: n.op === 'const' ? 'const' : n.op === 'input' ? 'input' : 'value' }); nodeVersion.set(n, v); }
+    if (v === undefined) { v = newVersion({ label: `%${g.nodes.indexOf(n)} ${n.op}${n.op === 'const' ? '' : ` (call ${step})`}`, node: n, kind: n.op === 'const' ? 'const' : n.op === 'input' ? 'input' : 'value' }); nodeVersion.set(n, v); }
     return v;
   };
   const stateVersion = new Map<string, number>();
@@ -98,7 +101,9 @@ export function simulate(g: Graph, state: readonly StateSpec[], initialState: Re
       if (off < 0 || off + numel(n.type.shape) * DTYPE_BYTES[n.type.dtype] > plan.arenaBytes) throw new Error(`simulate: %${g.nodes.indexOf(n)} ${n.op} at arena offset ${off} runs past the arena (${plan.arenaBytes} bytes)`);
       return arena + off;
     }
-    if (n.op === 'reshape' || n.op === 'cache_write') return addr(n.inputs[0]!);
+    if (n.op === 'reshape') return addr(n.inputs[0]!);
+    const s = inPlaceInput(n.op);
+    if (s !== undefined) return addr(n.inputs[s]!);
     if (n.op === 'state') return stateAt.get(n.label!) ?? (() => { throw new Error(`simulate: unknown state '${n.label}'`); })();
     if (n.op === 'const') return constAt.get(n)!;
     throw new Error(`simulate: no memory planned for %${g.nodes.indexOf(n)} ${n.op}`);
@@ -109,7 +114,7 @@ export function simulate(g: Graph, state: readonly StateSpec[], initialState: Re
     let s = allowedCache.get(n);
     if (s) return s;
     if (n.op === 'reshape') s = allowed(n.inputs[0]!);
-    else if (n.op === 'cache_write') s = new Set([ver(n), ...allowed(n.inputs[0]!)]);
+    else if (inPlaceInput(n.op) !== undefined) s = new Set([ver(n), ...allowed(n.inputs[inPlaceInput(n.op)!]!)]);
     else if (n.op === 'state') s = new Set([stateVersion.get(n.label!)!]);
     else s = new Set([ver(n)]);
     allowedCache.set(n, s);
@@ -207,6 +212,8 @@ export function simulate(g: Graph, state: readonly StateSpec[], initialState: Re
     const a = stateAt.get(s.name)!, d = initialState[s.name]!;
     for (let e = 0; e < d.length; e++) store(s.type.dtype, a + e * DTYPE_BYTES[s.type.dtype], d[e]!, 0);
   }
+  // Weights are written once, at load: an in-place write into one would persist into later calls.
+  for (const n of g.nodes) if (n.op === 'const') writeAll(n, addr(n), n.attrs.data as AnyTensorData, ver(n));
   const garbage = newVersion({ label: 'uninitialised arena', kind: 'garbage' });
   for (const feeds of calls) {
     // Each call: state as the previous call left it; arena garbage; inputs written by the runtime.
@@ -216,6 +223,8 @@ export function simulate(g: Graph, state: readonly StateSpec[], initialState: Re
       const a = stateAt.get(s.name)!;
       tag.fill(v, a, a + numel(s.type.shape) * DTYPE_BYTES[s.type.dtype]);
     }
+    // Values are versioned per call (a leftover from an earlier call is not the value); weights per load.
+    for (const n of [...nodeVersion.keys()]) if (n.op !== 'const') nodeVersion.delete(n);
     allowedCache.clear();
     f32.fill(GARBAGE, arena >> 2);
     tag.fill(garbage, arena);
@@ -224,7 +233,6 @@ export function simulate(g: Graph, state: readonly StateSpec[], initialState: Re
       if (!d) throw new Error(`simulate: no value for input '${n.label}'`);
       writeAll(n, addr(n), d, ver(n));
     }
-    for (const n of g.nodes) if (n.op === 'const') writeAll(n, addr(n), n.attrs.data as AnyTensorData, ver(n));
     for (const n of g.nodes) {
       if (n.op === 'input' || n.op === 'const' || n.op === 'state' || n.op === 'reshape') continue;
       if (isElementwiseLoop(n)) elementwiseLoop(n);
