@@ -218,7 +218,8 @@ const EMIT: Record<string, Emitter> = {
     let mask = [0, 0, 0, 0];
     if (a.mask) {
       const m = n.inputs[nIn]!, st = broadcastStrides(m.type.shape, [B, H, Lq, Lk]);
-      if (st[3] !== 1) throw new Error(`codegen: attention mask ${m.type.shape} must not broadcast over keys`);
+      // Keys are read contiguously; with a single key there is nothing to broadcast over.
+      if (st[3] !== 1 && Lk > 1) throw new Error(`codegen: attention mask ${m.type.shape} must not broadcast over keys`);
       mask = [c.addr(m), st[0]!, st[1]!, st[2]!];
     }
     const pos = a.cached ? `load<i32>(${c.addr(n.inputs[n.inputs.length - 1]!)})` : '0';
