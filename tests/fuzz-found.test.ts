@@ -3,11 +3,12 @@
 // test starts passing, vitest reports it, and whoever fixed it drops the `.fails`.
 import { describe, expect, test } from 'vitest';
 import { compileModel } from '../compiler/codegen/compile.ts';
-import { defineModel, nn } from '../compiler/dsl/index.ts';
+import { defineModel, F, nn } from '../compiler/dsl/index.ts';
 import { constant, record } from '../compiler/dsl/tensor.ts';
-import { traceEntry } from '../compiler/dsl/trace.ts';
+import { trace, traceEntry } from '../compiler/dsl/trace.ts';
 import { caseOf, checkSimulated } from '../compiler/fuzz/run.ts';
 import { loadModelBytes } from '../runtime/model.ts';
+import { checkGraph } from './helpers/e2e.ts';
 
 describe('found by the fuzzer', () => {
   // Fuzzer category output-after-state-write (seed 58): the runtime reads outputs after the
@@ -40,5 +41,16 @@ describe('found by the fuzzer', () => {
     const c = { ...caseOf(g, { r: Float32Array.of(7, 8), pos: Int32Array.of(0) }) };
     c.steps = [...c.steps, { r: Float32Array.of(9, 9), pos: Int32Array.of(2) }];
     expect(checkSimulated(c).map((f) => `${f.config}: ${f.summary}`)).toEqual([]);
+  });
+});
+
+describe('found by the fuzzer, fixed', () => {
+  // Seed 44 with attention: a boolean mask over a single key has key stride 0 after
+  // broadcasting, and codegen refused it ("must not broadcast over keys") though it is valid.
+  test('attention with a boolean mask over one key compiles and agrees with the reference', async () => {
+    const mask = Uint8Array.of(0, 0, 0);
+    const g = trace(({ q, k, v }) => F.scaledDotProductAttention(q!, k!, v!, { attnMask: constant(mask, [3, 1], 'bool', 'm') }),
+      { q: [1, 2, 3, 4], k: [1, 2, 1, 4], v: [1, 2, 1, 5] });
+    await checkGraph(g, { tol: 1e-4 });
   });
 });
