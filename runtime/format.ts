@@ -1,21 +1,29 @@
 // The artifact container: one self-describing file.
 //
-//   bytes 0..3   "SFLW"
-//   bytes 4..7   u32 LE container version (1)
-//   bytes 8..11  u32 LE manifest length M
-//   bytes 12..   M bytes of UTF-8 JSON (the Manifest below), zero-padded to a 16-byte boundary
-//   then         the blob area: wasm code modules and the weight bytes, at the offsets the
-//                manifest gives relative to the start of the blob area (16-byte aligned)
+//   bytes 0..3    "SFLW"
+//   bytes 4..7    u32 LE container version (2)
+//   bytes 8..11   u32 LE manifest length M
+//   bytes 12..27  checksum of the manifest bytes (16 bytes, see ./checksum.ts)
+//   bytes 28..    M bytes of UTF-8 JSON (the Manifest below), zero-padded to a 16-byte boundary
+//   then          the blob area: wasm code modules and the weight bytes, at the offsets the
+//                 manifest gives relative to the start of the blob area (16-byte aligned), each
+//                 with its checksum in the manifest
 //
 // Each code module is a complete wasm module (one per instruction set) that exports its
 // memory and one function per entry. Weights are not in the code: the loader copies them
-// into memory at `memory.weights.offset` once, at load time.
+// into memory at `memory.weights.offset` once, at load time. The loader checks every field
+// (./validate.ts) and every checksum before it instantiates anything.
+
+import { checksum } from './checksum.ts';
+import { validateManifest } from './validate.ts';
 
 export const MAGIC = 'SFLW';
-export const CONTAINER_VERSION = 1;
+export const CONTAINER_VERSION = 2;
+const HEADER = 28;
 
 export type DType = 'f32' | 'i32' | 'bool';
 export type Isa = 'wasmsimd' | 'wasmrelaxedsimd';
+export const ISAS: readonly Isa[] = ['wasmsimd', 'wasmrelaxedsimd'];
 
 export interface TensorInfo {
   name: string;
@@ -25,6 +33,8 @@ export interface TensorInfo {
   offset: number;
   /** For integer inputs used as indices: the valid range [lo, hi). */
   range?: [number, number];
+  /** An output that is a constant of the model: it lives among the weights. */
+  constant?: true;
 }
 
 export interface EntryInfo {
@@ -51,7 +61,8 @@ export interface GenerationInfo {
   position: string;
 }
 
-export interface BlobRef { offset: number; length: number }
+export interface BlobRef { offset: number; length: number; checksum: string }
+export interface Region { offset: number; bytes: number }
 
 export interface Manifest {
   format: 'simdflow';
@@ -64,55 +75,94 @@ export interface Manifest {
   memory: {
     /** Initial wasm memory in 64 KiB pages. */
     pages: number;
-    weights: { offset: number; bytes: number };
-    state: { offset: number; bytes: number };
-    arena: { offset: number; bytes: number };
+    weights: Region;
+    state: Region;
+    arena: Region;
   };
   /** For language models: which entries and tensors prefill/decode/generate use. */
   generation?: GenerationInfo;
   code: Partial<Record<Isa, BlobRef>>;
   weights: BlobRef;
-  stats: { compileMs: number; codeBytes: Partial<Record<Isa, number>>; weightBytes: number; peakArenaBytes: number };
+  stats: { codeBytes: Partial<Record<Isa, number>>; weightBytes: number; peakArenaBytes: number };
 }
 
 export const DTYPE_BYTES: Record<DType, number> = { f32: 4, i32: 4, bool: 1 };
 export const numel = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
-export function readContainer(bytes: Uint8Array): { manifest: Manifest; blob(ref: BlobRef): Uint8Array } {
+/** The manifest, unchecked, and the blob area: for tools that rewrite artifacts (and tests). */
+export function unpackContainer(bytes: Uint8Array): { manifest: unknown; blobs: Uint8Array } {
+  if (!(bytes instanceof Uint8Array)) throw new Error(`a simdflow artifact is bytes (Uint8Array), got ${describe(bytes)}`);
   const magic = String.fromCharCode(...bytes.subarray(0, 4));
-  if (bytes.length < 12 || magic !== MAGIC) throw new Error(`not a simdflow artifact: expected magic "${MAGIC}", found "${magic}"`);
+  if (bytes.length < 12 || magic !== MAGIC) throw new Error(`not a simdflow artifact: expected magic "${MAGIC}", found ${JSON.stringify(magic)} (${bytes.length} bytes)`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = dv.getUint32(4, true);
-  if (version !== CONTAINER_VERSION) throw new Error(`simdflow artifact container version ${version} is not supported (this runtime reads ${CONTAINER_VERSION})`);
+  if (version !== CONTAINER_VERSION) throw new Error(`simdflow artifact container version ${version} is not supported (this runtime reads ${CONTAINER_VERSION}; recompile the model)`);
   const m = dv.getUint32(8, true);
-  if (12 + m > bytes.length) throw new Error(`truncated simdflow artifact: manifest of ${m} bytes past the end (${bytes.length} bytes)`);
-  const manifest = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + m))) as Manifest;
-  const base = Math.ceil((12 + m) / 16) * 16;
-  return {
-    manifest,
-    blob: (ref) => {
-      if (base + ref.offset + ref.length > bytes.length) throw new Error(`truncated simdflow artifact: blob at ${ref.offset}+${ref.length} is past the end`);
-      return bytes.subarray(base + ref.offset, base + ref.offset + ref.length);
-    },
-  };
+  if (HEADER + m > bytes.length) throw new Error(`truncated simdflow artifact: the manifest of ${m} bytes runs past the end of the file (${bytes.length} bytes)`);
+  const json = bytes.subarray(HEADER, HEADER + m);
+  const want = Array.from(bytes.subarray(12, 28), (b) => b.toString(16).padStart(2, '0')).join('');
+  if (checksum(json) !== want) throw new Error('corrupt simdflow artifact: checksum mismatch in the manifest (the file was damaged)');
+  let manifest: unknown;
+  try { manifest = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(json)); } catch (e) {
+    throw new Error(`invalid simdflow artifact: the manifest is not JSON (${String((e as Error).message).slice(0, 100)})`);
+  }
+  return { manifest, blobs: bytes.subarray(Math.ceil((HEADER + m) / 16) * 16) };
 }
 
-export function writeContainer(manifest: Omit<Manifest, 'code' | 'weights'>, code: Partial<Record<Isa, Uint8Array>>, weights: Uint8Array): Uint8Array {
-  const blobs: Uint8Array[] = [];
-  let at = 0;
-  const add = (b: Uint8Array): BlobRef => { const ref = { offset: at, length: b.length }; blobs.push(b); at = Math.ceil((at + b.length) / 16) * 16; return ref; };
-  const codeRefs: Partial<Record<Isa, BlobRef>> = {};
-  for (const [isa, b] of Object.entries(code) as Array<[Isa, Uint8Array]>) codeRefs[isa] = add(b);
-  const full: Manifest = { ...manifest, code: codeRefs, weights: add(weights) };
-  const json = new TextEncoder().encode(JSON.stringify(full));
-  const base = Math.ceil((12 + json.length) / 16) * 16;
-  const out = new Uint8Array(base + at);
+/** Header, manifest and blob area as one file (the manifest's checksum computed here). */
+export function packContainer(manifest: unknown, blobs: Uint8Array): Uint8Array {
+  const json = new TextEncoder().encode(JSON.stringify(manifest));
+  const base = Math.ceil((HEADER + json.length) / 16) * 16;
+  const out = new Uint8Array(base + blobs.length);
   out.set(new TextEncoder().encode(MAGIC), 0);
   const dv = new DataView(out.buffer);
   dv.setUint32(4, CONTAINER_VERSION, true);
   dv.setUint32(8, json.length, true);
-  out.set(json, 12);
-  let off = base;
-  for (const b of blobs) { out.set(b, off); off = base + Math.ceil((off - base + b.length) / 16) * 16; }
+  out.set(checksum(json).match(/../g)!.map((h) => parseInt(h, 16)), 12);
+  out.set(json, HEADER);
+  out.set(blobs, base);
   return out;
+}
+
+/** Reads and checks an artifact: the manifest's fields and every blob's bounds and checksum. */
+export function readContainer(bytes: Uint8Array): { manifest: Manifest; blob(ref: BlobRef): Uint8Array } {
+  const { manifest: raw, blobs } = unpackContainer(bytes);
+  const manifest = validateManifest(raw);
+  const blob = (ref: BlobRef, what: string): Uint8Array => {
+    if (ref.offset + ref.length > blobs.length) throw new Error(`truncated simdflow artifact: ${what} (bytes ${ref.offset}..${ref.offset + ref.length} of the blob area) runs past the end of the file`);
+    const b = blobs.subarray(ref.offset, ref.offset + ref.length);
+    if (checksum(b) !== ref.checksum) throw new Error(`corrupt simdflow artifact: checksum mismatch in ${what} (the file was damaged)`);
+    return b;
+  };
+  const checked = new Map<BlobRef, Uint8Array>();
+  for (const [isa, ref] of Object.entries(manifest.code) as Array<[Isa, BlobRef]>) checked.set(ref, blob(ref, `the ${isa} code`));
+  checked.set(manifest.weights, blob(manifest.weights, 'the weights'));
+  return { manifest, blob: (ref) => checked.get(ref) ?? blob(ref, 'a blob') };
+}
+
+export function writeContainer(manifest: Omit<Manifest, 'code' | 'weights'>, code: Partial<Record<Isa, Uint8Array>>, weights: Uint8Array): Uint8Array {
+  const parts: Array<{ at: number; bytes: Uint8Array }> = [];
+  let at = 0;
+  const add = (b: Uint8Array): BlobRef => {
+    parts.push({ at, bytes: b });
+    const ref = { offset: at, length: b.length, checksum: checksum(b) };
+    at = Math.ceil((at + b.length) / 16) * 16;
+    return ref;
+  };
+  const codeRefs: Partial<Record<Isa, BlobRef>> = {};
+  for (const isa of ISAS) if (code[isa]) codeRefs[isa] = add(code[isa]);
+  const full: Manifest = { ...manifest, code: codeRefs, weights: add(weights) };
+  const blobs = new Uint8Array(at);
+  for (const p of parts) blobs.set(p.bytes, p.at);
+  return packContainer(full, blobs);
+}
+
+/** What a value is, in a few words (never the value itself: it may be 77 MB). */
+export function describe(v: unknown): string {
+  if (v === null || v === undefined || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  if (ArrayBuffer.isView(v)) return `${v.constructor.name}(${(v as unknown as { length?: number }).length ?? v.byteLength})`;
+  if (Array.isArray(v)) return `an array of ${v.length}`;
+  if (typeof v === 'string') return v.length > 40 ? `a string of ${v.length} characters` : JSON.stringify(v);
+  if (typeof v === 'object') return `${(v as object).constructor?.name ?? 'an object'}`;
+  return `${typeof v} ${String(v).slice(0, 40)}`;
 }

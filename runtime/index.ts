@@ -1,6 +1,8 @@
 // The simdflow runtime: load an artifact (bytes, Response or URL) and run it.
 // Browser-safe: no Node-only imports (see ./node.ts for loading from a file path).
+// An artifact is code: load it only from a source you trust.
 
+import { describe } from './format.ts';
 import { loadModelBytes, type LoadOptions, type Model } from './model.ts';
 
 export type Source = Uint8Array | ArrayBuffer | Response | URL | string;
@@ -8,8 +10,14 @@ export type Source = Uint8Array | ArrayBuffer | Response | URL | string;
 export async function loadModel(src: Source, opts: LoadOptions = {}): Promise<Model> {
   if (src instanceof Uint8Array) return loadModelBytes(src, opts);
   if (src instanceof ArrayBuffer) return loadModelBytes(new Uint8Array(src), opts);
-  const res = src instanceof Response ? src : await fetch(src);
-  if (!res.ok) throw new Error(`could not fetch simdflow artifact ${res.url}: HTTP ${res.status}`);
+  if (!(src instanceof Response || src instanceof URL || typeof src === 'string')) {
+    throw new Error(`loadModel(): expected the artifact as a Uint8Array or ArrayBuffer, a Response or a URL; got ${describe(src)}`);
+  }
+  let res: Response;
+  try { res = src instanceof Response ? src : await fetch(src); } catch (e) {
+    throw new Error(`could not fetch simdflow artifact ${String(src).slice(0, 200)}: ${String((e as Error)?.message ?? e).slice(0, 200)}`);
+  }
+  if (!res.ok) throw new Error(`could not fetch simdflow artifact ${res.url.slice(0, 200)}: HTTP ${res.status}`);
   return loadModelBytes(new Uint8Array(await res.arrayBuffer()), opts);
 }
 

@@ -1,10 +1,15 @@
 // Loads an artifact and runs its entries. No Node-only imports: this runs in browsers too.
+// Every public method checks its arguments before it writes anything to wasm memory, so a
+// refused call leaves the model exactly as it was.
 
-import { DTYPE_BYTES, numel, readContainer, type DType, type EntryInfo, type Isa, type Manifest, type TensorInfo } from './format.ts';
+import { DTYPE_BYTES, describe, numel, readContainer, type DType, type EntryInfo, type Isa, type Manifest, type TensorInfo } from './format.ts';
 
 export type TensorData = Float32Array | Int32Array | Uint8Array;
-/** An input: a typed array of the input's dtype, optionally with its shape for checking. */
-export type Feed = TensorData | { data: TensorData; shape: readonly number[] };
+/**
+ * An input: a typed array of the input's dtype (or a plain array of numbers, converted),
+ * optionally with its shape for checking.
+ */
+export type Feed = TensorData | readonly number[] | { data: TensorData | readonly number[]; shape: readonly number[] };
 export type Feeds = Record<string, Feed>;
 export type Outputs = Record<string, TensorData>;
 
@@ -13,27 +18,37 @@ export interface LoadOptions {
   isa?: 'auto' | Isa;
 }
 
-const ARRAY_FOR: Record<DType, { new (buf: ArrayBuffer, off: number, len: number): TensorData; name: string }> = {
+const ARRAY_FOR: Record<DType, { new (buf: ArrayBuffer, off: number, len: number): TensorData; new (len: number): TensorData; name: string }> = {
   f32: Float32Array, i32: Int32Array, bool: Uint8Array,
 };
 
 const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
+/** A list for an error message: at most `max` items. */
+const list = (xs: readonly string[], max = 8) => (xs.length > max ? `${xs.slice(0, max).join(', ')}, … (${xs.length} in all)` : xs.join(', '));
+const isIndex = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
 
 export class Model {
   private memory: WebAssembly.Memory | undefined;
-  private readonly exports: Record<string, (...a: number[]) => unknown>;
+  private exports: Record<string, (...a: number[]) => unknown> | undefined;
 
   constructor(readonly manifest: Manifest, readonly isa: Isa, instance: WebAssembly.Instance, weights: Uint8Array) {
-    this.exports = instance.exports as never;
-    this.memory = instance.exports.memory as WebAssembly.Memory;
-    new Uint8Array(this.memory.buffer, manifest.memory.weights.offset, weights.length).set(weights);
+    const exports = instance.exports as Record<string, unknown>;
+    const memory = exports.memory;
+    if (!(memory instanceof WebAssembly.Memory)) throw new Error(`invalid simdflow artifact: the ${isa} code exports no memory`);
+    if (memory.buffer.byteLength < manifest.memory.pages * 65536) throw new Error(`invalid simdflow artifact: the ${isa} code has ${memory.buffer.byteLength} bytes of memory, the manifest lays out ${manifest.memory.pages} pages`);
+    for (const [name, e] of Object.entries(manifest.entries)) {
+      if (typeof exports[e.export] !== 'function') throw new Error(`invalid simdflow artifact: entry '${name}' names export '${e.export}', which the ${isa} code does not have`);
+    }
+    this.exports = exports as never;
+    this.memory = memory;
+    new Uint8Array(memory.buffer, manifest.memory.weights.offset, weights.length).set(weights);
   }
 
   get name(): string { return this.manifest.name; }
   get entries(): string[] { return Object.keys(this.manifest.entries); }
   entry(name = 'run'): EntryInfo {
-    const e = this.manifest.entries[name];
-    if (!e) throw new Error(`model '${this.name}' has no entry '${name}'; entries: ${this.entries.join(', ')}`);
+    const e = typeof name === 'string' && Object.hasOwn(this.manifest.entries, name) ? this.manifest.entries[name] : undefined;
+    if (!e) throw new Error(`model '${this.name}' has no entry ${typeof name === 'string' ? `'${name.slice(0, 60)}'` : describe(name)}; entries: ${list(this.entries)}`);
     return e;
   }
   get inputs(): TensorInfo[] { return this.entry().inputs; }
@@ -47,17 +62,27 @@ export class Model {
 
   /** Copies of the persistent state tensors (recurrent state, caches), by name. */
   state(): Record<string, TensorData> {
+    this.mem();
     return Object.fromEntries(this.manifest.state.map((t) => [t.name, this.read(t)]));
   }
 
-  /** Overwrites some or all state tensors. */
+  /** Overwrites some or all state tensors: all are checked before any is written. */
   setState(values: Record<string, Feed>): void {
+    const where = `model '${this.name}' setState()`;
+    this.mem();
+    if (typeof values !== 'object' || values === null || Array.isArray(values) || ArrayBuffer.isView(values)) throw new Error(`${where}: expected an object of state tensors by name, got ${describe(values)}`);
     const byName = new Map(this.manifest.state.map((t) => [t.name, t]));
-    for (const [name, v] of Object.entries(values)) {
+    const writes = Object.keys(values).map((name) => {
       const t = byName.get(name);
-      if (!t) throw new Error(`model '${this.name}' setState(): unknown state '${name}' (state: ${[...byName.keys()].join(', ') || 'none'})`);
-      this.write(t, v, `model '${this.name}' setState() '${name}'`);
-    }
+      if (!t) throw new Error(`${where}: unknown state '${name.slice(0, 60)}' (state: ${list([...byName.keys()]) || 'none'})`);
+      const data = this.check(t, values[name], `${where} '${name}'`);
+      const g = this.manifest.generation;
+      if (g && name === g.position && !(data[0]! >= 0 && data[0]! <= g.capacity)) {
+        throw new Error(`${where} '${name}': the KV-cache position must be an integer in [0, ${g.capacity}], got ${data[0]}`);
+      }
+      return { t, data };
+    });
+    for (const { t, data } of writes) this.put(t, data);
   }
 
   /** The KV-cache generation description, or a clear error for models without one. */
@@ -74,33 +99,39 @@ export class Model {
     return new DataView(this.mem().buffer).getInt32(t.offset, true);
   }
 
-  private checkRoom(n: number): void {
+  private checkRoom(n: number, where: string): void {
     const g = this.gen(), at = this.position;
     if (at + n > g.capacity) {
-      throw new Error(`model '${this.name}': the KV cache holds ${g.capacity} tokens; at position ${at} it cannot take ${n} more (reset() to start over)`);
+      throw new Error(`model '${this.name}' ${where}: the KV cache holds ${g.capacity} tokens; at position ${at} it cannot take ${n} more (reset() to start over)`);
     }
   }
 
-  private checkTokens(tokens: ArrayLike<number>): void {
+  private tokenList(tokens: unknown, where: string): ArrayLike<number> {
     const g = this.gen();
-    for (let i = 0; i < tokens.length; i++) {
-      const t = tokens[i]!;
-      if (!Number.isInteger(t) || t < 0 || t >= g.vocab) throw new Error(`model '${this.name}': token ${t} at index ${i} is outside the vocabulary [0, ${g.vocab})`);
+    if (!(Array.isArray(tokens) || ArrayBuffer.isView(tokens)) || tokens instanceof DataView) {
+      throw new Error(`model '${this.name}' ${where}: expected an array of token ids, got ${describe(tokens)}`);
     }
+    const ts = tokens as ArrayLike<unknown>;
+    for (let i = 0; i < ts.length; i++) {
+      const t = ts[i];
+      if (!isIndex(t) || t < 0 || t >= g.vocab) throw new Error(`model '${this.name}' ${where}: token ${describe(t)} at index ${i} is outside the vocabulary [0, ${g.vocab})`);
+    }
+    return ts as ArrayLike<number>;
   }
 
   /** Appends tokens to the KV cache (in chunks); returns the logits after the last one. */
   prefill(tokens: ArrayLike<number>): Float32Array {
     const g = this.gen();
-    if (tokens.length === 0) throw new Error(`model '${this.name}' prefill(): no tokens`);
-    this.checkTokens(tokens);
-    this.checkRoom(tokens.length);
+    this.mem();
+    const ts = this.tokenList(tokens, 'prefill()');
+    if (ts.length === 0) throw new Error(`model '${this.name}' prefill(): no tokens`);
+    this.checkRoom(ts.length, 'prefill()');
     let logits: Float32Array | undefined;
-    for (let at = 0; at < tokens.length; at += g.chunk) {
-      const n = Math.min(g.chunk, tokens.length - at);
-      if (n === 1 && g.chunk !== 1) { logits = this.decode(tokens[at]!); continue; }
+    for (let at = 0; at < ts.length; at += g.chunk) {
+      const n = Math.min(g.chunk, ts.length - at);
+      if (n === 1) { logits = this.decode(ts[at]!); continue; }
       const chunk = new Int32Array(g.chunk);
-      for (let i = 0; i < n; i++) chunk[i] = tokens[at + i]!;
+      for (let i = 0; i < n; i++) chunk[i] = ts[at + i]!;
       logits = this.call(g.prefill, { [g.tokens]: chunk, [g.count]: Int32Array.of(n) })[g.logits] as Float32Array;
     }
     return logits!;
@@ -109,8 +140,8 @@ export class Model {
   /** Appends one token to the KV cache; returns the logits for the next one. */
   decode(token: number): Float32Array {
     const g = this.gen();
-    this.checkTokens([token]);
-    this.checkRoom(1);
+    this.mem();
+    this.tokenList([token], 'decode()');
     return this.call(g.decode, { [g.tokens]: Int32Array.of(token) })[g.logits] as Float32Array;
   }
 
@@ -119,18 +150,25 @@ export class Model {
    * `onToken` sees each new token as it is produced.
    */
   generate(prompt: ArrayLike<number>, opts: { maxNewTokens: number; onToken?: (token: number, index: number) => void }): Int32Array {
-    const g = this.gen();
-    const total = prompt.length + opts.maxNewTokens - 1;
-    if (total > g.capacity) throw new Error(`model '${this.name}' generate(): ${prompt.length} prompt + ${opts.maxNewTokens} new tokens need ${total} cache positions, the KV cache holds ${g.capacity}`);
+    const g = this.gen(), where = `model '${this.name}' generate()`;
+    this.mem();
+    const ts = this.tokenList(prompt, 'generate()');
+    if (ts.length === 0) throw new Error(`${where}: the prompt has no tokens`);
+    if (typeof opts !== 'object' || opts === null) throw new Error(`${where}: expected options { maxNewTokens, onToken? }, got ${describe(opts)}`);
+    const { maxNewTokens: max, onToken } = opts;
+    if (!isIndex(max) || max < 0) throw new Error(`${where}: maxNewTokens must be a non-negative integer, got ${describe(max)}`);
+    if (onToken !== undefined && typeof onToken !== 'function') throw new Error(`${where}: onToken must be a function, got ${describe(onToken)}`);
+    const total = ts.length + Math.max(max - 1, 0);
+    if (total > g.capacity) throw new Error(`${where}: ${ts.length} prompt + ${max} new tokens need ${total} cache positions, the KV cache holds ${g.capacity}`);
     this.reset();
-    const out = Int32Array.from({ length: prompt.length + opts.maxNewTokens }, (_, i) => (i < prompt.length ? prompt[i]! : 0));
-    let logits = this.prefill(prompt);
-    for (let i = 0; i < opts.maxNewTokens; i++) {
+    const out = Int32Array.from({ length: ts.length + max }, (_, i) => (i < ts.length ? ts[i]! : 0));
+    let logits = this.prefill(ts);
+    for (let i = 0; i < max; i++) {
       let best = 0;
       for (let j = 1; j < logits.length; j++) if (logits[j]! > logits[best]!) best = j;
-      out[prompt.length + i] = best;
-      opts.onToken?.(best, i);
-      if (i + 1 < opts.maxNewTokens) logits = this.decode(best);
+      out[ts.length + i] = best;
+      onToken?.(best, i);
+      if (i + 1 < max) logits = this.decode(best);
     }
     return out;
   }
@@ -141,80 +179,118 @@ export class Model {
     new Uint8Array(this.mem().buffer, offset, bytes).fill(0);
   }
 
+  /** Runs one entry by name; a language model's prefill/decode entries are checked against the KV cache. */
   call(entryName: string, feeds: Feeds): Outputs {
     const e = this.entry(entryName);
-    this.writeInputs(e, entryName, feeds);
-    this.exports[e.export]!();
+    const where = `model '${this.name}' ${entryName}()`;
+    const exports = this.exports ?? this.disposed();
+    const data = this.checkFeeds(e, where, feeds);
+    const g = this.manifest.generation;
+    if (g && (entryName === g.prefill || entryName === g.decode)) {
+      const count = e.inputs.findIndex((t) => t.name === g.count);
+      const n = count < 0 ? 1 : data[count]![0]!;
+      if (!(n >= 1 && n <= g.chunk)) throw new Error(`${where} input '${g.count}': the number of tokens must be an integer in [1, ${g.chunk}], got ${n}`);
+      this.checkRoom(n, `${entryName}()`);
+    }
+    e.inputs.forEach((t, i) => this.put(t, data[i]!));
+    try {
+      exports[e.export]!();
+    } catch (err) {
+      throw new Error(`${where}: the wasm code trapped (${String((err as Error)?.message ?? err).slice(0, 200)})`);
+    }
     return Object.fromEntries(e.outputs.map((o) => [o.name, this.read(o)]));
   }
 
   /** A copy of a tensor in wasm memory. */
-  read(t: TensorInfo): TensorData {
-    const n = numel(t.shape);
-    return new ARRAY_FOR[t.dtype](this.mem().buffer, t.offset, n).slice();
+  private read(t: TensorInfo): TensorData {
+    return new ARRAY_FOR[t.dtype](this.mem().buffer, t.offset, numel(t.shape)).slice();
   }
 
-  /** Writes a tensor into wasm memory after checking dtype and size. */
-  write(t: TensorInfo, feed: Feed, where: string): void {
-    const data = ArrayBuffer.isView(feed) ? feed : feed.data;
-    const Ctor = ARRAY_FOR[t.dtype];
-    if (!ArrayBuffer.isView(feed) && (feed.shape.length !== t.shape.length || feed.shape.some((d, i) => d !== t.shape[i]))) {
-      throw new Error(`${where}: expected shape ${fmt(t.shape)}, got ${fmt(feed.shape)}`);
+  /** The feed as an array of the tensor's type, or a clear error saying what is wrong. */
+  private check(t: TensorInfo, feed: unknown, where: string): TensorData {
+    const Ctor = ARRAY_FOR[t.dtype], n = numel(t.shape);
+    const want = `${Ctor.name} (${t.dtype}${fmt(t.shape)})`;
+    let data: unknown = feed;
+    if (typeof feed === 'object' && feed !== null && !ArrayBuffer.isView(feed) && !Array.isArray(feed)) {
+      const { data: d, shape } = feed as { data?: unknown; shape?: unknown };
+      if (!Array.isArray(shape) || !shape.every(isIndex)) throw new Error(`${where}: expected ${want} or { data, shape }, got an object with shape ${describe(shape)}`);
+      if (shape.length !== t.shape.length || shape.some((d, i) => d !== t.shape[i])) throw new Error(`${where}: expected shape ${fmt(t.shape)}, got ${fmt(shape.slice(0, 10))}`);
+      data = d;
     }
-    if (!(data instanceof Ctor)) {
-      throw new Error(`${where}: expected ${Ctor.name} (${t.dtype}${fmt(t.shape)}), got ${data?.constructor?.name ?? typeof data}`);
+    if (Array.isArray(data)) {
+      if (data.length !== n) throw new Error(`${where}: expected ${n} values (${t.dtype}${fmt(t.shape)}), got ${data.length}`);
+      const out = new Ctor(n);
+      for (let i = 0; i < n; i++) {
+        const v: unknown = data[i];
+        const ok = t.dtype === 'f32' ? typeof v === 'number' : t.dtype === 'i32' ? isIndex(v) && v === (v | 0) : v === 0 || v === 1 || typeof v === 'boolean';
+        if (!ok) throw new Error(`${where}: value ${describe(v)} at index ${i} is not ${t.dtype === 'f32' ? 'a number' : t.dtype === 'i32' ? 'a 32-bit integer' : 'a boolean (0 or 1)'}`);
+        out[i] = Number(v);
+      }
+      data = out;
     }
-    if (data.length !== numel(t.shape)) {
-      throw new Error(`${where}: expected ${numel(t.shape)} values (${t.dtype}${fmt(t.shape)}), got ${data.length}`);
-    }
+    if (!(data instanceof Ctor)) throw new Error(`${where}: expected ${want}, got ${describe(data)}`);
+    if (data.length !== n) throw new Error(`${where}: expected ${n} values (${t.dtype}${fmt(t.shape)}), got ${data.length}`);
     if (t.range) {
       const [lo, hi] = t.range;
       for (let i = 0; i < data.length; i++) {
         if (data[i]! < lo || data[i]! >= hi) throw new Error(`${where}: value ${data[i]} at flat index ${i} is outside the valid range [${lo}, ${hi})`);
       }
     }
-    new Ctor(this.mem().buffer, t.offset, data.length).set(data as never);
+    return data;
   }
 
-  private writeInputs(e: EntryInfo, entryName: string, feeds: Feeds): void {
+  private put(t: TensorInfo, data: TensorData): void {
+    new ARRAY_FOR[t.dtype](this.mem().buffer, t.offset, data.length).set(data as never);
+  }
+
+  /** Every input checked (names, types, sizes, ranges) before any is written. */
+  private checkFeeds(e: EntryInfo, where: string, feeds: Feeds): TensorData[] {
+    if (typeof feeds !== 'object' || feeds === null || Array.isArray(feeds) || ArrayBuffer.isView(feeds)) {
+      throw new Error(`${where}: expected an object of inputs by name, got ${describe(feeds)} (expects ${list(e.inputs.map((i) => `${i.name}: ${i.dtype}${fmt(i.shape)}`))})`);
+    }
     // Fast check first (this runs per call, e.g. per generated token); details only on error.
     let given = 0;
-    for (const k in feeds) if (Object.prototype.hasOwnProperty.call(feeds, k)) given++;
-    if (given !== e.inputs.length || e.inputs.some((i) => !(i.name in feeds))) {
+    for (const k in feeds) if (Object.hasOwn(feeds, k)) given++;
+    if (given !== e.inputs.length || e.inputs.some((i) => !Object.hasOwn(feeds, i.name))) {
       const names = new Set(e.inputs.map((i) => i.name));
-      const unknown = Object.keys(feeds).filter((k) => !names.has(k));
-      const missing = e.inputs.filter((i) => !(i.name in feeds)).map((i) => i.name);
-      const want = e.inputs.map((i) => `${i.name}: ${i.dtype}${fmt(i.shape)}`).join(', ');
-      throw new Error(`model '${this.name}' ${entryName}(): ${missing.length ? `missing input ${missing.join(', ')}` : ''}${missing.length && unknown.length ? '; ' : ''}${unknown.length ? `unknown input ${unknown.join(', ')}` : ''} (expects ${want})`);
+      const unknown = Object.keys(feeds).filter((k) => !names.has(k)).map((k) => k.slice(0, 60));
+      const missing = e.inputs.filter((i) => !Object.hasOwn(feeds, i.name)).map((i) => i.name);
+      const want = list(e.inputs.map((i) => `${i.name}: ${i.dtype}${fmt(i.shape)}`));
+      throw new Error(`${where}: ${missing.length ? `missing input ${list(missing)}` : ''}${missing.length && unknown.length ? '; ' : ''}${unknown.length ? `unknown input ${list(unknown)}` : ''} (expects ${want})`);
     }
-    for (const t of e.inputs) this.write(t, feeds[t.name]!, `model '${this.name}' ${entryName}() input '${t.name}'`);
+    return e.inputs.map((t) => this.check(t, feeds[t.name], `${where} input '${t.name}'`));
   }
 
-  private mem(): WebAssembly.Memory {
-    if (!this.memory) throw new Error(`model '${this.name}' was disposed`);
-    return this.memory;
-  }
+  private disposed(): never { throw new Error(`model '${this.name}' was disposed`); }
+  private mem(): WebAssembly.Memory { return this.memory ?? this.disposed(); }
 
   /** Drops the instance and its memory; the model cannot be used afterwards. */
-  dispose(): void { this.memory = undefined; }
+  dispose(): void { this.memory = undefined; this.exports = undefined; }
 }
 
-/** Picks the code module: relaxed SIMD when asked for or when 'auto' and the host validates it. */
+/**
+ * Picks the code module: relaxed SIMD when asked for or when 'auto' and the host validates it.
+ * The code's checksums have matched by now, so a module the host refuses is the host's limit.
+ */
 export function chooseIsa(code: Partial<Record<Isa, Uint8Array>>, want: LoadOptions['isa'] = 'auto'): Isa {
   if (want !== 'auto') {
+    if (want !== 'wasmsimd' && want !== 'wasmrelaxedsimd') throw new Error(`loadModel(): option isa must be 'auto', 'wasmsimd' or 'wasmrelaxedsimd', got ${describe(want)}`);
     if (!code[want]) throw new Error(`artifact has no ${want} code (has: ${Object.keys(code).join(', ')})`);
     if (!WebAssembly.validate(code[want]! as BufferSource)) throw new Error(`this host cannot run the artifact's ${want} code`);
     return want;
   }
   if (code.wasmrelaxedsimd && WebAssembly.validate(code.wasmrelaxedsimd as BufferSource)) return 'wasmrelaxedsimd';
   if (code.wasmsimd && WebAssembly.validate(code.wasmsimd as BufferSource)) return 'wasmsimd';
-  throw new Error('this host does not support WebAssembly SIMD (fixed-width 128-bit), which simdflow artifacts need');
+  throw new Error(code.wasmsimd
+    ? 'this host does not support WebAssembly SIMD (fixed-width 128-bit), which simdflow artifacts need'
+    : `this host cannot run the artifact's code (it has only ${Object.keys(code).join(', ')})`);
 }
 
 export async function loadModelBytes(bytes: Uint8Array, opts: LoadOptions = {}): Promise<Model> {
+  if (typeof opts !== 'object' || opts === null) throw new Error(`loadModel(): options must be an object, got ${describe(opts)}`);
   const { manifest, blob } = readContainer(bytes);
   const code = Object.fromEntries(Object.entries(manifest.code).map(([isa, ref]) => [isa, blob(ref!)])) as Partial<Record<Isa, Uint8Array>>;
-  const isa = chooseIsa(code, opts.isa);
+  const isa = chooseIsa(code, opts.isa ?? 'auto');
   const { instance } = await WebAssembly.instantiate(code[isa]! as BufferSource, {
     env: { abort: (_m: number, _f: number, line: number, col: number) => { throw new Error(`simdflow kernel aborted at ${line}:${col}`); } },
   });

@@ -78,7 +78,11 @@ describe('CLI', () => {
     const dir = mkdtempSync(join(tmpdir(), 'simdflow-bad-'));
     let r = await cli('build', join(dir, 'nope.ts'), '-o', dir);
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain(`${join(dir, 'nope.ts')}: could not load the model file`);
+    expect(r.stderr).toBe(`simdflow: ${join(dir, 'nope.ts')}: no such model file\n`);
+    writeFileSync(join(dir, 'missing-import.ts'), `import { x } from './nope.ts';\nexport default x;\n`);
+    r = await cli('build', join(dir, 'missing-import.ts'), '-o', dir);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/missing-import\.ts: could not load the model file:\n.*missing-import\.ts:1: Could not resolve "\.\/nope\.ts"/);
     writeFileSync(join(dir, 'empty.ts'), 'export const x: number = 1;\n');
     r = await cli('ir', join(dir, 'empty.ts'));
     expect(r.status).toBe(1);
@@ -87,6 +91,10 @@ describe('CLI', () => {
     r = await cli('ir', join(dir, 'syntax.ts'));
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/syntax\.ts:2: Unexpected end of file/);
+    writeFileSync(join(dir, 'required.js'), `const { defineModel, nn } = require('simdflow');\nmodule.exports = defineModel({ name: 'r', module: new nn.Linear(2, 2), inputs: { x: [1, 2] } });\n`);
+    r = await cli('ir', join(dir, 'required.js'));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`required.js:1: require('simdflow') is not supported in a model file (simdflow is an ES module package): write import`);
   });
 
   test('a .ts model file in a CommonJS project: local imports, import.meta and simdflow itself work', async () => {
@@ -161,6 +169,7 @@ describe('CLI', () => {
     const ir = (await cli('ir', 'models/mlp.ts', '--disable-pass', 'epilogue-fusion')).stdout;
     expect(ir).toContain('// after passes (disabled: epilogue-fusion)');
     expect(ir.split('// after passes')[1]).toContain('matmul(');
+    expect(ir).toMatch(/memory plan: arena \d+ bytes/);
     const bad = await cli('build', 'models/mlp.ts', '--weights', join(ROOT, 'tests/fixtures/torch/cnn_lenet/weights.safetensors'), '-o', out);
     expect(bad.status).toBe(1);
     expect(bad.stderr).toContain('loadStateDict into Sequential: mis-shaped: 0.bias: expected [256], found [6]; 0.weight: expected [256, 784], found [6, 1, 5, 5] | missing: 2.weight, 2.bias, 4.weight, 4.bias | unexpected: 11.bias');

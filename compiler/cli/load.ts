@@ -7,7 +7,7 @@
 // Other packages resolve from the model's directory as usual. In the user's bundled files,
 // `import.meta.url`, `.dirname` and `.filename` keep their own file's values.
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -16,9 +16,10 @@ import type { ModelDefinition } from '../dsl/trace.ts';
 import { readSafetensors, stateDictFrom } from '../weights/safetensors.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
-/** This package's root: the repository, or the installed package (whose code lives in dist/). */
-const ROOT = resolve(here, '..', '..', ...(here.split(sep).includes('dist') ? ['..'] : []));
+/** `.ts` when this runs from the sources (tests, tsx), `.js` when compiled into dist/. */
 const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+/** This package's root: the repository, or the installed package. */
+const ROOT = resolve(here, '..', '..', ...(ext === '.js' ? ['..'] : []));
 /** Our public entry points, as the modules this process already runs. */
 const SELF: Record<string, string> = {
   simdflow: join(here, '..', `index${ext}`),
@@ -30,7 +31,7 @@ const SELF: Record<string, string> = {
 function compiled(path: string): string {
   if (ext === '.ts' || !path.endsWith('.ts') || path.endsWith('.d.ts')) return path;
   const rel = relative(ROOT, path);
-  return rel.startsWith('compiler') || rel.startsWith('runtime') ? join(ROOT, 'dist', rel.replace(/\.ts$/, '.js')) : path;
+  return ['compiler', 'runtime'].includes(rel.split(sep)[0]!) ? join(ROOT, 'dist', rel.replace(/\.ts$/, '.js')) : path;
 }
 
 async function importModelFile(file: string): Promise<Record<string, unknown>> {
@@ -40,8 +41,8 @@ async function importModelFile(file: string): Promise<Record<string, unknown>> {
   } catch (e) {
     throw new Error(`loading ${file} needs esbuild (a dependency of simdflow): ${(e as Error).message}`);
   }
-  const own = ['compiler', 'runtime', 'dist'].map((d) => join(ROOT, d));
-  const inside = (p: string) => own.some((d) => !relative(d, p).startsWith('..'));
+  const ownDirs = ['compiler', 'runtime', 'dist'].map((d) => join(ROOT, d));
+  const inside = (p: string) => ownDirs.some((d) => !relative(d, p).startsWith('..'));
   const result = await esbuild.build({
     entryPoints: [file], bundle: true, write: false, format: 'esm', platform: 'node', target: 'node20',
     logLevel: 'silent', sourcemap: 'inline',
@@ -52,12 +53,16 @@ async function importModelFile(file: string): Promise<Record<string, unknown>> {
           if (args.kind === 'entry-point' || args.pluginData === 'inner') return undefined;
           if (isBuiltin(args.path)) return { external: true };
           const self = SELF[args.path];
-          if (self) return { path: pathToFileURL(self).href, external: true };
-          const r = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'inner' });
+          const r = self ? { path: self, errors: [] } : await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'inner' });
           if (r.errors.length) return { errors: r.errors };
-          // Packages and this package's own files load natively; the user's files are bundled.
+          const own = self !== undefined || inside(r.path);
+          if (own && args.kind === 'require-call') {
+            return { errors: [{ text: `require('${args.path}') is not supported in a model file (simdflow is an ES module package): write import { defineModel, nn } from 'simdflow' and export default defineModel(...)` }] };
+          }
+          // This package's own modules and other packages load natively (packages required
+          // from CommonJS code are bundled); the user's files are bundled.
           const pkg = !args.path.startsWith('.') && !args.path.startsWith('/');
-          if (pkg || inside(r.path)) return { path: pathToFileURL(compiled(r.path)).href, external: true };
+          if (own || (pkg && args.kind !== 'require-call')) return { path: pathToFileURL(compiled(r.path)).href, external: true };
           return { path: r.path };
         });
         b.onLoad({ filter: /\.[cm]?[jt]sx?$/ }, (args) => {
@@ -84,10 +89,12 @@ async function importModelFile(file: string): Promise<Record<string, unknown>> {
 
 export async function loadDefinition(file: string, weights?: string): Promise<ModelDefinition> {
   const path = resolve(file);
+  if (!existsSync(path)) throw new Error(`${file}: no such model file`);
   const mod = await importModelFile(path);
   const def = mod.default as ModelDefinition | undefined;
   if (!def || !def.module || !def.inputs) throw new Error(`${file}: the default export must be defineModel({ name, module, inputs, ... })`);
   const w = weights ?? (def.weights ? join(dirname(path), def.weights) : undefined);
   if (w) def.module.loadStateDict(stateDictFrom(readSafetensors(readFileSync(w), w)));
-  return def;
+  // Loaded: compileModel refuses a definition whose `weights` nobody read.
+  return { ...def, weights: undefined };
 }

@@ -10,13 +10,13 @@ export interface Io {
   stderr: { write(s: string): unknown };
 }
 
-export const HELP = `simdflow — compile neural networks written in a TypeScript DSL to WebAssembly SIMD
+const HELP = `simdflow — compile neural networks written in a TypeScript DSL to WebAssembly SIMD
 
 Usage:
   simdflow build <model.ts> [-o <dir>] [--weights <file.safetensors>] [--disable-pass NAME]...
       Compile a model file (its default export is a defineModel(...)) to <dir>/<name>.simdflow.
   simdflow ir <model.ts> [--weights <file>] [--disable-pass NAME]... [--list-passes]
-      Print the IR before and after the passes.
+      Print the IR before and after the passes, and the memory plan.
   simdflow conformance [<dir>]
       Run every PyTorch conformance case in <dir> (default tests/fixtures/torch).
   simdflow start [<models dir>] [-o <dir>]
@@ -32,7 +32,7 @@ Options:
 `;
 
 /** A mistake in the command line: reported with the usage, exit code 2. */
-export class UsageError extends Error {}
+class UsageError extends Error {}
 
 interface Args { _: string[]; out?: string; weights?: string; disable: string[]; listPasses?: boolean; help?: boolean; quiet?: boolean }
 
@@ -56,7 +56,7 @@ function parseArgs(argv: readonly string[]): Args {
 const COMMANDS = ['build', 'ir', 'conformance', 'start'];
 
 /** Progress on stderr: each stage of each model as it starts, with the time since the model began. */
-export function progress(io: Io, quiet = false): (model: string) => (stage: string) => void {
+function progress(io: Io, quiet = false): (model: string) => (stage: string) => void {
   return (model) => {
     const t0 = performance.now();
     return (stage) => { if (!quiet) io.stderr.write(`simdflow: ${model}: ${stage} (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`); };
@@ -83,17 +83,18 @@ async function run(a: Args, io: Io): Promise<number> {
       const file = join(out, `${def.name}.simdflow`);
       writeFileSync(file, c.bytes);
       const s = c.manifest.stats;
-      io.stdout.write(`${file}: ${c.bytes.length} bytes (code ${JSON.stringify(s.codeBytes)}, weights ${s.weightBytes}, peak arena ${s.peakArenaBytes}) in ${s.compileMs} ms\n`);
+      io.stdout.write(`${file}: ${c.bytes.length} bytes (code ${JSON.stringify(s.codeBytes)}, weights ${s.weightBytes}, peak arena ${s.peakArenaBytes}) in ${c.compileMs} ms\n`);
       return 0;
     }
     case 'ir': {
-      const [{ PASSES }, { printGraph }, { runPasses }] = await Promise.all([import('../passes/registry.ts'), import('../ir/print.ts'), import('../passes/manager.ts')]);
+      const [{ PASSES }, { printGraph, printPlan }, { runPasses }, { wasmTarget }] = await Promise.all([import('../passes/registry.ts'), import('../ir/print.ts'), import('../passes/manager.ts'), import('../codegen/target.ts')]);
       if (a.listPasses) { for (const p of PASSES) io.stdout.write(`${p.name.padEnd(20)} ${p.description}\n`); return 0; }
       const [{ loadDefinition }, { traceModel }] = await Promise.all([import('./load.ts'), import('../dsl/trace.ts')]);
       const def = await loadDefinition(rest[0]!, a.weights);
       const g = traceModel(def);
       io.stdout.write(`// ${basename(rest[0]!)}: traced\n${printGraph(g)}\n\n`);
-      io.stdout.write(`// after passes${a.disable.length ? ` (disabled: ${a.disable.join(', ')})` : ''}\n${printGraph(runPasses(g, { disable: a.disable }))}\n`);
+      const planned = runPasses(g, { disable: a.disable, target: wasmTarget });
+      io.stdout.write(`// after passes${a.disable.length ? ` (disabled: ${a.disable.join(', ')})` : ''}\n${printGraph(planned)}\n\n${printPlan(planned)}\n`);
       return 0;
     }
     case 'conformance': {

@@ -62,7 +62,7 @@ export async function runModels(dir: string, outDir: string, io: Io, stages: (mo
     if (!(err < 1e-3)) bad++;
     const ms = await timeRuns(() => model.run(feeds));
     const s = c.manifest.stats;
-    print([def.name, String(s.compileMs), `${s.codeBytes[model.isa]} (${model.isa})`, String(s.weightBytes), String(s.peakArenaBytes), ms.toFixed(3), err.toExponential(2)]);
+    print([def.name, String(c.compileMs), `${s.codeBytes[model.isa]} (${model.isa})`, String(s.weightBytes), String(s.peakArenaBytes), ms.toFixed(3), err.toExponential(2)]);
     // Stateful entries: one step() of a recurrent model; prefill of a full chunk and one decode
     // step at the last cache position for a language model.
     const sub = (what: string, t: number) => print([`  ${def.name}.${what}`, '', '', '', '', t.toFixed(3), '']);

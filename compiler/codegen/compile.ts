@@ -3,13 +3,15 @@
 
 import type { ModelDefinition } from '../dsl/trace.ts';
 import { traceEntries } from '../dsl/trace.ts';
+import { ModelDefinitionError } from '../dsl/tensor.ts';
 import type { Graph, Node } from '../ir/node.ts';
 import type { DType } from '../ir/types.ts';
 import { runPasses } from '../passes/manager.ts';
-import { rootOf } from '../passes/memory-planning.ts';
+import { rootOf } from '../ir/effects.ts';
 import { readContainer, writeContainer, type GenerationInfo, type Isa, type Manifest, type TensorInfo } from '../../runtime/format.ts';
 import { assemble } from './assemble.ts';
 import { emitModule } from './emit.ts';
+import { wasmTarget } from './target.ts';
 import { layoutMemory, type Layout, type StateSpec } from './layout.ts';
 
 export const SIMDFLOW_VERSION = '0.1.0';
@@ -34,6 +36,8 @@ export interface Compiled {
   /** The `run` entry after passes. */
   graph: Graph;
   source: string;
+  /** Wall time of this compile (kept out of the artifact, which is reproducible). */
+  compileMs: number;
 }
 
 export interface Entry { name: string; graph: Graph }
@@ -54,13 +58,14 @@ function entryInfo(g: Graph, name: string, l: Layout): Manifest['entries'][strin
   const info = (tname: string, n: Node): TensorInfo => ({
     name: tname, dtype: n.type.dtype, shape: [...n.type.shape], offset: l.addr(n), ...(ranges.has(n) ? { range: ranges.get(n)! } : {}),
   });
-  return { export: name, inputs: g.inputs.map((n) => info(n.label!, n)), outputs: g.outputs.map((o) => info(o.name, o.node)) };
+  const output = (o: Graph['outputs'][number]): TensorInfo => ({ ...info(o.name, o.node), ...(rootOf(o.node).op === 'const' ? { constant: true as const } : {}) });
+  return { export: name, inputs: g.inputs.map((n) => info(n.label!, n)), outputs: g.outputs.map(output) };
 }
 
 export async function compileEntries(entries: Entry[], state: StateSpec[], opts: CompileOptions & { generation?: GenerationInfo } = {}): Promise<Compiled> {
   const t0 = performance.now();
   opts.onStage?.('passes');
-  const graphs = entries.map((e) => ({ name: e.name, graph: runPasses(e.graph, { disable: opts.disablePasses ?? [], attention: opts.attention }) }));
+  const graphs = entries.map((e) => ({ name: e.name, graph: runPasses(e.graph, { disable: opts.disablePasses ?? [], attention: opts.attention, target: wasmTarget }) }));
   const mem = layoutMemory(graphs.map((e) => e.graph), state);
   const layouts = new Map(graphs.map((e) => [e.graph, mem.forGraph(e.graph)]));
   opts.onStage?.('emit');
@@ -85,7 +90,6 @@ export async function compileEntries(entries: Entry[], state: StateSpec[], opts:
       arena: { offset: mem.arenaOffset, bytes: mem.arenaBytes },
     },
     stats: {
-      compileMs: Math.round(performance.now() - t0),
       codeBytes: Object.fromEntries(Object.entries(code).map(([k, v]) => [k, v.length])),
       weightBytes: mem.weights.length,
       peakArenaBytes: mem.arenaBytes,
@@ -93,7 +97,7 @@ export async function compileEntries(entries: Entry[], state: StateSpec[], opts:
   };
   const bytes = writeContainer(manifest, code, mem.weights);
   const byName = Object.fromEntries(graphs.map((e) => [e.name, e.graph]));
-  return { bytes, manifest: readContainer(bytes).manifest, graphs: byName, graph: byName.run ?? graphs[0]!.graph, source };
+  return { bytes, manifest: readContainer(bytes).manifest, graphs: byName, graph: byName.run ?? graphs[0]!.graph, source, compileMs: Math.round(performance.now() - t0) };
 }
 
 export function compileGraph(g: Graph, opts: CompileOptions = {}): Promise<Compiled> {
@@ -105,6 +109,11 @@ const stateSpecs = (def: ModelDefinition): StateSpec[] => Object.entries(def.sta
 }));
 
 export async function compileModel(def: ModelDefinition, opts: CompileOptions = {}): Promise<Compiled & { traced: Graph; tracedEntries: Record<string, Graph> }> {
+  if (def.weights !== undefined) {
+    // The path is relative to the model file, which only loadDefinition knows: never compile random weights instead.
+    throw new ModelDefinitionError(`model '${def.name}' names weights '${def.weights}', which compileModel does not read: load the model file with loadDefinition(file) ` +
+      '(as `simdflow build` does), or call module.loadStateDict(stateDictFrom(readSafetensors(bytes))) and leave `weights` out');
+  }
   opts.onStage?.('trace');
   const entries = traceEntries(def);
   const c = await compileEntries(entries, stateSpecs(def), { name: def.name, ...opts, ...(def.generation ? { generation: def.generation as unknown as GenerationInfo } : {}) });

@@ -18,25 +18,48 @@ export function rng(seed: number): () => number {
   };
 }
 
-let initSeed = 42;
+let initSeed = 42, unnamed = 0;
 /** Reseeds default initialisation (PyTorch's torch.manual_seed, in spirit). */
 export const manualSeed = (s: number): void => { initSeed = s; };
 
+/** FNV-1a of a string: the seed of one parameter's initial values. */
+function seedOf(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+type Init = 'zeros' | 'ones' | { uniform: number } | { normal: number };
+
+/**
+ * A parameter's initial values are drawn when first read, from the seed in force when it was
+ * made and its state_dict name, so the same model gets the same weights whatever was built
+ * before it in the process (a parameter read before its model named it falls back to the
+ * order of creation).
+ */
 export class Parameter {
-  data: Float32Array;
+  private values: Float32Array | undefined;
+  private readonly seed = initSeed;
+  private readonly ordinal = unnamed++;
   /** Full state_dict name, set when the owning model's paths are assigned. */
   name = '';
-  constructor(readonly shape: Shape, init: 'zeros' | 'ones' | { uniform: number } | { normal: number } = 'zeros') {
-    this.data = new Float32Array(numel(shape));
-    const r = rng(initSeed++);
-    if (init === 'ones') this.data.fill(1);
-    else if (typeof init === 'object' && 'uniform' in init) for (let i = 0; i < this.data.length; i++) this.data[i] = (r() * 2 - 1) * init.uniform;
+  constructor(readonly shape: Shape, private readonly init: Init = 'zeros') {}
+
+  get data(): Float32Array { return (this.values ??= this.draw()); }
+  set data(v: Float32Array) { this.values = v; }
+
+  private draw(): Float32Array {
+    const data = new Float32Array(numel(this.shape)), init = this.init;
+    const r = rng(seedOf(`${this.seed}:${this.name || `#${this.ordinal}`}`));
+    if (init === 'ones') data.fill(1);
+    else if (typeof init === 'object' && 'uniform' in init) for (let i = 0; i < data.length; i++) data[i] = (r() * 2 - 1) * init.uniform;
     else if (typeof init === 'object') {
-      for (let i = 0; i < this.data.length; i++) {
+      for (let i = 0; i < data.length; i++) {
         const u = Math.max(r(), 1e-12), v = r();
-        this.data[i] = init.normal * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+        data[i] = init.normal * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
       }
     }
+    return data;
   }
   /** The parameter as a constant of the graph being traced. */
   get t(): Tensor { return constant(this.data, this.shape, 'f32', this.name, this); }
@@ -97,6 +120,7 @@ export abstract class Module {
    * mis-shaped) is collected and reported in one error.
    */
   loadStateDict(sd: ReadonlyMap<string, StateTensor>, opts: { strict?: boolean } = {}): this {
+    for (const k of Object.keys(opts)) if (k !== 'strict') throw new ModelDefinitionError(`loadStateDict: unknown option '${k}' (allowed: strict)`);
     const strict = opts.strict ?? true;
     this.assignPaths(this.path);
     const params = new Map(this.namedParameters());

@@ -66,11 +66,18 @@ function collapse(shape: readonly number[], ops: number[][]): { shape: number[];
 const isElementwiseLoop = (n: Node) => n.op === 'elementwise'
   || (n.type.dtype === 'f32' && n.inputs.every((i) => i.type.dtype === 'f32') && ((n.inputs.length === 1 && isUnary(n.op)) || (n.inputs.length === 2 && isBinary(n.op))));
 
-export function simulate(g: Graph, state: readonly StateSpec[], initialState: Record<string, AnyTensorData>, calls: readonly Feeds[]): SimResult {
+/**
+ * Runs `calls` (inputs per call) through the planned graph `g`; `scratchBytes` is the target's
+ * kernel scratch size for a node (its scratch is garbage while the node runs).
+ */
+export function simulate(g: Graph, state: readonly StateSpec[], initialState: Record<string, AnyTensorData>, calls: readonly Feeds[],
+  scratchBytes: (n: Node) => number = () => 0): SimResult {
   const plan = g.plan;
   if (!plan) throw new Error('simulate: the graph has no memory plan (run memory-planning first)');
   for (const n of g.nodes) {
-    if (n.op === 'proj' || n.op === 'loop' || plan.scratch.has(n)) throw new Error(`simulate: op '${n.op}' (multi-result, loop or kernel scratch) is not simulated`);
+    if (n.op === 'proj' || n.op === 'loop') throw new Error(`simulate: op '${n.op}' (multi-result or loop) is not simulated`);
+    const off = plan.scratch.get(n);
+    if (off !== undefined && off + scratchBytes(n) > plan.arenaBytes) throw new Error(`simulate: the scratch of %${g.nodes.indexOf(n)} ${n.op} at arena offset ${off} runs past the arena (${plan.arenaBytes} bytes)`);
   }
   // Memory: [constants][state][arena], each region 64-byte aligned.
   const al = (x: number) => Math.ceil(x / 64) * 64;
@@ -203,6 +210,12 @@ export function simulate(g: Graph, state: readonly StateSpec[], initialState: Re
     // The output is garbage while the kernel runs: an input it overlaps is clobbered.
     f32.fill(GARBAGE, out >> 2, (out + bytes + 3) >> 2);
     tag.fill(vn, out, out + bytes);
+    const scratch = plan.scratch.get(n);
+    if (scratch !== undefined) {
+      const at = arena + scratch, len = scratchBytes(n);
+      f32.fill(GARBAGE, at >> 2, (at + len + 3) >> 2);
+      tag.fill(newVersion({ label: `scratch of ${label(n)}`, node: n, kind: 'value' }), at, at + len);
+    }
     const ins: Value[] = n.inputs.map((i) => ({ type: i.type, data: readAll(i, label(n), n) }));
     writeAll(n, out, evalNode(n, ins)[0]!, vn);
   };

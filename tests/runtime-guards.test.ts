@@ -1,0 +1,173 @@
+// Misuse of every public method of a loaded model: each is a clear error of bounded size, and a
+// refused call leaves the model exactly as it was (same outputs, same state, same position).
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { compileModel } from '../compiler/codegen/compile.ts';
+import { defineGPT, GPT } from '../compiler/dsl/index.ts';
+import { loadModel, type Model } from '../runtime/index.ts';
+import { TEST_ISAS } from './helpers/isa.ts';
+
+const V = 13, CAP = 8, CHUNK = 4;
+let bytes: Uint8Array;
+let gpt: Model;
+const prompt = [1, 5, 2];
+/** Logits after `prompt` from a fresh cache, and the tokens a short generation gives. */
+let wantLogits: Float32Array, wantRun: Float32Array;
+const runFeeds = () => ({ tokens: Int32Array.of(3, 1, 4, 1, 5, 9, 2, 6) });
+
+beforeAll(async () => {
+  const module = new GPT({ vocab: V, context: CAP, dModel: 8, nhead: 2, layers: 1, dimFeedforward: 16 });
+  bytes = (await compileModel(defineGPT({ name: 'tinygpt', module, tokens: [1, CAP], capacity: CAP, chunk: CHUNK }), { isas: TEST_ISAS })).bytes;
+  gpt = await loadModel(bytes);
+  wantLogits = gpt.prefill(prompt);
+  wantRun = gpt.run(runFeeds()).logits as Float32Array;
+  gpt.reset();
+});
+
+/** The model is intact: same outputs as at load, and the cache at `position`. */
+function intact(m: Model, position = 0) {
+  expect(m.position).toBe(position);
+  expect(m.run(runFeeds()).logits).toEqual(wantRun);
+  const saved = m.state();
+  m.reset();
+  expect(m.prefill(prompt)).toEqual(wantLogits);
+  m.setState(saved);
+  expect(m.position).toBe(position);
+}
+
+describe('KV cache guards', () => {
+  test('setState refuses a negative, fractional or over-capacity position and writes nothing', () => {
+    gpt.reset();
+    gpt.prefill([7, 7]);
+    for (const bad of [[-1], [-3000], [CAP + 1], [2.5], [NaN]]) {
+      expect(() => gpt.setState({ pos: bad })).toThrow(/setState\(\) 'pos': /);
+    }
+    expect(() => gpt.setState({ pos: Int32Array.of(-1) })).toThrow(`model 'tinygpt' setState() 'pos': the KV-cache position must be an integer in [0, ${CAP}], got -1`);
+    expect(() => gpt.setState({ pos: Int32Array.of(-3000) })).toThrow('got -3000');
+    intact(gpt, 2);
+    gpt.setState({ pos: Int32Array.of(CAP) }); // full is legal
+    expect(() => gpt.decode(1)).toThrow(`the KV cache holds ${CAP} tokens; at position ${CAP} it cannot take 1 more`);
+  });
+
+  test('setState is atomic: one bad tensor and nothing is written', () => {
+    gpt.reset();
+    const k0 = new Float32Array(CAP * 8).fill(3);
+    expect(() => gpt.setState({ pos: Int32Array.of(3), k0, v0: new Float32Array(5) })).toThrow("setState() 'v0': expected 64 values (f32[1, 8, 8]), got 5");
+    expect(() => gpt.setState({ k0, nope: k0 })).toThrow("setState(): unknown state 'nope'");
+    expect(Array.from(gpt.state().k0!).every((v) => v === 0)).toBe(true);
+    intact(gpt, 0);
+    for (const bad of [null, undefined, 5, [1, 2], new Float32Array(3)]) expect(() => gpt.setState(bad as never)).toThrow(/setState\(\): expected an object of state tensors by name, got /);
+  });
+
+  test('the public call() checks the cache like prefill() and decode()', () => {
+    gpt.reset();
+    gpt.setState({ pos: [CAP] });
+    expect(() => gpt.call('decode', { tokens: Int32Array.of(1) })).toThrow(`model 'tinygpt' decode(): the KV cache holds ${CAP} tokens; at position ${CAP} it cannot take 1 more`);
+    expect(gpt.position).toBe(CAP);
+    gpt.reset();
+    const tokens = Int32Array.of(1, 2, 3, 4);
+    for (const count of [100000, -5, 0, CHUNK + 1]) {
+      expect(() => gpt.call('prefill', { tokens, count: Int32Array.of(count) })).toThrow(`model 'tinygpt' prefill() input 'count': the number of tokens must be an integer in [1, ${CHUNK}], got ${count}`);
+    }
+    expect(() => gpt.call('prefill', { tokens, count: [NaN] })).toThrow("input 'count': value NaN at index 0 is not a 32-bit integer");
+    expect(() => gpt.call('prefill', { tokens, count: [2.5] })).toThrow("input 'count': value 2.5 at index 0 is not a 32-bit integer");
+    gpt.setState({ pos: [CAP - 2] });
+    expect(() => gpt.call('prefill', { tokens, count: [3] })).toThrow(`at position ${CAP - 2} it cannot take 3 more`);
+    intact(gpt, CAP - 2);
+    // Accepted calls move the position by count.
+    gpt.reset();
+    gpt.call('prefill', { tokens, count: [3] });
+    expect(gpt.position).toBe(3);
+  });
+});
+
+describe('argument guards', () => {
+  test('feeds: null, undefined, arrays and wrong types are clear errors; number arrays are converted', () => {
+    gpt.reset();
+    for (const bad of [null, undefined, 5, [1, 2, 3], new Int32Array(8)]) {
+      expect(() => gpt.run(bad as never)).toThrow(/^model 'tinygpt' run\(\): expected an object of inputs by name, got .* \(expects tokens: i32\[1, 8\]\)$/);
+    }
+    expect(() => gpt.run({ tokens: null as never })).toThrow("input 'tokens': expected Int32Array (i32[1, 8]), got null");
+    expect(() => gpt.run({ tokens: 'abcdefgh' as never })).toThrow("input 'tokens': expected Int32Array (i32[1, 8]), got \"abcdefgh\"");
+    expect(() => gpt.run({ tokens: [1, 2, 3] })).toThrow("input 'tokens': expected 8 values (i32[1, 8]), got 3");
+    expect(() => gpt.run({ tokens: [3, 1, 4, 1, 5, 9, 2, 6.5] })).toThrow("input 'tokens': value 6.5 at index 7 is not a 32-bit integer");
+    expect(() => gpt.run({ tokens: [3, 1, 4, 1, 5, 9, 2, 99] })).toThrow(`input 'tokens': value 99 at flat index 7 is outside the valid range [0, ${V})`);
+    expect(() => gpt.run({ tokens: { data: [3, 1, 4, 1, 5, 9, 2, 6], shape: [8] } })).toThrow("input 'tokens': expected shape [1, 8], got [8]");
+    expect(gpt.run({ tokens: [3, 1, 4, 1, 5, 9, 2, 6] }).logits).toEqual(wantRun);
+    expect(gpt.run({ tokens: { data: [3, 1, 4, 1, 5, 9, 2, 6], shape: [1, 8] } }).logits).toEqual(wantRun);
+    // Inherited names are not inputs or entries.
+    expect(() => gpt.run({ ...runFeeds(), toString: [1] } as never)).toThrow('unknown input toString');
+    expect(() => gpt.call('constructor', {})).toThrow("model 'tinygpt' has no entry 'constructor'; entries: run, prefill, decode");
+    expect(() => gpt.call('__proto__', {})).toThrow("has no entry '__proto__'");
+    expect(() => gpt.step({})).toThrow("has no entry 'step'");
+    intact(gpt);
+  });
+
+  test('prefill, decode and generate check their arguments', () => {
+    gpt.reset();
+    for (const bad of [null, undefined, 'abc', 5, { length: 2 }]) expect(() => gpt.prefill(bad as never)).toThrow(/^model 'tinygpt' prefill\(\): expected an array of token ids, got /);
+    expect(() => gpt.prefill([])).toThrow("model 'tinygpt' prefill(): no tokens");
+    expect(() => gpt.prefill([1, 2.5])).toThrow(`prefill(): token 2.5 at index 1 is outside the vocabulary [0, ${V})`);
+    for (const bad of [1.5, NaN, -1, V, '3', undefined]) expect(() => gpt.decode(bad as never)).toThrow(/^model 'tinygpt' decode\(\): token .* at index 0 is outside the vocabulary/);
+    for (const bad of [-3, NaN, 2.5, '3', undefined, Infinity]) {
+      expect(() => gpt.generate(prompt, { maxNewTokens: bad as never })).toThrow(/^model 'tinygpt' generate\(\): maxNewTokens must be a non-negative integer, got /);
+    }
+    expect(() => gpt.generate(prompt, undefined as never)).toThrow('generate(): expected options { maxNewTokens, onToken? }, got undefined');
+    expect(() => gpt.generate(prompt, { maxNewTokens: 2, onToken: 5 as never })).toThrow('generate(): onToken must be a function, got 5');
+    expect(() => gpt.generate([], { maxNewTokens: 2 })).toThrow('generate(): the prompt has no tokens');
+    expect(() => gpt.generate(prompt, { maxNewTokens: CAP })).toThrow(`generate(): 3 prompt + ${CAP} new tokens need ${CAP + 2} cache positions, the KV cache holds ${CAP}`);
+    intact(gpt);
+    expect(Array.from(gpt.generate(prompt, { maxNewTokens: 0 }))).toEqual(prompt);
+    const out = gpt.generate(prompt, { maxNewTokens: 3 });
+    expect(out.length).toBe(6);
+    let best = 0;
+    for (let j = 1; j < V; j++) if (wantLogits[j]! > wantLogits[best]!) best = j;
+    expect(out[3]).toBe(best);
+  });
+
+  test('loadModel refuses what is not an artifact, in a message of bounded size', async () => {
+    const huge = new Float32Array(5_000_000);
+    const err = await loadModel(huge as never).catch((e: Error) => e);
+    expect(String(err)).toContain('loadModel(): expected the artifact as a Uint8Array or ArrayBuffer, a Response or a URL; got Float32Array(5000000)');
+    expect(String(err).length).toBeLessThan(300);
+    for (const bad of [null, undefined, 42, {}]) await expect(loadModel(bad as never)).rejects.toThrow('loadModel(): expected the artifact as a Uint8Array');
+    const e2 = await loadModel('x'.repeat(100_000)).catch((e: Error) => e);
+    expect(String(e2).length).toBeLessThan(500);
+    await expect(loadModel(bytes, { isa: 'avx512' as never })).rejects.toThrow("option isa must be 'auto', 'wasmsimd' or 'wasmrelaxedsimd', got \"avx512\"");
+  });
+});
+
+describe('dispose', () => {
+  test('every method refuses a disposed model', async () => {
+    const m = await loadModel(bytes);
+    m.dispose();
+    const gone = "model 'tinygpt' was disposed";
+    expect(() => m.run(runFeeds())).toThrow(gone);
+    expect(() => m.call('decode', { tokens: [1] })).toThrow(gone);
+    expect(() => m.state()).toThrow(gone);
+    expect(() => m.setState({})).toThrow(gone);
+    expect(() => m.reset()).toThrow(gone);
+    expect(() => m.prefill([1])).toThrow(gone);
+    expect(() => m.decode(1)).toThrow(gone);
+    expect(() => m.generate([1], { maxNewTokens: 1 })).toThrow(gone);
+    expect(() => m.position).toThrow(gone);
+    m.dispose(); // twice is harmless
+  });
+
+  test('a disposed model still referenced no longer holds its wasm memory', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const held: Model[] = [];
+    const refs: Array<WeakRef<WebAssembly.Memory>> = [];
+    for (let i = 0; i < 3; i++) {
+      const m = await loadModel(bytes);
+      refs.push(new WeakRef((m as unknown as { memory: WebAssembly.Memory }).memory));
+      m.dispose();
+      held.push(m);
+    }
+    for (let i = 0; i < 10 && refs.some((r) => r.deref()); i++) { await new Promise((r) => setTimeout(r, 10)); gc(); }
+    expect(refs.filter((r) => r.deref()).length).toBe(0);
+    expect(held.length).toBe(3);
+  });
+});
