@@ -10,7 +10,7 @@ import { readSafetensors, type SafeTensor } from '../compiler/weights/safetensor
 import { loadModelBytes, type Model } from '../runtime/model.ts';
 import { classifyDigit, toDigitPixels } from '../examples/web/digits.ts';
 import { encodeLetters, inventWord, sampleToken, seededRandom, VOCAB } from '../examples/web/words.ts';
-import { HOST_ISAS } from './helpers/e2e.ts';
+import { TEST_ISAS } from './helpers/e2e.ts';
 
 const MODELS = join(import.meta.dirname, '../examples/web/models');
 const fixture = (name: string) => readSafetensors(readFileSync(join(import.meta.dirname, 'fixtures/demo', name)), name);
@@ -25,8 +25,8 @@ function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, what: stri
 }
 
 async function compileFile(file: string): Promise<Map<string, Model>> {
-  const { bytes } = await compileModel(await loadDefinition(join(MODELS, file)), { isas: HOST_ISAS });
-  return new Map(await Promise.all(HOST_ISAS.map(async (isa) => [isa, await loadModelBytes(bytes, { isa })] as const)));
+  const { bytes } = await compileModel(await loadDefinition(join(MODELS, file)), { isas: TEST_ISAS });
+  return new Map(await Promise.all(TEST_ISAS.map(async (isa) => [isa, await loadModelBytes(bytes, { isa })] as const)));
 }
 
 describe('trained digits CNN', () => {
@@ -37,7 +37,7 @@ describe('trained digits CNN', () => {
   const predicted = i32(io.get('predicted')), labels = i32(io.get('labels')), n = labels.length;
   const info = JSON.parse(readFileSync(join(MODELS, 'digits.json'), 'utf8')) as { testAccuracy: number; testImages: number; samples: number[][] };
 
-  test.each(HOST_ISAS)('%s: logits and probabilities of every test image match PyTorch; accuracy as reported', (isa) => {
+  test.each(TEST_ISAS)('%s: logits and probabilities of every test image match PyTorch; accuracy as reported', (isa) => {
     const m = models.get(isa)!;
     let correct = 0;
     for (let i = 0; i < n; i++) {
@@ -54,7 +54,7 @@ describe('trained digits CNN', () => {
   });
 
   test('the page samples are test images of each class, classified correctly', () => {
-    const m = models.get(HOST_ISAS[0]!)!;
+    const m = models.get(TEST_ISAS[0]!)!;
     info.samples.forEach((s, d) => expect(classifyDigit(m, Float32Array.from(s)).predicted).toBe(d));
   });
 });
@@ -65,11 +65,11 @@ describe('trained words GPT', () => {
   const io = fixture('words_io.safetensors');
   const text = i32(io.get('input.tokens')), logits = f32(io.get('output.logits')), V = VOCAB.length, T = text.length;
 
-  test.each(HOST_ISAS)('%s: run() logits of a 32-token text match PyTorch', (isa) => {
+  test.each(TEST_ISAS)('%s: run() logits of a 32-token text match PyTorch', (isa) => {
     expectClose(models.get(isa)!.run({ tokens: text }).logits!, logits, 'logits');
   });
 
-  test.each(HOST_ISAS)('%s: prefill and decode from the KV cache give the same logits as PyTorch at every position', (isa) => {
+  test.each(TEST_ISAS)('%s: prefill and decode from the KV cache give the same logits as PyTorch at every position', (isa) => {
     const m = models.get(isa)!;
     for (const k of [1, 5, 8, 9, 17, 32]) {
       m.reset();
@@ -83,7 +83,7 @@ describe('trained words GPT', () => {
     }
   });
 
-  test.each(HOST_ISAS)('%s: greedy generation equals PyTorch greedy', (isa) => {
+  test.each(TEST_ISAS)('%s: greedy generation equals PyTorch greedy', (isa) => {
     for (let i = 0; io.has(`prompt${i}`); i++) {
       const prompt = i32(io.get(`prompt${i}`)), want = i32(io.get(`greedy${i}`));
       expect(Array.from(models.get(isa)!.generate(prompt, { maxNewTokens: want.length - prompt.length }))).toEqual(Array.from(want));
@@ -91,7 +91,7 @@ describe('trained words GPT', () => {
   });
 
   test('invented words are letters, start as asked, and the same seed gives the same words', async () => {
-    const m = models.get(HOST_ISAS[0]!)!;
+    const m = models.get(TEST_ISAS[0]!)!;
     const words = async (seed: number, start: string) => {
       const random = seededRandom(seed), out: string[] = [];
       for (let i = 0; i < 20; i++) out.push((await inventWord(m, { start, temperature: 0.8, random })).word);
