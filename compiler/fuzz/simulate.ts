@@ -207,7 +207,10 @@ export function simulate(g: Graph, state: readonly StateSpec[], initialState: Re
 
   const kernel = (n: Node) => {
     const out = addr(n), vn = ver(n), bytes = numel(n.type.shape) * DTYPE_BYTES[n.type.dtype];
-    // The output is garbage while the kernel runs: an input it overlaps is clobbered.
+    // The output is garbage while the kernel runs: an input it overlaps is clobbered (except
+    // the one an in-place op updates, which it reads whole before it writes).
+    const inPlace = inPlaceInput(n.op);
+    const kept = inPlace === undefined ? undefined : readAll(n.inputs[inPlace]!, label(n), n);
     f32.fill(GARBAGE, out >> 2, (out + bytes + 3) >> 2);
     tag.fill(vn, out, out + bytes);
     const scratch = plan.scratch.get(n);
@@ -216,7 +219,7 @@ export function simulate(g: Graph, state: readonly StateSpec[], initialState: Re
       f32.fill(GARBAGE, at >> 2, (at + len + 3) >> 2);
       tag.fill(newVersion({ label: `scratch of ${label(n)}`, node: n, kind: 'value' }), at, at + len);
     }
-    const ins: Value[] = n.inputs.map((i) => ({ type: i.type, data: readAll(i, label(n), n) }));
+    const ins: Value[] = n.inputs.map((i, j) => ({ type: i.type, data: j === inPlace ? kept! : readAll(i, label(n), n) }));
     writeAll(n, out, evalNode(n, ins)[0]!, vn);
   };
 
