@@ -78,7 +78,11 @@ describe('CLI', () => {
     const dir = mkdtempSync(join(tmpdir(), 'simdflow-bad-'));
     let r = await cli('build', join(dir, 'nope.ts'), '-o', dir);
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain(`${join(dir, 'nope.ts')}: could not load the model file`);
+    expect(r.stderr).toBe(`simdflow: ${join(dir, 'nope.ts')}: no such model file\n`);
+    writeFileSync(join(dir, 'missing-import.ts'), `import { x } from './nope.ts';\nexport default x;\n`);
+    r = await cli('build', join(dir, 'missing-import.ts'), '-o', dir);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/missing-import\.ts: could not load the model file:\n.*missing-import\.ts:1: Could not resolve "\.\/nope\.ts"/);
     writeFileSync(join(dir, 'empty.ts'), 'export const x: number = 1;\n');
     r = await cli('ir', join(dir, 'empty.ts'));
     expect(r.status).toBe(1);

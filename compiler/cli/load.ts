@@ -7,7 +7,7 @@
 // Other packages resolve from the model's directory as usual. In the user's bundled files,
 // `import.meta.url`, `.dirname` and `.filename` keep their own file's values.
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -89,6 +89,7 @@ async function importModelFile(file: string): Promise<Record<string, unknown>> {
 
 export async function loadDefinition(file: string, weights?: string): Promise<ModelDefinition> {
   const path = resolve(file);
+  if (!existsSync(path)) throw new Error(`${file}: no such model file`);
   const mod = await importModelFile(path);
   const def = mod.default as ModelDefinition | undefined;
   if (!def || !def.module || !def.inputs) throw new Error(`${file}: the default export must be defineModel({ name, module, inputs, ... })`);
