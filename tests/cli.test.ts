@@ -169,6 +169,7 @@ describe('CLI', () => {
     const ir = (await cli('ir', 'models/mlp.ts', '--disable-pass', 'epilogue-fusion')).stdout;
     expect(ir).toContain('// after passes (disabled: epilogue-fusion)');
     expect(ir.split('// after passes')[1]).toContain('matmul(');
+    expect(ir).toMatch(/memory plan: arena \d+ bytes/);
     const bad = await cli('build', 'models/mlp.ts', '--weights', join(ROOT, 'tests/fixtures/torch/cnn_lenet/weights.safetensors'), '-o', out);
     expect(bad.status).toBe(1);
     expect(bad.stderr).toContain('loadStateDict into Sequential: mis-shaped: 0.bias: expected [256], found [6]; 0.weight: expected [256, 784], found [6, 1, 5, 5] | missing: 2.weight, 2.bias, 4.weight, 4.bias | unexpected: 11.bias');

@@ -7,7 +7,9 @@ import { KNOWN_FAILURES } from '../compiler/fuzz/known.ts';
 import { caseOf, checkSimulated, checkWasm, fuzz, reference } from '../compiler/fuzz/run.ts';
 
 /** A seed on which each known category fails today. When one passes, the defect is fixed: delete it here and in known.ts. */
-const WITNESS: Record<string, { seed: number; wasm?: boolean }> = {
+const WITNESS: Record<string, { seed: number; wasm?: boolean }> = {};
+/** Seeds that witnessed issue 9's categories before the fix: they must pass now. */
+const FIXED: Record<string, { seed: number; wasm?: boolean }> = {
   'inplace-broadcast': { seed: 3 },
   'state-write-order': { seed: 23 },
   'read-after-cache-write': { seed: 17 },
@@ -33,12 +35,20 @@ describe('differential fuzzing', () => {
     }
   });
 
-  test("the issue's examples: an in-place output clobbers the broadcast operand it still reads", () => {
+  test('the seeds that witnessed the fixed categories now agree', async () => {
+    for (const [cat, w] of Object.entries(FIXED)) {
+      const c = generate(w.seed), want = reference(c);
+      const sim = checkSimulated(c, want);
+      const found = w.wasm ? [...sim, ...await checkWasm(c, want, sim)] : sim;
+      expect(found.map((f) => `${cat}: ${f.detail}`)).toEqual([]);
+    }
+  });
+
+  test("the issue's examples: an in-place output never clobbers the broadcast operand it still reads", () => {
     const a = caseOf(trace(({ x }) => { const r = x!.relu(); return r.mean(-1, true).mul(-1).add(r); }, { x: [1, 3] }), { x: Float32Array.of(1, 2, 3) });
     const b = caseOf(trace(({ x }) => { const r = x!.relu(); return r.sum(-1, true).sub(r); }, { x: [2, 2] }), { x: Float32Array.of(1, 2, 3, 4) });
     for (const c of [a, b]) {
-      const f = checkSimulated(c).find((x) => x.config === 'all passes');
-      expect(f?.category).toBe('inplace-broadcast'); // known (issue 9 defect 1); flips when fixed
+      expect(checkSimulated(c).map((f) => f.detail)).toEqual([]);
     }
   });
 

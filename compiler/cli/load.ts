@@ -95,5 +95,6 @@ export async function loadDefinition(file: string, weights?: string): Promise<Mo
   if (!def || !def.module || !def.inputs) throw new Error(`${file}: the default export must be defineModel({ name, module, inputs, ... })`);
   const w = weights ?? (def.weights ? join(dirname(path), def.weights) : undefined);
   if (w) def.module.loadStateDict(stateDictFrom(readSafetensors(readFileSync(w), w)));
-  return def;
+  // Loaded: compileModel refuses a definition whose `weights` nobody read.
+  return { ...def, weights: undefined };
 }

@@ -16,7 +16,7 @@ Usage:
   simdflow build <model.ts> [-o <dir>] [--weights <file.safetensors>] [--disable-pass NAME]...
       Compile a model file (its default export is a defineModel(...)) to <dir>/<name>.simdflow.
   simdflow ir <model.ts> [--weights <file>] [--disable-pass NAME]... [--list-passes]
-      Print the IR before and after the passes.
+      Print the IR before and after the passes, and the memory plan.
   simdflow conformance [<dir>]
       Run every PyTorch conformance case in <dir> (default tests/fixtures/torch).
   simdflow start [<models dir>] [-o <dir>]
@@ -87,13 +87,14 @@ async function run(a: Args, io: Io): Promise<number> {
       return 0;
     }
     case 'ir': {
-      const [{ PASSES }, { printGraph }, { runPasses }] = await Promise.all([import('../passes/registry.ts'), import('../ir/print.ts'), import('../passes/manager.ts')]);
+      const [{ PASSES }, { printGraph, printPlan }, { runPasses }, { wasmTarget }] = await Promise.all([import('../passes/registry.ts'), import('../ir/print.ts'), import('../passes/manager.ts'), import('../codegen/target.ts')]);
       if (a.listPasses) { for (const p of PASSES) io.stdout.write(`${p.name.padEnd(20)} ${p.description}\n`); return 0; }
       const [{ loadDefinition }, { traceModel }] = await Promise.all([import('./load.ts'), import('../dsl/trace.ts')]);
       const def = await loadDefinition(rest[0]!, a.weights);
       const g = traceModel(def);
       io.stdout.write(`// ${basename(rest[0]!)}: traced\n${printGraph(g)}\n\n`);
-      io.stdout.write(`// after passes${a.disable.length ? ` (disabled: ${a.disable.join(', ')})` : ''}\n${printGraph(runPasses(g, { disable: a.disable }))}\n`);
+      const planned = runPasses(g, { disable: a.disable, target: wasmTarget });
+      io.stdout.write(`// after passes${a.disable.length ? ` (disabled: ${a.disable.join(', ')})` : ''}\n${printGraph(planned)}\n\n${printPlan(planned)}\n`);
       return 0;
     }
     case 'conformance': {

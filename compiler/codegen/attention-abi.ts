@@ -1,14 +1,6 @@
-// ABI of the fused attention kernel in assembly/attention.ts, for the codegen that emits its calls
-// and plans its scratch:
-//
-//   attention_f32(q, k, v, o, mask, scratch, B, H, Lq, Lk, d, dv,
-//                 ldq, ldk, ldv, ldo, bsq, bsk, bsv, bso, mbs, mhs, mrs,
-//                 scale, causal, kvLen, qOffset)
-// Pointers are byte addresses; q/k/v/o strides (ld*, row; bs*, batch) in elements, heads interleaved
-// in the last dimension (head h of a q row = the d floats from element h·d; v/o rows dv per head).
-// mask: u8, 1 = not attended, 0 pointer = none; byte strides mbs/mhs/mrs (0 broadcasts), key stride 1.
-// Keys j < kvLen (≤ Lk) exist; causal masks j > qOffset + i. Without a cache: kvLen = Lk, qOffset = 0.
-// scratch: attentionScratchBytes(Lq, Lk) bytes, 16-byte aligned, contents irrelevant on entry.
+// Scratch of the fused attention kernel in assembly/attention.ts (its signature and operand
+// layout are in that file's banner; kernels.ts reads the signature and emit.ts calls it by
+// parameter name): attentionScratchBytes(Lq, Lk) bytes, 16-byte aligned.
 
 /** Query rows the kernel processes together (the lanes of its transposed score block). */
 export const ATTENTION_ROW_BLOCK = 8;

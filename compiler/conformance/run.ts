@@ -34,7 +34,7 @@ export async function runCase(dir: string): Promise<CaseResult> {
   const builder = BUILDERS[spec.name];
   if (!builder) return { name: spec.name, status: 'skipped', detail: `family '${spec.module ?? spec.name}' is not supported yet` };
   try {
-    const def = builder(spec);
+    const { extra, ...def } = builder(spec);
     const wpath = join(dir, 'weights.safetensors');
     if (existsSync(wpath)) def.module.loadStateDict(stateDictFrom(readSafetensors(readFileSync(wpath), wpath)));
     const io = readSafetensors(readFileSync(join(dir, 'io.safetensors')), join(dir, 'io.safetensors'));
@@ -46,7 +46,7 @@ export async function runCase(dir: string): Promise<CaseResult> {
       if (!t) throw new Error(`io.safetensors has no input.${name}`);
       feeds[name] = t.data as TensorData;
     }
-    const out = { ...model.run(feeds), ...(def.extra?.(model, feeds as Record<string, TensorData>) ?? {}) };
+    const out = { ...model.run(feeds), ...(extra?.(model, feeds as Record<string, TensorData>) ?? {}) };
     model.dispose();
     let worst = 0;
     const notes: string[] = [];

@@ -7,6 +7,7 @@ import type { Graph, Node } from '../ir/node.ts';
 import { printGraph } from '../ir/print.ts';
 import { DTYPE_BYTES, fmtType, numel, sameShape, type AnyTensorData, type Shape } from '../ir/types.ts';
 import { runPasses } from '../passes/manager.ts';
+import { wasmTarget } from '../codegen/target.ts';
 import { scratchBytes } from '../passes/memory-planning.ts';
 import { PASS_NAMES } from '../passes/registry.ts';
 import { interpret } from '../reference/interpret.ts';
@@ -115,8 +116,8 @@ export function checkSimulated(c: FuzzCase, want = reference(c)): Failure[] {
     let g: Graph | undefined;
     try {
       if (cfg.attention && !c.traced.nodes.some((n) => n.op === 'attention')) continue;
-      g = runPasses(c.traced, { disable: cfg.disable, ...(cfg.attention ? { attention: cfg.attention } : {}) });
-      const sim = simulate(g, c.state, c.initialState, c.steps, scratchBytes);
+      g = runPasses(c.traced, { disable: cfg.disable, target: wasmTarget, ...(cfg.attention ? { attention: cfg.attention } : {}) });
+      const sim = simulate(g, c.state, c.initialState, c.steps, (n) => scratchBytes(n, wasmTarget));
       const diffs = sim.calls.map((got, k) => compareResults(want[k]!, got, SIM_RTOL));
       const k = diffs.findIndex((d) => d);
       if (sim.hazards.length === 0 && k < 0) continue;

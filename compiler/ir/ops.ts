@@ -338,6 +338,13 @@ SECONDARY.loop = (ins, a) => loopResults(ins, a).slice(1);
 for (const op of ['relu', 'tanh', 'sigmoid', 'exp', 'log', 'neg', 'abs', 'sqrt', 'rsqrt', 'recip', 'erf', 'gelu']) OPS[op] = unary(op);
 for (const op of ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'pow']) OPS[op] = binary(op);
 
+// A copy of its input into a buffer of its own (a temporary that effect sequencing inserts).
+OPS.copy = (ins) => { arity('copy', ins, 1); return ins[0]!; };
+
+/** Ops that update an input's buffer in place, and which input: their result is that buffer. */
+const IN_PLACE: Record<string, number> = { cache_write: 0 };
+export const inPlaceInput = (op: string): number | undefined => IN_PLACE[op];
+
 const SOURCES = new Set(['input', 'const', 'state']);
 
 

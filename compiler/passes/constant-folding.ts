@@ -17,7 +17,7 @@ export const constantFolding: Pass = {
   description: 'evaluate nodes whose inputs are all constants at compile time',
   run(g) {
     return rewrite(g, (n) => {
-      if (n.inputs.length === 0 || n.op === 'proj' || n.op === 'loop' || hasSecondary(n.op)) return undefined;
+      if (n.inputs.length === 0 || n.op === 'proj' || n.op === 'loop' || n.op === 'copy' || hasSecondary(n.op)) return undefined;
       if (!n.inputs.every((i) => i.op === 'const')) return undefined;
       const inBytes = n.inputs.reduce((s, i) => s + byteSize(i.type), 0);
       if (byteSize(n.type) > inBytes + GROWTH_LIMIT) return undefined;
