@@ -16,6 +16,7 @@
 // numbers happen to agree.
 
 import { isBinary, isUnary } from '../ir/elementwise.ts';
+import { inPlaceInput } from '../ir/ops.ts';
 import type { Expr, Graph, Node } from '../ir/node.ts';
 import { allocData, broadcastStrides, DTYPE_BYTES, numel, strides, type AnyTensorData, type DType } from '../ir/types.ts';
 import { evalExpr, evalNode, type Feeds, type Value } from '../reference/interpret.ts';
@@ -45,8 +46,6 @@ export interface SimResult {
 
 const GARBAGE = -7.0e7;
 
-/** The input an op overwrites in place (until the op table declares it). */
-const inPlaceInput = (op: string): number | undefined => (op === 'cache_write' ? 0 : undefined);
 
 interface Version { label: string; node?: Node; kind: 'value' | 'state' | 'state-write' | 'garbage' | 'input' | 'const' }
 
