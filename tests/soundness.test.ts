@@ -6,7 +6,7 @@ import { defineGPT, defineModel, F, GPT, ints, loop, nn, traceModel, type ModelD
 import { rng } from '../compiler/dsl/module.ts';
 import { interpret } from '../compiler/reference/interpret.ts';
 import { loadModelBytes, type Model } from '../runtime/model.ts';
-import { HOST_ISAS } from './helpers/e2e.ts';
+import { TEST_ISAS } from './helpers/e2e.ts';
 
 const mha = new nn.MultiheadAttention(4, 2, { batchFirst: true });
 
@@ -60,8 +60,8 @@ function same(got: ArrayLike<number>, want: ArrayLike<number>, tol = 2e-5): void
 let models: Model[] = [];
 let compiled: Awaited<ReturnType<typeof compileModel>>;
 beforeAll(async () => {
-  compiled = await compileModel(def, { isas: HOST_ISAS });
-  models = await Promise.all(HOST_ISAS.map((isa) => loadModelBytes(compiled.bytes, { isa })));
+  compiled = await compileModel(def, { isas: TEST_ISAS });
+  models = await Promise.all(TEST_ISAS.map((isa) => loadModelBytes(compiled.bytes, { isa })));
 }, 300_000);
 
 describe('defect 1: in-place reuse never overwrites a broadcast operand', () => {
@@ -157,11 +157,11 @@ describe('defect 4: NaN and Inf follow PyTorch', () => {
   });
   test('a gemm with a relu epilogue keeps NaN', async () => {
     const lin = new nn.Sequential(new nn.Linear(3, 5), new nn.ReLU());
-    const c = await compileModel(defineModel({ name: 'lin', module: lin, inputs: { x: [2, 3] } }), { isas: HOST_ISAS });
+    const c = await compileModel(defineModel({ name: 'lin', module: lin, inputs: { x: [2, 3] } }), { isas: TEST_ISAS });
     const xin = Float32Array.of(NaN, 1, 2, 0.5, -1, 2);
     const ref = interpret(c.traced, { x: xin });
     expect(Array.from(ref.y!.subarray(0, 5)).every(Number.isNaN)).toBe(true);
-    for (const isa of HOST_ISAS) same((await loadModelBytes(c.bytes, { isa })).run({ x: xin }).y!, ref.y!);
+    for (const isa of TEST_ISAS) same((await loadModelBytes(c.bytes, { isa })).run({ x: xin }).y!, ref.y!);
   }, 120_000);
 });
 
