@@ -16,6 +16,7 @@
 // numbers happen to agree.
 
 import { isBinary, isUnary } from '../ir/elementwise.ts';
+import { inPlaceInput } from '../ir/ops.ts';
 import type { Expr, Graph, Node } from '../ir/node.ts';
 import { allocData, broadcastStrides, DTYPE_BYTES, numel, strides, type AnyTensorData, type DType } from '../ir/types.ts';
 import { evalExpr, evalNode, type Feeds, type Value } from '../reference/interpret.ts';
@@ -45,8 +46,6 @@ export interface SimResult {
 
 const GARBAGE = -7.0e7;
 
-/** The input an op overwrites in place (until the op table declares it). */
-const inPlaceInput = (op: string): number | undefined => (op === 'cache_write' ? 0 : undefined);
 
 interface Version { label: string; node?: Node; kind: 'value' | 'state' | 'state-write' | 'garbage' | 'input' | 'const' }
 
@@ -207,7 +206,10 @@ export function simulate(g: Graph, state: readonly StateSpec[], initialState: Re
 
   const kernel = (n: Node) => {
     const out = addr(n), vn = ver(n), bytes = numel(n.type.shape) * DTYPE_BYTES[n.type.dtype];
-    // The output is garbage while the kernel runs: an input it overlaps is clobbered.
+    // The output is garbage while the kernel runs: an input it overlaps is clobbered (except
+    // the one an in-place op updates, which it reads whole before it writes).
+    const inPlace = inPlaceInput(n.op);
+    const kept = inPlace === undefined ? undefined : readAll(n.inputs[inPlace]!, label(n), n);
     f32.fill(GARBAGE, out >> 2, (out + bytes + 3) >> 2);
     tag.fill(vn, out, out + bytes);
     const scratch = plan.scratch.get(n);
@@ -216,7 +218,7 @@ export function simulate(g: Graph, state: readonly StateSpec[], initialState: Re
       f32.fill(GARBAGE, at >> 2, (at + len + 3) >> 2);
       tag.fill(newVersion({ label: `scratch of ${label(n)}`, node: n, kind: 'value' }), at, at + len);
     }
-    const ins: Value[] = n.inputs.map((i) => ({ type: i.type, data: readAll(i, label(n), n) }));
+    const ins: Value[] = n.inputs.map((i, j) => ({ type: i.type, data: j === inPlace ? kept! : readAll(i, label(n), n) }));
     writeAll(n, out, evalNode(n, ins)[0]!, vn);
   };
 
