@@ -51,6 +51,8 @@ export interface MemoryPlan {
   offsets: Map<Node, number>;
   /** Temporary space a kernel needs while one node runs (e.g. conv2d's im2col panels). */
   scratch: Map<Node, number>;
+  /** In-place writes the plan chose: an elementwise node → the dying input whose buffer it writes over. */
+  donated: Map<Node, Node>;
 }
 
 /**

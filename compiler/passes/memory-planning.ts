@@ -67,6 +67,7 @@ export function planMemory(g: Graph, target: Target, reuse: boolean, pinInputs =
   for (const [n, [, last]] of ranges) if (Number.isFinite(last)) dyingAt.set(last, (dyingAt.get(last) ?? new Set()).add(n));
   const offsets = new Map<Node, number>();
   const scratch = new Map<Node, number>();
+  const donated = new Map<Node, Node>();
   const arena = new Arena();
   for (const n of g.inputs) offsets.set(n, arena.alloc(alignedBytes(n)));
   // An elementwise loop reads element j of each input just before it writes element j of
@@ -81,7 +82,7 @@ export function planMemory(g: Graph, target: Target, reuse: boolean, pinInputs =
     if (inArena(n) && n.op !== 'input' && n.op !== 'proj') {
       const donor = reuse && IN_PLACE.has(n.op) ? n.inputs.map(rootOf).find((x) => canDonate(x, n, i)) : undefined;
       // The donor's block passes to n: it is freed when n dies, not now.
-      if (donor) { dyingAt.get(i)!.delete(donor); offsets.set(n, offsets.get(donor)!); }
+      if (donor) { dyingAt.get(i)!.delete(donor); offsets.set(n, offsets.get(donor)!); donated.set(n, donor); }
       else offsets.set(n, arena.alloc(alignedBytes(n)));
     }
     const s = scratchBytes(n, target);
@@ -89,7 +90,7 @@ export function planMemory(g: Graph, target: Target, reuse: boolean, pinInputs =
     if (reuse) for (const d of dyingAt.get(i) ?? []) if (offsets.has(d)) arena.free(offsets.get(d)!);
   });
   for (const n of g.nodes) if (rootOf(n) !== n && offsets.has(rootOf(n))) offsets.set(n, offsets.get(rootOf(n))!);
-  return { arenaBytes: roundUp(arena.peak, target.align), offsets, scratch };
+  return { arenaBytes: roundUp(arena.peak, target.align), offsets, scratch, donated };
 }
 
 export const memoryPlanning: Pass = {

@@ -61,6 +61,7 @@ describe('memory-planning', () => {
     const ew = g.nodes.find((n) => n.op === 'elementwise')!;
     const mm = g.nodes.find((n) => n.op === 'matmul')!;
     expect(g.plan!.offsets.get(ew)).toBe(g.plan!.offsets.get(mm));
+    expect(g.plan!.donated.get(ew)).toBe(mm);
     checkNoOverlap(g);
   });
 
@@ -82,10 +83,10 @@ describe('memory-planning', () => {
       'memory plan: arena 32 bytes (offset, bytes, made..last read, value)',
       '  @0             12 B    in..%1    "x" input f32[1, 3]',
       '  @0              4 B    %2..%3    %2 mean f32[1, 1]',
-      '  @0              4 B    %3..%4    %3 elementwise f32[1, 1]',
+      '  @0              4 B    %3..%4    %3 elementwise f32[1, 1]  in place of %2',
       '  @0             12 B    %5..end   %5 softmax f32[1, 3]  (also %6 reshape)',
       '  @16            12 B    %1..%4    %1 elementwise f32[1, 3]',
-      '  @16            12 B    %4..%5    %4 elementwise f32[1, 3]',
+      '  @16            12 B    %4..%5    %4 elementwise f32[1, 3]  in place of %1',
     ].join('\n'));
   });
 
