@@ -64,6 +64,9 @@ describe('CLI', () => {
       [['build', 'models/mlp.ts', '--wieghts', 'w'], 'unknown option --wieghts'],
       [['build', 'models/mlp.ts', '-o'], '-o needs a value'],
       [['build', 'models/mlp.ts', '--weights', '--quiet'], '--weights needs a value'],
+      [['start', '--weights', 'w.safetensors'], 'start does not take --weights'],
+      [['conformance', 'cases', '-o', 'out'], 'conformance does not take -o'],
+      [['ir', 'models/mlp.ts', '--quiet'], 'ir does not take --quiet'],
     ];
     for (const [argv, msg] of cases) {
       const r = await cli(...argv);
