@@ -6,7 +6,7 @@ import { compileModel } from '../compiler/codegen/compile.ts';
 import { defineModel, F, nn } from '../compiler/dsl/index.ts';
 import { constant, record } from '../compiler/dsl/tensor.ts';
 import { trace, traceEntry } from '../compiler/dsl/trace.ts';
-import { caseOf, checkSimulated } from '../compiler/fuzz/run.ts';
+import { caseOf, checkSimulated, reference } from '../compiler/fuzz/run.ts';
 import { loadModelBytes } from '../runtime/model.ts';
 import { checkGraph } from './helpers/e2e.ts';
 
@@ -52,5 +52,17 @@ describe('found by the fuzzer, fixed', () => {
     const g = trace(({ q, k, v }) => F.scaledDotProductAttention(q!, k!, v!, { attnMask: constant(mask, [3, 1], 'bool', 'm') }),
       { q: [1, 2, 3, 4], k: [1, 2, 1, 4], v: [1, 2, 1, 5] });
     await checkGraph(g, { tol: 1e-4 });
+  });
+
+  // Seeds 1192 and 2253 (after issue 9's fixes): cache_write(k, k, pos) copies rows of the
+  // cache over later rows of itself, so it read rows it had already overwritten. Effects now
+  // copy an operand that lives in the buffer being written, and the verifier rejects one.
+  test('a cache_write whose rows come from the cache it writes reads the old rows', () => {
+    const g = traceEntry((ins, s) => { const k = record('cache_write', [s.k!, s.k!, ins.pos!]); return { outputs: { k }, state: { k } }; },
+      { pos: { shape: [], dtype: 'i32' } }, { k: [1, 3, 1] });
+    const c = { ...caseOf(g, { pos: Int32Array.of(1) }), state: [{ name: 'k', type: { dtype: 'f32' as const, shape: [1, 3, 1] } }],
+      initialState: { k: Float32Array.of(1, 2, 3) } };
+    expect(Array.from(reference(c)[0]!.k!)).toEqual([1, 1, 2]);
+    expect(checkSimulated(c).map((f) => `${f.config}: ${f.summary}`)).toEqual([]);
   });
 });

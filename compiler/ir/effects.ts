@@ -62,6 +62,8 @@ export function sequenceEffects(inputs: readonly Node[], outputs: GraphOutput[],
     const b = rootOf(n.inputs[s]!);
     // Constants are shared weights, and a state the entry does not store must keep its value.
     if (b.op === 'const' || (b.op === 'state' && !written.has(b.label!))) { n.inputs[s] = copyOf(n.inputs[s]!); nodes.push(n.inputs[s]!); }
+    // An operand in the buffer being written (cache_write(k, k, pos)) would be read while it is overwritten.
+    n.inputs.forEach((x, j) => { if (j !== s && rootOf(x) === rootOf(n.inputs[s]!)) { n.inputs[j] = copyOf(x); nodes.push(n.inputs[j]!); } });
     const v = versionOf(n.inputs[s]!);
     byVersion.set(v, [...(byVersion.get(v) ?? []), n]);
   }
@@ -100,6 +102,7 @@ export function checkEffects(nodes: readonly Node[], outputs: readonly GraphOutp
     const v = versionOf(w.inputs[s]!), b = rootOf(v);
     if (b.op === 'const') fail(`%${pos.get(w)} ${w.op} writes into constant %${pos.get(b)} in place`);
     if (b.op === 'state' && !written.has(b.label!)) fail(`%${pos.get(w)} ${w.op} updates state '${b.label}' in place, but the entry does not store '${b.label}'`);
+    w.inputs.forEach((x, j) => { if (j !== s && rootOf(x) === b) fail(`%${pos.get(w)} ${w.op} reads operand ${j} from the buffer it overwrites in place`); });
     for (const r of readersOf(nodes, v, w)) {
       if (pos.get(r)! > pos.get(w)!) fail(`%${pos.get(r)} ${r.op} reads %${pos.get(v)} after the in-place write %${pos.get(w)} ${w.op} overwrote it`);
     }
