@@ -4,6 +4,7 @@
 // asked, the real artifact compiled to wasm and run by the runtime.
 
 import type { Graph, Node } from '../ir/node.ts';
+import { inPlaceInput } from '../ir/ops.ts';
 import { printGraph, printPlan } from '../ir/print.ts';
 import { fmtType, numel, sameShape, type AnyTensorData, type Shape } from '../ir/types.ts';
 import { runPasses } from '../passes/manager.ts';
@@ -66,7 +67,7 @@ function hazardCategory(h: Hazard): string {
     case 'state-write': return h.reader.startsWith('state write') ? 'state-write-order' : 'output-after-state-write';
     case 'cache-write': return 'read-after-cache-write';
     case 'state-update': return 'undeclared-state-update';
-    case 'kernel-output': return 'kernel-output-overlap';
+    case 'kernel-output': return h.readerNode && inPlaceInput(h.readerNode.op) !== undefined ? 'in-place-operand-overlap' : 'kernel-output-overlap';
     default: return 'overlap';
   }
 }
