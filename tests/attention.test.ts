@@ -6,7 +6,7 @@ import { defineGPT, F, GPT, nn, traceModel, type Tensor } from '../compiler/dsl/
 import { interpret } from '../compiler/reference/interpret.ts';
 import { rng } from '../compiler/dsl/module.ts';
 import { loadModelBytes } from '../runtime/model.ts';
-import { checkGraph, maxRelErr, TEST_ISAS } from './helpers/e2e.ts';
+import { batches, checkGraph, maxRelErr, TEST_ISAS } from './helpers/e2e.ts';
 
 const T = (r: () => number, n: number) => Float32Array.from({ length: n }, () => r() * 2 - 1);
 
@@ -30,11 +30,11 @@ describe('attention vs reference, fused and decomposed', () => {
     ['nn.Transformer pre-LN gelu, 2+1 layers', () => new nn.Transformer(12, 3, { numEncoderLayers: 2, numDecoderLayers: 1, dimFeedforward: 20, batchFirst: true, normFirst: true, activation: 'gelu' }),
       { src: [2, 6, 12], tgt: [2, 5, 12] }, (m, i) => ({ y: (m as nn.Transformer).call(i.src!, i.tgt!, { tgtIsCausal: true }) })],
   ];
+  const both = batches({ fused: { attention: 'fused' }, unfused: { attention: 'unfused' } });
   for (const [name, make, inputs, forward] of cases) {
+    const check = both(() => traceModel({ name: 'a', module: make(), inputs, forward }));
     test(name, async () => {
-      const def = { name: 'a', module: make(), inputs, forward };
-      const fused = await checkGraph(traceModel(def), { attention: 'fused' });
-      await checkGraph(traceModel(def), { attention: 'unfused' });
+      const { fused } = await check();
       if (!('w' in fused.reference)) expect(fused.graph.nodes.some((n) => n.op === 'attention')).toBe(true);
     });
   }

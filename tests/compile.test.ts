@@ -1,23 +1,21 @@
 // Compiled wasm against the reference interpreter, op by op and model by model, for odd
 // sizes, with all passes and with the optional ones disabled (fused equals unfused), on
-// every instruction set the host runs.
+// the tested instruction sets (tests/helpers/isa.ts). The graphs of this file are compiled as the
+// entries of two modules (all passes, and the optional ones disabled): see helpers/e2e.ts.
 import { describe, expect, test } from 'vitest';
 import { F, nn, traceModel, cat, type Tensor } from '../compiler/dsl/index.ts';
 import { constant } from '../compiler/dsl/tensor.ts';
-import { checkGraph, traced } from './helpers/e2e.ts';
+import { batches, traced } from './helpers/e2e.ts';
 
 const UNFUSED = ['constant-folding', 'dce', 'cse', 'epilogue-fusion', 'elementwise-fusion', 'memory-planning'];
-const both = async (g: ReturnType<typeof traced>, tol?: number) => {
-  const fused = await checkGraph(g, { tol });
-  const unfused = await checkGraph(g, { tol, disablePasses: UNFUSED });
-  return { fused, unfused };
-};
+const both = batches({ fused: {}, unfused: { disablePasses: UNFUSED } });
 
 describe('MLP sizes (GEMM and GEMV paths, odd sizes)', () => {
   for (const [m, k, n] of [[1, 1, 1], [1, 3, 5], [3, 5, 17], [5, 17, 33], [17, 33, 9], [2, 64, 100], [1, 300, 129]] as const) {
+    const mod = new nn.Sequential(new nn.Linear(k, n), new nn.GELU(), new nn.Linear(n, 3), new nn.Tanh());
+    const check = both(() => traceModel({ name: 'mlp', module: mod, inputs: { x: [m, k] } }));
     test(`Linear(${k}, ${n}) + GELU → Linear(${n}, 3), batch ${m}`, async () => {
-      const mod = new nn.Sequential(new nn.Linear(k, n), new nn.GELU(), new nn.Linear(n, 3), new nn.Tanh());
-      const { fused, unfused } = await both(traceModel({ name: 'mlp', module: mod, inputs: { x: [m, k] } }));
+      const { fused, unfused } = await check();
       expect(fused.graph.nodes.filter((x) => x.op === 'gemm').map((x) => x.attrs.act)).toEqual(['gelu', 'tanh']);
       expect(unfused.graph.nodes.some((x) => x.op === 'gemm')).toBe(false);
     });
@@ -37,7 +35,10 @@ describe('CNN ops', () => {
     ['avgpool pad, count_include_pad=false', new nn.AvgPool2d(3, { stride: 2, padding: 1, countIncludePad: false }), [1, 2, 7, 7]],
     ['avgpool 2', new nn.AvgPool2d(2), [1, 4, 9, 9]],
   ];
-  for (const [name, module, shape] of cases) test(name, async () => { await both(traceModel({ name, module, inputs: { x: shape } })); });
+  for (const [name, module, shape] of cases) {
+    const check = both(() => traceModel({ name, module, inputs: { x: shape } }));
+    test(name, async () => { await check(); });
+  }
 });
 
 describe('tensor ops', () => {
@@ -58,17 +59,20 @@ describe('tensor ops', () => {
     ['matmul by transposed runtime operand', ({ x, y }) => x!.matmul(y!.mT).softmax(-1), { x: [4, 8], y: [6, 8] }],
     ['output is an input and a reshape', ({ x }) => x!.reshape(6, 2), { x: [3, 4] }],
   ];
-  for (const [name, fn, inputs] of ops) test(name, async () => { await both(traced(fn, inputs)); });
+  for (const [name, fn, inputs] of ops) {
+    const check = both(() => traced(fn, inputs));
+    test(name, async () => { await check(); });
+  }
 
+  const gatherCheck = both(() => traced(({ x, idx }) => {
+    const table = constant(Float32Array.from({ length: 30 }, (_, i) => Math.sin(i)), [10, 3], 'f32', 'table');
+    const rows = F.embedding(idx!, table);
+    const am = x!.argmax(-1);
+    const mask = constant(Uint8Array.of(1, 0, 1), [3], 'bool', 'mask');
+    return { rows: F.whereOp(mask, rows, 0), am, amf: am.float(), picked: F.embedding(am, table) };
+  }, { x: [4, 10], idx: { shape: [2, 5], dtype: 'i32' } }));
   test('argmax, gather, where and casts', async () => {
-    const g = traced(({ x, idx }) => {
-      const table = constant(Float32Array.from({ length: 30 }, (_, i) => Math.sin(i)), [10, 3], 'f32', 'table');
-      const rows = F.embedding(idx!, table);
-      const am = x!.argmax(-1);
-      const mask = constant(Uint8Array.of(1, 0, 1), [3], 'bool', 'mask');
-      return { rows: F.whereOp(mask, rows, 0), am, amf: am.float(), picked: F.embedding(am, table) };
-    }, { x: [4, 10], idx: { shape: [2, 5], dtype: 'i32' } });
-    const { fused } = await both(g);
+    const { fused } = await gatherCheck();
     expect(fused.outputs.am).toBeInstanceOf(Int32Array);
   });
 });

@@ -6,7 +6,7 @@ import { loop, nn, traceModel, type Tensor } from '../compiler/dsl/index.ts';
 import { constant } from '../compiler/dsl/tensor.ts';
 import { interpret } from '../compiler/reference/interpret.ts';
 import { loadModelBytes } from '../runtime/model.ts';
-import { checkGraph, maxRelErr, TEST_ISAS } from './helpers/e2e.ts';
+import { batches, checkGraph, maxRelErr, TEST_ISAS } from './helpers/e2e.ts';
 import { rng } from '../compiler/dsl/module.ts';
 
 const UNFUSED = ['constant-folding', 'dce', 'cse', 'epilogue-fusion', 'elementwise-fusion', 'memory-planning'];
@@ -21,17 +21,14 @@ describe('recurrent layers vs reference', () => {
     ['GRU unbatched input [T, I]', () => new nn.GRU(6, 9, { numLayers: 2 }), [4, 6], false],
     ['LSTM without bias', () => new nn.LSTM(4, 6, { bias: false, batchFirst: true }), [2, 3, 4], true],
   ];
+  const both = batches({ fused: {}, unfused: { disablePasses: UNFUSED } });
   for (const [name, make, shape] of cases) {
-    test(name, async () => {
-      const module = make();
-      const def = { name: 'r', module, inputs: { x: shape }, forward: (m: nn.Module, i: Record<string, Tensor>): Record<string, Tensor> => {
-        if (m instanceof nn.LSTM) { const [y, [h, c]] = m.call(i.x!); return { y, h_n: h, c_n: c }; }
-        const [y, h] = (m as nn.GRU).call(i.x!);
-        return { y, h_n: h };
-      } };
-      await checkGraph(traceModel(def));
-      await checkGraph(traceModel(def), { disablePasses: UNFUSED });
-    });
+    const check = both(() => traceModel({ name: 'r', module: make(), inputs: { x: shape }, forward: (m: nn.Module, i: Record<string, Tensor>): Record<string, Tensor> => {
+      if (m instanceof nn.LSTM) { const [y, [h, c]] = m.call(i.x!); return { y, h_n: h, c_n: c }; }
+      const [y, h] = (m as nn.GRU).call(i.x!);
+      return { y, h_n: h };
+    } }));
+    test(name, async () => { await check(); });
   }
 
   test('wrong state shapes are definition errors naming the module and shapes', () => {
