@@ -94,7 +94,8 @@ checkOutput(run('node', ['run.cjs'], cjs).stdout);
 // 3. An ES module project: the same through simdflow/runtime (bytes) and the README's example.
 step('ES module project: install the tarball');
 const esm = project('app-esm', 'module');
-npm(['install', '--prefer-offline', full], esm);
+const VITE = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).devDependencies.vite;
+npm(['install', '--prefer-offline', full, `vite@${VITE}`], esm);
 writeFileSync(join(esm, 'tiny.ts'), MODEL);
 step('ES module project: simdflow build tiny.ts');
 run(join(esm, 'node_modules/.bin/simdflow'), ['build', 'tiny.ts', '-o', 'out', '--quiet'], esm);
@@ -108,6 +109,27 @@ const example = /## Example\n+```ts\n([\s\S]*?)```/.exec(readme)?.[1];
 assert.ok(example, "README.md has no ```ts block under '## Example'");
 writeFileSync(join(esm, 'example.mjs'), example);
 assert.match(run('node', ['example.mjs'], esm).stdout, /^Float32Array\(10\) \[/);
+
+step('ES module project: vite build with simdflow/vite');
+writeFileSync(join(esm, 'index.html'), '<!doctype html><script type="module" src="./main.js"></script>');
+writeFileSync(join(esm, 'main.js'), `import { loadModel } from 'simdflow/runtime';
+import url from './tiny.ts?simdflow';
+const model = await loadModel(url);
+document.body.textContent = String(model.run({ x: Float32Array.of(1, 2, 3) }).y);
+`);
+writeFileSync(join(esm, 'vite.config.js'), `import simdflow from 'simdflow/vite';
+export default { plugins: [simdflow()], build: { target: 'es2022' }, logLevel: 'warn' };
+`);
+run(join(esm, 'node_modules/.bin/vite'), ['build'], esm);
+const assets = readdirSync(join(esm, 'dist/assets'));
+const emitted = assets.find((f) => f.endsWith('.simdflow'));
+assert.ok(emitted, `vite build emitted no .simdflow artifact: ${assets.join(', ')}`);
+const js = assets.filter((f) => f.endsWith('.js')).map((f) => readFileSync(join(esm, 'dist/assets', f), 'utf8')).join('');
+assert.ok(js.includes(emitted), 'the bundle does not reference the emitted artifact');
+mkdirSync(join(esm, 'from-vite/out'), { recursive: true });
+writeFileSync(join(esm, 'from-vite/out/tiny.simdflow'), readFileSync(join(esm, 'dist/assets', emitted)));
+writeFileSync(join(esm, 'from-vite/run.js'), RUN("import { loadModelFile } from 'simdflow/runtime/node';"));
+checkOutput(run('node', ['run.js'], join(esm, 'from-vite')).stdout);
 
 step('ES module project: tsc (NodeNext, then bundler; strict, no skipLibCheck) on an app');
 writeFileSync(join(esm, 'app.ts'), `import { nn, F, defineModel, compileModel, readSafetensors, stateDictFrom, type Compiled } from 'simdflow';
@@ -124,6 +146,15 @@ writeFileSync(join(esm, 'tsconfig.json'), tsconfig(['app.ts']));
 run('node', [TSC, '-p', '.'], esm);
 writeFileSync(join(esm, 'tsconfig.bundler.json'), tsconfig(['app.ts'], { module: 'ESNext', moduleResolution: 'bundler' }));
 run('node', [TSC, '-p', 'tsconfig.bundler.json'], esm);
+// The Vite side, as Vite's own app template checks it (skipLibCheck: vite's .d.ts need @types/node).
+writeFileSync(join(esm, 'vite-app.ts'), `/// <reference types="simdflow/vite/client" />
+import simdflow from 'simdflow/vite';
+import url from './tiny.ts?simdflow';
+export const plugins = [simdflow()];
+export const artifact: string = url;
+`);
+writeFileSync(join(esm, 'tsconfig.vite.json'), tsconfig(['vite-app.ts'], { module: 'ESNext', moduleResolution: 'bundler', skipLibCheck: true }));
+run('node', [TSC, '-p', 'tsconfig.vite.json'], esm);
 // The types are real: a wrong call is an error.
 writeFileSync(join(esm, 'wrong.ts'), `import { loadModel } from 'simdflow/runtime';
 const m = await loadModel(new Uint8Array(0));

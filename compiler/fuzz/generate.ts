@@ -381,8 +381,9 @@ export function generate(seed: number): FuzzCase {
     }
     for (const s of plain) {
       if (writes[s.name] || r.chance(0.15)) continue;
-      const fromState = plain.filter((o) => o !== s && sameShape(o.type.shape, s.type.shape));
-      const v = fromState.length && r.chance(0.3) ? stItem[r.pick(fromState).name]!
+      // Another state (a view of it when only the sizes agree), or a value computed from the pool.
+      const fromState = plain.filter((o) => o !== s && numel(o.type.shape) === numel(s.type.shape));
+      const v = fromState.length && r.chance(0.3) ? coerce(b, stItem[r.pick(fromState).name]!, s.type.shape)
         : coerce(b, b.pick((it) => it.t.dtype === 'f32' && sameShape(it.t.shape, s.type.shape)) ?? b.pick()!, s.type.shape);
       writes[s.name] = v.t;
       b.lines.push(`state: ${s.name} ← ${v.name}`);
