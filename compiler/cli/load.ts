@@ -7,7 +7,7 @@
 // Other packages resolve from the model's directory as usual. In the user's bundled files,
 // `import.meta.url`, `.dirname` and `.filename` keep their own file's values.
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -93,6 +93,7 @@ export async function loadDefinition(file: string, weights?: string): Promise<Mo
   const def = mod.default as ModelDefinition | undefined;
   if (!def || !def.module || !def.inputs) throw new Error(`${file}: the default export must be defineModel({ name, module, inputs, ... })`);
   const w = weights ?? (def.weights ? join(dirname(path), def.weights) : undefined);
+  if (w && !existsSync(w)) throw new Error(weights ? `--weights ${weights}: no such file` : `${file}: its weights '${def.weights}' (${w}) do not exist`);
   if (w) def.module.loadStateDict(stateDictFrom(readSafetensors(readFileSync(w), w)));
   return def;
 }
