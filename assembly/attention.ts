@@ -48,9 +48,14 @@
 // traffic is small); d = 128 0.94 / 1.01×; L = 7 d = 8 2.3–2.5×; decode (Lq = 1) 1.2–1.4×.
 // Causal self-attention takes ~0.5× the non-causal time (skipped keys); the unfused sequence cannot.
 import { madd, exp_f32x4 } from "./math";
+import { load_f32x4_partial, store_f32x4_partial, store_row8 } from "./vec";
 
-const MR: i32 = 8;    // query rows per block: the lanes of two f32x4 per S^T row
-const DC: i32 = 128;  // depth of a Q^T chunk in scratch; d > 128 accumulates S^T over chunks
+/** Query rows per block: the lanes of two f32x4 per S^T row (the codegen reads this for scratch). */
+export const ATTENTION_ROW_BLOCK: i32 = 8;
+/** Depth of a Q^T chunk in scratch; d > 128 accumulates S^T over chunks. */
+export const ATTENTION_QT_DEPTH: i32 = 128;
+const MR = ATTENTION_ROW_BLOCK;
+const DC = ATTENTION_QT_DEPTH;
 
 @inline function round4(n: i32): i32 { return (n + 3) & ~3; }
 
@@ -63,39 +68,11 @@ export function attention_scratch_floats(Lq: i32, Lk: i32): i32 {
   return Lq >= 4 ? MR * lk4 + MR * DC + MR : lk4;
 }
 
-/** Loads n floats at p into the low lanes (n ≥ 4: a full load), zeros elsewhere; never reads past p + 4n. */
-@inline function load_n(p: usize, n: i32): v128 {
-  if (n >= 4) return v128.load(p);
-  if (n == 3) return v128.load32_lane(p, v128.load64_zero(p), 2, 8);
-  if (n == 2) return v128.load64_zero(p);
-  if (n == 1) return v128.load32_zero(p);
-  return f32x4.splat(0);
-}
-
-/** Stores the first n (0–4) lanes of x at p. */
-@inline function store_n(p: usize, x: v128, n: i32): void {
-  if (n >= 4) {
-    v128.store(p, x);
-  } else if (n >= 2) {
-    v128.store64_lane(p, x, 0);
-    if (n == 3) v128.store32_lane(p, x, 2, 8);
-  } else if (n == 1) {
-    v128.store32_lane(p, x, 0);
-  }
-}
-
 /** [Σa, Σb, Σc, Σd]: four horizontal sums at once (unpck + shufps shapes, one instruction each on x64). */
 @inline function hsum4(a: v128, b: v128, c: v128, d: v128): v128 {
   const ab = f32x4.add(i32x4.shuffle(a, b, 0, 4, 1, 5), i32x4.shuffle(a, b, 2, 6, 3, 7)); // [a02 b02 a13 b13]
   const cd = f32x4.add(i32x4.shuffle(c, d, 0, 4, 1, 5), i32x4.shuffle(c, d, 2, 6, 3, 7));
   return f32x4.add(i32x4.shuffle(ab, cd, 0, 1, 4, 5), i32x4.shuffle(ab, cd, 2, 3, 6, 7));
-}
-
-/** Stores the first cols (1–8) floats of (x0, x1) at p. */
-@inline function store_row8(p: usize, x0: v128, x1: v128, cols: i32): void {
-  if (cols == 8) { v128.store(p, x0); v128.store(p, x1, 16); }
-  else if (cols > 4) { v128.store(p, x0); store_n(p + 16, x1, cols - 4); }
-  else store_n(p, x0, cols);
 }
 
 /**
@@ -221,7 +198,7 @@ function softmax_cols(st: usize, inv: usize, jBlk: i32, jMin: i32, end0: v128, e
   for (let j = 0; j < jBlk; j++) {
     let v0: v128, v1: v128;
     if (full) { v0 = v128.load(pv); v1 = v128.load(pv, 16); }
-    else { v0 = load_n(pv, cols); v1 = load_n(pv + 16, cols - 4); }
+    else { v0 = load_f32x4_partial(pv, cols); v1 = load_f32x4_partial(pv + 16, cols - 4); }
     let x = v128.load32_splat(pp); c00 = madd(x, v0, c00); c01 = madd(x, v1, c01);
     x = v128.load32_splat(pp, 4); c10 = madd(x, v0, c10); c11 = madd(x, v1, c11);
     x = v128.load32_splat(pp, 8); c20 = madd(x, v0, c20); c21 = madd(x, v1, c21);
@@ -301,9 +278,9 @@ function attention_block8(qr: usize, ldqb: usize, kh: usize, ldkb: usize, vh: us
   }
   if (kk < d) {
     const n = d - kk;
-    const y = load_n(q, n);
-    a0 = madd(y, load_n(k0, n), a0); a1 = madd(y, load_n(k1, n), a1);
-    a2 = madd(y, load_n(k2, n), a2); a3 = madd(y, load_n(k3, n), a3);
+    const y = load_f32x4_partial(q, n);
+    a0 = madd(y, load_f32x4_partial(k0, n), a0); a1 = madd(y, load_f32x4_partial(k1, n), a1);
+    a2 = madd(y, load_f32x4_partial(k2, n), a2); a3 = madd(y, load_f32x4_partial(k3, n), a3);
   }
   const r = hsum4(a0, a1, a2, a3);
   v128.store(s, f32x4.mul(r, vscale));
@@ -384,15 +361,15 @@ function softmax_row(s: usize, m: usize, n: i32): void {
       a0 = madd(x, v128.load(pv), a0); a1 = madd(x, v128.load(pv, 16), a1);
       b0 = madd(y, v128.load(pw), b0); b1 = madd(y, v128.load(pw, 16), b1);
     } else {
-      a0 = madd(x, load_n(pv, cols), a0); a1 = madd(x, load_n(pv + 16, cols - 4), a1);
-      b0 = madd(y, load_n(pw, cols), b0); b1 = madd(y, load_n(pw + 16, cols - 4), b1);
+      a0 = madd(x, load_f32x4_partial(pv, cols), a0); a1 = madd(x, load_f32x4_partial(pv + 16, cols - 4), a1);
+      b0 = madd(y, load_f32x4_partial(pw, cols), b0); b1 = madd(y, load_f32x4_partial(pw + 16, cols - 4), b1);
     }
     pv = pw + ldvb; ps += 8;
   }
   if (j < jBlk) {
     const x = v128.load32_splat(ps);
     if (full) { a0 = madd(x, v128.load(pv), a0); a1 = madd(x, v128.load(pv, 16), a1); }
-    else { a0 = madd(x, load_n(pv, cols), a0); a1 = madd(x, load_n(pv + 16, cols - 4), a1); }
+    else { a0 = madd(x, load_f32x4_partial(pv, cols), a0); a1 = madd(x, load_f32x4_partial(pv + 16, cols - 4), a1); }
   }
   store_row8(o, f32x4.add(a0, b0), f32x4.add(a1, b1), cols);
 }

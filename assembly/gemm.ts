@@ -40,8 +40,6 @@
 import { madd, act_f32x4 } from "./math";
 import { ACT_NONE } from "./act";
 import { store_row8 } from "./vec";
-// Re-exported for rnn.ts, which imports them from here; new code should import from ./vec.
-export { store_f32x4_partial, store_row8 } from "./vec";
 
 /** Floats in one packed panel of 8 columns over depth k (bias header included). */
 @inline function panel_floats(k: i32): i32 { return (k + 1) << 3; }

@@ -136,6 +136,11 @@ const SIGN_MASK = i32x4.splat(0x80000000);
   return f32x4.pmax(x, f32x4.splat(0.0));
 }
 
+/** max(x, 0); NaN stays NaN (a select, where f32.max would add NaN and −0 handling). */
+@inline export function relu_f32(x: f32): f32 {
+  return select<f32>(0, x, x < 0);
+}
+
 /** Applies activation `act` (an ACT_* code from act.ts) to four lanes. */
 @inline export function act_f32x4(v: v128, act: i32): v128 {
   switch (act) {

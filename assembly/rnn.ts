@@ -28,7 +28,8 @@
 // extra copy is B·H stores per step against G·H·H multiply-adds, and it keeps one code path for
 // step 0 (h0 given or zero) and for the h_prev the GRU update reads. Measured: dropping those stores
 // changes GRU B=1 H=256 T=64 by < 1%, below run-to-run noise.
-import { gemm_f32, store_f32x4_partial } from "./gemm";
+import { gemm_f32 } from "./gemm";
+import { load_f32x4_partial, store_f32x4_partial } from "./vec";
 import { sigmoid_f32x4, tanh_f32x4, relu_f32x4, madd } from "./math";
 import { ACT_NONE } from "./act";
 
@@ -59,20 +60,6 @@ export function rnn_scratch_floats(kind: i32, B: i32, H: i32): i32 {
   return round4(B * rnn_gates(kind) * H) + bh + (kind == RNN_KIND_LSTM ? bh : 0);
 }
 
-/** Loads `n` (1–4) floats at p into the low lanes, zeros elsewhere; never reads past p + 4n. */
-@inline function load_n(p: usize, n: i32): v128 {
-  if (n >= 4) return v128.load(p);
-  if (n == 3) return v128.load32_lane(p, v128.load64_zero(p), 2, 8);
-  if (n == 2) return v128.load64_zero(p);
-  return v128.load32_zero(p);
-}
-
-/** Stores `n` (1–4) lanes of v at p. */
-@inline function store_n(p: usize, v: v128, n: i32): void {
-  if (n >= 4) v128.store(p, v);
-  else store_f32x4_partial(p, v, n);
-}
-
 /** dst[0..n) = src[0..n), or zeros when src is 0. */
 function copy_or_zero(dst: usize, src: usize, n: i32): void {
   const end = dst + (<usize>n << 2);
@@ -93,33 +80,33 @@ function copy_or_zero(dst: usize, src: usize, n: i32): void {
 
 // @ts-ignore: decorator
 @inline function rnn_cell(x: usize, g: usize, h: usize, y: usize, n: i32, relu: bool): void {
-  const s = f32x4.add(load_n(x, n), load_n(g, n));
+  const s = f32x4.add(load_f32x4_partial(x, n), load_f32x4_partial(g, n));
   const v = relu ? relu_f32x4(s) : tanh_f32x4(s);
-  store_n(h, v, n);
-  store_n(y, v, n);
+  store_f32x4_partial(h, v, n);
+  store_f32x4_partial(y, v, n);
 }
 
 // @ts-ignore: decorator
 @inline function lstm_cell(x: usize, g: usize, hb: usize, c: usize, h: usize, y: usize, n: i32): void {
-  const i = sigmoid_f32x4(f32x4.add(load_n(x, n), load_n(g, n)));
-  const f = sigmoid_f32x4(f32x4.add(load_n(x + hb, n), load_n(g + hb, n)));
-  const gg = tanh_f32x4(f32x4.add(load_n(x + 2 * hb, n), load_n(g + 2 * hb, n)));
-  const o = sigmoid_f32x4(f32x4.add(load_n(x + 3 * hb, n), load_n(g + 3 * hb, n)));
-  const cn = madd(f, load_n(c, n), f32x4.mul(i, gg));
+  const i = sigmoid_f32x4(f32x4.add(load_f32x4_partial(x, n), load_f32x4_partial(g, n)));
+  const f = sigmoid_f32x4(f32x4.add(load_f32x4_partial(x + hb, n), load_f32x4_partial(g + hb, n)));
+  const gg = tanh_f32x4(f32x4.add(load_f32x4_partial(x + 2 * hb, n), load_f32x4_partial(g + 2 * hb, n)));
+  const o = sigmoid_f32x4(f32x4.add(load_f32x4_partial(x + 3 * hb, n), load_f32x4_partial(g + 3 * hb, n)));
+  const cn = madd(f, load_f32x4_partial(c, n), f32x4.mul(i, gg));
   const hv = f32x4.mul(o, tanh_f32x4(cn));
-  store_n(c, cn, n);
-  store_n(h, hv, n);
-  store_n(y, hv, n);
+  store_f32x4_partial(c, cn, n);
+  store_f32x4_partial(h, hv, n);
+  store_f32x4_partial(y, hv, n);
 }
 
 // @ts-ignore: decorator
 @inline function gru_cell(x: usize, g: usize, hb: usize, h: usize, y: usize, n: i32): void {
-  const r = sigmoid_f32x4(f32x4.add(load_n(x, n), load_n(g, n)));
-  const z = sigmoid_f32x4(f32x4.add(load_n(x + hb, n), load_n(g + hb, n)));
-  const nn = tanh_f32x4(madd(r, load_n(g + 2 * hb, n), load_n(x + 2 * hb, n)));
-  const hv = madd(z, f32x4.sub(load_n(h, n), nn), nn);          // (1−z)·n + z·h = n + z·(h − n)
-  store_n(h, hv, n);
-  store_n(y, hv, n);
+  const r = sigmoid_f32x4(f32x4.add(load_f32x4_partial(x, n), load_f32x4_partial(g, n)));
+  const z = sigmoid_f32x4(f32x4.add(load_f32x4_partial(x + hb, n), load_f32x4_partial(g + hb, n)));
+  const nn = tanh_f32x4(madd(r, load_f32x4_partial(g + 2 * hb, n), load_f32x4_partial(x + 2 * hb, n)));
+  const hv = madd(z, f32x4.sub(load_f32x4_partial(h, n), nn), nn);          // (1−z)·n + z·h = n + z·(h − n)
+  store_f32x4_partial(h, hv, n);
+  store_f32x4_partial(y, hv, n);
 }
 
 // ---------------------------------------------------------------------------------------------

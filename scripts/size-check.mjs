@@ -28,9 +28,16 @@ const js = bundle.outputFiles[0].contents;
 check('runtime JS, minified + gzipped', gzipSync(js, { level: 9 }).length, budget.runtimeJsGzipBytes);
 rows.push(['  (minified, not gzipped)', String(js.length), '', '']);
 
-// The artifact container: magic, version, manifest length, manifest checksum (16 bytes),
-// manifest JSON (see runtime/format.ts).
-const manifestOf = (bytes) => JSON.parse(new TextDecoder().decode(bytes.subarray(28, 28 + new DataView(bytes.buffer, bytes.byteOffset).getUint32(8, true))));
+// The runtime's own reader (built by npm run build, which npm start runs first).
+const { readContainer } = await import('../dist/runtime/format.js');
+const manifestOf = (file) => {
+  try {
+    return readContainer(new Uint8Array(readFileSync(file))).manifest;
+  } catch (e) {
+    console.error(`size-check: ${file}: ${e.message} (npm start rebuilds the artifacts)`);
+    process.exit(1);
+  }
+};
 let files;
 try {
   files = readdirSync(dir).filter((f) => f.endsWith('.simdflow'));
@@ -38,7 +45,7 @@ try {
   console.error(`size-check: ${dir} does not exist: run npm start first (it writes every example model there)`);
   process.exit(1);
 }
-const found = new Map(files.map((f) => [f.replace(/\.simdflow$/, ''), manifestOf(readFileSync(join(dir, f)))]));
+const found = new Map(files.map((f) => [f.replace(/\.simdflow$/, ''), manifestOf(join(dir, f))]));
 for (const [model, isas] of Object.entries(budget.modelCodeBytes)) {
   for (const [isa, limit] of Object.entries(isas)) check(`${model} wasm code (${isa})`, found.get(model)?.code?.[isa]?.length, limit);
 }

@@ -6,7 +6,7 @@ import { defineGPT, F, GPT, nn, traceModel, type Tensor } from '../compiler/dsl/
 import { interpret } from '../compiler/reference/interpret.ts';
 import { rng } from '../compiler/dsl/module.ts';
 import { loadModelBytes } from '../runtime/model.ts';
-import { checkGraph, maxRelErr } from './helpers/e2e.ts';
+import { checkGraph, maxRelErr, TEST_ISAS } from './helpers/e2e.ts';
 
 const T = (r: () => number, n: number) => Float32Array.from({ length: n }, () => r() * 2 - 1);
 
@@ -57,7 +57,7 @@ test('a float mask is added to the scores: a 0/−inf causal mask equals isCausa
     forward: (m: nn.Module, i: Record<string, Tensor>) => (m as nn.MultiheadAttention).call(i.x!, i.x!, i.x!, { attnMask: i.m, isCausal: !useFloat, needWeights: false })[0],
   });
   const r = rng(4), x = T(r, 2 * L * 8);
-  const a = await loadModelBytes((await compileModel(def(true))).bytes), b = await loadModelBytes((await compileModel(def(false))).bytes);
+  const a = await loadModelBytes((await compileModel(def(true), { isas: TEST_ISAS })).bytes), b = await loadModelBytes((await compileModel(def(false), { isas: TEST_ISAS })).bytes);
   expect(maxRelErr(a.run({ x, m: floatCausal }).y!, b.run({ x }).y!)).toBeLessThan(1e-5);
   await checkGraph(traceModel({ name: 'f', module: new nn.Identity(), inputs: { q: [1, 2, 4, 3], k: [1, 2, 5, 3], v: [1, 2, 5, 3], m: [4, 5] },
     forward: (_m, i) => ({ y: F.scaledDotProductAttention(i.q!, i.k!, i.v!, { attnMask: i.m }) }) }));
@@ -68,7 +68,7 @@ describe('GPT with a KV cache', () => {
   const make = async (chunk: number, capacity = 20) => {
     const gpt = new GPT(cfg);
     const def = defineGPT({ name: 'gpt', module: gpt, tokens: [1, 20], capacity, chunk });
-    const c = await compileModel(def);
+    const c = await compileModel(def, { isas: TEST_ISAS });
     return { c, model: await loadModelBytes(c.bytes) };
   };
 
@@ -110,7 +110,7 @@ describe('GPT with a KV cache', () => {
   });
 
   test('models without a KV cache say so', async () => {
-    const c = await compileModel({ name: 'plain', module: new nn.Linear(2, 2), inputs: { x: [1, 2] } });
+    const c = await compileModel({ name: 'plain', module: new nn.Linear(2, 2), inputs: { x: [1, 2] } }, { isas: TEST_ISAS });
     const m = await loadModelBytes(c.bytes);
     expect(() => m.generate([1], { maxNewTokens: 1 })).toThrow("model 'plain' is not a language model with a KV cache");
   });

@@ -64,6 +64,9 @@ describe('CLI', () => {
       [['build', 'models/mlp.ts', '--wieghts', 'w'], 'unknown option --wieghts'],
       [['build', 'models/mlp.ts', '-o'], '-o needs a value'],
       [['build', 'models/mlp.ts', '--weights', '--quiet'], '--weights needs a value'],
+      [['start', '--weights', 'w.safetensors'], 'start does not take --weights'],
+      [['conformance', 'cases', '-o', 'out'], 'conformance does not take -o'],
+      [['ir', 'models/mlp.ts', '--quiet'], 'ir does not take --quiet'],
     ];
     for (const [argv, msg] of cases) {
       const r = await cli(...argv);
@@ -78,7 +81,11 @@ describe('CLI', () => {
     const dir = mkdtempSync(join(tmpdir(), 'simdflow-bad-'));
     let r = await cli('build', join(dir, 'nope.ts'), '-o', dir);
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain(`${join(dir, 'nope.ts')}: could not load the model file`);
+    expect(r.stderr).toBe(`simdflow: ${join(dir, 'nope.ts')}: no such model file\n`);
+    writeFileSync(join(dir, 'missing-import.ts'), `import { x } from './nope.ts';\nexport default x;\n`);
+    r = await cli('build', join(dir, 'missing-import.ts'), '-o', dir);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/missing-import\.ts: could not load the model file:\n.*missing-import\.ts:1: Could not resolve "\.\/nope\.ts"/);
     writeFileSync(join(dir, 'empty.ts'), 'export const x: number = 1;\n');
     r = await cli('ir', join(dir, 'empty.ts'));
     expect(r.status).toBe(1);
@@ -165,6 +172,7 @@ describe('CLI', () => {
     const ir = (await cli('ir', 'models/mlp.ts', '--disable-pass', 'epilogue-fusion')).stdout;
     expect(ir).toContain('// after passes (disabled: epilogue-fusion)');
     expect(ir.split('// after passes')[1]).toContain('matmul(');
+    expect(ir).toMatch(/memory plan: arena \d+ bytes/);
     const bad = await cli('build', 'models/mlp.ts', '--weights', join(ROOT, 'tests/fixtures/torch/cnn_lenet/weights.safetensors'), '-o', out);
     expect(bad.status).toBe(1);
     expect(bad.stderr).toContain('loadStateDict into Sequential: mis-shaped: 0.bias: expected [256], found [6]; 0.weight: expected [256, 784], found [6, 1, 5, 5] | missing: 2.weight, 2.bias, 4.weight, 4.bias | unexpected: 11.bias');

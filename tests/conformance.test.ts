@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { BUILDERS } from '../compiler/conformance/cases.ts';
 import { caseDirs, compare, runCase } from '../compiler/conformance/run.ts';
+import { TEST_ISAS } from './helpers/isa.ts';
 
 const ROOT = join(import.meta.dirname, 'fixtures', 'torch');
 
@@ -11,7 +12,7 @@ describe('PyTorch conformance', () => {
     const name = dir.split('/').pop()!;
     const supported = name in BUILDERS;
     test(`${name}${supported ? '' : ' (family not supported yet: skipped by the runner)'}`, async () => {
-      const r = await runCase(dir);
+      const r = await runCase(dir, { isas: TEST_ISAS });
       expect(r.status, r.detail).toBe(supported ? 'passed' : 'skipped');
     });
   }

@@ -1,18 +1,19 @@
 // Minimal reproductions of the defects the differential fuzzer (compiler/fuzz) found beyond
-// those issue 9 listed. Each is marked `test.fails` while it is open: when a fix lands the
-// test starts passing, vitest reports it, and whoever fixed it drops the `.fails`.
+// those issue 9 listed, kept as regression tests now that they are fixed. (A new one is added
+// as `test.fails` while it is open; whoever fixes it drops the `.fails`.)
 import { describe, expect, test } from 'vitest';
 import { compileModel } from '../compiler/codegen/compile.ts';
-import { defineModel, nn } from '../compiler/dsl/index.ts';
+import { defineModel, F, nn } from '../compiler/dsl/index.ts';
 import { constant, record } from '../compiler/dsl/tensor.ts';
-import { traceEntry } from '../compiler/dsl/trace.ts';
-import { caseOf, checkSimulated } from '../compiler/fuzz/run.ts';
+import { trace, traceEntry } from '../compiler/dsl/trace.ts';
+import { caseOf, checkSimulated, reference } from '../compiler/fuzz/run.ts';
 import { loadModelBytes } from '../runtime/model.ts';
+import { checkGraph } from './helpers/e2e.ts';
 
 describe('found by the fuzzer', () => {
   // Fuzzer category output-after-state-write (seed 58): the runtime reads outputs after the
   // entry has stored its new state, so an output that is a state tensor returns the new value.
-  test.fails('an entry returning s.h while storing a new h returns the old h', async () => {
+  test('an entry returning s.h while storing a new h returns the old h', async () => {
     const def = defineModel({
       name: 'keep', module: new nn.Identity(), inputs: { x: [3] }, state: { h: [3] },
       entries: { step: { inputs: { x: [3] }, forward: (_m, { x }, s) => ({ outputs: { old: s.h! }, state: { h: x!.relu() } }) } },
@@ -26,7 +27,7 @@ describe('found by the fuzzer', () => {
 
   // IR level (the DSL writes caches only through MHA, which stores them): an in-place
   // cache_write must not change a tensor the graph treats as unchanged.
-  test.fails('a cache_write into a state the entry does not store leaves that state unchanged (undeclared-state-update, seed 96)', () => {
+  test('a cache_write into a state the entry does not store leaves that state unchanged (undeclared-state-update, seed 96)', () => {
     const g = traceEntry((ins, s) => ({ outputs: { k: record('cache_write', [s.k!, ins.r!, ins.pos!]) } }),
       { r: [1, 1, 2], pos: { shape: [], dtype: 'i32' } }, { k: [1, 3, 2] });
     const c = { ...caseOf(g, { r: Float32Array.of(7, 8), pos: Int32Array.of(1) }), state: [{ name: 'k', type: { dtype: 'f32' as const, shape: [1, 3, 2] } }],
@@ -34,11 +35,34 @@ describe('found by the fuzzer', () => {
     expect(checkSimulated(c).map((f) => `${f.config}: ${f.summary}`)).toEqual([]);
   });
 
-  test.fails('a cache_write into a constant leaves the weight unchanged for the next call (constant-overwritten, seed 8)', () => {
+  test('a cache_write into a constant leaves the weight unchanged for the next call (constant-overwritten, seed 8)', () => {
     const g = traceEntry((ins) => ({ outputs: { k: record('cache_write', [constant(Float32Array.of(1, 2, 3, 4, 5, 6), [1, 3, 2], 'f32', 'w'), ins.r!, ins.pos!]) } }),
       { r: [1, 1, 2], pos: { shape: [], dtype: 'i32' } }, {});
     const c = { ...caseOf(g, { r: Float32Array.of(7, 8), pos: Int32Array.of(0) }) };
     c.steps = [...c.steps, { r: Float32Array.of(9, 9), pos: Int32Array.of(2) }];
+    expect(checkSimulated(c).map((f) => `${f.config}: ${f.summary}`)).toEqual([]);
+  });
+});
+
+describe('found by the fuzzer, fixed', () => {
+  // Seed 44 with attention: a boolean mask over a single key has key stride 0 after
+  // broadcasting, and codegen refused it ("must not broadcast over keys") though it is valid.
+  test('attention with a boolean mask over one key compiles and agrees with the reference', async () => {
+    const mask = Uint8Array.of(0, 0, 0);
+    const g = trace(({ q, k, v }) => F.scaledDotProductAttention(q!, k!, v!, { attnMask: constant(mask, [3, 1], 'bool', 'm') }),
+      { q: [1, 2, 3, 4], k: [1, 2, 1, 4], v: [1, 2, 1, 5] });
+    await checkGraph(g, { tol: 1e-4 });
+  });
+
+  // Seeds 1192 and 2253 (after issue 9's fixes): cache_write(k, k, pos) copies rows of the
+  // cache over later rows of itself, so it read rows it had already overwritten. Effects now
+  // copy an operand that lives in the buffer being written, and the verifier rejects one.
+  test('a cache_write whose rows come from the cache it writes reads the old rows', () => {
+    const g = traceEntry((ins, s) => { const k = record('cache_write', [s.k!, s.k!, ins.pos!]); return { outputs: { k }, state: { k } }; },
+      { pos: { shape: [], dtype: 'i32' } }, { k: [1, 3, 1] });
+    const c = { ...caseOf(g, { pos: Int32Array.of(1) }), state: [{ name: 'k', type: { dtype: 'f32' as const, shape: [1, 3, 1] } }],
+      initialState: { k: Float32Array.of(1, 2, 3) } };
+    expect(Array.from(reference(c)[0]!.k!)).toEqual([1, 1, 2]);
     expect(checkSimulated(c).map((f) => `${f.config}: ${f.summary}`)).toEqual([]);
   });
 });

@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { compileModel } from '../compiler/codegen/compile.ts';
 import { defineGPT, GPT } from '../compiler/dsl/index.ts';
 import { loadModel, type Model } from '../runtime/index.ts';
+import { TEST_ISAS } from './helpers/isa.ts';
 
 const V = 13, CAP = 8, CHUNK = 4;
 let bytes: Uint8Array;
@@ -17,7 +18,7 @@ const runFeeds = () => ({ tokens: Int32Array.of(3, 1, 4, 1, 5, 9, 2, 6) });
 
 beforeAll(async () => {
   const module = new GPT({ vocab: V, context: CAP, dModel: 8, nhead: 2, layers: 1, dimFeedforward: 16 });
-  bytes = (await compileModel(defineGPT({ name: 'tinygpt', module, tokens: [1, CAP], capacity: CAP, chunk: CHUNK }))).bytes;
+  bytes = (await compileModel(defineGPT({ name: 'tinygpt', module, tokens: [1, CAP], capacity: CAP, chunk: CHUNK }), { isas: TEST_ISAS })).bytes;
   gpt = await loadModel(bytes);
   wantLogits = gpt.prefill(prompt);
   wantRun = gpt.run(runFeeds()).logits as Float32Array;

@@ -3,7 +3,7 @@ import { compileModel } from '../compiler/codegen/compile.ts';
 import { F, nn, type Tensor } from '../compiler/dsl/index.ts';
 import { loadModel, type Model } from '../runtime/index.ts';
 import { readContainer } from '../runtime/format.ts';
-import { HOST_ISAS } from './helpers/e2e.ts';
+import { HOST_ISAS } from './helpers/isa.ts';
 
 class Embed extends nn.Module {
   emb = new nn.Linear(4, 3);

@@ -89,11 +89,13 @@ async function importModelFile(file: string): Promise<Record<string, unknown>> {
 
 export async function loadDefinition(file: string, weights?: string): Promise<ModelDefinition> {
   const path = resolve(file);
+  if (!existsSync(path)) throw new Error(`${file}: no such model file`);
   const mod = await importModelFile(path);
   const def = mod.default as ModelDefinition | undefined;
   if (!def || !def.module || !def.inputs) throw new Error(`${file}: the default export must be defineModel({ name, module, inputs, ... })`);
   const w = weights ?? (def.weights ? join(dirname(path), def.weights) : undefined);
   if (w && !existsSync(w)) throw new Error(weights ? `--weights ${weights}: no such file` : `${file}: its weights '${def.weights}' (${w}) do not exist`);
   if (w) def.module.loadStateDict(stateDictFrom(readSafetensors(readFileSync(w), w)));
-  return def;
+  // Loaded: compileModel refuses a definition whose `weights` nobody read.
+  return { ...def, weights: undefined };
 }

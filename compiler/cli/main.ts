@@ -16,7 +16,7 @@ Usage:
   simdflow build <model.ts> [-o <dir>] [--weights <file.safetensors>] [--disable-pass NAME]...
       Compile a model file (its default export is a defineModel(...)) to <dir>/<name>.simdflow.
   simdflow ir <model.ts> [--weights <file>] [--disable-pass NAME]... [--list-passes]
-      Print the IR before and after the passes.
+      Print the IR before and after the passes, and the memory plan.
   simdflow conformance [<dir>]
       Run every PyTorch conformance case in <dir> (default tests/fixtures/torch).
   simdflow start [<models dir>] [-o <dir>]
@@ -34,12 +34,13 @@ Options:
 /** A mistake in the command line: reported with the usage, exit code 2. */
 class UsageError extends Error {}
 
-interface Args { _: string[]; out?: string; weights?: string; disable: string[]; listPasses?: boolean; help?: boolean; quiet?: boolean }
+interface Args { _: string[]; given: string[]; out?: string; weights?: string; disable: string[]; listPasses?: boolean; help?: boolean; quiet?: boolean }
 
 function parseArgs(argv: readonly string[]): Args {
-  const a: Args = { _: [], disable: [] };
+  const a: Args = { _: [], given: [], disable: [] };
   for (let i = 0; i < argv.length; i++) {
     const s = argv[i]!;
+    if (s.startsWith('-')) a.given.push(s);
     const val = () => { const v = argv[++i]; if (v === undefined || v.startsWith('-')) throw new UsageError(`${s} needs a value`); return v; };
     if (s === '-o' || s === '--out') a.out = val();
     else if (s === '--weights') a.weights = val();
@@ -53,7 +54,13 @@ function parseArgs(argv: readonly string[]): Args {
   return a;
 }
 
-const COMMANDS = ['build', 'ir', 'conformance', 'start'];
+/** The options each command takes (--help goes with any). */
+const COMMANDS: Record<string, string[]> = {
+  build: ['-o', '--out', '--weights', '--disable-pass', '-q', '--quiet'],
+  ir: ['--weights', '--disable-pass', '--list-passes'],
+  conformance: [],
+  start: ['-o', '--out', '-q', '--quiet'],
+};
 
 /** Progress on stderr: each stage of each model as it starts, with the time since the model began. */
 function progress(io: Io, quiet = false): (model: string) => (stage: string) => void {
@@ -67,7 +74,10 @@ async function run(a: Args, io: Io): Promise<number> {
   const [cmd, ...rest] = a._;
   if (a.help) { io.stdout.write(HELP); return 0; }
   if (!cmd) throw new UsageError('no command given');
-  if (!COMMANDS.includes(cmd)) throw new UsageError(`unknown command '${cmd}'`);
+  const takes = COMMANDS[cmd];
+  if (!takes) throw new UsageError(`unknown command '${cmd}'`);
+  const stray = a.given.find((o) => !takes.includes(o));
+  if (stray) throw new UsageError(`${cmd} does not take ${stray}`);
   if (rest.length > 1) throw new UsageError(`${cmd}: unexpected argument '${rest[1]}'`);
   if ((cmd === 'build' || (cmd === 'ir' && !a.listPasses)) && !rest[0]) throw new UsageError(`${cmd} needs a model file`);
   const stages = progress(io, a.quiet);
@@ -88,13 +98,14 @@ async function run(a: Args, io: Io): Promise<number> {
       return 0;
     }
     case 'ir': {
-      const [{ PASSES }, { printGraph }, { runPasses }] = await Promise.all([import('../passes/registry.ts'), import('../ir/print.ts'), import('../passes/manager.ts')]);
+      const [{ PASSES }, { printGraph, printPlan }, { runPasses }, { wasmTarget }] = await Promise.all([import('../passes/registry.ts'), import('../ir/print.ts'), import('../passes/manager.ts'), import('../codegen/target.ts')]);
       if (a.listPasses) { for (const p of PASSES) io.stdout.write(`${p.name.padEnd(20)} ${p.description}\n`); return 0; }
       const [{ loadDefinition }, { traceModel }] = await Promise.all([import('./load.ts'), import('../dsl/trace.ts')]);
       const def = await loadDefinition(rest[0]!, a.weights);
       const g = traceModel(def);
       io.stdout.write(`// ${basename(rest[0]!)}: traced\n${printGraph(g)}\n\n`);
-      io.stdout.write(`// after passes${a.disable.length ? ` (disabled: ${a.disable.join(', ')})` : ''}\n${printGraph(runPasses(g, { disable: a.disable }))}\n`);
+      const planned = runPasses(g, { disable: a.disable, target: wasmTarget });
+      io.stdout.write(`// after passes${a.disable.length ? ` (disabled: ${a.disable.join(', ')})` : ''}\n${printGraph(planned)}\n\n${printPlan(planned)}\n`);
       return 0;
     }
     case 'conformance': {

@@ -1,10 +1,10 @@
 // AssemblyScript → wasm, in process. The generated model source lives at a virtual path inside
 // assembly/, so its `import ... from "./gemm"` resolve to the hand-written kernels on disk.
 import { readFileSync, existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { ASSEMBLY_DIR } from './kernels.ts';
 
-export const ASSEMBLY_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'assembly');
+export { ASSEMBLY_DIR };
 
 export type Isa = 'wasmsimd' | 'wasmrelaxedsimd';
 

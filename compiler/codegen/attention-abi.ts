@@ -1,19 +1,8 @@
-// ABI of the fused attention kernel in assembly/attention.ts, for the codegen that emits its calls
-// and plans its scratch:
-//
-//   attention_f32(q, k, v, o, mask, scratch, B, H, Lq, Lk, d, dv,
-//                 ldq, ldk, ldv, ldo, bsq, bsk, bsv, bso, mbs, mhs, mrs,
-//                 scale, causal, kvLen, qOffset)
-// Pointers are byte addresses; q/k/v/o strides (ld*, row; bs*, batch) in elements, heads interleaved
-// in the last dimension (head h of a q row = the d floats from element h·d; v/o rows dv per head).
-// mask: u8, 1 = not attended, 0 pointer = none; byte strides mbs/mhs/mrs (0 broadcasts), key stride 1.
-// Keys j < kvLen (≤ Lk) exist; causal masks j > qOffset + i. Without a cache: kvLen = Lk, qOffset = 0.
-// scratch: attentionScratchBytes(Lq, Lk) bytes, 16-byte aligned, contents irrelevant on entry.
+// Scratch of the fused attention kernel in assembly/attention.ts (its signature and operand
+// layout are in that file's banner; kernels.ts reads the signature and emit.ts calls it by
+// parameter name): attentionScratchBytes(Lq, Lk) bytes, 16-byte aligned.
 
-/** Query rows the kernel processes together (the lanes of its transposed score block). */
-export const ATTENTION_ROW_BLOCK = 8;
-/** Depth of the transposed-Q chunk the kernel keeps in scratch. */
-const QT_DEPTH = 128;
+import { kernelConst } from './kernels.ts';
 
 const round4 = (n: number): number => Math.ceil(n / 4) * 4;
 
@@ -26,6 +15,7 @@ export function attentionScratchBytes(Lq: number, Lk: number): number {
   if (!Number.isInteger(Lq) || !Number.isInteger(Lk) || Lq < 1 || Lk < 1) {
     throw new Error(`attentionScratchBytes: expected integer Lq ≥ 1 and Lk ≥ 1, found Lq=${Lq}, Lk=${Lk}`);
   }
-  const R = ATTENTION_ROW_BLOCK;
-  return 4 * (Lq >= 4 ? R * round4(Lk) + R * QT_DEPTH + R : round4(Lk));
+  // The block sizes are the kernel's own constants, read from its source.
+  const R = kernelConst('ATTENTION_ROW_BLOCK'), D = kernelConst('ATTENTION_QT_DEPTH');
+  return 4 * (Lq >= 4 ? R * round4(Lk) + R * D + R : round4(Lk));
 }

@@ -3,13 +3,15 @@
 
 import type { ModelDefinition } from '../dsl/trace.ts';
 import { traceEntries } from '../dsl/trace.ts';
+import { ModelDefinitionError } from '../dsl/tensor.ts';
 import type { Graph, Node } from '../ir/node.ts';
 import { byteSize, type DType } from '../ir/types.ts';
 import { runPasses } from '../passes/manager.ts';
-import { rootOf } from '../passes/memory-planning.ts';
+import { rootOf } from '../ir/effects.ts';
 import { readContainer, writeContainer, type GenerationInfo, type Isa, type Manifest, type TensorInfo } from '../../runtime/format.ts';
 import { assemble } from './assemble.ts';
 import { emitModule } from './emit.ts';
+import { wasmTarget } from './target.ts';
 import { layoutMemory, type Layout, type StateSpec } from './layout.ts';
 
 export const SIMDFLOW_VERSION = '0.1.0';
@@ -83,7 +85,7 @@ function checkWasm32(name: string, graphs: Graph[], needed?: { end: number; weig
 export async function compileEntries(entries: Entry[], state: StateSpec[], opts: CompileOptions & { generation?: GenerationInfo } = {}): Promise<Compiled> {
   const t0 = performance.now();
   opts.onStage?.('passes');
-  const graphs = entries.map((e) => ({ name: e.name, graph: runPasses(e.graph, { disable: opts.disablePasses ?? [], attention: opts.attention }) }));
+  const graphs = entries.map((e) => ({ name: e.name, graph: runPasses(e.graph, { disable: opts.disablePasses ?? [], attention: opts.attention, target: wasmTarget }) }));
   checkWasm32(opts.name ?? 'model', graphs.map((e) => e.graph));
   const mem = layoutMemory(graphs.map((e) => e.graph), state);
   checkWasm32(opts.name ?? 'model', graphs.map((e) => e.graph), { end: mem.end, weights: mem.weights.length, state: mem.stateBytes, arena: mem.arenaBytes });
@@ -129,6 +131,11 @@ const stateSpecs = (def: ModelDefinition): StateSpec[] => Object.entries(def.sta
 }));
 
 export async function compileModel(def: ModelDefinition, opts: CompileOptions = {}): Promise<Compiled & { traced: Graph; tracedEntries: Record<string, Graph> }> {
+  if (def.weights !== undefined) {
+    // The path is relative to the model file, which only loadDefinition knows: never compile random weights instead.
+    throw new ModelDefinitionError(`model '${def.name}' names weights '${def.weights}', which compileModel does not read: load the model file with loadDefinition(file) ` +
+      '(as `simdflow build` does), or call module.loadStateDict(stateDictFrom(readSafetensors(bytes))) and leave `weights` out');
+  }
   opts.onStage?.('trace');
   const entries = traceEntries(def);
   const c = await compileEntries(entries, stateSpecs(def), { name: def.name, ...opts, ...(def.generation ? { generation: def.generation as unknown as GenerationInfo } : {}) });

@@ -3,12 +3,12 @@
 // one function per node, either a hand-written kernel from assembly/ or a generated loop
 // (fused elementwise expressions, strided copies, counted loops over a body graph).
 
-import { actCode, type Activation } from '../ir/elementwise.ts';
+import type { Activation } from '../ir/elementwise.ts';
 import type { Expr, Graph, Node } from '../ir/node.ts';
 import { attentionDims, windowOut } from '../ir/ops.ts';
 import { broadcastStrides, byteSize, DTYPE_BYTES, numel, strides } from '../ir/types.ts';
 import { loopNest, type Operand } from './loops.ts';
-import { RNN_ACTS } from './rnn-abi.ts';
+import { kernelCall, kernelConst, kernelImports } from './kernels.ts';
 import type { Layout } from './layout.ts';
 
 /** An f32 literal that AssemblyScript reads back to exactly the same value. */
@@ -33,7 +33,6 @@ const VEC: Record<string, (a: string[]) => string> = {
   sqrt: ([a]) => `f32x4.sqrt(${a})`,
   rsqrt: ([a]) => `f32x4.div(f32x4.splat(1.0), f32x4.sqrt(${a}))`,
   recip: ([a]) => `f32x4.div(f32x4.splat(1.0), ${a})`,
-  relu: ([a]) => `f32x4.max(${a}, f32x4.splat(0.0))`,
   log: ([a]) => `log_f32x4(${a})`,
 };
 const SCA: Record<string, (a: string[]) => string> = {
@@ -49,10 +48,9 @@ const SCA: Record<string, (a: string[]) => string> = {
   sqrt: ([a]) => `sqrt<f32>(${a})`,
   rsqrt: ([a]) => `(<f32>1.0 / sqrt<f32>(${a}))`,
   recip: ([a]) => `(<f32>1.0 / ${a})`,
-  relu: ([a]) => `max<f32>(${a}, 0.0)`,
   log: ([a]) => `Mathf.log(${a})`,
 };
-for (const f of ['exp', 'tanh', 'sigmoid', 'erf', 'gelu']) {
+for (const f of ['exp', 'tanh', 'sigmoid', 'erf', 'gelu', 'relu']) {
   VEC[f] = ([a]) => `${f}_f32x4(${a})`;
   SCA[f] = ([a]) => `${f}_f32(${a})`;
 }
@@ -138,7 +136,7 @@ const EMIT: Record<string, Emitter> = {
     const [x, w] = n.inputs as [Node, Node];
     const [k, cols] = w.type.shape as [number, number];
     const rows = numel(x.type.shape) / k;
-    return [`gemm_f32(${c.addr(x)}, ${k}, ${c.packed(n)}, ${c.addr(n)}, ${cols}, ${rows}, ${cols}, ${k}, 0, ${actCode(n.attrs.act as Activation)});`];
+    return [`${kernelCall('gemm_f32', { a: c.addr(x), lda: k, w: c.packed(n), c: c.addr(n), ldc: cols, m: rows, n: cols, k, rowBias: 0, act: actCode(n) })};`];
   },
   matmul: (n, c) => {
     const [a, b] = n.inputs as [Node, Node];
@@ -149,7 +147,7 @@ const EMIT: Record<string, Emitter> = {
     const ops = [bs(n, m * cols), bs(a, m * k), bs(b, k * cols)];
     return loopNest(batch.length ? batch : [1], ops, (p, len, st) => [
       `for (let i = 0; i < ${len}; i++) {`,
-      `  matmul_f32(${p[1]} + <usize>i * ${st[1]! * 4}, ${p[2]} + <usize>i * ${st[2]! * 4}, ${p[0]} + <usize>i * ${st[0]! * 4}, ${m}, ${cols}, ${k}, ${k}, ${cols}, ${cols}, 0, 1.0);`,
+      `  ${kernelCall('matmul_f32', { a: `${p[1]} + <usize>i * ${st[1]! * 4}`, b: `${p[2]} + <usize>i * ${st[2]! * 4}`, c: `${p[0]} + <usize>i * ${st[0]! * 4}`, m, n: cols, k, lda: k, ldb: cols, ldc: cols, transB: 0, alpha: '1.0' })};`,
       '}',
     ]);
   },
@@ -166,27 +164,29 @@ const EMIT: Record<string, Emitter> = {
       return [
         `for (let b = 0; b < ${N}; b++) {`,
         `  for (let g = 0; g < ${G}; g++) {`,
-        `    im2col_packed_f32(${c.addr(x)} + (<usize>b * ${C} + <usize>g * ${CG}) * ${H! * W! * 4}, ${CG}, ${H}, ${W}, ${KH}, ${KW}, ${sh}, ${sw}, ${ph}, ${pw}, ${dh}, ${dw}, ${OH}, ${OW}, ${c.scratch(n)});`,
-        `    gemm_f32(${c.addr(w)} + <usize>g * ${COG * K * 4}, ${K}, ${c.scratch(n)}, ${c.addr(n)} + (<usize>b * ${CO} + <usize>g * ${COG}) * ${P * 4}, ${P}, ${COG}, ${P}, ${K}, ${b ? `${c.addr(b)} + <usize>g * ${COG * 4}` : 0}, ${actCode(n.attrs.act as Activation)});`,
+        `    ${kernelCall('im2col_packed_f32', { x: `${c.addr(x)} + (<usize>b * ${C} + <usize>g * ${CG}) * ${H! * W! * 4}`, c: CG, h: H!, w: W!, kh: KH!, kw: KW!, sh, sw, ph, pw, dh, dw, oh: OH!, ow: OW!, dst: c.scratch(n) })};`,
+        // The group's filters are A (COG × K), the packed im2col panels B, the bias a row bias.
+        `    ${kernelCall('gemm_f32', { a: `${c.addr(w)} + <usize>g * ${COG * K * 4}`, lda: K, w: c.scratch(n), c: `${c.addr(n)} + (<usize>b * ${CO} + <usize>g * ${COG}) * ${P * 4}`, ldc: P, m: COG, n: P, k: K, rowBias: b ? `${c.addr(b)} + <usize>g * ${COG * 4}` : 0, act: actCode(n) })};`,
         '  }',
         '}',
       ];
     }
-    return [`conv2d_f32(${c.addr(x)}, ${c.addr(w)}, ${b ? c.addr(b) : 0}, ${c.addr(n)}, ${c.scratch(n)}, ${N}, ${C}, ${H}, ${W}, ${CO}, ${KH}, ${KW}, ${sh}, ${sw}, ${ph}, ${pw}, ${dh}, ${dw}, ${OH}, ${OW}, ${actCode(n.attrs.act as Activation)});`];
+    return [`${kernelCall('conv2d_f32', { x: c.addr(x), w: c.addr(w), bias: b ? c.addr(b) : 0, y: c.addr(n), scratch: c.scratch(n), n: N!, c: C!, h: H!, wi: W!, cout: CO!, kh: KH!, kw: KW!, sh, sw, ph, pw, dh, dw, oh: OH!, ow: OW!, act: actCode(n) })};`];
   },
-  maxpool2d: (n, c) => pool(n, c, 'maxpool2d_f32', ''),
-  avgpool2d: (n, c) => pool(n, c, 'avgpool2d_f32', `, ${n.attrs.countIncludePad ? 1 : 0}`),
-  softmax: (n, c) => { const [o, len, i] = around(n.type.shape, n.attrs.axis as number); return [`softmax_f32(${c.addr(n.inputs[0]!)}, ${c.addr(n)}, ${o}, ${len}, ${i});`]; },
-  logsoftmax: (n, c) => { const [o, len, i] = around(n.type.shape, n.attrs.axis as number); return [`logsoftmax_f32(${c.addr(n.inputs[0]!)}, ${c.addr(n)}, ${o}, ${len}, ${i});`]; },
+  maxpool2d: (n, c) => pool(n, c, 'maxpool2d_f32', {}),
+  avgpool2d: (n, c) => pool(n, c, 'avgpool2d_f32', { countIncludePad: n.attrs.countIncludePad ? 1 : 0 }),
+  softmax: (n, c) => { const [outer, len, inner] = around(n.type.shape, n.attrs.axis as number); return [`${kernelCall('softmax_f32', { x: c.addr(n.inputs[0]!), y: c.addr(n), outer, n: len, inner })};`]; },
+  logsoftmax: (n, c) => { const [outer, len, inner] = around(n.type.shape, n.attrs.axis as number); return [`${kernelCall('logsoftmax_f32', { x: c.addr(n.inputs[0]!), y: c.addr(n), outer, n: len, inner })};`]; },
   sum: (n, c) => reduce(n, c, 'reduce_sum_f32'),
   mean: (n, c) => reduce(n, c, 'reduce_mean_f32'),
   max: (n, c) => reduce(n, c, 'reduce_max_f32'),
   argmax: (n, c) => reduce(n, c, 'argmax_f32'),
   reshape: () => [],
+  copy: (n, c) => [`memory.copy(${c.addr(n)}, ${c.addr(n.inputs[0]!)}, ${byteSize(n.type)});`],
   layernorm: (n, c) => {
     const [x, g, b, r] = n.inputs as [Node, Node, Node, Node?];
     const N = n.type.shape[n.type.shape.length - 1]!;
-    return [`layernorm_f32(${c.addr(x)}, ${c.addr(g)}, ${c.addr(b)}, ${c.addr(n)}, ${numel(n.type.shape) / N}, ${N}, ${f32lit(n.attrs.eps as number)}, ${r ? c.addr(r) : 0});`];
+    return [`${kernelCall('layernorm_f32', { x: c.addr(x), gamma: c.addr(g), beta: c.addr(b), y: c.addr(n), rows: numel(n.type.shape) / N, n: N, eps: f32lit(n.attrs.eps as number), residual: r ? c.addr(r) : 0 })};`];
   },
   dynamic_slice: (n, c) => {
     const [x, idx] = n.inputs as [Node, Node];
@@ -218,14 +218,17 @@ const EMIT: Record<string, Emitter> = {
     let mask = [0, 0, 0, 0];
     if (a.mask) {
       const m = n.inputs[nIn]!, st = broadcastStrides(m.type.shape, [B, H, Lq, Lk]);
-      if (st[3] !== 1) throw new Error(`codegen: attention mask ${m.type.shape} must not broadcast over keys`);
+      // Keys are read contiguously; with a single key there is nothing to broadcast over.
+      if (st[3] !== 1 && Lk > 1) throw new Error(`codegen: attention mask ${m.type.shape} must not broadcast over keys`);
       mask = [c.addr(m), st[0]!, st[1]!, st[2]!];
     }
     const pos = a.cached ? `load<i32>(${c.addr(n.inputs[n.inputs.length - 1]!)})` : '0';
     const kvLen = a.cached ? `min<i32>(${pos} + ${Lq}, ${Lk})` : String(Lk);
-    return [`attention_f32(${[q[0], k[0], v[0], c.addr(n), mask[0], c.scratch(n), B, H, Lq, Lk, d, dv,
-      q[1], k[1], v[1], Ev, q[2], k[2], v[2], Lq * Ev, mask[1], mask[2], mask[3],
-      f32lit(a.scale as number), a.causal ? 1 : 0, kvLen, pos].join(', ')});`];
+    return [`${kernelCall('attention_f32', {
+      q: q[0], k: k[0], v: v[0], o: c.addr(n), mask: mask[0]!, scratch: c.scratch(n), B, H, Lq, Lk, d, dv,
+      ldq: q[1], ldk: k[1], ldv: v[1], ldo: Ev, bsq: q[2], bsk: k[2], bsv: v[2], bso: Lq * Ev, mbs: mask[1]!, mhs: mask[2]!, mrs: mask[3]!,
+      scale: f32lit(a.scale as number), causal: a.causal ? 1 : 0, kvLen, qOffset: pos,
+    })};`];
   },
   cache_write: (n, c) => {
     const [cache, rows, pos] = n.inputs as [Node, Node, Node];
@@ -241,9 +244,9 @@ const EMIT: Record<string, Emitter> = {
     ];
   },
   proj: () => [],
-  rnn_seq: (n, c) => recurrent(n, c, 'rnn_seq_f32', [], [`${RNN_ACTS[n.attrs.act as 'tanh']}`]),
-  lstm_seq: (n, c) => recurrent(n, c, 'lstm_seq_f32', [n.inputs[4]!], []),
-  gru_seq: (n, c) => recurrent(n, c, 'gru_seq_f32', [], []),
+  rnn_seq: (n, c) => recurrent(n, c, 'rnn_seq_f32'),
+  lstm_seq: (n, c) => recurrent(n, c, 'lstm_seq_f32'),
+  gru_seq: (n, c) => recurrent(n, c, 'gru_seq_f32'),
   transpose: (n, c) => {
     const x = n.inputs[0]!, xs = strides(x.type.shape), perm = n.attrs.perm as number[];
     const bytes = DTYPE_BYTES[n.type.dtype];
@@ -295,25 +298,31 @@ const EMIT: Record<string, Emitter> = {
 };
 
 /** One kernel call runs a recurrent layer's whole time loop (see assembly/rnn.ts). */
-function recurrent(n: Node, c: Ctx, fn: string, c0: Node[], extra: string[]): string[] {
-  const [xp, , , h0] = n.inputs as [Node, Node, Node, Node];
+function recurrent(n: Node, c: Ctx, fn: string): string[] {
+  const [xp, , , h0, c0] = n.inputs as [Node, Node, Node, Node, Node?];
   const [B, T, GH] = xp.type.shape as [number, number, number];
   const H = n.type.shape[2]!;
-  const states = [c.addr(h0), ...c0.map((x) => c.addr(x))];
-  const finals = [c.result(n, 1), ...(c0.length ? [c.result(n, 2)] : [])];
-  const args = [c.addr(xp), c.packed(n), ...states, c.addr(n), ...finals, c.scratch(n), B, T, H, GH, H, n.attrs.reverse ? 1 : 0, ...extra];
-  return [`${fn}(${args.join(', ')});`];
+  const args: Record<string, string | number> = {
+    xp: c.addr(xp), w: c.packed(n), h0: c.addr(h0), y: c.addr(n), hn: c.result(n, 1), scratch: c.scratch(n),
+    B, T, H, ldx: GH, ldy: H, reverse: n.attrs.reverse ? 1 : 0,
+  };
+  if (c0) Object.assign(args, { c0: c.addr(c0), cn: c.result(n, 2) });
+  if (n.op === 'rnn_seq') args.act = kernelConst(`RNN_${(n.attrs.act as string).toUpperCase()}`);
+  return [`${kernelCall(fn, args)};`];
 }
 
-function pool(n: Node, c: Ctx, fn: string, extra: string): string[] {
+/** The kernel's activation code (ACT_* in assembly/act.ts) of a gemm or conv2d epilogue. */
+const actCode = (n: Node): number => kernelConst(`ACT_${((n.attrs.act as Activation | undefined) ?? 'none').toUpperCase()}`);
+
+function pool(n: Node, c: Ctx, fn: string, extra: Record<string, number>): string[] {
   const [N, C, H, W] = n.inputs[0]!.type.shape as [number, number, number, number];
   const [kh, kw] = pair(n.attrs.kernel), [sh, sw] = pair(n.attrs.stride), [ph, pw] = pair(n.attrs.padding);
-  return [`${fn}(${c.addr(n.inputs[0]!)}, ${c.addr(n)}, ${N * C}, ${H}, ${W}, ${kh}, ${kw}, ${sh}, ${sw}, ${ph}, ${pw}, ${windowOut(H, kh, sh, ph)}, ${windowOut(W, kw, sw, pw)}${extra});`];
+  return [`${kernelCall(fn, { x: c.addr(n.inputs[0]!), y: c.addr(n), nc: N * C, h: H, w: W, kh, kw, sh, sw, ph, pw, oh: windowOut(H, kh, sh, ph), ow: windowOut(W, kw, sw, pw), ...extra })};`];
 }
 
 function reduce(n: Node, c: Ctx, fn: string): string[] {
-  const [o, len, i] = reduceAxes(n);
-  return [`${fn}(${c.addr(n.inputs[0]!)}, ${c.addr(n)}, ${o}, ${len}, ${i});`];
+  const [outer, len, inner] = reduceAxes(n);
+  return [`${kernelCall(fn, { x: c.addr(n.inputs[0]!), y: c.addr(n), outer, n: len, inner })};`];
 }
 
 const I32_OPS: Record<string, (a: string, b: string) => string> = {
@@ -342,24 +351,6 @@ function emitterFor(n: Node): Emitter {
     if (n.op in VEC) return (m, c) => elementwise(m, c, expr);
   }
   throw new Error(`codegen: op '${n.op}' (${n.type.dtype}) is not supported${n.label ? ` (at ${n.label})` : ''}`);
-}
-
-/** Kernel functions and the assembly/ module that defines each. */
-const KERNELS: Record<string, string> = {
-  gemm_f32: 'gemm', matmul_f32: 'matmul', conv2d_f32: 'conv', im2col_packed_f32: 'conv', maxpool2d_f32: 'pool', avgpool2d_f32: 'pool',
-  softmax_f32: 'softmax', logsoftmax_f32: 'softmax', reduce_sum_f32: 'reduce', reduce_mean_f32: 'reduce',
-  reduce_max_f32: 'reduce', argmax_f32: 'reduce', layernorm_f32: 'layernorm',
-  rnn_seq_f32: 'rnn', lstm_seq_f32: 'rnn', gru_seq_f32: 'rnn', attention_f32: 'attention',
-  ...Object.fromEntries(['exp', 'tanh', 'sigmoid', 'erf', 'gelu'].flatMap((f) => [[`${f}_f32x4`, 'math'], [`${f}_f32`, 'math']])),
-};
-
-/** Imports for the kernels a body of code calls. */
-function importsFor(code: string): string {
-  const byModule = new Map<string, string[]>();
-  for (const [fn, mod] of Object.entries(KERNELS)) {
-    if (new RegExp(`\\b${fn}\\(`).test(code)) byModule.set(mod, [...(byModule.get(mod) ?? []), fn]);
-  }
-  return [...byModule].map(([mod, fns]) => `import { ${fns.join(', ')} } from "./${mod}";`).join('\n');
 }
 
 const HELPERS = `// @ts-ignore: decorator
@@ -440,6 +431,6 @@ export function emitModule(entries: EntrySource[], layoutFor: (g: Graph) => Ctx)
     parts.push(`export function ${name}(): void {\n${calls.join('\n')}\n}\n`);
   }
   const body = parts.join('\n');
-  return `// Generated by simdflow. Do not edit.\n${importsFor(body)}\n${HELPERS}\n${body}`;
+  return `// Generated by simdflow. Do not edit.\n${kernelImports(body)}\n${HELPERS}\n${body}`;
 }
 

@@ -8,11 +8,19 @@
 //   AssemblyScript's own static data, from `end` on
 
 import type { Graph, Node } from '../ir/node.ts';
-import { align } from '../ir/layout.ts';
 import type { AnyTensorData, TensorType } from '../ir/types.ts';
 import { byteSize } from '../ir/types.ts';
-import { planMemory, rootOf } from '../passes/memory-planning.ts';
+import { rootOf } from '../ir/effects.ts';
 import { packGemmWeights } from './pack.ts';
+import { roundUp } from '../ir/target.ts';
+import { wasmTarget } from './target.ts';
+
+const align = (x: number, a = wasmTarget.align): number => roundUp(x, a);
+/** The memory plan passes made; codegen never plans on its own. */
+function planOf(g: Graph) {
+  if (!g.plan) throw new Error('codegen: the graph has no memory plan (run the passes with a target first)');
+  return g.plan;
+}
 
 const RESERVED = 64;
 
@@ -107,11 +115,11 @@ export function layoutMemory(graphs: Graph[], state: StateSpec[] = []): MemoryLa
   let s = stateOffset;
   for (const st of state) { stateAt.set(st.name, s); s = align(s + byteSize(st.type), 64); }
   const arenaOffset = align(s, 64);
-  const plans = new Map(graphs.map((g) => [g, g.plan ?? planMemory(g, false)]));
+  const plans = new Map(graphs.map((g) => [g, planOf(g)]));
   const arenaBytes = Math.max(0, ...[...plans.values()].map((p) => p.arenaBytes));
 
   const forGraph = (g: Graph, base = arenaOffset, inputAt = new Map<Node, number>()): Layout => {
-    const plan = plans.get(g) ?? g.plan ?? planMemory(g, false, g.loopBody);
+    const plan = plans.get(g) ?? planOf(g);
     const results = new Map<Node, Map<number, Node>>();
     for (const n of g.nodes) if (n.op === 'proj') {
       const m = results.get(n.inputs[0]!) ?? new Map<number, Node>();

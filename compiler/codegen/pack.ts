@@ -8,12 +8,11 @@
 // Shapes: B is [k][n] ('kn') or its transpose [n][k] ('nk', i.e. PyTorch Linear.weight
 // [out][in], so a Linear layer packs without a separate transpose).
 
-import { GEMM_NR, packedGemmBytes } from '../ir/layout.ts';
-
-export { GEMM_NR };
+/** GEMM weight panels are NR = 8 columns wide: 8 bias floats, then K rows of 8 floats. */
+export const GEMM_NR = 8;
 
 /** Floats in the packed form of a k×n B operand (bias headers included). */
-export const packedGemmFloats = (k: number, n: number): number => packedGemmBytes(k, n) / 4;
+export const packedGemmFloats = (k: number, n: number): number => Math.ceil(n / GEMM_NR) * (GEMM_NR + k * GEMM_NR);
 
 /** Packs B (and an optional column bias of length n) into the gemm panel layout. */
 export function packGemmWeights(b: Float32Array, k: number, n: number, layout: 'kn' | 'nk',

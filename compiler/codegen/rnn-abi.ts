@@ -1,20 +1,15 @@
-// ABI constants of the recurrent-layer kernels in assembly/rnn.ts (rnn_seq_f32, lstm_seq_f32,
-// gru_seq_f32), for the codegen that emits their calls and plans their scratch.
-//
-//   rnn_seq_f32 (xp, w, h0, y, hn, scratch, B, T, H, ldx, ldy, reverse, act)
-//   lstm_seq_f32(xp, w, h0, c0, y, hn, cn, scratch, B, T, H, ldx, ldy, reverse)
-//   gru_seq_f32 (xp, w, h0, y, hn, scratch, B, T, H, ldx, ldy, reverse)
-// xp = x·W_ihᵀ + b_ih [B][T][ldx ≥ G·H]; w = packGemmWeights(W_hh, H, G·H, 'nk', b_hh);
-// y [B][T][ldy ≥ H]; h0/c0/hn/cn [B][H] or 0; scratch rnnScratchBytes(kind, B, H), 16-aligned.
+// Scratch of the recurrent-layer kernels in assembly/rnn.ts (their signatures are read from the
+// source by kernels.ts): w = packGemmWeights(W_hh, H, G·H, 'nk', b_hh); scratch
+// rnnScratchBytes(kind, B, H) bytes, 16-aligned.
 
-export const RNN_KINDS = { rnn: 0, lstm: 1, gru: 2 } as const;
+import { kernelConst } from './kernels.ts';
+
+/** The kernels' kind codes (RNN_KIND_* in assembly/rnn.ts). */
+export const RNN_KINDS = { rnn: kernelConst('RNN_KIND_RNN'), lstm: kernelConst('RNN_KIND_LSTM'), gru: kernelConst('RNN_KIND_GRU') };
 export type RnnKind = keyof typeof RNN_KINDS;
 
 /** Gates along the G·H axis, in PyTorch order: lstm i f g o, gru r z n. */
 export const RNN_GATES = { rnn: 1, lstm: 4, gru: 3 } as const;
-
-/** The `act` argument of rnn_seq_f32 (PyTorch's nonlinearity='tanh' | 'relu'); not the ACT_* codes. */
-export const RNN_ACTS = { tanh: 0, relu: 1 } as const;
 
 const round4 = (n: number): number => Math.ceil(n / 4) * 4;
 

@@ -3,7 +3,7 @@
 
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { compileModel } from '../codegen/compile.ts';
+import { compileModel, type CompileOptions } from '../codegen/compile.ts';
 import { readSafetensors, stateDictFrom } from '../weights/safetensors.ts';
 import { loadModelBytes, type Feeds, type TensorData } from '../../runtime/model.ts';
 import { BUILDERS, type CaseSpec } from './cases.ts';
@@ -29,16 +29,16 @@ export function compare(got: ArrayLike<number>, want: ArrayLike<number>, atol: n
   return { maxErr, bad };
 }
 
-export async function runCase(dir: string): Promise<CaseResult> {
+export async function runCase(dir: string, opts: CompileOptions = {}): Promise<CaseResult> {
   const spec = JSON.parse(readFileSync(join(dir, 'case.json'), 'utf8')) as CaseSpec;
   const builder = BUILDERS[spec.name];
   if (!builder) return { name: spec.name, status: 'skipped', detail: `family '${spec.module ?? spec.name}' is not supported yet` };
   try {
-    const def = builder(spec);
+    const { extra, ...def } = builder(spec);
     const wpath = join(dir, 'weights.safetensors');
     if (existsSync(wpath)) def.module.loadStateDict(stateDictFrom(readSafetensors(readFileSync(wpath), wpath)));
     const io = readSafetensors(readFileSync(join(dir, 'io.safetensors')), join(dir, 'io.safetensors'));
-    const compiled = await compileModel(def);
+    const compiled = await compileModel(def, opts);
     const model = await loadModelBytes(compiled.bytes);
     const feeds: Feeds = {};
     for (const name of Object.keys(spec.inputs)) {
@@ -46,7 +46,7 @@ export async function runCase(dir: string): Promise<CaseResult> {
       if (!t) throw new Error(`io.safetensors has no input.${name}`);
       feeds[name] = t.data as TensorData;
     }
-    const out = { ...model.run(feeds), ...(def.extra?.(model, feeds as Record<string, TensorData>) ?? {}) };
+    const out = { ...model.run(feeds), ...(extra?.(model, feeds as Record<string, TensorData>) ?? {}) };
     model.dispose();
     let worst = 0;
     const notes: string[] = [];

@@ -9,6 +9,7 @@ import * as F from './functional.ts';
 import { Linear, Dropout } from './layers.ts';
 import { Module, positiveInt, type Parameter } from './module.ts';
 import { constant, ModelDefinitionError, record, where, type Tensor } from './tensor.ts';
+import { checkOptions } from './options.ts';
 
 export class LayerNorm extends Module {
   readonly weight: Parameter;
@@ -94,6 +95,7 @@ export function causalMask(L: number, S = L): Tensor {
 
 /** softmax(q kᵀ / √d) v over [B, H, L, d] tensors (torch.nn.functional.scaled_dot_product_attention). */
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: { attnMask?: Tensor; isCausal?: boolean; scale?: number } = {}): Tensor {
+  checkOptions('scaled_dot_product_attention', opts, ['attnMask', 'isCausal', 'scale']);
   if (q.rank !== 4 || k.rank !== 4 || v.rank !== 4) throw new ModelDefinitionError(`scaled_dot_product_attention: q, k, v must be [B, H, L, d], got ${fmtShape(q.shape)}, ${fmtShape(k.shape)}, ${fmtShape(v.shape)}${where()}`);
   const [B, H, L, d] = q.shape as [number, number, number, number], S = k.size(2), dv = v.size(3);
   const merge = (t: Tensor) => t.permute(0, 2, 1, 3).reshape(B, t.size(2), H * t.size(3));
@@ -125,6 +127,7 @@ export class MultiheadAttention extends Module {
   readonly batchFirst: boolean;
   constructor(readonly embedDim: number, readonly numHeads: number, opts: MHAOptions = {}) {
     super();
+    checkOptions('MultiheadAttention', opts, ['bias', 'kdim', 'vdim', 'batchFirst', 'dropout']);
     positiveInt('MultiheadAttention', 'embed_dim', embedDim); positiveInt('MultiheadAttention', 'num_heads', numHeads);
     if (embedDim % numHeads) throw new ModelDefinitionError(`MultiheadAttention: embed_dim ${embedDim} must be divisible by num_heads ${numHeads}`);
     this.kdim = opts.kdim ?? embedDim;
@@ -153,6 +156,7 @@ export class MultiheadAttention extends Module {
 
   forward(query: Tensor, key: Tensor, value: Tensor, opts: AttentionMasks & { needWeights?: boolean; cache?: KVCache } = {}): [Tensor, Tensor | undefined] {
     const E = this.embedDim, H = this.numHeads, name = `MultiheadAttention(${E}, ${H})`;
+    checkOptions('MultiheadAttention.forward', opts, ['keyPaddingMask', 'attnMask', 'isCausal', 'needWeights', 'cache']);
     const bf = (t: Tensor) => (this.batchFirst ? t : t.transpose(0, 1));
     const q0 = bf(query), k0 = bf(key), v0 = bf(value);
     if (q0.rank !== 3 || q0.size(-1) !== E) throw new ModelDefinitionError(`${name}: query must be [B, L, ${E}]${this.batchFirst ? '' : ' (as [L, B, E] unless batch_first)'}, got ${fmtShape(query.shape)}${where()}`);
@@ -165,6 +169,11 @@ export class MultiheadAttention extends Module {
     let out: Tensor, weights: Tensor | undefined;
     if (opts.cache) {
       if (!selfAttn) throw new ModelDefinitionError(`${name}: a KV cache needs self-attention (query = key = value)${where()}`);
+      // Attention over a cache is causal: query i sits at position pos + i and sees keys up to it.
+      for (const k of ['attnMask', 'keyPaddingMask'] as const) {
+        if (opts[k] !== undefined) throw new ModelDefinitionError(`${name}: ${k} is not supported with a KV cache (the cache attends causally to the filled positions)${where()}`);
+      }
+      if (opts.isCausal === false) throw new ModelDefinitionError(`${name}: isCausal: false is not supported with a KV cache (attention over a cache is causal)${where()}`);
       const qkv = this.proj(0, q0, 3);
       const kc = record('cache_write', [opts.cache.k, qkv.slice(2, E, 2 * E), opts.cache.pos]);
       const vc = record('cache_write', [opts.cache.v, qkv.slice(2, 2 * E, 3 * E), opts.cache.pos]);
@@ -206,6 +215,13 @@ export interface TransformerLayerOptions {
   normFirst?: boolean;
 }
 const act = (a: Activation, x: Tensor) => (a === 'gelu' ? x.gelu() : x.relu());
+const LAYER_OPTIONS = ['dimFeedforward', 'dropout', 'activation', 'layerNormEps', 'batchFirst', 'normFirst'] as const;
+function layerOptions(where: string, opts: TransformerLayerOptions, extra: ReadonlyArray<keyof TransformerOptions> = []): void {
+  checkOptions<TransformerOptions>(where, opts, [...LAYER_OPTIONS, ...extra]);
+  if (opts.activation !== undefined && opts.activation !== 'relu' && opts.activation !== 'gelu') {
+    throw new ModelDefinitionError(`${where}: activation must be 'relu' or 'gelu', got '${String(opts.activation)}'`);
+  }
+}
 
 /** nn.TransformerEncoderLayer. */
 export class TransformerEncoderLayer extends Module {
@@ -219,6 +235,7 @@ export class TransformerEncoderLayer extends Module {
   readonly normFirst: boolean;
   constructor(readonly dModel: number, readonly nhead: number, readonly opts: TransformerLayerOptions = {}) {
     super();
+    layerOptions('TransformerEncoderLayer', opts);
     const ff = opts.dimFeedforward ?? 2048, eps = opts.layerNormEps ?? 1e-5;
     this.self_attn = new MultiheadAttention(dModel, nhead, { batchFirst: opts.batchFirst ?? false });
     this.linear1 = new Linear(dModel, ff);
@@ -231,6 +248,7 @@ export class TransformerEncoderLayer extends Module {
   }
   clone(): TransformerEncoderLayer { return new TransformerEncoderLayer(this.dModel, this.nhead, this.opts); }
   forward(src: Tensor, m: { srcMask?: Tensor; srcKeyPaddingMask?: Tensor; isCausal?: boolean; cache?: KVCache } = {}): Tensor {
+    checkOptions('TransformerEncoderLayer.forward', m, ['srcMask', 'srcKeyPaddingMask', 'isCausal', 'cache']);
     const sa = (x: Tensor) => this.self_attn.call(x, x, x, { attnMask: m.srcMask, keyPaddingMask: m.srcKeyPaddingMask, isCausal: m.isCausal, needWeights: false, cache: m.cache })[0];
     const ff = (x: Tensor) => this.linear2.call(act(this.activation, this.linear1.call(x)));
     let x = src;
@@ -257,6 +275,7 @@ export class TransformerDecoderLayer extends Module {
   readonly normFirst: boolean;
   constructor(readonly dModel: number, readonly nhead: number, readonly opts: TransformerLayerOptions = {}) {
     super();
+    layerOptions('TransformerDecoderLayer', opts);
     const ff = opts.dimFeedforward ?? 2048, eps = opts.layerNormEps ?? 1e-5, batchFirst = opts.batchFirst ?? false;
     this.self_attn = new MultiheadAttention(dModel, nhead, { batchFirst });
     this.multihead_attn = new MultiheadAttention(dModel, nhead, { batchFirst });
@@ -271,6 +290,7 @@ export class TransformerDecoderLayer extends Module {
   }
   clone(): TransformerDecoderLayer { return new TransformerDecoderLayer(this.dModel, this.nhead, this.opts); }
   forward(tgt: Tensor, memory: Tensor, m: DecoderMasks = {}): Tensor {
+    checkOptions('TransformerDecoderLayer.forward', m, DECODER_MASKS);
     const sa = (x: Tensor) => this.self_attn.call(x, x, x, { attnMask: m.tgtMask, keyPaddingMask: m.tgtKeyPaddingMask, isCausal: m.tgtIsCausal, needWeights: false })[0];
     const ca = (x: Tensor) => this.multihead_attn.call(x, memory, memory, { attnMask: m.memoryMask, keyPaddingMask: m.memoryKeyPaddingMask, isCausal: m.memoryIsCausal, needWeights: false })[0];
     const ff = (x: Tensor) => this.linear2.call(act(this.activation, this.linear1.call(x)));
@@ -290,6 +310,7 @@ export interface DecoderMasks {
   tgtMask?: Tensor; memoryMask?: Tensor; tgtKeyPaddingMask?: Tensor; memoryKeyPaddingMask?: Tensor;
   tgtIsCausal?: boolean; memoryIsCausal?: boolean;
 }
+const DECODER_MASKS = ['tgtMask', 'memoryMask', 'tgtKeyPaddingMask', 'memoryKeyPaddingMask', 'tgtIsCausal', 'memoryIsCausal'] as const;
 
 /** nn.TransformerEncoder: `num_layers` copies of a layer (layers.0, layers.1, …) and an optional final norm. */
 export class TransformerEncoder extends Module {
@@ -301,6 +322,7 @@ export class TransformerEncoder extends Module {
     if (norm) this.norm = norm;
   }
   forward(src: Tensor, m: { mask?: Tensor; srcKeyPaddingMask?: Tensor; isCausal?: boolean } = {}): Tensor {
+    checkOptions('TransformerEncoder.forward', m, ['mask', 'srcKeyPaddingMask', 'isCausal']);
     let x = src;
     for (const l of this.layers) x = l.call(x, { srcMask: m.mask, srcKeyPaddingMask: m.srcKeyPaddingMask, isCausal: m.isCausal });
     return this.norm ? this.norm.call(x) : x;
@@ -317,6 +339,7 @@ export class TransformerDecoder extends Module {
     if (norm) this.norm = norm;
   }
   forward(tgt: Tensor, memory: Tensor, m: DecoderMasks = {}): Tensor {
+    checkOptions('TransformerDecoder.forward', m, DECODER_MASKS);
     let x = tgt;
     for (const l of this.layers) x = l.call(x, memory, m);
     return this.norm ? this.norm.call(x) : x;
@@ -331,13 +354,16 @@ export class Transformer extends Module {
   decoder: TransformerDecoder;
   constructor(readonly dModel = 512, readonly nhead = 8, opts: TransformerOptions = {}) {
     super();
+    layerOptions('Transformer', opts, ['numEncoderLayers', 'numDecoderLayers']);
+    const { numEncoderLayers = 6, numDecoderLayers = 6, ...layer } = opts;
     const eps = opts.layerNormEps ?? 1e-5;
-    this.encoder = new TransformerEncoder(new TransformerEncoderLayer(dModel, nhead, opts), opts.numEncoderLayers ?? 6, new LayerNorm(dModel, eps));
-    this.decoder = new TransformerDecoder(new TransformerDecoderLayer(dModel, nhead, opts), opts.numDecoderLayers ?? 6, new LayerNorm(dModel, eps));
+    this.encoder = new TransformerEncoder(new TransformerEncoderLayer(dModel, nhead, layer), numEncoderLayers, new LayerNorm(dModel, eps));
+    this.decoder = new TransformerDecoder(new TransformerDecoderLayer(dModel, nhead, layer), numDecoderLayers, new LayerNorm(dModel, eps));
   }
   forward(src: Tensor, tgt: Tensor, m: DecoderMasks & { srcMask?: Tensor; srcKeyPaddingMask?: Tensor } = {}): Tensor {
-    const memory = this.encoder.call(src, { mask: m.srcMask, srcKeyPaddingMask: m.srcKeyPaddingMask });
-    return this.decoder.call(tgt, memory, m);
+    const { srcMask, srcKeyPaddingMask, ...dec } = checkOptions('Transformer.forward', m, [...DECODER_MASKS, 'srcMask', 'srcKeyPaddingMask']);
+    const memory = this.encoder.call(src, { mask: srcMask, srcKeyPaddingMask });
+    return this.decoder.call(tgt, memory, dec);
   }
 }
 

@@ -2,9 +2,11 @@
 // `steps` times inside wasm (greedy decoding feeds each step's argmax to the next).
 
 import { makeGraph, node, type Node } from '../ir/node.ts';
+import { rootOf } from '../ir/effects.ts';
 import { normAxis } from '../ir/types.ts';
 import { verify } from '../ir/verify.ts';
 import { ModelDefinitionError, recordMulti, Tensor, where, withSubTrace } from './tensor.ts';
+import { checkOptions } from './options.ts';
 
 export interface LoopBodyResult { next: Record<string, Tensor>; emit: Record<string, Tensor> }
 
@@ -16,6 +18,7 @@ export interface LoopBodyResult { next: Record<string, Tensor>; emit: Record<str
  */
 export function loop(steps: number, carried: Record<string, Tensor>,
   body: (carried: Record<string, Tensor>, t: Tensor) => LoopBodyResult, opts: { axis?: number } = {}): Record<string, Tensor> {
+  checkOptions('loop', opts, ['axis']);
   const names = Object.keys(carried);
   const { result, nodes } = withSubTrace(() => {
     const ins = names.map((k) => node('input', [], carried[k]!.node.type, { name: `carried.${k}` }, `carried.${k}`));
@@ -42,8 +45,15 @@ export function loop(steps: number, carried: Record<string, Tensor>,
     return c;
   };
   for (const n of nodes) n.inputs = n.inputs.map(capture);
+  // The next carried values replace the current ones all at once: one that is another carried
+  // value (a swap, a rotation) is copied first.
+  const carriedAt = new Map<Node, number>(ins.map((n, i) => [n, i]));
+  const nextValue = (k: string, i: number) => {
+    const n = capture(r.next[k]!.node), j = carriedAt.get(rootOf(n));
+    return j !== undefined && j !== i ? node('copy', [n], n.type, {}, `next.${k}`) : n;
+  };
   const outputs = [
-    ...names.map((k) => ({ name: `next.${k}`, node: capture(r.next[k]!.node) })),
+    ...names.map((k, i) => ({ name: `next.${k}`, node: nextValue(k, i) })),
     ...Object.entries(r.emit).map(([k, v]) => ({ name: `emit.${k}`, node: capture(v.node) })),
   ];
   const bodyGraph = makeGraph([...ins, t, ...captured.map((n) => captureIn.get(n)!)], outputs, [], true);

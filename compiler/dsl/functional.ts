@@ -2,6 +2,7 @@
 
 import { fmtShape } from '../ir/types.ts';
 import { constant, ModelDefinitionError, record, where, type Tensor } from './tensor.ts';
+import { checkOptions } from './options.ts';
 
 type Pair = number | [number, number];
 const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : v);
@@ -17,14 +18,18 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor): Tensor {
 
 export interface Conv2dOptions { stride?: Pair; padding?: Pair; dilation?: Pair; groups?: number }
 export function conv2d(x: Tensor, w: Tensor, b?: Tensor, o: Conv2dOptions = {}): Tensor {
+  checkOptions('conv2d', o, ['stride', 'padding', 'dilation', 'groups']);
   return record('conv2d', b ? [x, w, b] : [x, w], { stride: pair(o.stride ?? 1), padding: pair(o.padding ?? 0), dilation: pair(o.dilation ?? 1), groups: o.groups ?? 1, act: 'none' });
 }
 
-export interface Pool2dOptions { stride?: Pair; padding?: Pair; countIncludePad?: boolean }
-export function maxPool2d(x: Tensor, kernel: Pair, o: Pool2dOptions = {}): Tensor {
+export interface MaxPool2dOptions { stride?: Pair; padding?: Pair }
+export interface Pool2dOptions extends MaxPool2dOptions { countIncludePad?: boolean }
+export function maxPool2d(x: Tensor, kernel: Pair, o: MaxPool2dOptions = {}): Tensor {
+  checkOptions('max_pool2d', o, ['stride', 'padding']);
   return record('maxpool2d', [x], { kernel: pair(kernel), stride: pair(o.stride ?? kernel), padding: pair(o.padding ?? 0) });
 }
 export function avgPool2d(x: Tensor, kernel: Pair, o: Pool2dOptions = {}): Tensor {
+  checkOptions('avg_pool2d', o, ['stride', 'padding', 'countIncludePad']);
   return record('avgpool2d', [x], { kernel: pair(kernel), stride: pair(o.stride ?? kernel), padding: pair(o.padding ?? 0), countIncludePad: o.countIncludePad ?? true });
 }
 

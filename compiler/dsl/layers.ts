@@ -3,6 +3,7 @@
 import * as F from './functional.ts';
 import { Module, positiveInt, type Parameter } from './module.ts';
 import type { Tensor } from './tensor.ts';
+import { checkOptions } from './options.ts';
 
 type Pair = number | [number, number];
 
@@ -11,6 +12,7 @@ export class Linear extends Module {
   readonly bias?: Parameter;
   constructor(readonly inFeatures: number, readonly outFeatures: number, opts: { bias?: boolean } = {}) {
     super();
+    checkOptions('Linear', opts, ['bias']);
     positiveInt('Linear', 'in_features', inFeatures); positiveInt('Linear', 'out_features', outFeatures);
     const bound = 1 / Math.sqrt(inFeatures);
     this.weight = this.param('weight', [outFeatures, inFeatures], { uniform: bound });
@@ -25,6 +27,7 @@ export class Conv2d extends Module {
   constructor(readonly inChannels: number, readonly outChannels: number, readonly kernelSize: Pair,
     readonly opts: F.Conv2dOptions & { bias?: boolean } = {}) {
     super();
+    checkOptions('Conv2d', opts, ['stride', 'padding', 'dilation', 'groups', 'bias']);
     const [kh, kw] = typeof kernelSize === 'number' ? [kernelSize, kernelSize] : kernelSize;
     const groups = opts.groups ?? 1;
     positiveInt('Conv2d', 'in_channels', inChannels); positiveInt('Conv2d', 'out_channels', outChannels);
@@ -34,16 +37,16 @@ export class Conv2d extends Module {
     this.weight = this.param('weight', [outChannels, inChannels / groups, kh, kw], { uniform: bound });
     if (opts.bias ?? true) this.bias = this.param('bias', [outChannels], { uniform: bound });
   }
-  forward(x: Tensor): Tensor { return F.conv2d(x, this.weight.t, this.bias?.t, this.opts); }
+  forward(x: Tensor): Tensor { const { bias: _, ...o } = this.opts; return F.conv2d(x, this.weight.t, this.bias?.t, o); }
 }
 
 export class MaxPool2d extends Module {
-  constructor(readonly kernelSize: Pair, readonly opts: F.Pool2dOptions = {}) { super(); }
+  constructor(readonly kernelSize: Pair, readonly opts: F.MaxPool2dOptions = {}) { super(); checkOptions('MaxPool2d', opts, ['stride', 'padding']); }
   forward(x: Tensor): Tensor { return F.maxPool2d(x, this.kernelSize, this.opts); }
 }
 
 export class AvgPool2d extends Module {
-  constructor(readonly kernelSize: Pair, readonly opts: F.Pool2dOptions = {}) { super(); }
+  constructor(readonly kernelSize: Pair, readonly opts: F.Pool2dOptions = {}) { super(); checkOptions('AvgPool2d', opts, ['stride', 'padding', 'countIncludePad']); }
   forward(x: Tensor): Tensor { return F.avgPool2d(x, this.kernelSize, this.opts); }
 }
 

@@ -130,6 +130,7 @@ export abstract class Module {
    * mis-shaped) is collected and reported in one error.
    */
   loadStateDict(sd: ReadonlyMap<string, StateTensor>, opts: { strict?: boolean } = {}): this {
+    for (const k of Object.keys(opts)) if (k !== 'strict') throw new ModelDefinitionError(`loadStateDict: unknown option '${k}' (allowed: strict)`);
     const strict = opts.strict ?? true;
     this.assignPaths(this.path);
     const params = new Map(this.namedParameters());

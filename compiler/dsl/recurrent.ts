@@ -7,6 +7,7 @@ import { fmtShape } from '../ir/types.ts';
 import * as F from './functional.ts';
 import { Module, positiveInt, type Parameter } from './module.ts';
 import { cat, ModelDefinitionError, recordMulti, stack, where, zeros, type Tensor } from './tensor.ts';
+import { checkOptions } from './options.ts';
 
 export interface RNNOptions {
   numLayers?: number;
@@ -30,7 +31,8 @@ abstract class RNNBase extends Module {
 
   constructor(private readonly kind: Kind, readonly inputSize: number, readonly hiddenSize: number, readonly opts: RNNOptions = {}) {
     super();
-    const name = { rnn: 'RNN', gru: 'GRU', lstm: 'LSTM' }[kind];
+    const name = { rnn: 'RNN', lstm: 'LSTM', gru: 'GRU' }[kind];
+    checkOptions<RNNOptions>(name, opts, ['numLayers', 'bias', 'batchFirst', 'bidirectional', ...(kind === 'rnn' ? ['nonlinearity' as const] : [])]);
     positiveInt(name, 'input_size', inputSize); positiveInt(name, 'hidden_size', hiddenSize); positiveInt(name, 'num_layers', opts.numLayers ?? 1);
     this.numLayers = opts.numLayers ?? 1;
     this.batchFirst = opts.batchFirst ?? false;

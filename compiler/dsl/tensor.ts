@@ -144,10 +144,10 @@ export class Tensor {
     const a = normAxis(d, this.rank + 1);
     return this.reshape(...this.shape.slice(0, a), 1, ...this.shape.slice(a));
   }
-  squeeze(d: number): Tensor {
-    const a = normAxis(d, this.rank);
-    if (this.shape[a] !== 1) return this; // PyTorch: squeezing a non-1 dim is a no-op
-    return this.reshape(...this.shape.filter((_, i) => i !== a));
+  /** Drops size-1 dimensions: all of them, or those among `d` (PyTorch: a named dim that is not 1 stays). */
+  squeeze(d?: number | number[]): Tensor {
+    const axes = d === undefined ? [...this.shape.keys()] : (Array.isArray(d) ? d : [d]).map((a) => normAxis(a, this.rank));
+    return this.reshape(...this.shape.filter((n, i) => n !== 1 || !axes.includes(i)));
   }
   permute(...perm: number[]): Tensor {
     const p = perm.map((a) => normAxis(a, this.rank));

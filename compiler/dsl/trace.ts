@@ -5,13 +5,14 @@ import { verify } from '../ir/verify.ts';
 import type { DType } from '../ir/types.ts';
 import type { Module } from './module.ts';
 import { ModelDefinitionError, Tensor, withTrace } from './tensor.ts';
+import { checkOptions } from './options.ts';
 
 export interface InputSpec { shape: number[]; dtype?: DType }
 export type InputSpecs = Record<string, InputSpec | number[]>;
 export type TraceResult = Tensor | Tensor[] | Record<string, Tensor>;
 
 const spec = (s: InputSpec | number[]): Required<InputSpec> =>
-  Array.isArray(s) ? { shape: s, dtype: 'f32' } : { shape: s.shape, dtype: s.dtype ?? 'f32' };
+  Array.isArray(s) ? { shape: s, dtype: 'f32' } : { shape: checkOptions('input spec', s, ['shape', 'dtype']).shape, dtype: s.dtype ?? 'f32' };
 
 /**
  * Traces `fn` on symbolic inputs. A single returned tensor is named `y`; an array is named
@@ -103,9 +104,12 @@ export interface EntryDefinition<M extends Module = Module> {
 }
 
 /** Every entry of a model as a graph: `run` first, then the declared entries. */
+const MODEL_KEYS = ['name', 'description', 'module', 'inputs', 'forward', 'outputNames', 'weights', 'state', 'entries', 'generation'] as const;
+
 export function traceEntries(def: ModelDefinition): Array<{ name: string; graph: Graph }> {
   const out = [{ name: 'run', graph: traceModel(def) }];
   for (const [name, e] of Object.entries(def.entries ?? {})) {
+    checkOptions(`entry '${name}'`, e, ['inputs', 'forward', 'outputNames']);
     if (!/^[A-Za-z][A-Za-z0-9]*$/.test(name) || name === 'run') throw new ModelDefinitionError(`entry name '${name}' must be alphanumeric and not 'run'`);
     out.push({ name, graph: traceEntry((ins, st) => e.forward(def.module, ins, st), e.inputs, def.state ?? {}, e.outputNames) });
   }
@@ -117,6 +121,7 @@ export function defineModel<M extends Module>(def: ModelDefinition<M>): ModelDef
 }
 
 export function traceModel(def: ModelDefinition): Graph {
+  checkOptions(`defineModel '${def.name}'`, def, MODEL_KEYS);
   def.module.assignPaths('');
   const fwd = def.forward ?? ((m: Module, ins: Record<string, Tensor>) =>
     (m as Module & { call(...a: Tensor[]): TraceResult }).call(...Object.values(ins)));

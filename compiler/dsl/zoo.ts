@@ -8,6 +8,7 @@ import * as nn from './nn.ts';
 import { Module, positiveInt } from './module.ts';
 import { arange, constant, ints, ModelDefinitionError, type Tensor } from './tensor.ts';
 import type { EntryDefinition, InputSpecs, ModelDefinition } from './trace.ts';
+import { checkOptions } from './options.ts';
 
 /** LSTM encoder-decoder: the encoder's final (h, c) starts the decoder; teacher-forced logits and greedy tokens. */
 export class Seq2SeqLSTM extends Module {
@@ -93,7 +94,9 @@ export class GPT extends Module {
    */
   forwardCached(tokens: Tensor, pos: Tensor, caches: KVCache[], last: Tensor): Tensor {
     const n = tokens.size(1);
-    const positions = pos.add(arange(n)).minimum(ints([this.cfg.context - 1], []));
+    // Never clamped: defineGPT keeps the capacity within the context and the runtime refuses
+    // tokens past the capacity, so a position past the context is an error, not a silent reuse.
+    const positions = pos.add(arange(n));
     let x = this.tok_emb.call(tokens).add(this.pos_emb.call(positions));
     this.blocks.forEach((b, l) => { x = b.call(x, { cache: caches[l]! }); });
     return this.head.call(this.ln_f.call(x.dynamicSlice(1, last))).reshape(1, this.cfg.vocab);
@@ -112,6 +115,7 @@ export interface GenerationSpec {
  * `capacity` positions held in wasm memory.
  */
 export function defineGPT(o: { name: string; description?: string; module: GPT; tokens: [number, number]; capacity?: number; chunk?: number; weights?: string }): ModelDefinition & { generation: GenerationSpec } {
+  checkOptions('defineGPT', o, ['name', 'description', 'module', 'tokens', 'capacity', 'chunk', 'weights']);
   const m = o.module, cfg = m.cfg;
   const capacity = positiveInt('defineGPT', 'capacity', o.capacity ?? cfg.context), chunk = Math.min(positiveInt('defineGPT', 'chunk', o.chunk ?? capacity), capacity);
   if (capacity > cfg.context) throw new ModelDefinitionError(`GPT: KV cache capacity ${capacity} exceeds the context ${cfg.context}`);

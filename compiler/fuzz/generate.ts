@@ -6,7 +6,7 @@
 // in-place cache writes read before and after. Sizes are tiny and odd (1, 2, 3, 4, 5, 8, 17);
 // some inputs hold NaN, ±Inf or -0. Each case also keeps a DSL transcript for the report.
 
-import { embedding, whereOp } from '../dsl/functional.ts';
+import { embedding, scaledDotProductAttention, whereOp } from '../dsl/functional.ts';
 import { cat, constant, record, type Tensor } from '../dsl/tensor.ts';
 import { traceEntry, type InputSpecs } from '../dsl/trace.ts';
 import type { Graph } from '../ir/node.ts';
@@ -311,7 +311,27 @@ function batchedMatmul(b: Builder, x: Item): void {
   b.features.add('batched-matmul');
 }
 
-const MOVES = [[3, unary], [3, binaryMove], [3, broadcastBack], [2, reduceMove], [2, matmulMove], [1, softmaxMove], [1.5, layernormMove], [2, shapeMove], [1, whereMove], [1, dynamicMove], [0.7, gatherMove], [0.7, batchedMatmul]] as const;
+/** F.scaledDotProductAttention on q/k/v [B, H, L, d] made from pool values: the fused kernel, maybe masked or causal. */
+function attentionMove(b: Builder, x: Item): void {
+  const r = b.r, B = r.pick([1, 2]), H = r.pick([1, 2, 3]), L = r.pick([1, 3, 5, 8]), S = r.pick([1, 3, 5, 8]);
+  const d = r.pick([1, 3, 4, 5, 8]), dv = r.chance(0.7) ? d : r.pick([1, 3, 4]);
+  const q = coerce(b, x, [B, H, L, d]), k = coerce(b, b.pick()!, [B, H, S, d]), v = coerce(b, b.pick()!, [B, H, S, dv]);
+  const causal = r.chance(0.3);
+  let mask: Item | undefined;
+  if (r.chance(0.3)) {
+    // A boolean mask (true = not attended) that leaves key 0 to every query: no row is fully masked.
+    const shape = r.chance(0.5) ? [L, S] : [B, 1, L, S];
+    const data = Uint8Array.from({ length: numel(shape) }, (_, i) => (i % S === 0 ? 0 : r.chance(0.4) ? 1 : 0));
+    const name = `m${b.pool.length}`;
+    b.lines.push(`${name} = const bool${fmt(shape)}`);
+    mask = { t: constant(data, shape, 'bool', name), name, exact: true };
+  }
+  const t = scaledDotProductAttention(q.t, k.t, v.t, { ...(mask ? { attnMask: mask.t } : {}), isCausal: causal });
+  b.add(t, `F.scaledDotProductAttention(${q.name}, ${k.name}, ${v.name}, { ${mask ? `attnMask: ${mask.name}, ` : ''}isCausal: ${causal} })`);
+  b.features.add('attention');
+}
+
+const MOVES = [[3, unary], [3, binaryMove], [3, broadcastBack], [2, reduceMove], [2, matmulMove], [1, softmaxMove], [1.5, layernormMove], [2, shapeMove], [1, whereMove], [1, dynamicMove], [0.7, gatherMove], [0.7, batchedMatmul], [0.8, attentionMove]] as const;
 
 function fill(r: Prng, t: TensorType, special: boolean): AnyTensorData {
   const n = numel(t.shape);

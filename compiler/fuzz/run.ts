@@ -7,6 +7,8 @@ import type { Graph, Node } from '../ir/node.ts';
 import { printGraph } from '../ir/print.ts';
 import { DTYPE_BYTES, fmtType, numel, sameShape, type AnyTensorData, type Shape } from '../ir/types.ts';
 import { runPasses } from '../passes/manager.ts';
+import { wasmTarget } from '../codegen/target.ts';
+import { scratchBytes } from '../passes/memory-planning.ts';
 import { PASS_NAMES } from '../passes/registry.ts';
 import { interpret } from '../reference/interpret.ts';
 import { compareResults, type Difference } from './compare.ts';
@@ -14,13 +16,14 @@ import { generate, type FuzzCase } from './generate.ts';
 import { KNOWN_FAILURES } from './known.ts';
 import { simulate, type Hazard } from './simulate.ts';
 
-export interface PassConfig { name: string; disable: string[] }
+export interface PassConfig { name: string; disable: string[]; attention?: 'fused' | 'unfused' }
 
 /** All passes; each fusion pass disabled in turn; nothing but the planner. */
 export function passConfigs(): PassConfig[] {
   const fusions = PASS_NAMES.filter((p) => p.endsWith('-fusion'));
   const optional = PASS_NAMES.filter((p) => p !== 'shape-inference' && p !== 'memory-planning');
-  return [{ name: 'all passes', disable: [] }, ...fusions.map((f) => ({ name: `without ${f}`, disable: [f] })), { name: 'planner only', disable: optional }];
+  return [{ name: 'all passes', disable: [] }, ...fusions.map((f) => ({ name: `without ${f}`, disable: [f] })),
+    { name: 'attention decomposed', disable: [], attention: 'unfused' }, { name: 'planner only', disable: optional }];
 }
 
 export interface Failure {
@@ -112,8 +115,9 @@ export function checkSimulated(c: FuzzCase, want = reference(c)): Failure[] {
   for (const cfg of passConfigs()) {
     let g: Graph | undefined;
     try {
-      g = runPasses(c.traced, { disable: cfg.disable });
-      const sim = simulate(g, c.state, c.initialState, c.steps);
+      if (cfg.attention && !c.traced.nodes.some((n) => n.op === 'attention')) continue;
+      g = runPasses(c.traced, { disable: cfg.disable, target: wasmTarget, ...(cfg.attention ? { attention: cfg.attention } : {}) });
+      const sim = simulate(g, c.state, c.initialState, c.steps, (n) => scratchBytes(n, wasmTarget));
       const diffs = sim.calls.map((got, k) => compareResults(want[k]!, got, SIM_RTOL));
       const k = diffs.findIndex((d) => d);
       if (sim.hazards.length === 0 && k < 0) continue;
@@ -175,7 +179,7 @@ export async function fuzz(o: FuzzOptions, onCase?: (seed: number, failures: Fai
       for (const f of c.features) features[f] = (features[f] ?? 0) + 1;
       const want = reference(c);
       found = checkSimulated(c, want);
-      sims += passConfigs().length;
+      sims += passConfigs().filter((p) => !p.attention || c.traced.nodes.some((n) => n.op === 'attention')).length;
       if (Math.floor(i % wasmEvery) === 0 && wasmRuns < o.wasm) {
         wasmRuns++;
         const t = performance.now();

@@ -16,6 +16,7 @@
 // numbers happen to agree.
 
 import { isBinary, isUnary } from '../ir/elementwise.ts';
+import { inPlaceInput } from '../ir/ops.ts';
 import type { Expr, Graph, Node } from '../ir/node.ts';
 import { allocData, broadcastStrides, DTYPE_BYTES, numel, strides, type AnyTensorData, type DType } from '../ir/types.ts';
 import { evalExpr, evalNode, type Feeds, type Value } from '../reference/interpret.ts';
@@ -45,8 +46,6 @@ export interface SimResult {
 
 const GARBAGE = -7.0e7;
 
-/** The input an op overwrites in place (until the op table declares it). */
-const inPlaceInput = (op: string): number | undefined => (op === 'cache_write' ? 0 : undefined);
 
 interface Version { label: string; node?: Node; kind: 'value' | 'state' | 'state-write' | 'garbage' | 'input' | 'const' }
 
@@ -66,11 +65,18 @@ function collapse(shape: readonly number[], ops: number[][]): { shape: number[];
 const isElementwiseLoop = (n: Node) => n.op === 'elementwise'
   || (n.type.dtype === 'f32' && n.inputs.every((i) => i.type.dtype === 'f32') && ((n.inputs.length === 1 && isUnary(n.op)) || (n.inputs.length === 2 && isBinary(n.op))));
 
-export function simulate(g: Graph, state: readonly StateSpec[], initialState: Record<string, AnyTensorData>, calls: readonly Feeds[]): SimResult {
+/**
+ * Runs `calls` (inputs per call) through the planned graph `g`; `scratchBytes` is the target's
+ * kernel scratch size for a node (its scratch is garbage while the node runs).
+ */
+export function simulate(g: Graph, state: readonly StateSpec[], initialState: Record<string, AnyTensorData>, calls: readonly Feeds[],
+  scratchBytes: (n: Node) => number = () => 0): SimResult {
   const plan = g.plan;
   if (!plan) throw new Error('simulate: the graph has no memory plan (run memory-planning first)');
   for (const n of g.nodes) {
-    if (n.op === 'proj' || n.op === 'loop' || plan.scratch.has(n)) throw new Error(`simulate: op '${n.op}' (multi-result, loop or kernel scratch) is not simulated`);
+    if (n.op === 'proj' || n.op === 'loop') throw new Error(`simulate: op '${n.op}' (multi-result or loop) is not simulated`);
+    const off = plan.scratch.get(n);
+    if (off !== undefined && off + scratchBytes(n) > plan.arenaBytes) throw new Error(`simulate: the scratch of %${g.nodes.indexOf(n)} ${n.op} at arena offset ${off} runs past the arena (${plan.arenaBytes} bytes)`);
   }
   // Memory: [constants][state][arena], each region 64-byte aligned.
   const al = (x: number) => Math.ceil(x / 64) * 64;
@@ -200,10 +206,19 @@ export function simulate(g: Graph, state: readonly StateSpec[], initialState: Re
 
   const kernel = (n: Node) => {
     const out = addr(n), vn = ver(n), bytes = numel(n.type.shape) * DTYPE_BYTES[n.type.dtype];
-    // The output is garbage while the kernel runs: an input it overlaps is clobbered.
+    // The output is garbage while the kernel runs: an input it overlaps is clobbered (except
+    // the one an in-place op updates, which it reads whole before it writes).
+    const inPlace = inPlaceInput(n.op);
+    const kept = inPlace === undefined ? undefined : readAll(n.inputs[inPlace]!, label(n), n);
     f32.fill(GARBAGE, out >> 2, (out + bytes + 3) >> 2);
     tag.fill(vn, out, out + bytes);
-    const ins: Value[] = n.inputs.map((i) => ({ type: i.type, data: readAll(i, label(n), n) }));
+    const scratch = plan.scratch.get(n);
+    if (scratch !== undefined) {
+      const at = arena + scratch, len = scratchBytes(n);
+      f32.fill(GARBAGE, at >> 2, (at + len + 3) >> 2);
+      tag.fill(newVersion({ label: `scratch of ${label(n)}`, node: n, kind: 'value' }), at, at + len);
+    }
+    const ins: Value[] = n.inputs.map((i, j) => ({ type: i.type, data: j === inPlace ? kept! : readAll(i, label(n), n) }));
     writeAll(n, out, evalNode(n, ins)[0]!, vn);
   };
 

@@ -4,6 +4,7 @@
 const erf = (x: number): number => {
   // Abramowitz–Stegun 7.1.26 is too coarse for an oracle; use the series / continued fraction.
   const ax = Math.abs(x);
+  if (ax === Infinity) return Math.sign(x);
   if (ax < 3) {
     let sum = ax, term = ax;
     for (let n = 1; n < 200; n++) {
@@ -28,8 +29,9 @@ const erf = (x: number): number => {
   return Math.sign(x) * (1 - erfc);
 };
 
+// PyTorch's semantics, NaN and Inf included: NaN propagates through relu, maximum and minimum.
 export const UNARY: Record<string, (x: number) => number> = {
-  relu: (x) => (x > 0 ? x : 0),
+  relu: (x) => (x <= 0 ? 0 : x),
   tanh: Math.tanh,
   sigmoid: (x) => 1 / (1 + Math.exp(-x)),
   exp: Math.exp,
@@ -48,9 +50,10 @@ export const BINARY: Record<string, (a: number, b: number) => number> = {
   sub: (a, b) => a - b,
   mul: (a, b) => a * b,
   div: (a, b) => a / b,
-  maximum: (a, b) => (a > b ? a : b),
-  minimum: (a, b) => (a < b ? a : b),
-  pow: Math.pow,
+  maximum: Math.max,
+  minimum: Math.min,
+  // C's pow (and torch.pow): 1^y = 1 even for NaN y, (−1)^±∞ = 1; JavaScript gives NaN.
+  pow: (a, b) => (a === 1 || (a === -1 && Math.abs(b) === Infinity) ? 1 : Math.pow(a, b)),
 };
 
 export const isUnary = (op: string): boolean => op in UNARY;
@@ -58,8 +61,7 @@ export const isBinary = (op: string): boolean => op in BINARY;
 /** Ops a fused elementwise loop may contain (f32 in, f32 out, same-index semantics). */
 export const isElementwise = (op: string): boolean => isUnary(op) || isBinary(op);
 
-/** Activations the GEMM/conv epilogue applies; the code is the kernel's `act` argument. */
+/** Activations the GEMM/conv epilogue applies (the kernel's ACT_* code has the same name). */
 export const ACTIVATIONS = ['none', 'relu', 'sigmoid', 'tanh', 'gelu'] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
-export const actCode = (a: Activation): number => ACTIVATIONS.indexOf(a);
 export const applyAct = (a: Activation, x: number): number => (a === 'none' ? x : UNARY[a]!(x));

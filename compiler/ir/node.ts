@@ -2,6 +2,7 @@
 // A graph is its nodes in topological order plus its named inputs and outputs.
 
 import type { AnyTensorData, TensorType } from './types.ts';
+import { sequenceEffects } from './effects.ts';
 
 export type AttrValue = number | string | boolean | readonly number[] | AnyTensorData | Expr | Graph | undefined;
 export type Attrs = Record<string, AttrValue>;
@@ -43,29 +44,40 @@ export interface Graph {
   plan?: MemoryPlan;
 }
 
-/** Where each value lives in the activation arena (offsets in bytes from the arena start). */
+/** Where each value lives in the activation arena (offsets in bytes from the arena start); see docs/architecture.md, Memory. */
 export interface MemoryPlan {
   arenaBytes: number;
   /** Every non-constant value; a reshape shares its input's offset. */
   offsets: Map<Node, number>;
   /** Temporary space a kernel needs while one node runs (e.g. conv2d's im2col panels). */
   scratch: Map<Node, number>;
+  /** In-place writes the plan chose: an elementwise node → the dying input whose buffer it writes over. */
+  donated: Map<Node, Node>;
 }
 
-/** Live nodes reachable from the outputs (and all inputs), in a deterministic topological order. */
-export function topoSort(outputs: readonly GraphOutput[], inputs: readonly Node[]): Node[] {
+/**
+ * Live nodes reachable from the outputs (and all inputs), in a deterministic topological
+ * order; `after.get(n)` lists nodes that must run before n although n does not read them
+ * (the readers of a buffer n overwrites in place).
+ */
+export function topoSort(outputs: readonly GraphOutput[], inputs: readonly Node[], after: ReadonlyMap<Node, readonly Node[]> = new Map()): Node[] {
   const order: Node[] = [];
-  const seen = new Set<Node>();
+  const done = new Set<Node>(), open = new Set<Node>();
+  const deps = (n: Node): readonly Node[] => { const a = after.get(n); return a ? [...n.inputs, ...a] : n.inputs; };
   const visit = (root: Node) => {
     // Iterative DFS: deep recurrent graphs would overflow a recursive walk.
-    const stack: Array<[Node, number]> = [[root, 0]];
+    const stack: Array<[Node, number, readonly Node[]]> = [];
+    const push = (n: Node) => { open.add(n); stack.push([n, 0, deps(n)]); };
+    if (!done.has(root)) push(root);
     while (stack.length) {
       const top = stack[stack.length - 1]!;
-      const [n, i] = top;
-      if (i === 0 && seen.has(n)) { stack.pop(); continue; }
-      seen.add(n);
-      if (i < n.inputs.length) { top[1]++; if (!seen.has(n.inputs[i]!)) stack.push([n.inputs[i]!, 0]); }
-      else { stack.pop(); order.push(n); }
+      const [n, i, ds] = top;
+      if (i < ds.length) {
+        top[1]++;
+        const d = ds[i]!;
+        if (open.has(d)) throw new Error(`topoSort: %${d.id} ${d.op} must both precede and follow %${n.id} ${n.op} (a cycle through in-place writes)`);
+        if (!done.has(d)) push(d);
+      } else { stack.pop(); open.delete(n); done.add(n); order.push(n); }
     }
   };
   for (const inp of inputs) visit(inp);
@@ -73,8 +85,11 @@ export function topoSort(outputs: readonly GraphOutput[], inputs: readonly Node[
   return order;
 }
 
+/** A graph from its inputs and outputs; copies and ordering make its in-place effects valid (ir/effects.ts). */
 export function makeGraph(inputs: Node[], outputs: GraphOutput[], stateWrites: GraphOutput[] = [], loopBody = false): Graph {
-  return { nodes: topoSort([...outputs, ...stateWrites], inputs), inputs, outputs, ...(stateWrites.length ? { stateWrites } : {}), ...(loopBody ? { loopBody } : {}) };
+  outputs = outputs.map((o) => ({ ...o })); stateWrites = stateWrites.map((o) => ({ ...o }));
+  const after = sequenceEffects(inputs, outputs, stateWrites);
+  return { nodes: topoSort([...outputs, ...stateWrites], inputs, after), inputs, outputs, ...(stateWrites.length ? { stateWrites } : {}), ...(loopBody ? { loopBody } : {}) };
 }
 
 /** Users of each node, in topological order. */

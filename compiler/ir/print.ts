@@ -1,7 +1,8 @@
 // A readable text form of the IR. Nodes are numbered by position, so the text is stable.
 
-import type { AttrValue, Expr, Graph } from './node.ts';
-import { fmtType } from './types.ts';
+import type { AttrValue, Expr, Graph, Node } from './node.ts';
+import { byteSize, fmtType } from './types.ts';
+import { rootOf } from './effects.ts';
 
 export function printExpr(e: Expr): string {
   if (e.op === 'in') return `$${(e as { index: number }).index}`;
@@ -31,4 +32,29 @@ export function printGraph(g: Graph, indent = ''): string {
   const outs = g.outputs.map((o) => `${o.name}=${id.get(o.node)}`).join(', ');
   const writes = (g.stateWrites ?? []).map((o) => `\n${indent}  state ${o.name} ← ${id.get(o.node)}`).join('');
   return `graph {\n${lines.join('\n')}\n${indent}  return ${outs}${writes}\n${indent}}`;
+}
+
+/**
+ * The memory plan of a planned graph: one line per buffer (offset in the arena, bytes, the
+ * positions of the node that makes it and of its last reader, `end` for outputs and states
+ * written back), kernel scratch, and the views and in-place results that share a buffer.
+ */
+export function printPlan(g: Graph): string {
+  const plan = g.plan;
+  if (!plan) return 'memory plan: none (memory-planning did not run)';
+  const pos = new Map(g.nodes.map((n, i) => [n, i]));
+  const id = (n: Node) => (n.op === 'input' ? `"${n.label}"` : `%${pos.get(n)}`);
+  const last = new Map<Node, number>();
+  g.nodes.forEach((n, i) => n.inputs.forEach((x) => last.set(rootOf(x), i)));
+  for (const o of [...g.outputs, ...(g.stateWrites ?? [])]) last.set(rootOf(o.node), Infinity);
+  const born = (n: Node) => (n.op === 'input' ? 'in' : `%${pos.get(n.op === 'proj' ? n.inputs[0]! : n)}`);
+  const rows = [...plan.offsets].filter(([n]) => rootOf(n) === n).sort(([a, oa], [b, ob]) => oa - ob || (pos.get(a) ?? -1) - (pos.get(b) ?? -1)).map(([n, off]) => {
+    const l = last.get(n) ?? pos.get(n)!;
+    const shared = g.nodes.filter((m) => m !== n && rootOf(m) === n).map((m) => `${id(m)} ${m.op}`);
+    const donor = plan.donated?.get(n);
+    return `  @${String(off).padEnd(7)} ${String(byteSize(n.type)).padStart(8)} B  ${born(n).padStart(4)}..${(l === Infinity ? 'end' : `%${l}`).padEnd(5)} ${id(n)} ${n.op} ${fmtType(n.type)}` +
+      `${donor ? `  in place of ${id(donor)}` : ''}${shared.length ? `  (also ${shared.join(', ')})` : ''}`;
+  });
+  const scratch = [...plan.scratch].map(([n, off]) => `  @${String(off).padEnd(7)} scratch of %${pos.get(n)} ${n.op}`);
+  return [`memory plan: arena ${plan.arenaBytes} bytes (offset, bytes, made..last read, value)`, ...rows, ...scratch].join('\n');
 }

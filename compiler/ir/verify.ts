@@ -3,6 +3,7 @@
 import { byteSize, DTYPE_BYTES, fmtType, sameShape } from './types.ts';
 import { inferType, isKnownOp } from './ops.ts';
 import type { Graph } from './node.ts';
+import { checkEffects } from './effects.ts';
 
 export class VerifyError extends Error {
   override name = 'VerifyError';
@@ -29,6 +30,7 @@ export function verify(g: Graph): void {
     }
   });
   for (const inp of g.inputs) if (inp.op !== 'input' || !pos.has(inp)) throw new VerifyError(`graph input ${inp.label} is not an input node of the graph`);
+  checkEffects(g.nodes, g.outputs, g.stateWrites ?? [], (msg) => { throw new VerifyError(msg); });
   const names = new Set<string>();
   for (const o of g.outputs) {
     if (!pos.has(o.node)) throw new VerifyError(`output ${o.name} is not in the graph`);

@@ -6,7 +6,7 @@ import type { Pass, PassContext } from './pass.ts';
 import { PASSES, PASS_NAMES } from './registry.ts';
 
 export interface PassOptions extends PassContext {
-  /** Pass names to skip (shape-inference always runs: everything after trusts types). */
+  /** Pass names to skip (shape-inference always runs: everything after trusts types; memory-planning then plans without reuse). */
   disable?: readonly string[];
   /** Called after each pass that ran. */
   onPass?: (pass: Pass, g: Graph) => void;
@@ -22,8 +22,9 @@ export function runPasses(input: Graph, opts: PassOptions = {}): Graph {
   // plan reserves a body's arena as the loop node's scratch).
   for (const n of g.nodes) if (n.op === 'loop') n.attrs = { ...n.attrs, body: runPasses(n.attrs.body as Graph, opts) };
   for (const p of PASSES) {
-    if (disabled.has(p.name) && p.name !== 'shape-inference') continue;
-    g = p.run(g, opts);
+    const off = disabled.has(p.name);
+    if (off && p.name !== 'shape-inference' && p.name !== 'memory-planning') continue;
+    g = p.run(g, off ? { ...opts, noReuse: true } : opts);
     try { verify(g); } catch (e) { throw new Error(`after pass ${p.name}: ${(e as Error).message}`); }
     opts.onPass?.(p, g);
   }

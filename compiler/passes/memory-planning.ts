@@ -7,40 +7,24 @@
 // arena, in the artifact's state region.
 // The result is the peak arena size the artifact reports.
 
-import { alignedBytes, align } from '../ir/layout.ts';
-import { conv2dScratchBytes } from '../codegen/pack.ts';
-import { rnnScratchBytes } from '../codegen/rnn-abi.ts';
-import { attentionScratchBytes } from '../codegen/attention-abi.ts';
-import { attentionDims } from '../ir/ops.ts';
+import { rootOf } from '../ir/effects.ts';
+import { opTraits } from '../ir/ops.ts';
 import type { Graph, MemoryPlan, Node } from '../ir/node.ts';
+import { roundUp, type Target } from '../ir/target.ts';
+import { byteSize, sameShape } from '../ir/types.ts';
 import type { Pass } from './pass.ts';
 
-/** The buffer a value lives in: reshapes are views of their input; a cache write updates its cache in place. */
-export const rootOf = (n: Node): Node => (n.op === 'reshape' || n.op === 'cache_write' ? rootOf(n.inputs[0]!) : n);
+export { rootOf };
 
-/** Bytes of temporary space the node's kernel needs. */
-export function scratchBytes(n: Node): number {
-  if (n.op === 'conv2d') {
-    const [, cg, kh, kw] = n.inputs[1]!.type.shape as [number, number, number, number]; // channels per group
-    const [, , oh, ow] = n.type.shape as [number, number, number, number];
-    return conv2dScratchBytes(cg, kh, kw, oh, ow);
-  }
-  if (n.op === 'rnn_seq' || n.op === 'lstm_seq' || n.op === 'gru_seq') {
-    const [B] = n.type.shape as [number];
-    return rnnScratchBytes(n.op.slice(0, n.op.indexOf('_')) as 'rnn', B, n.inputs[1]!.type.shape[1]!);
-  }
-  if (n.op === 'attention') {
-    const { Lq, Lk } = attentionDims(n.inputs.map((i) => i.type), n.attrs);
-    return attentionScratchBytes(Lq, Lk);
-  }
-  if (n.op === 'loop') return (n.attrs.body as Graph).plan?.arenaBytes ?? planMemory(n.attrs.body as Graph, false, true).arenaBytes;
-  return 0;
+/** Bytes of temporary space the node needs: its kernel's (from the target), or a loop body's arena. */
+export function scratchBytes(n: Node, target: Target): number {
+  if (n.op === 'loop') return (n.attrs.body as Graph).plan?.arenaBytes ?? planMemory(n.attrs.body as Graph, target, false, true).arenaBytes;
+  return target.scratchBytes(n);
 }
 
-const inArena = (n: Node) => n.op !== 'const' && n.op !== 'reshape' && n.op !== 'cache_write' && n.op !== 'state';
+const inArena = (n: Node) => n.op !== 'const' && n.op !== 'state' && rootOf(n) === n;
 /** Where a value is born: a proj with its producer, anything else where it stands. */
 const birth = (n: Node, pos: Map<Node, number>) => (n.op === 'input' ? -1 : pos.get(n.op === 'proj' ? n.inputs[0]! : n)!);
-const IN_PLACE = new Set(['elementwise']);
 
 /** Live ranges [first, last] in node positions; inputs are born before the first node, outputs live to the end. */
 function liveRanges(g: Graph): Map<Node, [number, number]> {
@@ -72,7 +56,8 @@ class Arena {
   free(off: number): void { this.blocks = this.blocks.filter((b) => b.off !== off); }
 }
 
-export function planMemory(g: Graph, reuse: boolean, pinInputs = false): MemoryPlan {
+export function planMemory(g: Graph, target: Target, reuse: boolean, pinInputs = false): MemoryPlan {
+  const alignedBytes = (n: Node) => roundUp(Math.max(byteSize(n.type), 1), target.align);
   const ranges = liveRanges(g);
   if (pinInputs) for (const n of g.inputs) ranges.get(n)![1] = Infinity;
   const projs = new Map<Node, Node[]>();
@@ -82,31 +67,38 @@ export function planMemory(g: Graph, reuse: boolean, pinInputs = false): MemoryP
   for (const [n, [, last]] of ranges) if (Number.isFinite(last)) dyingAt.set(last, (dyingAt.get(last) ?? new Set()).add(n));
   const offsets = new Map<Node, number>();
   const scratch = new Map<Node, number>();
+  const donated = new Map<Node, Node>();
   const arena = new Arena();
-  for (const n of g.inputs) offsets.set(n, arena.alloc(alignedBytes(n.type)));
+  for (const n of g.inputs) offsets.set(n, arena.alloc(alignedBytes(n)));
+  // An elementwise loop reads element j of each input just before it writes element j of
+  // its output, so it may write over an input that dies at it when that input has the
+  // output's dtype and shape (not merely its size: a broadcast operand is re-read after its
+  // first element was overwritten) and no other operand reads the same buffer differently.
+  const canDonate = (x: Node, n: Node, i: number) =>
+    x.op !== 'input' && dyingAt.get(i)?.has(x) === true && x.type.dtype === n.type.dtype && sameShape(x.type.shape, n.type.shape) &&
+    n.inputs.every((y) => rootOf(y) !== x || (y.type.dtype === n.type.dtype && sameShape(y.type.shape, n.type.shape)));
   g.nodes.forEach((n, i) => {
-    for (const p of projs.get(n) ?? []) offsets.set(p, arena.alloc(alignedBytes(p.type)));
+    for (const p of projs.get(n) ?? []) offsets.set(p, arena.alloc(alignedBytes(p)));
     if (inArena(n) && n.op !== 'input' && n.op !== 'proj') {
-      const donor = reuse && IN_PLACE.has(n.op)
-        ? n.inputs.map(rootOf).find((x) => x.op !== 'input' && dyingAt.get(i)?.has(x) && alignedBytes(x.type) === alignedBytes(n.type))
-        : undefined;
+      const donor = reuse && opTraits(n.op).overwritesInput ? n.inputs.map(rootOf).find((x) => canDonate(x, n, i)) : undefined;
       // The donor's block passes to n: it is freed when n dies, not now.
-      if (donor) { dyingAt.get(i)!.delete(donor); offsets.set(n, offsets.get(donor)!); }
-      else offsets.set(n, arena.alloc(alignedBytes(n.type)));
+      if (donor) { dyingAt.get(i)!.delete(donor); offsets.set(n, offsets.get(donor)!); donated.set(n, donor); }
+      else offsets.set(n, arena.alloc(alignedBytes(n)));
     }
-    const s = scratchBytes(n);
-    if (s > 0) { const off = arena.alloc(align(s)); scratch.set(n, off); if (reuse) arena.free(off); }
+    const s = scratchBytes(n, target);
+    if (s > 0) { const off = arena.alloc(roundUp(s, target.align)); scratch.set(n, off); if (reuse) arena.free(off); }
     if (reuse) for (const d of dyingAt.get(i) ?? []) if (offsets.has(d)) arena.free(offsets.get(d)!);
   });
-  for (const n of g.nodes) if ((n.op === 'reshape' || n.op === 'cache_write') && offsets.has(rootOf(n))) offsets.set(n, offsets.get(rootOf(n))!);
-  return { arenaBytes: align(arena.peak), offsets, scratch };
+  for (const n of g.nodes) if (rootOf(n) !== n && offsets.has(rootOf(n))) offsets.set(n, offsets.get(rootOf(n))!);
+  return { arenaBytes: roundUp(arena.peak, target.align), offsets, scratch, donated };
 }
 
 export const memoryPlanning: Pass = {
   name: 'memory-planning',
-  description: 'assign static arena offsets, reusing memory of values that are dead',
-  run(g) {
-    g.plan = planMemory(g, true, g.loopBody);
+  description: 'assign static arena offsets, reusing memory of values that are dead (disabled: no reuse)',
+  run(g, ctx) {
+    if (!ctx?.target) throw new Error('memory-planning needs the target (its alignment and kernel scratch): runPasses(g, { target })');
+    g.plan = planMemory(g, ctx.target, !ctx.noReuse, g.loopBody);
     return g;
   },
 };

@@ -112,6 +112,7 @@ const IMPLS: Record<string, Impl> = {
   maxpool2d: (n, [x]) => pool2d(n, x!, 'max'),
   avgpool2d: (n, [x]) => pool2d(n, x!, 'avg'),
   reshape: (_n, [x]) => x!.data.slice(),
+  copy: (_n, [x]) => x!.data.slice(),
   cast: (n, [x]) => { const out = allocData(n.type); for (let i = 0; i < out.length; i++) out[i] = n.type.dtype === 'f32' ? x!.data[i]! : Math.trunc(x!.data[i]!); return out; },
   transpose: (n, [x]) => {
     const perm = n.attrs.perm as number[];
@@ -149,8 +150,9 @@ const IMPLS: Record<string, Impl> = {
   },
   sum: (n, [x]) => reduce(n, x!, (a) => a.reduce((s, v) => s + v, 0)),
   mean: (n, [x]) => reduce(n, x!, (a) => a.reduce((s, v) => s + v, 0) / a.length),
-  max: (n, [x]) => reduce(n, x!, (a) => a.reduce((s, v) => (v > s ? v : s), -Infinity)),
-  argmax: (n, [x]) => reduce(n, x!, (a) => a.reduce((bi, v, i) => (v > a[bi]! ? i : bi), 0)),
+  // NaN wins a max, and argmax gives the index of the first NaN (torch.max, torch.argmax).
+  max: (n, [x]) => reduce(n, x!, (a) => a.reduce((s, v) => (v > s || v !== v ? v : s), -Infinity)),
+  argmax: (n, [x]) => reduce(n, x!, (a) => a.reduce((bi, v, i) => (a[bi] !== a[bi] ? bi : v > a[bi]! || v !== v ? i : bi), 0)),
   softmax: (n, [x]) => softmax(x!, n.attrs.axis as number, false),
   logsoftmax: (n, [x]) => softmax(x!, n.attrs.axis as number, true),
   loop: (n, ins) => {
@@ -235,7 +237,7 @@ function pool2d(n: Node, x: Value, kind: 'max' | 'avg'): Float32Array {
       const iy = y0 + ky, ix = x0 + kx;
       if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
       const v = x.data[(nc * H + iy) * W + ix]!;
-      if (kind === 'max') s = v > s ? v : s; else { s += v; cnt++; }
+      if (kind === 'max') s = v > s || v !== v ? v : s; else { s += v; cnt++; }
     }
     if (kind === 'avg') {
       // PyTorch: with count_include_pad the divisor counts padding but not the part of the

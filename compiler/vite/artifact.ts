@@ -21,6 +21,6 @@ export async function buildArtifact(exports: Record<string, unknown>, file: stri
   }
   const weights = def.weights ? resolve(dirname(file), def.weights) : undefined;
   if (weights) def.module.loadStateDict(stateDictFrom(readSafetensors(readFileSync(weights), weights)));
-  const { bytes } = await compileModel(def, options);
+  const { bytes } = await compileModel({ ...def, weights: undefined }, options); // loaded above
   return { name: def.name, bytes, weights };
 }

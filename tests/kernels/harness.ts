@@ -1,21 +1,12 @@
 // Test harness for the hand-written kernels: builds one wasm exporting every kernel in assembly/
-// (once per ISA per test file), instantiates it, and provides a bump allocator over its memory.
-//
-// Both ISAs are built when the engine accepts relaxed SIMD. Node 20 only validates relaxed-SIMD
-// modules behind --experimental-wasm-relaxed-simd; instead of threading that through vitest's
-// worker execArgv we set it at run time with v8.setFlagsFromString before the first compile,
-// which V8 honours for wasm feature flags. `RELAXED_AVAILABLE` reports whether it took.
-import v8 from 'node:v8';
+// (once per ISA per worker: vitest.config.ts shares modules between the test files of a worker),
+// instantiates it, and provides a bump allocator over its memory. Every ISA the host runs is
+// tested (see tests/helpers/isa.ts).
 import { existsSync } from 'node:fs';
 import { assemble, ASSEMBLY_DIR, type Isa } from '../../compiler/codegen/assemble.ts';
+import { HOST_ISAS } from '../helpers/isa.ts';
 
-v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
-
-// (module (func (param v128 v128 v128) (result v128) local.get 0 local.get 1 local.get 2 f32x4.relaxed_madd))
-const RELAXED_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 8, 1, 96, 3, 123, 123, 123, 1, 123, 3, 2, 1, 0,
-  10, 13, 1, 11, 0, 32, 0, 32, 1, 32, 2, 253, 133, 2, 11]);
-export const RELAXED_AVAILABLE = WebAssembly.validate(RELAXED_PROBE);
-export const ISAS: Isa[] = RELAXED_AVAILABLE ? ['wasmsimd', 'wasmrelaxedsimd'] : ['wasmsimd'];
+export const ISAS: Isa[] = HOST_ISAS;
 
 /** Tensors live below MEMORY_BASE; AssemblyScript's static data (matmul's panel scratch) above. */
 export const MEMORY_BASE = 48 << 20;
@@ -95,7 +86,7 @@ export class Kernels {
 
 const cache = new Map<Isa, Promise<Kernels>>();
 
-/** The kernel module for `isa`, built once per test file (per worker module instance). */
+/** The kernel module for `isa`, built once per worker. */
 export function kernels(isa: Isa): Promise<Kernels> {
   let k = cache.get(isa);
   if (!k) {

@@ -1,59 +1,99 @@
 import { describe, expect, test } from 'vitest';
 import { nn, traceModel } from '../../compiler/dsl/index.ts';
 import type { Graph, Node } from '../../compiler/ir/node.ts';
-import { alignedBytes } from '../../compiler/ir/layout.ts';
+import { rootOf } from '../../compiler/ir/effects.ts';
+import { byteSize, sameShape } from '../../compiler/ir/types.ts';
 import { runPasses } from '../../compiler/passes/manager.ts';
-import { planMemory, rootOf, scratchBytes } from '../../compiler/passes/memory-planning.ts';
+import { planMemory, scratchBytes } from '../../compiler/passes/memory-planning.ts';
 import { tiny } from './util.ts';
+import { printPlan } from '../../compiler/ir/print.ts';
+import { wasmTarget } from '../../compiler/codegen/target.ts';
 
-/** Independent check: values alive at the same time never share bytes. */
+/**
+ * Independent check of a plan against the IR's semantics alone: a value occupies its bytes from
+ * the node that makes it through the last node that reads it (both included), so values whose
+ * spans meet must not share bytes. The one exception is what an elementwise loop can do
+ * safely: write its output exactly over an input that dies at it, when every operand reading
+ * that buffer has the output's shape and dtype (element j is read before element j is written;
+ * a broadcast operand would be re-read after being overwritten).
+ */
 function checkNoOverlap(g: Graph): void {
   const plan = g.plan!;
   const pos = new Map(g.nodes.map((n, i) => [n, i]));
   const last = new Map<Node, number>();
-  const outs = new Set(g.outputs.map((o) => rootOf(o.node)));
-  g.nodes.forEach((n, i) => n.inputs.forEach((x) => last.set(rootOf(x), Math.max(last.get(rootOf(x)) ?? -1, i))));
+  g.nodes.forEach((n, i) => n.inputs.forEach((x) => last.set(rootOf(x), i)));
+  for (const o of [...g.outputs, ...(g.stateWrites ?? [])]) last.set(rootOf(o.node), Infinity);
   const vals = [...plan.offsets.keys()].filter((n) => rootOf(n) === n);
-  const span = (n: Node): [number, number] => [n.op === 'input' ? -1 : pos.get(n)!, outs.has(n) ? Infinity : Math.max(last.get(n) ?? -1, pos.get(n)!)];
+  const birth = (n: Node) => (n.op === 'input' ? -1 : pos.get(n.op === 'proj' ? n.inputs[0]! : n)!);
+  const span = (n: Node): [number, number] => [birth(n), Math.max(last.get(n) ?? -1, birth(n))];
+  const sameElements = (x: Node, n: Node) => x.type.dtype === n.type.dtype && sameShape(x.type.shape, n.type.shape);
+  const overwritesSafely = (a: Node, b: Node) =>
+    b.op === 'elementwise' && span(a)[1] === birth(b) && plan.offsets.get(a) === plan.offsets.get(b) && sameElements(a, b) &&
+    b.inputs.every((x) => rootOf(x) !== a || sameElements(x, b));
   for (const a of vals) for (const b of vals) {
     if (a === b) continue;
     const [a0, a1] = span(a), [b0, b1] = span(b);
-    // a value may be overwritten by the node that reads it last, if that node is elementwise
-    const overlapInTime = a0 < b1 && b0 < a1 && !(a1 === b0 && b.op === 'elementwise') && !(b1 === a0 && a.op === 'elementwise');
+    const overlapInTime = a0 <= b1 && b0 <= a1 && !overwritesSafely(a, b) && !overwritesSafely(b, a);
     const oa = plan.offsets.get(a)!, ob = plan.offsets.get(b)!;
-    const overlapInSpace = oa < ob + alignedBytes(b.type) && ob < oa + alignedBytes(a.type);
-    if (overlapInTime && overlapInSpace) throw new Error(`%${a.id} ${a.op} and %${b.id} ${b.op} share memory while both alive`);
+    const overlapInSpace = oa < ob + byteSize(b.type) && ob < oa + byteSize(a.type);
+    if (overlapInTime && overlapInSpace) throw new Error(`%${pos.get(a)} ${a.op} and %${pos.get(b)} ${b.op} share memory while both alive`);
   }
   for (const [n, off] of plan.scratch) {
     for (const v of vals) {
       const [v0, v1] = span(v), p = pos.get(n)!;
       const o = plan.offsets.get(v)!;
-      if (v0 <= p && p <= v1 && off < o + alignedBytes(v.type) && o < off + scratchBytes(n)) throw new Error(`scratch of %${n.id} overlaps %${v.id}`);
+      if (v0 <= p && p <= v1 && off < o + byteSize(v.type) && o < off + scratchBytes(n, wasmTarget)) throw new Error(`scratch of %${p} overlaps %${pos.get(v)}`);
     }
   }
 }
 
 describe('memory-planning', () => {
   test('a chain reuses memory: the arena holds two activations, not all of them', () => {
-    const g = runPasses(tiny(({ x }) => x!.matmul(x!.mT).softmax(-1).matmul(x!).softmax(-1).matmul(x!.mT).softmax(-1), { x: [8, 8] }));
+    const g = runPasses(tiny(({ x }) => x!.matmul(x!.mT).softmax(-1).matmul(x!).softmax(-1).matmul(x!.mT).softmax(-1), { x: [8, 8] }), { target: wasmTarget });
     checkNoOverlap(g);
-    const noReuse = planMemory(g, false).arenaBytes;
+    const noReuse = planMemory(g, wasmTarget, false).arenaBytes;
     expect(g.plan!.arenaBytes).toBeLessThan(noReuse);
     expect(g.plan!.arenaBytes).toBeLessThanOrEqual(4 * 256); // x, x^T and two live 8x8 activations
   });
 
   test('an elementwise op takes over its dying input buffer', () => {
-    const g = runPasses(tiny(({ x }) => x!.matmul(x!).add(x!).softmax(-1), { x: [4, 4] }), { disable: ['epilogue-fusion'] });
+    const g = runPasses(tiny(({ x }) => x!.matmul(x!).add(x!).softmax(-1), { x: [4, 4] }), { disable: ['epilogue-fusion'], target: wasmTarget });
     const ew = g.nodes.find((n) => n.op === 'elementwise')!;
     const mm = g.nodes.find((n) => n.op === 'matmul')!;
     expect(g.plan!.offsets.get(ew)).toBe(g.plan!.offsets.get(mm));
+    expect(g.plan!.donated.get(ew)).toBe(mm);
     checkNoOverlap(g);
+  });
+
+  test('a broadcast operand is never overwritten in place, and the checker would catch it', () => {
+    const g = runPasses(tiny(({ x }) => { const r = x!.relu(); return r.mean(-1, true).mul(-1).add(r); }, { x: [1, 3] }), { target: wasmTarget });
+    checkNoOverlap(g);
+    const ew = g.nodes.find((n) => n.op === 'elementwise')!, mean = g.nodes.find((n) => n.op === 'mean')!;
+    expect(g.plan!.offsets.get(ew)).not.toBe(g.plan!.offsets.get(mean));
+    // The plan the planner used to make (the [1, 1] mean donated to the [1, 3] result, same 16 aligned bytes) is rejected.
+    const bad = { ...g.plan!, offsets: new Map(g.plan!.offsets) };
+    bad.offsets.set(ew, bad.offsets.get(mean)!);
+    expect(() => checkNoOverlap({ ...g, plan: bad })).toThrow(/share memory while both alive/);
+  });
+
+  test('printPlan (golden): offsets, sizes, lifetimes, shared buffers', () => {
+    const g = runPasses(tiny(({ x }) => { const r = x!.relu(); return r.mean(-1, true).mul(-1).add(r).softmax(-1).reshape(3, 1); }, { x: [1, 3] }), { target: wasmTarget });
+    checkNoOverlap(g);
+    expect(printPlan(g)).toBe([
+      'memory plan: arena 32 bytes (offset, bytes, made..last read, value)',
+      '  @0             12 B    in..%1    "x" input f32[1, 3]',
+      '  @0              4 B    %2..%3    %2 mean f32[1, 1]',
+      '  @0              4 B    %3..%4    %3 elementwise f32[1, 1]  in place of %2',
+      '  @0             12 B    %5..end   %5 softmax f32[1, 3]  (also %6 reshape)',
+      '  @16            12 B    %1..%4    %1 elementwise f32[1, 3]',
+      '  @16            12 B    %4..%5    %4 elementwise f32[1, 3]  in place of %1',
+    ].join('\n'));
   });
 
   test('LeNet: no overlap of live values or conv scratch', () => {
     const m = new nn.Sequential(new nn.Conv2d(1, 6, 5, { padding: 2 }), new nn.ReLU(), new nn.MaxPool2d(2), new nn.Conv2d(6, 16, 5),
       new nn.ReLU(), new nn.MaxPool2d(2), new nn.Flatten(), new nn.Linear(400, 120), new nn.ReLU(), new nn.Linear(120, 10));
-    const g = runPasses(traceModel({ name: 'lenet', module: m, inputs: { x: [3, 1, 28, 28] } }));
+    const g = runPasses(traceModel({ name: 'lenet', module: m, inputs: { x: [3, 1, 28, 28] } }), { target: wasmTarget });
     checkNoOverlap(g);
     expect(g.plan!.scratch.size).toBe(2);
   });

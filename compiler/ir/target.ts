@@ -1,0 +1,16 @@
+// What the passes must know about the machine they compile for, and nothing more. The driver
+// hands an implementation to runPasses (codegen/target.ts is the wasm one); the IR and the
+// passes never import codegen, so kernel facts (scratch sizes, alignment) live behind this.
+
+import type { Node } from './node.ts';
+
+export interface Target {
+  readonly name: string;
+  /** Every buffer starts on a multiple of this many bytes. */
+  readonly align: number;
+  /** Bytes of temporary space the kernel running `n` needs (0: none). A loop's body arena is the planner's own. */
+  scratchBytes(n: Node): number;
+}
+
+/** x rounded up to a multiple of a. */
+export const roundUp = (x: number, a: number): number => Math.ceil(x / a) * a;
