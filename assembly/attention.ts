@@ -50,8 +50,12 @@
 import { madd, exp_f32x4 } from "./math";
 import { load_f32x4_partial, store_f32x4_partial, store_row8 } from "./vec";
 
-const MR: i32 = 8;    // query rows per block: the lanes of two f32x4 per S^T row
-const DC: i32 = 128;  // depth of a Q^T chunk in scratch; d > 128 accumulates S^T over chunks
+/** Query rows per block: the lanes of two f32x4 per S^T row (the codegen reads this for scratch). */
+export const ATTENTION_ROW_BLOCK: i32 = 8;
+/** Depth of a Q^T chunk in scratch; d > 128 accumulates S^T over chunks. */
+export const ATTENTION_QT_DEPTH: i32 = 128;
+const MR = ATTENTION_ROW_BLOCK;
+const DC = ATTENTION_QT_DEPTH;
 
 @inline function round4(n: i32): i32 { return (n + 3) & ~3; }
 

@@ -120,7 +120,7 @@ export function validateManifest(raw: unknown): Manifest {
     exportsSeen.add(exp);
     const ins = own(e, 'inputs'), outs = own(e, 'outputs');
     if (!Array.isArray(ins)) fail(`${f}.inputs`, `must be a list, found ${show(ins)}`);
-    if (!Array.isArray(outs) || outs.length === 0) fail(`${f}.outputs`, `must be a non-empty list, found ${show(outs)}`);
+    if (!Array.isArray(outs)) fail(`${f}.outputs`, `must be a list, found ${show(outs)}`);
     const inputs = (ins as unknown[]).map((t, i) => tensor(t, `${f}.inputs[${i}]`));
     const outputs = (outs as unknown[]).map((t, i) => tensor(t, `${f}.outputs[${i}]`));
     inputs.forEach((t, i) => { if (!inside(t, regions.arena)) fail(`${f}.inputs[${i}] '${t.name}'`, `(bytes ${t.offset}..${end(t)}) lies outside memory.arena (bytes ${regions.arena.offset}..${end(regions.arena)})`); });

@@ -77,7 +77,7 @@ describe('a crafted manifest is refused, naming the field', () => {
     await refused(craft((m) => { delete m.memory; }), 'invalid simdflow manifest: memory must be an object, found undefined');
     await refused(craft((m) => { m.state = null; }), 'invalid simdflow manifest: state must be a list, found null');
     await refused(craft((m) => { m.entries = {}; }), 'invalid simdflow manifest: entries must name at least one entry');
-    await refused(craft((m) => { m.entries.run.outputs = []; }), "entries['run'].outputs must be a non-empty list");
+    await refused(craft((m) => { m.entries.run.outputs = 'y'; }), "entries['run'].outputs must be a list, found \"y\"");
     await refused(craft((m) => { m.memory.pages = 0; }), 'memory.pages must be between 1 and 65536, found 0');
     await refused(craft((m) => { m.format = 'onnx'; }), 'invalid simdflow manifest: format must be "simdflow", found "onnx"');
     await refused(craft((m) => { m.name = 'x'.repeat(1_000_000); }), /^invalid simdflow manifest: name must be a string of 1 to 200 characters, found "xxx/);

@@ -137,9 +137,13 @@ describe('page helpers', () => {
     expect(() => encodeLetters('aB')).toThrow(/'B' at index 1 of 'aB' is not a lowercase letter a-z/);
   });
 
-  test('toDigitPixels counts a 32×32 bitmap in 4×4 blocks, at any drawing scale', () => {
+  test('toDigitPixels counts a 32-high bitmap in 4×4 blocks, at any drawing scale', () => {
+    // Ink 24 columns wide (4..27) and 32 rows high: the bitmap as it is.
     const random = seededRandom(9);
-    const bits = Uint8Array.from({ length: 32 * 32 }, (_, i) => (i < 32 || i >= 31 * 32 || i % 32 === 0 || i % 32 === 31 || random() < 0.4 ? 255 : 0));
+    const bits = Uint8Array.from({ length: 32 * 32 }, (_, i) => {
+      const x = i % 32, y = Math.floor(i / 32);
+      return x >= 4 && x < 28 && (y === 0 || y === 31 || x === 4 || x === 27 || random() < 0.4) ? 255 : 0;
+    });
     const want = new Float32Array(64);
     bits.forEach((b, i) => { if (b) want[(Math.floor(i / 32) >> 2) * 8 + ((i % 32) >> 2)] += 1; });
     expect(Array.from(toDigitPixels(bits, 32, 32))).toEqual(Array.from(want));
@@ -147,6 +151,11 @@ describe('page helpers', () => {
     const W = 300, H = 256, big = new Uint8Array(W * H);
     for (let y = 0; y < H; y++) for (let x = 0; x < 256; x++) big[y * W + x + 20] = bits[(y >> 3) * 32 + (x >> 3)]!;
     expect(Array.from(toDigitPixels(big, W, H))).toEqual(Array.from(want));
+  });
+
+  test('toDigitPixels: the height always fills the 32 rows; a wide drawing is narrowed to 24 columns', () => {
+    const px = toDigitPixels(new Uint8Array(64 * 16).fill(255), 64, 16); // 32 rows × columns 4..27
+    for (let r = 0; r < 8; r++) expect(Array.from(px.subarray(r * 8, r * 8 + 8))).toEqual([0, 16, 16, 16, 16, 16, 16, 0]);
   });
 
   test('toDigitPixels: a tall thin stroke is centred; an empty pad is zeros; wrong sizes are an error', () => {

@@ -11,7 +11,7 @@ import { loadModelBytes } from '../runtime/model.ts';
 import { checkGraph } from './helpers/e2e.ts';
 
 describe('found by the fuzzer', () => {
-  // Fuzzer category output-after-state-write (seed 58): the runtime reads outputs after the
+  // Fuzzer category output-after-state-write (seed 371 before the fix): the runtime reads outputs after the
   // entry has stored its new state, so an output that is a state tensor returns the new value.
   test('an entry returning s.h while storing a new h returns the old h', async () => {
     const def = defineModel({
@@ -27,7 +27,7 @@ describe('found by the fuzzer', () => {
 
   // IR level (the DSL writes caches only through MHA, which stores them): an in-place
   // cache_write must not change a tensor the graph treats as unchanged.
-  test('a cache_write into a state the entry does not store leaves that state unchanged (undeclared-state-update, seed 96)', () => {
+  test('a cache_write into a state the entry does not store leaves that state unchanged (undeclared-state-update, seed 8)', () => {
     const g = traceEntry((ins, s) => ({ outputs: { k: record('cache_write', [s.k!, ins.r!, ins.pos!]) } }),
       { r: [1, 1, 2], pos: { shape: [], dtype: 'i32' } }, { k: [1, 3, 2] });
     const c = { ...caseOf(g, { r: Float32Array.of(7, 8), pos: Int32Array.of(1) }), state: [{ name: 'k', type: { dtype: 'f32' as const, shape: [1, 3, 2] } }],
@@ -35,7 +35,7 @@ describe('found by the fuzzer', () => {
     expect(checkSimulated(c).map((f) => `${f.config}: ${f.summary}`)).toEqual([]);
   });
 
-  test('a cache_write into a constant leaves the weight unchanged for the next call (constant-overwritten, seed 8)', () => {
+  test('a cache_write into a constant leaves the weight unchanged for the next call (constant-overwritten, seed 88)', () => {
     const g = traceEntry((ins) => ({ outputs: { k: record('cache_write', [constant(Float32Array.of(1, 2, 3, 4, 5, 6), [1, 3, 2], 'f32', 'w'), ins.r!, ins.pos!]) } }),
       { r: [1, 1, 2], pos: { shape: [], dtype: 'i32' } }, {});
     const c = { ...caseOf(g, { r: Float32Array.of(7, 8), pos: Int32Array.of(0) }) };

@@ -55,6 +55,19 @@ describe('vite plugin', () => {
     })).rejects.toThrow(/simdflow: cannot compile broken\.model\.ts: .*(Linear|linear).*5/s);
   });
 
+  test('build: a file without a model definition, or one that does not exist, is a clear error', async () => {
+    writeFileSync(join(app, 'not-a-model.ts'), 'export default { hello: 1 };\n');
+    const { build } = await import('vite');
+    const buildEntry = (code: string) => {
+      writeFileSync(join(app, 'main-misuse.js'), code);
+      return build({ configFile: false, root: app, logLevel: 'silent', plugins: [plugin()], build: { write: false, rollupOptions: { input: join(app, 'main-misuse.js') } } });
+    };
+    await expect(buildEntry("import u from './not-a-model.ts?simdflow';\nconsole.log(u);\n"))
+      .rejects.toThrow(/simdflow: cannot compile not-a-model\.ts: the default export must be defineModel\(/);
+    await expect(buildEntry("import u from './missing.model.ts?simdflow';\nconsole.log(u);\n"))
+      .rejects.toThrow(/simdflow: cannot resolve the model file '\.\/missing\.model\.ts' imported by .*main-misuse\.js/);
+  });
+
   test('dev: serves the artifact, and recompiles after the weights change', async () => {
     writeWeights([1, 0, 0, 0, 1, 0], [0, 0]);
     const { createServer } = await import('vite');

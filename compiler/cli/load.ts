@@ -94,6 +94,7 @@ export async function loadDefinition(file: string, weights?: string): Promise<Mo
   const def = mod.default as ModelDefinition | undefined;
   if (!def || !def.module || !def.inputs) throw new Error(`${file}: the default export must be defineModel({ name, module, inputs, ... })`);
   const w = weights ?? (def.weights ? join(dirname(path), def.weights) : undefined);
+  if (w && !existsSync(w)) throw new Error(weights ? `--weights ${weights}: no such file` : `${file}: its weights '${def.weights}' (${w}) do not exist`);
   if (w) def.module.loadStateDict(stateDictFrom(readSafetensors(readFileSync(w), w)));
   // Loaded: compileModel refuses a definition whose `weights` nobody read.
   return { ...def, weights: undefined };

@@ -3,7 +3,7 @@
 // usage errors answer at once; the toolchain (asc, binaryen) loads only to compile.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { ISAS, type Isa } from '../../runtime/format.ts';
 
 export interface Io {
@@ -94,12 +94,13 @@ async function run(a: Args, io: Io): Promise<number> {
     case 'build': {
       const [{ loadDefinition }, { compileModel }] = await Promise.all([import('./load.ts'), import('../codegen/compile.ts')]);
       const def = await loadDefinition(rest[0]!, a.weights);
+      const out = resolve(a.out ?? 'out');
+      const file = join(out, `${def.name}.simdflow`);
+      if (typeof def.name !== 'string' || !def.name || dirname(file) !== out) throw new Error(`${rest[0]}: model name ${JSON.stringify(String(def.name).slice(0, 100))} is not a plain file name (the artifact would be written outside ${out})`);
       const onStage = stages(def.name);
       const c = await compileModel(def, { disablePasses: a.disable, onStage, ...isas });
       onStage('done');
-      const out = resolve(a.out ?? 'out');
       mkdirSync(out, { recursive: true });
-      const file = join(out, `${def.name}.simdflow`);
       writeFileSync(file, c.bytes);
       const s = c.manifest.stats;
       io.stdout.write(`${file}: ${c.bytes.length} bytes (code ${JSON.stringify(s.codeBytes)}, weights ${s.weightBytes}, peak arena ${s.peakArenaBytes}) in ${c.compileMs} ms\n`);

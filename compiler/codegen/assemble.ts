@@ -39,20 +39,33 @@ export async function assemble(o: AssembleOptions): Promise<Assembled> {
     '-O3', '--noAssert',
     '--memoryBase', String(o.memoryBase), '--initialMemory', String(o.initialPages),
   ];
-  const result = await asc.main(args, {
-    readFile: (name: string) => {
-      const rel = name.replace(/^\.\//, '');
-      if (rel in o.sources) return o.sources[rel]!;
-      const p = join(ASSEMBLY_DIR, rel);
-      return existsSync(p) ? readFileSync(p, 'utf8') : null;
-    },
-    writeFile: (name: string, contents: Uint8Array | string) => {
-      if (name.endsWith('.wasm') && typeof contents !== 'string') wasm = contents;
-    },
-    listFiles: () => [],
-    stdout: { write: () => true } as never,
-    stderr: { write: (s: string | Uint8Array) => { errors.push(String(s)); return true; } } as never,
-  });
+  // asc reports an internal crash with console.error and process.exit(1): make it an exception
+  // of this compile (with the crash report) rather than the end of the caller's process.
+  const { exit } = process, { error } = console;
+  process.exit = ((code?: number) => { throw new Error(`the AssemblyScript compiler crashed (exit ${code ?? 0})`); }) as typeof process.exit;
+  console.error = (...a: unknown[]) => { errors.push(a.join(' ')); };
+  let result: Awaited<ReturnType<typeof asc.main>>;
+  try {
+    result = await asc.main(args, {
+      readFile: (name: string) => {
+        const rel = name.replace(/^\.\//, '');
+        if (rel in o.sources) return o.sources[rel]!;
+        const p = join(ASSEMBLY_DIR, rel);
+        return existsSync(p) ? readFileSync(p, 'utf8') : null;
+      },
+      writeFile: (name: string, contents: Uint8Array | string) => {
+        if (name.endsWith('.wasm') && typeof contents !== 'string') wasm = contents;
+      },
+      listFiles: () => [],
+      stdout: { write: () => true } as never,
+      stderr: { write: (s: string | Uint8Array) => { errors.push(String(s)); return true; } } as never,
+    });
+  } catch (e) {
+    throw new Error(`AssemblyScript compilation of ${o.entry} failed: ${(e as Error).message}\n${errors.join('').slice(0, 4000)}`);
+  } finally {
+    process.exit = exit;
+    console.error = error;
+  }
   if (result.error || !wasm) {
     throw new Error(`AssemblyScript compilation of ${o.entry} failed:\n${errors.join('')}\n${result.error ?? ''}`);
   }

@@ -2,10 +2,7 @@
 // layout are in that file's banner; kernels.ts reads the signature and emit.ts calls it by
 // parameter name): attentionScratchBytes(Lq, Lk) bytes, 16-byte aligned.
 
-/** Query rows the kernel processes together (the lanes of its transposed score block). */
-export const ATTENTION_ROW_BLOCK = 8;
-/** Depth of the transposed-Q chunk the kernel keeps in scratch. */
-const QT_DEPTH = 128;
+import { kernelConst } from './kernels.ts';
 
 const round4 = (n: number): number => Math.ceil(n / 4) * 4;
 
@@ -18,6 +15,7 @@ export function attentionScratchBytes(Lq: number, Lk: number): number {
   if (!Number.isInteger(Lq) || !Number.isInteger(Lk) || Lq < 1 || Lk < 1) {
     throw new Error(`attentionScratchBytes: expected integer Lq ≥ 1 and Lk ≥ 1, found Lq=${Lq}, Lk=${Lk}`);
   }
-  const R = ATTENTION_ROW_BLOCK;
-  return 4 * (Lq >= 4 ? R * round4(Lk) + R * QT_DEPTH + R : round4(Lk));
+  // The block sizes are the kernel's own constants, read from its source.
+  const R = kernelConst('ATTENTION_ROW_BLOCK'), D = kernelConst('ATTENTION_QT_DEPTH');
+  return 4 * (Lq >= 4 ? R * round4(Lk) + R * D + R : round4(Lk));
 }

@@ -5,7 +5,7 @@ import type { ModelDefinition } from '../dsl/trace.ts';
 import { traceEntries } from '../dsl/trace.ts';
 import { ModelDefinitionError } from '../dsl/tensor.ts';
 import type { Graph, Node } from '../ir/node.ts';
-import type { DType } from '../ir/types.ts';
+import { byteSize, type DType } from '../ir/types.ts';
 import { runPasses } from '../passes/manager.ts';
 import { rootOf } from '../ir/effects.ts';
 import { readContainer, writeContainer, type GenerationInfo, type Isa, type Manifest, type TensorInfo } from '../../runtime/format.ts';
@@ -59,17 +59,39 @@ function entryInfo(g: Graph, name: string, l: Layout): Manifest['entries'][strin
     name: tname, dtype: n.type.dtype, shape: [...n.type.shape], offset: l.addr(n), ...(ranges.has(n) ? { range: ranges.get(n)! } : {}),
   });
   const output = (o: Graph['outputs'][number]): TensorInfo => ({ ...info(o.name, o.node), ...(rootOf(o.node).op === 'const' ? { constant: true as const } : {}) });
-  return { export: name, inputs: g.inputs.map((n) => info(n.label!, n)), outputs: g.outputs.map(output) };
+  return { export: exportName(name), inputs: g.inputs.map((n) => info(n.label!, n)), outputs: g.outputs.map(output) };
+}
+
+/** The wasm function of an entry: prefixed, so no entry name can collide with `memory`, a builtin or a kernel. */
+const exportName = (entry: string) => `entry_${entry}`;
+
+/** wasm32 addresses 4 GiB, less AssemblyScript's static data and a spare page above our layout. */
+const WASM32_BYTES = 2 ** 32 - 2 * 65536;
+
+/** Refuses a model that cannot fit wasm32 memory before asc fails on an address, naming the largest tensor. */
+function checkWasm32(name: string, graphs: Graph[], needed?: { end: number; weights: number; state: number; arena: number }): void {
+  let constants = 0, big: Node | undefined;
+  for (const g of graphs) for (const n of g.nodes) {
+    if (n.op === 'const') constants += byteSize(n.type);
+    if (!big || byteSize(n.type) > byteSize(big.type)) big = n;
+  }
+  const total = needed?.end ?? Math.max(constants, big ? byteSize(big.type) : 0);
+  if (total <= WASM32_BYTES) return;
+  const largest = big ? `; the largest tensor is ${big.op}${big.label ? ` '${big.label}'` : ''} ${big.type.dtype}[${big.type.shape.join(', ')}] (${byteSize(big.type)} bytes)` : '';
+  const parts = needed ? ` (weights ${needed.weights}, state ${needed.state}, activations ${needed.arena})` : '';
+  throw new Error(`model '${name}' needs at least ${total} bytes of memory${parts}; wasm32 allows 4 GiB${largest}`);
 }
 
 export async function compileEntries(entries: Entry[], state: StateSpec[], opts: CompileOptions & { generation?: GenerationInfo } = {}): Promise<Compiled> {
   const t0 = performance.now();
   opts.onStage?.('passes');
   const graphs = entries.map((e) => ({ name: e.name, graph: runPasses(e.graph, { disable: opts.disablePasses ?? [], attention: opts.attention, target: wasmTarget }) }));
+  checkWasm32(opts.name ?? 'model', graphs.map((e) => e.graph));
   const mem = layoutMemory(graphs.map((e) => e.graph), state);
+  checkWasm32(opts.name ?? 'model', graphs.map((e) => e.graph), { end: mem.end, weights: mem.weights.length, state: mem.stateBytes, arena: mem.arenaBytes });
   const layouts = new Map(graphs.map((e) => [e.graph, mem.forGraph(e.graph)]));
   opts.onStage?.('emit');
-  const source = emitModule(graphs.map((e) => ({ export: e.name, graph: e.graph })), (g) => layouts.get(g)!);
+  const source = emitModule(graphs.map((e) => ({ export: exportName(e.name), graph: e.graph })), (g) => layouts.get(g)!);
   const pages = Math.ceil((mem.end + 65536) / 65536);
   const code: Partial<Record<Isa, Uint8Array>> = {};
   for (const isa of opts.isas ?? ['wasmsimd', 'wasmrelaxedsimd']) {

@@ -2,7 +2,10 @@
 // source by kernels.ts): w = packGemmWeights(W_hh, H, G·H, 'nk', b_hh); scratch
 // rnnScratchBytes(kind, B, H) bytes, 16-aligned.
 
-export const RNN_KINDS = { rnn: 0, lstm: 1, gru: 2 } as const;
+import { kernelConst } from './kernels.ts';
+
+/** The kernels' kind codes (RNN_KIND_* in assembly/rnn.ts). */
+export const RNN_KINDS = { rnn: kernelConst('RNN_KIND_RNN'), lstm: kernelConst('RNN_KIND_LSTM'), gru: kernelConst('RNN_KIND_GRU') };
 export type RnnKind = keyof typeof RNN_KINDS;
 
 /** Gates along the G·H axis, in PyTorch order: lstm i f g o, gru r z n. */

@@ -7,7 +7,7 @@
 import { fmtShape } from '../ir/types.ts';
 import * as F from './functional.ts';
 import { Linear, Dropout } from './layers.ts';
-import { Module, type Parameter } from './module.ts';
+import { Module, positiveInt, type Parameter } from './module.ts';
 import { constant, ModelDefinitionError, record, where, type Tensor } from './tensor.ts';
 import { checkOptions } from './options.ts';
 
@@ -128,6 +128,7 @@ export class MultiheadAttention extends Module {
   constructor(readonly embedDim: number, readonly numHeads: number, opts: MHAOptions = {}) {
     super();
     checkOptions('MultiheadAttention', opts, ['bias', 'kdim', 'vdim', 'batchFirst', 'dropout']);
+    positiveInt('MultiheadAttention', 'embed_dim', embedDim); positiveInt('MultiheadAttention', 'num_heads', numHeads);
     if (embedDim % numHeads) throw new ModelDefinitionError(`MultiheadAttention: embed_dim ${embedDim} must be divisible by num_heads ${numHeads}`);
     this.kdim = opts.kdim ?? embedDim;
     this.vdim = opts.vdim ?? embedDim;

@@ -1,7 +1,7 @@
 // The basic layers, with PyTorch's parameter names, layouts and default initialisation.
 
 import * as F from './functional.ts';
-import { Module, type Parameter } from './module.ts';
+import { Module, positiveInt, type Parameter } from './module.ts';
 import type { Tensor } from './tensor.ts';
 import { checkOptions } from './options.ts';
 
@@ -13,6 +13,7 @@ export class Linear extends Module {
   constructor(readonly inFeatures: number, readonly outFeatures: number, opts: { bias?: boolean } = {}) {
     super();
     checkOptions('Linear', opts, ['bias']);
+    positiveInt('Linear', 'in_features', inFeatures); positiveInt('Linear', 'out_features', outFeatures);
     const bound = 1 / Math.sqrt(inFeatures);
     this.weight = this.param('weight', [outFeatures, inFeatures], { uniform: bound });
     if (opts.bias ?? true) this.bias = this.param('bias', [outFeatures], { uniform: bound });
@@ -29,6 +30,8 @@ export class Conv2d extends Module {
     checkOptions('Conv2d', opts, ['stride', 'padding', 'dilation', 'groups', 'bias']);
     const [kh, kw] = typeof kernelSize === 'number' ? [kernelSize, kernelSize] : kernelSize;
     const groups = opts.groups ?? 1;
+    positiveInt('Conv2d', 'in_channels', inChannels); positiveInt('Conv2d', 'out_channels', outChannels);
+    positiveInt('Conv2d', 'kernel_size', kh); positiveInt('Conv2d', 'kernel_size', kw); positiveInt('Conv2d', 'groups', groups);
     if (inChannels % groups || outChannels % groups) throw new Error(`Conv2d: groups ${groups} must divide in_channels ${inChannels} and out_channels ${outChannels}`);
     const bound = 1 / Math.sqrt((inChannels / groups) * kh * kw);
     this.weight = this.param('weight', [outChannels, inChannels / groups, kh, kw], { uniform: bound });

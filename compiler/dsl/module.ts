@@ -31,6 +31,14 @@ function seedOf(key: string): number {
 
 type Init = 'zeros' | 'ones' | { uniform: number } | { normal: number };
 
+/** A constructor option that must be a positive integer (named as PyTorch names it). */
+export function positiveInt(module: string, option: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
+    throw new ModelDefinitionError(`${module}: ${option} must be a positive integer, got ${typeof v === 'number' ? v : typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : typeof v}`);
+  }
+  return v;
+}
+
 /**
  * A parameter's initial values are drawn when first read, from the seed in force when it was
  * made and its state_dict name, so the same model gets the same weights whatever was built
@@ -74,6 +82,8 @@ export abstract class Module {
 
   /** Registers a parameter under its PyTorch name. */
   protected param(name: string, shape: Shape, init?: ConstructorParameters<typeof Parameter>[1]): Parameter {
+    if (!shape.every((d) => Number.isInteger(d) && d >= 1)) throw new ModelDefinitionError(`${this.constructor.name}: parameter '${name}' would have shape ${fmtShape(shape)}; check the constructor's options`);
+    if (numel(shape) * 4 > 2 ** 32) throw new ModelDefinitionError(`${this.constructor.name}: parameter '${name}' ${fmtShape(shape)} needs ${numel(shape) * 4} bytes; wasm32 memory holds 4 GiB`);
     const p = new Parameter(shape, init);
     this._params.set(name, p);
     return p;

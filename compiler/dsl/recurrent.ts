@@ -5,7 +5,7 @@
 
 import { fmtShape } from '../ir/types.ts';
 import * as F from './functional.ts';
-import { Module, type Parameter } from './module.ts';
+import { Module, positiveInt, type Parameter } from './module.ts';
 import { cat, ModelDefinitionError, recordMulti, stack, where, zeros, type Tensor } from './tensor.ts';
 import { checkOptions } from './options.ts';
 
@@ -33,6 +33,7 @@ abstract class RNNBase extends Module {
     super();
     const name = { rnn: 'RNN', lstm: 'LSTM', gru: 'GRU' }[kind];
     checkOptions<RNNOptions>(name, opts, ['numLayers', 'bias', 'batchFirst', 'bidirectional', ...(kind === 'rnn' ? ['nonlinearity' as const] : [])]);
+    positiveInt(name, 'input_size', inputSize); positiveInt(name, 'hidden_size', hiddenSize); positiveInt(name, 'num_layers', opts.numLayers ?? 1);
     this.numLayers = opts.numLayers ?? 1;
     this.batchFirst = opts.batchFirst ?? false;
     this.numDirections = opts.bidirectional ? 2 : 1;
@@ -115,6 +116,7 @@ export class Embedding extends Module {
   readonly weight: Parameter;
   constructor(readonly numEmbeddings: number, readonly embeddingDim: number) {
     super();
+    positiveInt('Embedding', 'num_embeddings', numEmbeddings); positiveInt('Embedding', 'embedding_dim', embeddingDim);
     this.weight = this.param('weight', [numEmbeddings, embeddingDim], { normal: 1 });
   }
   forward(ids: Tensor): Tensor { return F.embedding(ids, this.weight.t); }

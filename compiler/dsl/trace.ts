@@ -25,7 +25,15 @@ export function trace(fn: (inputs: Record<string, Tensor>) => TraceResult, input
 /** What an entry's forward returns: its outputs and, optionally, new values for state tensors. */
 export interface EntryResult { outputs: TraceResult; state?: Record<string, Tensor> }
 
+/** Tensor names reach the generated source (in comments) and error messages: one short line. */
+function checkName(what: string, name: string): void {
+  if (name.length === 0 || name.length > 100 || /[\x00-\x1f\x7f\u2028\u2029]/.test(name)) {
+    throw new ModelDefinitionError(`${what} name ${JSON.stringify(name.slice(0, 100))} must be 1 to 100 characters on one line`);
+  }
+}
+
 const sourceNode = (op: 'input' | 'state', name: string, s: InputSpec | number[]) => {
+  checkName(op, name);
   const { shape, dtype } = spec(s);
   if (shape.some((d) => !Number.isInteger(d) || d < 1)) throw new ModelDefinitionError(`${op} '${name}': shape [${shape}] must be positive integers`);
   return node(op, [], { dtype, shape: [...shape] }, { name }, name);
@@ -46,7 +54,9 @@ export function traceEntry(fn: (inputs: Record<string, Tensor>, state: Record<st
       }
       return { name, node: t.node };
     });
-    return { ins, outs: nameOutputs(res.outputs, outputNames), writes };
+    const outs = nameOutputs(res.outputs, outputNames);
+    if (outs.length === 0 && writes.length === 0) throw new ModelDefinitionError('forward() returned no outputs (return a tensor, an array of tensors or a record of tensors)');
+    return { ins, outs, writes };
   });
   const g = makeGraph(ins, outs, writes);
   verify(g);
@@ -54,15 +64,18 @@ export function traceEntry(fn: (inputs: Record<string, Tensor>, state: Record<st
 }
 
 function nameOutputs(res: TraceResult, names?: string[]): GraphOutput[] {
-  if (res instanceof Tensor) return [{ name: names?.[0] ?? 'y', node: res.node }];
-  if (Array.isArray(res)) {
-    if (names && names.length !== res.length) throw new ModelDefinitionError(`forward returned ${res.length} tensors but ${names.length} output names were given`);
-    return res.map((t, i) => ({ name: names?.[i] ?? `y${i}`, node: t.node }));
-  }
-  return Object.entries(res).map(([name, t]) => {
+  const out = (name: string, t: unknown): GraphOutput => {
+    checkName('output', name);
     if (!(t instanceof Tensor)) throw new ModelDefinitionError(`output '${name}' is not a tensor`);
     return { name, node: t.node };
-  });
+  };
+  if (res instanceof Tensor) return [out(names?.[0] ?? 'y', res)];
+  if (Array.isArray(res)) {
+    if (names && names.length !== res.length) throw new ModelDefinitionError(`forward returned ${res.length} tensors but ${names.length} output names were given`);
+    return res.map((t, i) => out(names?.[i] ?? `y${i}`, t));
+  }
+  if (typeof res !== 'object' || res === null) throw new ModelDefinitionError(`forward() must return a tensor, an array of tensors or a record of tensors; it returned ${res === null ? 'null' : typeof res}`);
+  return Object.entries(res).map(([name, t]) => out(name, t));
 }
 
 /** A model as the CLI and `npm start` see it: a module, its input specs and how to call it. */

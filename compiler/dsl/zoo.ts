@@ -5,7 +5,7 @@ import { fmtShape } from '../ir/types.ts';
 import { sinusoidalPositionalEncoding, type KVCache } from './attention.ts';
 import { loop } from './control.ts';
 import * as nn from './nn.ts';
-import { Module } from './module.ts';
+import { Module, positiveInt } from './module.ts';
 import { arange, constant, ints, ModelDefinitionError, type Tensor } from './tensor.ts';
 import type { EntryDefinition, InputSpecs, ModelDefinition } from './trace.ts';
 import { checkOptions } from './options.ts';
@@ -72,6 +72,7 @@ export class GPT extends Module {
   tok_emb: nn.Embedding; pos_emb: nn.Embedding; blocks: nn.TransformerEncoderLayer[]; ln_f: nn.LayerNorm; head: nn.Linear;
   constructor(readonly cfg: GPTConfig) {
     super();
+    for (const k of ['vocab', 'context', 'dModel', 'nhead', 'layers', 'dimFeedforward'] as const) positiveInt('GPT', k, cfg?.[k]);
     this.tok_emb = new nn.Embedding(cfg.vocab, cfg.dModel);
     this.pos_emb = new nn.Embedding(cfg.context, cfg.dModel);
     this.blocks = Array.from({ length: cfg.layers }, () => new nn.TransformerEncoderLayer(cfg.dModel, cfg.nhead,
@@ -116,7 +117,7 @@ export interface GenerationSpec {
 export function defineGPT(o: { name: string; description?: string; module: GPT; tokens: [number, number]; capacity?: number; chunk?: number; weights?: string }): ModelDefinition & { generation: GenerationSpec } {
   checkOptions('defineGPT', o, ['name', 'description', 'module', 'tokens', 'capacity', 'chunk', 'weights']);
   const m = o.module, cfg = m.cfg;
-  const capacity = o.capacity ?? cfg.context, chunk = Math.min(o.chunk ?? capacity, capacity);
+  const capacity = positiveInt('defineGPT', 'capacity', o.capacity ?? cfg.context), chunk = Math.min(positiveInt('defineGPT', 'chunk', o.chunk ?? capacity), capacity);
   if (capacity > cfg.context) throw new ModelDefinitionError(`GPT: KV cache capacity ${capacity} exceeds the context ${cfg.context}`);
   const state: InputSpecs = { pos: { shape: [], dtype: 'i32' } };
   for (let l = 0; l < cfg.layers; l++) { state[`k${l}`] = [1, capacity, cfg.dModel]; state[`v${l}`] = [1, capacity, cfg.dModel]; }

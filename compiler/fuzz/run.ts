@@ -4,8 +4,9 @@
 // asked, the real artifact compiled to wasm and run by the runtime.
 
 import type { Graph, Node } from '../ir/node.ts';
-import { printGraph } from '../ir/print.ts';
-import { DTYPE_BYTES, fmtType, numel, sameShape, type AnyTensorData, type Shape } from '../ir/types.ts';
+import { inPlaceInput } from '../ir/ops.ts';
+import { printGraph, printPlan } from '../ir/print.ts';
+import { fmtType, numel, sameShape, type AnyTensorData, type Shape } from '../ir/types.ts';
 import { runPasses } from '../passes/manager.ts';
 import { wasmTarget } from '../codegen/target.ts';
 import { scratchBytes } from '../passes/memory-planning.ts';
@@ -33,7 +34,7 @@ export interface Failure {
   category: string;
   /** One line: where the results first differ, or the first hazard. */
   summary: string;
-  /** Everything needed to understand and replay it: program, IR before/after with the memory plan. */
+  /** Everything needed to understand and replay it: program, IR before and after with the memory plan (printPlan). */
   detail: string;
 }
 
@@ -66,7 +67,7 @@ function hazardCategory(h: Hazard): string {
     case 'state-write': return h.reader.startsWith('state write') ? 'state-write-order' : 'output-after-state-write';
     case 'cache-write': return 'read-after-cache-write';
     case 'state-update': return 'undeclared-state-update';
-    case 'kernel-output': return 'kernel-output-overlap';
+    case 'kernel-output': return h.readerNode && inPlaceInput(h.readerNode.op) !== undefined ? 'in-place-operand-overlap' : 'kernel-output-overlap';
     default: return 'overlap';
   }
 }
@@ -86,17 +87,6 @@ function describeDiff(c: FuzzCase, call: number, d: Difference): string {
 const describeHazard = (g: Graph, h: Hazard) =>
   `call ${h.step}: ${h.reader} reads %${g.nodes.indexOf(h.value)} ${h.value.op} (${fmtType(h.value.type)}) element ${h.element}, but its bytes were last written by ${h.writer}`;
 
-/** The IR with each value's arena range. */
-export function printPlanned(g: Graph): string {
-  const plan = g.plan;
-  if (!plan) return printGraph(g);
-  const lines = g.nodes.flatMap((n, i) => {
-    const off = plan.offsets.get(n);
-    return off === undefined ? [] : [`  %${i} ${n.op.padEnd(12)} ${fmtType(n.type).padEnd(18)} arena [${off}, ${off + numel(n.type.shape) * DTYPE_BYTES[n.type.dtype]})`];
-  });
-  return `${printGraph(g)}\nmemory plan (arena ${plan.arenaBytes} bytes):\n${lines.join('\n')}`;
-}
-
 function detail(c: FuzzCase, cfg: PassConfig, g: Graph | undefined, lines: string[]): string {
   return [
     `seed ${c.seed}, ${cfg.name}${cfg.disable.length ? ` (--disable-pass ${cfg.disable.join(',')})` : ''}`,
@@ -104,7 +94,7 @@ function detail(c: FuzzCase, cfg: PassConfig, g: Graph | undefined, lines: strin
     'program:', ...c.program.map((l) => `  ${l}`),
     c.state.length ? `state: ${c.state.map((s) => `${s.name} ${fmtType(s.type)}`).join(', ')}; ${c.steps.length} calls` : '',
     'IR before passes:', printGraph(c.traced),
-    ...(g ? ['IR after passes:', printPlanned(g)] : []),
+    ...(g ? ['IR after passes:', printGraph(g), printPlan(g)] : []),
     `replay: npm run fuzz -- --seed ${c.seed}`,
   ].filter(Boolean).join('\n');
 }
@@ -131,14 +121,16 @@ export function checkSimulated(c: FuzzCase, want = reference(c)): Failure[] {
   return failures;
 }
 
-/** Compiles the case to wasm (all passes), runs it through the runtime and compares. */
+/** Compiles the case to wasm, runs it through the runtime and compares. */
 export async function checkWasm(c: FuzzCase, want = reference(c), simFailures: Failure[] = []): Promise<Failure[]> {
   const { compileEntries } = await import('../codegen/compile.ts');
   const { loadModelBytes } = await import('../../runtime/model.ts');
-  const cfg = passConfigs()[0]!;
+  // Each wasm run compiles under one pass configuration, chosen by the seed, so unfused ops reach codegen too.
+  const cfgs = passConfigs().filter((p) => !p.attention || c.traced.nodes.some((n) => n.op === 'attention'));
+  const cfg = cfgs[c.seed % cfgs.length]!;
   let g: Graph | undefined;
   try {
-    const compiled = await compileEntries([{ name: 'run', graph: c.traced }], c.state, { name: `fuzz${c.seed}`, isas: ['wasmsimd'] });
+    const compiled = await compileEntries([{ name: 'run', graph: c.traced }], c.state, { name: `fuzz${c.seed}`, isas: ['wasmsimd'], disablePasses: cfg.disable, ...(cfg.attention ? { attention: cfg.attention } : {}) });
     g = compiled.graph;
     const m = await loadModelBytes(compiled.bytes, { isa: 'wasmsimd' });
     if (c.state.length) m.setState(c.initialState);

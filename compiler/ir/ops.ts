@@ -345,6 +345,21 @@ OPS.copy = (ins) => { arity('copy', ins, 1); return ins[0]!; };
 const IN_PLACE: Record<string, number> = { cache_write: 0 };
 export const inPlaceInput = (op: string): number | undefined => IN_PLACE[op];
 
+/** What the passes may do with an op beyond its type rule (absent: no). */
+export interface OpTraits {
+  /** Not evaluated at compile time: several results, a body graph, or a copy that exists to be written. */
+  noFold?: boolean;
+  /** Not merged with an equal node: its value is not a function of its inputs and attributes alone. */
+  noCse?: boolean;
+  /** Reads element j of each input just before writing element j: may write over a same-shape input that dies. */
+  overwritesInput?: boolean;
+}
+const TRAITS: Record<string, OpTraits> = {
+  input: { noCse: true }, state: { noCse: true }, proj: { noFold: true },
+  loop: { noFold: true, noCse: true }, copy: { noFold: true }, elementwise: { overwritesInput: true },
+};
+export const opTraits = (op: string): OpTraits => ({ ...(op in SECONDARY ? { noFold: true } : {}), ...TRAITS[op] });
+
 const SOURCES = new Set(['input', 'const', 'state']);
 
 
@@ -352,7 +367,6 @@ export function secondaryTypes(n: Node): TensorType[] {
   const f = SECONDARY[n.op];
   return f ? f(n.inputs.map((i) => i.type), n.attrs) : [];
 }
-export const hasSecondary = (op: string): boolean => op in SECONDARY;
 
 export const isKnownOp = (op: string): boolean => op in OPS || SOURCES.has(op) || op === 'proj';
 

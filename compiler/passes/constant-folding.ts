@@ -7,7 +7,7 @@
 import { node, rewrite } from '../ir/node.ts';
 import { evalNode } from '../reference/interpret.ts';
 import { byteSize } from '../ir/types.ts';
-import { hasSecondary } from '../ir/ops.ts';
+import { opTraits } from '../ir/ops.ts';
 import type { Pass } from './pass.ts';
 
 const GROWTH_LIMIT = 64 * 1024;
@@ -17,7 +17,7 @@ export const constantFolding: Pass = {
   description: 'evaluate nodes whose inputs are all constants at compile time',
   run(g) {
     return rewrite(g, (n) => {
-      if (n.inputs.length === 0 || n.op === 'proj' || n.op === 'loop' || n.op === 'copy' || hasSecondary(n.op)) return undefined;
+      if (n.inputs.length === 0 || opTraits(n.op).noFold) return undefined;
       if (!n.inputs.every((i) => i.op === 'const')) return undefined;
       const inBytes = n.inputs.reduce((s, i) => s + byteSize(i.type), 0);
       if (byteSize(n.type) > inBytes + GROWTH_LIMIT) return undefined;

@@ -3,12 +3,13 @@
 // 64 values, such as scalars the DSL makes for `x.mul(2)`) are merged by content.
 
 import { rewrite, type Node } from '../ir/node.ts';
+import { opTraits } from '../ir/ops.ts';
 import type { Pass } from './pass.ts';
 
 const SMALL_CONST = 64;
 
 function key(n: Node): string | undefined {
-  if (n.op === 'input' || n.op === 'loop' || n.op === 'state') return undefined;
+  if (opTraits(n.op).noCse) return undefined;
   if (n.op === 'const') {
     const d = n.attrs.data as Float32Array;
     return d.length <= SMALL_CONST ? `const:${n.type.dtype}:${n.type.shape}:${Array.from(d).join(',')}` : undefined;

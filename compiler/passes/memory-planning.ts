@@ -8,6 +8,7 @@
 // The result is the peak arena size the artifact reports.
 
 import { rootOf } from '../ir/effects.ts';
+import { opTraits } from '../ir/ops.ts';
 import type { Graph, MemoryPlan, Node } from '../ir/node.ts';
 import { roundUp, type Target } from '../ir/target.ts';
 import { byteSize, sameShape } from '../ir/types.ts';
@@ -24,7 +25,6 @@ export function scratchBytes(n: Node, target: Target): number {
 const inArena = (n: Node) => n.op !== 'const' && n.op !== 'state' && rootOf(n) === n;
 /** Where a value is born: a proj with its producer, anything else where it stands. */
 const birth = (n: Node, pos: Map<Node, number>) => (n.op === 'input' ? -1 : pos.get(n.op === 'proj' ? n.inputs[0]! : n)!);
-const IN_PLACE = new Set(['elementwise']);
 
 /** Live ranges [first, last] in node positions; inputs are born before the first node, outputs live to the end. */
 function liveRanges(g: Graph): Map<Node, [number, number]> {
@@ -80,7 +80,7 @@ export function planMemory(g: Graph, target: Target, reuse: boolean, pinInputs =
   g.nodes.forEach((n, i) => {
     for (const p of projs.get(n) ?? []) offsets.set(p, arena.alloc(alignedBytes(p)));
     if (inArena(n) && n.op !== 'input' && n.op !== 'proj') {
-      const donor = reuse && IN_PLACE.has(n.op) ? n.inputs.map(rootOf).find((x) => canDonate(x, n, i)) : undefined;
+      const donor = reuse && opTraits(n.op).overwritesInput ? n.inputs.map(rootOf).find((x) => canDonate(x, n, i)) : undefined;
       // The donor's block passes to n: it is freed when n dies, not now.
       if (donor) { dyingAt.get(i)!.delete(donor); offsets.set(n, offsets.get(donor)!); donated.set(n, donor); }
       else offsets.set(n, arena.alloc(alignedBytes(n)));

@@ -1,8 +1,11 @@
 // Turning a drawing into the digits data set's format and classifying it with the CNN
-// (models/digits.model.ts). The data set's 8×8 images are 32×32 bitmaps counted in 4×4
-// blocks (0..16), the digit filling the bitmap's height; a drawing is cropped to its ink,
-// scaled so its longer side fills 32 pixels, centred, thresholded and counted the same way.
+// (models/digits.model.ts). The data set's 8×8 images are 32×32 bitmaps counted in 4×4 blocks
+// (0..16); in every image the digit fills the height, and its width stays within about 6 of
+// the 8 columns. So a drawing is cropped to its ink, stretched to 32 pixels high (and at most
+// 24 wide, narrowing wide drawings), centred, sampled, thresholded and counted the same way.
 import type { Model } from 'simdflow/runtime';
+
+const MAX_WIDTH = 24;
 
 /** ink: one value per pixel (0 = paper, 255 = full ink), row-major width × height. Returns 64 pixels 0..16. */
 export function toDigitPixels(ink: ArrayLike<number>, width: number, height: number): Float32Array {
@@ -15,13 +18,15 @@ export function toDigitPixels(ink: ArrayLike<number>, width: number, height: num
   }
   const out = new Float32Array(64);
   if (x1 < 0) return out;
-  const side = Math.max(x1 - x0 + 1, y1 - y0 + 1), scale = side / 32;
-  // Centre the ink's box in a side × side square, then sample it at 32 × 32 cell centres.
-  const cx = (x0 + x1 + 1) / 2 - side / 2, cy = (y0 + y1 + 1) / 2 - side / 2;
+  const w = x1 - x0 + 1, h = y1 - y0 + 1;
+  // Source pixels per bitmap pixel: the height fills the 32 rows; the width keeps the aspect unless it would exceed MAX_WIDTH.
+  const sy = h / 32, sx = Math.max(sy, w / MAX_WIDTH);
+  // The ink's box centred in the 32 × 32 bitmap, sampled at the bitmap's pixel centres.
+  const cx = (x0 + x1 + 1) / 2 - 16 * sx, cy = (y0 + y1 + 1) / 2 - 16 * sy;
   for (let by = 0; by < 32; by++) {
     for (let bx = 0; bx < 32; bx++) {
-      const sx = Math.floor(cx + (bx + 0.5) * scale), sy = Math.floor(cy + (by + 0.5) * scale);
-      if (sx >= 0 && sx < width && sy >= 0 && sy < height && ink[sy * width + sx]! >= 128) out[(by >> 2) * 8 + (bx >> 2)] += 1;
+      const x = Math.floor(cx + (bx + 0.5) * sx), y = Math.floor(cy + (by + 0.5) * sy);
+      if (x >= 0 && x < width && y >= 0 && y < height && ink[y * width + x]! >= 128) out[(by >> 2) * 8 + (bx >> 2)] += 1;
     }
   }
   return out;

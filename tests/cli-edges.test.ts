@@ -1,0 +1,43 @@
+// CLI edges of issue 10: the artifact stays inside -o whatever the model's name, and a missing
+// weights file names the option (or the model field) that asked for it.
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { main } from '../compiler/cli/main.ts';
+
+async function cli(...args: string[]): Promise<{ status: number; stderr: string }> {
+  let stderr = '';
+  const status = await main(args, { stdout: { write: () => true }, stderr: { write: (s: string) => (stderr += s) } } as never);
+  return { status, stderr };
+}
+const model = (name: string, weights?: string) =>
+  `import { defineModel, nn } from 'simdflow';\nexport default defineModel({ name: ${JSON.stringify(name)}, module: new nn.Linear(2, 2), inputs: { x: [1, 2] }${weights ? `, weights: ${JSON.stringify(weights)}` : ''} });\n`;
+
+describe('CLI', () => {
+  test('a model name cannot write outside -o', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'simdflow-escape-')), out = join(dir, 'out');
+    mkdirSync(out);
+    for (const name of ['../escape', 'a/b', '../../x']) {
+      writeFileSync(join(dir, 'm.ts'), model(name));
+      const r = await cli('build', join(dir, 'm.ts'), '-o', out);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(`m.ts: model name ${JSON.stringify(name)} is not a plain file name (the artifact would be written outside ${out})`);
+    }
+    expect(existsSync(join(dir, 'escape.simdflow'))).toBe(false);
+  });
+
+  test('a missing weights file names --weights or the model field', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'simdflow-weights-'));
+    writeFileSync(join(dir, 'm.ts'), model('m'));
+    let r = await cli('build', join(dir, 'm.ts'), '--weights', 'nope', '-o', dir);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe('simdflow: --weights nope: no such file\n');
+    writeFileSync(join(dir, 'w.ts'), model('w', 'missing.safetensors'));
+    r = await cli('ir', join(dir, 'w.ts'));
+    expect(r.stderr).toBe(`simdflow: ${join(dir, 'w.ts')}: its weights 'missing.safetensors' (${join(dir, 'missing.safetensors')}) do not exist\n`);
+    writeFileSync(join(dir, 'bad.safetensors'), 'not safetensors at all, just some text');
+    r = await cli('ir', join(dir, 'm.ts'), '--weights', join(dir, 'bad.safetensors'));
+    expect(r.stderr).toMatch(/^simdflow: .*bad\.safetensors: not a safetensors file/);
+  });
+});

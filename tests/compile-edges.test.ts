@@ -1,0 +1,67 @@
+// The compiler's edges: models it cannot build are refused before asc with an error naming the
+// option, the output or the tensor; entry names that collide with wasm exports or AssemblyScript
+// builtins still compile; and an AssemblyScript crash is an exception, not the process's end.
+import { describe, expect, test } from 'vitest';
+import { assemble } from '../compiler/codegen/assemble.ts';
+import { compileModel } from '../compiler/codegen/compile.ts';
+import { defineGPT, GPT, nn, type ModelDefinition, type Tensor } from '../compiler/dsl/index.ts';
+import { loadModel } from '../runtime/index.ts';
+
+class Id extends nn.Module { forward(x: Tensor) { return x; } }
+
+describe('models that cannot be built are refused naming the cause', () => {
+  test('a forward() with no outputs', async () => {
+    for (const ret of [{}, []]) {
+      await expect(compileModel({ name: 'none', module: new Id(), inputs: { x: [2] }, forward: () => ret as never })).rejects.toThrow('forward() returned no outputs');
+    }
+    await expect(compileModel({ name: 'five', module: new Id(), inputs: { x: [2] }, forward: () => 5 as never })).rejects.toThrow('forward() must return a tensor, an array of tensors or a record of tensors; it returned number');
+    await expect(compileModel({ name: 'arr', module: new Id(), inputs: { x: [2] }, forward: (_m, i) => [i.x!, 5] as never })).rejects.toThrow("output 'y1' is not a tensor");
+    await expect(compileModel({ name: 'nl', module: new Id(), inputs: { 'x\nexport function memory(): void {}': [2] } })).rejects.toThrow('input name "x\\nexport function memory(): void {}" must be 1 to 100 characters on one line');
+  });
+
+  test('sizes past wasm32 memory, naming the tensor, before asc', async () => {
+    const big: ModelDefinition = { name: 'big', module: new Id(), inputs: { x: [40000, 40000] }, forward: (_m, i) => i.x!.relu() };
+    await expect(compileModel(big)).rejects.toThrow("model 'big' needs at least 6400000000 bytes of memory; wasm32 allows 4 GiB; the largest tensor is input 'x' f32[40000, 40000] (6400000000 bytes)");
+    const many: ModelDefinition = { name: 'many', module: new Id(), inputs: { x: [25000, 25000] }, forward: (_m, i) => i.x!.relu() };
+    await expect(compileModel(many)).rejects.toThrow(/^model 'many' needs at least \d+ bytes of memory \(weights \d+, state 0, activations \d+\); wasm32 allows 4 GiB; the largest tensor is /);
+    expect(() => new nn.Linear(100000, 100000)).toThrow("Linear: parameter 'weight' [100000, 100000] needs 40000000000 bytes; wasm32 memory holds 4 GiB");
+  });
+
+  test('constructor options are checked by their PyTorch names', () => {
+    expect(() => new nn.Linear(-5, 10)).toThrow('Linear: in_features must be a positive integer, got -5');
+    expect(() => new nn.Linear(5, 2.5)).toThrow('Linear: out_features must be a positive integer, got 2.5');
+    expect(() => new nn.Conv2d(3, 0, 3)).toThrow('Conv2d: out_channels must be a positive integer, got 0');
+    expect(() => new nn.Conv2d(3, 4, [3, -1])).toThrow('Conv2d: kernel_size must be a positive integer, got -1');
+    expect(() => new nn.Embedding(10, NaN)).toThrow('Embedding: embedding_dim must be a positive integer, got NaN');
+    expect(() => new nn.LSTM(4, 0)).toThrow('LSTM: hidden_size must be a positive integer, got 0');
+    expect(() => new nn.GRU(4, 3, { numLayers: 0 })).toThrow('GRU: num_layers must be a positive integer, got 0');
+    expect(() => new nn.MultiheadAttention(8, 0)).toThrow('MultiheadAttention: num_heads must be a positive integer, got 0');
+    expect(() => new GPT({ vocab: 10, context: 0, dModel: 8, nhead: 2, layers: 1, dimFeedforward: 16 })).toThrow('GPT: context must be a positive integer, got 0');
+    const gpt = new GPT({ vocab: 10, context: 8, dModel: 8, nhead: 2, layers: 1, dimFeedforward: 16 });
+    expect(() => defineGPT({ name: 'g', module: gpt, tokens: [1, 8], capacity: 0 })).toThrow('defineGPT: capacity must be a positive integer, got 0');
+    expect(() => defineGPT({ name: 'g', module: gpt, tokens: [1, 8], chunk: -1 })).toThrow('defineGPT: chunk must be a positive integer, got -1');
+  });
+});
+
+describe('names that collide with wasm or AssemblyScript', () => {
+  test('entries named memory, abort, f32 and load compile and run', async () => {
+    const step = (f: (x: Tensor) => Tensor) => ({ inputs: { memory: [3] }, forward: (_m: nn.Module, i: Record<string, Tensor>) => ({ outputs: { memory: f(i.memory!) } }) });
+    const def: ModelDefinition = {
+      name: 'memory', module: new Id(), inputs: { memory: [3] }, forward: (_m, i) => ({ abort: i.memory!.relu() }),
+      entries: { memory: step((x) => x.mul(2)), abort: step((x) => x.add(1)), f32: step((x) => x.neg()), load: step((x) => x.mul(x)) },
+    };
+    const m = await loadModel((await compileModel(def, { isas: ['wasmsimd'] })).bytes);
+    const x = Float32Array.of(-1, 2, 3);
+    expect(Array.from(m.run({ memory: x }).abort!)).toEqual([0, 2, 3]);
+    expect(Array.from(m.call('memory', { memory: x }).memory!)).toEqual([-2, 4, 6]);
+    expect(Array.from(m.call('abort', { memory: x }).memory!)).toEqual([0, 3, 4]);
+    expect(Array.from(m.call('f32', { memory: x }).memory!)).toEqual([1, -2, -3]);
+    expect(Array.from(m.call('load', { memory: x }).memory!)).toEqual([1, 4, 9]);
+  });
+
+  test('an AssemblyScript crash is an exception of the compile, not the end of the process', async () => {
+    const crash = assemble({ sources: { '__model.ts': 'export function memory(): void {}\n' }, entry: '__model.ts', isa: 'wasmsimd', memoryBase: 1024, initialPages: 1 });
+    await expect(crash).rejects.toThrow('AssemblyScript compilation of __model.ts failed: the AssemblyScript compiler crashed (exit 1)');
+    expect(process.exitCode ?? 0).toBe(0);
+  });
+});
