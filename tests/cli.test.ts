@@ -96,6 +96,12 @@ describe('CLI', () => {
     r = await cli('ir', join(dir, 'syntax.ts'));
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/syntax\.ts:2: Unexpected end of file/);
+    const models = join(dir, 'models');
+    mkdirSync(models);
+    writeFileSync(join(models, 'a.ts'), `import { defineModel, nn } from 'simdflow';\nexport default defineModel({ name: '../a', module: new nn.Linear(2, 2), inputs: { x: [1, 2] } });\n`);
+    r = await cli('start', models, '-o', join(dir, 'out'));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`a.ts: model name "../a" is not a plain file name (the artifact would be written outside ${join(dir, 'out')})`);
     writeFileSync(join(dir, 'required.js'), `const { defineModel, nn } = require('simdflow');\nmodule.exports = defineModel({ name: 'r', module: new nn.Linear(2, 2), inputs: { x: [1, 2] } });\n`);
     r = await cli('ir', join(dir, 'required.js'));
     expect(r.status).toBe(1);

@@ -3,7 +3,7 @@
 // usage errors answer at once; the toolchain (asc, binaryen) loads only to compile.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { ISAS, type Isa } from '../../runtime/format.ts';
 
 export interface Io {
@@ -92,11 +92,10 @@ async function run(a: Args, io: Io): Promise<number> {
   const isas = a.isas.length ? { isas: a.isas } : {};
   switch (cmd) {
     case 'build': {
-      const [{ loadDefinition }, { compileModel }] = await Promise.all([import('./load.ts'), import('../codegen/compile.ts')]);
+      const [{ loadDefinition, artifactFile }, { compileModel }] = await Promise.all([import('./load.ts'), import('../codegen/compile.ts')]);
       const def = await loadDefinition(rest[0]!, a.weights);
       const out = resolve(a.out ?? 'out');
-      const file = join(out, `${def.name}.simdflow`);
-      if (typeof def.name !== 'string' || !def.name || dirname(file) !== out) throw new Error(`${rest[0]}: model name ${JSON.stringify(String(def.name).slice(0, 100))} is not a plain file name (the artifact would be written outside ${out})`);
+      const file = artifactFile(out, def, rest[0]!);
       const onStage = stages(def.name);
       const c = await compileModel(def, { disablePasses: a.disable, onStage, ...isas });
       onStage('done');

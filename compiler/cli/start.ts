@@ -8,7 +8,7 @@ import { compileModel, type CompileOptions } from '../codegen/compile.ts';
 import { interpret } from '../reference/interpret.ts';
 import { allocData, numel } from '../ir/types.ts';
 import { loadModelBytes, type Feeds } from '../../runtime/model.ts';
-import { loadDefinition } from './load.ts';
+import { artifactFile, loadDefinition } from './load.ts';
 import { rng } from '../dsl/module.ts';
 import type { Io } from './main.ts';
 
@@ -49,9 +49,10 @@ export async function runModels(dir: string, outDir: string, io: Io, stages: (mo
   let bad = 0;
   for (const f of files) {
     const def = await loadDefinition(join(dir, f));
+    const file = artifactFile(outDir, def, join(dir, f));
     const onStage = stages(def.name);
     const c = await compileModel(def, { ...opts, onStage });
-    writeFileSync(join(outDir, `${def.name}.simdflow`), c.bytes);
+    writeFileSync(file, c.bytes);
     onStage('run');
     const model = await loadModelBytes(c.bytes);
     const feeds = exampleFeeds(model.inputs);
