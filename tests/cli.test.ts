@@ -67,6 +67,8 @@ describe('CLI', () => {
       [['start', '--weights', 'w.safetensors'], 'start does not take --weights'],
       [['conformance', 'cases', '-o', 'out'], 'conformance does not take -o'],
       [['ir', 'models/mlp.ts', '--quiet'], 'ir does not take --quiet'],
+      [['build', 'models/mlp.ts', '--isa', 'sse4'], "--isa must be one of wasmsimd, wasmrelaxedsimd, not 'sse4'"],
+      [['ir', 'models/mlp.ts', '--isa', 'wasmsimd'], 'ir does not take --isa'],
     ];
     for (const [argv, msg] of cases) {
       const r = await cli(...argv);
@@ -94,6 +96,12 @@ describe('CLI', () => {
     r = await cli('ir', join(dir, 'syntax.ts'));
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/syntax\.ts:2: Unexpected end of file/);
+    const models = join(dir, 'models');
+    mkdirSync(models);
+    writeFileSync(join(models, 'a.ts'), `import { defineModel, nn } from 'simdflow';\nexport default defineModel({ name: '../a', module: new nn.Linear(2, 2), inputs: { x: [1, 2] } });\n`);
+    r = await cli('start', models, '-o', join(dir, 'out'));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`a.ts: model name "../a" is not a plain file name (the artifact would be written outside ${join(dir, 'out')})`);
     writeFileSync(join(dir, 'required.js'), `const { defineModel, nn } = require('simdflow');\nmodule.exports = defineModel({ name: 'r', module: new nn.Linear(2, 2), inputs: { x: [1, 2] } });\n`);
     r = await cli('ir', join(dir, 'required.js'));
     expect(r.status).toBe(1);
@@ -143,7 +151,8 @@ describe('CLI', () => {
     writeCase(join(ok, 'a_mlp'), mlp([13, 9, 7, 4], 3), 1);
     mkdirSync(join(ok, 'd_future'));
     writeFileSync(join(ok, 'd_future', 'case.json'), JSON.stringify({ name: 'mamba', module: 'Mamba', inputs: {}, outputs: {}, tolerance: tol }));
-    let r = await cli('conformance', ok);
+    // One ISA: the cases' generated code is the same for both, and the CLI is what is tested here.
+    let r = await cli('conformance', ok, '--isa', 'wasmsimd');
     expect(r.stdout).toMatch(/^mlp +passed +y max err/m);
     expect(r.stdout).toMatch(/^mamba +skipped +family 'Mamba' is not supported yet/m);
     expect(r.stdout.trim().split('\n').pop()).toBe('1 passed, 0 failed, 1 skipped');
@@ -152,7 +161,7 @@ describe('CLI', () => {
     writeCase(join(dir, 'b_lenet'), { name: 'cnn_lenet', module: 'Sequential', config: { channels: [4, 8] }, inputs: { x: { shape: [1, 1, 28, 28], dtype: 'F32' } }, outputs: { y: { shape: [1, 10], dtype: 'F32' } }, tolerance: tol }, 2);
     writeCase(join(dir, 'c_gru'), { name: 'gru', module: 'GRU', config: { input: 5, hidden: 11, layers: 2 }, inputs: { x: { shape: [3, 4, 5], dtype: 'F32' }, h0: { shape: [2, 3, 11], dtype: 'F32' } }, outputs: { y: { shape: [3, 4, 11], dtype: 'F32' }, h_n: { shape: [2, 3, 11], dtype: 'F32' } }, tolerance: tol }, 3);
     writeCase(join(dir, 'e_bad'), mlp([6, 5, 4, 3], 2), 4, true);
-    r = await cli('conformance', dir);
+    r = await cli('conformance', dir, '--isa', 'wasmsimd');
     expect(r.stdout).toMatch(/^cnn_lenet +passed/m);
     expect(r.stdout).toMatch(/^gru +passed/m);
     expect(r.stdout).toMatch(/^mlp +failed +y\[3\]: got .*, want .*/m);
@@ -178,5 +187,13 @@ describe('CLI', () => {
     expect(bad.stderr).toContain('loadStateDict into Sequential: mis-shaped: 0.bias: expected [256], found [6]; 0.weight: expected [256, 784], found [6, 1, 5, 5] | missing: 2.weight, 2.bias, 4.weight, 4.bias | unexpected: 11.bias');
     expect(existsSync(join(out, 'mlp.simdflow'))).toBe(true);
     expect(readFileSync(join(out, 'mlp.simdflow')).subarray(0, 4).toString()).toBe('SFLW');
+    const one = await cli('build', 'models/mlp.ts', '-o', join(out, 'simd'), '--isa', 'wasmsimd', '--quiet');
+    expect(one.status, one.stderr).toBe(0);
+    expect(one.stderr).toBe('');
+    expect(one.stdout).toMatch(/code \{"wasmsimd":\d+\}/);
+    const simd = await loadModelFile(join(out, 'simd', 'mlp.simdflow'));
+    expect(simd.isa).toBe('wasmsimd');
+    const x = new Float32Array(784).fill(0.5), want = m.run({ x }).y!;
+    simd.run({ x }).y!.forEach((v, i) => expect(Math.abs(v - want[i]!)).toBeLessThan(1e-6)); // relaxed FMA may round differently
   }, 120_000);
 });

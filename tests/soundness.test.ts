@@ -177,6 +177,7 @@ describe('defect 5: options are honoured or rejected, never ignored', () => {
     expect(() => compiledEntries(def2({ isCausal: false }))).toThrow(/isCausal: false.*KV cache/);
     expect(() => compiledEntries(def2({ keyPaddingMask: 'm' }))).toThrow(/keyPaddingMask.*KV cache/);
     expect(() => compiledEntries(def2({ attnMask: 'm' }))).toThrow(/attnMask.*KV cache/);
+    expect(() => compiledEntries(def2({ needWeights: true }))).toThrow(/needWeights is not supported with a KV cache/);
   });
   test('squeeze() drops every size-1 dimension, squeeze(d) only d', () => {
     const g = trace1(new nn.Identity(), (_m, { x }) => ({ a: x!.reshape(1, 3, 1, 4).squeeze(), b: x!.reshape(1, 3, 1, 4).squeeze(2), c: x!.reshape(1, 3, 1, 4).squeeze([0, 2]) }));

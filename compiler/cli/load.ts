@@ -99,3 +99,10 @@ export async function loadDefinition(file: string, weights?: string): Promise<Mo
   // Loaded: compileModel refuses a definition whose `weights` nobody read.
   return { ...def, weights: undefined };
 }
+
+/** Where a model's artifact goes: <out>/<name>.simdflow, and never outside <out>. */
+export function artifactFile(out: string, def: ModelDefinition, file: string): string {
+  const path = join(out, `${def.name}.simdflow`);
+  if (typeof def.name !== 'string' || !def.name || dirname(path) !== out) throw new Error(`${file}: model name ${JSON.stringify(String(def.name).slice(0, 100))} is not a plain file name (the artifact would be written outside ${out})`);
+  return path;
+}

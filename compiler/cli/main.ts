@@ -3,7 +3,8 @@
 // usage errors answer at once; the toolchain (asc, binaryen) loads only to compile.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
+import { ISAS, type Isa } from '../../runtime/format.ts';
 
 export interface Io {
   stdout: { write(s: string): unknown };
@@ -28,16 +29,18 @@ Options:
   -o, --out <dir>           output directory (default: out)
   --weights <file>          a PyTorch state_dict saved as safetensors, loaded by name
   --disable-pass <name>     skip a pass (repeatable); see --list-passes
+  --isa <isa>               build only this instruction set (repeatable): wasmsimd,
+                            wasmrelaxedsimd (default both; the loader picks at run time)
   -q, --quiet               no progress on stderr
 `;
 
 /** A mistake in the command line: reported with the usage, exit code 2. */
 class UsageError extends Error {}
 
-interface Args { _: string[]; given: string[]; out?: string; weights?: string; disable: string[]; listPasses?: boolean; help?: boolean; quiet?: boolean }
+interface Args { _: string[]; given: string[]; out?: string; weights?: string; disable: string[]; isas: Isa[]; listPasses?: boolean; help?: boolean; quiet?: boolean }
 
 function parseArgs(argv: readonly string[]): Args {
-  const a: Args = { _: [], given: [], disable: [] };
+  const a: Args = { _: [], given: [], disable: [], isas: [] };
   for (let i = 0; i < argv.length; i++) {
     const s = argv[i]!;
     if (s.startsWith('-')) a.given.push(s);
@@ -45,6 +48,11 @@ function parseArgs(argv: readonly string[]): Args {
     if (s === '-o' || s === '--out') a.out = val();
     else if (s === '--weights') a.weights = val();
     else if (s === '--disable-pass') a.disable.push(val());
+    else if (s === '--isa') {
+      const v = val();
+      if (!ISAS.includes(v as Isa)) throw new UsageError(`--isa must be one of ${ISAS.join(', ')}, not '${v}'`);
+      a.isas.push(v as Isa);
+    }
     else if (s === '--list-passes') a.listPasses = true;
     else if (s === '-h' || s === '--help') a.help = true;
     else if (s === '-q' || s === '--quiet') a.quiet = true;
@@ -56,10 +64,10 @@ function parseArgs(argv: readonly string[]): Args {
 
 /** The options each command takes (--help goes with any). */
 const COMMANDS: Record<string, string[]> = {
-  build: ['-o', '--out', '--weights', '--disable-pass', '-q', '--quiet'],
+  build: ['-o', '--out', '--weights', '--disable-pass', '--isa', '-q', '--quiet'],
   ir: ['--weights', '--disable-pass', '--list-passes'],
-  conformance: [],
-  start: ['-o', '--out', '-q', '--quiet'],
+  conformance: ['--isa'],
+  start: ['-o', '--out', '--isa', '-q', '--quiet'],
 };
 
 /** Progress on stderr: each stage of each model as it starts, with the time since the model began. */
@@ -81,15 +89,15 @@ async function run(a: Args, io: Io): Promise<number> {
   if (rest.length > 1) throw new UsageError(`${cmd}: unexpected argument '${rest[1]}'`);
   if ((cmd === 'build' || (cmd === 'ir' && !a.listPasses)) && !rest[0]) throw new UsageError(`${cmd} needs a model file`);
   const stages = progress(io, a.quiet);
+  const isas = a.isas.length ? { isas: a.isas } : {};
   switch (cmd) {
     case 'build': {
-      const [{ loadDefinition }, { compileModel }] = await Promise.all([import('./load.ts'), import('../codegen/compile.ts')]);
+      const [{ loadDefinition, artifactFile }, { compileModel }] = await Promise.all([import('./load.ts'), import('../codegen/compile.ts')]);
       const def = await loadDefinition(rest[0]!, a.weights);
       const out = resolve(a.out ?? 'out');
-      const file = join(out, `${def.name}.simdflow`);
-      if (typeof def.name !== 'string' || !def.name || dirname(file) !== out) throw new Error(`${rest[0]}: model name ${JSON.stringify(String(def.name).slice(0, 100))} is not a plain file name (the artifact would be written outside ${out})`);
+      const file = artifactFile(out, def, rest[0]!);
       const onStage = stages(def.name);
-      const c = await compileModel(def, { disablePasses: a.disable, onStage });
+      const c = await compileModel(def, { disablePasses: a.disable, onStage, ...isas });
       onStage('done');
       mkdirSync(out, { recursive: true });
       writeFileSync(file, c.bytes);
@@ -113,7 +121,7 @@ async function run(a: Args, io: Io): Promise<number> {
       const dirs = caseDirs(rest[0] ?? 'tests/fixtures/torch');
       const counts = { passed: 0, failed: 0, skipped: 0 };
       for (const d of dirs) {
-        const r = await runCase(d);
+        const r = await runCase(d, isas);
         counts[r.status]++;
         io.stdout.write(`${r.name.padEnd(28)} ${r.status.padEnd(8)} ${r.detail}\n`);
       }
@@ -122,7 +130,7 @@ async function run(a: Args, io: Io): Promise<number> {
     }
     default: {
       const { runModels } = await import('./start.ts');
-      return runModels(rest[0] ?? 'models', resolve(a.out ?? 'out'), io, stages);
+      return runModels(rest[0] ?? 'models', resolve(a.out ?? 'out'), io, stages, isas);
     }
   }
 }

@@ -4,11 +4,11 @@
 
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compileModel } from '../codegen/compile.ts';
+import { compileModel, type CompileOptions } from '../codegen/compile.ts';
 import { interpret } from '../reference/interpret.ts';
 import { allocData, numel } from '../ir/types.ts';
 import { loadModelBytes, type Feeds } from '../../runtime/model.ts';
-import { loadDefinition } from './load.ts';
+import { artifactFile, loadDefinition } from './load.ts';
 import { rng } from '../dsl/module.ts';
 import type { Io } from './main.ts';
 
@@ -40,7 +40,7 @@ export async function timeRuns(fn: () => void, minMs = 200, minRuns = 20): Promi
 const HEADER = ['model', 'compile ms', 'code bytes', 'weight bytes', 'peak act. bytes', 'median ms', 'max err vs ref'];
 const WIDTHS = [32, 10, 22, 12, 15, 9, 14];
 
-export async function runModels(dir: string, outDir: string, io: Io, stages: (model: string) => (stage: string) => void): Promise<number> {
+export async function runModels(dir: string, outDir: string, io: Io, stages: (model: string) => (stage: string) => void, opts: CompileOptions = {}): Promise<number> {
   const files = readdirSync(dir).filter((f) => /\.[cm]?[jt]s$/.test(f)).sort();
   if (!files.length) throw new Error(`${dir}: no model files (.ts or .js)`);
   mkdirSync(outDir, { recursive: true });
@@ -49,9 +49,10 @@ export async function runModels(dir: string, outDir: string, io: Io, stages: (mo
   let bad = 0;
   for (const f of files) {
     const def = await loadDefinition(join(dir, f));
+    const file = artifactFile(outDir, def, join(dir, f));
     const onStage = stages(def.name);
-    const c = await compileModel(def, { onStage });
-    writeFileSync(join(outDir, `${def.name}.simdflow`), c.bytes);
+    const c = await compileModel(def, { ...opts, onStage });
+    writeFileSync(file, c.bytes);
     onStage('run');
     const model = await loadModelBytes(c.bytes);
     const feeds = exampleFeeds(model.inputs);

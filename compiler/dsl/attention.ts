@@ -174,6 +174,7 @@ export class MultiheadAttention extends Module {
         if (opts[k] !== undefined) throw new ModelDefinitionError(`${name}: ${k} is not supported with a KV cache (the cache attends causally to the filled positions)${where()}`);
       }
       if (opts.isCausal === false) throw new ModelDefinitionError(`${name}: isCausal: false is not supported with a KV cache (attention over a cache is causal)${where()}`);
+      if (opts.needWeights === true) throw new ModelDefinitionError(`${name}: needWeights is not supported with a KV cache (the fused kernel never forms the weights)${where()}`);
       const qkv = this.proj(0, q0, 3);
       const kc = record('cache_write', [opts.cache.k, qkv.slice(2, E, 2 * E), opts.cache.pos]);
       const vc = record('cache_write', [opts.cache.v, qkv.slice(2, 2 * E, 3 * E), opts.cache.pos]);
