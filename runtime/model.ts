@@ -26,6 +26,8 @@ const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
 /** A list for an error message: at most `max` items. */
 const list = (xs: readonly string[], max = 8) => (xs.length > max ? `${xs.slice(0, max).join(', ')}, … (${xs.length} in all)` : xs.join(', '));
 const isIndex = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
+/** A typed array's own element count (a subclass or a Proxy cannot fake it). */
+const typedLength = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Int8Array.prototype), 'length')!.get! as (this: unknown) => number;
 
 export class Model {
   private memory: WebAssembly.Memory | undefined;
@@ -141,7 +143,7 @@ export class Model {
   decode(token: number): Float32Array {
     const g = this.gen();
     this.mem();
-    this.tokenList([token], 'decode()');
+    if (!isIndex(token) || token < 0 || token >= g.vocab) throw new Error(`model '${this.name}' decode(): expected a token id, an integer in [0, ${g.vocab}), got ${describe(token)}`);
     return this.call(g.decode, { [g.tokens]: Int32Array.of(token) })[g.logits] as Float32Array;
   }
 
@@ -213,6 +215,7 @@ export class Model {
     let data: unknown = feed;
     if (typeof feed === 'object' && feed !== null && !ArrayBuffer.isView(feed) && !Array.isArray(feed)) {
       const { data: d, shape } = feed as { data?: unknown; shape?: unknown };
+      if (shape === undefined && d === undefined) throw new Error(`${where}: expected ${want} or { data, shape }, got ${describe(feed)}`);
       if (!Array.isArray(shape) || !shape.every(isIndex)) throw new Error(`${where}: expected ${want} or { data, shape }, got an object with shape ${describe(shape)}`);
       if (shape.length !== t.shape.length || shape.some((d, i) => d !== t.shape[i])) throw new Error(`${where}: expected shape ${fmt(t.shape)}, got ${fmt(shape.slice(0, 10))}`);
       data = d;
@@ -228,11 +231,12 @@ export class Model {
       }
       data = out;
     }
-    if (!(data instanceof Ctor)) throw new Error(`${where}: expected ${want}, got ${describe(data)}`);
-    if (data.length !== n) throw new Error(`${where}: expected ${n} values (${t.dtype}${fmt(t.shape)}), got ${data.length}`);
+    if (!(data instanceof Ctor) || !ArrayBuffer.isView(data)) throw new Error(`${where}: expected ${want}, got ${describe(data)}`);
+    const length = typedLength.call(data);
+    if (length !== n) throw new Error(`${where}: expected ${n} values (${t.dtype}${fmt(t.shape)}), got ${length}`);
     if (t.range) {
       const [lo, hi] = t.range;
-      for (let i = 0; i < data.length; i++) {
+      for (let i = 0; i < n; i++) {
         if (data[i]! < lo || data[i]! >= hi) throw new Error(`${where}: value ${data[i]} at flat index ${i} is outside the valid range [${lo}, ${hi})`);
       }
     }
@@ -240,7 +244,7 @@ export class Model {
   }
 
   private put(t: TensorInfo, data: TensorData): void {
-    new ARRAY_FOR[t.dtype](this.mem().buffer, t.offset, data.length).set(data as never);
+    new ARRAY_FOR[t.dtype](this.mem().buffer, t.offset, numel(t.shape)).set(data as never);
   }
 
   /** Every input checked (names, types, sizes, ranges) before any is written. */
@@ -288,6 +292,7 @@ export function chooseIsa(code: Partial<Record<Isa, Uint8Array>>, want: LoadOpti
 
 export async function loadModelBytes(bytes: Uint8Array, opts: LoadOptions = {}): Promise<Model> {
   if (typeof opts !== 'object' || opts === null) throw new Error(`loadModel(): options must be an object, got ${describe(opts)}`);
+  for (const k of Object.keys(opts)) if (k !== 'isa') throw new Error(`loadModel(): unknown option '${k.slice(0, 60)}' (allowed: isa)`);
   const { manifest, blob } = readContainer(bytes);
   const code = Object.fromEntries(Object.entries(manifest.code).map(([isa, ref]) => [isa, blob(ref!)])) as Partial<Record<Isa, Uint8Array>>;
   const isa = chooseIsa(code, opts.isa ?? 'auto');

@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { compileModel } from '../compiler/codegen/compile.ts';
 import { defineGPT, GPT } from '../compiler/dsl/index.ts';
 import { loadModel, type Model } from '../runtime/index.ts';
+import { loadModelFile } from '../runtime/node.ts';
 import { TEST_ISAS } from './helpers/isa.ts';
 
 const V = 13, CAP = 8, CHUNK = 4;
@@ -104,12 +105,25 @@ describe('argument guards', () => {
     intact(gpt);
   });
 
+  test('a typed array that lies about its length, a Proxy of one, or an object with neither data nor shape is refused', () => {
+    gpt.reset();
+    class Lying extends Int32Array { override get length() { return 8; } }
+    // Longer than the input: it used to reach the write and throw a raw RangeError.
+    expect(() => gpt.run({ tokens: new Lying(100_000) })).toThrow("input 'tokens': expected 8 values (i32[1, 8]), got 100000");
+    // Shorter: it used to be accepted, leaving the previous call's values in the rest of the input.
+    expect(() => gpt.run({ tokens: new Lying(2) })).toThrow("input 'tokens': expected 8 values (i32[1, 8]), got 2");
+    expect(() => gpt.run({ tokens: new Proxy(runFeeds().tokens, {}) })).toThrow("input 'tokens': expected Int32Array (i32[1, 8]) or { data, shape }, got Int32Array");
+    expect(() => gpt.run({ tokens: {} as never })).toThrow("input 'tokens': expected Int32Array (i32[1, 8]) or { data, shape }, got Object");
+    intact(gpt);
+  });
+
   test('prefill, decode and generate check their arguments', () => {
     gpt.reset();
     for (const bad of [null, undefined, 'abc', 5, { length: 2 }]) expect(() => gpt.prefill(bad as never)).toThrow(/^model 'tinygpt' prefill\(\): expected an array of token ids, got /);
     expect(() => gpt.prefill([])).toThrow("model 'tinygpt' prefill(): no tokens");
     expect(() => gpt.prefill([1, 2.5])).toThrow(`prefill(): token 2.5 at index 1 is outside the vocabulary [0, ${V})`);
-    for (const bad of [1.5, NaN, -1, V, '3', undefined]) expect(() => gpt.decode(bad as never)).toThrow(/^model 'tinygpt' decode\(\): token .* at index 0 is outside the vocabulary/);
+    for (const bad of [1.5, NaN, -1, V, '3', undefined, [1]]) expect(() => gpt.decode(bad as never)).toThrow(/^model 'tinygpt' decode\(\): expected a token id, an integer in \[0, 13\), got /);
+    expect(() => gpt.decode([1] as never)).toThrow('got an array of 1');
     for (const bad of [-3, NaN, 2.5, '3', undefined, Infinity]) {
       expect(() => gpt.generate(prompt, { maxNewTokens: bad as never })).toThrow(/^model 'tinygpt' generate\(\): maxNewTokens must be a non-negative integer, got /);
     }
@@ -135,6 +149,15 @@ describe('argument guards', () => {
     const e2 = await loadModel('x'.repeat(100_000)).catch((e: Error) => e);
     expect(String(e2).length).toBeLessThan(500);
     await expect(loadModel(bytes, { isa: 'avx512' as never })).rejects.toThrow("option isa must be 'auto', 'wasmsimd' or 'wasmrelaxedsimd', got \"avx512\"");
+    await expect(loadModel(bytes, { isaa: 'wasmsimd' } as never)).rejects.toThrow("loadModel(): unknown option 'isaa' (allowed: isa)");
+    // Node's fetch takes no relative path or file: URL: the error points at loadModelFile.
+    await expect(loadModel('public/mlp.simdflow')).rejects.toThrow(/could not fetch simdflow artifact public\/mlp.simdflow: .*in Node, load a file with loadModelFile/);
+  });
+
+  test('loadModelFile names the file it could not read', async () => {
+    await expect(loadModelFile('nope/missing.simdflow')).rejects.toThrow(/^could not read simdflow artifact nope\/missing.simdflow: ENOENT/);
+    await expect(loadModelFile(123 as never)).rejects.toThrow('loadModelFile(): expected a file path (a string or a file: URL), got 123');
+    await expect(loadModelFile('.')).rejects.toThrow(/could not read simdflow artifact \.: EISDIR/);
   });
 });
 
