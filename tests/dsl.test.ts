@@ -47,6 +47,23 @@ describe('DSL', () => {
     expect(() => m.loadStateDict(sd)).toThrow('loadStateDict into Sequential: mis-shaped: 0.bias: expected [4], found [5] | missing: 2.bias | unexpected: 3.weight');
   });
 
+  test('loadStateDict takes a plain object too, and refuses what is not a state_dict naming the tensor', () => {
+    const m = new nn.Linear(2, 1);
+    m.loadStateDict({ weight: { shape: [1, 2], data: Float32Array.of(3, 4) }, bias: { shape: [1], data: [5] } });
+    expect(Array.from(m.weight.data)).toEqual([3, 4]);
+    expect(Array.from(m.bias!.data)).toEqual([5]);
+    for (const bad of [undefined, null, 5, [1], new Float32Array(2)]) {
+      expect(() => m.loadStateDict(bad as never)).toThrow(/^loadStateDict into Linear: expected a state_dict, a Map or an object of \{ shape, data \} by parameter name .*; got /);
+    }
+    expect(() => m.loadStateDict({ weight: Float32Array.of(1, 2), bias: { shape: [1], data: [5] } } as never)).toThrow('loadStateDict into Linear: weight: expected { shape, data: Float32Array }, got Float32Array(2) without a shape');
+    expect(() => m.loadStateDict({ weight: { shape: [1, 2], data: Float32Array.of(1) }, bias: { shape: [1], data: new Float64Array(1) } } as never))
+      .toThrow('loadStateDict into Linear: weight: shape [1, 2] needs 2 values, data has 1; bias: expected { shape, data: Float32Array }, got data Float64Array(1)');
+    expect(() => m.loadStateDict({ weight: { shape: [1, -2], data: [] } } as never)).toThrow('weight: expected { shape, data: Float32Array }, got shape [1, -2] (not non-negative integers)');
+    expect(() => m.loadStateDict(new Map(), null as never)).toThrow('loadStateDict: options must be an object');
+    expect(() => m.loadStateDict(new Map(), { strict: 'no' } as never)).toThrow('loadStateDict: option strict must be true or false, got "no"');
+    expect(Array.from(m.weight.data)).toEqual([3, 4]); // refused loads wrote nothing
+  });
+
   test('loadStateDict copies values by name', () => {
     const m = new nn.Linear(2, 1);
     m.loadStateDict(new Map([['weight', { shape: [1, 2], data: Float32Array.of(3, 4) }], ['bias', { shape: [1], data: Float32Array.of(5) }]]));
