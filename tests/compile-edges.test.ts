@@ -15,7 +15,7 @@ describe('models that cannot be built are refused naming the cause', () => {
       await expect(compileModel({ name: 'none', module: new Id(), inputs: { x: [2] }, forward: () => ret as never })).rejects.toThrow('forward() returned no outputs');
     }
     await expect(compileModel({ name: 'five', module: new Id(), inputs: { x: [2] }, forward: () => 5 as never })).rejects.toThrow('forward() must return a tensor, an array of tensors or a record of tensors; it returned number');
-    await expect(compileModel({ name: 'arr', module: new Id(), inputs: { x: [2] }, forward: (_m, i) => [i.x!, 5] as never })).rejects.toThrow("output 'y1' is not a tensor");
+    await expect(compileModel({ name: 'arr', module: new Id(), inputs: { x: [2] }, forward: (_m, i) => [i.x!, 5] as never })).rejects.toThrow("output 'y1' is 5, not a tensor");
     await expect(compileModel({ name: 'nl', module: new Id(), inputs: { 'x\nexport function memory(): void {}': [2] } })).rejects.toThrow('input name "x\\nexport function memory(): void {}" must be 1 to 100 characters on one line');
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { nn, traceModel, ModelDefinitionError, type Tensor } from '../compiler/dsl/index.ts';
+import { defineModel, nn, traceModel, ModelDefinitionError, type Tensor } from '../compiler/dsl/index.ts';
 import { printGraph } from '../compiler/ir/print.ts';
 
 describe('DSL', () => {
@@ -79,5 +79,36 @@ describe('DSL', () => {
   test('operations outside trace() are rejected clearly', () => {
     const m = new nn.Linear(2, 2);
     expect(() => m.weight.t).toThrow(/only inside trace\(\)/);
+  });
+});
+
+describe('defineModel checks the definition where it is written', () => {
+  const lin = () => new nn.Linear(4, 2);
+  test('missing, misspelt and mistyped fields name the field and what was found', () => {
+    for (const bad of [undefined, null, 5, [lin()]]) expect(() => defineModel(bad as never)).toThrow(/^defineModel: expected \{ name, module, inputs, forward\?, weights\?, \.\.\. \}, got /);
+    expect(() => defineModel({ module: lin(), inputs: { x: [1, 4] } } as never)).toThrow('defineModel: name must be a non-empty string, got undefined');
+    expect(() => defineModel({ name: '', module: lin(), inputs: { x: [1, 4] } })).toThrow('defineModel: name must be a non-empty string, got ""');
+    expect(() => defineModel({ name: 'a', inputs: { x: [1, 4] } } as never)).toThrow("defineModel 'a': module must be an nn.Module (a layer, nn.Sequential or a subclass of nn.Module), got undefined");
+    expect(() => defineModel({ name: 'a', module: (x: Tensor) => x, inputs: { x: [1, 4] } } as never)).toThrow("defineModel 'a': module must be an nn.Module (a layer, nn.Sequential or a subclass of nn.Module), got a function");
+    expect(() => defineModel({ name: 'a', module: lin() } as never)).toThrow("defineModel 'a': inputs must be an object of input shapes by name, e.g. { x: [1, 784] }; got undefined");
+    expect(() => defineModel({ name: 'a', module: lin(), inputs: [[1, 4]] } as never)).toThrow('inputs must be an object of input shapes by name, e.g. { x: [1, 784] }; got an array of 1');
+    expect(() => defineModel({ name: 'a', module: lin(), inputs: { x: [1, 4] }, fowrard: () => 0 } as never)).toThrow("defineModel 'a': unknown option 'fowrard' (allowed: name, description, module, inputs, forward");
+    expect(() => defineModel({ name: 'a', module: lin(), inputs: { x: [1, 4] }, forward: 5 } as never)).toThrow("defineModel 'a': forward must be a function (module, inputs) => outputs, got 5");
+    expect(() => defineModel({ name: 'a', module: lin(), inputs: { x: [1, 4] }, weights: 5 } as never)).toThrow("defineModel 'a': weights must be a string, got 5");
+    expect(() => defineModel({ name: 'a', module: lin(), inputs: { x: [1, 4] }, entries: [] } as never)).toThrow("defineModel 'a': entries must be an object, got an array of 0");
+  });
+
+  test('input specs: not a shape, a shape of non-integers, a spec without a shape, an unknown dtype', () => {
+    const def = (x: unknown) => ({ name: 'a', module: lin(), inputs: { x } }) as never;
+    expect(() => traceModel(def(4))).toThrow("input 'x': expected a shape (an array of positive integers) or { shape, dtype }, got 4");
+    expect(() => traceModel(def([1, '4']))).toThrow("input 'x': shape [1,\"4\"] must be positive integers");
+    expect(() => traceModel(def({ dtype: 'i32' }))).toThrow("input 'x': expected a shape (an array of positive integers), got undefined");
+    expect(() => traceModel(def({ shape: [1, 4], dtype: 'f64' }))).toThrow("input 'x': dtype must be one of f32, i32, bool, got \"f64\"");
+    expect(() => traceModel(def({ shap: [1, 4] }))).toThrow("input 'x': unknown option 'shap' (allowed: shape, dtype)");
+  });
+
+  test('an output that is not a tensor says what it is (an LSTM used whole returns [y, [h, c]])', () => {
+    expect(() => traceModel({ name: 'l', module: new nn.LSTM(4, 2), inputs: { x: [3, 1, 4] } }))
+      .toThrow("output 'y1' is an array of 2, not a tensor: forward() must return a tensor, an array of tensors or a record of tensors (a module that returns nested arrays, like nn.LSTM's [y, [h, c]], needs a forward in the definition that picks the tensors, e.g. { y, h, c })");
   });
 });
