@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { defineModel, nn, traceModel, ModelDefinitionError, type Tensor } from '../compiler/dsl/index.ts';
+import { defineModel, F, nn, traceModel, ModelDefinitionError, type Tensor } from '../compiler/dsl/index.ts';
 import { printGraph } from '../compiler/ir/print.ts';
 
 describe('DSL', () => {
@@ -110,5 +110,37 @@ describe('defineModel checks the definition where it is written', () => {
   test('an output that is not a tensor says what it is (an LSTM used whole returns [y, [h, c]])', () => {
     expect(() => traceModel({ name: 'l', module: new nn.LSTM(4, 2), inputs: { x: [3, 1, 4] } }))
       .toThrow("output 'y1' is an array of 2, not a tensor: forward() must return a tensor, an array of tensors or a record of tensors (a module that returns nested arrays, like nn.LSTM's [y, [h, c]], needs a forward in the definition that picks the tensors, e.g. { y, h, c })");
+  });
+});
+
+describe('layer arguments and dims are checked where they are given', () => {
+  const img = (module: nn.Module) => ({ name: 'c', module, inputs: { x: [1, 1, 8, 8] } });
+  test('convolution and pooling sizes: zero, negative, fractional, strings and missing are refused, naming the option', () => {
+    // All of these used to be accepted (stride 0, padding -1 and 1.5, kernel 0) or crash (a missing kernel_size: "… is not iterable").
+    expect(() => new nn.Conv2d(1, 8, undefined as never)).toThrow('Conv2d: kernel_size must be a positive integer or a pair of them, got undefined');
+    expect(() => new nn.Conv2d(1, 8, [3] as never)).toThrow('Conv2d: kernel_size must be a positive integer or a pair of them, got [3]');
+    expect(() => new nn.Conv2d(1, 8, 3, { stride: 0 })).toThrow('Conv2d: stride must be a positive integer or a pair of them, got 0');
+    expect(() => new nn.Conv2d(1, 8, 3, { padding: -1 })).toThrow('Conv2d: padding must be a non-negative integer or a pair of them, got -1');
+    expect(() => new nn.Conv2d(1, 8, 3, { padding: 1.5 })).toThrow('got 1.5');
+    expect(() => new nn.Conv2d(1, 8, 3, { padding: 'same' as never })).toThrow('Conv2d: padding must be a non-negative integer or a pair of them, got "same"');
+    expect(() => new nn.Conv2d(1, 8, 3, { dilation: [1, 0] })).toThrow('Conv2d: dilation must be a positive integer or a pair of them, got [1, 0]');
+    expect(() => new nn.MaxPool2d(0)).toThrow('MaxPool2d: kernel_size must be a positive integer or a pair of them, got 0');
+    expect(() => new nn.MaxPool2d('2' as never)).toThrow('MaxPool2d: kernel_size must be a positive integer or a pair of them, got "2"');
+    expect(() => new nn.AvgPool2d(2, { stride: -2 })).toThrow('AvgPool2d: stride must be a positive integer or a pair of them, got -2');
+    const f = (fwd: (x: Tensor) => Tensor) => ({ ...img(new nn.Identity()), forward: (_m: nn.Module, i: Record<string, Tensor>) => fwd(i.x!) });
+    expect(() => traceModel(f((x) => F.maxPool2d(x, 2, { stride: 0 })))).toThrow("max_pool2d: stride must be a positive integer or a pair of them, got 0");
+    expect(() => traceModel(f((x) => F.avgPool2d(x, 0)))).toThrow('avg_pool2d: kernel_size must be a positive integer or a pair of them, got 0');
+  });
+
+  test('a dim out of range or not an integer names the module', () => {
+    expect(() => traceModel({ name: 's', module: new nn.Softmax(5), inputs: { x: [1, 4] } })).toThrow("dim 5 is out of range for a tensor of rank 2 (expected a dim in [-2, 1]) in module '<root>' (Softmax)");
+    expect(() => traceModel({ name: 's', module: new nn.Flatten(7), inputs: { x: [1, 4] } })).toThrow("dim 7 is out of range for a tensor of rank 2 (expected a dim in [-2, 1]) in module '<root>' (Flatten)");
+    expect(() => traceModel({ name: 's', module: new nn.Softmax(0.5), inputs: { x: [1, 4] } })).toThrow("dim must be an integer, got 0.5 in module '<root>' (Softmax)");
+  });
+
+  test('Sequential takes modules only', () => {
+    expect(() => new nn.Sequential(5 as never)).toThrow('Sequential: argument 0 must be an nn.Module, got 5');
+    expect(() => new nn.Sequential(new nn.ReLU(), [new nn.ReLU()] as never)).toThrow('Sequential: argument 1 must be an nn.Module, got an array of 1 (spread it: new nn.Sequential(...layers))');
+    expect(() => new nn.Sequential(nn.ReLU as never)).toThrow('Sequential: argument 0 must be an nn.Module, got a function (the class itself? use new ReLU(...))');
   });
 });
