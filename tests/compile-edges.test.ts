@@ -15,7 +15,7 @@ describe('models that cannot be built are refused naming the cause', () => {
       await expect(compileModel({ name: 'none', module: new Id(), inputs: { x: [2] }, forward: () => ret as never })).rejects.toThrow('forward() returned no outputs');
     }
     await expect(compileModel({ name: 'five', module: new Id(), inputs: { x: [2] }, forward: () => 5 as never })).rejects.toThrow('forward() must return a tensor, an array of tensors or a record of tensors; it returned number');
-    await expect(compileModel({ name: 'arr', module: new Id(), inputs: { x: [2] }, forward: (_m, i) => [i.x!, 5] as never })).rejects.toThrow("output 'y1' is not a tensor");
+    await expect(compileModel({ name: 'arr', module: new Id(), inputs: { x: [2] }, forward: (_m, i) => [i.x!, 5] as never })).rejects.toThrow("output 'y1' is 5, not a tensor");
     await expect(compileModel({ name: 'nl', module: new Id(), inputs: { 'x\nexport function memory(): void {}': [2] } })).rejects.toThrow('input name "x\\nexport function memory(): void {}" must be 1 to 100 characters on one line');
   });
 
@@ -31,7 +31,7 @@ describe('models that cannot be built are refused naming the cause', () => {
     expect(() => new nn.Linear(-5, 10)).toThrow('Linear: in_features must be a positive integer, got -5');
     expect(() => new nn.Linear(5, 2.5)).toThrow('Linear: out_features must be a positive integer, got 2.5');
     expect(() => new nn.Conv2d(3, 0, 3)).toThrow('Conv2d: out_channels must be a positive integer, got 0');
-    expect(() => new nn.Conv2d(3, 4, [3, -1])).toThrow('Conv2d: kernel_size must be a positive integer, got -1');
+    expect(() => new nn.Conv2d(3, 4, [3, -1])).toThrow('Conv2d: kernel_size must be a positive integer or a pair of them, got [3, -1]');
     expect(() => new nn.Embedding(10, NaN)).toThrow('Embedding: embedding_dim must be a positive integer, got NaN');
     expect(() => new nn.LSTM(4, 0)).toThrow('LSTM: hidden_size must be a positive integer, got 0');
     expect(() => new nn.GRU(4, 3, { numLayers: 0 })).toThrow('GRU: num_layers must be a positive integer, got 0');

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { nn, traceModel, ModelDefinitionError, type Tensor } from '../compiler/dsl/index.ts';
+import { defineModel, F, nn, traceModel, ModelDefinitionError, type Tensor } from '../compiler/dsl/index.ts';
 import { printGraph } from '../compiler/ir/print.ts';
 
 describe('DSL', () => {
@@ -47,6 +47,23 @@ describe('DSL', () => {
     expect(() => m.loadStateDict(sd)).toThrow('loadStateDict into Sequential: mis-shaped: 0.bias: expected [4], found [5] | missing: 2.bias | unexpected: 3.weight');
   });
 
+  test('loadStateDict takes a plain object too, and refuses what is not a state_dict naming the tensor', () => {
+    const m = new nn.Linear(2, 1);
+    m.loadStateDict({ weight: { shape: [1, 2], data: Float32Array.of(3, 4) }, bias: { shape: [1], data: [5] } });
+    expect(Array.from(m.weight.data)).toEqual([3, 4]);
+    expect(Array.from(m.bias!.data)).toEqual([5]);
+    for (const bad of [undefined, null, 5, [1], new Float32Array(2)]) {
+      expect(() => m.loadStateDict(bad as never)).toThrow(/^loadStateDict into Linear: expected a state_dict, a Map or an object of \{ shape, data \} by parameter name .*; got /);
+    }
+    expect(() => m.loadStateDict({ weight: Float32Array.of(1, 2), bias: { shape: [1], data: [5] } } as never)).toThrow('loadStateDict into Linear: weight: expected { shape, data: Float32Array }, got Float32Array(2) without a shape');
+    expect(() => m.loadStateDict({ weight: { shape: [1, 2], data: Float32Array.of(1) }, bias: { shape: [1], data: new Float64Array(1) } } as never))
+      .toThrow('loadStateDict into Linear: weight: shape [1, 2] needs 2 values, data has 1; bias: expected { shape, data: Float32Array }, got data Float64Array(1)');
+    expect(() => m.loadStateDict({ weight: { shape: [1, -2], data: [] } } as never)).toThrow('weight: expected { shape, data: Float32Array }, got shape [1, -2] (not non-negative integers)');
+    expect(() => m.loadStateDict(new Map(), null as never)).toThrow('loadStateDict: options must be an object');
+    expect(() => m.loadStateDict(new Map(), { strict: 'no' } as never)).toThrow('loadStateDict: option strict must be true or false, got "no"');
+    expect(Array.from(m.weight.data)).toEqual([3, 4]); // refused loads wrote nothing
+  });
+
   test('loadStateDict copies values by name', () => {
     const m = new nn.Linear(2, 1);
     m.loadStateDict(new Map([['weight', { shape: [1, 2], data: Float32Array.of(3, 4) }], ['bias', { shape: [1], data: Float32Array.of(5) }]]));
@@ -62,5 +79,68 @@ describe('DSL', () => {
   test('operations outside trace() are rejected clearly', () => {
     const m = new nn.Linear(2, 2);
     expect(() => m.weight.t).toThrow(/only inside trace\(\)/);
+  });
+});
+
+describe('defineModel checks the definition where it is written', () => {
+  const lin = () => new nn.Linear(4, 2);
+  test('missing, misspelt and mistyped fields name the field and what was found', () => {
+    for (const bad of [undefined, null, 5, [lin()]]) expect(() => defineModel(bad as never)).toThrow(/^defineModel: expected \{ name, module, inputs, forward\?, weights\?, \.\.\. \}, got /);
+    expect(() => defineModel({ module: lin(), inputs: { x: [1, 4] } } as never)).toThrow('defineModel: name must be a non-empty string, got undefined');
+    expect(() => defineModel({ name: '', module: lin(), inputs: { x: [1, 4] } })).toThrow('defineModel: name must be a non-empty string, got ""');
+    expect(() => defineModel({ name: 'a', inputs: { x: [1, 4] } } as never)).toThrow("defineModel 'a': module must be an nn.Module (a layer, nn.Sequential or a subclass of nn.Module), got undefined");
+    expect(() => defineModel({ name: 'a', module: (x: Tensor) => x, inputs: { x: [1, 4] } } as never)).toThrow("defineModel 'a': module must be an nn.Module (a layer, nn.Sequential or a subclass of nn.Module), got a function");
+    expect(() => defineModel({ name: 'a', module: lin() } as never)).toThrow("defineModel 'a': inputs must be an object of input shapes by name, e.g. { x: [1, 784] }; got undefined");
+    expect(() => defineModel({ name: 'a', module: lin(), inputs: [[1, 4]] } as never)).toThrow('inputs must be an object of input shapes by name, e.g. { x: [1, 784] }; got an array of 1');
+    expect(() => defineModel({ name: 'a', module: lin(), inputs: { x: [1, 4] }, fowrard: () => 0 } as never)).toThrow("defineModel 'a': unknown option 'fowrard' (allowed: name, description, module, inputs, forward");
+    expect(() => defineModel({ name: 'a', module: lin(), inputs: { x: [1, 4] }, forward: 5 } as never)).toThrow("defineModel 'a': forward must be a function (module, inputs) => outputs, got 5");
+    expect(() => defineModel({ name: 'a', module: lin(), inputs: { x: [1, 4] }, weights: 5 } as never)).toThrow("defineModel 'a': weights must be a string, got 5");
+    expect(() => defineModel({ name: 'a', module: lin(), inputs: { x: [1, 4] }, entries: [] } as never)).toThrow("defineModel 'a': entries must be an object, got an array of 0");
+  });
+
+  test('input specs: not a shape, a shape of non-integers, a spec without a shape, an unknown dtype', () => {
+    const def = (x: unknown) => ({ name: 'a', module: lin(), inputs: { x } }) as never;
+    expect(() => traceModel(def(4))).toThrow("input 'x': expected a shape (an array of positive integers) or { shape, dtype }, got 4");
+    expect(() => traceModel(def([1, '4']))).toThrow("input 'x': shape [1,\"4\"] must be positive integers");
+    expect(() => traceModel(def({ dtype: 'i32' }))).toThrow("input 'x': expected a shape (an array of positive integers), got undefined");
+    expect(() => traceModel(def({ shape: [1, 4], dtype: 'f64' }))).toThrow("input 'x': dtype must be one of f32, i32, bool, got \"f64\"");
+    expect(() => traceModel(def({ shap: [1, 4] }))).toThrow("input 'x': unknown option 'shap' (allowed: shape, dtype)");
+  });
+
+  test('an output that is not a tensor says what it is (an LSTM used whole returns [y, [h, c]])', () => {
+    expect(() => traceModel({ name: 'l', module: new nn.LSTM(4, 2), inputs: { x: [3, 1, 4] } }))
+      .toThrow("output 'y1' is an array of 2, not a tensor: forward() must return a tensor, an array of tensors or a record of tensors (a module that returns nested arrays, like nn.LSTM's [y, [h, c]], needs a forward in the definition that picks the tensors, e.g. { y, h, c })");
+  });
+});
+
+describe('layer arguments and dims are checked where they are given', () => {
+  const img = (module: nn.Module) => ({ name: 'c', module, inputs: { x: [1, 1, 8, 8] } });
+  test('convolution and pooling sizes: zero, negative, fractional, strings and missing are refused, naming the option', () => {
+    // All of these used to be accepted (stride 0, padding -1 and 1.5, kernel 0) or crash (a missing kernel_size: "… is not iterable").
+    expect(() => new nn.Conv2d(1, 8, undefined as never)).toThrow('Conv2d: kernel_size must be a positive integer or a pair of them, got undefined');
+    expect(() => new nn.Conv2d(1, 8, [3] as never)).toThrow('Conv2d: kernel_size must be a positive integer or a pair of them, got [3]');
+    expect(() => new nn.Conv2d(1, 8, 3, { stride: 0 })).toThrow('Conv2d: stride must be a positive integer or a pair of them, got 0');
+    expect(() => new nn.Conv2d(1, 8, 3, { padding: -1 })).toThrow('Conv2d: padding must be a non-negative integer or a pair of them, got -1');
+    expect(() => new nn.Conv2d(1, 8, 3, { padding: 1.5 })).toThrow('got 1.5');
+    expect(() => new nn.Conv2d(1, 8, 3, { padding: 'same' as never })).toThrow('Conv2d: padding must be a non-negative integer or a pair of them, got "same"');
+    expect(() => new nn.Conv2d(1, 8, 3, { dilation: [1, 0] })).toThrow('Conv2d: dilation must be a positive integer or a pair of them, got [1, 0]');
+    expect(() => new nn.MaxPool2d(0)).toThrow('MaxPool2d: kernel_size must be a positive integer or a pair of them, got 0');
+    expect(() => new nn.MaxPool2d('2' as never)).toThrow('MaxPool2d: kernel_size must be a positive integer or a pair of them, got "2"');
+    expect(() => new nn.AvgPool2d(2, { stride: -2 })).toThrow('AvgPool2d: stride must be a positive integer or a pair of them, got -2');
+    const f = (fwd: (x: Tensor) => Tensor) => ({ ...img(new nn.Identity()), forward: (_m: nn.Module, i: Record<string, Tensor>) => fwd(i.x!) });
+    expect(() => traceModel(f((x) => F.maxPool2d(x, 2, { stride: 0 })))).toThrow("max_pool2d: stride must be a positive integer or a pair of them, got 0");
+    expect(() => traceModel(f((x) => F.avgPool2d(x, 0)))).toThrow('avg_pool2d: kernel_size must be a positive integer or a pair of them, got 0');
+  });
+
+  test('a dim out of range or not an integer names the module', () => {
+    expect(() => traceModel({ name: 's', module: new nn.Softmax(5), inputs: { x: [1, 4] } })).toThrow("dim 5 is out of range for a tensor of rank 2 (expected a dim in [-2, 1]) in module '<root>' (Softmax)");
+    expect(() => traceModel({ name: 's', module: new nn.Flatten(7), inputs: { x: [1, 4] } })).toThrow("dim 7 is out of range for a tensor of rank 2 (expected a dim in [-2, 1]) in module '<root>' (Flatten)");
+    expect(() => traceModel({ name: 's', module: new nn.Softmax(0.5), inputs: { x: [1, 4] } })).toThrow("dim must be an integer, got 0.5 in module '<root>' (Softmax)");
+  });
+
+  test('Sequential takes modules only', () => {
+    expect(() => new nn.Sequential(5 as never)).toThrow('Sequential: argument 0 must be an nn.Module, got 5');
+    expect(() => new nn.Sequential(new nn.ReLU(), [new nn.ReLU()] as never)).toThrow('Sequential: argument 1 must be an nn.Module, got an array of 1 (spread it: new nn.Sequential(...layers))');
+    expect(() => new nn.Sequential(nn.ReLU as never)).toThrow('Sequential: argument 0 must be an nn.Module, got a function (the class itself? use new ReLU(...))');
   });
 });

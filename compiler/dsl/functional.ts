@@ -5,7 +5,15 @@ import { constant, ModelDefinitionError, record, where, type Tensor } from './te
 import { checkOptions } from './options.ts';
 
 type Pair = number | [number, number];
-const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : v);
+/** An int or a pair of ints (PyTorch's `_pair`), each at least `min`, or an error naming the op and option. */
+export function pairOf(op: string, option: string, v: unknown, min: number): [number, number] {
+  const p = typeof v === 'number' ? [v, v] : v;
+  if (!Array.isArray(p) || p.length !== 2 || !p.every((d) => Number.isInteger(d) && d >= min)) {
+    const found = typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : Array.isArray(v) ? `[${v.slice(0, 4).map(String).join(', ')}]` : String(v);
+    throw new ModelDefinitionError(`${op}: ${option} must be ${min > 0 ? 'a positive' : 'a non-negative'} integer or a pair of them, got ${found}${where()}`);
+  }
+  return p as [number, number];
+}
 
 /** y = x · wᵀ + b, with PyTorch's weight layout [out, in]. */
 export function linear(x: Tensor, w: Tensor, b?: Tensor): Tensor {
@@ -19,18 +27,19 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor): Tensor {
 export interface Conv2dOptions { stride?: Pair; padding?: Pair; dilation?: Pair; groups?: number }
 export function conv2d(x: Tensor, w: Tensor, b?: Tensor, o: Conv2dOptions = {}): Tensor {
   checkOptions('conv2d', o, ['stride', 'padding', 'dilation', 'groups']);
-  return record('conv2d', b ? [x, w, b] : [x, w], { stride: pair(o.stride ?? 1), padding: pair(o.padding ?? 0), dilation: pair(o.dilation ?? 1), groups: o.groups ?? 1, act: 'none' });
+  return record('conv2d', b ? [x, w, b] : [x, w], { stride: pairOf('conv2d', 'stride', o.stride ?? 1, 1), padding: pairOf('conv2d', 'padding', o.padding ?? 0, 0),
+    dilation: pairOf('conv2d', 'dilation', o.dilation ?? 1, 1), groups: o.groups ?? 1, act: 'none' });
 }
 
 export interface MaxPool2dOptions { stride?: Pair; padding?: Pair }
 export interface Pool2dOptions extends MaxPool2dOptions { countIncludePad?: boolean }
 export function maxPool2d(x: Tensor, kernel: Pair, o: MaxPool2dOptions = {}): Tensor {
   checkOptions('max_pool2d', o, ['stride', 'padding']);
-  return record('maxpool2d', [x], { kernel: pair(kernel), stride: pair(o.stride ?? kernel), padding: pair(o.padding ?? 0) });
+  return record('maxpool2d', [x], { kernel: pairOf('max_pool2d', 'kernel_size', kernel, 1), stride: pairOf('max_pool2d', 'stride', o.stride ?? kernel, 1), padding: pairOf('max_pool2d', 'padding', o.padding ?? 0, 0) });
 }
 export function avgPool2d(x: Tensor, kernel: Pair, o: Pool2dOptions = {}): Tensor {
   checkOptions('avg_pool2d', o, ['stride', 'padding', 'countIncludePad']);
-  return record('avgpool2d', [x], { kernel: pair(kernel), stride: pair(o.stride ?? kernel), padding: pair(o.padding ?? 0), countIncludePad: o.countIncludePad ?? true });
+  return record('avgpool2d', [x], { kernel: pairOf('avg_pool2d', 'kernel_size', kernel, 1), stride: pairOf('avg_pool2d', 'stride', o.stride ?? kernel, 1), padding: pairOf('avg_pool2d', 'padding', o.padding ?? 0, 0), countIncludePad: o.countIncludePad ?? true });
 }
 
 export const relu = (x: Tensor): Tensor => x.relu();

@@ -2,7 +2,7 @@
 
 import * as F from './functional.ts';
 import { Module, positiveInt, type Parameter } from './module.ts';
-import type { Tensor } from './tensor.ts';
+import { ModelDefinitionError, type Tensor } from './tensor.ts';
 import { checkOptions } from './options.ts';
 
 type Pair = number | [number, number];
@@ -28,7 +28,8 @@ export class Conv2d extends Module {
     readonly opts: F.Conv2dOptions & { bias?: boolean } = {}) {
     super();
     checkOptions('Conv2d', opts, ['stride', 'padding', 'dilation', 'groups', 'bias']);
-    const [kh, kw] = typeof kernelSize === 'number' ? [kernelSize, kernelSize] : kernelSize;
+    const [kh, kw] = F.pairOf('Conv2d', 'kernel_size', kernelSize, 1);
+    F.pairOf('Conv2d', 'stride', opts.stride ?? 1, 1); F.pairOf('Conv2d', 'padding', opts.padding ?? 0, 0); F.pairOf('Conv2d', 'dilation', opts.dilation ?? 1, 1);
     const groups = opts.groups ?? 1;
     positiveInt('Conv2d', 'in_channels', inChannels); positiveInt('Conv2d', 'out_channels', outChannels);
     positiveInt('Conv2d', 'kernel_size', kh); positiveInt('Conv2d', 'kernel_size', kw); positiveInt('Conv2d', 'groups', groups);
@@ -41,12 +42,18 @@ export class Conv2d extends Module {
 }
 
 export class MaxPool2d extends Module {
-  constructor(readonly kernelSize: Pair, readonly opts: F.MaxPool2dOptions = {}) { super(); checkOptions('MaxPool2d', opts, ['stride', 'padding']); }
+  constructor(readonly kernelSize: Pair, readonly opts: F.MaxPool2dOptions = {}) {
+    super(); checkOptions('MaxPool2d', opts, ['stride', 'padding']);
+    F.pairOf('MaxPool2d', 'kernel_size', kernelSize, 1); F.pairOf('MaxPool2d', 'stride', opts.stride ?? 1, 1); F.pairOf('MaxPool2d', 'padding', opts.padding ?? 0, 0);
+  }
   forward(x: Tensor): Tensor { return F.maxPool2d(x, this.kernelSize, this.opts); }
 }
 
 export class AvgPool2d extends Module {
-  constructor(readonly kernelSize: Pair, readonly opts: F.Pool2dOptions = {}) { super(); checkOptions('AvgPool2d', opts, ['stride', 'padding', 'countIncludePad']); }
+  constructor(readonly kernelSize: Pair, readonly opts: F.Pool2dOptions = {}) {
+    super(); checkOptions('AvgPool2d', opts, ['stride', 'padding', 'countIncludePad']);
+    F.pairOf('AvgPool2d', 'kernel_size', kernelSize, 1); F.pairOf('AvgPool2d', 'stride', opts.stride ?? 1, 1); F.pairOf('AvgPool2d', 'padding', opts.padding ?? 0, 0);
+  }
   forward(x: Tensor): Tensor { return F.avgPool2d(x, this.kernelSize, this.opts); }
 }
 
@@ -77,7 +84,16 @@ export class LogSoftmax extends Module {
 /** nn.Sequential: children named 0, 1, 2, … as in PyTorch's state_dict. */
 export class Sequential extends Module {
   readonly layers: Module[];
-  constructor(...layers: Module[]) { super(); this.layers = layers; }
+  constructor(...layers: Module[]) {
+    super();
+    const bad = layers.findIndex((m) => !(m instanceof Module));
+    if (bad >= 0) {
+      const v: unknown = layers[bad];
+      const found = Array.isArray(v) ? `an array of ${v.length} (spread it: new nn.Sequential(...layers))` : typeof v === 'object' && v !== null ? (v.constructor?.name ?? 'an object') : typeof v === 'function' ? `a function (the class itself? use new ${(v as { name?: string }).name || 'Layer'}(...))` : String(v);
+      throw new ModelDefinitionError(`Sequential: argument ${bad} must be an nn.Module, got ${found}`);
+    }
+    this.layers = layers;
+  }
   override namedChildren(): Array<[string, Module]> { return this.layers.map((m, i) => [String(i), m]); }
   forward(x: Tensor): Tensor {
     for (const m of this.layers) x = (m as Module & { call(x: Tensor): Tensor }).call(x);

@@ -4,6 +4,7 @@
 // forward() with the module's path in scope for error messages.
 
 import { fmtShape, numel, sameShape, type Shape } from '../ir/types.ts';
+import { checkOptions } from './options.ts';
 import { constant, ModelDefinitionError, popScope, pushScope, type Tensor } from './tensor.ts';
 
 /** Deterministic PRNG (mulberry32) for default initialisation, so example models are reproducible. */
@@ -73,7 +74,28 @@ export class Parameter {
   get t(): Tensor { return constant(this.data, this.shape, 'f32', this.name, this); }
 }
 
-export interface StateTensor { shape: readonly number[]; data: Float32Array }
+export interface StateTensor { shape: readonly number[]; data: Float32Array | readonly number[] }
+
+/** A short description of a value for an error message. */
+const what = (v: unknown): string => v === null || typeof v !== 'object' ? (typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : typeof v === 'function' ? 'a function' : String(v))
+  : Array.isArray(v) ? `an array of ${v.length}` : ArrayBuffer.isView(v) ? `${v.constructor.name}(${(v as unknown as { length?: number }).length ?? v.byteLength})` : (v.constructor?.name ?? 'an object');
+
+/** A state_dict (a Map, as stateDictFrom gives, or a plain object) checked tensor by tensor. */
+function stateTensors(sd: unknown, where: string): Map<string, StateTensor> {
+  const entries = sd instanceof Map ? [...sd.entries()]
+    : typeof sd === 'object' && sd !== null && !Array.isArray(sd) && !ArrayBuffer.isView(sd) ? Object.entries(sd) : undefined;
+  if (!entries) throw new ModelDefinitionError(`${where}: expected a state_dict, a Map or an object of { shape, data } by parameter name (stateDictFrom(readSafetensors(bytes)) gives one); got ${what(sd)}`);
+  const bad: string[] = [];
+  for (const [k, t] of entries as Array<[unknown, unknown]>) {
+    const { shape, data } = (typeof t === 'object' && t !== null ? t : {}) as { shape?: unknown; data?: unknown };
+    const okShape = Array.isArray(shape) && shape.every((d) => Number.isInteger(d) && d >= 0);
+    const okData = data instanceof Float32Array || (Array.isArray(data) && data.every((v) => typeof v === 'number'));
+    if (typeof k !== 'string' || !okShape || !okData) bad.push(`${String(k).slice(0, 60)}: expected { shape, data: Float32Array }, got ${okShape ? `data ${what(data)}` : ArrayBuffer.isView(t) || Array.isArray(t) ? `${what(t)} without a shape` : Array.isArray(shape) ? `shape [${shape.slice(0, 8).map(what).join(', ')}] (not non-negative integers)` : `shape ${what(shape)}`}`);
+    else if ((data as ArrayLike<number>).length !== numel(shape as number[])) bad.push(`${k}: shape ${fmtShape(shape as number[])} needs ${numel(shape as number[])} values, data has ${(data as ArrayLike<number>).length}`);
+  }
+  if (bad.length) throw new ModelDefinitionError(`${where}: ${bad.length > 8 ? `${bad.slice(0, 8).join('; ')}; … (${bad.length} in all)` : bad.join('; ')}`);
+  return new Map(entries as Array<[string, StateTensor]>);
+}
 
 export abstract class Module {
   /** Full dotted path (empty for the root); assigned by `assignPaths`. */
@@ -129,15 +151,18 @@ export abstract class Module {
    * Copies tensors into the parameters by name. Every problem (missing, unexpected,
    * mis-shaped) is collected and reported in one error.
    */
-  loadStateDict(sd: ReadonlyMap<string, StateTensor>, opts: { strict?: boolean } = {}): this {
-    for (const k of Object.keys(opts)) if (k !== 'strict') throw new ModelDefinitionError(`loadStateDict: unknown option '${k}' (allowed: strict)`);
+  loadStateDict(sd: ReadonlyMap<string, StateTensor> | Readonly<Record<string, StateTensor>>, opts: { strict?: boolean } = {}): this {
+    const where = `loadStateDict into ${this.constructor.name}`;
+    checkOptions('loadStateDict', opts, ['strict']);
+    if (opts.strict !== undefined && typeof opts.strict !== 'boolean') throw new ModelDefinitionError(`loadStateDict: option strict must be true or false, got ${what(opts.strict)}`);
     const strict = opts.strict ?? true;
+    const tensors = stateTensors(sd, where);
     this.assignPaths(this.path);
     const params = new Map(this.namedParameters());
-    const missing = [...params.keys()].filter((k) => !sd.has(k));
-    const unexpected = [...sd.keys()].filter((k) => !params.has(k));
+    const missing = [...params.keys()].filter((k) => !tensors.has(k));
+    const unexpected = [...tensors.keys()].filter((k) => !params.has(k));
     const misShaped: string[] = [];
-    for (const [k, t] of sd) {
+    for (const [k, t] of tensors) {
       const p = params.get(k);
       if (p && !sameShape(p.shape, t.shape)) misShaped.push(`${k}: expected ${fmtShape(p.shape)}, found ${fmtShape(t.shape)}`);
     }
@@ -146,8 +171,8 @@ export abstract class Module {
       ...(strict && missing.length ? [`missing: ${missing.join(', ')}`] : []),
       ...(strict && unexpected.length ? [`unexpected: ${unexpected.join(', ')}`] : []),
     ];
-    if (problems.length) throw new ModelDefinitionError(`loadStateDict into ${this.constructor.name}: ${problems.join(' | ')}`);
-    for (const [k, p] of params) { const t = sd.get(k); if (t) p.data = Float32Array.from(t.data); }
+    if (problems.length) throw new ModelDefinitionError(`${where}: ${problems.join(' | ')}`);
+    for (const [k, p] of params) { const t = tensors.get(k); if (t) p.data = Float32Array.from(t.data); }
     return this;
   }
 }

@@ -4,7 +4,16 @@
 
 import { node as mkNode, type Attrs, type Node } from '../ir/node.ts';
 import { inferType, secondaryTypes, ShapeError } from '../ir/ops.ts';
-import { fmtShape, normAxis, numel, type DType, type Shape } from '../ir/types.ts';
+import { fmtShape, normAxis as irNormAxis, numel, type DType, type Shape } from '../ir/types.ts';
+
+/** An axis in [-rank, rank), or an error naming the module (the IR's RangeError has no location). */
+function normAxis(axis: number, rank: number): number {
+  if (!Number.isInteger(axis)) throw new ModelDefinitionError(`dim must be an integer, got ${typeof axis === 'number' ? axis : JSON.stringify(axis)}${where()}`);
+  try { return irNormAxis(axis, rank); } catch (e) {
+    if (e instanceof RangeError) throw new ModelDefinitionError(`dim ${axis} is out of range for a tensor of rank ${rank} (expected a dim in [${-rank}, ${rank - 1}])${where()}`);
+    throw e;
+  }
+}
 
 /** The module path stack (pushed by Module.call) gives errors their location. */
 const scopes: string[] = [];

@@ -11,8 +11,20 @@ export interface InputSpec { shape: number[]; dtype?: DType }
 export type InputSpecs = Record<string, InputSpec | number[]>;
 export type TraceResult = Tensor | Tensor[] | Record<string, Tensor>;
 
-const spec = (s: InputSpec | number[]): Required<InputSpec> =>
-  Array.isArray(s) ? { shape: s, dtype: 'f32' } : { shape: checkOptions('input spec', s, ['shape', 'dtype']).shape, dtype: s.dtype ?? 'f32' };
+const DTYPES: readonly DType[] = ['f32', 'i32', 'bool'];
+
+/** A short description of a value for an error message. */
+const what = (v: unknown): string => v === null || typeof v !== 'object' ? (typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : typeof v === 'function' ? 'a function' : String(v))
+  : Array.isArray(v) ? `an array of ${v.length}` : (v.constructor?.name ?? 'an object');
+
+const spec = (where: string, s: InputSpec | number[]): Required<InputSpec> => {
+  if (Array.isArray(s)) return { shape: s, dtype: 'f32' };
+  if (typeof s !== 'object' || s === null) throw new ModelDefinitionError(`${where}: expected a shape (an array of positive integers) or { shape, dtype }, got ${what(s)}`);
+  const { shape, dtype = 'f32' } = checkOptions(where, s, ['shape', 'dtype']);
+  if (!Array.isArray(shape)) throw new ModelDefinitionError(`${where}: expected a shape (an array of positive integers), got ${what(shape)}`);
+  if (!DTYPES.includes(dtype)) throw new ModelDefinitionError(`${where}: dtype must be one of ${DTYPES.join(', ')}, got ${what(dtype)}`);
+  return { shape, dtype };
+};
 
 /**
  * Traces `fn` on symbolic inputs. A single returned tensor is named `y`; an array is named
@@ -34,8 +46,8 @@ function checkName(what: string, name: string): void {
 
 const sourceNode = (op: 'input' | 'state', name: string, s: InputSpec | number[]) => {
   checkName(op, name);
-  const { shape, dtype } = spec(s);
-  if (shape.some((d) => !Number.isInteger(d) || d < 1)) throw new ModelDefinitionError(`${op} '${name}': shape [${shape}] must be positive integers`);
+  const { shape, dtype } = spec(`${op} '${name}'`, s);
+  if (shape.some((d) => !Number.isInteger(d) || d < 1)) throw new ModelDefinitionError(`${op} '${name}': shape [${shape.map((d) => (typeof d === 'number' ? d : what(d))).join(',')}] must be positive integers`);
   return node(op, [], { dtype, shape: [...shape] }, { name }, name);
 };
 
@@ -66,7 +78,10 @@ export function traceEntry(fn: (inputs: Record<string, Tensor>, state: Record<st
 function nameOutputs(res: TraceResult, names?: string[]): GraphOutput[] {
   const out = (name: string, t: unknown): GraphOutput => {
     checkName('output', name);
-    if (!(t instanceof Tensor)) throw new ModelDefinitionError(`output '${name}' is not a tensor`);
+    if (!(t instanceof Tensor)) {
+      throw new ModelDefinitionError(`output '${name}' is ${what(t)}, not a tensor: forward() must return a tensor, an array of tensors or a record of tensors` +
+        (Array.isArray(t) ? ' (a module that returns nested arrays, like nn.LSTM\'s [y, [h, c]], needs a forward in the definition that picks the tensors, e.g. { y, h, c })' : ''));
+    }
     return { name, node: t.node };
   };
   if (res instanceof Tensor) return [out(names?.[0] ?? 'y', res)];
@@ -116,12 +131,31 @@ export function traceEntries(def: ModelDefinition): Array<{ name: string; graph:
   return out;
 }
 
+/** The definition's fields, checked by key and type (the input specs are checked as they are traced). */
+export function checkDefinition(def: unknown): asserts def is ModelDefinition {
+  if (typeof def !== 'object' || def === null || Array.isArray(def)) throw new ModelDefinitionError(`defineModel: expected { name, module, inputs, forward?, weights?, ... }, got ${what(def)}`);
+  const d = def as Record<string, unknown>;
+  const name = typeof d.name === 'string' ? d.name : undefined;
+  const where = `defineModel${name ? ` '${name.slice(0, 60)}'` : ''}`;
+  checkOptions(where, d, MODEL_KEYS as unknown as string[]);
+  if (!name) throw new ModelDefinitionError(`${where}: name must be a non-empty string, got ${what(d.name)}`);
+  const m = d.module as Partial<Module> | undefined;
+  if (typeof m !== 'object' || m === null || typeof m.call !== 'function' || typeof m.assignPaths !== 'function') throw new ModelDefinitionError(`${where}: module must be an nn.Module (a layer, nn.Sequential or a subclass of nn.Module), got ${what(d.module)}`);
+  const isRecord = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isRecord(d.inputs)) throw new ModelDefinitionError(`${where}: inputs must be an object of input shapes by name, e.g. { x: [1, 784] }; got ${what(d.inputs)}`);
+  for (const k of ['state', 'entries', 'generation'] as const) if (d[k] !== undefined && !isRecord(d[k])) throw new ModelDefinitionError(`${where}: ${k} must be an object, got ${what(d[k])}`);
+  if (d.forward !== undefined && typeof d.forward !== 'function') throw new ModelDefinitionError(`${where}: forward must be a function (module, inputs) => outputs, got ${what(d.forward)}`);
+  for (const k of ['weights', 'description'] as const) if (d[k] !== undefined && typeof d[k] !== 'string') throw new ModelDefinitionError(`${where}: ${k} must be a string, got ${what(d[k])}`);
+  if (d.outputNames !== undefined && !(Array.isArray(d.outputNames) && d.outputNames.every((n) => typeof n === 'string'))) throw new ModelDefinitionError(`${where}: outputNames must be an array of strings, got ${what(d.outputNames)}`);
+}
+
 export function defineModel<M extends Module>(def: ModelDefinition<M>): ModelDefinition {
+  checkDefinition(def);
   return def as unknown as ModelDefinition;
 }
 
 export function traceModel(def: ModelDefinition): Graph {
-  checkOptions(`defineModel '${def.name}'`, def, MODEL_KEYS);
+  checkDefinition(def);
   def.module.assignPaths('');
   const fwd = def.forward ?? ((m: Module, ins: Record<string, Tensor>) =>
     (m as Module & { call(...a: Tensor[]): TraceResult }).call(...Object.values(ins)));
