@@ -15,6 +15,15 @@ const model = (name: string, weights?: string) =>
   `import { defineModel, nn } from 'simdflow';\nexport default defineModel({ name: ${JSON.stringify(name)}, module: new nn.Linear(2, 2), inputs: { x: [1, 2] }${weights ? `, weights: ${JSON.stringify(weights)}` : ''} });\n`;
 
 describe('CLI', () => {
+  test('start and conformance name a directory that is not there (start printed a raw ENOENT)', async () => {
+    const r = await cli('start', 'no-such-models-dir', '-q');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('start: no-such-models-dir is not a directory of model files');
+    expect(r.stderr).not.toContain('ENOENT');
+    const c = await cli('conformance', 'no-such-cases-dir');
+    expect(c.stderr).toContain('conformance: no-such-cases-dir is not a directory');
+  });
+
   test('a model name cannot write outside -o', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'simdflow-escape-')), out = join(dir, 'out');
     mkdirSync(out);

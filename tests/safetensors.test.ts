@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { readSafetensors, writeSafetensors } from '../compiler/weights/safetensors.ts';
+import { readSafetensors, stateDictFrom, writeSafetensors } from '../compiler/weights/safetensors.ts';
 
 /** A safetensors file with raw bytes for one tensor of the given dtype. */
 function raw(dtype: string, shape: number[], bytes: Uint8Array): Uint8Array {
@@ -109,5 +109,18 @@ describe('safetensors: the format is enforced, every error names the file and th
     const text = new TextEncoder().encode('PK\u0003\u0004 this is a zip file, not safetensors at all');
     expect(read(text)).toThrow(/^w\.safetensors: not a safetensors file \(it should start with an 8-byte header length and a JSON header '\{'/);
     expect(read(file('{}', new Uint8Array(0), 2 ** 40))).toThrow(/^w\.safetensors: not a safetensors file/);
+  });
+});
+
+describe('safetensors: API misuse', () => {
+  test('readSafetensors and stateDictFrom say what they take (were raw TypeErrors)', () => {
+    expect(() => readSafetensors(undefined as never)).toThrow("readSafetensors(): expected the file's bytes as a Uint8Array (e.g. readFileSync(path)), got undefined");
+    expect(() => readSafetensors('mlp.safetensors' as never)).toThrow('got a string (a path? pass readFileSync(path), and the path as the second argument)');
+    expect(() => readSafetensors(new Float32Array(4) as never)).toThrow('got Float32Array');
+    expect(() => readSafetensors(new Uint8Array(8), 5 as never)).toThrow('readSafetensors(): the second argument names the file for error messages and must be a string, got number');
+    const bytes = writeSafetensors({ w: { dtype: 'F32', shape: [2], data: Float32Array.of(1, 2) } });
+    const copy = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+    expect(Array.from(readSafetensors(copy as ArrayBuffer).get('w')!.data)).toEqual([1, 2]);
+    for (const bad of [null, undefined, {}, [['w', {}]]]) expect(() => stateDictFrom(bad as never)).toThrow(/^stateDictFrom\(\): expected the Map that readSafetensors\(bytes\) returns, got /);
   });
 });

@@ -83,7 +83,13 @@ function readHeader(bytes: Uint8Array, where: string): { entries: Entry[]; base:
 
 const fmtOffsets = (o: unknown) => (Array.isArray(o) && o.every((v) => typeof v === 'number') ? `[${o.join(', ')}]` : show(o));
 
-export function readSafetensors(bytes: Uint8Array, where = 'safetensors'): Map<string, SafeTensor> {
+export function readSafetensors(bytes: Uint8Array | ArrayBuffer, where = 'safetensors'): Map<string, SafeTensor> {
+  if (typeof where !== 'string') throw new Error(`readSafetensors(): the second argument names the file for error messages and must be a string, got ${typeof where}`);
+  if (bytes instanceof ArrayBuffer) bytes = new Uint8Array(bytes);
+  if (!(bytes instanceof Uint8Array)) {
+    const found = typeof bytes === 'string' ? 'a string (a path? pass readFileSync(path), and the path as the second argument)' : bytes === null || typeof bytes !== 'object' ? String(bytes) : ((bytes as object).constructor?.name ?? 'an object');
+    throw new Error(`readSafetensors(): expected the file's bytes as a Uint8Array (e.g. readFileSync(path)), got ${found}`);
+  }
   const { entries, base } = readHeader(bytes, where);
   const out = new Map<string, SafeTensor>();
   for (const { name, dtype, shape, begin, end } of entries) {
@@ -143,6 +149,7 @@ export function writeSafetensors(tensors: Record<string, SafeTensor>): Uint8Arra
 
 /** The float tensors of a state_dict, in the form Module.loadStateDict takes. */
 export function stateDictFrom(tensors: Map<string, SafeTensor>): Map<string, { shape: number[]; data: Float32Array }> {
+  if (!(tensors instanceof Map)) throw new Error(`stateDictFrom(): expected the Map that readSafetensors(bytes) returns, got ${tensors === null || typeof tensors !== 'object' ? String(tensors) : ((tensors as object).constructor?.name ?? 'an object')}`);
   const out = new Map<string, { shape: number[]; data: Float32Array }>();
   for (const [k, t] of tensors) {
     if (!(t.data instanceof Float32Array)) throw new Error(`state_dict tensor ${k} is ${t.dtype}; parameters must be F32`);
