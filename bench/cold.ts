@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { compileModel } from '../compiler/codegen/compile.ts';
+import { compileModel } from '../compiler/driver/compile.ts';
 import { compare } from './harness.ts';
 import { onnxModel } from './peers/ort-models.ts';
 import { buildWorkload } from './workloads.ts';

@@ -4,7 +4,7 @@
 import { setFlagsFromString } from 'node:v8';
 setFlagsFromString('--experimental-wasm-relaxed-simd');
 
-import { compileModel, type CompileOptions } from '../compiler/codegen/compile.ts';
+import { compileModel, type CompileOptions } from '../compiler/driver/compile.ts';
 import { manualSeed, nn, type ModelDefinition, type Tensor } from '../compiler/dsl/index.ts';
 import { exampleFeeds } from '../compiler/cli/start.ts';
 import { loadModelBytes, type Model } from '../runtime/model.ts';

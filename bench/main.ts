@@ -16,7 +16,7 @@ import { cpus, loadavg } from 'node:os';
 import { statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { compileModel } from '../compiler/codegen/compile.ts';
+import { compileModel } from '../compiler/driver/compile.ts';
 import { loadModelBytes, type Model } from '../runtime/model.ts';
 import type { Isa } from '../runtime/format.ts';
 import { compare, timeInterleaved, type Check, type Peer, type Timing } from './harness.ts';

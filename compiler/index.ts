@@ -1,10 +1,10 @@
 // The compiler's public API (`import … from 'simdflow'`): the DSL, compilation to an artifact,
 // PyTorch safetensors, and the tools to look inside (IR printer, passes, reference interpreter).
 export * from './dsl/index.ts';
-import { compileModel as compile, type CompileOptions } from './codegen/compile.ts';
+import { compileModel as compile, type CompileOptions } from './driver/compile.ts';
 import type { ModelDefinition } from './dsl/trace.ts';
 import { ISAS } from '../runtime/format.ts';
-export { SIMDFLOW_VERSION, type CompileOptions, type Compiled } from './codegen/compile.ts';
+export { SIMDFLOW_VERSION, type CompileOptions, type Compiled } from './driver/compile.ts';
 
 const OPTIONS = ['name', 'disablePasses', 'isas', 'attention', 'onStage'];
 const show = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : v === null || typeof v !== 'object' ? String(v) : Array.isArray(v) ? `an array of ${v.length}` : (v.constructor?.name ?? 'an object'));

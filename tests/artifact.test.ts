@@ -5,7 +5,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { compileModel } from '../compiler/codegen/compile.ts';
+import { compileModel } from '../compiler/driver/compile.ts';
 import { nn, type ModelDefinition, type Tensor } from '../compiler/dsl/index.ts';
 import { rng } from '../compiler/dsl/module.ts';
 import { checksum } from '../runtime/checksum.ts';

@@ -1,7 +1,7 @@
 // Attention and Transformer modules against the reference interpreter (fused kernel and
 // decomposed graph), and KV-cache generation against full forwards.
 import { describe, expect, test } from 'vitest';
-import { compileModel } from '../compiler/codegen/compile.ts';
+import { compileModel } from '../compiler/driver/compile.ts';
 import { defineGPT, F, GPT, nn, traceModel, type Tensor } from '../compiler/dsl/index.ts';
 import { interpret } from '../compiler/reference/interpret.ts';
 import { rng } from '../compiler/dsl/module.ts';

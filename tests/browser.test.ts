@@ -2,7 +2,7 @@
 // and must produce the numbers Node produces. .ci/run installs Chromium (Debian package).
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { compileModel } from '../compiler/codegen/compile.ts';
+import { compileModel } from '../compiler/driver/compile.ts';
 import { nn } from '../compiler/dsl/index.ts';
 import { loadModelBytes } from '../runtime/model.ts';
 import { chromium, requireChromium, serve, SKIP_BROWSER } from './helpers/chromium.ts';

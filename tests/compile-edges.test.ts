@@ -3,7 +3,7 @@
 // builtins still compile; and an AssemblyScript crash is an exception, not the process's end.
 import { describe, expect, test } from 'vitest';
 import { assemble } from '../compiler/codegen/assemble.ts';
-import { compileModel } from '../compiler/codegen/compile.ts';
+import { compileModel } from '../compiler/driver/compile.ts';
 import { defineGPT, GPT, nn, type ModelDefinition, type Tensor } from '../compiler/dsl/index.ts';
 import { compileModel as publicCompileModel } from '../compiler/index.ts';
 import { loadModel } from '../runtime/index.ts';

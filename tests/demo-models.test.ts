@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { loadDefinition } from '../compiler/cli/load.ts';
-import { compileModel } from '../compiler/codegen/compile.ts';
+import { compileModel } from '../compiler/driver/compile.ts';
 import { readSafetensors, type SafeTensor } from '../compiler/weights/safetensors.ts';
 import { loadModelBytes, type Model } from '../runtime/model.ts';
 import { classifyDigit, toDigitPixels } from '../examples/web/digits.ts';

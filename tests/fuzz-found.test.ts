@@ -2,7 +2,7 @@
 // those issue 9 listed, kept as regression tests now that they are fixed. (A new one is added
 // as `test.fails` while it is open; whoever fixes it drops the `.fails`.)
 import { describe, expect, test } from 'vitest';
-import { compileModel } from '../compiler/codegen/compile.ts';
+import { compileModel } from '../compiler/driver/compile.ts';
 import { defineModel, F, nn } from '../compiler/dsl/index.ts';
 import { constant, record } from '../compiler/dsl/tensor.ts';
 import { trace, traceEntry } from '../compiler/dsl/trace.ts';

@@ -12,13 +12,16 @@ const ALLOWED: Record<string, string[]> = {
   dsl: ['ir'],
   weights: ['ir'],
   passes: ['ir', 'reference'],
-  codegen: ['ir', 'passes', 'dsl', 'runtime'],
-  conformance: ['ir', 'dsl', 'weights', 'reference', 'codegen', 'runtime'],
-  fuzz: ['ir', 'dsl', 'reference', 'passes', 'codegen', 'runtime'],
-  vite: ['ir', 'dsl', 'weights', 'codegen', 'runtime'],
-  cli: ['ir', 'dsl', 'weights', 'reference', 'passes', 'codegen', 'conformance', 'fuzz', 'runtime', 'package'],
+  /** The target: never the passes (they get the Target handed to them by the driver). */
+  codegen: ['ir', 'runtime'],
+  /** The compile driver: trace → passes (given codegen's Target) → emit → assemble. */
+  driver: ['ir', 'dsl', 'passes', 'codegen', 'runtime'],
+  conformance: ['ir', 'dsl', 'weights', 'reference', 'codegen', 'driver', 'runtime'],
+  fuzz: ['ir', 'dsl', 'reference', 'passes', 'codegen', 'driver', 'runtime'],
+  vite: ['ir', 'dsl', 'weights', 'codegen', 'driver', 'runtime'],
+  cli: ['ir', 'dsl', 'weights', 'reference', 'passes', 'codegen', 'driver', 'conformance', 'fuzz', 'runtime', 'package'],
   /** Files directly in compiler/: the package's entry points (index.ts, the Vite plugin). */
-  package: ['ir', 'dsl', 'weights', 'reference', 'passes', 'codegen', 'runtime', 'vite'],
+  package: ['ir', 'dsl', 'weights', 'reference', 'passes', 'codegen', 'driver', 'runtime', 'vite'],
   runtime: [],
 };
 

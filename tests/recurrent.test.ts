@@ -1,7 +1,7 @@
 // Recurrent layers against the reference interpreter (odd sizes, layers, directions, batch
 // layouts), and the stateful step API against whole-sequence runs.
 import { describe, expect, test } from 'vitest';
-import { compileModel } from '../compiler/codegen/compile.ts';
+import { compileModel } from '../compiler/driver/compile.ts';
 import { loop, nn, traceModel, type Tensor } from '../compiler/dsl/index.ts';
 import { constant } from '../compiler/dsl/tensor.ts';
 import { interpret } from '../compiler/reference/interpret.ts';

@@ -3,7 +3,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { compileModel } from '../compiler/codegen/compile.ts';
+import { compileModel } from '../compiler/driver/compile.ts';
 import { defineGPT, GPT } from '../compiler/dsl/index.ts';
 import { loadModel, type Model } from '../runtime/index.ts';
 import { loadModelFile } from '../runtime/node.ts';

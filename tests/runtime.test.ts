@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, test } from 'vitest';
-import { compileModel } from '../compiler/codegen/compile.ts';
+import { compileModel } from '../compiler/driver/compile.ts';
 import { F, nn, type Tensor } from '../compiler/dsl/index.ts';
 import { loadModel, type Model } from '../runtime/index.ts';
 import { readContainer } from '../runtime/format.ts';

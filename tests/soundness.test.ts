@@ -1,7 +1,7 @@
 // Wrong answers that once came out without an error (issue 9), each through the public API:
 // DSL → compileModel → loadModel → run/step, against the reference interpreter and hand-computed values.
 import { beforeAll, describe, expect, test } from 'vitest';
-import { compileModel } from '../compiler/codegen/compile.ts';
+import { compileModel } from '../compiler/driver/compile.ts';
 import { defineGPT, defineModel, F, GPT, ints, loop, nn, traceModel, type ModelDefinition } from '../compiler/dsl/index.ts';
 import { rng } from '../compiler/dsl/module.ts';
 import { interpret } from '../compiler/reference/interpret.ts';

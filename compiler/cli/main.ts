@@ -92,7 +92,7 @@ async function run(a: Args, io: Io): Promise<number> {
   const isas = a.isas.length ? { isas: a.isas } : {};
   switch (cmd) {
     case 'build': {
-      const [{ loadDefinition, artifactFile }, { compileModel }] = await Promise.all([import('./load.ts'), import('../codegen/compile.ts')]);
+      const [{ loadDefinition, artifactFile }, { compileModel }] = await Promise.all([import('./load.ts'), import('../driver/compile.ts')]);
       const def = await loadDefinition(rest[0]!, a.weights);
       const out = resolve(a.out ?? 'out');
       const file = artifactFile(out, def, rest[0]!);

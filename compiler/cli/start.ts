@@ -4,7 +4,7 @@
 
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compileModel, type CompileOptions } from '../codegen/compile.ts';
+import { compileModel, type CompileOptions } from '../driver/compile.ts';
 import { interpret } from '../reference/interpret.ts';
 import { allocData, numel } from '../ir/types.ts';
 import { loadModelBytes, type Feeds } from '../../runtime/model.ts';

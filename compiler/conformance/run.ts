@@ -3,7 +3,7 @@
 
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { compileModel, type CompileOptions } from '../codegen/compile.ts';
+import { compileModel, type CompileOptions } from '../driver/compile.ts';
 import { readSafetensors, stateDictFrom } from '../weights/safetensors.ts';
 import { loadModelBytes, type Feeds, type TensorData } from '../../runtime/model.ts';
 import { BUILDERS, type CaseSpec } from './cases.ts';

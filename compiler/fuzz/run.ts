@@ -123,7 +123,7 @@ export function checkSimulated(c: FuzzCase, want = reference(c)): Failure[] {
 
 /** Compiles the case to wasm, runs it through the runtime and compares. */
 export async function checkWasm(c: FuzzCase, want = reference(c), simFailures: Failure[] = []): Promise<Failure[]> {
-  const { compileEntries } = await import('../codegen/compile.ts');
+  const { compileEntries } = await import('../driver/compile.ts');
   const { loadModelBytes } = await import('../../runtime/model.ts');
   // Each wasm run compiles under one pass configuration, chosen by the seed, so unfused ops reach codegen too.
   const cfgs = passConfigs().filter((p) => !p.attention || c.traced.nodes.some((n) => n.op === 'attention'));

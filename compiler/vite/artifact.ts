@@ -3,7 +3,7 @@
 // state and `Module` identity live in module scope).
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { compileModel, type CompileOptions } from '../codegen/compile.ts';
+import { compileModel, type CompileOptions } from '../driver/compile.ts';
 import { Module } from '../dsl/module.ts';
 import type { ModelDefinition } from '../dsl/trace.ts';
 import { readSafetensors, stateDictFrom } from '../weights/safetensors.ts';

@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { basename, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Plugin, ResolvedConfig, ViteDevServer } from 'vite';
-import type { CompileOptions } from '../codegen/compile.ts';
+import type { CompileOptions } from '../driver/compile.ts';
 import type { Artifact } from './artifact.ts';
 
 export interface SimdflowOptions {

@@ -1,7 +1,7 @@
 // End-to-end check of a model: compile, load, run on seeded inputs, and compare with the
 // reference interpreter on the traced (unoptimised) graph.
 import { expect } from 'vitest';
-import { compileEntries, compileGraph, type Compiled, type CompileOptions } from '../../compiler/codegen/compile.ts';
+import { compileEntries, compileGraph, type Compiled, type CompileOptions } from '../../compiler/driver/compile.ts';
 import { trace, type InputSpecs, type TraceResult } from '../../compiler/dsl/trace.ts';
 import type { Tensor } from '../../compiler/dsl/tensor.ts';
 import type { Graph } from '../../compiler/ir/node.ts';

@@ -9,10 +9,10 @@ import { byteSize, type DType } from '../ir/types.ts';
 import { runPasses } from '../passes/manager.ts';
 import { rootOf } from '../ir/effects.ts';
 import { readContainer, writeContainer, type GenerationInfo, type Isa, type Manifest, type TensorInfo } from '../../runtime/format.ts';
-import { assemble } from './assemble.ts';
-import { emitModule } from './emit.ts';
-import { wasmTarget } from './target.ts';
-import { layoutMemory, type Layout, type StateSpec } from './layout.ts';
+import { assemble } from '../codegen/assemble.ts';
+import { emitModule } from '../codegen/emit.ts';
+import { wasmTarget } from '../codegen/target.ts';
+import { layoutMemory, type Layout, type StateSpec } from '../codegen/layout.ts';
 
 export const SIMDFLOW_VERSION = '0.1.0';
 
