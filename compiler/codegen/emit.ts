@@ -5,20 +5,15 @@
 
 import type { Activation } from '../ir/elementwise.ts';
 import type { Expr, Graph, Node } from '../ir/node.ts';
-import { attentionDims, windowOut } from '../ir/ops.ts';
+import { windowOut } from '../ir/ops.ts';
 import { broadcastStrides, byteSize, DTYPE_BYTES, numel, strides } from '../ir/types.ts';
 import { loopNest, type Operand } from './loops.ts';
 import { kernelCall, kernelConst, kernelImports } from './kernels.ts';
 import type { Layout } from './layout.ts';
+import { loweringOf } from './ops/index.ts';
+import { f32lit } from './ops/lowering.ts';
 
-/** An f32 literal that AssemblyScript reads back to exactly the same value. */
-export function f32lit(v: number): string {
-  const f = Math.fround(v);
-  if (Number.isNaN(f)) return '<f32>NaN';
-  if (!Number.isFinite(f)) return f > 0 ? '<f32>Infinity' : '<f32>-Infinity';
-  const s = String(f);
-  return `<f32>${s.includes('.') || s.includes('e') ? s : `${s}.0`}`;
-}
+export { f32lit };
 
 const VEC: Record<string, (a: string[]) => string> = {
   add: ([a, b]) => `f32x4.add(${a}, ${b})`,
@@ -204,49 +199,7 @@ const EMIT: Record<string, Emitter> = {
     const whole = c.addr(x) === c.addr(n) ? [] : [`memory.copy(${c.addr(n)}, ${c.addr(x)}, ${byteSize(n.type)});`];
     return [...whole, ...copy(u.type.shape, { base, strides: os, bytes }, contiguous(u, c.addr(u)), n.type.dtype)];
   },
-  attention: (n, c) => {
-    const a = n.attrs, lay = a.layout as string;
-    const { B, Lq, Lk, H, d, dv } = attentionDims(n.inputs.map((i) => i.type), a);
-    const E = H * d, Ev = H * dv;
-    const nIn = lay === 'qkv' ? 1 : lay === 'q_kv' ? 2 : 3;
-    // [pointer, row stride, batch stride] of q, k, v in their (possibly packed) buffers.
-    const rows = (x: Node) => x.type.shape[2]!;
-    const op = (x: Node, off: number): [number, number, number] => [c.addr(x) + off * 4, rows(x), x.type.shape[1]! * rows(x)];
-    const [q, k, v] = lay === 'qkv' ? [op(n.inputs[0]!, 0), op(n.inputs[0]!, E), op(n.inputs[0]!, 2 * E)]
-      : lay === 'q_kv' ? [op(n.inputs[0]!, 0), op(n.inputs[1]!, 0), op(n.inputs[1]!, E)]
-      : [op(n.inputs[0]!, 0), op(n.inputs[1]!, 0), op(n.inputs[2]!, 0)];
-    let mask = [0, 0, 0, 0];
-    if (a.mask) {
-      const m = n.inputs[nIn]!, st = broadcastStrides(m.type.shape, [B, H, Lq, Lk]);
-      // Keys are read contiguously; with a single key there is nothing to broadcast over.
-      if (st[3] !== 1 && Lk > 1) throw new Error(`codegen: attention mask ${m.type.shape} must not broadcast over keys`);
-      mask = [c.addr(m), st[0]!, st[1]!, st[2]!];
-    }
-    const pos = a.cached ? `load<i32>(${c.addr(n.inputs[n.inputs.length - 1]!)})` : '0';
-    const kvLen = a.cached ? `min<i32>(${pos} + ${Lq}, ${Lk})` : String(Lk);
-    return [`${kernelCall('attention_f32', {
-      q: q[0], k: k[0], v: v[0], o: c.addr(n), mask: mask[0]!, scratch: c.scratch(n), B, H, Lq, Lk, d, dv,
-      ldq: q[1], ldk: k[1], ldv: v[1], ldo: Ev, bsq: q[2], bsk: k[2], bsv: v[2], bso: Lq * Ev, mbs: mask[1]!, mhs: mask[2]!, mrs: mask[3]!,
-      scale: f32lit(a.scale as number), causal: a.causal ? 1 : 0, kvLen, qOffset: pos,
-    })};`];
-  },
-  cache_write: (n, c) => {
-    const [cache, rows, pos] = n.inputs as [Node, Node, Node];
-    const [B, cap, E] = cache.type.shape as [number, number, number];
-    const R = rows.type.shape[1]!, rb = E * 4;
-    return [
-      `const pos = load<i32>(${c.addr(pos)});`,
-      `for (let b = 0; b < ${B}; b++) {`,
-      `  for (let i = 0; i < ${R} && pos + i < ${cap}; i++) {`,
-      `    memory.copy(${c.addr(cache)} + (<usize>b * ${cap} + <usize>(pos + i)) * ${rb}, ${c.addr(rows)} + (<usize>b * ${R} + <usize>i) * ${rb}, ${rb});`,
-      '  }',
-      '}',
-    ];
-  },
   proj: () => [],
-  rnn_seq: (n, c) => recurrent(n, c, 'rnn_seq_f32'),
-  lstm_seq: (n, c) => recurrent(n, c, 'lstm_seq_f32'),
-  gru_seq: (n, c) => recurrent(n, c, 'gru_seq_f32'),
   transpose: (n, c) => {
     const x = n.inputs[0]!, xs = strides(x.type.shape), perm = n.attrs.perm as number[];
     const bytes = DTYPE_BYTES[n.type.dtype];
@@ -297,20 +250,6 @@ const EMIT: Record<string, Emitter> = {
   },
 };
 
-/** One kernel call runs a recurrent layer's whole time loop (see assembly/rnn.ts). */
-function recurrent(n: Node, c: Ctx, fn: string): string[] {
-  const [xp, , , h0, c0] = n.inputs as [Node, Node, Node, Node, Node?];
-  const [B, T, GH] = xp.type.shape as [number, number, number];
-  const H = n.type.shape[2]!;
-  const args: Record<string, string | number> = {
-    xp: c.addr(xp), w: c.packed(n), h0: c.addr(h0), y: c.addr(n), hn: c.result(n, 1), scratch: c.scratch(n),
-    B, T, H, ldx: GH, ldy: H, reverse: n.attrs.reverse ? 1 : 0,
-  };
-  if (c0) Object.assign(args, { c0: c.addr(c0), cn: c.result(n, 2) });
-  if (n.op === 'rnn_seq') args.act = kernelConst(`RNN_${(n.attrs.act as string).toUpperCase()}`);
-  return [`${kernelCall(fn, args)};`];
-}
-
 /** The kernel's activation code (ACT_* in assembly/act.ts) of a gemm or conv2d epilogue. */
 const actCode = (n: Node): number => kernelConst(`ACT_${((n.attrs.act as Activation | undefined) ?? 'none').toUpperCase()}`);
 
@@ -343,6 +282,8 @@ function i32Binary(n: Node, c: Ctx): string[] {
 
 /** Unfused elementwise ops (e.g. with elementwise-fusion disabled) are one-op expressions. */
 function emitterFor(n: Node): Emitter {
+  const l = loweringOf(n);
+  if (l) return (m, c) => l.emit(m, c);
   const e = EMIT[n.op];
   if (e) return e;
   if (n.type.dtype === 'i32' && n.op in I32_OPS) return i32Binary;

@@ -4,27 +4,30 @@
 
 import { ACTIVATIONS, isBinary, isUnary } from './elementwise.ts';
 import type { Attrs, Expr, Graph, Node } from './node.ts';
-import { broadcastShapes, fmtShape, fmtType, normAxis, numel, sameShape, type DType, type Shape, type TensorType } from './types.ts';
+import { broadcastShapes, fmtShape, fmtType, normAxis, numel, sameShape, type DType, type TensorType } from './types.ts';
+import type { OpDef, OpTraits } from './ops/def.ts';
+import { arity, f32, fail, nums, ShapeError, wantDtype, wantRank, windowOut } from './ops/rules.ts';
+import { ATTENTION_OPS } from './ops/attention.ts';
+import { RECURRENT_OPS } from './ops/recurrent.ts';
 
-/** A shape or dtype rule was broken; the message names the op and both operands. */
-export class ShapeError extends Error {
-  override name = 'ShapeError';
+export { ShapeError, windowOut };
+export type { OpDef, OpTraits };
+
+/** Every op defined in ir/ops/<family>.ts (attributes, type rule, semantics, effects, traits), by name. */
+export const OP_DEFS = { ...ATTENTION_OPS, ...RECURRENT_OPS };
+export type OpName = keyof typeof OP_DEFS;
+/** The attribute type of op K. */
+export type AttrsOf<K extends OpName> = (typeof OP_DEFS)[K] extends OpDef<infer A> ? A : never;
+export const isOpName = (op: string): op is OpName => Object.hasOwn(OP_DEFS, op);
+/** The attributes of `n`, typed by its op (which must be `op`). */
+export function attrsOf<K extends OpName>(n: Node, op: K): AttrsOf<K> {
+  if (n.op !== op) throw new Error(`attrsOf: node %${n.id} is ${n.op}, not ${op}`);
+  return n.attrs as AttrsOf<K>;
 }
+/** The definition of `op` (the registry's one cast from typed attributes to the node's). */
+export const opDef = (op: string): OpDef | undefined => (isOpName(op) ? OP_DEFS[op] as unknown as OpDef : undefined);
 
 type Infer = (ins: readonly TensorType[], a: Attrs) => TensorType;
-
-const fail = (op: string, msg: string): never => { throw new ShapeError(`${op}: ${msg}`); };
-const f32 = (shape: Shape): TensorType => ({ dtype: 'f32', shape });
-const arity = (op: string, ins: readonly TensorType[], lo: number, hi = lo) => {
-  if (ins.length < lo || ins.length > hi) fail(op, `expected ${lo === hi ? lo : `${lo}..${hi}`} inputs, got ${ins.length}`);
-};
-const wantDtype = (op: string, what: string, t: TensorType, ...d: DType[]) => {
-  if (!d.includes(t.dtype)) fail(op, `${what} must be ${d.join(' or ')}, got ${fmtType(t)}`);
-};
-const wantRank = (op: string, what: string, t: TensorType, r: number) => {
-  if (t.shape.length !== r) fail(op, `${what} must have rank ${r}, got ${fmtType(t)}`);
-};
-const nums = (a: Attrs, k: string): number[] => [...((a[k] as readonly number[] | undefined) ?? [])];
 
 function binary(op: string): Infer {
   return (ins) => {
@@ -56,10 +59,6 @@ const pair = (a: Attrs, k: string, dflt: number): [number, number] => {
   if (typeof v === 'number') return [v, v];
   return [(v as number[])[0]!, (v as number[])[1]!];
 };
-
-/** Output size of a sliding window (PyTorch's formula, floor mode). */
-export const windowOut = (size: number, k: number, s: number, p: number, d = 1): number =>
-  Math.floor((size + 2 * p - d * (k - 1) - 1) / s) + 1;
 
 function pool(op: string): Infer {
   return (ins, a) => {
@@ -193,31 +192,6 @@ function checkExpr(e: Expr, nIn: number): void {
   args.forEach((x) => checkExpr(x, nIn));
 }
 
-// Recurrent layers, one direction each, after the input projection:
-//   xp [B, T, G·H] = x·W_ihᵀ + b_ih;  w [G·H, H] = W_hh (PyTorch's layout);  b [G·H] = b_hh;  h0 (c0) [B, H]
-//   result 0: y [B, T, H]; then h_n [B, H] (and c_n [B, H] for LSTM).
-const GATES: Record<string, number> = { rnn_seq: 1, lstm_seq: 4, gru_seq: 3 };
-for (const op of Object.keys(GATES)) {
-  const nIn = op === 'lstm_seq' ? 5 : 4;
-  OPS[op] = (ins, a) => {
-    arity(op, ins, nIn);
-    const [xp, w, b, h0, c0] = ins as TensorType[];
-    wantRank(op, 'projected input', xp!, 3); wantRank(op, 'W_hh', w!, 2);
-    const [B, T, GH] = xp!.shape as [number, number, number];
-    const H = w!.shape[1]!, G = GATES[op]!;
-    if (GH !== G * H || w!.shape[0] !== G * H) fail(op, `gates: projected input ${fmtShape(xp!.shape)} and W_hh ${fmtShape(w!.shape)} must both have ${G}·H = ${G * H} gate rows for hidden size ${H}`);
-    if (!sameShape(b!.shape, [G * H])) fail(op, `b_hh must be [${G * H}], got ${fmtShape(b!.shape)}`);
-    for (const [what, t] of [['h0', h0], ['c0', c0]] as const) if (t && !sameShape(t.shape, [B, H])) fail(op, `${what} must be [${B}, ${H}], got ${fmtShape(t.shape)}`);
-    if (op === 'rnn_seq' && a.act !== 'tanh' && a.act !== 'relu') fail(op, `nonlinearity must be tanh or relu, got ${String(a.act)}`);
-    return f32([B, T, H]);
-  };
-  SECONDARY[op] = (ins) => {
-    const [B, , ] = ins[0]!.shape as [number, number, number];
-    const H = ins[1]!.shape[1]!;
-    return op === 'lstm_seq' ? [f32([B, H]), f32([B, H])] : [f32([B, H])];
-  };
-}
-
 // LayerNorm over the last dimension: inputs [x, gamma, beta, residual?]; with a residual
 // the normalised value is x + residual (the transformer's "add & norm", fused by a pass).
 OPS.layernorm = (ins) => {
@@ -227,70 +201,6 @@ OPS.layernorm = (ins) => {
   for (const [what, t] of [['weight', g], ['bias', b]] as const) if (!sameShape(t.shape, [n])) fail('layernorm', `${what} must be [${n}], got ${fmtShape(t.shape)}`);
   if (r && !sameShape(r.shape, x.shape)) fail('layernorm', `residual ${fmtShape(r.shape)} must match the input ${fmtShape(x.shape)}`);
   return x;
-};
-
-// Multi-head scaled dot-product attention with heads interleaved in the last dimension
-// (PyTorch's projection layout), so no head split/merge is needed:
-//   layout 'separate': [q [B,Lq,H·d], k [B,Lk,H·d], v [B,Lk,H·dv]]
-//   layout 'qkv':      [qkv [B,L,3E]]           (self-attention from one packed projection)
-//   layout 'q_kv':     [q [B,Lq,E], kv [B,Lk,2E]]
-// then `mask` (bool, broadcast to [B,H,Lq,Lk], true = not attended) when attrs.mask, then
-// `pos` (i32[]) when attrs.cached: k/v are caches of capacity Lk holding pos + Lq valid rows
-// and query i sits at position pos + i. Result [B, Lq, H·dv].
-export function attentionDims(ins: readonly TensorType[], a: Attrs): { B: number; Lq: number; Lk: number; H: number; d: number; dv: number } {
-  const H = a.heads as number;
-  let q: TensorType, k: TensorType, v: TensorType;
-  const lay = a.layout as string;
-  if (lay === 'qkv') {
-    const [B, L, E3] = ins[0]!.shape as [number, number, number];
-    if (E3 % 3) fail('attention', `packed qkv ${fmtShape(ins[0]!.shape)} must have 3·E columns`);
-    q = k = v = f32([B, L, E3 / 3]);
-  } else if (lay === 'q_kv') {
-    q = ins[0]!;
-    const [B, L, E2] = ins[1]!.shape as [number, number, number];
-    if (E2 % 2) fail('attention', `packed kv ${fmtShape(ins[1]!.shape)} must have 2·E columns`);
-    k = v = f32([B, L, E2 / 2]);
-  } else if (lay === 'separate') {
-    [q, k, v] = ins as [TensorType, TensorType, TensorType];
-  } else return fail('attention', `unknown layout ${lay}`);
-  for (const [what, t] of [['q', q], ['k', k], ['v', v]] as const) { wantRank('attention', what, t, 3); wantDtype('attention', what, t, 'f32'); }
-  const [B, Lq, Eq] = q.shape as [number, number, number];
-  const [Bk, Lk, Ek] = k.shape as [number, number, number];
-  const [Bv, Lv, Ev] = v.shape as [number, number, number];
-  if (Bk !== B || Bv !== B || Lv !== Lk) fail('attention', `batch/length mismatch: q ${fmtShape(q.shape)}, k ${fmtShape(k.shape)}, v ${fmtShape(v.shape)}`);
-  if (!(H >= 1) || Eq % H || Ek % H || Ev % H) fail('attention', `embedding sizes q ${Eq}, k ${Ek}, v ${Ev} must be divisible by ${H} heads`);
-  if (Eq !== Ek) fail('attention', `q and k must have the same size per head: q ${fmtShape(q.shape)}, k ${fmtShape(k.shape)}`);
-  return { B, Lq, Lk, H, d: Eq / H, dv: Ev / H };
-}
-OPS.attention = (ins, a) => {
-  const nIn = ({ qkv: 1, q_kv: 2, separate: 3 } as Record<string, number>)[a.layout as string] ?? 3;
-  arity('attention', ins, nIn + (a.mask ? 1 : 0) + (a.cached ? 1 : 0));
-  const { B, Lq, Lk, H, dv } = attentionDims(ins, a);
-  if (a.mask) {
-    const m = ins[nIn]!;
-    wantDtype('attention', 'mask', m, 'bool');
-    const to = broadcastShapes(m.shape, [B, H, Lq, Lk]);
-    if (m.shape.length !== 4 || !to || !sameShape(to, [B, H, Lq, Lk]) || m.shape[3] !== Lk) {
-      fail('attention', `mask ${fmtShape(m.shape)} must broadcast to [${B}, ${H}, ${Lq}, ${Lk}] with a full key dimension`);
-    }
-  }
-  if (a.cached) {
-    const p = ins[ins.length - 1]!;
-    if (p.dtype !== 'i32' || p.shape.length !== 0) fail('attention', `cache position must be i32[], got ${fmtType(p)}`);
-    if (!a.causal) fail('attention', 'attention over a cache must be causal');
-  }
-  return f32([B, Lq, H * dv]);
-};
-
-// Writes `rows` [B, n, E] into `cache` [B, cap, E] at rows pos … pos+n−1 (rows past the
-// capacity are dropped). The result is the cache itself, updated in place.
-OPS.cache_write = (ins) => {
-  arity('cache_write', ins, 3);
-  const [c, r, p] = ins as [TensorType, TensorType, TensorType];
-  wantRank('cache_write', 'cache', c, 3); wantRank('cache_write', 'rows', r, 3);
-  if (c.shape[0] !== r.shape[0] || c.shape[2] !== r.shape[2] || r.shape[1]! > c.shape[1]!) fail('cache_write', `rows ${fmtShape(r.shape)} do not fit cache ${fmtShape(c.shape)}`);
-  if (p.dtype !== 'i32' || p.shape.length !== 0) fail('cache_write', `position must be i32[], got ${fmtType(p)}`);
-  return c;
 };
 
 // x.narrow(axis, index, size) with `index` an i32[] read at run time (index ≤ dim − size).
@@ -342,33 +252,27 @@ for (const op of ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'pow']) OPS[
 OPS.copy = (ins) => { arity('copy', ins, 1); return ins[0]!; };
 
 /** Ops that update an input's buffer in place, and which input: their result is that buffer. */
-const IN_PLACE: Record<string, number> = { cache_write: 0 };
-export const inPlaceInput = (op: string): number | undefined => IN_PLACE[op];
+export const inPlaceInput = (op: string): number | undefined => opDef(op)?.inPlace;
 
-/** What the passes may do with an op beyond its type rule (absent: no). */
-export interface OpTraits {
-  /** Not evaluated at compile time: several results, a body graph, or a copy that exists to be written. */
-  noFold?: boolean;
-  /** Not merged with an equal node: its value is not a function of its inputs and attributes alone. */
-  noCse?: boolean;
-  /** Reads element j of each input just before writing element j: may write over a same-shape input that dies. */
-  overwritesInput?: boolean;
-}
 const TRAITS: Record<string, OpTraits> = {
   input: { noCse: true }, state: { noCse: true }, proj: { noFold: true },
   loop: { noFold: true, noCse: true }, copy: { noFold: true }, elementwise: { overwritesInput: true },
 };
-export const opTraits = (op: string): OpTraits => ({ ...(op in SECONDARY ? { noFold: true } : {}), ...TRAITS[op] });
+export const opTraits = (op: string): OpTraits => {
+  const d = opDef(op);
+  if (d) return { ...(d.secondary ? { noFold: true } : {}), ...d.traits };
+  return { ...(op in SECONDARY ? { noFold: true } : {}), ...TRAITS[op] };
+};
 
 const SOURCES = new Set(['input', 'const', 'state']);
 
 
 export function secondaryTypes(n: Node): TensorType[] {
-  const f = SECONDARY[n.op];
+  const f = opDef(n.op)?.secondary ?? SECONDARY[n.op];
   return f ? f(n.inputs.map((i) => i.type), n.attrs) : [];
 }
 
-export const isKnownOp = (op: string): boolean => op in OPS || SOURCES.has(op) || op === 'proj';
+export const isKnownOp = (op: string): boolean => isOpName(op) || op in OPS || SOURCES.has(op) || op === 'proj';
 
 /** The output type of `op` applied to `inputs`; throws ShapeError naming the op and shapes. */
 export function inferType(op: string, inputs: readonly Node[] | readonly TensorType[], attrs: Attrs): TensorType {
@@ -380,7 +284,7 @@ export function inferType(op: string, inputs: readonly Node[] | readonly TensorT
     if (!t) throw new ShapeError(`proj: ${p.op} has no result ${String(attrs.index)}`);
     return t;
   }
-  const f = OPS[op];
+  const f = opDef(op)?.type ?? OPS[op];
   if (!f) throw new ShapeError(`unknown op '${op}'`);
   const ts = inputs.map((i) => ('type' in i ? i.type : i));
   return f(ts, attrs);

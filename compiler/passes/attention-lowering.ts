@@ -14,7 +14,8 @@
 //   dynamic, which no static mask expresses.
 
 import { node, rewrite, type Attrs, type Node } from '../ir/node.ts';
-import { attentionDims, inferType } from '../ir/ops.ts';
+import { attrsOf, inferType } from '../ir/ops.ts';
+import { attentionDims } from '../ir/ops/attention.ts';
 import type { Pass, PassContext } from './pass.ts';
 
 export type AttentionChoice = 'auto' | 'fused' | 'unfused';
@@ -25,7 +26,7 @@ function build(label: string | undefined) {
 
 /** The decomposed graph of one (non-cached) attention node. */
 export function decomposeAttention(n: Node): Node {
-  const b = build(n.label), a = n.attrs, lay = a.layout as string;
+  const b = build(n.label), a = attrsOf(n, 'attention'), lay = a.layout;
   const { B, Lq, Lk, H, d, dv } = attentionDims(n.inputs.map((i) => i.type), a);
   const E = H * d;
   const slice = (x: Node, start: number, end: number) => b('slice', [x], { axis: 2, start, end, step: 1 });
@@ -34,7 +35,7 @@ export function decomposeAttention(n: Node): Node {
     : [n.inputs[0]!, n.inputs[1]!, n.inputs[2]!];
   const heads = (x: Node, L: number, w: number) => b('transpose', [b('reshape', [x], { shape: [B, L, H, w] })], { perm: [0, 2, 1, 3] });
   const qh = heads(q, Lq, d), kt = b('transpose', [b('reshape', [k], { shape: [B, Lk, H, d] })], { perm: [0, 2, 3, 1] }), vh = heads(v, Lk, dv);
-  const scale = node('const', [], { dtype: 'f32', shape: [] }, { data: Float32Array.of(a.scale as number) }, 'scale');
+  const scale = node('const', [], { dtype: 'f32', shape: [] }, { data: Float32Array.of(a.scale) }, 'scale');
   let s = b('mul', [b('matmul', [qh, kt]), scale]);
   const ninf = node('const', [], { dtype: 'f32', shape: [] }, { data: Float32Array.of(-Infinity) }, '-inf');
   const nIn = lay === 'qkv' ? 1 : lay === 'q_kv' ? 2 : 3;

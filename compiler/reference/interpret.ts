@@ -4,13 +4,13 @@
 // M/K/N matrix dims, outer/n/inner the three blocks around a reduced axis.
 
 import { applyAct, BINARY, UNARY, type Activation } from '../ir/elementwise.ts';
-import { recurrent } from './recurrent.ts';
-import { attention, cacheWrite, layernorm } from './attention.ts';
+import { layernorm } from './attention.ts';
 import type { Expr, Graph, Node } from '../ir/node.ts';
-import { secondaryTypes, windowOut } from '../ir/ops.ts';
+import { opDef, secondaryTypes, windowOut } from '../ir/ops.ts';
+import type { EvalContext, Value } from '../ir/ops/def.ts';
 import { allocData, broadcastStrides, numel, strides, type AnyTensorData, type Shape, type TensorType } from '../ir/types.ts';
 
-export interface Value { type: TensorType; data: AnyTensorData }
+export type { Value };
 /** An op's meaning; ops with several results return them all, the primary first. */
 type Impl = (n: Node, ins: Value[]) => AnyTensorData | AnyTensorData[];
 
@@ -178,8 +178,6 @@ const IMPLS: Record<string, Impl> = {
     return stacked;
   },
   layernorm: layernorm as Impl,
-  attention: attention as Impl,
-  cache_write: cacheWrite as Impl,
   dynamic_slice: (n, [x, idx]) => {
     const ax = n.attrs.axis as number, size = n.attrs.size as number;
     const [outer, len, inner] = around(x!.type.shape, ax);
@@ -198,9 +196,6 @@ const IMPLS: Record<string, Impl> = {
     for (let o = 0; o < outer; o++) for (let j = 0; j < size * inner; j++) out[(o * len + at) * inner + j] = u!.data[o * size * inner + j]!;
     return out;
   },
-  rnn_seq: recurrent,
-  lstm_seq: recurrent,
-  gru_seq: recurrent,
   gather: (n, [table, idx]) => {
     const rows = table!.type.shape[0]!, row = numel(table!.type.shape.slice(1));
     const out = allocData(n.type);
@@ -294,11 +289,13 @@ function softmax(x: Value, axis: number, log: boolean): Float32Array {
 
 export type Feeds = Record<string, AnyTensorData>;
 
+const CONTEXT: EvalContext = { interpret: (g, feeds) => interpret(g, feeds) };
+
 /** Evaluates one node on concrete input values (constant folding uses this too). */
 export function evalNode(n: Node, ins: Value[]): AnyTensorData[] {
-  const impl = IMPLS[n.op];
-  if (!impl) throw new Error(`interpret: no reference implementation for op '${n.op}'`);
-  const r = impl(n, ins);
+  const def = opDef(n.op), impl = IMPLS[n.op];
+  if (!def && !impl) throw new Error(`interpret: no reference implementation for op '${n.op}'`);
+  const r = def ? def.evaluate(n, ins, CONTEXT) : impl!(n, ins);
   return Array.isArray(r) ? r : [r];
 }
 

@@ -1,0 +1,62 @@
+// Attention on wasm: one call of the fused kernel (assembly/attention.ts) reading q, k and v in
+// place in their (possibly packed) buffers, with scratch from the kernel's ABI (attention-abi.ts);
+// cache_write copies rows into the cache in place.
+
+import type { Node } from '../../ir/node.ts';
+import { attentionDims, type AttentionAttrs } from '../../ir/ops/attention.ts';
+import type { NoAttrs } from '../../ir/ops/def.ts';
+import { broadcastStrides } from '../../ir/types.ts';
+import { attentionScratchBytes } from '../attention-abi.ts';
+import { kernelCall } from '../kernels.ts';
+import { defineLowering, f32lit } from './lowering.ts';
+
+const attention = defineLowering<AttentionAttrs>({
+  emit: (n, c) => {
+    const a = n.attrs, lay = a.layout;
+    const { B, Lq, Lk, H, d, dv } = attentionDims(n.inputs.map((i) => i.type), a);
+    const E = H * d, Ev = H * dv;
+    const nIn = lay === 'qkv' ? 1 : lay === 'q_kv' ? 2 : 3;
+    // [pointer, row stride, batch stride] of q, k, v in their (possibly packed) buffers.
+    const rows = (x: Node) => x.type.shape[2]!;
+    const op = (x: Node, off: number): [number, number, number] => [c.addr(x) + off * 4, rows(x), x.type.shape[1]! * rows(x)];
+    const [q, k, v] = lay === 'qkv' ? [op(n.inputs[0]!, 0), op(n.inputs[0]!, E), op(n.inputs[0]!, 2 * E)]
+      : lay === 'q_kv' ? [op(n.inputs[0]!, 0), op(n.inputs[1]!, 0), op(n.inputs[1]!, E)]
+      : [op(n.inputs[0]!, 0), op(n.inputs[1]!, 0), op(n.inputs[2]!, 0)];
+    let mask = [0, 0, 0, 0];
+    if (a.mask) {
+      const m = n.inputs[nIn]!, st = broadcastStrides(m.type.shape, [B, H, Lq, Lk]);
+      // Keys are read contiguously; with a single key there is nothing to broadcast over.
+      if (st[3] !== 1 && Lk > 1) throw new Error(`codegen: attention mask ${m.type.shape} must not broadcast over keys`);
+      mask = [c.addr(m), st[0]!, st[1]!, st[2]!];
+    }
+    const pos = a.cached ? `load<i32>(${c.addr(n.inputs[n.inputs.length - 1]!)})` : '0';
+    const kvLen = a.cached ? `min<i32>(${pos} + ${Lq}, ${Lk})` : String(Lk);
+    return [`${kernelCall('attention_f32', {
+      q: q[0], k: k[0], v: v[0], o: c.addr(n), mask: mask[0]!, scratch: c.scratch(n), B, H, Lq, Lk, d, dv,
+      ldq: q[1], ldk: k[1], ldv: v[1], ldo: Ev, bsq: q[2], bsk: k[2], bsv: v[2], bso: Lq * Ev, mbs: mask[1]!, mhs: mask[2]!, mrs: mask[3]!,
+      scale: f32lit(a.scale), causal: a.causal ? 1 : 0, kvLen, qOffset: pos,
+    })};`];
+  },
+  scratchBytes: (n) => {
+    const { Lq, Lk } = attentionDims(n.inputs.map((i) => i.type), n.attrs);
+    return attentionScratchBytes(Lq, Lk);
+  },
+});
+
+const cacheWrite = defineLowering<NoAttrs>({
+  emit: (n, c) => {
+    const [cache, rows, pos] = n.inputs as [Node, Node, Node];
+    const [B, cap, E] = cache.type.shape as [number, number, number];
+    const R = rows.type.shape[1]!, rb = E * 4;
+    return [
+      `const pos = load<i32>(${c.addr(pos)});`,
+      `for (let b = 0; b < ${B}; b++) {`,
+      `  for (let i = 0; i < ${R} && pos + i < ${cap}; i++) {`,
+      `    memory.copy(${c.addr(cache)} + (<usize>b * ${cap} + <usize>(pos + i)) * ${rb}, ${c.addr(rows)} + (<usize>b * ${R} + <usize>i) * ${rb}, ${rb});`,
+      '  }',
+      '}',
+    ];
+  },
+});
+
+export const ATTENTION_LOWERINGS = { attention, cache_write: cacheWrite };

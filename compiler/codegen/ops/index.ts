@@ -1,0 +1,13 @@
+// Every op's wasm lowering, by name: an op defined in ir/ops/ without a lowering here is a type error.
+
+import type { Node } from '../../ir/node.ts';
+import { isOpName, type AttrsOf, type OpName } from '../../ir/ops.ts';
+import type { Lowering } from './lowering.ts';
+import { ATTENTION_LOWERINGS } from './attention.ts';
+import { RECURRENT_LOWERINGS } from './recurrent.ts';
+
+const LOWERINGS: { [K in OpName]: Lowering<AttrsOf<K>> } = { ...ATTENTION_LOWERINGS, ...RECURRENT_LOWERINGS };
+
+/** The lowering of `n`'s op (the table's one cast from the node to its op's attribute type). */
+export const loweringOf = (n: Node): Lowering<Node['attrs']> | undefined =>
+  (isOpName(n.op) ? LOWERINGS[n.op] as unknown as Lowering<Node['attrs']> : undefined);

@@ -1,0 +1,28 @@
+// How an op runs on the wasm SIMD target: the AssemblyScript its node function holds, the
+// scratch its kernel needs and the operands it reads as packed weights. Each family of ops
+// lowers in one file beside this one; codegen/ops/index.ts lists them by op name.
+
+import type { NodeOf } from '../../ir/ops/def.ts';
+import type { Layout } from '../layout.ts';
+
+/** Weight and bias operand slots a kernel reads packed (packGemmWeights): 'kn' is [K, N], 'nk' is [N, K] (PyTorch's layout). */
+export interface Packed { w: number; bias: number; layout: 'kn' | 'nk' }
+
+export interface Lowering<A> {
+  /** The body of the node's function, one statement per line. */
+  emit(n: NodeOf<A>, c: Layout): string[];
+  /** Bytes of temporary space the kernel needs while the node runs (0 or absent: none). */
+  scratchBytes?(n: NodeOf<A>): number;
+  packed?: Packed;
+}
+
+export const defineLowering = <A>(l: Lowering<A>): Lowering<A> => l;
+
+/** An f32 literal that AssemblyScript reads back to exactly the same value. */
+export function f32lit(v: number): string {
+  const f = Math.fround(v);
+  if (Number.isNaN(f)) return '<f32>NaN';
+  if (!Number.isFinite(f)) return f > 0 ? '<f32>Infinity' : '<f32>-Infinity';
+  const s = String(f);
+  return `<f32>${s.includes('.') || s.includes('e') ? s : `${s}.0`}`;
+}
