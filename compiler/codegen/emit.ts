@@ -4,8 +4,8 @@
 // (fused elementwise expressions, strided copies, counted loops over a body graph).
 
 import type { Expr, Graph, Node } from '../ir/node.ts';
-import { broadcastStrides, byteSize, DTYPE_BYTES, numel, strides } from '../ir/types.ts';
-import { loopNest, type Operand } from './loops.ts';
+import { broadcastStrides, byteSize, DTYPE_BYTES, numel } from '../ir/types.ts';
+import { contiguous, LOAD, loopNest, type Operand } from './loops.ts';
 import { kernelImports } from './kernels.ts';
 import type { Layout } from './layout.ts';
 import { loweringOf } from './ops/index.ts';
@@ -60,9 +60,6 @@ function exprCode(e: Expr, leaf: (i: number) => string, vec: boolean): string {
 type Ctx = Layout;
 type Emitter = (n: Node, c: Ctx) => string[];
 
-const contiguous = (n: Node, base: number): Operand => ({ base, strides: strides(n.type.shape), bytes: DTYPE_BYTES[n.type.dtype] });
-const LOAD: Record<string, string> = { f32: 'f32', i32: 'i32', bool: 'u8' };
-
 function elementwise(n: Node, c: Ctx, expr: Expr): string[] {
   const ins = n.inputs;
   const ops: Operand[] = [contiguous(n, c.addr(n)), ...ins.map((i) => ({ base: c.addr(i), strides: broadcastStrides(i.type.shape, n.type.shape), bytes: 4 }))];
@@ -99,73 +96,9 @@ function elementwise(n: Node, c: Ctx, expr: Expr): string[] {
   });
 }
 
-/** out[...] = in[...] for any strided view of the input (transpose, slice, concat pieces). */
-function copy(shape: readonly number[], out: Operand, inp: Operand, dtype: string): string[] {
-  const t = LOAD[dtype]!;
-  const bytes = out.bytes;
-  return loopNest(shape, [out, inp], (p, len, st) => {
-    if (st[0] === 1 && st[1] === 1) return [`memory.copy(${p[0]}, ${p[1]}, ${len * bytes});`];
-    return [
-      `for (let i = 0; i < ${len}; i++) {`,
-      `  store<${t}>(${p[0]} + <usize>i * ${st[0]! * bytes}, load<${t}>(${p[1]} + <usize>i * ${st[1]! * bytes}));`,
-      '}',
-    ];
-  });
-}
-
-
 const EMIT: Record<string, Emitter> = {
   elementwise: (n, c) => elementwise(n, c, n.attrs.expr as Expr),
-  reshape: () => [],
-  copy: (n, c) => [`memory.copy(${c.addr(n)}, ${c.addr(n.inputs[0]!)}, ${byteSize(n.type)});`],
-  dynamic_slice: (n, c) => {
-    const [x, idx] = n.inputs as [Node, Node];
-    const ax = n.attrs.axis as number, xs = strides(x.type.shape), bytes = DTYPE_BYTES[n.type.dtype];
-    // The index is clamped so a wrong value cannot read outside x.
-    const max = x.type.shape[ax]! - (n.attrs.size as number);
-    const base = `(${c.addr(x)} + <usize>min<i32>(max<i32>(load<i32>(${c.addr(idx)}), 0), ${max}) * ${xs[ax]! * bytes})`;
-    return copy(n.type.shape, contiguous(n, c.addr(n)), { base, strides: xs, bytes }, n.type.dtype);
-  },
-  dynamic_update: (n, c) => {
-    const [x, u, idx] = n.inputs as [Node, Node, Node];
-    const ax = n.attrs.axis as number, os = strides(n.type.shape), bytes = DTYPE_BYTES[n.type.dtype];
-    const max = x.type.shape[ax]! - u.type.shape[ax]!;
-    const base = `(${c.addr(n)} + <usize>min<i32>(max<i32>(load<i32>(${c.addr(idx)}), 0), ${max}) * ${os[ax]! * bytes})`;
-    const whole = c.addr(x) === c.addr(n) ? [] : [`memory.copy(${c.addr(n)}, ${c.addr(x)}, ${byteSize(n.type)});`];
-    return [...whole, ...copy(u.type.shape, { base, strides: os, bytes }, contiguous(u, c.addr(u)), n.type.dtype)];
-  },
   proj: () => [],
-  transpose: (n, c) => {
-    const x = n.inputs[0]!, xs = strides(x.type.shape), perm = n.attrs.perm as number[];
-    const bytes = DTYPE_BYTES[n.type.dtype];
-    return copy(n.type.shape, contiguous(n, c.addr(n)), { base: c.addr(x), strides: perm.map((p) => xs[p]!), bytes }, n.type.dtype);
-  },
-  slice: (n, c) => {
-    const x = n.inputs[0]!, xs = strides(x.type.shape);
-    const { axis, start, step } = n.attrs as { axis: number; start: number; step: number };
-    const bytes = DTYPE_BYTES[n.type.dtype];
-    return copy(n.type.shape, contiguous(n, c.addr(n)), { base: c.addr(x) + start * xs[axis]! * bytes, strides: xs.map((s, i) => (i === axis ? s * step : s)), bytes }, n.type.dtype);
-  },
-  concat: (n, c) => {
-    const ax = n.attrs.axis as number, os = strides(n.type.shape), bytes = DTYPE_BYTES[n.type.dtype];
-    let at = 0;
-    return n.inputs.flatMap((x) => {
-      const lines = copy(x.type.shape, { base: c.addr(n) + at * os[ax]! * bytes, strides: os, bytes }, contiguous(x, c.addr(x)), n.type.dtype);
-      at += x.type.shape[ax]!;
-      return lines;
-    });
-  },
-  gather: (n, c) => {
-    const [table, idx] = n.inputs as [Node, Node];
-    const rowBytes = byteSize(table.type) / table.type.shape[0]!;
-    return [
-      `for (let i = 0; i < ${numel(idx.type.shape)}; i++) {`,
-      // Clamped: the runtime rejects bad user ids with a clear error; this keeps computed or stale ids in bounds.
-      `  const r = <usize>min<i32>(max<i32>(load<i32>(${c.addr(idx)} + (<usize>i << 2)), 0), ${table.type.shape[0]! - 1});`,
-      `  memory.copy(${c.addr(n)} + <usize>i * ${rowBytes}, ${c.addr(table)} + r * ${rowBytes}, ${rowBytes});`,
-      '}',
-    ];
-  },
   cast: (n, c) => {
     const x = n.inputs[0]!, from = LOAD[x.type.dtype]!, to = LOAD[n.type.dtype]!;
     return [

@@ -4,19 +4,20 @@
 
 import { isBinary, isUnary } from './elementwise.ts';
 import type { Attrs, Expr, Graph, Node } from './node.ts';
-import { broadcastShapes, fmtShape, fmtType, normAxis, numel, sameShape, type DType, type TensorType } from './types.ts';
+import { broadcastShapes, fmtShape, fmtType, normAxis, sameShape, type DType, type TensorType } from './types.ts';
 import type { OpDef, OpTraits } from './ops/def.ts';
 import { arity, f32, fail, nums, ShapeError, wantDtype, windowOut } from './ops/rules.ts';
 import { ATTENTION_OPS } from './ops/attention.ts';
 import { LINALG_OPS } from './ops/linalg.ts';
 import { RECURRENT_OPS } from './ops/recurrent.ts';
 import { REDUCE_OPS } from './ops/reduce.ts';
+import { SHAPE_OPS } from './ops/shape.ts';
 
 export { ShapeError, windowOut };
 export type { OpDef, OpTraits };
 
 /** Every op defined in ir/ops/<family>.ts (attributes, type rule, semantics, effects, traits), by name. */
-export const OP_DEFS = { ...ATTENTION_OPS, ...LINALG_OPS, ...RECURRENT_OPS, ...REDUCE_OPS };
+export const OP_DEFS = { ...ATTENTION_OPS, ...LINALG_OPS, ...RECURRENT_OPS, ...REDUCE_OPS, ...SHAPE_OPS };
 export type OpName = keyof typeof OP_DEFS;
 /** The attribute type of op K. */
 export type AttrsOf<K extends OpName> = (typeof OP_DEFS)[K] extends OpDef<infer A> ? A : never;
@@ -49,43 +50,6 @@ function unary(op: string): Infer {
 const SECONDARY: Record<string, (ins: readonly TensorType[], a: Attrs) => TensorType[]> = {};
 
 const OPS: Record<string, Infer> = {
-  reshape: (ins, a) => {
-    arity('reshape', ins, 1);
-    const shape = nums(a, 'shape');
-    if (numel(shape) !== numel(ins[0]!.shape)) fail('reshape', `cannot reshape ${fmtShape(ins[0]!.shape)} (${numel(ins[0]!.shape)} elements) to ${fmtShape(shape)}`);
-    return { dtype: ins[0]!.dtype, shape };
-  },
-  transpose: (ins, a) => {
-    arity('transpose', ins, 1);
-    const x = ins[0]!, perm = nums(a, 'perm');
-    if (perm.length !== x.shape.length || [...perm].sort().some((p, i) => p !== i)) fail('transpose', `perm [${perm}] is not a permutation of rank ${x.shape.length}`);
-    return { dtype: x.dtype, shape: perm.map((p) => x.shape[p]!) };
-  },
-  concat: (ins, a) => {
-    if (ins.length < 1) fail('concat', 'needs at least one input');
-    const r = ins[0]!.shape.length, ax = normAxis(a.axis as number, r);
-    let total = 0;
-    for (const t of ins) {
-      if (t.dtype !== ins[0]!.dtype || t.shape.length !== r || t.shape.some((d, i) => i !== ax && d !== ins[0]!.shape[i]))
-        fail('concat', `inputs must agree except on axis ${ax}: ${ins.map((t) => fmtType(t)).join(', ')}`);
-      total += t.shape[ax]!;
-    }
-    return { dtype: ins[0]!.dtype, shape: ins[0]!.shape.map((d, i) => (i === ax ? total : d)) };
-  },
-  slice: (ins, a) => {
-    arity('slice', ins, 1);
-    const x = ins[0]!, ax = normAxis(a.axis as number, x.shape.length);
-    const { start, end, step } = a as { start: number; end: number; step: number };
-    if (!(step >= 1) || start < 0 || end > x.shape[ax]! || start >= end) fail('slice', `range ${start}:${end}:${step} is invalid for axis ${ax} of ${fmtShape(x.shape)}`);
-    return { dtype: x.dtype, shape: x.shape.map((d, i) => (i === ax ? Math.ceil((end - start) / step) : d)) };
-  },
-  gather: (ins) => {
-    arity('gather', ins, 2);
-    const [table, idx] = ins as [TensorType, TensorType];
-    wantDtype('gather', 'indices', idx, 'i32');
-    if (table.shape.length < 1) fail('gather', `table must have rank >= 1, got ${fmtType(table)}`);
-    return { dtype: table.dtype, shape: [...idx.shape, ...table.shape.slice(1)] };
-  },
   cast: (ins, a) => { arity('cast', ins, 1); return { dtype: a.dtype as DType, shape: ins[0]!.shape }; },
   where: (ins) => {
     arity('where', ins, 3);
@@ -112,26 +76,6 @@ function checkExpr(e: Expr, nIn: number): void {
   args.forEach((x) => checkExpr(x, nIn));
 }
 
-// x.narrow(axis, index, size) with `index` an i32[] read at run time (index ≤ dim − size).
-OPS.dynamic_slice = (ins, a) => {
-  arity('dynamic_slice', ins, 2);
-  const [x, i] = ins as [TensorType, TensorType];
-  const ax = normAxis(a.axis as number, x.shape.length), size = a.size as number;
-  if (i.dtype !== 'i32' || i.shape.length !== 0) fail('dynamic_slice', `index must be i32[], got ${fmtType(i)}`);
-  if (!(size >= 1 && size <= x.shape[ax]!)) fail('dynamic_slice', `size ${size} does not fit axis ${ax} of ${fmtShape(x.shape)}`);
-  return { dtype: x.dtype, shape: x.shape.map((d, k) => (k === ax ? size : d)) };
-};
-// A copy of x with `update` written at `index` (an i32[] read at run time) along `axis`.
-OPS.dynamic_update = (ins, a) => {
-  arity('dynamic_update', ins, 3);
-  const [x, u, i] = ins as [TensorType, TensorType, TensorType];
-  const ax = normAxis(a.axis as number, x.shape.length);
-  if (i.dtype !== 'i32' || i.shape.length !== 0) fail('dynamic_update', `index must be i32[], got ${fmtType(i)}`);
-  if (u.dtype !== x.dtype || u.shape.length !== x.shape.length || u.shape.some((d, k) => (k === ax ? d > x.shape[k]! : d !== x.shape[k])))
-    fail('dynamic_update', `update ${fmtType(u)} does not fit ${fmtType(x)} along axis ${ax}`);
-  return x;
-};
-
 // A counted loop over a body graph (greedy decoding runs this way, inside wasm):
 //   inputs  [carried initial values…, captured values…]
 //   body    inputs [carried…, t: i32[], captured…] → outputs [next carried…, emitted…]
@@ -157,15 +101,13 @@ SECONDARY.loop = (ins, a) => loopResults(ins, a).slice(1);
 for (const op of ['relu', 'tanh', 'sigmoid', 'exp', 'log', 'neg', 'abs', 'sqrt', 'rsqrt', 'recip', 'erf', 'gelu']) OPS[op] = unary(op);
 for (const op of ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'pow']) OPS[op] = binary(op);
 
-// A copy of its input into a buffer of its own (a temporary that effect sequencing inserts).
-OPS.copy = (ins) => { arity('copy', ins, 1); return ins[0]!; };
 
 /** Ops that update an input's buffer in place, and which input: their result is that buffer. */
 export const inPlaceInput = (op: string): number | undefined => opDef(op)?.inPlace;
 
 const TRAITS: Record<string, OpTraits> = {
   input: { noCse: true }, state: { noCse: true }, proj: { noFold: true },
-  loop: { noFold: true, noCse: true }, copy: { noFold: true }, elementwise: { overwritesInput: true },
+  loop: { noFold: true, noCse: true }, elementwise: { overwritesInput: true },
 };
 export const opTraits = (op: string): OpTraits => {
   const d = opDef(op);

@@ -7,8 +7,8 @@ import { BINARY, UNARY } from '../ir/elementwise.ts';
 import type { Expr, Graph, Node } from '../ir/node.ts';
 import { opDef, secondaryTypes } from '../ir/ops.ts';
 import type { EvalContext, Value } from '../ir/ops/def.ts';
-import { around, forEachBroadcast } from '../ir/ops/iterate.ts';
-import { allocData, numel, strides, type AnyTensorData } from '../ir/types.ts';
+import { forEachBroadcast } from '../ir/ops/iterate.ts';
+import { allocData, numel, type AnyTensorData } from '../ir/types.ts';
 
 export type { Value };
 /** An op's meaning; ops with several results return them all, the primary first. */
@@ -38,43 +38,7 @@ const IMPLS: Record<string, Impl> = {
     });
     return out;
   },
-  reshape: (_n, [x]) => x!.data.slice(),
-  copy: (_n, [x]) => x!.data.slice(),
   cast: (n, [x]) => { const out = allocData(n.type); for (let i = 0; i < out.length; i++) out[i] = n.type.dtype === 'f32' ? x!.data[i]! : Math.trunc(x!.data[i]!); return out; },
-  transpose: (n, [x]) => {
-    const perm = n.attrs.perm as number[];
-    const out = allocData(n.type);
-    const xs = strides(x!.type.shape);
-    const idx = new Array<number>(perm.length).fill(0);
-    for (let o = 0; o < out.length; o++) {
-      let off = 0;
-      for (let d = 0; d < perm.length; d++) off += idx[d]! * xs[perm[d]!]!;
-      out[o] = x!.data[off]!;
-      for (let d = perm.length - 1; d >= 0; d--) { if (++idx[d]! < n.type.shape[d]!) break; idx[d] = 0; }
-    }
-    return out;
-  },
-  concat: (n, ins) => {
-    const ax = n.attrs.axis as number;
-    const out = allocData(n.type);
-    const [outer, total, inner] = around(n.type.shape, ax);
-    let at = 0;
-    for (const v of ins) {
-      const len = v.type.shape[ax]!;
-      for (let o = 0; o < outer; o++) for (let i = 0; i < len * inner; i++) out[(o * total + at) * inner + i] = v.data[o * len * inner + i]!;
-      at += len;
-    }
-    return out;
-  },
-  slice: (n, [x]) => {
-    const { axis, start, step } = n.attrs as { axis: number; start: number; step: number };
-    const [outer, len, inner] = around(x!.type.shape, axis);
-    const cnt = n.type.shape[axis]!;
-    const out = allocData(n.type);
-    for (let o = 0; o < outer; o++) for (let j = 0; j < cnt; j++) for (let i = 0; i < inner; i++)
-      out[(o * cnt + j) * inner + i] = x!.data[(o * len + start + j * step) * inner + i]!;
-    return out;
-  },
   loop: (n, ins) => {
     const body = n.attrs.body as Graph, nc = n.attrs.carried as number, steps = n.attrs.steps as number;
     const names = body.inputs.map((i) => i.label!);
@@ -96,34 +60,6 @@ const IMPLS: Record<string, Impl> = {
       });
     }
     return stacked;
-  },
-  dynamic_slice: (n, [x, idx]) => {
-    const ax = n.attrs.axis as number, size = n.attrs.size as number;
-    const [outer, len, inner] = around(x!.type.shape, ax);
-    const at = idx!.data[0]!;
-    if (at < 0 || at + size > len) throw new RangeError(`dynamic_slice${n.label ? ` in ${n.label}` : ''}: index ${at} + ${size} is outside [0, ${len}]`);
-    const out = allocData(n.type);
-    for (let o = 0; o < outer; o++) for (let j = 0; j < size * inner; j++) out[o * size * inner + j] = x!.data[(o * len + at) * inner + j]!;
-    return out;
-  },
-  dynamic_update: (n, [x, u, idx]) => {
-    const ax = n.attrs.axis as number;
-    const [outer, len, inner] = around(x!.type.shape, ax);
-    const size = u!.type.shape[ax]!, at = idx!.data[0]!;
-    if (at < 0 || at + size > len) throw new RangeError(`dynamic_update${n.label ? ` in ${n.label}` : ''}: index ${at} + ${size} is outside [0, ${len}]`);
-    const out = x!.data.slice();
-    for (let o = 0; o < outer; o++) for (let j = 0; j < size * inner; j++) out[(o * len + at) * inner + j] = u!.data[o * size * inner + j]!;
-    return out;
-  },
-  gather: (n, [table, idx]) => {
-    const rows = table!.type.shape[0]!, row = numel(table!.type.shape.slice(1));
-    const out = allocData(n.type);
-    for (let i = 0; i < idx!.data.length; i++) {
-      const r = idx!.data[i]!;
-      if (r < 0 || r >= rows) throw new RangeError(`gather${n.label ? ` in ${n.label}` : ''}: index ${r} at position ${i} is outside [0, ${rows})`);
-      for (let j = 0; j < row; j++) out[i * row + j] = table!.data[r * row + j]!;
-    }
-    return out;
   },
 };
 
