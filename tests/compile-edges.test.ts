@@ -5,6 +5,7 @@ import { describe, expect, test } from 'vitest';
 import { assemble } from '../compiler/codegen/assemble.ts';
 import { compileModel } from '../compiler/driver/compile.ts';
 import { defineGPT, GPT, nn, type ModelDefinition, type Tensor } from '../compiler/dsl/index.ts';
+import { compileModel as publicCompileModel } from '../compiler/index.ts';
 import { loadModel } from '../runtime/index.ts';
 
 class Id extends nn.Module { forward(x: Tensor) { return x; } }
@@ -63,5 +64,23 @@ describe('names that collide with wasm or AssemblyScript', () => {
     const crash = assemble({ sources: { '__model.ts': 'export function memory(): void {}\n' }, entry: '__model.ts', isa: 'wasmsimd', memoryBase: 1024, initialPages: 1 });
     await expect(crash).rejects.toThrow('AssemblyScript compilation of __model.ts failed: the AssemblyScript compiler crashed (exit 1)');
     expect(process.exitCode ?? 0).toBe(0);
+  });
+});
+
+describe("the public compileModel ('simdflow') checks its arguments before compiling", () => {
+  test('a missing definition and bad options are clear errors (were raw TypeErrors, or accepted, or a manifest error after the whole compile)', async () => {
+    const def = { name: 'id', module: new Id(), inputs: { x: [4] } };
+    const c = (d: unknown, o?: unknown) => publicCompileModel(d as never, o as never);
+    await expect(c(undefined)).rejects.toThrow('compileModel(): expected a model definition, defineModel({ name, module, inputs, ... }), got undefined');
+    await expect(c(def, null)).rejects.toThrow('compileModel(): options must be an object with keys among name, disablePasses, isas, attention, onStage; got null');
+    await expect(c(def, 5)).rejects.toThrow('compileModel(): options must be an object');
+    await expect(c(def, { isa: 'wasmsimd' })).rejects.toThrow("compileModel(): unknown option 'isa' (allowed: name, disablePasses, isas, attention, onStage)");
+    await expect(c(def, { isas: ['x'] })).rejects.toThrow('compileModel(): option isas must be a non-empty array of wasmsimd, wasmrelaxedsimd; got an array of 1 (["x"])');
+    await expect(c(def, { isas: [] })).rejects.toThrow('option isas must be a non-empty array');
+    await expect(c(def, { isas: 'wasmsimd' })).rejects.toThrow('option isas must be a non-empty array of wasmsimd, wasmrelaxedsimd; got "wasmsimd"');
+    await expect(c(def, { disablePasses: 'cse' })).rejects.toThrow('option disablePasses must be an array of pass names; got "cse"');
+    await expect(c(def, { attention: 'fast' })).rejects.toThrow("option attention must be 'auto', 'fused' or 'unfused'; got \"fast\"");
+    await expect(c(def, { onStage: 'log' })).rejects.toThrow('option onStage must be a function; got "log"');
+    await expect(c({})).rejects.toThrow('defineModel: name must be a non-empty string, got undefined');
   });
 });
