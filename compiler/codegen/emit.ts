@@ -3,12 +3,10 @@
 // one function per node, either a hand-written kernel from assembly/ or a generated loop
 // (fused elementwise expressions, strided copies, counted loops over a body graph).
 
-import type { Activation } from '../ir/elementwise.ts';
 import type { Expr, Graph, Node } from '../ir/node.ts';
-import { windowOut } from '../ir/ops.ts';
-import { broadcastStrides, byteSize, DTYPE_BYTES, numel, strides } from '../ir/types.ts';
-import { loopNest, type Operand } from './loops.ts';
-import { kernelCall, kernelConst, kernelImports } from './kernels.ts';
+import { broadcastStrides, byteSize, DTYPE_BYTES, numel } from '../ir/types.ts';
+import { contiguous, LOAD, loopNest, type Operand } from './loops.ts';
+import { kernelImports } from './kernels.ts';
 import type { Layout } from './layout.ts';
 import { loweringOf } from './ops/index.ts';
 import { f32lit } from './ops/lowering.ts';
@@ -62,9 +60,6 @@ function exprCode(e: Expr, leaf: (i: number) => string, vec: boolean): string {
 type Ctx = Layout;
 type Emitter = (n: Node, c: Ctx) => string[];
 
-const contiguous = (n: Node, base: number): Operand => ({ base, strides: strides(n.type.shape), bytes: DTYPE_BYTES[n.type.dtype] });
-const LOAD: Record<string, string> = { f32: 'f32', i32: 'i32', bool: 'u8' };
-
 function elementwise(n: Node, c: Ctx, expr: Expr): string[] {
   const ins = n.inputs;
   const ops: Operand[] = [contiguous(n, c.addr(n)), ...ins.map((i) => ({ base: c.addr(i), strides: broadcastStrides(i.type.shape, n.type.shape), bytes: 4 }))];
@@ -101,136 +96,9 @@ function elementwise(n: Node, c: Ctx, expr: Expr): string[] {
   });
 }
 
-/** out[...] = in[...] for any strided view of the input (transpose, slice, concat pieces). */
-function copy(shape: readonly number[], out: Operand, inp: Operand, dtype: string): string[] {
-  const t = LOAD[dtype]!;
-  const bytes = out.bytes;
-  return loopNest(shape, [out, inp], (p, len, st) => {
-    if (st[0] === 1 && st[1] === 1) return [`memory.copy(${p[0]}, ${p[1]}, ${len * bytes});`];
-    return [
-      `for (let i = 0; i < ${len}; i++) {`,
-      `  store<${t}>(${p[0]} + <usize>i * ${st[0]! * bytes}, load<${t}>(${p[1]} + <usize>i * ${st[1]! * bytes}));`,
-      '}',
-    ];
-  });
-}
-
-const around = (shape: readonly number[], axis: number) => [numel(shape.slice(0, axis)), shape[axis]!, numel(shape.slice(axis + 1))];
-const pair = (v: unknown): [number, number] => (typeof v === 'number' ? [v, v] : [(v as number[])[0]!, (v as number[])[1]!]);
-
-function reduceAxes(n: Node): [number, number, number] {
-  const x = n.inputs[0]!.type.shape, axes = [...(n.attrs.axes as number[])].sort((a, b) => a - b);
-  if (axes.some((a, i) => i > 0 && a !== axes[i - 1]! + 1)) throw new Error(`codegen: ${n.op} over non-adjacent axes [${axes}] (the DSL permutes these; a hand-built graph must too)`);
-  if (axes.length === 0) return [numel(x), 1, 1];
-  return [numel(x.slice(0, axes[0])), numel(x.slice(axes[0], axes[axes.length - 1]! + 1)), numel(x.slice(axes[axes.length - 1]! + 1))];
-}
-
 const EMIT: Record<string, Emitter> = {
   elementwise: (n, c) => elementwise(n, c, n.attrs.expr as Expr),
-  gemm: (n, c) => {
-    const [x, w] = n.inputs as [Node, Node];
-    const [k, cols] = w.type.shape as [number, number];
-    const rows = numel(x.type.shape) / k;
-    return [`${kernelCall('gemm_f32', { a: c.addr(x), lda: k, w: c.packed(n), c: c.addr(n), ldc: cols, m: rows, n: cols, k, rowBias: 0, act: actCode(n) })};`];
-  },
-  matmul: (n, c) => {
-    const [a, b] = n.inputs as [Node, Node];
-    const [m, k] = a.type.shape.slice(-2) as [number, number];
-    const cols = b.type.shape[b.type.shape.length - 1]!;
-    const batch = n.type.shape.slice(0, -2);
-    const bs = (t: Node, mat: number): Operand => ({ base: c.addr(t), strides: broadcastStrides(t.type.shape.slice(0, -2), batch).map((s) => s * mat), bytes: 4 });
-    const ops = [bs(n, m * cols), bs(a, m * k), bs(b, k * cols)];
-    return loopNest(batch.length ? batch : [1], ops, (p, len, st) => [
-      `for (let i = 0; i < ${len}; i++) {`,
-      `  ${kernelCall('matmul_f32', { a: `${p[1]} + <usize>i * ${st[1]! * 4}`, b: `${p[2]} + <usize>i * ${st[2]! * 4}`, c: `${p[0]} + <usize>i * ${st[0]! * 4}`, m, n: cols, k, lda: k, ldb: cols, ldc: cols, transB: 0, alpha: '1.0' })};`,
-      '}',
-    ]);
-  },
-  conv2d: (n, c) => {
-    const [x, w, b] = n.inputs as [Node, Node, Node?];
-    const [N, C, H, W] = x.type.shape;
-    const [CO, , KH, KW] = w.type.shape;
-    const [, , OH, OW] = n.type.shape;
-    const [sh, sw] = pair(n.attrs.stride), [ph, pw] = pair(n.attrs.padding), [dh, dw] = pair(n.attrs.dilation);
-    const G = (n.attrs.groups as number | undefined) ?? 1;
-    if (G > 1) {
-      // Grouped: per image and group, im2col of the group's channels, then one GEMM with the group's filters.
-      const CG = C! / G, COG = CO! / G, K = CG * KH! * KW!, P = OH! * OW!;
-      return [
-        `for (let b = 0; b < ${N}; b++) {`,
-        `  for (let g = 0; g < ${G}; g++) {`,
-        `    ${kernelCall('im2col_packed_f32', { x: `${c.addr(x)} + (<usize>b * ${C} + <usize>g * ${CG}) * ${H! * W! * 4}`, c: CG, h: H!, w: W!, kh: KH!, kw: KW!, sh, sw, ph, pw, dh, dw, oh: OH!, ow: OW!, dst: c.scratch(n) })};`,
-        // The group's filters are A (COG × K), the packed im2col panels B, the bias a row bias.
-        `    ${kernelCall('gemm_f32', { a: `${c.addr(w)} + <usize>g * ${COG * K * 4}`, lda: K, w: c.scratch(n), c: `${c.addr(n)} + (<usize>b * ${CO} + <usize>g * ${COG}) * ${P * 4}`, ldc: P, m: COG, n: P, k: K, rowBias: b ? `${c.addr(b)} + <usize>g * ${COG * 4}` : 0, act: actCode(n) })};`,
-        '  }',
-        '}',
-      ];
-    }
-    return [`${kernelCall('conv2d_f32', { x: c.addr(x), w: c.addr(w), bias: b ? c.addr(b) : 0, y: c.addr(n), scratch: c.scratch(n), n: N!, c: C!, h: H!, wi: W!, cout: CO!, kh: KH!, kw: KW!, sh, sw, ph, pw, dh, dw, oh: OH!, ow: OW!, act: actCode(n) })};`];
-  },
-  maxpool2d: (n, c) => pool(n, c, 'maxpool2d_f32', {}),
-  avgpool2d: (n, c) => pool(n, c, 'avgpool2d_f32', { countIncludePad: n.attrs.countIncludePad ? 1 : 0 }),
-  softmax: (n, c) => { const [outer, len, inner] = around(n.type.shape, n.attrs.axis as number); return [`${kernelCall('softmax_f32', { x: c.addr(n.inputs[0]!), y: c.addr(n), outer, n: len, inner })};`]; },
-  logsoftmax: (n, c) => { const [outer, len, inner] = around(n.type.shape, n.attrs.axis as number); return [`${kernelCall('logsoftmax_f32', { x: c.addr(n.inputs[0]!), y: c.addr(n), outer, n: len, inner })};`]; },
-  sum: (n, c) => reduce(n, c, 'reduce_sum_f32'),
-  mean: (n, c) => reduce(n, c, 'reduce_mean_f32'),
-  max: (n, c) => reduce(n, c, 'reduce_max_f32'),
-  argmax: (n, c) => reduce(n, c, 'argmax_f32'),
-  reshape: () => [],
-  copy: (n, c) => [`memory.copy(${c.addr(n)}, ${c.addr(n.inputs[0]!)}, ${byteSize(n.type)});`],
-  layernorm: (n, c) => {
-    const [x, g, b, r] = n.inputs as [Node, Node, Node, Node?];
-    const N = n.type.shape[n.type.shape.length - 1]!;
-    return [`${kernelCall('layernorm_f32', { x: c.addr(x), gamma: c.addr(g), beta: c.addr(b), y: c.addr(n), rows: numel(n.type.shape) / N, n: N, eps: f32lit(n.attrs.eps as number), residual: r ? c.addr(r) : 0 })};`];
-  },
-  dynamic_slice: (n, c) => {
-    const [x, idx] = n.inputs as [Node, Node];
-    const ax = n.attrs.axis as number, xs = strides(x.type.shape), bytes = DTYPE_BYTES[n.type.dtype];
-    // The index is clamped so a wrong value cannot read outside x.
-    const max = x.type.shape[ax]! - (n.attrs.size as number);
-    const base = `(${c.addr(x)} + <usize>min<i32>(max<i32>(load<i32>(${c.addr(idx)}), 0), ${max}) * ${xs[ax]! * bytes})`;
-    return copy(n.type.shape, contiguous(n, c.addr(n)), { base, strides: xs, bytes }, n.type.dtype);
-  },
-  dynamic_update: (n, c) => {
-    const [x, u, idx] = n.inputs as [Node, Node, Node];
-    const ax = n.attrs.axis as number, os = strides(n.type.shape), bytes = DTYPE_BYTES[n.type.dtype];
-    const max = x.type.shape[ax]! - u.type.shape[ax]!;
-    const base = `(${c.addr(n)} + <usize>min<i32>(max<i32>(load<i32>(${c.addr(idx)}), 0), ${max}) * ${os[ax]! * bytes})`;
-    const whole = c.addr(x) === c.addr(n) ? [] : [`memory.copy(${c.addr(n)}, ${c.addr(x)}, ${byteSize(n.type)});`];
-    return [...whole, ...copy(u.type.shape, { base, strides: os, bytes }, contiguous(u, c.addr(u)), n.type.dtype)];
-  },
   proj: () => [],
-  transpose: (n, c) => {
-    const x = n.inputs[0]!, xs = strides(x.type.shape), perm = n.attrs.perm as number[];
-    const bytes = DTYPE_BYTES[n.type.dtype];
-    return copy(n.type.shape, contiguous(n, c.addr(n)), { base: c.addr(x), strides: perm.map((p) => xs[p]!), bytes }, n.type.dtype);
-  },
-  slice: (n, c) => {
-    const x = n.inputs[0]!, xs = strides(x.type.shape);
-    const { axis, start, step } = n.attrs as { axis: number; start: number; step: number };
-    const bytes = DTYPE_BYTES[n.type.dtype];
-    return copy(n.type.shape, contiguous(n, c.addr(n)), { base: c.addr(x) + start * xs[axis]! * bytes, strides: xs.map((s, i) => (i === axis ? s * step : s)), bytes }, n.type.dtype);
-  },
-  concat: (n, c) => {
-    const ax = n.attrs.axis as number, os = strides(n.type.shape), bytes = DTYPE_BYTES[n.type.dtype];
-    let at = 0;
-    return n.inputs.flatMap((x) => {
-      const lines = copy(x.type.shape, { base: c.addr(n) + at * os[ax]! * bytes, strides: os, bytes }, contiguous(x, c.addr(x)), n.type.dtype);
-      at += x.type.shape[ax]!;
-      return lines;
-    });
-  },
-  gather: (n, c) => {
-    const [table, idx] = n.inputs as [Node, Node];
-    const rowBytes = byteSize(table.type) / table.type.shape[0]!;
-    return [
-      `for (let i = 0; i < ${numel(idx.type.shape)}; i++) {`,
-      // Clamped: the runtime rejects bad user ids with a clear error; this keeps computed or stale ids in bounds.
-      `  const r = <usize>min<i32>(max<i32>(load<i32>(${c.addr(idx)} + (<usize>i << 2)), 0), ${table.type.shape[0]! - 1});`,
-      `  memory.copy(${c.addr(n)} + <usize>i * ${rowBytes}, ${c.addr(table)} + r * ${rowBytes}, ${rowBytes});`,
-      '}',
-    ];
-  },
   cast: (n, c) => {
     const x = n.inputs[0]!, from = LOAD[x.type.dtype]!, to = LOAD[n.type.dtype]!;
     return [
@@ -249,20 +117,6 @@ const EMIT: Record<string, Emitter> = {
     ]);
   },
 };
-
-/** The kernel's activation code (ACT_* in assembly/act.ts) of a gemm or conv2d epilogue. */
-const actCode = (n: Node): number => kernelConst(`ACT_${((n.attrs.act as Activation | undefined) ?? 'none').toUpperCase()}`);
-
-function pool(n: Node, c: Ctx, fn: string, extra: Record<string, number>): string[] {
-  const [N, C, H, W] = n.inputs[0]!.type.shape as [number, number, number, number];
-  const [kh, kw] = pair(n.attrs.kernel), [sh, sw] = pair(n.attrs.stride), [ph, pw] = pair(n.attrs.padding);
-  return [`${kernelCall(fn, { x: c.addr(n.inputs[0]!), y: c.addr(n), nc: N * C, h: H, w: W, kh, kw, sh, sw, ph, pw, oh: windowOut(H, kh, sh, ph), ow: windowOut(W, kw, sw, pw), ...extra })};`];
-}
-
-function reduce(n: Node, c: Ctx, fn: string): string[] {
-  const [outer, len, inner] = reduceAxes(n);
-  return [`${kernelCall(fn, { x: c.addr(n.inputs[0]!), y: c.addr(n), outer, n: len, inner })};`];
-}
 
 const I32_OPS: Record<string, (a: string, b: string) => string> = {
   add: (a, b) => `${a} + ${b}`, sub: (a, b) => `${a} - ${b}`, mul: (a, b) => `${a} * ${b}`,

@@ -15,7 +15,6 @@ import { packGemmWeights } from './pack.ts';
 import { roundUp } from '../ir/target.ts';
 import { wasmTarget } from './target.ts';
 import { loweringOf } from './ops/index.ts';
-import type { Packed } from './ops/lowering.ts';
 
 const align = (x: number, a = wasmTarget.align): number => roundUp(x, a);
 /** The memory plan passes made; codegen never plans on its own. */
@@ -25,11 +24,6 @@ function planOf(g: Graph) {
 }
 
 const RESERVED = 64;
-
-/** Operand slots holding a weight the kernel reads packed (with the bias slot folded in); see Lowering.packed. */
-const PACKED: Record<string, Packed> = {
-  gemm: { w: 1, bias: 2, layout: 'kn' },
-};
 
 export interface StateSpec { name: string; type: TensorType }
 
@@ -87,7 +81,7 @@ export function layoutMemory(graphs: Graph[], state: StateSpec[] = []): MemoryLa
   const withBodies = (gs: Graph[]): Graph[] => gs.flatMap((g) => [g, ...withBodies(g.nodes.filter((n) => n.op === 'loop').map((n) => n.attrs.body as Graph))]);
   for (const g of withBodies(graphs)) {
     for (const n of g.nodes) {
-      const pk = loweringOf(n)?.packed ?? PACKED[n.op];
+      const pk = loweringOf(n)?.packed; // operand slots of a weight the kernel reads packed (with its bias)
       n.inputs.forEach((i, slot) => {
         const r = rootOf(i);
         if (r.op === 'const' && !(pk && (slot === pk.w || slot === pk.bias)) && !constAt.has(r)) constAt.set(r, place(bytesOf(r.attrs.data as AnyTensorData)));

@@ -2,6 +2,9 @@
 // addressed by element strides over a common iteration shape; adjacent dimensions that are
 // contiguous for every operand are merged first, so most loops come out flat.
 
+import type { Node } from '../ir/node.ts';
+import { DTYPE_BYTES, strides } from '../ir/types.ts';
+
 /** An operand: its base address (a constant, or an expression evaluated at run time), element strides, element size. */
 export interface Operand { base: number | string; strides: number[]; bytes: number }
 
@@ -40,4 +43,23 @@ export function loopNest(shape: readonly number[], ops: Operand[],
   for (let d = outerDims - 1; d >= 0; d--) lines.push(`${ind(d)}}`);
   // A block of its own: several nests may share one function (concat).
   return ['{', ...lines, '}'];
+}
+
+/** A value's own buffer, walked in row-major order. */
+export const contiguous = (n: Node, base: number): Operand => ({ base, strides: strides(n.type.shape), bytes: DTYPE_BYTES[n.type.dtype] });
+/** The AssemblyScript load/store type of each dtype. */
+export const LOAD: Record<string, string> = { f32: 'f32', i32: 'i32', bool: 'u8' };
+
+/** out[...] = in[...] for any strided view of the input (transpose, slice, concat pieces). */
+export function stridedCopy(shape: readonly number[], out: Operand, inp: Operand, dtype: string): string[] {
+  const t = LOAD[dtype]!;
+  const bytes = out.bytes;
+  return loopNest(shape, [out, inp], (p, len, st) => {
+    if (st[0] === 1 && st[1] === 1) return [`memory.copy(${p[0]}, ${p[1]}, ${len * bytes});`];
+    return [
+      `for (let i = 0; i < ${len}; i++) {`,
+      `  store<${t}>(${p[0]} + <usize>i * ${st[0]! * bytes}, load<${t}>(${p[1]} + <usize>i * ${st[1]! * bytes}));`,
+      '}',
+    ];
+  });
 }

@@ -2,19 +2,22 @@
 // Shape inference, the verifier and the DSL all go through `inferType`, so a shape rule
 // lives in exactly one place.
 
-import { ACTIVATIONS, isBinary, isUnary } from './elementwise.ts';
+import { isBinary, isUnary } from './elementwise.ts';
 import type { Attrs, Expr, Graph, Node } from './node.ts';
-import { broadcastShapes, fmtShape, fmtType, normAxis, numel, sameShape, type DType, type TensorType } from './types.ts';
+import { broadcastShapes, fmtShape, fmtType, normAxis, sameShape, type DType, type TensorType } from './types.ts';
 import type { OpDef, OpTraits } from './ops/def.ts';
-import { arity, f32, fail, nums, ShapeError, wantDtype, wantRank, windowOut } from './ops/rules.ts';
+import { arity, f32, fail, nums, ShapeError, wantDtype, windowOut } from './ops/rules.ts';
 import { ATTENTION_OPS } from './ops/attention.ts';
+import { LINALG_OPS } from './ops/linalg.ts';
 import { RECURRENT_OPS } from './ops/recurrent.ts';
+import { REDUCE_OPS } from './ops/reduce.ts';
+import { SHAPE_OPS } from './ops/shape.ts';
 
 export { ShapeError, windowOut };
 export type { OpDef, OpTraits };
 
 /** Every op defined in ir/ops/<family>.ts (attributes, type rule, semantics, effects, traits), by name. */
-export const OP_DEFS = { ...ATTENTION_OPS, ...RECURRENT_OPS };
+export const OP_DEFS = { ...ATTENTION_OPS, ...LINALG_OPS, ...RECURRENT_OPS, ...REDUCE_OPS, ...SHAPE_OPS };
 export type OpName = keyof typeof OP_DEFS;
 /** The attribute type of op K. */
 export type AttrsOf<K extends OpName> = (typeof OP_DEFS)[K] extends OpDef<infer A> ? A : never;
@@ -43,129 +46,10 @@ function unary(op: string): Infer {
   return (ins) => { arity(op, ins, 1); wantDtype(op, 'input', ins[0]!, 'f32'); return ins[0]!; };
 }
 
-function matmulShape(op: string, a: TensorType, b: TensorType): number[] {
-  if (a.shape.length < 2 || b.shape.length < 2) fail(op, `operands must have rank >= 2, got ${fmtType(a)} and ${fmtType(b)}`);
-  const [m, k] = a.shape.slice(-2) as [number, number];
-  const [k2, n] = b.shape.slice(-2) as [number, number];
-  if (k !== k2) fail(op, `inner dimensions differ: ${fmtShape(a.shape)} (k=${k}) · ${fmtShape(b.shape)} (k=${k2})`);
-  const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2))
-    ?? fail(op, `batch dimensions do not broadcast: ${fmtShape(a.shape)} · ${fmtShape(b.shape)}`);
-  return [...batch, m, n];
-}
-
-const pair = (a: Attrs, k: string, dflt: number): [number, number] => {
-  const v = a[k];
-  if (v === undefined) return [dflt, dflt];
-  if (typeof v === 'number') return [v, v];
-  return [(v as number[])[0]!, (v as number[])[1]!];
-};
-
-function pool(op: string): Infer {
-  return (ins, a) => {
-    arity(op, ins, 1);
-    const x = ins[0]!;
-    wantRank(op, 'input', x, 4); wantDtype(op, 'input', x, 'f32');
-    const [kh, kw] = pair(a, 'kernel', 1), [sh, sw] = pair(a, 'stride', kh), [ph, pw] = pair(a, 'padding', 0);
-    if (ph * 2 > kh || pw * 2 > kw) fail(op, `padding ${ph},${pw} must be at most half the kernel ${kh},${kw}`);
-    const [n, c, h, w] = x.shape as [number, number, number, number];
-    const oh = windowOut(h, kh, sh, ph), ow = windowOut(w, kw, sw, pw);
-    if (oh < 1 || ow < 1) fail(op, `kernel ${kh}x${kw} does not fit input ${fmtShape(x.shape)}`);
-    return f32([n, c, oh, ow]);
-  };
-}
-
-function reduce(op: string): Infer {
-  return (ins, a) => {
-    arity(op, ins, 1);
-    const x = ins[0]!;
-    wantDtype(op, 'input', x, 'f32');
-    const axes = new Set(nums(a, 'axes').map((ax) => normAxis(ax, x.shape.length)));
-    const shape: number[] = [];
-    x.shape.forEach((d, i) => { if (!axes.has(i)) shape.push(d); else if (a.keepdim) shape.push(1); });
-    return { dtype: op === 'argmax' ? 'i32' : 'f32', shape };
-  };
-}
-
 /** Ops with more than one result declare the types of results 1, 2, … here; `proj` reads them. */
 const SECONDARY: Record<string, (ins: readonly TensorType[], a: Attrs) => TensorType[]> = {};
 
 const OPS: Record<string, Infer> = {
-  matmul: (ins) => {
-    arity('matmul', ins, 2);
-    wantDtype('matmul', 'a', ins[0]!, 'f32'); wantDtype('matmul', 'b', ins[1]!, 'f32');
-    return f32(matmulShape('matmul', ins[0]!, ins[1]!));
-  },
-  // x[..., k] · w[k, n] (+ bias[n]), then an activation: matmul after epilogue fusion.
-  gemm: (ins, a) => {
-    arity('gemm', ins, 2, 3);
-    const [x, w, b] = ins as [TensorType, TensorType, TensorType?];
-    wantRank('gemm', 'weight', w, 2);
-    const k = x.shape[x.shape.length - 1];
-    if (k !== w.shape[0]) fail('gemm', `inner dimensions differ: ${fmtShape(x.shape)} · ${fmtShape(w.shape)}`);
-    if (b && !sameShape(b.shape, [w.shape[1]!])) fail('gemm', `bias must be [${w.shape[1]}], got ${fmtShape(b.shape)}`);
-    if (!ACTIVATIONS.includes(a.act as never)) fail('gemm', `unknown activation ${String(a.act)}`);
-    return f32([...x.shape.slice(0, -1), w.shape[1]!]);
-  },
-  conv2d: (ins, a) => {
-    arity('conv2d', ins, 2, 3);
-    const [x, w, b] = ins as [TensorType, TensorType, TensorType?];
-    wantRank('conv2d', 'input', x, 4); wantRank('conv2d', 'weight', w, 4);
-    const [n, c, h, wd] = x.shape as [number, number, number, number];
-    const [co, ci, kh, kw] = w.shape as [number, number, number, number];
-    const groups = (a.groups as number | undefined) ?? 1;
-    if (!(groups >= 1) || c % groups || co % groups) fail('conv2d', `groups ${groups} must divide the input channels ${c} and output channels ${co}`);
-    if (ci * groups !== c) fail('conv2d', `input has ${c} channels but weight ${fmtShape(w.shape)} expects ${ci * groups}${groups > 1 ? ` (${ci} per group × ${groups} groups)` : ''}`);
-    if (b && !sameShape(b.shape, [co])) fail('conv2d', `bias must be [${co}], got ${fmtShape(b.shape)}`);
-    const [sh, sw] = pair(a, 'stride', 1), [ph, pw] = pair(a, 'padding', 0), [dh, dw] = pair(a, 'dilation', 1);
-    const oh = windowOut(h, kh, sh, ph, dh), ow = windowOut(wd, kw, sw, pw, dw);
-    if (oh < 1 || ow < 1) fail('conv2d', `kernel ${kh}x${kw} does not fit input ${fmtShape(x.shape)} with padding ${ph},${pw}`);
-    return f32([n, co, oh, ow]);
-  },
-  maxpool2d: pool('maxpool2d'),
-  avgpool2d: pool('avgpool2d'),
-  reshape: (ins, a) => {
-    arity('reshape', ins, 1);
-    const shape = nums(a, 'shape');
-    if (numel(shape) !== numel(ins[0]!.shape)) fail('reshape', `cannot reshape ${fmtShape(ins[0]!.shape)} (${numel(ins[0]!.shape)} elements) to ${fmtShape(shape)}`);
-    return { dtype: ins[0]!.dtype, shape };
-  },
-  transpose: (ins, a) => {
-    arity('transpose', ins, 1);
-    const x = ins[0]!, perm = nums(a, 'perm');
-    if (perm.length !== x.shape.length || [...perm].sort().some((p, i) => p !== i)) fail('transpose', `perm [${perm}] is not a permutation of rank ${x.shape.length}`);
-    return { dtype: x.dtype, shape: perm.map((p) => x.shape[p]!) };
-  },
-  concat: (ins, a) => {
-    if (ins.length < 1) fail('concat', 'needs at least one input');
-    const r = ins[0]!.shape.length, ax = normAxis(a.axis as number, r);
-    let total = 0;
-    for (const t of ins) {
-      if (t.dtype !== ins[0]!.dtype || t.shape.length !== r || t.shape.some((d, i) => i !== ax && d !== ins[0]!.shape[i]))
-        fail('concat', `inputs must agree except on axis ${ax}: ${ins.map((t) => fmtType(t)).join(', ')}`);
-      total += t.shape[ax]!;
-    }
-    return { dtype: ins[0]!.dtype, shape: ins[0]!.shape.map((d, i) => (i === ax ? total : d)) };
-  },
-  slice: (ins, a) => {
-    arity('slice', ins, 1);
-    const x = ins[0]!, ax = normAxis(a.axis as number, x.shape.length);
-    const { start, end, step } = a as { start: number; end: number; step: number };
-    if (!(step >= 1) || start < 0 || end > x.shape[ax]! || start >= end) fail('slice', `range ${start}:${end}:${step} is invalid for axis ${ax} of ${fmtShape(x.shape)}`);
-    return { dtype: x.dtype, shape: x.shape.map((d, i) => (i === ax ? Math.ceil((end - start) / step) : d)) };
-  },
-  sum: reduce('sum'),
-  mean: reduce('mean'),
-  max: reduce('max'),
-  argmax: reduce('argmax'),
-  softmax: (ins, a) => { arity('softmax', ins, 1); wantDtype('softmax', 'input', ins[0]!, 'f32'); normAxis(a.axis as number, ins[0]!.shape.length); return ins[0]!; },
-  logsoftmax: (ins, a) => { arity('logsoftmax', ins, 1); normAxis(a.axis as number, ins[0]!.shape.length); return ins[0]!; },
-  gather: (ins) => {
-    arity('gather', ins, 2);
-    const [table, idx] = ins as [TensorType, TensorType];
-    wantDtype('gather', 'indices', idx, 'i32');
-    if (table.shape.length < 1) fail('gather', `table must have rank >= 1, got ${fmtType(table)}`);
-    return { dtype: table.dtype, shape: [...idx.shape, ...table.shape.slice(1)] };
-  },
   cast: (ins, a) => { arity('cast', ins, 1); return { dtype: a.dtype as DType, shape: ins[0]!.shape }; },
   where: (ins) => {
     arity('where', ins, 3);
@@ -192,37 +76,6 @@ function checkExpr(e: Expr, nIn: number): void {
   args.forEach((x) => checkExpr(x, nIn));
 }
 
-// LayerNorm over the last dimension: inputs [x, gamma, beta, residual?]; with a residual
-// the normalised value is x + residual (the transformer's "add & norm", fused by a pass).
-OPS.layernorm = (ins) => {
-  arity('layernorm', ins, 3, 4);
-  const [x, g, b, r] = ins as [TensorType, TensorType, TensorType, TensorType?];
-  const n = x.shape[x.shape.length - 1]!;
-  for (const [what, t] of [['weight', g], ['bias', b]] as const) if (!sameShape(t.shape, [n])) fail('layernorm', `${what} must be [${n}], got ${fmtShape(t.shape)}`);
-  if (r && !sameShape(r.shape, x.shape)) fail('layernorm', `residual ${fmtShape(r.shape)} must match the input ${fmtShape(x.shape)}`);
-  return x;
-};
-
-// x.narrow(axis, index, size) with `index` an i32[] read at run time (index ≤ dim − size).
-OPS.dynamic_slice = (ins, a) => {
-  arity('dynamic_slice', ins, 2);
-  const [x, i] = ins as [TensorType, TensorType];
-  const ax = normAxis(a.axis as number, x.shape.length), size = a.size as number;
-  if (i.dtype !== 'i32' || i.shape.length !== 0) fail('dynamic_slice', `index must be i32[], got ${fmtType(i)}`);
-  if (!(size >= 1 && size <= x.shape[ax]!)) fail('dynamic_slice', `size ${size} does not fit axis ${ax} of ${fmtShape(x.shape)}`);
-  return { dtype: x.dtype, shape: x.shape.map((d, k) => (k === ax ? size : d)) };
-};
-// A copy of x with `update` written at `index` (an i32[] read at run time) along `axis`.
-OPS.dynamic_update = (ins, a) => {
-  arity('dynamic_update', ins, 3);
-  const [x, u, i] = ins as [TensorType, TensorType, TensorType];
-  const ax = normAxis(a.axis as number, x.shape.length);
-  if (i.dtype !== 'i32' || i.shape.length !== 0) fail('dynamic_update', `index must be i32[], got ${fmtType(i)}`);
-  if (u.dtype !== x.dtype || u.shape.length !== x.shape.length || u.shape.some((d, k) => (k === ax ? d > x.shape[k]! : d !== x.shape[k])))
-    fail('dynamic_update', `update ${fmtType(u)} does not fit ${fmtType(x)} along axis ${ax}`);
-  return x;
-};
-
 // A counted loop over a body graph (greedy decoding runs this way, inside wasm):
 //   inputs  [carried initial values…, captured values…]
 //   body    inputs [carried…, t: i32[], captured…] → outputs [next carried…, emitted…]
@@ -248,15 +101,13 @@ SECONDARY.loop = (ins, a) => loopResults(ins, a).slice(1);
 for (const op of ['relu', 'tanh', 'sigmoid', 'exp', 'log', 'neg', 'abs', 'sqrt', 'rsqrt', 'recip', 'erf', 'gelu']) OPS[op] = unary(op);
 for (const op of ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'pow']) OPS[op] = binary(op);
 
-// A copy of its input into a buffer of its own (a temporary that effect sequencing inserts).
-OPS.copy = (ins) => { arity('copy', ins, 1); return ins[0]!; };
 
 /** Ops that update an input's buffer in place, and which input: their result is that buffer. */
 export const inPlaceInput = (op: string): number | undefined => opDef(op)?.inPlace;
 
 const TRAITS: Record<string, OpTraits> = {
   input: { noCse: true }, state: { noCse: true }, proj: { noFold: true },
-  loop: { noFold: true, noCse: true }, copy: { noFold: true }, elementwise: { overwritesInput: true },
+  loop: { noFold: true, noCse: true }, elementwise: { overwritesInput: true },
 };
 export const opTraits = (op: string): OpTraits => {
   const d = opDef(op);

@@ -3,38 +3,16 @@
 // favours obviousness over speed. Shape legend: N batch, C channels, H/W height/width,
 // M/K/N matrix dims, outer/n/inner the three blocks around a reduced axis.
 
-import { applyAct, BINARY, UNARY, type Activation } from '../ir/elementwise.ts';
-import { layernorm } from './attention.ts';
+import { BINARY, UNARY } from '../ir/elementwise.ts';
 import type { Expr, Graph, Node } from '../ir/node.ts';
-import { opDef, secondaryTypes, windowOut } from '../ir/ops.ts';
+import { opDef, secondaryTypes } from '../ir/ops.ts';
 import type { EvalContext, Value } from '../ir/ops/def.ts';
-import { allocData, broadcastStrides, numel, strides, type AnyTensorData, type Shape, type TensorType } from '../ir/types.ts';
+import { forEachBroadcast } from '../ir/ops/iterate.ts';
+import { allocData, numel, type AnyTensorData } from '../ir/types.ts';
 
 export type { Value };
 /** An op's meaning; ops with several results return them all, the primary first. */
 type Impl = (n: Node, ins: Value[]) => AnyTensorData | AnyTensorData[];
-
-/** Calls f(outFlat, inOffsets...) for every element of `shape`, with broadcast offsets per input. */
-function forEachBroadcast(shape: Shape, inShapes: Shape[], f: (o: number, offs: number[]) => void): void {
-  const st = inShapes.map((s) => broadcastStrides(s, shape));
-  const idx = new Array<number>(shape.length).fill(0);
-  const offs = new Array<number>(inShapes.length).fill(0);
-  const total = numel(shape);
-  for (let o = 0; o < total; o++) {
-    f(o, offs);
-    for (let d = shape.length - 1; d >= 0; d--) {
-      idx[d]!++;
-      for (let j = 0; j < st.length; j++) offs[j]! += st[j]![d]!;
-      if (idx[d]! < shape[d]!) break;
-      for (let j = 0; j < st.length; j++) offs[j]! -= st[j]![d]! * shape[d]!;
-      idx[d] = 0;
-    }
-  }
-}
-
-/** [outer, n, inner] around `axis`. */
-const around = (shape: Shape, axis: number): [number, number, number] =>
-  [numel(shape.slice(0, axis)), shape[axis]!, numel(shape.slice(axis + 1))];
 
 export function evalExpr(e: Expr, xs: number[]): number {
   if (e.op === 'in') return xs[(e as { index: number }).index]!;
@@ -42,9 +20,6 @@ export function evalExpr(e: Expr, xs: number[]): number {
   const a = (e as { args: readonly Expr[] }).args;
   return a.length === 1 ? UNARY[e.op]!(evalExpr(a[0]!, xs)) : BINARY[e.op]!(evalExpr(a[0]!, xs), evalExpr(a[1]!, xs));
 }
-
-const pair = (v: unknown, d: number): [number, number] =>
-  v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : [(v as number[])[0]!, (v as number[])[1]!];
 
 const IMPLS: Record<string, Impl> = {
   elementwise: (n, ins) => {
@@ -63,98 +38,7 @@ const IMPLS: Record<string, Impl> = {
     });
     return out;
   },
-  matmul: (n, [a, b]) => {
-    const out = new Float32Array(numel(n.type.shape));
-    const [m, k] = a!.type.shape.slice(-2) as [number, number];
-    const nn = b!.type.shape[b!.type.shape.length - 1]!;
-    const batch = n.type.shape.slice(0, -2);
-    forEachBroadcast(batch, [a!.type.shape.slice(0, -2), b!.type.shape.slice(0, -2)], (o, [oa, ob]) => {
-      for (let i = 0; i < m; i++) for (let j = 0; j < nn; j++) {
-        let s = 0;
-        for (let p = 0; p < k; p++) s += a!.data[oa! * m * k + i * k + p]! * b!.data[ob! * k * nn + p * nn + j]!;
-        out[o * m * nn + i * nn + j] = s;
-      }
-    });
-    return out;
-  },
-  gemm: (n, [x, w, b]) => {
-    const [k, nn] = w!.type.shape as [number, number];
-    const rows = numel(x!.type.shape) / k;
-    const act = n.attrs.act as Activation;
-    const out = new Float32Array(rows * nn);
-    for (let i = 0; i < rows; i++) for (let j = 0; j < nn; j++) {
-      let s = b ? b.data[j]! : 0;
-      for (let p = 0; p < k; p++) s += x!.data[i * k + p]! * w!.data[p * nn + j]!;
-      out[i * nn + j] = applyAct(act, s);
-    }
-    return out;
-  },
-  conv2d: (n, [x, w, b]) => {
-    const [N, C, H, W] = x!.type.shape as number[] as [number, number, number, number];
-    const [CO, , KH, KW] = w!.type.shape as number[] as [number, number, number, number];
-    const [, , OH, OW] = n.type.shape as number[] as [number, number, number, number];
-    const [sh, sw] = pair(n.attrs.stride, 1), [ph, pw] = pair(n.attrs.padding, 0), [dh, dw] = pair(n.attrs.dilation, 1);
-    const act = (n.attrs.act as Activation | undefined) ?? 'none';
-    const G = (n.attrs.groups as number | undefined) ?? 1, CG = C / G, COG = CO / G;
-    const out = new Float32Array(numel(n.type.shape));
-    for (let b0 = 0; b0 < N; b0++) for (let co = 0; co < CO; co++) for (let oy = 0; oy < OH; oy++) for (let ox = 0; ox < OW; ox++) {
-      let s = b ? b.data[co]! : 0;
-      const g = Math.floor(co / COG);
-      for (let cg = 0; cg < CG; cg++) for (let ky = 0; ky < KH; ky++) for (let kx = 0; kx < KW; kx++) {
-        const iy = oy * sh - ph + ky * dh, ix = ox * sw - pw + kx * dw;
-        if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
-        s += x!.data[((b0 * C + g * CG + cg) * H + iy) * W + ix]! * w!.data[((co * CG + cg) * KH + ky) * KW + kx]!;
-      }
-      out[((b0 * CO + co) * OH + oy) * OW + ox] = applyAct(act, s);
-    }
-    return out;
-  },
-  maxpool2d: (n, [x]) => pool2d(n, x!, 'max'),
-  avgpool2d: (n, [x]) => pool2d(n, x!, 'avg'),
-  reshape: (_n, [x]) => x!.data.slice(),
-  copy: (_n, [x]) => x!.data.slice(),
   cast: (n, [x]) => { const out = allocData(n.type); for (let i = 0; i < out.length; i++) out[i] = n.type.dtype === 'f32' ? x!.data[i]! : Math.trunc(x!.data[i]!); return out; },
-  transpose: (n, [x]) => {
-    const perm = n.attrs.perm as number[];
-    const out = allocData(n.type);
-    const xs = strides(x!.type.shape);
-    const idx = new Array<number>(perm.length).fill(0);
-    for (let o = 0; o < out.length; o++) {
-      let off = 0;
-      for (let d = 0; d < perm.length; d++) off += idx[d]! * xs[perm[d]!]!;
-      out[o] = x!.data[off]!;
-      for (let d = perm.length - 1; d >= 0; d--) { if (++idx[d]! < n.type.shape[d]!) break; idx[d] = 0; }
-    }
-    return out;
-  },
-  concat: (n, ins) => {
-    const ax = n.attrs.axis as number;
-    const out = allocData(n.type);
-    const [outer, total, inner] = around(n.type.shape, ax);
-    let at = 0;
-    for (const v of ins) {
-      const len = v.type.shape[ax]!;
-      for (let o = 0; o < outer; o++) for (let i = 0; i < len * inner; i++) out[(o * total + at) * inner + i] = v.data[o * len * inner + i]!;
-      at += len;
-    }
-    return out;
-  },
-  slice: (n, [x]) => {
-    const { axis, start, step } = n.attrs as { axis: number; start: number; step: number };
-    const [outer, len, inner] = around(x!.type.shape, axis);
-    const cnt = n.type.shape[axis]!;
-    const out = allocData(n.type);
-    for (let o = 0; o < outer; o++) for (let j = 0; j < cnt; j++) for (let i = 0; i < inner; i++)
-      out[(o * cnt + j) * inner + i] = x!.data[(o * len + start + j * step) * inner + i]!;
-    return out;
-  },
-  sum: (n, [x]) => reduce(n, x!, (a) => a.reduce((s, v) => s + v, 0)),
-  mean: (n, [x]) => reduce(n, x!, (a) => a.reduce((s, v) => s + v, 0) / a.length),
-  // NaN wins a max, and argmax gives the index of the first NaN (torch.max, torch.argmax).
-  max: (n, [x]) => reduce(n, x!, (a) => a.reduce((s, v) => (v > s || v !== v ? v : s), -Infinity)),
-  argmax: (n, [x]) => reduce(n, x!, (a) => a.reduce((bi, v, i) => (a[bi] !== a[bi] ? bi : v > a[bi]! || v !== v ? i : bi), 0)),
-  softmax: (n, [x]) => softmax(x!, n.attrs.axis as number, false),
-  logsoftmax: (n, [x]) => softmax(x!, n.attrs.axis as number, true),
   loop: (n, ins) => {
     const body = n.attrs.body as Graph, nc = n.attrs.carried as number, steps = n.attrs.steps as number;
     const names = body.inputs.map((i) => i.label!);
@@ -177,35 +61,6 @@ const IMPLS: Record<string, Impl> = {
     }
     return stacked;
   },
-  layernorm: layernorm as Impl,
-  dynamic_slice: (n, [x, idx]) => {
-    const ax = n.attrs.axis as number, size = n.attrs.size as number;
-    const [outer, len, inner] = around(x!.type.shape, ax);
-    const at = idx!.data[0]!;
-    if (at < 0 || at + size > len) throw new RangeError(`dynamic_slice${n.label ? ` in ${n.label}` : ''}: index ${at} + ${size} is outside [0, ${len}]`);
-    const out = allocData(n.type);
-    for (let o = 0; o < outer; o++) for (let j = 0; j < size * inner; j++) out[o * size * inner + j] = x!.data[(o * len + at) * inner + j]!;
-    return out;
-  },
-  dynamic_update: (n, [x, u, idx]) => {
-    const ax = n.attrs.axis as number;
-    const [outer, len, inner] = around(x!.type.shape, ax);
-    const size = u!.type.shape[ax]!, at = idx!.data[0]!;
-    if (at < 0 || at + size > len) throw new RangeError(`dynamic_update${n.label ? ` in ${n.label}` : ''}: index ${at} + ${size} is outside [0, ${len}]`);
-    const out = x!.data.slice();
-    for (let o = 0; o < outer; o++) for (let j = 0; j < size * inner; j++) out[(o * len + at) * inner + j] = u!.data[o * size * inner + j]!;
-    return out;
-  },
-  gather: (n, [table, idx]) => {
-    const rows = table!.type.shape[0]!, row = numel(table!.type.shape.slice(1));
-    const out = allocData(n.type);
-    for (let i = 0; i < idx!.data.length; i++) {
-      const r = idx!.data[i]!;
-      if (r < 0 || r >= rows) throw new RangeError(`gather${n.label ? ` in ${n.label}` : ''}: index ${r} at position ${i} is outside [0, ${rows})`);
-      for (let j = 0; j < row; j++) out[i * row + j] = table!.data[r * row + j]!;
-    }
-    return out;
-  },
 };
 
 for (const op of Object.keys(UNARY)) {
@@ -218,73 +73,6 @@ for (const op of Object.keys(BINARY)) {
     if (n.type.dtype === 'i32') for (let i = 0; i < out.length; i++) out[i] = Math.trunc(out[i]!);
     return out;
   };
-}
-
-function pool2d(n: Node, x: Value, kind: 'max' | 'avg'): Float32Array {
-  const [N, C, H, W] = x.type.shape as number[] as [number, number, number, number];
-  const [kh, kw] = pair(n.attrs.kernel, 1), [sh, sw] = pair(n.attrs.stride, kh), [ph, pw] = pair(n.attrs.padding, 0);
-  const OH = windowOut(H, kh, sh, ph), OW = windowOut(W, kw, sw, pw);
-  const out = new Float32Array(N * C * OH * OW);
-  for (let nc = 0; nc < N * C; nc++) for (let oy = 0; oy < OH; oy++) for (let ox = 0; ox < OW; ox++) {
-    let s = kind === 'max' ? -Infinity : 0, cnt = 0;
-    const y0 = oy * sh - ph, x0 = ox * sw - pw;
-    for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) {
-      const iy = y0 + ky, ix = x0 + kx;
-      if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
-      const v = x.data[(nc * H + iy) * W + ix]!;
-      if (kind === 'max') s = v > s || v !== v ? v : s; else { s += v; cnt++; }
-    }
-    if (kind === 'avg') {
-      // PyTorch: with count_include_pad the divisor counts padding but not the part of the
-      // window that runs past the padded input.
-      const div = n.attrs.countIncludePad
-        ? (Math.min(y0 + kh, H + ph) - y0) * (Math.min(x0 + kw, W + pw) - x0)
-        : cnt;
-      s /= div;
-    }
-    out[(nc * OH + oy) * OW + ox] = s;
-  }
-  return out;
-}
-
-function reduce(n: Node, x: Value, f: (a: number[]) => number): AnyTensorData {
-  const axes = new Set(n.attrs.axes as number[]);
-  const shape = x.type.shape;
-  // Move reduced axes last, then reduce contiguous groups.
-  const keep = shape.map((_, i) => i).filter((i) => !axes.has(i));
-  const red = shape.map((_, i) => i).filter((i) => axes.has(i));
-  const perm = [...keep, ...red];
-  const xs = strides(shape);
-  const groups = numel(keep.map((i) => shape[i]!)), len = numel(red.map((i) => shape[i]!));
-  const out = allocData(n.type);
-  const pshape = perm.map((i) => shape[i]!);
-  const idx = new Array<number>(perm.length).fill(0);
-  const buf: number[] = [];
-  for (let g = 0; g < groups; g++) {
-    buf.length = 0;
-    for (let r = 0; r < len; r++) {
-      let off = 0;
-      for (let d = 0; d < perm.length; d++) off += idx[d]! * xs[perm[d]!]!;
-      buf.push(x.data[off]!);
-      for (let d = perm.length - 1; d >= 0; d--) { if (++idx[d]! < pshape[d]!) break; idx[d] = 0; }
-    }
-    out[g] = f(buf);
-  }
-  return out;
-}
-
-function softmax(x: Value, axis: number, log: boolean): Float32Array {
-  const [outer, n, inner] = around(x.type.shape, axis);
-  const out = new Float32Array(x.data.length);
-  for (let o = 0; o < outer; o++) for (let i = 0; i < inner; i++) {
-    const at = (j: number) => (o * n + j) * inner + i;
-    let m = -Infinity;
-    for (let j = 0; j < n; j++) m = Math.max(m, x.data[at(j)]!);
-    let s = 0;
-    for (let j = 0; j < n; j++) s += Math.exp(x.data[at(j)]! - m);
-    for (let j = 0; j < n; j++) out[at(j)] = log ? x.data[at(j)]! - m - Math.log(s) : Math.exp(x.data[at(j)]! - m) / s;
-  }
-  return out;
 }
 
 export type Feeds = Record<string, AnyTensorData>;

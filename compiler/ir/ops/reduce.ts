@@ -1,0 +1,114 @@
+// Reductions: sum, mean, max, argmax over a set of axes; softmax and logsoftmax along one axis;
+// layernorm over the last dimension.
+
+import { fmtShape, normAxis, numel, sameShape, strides, allocData, type AnyTensorData, type TensorType } from '../types.ts';
+import { defineOp, type NodeOf, type Value } from './def.ts';
+import { around } from './iterate.ts';
+import { arity, fail, wantDtype } from './rules.ts';
+
+export interface ReduceAttrs {
+  /** The reduced axes, normalised (0 … rank−1). */
+  axes: readonly number[];
+  keepdim?: boolean;
+}
+export interface AxisAttrs { axis: number }
+export interface LayerNormAttrs { eps: number }
+
+function reduceValues(n: NodeOf<ReduceAttrs>, x: Value, f: (a: number[]) => number): AnyTensorData {
+  const axes = new Set(n.attrs.axes ?? []);
+  const shape = x.type.shape;
+  // Move reduced axes last, then reduce contiguous groups.
+  const keep = shape.map((_, i) => i).filter((i) => !axes.has(i));
+  const red = shape.map((_, i) => i).filter((i) => axes.has(i));
+  const perm = [...keep, ...red];
+  const xs = strides(shape);
+  const groups = numel(keep.map((i) => shape[i]!)), len = numel(red.map((i) => shape[i]!));
+  const out = allocData(n.type);
+  const pshape = perm.map((i) => shape[i]!);
+  const idx = new Array<number>(perm.length).fill(0);
+  const buf: number[] = [];
+  for (let g = 0; g < groups; g++) {
+    buf.length = 0;
+    for (let r = 0; r < len; r++) {
+      let off = 0;
+      for (let d = 0; d < perm.length; d++) off += idx[d]! * xs[perm[d]!]!;
+      buf.push(x.data[off]!);
+      for (let d = perm.length - 1; d >= 0; d--) { if (++idx[d]! < pshape[d]!) break; idx[d] = 0; }
+    }
+    out[g] = f(buf);
+  }
+  return out;
+}
+
+function reduce(op: 'sum' | 'mean' | 'max' | 'argmax', f: (a: number[]) => number) {
+  return defineOp<ReduceAttrs>({
+    type: (ins, a) => {
+      arity(op, ins, 1);
+      const x = ins[0]!;
+      wantDtype(op, 'input', x, 'f32');
+      const axes = new Set([...(a.axes ?? [])].map((ax) => normAxis(ax, x.shape.length)));
+      const shape: number[] = [];
+      x.shape.forEach((d, i) => { if (!axes.has(i)) shape.push(d); else if (a.keepdim) shape.push(1); });
+      return { dtype: op === 'argmax' ? 'i32' : 'f32', shape };
+    },
+    evaluate: (n, [x]) => reduceValues(n, x!, f),
+  });
+}
+
+function softmaxValues(x: Value, axis: number, log: boolean): Float32Array {
+  const [outer, n, inner] = around(x.type.shape, axis);
+  const out = new Float32Array(x.data.length);
+  for (let o = 0; o < outer; o++) for (let i = 0; i < inner; i++) {
+    const at = (j: number) => (o * n + j) * inner + i;
+    let m = -Infinity;
+    for (let j = 0; j < n; j++) m = Math.max(m, x.data[at(j)]!);
+    let s = 0;
+    for (let j = 0; j < n; j++) s += Math.exp(x.data[at(j)]! - m);
+    for (let j = 0; j < n; j++) out[at(j)] = log ? x.data[at(j)]! - m - Math.log(s) : Math.exp(x.data[at(j)]! - m) / s;
+  }
+  return out;
+}
+
+const softmax = defineOp<AxisAttrs>({
+  type: (ins, a) => { arity('softmax', ins, 1); wantDtype('softmax', 'input', ins[0]!, 'f32'); normAxis(a.axis, ins[0]!.shape.length); return ins[0]!; },
+  evaluate: (n, [x]) => softmaxValues(x!, n.attrs.axis, false),
+});
+const logsoftmax = defineOp<AxisAttrs>({
+  type: (ins, a) => { arity('logsoftmax', ins, 1); normAxis(a.axis, ins[0]!.shape.length); return ins[0]!; },
+  evaluate: (n, [x]) => softmaxValues(x!, n.attrs.axis, true),
+});
+
+// LayerNorm over the last dimension: inputs [x, gamma, beta, residual?]; with a residual
+// the normalised value is x + residual (the transformer's "add & norm", fused by a pass).
+const layernorm = defineOp<LayerNormAttrs>({
+  type: (ins) => {
+    arity('layernorm', ins, 3, 4);
+    const [x, g, b, r] = ins as [TensorType, TensorType, TensorType, TensorType?];
+    const n = x.shape[x.shape.length - 1]!;
+    for (const [what, t] of [['weight', g], ['bias', b]] as const) if (!sameShape(t.shape, [n])) fail('layernorm', `${what} must be [${n}], got ${fmtShape(t.shape)}`);
+    if (r && !sameShape(r.shape, x.shape)) fail('layernorm', `residual ${fmtShape(r.shape)} must match the input ${fmtShape(x.shape)}`);
+    return x;
+  },
+  evaluate: (n, [x, g, b, r]) => {
+    const N = x!.type.shape[x!.type.shape.length - 1]!, rows = numel(x!.type.shape) / N, eps = n.attrs.eps;
+    const out = new Float32Array(rows * N);
+    for (let i = 0; i < rows; i++) {
+      const s = Array.from({ length: N }, (_, j) => x!.data[i * N + j]! + (r ? r.data[i * N + j]! : 0));
+      const mu = s.reduce((a, v) => a + v, 0) / N;
+      const vr = s.reduce((a, v) => a + (v - mu) ** 2, 0) / N;
+      for (let j = 0; j < N; j++) out[i * N + j] = ((s[j]! - mu) / Math.sqrt(vr + eps)) * g!.data[j]! + b!.data[j]!;
+    }
+    return out;
+  },
+});
+
+export const REDUCE_OPS = {
+  sum: reduce('sum', (a) => a.reduce((s, v) => s + v, 0)),
+  mean: reduce('mean', (a) => a.reduce((s, v) => s + v, 0) / a.length),
+  // NaN wins a max, and argmax gives the index of the first NaN (torch.max, torch.argmax).
+  max: reduce('max', (a) => a.reduce((s, v) => (v > s || v !== v ? v : s), -Infinity)),
+  argmax: reduce('argmax', (a) => a.reduce((bi, v, i) => (a[bi] !== a[bi] ? bi : v > a[bi]! || v !== v ? i : bi), 0)),
+  softmax,
+  logsoftmax,
+  layernorm,
+};
