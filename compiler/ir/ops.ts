@@ -2,12 +2,12 @@
 // Shape inference, the verifier and the DSL all go through `inferType`, so a shape rule
 // lives in exactly one place.
 
-import { isBinary, isUnary } from './elementwise.ts';
-import type { Attrs, Expr, Graph, Node } from './node.ts';
-import { broadcastShapes, fmtShape, fmtType, normAxis, sameShape, type DType, type TensorType } from './types.ts';
+import type { Attrs, Graph, Node } from './node.ts';
+import { fmtType, normAxis, sameShape, type TensorType } from './types.ts';
 import type { OpDef, OpTraits } from './ops/def.ts';
-import { arity, f32, fail, nums, ShapeError, wantDtype, windowOut } from './ops/rules.ts';
+import { fail, ShapeError, windowOut } from './ops/rules.ts';
 import { ATTENTION_OPS } from './ops/attention.ts';
+import { ELEMENTWISE_OPS } from './ops/elementwise.ts';
 import { LINALG_OPS } from './ops/linalg.ts';
 import { RECURRENT_OPS } from './ops/recurrent.ts';
 import { REDUCE_OPS } from './ops/reduce.ts';
@@ -17,7 +17,7 @@ export { ShapeError, windowOut };
 export type { OpDef, OpTraits };
 
 /** Every op defined in ir/ops/<family>.ts (attributes, type rule, semantics, effects, traits), by name. */
-export const OP_DEFS = { ...ATTENTION_OPS, ...LINALG_OPS, ...RECURRENT_OPS, ...REDUCE_OPS, ...SHAPE_OPS };
+export const OP_DEFS = { ...ATTENTION_OPS, ...ELEMENTWISE_OPS, ...LINALG_OPS, ...RECURRENT_OPS, ...REDUCE_OPS, ...SHAPE_OPS };
 export type OpName = keyof typeof OP_DEFS;
 /** The attribute type of op K. */
 export type AttrsOf<K extends OpName> = (typeof OP_DEFS)[K] extends OpDef<infer A> ? A : never;
@@ -32,49 +32,11 @@ export const opDef = (op: string): OpDef | undefined => (isOpName(op) ? OP_DEFS[
 
 type Infer = (ins: readonly TensorType[], a: Attrs) => TensorType;
 
-function binary(op: string): Infer {
-  return (ins) => {
-    arity(op, ins, 2);
-    const [a, b] = ins as [TensorType, TensorType];
-    if (a.dtype !== b.dtype) fail(op, `dtypes differ: ${fmtType(a)} vs ${fmtType(b)}`);
-    const shape = broadcastShapes(a.shape, b.shape) ?? fail(op, `shapes do not broadcast: ${fmtShape(a.shape)} vs ${fmtShape(b.shape)}`);
-    return { dtype: a.dtype, shape };
-  };
-}
-
-function unary(op: string): Infer {
-  return (ins) => { arity(op, ins, 1); wantDtype(op, 'input', ins[0]!, 'f32'); return ins[0]!; };
-}
-
 /** Ops with more than one result declare the types of results 1, 2, … here; `proj` reads them. */
 const SECONDARY: Record<string, (ins: readonly TensorType[], a: Attrs) => TensorType[]> = {};
 
 const OPS: Record<string, Infer> = {
-  cast: (ins, a) => { arity('cast', ins, 1); return { dtype: a.dtype as DType, shape: ins[0]!.shape }; },
-  where: (ins) => {
-    arity('where', ins, 3);
-    const [c, x, y] = ins as [TensorType, TensorType, TensorType];
-    wantDtype('where', 'condition', c, 'bool');
-    if (x.dtype !== y.dtype) fail('where', `branches differ: ${fmtType(x)} vs ${fmtType(y)}`);
-    const s = broadcastShapes(c.shape, x.shape) ?? fail('where', `shapes do not broadcast: ${fmtShape(c.shape)} vs ${fmtShape(x.shape)}`);
-    const shape = broadcastShapes(s, y.shape) ?? fail('where', `shapes do not broadcast: ${fmtShape(s)} vs ${fmtShape(y.shape)}`);
-    return { dtype: x.dtype, shape };
-  },
-  // A fused elementwise loop; its shape is recorded at fusion time.
-  elementwise: (ins, a) => {
-    for (const t of ins) if (!broadcastShapes(t.shape, a.shape as number[])) fail('elementwise', `input ${fmtType(t)} does not broadcast to ${fmtShape(a.shape as number[])}`);
-    checkExpr(a.expr as Expr, ins.length);
-    return f32(nums(a, 'shape'));
-  },
 };
-
-function checkExpr(e: Expr, nIn: number): void {
-  if (e.op === 'in') { if ((e as { index: number }).index >= nIn) fail('elementwise', `expression reads input ${(e as { index: number }).index} of ${nIn}`); return; }
-  if (e.op === 'lit') return;
-  const args = (e as { args: readonly Expr[] }).args;
-  if (!(isUnary(e.op) && args.length === 1) && !(isBinary(e.op) && args.length === 2)) fail('elementwise', `bad expression op ${e.op}/${args.length}`);
-  args.forEach((x) => checkExpr(x, nIn));
-}
 
 // A counted loop over a body graph (greedy decoding runs this way, inside wasm):
 //   inputs  [carried initial values…, captured values…]
@@ -98,8 +60,6 @@ function loopResults(ins: readonly TensorType[], a: Attrs): TensorType[] {
 OPS.loop = (ins, a) => loopResults(ins, a)[0]!;
 SECONDARY.loop = (ins, a) => loopResults(ins, a).slice(1);
 
-for (const op of ['relu', 'tanh', 'sigmoid', 'exp', 'log', 'neg', 'abs', 'sqrt', 'rsqrt', 'recip', 'erf', 'gelu']) OPS[op] = unary(op);
-for (const op of ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'pow']) OPS[op] = binary(op);
 
 
 /** Ops that update an input's buffer in place, and which input: their result is that buffer. */
@@ -107,7 +67,7 @@ export const inPlaceInput = (op: string): number | undefined => opDef(op)?.inPla
 
 const TRAITS: Record<string, OpTraits> = {
   input: { noCse: true }, state: { noCse: true }, proj: { noFold: true },
-  loop: { noFold: true, noCse: true }, elementwise: { overwritesInput: true },
+  loop: { noFold: true, noCse: true },
 };
 export const opTraits = (op: string): OpTraits => {
   const d = opDef(op);

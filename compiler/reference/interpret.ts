@@ -3,42 +3,18 @@
 // favours obviousness over speed. Shape legend: N batch, C channels, H/W height/width,
 // M/K/N matrix dims, outer/n/inner the three blocks around a reduced axis.
 
-import { BINARY, UNARY } from '../ir/elementwise.ts';
-import type { Expr, Graph, Node } from '../ir/node.ts';
+import type { Graph, Node } from '../ir/node.ts';
 import { opDef, secondaryTypes } from '../ir/ops.ts';
 import type { EvalContext, Value } from '../ir/ops/def.ts';
-import { forEachBroadcast } from '../ir/ops/iterate.ts';
+import { evalExpr } from '../ir/ops/elementwise.ts';
 import { allocData, numel, type AnyTensorData } from '../ir/types.ts';
 
 export type { Value };
+export { evalExpr };
 /** An op's meaning; ops with several results return them all, the primary first. */
 type Impl = (n: Node, ins: Value[]) => AnyTensorData | AnyTensorData[];
 
-export function evalExpr(e: Expr, xs: number[]): number {
-  if (e.op === 'in') return xs[(e as { index: number }).index]!;
-  if (e.op === 'lit') return (e as { value: number }).value;
-  const a = (e as { args: readonly Expr[] }).args;
-  return a.length === 1 ? UNARY[e.op]!(evalExpr(a[0]!, xs)) : BINARY[e.op]!(evalExpr(a[0]!, xs), evalExpr(a[1]!, xs));
-}
-
 const IMPLS: Record<string, Impl> = {
-  elementwise: (n, ins) => {
-    const out = allocData(n.type);
-    const xs = new Array<number>(ins.length);
-    forEachBroadcast(n.type.shape, ins.map((v) => v.type.shape), (o, offs) => {
-      for (let j = 0; j < ins.length; j++) xs[j] = ins[j]!.data[offs[j]!]!;
-      out[o] = evalExpr(n.attrs.expr as Expr, xs);
-    });
-    return out;
-  },
-  where: (n, [c, a, b]) => {
-    const out = allocData(n.type);
-    forEachBroadcast(n.type.shape, [c!.type.shape, a!.type.shape, b!.type.shape], (o, [oc, oa, ob]) => {
-      out[o] = c!.data[oc!] ? a!.data[oa!]! : b!.data[ob!]!;
-    });
-    return out;
-  },
-  cast: (n, [x]) => { const out = allocData(n.type); for (let i = 0; i < out.length; i++) out[i] = n.type.dtype === 'f32' ? x!.data[i]! : Math.trunc(x!.data[i]!); return out; },
   loop: (n, ins) => {
     const body = n.attrs.body as Graph, nc = n.attrs.carried as number, steps = n.attrs.steps as number;
     const names = body.inputs.map((i) => i.label!);
@@ -62,18 +38,6 @@ const IMPLS: Record<string, Impl> = {
     return stacked;
   },
 };
-
-for (const op of Object.keys(UNARY)) {
-  IMPLS[op] = (n, [x]) => { const f = UNARY[op]!, out = allocData(n.type); for (let i = 0; i < out.length; i++) out[i] = f(x!.data[i]!); return out; };
-}
-for (const op of Object.keys(BINARY)) {
-  IMPLS[op] = (n, [a, b]) => {
-    const f = BINARY[op]!, out = allocData(n.type);
-    forEachBroadcast(n.type.shape, [a!.type.shape, b!.type.shape], (o, [oa, ob]) => { out[o] = f(a!.data[oa!]!, b!.data[ob!]!); });
-    if (n.type.dtype === 'i32') for (let i = 0; i < out.length; i++) out[i] = Math.trunc(out[i]!);
-    return out;
-  };
-}
 
 export type Feeds = Record<string, AnyTensorData>;
 
