@@ -1,53 +1,24 @@
-// The reference interpreter: every IR op as plain TypeScript loops, accumulating in f64.
-// It is the oracle for every compiled path, so it shares no code with the kernels and
-// favours obviousness over speed. Shape legend: N batch, C channels, H/W height/width,
-// M/K/N matrix dims, outer/n/inner the three blocks around a reduced axis.
+// The reference interpreter: runs a graph by evaluating each node's definition (the
+// `evaluate` of ir/ops/<family>.ts: PyTorch's semantics in plain loops, accumulating in f64).
+// It is the oracle for every compiled path, so it shares no code with the kernels.
 
 import type { Graph, Node } from '../ir/node.ts';
-import { opDef, secondaryTypes } from '../ir/ops.ts';
+import { opDef } from '../ir/ops.ts';
 import type { EvalContext, Value } from '../ir/ops/def.ts';
 import { evalExpr } from '../ir/ops/elementwise.ts';
-import { allocData, numel, type AnyTensorData } from '../ir/types.ts';
+import { numel, type AnyTensorData } from '../ir/types.ts';
 
 export type { Value };
 export { evalExpr };
-/** An op's meaning; ops with several results return them all, the primary first. */
-type Impl = (n: Node, ins: Value[]) => AnyTensorData | AnyTensorData[];
-
-const IMPLS: Record<string, Impl> = {
-  loop: (n, ins) => {
-    const body = n.attrs.body as Graph, nc = n.attrs.carried as number, steps = n.attrs.steps as number;
-    const names = body.inputs.map((i) => i.label!);
-    let carried = ins.slice(0, nc).map((v) => v.data);
-    const captured = ins.slice(nc).map((v) => v.data);
-    const emits = body.outputs.slice(nc);
-    const stacked = emits.map((_, j) => allocData(j === 0 ? n.type : secondaryTypes(n)[j - 1]!));
-    for (let t = 0; t < steps; t++) {
-      const feeds: Feeds = {};
-      carried.forEach((d, i) => { feeds[names[i]!] = d; });
-      feeds[names[nc]!] = Int32Array.of(t);
-      captured.forEach((d, i) => { feeds[names[nc + 1 + i]!] = d; });
-      const out = interpret(body, feeds);
-      carried = body.outputs.slice(0, nc).map((o) => out[o.name]!);
-      emits.forEach((o, j) => {
-        const e = out[o.name]!, s = o.node.type.shape, ax = n.attrs.axis as number;
-        const inner = numel(s.slice(ax)), outer = e.length / inner;
-        for (let q = 0; q < outer; q++) for (let i = 0; i < inner; i++) stacked[j]![(q * steps + t) * inner + i] = e[q * inner + i]!;
-      });
-    }
-    return stacked;
-  },
-};
-
 export type Feeds = Record<string, AnyTensorData>;
 
 const CONTEXT: EvalContext = { interpret: (g, feeds) => interpret(g, feeds) };
 
-/** Evaluates one node on concrete input values (constant folding uses this too). */
+/** Evaluates one node on concrete input values (constant folding uses this too); every result, the primary first. */
 export function evalNode(n: Node, ins: Value[]): AnyTensorData[] {
-  const def = opDef(n.op), impl = IMPLS[n.op];
-  if (!def && !impl) throw new Error(`interpret: no reference implementation for op '${n.op}'`);
-  const r = def ? def.evaluate(n, ins, CONTEXT) : impl!(n, ins);
+  const def = opDef(n.op);
+  if (!def) throw new Error(`interpret: no reference implementation for op '${n.op}'`);
+  const r = def.evaluate(n, ins, CONTEXT);
   return Array.isArray(r) ? r : [r];
 }
 
