@@ -169,7 +169,12 @@ export class Model {
       let best = 0;
       for (let j = 1; j < logits.length; j++) if (logits[j]! > logits[best]!) best = j;
       out[ts.length + i] = best;
-      onToken?.(best, i);
+      if (onToken) {
+        const at = this.position;
+        onToken(best, i);
+        // A callback that moves the cache (reset, prefill, decode, setState) would make the rest of this generation silently wrong.
+        if (this.memory && this.position !== at) throw new Error(`${where}: onToken moved the KV cache from position ${at} to ${this.position}; call prefill/decode/reset after generate() returns`);
+      }
       if (i + 1 < max) logits = this.decode(best);
     }
     return out;

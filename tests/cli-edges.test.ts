@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { main } from '../compiler/cli/main.ts';
+import { writeSafetensors } from '../compiler/weights/safetensors.ts';
 
 async function cli(...args: string[]): Promise<{ status: number; stderr: string }> {
   let stderr = '';
@@ -48,5 +49,9 @@ describe('CLI', () => {
     writeFileSync(join(dir, 'bad.safetensors'), 'not safetensors at all, just some text');
     r = await cli('ir', join(dir, 'm.ts'), '--weights', join(dir, 'bad.safetensors'));
     expect(r.stderr).toMatch(/^simdflow: .*bad\.safetensors: not a safetensors file/);
+    // Weights that do not fit the model name the model file and the weights file (the error named neither).
+    writeFileSync(join(dir, 'other.safetensors'), writeSafetensors({ weight: { dtype: 'F32', shape: [3, 2], data: new Float32Array(6) }, bias: { dtype: 'F32', shape: [3], data: new Float32Array(3) } }));
+    r = await cli('ir', join(dir, 'm.ts'), '--weights', join(dir, 'other.safetensors'));
+    expect(r.stderr).toBe(`simdflow: ${join(dir, 'm.ts')}: the weights in ${join(dir, 'other.safetensors')} do not fit the model: loadStateDict into Linear: mis-shaped: weight: expected [2, 2], found [3, 2]; bias: expected [2], found [3]\n`);
   });
 });

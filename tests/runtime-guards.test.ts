@@ -130,6 +130,10 @@ describe('argument guards', () => {
     expect(() => gpt.generate(prompt, undefined as never)).toThrow('generate(): expected options { maxNewTokens, onToken? }, got undefined');
     expect(() => gpt.generate(prompt, { maxNewTokens: 2, onToken: 5 as never })).toThrow('generate(): onToken must be a function, got 5');
     expect(() => gpt.generate([], { maxNewTokens: 2 })).toThrow('generate(): the prompt has no tokens');
+    // A callback that moves the cache would make the rest of the generation silently wrong (it used to go on from position 0).
+    expect(() => gpt.generate(prompt, { maxNewTokens: 3, onToken: () => gpt.reset() })).toThrow(`model 'tinygpt' generate(): onToken moved the KV cache from position 3 to 0; call prefill/decode/reset after generate() returns`);
+    expect(() => gpt.generate(prompt, { maxNewTokens: 3, onToken: () => { gpt.decode(1); } })).toThrow('onToken moved the KV cache from position 3 to 4');
+    gpt.reset();
     expect(() => gpt.generate(prompt, { maxNewTokens: CAP })).toThrow(`generate(): 3 prompt + ${CAP} new tokens need ${CAP + 2} cache positions, the KV cache holds ${CAP}`);
     intact(gpt);
     expect(Array.from(gpt.generate(prompt, { maxNewTokens: 0 }))).toEqual(prompt);

@@ -95,7 +95,10 @@ export async function loadDefinition(file: string, weights?: string): Promise<Mo
   if (!def || !def.module || !def.inputs) throw new Error(`${file}: the default export must be defineModel({ name, module, inputs, ... })`);
   const w = weights ?? (def.weights ? join(dirname(path), def.weights) : undefined);
   if (w && !existsSync(w)) throw new Error(weights ? `--weights ${weights}: no such file` : `${file}: its weights '${def.weights}' (${w}) do not exist`);
-  if (w) def.module.loadStateDict(stateDictFrom(readSafetensors(readFileSync(w), w)));
+  if (w) {
+    const tensors = stateDictFrom(readSafetensors(readFileSync(w), w));
+    try { def.module.loadStateDict(tensors); } catch (e) { throw new Error(`${file}: the weights in ${w} do not fit the model: ${(e as Error).message}`); }
+  }
   // Loaded: compileModel refuses a definition whose `weights` nobody read.
   return { ...def, weights: undefined };
 }
