@@ -1,13 +1,15 @@
-// The op table: for every op, how its output type follows from its inputs and attributes.
-// Shape inference, the verifier and the DSL all go through `inferType`, so a shape rule
-// lives in exactly one place.
+// The op registry: every op's one definition (ir/ops/<family>.ts: attributes, type rule,
+// results, reference semantics, effects, traits), by name. Shape inference, the verifier, the
+// DSL, the reference interpreter and the passes all ask here, so each rule lives in one place;
+// the wasm side of each op is registered the same way in codegen/ops/index.ts.
 
-import { isBinary, isUnary } from './elementwise.ts';
-import type { Attrs, Expr, Graph, Node } from './node.ts';
-import { broadcastShapes, fmtShape, fmtType, normAxis, sameShape, type DType, type TensorType } from './types.ts';
+import type { Attrs, Node } from './node.ts';
+import type { TensorType } from './types.ts';
 import type { OpDef, OpTraits } from './ops/def.ts';
-import { arity, f32, fail, nums, ShapeError, wantDtype, windowOut } from './ops/rules.ts';
+import { ShapeError, windowOut } from './ops/rules.ts';
 import { ATTENTION_OPS } from './ops/attention.ts';
+import { CONTROL_OPS } from './ops/control.ts';
+import { ELEMENTWISE_OPS } from './ops/elementwise.ts';
 import { LINALG_OPS } from './ops/linalg.ts';
 import { RECURRENT_OPS } from './ops/recurrent.ts';
 import { REDUCE_OPS } from './ops/reduce.ts';
@@ -17,7 +19,7 @@ export { ShapeError, windowOut };
 export type { OpDef, OpTraits };
 
 /** Every op defined in ir/ops/<family>.ts (attributes, type rule, semantics, effects, traits), by name. */
-export const OP_DEFS = { ...ATTENTION_OPS, ...LINALG_OPS, ...RECURRENT_OPS, ...REDUCE_OPS, ...SHAPE_OPS };
+export const OP_DEFS = { ...ATTENTION_OPS, ...CONTROL_OPS, ...ELEMENTWISE_OPS, ...LINALG_OPS, ...RECURRENT_OPS, ...REDUCE_OPS, ...SHAPE_OPS };
 export type OpName = keyof typeof OP_DEFS;
 /** The attribute type of op K. */
 export type AttrsOf<K extends OpName> = (typeof OP_DEFS)[K] extends OpDef<infer A> ? A : never;
@@ -30,100 +32,25 @@ export function attrsOf<K extends OpName>(n: Node, op: K): AttrsOf<K> {
 /** The definition of `op` (the registry's one cast from typed attributes to the node's). */
 export const opDef = (op: string): OpDef | undefined => (isOpName(op) ? OP_DEFS[op] as unknown as OpDef : undefined);
 
-type Infer = (ins: readonly TensorType[], a: Attrs) => TensorType;
-
-function binary(op: string): Infer {
-  return (ins) => {
-    arity(op, ins, 2);
-    const [a, b] = ins as [TensorType, TensorType];
-    if (a.dtype !== b.dtype) fail(op, `dtypes differ: ${fmtType(a)} vs ${fmtType(b)}`);
-    const shape = broadcastShapes(a.shape, b.shape) ?? fail(op, `shapes do not broadcast: ${fmtShape(a.shape)} vs ${fmtShape(b.shape)}`);
-    return { dtype: a.dtype, shape };
-  };
-}
-
-function unary(op: string): Infer {
-  return (ins) => { arity(op, ins, 1); wantDtype(op, 'input', ins[0]!, 'f32'); return ins[0]!; };
-}
-
-/** Ops with more than one result declare the types of results 1, 2, … here; `proj` reads them. */
-const SECONDARY: Record<string, (ins: readonly TensorType[], a: Attrs) => TensorType[]> = {};
-
-const OPS: Record<string, Infer> = {
-  cast: (ins, a) => { arity('cast', ins, 1); return { dtype: a.dtype as DType, shape: ins[0]!.shape }; },
-  where: (ins) => {
-    arity('where', ins, 3);
-    const [c, x, y] = ins as [TensorType, TensorType, TensorType];
-    wantDtype('where', 'condition', c, 'bool');
-    if (x.dtype !== y.dtype) fail('where', `branches differ: ${fmtType(x)} vs ${fmtType(y)}`);
-    const s = broadcastShapes(c.shape, x.shape) ?? fail('where', `shapes do not broadcast: ${fmtShape(c.shape)} vs ${fmtShape(x.shape)}`);
-    const shape = broadcastShapes(s, y.shape) ?? fail('where', `shapes do not broadcast: ${fmtShape(s)} vs ${fmtShape(y.shape)}`);
-    return { dtype: x.dtype, shape };
-  },
-  // A fused elementwise loop; its shape is recorded at fusion time.
-  elementwise: (ins, a) => {
-    for (const t of ins) if (!broadcastShapes(t.shape, a.shape as number[])) fail('elementwise', `input ${fmtType(t)} does not broadcast to ${fmtShape(a.shape as number[])}`);
-    checkExpr(a.expr as Expr, ins.length);
-    return f32(nums(a, 'shape'));
-  },
-};
-
-function checkExpr(e: Expr, nIn: number): void {
-  if (e.op === 'in') { if ((e as { index: number }).index >= nIn) fail('elementwise', `expression reads input ${(e as { index: number }).index} of ${nIn}`); return; }
-  if (e.op === 'lit') return;
-  const args = (e as { args: readonly Expr[] }).args;
-  if (!(isUnary(e.op) && args.length === 1) && !(isBinary(e.op) && args.length === 2)) fail('elementwise', `bad expression op ${e.op}/${args.length}`);
-  args.forEach((x) => checkExpr(x, nIn));
-}
-
-// A counted loop over a body graph (greedy decoding runs this way, inside wasm):
-//   inputs  [carried initial values…, captured values…]
-//   body    inputs [carried…, t: i32[], captured…] → outputs [next carried…, emitted…]
-//   results the emitted values of every step, stacked along `axis` (a new dimension of size steps).
-function loopResults(ins: readonly TensorType[], a: Attrs): TensorType[] {
-  const body = a.body as Graph, nc = a.carried as number, steps = a.steps as number, axis = a.axis as number;
-  const bi = body.inputs, bo = body.outputs;
-  if (!(steps >= 1)) fail('loop', `steps must be >= 1, got ${steps}`);
-  if (bi.length !== ins.length + 1) fail('loop', `body takes ${bi.length} inputs, the loop passes ${ins.length} + t`);
-  const same = (x: TensorType, y: TensorType) => x.dtype === y.dtype && sameShape(x.shape, y.shape);
-  ins.forEach((t, i) => { const b = bi[i < nc ? i : i + 1]!; if (!same(t, b.type)) fail('loop', `input ${i} is ${fmtType(t)} but the body expects ${fmtType(b.type)}`); });
-  if (bi[nc]!.type.dtype !== 'i32' || bi[nc]!.type.shape.length !== 0) fail('loop', 'the body input after the carried values must be t: i32[]');
-  for (let i = 0; i < nc; i++) if (!same(bo[i]!.node.type, ins[i]!)) fail('loop', `carried value ${bo[i]!.name} changes type: ${fmtType(ins[i]!)} → ${fmtType(bo[i]!.node.type)}`);
-  if (bo.length <= nc) fail('loop', 'the body emits nothing');
-  return bo.slice(nc).map((o) => {
-    const s = o.node.type.shape, ax = normAxis(axis, s.length + 1);
-    return { dtype: o.node.type.dtype, shape: [...s.slice(0, ax), steps, ...s.slice(ax)] };
-  });
-}
-OPS.loop = (ins, a) => loopResults(ins, a)[0]!;
-SECONDARY.loop = (ins, a) => loopResults(ins, a).slice(1);
-
-for (const op of ['relu', 'tanh', 'sigmoid', 'exp', 'log', 'neg', 'abs', 'sqrt', 'rsqrt', 'recip', 'erf', 'gelu']) OPS[op] = unary(op);
-for (const op of ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'pow']) OPS[op] = binary(op);
-
+/** Nodes that are IR structure rather than ops: sources carry their type (and a constant its data); `proj` reads result `index` ≥ 1 of a multi-result node. */
+const STRUCTURAL: Record<string, OpTraits> = { input: { noCse: true }, state: { noCse: true }, const: {}, proj: { noFold: true } };
 
 /** Ops that update an input's buffer in place, and which input: their result is that buffer. */
 export const inPlaceInput = (op: string): number | undefined => opDef(op)?.inPlace;
 
-const TRAITS: Record<string, OpTraits> = {
-  input: { noCse: true }, state: { noCse: true }, proj: { noFold: true },
-  loop: { noFold: true, noCse: true }, elementwise: { overwritesInput: true },
-};
+/** What the passes may do with an op (a multi-result op is never folded). */
 export const opTraits = (op: string): OpTraits => {
   const d = opDef(op);
-  if (d) return { ...(d.secondary ? { noFold: true } : {}), ...d.traits };
-  return { ...(op in SECONDARY ? { noFold: true } : {}), ...TRAITS[op] };
+  return d ? { ...(d.secondary ? { noFold: true } : {}), ...d.traits } : { ...STRUCTURAL[op] };
 };
 
-const SOURCES = new Set(['input', 'const', 'state']);
-
-
+/** The types of results 1, 2, … of a multi-result node (none for other nodes). */
 export function secondaryTypes(n: Node): TensorType[] {
-  const f = opDef(n.op)?.secondary ?? SECONDARY[n.op];
+  const f = opDef(n.op)?.secondary;
   return f ? f(n.inputs.map((i) => i.type), n.attrs) : [];
 }
 
-export const isKnownOp = (op: string): boolean => isOpName(op) || op in OPS || SOURCES.has(op) || op === 'proj';
+export const isKnownOp = (op: string): boolean => isOpName(op) || Object.hasOwn(STRUCTURAL, op);
 
 /** The output type of `op` applied to `inputs`; throws ShapeError naming the op and shapes. */
 export function inferType(op: string, inputs: readonly Node[] | readonly TensorType[], attrs: Attrs): TensorType {
@@ -135,9 +62,8 @@ export function inferType(op: string, inputs: readonly Node[] | readonly TensorT
     if (!t) throw new ShapeError(`proj: ${p.op} has no result ${String(attrs.index)}`);
     return t;
   }
-  const f = opDef(op)?.type ?? OPS[op];
+  const f = opDef(op)?.type;
   if (!f) throw new ShapeError(`unknown op '${op}'`);
   const ts = inputs.map((i) => ('type' in i ? i.type : i));
   return f(ts, attrs);
 }
-

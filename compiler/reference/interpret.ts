@@ -1,89 +1,24 @@
-// The reference interpreter: every IR op as plain TypeScript loops, accumulating in f64.
-// It is the oracle for every compiled path, so it shares no code with the kernels and
-// favours obviousness over speed. Shape legend: N batch, C channels, H/W height/width,
-// M/K/N matrix dims, outer/n/inner the three blocks around a reduced axis.
+// The reference interpreter: runs a graph by evaluating each node's definition (the
+// `evaluate` of ir/ops/<family>.ts: PyTorch's semantics in plain loops, accumulating in f64).
+// It is the oracle for every compiled path, so it shares no code with the kernels.
 
-import { BINARY, UNARY } from '../ir/elementwise.ts';
-import type { Expr, Graph, Node } from '../ir/node.ts';
-import { opDef, secondaryTypes } from '../ir/ops.ts';
+import type { Graph, Node } from '../ir/node.ts';
+import { opDef } from '../ir/ops.ts';
 import type { EvalContext, Value } from '../ir/ops/def.ts';
-import { forEachBroadcast } from '../ir/ops/iterate.ts';
-import { allocData, numel, type AnyTensorData } from '../ir/types.ts';
+import { evalExpr } from '../ir/ops/elementwise.ts';
+import { numel, type AnyTensorData } from '../ir/types.ts';
 
 export type { Value };
-/** An op's meaning; ops with several results return them all, the primary first. */
-type Impl = (n: Node, ins: Value[]) => AnyTensorData | AnyTensorData[];
-
-export function evalExpr(e: Expr, xs: number[]): number {
-  if (e.op === 'in') return xs[(e as { index: number }).index]!;
-  if (e.op === 'lit') return (e as { value: number }).value;
-  const a = (e as { args: readonly Expr[] }).args;
-  return a.length === 1 ? UNARY[e.op]!(evalExpr(a[0]!, xs)) : BINARY[e.op]!(evalExpr(a[0]!, xs), evalExpr(a[1]!, xs));
-}
-
-const IMPLS: Record<string, Impl> = {
-  elementwise: (n, ins) => {
-    const out = allocData(n.type);
-    const xs = new Array<number>(ins.length);
-    forEachBroadcast(n.type.shape, ins.map((v) => v.type.shape), (o, offs) => {
-      for (let j = 0; j < ins.length; j++) xs[j] = ins[j]!.data[offs[j]!]!;
-      out[o] = evalExpr(n.attrs.expr as Expr, xs);
-    });
-    return out;
-  },
-  where: (n, [c, a, b]) => {
-    const out = allocData(n.type);
-    forEachBroadcast(n.type.shape, [c!.type.shape, a!.type.shape, b!.type.shape], (o, [oc, oa, ob]) => {
-      out[o] = c!.data[oc!] ? a!.data[oa!]! : b!.data[ob!]!;
-    });
-    return out;
-  },
-  cast: (n, [x]) => { const out = allocData(n.type); for (let i = 0; i < out.length; i++) out[i] = n.type.dtype === 'f32' ? x!.data[i]! : Math.trunc(x!.data[i]!); return out; },
-  loop: (n, ins) => {
-    const body = n.attrs.body as Graph, nc = n.attrs.carried as number, steps = n.attrs.steps as number;
-    const names = body.inputs.map((i) => i.label!);
-    let carried = ins.slice(0, nc).map((v) => v.data);
-    const captured = ins.slice(nc).map((v) => v.data);
-    const emits = body.outputs.slice(nc);
-    const stacked = emits.map((_, j) => allocData(j === 0 ? n.type : secondaryTypes(n)[j - 1]!));
-    for (let t = 0; t < steps; t++) {
-      const feeds: Feeds = {};
-      carried.forEach((d, i) => { feeds[names[i]!] = d; });
-      feeds[names[nc]!] = Int32Array.of(t);
-      captured.forEach((d, i) => { feeds[names[nc + 1 + i]!] = d; });
-      const out = interpret(body, feeds);
-      carried = body.outputs.slice(0, nc).map((o) => out[o.name]!);
-      emits.forEach((o, j) => {
-        const e = out[o.name]!, s = o.node.type.shape, ax = n.attrs.axis as number;
-        const inner = numel(s.slice(ax)), outer = e.length / inner;
-        for (let q = 0; q < outer; q++) for (let i = 0; i < inner; i++) stacked[j]![(q * steps + t) * inner + i] = e[q * inner + i]!;
-      });
-    }
-    return stacked;
-  },
-};
-
-for (const op of Object.keys(UNARY)) {
-  IMPLS[op] = (n, [x]) => { const f = UNARY[op]!, out = allocData(n.type); for (let i = 0; i < out.length; i++) out[i] = f(x!.data[i]!); return out; };
-}
-for (const op of Object.keys(BINARY)) {
-  IMPLS[op] = (n, [a, b]) => {
-    const f = BINARY[op]!, out = allocData(n.type);
-    forEachBroadcast(n.type.shape, [a!.type.shape, b!.type.shape], (o, [oa, ob]) => { out[o] = f(a!.data[oa!]!, b!.data[ob!]!); });
-    if (n.type.dtype === 'i32') for (let i = 0; i < out.length; i++) out[i] = Math.trunc(out[i]!);
-    return out;
-  };
-}
-
+export { evalExpr };
 export type Feeds = Record<string, AnyTensorData>;
 
 const CONTEXT: EvalContext = { interpret: (g, feeds) => interpret(g, feeds) };
 
-/** Evaluates one node on concrete input values (constant folding uses this too). */
+/** Evaluates one node on concrete input values (constant folding uses this too); every result, the primary first. */
 export function evalNode(n: Node, ins: Value[]): AnyTensorData[] {
-  const def = opDef(n.op), impl = IMPLS[n.op];
-  if (!def && !impl) throw new Error(`interpret: no reference implementation for op '${n.op}'`);
-  const r = def ? def.evaluate(n, ins, CONTEXT) : impl!(n, ins);
+  const def = opDef(n.op);
+  if (!def) throw new Error(`interpret: no reference implementation for op '${n.op}'`);
+  const r = def.evaluate(n, ins, CONTEXT);
   return Array.isArray(r) ? r : [r];
 }
 

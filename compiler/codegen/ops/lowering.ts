@@ -2,15 +2,26 @@
 // scratch its kernel needs and the operands it reads as packed weights. Each family of ops
 // lowers in one file beside this one; codegen/ops/index.ts lists them by op name.
 
+import type { Graph } from '../../ir/node.ts';
 import type { NodeOf } from '../../ir/ops/def.ts';
 import type { Layout } from '../layout.ts';
 
 /** Weight and bias operand slots a kernel reads packed (packGemmWeights): 'kn' is [K, N], 'nk' is [N, K] (PyTorch's layout). */
 export interface Packed { w: number; bias: number; layout: 'kn' | 'nk' }
 
+/** The module being emitted, for an op whose lowering needs functions of its own (a loop's body). */
+export interface ModuleParts {
+  /** A function-name prefix unique to this node. */
+  prefix: string;
+  /** Adds a function to the module. */
+  add(source: string): void;
+  /** Emits the node functions of a body graph; returns the statements that call them in order. */
+  graph(prefix: string, g: Graph, c: Layout): string[];
+}
+
 export interface Lowering<A> {
-  /** The body of the node's function, one statement per line. */
-  emit(n: NodeOf<A>, c: Layout): string[];
+  /** The body of the node's function, one statement per line (none: no function). */
+  emit(n: NodeOf<A>, c: Layout, m: ModuleParts): string[];
   /** Bytes of temporary space the kernel needs while the node runs (0 or absent: none). */
   scratchBytes?(n: NodeOf<A>): number;
   packed?: Packed;

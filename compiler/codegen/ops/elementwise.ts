@@ -1,0 +1,148 @@
+// Elementwise ops on wasm: generated loops, four lanes (two vectors per iteration) where every
+// input is contiguous or a broadcast scalar; a fused `elementwise` node is one loop over its
+// expression. Unfused unary and binary ops (e.g. with elementwise-fusion off) are one-op
+// expressions; i32 arithmetic (positions, indices) runs as scalar loops.
+
+import type { Expr, Node } from '../../ir/node.ts';
+import type { NoAttrs } from '../../ir/ops/def.ts';
+import type { CastAttrs, ElementwiseAttrs } from '../../ir/ops/elementwise.ts';
+import { broadcastStrides, DTYPE_BYTES, numel } from '../../ir/types.ts';
+import type { Layout } from '../layout.ts';
+import { contiguous, LOAD, loopNest, type Operand } from '../loops.ts';
+import { defineLowering, f32lit, type Lowering } from './lowering.ts';
+
+const VEC: Record<string, (a: string[]) => string> = {
+  add: ([a, b]) => `f32x4.add(${a}, ${b})`,
+  sub: ([a, b]) => `f32x4.sub(${a}, ${b})`,
+  mul: ([a, b]) => `f32x4.mul(${a}, ${b})`,
+  div: ([a, b]) => `f32x4.div(${a}, ${b})`,
+  maximum: ([a, b]) => `f32x4.max(${a}, ${b})`,
+  minimum: ([a, b]) => `f32x4.min(${a}, ${b})`,
+  pow: ([a, b]) => `pow_f32x4(${a}, ${b})`,
+  neg: ([a]) => `f32x4.neg(${a})`,
+  abs: ([a]) => `f32x4.abs(${a})`,
+  sqrt: ([a]) => `f32x4.sqrt(${a})`,
+  rsqrt: ([a]) => `f32x4.div(f32x4.splat(1.0), f32x4.sqrt(${a}))`,
+  recip: ([a]) => `f32x4.div(f32x4.splat(1.0), ${a})`,
+  log: ([a]) => `log_f32x4(${a})`,
+};
+const SCA: Record<string, (a: string[]) => string> = {
+  add: ([a, b]) => `(${a} + ${b})`,
+  sub: ([a, b]) => `(${a} - ${b})`,
+  mul: ([a, b]) => `(${a} * ${b})`,
+  div: ([a, b]) => `(${a} / ${b})`,
+  maximum: ([a, b]) => `max<f32>(${a}, ${b})`,
+  minimum: ([a, b]) => `min<f32>(${a}, ${b})`,
+  pow: ([a, b]) => `Mathf.pow(${a}, ${b})`,
+  neg: ([a]) => `(-${a})`,
+  abs: ([a]) => `abs<f32>(${a})`,
+  sqrt: ([a]) => `sqrt<f32>(${a})`,
+  rsqrt: ([a]) => `(<f32>1.0 / sqrt<f32>(${a}))`,
+  recip: ([a]) => `(<f32>1.0 / ${a})`,
+  log: ([a]) => `Mathf.log(${a})`,
+};
+for (const f of ['exp', 'tanh', 'sigmoid', 'erf', 'gelu', 'relu']) {
+  VEC[f] = ([a]) => `${f}_f32x4(${a})`;
+  SCA[f] = ([a]) => `${f}_f32(${a})`;
+}
+
+function exprCode(e: Expr, leaf: (i: number) => string, vec: boolean): string {
+  if (e.op === 'in') return leaf((e as { index: number }).index);
+  if (e.op === 'lit') { const l = f32lit((e as { value: number }).value); return vec ? `f32x4.splat(${l})` : l; }
+  const args = (e as { args: readonly Expr[] }).args.map((a) => exprCode(a, leaf, vec));
+  const f = (vec ? VEC : SCA)[e.op];
+  if (!f) throw new Error(`codegen: no ${vec ? 'vector' : 'scalar'} form for elementwise op '${e.op}'`);
+  return f(args);
+}
+
+function fusedLoop(n: Node, c: Layout, expr: Expr): string[] {
+  const ins = n.inputs;
+  const ops: Operand[] = [contiguous(n, c.addr(n)), ...ins.map((i) => ({ base: c.addr(i), strides: broadcastStrides(i.type.shape, n.type.shape), bytes: 4 }))];
+  return loopNest(n.type.shape, ops, (p, len, st) => {
+    // Each input is loaded once per element (or vector) into a local, however often the expression reads it.
+    const scalarLoads = ins.map((_, j) => `const s${j} = load<f32>(${p[j + 1]}${st[j + 1] ? ` + (<usize>i * ${st[j + 1]! * 4})` : ''});`);
+    const scalarLoop = [
+      `for (; i < ${len}; i++) {`,
+      ...scalarLoads.map((l) => `  ${l}`),
+      `  store<f32>(${p[0]} + (<usize>i << 2), ${exprCode(expr, (j) => `s${j}`, false)});`,
+      `}`,
+    ];
+    if (len < 4 || !st.slice(1).every((s) => s === 0 || s === 1)) return ['let i = 0;', ...scalarLoop];
+    const splats = ins.map((_, j) => (st[j + 1] === 0 ? `const b${j} = v128.load32_splat(${p[j + 1]});` : '')).filter(Boolean);
+    const vecBody = (o: string, suffix: string) => [
+      ...ins.map((_, j) => (st[j + 1] === 0 ? '' : `  const v${j}${suffix} = v128.load(${p[j + 1]} + ${o});`)).filter(Boolean),
+      `  v128.store(${p[0]} + ${o}, ${exprCode(expr, (j) => (st[j + 1] === 0 ? `b${j}` : `v${j}${suffix}`), true)});`,
+    ];
+    // Two vectors per iteration: independent chains hide the latency of exp/tanh polynomials.
+    return [
+      ...splats,
+      'let i = 0;',
+      `for (; i + 8 <= ${len}; i += 8) {`,
+      '  const o = <usize>i << 2;',
+      ...vecBody('o', 'a'),
+      ...vecBody('o + 16', 'b'),
+      '}',
+      `for (; i + 4 <= ${len}; i += 4) {`,
+      '  const o = <usize>i << 2;',
+      ...vecBody('o', ''),
+      '}',
+      ...scalarLoop,
+    ];
+  });
+}
+
+const I32_OPS: Record<string, (a: string, b: string) => string> = {
+  add: (a, b) => `${a} + ${b}`, sub: (a, b) => `${a} - ${b}`, mul: (a, b) => `${a} * ${b}`,
+  maximum: (a, b) => `max<i32>(${a}, ${b})`, minimum: (a, b) => `min<i32>(${a}, ${b})`,
+};
+
+/** Integer arithmetic (positions, indices): scalar loops. */
+function i32Binary(n: Node, c: Layout): string[] {
+  const f = I32_OPS[n.op]!;
+  const ops: Operand[] = [contiguous(n, c.addr(n)), ...n.inputs.map((i) => ({ base: c.addr(i), strides: broadcastStrides(i.type.shape, n.type.shape), bytes: 4 }))];
+  return loopNest(n.type.shape, ops, (p, len, st) => [
+    `for (let i = 0; i < ${len}; i++) {`,
+    `  store<i32>(${p[0]} + (<usize>i << 2), ${f(`load<i32>(${p[1]} + <usize>i * ${st[1]! * 4})`, `load<i32>(${p[2]} + <usize>i * ${st[2]! * 4})`)});`,
+    '}',
+  ]);
+}
+
+/** An unfused unary or binary op: a one-op expression (f32), or integer arithmetic (i32). */
+const single = (): Lowering<NoAttrs> => defineLowering<NoAttrs>({
+  emit: (n, c) => {
+    if (n.type.dtype === 'i32' && n.op in I32_OPS) return i32Binary(n, c);
+    if (n.type.dtype === 'f32' && n.inputs.every((i) => i.type.dtype === 'f32') && (n.inputs.length === 1 || n.inputs.length === 2)) {
+      const expr: Expr = { op: n.op, args: n.inputs.map((_, index) => ({ op: 'in' as const, index })) };
+      if (n.op in VEC) return fusedLoop(n, c, expr);
+    }
+    throw new Error(`codegen: op '${n.op}' (${n.type.dtype}) is not supported${n.label ? ` (at ${n.label})` : ''}`);
+  },
+});
+
+export const ELEMENTWISE_LOWERINGS = {
+  relu: single(), tanh: single(), sigmoid: single(), exp: single(), log: single(), neg: single(), abs: single(),
+  sqrt: single(), rsqrt: single(), recip: single(), erf: single(), gelu: single(),
+  add: single(), sub: single(), mul: single(), div: single(), maximum: single(), minimum: single(), pow: single(),
+  where: defineLowering<NoAttrs>({
+    emit: (n, c) => {
+      const ops: Operand[] = [contiguous(n, c.addr(n)), ...n.inputs.map((i) => ({ base: c.addr(i), strides: broadcastStrides(i.type.shape, n.type.shape), bytes: DTYPE_BYTES[i.type.dtype] }))];
+      const t = LOAD[n.type.dtype]!, b = DTYPE_BYTES[n.type.dtype];
+      return loopNest(n.type.shape, ops, (p, len, st) => [
+        `for (let i = 0; i < ${len}; i++) {`,
+        `  store<${t}>(${p[0]} + <usize>i * ${b}, load<u8>(${p[1]} + <usize>i * ${st[1]}) ? load<${t}>(${p[2]} + <usize>i * ${st[2]! * b}) : load<${t}>(${p[3]} + <usize>i * ${st[3]! * b}));`,
+        '}',
+      ]);
+    },
+  }),
+  cast: defineLowering<CastAttrs>({
+    emit: (n, c) => {
+      const x = n.inputs[0]!, from = LOAD[x.type.dtype]!, to = LOAD[n.type.dtype]!;
+      return [
+        `for (let i = 0; i < ${numel(n.type.shape)}; i++) {`,
+        `  store<${to}>(${c.addr(n)} + <usize>i * ${DTYPE_BYTES[n.type.dtype]}, <${to}>load<${from}>(${c.addr(x)} + <usize>i * ${DTYPE_BYTES[x.type.dtype]}));`,
+        '}',
+      ];
+    },
+  }),
+  elementwise: defineLowering<ElementwiseAttrs>({ emit: (n, c) => fusedLoop(n, c, n.attrs.expr) }),
+};

@@ -1,0 +1,65 @@
+// A counted loop over a body graph (greedy decoding runs this way, inside wasm):
+//   inputs  [carried initial values…, captured values…]
+//   body    inputs [carried…, t: i32[], captured…] → outputs [next carried…, emitted…]
+//   results the emitted values of every step, stacked along `axis` (a new dimension of size steps).
+
+import type { Graph } from '../node.ts';
+import { allocData, fmtType, normAxis, numel, sameShape, type AnyTensorData, type TensorType } from '../types.ts';
+import { defineOp } from './def.ts';
+import { fail } from './rules.ts';
+
+export interface LoopAttrs {
+  body: Graph;
+  /** How many of the inputs (and body outputs) are carried values. */
+  carried: number;
+  steps: number;
+  /** Where the steps dimension goes in each emitted result. */
+  axis: number;
+}
+
+function loopResults(ins: readonly TensorType[], a: LoopAttrs): TensorType[] {
+  const body = a.body, nc = a.carried, steps = a.steps, axis = a.axis;
+  const bi = body.inputs, bo = body.outputs;
+  if (!(steps >= 1)) fail('loop', `steps must be >= 1, got ${steps}`);
+  if (bi.length !== ins.length + 1) fail('loop', `body takes ${bi.length} inputs, the loop passes ${ins.length} + t`);
+  const same = (x: TensorType, y: TensorType) => x.dtype === y.dtype && sameShape(x.shape, y.shape);
+  ins.forEach((t, i) => { const b = bi[i < nc ? i : i + 1]!; if (!same(t, b.type)) fail('loop', `input ${i} is ${fmtType(t)} but the body expects ${fmtType(b.type)}`); });
+  if (bi[nc]!.type.dtype !== 'i32' || bi[nc]!.type.shape.length !== 0) fail('loop', 'the body input after the carried values must be t: i32[]');
+  for (let i = 0; i < nc; i++) if (!same(bo[i]!.node.type, ins[i]!)) fail('loop', `carried value ${bo[i]!.name} changes type: ${fmtType(ins[i]!)} → ${fmtType(bo[i]!.node.type)}`);
+  if (bo.length <= nc) fail('loop', 'the body emits nothing');
+  return bo.slice(nc).map((o) => {
+    const s = o.node.type.shape, ax = normAxis(axis, s.length + 1);
+    return { dtype: o.node.type.dtype, shape: [...s.slice(0, ax), steps, ...s.slice(ax)] };
+  });
+}
+
+const loop = defineOp<LoopAttrs>({
+  type: (ins, a) => loopResults(ins, a)[0]!,
+  secondary: (ins, a) => loopResults(ins, a).slice(1),
+  evaluate: (n, ins, ctx) => {
+    const body = n.attrs.body, nc = n.attrs.carried, steps = n.attrs.steps;
+    const names = body.inputs.map((i) => i.label!);
+    let carried = ins.slice(0, nc).map((v) => v.data);
+    const captured = ins.slice(nc).map((v) => v.data);
+    const emits = body.outputs.slice(nc);
+    const secondary = loopResults(n.inputs.map((i) => i.type), n.attrs).slice(1);
+    const stacked = emits.map((_, j) => allocData(j === 0 ? n.type : secondary[j - 1]!));
+    for (let t = 0; t < steps; t++) {
+      const feeds: Record<string, AnyTensorData> = {};
+      carried.forEach((d, i) => { feeds[names[i]!] = d; });
+      feeds[names[nc]!] = Int32Array.of(t);
+      captured.forEach((d, i) => { feeds[names[nc + 1 + i]!] = d; });
+      const out = ctx.interpret(body, feeds);
+      carried = body.outputs.slice(0, nc).map((o) => out[o.name]!);
+      emits.forEach((o, j) => {
+        const e = out[o.name]!, s = o.node.type.shape, ax = n.attrs.axis;
+        const inner = numel(s.slice(ax)), outer = e.length / inner;
+        for (let q = 0; q < outer; q++) for (let i = 0; i < inner; i++) stacked[j]![(q * steps + t) * inner + i] = e[q * inner + i]!;
+      });
+    }
+    return stacked;
+  },
+  traits: { noFold: true, noCse: true },
+});
+
+export const CONTROL_OPS = { loop };

@@ -1,0 +1,115 @@
+// Elementwise ops: unary and binary math with NumPy broadcasting (the math itself, PyTorch's
+// NaN and Inf behaviour included, is in ir/elementwise.ts), `where`, `cast`, and the fused
+// `elementwise` loop (an expression tree over its inputs, made by elementwise-fusion).
+
+import { BINARY, isBinary, isUnary, UNARY } from '../elementwise.ts';
+import type { Expr } from '../node.ts';
+import { allocData, broadcastShapes, fmtShape, fmtType, type DType, type Shape, type TensorType } from '../types.ts';
+import { defineOp, type NoAttrs, type OpDef } from './def.ts';
+import { forEachBroadcast } from './iterate.ts';
+import { arity, f32, fail, wantDtype } from './rules.ts';
+
+export interface CastAttrs { dtype: DType }
+export interface ElementwiseAttrs {
+  /** The output shape, recorded at fusion time; every input broadcasts to it. */
+  shape: Shape;
+  expr: Expr;
+}
+
+/** An expression's value at one element, `xs` holding its inputs there. */
+export function evalExpr(e: Expr, xs: number[]): number {
+  if (e.op === 'in') return xs[(e as { index: number }).index]!;
+  if (e.op === 'lit') return (e as { value: number }).value;
+  const a = (e as { args: readonly Expr[] }).args;
+  return a.length === 1 ? UNARY[e.op]!(evalExpr(a[0]!, xs)) : BINARY[e.op]!(evalExpr(a[0]!, xs), evalExpr(a[1]!, xs));
+}
+
+function checkExpr(e: Expr, nIn: number): void {
+  if (e.op === 'in') { if ((e as { index: number }).index >= nIn) fail('elementwise', `expression reads input ${(e as { index: number }).index} of ${nIn}`); return; }
+  if (e.op === 'lit') return;
+  const args = (e as { args: readonly Expr[] }).args;
+  if (!(isUnary(e.op) && args.length === 1) && !(isBinary(e.op) && args.length === 2)) fail('elementwise', `bad expression op ${e.op}/${args.length}`);
+  args.forEach((x) => checkExpr(x, nIn));
+}
+
+function unary(op: string): OpDef<NoAttrs> {
+  const f = UNARY[op]!;
+  return defineOp<NoAttrs>({
+    type: (ins) => { arity(op, ins, 1); wantDtype(op, 'input', ins[0]!, 'f32'); return ins[0]!; },
+    evaluate: (n, [x]) => { const out = allocData(n.type); for (let i = 0; i < out.length; i++) out[i] = f(x!.data[i]!); return out; },
+  });
+}
+
+function binary(op: string): OpDef<NoAttrs> {
+  const f = BINARY[op]!;
+  return defineOp<NoAttrs>({
+    type: (ins) => {
+      arity(op, ins, 2);
+      const [a, b] = ins as [TensorType, TensorType];
+      if (a.dtype !== b.dtype) fail(op, `dtypes differ: ${fmtType(a)} vs ${fmtType(b)}`);
+      const shape = broadcastShapes(a.shape, b.shape) ?? fail(op, `shapes do not broadcast: ${fmtShape(a.shape)} vs ${fmtShape(b.shape)}`);
+      return { dtype: a.dtype, shape };
+    },
+    evaluate: (n, [a, b]) => {
+      const out = allocData(n.type);
+      forEachBroadcast(n.type.shape, [a!.type.shape, b!.type.shape], (o, [oa, ob]) => { out[o] = f(a!.data[oa!]!, b!.data[ob!]!); });
+      if (n.type.dtype === 'i32') for (let i = 0; i < out.length; i++) out[i] = Math.trunc(out[i]!);
+      return out;
+    },
+  });
+}
+
+const where = defineOp<NoAttrs>({
+  type: (ins) => {
+    arity('where', ins, 3);
+    const [c, x, y] = ins as [TensorType, TensorType, TensorType];
+    wantDtype('where', 'condition', c, 'bool');
+    if (x.dtype !== y.dtype) fail('where', `branches differ: ${fmtType(x)} vs ${fmtType(y)}`);
+    const s = broadcastShapes(c.shape, x.shape) ?? fail('where', `shapes do not broadcast: ${fmtShape(c.shape)} vs ${fmtShape(x.shape)}`);
+    const shape = broadcastShapes(s, y.shape) ?? fail('where', `shapes do not broadcast: ${fmtShape(s)} vs ${fmtShape(y.shape)}`);
+    return { dtype: x.dtype, shape };
+  },
+  evaluate: (n, [c, a, b]) => {
+    const out = allocData(n.type);
+    forEachBroadcast(n.type.shape, [c!.type.shape, a!.type.shape, b!.type.shape], (o, [oc, oa, ob]) => {
+      out[o] = c!.data[oc!] ? a!.data[oa!]! : b!.data[ob!]!;
+    });
+    return out;
+  },
+});
+
+const cast = defineOp<CastAttrs>({
+  type: (ins, a) => { arity('cast', ins, 1); return { dtype: a.dtype, shape: ins[0]!.shape }; },
+  evaluate: (n, [x]) => { const out = allocData(n.type); for (let i = 0; i < out.length; i++) out[i] = n.type.dtype === 'f32' ? x!.data[i]! : Math.trunc(x!.data[i]!); return out; },
+});
+
+const elementwise = defineOp<ElementwiseAttrs>({
+  type: (ins, a) => {
+    for (const t of ins) if (!broadcastShapes(t.shape, a.shape)) fail('elementwise', `input ${fmtType(t)} does not broadcast to ${fmtShape(a.shape)}`);
+    checkExpr(a.expr, ins.length);
+    return f32([...(a.shape ?? [])]);
+  },
+  evaluate: (n, ins) => {
+    const out = allocData(n.type);
+    const xs = new Array<number>(ins.length);
+    forEachBroadcast(n.type.shape, ins.map((v) => v.type.shape), (o, offs) => {
+      for (let j = 0; j < ins.length; j++) xs[j] = ins[j]!.data[offs[j]!]!;
+      out[o] = evalExpr(n.attrs.expr, xs);
+    });
+    return out;
+  },
+  traits: { overwritesInput: true },
+});
+
+const UNARY_NAMES = ['relu', 'tanh', 'sigmoid', 'exp', 'log', 'neg', 'abs', 'sqrt', 'rsqrt', 'recip', 'erf', 'gelu'] as const;
+const BINARY_NAMES = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'pow'] as const;
+export type UnaryName = (typeof UNARY_NAMES)[number];
+export type BinaryName = (typeof BINARY_NAMES)[number];
+
+export const ELEMENTWISE_OPS = {
+  ...Object.fromEntries(UNARY_NAMES.map((op) => [op, unary(op)])) as Record<UnaryName, OpDef<NoAttrs>>,
+  ...Object.fromEntries(BINARY_NAMES.map((op) => [op, binary(op)])) as Record<BinaryName, OpDef<NoAttrs>>,
+  where,
+  cast,
+  elementwise,
+};
