@@ -32,6 +32,15 @@ writeFileSync(join(app, 'main.js'), "import url from './tiny.model.ts?simdflow';
 const x = Float32Array.of(1, 2, 3);
 
 describe('vite plugin', () => {
+  test('options are checked when vite.config is read: a misspelt option or a bad compile option throws', () => {
+    expect(() => simdflow({ compil: { isas: ['wasmsimd'] } } as never)).toThrow("simdflow(): unknown option 'compil' (allowed: query, compile)");
+    expect(() => simdflow({ compile: { isa: 'wasmsimd' } } as never)).toThrow("simdflow(): compile: unknown option 'isa' (allowed: name, disablePasses, isas, attention, onStage)");
+    expect(() => simdflow({ compile: { isas: ['sse'] } } as never)).toThrow('simdflow(): compile: option isas must be a non-empty array of wasmsimd, wasmrelaxedsimd; got an array of 1 (["sse"])');
+    expect(() => simdflow({ query: 'a&b' })).toThrow('simdflow(): option query must be a word (letters, digits, _ or -), got "a&b"');
+    expect(() => simdflow(null as never)).toThrow('simdflow(): options must be an object { query?, compile? }, got null');
+    expect(simdflow({ compile: { isas: ['wasmsimd'] } }).name).toBe('simdflow');
+  });
+
   test('build: the artifact is emitted as an asset, its URL is in the bundle, and the weights beside the model file are in it', async () => {
     writeWeights([1, 2, 3, -1, 0, 1], [0.5, -0.5]);
     const { build } = await import('vite');

@@ -115,7 +115,12 @@ export interface GenerationSpec {
  * `capacity` positions held in wasm memory.
  */
 export function defineGPT(o: { name: string; description?: string; module: GPT; tokens: [number, number]; capacity?: number; chunk?: number; weights?: string }): ModelDefinition & { generation: GenerationSpec } {
+  if (typeof o !== 'object' || o === null) throw new ModelDefinitionError(`defineGPT: expected { name, module, tokens, capacity?, chunk?, weights? }, got ${o === null ? 'null' : typeof o}`);
   checkOptions('defineGPT', o, ['name', 'description', 'module', 'tokens', 'capacity', 'chunk', 'weights']);
+  if (!(o.module instanceof GPT)) throw new ModelDefinitionError(`defineGPT: module must be a GPT (new GPT({ vocab, context, dModel, nhead, layers, dimFeedforward })), got ${(o.module as object | undefined)?.constructor?.name ?? String(o.module)}`);
+  if (!Array.isArray(o.tokens) || o.tokens.length !== 2 || !o.tokens.every((d) => Number.isInteger(d) && d > 0)) {
+    throw new ModelDefinitionError(`defineGPT: tokens must be the run() input's shape [batch, length] of positive integers, got ${Array.isArray(o.tokens) ? `[${o.tokens.join(', ')}]` : String(o.tokens)}`);
+  }
   const m = o.module, cfg = m.cfg;
   const capacity = positiveInt('defineGPT', 'capacity', o.capacity ?? cfg.context), chunk = Math.min(positiveInt('defineGPT', 'chunk', o.chunk ?? capacity), capacity);
   if (capacity > cfg.context) throw new ModelDefinitionError(`GPT: KV cache capacity ${capacity} exceeds the context ${cfg.context}`);

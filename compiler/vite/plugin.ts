@@ -13,6 +13,7 @@ import { basename, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Plugin, ResolvedConfig, ViteDevServer } from 'vite';
 import type { CompileOptions } from '../driver/compile.ts';
+import { compileOptionsProblem, describeValue } from '../driver/options.ts';
 import type { Artifact } from './artifact.ts';
 
 export interface SimdflowOptions {
@@ -41,6 +42,13 @@ function dependencies(server: ViteDevServer, file: string): string[] {
 }
 
 export default function simdflow(options: SimdflowOptions = {}): Plugin {
+  // Checked when vite.config is read, not at the first import of a model.
+  if (typeof options !== 'object' || options === null) throw new Error(`simdflow(): options must be an object { query?, compile? }, got ${describeValue(options)}`);
+  const unknown = Object.keys(options).find((k) => k !== 'query' && k !== 'compile');
+  if (unknown !== undefined) throw new Error(`simdflow(): unknown option '${unknown.slice(0, 60)}' (allowed: query, compile)`);
+  if (options.query !== undefined && !(typeof options.query === 'string' && /^[\w-]+$/.test(options.query))) throw new Error(`simdflow(): option query must be a word (letters, digits, _ or -), got ${describeValue(options.query)}`);
+  const problem = options.compile === undefined ? undefined : compileOptionsProblem(options.compile);
+  if (problem) throw new Error(`simdflow(): compile: ${problem}`);
   const suffix = `?${options.query ?? 'simdflow'}`;
   let config: ResolvedConfig;
   let loader: Promise<ViteDevServer> | undefined;

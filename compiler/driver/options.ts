@@ -1,0 +1,22 @@
+// compileModel's options, checked by key and type before anything is compiled (a misspelt
+// option would otherwise be ignored, and a bad `isas` fail only after the whole compile).
+import { ISAS } from '../../runtime/format.ts';
+
+const OPTIONS = ['name', 'disablePasses', 'isas', 'attention', 'onStage'];
+const show = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : v === null || typeof v !== 'object' ? String(v) : Array.isArray(v) ? `an array of ${v.length}` : (v.constructor?.name ?? 'an object'));
+
+/** The first problem with `opts` as a message (`where` names the caller), or undefined. */
+export function compileOptionsProblem(opts: unknown): string | undefined {
+  if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) return `options must be an object with keys among ${OPTIONS.join(', ')}; got ${show(opts)}`;
+  const unknown = Object.keys(opts).find((k) => !OPTIONS.includes(k));
+  if (unknown !== undefined) return `unknown option '${unknown.slice(0, 60)}' (allowed: ${OPTIONS.join(', ')})`;
+  const { isas, disablePasses, attention, onStage, name } = opts as Record<string, unknown>;
+  if (isas !== undefined && !(Array.isArray(isas) && isas.length > 0 && isas.every((i) => ISAS.includes(i)))) return `option isas must be a non-empty array of ${ISAS.join(', ')}; got ${show(isas)}${Array.isArray(isas) ? ` ([${isas.slice(0, 4).map(show).join(', ')}])` : ''}`;
+  if (disablePasses !== undefined && !(Array.isArray(disablePasses) && disablePasses.every((p) => typeof p === 'string'))) return `option disablePasses must be an array of pass names; got ${show(disablePasses)}`;
+  if (attention !== undefined && !['auto', 'fused', 'unfused'].includes(attention as string)) return `option attention must be 'auto', 'fused' or 'unfused'; got ${show(attention)}`;
+  if (onStage !== undefined && typeof onStage !== 'function') return `option onStage must be a function; got ${show(onStage)}`;
+  if (name !== undefined && typeof name !== 'string') return `option name must be a string; got ${show(name)}`;
+  return undefined;
+}
+
+export const describeValue = show;
