@@ -8,6 +8,7 @@
 //   AssemblyScript's own static data, from `end` on
 
 import type { Graph, Node } from '../ir/node.ts';
+import { attrsOf } from '../ir/ops.ts';
 import type { AnyTensorData, TensorType } from '../ir/types.ts';
 import { byteSize } from '../ir/types.ts';
 import { rootOf } from '../ir/effects.ts';
@@ -78,7 +79,7 @@ export function layoutMemory(graphs: Graph[], state: StateSpec[] = []): MemoryLa
   };
   const constAt = new Map<Node, number>();
   const packedAt = new Map<Node, number>();
-  const withBodies = (gs: Graph[]): Graph[] => gs.flatMap((g) => [g, ...withBodies(g.nodes.filter((n) => n.op === 'loop').map((n) => n.attrs.body as Graph))]);
+  const withBodies = (gs: Graph[]): Graph[] => gs.flatMap((g) => [g, ...withBodies(g.nodes.filter((n) => n.op === 'loop').map((n) => attrsOf(n, 'loop').body))]);
   for (const g of withBodies(graphs)) {
     for (const n of g.nodes) {
       const pk = loweringOf(n)?.packed; // operand slots of a weight the kernel reads packed (with its bias)
@@ -141,7 +142,7 @@ export function layoutMemory(graphs: Graph[], state: StateSpec[] = []): MemoryLa
       result: (n, i) => { const p = results.get(n)?.get(i); return p ? addr(p) : 0; },
       state: stateAddr,
       body: (n) => {
-        const body = n.attrs.body as Graph, nc = n.attrs.carried as number;
+        const { body, carried: nc } = attrsOf(n, 'loop');
         // Captured body inputs (after the carried values and t) read the loop's operands in place.
         const at = new Map(body.inputs.slice(nc + 1).map((b, i) => [b, addr(n.inputs[nc + i]!)]));
         return forGraph(body, scratch(n), at);

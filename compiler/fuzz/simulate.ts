@@ -16,7 +16,7 @@
 // numbers happen to agree.
 
 import { isBinary, isUnary } from '../ir/elementwise.ts';
-import { inPlaceInput } from '../ir/ops.ts';
+import { attrsOf, inPlaceInput } from '../ir/ops.ts';
 import type { Expr, Graph, Node } from '../ir/node.ts';
 import { allocData, broadcastStrides, DTYPE_BYTES, numel, strides, type AnyTensorData, type DType } from '../ir/types.ts';
 import { evalExpr, evalNode, type Feeds, type Value } from '../reference/interpret.ts';
@@ -165,7 +165,7 @@ export function simulate(g: Graph, state: readonly StateSpec[], initialState: Re
   /** A generated elementwise loop, in its order of loads and stores. */
   const elementwiseLoop = (n: Node) => {
     const ins = n.inputs, me = label(n), vn = ver(n), out = addr(n);
-    const expr: Expr = n.op === 'elementwise' ? n.attrs.expr as Expr : { op: n.op, args: ins.map((_, index) => ({ op: 'in' as const, index })) };
+    const expr: Expr = n.op === 'elementwise' ? attrsOf(n, 'elementwise').expr : { op: n.op, args: ins.map((_, index) => ({ op: 'in' as const, index })) };
     const { shape, strides: st } = collapse(n.type.shape, [strides(n.type.shape), ...ins.map((i) => broadcastStrides(i.type.shape, n.type.shape))]);
     const outer = shape.slice(0, -1), len = shape[shape.length - 1]!;
     const inner = st.map((s) => s[s.length - 1]!);

@@ -6,6 +6,7 @@
 
 import { isElementwise } from '../ir/elementwise.ts';
 import { node, rewrite, users, type Expr, type Node } from '../ir/node.ts';
+import { attrsOf } from '../ir/ops.ts';
 import { broadcastShapes, numel, sameShape } from '../ir/types.ts';
 import type { Pass } from './pass.ts';
 
@@ -35,7 +36,7 @@ export const elementwiseFusion: Pass = {
       const build = (n: Node): Expr => {
         if (n !== root && !fusesIntoUser(n)) return leaf(n);
         const args = n.inputs.map(build);
-        return n.op === 'elementwise' ? substitute(n.attrs.expr as Expr, args) : { op: n.op, args };
+        return n.op === 'elementwise' ? substitute(attrsOf(n, 'elementwise').expr, args) : { op: n.op, args };
       };
       const expr = build(root);
       return node('elementwise', inputs, root.type, { expr, shape: [...root.type.shape] }, root.label);

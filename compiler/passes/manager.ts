@@ -1,6 +1,7 @@
 // Runs the pipeline on a copy of the graph, verifying after every pass.
 
 import { cloneGraph, type Graph } from '../ir/node.ts';
+import { attrsOf } from '../ir/ops.ts';
 import { verify } from '../ir/verify.ts';
 import type { Pass, PassContext } from './pass.ts';
 import { PASSES, PASS_NAMES } from './registry.ts';
@@ -20,7 +21,7 @@ export function runPasses(input: Graph, opts: PassOptions = {}): Graph {
   let g = cloneGraph(input);
   // Loop bodies are graphs of their own: optimise and plan them first (the loop's memory
   // plan reserves a body's arena as the loop node's scratch).
-  for (const n of g.nodes) if (n.op === 'loop') n.attrs = { ...n.attrs, body: runPasses(n.attrs.body as Graph, opts) };
+  for (const n of g.nodes) if (n.op === 'loop') n.attrs = { ...n.attrs, body: runPasses(attrsOf(n, 'loop').body, opts) };
   for (const p of PASSES) {
     const off = disabled.has(p.name);
     if (off && p.name !== 'shape-inference' && p.name !== 'memory-planning') continue;

@@ -8,7 +8,7 @@
 // The result is the peak arena size the artifact reports.
 
 import { rootOf } from '../ir/effects.ts';
-import { opTraits } from '../ir/ops.ts';
+import { attrsOf, opTraits } from '../ir/ops.ts';
 import type { Graph, MemoryPlan, Node } from '../ir/node.ts';
 import { roundUp, type Target } from '../ir/target.ts';
 import { byteSize, sameShape } from '../ir/types.ts';
@@ -18,7 +18,7 @@ export { rootOf };
 
 /** Bytes of temporary space the node needs: its kernel's (from the target), or a loop body's arena. */
 export function scratchBytes(n: Node, target: Target): number {
-  if (n.op === 'loop') return (n.attrs.body as Graph).plan?.arenaBytes ?? planMemory(n.attrs.body as Graph, target, false, true).arenaBytes;
+  if (n.op === 'loop') { const body = attrsOf(n, 'loop').body; return body.plan?.arenaBytes ?? planMemory(body, target, false, true).arenaBytes; }
   return target.scratchBytes(n);
 }
 
