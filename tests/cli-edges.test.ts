@@ -25,6 +25,16 @@ describe('CLI', () => {
     expect(c.stderr).toContain('conformance: no-such-cases-dir is not a directory');
   });
 
+  test('an -o that cannot be a directory fails before compiling, naming -o (was a raw EEXIST after the compile)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'simdflow-out-'));
+    writeFileSync(join(dir, 'm.ts'), model('m'));
+    writeFileSync(join(dir, 'file'), 'x');
+    const r = await cli('build', join(dir, 'm.ts'), '-o', join(dir, 'file'));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`simdflow: -o ${join(dir, 'file')}: cannot create the directory ${join(dir, 'file')} (EEXIST`);
+    expect(r.stderr).not.toContain('asc+binaryen');
+  });
+
   test('a model name cannot write outside -o', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'simdflow-escape-')), out = join(dir, 'out');
     mkdirSync(out);

@@ -34,6 +34,14 @@ Options:
   -q, --quiet               no progress on stderr
 `;
 
+/** Creates the output directory before any compile, so a bad -o fails at once and names the option. */
+function outputDir(out: string, given: string | undefined): string {
+  try { mkdirSync(out, { recursive: true }); } catch (e) {
+    throw new Error(`${given === undefined ? 'the output directory' : `-o ${given}`}: cannot create the directory ${out} (${String((e as Error).message).slice(0, 200)})`);
+  }
+  return out;
+}
+
 /** A mistake in the command line: reported with the usage, exit code 2. */
 class UsageError extends Error {}
 
@@ -96,10 +104,10 @@ async function run(a: Args, io: Io): Promise<number> {
       const def = await loadDefinition(rest[0]!, a.weights);
       const out = resolve(a.out ?? 'out');
       const file = artifactFile(out, def, rest[0]!);
+      outputDir(out, a.out);
       const onStage = stages(def.name);
       const c = await compileModel(def, { disablePasses: a.disable, onStage, ...isas });
       onStage('done');
-      mkdirSync(out, { recursive: true });
       writeFileSync(file, c.bytes);
       const s = c.manifest.stats;
       io.stdout.write(`${file}: ${c.bytes.length} bytes (code ${JSON.stringify(s.codeBytes)}, weights ${s.weightBytes}, peak arena ${s.peakArenaBytes}) in ${c.compileMs} ms\n`);
@@ -130,7 +138,7 @@ async function run(a: Args, io: Io): Promise<number> {
     }
     default: {
       const { runModels } = await import('./start.ts');
-      return runModels(rest[0] ?? 'models', resolve(a.out ?? 'out'), io, stages, isas);
+      return runModels(rest[0] ?? 'models', outputDir(resolve(a.out ?? 'out'), a.out), io, stages, isas);
     }
   }
 }
