@@ -19,7 +19,7 @@ export async function loadModel(src: Source, opts: LoadOptions = {}): Promise<Mo
     const hint = /^(https?|data|blob):/.test(String(src)) ? '' : ' (in Node, load a file with loadModelFile from simdflow-runtime/node)';
     throw new Error(`could not fetch simdflow artifact ${String(src).slice(0, 200)}: ${String((e as Error)?.message ?? e).slice(0, 150)}${hint}`);
   }
-  if (!res.ok) throw new Error(`could not fetch simdflow artifact ${res.url.slice(0, 200)}: HTTP ${res.status}`);
+  if (!res.ok) throw new Error(`could not fetch simdflow artifact ${(res.url || (src instanceof Response ? 'from the Response given' : String(src))).slice(0, 200)}: HTTP ${res.status}`);
   return loadModelBytes(new Uint8Array(await res.arrayBuffer()), opts);
 }
 
