@@ -70,7 +70,7 @@ abstract class RNNBase extends Module {
     };
     const h = state(h0, 'h0'), c = state(c0, 'c0');
     const hns: Tensor[] = [], cns: Tensor[] = [];
-    const op = `${this.kind}_seq`;
+    const op = `${this.kind}_seq` as const;
     for (let l = 0; l < this.numLayers; l++) {
       const ys: Tensor[] = [];
       for (let d = 0; d < this.numDirections; d++) {

@@ -3,7 +3,7 @@
 // at the line that made it, naming the module path and the shapes.
 
 import { node as mkNode, type Attrs, type Node } from '../ir/node.ts';
-import { inferType, secondaryTypes, ShapeError } from '../ir/ops.ts';
+import { inferType, secondaryTypes, ShapeError, type AttrsOf, type OpName } from '../ir/ops.ts';
 import { fmtShape, normAxis as irNormAxis, numel, type DType, type Shape } from '../ir/types.ts';
 
 /** An axis in [-rank, rank), or an error naming the module (the IR's RangeError has no location). */
@@ -54,8 +54,11 @@ function active(): TraceState {
   return tracing;
 }
 
-export function record(op: string, inputs: Tensor[], attrs: Attrs = {}): Tensor {
-  const st = active();
+/** Records op `op` on `inputs`, its attributes typed by the op's definition. */
+export function record<K extends OpName>(op: K, inputs: Tensor[], attrs?: AttrsOf<K>): Tensor;
+export function record(op: 'proj', inputs: Tensor[], attrs: { index: number }): Tensor;
+export function record(op: string, inputs: Tensor[], typed: unknown = {}): Tensor {
+  const st = active(), attrs = typed as Attrs;
   let type;
   try {
     type = inferType(op, inputs.map((t) => t.node), attrs);
@@ -69,8 +72,8 @@ export function record(op: string, inputs: Tensor[], attrs: Attrs = {}): Tensor 
 }
 
 /** Records an op with several results; returns them all, the primary first. */
-export function recordMulti(op: string, inputs: Tensor[], attrs: Attrs = {}): Tensor[] {
-  const primary = record(op, inputs, attrs);
+export function recordMulti<K extends OpName>(op: K, inputs: Tensor[], attrs: AttrsOf<K>): Tensor[] {
+  const primary = (record as (op: string, inputs: Tensor[], attrs: unknown) => Tensor)(op, inputs, attrs);
   return [primary, ...secondaryTypes(primary.node).map((_, i) => record('proj', [primary], { index: i + 1 }))];
 }
 
@@ -202,7 +205,7 @@ export class Tensor {
 }
 
 /** Reduces over `axes`; non-adjacent axes are first permuted to the end (kernels reduce one block). */
-function reduce(op: string, x: Tensor, axes: number[], keepdim: boolean): Tensor {
+function reduce(op: 'sum' | 'mean' | 'max' | 'argmax', x: Tensor, axes: number[], keepdim: boolean): Tensor {
   const sorted = [...new Set(axes)].sort((a, b) => a - b);
   if (sorted.every((a, i) => i === 0 || a === sorted[i - 1]! + 1)) return record(op, [x], { axes: sorted, keepdim });
   const keep = [...Array(x.rank).keys()].filter((a) => !sorted.includes(a));
