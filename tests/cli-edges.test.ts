@@ -35,6 +35,16 @@ describe('CLI', () => {
     expect(r.stderr).not.toContain('asc+binaryen');
   });
 
+  test('ir --list-passes refuses a model file it would ignore', async () => {
+    const r = await cli('ir', '--list-passes', 'models/mlp.ts');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("simdflow: ir --list-passes takes no model file or other option (got 'models/mlp.ts')");
+    expect((await cli('ir', '--list-passes', '--disable-pass', 'cse')).stderr).toContain('ir --list-passes takes no model file or other option (got --disable-pass)');
+    let listed = '';
+    expect(await main(['ir', '--list-passes'], { stdout: { write: (s: string) => (listed += s) }, stderr: { write: () => true } } as never)).toBe(0);
+    expect(listed).toMatch(/^shape-inference /);
+  });
+
   test('a model name cannot write outside -o', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'simdflow-escape-')), out = join(dir, 'out');
     mkdirSync(out);

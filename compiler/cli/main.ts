@@ -96,6 +96,7 @@ async function run(a: Args, io: Io): Promise<number> {
   if (stray) throw new UsageError(`${cmd} does not take ${stray}`);
   if (rest.length > 1) throw new UsageError(`${cmd}: unexpected argument '${rest[1]}'`);
   if ((cmd === 'build' || (cmd === 'ir' && !a.listPasses)) && !rest[0]) throw new UsageError(`${cmd} needs a model file`);
+  if (cmd === 'ir' && a.listPasses && (rest[0] || a.given.length > 1)) throw new UsageError(`ir --list-passes takes no model file or other option (got ${rest[0] ? `'${rest[0]}'` : a.given.find((g) => g !== '--list-passes')})`);
   const stages = progress(io, a.quiet);
   const isas = a.isas.length ? { isas: a.isas } : {};
   switch (cmd) {
