@@ -42,6 +42,8 @@ function checkName(what: string, name: string): void {
   if (name.length === 0 || name.length > 100 || /[\x00-\x1f\x7f\u2028\u2029]/.test(name)) {
     throw new ModelDefinitionError(`${what} name ${JSON.stringify(name.slice(0, 100))} must be 1 to 100 characters on one line`);
   }
+  // An object literal's __proto__ key sets its prototype: run({ __proto__: x }) could never feed it.
+  if (name === '__proto__') throw new ModelDefinitionError(`${what} name '__proto__' cannot be given in an object literal of inputs or outputs; choose another name`);
 }
 
 const sourceNode = (op: 'input' | 'state', name: string, s: InputSpec | number[]) => {
