@@ -29,6 +29,12 @@ const isIndex = (v: unknown): v is number => typeof v === 'number' && Number.isI
 /** A typed array's own element count (a subclass or a Proxy cannot fake it). */
 const typedLength = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Int8Array.prototype), 'length')!.get! as (this: unknown) => number;
 
+function deepFreeze(v: unknown): void {
+  if (typeof v !== 'object' || v === null || Object.isFrozen(v)) return;
+  Object.freeze(v);
+  for (const x of Object.values(v)) deepFreeze(x);
+}
+
 export class Model {
   private memory: WebAssembly.Memory | undefined;
   private exports: Record<string, (...a: number[]) => unknown> | undefined;
@@ -41,6 +47,8 @@ export class Model {
     for (const [name, e] of Object.entries(manifest.entries)) {
       if (typeof exports[e.export] !== 'function') throw new Error(`invalid simdflow artifact: entry '${name}' names export '${e.export}', which the ${isa} code does not have`);
     }
+    // The checks read the manifest on every call: a caller editing model.inputs[0].shape must not be able to move a write.
+    deepFreeze(manifest);
     this.exports = exports as never;
     this.memory = memory;
     new Uint8Array(memory.buffer, manifest.memory.weights.offset, weights.length).set(weights);

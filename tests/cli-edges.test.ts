@@ -25,6 +25,26 @@ describe('CLI', () => {
     expect(c.stderr).toContain('conformance: no-such-cases-dir is not a directory');
   });
 
+  test('an -o that cannot be a directory fails before compiling, naming -o (was a raw EEXIST after the compile)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'simdflow-out-'));
+    writeFileSync(join(dir, 'm.ts'), model('m'));
+    writeFileSync(join(dir, 'file'), 'x');
+    const r = await cli('build', join(dir, 'm.ts'), '-o', join(dir, 'file'));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`simdflow: -o ${join(dir, 'file')}: cannot create the directory ${join(dir, 'file')} (EEXIST`);
+    expect(r.stderr).not.toContain('asc+binaryen');
+  });
+
+  test('ir --list-passes refuses a model file it would ignore', async () => {
+    const r = await cli('ir', '--list-passes', 'models/mlp.ts');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("simdflow: ir --list-passes takes no model file or other option (got 'models/mlp.ts')");
+    expect((await cli('ir', '--list-passes', '--disable-pass', 'cse')).stderr).toContain('ir --list-passes takes no model file or other option (got --disable-pass)');
+    let listed = '';
+    expect(await main(['ir', '--list-passes'], { stdout: { write: (s: string) => (listed += s) }, stderr: { write: () => true } } as never)).toBe(0);
+    expect(listed).toMatch(/^shape-inference /);
+  });
+
   test('a model name cannot write outside -o', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'simdflow-escape-')), out = join(dir, 'out');
     mkdirSync(out);

@@ -117,6 +117,16 @@ describe('argument guards', () => {
     intact(gpt);
   });
 
+  test('the manifest a model exposes cannot be edited to move its writes', () => {
+    gpt.reset();
+    // model.inputs is the manifest's own array: a shape or offset edited there used to steer the next write (over the weights).
+    expect(() => { (gpt.inputs[0]!.shape as number[])[1] = 100_000; }).toThrow(TypeError);
+    expect(() => { (gpt.inputs[0] as { offset: number }).offset = 0; }).toThrow(TypeError);
+    expect(() => { (gpt.manifest.memory.state as { bytes: number }).bytes = 1 << 30; }).toThrow(TypeError);
+    expect(gpt.inputs[0]!.shape).toEqual([1, CAP]);
+    intact(gpt);
+  });
+
   test('prefill, decode and generate check their arguments', () => {
     gpt.reset();
     for (const bad of [null, undefined, 'abc', 5, { length: 2 }]) expect(() => gpt.prefill(bad as never)).toThrow(/^model 'tinygpt' prefill\(\): expected an array of token ids, got /);

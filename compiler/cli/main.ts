@@ -34,6 +34,14 @@ Options:
   -q, --quiet               no progress on stderr
 `;
 
+/** Creates the output directory before any compile, so a bad -o fails at once and names the option. */
+function outputDir(out: string, given: string | undefined): string {
+  try { mkdirSync(out, { recursive: true }); } catch (e) {
+    throw new Error(`${given === undefined ? 'the output directory' : `-o ${given}`}: cannot create the directory ${out} (${String((e as Error).message).slice(0, 200)})`);
+  }
+  return out;
+}
+
 /** A mistake in the command line: reported with the usage, exit code 2. */
 class UsageError extends Error {}
 
@@ -88,6 +96,7 @@ async function run(a: Args, io: Io): Promise<number> {
   if (stray) throw new UsageError(`${cmd} does not take ${stray}`);
   if (rest.length > 1) throw new UsageError(`${cmd}: unexpected argument '${rest[1]}'`);
   if ((cmd === 'build' || (cmd === 'ir' && !a.listPasses)) && !rest[0]) throw new UsageError(`${cmd} needs a model file`);
+  if (cmd === 'ir' && a.listPasses && (rest[0] || a.given.length > 1)) throw new UsageError(`ir --list-passes takes no model file or other option (got ${rest[0] ? `'${rest[0]}'` : a.given.find((g) => g !== '--list-passes')})`);
   const stages = progress(io, a.quiet);
   const isas = a.isas.length ? { isas: a.isas } : {};
   switch (cmd) {
@@ -96,10 +105,10 @@ async function run(a: Args, io: Io): Promise<number> {
       const def = await loadDefinition(rest[0]!, a.weights);
       const out = resolve(a.out ?? 'out');
       const file = artifactFile(out, def, rest[0]!);
+      outputDir(out, a.out);
       const onStage = stages(def.name);
       const c = await compileModel(def, { disablePasses: a.disable, onStage, ...isas });
       onStage('done');
-      mkdirSync(out, { recursive: true });
       writeFileSync(file, c.bytes);
       const s = c.manifest.stats;
       io.stdout.write(`${file}: ${c.bytes.length} bytes (code ${JSON.stringify(s.codeBytes)}, weights ${s.weightBytes}, peak arena ${s.peakArenaBytes}) in ${c.compileMs} ms\n`);
@@ -130,7 +139,7 @@ async function run(a: Args, io: Io): Promise<number> {
     }
     default: {
       const { runModels } = await import('./start.ts');
-      return runModels(rest[0] ?? 'models', resolve(a.out ?? 'out'), io, stages, isas);
+      return runModels(rest[0] ?? 'models', outputDir(resolve(a.out ?? 'out'), a.out), io, stages, isas);
     }
   }
 }
