@@ -12,14 +12,14 @@
 // the verifier's rule. Donated buffers (memory planning) follow from liveness and need no rule here.
 
 import { node, type GraphOutput, type Node } from './node.ts';
-import { inPlaceInput } from './ops.ts';
+import { inPlaceInput, isView } from './ops.ts';
 
 /** The version a value reads: reshapes are views. */
-export const versionOf = (n: Node): Node => (n.op === 'reshape' ? versionOf(n.inputs[0]!) : n);
+export const versionOf = (n: Node): Node => (isView(n.op) ? versionOf(n.inputs[0]!) : n);
 
 /** The buffer a value lives in: reshapes are views, in-place ops update their input's buffer. */
 export function rootOf(n: Node): Node {
-  if (n.op === 'reshape') return rootOf(n.inputs[0]!);
+  if (isView(n.op)) return rootOf(n.inputs[0]!);
   const s = inPlaceInput(n.op);
   return s === undefined ? n : rootOf(n.inputs[s]!);
 }
@@ -45,7 +45,7 @@ function dependsOn(n: Node, target: Node): boolean {
 
 /** Nodes that read version `v` from memory (reshapes are views: their users read). */
 const readersOf = (nodes: readonly Node[], v: Node, except: Node): Node[] =>
-  nodes.filter((n) => n !== except && n.op !== 'reshape' && n.inputs.some((i) => versionOf(i) === v));
+  nodes.filter((n) => n !== except && !isView(n.op) && n.inputs.some((i) => versionOf(i) === v));
 
 /**
  * Makes the effects of a graph under construction valid, inserting copies where needed

@@ -37,6 +37,8 @@ const STRUCTURAL: Record<string, OpTraits> = { input: { noCse: true }, state: { 
 
 /** Ops that update an input's buffer in place, and which input: their result is that buffer. */
 export const inPlaceInput = (op: string): number | undefined => opDef(op)?.inPlace;
+/** Ops whose result is a view of input 0's buffer (reshape). */
+export const isView = (op: string): boolean => opDef(op)?.view === true;
 
 /** What the passes may do with an op (a multi-result op is never folded). */
 export const opTraits = (op: string): OpTraits => {

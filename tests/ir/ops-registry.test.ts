@@ -3,7 +3,7 @@
 // only from a node of the right op.
 import { describe, expect, test } from 'vitest';
 import { makeGraph, node } from '../../compiler/ir/node.ts';
-import { attrsOf, inferType, isKnownOp, OP_DEFS, opDef, opTraits, type OpName } from '../../compiler/ir/ops.ts';
+import { attrsOf, inferType, inPlaceInput, isKnownOp, isView, OP_DEFS, opDef, opTraits, type OpName } from '../../compiler/ir/ops.ts';
 import { verify } from '../../compiler/ir/verify.ts';
 import { loweringOf } from '../../compiler/codegen/ops/index.ts';
 
@@ -39,6 +39,11 @@ describe('op registry', () => {
     expect(opTraits('elementwise').overwritesInput).toBe(true);
     expect(opTraits('add')).toEqual({});
     expect(opTraits('input').noCse).toBe(true);
+  });
+
+  test('effects come from the definitions: reshape is a view, cache_write updates its cache in place', () => {
+    expect(Object.keys(OP_DEFS).filter((op) => isView(op))).toEqual(['reshape']);
+    expect(Object.keys(OP_DEFS).filter((op) => inPlaceInput(op) !== undefined).map((op) => [op, inPlaceInput(op)])).toEqual([['cache_write', 0]]);
   });
 
   test('attrsOf reads typed attributes only from a node of that op', () => {

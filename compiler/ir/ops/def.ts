@@ -39,6 +39,8 @@ export interface OpDef<A = Record<string, AttrValue>> {
   evaluate(n: NodeOf<A>, ins: Value[], ctx: EvalContext): AnyTensorData | AnyTensorData[];
   /** The input whose buffer the op updates in place (its result is that buffer). */
   inPlace?: number;
+  /** The result is input 0's buffer, read as another shape (no code, no memory of its own). */
+  view?: boolean;
   traits?: OpTraits;
 }
 

@@ -22,6 +22,7 @@ const reshape = defineOp<ReshapeAttrs>({
     return { dtype: ins[0]!.dtype, shape };
   },
   evaluate: (_n, [x]) => x!.data.slice(),
+  view: true,
 });
 
 const transpose = defineOp<TransposeAttrs>({
