@@ -8,9 +8,9 @@ import { DTYPE_BYTES, strides } from '../ir/types.ts';
 /** An operand: its base address (a constant, or an expression evaluated at run time), element strides, element size. */
 export interface Operand { base: number | string; strides: number[]; bytes: number }
 
-/** Merges dims i, i+1 when every operand walks them as one; drops size-1 dims. */
-export function collapse(shape: readonly number[], ops: Operand[]): { shape: number[]; strides: number[][] } {
-  let dims = shape.map((d, i) => ({ d, s: ops.map((o) => o.strides[i]!) })).filter((x) => x.d !== 1);
+/** Merges dims i, i+1 when every operand (given by its strides) walks them as one; drops size-1 dims. */
+export function collapse(shape: readonly number[], ops: readonly number[][]): { shape: number[]; strides: number[][] } {
+  let dims = shape.map((d, i) => ({ d, s: ops.map((o) => o[i]!) })).filter((x) => x.d !== 1);
   if (dims.length === 0) dims = [{ d: 1, s: ops.map(() => 0) }];
   const out = [dims[0]!];
   for (const x of dims.slice(1)) {
@@ -27,7 +27,7 @@ export function collapse(shape: readonly number[], ops: Operand[]): { shape: num
  */
 export function loopNest(shape: readonly number[], ops: Operand[],
   inner: (ptrs: string[], len: number, strides: number[]) => string[]): string[] {
-  const { shape: s, strides } = collapse(shape, ops);
+  const { shape: s, strides } = collapse(shape, ops.map((o) => o.strides));
   const outerDims = s.length - 1;
   const lines: string[] = [];
   const ind = (d: number) => '  '.repeat(d + 1);

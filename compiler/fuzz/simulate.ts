@@ -15,6 +15,7 @@
 // versions) is a hazard, reported with the reader, the value and the writer, even when the
 // numbers happen to agree.
 
+import { collapse } from '../codegen/loops.ts';
 import { isBinary, isUnary } from '../ir/elementwise.ts';
 import { attrsOf, inPlaceInput } from '../ir/ops.ts';
 import type { Expr, Graph, Node } from '../ir/node.ts';
@@ -46,21 +47,7 @@ export interface SimResult {
 
 const GARBAGE = -7.0e7;
 
-
 interface Version { label: string; node?: Node; kind: 'value' | 'state' | 'state-write' | 'garbage' | 'input' | 'const' }
-
-/** Merges dims i, i+1 when every operand walks them as one; drops size-1 dims (as the loop emitter does). */
-function collapse(shape: readonly number[], ops: number[][]): { shape: number[]; strides: number[][] } {
-  let dims = shape.map((d, i) => ({ d, s: ops.map((o) => o[i]!) })).filter((x) => x.d !== 1);
-  if (dims.length === 0) dims = [{ d: 1, s: ops.map(() => 0) }];
-  const out = [dims[0]!];
-  for (const x of dims.slice(1)) {
-    const last = out[out.length - 1]!;
-    if (last.s.every((s, j) => s === x.s[j]! * x.d)) out[out.length - 1] = { d: last.d * x.d, s: x.s };
-    else out.push(x);
-  }
-  return { shape: out.map((x) => x.d), strides: ops.map((_, j) => out.map((x) => x.s[j]!)) };
-}
 
 const isElementwiseLoop = (n: Node) => n.op === 'elementwise'
   || (n.type.dtype === 'f32' && n.inputs.every((i) => i.type.dtype === 'f32') && ((n.inputs.length === 1 && isUnary(n.op)) || (n.inputs.length === 2 && isBinary(n.op))));
