@@ -12,18 +12,30 @@ import { constant, ModelDefinitionError, record, where, type Tensor } from './te
 import { checkOptions } from './options.ts';
 
 export class LayerNorm extends Module {
-  readonly weight: Parameter;
-  readonly bias: Parameter;
+  readonly weight?: Parameter;
+  readonly bias?: Parameter;
   readonly normalizedShape: number;
-  constructor(normalizedShape: number | [number], readonly eps = 1e-5) {
+  /** nn.LayerNorm(normalized_shape, eps, elementwise_affine); only the last dimension is normalised. */
+  constructor(normalizedShape: number | [number], readonly eps = 1e-5, opts: { elementwiseAffine?: boolean } = {}) {
     super();
-    this.normalizedShape = Array.isArray(normalizedShape) ? normalizedShape[0] : normalizedShape;
-    this.weight = this.param('weight', [this.normalizedShape], 'ones');
-    this.bias = this.param('bias', [this.normalizedShape], 'zeros');
+    checkOptions('LayerNorm', opts, ['elementwiseAffine']);
+    if (Array.isArray(normalizedShape) && normalizedShape.length !== 1) {
+      throw new ModelDefinitionError(`LayerNorm: normalized_shape must be one dimension (the last), got [${normalizedShape.join(', ')}]; normalising over several dimensions is not supported`);
+    }
+    this.normalizedShape = Array.isArray(normalizedShape) ? normalizedShape[0]! : normalizedShape;
+    positiveInt('LayerNorm', 'normalized_shape', this.normalizedShape);
+    if (typeof eps !== 'number' || !(eps >= 0)) throw new ModelDefinitionError(`LayerNorm: eps must be a non-negative number, got ${typeof eps === 'object' ? JSON.stringify(eps) : String(eps)} (options go third: new LayerNorm(n, eps, { elementwiseAffine }))`);
+    if (opts.elementwiseAffine ?? true) {
+      this.weight = this.param('weight', [this.normalizedShape], 'ones');
+      this.bias = this.param('bias', [this.normalizedShape], 'zeros');
+    }
   }
   forward(x: Tensor): Tensor {
     if (x.size(-1) !== this.normalizedShape) throw new ModelDefinitionError(`LayerNorm: input ${fmtShape(x.shape)} does not end in normalized_shape ${this.normalizedShape}${where()}`);
-    return record('layernorm', [x, this.weight.t, this.bias.t], { eps: this.eps });
+    const n = this.normalizedShape;
+    const w = this.weight?.t ?? constant(new Float32Array(n).fill(1), [n], 'f32', 'ones');
+    const b = this.bias?.t ?? constant(new Float32Array(n), [n], 'f32', 'zeros');
+    return record('layernorm', [x, w, b], { eps: this.eps });
   }
 }
 
@@ -113,7 +125,7 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
 
 export interface MHAOptions { bias?: boolean; kdim?: number; vdim?: number; batchFirst?: boolean; dropout?: number }
 
-/** nn.MultiheadAttention. forward → [output, head-averaged weights | undefined]. */
+/** nn.MultiheadAttention. forward → [output, weights (head-averaged [B, L, S], or [B, H, L, S] with averageAttnWeights: false) | undefined]. */
 export class MultiheadAttention extends Module {
   readonly in_proj_weight?: Parameter;
   readonly q_proj_weight?: Parameter;
@@ -154,9 +166,9 @@ export class MultiheadAttention extends Module {
     return F.linear(x, w, b);
   }
 
-  forward(query: Tensor, key: Tensor, value: Tensor, opts: AttentionMasks & { needWeights?: boolean; cache?: KVCache } = {}): [Tensor, Tensor | undefined] {
+  forward(query: Tensor, key: Tensor, value: Tensor, opts: AttentionMasks & { needWeights?: boolean; averageAttnWeights?: boolean; cache?: KVCache } = {}): [Tensor, Tensor | undefined] {
     const E = this.embedDim, H = this.numHeads, name = `MultiheadAttention(${E}, ${H})`;
-    checkOptions('MultiheadAttention.forward', opts, ['keyPaddingMask', 'attnMask', 'isCausal', 'needWeights', 'cache']);
+    checkOptions('MultiheadAttention.forward', opts, ['keyPaddingMask', 'attnMask', 'isCausal', 'needWeights', 'averageAttnWeights', 'cache']);
     const bf = (t: Tensor) => (this.batchFirst ? t : t.transpose(0, 1));
     const q0 = bf(query), k0 = bf(key), v0 = bf(value);
     if (q0.rank !== 3 || q0.size(-1) !== E) throw new ModelDefinitionError(`${name}: query must be [B, L, ${E}]${this.batchFirst ? '' : ' (as [L, B, E] unless batch_first)'}, got ${fmtShape(query.shape)}${where()}`);
@@ -195,7 +207,7 @@ export class MultiheadAttention extends Module {
           : layout === 'q_kv' ? [ins[0]!, ins[1]!.slice(2, 0, E), ins[1]!.slice(2, E)] : ins as [Tensor, Tensor, Tensor];
         const p = attentionProbs(qq!, kk!, H, masks, causal, scale);
         out = p.matmul(vv!.reshape(B, S, H, this.headDim).permute(0, 2, 1, 3)).permute(0, 2, 1, 3).reshape(B, L, E);
-        if (needWeights) weights = p.mean(1);
+        if (needWeights) weights = opts.averageAttnWeights === false ? p : p.mean(1);
       } else {
         const mask = masks.bool;
         out = record('attention', [...ins, ...(mask ? [mask] : [])], { heads: H, scale, causal, layout, mask: !!mask, cached: false });

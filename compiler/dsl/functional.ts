@@ -45,7 +45,15 @@ export function avgPool2d(x: Tensor, kernel: Pair, o: Pool2dOptions = {}): Tenso
 export const relu = (x: Tensor): Tensor => x.relu();
 export const tanh = (x: Tensor): Tensor => x.tanh();
 export const sigmoid = (x: Tensor): Tensor => x.sigmoid();
-export const gelu = (x: Tensor): Tensor => x.gelu();
+export const gelu = (x: Tensor, opts: { approximate?: 'none' | 'tanh' } = {}): Tensor => {
+  const a = checkOptions('gelu', opts, ['approximate']).approximate ?? 'none';
+  if (a !== 'none' && a !== 'tanh') throw new ModelDefinitionError(`gelu: approximate must be 'none' or 'tanh', got ${JSON.stringify(a)}${where()}`);
+  return a === 'tanh' ? geluTanh(x) : x.gelu();
+};
+/** PyTorch's GELU(approximate='tanh'): 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
+export function geluTanh(x: Tensor): Tensor {
+  return x.mul(0.5).mul(x.add(x.mul(x).mul(x).mul(0.044715)).mul(Math.sqrt(2 / Math.PI)).tanh().add(1));
+}
 export const softmax = (x: Tensor, dim: number): Tensor => x.softmax(dim);
 export const logSoftmax = (x: Tensor, dim: number): Tensor => x.logSoftmax(dim);
 

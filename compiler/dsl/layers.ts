@@ -65,7 +65,17 @@ export class Flatten extends Module {
 export class ReLU extends Module { forward(x: Tensor): Tensor { return x.relu(); } }
 export class Tanh extends Module { forward(x: Tensor): Tensor { return x.tanh(); } }
 export class Sigmoid extends Module { forward(x: Tensor): Tensor { return x.sigmoid(); } }
-export class GELU extends Module { forward(x: Tensor): Tensor { return x.gelu(); } }
+/** nn.GELU: exact (erf) by default; `approximate: 'tanh'` is PyTorch's tanh approximation. */
+export class GELU extends Module {
+  readonly approximate: 'none' | 'tanh';
+  constructor(opts: { approximate?: 'none' | 'tanh' } = {}) {
+    super(); checkOptions('GELU', opts, ['approximate']);
+    const a = opts.approximate ?? 'none';
+    if (a !== 'none' && a !== 'tanh') throw new ModelDefinitionError(`GELU: approximate must be 'none' or 'tanh', got ${JSON.stringify(a)}`);
+    this.approximate = a;
+  }
+  forward(x: Tensor): Tensor { return this.approximate === 'tanh' ? F.geluTanh(x) : x.gelu(); }
+}
 export class Identity extends Module { forward(x: Tensor): Tensor { return x; } }
 /** Inference only: dropout is the identity. */
 export class Dropout extends Module {
