@@ -50,4 +50,15 @@ test('unsupported DSL options throw naming the option', () => {
   expect(() => new nn.LayerNorm(4, { elementwiseAffine: false } as unknown as number)).toThrow(/eps must be a non-negative number/);
   expect(() => new nn.LayerNorm(4, 1e-5, { bias: false } as never)).toThrow(/unknown option 'bias'/);
   expect(() => new nn.MaxPool2d(2, { ceilMode: true } as never)).toThrow(/unknown option 'ceilMode'/);
+  expect(() => new nn.Embedding(4, 2, { paddingIdx: 4 })).toThrow(/padding_idx must be an integer in \[-4, 4\), got 4/);
+  expect(() => new nn.Embedding(4, 2, { maxNorm: 1 } as never)).toThrow(/unknown option 'maxNorm'/);
+  expect(() => new nn.LSTM(3, 4, { dropout: 2 })).toThrow(/dropout must be a number in \[0, 1\], got 2/);
+});
+
+test('Embedding paddingIdx starts as a zero row (negative counts from the end); RNN dropout is accepted (identity at inference)', () => {
+  const e = new nn.Embedding(4, 3, { paddingIdx: -1 });
+  expect(e.paddingIdx).toBe(3);
+  expect(Array.from(e.weight.data.slice(9))).toEqual([0, 0, 0]);
+  expect(e.weight.data.slice(0, 9).some((v) => v !== 0)).toBe(true);
+  expect(new nn.GRU(3, 4, { numLayers: 2, dropout: 0.2 }).numLayers).toBe(2);
 });

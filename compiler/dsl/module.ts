@@ -30,7 +30,7 @@ function seedOf(key: string): number {
   return h >>> 0;
 }
 
-type Init = 'zeros' | 'ones' | { uniform: number } | { normal: number };
+type Init = 'zeros' | 'ones' | { uniform: number } | { normal: number; zeroRow?: number };
 
 /** A constructor option that must be a positive integer (named as PyTorch names it). */
 export function positiveInt(module: string, option: string, v: unknown): number {
@@ -67,6 +67,7 @@ export class Parameter {
         const u = Math.max(r(), 1e-12), v = r();
         data[i] = init.normal * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
       }
+      if (init.zeroRow !== undefined) { const w = this.shape[1]!; data.fill(0, init.zeroRow * w, (init.zeroRow + 1) * w); }
     }
     return data;
   }

@@ -16,6 +16,8 @@ export interface RNNOptions {
   bidirectional?: boolean;
   /** nn.RNN only. */
   nonlinearity?: 'tanh' | 'relu';
+  /** Dropout between layers while training: the identity at inference. */
+  dropout?: number;
 }
 
 type Kind = 'rnn' | 'lstm' | 'gru';
@@ -32,8 +34,9 @@ abstract class RNNBase extends Module {
   constructor(private readonly kind: Kind, readonly inputSize: number, readonly hiddenSize: number, readonly opts: RNNOptions = {}) {
     super();
     const name = { rnn: 'RNN', lstm: 'LSTM', gru: 'GRU' }[kind];
-    checkOptions<RNNOptions>(name, opts, ['numLayers', 'bias', 'batchFirst', 'bidirectional', ...(kind === 'rnn' ? ['nonlinearity' as const] : [])]);
+    checkOptions<RNNOptions>(name, opts, ['numLayers', 'bias', 'batchFirst', 'bidirectional', 'dropout', ...(kind === 'rnn' ? ['nonlinearity' as const] : [])]);
     positiveInt(name, 'input_size', inputSize); positiveInt(name, 'hidden_size', hiddenSize); positiveInt(name, 'num_layers', opts.numLayers ?? 1);
+    if (opts.dropout !== undefined && !(typeof opts.dropout === 'number' && opts.dropout >= 0 && opts.dropout <= 1)) throw new ModelDefinitionError(`${name}: dropout must be a number in [0, 1], got ${String(opts.dropout)}`);
     this.numLayers = opts.numLayers ?? 1;
     this.batchFirst = opts.batchFirst ?? false;
     this.numDirections = opts.bidirectional ? 2 : 1;
@@ -111,13 +114,20 @@ export class LSTM extends RNNBase {
   }
 }
 
-/** nn.Embedding: rows of `weight` [num_embeddings, embedding_dim] by i32 index. */
+/** nn.Embedding: rows of `weight` [num_embeddings, embedding_dim] by i32 index. `paddingIdx`'s row starts at zero (it only changes training otherwise). */
 export class Embedding extends Module {
   readonly weight: Parameter;
-  constructor(readonly numEmbeddings: number, readonly embeddingDim: number) {
+  readonly paddingIdx?: number;
+  constructor(readonly numEmbeddings: number, readonly embeddingDim: number, opts: { paddingIdx?: number } = {}) {
     super();
+    checkOptions('Embedding', opts, ['paddingIdx']);
     positiveInt('Embedding', 'num_embeddings', numEmbeddings); positiveInt('Embedding', 'embedding_dim', embeddingDim);
-    this.weight = this.param('weight', [numEmbeddings, embeddingDim], { normal: 1 });
+    const p = opts.paddingIdx;
+    if (p !== undefined && !(Number.isInteger(p) && p >= -numEmbeddings && p < numEmbeddings)) {
+      throw new ModelDefinitionError(`Embedding: padding_idx must be an integer in [${-numEmbeddings}, ${numEmbeddings}), got ${String(p)}`);
+    }
+    if (p !== undefined) this.paddingIdx = p < 0 ? p + numEmbeddings : p;
+    this.weight = this.param('weight', [numEmbeddings, embeddingDim], { normal: 1, ...(this.paddingIdx !== undefined ? { zeroRow: this.paddingIdx } : {}) });
   }
   forward(ids: Tensor): Tensor { return F.embedding(ids, this.weight.t); }
 }
