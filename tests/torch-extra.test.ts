@@ -4,12 +4,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { compileModel, defineModel, nn, Module, readSafetensors, stateDictFrom, type Tensor } from '../compiler/index.ts';
+import { compileModel, defineModel, nn, Module, readSafetensors, stateDictFrom, traceModel, type Tensor } from '../compiler/index.ts';
 import { compare } from '../compiler/conformance/run.ts';
 import { loadModelBytes } from '../runtime/model.ts';
 import { TEST_ISAS } from './helpers/isa.ts';
 
-const DIR = join(import.meta.dirname, 'fixtures', 'torch-extra', 'dsl_options');
+const FIX = join(import.meta.dirname, 'fixtures', 'torch-extra');
+const read = (c: string, f: string) => readSafetensors(readFileSync(join(FIX, c, f)), `${c}/${f}`);
 
 class Options extends Module {
   ln = new nn.LayerNorm(5, 1e-3, { elementwiseAffine: false });
@@ -17,30 +18,51 @@ class Options extends Module {
   mha = new nn.MultiheadAttention(6, 3, { kdim: 4, vdim: 5 });
   forward(): never { throw new Error('unused'); }
 }
+class Unbatched extends Module {
+  conv = new nn.Conv2d(2, 3, [5, 3], { padding: 'same', dilation: [1, 2] });
+  pool = new nn.MaxPool2d(2);
+  mha = new nn.MultiheadAttention(4, 2, { kdim: 3, vdim: 5 });
+  enc = new nn.TransformerEncoderLayer(6, 3, { dimFeedforward: 7, dropout: 0, batchFirst: true });
+  forward(): never { throw new Error('unused'); }
+}
+class Both extends Module {
+  constructor(readonly a = new Options(), readonly b = new Unbatched()) { super(); }
+  override namedChildren(): Array<[string, Module]> { return [['a', this.a], ['b', this.b]]; }
+  forward(): never { throw new Error('unused'); }
+}
 
-test('LayerNorm without affine, GELU tanh (NaN/Inf), per-head MHA weights match PyTorch', async () => {
-  const m = new Options();
-  m.loadStateDict(stateDictFrom(readSafetensors(readFileSync(join(DIR, 'weights.safetensors')), 'weights')));
+test('PyTorch fixtures: LayerNorm without affine, GELU tanh (NaN/Inf), per-head MHA weights; unbatched conv (padding same), MHA, encoder layer', async () => {
+  const m = new Both();
+  m.a.loadStateDict(stateDictFrom(read('dsl_options', 'weights.safetensors')));
+  m.b.loadStateDict(stateDictFrom(read('unbatched', 'weights.safetensors')));
   const def = defineModel({
-    name: 'dsl_options', module: m,
-    inputs: { x: [2, 5], g: [8], q: [3, 2, 6], k: [4, 2, 4], v: [4, 2, 5] },
-    forward: (mod: Options, i: Record<string, Tensor>) => {
-      const [y, w] = mod.mha.call(i.q!, i.k!, i.v!, { needWeights: true, averageAttnWeights: false });
-      return { ln_gelu: mod.gelu.call(mod.ln.call(i.x!)), gelu: mod.gelu.call(i.g!), y, w: w! };
+    name: 'torch_extra', module: m,
+    inputs: { x: [2, 5], g: [8], q: [3, 2, 6], k: [4, 2, 4], v: [4, 2, 5],
+      ux: [2, 7, 6], uq: [3, 4], uk: [5, 3], uv: [5, 5], ukpm: { shape: [5], dtype: 'bool' }, ue: [4, 6] },
+    forward: (mod: Both, i: Record<string, Tensor>) => {
+      const { a, b } = mod;
+      const [y, w] = a.mha.call(i.q!, i.k!, i.v!, { needWeights: true, averageAttnWeights: false });
+      const [uy, uw] = b.mha.call(i.uq!, i.uk!, i.uv!, { keyPaddingMask: i.ukpm!, averageAttnWeights: false });
+      return { ln_gelu: a.gelu.call(a.ln.call(i.x!)), gelu: a.gelu.call(i.g!), y, w: w!,
+        conv: b.pool.call(b.conv.call(i.ux!)), mha: uy, uw: uw!, enc: b.enc.call(i.ue!) };
     },
   });
   const model = await loadModelBytes((await compileModel(def, { isas: TEST_ISAS })).bytes);
-  const io = readSafetensors(readFileSync(join(DIR, 'io.safetensors')), 'io');
-  const out = model.run(Object.fromEntries(['x', 'g', 'q', 'k', 'v'].map((n) => [n, io.get(`input.${n}`)!.data as Float32Array])));
-  for (const name of ['ln_gelu', 'gelu', 'y', 'w']) {
-    const want = io.get(`output.${name}`)!.data as Float32Array, got = out[name]!;
+  const io1 = read('dsl_options', 'io.safetensors'), io2 = read('unbatched', 'io.safetensors');
+  const f32 = (io: typeof io1, n: string) => io.get(`input.${n}`)!.data as Float32Array;
+  const out = model.run({ ...Object.fromEntries(['x', 'g', 'q', 'k', 'v'].map((n) => [n, f32(io1, n)])),
+    ...Object.fromEntries(['x', 'q', 'k', 'v', 'e'].map((n) => [`u${n}`, f32(io2, n)])), ukpm: Uint8Array.from(io2.get('input.kpm')!.data) });
+  const wanted: Array<[string, typeof io1, string]> = [['ln_gelu', io1, 'ln_gelu'], ['gelu', io1, 'gelu'], ['y', io1, 'y'], ['w', io1, 'w'],
+    ['conv', io2, 'conv'], ['mha', io2, 'mha'], ['uw', io2, 'w'], ['enc', io2, 'enc']];
+  for (const [name, io, key] of wanted) {
+    const want = io.get(`output.${key}`)!.data as Float32Array, got = out[name]!;
+    expect(got.length, name).toBe(want.length);
     // NaN and ±Inf must come out exactly where PyTorch gives them (compare() fails on them).
     const special = Array.from(want, (v) => !Number.isFinite(v));
     expect(Array.from(got).filter((_, j) => special[j]), name).toEqual(Array.from(want).filter((_, j) => special[j]));
     const { bad, maxErr } = compare(got.filter((_, j) => !special[j]), want.filter((_, j) => !special[j]), 1e-4, 1e-4);
     expect(bad, `${name}: max err ${maxErr}`).toBe(-1);
   }
-  expect(out.w!.length).toBe(2 * 3 * 3 * 4);
   model.dispose();
 });
 
@@ -50,6 +72,12 @@ test('unsupported DSL options throw naming the option', () => {
   expect(() => new nn.LayerNorm(4, { elementwiseAffine: false } as unknown as number)).toThrow(/eps must be a non-negative number/);
   expect(() => new nn.LayerNorm(4, 1e-5, { bias: false } as never)).toThrow(/unknown option 'bias'/);
   expect(() => new nn.MaxPool2d(2, { ceilMode: true } as never)).toThrow(/unknown option 'ceilMode'/);
+  expect(() => new nn.Dropout(2)).toThrow(/p must be a number in \[0, 1\], got 2/);
+  const tr = <M extends Module>(mod: M, fwd?: (m: M, i: Record<string, Tensor>) => Tensor) => traceModel(defineModel({ name: 't', module: mod, inputs: { x: [1, 2, 6, 6] }, ...(fwd ? { forward: fwd } : {}) }));
+  expect(() => tr(new nn.Conv2d(2, 2, 3, { padding: 'same', stride: 2 }))).toThrow(/padding 'same' needs stride 1, got stride 2,2/);
+  expect(() => tr(new nn.Conv2d(2, 2, 2, { padding: 'same' }))).toThrow(/padding 'same' with an even kernel extent .* not supported/);
+  expect(() => tr(new nn.MultiheadAttention(6, 2, { batchFirst: true }), (m: nn.MultiheadAttention, i) => m.call(i.x!.reshape(2, 6, 6), i.x!.reshape(2, 6, 6), i.x!.reshape(2, 6, 6), { averageAttnWeights: 'no' as never })[0]))
+    .toThrow(/averageAttnWeights must be true or false, got no/);
   expect(() => new nn.Embedding(4, 2, { paddingIdx: 4 })).toThrow(/padding_idx must be an integer in \[-4, 4\), got 4/);
   expect(() => new nn.Embedding(4, 2, { maxNorm: 1 } as never)).toThrow(/unknown option 'maxNorm'/);
   expect(() => new nn.LSTM(3, 4, { dropout: 2 })).toThrow(/dropout must be a number in \[0, 1\], got 2/);

@@ -169,6 +169,18 @@ export class MultiheadAttention extends Module {
   forward(query: Tensor, key: Tensor, value: Tensor, opts: AttentionMasks & { needWeights?: boolean; averageAttnWeights?: boolean; cache?: KVCache } = {}): [Tensor, Tensor | undefined] {
     const E = this.embedDim, H = this.numHeads, name = `MultiheadAttention(${E}, ${H})`;
     checkOptions('MultiheadAttention.forward', opts, ['keyPaddingMask', 'attnMask', 'isCausal', 'needWeights', 'averageAttnWeights', 'cache']);
+    for (const k of ['needWeights', 'averageAttnWeights', 'isCausal'] as const) {
+      if (opts[k] !== undefined && typeof opts[k] !== 'boolean') throw new ModelDefinitionError(`${name}: ${k} must be true or false, got ${String(opts[k])}${where()}`);
+    }
+    if (query.rank === 2 && !opts.cache) {
+      // Unbatched [L, E] as PyTorch: a batch of one; key_padding_mask [S]; weights [L, S] (or [H, L, S]).
+      if (key.rank !== 2 || value.rank !== 2) throw new ModelDefinitionError(`${name}: an unbatched query [L, E] needs unbatched key and value [S, kdim] / [S, vdim], got ${fmtShape(key.shape)} / ${fmtShape(value.shape)}${where()}`);
+      const b = this.batchFirst ? 0 : 1, kpm = opts.keyPaddingMask;
+      if (kpm && kpm.rank !== 1) throw new ModelDefinitionError(`${name}: key_padding_mask for an unbatched query must be [${key.size(0)}], got ${fmtShape(kpm.shape)}${where()}`);
+      const q = query.unsqueeze(b), k = key === query ? q : key.unsqueeze(b), v = value === query ? q : value === key ? k : value.unsqueeze(b);
+      const [y, w] = this.forward(q, k, v, { ...opts, ...(kpm ? { keyPaddingMask: kpm.unsqueeze(0) } : {}) });
+      return [y.squeeze(b), w?.squeeze(0)];
+    }
     const bf = (t: Tensor) => (this.batchFirst ? t : t.transpose(0, 1));
     const q0 = bf(query), k0 = bf(key), v0 = bf(value);
     if (q0.rank !== 3 || q0.size(-1) !== E) throw new ModelDefinitionError(`${name}: query must be [B, L, ${E}]${this.batchFirst ? '' : ' (as [L, B, E] unless batch_first)'}, got ${fmtShape(query.shape)}${where()}`);

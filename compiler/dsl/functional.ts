@@ -24,22 +24,33 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor): Tensor {
   return b ? y.add(b) : y;
 }
 
-export interface Conv2dOptions { stride?: Pair; padding?: Pair; dilation?: Pair; groups?: number }
+/** A 2-D op on PyTorch's unbatched [C, H, W] input as on a batch of one. */
+function unbatched2d(x: Tensor, f: (x: Tensor) => Tensor): Tensor { return x.rank === 3 ? f(x.unsqueeze(0)).squeeze(0) : f(x); }
+
+export interface Conv2dOptions { stride?: Pair; padding?: Pair | 'valid' | 'same'; dilation?: Pair; groups?: number }
 export function conv2d(x: Tensor, w: Tensor, b?: Tensor, o: Conv2dOptions = {}): Tensor {
   checkOptions('conv2d', o, ['stride', 'padding', 'dilation', 'groups']);
-  return record('conv2d', b ? [x, w, b] : [x, w], { stride: pairOf('conv2d', 'stride', o.stride ?? 1, 1), padding: pairOf('conv2d', 'padding', o.padding ?? 0, 0),
-    dilation: pairOf('conv2d', 'dilation', o.dilation ?? 1, 1), groups: o.groups ?? 1, act: 'none' });
+  const stride = pairOf('conv2d', 'stride', o.stride ?? 1, 1), dilation = pairOf('conv2d', 'dilation', o.dilation ?? 1, 1);
+  let padding: [number, number];
+  if (o.padding === 'valid') padding = [0, 0];
+  else if (o.padding === 'same') {
+    if (stride[0] !== 1 || stride[1] !== 1) throw new ModelDefinitionError(`conv2d: padding 'same' needs stride 1, got stride ${stride.join(',')}${where()}`);
+    const total = [0, 1].map((i) => dilation[i]! * (w.size(2 + i) - 1));
+    if (total.some((t) => t % 2)) throw new ModelDefinitionError(`conv2d: padding 'same' with an even kernel extent (dilation·(kernel−1) = ${total.join(',')}) pads unevenly, which is not supported; pad explicitly${where()}`);
+    padding = [total[0]! / 2, total[1]! / 2];
+  } else padding = pairOf('conv2d', 'padding', o.padding ?? 0, 0);
+  return unbatched2d(x, (x) => record('conv2d', b ? [x, w, b] : [x, w], { stride, padding, dilation, groups: o.groups ?? 1, act: 'none' }));
 }
 
 export interface MaxPool2dOptions { stride?: Pair; padding?: Pair }
 export interface Pool2dOptions extends MaxPool2dOptions { countIncludePad?: boolean }
 export function maxPool2d(x: Tensor, kernel: Pair, o: MaxPool2dOptions = {}): Tensor {
   checkOptions('max_pool2d', o, ['stride', 'padding']);
-  return record('maxpool2d', [x], { kernel: pairOf('max_pool2d', 'kernel_size', kernel, 1), stride: pairOf('max_pool2d', 'stride', o.stride ?? kernel, 1), padding: pairOf('max_pool2d', 'padding', o.padding ?? 0, 0) });
+  return unbatched2d(x, (x) => record('maxpool2d', [x], { kernel: pairOf('max_pool2d', 'kernel_size', kernel, 1), stride: pairOf('max_pool2d', 'stride', o.stride ?? kernel, 1), padding: pairOf('max_pool2d', 'padding', o.padding ?? 0, 0) }));
 }
 export function avgPool2d(x: Tensor, kernel: Pair, o: Pool2dOptions = {}): Tensor {
   checkOptions('avg_pool2d', o, ['stride', 'padding', 'countIncludePad']);
-  return record('avgpool2d', [x], { kernel: pairOf('avg_pool2d', 'kernel_size', kernel, 1), stride: pairOf('avg_pool2d', 'stride', o.stride ?? kernel, 1), padding: pairOf('avg_pool2d', 'padding', o.padding ?? 0, 0), countIncludePad: o.countIncludePad ?? true });
+  return unbatched2d(x, (x) => record('avgpool2d', [x], { kernel: pairOf('avg_pool2d', 'kernel_size', kernel, 1), stride: pairOf('avg_pool2d', 'stride', o.stride ?? kernel, 1), padding: pairOf('avg_pool2d', 'padding', o.padding ?? 0, 0), countIncludePad: o.countIncludePad ?? true }));
 }
 
 export const relu = (x: Tensor): Tensor => x.relu();

@@ -29,7 +29,7 @@ export class Conv2d extends Module {
     super();
     checkOptions('Conv2d', opts, ['stride', 'padding', 'dilation', 'groups', 'bias']);
     const [kh, kw] = F.pairOf('Conv2d', 'kernel_size', kernelSize, 1);
-    F.pairOf('Conv2d', 'stride', opts.stride ?? 1, 1); F.pairOf('Conv2d', 'padding', opts.padding ?? 0, 0); F.pairOf('Conv2d', 'dilation', opts.dilation ?? 1, 1);
+    F.pairOf('Conv2d', 'stride', opts.stride ?? 1, 1); if (opts.padding !== 'same' && opts.padding !== 'valid') F.pairOf('Conv2d', 'padding', opts.padding ?? 0, 0); F.pairOf('Conv2d', 'dilation', opts.dilation ?? 1, 1);
     const groups = opts.groups ?? 1;
     positiveInt('Conv2d', 'in_channels', inChannels); positiveInt('Conv2d', 'out_channels', outChannels);
     positiveInt('Conv2d', 'kernel_size', kh); positiveInt('Conv2d', 'kernel_size', kw); positiveInt('Conv2d', 'groups', groups);
@@ -79,7 +79,10 @@ export class GELU extends Module {
 export class Identity extends Module { forward(x: Tensor): Tensor { return x; } }
 /** Inference only: dropout is the identity. */
 export class Dropout extends Module {
-  constructor(readonly p = 0.5) { super(); }
+  constructor(readonly p = 0.5) {
+    super();
+    if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new ModelDefinitionError(`Dropout: p must be a number in [0, 1], got ${String(p)}`);
+  }
   forward(x: Tensor): Tensor { return x; }
 }
 export class Softmax extends Module {
