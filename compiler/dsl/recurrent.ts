@@ -6,7 +6,7 @@
 import { fmtShape } from '../ir/types.ts';
 import * as F from './functional.ts';
 import { Module, positiveInt, type Parameter } from './module.ts';
-import { cat, ModelDefinitionError, recordMulti, stack, where, zeros, type Tensor } from './tensor.ts';
+import { cat, ModelDefinitionError, recordMulti, stack, Tensor, where, zeros } from './tensor.ts';
 import { checkOptions } from './options.ts';
 
 export interface RNNOptions {
@@ -64,7 +64,8 @@ abstract class RNNBase extends Module {
     if (inp.size(-1) !== this.inputSize) throw new ModelDefinitionError(`${name}: input has ${inp.size(-1)} features, expected input_size ${this.inputSize} (input ${fmtShape(x.shape)})${where()}`);
     const B = inp.size(0), H = this.hiddenSize, LD = this.numLayers * this.numDirections;
     const state = (t: Tensor | undefined, what: string) => {
-      if (!t) return undefined;
+      if (t === undefined) return undefined;
+      if (!(t instanceof Tensor)) throw new ModelDefinitionError(`${name}: ${what} must be a tensor, got ${Array.isArray(t) ? `an array of ${(t as unknown[]).length}${this.kind === 'lstm' ? '' : ` (only LSTM takes a pair (h0, c0))`}` : String(t)}${where()}`);
       const s = unbatched ? t.unsqueeze(1) : t;
       if (s.rank !== 3 || s.size(0) !== LD || s.size(1) !== B || s.size(2) !== H) {
         throw new ModelDefinitionError(`${name}: ${what} must be [${LD}, ${B}, ${H}] (num_layers·directions, batch, hidden), got ${fmtShape(t.shape)}${where()}`);
@@ -109,6 +110,9 @@ export class GRU extends RNNBase {
 export class LSTM extends RNNBase {
   constructor(inputSize: number, hiddenSize: number, opts: Omit<RNNOptions, 'nonlinearity'> = {}) { super('lstm', inputSize, hiddenSize, opts); }
   forward(x: Tensor, hx?: [Tensor, Tensor]): [Tensor, [Tensor, Tensor]] {
+    if (hx !== undefined && !(Array.isArray(hx) && hx.length === 2)) {
+      throw new ModelDefinitionError(`LSTM: the initial state must be a pair [h0, c0], got ${hx instanceof Tensor ? 'a single tensor' : Array.isArray(hx) ? `an array of ${(hx as unknown[]).length}` : String(hx)}${where()}`);
+    }
     const r = this.runLayers(x, hx?.[0], hx?.[1]);
     return [r.y, [r.hn, r.cn!]];
   }

@@ -149,6 +149,7 @@ export class Tensor {
   view(...shape: number[]): Tensor { return this.reshape(...shape); }
   flatten(start = 0, end = -1): Tensor {
     const s = normAxis(start, this.rank), e = normAxis(end, this.rank);
+    if (s > e) throw new ModelDefinitionError(`flatten: start_dim ${start} comes after end_dim ${end} for a tensor of rank ${this.rank}${where()}`);
     const mid = this.shape.slice(s, e + 1).reduce((a, b) => a * b, 1);
     return this.reshape(...this.shape.slice(0, s), mid, ...this.shape.slice(e + 1));
   }
