@@ -87,6 +87,12 @@ test('unsupported DSL options throw naming the option', () => {
   expect(() => new nn.LSTM(3, 4, { dropout: 2 })).toThrow(/dropout must be a number in \[0, 1\], got 2/);
 });
 
+test('a state_dict saved with a prefix (nn.DataParallel) says which prefix to strip', () => {
+  const lin = new nn.Linear(3, 2);
+  const sd = { 'module.weight': { shape: [2, 3], data: new Float32Array(6) }, 'module.bias': { shape: [2], data: new Float32Array(2) } };
+  expect(() => lin.loadStateDict(sd)).toThrow(/missing: weight, bias \| unexpected: module.weight, module.bias \(the file's names carry the prefix 'module.': strip it/);
+});
+
 test('Embedding paddingIdx starts as a zero row (negative counts from the end); RNN dropout is accepted (identity at inference)', () => {
   const e = new nn.Embedding(4, 3, { paddingIdx: -1 });
   expect(e.paddingIdx).toBe(3);

@@ -172,8 +172,22 @@ export abstract class Module {
       ...(strict && missing.length ? [`missing: ${missing.join(', ')}`] : []),
       ...(strict && unexpected.length ? [`unexpected: ${unexpected.join(', ')}`] : []),
     ];
-    if (problems.length) throw new ModelDefinitionError(`${where}: ${problems.join(' | ')}`);
+    if (problems.length) throw new ModelDefinitionError(`${where}: ${problems.join(' | ')}${prefixHint(missing, unexpected)}`);
     for (const [k, p] of params) { const t = tensors.get(k); if (t) p.data = Float32Array.from(t.data); }
     return this;
   }
+}
+
+/** When every missing name appears among the unexpected ones under one prefix (nn.DataParallel's `module.`, a parent's attribute), say so. */
+function prefixHint(missing: string[], unexpected: string[]): string {
+  const m0 = missing[0];
+  if (m0 === undefined || !unexpected.length) return '';
+  const have = new Set(unexpected);
+  for (const u of unexpected) {
+    const p = u.slice(0, -m0.length);
+    if (u.length > m0.length && u.endsWith(m0) && p.endsWith('.') && missing.every((k) => have.has(p + k))) {
+      return ` (the file's names carry the prefix '${p}': strip it, e.g. new Map([...sd].map(([k, v]) => [k.slice(${p.length}), v])))`;
+    }
+  }
+  return '';
 }
