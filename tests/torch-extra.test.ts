@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { compileModel, defineModel, nn, Module, readSafetensors, stateDictFrom, traceModel, type Tensor } from '../compiler/index.ts';
+import { compileModel, defineModel, nn, Module, readSafetensors, Seq2SeqLSTM, Seq2SeqTransformer, stateDictFrom, traceModel, type Tensor } from '../compiler/index.ts';
 import { compare } from '../compiler/conformance/run.ts';
 import { loadModelBytes } from '../runtime/model.ts';
 import { TEST_ISAS } from './helpers/isa.ts';
@@ -91,6 +91,13 @@ test('a state_dict saved with a prefix (nn.DataParallel) says which prefix to st
   const lin = new nn.Linear(3, 2);
   const sd = { 'module.weight': { shape: [2, 3], data: new Float32Array(6) }, 'module.bias': { shape: [2], data: new Float32Array(2) } };
   expect(() => lin.loadStateDict(sd)).toThrow(/missing: weight, bias \| unexpected: module.weight, module.bias \(the file's names carry the prefix 'module.': strip it/);
+});
+
+test('the zoo models check their sizes and bos', () => {
+  expect(() => new Seq2SeqLSTM(10, 10, 4, 8, 12, 3)).toThrow(/Seq2SeqLSTM: bos must be a token id in \[0, 10\), got 12/);
+  expect(() => new Seq2SeqLSTM(10, 10, 4, 8, 1, 0)).toThrow(/Seq2SeqLSTM: steps must be a positive integer, got 0/);
+  expect(() => new Seq2SeqTransformer(10, 4, 2, 1, 8, -1, 3)).toThrow(/Seq2SeqTransformer: bos must be a token id in \[0, 10\), got -1/);
+  expect(() => new Seq2SeqTransformer(10, 4, 2, 1.5, 8, 1, 3)).toThrow(/Seq2SeqTransformer: layers must be a positive integer, got 1.5/);
 });
 
 test('Embedding paddingIdx starts as a zero row (negative counts from the end); RNN dropout is accepted (identity at inference)', () => {

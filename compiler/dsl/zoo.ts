@@ -10,11 +10,18 @@ import { arange, constant, ints, ModelDefinitionError, type Tensor } from './ten
 import type { EntryDefinition, InputSpecs, ModelDefinition } from './trace.ts';
 import { checkOptions } from './options.ts';
 
+/** Every size a positive integer and `bos` a token of the target vocabulary, or an error naming the argument. */
+function checkZooArgs(model: string, sizes: Record<string, number>, bos: number, vocab: number): void {
+  for (const [k, v] of Object.entries(sizes)) positiveInt(model, k, v);
+  if (!Number.isInteger(bos) || bos < 0 || bos >= vocab) throw new ModelDefinitionError(`${model}: bos must be a token id in [0, ${vocab}), got ${String(bos)}`);
+}
+
 /** LSTM encoder-decoder: the encoder's final (h, c) starts the decoder; teacher-forced logits and greedy tokens. */
 export class Seq2SeqLSTM extends Module {
   enc_emb: nn.Embedding; encoder: nn.LSTM; dec_emb: nn.Embedding; decoder: nn.LSTM; out: nn.Linear;
   constructor(srcVocab: number, tgtVocab: number, emb: number, hidden: number, readonly bos: number, readonly steps: number) {
     super();
+    checkZooArgs('Seq2SeqLSTM', { srcVocab, tgtVocab, emb, hidden, steps }, bos, tgtVocab);
     this.enc_emb = new nn.Embedding(srcVocab, emb);
     this.encoder = new nn.LSTM(emb, hidden, { batchFirst: true });
     this.dec_emb = new nn.Embedding(tgtVocab, emb);
@@ -43,6 +50,7 @@ export class Seq2SeqTransformer extends Module {
   src_emb: nn.Embedding; tgt_emb: nn.Embedding; transformer: nn.Transformer; generator: nn.Linear;
   constructor(readonly vocab: number, readonly dModel: number, nhead: number, layers: number, dimFeedforward: number, readonly bos: number, readonly steps: number) {
     super();
+    checkZooArgs('Seq2SeqTransformer', { vocab, dModel, nhead, layers, dimFeedforward, steps }, bos, vocab);
     this.src_emb = new nn.Embedding(vocab, dModel);
     this.tgt_emb = new nn.Embedding(vocab, dModel);
     this.transformer = new nn.Transformer(dModel, nhead, { numEncoderLayers: layers, numDecoderLayers: layers, dimFeedforward, batchFirst: true, dropout: 0 });
