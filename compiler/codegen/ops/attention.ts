@@ -5,7 +5,9 @@
 import type { Node } from '../../ir/node.ts';
 import { attentionDims, type AttentionAttrs } from '../../ir/ops/attention.ts';
 import type { NoAttrs } from '../../ir/ops/def.ts';
-import { broadcastStrides } from '../../ir/types.ts';
+import { mulDims, type Dim } from '../../ir/dims.ts';
+import { dimsOf } from '../../ir/types.ts';
+import { code, dimBroadcastStrides } from '../loops.ts';
 import { attentionScratchBytes } from '../attention-abi.ts';
 import { kernelCall } from '../kernels.ts';
 import { defineLowering, f32lit } from './lowering.ts';
@@ -13,27 +15,29 @@ import { defineLowering, f32lit } from './lowering.ts';
 const attention = defineLowering<AttentionAttrs>({
   emit: (n, c) => {
     const a = n.attrs, lay = a.layout;
-    const { B, Lq, Lk, H, d, dv } = attentionDims(n.inputs.map((i) => i.type), a);
+    const { H, d, dv } = attentionDims(n.inputs.map((i) => i.type), a);
+    // Batch and lengths may be named sizes (the buffers are dense at their actual sizes).
+    const B = dimsOf(n.type)[0]!, Lq = dimsOf(n.type)[1]!, Lk = dimsOf(n.inputs[lay === 'qkv' ? 0 : 1]!.type)[1]!;
     const E = H * d, Ev = H * dv;
     const nIn = lay === 'qkv' ? 1 : lay === 'q_kv' ? 2 : 3;
     // [pointer, row stride, batch stride] of q, k, v in their (possibly packed) buffers.
     const rows = (x: Node) => x.type.shape[2]!;
-    const op = (x: Node, off: number): [number, number, number] => [c.addr(x) + off * 4, rows(x), x.type.shape[1]! * rows(x)];
+    const op = (x: Node, off: number): [number, number, string] => [c.addr(x) + off * 4, rows(x), code(mulDims(dimsOf(x.type)[1]!, rows(x)))];
     const [q, k, v] = lay === 'qkv' ? [op(n.inputs[0]!, 0), op(n.inputs[0]!, E), op(n.inputs[0]!, 2 * E)]
       : lay === 'q_kv' ? [op(n.inputs[0]!, 0), op(n.inputs[1]!, 0), op(n.inputs[1]!, E)]
       : [op(n.inputs[0]!, 0), op(n.inputs[1]!, 0), op(n.inputs[2]!, 0)];
-    let mask = [0, 0, 0, 0];
+    let mask: Dim[] = [0, 0, 0, 0];
     if (a.mask) {
-      const m = n.inputs[nIn]!, st = broadcastStrides(m.type.shape, [B, H, Lq, Lk]);
+      const m = n.inputs[nIn]!, st = dimBroadcastStrides(dimsOf(m.type), [B, H, Lq, Lk]);
       // Keys are read contiguously; with a single key there is nothing to broadcast over.
-      if (st[3] !== 1 && Lk > 1) throw new Error(`codegen: attention mask ${m.type.shape} must not broadcast over keys`);
+      if (st[3] !== 1 && Lk !== 1) throw new Error(`codegen: attention mask ${dimsOf(m.type)} must not broadcast over keys`);
       mask = [c.addr(m), st[0]!, st[1]!, st[2]!];
     }
     const pos = a.cached ? `load<i32>(${c.addr(n.inputs[n.inputs.length - 1]!)})` : '0';
-    const kvLen = a.cached ? `min<i32>(${pos} + ${Lq}, ${Lk})` : String(Lk);
+    const kvLen = a.cached ? `min<i32>(${pos} + ${code(Lq)}, ${code(Lk)})` : code(Lk);
     return [`${kernelCall('attention_f32', {
-      q: q[0], k: k[0], v: v[0], o: c.addr(n), mask: mask[0]!, scratch: c.scratch(n), B, H, Lq, Lk, d, dv,
-      ldq: q[1], ldk: k[1], ldv: v[1], ldo: Ev, bsq: q[2], bsk: k[2], bsv: v[2], bso: Lq * Ev, mbs: mask[1]!, mhs: mask[2]!, mrs: mask[3]!,
+      q: q[0], k: k[0], v: v[0], o: c.addr(n), mask: mask[0]!, scratch: c.scratch(n), B: code(B), H, Lq: code(Lq), Lk: code(Lk), d, dv,
+      ldq: q[1], ldk: k[1], ldv: v[1], ldo: Ev, bsq: q[2], bsk: k[2], bsv: v[2], bso: code(mulDims(Lq, Ev)), mbs: code(mask[1]!), mhs: code(mask[2]!), mrs: code(mask[3]!),
       scale: f32lit(a.scale), causal: a.causal ? 1 : 0, kvLen, qOffset: pos,
     })};`];
   },
@@ -46,8 +50,8 @@ const attention = defineLowering<AttentionAttrs>({
 const cacheWrite = defineLowering<NoAttrs>({
   emit: (n, c) => {
     const [cache, rows, pos] = n.inputs as [Node, Node, Node];
-    const [B, cap, E] = cache.type.shape as [number, number, number];
-    const R = rows.type.shape[1]!, rb = E * 4;
+    const [B, cap, E] = dimsOf(cache.type).map(code);
+    const R = code(dimsOf(rows.type)[1]!), rb = Number(E) * 4;
     return [
       `const pos = load<i32>(${c.addr(pos)});`,
       `for (let b = 0; b < ${B}; b++) {`,
