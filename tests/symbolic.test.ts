@@ -19,11 +19,19 @@ const mlp = new nn.Sequential(new nn.Linear(784, 16), new nn.ReLU(), new nn.Line
 const cnn = new nn.Sequential(new nn.Conv2d(1, 3, 3), new nn.ReLU(), new nn.MaxPool2d(2), new nn.Flatten(), new nn.Linear(3 * 5 * 5, 4));
 const enc = new nn.TransformerEncoderLayer(16, 2, { dimFeedforward: 24, batchFirst: true });
 const mha = new nn.MultiheadAttention(16, 4, { batchFirst: true });
+const lstm = new nn.LSTM(8, 12, { batchFirst: true, numLayers: 2 });
+const gru = new nn.GRU(8, 6, { bidirectional: true });
 
 const ENTRIES: Record<string, { inputs: InputSpecs; fn: (x: Record<string, Tensor>) => Tensor | Record<string, Tensor> }> = {
   mlp: { inputs: { x: { shape: ['B', 784], max: { B: 8 } } }, fn: ({ x }) => mlp.call(x!) },
   cnn: { inputs: { x: { shape: ['N', 1, 12, 12], max: { N: 5 } } }, fn: ({ x }) => cnn.call(x!) },
   enc: { inputs: { x: { shape: ['B', 'T', 16], max: { B: 3, T: 20 } } }, fn: ({ x }) => enc.call(x!) },
+  // Recurrent layers run the given number of steps, from zero or given states.
+  lstm: { inputs: { x: { shape: ['B', 'T', 8], max: { B: 4, T: 24 } } }, fn: ({ x }) => { const [y, [h, c]] = lstm.forward(x!); return { y, h, c }; } },
+  gru: {
+    inputs: { x: { shape: ['T', 'B', 8], max: { B: 4, T: 24 } }, h0: { shape: [2, 'B', 6] } },
+    fn: ({ x, h0 }) => { const [y, h] = gru.forward(x!, h0!); return { y, h }; },
+  },
   // Key padding follows the actual length; causal attention over the actual length.
   masked: {
     inputs: { x: { shape: ['B', 'T', 16], max: { B: 3, T: 20 } }, pad: { shape: ['B', 'T'], dtype: 'bool' } },
@@ -70,6 +78,13 @@ describe('symbolic sizes', () => {
   it('an encoder layer over [B, T, E] at many lengths, including 1 and the bounds', () => {
     for (const [B, T] of [[1, 1], [1, 20], [3, 20], [2, 7], [3, 1], [2, 13]] as const) {
       check('enc', { B, T }, ({ B, T }) => ({ x: { data: seeded(B! * T! * 16, T!), shape: [B!, T!, 16] } }));
+    }
+  });
+
+  it('LSTM and GRU run the actual number of steps over the actual batch', () => {
+    for (const [B, T] of [[1, 1], [4, 24], [2, 7], [3, 2]] as const) {
+      check('lstm', { B, T }, ({ B, T }) => ({ x: { data: seeded(B! * T! * 8, T!), shape: [B!, T!, 8] } }));
+      check('gru', { B, T }, ({ B, T }) => ({ x: { data: seeded(B! * T! * 8, B!), shape: [T!, B!, 8] }, h0: { data: seeded(2 * B! * 6, 5), shape: [2, B!, 6] } }));
     }
   });
 

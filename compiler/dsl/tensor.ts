@@ -79,7 +79,12 @@ export function recordMulti<K extends OpName>(op: K, inputs: Tensor[], attrs: At
   return [primary, ...secondaryTypes(primary.node).map((_, i) => record('proj', [primary], { index: i + 1 }))];
 }
 
-export const zeros = (shape: Shape): Tensor => constant(new Float32Array(numel(shape)), shape, 'f32', 'zeros');
+/** f32 zeros; dims with named sizes (bounded by `max`) give zeros of the run-time size. */
+export function zeros(shape: readonly Dim[], max: Sizes = {}): Tensor {
+  if (!shape.some(isSymbolic)) return constant(new Float32Array(numel(shape as number[])), shape as number[], 'f32', 'zeros');
+  const one = constant(new Float32Array(numel(shape.map((d) => (isSymbolic(d) ? 1 : d)))), shape.map((d) => (isSymbolic(d) ? 1 : d)), 'f32', 'zeros');
+  return one.expand(...shape.map((d, i) => (isSymbolic(d) ? d : one.shape[i]!)), max);
+}
 /** An i32 constant (token ids, positions). */
 export const ints = (values: ArrayLike<number>, shape: Shape = [values.length]): Tensor => constant(Int32Array.from(values), shape, 'i32', `ints[${shape}]`);
 /** 0, 1, …, n−1 as i32. */
@@ -215,6 +220,16 @@ export class Tensor {
     return res;
   }
   view(...shape: Dim[]): Tensor { return this.reshape(...shape); }
+  /** Broadcast to `dims` (a copy); named sizes in `dims` take their bounds from this tensor or from `max`. */
+  expand(...args: Array<Dim | Sizes>): Tensor {
+    const last = args[args.length - 1];
+    const max: Record<string, number> = { ...this.bounds, ...(typeof last === 'object' ? last : {}) };
+    const dims = (typeof last === 'object' ? args.slice(0, -1) : args) as Dim[];
+    for (const d of dims) for (const k of sizeNames(d)) if (max[k] === undefined) throw new ModelDefinitionError(`expand: size '${k}' has no bound here${where()}`);
+    if (sameShape(dims, this.dims)) return this;
+    const sym = dims.some(isSymbolic) ? { sym: { values: { shape: dims }, max: Object.fromEntries(Object.entries(max).filter(([k]) => dims.some((d) => sizeNames(d).includes(k)))) } } : {};
+    return record('expand', [this], { shape: dims.map((d) => evalDim(d, max)), ...sym } as never);
+  }
   flatten(start = 0, end = -1): Tensor {
     const s = normAxis(start, this.rank), e = normAxis(end, this.rank);
     if (s > e) throw new ModelDefinitionError(`flatten: start_dim ${start} comes after end_dim ${end} for a tensor of rank ${this.rank}${where()}`);

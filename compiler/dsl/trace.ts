@@ -25,7 +25,7 @@ const what = (v: unknown): string => v === null || typeof v !== 'object' ? (type
 
 const spec = (where: string, s: InputSpec | number[]): Required<InputSpec> => {
   if (Array.isArray(s)) return { shape: s, dtype: 'f32', max: {} };
-  if (typeof s !== 'object' || s === null) throw new ModelDefinitionError(`${where}: expected a shape (an array of positive integers) or { shape, dtype, max }, got ${what(s)}`);
+  if (typeof s !== 'object' || s === null) throw new ModelDefinitionError(`${where}: expected a shape (an array of positive integers) or { shape, dtype }, got ${what(s)}`);
   const { shape, dtype = 'f32', max = {} } = checkOptions(where, s, ['shape', 'dtype', 'max']);
   if (!Array.isArray(shape)) throw new ModelDefinitionError(`${where}: expected a shape (an array of positive integers), got ${what(shape)}`);
   if (!DTYPES.includes(dtype)) throw new ModelDefinitionError(`${where}: dtype must be one of ${DTYPES.join(', ')}, got ${what(dtype)}`);

@@ -3,11 +3,11 @@
 
 import type { Node } from '../../ir/node.ts';
 import type { NoAttrs } from '../../ir/ops/def.ts';
-import type { ConcatAttrs, DynamicSliceAttrs, DynamicUpdateAttrs, ReshapeAttrs, SliceAttrs, TransposeAttrs } from '../../ir/ops/shape.ts';
+import type { ExpandAttrs, ConcatAttrs, DynamicSliceAttrs, DynamicUpdateAttrs, ReshapeAttrs, SliceAttrs, TransposeAttrs } from '../../ir/ops/shape.ts';
 import { addDims, mulDims, numelDims, subDims, type Dim } from '../../ir/dims.ts';
 import { symAttrsOf } from '../../ir/symbolic.ts';
 import { dimsOf, DTYPE_BYTES } from '../../ir/types.ts';
-import { bytesOf, code, contiguous, dimStrides, stridedCopy } from '../loops.ts';
+import { bytesOf, code, contiguous, dimBroadcastStrides, dimStrides, stridedCopy } from '../loops.ts';
 import { defineLowering } from './lowering.ts';
 
 const dynamicSlice = defineLowering<DynamicSliceAttrs>({
@@ -81,6 +81,12 @@ export const SHAPE_LOWERINGS = {
   reshape: defineLowering<ReshapeAttrs>({ emit: () => [] }),
   copy: defineLowering<NoAttrs>({ emit: (n, c) => [`memory.copy(${c.addr(n)}, ${c.addr(n.inputs[0]!)}, ${code(bytesOf(n.type))});`] }),
   transpose,
+  expand: defineLowering<ExpandAttrs>({
+    emit: (n, c) => {
+      const x = n.inputs[0]!;
+      return stridedCopy(dimsOf(n.type), contiguous(n, c.addr(n)), { base: c.addr(x), strides: dimBroadcastStrides(dimsOf(x.type), dimsOf(n.type)), bytes: DTYPE_BYTES[n.type.dtype] }, n.type.dtype);
+    },
+  }),
   slice,
   concat,
   gather,
