@@ -81,8 +81,10 @@ function headsOf(G: number, d: number, ...sources: Node[]): number {
 
 /** All-true? Causal (j > i) over every leading index? */
 function constMaskKind(m: Node, Lq: number, Lk: number): 'none' | 'causal' | undefined {
-  if (m.op !== 'const') return undefined;
-  const d = m.attrs.data as Uint8Array;
+  let c = m;
+  while (c.op === 'copy' || c.op === 'reshape') c = c.inputs[0]!; // same data in the same order
+  if (c.op !== 'const') return undefined;
+  const d = c.attrs.data as Uint8Array;
   if (d.every((v) => v === 0)) return 'none';
   const sh = m.type.shape, mq = sh.length >= 2 ? sh[sh.length - 2]! : 1, mk = sh[sh.length - 1]!;
   if (mq !== Lq || mk !== Lk) return undefined;
