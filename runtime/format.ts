@@ -45,9 +45,9 @@ export interface EntryInfo {
 }
 
 export interface GenerationInfo {
-  /** Entry taking up to `chunk` tokens ([1, chunk] i32 `tokens` and i32[] `count`). */
+  /** Entry taking up to `chunk` tokens ([1, chunk] i32 `tokens` and i32[] `count`; with batch > 1 also i32[] `sequence`). */
   prefill: string;
-  /** Entry taking one token ([1, 1] i32 `tokens`). */
+  /** Entry taking one token per sequence ([batch, 1] i32 `tokens`). */
   decode: string;
   chunk: number;
   /** KV-cache positions, fixed at compile time. */
@@ -55,10 +55,14 @@ export interface GenerationInfo {
   vocab: number;
   tokens: string;
   count: string;
-  /** Output: logits [1, vocab] of the chunk's last token. */
+  /** Output: logits [1, vocab] of the chunk's last token (decode: [batch, vocab]). */
   logits: string;
-  /** The i32[] state tensor holding the next position. */
+  /** The i32[] (batch > 1: i32[batch]) state tensor holding each sequence's next position. */
   position: string;
+  /** Sequences the KV cache holds (absent: 1). */
+  batch?: number;
+  /** With batch > 1: the prefill input naming the sequence it fills. */
+  sequence?: string;
 }
 
 export interface BlobRef { offset: number; length: number; checksum: string }

@@ -159,6 +159,9 @@ function generation(v: unknown, m: Manifest): NonNullable<Manifest['generation']
     tokens: str(own(o, 'tokens'), 'generation.tokens'), count: str(own(o, 'count'), 'generation.count'),
     logits: str(own(o, 'logits'), 'generation.logits'), position: str(own(o, 'position'), 'generation.position'),
   };
+  const batch = own(o, 'batch') === undefined ? 1 : count(own(o, 'batch'), 'generation.batch');
+  if (batch < 1) fail('generation.batch', `must be at least 1, found ${batch}`);
+  const sequence = batch > 1 ? str(own(o, 'sequence'), 'generation.sequence') : undefined;
   for (const k of ['chunk', 'capacity', 'vocab'] as const) if (g[k] < 1) fail(`generation.${k}`, `must be at least 1, found ${g[k]}`);
   if (g.chunk > g.capacity) fail('generation.chunk', `${g.chunk} exceeds generation.capacity ${g.capacity}`);
   const want = (list: TensorInfo[], name: string, dtype: string, n: number, field: string) => {
@@ -168,11 +171,17 @@ function generation(v: unknown, m: Manifest): NonNullable<Manifest['generation']
   for (const k of ['prefill', 'decode'] as const) {
     const e = Object.hasOwn(m.entries, g[k]) ? m.entries[g[k]] : undefined;
     if (!e) fail(`generation.${k}`, `names no entry ('${g[k]}')`);
-    const n = k === 'prefill' ? g.chunk : 1;
-    want(e!.inputs, g.tokens, 'i32', n, `generation.tokens (in entry '${g[k]}')`);
+    const n = k === 'prefill' ? g.chunk : 1, rows = k === 'prefill' ? 1 : batch;
+    want(e!.inputs, g.tokens, 'i32', n * rows, `generation.tokens (in entry '${g[k]}')`);
     if (n > 1) want(e!.inputs, g.count, 'i32', 1, `generation.count (in entry '${g[k]}')`);
-    want(e!.outputs, g.logits, 'f32', g.vocab, `generation.logits (in entry '${g[k]}')`);
+    want(e!.outputs, g.logits, 'f32', g.vocab * rows, `generation.logits (in entry '${g[k]}')`);
   }
-  want(m.state, g.position, 'i32', 1, 'generation.position');
-  return g;
+  if (sequence !== undefined) {
+    want(m.entries[g.prefill]!.inputs, sequence, 'i32', 1, `generation.sequence (in entry '${g.prefill}')`);
+    // The sequence picks a cache row: the entry must refuse any other value before wasm runs.
+    const r = m.entries[g.prefill]!.inputs.find((x) => x.name === sequence)!.range;
+    if (!r || r[0] !== 0 || r[1] !== batch) fail('generation.sequence', `input '${sequence}' must have the range [0, ${batch}], found ${r ? `[${r.join(', ')}]` : 'none'}`);
+  }
+  want(m.state, g.position, 'i32', batch, 'generation.position');
+  return batch > 1 ? { ...g, batch, sequence } : g;
 }
