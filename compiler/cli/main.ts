@@ -21,8 +21,10 @@ Usage:
       keeps it symbolic up to a bound (--dim batch=max:8).
   simdflow ir <model.ts> [--weights <file>] [--disable-pass NAME]... [--list-passes]
       Print the IR before and after the passes, and the memory plan.
-  simdflow conformance [<dir>]
-      Run every PyTorch conformance case in <dir> (default tests/fixtures/torch).
+  simdflow conformance [<dir>] [--max-scale K]
+      Run every PyTorch conformance case in <dir> (default tests/fixtures/torch); with
+      --max-scale K, compile each with its batch and sequence dims symbolic, bounded at K× the
+      case's sizes, and run it at the case's sizes.
   simdflow conformance-onnx [<dir>] [--verbose]
       Run ONNX backend node tests (default ../shared/onnx-node-tests): per test pass, fail or
       unsupported, then counts by tier and by op (--verbose: every test, not only failures).
@@ -52,7 +54,7 @@ function outputDir(out: string, given: string | undefined): string {
 /** A mistake in the command line: reported with the usage, exit code 2. */
 class UsageError extends Error {}
 
-interface Args { _: string[]; given: string[]; out?: string; weights?: string; disable: string[]; isas: Isa[]; dims: Record<string, number | { max: number }>; listPasses?: boolean; help?: boolean; quiet?: boolean; verbose?: boolean }
+interface Args { _: string[]; given: string[]; out?: string; weights?: string; disable: string[]; isas: Isa[]; dims: Record<string, number | { max: number }>; maxScale?: number; listPasses?: boolean; help?: boolean; quiet?: boolean; verbose?: boolean }
 
 function parseArgs(argv: readonly string[]): Args {
   const a: Args = { _: [], given: [], disable: [], isas: [], dims: {} };
@@ -73,6 +75,11 @@ function parseArgs(argv: readonly string[]): Args {
       if (!m) throw new UsageError(`--dim must be NAME=SIZE or NAME=max:BOUND with a positive size, not '${v}'`);
       a.dims[m[1]!] = m[2] ? { max: Number(m[3]) } : Number(m[3]);
     }
+    else if (s === '--max-scale') {
+      const v = val();
+      if (!/^[1-9][0-9]{0,3}$/.test(v)) throw new UsageError(`--max-scale must be a positive integer (the bounds are K× each case's sizes), not '${v}'`);
+      a.maxScale = Number(v);
+    }
     else if (s === '--verbose') a.verbose = true;
     else if (s === '--list-passes') a.listPasses = true;
     else if (s === '-h' || s === '--help') a.help = true;
@@ -87,7 +94,7 @@ function parseArgs(argv: readonly string[]): Args {
 const COMMANDS: Record<string, string[]> = {
   build: ['-o', '--out', '--weights', '--disable-pass', '--isa', '--dim', '-q', '--quiet'],
   ir: ['--weights', '--disable-pass', '--list-passes'],
-  conformance: ['--isa'],
+  conformance: ['--isa', '--max-scale'],
   'conformance-onnx': ['--isa', '--verbose'],
   start: ['-o', '--out', '--isa', '-q', '--quiet'],
 };
@@ -162,7 +169,7 @@ async function run(a: Args, io: Io): Promise<number> {
       const dirs = caseDirs(rest[0] ?? 'tests/fixtures/torch');
       const counts = { passed: 0, failed: 0, skipped: 0 };
       for (const d of dirs) {
-        const r = await runCase(d, isas);
+        const r = await runCase(d, isas, { maxScale: a.maxScale });
         counts[r.status]++;
         io.stdout.write(`${r.name.padEnd(28)} ${r.status.padEnd(8)} ${r.detail}\n`);
       }
