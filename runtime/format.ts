@@ -28,7 +28,10 @@ export const ISAS: readonly Isa[] = ['wasmsimd', 'wasmrelaxedsimd'];
 export interface TensorInfo {
   name: string;
   dtype: DType;
+  /** The shape; for a tensor with named sizes, its shape at the entry's bounds. */
   shape: number[];
+  /** The shape with named sizes ('B', 'B*T', …; see ./dims.ts) when some dim is chosen at run time. */
+  dims?: Array<number | string>;
   /** Byte address in wasm memory. */
   offset: number;
   /** For integer inputs used as indices: the valid range [lo, hi). */
@@ -42,6 +45,11 @@ export interface EntryInfo {
   export: string;
   inputs: TensorInfo[];
   outputs: TensorInfo[];
+  /**
+   * The bound of each named size the inputs' dims use. The export takes the actual sizes as
+   * i32 arguments, in the order of the names sorted; every size is in [1, bound].
+   */
+  sizes?: Record<string, number>;
 }
 
 export interface GenerationInfo {

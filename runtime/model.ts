@@ -3,6 +3,7 @@
 // refused call leaves the model exactly as it was.
 
 import { DTYPE_BYTES, describe, numel, readContainer, type DType, type EntryInfo, type Isa, type Manifest, type TensorInfo } from './format.ts';
+import { evalDim } from './dims.ts';
 
 export type TensorData = Float32Array | Int32Array | Uint8Array;
 /**
@@ -22,12 +23,15 @@ const ARRAY_FOR: Record<DType, { new (buf: ArrayBuffer, off: number, len: number
   f32: Float32Array, i32: Int32Array, bool: Uint8Array,
 };
 
-const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
+const fmt = (s: readonly (number | string)[]) => `[${s.join(', ')}]`;
 /** A list for an error message: at most `max` items. */
 const list = (xs: readonly string[], max = 8) => (xs.length > max ? `${xs.slice(0, max).join(', ')}, … (${xs.length} in all)` : xs.join(', '));
 const isIndex = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
 /** A typed array's own element count (a subclass or a Proxy cannot fake it). */
 const typedLength = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Int8Array.prototype), 'length')!.get! as (this: unknown) => number;
+
+/** A tensor's shape at the given sizes (its static shape when it names none). */
+const shapeAt = (t: TensorInfo, sizes: Record<string, number>): number[] => (t.dims ? t.dims.map((d) => evalDim(d, sizes)) : t.shape);
 
 function deepFreeze(v: unknown): void {
   if (typeof v !== 'object' || v === null || Object.isFrozen(v)) return;
@@ -38,6 +42,8 @@ function deepFreeze(v: unknown): void {
 export class Model {
   private memory: WebAssembly.Memory | undefined;
   private exports: Record<string, (...a: number[]) => unknown> | undefined;
+  private shapes: Record<string, number[]> = {};
+  private lastSizes: Record<string, number> = {};
 
   constructor(readonly manifest: Manifest, readonly isa: Isa, instance: WebAssembly.Instance, weights: Uint8Array) {
     const exports = instance.exports as Record<string, unknown>;
@@ -46,6 +52,8 @@ export class Model {
     if (memory.buffer.byteLength < manifest.memory.pages * 65536) throw new Error(`invalid simdflow artifact: the ${isa} code has ${memory.buffer.byteLength} bytes of memory, the manifest lays out ${manifest.memory.pages} pages`);
     for (const [name, e] of Object.entries(manifest.entries)) {
       if (typeof exports[e.export] !== 'function') throw new Error(`invalid simdflow artifact: entry '${name}' names export '${e.export}', which the ${isa} code does not have`);
+      const nSizes = Object.keys(e.sizes ?? {}).length, arity = (exports[e.export] as (...a: number[]) => unknown).length;
+      if (arity !== nSizes) throw new Error(`invalid simdflow artifact: entry '${name}' has ${nSizes} named sizes but its ${isa} export takes ${arity} arguments`);
     }
     // The checks read the manifest on every call: a caller editing model.inputs[0].shape must not be able to move a write.
     deepFreeze(manifest);
@@ -63,6 +71,10 @@ export class Model {
   }
   get inputs(): TensorInfo[] { return this.entry().inputs; }
   get outputs(): TensorInfo[] { return this.entry().outputs; }
+  /** The shapes of the last call's outputs, by name (an entry with named sizes returns outputs of the actual size). */
+  get outputShapes(): Record<string, number[]> { return structuredClone(this.shapes); }
+  /** The named sizes of the last call (e.g. { B: 2, T: 7 }); empty for entries without any. */
+  get sizes(): Record<string, number> { return { ...this.lastSizes }; }
 
   /** Runs the whole model (entry `run`). Outputs are fresh arrays, safe to keep. */
   run(feeds: Feeds): Outputs { return this.call('run', feeds); }
@@ -263,7 +275,8 @@ export class Model {
     const e = this.entry(entryName);
     const where = `model '${this.name}' ${entryName}()`;
     const exports = this.exports ?? this.disposed();
-    const data = this.checkFeeds(e, where, feeds);
+    const sizes = this.resolveSizes(e, where, feeds);
+    const data = this.checkFeeds(e, where, feeds, sizes);
     const g = this.manifest.generation;
     if (g && (entryName === g.prefill || entryName === g.decode)) {
       const count = e.inputs.findIndex((t) => t.name === g.count), seq = e.inputs.findIndex((t) => t.name === g.sequence);
@@ -273,22 +286,79 @@ export class Model {
       this.checkRoom(n, `${entryName}()`, seq < 0 ? undefined : [data[seq]![0]!]);
     }
     e.inputs.forEach((t, i) => this.put(t, data[i]!));
+    const names = Object.keys(e.sizes ?? {}).sort();
     try {
-      exports[e.export]!();
+      exports[e.export]!(...names.map((k) => sizes[k]!));
     } catch (err) {
       throw new Error(`${where}: the wasm code trapped (${String((err as Error)?.message ?? err).slice(0, 200)})`);
     }
-    return Object.fromEntries(e.outputs.map((o) => [o.name, this.read(o)]));
+    this.lastSizes = sizes;
+    this.shapes = Object.fromEntries(e.outputs.map((o) => [o.name, shapeAt(o, sizes)]));
+    return Object.fromEntries(e.outputs.map((o) => [o.name, this.read(o, this.shapes[o.name])]));
   }
 
-  /** A copy of a tensor in wasm memory. */
-  private read(t: TensorInfo): TensorData {
-    return new ARRAY_FOR[t.dtype](this.mem().buffer, t.offset, numel(t.shape)).slice();
+  /**
+   * The entry's named sizes from the feeds: read off `{ data, shape }` feeds, then inferred
+   * from the length of plain arrays where one size is left; each in [1, bound], one value per name.
+   */
+  private resolveSizes(e: EntryInfo, where: string, feeds: Feeds): Record<string, number> {
+    const sizes: Record<string, number> = {};
+    if (!e.sizes || typeof feeds !== 'object' || feeds === null) return sizes;
+    const from: Record<string, string> = {};
+    const bind = (t: TensorInfo, i: number, name: string, v: number, how: string) => {
+      const max = e.sizes![name]!;
+      if (!(Number.isInteger(v) && v >= 1 && v <= max)) throw new Error(`${where} input '${t.name}': dim ${i} is size '${name}', which must be an integer in [1, ${max}]; ${how} it is ${v}`);
+      if (sizes[name] !== undefined && sizes[name] !== v) throw new Error(`${where} input '${t.name}': dim ${i} is size '${name}' = ${v}, but input '${from[name]}' gives ${name} = ${sizes[name]} (the same name is the same size)`);
+      sizes[name] = v; from[name] = t.name;
+    };
+    const pending: TensorInfo[] = [];
+    for (const t of e.inputs) {
+      if (!t.dims || !Object.hasOwn(feeds, t.name)) continue;
+      const f = feeds[t.name] as unknown;
+      const shape = typeof f === 'object' && f !== null && !ArrayBuffer.isView(f) && !Array.isArray(f) ? (f as { shape?: unknown }).shape : undefined;
+      if (shape === undefined) { pending.push(t); continue; }
+      if (!Array.isArray(shape) || !shape.every(isIndex)) throw new Error(`${where} input '${t.name}': expected { data, shape } with shape a list of integers, got shape ${describe(shape)}`);
+      if (shape.length !== t.dims.length) throw new Error(`${where} input '${t.name}': expected rank ${t.dims.length} ${fmt(t.dims)}, got shape ${fmt(shape.slice(0, 10))}`);
+      t.dims.forEach((d, i) => {
+        if (typeof d === 'string') bind(t, i, d, shape[i]!, `the shape ${fmt(shape)} says`);
+        else if (shape[i] !== d) throw new Error(`${where} input '${t.name}': expected shape ${fmt(t.dims!)}, got ${fmt(shape)} (dim ${i} must be ${d})`);
+      });
+    }
+    // Plain arrays: the one size left is the length over the rest.
+    for (let progress = true; progress && pending.length;) {
+      progress = false;
+      for (const t of [...pending]) {
+        const open = [...new Set(t.dims!.filter((d): d is string => typeof d === 'string' && sizes[d] === undefined))];
+        if (open.length > 1) continue;
+        pending.splice(pending.indexOf(t), 1);
+        progress = true;
+        if (open.length === 0) continue;
+        const f = feeds[t.name] as unknown;
+        const len = Array.isArray(f) ? f.length : ArrayBuffer.isView(f) && !(f instanceof DataView) ? typedLength.call(f) : undefined;
+        if (len === undefined) throw new Error(`${where} input '${t.name}': expected a typed array of ${t.dtype}${fmt(t.dims!)} or { data, shape }, got ${describe(f)}`);
+        const name = open[0]!, i = t.dims!.indexOf(name);
+        if (t.dims!.filter((d) => d === name).length > 1) throw new Error(`${where} input '${t.name}': size '${name}' appears twice in ${fmt(t.dims!)}; give { data, shape }`);
+        const rest = numel(t.dims!.map((d) => (d === name ? 1 : evalDim(d, sizes))));
+        if (len % rest !== 0) throw new Error(`${where} input '${t.name}': ${len} values do not fill ${fmt(t.dims!)} (${len} is not a multiple of ${rest})`);
+        bind(t, i, name, len / rest, `${len} values give`);
+      }
+    }
+    if (pending.length) {
+      const t = pending[0]!;
+      throw new Error(`${where} input '${t.name}': its shape ${fmt(t.dims!)} has sizes ${list(t.dims!.filter((d) => typeof d === 'string' && sizes[d] === undefined) as string[])} that no other input fixes; give { data, shape }`);
+    }
+    return sizes;
+  }
+
+  /** A copy of a tensor in wasm memory (at its actual shape). */
+  private read(t: TensorInfo, shape: readonly number[] = t.shape): TensorData {
+    return new ARRAY_FOR[t.dtype](this.mem().buffer, t.offset, numel(shape)).slice();
   }
 
   /** The feed as an array of the tensor's type, or a clear error saying what is wrong. */
-  private check(t: TensorInfo, feed: unknown, where: string): TensorData {
-    const Ctor = ARRAY_FOR[t.dtype], n = numel(t.shape);
+  private check(t: TensorInfo, feed: unknown, where: string, shapeNow: readonly number[] = t.shape): TensorData {
+    const Ctor = ARRAY_FOR[t.dtype], n = numel(shapeNow);
+    t = { ...t, shape: [...shapeNow] };
     const want = `${Ctor.name} (${t.dtype}${fmt(t.shape)})`;
     let data: unknown = feed;
     if (typeof feed === 'object' && feed !== null && !ArrayBuffer.isView(feed) && !Array.isArray(feed)) {
@@ -322,11 +392,11 @@ export class Model {
   }
 
   private put(t: TensorInfo, data: TensorData): void {
-    new ARRAY_FOR[t.dtype](this.mem().buffer, t.offset, numel(t.shape)).set(data as never);
+    new ARRAY_FOR[t.dtype](this.mem().buffer, t.offset, data.length).set(data as never);
   }
 
   /** Every input checked (names, types, sizes, ranges) before any is written. */
-  private checkFeeds(e: EntryInfo, where: string, feeds: Feeds): TensorData[] {
+  private checkFeeds(e: EntryInfo, where: string, feeds: Feeds, sizes: Record<string, number> = {}): TensorData[] {
     if (typeof feeds !== 'object' || feeds === null || Array.isArray(feeds) || ArrayBuffer.isView(feeds)) {
       throw new Error(`${where}: expected an object of inputs by name, got ${describe(feeds)} (expects ${list(e.inputs.map((i) => `${i.name}: ${i.dtype}${fmt(i.shape)}`))})`);
     }
@@ -340,7 +410,7 @@ export class Model {
       const want = list(e.inputs.map((i) => `${i.name}: ${i.dtype}${fmt(i.shape)}`));
       throw new Error(`${where}: ${missing.length ? `missing input ${list(missing)}` : ''}${missing.length && unknown.length ? '; ' : ''}${unknown.length ? `unknown input ${list(unknown)}` : ''} (expects ${want})`);
     }
-    return e.inputs.map((t) => this.check(t, feeds[t.name], `${where} input '${t.name}'`));
+    return e.inputs.map((t) => this.check(t, feeds[t.name], `${where} input '${t.name}'`, shapeAt(t, sizes)));
   }
 
   private disposed(): never { throw new Error(`model '${this.name}' was disposed`); }

@@ -5,6 +5,7 @@
 // apart. A crafted manifest can then neither write over the weights nor read past memory.
 
 import { DTYPE_BYTES, ISAS, numel, type BlobRef, type Manifest, type Region, type TensorInfo } from './format.ts';
+import { evalDim, namesOf, SIZE_NAME } from './dims.ts';
 
 const PAGE = 65536, MAX_PAGES = 65536, MAX_NAME = 200;
 
@@ -60,10 +61,43 @@ function tensor(v: unknown, field: string): TensorInfo {
     }
     t.range = [(range as number[])[0]!, (range as number[])[1]!];
   }
+  const dims = own(o, 'dims');
+  if (dims !== undefined) {
+    if (!Array.isArray(dims) || dims.length !== t.shape.length || dims.some((d) => namesOf(d) === undefined)) {
+      fail(`${field}.dims`, `must be a list of ${t.shape.length} dims (integers or polynomials of size names), found ${show(dims)}`);
+    }
+    t.dims = [...dims as Array<number | string>];
+  }
   const constant = own(o, 'constant');
   if (constant !== undefined && constant !== true) fail(`${field}.constant`, `must be true when present, found ${show(constant)}`);
   if (constant) t.constant = true;
   return t;
+}
+
+/**
+ * An entry's named sizes: bounds from 2 to 2^30; every input dim a number or one name (so the
+ * runtime can read the sizes off the inputs); every name an input uses, and only those, bounded;
+ * every dim's value at the bounds equal to its shape (what memory was planned for).
+ */
+function sizes(v: unknown, inputs: TensorInfo[], outputs: TensorInfo[], f: string): Record<string, number> {
+  const o = obj(v, `${f}.sizes`), out: Record<string, number> = {};
+  for (const [k, b] of Object.entries(o)) {
+    if (!SIZE_NAME.test(k)) fail(`${f}.sizes`, `has size name ${show(k)}, which is not a name`);
+    if (typeof b !== 'number' || !Number.isInteger(b) || b < 2 || b > 2 ** 30) fail(`${f}.sizes.${k}`, `must be an integer bound from 2 to 2^30, found ${show(b)}`);
+    out[k] = b as number;
+  }
+  const used = new Set<string>();
+  for (const t of inputs) (t.dims ?? []).forEach((d, i) => {
+    if (typeof d === 'string' && !SIZE_NAME.test(d)) fail(`${f} input '${t.name}'.dims[${i}]`, `must be a number or a size name, found ${show(d)}`);
+    if (typeof d === 'string') used.add(d);
+  });
+  for (const k of Object.keys(out)) if (!used.has(k)) fail(`${f}.sizes.${k}`, 'is not a dim of any input');
+  for (const t of [...inputs, ...outputs]) (t.dims ?? []).forEach((d, i) => {
+    for (const n of namesOf(d)!) if (out[n] === undefined) fail(`${f} '${t.name}'.dims[${i}]`, `uses size '${n}', which the entry does not bound`);
+    if (typeof d === 'string' && /(^|[+])-[^+]*[A-Za-z_]/.test(d.replace(/-/g, '+-'))) fail(`${f} '${t.name}'.dims[${i}]`, `${show(d)} shrinks as a size grows, so the bounds do not bound it`);
+    if (evalDim(d, out) !== t.shape[i]) fail(`${f} '${t.name}'.dims[${i}]`, `${show(d)} is ${evalDim(d, out)} at the bounds, but shape[${i}] is ${t.shape[i]}`);
+  });
+  return out;
 }
 
 type Span = { offset: number; bytes: number };
@@ -132,6 +166,9 @@ export function validateManifest(raw: unknown): Manifest {
     uniqueNames(outputs, `${f}.outputs`);
     apart(inputs, `${f}.inputs`);
     entries[en] = { export: exp, inputs, outputs };
+    const sz = own(e, 'sizes');
+    if (sz !== undefined) entries[en].sizes = sizes(sz, inputs, outputs, f);
+    else for (const t of [...inputs, ...outputs]) if (t.dims) fail(`${f} '${t.name}'.dims`, 'names sizes but the entry declares none');
   }
 
   const codeRaw = obj(own(m, 'code'), 'code');

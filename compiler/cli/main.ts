@@ -169,13 +169,15 @@ async function run(a: Args, io: Io): Promise<number> {
       return counts.failed ? 1 : 0;
     }
     case 'conformance-onnx': {
-      const { runOnnxTests, summarize } = await import('../conformance/onnx.ts');
+      const { runOnnxTests, summarize, tierARate } = await import('../conformance/onnx.ts');
       const dir = rest[0] ?? '../shared/onnx-node-tests';
       const results = await runOnnxTests(dir, {
         ...(a.isas[0] ? { isa: a.isas[0] } : {}),
         onResult: (r) => { if (a.verbose || r.status === 'fail') io.stdout.write(`${r.status.padEnd(12)} ${r.name.padEnd(60)} ${r.detail}\n`); },
       });
       io.stdout.write(`\n${summarize(results)}\n`);
+      const rate = tierARate(results);
+      if (rate !== undefined && rate < 0.9) { io.stderr.write(`simdflow: tier-A f32 pass rate ${(100 * rate).toFixed(1)}% is under the 90% target\n`); return 1; }
       return results.some((r) => r.status === 'fail') ? 1 : 0;
     }
     default: {

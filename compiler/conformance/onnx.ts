@@ -82,11 +82,13 @@ function prepare(info: TestInfo, index: number): Prepared {
   try {
     const bytes = readFileSync(join(info.dir, 'model.onnx'));
     const model = readOnnxModel(bytes);
-    const ins = dataFiles(info.dir, 'input').map((f) => readOnnxTensor(readFileSync(f)));
-    const want = dataFiles(info.dir, 'output').map((f) => readOnnxTensor(readFileSync(f)));
     const g = model.graph;
     const inits = new Set(g.initializers.map((t) => t.name));
     const graphInputs = g.inputs.filter((v) => !inits.has(v.name));
+    const notTensor = [...graphInputs, ...g.outputs].find((v) => v.dtype === 0);
+    if (notTensor) return done('unsupported', `'${notTensor.name}' is not a tensor (a sequence or optional value)`);
+    const ins = dataFiles(info.dir, 'input').map((f) => readOnnxTensor(readFileSync(f)));
+    const want = dataFiles(info.dir, 'output').map((f) => readOnnxTensor(readFileSync(f)));
     if (ins.length !== graphInputs.length) return done('unsupported', `${ins.length} input files for ${graphInputs.length} graph inputs (sequence or optional inputs)`);
     if (want.length !== g.outputs.length) return done('unsupported', `${want.length} output files for ${g.outputs.length} graph outputs`);
     for (const t of [...ins, ...want]) if (![DT.FLOAT, DT.INT64, DT.INT32, DT.BOOL].includes(t.dtype as 1)) return done('unsupported', `element type ${dtypeName(t.dtype)}`);
@@ -178,6 +180,12 @@ export async function runOnnxTests(dir: string, opts: RunOptions = {}): Promise<
   });
   for (const r of results) opts.onResult?.(r);
   return results;
+}
+
+/** The tier-A f32 single-node tests' pass rate (undefined when the folder has none). */
+export function tierARate(results: TestResult[]): number | undefined {
+  const a = results.filter((r) => r.tier === 'A' && !r.expanded && r.f32);
+  return a.length ? a.filter((r) => r.status === 'pass').length / a.length : undefined;
 }
 
 /** The summary: counts by tier (expanded tests apart) and by op, and the tier-A f32 pass rate. */

@@ -153,7 +153,8 @@ export function simulate(g: Graph, state: readonly StateSpec[], initialState: Re
   const elementwiseLoop = (n: Node) => {
     const ins = n.inputs, me = label(n), vn = ver(n), out = addr(n);
     const expr: Expr = n.op === 'elementwise' ? attrsOf(n, 'elementwise').expr : { op: n.op, args: ins.map((_, index) => ({ op: 'in' as const, index })) };
-    const { shape, strides: st } = collapse(n.type.shape, [strides(n.type.shape), ...ins.map((i) => broadcastStrides(i.type.shape, n.type.shape))]);
+    // The simulator runs static graphs (a symbolic one instantiated at some sizes): every dim is a number.
+    const { shape, strides: st } = collapse(n.type.shape, [strides(n.type.shape), ...ins.map((i) => broadcastStrides(i.type.shape, n.type.shape))]) as { shape: number[]; strides: number[][] };
     const outer = shape.slice(0, -1), len = shape[shape.length - 1]!;
     const inner = st.map((s) => s[s.length - 1]!);
     const xs = new Array<number>(ins.length);

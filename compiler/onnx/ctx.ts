@@ -8,11 +8,12 @@ import { opTraits } from '../ir/ops.ts';
 import type { AnyTensorData, DType } from '../ir/types.ts';
 import { evalNode } from '../reference/interpret.ts';
 import { constant, Tensor } from '../dsl/tensor.ts';
-import { DT, dtypeName, OnnxError, type OnnxAttr, type OnnxNode, type OnnxTensor } from './proto.ts';
+import { DT, dtypeName, OnnxError, UnsupportedError, type OnnxAttr, type OnnxNode, type OnnxTensor } from './proto.ts';
 
 /** A value known at import time: ONNX's element type, dims and values (int64 as exact-enough numbers). */
 export interface Host { readonly host: true; dtype: number; dims: number[]; data: OnnxTensor['data'] }
 export type Val = Tensor | Host;
+export { UnsupportedError };
 export const isHost = (v: Val): v is Host => (v as Host).host === true;
 export const host = (dtype: number, dims: number[], data: OnnxTensor['data']): Host => ({ host: true, dtype, dims, data });
 
@@ -20,10 +21,6 @@ export const host = (dtype: number, dims: number[], data: OnnxTensor['data']): H
 export class NeedsConstantError extends OnnxError {
   override name = 'NeedsConstantError';
   constructor(message: string, readonly input: string) { super(message); }
-}
-/** An op, attribute or dtype the importer does not support (or refuses, rather than compute something else). */
-export class UnsupportedError extends OnnxError {
-  override name = 'UnsupportedError';
 }
 
 /** What an op translation sees: its node, attributes by name, inputs as tensors or host values. */
@@ -46,15 +43,17 @@ export class Ctx {
     if (isHost(v)) return v;
     const folded = foldTensor(v);
     if (folded) return folded;
-    throw new UnsupportedError(`${this.where}: ${what} ('${this.node.inputs[i]}') must be known at compile time (a constant or computed from static shapes); it is computed at run time`);
+    const from = graphInputsOf(v.node);
+    const msg = `${this.where}: ${what} ('${this.node.inputs[i]}') must be known at compile time (a constant or computed from static shapes)`;
+    if (from.length) throw new NeedsConstantError(`${msg}; it depends on the graph input${from.length > 1 ? 's' : ''} ${from.map((n) => `'${n}'`).join(', ')} (bind ${from.length > 1 ? 'them' : 'it'} with { constants })`, from[0]!);
+    throw new UnsupportedError(`${msg}; it is computed at run time`);
   }
   ints(i: number, what?: string): number[] { return Array.from(this.host(i, what).data, Number); }
+  /** Every given input is known at compile time. */
+  allConst(): boolean { return this.vals.every((v, i) => v === undefined || this.isConst(i)); }
   isConst(i: number): boolean { const v = this.vals[i]; return !!v && (isHost(v) || !!foldTensor(v)); }
   /** Input i must be a constant, e.g. a packed weight; a graph input gets a NeedsConstantError naming it. */
-  constTensor(i: number, what: string): Tensor {
-    if (!this.isConst(i)) throw new NeedsConstantError(`${this.where}: ${what} ('${this.node.inputs[i]}') must be a constant (an initializer); it is a run-time value`, this.node.inputs[i]!);
-    return toTensor(this.host(i, what), `${this.where} ${what}`);
-  }
+  constTensor(i: number, what: string): Tensor { return toTensor(this.host(i, what), `${this.where} ${what}`); }
   attr(name: string): OnnxAttr | undefined { return this.node.attrs.get(name); }
   int(name: string, dflt: number): number { const a = this.attr(name); return a ? this.want(a, 'int', name) as number : dflt; }
   float(name: string, dflt: number): number { const a = this.attr(name); return a ? this.want(a, 'float', name) as number : dflt; }
@@ -106,9 +105,23 @@ export function toTensor(v: Val, where: string): Tensor {
   return t;
 }
 
+/** The graph inputs a value is computed from, by name. */
+function graphInputsOf(n: Node): string[] {
+  const seen = new Set<Node>(), out: string[] = [];
+  const stack = [n];
+  while (stack.length) {
+    const m = stack.pop()!;
+    if (seen.has(m)) continue;
+    seen.add(m);
+    if (m.op === 'input') out.push(m.label!); else stack.push(...m.inputs);
+  }
+  return out.sort();
+}
+
 const folded = new WeakMap<Node, AnyTensorData | null>();
 function foldData(n: Node): AnyTensorData | undefined {
   if (n.op === 'const') return n.attrs.data as AnyTensorData;
+  if (n.op === 'copy') return foldData(n.inputs[0]!);
   if (n.op === 'input' || n.op === 'state' || n.op === 'proj' || opTraits(n.op).noFold) return undefined;
   const hit = folded.get(n);
   if (hit !== undefined) return hit ?? undefined;

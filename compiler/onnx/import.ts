@@ -8,7 +8,7 @@ import { makeGraph, node as mkNode, type Graph, type Node } from '../ir/node.ts'
 import { verify } from '../ir/verify.ts';
 import { ModelDefinitionError, record, popScope, pushScope, Tensor, withTrace } from '../dsl/tensor.ts';
 import { OnnxError, readOnnxModel, type OnnxModel, type OnnxTensor } from './proto.ts';
-import { Ctx, host, irDtype, toTensor, UnsupportedError, type Val } from './ctx.ts';
+import { Ctx, foldTensor, host, irDtype, isHost, toTensor, UnsupportedError, type Val } from './ctx.ts';
 import { OPS } from './ops.ts';
 
 export { OnnxError };
@@ -89,7 +89,9 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): Importe
         if (e instanceof RangeError || e instanceof TypeError) throw new OnnxError(`${ctx.where}: ${e.message}`);
         throw e;
       } finally { popScope(); }
-      const outs = Array.isArray(out) ? out : [out];
+      let outs = Array.isArray(out) ? out : [out];
+      // Everything computed from compile-time values is one too (so Identity/Cast chains keep folding).
+      if (ctx.allConst()) outs = outs.map((v) => (v && !isHost(v) ? foldTensor(v) ?? v : v));
       n.outputs.forEach((name, i) => {
         if (name === '') return;
         const v = outs[i];

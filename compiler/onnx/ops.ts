@@ -99,8 +99,7 @@ function softmaxLike(log: boolean): Translate {
 
 function hostBinary(name: string, f: (a: number, b: number) => number, out?: number): Translate {
   return (c) => {
-    if (!c.isConst(0) || !c.isConst(1)) c.unsupported(`${name} of run-time values (only compile-time values can be compared)`);
-    const a = c.host(0), b = c.host(1);
+    const a = c.host(0, `${name}'s first operand (comparisons run only at compile time)`), b = c.host(1, `${name}'s second operand`);
     const rank = Math.max(a.dims.length, b.dims.length);
     const pa = [...Array(rank - a.dims.length).fill(1), ...a.dims], pb = [...Array(rank - b.dims.length).fill(1), ...b.dims];
     const dims = pa.map((d, i) => {
@@ -114,9 +113,16 @@ function hostBinary(name: string, f: (a: number, b: number) => number, out?: num
     return host(dtype, dims, dtype === DT.BOOL ? Uint8Array.from(data) : dtype === DT.FLOAT ? Float32Array.from(data) : data);
   };
 }
+/** Floor / Ceil: no wasm kernel yet, so only on compile-time values (shape arithmetic). */
+function hostUnary(name: string, f: (x: number) => number): Translate {
+  return (c) => {
+    const a = c.host(0, `the operand of ${name} (computed only at compile time)`);
+    const vals = Array.from(a.data as ArrayLike<number>, f);
+    return host(a.dtype, a.dims, a.dtype === DT.FLOAT ? Float32Array.from(vals) : vals);
+  };
+}
 const hostNot: Translate = (c) => {
-  if (!c.isConst(0)) c.unsupported('Not of a run-time value');
-  const a = c.host(0);
+  const a = c.host(0, 'the operand of Not (logic runs only at compile time)');
   return host(DT.BOOL, a.dims, Uint8Array.from(a.data as ArrayLike<number>, (v) => (v ? 0 : 1)));
 };
 
@@ -214,12 +220,33 @@ function sliceAxis(c: Ctx, x: Tensor, axis: number, pos: number[]): Tensor {
   return gatherAxis(x, constant(Int32Array.from(pos), [pos.length], 'i32'), axis);
 }
 
-function slice(c: Ctx): Tensor {
+/** The elements of a host value at the given positions along every axis. */
+function hostGather(h: Host, pos: number[][]): Host {
+  const dims = pos.map((p) => p.length), n = numel(dims), st: number[] = [];
+  for (let i = h.dims.length - 1, acc = 1; i >= 0; i--) { st[i] = acc; acc *= h.dims[i]!; }
+  const vals: number[] = new Array<number>(n), idx = new Array<number>(dims.length).fill(0);
+  for (let o = 0; o < n; o++) {
+    let off = 0;
+    for (let d = 0; d < dims.length; d++) off += pos[d]![idx[d]!]! * st[d]!;
+    vals[o] = Number(h.data[off]);
+    for (let d = dims.length - 1; d >= 0; d--) { if (++idx[d]! < dims[d]!) break; idx[d] = 0; }
+  }
+  return host(h.dtype, dims, h.dtype === DT.FLOAT ? Float32Array.from(vals) : h.dtype === DT.BOOL ? Uint8Array.from(vals) : vals);
+}
+
+function slice(c: Ctx): Val {
   const x = c.t(0, 'data');
   let starts: number[], ends: number[], axes: number[] | undefined, steps: number[] | undefined;
   if (c.opset < 10) { c.only('starts', 'ends', 'axes'); starts = c.intList('starts') ?? []; ends = c.intList('ends') ?? []; axes = c.intList('axes'); }
   else { starts = c.ints(1, 'starts'); ends = c.ints(2, 'ends'); if (c.has(3)) axes = c.ints(3, 'axes'); if (c.has(4)) steps = c.ints(4, 'steps'); }
   if (starts.length !== ends.length) c.unsupported(`starts [${starts}] and ends [${ends}] of different lengths`);
+  if (c.isConst(0)) {
+    // A compile-time value (shape arithmetic) may slice to nothing: slice it here.
+    const h = c.host(0, 'data');
+    const pos = h.dims.map((n) => Array.from({ length: n }, (_, i) => i));
+    starts.forEach((s0, i) => { const a = normAxis(c, axes?.[i] ?? i, h.dims.length); pos[a] = sliceRange(h.dims[a]!, s0, ends[i]!, steps?.[i] ?? 1); });
+    return hostGather(h, pos);
+  }
   let y = x;
   starts.forEach((s, i) => {
     const axis = normAxis(c, axes?.[i] ?? i, x.rank), step = steps?.[i] ?? 1;
@@ -482,8 +509,8 @@ function spatialPads(c: Ctx, inSizes: number[], k: number[], s: number[], d: num
   });
 }
 
-/** Pads axes 2, 3 of an NCHW tensor with `value` (asymmetric pads, ceil-mode windows). */
-function pad2d(x: Tensor, pads: Array<[number, number]>, value: number): Tensor {
+/** Pads the spatial axes (2, 3, …) with `value` (asymmetric pads, ceil-mode windows). */
+function padSpatial(x: Tensor, pads: Array<[number, number]>, value: number): Tensor {
   let y = x;
   pads.forEach(([b, e], i) => {
     const axis = 2 + i;
@@ -514,7 +541,7 @@ function conv(c: Ctx): Tensor {
     const w = sp === 1 ? w0.unsqueeze(2) : w0;
     const p = lift(pads, [0, 0] as [number, number]);
     const sym = p.every(([a, e]) => a === e);
-    const xin = sym ? x4 : pad2d(x4, p, 0);
+    const xin = sym ? x4 : padSpatial(x4, p, 0);
     const padding = sym ? p.map(([a]) => a) : [0, 0];
     return record('conv2d', b ? [xin, w, b] : [xin, w], { stride: lift(s, 1), padding, dilation: lift(d, 1), groups: c.int('group', 1), act: 'none' });
   });
@@ -527,9 +554,10 @@ function pool(kind: 'max' | 'avg'): Translate {
     const x = f32Input(c, 0, 'X');
     const k = c.intList('kernel_shape') ?? c.unsupported("missing 'kernel_shape'");
     const s = c.intList('strides') ?? k.map(() => 1), d = c.intList('dilations') ?? k.map(() => 1);
-    if (d.some((v) => v !== 1)) c.unsupported(`dilations [${d}]`);
+    if (x.rank < 3 || x.rank > 5) c.unsupported(`a ${x.rank - 2}-D input`);
     const pads = spatialPads(c, x.shape.slice(2), k, s, d);
     const ceil = c.int('ceil_mode', 0) === 1, cip = c.int('count_include_pad', 0) === 1;
+    if (d.some((v) => v !== 1) || x.rank === 5) return slicePool(x, kind, k, s, d, pads, ceil, cip);
     return as2d(c, x, (x4, lift) => {
       const kk = lift(k, 1), ss = lift(s, 1), pp = lift(pads, [0, 0] as [number, number]);
       const sizes = x4.shape.slice(2);
@@ -545,7 +573,7 @@ function pool(kind: 'max' | 'avg'): Translate {
       const op = kind === 'max' ? 'maxpool2d' : 'avgpool2d';
       if (sym) return record(op, [x4], { kernel: kk, stride: ss, padding: pp.map(([a]) => a), ...(kind === 'avg' ? { countIncludePad: cip } : {}) });
       const all = pp.map(([b, e], i) => [b, e + extra[i]!] as [number, number]);
-      if (kind === 'max') return record(op, [pad2d(x4, all, -Infinity)], { kernel: kk, stride: ss, padding: [0, 0] });
+      if (kind === 'max') return record(op, [padSpatial(x4, all, -Infinity)], { kernel: kk, stride: ss, padding: [0, 0] });
       // Average over the cells that count: the padded sum's pool divided by the pool of a mask of those cells.
       const [N, C, H, W] = x4.shape as [number, number, number, number];
       const PH = H + all[0]![0] + all[0]![1], PW = W + all[1]![0] + all[1]![1];
@@ -556,12 +584,54 @@ function pool(kind: 'max' | 'avg'): Translate {
         mask[y * PW + xx] = (inY && inX) || (cip && padY && padX) ? 1 : 0;
       }
       const attrs = { kernel: kk, stride: ss, padding: [0, 0], countIncludePad: true };
-      const num = record(op, [pad2d(x4, all, 0)], attrs);
+      const num = record(op, [padSpatial(x4, all, 0)], attrs);
       const den = record(op, [constant(mask, [1, 1, PH, PW], 'f32', 'pool-count')], attrs);
       void N; void C;
       return num.div(den);
     });
   };
+}
+
+/**
+ * Pooling of any rank, dilation and padding as slices: each kernel offset is a strided slice
+ * of the padded input, combined by maximum or sum (the average divides by the same pool of a
+ * constant mask of the cells that count, folded at compile time).
+ */
+function slicePool(x: Tensor, kind: 'max' | 'avg', k: number[], s: number[], d: number[], pads: Array<[number, number]>, ceil: boolean, cip: boolean): Tensor {
+  const sizes = x.shape.slice(2);
+  const outs = sizes.map((n, i) => {
+    const [pb, pe] = pads[i]!, span = n + pb + pe - ((k[i]! - 1) * d[i]! + 1);
+    let out = (ceil ? Math.ceil(span / s[i]!) : Math.floor(span / s[i]!)) + 1;
+    if (ceil && (out - 1) * s[i]! >= n + pb) out--;
+    return out;
+  });
+  const all = sizes.map((n, i) => {
+    const need = (outs[i]! - 1) * s[i]! + (k[i]! - 1) * d[i]! + 1;
+    return [pads[i]![0], Math.max(pads[i]![1], need - n - pads[i]![0])] as [number, number];
+  });
+  const windows = (t: Tensor, combine: (a: Tensor, b: Tensor) => Tensor): Tensor => {
+    let acc: Tensor | undefined;
+    const offs = new Array<number>(k.length).fill(0);
+    for (;;) {
+      let v = t;
+      offs.forEach((o, i) => { const start = o * d[i]!; v = record('slice', [v], { axis: 2 + i, start, end: start + (outs[i]! - 1) * s[i]! + 1, step: s[i]! }); });
+      acc = acc ? combine(acc, v) : v;
+      let j = k.length - 1;
+      while (j >= 0 && ++offs[j]! === k[j]) offs[j--] = 0;
+      if (j < 0) return acc;
+    }
+  };
+  if (kind === 'max') return windows(padSpatial(x, all, -Infinity), (a, b) => a.maximum(b));
+  const padded = all.map(([b, e], i) => b + sizes[i]! + e);
+  const mask = new Float32Array(numel(padded));
+  const idx = new Array<number>(padded.length).fill(0);
+  for (let o = 0; o < mask.length; o++) {
+    mask[o] = idx.every((v, i) => (v >= all[i]![0] && v < all[i]![0] + sizes[i]!) || (cip && v < all[i]![0] + sizes[i]! + pads[i]![1])) ? 1 : 0;
+    for (let i = padded.length - 1; i >= 0; i--) { if (++idx[i]! < padded[i]!) break; idx[i] = 0; }
+  }
+  const sum = windows(padSpatial(x, all, 0), (a, b) => a.add(b));
+  const count = windows(constant(mask, [1, 1, ...padded], 'f32', 'pool-count'), (a, b) => a.add(b));
+  return sum.div(count);
 }
 
 function globalPool(kind: 'mean' | 'max'): Translate {
@@ -572,17 +642,26 @@ function globalPool(kind: 'mean' | 'max'): Translate {
   };
 }
 
-function batchNorm(c: Ctx): Tensor {
+function batchNorm(c: Ctx): Tensor[] {
   c.only('epsilon', 'momentum', 'training_mode', 'spatial', 'is_test', 'consumed_inputs');
-  if (c.int('training_mode', 0)) c.unsupported('training_mode = 1');
   if (c.attr('spatial') && c.int('spatial', 1) !== 1) c.unsupported('spatial = 0');
-  if (c.node.outputs.slice(1).some((o) => o)) c.unsupported('the running mean/variance outputs (training)');
+  const training = c.int('training_mode', 0) === 1;
+  if (!training && c.node.outputs.slice(1).some((o) => o)) c.unsupported('the running mean/variance outputs without training_mode');
   const x = f32Input(c, 0, 'X');
   const C = x.shape[1] ?? c.unsupported('a rank-1 input');
-  const at = (i: number, what: string) => f32Input(c, i, what).reshape(C, ...Array<number>(Math.max(0, x.rank - 2)).fill(1));
-  const scale = at(1, 'scale'), bias = at(2, 'B'), mean = at(3, 'input_mean'), vr = at(4, 'input_var');
-  const a = scale.mul(vr.add(c.float('epsilon', 1e-5)).rsqrt());
-  return x.sub(mean).mul(a).add(bias);
+  const chan = (t: Tensor) => t.reshape(C, ...Array<number>(Math.max(0, x.rank - 2)).fill(1));
+  const scale = chan(f32Input(c, 1, 'scale')), bias = chan(f32Input(c, 2, 'B'));
+  let mean = chan(f32Input(c, 3, 'input_mean')), vr = chan(f32Input(c, 4, 'input_var'));
+  const eps = c.float('epsilon', 1e-5);
+  if (!training) return [x.sub(mean).mul(scale.mul(vr.add(eps).rsqrt())).add(bias)];
+  // Training: normalise by the batch's statistics (population variance over N and space) and
+  // return the running statistics updated with momentum.
+  const axes = [0, ...[...x.shape.keys()].slice(2)], m = c.float('momentum', 0.9);
+  const bm = x.mean(axes, true), dx = x.sub(bm), bv = dx.mul(dx).mean(axes, true);
+  const y = dx.mul(scale.mul(bv.add(eps).rsqrt())).add(bias);
+  const flat = (t: Tensor) => t.reshape(C);
+  mean = flat(mean).mul(m).add(flat(bm).mul(1 - m)); vr = flat(vr).mul(m).add(flat(bv).mul(1 - m));
+  return [y, mean, vr];
 }
 
 function layerNorm(c: Ctx): Tensor[] {
@@ -606,7 +685,10 @@ function layerNorm(c: Ctx): Tensor[] {
 
 function dropout(c: Ctx): Val[] {
   c.only('ratio', 'seed', 'is_test');
-  if (c.has(2) && Number(c.host(2, 'training_mode').data[0])) c.unsupported('training_mode = true');
+  if (c.has(2) && Number(c.host(2, 'training_mode').data[0])) {
+    const ratio = c.has(1) ? Number(c.host(1, 'ratio').data[0]) : 0.5;
+    if (ratio !== 0) c.unsupported(`training_mode = true with ratio ${ratio} (random masks)`);
+  }
   const x = c.val(0);
   const dims = isHost(x) ? x.dims : [...x.shape];
   return [isHost(x) ? x : record('copy', [x]), host(DT.BOOL, dims, new Uint8Array(numel(dims)).fill(1))];
@@ -618,8 +700,10 @@ export const OPS: Record<string, Translate> = {
   Add: binary('add'), Sub: binary('sub'), Mul: binary('mul'), Div: binary('div'), Pow: pow,
   Max: variadic('maximum'), Min: variadic('minimum'), Sum: variadic('add'), Mean: variadic('add', true),
   Relu: unary((x) => x.relu()), Tanh: unary((x) => x.tanh()), Sigmoid: unary((x) => x.sigmoid()), Exp: unary((x) => x.exp()),
-  Log: unary((x) => x.log()), Sqrt: unary((x) => x.sqrt()), Erf: unary((x) => x.erf()), Neg: unary((x) => x.neg()),
-  Abs: unary((x) => x.abs()), Reciprocal: unary((x) => record('recip', [x])),
+  Log: unary((x) => x.log()), Sqrt: unary((x) => x.sqrt()), Erf: unary((x) => x.erf()),
+  Neg: (c) => { const x = c.t(0, 'X'); return x.dtype === 'i32' ? x.mul(full('i32', -1)) : f32Input(c, 0, 'X').neg(); },
+  Abs: (c) => { const x = c.t(0, 'X'); return x.dtype === 'i32' ? x.maximum(x.mul(full('i32', -1))) : f32Input(c, 0, 'X').abs(); },
+  Floor: hostUnary('Floor', Math.floor), Ceil: hostUnary('Ceil', Math.ceil), Reciprocal: unary((x) => record('recip', [x])),
   Gelu: unary((x, c) => { c.only('approximate'); const a = c.str('approximate', 'none'); return a === 'tanh' ? geluTanh(x) : a === 'none' ? x.gelu() : c.unsupported(`approximate '${a}'`); }),
   LeakyRelu: unary((x, c) => { c.only('alpha'); return leaky(x, c.float('alpha', 0.01)); }),
   PRelu: (c) => leaky(f32Input(c, 0, 'X'), f32Input(c, 1, 'slope')),
@@ -642,6 +726,7 @@ export const OPS: Record<string, Translate> = {
   Or: hostBinary('Or', (a, b) => (a || b ? 1 : 0), DT.BOOL),
   Xor: hostBinary('Xor', (a, b) => (!a !== !b ? 1 : 0), DT.BOOL),
   Not: hostNot,
+  Mod: (c) => { c.only('fmod'); return hostBinary('Mod', c.int('fmod', 0) ? (a, b) => a % b : (a, b) => a - b * Math.floor(a / b))(c); },
   Cast: (c) => { c.only('to', 'saturate', 'round_mode'); return castTo(c, c.val(0), c.int('to', 0)); },
   CastLike: (c) => { c.only('saturate', 'round_mode'); const l = c.val(1); return castTo(c, c.val(0), isHost(l) ? l.dtype : ({ f32: DT.FLOAT, i32: DT.INT64, bool: DT.BOOL } as const)[l.dtype]); },
   Identity: (c) => { const v = c.val(0); return isHost(v) ? v : record('copy', [v]); },
@@ -655,7 +740,10 @@ export const OPS: Record<string, Translate> = {
   ReduceLogSumExp: reduceOp('logsumexp', 18), ReduceLogSum: reduceOp('logsum', 18),
   ArgMax: argExtreme(true), ArgMin: argExtreme(false),
   CumSum: cumsum, Trilu: trilu,
-  MatMul: (c) => f32Input(c, 0, 'A').matmul(f32Input(c, 1, 'B')),
+  MatMul: (c) => {
+    const a = f32Input(c, 0, 'A'), b = f32Input(c, 1, 'B');
+    return a.rank === 1 && b.rank === 1 ? a.unsqueeze(0).matmul(b.unsqueeze(1)).reshape() : a.matmul(b);
+  },
   Gemm: gemm, Conv: conv, MaxPool: pool('max'), AveragePool: pool('avg'),
   GlobalAveragePool: globalPool('mean'), GlobalMaxPool: globalPool('max'),
   BatchNormalization: batchNorm, LayerNormalization: layerNorm,

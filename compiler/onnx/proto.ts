@@ -10,6 +10,10 @@ import { ONNX_SCHEMA } from './schema.ts';
 export class OnnxError extends Error {
   override name = 'OnnxError';
 }
+/** An op, attribute or dtype the importer does not support (or refuses, rather than compute something else). */
+export class UnsupportedError extends OnnxError {
+  override name = 'UnsupportedError';
+}
 
 const root = protobuf.Root.fromJSON(ONNX_SCHEMA);
 const ModelProto = root.lookupType('onnx.ModelProto');
@@ -60,7 +64,7 @@ const ELEM_BYTES: Record<number, number> = { 1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4,
 
 function rawValues(dtype: number, raw: Uint8Array, count: number, where: string): OnnxTensor['data'] {
   const size = ELEM_BYTES[dtype];
-  if (size === undefined) throw new OnnxError(`${where}: raw data of type ${dtypeName(dtype)} is not supported`);
+  if (size === undefined) throw new UnsupportedError(`${where}: raw data of type ${dtypeName(dtype)} is not supported`);
   if (raw.length !== count * size) throw new OnnxError(`${where}: raw_data has ${raw.length} bytes, expected ${count} × ${size} for its dims`);
   const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   switch (dtype) {
@@ -96,7 +100,7 @@ function tensorOf(m: Msg, where: string): OnnxTensor {
   else if (dtype === DT.BOOL) data = Uint8Array.from(arr(m.int32_data) as number[], (b) => (b ? 1 : 0));
   else if ([DT.INT32, DT.INT16, DT.INT8, DT.UINT16, DT.UINT8].includes(dtype as 6)) data = Int32Array.from(arr(m.int32_data) as number[]);
   else if (count === 0) data = [];
-  else throw new OnnxError(`${at}: tensors of type ${dtypeName(dtype)} are not supported`);
+  else throw new UnsupportedError(`${at}: tensors of type ${dtypeName(dtype)} are not supported`);
   if (data.length !== count) throw new OnnxError(`${at}: has ${data.length} values for dims [${dims.join(', ')}] (${count})`);
   return { name, dtype, dims, data };
 }

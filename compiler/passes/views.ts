@@ -78,7 +78,9 @@ export function asTranspose(n: Node): { src: Node; shape: Shape; perm: number[];
 /** A simpler equivalent of the view chain ending at n, or undefined when there is none. */
 export function simplifyChain(n: Node): Node | undefined {
   if (!isViewOp(n)) return undefined;
-  const ops = chainOf(n).length - 1;
+  const chain = chainOf(n), ops = chain.length - 1;
+  // The permutation is computed at one size: a chain over sizes chosen at run time is left alone.
+  if (chain.some((x) => x.type.dims)) return undefined;
   if (ops < 2 && !(n.op === 'transpose' && isIdentity(n.attrs.perm as number[]))) return undefined;
   const t = asTranspose(n);
   if (!t) return undefined;

@@ -47,7 +47,7 @@ function recurrent(kind: Kind) {
     if (c.attr('hidden_size') && c.int('hidden_size', H) !== H) c.unsupported(`hidden_size ${c.int('hidden_size', H)} with R of shape [${R.shape}]`);
     if (W.rank !== 3 || W.size(0) !== D || W.size(1) !== G * H) c.unsupported(`W of shape [${W.shape}] (expected [${D}, ${G * H}, I])`);
     if (c.has(4)) {
-      const lens = c.isConst(4) ? c.ints(4, 'sequence_lens') : c.unsupported('run-time sequence_lens');
+      const lens = c.ints(4, 'sequence_lens');
       if (lens.some((l) => l !== T)) c.unsupported(`sequence_lens [${lens}] shorter than the sequence (${T})`);
     }
     if (kind === 'LSTM' && c.has(7)) {
