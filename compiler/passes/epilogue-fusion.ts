@@ -24,7 +24,7 @@ const isRowBias = (b: Node, cols: number) =>
 /** The gemm under a reshape that keeps rows whole (same last dim; imported graphs flatten [B, L, E] ↔ [B·L, E] around Gemm), or n itself. */
 function rowView(n: Node, single: (p: Node) => boolean): Node {
   const p = n.inputs[0];
-  if (n.op !== 'reshape' || !p || p.op !== 'gemm' || !single(p) || !single(n) || n.type.shape[n.type.shape.length - 1] !== p.type.shape[p.type.shape.length - 1]) return n;
+  if (n.op !== 'reshape' || n.type.dims || !p || p.op !== 'gemm' || !single(p) || !single(n) || n.type.shape[n.type.shape.length - 1] !== p.type.shape[p.type.shape.length - 1]) return n;
   return p;
 }
 
