@@ -10,6 +10,7 @@
 //   npm run bench [-- --only gemm512,lstm] [--quick] [--json out.json] [--isa wasmsimd] [--threads N]
 // Workloads: see workloads.ts; `--only gpt_forward` adds simdflow's own full forward (all logits),
 // the like-for-like counterpart of the peers' baseline for gpt_decode.
+// Workloads without a peer (batched decode, variable sizes) are in sequences.ts and print their own table.
 // The peers run plain SIMD (their builds have no relaxed-SIMD code); simdflow runs relaxed SIMD
 // where Node validates it (this script turns the flag on), `--isa wasmsimd` compares like for like.
 import v8 from 'node:v8';
@@ -29,6 +30,7 @@ import { onnxModel } from './peers/ort-models.ts';
 import { ortPeer, ortThreadedPeer } from './peers/ort.ts';
 import { tfjsPeer } from './peers/tfjs.ts';
 import { buildWorkload, WORKLOAD_NAMES, type Workload } from './workloads.ts';
+import { benchSequences, SEQUENCE_NAMES, type SequenceRow } from './sequences.ts';
 
 interface Args { only?: string[]; quick: boolean; json?: string; isa: 'auto' | Isa; threads: number }
 
@@ -239,7 +241,9 @@ function targets(rows: Row[], peakGflops: number): Target[] {
 
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
-  const names = args.only ?? [...WORKLOAD_NAMES];
+  const all = args.only ?? [...WORKLOAD_NAMES, ...SEQUENCE_NAMES];
+  const isSeq = (n: string) => (SEQUENCE_NAMES as readonly string[]).includes(n);
+  const names = all.filter((n) => !isSeq(n)), seqNames = all.filter(isSeq);
   const started = performance.now();
   const load0 = loadavg()[0]!;
   // The ISA every artifact will run: 'auto' takes relaxed SIMD when this Node validates it.
@@ -271,6 +275,11 @@ async function main(): Promise<number> {
       rows.push({ name, error: msg } as Row);
     }
   }
+  let seqRows: SequenceRow[] = [];
+  try { seqRows = await benchSequences(seqNames, { quick: args.quick, isa: args.isa }); } catch (e) {
+    bad++;
+    console.error(`bench: sequences failed: ${e instanceof Error ? e.stack : e}`);
+  }
   console.log('');
   printTable(rows);
   console.log('\nbound: max(FLOPs ÷ peak, bytes ÷ read bandwidth at that size), C = compute-, M = memory-bound; ×bound = median ÷ bound;');
@@ -293,7 +302,7 @@ async function main(): Promise<number> {
       date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model, cores: cpus().length, loadavg: [load0, load1],
       isa: machine.isa, peakGflops: machine.peakGflops,
       peers: { 'onnxruntime-web': { version: '1.30.0', wasmBytes: ortWasm }, '@tensorflow/tfjs-backend-wasm': { version: '4.22.0', wasmBytes: tfWasm } },
-      quick: args.quick, threads: args.threads, workloads: rows, targets: ts,
+      quick: args.quick, threads: args.threads, workloads: rows, sequences: seqRows, targets: ts,
     }, null, 1));
     console.log(`wrote ${args.json}`);
   }

@@ -6,11 +6,11 @@ import type { Activation } from '../../ir/elementwise.ts';
 import type { Node } from '../../ir/node.ts';
 import type { NoAttrs } from '../../ir/ops/def.ts';
 import type { Conv2dAttrs, GemmAttrs, Pair, PoolAttrs } from '../../ir/ops/linalg.ts';
-import { windowOut } from '../../ir/ops/rules.ts';
-import { broadcastStrides, numel } from '../../ir/types.ts';
+import { mulDims, numelDims, type Dim } from '../../ir/dims.ts';
+import { dimsOf } from '../../ir/types.ts';
 import { kernelCall, kernelConst } from '../kernels.ts';
 import type { Layout } from '../layout.ts';
-import { loopNest, type Operand } from '../loops.ts';
+import { code, dimBroadcastStrides, loopNest, type Operand } from '../loops.ts';
 import { conv2dScratchBytes } from '../pack.ts';
 import { defineLowering } from './lowering.ts';
 
@@ -24,8 +24,8 @@ const gemm = defineLowering<GemmAttrs>({
   emit: (n, c) => {
     const [x, w] = n.inputs as [Node, Node];
     const [k, cols] = w.type.shape as [number, number];
-    const rows = numel(x.type.shape) / k;
-    return [`${kernelCall('gemm_f32', { a: c.addr(x), lda: k, w: c.packed(n), c: c.addr(n), ldc: cols, m: rows, n: cols, k, rowBias: 0, act: actCode(n.attrs.act) })};`];
+    const rows = numelDims(dimsOf(x.type).slice(0, -1));
+    return [`${kernelCall('gemm_f32', { a: c.addr(x), lda: k, w: c.packed(n), c: c.addr(n), ldc: cols, m: code(rows), n: cols, k, rowBias: 0, act: actCode(n.attrs.act) })};`];
   },
   packed: { w: 1, bias: 2, layout: 'kn' },
 });
@@ -33,14 +33,15 @@ const gemm = defineLowering<GemmAttrs>({
 const matmul = defineLowering<NoAttrs>({
   emit: (n, c) => {
     const [a, b] = n.inputs as [Node, Node];
-    const [m, k] = a.type.shape.slice(-2) as [number, number];
-    const cols = b.type.shape[b.type.shape.length - 1]!;
-    const batch = n.type.shape.slice(0, -2);
-    const bs = (t: Node, mat: number): Operand => ({ base: c.addr(t), strides: broadcastStrides(t.type.shape.slice(0, -2), batch).map((s) => s * mat), bytes: 4 });
-    const ops = [bs(n, m * cols), bs(a, m * k), bs(b, k * cols)];
+    const [m, k] = dimsOf(a.type).slice(-2) as [Dim, Dim];
+    const cols = dimsOf(b.type)[b.type.shape.length - 1]!;
+    const batch = dimsOf(n.type).slice(0, -2);
+    const bs = (t: Node, mat: Dim): Operand => ({ base: c.addr(t), strides: dimBroadcastStrides(dimsOf(t.type).slice(0, -2), batch).map((s) => mulDims(s, mat)), bytes: 4 });
+    const ops = [bs(n, mulDims(m, cols)), bs(a, mulDims(m, k)), bs(b, mulDims(k, cols))];
+    const at = (p: string, s: Dim) => `${p} + <usize>i * ${code(mulDims(s, 4))}`;
     return loopNest(batch.length ? batch : [1], ops, (p, len, st) => [
-      `for (let i = 0; i < ${len}; i++) {`,
-      `  ${kernelCall('matmul_f32', { a: `${p[1]} + <usize>i * ${st[1]! * 4}`, b: `${p[2]} + <usize>i * ${st[2]! * 4}`, c: `${p[0]} + <usize>i * ${st[0]! * 4}`, m, n: cols, k, lda: k, ldb: cols, ldc: cols, transB: 0, alpha: '1.0' })};`,
+      `for (let i = 0; i < ${code(len)}; i++) {`,
+      `  ${kernelCall('matmul_f32', { a: at(p[1]!, st[1]!), b: at(p[2]!, st[2]!), c: at(p[0]!, st[0]!), m: code(m), n: code(cols), k: code(k), lda: code(k), ldb: code(cols), ldc: code(cols), transB: 0, alpha: '1.0' })};`,
       '}',
     ]);
   },
@@ -49,18 +50,20 @@ const matmul = defineLowering<NoAttrs>({
 const conv2d = defineLowering<Conv2dAttrs>({
   emit: (n, c) => {
     const [x, w, b] = n.inputs as [Node, Node, Node?];
-    const [N, C, H, W] = x.type.shape;
+    // Only the batch may be a named size here (the type rule refuses windows over symbolic sizes that are not polynomials).
+    const [N, C, H, W] = dimsOf(x.type).map(code);
     const [CO, , KH, KW] = w.type.shape;
-    const [, , OH, OW] = n.type.shape;
+    const [, , OH, OW] = dimsOf(n.type).map(code);
+    if ([C, H, W, OH, OW].some((d) => !/^\d+$/.test(d!))) throw new Error(`codegen: conv2d${n.label ? ` at ${n.label}` : ''} over named sizes other than the batch is not supported (${dimsOf(x.type).join(', ')})`);
     const [sh, sw] = pair(n.attrs.stride), [ph, pw] = pair(n.attrs.padding), [dh, dw] = pair(n.attrs.dilation);
     const G = n.attrs.groups ?? 1;
     if (G > 1) {
       // Grouped: per image and group, im2col of the group's channels, then one GEMM with the group's filters.
-      const CG = C! / G, COG = CO! / G, K = CG * KH! * KW!, P = OH! * OW!;
+      const CG = Number(C) / G, COG = CO! / G, K = CG * KH! * KW!, P = Number(OH) * Number(OW);
       return [
         `for (let b = 0; b < ${N}; b++) {`,
         `  for (let g = 0; g < ${G}; g++) {`,
-        `    ${kernelCall('im2col_packed_f32', { x: `${c.addr(x)} + (<usize>b * ${C} + <usize>g * ${CG}) * ${H! * W! * 4}`, c: CG, h: H!, w: W!, kh: KH!, kw: KW!, sh, sw, ph, pw, dh, dw, oh: OH!, ow: OW!, dst: c.scratch(n) })};`,
+        `    ${kernelCall('im2col_packed_f32', { x: `${c.addr(x)} + (<usize>b * ${C} + <usize>g * ${CG}) * ${Number(H) * Number(W) * 4}`, c: CG, h: H!, w: W!, kh: KH!, kw: KW!, sh, sw, ph, pw, dh, dw, oh: OH!, ow: OW!, dst: c.scratch(n) })};`,
         // The group's filters are A (COG × K), the packed im2col panels B, the bias a row bias.
         `    ${kernelCall('gemm_f32', { a: `${c.addr(w)} + <usize>g * ${COG * K * 4}`, lda: K, w: c.scratch(n), c: `${c.addr(n)} + (<usize>b * ${CO} + <usize>g * ${COG}) * ${P * 4}`, ldc: P, m: COG, n: P, k: K, rowBias: b ? `${c.addr(b)} + <usize>g * ${COG * 4}` : 0, act: actCode(n.attrs.act) })};`,
         '  }',
@@ -77,9 +80,10 @@ const conv2d = defineLowering<Conv2dAttrs>({
 });
 
 function poolCall(n: Node & { attrs: PoolAttrs }, c: Layout, fn: string, extra: Record<string, number>): string[] {
-  const [N, C, H, W] = n.inputs[0]!.type.shape as [number, number, number, number];
+  const [N, C, H, W] = dimsOf(n.inputs[0]!.type);
+  const [, , OH, OW] = dimsOf(n.type);
   const [kh, kw] = pair(n.attrs.kernel), [sh, sw] = pair(n.attrs.stride), [ph, pw] = pair(n.attrs.padding);
-  return [`${kernelCall(fn, { x: c.addr(n.inputs[0]!), y: c.addr(n), nc: N * C, h: H, w: W, kh, kw, sh, sw, ph, pw, oh: windowOut(H, kh, sh, ph), ow: windowOut(W, kw, sw, pw), ...extra })};`];
+  return [`${kernelCall(fn, { x: c.addr(n.inputs[0]!), y: c.addr(n), nc: code(mulDims(N!, C!)), h: code(H!), w: code(W!), kh, kw, sh, sw, ph, pw, oh: code(OH!), ow: code(OW!), ...extra })};`];
 }
 
 export const LINALG_LOWERINGS = {
