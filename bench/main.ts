@@ -289,7 +289,7 @@ async function main(): Promise<number> {
     console.log(`  ${r.name.padEnd(12)} ${r.note}; ${f(r.flops / 1e6, 1)} MFLOP, ${f(r.bytes / 2 ** 20, 2)} MiB read at ${f(r.bandwidthGBs, 1)} GB/s; max abs err vs ${errs}`);
   }
   if (args.threads > 1) {
-    console.log(`\nthreads: simdflow loaded with threads: ${args.threads}, ORT-web with numThreads = ${args.threads} (in a worker that times its own calls); same rounds as above`);
+    console.log(`\nthreads: simdflow loaded with threads: ${args.threads}, ORT-web with numThreads = ${args.threads} (in a process of its own that times its own calls); same rounds as above`);
     printThreadsTable(rows, args.threads);
   }
   const ts = [...targets(rows, machine.peakGflops), ...(args.threads > 1 ? threadTargets(rows, args.threads) : [])];
