@@ -16,8 +16,9 @@ const HELP = `simdflow — compile neural networks written in a TypeScript DSL t
 Usage:
   simdflow build <model.ts> [-o <dir>] [--weights <file.safetensors>] [--disable-pass NAME]...
       Compile a model file (its default export is a defineModel(...)) to <dir>/<name>.simdflow.
-  simdflow build <model.onnx> [-o <dir>] [--dim NAME=SIZE]...
-      Import an ONNX model and compile it; --dim fixes a symbolic dimension (e.g. --dim batch=1).
+  simdflow build <model.onnx> [-o <dir>] [--dim NAME=SIZE | --dim NAME=max:BOUND]...
+      Import an ONNX model and compile it; --dim fixes a symbolic dimension (--dim batch=1) or
+      keeps it symbolic up to a bound (--dim batch=max:8).
   simdflow ir <model.ts> [--weights <file>] [--disable-pass NAME]... [--list-passes]
       Print the IR before and after the passes, and the memory plan.
   simdflow conformance [<dir>] [--max-scale K]
@@ -36,7 +37,7 @@ Options:
   -o, --out <dir>           output directory (default: out)
   --weights <file>          a PyTorch state_dict saved as safetensors, loaded by name
   --disable-pass <name>     skip a pass (repeatable); see --list-passes
-  --dim <name>=<size>       the size of a symbolic ONNX dimension (repeatable)
+  --dim <name>=<size>       the size of a symbolic ONNX dimension, or max:<bound> (repeatable)
   --isa <isa>               build only this instruction set (repeatable): wasmsimd,
                             wasmrelaxedsimd (default both; the loader picks at run time)
   -q, --quiet               no progress on stderr
@@ -53,7 +54,7 @@ function outputDir(out: string, given: string | undefined): string {
 /** A mistake in the command line: reported with the usage, exit code 2. */
 class UsageError extends Error {}
 
-interface Args { _: string[]; given: string[]; out?: string; weights?: string; disable: string[]; isas: Isa[]; dims: Record<string, number>; maxScale?: number; listPasses?: boolean; help?: boolean; quiet?: boolean; verbose?: boolean }
+interface Args { _: string[]; given: string[]; out?: string; weights?: string; disable: string[]; isas: Isa[]; dims: Record<string, number | { max: number }>; maxScale?: number; listPasses?: boolean; help?: boolean; quiet?: boolean; verbose?: boolean }
 
 function parseArgs(argv: readonly string[]): Args {
   const a: Args = { _: [], given: [], disable: [], isas: [], dims: {} };
@@ -70,9 +71,9 @@ function parseArgs(argv: readonly string[]): Args {
       a.isas.push(v as Isa);
     }
     else if (s === '--dim') {
-      const v = val(), m = /^([^=]+)=([1-9][0-9]*)$/.exec(v);
-      if (!m) throw new UsageError(`--dim must be NAME=SIZE with a positive size, not '${v}'`);
-      a.dims[m[1]!] = Number(m[2]);
+      const v = val(), m = /^([^=]+)=(max:)?([1-9][0-9]*)$/.exec(v);
+      if (!m) throw new UsageError(`--dim must be NAME=SIZE or NAME=max:BOUND with a positive size, not '${v}'`);
+      a.dims[m[1]!] = m[2] ? { max: Number(m[3]) } : Number(m[3]);
     }
     else if (s === '--max-scale') {
       const v = val();

@@ -28,7 +28,7 @@ describe('simdflow CLI with ONNX', () => {
     const pb = (f: string) => readOnnxTensor(readFileSync(join(FIXTURES, 'mlp_dynamic_batch/test_data_set_0', f)));
     const y = m.run({ x: pb('input_0.pb').data as Float32Array }).y!;
     (pb('output_0.pb').data as Float32Array).forEach((v, i) => expect(Math.abs(y[i]! - v)).toBeLessThan(1e-5));
-    expect((await cli('build', model, '--dim', 'batch')).stderr).toMatch(/--dim must be NAME=SIZE/);
+    expect((await cli('build', model, '--dim', 'batch')).stderr).toMatch(/--dim must be NAME=SIZE or NAME=max:BOUND/);
     expect((await cli('build', model, '--weights', 'w.safetensors')).stderr).toMatch(/--weights is for DSL models/);
   }, 60_000);
 
