@@ -32,7 +32,7 @@ export const attentionPacking: Pass = {
   description: 'attention on slices of one projection → the packed qkv / q_kv layout',
   run(g: Graph) {
     return rewrite(g, (n) => {
-      if (n.op !== 'attention' || attrsOf(n, 'attention').layout !== 'separate' || attrsOf(n, 'attention').cached) return undefined;
+      if (n.op !== 'attention' || n.type.dims || n.inputs.some((i) => i.type.dims) || attrsOf(n, 'attention').layout !== 'separate' || attrsOf(n, 'attention').cached) return undefined;
       const [q, k, v, ...rest] = n.inputs as [Node, Node, Node, ...Node[]];
       if (q.type.shape[2] !== v.type.shape[2]) return undefined;
       const b = builder(n.label);

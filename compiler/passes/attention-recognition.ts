@@ -96,7 +96,7 @@ interface Match { q: Peeled; kt: Peeled; v: Node; scale: number; mask?: Node }
 
 /** softmax(scores) · v at `o`, with the scores taken apart. */
 function matchAttention(o: Node, soleUse: (n: Node) => boolean): Match | undefined {
-  if (o.op !== 'matmul' || o.type.dtype !== 'f32') return undefined;
+  if (o.op !== 'matmul' || o.type.dtype !== 'f32' || o.type.dims) return undefined; // heads are regrouped at fixed sizes
   const [p, v] = o.inputs as [Node, Node];
   const r = p.type.shape.length;
   if (p.op !== 'softmax' || r < 3 || attrsOf(p, 'softmax').axis !== r - 1 || !soleUse(p)) return undefined;
@@ -121,7 +121,7 @@ function matchAttention(o: Node, soleUse: (n: Node) => boolean): Match | undefin
       s = m ? a : b;
     } else break;
   }
-  if (s.op !== 'matmul' || !sameShape(s.type.shape, S) || !(scale > 0) || scale === Infinity) return undefined;
+  if (s.op !== 'matmul' || s.inputs.some((i) => i.type.dims) || v.type.dims || !sameShape(s.type.shape, S) || !(scale > 0) || scale === Infinity) return undefined;
   const [q, kt] = s.inputs as [Node, Node];
   if (q.type.shape.length !== r || kt.type.shape.length !== r || !sameShape(q.type.shape.slice(0, -2), S.slice(0, -2)) || !sameShape(kt.type.shape.slice(0, -2), S.slice(0, -2))) return undefined;
   if (mask && !broadcastShapes(mask.type.shape, S)) return undefined;

@@ -38,6 +38,7 @@ function matchNormalized(y: Node): Norm | undefined {
   const [x, mu] = d.inputs as [Node, Node];
   const k = trailingMean(mu, x);
   if (k === undefined || x.type.dtype !== 'f32' || !sameShape(x.type.shape, y.type.shape)) return undefined;
+  if (x.type.dims && k !== x.type.shape.length - 1) return undefined; // would need a reshape over run-time sizes
   const epsNode = den.inputs.find((i) => scalarOf(i) !== undefined);
   const v = epsNode && otherInput(den, epsNode);
   const eps = scalarOf(epsNode);

@@ -49,6 +49,7 @@ const isIdentity = (perm: readonly number[]) => perm.every((p, i) => p === i);
 export function asTranspose(n: Node): { src: Node; shape: Shape; perm: number[]; transposes: number } | undefined {
   if (!isViewOp(n)) return undefined;
   const chain = chainOf(n), src = chain[0]!, ops = chain.slice(1);
+  if (chain.some((x) => x.type.dims)) return undefined; // permutations are computed at one size
   const transposes = ops.filter((o) => o.op === 'transpose').length;
   const identity = (sh: Shape) => ({ src, shape: sh, perm: [...sh.keys()], transposes });
   if (transposes === 0) return identity(src.type.shape);

@@ -21,6 +21,7 @@ import { layernormRecognition } from '../../compiler/passes/layernorm-recognitio
 import { runPasses } from '../../compiler/passes/manager.ts';
 import type { Pass } from '../../compiler/passes/pass.ts';
 import { viewSimplification } from '../../compiler/passes/view-simplification.ts';
+import { epilogueFusion } from '../../compiler/passes/epilogue-fusion.ts';
 import { interpret } from '../../compiler/reference/interpret.ts';
 import { f32, tiny } from './util.ts';
 
@@ -299,5 +300,18 @@ describe('pipeline', () => {
     const feeds = { x: Float32Array.from({ length: T * E }, () => r() * 2 - 1) };
     const want = interpret(g, feeds).y!, got = interpret(out, feeds).y!;
     want.forEach((v, i) => expect(Math.abs(v - got[i]!)).toBeLessThan(1e-5));
+  });
+});
+
+describe('epilogue-fusion through row-keeping reshapes', () => {
+  test('bias and activation after a [B·L, E] ↔ [B, L, E] reshape of the gemm still fuse', () => {
+    const w = () => constant(Float32Array.from({ length: 8 * 6 }, (_, i) => Math.sin(i)), [8, 6], 'f32', 'w');
+    const g = tiny(({ x }) => x!.reshape(6, 8).matmul(w()).reshape(2, 3, 6).add(vec(6, 'b', (i) => i / 3 - 1)).relu(), { x: [2, 3, 8] });
+    const out = check(g, epilogueFusion);
+    expect(ops(out)).toEqual(['reshape', 'gemm', 'reshape']);
+    expect(printGraph(out)).toContain('{act=relu}');
+    // a reshape with another user keeps the unfused gemm for it
+    const shared = tiny(({ x }) => { const r = x!.reshape(6, 8).matmul(w()).reshape(2, 3, 6); return [r.add(vec(6, 'b', (i) => i)), r]; }, { x: [2, 3, 8] });
+    expect(ops(check(shared, epilogueFusion))).toContain('add');
   });
 });
