@@ -9,8 +9,9 @@
 //                 manifest gives relative to the start of the blob area (16-byte aligned), each
 //                 with its checksum in the manifest
 //
-// Each code module is a complete wasm module (one per instruction set) that exports its
-// memory and one function per entry. Weights are not in the code: the loader copies them
+// Each code module is a complete wasm module (one per instruction set) that imports its memory
+// (env.memory, shared, `memory.pages` pages; the loader clears the shared flag to run it on one
+// thread without shared memory) and exports one function (tid, nt) per entry. Weights are not in the code: the loader copies them
 // into memory at `memory.weights.offset` once, at load time. The loader checks every field
 // (./validate.ts) and every checksum before it instantiates anything.
 
@@ -42,6 +43,8 @@ export interface EntryInfo {
   export: string;
   inputs: TensorInfo[];
   outputs: TensorInfo[];
+  /** Present when the entry splits work across threads: its id in the module's __threads_call. */
+  parallel?: number;
 }
 
 export interface GenerationInfo {
@@ -81,6 +84,11 @@ export interface Manifest {
   };
   /** For language models: which entries and tensors prefill/decode/generate use. */
   generation?: GenerationInfo;
+  /**
+   * Present when some entry splits work across threads (runtime/threads.ts): the region of the
+   * threads' shared words, and the most threads the code supports.
+   */
+  threads?: { sync: Region; max: number };
   code: Partial<Record<Isa, BlobRef>>;
   weights: BlobRef;
   stats: { codeBytes: Partial<Record<Isa, number>>; weightBytes: number; peakArenaBytes: number };

@@ -3,6 +3,7 @@
 // refused call leaves the model exactly as it was.
 
 import { DTYPE_BYTES, describe, numel, readContainer, type DType, type EntryInfo, type Isa, type Manifest, type TensorInfo } from './format.ts';
+import { canBlock, memoryImport, requestedThreads, ThreadPool, threadsUnavailable, withSharedMemory } from './threads.ts';
 
 export type TensorData = Float32Array | Int32Array | Uint8Array;
 /**
@@ -16,7 +17,16 @@ export type Outputs = Record<string, TensorData>;
 export interface LoadOptions {
   /** Which code to run: 'auto' prefers relaxed SIMD when the host validates it. */
   isa?: 'auto' | Isa;
+  /**
+   * Threads to run on (default 1): a count, or 'auto' (the host's cores, at most 8). More than
+   * one needs shared memory and Workers (a cross-origin-isolated page in browsers; in Node, load
+   * through simdflow/runtime/node); without them the model runs on one thread and warns.
+   * `model.threads` says how many it uses (1 also when no node of the model is worth splitting).
+   */
+  threads?: number | 'auto';
 }
+
+type Exports = Record<string, (...a: number[]) => number>;
 
 const ARRAY_FOR: Record<DType, { new (buf: ArrayBuffer, off: number, len: number): TensorData; new (len: number): TensorData; name: string }> = {
   f32: Float32Array, i32: Int32Array, bool: Uint8Array,
@@ -37,9 +47,9 @@ function deepFreeze(v: unknown): void {
 
 export class Model {
   private memory: WebAssembly.Memory | undefined;
-  private exports: Record<string, (...a: number[]) => unknown> | undefined;
+  private exports: Exports | undefined;
 
-  constructor(readonly manifest: Manifest, readonly isa: Isa, instance: WebAssembly.Instance, weights: Uint8Array) {
+  constructor(readonly manifest: Manifest, readonly isa: Isa, instance: WebAssembly.Instance, weights: Uint8Array, private pool?: ThreadPool) {
     const exports = instance.exports as Record<string, unknown>;
     const memory = exports.memory;
     if (!(memory instanceof WebAssembly.Memory)) throw new Error(`invalid simdflow artifact: the ${isa} code exports no memory`);
@@ -55,6 +65,8 @@ export class Model {
   }
 
   get name(): string { return this.manifest.name; }
+  /** Threads this model runs on (the caller's and its workers). */
+  get threads(): number { return this.pool ? this.pool.size + 1 : 1; }
   get entries(): string[] { return Object.keys(this.manifest.entries); }
   entry(name = 'run'): EntryInfo {
     const e = typeof name === 'string' && Object.hasOwn(this.manifest.entries, name) ? this.manifest.entries[name] : undefined;
@@ -208,12 +220,38 @@ export class Model {
       this.checkRoom(n, `${entryName}()`);
     }
     e.inputs.forEach((t, i) => this.put(t, data[i]!));
-    try {
-      exports[e.export]!();
-    } catch (err) {
-      throw new Error(`${where}: the wasm code trapped (${String((err as Error)?.message ?? err).slice(0, 200)})`);
+    if (this.pool && e.parallel !== undefined) this.callThreads(exports, e.parallel, where);
+    else {
+      try {
+        exports[e.export]!(0, 1);
+      } catch (err) {
+        throw new Error(`${where}: the wasm code trapped (${String((err as Error)?.message ?? err).slice(0, 200)})`);
+      }
     }
     return Object.fromEntries(e.outputs.map((o) => [o.name, this.read(o)]));
+  }
+
+  /**
+   * Runs a parallel entry on all threads (this one is thread 0). A trap in any thread releases
+   * the others from their barriers (they trap too) and is this call's error once every thread
+   * has left the call; the threads are then ready for the next call.
+   */
+  private callThreads(exports: Exports, id: number, where: string): void {
+    const pool = this.pool!;
+    let own: unknown, failed: number;
+    try {
+      failed = exports.__threads_call!(id, pool.size + 1);
+    } catch (err) {
+      own = err;
+      exports.__threads_abort!();
+      exports.__threads_join!();
+      failed = 1;
+    }
+    if (!failed) return;
+    const worker = pool.takeMessage();
+    exports.__threads_reset!();
+    const why = worker ?? String((own as Error)?.message ?? own ?? 'a thread trapped');
+    throw new Error(`${where}: the wasm code trapped (${why.slice(0, 200)})`);
   }
 
   /** A copy of a tensor in wasm memory. */
@@ -281,8 +319,16 @@ export class Model {
   private disposed(): never { throw new Error(`model '${this.name}' was disposed`); }
   private mem(): WebAssembly.Memory { return this.memory ?? this.disposed(); }
 
-  /** Drops the instance and its memory; the model cannot be used afterwards. */
-  dispose(): void { this.memory = undefined; this.exports = undefined; }
+  /** Drops the instance and its memory and ends the worker threads; the model cannot be used afterwards. */
+  dispose(): void {
+    if (this.pool) {
+      this.exports?.__threads_quit?.(this.pool.size + 1);
+      this.pool.terminate();
+      this.pool = undefined;
+    }
+    this.memory = undefined;
+    this.exports = undefined;
+  }
 }
 
 /**
@@ -305,14 +351,34 @@ export function chooseIsa(code: Partial<Record<Isa, Uint8Array>>, want: LoadOpti
 
 export async function loadModelBytes(bytes: Uint8Array, opts: LoadOptions = {}): Promise<Model> {
   if (typeof opts !== 'object' || opts === null) throw new Error(`loadModel(): options must be an object, got ${describe(opts)}`);
-  for (const k of Object.keys(opts)) if (k !== 'isa') throw new Error(`loadModel(): unknown option '${k.slice(0, 60)}' (allowed: isa)`);
+  for (const k of Object.keys(opts)) if (k !== 'isa' && k !== 'threads') throw new Error(`loadModel(): unknown option '${k.slice(0, 60)}' (allowed: isa, threads)`);
   const { manifest, blob } = readContainer(bytes);
+  let threads = requestedThreads(opts.threads, manifest.threads?.max ?? 16);
   const code = Object.fromEntries(Object.entries(manifest.code).map(([isa, ref]) => [isa, blob(ref!)])) as Partial<Record<Isa, Uint8Array>>;
   const isa = chooseIsa(code, opts.isa ?? 'auto');
-  const { instance } = await WebAssembly.instantiate(code[isa]! as BufferSource, {
-    env: { abort: (_m: number, _f: number, line: number, col: number) => { throw new Error(`simdflow kernel aborted at ${line}:${col}`); } },
-  });
-  return new Model(manifest, isa, instance, blob(manifest.weights));
+  if (threads > 1) {
+    // Threads only where some entry splits work: otherwise they could only wait.
+    const why = !manifest.threads ? undefined : threadsUnavailable();
+    if (why) console.warn(`simdflow: model '${manifest.name}' runs on 1 thread, not ${threads}: ${why}`);
+    if (!manifest.threads || why) threads = 1;
+  }
+  const shared = threads > 1, pages = manifest.memory.pages;
+  const imported = memoryImport(code[isa]!);
+  if (imported && (imported.min !== pages || (imported.max ?? pages) < pages)) {
+    throw new Error(`invalid simdflow artifact: the ${isa} code has ${imported.min * 65536} bytes of memory, the manifest lays out ${pages} pages`);
+  }
+  const module = await WebAssembly.compile(withSharedMemory(code[isa]!, shared) as BufferSource);
+  const memory = imported ? new WebAssembly.Memory({ initial: pages, maximum: imported.max ?? pages, shared }) : undefined;
+  const abort = (_m: number, _f: number, line: number, col: number) => { throw new Error(`simdflow kernel aborted at ${line}:${col}`); };
+  const instance = await WebAssembly.instantiate(module, { env: { abort, ...(memory ? { memory } : {}) } });
+  let pool: ThreadPool | undefined;
+  if (shared) {
+    (instance.exports.__threads_may_wait as (y: number) => void)(canBlock() ? 1 : 0);
+    // Workers instantiate before the weights are written: each instantiation re-applies the data segments.
+    try { pool = await ThreadPool.start(module, memory!, threads - 1, manifest.threads!.sync.offset); } catch (e) {
+      console.warn(`simdflow: model '${manifest.name}' runs on 1 thread, not ${threads}: ${(e as Error).message}`);
+    }
+  }
+  return new Model(manifest, isa, instance, blob(manifest.weights), pool);
 }
-
 export { DTYPE_BYTES };

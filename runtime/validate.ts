@@ -132,7 +132,11 @@ export function validateManifest(raw: unknown): Manifest {
     uniqueNames(outputs, `${f}.outputs`);
     apart(inputs, `${f}.inputs`);
     entries[en] = { export: exp, inputs, outputs };
+    const par = own(e, 'parallel');
+    if (par !== undefined) entries[en]!.parallel = count(par, `${f}.parallel`);
   }
+  const ids = Object.values(entries).flatMap((e) => (e.parallel === undefined ? [] : [e.parallel]));
+  if (new Set(ids).size !== ids.length) fail('entries', `give two entries the same parallel id (${ids.join(', ')})`);
 
   const codeRaw = obj(own(m, 'code'), 'code');
   const code: Manifest['code'] = {};
@@ -147,7 +151,17 @@ export function validateManifest(raw: unknown): Manifest {
     stats: (isObj(own(m, 'stats')) ? m.stats : {}) as Manifest['stats'],
   };
   if (own(m, 'generation') !== undefined) out.generation = generation(own(m, 'generation'), out);
+  const th = own(m, 'threads');
+  if (th !== undefined) {
+    const t = obj(th, 'threads'), sync = region(own(t, 'sync'), 'threads.sync'), max = count(own(t, 'max'), 'threads.max');
+    if (max < 1 || max > 256) fail('threads.max', `must be between 1 and 256, found ${max}`);
+    if (sync.offset % 64 || sync.bytes < 64) fail('threads.sync', `must be 64-byte aligned and at least 64 bytes, found ${show(sync)}`);
+    if (end(sync) > pages * PAGE) fail('threads.sync', `(bytes ${sync.offset}..${end(sync)}) runs past the memory of ${pages} pages`);
+    for (const k of names) if (overlap(sync, regions[k])) fail('threads.sync', `(bytes ${sync.offset}..${end(sync)}) overlaps memory.${k}`);
+    out.threads = { sync, max };
+  } else if (ids.length) fail('threads', 'is missing, but entries have parallel ids');
   return out;
+
 }
 
 /** The language-model description must point at entries and tensors of the right kind. */

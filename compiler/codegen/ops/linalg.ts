@@ -20,30 +20,55 @@ const pair = (v: Pair | undefined): [number, number] => (typeof v === 'number' ?
 /** The kernel's activation code (ACT_* in assembly/act.ts) of a gemm or conv2d epilogue. */
 const actCode = (act: Activation | undefined): number => kernelConst(`ACT_${(act ?? 'none').toUpperCase()}`);
 
+/**
+ * Threads split a GEMM or matmul by output panels when it has at least SPLIT_MACS
+ * multiply-adds and two panels (pairs of panels for one row) to share. Below that a barrier
+ * (~1 µs with both threads spinning, far more when one must be woken) costs more than half the
+ * node saves: measured in bench/threads.ts, GEMV 256×256 (65k MACs, ~3 µs) broke even, 512×512 won.
+ */
+const SPLIT_MACS = 1 << 17;
+const worthSplitting = (m: number, n: number, k: number): boolean =>
+  m * n * k >= SPLIT_MACS && (m === 1 ? Math.floor(Math.ceil(n / 8) / 2) : Math.ceil(n / 8)) >= 2;
+
+const gemmShape = (n: Node) => {
+  const [x, w] = n.inputs as [Node, Node];
+  const [k, cols] = w.type.shape as [number, number];
+  return { x, k, cols, rows: numel(x.type.shape) / k };
+};
+
 const gemm = defineLowering<GemmAttrs>({
-  emit: (n, c) => {
-    const [x, w] = n.inputs as [Node, Node];
-    const [k, cols] = w.type.shape as [number, number];
-    const rows = numel(x.type.shape) / k;
-    return [`${kernelCall('gemm_f32', { a: c.addr(x), lda: k, w: c.packed(n), c: c.addr(n), ldc: cols, m: rows, n: cols, k, rowBias: 0, act: actCode(n.attrs.act) })};`];
+  emit: (n, c, _m, t) => {
+    const { x, k, cols, rows } = gemmShape(n);
+    const args = { a: c.addr(x), lda: k, w: c.packed(n), c: c.addr(n), ldc: cols, m: rows, n: cols, k, rowBias: 0, act: actCode(n.attrs.act) };
+    return [`${t ? kernelCall('gemm_f32_part', { ...args, tid: t.tid, nt: t.nt }) : kernelCall('gemm_f32', args)};`];
   },
+  split: (n) => { const { k, cols, rows } = gemmShape(n); return worthSplitting(rows, cols, k); },
   packed: { w: 1, bias: 2, layout: 'kn' },
 });
 
+const matmulShape = (n: Node) => {
+  const [a, b] = n.inputs as [Node, Node];
+  const [m, k] = a.type.shape.slice(-2) as [number, number];
+  return { a, b, m, k, cols: b.type.shape[b.type.shape.length - 1]!, batch: n.type.shape.slice(0, -2) };
+};
+const matmulSplits = (n: Node): boolean => { const { m, k, cols, batch } = matmulShape(n); return worthSplitting(m * numel(batch), cols, k) && Math.ceil(cols / 8) >= 2; };
+
 const matmul = defineLowering<NoAttrs>({
-  emit: (n, c) => {
-    const [a, b] = n.inputs as [Node, Node];
-    const [m, k] = a.type.shape.slice(-2) as [number, number];
-    const cols = b.type.shape[b.type.shape.length - 1]!;
-    const batch = n.type.shape.slice(0, -2);
+  emit: (n, c, _m, t) => {
+    const { a, b, m, k, cols, batch } = matmulShape(n);
     const bs = (t: Node, mat: number): Operand => ({ base: c.addr(t), strides: broadcastStrides(t.type.shape.slice(0, -2), batch).map((s) => s * mat), bytes: 4 });
     const ops = [bs(n, m * cols), bs(a, m * k), bs(b, k * cols)];
     return loopNest(batch.length ? batch : [1], ops, (p, len, st) => [
       `for (let i = 0; i < ${len}; i++) {`,
-      `  ${kernelCall('matmul_f32', { a: `${p[1]} + <usize>i * ${st[1]! * 4}`, b: `${p[2]} + <usize>i * ${st[2]! * 4}`, c: `${p[0]} + <usize>i * ${st[0]! * 4}`, m, n: cols, k, lda: k, ldb: cols, ldc: cols, transB: 0, alpha: '1.0' })};`,
+      `  ${((args) => (t
+        ? kernelCall('matmul_f32_part', { ...args, panel: m > 1 ? `${c.scratch(n)} + <usize>${t.tid} * ${kernelConst('MATMUL_PANEL_BYTES')}` : 0, tid: t.tid, nt: t.nt })
+        : kernelCall('matmul_f32', args)))({ a: `${p[1]} + <usize>i * ${st[1]! * 4}`, b: `${p[2]} + <usize>i * ${st[2]! * 4}`, c: `${p[0]} + <usize>i * ${st[0]! * 4}`, m, n: cols, k, lda: k, ldb: cols, ldc: cols, transB: 0, alpha: '1.0' })};`,
       '}',
     ]);
   },
+  split: matmulSplits,
+  // Split, each thread packs B into a panel of its own (matmul_f32's static one is thread 0's alone).
+  scratchBytes: (n) => (matmulSplits(n) && matmulShape(n).m > 1 ? kernelConst('MAX_THREADS') * kernelConst('MATMUL_PANEL_BYTES') : 0),
 });
 
 const conv2d = defineLowering<Conv2dAttrs>({
