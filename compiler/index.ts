@@ -1,7 +1,8 @@
 // The compiler's public API (`import … from 'simdflow'`): the DSL, compilation to an artifact,
 // PyTorch safetensors, and the tools to look inside (IR printer, passes, reference interpreter).
 export * from './dsl/index.ts';
-import { compileModel as compile, type CompileOptions } from './driver/compile.ts';
+import { compileGraph as compileIr, compileModel as compile, type CompileOptions } from './driver/compile.ts';
+import type { Graph } from './ir/node.ts';
 import { compileOptionsProblem, describeValue } from './driver/options.ts';
 import type { ModelDefinition } from './dsl/trace.ts';
 export { SIMDFLOW_VERSION, type CompileOptions, type Compiled } from './driver/compile.ts';
@@ -12,6 +13,13 @@ export function compileModel(def: ModelDefinition, opts: CompileOptions = {}): R
   const problem = compileOptionsProblem(opts);
   return problem ? Promise.reject(new Error(`compileModel(): ${problem}`)) : compile(def, opts);
 }
+/** Compiles an IR graph (e.g. importOnnx's) to an artifact with one entry, `run`. */
+export function compileGraph(graph: Graph, opts: CompileOptions = {}): ReturnType<typeof compileIr> {
+  if (typeof graph !== 'object' || graph === null || !Array.isArray((graph as Graph).nodes)) return Promise.reject(new Error(`compileGraph(): expected an IR graph (importOnnx(bytes).graph), got ${describeValue(graph)}`));
+  const problem = compileOptionsProblem(opts);
+  return problem ? Promise.reject(new Error(`compileGraph(): ${problem}`)) : compileIr(graph, opts);
+}
+export { importOnnx, OnnxError, UnsupportedError, NeedsConstantError, type ImportOptions, type Imported } from './onnx/import.ts';
 export { readSafetensors, writeSafetensors, stateDictFrom, type SafeTensor, type SafeDType } from './weights/safetensors.ts';
 export { printGraph } from './ir/print.ts';
 export { runPasses } from './passes/manager.ts';

@@ -29,7 +29,10 @@ export const ISAS: readonly Isa[] = ['wasmsimd', 'wasmrelaxedsimd'];
 export interface TensorInfo {
   name: string;
   dtype: DType;
+  /** The shape; for a tensor with named sizes, its shape at the entry's bounds. */
   shape: number[];
+  /** The shape with named sizes ('B', 'B*T', …; see ./dims.ts) when some dim is chosen at run time. */
+  dims?: Array<number | string>;
   /** Byte address in wasm memory. */
   offset: number;
   /** For integer inputs used as indices: the valid range [lo, hi). */
@@ -43,14 +46,19 @@ export interface EntryInfo {
   export: string;
   inputs: TensorInfo[];
   outputs: TensorInfo[];
+  /**
+   * The bound of each named size the inputs' dims use. The export takes the actual sizes as
+   * i32 arguments, in the order of the names sorted; every size is in [1, bound].
+   */
+  sizes?: Record<string, number>;
   /** Present when the entry splits work across threads: its id in the module's __threads_call. */
   parallel?: number;
 }
 
 export interface GenerationInfo {
-  /** Entry taking up to `chunk` tokens ([1, chunk] i32 `tokens` and i32[] `count`). */
+  /** Entry taking up to `chunk` tokens ([1, chunk] i32 `tokens` and i32[] `count`; with batch > 1 also i32[] `sequence`). */
   prefill: string;
-  /** Entry taking one token ([1, 1] i32 `tokens`). */
+  /** Entry taking one token per sequence ([batch, 1] i32 `tokens`). */
   decode: string;
   chunk: number;
   /** KV-cache positions, fixed at compile time. */
@@ -58,10 +66,14 @@ export interface GenerationInfo {
   vocab: number;
   tokens: string;
   count: string;
-  /** Output: logits [1, vocab] of the chunk's last token. */
+  /** Output: logits [1, vocab] of the chunk's last token (decode: [batch, vocab]). */
   logits: string;
-  /** The i32[] state tensor holding the next position. */
+  /** The i32[] (batch > 1: i32[batch]) state tensor holding each sequence's next position. */
   position: string;
+  /** Sequences the KV cache holds (absent: 1). */
+  batch?: number;
+  /** With batch > 1: the prefill input naming the sequence it fills. */
+  sequence?: string;
 }
 
 export interface BlobRef { offset: number; length: number; checksum: string }

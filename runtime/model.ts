@@ -4,6 +4,7 @@
 
 import { DTYPE_BYTES, describe, numel, readContainer, type DType, type EntryInfo, type Isa, type Manifest, type TensorInfo } from './format.ts';
 import { canBlock, memoryImport, requestedThreads, ThreadPool, threadsUnavailable, withSharedMemory } from './threads.ts';
+import { evalDim } from './dims.ts';
 
 export type TensorData = Float32Array | Int32Array | Uint8Array;
 /**
@@ -32,12 +33,15 @@ const ARRAY_FOR: Record<DType, { new (buf: ArrayBuffer, off: number, len: number
   f32: Float32Array, i32: Int32Array, bool: Uint8Array,
 };
 
-const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
+const fmt = (s: readonly (number | string)[]) => `[${s.join(', ')}]`;
 /** A list for an error message: at most `max` items. */
 const list = (xs: readonly string[], max = 8) => (xs.length > max ? `${xs.slice(0, max).join(', ')}, … (${xs.length} in all)` : xs.join(', '));
 const isIndex = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
 /** A typed array's own element count (a subclass or a Proxy cannot fake it). */
 const typedLength = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Int8Array.prototype), 'length')!.get! as (this: unknown) => number;
+
+/** A tensor's shape at the given sizes (its static shape when it names none). */
+const shapeAt = (t: TensorInfo, sizes: Record<string, number>): number[] => (t.dims ? t.dims.map((d) => evalDim(d, sizes)) : t.shape);
 
 function deepFreeze(v: unknown): void {
   if (typeof v !== 'object' || v === null || Object.isFrozen(v)) return;
@@ -48,6 +52,8 @@ function deepFreeze(v: unknown): void {
 export class Model {
   private memory: WebAssembly.Memory | undefined;
   private exports: Exports | undefined;
+  private shapes: Record<string, number[]> = {};
+  private lastSizes: Record<string, number> = {};
 
   constructor(readonly manifest: Manifest, readonly isa: Isa, instance: WebAssembly.Instance, weights: Uint8Array, private pool?: ThreadPool) {
     const exports = instance.exports as Record<string, unknown>;
@@ -56,6 +62,8 @@ export class Model {
     if (memory.buffer.byteLength < manifest.memory.pages * 65536) throw new Error(`invalid simdflow artifact: the ${isa} code has ${memory.buffer.byteLength} bytes of memory, the manifest lays out ${manifest.memory.pages} pages`);
     for (const [name, e] of Object.entries(manifest.entries)) {
       if (typeof exports[e.export] !== 'function') throw new Error(`invalid simdflow artifact: entry '${name}' names export '${e.export}', which the ${isa} code does not have`);
+      const nSizes = Object.keys(e.sizes ?? {}).length, arity = (exports[e.export] as (...a: number[]) => unknown).length;
+      if (arity !== nSizes) throw new Error(`invalid simdflow artifact: entry '${name}' has ${nSizes} named sizes but its ${isa} export takes ${arity} arguments`);
     }
     // The checks read the manifest on every call: a caller editing model.inputs[0].shape must not be able to move a write.
     deepFreeze(manifest);
@@ -75,6 +83,10 @@ export class Model {
   }
   get inputs(): TensorInfo[] { return this.entry().inputs; }
   get outputs(): TensorInfo[] { return this.entry().outputs; }
+  /** The shapes of the last call's outputs, by name (an entry with named sizes returns outputs of the actual size). */
+  get outputShapes(): Record<string, number[]> { return structuredClone(this.shapes); }
+  /** The named sizes of the last call (e.g. { B: 2, T: 7 }); empty for entries without any. */
+  get sizes(): Record<string, number> { return { ...this.lastSizes }; }
 
   /** Runs the whole model (entry `run`). Outputs are fresh arrays, safe to keep. */
   run(feeds: Feeds): Outputs { return this.call('run', feeds); }
@@ -99,8 +111,10 @@ export class Model {
       if (!t) throw new Error(`${where}: unknown state '${name.slice(0, 60)}' (state: ${list([...byName.keys()]) || 'none'})`);
       const data = this.check(t, values[name], `${where} '${name}'`);
       const g = this.manifest.generation;
-      if (g && name === g.position && !(data[0]! >= 0 && data[0]! <= g.capacity)) {
-        throw new Error(`${where} '${name}': the KV-cache position must be an integer in [0, ${g.capacity}], got ${data[0]}`);
+      if (g && name === g.position) {
+        for (let b = 0; b < data.length; b++) {
+          if (!(data[b]! >= 0 && data[b]! <= g.capacity)) throw new Error(`${where} '${name}': the KV-cache position${data.length > 1 ? ` of sequence ${b}` : ''} must be an integer in [0, ${g.capacity}], got ${data[b]}`);
+        }
       }
       return { t, data };
     });
@@ -114,17 +128,40 @@ export class Model {
     return g;
   }
 
-  /** Tokens held in the KV cache (the next position). */
+  /** Sequences the KV cache holds: `decode` advances all of them at once (1 unless compiled with defineGPT's `batch`). */
+  get batch(): number { return this.gen().batch ?? 1; }
+
+  /** Tokens held in the KV cache (the next position); a batched cache has one per sequence: `positions`. */
   get position(): number {
     const g = this.gen();
-    const t = this.manifest.state.find((s) => s.name === g.position)!;
-    return new DataView(this.mem().buffer).getInt32(t.offset, true);
+    if ((g.batch ?? 1) > 1) throw new Error(`model '${this.name}' position: the KV cache holds ${g.batch} sequences, each at its own position; read model.positions`);
+    return this.positions[0]!;
   }
 
-  private checkRoom(n: number, where: string): void {
-    const g = this.gen(), at = this.position;
-    if (at + n > g.capacity) {
-      throw new Error(`model '${this.name}' ${where}: the KV cache holds ${g.capacity} tokens; at position ${at} it cannot take ${n} more (reset() to start over)`);
+  /** Tokens held in the KV cache for each sequence (their next positions). */
+  get positions(): number[] {
+    const g = this.gen();
+    const t = this.manifest.state.find((s) => s.name === g.position)!;
+    return Array.from(new Int32Array(this.mem().buffer, t.offset, g.batch ?? 1));
+  }
+
+  /** A sequence index of a batched cache (0 for a batch of one), or a clear error. */
+  private sequenceIndex(seq: unknown, where: string): number {
+    const B = this.batch;
+    if (seq === undefined && B === 1) return 0;
+    if (seq === undefined) throw new Error(`model '${this.name}' ${where}: the KV cache holds ${B} sequences: say which one, as the second argument (an integer in [0, ${B}))`);
+    if (!isIndex(seq) || seq < 0 || seq >= B) throw new Error(`model '${this.name}' ${where}: the sequence must be an integer in [0, ${B}), got ${describe(seq)}`);
+    return seq;
+  }
+
+  /** Each sequence `seqs` (default: all) must have room for n more tokens. */
+  private checkRoom(n: number, where: string, seqs?: readonly number[]): void {
+    const g = this.gen(), at = this.positions, B = at.length;
+    for (const b of seqs ?? at.keys()) {
+      if (at[b]! + n > g.capacity) {
+        const which = B > 1 ? `sequence ${b} of the KV cache` : 'the KV cache';
+        throw new Error(`model '${this.name}' ${where}: ${which} holds ${g.capacity} tokens; at position ${at[b]} it cannot take ${n} more (reset(${B > 1 ? b : ''}) to start over)`);
+      }
     }
   }
 
@@ -141,69 +178,108 @@ export class Model {
     return ts as ArrayLike<number>;
   }
 
-  /** Appends tokens to the KV cache (in chunks); returns the logits after the last one. */
-  prefill(tokens: ArrayLike<number>): Float32Array {
+  /**
+   * Appends tokens to the KV cache (in chunks); returns the logits after the last one. A batched
+   * cache fills one sequence at a time: `prefill(tokens, seq)`.
+   */
+  prefill(tokens: ArrayLike<number>, seq?: number): Float32Array {
     const g = this.gen();
     this.mem();
     const ts = this.tokenList(tokens, 'prefill()');
     if (ts.length === 0) throw new Error(`model '${this.name}' prefill(): no tokens`);
-    this.checkRoom(ts.length, 'prefill()');
+    const s = this.sequenceIndex(seq, 'prefill()');
+    this.checkRoom(ts.length, 'prefill()', [s]);
+    const B = this.batch;
     let logits: Float32Array | undefined;
     for (let at = 0; at < ts.length; at += g.chunk) {
       const n = Math.min(g.chunk, ts.length - at);
-      if (n === 1) { logits = this.decode(ts[at]!); continue; }
+      if (n === 1 && B === 1) { logits = this.decode(ts[at]!); continue; }
       const chunk = new Int32Array(g.chunk);
       for (let i = 0; i < n; i++) chunk[i] = ts[at + i]!;
-      logits = this.call(g.prefill, { [g.tokens]: chunk, [g.count]: Int32Array.of(n) })[g.logits] as Float32Array;
+      const feeds: Feeds = { [g.tokens]: chunk, ...(g.chunk > 1 ? { [g.count]: Int32Array.of(n) } : {}), ...(B > 1 ? { [g.sequence!]: Int32Array.of(s) } : {}) };
+      logits = this.call(g.prefill, feeds)[g.logits] as Float32Array;
     }
     return logits!;
   }
 
-  /** Appends one token to the KV cache; returns the logits for the next one. */
-  decode(token: number): Float32Array {
-    const g = this.gen();
+  /**
+   * Appends one token to the KV cache; returns the logits for the next one. A batched cache
+   * takes an array of one token per sequence: every sequence advances, and the result is one
+   * row of logits per sequence.
+   */
+  decode(token: number): Float32Array;
+  decode(tokens: ArrayLike<number>): Float32Array[];
+  decode(tokens: number | ArrayLike<number>): Float32Array | Float32Array[] {
+    const g = this.gen(), B = this.batch;
     this.mem();
-    if (!isIndex(token) || token < 0 || token >= g.vocab) throw new Error(`model '${this.name}' decode(): expected a token id, an integer in [0, ${g.vocab}), got ${describe(token)}`);
-    return this.call(g.decode, { [g.tokens]: Int32Array.of(token) })[g.logits] as Float32Array;
+    if (B > 1 && (Array.isArray(tokens) || (ArrayBuffer.isView(tokens) && !(tokens instanceof DataView)))) {
+      const ts = this.tokenList(tokens, 'decode()');
+      if (ts.length !== B) throw new Error(`model '${this.name}' decode(): expected ${B} tokens (one per sequence of the KV cache), got ${ts.length}`);
+      const logits = this.call(g.decode, { [g.tokens]: Int32Array.from(ts) })[g.logits] as Float32Array;
+      return Array.from({ length: B }, (_, b) => logits.subarray(b * g.vocab, (b + 1) * g.vocab));
+    }
+    if (B > 1) throw new Error(`model '${this.name}' decode(): the KV cache holds ${B} sequences, which decode together: pass ${B} tokens (one per sequence), got ${describe(tokens)}`);
+    if (!isIndex(tokens) || tokens < 0 || tokens >= g.vocab) throw new Error(`model '${this.name}' decode(): expected a token id, an integer in [0, ${g.vocab}), got ${describe(tokens)}`);
+    return this.call(g.decode, { [g.tokens]: Int32Array.of(tokens) })[g.logits] as Float32Array;
   }
 
   /**
    * Greedy generation from a fresh cache: the prompt followed by `maxNewTokens` argmax tokens.
-   * `onToken` sees each new token as it is produced.
+   * `onToken` sees each new token as it is produced. Several prompts (at most `batch`) generate
+   * together, one sequence each: the result is one array per prompt and `onToken` also gets the
+   * prompt's index.
    */
-  generate(prompt: ArrayLike<number>, opts: { maxNewTokens: number; onToken?: (token: number, index: number) => void }): Int32Array {
-    const g = this.gen(), where = `model '${this.name}' generate()`;
+  generate(prompt: ArrayLike<number>, opts: { maxNewTokens: number; onToken?: (token: number, index: number) => void }): Int32Array;
+  generate(prompts: ReadonlyArray<ArrayLike<number>>, opts: { maxNewTokens: number; onToken?: (token: number, index: number, seq: number) => void }): Int32Array[];
+  generate(prompts: ArrayLike<number> | ReadonlyArray<ArrayLike<number>>, opts: { maxNewTokens: number; onToken?: (token: number, index: number, seq: number) => void }): Int32Array | Int32Array[] {
+    const g = this.gen(), B = this.batch, where = `model '${this.name}' generate()`;
     this.mem();
-    const ts = this.tokenList(prompt, 'generate()');
-    if (ts.length === 0) throw new Error(`${where}: the prompt has no tokens`);
+    const many = Array.isArray(prompts) && prompts.length > 0 && typeof prompts[0] === 'object' && prompts[0] !== null;
+    const list = (many ? prompts as unknown[] : [prompts]).map((p, i) => this.tokenList(p, many ? `generate() prompt ${i}` : 'generate()'));
+    if (list.length > B) throw new Error(`${where}: ${list.length} prompts, the KV cache holds ${B} sequence${B > 1 ? 's' : ''}`);
+    list.forEach((ts, i) => { if (ts.length === 0) throw new Error(`${where}: ${many ? `prompt ${i}` : 'the prompt'} has no tokens`); });
     if (typeof opts !== 'object' || opts === null) throw new Error(`${where}: expected options { maxNewTokens, onToken? }, got ${describe(opts)}`);
     const { maxNewTokens: max, onToken } = opts;
     if (!isIndex(max) || max < 0) throw new Error(`${where}: maxNewTokens must be a non-negative integer, got ${describe(max)}`);
     if (onToken !== undefined && typeof onToken !== 'function') throw new Error(`${where}: onToken must be a function, got ${describe(onToken)}`);
-    const total = ts.length + Math.max(max - 1, 0);
-    if (total > g.capacity) throw new Error(`${where}: ${ts.length} prompt + ${max} new tokens need ${total} cache positions, the KV cache holds ${g.capacity}`);
+    list.forEach((ts, i) => {
+      const total = ts.length + Math.max(max - 1, 0);
+      if (total > g.capacity) throw new Error(`${where}: ${many ? `prompt ${i}: ` : ''}${ts.length} prompt + ${max} new tokens need ${total} cache positions, the KV cache holds ${g.capacity}`);
+    });
     this.reset();
-    const out = Int32Array.from({ length: ts.length + max }, (_, i) => (i < ts.length ? ts[i]! : 0));
-    let logits = this.prefill(ts);
+    const outs = list.map((ts) => Int32Array.from({ length: ts.length + max }, (_, i) => (i < ts.length ? ts[i]! : 0)));
+    let logits = list.map((ts, i) => this.prefill(ts, B > 1 ? i : undefined));
     for (let i = 0; i < max; i++) {
-      let best = 0;
-      for (let j = 1; j < logits.length; j++) if (logits[j]! > logits[best]!) best = j;
-      out[ts.length + i] = best;
+      const next = new Array<number>(B).fill(0);
+      logits.forEach((l, p) => {
+        let best = 0;
+        for (let j = 1; j < l.length; j++) if (l[j]! > l[best]!) best = j;
+        outs[p]![list[p]!.length + i] = next[p] = best;
+      });
       if (onToken) {
-        const at = this.position;
-        onToken(best, i);
+        const at = this.positions.join();
+        next.slice(0, list.length).forEach((t, p) => onToken(t, i, p));
         // A callback that moves the cache (reset, prefill, decode, setState) would make the rest of this generation silently wrong.
-        if (this.memory && this.position !== at) throw new Error(`${where}: onToken moved the KV cache from position ${at} to ${this.position}; call prefill/decode/reset after generate() returns`);
+        if (this.memory && this.positions.join() !== at) throw new Error(`${where}: onToken moved the KV cache from position ${at} to ${this.positions.join()}; call prefill/decode/reset after generate() returns`);
       }
-      if (i + 1 < max) logits = this.decode(best);
+      if (i + 1 < max) logits = B > 1 ? this.decode(next).slice(0, list.length) : [this.decode(next[0]!)];
     }
-    return out;
+    return many ? outs : outs[0]!;
   }
 
-  /** Sets every state tensor back to zero, as at load time. */
-  reset(): void {
-    const { offset, bytes } = this.manifest.memory.state;
-    new Uint8Array(this.mem().buffer, offset, bytes).fill(0);
+  /** Sets every state tensor back to zero, as at load time; `reset(seq)` empties one sequence of a batched KV cache. */
+  reset(seq?: number): void {
+    if (seq === undefined) {
+      const { offset, bytes } = this.manifest.memory.state;
+      new Uint8Array(this.mem().buffer, offset, bytes).fill(0);
+      return;
+    }
+    const s = this.sequenceIndex(seq, 'reset()'), B = this.batch, buf = this.mem().buffer;
+    // Every state tensor of a batched language model has the sequences first.
+    for (const t of this.manifest.state) {
+      const per = numel(t.shape) / B;
+      new ARRAY_FOR[t.dtype](buf, t.offset, numel(t.shape)).fill(0, s * per, (s + 1) * per);
+    }
   }
 
   /** Runs one entry by name; a language model's prefill/decode entries are checked against the KV cache. */
@@ -211,24 +287,29 @@ export class Model {
     const e = this.entry(entryName);
     const where = `model '${this.name}' ${entryName}()`;
     const exports = this.exports ?? this.disposed();
-    const data = this.checkFeeds(e, where, feeds);
+    const sizes = this.resolveSizes(e, where, feeds);
+    const data = this.checkFeeds(e, where, feeds, sizes);
     const g = this.manifest.generation;
     if (g && (entryName === g.prefill || entryName === g.decode)) {
-      const count = e.inputs.findIndex((t) => t.name === g.count);
+      const count = e.inputs.findIndex((t) => t.name === g.count), seq = e.inputs.findIndex((t) => t.name === g.sequence);
       const n = count < 0 ? 1 : data[count]![0]!;
       if (!(n >= 1 && n <= g.chunk)) throw new Error(`${where} input '${g.count}': the number of tokens must be an integer in [1, ${g.chunk}], got ${n}`);
-      this.checkRoom(n, `${entryName}()`);
+      // The sequence's range was checked with the inputs; decode (and a batch of one) moves every sequence.
+      this.checkRoom(n, `${entryName}()`, seq < 0 ? undefined : [data[seq]![0]!]);
     }
     e.inputs.forEach((t, i) => this.put(t, data[i]!));
     if (this.pool && e.parallel !== undefined) this.callThreads(exports, e.parallel, where);
     else {
+      const names = Object.keys(e.sizes ?? {}).sort();
       try {
-        exports[e.export]!(0, 1);
+        exports[e.export]!(0, 1, ...names.map((k) => sizes[k]!));
       } catch (err) {
         throw new Error(`${where}: the wasm code trapped (${String((err as Error)?.message ?? err).slice(0, 200)})`);
       }
     }
-    return Object.fromEntries(e.outputs.map((o) => [o.name, this.read(o)]));
+    this.lastSizes = sizes;
+    this.shapes = Object.fromEntries(e.outputs.map((o) => [o.name, shapeAt(o, sizes)]));
+    return Object.fromEntries(e.outputs.map((o) => [o.name, this.read(o, this.shapes[o.name])]));
   }
 
   /**
@@ -254,14 +335,68 @@ export class Model {
     throw new Error(`${where}: the wasm code trapped (${why.slice(0, 200)})`);
   }
 
-  /** A copy of a tensor in wasm memory. */
-  private read(t: TensorInfo): TensorData {
-    return new ARRAY_FOR[t.dtype](this.mem().buffer, t.offset, numel(t.shape)).slice();
+  /**
+   * The entry's named sizes from the feeds: read off `{ data, shape }` feeds, then inferred
+   * from the length of plain arrays where one size is left; each in [1, bound], one value per name.
+   */
+  private resolveSizes(e: EntryInfo, where: string, feeds: Feeds): Record<string, number> {
+    const sizes: Record<string, number> = {};
+    if (!e.sizes || typeof feeds !== 'object' || feeds === null) return sizes;
+    const from: Record<string, string> = {};
+    const bind = (t: TensorInfo, i: number, name: string, v: number, how: string) => {
+      const max = e.sizes![name]!;
+      if (!(Number.isInteger(v) && v >= 1 && v <= max)) throw new Error(`${where} input '${t.name}': dim ${i} is size '${name}', which must be an integer in [1, ${max}]; ${how} it is ${v}`);
+      if (sizes[name] !== undefined && sizes[name] !== v) throw new Error(`${where} input '${t.name}': dim ${i} is size '${name}' = ${v}, but input '${from[name]}' gives ${name} = ${sizes[name]} (the same name is the same size)`);
+      sizes[name] = v; from[name] = t.name;
+    };
+    const pending: TensorInfo[] = [];
+    for (const t of e.inputs) {
+      if (!t.dims || !Object.hasOwn(feeds, t.name)) continue;
+      const f = feeds[t.name] as unknown;
+      const shape = typeof f === 'object' && f !== null && !ArrayBuffer.isView(f) && !Array.isArray(f) ? (f as { shape?: unknown }).shape : undefined;
+      if (shape === undefined) { pending.push(t); continue; }
+      if (!Array.isArray(shape) || !shape.every(isIndex)) throw new Error(`${where} input '${t.name}': expected { data, shape } with shape a list of integers, got shape ${describe(shape)}`);
+      if (shape.length !== t.dims.length) throw new Error(`${where} input '${t.name}': expected rank ${t.dims.length} ${fmt(t.dims)}, got shape ${fmt(shape.slice(0, 10))}`);
+      t.dims.forEach((d, i) => {
+        if (typeof d === 'string') bind(t, i, d, shape[i]!, `the shape ${fmt(shape)} says`);
+        else if (shape[i] !== d) throw new Error(`${where} input '${t.name}': expected shape ${fmt(t.dims!)}, got ${fmt(shape)} (dim ${i} must be ${d})`);
+      });
+    }
+    // Plain arrays: the one size left is the length over the rest.
+    for (let progress = true; progress && pending.length;) {
+      progress = false;
+      for (const t of [...pending]) {
+        const open = [...new Set(t.dims!.filter((d): d is string => typeof d === 'string' && sizes[d] === undefined))];
+        if (open.length > 1) continue;
+        pending.splice(pending.indexOf(t), 1);
+        progress = true;
+        if (open.length === 0) continue;
+        const f = feeds[t.name] as unknown;
+        const len = Array.isArray(f) ? f.length : ArrayBuffer.isView(f) && !(f instanceof DataView) ? typedLength.call(f) : undefined;
+        if (len === undefined) throw new Error(`${where} input '${t.name}': expected a typed array of ${t.dtype}${fmt(t.dims!)} or { data, shape }, got ${describe(f)}`);
+        const name = open[0]!, i = t.dims!.indexOf(name);
+        if (t.dims!.filter((d) => d === name).length > 1) throw new Error(`${where} input '${t.name}': size '${name}' appears twice in ${fmt(t.dims!)}; give { data, shape }`);
+        const rest = numel(t.dims!.map((d) => (d === name ? 1 : evalDim(d, sizes))));
+        if (len % rest !== 0) throw new Error(`${where} input '${t.name}': ${len} values do not fill ${fmt(t.dims!)} (${len} is not a multiple of ${rest})`);
+        bind(t, i, name, len / rest, `${len} values give`);
+      }
+    }
+    if (pending.length) {
+      const t = pending[0]!;
+      throw new Error(`${where} input '${t.name}': its shape ${fmt(t.dims!)} has sizes ${list(t.dims!.filter((d) => typeof d === 'string' && sizes[d] === undefined) as string[])} that no other input fixes; give { data, shape }`);
+    }
+    return sizes;
+  }
+
+  /** A copy of a tensor in wasm memory (at its actual shape). */
+  private read(t: TensorInfo, shape: readonly number[] = t.shape): TensorData {
+    return new ARRAY_FOR[t.dtype](this.mem().buffer, t.offset, numel(shape)).slice();
   }
 
   /** The feed as an array of the tensor's type, or a clear error saying what is wrong. */
-  private check(t: TensorInfo, feed: unknown, where: string): TensorData {
-    const Ctor = ARRAY_FOR[t.dtype], n = numel(t.shape);
+  private check(t: TensorInfo, feed: unknown, where: string, shapeNow: readonly number[] = t.shape): TensorData {
+    const Ctor = ARRAY_FOR[t.dtype], n = numel(shapeNow);
+    t = { ...t, shape: [...shapeNow] };
     const want = `${Ctor.name} (${t.dtype}${fmt(t.shape)})`;
     let data: unknown = feed;
     if (typeof feed === 'object' && feed !== null && !ArrayBuffer.isView(feed) && !Array.isArray(feed)) {
@@ -295,11 +430,11 @@ export class Model {
   }
 
   private put(t: TensorInfo, data: TensorData): void {
-    new ARRAY_FOR[t.dtype](this.mem().buffer, t.offset, numel(t.shape)).set(data as never);
+    new ARRAY_FOR[t.dtype](this.mem().buffer, t.offset, data.length).set(data as never);
   }
 
   /** Every input checked (names, types, sizes, ranges) before any is written. */
-  private checkFeeds(e: EntryInfo, where: string, feeds: Feeds): TensorData[] {
+  private checkFeeds(e: EntryInfo, where: string, feeds: Feeds, sizes: Record<string, number> = {}): TensorData[] {
     if (typeof feeds !== 'object' || feeds === null || Array.isArray(feeds) || ArrayBuffer.isView(feeds)) {
       throw new Error(`${where}: expected an object of inputs by name, got ${describe(feeds)} (expects ${list(e.inputs.map((i) => `${i.name}: ${i.dtype}${fmt(i.shape)}`))})`);
     }
@@ -313,7 +448,7 @@ export class Model {
       const want = list(e.inputs.map((i) => `${i.name}: ${i.dtype}${fmt(i.shape)}`));
       throw new Error(`${where}: ${missing.length ? `missing input ${list(missing)}` : ''}${missing.length && unknown.length ? '; ' : ''}${unknown.length ? `unknown input ${list(unknown)}` : ''} (expects ${want})`);
     }
-    return e.inputs.map((t) => this.check(t, feeds[t.name], `${where} input '${t.name}'`));
+    return e.inputs.map((t) => this.check(t, feeds[t.name], `${where} input '${t.name}'`, shapeAt(t, sizes)));
   }
 
   private disposed(): never { throw new Error(`model '${this.name}' was disposed`); }

@@ -5,6 +5,7 @@
 // apart. A crafted manifest can then neither write over the weights nor read past memory.
 
 import { DTYPE_BYTES, ISAS, numel, type BlobRef, type Manifest, type Region, type TensorInfo } from './format.ts';
+import { evalDim, namesOf, SIZE_NAME } from './dims.ts';
 
 const PAGE = 65536, MAX_PAGES = 65536, MAX_NAME = 200;
 
@@ -60,10 +61,43 @@ function tensor(v: unknown, field: string): TensorInfo {
     }
     t.range = [(range as number[])[0]!, (range as number[])[1]!];
   }
+  const dims = own(o, 'dims');
+  if (dims !== undefined) {
+    if (!Array.isArray(dims) || dims.length !== t.shape.length || dims.some((d) => namesOf(d) === undefined)) {
+      fail(`${field}.dims`, `must be a list of ${t.shape.length} dims (integers or polynomials of size names), found ${show(dims)}`);
+    }
+    t.dims = [...dims as Array<number | string>];
+  }
   const constant = own(o, 'constant');
   if (constant !== undefined && constant !== true) fail(`${field}.constant`, `must be true when present, found ${show(constant)}`);
   if (constant) t.constant = true;
   return t;
+}
+
+/**
+ * An entry's named sizes: bounds from 2 to 2^30; every input dim a number or one name (so the
+ * runtime can read the sizes off the inputs); every name an input uses, and only those, bounded;
+ * every dim's value at the bounds equal to its shape (what memory was planned for).
+ */
+function sizes(v: unknown, inputs: TensorInfo[], outputs: TensorInfo[], f: string): Record<string, number> {
+  const o = obj(v, `${f}.sizes`), out: Record<string, number> = {};
+  for (const [k, b] of Object.entries(o)) {
+    if (!SIZE_NAME.test(k)) fail(`${f}.sizes`, `has size name ${show(k)}, which is not a name`);
+    if (typeof b !== 'number' || !Number.isInteger(b) || b < 2 || b > 2 ** 30) fail(`${f}.sizes.${k}`, `must be an integer bound from 2 to 2^30, found ${show(b)}`);
+    out[k] = b as number;
+  }
+  const used = new Set<string>();
+  for (const t of inputs) (t.dims ?? []).forEach((d, i) => {
+    if (typeof d === 'string' && !SIZE_NAME.test(d)) fail(`${f} input '${t.name}'.dims[${i}]`, `must be a number or a size name, found ${show(d)}`);
+    if (typeof d === 'string') used.add(d);
+  });
+  for (const k of Object.keys(out)) if (!used.has(k)) fail(`${f}.sizes.${k}`, 'is not a dim of any input');
+  for (const t of [...inputs, ...outputs]) (t.dims ?? []).forEach((d, i) => {
+    for (const n of namesOf(d)!) if (out[n] === undefined) fail(`${f} '${t.name}'.dims[${i}]`, `uses size '${n}', which the entry does not bound`);
+    if (typeof d === 'string' && /(^|[+])-[^+]*[A-Za-z_]/.test(d.replace(/-/g, '+-'))) fail(`${f} '${t.name}'.dims[${i}]`, `${show(d)} shrinks as a size grows, so the bounds do not bound it`);
+    if (evalDim(d, out) !== t.shape[i]) fail(`${f} '${t.name}'.dims[${i}]`, `${show(d)} is ${evalDim(d, out)} at the bounds, but shape[${i}] is ${t.shape[i]}`);
+  });
+  return out;
 }
 
 type Span = { offset: number; bytes: number };
@@ -132,6 +166,9 @@ export function validateManifest(raw: unknown): Manifest {
     uniqueNames(outputs, `${f}.outputs`);
     apart(inputs, `${f}.inputs`);
     entries[en] = { export: exp, inputs, outputs };
+    const sz = own(e, 'sizes');
+    if (sz !== undefined) entries[en].sizes = sizes(sz, inputs, outputs, f);
+    else for (const t of [...inputs, ...outputs]) if (t.dims) fail(`${f} '${t.name}'.dims`, 'names sizes but the entry declares none');
     const par = own(e, 'parallel');
     if (par !== undefined) entries[en]!.parallel = count(par, `${f}.parallel`);
   }
@@ -173,6 +210,9 @@ function generation(v: unknown, m: Manifest): NonNullable<Manifest['generation']
     tokens: str(own(o, 'tokens'), 'generation.tokens'), count: str(own(o, 'count'), 'generation.count'),
     logits: str(own(o, 'logits'), 'generation.logits'), position: str(own(o, 'position'), 'generation.position'),
   };
+  const batch = own(o, 'batch') === undefined ? 1 : count(own(o, 'batch'), 'generation.batch');
+  if (batch < 1) fail('generation.batch', `must be at least 1, found ${batch}`);
+  const sequence = batch > 1 ? str(own(o, 'sequence'), 'generation.sequence') : undefined;
   for (const k of ['chunk', 'capacity', 'vocab'] as const) if (g[k] < 1) fail(`generation.${k}`, `must be at least 1, found ${g[k]}`);
   if (g.chunk > g.capacity) fail('generation.chunk', `${g.chunk} exceeds generation.capacity ${g.capacity}`);
   const want = (list: TensorInfo[], name: string, dtype: string, n: number, field: string) => {
@@ -182,11 +222,17 @@ function generation(v: unknown, m: Manifest): NonNullable<Manifest['generation']
   for (const k of ['prefill', 'decode'] as const) {
     const e = Object.hasOwn(m.entries, g[k]) ? m.entries[g[k]] : undefined;
     if (!e) fail(`generation.${k}`, `names no entry ('${g[k]}')`);
-    const n = k === 'prefill' ? g.chunk : 1;
-    want(e!.inputs, g.tokens, 'i32', n, `generation.tokens (in entry '${g[k]}')`);
+    const n = k === 'prefill' ? g.chunk : 1, rows = k === 'prefill' ? 1 : batch;
+    want(e!.inputs, g.tokens, 'i32', n * rows, `generation.tokens (in entry '${g[k]}')`);
     if (n > 1) want(e!.inputs, g.count, 'i32', 1, `generation.count (in entry '${g[k]}')`);
-    want(e!.outputs, g.logits, 'f32', g.vocab, `generation.logits (in entry '${g[k]}')`);
+    want(e!.outputs, g.logits, 'f32', g.vocab * rows, `generation.logits (in entry '${g[k]}')`);
   }
-  want(m.state, g.position, 'i32', 1, 'generation.position');
-  return g;
+  if (sequence !== undefined) {
+    want(m.entries[g.prefill]!.inputs, sequence, 'i32', 1, `generation.sequence (in entry '${g.prefill}')`);
+    // The sequence picks a cache row: the entry must refuse any other value before wasm runs.
+    const r = m.entries[g.prefill]!.inputs.find((x) => x.name === sequence)!.range;
+    if (!r || r[0] !== 0 || r[1] !== batch) fail('generation.sequence', `input '${sequence}' must have the range [0, ${batch}], found ${r ? `[${r.join(', ')}]` : 'none'}`);
+  }
+  want(m.state, g.position, 'i32', batch, 'generation.position');
+  return batch > 1 ? { ...g, batch, sequence } : g;
 }

@@ -42,7 +42,7 @@ describe('models that cannot be built are refused naming the cause', () => {
     expect(() => defineGPT({ name: 'g', module: gpt, tokens: [1, 8], capacity: 0 })).toThrow('defineGPT: capacity must be a positive integer, got 0');
     expect(() => defineGPT({ name: 'g', module: gpt, tokens: [1, 8], chunk: -1 })).toThrow('defineGPT: chunk must be a positive integer, got -1');
     // These were raw TypeErrors ("Cannot read properties of undefined (reading 'context')").
-    expect(() => defineGPT(undefined as never)).toThrow('defineGPT: expected { name, module, tokens, capacity?, chunk?, weights? }, got undefined');
+    expect(() => defineGPT(undefined as never)).toThrow('defineGPT: expected { name, module, tokens, capacity?, chunk?, batch?, weights? }, got undefined');
     expect(() => defineGPT({ name: 'g', module: new nn.Linear(2, 2) as never, tokens: [1, 8] })).toThrow('defineGPT: module must be a GPT (new GPT({ vocab, context, dModel, nhead, layers, dimFeedforward })), got Linear');
     expect(() => defineGPT({ name: 'g', module: gpt } as never)).toThrow("defineGPT: tokens must be the run() input's shape [batch, length] of positive integers, got undefined");
     expect(() => defineGPT({ name: 'g', module: gpt, tokens: 8 as never })).toThrow("defineGPT: tokens must be the run() input's shape [batch, length] of positive integers, got 8");

@@ -11,17 +11,19 @@ const ALLOWED: Record<string, string[]> = {
   reference: ['ir'],
   dsl: ['ir'],
   weights: ['ir'],
+  /** The ONNX front end: decodes the file, translates through the DSL's tensor ops, folds with the reference. */
+  onnx: ['ir', 'dsl', 'reference'],
   passes: ['ir', 'reference'],
   /** The target: never the passes (they get the Target handed to them by the driver). */
   codegen: ['ir', 'runtime'],
   /** The compile driver: trace → passes (given codegen's Target) → emit → assemble. */
   driver: ['ir', 'dsl', 'passes', 'codegen', 'runtime'],
-  conformance: ['ir', 'dsl', 'weights', 'reference', 'codegen', 'driver', 'runtime'],
+  conformance: ['ir', 'dsl', 'weights', 'onnx', 'reference', 'codegen', 'driver', 'runtime'],
   fuzz: ['ir', 'dsl', 'reference', 'passes', 'codegen', 'driver', 'runtime'],
-  vite: ['ir', 'dsl', 'weights', 'codegen', 'driver', 'runtime'],
-  cli: ['ir', 'dsl', 'weights', 'reference', 'passes', 'codegen', 'driver', 'conformance', 'fuzz', 'runtime', 'package'],
+  vite: ['ir', 'dsl', 'weights', 'onnx', 'codegen', 'driver', 'runtime'],
+  cli: ['ir', 'dsl', 'weights', 'onnx', 'reference', 'passes', 'codegen', 'driver', 'conformance', 'fuzz', 'runtime', 'package'],
   /** Files directly in compiler/: the package's entry points (index.ts, the Vite plugin). */
-  package: ['ir', 'dsl', 'weights', 'reference', 'passes', 'codegen', 'driver', 'runtime', 'vite'],
+  package: ['ir', 'dsl', 'weights', 'onnx', 'reference', 'passes', 'codegen', 'driver', 'runtime', 'vite'],
   runtime: [],
 };
 

@@ -33,7 +33,8 @@ const x = Float32Array.of(1, 2, 3);
 
 describe('vite plugin', () => {
   test('options are checked when vite.config is read: a misspelt option or a bad compile option throws', () => {
-    expect(() => simdflow({ compil: { isas: ['wasmsimd'] } } as never)).toThrow("simdflow(): unknown option 'compil' (allowed: query, compile)");
+    expect(() => simdflow({ compil: { isas: ['wasmsimd'] } } as never)).toThrow("simdflow(): unknown option 'compil' (allowed: query, compile, onnx)");
+    expect(() => simdflow({ onnx: { dim: {} } } as never)).toThrow("simdflow(): option onnx has unknown key 'dim' (allowed: dims, shapes)");
     expect(() => simdflow({ compile: { isa: 'wasmsimd' } } as never)).toThrow("simdflow(): compile: unknown option 'isa' (allowed: name, disablePasses, isas, attention, onStage)");
     expect(() => simdflow({ compile: { isas: ['sse'] } } as never)).toThrow('simdflow(): compile: option isas must be a non-empty array of wasmsimd, wasmrelaxedsimd; got an array of 1 (["sse"])');
     expect(() => simdflow({ query: 'a&b' })).toThrow('simdflow(): option query must be a word (letters, digits, _ or -), got "a&b"');
@@ -62,6 +63,26 @@ describe('vite plugin', () => {
       configFile: false, root: app, logLevel: 'silent', plugins: [plugin()],
       build: { outDir: join(app, 'dist-broken'), rollupOptions: { input: join(app, 'main-broken.js') } },
     })).rejects.toThrow(/simdflow: cannot compile broken\.model\.ts: .*(Linear|linear).*5/s);
+  });
+
+  test('build: an .onnx file imports and compiles (symbolic dims from the onnx option), and its output matches PyTorch', async () => {
+    const fixture = join(import.meta.dirname, 'fixtures/onnx/mlp_dynamic_batch');
+    writeFileSync(join(app, 'mlp.onnx'), readFileSync(join(fixture, 'model.onnx')));
+    writeFileSync(join(app, 'main-onnx.js'), "import url from './mlp.onnx?simdflow';\nexport { url };\n");
+    const { build } = await import('vite');
+    const outDir = join(app, 'dist-onnx');
+    const entry = { outDir, emptyOutDir: true, rollupOptions: { input: join(app, 'main-onnx.js') } };
+    await expect(build({ configFile: false, root: app, logLevel: 'silent', plugins: [plugin()], build: entry }))
+      .rejects.toThrow(/simdflow: cannot compile mlp\.onnx: onnx: input 'x' axis 0 is the symbolic dimension 'batch'/);
+    await build({ configFile: false, root: app, logLevel: 'silent', plugins: [simdflow({ compile: { isas: ['wasmsimd'] }, onnx: { dims: { batch: 2 } } })], build: entry });
+    const artifact = readdirSync(join(outDir, 'assets')).find((a) => /^mlp-.*\.simdflow$/.test(a));
+    expect(artifact).toBeDefined();
+    const { readOnnxTensor } = await import('../compiler/onnx/proto.ts');
+    const pb = (f: string) => readOnnxTensor(readFileSync(join(fixture, 'test_data_set_0', f)));
+    const m = await loadModelBytes(new Uint8Array(readFileSync(join(outDir, 'assets', artifact!))));
+    const y = m.run({ x: pb('input_0.pb').data as Float32Array }).y!, want = pb('output_0.pb').data as Float32Array;
+    expect(y.length).toBe(want.length);
+    want.forEach((v, i) => expect(Math.abs(y[i]! - v)).toBeLessThan(1e-5));
   });
 
   test('build: a file without a model definition, or one that does not exist, is a clear error', async () => {

@@ -16,10 +16,18 @@ const HELP = `simdflow — compile neural networks written in a TypeScript DSL t
 Usage:
   simdflow build <model.ts> [-o <dir>] [--weights <file.safetensors>] [--disable-pass NAME]...
       Compile a model file (its default export is a defineModel(...)) to <dir>/<name>.simdflow.
+  simdflow build <model.onnx> [-o <dir>] [--dim NAME=SIZE | --dim NAME=max:BOUND]...
+      Import an ONNX model and compile it; --dim fixes a symbolic dimension (--dim batch=1) or
+      keeps it symbolic up to a bound (--dim batch=max:8).
   simdflow ir <model.ts> [--weights <file>] [--disable-pass NAME]... [--list-passes]
       Print the IR before and after the passes, and the memory plan.
-  simdflow conformance [<dir>]
-      Run every PyTorch conformance case in <dir> (default tests/fixtures/torch).
+  simdflow conformance [<dir>] [--max-scale K]
+      Run every PyTorch conformance case in <dir> (default tests/fixtures/torch); with
+      --max-scale K, compile each with its batch and sequence dims symbolic, bounded at K× the
+      case's sizes, and run it at the case's sizes.
+  simdflow conformance-onnx [<dir>] [--verbose]
+      Run ONNX backend node tests (default ../shared/onnx-node-tests): per test pass, fail or
+      unsupported, then counts by tier and by op (--verbose: every test, not only failures).
   simdflow start [<models dir>] [-o <dir>]
       Compile every model in <models dir> (default models) to <dir>/<name>.simdflow, run it and
       print its sizes, latency and error against the reference interpreter.
@@ -29,6 +37,7 @@ Options:
   -o, --out <dir>           output directory (default: out)
   --weights <file>          a PyTorch state_dict saved as safetensors, loaded by name
   --disable-pass <name>     skip a pass (repeatable); see --list-passes
+  --dim <name>=<size>       the size of a symbolic ONNX dimension, or max:<bound> (repeatable)
   --isa <isa>               build only this instruction set (repeatable): wasmsimd,
                             wasmrelaxedsimd (default both; the loader picks at run time)
   -q, --quiet               no progress on stderr
@@ -45,10 +54,10 @@ function outputDir(out: string, given: string | undefined): string {
 /** A mistake in the command line: reported with the usage, exit code 2. */
 class UsageError extends Error {}
 
-interface Args { _: string[]; given: string[]; out?: string; weights?: string; disable: string[]; isas: Isa[]; listPasses?: boolean; help?: boolean; quiet?: boolean }
+interface Args { _: string[]; given: string[]; out?: string; weights?: string; disable: string[]; isas: Isa[]; dims: Record<string, number | { max: number }>; maxScale?: number; listPasses?: boolean; help?: boolean; quiet?: boolean; verbose?: boolean }
 
 function parseArgs(argv: readonly string[]): Args {
-  const a: Args = { _: [], given: [], disable: [], isas: [] };
+  const a: Args = { _: [], given: [], disable: [], isas: [], dims: {} };
   for (let i = 0; i < argv.length; i++) {
     const s = argv[i]!;
     if (s.startsWith('-')) a.given.push(s);
@@ -61,6 +70,17 @@ function parseArgs(argv: readonly string[]): Args {
       if (!ISAS.includes(v as Isa)) throw new UsageError(`--isa must be one of ${ISAS.join(', ')}, not '${v}'`);
       a.isas.push(v as Isa);
     }
+    else if (s === '--dim') {
+      const v = val(), m = /^([^=]+)=(max:)?([1-9][0-9]*)$/.exec(v);
+      if (!m) throw new UsageError(`--dim must be NAME=SIZE or NAME=max:BOUND with a positive size, not '${v}'`);
+      a.dims[m[1]!] = m[2] ? { max: Number(m[3]) } : Number(m[3]);
+    }
+    else if (s === '--max-scale') {
+      const v = val();
+      if (!/^[1-9][0-9]{0,3}$/.test(v)) throw new UsageError(`--max-scale must be a positive integer (the bounds are K× each case's sizes), not '${v}'`);
+      a.maxScale = Number(v);
+    }
+    else if (s === '--verbose') a.verbose = true;
     else if (s === '--list-passes') a.listPasses = true;
     else if (s === '-h' || s === '--help') a.help = true;
     else if (s === '-q' || s === '--quiet') a.quiet = true;
@@ -72,9 +92,10 @@ function parseArgs(argv: readonly string[]): Args {
 
 /** The options each command takes (--help goes with any). */
 const COMMANDS: Record<string, string[]> = {
-  build: ['-o', '--out', '--weights', '--disable-pass', '--isa', '-q', '--quiet'],
+  build: ['-o', '--out', '--weights', '--disable-pass', '--isa', '--dim', '-q', '--quiet'],
   ir: ['--weights', '--disable-pass', '--list-passes'],
-  conformance: ['--isa'],
+  conformance: ['--isa', '--max-scale'],
+  'conformance-onnx': ['--isa', '--verbose'],
   start: ['-o', '--out', '--isa', '-q', '--quiet'],
 };
 
@@ -101,6 +122,24 @@ async function run(a: Args, io: Io): Promise<number> {
   const isas = a.isas.length ? { isas: a.isas } : {};
   switch (cmd) {
     case 'build': {
+      if (rest[0]!.toLowerCase().endsWith('.onnx')) {
+        if (a.weights) throw new UsageError('build: --weights is for DSL models; an .onnx file carries its weights');
+        const [{ readFileSync }, { importOnnx }, { compileGraph }] = await Promise.all([import('node:fs'), import('../onnx/import.ts'), import('../driver/compile.ts')]);
+        const name = basename(rest[0]!).replace(/\.onnx$/i, '');
+        const out = resolve(a.out ?? 'out');
+        outputDir(out, a.out);
+        const onStage = stages(name);
+        onStage('import');
+        const { graph } = importOnnx(readFileSync(rest[0]!), { dims: a.dims, name });
+        const c = await compileGraph(graph, { name, disablePasses: a.disable, onStage, ...isas });
+        onStage('done');
+        const file = resolve(out, `${name}.simdflow`);
+        writeFileSync(file, c.bytes);
+        const s = c.manifest.stats;
+        io.stdout.write(`${file}: ${c.bytes.length} bytes (code ${JSON.stringify(s.codeBytes)}, weights ${s.weightBytes}, peak arena ${s.peakArenaBytes}) in ${c.compileMs} ms\n`);
+        return 0;
+      }
+      if (Object.keys(a.dims).length) throw new UsageError('build: --dim is for .onnx models');
       const [{ loadDefinition, artifactFile }, { compileModel }] = await Promise.all([import('./load.ts'), import('../driver/compile.ts')]);
       const def = await loadDefinition(rest[0]!, a.weights);
       const out = resolve(a.out ?? 'out');
@@ -130,12 +169,24 @@ async function run(a: Args, io: Io): Promise<number> {
       const dirs = caseDirs(rest[0] ?? 'tests/fixtures/torch');
       const counts = { passed: 0, failed: 0, skipped: 0 };
       for (const d of dirs) {
-        const r = await runCase(d, isas);
+        const r = await runCase(d, isas, { maxScale: a.maxScale });
         counts[r.status]++;
         io.stdout.write(`${r.name.padEnd(28)} ${r.status.padEnd(8)} ${r.detail}\n`);
       }
       io.stdout.write(`${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped\n`);
       return counts.failed ? 1 : 0;
+    }
+    case 'conformance-onnx': {
+      const { runOnnxTests, summarize, tierARate } = await import('../conformance/onnx.ts');
+      const dir = rest[0] ?? '../shared/onnx-node-tests';
+      const results = await runOnnxTests(dir, {
+        ...(a.isas[0] ? { isa: a.isas[0] } : {}),
+        onResult: (r) => { if (a.verbose || r.status === 'fail') io.stdout.write(`${r.status.padEnd(12)} ${r.name.padEnd(60)} ${r.detail}\n`); },
+      });
+      io.stdout.write(`\n${summarize(results)}\n`);
+      const rate = tierARate(results);
+      if (rate !== undefined && rate < 0.9) { io.stderr.write(`simdflow: tier-A f32 pass rate ${(100 * rate).toFixed(1)}% is under the 90% target\n`); return 1; }
+      return results.some((r) => r.status === 'fail') ? 1 : 0;
     }
     default: {
       const { runModels } = await import('./start.ts');

@@ -2,6 +2,10 @@
 // constant (see layout.ts), so each entry (`run`, `step`, …) is a straight list of calls:
 // one function per node, either a hand-written kernel from assembly/ or a generated loop
 // (fused elementwise expressions, strided copies, counted loops over a body graph).
+// Every entry takes (tid, nt) first (threads.ts): one thread calls it with (0, 1).
+// An entry whose inputs name sizes takes them as i32 arguments after those (in `entrySizes`
+// order) and stores them in globals the node functions read: node functions stay argument-free.
+// Globals are per instance, so such an entry runs on thread 0 alone.
 
 import type { Graph, Node } from '../ir/node.ts';
 import { byteSize } from '../ir/types.ts';
@@ -10,6 +14,8 @@ import type { Layout } from './layout.ts';
 import { loweringOf } from './ops/index.ts';
 import { f32lit, type Slice } from './ops/lowering.ts';
 import { schedule } from './threads.ts';
+import { graphSizes } from '../ir/symbolic.ts';
+import { sizeGlobal } from './loops.ts';
 
 export { f32lit };
 
@@ -40,6 +46,9 @@ const HELPERS = `// @ts-ignore: decorator
 
 export interface EntrySource { export: string; graph: Graph }
 
+/** The named sizes an entry takes, in argument order (sorted by name). */
+export const entrySizes = (g: Graph): string[] => Object.keys(graphSizes(g)).sort();
+
 const isSource = (n: Node) => n.op === 'input' || n.op === 'const' || n.op === 'state' || n.op === 'proj';
 
 /** Adds node `n`'s function to `parts` (a split node's takes the thread's tid, nt); returns its name, or nothing when it has no code. */
@@ -62,7 +71,7 @@ function emitGraph(prefix: string, graph: Graph, c: Ctx, parts: string[]): strin
   return calls;
 }
 
-/** State values are stored once the entry has read everything it needs. */
+/** State values are stored once the entry has read everything it needs (state has a static size). */
 function stateWrites(graph: Graph, c: Ctx): string[] {
   return (graph.stateWrites ?? []).flatMap((w) => {
     const from = c.addr(w.node), to = c.state(w.name);
@@ -74,29 +83,28 @@ function stateWrites(graph: Graph, c: Ctx): string[] {
  * An entry's body for thread `tid` of `nt` (threads.ts): split nodes on every thread, the rest
  * on thread 0, barriers where the schedule puts them. Returns whether any node is split.
  */
-function emitEntry(name: string, graph: Graph, c: Ctx, parts: string[], sync: number): { body: string[]; split: boolean } {
+function emitEntry(name: string, graph: Graph, c: Ctx, parts: string[], sync: number, serial: boolean): { body: string[]; split: boolean } {
   const fns = new Map<Node, string>();
+  const splits = (n: Node) => !serial && (loweringFor(n).split?.(n as never) ?? false);
   const hasCode = (n: Node) => !isSource(n) && (fns.has(n) || (() => {
     const i = graph.nodes.indexOf(n);
-    const split = loweringFor(n).split?.(n as never) ?? false;
-    const fn = emitNode(`${name}_${i}`, n, i, c, parts, split ? { tid: 'tid', nt: 'nt' } : undefined);
+    const fn = emitNode(`${name}_${i}`, n, i, c, parts, splits(n) ? { tid: 'tid', nt: 'nt' } : undefined);
     if (fn) fns.set(n, fn);
     return fn !== undefined;
   })());
-  const sched = schedule(graph, c, hasCode);
-  const anySplit = sched.nodes.some((s) => s.split);
-  if (!anySplit) return { body: [...sched.nodes.map((s) => `  ${fns.get(s.node)}();`), ...stateWrites(graph, c)], split: false };
+  const sched = schedule(graph, c, hasCode, splits);
+  if (!sched.nodes.some((s) => s.split)) return { body: [...sched.nodes.map((s) => `  ${fns.get(s.node)}();`), ...stateWrites(graph, c)], split: false };
   const body: string[] = [];
-  let serial: string[] = [];
-  const flush = () => { if (serial.length) body.push('  if (tid == 0) {', ...serial.map((l) => `  ${l}`), '  }'); serial = []; };
+  let zero: string[] = [];
+  const flush = () => { if (zero.length) body.push('  if (tid == 0) {', ...zero.map((l) => `  ${l}`), '  }'); zero = []; };
   const barrier = `  ${kernelCall('barrier', { sync, nt: 'nt' })};`;
   for (const s of sched.nodes) {
     if (s.barrierBefore) { flush(); body.push(barrier); }
-    if (s.split) { flush(); body.push(`  ${fns.get(s.node)}(tid, nt);`); } else serial.push(`  ${fns.get(s.node)}();`);
+    if (s.split) { flush(); body.push(`  ${fns.get(s.node)}(tid, nt);`); } else zero.push(`  ${fns.get(s.node)}();`);
   }
   const writes = stateWrites(graph, c);
   if (writes.length && sched.barrierBeforeStateWrites) { flush(); body.push(barrier); }
-  serial.push(...writes);
+  zero.push(...writes);
   flush();
   return { body, split: true };
 }
@@ -108,19 +116,24 @@ export interface EmittedModule {
 }
 
 /**
- * The AssemblyScript module for a set of entries that share one memory layout. Each entry is
- * `export function <name>(tid: i32, nt: i32)`; one thread calls it with (0, 1). When any entry
+ * The AssemblyScript module for a set of entries that share one memory layout. When any entry
  * splits work, the module also exports the thread protocol (runtime/threads.ts drives it) over
  * the sync region at `sync`.
  */
 export function emitModule(entries: EntrySource[], layoutFor: (g: Graph) => Ctx, sync: number): EmittedModule {
   const parts: string[] = [];
+  const globals = new Set<string>();
   const parallel = new Map<string, number>();
   for (const { export: name, graph } of entries) {
-    const { body, split } = emitEntry(name, graph, layoutFor(graph), parts, sync);
+    const sizes = entrySizes(graph);
+    const { body, split } = emitEntry(name, graph, layoutFor(graph), parts, sync, sizes.length > 0);
     if (split) parallel.set(name, parallel.size);
-    parts.push(`export function ${name}(tid: i32, nt: i32): void {\n${body.join('\n')}\n}\n`);
+    sizes.forEach((s) => globals.add(s));
+    const params = ['tid: i32', 'nt: i32', ...sizes.map((s) => `s_${s}: i32`)].join(', ');
+    const set = sizes.map((s) => `  ${sizeGlobal(s)} = s_${s};`);
+    parts.push(`export function ${name}(${params}): void {\n${[...set, ...body].join('\n')}\n}\n`);
   }
+  if (globals.size) parts.unshift([...globals].sort().map((s) => `let ${sizeGlobal(s)}: i32 = 0;`).join('\n') + '\n');
   if (parallel.size) parts.push(threadExports(parallel, sync));
   const body = parts.join('\n');
   return { source: `// Generated by simdflow. Do not edit.\n${kernelImports(body)}\n${HELPERS}\n${body}`, parallel };

@@ -37,7 +37,7 @@ export interface Scheduled { node: Node; split: boolean; barrierBefore: boolean 
  * The nodes of `g` that have code (`hasCode`), each with its threads and whether a barrier must
  * come first; then whether one must come before the state writes (thread 0's copies at the end).
  */
-export function schedule(g: Graph, c: Layout, hasCode: (n: Node) => boolean): { nodes: Scheduled[]; barrierBeforeStateWrites: boolean } {
+export function schedule(g: Graph, c: Layout, hasCode: (n: Node) => boolean, splits: (n: Node) => boolean): { nodes: Scheduled[]; barrierBeforeStateWrites: boolean } {
   const nodes: Scheduled[] = [];
   let since: Footprint[] = [];
   const place = (f: Footprint): boolean => {
@@ -48,7 +48,7 @@ export function schedule(g: Graph, c: Layout, hasCode: (n: Node) => boolean): { 
   };
   for (const n of g.nodes) {
     if (!hasCode(n)) continue;
-    const split = loweringOf(n)?.split?.(n as never) ?? false;
+    const split = splits(n);
     nodes.push({ node: n, split, barrierBefore: place(footprint(g, n, c, split)) });
   }
   const writes = g.stateWrites ?? [];

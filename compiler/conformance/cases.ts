@@ -19,6 +19,59 @@ export interface CaseSpec {
 }
 
 export const DTYPES: Record<string, DType> = { F32: 'f32', I32: 'i32', BOOL: 'bool' };
+
+/**
+ * The dims of each family's inputs that may vary at run time (batch, sequence lengths), one
+ * word per dim: a name, or `_` for a dim the weights fix. The same name in several inputs is
+ * the same size. `--max-scale K` compiles these as symbolic dims bounded at K× the case's sizes.
+ */
+export const VARIABLE_DIMS: Record<string, Record<string, string>> = {
+  mlp: { x: 'B _' },
+  cnn_lenet: { x: 'B _ _ _' },
+  cnn_strided: { x: 'B _ _ _' },
+  rnn_n_to_n: { x: 'B T _', h0: '_ B _' },
+  rnn_n_to_1: { x: 'B T _' },
+  rnn_1_to_n: { x: 'B _' },
+  lstm: { x: 'B T _', h0: '_ B _', c0: '_ B _' },
+  lstm_bidirectional: { x: 'B T _' },
+  gru: { x: 'B T _', h0: '_ B _' },
+  seq2seq_lstm: { src: 'B S', tgt_in: 'B T' },
+  additive_attention: { q: 'B L _', k: 'B S _', v: 'B S _' },
+  sdpa: { q: 'B _ L _', k: 'B _ S _', v: 'B _ S _', q_causal: 'B _ T _', k_causal: 'B _ T _', v_causal: 'B _ T _' },
+  mha_self: { x: 'B L _', key_padding_mask: 'B L' },
+  mha_cross: { q: 'B L _', k: 'B S _', v: 'B S _', attn_mask: 'L S' },
+  encoder_layer_postln_relu: { x: 'B T _', src_key_padding_mask: 'B T' },
+  encoder_layer_preln_gelu: { x: 'B T _', src_key_padding_mask: 'B T' },
+  decoder_layer: { tgt: 'B T _', memory: 'B S _', memory_key_padding_mask: 'B S' },
+  transformer_seq2seq: { src: 'B S', src_key_padding_mask: 'B S', tgt_in: 'B T' },
+  tiny_gpt: { tokens: 'B T' },
+};
+
+/**
+ * The case's inputs with its variable dims symbolic, each bounded at `scale` × the case's size
+ * (the spelling of symbolic inputs: { shape: ['B', 'T', 16], max: { B: 4, T: 18 }, dtype }).
+ */
+export function symbolicInputs(c: CaseSpec, scale: number): Record<string, { shape: (number | string)[]; max: Record<string, number>; dtype: DType }> {
+  const family = VARIABLE_DIMS[c.name];
+  if (!family) throw new Error(`case ${c.name}: no variable dims are declared for this family (VARIABLE_DIMS in compiler/conformance/cases.ts)`);
+  const sizes = new Map<string, number>();
+  const out: ReturnType<typeof symbolicInputs> = {};
+  for (const [k, v] of Object.entries(c.inputs)) {
+    const words = family[k]?.split(' ') ?? v.shape.map(() => '_');
+    if (words.length !== v.shape.length) throw new Error(`case ${c.name}: input ${k} is [${v.shape.join(', ')}], VARIABLE_DIMS spells ${words.length} dims ('${family[k]}')`);
+    const shape = v.shape.map((d, i) => {
+      const w = words[i]!;
+      if (w === '_') return d;
+      if (sizes.has(w) && sizes.get(w) !== d) throw new Error(`case ${c.name}: dim ${w} is ${sizes.get(w)} in one input and ${d} in ${k}`);
+      sizes.set(w, d);
+      return w;
+    });
+    out[k] = { shape, max: {}, dtype: DTYPES[v.dtype]! };
+  }
+  const max = Object.fromEntries([...sizes].map(([w, d]) => [w, d * scale]));
+  for (const spec of Object.values(out)) spec.max = Object.fromEntries(Object.entries(max).filter(([w]) => spec.shape.includes(w)));
+  return out;
+}
 export const inputSpecs = (c: CaseSpec) =>
   Object.fromEntries(Object.entries(c.inputs).map(([k, v]) => [k, { shape: v.shape, dtype: DTYPES[v.dtype]! }]));
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { compileModel, type CompileOptions } from '../driver/compile.ts';
 import { readSafetensors, stateDictFrom } from '../weights/safetensors.ts';
 import { loadModelBytes, type Feeds, type TensorData } from '../../runtime/model.ts';
-import { BUILDERS, type CaseSpec } from './cases.ts';
+import { BUILDERS, symbolicInputs, type CaseSpec } from './cases.ts';
 
 export interface CaseResult {
   name: string;
@@ -29,24 +29,32 @@ export function compare(got: ArrayLike<number>, want: ArrayLike<number>, atol: n
   return { maxErr, bad };
 }
 
-export async function runCase(dir: string, opts: CompileOptions = {}): Promise<CaseResult> {
+/**
+ * Builds, compiles and runs one case. With `maxScale` K the batch and sequence dims of its
+ * inputs (VARIABLE_DIMS) are symbolic, bounded at K× the case's sizes, and the artifact runs at
+ * the case's sizes.
+ */
+export async function runCase(dir: string, opts: CompileOptions = {}, { maxScale }: { maxScale?: number } = {}): Promise<CaseResult> {
   const spec = JSON.parse(readFileSync(join(dir, 'case.json'), 'utf8')) as CaseSpec;
   const builder = BUILDERS[spec.name];
   if (!builder) return { name: spec.name, status: 'skipped', detail: `family '${spec.module ?? spec.name}' is not supported yet` };
   try {
+    if (maxScale !== undefined && !(Number.isInteger(maxScale) && maxScale >= 1)) throw new Error(`maxScale must be a positive integer, got ${maxScale}`);
     const { extra, ...def } = builder(spec);
+    if (maxScale !== undefined) def.inputs = { ...def.inputs, ...symbolicInputs(spec, maxScale) } as typeof def.inputs;
     const wpath = join(dir, 'weights.safetensors');
     if (existsSync(wpath)) def.module.loadStateDict(stateDictFrom(readSafetensors(readFileSync(wpath), wpath)));
     const io = readSafetensors(readFileSync(join(dir, 'io.safetensors')), join(dir, 'io.safetensors'));
     const compiled = await compileModel(def, opts);
     const model = await loadModelBytes(compiled.bytes);
-    const feeds: Feeds = {};
+    const data: Record<string, TensorData> = {}, feeds: Feeds = {};
     for (const name of Object.keys(spec.inputs)) {
       const t = io.get(`input.${name}`);
       if (!t) throw new Error(`io.safetensors has no input.${name}`);
-      feeds[name] = t.data as TensorData;
+      data[name] = t.data as TensorData;
+      feeds[name] = maxScale === undefined ? data[name] : { data: data[name], shape: spec.inputs[name]!.shape };
     }
-    const out = { ...model.run(feeds), ...(extra?.(model, feeds as Record<string, TensorData>) ?? {}) };
+    const out = { ...model.run(feeds), ...(extra?.(model, data) ?? {}) };
     model.dispose();
     let worst = 0;
     const notes: string[] = [];

@@ -8,6 +8,7 @@ import type { Graph, Node } from '../ir/node.ts';
 import { byteSize, type DType } from '../ir/types.ts';
 import { runPasses } from '../passes/manager.ts';
 import { rootOf } from '../ir/effects.ts';
+import { graphSizes } from '../ir/symbolic.ts';
 import { readContainer, writeContainer, type GenerationInfo, type Isa, type Manifest, type TensorInfo } from '../../runtime/format.ts';
 import { assemble } from '../codegen/assemble.ts';
 import { emitModule } from '../codegen/emit.ts';
@@ -57,10 +58,11 @@ function indexRanges(g: Graph): Map<Node, [number, number]> {
 function entryInfo(g: Graph, name: string, l: Layout): Manifest['entries'][string] {
   const ranges = indexRanges(g);
   const info = (tname: string, n: Node): TensorInfo => ({
-    name: tname, dtype: n.type.dtype, shape: [...n.type.shape], offset: l.addr(n), ...(ranges.has(n) ? { range: ranges.get(n)! } : {}),
+    name: tname, dtype: n.type.dtype, shape: [...n.type.shape], ...(n.type.dims ? { dims: [...n.type.dims] } : {}), offset: l.addr(n), ...(ranges.has(n) ? { range: ranges.get(n)! } : {}),
   });
+  const sizes = graphSizes(g);
   const output = (o: Graph['outputs'][number]): TensorInfo => ({ ...info(o.name, o.node), ...(rootOf(o.node).op === 'const' ? { constant: true as const } : {}) });
-  return { export: exportName(name), inputs: g.inputs.map((n) => info(n.label!, n)), outputs: g.outputs.map(output) };
+  return { export: exportName(name), inputs: g.inputs.map((n) => info(n.label!, n)), outputs: g.outputs.map(output), ...(Object.keys(sizes).length ? { sizes } : {}) };
 }
 
 /** The wasm function of an entry: prefixed, so no entry name can collide with `memory`, a builtin or a kernel. */
@@ -132,7 +134,7 @@ export function compileGraph(g: Graph, opts: CompileOptions = {}): Promise<Compi
 }
 
 const stateSpecs = (def: ModelDefinition): StateSpec[] => Object.entries(def.state ?? {}).map(([name, s]) => ({
-  name, type: Array.isArray(s) ? { dtype: 'f32' as DType, shape: s } : { dtype: s.dtype ?? 'f32', shape: s.shape },
+  name, type: Array.isArray(s) ? { dtype: 'f32' as DType, shape: s } : { dtype: s.dtype ?? 'f32', shape: s.shape as number[] }, // tracing refused named sizes in state
 }));
 
 export async function compileModel(def: ModelDefinition, opts: CompileOptions = {}): Promise<Compiled & { traced: Graph; tracedEntries: Record<string, Graph> }> {

@@ -47,8 +47,12 @@ export interface AttentionMasks {
   isCausal?: boolean;
 }
 
-/** A KV cache for incremental decoding: k/v [B, capacity, E] (state tensors) and the position. */
-export interface KVCache { k: Tensor; v: Tensor; pos: Tensor }
+/**
+ * A KV cache for incremental decoding: k/v [Bc, capacity, E] (state tensors) and the position,
+ * i32[] (every sequence at one position) or i32[B] (each at its own). With `row` (i32[]) the
+ * input's B sequences are cache rows row … row+B−1 (prefill of one sequence of a batch).
+ */
+export interface KVCache { k: Tensor; v: Tensor; pos: Tensor; row?: Tensor }
 
 const TRUE = () => constant(Uint8Array.of(1), [], 'bool', 'true');
 
@@ -200,9 +204,10 @@ export class MultiheadAttention extends Module {
       if (opts.isCausal === false) throw new ModelDefinitionError(`${name}: isCausal: false is not supported with a KV cache (attention over a cache is causal)${where()}`);
       if (opts.needWeights === true) throw new ModelDefinitionError(`${name}: needWeights is not supported with a KV cache (the fused kernel never forms the weights)${where()}`);
       const qkv = this.proj(0, q0, 3);
-      const kc = record('cache_write', [opts.cache.k, qkv.slice(2, E, 2 * E), opts.cache.pos]);
-      const vc = record('cache_write', [opts.cache.v, qkv.slice(2, 2 * E, 3 * E), opts.cache.pos]);
-      out = record('attention', [qkv.slice(2, 0, E), kc, vc, opts.cache.pos], { heads: H, scale, causal: true, layout: 'separate', mask: false, cached: true });
+      const { pos, row } = opts.cache, at = row ? [pos, row] : [pos];
+      const kc = record('cache_write', [opts.cache.k, qkv.slice(2, E, 2 * E), ...at]);
+      const vc = record('cache_write', [opts.cache.v, qkv.slice(2, 2 * E, 3 * E), ...at]);
+      out = record('attention', [qkv.slice(2, 0, E), kc, vc, ...at], { heads: H, scale, causal: true, layout: 'separate', mask: false, cached: true, ...(row ? { row: true } : {}) });
       opts.cache.k = kc; opts.cache.v = vc;
     } else {
       const masks = combineMasks(B, H, L, S, opts);

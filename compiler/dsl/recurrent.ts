@@ -62,7 +62,7 @@ abstract class RNNBase extends Module {
     if (x.rank !== 3 && !unbatched) throw new ModelDefinitionError(`${name}: input must be [T, B, I], [B, T, I] (batch_first) or [T, I], got ${fmtShape(x.shape)}${where()}`);
     let inp = unbatched ? x.unsqueeze(0) : this.batchFirst ? x : x.transpose(0, 1); // [B, T, I]
     if (inp.size(-1) !== this.inputSize) throw new ModelDefinitionError(`${name}: input has ${inp.size(-1)} features, expected input_size ${this.inputSize} (input ${fmtShape(x.shape)})${where()}`);
-    const B = inp.size(0), H = this.hiddenSize, LD = this.numLayers * this.numDirections;
+    const B = inp.size(0), Bd = inp.dim(0), H = this.hiddenSize, LD = this.numLayers * this.numDirections;
     const state = (t: Tensor | undefined, what: string) => {
       if (t === undefined) return undefined;
       if (!(t instanceof Tensor)) throw new ModelDefinitionError(`${name}: ${what} must be a tensor, got ${Array.isArray(t) ? `an array of ${(t as unknown[]).length}${this.kind === 'lstm' ? '' : ` (only LSTM takes a pair (h0, c0))`}` : String(t)}${where()}`);
@@ -80,8 +80,8 @@ abstract class RNNBase extends Module {
       for (let d = 0; d < this.numDirections; d++) {
         const i = l * this.numDirections + d, p = this.cells[i]!;
         const xp = F.linear(inp, p.wih.t, p.bih?.t);
-        const init = [h ? h.select(0, i) : zeros([B, H])];
-        if (this.kind === 'lstm') init.push(c ? c.select(0, i) : zeros([B, H]));
+        const init = [h ? h.select(0, i) : zeros([Bd, H], inp.bounds)];
+        if (this.kind === 'lstm') init.push(c ? c.select(0, i) : zeros([Bd, H], inp.bounds));
         const attrs = { reverse: d === 1, ...(this.kind === 'rnn' ? { act: this.opts.nonlinearity ?? 'tanh' } : {}) };
         const [y, hn, cn] = recordMulti(op, [xp, p.whh.t, p.bhh ? p.bhh.t : zeros([GATES[this.kind] * H]), ...init], attrs);
         ys.push(y!); hns.push(hn!); if (cn) cns.push(cn);

@@ -4,7 +4,9 @@
 
 import { node as mkNode, type Attrs, type Node } from '../ir/node.ts';
 import { inferType, secondaryTypes, ShapeError, type AttrsOf, type OpName } from '../ir/ops.ts';
-import { fmtShape, normAxis as irNormAxis, numel, type DType, type Shape } from '../ir/types.ts';
+import { dimsOf, fmtShape, normAxis as irNormAxis, numel, sameShape, type DType, type Shape } from '../ir/types.ts';
+import { addDims, canonDim, divDims, evalDim, isSymbolic, numelDims, SIZE_NAME, sizeNames, type Dim, type Sizes } from '../ir/dims.ts';
+import type { SymAttrs } from '../ir/symbolic.ts';
 
 /** An axis in [-rank, rank), or an error naming the module (the IR's RangeError has no location). */
 function normAxis(axis: number, rank: number): number {
@@ -77,7 +79,12 @@ export function recordMulti<K extends OpName>(op: K, inputs: Tensor[], attrs: At
   return [primary, ...secondaryTypes(primary.node).map((_, i) => record('proj', [primary], { index: i + 1 }))];
 }
 
-export const zeros = (shape: Shape): Tensor => constant(new Float32Array(numel(shape)), shape, 'f32', 'zeros');
+/** f32 zeros; dims with named sizes (bounded by `max`) give zeros of the run-time size. */
+export function zeros(shape: readonly Dim[], max: Sizes = {}): Tensor {
+  if (!shape.some(isSymbolic)) return constant(new Float32Array(numel(shape as number[])), shape as number[], 'f32', 'zeros');
+  const one = constant(new Float32Array(numel(shape.map((d) => (isSymbolic(d) ? 1 : d)))), shape.map((d) => (isSymbolic(d) ? 1 : d)), 'f32', 'zeros');
+  return one.expand(...shape.map((d, i) => (isSymbolic(d) ? d : one.shape[i]!)), max);
+}
 /** An i32 constant (token ids, positions). */
 export const ints = (values: ArrayLike<number>, shape: Shape = [values.length]): Tensor => constant(Int32Array.from(values), shape, 'i32', `ints[${shape}]`);
 /** 0, 1, …, n−1 as i32. */
@@ -105,7 +112,14 @@ const dims = (d: number | number[] | undefined, rank: number): number[] =>
 export class Tensor {
   constructor(readonly node: Node) {}
 
+  /** The shape; a dim chosen at run time (a named size) shows its bound here and its name in `dims`. */
   get shape(): Shape { return this.node.type.shape; }
+  /** The shape with named sizes ('B', 'B*T', …) where the size is chosen at run time. */
+  get dims(): readonly Dim[] { return dimsOf(this.node.type); }
+  /** One dim of `dims` (negative counts from the end). */
+  dim(d: number): Dim { return this.dims[normAxis(d, this.rank)]!; }
+  /** The bounds of the named sizes this tensor's dims use. */
+  get bounds(): Sizes { return this.node.type.max ?? {}; }
   get dtype(): DType { return this.node.type.dtype; }
   get rank(): number { return this.shape.length; }
   /** Size of one dimension (negative counts from the end). */
@@ -136,7 +150,12 @@ export class Tensor {
     return record('matmul', [this, o]);
   }
 
-  reshape(...shape: number[]): Tensor {
+  /** A view as `shape`: numbers (one may be -1) or dims (`x.reshape(x.dim(0), -1)`, `'B*T'`). */
+  reshape(...shape: Dim[]): Tensor {
+    if (this.node.type.dims || shape.some(isSymbolic)) return this.reshapeSymbolic(shape);
+    return this.reshapeStatic(shape as number[]);
+  }
+  private reshapeStatic(shape: number[]): Tensor {
     const known = shape.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
     const free = shape.filter((d) => d === -1).length;
     if (free > 1) throw new ModelDefinitionError(`reshape: at most one -1 in ${fmtShape(shape)}${where()}`);
@@ -146,21 +165,85 @@ export class Tensor {
     if (out.every((d, i) => d === this.shape[i]) && out.length === this.rank) return this;
     return record('reshape', [this], { shape: out });
   }
-  view(...shape: number[]): Tensor { return this.reshape(...shape); }
+  private reshapeSymbolic(target: Dim[]): Tensor {
+    const bad = (why: string) => new ModelDefinitionError(`reshape: cannot reshape ${fmtShape(this.dims)} to ${fmtShape(target)}: ${why}${where()}`);
+    let dims: Dim[];
+    const max = { ...this.bounds };
+    for (const d of target) {
+      if (typeof d === 'number') { if (!Number.isInteger(d) || (d < 1 && d !== -1)) throw bad(`${d} is not a size`); continue; }
+      let c: Dim;
+      try { c = canonDim(d); } catch { throw bad(`'${d}' is not a size name or a polynomial of size names`); }
+      for (const n of sizeNames(c)) if (max[n] === undefined) throw bad(`size '${n}' is not one of this tensor's sizes (${Object.keys(max).join(', ') || 'none'})`);
+    }
+    if (target.filter((d) => d === -1).length > 1) throw bad('at most one -1');
+    if (target.some(isSymbolic)) {
+      const known = numelDims(target.filter((d) => d !== -1).map(canonDim));
+      const free = target.includes(-1) ? divDims(numelDims(this.dims), known) : undefined;
+      if (target.includes(-1) && free === undefined) throw bad(`the -1 is not a whole number of elements (${fmtShape(this.dims)} / ${known})`);
+      dims = target.map((d) => (d === -1 ? free! : canonDim(d)));
+    } else {
+      dims = this.matchDims(target as number[], bad);
+    }
+    if (canonDim(numelDims(dims)) !== canonDim(numelDims(this.dims))) throw bad('the element counts differ');
+    if (sameShape(dims, this.dims)) return this;
+    const shape = dims.map((d) => evalDim(d, max));
+    const sym: SymAttrs = { values: { shape: dims }, max: Object.fromEntries(Object.entries(max).filter(([n]) => dims.some((d) => sizeNames(d).includes(n)))) };
+    return record('reshape', [this], { shape, sym } as never);
+  }
+  /**
+   * The symbolic dims of a reshape given as numbers at the bounds (as modules compute it from
+   * `shape`): dims are grouped where the running products agree; a group of one output dim
+   * takes the product of its input dims, a group that keeps its dims keeps their names.
+   */
+  private matchDims(target: number[], bad: (why: string) => Error): Dim[] {
+    const total = numel(this.shape);
+    const known = target.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
+    const out = target.map((d) => (d === -1 ? total / known : d));
+    if (!Number.isInteger(total / known) || numel(out) !== total) throw bad('the element counts differ');
+    const ins = this.dims.map((d, i) => ({ d, n: this.shape[i]! })).filter((x) => x.d !== 1);
+    const res: Dim[] = out.map((d) => d);
+    const outIdx = out.map((_, j) => j).filter((j) => out[j] !== 1);
+    let i = 0, j = 0;
+    while (i < ins.length || j < outIdx.length) {
+      const gi = [ins[i++]!], gj = [outIdx[j++]!];
+      let pi = gi[0]?.n ?? 1, pj = out[gj[0]!] ?? 1;
+      while (pi !== pj) {
+        if (pi < pj && i < ins.length) { gi.push(ins[i]!); pi *= ins[i++]!.n; }
+        else if (pj < pi && j < outIdx.length) { gj.push(outIdx[j]!); pj *= out[outIdx[j++]!]!; }
+        else throw bad('the dims do not line up');
+      }
+      if (!gi.some((x) => isSymbolic(x.d))) continue;
+      if (gj.length === 1) res[gj[0]!] = numelDims(gi.map((x) => x.d));
+      else if (gi.length === gj.length && gj.every((o, k) => out[o] === gi[k]!.n)) gj.forEach((o, k) => { res[o] = gi[k]!.d; });
+      else throw bad(`how ${fmtShape(gi.map((x) => x.d))} splits into ${fmtShape(gj.map((o) => out[o]!))} depends on the sizes; give the dims by name, e.g. reshape(${gj.map(() => "'…'").join(', ')})`);
+    }
+    return res;
+  }
+  view(...shape: Dim[]): Tensor { return this.reshape(...shape); }
+  /** Broadcast to `dims` (a copy); named sizes in `dims` take their bounds from this tensor or from `max`. */
+  expand(...args: Array<Dim | Sizes>): Tensor {
+    const last = args[args.length - 1];
+    const max: Record<string, number> = { ...this.bounds, ...(typeof last === 'object' ? last : {}) };
+    const dims = (typeof last === 'object' ? args.slice(0, -1) : args) as Dim[];
+    for (const d of dims) for (const k of sizeNames(d)) if (max[k] === undefined) throw new ModelDefinitionError(`expand: size '${k}' has no bound here${where()}`);
+    if (sameShape(dims, this.dims)) return this;
+    const sym = dims.some(isSymbolic) ? { sym: { values: { shape: dims }, max: Object.fromEntries(Object.entries(max).filter(([k]) => dims.some((d) => sizeNames(d).includes(k)))) } } : {};
+    return record('expand', [this], { shape: dims.map((d) => evalDim(d, max)), ...sym } as never);
+  }
   flatten(start = 0, end = -1): Tensor {
     const s = normAxis(start, this.rank), e = normAxis(end, this.rank);
     if (s > e) throw new ModelDefinitionError(`flatten: start_dim ${start} comes after end_dim ${end} for a tensor of rank ${this.rank}${where()}`);
-    const mid = this.shape.slice(s, e + 1).reduce((a, b) => a * b, 1);
-    return this.reshape(...this.shape.slice(0, s), mid, ...this.shape.slice(e + 1));
+    const mid = numelDims(this.dims.slice(s, e + 1));
+    return this.reshape(...this.dims.slice(0, s), mid, ...this.dims.slice(e + 1));
   }
   unsqueeze(d: number): Tensor {
     const a = normAxis(d, this.rank + 1);
-    return this.reshape(...this.shape.slice(0, a), 1, ...this.shape.slice(a));
+    return this.reshape(...this.dims.slice(0, a), 1, ...this.dims.slice(a));
   }
   /** Drops size-1 dimensions: all of them, or those among `d` (PyTorch: a named dim that is not 1 stays). */
   squeeze(d?: number | number[]): Tensor {
     const axes = d === undefined ? [...this.shape.keys()] : (Array.isArray(d) ? d : [d]).map((a) => normAxis(a, this.rank));
-    return this.reshape(...this.shape.filter((n, i) => n !== 1 || !axes.includes(i)));
+    return this.reshape(...this.dims.filter((n, i) => n !== 1 || !axes.includes(i)));
   }
   permute(...perm: number[]): Tensor {
     const p = perm.map((a) => normAxis(a, this.rank));
@@ -184,18 +267,40 @@ export class Tensor {
   logSoftmax(dim: number): Tensor { return record('logsoftmax', [this], { axis: normAxis(dim, this.rank) }); }
 
   /** Elements start..end-1 (step) along `dim`; negative start/end count from the end. */
-  slice(dim: number, start: number, end?: number, step = 1): Tensor {
-    const ax = normAxis(dim, this.rank), n = this.shape[ax]!;
+  slice(dim: number, start: Dim, end?: Dim, step = 1): Tensor {
+    const ax = normAxis(dim, this.rank);
+    if (isSymbolic(this.dim(ax)) || isSymbolic(start) || (end !== undefined && isSymbolic(end))) return this.sliceSymbolic(ax, start, end, step);
+    return this.sliceStatic(ax, start as number, end as number | undefined, step);
+  }
+  private sliceStatic(ax: number, start: number, end: number | undefined, step: number): Tensor {
+    const n = this.shape[ax]!;
     const s = start < 0 ? start + n : start;
     const e = Math.min(end === undefined ? n : end < 0 ? end + n : end, n);
     if (s === 0 && e === n && step === 1) return this;
     return record('slice', [this], { axis: ax, start: s, end: e, step });
   }
+  /** A slice along a dim with a named size: negative or omitted ends count from the actual end (x[:, -1] is at T−1). */
+  private sliceSymbolic(ax: number, start: Dim, end: Dim | undefined, step: number): Tensor {
+    const n = this.dim(ax);
+    const rel = (v: Dim): Dim => (typeof v === 'number' && v < 0 ? addDims(n, v) : canonDim(v));
+    const s = rel(start), e = end === undefined ? n : rel(end);
+    if (s === 0 && e === n && step === 1) return this;
+    const max: Record<string, number> = { ...this.bounds };
+    for (const x of [s, e]) for (const k of sizeNames(x)) {
+      if (max[k] === undefined) throw new ModelDefinitionError(`slice: size '${k}' in ${x} has no bound here; slice with a dim of a tensor that has it (t.dim(i))${where()}`);
+    }
+    const ss = evalDim(s, max), ee = evalDim(e, max);
+    const values: Record<string, Dim> = {};
+    if (isSymbolic(s)) values.start = s;
+    if (isSymbolic(e)) values.end = e;
+    const used = Object.fromEntries(Object.entries(max).filter(([k]) => [s, e].some((x) => sizeNames(x).includes(k))));
+    return record('slice', [this], { axis: ax, start: ss, end: ee, step, ...(Object.keys(values).length ? { sym: { values, max: used } } : {}) } as never);
+  }
   /** x[..., i, ...] along `dim`, removing that dimension. */
   select(dim: number, index: number): Tensor {
     const ax = normAxis(dim, this.rank);
-    const i = index < 0 ? index + this.shape[ax]! : index;
-    return this.slice(ax, i, i + 1).reshape(...this.shape.filter((_, k) => k !== ax));
+    const i: Dim = index < 0 ? addDims(this.dim(ax), index) : index;
+    return this.slice(ax, i, addDims(i, 1)).reshape(...this.dims.filter((_, k) => k !== ax));
   }
   /** x.narrow(dim, index, size) with an index known only at run time (an i32[] tensor). */
   dynamicSlice(dim: number, index: Tensor, size = 1): Tensor { return record('dynamic_slice', [this, index], { axis: normAxis(dim, this.rank), size }); }

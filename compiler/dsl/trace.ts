@@ -3,11 +3,17 @@
 import { makeGraph, node, type Graph, type GraphOutput } from '../ir/node.ts';
 import { verify } from '../ir/verify.ts';
 import type { DType } from '../ir/types.ts';
+import { SIZE_NAME } from '../ir/dims.ts';
 import type { Module } from './module.ts';
 import { ModelDefinitionError, Tensor, withTrace } from './tensor.ts';
 import { checkOptions } from './options.ts';
 
-export interface InputSpec { shape: number[]; dtype?: DType }
+/**
+ * An input: its shape (positive integers, or names of sizes chosen at run time, e.g.
+ * ['B', 'T', 128]), its dtype, and the bound of each named size (`max: { B: 8, T: 512 }`);
+ * a name used by several inputs of an entry is one size, bounded once.
+ */
+export interface InputSpec { shape: Array<number | string>; dtype?: DType; max?: Record<string, number> }
 export type InputSpecs = Record<string, InputSpec | number[]>;
 export type TraceResult = Tensor | Tensor[] | Record<string, Tensor>;
 
@@ -18,13 +24,35 @@ const what = (v: unknown): string => v === null || typeof v !== 'object' ? (type
   : Array.isArray(v) ? `an array of ${v.length}` : (v.constructor?.name ?? 'an object');
 
 const spec = (where: string, s: InputSpec | number[]): Required<InputSpec> => {
-  if (Array.isArray(s)) return { shape: s, dtype: 'f32' };
+  if (Array.isArray(s)) return { shape: s, dtype: 'f32', max: {} };
   if (typeof s !== 'object' || s === null) throw new ModelDefinitionError(`${where}: expected a shape (an array of positive integers) or { shape, dtype }, got ${what(s)}`);
-  const { shape, dtype = 'f32' } = checkOptions(where, s, ['shape', 'dtype']);
+  const { shape, dtype = 'f32', max = {} } = checkOptions(where, s, ['shape', 'dtype', 'max']);
   if (!Array.isArray(shape)) throw new ModelDefinitionError(`${where}: expected a shape (an array of positive integers), got ${what(shape)}`);
   if (!DTYPES.includes(dtype)) throw new ModelDefinitionError(`${where}: dtype must be one of ${DTYPES.join(', ')}, got ${what(dtype)}`);
-  return { shape, dtype };
+  const bad = shape.find((d) => typeof d === 'string' && !SIZE_NAME.test(d));
+  if (bad !== undefined) throw new ModelDefinitionError(`${where}: shape [${shape.map(String).join(', ')}] must be positive integers or size names (a letter or _ then letters, digits or _), got ${JSON.stringify(bad).slice(0, 40)}`);
+  if (typeof max !== 'object' || max === null || Array.isArray(max)) throw new ModelDefinitionError(`${where}: max must be an object of bounds by size name, e.g. { B: 8 }, got ${what(max)}`);
+  for (const [k, v] of Object.entries(max as Record<string, unknown>)) {
+    if (!SIZE_NAME.test(k)) throw new ModelDefinitionError(`${where}: max names size '${k.slice(0, 40)}'; a size name is a letter or _ followed by letters, digits or _`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 2 || v > 2 ** 30) throw new ModelDefinitionError(`${where}: max.${k} must be an integer from 2 to 2^30 (a size that is always 1 is the static dim 1), got ${what(v)}`);
+    if (!shape.includes(k)) throw new ModelDefinitionError(`${where}: max bounds size '${k}', which its shape [${shape.map(String).join(', ')}] does not name`);
+  }
+  return { shape, dtype, max };
 };
+
+/** The bound of each size the entry's input specs name: given once or consistently, and for every named dim. */
+function entryBounds(what: string, specs: InputSpecs): Record<string, number> {
+  const max: Record<string, number> = {}, from: Record<string, string> = {};
+  const all = Object.entries(specs).map(([name, s]) => [name, spec(`${what} '${name}'`, s)] as const);
+  for (const [name, s] of all) for (const [k, v] of Object.entries(s.max)) {
+    if (max[k] !== undefined && max[k] !== v) throw new ModelDefinitionError(`${what} '${name}': max.${k} is ${v} but ${what} '${from[k]}' bounds it at ${max[k]}; a size has one bound`);
+    max[k] = v; from[k] = name;
+  }
+  for (const [name, s] of all) for (const d of s.shape) {
+    if (typeof d === 'string' && SIZE_NAME.test(d) && max[d] === undefined) throw new ModelDefinitionError(`${what} '${name}': size '${d}' has no bound; give it in max, e.g. { shape: [${s.shape.map((x) => (typeof x === 'string' ? `'${x}'` : x)).join(', ')}], max: { ${d}: 64 } }`);
+  }
+  return max;
+}
 
 /**
  * Traces `fn` on symbolic inputs. A single returned tensor is named `y`; an array is named
@@ -46,18 +74,25 @@ function checkName(what: string, name: string): void {
   if (name === '__proto__') throw new ModelDefinitionError(`${what} name '__proto__' cannot be given in an object literal of inputs or outputs; choose another name`);
 }
 
-const sourceNode = (op: 'input' | 'state', name: string, s: InputSpec | number[]) => {
+const sourceNode = (op: 'input' | 'state', name: string, s: InputSpec | number[], bounds: Record<string, number> = {}) => {
   checkName(op, name);
   const { shape, dtype } = spec(`${op} '${name}'`, s);
-  if (shape.some((d) => !Number.isInteger(d) || d < 1)) throw new ModelDefinitionError(`${op} '${name}': shape [${shape.map((d) => (typeof d === 'number' ? d : what(d))).join(',')}] must be positive integers`);
-  return node(op, [], { dtype, shape: [...shape] }, { name }, name);
+  const named = op === 'input' ? (d: unknown) => typeof d === 'string' && SIZE_NAME.test(d) : () => false;
+  if (shape.some((d) => !named(d) && (typeof d !== 'number' || !Number.isInteger(d) || d < 1))) {
+    throw new ModelDefinitionError(`${op} '${name}': shape [${shape.map((d) => (typeof d === 'number' ? d : what(d))).join(',')}] must be positive integers${op === 'input' ? ' or size names (e.g. \'B\', with max: { B: 8 })' : ' (state has a fixed size)'}`);
+  }
+  if (!shape.some((d) => typeof d === 'string')) return node(op, [], { dtype, shape: [...shape] as number[] }, { name }, name);
+  const dims = [...shape], used = [...new Set(shape.filter((d): d is string => typeof d === 'string'))];
+  const max = Object.fromEntries(used.map((k) => [k, bounds[k]!]));
+  return node(op, [], { dtype, shape: dims.map((d) => (typeof d === 'string' ? max[d]! : d)), dims, max }, { name }, name);
 };
 
 /** Traces an entry that may read and write persistent state tensors. */
 export function traceEntry(fn: (inputs: Record<string, Tensor>, state: Record<string, Tensor>) => EntryResult,
   inputs: InputSpecs, state: InputSpecs, outputNames?: string[]): Graph {
   const { result: { ins, outs, writes } } = withTrace(() => {
-    const ins = Object.entries(inputs).map(([name, s]) => sourceNode('input', name, s));
+    const bounds = entryBounds('input', inputs);
+    const ins = Object.entries(inputs).map(([name, s]) => sourceNode('input', name, s, bounds));
     const st = Object.fromEntries(Object.entries(state).map(([name, s]) => [name, new Tensor(sourceNode('state', name, s))]));
     const res = fn(Object.fromEntries(ins.map((n) => [n.label!, new Tensor(n)])), st);
     const writes = Object.entries(res.state ?? {}).map(([name, t]) => {

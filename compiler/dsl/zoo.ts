@@ -3,6 +3,7 @@
 
 import { fmtShape } from '../ir/types.ts';
 import { sinusoidalPositionalEncoding, type KVCache } from './attention.ts';
+import { embedding as embeddingOf } from './functional.ts';
 import { loop } from './control.ts';
 import * as nn from './nn.ts';
 import { Module, positiveInt } from './module.ts';
@@ -97,17 +98,18 @@ export class GPT extends Module {
     return this.head.call(this.ln_f.call(x));
   }
   /**
-   * One chunk of incremental decoding: tokens [1, n] at positions pos…pos+n−1, attending to
-   * the cached keys and values (updated in place). Returns the logits of row `last` [1, V].
+   * One chunk of incremental decoding: tokens [B, n] at positions pos…pos+n−1 (pos i32[], or
+   * i32[B] with each sequence at its own), attending to the cached keys and values (updated in
+   * place). Returns the logits of row `last` of each sequence, [B, V].
    */
   forwardCached(tokens: Tensor, pos: Tensor, caches: KVCache[], last: Tensor): Tensor {
-    const n = tokens.size(1);
+    const [B, n] = tokens.shape as [number, number];
     // Never clamped: defineGPT keeps the capacity within the context and the runtime refuses
     // tokens past the capacity, so a position past the context is an error, not a silent reuse.
-    const positions = pos.add(arange(n));
+    const positions = pos.rank === 0 ? pos.add(arange(n)) : pos.reshape(B, 1).add(arange(n));
     let x = this.tok_emb.call(tokens).add(this.pos_emb.call(positions));
     this.blocks.forEach((b, l) => { x = b.call(x, { cache: caches[l]! }); });
-    return this.head.call(this.ln_f.call(x.dynamicSlice(1, last))).reshape(1, this.cfg.vocab);
+    return this.head.call(this.ln_f.call(x.dynamicSlice(1, last))).reshape(B, this.cfg.vocab);
   }
 }
 
@@ -115,43 +117,76 @@ export class GPT extends Module {
 export interface GenerationSpec {
   prefill: string; decode: string; chunk: number; capacity: number; vocab: number;
   tokens: string; count: string; logits: string; position: string;
+  /** With batch > 1: sequences in the cache, and the prefill input naming the sequence. */
+  batch?: number; sequence?: string;
 }
 
 /**
  * A GPT as an artifact that can generate: `run` is the full forward over `inputs.tokens`;
  * `prefill` takes up to `chunk` tokens, `decode` one, both against a KV cache of
- * `capacity` positions held in wasm memory.
+ * `capacity` positions held in wasm memory. With `batch` B > 1 the cache holds B sequences,
+ * each at its own position: `prefill` fills one (input `seq`), `decode` takes one token per
+ * sequence ([B, 1]) and returns B rows of logits.
  */
-export function defineGPT(o: { name: string; description?: string; module: GPT; tokens: [number, number]; capacity?: number; chunk?: number; weights?: string }): ModelDefinition & { generation: GenerationSpec } {
-  if (typeof o !== 'object' || o === null) throw new ModelDefinitionError(`defineGPT: expected { name, module, tokens, capacity?, chunk?, weights? }, got ${o === null ? 'null' : typeof o}`);
-  checkOptions('defineGPT', o, ['name', 'description', 'module', 'tokens', 'capacity', 'chunk', 'weights']);
+export function defineGPT(o: { name: string; description?: string; module: GPT; tokens: [number, number]; capacity?: number; chunk?: number; batch?: number; weights?: string }): ModelDefinition & { generation: GenerationSpec } {
+  if (typeof o !== 'object' || o === null) throw new ModelDefinitionError(`defineGPT: expected { name, module, tokens, capacity?, chunk?, batch?, weights? }, got ${o === null ? 'null' : typeof o}`);
+  checkOptions('defineGPT', o, ['name', 'description', 'module', 'tokens', 'capacity', 'chunk', 'batch', 'weights']);
   if (!(o.module instanceof GPT)) throw new ModelDefinitionError(`defineGPT: module must be a GPT (new GPT({ vocab, context, dModel, nhead, layers, dimFeedforward })), got ${(o.module as object | undefined)?.constructor?.name ?? String(o.module)}`);
   if (!Array.isArray(o.tokens) || o.tokens.length !== 2 || !o.tokens.every((d) => Number.isInteger(d) && d > 0)) {
     throw new ModelDefinitionError(`defineGPT: tokens must be the run() input's shape [batch, length] of positive integers, got ${Array.isArray(o.tokens) ? `[${o.tokens.join(', ')}]` : String(o.tokens)}`);
   }
   const m = o.module, cfg = m.cfg;
   const capacity = positiveInt('defineGPT', 'capacity', o.capacity ?? cfg.context), chunk = Math.min(positiveInt('defineGPT', 'chunk', o.chunk ?? capacity), capacity);
+  const B = positiveInt('defineGPT', 'batch', o.batch ?? 1);
   if (capacity > cfg.context) throw new ModelDefinitionError(`GPT: KV cache capacity ${capacity} exceeds the context ${cfg.context}`);
-  const state: InputSpecs = { pos: { shape: [], dtype: 'i32' } };
-  for (let l = 0; l < cfg.layers; l++) { state[`k${l}`] = [1, capacity, cfg.dModel]; state[`v${l}`] = [1, capacity, cfg.dModel]; }
+  const state: InputSpecs = { pos: { shape: B > 1 ? [B] : [], dtype: 'i32' } };
+  for (let l = 0; l < cfg.layers; l++) { state[`k${l}`] = [B, capacity, cfg.dModel]; state[`v${l}`] = [B, capacity, cfg.dModel]; }
+  const one = () => constant(Int32Array.of(1), [], 'i32', '1');
+  const caches = (s: Record<string, Tensor>, pos: Tensor, row?: Tensor): KVCache[] =>
+    Array.from({ length: cfg.layers }, (_, l) => ({ k: s[`k${l}`]!, v: s[`v${l}`]!, pos, ...(row ? { row } : {}) }));
+  const stored = (cs: KVCache[], pos: Tensor): Record<string, Tensor> => {
+    const next: Record<string, Tensor> = { pos };
+    cs.forEach((c, l) => { next[`k${l}`] = c.k; next[`v${l}`] = c.v; });
+    return next;
+  };
+  // Batch 1: one entry shape for prefill and decode, the position a scalar.
   const step = (n: number): EntryDefinition => ({
     inputs: { tokens: { shape: [1, n], dtype: 'i32' }, ...(n > 1 ? { count: { shape: [], dtype: 'i32' } } : {}) },
     forward: (mm, i, s) => {
-      const caches = Array.from({ length: cfg.layers }, (_, l) => ({ k: s[`k${l}`]!, v: s[`v${l}`]!, pos: s.pos! }));
-      const count = i.count ?? constant(Int32Array.of(1), [], 'i32', '1');
-      const logits = (mm as GPT).forwardCached(i.tokens!, s.pos!, caches, count.sub(ints([1], [])));
-      const next: Record<string, Tensor> = { pos: s.pos!.add(count) };
-      caches.forEach((c, l) => { next[`k${l}`] = c.k; next[`v${l}`] = c.v; });
-      return { outputs: { logits }, state: next };
+      const cs = caches(s, s.pos!), count = i.count ?? one();
+      const logits = (mm as GPT).forwardCached(i.tokens!, s.pos!, cs, count.sub(ints([1], [])));
+      return { outputs: { logits }, state: stored(cs, s.pos!.add(count)) };
     },
   });
+  // Batch B: prefill appends up to `chunk` tokens to sequence `seq` (cache row seq, at its position
+  // pos[seq], which a gather reads, so the runtime checks seq's range); decode advances every sequence.
+  const prefillOne: EntryDefinition = {
+    inputs: { tokens: { shape: [1, chunk], dtype: 'i32' }, ...(chunk > 1 ? { count: { shape: [], dtype: 'i32' } } : {}), seq: { shape: [], dtype: 'i32' } },
+    forward: (mm, i, s) => {
+      const p = embeddingOf(i.seq!, s.pos!), count = i.count ?? one();
+      const cs = caches(s, p, i.seq!);
+      const logits = (mm as GPT).forwardCached(i.tokens!, p, cs, count.sub(ints([1], [])));
+      return { outputs: { logits }, state: stored(cs, s.pos!.dynamicUpdate(0, i.seq!, p.add(count).reshape(1))) };
+    },
+  };
+  const decodeAll: EntryDefinition = {
+    inputs: { tokens: { shape: [B, 1], dtype: 'i32' } },
+    forward: (mm, i, s) => {
+      const cs = caches(s, s.pos!);
+      const logits = (mm as GPT).forwardCached(i.tokens!, s.pos!, cs, ints([0], []));
+      return { outputs: { logits }, state: stored(cs, s.pos!.add(ints([1], []))) };
+    },
+  };
   if (o.tokens[1] > cfg.context) throw new ModelDefinitionError(`GPT: run() input ${fmtShape(o.tokens)} exceeds the context ${cfg.context}`);
   return {
     name: o.name, description: o.description, module: m, weights: o.weights,
     inputs: { tokens: { shape: o.tokens, dtype: 'i32' } },
     forward: (mm, i) => ({ logits: (mm as GPT).call(i.tokens!) }),
     state,
-    entries: { prefill: step(chunk), decode: step(1) },
-    generation: { prefill: 'prefill', decode: 'decode', chunk, capacity, vocab: cfg.vocab, tokens: 'tokens', count: 'count', logits: 'logits', position: 'pos' },
+    entries: B > 1 ? { prefill: prefillOne, decode: decodeAll } : { prefill: step(chunk), decode: step(1) },
+    generation: {
+      prefill: 'prefill', decode: 'decode', chunk, capacity, vocab: cfg.vocab, tokens: 'tokens', count: 'count', logits: 'logits', position: 'pos',
+      ...(B > 1 ? { batch: B, sequence: 'seq' } : {}),
+    },
   };
 }

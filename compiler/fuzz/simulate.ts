@@ -153,7 +153,8 @@ export function simulate(g: Graph, state: readonly StateSpec[], initialState: Re
   const elementwiseLoop = (n: Node) => {
     const ins = n.inputs, me = label(n), vn = ver(n), out = addr(n);
     const expr: Expr = n.op === 'elementwise' ? attrsOf(n, 'elementwise').expr : { op: n.op, args: ins.map((_, index) => ({ op: 'in' as const, index })) };
-    const { shape, strides: st } = collapse(n.type.shape, [strides(n.type.shape), ...ins.map((i) => broadcastStrides(i.type.shape, n.type.shape))]);
+    // The simulator runs static graphs (a symbolic one instantiated at some sizes): every dim is a number.
+    const { shape, strides: st } = collapse(n.type.shape, [strides(n.type.shape), ...ins.map((i) => broadcastStrides(i.type.shape, n.type.shape))]) as { shape: number[]; strides: number[][] };
     const outer = shape.slice(0, -1), len = shape[shape.length - 1]!;
     const inner = st.map((s) => s[s.length - 1]!);
     const xs = new Array<number>(ins.length);
@@ -182,12 +183,16 @@ export function simulate(g: Graph, state: readonly StateSpec[], initialState: Re
   };
 
   const cacheWrite = (n: Node) => {
-    const [cache, rows, pos] = n.inputs as [Node, Node, Node];
-    const [B, cap, E] = cache.type.shape as [number, number, number];
-    const R = rows.type.shape[1]!, p = read(pos, 0, label(n), n), base = addr(n), vn = ver(n);
-    for (let b = 0; b < B; b++) for (let i = 0; i < R && p + i < cap; i++) {
-      const row = Array.from({ length: E }, (_, e) => read(rows, (b * R + i) * E + e, label(n), n));
-      row.forEach((v, e) => store('f32', base + ((b * cap + p + i) * E + e) * 4, v, vn));
+    const [cache, rows, pos, row] = n.inputs as [Node, Node, Node, Node | undefined];
+    const [Bc, cap, E] = cache.type.shape as [number, number, number];
+    const [B, R] = rows.type.shape as [number, number], base = addr(n), vn = ver(n);
+    const row0 = row ? Math.min(Math.max(read(row, 0, label(n), n), 0), Bc - B) : 0; // clamped, as codegen does
+    for (let b = 0; b < B; b++) {
+      const p = read(pos, pos.type.shape.length ? b : 0, label(n), n);
+      for (let i = 0; i < R && p + i < cap; i++) {
+        const vals = Array.from({ length: E }, (_, e) => read(rows, (b * R + i) * E + e, label(n), n));
+        vals.forEach((v, e) => store('f32', base + (((row0 + b) * cap + p + i) * E + e) * 4, v, vn));
+      }
     }
   };
 

@@ -3,8 +3,9 @@
 
 import type { AnyTensorData, TensorType } from './types.ts';
 import { sequenceEffects } from './effects.ts';
+import type { SymAttrs } from './symbolic.ts';
 
-export type AttrValue = number | string | boolean | readonly number[] | AnyTensorData | Expr | Graph | undefined;
+export type AttrValue = number | string | boolean | readonly number[] | AnyTensorData | Expr | Graph | SymAttrs | undefined;
 export type Attrs = Record<string, AttrValue>;
 
 /** A fused elementwise program: leaves read the node's inputs (broadcast to the output shape). */

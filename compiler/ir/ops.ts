@@ -14,6 +14,7 @@ import { LINALG_OPS } from './ops/linalg.ts';
 import { RECURRENT_OPS } from './ops/recurrent.ts';
 import { REDUCE_OPS } from './ops/reduce.ts';
 import { SHAPE_OPS } from './ops/shape.ts';
+import { symbolicTypes } from './symbolic.ts';
 
 export { ShapeError, windowOut };
 export type { OpDef, OpTraits };
@@ -48,8 +49,8 @@ export const opTraits = (op: string): OpTraits => {
 
 /** The types of results 1, 2, … of a multi-result node (none for other nodes). */
 export function secondaryTypes(n: Node): TensorType[] {
-  const f = opDef(n.op)?.secondary;
-  return f ? f(n.inputs.map((i) => i.type), n.attrs) : [];
+  const d = opDef(n.op), f = d?.secondary;
+  return f ? symbolicTypes(n.op, n.inputs.map((i) => i.type), n.attrs, (ins, a) => [d.type(ins, a), ...f(ins, a)]).slice(1) : [];
 }
 
 export const isKnownOp = (op: string): boolean => isOpName(op) || Object.hasOwn(STRUCTURAL, op);
@@ -67,5 +68,5 @@ export function inferType(op: string, inputs: readonly Node[] | readonly TensorT
   const f = opDef(op)?.type;
   if (!f) throw new ShapeError(`unknown op '${op}'`);
   const ts = inputs.map((i) => ('type' in i ? i.type : i));
-  return f(ts, attrs);
+  return symbolicTypes(op, ts, attrs, (ins, a) => [f(ins, a)])[0]!;
 }

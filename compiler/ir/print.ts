@@ -15,6 +15,7 @@ function fmtAttr(v: AttrValue, indent: string): string {
   if (typeof v === 'object' && 'nodes' in v) return printGraph(v as Graph, `${indent}  `);
   if (ArrayBuffer.isView(v)) return `<${(v as ArrayLike<number>).length} values>`;
   if (Array.isArray(v)) return `[${v.join(',')}]`;
+  if (typeof v === 'object' && 'values' in v) return Object.entries(v.values).map(([k, d]) => `${k}:${Array.isArray(d) ? `[${d.join(',')}]` : String(d)}`).join(' ');
   if (typeof v === 'object') return printExpr(v as Expr);
   return String(v);
 }

@@ -1,4 +1,8 @@
-// Tensor types of the IR: a dtype and a static shape (row-major, contiguous).
+// Tensor types of the IR: a dtype and a static shape (row-major, contiguous). A type with
+// symbolic sizes (ir/dims.ts) keeps `shape` at the bounds and adds `dims` and `max`: its
+// values are dense at their actual sizes, in a buffer planned for the bounds.
+
+import type { Dim, Sizes } from './dims.ts';
 
 export type DType = 'f32' | 'i32' | 'bool';
 export type Shape = readonly number[];
@@ -6,16 +10,25 @@ export type Shape = readonly number[];
 export interface TensorType {
   readonly dtype: DType;
   readonly shape: Shape;
+  /** The symbolic shape, when some dim is a named size (shape holds its bound). */
+  readonly dims?: readonly Dim[];
+  /** The bound of each size `dims` names. */
+  readonly max?: Sizes;
 }
+
+/** The shape with its symbolic dims (the static shape when there are none). */
+export const dimsOf = (t: TensorType): readonly Dim[] => t.dims ?? t.shape;
+/** Same dtype-free shape, symbols included. */
+export const sameDims = (a: TensorType, b: TensorType): boolean => sameShape(dimsOf(a), dimsOf(b));
 
 /** Bytes per element in wasm memory (bool is one byte, like safetensors' BOOL). */
 export const DTYPE_BYTES: Record<DType, number> = { f32: 4, i32: 4, bool: 1 };
 
 export const numel = (shape: Shape): number => shape.reduce((a, b) => a * b, 1);
 export const byteSize = (t: TensorType): number => numel(t.shape) * DTYPE_BYTES[t.dtype];
-export const fmtShape = (shape: Shape): string => `[${shape.join(', ')}]`;
-export const fmtType = (t: TensorType): string => `${t.dtype}${fmtShape(t.shape)}`;
-export const sameShape = (a: Shape, b: Shape): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
+export const fmtShape = (shape: readonly Dim[]): string => `[${shape.join(', ')}]`;
+export const fmtType = (t: TensorType): string => `${t.dtype}${fmtShape(dimsOf(t))}`;
+export const sameShape = (a: readonly Dim[], b: readonly Dim[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
 
 /** Row-major strides in elements. */
 export function strides(shape: Shape): number[] {
@@ -26,12 +39,12 @@ export function strides(shape: Shape): number[] {
 }
 
 /** NumPy broadcasting; returns undefined when the shapes do not broadcast. */
-export function broadcastShapes(a: Shape, b: Shape): number[] | undefined {
+export function broadcastShapes<D extends Dim>(a: readonly D[], b: readonly D[]): D[] | undefined {
   const n = Math.max(a.length, b.length);
-  const out: number[] = [];
+  const out: D[] = [];
   for (let i = 0; i < n; i++) {
-    const da = a[a.length - n + i] ?? 1;
-    const db = b[b.length - n + i] ?? 1;
+    const da = a[a.length - n + i] ?? 1 as D;
+    const db = b[b.length - n + i] ?? 1 as D;
     if (da !== db && da !== 1 && db !== 1) return undefined;
     out.push(da === 1 ? db : da);
   }

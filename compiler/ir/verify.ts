@@ -1,6 +1,6 @@
 // The verifier: every pass's output must satisfy these invariants.
 
-import { byteSize, DTYPE_BYTES, fmtType, sameShape } from './types.ts';
+import { byteSize, DTYPE_BYTES, fmtType, sameDims, sameShape } from './types.ts';
 import { inferType, isKnownOp } from './ops.ts';
 import type { Graph } from './node.ts';
 import { checkEffects } from './effects.ts';
@@ -25,7 +25,7 @@ export function verify(g: Graph): void {
         throw new VerifyError(`${where(i)}: constant data does not match its type ${fmtType(n.type)}`);
     } else if (n.op !== 'input' && n.op !== 'state') {
       const t = inferType(n.op, n.inputs, n.attrs);
-      if (t.dtype !== n.type.dtype || !sameShape(t.shape, n.type.shape))
+      if (t.dtype !== n.type.dtype || !sameShape(t.shape, n.type.shape) || !sameDims(t, n.type))
         throw new VerifyError(`${where(i)}: recorded type ${fmtType(n.type)} but its inputs give ${fmtType(t)}`);
     }
   });

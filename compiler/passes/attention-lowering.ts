@@ -55,6 +55,7 @@ export const attentionLowering: Pass = {
   run(g, ctx?: PassContext) {
     const choice = ctx?.attention ?? 'auto';
     if (choice === 'fused' || choice === 'auto') return g;
-    return rewrite(g, (n) => (n.op === 'attention' && !n.attrs.cached ? decomposeAttention(n) : undefined));
+    // Symbolic lengths keep the fused kernel: the decomposed graph's causal mask is a constant of one size.
+    return rewrite(g, (n) => (n.op === 'attention' && !n.attrs.cached && !n.type.dims ? decomposeAttention(n) : undefined));
   },
 };

@@ -19,6 +19,8 @@ export const constantFolding: Pass = {
     return rewrite(g, (n) => {
       if (n.inputs.length === 0 || opTraits(n.op).noFold) return undefined;
       if (!n.inputs.every((i) => i.op === 'const')) return undefined;
+      // A value whose size is chosen at run time (pos_emb[:T], zeros expanded to [B, H]) is not a constant.
+      if (n.type.dims) return undefined;
       const inBytes = n.inputs.reduce((s, i) => s + byteSize(i.type), 0);
       if (byteSize(n.type) > inBytes + GROWTH_LIMIT) return undefined;
       const [data] = evalNode(n, n.inputs.map((i) => ({ type: i.type, data: i.attrs.data as Float32Array })));

@@ -7,7 +7,7 @@
 import { isElementwise } from '../ir/elementwise.ts';
 import { node, rewrite, users, type Expr, type Node } from '../ir/node.ts';
 import { attrsOf } from '../ir/ops.ts';
-import { broadcastShapes, numel, sameShape } from '../ir/types.ts';
+import { broadcastShapes, dimsOf, numel, sameShape } from '../ir/types.ts';
 import type { Pass } from './pass.ts';
 
 const fusibleOp = (n: Node) =>
@@ -22,7 +22,7 @@ export const elementwiseFusion: Pass = {
       const us = u.get(p); // undefined for nodes this pass made: those are finished roots
       if (!us || !fusibleOp(p) || us.length !== 1 || outs.has(p) || !fusibleOp(us[0]!)) return false;
       const c = us[0]!;
-      return numel(p.type.shape) === numel(c.type.shape) && sameShape(broadcastShapes(p.type.shape, c.type.shape)!, c.type.shape);
+      return numel(p.type.shape) === numel(c.type.shape) && sameShape(broadcastShapes(dimsOf(p.type), dimsOf(c.type)) ?? [], dimsOf(c.type));
     };
     return rewrite(g, (root) => {
       if (!fusibleOp(root) || fusesIntoUser(root)) return undefined;
@@ -39,7 +39,8 @@ export const elementwiseFusion: Pass = {
         return n.op === 'elementwise' ? substitute(attrsOf(n, 'elementwise').expr, args) : { op: n.op, args };
       };
       const expr = build(root);
-      return node('elementwise', inputs, root.type, { expr, shape: [...root.type.shape] }, root.label);
+      const sym = root.type.dims ? { sym: { values: { shape: root.type.dims }, max: root.type.max! } } : {};
+      return node('elementwise', inputs, root.type, { expr, shape: [...root.type.shape], ...sym }, root.label);
     });
   },
 };

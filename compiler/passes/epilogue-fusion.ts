@@ -2,11 +2,12 @@
 // weight packed at compile time; a following bias add and activation move into the GEMM
 // (or conv) epilogue, applied while the tile is still in registers instead of in another
 // pass over memory. Fusion needs the producer to have no other user: the unfused value
-// would otherwise still be needed.
+// would otherwise still be needed. A reshape that keeps rows whole between the GEMM and its
+// bias or activation (imported graphs flatten [B, L, E] to [B·L, E] around Gemm) is looked through.
 
 import { ACTIVATIONS, type Activation } from '../ir/elementwise.ts';
 import { node, rewrite, users, type Graph, type Node } from '../ir/node.ts';
-import { numel } from '../ir/types.ts';
+import { numel, sameShape } from '../ir/types.ts';
 import type { Pass } from './pass.ts';
 
 const soleUser = (u: Map<Node, Node[]>, outs: Set<Node>, n: Node) => u.get(n)?.length === 1 && !outs.has(n);
@@ -20,6 +21,17 @@ function fold(g: Graph, rule: (n: Node, single: (p: Node) => boolean) => Node | 
 const isRowBias = (b: Node, cols: number) =>
   b.op === 'const' && b.type.dtype === 'f32' && numel(b.type.shape) === cols && b.type.shape[b.type.shape.length - 1] === cols;
 
+/** The gemm under a reshape that keeps rows whole (same last dim; imported graphs flatten [B, L, E] ↔ [B·L, E] around Gemm), or n itself. */
+function rowView(n: Node, single: (p: Node) => boolean): Node {
+  const p = n.inputs[0];
+  if (n.op !== 'reshape' || n.type.dims || !p || p.op !== 'gemm' || !single(p) || !single(n) || n.type.shape[n.type.shape.length - 1] !== p.type.shape[p.type.shape.length - 1]) return n;
+  return p;
+}
+
+/** `g` given the shape of `like` (a reshape when they differ). */
+const reshaped = (g: Node, like: Node): Node =>
+  sameShape(g.type.shape, like.type.shape) ? g : node('reshape', [g], like.type, { shape: [...like.type.shape] }, like.label);
+
 export const epilogueFusion: Pass = {
   name: 'epilogue-fusion',
   description: 'matmul by a constant weight → gemm; bias add and activation into the gemm/conv epilogue',
@@ -31,20 +43,21 @@ export const epilogueFusion: Pass = {
     });
     g = fold(g, (n, single) => {
       if (n.op !== 'add') return undefined;
-      for (const [a, b] of [[n.inputs[0]!, n.inputs[1]!], [n.inputs[1]!, n.inputs[0]!]] as const) {
+      for (const [r, b] of [[n.inputs[0]!, n.inputs[1]!], [n.inputs[1]!, n.inputs[0]!]] as const) {
+        const a = rowView(r, single);
         if (a.op === 'gemm' && a.inputs.length === 2 && a.attrs.act === 'none' && single(a) &&
             isRowBias(b, a.type.shape[a.type.shape.length - 1]!) && numel(n.type.shape) === numel(a.type.shape)) {
           const bias = b.type.shape.length === 1 ? b : node('const', [], { dtype: 'f32', shape: [numel(b.type.shape)] }, { data: b.attrs.data }, b.label);
-          return node('gemm', [a.inputs[0]!, a.inputs[1]!, bias], n.type, { act: 'none' }, a.label);
+          return reshaped(node('gemm', [a.inputs[0]!, a.inputs[1]!, bias], a.type, { act: 'none' }, a.label), n);
         }
       }
       return undefined;
     });
     return fold(g, (n, single) => {
-      const p = n.inputs[0];
+      const p = n.inputs[0] && rowView(n.inputs[0], single);
       if (!ACTIVATIONS.includes(n.op as Activation) || !p || !(p.op === 'gemm' || p.op === 'conv2d')) return undefined;
-      if (p.attrs.act !== 'none' || !single(p)) return undefined;
-      return node(p.op, p.inputs, p.type, { ...p.attrs, act: n.op }, p.label);
+      if (p.attrs.act !== 'none' || !single(p) || (p !== n.inputs[0] && p.op !== 'gemm')) return undefined;
+      return reshaped(node(p.op, p.inputs, p.type, { ...p.attrs, act: n.op }, p.label), n);
     });
   },
 };

@@ -11,7 +11,7 @@ import { rootOf } from '../ir/effects.ts';
 import { attrsOf, opTraits } from '../ir/ops.ts';
 import type { Graph, MemoryPlan, Node } from '../ir/node.ts';
 import { roundUp, type Target } from '../ir/target.ts';
-import { byteSize, sameShape } from '../ir/types.ts';
+import { byteSize, sameDims } from '../ir/types.ts';
 import type { Pass } from './pass.ts';
 
 export { rootOf };
@@ -75,8 +75,8 @@ export function planMemory(g: Graph, target: Target, reuse: boolean, pinInputs =
   // output's dtype and shape (not merely its size: a broadcast operand is re-read after its
   // first element was overwritten) and no other operand reads the same buffer differently.
   const canDonate = (x: Node, n: Node, i: number) =>
-    x.op !== 'input' && dyingAt.get(i)?.has(x) === true && x.type.dtype === n.type.dtype && sameShape(x.type.shape, n.type.shape) &&
-    n.inputs.every((y) => rootOf(y) !== x || (y.type.dtype === n.type.dtype && sameShape(y.type.shape, n.type.shape)));
+    x.op !== 'input' && dyingAt.get(i)?.has(x) === true && x.type.dtype === n.type.dtype && sameDims(x.type, n.type) &&
+    n.inputs.every((y) => rootOf(y) !== x || (y.type.dtype === n.type.dtype && sameDims(y.type, n.type)));
   g.nodes.forEach((n, i) => {
     for (const p of projs.get(n) ?? []) offsets.set(p, arena.alloc(alignedBytes(p)));
     if (inArena(n) && n.op !== 'input' && n.op !== 'proj') {

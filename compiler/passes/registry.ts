@@ -3,6 +3,12 @@
 import { constantFolding } from './constant-folding.ts';
 import { cse } from './cse.ts';
 import { attentionLowering } from './attention-lowering.ts';
+import { attentionPacking } from './attention-packing.ts';
+import { attentionRecognition } from './attention-recognition.ts';
+import { geluRecognition } from './gelu-recognition.ts';
+import { layernormRecognition } from './layernorm-recognition.ts';
+import { transposeSinking } from './transpose-sinking.ts';
+import { viewSimplification } from './view-simplification.ts';
 import { residualFusion } from './residual-fusion.ts';
 import { dce } from './dce.ts';
 import { elementwiseFusion } from './elementwise-fusion.ts';
@@ -13,6 +19,14 @@ import { shapeInference } from './shape-inference.ts';
 
 export const PASSES: readonly Pass[] = [
   shapeInference,
+  // imported graphs: fold shape subgraphs, then recognise the decomposed ops the DSL emits whole
+  constantFolding,
+  layernormRecognition,
+  geluRecognition,
+  attentionRecognition,
+  transposeSinking,
+  viewSimplification,
+  attentionPacking,
   attentionLowering,
   constantFolding,
   dce,

@@ -3,7 +3,7 @@
 // never makes a separate pass over memory (post-LN transformer layers: norm(x + sublayer(x))).
 
 import { node, rewrite, users } from '../ir/node.ts';
-import { sameShape } from '../ir/types.ts';
+import { sameDims } from '../ir/types.ts';
 import type { Pass } from './pass.ts';
 
 export const residualFusion: Pass = {
@@ -15,7 +15,7 @@ export const residualFusion: Pass = {
       const s = n.inputs[0];
       if (n.op !== 'layernorm' || n.inputs.length !== 3 || !s || s.op !== 'add' || u.get(s)?.length !== 1 || outs.has(s)) return undefined;
       const [a, b] = s.inputs as [typeof s, typeof s];
-      if (!sameShape(a.type.shape, n.type.shape) || !sameShape(b.type.shape, n.type.shape)) return undefined;
+      if (!sameDims(a.type, n.type) || !sameDims(b.type, n.type)) return undefined;
       return node('layernorm', [a, n.inputs[1]!, n.inputs[2]!, b], n.type, n.attrs, n.label);
     });
   },

@@ -3,7 +3,9 @@
 // state and `Module` identity live in module scope).
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { compileModel, type CompileOptions } from '../driver/compile.ts';
+import { basename } from 'node:path';
+import { compileGraph, compileModel, type CompileOptions } from '../driver/compile.ts';
+import { importOnnx, type ImportOptions } from '../onnx/import.ts';
 import { Module } from '../dsl/module.ts';
 import type { ModelDefinition } from '../dsl/trace.ts';
 import { readSafetensors, stateDictFrom } from '../weights/safetensors.ts';
@@ -23,4 +25,12 @@ export async function buildArtifact(exports: Record<string, unknown>, file: stri
   if (weights) def.module.loadStateDict(stateDictFrom(readSafetensors(readFileSync(weights), weights)));
   const { bytes } = await compileModel({ ...def, weights: undefined }, options); // loaded above
   return { name: def.name, bytes, weights };
+}
+
+/** Builds the artifact of an .onnx file (its weights are inside it). */
+export async function buildOnnxArtifact(file: string, options: CompileOptions = {}, onnx: ImportOptions = {}): Promise<Artifact> {
+  const name = onnx.name ?? basename(file).replace(/\.onnx$/i, '');
+  const { graph } = importOnnx(readFileSync(file), { ...onnx, name });
+  const { bytes } = await compileGraph(graph, { name, ...options });
+  return { name, bytes };
 }

@@ -1,5 +1,5 @@
-// The Vite plugin: `import url from './mlp.model.ts?simdflow'` compiles the model file at build
-// time and gives the app the artifact's URL (an emitted asset in `vite build`, served from
+// The Vite plugin: `import url from './mlp.model.ts?simdflow'` (or an ONNX file,
+// `./model.onnx?simdflow`) compiles the model file at build time and gives the app the artifact's URL (an emitted asset in `vite build`, served from
 // memory by `vite dev`, which recompiles and reloads the page when the model file, a file it
 // imports or its weights change).
 //
@@ -15,12 +15,15 @@ import type { Plugin, ResolvedConfig, ViteDevServer } from 'vite';
 import type { CompileOptions } from '../driver/compile.ts';
 import { compileOptionsProblem, describeValue } from '../driver/options.ts';
 import type { Artifact } from './artifact.ts';
+import type { ImportOptions } from '../onnx/import.ts';
 
 export interface SimdflowOptions {
   /** The import suffix that asks for a compiled model (default `simdflow`: `?simdflow`). */
   query?: string;
   /** Passed to compileModel (instruction sets, disabled passes…). */
   compile?: CompileOptions;
+  /** For `.onnx` files: sizes of symbolic dimensions, e.g. { dims: { batch: 1 } } (see importOnnx). */
+  onnx?: Pick<ImportOptions, 'dims' | 'shapes'>;
 }
 
 const PREFIX = '\0simdflow:';
@@ -44,8 +47,13 @@ function dependencies(server: ViteDevServer, file: string): string[] {
 export default function simdflow(options: SimdflowOptions = {}): Plugin {
   // Checked when vite.config is read, not at the first import of a model.
   if (typeof options !== 'object' || options === null) throw new Error(`simdflow(): options must be an object { query?, compile? }, got ${describeValue(options)}`);
-  const unknown = Object.keys(options).find((k) => k !== 'query' && k !== 'compile');
-  if (unknown !== undefined) throw new Error(`simdflow(): unknown option '${unknown.slice(0, 60)}' (allowed: query, compile)`);
+  const unknown = Object.keys(options).find((k) => k !== 'query' && k !== 'compile' && k !== 'onnx');
+  if (unknown !== undefined) throw new Error(`simdflow(): unknown option '${unknown.slice(0, 60)}' (allowed: query, compile, onnx)`);
+  if (options.onnx !== undefined) {
+    const o = options.onnx as Record<string, unknown> | null;
+    const bad = typeof o !== 'object' || o === null ? 'must be an object { dims?, shapes? }' : Object.keys(o).find((k) => k !== 'dims' && k !== 'shapes');
+    if (bad !== undefined) throw new Error(`simdflow(): option onnx ${typeof o === 'object' && o !== null ? `has unknown key '${String(bad).slice(0, 60)}' (allowed: dims, shapes)` : bad}`);
+  }
   if (options.query !== undefined && !(typeof options.query === 'string' && /^[\w-]+$/.test(options.query))) throw new Error(`simdflow(): option query must be a word (letters, digits, _ or -), got ${describeValue(options.query)}`);
   const problem = options.compile === undefined ? undefined : compileOptionsProblem(options.compile);
   if (problem) throw new Error(`simdflow(): compile: ${problem}`);
@@ -71,7 +79,8 @@ export default function simdflow(options: SimdflowOptions = {}): Plugin {
 
   async function compile(file: string): Promise<Artifact & { files: string[] }> {
     const server = await getLoader();
-    const { buildArtifact } = await server.ssrLoadModule(ARTIFACT_MODULE) as typeof import('./artifact.ts');
+    const { buildArtifact, buildOnnxArtifact } = await server.ssrLoadModule(ARTIFACT_MODULE) as typeof import('./artifact.ts');
+    if (/\.onnx$/i.test(file)) return { ...await buildOnnxArtifact(file, options.compile, options.onnx), files: [file] };
     const artifact = await buildArtifact(await server.ssrLoadModule(file), file, options.compile);
     return { ...artifact, files: [...dependencies(server, file), ...(artifact.weights ? [artifact.weights] : [])] };
   }

@@ -23,7 +23,7 @@ const B = () => constant(f32(0.5, -0.5, 1), [3], 'f32', 'b');
 
 describe('passes', () => {
   test('registry: every pass has a unique name and a description', () => {
-    expect(PASS_NAMES).toEqual(['shape-inference', 'attention-lowering', 'constant-folding', 'dce', 'cse', 'epilogue-fusion', 'residual-fusion', 'elementwise-fusion', 'memory-planning']);
+    expect(PASS_NAMES).toEqual(['shape-inference', 'constant-folding', 'layernorm-recognition', 'gelu-recognition', 'attention-recognition', 'transpose-sinking', 'view-simplification', 'attention-packing', 'attention-lowering', 'dce', 'cse', 'epilogue-fusion', 'residual-fusion', 'elementwise-fusion', 'memory-planning']);
     for (const p of PASSES) expect(p.description.length).toBeGreaterThan(10);
     expect(() => runPasses(tiny(({ x }) => x!.relu(), { x: [2] }), { disable: ['no-such-pass'] })).toThrow(/unknown pass 'no-such-pass'/);
   });

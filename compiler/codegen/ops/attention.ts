@@ -5,7 +5,9 @@
 import type { Node } from '../../ir/node.ts';
 import { attentionDims, type AttentionAttrs } from '../../ir/ops/attention.ts';
 import type { NoAttrs } from '../../ir/ops/def.ts';
-import { broadcastStrides } from '../../ir/types.ts';
+import { mulDims, subDims, type Dim } from '../../ir/dims.ts';
+import { dimsOf } from '../../ir/types.ts';
+import { code, dimBroadcastStrides } from '../loops.ts';
 import { attentionScratchBytes } from '../attention-abi.ts';
 import { kernelCall } from '../kernels.ts';
 import { defineLowering, f32lit } from './lowering.ts';
@@ -13,29 +15,49 @@ import { defineLowering, f32lit } from './lowering.ts';
 const attention = defineLowering<AttentionAttrs>({
   emit: (n, c) => {
     const a = n.attrs, lay = a.layout;
-    const { B, Lq, Lk, H, d, dv } = attentionDims(n.inputs.map((i) => i.type), a);
+    const { Bc, H, d, dv } = attentionDims(n.inputs.map((i) => i.type), a);
+    // Batch and lengths may be named sizes (the buffers are dense at their actual sizes).
+    const B = dimsOf(n.type)[0]!, Lq = dimsOf(n.type)[1]!, Lk = dimsOf(n.inputs[lay === 'qkv' ? 0 : 1]!.type)[1]!;
     const E = H * d, Ev = H * dv;
     const nIn = lay === 'qkv' ? 1 : lay === 'q_kv' ? 2 : 3;
     // [pointer, row stride, batch stride] of q, k, v in their (possibly packed) buffers.
     const rows = (x: Node) => x.type.shape[2]!;
-    const op = (x: Node, off: number): [number, number, number] => [c.addr(x) + off * 4, rows(x), x.type.shape[1]! * rows(x)];
+    const op = (x: Node, off: number): [number, number, Dim] => [c.addr(x) + off * 4, rows(x), mulDims(dimsOf(x.type)[1]!, rows(x))];
     const [q, k, v] = lay === 'qkv' ? [op(n.inputs[0]!, 0), op(n.inputs[0]!, E), op(n.inputs[0]!, 2 * E)]
       : lay === 'q_kv' ? [op(n.inputs[0]!, 0), op(n.inputs[1]!, 0), op(n.inputs[1]!, E)]
       : [op(n.inputs[0]!, 0), op(n.inputs[1]!, 0), op(n.inputs[2]!, 0)];
-    let mask = [0, 0, 0, 0];
+    let mask: Dim[] = [0, 0, 0, 0];
     if (a.mask) {
-      const m = n.inputs[nIn]!, st = broadcastStrides(m.type.shape, [B, H, Lq, Lk]);
+      const m = n.inputs[nIn]!, st = dimBroadcastStrides(dimsOf(m.type), [B, H, Lq, Lk]);
       // Keys are read contiguously; with a single key there is nothing to broadcast over.
-      if (st[3] !== 1 && Lk > 1) throw new Error(`codegen: attention mask ${m.type.shape} must not broadcast over keys`);
+      if (st[3] !== 1 && Lk !== 1) throw new Error(`codegen: attention mask ${dimsOf(m.type)} must not broadcast over keys`);
       mask = [c.addr(m), st[0]!, st[1]!, st[2]!];
     }
-    const pos = a.cached ? `load<i32>(${c.addr(n.inputs[n.inputs.length - 1]!)})` : '0';
-    const kvLen = a.cached ? `min<i32>(${pos} + ${Lq}, ${Lk})` : String(Lk);
-    return [`${kernelCall('attention_f32', {
-      q: q[0], k: k[0], v: v[0], o: c.addr(n), mask: mask[0]!, scratch: c.scratch(n), B, H, Lq, Lk, d, dv,
-      ldq: q[1], ldk: k[1], ldv: v[1], ldo: Ev, bsq: q[2], bsk: k[2], bsv: v[2], bso: Lq * Ev, mbs: mask[1]!, mhs: mask[2]!, mrs: mask[3]!,
-      scale: f32lit(a.scale), causal: a.causal ? 1 : 0, kvLen, qOffset: pos,
-    })};`];
+    const args = {
+      q: q[0], k: k[0], v: v[0], o: c.addr(n), mask: mask[0]!, scratch: c.scratch(n), B: code(B), H, Lq: code(Lq), Lk: code(Lk), d, dv,
+      ldq: q[1], ldk: k[1], ldv: v[1], ldo: Ev, bsq: code(q[2]), bsk: code(k[2]), bsv: code(v[2]), bso: code(mulDims(Lq, Ev)), mbs: code(mask[1]!), mhs: code(mask[2]!), mrs: code(mask[3]!),
+      scale: f32lit(a.scale), causal: a.causal ? 1 : 0, kvLen: code(Lk), qOffset: '0',
+    } as Record<string, string | number>;
+    if (!a.cached) return [`${kernelCall('attention_f32', args)};`];
+    const posIn = n.inputs[nIn + (a.mask ? 1 : 0)]!;
+    if (posIn.type.shape.length === 0 && !a.row) {
+      const pos = `load<i32>(${c.addr(posIn)})`;
+      return [`${kernelCall('attention_f32', { ...args, kvLen: `min<i32>(${pos} + ${code(Lq)}, ${code(Lk)})`, qOffset: pos })};`];
+    }
+    // Sequences at their own positions (or cache rows from `row`): one kernel call per sequence.
+    // The row is clamped so a wrong value cannot read outside the caches.
+    const at = (base: number, stride: Dim, b: string) => `${base} + <usize>(${b}) * ${code(mulDims(stride, 4))}`;
+    const row = a.row ? `min<i32>(max<i32>(load<i32>(${c.addr(n.inputs[n.inputs.length - 1]!)}), 0), ${code(subDims(Bc, B))})` : '0';
+    return [
+      `const row = ${row};`,
+      `for (let b = 0; b < ${code(B)}; b++) {`,
+      `  const pos = load<i32>(${c.addr(posIn)}${posIn.type.shape.length ? ' + (<usize>b << 2)' : ''});`,
+      `  ${kernelCall('attention_f32', {
+        ...args, B: 1, q: at(q[0], q[2], 'b'), k: at(k[0], k[2], 'row + b'), v: at(v[0], v[2], 'row + b'), o: at(c.addr(n), mulDims(Lq, Ev), 'b'),
+        mask: a.mask ? `${mask[0]} + <usize>b * ${code(mask[1]!)}` : 0, kvLen: `min<i32>(pos + ${code(Lq)}, ${code(Lk)})`, qOffset: 'pos',
+      })};`,
+      '}',
+    ];
   },
   scratchBytes: (n) => {
     const { Lq, Lk } = attentionDims(n.inputs.map((i) => i.type), n.attrs);
@@ -45,14 +67,16 @@ const attention = defineLowering<AttentionAttrs>({
 
 const cacheWrite = defineLowering<NoAttrs>({
   emit: (n, c) => {
-    const [cache, rows, pos] = n.inputs as [Node, Node, Node];
-    const [B, cap, E] = cache.type.shape as [number, number, number];
-    const R = rows.type.shape[1]!, rb = E * 4;
+    const [cache, rows, pos, row] = n.inputs as [Node, Node, Node, Node | undefined];
+    const [Bc, cap, E] = cache.type.shape as [number, number, number];
+    const [Bd, Rd] = dimsOf(rows.type) as [Dim, Dim], B = code(Bd), R = code(Rd), rb = E * 4;
+    // The row is clamped so a wrong value cannot write outside the cache.
     return [
-      `const pos = load<i32>(${c.addr(pos)});`,
+      `const row = ${row ? `min<i32>(max<i32>(load<i32>(${c.addr(row)}), 0), ${code(subDims(Bc, Bd))})` : '0'};`,
       `for (let b = 0; b < ${B}; b++) {`,
+      `  const pos = load<i32>(${c.addr(pos)}${pos.type.shape.length ? ' + (<usize>b << 2)' : ''});`,
       `  for (let i = 0; i < ${R} && pos + i < ${cap}; i++) {`,
-      `    memory.copy(${c.addr(cache)} + (<usize>b * ${cap} + <usize>(pos + i)) * ${rb}, ${c.addr(rows)} + (<usize>b * ${R} + <usize>i) * ${rb}, ${rb});`,
+      `    memory.copy(${c.addr(cache)} + (<usize>(row + b) * ${cap} + <usize>(pos + i)) * ${rb}, ${c.addr(rows)} + (<usize>b * ${R} + <usize>i) * ${rb}, ${rb});`,
       '  }',
       '}',
     ];

@@ -2,7 +2,9 @@
 // loop's scratch), called once per step between copies of the carried and emitted values.
 
 import type { LoopAttrs } from '../../ir/ops/control.ts';
-import { byteSize, DTYPE_BYTES, numel } from '../../ir/types.ts';
+import { mulDims, numelDims } from '../../ir/dims.ts';
+import { dimsOf, DTYPE_BYTES } from '../../ir/types.ts';
+import { bytesOf, code } from '../loops.ts';
 import { defineLowering } from './lowering.ts';
 
 /**
@@ -17,22 +19,22 @@ const loop = defineLowering<LoopAttrs>({
     m.add(`function ${prefix}_body(): void {\n${m.graph(`${prefix}b`, body, bc).join('\n')}\n}\n`);
     const carriedIn = body.inputs.slice(0, nc);
     const lines: string[] = [];
-    carriedIn.forEach((b, k) => lines.push(`memory.copy(${bc.addr(b)}, ${c.addr(n.inputs[k]!)}, ${byteSize(b.type)});`));
+    carriedIn.forEach((b, k) => lines.push(`memory.copy(${bc.addr(b)}, ${c.addr(n.inputs[k]!)}, ${code(bytesOf(b.type))});`));
     lines.push(`for (let t = 0; t < ${steps}; t++) {`);
     lines.push(`  store<i32>(${bc.addr(body.inputs[nc]!)}, t);`);
     lines.push(`  ${prefix}_body();`);
     body.outputs.slice(nc).forEach((o, j) => {
       const to = j === 0 ? c.addr(n) : c.result(n, j);
       if (!to) return;
-      const s = o.node.type.shape, ax = n.attrs.axis, bytes = DTYPE_BYTES[o.node.type.dtype];
-      const inner = numel(s.slice(ax)) * bytes, outer = numel(s.slice(0, ax));
+      const s = dimsOf(o.node.type), ax = n.attrs.axis, bytes = DTYPE_BYTES[o.node.type.dtype];
+      const inner = code(mulDims(numelDims(s.slice(ax)), bytes)), outer = code(numelDims(s.slice(0, ax)));
       lines.push(`  for (let q = 0; q < ${outer}; q++) memory.copy(${to} + (<usize>q * ${steps} + <usize>t) * ${inner}, ${bc.addr(o.node)} + <usize>q * ${inner}, ${inner});`);
     });
     body.outputs.slice(0, nc).forEach((o, k) => {
       const from = bc.addr(o.node), to = bc.addr(carriedIn[k]!);
       if (from === to) return;
       if (carriedIn.some((b, j) => j !== k && bc.addr(b) === from)) throw new Error(`codegen: loop${n.label ? ` at ${n.label}` : ''} permutes its carried values, which is not supported`);
-      lines.push(`  memory.copy(${to}, ${from}, ${byteSize(o.node.type)});`);
+      lines.push(`  memory.copy(${to}, ${from}, ${code(bytesOf(o.node.type))});`);
     });
     lines.push('}');
     return lines;

@@ -6,9 +6,10 @@
 import type { Expr, Node } from '../../ir/node.ts';
 import type { NoAttrs } from '../../ir/ops/def.ts';
 import type { CastAttrs, ElementwiseAttrs } from '../../ir/ops/elementwise.ts';
-import { broadcastStrides, DTYPE_BYTES, numel } from '../../ir/types.ts';
+import { mulDims, numelDims } from '../../ir/dims.ts';
+import { dimsOf, DTYPE_BYTES } from '../../ir/types.ts';
 import type { Layout } from '../layout.ts';
-import { contiguous, LOAD, loopNest, type Operand } from '../loops.ts';
+import { code, contiguous, dimBroadcastStrides, LOAD, loopNest, type Operand } from '../loops.ts';
 import { defineLowering, f32lit, type Lowering } from './lowering.ts';
 
 const VEC: Record<string, (a: string[]) => string> = {
@@ -57,17 +58,17 @@ function exprCode(e: Expr, leaf: (i: number) => string, vec: boolean): string {
 
 function fusedLoop(n: Node, c: Layout, expr: Expr): string[] {
   const ins = n.inputs;
-  const ops: Operand[] = [contiguous(n, c.addr(n)), ...ins.map((i) => ({ base: c.addr(i), strides: broadcastStrides(i.type.shape, n.type.shape), bytes: 4 }))];
-  return loopNest(n.type.shape, ops, (p, len, st) => {
+  const ops: Operand[] = [contiguous(n, c.addr(n)), ...ins.map((i) => ({ base: c.addr(i), strides: dimBroadcastStrides(dimsOf(i.type), dimsOf(n.type)), bytes: 4 }))];
+  return loopNest(dimsOf(n.type), ops, (p, len, st) => {
     // Each input is loaded once per element (or vector) into a local, however often the expression reads it.
-    const scalarLoads = ins.map((_, j) => `const s${j} = load<f32>(${p[j + 1]}${st[j + 1] ? ` + (<usize>i * ${st[j + 1]! * 4})` : ''});`);
+    const scalarLoads = ins.map((_, j) => `const s${j} = load<f32>(${p[j + 1]}${st[j + 1] ? ` + (<usize>i * ${code(mulDims(st[j + 1]!, 4))})` : ''});`);
     const scalarLoop = [
-      `for (; i < ${len}; i++) {`,
+      `for (; i < ${code(len)}; i++) {`,
       ...scalarLoads.map((l) => `  ${l}`),
       `  store<f32>(${p[0]} + (<usize>i << 2), ${exprCode(expr, (j) => `s${j}`, false)});`,
       `}`,
     ];
-    if (len < 4 || !st.slice(1).every((s) => s === 0 || s === 1)) return ['let i = 0;', ...scalarLoop];
+    if ((typeof len === 'number' && len < 4) || !st.slice(1).every((s) => s === 0 || s === 1)) return ['let i = 0;', ...scalarLoop];
     const splats = ins.map((_, j) => (st[j + 1] === 0 ? `const b${j} = v128.load32_splat(${p[j + 1]});` : '')).filter(Boolean);
     const vecBody = (o: string, suffix: string) => [
       ...ins.map((_, j) => (st[j + 1] === 0 ? '' : `  const v${j}${suffix} = v128.load(${p[j + 1]} + ${o});`)).filter(Boolean),
@@ -77,12 +78,12 @@ function fusedLoop(n: Node, c: Layout, expr: Expr): string[] {
     return [
       ...splats,
       'let i = 0;',
-      `for (; i + 8 <= ${len}; i += 8) {`,
+      `for (; i + 8 <= ${code(len)}; i += 8) {`,
       '  const o = <usize>i << 2;',
       ...vecBody('o', 'a'),
       ...vecBody('o + 16', 'b'),
       '}',
-      `for (; i + 4 <= ${len}; i += 4) {`,
+      `for (; i + 4 <= ${code(len)}; i += 4) {`,
       '  const o = <usize>i << 2;',
       ...vecBody('o', ''),
       '}',
@@ -99,10 +100,10 @@ const I32_OPS: Record<string, (a: string, b: string) => string> = {
 /** Integer arithmetic (positions, indices): scalar loops. */
 function i32Binary(n: Node, c: Layout): string[] {
   const f = I32_OPS[n.op]!;
-  const ops: Operand[] = [contiguous(n, c.addr(n)), ...n.inputs.map((i) => ({ base: c.addr(i), strides: broadcastStrides(i.type.shape, n.type.shape), bytes: 4 }))];
-  return loopNest(n.type.shape, ops, (p, len, st) => [
-    `for (let i = 0; i < ${len}; i++) {`,
-    `  store<i32>(${p[0]} + (<usize>i << 2), ${f(`load<i32>(${p[1]} + <usize>i * ${st[1]! * 4})`, `load<i32>(${p[2]} + <usize>i * ${st[2]! * 4})`)});`,
+  const ops: Operand[] = [contiguous(n, c.addr(n)), ...n.inputs.map((i) => ({ base: c.addr(i), strides: dimBroadcastStrides(dimsOf(i.type), dimsOf(n.type)), bytes: 4 }))];
+  return loopNest(dimsOf(n.type), ops, (p, len, st) => [
+    `for (let i = 0; i < ${code(len)}; i++) {`,
+    `  store<i32>(${p[0]} + (<usize>i << 2), ${f(`load<i32>(${p[1]} + <usize>i * ${code(mulDims(st[1]!, 4))})`, `load<i32>(${p[2]} + <usize>i * ${code(mulDims(st[2]!, 4))})`)});`,
     '}',
   ]);
 }
@@ -125,11 +126,11 @@ export const ELEMENTWISE_LOWERINGS = {
   add: single(), sub: single(), mul: single(), div: single(), maximum: single(), minimum: single(), pow: single(),
   where: defineLowering<NoAttrs>({
     emit: (n, c) => {
-      const ops: Operand[] = [contiguous(n, c.addr(n)), ...n.inputs.map((i) => ({ base: c.addr(i), strides: broadcastStrides(i.type.shape, n.type.shape), bytes: DTYPE_BYTES[i.type.dtype] }))];
+      const ops: Operand[] = [contiguous(n, c.addr(n)), ...n.inputs.map((i) => ({ base: c.addr(i), strides: dimBroadcastStrides(dimsOf(i.type), dimsOf(n.type)), bytes: DTYPE_BYTES[i.type.dtype] }))];
       const t = LOAD[n.type.dtype]!, b = DTYPE_BYTES[n.type.dtype];
-      return loopNest(n.type.shape, ops, (p, len, st) => [
-        `for (let i = 0; i < ${len}; i++) {`,
-        `  store<${t}>(${p[0]} + <usize>i * ${b}, load<u8>(${p[1]} + <usize>i * ${st[1]}) ? load<${t}>(${p[2]} + <usize>i * ${st[2]! * b}) : load<${t}>(${p[3]} + <usize>i * ${st[3]! * b}));`,
+      return loopNest(dimsOf(n.type), ops, (p, len, st) => [
+        `for (let i = 0; i < ${code(len)}; i++) {`,
+        `  store<${t}>(${p[0]} + <usize>i * ${b}, load<u8>(${p[1]} + <usize>i * ${code(st[1]!)}) ? load<${t}>(${p[2]} + <usize>i * ${code(mulDims(st[2]!, b))}) : load<${t}>(${p[3]} + <usize>i * ${code(mulDims(st[3]!, b))}));`,
         '}',
       ]);
     },
@@ -138,7 +139,7 @@ export const ELEMENTWISE_LOWERINGS = {
     emit: (n, c) => {
       const x = n.inputs[0]!, from = LOAD[x.type.dtype]!, to = LOAD[n.type.dtype]!;
       return [
-        `for (let i = 0; i < ${numel(n.type.shape)}; i++) {`,
+        `for (let i = 0; i < ${code(numelDims(dimsOf(n.type)))}; i++) {`,
         `  store<${to}>(${c.addr(n)} + <usize>i * ${DTYPE_BYTES[n.type.dtype]}, <${to}>load<${from}>(${c.addr(x)} + <usize>i * ${DTYPE_BYTES[x.type.dtype]}));`,
         '}',
       ];

@@ -6,11 +6,11 @@ import type { Activation } from '../../ir/elementwise.ts';
 import type { Node } from '../../ir/node.ts';
 import type { NoAttrs } from '../../ir/ops/def.ts';
 import type { Conv2dAttrs, GemmAttrs, Pair, PoolAttrs } from '../../ir/ops/linalg.ts';
-import { windowOut } from '../../ir/ops/rules.ts';
-import { broadcastStrides, numel } from '../../ir/types.ts';
+import { mulDims, numelDims, type Dim } from '../../ir/dims.ts';
+import { dimsOf } from '../../ir/types.ts';
 import { kernelCall, kernelConst } from '../kernels.ts';
 import type { Layout } from '../layout.ts';
-import { loopNest, type Operand } from '../loops.ts';
+import { code, dimBroadcastStrides, loopNest, type Operand } from '../loops.ts';
 import { conv2dScratchBytes } from '../pack.ts';
 import { defineLowering } from './lowering.ts';
 
@@ -24,22 +24,24 @@ const actCode = (act: Activation | undefined): number => kernelConst(`ACT_${(act
  * Threads split a GEMM or matmul by output panels when it has at least SPLIT_MACS
  * multiply-adds and two panels (pairs of panels for one row) to share. Below that a barrier
  * (~1 µs with both threads spinning, far more when one must be woken) costs more than half the
- * node saves: measured in bench/threads.ts, GEMV 256×256 (65k MACs, ~3 µs) broke even, 512×512 won.
+ * node saves (bench/threads.ts measures the barrier). Sizes named at run time never split: they
+ * live in per-thread globals (and a node's size is not known to be worth it).
  */
 const SPLIT_MACS = 1 << 17;
-const worthSplitting = (m: number, n: number, k: number): boolean =>
+const worthSplitting = (m: Dim, n: Dim, k: Dim): boolean =>
+  typeof m === 'number' && typeof n === 'number' && typeof k === 'number' &&
   m * n * k >= SPLIT_MACS && (m === 1 ? Math.floor(Math.ceil(n / 8) / 2) : Math.ceil(n / 8)) >= 2;
 
 const gemmShape = (n: Node) => {
   const [x, w] = n.inputs as [Node, Node];
   const [k, cols] = w.type.shape as [number, number];
-  return { x, k, cols, rows: numel(x.type.shape) / k };
+  return { x, k, cols, rows: numelDims(dimsOf(x.type).slice(0, -1)) };
 };
 
 const gemm = defineLowering<GemmAttrs>({
   emit: (n, c, _m, t) => {
     const { x, k, cols, rows } = gemmShape(n);
-    const args = { a: c.addr(x), lda: k, w: c.packed(n), c: c.addr(n), ldc: cols, m: rows, n: cols, k, rowBias: 0, act: actCode(n.attrs.act) };
+    const args = { a: c.addr(x), lda: k, w: c.packed(n), c: c.addr(n), ldc: cols, m: code(rows), n: cols, k, rowBias: 0, act: actCode(n.attrs.act) };
     return [`${t ? kernelCall('gemm_f32_part', { ...args, tid: t.tid, nt: t.nt }) : kernelCall('gemm_f32', args)};`];
   },
   split: (n) => { const { k, cols, rows } = gemmShape(n); return worthSplitting(rows, cols, k); },
@@ -48,44 +50,52 @@ const gemm = defineLowering<GemmAttrs>({
 
 const matmulShape = (n: Node) => {
   const [a, b] = n.inputs as [Node, Node];
-  const [m, k] = a.type.shape.slice(-2) as [number, number];
-  return { a, b, m, k, cols: b.type.shape[b.type.shape.length - 1]!, batch: n.type.shape.slice(0, -2) };
+  const [m, k] = dimsOf(a.type).slice(-2) as [Dim, Dim];
+  return { a, b, m, k, cols: dimsOf(b.type)[b.type.shape.length - 1]!, batch: dimsOf(n.type).slice(0, -2) };
 };
-const matmulSplits = (n: Node): boolean => { const { m, k, cols, batch } = matmulShape(n); return worthSplitting(m * numel(batch), cols, k) && Math.ceil(cols / 8) >= 2; };
+const matmulSplits = (n: Node): boolean => {
+  const { m, k, cols, batch } = matmulShape(n);
+  return worthSplitting(mulDims(m, numelDims(batch)), cols, k) && Math.ceil(Number(cols) / 8) >= 2;
+};
 
 const matmul = defineLowering<NoAttrs>({
   emit: (n, c, _m, t) => {
     const { a, b, m, k, cols, batch } = matmulShape(n);
-    const bs = (t: Node, mat: number): Operand => ({ base: c.addr(t), strides: broadcastStrides(t.type.shape.slice(0, -2), batch).map((s) => s * mat), bytes: 4 });
-    const ops = [bs(n, m * cols), bs(a, m * k), bs(b, k * cols)];
-    return loopNest(batch.length ? batch : [1], ops, (p, len, st) => [
-      `for (let i = 0; i < ${len}; i++) {`,
-      `  ${((args) => (t
-        ? kernelCall('matmul_f32_part', { ...args, panel: m > 1 ? `${c.scratch(n)} + <usize>${t.tid} * ${kernelConst('MATMUL_PANEL_BYTES')}` : 0, tid: t.tid, nt: t.nt })
-        : kernelCall('matmul_f32', args)))({ a: `${p[1]} + <usize>i * ${st[1]! * 4}`, b: `${p[2]} + <usize>i * ${st[2]! * 4}`, c: `${p[0]} + <usize>i * ${st[0]! * 4}`, m, n: cols, k, lda: k, ldb: cols, ldc: cols, transB: 0, alpha: '1.0' })};`,
-      '}',
-    ]);
+    const bs = (t: Node, mat: Dim): Operand => ({ base: c.addr(t), strides: dimBroadcastStrides(dimsOf(t.type).slice(0, -2), batch).map((s) => mulDims(s, mat)), bytes: 4 });
+    const ops = [bs(n, mulDims(m, cols)), bs(a, mulDims(m, k)), bs(b, mulDims(k, cols))];
+    const at = (p: string, s: Dim) => `${p} + <usize>i * ${code(mulDims(s, 4))}`;
+    // Split, each thread packs B into a panel of its own (matmul_f32's static one is thread 0's alone).
+    const part = t && { panel: m !== 1 ? `${c.scratch(n)} + <usize>${t.tid} * ${kernelConst('MATMUL_PANEL_BYTES')}` : 0, tid: t.tid, nt: t.nt };
+    return loopNest(batch.length ? batch : [1], ops, (p, len, st) => {
+      const args = { a: at(p[1]!, st[1]!), b: at(p[2]!, st[2]!), c: at(p[0]!, st[0]!), m: code(m), n: code(cols), k: code(k), lda: code(k), ldb: code(cols), ldc: code(cols), transB: 0, alpha: '1.0' };
+      return [
+        `for (let i = 0; i < ${code(len)}; i++) {`,
+        `  ${part ? kernelCall('matmul_f32_part', { ...args, ...part }) : kernelCall('matmul_f32', args)};`,
+        '}',
+      ];
+    });
   },
   split: matmulSplits,
-  // Split, each thread packs B into a panel of its own (matmul_f32's static one is thread 0's alone).
-  scratchBytes: (n) => (matmulSplits(n) && matmulShape(n).m > 1 ? kernelConst('MAX_THREADS') * kernelConst('MATMUL_PANEL_BYTES') : 0),
+  scratchBytes: (n) => (matmulSplits(n) && matmulShape(n).m !== 1 ? kernelConst('MAX_THREADS') * kernelConst('MATMUL_PANEL_BYTES') : 0),
 });
 
 const conv2d = defineLowering<Conv2dAttrs>({
   emit: (n, c) => {
     const [x, w, b] = n.inputs as [Node, Node, Node?];
-    const [N, C, H, W] = x.type.shape;
+    // Only the batch may be a named size here (the type rule refuses windows over symbolic sizes that are not polynomials).
+    const [N, C, H, W] = dimsOf(x.type).map(code);
     const [CO, , KH, KW] = w.type.shape;
-    const [, , OH, OW] = n.type.shape;
+    const [, , OH, OW] = dimsOf(n.type).map(code);
+    if ([C, H, W, OH, OW].some((d) => !/^\d+$/.test(d!))) throw new Error(`codegen: conv2d${n.label ? ` at ${n.label}` : ''} over named sizes other than the batch is not supported (${dimsOf(x.type).join(', ')})`);
     const [sh, sw] = pair(n.attrs.stride), [ph, pw] = pair(n.attrs.padding), [dh, dw] = pair(n.attrs.dilation);
     const G = n.attrs.groups ?? 1;
     if (G > 1) {
       // Grouped: per image and group, im2col of the group's channels, then one GEMM with the group's filters.
-      const CG = C! / G, COG = CO! / G, K = CG * KH! * KW!, P = OH! * OW!;
+      const CG = Number(C) / G, COG = CO! / G, K = CG * KH! * KW!, P = Number(OH) * Number(OW);
       return [
         `for (let b = 0; b < ${N}; b++) {`,
         `  for (let g = 0; g < ${G}; g++) {`,
-        `    ${kernelCall('im2col_packed_f32', { x: `${c.addr(x)} + (<usize>b * ${C} + <usize>g * ${CG}) * ${H! * W! * 4}`, c: CG, h: H!, w: W!, kh: KH!, kw: KW!, sh, sw, ph, pw, dh, dw, oh: OH!, ow: OW!, dst: c.scratch(n) })};`,
+        `    ${kernelCall('im2col_packed_f32', { x: `${c.addr(x)} + (<usize>b * ${C} + <usize>g * ${CG}) * ${Number(H) * Number(W) * 4}`, c: CG, h: H!, w: W!, kh: KH!, kw: KW!, sh, sw, ph, pw, dh, dw, oh: OH!, ow: OW!, dst: c.scratch(n) })};`,
         // The group's filters are A (COG × K), the packed im2col panels B, the bias a row bias.
         `    ${kernelCall('gemm_f32', { a: `${c.addr(w)} + <usize>g * ${COG * K * 4}`, lda: K, w: c.scratch(n), c: `${c.addr(n)} + (<usize>b * ${CO} + <usize>g * ${COG}) * ${P * 4}`, ldc: P, m: COG, n: P, k: K, rowBias: b ? `${c.addr(b)} + <usize>g * ${COG * 4}` : 0, act: actCode(n.attrs.act) })};`,
         '  }',
@@ -102,9 +112,10 @@ const conv2d = defineLowering<Conv2dAttrs>({
 });
 
 function poolCall(n: Node & { attrs: PoolAttrs }, c: Layout, fn: string, extra: Record<string, number>): string[] {
-  const [N, C, H, W] = n.inputs[0]!.type.shape as [number, number, number, number];
+  const [N, C, H, W] = dimsOf(n.inputs[0]!.type);
+  const [, , OH, OW] = dimsOf(n.type);
   const [kh, kw] = pair(n.attrs.kernel), [sh, sw] = pair(n.attrs.stride), [ph, pw] = pair(n.attrs.padding);
-  return [`${kernelCall(fn, { x: c.addr(n.inputs[0]!), y: c.addr(n), nc: N * C, h: H, w: W, kh, kw, sh, sw, ph, pw, oh: windowOut(H, kh, sh, ph), ow: windowOut(W, kw, sw, pw), ...extra })};`];
+  return [`${kernelCall(fn, { x: c.addr(n.inputs[0]!), y: c.addr(n), nc: code(mulDims(N!, C!)), h: code(H!), w: code(W!), kh, kw, sh, sw, ph, pw, oh: code(OH!), ow: code(OW!), ...extra })};`];
 }
 
 export const LINALG_LOWERINGS = {

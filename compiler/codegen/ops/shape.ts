@@ -3,57 +3,61 @@
 
 import type { Node } from '../../ir/node.ts';
 import type { NoAttrs } from '../../ir/ops/def.ts';
-import type { ConcatAttrs, DynamicSliceAttrs, DynamicUpdateAttrs, ReshapeAttrs, SliceAttrs, TransposeAttrs } from '../../ir/ops/shape.ts';
-import { byteSize, DTYPE_BYTES, numel, strides } from '../../ir/types.ts';
-import { contiguous, stridedCopy } from '../loops.ts';
+import type { ExpandAttrs, ConcatAttrs, DynamicSliceAttrs, DynamicUpdateAttrs, ReshapeAttrs, SliceAttrs, TransposeAttrs } from '../../ir/ops/shape.ts';
+import { addDims, mulDims, numelDims, subDims, type Dim } from '../../ir/dims.ts';
+import { symAttrsOf } from '../../ir/symbolic.ts';
+import { dimsOf, DTYPE_BYTES } from '../../ir/types.ts';
+import { bytesOf, code, contiguous, dimBroadcastStrides, dimStrides, stridedCopy } from '../loops.ts';
 import { defineLowering } from './lowering.ts';
 
 const dynamicSlice = defineLowering<DynamicSliceAttrs>({
   emit: (n, c) => {
     const [x, idx] = n.inputs as [Node, Node];
-    const ax = n.attrs.axis, xs = strides(x.type.shape), bytes = DTYPE_BYTES[n.type.dtype];
+    const ax = n.attrs.axis, xs = dimStrides(dimsOf(x.type)), bytes = DTYPE_BYTES[n.type.dtype];
     // The index is clamped so a wrong value cannot read outside x.
-    const max = x.type.shape[ax]! - n.attrs.size;
-    const base = `(${c.addr(x)} + <usize>min<i32>(max<i32>(load<i32>(${c.addr(idx)}), 0), ${max}) * ${xs[ax]! * bytes})`;
-    return stridedCopy(n.type.shape, contiguous(n, c.addr(n)), { base, strides: xs, bytes }, n.type.dtype);
+    const max = subDims(dimsOf(x.type)[ax]!, n.attrs.size);
+    const base = `(${c.addr(x)} + <usize>min<i32>(max<i32>(load<i32>(${c.addr(idx)}), 0), ${code(max)}) * ${code(mulDims(xs[ax]!, bytes))})`;
+    return stridedCopy(dimsOf(n.type), contiguous(n, c.addr(n)), { base, strides: xs, bytes }, n.type.dtype);
   },
 });
 
 const dynamicUpdate = defineLowering<DynamicUpdateAttrs>({
   emit: (n, c) => {
     const [x, u, idx] = n.inputs as [Node, Node, Node];
-    const ax = n.attrs.axis, os = strides(n.type.shape), bytes = DTYPE_BYTES[n.type.dtype];
-    const max = x.type.shape[ax]! - u.type.shape[ax]!;
-    const base = `(${c.addr(n)} + <usize>min<i32>(max<i32>(load<i32>(${c.addr(idx)}), 0), ${max}) * ${os[ax]! * bytes})`;
-    const whole = c.addr(x) === c.addr(n) ? [] : [`memory.copy(${c.addr(n)}, ${c.addr(x)}, ${byteSize(n.type)});`];
-    return [...whole, ...stridedCopy(u.type.shape, { base, strides: os, bytes }, contiguous(u, c.addr(u)), n.type.dtype)];
+    const ax = n.attrs.axis, os = dimStrides(dimsOf(n.type)), bytes = DTYPE_BYTES[n.type.dtype];
+    const max = subDims(dimsOf(x.type)[ax]!, dimsOf(u.type)[ax]!);
+    const base = `(${c.addr(n)} + <usize>min<i32>(max<i32>(load<i32>(${c.addr(idx)}), 0), ${code(max)}) * ${code(mulDims(os[ax]!, bytes))})`;
+    const whole = c.addr(x) === c.addr(n) ? [] : [`memory.copy(${c.addr(n)}, ${c.addr(x)}, ${code(bytesOf(n.type))});`];
+    return [...whole, ...stridedCopy(dimsOf(u.type), { base, strides: os, bytes }, contiguous(u, c.addr(u)), n.type.dtype)];
   },
 });
 
 const transpose = defineLowering<TransposeAttrs>({
   emit: (n, c) => {
-    const x = n.inputs[0]!, xs = strides(x.type.shape), perm = n.attrs.perm;
+    const x = n.inputs[0]!, xs = dimStrides(dimsOf(x.type)), perm = n.attrs.perm;
     const bytes = DTYPE_BYTES[n.type.dtype];
-    return stridedCopy(n.type.shape, contiguous(n, c.addr(n)), { base: c.addr(x), strides: perm.map((p) => xs[p]!), bytes }, n.type.dtype);
+    return stridedCopy(dimsOf(n.type), contiguous(n, c.addr(n)), { base: c.addr(x), strides: perm.map((p) => xs[p]!), bytes }, n.type.dtype);
   },
 });
 
 const slice = defineLowering<SliceAttrs>({
   emit: (n, c) => {
-    const x = n.inputs[0]!, xs = strides(x.type.shape);
-    const { axis, start, step } = n.attrs;
-    const bytes = DTYPE_BYTES[n.type.dtype];
-    return stridedCopy(n.type.shape, contiguous(n, c.addr(n)), { base: c.addr(x) + start * xs[axis]! * bytes, strides: xs.map((s, i) => (i === axis ? s * step : s)), bytes }, n.type.dtype);
+    const x = n.inputs[0]!, xs = dimStrides(dimsOf(x.type));
+    const { axis, step } = n.attrs, start = (symAttrsOf(n.attrs)?.values.start ?? n.attrs.start) as Dim;
+    const bytes = DTYPE_BYTES[n.type.dtype], off = mulDims(mulDims(start, xs[axis]!), bytes);
+    const base = typeof off === 'number' ? c.addr(x) + off : `${c.addr(x)} + ${code(off)}`;
+    return stridedCopy(dimsOf(n.type), contiguous(n, c.addr(n)), { base, strides: xs.map((s, i) => (i === axis ? mulDims(s, step) : s)), bytes }, n.type.dtype);
   },
 });
 
 const concat = defineLowering<ConcatAttrs>({
   emit: (n, c) => {
-    const ax = n.attrs.axis, os = strides(n.type.shape), bytes = DTYPE_BYTES[n.type.dtype];
-    let at = 0;
+    const ax = n.attrs.axis, os = dimStrides(dimsOf(n.type)), bytes = DTYPE_BYTES[n.type.dtype];
+    let at: Dim = 0;
     return n.inputs.flatMap((x) => {
-      const lines = stridedCopy(x.type.shape, { base: c.addr(n) + at * os[ax]! * bytes, strides: os, bytes }, contiguous(x, c.addr(x)), n.type.dtype);
-      at += x.type.shape[ax]!;
+      const off = mulDims(mulDims(at, os[ax]!), bytes);
+      const lines = stridedCopy(dimsOf(x.type), { base: typeof off === 'number' ? c.addr(n) + off : `${c.addr(n)} + ${code(off)}`, strides: os, bytes }, contiguous(x, c.addr(x)), n.type.dtype);
+      at = addDims(at, dimsOf(x.type)[ax]!);
       return lines;
     });
   },
@@ -62,11 +66,11 @@ const concat = defineLowering<ConcatAttrs>({
 const gather = defineLowering<NoAttrs>({
   emit: (n, c) => {
     const [table, idx] = n.inputs as [Node, Node];
-    const rowBytes = byteSize(table.type) / table.type.shape[0]!;
+    const rowBytes = code(mulDims(numelDims(dimsOf(table.type).slice(1)), DTYPE_BYTES[table.type.dtype]));
     return [
-      `for (let i = 0; i < ${numel(idx.type.shape)}; i++) {`,
+      `for (let i = 0; i < ${code(numelDims(dimsOf(idx.type)))}; i++) {`,
       // Clamped: the runtime rejects bad user ids with a clear error; this keeps computed or stale ids in bounds.
-      `  const r = <usize>min<i32>(max<i32>(load<i32>(${c.addr(idx)} + (<usize>i << 2)), 0), ${table.type.shape[0]! - 1});`,
+      `  const r = <usize>min<i32>(max<i32>(load<i32>(${c.addr(idx)} + (<usize>i << 2)), 0), ${code(subDims(dimsOf(table.type)[0]!, 1))});`,
       `  memory.copy(${c.addr(n)} + <usize>i * ${rowBytes}, ${c.addr(table)} + r * ${rowBytes}, ${rowBytes});`,
       '}',
     ];
@@ -75,8 +79,14 @@ const gather = defineLowering<NoAttrs>({
 
 export const SHAPE_LOWERINGS = {
   reshape: defineLowering<ReshapeAttrs>({ emit: () => [] }),
-  copy: defineLowering<NoAttrs>({ emit: (n, c) => [`memory.copy(${c.addr(n)}, ${c.addr(n.inputs[0]!)}, ${byteSize(n.type)});`] }),
+  copy: defineLowering<NoAttrs>({ emit: (n, c) => [`memory.copy(${c.addr(n)}, ${c.addr(n.inputs[0]!)}, ${code(bytesOf(n.type))});`] }),
   transpose,
+  expand: defineLowering<ExpandAttrs>({
+    emit: (n, c) => {
+      const x = n.inputs[0]!;
+      return stridedCopy(dimsOf(n.type), contiguous(n, c.addr(n)), { base: c.addr(x), strides: dimBroadcastStrides(dimsOf(x.type), dimsOf(n.type)), bytes: DTYPE_BYTES[n.type.dtype] }, n.type.dtype);
+    },
+  }),
   slice,
   concat,
   gather,

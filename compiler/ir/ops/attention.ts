@@ -4,10 +4,13 @@
 //   layout 'qkv':      [qkv [B,L,3E]]           (self-attention from one packed projection)
 //   layout 'q_kv':     [q [B,Lq,E], kv [B,Lk,2E]]
 // then `mask` (bool, broadcast to [B,H,Lq,Lk], true = not attended) when attrs.mask, then
-// `pos` (i32[]) when attrs.cached: k/v are caches of capacity Lk holding pos + Lq valid rows
-// and query i sits at position pos + i. Result [B, Lq, H·dv].
-// And cache_write, which fills a KV cache in place.
-// Shape legend: B batch, H heads, Lq/Lk query/key lengths, d/dv per-head sizes, E = H·d.
+// `pos` when attrs.cached: k/v are caches of capacity Lk, query row b holds pos_b + Lq valid
+// keys and its query i sits at position pos_b + i; pos is i32[] (every row at one position)
+// or i32[B] (a batch of sequences, each at its own). With attrs.row (layout 'separate') an
+// i32[] `row` input comes last and the caches hold Bc ≥ B sequences: query row b reads cache
+// row `row + b` (prefill of one sequence of a batched cache). Result [B, Lq, H·dv].
+// And cache_write, which fills a KV cache in place, with the same pos and row conventions.
+// Shape legend: B batch, Bc cache batch, H heads, Lq/Lk query/key lengths, d/dv per-head sizes, E = H·d.
 
 import { broadcastShapes, broadcastStrides, fmtShape, fmtType, sameShape, type TensorType } from '../types.ts';
 import { defineOp, type NoAttrs } from './def.ts';
@@ -21,14 +24,36 @@ export interface AttentionAttrs {
   causal?: boolean;
   /** A bool mask input follows q, k, v. */
   mask?: boolean;
-  /** k and v are KV caches and an i32[] position input comes last. */
+  /** k and v are KV caches and a position input (i32[] or i32[B]) follows. */
   cached?: boolean;
+  /** With cached: an i32[] input last, the cache row of query row 0 (the caches may hold more sequences than q). */
+  row?: boolean;
+}
+
+/**
+ * The cache position of each of B rows: `pos` i32[] (shared) or i32[B] (per row).
+ * The type rules below have checked the shape.
+ */
+export const rowPositions = (pos: ArrayLike<number>, B: number): number[] =>
+  Array.from({ length: B }, (_, b) => pos[pos.length === 1 ? 0 : b]!);
+
+/** A cache position input: i32[] or i32[B]. */
+function wantPositions(op: string, p: TensorType, B: number): void {
+  if (p.dtype !== 'i32' || !(p.shape.length === 0 || (p.shape.length === 1 && p.shape[0] === B))) {
+    fail(op, `cache position must be i32[] or i32[${B}] (one per sequence), got ${fmtType(p)}`);
+  }
+}
+
+/** The first cache row of a `row` input, or a RangeError when rows row … row+B−1 are not all in the cache. */
+export function firstCacheRow(op: string, label: string | undefined, row: number, B: number, Bc: number): number {
+  if (!(row >= 0 && row + B <= Bc)) throw new RangeError(`${op}${label ? ` in ${label}` : ''}: cache row ${row} + ${B} is outside [0, ${Bc}]`);
+  return row;
 }
 
 /** Inputs holding q, k and v in each layout. */
 const QKV_INPUTS: Record<AttentionAttrs['layout'], number> = { qkv: 1, q_kv: 2, separate: 3 };
 
-export function attentionDims(ins: readonly TensorType[], a: AttentionAttrs): { B: number; Lq: number; Lk: number; H: number; d: number; dv: number } {
+export function attentionDims(ins: readonly TensorType[], a: AttentionAttrs): { B: number; Bc: number; Lq: number; Lk: number; H: number; d: number; dv: number } {
   const H = a.heads;
   let q: TensorType, k: TensorType, v: TensorType;
   const lay = a.layout as string;
@@ -48,16 +73,18 @@ export function attentionDims(ins: readonly TensorType[], a: AttentionAttrs): { 
   const [B, Lq, Eq] = q.shape as [number, number, number];
   const [Bk, Lk, Ek] = k.shape as [number, number, number];
   const [Bv, Lv, Ev] = v.shape as [number, number, number];
-  if (Bk !== B || Bv !== B || Lv !== Lk) fail('attention', `batch/length mismatch: q ${fmtShape(q.shape)}, k ${fmtShape(k.shape)}, v ${fmtShape(v.shape)}`);
+  const rowed = a.cached && a.row;
+  if ((rowed ? Bk < B : Bk !== B) || Bv !== Bk || Lv !== Lk) fail('attention', `batch/length mismatch: q ${fmtShape(q.shape)}, k ${fmtShape(k.shape)}, v ${fmtShape(v.shape)}`);
   if (!(H >= 1) || Eq % H || Ek % H || Ev % H) fail('attention', `embedding sizes q ${Eq}, k ${Ek}, v ${Ev} must be divisible by ${H} heads`);
   if (Eq !== Ek) fail('attention', `q and k must have the same size per head: q ${fmtShape(q.shape)}, k ${fmtShape(k.shape)}`);
-  return { B, Lq, Lk, H, d: Eq / H, dv: Ev / H };
+  return { B, Bc: Bk, Lq, Lk, H, d: Eq / H, dv: Ev / H };
 }
 
 const attention = defineOp<AttentionAttrs>({
   type: (ins, a) => {
     const nIn = (QKV_INPUTS as Record<string, number>)[a.layout] ?? 3;
-    arity('attention', ins, nIn + (a.mask ? 1 : 0) + (a.cached ? 1 : 0));
+    if (a.row && (!a.cached || a.layout !== 'separate')) fail('attention', `a cache row input needs cached: true and layout 'separate', got ${a.cached ? `layout '${a.layout}'` : 'no cache'}`);
+    arity('attention', ins, nIn + (a.mask ? 1 : 0) + (a.cached ? 1 : 0) + (a.row ? 1 : 0));
     const { B, Lq, Lk, H, dv } = attentionDims(ins, a);
     if (a.mask) {
       const m = ins[nIn]!;
@@ -68,33 +95,34 @@ const attention = defineOp<AttentionAttrs>({
       }
     }
     if (a.cached) {
-      const p = ins[ins.length - 1]!;
-      if (p.dtype !== 'i32' || p.shape.length !== 0) fail('attention', `cache position must be i32[], got ${fmtType(p)}`);
+      wantPositions('attention', ins[nIn + (a.mask ? 1 : 0)]!, B);
+      if (a.row) { const r = ins[ins.length - 1]!; if (r.dtype !== 'i32' || r.shape.length !== 0) fail('attention', `cache row must be i32[], got ${fmtType(r)}`); }
       if (!a.causal) fail('attention', 'attention over a cache must be causal');
     }
     return f32([B, Lq, H * dv]);
   },
   evaluate: (n, ins) => {
     const a = n.attrs, lay = a.layout;
-    const { B, Lq, Lk, H, d, dv } = attentionDims(ins.map((v) => v.type), a);
+    const { B, Bc, Lq, Lk, H, d, dv } = attentionDims(ins.map((v) => v.type), a);
     const nIn = lay === 'qkv' ? 1 : lay === 'q_kv' ? 2 : 3;
+    const row0 = a.row ? firstCacheRow('attention', n.label, ins[ins.length - 1]!.data[0]!, B, Bc) : 0;
     // Element accessors in the interleaved-heads layout, for each packing.
     const E = H * d, Ev = H * dv;
     const get = (which: 'q' | 'k' | 'v', b: number, i: number, h: number, c: number): number => {
       const per = which === 'v' ? dv : d;
       if (lay === 'qkv') { const off = which === 'q' ? 0 : which === 'k' ? E : 2 * E; return ins[0]!.data[(b * Lq + i) * 3 * E + off + h * per + c]!; }
       if (lay === 'q_kv' && which !== 'q') { const off = which === 'k' ? 0 : E; return ins[1]!.data[(b * Lk + i) * 2 * E + off + h * per + c]!; }
-      const t = which === 'q' ? ins[0]! : which === 'k' ? ins[lay === 'q_kv' ? 1 : 1]! : ins[2]!;
-      const L = which === 'q' ? Lq : Lk, w = which === 'v' ? Ev : E;
-      return t.data[(b * L + i) * w + h * per + c]!;
+      const t = which === 'q' ? ins[0]! : which === 'k' ? ins[1]! : ins[2]!;
+      const L = which === 'q' ? Lq : Lk, w = which === 'v' ? Ev : E, tb = which === 'q' ? b : row0 + b;
+      return t.data[(tb * L + i) * w + h * per + c]!;
     };
     const mask = a.mask ? ins[nIn]! : undefined;
     const ms = mask ? broadcastStrides(mask.type.shape, [B, H, Lq, Lk]) : [];
-    const pos = a.cached ? ins[ins.length - 1]!.data[0]! : 0;
-    const kvLen = a.cached ? pos + Lq : Lk;
-    if (kvLen > Lk) throw new RangeError(`attention${n.label ? ` in ${n.label}` : ''}: ${kvLen} keys exceed the cache capacity ${Lk}`);
+    const positions = a.cached ? rowPositions(ins[nIn + (a.mask ? 1 : 0)]!.data, B) : new Array<number>(B).fill(0);
     const out = new Float32Array(B * Lq * Ev);
     for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) for (let i = 0; i < Lq; i++) {
+      const pos = positions[b]!, kvLen = a.cached ? pos + Lq : Lk;
+      if (kvLen > Lk) throw new RangeError(`attention${n.label ? ` in ${n.label}` : ''}: ${kvLen} keys exceed the cache capacity ${Lk}`);
       const s = new Array<number>(kvLen);
       for (let j = 0; j < kvLen; j++) {
         let dot = 0;
@@ -115,23 +143,28 @@ const attention = defineOp<AttentionAttrs>({
   },
 });
 
-// Writes `rows` [B, n, E] into `cache` [B, cap, E] at rows pos … pos+n−1 (rows past the
-// capacity are dropped). The result is the cache itself, updated in place.
+// Writes `rows` [B, n, E] into `cache` [Bc, cap, E]: row b's n rows at positions pos_b …
+// pos_b+n−1 (pos i32[] or i32[B]; rows past the capacity are dropped) of cache row b, or of
+// cache row `row` + b when a fourth input `row` (i32[]) is given (then Bc ≥ B, else Bc = B).
+// The result is the cache itself, updated in place.
 const cacheWrite = defineOp<NoAttrs>({
   type: (ins) => {
-    arity('cache_write', ins, 3);
-    const [c, r, p] = ins as [TensorType, TensorType, TensorType];
+    arity('cache_write', ins, 3, 4);
+    const [c, r, p, row] = ins as [TensorType, TensorType, TensorType, TensorType | undefined];
     wantRank('cache_write', 'cache', c, 3); wantRank('cache_write', 'rows', r, 3);
-    if (c.shape[0] !== r.shape[0] || c.shape[2] !== r.shape[2] || r.shape[1]! > c.shape[1]!) fail('cache_write', `rows ${fmtShape(r.shape)} do not fit cache ${fmtShape(c.shape)}`);
-    if (p.dtype !== 'i32' || p.shape.length !== 0) fail('cache_write', `position must be i32[], got ${fmtType(p)}`);
+    if ((row ? c.shape[0]! < r.shape[0]! : c.shape[0] !== r.shape[0]) || c.shape[2] !== r.shape[2] || r.shape[1]! > c.shape[1]!) fail('cache_write', `rows ${fmtShape(r.shape)} do not fit cache ${fmtShape(c.shape)}`);
+    wantPositions('cache_write', p, r.shape[0]!);
+    if (row && (row.dtype !== 'i32' || row.shape.length !== 0)) fail('cache_write', `cache row must be i32[], got ${fmtType(row)}`);
     return c;
   },
-  evaluate: (_n, [c, r, p]) => {
-    const [B, cap, E] = c!.type.shape as [number, number, number];
-    const rows = r!.type.shape[1]!, pos = p!.data[0]!;
+  evaluate: (n, [c, r, p, row]) => {
+    const [Bc, cap, E] = c!.type.shape as [number, number, number];
+    const [B, rows] = r!.type.shape as [number, number];
+    const row0 = row ? firstCacheRow('cache_write', n.label, row.data[0]!, B, Bc) : 0;
+    const positions = rowPositions(p!.data, B);
     const out = Float32Array.from(c!.data);
-    for (let b = 0; b < B; b++) for (let i = 0; i < rows && pos + i < cap; i++) {
-      for (let e = 0; e < E; e++) out[(b * cap + pos + i) * E + e] = r!.data[(b * rows + i) * E + e]!;
+    for (let b = 0; b < B; b++) for (let i = 0, pos = positions[b]!; i < rows && pos + i < cap; i++) {
+      for (let e = 0; e < E; e++) out[((row0 + b) * cap + pos + i) * E + e] = r!.data[(b * rows + i) * E + e]!;
     }
     return out;
   },

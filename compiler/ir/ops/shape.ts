@@ -2,9 +2,9 @@
 // copy (a temporary that effect sequencing inserts). They move values without arithmetic, so
 // they work on every dtype.
 
-import { allocData, fmtShape, fmtType, normAxis, numel, strides, type TensorType } from '../types.ts';
+import { allocData, broadcastShapes, fmtShape, fmtType, normAxis, numel, sameShape, strides, type TensorType } from '../types.ts';
 import { defineOp, type NoAttrs } from './def.ts';
-import { around } from './iterate.ts';
+import { around, forEachBroadcast } from './iterate.ts';
 import { arity, fail, wantDtype } from './rules.ts';
 
 export interface ReshapeAttrs { shape: readonly number[] }
@@ -13,6 +13,7 @@ export interface ConcatAttrs { axis: number }
 export interface SliceAttrs { axis: number; start: number; end: number; step: number }
 export interface DynamicSliceAttrs { axis: number; size: number }
 export interface DynamicUpdateAttrs { axis: number }
+export interface ExpandAttrs { shape: readonly number[] }
 
 const reshape = defineOp<ReshapeAttrs>({
   type: (ins, a) => {
@@ -155,6 +156,21 @@ const dynamicUpdate = defineOp<DynamicUpdateAttrs>({
   },
 });
 
+// x broadcast to `shape` (PyTorch's expand, materialised): e.g. zeros of a run-time batch size.
+const expand = defineOp<ExpandAttrs>({
+  type: (ins, a) => {
+    arity('expand', ins, 1);
+    const x = ins[0]!, shape = [...(a.shape ?? [])], b = broadcastShapes(x.shape, shape);
+    if (!b || !sameShape(b, shape)) fail('expand', `cannot expand ${fmtShape(x.shape)} to ${fmtShape(shape)}`);
+    return { dtype: x.dtype, shape };
+  },
+  evaluate: (n, [x]) => {
+    const out = allocData(n.type);
+    forEachBroadcast(n.type.shape, [x!.type.shape], (o, [ox]) => { out[o] = x!.data[ox!]!; });
+    return out;
+  },
+});
+
 // A copy of its input into a buffer of its own (a temporary that effect sequencing inserts).
 const copy = defineOp<NoAttrs>({
   type: (ins) => { arity('copy', ins, 1); return ins[0]!; },
@@ -163,5 +179,5 @@ const copy = defineOp<NoAttrs>({
 });
 
 export const SHAPE_OPS = {
-  reshape, transpose, concat, slice, gather, dynamic_slice: dynamicSlice, dynamic_update: dynamicUpdate, copy,
+  reshape, transpose, concat, slice, gather, expand, dynamic_slice: dynamicSlice, dynamic_update: dynamicUpdate, copy,
 };

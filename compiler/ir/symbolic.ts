@@ -1,0 +1,132 @@
+// Type rules over symbolic sizes, without a symbolic version of each rule: an op's rule is
+// run at the bounds (the shape memory is planned for) and at a small grid of actual sizes
+// (1, 2, 3 per named size, within its bound); each output dim is fitted as a polynomial of the
+// sizes and checked again at the bounds. A rule that refuses some size in [1, bound] (a slice
+// longer than the sequence, a reshape to a fixed size) or an output that is not a polynomial
+// (a strided window over a symbolic length) is a ShapeError naming the op, the sizes and the dims.
+//
+// Attributes that depend on sizes (a reshape's target, a slice's end) hold their value at the
+// bounds, as for a static graph, and their symbolic spelling in `attrs.sym`.
+
+import type { AttrValue, Attrs, Graph, Node } from './node.ts';
+import { evalDim, fitDim, growsWithSizes, sizeNames, type Dim, type Sizes } from './dims.ts';
+import { ShapeError } from './ops/rules.ts';
+import { fmtShape, fmtType, type TensorType } from './types.ts';
+
+/** Symbolic attribute values (attribute name → dim or dims) and the bounds of the sizes they name. */
+export interface SymAttrs { readonly values: Readonly<Record<string, Dim | readonly Dim[]>>; readonly max: Sizes }
+
+export const symAttrsOf = (attrs: Attrs): SymAttrs | undefined => attrs.sym as SymAttrs | undefined;
+
+/** The attributes with their symbolic values taken at `sizes` (and no `sym`). */
+export function attrsAt(attrs: Attrs, sizes: Sizes): Attrs {
+  const sym = symAttrsOf(attrs);
+  if (!sym) return attrs;
+  const out: Record<string, AttrValue> = { ...attrs };
+  delete out.sym;
+  for (const [k, v] of Object.entries(sym.values)) out[k] = Array.isArray(v) ? v.map((d) => evalDim(d, sizes)) : evalDim(v as Dim, sizes);
+  return out;
+}
+
+/** The static type at `sizes`. */
+export const typeAt = (t: TensorType, sizes: Sizes): TensorType => (t.dims ? { dtype: t.dtype, shape: t.dims.map((d) => evalDim(d, sizes)) } : t);
+
+/** The bounds of every size the types and attributes name; a size with two bounds is an error. */
+export function boundsOf(op: string, ins: readonly TensorType[], attrs: Attrs): Record<string, number> {
+  const max: Record<string, number> = {};
+  const add = (m: Sizes | undefined) => {
+    for (const [k, v] of Object.entries(m ?? {})) {
+      if (max[k] !== undefined && max[k] !== v) throw new ShapeError(`${op}: size '${k}' has two bounds, ${max[k]} and ${v}`);
+      max[k] = v;
+    }
+  };
+  ins.forEach((t) => add(t.max));
+  add(symAttrsOf(attrs)?.max);
+  return max;
+}
+
+const isSymbolicCall = (ins: readonly TensorType[], attrs: Attrs) => ins.some((t) => t.dims) || attrs.sym !== undefined;
+
+/**
+ * The result types of a rule (`rule(ins, attrs)`: the primary type first) with their symbolic
+ * dims; for inputs and attributes without symbols this is the rule itself.
+ */
+export function symbolicTypes(op: string, ins: readonly TensorType[], attrs: Attrs, rule: (ins: readonly TensorType[], a: Attrs) => TensorType[]): TensorType[] {
+  if (!isSymbolicCall(ins, attrs)) return rule(ins, attrs);
+  const max = boundsOf(op, ins, attrs);
+  const names = Object.keys(max).sort();
+  const at = (sizes: Sizes, why: string): TensorType[] => {
+    try {
+      return rule(ins.map((t) => typeAt(t, sizes)), attrsAt(attrs, sizes));
+    } catch (e) {
+      if (!(e instanceof ShapeError)) throw e;
+      const where = names.map((n) => `${n}=${sizes[n]}`).join(', ');
+      throw new ShapeError(`${e.message} — with ${where}${why} (inputs ${ins.map(fmtType).join(', ')}); a symbolic size must work for every value from 1 to its bound`);
+    }
+  };
+  const bound = at(max, ' (the bounds)');
+  const probes = names.map((n) => [1, 2, 3].filter((v) => v <= max[n]!));
+  const grid: Array<Record<string, number>> = [];
+  const walk = (i: number, cur: Record<string, number>) => {
+    if (i === names.length) { grid.push({ ...cur }); return; }
+    for (const v of probes[i]!) { cur[names[i]!] = v; walk(i + 1, cur); }
+  };
+  walk(0, {});
+  const results = grid.map((s) => at(s, ''));
+  const extra = Object.fromEntries(names.map((n) => [n, Math.max(1, max[n]! - 1)]));
+  const checks: Array<[Sizes, TensorType[]]> = [[max, bound]];
+  if (names.some((n) => max[n]! - 1 > 3)) checks.push([extra, at(extra, '')]);
+  return bound.map((b, r) => {
+    const dims = b.shape.map((_, i) => {
+      const values = results.map((res) => {
+        const t = res[r]!;
+        if (t.shape.length !== b.shape.length || t.dtype !== b.dtype) {
+          throw new ShapeError(`${op}: result ${r} changes rank or dtype with the sizes (${fmtType(t)} vs ${fmtType(b)} at the bounds)`);
+        }
+        return t.shape[i]!;
+      });
+      const d = fitDim(names, probes, values);
+      const bad = (why: string) => new ShapeError(`${op}: dim ${i} of result ${fmtShape(b.shape)} ${why} of the sizes ${names.join(', ')} (inputs ${ins.map(fmtType).join(', ')})`);
+      if (d === undefined || checks.some(([s, ts]) => evalDim(d, s) !== ts[r]!.shape[i])) throw bad('is not a polynomial');
+      if (!growsWithSizes(d)) throw bad(`(${d}) shrinks as some grow, so memory planned at the bounds may not hold it; it is not a supported function`);
+      return d;
+    });
+    if (dims.every((d) => typeof d === 'number')) return b;
+    const used = new Set(dims.flatMap(sizeNames));
+    return { dtype: b.dtype, shape: b.shape, dims, max: Object.fromEntries(names.filter((n) => used.has(n)).map((n) => [n, max[n]!])) };
+  });
+}
+
+/** The sizes a graph's inputs name, with their bounds. */
+export function graphSizes(g: Graph): Record<string, number> {
+  const max: Record<string, number> = {};
+  for (const n of g.inputs) Object.assign(max, n.type.max ?? {});
+  return max;
+}
+
+/**
+ * The static graph a symbolic one is at `sizes` (every named size of its inputs, each in
+ * [1, bound]): types and size-dependent attributes evaluated, loop bodies too. Constants are shared.
+ */
+export function instantiate(g: Graph, sizes: Sizes): Graph {
+  const max = graphSizes(g);
+  for (const [k, b] of Object.entries(max)) {
+    const v = sizes[k];
+    if (v === undefined || !Number.isInteger(v) || v < 1 || v > b) throw new RangeError(`instantiate: size '${k}' must be an integer in [1, ${b}], got ${String(v)}`);
+  }
+  return instantiateNodes(g, sizes);
+}
+
+function instantiateNodes(g: Graph, sizes: Sizes): Graph {
+  const map = new Map<Node, Node>();
+  for (const n of g.nodes) {
+    const attrs = attrsAt(n.attrs, sizes), body = (attrs as { body?: Graph }).body;
+    map.set(n, { ...n, type: typeAt(n.type, sizes), attrs: body && 'nodes' in body ? { ...attrs, body: instantiateNodes(body, sizes) } : attrs, inputs: n.inputs.map((i) => map.get(i)!) });
+  }
+  return {
+    nodes: g.nodes.map((n) => map.get(n)!), inputs: g.inputs.map((n) => map.get(n)!),
+    outputs: g.outputs.map((o) => ({ name: o.name, node: map.get(o.node)! })),
+    ...(g.stateWrites ? { stateWrites: g.stateWrites.map((o) => ({ name: o.name, node: map.get(o.node)! })) } : {}),
+    ...(g.loopBody ? { loopBody: true } : {}),
+  };
+}

@@ -1,0 +1,139 @@
+// What an ONNX op translation works with: values (IR tensors, or host values known at import
+// time), the node's context (attributes by name, inputs, errors naming the node) and the
+// conversions between host values and constants of the IR. Host values fold through the
+// reference semantics, so shape arithmetic never reaches the compiled model.
+
+import type { Node } from '../ir/node.ts';
+import { opTraits } from '../ir/ops.ts';
+import type { AnyTensorData, DType } from '../ir/types.ts';
+import { evalNode } from '../reference/interpret.ts';
+import { constant, Tensor } from '../dsl/tensor.ts';
+import { DT, dtypeName, OnnxError, UnsupportedError, type OnnxAttr, type OnnxNode, type OnnxTensor } from './proto.ts';
+
+/** A value known at import time: ONNX's element type, dims and values (int64 as exact-enough numbers). */
+export interface Host { readonly host: true; dtype: number; dims: number[]; data: OnnxTensor['data'] }
+export type Val = Tensor | Host;
+export { UnsupportedError };
+export const isHost = (v: Val): v is Host => (v as Host).host === true;
+export const host = (dtype: number, dims: number[], data: OnnxTensor['data']): Host => ({ host: true, dtype, dims, data });
+
+/** A graph input the importer needs as a constant (a recurrent weight that is packed at compile time). */
+export class NeedsConstantError extends OnnxError {
+  override name = 'NeedsConstantError';
+  constructor(message: string, readonly input: string) { super(message); }
+}
+
+/** What an op translation sees: its node, attributes by name, inputs as tensors or host values. */
+export class Ctx {
+  constructor(readonly node: OnnxNode, readonly opset: number, private readonly vals: (Val | undefined)[]) {}
+  get where(): string { return `node '${this.node.name}' (${this.node.opType}, opset ${this.opset})`; }
+  /** Number of inputs given (trailing optional inputs may be absent). */
+  get count(): number { return this.vals.length; }
+  has(i: number): boolean { return this.vals[i] !== undefined; }
+  val(i: number, what = `input ${i}`): Val {
+    const v = this.vals[i];
+    if (!v) throw new OnnxError(`${this.where}: ${what} is missing`);
+    return v;
+  }
+  /** Input i as a tensor of the IR (a host value becomes a constant). */
+  t(i: number, what?: string): Tensor { return toTensor(this.val(i, what), `${this.where} ${what ?? `input ${i}`}`); }
+  /** Input i as a host value (it must be known at import time). */
+  host(i: number, what = `input ${i}`): Host {
+    const v = this.val(i, what);
+    if (isHost(v)) return v;
+    const folded = foldTensor(v);
+    if (folded) return folded;
+    const from = graphInputsOf(v.node);
+    const msg = `${this.where}: ${what} ('${this.node.inputs[i]}') must be known at compile time (a constant or computed from static shapes)`;
+    if (from.length) throw new NeedsConstantError(`${msg}; it depends on the graph input${from.length > 1 ? 's' : ''} ${from.map((n) => `'${n}'`).join(', ')} (bind ${from.length > 1 ? 'them' : 'it'} with { constants })`, from[0]!);
+    throw new UnsupportedError(`${msg}; it is computed at run time`);
+  }
+  ints(i: number, what?: string): number[] { return Array.from(this.host(i, what).data, Number); }
+  /** Every given input is known at compile time. */
+  allConst(): boolean { return this.vals.every((v, i) => v === undefined || this.isConst(i)); }
+  isConst(i: number): boolean { const v = this.vals[i]; return !!v && (isHost(v) || !!foldTensor(v)); }
+  /** Input i must be a constant, e.g. a packed weight; a graph input gets a NeedsConstantError naming it. */
+  constTensor(i: number, what: string): Tensor { return toTensor(this.host(i, what), `${this.where} ${what}`); }
+  attr(name: string): OnnxAttr | undefined { return this.node.attrs.get(name); }
+  int(name: string, dflt: number): number { const a = this.attr(name); return a ? this.want(a, 'int', name) as number : dflt; }
+  float(name: string, dflt: number): number { const a = this.attr(name); return a ? this.want(a, 'float', name) as number : dflt; }
+  str(name: string, dflt: string): string { const a = this.attr(name); return a ? this.want(a, 'string', name) as string : dflt; }
+  intList(name: string): number[] | undefined { const a = this.attr(name); return a ? this.want(a, 'ints', name) as number[] : undefined; }
+  floatList(name: string): number[] | undefined { const a = this.attr(name); return a ? this.want(a, 'floats', name) as number[] : undefined; }
+  private want(a: OnnxAttr, kind: OnnxAttr['kind'], name: string): unknown {
+    if (a.kind !== kind) throw new OnnxError(`${this.where}: attribute '${name}' must be ${kind}, got ${a.kind}`);
+    return (a as { value: unknown }).value;
+  }
+  /** Refuses something this importer does not do, naming the node and what. */
+  unsupported(what: string): never { throw new UnsupportedError(`${this.where}: ${what} is not supported`); }
+  /** Refuses any attribute not in `known` (so an option we ignore cannot silently change the result). */
+  only(...known: string[]): void {
+    for (const k of this.node.attrs.keys()) if (!known.includes(k)) this.unsupported(`attribute '${k}'`);
+  }
+}
+
+const IR_OF: Record<number, DType | undefined> = { [DT.FLOAT]: 'f32', [DT.INT64]: 'i32', [DT.INT32]: 'i32', [DT.BOOL]: 'bool' };
+export const ONNX_OF: Record<DType, number> = { f32: DT.FLOAT, i32: DT.INT64, bool: DT.BOOL };
+
+/** The IR dtype of an ONNX element type (int64 runs as i32), or an error naming it. */
+export function irDtype(t: number, where: string): DType {
+  const d = IR_OF[t];
+  if (!d) throw new UnsupportedError(`${where}: element type ${dtypeName(t)} is not supported (f32, int64/int32 as i32, bool)`);
+  return d;
+}
+
+const hostTensors = new WeakMap<Host, Tensor>();
+/** A host value as a constant of the IR: int64 values must fit i32. */
+export function toTensor(v: Val, where: string): Tensor {
+  if (!isHost(v)) return v;
+  const hit = hostTensors.get(v);
+  if (hit) return hit;
+  const dtype = irDtype(v.dtype, where);
+  let data: AnyTensorData;
+  if (dtype === 'f32') data = v.data instanceof Float32Array ? v.data : Float32Array.from(v.data as ArrayLike<number>);
+  else if (dtype === 'bool') data = v.data instanceof Uint8Array ? v.data : Uint8Array.from(v.data as ArrayLike<number>, (x) => (x ? 1 : 0));
+  else {
+    data = new Int32Array(v.data.length);
+    for (let i = 0; i < v.data.length; i++) {
+      const x = Number(v.data[i]);
+      if (!(x >= -(2 ** 31) && x < 2 ** 31)) throw new UnsupportedError(`${where}: value ${x} at index ${i} does not fit int32 (int64 tensors run as i32)`);
+      data[i] = x;
+    }
+  }
+  const t = constant(data, v.dims, dtype, undefined, v);
+  hostTensors.set(v, t);
+  return t;
+}
+
+/** The graph inputs a value is computed from, by name. */
+function graphInputsOf(n: Node): string[] {
+  const seen = new Set<Node>(), out: string[] = [];
+  const stack = [n];
+  while (stack.length) {
+    const m = stack.pop()!;
+    if (seen.has(m)) continue;
+    seen.add(m);
+    if (m.op === 'input') out.push(m.label!); else stack.push(...m.inputs);
+  }
+  return out.sort();
+}
+
+const folded = new WeakMap<Node, AnyTensorData | null>();
+function foldData(n: Node): AnyTensorData | undefined {
+  if (n.op === 'const') return n.attrs.data as AnyTensorData;
+  if (n.op === 'copy') return foldData(n.inputs[0]!);
+  if (n.op === 'input' || n.op === 'state' || n.op === 'proj' || opTraits(n.op).noFold) return undefined;
+  const hit = folded.get(n);
+  if (hit !== undefined) return hit ?? undefined;
+  let r: AnyTensorData | undefined;
+  const ins = n.inputs.map(foldData);
+  if (ins.every((d) => d !== undefined)) r = evalNode(n, n.inputs.map((x, i) => ({ type: x.type, data: ins[i]! })))[0];
+  folded.set(n, r ?? null);
+  return r;
+}
+/** A tensor computed only from constants, as a host value (or undefined). */
+export function foldTensor(t: Tensor): Host | undefined {
+  const d = foldData(t.node);
+  return d ? host(ONNX_OF[t.dtype], [...t.shape], d) : undefined;
+}
+

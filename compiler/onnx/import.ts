@@ -1,0 +1,142 @@
+// ONNX → the IR the DSL produces. Each ONNX node is translated by ops.ts through the DSL's
+// Tensor operations (so shapes are checked as they are recorded, as for a traced model).
+// Values known at import time (initializers, Constant, Shape of a static shape and whatever is
+// computed only from those) stay host values and are folded through the reference semantics,
+// so PyTorch's Shape → Gather → Concat → Reshape chains become plain reshapes.
+
+import { makeGraph, node as mkNode, type Graph, type Node } from '../ir/node.ts';
+import { verify } from '../ir/verify.ts';
+import { SIZE_NAME } from '../ir/dims.ts';
+import type { DType, TensorType } from '../ir/types.ts';
+import { ModelDefinitionError, record, popScope, pushScope, Tensor, withTrace } from '../dsl/tensor.ts';
+import { OnnxError, readOnnxModel, type OnnxModel, type OnnxTensor } from './proto.ts';
+import { Ctx, foldTensor, host, irDtype, isHost, toTensor, UnsupportedError, type Val } from './ctx.ts';
+import { OPS } from './ops.ts';
+
+export { OnnxError };
+export { NeedsConstantError, UnsupportedError } from './ctx.ts';
+
+export interface ImportOptions {
+  /**
+   * Symbolic dimensions (dim_param): a fixed size (`{ batch: 1 }`), or `{ max: N }` to keep the
+   * size symbolic (any size 1..N at run time; see the DSL's sizes chosen at run time). A symbolic
+   * size is supported through the ops of SYMBOLIC_OK (elementwise, MatMul/Gemm, Softmax,
+   * LayerNormalization, Transpose, …); any other op on it is refused, naming the size.
+   */
+  dims?: Record<string, number | { max: number }>;
+  /** Full shapes of some inputs, overriding the file's. */
+  shapes?: Record<string, number[]>;
+  /** Graph inputs to bind to constant values (they stop being inputs), e.g. weights a file keeps as inputs. */
+  constants?: Record<string, OnnxTensor>;
+  /** The model's name (default: the graph's name, or 'model'). */
+  name?: string;
+}
+
+export interface Imported {
+  name: string;
+  graph: Graph;
+  /** The decoded file (opsets, producer). */
+  model: OnnxModel;
+}
+
+/** An input's type: fixed sizes, or symbolic ones kept as dims with their bounds. */
+function inputType(name: string, dtype: DType, dims: (number | string | undefined)[] | undefined, opts: ImportOptions): TensorType {
+  const given = opts.shapes?.[name];
+  if (given) {
+    if (!Array.isArray(given) || given.some((d) => !Number.isInteger(d) || d < 1)) throw new OnnxError(`importOnnx: shapes['${name}'] must be an array of positive integers, got ${JSON.stringify(given)}`);
+    return { dtype, shape: [...given] };
+  }
+  if (!dims) throw new OnnxError(`onnx: input '${name}' has no shape in the file; give it with { shapes: { '${name}': [...] } }`);
+  const max: Record<string, number> = {};
+  const sym: Array<number | string> = dims.map((d, i) => {
+    if (typeof d === 'number' && d > 0) return d;
+    if (typeof d === 'string') {
+      const v = opts.dims?.[d];
+      if (v === undefined) throw new OnnxError(`onnx: input '${name}' axis ${i} is the symbolic dimension '${d}'; give its size with { dims: { ${JSON.stringify(d)}: N } } (or { max: N } to keep it symbolic)`);
+      if (typeof v === 'object' && v !== null) {
+        if (!SIZE_NAME.test(d)) throw new OnnxError(`onnx: dimension '${d}' cannot stay symbolic (a size name is a letter or _ then letters, digits or _); give it a fixed size`);
+        if (!Number.isInteger(v.max) || v.max < 2 || v.max > 2 ** 30) throw new OnnxError(`onnx: dims.${d}.max must be an integer from 2 to 2^30, got ${String(v.max)}`);
+        max[d] = v.max;
+        return d;
+      }
+      if (!Number.isInteger(v) || v < 1) throw new OnnxError(`onnx: dims.${d} must be a positive integer or { max: N }, got ${JSON.stringify(v)}`);
+      return v;
+    }
+    throw new OnnxError(`onnx: input '${name}' axis ${i} has no size; give the input's shape with { shapes: { '${name}': [...] } }`);
+  });
+  const shape = sym.map((d) => (typeof d === 'string' ? max[d]! : d));
+  return Object.keys(max).length ? { dtype, shape, dims: sym, max } : { dtype, shape };
+}
+
+/** Ops that follow symbolic sizes through the DSL's dim-aware operations. */
+const SYMBOLIC_OK = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Sum', 'Mean', 'Relu', 'Tanh', 'Sigmoid', 'Exp', 'Log', 'Sqrt', 'Erf',
+  'Neg', 'Abs', 'Reciprocal', 'Gelu', 'LeakyRelu', 'PRelu', 'Elu', 'Selu', 'Softplus', 'Softsign', 'HardSigmoid', 'HardSwish', 'Mish', 'Swish',
+  'Clip', 'Softmax', 'LogSoftmax', 'Cast', 'Identity', 'MatMul', 'Gemm', 'LayerNormalization', 'Transpose', 'Where']);
+const symbolicSize = (v: Val | undefined): string | undefined => {
+  const d = v && !isHost(v) ? v.node.type.dims : undefined;
+  return d?.find((x): x is string => typeof x === 'string');
+};
+
+const OPTION_KEYS = ['dims', 'shapes', 'constants', 'name'];
+
+/** Reads an ONNX model and translates it to an IR graph (entry `run`), ready for compileGraph. */
+export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): Imported {
+  if (typeof opts !== 'object' || opts === null) throw new OnnxError('importOnnx: options must be an object');
+  for (const k of Object.keys(opts)) if (!OPTION_KEYS.includes(k)) throw new OnnxError(`importOnnx: unknown option '${k}' (options: ${OPTION_KEYS.join(', ')})`);
+  const model = readOnnxModel(bytes);
+  const opset = model.opsets.get('') ?? 1;
+  const g = model.graph;
+  const { result: graph } = withTrace(() => {
+    const vals = new Map<string, Val>();
+    for (const t of g.initializers) vals.set(t.name, host(t.dtype, t.dims, t.data));
+    const inputs: Node[] = [];
+    for (const vi of g.inputs) {
+      if (vals.has(vi.name) && !opts.constants?.[vi.name]) continue; // an initializer listed as an input (IR < 4): a constant
+      const c = opts.constants?.[vi.name];
+      if (c) { vals.set(vi.name, host(c.dtype, c.dims, c.data)); continue; }
+      const n = mkNode('input', [], inputType(vi.name, irDtype(vi.dtype, `input '${vi.name}'`), vi.dims, opts), { name: vi.name }, vi.name);
+      inputs.push(n);
+      vals.set(vi.name, new Tensor(n));
+    }
+    for (const k of Object.keys(opts.constants ?? {})) if (!g.inputs.some((i) => i.name === k)) throw new OnnxError(`importOnnx: constants names '${k}', which is not an input of the graph (inputs: ${g.inputs.map((i) => i.name).join(', ')})`);
+    for (const n of g.nodes) {
+      const domain = n.domain === 'ai.onnx' ? '' : n.domain;
+      const ctx = new Ctx(n, model.opsets.get(domain) ?? opset, n.inputs.map((name) => {
+        if (name === '') return undefined;
+        const v = vals.get(name);
+        if (!v) throw new OnnxError(`onnx: node '${n.name}' (${n.opType}) reads '${name}', which no earlier node, input or initializer defines`);
+        return v;
+      }));
+      const tr = domain === '' ? OPS[n.opType] : undefined;
+      if (!tr) throw new UnsupportedError(`${ctx.where}: operator ${domain ? `${domain}.` : ''}${n.opType} is not supported`);
+      const size = n.inputs.map((name) => symbolicSize(vals.get(name))).find((d) => d !== undefined);
+      if (size !== undefined && !SYMBOLIC_OK.has(n.opType)) throw new UnsupportedError(`${ctx.where}: ${n.opType} on a tensor of the symbolic size '${size}' is not supported yet; give it a fixed size with { dims: { ${JSON.stringify(size.split(/[^A-Za-z0-9_]/)[0])}: N } }`);
+      pushScope(`${n.opType} '${n.name}'`);
+      let out: Val | (Val | undefined)[];
+      try { out = tr(ctx); } catch (e) {
+        if (e instanceof ModelDefinitionError) throw new OnnxError(`${ctx.where}: ${e.message}`);
+        if (e instanceof RangeError || e instanceof TypeError) throw new OnnxError(`${ctx.where}: ${e.message}`);
+        throw e;
+      } finally { popScope(); }
+      let outs = Array.isArray(out) ? out : [out];
+      // Everything computed from compile-time values is one too (so Identity/Cast chains keep folding).
+      if (ctx.allConst()) outs = outs.map((v) => (v && !isHost(v) ? foldTensor(v) ?? v : v));
+      n.outputs.forEach((name, i) => {
+        if (name === '') return;
+        const v = outs[i];
+        if (!v) throw new UnsupportedError(`${ctx.where}: output ${i} ('${name}') is not supported`);
+        vals.set(name, v);
+      });
+    }
+    const outputs = g.outputs.map((o) => {
+      const v = vals.get(o.name);
+      if (!v) throw new OnnxError(`onnx: graph output '${o.name}' is not computed by any node`);
+      const t = toTensor(v, `output '${o.name}'`);
+      // An output that is an input (Identity) gets its own buffer.
+      return { name: o.name, node: t.node.op === 'input' ? record('copy', [t]).node : t.node };
+    });
+    return makeGraph(inputs, outputs);
+  });
+  verify(graph);
+  return { name: opts.name ?? (g.name || 'model'), graph, model };
+}

@@ -1,0 +1,74 @@
+// The ONNX front end: PyTorch exports (tests/fixtures/onnx, made by scripts/onnx-fixtures.py)
+// import, compile in one batch and match PyTorch's outputs; bad files and unsupported ops fail
+// with errors naming the node, op and attribute.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { compileEntries } from '../../compiler/driver/compile.ts';
+import { importOnnx, OnnxError, UnsupportedError } from '../../compiler/onnx/import.ts';
+import { readOnnxTensor } from '../../compiler/onnx/proto.ts';
+import { compareOutput } from '../../compiler/conformance/onnx.ts';
+import { interpret } from '../../compiler/reference/interpret.ts';
+import { loadModelBytes } from '../../runtime/model.ts';
+import { TEST_ISAS } from '../helpers/isa.ts';
+
+const DIR = join(import.meta.dirname, '../fixtures/onnx');
+const fixture = (name: string) => {
+  const d = join(DIR, name), ds = join(d, 'test_data_set_0');
+  const pb = (k: string) => readdirSync(ds).filter((f) => f.startsWith(k)).sort().map((f) => readOnnxTensor(readFileSync(join(ds, f))));
+  return { bytes: readFileSync(join(d, 'model.onnx')), inputs: pb('input_'), outputs: pb('output_') };
+};
+
+describe('importOnnx on PyTorch exports', () => {
+  test('mlp, cnn (Conv, MaxPool, Pad + AveragePool, Gemm, LogSoftmax) and a dynamic batch compile in one artifact and match PyTorch', async () => {
+    const cases = [
+      { name: 'mlp', opts: {} },
+      { name: 'cnn', opts: {} },
+      { name: 'mlp_dynamic_batch', opts: { dims: { batch: 2 } } },
+    ].map((c) => ({ ...c, ...fixture(c.name) }));
+    const entries = cases.map((c) => ({ name: c.name.replace(/_/g, ''), graph: importOnnx(c.bytes, c.opts).graph }));
+    // The same file with its batch left symbolic (1..4 at run time).
+    const sym = importOnnx(fixture('mlp_dynamic_batch').bytes, { dims: { batch: { max: 4 } } }).graph;
+    expect(sym.inputs[0]!.type).toEqual({ dtype: 'f32', shape: [4, 8], dims: ['batch', 8], max: { batch: 4 } });
+    const compiled = await compileEntries([...entries, { name: 'mlpsym', graph: sym }], [], { isas: TEST_ISAS });
+    for (const isa of TEST_ISAS) {
+      const model = await loadModelBytes(compiled.bytes, { isa });
+      cases.forEach((c, i) => {
+        const feeds = { [c.inputs[0]!.name]: Float32Array.from(c.inputs[0]!.data as Float32Array) };
+        const out = model.call(entries[i]!.name, feeds);
+        const ref = interpret(entries[i]!.graph, feeds);
+        const o = compiled.manifest.entries[entries[i]!.name]!.outputs[0]!;
+        expect(compareOutput(o.name, out[o.name]!, o.shape, o.dtype, c.outputs[0]!), `${c.name} on ${isa}`).toBeUndefined();
+        expect(compareOutput(o.name, ref[o.name]!, o.shape, o.dtype, c.outputs[0]!), `${c.name} reference`).toBeUndefined();
+      });
+      const { inputs: [x], outputs: [y] } = fixture('mlp_dynamic_batch');
+      const two = model.call('mlpsym', { x: { data: Float32Array.from(x!.data as Float32Array), shape: [2, 8] } }).y!;
+      expect(compareOutput('y', two, [2, 3], 'f32', y!), `symbolic batch 2 on ${isa}`).toBeUndefined();
+      const one = model.call('mlpsym', { x: { data: Float32Array.from(x!.data as Float32Array).slice(0, 8), shape: [1, 8] } }).y!;
+      expect(compareOutput('y', one, [1, 3], 'f32', { ...y!, dims: [1, 3], data: (y!.data as Float32Array).slice(0, 3) }), `symbolic batch 1 on ${isa}`).toBeUndefined();
+    }
+  }, 120_000);
+
+  test('a symbolic dimension without a size is an error naming it', () => {
+    expect(() => importOnnx(fixture('mlp_dynamic_batch').bytes)).toThrow(/input 'x' axis 0 is the symbolic dimension 'batch'; give its size with \{ dims: \{ "batch": N \} \}/);
+    expect(() => importOnnx(fixture('mlp_dynamic_batch').bytes, { dims: { batch: 0 } })).toThrow(/dims.batch must be a positive integer/);
+  });
+
+  test('a symbolic size reaching an op that cannot follow it yet is refused, naming the op and size', () => {
+    const bytes = readFileSync(join(import.meta.dirname, '../fixtures/onnx-torch/mha_self/model.dynamic.onnx'));
+    expect(() => importOnnx(bytes, { dims: { batch: { max: 4 }, seq: 5 } })).toThrow(/\((Shape|Reshape|Gather|Unsqueeze|Slice|Concat)[^)]*\): \w+ on a tensor of the symbolic size 'batch' is not supported yet; give it a fixed size with \{ dims: \{ "batch": N \} \}/);
+    expect(() => importOnnx(fixture('mlp_dynamic_batch').bytes, { dims: { batch: { max: 1 } } })).toThrow(/dims.batch.max must be an integer from 2 to 2\^30/);
+  });
+
+  test('bad bytes and bad options are clear errors', () => {
+    expect(() => importOnnx(new Uint8Array([1, 2, 3, 4]))).toThrow(OnnxError);
+    expect(() => importOnnx('model.onnx' as unknown as Uint8Array)).toThrow(/expected the file's bytes as a Uint8Array/);
+    expect(() => importOnnx(fixture('mlp').bytes, { dim: {} } as never)).toThrow(/unknown option 'dim'/);
+  });
+
+  test('an unsupported op names the node, op and opset', () => {
+    const bytes = readFileSync(join(import.meta.dirname, '../../../shared/onnx-node-tests/test_sin/model.onnx'));
+    expect(() => importOnnx(bytes)).toThrow(UnsupportedError);
+    expect(() => importOnnx(bytes)).toThrow(/node '#0' \(Sin, opset \d+\): operator Sin is not supported/);
+  });
+});

@@ -1,0 +1,158 @@
+// Symbolic sizes end to end: one artifact compiled with bounds runs at any size within them,
+// compared with the reference interpreter on the traced graph instantiated at that size; and
+// every misuse (a size above its bound, two values for one size, a wrong rank, an ambiguous
+// feed) is a clear error before any wasm runs.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { nn } from '../compiler/dsl/index.ts';
+import { trace, traceModel, defineModel, type InputSpecs } from '../compiler/dsl/trace.ts';
+import type { Tensor } from '../compiler/dsl/tensor.ts';
+import { compileEntries, type Compiled } from '../compiler/driver/compile.ts';
+import { instantiate } from '../compiler/ir/symbolic.ts';
+import type { Graph } from '../compiler/ir/node.ts';
+import { interpret } from '../compiler/reference/interpret.ts';
+import { loadModelBytes, type Model } from '../runtime/model.ts';
+import { maxRelErr, TEST_ISAS } from './helpers/e2e.ts';
+
+const seeded = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.731 + seed) * 1.5);
+
+const mlp = new nn.Sequential(new nn.Linear(784, 16), new nn.ReLU(), new nn.Linear(16, 10));
+const cnn = new nn.Sequential(new nn.Conv2d(1, 3, 3), new nn.ReLU(), new nn.MaxPool2d(2), new nn.Flatten(), new nn.Linear(3 * 5 * 5, 4));
+const enc = new nn.TransformerEncoderLayer(16, 2, { dimFeedforward: 24, batchFirst: true });
+const mha = new nn.MultiheadAttention(16, 4, { batchFirst: true });
+const lstm = new nn.LSTM(8, 12, { batchFirst: true, numLayers: 2 });
+const gru = new nn.GRU(8, 6, { bidirectional: true });
+
+const ENTRIES: Record<string, { inputs: InputSpecs; fn: (x: Record<string, Tensor>) => Tensor | Record<string, Tensor> }> = {
+  mlp: { inputs: { x: { shape: ['B', 784], max: { B: 8 } } }, fn: ({ x }) => mlp.call(x!) },
+  cnn: { inputs: { x: { shape: ['N', 1, 12, 12], max: { N: 5 } } }, fn: ({ x }) => cnn.call(x!) },
+  enc: { inputs: { x: { shape: ['B', 'T', 16], max: { B: 3, T: 20 } } }, fn: ({ x }) => enc.call(x!) },
+  // Recurrent layers run the given number of steps, from zero or given states.
+  lstm: { inputs: { x: { shape: ['B', 'T', 8], max: { B: 4, T: 24 } } }, fn: ({ x }) => { const [y, [h, c]] = lstm.forward(x!); return { y, h, c }; } },
+  gru: {
+    inputs: { x: { shape: ['T', 'B', 8], max: { B: 4, T: 24 } }, h0: { shape: [2, 'B', 6] } },
+    fn: ({ x, h0 }) => { const [y, h] = gru.forward(x!, h0!); return { y, h }; },
+  },
+  // Key padding follows the actual length; causal attention over the actual length.
+  masked: {
+    inputs: { x: { shape: ['B', 'T', 16], max: { B: 3, T: 20 } }, pad: { shape: ['B', 'T'], dtype: 'bool' } },
+    fn: ({ x, pad }) => ({ y: mha.forward(x!, x!, x!, { keyPaddingMask: pad!, needWeights: false })[0], c: mha.forward(x!, x!, x!, { isCausal: true, needWeights: false })[0] }),
+  },
+};
+
+let compiled: Compiled;
+const graphs: Record<string, Graph> = {};
+const models = new Map<string, Model>();
+beforeAll(async () => {
+  const entries = Object.entries(ENTRIES).map(([name, e]) => ({ name, graph: (graphs[name] = trace(e.fn as never, e.inputs)) }));
+  compiled = await compileEntries(entries, [], { isas: TEST_ISAS });
+  for (const isa of TEST_ISAS) models.set(isa, await loadModelBytes(compiled.bytes, { isa }));
+}, 120_000);
+
+/** Runs entry `name` at `sizes` on every ISA and compares with the reference at those sizes. */
+function check(name: string, sizes: Record<string, number>, feeds: (s: Record<string, number>) => Record<string, { data: Float32Array | Uint8Array; shape: number[] }>) {
+  const f = feeds(sizes);
+  const ref = interpret(instantiate(graphs[name]!, sizes), Object.fromEntries(Object.entries(f).map(([k, v]) => [k, v.data])));
+  for (const [isa, m] of models) {
+    const out = m.call(name, f);
+    for (const [k, want] of Object.entries(ref)) {
+      expect(maxRelErr(out[k]!, want), `${isa} ${name} ${JSON.stringify(sizes)} ${k}`).toBeLessThan(2e-5);
+    }
+    expect(m.sizes).toEqual(sizes);
+  }
+}
+
+describe('symbolic sizes', () => {
+  it('an MLP over [B, 784] runs every batch from 1 to the bound', () => {
+    for (const B of [1, 2, 5, 8]) check('mlp', { B }, ({ B }) => ({ x: { data: seeded(B! * 784, B!), shape: [B!, 784] } }));
+    const m = models.get(TEST_ISAS[0]!)!;
+    // A plain array: the one named size is its length over the rest.
+    const y = m.call('mlp', { x: seeded(3 * 784, 1) }).y!;
+    expect(y.length).toBe(30);
+    expect(m.outputShapes).toEqual({ y: [3, 10] });
+  });
+
+  it('a CNN over a symbolic batch', () => {
+    for (const N of [1, 3, 5]) check('cnn', { N }, ({ N }) => ({ x: { data: seeded(N! * 144, N!), shape: [N!, 1, 12, 12] } }));
+  });
+
+  it('an encoder layer over [B, T, E] at many lengths, including 1 and the bounds', () => {
+    for (const [B, T] of [[1, 1], [1, 20], [3, 20], [2, 7], [3, 1], [2, 13]] as const) {
+      check('enc', { B, T }, ({ B, T }) => ({ x: { data: seeded(B! * T! * 16, T!), shape: [B!, T!, 16] } }));
+    }
+  });
+
+  it('LSTM and GRU run the actual number of steps over the actual batch', () => {
+    for (const [B, T] of [[1, 1], [4, 24], [2, 7], [3, 2]] as const) {
+      check('lstm', { B, T }, ({ B, T }) => ({ x: { data: seeded(B! * T! * 8, T!), shape: [B!, T!, 8] } }));
+      check('gru', { B, T }, ({ B, T }) => ({ x: { data: seeded(B! * T! * 8, B!), shape: [T!, B!, 8] }, h0: { data: seeded(2 * B! * 6, 5), shape: [2, B!, 6] } }));
+    }
+  });
+
+  it('key-padding and causal masks follow the actual length', () => {
+    for (const [B, T] of [[1, 1], [2, 5], [3, 20], [1, 9]] as const) {
+      check('masked', { B, T }, ({ B, T }) => ({
+        x: { data: seeded(B! * T! * 16, B! + T!), shape: [B!, T!, 16] },
+        pad: { data: Uint8Array.from({ length: B! * T! }, (_, i) => (i % T! > 0 && (i * 7) % 3 === 0 ? 1 : 0)), shape: [B!, T!] },
+      }));
+    }
+  });
+
+  it('the manifest records the sizes and the symbolic dims', () => {
+    expect(compiled.manifest.entries.enc!.sizes).toEqual({ B: 3, T: 20 });
+    expect(compiled.manifest.entries.enc!.inputs[0]!.dims).toEqual(['B', 'T', 16]);
+    expect(compiled.manifest.entries.enc!.inputs[0]!.shape).toEqual([3, 20, 16]);
+    expect(compiled.manifest.entries.cnn!.outputs[0]!.dims).toEqual(['N', 4]);
+  });
+
+  it('refuses sizes outside the bounds, inconsistent sizes, wrong ranks and ambiguous feeds before running', () => {
+    const m = models.get(TEST_ISAS[0]!)!;
+    const x = (B: number, T: number) => ({ data: seeded(B * T * 16, 0), shape: [B, T, 16] });
+    expect(() => m.call('enc', { x: x(4, 2) })).toThrow(/input 'x': dim 0 is size 'B', which must be an integer in \[1, 3\]; .* it is 4/);
+    expect(() => m.call('enc', { x: x(2, 21) })).toThrow(/size 'T', which must be an integer in \[1, 20\]/);
+    expect(() => m.call('enc', { x: { data: new Float32Array(0), shape: [0, 2, 16] } })).toThrow(/size 'B', which must be an integer in \[1, 3\]; .* it is 0/);
+    expect(() => m.call('enc', { x: { data: seeded(32, 0), shape: [2, 16] } })).toThrow(/expected rank 3 \[B, T, 16\], got shape \[2, 16\]/);
+    expect(() => m.call('enc', { x: { data: seeded(64, 0), shape: [2, 2, 16] }.data })).toThrow(/sizes B, T that no other input fixes; give \{ data, shape \}/);
+    expect(() => m.call('enc', { x: { data: seeded(64, 0), shape: [2, 2, 17] } })).toThrow(/dim 2 must be 16/);
+    expect(() => m.call('enc', { x: { data: seeded(60, 0), shape: [2, 2, 16] } })).toThrow(/expected 64 values/);
+    expect(() => m.call('masked', { x: x(2, 5), pad: { data: new Uint8Array(12), shape: [2, 6] } })).toThrow(/size 'T' = 6, but input 'x' gives T = 5/);
+    expect(() => m.call('mlp', { x: seeded(784 * 9, 0) })).toThrow(/size 'B', which must be an integer in \[1, 8\]; 7056 values give it is 9/);
+    expect(() => m.call('mlp', { x: seeded(700, 0) })).toThrow(/700 values do not fill \[B, 784\]/);
+    // Still usable after refusals.
+    check('mlp', { B: 2 }, ({ B }) => ({ x: { data: seeded(B! * 784, 3), shape: [B!, 784] } }));
+  });
+});
+
+describe('symbolic sizes in the DSL', () => {
+  const def = (inputs: InputSpecs, module: nn.Module = mlp) => () => traceModel(defineModel({ name: 'm', module, inputs }));
+  it('checks the spelling of named sizes and bounds', () => {
+    expect(def({ x: { shape: ['B', 784] } })).toThrow(/size 'B' has no bound; give it in max/);
+    expect(def({ x: { shape: ['B', 784], max: { B: 1 } } })).toThrow(/max.B must be an integer from 2/);
+    expect(def({ x: { shape: ['B', 784], max: { T: 4, B: 2 } } })).toThrow(/max bounds size 'T', which its shape \[B, 784\] does not name/);
+    expect(def({ x: { shape: ['B*2', 784], max: { B: 4 } } })).toThrow(/must be positive integers or size names/);
+    expect(def({ x: { shape: ['B', 784], max: { B: 4 } }, y: { shape: ['B', 3], max: { B: 5 } } })).toThrow(/max.B is 5 but input 'x' bounds it at 4/);
+  });
+
+  it('a rule that needs a value it cannot know is a ShapeError naming the op and the sizes', () => {
+    // Numbers are read at the bounds (as modules compute them from `shape`); a split that depends on the sizes is refused.
+    const fixed = () => trace(({ x }) => x!.reshape(2, 1568), { x: { shape: ['B', 784], max: { B: 4 } } });
+    expect(fixed).toThrow(/reshape: cannot reshape \[B, 784\] to \[2, 1568\]: how \[B, 784\] splits into \[2, 1568\] depends on the sizes/);
+    const empty = () => trace(({ x }) => x!.slice(1, 0, -1), { x: { shape: ['B', 'T'], max: { B: 2, T: 8 } } });
+    expect(empty).toThrow(/slice: range 0:0:1 is invalid .* with B=1, T=1/);
+    const slice = () => trace(({ x }) => x!.slice(1, 0, 5), { x: { shape: ['B', 'T'], max: { B: 2, T: 8 } } });
+    expect(slice).toThrow(/slice: range 0:5:1 is invalid .* with B=\d, T=1.*a symbolic size must work for every value from 1 to its bound/);
+    const mix = () => trace(({ x, y }) => x!.add(y!), { x: { shape: ['B', 4], max: { B: 4 } }, y: { shape: ['T', 4], max: { T: 4 } } });
+    expect(mix).toThrow(/add: shapes do not broadcast/);
+  });
+
+  it('carries sizes through reshape, flatten, select and negative slices', () => {
+    const g = trace(({ x }) => ({
+      flat: x!.flatten(0, 1), last: x!.select(1, -1), tail: x!.slice(1, -1), split: x!.reshape(x!.dim(0), x!.dim(1), 2, 4), merged: x!.reshape(-1, 8),
+    }), { x: { shape: ['B', 'T', 8], max: { B: 3, T: 6 } } });
+    const dims = Object.fromEntries(g.outputs.map((o) => [o.name, o.node.type.dims]));
+    expect(dims).toEqual({ flat: ['B*T', 8], last: ['B', 8], tail: ['B', 1, 8], split: ['B', 'T', 2, 4], merged: ['B*T', 8] });
+    const x = seeded(2 * 5 * 8, 0);
+    const r = interpret(instantiate(g, { B: 2, T: 5 }), { x });
+    expect(Array.from(r.last!)).toEqual([...Array.from(x.subarray(32, 40)), ...Array.from(x.subarray(72, 80))]);
+    expect(Array.from(r.tail!)).toEqual(Array.from(r.last!));
+  });
+});
