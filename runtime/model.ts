@@ -63,7 +63,8 @@ export class Model {
     for (const [name, e] of Object.entries(manifest.entries)) {
       if (typeof exports[e.export] !== 'function') throw new Error(`invalid simdflow artifact: entry '${name}' names export '${e.export}', which the ${isa} code does not have`);
       const nSizes = Object.keys(e.sizes ?? {}).length, arity = (exports[e.export] as (...a: number[]) => unknown).length;
-      if (arity !== nSizes) throw new Error(`invalid simdflow artifact: entry '${name}' has ${nSizes} named sizes but its ${isa} export takes ${arity} arguments`);
+      // (tid, nt, the sizes…)
+      if (arity !== nSizes + 2) throw new Error(`invalid simdflow artifact: entry '${name}' has ${nSizes} named sizes but its ${isa} export takes ${arity} arguments (expected ${nSizes + 2}: the thread index and count first)`);
     }
     // The checks read the manifest on every call: a caller editing model.inputs[0].shape must not be able to move a write.
     deepFreeze(manifest);
@@ -508,6 +509,8 @@ export async function loadModelBytes(bytes: Uint8Array, opts: LoadOptions = {}):
   const instance = await WebAssembly.instantiate(module, { env: { abort, ...(memory ? { memory } : {}) } });
   let pool: ThreadPool | undefined;
   if (shared) {
+    const missing = ['worker', 'call', 'may_wait', 'abort', 'done', 'join', 'reset', 'quit'].filter((f) => typeof instance.exports[`__threads_${f}`] !== 'function');
+    if (missing.length) throw new Error(`invalid simdflow artifact: the manifest has threads but the ${isa} code lacks __threads_${missing[0]}`);
     (instance.exports.__threads_may_wait as (y: number) => void)(canBlock() ? 1 : 0);
     // Workers instantiate before the weights are written: each instantiation re-applies the data segments.
     try { pool = await ThreadPool.start(module, memory!, threads - 1, manifest.threads!.sync.offset); } catch (e) {
