@@ -12,13 +12,17 @@
 //   +256  ABORT    set when any thread trapped: threads at a barrier trap too, so none hangs
 //   +320  SLEEPERS threads inside wait32 (notify is skipped when none sleeps)
 //   +384  SEEN[t]  the SEQ of the last call worker t took (so a worker that trapped resumes right)
+//   +448  SIZES    the posted call's named sizes (up to 16 i32, written by the runtime before the call)
 //
 // Waiting spins first, then sleeps: a wake through wait32/notify costs 22–46 µs on this machine
 // against ~0.1 µs for a spin, and a sleep-only barrier made an LSTM 0.56× slower (issue 11).
 // A thread that may not block (a browser's main thread: wait32 traps there) only spins.
 
 export const MAX_THREADS: i32 = 16;
-export const SYNC_BYTES: i32 = 448; // SEEN + 4·MAX_THREADS
+export const SYNC_BYTES: i32 = 512; // SIZES + 4·SYNC_MAX_SIZES
+/** Where the posted call's named sizes are, and how many fit (an entry with more runs on thread 0 alone). */
+export const SYNC_SIZES: i32 = 448;
+export const SYNC_MAX_SIZES: i32 = 16;
 
 const SEQ: usize = 0, CALL: usize = 8, PENDING: usize = 64, ARRIVED: usize = 128,
   GEN: usize = 192, ABORT: usize = 256, SLEEPERS: usize = 320, SEEN: usize = 384;

@@ -106,6 +106,9 @@ export interface Manifest {
   stats: { codeBytes: Partial<Record<Isa, number>>; weightBytes: number; peakArenaBytes: number };
 }
 
+/** The threads' sync region (assembly/threads.ts): its size, and where a call's named sizes go in it. */
+export const SYNC_BYTES = 512, SYNC_SIZES = 448;
+
 export const DTYPE_BYTES: Record<DType, number> = { f32: 4, i32: 4, bool: 1 };
 export const numel = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 

@@ -2,7 +2,7 @@
 // Every public method checks its arguments before it writes anything to wasm memory, so a
 // refused call leaves the model exactly as it was.
 
-import { DTYPE_BYTES, describe, numel, readContainer, type DType, type EntryInfo, type Isa, type Manifest, type TensorInfo } from './format.ts';
+import { DTYPE_BYTES, SYNC_SIZES, describe, numel, readContainer, type DType, type EntryInfo, type Isa, type Manifest, type TensorInfo } from './format.ts';
 import { canBlock, memoryImport, requestedThreads, ThreadPool, threadsUnavailable, withSharedMemory } from './threads.ts';
 import { evalDim } from './dims.ts';
 
@@ -303,9 +303,12 @@ export class Model {
       if (count >= 0 && e.inputs[tokens]?.dims && data[tokens]!.length !== n) throw new Error(`${where} input '${g.count}': ${n} does not match the ${data[tokens]!.length} tokens given`);
     }
     e.inputs.forEach((t, i) => this.put(t, data[i]!));
-    if (this.pool && e.parallel !== undefined) this.callThreads(exports, e.parallel, where);
-    else {
-      const names = Object.keys(e.sizes ?? {}).sort();
+    const names = Object.keys(e.sizes ?? {}).sort();
+    if (this.pool && e.parallel !== undefined) {
+      // Every thread's entry reads the sizes from the sync region.
+      new Int32Array(this.mem().buffer, this.manifest.threads!.sync.offset + SYNC_SIZES, names.length).set(names.map((k) => sizes[k]!));
+      this.callThreads(exports, e.parallel, where);
+    } else {
       try {
         exports[e.export]!(0, 1, ...names.map((k) => sizes[k]!));
       } catch (err) {

@@ -153,7 +153,7 @@ on(async ({ module, memory, tid, ctrl, abortAt }) => {
 `;
 
 /** Offset of the ABORT word in the sync region (assembly/threads.ts). */
-export const ABORT_WORD = 256;
+const ABORT_WORD = 256;
 
 /** The workers of one model (threads 1..n-1) and the message buffer of their traps. */
 export class ThreadPool {

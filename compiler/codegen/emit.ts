@@ -5,11 +5,11 @@
 // Every entry takes (tid, nt) first (threads.ts): one thread calls it with (0, 1).
 // An entry whose inputs name sizes takes them as i32 arguments after those (in `entrySizes`
 // order) and stores them in globals the node functions read: node functions stay argument-free.
-// Globals are per instance, so such an entry runs on thread 0 alone.
+// Globals are per instance: with threads, every thread's call passes the sizes from the sync region.
 
 import type { Graph, Node } from '../ir/node.ts';
 import { byteSize } from '../ir/types.ts';
-import { kernelCall, kernelImports } from './kernels.ts';
+import { kernelCall, kernelConst, kernelImports } from './kernels.ts';
 import type { Layout } from './layout.ts';
 import { loweringOf } from './ops/index.ts';
 import { f32lit, type Slice } from './ops/lowering.ts';
@@ -111,8 +111,8 @@ function emitEntry(name: string, graph: Graph, c: Ctx, parts: string[], sync: nu
 
 export interface EmittedModule {
   source: string;
-  /** Entries (by export name) that split work across threads, with their dispatch ids. */
-  parallel: Map<string, number>;
+  /** Entries (by export name) that split work across threads: their dispatch ids and how many named sizes they take. */
+  parallel: Map<string, { id: number; sizes: number }>;
 }
 
 /**
@@ -123,11 +123,11 @@ export interface EmittedModule {
 export function emitModule(entries: EntrySource[], layoutFor: (g: Graph) => Ctx, sync: number): EmittedModule {
   const parts: string[] = [];
   const globals = new Set<string>();
-  const parallel = new Map<string, number>();
+  const parallel: EmittedModule['parallel'] = new Map();
   for (const { export: name, graph } of entries) {
     const sizes = entrySizes(graph);
-    const { body, split } = emitEntry(name, graph, layoutFor(graph), parts, sync, sizes.length > 0);
-    if (split) parallel.set(name, parallel.size);
+    const { body, split } = emitEntry(name, graph, layoutFor(graph), parts, sync, sizes.length > kernelConst('SYNC_MAX_SIZES'));
+    if (split) parallel.set(name, { id: parallel.size, sizes: sizes.length });
     sizes.forEach((s) => globals.add(s));
     const params = ['tid: i32', 'nt: i32', ...sizes.map((s) => `s_${s}: i32`)].join(', ');
     const set = sizes.map((s) => `  ${sizeGlobal(s)} = s_${s};`);
@@ -140,8 +140,11 @@ export function emitModule(entries: EntrySource[], layoutFor: (g: Graph) => Ctx,
 }
 
 /** The protocol's exports: workers loop in __threads_worker; thread 0 runs a call with __threads_call. */
-function threadExports(parallel: Map<string, number>, sync: number): string {
-  const dispatch = (tid: string) => [...parallel].map(([fn, id]) => `    case ${id}: ${fn}(${tid}, nt); break;`).join('\n');
+function threadExports(parallel: EmittedModule['parallel'], sync: number): string {
+  // Named sizes come through the sync region: the entry sets its own (per-thread) size globals from them.
+  const sizesAt = sync + kernelConst('SYNC_SIZES');
+  const args = (k: number) => Array.from({ length: k }, (_, j) => `, load<i32>(${sizesAt + 4 * j})`).join('');
+  const dispatch = (tid: string) => [...parallel].map(([fn, { id, sizes }]) => `    case ${id}: ${fn}(${tid}, nt${args(sizes)}); break;`).join('\n');
   return `export function __threads_worker(tid: i32): void {
   for (;;) {
     const id = ${kernelCall('threads_next', { sync, tid: 'tid' })};

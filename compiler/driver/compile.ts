@@ -106,8 +106,8 @@ export async function compileEntries(entries: Entry[], state: StateSpec[], opts:
     version: SIMDFLOW_VERSION,
     name: opts.name ?? 'model',
     entries: Object.fromEntries(graphs.map((e) => {
-      const info = entryInfo(e.graph, e.name, layouts.get(e.graph)!), id = parallel.get(info.export);
-      return [e.name, id === undefined ? info : { ...info, parallel: id }];
+      const info = entryInfo(e.graph, e.name, layouts.get(e.graph)!), par = parallel.get(info.export);
+      return [e.name, par === undefined ? info : { ...info, parallel: par.id }];
     })),
     state: state.map((s) => ({ name: s.name, dtype: s.type.dtype, shape: [...s.type.shape], offset: mem.stateAt.get(s.name)! })),
     ...(opts.generation ? { generation: opts.generation } : {}),

@@ -7,7 +7,7 @@ import type { Node } from '../../ir/node.ts';
 import type { NoAttrs } from '../../ir/ops/def.ts';
 import type { Conv2dAttrs, GemmAttrs, Pair, PoolAttrs } from '../../ir/ops/linalg.ts';
 import { mulDims, numelDims, type Dim } from '../../ir/dims.ts';
-import { dimsOf } from '../../ir/types.ts';
+import { dimsOf, numel } from '../../ir/types.ts';
 import { kernelCall, kernelConst } from '../kernels.ts';
 import type { Layout } from '../layout.ts';
 import { code, dimBroadcastStrides, loopNest, type Operand } from '../loops.ts';
@@ -24,18 +24,17 @@ const actCode = (act: Activation | undefined): number => kernelConst(`ACT_${(act
  * Threads split a GEMM or matmul by output panels when it has at least SPLIT_MACS
  * multiply-adds and two panels (pairs of panels for one row) to share. Below that a barrier
  * (~1 µs with both threads spinning, far more when one must be woken) costs more than half the
- * node saves (bench/threads.ts measures the barrier). Sizes named at run time never split: they
- * live in per-thread globals (and a node's size is not known to be worth it).
+ * node saves (bench/threads.ts measures the barrier). Sizes named at run time are judged at
+ * their bound (the shape).
  */
 const SPLIT_MACS = 1 << 17;
-const worthSplitting = (m: Dim, n: Dim, k: Dim): boolean =>
-  typeof m === 'number' && typeof n === 'number' && typeof k === 'number' &&
+const worthSplitting = (m: number, n: number, k: number): boolean =>
   m * n * k >= SPLIT_MACS && (m === 1 ? Math.floor(Math.ceil(n / 8) / 2) : Math.ceil(n / 8)) >= 2;
 
 const gemmShape = (n: Node) => {
   const [x, w] = n.inputs as [Node, Node];
   const [k, cols] = w.type.shape as [number, number];
-  return { x, k, cols, rows: numelDims(dimsOf(x.type).slice(0, -1)) };
+  return { x, k, cols, rows: numelDims(dimsOf(x.type).slice(0, -1)), maxRows: numel(x.type.shape) / k };
 };
 
 const gemm = defineLowering<GemmAttrs>({
@@ -44,7 +43,7 @@ const gemm = defineLowering<GemmAttrs>({
     const args = { a: c.addr(x), lda: k, w: c.packed(n), c: c.addr(n), ldc: cols, m: code(rows), n: cols, k, rowBias: 0, act: actCode(n.attrs.act) };
     return [`${t ? kernelCall('gemm_f32_part', { ...args, tid: t.tid, nt: t.nt }) : kernelCall('gemm_f32', args)};`];
   },
-  split: (n) => { const { k, cols, rows } = gemmShape(n); return worthSplitting(rows, cols, k); },
+  split: (n) => { const { k, cols, maxRows } = gemmShape(n); return worthSplitting(maxRows, cols, k); },
   packed: { w: 1, bias: 2, layout: 'kn' },
 });
 
@@ -54,8 +53,8 @@ const matmulShape = (n: Node) => {
   return { a, b, m, k, cols: dimsOf(b.type)[b.type.shape.length - 1]!, batch: dimsOf(n.type).slice(0, -2) };
 };
 const matmulSplits = (n: Node): boolean => {
-  const { m, k, cols, batch } = matmulShape(n);
-  return worthSplitting(mulDims(m, numelDims(batch)), cols, k) && Math.ceil(Number(cols) / 8) >= 2;
+  const [m, k] = n.inputs[0]!.type.shape.slice(-2) as [number, number], cols = n.type.shape[n.type.shape.length - 1]!;
+  return worthSplitting(m * numel(n.type.shape.slice(0, -2)), cols, k) && Math.ceil(cols / 8) >= 2;
 };
 
 const matmul = defineLowering<NoAttrs>({
