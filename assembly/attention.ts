@@ -421,12 +421,30 @@ export function attention_f32(q: usize, k: usize, v: usize, o: usize, mask: usiz
                               bsq: i32, bsk: i32, bsv: i32, bso: i32,
                               mbs: i32, mhs: i32, mrs: i32,
                               scale: f32, causal: i32, kvLen: i32, qOffset: i32): void {
+  attention_f32_part(q, k, v, o, mask, scratch, B, H, Lq, Lk, d, dv, ldq, ldk, ldv, ldo, bsq, bsk, bsv, bso,
+                     mbs, mhs, mrs, scale, causal, kvLen, qOffset, 0, 1);
+}
+
+/**
+ * Thread tid's share of attention_f32 when nt threads split it: the work items are the 8-row
+ * query blocks and the 1–3 single last rows of every (b, h), in that order, and thread tid takes
+ * items tid, tid + nt, tid + 2·nt, … (round robin: a causal head's late blocks see more keys, so
+ * contiguous ranges would load the last thread most). Each item is computed exactly as on one
+ * thread, so the result is bit-identical for any nt. `scratch` is this thread's own.
+ */
+export function attention_f32_part(q: usize, k: usize, v: usize, o: usize, mask: usize, scratch: usize,
+                                   B: i32, H: i32, Lq: i32, Lk: i32, d: i32, dv: i32,
+                                   ldq: i32, ldk: i32, ldv: i32, ldo: i32,
+                                   bsq: i32, bsk: i32, bsv: i32, bso: i32,
+                                   mbs: i32, mhs: i32, mrs: i32,
+                                   scale: f32, causal: i32, kvLen: i32, qOffset: i32, tid: i32, nt: i32): void {
   if (B <= 0 || H <= 0 || Lq <= 0 || dv <= 0) return;
   kvLen = min(kvLen, Lk);
   d = max(d, 0);
   const ldqb = <usize>ldq << 2, ldkb = <usize>ldk << 2, ldvb = <usize>ldv << 2, ldob = <usize>ldo << 2;
   const lk4 = round4(max(Lk, 1));
   const vscale = f32x4.splat(scale);
+  let item = 0;
   for (let b = 0; b < B; b++) {
     const qb = q + (<usize>b * <usize>bsq << 2), kb = k + (<usize>b * <usize>bsk << 2);
     const vb = v + (<usize>b * <usize>bsv << 2), ob = o + (<usize>b * <usize>bso << 2);
@@ -436,12 +454,14 @@ export function attention_f32(q: usize, k: usize, v: usize, o: usize, mask: usiz
       const mh = mask ? mask + <usize>b * <usize>mbs + <usize>h * <usize>mhs : 0;
       let i0 = 0;
       for (; i0 + 4 <= Lq; i0 += MR) {
+        if (item++ % nt != tid) continue;
         const rows = min(MR, Lq - i0);
         attention_block8(qh + <usize>i0 * ldqb, ldqb, kh, ldkb, vh, ldvb, oh + <usize>i0 * ldob, ldob,
                          mask ? mh + <usize>i0 * <usize>mrs : 0, <usize>mrs, scratch, lk4, rows, d, dv, scale,
                          causal, kvLen, i0, qOffset);
       }
       for (; i0 < Lq; i0++) {      // the last 1–3 rows (all of them when Lq < 4) one at a time
+        if (item++ % nt != tid) continue;
         let rowEnd = kvLen;
         if (causal) rowEnd = min(rowEnd, qOffset + i0 + 1);
         attention_row(qh + <usize>i0 * ldqb, kh, ldkb, vh, ldvb, oh + <usize>i0 * ldob,

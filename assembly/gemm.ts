@@ -172,7 +172,7 @@ function act_v(v: v128, act: i32): v128 { return act_f32x4(v, act); }
  * p + half, so the weights are read as two long sequential streams (see banner).
  */
 // @ts-ignore: decorator
-@inline function gemv_ukernel_1x16(x: usize, wp: usize, dq: usize, y: usize, y2: usize, cols: i32, k: i32,
+@inline export function gemv_ukernel_1x16(x: usize, wp: usize, dq: usize, y: usize, y2: usize, cols: i32, k: i32,
                                    rb: f32, act: i32): void {
   let s = v128.load(wp), t = v128.load(wp, 16);
   let u = v128.load(wp + dq), v = v128.load(wp + dq, 16);

@@ -7,28 +7,37 @@
 //
 // Shape legend (pointers are byte addresses, strides in elements):
 //   B batch, T time steps, H hidden size, G gates: rnn 1, lstm 4 (i f g o), gru 3 (r z n),
-//   each gate H wide, in that order along the G·H axis.
+//   each gate H wide, in that order along the G·H axis. U = ⌈H/8⌉ unit blocks of 8 hidden units.
 //   xp       [B][T][ldx ≥ G·H]  row (b, t) at xp + (b·T + t)·ldx·4
-//   w        W_hhᵀ [H][G·H] in gemm's panel layout (packGemmWeights(W_hh, H, G·H, 'nk', b_hh))
+//   w        W_hhᵀ in gemm's panel layout with the columns in unit-block order
+//            (packRecurrentWeights(W_hh, b_hh, G, H) in compiler/codegen/pack.ts): panel u·G + g
+//            holds gate g of units 8u..8u+7 (units past H are zero), so the G panels of a unit
+//            block are adjacent and a range of unit blocks is a range of panels
 //   h0, c0   [B][H] initial state; 0 means zeros
 //   y        [B][T][ldy ≥ H]    h_t of batch b at y + (b·T + t)·ldy·4; only H floats per row are
 //            written, so two directions can share a [B][T][2H] buffer (reverse passes y + H·4)
 //   hn, cn   [B][H] state after the last processed step (t = 0 when reversed); 0 means not written
-//   scratch  rnn_scratch_floats(kind, B, H) floats, 16-byte aligned:
-//            gates [B][G·H] | h [B][H] | c [B][H] (lstm only), each section rounded up to 4 floats
+//   scratch  rnn_scratch_floats(kind, B, H) floats, 16-byte aligned, each section rounded up to
+//            4 floats: gates [B][U·G·8] (panel order) | h ping [B][H] | h pong [B][H] | c [B][H]
+//            (lstm only). Step s reads h from ping (s even) or pong and writes the other.
 // Inputs are never written.
 //
-// Per step: one gemm_f32 of the scratch h [B][H] against w into the gates (M = B, so B = 1 takes
-// the GEMV path), then one fused SIMD pass over the gates: nonlinearities, state update, h stored
-// to y and back to scratch. For B = 1 the GEMV reads all of w every step (G·H·(H+1)·4 bytes, 1 MiB
-// for an LSTM at H = 256, just over a 1 MiB L2): the time loop is bound by that stream; the gate
-// pass is ~10% of a GRU step at H = 256 (bench/rnn.ts).
+// Per step: h [B][H] times w into the gates (B = 1: GEMV, panel p paired with p + half as in
+// gemm_f32, so the weights are two long streams; B > 1: gemm_f32), then one fused SIMD pass over
+// the gates: nonlinearities, state update, h stored to y and to the other h buffer. For B = 1 the
+// GEMV reads all of w every step (G·H·(H+1)·4 bytes, 1 MiB for an LSTM at H = 256, just over a
+// 1 MiB L2): the time loop is bound by that stream; the gate pass is ~10% of a GRU step at H = 256
+// (bench/rnn.ts).
 //
-// Why h lives in scratch rather than gemm reading the previous y row in place (lda = T·ldy): the
-// extra copy is B·H stores per step against G·H·H multiply-adds, and it keeps one code path for
-// step 0 (h0 given or zero) and for the h_prev the GRU update reads. Measured: dropping those stores
-// changes GRU B=1 H=256 T=64 by < 1%, below run-to-run noise.
-import { gemm_f32 } from "./gemm";
+// Threads (rnn_begin_f32 / rnn_step_f32 / rnn_end_f32 with tid, nt): thread tid owns a contiguous
+// range of unit blocks: its panels of w (1/nt of the weights, which then stay in its own L2 from
+// step to step), its gates, its units of c and of each h buffer. Every thread needs all of h of
+// the previous step, so the caller puts one barrier after begin and after each step but the
+// last; with two h buffers that is the only barrier a step needs (a thread writing step s + 1's
+// h never overwrites what a slower thread still reads for step s). Each column's dot product is
+// computed by the same instructions in the same order whatever the split (the GEMV's odd panel
+// runs the paired kernel against itself), so any nt gives bit-identical results.
+import { gemm_f32, gemv_ukernel_1x16 } from "./gemm";
 import { load_f32x4_partial, store_f32x4_partial } from "./vec";
 import { sigmoid_f32x4, tanh_f32x4, relu_f32x4, madd } from "./math";
 import { ACT_NONE } from "./act";
@@ -50,15 +59,28 @@ export const RNN_RELU: i32 = 1;
 
 @inline function round4(n: i32): i32 { return (n + 3) & ~3; }
 
+/** Unit blocks of 8 hidden units. */
+@inline function unit_blocks(H: i32): i32 { return (H + 7) >> 3; }
+
+/** First unit block of thread tid's share of U blocks among nt threads (contiguous, sizes differ by ≤ 1). */
+@inline function share(U: i32, tid: i32, nt: i32): i32 { return <i32>(<i64>U * tid / nt); }
+
 /**
  * Floats of scratch the kind (0 rnn, 1 lstm, 2 gru) needs for batch B and hidden size H:
- * round4(B·G·H) gates + round4(B·H) h + (lstm) round4(B·H) c. Same formula as rnnScratchBytes
- * in compiler/codegen/rnn-abi.ts.
+ * round4(B·U·G·8) gates + 2·round4(B·H) h + (lstm) round4(B·H) c. Same formula as
+ * rnnScratchBytes in compiler/codegen/rnn-abi.ts.
  */
 export function rnn_scratch_floats(kind: i32, B: i32, H: i32): i32 {
   const bh = round4(B * H);
-  return round4(B * rnn_gates(kind) * H) + bh + (kind == RNN_KIND_LSTM ? bh : 0);
+  return round4(B * unit_blocks(H) * rnn_gates(kind) * 8) + 2 * bh + (kind == RNN_KIND_LSTM ? bh : 0);
 }
+
+/** The scratch sections: gates, h ping, h pong, c. */
+@inline function gates_at(scratch: usize): usize { return scratch; }
+@inline function h_at(scratch: usize, kind: i32, B: i32, H: i32, which: i32): usize {
+  return scratch + ((<usize>round4(B * unit_blocks(H) * rnn_gates(kind) * 8) + <usize>which * <usize>round4(B * H)) << 2);
+}
+@inline function c_at(scratch: usize, kind: i32, B: i32, H: i32): usize { return h_at(scratch, kind, B, H, 2); }
 
 /** dst[0..n) = src[0..n), or zeros when src is 0. */
 function copy_or_zero(dst: usize, src: usize, n: i32): void {
@@ -73,10 +95,20 @@ function copy_or_zero(dst: usize, src: usize, n: i32): void {
   }
 }
 
+/** Units [8·u0, min(H, 8·u1)) of every batch row: dst[b][·] = src[b][·] (or zeros when src is 0); rows H apart. */
+function copy_units(dst: usize, src: usize, B: i32, H: i32, u0: i32, u1: i32): void {
+  const j0 = u0 << 3, j1 = min(H, u1 << 3);
+  if (j1 <= j0) return;
+  for (let b = 0; b < B; b++) {
+    const off = (<usize>b * <usize>H + <usize>j0) << 2;
+    copy_or_zero(dst + off, src ? src + off : 0, j1 - j0);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
-// Fused cells: n (1–4) hidden units starting at the given pointers. x and g point at the first
-// gate of the unit in xp and in the gemm output; the other gates are hb, 2·hb, 3·hb bytes further
-// (hb = H·4). With n = 4 (the constant the main loop passes) the partial paths fold away.
+// Fused cells: n (1–4) hidden units starting at the given pointers. x points at the unit's first
+// gate in xp (the others xs, 2·xs, 3·xs bytes further: xs = H·4); g at its first gate in the
+// gates row (panel order: the others 32, 64, 96 bytes further). hp is h_prev, h the new h.
 
 // @ts-ignore: decorator
 @inline function rnn_cell(x: usize, g: usize, h: usize, y: usize, n: i32, relu: bool): void {
@@ -87,11 +119,11 @@ function copy_or_zero(dst: usize, src: usize, n: i32): void {
 }
 
 // @ts-ignore: decorator
-@inline function lstm_cell(x: usize, g: usize, hb: usize, c: usize, h: usize, y: usize, n: i32): void {
+@inline function lstm_cell(x: usize, xs: usize, g: usize, c: usize, h: usize, y: usize, n: i32): void {
   const i = sigmoid_f32x4(f32x4.add(load_f32x4_partial(x, n), load_f32x4_partial(g, n)));
-  const f = sigmoid_f32x4(f32x4.add(load_f32x4_partial(x + hb, n), load_f32x4_partial(g + hb, n)));
-  const gg = tanh_f32x4(f32x4.add(load_f32x4_partial(x + 2 * hb, n), load_f32x4_partial(g + 2 * hb, n)));
-  const o = sigmoid_f32x4(f32x4.add(load_f32x4_partial(x + 3 * hb, n), load_f32x4_partial(g + 3 * hb, n)));
+  const f = sigmoid_f32x4(f32x4.add(load_f32x4_partial(x + xs, n), load_f32x4_partial(g + 32, n)));
+  const gg = tanh_f32x4(f32x4.add(load_f32x4_partial(x + 2 * xs, n), load_f32x4_partial(g + 64, n)));
+  const o = sigmoid_f32x4(f32x4.add(load_f32x4_partial(x + 3 * xs, n), load_f32x4_partial(g + 96, n)));
   const cn = madd(f, load_f32x4_partial(c, n), f32x4.mul(i, gg));
   const hv = f32x4.mul(o, tanh_f32x4(cn));
   store_f32x4_partial(c, cn, n);
@@ -100,22 +132,111 @@ function copy_or_zero(dst: usize, src: usize, n: i32): void {
 }
 
 // @ts-ignore: decorator
-@inline function gru_cell(x: usize, g: usize, hb: usize, h: usize, y: usize, n: i32): void {
+@inline function gru_cell(x: usize, xs: usize, g: usize, hp: usize, h: usize, y: usize, n: i32): void {
   const r = sigmoid_f32x4(f32x4.add(load_f32x4_partial(x, n), load_f32x4_partial(g, n)));
-  const z = sigmoid_f32x4(f32x4.add(load_f32x4_partial(x + hb, n), load_f32x4_partial(g + hb, n)));
-  const nn = tanh_f32x4(madd(r, load_f32x4_partial(g + 2 * hb, n), load_f32x4_partial(x + 2 * hb, n)));
-  const hv = madd(z, f32x4.sub(load_f32x4_partial(h, n), nn), nn);          // (1−z)·n + z·h = n + z·(h − n)
+  const z = sigmoid_f32x4(f32x4.add(load_f32x4_partial(x + xs, n), load_f32x4_partial(g + 32, n)));
+  const nn = tanh_f32x4(madd(r, load_f32x4_partial(g + 64, n), load_f32x4_partial(x + 2 * xs, n)));
+  const hv = madd(z, f32x4.sub(load_f32x4_partial(hp, n), nn), nn);          // (1−z)·n + z·h = n + z·(h − n)
   store_f32x4_partial(h, hv, n);
   store_f32x4_partial(y, hv, n);
 }
 
 // ---------------------------------------------------------------------------------------------
-// Time loops. Per step and batch row b the pointers are: x = xp row (b, t), g = gates row b,
-// h = scratch h row b, y = y row (b, t).
 
 /** Row (b, t) of a [B][T][ld] tensor at base. */
 @inline function seq_row(base: usize, b: i32, T: i32, t: i32, ld: i32): usize {
   return base + ((<usize>b * <usize>T + <usize>t) * <usize>ld << 2);
+}
+
+/**
+ * y[q0·8 .. q1·8) = x · panels [q0, q1) of w (depth k, bias included): panel p with panel p + half,
+ * an odd last panel paired with itself (same instructions, stored twice), so every column's sum
+ * is computed the same way whatever range it is part of.
+ */
+function gemv_panels(x: usize, w: usize, y: usize, k: i32, q0: i32, q1: i32): void {
+  const pb = <usize>(k + 1) << 5;
+  const h = (q1 - q0) >> 1;
+  const hb = <usize>h * pb;
+  let wp = w + <usize>q0 * pb, yp = y + (<usize>q0 << 5);
+  for (let p = 0; p < h; p++) {
+    gemv_ukernel_1x16(x, wp, hb, yp, yp + (<usize>h << 5), 8, k, 0, ACT_NONE);
+    wp += pb;
+    yp += 32;
+  }
+  if ((q1 - q0) & 1) {
+    const q = q1 - 1;
+    const yq = y + (<usize>q << 5);
+    gemv_ukernel_1x16(x, w + <usize>q * pb, 0, yq, yq, 8, k, 0, ACT_NONE);
+  }
+}
+
+/**
+ * Thread tid of nt (one thread: 0, 1): its units of h0 and c0 (zeros when 0) into the scratch
+ * state. Then a barrier before the first step.
+ */
+export function rnn_begin_f32(kind: i32, h0: usize, c0: usize, scratch: usize, B: i32, H: i32, tid: i32, nt: i32): void {
+  if (B <= 0 || H <= 0) return;
+  const U = unit_blocks(H), u0 = share(U, tid, nt), u1 = share(U, tid + 1, nt);
+  copy_units(h_at(scratch, kind, B, H, 0), h0, B, H, u0, u1);
+  if (kind == RNN_KIND_LSTM) copy_units(c_at(scratch, kind, B, H), c0, B, H, u0, u1);
+}
+
+/**
+ * Time step s (0..T−1; t = T−1−s when reversed) of thread tid of nt: its gate panels, then its
+ * units of y, c and the next h. act: RNN_TANH or RNN_RELU (rnn only). A barrier must separate
+ * two steps (see the banner).
+ */
+export function rnn_step_f32(kind: i32, act: i32, xp: usize, w: usize, y: usize, scratch: usize,
+                             B: i32, T: i32, H: i32, ldx: i32, ldy: i32, reverse: i32, s: i32, tid: i32, nt: i32): void {
+  if (B <= 0 || T <= 0 || H <= 0) return;
+  const G = rnn_gates(kind), U = unit_blocks(H);
+  const u0 = share(U, tid, nt), u1 = share(U, tid + 1, nt);
+  if (u1 <= u0) return;
+  const t = reverse ? T - 1 - s : s;
+  const hp = h_at(scratch, kind, B, H, s & 1), hnext = h_at(scratch, kind, B, H, (s & 1) ^ 1);
+  const c = c_at(scratch, kind, B, H);
+  const gates = gates_at(scratch);
+  const ldg = U * G * 8;
+  const q0 = u0 * G, q1 = u1 * G;
+  if (B == 1) gemv_panels(hp, w, gates, H, q0, q1);
+  else gemm_f32(hp, H, w + <usize>q0 * (<usize>(H + 1) << 5), gates + (<usize>q0 << 5), ldg, B, (q1 - q0) << 3, H, 0, ACT_NONE);
+  const xs = <usize>H << 2, gs = <usize>G << 5;
+  const relu = act == RNN_RELU;
+  const j1 = min(H, u1 << 3);
+  for (let b = 0; b < B; b++) {
+    const x = seq_row(xp, b, T, t, ldx), yr = seq_row(y, b, T, t, ldy);
+    const row = <usize>b * xs;
+    // Unit j's gates: block j >> 3 (G panels of 32 bytes), lane j & 7; units j..j+3 (j % 4 = 0) are adjacent.
+    let g = gates + <usize>b * (<usize>ldg << 2) + <usize>q0 * 32;
+    for (let j = u0 << 3; j < j1; j += 8) {
+      const jb = <usize>j << 2;
+      for (let half = 0; half < 8 && j + half < H; half += 4) {
+        const n = min(4, H - j - half), o = jb + (<usize>half << 2), gh = g + (<usize>half << 2);
+        if (kind == RNN_KIND_LSTM) lstm_cell(x + o, xs, gh, c + row + o, hnext + row + o, yr + o, n);
+        else if (kind == RNN_KIND_GRU) gru_cell(x + o, xs, gh, hp + row + o, hnext + row + o, yr + o, n);
+        else if (relu) rnn_cell(x + o, gh, hnext + row + o, yr + o, n, true);
+        else rnn_cell(x + o, gh, hnext + row + o, yr + o, n, false);
+      }
+      g += gs;
+    }
+  }
+}
+
+/** Thread tid of nt, after the last step: its units of the final h and c into hn, cn (each 0: not written). */
+export function rnn_end_f32(kind: i32, hn: usize, cn: usize, scratch: usize, B: i32, T: i32, H: i32, tid: i32, nt: i32): void {
+  if (B <= 0 || T <= 0 || H <= 0) return;
+  const U = unit_blocks(H), u0 = share(U, tid, nt), u1 = share(U, tid + 1, nt);
+  if (hn) copy_units(hn, h_at(scratch, kind, B, H, T & 1), B, H, u0, u1);
+  if (cn && kind == RNN_KIND_LSTM) copy_units(cn, c_at(scratch, kind, B, H), B, H, u0, u1);
+}
+
+/** The whole sequence on one thread. */
+function seq_f32(kind: i32, act: i32, xp: usize, w: usize, h0: usize, c0: usize, y: usize, hn: usize, cn: usize,
+                 scratch: usize, B: i32, T: i32, H: i32, ldx: i32, ldy: i32, reverse: i32): void {
+  if (B <= 0 || T <= 0 || H <= 0) return;
+  rnn_begin_f32(kind, h0, c0, scratch, B, H, 0, 1);
+  for (let s = 0; s < T; s++) rnn_step_f32(kind, act, xp, w, y, scratch, B, T, H, ldx, ldy, reverse, s, 0, 1);
+  rnn_end_f32(kind, hn, cn, scratch, B, T, H, 0, 1);
 }
 
 /**
@@ -124,76 +245,17 @@ function copy_or_zero(dst: usize, src: usize, n: i32): void {
  */
 export function rnn_seq_f32(xp: usize, w: usize, h0: usize, y: usize, hn: usize, scratch: usize,
                             B: i32, T: i32, H: i32, ldx: i32, ldy: i32, reverse: i32, act: i32): void {
-  if (B <= 0 || T <= 0 || H <= 0) return;
-  const gates = scratch;
-  const h = gates + (<usize>round4(B * H) << 2);
-  copy_or_zero(h, h0, B * H);
-  const relu = act == RNN_RELU;
-  const hb = <usize>H << 2;
-  for (let s = 0; s < T; s++) {
-    const t = reverse ? T - 1 - s : s;
-    gemm_f32(h, H, w, gates, H, B, H, H, 0, ACT_NONE);
-    for (let b = 0; b < B; b++) {
-      const x = seq_row(xp, b, T, t, ldx), yr = seq_row(y, b, T, t, ldy);
-      const g = gates + <usize>b * hb, hr = h + <usize>b * hb;
-      let j: usize = 0;
-      if (relu) {
-        for (; j + 16 <= hb; j += 16) rnn_cell(x + j, g + j, hr + j, yr + j, 4, true);
-        if (j < hb) rnn_cell(x + j, g + j, hr + j, yr + j, <i32>(hb - j) >> 2, true);
-      } else {
-        for (; j + 16 <= hb; j += 16) rnn_cell(x + j, g + j, hr + j, yr + j, 4, false);
-        if (j < hb) rnn_cell(x + j, g + j, hr + j, yr + j, <i32>(hb - j) >> 2, false);
-      }
-    }
-  }
-  if (hn) copy_or_zero(hn, h, B * H);
+  seq_f32(RNN_KIND_RNN, act, xp, w, h0, 0, y, hn, 0, scratch, B, T, H, ldx, ldy, reverse);
 }
 
 /** LSTM over the sequence (gates i, f, g, o). See the banner for the operands. */
 export function lstm_seq_f32(xp: usize, w: usize, h0: usize, c0: usize, y: usize, hn: usize, cn: usize,
                              scratch: usize, B: i32, T: i32, H: i32, ldx: i32, ldy: i32, reverse: i32): void {
-  if (B <= 0 || T <= 0 || H <= 0) return;
-  const G = 4;
-  const gates = scratch;
-  const h = gates + (<usize>round4(B * G * H) << 2);
-  const c = h + (<usize>round4(B * H) << 2);
-  copy_or_zero(h, h0, B * H);
-  copy_or_zero(c, c0, B * H);
-  const hb = <usize>H << 2;
-  for (let s = 0; s < T; s++) {
-    const t = reverse ? T - 1 - s : s;
-    gemm_f32(h, H, w, gates, G * H, B, G * H, H, 0, ACT_NONE);
-    for (let b = 0; b < B; b++) {
-      const x = seq_row(xp, b, T, t, ldx), yr = seq_row(y, b, T, t, ldy);
-      const g = gates + <usize>b * G * hb, hr = h + <usize>b * hb, cr = c + <usize>b * hb;
-      let j: usize = 0;
-      for (; j + 16 <= hb; j += 16) lstm_cell(x + j, g + j, hb, cr + j, hr + j, yr + j, 4);
-      if (j < hb) lstm_cell(x + j, g + j, hb, cr + j, hr + j, yr + j, <i32>(hb - j) >> 2);
-    }
-  }
-  if (hn) copy_or_zero(hn, h, B * H);
-  if (cn) copy_or_zero(cn, c, B * H);
+  seq_f32(RNN_KIND_LSTM, RNN_TANH, xp, w, h0, c0, y, hn, cn, scratch, B, T, H, ldx, ldy, reverse);
 }
 
 /** GRU over the sequence (gates r, z, n). See the banner for the operands. */
 export function gru_seq_f32(xp: usize, w: usize, h0: usize, y: usize, hn: usize, scratch: usize,
                             B: i32, T: i32, H: i32, ldx: i32, ldy: i32, reverse: i32): void {
-  if (B <= 0 || T <= 0 || H <= 0) return;
-  const G = 3;
-  const gates = scratch;
-  const h = gates + (<usize>round4(B * G * H) << 2);
-  copy_or_zero(h, h0, B * H);
-  const hb = <usize>H << 2;
-  for (let s = 0; s < T; s++) {
-    const t = reverse ? T - 1 - s : s;
-    gemm_f32(h, H, w, gates, G * H, B, G * H, H, 0, ACT_NONE);
-    for (let b = 0; b < B; b++) {
-      const x = seq_row(xp, b, T, t, ldx), yr = seq_row(y, b, T, t, ldy);
-      const g = gates + <usize>b * G * hb, hr = h + <usize>b * hb;
-      let j: usize = 0;
-      for (; j + 16 <= hb; j += 16) gru_cell(x + j, g + j, hb, hr + j, yr + j, 4);
-      if (j < hb) gru_cell(x + j, g + j, hb, hr + j, yr + j, <i32>(hb - j) >> 2);
-    }
-  }
-  if (hn) copy_or_zero(hn, h, B * H);
+  seq_f32(RNN_KIND_GRU, RNN_TANH, xp, w, h0, 0, y, hn, 0, scratch, B, T, H, ldx, ldy, reverse);
 }

@@ -7,6 +7,8 @@ export interface Peer {
   setupMs: number;
   /** One inference; returns the output compared against simdflow's. */
   run(): Float32Array | Promise<Float32Array>;
+  /** Runs and times `calls` calls where the engine runs (an engine in a worker), ms each. */
+  time?(calls: number): Promise<number[]>;
   dispose(): void | Promise<void>;
 }
 
@@ -28,13 +30,19 @@ export function compare(ours: Float32Array, theirs: Float32Array, tol = 1e-3): C
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
-type Call = () => unknown;
+/** A call to time: a function, or an engine that times its own calls (see Peer.time). */
+export type Call = (() => unknown) | { time(calls: number): Promise<number[]> };
 
-async function once(f: Call): Promise<number> {
-  const t0 = performance.now();
-  const r = f();
-  if (r instanceof Promise) await r;
-  return performance.now() - t0;
+async function timeCalls(f: Call, calls: number): Promise<number[]> {
+  if (typeof f !== 'function') return f.time(calls);
+  const ts: number[] = [];
+  for (let i = 0; i < calls; i++) {
+    const t0 = performance.now();
+    const r = f();
+    if (r instanceof Promise) await r;
+    ts.push(performance.now() - t0);
+  }
+  return ts;
 }
 
 /**
@@ -46,14 +54,14 @@ export async function timeInterleaved(fs: Call[], o: { warmupMs: number; budgetM
   for (const f of fs) {
     const ts: number[] = [];
     const t0 = performance.now();
-    while (ts.length < 5 || performance.now() - t0 < o.warmupMs) ts.push(await once(f));
+    while (ts.length < 5 || performance.now() - t0 < o.warmupMs) ts.push(...await timeCalls(f, ts.length < 5 ? 5 : 1));
     est.push(median(ts.slice(-5)));
   }
   const slice = o.budgetMs / o.rounds / fs.length;
   const per = est.map((e) => Math.max(1, Math.round(slice / Math.max(e, 1e-3))));
   const samples: number[][] = fs.map(() => []);
   for (let r = 0; r < o.rounds; r++) {
-    for (let i = 0; i < fs.length; i++) for (let k = 0; k < per[i]!; k++) samples[i]!.push(await once(fs[i]!));
+    for (let i = 0; i < fs.length; i++) samples[i]!.push(...await timeCalls(fs[i]!, per[i]!));
   }
   return samples.map((s) => ({ medianMs: median(s), minMs: Math.min(...s), maxMs: Math.max(...s), calls: s.length }));
 }

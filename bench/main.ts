@@ -2,9 +2,12 @@
 // 4.22 (wasm backend, XNNPACK, SIMD, 1 thread) in one process, on the same seeded weights, plus
 // this machine's own WebAssembly SIMD limits (see machine.ts) and each workload's bound:
 //   bound = max(FLOPs ÷ peak, bytes read ÷ bandwidth over a buffer of that size).
-// Every peer's output is checked against simdflow's before anything is timed.
+// Thread columns: simdflow loaded with `threads: N` and ORT-web with numThreads = N (in a worker of
+// its own, see peers/ort-worker.ts), timed in the same interleaved rounds as the 1-thread engines.
+// Every peer's output is checked against simdflow's, and simdflow's N-thread output against its
+// 1-thread one, before anything is timed.
 //
-//   npm run bench [-- --only gemm512,lstm] [--quick] [--json out.json] [--isa wasmsimd]
+//   npm run bench [-- --only gemm512,lstm] [--quick] [--json out.json] [--isa wasmsimd] [--threads N]
 // Workloads: see workloads.ts; `--only gpt_forward` adds simdflow's own full forward (all logits),
 // the like-for-like counterpart of the peers' baseline for gpt_decode.
 // Workloads without a peer (batched decode, variable sizes) are in sequences.ts and print their own table.
@@ -20,19 +23,20 @@ import { dirname, join } from 'node:path';
 import { compileGraph, compileModel } from '../compiler/driver/compile.ts';
 import { importOnnx } from '../compiler/onnx/import.ts';
 import { loadModelBytes, type Model } from '../runtime/model.ts';
+import '../runtime/node.ts';                      // registers worker_threads for the runtime's threads
 import type { Isa } from '../runtime/format.ts';
-import { compare, timeInterleaved, type Check, type Peer, type Timing } from './harness.ts';
+import { compare, timeInterleaved, type Call, type Check, type Peer, type Timing } from './harness.ts';
 import { measureMachine } from './machine.ts';
 import { onnxModel } from './peers/ort-models.ts';
-import { ortPeer } from './peers/ort.ts';
+import { ortPeer, ortThreadedPeer } from './peers/ort.ts';
 import { tfjsPeer } from './peers/tfjs.ts';
 import { buildWorkload, WORKLOAD_NAMES, type Workload } from './workloads.ts';
 import { benchSequences, SEQUENCE_NAMES, type SequenceRow } from './sequences.ts';
 
-interface Args { only?: string[]; quick: boolean; json?: string; isa: 'auto' | Isa }
+interface Args { only?: string[]; quick: boolean; json?: string; isa: 'auto' | Isa; threads: number }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { quick: false, isa: 'auto' };
+  const a: Args = { quick: false, isa: 'auto', threads: 2 };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]!;
     const val = () => { const v = argv[++i]; if (v === undefined) throw new Error(`bench: ${k} needs a value`); return v; };
@@ -40,17 +44,37 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--quick') a.quick = true;
     else if (k === '--json') a.json = val();
     else if (k === '--isa') a.isa = val() as Args['isa'];
-    else throw new Error(`bench: unknown argument '${k}' (expected --only a,b  --quick  --json FILE  --isa auto|wasmsimd|wasmrelaxedsimd)`);
+    else if (k === '--threads') {
+      const v = val();
+      a.threads = Number(v);
+      if (!Number.isInteger(a.threads) || a.threads < 1 || a.threads > 16) throw new Error(`bench: --threads expects an integer 1–16 (1: no thread columns), found '${v}'`);
+    }
+    else throw new Error(`bench: unknown argument '${k}' (expected --only a,b  --quick  --json FILE  --isa auto|wasmsimd|wasmrelaxedsimd  --threads N)`);
   }
   return a;
 }
 
 interface PeerResult { name: string; setupMs: number; check: Check; timing?: Timing; speedup?: number }
+/** simdflow with `threads: requested`: the threads the runtime chose (`model.threads`; 1 when no node is worth splitting). */
+interface ThreadsResult { requested: number; used?: number; note?: string; check?: Check; timing?: Timing; speedup?: number }
 interface Row {
   name: string; note: string; isa: Isa; flops: number; bytes: number;
   compileMs: number; codeBytes: number; weightBytes: number;
   timing: Timing; gflops: number; boundMs: number; boundBy: 'compute' | 'memory'; overBound: number; bandwidthGBs: number;
-  peers: PeerResult[]; error?: string;
+  peers: PeerResult[]; threads?: ThreadsResult; error?: string;
+}
+
+/** simdflow on `threads` threads, or why not: the runtime has no `threads` option yet, or chose fewer. */
+async function loadThreaded(bytes: Uint8Array, isa: Args['isa'], threads: number): Promise<{ model?: Model; result: ThreadsResult }> {
+  const opts = { isa, threads };                     // typed loosely: the option is newer than this script's first version
+  let model: Model;
+  try { model = await loadModelBytes(bytes, opts); } catch (e) {
+    if (/unknown option 'threads'/.test(String((e as Error)?.message))) return { result: { requested: threads, note: 'no threads option' } };
+    throw e;
+  }
+  const used = (model as Model & { threads?: number }).threads;
+  if (used === undefined) { model.dispose(); return { result: { requested: threads, note: 'no threads option' } }; }
+  return { model, result: { requested: threads, used } };
 }
 
 /** simdflow's call and output for a workload (GPT entries keep their KV cache state right for each call). */
@@ -79,10 +103,10 @@ const compiled = new Map<string, { bytes: Uint8Array; compileMs: number; codeByt
  * full forward without a KV cache; gpt_prefill's computes the last token's logits as ours does
  * (ours also fills the KV cache).
  */
-async function importedPeer(wl: Workload, isa: Isa): Promise<Peer | undefined> {
+async function importedPeer(wl: Workload, onnx: Uint8Array, isa: Isa): Promise<Peer | undefined> {
   if (wl.spec.kind === 'gpt' && wl.spec.mode === 'decode') return undefined;
   const t0 = performance.now();
-  const c = await compileGraph(importOnnx(onnxModel(wl)).graph, { name: `${wl.name}_onnx` });
+  const c = await compileGraph(importOnnx(onnx).graph, { name: `${wl.name}_onnx` });
   const m = await loadModelBytes(c.bytes, { isa });
   const [feeds, out] = wl.spec.kind === 'gpt' ? [{ tokens: wl.tokens! }, 'logits'] : [{ x: wl.x }, 'y'];
   return { name: 'simdflow-onnx', setupMs: performance.now() - t0, run: () => m.run(feeds)[out] as Float32Array, dispose: () => m.dispose() };
@@ -101,9 +125,25 @@ async function benchWorkload(wl: Workload, args: Args, machine: Awaited<ReturnTy
   const ours = simdflowCall(wl, model);
   const y = ours().slice();
 
+  let threaded: Awaited<ReturnType<typeof loadThreaded>> | undefined, oursN: (() => Float32Array) | undefined;
+  if (args.threads > 1) {
+    threaded = await loadThreaded(c.bytes, args.isa, args.threads);
+    if (threaded.model) {
+      oursN = simdflowCall(wl, threaded.model);
+      // Threads must not change a result: the splits keep each sum's order (1e-6 is the issue's bar).
+      threaded.result.check = compare(y, oursN().slice(), 1e-6);
+      if (!threaded.result.check.ok) {
+        console.error(`bench: ${wl.name}: simdflow on ${threaded.result.used} threads differs from 1 thread: max abs error ${threaded.result.check.maxAbsErr.toExponential(2)}; not timed`);
+        oursN = undefined;
+      }
+    }
+  }
+
   const peers: Peer[] = [];
   const results: PeerResult[] = [];
-  for (const make of [() => ortPeer(wl, onnxModel(wl)), () => tfjsPeer(wl), () => importedPeer(wl, model.isa)]) {
+  const onnx = onnxModel(wl);
+  const makers = [() => ortPeer(wl, onnx), ...(args.threads > 1 ? [() => ortThreadedPeer(wl, onnx, args.threads)] : []), () => tfjsPeer(wl), () => importedPeer(wl, onnx, model.isa)];
+  for (const make of makers) {
     const p = await make();
     if (!p) continue;
     const check = compare(y, peerView(wl, await p.run()));
@@ -114,16 +154,20 @@ async function benchWorkload(wl: Workload, args: Args, machine: Awaited<ReturnTy
       await p.dispose();
     }
   }
-  const timings = await timeInterleaved([ours, ...peers.map((p) => () => p.run())],
-    args.quick ? { warmupMs: 150, budgetMs: 900, rounds: 5 } : { warmupMs: 500, budgetMs: 3000, rounds: 10 });
+  const engines: Call[] = [ours, ...(oursN ? [oursN] : []), ...peers.map((p): Call => (p.time ? { time: (k) => p.time!(k) } : () => p.run()))];
+  const timings = await timeInterleaved(engines,
+    args.quick ? { warmupMs: 150, budgetMs: 900 * engines.length / 3, rounds: 5 } : { warmupMs: 500, budgetMs: 3000 * engines.length / 3, rounds: 10 });
   const t = timings[0]!;
+  const off = oursN ? 2 : 1;
+  if (oursN) Object.assign(threaded!.result, { timing: timings[1], speedup: t.medianMs / timings[1]!.medianMs });
   peers.forEach((p, i) => {
     const r = results.find((x) => x.name === p.name)!;
-    r.timing = timings[i + 1];
-    r.speedup = timings[i + 1]!.medianMs / t.medianMs;
+    r.timing = timings[i + off];
+    r.speedup = timings[i + off]!.medianMs / t.medianMs;
   });
   for (const p of peers) await p.dispose();
   model.dispose();
+  threaded?.model?.dispose();
 
   const bw = machine.bandwidth(wl.bytes);
   const computeMs = wl.flops / (machine.peakGflops * 1e6), memoryMs = wl.bytes / (bw * 1e6);
@@ -132,7 +176,7 @@ async function benchWorkload(wl: Workload, args: Args, machine: Awaited<ReturnTy
     name: wl.name, note: wl.note, isa: model.isa, flops: wl.flops, bytes: wl.bytes,
     compileMs: c.compileMs, codeBytes: c.codeBytes[model.isa]!, weightBytes: c.weightBytes,
     timing: t, gflops: wl.flops / (t.medianMs * 1e6), boundMs, boundBy: computeMs >= memoryMs ? 'compute' : 'memory',
-    overBound: t.medianMs / boundMs, bandwidthGBs: bw, peers: results,
+    overBound: t.medianMs / boundMs, bandwidthGBs: bw, peers: results, threads: threaded?.result,
   };
 }
 
@@ -159,7 +203,42 @@ function printTable(rows: Row[]): void {
   }
 }
 
+/** The thread columns: simdflow and ORT-web on 1 and N threads, and the ratios issue 11 sets targets on. */
+function printThreadsTable(rows: Row[], n: number): void {
+  const head = ['workload', 'simdflow 1t ms', `simdflow ${n}t ms`, 'threads used', `${n}t speedup`, 'ort-web 1t ms', `ort-web ${n}t ms`, `ort ${n}t speedup`, `ort-${n}t / us-${n}t`, `max |${n}t − 1t|`];
+  const body = rows.filter((r) => !r.error).map((r) => {
+    const th = r.threads, o1 = r.peers.find((p) => p.name === 'ort-web'), oN = r.peers.find((p) => p.name === `ort-web-${n}t`);
+    const usN = th?.timing?.medianMs;
+    return [
+      r.name, f(r.timing.medianMs), usN !== undefined ? f(usN) : (th?.note ?? (th?.check && !th.check.ok ? 'WRONG' : '—')), th?.used !== undefined ? String(th.used) : '—',
+      th?.speedup ? `${f(th.speedup, 2)}×` : '—', o1?.timing ? f(o1.timing.medianMs) : '—', oN?.timing ? f(oN.timing.medianMs) : '—',
+      o1?.timing && oN?.timing ? `${f(o1.timing.medianMs / oN.timing.medianMs, 2)}×` : '—',
+      oN?.timing && usN !== undefined ? `${f(oN.timing.medianMs / usN, 2)}×` : '—',
+      th?.check ? th.check.maxAbsErr.toExponential(1) : '—',
+    ];
+  });
+  const w = head.map((_, j) => Math.max(...[head, ...body].map((r) => r[j]!.length)));
+  for (const r of [head, ...body]) console.log(r.map((c, j) => (j === 0 ? c.padEnd(w[j]!) : c.padStart(w[j]!))).join('  '));
+}
+
 interface Target { target: string; met: boolean; value: string }
+
+/** Issue 11's targets for N threads (set for N = 2 on this 2-core machine). */
+function threadTargets(rows: Row[], n: number): Target[] {
+  const out: Target[] = [];
+  const ownBar: Record<string, number> = { gemm512: 1.7, mlp_b64: 1.7, transformer: 1.7, gpt_prefill: 1.7, lstm: 1.7, gpt_decode: 1.6 };
+  for (const r of rows.filter((x) => !x.error)) {
+    const th = r.threads, usN = th?.timing?.medianMs, oN = r.peers.find((p) => p.name === `ort-web-${n}t`)?.timing?.medianMs;
+    if (r.name !== 'gpt_decode') {
+      out.push({ target: `${r.name} ${n}t ≥ 1.5× faster than ort-web ${n}t`, met: usN !== undefined && oN !== undefined && oN / usN >= 1.5, value: usN !== undefined && oN !== undefined ? `${f(oN / usN, 2)}×` : 'not timed' });
+    }
+    const bar = ownBar[r.name];
+    if (bar) out.push({ target: `${r.name} ${n}t ≥ ${bar}× faster than simdflow 1t`, met: !!th?.speedup && th.speedup >= bar, value: th?.speedup ? `${f(th.speedup, 2)}×` : 'not timed' });
+    // Threads never lose: N threads no slower than 1 (3% for timing noise), or the runtime chose 1.
+    if (th?.speedup !== undefined) out.push({ target: `${r.name} ${n}t never slower than 1t`, met: th.used === 1 || th.speedup >= 0.97, value: `${f(th.speedup, 2)}× on ${th.used} thread(s)` });
+  }
+  return out;
+}
 
 function targets(rows: Row[], peakGflops: number): Target[] {
   const out: Target[] = [];
@@ -195,7 +274,7 @@ async function main(): Promise<number> {
   const req = createRequire(import.meta.url);
   const wasmBytes = (pkg: string, file: string) => statSync(join(dirname(req.resolve(pkg)), file)).size;
   const ortWasm = wasmBytes('onnxruntime-web', 'ort-wasm-simd-threaded.wasm'), tfWasm = wasmBytes('@tensorflow/tfjs-backend-wasm', 'tfjs-backend-wasm-simd.wasm');
-  console.log(`machine: mul+add peak ${f(machine.peakGflops, 1)} GFLOP/s (best batch); peers: onnxruntime-web 1.30.0 (wasm SIMD, 1 thread, ` +
+  console.log(`machine: mul+add peak ${f(machine.peakGflops, 1)} GFLOP/s (best batch); peers: onnxruntime-web 1.30.0 (wasm SIMD, 1 thread${args.threads > 1 ? ` and ${args.threads}` : ''}, ` +
     `${ortWasm} B wasm), tfjs-backend-wasm 4.22.0 (XNNPACK SIMD, 1 thread, ${tfWasm} B wasm)`);
 
   const rows: Row[] = [];
@@ -229,7 +308,11 @@ async function main(): Promise<number> {
     const errs = r.peers.map((p) => `${p.name} ${p.check.maxAbsErr.toExponential(1)}`).join(', ');
     console.log(`  ${r.name.padEnd(12)} ${r.note}; ${f(r.flops / 1e6, 1)} MFLOP, ${f(r.bytes / 2 ** 20, 2)} MiB read at ${f(r.bandwidthGBs, 1)} GB/s; max abs err vs ${errs}`);
   }
-  const ts = targets(rows, machine.peakGflops);
+  if (args.threads > 1) {
+    console.log(`\nthreads: simdflow loaded with threads: ${args.threads}, ORT-web with numThreads = ${args.threads} (in a process of its own that times its own calls); same rounds as above`);
+    printThreadsTable(rows, args.threads);
+  }
+  const ts = [...targets(rows, machine.peakGflops), ...(args.threads > 1 ? threadTargets(rows, args.threads) : [])];
   console.log('\ntargets:');
   for (const t of ts) console.log(`  ${t.met ? 'met   ' : 'MISSED'} ${t.target}: ${t.value}`);
   const load1 = loadavg()[0]!;
@@ -239,7 +322,7 @@ async function main(): Promise<number> {
       date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model, cores: cpus().length, loadavg: [load0, load1],
       isa: machine.isa, peakGflops: machine.peakGflops,
       peers: { 'onnxruntime-web': { version: '1.30.0', wasmBytes: ortWasm }, '@tensorflow/tfjs-backend-wasm': { version: '4.22.0', wasmBytes: tfWasm } },
-      quick: args.quick, workloads: rows, sequences: seqRows, targets: ts,
+      quick: args.quick, threads: args.threads, workloads: rows, sequences: seqRows, targets: ts,
     }, null, 1));
     console.log(`wrote ${args.json}`);
   }

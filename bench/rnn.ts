@@ -6,7 +6,7 @@
 // Run: npx tsx bench/rnn.ts
 import v8 from 'node:v8';
 import { assemble, type Isa } from '../compiler/codegen/assemble.ts';
-import { packGemmWeights, packedGemmFloats } from '../compiler/codegen/pack.ts';
+import { packGemmWeights, packRecurrentWeights, packedGemmFloats } from '../compiler/codegen/pack.ts';
 import { RNN_GATES, rnnScratchBytes } from '../compiler/codegen/rnn-abi.ts';
 
 v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
@@ -60,7 +60,7 @@ async function bench(isa: Isa): Promise<void> {
       xp[r * GH + j] = acc;
     }
     const pxp = put(xp);
-    const pw = put(packGemmWeights(rnd(GH * H), H, GH, 'nk', rnd(GH)));
+    const pw = put(packRecurrentWeights(rnd(GH * H), rnd(GH), G, H));
     const ph0 = put(rnd(B * H, -1, 1)), pc0 = put(rnd(B * H, -1, 1));
     const py = alloc(B * T * H), phn = alloc(B * H), pcn = alloc(B * H);
     const pscr = alloc(rnnScratchBytes(kind, B, H) / 4);

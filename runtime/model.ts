@@ -182,7 +182,8 @@ export class Model {
     for (let at = 0; at < ts.length; at += g.chunk) {
       const n = Math.min(g.chunk, ts.length - at);
       if (n === 1 && B === 1) { logits = this.decode(ts[at]!); continue; }
-      const chunk = new Int32Array(g.chunk);
+      // An entry over any number of tokens takes exactly n; an older fixed-size one, a padded chunk.
+      const chunk = new Int32Array(this.entry(g.prefill).inputs.find((t) => t.name === g.tokens)?.dims ? n : g.chunk);
       for (let i = 0; i < n; i++) chunk[i] = ts[at + i]!;
       const feeds: Feeds = { [g.tokens]: chunk, ...(g.chunk > 1 ? { [g.count]: Int32Array.of(n) } : {}), ...(B > 1 ? { [g.sequence!]: Int32Array.of(s) } : {}) };
       logits = this.call(g.prefill, feeds)[g.logits] as Float32Array;
@@ -284,6 +285,9 @@ export class Model {
       if (!(n >= 1 && n <= g.chunk)) throw new Error(`${where} input '${g.count}': the number of tokens must be an integer in [1, ${g.chunk}], got ${n}`);
       // The sequence's range was checked with the inputs; decode (and a batch of one) moves every sequence.
       this.checkRoom(n, `${entryName}()`, seq < 0 ? undefined : [data[seq]![0]!]);
+      const tokens = e.inputs.findIndex((t) => t.name === g.tokens);
+      // A prefill over any number of tokens (tokens [1, T]): the count is T.
+      if (count >= 0 && e.inputs[tokens]?.dims && data[tokens]!.length !== n) throw new Error(`${where} input '${g.count}': ${n} does not match the ${data[tokens]!.length} tokens given`);
     }
     e.inputs.forEach((t, i) => this.put(t, data[i]!));
     const names = Object.keys(e.sizes ?? {}).sort();

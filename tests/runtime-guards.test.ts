@@ -76,9 +76,12 @@ describe('KV cache guards', () => {
     gpt.setState({ pos: [CAP - 2] });
     expect(() => gpt.call('prefill', { tokens, count: [3] })).toThrow(`at position ${CAP - 2} it cannot take 3 more`);
     intact(gpt, CAP - 2);
-    // Accepted calls move the position by count.
+    // The prefill takes any number of tokens: a count other than that number is refused.
     gpt.reset();
-    gpt.call('prefill', { tokens, count: [3] });
+    expect(() => gpt.call('prefill', { tokens, count: [3] })).toThrow("model 'tinygpt' prefill() input 'count': 3 does not match the 4 tokens given");
+    intact(gpt, 0);
+    // Accepted calls move the position by count.
+    gpt.call('prefill', { tokens: tokens.subarray(0, 3), count: [3] });
     expect(gpt.position).toBe(3);
   });
 });

@@ -12,6 +12,7 @@ import type { Graph } from '../compiler/ir/node.ts';
 import { interpret } from '../compiler/reference/interpret.ts';
 import { loadModelBytes, type Model } from '../runtime/model.ts';
 import { maxRelErr, TEST_ISAS } from './helpers/e2e.ts';
+import { checkSimulatedSizes } from '../compiler/fuzz/run.ts';
 
 const seeded = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.731 + seed) * 1.5);
 
@@ -154,5 +155,17 @@ describe('symbolic sizes in the DSL', () => {
     const r = interpret(instantiate(g, { B: 2, T: 5 }), { x });
     expect(Array.from(r.last!)).toEqual([...Array.from(x.subarray(32, 40)), ...Array.from(x.subarray(72, 80))]);
     expect(Array.from(r.tail!)).toEqual(Array.from(r.last!));
+  });
+});
+
+describe('symbolic sizes in the memory-level simulator', () => {
+  it('plans made at the bounds hold values dense at every actual size, under every pass configuration', () => {
+    const sizes = [{ B: 1, T: 1 }, { B: 2, T: 5 }, { B: 3, T: 20 }, { B: 1, T: 13 }];
+    const feeds = (name: string) => (s: Record<string, number>) => ({
+      x: seeded(s.B! * s.T! * 16, s.T!),
+      ...(name === 'masked' ? { pad: Uint8Array.from({ length: s.B! * s.T! }, (_, i) => (i % s.T! > 0 && i % 3 === 0 ? 1 : 0)) } : {}),
+    });
+    for (const name of ['enc', 'masked']) expect(checkSimulatedSizes(trace(ENTRIES[name]!.fn as never, ENTRIES[name]!.inputs), sizes, feeds(name)), name).toEqual([]);
+    expect(checkSimulatedSizes(trace(ENTRIES.mlp!.fn as never, ENTRIES.mlp!.inputs), [{ B: 1 }, { B: 5 }, { B: 8 }], (s) => ({ x: seeded(s.B! * 784, 2) }))).toEqual([]);
   });
 });

@@ -12,7 +12,7 @@ import { attrsOf } from '../ir/ops.ts';
 import type { AnyTensorData, TensorType } from '../ir/types.ts';
 import { byteSize } from '../ir/types.ts';
 import { rootOf } from '../ir/effects.ts';
-import { packGemmWeights } from './pack.ts';
+import { packGemmWeights, packRecurrentWeights } from './pack.ts';
 import { roundUp } from '../ir/target.ts';
 import { wasmTarget } from './target.ts';
 import { loweringOf } from './ops/index.ts';
@@ -91,8 +91,12 @@ export function layoutMemory(graphs: Graph[], state: StateSpec[] = []): MemoryLa
         const w = n.inputs[pk.w]!, b = n.inputs[pk.bias];
         if (w.op !== 'const' || (b && b.op !== 'const')) throw new Error(`codegen: ${n.op}${n.label ? ` at ${n.label}` : ''} needs constant weights to pack`);
         const [r, cols] = w.type.shape as [number, number];
-        const [k, nn] = pk.layout === 'kn' ? [r, cols] : [cols, r];
-        packedAt.set(n, place(bytesOf(packGemmWeights(w.attrs.data as Float32Array, k, nn, pk.layout, b?.attrs.data as Float32Array | undefined))));
+        const data = w.attrs.data as Float32Array, bias = b?.attrs.data as Float32Array | undefined;
+        if (pk.layout === 'gates') packedAt.set(n, place(bytesOf(packRecurrentWeights(data, bias, r / cols, cols))));
+        else {
+          const [k, nn] = pk.layout === 'kn' ? [r, cols] : [cols, r];
+          packedAt.set(n, place(bytesOf(packGemmWeights(data, k, nn, pk.layout, bias))));
+        }
       }
     }
     for (const o of [...g.outputs, ...(g.stateWrites ?? [])]) {

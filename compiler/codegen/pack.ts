@@ -42,6 +42,32 @@ export function packGemmWeights(b: Float32Array, k: number, n: number, layout: '
 }
 
 /**
+ * Packs a recurrent layer's W_hh [G·H][H] (PyTorch's layout, gates stacked) and b_hh [G·H] for
+ * assembly/rnn.ts: the gemm panel layout over G·U·8 columns (U = ⌈H/8⌉ blocks of 8 hidden units)
+ * ordered by unit block, panel u·G + g holding gate g of units 8u..8u+7 (units past H zero), so
+ * that a thread owning a range of units reads one contiguous range of panels.
+ */
+export function packRecurrentWeights(wHh: Float32Array, bHh: Float32Array | undefined, G: number, H: number): Float32Array {
+  if (!Number.isInteger(G) || !Number.isInteger(H) || G < 1 || H < 1) {
+    throw new Error(`packRecurrentWeights: expected integer G ≥ 1 and H ≥ 1, found G=${G}, H=${H}`);
+  }
+  if (wHh.length !== G * H * H) throw new Error(`packRecurrentWeights: W_hh expected ${G * H}×${H} = ${G * H * H} floats, found ${wHh.length}`);
+  if (bHh && bHh.length !== G * H) throw new Error(`packRecurrentWeights: b_hh expected ${G * H} floats, found ${bHh.length}`);
+  const U = Math.ceil(H / GEMM_NR), n = U * G * GEMM_NR;
+  const w = new Float32Array(n * H), b = new Float32Array(n);
+  for (let u = 0; u < U; u++) {
+    for (let g = 0; g < G; g++) {
+      for (let l = 0; l < GEMM_NR && u * GEMM_NR + l < H; l++) {
+        const src = g * H + u * GEMM_NR + l, dst = (u * G + g) * GEMM_NR + l;
+        w.set(wHh.subarray(src * H, (src + 1) * H), dst * H);
+        if (bHh) b[dst] = bHh[src]!;
+      }
+    }
+  }
+  return packGemmWeights(w, H, n, 'nk', b);
+}
+
+/**
  * Bytes of scratch conv2d_f32 needs for one image: the im2col matrix (K = c·kh·kw rows,
  * N = oh·ow columns) in gemm panel layout. Same formula as conv2d_scratch_bytes in assembly/conv.ts.
  */

@@ -1,5 +1,5 @@
 // Scratch of the recurrent-layer kernels in assembly/rnn.ts (their signatures are read from the
-// source by kernels.ts): w = packGemmWeights(W_hh, H, G·H, 'nk', b_hh); scratch
+// source by kernels.ts): w = packRecurrentWeights(W_hh, b_hh, G, H) (pack.ts); scratch
 // rnnScratchBytes(kind, B, H) bytes, 16-aligned.
 
 import { kernelConst } from './kernels.ts';
@@ -14,8 +14,9 @@ export const RNN_GATES = { rnn: 1, lstm: 4, gru: 3 } as const;
 const round4 = (n: number): number => Math.ceil(n / 4) * 4;
 
 /**
- * Bytes of scratch a kernel call needs (a multiple of 16): gates [B][G·H], h [B][H] and, for an
- * LSTM, c [B][H], each rounded up to 4 floats. Same formula as rnn_scratch_floats in assembly/rnn.ts.
+ * Bytes of scratch a kernel call needs (a multiple of 16): gates [B][⌈H/8⌉·G·8], two h [B][H]
+ * and, for an LSTM, c [B][H], each rounded up to 4 floats. Same formula as rnn_scratch_floats in
+ * assembly/rnn.ts.
  */
 export function rnnScratchBytes(kind: RnnKind | number, B: number, H: number): number {
   const name = typeof kind === 'number' ? (Object.keys(RNN_KINDS) as RnnKind[]).find((k) => RNN_KINDS[k] === kind) : kind;
@@ -26,5 +27,5 @@ export function rnnScratchBytes(kind: RnnKind | number, B: number, H: number): n
     throw new Error(`rnnScratchBytes(${name}): expected integer B ≥ 1 and H ≥ 1, found B=${B}, H=${H}`);
   }
   const bh = round4(B * H);
-  return 4 * (round4(B * RNN_GATES[name] * H) + bh + (name === 'lstm' ? bh : 0));
+  return 4 * (round4(B * Math.ceil(H / 8) * RNN_GATES[name] * 8) + 2 * bh + (name === 'lstm' ? bh : 0));
 }

@@ -33,12 +33,15 @@ export function where(): string {
   return s ? ` in ${s}` : '';
 }
 
-interface TraceState { nodes: Node[]; consts: Map<object, Node> }
+interface TraceState { nodes: Node[]; consts: Map<object, Node>; bounds: Record<string, number> }
 let tracing: TraceState | undefined;
 
-export function withTrace<T>(fn: () => T): { result: T; state: TraceState } {
+/** The bounds of the named sizes of the entry being traced. */
+export const traceBounds = (): Sizes => tracing?.bounds ?? {};
+
+export function withTrace<T>(fn: () => T, bounds: Record<string, number> = {}): { result: T; state: TraceState } {
   if (tracing) throw new ModelDefinitionError('trace() cannot be nested');
-  const state: TraceState = { nodes: [], consts: new Map() };
+  const state: TraceState = { nodes: [], consts: new Map(), bounds };
   tracing = state;
   try { return { result: fn(), state }; } finally { tracing = undefined; }
 }
@@ -46,7 +49,7 @@ export function withTrace<T>(fn: () => T): { result: T; state: TraceState } {
 /** Traces a sub-graph (a loop body) inside the current trace; constants stay shared. */
 export function withSubTrace<T>(fn: () => T): { result: T; nodes: Node[] } {
   const outer = active();
-  const state: TraceState = { nodes: [], consts: outer.consts };
+  const state: TraceState = { nodes: [], consts: outer.consts, bounds: outer.bounds };
   tracing = state;
   try { return { result: fn(), nodes: state.nodes }; } finally { tracing = outer; }
 }
@@ -223,7 +226,7 @@ export class Tensor {
   /** Broadcast to `dims` (a copy); named sizes in `dims` take their bounds from this tensor or from `max`. */
   expand(...args: Array<Dim | Sizes>): Tensor {
     const last = args[args.length - 1];
-    const max: Record<string, number> = { ...this.bounds, ...(typeof last === 'object' ? last : {}) };
+    const max: Record<string, number> = { ...traceBounds(), ...this.bounds, ...(typeof last === 'object' ? last : {}) };
     const dims = (typeof last === 'object' ? args.slice(0, -1) : args) as Dim[];
     for (const d of dims) for (const k of sizeNames(d)) if (max[k] === undefined) throw new ModelDefinitionError(`expand: size '${k}' has no bound here${where()}`);
     if (sameShape(dims, this.dims)) return this;
@@ -285,7 +288,7 @@ export class Tensor {
     const rel = (v: Dim): Dim => (typeof v === 'number' && v < 0 ? addDims(n, v) : canonDim(v));
     const s = rel(start), e = end === undefined ? n : rel(end);
     if (s === 0 && e === n && step === 1) return this;
-    const max: Record<string, number> = { ...this.bounds };
+    const max: Record<string, number> = { ...traceBounds(), ...this.bounds };
     for (const x of [s, e]) for (const k of sizeNames(x)) {
       if (max[k] === undefined) throw new ModelDefinitionError(`slice: size '${k}' in ${x} has no bound here; slice with a dim of a tensor that has it (t.dim(i))${where()}`);
     }

@@ -90,8 +90,8 @@ const sourceNode = (op: 'input' | 'state', name: string, s: InputSpec | number[]
 /** Traces an entry that may read and write persistent state tensors. */
 export function traceEntry(fn: (inputs: Record<string, Tensor>, state: Record<string, Tensor>) => EntryResult,
   inputs: InputSpecs, state: InputSpecs, outputNames?: string[]): Graph {
+  const bounds = entryBounds('input', inputs);
   const { result: { ins, outs, writes } } = withTrace(() => {
-    const bounds = entryBounds('input', inputs);
     const ins = Object.entries(inputs).map(([name, s]) => sourceNode('input', name, s, bounds));
     const st = Object.fromEntries(Object.entries(state).map(([name, s]) => [name, new Tensor(sourceNode('state', name, s))]));
     const res = fn(Object.fromEntries(ins.map((n) => [n.label!, new Tensor(n)])), st);
@@ -106,7 +106,7 @@ export function traceEntry(fn: (inputs: Record<string, Tensor>, state: Record<st
     const outs = nameOutputs(res.outputs, outputNames);
     if (outs.length === 0 && writes.length === 0) throw new ModelDefinitionError('forward() returned no outputs (return a tensor, an array of tensors or a record of tensors)');
     return { ins, outs, writes };
-  });
+  }, bounds);
   const g = makeGraph(ins, outs, writes);
   verify(g);
   return g;

@@ -104,9 +104,11 @@ export class GPT extends Module {
    */
   forwardCached(tokens: Tensor, pos: Tensor, caches: KVCache[], last: Tensor): Tensor {
     const [B, n] = tokens.shape as [number, number];
+    // n tokens, or a number chosen at run time (tokens [B, 'T']): 0…T−1 is a slice of 0…bound−1.
+    const steps = typeof tokens.dim(1) === 'number' ? arange(n) : arange(n).slice(0, 0, tokens.dim(1));
     // Never clamped: defineGPT keeps the capacity within the context and the runtime refuses
     // tokens past the capacity, so a position past the context is an error, not a silent reuse.
-    const positions = pos.rank === 0 ? pos.add(arange(n)) : pos.reshape(B, 1).add(arange(n));
+    const positions = pos.rank === 0 ? pos.add(steps) : pos.reshape(B, 1).add(steps);
     let x = this.tok_emb.call(tokens).add(this.pos_emb.call(positions));
     this.blocks.forEach((b, l) => { x = b.call(x, { cache: caches[l]! }); });
     return this.head.call(this.ln_f.call(x.dynamicSlice(1, last))).reshape(B, this.cfg.vocab);
@@ -150,8 +152,10 @@ export function defineGPT(o: { name: string; description?: string; module: GPT; 
     return next;
   };
   // Batch 1: one entry shape for prefill and decode, the position a scalar.
+  // A prefill takes any number of tokens up to the chunk (no padding: its loops run T rows).
+  const prefillTokens = { shape: chunk > 1 ? [1, 'T'] : [1, 1], dtype: 'i32' as const, ...(chunk > 1 ? { max: { T: chunk } } : {}) };
   const step = (n: number): EntryDefinition => ({
-    inputs: { tokens: { shape: [1, n], dtype: 'i32' }, ...(n > 1 ? { count: { shape: [], dtype: 'i32' } } : {}) },
+    inputs: { tokens: n > 1 ? prefillTokens : { shape: [1, n], dtype: 'i32' }, ...(n > 1 ? { count: { shape: [], dtype: 'i32' } } : {}) },
     forward: (mm, i, s) => {
       const cs = caches(s, s.pos!), count = i.count ?? one();
       const logits = (mm as GPT).forwardCached(i.tokens!, s.pos!, cs, count.sub(ints([1], [])));
@@ -161,7 +165,7 @@ export function defineGPT(o: { name: string; description?: string; module: GPT; 
   // Batch B: prefill appends up to `chunk` tokens to sequence `seq` (cache row seq, at its position
   // pos[seq], which a gather reads, so the runtime checks seq's range); decode advances every sequence.
   const prefillOne: EntryDefinition = {
-    inputs: { tokens: { shape: [1, chunk], dtype: 'i32' }, ...(chunk > 1 ? { count: { shape: [], dtype: 'i32' } } : {}), seq: { shape: [], dtype: 'i32' } },
+    inputs: { tokens: prefillTokens, ...(chunk > 1 ? { count: { shape: [], dtype: 'i32' } } : {}), seq: { shape: [], dtype: 'i32' } },
     forward: (mm, i, s) => {
       const p = embeddingOf(i.seq!, s.pos!), count = i.count ?? one();
       const cs = caches(s, p, i.seq!);

@@ -16,6 +16,8 @@ import { compareResults, type Difference } from './compare.ts';
 import { generate, type FuzzCase } from './generate.ts';
 import { KNOWN_FAILURES } from './known.ts';
 import { simulate, type Hazard } from './simulate.ts';
+import { instantiate } from '../ir/symbolic.ts';
+import type { Sizes } from '../ir/dims.ts';
 
 export interface PassConfig { name: string; disable: string[]; attention?: 'fused' | 'unfused' }
 
@@ -119,6 +121,27 @@ export function checkSimulated(c: FuzzCase, want = reference(c)): Failure[] {
     }
   }
   return failures;
+}
+
+/**
+ * A graph with named sizes, planned once at the bounds under every pass configuration, then
+ * simulated at each of `sizes` (the planned graph instantiated, its plan kept: values dense at
+ * their actual size where the plan put them) against the reference at those sizes. Returns one
+ * line per configuration and size that differs or reads clobbered bytes.
+ */
+export function checkSimulatedSizes(traced: Graph, sizes: readonly Sizes[], feedsAt: (s: Sizes) => Record<string, AnyTensorData>): string[] {
+  const out: string[] = [];
+  for (const cfg of passConfigs()) {
+    if (cfg.attention && !traced.nodes.some((n) => n.op === 'attention')) continue;
+    const g = runPasses(traced, { disable: cfg.disable, target: wasmTarget, ...(cfg.attention ? { attention: cfg.attention } : {}) });
+    for (const s of sizes) {
+      const feeds = feedsAt(s), at = instantiate(g, s);
+      const sim = simulate(at, [], {}, [feeds], (n) => scratchBytes(n, wasmTarget));
+      const d = compareResults(interpret(instantiate(traced, s), feeds), sim.calls[0]!, SIM_RTOL);
+      if (d || sim.hazards.length) out.push(`${cfg.name} at ${JSON.stringify(s)}: ${d ? `${d.name}[${d.index}] = ${d.got}, the reference gives ${d.want}` : describeHazard(at, sim.hazards[0]!)}`);
+    }
+  }
+  return out;
 }
 
 /** Compiles the case to wasm, runs it through the runtime and compares. */

@@ -106,7 +106,9 @@ export function graphSizes(g: Graph): Record<string, number> {
 
 /**
  * The static graph a symbolic one is at `sizes` (every named size of its inputs, each in
- * [1, bound]): types and size-dependent attributes evaluated, loop bodies too. Constants are shared.
+ * [1, bound]): types and size-dependent attributes evaluated, loop bodies too. Constants are
+ * shared; a memory plan (made at the bounds) is kept, so the fuzz simulator can check that
+ * values dense at their actual sizes fit and do not collide where the plan put them.
  */
 export function instantiate(g: Graph, sizes: Sizes): Graph {
   const max = graphSizes(g);
@@ -123,10 +125,13 @@ function instantiateNodes(g: Graph, sizes: Sizes): Graph {
     const attrs = attrsAt(n.attrs, sizes), body = (attrs as { body?: Graph }).body;
     map.set(n, { ...n, type: typeAt(n.type, sizes), attrs: body && 'nodes' in body ? { ...attrs, body: instantiateNodes(body, sizes) } : attrs, inputs: n.inputs.map((i) => map.get(i)!) });
   }
+  const remap = <V>(m: Map<Node, V>, f: (v: V) => V = (v) => v) => new Map([...m].map(([k, v]) => [map.get(k) ?? k, f(v)]));
+  const plan = g.plan && { arenaBytes: g.plan.arenaBytes, offsets: remap(g.plan.offsets), scratch: remap(g.plan.scratch), donated: remap(g.plan.donated, (v) => map.get(v) ?? v) };
   return {
     nodes: g.nodes.map((n) => map.get(n)!), inputs: g.inputs.map((n) => map.get(n)!),
     outputs: g.outputs.map((o) => ({ name: o.name, node: map.get(o.node)! })),
     ...(g.stateWrites ? { stateWrites: g.stateWrites.map((o) => ({ name: o.name, node: map.get(o.node)! })) } : {}),
     ...(g.loopBody ? { loopBody: true } : {}),
+    ...(plan ? { plan } : {}),
   };
 }

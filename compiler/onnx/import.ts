@@ -43,7 +43,7 @@ export interface Imported {
 function inputType(name: string, dtype: DType, dims: (number | string | undefined)[] | undefined, opts: ImportOptions): TensorType {
   const given = opts.shapes?.[name];
   if (given) {
-    if (!Array.isArray(given) || given.some((d) => !Number.isInteger(d) || d < 1)) throw new OnnxError(`importOnnx: shapes['${name}'] must be an array of positive integers, got ${JSON.stringify(given)}`);
+    if (!Array.isArray(given) || given.some((d) => !Number.isInteger(d) || d < 0)) throw new OnnxError(`importOnnx: shapes['${name}'] must be an array of sizes (integers ≥ 0), got ${JSON.stringify(given)}`);
     return { dtype, shape: [...given] };
   }
   if (!dims) throw new OnnxError(`onnx: input '${name}' has no shape in the file; give it with { shapes: { '${name}': [...] } }`);

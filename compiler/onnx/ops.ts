@@ -73,7 +73,7 @@ function clip(c: Ctx): Tensor {
   let y = x;
   if (lo) y = record('maximum', same(c, y, lo.reshape()));
   if (hi) y = record('minimum', same(c, y, hi.reshape()));
-  return y === x ? record('copy', [x]) : y;
+  return y === x ? x : y;
 }
 
 function pow(c: Ctx): Tensor {
@@ -140,7 +140,7 @@ function castTo(c: Ctx, v: Val, to: number): Val {
     c.unsupported(`Cast to ${dtypeName(to)}`);
   }
   const t = v, target = irDtype(to, `${c.where} attribute 'to'`);
-  if (t.dtype === target) return record('copy', [t]);
+  if (t.dtype === target) return t;
   if (target === 'bool') c.unsupported(`Cast of a run-time ${t.dtype} to BOOL`);
   return t.cast(target);
 }
@@ -254,7 +254,7 @@ function slice(c: Ctx): Val {
     if (step === 0) c.unsupported('step 0');
     y = sliceAxis(c, y, axis, sliceRange(x.shape[axis]!, s, ends[i]!, step));
   });
-  return y === x ? record('copy', [x]) : y;
+  return y === x ? x : y;
 }
 
 function split(c: Ctx): Tensor[] {
@@ -271,7 +271,7 @@ function split(c: Ctx): Tensor[] {
   }
   if (sizes.reduce((a, b) => a + b, 0) !== dim || sizes.some((s) => s <= 0)) c.unsupported(`split sizes [${sizes}] for a dimension of ${dim}`);
   let at = 0;
-  return sizes.map((s) => { const r = sliceAxis(c, x, axis, Array.from({ length: s }, (_, i) => at + i)); at += s; return r === x ? record('copy', [x]) : r; });
+  return sizes.map((s) => { const r = sliceAxis(c, x, axis, Array.from({ length: s }, (_, i) => at + i)); at += s; return r === x ? x : r; });
 }
 
 function squeeze(c: Ctx): Tensor {
@@ -298,7 +298,7 @@ function expand(c: Ctx): Tensor {
     if (d !== b[i] && d !== 1 && b[i] !== 1) c.unsupported(`expanding [${x.shape}] to [${want}]`);
     return d === 1 ? b[i]! : d;
   });
-  if (out.length === x.rank && out.every((d, i) => d === x.shape[i])) return record('copy', [x]);
+  if (out.length === x.rank && out.every((d, i) => d === x.shape[i])) return x;
   return record('where', [full('bool', 1, out), x, x]);
 }
 
@@ -317,7 +317,7 @@ function concat(c: Ctx): Val {
   const axis = normAxis(c, c.int('axis', 0), ts[0]!.rank);
   const live = ts.filter((t) => numel(t.shape) > 0);
   if (live.length === 0) c.unsupported('concatenating only empty tensors');
-  return live.length === 1 ? record('copy', [live[0]!]) : cat(live, axis);
+  return live.length === 1 ? live[0]! : cat(live, axis);
 }
 
 /** Pad: constant (concatenated blocks), edge / reflect / wrap (a gather of source positions); negative pads crop. */
@@ -351,7 +351,7 @@ function pad(c: Ctx): Tensor {
     };
     y = gatherAxis(y, constant(Int32Array.from({ length: m + b + e }, (_, k) => src(k - b)), [m + b + e], 'i32'), axis);
   });
-  return y === x ? record('copy', [x]) : y;
+  return y === x ? x : y;
 }
 
 function transpose(c: Ctx): Tensor {
@@ -359,7 +359,7 @@ function transpose(c: Ctx): Tensor {
   const x = c.t(0);
   const perm = c.intList('perm') ?? [...Array(x.rank).keys()].reverse();
   const y = x.permute(...perm);
-  return y === x ? record('copy', [x]) : y;
+  return y === x ? x : y;
 }
 
 function where(c: Ctx): Tensor {
@@ -421,7 +421,7 @@ function reduceOp(kind: 'sum' | 'mean' | 'max' | 'min' | 'sumsq' | 'l1' | 'l2' |
     const keep = c.int('keepdims', 1) === 1;
     let axes = axesOf(c, since);
     if (!axes || axes.length === 0) {
-      if (c.int('noop_with_empty_axes', 0)) return record('copy', [x]);
+      if (c.int('noop_with_empty_axes', 0)) return x;
       axes = [...x.shape.keys()];
     }
     if (numel(x.shape) === 0) c.unsupported('reducing an empty tensor');
@@ -692,7 +692,7 @@ function dropout(c: Ctx): Val[] {
   }
   const x = c.val(0);
   const dims = isHost(x) ? x.dims : [...x.shape];
-  return [isHost(x) ? x : record('copy', [x]), host(DT.BOOL, dims, new Uint8Array(numel(dims)).fill(1))];
+  return [isHost(x) ? x : x, host(DT.BOOL, dims, new Uint8Array(numel(dims)).fill(1))];
 }
 
 // ---- the table -----------------------------------------------------------------------------
@@ -730,7 +730,7 @@ export const OPS: Record<string, Translate> = {
   Mod: (c) => { c.only('fmod'); return hostBinary('Mod', c.int('fmod', 0) ? (a, b) => a % b : (a, b) => a - b * Math.floor(a / b))(c); },
   Cast: (c) => { c.only('to', 'saturate', 'round_mode'); return castTo(c, c.val(0), c.int('to', 0)); },
   CastLike: (c) => { c.only('saturate', 'round_mode'); const l = c.val(1); return castTo(c, c.val(0), isHost(l) ? l.dtype : ({ f32: DT.FLOAT, i32: DT.INT64, bool: DT.BOOL } as const)[l.dtype]); },
-  Identity: (c) => { const v = c.val(0); return isHost(v) ? v : record('copy', [v]); },
+  Identity: (c) => { const v = c.val(0); return isHost(v) ? v : v; },
   Dropout: dropout,
   Constant: constantOp, ConstantOfShape: constantOfShape, Shape: shapeOf, Range: range,
   Size: (c) => { const v = c.val(0); return host(DT.INT64, [], [numel(isHost(v) ? v.dims : v.shape)]); },

@@ -37,8 +37,14 @@ const TYPES: Record<string, string> = {
   '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.wasm': 'application/wasm',
 };
 
-/** Serves in-memory `files` (by URL path) and the files under `dir` on 127.0.0.1; resolves to the base URL. */
-export async function serve(o: { dir?: string; files?: Record<string, Uint8Array | string> }): Promise<{ url: string; server: Server }> {
+/** COOP + COEP: a page served with these is cross-origin isolated (SharedArrayBuffer, so threads). */
+export const ISOLATED = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
+
+/**
+ * Serves in-memory `files` (by URL path) and the files under `dir` on 127.0.0.1, each response
+ * with `headers` (e.g. ISOLATED); resolves to the base URL.
+ */
+export async function serve(o: { dir?: string; files?: Record<string, Uint8Array | string>; headers?: Record<string, string> }): Promise<{ url: string; server: Server }> {
   const files = o.files ?? {};
   const server = createServer((req, res) => {
     const path = decodeURIComponent((req.url ?? '/').split('?')[0]!);
@@ -46,7 +52,7 @@ export async function serve(o: { dir?: string; files?: Record<string, Uint8Array
     const file = o.dir && !rel.includes('..') ? join(o.dir, rel) : undefined;
     const body = files[rel] ?? (file && existsSync(file) && statSync(file).isFile() ? readFileSync(file) : undefined);
     if (body === undefined) { res.writeHead(404).end(); return; }
-    res.writeHead(200, { 'content-type': TYPES[extname(rel)] ?? 'application/octet-stream' }).end(body);
+    res.writeHead(200, { 'content-type': TYPES[extname(rel)] ?? 'application/octet-stream', ...o.headers }).end(body);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };

@@ -262,6 +262,18 @@ function runCase(K: Kernels, c: Case, seed: number): string {
   problems.push(mismatches(got, wantO, rtol, atol, undefined, `${label} o (canaries outside the head slices)`));
   if (c.fullRows && !wantO.some(Number.isNaN)) problems.push(`${label}: no fully masked row reached the oracle`);
   if (K.get(pscr + scrFloats * 4, 8).some((x) => x !== CANARY)) problems.push(`${label}: wrote past attentionScratchBytes`);
+  // Threads' form: the shares of nt = 1–3 threads (each with scratch of its own, run one after the
+  // other) together write exactly (bit for bit) what the one call wrote, and nothing else.
+  for (const nt of [1, 2, 3]) {
+    const po2 = K.put(new Float32Array(oLen).fill(CANARY), m);
+    const scr = Array.from({ length: nt }, () => K.put(new Float32Array(scrFloats).fill(NaN)));
+    for (let tid = 0; tid < nt; tid++) {
+      K.fn('attention_f32_part')(pq, pk, pv, po2 + 4 * oOff, pm, scr[tid]!, B, H, Lq, Lk, d, dv, ldq, ldk, ldv, ldo, bsq, bsk, bsv, bso,
+        mbs, mhs, mrs, scale, c.causal ? 1 : 0, kvLen, c.qOffset, tid, nt);
+    }
+    const got2 = K.get(po2, oLen), bad = got2.findIndex((x, i) => !Object.is(x, got[i]));
+    if (bad >= 0) problems.push(`${label}: ${nt} threads' shares: o[${bad}] = ${got2[bad]}, one call gave ${got[bad]}`);
+  }
   for (const [p, data, what] of snapshots) {
     const now = data instanceof Uint8Array ? new Uint8Array(K.f32.buffer, p, data.length) : K.get(p, data.length);
     if (!now.every((x, i) => Object.is(x, data[i]))) problems.push(`${label}: modified input ${what}`);

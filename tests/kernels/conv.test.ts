@@ -46,6 +46,19 @@ describe.each(ISAS)('conv %s', (isa) => {
       s.dh, s.dw, oh, ow, s.act);
     const want = oracle.conv2d(x, w, bias, s, s.act);
     expect(mismatches(K.get(py, want.y.length), want.y, 1e-5, 1e-5, want.scale, name(s))).toBe('');
+    // Threads' form: the shares of nt = 1–3 threads on one scratch, one after the other (they
+    // need no barrier), write exactly (bit for bit) the one call's output and nothing past it.
+    const one = K.get(py, want.y.length + 8);
+    for (const nt of [1, 2, 3]) {
+      const py2 = K.put(new Float32Array(want.y.length + 8).fill(NaN).fill(7.5, want.y.length), 4);
+      const scratch2 = K.put(new Float32Array(scratchBytes / 4).fill(NaN));
+      for (let tid = 0; tid < nt; tid++) {
+        K.fn('conv2d_f32_part')(px, pwt, pb, py2, scratch2, s.n, s.c, s.h, s.w, s.cout, s.kh, s.kw, s.sh, s.sw, s.ph, s.pw,
+          s.dh, s.dw, oh, ow, s.act, tid, nt);
+      }
+      const got = K.get(py2, want.y.length + 8), bad = got.findIndex((v, i) => (i < want.y.length ? !Object.is(v, one[i]) : v !== 7.5));
+      expect(bad, `${nt} threads: y[${bad}] = ${got[bad]}, one call gave ${one[bad]}`).toBe(-1);
+    }
   });
 
   it.each(cases.map((s) => [name(s), s] as const))('im2col_packed_f32 %s', (_n, s) => {

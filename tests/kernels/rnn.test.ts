@@ -1,7 +1,7 @@
 // rnn_seq_f32, lstm_seq_f32 and gru_seq_f32 against the f64 PyTorch-equation oracle (rnn-oracle.ts),
 // which starts from the unprojected x, W_ih, W_hh, b_ih, b_hh: so the cases also pin the ABI's
 // conventions: xp = x·W_ihᵀ + b_ih computed here with plain loops, W_hhᵀ packed by
-// packGemmWeights(W_hh, H, G·H, 'nk', b_hh), gate order, h_t stored at index t when reversed.
+// packRecurrentWeights(W_hh, b_hh, G, H), gate order, h_t stored at index t when reversed.
 //
 // Tolerance: |got − want| ≤ 1e-5 + 1e-5·|want| on every y, hn, cn element. Weights are drawn as
 // PyTorch initialises them, U(−1/√H, 1/√H), so the gates are not saturated and the nonlinearities
@@ -13,7 +13,7 @@
 // must not rely on it being zeroed); padding columns of xp are NaN (must never be read).
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { assemble, type Isa } from '../../compiler/codegen/assemble.ts';
-import { packGemmWeights } from '../../compiler/codegen/pack.ts';
+import { packRecurrentWeights } from '../../compiler/codegen/pack.ts';
 import { RNN_GATES, RNN_KINDS, rnnScratchBytes } from '../../compiler/codegen/rnn-abi.ts';
 import { ISAS, Kernels, MEMORY_BASE, randomF32, mismatches } from './harness.ts';
 import { rnnForward, GATES, type RnnKind, type RnnProblem } from './rnn-oracle.ts';
@@ -124,7 +124,7 @@ function runCase(K: Kernels, c: RnnCase, seed: number): string {
     const want = rnnForward({ kind: c.kind, B, T, I, H, x, ...W[d]!, h0, c0, reverse, nonlinearity: c.relu ? 'relu' : 'tanh' });
     for (let r = 0; r < B * T; r++) for (let j = 0; j < H; j++) wantY[r * ldy + d * H + j] = want.y[r * H + j]!;
 
-    const packed = packGemmWeights(W[d]!.wHh, H, GH, 'nk', W[d]!.bHh);
+    const packed = packRecurrentWeights(W[d]!.wHh, W[d]!.bHh, G, H);
     const pw = K.put(packed);
     const ph0 = h0 ? K.put(h0, m) : 0, pc0 = c0 ? K.put(c0, m) : 0;
     const phn = c.hn ? allocWithCanary(K, new Float32Array(B * H).fill(CANARY), 8, m) : 0;
@@ -142,6 +142,7 @@ function runCase(K: Kernels, c: RnnCase, seed: number): string {
 
     const label = `${name(c)} dir ${d}`;
     if (K.get(pscr + scratchFloats * 4, 8).some((v) => v !== CANARY)) problems.push(`${label}: wrote past rnnScratchBytes`);
+    problems.push(checkSlices(K, c, { xd, pw, ph0, pc0, py, yd, phn, pcn, ldx, ldy, rev, scratchFloats }, label));
     if (phn) {
       problems.push(compare(K.get(phn, B * H), want.hn, `${label} hn`));
       if (K.get(phn + B * H * 4, 8).some((v) => v !== CANARY)) problems.push(`${label}: wrote past hn`);
@@ -158,6 +159,37 @@ function runCase(K: Kernels, c: RnnCase, seed: number): string {
     if (!now.every((v, i) => Object.is(v, data[i]))) problems.push(`${name(c)}: modified an input at ${p}`);
   }
   return problems.filter(Boolean).join('\n');
+}
+
+/**
+ * The threads' form: rnn_begin_f32, rnn_step_f32 per step and rnn_end_f32 for slices tid = 0..nt−1
+ * of each phase in turn (what nt threads with a barrier between the phases compute) must give
+ * exactly (bit for bit) the y, hn and cn of the one-call kernel that just ran.
+ */
+function checkSlices(K: Kernels, c: RnnCase, a: { xd: number; pw: number; ph0: number; pc0: number; py: number; yd: number; phn: number; pcn: number;
+  ldx: number; ldy: number; rev: number; scratchFloats: number }, label: string): string {
+  const { B, T, H } = c, kind = RNN_KINDS[c.kind], act = c.relu ? 1 : 0;
+  const yLen = B * T * a.ldy;
+  const want = [K.get(a.py, yLen), a.phn ? K.get(a.phn, B * H) : undefined, a.pcn ? K.get(a.pcn, B * H) : undefined];
+  const out: string[] = [];
+  for (const nt of [1, 2, 3]) {
+    const py = K.put(want[0]!), yd = py + (a.yd - a.py);     // the other direction's columns as they are
+    const phn = a.phn ? K.put(new Float32Array(B * H).fill(CANARY)) : 0, pcn = a.pcn ? K.put(new Float32Array(B * H).fill(CANARY)) : 0;
+    const pscr = K.put(new Float32Array(a.scratchFloats).fill(NaN));
+    for (let tid = 0; tid < nt; tid++) K.fn('rnn_begin_f32')(kind, a.ph0, a.pc0, pscr, B, H, tid, nt);
+    for (let s = 0; s < T; s++) for (let tid = 0; tid < nt; tid++) {
+      K.fn('rnn_step_f32')(kind, act, a.xd, a.pw, yd, pscr, B, T, H, a.ldx, a.ldy, a.rev, s, tid, nt);
+    }
+    for (let tid = 0; tid < nt; tid++) K.fn('rnn_end_f32')(kind, phn, pcn, pscr, B, T, H, tid, nt);
+    const got = [K.get(py, yLen), phn ? K.get(phn, B * H) : undefined, pcn ? K.get(pcn, B * H) : undefined];
+    ['y', 'hn', 'cn'].forEach((what, i) => {
+      const g = got[i], w = want[i];
+      if (!g || !w) return;
+      const bad = g.findIndex((v, j) => !Object.is(v, w[j]));
+      if (bad >= 0) out.push(`${label}: ${nt} slices: ${what}[${bad}] = ${g[bad]}, one call gave ${w[bad]}`);
+    });
+  }
+  return out.join('\n');
 }
 
 describe.each(ISAS)('recurrent kernels %s', (isa) => {
@@ -185,7 +217,7 @@ describe.each(ISAS)('recurrent kernels %s', (isa) => {
 describe('rnnScratchBytes', () => {
   it('accepts kinds by name or code and rejects bad ones', () => {
     expect(rnnScratchBytes('lstm', 1, 5)).toBe(rnnScratchBytes(1, 1, 5));
-    expect(rnnScratchBytes('gru', 2, 3)).toBe(4 * (20 + 8));
+    expect(rnnScratchBytes('gru', 2, 3)).toBe(4 * (48 + 2 * 8));
     expect(() => rnnScratchBytes(7, 1, 1)).toThrow(/expected kind rnn\|lstm\|gru or 0\|1\|2, found 7/);
     expect(() => rnnScratchBytes('rnn', 0, 4)).toThrow(/expected integer B ≥ 1 and H ≥ 1, found B=0, H=4/);
   });

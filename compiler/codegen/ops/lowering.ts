@@ -6,8 +6,12 @@ import type { Graph } from '../../ir/node.ts';
 import type { NodeOf } from '../../ir/ops/def.ts';
 import type { Layout } from '../layout.ts';
 
-/** Weight and bias operand slots a kernel reads packed (packGemmWeights): 'kn' is [K, N], 'nk' is [N, K] (PyTorch's layout). */
-export interface Packed { w: number; bias: number; layout: 'kn' | 'nk' }
+/**
+ * Weight and bias operand slots a kernel reads packed (pack.ts): packGemmWeights with 'kn' for
+ * [K, N] or 'nk' for [N, K] (PyTorch's layout); 'gates' is a recurrent W_hh [G·H, H] packed by
+ * packRecurrentWeights.
+ */
+export interface Packed { w: number; bias: number; layout: 'kn' | 'nk' | 'gates' }
 
 /** The module being emitted, for an op whose lowering needs functions of its own (a loop's body). */
 export interface ModuleParts {

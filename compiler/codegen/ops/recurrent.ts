@@ -1,5 +1,5 @@
-// Recurrent layers on wasm: one kernel call runs a layer's whole time loop (assembly/rnn.ts),
-// with W_hh and b_hh packed as GEMM panels and scratch from the kernel's ABI (rnn-abi.ts).
+// Recurrent layers on wasm: one kernel call runs a layer's whole time loop (assembly/rnn.ts), with
+// W_hh and b_hh packed in unit-block order (packRecurrentWeights) and scratch from the kernel's ABI (rnn-abi.ts).
 
 import type { RecurrentAttrs } from '../../ir/ops/recurrent.ts';
 import type { Node } from '../../ir/node.ts';
@@ -24,7 +24,7 @@ function lowering(kind: RnnKind): Lowering<RecurrentAttrs> {
       return [`${kernelCall(`${kind}_seq_f32`, args)};`];
     },
     scratchBytes: (n) => rnnScratchBytes(kind, n.type.shape[0]!, n.inputs[1]!.type.shape[1]!),
-    packed: { w: 1, bias: 2, layout: 'nk' },
+    packed: { w: 1, bias: 2, layout: 'gates' },
   });
 }
 

@@ -1,0 +1,101 @@
+// Importer semantics on hand-built models (bench/onnx.ts writes them): opset variants of the
+// same op agree, shape arithmetic folds away, int64 constants are range-checked, unsupported
+// attributes are named. Checked with the reference interpreter against hand-computed values.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { DT, OnnxGraph } from '../../bench/onnx.ts';
+import { importOnnx, UnsupportedError } from '../../compiler/onnx/import.ts';
+import { runOnnxTests } from '../../compiler/conformance/onnx.ts';
+import { interpret } from '../../compiler/reference/interpret.ts';
+
+const x234 = Float32Array.from({ length: 24 }, (_, i) => i - 7.5);
+const run = (bytes: Uint8Array, feeds: Record<string, Float32Array> = { x: x234 }) => {
+  const { graph } = importOnnx(bytes);
+  return { graph, out: interpret(graph, feeds) };
+};
+
+describe('importOnnx semantics', () => {
+  test('Squeeze/Unsqueeze/ReduceSum/Split axes as attributes (old opsets) and as inputs (new) give the same values', () => {
+    const build = (opset: number) => {
+      const g = new OnnxGraph();
+      g.input('x', [2, 3, 4]);
+      const axesIn = opset >= 13;
+      const r = g.op1('ReduceSum', axesIn ? ['x', g.ints('ax', [1], [1])] : ['x'], { ...(axesIn ? {} : { axes: [1] }), keepdims: 1 }); // [2, 1, 4]
+      const s = g.op1('Squeeze', axesIn ? [r, g.ints('sq', [1], [1])] : [r], axesIn ? {} : { axes: [1] }); // [2, 4]
+      const u = g.op1('Unsqueeze', axesIn ? [s, g.ints('un', [1], [0])] : [s], axesIn ? {} : { axes: [0] }); // [1, 2, 4]
+      const [a, b] = g.op('Split', axesIn ? [u, g.ints('sp', [2], [1, 3])] : [u], { axis: 2, ...(axesIn ? {} : { split: [1, 3] }) }, 2);
+      g.name(a!, 'a'); g.name(b!, 'b');
+      g.output('a', [1, 2, 1]); g.output('b', [1, 2, 3]);
+      return g.finish('m', opset);
+    };
+    const old = run(build(11)).out, now = run(build(13)).out;
+    // sum over axis 1 of x[i][j][k] = i*12 + j*4 + k - 7.5: 3·(i*12 + k - 7.5) + 12
+    const want = [0, 1].flatMap((i) => [0, 1, 2, 3].map((k) => 3 * (i * 12 + k - 7.5) + 12));
+    expect(Array.from(old.a!)).toEqual([want[0], want[4]]);
+    expect(Array.from(old.b!)).toEqual([...want.slice(1, 4), ...want.slice(5, 8)]);
+    expect(Array.from(now.a!)).toEqual(Array.from(old.a!));
+    expect(Array.from(now.b!)).toEqual(Array.from(old.b!));
+  });
+
+  test('Clip: min/max attributes before opset 11, inputs from 11; Softmax before opset 13 normalises over all trailing dims', () => {
+    const clip = (opset: number) => {
+      const g = new OnnxGraph();
+      g.input('x', [2, 3, 4]);
+      const y = opset < 11 ? g.op1('Clip', ['x'], { min: { f: -2 }, max: { f: 3 } }) : g.op1('Clip', ['x', g.init('lo', [], Float32Array.of(-2)), g.init('hi', [], Float32Array.of(3))]);
+      g.name(y, 'y'); g.output('y', [2, 3, 4]);
+      return g.finish('m', opset);
+    };
+    const want = Array.from(x234, (v) => Math.min(3, Math.max(-2, v)));
+    expect(Array.from(run(clip(6)).out.y!)).toEqual(want);
+    expect(Array.from(run(clip(13)).out.y!)).toEqual(want);
+    const softmax = (opset: number) => {
+      const g = new OnnxGraph();
+      g.input('x', [2, 3, 4]);
+      g.name(g.op1('Softmax', ['x'], { axis: 1 }), 'y'); g.output('y', [2, 3, 4]);
+      return g.finish('m', opset);
+    };
+    const y11 = run(softmax(11)).out.y!, y13 = run(softmax(13)).out.y!;
+    const sum = (a: ArrayLike<number>, from: number, n: number) => Array.from(a).slice(from, from + n).reduce((s, v) => s + v, 0);
+    expect(sum(y11, 0, 12)).toBeCloseTo(1, 6); // opset 11: [2, 12] rows
+    expect(y13[0]! + y13[4]! + y13[8]!).toBeCloseTo(1, 6); // opset 13: along axis 1 only
+  });
+
+  test('a Shape → Gather → Unsqueeze → Concat → Reshape chain folds to one reshape', () => {
+    const g = new OnnxGraph();
+    g.input('x', [2, 3, 4]);
+    const shape = g.op1('Shape', ['x']);
+    const n = g.op1('Gather', [shape, g.ints('zero', [], [0])], { axis: 0 });
+    const target = g.op1('Concat', [g.op1('Unsqueeze', [n, g.ints('ax0', [1], [0])]), g.ints('rest', [1], [-1])], { axis: 0 });
+    g.name(g.op1('Reshape', ['x', target]), 'y'); g.output('y', [2, 12]);
+    const { graph, out } = run(g.finish('m', 13));
+    expect(graph.nodes.map((n) => n.op)).toEqual(['input', 'reshape']); // Identity adds nothing
+    expect(graph.outputs[0]!.node.type.shape).toEqual([2, 12]);
+    expect(Array.from(out.y!)).toEqual(Array.from(x234));
+  });
+
+  test('an int64 constant outside i32 is refused where it becomes a tensor; an unknown attribute is named', () => {
+    const g = new OnnxGraph();
+    g.input('x', [2, 3, 4]);
+    g.name(g.op1('Add', [g.op1('Cast', ['x'], { to: DT.INT64 }), g.ints('big', [1], [2 ** 40])]), 'y'); g.output('y', [2, 3, 4], DT.INT64);
+    expect(() => importOnnx(g.finish('m', 13))).toThrow(/value 1099511627776 at index 0 does not fit int32 \(int64 tensors run as i32\)/);
+    const h = new OnnxGraph();
+    h.input('x', [2, 3, 4]);
+    h.name(h.op1('LeakyRelu', ['x'], { alpha: { f: 0.1 }, beta: { f: 1 } }), 'y'); h.output('y', [2, 3, 4]);
+    expect(() => importOnnx(h.finish('m', 13))).toThrow(UnsupportedError);
+    expect(() => importOnnx(h.finish('m', 13))).toThrow("node 'LeakyRelu_0' (LeakyRelu, opset 13): attribute 'beta' is not supported");
+  });
+});
+
+// A slice of ONNX's backend node tests in one artifact (the full suite runs in CI through
+// npm run conformance:onnx): opset variants, recurrent gate orders and layouts, attention.
+const NODE_TESTS = join(import.meta.dirname, '../../../shared/onnx-node-tests');
+describe.skipIf(!existsSync(NODE_TESTS))('ONNX backend node tests (a sample)', () => {
+  test('a sample across ops compiles in one artifact and passes', async () => {
+    const pick = /^test_(lstm_defaults|lstm_with_initial_bias|gru_defaults|gru_with_initial_bias|gru_batchwise|rnn_seq_length|simple_rnn_batchwise|split_equal_parts_2d_opset13|split_variable_parts_1d_opset18|squeeze|unsqueeze_two_axes|slice_neg_steps|slice_negative_axes|reduce_mean_keepdims_example|reduce_sum_do_not_keepdims_example|clip_default_min|softmax_axis_0|logsoftmax_axis_1|averagepool_2d_ceil|maxpool_2d_same_upper|maxpool_3d_dilations|conv_with_autopad_same|conv_with_strides_and_asymmetric_padding|layer_normalization_4d_axis1|batchnorm_epsilon|attention_4d_gqa_causal|attention_3d_with_past_and_present|attention_4d_softcap|trilu_lower|expand_dim_changed|gather_1|flatten_axis0|reshape_zero_and_negative_dim|gemm_all_attributes|matmul_4d)$/;
+    const results = await runOnnxTests(NODE_TESTS, { filter: (t) => pick.test(t.name), isa: 'wasmsimd', batch: 64 });
+    expect(results.length).toBeGreaterThanOrEqual(30);
+    const bad = results.filter((r) => r.status !== 'pass').map((r) => `${r.name}: ${r.status} ${r.detail}`);
+    expect(bad).toEqual([]);
+  }, 120_000);
+});
