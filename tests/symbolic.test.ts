@@ -38,6 +38,11 @@ const ENTRIES: Record<string, { inputs: InputSpecs; fn: (x: Record<string, Tenso
     inputs: { x: { shape: ['B', 'T', 16], max: { B: 3, T: 20 } }, pad: { shape: ['B', 'T'], dtype: 'bool' } },
     fn: ({ x, pad }) => ({ y: mha.forward(x!, x!, x!, { keyPaddingMask: pad!, needWeights: false })[0], c: mha.forward(x!, x!, x!, { isCausal: true, needWeights: false })[0] }),
   },
+  // The decomposed path (weights wanted): the causal mask is the corner of the mask at the bounds.
+  weights: {
+    inputs: { x: { shape: ['B', 'T', 16], max: { B: 3, T: 20 } } },
+    fn: ({ x }) => { const [y, w] = mha.forward(x!, x!, x!, { isCausal: true, attnMask: undefined }); return { y, w: w! }; },
+  },
 };
 
 let compiled: Compiled;
@@ -96,6 +101,10 @@ describe('symbolic sizes', () => {
         pad: { data: Uint8Array.from({ length: B! * T! }, (_, i) => (i % T! > 0 && (i * 7) % 3 === 0 ? 1 : 0)), shape: [B!, T!] },
       }));
     }
+  });
+
+  it('attention weights with a causal mask over the actual length', () => {
+    for (const [B, T] of [[1, 1], [2, 6], [3, 20]] as const) check('weights', { B, T }, ({ B, T }) => ({ x: { data: seeded(B! * T! * 16, 9), shape: [B!, T!, 16] } }));
   });
 
   it('the manifest records the sizes and the symbolic dims', () => {

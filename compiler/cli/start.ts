@@ -6,21 +6,26 @@ import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { compileModel, type CompileOptions } from '../driver/compile.ts';
 import { interpret } from '../reference/interpret.ts';
-import { allocData, numel } from '../ir/types.ts';
+import { allocData, numel, type AnyTensorData } from '../ir/types.ts';
 import { loadModelBytes, type Feeds } from '../../runtime/model.ts';
 import { artifactFile, loadDefinition } from './load.ts';
 import { rng } from '../dsl/module.ts';
 import type { Io } from './main.ts';
 
 /** Deterministic example inputs: floats in [-1, 1), indices within their valid range. */
-export function exampleFeeds(inputs: Array<{ name: string; dtype: string; shape: number[]; range?: [number, number] }>, seed = 7): Feeds {
+/** The typed arrays of feeds (the data of { data, shape } ones), as the reference interpreter takes them. */
+export const feedData = (f: Feeds): Record<string, AnyTensorData> =>
+  Object.fromEntries(Object.entries(f).map(([k, v]) => [k, (typeof v === 'object' && 'data' in v ? v.data : v) as AnyTensorData]));
+
+/** Seeded inputs at their (bound) shapes; an input with named sizes is given as { data, shape }. */
+export function exampleFeeds(inputs: Array<{ name: string; dtype: string; shape: number[]; dims?: unknown[]; range?: [number, number] }>, seed = 7): Feeds {
   const r = rng(seed);
   const feeds: Feeds = {};
   for (const i of inputs) {
     const d = allocData({ dtype: i.dtype as 'f32', shape: i.shape });
     const [lo, hi] = i.range ?? [0, 2];
     for (let k = 0; k < d.length; k++) d[k] = i.dtype === 'f32' ? r() * 2 - 1 : lo + Math.floor(r() * (hi - lo));
-    feeds[i.name] = d;
+    feeds[i.name] = i.dims ? { data: d, shape: i.shape } as never : d;
   }
   return feeds;
 }
@@ -58,7 +63,7 @@ export async function runModels(dir: string, outDir: string, io: Io, stages: (mo
     const model = await loadModelBytes(c.bytes);
     const feeds = exampleFeeds(model.inputs);
     const out = model.run(feeds);
-    const ref = interpret(c.traced, feeds as never);
+    const ref = interpret(c.traced, feedData(feeds));
     let err = 0;
     for (const [k, v] of Object.entries(ref)) for (let i = 0; i < numel([v.length]); i++) err = Math.max(err, Math.abs(out[k]![i]! - v[i]!));
     if (!(err < 1e-3)) bad++;

@@ -5,6 +5,7 @@
 // source lengths, E embedding, H heads, d = E/H.
 
 import { fmtShape } from '../ir/types.ts';
+import type { Dim } from '../ir/dims.ts';
 import * as F from './functional.ts';
 import { Linear, Dropout } from './layers.ts';
 import { Module, positiveInt, type Parameter } from './module.ts';
@@ -98,15 +99,20 @@ function attentionProbs(q: Tensor, k: Tensor, H: number, masks: Masks, causal: b
   let s = qh.matmul(kt).mul(scale);
   if (masks.additive) s = s.add(masks.additive);
   if (masks.bool) s = F.whereOp(masks.bool, -Infinity, s);
-  if (causal) s = F.whereOp(causalMask(L, S), -Infinity, s);
+  if (causal) s = F.whereOp(causalMask(L, S, q.dim(1), k.dim(1)), -Infinity, s);
   return s.softmax(-1);
 }
 
-/** True strictly above the diagonal: PyTorch's causal (square subsequent) mask. */
-export function causalMask(L: number, S = L): Tensor {
+/**
+ * True strictly above the diagonal: PyTorch's causal (square subsequent) mask, [L, S]. With
+ * lengths chosen at run time (`Ld`, `Sd` named sizes bounded by L, S) it is the top-left corner
+ * of the mask at the bounds, which is the causal mask of the actual lengths.
+ */
+export function causalMask(L: number, S = L, Ld: Dim = L, Sd: Dim = S): Tensor {
   const m = new Uint8Array(L * S);
   for (let i = 0; i < L; i++) for (let j = i + 1; j < S; j++) m[i * S + j] = 1;
-  return constant(m, [L, S], 'bool', 'causal');
+  const full = constant(m, [L, S], 'bool', 'causal');
+  return full.slice(0, 0, Ld).slice(1, 0, Sd);
 }
 
 /** softmax(q kᵀ / √d) v over [B, H, L, d] tensors (torch.nn.functional.scaled_dot_product_attention). */
@@ -119,7 +125,7 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
   if (mask && mask.dtype === 'f32') {
     // An additive mask: the decomposed form (the fused kernel takes boolean masks).
     let s = q.matmul(k.mT).mul(opts.scale ?? 1 / Math.sqrt(d)).add(mask);
-    if (opts.isCausal) s = F.whereOp(causalMask(L, S), -Infinity, s);
+    if (opts.isCausal) s = F.whereOp(causalMask(L, S, q.dim(2), k.dim(2)), -Infinity, s);
     return s.softmax(-1).matmul(v);
   }
   const ins = [merge(q), merge(k), merge(v), ...(mask ? [mask] : [])];

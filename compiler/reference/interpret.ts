@@ -7,6 +7,8 @@ import { opDef } from '../ir/ops.ts';
 import type { EvalContext, Value } from '../ir/ops/def.ts';
 import { evalExpr } from '../ir/ops/elementwise.ts';
 import { numel, type AnyTensorData } from '../ir/types.ts';
+import { instantiate } from '../ir/symbolic.ts';
+import type { Sizes } from '../ir/dims.ts';
 
 export type { Value };
 export { evalExpr };
@@ -22,8 +24,12 @@ export function evalNode(n: Node, ins: Value[]): AnyTensorData[] {
   return Array.isArray(r) ? r : [r];
 }
 
-/** Runs a graph on concrete inputs; returns every output by name. */
-export function interpret(g: Graph, feeds: Feeds, state?: Record<string, AnyTensorData>): Record<string, AnyTensorData> {
+/**
+ * Runs a graph on concrete inputs; returns every output by name. A graph with named sizes runs
+ * at `sizes` (each in [1, bound]), or at its bounds when none are given.
+ */
+export function interpret(g: Graph, feeds: Feeds, state?: Record<string, AnyTensorData>, sizes?: Sizes): Record<string, AnyTensorData> {
+  if (sizes) g = instantiate(g, sizes);
   const vals = new Map<Node, Value>();
   const results = new Map<Node, AnyTensorData[]>();
   for (const n of g.nodes) {

@@ -6,7 +6,7 @@ import { trace, type InputSpecs, type TraceResult } from '../../compiler/dsl/tra
 import type { Tensor } from '../../compiler/dsl/tensor.ts';
 import type { Graph } from '../../compiler/ir/node.ts';
 import { interpret } from '../../compiler/reference/interpret.ts';
-import { exampleFeeds } from '../../compiler/cli/start.ts';
+import { exampleFeeds, feedData } from '../../compiler/cli/start.ts';
 import { loadModelBytes, type Model, type Outputs } from '../../runtime/model.ts';
 import type { Isa } from '../../runtime/format.ts';
 import { TEST_ISAS } from './isa.ts';
@@ -42,7 +42,7 @@ export async function checkGraph(g: Graph, opts: CompileOptions & CheckOptions =
 
 async function checkEntry(c: Compiled, entry: string, g: Graph, opts: CheckOptions, load: (isa: Isa) => Promise<Model>): Promise<E2E> {
   const feeds = exampleFeeds(c.manifest.entries[entry]!.inputs, opts.seed ?? 11);
-  const reference = interpret(g, feeds as never);
+  const reference = interpret(g, feedData(feeds));
   const byIsa: Partial<Record<Isa, Outputs>> = {};
   for (const isa of TEST_ISAS) {
     const outputs = byIsa[isa] = (await load(isa)).call(entry, feeds);
