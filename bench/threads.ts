@@ -3,7 +3,10 @@
 // thread; (2) one thread on shared memory against today's unshared
 // memory (same code); (3) gemm512 and mlp_b64 with 1, 2 (and --threads N) threads, interleaved,
 // medians, outputs checked bit for bit against 1 thread.
-//   npx tsx bench/threads.ts [--threads N] [--only gemm512,mlp_b64]
+//   npx tsx bench/threads.ts [--threads N] [--only gemm512,mlp_b64]   (relaxed SIMD: this script turns the flag on)
+import v8 from 'node:v8';
+v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+
 import { Worker } from 'node:worker_threads';
 import { assemble } from '../compiler/codegen/assemble.ts';
 import { compileModel } from '../compiler/driver/compile.ts';
