@@ -47,9 +47,14 @@ export const VARIABLE_DIMS: Record<string, Record<string, string>> = {
   tiny_gpt: { tokens: 'B T' },
 };
 
+/** Bounds a family cannot exceed whatever the scale: a GPT's positions end at its context. */
+export const BOUND_CAPS: Record<string, (c: CaseSpec) => Record<string, number>> = {
+  tiny_gpt: (c) => ({ T: num(c, 'context') }),
+};
+
 /**
  * The case's inputs with its variable dims symbolic, each bounded at `scale` × the case's size
- * (the spelling of symbolic inputs: { shape: ['B', 'T', 16], max: { B: 4, T: 18 }, dtype }).
+ * (capped by BOUND_CAPS, never below the case's size) (the spelling of symbolic inputs: { shape: ['B', 'T', 16], max: { B: 4, T: 18 }, dtype }).
  */
 export function symbolicInputs(c: CaseSpec, scale: number): Record<string, { shape: (number | string)[]; max: Record<string, number>; dtype: DType }> {
   const family = VARIABLE_DIMS[c.name];
@@ -68,7 +73,8 @@ export function symbolicInputs(c: CaseSpec, scale: number): Record<string, { sha
     });
     out[k] = { shape, max: {}, dtype: DTYPES[v.dtype]! };
   }
-  const max = Object.fromEntries([...sizes].map(([w, d]) => [w, d * scale]));
+  const caps = BOUND_CAPS[c.name]?.(c) ?? {};
+  const max = Object.fromEntries([...sizes].map(([w, d]) => [w, Math.max(d, Math.min(d * scale, caps[w] ?? Infinity))]));
   for (const spec of Object.values(out)) spec.max = Object.fromEntries(Object.entries(max).filter(([w]) => spec.shape.includes(w)));
   return out;
 }
@@ -173,8 +179,8 @@ BUILDERS.rnn_1_to_n = (c) => {
   return {
     name: c.name, module: m, inputs: inputSpecs(c),
     forward: (mm, i) => {
-      const x = i.x!, B = x.size(0);
-      const seq = cat([x.unsqueeze(1), zeros([B, steps - 1, x.size(1)])], 1);
+      const x = i.x!;
+      const seq = cat([x.unsqueeze(1), zeros([x.dim(0), steps - 1, x.size(1)], x.bounds)], 1);
       return { y: (mm as StepRNN).call(seq)[0] };
     },
   } as ModelDefinition;

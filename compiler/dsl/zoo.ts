@@ -32,8 +32,9 @@ export class Seq2SeqLSTM extends Module {
   forward(src: Tensor, tgtIn: Tensor): { logits: Tensor; greedy: Tensor } {
     const [, state] = this.encoder.call(this.enc_emb.call(src));
     const [dy] = this.decoder.call(this.dec_emb.call(tgtIn), state);
-    const B = src.size(0);
-    const { tok } = loop(this.steps, { tok: ints(new Array(B).fill(this.bos)), h: state[0], c: state[1] }, ({ tok, h, c }) => {
+    // [B] of bos: B may be a size chosen at run time (src [B, S]).
+    const bos = ints([this.bos], [1]).expand(src.dim(0), src.bounds);
+    const { tok } = loop(this.steps, { tok: bos, h: state[0], c: state[1] }, ({ tok, h, c }) => {
       const [y, [h2, c2]] = this.decoder.call(this.dec_emb.call(tok!.unsqueeze(1)), [h!, c!]);
       const next = this.out.call(y.squeeze(1)).argmax(-1);
       return { next: { tok: next, h: h2, c: c2 }, emit: { tok: next } };
@@ -58,14 +59,15 @@ export class Seq2SeqTransformer extends Module {
     this.generator = new nn.Linear(dModel, vocab);
   }
   private embed(e: nn.Embedding, t: Tensor): Tensor {
-    const L = t.size(1);
-    return e.call(t).mul(Math.sqrt(this.dModel)).add(sinusoidalPositionalEncoding(L, this.dModel));
+    // Positions 0…L−1: with a length chosen at run time, the first L rows of the table at its bound.
+    const pe = sinusoidalPositionalEncoding(t.size(1), this.dModel);
+    return e.call(t).mul(Math.sqrt(this.dModel)).add(typeof t.dim(1) === 'number' ? pe : pe.slice(0, 0, t.dim(1)));
   }
   forward(src: Tensor, pad: Tensor, tgtIn: Tensor): { logits: Tensor; greedy: Tensor } {
     const memory = this.transformer.encoder.call(this.embed(this.src_emb, src), { srcKeyPaddingMask: pad });
     const decode = (tgt: Tensor) => this.generator.call(this.transformer.decoder.call(this.embed(this.tgt_emb, tgt), memory, { tgtIsCausal: true, memoryKeyPaddingMask: pad }));
-    const B = src.size(0), S = this.steps;
-    const start = ints(Array.from({ length: B * (S + 1) }, (_, i) => (i % (S + 1) === 0 ? this.bos : 0)), [B, S + 1]);
+    const B = src.dim(0), S = this.steps;
+    const start = ints(Array.from({ length: S + 1 }, (_, i) => (i === 0 ? this.bos : 0)), [1, S + 1]).expand(B, S + 1, src.bounds);
     const { tok } = loop(S, { buf: start }, ({ buf }, t) => {
       const next = decode(buf!).dynamicSlice(1, t).argmax(-1); // [B, 1]
       return { next: { buf: buf!.dynamicUpdate(1, t.add(ints([1], [])), next) }, emit: { tok: next.reshape(B) } };
@@ -93,7 +95,9 @@ export class GPT extends Module {
   forward(tokens: Tensor): Tensor {
     const T = tokens.size(1);
     if (T > this.cfg.context) throw new ModelDefinitionError(`GPT: ${T} tokens exceed the context of ${this.cfg.context}`);
-    let x = this.tok_emb.call(tokens).add(this.pos_emb.call(arange(T)));
+    // With a length chosen at run time (T is its bound), positions 0…T−1 are a slice of 0…bound−1.
+    const positions = typeof tokens.dim(1) === 'number' ? arange(T) : arange(T).slice(0, 0, tokens.dim(1));
+    let x = this.tok_emb.call(tokens).add(this.pos_emb.call(positions));
     for (const b of this.blocks) x = b.call(x, { isCausal: true });
     return this.head.call(this.ln_f.call(x));
   }

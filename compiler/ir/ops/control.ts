@@ -6,6 +6,8 @@
 import type { Graph } from '../node.ts';
 import { allocData, fmtType, normAxis, numel, sameShape, type AnyTensorData, type TensorType } from '../types.ts';
 import { defineOp } from './def.ts';
+import { SIZE_NAME } from '../dims.ts';
+import { typeAt } from '../symbolic.ts';
 import { fail } from './rules.ts';
 
 export interface LoopAttrs {
@@ -17,18 +19,33 @@ export interface LoopAttrs {
   axis: number;
 }
 
+/**
+ * The sizes the body's symbolic dims take for these inputs (the type rules run on static
+ * inputs: at the bounds, or at the probe sizes of ir/symbolic.ts), read off the body inputs'
+ * dims that are a single name.
+ */
+function bodySizes(ins: readonly TensorType[], body: Graph, nc: number): Record<string, number> {
+  const sizes: Record<string, number> = {};
+  ins.forEach((t, i) => {
+    const b = body.inputs[i < nc ? i : i + 1]!.type;
+    b.dims?.forEach((d, k) => { if (typeof d === 'string' && SIZE_NAME.test(d) && t.shape[k] !== undefined) sizes[d] ??= t.shape[k]!; });
+  });
+  return sizes;
+}
+
 function loopResults(ins: readonly TensorType[], a: LoopAttrs): TensorType[] {
   const body = a.body, nc = a.carried, steps = a.steps, axis = a.axis;
   const bi = body.inputs, bo = body.outputs;
   if (!(steps >= 1)) fail('loop', `steps must be >= 1, got ${steps}`);
   if (bi.length !== ins.length + 1) fail('loop', `body takes ${bi.length} inputs, the loop passes ${ins.length} + t`);
-  const same = (x: TensorType, y: TensorType) => x.dtype === y.dtype && sameShape(x.shape, y.shape);
-  ins.forEach((t, i) => { const b = bi[i < nc ? i : i + 1]!; if (!same(t, b.type)) fail('loop', `input ${i} is ${fmtType(t)} but the body expects ${fmtType(b.type)}`); });
+  const sizes = bodySizes(ins, body, nc), at = (t: TensorType) => (t.dims ? typeAt(t, { ...t.max, ...sizes }) : t);
+  const same = (x: TensorType, y: TensorType) => x.dtype === y.dtype && sameShape(x.shape, at(y).shape);
+  ins.forEach((t, i) => { const b = bi[i < nc ? i : i + 1]!; if (!same(t, b.type)) fail('loop', `input ${i} is ${fmtType(t)} but the body expects ${fmtType(at(b.type))}`); });
   if (bi[nc]!.type.dtype !== 'i32' || bi[nc]!.type.shape.length !== 0) fail('loop', 'the body input after the carried values must be t: i32[]');
-  for (let i = 0; i < nc; i++) if (!same(bo[i]!.node.type, ins[i]!)) fail('loop', `carried value ${bo[i]!.name} changes type: ${fmtType(ins[i]!)} → ${fmtType(bo[i]!.node.type)}`);
+  for (let i = 0; i < nc; i++) if (!same(ins[i]!, bo[i]!.node.type)) fail('loop', `carried value ${bo[i]!.name} changes type: ${fmtType(ins[i]!)} → ${fmtType(at(bo[i]!.node.type))}`);
   if (bo.length <= nc) fail('loop', 'the body emits nothing');
   return bo.slice(nc).map((o) => {
-    const s = o.node.type.shape, ax = normAxis(axis, s.length + 1);
+    const s = at(o.node.type).shape, ax = normAxis(axis, s.length + 1);
     return { dtype: o.node.type.dtype, shape: [...s.slice(0, ax), steps, ...s.slice(ax)] };
   });
 }
