@@ -64,7 +64,7 @@ describe.skipIf(SKIP_BROWSER)('browser', () => {
     const run = async (headers?: Record<string, string>) => {
       const { url, server } = await serve({ files, headers });
       try {
-        const r = await chromium(`${url}/index.html`);
+        const r = await chromium(`${url}/index.html`, { timeBudgetMs: 30_000 });  // workers start slowly on a loaded machine
         const m = /RESULT (\{.*?\})</.exec(r.dom);
         expect(m, `Chromium printed: ${r.dom.slice(0, 500)} ${r.log.slice(-500)}`).not.toBeNull();
         return JSON.parse(m![1]!) as { isolated: boolean; threads: number; same: boolean; n: number; warnings: string[] };
