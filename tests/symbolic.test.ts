@@ -3,7 +3,8 @@
 // every misuse (a size above its bound, two values for one size, a wrong rank, an ambiguous
 // feed) is a clear error before any wasm runs.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { nn } from '../compiler/dsl/index.ts';
+import { F, nn } from '../compiler/dsl/index.ts';
+import { cat } from '../compiler/dsl/tensor.ts';
 import { trace, traceModel, defineModel, type InputSpecs } from '../compiler/dsl/trace.ts';
 import type { Tensor } from '../compiler/dsl/tensor.ts';
 import { compileEntries, type Compiled } from '../compiler/driver/compile.ts';
@@ -21,6 +22,7 @@ const cnn = new nn.Sequential(new nn.Conv2d(1, 3, 3), new nn.ReLU(), new nn.MaxP
 const enc = new nn.TransformerEncoderLayer(16, 2, { dimFeedforward: 24, batchFirst: true });
 const mha = new nn.MultiheadAttention(16, 4, { batchFirst: true });
 const lstm = new nn.LSTM(8, 12, { batchFirst: true, numLayers: 2 });
+const emb = new nn.Embedding(11, 5);
 const gru = new nn.GRU(8, 6, { bidirectional: true });
 
 const ENTRIES: Record<string, { inputs: InputSpecs; fn: (x: Record<string, Tensor>) => Tensor | Record<string, Tensor> }> = {
@@ -37,6 +39,20 @@ const ENTRIES: Record<string, { inputs: InputSpecs; fn: (x: Record<string, Tenso
   masked: {
     inputs: { x: { shape: ['B', 'T', 16], max: { B: 3, T: 20 } }, pad: { shape: ['B', 'T'], dtype: 'bool' } },
     fn: ({ x, pad }) => ({ y: mha.forward(x!, x!, x!, { keyPaddingMask: pad!, needWeights: false })[0], c: mha.forward(x!, x!, x!, { isCausal: true, needWeights: false })[0] }),
+  },
+  // Every lowering that reads sizes: concat, transpose, reductions, softmax, gather, where, batched matmul, dynamic slices, expand.
+  ops: {
+    inputs: { x: { shape: ['B', 'T', 8], max: { B: 3, T: 12 } }, ids: { shape: ['B', 'T'], dtype: 'i32' }, at: { shape: [], dtype: 'i32' } },
+    fn: ({ x, ids, at }) => {
+      const xt = x!.permute(1, 0, 2);
+      return {
+        cat: cat([x!, x!.mul(2)], 1), catb: cat([x!, x!.neg()], 0), tr: xt, sum: x!.sum(1), mean: x!.mean([0, 1]), max: x!.max(-1, true),
+        arg: x!.argmax(1), sm: x!.softmax(1), lsm: x!.logSoftmax(-1), emb: emb.call(ids!), sel: x!.select(1, -1).add(x!.select(1, 0)),
+        w: F.whereOp(x!.sum(-1, true).relu().cast('bool' as never) as never, x!, x!.exp()) as never,
+        mm: x!.matmul(x!.transpose(1, 2)), dyn: x!.dynamicSlice(1, at!, 1), ex: x!.slice(1, 0, 1).expand(x!.dim(0), x!.dim(1), 8),
+        flat: x!.flatten(0, 1).matmul(x!.flatten(0, 1).mT).sum(-1), tail: x!.slice(1, -1).squeeze(1),
+      };
+    },
   },
   // The decomposed path (weights wanted): the causal mask is the corner of the mask at the bounds.
   weights: {
@@ -99,6 +115,15 @@ describe('symbolic sizes', () => {
       check('masked', { B, T }, ({ B, T }) => ({
         x: { data: seeded(B! * T! * 16, B! + T!), shape: [B!, T!, 16] },
         pad: { data: Uint8Array.from({ length: B! * T! }, (_, i) => (i % T! > 0 && (i * 7) % 3 === 0 ? 1 : 0)), shape: [B!, T!] },
+      }));
+    }
+  });
+
+  it('shape ops, reductions, gathers, batched matmuls and dynamic slices at every size', () => {
+    for (const [B, T] of [[1, 1], [3, 12], [2, 5], [1, 7]] as const) {
+      check('ops', { B, T }, ({ B, T }) => ({
+        x: { data: seeded(B! * T! * 8, B! * T!), shape: [B!, T!, 8] }, ids: { data: Int32Array.from({ length: B! * T! }, (_, i) => (i * 7) % 11) as never, shape: [B!, T!] },
+        at: { data: Int32Array.of(T! - 1) as never, shape: [] },
       }));
     }
   });

@@ -59,6 +59,7 @@ export class Ctx {
   float(name: string, dflt: number): number { const a = this.attr(name); return a ? this.want(a, 'float', name) as number : dflt; }
   str(name: string, dflt: string): string { const a = this.attr(name); return a ? this.want(a, 'string', name) as string : dflt; }
   intList(name: string): number[] | undefined { const a = this.attr(name); return a ? this.want(a, 'ints', name) as number[] : undefined; }
+  stringList(name: string): string[] | undefined { const a = this.attr(name); return a ? this.want(a, 'strings', name) as string[] : undefined; }
   floatList(name: string): number[] | undefined { const a = this.attr(name); return a ? this.want(a, 'floats', name) as number[] : undefined; }
   private want(a: OnnxAttr, kind: OnnxAttr['kind'], name: string): unknown {
     if (a.kind !== kind) throw new OnnxError(`${this.where}: attribute '${name}' must be ${kind}, got ${a.kind}`);
