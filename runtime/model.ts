@@ -349,7 +349,8 @@ export class Model {
    */
   private resolveSizes(e: EntryInfo, where: string, feeds: Feeds): Record<string, number> {
     const sizes: Record<string, number> = {};
-    if (!e.sizes || typeof feeds !== 'object' || feeds === null) return sizes;
+    // Missing or unknown inputs are reported by checkFeeds, by name, before any size is read.
+    if (!e.sizes || typeof feeds !== 'object' || feeds === null || e.inputs.some((t) => !Object.hasOwn(feeds, t.name))) return sizes;
     const from: Record<string, string> = {};
     const bind = (t: TensorInfo, i: number, name: string, v: number, how: string) => {
       const max = e.sizes![name]!;
