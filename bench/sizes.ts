@@ -1,9 +1,10 @@
-// `npx tsx bench/sizes.ts [--quick]`: what sizes chosen at run time cost (issue 12). For an LSTM,
+// `npx tsx bench/sizes.ts [--quick] [--only lstm,encoder,gpt,prefill5,bound]`: what sizes chosen at run time cost (issue 12). For an LSTM,
 // the encoder layer and GPT prefill (the bench's shapes, see workloads.ts), a run at n of an
 // artifact compiled with bound N against a static artifact compiled for n, n = N/16, N/4, N
 // (interleaved, medians; target ≤ 1.15×); the 5-token prefill against the padded 128-token chunk
 // the prefill took before (target ≥ 10× faster); and the largest bound of the bench's GPT
-// (context = KV capacity = prefill bound) whose memory fits wasm32, from the memory layout alone.
+// (context = KV capacity = prefill bound) whose memory fits wasm32, from the memory layout alone
+// (passes and layout, no asc).
 import { cpus, loadavg } from 'node:os';
 import { compileModel } from '../compiler/driver/compile.ts';
 import { defineGPT, defineModel, GPT, manualSeed, nn } from '../compiler/dsl/index.ts';
@@ -15,6 +16,7 @@ import { loadModelBytes, type Model } from '../runtime/model.ts';
 import { timeInterleaved } from './harness.ts';
 
 const quick = process.argv.includes('--quick');
+const onlyAt = process.argv.indexOf('--only'), only = onlyAt > 0 ? process.argv[onlyAt + 1]!.split(',') : undefined;
 const N = 128;
 const load = async (d: ModelDefinition): Promise<Model> => loadModelBytes((await compileModel(d, { isas: ['wasmsimd'] })).bytes, { isa: 'wasmsimd' });
 const floats = (n: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37));
@@ -52,7 +54,7 @@ async function ratios(): Promise<void> {
       call: (m, n) => () => { m.setState({ pos: Int32Array.of(0) }); return m.prefill(tokens.subarray(0, n)); },
     },
   ];
-  for (const f of fams) {
+  for (const f of fams.filter((x) => !only || only.includes(x.name.split(' ')[0]!))) {
     const dyn = await load(f.dyn());
     for (const n of [N / 16, N / 4, N]) {
       const st = await load(f.at(n));
@@ -81,15 +83,20 @@ function gptBytes(T: number): number {
   return layoutMemory(graphs, state).end;
 }
 
+/**
+ * Memory grows linearly in the bound (weights by the position table, state by the KV caches,
+ * the arena by the prefill's activations): fitted on two bounds, checked on a third, solved for 4 GiB.
+ */
 function largestBound(): void {
   const LIMIT = 2 ** 32 - 2 * 65536;
-  let lo = N, hi = N;
-  while (gptBytes(hi) <= LIMIT) { lo = hi; hi *= 2; }
-  while (hi - lo > 1024) { const mid = Math.floor((lo + hi) / 2 / 1024) * 1024; if (gptBytes(mid) <= LIMIT) lo = mid; else hi = mid; }
-  console.log(`largest GPT bound (context = KV capacity = prefill T, step 1024) fitting wasm32: T = ${lo} (${(gptBytes(lo) / 2 ** 20).toFixed(0)} MiB; T = ${N}: ${(gptBytes(N) / 2 ** 20).toFixed(1)} MiB)`);
+  const [a, b, c] = [1024, 2048, 4096].map((t) => [t, gptBytes(t)] as const);
+  const slope = (c![1] - b![1]) / (c![0] - b![0]), base = c![1] - slope * c![0];
+  const linear = Math.abs(base + slope * a![0] - a![1]) < 65536;
+  console.log(`GPT memory ≈ ${(base / 2 ** 20).toFixed(1)} MiB + ${(slope / 1024).toFixed(2)} KiB per position of context = KV capacity = prefill bound` +
+    `${linear ? '' : ' (NOT linear: the estimate is off)'}; the largest bound fitting wasm32 is T ≈ ${Math.floor((LIMIT - base) / slope)}`);
 }
 
 console.log(`load ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} cores`);
 await ratios();
-await prefill5();
-largestBound();
+if (!only || only.includes('prefill5')) await prefill5();
+if (!only || only.includes('bound')) largestBound();

@@ -88,7 +88,7 @@ function emitEntry(name: string, graph: Graph, c: Ctx, parts: string[], sync: nu
   const splits = (n: Node) => !serial && (loweringFor(n).split?.(n as never) ?? false);
   const hasCode = (n: Node) => !isSource(n) && (fns.has(n) || (() => {
     const i = graph.nodes.indexOf(n);
-    const fn = emitNode(`${name}_${i}`, n, i, c, parts, splits(n) ? { tid: 'tid', nt: 'nt' } : undefined);
+    const fn = emitNode(`${name}_${i}`, n, i, c, parts, splits(n) ? { tid: 'tid', nt: 'nt', sync } : undefined);
     if (fn) fns.set(n, fn);
     return fn !== undefined;
   })());

@@ -74,6 +74,18 @@ describe('importOnnx semantics', () => {
     expect(Array.from(out.y!)).toEqual(Array.from(x234));
   });
 
+  test('a bidirectional RNN with a different activation per direction (tanh forward, relu backward)', () => {
+    const g = new OnnxGraph();
+    g.input('x', [2, 1, 1]);
+    const W = g.init('W', [2, 1, 1], Float32Array.of(1, 1)), R = g.init('R', [2, 1, 1], Float32Array.of(0.5, 0.5));
+    const [y] = g.op('RNN', ['x', W, R], { hidden_size: 1, direction: 'bidirectional', activations: { strings: ['Tanh', 'Relu'] } }, 2);
+    g.name(y!, 'y'); g.output('y', [2, 2, 1, 1]);
+    const bytes = g.finish('m', 14);
+    const f1 = Math.tanh(1), f2 = Math.tanh(-3 + 0.5 * f1);
+    // backward: t = 1 first: relu(−3) = 0; then t = 0: relu(1 + 0.5·0) = 1. Y is [T, D, B, H].
+    expect(Array.from(run(bytes, { x: Float32Array.of(1, -3) }).out.y!).map((v) => +v.toFixed(6))).toEqual([f1, 1, f2, 0].map((v) => +v.toFixed(6)));
+  });
+
   test('an int64 constant outside i32 is refused where it becomes a tensor; an unknown attribute is named', () => {
     const g = new OnnxGraph();
     g.input('x', [2, 3, 4]);

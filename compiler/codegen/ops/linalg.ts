@@ -80,8 +80,20 @@ const matmul = defineLowering<NoAttrs>({
   scratchBytes: (n) => (matmulSplits(n) && matmulShape(n).m !== 1 ? kernelConst('MAX_THREADS') * kernelConst('MATMUL_PANEL_BYTES') : 0),
 });
 
+/**
+ * Threads split an ungrouped conv2d by output pixels (conv2d_f32_part: each thread im2cols and
+ * multiplies its own 8-pixel panels of every image, no barrier inside) with the GEMM rule:
+ * SPLIT_MACS multiply-adds (N·CO·OH·OW·K) and two panels; one output channel (GEMV) stays whole.
+ */
+const conv2dSplits = (n: Node & { attrs: Conv2dAttrs }): boolean => {
+  const [N, C, , ] = n.inputs[0]!.type.shape as [number, number, number, number];
+  const [CO, , KH, KW] = n.inputs[1]!.type.shape as [number, number, number, number];
+  const [, , OH, OW] = n.type.shape as [number, number, number, number];
+  return (n.attrs.groups ?? 1) === 1 && CO >= 2 && Math.ceil(OH * OW / 8) >= 2 && N * CO * OH * OW * C * KH * KW >= SPLIT_MACS;
+};
+
 const conv2d = defineLowering<Conv2dAttrs>({
-  emit: (n, c) => {
+  emit: (n, c, _m, t) => {
     const [x, w, b] = n.inputs as [Node, Node, Node?];
     // Only the batch may be a named size here (the type rule refuses windows over symbolic sizes that are not polynomials).
     const [N, C, H, W] = dimsOf(x.type).map(code);
@@ -103,8 +115,10 @@ const conv2d = defineLowering<Conv2dAttrs>({
         '}',
       ];
     }
-    return [`${kernelCall('conv2d_f32', { x: c.addr(x), w: c.addr(w), bias: b ? c.addr(b) : 0, y: c.addr(n), scratch: c.scratch(n), n: N!, c: C!, h: H!, wi: W!, cout: CO!, kh: KH!, kw: KW!, sh, sw, ph, pw, dh, dw, oh: OH!, ow: OW!, act: actCode(n.attrs.act) })};`];
+    const args = { x: c.addr(x), w: c.addr(w), bias: b ? c.addr(b) : 0, y: c.addr(n), scratch: c.scratch(n), n: N!, c: C!, h: H!, wi: W!, cout: CO!, kh: KH!, kw: KW!, sh, sw, ph, pw, dh, dw, oh: OH!, ow: OW!, act: actCode(n.attrs.act) };
+    return [`${t ? kernelCall('conv2d_f32_part', { ...args, tid: t.tid, nt: t.nt }) : kernelCall('conv2d_f32', args)};`];
   },
+  split: conv2dSplits,
   scratchBytes: (n) => {
     const [, cg, kh, kw] = n.inputs[1]!.type.shape as [number, number, number, number]; // channels per group
     const [, , oh, ow] = n.type.shape as [number, number, number, number];

@@ -25,10 +25,12 @@ export interface ModuleParts {
 
 /**
  * A split node's thread: AssemblyScript expressions for this thread's index (0..nt-1) and the
- * thread count of the call (1..MAX_THREADS, known only at run time). See "Threads" in
+ * thread count of the call (1..MAX_THREADS, known only at run time), and the address of the
+ * threads' sync region, for a node that needs barriers inside it (barrier(sync, nt) in
+ * assembly/threads.ts: a recurrent layer meets once per time step). See "Threads" in
  * docs/architecture.md.
  */
-export interface Slice { tid: string; nt: string }
+export interface Slice { tid: string; nt: string; sync: number }
 
 export interface Lowering<A> {
   /**

@@ -30,11 +30,14 @@ function recurrent(kind: Kind) {
     const dir = c.str('direction', 'forward');
     if (!['forward', 'reverse', 'bidirectional'].includes(dir)) c.unsupported(`direction '${dir}'`);
     const D = dir === 'bidirectional' ? 2 : 1, G = GATES[kind];
-    const acts = c.attr('activations') ? (c.attr('activations') as { value: string[] }).value : [];
-    let rnnAct: 'tanh' | 'relu' = 'tanh';
+    const acts = c.stringList('activations') ?? [];
+    const rnnAct: Array<'tanh' | 'relu'> = [];
     for (let d = 0; d < D; d++) {
-      const mine = acts.length ? acts.slice(d * DEFAULT_ACTS[kind].length, (d + 1) * DEFAULT_ACTS[kind].length) : DEFAULT_ACTS[kind];
-      if (kind === 'RNN' && mine[0]?.toLowerCase() === 'relu') { rnnAct = 'relu'; continue; }
+      const n = DEFAULT_ACTS[kind].length;
+      const mine = acts.length ? acts.slice(d * n, (d + 1) * n) : DEFAULT_ACTS[kind];
+      if (mine.length !== n) c.unsupported(`activations [${acts.join(', ')}] (${n} per direction expected)`);
+      rnnAct.push(kind === 'RNN' && mine[0]!.toLowerCase() === 'relu' ? 'relu' : 'tanh');
+      if (kind === 'RNN' && rnnAct[d] === 'relu') continue;
       if (mine.some((a, i) => a.toLowerCase() !== DEFAULT_ACTS[kind][i]!.toLowerCase())) c.unsupported(`activations [${acts.join(', ')}]`);
     }
     const layout = c.int('layout', 0);
@@ -83,7 +86,7 @@ function recurrent(kind: Kind) {
       }
       const op = kind === 'RNN' ? 'rnn_seq' : kind === 'LSTM' ? 'lstm_seq' : 'gru_seq';
       const ins = [xp, Rd, br ?? constZero([G * H]), h, ...(kind === 'LSTM' ? [c0 ? c0.select(0, d) : zeros()] : [])];
-      const [y, hn, cn] = recordMulti(op, ins, { ...(kind === 'RNN' ? { act: rnnAct } : {}), ...(reverse ? { reverse: true } : {}) });
+      const [y, hn, cn] = recordMulti(op, ins, { ...(kind === 'RNN' ? { act: rnnAct[d]! } : {}), ...(reverse ? { reverse: true } : {}) });
       ys.push(y!); hs.push(hn!); if (cn) cs.push(cn);
     }
     const stackDirs = (ts: Tensor[], axis: number) => cat(ts.map((t) => t.unsqueeze(axis)), axis);
