@@ -1,4 +1,4 @@
-// `npx tsx bench/sizes.ts [--quick]`: what sizes chosen at run time cost (issue 12). For an LSTM,
+// `npx tsx bench/sizes.ts [--quick] [--only lstm,encoder,gpt,prefill5,bound]`: what sizes chosen at run time cost (issue 12). For an LSTM,
 // the encoder layer and GPT prefill (the bench's shapes, see workloads.ts), a run at n of an
 // artifact compiled with bound N against a static artifact compiled for n, n = N/16, N/4, N
 // (interleaved, medians; target ≤ 1.15×); the 5-token prefill against the padded 128-token chunk
@@ -16,6 +16,7 @@ import { loadModelBytes, type Model } from '../runtime/model.ts';
 import { timeInterleaved } from './harness.ts';
 
 const quick = process.argv.includes('--quick');
+const onlyAt = process.argv.indexOf('--only'), only = onlyAt > 0 ? process.argv[onlyAt + 1]!.split(',') : undefined;
 const N = 128;
 const load = async (d: ModelDefinition): Promise<Model> => loadModelBytes((await compileModel(d, { isas: ['wasmsimd'] })).bytes, { isa: 'wasmsimd' });
 const floats = (n: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37));
@@ -53,7 +54,7 @@ async function ratios(): Promise<void> {
       call: (m, n) => () => { m.setState({ pos: Int32Array.of(0) }); return m.prefill(tokens.subarray(0, n)); },
     },
   ];
-  for (const f of fams) {
+  for (const f of fams.filter((x) => !only || only.includes(x.name.split(' ')[0]!))) {
     const dyn = await load(f.dyn());
     for (const n of [N / 16, N / 4, N]) {
       const st = await load(f.at(n));
@@ -97,5 +98,5 @@ function largestBound(): void {
 
 console.log(`load ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} cores`);
 await ratios();
-await prefill5();
-largestBound();
+if (!only || only.includes('prefill5')) await prefill5();
+if (!only || only.includes('bound')) largestBound();

@@ -52,8 +52,8 @@ function deepFreeze(v: unknown): void {
 export class Model {
   private memory: WebAssembly.Memory | undefined;
   private exports: Exports | undefined;
-  private shapes: Record<string, number[]> = {};
-  private lastSizes: Record<string, number> = {};
+  /** The last call's outputs and sizes: its output shapes are computed when asked for. */
+  private last: { outputs: TensorInfo[]; sizes: Record<string, number> } = { outputs: [], sizes: {} };
 
   constructor(readonly manifest: Manifest, readonly isa: Isa, instance: WebAssembly.Instance, weights: Uint8Array, private pool?: ThreadPool) {
     const exports = instance.exports as Record<string, unknown>;
@@ -85,9 +85,9 @@ export class Model {
   get inputs(): TensorInfo[] { return this.entry().inputs; }
   get outputs(): TensorInfo[] { return this.entry().outputs; }
   /** The shapes of the last call's outputs, by name (an entry with named sizes returns outputs of the actual size). */
-  get outputShapes(): Record<string, number[]> { return structuredClone(this.shapes); }
+  get outputShapes(): Record<string, number[]> { return Object.fromEntries(this.last.outputs.map((o) => [o.name, [...shapeAt(o, this.last.sizes)]])); }
   /** The named sizes of the last call (e.g. { B: 2, T: 7 }); empty for entries without any. */
-  get sizes(): Record<string, number> { return { ...this.lastSizes }; }
+  get sizes(): Record<string, number> { return { ...this.last.sizes }; }
 
   /** Runs the whole model (entry `run`). Outputs are fresh arrays, safe to keep. */
   run(feeds: Feeds): Outputs { return this.call('run', feeds); }
@@ -315,9 +315,8 @@ export class Model {
         throw new Error(`${where}: the wasm code trapped (${String((err as Error)?.message ?? err).slice(0, 200)})`);
       }
     }
-    this.lastSizes = sizes;
-    this.shapes = Object.fromEntries(e.outputs.map((o) => [o.name, shapeAt(o, sizes)]));
-    return Object.fromEntries(e.outputs.map((o) => [o.name, this.read(o, this.shapes[o.name])]));
+    this.last = { outputs: e.outputs, sizes };
+    return Object.fromEntries(e.outputs.map((o) => [o.name, this.read(o, shapeAt(o, sizes))]));
   }
 
   /**
@@ -349,7 +348,8 @@ export class Model {
    */
   private resolveSizes(e: EntryInfo, where: string, feeds: Feeds): Record<string, number> {
     const sizes: Record<string, number> = {};
-    if (!e.sizes || typeof feeds !== 'object' || feeds === null) return sizes;
+    // Missing or unknown inputs are reported by checkFeeds, by name, before any size is read.
+    if (!e.sizes || typeof feeds !== 'object' || feeds === null || e.inputs.some((t) => !Object.hasOwn(feeds, t.name))) return sizes;
     const from: Record<string, string> = {};
     const bind = (t: TensorInfo, i: number, name: string, v: number, how: string) => {
       const max = e.sizes![name]!;
@@ -404,7 +404,7 @@ export class Model {
   /** The feed as an array of the tensor's type, or a clear error saying what is wrong. */
   private check(t: TensorInfo, feed: unknown, where: string, shapeNow: readonly number[] = t.shape): TensorData {
     const Ctor = ARRAY_FOR[t.dtype], n = numel(shapeNow);
-    t = { ...t, shape: [...shapeNow] };
+    if (shapeNow !== t.shape) t = { ...t, shape: [...shapeNow] };
     const want = `${Ctor.name} (${t.dtype}${fmt(t.shape)})`;
     let data: unknown = feed;
     if (typeof feed === 'object' && feed !== null && !ArrayBuffer.isView(feed) && !Array.isArray(feed)) {
