@@ -40,6 +40,7 @@
 import { madd, act_f32x4 } from "./math";
 import { ACT_NONE } from "./act";
 import { store_row8 } from "./vec";
+import { part_lo } from "./threads";
 
 /** Floats in one packed panel of 8 columns over depth k (bias header included). */
 @inline function panel_floats(k: i32): i32 { return (k + 1) << 3; }
@@ -213,30 +214,44 @@ function act_v(v: v128, act: i32): v128 { return act_f32x4(v, act); }
  */
 export function gemm_f32(a: usize, lda: i32, w: usize, c: usize, ldc: i32,
                          m: i32, n: i32, k: i32, rowBias: usize, act: i32): void {
+  gemm_f32_part(a, lda, w, c, ldc, m, n, k, rowBias, act, 0, 1);
+}
+
+/**
+ * Thread `tid`'s share of gemm_f32 when `nt` threads split it by output panels: m ≥ 2, a
+ * contiguous range of 8-column panels; m = 1, a range of the panel pairs (the odd last panel
+ * goes to the last thread). Every element is computed by the same tile with the same depth
+ * order as on one thread, so the result is bit-identical for any nt.
+ */
+export function gemm_f32_part(a: usize, lda: i32, w: usize, c: usize, ldc: i32,
+                              m: i32, n: i32, k: i32, rowBias: usize, act: i32, tid: i32, nt: i32): void {
   if (m <= 0 || n <= 0) return;
   const k0 = max(k, 0);
   const pb = <usize>panel_floats(k0) << 2;
+  const panels = (n + 7) >> 3;
   if (m == 1) {
     const rb: f32 = rowBias ? load<f32>(rowBias) : 0;
     // Panel p with panel p + h; an odd last panel alone.
-    const h = ((n + 7) >> 3) >> 1;
+    const h = panels >> 1;
     const hb = <usize>h * pb;
-    let wp = w;
-    for (let p = 0; p < h; p++) {
+    const p0 = part_lo(h, tid, nt), p1 = part_lo(h, tid + 1, nt);
+    let wp = w + <usize>p0 * pb;
+    for (let p = p0; p < p1; p++) {
       const j2 = (p + h) << 3;
       gemv_ukernel_1x16(a, wp, hb, c + (<usize>p << 5), c + (<usize>j2 << 2), min(8, n - j2), k0, rb, act);
       wp += pb;
     }
     const j = h << 4;
-    if (j < n) gemv_ukernel_1x8(a, w + (hb << 1), c + (<usize>j << 2), n - j, k0, rb, act);
+    if (j < n && tid == nt - 1) gemv_ukernel_1x8(a, w + (hb << 1), c + (<usize>j << 2), n - j, k0, rb, act);
     return;
   }
   const ldab = <usize>lda << 2, ldcb = <usize>ldc << 2;
   const mc = gemm_mc(k0);
+  const j0 = part_lo(panels, tid, nt) << 3, j1 = min(n, part_lo(panels, tid + 1, nt) << 3);
   for (let i0 = 0; i0 < m; i0 += mc) {
     const i1 = min(m, i0 + mc);
-    let wp = w;
-    for (let j = 0; j < n; j += 8) {
+    let wp = w + (<usize>(j0 >> 3)) * pb;
+    for (let j = j0; j < j1; j += 8) {
       const cols = min(8, n - j);
       for (let i = i0; i < i1; i += 4) {
         gemm_ukernel_4x8(a + <usize>i * ldab, ldab, wp, c + <usize>i * ldcb + (<usize>j << 2), ldcb,

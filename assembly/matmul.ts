@@ -9,17 +9,20 @@
 // same 4x8 register tile as gemm_f32 (matmul_ukernel_4x8). Depth blocks after the first add into C.
 // m = 1 reads B in place: 1x8 column blocks (transB = 0) or four dot products at a time (transB).
 //
-// Surprising: the panel buffer is static data (memory.data, 16 KiB above --memoryBase), so this
-// kernel is not reentrant — fine for single-threaded wasm, but not across threads sharing memory.
+// Surprising: matmul_f32's panel buffer is static data (memory.data, 16 KiB above --memoryBase),
+// one thread's: threads splitting a matmul (matmul_f32_part) each pass a panel of their own.
 import { madd } from "./math";
 import { load_f32x4_partial, store_row8, hsum_f32x4, zero_f32 } from "./vec";
+import { part_lo } from "./threads";
 
 const KC: i32 = 512;
 const PANEL: usize = memory.data(KC * 8 * 4, 16);
+/** Bytes of one thread's panel buffer for matmul_f32_part. */
+export const MATMUL_PANEL_BYTES: i32 = 16384; // KC·8 floats
 
 /** Copies B[k0..k0+kc)[j0..j0+cols) (or its transposed source) into PANEL, rows of 8, zero padded. */
-function pack_panel(b: usize, ldbb: usize, transB: i32, k0: i32, kc: i32, j0: i32, cols: i32): void {
-  let d = PANEL;
+function pack_panel(panel: usize, b: usize, ldbb: usize, transB: i32, k0: i32, kc: i32, j0: i32, cols: i32): void {
+  let d = panel;
   if (!transB) {
     let s = b + <usize>k0 * ldbb + (<usize>j0 << 2);
     if (cols == 8) {
@@ -35,10 +38,10 @@ function pack_panel(b: usize, ldbb: usize, transB: i32, k0: i32, kc: i32, j0: i3
     }
   } else {
     // PANEL[kk][l] = B[j0 + l][k0 + kk]: walk the 8 source rows, scatter into the panel columns.
-    zero_f32(PANEL, <usize>kc << 5);
+    zero_f32(panel, <usize>kc << 5);
     for (let l = 0; l < cols; l++) {
       let s = b + <usize>(j0 + l) * ldbb + (<usize>k0 << 2);
-      let p = PANEL + (<usize>l << 2);
+      let p = panel + (<usize>l << 2);
       let kk = 0;
       for (; kk + 4 <= kc; kk += 4) {
         const v = v128.load(s);
@@ -66,14 +69,14 @@ function pack_panel(b: usize, ldbb: usize, transB: i32, k0: i32, kc: i32, j0: i3
 
 /** One 4x8 tile over kc: rows (1–4) of A from a, the packed panel, cols (1–8) of C. */
 // @ts-ignore: decorator
-@inline function matmul_ukernel_4x8(a: usize, ldab: usize, c: usize, ldcb: usize, rows: i32, cols: i32, kc: i32,
+@inline function matmul_ukernel_4x8(panel: usize, a: usize, ldab: usize, c: usize, ldcb: usize, rows: i32, cols: i32, kc: i32,
                                     alpha: v128, accumulate: bool): void {
   const a0 = a;
   const a1 = rows > 1 ? a0 + ldab : a0;
   const a2 = rows > 2 ? a1 + ldab : a1;
   const a3 = rows > 3 ? a2 + ldab : a2;
   let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-  let w = PANEL;
+  let w = panel;
   // Four bumped row pointers, not a0 + ka, ...: V8 folds neither form into the address, and the
   // shared-offset form costs one more add per k (54 vs 64 GFLOP/s at 512³ without relaxed SIMD).
   let q0 = a0, q1 = a1, q2 = a2, q3 = a3;
@@ -172,27 +175,42 @@ function matmul_1xn_transb(a: usize, b: usize, c: usize, n: i32, k: i32, ldbb: u
 /** C = alpha·A·B (transB = 0) or alpha·A·Bᵀ (transB ≠ 0). See the banner for layouts. */
 export function matmul_f32(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32,
                            lda: i32, ldb: i32, ldc: i32, transB: i32, alpha: f32): void {
+  matmul_f32_part(a, b, c, m, n, k, lda, ldb, ldc, transB, alpha, PANEL, 0, 1);
+}
+
+/**
+ * Thread `tid`'s share of matmul_f32 when `nt` threads split it by 8-column blocks of C, with
+ * `panel` its own KC·8-float panel buffer (PANEL is one thread's). Each element's summation is
+ * the same as on one thread, so the result is bit-identical for any nt.
+ */
+export function matmul_f32_part(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32,
+                                lda: i32, ldb: i32, ldc: i32, transB: i32, alpha: f32,
+                                panel: usize, tid: i32, nt: i32): void {
   if (m <= 0 || n <= 0) return;
+  const blocks = (n + 7) >> 3;
+  const j0 = part_lo(blocks, tid, nt) << 3, j1 = min(n, part_lo(blocks, tid + 1, nt) << 3);
+  if (j0 >= j1) return;
   const ldab = <usize>lda << 2, ldbb = <usize>ldb << 2, ldcb = <usize>ldc << 2;
   const va = f32x4.splat(alpha);
+  const cj0 = c + (<usize>j0 << 2), w = j1 - j0;
   if (k <= 0) {
-    for (let i = 0; i < m; i++) zero_f32(c + <usize>i * ldcb, <usize>n << 2);
+    for (let i = 0; i < m; i++) zero_f32(cj0 + <usize>i * ldcb, <usize>w << 2);
     return;
   }
   if (m == 1) {
-    if (transB) matmul_1xn_transb(a, b, c, n, k, ldbb, alpha);
-    else matmul_1xn(a, b, c, n, k, ldbb, va);
+    if (transB) matmul_1xn_transb(a, b + <usize>j0 * ldbb, cj0, w, k, ldbb, alpha);
+    else matmul_1xn(a, b + (<usize>j0 << 2), cj0, w, k, ldbb, va);
     return;
   }
-  for (let j = 0; j < n; j += 8) {
+  for (let j = j0; j < j1; j += 8) {
     const cols = min(8, n - j);
     for (let k0 = 0; k0 < k; k0 += KC) {
       const kc = min(KC, k - k0);
-      pack_panel(b, ldbb, transB, k0, kc, j, cols);
+      pack_panel(panel, b, ldbb, transB, k0, kc, j, cols);
       const ak = a + (<usize>k0 << 2);
       const cj = c + (<usize>j << 2);
       for (let i = 0; i < m; i += 4) {
-        matmul_ukernel_4x8(ak + <usize>i * ldab, ldab, cj + <usize>i * ldcb, ldcb, min(4, m - i), cols, kc,
+        matmul_ukernel_4x8(panel, ak + <usize>i * ldab, ldab, cj + <usize>i * ldcb, ldcb, min(4, m - i), cols, kc,
                            va, k0 > 0);
       }
     }

@@ -43,7 +43,7 @@ export class Pb {
 }
 
 export const DT = { FLOAT: 1, INT32: 6, INT64: 7 } as const;
-type Attr = number | number[] | string | { floats: number[] } | { f: number };
+type Attr = number | number[] | string | { floats: number[] } | { f: number } | { strings: string[] };
 
 /** TensorProto: dims (1), data_type (2), name (8), raw_data (9, little-endian). */
 function tensorProto(name: string, dims: readonly number[], dtype: number, raw: Uint8Array): Pb {
@@ -59,13 +59,14 @@ function valueInfo(name: string, dims: readonly number[], dtype: number): Pb {
   return new Pb().string(1, name).message(2, new Pb().message(1, new Pb().int(1, dtype).message(2, shape)));
 }
 
-/** AttributeProto: name (1), f (2), i (3), s (4), floats (7), ints (8), type (20). */
+/** AttributeProto: name (1), f (2), i (3), s (4), floats (7), ints (8), strings (9), type (20). */
 function attribute(name: string, v: Attr): Pb {
   const a = new Pb().string(1, name);
   if (typeof v === 'number') return a.int(3, v).int(20, 2);
   if (typeof v === 'string') return a.string(4, v).int(20, 3);
   if (Array.isArray(v)) { for (const x of v) a.int(8, x); return a.int(20, 7); }
   if ('f' in v) return a.float(2, v.f).int(20, 1);
+  if ('strings' in v) { for (const x of v.strings) a.string(9, x); return a.int(20, 8); }
   for (const x of v.floats) a.float(7, x);
   return a.int(20, 6);
 }

@@ -1,5 +1,5 @@
 // What sizes chosen at run time cost (issue 12), rows of `npm run bench` (sequences.ts) or
-// `npx tsx bench/sizes.ts [--quick]` alone. For an LSTM, the encoder layer and GPT prefill (the
+// `npx tsx bench/sizes.ts [--quick] [--only ratios,prefill5,bound]` alone. For an LSTM, the encoder layer and GPT prefill (the
 // bench's shapes, see workloads.ts), a run at n of an artifact compiled with bound N against a
 // static artifact compiled for n, n = N/16, N/4, N (interleaved, medians; target ≤ 1.15×); the
 // 5-token prefill against the padded 128-token chunk the prefill took before (target ≥ 10×
@@ -133,9 +133,12 @@ export function largestBoundRows(): SequenceRow[] {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
+  // --only ratios,prefill5,bound
   const o: SizeOptions = { quick: process.argv.includes('--quick'), isa: 'wasmrelaxedsimd' };
+  const at = process.argv.indexOf('--only'), only = at > 0 ? process.argv[at + 1]!.split(',') : ['ratios', 'prefill5', 'bound'];
   console.log(`load ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} cores`);
-  for (const r of [...await sizeRatioRows(o), ...await prefill5Rows(o), ...largestBoundRows()]) {
+  const rows = [...(only.includes('ratios') ? await sizeRatioRows(o) : []), ...(only.includes('prefill5') ? await prefill5Rows(o) : []), ...(only.includes('bound') ? largestBoundRows() : [])];
+  for (const r of rows) {
     console.log(`${r.name} ${r.variant}: ${r.value.toFixed(r.unit === 'tokens' ? 0 : 3)} ${r.unit}${r.target ? ` (target ${r.target.what}: ${r.target.met ? 'met' : 'MISSED'})` : ''}; ${r.note}`);
   }
 }

@@ -9,8 +9,9 @@
 //                 manifest gives relative to the start of the blob area (16-byte aligned), each
 //                 with its checksum in the manifest
 //
-// Each code module is a complete wasm module (one per instruction set) that exports its
-// memory and one function per entry. Weights are not in the code: the loader copies them
+// Each code module is a complete wasm module (one per instruction set) that imports its memory
+// (env.memory, shared, `memory.pages` pages; the loader clears the shared flag to run it on one
+// thread without shared memory) and exports one function (tid, nt) per entry. Weights are not in the code: the loader copies them
 // into memory at `memory.weights.offset` once, at load time. The loader checks every field
 // (./validate.ts) and every checksum before it instantiates anything.
 
@@ -50,6 +51,8 @@ export interface EntryInfo {
    * i32 arguments, in the order of the names sorted; every size is in [1, bound].
    */
   sizes?: Record<string, number>;
+  /** Present when the entry splits work across threads: its id in the module's __threads_call. */
+  parallel?: number;
 }
 
 export interface GenerationInfo {
@@ -93,10 +96,18 @@ export interface Manifest {
   };
   /** For language models: which entries and tensors prefill/decode/generate use. */
   generation?: GenerationInfo;
+  /**
+   * Present when some entry splits work across threads (runtime/threads.ts): the region of the
+   * threads' shared words, and the most threads the code supports.
+   */
+  threads?: { sync: Region; max: number };
   code: Partial<Record<Isa, BlobRef>>;
   weights: BlobRef;
   stats: { codeBytes: Partial<Record<Isa, number>>; weightBytes: number; peakArenaBytes: number };
 }
+
+/** The threads' sync region (assembly/threads.ts): its size, and where a call's named sizes go in it. */
+export const SYNC_BYTES = 512, SYNC_SIZES = 448;
 
 export const DTYPE_BYTES: Record<DType, number> = { f32: 4, i32: 4, bool: 1 };
 export const numel = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);

@@ -2,7 +2,8 @@
 // Every public method checks its arguments before it writes anything to wasm memory, so a
 // refused call leaves the model exactly as it was.
 
-import { DTYPE_BYTES, describe, numel, readContainer, type DType, type EntryInfo, type Isa, type Manifest, type TensorInfo } from './format.ts';
+import { DTYPE_BYTES, SYNC_SIZES, describe, numel, readContainer, type DType, type EntryInfo, type Isa, type Manifest, type TensorInfo } from './format.ts';
+import { canBlock, memoryImport, requestedThreads, ThreadPool, threadsUnavailable, withSharedMemory } from './threads.ts';
 import { evalDim } from './dims.ts';
 
 export type TensorData = Float32Array | Int32Array | Uint8Array;
@@ -17,7 +18,16 @@ export type Outputs = Record<string, TensorData>;
 export interface LoadOptions {
   /** Which code to run: 'auto' prefers relaxed SIMD when the host validates it. */
   isa?: 'auto' | Isa;
+  /**
+   * Threads to run on (default 1): a count, or 'auto' (the host's cores, at most 8). More than
+   * one needs shared memory and Workers (a cross-origin-isolated page in browsers; in Node, load
+   * through simdflow/runtime/node); without them the model runs on one thread and warns.
+   * `model.threads` says how many it uses (1 also when no node of the model is worth splitting).
+   */
+  threads?: number | 'auto';
 }
+
+type Exports = Record<string, (...a: number[]) => number>;
 
 const ARRAY_FOR: Record<DType, { new (buf: ArrayBuffer, off: number, len: number): TensorData; new (len: number): TensorData; name: string }> = {
   f32: Float32Array, i32: Int32Array, bool: Uint8Array,
@@ -41,11 +51,11 @@ function deepFreeze(v: unknown): void {
 
 export class Model {
   private memory: WebAssembly.Memory | undefined;
-  private exports: Record<string, (...a: number[]) => unknown> | undefined;
-  private shapes: Record<string, number[]> = {};
-  private lastSizes: Record<string, number> = {};
+  private exports: Exports | undefined;
+  /** The last call's outputs and sizes: its output shapes are computed when asked for. */
+  private last: { outputs: TensorInfo[]; sizes: Record<string, number> } = { outputs: [], sizes: {} };
 
-  constructor(readonly manifest: Manifest, readonly isa: Isa, instance: WebAssembly.Instance, weights: Uint8Array) {
+  constructor(readonly manifest: Manifest, readonly isa: Isa, instance: WebAssembly.Instance, weights: Uint8Array, private pool?: ThreadPool) {
     const exports = instance.exports as Record<string, unknown>;
     const memory = exports.memory;
     if (!(memory instanceof WebAssembly.Memory)) throw new Error(`invalid simdflow artifact: the ${isa} code exports no memory`);
@@ -53,7 +63,8 @@ export class Model {
     for (const [name, e] of Object.entries(manifest.entries)) {
       if (typeof exports[e.export] !== 'function') throw new Error(`invalid simdflow artifact: entry '${name}' names export '${e.export}', which the ${isa} code does not have`);
       const nSizes = Object.keys(e.sizes ?? {}).length, arity = (exports[e.export] as (...a: number[]) => unknown).length;
-      if (arity !== nSizes) throw new Error(`invalid simdflow artifact: entry '${name}' has ${nSizes} named sizes but its ${isa} export takes ${arity} arguments`);
+      // (tid, nt, the sizes…)
+      if (arity !== nSizes + 2) throw new Error(`invalid simdflow artifact: entry '${name}' has ${nSizes} named sizes but its ${isa} export takes ${arity} arguments (expected ${nSizes + 2}: the thread index and count first)`);
     }
     // The checks read the manifest on every call: a caller editing model.inputs[0].shape must not be able to move a write.
     deepFreeze(manifest);
@@ -63,6 +74,8 @@ export class Model {
   }
 
   get name(): string { return this.manifest.name; }
+  /** Threads this model runs on (the caller's and its workers). */
+  get threads(): number { return this.pool ? this.pool.size + 1 : 1; }
   get entries(): string[] { return Object.keys(this.manifest.entries); }
   entry(name = 'run'): EntryInfo {
     const e = typeof name === 'string' && Object.hasOwn(this.manifest.entries, name) ? this.manifest.entries[name] : undefined;
@@ -72,9 +85,9 @@ export class Model {
   get inputs(): TensorInfo[] { return this.entry().inputs; }
   get outputs(): TensorInfo[] { return this.entry().outputs; }
   /** The shapes of the last call's outputs, by name (an entry with named sizes returns outputs of the actual size). */
-  get outputShapes(): Record<string, number[]> { return structuredClone(this.shapes); }
+  get outputShapes(): Record<string, number[]> { return Object.fromEntries(this.last.outputs.map((o) => [o.name, [...shapeAt(o, this.last.sizes)]])); }
   /** The named sizes of the last call (e.g. { B: 2, T: 7 }); empty for entries without any. */
-  get sizes(): Record<string, number> { return { ...this.lastSizes }; }
+  get sizes(): Record<string, number> { return { ...this.last.sizes }; }
 
   /** Runs the whole model (entry `run`). Outputs are fresh arrays, safe to keep. */
   run(feeds: Feeds): Outputs { return this.call('run', feeds); }
@@ -291,14 +304,42 @@ export class Model {
     }
     e.inputs.forEach((t, i) => this.put(t, data[i]!));
     const names = Object.keys(e.sizes ?? {}).sort();
-    try {
-      exports[e.export]!(...names.map((k) => sizes[k]!));
-    } catch (err) {
-      throw new Error(`${where}: the wasm code trapped (${String((err as Error)?.message ?? err).slice(0, 200)})`);
+    if (this.pool && e.parallel !== undefined) {
+      // Every thread's entry reads the sizes from the sync region.
+      new Int32Array(this.mem().buffer, this.manifest.threads!.sync.offset + SYNC_SIZES, names.length).set(names.map((k) => sizes[k]!));
+      this.callThreads(exports, e.parallel, where);
+    } else {
+      try {
+        exports[e.export]!(0, 1, ...names.map((k) => sizes[k]!));
+      } catch (err) {
+        throw new Error(`${where}: the wasm code trapped (${String((err as Error)?.message ?? err).slice(0, 200)})`);
+      }
     }
-    this.lastSizes = sizes;
-    this.shapes = Object.fromEntries(e.outputs.map((o) => [o.name, shapeAt(o, sizes)]));
-    return Object.fromEntries(e.outputs.map((o) => [o.name, this.read(o, this.shapes[o.name])]));
+    this.last = { outputs: e.outputs, sizes };
+    return Object.fromEntries(e.outputs.map((o) => [o.name, this.read(o, shapeAt(o, sizes))]));
+  }
+
+  /**
+   * Runs a parallel entry on all threads (this one is thread 0). A trap in any thread releases
+   * the others from their barriers (they trap too) and is this call's error once every thread
+   * has left the call; the threads are then ready for the next call.
+   */
+  private callThreads(exports: Exports, id: number, where: string): void {
+    const pool = this.pool!;
+    let own: unknown, failed: number;
+    try {
+      failed = exports.__threads_call!(id, pool.size + 1);
+    } catch (err) {
+      own = err;
+      exports.__threads_abort!();
+      exports.__threads_join!();
+      failed = 1;
+    }
+    if (!failed) return;
+    const worker = pool.takeMessage();
+    exports.__threads_reset!();
+    const why = worker ?? String((own as Error)?.message ?? own ?? 'a thread trapped');
+    throw new Error(`${where}: the wasm code trapped (${why.slice(0, 200)})`);
   }
 
   /**
@@ -307,7 +348,8 @@ export class Model {
    */
   private resolveSizes(e: EntryInfo, where: string, feeds: Feeds): Record<string, number> {
     const sizes: Record<string, number> = {};
-    if (!e.sizes || typeof feeds !== 'object' || feeds === null) return sizes;
+    // Missing or unknown inputs are reported by checkFeeds, by name, before any size is read.
+    if (!e.sizes || typeof feeds !== 'object' || feeds === null || e.inputs.some((t) => !Object.hasOwn(feeds, t.name))) return sizes;
     const from: Record<string, string> = {};
     const bind = (t: TensorInfo, i: number, name: string, v: number, how: string) => {
       const max = e.sizes![name]!;
@@ -362,7 +404,7 @@ export class Model {
   /** The feed as an array of the tensor's type, or a clear error saying what is wrong. */
   private check(t: TensorInfo, feed: unknown, where: string, shapeNow: readonly number[] = t.shape): TensorData {
     const Ctor = ARRAY_FOR[t.dtype], n = numel(shapeNow);
-    t = { ...t, shape: [...shapeNow] };
+    if (shapeNow !== t.shape) t = { ...t, shape: [...shapeNow] };
     const want = `${Ctor.name} (${t.dtype}${fmt(t.shape)})`;
     let data: unknown = feed;
     if (typeof feed === 'object' && feed !== null && !ArrayBuffer.isView(feed) && !Array.isArray(feed)) {
@@ -420,8 +462,16 @@ export class Model {
   private disposed(): never { throw new Error(`model '${this.name}' was disposed`); }
   private mem(): WebAssembly.Memory { return this.memory ?? this.disposed(); }
 
-  /** Drops the instance and its memory; the model cannot be used afterwards. */
-  dispose(): void { this.memory = undefined; this.exports = undefined; }
+  /** Drops the instance and its memory and ends the worker threads; the model cannot be used afterwards. */
+  dispose(): void {
+    if (this.pool) {
+      this.exports?.__threads_quit?.(this.pool.size + 1);
+      this.pool.terminate();
+      this.pool = undefined;
+    }
+    this.memory = undefined;
+    this.exports = undefined;
+  }
 }
 
 /**
@@ -444,14 +494,36 @@ export function chooseIsa(code: Partial<Record<Isa, Uint8Array>>, want: LoadOpti
 
 export async function loadModelBytes(bytes: Uint8Array, opts: LoadOptions = {}): Promise<Model> {
   if (typeof opts !== 'object' || opts === null) throw new Error(`loadModel(): options must be an object, got ${describe(opts)}`);
-  for (const k of Object.keys(opts)) if (k !== 'isa') throw new Error(`loadModel(): unknown option '${k.slice(0, 60)}' (allowed: isa)`);
+  for (const k of Object.keys(opts)) if (k !== 'isa' && k !== 'threads') throw new Error(`loadModel(): unknown option '${k.slice(0, 60)}' (allowed: isa, threads)`);
   const { manifest, blob } = readContainer(bytes);
+  let threads = requestedThreads(opts.threads, manifest.threads?.max ?? 16);
   const code = Object.fromEntries(Object.entries(manifest.code).map(([isa, ref]) => [isa, blob(ref!)])) as Partial<Record<Isa, Uint8Array>>;
   const isa = chooseIsa(code, opts.isa ?? 'auto');
-  const { instance } = await WebAssembly.instantiate(code[isa]! as BufferSource, {
-    env: { abort: (_m: number, _f: number, line: number, col: number) => { throw new Error(`simdflow kernel aborted at ${line}:${col}`); } },
-  });
-  return new Model(manifest, isa, instance, blob(manifest.weights));
+  if (threads > 1) {
+    // Threads only where some entry splits work: otherwise they could only wait.
+    const why = !manifest.threads ? undefined : threadsUnavailable();
+    if (why) console.warn(`simdflow: model '${manifest.name}' runs on 1 thread, not ${threads}: ${why}`);
+    if (!manifest.threads || why) threads = 1;
+  }
+  const shared = threads > 1, pages = manifest.memory.pages;
+  const imported = memoryImport(code[isa]!);
+  if (imported && (imported.min !== pages || (imported.max ?? pages) < pages)) {
+    throw new Error(`invalid simdflow artifact: the ${isa} code has ${imported.min * 65536} bytes of memory, the manifest lays out ${pages} pages`);
+  }
+  const module = await WebAssembly.compile(withSharedMemory(code[isa]!, shared) as BufferSource);
+  const memory = imported ? new WebAssembly.Memory({ initial: pages, maximum: imported.max ?? pages, shared }) : undefined;
+  const abort = (_m: number, _f: number, line: number, col: number) => { throw new Error(`simdflow kernel aborted at ${line}:${col}`); };
+  const instance = await WebAssembly.instantiate(module, { env: { abort, ...(memory ? { memory } : {}) } });
+  let pool: ThreadPool | undefined;
+  if (shared) {
+    const missing = ['worker', 'call', 'may_wait', 'abort', 'done', 'join', 'reset', 'quit'].filter((f) => typeof instance.exports[`__threads_${f}`] !== 'function');
+    if (missing.length) throw new Error(`invalid simdflow artifact: the manifest has threads but the ${isa} code lacks __threads_${missing[0]}`);
+    (instance.exports.__threads_may_wait as (y: number) => void)(canBlock() ? 1 : 0);
+    // Workers instantiate before the weights are written: each instantiation re-applies the data segments.
+    try { pool = await ThreadPool.start(module, memory!, threads - 1, manifest.threads!.sync.offset); } catch (e) {
+      console.warn(`simdflow: model '${manifest.name}' runs on 1 thread, not ${threads}: ${(e as Error).message}`);
+    }
+  }
+  return new Model(manifest, isa, instance, blob(manifest.weights), pool);
 }
-
 export { DTYPE_BYTES };

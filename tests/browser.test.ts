@@ -5,7 +5,7 @@ import { describe, expect, test } from 'vitest';
 import { compileModel } from '../compiler/driver/compile.ts';
 import { nn } from '../compiler/dsl/index.ts';
 import { loadModelBytes } from '../runtime/model.ts';
-import { chromium, requireChromium, serve, SKIP_BROWSER } from './helpers/chromium.ts';
+import { chromium, ISOLATED, requireChromium, serve, SKIP_BROWSER } from './helpers/chromium.ts';
 
 describe.skipIf(SKIP_BROWSER)('browser', () => {
   test('loadModel(URL) runs an artifact in Chromium with the same numbers as Node', async () => {
@@ -37,5 +37,45 @@ describe.skipIf(SKIP_BROWSER)('browser', () => {
     } finally {
       server.close();
     }
+  }, 180_000);
+
+  test('threads: 2 in a cross-origin-isolated page equals 1 thread; without isolation it falls back to 1 with a warning', async () => {
+    requireChromium();
+    // Big enough that its first GEMM splits across threads (8·784·512 multiply-adds).
+    const module = new nn.Sequential(new nn.Linear(784, 512), new nn.ReLU(), new nn.Linear(512, 10));
+    const { bytes } = await compileModel({ name: 'web2', module, inputs: { x: [8, 784] } });
+    const { build } = await import('esbuild');
+    const runtime = (await build({ entryPoints: [join(import.meta.dirname, '../runtime/index.ts')], bundle: true, platform: 'browser', format: 'esm', write: false })).outputFiles[0]!.text;
+    const page = `<!doctype html><body>pending<script type="module">
+      import { loadModel } from './runtime.js';
+      const warnings = [];
+      console.warn = (...a) => warnings.push(a.join(' '));
+      try {
+        const x = Float32Array.from({ length: 8 * 784 }, (_, i) => Math.sin(i * 0.01));
+        const one = await loadModel(new URL('web2.simdflow', location.href));
+        const two = await loadModel(new URL('web2.simdflow', location.href), { threads: 2 });
+        const y1 = Array.from(one.run({ x }).y), y2 = Array.from(two.run({ x }).y), y2b = Array.from(two.run({ x }).y);
+        const r = { isolated: self.crossOriginIsolated, threads: two.threads, same: y1.every((v, i) => Object.is(v, y2[i]) && Object.is(v, y2b[i])), n: y1.length, warnings };
+        two.dispose(); one.dispose();
+        document.body.textContent = 'RESULT ' + JSON.stringify(r);
+      } catch (e) { document.body.textContent = 'ERROR ' + e.message; }
+    </script></body>`;
+    const files = { '/index.html': page, '/runtime.js': runtime, '/web2.simdflow': bytes };
+    const run = async (headers?: Record<string, string>) => {
+      const { url, server } = await serve({ files, headers });
+      try {
+        const r = await chromium(`${url}/index.html`, { timeBudgetMs: 30_000 });  // workers start slowly on a loaded machine
+        const m = /RESULT (\{.*?\})</.exec(r.dom);
+        expect(m, `Chromium printed: ${r.dom.slice(0, 500)} ${r.log.slice(-500)}`).not.toBeNull();
+        return JSON.parse(m![1]!) as { isolated: boolean; threads: number; same: boolean; n: number; warnings: string[] };
+      } finally {
+        server.close();
+      }
+    };
+    const isolated = await run(ISOLATED);
+    expect(isolated).toMatchObject({ isolated: true, threads: 2, same: true, n: 80, warnings: [] });
+    const plain = await run();
+    expect(plain).toMatchObject({ isolated: false, threads: 1, same: true, n: 80 });
+    expect(plain.warnings.join('\n')).toMatch(/runs on 1 thread, not 2: .*cross-origin isolated/);
   }, 180_000);
 });

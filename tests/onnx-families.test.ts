@@ -19,6 +19,8 @@ import { readSafetensors, type SafeTensor } from '../compiler/weights/safetensor
 import { loadModelBytes, type Model } from '../runtime/model.ts';
 import type { Isa } from '../runtime/format.ts';
 import { TEST_ISAS } from './helpers/isa.ts';
+import { onnxModel } from '../bench/peers/ort-models.ts';
+import { buildWorkload } from '../bench/workloads.ts';
 
 const ROOT = join(import.meta.dirname, 'fixtures', 'onnx-torch');
 const TORCH = join(import.meta.dirname, 'fixtures', 'torch');
@@ -108,6 +110,26 @@ describe('ONNX exports of the PyTorch families', () => {
       expect(count(imported, 'mean')).toBeLessThanOrEqual(count(dsl, 'mean')); // mha: ONNX sums the heads' weights and divides
       const transposes = imported.nodes.filter((n) => n.op === 'transpose').length;
       if (!(name in KNOWN_EXTRA)) expect(transposes).toBeLessThanOrEqual(dsl.nodes.filter((n) => n.op === 'transpose').length);
+    });
+  }
+});
+
+/** The kernels a graph runs, in order, with what selects each kernel (shapes aside: [B·L, E] and [B, L, E] are one buffer). */
+function kernelSequence(g: Graph): string[] {
+  const keys = ['act', 'heads', 'layout', 'causal', 'mask', 'scale'];
+  return g.nodes.filter((n) => !['input', 'const', 'reshape', 'copy'].includes(n.op)).map((n) =>
+    [n.op, ...keys.filter((k) => n.attrs[k] !== undefined && n.attrs[k] !== false).map((k) => `${k}=${String(n.attrs[k])}`),
+      n.op === 'elementwise' ? JSON.stringify(n.attrs.expr) : ''].join(' ').trim());
+}
+
+describe('the bench workloads imported from their ONNX files (bench/peers/ort-models.ts)', () => {
+  // gpt_forward stands for the GPT workloads: the ONNX file is a plain forward, the DSL's prefill/decode add a KV cache
+  for (const name of ['gemm512', 'mlp_b1', 'mlp_b64', 'lstm', 'gru', 'transformer', 'gpt_forward']) {
+    test(`${name} compiles to the DSL build's kernel sequence`, () => {
+      const wl = buildWorkload(name);
+      const dsl = runPasses(traceModel(wl.def), { target: wasmTarget });
+      const imported = runPasses(importOnnx(onnxModel(wl)).graph, { target: wasmTarget });
+      expect(kernelSequence(imported)).toEqual(kernelSequence(dsl));
     });
   }
 });

@@ -3,7 +3,8 @@
 // every misuse (a size above its bound, two values for one size, a wrong rank, an ambiguous
 // feed) is a clear error before any wasm runs.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { nn } from '../compiler/dsl/index.ts';
+import { F, nn } from '../compiler/dsl/index.ts';
+import { cat } from '../compiler/dsl/tensor.ts';
 import { trace, traceModel, defineModel, type InputSpecs } from '../compiler/dsl/trace.ts';
 import type { Tensor } from '../compiler/dsl/tensor.ts';
 import { compileEntries, type Compiled } from '../compiler/driver/compile.ts';
@@ -21,6 +22,7 @@ const cnn = new nn.Sequential(new nn.Conv2d(1, 3, 3), new nn.ReLU(), new nn.MaxP
 const enc = new nn.TransformerEncoderLayer(16, 2, { dimFeedforward: 24, batchFirst: true });
 const mha = new nn.MultiheadAttention(16, 4, { batchFirst: true });
 const lstm = new nn.LSTM(8, 12, { batchFirst: true, numLayers: 2 });
+const emb = new nn.Embedding(11, 5);
 const gru = new nn.GRU(8, 6, { bidirectional: true });
 
 const ENTRIES: Record<string, { inputs: InputSpecs; fn: (x: Record<string, Tensor>) => Tensor | Record<string, Tensor> }> = {
@@ -37,6 +39,20 @@ const ENTRIES: Record<string, { inputs: InputSpecs; fn: (x: Record<string, Tenso
   masked: {
     inputs: { x: { shape: ['B', 'T', 16], max: { B: 3, T: 20 } }, pad: { shape: ['B', 'T'], dtype: 'bool' } },
     fn: ({ x, pad }) => ({ y: mha.forward(x!, x!, x!, { keyPaddingMask: pad!, needWeights: false })[0], c: mha.forward(x!, x!, x!, { isCausal: true, needWeights: false })[0] }),
+  },
+  // Every lowering that reads sizes: concat, transpose, reductions, softmax, gather, where, batched matmul, dynamic slices, expand.
+  ops: {
+    inputs: { x: { shape: ['B', 'T', 8], max: { B: 3, T: 12 } }, ids: { shape: ['B', 'T'], dtype: 'i32' }, at: { shape: [], dtype: 'i32' } },
+    fn: ({ x, ids, at }) => {
+      const xt = x!.permute(1, 0, 2);
+      return {
+        cat: cat([x!, x!.mul(2)], 1), catb: cat([x!, x!.neg()], 0), tr: xt, sum: x!.sum(1), mean: x!.mean([0, 1]), max: x!.max(-1, true),
+        arg: x!.argmax(1), sm: x!.softmax(1), lsm: x!.logSoftmax(-1), emb: emb.call(ids!), sel: x!.select(1, -1).add(x!.select(1, 0)),
+        w: F.whereOp(x!.sum(-1, true).relu().cast('bool' as never) as never, x!, x!.exp()) as never,
+        mm: x!.matmul(x!.transpose(1, 2)), dyn: x!.dynamicSlice(1, at!, 1), ex: x!.slice(1, 0, 1).expand(x!.dim(0), x!.dim(1), 8),
+        flat: x!.flatten(0, 1).matmul(x!.flatten(0, 1).mT).sum(-1), tail: x!.slice(1, -1).squeeze(1),
+      };
+    },
   },
   // The decomposed path (weights wanted): the causal mask is the corner of the mask at the bounds.
   weights: {
@@ -103,6 +119,15 @@ describe('symbolic sizes', () => {
     }
   });
 
+  it('shape ops, reductions, gathers, batched matmuls and dynamic slices at every size', () => {
+    for (const [B, T] of [[1, 1], [3, 12], [2, 5], [1, 7]] as const) {
+      check('ops', { B, T }, ({ B, T }) => ({
+        x: { data: seeded(B! * T! * 8, B! * T!), shape: [B!, T!, 8] }, ids: { data: Int32Array.from({ length: B! * T! }, (_, i) => (i * 7) % 11) as never, shape: [B!, T!] },
+        at: { data: Int32Array.of(T! - 1) as never, shape: [] },
+      }));
+    }
+  });
+
   it('attention weights with a causal mask over the actual length', () => {
     for (const [B, T] of [[1, 1], [2, 6], [3, 20]] as const) check('weights', { B, T }, ({ B, T }) => ({ x: { data: seeded(B! * T! * 16, 9), shape: [B!, T!, 16] } }));
   });
@@ -127,6 +152,9 @@ describe('symbolic sizes', () => {
     expect(() => m.call('masked', { x: x(2, 5), pad: { data: new Uint8Array(12), shape: [2, 6] } })).toThrow(/size 'T' = 6, but input 'x' gives T = 5/);
     expect(() => m.call('mlp', { x: seeded(784 * 9, 0) })).toThrow(/size 'B', which must be an integer in \[1, 8\]; 7056 values give it is 9/);
     expect(() => m.call('mlp', { x: seeded(700, 0) })).toThrow(/700 values do not fill \[B, 784\]/);
+    expect(() => m.call('masked', { x: seeded(64, 0) })).toThrow(/missing input pad/);
+    expect(() => m.call('enc', { x: { data: new Float64Array(32) as never, shape: [1, 2, 16] } })).toThrow(/expected Float32Array \(f32\[1, 2, 16\]\), got Float64Array/);
+    expect(() => m.call('enc', { x: { data: seeded(32, 0), shape: [1, 2.5, 16] } })).toThrow(/shape a list of integers/);
     // Still usable after refusals.
     check('mlp', { B: 2 }, ({ B }) => ({ x: { data: seeded(B! * 784, 3), shape: [B!, 784] } }));
   });

@@ -19,7 +19,7 @@ Usage:
   simdflow build <model.onnx> [-o <dir>] [--dim NAME=SIZE | --dim NAME=max:BOUND]...
       Import an ONNX model and compile it; --dim fixes a symbolic dimension (--dim batch=1) or
       keeps it symbolic up to a bound (--dim batch=max:8).
-  simdflow ir <model.ts> [--weights <file>] [--disable-pass NAME]... [--list-passes]
+  simdflow ir <model.ts | model.onnx> [--weights <file>] [--dim NAME=SIZE] [--disable-pass NAME]... [--list-passes]
       Print the IR before and after the passes, and the memory plan.
   simdflow conformance [<dir>] [--max-scale K]
       Run every PyTorch conformance case in <dir> (default tests/fixtures/torch); with
@@ -93,7 +93,7 @@ function parseArgs(argv: readonly string[]): Args {
 /** The options each command takes (--help goes with any). */
 const COMMANDS: Record<string, string[]> = {
   build: ['-o', '--out', '--weights', '--disable-pass', '--isa', '--dim', '-q', '--quiet'],
-  ir: ['--weights', '--disable-pass', '--list-passes'],
+  ir: ['--weights', '--disable-pass', '--list-passes', '--dim'],
   conformance: ['--isa', '--max-scale'],
   'conformance-onnx': ['--isa', '--verbose'],
   start: ['-o', '--out', '--isa', '-q', '--quiet'],
@@ -156,9 +156,16 @@ async function run(a: Args, io: Io): Promise<number> {
     case 'ir': {
       const [{ PASSES }, { printGraph, printPlan }, { runPasses }, { wasmTarget }] = await Promise.all([import('../passes/registry.ts'), import('../ir/print.ts'), import('../passes/manager.ts'), import('../codegen/target.ts')]);
       if (a.listPasses) { for (const p of PASSES) io.stdout.write(`${p.name.padEnd(20)} ${p.description}\n`); return 0; }
-      const [{ loadDefinition }, { traceModel }] = await Promise.all([import('./load.ts'), import('../dsl/trace.ts')]);
-      const def = await loadDefinition(rest[0]!, a.weights);
-      const g = traceModel(def);
+      let g;
+      if (rest[0]!.toLowerCase().endsWith('.onnx')) {
+        if (a.weights) throw new UsageError('ir: --weights is for DSL models; an .onnx file carries its weights');
+        const [{ readFileSync }, { importOnnx }] = await Promise.all([import('node:fs'), import('../onnx/import.ts')]);
+        g = importOnnx(readFileSync(rest[0]!), { dims: a.dims }).graph;
+      } else {
+        if (Object.keys(a.dims).length) throw new UsageError('ir: --dim is for .onnx models');
+        const [{ loadDefinition }, { traceModel }] = await Promise.all([import('./load.ts'), import('../dsl/trace.ts')]);
+        g = traceModel(await loadDefinition(rest[0]!, a.weights));
+      }
       io.stdout.write(`// ${basename(rest[0]!)}: traced\n${printGraph(g)}\n\n`);
       const planned = runPasses(g, { disable: a.disable, target: wasmTarget });
       io.stdout.write(`// after passes${a.disable.length ? ` (disabled: ${a.disable.join(', ')})` : ''}\n${printGraph(planned)}\n\n${printPlan(planned)}\n`);

@@ -18,6 +18,12 @@ export interface AssembleOptions {
   memoryBase: number;
   /** Initial memory in 64 KiB pages. */
   initialPages: number;
+  /**
+   * Import a shared memory of exactly `initialPages` (env.memory) instead of defining one, so
+   * worker threads can run the same module on it (runtime/threads.ts). The runtime clears the
+   * import's shared flag where shared memory is unavailable: the code runs unchanged on one thread.
+   */
+  sharedMemory?: boolean;
 }
 
 export interface Assembled { wasm: Uint8Array; ms: number }
@@ -38,6 +44,7 @@ export async function assemble(o: AssembleOptions): Promise<Assembled> {
     ...(o.isa === 'wasmrelaxedsimd' ? ['--enable', 'relaxed-simd'] : []),
     '-O3', '--noAssert',
     '--memoryBase', String(o.memoryBase), '--initialMemory', String(o.initialPages),
+    ...(o.sharedMemory ? ['--enable', 'threads', '--importMemory', '--sharedMemory', '--maximumMemory', String(o.initialPages)] : []),
   ];
   // asc reports an internal crash with console.error and process.exit(1): make it an exception
   // of this compile (with the crash report) rather than the end of the caller's process.
@@ -69,15 +76,15 @@ export async function assemble(o: AssembleOptions): Promise<Assembled> {
   if (result.error || !wasm) {
     throw new Error(`AssemblyScript compilation of ${o.entry} failed:\n${errors.join('')}\n${result.error ?? ''}`);
   }
-  return { wasm: finish(binaryen, wasm, o.isa), ms: performance.now() - t0 };
+  return { wasm: finish(binaryen, wasm, o.isa, o.sharedMemory ?? false), ms: performance.now() - t0 };
 }
 
 /** A last binaryen round: validate, optimize for speed, drop names. */
-function finish(binaryen: typeof import('binaryen').default, bytes: Uint8Array, isa: Isa): Uint8Array {
+function finish(binaryen: typeof import('binaryen').default, bytes: Uint8Array, isa: Isa, threads: boolean): Uint8Array {
   const F = binaryen.Features;
   const m = binaryen.readBinary(bytes);
   m.setFeatures(F.MVP | F.SIMD128 | F.BulkMemory | F.BulkMemoryOpt | F.SignExt | F.MutableGlobals | F.NontrappingFPToInt |
-    (isa === 'wasmrelaxedsimd' ? F.RelaxedSIMD : 0));
+    (isa === 'wasmrelaxedsimd' ? F.RelaxedSIMD : 0) | (threads ? F.Atomics : 0));
   try {
     if (!m.validate()) throw new Error('binaryen rejected the module emitted by asc');
     binaryen.setOptimizeLevel(3);

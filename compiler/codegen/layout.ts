@@ -5,6 +5,7 @@
 //   state        tensors that persist across calls (recurrent state, KV caches)
 //   arena        activations; each entry has its own plan over the same region (entries
 //                never run at the same time)
+//   sync         the threads' shared words (assembly/threads.ts)
 //   AssemblyScript's own static data, from `end` on
 
 import type { Graph, Node } from '../ir/node.ts';
@@ -16,6 +17,7 @@ import { packGemmWeights, packRecurrentWeights } from './pack.ts';
 import { roundUp } from '../ir/target.ts';
 import { wasmTarget } from './target.ts';
 import { loweringOf } from './ops/index.ts';
+import { kernelConst } from './kernels.ts';
 
 const align = (x: number, a = wasmTarget.align): number => roundUp(x, a);
 /** The memory plan passes made; codegen never plans on its own. */
@@ -49,6 +51,8 @@ export interface MemoryLayout {
   stateAt: Map<string, number>;
   arenaOffset: number;
   arenaBytes: number;
+  /** The threads' sync region (SYNC_BYTES of assembly/threads.ts). */
+  syncOffset: number;
   /** First byte past everything simdflow places. */
   end: number;
   forGraph(g: Graph): Layout;
@@ -114,6 +118,7 @@ export function layoutMemory(graphs: Graph[], state: StateSpec[] = []): MemoryLa
   const arenaOffset = align(s, 64);
   const plans = new Map(graphs.map((g) => [g, planOf(g)]));
   const arenaBytes = Math.max(0, ...[...plans.values()].map((p) => p.arenaBytes));
+  const syncOffset = align(arenaOffset + arenaBytes, 64);
 
   const forGraph = (g: Graph, base = arenaOffset, inputAt = new Map<Node, number>()): Layout => {
     const plan = plans.get(g) ?? planOf(g);
@@ -156,6 +161,6 @@ export function layoutMemory(graphs: Graph[], state: StateSpec[] = []): MemoryLa
   };
   return {
     weights, weightsOffset: RESERVED, stateOffset, stateBytes: arenaOffset - stateOffset, stateAt,
-    arenaOffset, arenaBytes, end: align(arenaOffset + arenaBytes, 64), forGraph: (g) => forGraph(g),
+    arenaOffset, arenaBytes, syncOffset, end: align(syncOffset + kernelConst('SYNC_BYTES'), 64), forGraph: (g) => forGraph(g),
   };
 }

@@ -14,6 +14,7 @@ import { assemble } from '../codegen/assemble.ts';
 import { emitModule } from '../codegen/emit.ts';
 import { wasmTarget } from '../codegen/target.ts';
 import { layoutMemory, type Layout, type StateSpec } from '../codegen/layout.ts';
+import { kernelConst } from '../codegen/kernels.ts';
 
 export const SIMDFLOW_VERSION = '0.1.0';
 
@@ -93,20 +94,24 @@ export async function compileEntries(entries: Entry[], state: StateSpec[], opts:
   checkWasm32(opts.name ?? 'model', graphs.map((e) => e.graph), { end: mem.end, weights: mem.weights.length, state: mem.stateBytes, arena: mem.arenaBytes });
   const layouts = new Map(graphs.map((e) => [e.graph, mem.forGraph(e.graph)]));
   opts.onStage?.('emit');
-  const source = emitModule(graphs.map((e) => ({ export: exportName(e.name), graph: e.graph })), (g) => layouts.get(g)!);
+  const { source, parallel } = emitModule(graphs.map((e) => ({ export: exportName(e.name), graph: e.graph })), (g) => layouts.get(g)!, mem.syncOffset);
   const pages = Math.ceil((mem.end + 65536) / 65536);
   const code: Partial<Record<Isa, Uint8Array>> = {};
   for (const isa of opts.isas ?? ['wasmsimd', 'wasmrelaxedsimd']) {
     opts.onStage?.(`asc+binaryen ${isa}`);
-    code[isa] = (await assemble({ sources: { '__model.ts': source }, entry: '__model.ts', isa, memoryBase: mem.end, initialPages: pages })).wasm;
+    code[isa] = (await assemble({ sources: { '__model.ts': source }, entry: '__model.ts', isa, memoryBase: mem.end, initialPages: pages, sharedMemory: true })).wasm;
   }
   const manifest: Omit<Manifest, 'code' | 'weights'> = {
     format: 'simdflow',
     version: SIMDFLOW_VERSION,
     name: opts.name ?? 'model',
-    entries: Object.fromEntries(graphs.map((e) => [e.name, entryInfo(e.graph, e.name, layouts.get(e.graph)!)])),
+    entries: Object.fromEntries(graphs.map((e) => {
+      const info = entryInfo(e.graph, e.name, layouts.get(e.graph)!), par = parallel.get(info.export);
+      return [e.name, par === undefined ? info : { ...info, parallel: par.id }];
+    })),
     state: state.map((s) => ({ name: s.name, dtype: s.type.dtype, shape: [...s.type.shape], offset: mem.stateAt.get(s.name)! })),
     ...(opts.generation ? { generation: opts.generation } : {}),
+    ...(parallel.size ? { threads: { sync: { offset: mem.syncOffset, bytes: kernelConst('SYNC_BYTES') }, max: kernelConst('MAX_THREADS') } } : {}),
     memory: {
       pages,
       weights: { offset: mem.weightsOffset, bytes: mem.weights.length },

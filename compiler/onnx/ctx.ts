@@ -38,16 +38,18 @@ export class Ctx {
   /** Input i as a tensor of the IR (a host value becomes a constant). */
   t(i: number, what?: string): Tensor { return toTensor(this.val(i, what), `${this.where} ${what ?? `input ${i}`}`); }
   /** Input i as a host value (it must be known at import time). */
-  host(i: number, what = `input ${i}`): Host {
+  host(i: number, what = `input ${i}`, bindable = true): Host {
     const v = this.val(i, what);
     if (isHost(v)) return v;
     const folded = foldTensor(v);
     if (folded) return folded;
-    const from = graphInputsOf(v.node);
+    const from = bindable ? graphInputsOf(v.node) : [];
     const msg = `${this.where}: ${what} ('${this.node.inputs[i]}') must be known at compile time (a constant or computed from static shapes)`;
     if (from.length) throw new NeedsConstantError(`${msg}; it depends on the graph input${from.length > 1 ? 's' : ''} ${from.map((n) => `'${n}'`).join(', ')} (bind ${from.length > 1 ? 'them' : 'it'} with { constants })`, from[0]!);
     throw new UnsupportedError(`${msg}; it is computed at run time`);
   }
+  /** Input i for a computation that runs only at compile time: a run-time value is unsupported (binding its inputs would not make the op run). */
+  compileTime(i: number, what: string): Host { return this.host(i, what, false); }
   ints(i: number, what?: string): number[] { return Array.from(this.host(i, what).data, Number); }
   /** Every given input is known at compile time. */
   allConst(): boolean { return this.vals.every((v, i) => v === undefined || this.isConst(i)); }
@@ -59,6 +61,7 @@ export class Ctx {
   float(name: string, dflt: number): number { const a = this.attr(name); return a ? this.want(a, 'float', name) as number : dflt; }
   str(name: string, dflt: string): string { const a = this.attr(name); return a ? this.want(a, 'string', name) as string : dflt; }
   intList(name: string): number[] | undefined { const a = this.attr(name); return a ? this.want(a, 'ints', name) as number[] : undefined; }
+  stringList(name: string): string[] | undefined { const a = this.attr(name); return a ? this.want(a, 'strings', name) as string[] : undefined; }
   floatList(name: string): number[] | undefined { const a = this.attr(name); return a ? this.want(a, 'floats', name) as number[] : undefined; }
   private want(a: OnnxAttr, kind: OnnxAttr['kind'], name: string): unknown {
     if (a.kind !== kind) throw new OnnxError(`${this.where}: attribute '${name}' must be ${kind}, got ${a.kind}`);

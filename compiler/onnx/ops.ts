@@ -100,7 +100,7 @@ function softmaxLike(log: boolean): Translate {
 
 function hostBinary(name: string, f: (a: number, b: number) => number, out?: number): Translate {
   return (c) => {
-    const a = c.host(0, `${name}'s first operand (comparisons run only at compile time)`), b = c.host(1, `${name}'s second operand`);
+    const a = c.compileTime(0, `${name}'s first operand (this comparison runs only at compile time)`), b = c.compileTime(1, `${name}'s second operand (this comparison runs only at compile time)`);
     const rank = Math.max(a.dims.length, b.dims.length);
     const pa = [...Array(rank - a.dims.length).fill(1), ...a.dims], pb = [...Array(rank - b.dims.length).fill(1), ...b.dims];
     const dims = pa.map((d, i) => {
@@ -114,16 +114,32 @@ function hostBinary(name: string, f: (a: number, b: number) => number, out?: num
     return host(dtype, dims, dtype === DT.BOOL ? Uint8Array.from(data) : dtype === DT.FLOAT ? Float32Array.from(data) : data);
   };
 }
+/**
+ * Logic on run-time bools as `where` over bool constants (not m = where(m, F, T), a and b =
+ * where(a, b, F), …); on compile-time values, the host computes it. Other comparisons of run-time
+ * values have no kernel yet and are refused.
+ */
+function boolLogic(name: string, host: Translate, f: (a: Tensor, b: Tensor | undefined) => Tensor): Translate {
+  return (c) => {
+    if (c.allConst()) return host(c);
+    const a = c.t(0), b = c.count > 1 ? c.t(1) : undefined;
+    if (a.dtype !== 'bool' || (b && b.dtype !== 'bool')) c.unsupported(`${name} of run-time ${a.dtype}${b ? `, ${b.dtype}` : ''} values (only bools, or compile-time values)`);
+    return f(a, b);
+  };
+}
+const T = () => full('bool', 1), F = () => full('bool', 0);
+const not = (a: Tensor) => record('where', [a, F(), T()]);
+
 /** Floor / Ceil: no wasm kernel yet, so only on compile-time values (shape arithmetic). */
 function hostUnary(name: string, f: (x: number) => number): Translate {
   return (c) => {
-    const a = c.host(0, `the operand of ${name} (computed only at compile time)`);
+    const a = c.compileTime(0, `the operand of ${name} (computed only at compile time)`);
     const vals = Array.from(a.data as ArrayLike<number>, f);
     return host(a.dtype, a.dims, a.dtype === DT.FLOAT ? Float32Array.from(vals) : vals);
   };
 }
 const hostNot: Translate = (c) => {
-  const a = c.host(0, 'the operand of Not (logic runs only at compile time)');
+  const a = c.compileTime(0, 'the operand of Not');
   return host(DT.BOOL, a.dims, Uint8Array.from(a.data as ArrayLike<number>, (v) => (v ? 0 : 1)));
 };
 
@@ -718,15 +734,15 @@ export const OPS: Record<string, Translate> = {
   Swish: unary((x, c) => { c.only('alpha'); const a = c.float('alpha', 1); return x.mul((a === 1 ? x : x.mul(a)).sigmoid()); }),
   Clip: clip,
   Softmax: softmaxLike(false), LogSoftmax: softmaxLike(true),
-  Equal: hostBinary('Equal', (a, b) => (a === b ? 1 : 0), DT.BOOL),
+  Equal: boolLogic('Equal', hostBinary('Equal', (a, b) => (a === b ? 1 : 0), DT.BOOL), (a, b) => record('where', [a, b!, not(b!)])),
   Less: hostBinary('Less', (a, b) => (a < b ? 1 : 0), DT.BOOL),
   Greater: hostBinary('Greater', (a, b) => (a > b ? 1 : 0), DT.BOOL),
   LessOrEqual: hostBinary('LessOrEqual', (a, b) => (a <= b ? 1 : 0), DT.BOOL),
   GreaterOrEqual: hostBinary('GreaterOrEqual', (a, b) => (a >= b ? 1 : 0), DT.BOOL),
-  And: hostBinary('And', (a, b) => (a && b ? 1 : 0), DT.BOOL),
-  Or: hostBinary('Or', (a, b) => (a || b ? 1 : 0), DT.BOOL),
-  Xor: hostBinary('Xor', (a, b) => (!a !== !b ? 1 : 0), DT.BOOL),
-  Not: hostNot,
+  And: boolLogic('And', hostBinary('And', (a, b) => (a && b ? 1 : 0), DT.BOOL), (a, b) => record('where', [a, b!, F()])),
+  Or: boolLogic('Or', hostBinary('Or', (a, b) => (a || b ? 1 : 0), DT.BOOL), (a, b) => record('where', [a, T(), b!])),
+  Xor: boolLogic('Xor', hostBinary('Xor', (a, b) => (!a !== !b ? 1 : 0), DT.BOOL), (a, b) => record('where', [a, not(b!), b!])),
+  Not: boolLogic('Not', hostNot, (a) => not(a)),
   Mod: (c) => { c.only('fmod'); return hostBinary('Mod', c.int('fmod', 0) ? (a, b) => a % b : (a, b) => a - b * Math.floor(a / b))(c); },
   Cast: (c) => { c.only('to', 'saturate', 'round_mode'); return castTo(c, c.val(0), c.int('to', 0)); },
   CastLike: (c) => { c.only('saturate', 'round_mode'); const l = c.val(1); return castTo(c, c.val(0), isHost(l) ? l.dtype : ({ f32: DT.FLOAT, i32: DT.INT64, bool: DT.BOOL } as const)[l.dtype]); },

@@ -156,6 +156,7 @@ function fuse(o: Node, m: Match): Node | undefined {
     }
   }
   const scale = m.scale * m.q.scale * m.kt.scale;
+  if (!(scale > 0) || scale === Infinity) return undefined; // a masked −∞ score must stay −∞ whatever was scaled
   const attrs = { heads: H, scale, ...(causal ? { causal: true } : {}), ...(maskIn ? { mask: true } : {}) };
   const rest = maskIn ? [maskIn] : [];
   const out = b('attention', [q, k, v, ...rest], { ...attrs, layout: 'separate' });

@@ -32,6 +32,12 @@ describe('simdflow CLI with ONNX', () => {
     expect((await cli('build', model, '--weights', 'w.safetensors')).stderr).toMatch(/--weights is for DSL models/);
   }, 60_000);
 
+  test('ir model.onnx prints the imported graph and the graph after passes (the MatMul + bias became a gemm)', async () => {
+    const r = await cli('ir', join(FIXTURES, 'mlp/model.onnx'));
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/traced[\s\S]*matmul[\s\S]*after passes[\s\S]*gemm/);
+  });
+
   test('conformance-onnx runs a directory of node-test-style folders and summarises them', async () => {
     const r = await cli('conformance-onnx', FIXTURES, '--verbose', '--isa', 'wasmsimd');
     expect(r.stdout).toMatch(/pass +mlp /);

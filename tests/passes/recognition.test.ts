@@ -231,6 +231,8 @@ describe('attention-recognition', () => {
       ({ q, k, v }) => { const p = heads(q!).matmul(heads(k!).mT).softmax(-1); return [p.matmul(heads(v!)), p]; },
       ({ q, k, v }) => heads(q!).matmul(heads(k!).mT).add(causalConst(4, (m) => (m ? -Infinity : 0.5))).softmax(-1).matmul(heads(v!)),
       ({ q, k, v }) => heads(q!).matmul(heads(k!).mT).mul(-0.5).softmax(-1).matmul(heads(v!)),
+      ({ q, k, v }) => heads(q!.mul(-1)).matmul(heads(k!).mT).add(causalConst(4, (m) => (m ? -Infinity : 0))).mul(0.5).softmax(-1).matmul(heads(v!)),
+      ({ q, k, v }) => heads(q!).matmul(heads(k!.div(0)).mT).softmax(-1).matmul(heads(v!)),
     ];
     for (const f of cases) expect(ops(check(tiny(f, specs), attentionRecognition))).not.toContain('attention');
   });

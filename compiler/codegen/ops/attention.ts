@@ -9,11 +9,33 @@ import { mulDims, subDims, type Dim } from '../../ir/dims.ts';
 import { dimsOf } from '../../ir/types.ts';
 import { code, dimBroadcastStrides } from '../loops.ts';
 import { attentionScratchBytes } from '../attention-abi.ts';
-import { kernelCall } from '../kernels.ts';
+import { kernelCall, kernelConst } from '../kernels.ts';
 import { defineLowering, f32lit } from './lowering.ts';
 
+/**
+ * Threads split attention by (batch, head, 8-row query block) items, round robin
+ * (attention_f32_part), each thread with scratch of its own, when it has at least SPLIT_MACS
+ * multiply-adds (B·H·Lq·Lk·(d + dv), causal or not) and two items. A decode step (Lq = 1) of a
+ * 4-head GPT at 128 keys (65k) stays on thread 0: the barrier would cost more than half of it.
+ */
+const SPLIT_MACS = 1 << 17;
+/** Named sizes are judged at their bound. Sequences at positions of their own (one call each) stay on thread 0. */
+const splits = (n: Node & { attrs: AttentionAttrs }): boolean => {
+  const a = n.attrs, { B, Lq, Lk, H, d, dv } = attentionDims(n.inputs.map((i) => i.type), a);
+  if (a.cached) {
+    const posIn = n.inputs[(a.layout === 'qkv' ? 1 : a.layout === 'q_kv' ? 2 : 3) + (a.mask ? 1 : 0)]!;
+    if (posIn.type.shape.length !== 0 || a.row) return false;
+  }
+  const items = B * H * (Lq >= 4 ? Math.ceil(Lq / 8) : Lq);
+  return B * H * Lq * Lk * (d + dv) >= SPLIT_MACS && items >= 2;
+};
+const scratchOf = (n: Node & { attrs: AttentionAttrs }): number => {
+  const { Lq, Lk } = attentionDims(n.inputs.map((i) => i.type), n.attrs);
+  return attentionScratchBytes(Lq, Lk);
+};
+
 const attention = defineLowering<AttentionAttrs>({
-  emit: (n, c) => {
+  emit: (n, c, _m, t) => {
     const a = n.attrs, lay = a.layout;
     const { Bc, H, d, dv } = attentionDims(n.inputs.map((i) => i.type), a);
     // Batch and lengths may be named sizes (the buffers are dense at their actual sizes).
@@ -38,11 +60,15 @@ const attention = defineLowering<AttentionAttrs>({
       ldq: q[1], ldk: k[1], ldv: v[1], ldo: Ev, bsq: code(q[2]), bsk: code(k[2]), bsv: code(v[2]), bso: code(mulDims(Lq, Ev)), mbs: code(mask[1]!), mhs: code(mask[2]!), mrs: code(mask[3]!),
       scale: f32lit(a.scale), causal: a.causal ? 1 : 0, kvLen: code(Lk), qOffset: '0',
     } as Record<string, string | number>;
-    if (!a.cached) return [`${kernelCall('attention_f32', args)};`];
+    // One call, or this thread's share of it (split: scratch of its own).
+    const call = (x: Record<string, string | number>) => `${t
+      ? kernelCall('attention_f32_part', { ...x, scratch: `${c.scratch(n)} + <usize>${t.tid} * ${scratchOf(n)}`, tid: t.tid, nt: t.nt })
+      : kernelCall('attention_f32', x)};`;
+    if (!a.cached) return [call(args)];
     const posIn = n.inputs[nIn + (a.mask ? 1 : 0)]!;
     if (posIn.type.shape.length === 0 && !a.row) {
       const pos = `load<i32>(${c.addr(posIn)})`;
-      return [`${kernelCall('attention_f32', { ...args, kvLen: `min<i32>(${pos} + ${code(Lq)}, ${code(Lk)})`, qOffset: pos })};`];
+      return [call({ ...args, kvLen: `min<i32>(${pos} + ${code(Lq)}, ${code(Lk)})`, qOffset: pos })];
     }
     // Sequences at their own positions (or cache rows from `row`): one kernel call per sequence.
     // The row is clamped so a wrong value cannot read outside the caches.
@@ -59,10 +85,9 @@ const attention = defineLowering<AttentionAttrs>({
       '}',
     ];
   },
-  scratchBytes: (n) => {
-    const { Lq, Lk } = attentionDims(n.inputs.map((i) => i.type), n.attrs);
-    return attentionScratchBytes(Lq, Lk);
-  },
+  split: splits,
+  // Split, each thread has scratch of its own.
+  scratchBytes: (n) => scratchOf(n) * (splits(n) ? kernelConst('MAX_THREADS') : 1),
 });
 
 const cacheWrite = defineLowering<NoAttrs>({

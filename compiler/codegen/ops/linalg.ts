@@ -7,7 +7,7 @@ import type { Node } from '../../ir/node.ts';
 import type { NoAttrs } from '../../ir/ops/def.ts';
 import type { Conv2dAttrs, GemmAttrs, Pair, PoolAttrs } from '../../ir/ops/linalg.ts';
 import { mulDims, numelDims, type Dim } from '../../ir/dims.ts';
-import { dimsOf } from '../../ir/types.ts';
+import { dimsOf, numel } from '../../ir/types.ts';
 import { kernelCall, kernelConst } from '../kernels.ts';
 import type { Layout } from '../layout.ts';
 import { code, dimBroadcastStrides, loopNest, type Operand } from '../loops.ts';
@@ -20,35 +20,80 @@ const pair = (v: Pair | undefined): [number, number] => (typeof v === 'number' ?
 /** The kernel's activation code (ACT_* in assembly/act.ts) of a gemm or conv2d epilogue. */
 const actCode = (act: Activation | undefined): number => kernelConst(`ACT_${(act ?? 'none').toUpperCase()}`);
 
+/**
+ * Threads split a GEMM or matmul by output panels when it has at least SPLIT_MACS (2^17)
+ * multiply-adds and two panels (pairs of panels for one row) to share: ~5 µs on one thread
+ * here (bench/threads.ts), against a barrier of ~0.1–1 µs when both threads run (issue 11's
+ * prototype) and 22–46 µs when one must be woken. Not yet confirmed on an idle machine: on this
+ * one at load 17–23 on 2 cores a barrier cost ~100 µs (a thread is often descheduled) and no
+ * split below 16M multiply-adds paid; re-measure (bench/threads.ts prints the sizes around the
+ * rule). Sizes named at run time are judged at their bound (the shape).
+ */
+const SPLIT_MACS = 1 << 17;
+const worthSplitting = (m: number, n: number, k: number): boolean =>
+  m * n * k >= SPLIT_MACS && (m === 1 ? Math.floor(Math.ceil(n / 8) / 2) : Math.ceil(n / 8)) >= 2;
+
+const gemmShape = (n: Node) => {
+  const [x, w] = n.inputs as [Node, Node];
+  const [k, cols] = w.type.shape as [number, number];
+  return { x, k, cols, rows: numelDims(dimsOf(x.type).slice(0, -1)), maxRows: numel(x.type.shape) / k };
+};
+
 const gemm = defineLowering<GemmAttrs>({
-  emit: (n, c) => {
-    const [x, w] = n.inputs as [Node, Node];
-    const [k, cols] = w.type.shape as [number, number];
-    const rows = numelDims(dimsOf(x.type).slice(0, -1));
-    return [`${kernelCall('gemm_f32', { a: c.addr(x), lda: k, w: c.packed(n), c: c.addr(n), ldc: cols, m: code(rows), n: cols, k, rowBias: 0, act: actCode(n.attrs.act) })};`];
+  emit: (n, c, _m, t) => {
+    const { x, k, cols, rows } = gemmShape(n);
+    const args = { a: c.addr(x), lda: k, w: c.packed(n), c: c.addr(n), ldc: cols, m: code(rows), n: cols, k, rowBias: 0, act: actCode(n.attrs.act) };
+    return [`${t ? kernelCall('gemm_f32_part', { ...args, tid: t.tid, nt: t.nt }) : kernelCall('gemm_f32', args)};`];
   },
+  split: (n) => { const { k, cols, maxRows } = gemmShape(n); return worthSplitting(maxRows, cols, k); },
   packed: { w: 1, bias: 2, layout: 'kn' },
 });
 
+const matmulShape = (n: Node) => {
+  const [a, b] = n.inputs as [Node, Node];
+  const [m, k] = dimsOf(a.type).slice(-2) as [Dim, Dim];
+  return { a, b, m, k, cols: dimsOf(b.type)[b.type.shape.length - 1]!, batch: dimsOf(n.type).slice(0, -2) };
+};
+const matmulSplits = (n: Node): boolean => {
+  const [m, k] = n.inputs[0]!.type.shape.slice(-2) as [number, number], cols = n.type.shape[n.type.shape.length - 1]!;
+  return worthSplitting(m * numel(n.type.shape.slice(0, -2)), cols, k) && Math.ceil(cols / 8) >= 2;
+};
+
 const matmul = defineLowering<NoAttrs>({
-  emit: (n, c) => {
-    const [a, b] = n.inputs as [Node, Node];
-    const [m, k] = dimsOf(a.type).slice(-2) as [Dim, Dim];
-    const cols = dimsOf(b.type)[b.type.shape.length - 1]!;
-    const batch = dimsOf(n.type).slice(0, -2);
+  emit: (n, c, _m, t) => {
+    const { a, b, m, k, cols, batch } = matmulShape(n);
     const bs = (t: Node, mat: Dim): Operand => ({ base: c.addr(t), strides: dimBroadcastStrides(dimsOf(t.type).slice(0, -2), batch).map((s) => mulDims(s, mat)), bytes: 4 });
     const ops = [bs(n, mulDims(m, cols)), bs(a, mulDims(m, k)), bs(b, mulDims(k, cols))];
     const at = (p: string, s: Dim) => `${p} + <usize>i * ${code(mulDims(s, 4))}`;
-    return loopNest(batch.length ? batch : [1], ops, (p, len, st) => [
-      `for (let i = 0; i < ${code(len)}; i++) {`,
-      `  ${kernelCall('matmul_f32', { a: at(p[1]!, st[1]!), b: at(p[2]!, st[2]!), c: at(p[0]!, st[0]!), m: code(m), n: code(cols), k: code(k), lda: code(k), ldb: code(cols), ldc: code(cols), transB: 0, alpha: '1.0' })};`,
-      '}',
-    ]);
+    // Split, each thread packs B into a panel of its own (matmul_f32's static one is thread 0's alone).
+    const part = t && { panel: m !== 1 ? `${c.scratch(n)} + <usize>${t.tid} * ${kernelConst('MATMUL_PANEL_BYTES')}` : 0, tid: t.tid, nt: t.nt };
+    return loopNest(batch.length ? batch : [1], ops, (p, len, st) => {
+      const args = { a: at(p[1]!, st[1]!), b: at(p[2]!, st[2]!), c: at(p[0]!, st[0]!), m: code(m), n: code(cols), k: code(k), lda: code(k), ldb: code(cols), ldc: code(cols), transB: 0, alpha: '1.0' };
+      return [
+        `for (let i = 0; i < ${code(len)}; i++) {`,
+        `  ${part ? kernelCall('matmul_f32_part', { ...args, ...part }) : kernelCall('matmul_f32', args)};`,
+        '}',
+      ];
+    });
   },
+  split: matmulSplits,
+  scratchBytes: (n) => (matmulSplits(n) && matmulShape(n).m !== 1 ? kernelConst('MAX_THREADS') * kernelConst('MATMUL_PANEL_BYTES') : 0),
 });
 
+/**
+ * Threads split an ungrouped conv2d by output pixels (conv2d_f32_part: each thread im2cols and
+ * multiplies its own 8-pixel panels of every image, no barrier inside) with the GEMM rule:
+ * SPLIT_MACS multiply-adds (N·CO·OH·OW·K) and two panels; one output channel (GEMV) stays whole.
+ */
+const conv2dSplits = (n: Node & { attrs: Conv2dAttrs }): boolean => {
+  const [N, C, , ] = n.inputs[0]!.type.shape as [number, number, number, number];
+  const [CO, , KH, KW] = n.inputs[1]!.type.shape as [number, number, number, number];
+  const [, , OH, OW] = n.type.shape as [number, number, number, number];
+  return (n.attrs.groups ?? 1) === 1 && CO >= 2 && Math.ceil(OH * OW / 8) >= 2 && N * CO * OH * OW * C * KH * KW >= SPLIT_MACS;
+};
+
 const conv2d = defineLowering<Conv2dAttrs>({
-  emit: (n, c) => {
+  emit: (n, c, _m, t) => {
     const [x, w, b] = n.inputs as [Node, Node, Node?];
     // Only the batch may be a named size here (the type rule refuses windows over symbolic sizes that are not polynomials).
     const [N, C, H, W] = dimsOf(x.type).map(code);
@@ -70,8 +115,10 @@ const conv2d = defineLowering<Conv2dAttrs>({
         '}',
       ];
     }
-    return [`${kernelCall('conv2d_f32', { x: c.addr(x), w: c.addr(w), bias: b ? c.addr(b) : 0, y: c.addr(n), scratch: c.scratch(n), n: N!, c: C!, h: H!, wi: W!, cout: CO!, kh: KH!, kw: KW!, sh, sw, ph, pw, dh, dw, oh: OH!, ow: OW!, act: actCode(n.attrs.act) })};`];
+    const args = { x: c.addr(x), w: c.addr(w), bias: b ? c.addr(b) : 0, y: c.addr(n), scratch: c.scratch(n), n: N!, c: C!, h: H!, wi: W!, cout: CO!, kh: KH!, kw: KW!, sh, sw, ph, pw, dh, dw, oh: OH!, ow: OW!, act: actCode(n.attrs.act) };
+    return [`${t ? kernelCall('conv2d_f32_part', { ...args, tid: t.tid, nt: t.nt }) : kernelCall('conv2d_f32', args)};`];
   },
+  split: conv2dSplits,
   scratchBytes: (n) => {
     const [, cg, kh, kw] = n.inputs[1]!.type.shape as [number, number, number, number]; // channels per group
     const [, , oh, ow] = n.type.shape as [number, number, number, number];

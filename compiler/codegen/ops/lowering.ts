@@ -23,9 +23,29 @@ export interface ModuleParts {
   graph(prefix: string, g: Graph, c: Layout): string[];
 }
 
+/**
+ * A split node's thread: AssemblyScript expressions for this thread's index (0..nt-1) and the
+ * thread count of the call (1..MAX_THREADS, known only at run time), and the address of the
+ * threads' sync region, for a node that needs barriers inside it (barrier(sync, nt) in
+ * assembly/threads.ts: a recurrent layer meets once per time step). See "Threads" in
+ * docs/architecture.md.
+ */
+export interface Slice { tid: string; nt: string; sync: number }
+
 export interface Lowering<A> {
-  /** The body of the node's function, one statement per line (none: no function). */
-  emit(n: NodeOf<A>, c: Layout, m: ModuleParts): string[];
+  /**
+   * The body of the node's function, one statement per line (none: no function). With `t`
+   * (only when `split(n)` is true) every thread runs this body: it must do thread t.tid's share
+   * of the work, the shares together exactly the whole, touching no bytes another share writes.
+   */
+  emit(n: NodeOf<A>, c: Layout, m: ModuleParts, t?: Slice): string[];
+  /**
+   * Run this node on all threads (emit gets a Slice)? Only when it pays: a split costs a barrier
+   * (~1 µs), so small nodes stay on thread 0 (the rule and its numbers live with each lowering).
+   * Absent: always on thread 0. Per-thread scratch is the lowering's: scratchBytes covers
+   * MAX_THREADS slices when split.
+   */
+  split?(n: NodeOf<A>): boolean;
   /** Bytes of temporary space the kernel needs while the node runs (0 or absent: none). */
   scratchBytes?(n: NodeOf<A>): number;
   packed?: Packed;

@@ -4,7 +4,7 @@
 // (layout 1: [B, T, D, H]); Y_h/Y_c [D, B, H] (layout 1: [B, D, H]). Its gate orders differ
 // from PyTorch's (ours): LSTM i o f c → i f g o, GRU z r h → r z n. GRU with
 // linear_before_reset = 0 (ONNX's default: the reset gate multiplies h before R_h) has no fused
-// kernel; it is unrolled over time. Shape legend: T time, B batch, I input, H hidden, D directions.
+// kernel, nor do LSTM peepholes: those are unrolled over time. Shape legend: T time, B batch, I input, H hidden, D directions.
 
 import { cat, constant, recordMulti, type Tensor } from '../../dsl/tensor.ts';
 import { Ctx, type Val } from '../ctx.ts';
@@ -30,11 +30,14 @@ function recurrent(kind: Kind) {
     const dir = c.str('direction', 'forward');
     if (!['forward', 'reverse', 'bidirectional'].includes(dir)) c.unsupported(`direction '${dir}'`);
     const D = dir === 'bidirectional' ? 2 : 1, G = GATES[kind];
-    const acts = c.attr('activations') ? (c.attr('activations') as { value: string[] }).value : [];
-    let rnnAct: 'tanh' | 'relu' = 'tanh';
+    const acts = c.stringList('activations') ?? [];
+    const rnnAct: Array<'tanh' | 'relu'> = [];
     for (let d = 0; d < D; d++) {
-      const mine = acts.length ? acts.slice(d * DEFAULT_ACTS[kind].length, (d + 1) * DEFAULT_ACTS[kind].length) : DEFAULT_ACTS[kind];
-      if (kind === 'RNN' && mine[0]?.toLowerCase() === 'relu') { rnnAct = 'relu'; continue; }
+      const n = DEFAULT_ACTS[kind].length;
+      const mine = acts.length ? acts.slice(d * n, (d + 1) * n) : DEFAULT_ACTS[kind];
+      if (mine.length !== n) c.unsupported(`activations [${acts.join(', ')}] (${n} per direction expected)`);
+      rnnAct.push(kind === 'RNN' && mine[0]!.toLowerCase() === 'relu' ? 'relu' : 'tanh');
+      if (kind === 'RNN' && rnnAct[d] === 'relu') continue;
       if (mine.some((a, i) => a.toLowerCase() !== DEFAULT_ACTS[kind][i]!.toLowerCase())) c.unsupported(`activations [${acts.join(', ')}]`);
     }
     const layout = c.int('layout', 0);
@@ -50,10 +53,8 @@ function recurrent(kind: Kind) {
       const lens = c.ints(4, 'sequence_lens');
       if (lens.some((l) => l !== T)) c.unsupported(`sequence_lens [${lens}] shorter than the sequence (${T})`);
     }
-    if (kind === 'LSTM' && c.has(7)) {
-      const p = c.host(7, 'P (peepholes)');
-      if (Array.from(p.data as ArrayLike<number>).some((v) => v !== 0)) c.unsupported('peephole weights P');
-    }
+    // Peepholes (LSTM input 7, [D, 3H] in ONNX's order i, o, f) run unrolled; all zeros is no peephole.
+    const P = kind === 'LSTM' && c.has(7) && Array.from(c.host(7, 'P (peepholes)').data as ArrayLike<number>).some((v) => v !== 0) ? c.t(7, 'P') : undefined;
     const bias = c.has(3) ? c.constTensor(3, 'B (biases)') : undefined;
     const state = (i: number) => {
       if (!c.has(i)) return undefined;
@@ -77,9 +78,15 @@ function recurrent(kind: Kind) {
         ys.push(y); hs.push(hn);
         continue;
       }
+      if (P) {
+        const Pd = P.select(0, d);
+        const [y, hn, cn] = unrolledLstm(xp, Rd, br, h, c0 ? c0.select(0, d) : zeros(), [0, 2, 1].map((g) => Pd.slice(0, g * H, (g + 1) * H)) as [Tensor, Tensor, Tensor], reverse, T, H);
+        ys.push(y); hs.push(hn); cs.push(cn);
+        continue;
+      }
       const op = kind === 'RNN' ? 'rnn_seq' : kind === 'LSTM' ? 'lstm_seq' : 'gru_seq';
       const ins = [xp, Rd, br ?? constZero([G * H]), h, ...(kind === 'LSTM' ? [c0 ? c0.select(0, d) : zeros()] : [])];
-      const [y, hn, cn] = recordMulti(op, ins, { ...(kind === 'RNN' ? { act: rnnAct } : {}), ...(reverse ? { reverse: true } : {}) });
+      const [y, hn, cn] = recordMulti(op, ins, { ...(kind === 'RNN' ? { act: rnnAct[d]! } : {}), ...(reverse ? { reverse: true } : {}) });
       ys.push(y!); hs.push(hn!); if (cn) cs.push(cn);
     }
     const stackDirs = (ts: Tensor[], axis: number) => cat(ts.map((t) => t.unsqueeze(axis)), axis);
@@ -92,6 +99,25 @@ function recurrent(kind: Kind) {
 }
 
 const constZero = (shape: number[]): Tensor => constant(new Float32Array(shape.reduce((a, b) => a * b, 1)), shape, 'f32', 'zeros');
+
+/** LSTM with peepholes, step by step (gates i f c o after reordering; p = [P_i, P_f, P_o]). */
+function unrolledLstm(xp: Tensor, R: Tensor, rb: Tensor | undefined, h0: Tensor, c0: Tensor, p: [Tensor, Tensor, Tensor], reverse: boolean, T: number, H: number): [Tensor, Tensor, Tensor] {
+  const Rt = R.mT;
+  let h = h0, cell = c0;
+  const out: Tensor[] = new Array<Tensor>(T);
+  const gate = (a: Tensor, g: number) => a.slice(1, g * H, (g + 1) * H);
+  for (let s = 0; s < T; s++) {
+    const t = reverse ? T - 1 - s : s;
+    let a = xp.select(1, t).add(h.matmul(Rt));
+    if (rb) a = a.add(rb);
+    const i = gate(a, 0).add(cell.mul(p[0])).sigmoid(), f = gate(a, 1).add(cell.mul(p[1])).sigmoid();
+    cell = f.mul(cell).add(i.mul(gate(a, 2).tanh()));
+    const o = gate(a, 3).add(cell.mul(p[2])).sigmoid();
+    h = o.mul(cell.tanh());
+    out[t] = h.unsqueeze(1);
+  }
+  return [cat(out, 1), h, cell];
+}
 
 /** GRU with linear_before_reset = 0, step by step: n = tanh(xp_n + (r ⊙ h)·R_nᵀ + Rb_n). */
 function unrolledGru(xp: Tensor, R: Tensor, rb: Tensor | undefined, h0: Tensor, reverse: boolean, T: number, H: number): [Tensor, Tensor] {

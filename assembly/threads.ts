@@ -1,0 +1,139 @@
+// Threads on one shared memory: the call protocol and the barrier. Every thread (the caller's
+// "thread 0" and the workers 1..nt-1) runs its own instance of the same module on the same memory;
+// only this file's words, in the sync region the layout reserves (codegen/layout.ts), are shared
+// state. Globals are per instance (MAY_WAIT below), never shared.
+//
+// Sync region (`sync`, SYNC_BYTES long), each hot word on its own 64-byte line:
+//   +0    SEQ      call counter: thread 0 bumps it to post a call; idle workers wait for it to move
+//   +8    CALL     the posted call, one i64: seq << 32 | entry id (16 bits, -1: quit) << 16 | thread count
+//   +64   PENDING  workers still inside the posted call (thread 0 joins on it reaching 0)
+//   +128  ARRIVED  threads at the current barrier
+//   +192  GEN      barrier generation: the last arrival bumps it, which releases the others
+//   +256  ABORT    set when any thread trapped: threads at a barrier trap too, so none hangs
+//   +320  SLEEPERS threads inside wait32 (notify is skipped when none sleeps)
+//   +384  SEEN[t]  the SEQ of the last call worker t took (so a worker that trapped resumes right)
+//   +448  SIZES    the posted call's named sizes (up to 16 i32, written by the runtime before the call)
+//
+// Waiting spins first, then sleeps: a wake through wait32/notify costs 22–46 µs on this machine
+// against ~0.1 µs for a spin, and a sleep-only barrier made an LSTM 0.56× slower (issue 11).
+// A thread that may not block (a browser's main thread: wait32 traps there) only spins.
+
+export const MAX_THREADS: i32 = 16;
+export const SYNC_BYTES: i32 = 512; // SIZES + 4·SYNC_MAX_SIZES
+/** Where the posted call's named sizes are, and how many fit (an entry with more runs on thread 0 alone). */
+export const SYNC_SIZES: i32 = 448;
+export const SYNC_MAX_SIZES: i32 = 16;
+
+const SEQ: usize = 0, CALL: usize = 8, PENDING: usize = 64, ARRIVED: usize = 128,
+  GEN: usize = 192, ABORT: usize = 256, SLEEPERS: usize = 320, SEEN: usize = 384;
+
+/** Spins before sleeping: 2^17 atomic loads, meant to cover the JS between two decode calls (~0.1–0.3 ms on an idle core: an estimate, not measured). */
+const SPIN: i32 = 1 << 17;
+
+let MAY_WAIT: bool = false;
+let CALL_NT: i32 = 1;
+
+/** Per instance: may this thread block in wait32 (false on a browser's main thread)? */
+export function threads_may_wait(yes: i32): void { MAY_WAIT = yes != 0; }
+
+/** Returns once *p != v: spins, then sleeps when allowed. */
+function wait_while(sync: usize, p: usize, v: i32): void {
+  for (let i = 0; i < SPIN; i++) if (atomic.load<i32>(p) != v) return;
+  if (!MAY_WAIT) {
+    while (atomic.load<i32>(p) == v) {}
+    return;
+  }
+  atomic.add<i32>(sync + SLEEPERS, 1);
+  while (atomic.load<i32>(p) == v) memory.atomic.wait32(p, v, -1);
+  atomic.sub<i32>(sync + SLEEPERS, 1);
+}
+
+@inline function wake(sync: usize, p: usize): void {
+  if (atomic.load<i32>(sync + SLEEPERS)) atomic.notify(p, -1);
+}
+
+/**
+ * All `nt` threads meet here: none returns before every one has arrived, so what any thread
+ * wrote before is visible to all after. Traps when another thread trapped (ABORT).
+ */
+export function barrier(sync: usize, nt: i32): void {
+  if (nt <= 1) return;
+  const gen = atomic.load<i32>(sync + GEN);
+  if (atomic.add<i32>(sync + ARRIVED, 1) == nt - 1) {
+    atomic.store<i32>(sync + ARRIVED, 0);
+    atomic.store<i32>(sync + GEN, gen + 1);
+    wake(sync, sync + GEN);
+  } else {
+    // ABORT is set before GEN moves: seen clear here, the abort's GEN bump is still to come and
+    // ends the wait; a thread arriving after an abort must not wait for a release that came before it.
+    if (atomic.load<i32>(sync + ABORT)) unreachable();
+    wait_while(sync, sync + GEN, gen);
+  }
+  if (atomic.load<i32>(sync + ABORT)) unreachable();
+}
+
+/** Thread 0: posts entry `id` to workers 1..nt-1 (they run it with this `nt`). */
+export function threads_post(sync: usize, id: i32, nt: i32): void {
+  atomic.store<i32>(sync + PENDING, nt - 1);
+  const seq = atomic.load<i32>(sync + SEQ) + 1;
+  atomic.store<i64>(sync + CALL, (<i64>seq << 32) | (<i64>(id & 0xffff) << 16) | <i64>(nt & 0xffff));
+  atomic.store<i32>(sync + SEQ, seq);
+  wake(sync, sync + SEQ);
+}
+
+/** Thread 0: waits until every worker has left the posted call; returns ABORT (non-zero: a thread trapped). */
+export function threads_join(sync: usize): i32 {
+  for (;;) {
+    const p = atomic.load<i32>(sync + PENDING);
+    if (p <= 0) break;
+    wait_while(sync, sync + PENDING, p);
+  }
+  return atomic.load<i32>(sync + ABORT);
+}
+
+/**
+ * Worker `tid`: waits for the next call it takes part in (tid < its thread count) and returns
+ * its entry id (-1: quit, for every worker); its thread count is then threads_count().
+ */
+export function threads_next(sync: usize, tid: i32): i32 {
+  const seen = sync + SEEN + (<usize>tid << 2);
+  let id = 0, nt = 0;
+  do {
+    const last = atomic.load<i32>(seen);
+    wait_while(sync, sync + SEQ, last);
+    // One 64-bit load: a call this worker takes no part in does not wait for it, so the next
+    // may already be posted; CALL always holds one post's (seq, id, nt) whole.
+    const call = atomic.load<i64>(sync + CALL);
+    const seq = <i32>(call >> 32);
+    if (seq == last) { nt = 0; continue; } // nothing newer than the call already taken (SEQ lagged CALL): wait again
+    atomic.store<i32>(seen, seq);
+    id = <i32>(<i16>(call >> 16));
+    nt = <i32>(call & 0xffff);
+  } while (id >= 0 && tid >= nt);
+  CALL_NT = nt;
+  return id;
+}
+
+/** The thread count of the call threads_next last returned (per instance, so per thread). */
+export function threads_count(sync: usize): i32 { return CALL_NT; }
+
+/** Worker: done with the posted call. */
+export function threads_done(sync: usize): void {
+  if (atomic.sub<i32>(sync + PENDING, 1) == 1) wake(sync, sync + PENDING);
+}
+
+/** Any thread, after a trap (called from JS): releases every thread waiting at a barrier, which then traps. */
+export function threads_abort(sync: usize): void {
+  atomic.store<i32>(sync + ABORT, 1);
+  atomic.add<i32>(sync + GEN, 1);
+  atomic.notify(sync + GEN, -1);
+}
+
+/** Thread 0, once joined after an abort: the barrier and the flag as new. */
+export function threads_reset(sync: usize): void {
+  atomic.store<i32>(sync + ARRIVED, 0);
+  atomic.store<i32>(sync + ABORT, 0);
+}
+
+/** The range [lo, hi) of `count` work units that thread `tid` of `nt` takes: contiguous, sizes differ by at most 1. */
+@inline export function part_lo(count: i32, tid: i32, nt: i32): i32 { return <i32>(<i64>count * tid / nt); }

@@ -1,0 +1,181 @@
+// One model on several threads (runtime/threads.ts, assembly/threads.ts): the results of 2 and 3
+// threads equal 1 thread's bit for bit (GEMM and matmul split by output panels keep each
+// element's summation order), for every entry kind; misuse of the option is a clear error; a
+// trap in any thread is an error of that call, never a hang, and the model works afterwards;
+// dispose() ends the workers. One compile (a GPT with extra entries) serves the whole file.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { nn, manualSeed } from '../compiler/index.ts';
+import { defineGPT, GPT } from '../compiler/dsl/zoo.ts';
+import type { Tensor } from '../compiler/dsl/tensor.ts';
+import { assemble } from '../compiler/codegen/assemble.ts';
+import { compileModel } from '../compiler/driver/compile.ts';
+import type { Graph } from '../compiler/ir/node.ts';
+import { interpret } from '../compiler/reference/interpret.ts';
+import { loadModelBytes, type Model } from '../runtime/model.ts';
+import '../runtime/node.ts';
+import { readContainer, writeContainer, type Manifest } from '../runtime/format.ts';
+
+const ISA = 'wasmsimd' as const;
+const cfg = { vocab: 300, context: 16, dModel: 256, nhead: 4, layers: 1, dimFeedforward: 1024 };
+
+function definition() {
+  manualSeed(7);
+  const gpt = new GPT(cfg);
+  const def = defineGPT({ name: 'threads', module: gpt, tokens: [1, 8], capacity: 16, chunk: 4 });
+  const mlp = new nn.Sequential(new nn.Linear(784, 512), new nn.ReLU(), new nn.Linear(512, 10));
+  const proj = new nn.Linear(256, 384);
+  const cell = { wx: new nn.Linear(512, 512), wh: new nn.Linear(512, 512, { bias: false }), out: new nn.Linear(512, 64) };
+  def.state = { ...def.state, h: [1, 512] };
+  def.entries = {
+    ...def.entries,
+    mlp: { inputs: { x: [8, 784] }, forward: (_m, i) => ({ outputs: { y: mlp.call(i.x!) } }) },
+    // GEMM-heavy: a 128-row GEMM, a batched matmul of run-time operands (rows ≥ 2: per-thread
+    // panel buffers) and a one-row matmul.
+    gemm: {
+      inputs: { x: [128, 256], a: [2, 48, 96], b: [2, 96, 160], r: [1, 512], s: [512, 300] },
+      forward: (_m, i) => ({ outputs: { y: proj.call(i.x!).relu(), ab: i.a!.matmul(i.b!), rs: i.r!.matmul(i.s!) } }),
+    },
+    step: {
+      inputs: { x: [1, 512] },
+      forward: (_m, i, s) => {
+        const h: Tensor = cell.wx.call(i.x!).add(cell.wh.call(s.h!)).tanh();
+        return { outputs: { y: cell.out.call(h) }, state: { h } };
+      },
+    },
+  };
+  return def;
+}
+
+let compiled: Omit<Awaited<ReturnType<typeof compileModel>>, "traced"> & { traced: Record<string, Graph> };
+const models: Record<1 | 2 | 3, Model> = {} as never;
+const feedsFor = (e: Manifest['entries'][string], seed: number) => Object.fromEntries(e.inputs.map((t) => {
+  const n = t.shape.reduce((a, b) => a * b, 1);
+  return [t.name, t.dtype === 'i32' ? Int32Array.from({ length: n }, (_, k) => (k * 7 + seed) % (t.range?.[1] ?? cfg.vocab)) : Float32Array.from({ length: n }, (_, k) => Math.sin(k * 0.37 + seed))];
+}));
+
+beforeAll(async () => {
+  const c = await compileModel(definition(), { isas: [ISA] });
+  compiled = { ...c, traced: c.tracedEntries };
+  for (const t of [1, 2, 3] as const) models[t] = await loadModelBytes(c.bytes, { threads: t });
+});
+afterAll(() => { for (const m of Object.values(models)) m.dispose(); });
+
+const same = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  expect(a.length).toBe(b.length);
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) throw new Error(`element ${i}: ${a[i]} vs ${b[i]}`);
+};
+
+describe('threads', () => {
+  test('the split entries are marked parallel; the model uses the threads asked for', () => {
+    const m = compiled.manifest;
+    expect(Object.entries(m.entries).filter(([, e]) => e.parallel !== undefined).map(([k]) => k).sort()).toEqual(['decode', 'gemm', 'mlp', 'prefill', 'run', 'step']);
+    expect(m.threads).toEqual({ sync: { offset: expect.any(Number), bytes: 512 }, max: 16 });
+    expect([models[1].threads, models[2].threads, models[3].threads]).toEqual([1, 2, 3]);
+    // The MLP's big GEMM split, its small last one (8·10·512 multiply-adds) on thread 0 after a barrier.
+    expect(compiled.source).toMatch(/export function entry_mlp\(tid: i32, nt: i32\): void \{\n  entry_mlp_\d+_gemm\(tid, nt\);\n  barrier\(\d+, nt\);\n  if \(tid == 0\) \{\n    entry_mlp_\d+_gemm\(\);\n  \}\n\}/);
+  });
+
+  test('run, mlp and the GEMM-heavy entry: 2 and 3 threads equal 1 thread exactly (and 1 thread equals the reference)', () => {
+    for (const entry of ['run', 'mlp', 'gemm']) {
+      const feeds = feedsFor(compiled.manifest.entries[entry]!, 3);
+      const one = models[1].call(entry, feeds);
+      const ref = interpret(compiled.traced[entry]!, feeds as never);
+      for (const [k, v] of Object.entries(ref)) {
+        let err = 0;
+        for (let i = 0; i < v.length; i++) err = Math.max(err, Math.abs(one[k]![i]! - v[i]!) / (1 + Math.abs(v[i]!)));
+        expect(err, `${entry}.${k}`).toBeLessThan(2e-5);
+      }
+      for (const t of [2, 3] as const) {
+        const out = models[t].call(entry, feeds);
+        for (const k of Object.keys(one)) same(out[k]!, one[k]!);
+      }
+    }
+  });
+
+  test('step, state, setState and reset agree across thread counts', () => {
+    const runSteps = (m: Model) => {
+      m.reset();
+      const ys = [1, 2, 3, 4].map((s) => m.step(feedsFor(compiled.manifest.entries.step!, s)).y!);
+      const h = m.state().h!;
+      m.setState({ h: Float32Array.from({ length: 512 }, (_, i) => Math.cos(i)) });
+      ys.push(m.step(feedsFor(compiled.manifest.entries.step!, 9)).y!);
+      return { ys, h };
+    };
+    const one = runSteps(models[1]);
+    for (const t of [2, 3] as const) {
+      const r = runSteps(models[t]);
+      same(r.h, one.h);
+      r.ys.forEach((y, i) => same(y, one.ys[i]!));
+    }
+  });
+
+  test('prefill, decode and generate agree across thread counts', () => {
+    const play = (m: Model) => {
+      m.reset();
+      const a = m.prefill([5, 7, 11, 13, 17, 19]);
+      const b = m.decode(23);
+      const g = m.generate([1, 2, 3], { maxNewTokens: 6 });
+      return { a, b, g, pos: m.position };
+    };
+    const one = play(models[1]);
+    for (const t of [2, 3] as const) {
+      const r = play(models[t]);
+      same(r.a, one.a); same(r.b, one.b); same(r.g, one.g);
+      expect(r.pos).toBe(one.pos);
+    }
+  });
+
+  test('misuse of the threads option is a clear error', async () => {
+    const b = compiled.bytes;
+    for (const bad of [0, -1, 1.5, 17, NaN, '2', 'all', null, true]) {
+      await expect(loadModelBytes(b, { threads: bad as never })).rejects.toThrow(/loadModel\(\): option threads must be 'auto' or an integer from 1 to 16, got /);
+    }
+    const auto = await loadModelBytes(b, { threads: 'auto' });
+    expect(auto.threads).toBeGreaterThanOrEqual(1);
+    expect(auto.threads).toBeLessThanOrEqual(8);
+    auto.dispose();
+  });
+
+  test('a trap in a worker or in thread 0 is an error of that call, not a hang; the model works afterwards', async () => {
+    // The same artifact with a trap planted in the first split GEMM of `mlp`, on x[0] == 12345.
+    const x0 = compiled.manifest.entries.mlp!.inputs[0]!.offset;
+    const fn = /function (entry_mlp_\d+_gemm)\(tid: i32, nt: i32\): void \{\n/.exec(compiled.source)!;
+    for (const tid of [1, 0]) {
+      const source = compiled.source.replace(fn[0], `${fn[0]}  if (tid == ${tid} && load<f32>(${x0}) == 12345.0) unreachable();\n`);
+      const { manifest, blob } = readContainer(compiled.bytes);
+      const { wasm } = await assemble({ sources: { '__model.ts': source }, entry: '__model.ts', isa: ISA, memoryBase: manifest.threads!.sync.offset + 512, initialPages: manifest.memory.pages, sharedMemory: true });
+      const { code: _c, weights: _w, ...rest } = manifest;
+      const bytes = writeContainer(rest, { [ISA]: wasm }, blob(manifest.weights));
+      const m = await loadModelBytes(bytes, { threads: 2 });
+      const feeds = feedsFor(manifest.entries.mlp!, 3);
+      const good = m.call('mlp', feeds).y!;
+      const bad = { x: (feeds.x as Float32Array).slice() };
+      (bad.x as Float32Array)[0] = 12345;
+      expect(() => m.call('mlp', bad)).toThrow(tid === 1 ? /mlp\(\): the wasm code trapped \(worker thread 1: .*unreachable/ : /mlp\(\): the wasm code trapped \(.*unreachable/);
+      same(m.call('mlp', feeds).y!, good);
+      m.dispose();
+    }
+  });
+
+  test('dispose() ends the workers, and an undisposed model does not keep Node alive', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'simdflow-threads-'));
+    const file = join(dir, 'm.simdflow');
+    writeFileSync(file, compiled.bytes);
+    const runtime = new URL('../runtime/node.ts', import.meta.url).pathname;
+    for (const dispose of [true, false]) {
+      const script = `import { loadModelFile } from ${JSON.stringify(runtime)};
+const m = await loadModelFile(${JSON.stringify(file)}, { threads: 2 });
+const y = m.call('mlp', { x: new Float32Array(8 * 784) }).y;
+console.log(m.threads, y.length);
+${dispose ? 'm.dispose();' : ''}`;
+      const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+      expect(r.stderr).toBe('');
+      expect(r.stdout.trim()).toBe('2 80');
+      expect(r.status).toBe(0);
+    }
+  });
+});
