@@ -1,8 +1,12 @@
-// Threads, measured: (1) the barrier's cost (two threads meeting N times, both spinning) and a
-// whole empty call (post + join); (2) one thread on shared memory against today's unshared
+// Threads, measured: (1) the barrier's cost (two threads meeting N times, both spinning), a
+// whole empty call (post + join), and split GEMM/GEMV sizes around the split rule against one
+// thread; (2) one thread on shared memory against today's unshared
 // memory (same code); (3) gemm512 and mlp_b64 with 1, 2 (and --threads N) threads, interleaved,
 // medians, outputs checked bit for bit against 1 thread.
-//   npx tsx bench/threads.ts [--threads N] [--only gemm512,mlp_b64]
+//   npx tsx bench/threads.ts [--threads N] [--only gemm512,mlp_b64]   (relaxed SIMD: this script turns the flag on)
+import v8 from 'node:v8';
+v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+
 import { Worker } from 'node:worker_threads';
 import { assemble } from '../compiler/codegen/assemble.ts';
 import { compileModel } from '../compiler/driver/compile.ts';
@@ -18,35 +22,62 @@ const maxThreads = Number(arg('--threads') ?? 2);
 const only = arg('--only')?.split(',') ?? ['gemm512', 'mlp_b64'];
 const opts = { warmupMs: 300, budgetMs: 4000, rounds: 8 };
 
-async function barrierCost(): Promise<void> {
-  const SYNC = 1024;
+/**
+ * Kernel level, on two threads of one module: the barrier alone, an empty call (post + join), and
+ * one GEMM/GEMV split in two (gemm_f32_part + a barrier) against gemm_f32 on one thread, for the
+ * sizes around the split rule (compiler/codegen/ops/linalg.ts).
+ */
+async function kernelLevel(): Promise<void> {
+  const SYNC = 1024, ARGS = 2048, A = 65536, C = 1 << 20, W = 2 << 20;
   const src = `import { barrier, threads_post, threads_join, threads_next, threads_count, threads_done, threads_may_wait } from "./threads";
-export function bars(n: i32, nt: i32): void { for (let i = 0; i < n; i++) barrier(${SYNC}, nt); }
-export function worker(tid: i32): void { for (;;) { const id = threads_next(${SYNC}, tid); if (id < 0) return; if (id > 0) bars(id, threads_count(${SYNC})); threads_done(${SYNC}); } }
-export function call(n: i32, nt: i32): i32 { threads_post(${SYNC}, n, nt); if (n > 0) bars(n, nt); return threads_join(${SYNC}); }
+import { gemm_f32, gemm_f32_part } from "./gemm";
+function work(id: i32, tid: i32, nt: i32): void {
+  const reps = load<i32>(${ARGS}), m = load<i32>(${ARGS} + 4), n = load<i32>(${ARGS} + 8), k = load<i32>(${ARGS} + 12);
+  for (let i = 0; i < reps; i++) {
+    if (id == 2) gemm_f32_part(${A}, k, ${W}, ${C}, n, m, n, k, 0, 0, tid, nt);
+    barrier(${SYNC}, nt);
+  }
+}
+export function worker(tid: i32): void { for (;;) { const id = threads_next(${SYNC}, tid); if (id < 0) return; if (id > 0) work(id, tid, threads_count(${SYNC})); threads_done(${SYNC}); } }
+export function call(id: i32, nt: i32): i32 { threads_post(${SYNC}, id, nt); if (id > 0) work(id, 0, nt); return threads_join(${SYNC}); }
+export function serial(): void {
+  const reps = load<i32>(${ARGS}), m = load<i32>(${ARGS} + 4), n = load<i32>(${ARGS} + 8), k = load<i32>(${ARGS} + 12);
+  for (let i = 0; i < reps; i++) gemm_f32(${A}, k, ${W}, ${C}, n, m, n, k, 0, 0);
+}
 export function may_wait(y: i32): void { threads_may_wait(y); }
 export function quit(nt: i32): void { threads_post(${SYNC}, -1, nt); }`;
-  const { wasm } = await assemble({ sources: { 'b.ts': src }, entry: 'b.ts', isa: 'wasmsimd', memoryBase: 4096, initialPages: 1, sharedMemory: true });
+  const pages = 160;
+  const { wasm } = await assemble({ sources: { 'b.ts': src }, entry: 'b.ts', isa: 'wasmrelaxedsimd', memoryBase: 4096, initialPages: pages, sharedMemory: true });
   const module = await WebAssembly.compile(wasm as BufferSource);
-  const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
   const x = (await WebAssembly.instantiate(module, { env: { memory } })).exports as Record<string, (...a: number[]) => number>;
   x.may_wait!(1);
   const w = new Worker(`const { parentPort } = require('node:worker_threads');
 parentPort.on('message', async ({ module, memory }) => { const x = (await WebAssembly.instantiate(module, { env: { memory } })).exports; x.may_wait(1); parentPort.postMessage(1); x.worker(1); });`, { eval: true });
   await new Promise((r) => { w.once('message', r); w.postMessage({ module, memory }); });
-  const N = 20000;
-  x.call!(N, 2); // warm-up
+  const f32 = new Float32Array(memory.buffer);
+  for (let i = A >> 2; i < f32.length; i++) f32[i] = Math.sin(i); // operands only: the sync words below A stay zero
+  const args = new Int32Array(memory.buffer, ARGS, 4);
+  const med = (a: number[]) => [...a].sort((p, q) => p - q)[a.length >> 1]!;
+  const time = (f: () => void, reps: number) => { const t0 = performance.now(); f(); return (performance.now() - t0) * 1000 / reps; };
+
+  args.set([2000, 0, 0, 0]);
+  x.call!(1, 2);
   const per: number[] = [], empty: number[] = [];
   for (let r = 0; r < 7; r++) {
-    let t0 = performance.now();
-    x.call!(N, 2);
-    per.push((performance.now() - t0) * 1000 / N);
-    t0 = performance.now();
-    for (let i = 0; i < 1000; i++) x.call!(0, 2);
-    empty.push((performance.now() - t0));
+    per.push(time(() => x.call!(1, 2), 2000));
+    empty.push(time(() => { for (let i = 0; i < 200; i++) x.call!(0, 2); }, 200));
   }
-  const med = (a: number[]) => a.sort((p, q) => p - q)[a.length >> 1]!;
-  console.log(`barrier, 2 threads spinning: ${med(per).toFixed(3)} µs each (median of 7 × ${N}); an empty call (post + join): ${med(empty).toFixed(2)} µs`);
+  console.log(`barrier, 2 threads spinning: ${med(per).toFixed(3)} µs each (median of 7 × 2000); an empty call (post + join): ${med(empty).toFixed(2)} µs`);
+  console.log('| m × k × n (MACs) | 1 thread µs | 2 threads + barrier µs | × |\n| --- | --- | --- | --- |');
+  for (const [m, k, n] of [[1, 128, 256], [1, 256, 256], [1, 256, 512], [1, 512, 512], [1, 1024, 1024], [8, 128, 128], [8, 256, 256], [64, 512, 512]] as const) {
+    const reps = Math.max(10, Math.round(3e6 / (m * k * n)));
+    args.set([reps, m, n, k]);
+    const one: number[] = [], two: number[] = [];
+    x.serial!(); x.call!(2, 2);
+    for (let r = 0; r < 9; r++) { one.push(time(() => x.serial!(), reps)); two.push(time(() => x.call!(2, 2), reps)); }
+    console.log(`| ${m} × ${k} × ${n} (${m * k * n}) | ${med(one).toFixed(2)} | ${med(two).toFixed(2)} | ${(med(one) / med(two)).toFixed(2)} |`);
+  }
   x.quit!(2);
   await w.terminate();
 }
@@ -81,5 +112,5 @@ async function workloads(): Promise<void> {
 
 const load = (await import('node:os')).loadavg()[0]!.toFixed(1);
 console.log(`threads bench (load average ${load} on ${(await import('node:os')).availableParallelism()} cores)`);
-await barrierCost();
+await kernelLevel();
 await workloads();

@@ -499,14 +499,14 @@ export async function loadModelBytes(bytes: Uint8Array, opts: LoadOptions = {}):
   let threads = requestedThreads(opts.threads, manifest.threads?.max ?? 16);
   const code = Object.fromEntries(Object.entries(manifest.code).map(([isa, ref]) => [isa, blob(ref!)])) as Partial<Record<Isa, Uint8Array>>;
   const isa = chooseIsa(code, opts.isa ?? 'auto');
+  const imported = memoryImport(code[isa]!);
   if (threads > 1) {
-    // Threads only where some entry splits work: otherwise they could only wait.
-    const why = !manifest.threads ? undefined : threadsUnavailable();
+    // Threads only where some entry splits work (otherwise they could only wait) and the code imports its memory.
+    const why = !manifest.threads || !imported ? undefined : threadsUnavailable();
     if (why) console.warn(`simdflow: model '${manifest.name}' runs on 1 thread, not ${threads}: ${why}`);
-    if (!manifest.threads || why) threads = 1;
+    if (!manifest.threads || !imported || why) threads = 1;
   }
   const shared = threads > 1, pages = manifest.memory.pages;
-  const imported = memoryImport(code[isa]!);
   if (imported && (imported.min !== pages || (imported.max ?? pages) < pages)) {
     throw new Error(`invalid simdflow artifact: the ${isa} code has ${imported.min * 65536} bytes of memory, the manifest lays out ${pages} pages`);
   }

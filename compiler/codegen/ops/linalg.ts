@@ -21,11 +21,13 @@ const pair = (v: Pair | undefined): [number, number] => (typeof v === 'number' ?
 const actCode = (act: Activation | undefined): number => kernelConst(`ACT_${(act ?? 'none').toUpperCase()}`);
 
 /**
- * Threads split a GEMM or matmul by output panels when it has at least SPLIT_MACS
- * multiply-adds and two panels (pairs of panels for one row) to share. Below that a barrier
- * (~1 µs with both threads spinning, far more when one must be woken) costs more than half the
- * node saves (bench/threads.ts measures the barrier). Sizes named at run time are judged at
- * their bound (the shape).
+ * Threads split a GEMM or matmul by output panels when it has at least SPLIT_MACS (2^17)
+ * multiply-adds and two panels (pairs of panels for one row) to share: ~5 µs on one thread
+ * here (bench/threads.ts), against a barrier of ~0.1–1 µs when both threads run (issue 11's
+ * prototype) and 22–46 µs when one must be woken. Not yet confirmed on an idle machine: on this
+ * one at load 17–23 on 2 cores a barrier cost ~100 µs (a thread is often descheduled) and no
+ * split below 16M multiply-adds paid; re-measure (bench/threads.ts prints the sizes around the
+ * rule). Sizes named at run time are judged at their bound (the shape).
  */
 const SPLIT_MACS = 1 << 17;
 const worthSplitting = (m: number, n: number, k: number): boolean =>
