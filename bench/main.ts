@@ -309,7 +309,7 @@ async function main(): Promise<number> {
     }
   }
   let seqRows: SequenceRow[] = [];
-  try { seqRows = await benchSequences(seqNames, { quick: args.quick, isa: args.isa }); } catch (e) {
+  try { seqRows = await benchSequences(seqNames, { quick: args.quick, isa: machine.isa }); } catch (e) {
     bad++;
     console.error(`bench: sequences failed: ${e instanceof Error ? e.stack : e}`);
   }
@@ -326,7 +326,8 @@ async function main(): Promise<number> {
     console.log(`\nthreads: simdflow loaded with threads: ${args.threads}, ORT-web with numThreads = ${args.threads} (in a process of its own that times its own calls); same rounds as above`);
     printThreadsTable(rows, args.threads);
   }
-  const ts = [...targets(rows, machine.peakGflops), ...(args.threads > 1 ? threadTargets(rows, args.threads) : [])];
+  const ts = [...targets(rows, machine.peakGflops), ...(args.threads > 1 ? threadTargets(rows, args.threads) : []),
+    ...seqRows.filter((r) => r.target).map((r) => ({ target: `${r.name} ${r.variant} ${r.target!.what}`, met: r.target!.met, value: `${f(r.value, 2)} ${r.unit}` }))];
   console.log('\ntargets:');
   for (const t of ts) console.log(`  ${t.met ? 'met   ' : 'MISSED'} ${t.target}: ${t.value}`);
   const load1 = loadavg()[0]!;

@@ -1,10 +1,13 @@
-// `npx tsx bench/sizes.ts [--quick] [--only lstm,encoder,gpt,prefill5,bound]`: what sizes chosen at run time cost (issue 12). For an LSTM,
-// the encoder layer and GPT prefill (the bench's shapes, see workloads.ts), a run at n of an
-// artifact compiled with bound N against a static artifact compiled for n, n = N/16, N/4, N
-// (interleaved, medians; target ≤ 1.15×); the 5-token prefill against the padded 128-token chunk
-// the prefill took before (target ≥ 10× faster); and the largest bound of the bench's GPT
-// (context = KV capacity = prefill bound) whose memory fits wasm32, from the memory layout alone
-// (passes and layout, no asc).
+// What sizes chosen at run time cost (issue 12), rows of `npm run bench` (sequences.ts) or
+// `npx tsx bench/sizes.ts [--quick] [--only ratios,prefill5,bound]` alone. For an LSTM, the encoder layer and GPT prefill (the
+// bench's shapes, see workloads.ts), a run at n of an artifact compiled with bound N against a
+// static artifact compiled for n, n = N/16, N/4, N (interleaved, medians; target ≤ 1.15×); the
+// 5-token prefill against the padded 128-token chunk the prefill took before (target ≥ 10×
+// faster); and the largest bound of the bench's GPT (context = KV capacity = prefill bound) whose
+// memory fits wasm32, from the memory layout alone. --quick times only n = N/16 and N.
+import v8 from 'node:v8';
+v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+
 import { cpus, loadavg } from 'node:os';
 import { compileModel } from '../compiler/driver/compile.ts';
 import { defineGPT, defineModel, GPT, manualSeed, nn } from '../compiler/dsl/index.ts';
@@ -14,29 +17,39 @@ import { layoutMemory } from '../compiler/codegen/layout.ts';
 import { wasmTarget } from '../compiler/codegen/target.ts';
 import { loadModelBytes, type Model } from '../runtime/model.ts';
 import { timeInterleaved } from './harness.ts';
+import type { SequenceOptions, SequenceRow } from './sequences.ts';
 
-const quick = process.argv.includes('--quick');
-const onlyAt = process.argv.indexOf('--only'), only = onlyAt > 0 ? process.argv[onlyAt + 1]!.split(',') : undefined;
+type SizeRow = SequenceRow;
+type SizeOptions = SequenceOptions;
+
 const N = 128;
-const load = async (d: ModelDefinition): Promise<Model> => loadModelBytes((await compileModel(d, { isas: ['wasmsimd'] })).bytes, { isa: 'wasmsimd' });
 const floats = (n: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37));
-const timing = { warmupMs: quick ? 100 : 300, budgetMs: quick ? 600 : 3000, rounds: 5 };
+// Warm-up by time: on a loaded machine V8's background tier-up of a fresh module lags its first calls.
+const timing = (quick: boolean) => ({ warmupMs: quick ? 400 : 1000, budgetMs: quick ? 600 : 3000, rounds: 5 });
 
-manualSeed(5);
-const lstm = new nn.LSTM(256, 256, { batchFirst: true });
-const enc = new nn.TransformerEncoderLayer(256, 4, { dimFeedforward: 1024, batchFirst: true, dropout: 0 });
 const gcfg = { vocab: 1000, context: N, dModel: 256, nhead: 4, layers: 4, dimFeedforward: 1024 };
-const gpt = new GPT(gcfg);
+/** The seeded modules, built on first use (importing this file from bench/main.ts builds nothing). */
+let built: { lstm: nn.LSTM; enc: nn.TransformerEncoderLayer; gpt: GPT } | undefined;
+function modules() {
+  if (!built) {
+    manualSeed(5);
+    built = { lstm: new nn.LSTM(256, 256, { batchFirst: true }), enc: new nn.TransformerEncoderLayer(256, 4, { dimFeedforward: 1024, batchFirst: true, dropout: 0 }), gpt: new GPT(gcfg) };
+  }
+  return built;
+}
 
 /** A GPT definition whose prefill takes a fixed [1, n] chunk (padded by the runtime), as before named sizes. */
 function fixedPrefill(chunk: number): ModelDefinition {
-  const d = defineGPT({ name: 'gpt', module: gpt, tokens: [1, N], capacity: N, chunk });
+  const d = defineGPT({ name: 'gpt', module: modules().gpt, tokens: [1, N], capacity: N, chunk });
   d.entries!.prefill!.inputs.tokens = { shape: [1, chunk], dtype: 'i32' };
   return d;
 }
 const tokens = Int32Array.from({ length: N }, (_, i) => (i * 37) % 1000);
 
-async function ratios(): Promise<void> {
+/** Bound-N vs static-n cost of the LSTM, the encoder layer and GPT prefill. */
+export async function sizeRatioRows(o: SizeOptions): Promise<SizeRow[]> {
+  const load = async (d: ModelDefinition): Promise<Model> => loadModelBytes((await compileModel(d, { isas: [o.isa] })).bytes, { isa: o.isa });
+  const { lstm, enc, gpt } = modules();
   const fams: Array<{ name: string; dyn: () => ModelDefinition; at: (n: number) => ModelDefinition; call: (m: Model, n: number, dyn: boolean) => () => unknown }> = [
     {
       name: 'lstm', dyn: () => defineModel({ name: 'lstm', module: lstm, inputs: { x: { shape: [1, 'T', 256], max: { T: N } } }, forward: (m, i) => (m as nn.LSTM).call(i.x!)[0] }),
@@ -49,29 +62,46 @@ async function ratios(): Promise<void> {
       call: (m, n, dyn) => { const x = floats(n * 256); return () => m.run({ x: dyn ? { data: x, shape: [1, n, 256] } : x }); },
     },
     {
-      name: 'gpt prefill', dyn: () => defineGPT({ name: 'gpt', module: gpt, tokens: [1, N], capacity: N, chunk: N }),
+      name: 'gpt_prefill', dyn: () => defineGPT({ name: 'gpt', module: gpt, tokens: [1, N], capacity: N, chunk: N }),
       at: (n) => fixedPrefill(n),
       call: (m, n) => () => { m.setState({ pos: Int32Array.of(0) }); return m.prefill(tokens.subarray(0, n)); },
     },
   ];
-  for (const f of fams.filter((x) => !only || only.includes(x.name.split(' ')[0]!))) {
+  const rows: SizeRow[] = [];
+  for (const f of fams) {
     const dyn = await load(f.dyn());
-    for (const n of [N / 16, N / 4, N]) {
+    for (const n of o.quick ? [N / 16, N] : [N / 16, N / 4, N]) {
       const st = await load(f.at(n));
-      const [a, b] = await timeInterleaved([f.call(dyn, n, true), f.call(st, n, false)], timing);
-      console.log(`${f.name.padEnd(12)} n=${String(n).padStart(3)} bound ${N}: ${a!.medianMs.toFixed(3)} ms vs static ${b!.medianMs.toFixed(3)} ms  ratio ${(a!.medianMs / b!.medianMs).toFixed(3)}`);
+      const [a, b] = await timeInterleaved([f.call(dyn, n, true), f.call(st, n, false)], timing(o.quick));
+      const ratio = a!.medianMs / b!.medianMs;
+      rows.push({
+        name: 'size_bound_vs_static', variant: `${f.name} n=${n}`, timing: a!, value: ratio, unit: '× static',
+        target: { met: ratio <= 1.15, what: '≤ 1.15×' }, note: `artifact with bound ${N} run at ${n} vs one compiled for ${n} (${b!.medianMs.toFixed(3)} ms)`,
+      });
+      st.dispose();
     }
+    dyn.dispose();
   }
+  return rows;
 }
 
-async function prefill5(): Promise<void> {
-  const dyn = await load(defineGPT({ name: 'gpt', module: gpt, tokens: [1, N], capacity: N, chunk: N }));
+/** The 5-token prefill against the padded 128-token chunk of a fixed-size prefill entry. */
+export async function prefill5Rows(o: SizeOptions): Promise<SizeRow[]> {
+  const load = async (d: ModelDefinition): Promise<Model> => loadModelBytes((await compileModel(d, { isas: [o.isa] })).bytes, { isa: o.isa });
+  const dyn = await load(defineGPT({ name: 'gpt', module: modules().gpt, tokens: [1, N], capacity: N, chunk: N }));
   const padded = await load(fixedPrefill(N));
   const p = tokens.subarray(0, 5);
   const run = (m: Model) => () => { m.setState({ pos: Int32Array.of(0) }); return m.prefill(p); };
-  const same = Math.max(...Array.from(run(dyn)(), (v, i) => Math.abs(v - run(padded)()[i]!)));
-  const [a, b] = await timeInterleaved([run(dyn), run(padded)], timing);
-  console.log(`gpt prefill of 5 tokens: ${a!.medianMs.toFixed(3)} ms vs the padded 128-token chunk ${b!.medianMs.toFixed(3)} ms: ${(b!.medianMs / a!.medianMs).toFixed(1)}× faster (max |Δ logits| ${same.toExponential(1)})`);
+  const want = run(padded)();
+  const err = Math.max(...Array.from(run(dyn)(), (v, i) => Math.abs(v - want[i]!)));
+  if (!(err <= 1e-4)) throw new Error(`bench: prefill_5: the run-time-length prefill differs from the padded one by ${err}`);
+  const [a, b] = await timeInterleaved([run(dyn), run(padded)], timing(o.quick));
+  dyn.dispose(); padded.dispose();
+  const speedup = b!.medianMs / a!.medianMs;
+  return [{
+    name: 'prefill_5', variant: 'T=5 of 128', timing: a!, value: speedup, unit: '× faster',
+    target: { met: speedup >= 10, what: '≥ 10×' }, note: `5-token GPT prefill vs the padded 128-token chunk (${b!.medianMs.toFixed(3)} ms); max |Δ logits| ${err.toExponential(1)}`,
+  }];
 }
 
 /** Bytes of memory the bench's GPT lays out with context = capacity = prefill bound T (no asc). */
@@ -84,19 +114,31 @@ function gptBytes(T: number): number {
 }
 
 /**
- * Memory grows linearly in the bound (weights by the position table, state by the KV caches,
- * the arena by the prefill's activations): fitted on two bounds, checked on a third, solved for 4 GiB.
+ * The largest bound of the bench's GPT whose memory fits wasm32, in steps of 1024. Memory grows
+ * linearly with the bound (caches, position table, activations and scratch of one chunk): the
+ * line through the layouts at 1024 and 2048, checked at 4096, extrapolated. Laying out the GPT at
+ * the answer itself takes minutes (its position table alone is ~270 MB of parameters to build);
+ * done once on 2026-12-01, it confirmed 277 504 (4081 MiB) and refused 278 528.
  */
-function largestBound(): void {
-  const LIMIT = 2 ** 32 - 2 * 65536;
-  const [a, b, c] = [1024, 2048, 4096].map((t) => [t, gptBytes(t)] as const);
-  const slope = (c![1] - b![1]) / (c![0] - b![0]), base = c![1] - slope * c![0];
-  const linear = Math.abs(base + slope * a![0] - a![1]) < 65536;
-  console.log(`GPT memory ≈ ${(base / 2 ** 20).toFixed(1)} MiB + ${(slope / 1024).toFixed(2)} KiB per position of context = KV capacity = prefill bound` +
-    `${linear ? '' : ' (NOT linear: the estimate is off)'}; the largest bound fitting wasm32 is T ≈ ${Math.floor((LIMIT - base) / slope)}`);
+export function largestBoundRows(): SequenceRow[] {
+  const LIMIT = 2 ** 32 - 2 * 65536, STEP = 1024;
+  const [b1, b2, b3] = [1024, 2048, 4096].map(gptBytes) as [number, number, number];
+  const slope = (b2 - b1) / 1024;
+  if (Math.abs(b1 + slope * 3072 - b3) > 65536) throw new Error(`bench: gpt_max_bound: memory is not linear in the bound (${b1}, ${b2}, ${b3} bytes at 1024, 2048, 4096)`);
+  const T = Math.floor((1024 + (LIMIT - b1) / slope) / STEP) * STEP;
+  return [{
+    name: 'gpt_max_bound', variant: 'wasm32', value: T, unit: 'tokens',
+    note: `largest context = KV capacity = prefill bound (step ${STEP}) whose memory fits 4 GiB, from the layouts at 1024/2048/4096 (${(slope / 1024).toFixed(1)} KiB per position); at ${N}: ${(gptBytes(N) / 2 ** 20).toFixed(1)} MiB`,
+  }];
 }
 
-console.log(`load ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} cores`);
-await ratios();
-if (!only || only.includes('prefill5')) await prefill5();
-if (!only || only.includes('bound')) largestBound();
+if (import.meta.url === `file://${process.argv[1]}`) {
+  // --only ratios,prefill5,bound
+  const o: SizeOptions = { quick: process.argv.includes('--quick'), isa: 'wasmrelaxedsimd' };
+  const at = process.argv.indexOf('--only'), only = at > 0 ? process.argv[at + 1]!.split(',') : ['ratios', 'prefill5', 'bound'];
+  console.log(`load ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} cores`);
+  const rows = [...(only.includes('ratios') ? await sizeRatioRows(o) : []), ...(only.includes('prefill5') ? await prefill5Rows(o) : []), ...(only.includes('bound') ? largestBoundRows() : [])];
+  for (const r of rows) {
+    console.log(`${r.name} ${r.variant}: ${r.value.toFixed(r.unit === 'tokens' ? 0 : 3)} ${r.unit}${r.target ? ` (target ${r.target.what}: ${r.target.met ? 'met' : 'MISSED'})` : ''}; ${r.note}`);
+  }
+}

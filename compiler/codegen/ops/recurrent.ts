@@ -14,7 +14,11 @@ import { defineLowering, type Lowering } from './lowering.ts';
  * each thread's share of W_hh stays in its own L2, one barrier per time step) when a step has at
  * least SPLIT_STEP_MACS multiply-adds (B·G·H·H) and two 8-unit blocks to share. Below that the
  * barrier (~0.1 µs with both threads spinning, bench/threads.ts) is a large part of a step of
- * ≲ 1 µs, and the weights fit one core's L2 anyway.
+ * ≲ 1 µs, and the weights fit one core's L2 anyway. Measured (LSTM B = 1, T = 64, 2 threads vs 1,
+ * fastest calls, on the shared 2-core machine at load 6–13): H = 64 0.87×, 128 0.89×, 256 1.37×,
+ * 512 0.63×; the medians there were 0.04–0.56×, because a barrier whose partner thread has been
+ * descheduled costs a sleep and a wake (~50 µs) and a layer meets T times per call. So this rule
+ * holds on an idle machine only; on an oversubscribed one every per-step split loses.
  */
 const SPLIT_STEP_MACS = 1 << 15;
 const splits = (kind: RnnKind) => (n: { type: { shape: readonly number[] }; inputs: readonly Node[] }): boolean => {
