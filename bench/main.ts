@@ -56,7 +56,13 @@ function parseArgs(argv: string[]): Args {
 
 interface PeerResult { name: string; setupMs: number; check: Check; timing?: Timing; speedup?: number }
 /** simdflow with `threads: requested`: the threads the runtime chose (`model.threads`; 1 when no node is worth splitting). */
-interface ThreadsResult { requested: number; used?: number; note?: string; check?: Check; timing?: Timing; speedup?: number }
+interface ThreadsResult {
+  requested: number; used?: number; note?: string; check?: Check;
+  /** The default policy ('measure': per entry, the faster of threads and one thread) and what it chose. */
+  timing?: Timing; speedup?: number; chose?: string;
+  /** threadPolicy 'always': every call split, win or lose. */
+  split?: { timing: Timing; speedup: number };
+}
 interface Row {
   name: string; note: string; isa: Isa; flops: number; bytes: number;
   compileMs: number; codeBytes: number; weightBytes: number;
@@ -65,8 +71,8 @@ interface Row {
 }
 
 /** simdflow on `threads` threads, or why not: the runtime has no `threads` option yet, or chose fewer. */
-async function loadThreaded(bytes: Uint8Array, isa: Args['isa'], threads: number): Promise<{ model?: Model; result: ThreadsResult }> {
-  const opts = { isa, threads };                     // typed loosely: the option is newer than this script's first version
+async function loadThreaded(bytes: Uint8Array, isa: Args['isa'], threads: number, threadPolicy: 'measure' | 'always' = 'measure'): Promise<{ model?: Model; result: ThreadsResult }> {
+  const opts = { isa, threads, threadPolicy };                     // typed loosely: the option is newer than this script's first version
   let model: Model;
   try { model = await loadModelBytes(bytes, opts); } catch (e) {
     if (/unknown option 'threads'/.test(String((e as Error)?.message))) return { result: { requested: threads, note: 'no threads option' } };
@@ -126,9 +132,13 @@ async function benchWorkload(wl: Workload, args: Args, machine: Awaited<ReturnTy
   const y = ours().slice();
 
   let threaded: Awaited<ReturnType<typeof loadThreaded>> | undefined, oursN: (() => Float32Array) | undefined;
+  let split: Model | undefined, oursSplit: (() => Float32Array) | undefined;
   if (args.threads > 1) {
     threaded = await loadThreaded(c.bytes, args.isa, args.threads);
     if (threaded.model) {
+      split = (await loadThreaded(c.bytes, args.isa, args.threads, 'always')).model;
+      oursSplit = split && simdflowCall(wl, split);
+      if (oursSplit && !compare(y, oursSplit().slice(), 1e-6).ok) oursSplit = undefined; // the check below reports it
       oursN = simdflowCall(wl, threaded.model);
       // Threads must not change a result: the splits keep each sum's order (1e-6 is the issue's bar).
       threaded.result.check = compare(y, oursN().slice(), 1e-6);
@@ -153,12 +163,16 @@ async function benchWorkload(wl: Workload, args: Args, machine: Awaited<ReturnTy
       await p.dispose();
     }
   }
-  const engines: Call[] = [ours, ...(oursN ? [oursN] : []), ...peers.map((p): Call => (p.time ? { time: (k) => p.time!(k) } : () => p.run()))];
+  const engines: Call[] = [ours, ...(oursN ? [oursN] : []), ...(oursN && oursSplit ? [oursSplit] : []), ...peers.map((p): Call => (p.time ? { time: (k) => p.time!(k) } : () => p.run()))];
   const timings = await timeInterleaved(engines,
     args.quick ? { warmupMs: 150, budgetMs: 900 * engines.length / 3, rounds: 5 } : { warmupMs: 500, budgetMs: 3000 * engines.length / 3, rounds: 10 });
   const t = timings[0]!;
-  const off = oursN ? 2 : 1;
-  if (oursN) Object.assign(threaded!.result, { timing: timings[1], speedup: t.medianMs / timings[1]!.medianMs });
+  const off = 1 + (oursN ? 1 : 0) + (oursN && oursSplit ? 1 : 0);
+  if (oursN) {
+    const chose = [...new Set(Object.values(threaded!.model!.threadChoices))].join('/') || 'one (no split)';
+    Object.assign(threaded!.result, { timing: timings[1], speedup: t.medianMs / timings[1]!.medianMs, chose });
+    if (oursSplit) threaded!.result.split = { timing: timings[2]!, speedup: t.medianMs / timings[2]!.medianMs };
+  }
   peers.forEach((p, i) => {
     const r = results.find((x) => x.name === p.name)!;
     r.timing = timings[i + off];
@@ -182,6 +196,7 @@ async function benchWorkload(wl: Workload, args: Args, machine: Awaited<ReturnTy
   }
   model.dispose();
   threaded?.model?.dispose();
+  split?.dispose();
 
   const bw = machine.bandwidth(wl.bytes);
   const computeMs = wl.flops / (machine.peakGflops * 1e6), memoryMs = wl.bytes / (bw * 1e6);
@@ -219,13 +234,13 @@ function printTable(rows: Row[]): void {
 
 /** The thread columns: simdflow and ORT-web on 1 and N threads, and the ratios issue 11 sets targets on. */
 function printThreadsTable(rows: Row[], n: number): void {
-  const head = ['workload', 'simdflow 1t ms', `simdflow ${n}t ms`, 'threads used', `${n}t speedup`, 'ort-web 1t ms', `ort-web ${n}t ms`, `ort ${n}t speedup`, `ort-${n}t / us-${n}t`, `max |${n}t − 1t|`];
+  const head = ['workload', 'simdflow 1t ms', `simdflow ${n}t ms`, 'threads used', 'chose', `${n}t speedup`, `always-split ${n}t ms`, 'split speedup', 'ort-web 1t ms', `ort-web ${n}t ms`, `ort ${n}t speedup`, `ort-${n}t / us-${n}t`, `max |${n}t − 1t|`];
   const body = rows.filter((r) => !r.error).map((r) => {
     const th = r.threads, o1 = r.peers.find((p) => p.name === 'ort-web'), oN = r.peers.find((p) => p.name === `ort-web-${n}t`);
     const usN = th?.timing?.medianMs;
     return [
       r.name, f(r.timing.medianMs), usN !== undefined ? f(usN) : (th?.note ?? (th?.check && !th.check.ok ? 'WRONG' : '—')), th?.used !== undefined ? String(th.used) : '—',
-      th?.speedup ? `${f(th.speedup, 2)}×` : '—', o1?.timing ? f(o1.timing.medianMs) : '—', oN?.timing ? f(oN.timing.medianMs) : '—',
+      th?.chose ?? '—', th?.speedup ? `${f(th.speedup, 2)}×` : '—', th?.split ? f(th.split.timing.medianMs) : '—', th?.split ? `${f(th.split.speedup, 2)}×` : '—', o1?.timing ? f(o1.timing.medianMs) : '—', oN?.timing ? f(oN.timing.medianMs) : '—',
       o1?.timing && oN?.timing ? `${f(o1.timing.medianMs / oN.timing.medianMs, 2)}×` : '—',
       oN?.timing && usN !== undefined ? `${f(oN.timing.medianMs / usN, 2)}×` : '—',
       th?.check ? th.check.maxAbsErr.toExponential(1) : '—',

@@ -89,7 +89,7 @@ async function workloads(): Promise<void> {
     const c = await compileModel(w.def, { isas: ['wasmrelaxedsimd'] });
     const feeds = { [c.manifest.entries.run!.inputs[0]!.name]: w.x };
     const models: Model[] = [];
-    for (let t = 1; t <= maxThreads; t++) models.push(await loadModelBytes(c.bytes, { threads: t }));
+    for (let t = 1; t <= maxThreads; t++) models.push(await loadModelBytes(c.bytes, { threads: t, threadPolicy: 'always' }));
     // One thread on a shared memory: the same code as threads run, without the workers.
     const { manifest, blob } = readContainer(c.bytes);
     const pages = manifest.memory.pages;

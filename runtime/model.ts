@@ -5,6 +5,7 @@
 import { DTYPE_BYTES, SYNC_SIZES, describe, numel, readContainer, type DType, type EntryInfo, type Isa, type Manifest, type TensorInfo } from './format.ts';
 import { canBlock, memoryImport, requestedThreads, ThreadPool, threadsUnavailable, withSharedMemory } from './threads.ts';
 import { evalDim } from './dims.ts';
+import { ThreadChoice } from './thread-choice.ts';
 
 export type TensorData = Float32Array | Int32Array | Uint8Array;
 /**
@@ -25,6 +26,12 @@ export interface LoadOptions {
    * `model.threads` says how many it uses (1 also when no node of the model is worth splitting).
    */
   threads?: number | 'auto';
+  /**
+   * With threads: 'measure' (default) times each entry's calls on the threads and on one thread and
+   * keeps the faster (results are bit-identical either way; runtime/thread-choice.ts); 'always' runs
+   * every call of a splitting entry on all threads (for tests and benchmarks of the split itself).
+   */
+  threadPolicy?: 'measure' | 'always';
 }
 
 type Exports = Record<string, (...a: number[]) => number>;
@@ -55,7 +62,11 @@ export class Model {
   /** The last call's outputs and sizes: its output shapes are computed when asked for. */
   private last: { outputs: TensorInfo[]; sizes: Record<string, number> } = { outputs: [], sizes: {} };
 
-  constructor(readonly manifest: Manifest, readonly isa: Isa, instance: WebAssembly.Instance, weights: Uint8Array, private pool?: ThreadPool) {
+  /** With threads and policy 'measure': which way each entry runs faster. */
+  private readonly choice: ThreadChoice | undefined;
+
+  constructor(readonly manifest: Manifest, readonly isa: Isa, instance: WebAssembly.Instance, weights: Uint8Array, private pool?: ThreadPool, threadPolicy: LoadOptions['threadPolicy'] = 'measure') {
+    this.choice = pool && threadPolicy === 'measure' ? new ThreadChoice() : undefined;
     const exports = instance.exports as Record<string, unknown>;
     const memory = exports.memory;
     if (!(memory instanceof WebAssembly.Memory)) throw new Error(`invalid simdflow artifact: the ${isa} code exports no memory`);
@@ -76,6 +87,8 @@ export class Model {
   get name(): string { return this.manifest.name; }
   /** Threads this model runs on (the caller's and its workers). */
   get threads(): number { return this.pool ? this.pool.size + 1 : 1; }
+  /** With threadPolicy 'measure': per entry (and size class, by powers of two), whether its calls now run on the threads, on one thread, or are still being measured. */
+  get threadChoices(): Record<string, 'threads' | 'one' | 'measuring'> { return this.choice?.summary() ?? {}; }
   get entries(): string[] { return Object.keys(this.manifest.entries); }
   entry(name = 'run'): EntryInfo {
     const e = typeof name === 'string' && Object.hasOwn(this.manifest.entries, name) ? this.manifest.entries[name] : undefined;
@@ -304,10 +317,13 @@ export class Model {
     }
     e.inputs.forEach((t, i) => this.put(t, data[i]!));
     const names = Object.keys(e.sizes ?? {}).sort();
-    if (this.pool && e.parallel !== undefined) {
+    const key = this.choice && e.parallel !== undefined ? names.reduce((k, n) => `${k}:${31 - Math.clz32(sizes[n]!)}`, entryName) : undefined;
+    const threaded = this.pool !== undefined && e.parallel !== undefined && (key === undefined || this.choice!.threaded(key));
+    const t0 = key === undefined ? 0 : performance.now();
+    if (threaded) {
       // Every thread's entry reads the sizes from the sync region.
       new Int32Array(this.mem().buffer, this.manifest.threads!.sync.offset + SYNC_SIZES, names.length).set(names.map((k) => sizes[k]!));
-      this.callThreads(exports, e.parallel, where);
+      this.callThreads(exports, e.parallel!, where);
     } else {
       try {
         exports[e.export]!(0, 1, ...names.map((k) => sizes[k]!));
@@ -315,6 +331,7 @@ export class Model {
         throw new Error(`${where}: the wasm code trapped (${String((err as Error)?.message ?? err).slice(0, 200)})`);
       }
     }
+    if (key !== undefined) this.choice!.record(key, threaded, performance.now() - t0);
     this.last = { outputs: e.outputs, sizes };
     return Object.fromEntries(e.outputs.map((o) => [o.name, this.read(o, shapeAt(o, sizes))]));
   }
@@ -494,7 +511,8 @@ export function chooseIsa(code: Partial<Record<Isa, Uint8Array>>, want: LoadOpti
 
 export async function loadModelBytes(bytes: Uint8Array, opts: LoadOptions = {}): Promise<Model> {
   if (typeof opts !== 'object' || opts === null) throw new Error(`loadModel(): options must be an object, got ${describe(opts)}`);
-  for (const k of Object.keys(opts)) if (k !== 'isa' && k !== 'threads') throw new Error(`loadModel(): unknown option '${k.slice(0, 60)}' (allowed: isa, threads)`);
+  for (const k of Object.keys(opts)) if (k !== 'isa' && k !== 'threads' && k !== 'threadPolicy') throw new Error(`loadModel(): unknown option '${k.slice(0, 60)}' (allowed: isa, threads, threadPolicy)`);
+  if (opts.threadPolicy !== undefined && opts.threadPolicy !== 'measure' && opts.threadPolicy !== 'always') throw new Error(`loadModel(): option threadPolicy must be 'measure' or 'always', got ${describe(opts.threadPolicy)}`);
   const { manifest, blob } = readContainer(bytes);
   let threads = requestedThreads(opts.threads, manifest.threads?.max ?? 16);
   const code = Object.fromEntries(Object.entries(manifest.code).map(([isa, ref]) => [isa, blob(ref!)])) as Partial<Record<Isa, Uint8Array>>;
@@ -524,6 +542,6 @@ export async function loadModelBytes(bytes: Uint8Array, opts: LoadOptions = {}):
       console.warn(`simdflow: model '${manifest.name}' runs on 1 thread, not ${threads}: ${(e as Error).message}`);
     }
   }
-  return new Model(manifest, isa, instance, blob(manifest.weights), pool);
+  return new Model(manifest, isa, instance, blob(manifest.weights), pool, opts.threadPolicy);
 }
 export { DTYPE_BYTES };

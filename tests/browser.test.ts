@@ -53,7 +53,7 @@ describe.skipIf(SKIP_BROWSER)('browser', () => {
       try {
         const x = Float32Array.from({ length: 8 * 784 }, (_, i) => Math.sin(i * 0.01));
         const one = await loadModel(new URL('web2.simdflow', location.href));
-        const two = await loadModel(new URL('web2.simdflow', location.href), { threads: 2 });
+        const two = await loadModel(new URL('web2.simdflow', location.href), { threads: 2, threadPolicy: 'always' });
         const y1 = Array.from(one.run({ x }).y), y2 = Array.from(two.run({ x }).y), y2b = Array.from(two.run({ x }).y);
         const r = { isolated: self.crossOriginIsolated, threads: two.threads, same: y1.every((v, i) => Object.is(v, y2[i]) && Object.is(v, y2b[i])), n: y1.length, warnings };
         two.dispose(); one.dispose();

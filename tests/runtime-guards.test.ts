@@ -166,7 +166,7 @@ describe('argument guards', () => {
     const e2 = await loadModel('x'.repeat(100_000)).catch((e: Error) => e);
     expect(String(e2).length).toBeLessThan(500);
     await expect(loadModel(bytes, { isa: 'avx512' as never })).rejects.toThrow("option isa must be 'auto', 'wasmsimd' or 'wasmrelaxedsimd', got \"avx512\"");
-    await expect(loadModel(bytes, { isaa: 'wasmsimd' } as never)).rejects.toThrow("loadModel(): unknown option 'isaa' (allowed: isa, threads)");
+    await expect(loadModel(bytes, { isaa: 'wasmsimd' } as never)).rejects.toThrow("loadModel(): unknown option 'isaa' (allowed: isa, threads, threadPolicy)");
     // Node's fetch takes no relative path or file: URL: the error points at loadModelFile.
     await expect(loadModel(new Response('missing', { status: 404 }))).rejects.toThrow('could not fetch simdflow artifact from the Response given: HTTP 404');
     await expect(loadModel('public/mlp.simdflow')).rejects.toThrow(/could not fetch simdflow artifact public\/mlp.simdflow: .*in Node, load a file with loadModelFile/);

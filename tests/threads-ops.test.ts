@@ -55,7 +55,7 @@ const splitIn = (entry: string, kernel: string) => new RegExp(`function entry_${
 
 beforeAll(async () => {
   compiled = await compileModel(definition(), { isas: [ISA] });
-  for (const t of [1, 2, 3] as const) models[t] = await loadModelBytes(compiled.bytes, { threads: t });
+  for (const t of [1, 2, 3] as const) models[t] = await loadModelBytes(compiled.bytes, { threads: t, threadPolicy: 'always' });
 }, 240_000);
 afterAll(() => { for (const m of Object.values(models)) m.dispose(); });
 

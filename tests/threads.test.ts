@@ -17,6 +17,7 @@ import type { Graph } from '../compiler/ir/node.ts';
 import { interpret } from '../compiler/reference/interpret.ts';
 import { loadModelBytes, type Model } from '../runtime/model.ts';
 import '../runtime/node.ts';
+import { ThreadChoice } from '../runtime/thread-choice.ts';
 import { readContainer, writeContainer, type Manifest } from '../runtime/format.ts';
 
 const ISA = 'wasmsimd' as const;
@@ -60,7 +61,7 @@ const feedsFor = (e: Manifest['entries'][string], seed: number) => Object.fromEn
 beforeAll(async () => {
   const c = await compileModel(definition(), { isas: [ISA] });
   compiled = { ...c, traced: c.tracedEntries };
-  for (const t of [1, 2, 3] as const) models[t] = await loadModelBytes(c.bytes, { threads: t });
+  for (const t of [1, 2, 3] as const) models[t] = await loadModelBytes(c.bytes, { threads: t, threadPolicy: 'always' });
 });
 afterAll(() => { for (const m of Object.values(models)) m.dispose(); });
 
@@ -134,6 +135,9 @@ describe('threads', () => {
     for (const bad of [0, -1, 1.5, 17, NaN, '2', 'all', null, true]) {
       await expect(loadModelBytes(b, { threads: bad as never })).rejects.toThrow(/loadModel\(\): option threads must be 'auto' or an integer from 1 to 16, got /);
     }
+    for (const bad of ['fast', 1, null]) {
+      await expect(loadModelBytes(b, { threads: 2, threadPolicy: bad as never })).rejects.toThrow(/loadModel\(\): option threadPolicy must be 'measure' or 'always', got /);
+    }
     const auto = await loadModelBytes(b, { threads: 'auto' });
     expect(auto.threads).toBeGreaterThanOrEqual(1);
     expect(auto.threads).toBeLessThanOrEqual(8);
@@ -150,7 +154,7 @@ describe('threads', () => {
       const { wasm } = await assemble({ sources: { '__model.ts': source }, entry: '__model.ts', isa: ISA, memoryBase: manifest.threads!.sync.offset + 512, initialPages: manifest.memory.pages, sharedMemory: true });
       const { code: _c, weights: _w, ...rest } = manifest;
       const bytes = writeContainer(rest, { [ISA]: wasm }, blob(manifest.weights));
-      const m = await loadModelBytes(bytes, { threads: 2 });
+      const m = await loadModelBytes(bytes, { threads: 2, threadPolicy: 'always' });
       const feeds = feedsFor(manifest.entries.mlp!, 3);
       const good = m.call('mlp', feeds).y!;
       const bad = { x: (feeds.x as Float32Array).slice() };
@@ -176,6 +180,53 @@ ${dispose ? 'm.dispose();' : ''}`;
       expect(r.stderr).toBe('');
       expect(r.stdout.trim()).toBe('2 80');
       expect(r.status).toBe(0);
+    }
+  });
+});
+
+describe("threadPolicy 'measure' (the default)", () => {
+  test('ThreadChoice times both ways, keeps the faster, and re-times the other way ever less often', () => {
+    const c = new ThreadChoice();
+    const run = (msThreads: number, msOne: number, calls: number) => {
+      const ways: boolean[] = [];
+      for (let i = 0; i < calls; i++) {
+        const t = c.threaded('e');
+        ways.push(t);
+        c.record('e', t, t ? msThreads : msOne);
+      }
+      return ways;
+    };
+    // Measuring: three calls each way, threads first, alternating.
+    expect(run(5, 1, 6)).toEqual([true, false, true, false, true, false]);
+    expect(c.summary()).toEqual({ e: 'one' });
+    // Chosen: one thread, with the other way timed again after 16 calls, then 32, 64, … at most every 1024.
+    const ways = run(5, 1, 4000);
+    const probes = ways.flatMap((t, i) => (t ? [i] : []));
+    expect(probes.slice(0, 4)).toEqual([15, 15 + 32, 15 + 32 + 64, 15 + 32 + 64 + 128]);
+    expect(probes.length).toBeLessThan(12);
+    // The host changes (threads now pay): the median of the last three calls each way flips the choice.
+    run(0.5, 1, 3000);
+    expect(c.summary()).toEqual({ e: 'threads' });
+    const after = run(0.5, 1, 100);
+    expect(after.filter((t) => !t).length).toBeLessThanOrEqual(2);
+    // Keys are independent.
+    expect(c.threaded('other')).toBe(true);
+    expect(c.summary().other).toBe('measuring');
+  });
+
+  test('a model on the default policy runs calls both ways and every result equals one thread\'s', async () => {
+    const m = await loadModelBytes(compiled.bytes, { threads: 2 });
+    try {
+      const feeds = feedsFor(compiled.manifest.entries.gemm!, 5);
+      const want = models[1].call('gemm', feeds);
+      for (let i = 0; i < 8; i++) {
+        const got = m.call('gemm', feeds);
+        for (const k of Object.keys(want)) same(got[k]!, want[k]!);
+      }
+      expect(['threads', 'one']).toContain(m.threadChoices.gemm);
+      expect(models[2].threadChoices).toEqual({});
+    } finally {
+      m.dispose();
     }
   });
 });
