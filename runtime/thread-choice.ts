@@ -7,11 +7,14 @@
 // same code with the same summation order (thread count 1 or n), so results are bit-identical
 // whichever is chosen, and a switch is invisible except in time.
 //
-// Per key: SAMPLES calls each way (threads first), then the way with the lower median. The other
-// way is timed again after `gap` calls — 16, doubling while the choice holds, at most MAX_GAP — so a
-// change in load or size is noticed, at a cost of at most one slower call in MAX_GAP.
+// Per key: a burst of BURST calls each way (threads first), the first call of a burst untimed (it
+// pays for waking workers that slept while the other way ran, which back-to-back calls such as
+// decode steps do not), then the way with the lower median of its last SAMPLES calls. The other
+// way is timed again, by another burst, after `gap` calls — 16, doubling while the choice holds, at
+// most MAX_GAP — so a change in load or size is noticed at a cost of a few slower calls in MAX_GAP.
 
 const SAMPLES = 3;
+const BURST = SAMPLES + 1;
 const FIRST_GAP = 16;
 const MAX_GAP = 1024;
 
@@ -20,7 +23,10 @@ interface Record_ {
   readonly ms: [number[], number[]];
   /** The chosen way once both are measured: 1 threads, 0 one thread. */
   best?: 0 | 1;
-  /** Calls until the other way is timed again, and the current gap. */
+  /** The way a burst is timing, and the calls left in it (0: no burst). */
+  burstWay: 0 | 1;
+  burstLeft: number;
+  /** Calls until the next burst of the other way, and the current gap. */
   countdown: number;
   gap: number;
 }
@@ -36,17 +42,33 @@ export class ThreadChoice {
   /** Whether the next call under `key` runs on the threads. */
   threaded(key: string): boolean {
     let r = this.byKey.get(key);
-    if (!r) this.byKey.set(key, (r = { ms: [[], []], countdown: 0, gap: FIRST_GAP }));
-    if (r.best === undefined) return r.ms[1].length <= r.ms[0].length;
-    return --r.countdown <= 0 ? r.best === 0 : r.best === 1;
+    if (!r) this.byKey.set(key, (r = { ms: [[], []], burstWay: 1, burstLeft: BURST, countdown: 0, gap: FIRST_GAP }));
+    if (r.burstLeft === 0 && r.best !== undefined && --r.countdown <= 0) {
+      r.burstWay = r.best === 1 ? 0 : 1;
+      r.burstLeft = BURST;
+    }
+    return (r.burstLeft > 0 ? r.burstWay : r.best) === 1;
   }
 
-  /** Records how long a call under `key` took, on the threads or not. */
+  /** Records how long the call just made under `key` took, on the threads or not. */
   record(key: string, threaded: boolean, ms: number): void {
-    const r = this.byKey.get(key)!, way = threaded ? 1 : 0, times = r.ms[way];
+    const r = this.byKey.get(key);
+    if (!r) return;
+    const way = threaded ? 1 : 0;
+    if (r.burstLeft > 0) {
+      // The first call of a burst wakes the workers (or lets them fall asleep): not timed.
+      if (r.burstLeft-- === BURST) return;
+    }
+    const times = r.ms[way];
     times.push(ms);
     if (times.length > SAMPLES) times.shift();
-    if (r.ms[0].length < SAMPLES || r.ms[1].length < SAMPLES) return;
+    if (r.burstLeft > 0) return;
+    if (r.best === undefined && r.ms[0].length < SAMPLES) {
+      // Threads measured: now one thread.
+      r.burstWay = 0;
+      r.burstLeft = BURST;
+      return;
+    }
     const best: 0 | 1 = median(r.ms[1]) < median(r.ms[0]) ? 1 : 0;
     if (best !== r.best) {
       r.gap = FIRST_GAP;

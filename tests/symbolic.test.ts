@@ -206,3 +206,13 @@ describe('symbolic sizes in the memory-level simulator', () => {
     expect(checkSimulatedSizes(trace(ENTRIES.mlp!.fn as never, ENTRIES.mlp!.inputs), [{ B: 1 }, { B: 5 }, { B: 8 }], (s) => ({ x: seeded(s.B! * 784, 2) }))).toEqual([]);
   });
 });
+
+describe('symbolic sizes and forced attention decomposition', () => {
+  it("attention: 'unfused' over run-time sizes is refused, not silently kept fused", async () => {
+    const { runPasses } = await import('../compiler/passes/manager.ts');
+    const { wasmTarget } = await import('../compiler/codegen/target.ts');
+    const g = trace(ENTRIES.enc!.fn as never, ENTRIES.enc!.inputs);
+    expect(() => runPasses(g, { target: wasmTarget, attention: 'unfused' })).toThrow(/'unfused' cannot decompose attention over run-time sizes/);
+    expect(runPasses(g, { target: wasmTarget, attention: 'fused' }).nodes.some((n) => n.op === 'attention')).toBe(true);
+  });
+});

@@ -185,7 +185,7 @@ ${dispose ? 'm.dispose();' : ''}`;
 });
 
 describe("threadPolicy 'measure' (the default)", () => {
-  test('ThreadChoice times both ways, keeps the faster, and re-times the other way ever less often', () => {
+  test('ThreadChoice times both ways in bursts, keeps the faster, and re-times the other way ever less often', () => {
     const c = new ThreadChoice();
     const run = (msThreads: number, msOne: number, calls: number) => {
       const ways: boolean[] = [];
@@ -196,19 +196,25 @@ describe("threadPolicy 'measure' (the default)", () => {
       }
       return ways;
     };
-    // Measuring: three calls each way, threads first, alternating.
-    expect(run(5, 1, 6)).toEqual([true, false, true, false, true, false]);
+    // Measuring: a burst of four calls each way (the first of each untimed: it wakes the workers), threads first.
+    expect(run(5, 1, 8)).toEqual([true, true, true, true, false, false, false, false]);
     expect(c.summary()).toEqual({ e: 'one' });
-    // Chosen: one thread, with the other way timed again after 16 calls, then 32, 64, … at most every 1024.
+    // Chosen: one thread, with the other way timed again by a burst of four after 16 calls, then 32, 64, … at most every 1024.
     const ways = run(5, 1, 4000);
-    const probes = ways.flatMap((t, i) => (t ? [i] : []));
-    expect(probes.slice(0, 4)).toEqual([15, 15 + 32, 15 + 32 + 64, 15 + 32 + 64 + 128]);
-    expect(probes.length).toBeLessThan(12);
-    // The host changes (threads now pay): the median of the last three calls each way flips the choice.
+    const starts = ways.flatMap((t, i) => (t && !ways[i - 1] ? [i] : []));
+    expect(starts.slice(0, 4)).toEqual([15, 15 + 4 + 31, 15 + 4 + 31 + 4 + 63, 15 + 4 + 31 + 4 + 63 + 4 + 127]);
+    for (const s of starts) expect(ways.slice(s, s + 5)).toEqual([true, true, true, true, false]);
+    expect(starts.length).toBeLessThan(12);
+    // An untimed first call: a slow wake-up alone does not decide.
+    const d = new ThreadChoice();
+    [50, 1, 1, 1].forEach((ms) => { d.threaded('k'); d.record('k', true, ms); });
+    [1, 2, 2, 2].forEach((ms) => { d.threaded('k'); d.record('k', false, ms); });
+    expect(d.summary()).toEqual({ k: 'threads' });
+    // The host changes (threads now pay): the next burst sees it and the choice flips.
     run(0.5, 1, 3000);
     expect(c.summary()).toEqual({ e: 'threads' });
     const after = run(0.5, 1, 100);
-    expect(after.filter((t) => !t).length).toBeLessThanOrEqual(2);
+    expect(after.filter((t) => !t).length).toBeLessThanOrEqual(4);
     // Keys are independent.
     expect(c.threaded('other')).toBe(true);
     expect(c.summary().other).toBe('measuring');

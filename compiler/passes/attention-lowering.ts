@@ -55,7 +55,9 @@ export const attentionLowering: Pass = {
   run(g, ctx?: PassContext) {
     const choice = ctx?.attention ?? 'auto';
     if (choice === 'fused' || choice === 'auto') return g;
-    // Symbolic lengths keep the fused kernel: the decomposed graph's causal mask is a constant of one size.
-    return rewrite(g, (n) => (n.op === 'attention' && !n.attrs.cached && !n.type.dims ? decomposeAttention(n) : undefined));
+    // Named (run-time) sizes cannot be decomposed: the decomposed graph's causal mask is a constant of one size.
+    const named = g.nodes.find((n) => n.op === 'attention' && !n.attrs.cached && n.type.dims);
+    if (named) throw new Error(`attention: 'unfused' cannot decompose attention over run-time sizes${named.label ? ` (at ${named.label})` : ''}; use 'auto' or 'fused', or compile with fixed sizes`);
+    return rewrite(g, (n) => (n.op === 'attention' && !n.attrs.cached ? decomposeAttention(n) : undefined));
   },
 };
