@@ -26,7 +26,7 @@ Usage:
       --max-scale K, compile each with its batch and sequence dims symbolic, bounded at K× the
       case's sizes, and run it at the case's sizes.
   simdflow conformance-onnx [<dir>] [--verbose]
-      Run ONNX backend node tests (default ../shared/onnx-node-tests): per test pass, fail or
+      Run ONNX backend node tests (default tests/fixtures/onnx-node-tests): per test pass, fail or
       unsupported, then counts by tier and by op (--verbose: every test, not only failures).
   simdflow start [<models dir>] [-o <dir>]
       Compile every model in <models dir> (default models) to <dir>/<name>.simdflow, run it and
@@ -185,7 +185,7 @@ async function run(a: Args, io: Io): Promise<number> {
     }
     case 'conformance-onnx': {
       const { runOnnxTests, summarize, tierARate } = await import('../conformance/onnx.ts');
-      const dir = rest[0] ?? '../shared/onnx-node-tests';
+      const dir = rest[0] ?? 'tests/fixtures/onnx-node-tests';
       const results = await runOnnxTests(dir, {
         ...(a.isas[0] ? { isa: a.isas[0] } : {}),
         onResult: (r) => { if (a.verbose || r.status === 'fail') io.stdout.write(`${r.status.padEnd(12)} ${r.name.padEnd(60)} ${r.detail}\n`); },

@@ -1,7 +1,6 @@
 // Importer semantics on hand-built models (bench/onnx.ts writes them): opset variants of the
 // same op agree, shape arithmetic folds away, int64 constants are range-checked, unsupported
 // attributes are named. Checked with the reference interpreter against hand-computed values.
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { DT, OnnxGraph } from '../../bench/onnx.ts';
@@ -101,8 +100,8 @@ describe('importOnnx semantics', () => {
 
 // A slice of ONNX's backend node tests in one artifact (the full suite runs in CI through
 // npm run conformance:onnx): opset variants, recurrent gate orders and layouts, attention.
-const NODE_TESTS = join(import.meta.dirname, '../../../shared/onnx-node-tests');
-describe.skipIf(!existsSync(NODE_TESTS))('ONNX backend node tests (a sample)', () => {
+const NODE_TESTS = join(import.meta.dirname, '../fixtures/onnx-node-tests');
+describe('ONNX backend node tests (a sample)', () => {
   test('a sample (recurrent gate orders and layouts, GQA attention with a cache, dilated 3-D and ceil-mode pooling, asymmetric pads, negative steps, opset-18 Split) compiles in one artifact and passes', async () => {
     const pick = /^test_(lstm_defaults|lstm_with_peepholes|gru_defaults|gru_batchwise|simple_rnn_batchwise|attention_4d_gqa_causal|attention_3d_with_past_and_present|maxpool_3d_dilations|averagepool_2d_ceil|conv_with_strides_and_asymmetric_padding|slice_neg_steps|split_variable_parts_1d_opset18|layer_normalization_4d_axis1|softmax_axis_0)$/;
     const results = await runOnnxTests(NODE_TESTS, { filter: (t) => pick.test(t.name), isa: 'wasmsimd', batch: 64 });
