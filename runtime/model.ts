@@ -64,6 +64,8 @@ export class Model {
 
   /** With threads and policy 'measure': which way each entry runs faster. */
   private readonly choice: ThreadChoice | undefined;
+  /** Each entry's named sizes in the order its export takes them (sorted), computed once: call() runs per decoded token. */
+  private readonly sizeNames = new Map<EntryInfo, string[]>();
 
   constructor(readonly manifest: Manifest, readonly isa: Isa, instance: WebAssembly.Instance, weights: Uint8Array, private pool?: ThreadPool, threadPolicy: LoadOptions['threadPolicy'] = 'measure') {
     this.choice = pool && threadPolicy === 'measure' ? new ThreadChoice() : undefined;
@@ -79,6 +81,7 @@ export class Model {
     }
     // The checks read the manifest on every call: a caller editing model.inputs[0].shape must not be able to move a write.
     deepFreeze(manifest);
+    for (const e of Object.values(manifest.entries)) this.sizeNames.set(e, Object.keys(e.sizes ?? {}).sort());
     this.exports = exports as never;
     this.memory = memory;
     new Uint8Array(memory.buffer, manifest.memory.weights.offset, weights.length).set(weights);
@@ -316,7 +319,7 @@ export class Model {
       if (count >= 0 && e.inputs[tokens]?.dims && data[tokens]!.length !== n) throw new Error(`${where} input '${g.count}': ${n} does not match the ${data[tokens]!.length} tokens given`);
     }
     e.inputs.forEach((t, i) => this.put(t, data[i]!));
-    const names = Object.keys(e.sizes ?? {}).sort();
+    const names = this.sizeNames.get(e)!;
     const key = this.choice && e.parallel !== undefined ? names.reduce((k, n) => `${k}:${31 - Math.clz32(sizes[n]!)}`, entryName) : undefined;
     const threaded = this.pool !== undefined && e.parallel !== undefined && (key === undefined || this.choice!.threaded(key));
     const t0 = key === undefined ? 0 : performance.now();
@@ -326,7 +329,8 @@ export class Model {
       this.callThreads(exports, e.parallel!, where);
     } else {
       try {
-        exports[e.export]!(0, 1, ...names.map((k) => sizes[k]!));
+        if (names.length) exports[e.export]!(0, 1, ...names.map((k) => sizes[k]!));
+        else exports[e.export]!(0, 1);
       } catch (err) {
         throw new Error(`${where}: the wasm code trapped (${String((err as Error)?.message ?? err).slice(0, 200)})`);
       }
