@@ -16,6 +16,7 @@ import { withSharedMemory } from '../runtime/threads.ts';
 import '../runtime/node.ts';
 import { timeInterleaved } from './harness.ts';
 import { buildWorkload } from './workloads.ts';
+import { PROBES_SRC } from './probes.ts';
 
 const arg = (k: string) => { const i = process.argv.indexOf(k); return i > 0 ? process.argv[i + 1] : undefined; };
 const maxThreads = Number(arg('--threads') ?? 2);
@@ -31,8 +32,11 @@ async function kernelLevel(): Promise<void> {
   const SYNC = 1024, ARGS = 2048, A = 65536, C = 1 << 20, W = 2 << 20;
   const src = `import { barrier, threads_post, threads_join, threads_next, threads_count, threads_done, threads_may_wait } from "./threads";
 import { gemm_f32, gemm_f32_part } from "./gemm";
+import { read_sum } from "./probes";
+let sink = 0;
 function work(id: i32, tid: i32, nt: i32): void {
   const reps = load<i32>(${ARGS}), m = load<i32>(${ARGS} + 4), n = load<i32>(${ARGS} + 8), k = load<i32>(${ARGS} + 12);
+  if (id == 3) { const share = (m / nt) & ~127; sink += read_sum(${A} + <usize>(tid * share), share, reps); barrier(${SYNC}, nt); return; }
   for (let i = 0; i < reps; i++) {
     if (id == 2) gemm_f32_part(${A}, k, ${W}, ${C}, n, m, n, k, 0, 0, tid, nt);
     barrier(${SYNC}, nt);
@@ -44,10 +48,11 @@ export function serial(): void {
   const reps = load<i32>(${ARGS}), m = load<i32>(${ARGS} + 4), n = load<i32>(${ARGS} + 8), k = load<i32>(${ARGS} + 12);
   for (let i = 0; i < reps; i++) gemm_f32(${A}, k, ${W}, ${C}, n, m, n, k, 0, 0);
 }
+export function read_serial(): void { sink += read_sum(${A}, load<i32>(${ARGS} + 4), load<i32>(${ARGS})); }
 export function may_wait(y: i32): void { threads_may_wait(y); }
 export function quit(nt: i32): void { threads_post(${SYNC}, -1, nt); }`;
-  const pages = 160;
-  const { wasm } = await assemble({ sources: { 'b.ts': src }, entry: 'b.ts', isa: 'wasmrelaxedsimd', memoryBase: 4096, initialPages: pages, sharedMemory: true });
+  const pages = 1100; // 64 MiB of operands for the read bandwidth, above A
+  const { wasm } = await assemble({ sources: { 'b.ts': src, 'probes.ts': PROBES_SRC }, entry: 'b.ts', isa: 'wasmrelaxedsimd', memoryBase: 4096, initialPages: pages, sharedMemory: true });
   const module = await WebAssembly.compile(wasm as BufferSource);
   const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
   const x = (await WebAssembly.instantiate(module, { env: { memory } })).exports as Record<string, (...a: number[]) => number>;
@@ -69,14 +74,41 @@ parentPort.on('message', async ({ module, memory }) => { const x = (await WebAss
     empty.push(time(() => { for (let i = 0; i < 200; i++) x.call!(0, 2); }, 200));
   }
   console.log(`barrier, 2 threads spinning: ${med(per).toFixed(3)} µs each (median of 7 × 2000); an empty call (post + join): ${med(empty).toFixed(2)} µs`);
+  // How long an idle worker spins before it sleeps (SPIN in assembly/threads.ts), and what waking it costs:
+  // an empty call after the caller was busy elsewhere for `gap` µs.
+  const spinRow: string[] = [];
+  for (const gap of [50, 100, 200, 400, 800, 1600, 3200]) {
+    const ts: number[] = [];
+    for (let r = 0; r < 15; r++) {
+      x.call!(0, 2);
+      const until = performance.now() + gap / 1000;
+      while (performance.now() < until) { /* the caller's other work */ }
+      ts.push(time(() => x.call!(0, 2), 1));
+    }
+    spinRow.push(`${gap} µs → ${med(ts).toFixed(1)} µs`);
+  }
+  console.log(`an empty call after the caller was away (worker spinning, then asleep): ${spinRow.join(', ')}`);
   console.log('| m × k × n (MACs) | 1 thread µs | 2 threads + barrier µs | × |\n| --- | --- | --- | --- |');
   for (const [m, k, n] of [[1, 128, 256], [1, 256, 256], [1, 256, 512], [1, 512, 512], [1, 1024, 1024], [8, 128, 128], [8, 256, 256], [64, 512, 512]] as const) {
     const reps = Math.max(10, Math.round(3e6 / (m * k * n)));
     args.set([reps, m, n, k]);
     const one: number[] = [], two: number[] = [];
     x.serial!(); x.call!(2, 2);
-    for (let r = 0; r < 9; r++) { one.push(time(() => x.serial!(), reps)); two.push(time(() => x.call!(2, 2), reps)); }
+    // An empty call first: the worker, asleep after the serial run, is awake (spinning) when the timed call starts,
+    // as it is for every split after an entry's first barrier.
+    for (let r = 0; r < 9; r++) { one.push(time(() => x.serial!(), reps)); x.call!(0, 2); two.push(time(() => x.call!(2, 2), reps)); }
     console.log(`| ${m} × ${k} × ${n} (${m * k * n}) | ${med(one).toFixed(2)} | ${med(two).toFixed(2)} | ${(med(one) / med(two)).toFixed(2)} |`);
+  }
+  // Memory-bound work (GEMV, decode) scales with what two cores can read together, not with cores.
+  console.log('| read, 1 thread vs 2 (each half) | 1 thread GB/s | 2 threads GB/s | × |\n| --- | --- | --- | --- |');
+  for (const mib of [0.5, 1, 2, 4, 8, 14, 32, 64]) {
+    const bytes = mib * (1 << 20), reps = Math.max(1, Math.round((64 << 20) / bytes));
+    args.set([reps, bytes, 0, 0]);
+    const one: number[] = [], two: number[] = [];
+    x.read_serial!(); x.call!(3, 2);
+    for (let r = 0; r < 9; r++) { one.push(time(() => x.read_serial!(), 1)); x.call!(0, 2); two.push(time(() => x.call!(3, 2), 1)); }
+    const gbs = (us: number) => bytes * reps / (us * 1e3);
+    console.log(`| ${mib} MiB | ${gbs(med(one)).toFixed(1)} | ${gbs(med(two)).toFixed(1)} | ${(med(one) / med(two)).toFixed(2)} |`);
   }
   x.quit!(2);
   await w.terminate();
@@ -87,7 +119,7 @@ async function workloads(): Promise<void> {
   for (const name of only) {
     const w = buildWorkload(name);
     const c = await compileModel(w.def, { isas: ['wasmrelaxedsimd'] });
-    const feeds = { [c.manifest.entries.run!.inputs[0]!.name]: w.x };
+    const feeds = { [c.manifest.entries.run!.inputs[0]!.name]: w.tokens ?? w.x };
     const models: Model[] = [];
     for (let t = 1; t <= maxThreads; t++) models.push(await loadModelBytes(c.bytes, { threads: t, threadPolicy: 'always' }));
     // One thread on a shared memory: the same code as threads run, without the workers.
