@@ -14,8 +14,9 @@
 //   +384  SEEN[t]  the SEQ of the last call worker t took (so a worker that trapped resumes right)
 //   +448  SIZES    the posted call's named sizes (up to 16 i32, written by the runtime before the call)
 //
-// Waiting spins first, then sleeps: a wake through wait32/notify costs 22–46 µs on this machine
-// against ~0.1 µs for a spin, and a sleep-only barrier made an LSTM 0.56× slower (issue 11).
+// Waiting spins first, then sleeps: a call that must wake a worker through wait32/notify costs
+// ~100–120 µs on this machine, a barrier of two spinning threads 0.5–0.7 µs (bench/threads.ts),
+// and a sleep-only barrier made an LSTM 0.56× slower (issue 11).
 // A thread that may not block (a browser's main thread: wait32 traps there) only spins.
 
 export const MAX_THREADS: i32 = 16;
@@ -27,7 +28,11 @@ export const SYNC_MAX_SIZES: i32 = 16;
 const SEQ: usize = 0, CALL: usize = 8, PENDING: usize = 64, ARRIVED: usize = 128,
   GEN: usize = 192, ABORT: usize = 256, SLEEPERS: usize = 320, SEEN: usize = 384;
 
-/** Spins before sleeping: 2^17 atomic loads, meant to cover the JS between two decode calls (~0.1–0.3 ms on an idle core: an estimate, not measured). */
+/**
+ * Spins before sleeping: 2^17 atomic loads, 100–200 µs here (an empty call after the caller was
+ * away 100 µs found the worker awake, after 200 µs asleep). About the cost of a wake: spinning as
+ * long as a wake costs is never worse than twice the better choice made in hindsight.
+ */
 const SPIN: i32 = 1 << 17;
 
 let MAY_WAIT: bool = false;

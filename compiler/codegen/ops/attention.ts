@@ -15,10 +15,12 @@ import { defineLowering, f32lit } from './lowering.ts';
 /**
  * Threads split attention by (batch, head, 8-row query block) items, round robin
  * (attention_f32_part), each thread with scratch of its own, when it has at least SPLIT_MACS
- * multiply-adds (B·H·Lq·Lk·(d + dv), causal or not) and two items. A decode step (Lq = 1) of a
- * 4-head GPT at 128 keys (65k) stays on thread 0: the barrier would cost more than half of it.
+ * multiply-adds (B·H·Lq·Lk·(d + dv), causal or not) and two items: the GEMM rule's threshold
+ * (ops/linalg.ts). A decode step (Lq = 1) of a 4-head GPT at 128 keys (65k) splits by heads:
+ * GPT decode went from 0.152 to 0.145 ms on 2 threads when it and the 256×256 projection after
+ * it stopped running on thread 0 alone.
  */
-const SPLIT_MACS = 1 << 17;
+const SPLIT_MACS = 1 << 15;
 /** Named sizes are judged at their bound. Sequences at positions of their own (one call each) stay on thread 0. */
 const splits = (n: Node & { attrs: AttentionAttrs }): boolean => {
   const a = n.attrs, { B, Lq, Lk, H, d, dv } = attentionDims(n.inputs.map((i) => i.type), a);

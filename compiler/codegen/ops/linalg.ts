@@ -21,17 +21,17 @@ const pair = (v: Pair | undefined): [number, number] => (typeof v === 'number' ?
 const actCode = (act: Activation | undefined): number => kernelConst(`ACT_${(act ?? 'none').toUpperCase()}`);
 
 /**
- * Threads split a GEMM or matmul by output panels when it has at least SPLIT_MACS (2^17)
- * multiply-adds and two panels (pairs of panels for one row) to share: ~5 µs on one thread
- * here (bench/threads.ts), against a barrier of ~0.1–1 µs when both threads run (issue 11's
- * prototype) and 22–46 µs when one must be woken. Not yet confirmed on an idle machine: on this
- * one at load 17–23 on 2 cores a barrier cost ~100 µs (a thread is often descheduled) and no
- * split below 16M multiply-adds paid; re-measure (bench/threads.ts prints the sizes around the
- * rule). Sizes named at run time are judged at their bound (the shape).
+ * Threads split a GEMM or matmul by output panels (8 columns) when it has at least SPLIT_MACS
+ * (2^15) multiply-adds and four panels, so no thread's share is much over its half. Measured here
+ * on an idle machine (bench/threads.ts, the worker already awake as it is after an entry's first
+ * barrier): a barrier costs ~0.5–0.7 µs, and a GEMV split two ways ran 1.40× faster at 2^15
+ * multiply-adds (1×128×256), 1.68× at 2^16 and 1.85–2.1× from 2^17 up. On a loaded machine a
+ * barrier can wait ~100 µs for a descheduled thread and no small split pays; the runtime's
+ * ThreadChoice (runtime/thread-choice.ts) then runs the entry on one thread. Sizes named at run
+ * time are judged at their bound (the shape).
  */
-const SPLIT_MACS = 1 << 17;
-const worthSplitting = (m: number, n: number, k: number): boolean =>
-  m * n * k >= SPLIT_MACS && (m === 1 ? Math.floor(Math.ceil(n / 8) / 2) : Math.ceil(n / 8)) >= 2;
+const SPLIT_MACS = 1 << 15;
+const worthSplitting = (m: number, n: number, k: number): boolean => m * n * k >= SPLIT_MACS && Math.ceil(n / 8) >= 4;
 
 const gemmShape = (n: Node) => {
   const [x, w] = n.inputs as [Node, Node];
@@ -56,7 +56,7 @@ const matmulShape = (n: Node) => {
 };
 const matmulSplits = (n: Node): boolean => {
   const [m, k] = n.inputs[0]!.type.shape.slice(-2) as [number, number], cols = n.type.shape[n.type.shape.length - 1]!;
-  return worthSplitting(m * numel(n.type.shape.slice(0, -2)), cols, k) && Math.ceil(cols / 8) >= 2;
+  return worthSplitting(m * numel(n.type.shape.slice(0, -2)), cols, k);
 };
 
 const matmul = defineLowering<NoAttrs>({
