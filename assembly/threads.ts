@@ -6,27 +6,27 @@
 // Sync region (`sync`, SYNC_BYTES long), each hot word on its own 64-byte line:
 //   +0    SEQ      call counter: thread 0 bumps it to post a call; idle workers wait for it to move
 //   +8    CALL     the posted call, one i64: seq << 32 | entry id (16 bits, -1: quit) << 16 | thread count
+//   +16   BASE     thread 0's barrier count when it posted the call: every thread of the call counts from it
 //   +64   PENDING  workers still inside the posted call (thread 0 joins on it reaching 0)
-//   +128  ARRIVED  threads at the current barrier
-//   +192  GEN      barrier generation: the last arrival bumps it, which releases the others
 //   +256  ABORT    set when any thread trapped: threads at a barrier trap too, so none hangs
 //   +320  SLEEPERS threads inside wait32 (notify is skipped when none sleeps)
 //   +384  SEEN[t]  the SEQ of the last call worker t took (so a worker that trapped resumes right)
 //   +448  SIZES    the posted call's named sizes (up to 16 i32, written by the runtime before the call)
+//   +512  ARRIVE[t] thread t's barrier count, one 64-byte line per thread (MAX_THREADS lines)
 //
 // Waiting spins first, then sleeps: a call that must wake a worker through wait32/notify costs
-// ~100–120 µs on this machine, a barrier of two spinning threads 0.5–0.7 µs (bench/threads.ts),
+// ~100–120 µs on this machine, a barrier of two spinning threads ~0.05 µs (bench/threads.ts),
 // and a sleep-only barrier made an LSTM 0.56× slower (issue 11).
 // A thread that may not block (a browser's main thread: wait32 traps there) only spins.
 
 export const MAX_THREADS: i32 = 16;
-export const SYNC_BYTES: i32 = 512; // SIZES + 4·SYNC_MAX_SIZES
+export const SYNC_BYTES: i32 = 1536; // ARRIVE + 64·MAX_THREADS
 /** Where the posted call's named sizes are, and how many fit (an entry with more runs on thread 0 alone). */
 export const SYNC_SIZES: i32 = 448;
 export const SYNC_MAX_SIZES: i32 = 16;
 
-const SEQ: usize = 0, CALL: usize = 8, PENDING: usize = 64, ARRIVED: usize = 128,
-  GEN: usize = 192, ABORT: usize = 256, SLEEPERS: usize = 320, SEEN: usize = 384;
+const SEQ: usize = 0, CALL: usize = 8, BASE: usize = 16, PENDING: usize = 64,
+  ABORT: usize = 256, SLEEPERS: usize = 320, SEEN: usize = 384, ARRIVE: usize = 512;
 
 /**
  * Spins before sleeping: 2^17 atomic loads, 100–200 µs here (an empty call after the caller was
@@ -37,6 +37,9 @@ const SPIN: i32 = 1 << 17;
 
 let MAY_WAIT: bool = false;
 let CALL_NT: i32 = 1;
+/** Per instance, so per thread: this thread's id in the call (0 on the caller's thread) and its barrier count. */
+let TID: i32 = 0;
+let BARRIERS: i32 = 0;
 
 /** Per instance: may this thread block in wait32 (false on a browser's main thread)? */
 export function threads_may_wait(yes: i32): void { MAY_WAIT = yes != 0; }
@@ -58,21 +61,45 @@ function wait_while(sync: usize, p: usize, v: i32): void {
 }
 
 /**
+ * Returns once the barrier count at p has reached e (wrap-safe) or a thread trapped (ABORT; the
+ * caller checks): spins, then sleeps when allowed. threads_abort moves every count after setting
+ * ABORT, so a sleep can never start on a count that no longer moves.
+ */
+function wait_reached(sync: usize, p: usize, e: i32): void {
+  for (let i = 0; i < SPIN; i++) if (atomic.load<i32>(p) - e >= 0 || atomic.load<i32>(sync + ABORT)) return;
+  if (!MAY_WAIT) {
+    while (atomic.load<i32>(p) - e < 0 && !atomic.load<i32>(sync + ABORT)) {}
+    return;
+  }
+  atomic.add<i32>(sync + SLEEPERS, 1);
+  for (;;) {
+    const v = atomic.load<i32>(p);
+    if (v - e >= 0 || atomic.load<i32>(sync + ABORT)) break;
+    memory.atomic.wait32(p, v, -1);
+  }
+  atomic.sub<i32>(sync + SLEEPERS, 1);
+}
+
+/**
  * All `nt` threads meet here: none returns before every one has arrived, so what any thread
  * wrote before is visible to all after. Traps when another thread trapped (ABORT).
+ *
+ * Each thread counts its barriers in a line of its own (ARRIVE[tid]) and waits until every other
+ * thread's count has reached its own: one line moves from each writer to each reader, all at
+ * once. A shared counter plus a generation word (the first design) moved three lines one after
+ * another and cost ~0.5–0.7 µs a barrier here on two threads. A thread is never more than one
+ * barrier ahead of another, and all of a call's threads start from BASE, so a count left from
+ * an earlier call (a worker that sat out a call with fewer threads) always reads as not arrived.
  */
 export function barrier(sync: usize, nt: i32): void {
   if (nt <= 1) return;
-  const gen = atomic.load<i32>(sync + GEN);
-  if (atomic.add<i32>(sync + ARRIVED, 1) == nt - 1) {
-    atomic.store<i32>(sync + ARRIVED, 0);
-    atomic.store<i32>(sync + GEN, gen + 1);
-    wake(sync, sync + GEN);
-  } else {
-    // ABORT is set before GEN moves: seen clear here, the abort's GEN bump is still to come and
-    // ends the wait; a thread arriving after an abort must not wait for a release that came before it.
-    if (atomic.load<i32>(sync + ABORT)) unreachable();
-    wait_while(sync, sync + GEN, gen);
+  const e = ++BARRIERS;
+  const mine = sync + ARRIVE + (<usize>TID << 6);
+  atomic.store<i32>(mine, e);
+  wake(sync, mine);
+  for (let t = 0; t < nt; t++) {
+    if (t == TID) continue;
+    wait_reached(sync, sync + ARRIVE + (<usize>t << 6), e);
   }
   if (atomic.load<i32>(sync + ABORT)) unreachable();
 }
@@ -80,6 +107,7 @@ export function barrier(sync: usize, nt: i32): void {
 /** Thread 0: posts entry `id` to workers 1..nt-1 (they run it with this `nt`). */
 export function threads_post(sync: usize, id: i32, nt: i32): void {
   atomic.store<i32>(sync + PENDING, nt - 1);
+  atomic.store<i32>(sync + BASE, BARRIERS);
   const seq = atomic.load<i32>(sync + SEQ) + 1;
   atomic.store<i64>(sync + CALL, (<i64>seq << 32) | (<i64>(id & 0xffff) << 16) | <i64>(nt & 0xffff));
   atomic.store<i32>(sync + SEQ, seq);
@@ -116,6 +144,8 @@ export function threads_next(sync: usize, tid: i32): i32 {
     nt = <i32>(call & 0xffff);
   } while (id >= 0 && tid >= nt);
   CALL_NT = nt;
+  TID = tid;
+  BARRIERS = atomic.load<i32>(sync + BASE);
   return id;
 }
 
@@ -130,13 +160,17 @@ export function threads_done(sync: usize): void {
 /** Any thread, after a trap (called from JS): releases every thread waiting at a barrier, which then traps. */
 export function threads_abort(sync: usize): void {
   atomic.store<i32>(sync + ABORT, 1);
-  atomic.add<i32>(sync + GEN, 1);
-  atomic.notify(sync + GEN, -1);
+  for (let t = 0; t < MAX_THREADS; t++) {
+    const p = sync + ARRIVE + (<usize>t << 6);
+    atomic.add<i32>(p, 1 << 30);
+    atomic.notify(p, -1);
+  }
 }
 
-/** Thread 0, once joined after an abort: the barrier and the flag as new. */
+/** Thread 0, once joined after an abort: the barrier counts and the flag as new. */
 export function threads_reset(sync: usize): void {
-  atomic.store<i32>(sync + ARRIVED, 0);
+  for (let t = 0; t < MAX_THREADS; t++) atomic.store<i32>(sync + ARRIVE + (<usize>t << 6), 0);
+  BARRIERS = 0;
   atomic.store<i32>(sync + ABORT, 0);
 }
 

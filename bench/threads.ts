@@ -3,7 +3,7 @@
 // thread; (2) one thread on shared memory against today's unshared
 // memory (same code); (3) gemm512 and mlp_b64 with 1, 2 (and --threads N) threads, interleaved,
 // medians, outputs checked bit for bit against 1 thread.
-//   npx tsx bench/threads.ts [--threads N] [--only gemm512,mlp_b64]   (relaxed SIMD: this script turns the flag on)
+//   npx tsx bench/threads.ts [--threads N] [--only gemm512,mlp_b64,cnn]   (a bench workload, or cnn: see below)   (relaxed SIMD: this script turns the flag on)
 import v8 from 'node:v8';
 v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
 
@@ -16,6 +16,7 @@ import { withSharedMemory } from '../runtime/threads.ts';
 import '../runtime/node.ts';
 import { timeInterleaved } from './harness.ts';
 import { buildWorkload } from './workloads.ts';
+import { defineModel, manualSeed, nn } from '../compiler/dsl/index.ts';
 import { PROBES_SRC } from './probes.ts';
 
 const arg = (k: string) => { const i = process.argv.indexOf(k); return i > 0 ? process.argv[i + 1] : undefined; };
@@ -29,7 +30,7 @@ const opts = { warmupMs: 300, budgetMs: 4000, rounds: 8 };
  * sizes around the split rule (compiler/codegen/ops/linalg.ts).
  */
 async function kernelLevel(): Promise<void> {
-  const SYNC = 1024, ARGS = 2048, A = 65536, C = 1 << 20, W = 2 << 20;
+  const SYNC = 1024, ARGS = 3072, A = 65536, C = 1 << 20, W = 2 << 20;
   const src = `import { barrier, threads_post, threads_join, threads_next, threads_count, threads_done, threads_may_wait } from "./threads";
 import { gemm_f32, gemm_f32_part } from "./gemm";
 import { read_sum } from "./probes";
@@ -114,10 +115,21 @@ parentPort.on('message', async ({ module, memory }) => { const x = (await WebAss
   await w.terminate();
 }
 
+/** A small CNN for the conv2d split rule (no peer has it, so it is not a bench workload): 1.8M and 4.7M multiply-add convolutions. */
+function cnn() {
+  manualSeed(7);
+  const module = new nn.Sequential(
+    new nn.Conv2d(3, 16, 3, { padding: 1 }), new nn.ReLU(), new nn.MaxPool2d(2),
+    new nn.Conv2d(16, 32, 3, { padding: 1 }), new nn.ReLU(), new nn.MaxPool2d(2),
+    new nn.Flatten(), new nn.Linear(32 * 16 * 16, 10),
+  );
+  return { def: defineModel({ name: 'cnn', module, inputs: { x: [1, 3, 64, 64] } }), x: Float32Array.from({ length: 3 * 64 * 64 }, (_, i) => Math.sin(i * 0.37)), tokens: undefined };
+}
+
 async function workloads(): Promise<void> {
   const rows: string[] = ['| workload | 1 thread ms | 1 thread, shared memory ms | ' + Array.from({ length: maxThreads - 1 }, (_, i) => `${i + 2} threads ms (×)`).join(' | ') + ' |', '| --- | --- | --- |' + ' --- |'.repeat(maxThreads - 1)];
   for (const name of only) {
-    const w = buildWorkload(name);
+    const w = name === 'cnn' ? cnn() : buildWorkload(name);
     const c = await compileModel(w.def, { isas: ['wasmrelaxedsimd'] });
     const feeds = { [c.manifest.entries.run!.inputs[0]!.name]: w.tokens ?? w.x };
     const models: Model[] = [];

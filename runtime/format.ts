@@ -107,7 +107,7 @@ export interface Manifest {
 }
 
 /** The threads' sync region (assembly/threads.ts): its size, and where a call's named sizes go in it. */
-export const SYNC_BYTES = 512, SYNC_SIZES = 448;
+export const SYNC_BYTES = 1536, SYNC_SIZES = 448, SYNC_MAX_SIZES = 16;
 
 export const DTYPE_BYTES: Record<DType, number> = { f32: 4, i32: 4, bool: 1 };
 export const numel = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);

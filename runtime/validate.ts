@@ -4,7 +4,7 @@
 // the state (or among the weights for a constant output) — with regions inside memory and
 // apart. A crafted manifest can then neither write over the weights nor read past memory.
 
-import { DTYPE_BYTES, SYNC_BYTES, SYNC_SIZES, ISAS, numel, type BlobRef, type Manifest, type Region, type TensorInfo } from './format.ts';
+import { DTYPE_BYTES, SYNC_BYTES, SYNC_MAX_SIZES, ISAS, numel, type BlobRef, type Manifest, type Region, type TensorInfo } from './format.ts';
 import { evalDim, namesOf, SIZE_NAME } from './dims.ts';
 
 const PAGE = 65536, MAX_PAGES = 65536, MAX_NAME = 200;
@@ -192,8 +192,8 @@ export function validateManifest(raw: unknown): Manifest {
   if (th !== undefined) {
     const t = obj(th, 'threads'), sync = region(own(t, 'sync'), 'threads.sync'), max = count(own(t, 'max'), 'threads.max');
     if (max < 1 || max > 256) fail('threads.max', `must be between 1 and 256, found ${max}`);
-    if (sync.offset % 64 || sync.bytes !== SYNC_BYTES) fail('threads.sync', `must be 64-byte aligned and ${SYNC_BYTES} bytes, found ${show(sync)}`);
-    for (const [en, e] of Object.entries(entries)) if (e.parallel !== undefined && Object.keys(e.sizes ?? {}).length > (SYNC_BYTES - SYNC_SIZES) / 4) fail(`entries['${en}'].parallel`, `is set on an entry with more named sizes than the sync region holds`);
+    if (sync.offset % 64 || sync.bytes !== SYNC_BYTES) fail('threads.sync', `must be 64-byte aligned and ${SYNC_BYTES} bytes (this runtime's thread protocol; recompile an artifact from another simdflow version), found ${show(sync)}`);
+    for (const [en, e] of Object.entries(entries)) if (e.parallel !== undefined && Object.keys(e.sizes ?? {}).length > SYNC_MAX_SIZES) fail(`entries['${en}'].parallel`, `is set on an entry with more named sizes than the sync region holds`);
     if (end(sync) > pages * PAGE) fail('threads.sync', `(bytes ${sync.offset}..${end(sync)}) runs past the memory of ${pages} pages`);
     for (const k of names) if (overlap(sync, regions[k])) fail('threads.sync', `(bytes ${sync.offset}..${end(sync)}) overlaps memory.${k}`);
     out.threads = { sync, max };

@@ -74,7 +74,7 @@ describe('threads', () => {
   test('the split entries are marked parallel; the model uses the threads asked for', () => {
     const m = compiled.manifest;
     expect(Object.entries(m.entries).filter(([, e]) => e.parallel !== undefined).map(([k]) => k).sort()).toEqual(['decode', 'gemm', 'mlp', 'prefill', 'run', 'step']);
-    expect(m.threads).toEqual({ sync: { offset: expect.any(Number), bytes: 512 }, max: 16 });
+    expect(m.threads).toEqual({ sync: { offset: expect.any(Number), bytes: 1536 }, max: 16 });
     expect([models[1].threads, models[2].threads, models[3].threads]).toEqual([1, 2, 3]);
     // The MLP's big GEMM split, its small last one (8·10·512 multiply-adds) on thread 0 after a barrier.
     expect(compiled.source).toMatch(/export function entry_mlp\(tid: i32, nt: i32\): void \{\n  entry_mlp_\d+_gemm\(tid, nt\);\n  barrier\(\d+, nt\);\n  if \(tid == 0\) \{\n    entry_mlp_\d+_gemm\(\);\n  \}\n\}/);

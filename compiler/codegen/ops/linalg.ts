@@ -24,7 +24,7 @@ const actCode = (act: Activation | undefined): number => kernelConst(`ACT_${(act
  * Threads split a GEMM or matmul by output panels (8 columns) when it has at least SPLIT_MACS
  * (2^15) multiply-adds and four panels, so no thread's share is much over its half. Measured here
  * on an idle machine (bench/threads.ts, the worker already awake as it is after an entry's first
- * barrier): a barrier costs ~0.5–0.7 µs, and a GEMV split two ways ran 1.40× faster at 2^15
+ * barrier): a barrier cost ~0.5–0.7 µs (now ~0.05), and a GEMV split two ways ran 1.40× faster at 2^15
  * multiply-adds (1×128×256), 1.68× at 2^16 and 1.85–2.1× from 2^17 up. On a loaded machine a
  * barrier can wait ~100 µs for a descheduled thread and no small split pays; the runtime's
  * ThreadChoice (runtime/thread-choice.ts) then runs the entry on one thread. Sizes named at run
