@@ -1,9 +1,10 @@
 // Threads, measured: (1) the barrier's cost (two threads meeting N times, both spinning), a
-// whole empty call (post + join), and split GEMM/GEMV sizes around the split rule against one
-// thread; (2) one thread on shared memory against today's unshared
-// memory (same code); (3) gemm512 and mlp_b64 with 1, 2 (and --threads N) threads, interleaved,
-// medians, outputs checked bit for bit against 1 thread.
-//   npx tsx bench/threads.ts [--threads N] [--only gemm512,mlp_b64,cnn]   (a bench workload, or cnn: see below)   (relaxed SIMD: this script turns the flag on)
+// whole empty call (post + join), how long an idle worker spins before it sleeps and what waking
+// it costs, split GEMM/GEMV sizes around the split rule against one thread, and the read
+// bandwidth of one core against two; (2) one thread on shared memory against today's unshared
+// memory (same code); (3) workloads (default gemm512 and mlp_b64; any bench workload, or cnn) with
+// 1, 2 (and --threads N) threads, interleaved, medians, outputs checked bit for bit against 1 thread.
+//   npx tsx bench/threads.ts [--threads N] [--only gemm512,mlp_b64,cnn]   (relaxed SIMD: this script turns the flag on)
 import v8 from 'node:v8';
 v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
 
