@@ -62,14 +62,16 @@ function wait_while(sync: usize, p: usize, v: i32): void {
 
 /**
  * Returns once the barrier count at p has reached e (wrap-safe) or a thread trapped (ABORT; the
- * caller checks): spins, then sleeps when allowed. threads_abort moves every count after setting
- * ABORT, so a sleep can never start on a count that no longer moves.
+ * caller checks): spins up to `spins` loads, then sleeps when allowed. Returns the spins left (all
+ * of SPIN again after a sleep), so a barrier spins at most SPIN loads between sleeps however many
+ * threads it waits for. threads_abort moves every count after setting ABORT, so a sleep can
+ * never start on a count that no longer moves.
  */
-function wait_reached(sync: usize, p: usize, e: i32): void {
-  for (let i = 0; i < SPIN; i++) if (atomic.load<i32>(p) - e >= 0 || atomic.load<i32>(sync + ABORT)) return;
+function wait_reached(sync: usize, p: usize, e: i32, spins: i32): i32 {
+  for (; spins > 0; spins--) if (atomic.load<i32>(p) - e >= 0 || atomic.load<i32>(sync + ABORT)) return spins;
   if (!MAY_WAIT) {
     while (atomic.load<i32>(p) - e < 0 && !atomic.load<i32>(sync + ABORT)) {}
-    return;
+    return SPIN;
   }
   atomic.add<i32>(sync + SLEEPERS, 1);
   for (;;) {
@@ -78,6 +80,7 @@ function wait_reached(sync: usize, p: usize, e: i32): void {
     memory.atomic.wait32(p, v, -1);
   }
   atomic.sub<i32>(sync + SLEEPERS, 1);
+  return SPIN;
 }
 
 /**
@@ -97,10 +100,8 @@ export function barrier(sync: usize, nt: i32): void {
   const mine = sync + ARRIVE + (<usize>TID << 6);
   atomic.store<i32>(mine, e);
   wake(sync, mine);
-  for (let t = 0; t < nt; t++) {
-    if (t == TID) continue;
-    wait_reached(sync, sync + ARRIVE + (<usize>t << 6), e);
-  }
+  let spins = SPIN;
+  for (let t = 0; t < nt; t++) if (t != TID) spins = wait_reached(sync, sync + ARRIVE + (<usize>t << 6), e, spins);
   if (atomic.load<i32>(sync + ABORT)) unreachable();
 }
 
