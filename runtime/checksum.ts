@@ -17,7 +17,7 @@ function avalanche(h: number): number {
 
 /** 32 hex digits. */
 export function checksum(bytes: Uint8Array): string {
-  const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
+  const aligned = bytes.byteOffset % 4 === 0 ? bytes : new Uint8Array(bytes); // a copy: a Node Buffer's slice() is a view, still unaligned
   const words = new Uint32Array(aligned.buffer, aligned.byteOffset, (aligned.length >>> 4) * 4);
   let a = P1 + P2, b = P2, c = 0, d = -P1 | 0;
   for (let i = 0; i < words.length; i += 4) { // round() by hand: this loop is the whole cost

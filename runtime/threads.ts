@@ -115,7 +115,7 @@ export function withSharedMemory(wasm: Uint8Array, shared: boolean): Uint8Array 
   if (at === undefined) return wasm;
   const flags = wasm[at]!, want = shared ? flags | 2 : flags & ~2;
   if (want === flags) return wasm;
-  const out = wasm.slice();
+  const out = new Uint8Array(wasm); // a copy: a Node Buffer's slice() is a view, and the caller's bytes must stay as they are
   out[at] = want;
   return out;
 }

@@ -212,3 +212,21 @@ describe('dispose', () => {
     expect(held.length).toBe(3);
   });
 });
+
+describe('the caller\'s bytes', () => {
+  test('loading never changes them: the same Node Buffer loads again, also at an unaligned offset', async () => {
+    // A Buffer's slice() is a view, not a copy: clearing the memory's shared flag for one thread
+    // once wrote into the caller's file, and the next load of it failed its checksum.
+    const buf = Buffer.from(bytes);
+    const unaligned = Buffer.alloc(bytes.length + 1).subarray(1);
+    unaligned.set(bytes);
+    for (const b of [buf, unaligned]) {
+      for (const threads of [1, 2, 1]) {
+        const m = await loadModel(b, { threads });
+        intact(m);
+        m.dispose();
+      }
+      expect(Buffer.compare(b, Buffer.from(bytes))).toBe(0);
+    }
+  });
+});
