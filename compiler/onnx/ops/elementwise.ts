@@ -1,0 +1,128 @@
+// ONNX elementwise operators, comparisons and logic (on values known at compile time), and casts.
+
+import { numel } from '../../ir/types.ts';
+import { record, Tensor } from '../../dsl/tensor.ts';
+import { DT, dtypeName } from '../proto.ts';
+import { Ctx, host, irDtype, isHost, UnsupportedError, type Val } from '../ctx.ts';
+import { f32Input, full, normAxis, same, type Translate } from './common.ts';
+
+export const binary = (op: 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum'): Translate => (c) => {
+  const [a, b] = same(c, c.t(0), c.t(1));
+  if (a.dtype === 'bool') c.unsupported('bool operands');
+  if (a.dtype === 'i32' && op === 'div' && !(c.isConst(0) && c.isConst(1))) c.unsupported('integer division of run-time values');
+  return record(op, [a, b]);
+};
+export const unary = (f: (x: Tensor, c: Ctx) => Tensor): Translate => (c) => f(f32Input(c, 0, 'X'), c);
+export const variadic = (op: 'add' | 'maximum' | 'minimum', mean = false): Translate => (c) => {
+  let acc = c.t(0);
+  for (let i = 1; i < c.count; i++) acc = record(op, same(c, acc, c.t(i)));
+  return mean ? acc.div(c.count) : acc;
+};
+/** relu(x) − a·relu(−x): x for x > 0, a·x below (NaN and ±∞ stay exact). */
+export const leaky = (x: Tensor, a: Tensor | number): Tensor => x.relu().sub(x.neg().relu().mul(a));
+export const elu = (x: Tensor, alpha: number): Tensor => x.relu().add(x.neg().relu().neg().exp().sub(1).mul(alpha));
+export const softplus = (x: Tensor): Tensor => x.exp().add(1).log();
+export const hardSigmoid = (x: Tensor, a: number, b: number): Tensor => x.mul(a).add(b).maximum(0).minimum(1);
+
+export function clip(c: Ctx): Tensor {
+  const x = c.t(0);
+  let lo: Tensor | undefined, hi: Tensor | undefined;
+  if (c.opset < 11) {
+    c.only('min', 'max');
+    if (c.attr('min')) lo = full(x.dtype, c.float('min', 0));
+    if (c.attr('max')) hi = full(x.dtype, c.float('max', 0));
+  } else {
+    if (c.has(1)) lo = c.t(1, 'min');
+    if (c.has(2)) hi = c.t(2, 'max');
+  }
+  if (x.dtype === 'bool') c.unsupported('bool input');
+  let y = x;
+  if (lo) y = record('maximum', same(c, y, lo.reshape()));
+  if (hi) y = record('minimum', same(c, y, hi.reshape()));
+  return y === x ? x : y;
+}
+
+export function pow(c: Ctx): Tensor {
+  const x = c.t(0), e = c.t(1);
+  const y = x.cast('f32').pow(e.cast('f32'));
+  return x.dtype === 'i32' ? (c.isConst(0) && c.isConst(1) ? y.cast('i32') : c.unsupported('integer Pow of run-time values')) : y;
+}
+
+export function softmaxLike(log: boolean): Translate {
+  return (c) => {
+    c.only('axis');
+    const x = f32Input(c, 0, 'input');
+    const axis = normAxis(c, c.int('axis', c.opset < 13 ? 1 : -1), x.rank);
+    if (c.opset >= 13 || axis === x.rank - 1) return log ? x.logSoftmax(axis) : x.softmax(axis);
+    // Before opset 13 the input is coerced to 2-D [∏ dims < axis, ∏ dims ≥ axis].
+    if (x.node.type.dims) c.unsupported(`axis ${axis} before opset 13 (a 2-D coercion) on a tensor of symbolic size`);
+    const outer = numel(x.shape.slice(0, axis)), inner = numel(x.shape.slice(axis));
+    const y = x.reshape(outer, inner);
+    return (log ? y.logSoftmax(1) : y.softmax(1)).reshape(...x.shape);
+  };
+}
+
+// ---- host-only logic (comparisons only ever run on values known at compile time) ----------
+
+export function hostBinary(name: string, f: (a: number, b: number) => number, out?: number): Translate {
+  return (c) => {
+    const a = c.compileTime(0, `${name}'s first operand (this comparison runs only at compile time)`), b = c.compileTime(1, `${name}'s second operand (this comparison runs only at compile time)`);
+    const rank = Math.max(a.dims.length, b.dims.length);
+    const pa = [...Array(rank - a.dims.length).fill(1), ...a.dims], pb = [...Array(rank - b.dims.length).fill(1), ...b.dims];
+    const dims = pa.map((d, i) => {
+      if (d !== pb[i] && d !== 1 && pb[i] !== 1) throw new UnsupportedError(`${c.where}: shapes [${a.dims}] and [${b.dims}] do not broadcast`);
+      return d === 1 ? pb[i]! : d;
+    });
+    const size = numel(dims), data: number[] = new Array<number>(size);
+    const idx = (p: number[], o: number) => { let off = 0, rem = o, stride = 1; const s: number[] = []; for (let i = rank - 1; i >= 0; i--) { s[i] = stride; stride *= p[i]!; } for (let i = 0; i < rank; i++) { const q = Math.floor(rem / numel(dims.slice(i + 1))); rem -= q * numel(dims.slice(i + 1)); if (p[i] !== 1) off += q * s[i]!; } return off; };
+    for (let o = 0; o < size; o++) data[o] = f(Number(a.data[idx(pa, o)]), Number(b.data[idx(pb, o)]));
+    const dtype = out ?? a.dtype;
+    return host(dtype, dims, dtype === DT.BOOL ? Uint8Array.from(data) : dtype === DT.FLOAT ? Float32Array.from(data) : data);
+  };
+}
+/**
+ * Logic on run-time bools as `where` over bool constants (not m = where(m, F, T), a and b =
+ * where(a, b, F), …); on compile-time values, the host computes it. Other comparisons of run-time
+ * values have no kernel yet and are refused.
+ */
+export function boolLogic(name: string, host: Translate, f: (a: Tensor, b: Tensor | undefined) => Tensor): Translate {
+  return (c) => {
+    if (c.allConst()) return host(c);
+    const a = c.t(0), b = c.count > 1 ? c.t(1) : undefined;
+    if (a.dtype !== 'bool' || (b && b.dtype !== 'bool')) c.unsupported(`${name} of run-time ${a.dtype}${b ? `, ${b.dtype}` : ''} values (only bools, or compile-time values)`);
+    return f(a, b);
+  };
+}
+export const T = () => full('bool', 1), F = () => full('bool', 0);
+export const not = (a: Tensor) => record('where', [a, F(), T()]);
+
+/** Floor / Ceil: no wasm kernel yet, so only on compile-time values (shape arithmetic). */
+export function hostUnary(name: string, f: (x: number) => number): Translate {
+  return (c) => {
+    const a = c.compileTime(0, `the operand of ${name} (computed only at compile time)`);
+    const vals = Array.from(a.data as ArrayLike<number>, f);
+    return host(a.dtype, a.dims, a.dtype === DT.FLOAT ? Float32Array.from(vals) : vals);
+  };
+}
+export const hostNot: Translate = (c) => {
+  const a = c.compileTime(0, 'the operand of Not');
+  return host(DT.BOOL, a.dims, Uint8Array.from(a.data as ArrayLike<number>, (v) => (v ? 0 : 1)));
+};
+
+// ---- casts ---------------------------------------------------------------------------------
+
+export function castTo(c: Ctx, v: Val, to: number): Val {
+  if (isHost(v)) {
+    if (to === v.dtype) return v;
+    const conv = (x: number): number => to === DT.BOOL ? (x ? 1 : 0) : to === DT.FLOAT ? x : Math.trunc(x);
+    const vals = Array.from(v.data as ArrayLike<number>, conv);
+    if (to === DT.FLOAT) return host(to, v.dims, Float32Array.from(vals));
+    if (to === DT.BOOL) return host(to, v.dims, Uint8Array.from(vals));
+    if (to === DT.INT64 || to === DT.INT32) return host(to, v.dims, vals);
+    c.unsupported(`Cast to ${dtypeName(to)}`);
+  }
+  const t = v, target = irDtype(to, `${c.where} attribute 'to'`);
+  if (t.dtype === target) return t;
+  if (target === 'bool') c.unsupported(`Cast of a run-time ${t.dtype} to BOOL`);
+  return t.cast(target);
+}

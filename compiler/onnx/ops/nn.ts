@@ -1,0 +1,223 @@
+// ONNX linear algebra and neural-network layers: Gemm, Conv, pooling, batch and layer normalization, Dropout.
+
+import { numel } from '../../ir/types.ts';
+import { cat, constant, record, Tensor } from '../../dsl/tensor.ts';
+import { DT } from '../proto.ts';
+import { Ctx, host, isHost, type Val } from '../ctx.ts';
+import { f32Input, full, normAxis, type Translate } from './common.ts';
+
+export function gemm(c: Ctx): Tensor {
+  c.only('alpha', 'beta', 'transA', 'transB');
+  let a = f32Input(c, 0, 'A'), b = f32Input(c, 1, 'B');
+  if (a.rank !== 2 || b.rank !== 2) c.unsupported(`A ${a.rank}-D, B ${b.rank}-D (Gemm takes matrices)`);
+  if (c.int('transA', 0)) a = a.mT;
+  if (c.int('transB', 0)) b = b.mT;
+  const alpha = c.float('alpha', 1), beta = c.float('beta', 1);
+  let y = a.matmul(b);
+  if (alpha !== 1) y = y.mul(alpha);
+  if (c.has(2) && beta !== 0) { const bias = f32Input(c, 2, 'C'); y = y.add(beta === 1 ? bias : bias.mul(beta)); }
+  return y;
+}
+
+/** Spatial padding [begin, end] per spatial axis from pads / auto_pad, ONNX's rules. */
+function spatialPads(c: Ctx, inSizes: number[], k: number[], s: number[], d: number[]): Array<[number, number]> {
+  const auto = c.str('auto_pad', 'NOTSET');
+  const r = inSizes.length;
+  if (auto === 'NOTSET') {
+    const p = c.intList('pads') ?? new Array<number>(2 * r).fill(0);
+    if (p.length !== 2 * r) c.unsupported(`pads [${p}] for ${r} spatial axes`);
+    return inSizes.map((_, i) => [p[i]!, p[i + r]!]);
+  }
+  if (auto === 'VALID') return inSizes.map(() => [0, 0]);
+  if (auto !== 'SAME_UPPER' && auto !== 'SAME_LOWER') c.unsupported(`auto_pad '${auto}'`);
+  return inSizes.map((n, i) => {
+    const out = Math.ceil(n / s[i]!), total = Math.max(0, (out - 1) * s[i]! + (k[i]! - 1) * d[i]! + 1 - n);
+    const small = Math.floor(total / 2);
+    return auto === 'SAME_UPPER' ? [small, total - small] : [total - small, small];
+  });
+}
+
+/** Pads the spatial axes (2, 3, …) with `value` (asymmetric pads, ceil-mode windows). */
+function padSpatial(x: Tensor, pads: Array<[number, number]>, value: number): Tensor {
+  let y = x;
+  pads.forEach(([b, e], i) => {
+    const axis = 2 + i;
+    const block = (n: number) => full('f32', value, y.shape.map((d, j) => (j === axis ? n : d)));
+    const parts = [...(b ? [block(b)] : []), y, ...(e ? [block(e)] : [])];
+    if (parts.length > 1) y = cat(parts, axis);
+  });
+  return y;
+}
+
+/** Runs a 2-D op on a 1-D (N, C, L) input as (N, C, 1, L). */
+function as2d(c: Ctx, x: Tensor, f: (x4: Tensor, lift: <T>(v: T[], one: T) => T[]) => Tensor): Tensor {
+  if (x.rank === 4) return f(x, (v) => v);
+  if (x.rank === 3) { const y = f(x.unsqueeze(2), (v, one) => [one, ...v]); return y.squeeze(2); }
+  return c.unsupported(`a ${x.rank - 2}-D input (Conv and pooling take 1-D and 2-D)`);
+}
+
+export function conv(c: Ctx): Tensor {
+  c.only('auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides');
+  const x = f32Input(c, 0, 'X');
+  const w0 = f32Input(c, 1, 'W'), b = c.has(2) ? f32Input(c, 2, 'B') : undefined;
+  const sp = x.rank - 2;
+  const ks = c.intList('kernel_shape');
+  if (ks && ks.some((k, i) => k !== w0.shape[2 + i])) c.unsupported(`kernel_shape [${ks}] that differs from W's [${w0.shape.slice(2)}]`);
+  const k = w0.shape.slice(2), s = c.intList('strides') ?? k.map(() => 1), d = c.intList('dilations') ?? k.map(() => 1);
+  const pads = spatialPads(c, x.shape.slice(2), k, s, d);
+  return as2d(c, x, (x4, lift) => {
+    const w = sp === 1 ? w0.unsqueeze(2) : w0;
+    const p = lift(pads, [0, 0] as [number, number]);
+    const sym = p.every(([a, e]) => a === e);
+    const xin = sym ? x4 : padSpatial(x4, p, 0);
+    const padding = sym ? p.map(([a]) => a) : [0, 0];
+    return record('conv2d', b ? [xin, w, b] : [xin, w], { stride: lift(s, 1), padding, dilation: lift(d, 1), groups: c.int('group', 1), act: 'none' });
+  });
+}
+
+export function pool(kind: 'max' | 'avg'): Translate {
+  return (c) => {
+    c.only('auto_pad', 'ceil_mode', 'count_include_pad', 'dilations', 'kernel_shape', 'pads', 'strides', 'storage_order');
+    if (c.node.outputs.length > 1 && c.node.outputs[1]) c.unsupported('the Indices output');
+    const x = f32Input(c, 0, 'X');
+    const k = c.intList('kernel_shape') ?? c.unsupported("missing 'kernel_shape'");
+    const s = c.intList('strides') ?? k.map(() => 1), d = c.intList('dilations') ?? k.map(() => 1);
+    if (x.rank < 3 || x.rank > 5) c.unsupported(`a ${x.rank - 2}-D input`);
+    const pads = spatialPads(c, x.shape.slice(2), k, s, d);
+    const ceil = c.int('ceil_mode', 0) === 1, cip = c.int('count_include_pad', 0) === 1;
+    if (d.some((v) => v !== 1) || x.rank === 5) return slicePool(x, kind, k, s, d, pads, ceil, cip);
+    return as2d(c, x, (x4, lift) => {
+      const kk = lift(k, 1), ss = lift(s, 1), pp = lift(pads, [0, 0] as [number, number]);
+      const sizes = x4.shape.slice(2);
+      // Extra end padding that makes floor-mode windows match ceil mode (a window must start inside the input or its begin pad).
+      const extra = sizes.map((n, i) => {
+        if (!ceil) return 0;
+        const [pb, pe] = pp[i]!, span = n + pb + pe - kk[i]!;
+        let out = Math.ceil(span / ss[i]!) + 1;
+        if ((out - 1) * ss[i]! >= n + pb) out--;
+        return Math.max(0, (out - 1) * ss[i]! + kk[i]! - (n + pb + pe));
+      });
+      const sym = pp.every(([a, e], i) => a === e && extra[i] === 0 && 2 * a <= kk[i]!);
+      const op = kind === 'max' ? 'maxpool2d' : 'avgpool2d';
+      if (sym) return record(op, [x4], { kernel: kk, stride: ss, padding: pp.map(([a]) => a), ...(kind === 'avg' ? { countIncludePad: cip } : {}) });
+      const all = pp.map(([b, e], i) => [b, e + extra[i]!] as [number, number]);
+      if (kind === 'max') return record(op, [padSpatial(x4, all, -Infinity)], { kernel: kk, stride: ss, padding: [0, 0] });
+      // Average over the cells that count: the padded sum's pool divided by the pool of a mask of those cells.
+      const [N, C, H, W] = x4.shape as [number, number, number, number];
+      const PH = H + all[0]![0] + all[0]![1], PW = W + all[1]![0] + all[1]![1];
+      const mask = new Float32Array(PH * PW);
+      for (let y = 0; y < PH; y++) for (let xx = 0; xx < PW; xx++) {
+        const inY = y >= all[0]![0] && y < all[0]![0] + H, inX = xx >= all[1]![0] && xx < all[1]![0] + W;
+        const padY = y < all[0]![0] + H + pp[0]![1], padX = xx < all[1]![0] + W + pp[1]![1];
+        mask[y * PW + xx] = (inY && inX) || (cip && padY && padX) ? 1 : 0;
+      }
+      const attrs = { kernel: kk, stride: ss, padding: [0, 0], countIncludePad: true };
+      const num = record(op, [padSpatial(x4, all, 0)], attrs);
+      const den = record(op, [constant(mask, [1, 1, PH, PW], 'f32', 'pool-count')], attrs);
+      void N; void C;
+      return num.div(den);
+    });
+  };
+}
+
+/**
+ * Pooling of any rank, dilation and padding as slices: each kernel offset is a strided slice
+ * of the padded input, combined by maximum or sum (the average divides by the same pool of a
+ * constant mask of the cells that count, folded at compile time).
+ */
+function slicePool(x: Tensor, kind: 'max' | 'avg', k: number[], s: number[], d: number[], pads: Array<[number, number]>, ceil: boolean, cip: boolean): Tensor {
+  const sizes = x.shape.slice(2);
+  const outs = sizes.map((n, i) => {
+    const [pb, pe] = pads[i]!, span = n + pb + pe - ((k[i]! - 1) * d[i]! + 1);
+    let out = (ceil ? Math.ceil(span / s[i]!) : Math.floor(span / s[i]!)) + 1;
+    if (ceil && (out - 1) * s[i]! >= n + pb) out--;
+    return out;
+  });
+  const all = sizes.map((n, i) => {
+    const need = (outs[i]! - 1) * s[i]! + (k[i]! - 1) * d[i]! + 1;
+    return [pads[i]![0], Math.max(pads[i]![1], need - n - pads[i]![0])] as [number, number];
+  });
+  const windows = (t: Tensor, combine: (a: Tensor, b: Tensor) => Tensor): Tensor => {
+    let acc: Tensor | undefined;
+    const offs = new Array<number>(k.length).fill(0);
+    for (;;) {
+      let v = t;
+      offs.forEach((o, i) => { const start = o * d[i]!; v = record('slice', [v], { axis: 2 + i, start, end: start + (outs[i]! - 1) * s[i]! + 1, step: s[i]! }); });
+      acc = acc ? combine(acc, v) : v;
+      let j = k.length - 1;
+      while (j >= 0 && ++offs[j]! === k[j]) offs[j--] = 0;
+      if (j < 0) return acc;
+    }
+  };
+  if (kind === 'max') return windows(padSpatial(x, all, -Infinity), (a, b) => a.maximum(b));
+  const padded = all.map(([b, e], i) => b + sizes[i]! + e);
+  const mask = new Float32Array(numel(padded));
+  const idx = new Array<number>(padded.length).fill(0);
+  for (let o = 0; o < mask.length; o++) {
+    mask[o] = idx.every((v, i) => (v >= all[i]![0] && v < all[i]![0] + sizes[i]!) || (cip && v < all[i]![0] + sizes[i]! + pads[i]![1])) ? 1 : 0;
+    for (let i = padded.length - 1; i >= 0; i--) { if (++idx[i]! < padded[i]!) break; idx[i] = 0; }
+  }
+  const sum = windows(padSpatial(x, all, 0), (a, b) => a.add(b));
+  const count = windows(constant(mask, [1, 1, ...padded], 'f32', 'pool-count'), (a, b) => a.add(b));
+  return sum.div(count);
+}
+
+export function globalPool(kind: 'mean' | 'max'): Translate {
+  return (c) => {
+    const x = f32Input(c, 0, 'X');
+    const axes = [...x.shape.keys()].slice(2);
+    return kind === 'mean' ? x.mean(axes, true) : x.max(axes, true);
+  };
+}
+
+export function batchNorm(c: Ctx): Tensor[] {
+  c.only('epsilon', 'momentum', 'training_mode', 'spatial', 'is_test', 'consumed_inputs');
+  if (c.attr('spatial') && c.int('spatial', 1) !== 1) c.unsupported('spatial = 0');
+  const training = c.int('training_mode', 0) === 1;
+  if (!training && c.node.outputs.slice(1).some((o) => o)) c.unsupported('the running mean/variance outputs without training_mode');
+  const x = f32Input(c, 0, 'X');
+  const C = x.shape[1] ?? c.unsupported('a rank-1 input');
+  const chan = (t: Tensor) => t.reshape(C, ...Array<number>(Math.max(0, x.rank - 2)).fill(1));
+  const scale = chan(f32Input(c, 1, 'scale')), bias = chan(f32Input(c, 2, 'B'));
+  let mean = chan(f32Input(c, 3, 'input_mean')), vr = chan(f32Input(c, 4, 'input_var'));
+  const eps = c.float('epsilon', 1e-5);
+  if (!training) return [x.sub(mean).mul(scale.mul(vr.add(eps).rsqrt())).add(bias)];
+  // Training: normalise by the batch's statistics (population variance over N and space) and
+  // return the running statistics updated with momentum.
+  const axes = [0, ...[...x.shape.keys()].slice(2)], m = c.float('momentum', 0.9);
+  const bm = x.mean(axes, true), dx = x.sub(bm), bv = dx.mul(dx).mean(axes, true);
+  const y = dx.mul(scale.mul(bv.add(eps).rsqrt())).add(bias);
+  const flat = (t: Tensor) => t.reshape(C);
+  mean = flat(mean).mul(m).add(flat(bm).mul(1 - m)); vr = flat(vr).mul(m).add(flat(bv).mul(1 - m));
+  return [y, mean, vr];
+}
+
+export function layerNorm(c: Ctx): Tensor[] {
+  c.only('axis', 'epsilon', 'stash_type');
+  const x = f32Input(c, 0, 'X');
+  const axis = normAxis(c, c.int('axis', -1), x.rank), eps = c.float('epsilon', 1e-5);
+  const scale = f32Input(c, 1, 'Scale'), bias = c.has(2) ? f32Input(c, 2, 'B') : undefined;
+  const n = x.shape[x.rank - 1]!;
+  const wantStats = c.node.outputs.slice(1).some((o) => o);
+  const vec = (t: Tensor) => t.rank >= 1 && numel(t.shape) === n && t.shape[t.rank - 1] === n;
+  if (axis === x.rank - 1 && !wantStats && vec(scale) && (!bias || vec(bias))) {
+    return [record('layernorm', [x, scale.reshape(n), bias ? bias.reshape(n) : full('f32', 0, [n])], { eps })];
+  }
+  const axes = [...x.shape.keys()].slice(axis);
+  const mean = x.mean(axes, true), dx = x.sub(mean);
+  const inv = dx.mul(dx).mean(axes, true).add(eps).rsqrt();
+  let y = dx.mul(inv).mul(scale);
+  if (bias) y = y.add(bias);
+  return [y, mean, inv];
+}
+
+export function dropout(c: Ctx): Val[] {
+  c.only('ratio', 'seed', 'is_test');
+  if (c.has(2) && Number(c.host(2, 'training_mode').data[0])) {
+    const ratio = c.has(1) ? Number(c.host(1, 'ratio').data[0]) : 0.5;
+    if (ratio !== 0) c.unsupported(`training_mode = true with ratio ${ratio} (random masks)`);
+  }
+  const x = c.val(0);
+  const dims = isHost(x) ? x.dims : [...x.shape];
+  return [isHost(x) ? x : x, host(DT.BOOL, dims, new Uint8Array(numel(dims)).fill(1))];
+}

@@ -1,0 +1,70 @@
+// ONNX reductions, ArgMax/ArgMin, CumSum and Trilu.
+
+import { numel } from '../../ir/types.ts';
+import { constant, record, Tensor } from '../../dsl/tensor.ts';
+import { Ctx } from '../ctx.ts';
+import { f32Input, full, normAxis, type Translate } from './common.ts';
+import { axesOf } from './shapes.ts';
+
+export function reduceOp(kind: 'sum' | 'mean' | 'max' | 'min' | 'sumsq' | 'l1' | 'l2' | 'logsumexp' | 'logsum', since: number): Translate {
+  return (c) => {
+    c.only('axes', 'keepdims', 'noop_with_empty_axes');
+    const x = f32Input(c, 0, 'data');
+    const keep = c.int('keepdims', 1) === 1;
+    let axes = axesOf(c, since);
+    if (!axes || axes.length === 0) {
+      if (c.int('noop_with_empty_axes', 0)) return x;
+      axes = [...x.shape.keys()];
+    }
+    if (numel(x.shape) === 0) c.unsupported('reducing an empty tensor');
+    const ax = axes.map((a) => normAxis(c, a, x.rank, 'axes entry'));
+    switch (kind) {
+      case 'sum': return x.sum(ax, keep);
+      case 'mean': return x.mean(ax, keep);
+      case 'max': return x.max(ax, keep);
+      case 'min': return x.neg().max(ax, keep).neg();
+      case 'sumsq': return x.mul(x).sum(ax, keep);
+      case 'l1': return x.abs().sum(ax, keep);
+      case 'l2': return x.mul(x).sum(ax, keep).sqrt();
+      case 'logsum': return x.sum(ax, keep).log();
+      case 'logsumexp': return x.exp().sum(ax, keep).log();
+    }
+  };
+}
+
+export function argExtreme(max: boolean): Translate {
+  return (c) => {
+    c.only('axis', 'keepdims', 'select_last_index');
+    if (c.int('select_last_index', 0)) c.unsupported('select_last_index = 1');
+    const x = f32Input(c, 0, 'data');
+    const axis = normAxis(c, c.int('axis', 0), x.rank);
+    return (max ? x : x.neg()).argmax(axis, c.int('keepdims', 1) === 1);
+  };
+}
+
+export function cumsum(c: Ctx): Tensor {
+  c.only('exclusive', 'reverse');
+  const x0 = c.t(0, 'x');
+  if (x0.dtype === 'bool') c.unsupported('bool input');
+  if (x0.dtype === 'i32' && !c.isConst(0)) c.unsupported('CumSum of run-time integers');
+  const x = x0.cast('f32');
+  const axis = normAxis(c, c.ints(1, 'axis')[0]!, x.rank), n = x.shape[axis]!;
+  const ex = c.int('exclusive', 0), rev = c.int('reverse', 0);
+  // y = x · T along the axis, T[i][j] = 1 when x_i counts towards y_j.
+  const m = new Float32Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) m[i * n + j] = (rev ? (ex ? i > j : i >= j) : (ex ? i < j : i <= j)) ? 1 : 0;
+  const t = x.transpose(axis, -1);
+  const y = t.matmul(constant(m, [n, n], 'f32', 'cumsum')).transpose(axis, -1);
+  return x0.dtype === 'i32' ? y.cast('i32') : y;
+}
+
+export function trilu(c: Ctx): Tensor {
+  c.only('upper');
+  const x = c.t(0);
+  if (x.rank < 2) c.unsupported(`rank ${x.rank}`);
+  const k = c.has(1) ? c.ints(1, 'k')[0]! : 0, upper = c.int('upper', 1);
+  const [N, M] = x.shape.slice(-2) as [number, number];
+  const m = new Uint8Array(N * M);
+  for (let i = 0; i < N; i++) for (let j = 0; j < M; j++) m[i * M + j] = (upper ? j - i >= k : j - i <= k) ? 1 : 0;
+  return record('where', [constant(m, [N, M], 'bool', 'trilu'), x, full(x.dtype, 0)]);
+}

@@ -1,0 +1,272 @@
+// ONNX shape operators (reshape, gather, slice, concat, pad, …) and sources (Constant, Shape, Range, …).
+
+import { numel } from '../../ir/types.ts';
+import { cat, constant, record, Tensor } from '../../dsl/tensor.ts';
+import { DT, type OnnxTensor } from '../proto.ts';
+import { Ctx, host, isHost, UnsupportedError, type Host, type Val } from '../ctx.ts';
+import { full, normAxis, same } from './common.ts';
+
+/** Axes of a Squeeze/Unsqueeze/Reduce: an attribute before `since`, input 1 from it. */
+export function axesOf(c: Ctx, since: number): number[] | undefined {
+  if (c.opset < since) return c.intList('axes');
+  return c.has(1) ? c.ints(1, 'axes') : undefined;
+}
+
+export function reshape(c: Ctx): Tensor {
+  c.only('allowzero', 'shape');
+  const x = c.t(0, 'data');
+  const shape = c.opset < 5 ? (c.intList('shape') ?? c.unsupported("missing 'shape'")) : c.ints(1, 'shape');
+  const allowzero = c.int('allowzero', 0);
+  const out = shape.map((d, i) => (d === 0 && !allowzero ? (x.shape[i] ?? c.unsupported(`shape [${shape}]: dim 0 at ${i} copies a dim the input lacks`)) : d));
+  if (out.includes(0)) c.unsupported(`a zero-size shape [${shape}]`);
+  const known = out.filter((d) => d !== -1).reduce((a, b) => a * b, 1), free = out.filter((d) => d === -1).length;
+  if (free > 1 || out.some((d) => d < -1) || (free && numel(x.shape) % known)) c.unsupported(`shape [${shape}] for an input of shape [${x.shape}]`);
+  const full = out.map((d) => (d === -1 ? numel(x.shape) / known : d));
+  if (numel(full) !== numel(x.shape)) throw new UnsupportedError(`${c.where}: cannot reshape [${x.shape}] to [${shape}]`);
+  return record('reshape', [x], { shape: full });
+}
+
+/** x[idx] along `axis` for constant or run-time indices (gather reads rows: move the axis first). */
+function gatherAxis(x: Tensor, idx: Tensor, axis: number): Tensor {
+  if (axis === 0) return record('gather', [x, idx]);
+  const r = x.rank, perm = [axis, ...[...Array(r).keys()].filter((a) => a !== axis)];
+  const g = record('gather', [x.permute(...perm), idx]); // [idx..., rest]
+  const ir = idx.rank, back: number[] = [];
+  for (let i = 0; i < axis; i++) back.push(ir + i);
+  for (let i = 0; i < ir; i++) back.push(i);
+  for (let i = axis + 1; i < r; i++) back.push(ir + i - 1);
+  return g.permute(...back);
+}
+
+export function gather(c: Ctx): Tensor {
+  c.only('axis');
+  const x = c.t(0, 'data');
+  const axis = normAxis(c, c.int('axis', 0), x.rank);
+  const n = x.shape[axis]!;
+  let idx: Tensor;
+  if (c.isConst(1)) {
+    const h = c.host(1, 'indices');
+    const vals = Array.from(h.data as ArrayLike<number>, (v) => {
+      const r = v < 0 ? v + n : v;
+      if (!(r >= 0 && r < n)) throw new UnsupportedError(`${c.where}: index ${v} is out of range for axis ${axis} of size ${n}`);
+      return r;
+    });
+    idx = constant(Int32Array.from(vals), h.dims, 'i32');
+  } else {
+    idx = c.t(1, 'indices');
+    if (idx.dtype !== 'i32') c.unsupported(`indices of type ${idx.dtype}`);
+  }
+  return gatherAxis(x, idx, axis);
+}
+
+/** ONNX Slice's clamping of one axis; the positions it reads. */
+function sliceRange(dim: number, start: number, end: number, step: number): number[] {
+  if (start < 0) start += dim;
+  if (end < 0) end += dim;
+  const out: number[] = [];
+  if (step > 0) { start = Math.min(Math.max(start, 0), dim); end = Math.min(Math.max(end, 0), dim); for (let i = start; i < end; i += step) out.push(i); }
+  else { start = Math.min(Math.max(start, 0), dim - 1); end = Math.min(Math.max(end, -1), dim - 1); for (let i = start; i > end; i += step) out.push(i); }
+  return out;
+}
+
+function sliceAxis(c: Ctx, x: Tensor, axis: number, pos: number[]): Tensor {
+  const dim = x.shape[axis]!;
+  if (pos.length === 0) c.unsupported(`an empty slice of axis ${axis}`);
+  const step = pos.length > 1 ? pos[1]! - pos[0]! : 1;
+  if (step > 0 && pos.every((p, i) => p === pos[0]! + i * step)) {
+    if (pos[0] === 0 && pos.length === dim && step === 1) return x;
+    return record('slice', [x], { axis, start: pos[0]!, end: pos[pos.length - 1]! + 1, step });
+  }
+  return gatherAxis(x, constant(Int32Array.from(pos), [pos.length], 'i32'), axis);
+}
+
+/** The elements of a host value at the given positions along every axis. */
+function hostGather(h: Host, pos: number[][]): Host {
+  const dims = pos.map((p) => p.length), n = numel(dims), st: number[] = [];
+  for (let i = h.dims.length - 1, acc = 1; i >= 0; i--) { st[i] = acc; acc *= h.dims[i]!; }
+  const vals: number[] = new Array<number>(n), idx = new Array<number>(dims.length).fill(0);
+  for (let o = 0; o < n; o++) {
+    let off = 0;
+    for (let d = 0; d < dims.length; d++) off += pos[d]![idx[d]!]! * st[d]!;
+    vals[o] = Number(h.data[off]);
+    for (let d = dims.length - 1; d >= 0; d--) { if (++idx[d]! < dims[d]!) break; idx[d] = 0; }
+  }
+  return host(h.dtype, dims, h.dtype === DT.FLOAT ? Float32Array.from(vals) : h.dtype === DT.BOOL ? Uint8Array.from(vals) : vals);
+}
+
+export function slice(c: Ctx): Val {
+  const x = c.t(0, 'data');
+  let starts: number[], ends: number[], axes: number[] | undefined, steps: number[] | undefined;
+  if (c.opset < 10) { c.only('starts', 'ends', 'axes'); starts = c.intList('starts') ?? []; ends = c.intList('ends') ?? []; axes = c.intList('axes'); }
+  else { starts = c.ints(1, 'starts'); ends = c.ints(2, 'ends'); if (c.has(3)) axes = c.ints(3, 'axes'); if (c.has(4)) steps = c.ints(4, 'steps'); }
+  if (starts.length !== ends.length) c.unsupported(`starts [${starts}] and ends [${ends}] of different lengths`);
+  if (c.isConst(0)) {
+    // A compile-time value (shape arithmetic) may slice to nothing: slice it here.
+    const h = c.host(0, 'data');
+    const pos = h.dims.map((n) => Array.from({ length: n }, (_, i) => i));
+    starts.forEach((s0, i) => { const a = normAxis(c, axes?.[i] ?? i, h.dims.length); pos[a] = sliceRange(h.dims[a]!, s0, ends[i]!, steps?.[i] ?? 1); });
+    return hostGather(h, pos);
+  }
+  let y = x;
+  starts.forEach((s, i) => {
+    const axis = normAxis(c, axes?.[i] ?? i, x.rank), step = steps?.[i] ?? 1;
+    if (step === 0) c.unsupported('step 0');
+    y = sliceAxis(c, y, axis, sliceRange(x.shape[axis]!, s, ends[i]!, step));
+  });
+  return y === x ? x : y;
+}
+
+export function split(c: Ctx): Tensor[] {
+  c.only('axis', 'split', 'num_outputs');
+  const x = c.t(0);
+  const axis = normAxis(c, c.int('axis', 0), x.rank), dim = x.shape[axis]!;
+  const outs = c.node.outputs.length;
+  let sizes = c.opset < 13 ? c.intList('split') : c.has(1) ? c.ints(1, 'split') : undefined;
+  if (!sizes) {
+    const num = c.opset >= 18 && c.attr('num_outputs') ? c.int('num_outputs', outs) : outs;
+    const each = Math.ceil(dim / num);
+    sizes = Array.from({ length: num }, (_, i) => Math.min(each, dim - i * each));
+    if (c.opset < 18 && dim % num) c.unsupported(`an uneven split of ${dim} into ${num} outputs`);
+  }
+  if (sizes.reduce((a, b) => a + b, 0) !== dim || sizes.some((s) => s <= 0)) c.unsupported(`split sizes [${sizes}] for a dimension of ${dim}`);
+  let at = 0;
+  return sizes.map((s) => { const r = sliceAxis(c, x, axis, Array.from({ length: s }, (_, i) => at + i)); at += s; return r === x ? x : r; });
+}
+
+export function squeeze(c: Ctx): Tensor {
+  const x = c.t(0);
+  const axes = (axesOf(c, 13) ?? x.shape.flatMap((d, i) => (d === 1 ? [i] : []))).map((a) => normAxis(c, a, x.rank));
+  for (const a of axes) if (x.shape[a] !== 1) c.unsupported(`squeezing axis ${a} of size ${x.shape[a]}`);
+  return record('reshape', [x], { shape: x.shape.filter((_, i) => !axes.includes(i)) });
+}
+export function unsqueeze(c: Ctx): Tensor {
+  const x = c.t(0);
+  const raw = axesOf(c, 13) ?? c.unsupported('missing axes');
+  const r = x.rank + raw.length, axes = raw.map((a) => normAxis(c, a, r));
+  if (new Set(axes).size !== axes.length) c.unsupported(`repeated axes [${raw}]`);
+  const shape: number[] = [];
+  for (let i = 0, j = 0; i < r; i++) shape.push(axes.includes(i) ? 1 : x.shape[j++]!);
+  return record('reshape', [x], { shape });
+}
+
+export function expand(c: Ctx): Tensor {
+  const x = c.t(0), want = c.ints(1, 'shape');
+  const rank = Math.max(x.rank, want.length);
+  const a = [...Array(rank - x.rank).fill(1), ...x.shape], b = [...Array(rank - want.length).fill(1), ...want];
+  const out = a.map((d, i) => {
+    if (d !== b[i] && d !== 1 && b[i] !== 1) c.unsupported(`expanding [${x.shape}] to [${want}]`);
+    return d === 1 ? b[i]! : d;
+  });
+  if (out.length === x.rank && out.every((d, i) => d === x.shape[i])) return x;
+  return record('where', [full('bool', 1, out), x, x]);
+}
+
+export function flatten(c: Ctx): Tensor {
+  c.only('axis');
+  const x = c.t(0);
+  let axis = c.int('axis', 1);
+  if (axis < 0) axis += x.rank;
+  if (axis < 0 || axis > x.rank) c.unsupported(`axis ${c.int('axis', 1)} for rank ${x.rank}`);
+  return record('reshape', [x], { shape: [numel(x.shape.slice(0, axis)), numel(x.shape.slice(axis))] });
+}
+
+export function concat(c: Ctx): Val {
+  c.only('axis');
+  const ts = Array.from({ length: c.count }, (_, i) => c.t(i));
+  const axis = normAxis(c, c.int('axis', 0), ts[0]!.rank);
+  const live = ts.filter((t) => numel(t.shape) > 0);
+  if (live.length === 0) c.unsupported('concatenating only empty tensors');
+  return live.length === 1 ? live[0]! : cat(live, axis);
+}
+
+/** Pad: constant (concatenated blocks), edge / reflect / wrap (a gather of source positions); negative pads crop. */
+export function pad(c: Ctx): Tensor {
+  c.only('mode', 'pads', 'paddings', 'value');
+  const x = c.t(0, 'data');
+  const mode = c.str('mode', 'constant');
+  const pads = c.opset < 11 ? (c.intList('pads') ?? c.intList('paddings') ?? c.unsupported("missing 'pads'")) : c.ints(1, 'pads');
+  const value = c.opset < 11 ? c.float('value', 0) : c.has(2) ? Number(c.host(2, 'constant_value').data[0] ?? 0) : 0;
+  const axes = (c.opset >= 18 && c.has(3) ? c.ints(3, 'axes') : [...x.shape.keys()]).map((a) => normAxis(c, a, x.rank));
+  if (pads.length !== 2 * axes.length) c.unsupported(`pads [${pads}] for ${axes.length} axes`);
+  let y = x;
+  axes.forEach((axis, i) => {
+    let b = pads[i]!, e = pads[i + axes.length]!;
+    const n = y.shape[axis]!;
+    if (b < 0 || e < 0) { y = sliceAxis(c, y, axis, Array.from({ length: n - Math.max(0, -b) - Math.max(0, -e) }, (_, k) => k + Math.max(0, -b))); b = Math.max(b, 0); e = Math.max(e, 0); }
+    if (!b && !e) return;
+    const m = y.shape[axis]!;
+    if (mode === 'constant') {
+      const block = (k: number) => full(y.dtype, value, y.shape.map((d, j) => (j === axis ? k : d)));
+      y = cat([...(b ? [block(b)] : []), y, ...(e ? [block(e)] : [])], axis);
+      return;
+    }
+    const src = (k: number): number => {
+      if (mode === 'edge') return Math.min(Math.max(k, 0), m - 1);
+      if (mode === 'wrap') return ((k % m) + m) % m;
+      if (mode !== 'reflect') c.unsupported(`mode '${mode}'`);
+      if (m === 1) return 0;
+      const period = 2 * (m - 1), r = ((k % period) + period) % period;
+      return r < m ? r : period - r;
+    };
+    y = gatherAxis(y, constant(Int32Array.from({ length: m + b + e }, (_, k) => src(k - b)), [m + b + e], 'i32'), axis);
+  });
+  return y === x ? x : y;
+}
+
+export function transpose(c: Ctx): Tensor {
+  c.only('perm');
+  const x = c.t(0);
+  const perm = c.intList('perm') ?? [...Array(x.rank).keys()].reverse();
+  const y = x.permute(...perm);
+  return y === x ? x : y;
+}
+
+export function where(c: Ctx): Tensor {
+  const cond = c.t(0, 'condition');
+  if (cond.dtype !== 'bool') c.unsupported(`a condition of type ${cond.dtype}`);
+  const [a, b] = same(c, c.t(1, 'X'), c.t(2, 'Y'));
+  return record('where', [cond, a, b]);
+}
+
+// ---- sources -------------------------------------------------------------------------------
+
+export function constantOp(c: Ctx): Val {
+  const [k] = [...c.node.attrs.keys()];
+  const a = k !== undefined ? c.attr(k)! : undefined;
+  if (!a || c.node.attrs.size !== 1) c.unsupported('a Constant without exactly one value attribute');
+  switch (k) {
+    case 'value': { const t = (a as { kind: 'tensor'; value: OnnxTensor }).value; return host(t.dtype, t.dims, t.data); }
+    case 'value_float': return host(DT.FLOAT, [], Float32Array.of(c.float(k, 0)));
+    case 'value_floats': return host(DT.FLOAT, [c.floatList(k)!.length], Float32Array.from(c.floatList(k)!));
+    case 'value_int': return host(DT.INT64, [], [c.int(k, 0)]);
+    case 'value_ints': return host(DT.INT64, [c.intList(k)!.length], c.intList(k)!);
+    default: return c.unsupported(`attribute '${k}'`);
+  }
+}
+
+export function constantOfShape(c: Ctx): Host {
+  const dims = c.ints(0, 'shape');
+  const v = c.attr('value');
+  const t = v?.kind === 'tensor' ? v.value : { dtype: DT.FLOAT, data: [0] };
+  const n = numel(dims), x = Number(t.data[0] ?? 0);
+  const data = t.dtype === DT.FLOAT ? new Float32Array(n).fill(x) : t.dtype === DT.BOOL ? new Uint8Array(n).fill(x ? 1 : 0) : new Array<number>(n).fill(x);
+  return host(t.dtype, dims, data);
+}
+
+export function shapeOf(c: Ctx): Host {
+  c.only('start', 'end');
+  const v = c.val(0);
+  const dims = isHost(v) ? v.dims : [...v.shape];
+  const r = dims.length, clampAxis = (a: number) => Math.min(Math.max(a < 0 ? a + r : a, 0), r);
+  const s = dims.slice(clampAxis(c.int('start', 0)), clampAxis(c.int('end', r)));
+  return host(DT.INT64, [s.length], s);
+}
+
+export function range(c: Ctx): Host {
+  const [s, l, d] = [0, 1, 2].map((i) => Number(c.host(i).data[0]));
+  if (d === 0) c.unsupported('delta 0');
+  const n = Math.max(Math.ceil((l! - s!) / d!), 0);
+  const dtype = c.host(0).dtype;
+  const vals = Array.from({ length: n }, (_, i) => s! + i * d!);
+  return host(dtype, [n], dtype === DT.FLOAT ? Float32Array.from(vals) : vals);
+}
