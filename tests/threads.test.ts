@@ -199,10 +199,11 @@ describe("threadPolicy 'measure' (the default)", () => {
     // Measuring: a burst of four calls each way (the first of each untimed: it wakes the workers), threads first.
     expect(run(5, 1, 8)).toEqual([true, true, true, true, false, false, false, false]);
     expect(c.summary()).toEqual({ e: 'one' });
-    // Chosen: one thread, with the other way timed again by a burst of four after 16 calls, then 32, 64, … at most every 1024.
+    // Chosen: one thread, provisionally (the first calls ran cold): the other way is timed again by a burst of
+    // four after 4 calls, then after 16, 32, 64, … at most every 1024.
     const ways = run(5, 1, 4000);
     const starts = ways.flatMap((t, i) => (t && !ways[i - 1] ? [i] : []));
-    expect(starts.slice(0, 4)).toEqual([15, 15 + 4 + 31, 15 + 4 + 31 + 4 + 63, 15 + 4 + 31 + 4 + 63 + 4 + 127]);
+    expect(starts.slice(0, 4)).toEqual([3, 3 + 4 + 15, 3 + 4 + 15 + 4 + 31, 3 + 4 + 15 + 4 + 31 + 4 + 63]);
     for (const s of starts) expect(ways.slice(s, s + 5)).toEqual([true, true, true, true, false]);
     expect(starts.length).toBeLessThan(12);
     // An untimed first call: a slow wake-up alone does not decide.
@@ -210,6 +211,18 @@ describe("threadPolicy 'measure' (the default)", () => {
     [50, 1, 1, 1].forEach((ms) => { d.threaded('k'); d.record('k', true, ms); });
     [1, 2, 2, 2].forEach((ms) => { d.threaded('k'); d.record('k', false, ms); });
     expect(d.summary()).toEqual({ k: 'threads' });
+    // A cold start: the threads' first timed calls are slow (22, 22, 17 ms against one thread's 21), so one
+    // thread is chosen, provisionally; four calls later threads are timed again, warm (13), and win.
+    const e = new ThreadChoice();
+    const threadedMs = [60, 22, 22, 17], sequence: boolean[] = [];
+    for (let i = 0; i < 20; i++) {
+      const t = e.threaded('p');
+      sequence.push(t);
+      e.record('p', t, t ? threadedMs.shift() ?? 13 : 21);
+      if (i === 7) expect(e.summary()).toEqual({ p: 'one' });
+    }
+    expect(sequence.slice(8, 16)).toEqual([false, false, false, true, true, true, true, true]);
+    expect(e.summary()).toEqual({ p: 'threads' });
     // The host changes (threads now pay): the next burst sees it and the choice flips.
     run(0.5, 1, 3000);
     expect(c.summary()).toEqual({ e: 'threads' });
