@@ -18,7 +18,8 @@ import { interpret } from '../compiler/reference/interpret.ts';
 import { loadModelBytes, type Model } from '../runtime/model.ts';
 import '../runtime/node.ts';
 import { ThreadChoice } from '../runtime/thread-choice.ts';
-import { readContainer, writeContainer, type Manifest } from '../runtime/format.ts';
+import { readContainer, SYNC_BYTES, SYNC_MAX_SIZES, SYNC_SIZES, writeContainer, type Manifest } from '../runtime/format.ts';
+import { kernelConst } from '../compiler/codegen/kernels.ts';
 
 const ISA = 'wasmsimd' as const;
 const cfg = { vocab: 300, context: 16, dModel: 256, nhead: 4, layers: 1, dimFeedforward: 1024 };
@@ -71,6 +72,10 @@ const same = (a: ArrayLike<number>, b: ArrayLike<number>) => {
 };
 
 describe('threads', () => {
+  test("the runtime's view of the sync region is the kernels' (the runtime cannot import assembly/)", () => {
+    expect([SYNC_BYTES, SYNC_SIZES, SYNC_MAX_SIZES]).toEqual([kernelConst('SYNC_BYTES'), kernelConst('SYNC_SIZES'), kernelConst('SYNC_MAX_SIZES')]);
+  });
+
   test('the split entries are marked parallel; the model uses the threads asked for', () => {
     const m = compiled.manifest;
     expect(Object.entries(m.entries).filter(([, e]) => e.parallel !== undefined).map(([k]) => k).sort()).toEqual(['decode', 'gemm', 'mlp', 'prefill', 'run', 'step']);

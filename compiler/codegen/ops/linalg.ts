@@ -24,8 +24,8 @@ const actCode = (act: Activation | undefined): number => kernelConst(`ACT_${(act
  * Threads split a GEMM or matmul by output panels (8 columns) when it has at least SPLIT_MACS
  * (2^15) multiply-adds and four panels, so no thread's share is much over its half. Measured here
  * on an idle machine (bench/threads.ts, the worker already awake as it is after an entry's first
- * barrier): a barrier cost ~0.5–0.7 µs (now ~0.05), and a GEMV split two ways ran 1.40× faster at 2^15
- * multiply-adds (1×128×256), 1.68× at 2^16 and 1.85–2.1× from 2^17 up. On a loaded machine a
+ * barrier): a barrier cost ~0.5–0.7 µs (now ~0.05), and a GEMV split two ways ran 1.2–1.6× faster
+ * at 2^15 multiply-adds (1×128×256), 1.5–1.7× at 2^16 and 1.7–2.2× from 2^17 up (several runs). On a loaded machine a
  * barrier can wait ~100 µs for a descheduled thread and no small split pays; the runtime's
  * ThreadChoice (runtime/thread-choice.ts) then runs the entry on one thread. Sizes named at run
  * time are judged at their bound (the shape).
