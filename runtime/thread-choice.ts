@@ -7,14 +7,20 @@
 // same code with the same summation order (thread count 1 or n), so results are bit-identical
 // whichever is chosen, and a switch is invisible except in time.
 //
-// Per key: a burst of BURST calls each way (threads first), the first call of a burst untimed (it
-// pays for waking workers that slept while the other way ran, which back-to-back calls such as
-// decode steps do not), then the way with the lower median of its last SAMPLES calls. The other
-// way is timed again, by another burst, after `gap` calls — BURST after the first choice, then 16,
-// doubling while the choice holds, at most MAX_GAP — so a cold start is corrected at once and a
-// change in load or size is noticed at a cost of a few slower calls in MAX_GAP.
+// Per key: a burst of BURST calls each way (threads first), then the way with the lower median of
+// its last SAMPLES timed calls. A call that runs the other way than the key's call before it is
+// not timed: it pays for the switch itself (waking workers that slept while the other way ran,
+// which back-to-back calls such as decode steps do not). The other way is timed again, by another
+// burst, after `gap` calls — BURST after the first choice, then 16, doubling while the choice
+// holds, at most MAX_GAP — so a cold start is corrected at once and a change in load or size is
+// noticed at a cost of a few slower calls in MAX_GAP.
+//
+// Five samples, not three: calls that follow other work run cold (GPT decode on 2 threads: 0.80,
+// 0.33, 0.15, then 0.12 ms against one thread's 0.21), and with a median of three two such calls
+// chose one thread for a while every few rounds of the bench (a quarter of its calls, 1.09× where
+// always splitting gave 1.36×).
 
-const SAMPLES = 3;
+const SAMPLES = 5;
 const BURST = SAMPLES + 1;
 const FIRST_GAP = 16;
 const MAX_GAP = 1024;
@@ -27,6 +33,8 @@ interface Record_ {
   /** The way a burst is timing, and the calls left in it (0: no burst). */
   burstWay: 0 | 1;
   burstLeft: number;
+  /** The way of the key's last call (undefined before the first). */
+  lastWay?: 0 | 1;
   /** Calls until the next burst of the other way, and the current gap. */
   countdown: number;
   gap: number;
@@ -55,11 +63,11 @@ export class ThreadChoice {
   record(key: string, threaded: boolean, ms: number): void {
     const r = this.byKey.get(key);
     if (!r) return;
-    const way = threaded ? 1 : 0;
-    if (r.burstLeft > 0) {
-      // The first call of a burst wakes the workers (or lets them fall asleep): not timed.
-      if (r.burstLeft-- === BURST) return;
-    }
+    const way = threaded ? 1 : 0, switched = way !== r.lastWay;
+    r.lastWay = way;
+    if (r.burstLeft > 0) r.burstLeft--;
+    // A call after a switch of way wakes the workers (or lets them fall asleep): not timed.
+    if (switched) return;
     const times = r.ms[way];
     times.push(ms);
     if (times.length > SAMPLES) times.shift();
