@@ -204,13 +204,21 @@ describe("threadPolicy 'measure' (the default)", () => {
     // Measuring: a burst of six calls each way (the first of each untimed: it wakes the workers), threads first.
     expect(run(5, 1, 12)).toEqual([...Array(6).fill(true), ...Array(6).fill(false)]);
     expect(c.summary()).toEqual({ e: 'one' });
-    // Chosen: one thread, provisionally (the first calls ran cold): the other way is timed again by a burst of
-    // six after 6 calls, then after 16, 32, 64, … at most every 1024.
+    // Chosen: one thread, provisionally (the threads' first calls may have run cold): threads are timed again by a
+    // burst of six after 6 calls. Still 5× slower, so the next burst waits until it costs ≤ 5% of the time
+    // between: 6 · (5 − 1) / 0.05 = 480 calls, doubled since the choice held (960), then at most 1024.
     const ways = run(5, 1, 4000);
     const starts = ways.flatMap((t, i) => (t && !ways[i - 1] ? [i] : []));
-    expect(starts.slice(0, 4)).toEqual([5, 5 + 6 + 15, 5 + 6 + 15 + 6 + 31, 5 + 6 + 15 + 6 + 31 + 6 + 63]);
+    expect(starts.slice(0, 4)).toEqual([5, 5 + 6 + 959, 5 + 6 + 959 + 6 + 1023, 5 + 6 + 959 + 6 + 1023 + 6 + 1023]);
     for (const s of starts) expect(ways.slice(s, s + 7)).toEqual([...Array(6).fill(true), false]);
-    expect(starts.length).toBeLessThan(12);
+    // A clear win by threads (2× faster) is re-timed after 6 · (2 − 1) / 0.05 = 120 calls, a close one (1.02×)
+    // after the least gap, 16 calls.
+    for (const [msOne, gap] of [[2, 120], [1.02, 16]] as const) {
+      const f = new ThreadChoice(), seq: boolean[] = [];
+      for (let i = 0; i < 12 + gap + 1; i++) { const t = f.threaded('g'); seq.push(t); f.record('g', t, t ? 1 : msOne); }
+      expect(f.summary()).toEqual({ g: 'threads' });
+      expect(seq.slice(12)).toEqual([...Array(gap - 1).fill(true), false, false]);
+    }
     // Calls after a switch of way are untimed: a slow wake-up alone does not decide, nor does the slow
     // first call back on threads after one thread was timed.
     const d = new ThreadChoice();
@@ -219,7 +227,7 @@ describe("threadPolicy 'measure' (the default)", () => {
     [1, 2, 2, 2, 2, 2].forEach((ms) => way('k', false, ms));
     expect(d.summary()).toEqual({ k: 'threads' });
     way('k', true, 9);
-    for (let i = 0; i < 4; i++) way('k', true, 1);
+    for (let i = 0; i < 118; i++) way('k', true, 1); // one thread is timed again after 6 · (2 − 1) / 0.05 = 120 calls
     [9, 2, 2, 2, 2, 2].forEach((ms) => way('k', false, ms));
     expect(d.summary()).toEqual({ k: 'threads' });
     // Cold calls (a model that runs after other work: the first few calls reload its weights): two slow
