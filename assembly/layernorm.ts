@@ -10,6 +10,7 @@
 // spread to the rounding of μ alone. With a residual the sum is written to y first and the later
 // passes read y, so y may alias x or residual (in place).
 import { hsum_f32x4 } from "./vec";
+import { part_lo } from "./threads";
 
 // @ts-ignore: decorator
 @inline function layernorm_row(src: usize, y: usize, n: i32, k: f32, delta: f32, rstd: f32, gamma: usize, beta: usize,
@@ -92,4 +93,12 @@ export function layernorm_f32(x: usize, gamma: usize, beta: usize, y: usize, row
       else layernorm_row(src, yr, n, k, delta, rstd, gamma, beta, false, false);
     }
   }
+}
+
+/** Thread `tid`'s share of layernorm_f32 when `nt` threads split it: a contiguous range of rows, each computed as on one thread. */
+export function layernorm_f32_part(x: usize, gamma: usize, beta: usize, y: usize, rows: i32, n: i32, eps: f32,
+                                   residual: usize, tid: i32, nt: i32): void {
+  const lo = part_lo(rows, tid, nt), hi = part_lo(rows, tid + 1, nt);
+  const skip = <usize>lo * (<usize>max(n, 0) << 2);
+  layernorm_f32(x + skip, gamma, beta, y + skip, hi - lo, n, eps, residual ? residual + skip : 0);
 }
