@@ -34,7 +34,7 @@ const softmax = (fn: string) => defineLowering<AxisAttrs>({
  * 2 rows. Measured on two threads, interleaved, outputs bit-identical: a transformer encoder layer
  * (128 × 256, two layernorms) with both split, in nine runs, from 2% slower to 7% faster, median
  * 1.3% faster; GPT prefill with its residual adds and layernorms split, 1% faster in one run and
- * 0.4% slower in another (bench/threads.ts cannot resolve smaller differences here). Small,
+ * 0.4% slower in another (hand-edited artifacts timed interleaved). Small,
  * but a node left on thread 0 caps every thread count (Amdahl): one 128 × 256 layernorm takes
  * ~14 µs on one thread (9.5 split in two), so at 16 threads the encoder layer's two would be ~8%
  * of its ~0.3 ms. Below the threshold a row costs less than its share of the barriers. Judged at
