@@ -76,7 +76,7 @@ export function threadsUnavailable(): string | undefined {
   return undefined;
 }
 
-/** May this thread block in Atomics.wait / wait32? Not a browser's main thread. */
+/** May this thread block in Atomics.wait? Not a browser's main thread. */
 export function canBlock(): boolean {
   try { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0); return true; } catch { return false; }
 }
@@ -120,6 +120,15 @@ export function withSharedMemory(wasm: Uint8Array, shared: boolean): Uint8Array 
   return out;
 }
 
+/**
+ * The module's blocking wait (assembly/threads.ts, host_wait): Atomics.wait on the i32 at byte p
+ * while it holds v. Imported because V8's memory.atomic.wait32 broke barriers in Liftoff code
+ * (see host_wait). Only threads that may block call it, and only on shared memory.
+ */
+export function atomicWait(memory: WebAssembly.Memory): (p: number, v: number) => void {
+  return (p, v) => { Atomics.wait(new Int32Array(memory.buffer, p, 1), 0, v); };
+}
+
 // The worker: instantiate, say ready, then live in __threads_worker. A trap there is reported
 // through `ctrl` (its message, unless it only followed another thread's trap), the other threads
 // are released (__threads_abort) and the call is marked done; then the worker waits for the next call.
@@ -130,7 +139,8 @@ on(async ({ module, memory, tid, ctrl, abortAt }) => {
   let x;
   try {
     const abort = (m, f, line, col) => { throw new Error('simdflow kernel aborted at ' + line + ':' + col); };
-    x = (await WebAssembly.instantiate(module, { env: { memory, abort } })).exports;
+    const atomic_wait = (p, v) => { Atomics.wait(new Int32Array(memory.buffer, p, 1), 0, v); }; // as atomicWait() above
+    x = (await WebAssembly.instantiate(module, { env: { memory, abort, atomic_wait } })).exports;
     x.__threads_may_wait(1);
   } catch (e) {
     port.postMessage({ error: String((e && e.message) || e) });
