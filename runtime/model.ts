@@ -531,11 +531,18 @@ export async function loadModelBytes(bytes: Uint8Array, opts: LoadOptions = {}):
     if (why) console.warn(`simdflow: model '${manifest.name}' runs on 1 thread, not ${threads}: ${why}`);
     if (!manifest.threads || !imported || why) threads = 1;
   }
-  const shared = threads > 1, pages = manifest.memory.pages;
+  const pages = manifest.memory.pages;
   if (imported && (imported.min !== pages || (imported.max ?? pages) < pages)) {
     throw new Error(`invalid simdflow artifact: the ${isa} code has ${imported.min * 65536} bytes of memory, the manifest lays out ${pages} pages`);
   }
-  const module = await WebAssembly.compile(withSharedMemory(code[isa]!, shared) as BufferSource);
+  let module = await WebAssembly.compile(withSharedMemory(code[isa]!, threads > 1) as BufferSource);
+  if (threads > 1 && !WebAssembly.Module.imports(module).some((i) => i.module === 'env' && i.name === 'atomic_wait')) {
+    // Code from before threads slept through env.atomic_wait: its wait32 let barriers pass early (assembly/threads.ts).
+    console.warn(`simdflow: model '${manifest.name}' runs on 1 thread, not ${threads}: it was compiled by simdflow ${manifest.version}, whose threads can give wrong results; recompile it`);
+    threads = 1;
+    module = await WebAssembly.compile(withSharedMemory(code[isa]!, false) as BufferSource);
+  }
+  const shared = threads > 1;
   const memory = imported ? new WebAssembly.Memory({ initial: pages, maximum: imported.max ?? pages, shared }) : undefined;
   const abort = (_m: number, _f: number, line: number, col: number) => { throw new Error(`simdflow kernel aborted at ${line}:${col}`); };
   const instance = await WebAssembly.instantiate(module, { env: { abort, ...(memory ? { memory, atomic_wait: atomicWait(memory) } : {}) } });

@@ -2,12 +2,13 @@
 // threads equal 1 thread's bit for bit (GEMM and matmul split by output panels keep each
 // element's summation order), for every entry kind; misuse of the option is a clear error; a
 // trap in any thread is an error of that call, never a hang, and the model works afterwards;
-// dispose() ends the workers. One compile (a GPT with extra entries) serves the whole file.
+// dispose() ends the workers; code from before env.atomic_wait runs on 1 thread. One compile (a
+// GPT with extra entries) serves the whole file.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { nn, manualSeed } from '../compiler/index.ts';
 import { defineGPT, GPT } from '../compiler/dsl/zoo.ts';
 import type { Tensor } from '../compiler/dsl/tensor.ts';
@@ -170,6 +171,23 @@ describe('threads', () => {
       same(m.call('mlp', feeds).y!, good);
       m.dispose();
     }
+  });
+
+  test('code whose threads sleep in wasm wait32 (compiled before env.atomic_wait) runs on 1 thread, with a warning', async () => {
+    const threadsTs = readFileSync(new URL('../assembly/threads.ts', import.meta.url), 'utf8').replaceAll('host_wait(p, v);', 'memory.atomic.wait32(p, v, -1);');
+    const { manifest, blob } = readContainer(compiled.bytes);
+    const { wasm } = await assemble({ sources: { '__model.ts': compiled.source, 'threads.ts': threadsTs }, entry: '__model.ts', isa: ISA, memoryBase: manifest.threads!.sync.offset + 512, initialPages: manifest.memory.pages, sharedMemory: true });
+    expect(WebAssembly.Module.imports(await WebAssembly.compile(wasm as BufferSource)).map((i) => i.name)).not.toContain('atomic_wait');
+    const { code: _c, weights: _w, ...rest } = manifest;
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      const m = await loadModelBytes(writeContainer(rest, { [ISA]: wasm }, blob(manifest.weights)), { threads: 2 });
+      expect(m.threads).toBe(1);
+      expect(warn.mock.calls.map((c) => String(c[0]))).toEqual([`simdflow: model 'threads' runs on 1 thread, not 2: it was compiled by simdflow ${manifest.version}, whose threads can give wrong results; recompile it`]);
+      const feeds = feedsFor(manifest.entries.mlp!, 3);
+      same(m.call('mlp', feeds).y!, models[1].call('mlp', feeds).y!);
+      m.dispose();
+    } finally { warn.mockRestore(); }
   });
 
   test('dispose() ends the workers, and an undisposed model does not keep Node alive', () => {
