@@ -68,9 +68,9 @@ export class ThreadChoice {
   record(key: string, threaded: boolean, ms: number): void {
     const r = this.byKey.get(key);
     if (!r) return;
-    const way = threaded ? 1 : 0, switched = way !== r.lastWay;
+    const way = threaded ? 1 : 0, switched = way !== r.lastWay, inBurst = r.burstLeft > 0;
     r.lastWay = way;
-    if (r.burstLeft > 0) r.burstLeft--;
+    if (inBurst) r.burstLeft--;
     // A call after a switch of way wakes the workers (or lets them fall asleep): not timed.
     if (switched) return;
     const times = r.ms[way];
@@ -90,11 +90,15 @@ export class ThreadChoice {
     const ratio = mBest > 0 ? mOther / mBest : mOther > 0 ? Infinity : 1;
     const due = Math.min(MAX_GAP, Math.max(MIN_GAP, Math.ceil(BURST * (ratio - 1) / RETIME_SHARE)));
     if (best !== r.best) {
-      // A first choice of one thread is provisional: the first calls each way ran cold (code not
-      // yet tiered up, memory not yet touched), the threads' for longer (prefill: 22, 17, then 13
-      // ms; one thread 23 from its second call), so threads are timed again after BURST calls.
+      // Provisional, so the way left is timed again after BURST calls: a first choice of one
+      // thread (the first calls each way ran cold, the threads' for longer: prefill 22, 17, then
+      // 13 ms; one thread 23 from its second call), and a switch made by the chosen way's own
+      // calls turning slow. Those are compared with the other way's samples from its last burst,
+      // maybe long ago: calls that follow other work run cold for a few calls, and a switch held
+      // for the full gap ran GPT decode on one thread for up to 1023 calls in the bench (1,940 of
+      // its 3,989 calls: 0.241 ms a call by default, 0.214 always split).
       r.gap = due;
-      r.countdown = r.best === undefined && best === 0 ? BURST : due;
+      r.countdown = (r.best === undefined && best === 0) || (r.best !== undefined && !inBurst) ? BURST : due;
     } else if (r.countdown <= 0) {
       // The way not chosen was timed again and is still slower: wait longer before the next time.
       r.gap = Math.min(Math.max(r.gap * 2, due), MAX_GAP);

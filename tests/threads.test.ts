@@ -277,6 +277,25 @@ describe("threadPolicy 'measure' (the default)", () => {
     expect(c.summary().other).toBe('measuring');
   });
 
+  test('a switch made by the chosen way turning slow is provisional: the way left is timed again after 6 calls', () => {
+    const h = new ThreadChoice();
+    const go = (threaded: boolean, ...ms: number[]) => { for (const t of ms) { expect(h.threaded('q')).toBe(threaded); h.record('q', threaded, t); } };
+    go(true, 9, 1, 1, 1, 1, 1);
+    go(false, 9, 2, 2, 2, 2, 2);
+    expect(h.summary()).toEqual({ q: 'threads' });
+    // A cold spell on threads (a model run after other work): three slow calls make the median of five
+    // 5 ms against one thread's 2 (timed long ago), so one thread is chosen, but only for 6 calls
+    // (the full gap, 6 · (5/2 − 1) / 0.05 = 180 calls, held that wrong choice in the bench).
+    go(true, 9, 5, 5, 5);
+    expect(h.summary()).toEqual({ q: 'one' });
+    go(false, 2, 2, 2, 2, 2);
+    // Threads timed again, warm: they win, and that fresh comparison holds for the full gap (120 calls).
+    go(true, 9, 1, 1, 1, 1, 1);
+    expect(h.summary()).toEqual({ q: 'threads' });
+    go(true, ...Array(119).fill(1));
+    expect(h.threaded('q')).toBe(false);
+  });
+
   test('a model on the default policy runs calls both ways and every result equals one thread\'s', async () => {
     const m = await loadModelBytes(compiled.bytes, { threads: 2 });
     try {
