@@ -6,6 +6,13 @@
 // its own, see peers/ort-worker.ts), timed in the same interleaved rounds as the 1-thread engines.
 // Every peer's output is checked against simdflow's, and simdflow's N-thread output against its
 // 1-thread one, before anything is timed.
+// `npm run bench` runs Node with --single-threaded-gc. The in-process peers (ORT-web 1 thread,
+// TF.js) leave garbage, and V8 collects it on helper threads, which then share the cores with the
+// N-thread engines' timed calls. In three full runs with helper threads, gpt_prefill on 2 threads
+// reached 1.41–1.43× its 1-thread time, against 1.81–1.84× in runs of a few workloads. With the flag,
+// one full run gave 1.79× (transformer 1.60 → 1.92×). ORT-web's N threads run in their own
+// process, which has no such garbage. The 1-thread columns change within noise.
+
 //
 //   npm run bench [-- --only gemm512,lstm] [--quick] [--json out.json] [--isa wasmsimd] [--threads N]
 // Workloads: see workloads.ts; `--only gpt_forward` adds simdflow's own full forward (all logits),
@@ -299,7 +306,8 @@ async function main(): Promise<number> {
   const machine = await measureMachine(probe.isa, args.quick);
   probe.dispose();
   console.log(`simdflow bench — ${cpus()[0]?.model ?? '?'} ×${cpus().length}, Node ${process.version}, ISA ${machine.isa}, ` +
-    `load average ${f(load0, 2)}${load0 > 0.5 ? ' (other processes are running: expect noise)' : ''}`);
+    `load average ${f(load0, 2)}${load0 > 0.5 ? ' (other processes are running: expect noise)' : ''}` +
+    (args.threads > 1 && !process.execArgv.includes('--single-threaded-gc') ? '; GC runs on helper threads (run through npm run bench): the thread columns lose a core to it' : ''));
   const req = createRequire(import.meta.url);
   const wasmBytes = (pkg: string, file: string) => statSync(join(dirname(req.resolve(pkg)), file)).size;
   const ortWasm = wasmBytes('onnxruntime-web', 'ort-wasm-simd-threaded.wasm'), tfWasm = wasmBytes('@tensorflow/tfjs-backend-wasm', 'tfjs-backend-wasm-simd.wasm');
