@@ -15,7 +15,8 @@
 //   +512  ARRIVE[t] thread t's barrier count, one 64-byte line per thread (MAX_THREADS lines)
 //
 // Waiting spins first, then sleeps: a call that must wake a worker through a wait and notify costs
-// ~100–120 µs on this machine, a barrier of two spinning threads ~0.05 µs (bench/threads.ts),
+// ~100–120 µs on this machine, a barrier of two spinning threads 0.05–0.5 µs (bench/threads.ts; it
+// moves a line between the vCPUs, so it costs what their distance costs),
 // and a sleep-only barrier made an LSTM 0.56× slower (issue 11).
 // A thread that may not block (a browser's main thread: Atomics.wait throws there) only spins.
 
