@@ -16,8 +16,9 @@
 // doubling while the choice holds. So a clear win is re-timed rarely from the start (threads 1.7×
 // faster: every 84 calls), a close one often, and a change in load is still noticed. Re-timing
 // after 16, 32, … calls whatever the margin left the CI's quick bench (about 75 calls of GEMM
-// 512³) 1.07× faster than one thread by default where always splitting was 1.59×. A first
-// choice of one thread is re-timed after BURST calls: the threads' first calls may have run cold.
+// 512³) 1.07× faster than one thread by default where always splitting was 1.59×. A choice that
+// may rest on cold calls is re-timed after BURST calls: a first choice of one thread (the threads'
+// first calls run cold for longer) and a switch made by the chosen way's own calls turning slow.
 //
 // Five samples, not three: calls that follow other work run cold (GPT decode on 2 threads: 0.80,
 // 0.33, 0.15, then 0.12 ms against one thread's 0.21), and with a median of three two such calls
