@@ -13,7 +13,7 @@ import { assemble } from '../compiler/codegen/assemble.ts';
 import { compileModel } from '../compiler/driver/compile.ts';
 import { readContainer } from '../runtime/format.ts';
 import { loadModelBytes, Model } from '../runtime/model.ts';
-import { atomicWait, withSharedMemory } from '../runtime/threads.ts';
+import { ATOMIC_WAIT_JS, atomicWait, withSharedMemory } from '../runtime/threads.ts';
 import '../runtime/node.ts';
 import { timeInterleaved } from './harness.ts';
 import { buildWorkload } from './workloads.ts';
@@ -60,7 +60,7 @@ export function quit(nt: i32): void { threads_post(${SYNC}, -1, nt); }`;
   const x = (await WebAssembly.instantiate(module, { env: { memory, atomic_wait: atomicWait(memory) } })).exports as Record<string, (...a: number[]) => number>;
   x.may_wait!(1);
   const w = new Worker(`const { parentPort } = require('node:worker_threads');
-parentPort.on('message', async ({ module, memory }) => { const atomic_wait = (p, v) => { Atomics.wait(new Int32Array(memory.buffer, p, 1), 0, v); };
+parentPort.on('message', async ({ module, memory }) => { ${ATOMIC_WAIT_JS}
   const x = (await WebAssembly.instantiate(module, { env: { memory, atomic_wait } })).exports; x.may_wait(1); parentPort.postMessage(1); x.worker(1); });`, { eval: true });
   await new Promise((r) => { w.once('message', r); w.postMessage({ module, memory }); });
   const f32 = new Float32Array(memory.buffer);

@@ -129,6 +129,12 @@ export function atomicWait(memory: WebAssembly.Memory): (p: number, v: number) =
   return (p, v) => { Atomics.wait(new Int32Array(memory.buffer, p, 1), 0, v); };
 }
 
+/**
+ * atomicWait for a worker's source text, which cannot import it: `const atomic_wait = …` over the
+ * worker's `memory`. (Not atomicWait.toString(): coverage tools rewrite function bodies.)
+ */
+export const ATOMIC_WAIT_JS = 'const atomic_wait = (p, v) => { Atomics.wait(new Int32Array(memory.buffer, p, 1), 0, v); };';
+
 // The worker: instantiate, say ready, then live in __threads_worker. A trap there is reported
 // through `ctrl` (its message, unless it only followed another thread's trap), the other threads
 // are released (__threads_abort) and the call is marked done; then the worker waits for the next call.
@@ -139,7 +145,7 @@ on(async ({ module, memory, tid, ctrl, abortAt }) => {
   let x;
   try {
     const abort = (m, f, line, col) => { throw new Error('simdflow kernel aborted at ' + line + ':' + col); };
-    const atomic_wait = (p, v) => { Atomics.wait(new Int32Array(memory.buffer, p, 1), 0, v); }; // as atomicWait() above
+    ${ATOMIC_WAIT_JS}
     x = (await WebAssembly.instantiate(module, { env: { memory, abort, atomic_wait } })).exports;
     x.__threads_may_wait(1);
   } catch (e) {

@@ -6,7 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { assemble } from '../../compiler/codegen/assemble.ts';
-import { atomicWait } from '../../runtime/threads.ts';
+import { ATOMIC_WAIT_JS, atomicWait } from '../../runtime/threads.ts';
 
 const SYNC = 256, SLOTS = 2048, NT = 3; // the sync region (SYNC_BYTES, 1536) ends below SLOTS
 const SRC = `import { barrier, threads_post, threads_join, threads_next, threads_count, threads_done, threads_abort, threads_reset, threads_may_wait } from "./threads";
@@ -49,7 +49,7 @@ export function may_wait(y: i32): void { threads_may_wait(y); }
 // done. After a quit it says so and takes the next module.
 const WORKER = `const { parentPort } = require('node:worker_threads');
 parentPort.on('message', async ({ module, memory, tid }) => {
-  const atomic_wait = (p, v) => { Atomics.wait(new Int32Array(memory.buffer, p, 1), 0, v); };
+  ${ATOMIC_WAIT_JS}
   const x = (await WebAssembly.instantiate(module, { env: { memory, atomic_wait } })).exports;
   x.may_wait(1);
   parentPort.postMessage('ready');
