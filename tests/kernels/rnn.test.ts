@@ -48,7 +48,7 @@ interface RnnCase {
 const cases: RnnCase[] = [];
 const KINDS: [RnnKind, boolean][] = [['rnn', false], ['rnn', true], ['lstm', false], ['gru', false]];
 let seq = 0;
-for (const [kind, relu] of KINDS) for (const H of [1, 3, 5, 17, 33, 256]) for (const B of [1, 2, 3]) for (const T of [1, 2, 9]) {
+for (const [kind, relu] of KINDS) for (const H of [1, 3, 5, 12, 17, 33, 256]) for (const B of [1, 2, 3]) for (const T of [1, 2, 9]) {
   const i = seq++;
   cases.push({ kind, relu, B, T, H, I: 1 + (i * 5) % 11, reverse: i % 2 === 1, bidir: false,
     h0: (i >> 1) % 2 === 0, c0: kind === 'lstm' && (i >> 2) % 2 === 0, hn: i % 3 !== 2, cn: kind === 'lstm' && i % 5 !== 0,
