@@ -66,6 +66,7 @@ export class Model {
   private readonly choice: ThreadChoice | undefined;
   /** Each entry's named sizes in the order its export takes them (sorted), computed once: call() runs per decoded token. */
   private readonly sizeNames = new Map<EntryInfo, string[]>();
+  private readonly stateByName: ReadonlyMap<string, TensorInfo>;
 
   constructor(readonly manifest: Manifest, readonly isa: Isa, instance: WebAssembly.Instance, weights: Uint8Array, private pool?: ThreadPool, threadPolicy: LoadOptions['threadPolicy'] = 'measure') {
     this.choice = pool && threadPolicy === 'measure' ? new ThreadChoice() : undefined;
@@ -82,6 +83,7 @@ export class Model {
     // The checks read the manifest on every call: a caller editing model.inputs[0].shape must not be able to move a write.
     deepFreeze(manifest);
     for (const e of Object.values(manifest.entries)) this.sizeNames.set(e, Object.keys(e.sizes ?? {}).sort());
+    this.stateByName = new Map(manifest.state.map((t) => [t.name, t]));
     this.exports = exports as never;
     this.memory = memory;
     new Uint8Array(memory.buffer, manifest.memory.weights.offset, weights.length).set(weights);
@@ -122,7 +124,7 @@ export class Model {
     const where = `model '${this.name}' setState()`;
     this.mem();
     if (typeof values !== 'object' || values === null || Array.isArray(values) || ArrayBuffer.isView(values)) throw new Error(`${where}: expected an object of state tensors by name, got ${describe(values)}`);
-    const byName = new Map(this.manifest.state.map((t) => [t.name, t]));
+    const byName = this.stateByName;
     const writes = Object.keys(values).map((name) => {
       const t = byName.get(name);
       if (!t) throw new Error(`${where}: unknown state '${name.slice(0, 60)}' (state: ${list([...byName.keys()]) || 'none'})`);
@@ -429,12 +431,12 @@ export class Model {
   private check(t: TensorInfo, feed: unknown, where: string, shapeNow: readonly number[] = t.shape): TensorData {
     const Ctor = ARRAY_FOR[t.dtype], n = numel(shapeNow);
     if (shapeNow !== t.shape) t = { ...t, shape: [...shapeNow] };
-    const want = `${Ctor.name} (${t.dtype}${fmt(t.shape)})`;
+    const want = () => `${Ctor.name} (${t.dtype}${fmt(t.shape)})`; // only for errors: built per call it showed in decode's time
     let data: unknown = feed;
     if (typeof feed === 'object' && feed !== null && !ArrayBuffer.isView(feed) && !Array.isArray(feed)) {
       const { data: d, shape } = feed as { data?: unknown; shape?: unknown };
-      if (shape === undefined && d === undefined) throw new Error(`${where}: expected ${want} or { data, shape }, got ${describe(feed)}`);
-      if (!Array.isArray(shape) || !shape.every(isIndex)) throw new Error(`${where}: expected ${want} or { data, shape }, got an object with shape ${describe(shape)}`);
+      if (shape === undefined && d === undefined) throw new Error(`${where}: expected ${want()} or { data, shape }, got ${describe(feed)}`);
+      if (!Array.isArray(shape) || !shape.every(isIndex)) throw new Error(`${where}: expected ${want()} or { data, shape }, got an object with shape ${describe(shape)}`);
       if (shape.length !== t.shape.length || shape.some((d, i) => d !== t.shape[i])) throw new Error(`${where}: expected shape ${fmt(t.shape)}, got ${fmt(shape.slice(0, 10))}`);
       data = d;
     }
@@ -449,7 +451,7 @@ export class Model {
       }
       data = out;
     }
-    if (!(data instanceof Ctor) || !ArrayBuffer.isView(data)) throw new Error(`${where}: expected ${want}, got ${describe(data)}`);
+    if (!(data instanceof Ctor) || !ArrayBuffer.isView(data)) throw new Error(`${where}: expected ${want()}, got ${describe(data)}`);
     const length = typedLength.call(data);
     if (length !== n) throw new Error(`${where}: expected ${n} values (${t.dtype}${fmt(t.shape)}), got ${length}`);
     if (t.range) {
