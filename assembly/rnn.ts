@@ -29,8 +29,8 @@
 // 1 MiB L2): the time loop is bound by that stream; the gate pass is ~10% of a GRU step at H = 256
 // (bench/rnn.ts).
 //
-// Threads (rnn_begin_f32 / rnn_step_f32 / rnn_end_f32 with tid, nt): thread tid owns a contiguous
-// range of unit blocks: its panels of w (1/nt of the weights, which then stay in its own L2 from
+// Threads (rnn_begin_f32 / {rnn,lstm,gru}_step_f32 / rnn_end_f32 with tid, nt): thread tid owns a
+// contiguous range of unit blocks: its panels of w (1/nt of the weights, which then stay in its own L2 from
 // step to step), its gates, its units of c and of each h buffer. Every thread needs all of h of
 // the previous step, so the caller puts one barrier after begin and after each step but the
 // last; with two h buffers that is the only barrier a step needs (a thread writing step s + 1's
@@ -193,10 +193,12 @@ export function rnn_begin_f32(kind: i32, h0: usize, c0: usize, scratch: usize, B
 /**
  * Time step s (0..T−1; t = T−1−s when reversed) of thread tid of nt: its gate panels, then its
  * units of y, c and the next h. act: RNN_TANH or RNN_RELU (rnn only). A barrier must separate
- * two steps (see the banner).
+ * two steps (see the banner). Inlined into one exported step per kind, so the kind is a constant
+ * there and an artifact links only its own kind's cells.
  */
-export function rnn_step_f32(kind: i32, act: i32, xp: usize, w: usize, y: usize, scratch: usize,
-                             B: i32, T: i32, H: i32, ldx: i32, ldy: i32, reverse: i32, s: i32, tid: i32, nt: i32): void {
+// @ts-ignore: decorator
+@inline function step(kind: i32, act: i32, xp: usize, w: usize, y: usize, scratch: usize,
+                      B: i32, T: i32, H: i32, ldx: i32, ldy: i32, reverse: i32, s: i32, tid: i32, nt: i32): void {
   if (B <= 0 || T <= 0 || H <= 0) return;
   const G = rnn_gates(kind), U = unit_blocks(H);
   const u0 = share(U, tid, nt), u1 = share(U, tid + 1, nt);
@@ -222,8 +224,9 @@ export function rnn_step_f32(kind: i32, act: i32, xp: usize, w: usize, y: usize,
       if (j + 8 <= H) {
         // A whole block: n = 4 is a constant here, so the cells' partial loads and stores fold
         // away (a variable n kept them: LSTM 16%, GRU 24% slower on one thread at H = 256).
-        cells(kind, relu, x + o, xs, g, c + row + o, hp + row + o, hnext + row + o, yr + o, 4);
-        cells(kind, relu, x + o + 16, xs, g + 16, c + row + o + 16, hp + row + o + 16, hnext + row + o + 16, yr + o + 16, 4);
+        for (let half: usize = 0; half < 32; half += 16) {
+          cells(kind, relu, x + o + half, xs, g + half, c + row + o + half, hp + row + o + half, hnext + row + o + half, yr + o + half, 4);
+        }
       } else {
         for (let half = 0; half < 8 && j + half < H; half += 4) {
           const oh = o + (<usize>half << 2);
@@ -235,6 +238,24 @@ export function rnn_step_f32(kind: i32, act: i32, xp: usize, w: usize, y: usize,
   }
 }
 
+/** Step s of an LSTM layer (see step). */
+export function lstm_step_f32(xp: usize, w: usize, y: usize, scratch: usize,
+                              B: i32, T: i32, H: i32, ldx: i32, ldy: i32, reverse: i32, s: i32, tid: i32, nt: i32): void {
+  step(RNN_KIND_LSTM, RNN_TANH, xp, w, y, scratch, B, T, H, ldx, ldy, reverse, s, tid, nt);
+}
+
+/** Step s of a GRU layer (see step). */
+export function gru_step_f32(xp: usize, w: usize, y: usize, scratch: usize,
+                             B: i32, T: i32, H: i32, ldx: i32, ldy: i32, reverse: i32, s: i32, tid: i32, nt: i32): void {
+  step(RNN_KIND_GRU, RNN_TANH, xp, w, y, scratch, B, T, H, ldx, ldy, reverse, s, tid, nt);
+}
+
+/** Step s of an Elman RNN layer, act RNN_TANH or RNN_RELU (see step). */
+export function rnn_step_f32(act: i32, xp: usize, w: usize, y: usize, scratch: usize,
+                             B: i32, T: i32, H: i32, ldx: i32, ldy: i32, reverse: i32, s: i32, tid: i32, nt: i32): void {
+  step(RNN_KIND_RNN, act, xp, w, y, scratch, B, T, H, ldx, ldy, reverse, s, tid, nt);
+}
+
 /** Thread tid of nt, after the last step: its units of the final h and c into hn, cn (each 0: not written). */
 export function rnn_end_f32(kind: i32, hn: usize, cn: usize, scratch: usize, B: i32, T: i32, H: i32, tid: i32, nt: i32): void {
   if (B <= 0 || T <= 0 || H <= 0) return;
@@ -244,11 +265,16 @@ export function rnn_end_f32(kind: i32, hn: usize, cn: usize, scratch: usize, B: 
 }
 
 /** The whole sequence on one thread. */
-function seq_f32(kind: i32, act: i32, xp: usize, w: usize, h0: usize, c0: usize, y: usize, hn: usize, cn: usize,
-                 scratch: usize, B: i32, T: i32, H: i32, ldx: i32, ldy: i32, reverse: i32): void {
+// @ts-ignore: decorator
+@inline function seq_f32(kind: i32, act: i32, xp: usize, w: usize, h0: usize, c0: usize, y: usize, hn: usize, cn: usize,
+                         scratch: usize, B: i32, T: i32, H: i32, ldx: i32, ldy: i32, reverse: i32): void {
   if (B <= 0 || T <= 0 || H <= 0) return;
   rnn_begin_f32(kind, h0, c0, scratch, B, H, 0, 1);
-  for (let s = 0; s < T; s++) rnn_step_f32(kind, act, xp, w, y, scratch, B, T, H, ldx, ldy, reverse, s, 0, 1);
+  for (let s = 0; s < T; s++) {
+    if (kind == RNN_KIND_LSTM) lstm_step_f32(xp, w, y, scratch, B, T, H, ldx, ldy, reverse, s, 0, 1);
+    else if (kind == RNN_KIND_GRU) gru_step_f32(xp, w, y, scratch, B, T, H, ldx, ldy, reverse, s, 0, 1);
+    else rnn_step_f32(act, xp, w, y, scratch, B, T, H, ldx, ldy, reverse, s, 0, 1);
+  }
   rnn_end_f32(kind, hn, cn, scratch, B, T, H, 0, 1);
 }
 

@@ -61,7 +61,7 @@ afterAll(() => { for (const m of Object.values(models)) m.dispose(); });
 
 describe('thread splits beyond GEMM', () => {
   test.each([
-    ['lstm', 'rnn_step_f32'], ['gru', 'rnn_step_f32'], ['rnn', 'rnn_step_f32'],
+    ['lstm', 'lstm_step_f32'], ['gru', 'gru_step_f32'], ['rnn', 'rnn_step_f32'],
     ['encoder', 'attention_f32_part'], ['cnn', 'conv2d_f32_part'],
   ])('%s (%s): 2 and 3 threads equal 1 thread exactly, 1 thread the reference', (entry, kernel) => {
     expect(splitIn(entry, kernel), `${entry} calls ${kernel} from a split node`).toBe(true);

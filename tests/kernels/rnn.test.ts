@@ -162,7 +162,7 @@ function runCase(K: Kernels, c: RnnCase, seed: number): string {
 }
 
 /**
- * The threads' form: rnn_begin_f32, rnn_step_f32 per step and rnn_end_f32 for slices tid = 0..nt−1
+ * The threads' form: rnn_begin_f32, {rnn,lstm,gru}_step_f32 per step and rnn_end_f32 for slices tid = 0..nt−1
  * of each phase in turn (what nt threads with a barrier between the phases compute) must give
  * exactly (bit for bit) the y, hn and cn of the one-call kernel that just ran.
  */
@@ -178,7 +178,9 @@ function checkSlices(K: Kernels, c: RnnCase, a: { xd: number; pw: number; ph0: n
     const pscr = K.put(new Float32Array(a.scratchFloats).fill(NaN));
     for (let tid = 0; tid < nt; tid++) K.fn('rnn_begin_f32')(kind, a.ph0, a.pc0, pscr, B, H, tid, nt);
     for (let s = 0; s < T; s++) for (let tid = 0; tid < nt; tid++) {
-      K.fn('rnn_step_f32')(kind, act, a.xd, a.pw, yd, pscr, B, T, H, a.ldx, a.ldy, a.rev, s, tid, nt);
+      const args = [a.xd, a.pw, yd, pscr, B, T, H, a.ldx, a.ldy, a.rev, s, tid, nt];
+      if (c.kind === 'rnn') K.fn('rnn_step_f32')(act, ...args);
+      else K.fn(`${c.kind}_step_f32`)(...args);
     }
     for (let tid = 0; tid < nt; tid++) K.fn('rnn_end_f32')(kind, phn, pcn, pscr, B, T, H, tid, nt);
     const got = [K.get(py, yLen), phn ? K.get(phn, B * H) : undefined, pcn ? K.get(pcn, B * H) : undefined];

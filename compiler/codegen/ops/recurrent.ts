@@ -10,7 +10,7 @@ import { RNN_GATES, RNN_KINDS, rnnScratchBytes, type RnnKind } from '../rnn-abi.
 import { defineLowering, type Lowering } from './lowering.ts';
 
 /**
- * Threads split a recurrent layer by hidden units (rnn_begin_f32 / rnn_step_f32 / rnn_end_f32:
+ * Threads split a recurrent layer by hidden units (rnn_begin_f32 / {kind}_step_f32 / rnn_end_f32:
  * each thread's share of W_hh stays in its own L2, one barrier per time step) when a step has at
  * least SPLIT_STEP_MACS multiply-adds (B·G·H·H) and two 8-unit blocks to share. Below that the
  * barrier (~0.1 µs with both threads spinning, bench/threads.ts) is a large part of a step of
@@ -46,7 +46,7 @@ function lowering(kind: RnnKind): Lowering<RecurrentAttrs> {
         `${kernelCall('rnn_begin_f32', { ...th, h0: args.h0!, c0: args.c0 ?? 0 })};`,
         `for (let s = 0; s < ${args.T}; s++) {`,
         `  ${kernelCall('barrier', { sync: t.sync, nt: t.nt })};`,
-        `  ${kernelCall('rnn_step_f32', { ...th, act: args.act ?? kernelConst('RNN_TANH'), xp: args.xp!, w: args.w!, y: args.y!, T: args.T!, ldx: GH, ldy: H, reverse: args.reverse!, s: 's' })};`,
+        `  ${kernelCall(`${kind}_step_f32`, { ...(kind === 'rnn' ? { act: args.act! } : {}), xp: args.xp!, w: args.w!, y: args.y!, scratch: args.scratch!, B: args.B!, T: args.T!, H, ldx: GH, ldy: H, reverse: args.reverse!, s: 's', tid: t.tid, nt: t.nt })};`,
         '}',
         `${kernelCall('rnn_end_f32', { ...th, hn: args.hn!, cn: args.cn ?? 0, T: args.T! })};`,
       ];
