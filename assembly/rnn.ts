@@ -30,13 +30,13 @@
 // (bench/rnn.ts).
 //
 // Threads (rnn_begin_f32 / {rnn,lstm,gru}_step_f32 / rnn_end_f32 with tid, nt): thread tid owns a
-// contiguous range of unit blocks: its panels of w (1/nt of the weights, which then stay in its own L2 from
-// step to step), its gates, its units of c and of each h buffer. Every thread needs all of h of
-// the previous step, so the caller puts one barrier after begin and after each step but the
-// last; with two h buffers that is the only barrier a step needs (a thread writing step s + 1's
-// h never overwrites what a slower thread still reads for step s). Each column's dot product is
-// computed by the same instructions in the same order whatever the split (the GEMV's odd panel
-// runs the paired kernel against itself), so any nt gives bit-identical results.
+// contiguous range of unit blocks: its panels of w (1/nt of the weights, which then stay in its
+// own L2 from step to step), its gates, its units of c and of each h buffer. Every thread needs
+// all of h of the previous step, so the caller puts one barrier after begin and after each step
+// but the last; with two h buffers that is the only barrier a step needs (a thread writing step
+// s + 1's h never overwrites what a slower thread still reads for step s). Each column's dot
+// product is computed by the same instructions in the same order whatever the split (the GEMV's
+// odd panel runs the paired kernel against itself), so any nt gives bit-identical results.
 import { gemm_f32, gemv_ukernel_1x16 } from "./gemm";
 import { load_f32x4_partial, store_f32x4_partial } from "./vec";
 import { sigmoid_f32x4, tanh_f32x4, relu_f32x4, madd } from "./math";
