@@ -431,7 +431,7 @@ export class Model {
   private check(t: TensorInfo, feed: unknown, where: string, shapeNow: readonly number[] = t.shape): TensorData {
     const Ctor = ARRAY_FOR[t.dtype], n = numel(shapeNow);
     if (shapeNow !== t.shape) t = { ...t, shape: [...shapeNow] };
-    const want = () => `${Ctor.name} (${t.dtype}${fmt(t.shape)})`; // only for errors: built per call it showed in decode's time
+    const want = () => `${Ctor.name} (${t.dtype}${fmt(t.shape)})`; // text for errors only (check() runs per call)
     let data: unknown = feed;
     if (typeof feed === 'object' && feed !== null && !ArrayBuffer.isView(feed) && !Array.isArray(feed)) {
       const { data: d, shape } = feed as { data?: unknown; shape?: unknown };

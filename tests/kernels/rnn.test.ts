@@ -162,9 +162,9 @@ function runCase(K: Kernels, c: RnnCase, seed: number): string {
 }
 
 /**
- * The threads' form: rnn_begin_f32, {rnn,lstm,gru}_step_f32 per step and rnn_end_f32 for slices tid = 0..nt−1
- * of each phase in turn (what nt threads with a barrier between the phases compute) must give
- * exactly (bit for bit) the y, hn and cn of the one-call kernel that just ran.
+ * The threads' form: rnn_begin_f32, {rnn,lstm,gru}_step_f32 per step and rnn_end_f32 for slices
+ * tid = 0..nt−1 of each phase in turn (what nt threads with a barrier between the phases compute)
+ * must give exactly (bit for bit) the y, hn and cn of the one-call kernel that just ran.
  */
 function checkSlices(K: Kernels, c: RnnCase, a: { xd: number; pw: number; ph0: number; pc0: number; py: number; yd: number; phn: number; pcn: number;
   ldx: number; ldy: number; rev: number; scratchFloats: number }, label: string): string {
