@@ -10,8 +10,8 @@
 //
 // Why: a one-thread slowdown shows in `npm run bench` only as a ratio against the peers, which a
 // noisy host moves as much. The threads work made LSTM and GRU 16% and 24% slower on one thread
-// (249251a, fixed in d647f1d), and three sessions put the missed targets down to the host; timing
-// against 8430220 found it at once.
+// (249251a, fixed in d647f1d) while the missed one-thread targets were put down to the host;
+// timing against 8430220 found it at once.
 import v8 from 'node:v8';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
