@@ -20,6 +20,23 @@
 // may rest on cold calls is re-timed after BURST calls: a first choice of one thread (the threads'
 // first calls run cold for longer) and a switch made by the chosen way's own calls turning slow.
 //
+// Load from other processes is what the choice has to follow, and it comes and goes. With one of
+// the two cores busy, every barrier may wait out a time slice for a descheduled thread: GPT decode
+// took 3–5 ms a call on 2 threads against 0.2–0.3 ms on one. Two rules keep that cheap to watch:
+// - A burst of the way not chosen ends at its first timed call ABORT× slower than the chosen way's
+//   median. No cold start is that slow (decode's first timed call back on threads: 1.6×), so two
+//   calls, not six, pay for learning that the load is still there.
+// - While one thread is chosen, the gap doubles to at most MAX_WAIT_MS of its calls (unless `due`
+//   is longer). Threads chosen see load come in their own calls (they turn slow, and the choice
+//   switches at once), but one thread chosen sees the load go only by timing the threads again.
+//   For a GRU step of 0.9 ms that is 278 calls where it was 1024 (for calls under 0.25 ms, such as
+//   a decode step, MAX_GAP is the lesser bound and nothing changes).
+// Load that changes faster than that still outruns the choice: in the quick bench, where a core
+// was busy 0.4 s of every second, GPT decode's default stayed on one thread (1.0× where always
+// splitting gave 1.3–1.8×). There a timing of the loaded threads (2 calls of ~3 ms) is 5% of
+// 110 ms of one-thread calls, the gap then doubles to 1,024 calls (250 ms), and the quick bench
+// gives decode ~1,700 calls in all: one timing that meets the load holds one thread for most of it.
+//
 // Five samples, not three: calls that follow other work run cold (GPT decode on 2 threads: 0.80,
 // 0.33, 0.15, then 0.12 ms against one thread's 0.21), and with a median of three two such calls
 // chose one thread for a while every few rounds of the bench (a quarter of its calls, 1.09× where
@@ -27,9 +44,11 @@
 
 const SAMPLES = 5;
 const BURST = SAMPLES + 1;
+const ABORT = 3;
 const RETIME_SHARE = 0.05;
 const MIN_GAP = 16;
 const MAX_GAP = 1024;
+const MAX_WAIT_MS = 250;
 
 interface Record_ {
   /** Last SAMPLES call times (ms) with threads [1] and without [0]. */
@@ -50,6 +69,10 @@ const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[s.length >> 1]!;
 };
+
+/** Calls between bursts that keep a burst of `calls` calls `ratio`× slower within RETIME_SHARE of the time between. */
+const dueAfter = (calls: number, ratio: number): number =>
+  Math.min(MAX_GAP, Math.max(MIN_GAP, Math.ceil(calls * (ratio - 1) / RETIME_SHARE)));
 
 export class ThreadChoice {
   private readonly byKey = new Map<string, Record_>();
@@ -77,6 +100,16 @@ export class ThreadChoice {
     const times = r.ms[way];
     times.push(ms);
     if (times.length > SAMPLES) times.shift();
+    if (inBurst && r.best !== undefined && way !== r.best) {
+      // The way not chosen, ABORT× slower than the chosen one: the burst ends here (see the header).
+      const mBest = median(r.ms[r.best]);
+      if (ms > ABORT * mBest) {
+        const spent = BURST - r.burstLeft;
+        r.burstLeft = 0;
+        this.hold(r, dueAfter(spent, ms / mBest), mBest);
+        return;
+      }
+    }
     if (r.burstLeft > 0) return;
     if (r.best === undefined && r.ms[0].length < SAMPLES) {
       // Threads measured: now one thread.
@@ -89,7 +122,7 @@ export class ThreadChoice {
     // How much slower the other way is (a coarse browser clock can read 0 ms: then 1, or "much").
     const [mBest, mOther] = best ? [m1, m0] : [m0, m1];
     const ratio = mBest > 0 ? mOther / mBest : mOther > 0 ? Infinity : 1;
-    const due = Math.min(MAX_GAP, Math.max(MIN_GAP, Math.ceil(BURST * (ratio - 1) / RETIME_SHARE)));
+    const due = dueAfter(BURST, ratio);
     if (best !== r.best) {
       // Provisional, so the way left is timed again after BURST calls: a first choice of one
       // thread (the first calls each way ran cold, the threads' for longer: prefill 22, 17, then
@@ -101,11 +134,20 @@ export class ThreadChoice {
       r.gap = due;
       r.countdown = (r.best === undefined && best === 0) || (r.best !== undefined && !inBurst) ? BURST : due;
     } else if (r.countdown <= 0) {
-      // The way not chosen was timed again and is still slower: wait longer before the next time.
-      r.gap = Math.min(Math.max(r.gap * 2, due), MAX_GAP);
-      r.countdown = r.gap;
+      this.hold(r, due, mBest);
     }
     r.best = best;
+  }
+
+  /**
+   * The way not chosen was timed again and is still slower: wait longer before the next time, twice
+   * the gap but at least `due` calls, and at most MAX_GAP or, while one thread is chosen, MAX_WAIT_MS
+   * of its calls (mBest ms each).
+   */
+  private hold(r: Record_, due: number, mBest: number): void {
+    const most = r.best === 0 && mBest > 0 ? Math.min(MAX_GAP, Math.ceil(MAX_WAIT_MS / mBest)) : MAX_GAP;
+    r.gap = Math.max(due, Math.min(r.gap * 2, most));
+    r.countdown = r.gap;
   }
 
   /** The current choice per key (for diagnostics): 'threads', 'one' or 'measuring'. */
