@@ -40,7 +40,7 @@
 import { madd, act_f32x4 } from "./math";
 import { ACT_NONE } from "./act";
 import { store_row8 } from "./vec";
-import { part_lo } from "./threads";
+import { claim, part_lo } from "./threads";
 
 /** Floats in one packed panel of 8 columns over depth k (bias header included). */
 @inline function panel_floats(k: i32): i32 { return (k + 1) << 3; }
@@ -214,17 +214,22 @@ function act_v(v: v128, act: i32): v128 { return act_f32x4(v, act); }
  */
 export function gemm_f32(a: usize, lda: i32, w: usize, c: usize, ldc: i32,
                          m: i32, n: i32, k: i32, rowBias: usize, act: i32): void {
-  gemm_f32_part(a, lda, w, c, ldc, m, n, k, rowBias, act, 0, 1);
+  gemm_f32_part(a, lda, w, c, ldc, m, n, k, rowBias, act, 0, 0, 1);
 }
 
+/** Multiply-adds in one claimed tile of a split GEMM (m ≥ 2): ~80 µs of one core's work here. */
+const GEMM_TILE_MACS: i32 = 1 << 20;
+
 /**
- * Thread `tid`'s share of gemm_f32 when `nt` threads split it by output panels: m ≥ 2, a
- * contiguous range of 8-column panels; m = 1, a range of the panel pairs (the odd last panel
- * goes to the last thread). Every element is computed by the same tile with the same depth
- * order as on one thread, so the result is bit-identical for any nt.
+ * Thread `tid`'s share of gemm_f32 when `nt` threads split it. m = 1: a contiguous range of the
+ * panel pairs (the odd last panel goes to the last thread), each thread's slice of the weights
+ * the same every call. m ≥ 2: tiles of a row block (gemm_mc rows) by a run of 8-column panels,
+ * taken through claim() (assembly/threads.ts, `sync` its region), so a thread on a slower core
+ * takes fewer. Every element is computed by the same tile with the same depth order as on one
+ * thread, so the result is bit-identical for any nt and whoever takes a tile.
  */
 export function gemm_f32_part(a: usize, lda: i32, w: usize, c: usize, ldc: i32,
-                              m: i32, n: i32, k: i32, rowBias: usize, act: i32, tid: i32, nt: i32): void {
+                              m: i32, n: i32, k: i32, rowBias: usize, act: i32, sync: usize, tid: i32, nt: i32): void {
   if (m <= 0 || n <= 0) return;
   const k0 = max(k, 0);
   const pb = <usize>panel_floats(k0) << 2;
@@ -245,20 +250,33 @@ export function gemm_f32_part(a: usize, lda: i32, w: usize, c: usize, ldc: i32,
     if (j < n && tid == nt - 1) gemv_ukernel_1x8(a, w + (hb << 1), c + (<usize>j << 2), n - j, k0, rb, act);
     return;
   }
+  // Tiles of a row block (mc rows) by `per` panels, row block by row block: on one thread each
+  // tile is a whole row block (the loop order from before threads); on several, ~GEMM_TILE_MACS.
+  // One loop for both, so the tile's code is inlined once.
+  // (A build without threads, where nt is always 1, has no atomics: claim() is not compiled there.)
+  const mc = gemm_mc(k0), shared = ASC_FEATURE_THREADS && nt > 1;
+  const per = shared ? min(panels, max(1, GEMM_TILE_MACS / max(1, min(mc, m) * 8 * max(k0, 1)))) : panels;
+  const runs = (panels + per - 1) / per, tiles = ((m + mc - 1) / mc) * runs;
+  for (let t = shared ? claim(sync, tiles, nt) : 0; t >= 0 && t < tiles; t = shared ? claim(sync, tiles, nt) : t + 1) {
+    const i0 = (t / runs) * mc, p0 = (t % runs) * per;
+    gemm_tile(a, lda, w, c, ldc, min(m, i0 + mc), n, k0, rowBias, act, i0, p0, min(panels, p0 + per));
+  }
+}
+
+/** Rows [i0, i1) by panels [p0, p1) of gemm_f32: each panel's rows in 4-row ukernel calls from i0. */
+// @ts-ignore: decorator
+@inline function gemm_tile(a: usize, lda: i32, w: usize, c: usize, ldc: i32, i1: i32, n: i32, k0: i32,
+                           rowBias: usize, act: i32, i0: i32, p0: i32, p1: i32): void {
   const ldab = <usize>lda << 2, ldcb = <usize>ldc << 2;
-  const mc = gemm_mc(k0);
-  const j0 = part_lo(panels, tid, nt) << 3, j1 = min(n, part_lo(panels, tid + 1, nt) << 3);
-  for (let i0 = 0; i0 < m; i0 += mc) {
-    const i1 = min(m, i0 + mc);
-    let wp = w + (<usize>(j0 >> 3)) * pb;
-    for (let j = j0; j < j1; j += 8) {
-      const cols = min(8, n - j);
-      for (let i = i0; i < i1; i += 4) {
-        gemm_ukernel_4x8(a + <usize>i * ldab, ldab, wp, c + <usize>i * ldcb + (<usize>j << 2), ldcb,
-                         min(4, i1 - i), cols, k0, rowBias ? rowBias + (<usize>i << 2) : 0, act);
-      }
-      wp += pb;
+  const pb = <usize>panel_floats(k0) << 2;
+  let wp = w + <usize>p0 * pb;
+  for (let j = p0 << 3, j1 = min(n, p1 << 3); j < j1; j += 8) {
+    const cols = min(8, n - j);
+    for (let i = i0; i < i1; i += 4) {
+      gemm_ukernel_4x8(a + <usize>i * ldab, ldab, wp, c + <usize>i * ldcb + (<usize>j << 2), ldcb,
+                       min(4, i1 - i), cols, k0, rowBias ? rowBias + (<usize>i << 2) : 0, act);
     }
+    wp += pb;
   }
 }
 

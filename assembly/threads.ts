@@ -8,6 +8,7 @@
 //   +8    CALL     the posted call, one i64: seq << 32 | entry id (16 bits, -1: quit) << 16 | thread count
 //   +16   BASE     thread 0's barrier count when it posted the call: every thread of the call counts from it
 //   +64   PENDING  workers still inside the posted call (thread 0 joins on it reaching 0)
+//   +128  CLAIM    work units handed out by claim() in this call (thread 0 zeroes it when it posts)
 //   +256  ABORT    set when any thread trapped: threads at a barrier trap too, so none hangs
 //   +320  SLEEPERS threads asleep in host_wait (notify is skipped when none sleeps)
 //   +384  SEEN[t]  the SEQ of the last call worker t took (so a worker that trapped resumes right)
@@ -26,7 +27,7 @@ export const SYNC_BYTES: i32 = 1536; // ARRIVE + 64·MAX_THREADS
 export const SYNC_SIZES: i32 = 448;
 export const SYNC_MAX_SIZES: i32 = 16;
 
-const SEQ: usize = 0, CALL: usize = 8, BASE: usize = 16, PENDING: usize = 64,
+const SEQ: usize = 0, CALL: usize = 8, BASE: usize = 16, PENDING: usize = 64, CLAIM: usize = 128,
   ABORT: usize = 256, SLEEPERS: usize = 320, SEEN: usize = 384, ARRIVE: usize = 512;
 
 /**
@@ -41,6 +42,8 @@ let CALL_NT: i32 = 1;
 /** Per instance, so per thread: this thread's id in the call (0 on the caller's thread) and its barrier count. */
 let TID: i32 = 0;
 let BARRIERS: i32 = 0;
+/** Per thread: CLAIM's value when the current claiming node began (see claim). */
+let CLAIM_BASE: i32 = 0;
 
 /**
  * Sleeps while the i32 at p holds v: the host's Atomics.wait, not the wasm instruction.
@@ -120,6 +123,8 @@ export function barrier(sync: usize, nt: i32): void {
 export function threads_post(sync: usize, id: i32, nt: i32): void {
   atomic.store<i32>(sync + PENDING, nt - 1);
   atomic.store<i32>(sync + BASE, BARRIERS);
+  atomic.store<i32>(sync + CLAIM, 0);
+  CLAIM_BASE = 0;
   const seq = atomic.load<i32>(sync + SEQ) + 1;
   atomic.store<i64>(sync + CALL, (<i64>seq << 32) | (<i64>(id & 0xffff) << 16) | <i64>(nt & 0xffff));
   atomic.store<i32>(sync + SEQ, seq);
@@ -158,6 +163,7 @@ export function threads_next(sync: usize, tid: i32): i32 {
   CALL_NT = nt;
   TID = tid;
   BARRIERS = atomic.load<i32>(sync + BASE);
+  CLAIM_BASE = 0;
   return id;
 }
 
@@ -184,6 +190,23 @@ export function threads_reset(sync: usize): void {
   for (let t = 0; t < MAX_THREADS; t++) atomic.store<i32>(sync + ARRIVE + (<usize>t << 6), 0);
   BARRIERS = 0;
   atomic.store<i32>(sync + ABORT, 0);
+}
+
+/**
+ * The next of a node's `count` work units for this thread, in [0, count), or -1 once all are
+ * taken: threads take units as they get to them, so a thread on a slower core (a vCPU the host
+ * gives less time, a neighbour's cache traffic) takes fewer, where fixed shares wait for it.
+ * Every one of the call's `nt` threads must call it until it returns -1: the node then used
+ * exactly count + nt of CLAIM, which is how each thread knows where the next node's units start
+ * without a word of its own. So two claiming nodes need a barrier between them (the scheduler
+ * puts one there: codegen/threads.ts), or a thread still taking its -1 of the first would take a
+ * unit of the second.
+ */
+export function claim(sync: usize, count: i32, nt: i32): i32 {
+  const u = atomic.add<i32>(sync + CLAIM, 1) - CLAIM_BASE;
+  if (u < count) return u;
+  CLAIM_BASE += count + nt;
+  return -1;
 }
 
 /** The range [lo, hi) of `count` work units that thread `tid` of `nt` takes: contiguous, sizes differ by at most 1. */

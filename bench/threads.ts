@@ -40,7 +40,7 @@ function work(id: i32, tid: i32, nt: i32): void {
   const reps = load<i32>(${ARGS}), m = load<i32>(${ARGS} + 4), n = load<i32>(${ARGS} + 8), k = load<i32>(${ARGS} + 12);
   if (id == 3) { const share = (m / nt) & ~127; sink += read_sum(${A} + <usize>(tid * share), share, reps); barrier(${SYNC}, nt); return; }
   for (let i = 0; i < reps; i++) {
-    if (id == 2) gemm_f32_part(${A}, k, ${W}, ${C}, n, m, n, k, 0, 0, tid, nt);
+    if (id == 2) gemm_f32_part(${A}, k, ${W}, ${C}, n, m, n, k, 0, 0, ${SYNC}, tid, nt);
     barrier(${SYNC}, nt);
   }
 }

@@ -30,17 +30,18 @@ function definition() {
   const gpt = new GPT(cfg);
   const def = defineGPT({ name: 'threads', module: gpt, tokens: [1, 8], capacity: 16, chunk: 4 });
   const mlp = new nn.Sequential(new nn.Linear(784, 512), new nn.ReLU(), new nn.Linear(512, 10));
-  const proj = new nn.Linear(256, 384), norm = new nn.LayerNorm(256);
+  const proj = new nn.Linear(256, 384), side = new nn.Linear(256, 200), norm = new nn.LayerNorm(256);
   const cell = { wx: new nn.Linear(512, 512), wh: new nn.Linear(512, 512, { bias: false }), out: new nn.Linear(512, 64) };
   def.state = { ...def.state, h: [1, 512] };
   def.entries = {
     ...def.entries,
     mlp: { inputs: { x: [8, 784] }, forward: (_m, i) => ({ outputs: { y: mlp.call(i.x!) } }) },
-    // GEMM-heavy: a 128-row GEMM, a batched matmul of run-time operands (rows ≥ 2: per-thread
-    // panel buffers) and a one-row matmul; and a layernorm of 128 rows (split by rows).
+    // GEMM-heavy: two 128-row GEMMs of the same input (tiles claimed; they do not conflict), a
+    // batched matmul of run-time operands (rows ≥ 2: per-thread panel buffers) and a one-row
+    // matmul; and a layernorm of 128 rows (split by rows).
     gemm: {
       inputs: { x: [128, 256], a: [2, 48, 96], b: [2, 96, 160], r: [1, 512], s: [512, 300] },
-      forward: (_m, i) => ({ outputs: { y: proj.call(i.x!).relu(), ab: i.a!.matmul(i.b!), rs: i.r!.matmul(i.s!), ln: norm.call(i.x!.add(i.x!.tanh())) } }),
+      forward: (_m, i) => ({ outputs: { y: proj.call(i.x!).relu(), z: side.call(i.x!), ab: i.a!.matmul(i.b!), rs: i.r!.matmul(i.s!), ln: norm.call(i.x!.add(i.x!.tanh())) } }),
     },
     step: {
       inputs: { x: [1, 512] },
@@ -86,6 +87,9 @@ describe('threads', () => {
     expect(compiled.source).toMatch(/export function entry_mlp\(tid: i32, nt: i32\): void \{\n  entry_mlp_\d+_gemm\(tid, nt\);\n  barrier\(\d+, nt\);\n  if \(tid == 0\) \{\n    entry_mlp_\d+_gemm\(\);\n  \}\n\}/);
     // The 128-row layernorm split by rows; the GPT's (at most 8 rows of 256) on thread 0.
     expect(compiled.source.match(/layernorm_f32_part\(/g)).toHaveLength(1);
+    // The GEMM entry's two GEMMs of x do not conflict, but both take tiles through claim(): a
+    // barrier between them (codegen/threads.ts); the batched matmul after them needs none.
+    expect(compiled.source).toMatch(/export function entry_gemm\(tid: i32, nt: i32\): void \{\n  entry_gemm_\d+_gemm\(tid, nt\);\n  barrier\(\d+, nt\);\n  entry_gemm_\d+_gemm\(tid, nt\);\n  entry_gemm_\d+_matmul\(tid, nt\);\n/);
   });
 
   test('run, mlp and the GEMM-heavy entry: 2 and 3 threads equal 1 thread exactly (and 1 thread equals the reference)', () => {
@@ -103,6 +107,10 @@ describe('threads', () => {
         for (const k of Object.keys(one)) same(out[k]!, one[k]!);
       }
     }
+    // The GEMMs' threads took tiles through claim() (CLAIM, sync + 128, counts them in a call):
+    // a build whose GEMMs fell back to every thread doing every tile would give the same numbers.
+    const memory = (models[2] as unknown as { memory: WebAssembly.Memory }).memory;
+    expect(new Int32Array(memory.buffer, compiled.manifest.threads!.sync.offset + 128, 1)[0]).toBeGreaterThan(0);
   });
 
   test('step, state, setState and reset agree across thread counts', () => {

@@ -92,7 +92,7 @@ function emitEntry(name: string, graph: Graph, c: Ctx, parts: string[], sync: nu
     if (fn) fns.set(n, fn);
     return fn !== undefined;
   })());
-  const sched = schedule(graph, c, hasCode, splits);
+  const sched = schedule(graph, c, hasCode, splits, (n) => loweringFor(n).claims?.(n as never) ?? false);
   if (!sched.nodes.some((s) => s.split)) return { body: [...sched.nodes.map((s) => `  ${fns.get(s.node)}();`), ...stateWrites(graph, c)], split: false };
   const body: string[] = [];
   let zero: string[] = [];

@@ -1,15 +1,29 @@
 // assembly/threads.ts on real threads (Node workers on one shared memory): the barrier lets no
 // thread through before all arrive (each round every thread writes its slot, meets the others,
 // then checks every slot), calls are posted and joined, an abort releases a waiting thread (which
-// traps) instead of leaving it at the barrier, the protocol works again after a reset, and the
-// barrier holds in a fresh module's first call (V8's Liftoff code) as well as later.
+// traps) instead of leaving it at the barrier, the protocol works again after a reset, the
+// barrier holds in a fresh module's first call (V8's Liftoff code) as well as later, and claim()
+// hands out every unit of a node exactly once.
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { assemble } from '../../compiler/codegen/assemble.ts';
 import { ATOMIC_WAIT_JS, atomicWait } from '../../runtime/threads.ts';
 
 const SYNC = 256, SLOTS = 2048, NT = 3; // the sync region (SYNC_BYTES, 1536) ends below SLOTS
-const SRC = `import { barrier, threads_post, threads_join, threads_next, threads_count, threads_done, threads_abort, threads_reset, threads_may_wait } from "./threads";
+const MARKS = 32768, CLAIMS = 10000; // call id CLAIMS + n: n claiming nodes
+const SRC = `import { barrier, claim, threads_post, threads_join, threads_next, threads_count, threads_done, threads_abort, threads_reset, threads_may_wait } from "./threads";
+let sink: i32 = 0;
+/** n claiming nodes, a barrier after each: node k has 5 + 7·k units; a unit taken adds 1 to its mark (k·256 + unit), then works a little. */
+function claims(nt: i32, n: i32): void {
+  for (let k = 0; k < n; k++) {
+    const count = 5 + 7 * k;
+    for (let u = claim(${SYNC}, count, nt); u >= 0; u = claim(${SYNC}, count, nt)) {
+      atomic.add<i32>(${MARKS} + (<usize>(k * 256 + u) << 2), 1);
+      for (let s = 0; s < 500; s++) sink = (sink ^ s) * 31;
+    }
+    barrier(${SYNC}, nt);
+  }
+}
 /** id > 0: id rounds of write slot, barrier, check all slots, barrier; id == 0 on thread 2: trap. Returns bad checks. */
 function rounds(tid: i32, nt: i32, n: i32): i32 {
   let bad = 0;
@@ -26,14 +40,16 @@ export function worker(tid: i32): void {
     const id = threads_next(${SYNC}, tid);
     if (id < 0) return;
     const nt = threads_count(${SYNC});
-    if (id == 0) { if (tid == 2) unreachable(); barrier(${SYNC}, nt); }
+    if (id >= ${CLAIMS}) claims(nt, id - ${CLAIMS});
+    else if (id == 0) { if (tid == 2) unreachable(); barrier(${SYNC}, nt); }
     else store<i32>(${SLOTS} + 64 + (<usize>tid << 2), rounds(tid, nt, id));
     threads_done(${SYNC});
   }
 }
 export function call(id: i32, nt: i32): i32 {
   threads_post(${SYNC}, id, nt);
-  if (id == 0) barrier(${SYNC}, nt);
+  if (id >= ${CLAIMS}) claims(nt, id - ${CLAIMS});
+  else if (id == 0) barrier(${SYNC}, nt);
   else store<i32>(${SLOTS} + 64, rounds(0, nt, id));
   return threads_join(${SYNC});
 }
@@ -105,6 +121,20 @@ describe('threads kernel', () => {
     expect(x.call!(500, 3)).toBe(0);
     // On 2 threads the trapping thread takes no part: no abort.
     expect(x.call!(0, 2)).toBe(0);
+  });
+
+  test('claim() hands out every unit of a node exactly once; a barrier between nodes is all the accounting needs', () => {
+    const nodes = 30, counts = Array.from({ length: nodes }, (_, k) => 5 + 7 * k);
+    for (const nt of [3, 2, 1, 3]) {
+      i32.fill(0, MARKS >> 2, (MARKS >> 2) + nodes * 256);
+      expect(x.call!(CLAIMS + nodes, nt)).toBe(0);
+      counts.forEach((count, k) => {
+        const marks = Array.from(i32.subarray((MARKS >> 2) + k * 256, (MARKS >> 2) + (k + 1) * 256));
+        expect(marks, `node ${k} on ${nt} threads`).toEqual(marks.map((_, u) => (u < count ? 1 : 0)));
+      });
+      // Each node used exactly count + nt of the counter (every thread's last claim returns -1).
+      expect(i32[(SYNC + 128) >> 2]).toBe(counts.reduce((a, c) => a + c + nt, 0));
+    }
   });
 
   // V8 (Node 20) runs a fresh module's first calls as Liftoff code, where memory.atomic.wait32

@@ -21,7 +21,8 @@ const pair = (v: Pair | undefined): [number, number] => (typeof v === 'number' ?
 const actCode = (act: Activation | undefined): number => kernelConst(`ACT_${(act ?? 'none').toUpperCase()}`);
 
 /**
- * Threads split a GEMM or matmul by output panels (8 columns) when it has at least SPLIT_MACS
+ * Threads split a GEMM or matmul by output panels (8 columns; a GEMM of two rows or more by tiles
+ * of rows and panels that the threads claim as they go, assembly/gemm.ts) when it has at least SPLIT_MACS
  * (2^15) multiply-adds and four panels, so no thread's share is much over its half. Measured here
  * on an idle machine (bench/threads.ts, the worker already awake as it is after an entry's first
  * barrier): a barrier cost ~0.5–0.7 µs (now ~0.05), and a GEMV split two ways ran 1.2–1.6× faster
@@ -43,9 +44,11 @@ const gemm = defineLowering<GemmAttrs>({
   emit: (n, c, _m, t) => {
     const { x, k, cols, rows } = gemmShape(n);
     const args = { a: c.addr(x), lda: k, w: c.packed(n), c: c.addr(n), ldc: cols, m: code(rows), n: cols, k, rowBias: 0, act: actCode(n.attrs.act) };
-    return [`${t ? kernelCall('gemm_f32_part', { ...args, tid: t.tid, nt: t.nt }) : kernelCall('gemm_f32', args)};`];
+    return [`${t ? kernelCall('gemm_f32_part', { ...args, sync: t.sync, tid: t.tid, nt: t.nt }) : kernelCall('gemm_f32', args)};`];
   },
   split: (n) => { const { k, cols, maxRows } = gemmShape(n); return worthSplitting(maxRows, cols, k); },
+  // Two rows or more: tiles taken through claim() (one row: fixed shares; assembly/gemm.ts).
+  claims: (n) => gemmShape(n).maxRows >= 2,
   packed: { w: 1, bias: 2, layout: 'kn' },
 });
 

@@ -27,8 +27,8 @@ export interface ModuleParts {
  * A split node's thread: AssemblyScript expressions for this thread's index (0..nt-1) and the
  * thread count of the call (1..MAX_THREADS, known only at run time), and the address of the
  * threads' sync region, for a node that needs barriers inside it (barrier(sync, nt) in
- * assembly/threads.ts: a recurrent layer meets once per time step). See "Threads" in
- * docs/architecture.md.
+ * assembly/threads.ts: a recurrent layer meets once per time step) or takes its work through
+ * claim(sync, count, nt). See "Threads" in docs/architecture.md.
  */
 export interface Slice { tid: string; nt: string; sync: number }
 
@@ -46,6 +46,11 @@ export interface Lowering<A> {
    * MAX_THREADS slices when split.
    */
   split?(n: NodeOf<A>): boolean;
+  /**
+   * Split, do its threads take the work through claim() (assembly/threads.ts) rather than fixed
+   * shares? The scheduler then puts a barrier between it and any earlier such node.
+   */
+  claims?(n: NodeOf<A>): boolean;
   /** Bytes of temporary space the kernel needs while the node runs (0 or absent: none). */
   scratchBytes?(n: NodeOf<A>): number;
   packed?: Packed;
