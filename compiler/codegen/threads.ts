@@ -42,7 +42,7 @@ export interface Scheduled { node: Node; split: boolean; barrierBefore: boolean 
  * `claims`: the split node's threads take its work through claim().
  */
 export function schedule(g: Graph, c: Layout, hasCode: (n: Node) => boolean, splits: (n: Node) => boolean,
-                         claims: (n: Node) => boolean = () => false): { nodes: Scheduled[]; barrierBeforeStateWrites: boolean } {
+                         claims: (n: Node) => boolean): { nodes: Scheduled[]; barrierBeforeStateWrites: boolean } {
   const nodes: Scheduled[] = [];
   let since: Footprint[] = [];
   const place = (f: Footprint): boolean => {
