@@ -12,7 +12,11 @@ export interface Peer {
   dispose(): void | Promise<void>;
 }
 
-export interface Timing { medianMs: number; minMs: number; maxMs: number; calls: number }
+export interface Timing {
+  medianMs: number; minMs: number; maxMs: number; calls: number;
+  /** The median of each round's calls, round by round (a ratio of two engines' is taken per round). */
+  roundMs: number[];
+}
 
 export interface Check { maxAbsErr: number; scale: number; ok: boolean }
 
@@ -59,9 +63,13 @@ export async function timeInterleaved(fs: Call[], o: { warmupMs: number; budgetM
   }
   const slice = o.budgetMs / o.rounds / fs.length;
   const per = est.map((e) => Math.max(1, Math.round(slice / Math.max(e, 1e-3))));
-  const samples: number[][] = fs.map(() => []);
+  const samples: number[][] = fs.map(() => []), rounds: number[][] = fs.map(() => []);
   for (let r = 0; r < o.rounds; r++) {
-    for (let i = 0; i < fs.length; i++) samples[i]!.push(...await timeCalls(fs[i]!, per[i]!));
+    for (let i = 0; i < fs.length; i++) {
+      const ts = await timeCalls(fs[i]!, per[i]!);
+      samples[i]!.push(...ts);
+      rounds[i]!.push(median(ts));
+    }
   }
-  return samples.map((s) => ({ medianMs: median(s), minMs: Math.min(...s), maxMs: Math.max(...s), calls: s.length }));
+  return samples.map((s, i) => ({ medianMs: median(s), minMs: Math.min(...s), maxMs: Math.max(...s), calls: s.length, roundMs: rounds[i]! }));
 }
