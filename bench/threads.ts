@@ -1,8 +1,8 @@
 // Threads, measured: (1) the barrier's cost (two threads meeting N times, both spinning), a
 // whole empty call (post + join), how long an idle worker spins before it sleeps and what waking
-// it costs, split GEMM/GEMV sizes around the split rule against one thread, and the read
-// bandwidth of one core against two; (2) one thread on shared memory against today's unshared
-// memory (same code); (3) workloads (default gemm512 and mlp_b64; any bench workload, or cnn) with
+// it costs, split GEMM/GEMV sizes around the split rule against one thread, the read bandwidth
+// of one core against two, and 2-thread GPT decode steps after the caller was away a while;
+// (2) one thread on shared memory against today's unshared memory (same code); (3) workloads (default gemm512 and mlp_b64; any bench workload, or cnn) with
 // 1, 2 (and --threads N) threads, interleaved, medians, outputs checked bit for bit against 1 thread.
 //   npx tsx bench/threads.ts [--threads N] [--only gemm512,mlp_b64,cnn]   (relaxed SIMD: this script turns the flag on)
 import v8 from 'node:v8';
@@ -156,7 +156,39 @@ async function workloads(): Promise<void> {
   console.log(rows.join('\n'));
 }
 
+/**
+ * A 2-thread GPT decode step when the caller was away `gap` µs before it (an app's sampling and
+ * callbacks between steps): the worker is still spinning or asleep at the start, and a thread
+ * woken at one barrier can make the other sleep at the next (see SPIN in assembly/threads.ts).
+ */
+async function afterAway(): Promise<void> {
+  const w = buildWorkload('gpt_decode'), T = (w.spec as { T: number }).T;
+  const c = await compileModel(w.def, { isas: ['wasmrelaxedsimd'] });
+  const m = await loadModelBytes(c.bytes, { threads: 2, threadPolicy: 'always' });
+  m.reset();
+  m.prefill(w.tokens!.subarray(0, T - 1));
+  const step = () => { m.setState({ pos: Int32Array.of(T - 1) }); m.decode(w.tokens![T - 1]!); };
+  for (let i = 0; i < 200; i++) step();
+  const rows = ['| away µs | p10 µs | median µs | p99 µs | steps over 1 ms |', '| --- | --- | --- | --- | --- |'];
+  for (const gap of [0, 60, 120, 300]) {
+    const ts: number[] = [];
+    for (let i = 0; i < 1000; i++) {
+      const until = performance.now() + gap / 1000;
+      while (performance.now() < until) { /* the app's work between steps */ }
+      const t0 = performance.now();
+      step();
+      ts.push((performance.now() - t0) * 1000);
+    }
+    ts.sort((a, b) => a - b);
+    const q = (p: number) => ts[Math.floor(p * (ts.length - 1))]!.toFixed(0);
+    rows.push(`| ${gap} | ${q(0.1)} | ${q(0.5)} | ${q(0.99)} | ${ts.filter((t) => t > 1000).length} of ${ts.length} |`);
+  }
+  m.dispose();
+  console.log('GPT decode steps on 2 threads after the caller was away:\n' + rows.join('\n'));
+}
+
 const load = (await import('node:os')).loadavg()[0]!.toFixed(1);
 console.log(`threads bench (load average ${load} on ${(await import('node:os')).availableParallelism()} cores)`);
 await kernelLevel();
+await afterAway();
 await workloads();
