@@ -29,18 +29,20 @@
 // 1 MiB L2): the time loop is bound by that stream; the gate pass is ~10% of a GRU step at H = 256
 // (bench/rnn.ts).
 //
-// Threads (rnn_begin_f32 / {rnn,lstm,gru}_step_f32 / rnn_end_f32 with tid, nt): thread tid owns a
-// contiguous range of unit blocks: its panels of w (1/nt of the weights, which then stay in its
-// own L2 from step to step), its gates, its units of c and of each h buffer. Every thread needs
-// all of h of the previous step, so the caller puts one barrier after begin and after each step
-// but the last; with two h buffers that is the only barrier a step needs (a thread writing step
-// s + 1's h never overwrites what a slower thread still reads for step s). Each column's dot
+// Threads (rnn_begin_f32 / {rnn,lstm,gru}_step_f32 / rnn_end_f32 with sync, tid, nt): thread tid
+// owns a contiguous range of unit blocks: its panels of w (about 1/nt of the weights, which then
+// stay in its own L2 from step to step), its gates, its units of c and of each h buffer. The
+// ranges start as equal shares and move a block at a time toward the faster threads (below).
+// Every thread needs all of h of the previous step, so the caller puts one barrier after begin
+// and after each step but the last; with two h buffers that is the only barrier a step needs (a
+// thread writing step s + 1's h never overwrites what a slower thread still reads for step s). Each column's dot
 // product is computed by the same instructions in the same order whatever the split (the GEMV's
 // odd panel runs the paired kernel against itself), so any nt gives bit-identical results.
 import { gemm_f32, gemv_ukernel_1x16 } from "./gemm";
 import { load_f32x4_partial, store_f32x4_partial } from "./vec";
 import { sigmoid_f32x4, tanh_f32x4, relu_f32x4, madd } from "./math";
 import { ACT_NONE } from "./act";
+import { barrier_waited } from "./threads";
 
 export const RNN_KIND_RNN: i32 = 0;
 export const RNN_KIND_LSTM: i32 = 1;
@@ -64,6 +66,46 @@ export const RNN_RELU: i32 = 1;
 
 /** First unit block of thread tid's share of U blocks among nt threads (contiguous, sizes differ by ≤ 1). */
 @inline function share(U: i32, tid: i32, nt: i32): i32 { return <i32>(<i64>U * tid / nt); }
+
+// The threads' ranges of unit blocks move with their speed. Fixed equal shares wait for the
+// slowest thread at every step, and here one of two threads often runs its steps ~30% slower
+// than the other for a whole run. Which one changes from process to process, pinned to either
+// core (a guess: its half of W_hh falls on pages that crowd some sets of its L2). In such runs
+// moving ranges made a 2-thread LSTM 6–11% faster, in evenly matched runs ~1% slower
+// (interleaved, bench:against). So on even steps s ≥ 2 each boundary between two threads moves
+// one block toward the thread that waited less at the barrier after step s − 2
+// (rnn_next_boundary). The waits arrive one barrier late, so moves come every other step: step
+// s − 2 ran on the current ranges. Every thread reads the same waits (barrier_waited), so all
+// agree on the ranges without a word of their own. Each thread's range is per instance, so per
+// thread. Results do not depend on the ranges (see above).
+let RANGE_LO: i32 = 0;
+let RANGE_HI: i32 = 0;
+let RANGE_MOVES: i32 = 0;
+/** A wait difference worth moving a block for, in barrier spins (~0.4 ns each here): ~0.4 µs; a block of an LSTM at H = 256 is ~0.5 µs of a step. */
+const BALANCE_SPINS: i32 = 1024;
+
+/** This thread's range of unit blocks in its last recurrent node and how often it moved: lo | hi << 10 | moves << 20 (for tests). */
+export function rnn_thread_range(): i32 { return RANGE_LO | (RANGE_HI << 10) | (RANGE_MOVES << 20); }
+
+/**
+ * Where a boundary between two threads goes next, from `at`: one block down (the thread above
+ * takes one) when the thread above waited more than BALANCE_SPINS longer than the one below
+ * (it is the faster), one block up in the opposite case, else it stays; never more than `slack`
+ * blocks from its equal-share place `home`. A slack of (U/nt − 1) >> 1 keeps every range at
+ * least one block long however all boundaries move.
+ */
+export function rnn_next_boundary(below: i32, above: i32, home: i32, slack: i32, at: i32): i32 {
+  if (above - below > BALANCE_SPINS && at > home - slack) return at - 1;
+  if (below - above > BALANCE_SPINS && at < home + slack) return at + 1;
+  return at;
+}
+
+/** Boundary b (thread b's first block of U among nt) after one balancing decision. */
+function balanced(sync: usize, U: i32, b: i32, nt: i32, at: i32): i32 {
+  const next = rnn_next_boundary(barrier_waited(sync, b - 1), barrier_waited(sync, b), share(U, b, nt), (U / nt - 1) >> 1, at);
+  if (next != at) RANGE_MOVES++;
+  return next;
+}
 
 /**
  * Floats of scratch the kind (0 rnn, 1 lstm, 2 gru) needs for batch B and hidden size H:
@@ -183,9 +225,12 @@ function gemv_panels(x: usize, w: usize, y: usize, k: i32, q0: i32, q1: i32): vo
  * Thread tid of nt (one thread: 0, 1): its units of h0 and c0 (zeros when 0) into the scratch
  * state. Then a barrier before the first step.
  */
-export function rnn_begin_f32(kind: i32, h0: usize, c0: usize, scratch: usize, B: i32, H: i32, tid: i32, nt: i32): void {
+export function rnn_begin_f32(kind: i32, h0: usize, c0: usize, scratch: usize, B: i32, H: i32, sync: usize, tid: i32, nt: i32): void {
   if (B <= 0 || H <= 0) return;
   const U = unit_blocks(H), u0 = share(U, tid, nt), u1 = share(U, tid + 1, nt);
+  RANGE_LO = u0;
+  RANGE_HI = u1;
+  RANGE_MOVES = 0;
   copy_units(h_at(scratch, kind, B, H, 0), h0, B, H, u0, u1);
   if (kind == RNN_KIND_LSTM) copy_units(c_at(scratch, kind, B, H), c0, B, H, u0, u1);
 }
@@ -198,10 +243,20 @@ export function rnn_begin_f32(kind: i32, h0: usize, c0: usize, scratch: usize, B
  */
 // @ts-ignore: decorator
 @inline function step(kind: i32, act: i32, xp: usize, w: usize, y: usize, scratch: usize,
-                      B: i32, T: i32, H: i32, ldx: i32, ldy: i32, reverse: i32, s: i32, tid: i32, nt: i32): void {
+                      B: i32, T: i32, H: i32, ldx: i32, ldy: i32, reverse: i32, s: i32, sync: usize, tid: i32, nt: i32): void {
   if (B <= 0 || T <= 0 || H <= 0) return;
   const G = rnn_gates(kind), U = unit_blocks(H);
-  const u0 = share(U, tid, nt), u1 = share(U, tid + 1, nt);
+  let u0 = share(U, tid, nt), u1 = share(U, tid + 1, nt);
+  // The ranges move on a real call on several threads, not on one thread or a test's slices (sync 0).
+  const balance = ASC_FEATURE_THREADS && sync != 0 && nt > 1;
+  if (balance) {
+    if (s >= 2 && !(s & 1)) {
+      if (tid > 0) RANGE_LO = balanced(sync, U, tid, nt, RANGE_LO);
+      if (tid < nt - 1) RANGE_HI = balanced(sync, U, tid + 1, nt, RANGE_HI);
+    }
+    u0 = RANGE_LO;
+    u1 = RANGE_HI;
+  }
   if (u1 <= u0) return;
   const t = reverse ? T - 1 - s : s;
   const hp = h_at(scratch, kind, B, H, s & 1), hnext = h_at(scratch, kind, B, H, (s & 1) ^ 1);
@@ -240,26 +295,28 @@ export function rnn_begin_f32(kind: i32, h0: usize, c0: usize, scratch: usize, B
 
 /** Step s of an LSTM layer (see step). */
 export function lstm_step_f32(xp: usize, w: usize, y: usize, scratch: usize,
-                              B: i32, T: i32, H: i32, ldx: i32, ldy: i32, reverse: i32, s: i32, tid: i32, nt: i32): void {
-  step(RNN_KIND_LSTM, RNN_TANH, xp, w, y, scratch, B, T, H, ldx, ldy, reverse, s, tid, nt);
+                              B: i32, T: i32, H: i32, ldx: i32, ldy: i32, reverse: i32, s: i32, sync: usize, tid: i32, nt: i32): void {
+  step(RNN_KIND_LSTM, RNN_TANH, xp, w, y, scratch, B, T, H, ldx, ldy, reverse, s, sync, tid, nt);
 }
 
 /** Step s of a GRU layer (see step). */
 export function gru_step_f32(xp: usize, w: usize, y: usize, scratch: usize,
-                             B: i32, T: i32, H: i32, ldx: i32, ldy: i32, reverse: i32, s: i32, tid: i32, nt: i32): void {
-  step(RNN_KIND_GRU, RNN_TANH, xp, w, y, scratch, B, T, H, ldx, ldy, reverse, s, tid, nt);
+                             B: i32, T: i32, H: i32, ldx: i32, ldy: i32, reverse: i32, s: i32, sync: usize, tid: i32, nt: i32): void {
+  step(RNN_KIND_GRU, RNN_TANH, xp, w, y, scratch, B, T, H, ldx, ldy, reverse, s, sync, tid, nt);
 }
 
 /** Step s of an Elman RNN layer, act RNN_TANH or RNN_RELU (see step). */
 export function rnn_step_f32(act: i32, xp: usize, w: usize, y: usize, scratch: usize,
-                             B: i32, T: i32, H: i32, ldx: i32, ldy: i32, reverse: i32, s: i32, tid: i32, nt: i32): void {
-  step(RNN_KIND_RNN, act, xp, w, y, scratch, B, T, H, ldx, ldy, reverse, s, tid, nt);
+                             B: i32, T: i32, H: i32, ldx: i32, ldy: i32, reverse: i32, s: i32, sync: usize, tid: i32, nt: i32): void {
+  step(RNN_KIND_RNN, act, xp, w, y, scratch, B, T, H, ldx, ldy, reverse, s, sync, tid, nt);
 }
 
 /** Thread tid of nt, after the last step: its units of the final h and c into hn, cn (each 0: not written). */
-export function rnn_end_f32(kind: i32, hn: usize, cn: usize, scratch: usize, B: i32, T: i32, H: i32, tid: i32, nt: i32): void {
+export function rnn_end_f32(kind: i32, hn: usize, cn: usize, scratch: usize, B: i32, T: i32, H: i32, sync: usize, tid: i32, nt: i32): void {
   if (B <= 0 || T <= 0 || H <= 0) return;
-  const U = unit_blocks(H), u0 = share(U, tid, nt), u1 = share(U, tid + 1, nt);
+  // The last step's ranges: each thread copies the units it wrote itself, so no barrier comes first.
+  const balance = ASC_FEATURE_THREADS && sync != 0 && nt > 1;
+  const U = unit_blocks(H), u0 = balance ? RANGE_LO : share(U, tid, nt), u1 = balance ? RANGE_HI : share(U, tid + 1, nt);
   if (hn) copy_units(hn, h_at(scratch, kind, B, H, T & 1), B, H, u0, u1);
   if (cn && kind == RNN_KIND_LSTM) copy_units(cn, c_at(scratch, kind, B, H), B, H, u0, u1);
 }
@@ -269,13 +326,13 @@ export function rnn_end_f32(kind: i32, hn: usize, cn: usize, scratch: usize, B: 
 @inline function seq_f32(kind: i32, act: i32, xp: usize, w: usize, h0: usize, c0: usize, y: usize, hn: usize, cn: usize,
                          scratch: usize, B: i32, T: i32, H: i32, ldx: i32, ldy: i32, reverse: i32): void {
   if (B <= 0 || T <= 0 || H <= 0) return;
-  rnn_begin_f32(kind, h0, c0, scratch, B, H, 0, 1);
+  rnn_begin_f32(kind, h0, c0, scratch, B, H, 0, 0, 1);
   for (let s = 0; s < T; s++) {
-    if (kind == RNN_KIND_LSTM) lstm_step_f32(xp, w, y, scratch, B, T, H, ldx, ldy, reverse, s, 0, 1);
-    else if (kind == RNN_KIND_GRU) gru_step_f32(xp, w, y, scratch, B, T, H, ldx, ldy, reverse, s, 0, 1);
-    else rnn_step_f32(act, xp, w, y, scratch, B, T, H, ldx, ldy, reverse, s, 0, 1);
+    if (kind == RNN_KIND_LSTM) lstm_step_f32(xp, w, y, scratch, B, T, H, ldx, ldy, reverse, s, 0, 0, 1);
+    else if (kind == RNN_KIND_GRU) gru_step_f32(xp, w, y, scratch, B, T, H, ldx, ldy, reverse, s, 0, 0, 1);
+    else rnn_step_f32(act, xp, w, y, scratch, B, T, H, ldx, ldy, reverse, s, 0, 0, 1);
   }
-  rnn_end_f32(kind, hn, cn, scratch, B, T, H, 0, 1);
+  rnn_end_f32(kind, hn, cn, scratch, B, T, H, 0, 0, 1);
 }
 
 /**

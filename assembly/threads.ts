@@ -13,7 +13,8 @@
 //   +320  SLEEPERS threads asleep in host_wait (notify is skipped when none sleeps)
 //   +384  SEEN[t]  the SEQ of the last call worker t took (so a worker that trapped resumes right)
 //   +448  SIZES    the posted call's named sizes (up to 16 i32, written by the runtime before the call)
-//   +512  ARRIVE[t] thread t's barrier count, one 64-byte line per thread (MAX_THREADS lines)
+//   +512  ARRIVE[t] thread t's barrier count, one 64-byte line per thread (MAX_THREADS lines);
+//         in the same line, +4 and +8, what t waited at its last barriers (barrier_waited)
 //
 // Waiting spins first, then sleeps: a call that must wake a worker through a wait and notify costs
 // ~100–120 µs on this machine, a barrier of two spinning threads 0.05–0.5 µs (bench/threads.ts; it
@@ -46,6 +47,9 @@ let CALL_NT: i32 = 1;
 /** Per instance, so per thread: this thread's id in the call (0 on the caller's thread) and its barrier count. */
 let TID: i32 = 0;
 let BARRIERS: i32 = 0;
+/** Per thread: spins it waited at its last barrier (i32.MAX_VALUE past SPIN: it slept, or spun on uncounted); see barrier_waited. */
+let WAITED: i32 = 0;
+let SLEPT: bool = false;
 /** Per thread: CLAIM's value when the current claiming node began (see claim). */
 let CLAIM_BASE: i32 = 0;
 
@@ -87,6 +91,7 @@ function wait_while(sync: usize, p: usize, v: i32): void {
  */
 function wait_reached(sync: usize, p: usize, e: i32, spins: i32): i32 {
   for (; spins > 0; spins--) if (atomic.load<i32>(p) - e >= 0 || atomic.load<i32>(sync + ABORT)) return spins;
+  SLEPT = true;
   if (!MAY_WAIT) {
     while (atomic.load<i32>(p) - e < 0 && !atomic.load<i32>(sync + ABORT)) {}
     return SPIN;
@@ -116,11 +121,29 @@ export function barrier(sync: usize, nt: i32): void {
   if (nt <= 1) return;
   const e = ++BARRIERS;
   const mine = sync + ARRIVE + (<usize>TID << 6);
+  // Beside the count, in the same line (so no other line moves): what this thread waited at barrier e − 1.
+  atomic.store<i32>(mine + waited_slot(e - 1), WAITED);
   atomic.store<i32>(mine, e);
   wake(sync, mine);
   let spins = SPIN;
+  SLEPT = false;
   for (let t = 0; t < nt; t++) if (t != TID) spins = wait_reached(sync, sync + ARRIVE + (<usize>t << 6), e, spins);
+  WAITED = SLEPT ? i32.MAX_VALUE : SPIN - spins;
   if (atomic.load<i32>(sync + ABORT)) unreachable();
+}
+
+/** Where a thread's line keeps its wait at barrier number e: two slots by parity, after the count. */
+@inline function waited_slot(e: i32): usize { return 4 + ((<usize>e & 1) << 2); }
+
+/**
+ * After a barrier: how long thread t had waited at the barrier before it, in spins (~0.4 ns each
+ * here; i32.MAX_VALUE past SPIN). Every thread reads the same values: t wrote them before
+ * arriving at the barrier just passed, and its next write goes to the other slot, which no
+ * thread reads before the next barrier. So threads that must agree on a split (the recurrent
+ * step's, assembly/rnn.ts) can each derive it from these without another barrier.
+ */
+export function barrier_waited(sync: usize, t: i32): i32 {
+  return atomic.load<i32>(sync + ARRIVE + (<usize>t << 6) + waited_slot(BARRIERS - 1));
 }
 
 /** Thread 0: posts entry `id` to workers 1..nt-1 (they run it with this `nt`). */

@@ -176,13 +176,13 @@ function checkSlices(K: Kernels, c: RnnCase, a: { xd: number; pw: number; ph0: n
     const py = K.put(want[0]!), yd = py + (a.yd - a.py);     // the other direction's columns as they are
     const phn = a.phn ? K.put(new Float32Array(B * H).fill(CANARY)) : 0, pcn = a.pcn ? K.put(new Float32Array(B * H).fill(CANARY)) : 0;
     const pscr = K.put(new Float32Array(a.scratchFloats).fill(NaN));
-    for (let tid = 0; tid < nt; tid++) K.fn('rnn_begin_f32')(kind, a.ph0, a.pc0, pscr, B, H, tid, nt);
+    for (let tid = 0; tid < nt; tid++) K.fn('rnn_begin_f32')(kind, a.ph0, a.pc0, pscr, B, H, 0, tid, nt);
     for (let s = 0; s < T; s++) for (let tid = 0; tid < nt; tid++) {
-      const args = [a.xd, a.pw, yd, pscr, B, T, H, a.ldx, a.ldy, a.rev, s, tid, nt];
+      const args = [a.xd, a.pw, yd, pscr, B, T, H, a.ldx, a.ldy, a.rev, s, 0, tid, nt];
       if (c.kind === 'rnn') K.fn('rnn_step_f32')(act, ...args);
       else K.fn(`${c.kind}_step_f32`)(...args);
     }
-    for (let tid = 0; tid < nt; tid++) K.fn('rnn_end_f32')(kind, phn, pcn, pscr, B, T, H, tid, nt);
+    for (let tid = 0; tid < nt; tid++) K.fn('rnn_end_f32')(kind, phn, pcn, pscr, B, T, H, 0, tid, nt);
     const got = [K.get(py, yLen), phn ? K.get(phn, B * H) : undefined, pcn ? K.get(pcn, B * H) : undefined];
     ['y', 'hn', 'cn'].forEach((what, i) => {
       const g = got[i], w = want[i];
@@ -213,6 +213,25 @@ describe.each(ISAS)('recurrent kernels %s', (isa) => {
       }
     }
     expect(bad).toEqual([]);
+  });
+  it('rnn_next_boundary moves a boundary one block toward the thread that waited less, within its slack', () => {
+    const next = K.fn('rnn_next_boundary') as (below: number, above: number, home: number, slack: number, at: number) => number;
+    const MAX = 2 ** 31 - 1, OVER = 1025; // BALANCE_SPINS is 1024
+    // [waited below, waited above, home, slack, at] → the boundary's next place
+    const cases: [number, number, number, number, number, number][] = [
+      [0, OVER, 16, 7, 16, 15],        // the thread above waited: it is faster and takes a block
+      [OVER, 0, 16, 7, 16, 17],        // the thread below waited: it takes one
+      [0, 1024, 16, 7, 16, 16],        // a difference of BALANCE_SPINS or less moves nothing
+      [5000, 4000, 16, 7, 12, 12],
+      [0, OVER, 16, 7, 9, 9],          // already `slack` below home: stays
+      [OVER, 0, 16, 7, 23, 23],        // already `slack` above home
+      [0, OVER, 16, 7, 10, 9],
+      [0, MAX, 10, 4, 10, 9],          // a thread that slept waited longest (i32 max: no overflow)
+      [MAX, 0, 10, 4, 14, 14],
+      [MAX, MAX, 10, 4, 10, 10],
+      [0, OVER, 2, 0, 2, 2],           // no slack: shares stay equal
+    ];
+    expect(cases.map(([b, a, h, s, at]) => next(b, a, h, s, at))).toEqual(cases.map((c) => c[5]));
   });
 });
 

@@ -41,12 +41,12 @@ function lowering(kind: RnnKind): Lowering<RecurrentAttrs> {
       if (!t) return [`${kernelCall(`${kind}_seq_f32`, args)};`];
       // Every thread: its units of the initial state, then per step a barrier (all of the previous
       // h is ready) and its share of the step; its units of the final state.
-      const th = { kind: RNN_KINDS[kind], tid: t.tid, nt: t.nt, scratch: args.scratch!, B: args.B!, H };
+      const th = { kind: RNN_KINDS[kind], sync: t.sync, tid: t.tid, nt: t.nt, scratch: args.scratch!, B: args.B!, H };
       return [
         `${kernelCall('rnn_begin_f32', { ...th, h0: args.h0!, c0: args.c0 ?? 0 })};`,
         `for (let s = 0; s < ${args.T}; s++) {`,
         `  ${kernelCall('barrier', { sync: t.sync, nt: t.nt })};`,
-        `  ${kernelCall(`${kind}_step_f32`, { ...(kind === 'rnn' ? { act: args.act! } : {}), xp: args.xp!, w: args.w!, y: args.y!, scratch: args.scratch!, B: args.B!, T: args.T!, H, ldx: GH, ldy: H, reverse: args.reverse!, s: 's', tid: t.tid, nt: t.nt })};`,
+        `  ${kernelCall(`${kind}_step_f32`, { ...(kind === 'rnn' ? { act: args.act! } : {}), xp: args.xp!, w: args.w!, y: args.y!, scratch: args.scratch!, B: args.B!, T: args.T!, H, ldx: GH, ldy: H, reverse: args.reverse!, s: 's', sync: t.sync, tid: t.tid, nt: t.nt })};`,
         '}',
         `${kernelCall('rnn_end_f32', { ...th, hn: args.hn!, cn: args.cn ?? 0, T: args.T! })};`,
       ];
