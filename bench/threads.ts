@@ -2,8 +2,9 @@
 // whole empty call (post + join), how long an idle worker spins before it sleeps and what waking
 // it costs, split GEMM/GEMV sizes around the split rule against one thread, the read bandwidth
 // of one core against two, and 2-thread GPT decode steps after the caller was away a while;
-// (2) one thread on shared memory against today's unshared memory (same code); (3) workloads (default gemm512 and mlp_b64; any bench workload, or cnn) with
-// 1, 2 (and --threads N) threads, interleaved, medians, outputs checked bit for bit against 1 thread.
+// (2) one thread on shared memory against today's unshared memory (same code); (3) workloads
+// (default gemm512 and mlp_b64; any bench workload, or cnn) with 1, 2 (and --threads N) threads,
+// interleaved, medians, outputs checked bit for bit against 1 thread.
 //   npx tsx bench/threads.ts [--threads N] [--only gemm512,mlp_b64,cnn]   (relaxed SIMD: this script turns the flag on)
 import v8 from 'node:v8';
 v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
