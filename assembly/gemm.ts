@@ -225,8 +225,9 @@ const GEMM_TILE_MACS: i32 = 1 << 20;
  * panel pairs (the odd last panel goes to the last thread), each thread's slice of the weights
  * the same every call (claimed 64 KB tiles made a 2-thread GPT decode step 1.28× slower).
  * m ≥ 2: tiles of a row block (gemm_mc rows) by a run of 8-column panels, taken through claim()
- * (assembly/threads.ts, `sync` its region), so a thread on a slower core takes fewer. Every element is computed by the same tile with the same depth order as on one
- * thread, so the result is bit-identical for any nt and whoever takes a tile.
+ * (assembly/threads.ts, `sync` its region), so a thread on a slower core takes fewer. Every
+ * element is computed by the same tile with the same depth order as on one thread, so the result
+ * is bit-identical for any nt and whoever takes a tile.
  */
 export function gemm_f32_part(a: usize, lda: i32, w: usize, c: usize, ldc: i32,
                               m: i32, n: i32, k: i32, rowBias: usize, act: i32, sync: usize, tid: i32, nt: i32): void {

@@ -32,7 +32,7 @@ export function compare(ours: Float32Array, theirs: Float32Array, tol = 1e-3): C
   return { maxAbsErr: err, scale, ok: err <= tol * scale };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
 /** A call to time: a function, or an engine that times its own calls (see Peer.time). */
 export type Call = (() => unknown) | { time(calls: number): Promise<number[]> };
