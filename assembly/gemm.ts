@@ -217,8 +217,14 @@ export function gemm_f32(a: usize, lda: i32, w: usize, c: usize, ldc: i32,
   gemm_f32_part(a, lda, w, c, ldc, m, n, k, rowBias, act, 0, 0, 1);
 }
 
-/** Multiply-adds in one claimed tile of a split GEMM (m ≥ 2): ~80 µs of one core's work here. */
+/**
+ * Multiply-adds in one claimed tile of a split GEMM (m ≥ 2): at most GEMM_TILE_MACS (~80 µs of
+ * one core's work here), fewer where that would leave a thread under GEMM_TILES_PER_THREAD
+ * tiles, down to GEMM_MIN_TILE_MACS (~5 µs; a claim moves one line between the cores).
+ */
 const GEMM_TILE_MACS: i32 = 1 << 20;
+const GEMM_MIN_TILE_MACS: i32 = 1 << 16;
+const GEMM_TILES_PER_THREAD: i32 = 16;
 
 /**
  * Thread `tid`'s share of gemm_f32 when `nt` threads split it. m = 1: a contiguous range of the
@@ -256,7 +262,8 @@ export function gemm_f32_part(a: usize, lda: i32, w: usize, c: usize, ldc: i32,
   // One loop for both, so the tile's code is inlined once.
   // (A build without threads, where nt is always 1, has no atomics: claim() is not compiled there.)
   const mc = gemm_mc(k0), shared = ASC_FEATURE_THREADS && nt > 1;
-  const per = shared ? min(panels, max(1, GEMM_TILE_MACS / max(1, min(mc, m) * 8 * max(k0, 1)))) : panels;
+  const tileMacs = shared ? <i32>min<i64>(GEMM_TILE_MACS, max<i64>(GEMM_MIN_TILE_MACS, <i64>m * n * k0 / (nt * GEMM_TILES_PER_THREAD))) : 0;
+  const per = shared ? min(panels, max(1, tileMacs / max(1, min(mc, m) * 8 * max(k0, 1)))) : panels;
   const runs = (panels + per - 1) / per, tiles = ((m + mc - 1) / mc) * runs;
   for (let t = shared ? claim(sync, tiles, nt) : 0; t >= 0 && t < tiles; t = shared ? claim(sync, tiles, nt) : t + 1) {
     const i0 = (t / runs) * mc, p0 = (t % runs) * per;
