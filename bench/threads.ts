@@ -1,7 +1,8 @@
 // Threads, measured: (1) the barrier's cost (two threads meeting N times, both spinning), a
 // whole empty call (post + join), how long an idle worker spins before it sleeps and what waking
-// it costs, split GEMM/GEMV sizes around the split rule against one thread, the read bandwidth
-// of one core against two, and 2-thread GPT decode steps after the caller was away a while;
+// it costs, split GEMM/GEMV sizes around the split rule against one thread, each core's
+// multiply-add rate alone and with the other busy, the read bandwidth of one core against two,
+// and 2-thread GPT decode steps after the caller was away a while;
 // (2) one thread on shared memory against today's unshared memory (same code); (3) workloads
 // (default gemm512 and mlp_b64; any bench workload, or cnn) with 1, 2 (and --threads N) threads,
 // interleaved, medians, outputs checked bit for bit against 1 thread.
@@ -35,10 +36,12 @@ async function kernelLevel(): Promise<void> {
   const SYNC = 1024, ARGS = 3072, A = 65536, C = 1 << 20, W = 2 << 20;
   const src = `import { barrier, threads_post, threads_join, threads_next, threads_count, threads_done, threads_may_wait } from "./threads";
 import { gemm_f32, gemm_f32_part } from "./gemm";
-import { read_sum } from "./probes";
+import { read_sum, peak_madd } from "./probes";
 let sink = 0;
+let sinkf: f32 = 0;
 function work(id: i32, tid: i32, nt: i32): void {
   const reps = load<i32>(${ARGS}), m = load<i32>(${ARGS} + 4), n = load<i32>(${ARGS} + 8), k = load<i32>(${ARGS} + 12);
+  if (id == 4) { sinkf += peak_madd(reps, 0.5); barrier(${SYNC}, nt); return; }
   if (id == 3) { const share = (m / nt) & ~127; sink += read_sum(${A} + <usize>(tid * share), share, reps); barrier(${SYNC}, nt); return; }
   for (let i = 0; i < reps; i++) {
     if (id == 2) gemm_f32_part(${A}, k, ${W}, ${C}, n, m, n, k, 0, 0, ${SYNC}, tid, nt);
@@ -51,6 +54,7 @@ export function serial(): void {
   const reps = load<i32>(${ARGS}), m = load<i32>(${ARGS} + 4), n = load<i32>(${ARGS} + 8), k = load<i32>(${ARGS} + 12);
   for (let i = 0; i < reps; i++) gemm_f32(${A}, k, ${W}, ${C}, n, m, n, k, 0, 0);
 }
+export function peak_serial(): void { sinkf += peak_madd(load<i32>(${ARGS}), 0.5); }
 export function read_serial(): void { sink += read_sum(${A}, load<i32>(${ARGS} + 4), load<i32>(${ARGS})); }
 export function may_wait(y: i32): void { threads_may_wait(y); }
 export function quit(nt: i32): void { threads_post(${SYNC}, -1, nt); }`;
@@ -102,6 +106,18 @@ parentPort.on('message', async ({ module, memory }) => { ${ATOMIC_WAIT_JS}
     // as it is for every split after an entry's first barrier.
     for (let r = 0; r < 9; r++) { one.push(time(() => x.serial!(), reps)); x.call!(0, 2); two.push(time(() => x.call!(2, 2), reps)); }
     console.log(`| ${m} × ${k} × ${n} (${m * k * n}) | ${med(one).toFixed(2)} | ${med(two).toFixed(2)} | ${(med(one) / med(two)).toFixed(2)} |`);
+  }
+  // The ceiling of compute-bound work: each core's multiply-add rate with the other core busy too
+  // (the same loop on both at once), against one core alone. Below 1 when the cores share a clock
+  // budget or a neighbour's load: a 2-thread speedup cannot pass 2 × this.
+  {
+    const iters = 1 << 20;
+    args.set([iters, 0, 0, 0]);
+    const one: number[] = [], two: number[] = [];
+    x.peak_serial!(); x.call!(4, 2);
+    for (let r = 0; r < 15; r++) { one.push(time(() => x.peak_serial!(), 1)); x.call!(0, 2); two.push(time(() => x.call!(4, 2), 1)); }
+    const gflops = (us: number) => (iters * 12 * 4 * 2) / (us * 1e3);
+    console.log(`multiply-add peak: one core alone ${gflops(med(one)).toFixed(1)} GFLOP/s; each of two at once ${gflops(med(two)).toFixed(1)} (${(med(one) / med(two)).toFixed(2)}×: 2 threads of compute-bound work can be at most ${(2 * med(one) / med(two)).toFixed(2)}× one)`);
   }
   // Memory-bound work (GEMV, decode) scales with what two cores can read together, not with cores.
   console.log('| read, 1 thread vs 2 (each half) | 1 thread GB/s | 2 threads GB/s | × |\n| --- | --- | --- | --- |');
