@@ -38,6 +38,11 @@
 // thread writing step s + 1's h never overwrites what a slower thread still reads for step s). Each column's dot
 // product is computed by the same instructions in the same order whatever the split (the GEMV's
 // odd panel runs the paired kernel against itself), so any nt gives bit-identical results.
+// Beyond its share of the work, a 2-thread step pays for moving h between the cores (LSTM at
+// H = 256, artifacts edited by hand, interleaved): reading the other thread's half of h ~0.5 µs,
+// and storing h into lines the other thread has read ~0.7 µs, of a 10–13 µs step; the barrier's
+// own cost was below the noise (taking it out changed 761 to 762 µs a call). Staging h in a
+// buffer of the thread's own and copying it out in one burst did not help (+0.5–1%).
 import { gemm_f32, gemv_ukernel_1x16 } from "./gemm";
 import { load_f32x4_partial, store_f32x4_partial } from "./vec";
 import { sigmoid_f32x4, tanh_f32x4, relu_f32x4, madd } from "./math";
