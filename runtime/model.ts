@@ -259,6 +259,8 @@ export class Model {
     if (list.length > B) throw new Error(`${where}: ${list.length} prompts, the KV cache holds ${B} sequence${B > 1 ? 's' : ''}`);
     list.forEach((ts, i) => { if (ts.length === 0) throw new Error(`${where}: ${many ? `prompt ${i}` : 'the prompt'} has no tokens`); });
     if (typeof opts !== 'object' || opts === null) throw new Error(`${where}: expected options { maxNewTokens, onToken? }, got ${describe(opts)}`);
+    // Greedy only: a sampling option (temperature, say) must not be ignored silently.
+    knownOptions(where, opts, ['maxNewTokens', 'onToken'], '; generation is greedy');
     const { maxNewTokens: max, onToken } = opts;
     if (!isIndex(max) || max < 0) throw new Error(`${where}: maxNewTokens must be a non-negative integer, got ${describe(max)}`);
     if (onToken !== undefined && typeof onToken !== 'function') throw new Error(`${where}: onToken must be a function, got ${describe(onToken)}`);
@@ -518,9 +520,15 @@ export function chooseIsa(code: Partial<Record<Isa, Uint8Array>>, want: LoadOpti
     : `this host cannot run the artifact's code (it has only ${Object.keys(code).join(', ')})`);
 }
 
+/** Throws on a key of `opts` outside `allowed`: an option nothing reads must not pass silently. */
+function knownOptions(where: string, opts: object, allowed: readonly string[], note = ''): void {
+  const k = Object.keys(opts).find((x) => !allowed.includes(x));
+  if (k !== undefined) throw new Error(`${where}: unknown option '${k.slice(0, 60)}' (allowed: ${allowed.join(', ')}${note})`);
+}
+
 export async function loadModelBytes(bytes: Uint8Array, opts: LoadOptions = {}): Promise<Model> {
   if (typeof opts !== 'object' || opts === null) throw new Error(`loadModel(): options must be an object, got ${describe(opts)}`);
-  for (const k of Object.keys(opts)) if (k !== 'isa' && k !== 'threads' && k !== 'threadPolicy') throw new Error(`loadModel(): unknown option '${k.slice(0, 60)}' (allowed: isa, threads, threadPolicy)`);
+  knownOptions('loadModel()', opts, ['isa', 'threads', 'threadPolicy']);
   if (opts.threadPolicy !== undefined && opts.threadPolicy !== 'measure' && opts.threadPolicy !== 'always') throw new Error(`loadModel(): option threadPolicy must be 'measure' or 'always', got ${describe(opts.threadPolicy)}`);
   const { manifest, blob } = readContainer(bytes);
   let threads = requestedThreads(opts.threads, manifest.threads?.max ?? 16);

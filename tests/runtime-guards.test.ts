@@ -142,6 +142,10 @@ describe('argument guards', () => {
     }
     expect(() => gpt.generate(prompt, undefined as never)).toThrow('generate(): expected options { maxNewTokens, onToken? }, got undefined');
     expect(() => gpt.generate(prompt, { maxNewTokens: 2, onToken: 5 as never })).toThrow('generate(): onToken must be a function, got 5');
+    // Generation is greedy: a sampling option it would ignore is an error, not a silent argmax.
+    for (const k of ['temperature', 'topK', 'maxTokens']) {
+      expect(() => gpt.generate(prompt, { maxNewTokens: 2, [k]: 1 } as never)).toThrow(`model 'tinygpt' generate(): unknown option '${k}' (allowed: maxNewTokens, onToken; generation is greedy`);
+    }
     expect(() => gpt.generate([], { maxNewTokens: 2 })).toThrow('generate(): the prompt has no tokens');
     // A callback that moves the cache would make the rest of the generation silently wrong (it used to go on from position 0).
     expect(() => gpt.generate(prompt, { maxNewTokens: 3, onToken: () => gpt.reset() })).toThrow(`model 'tinygpt' generate(): onToken moved the KV cache from position 3 to 0; call prefill/decode/reset after generate() returns`);
