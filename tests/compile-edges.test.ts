@@ -38,6 +38,10 @@ describe('models that cannot be built are refused naming the cause', () => {
     expect(() => new nn.GRU(4, 3, { numLayers: 0 })).toThrow('GRU: num_layers must be a positive integer, got 0');
     expect(() => new nn.MultiheadAttention(8, 0)).toThrow('MultiheadAttention: num_heads must be a positive integer, got 0');
     expect(() => new GPT({ vocab: 10, context: 0, dModel: 8, nhead: 2, layers: 1, dimFeedforward: 16 })).toThrow('GPT: context must be a positive integer, got 0');
+    // A key GPT does not read (a typo, or dropout, which its blocks do not have) is an error, not ignored.
+    expect(() => new GPT({ vocab: 10, context: 8, dModel: 8, nhead: 2, layers: 1, dimFeedforward: 16, dropout: 0.1 } as never))
+      .toThrow("GPT: unknown option 'dropout' (allowed: vocab, context, dModel, nhead, layers, dimFeedforward)");
+    expect(() => new GPT({ vocab: 10, context: 8, dModel: 8, nhead: 2, layers: 1, dim_feedforward: 16 } as never)).toThrow("GPT: unknown option 'dim_feedforward'");
     const gpt = new GPT({ vocab: 10, context: 8, dModel: 8, nhead: 2, layers: 1, dimFeedforward: 16 });
     expect(() => defineGPT({ name: 'g', module: gpt, tokens: [1, 8], capacity: 0 })).toThrow('defineGPT: capacity must be a positive integer, got 0');
     expect(() => defineGPT({ name: 'g', module: gpt, tokens: [1, 8], chunk: -1 })).toThrow('defineGPT: chunk must be a positive integer, got -1');

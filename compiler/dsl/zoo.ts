@@ -83,7 +83,10 @@ export class GPT extends Module {
   tok_emb: nn.Embedding; pos_emb: nn.Embedding; blocks: nn.TransformerEncoderLayer[]; ln_f: nn.LayerNorm; head: nn.Linear;
   constructor(readonly cfg: GPTConfig) {
     super();
-    for (const k of ['vocab', 'context', 'dModel', 'nhead', 'layers', 'dimFeedforward'] as const) positiveInt('GPT', k, cfg?.[k]);
+    const keys = ['vocab', 'context', 'dModel', 'nhead', 'layers', 'dimFeedforward'] as const;
+    // A misspelt or unsupported key (dropout, say: the blocks have none) throws rather than being ignored.
+    checkOptions('GPT', cfg ?? undefined, keys);
+    for (const k of keys) positiveInt('GPT', k, cfg?.[k]);
     this.tok_emb = new nn.Embedding(cfg.vocab, cfg.dModel);
     this.pos_emb = new nn.Embedding(cfg.context, cfg.dModel);
     this.blocks = Array.from({ length: cfg.layers }, () => new nn.TransformerEncoderLayer(cfg.dModel, cfg.nhead,
