@@ -13,7 +13,11 @@ export interface PassOptions extends PassContext {
   onPass?: (pass: Pass, g: Graph) => void;
 }
 
+const OPTION_KEYS: ReadonlyArray<keyof PassOptions> = ['disable', 'onPass', 'attention', 'target', 'noReuse'];
+
 export function runPasses(input: Graph, opts: PassOptions = {}): Graph {
+  const unknown = Object.keys(opts).find((k) => !(OPTION_KEYS as readonly string[]).includes(k));
+  if (unknown !== undefined) throw new Error(`runPasses: unknown option '${unknown.slice(0, 60)}' (allowed: ${OPTION_KEYS.join(', ')})`);
   const disabled = new Set(opts.disable ?? []);
   for (const d of disabled) {
     if (!PASS_NAMES.includes(d)) throw new Error(`unknown pass '${d}'; passes are: ${PASS_NAMES.join(', ')}`);

@@ -26,6 +26,8 @@ describe('passes', () => {
     expect(PASS_NAMES).toEqual(['shape-inference', 'constant-folding', 'layernorm-recognition', 'gelu-recognition', 'attention-recognition', 'transpose-sinking', 'view-simplification', 'attention-packing', 'attention-lowering', 'dce', 'cse', 'epilogue-fusion', 'residual-fusion', 'elementwise-fusion', 'memory-planning']);
     for (const p of PASSES) expect(p.description.length).toBeGreaterThan(10);
     expect(() => runPasses(tiny(({ x }) => x!.relu(), { x: [2] }), { disable: ['no-such-pass'] })).toThrow(/unknown pass 'no-such-pass'/);
+    expect(() => runPasses(tiny(({ x }) => x!.relu(), { x: [2] }), { disabel: ['cse'] } as never))
+      .toThrow("runPasses: unknown option 'disabel' (allowed: disable, onPass, attention, target, noReuse)");
   });
 
   test('shape-inference recomputes types and rejects a wrong one', () => {
