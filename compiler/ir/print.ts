@@ -21,6 +21,7 @@ function fmtAttr(v: AttrValue, indent: string): string {
 }
 
 export function printGraph(g: Graph, indent = ''): string {
+  if (typeof g !== 'object' || g === null || !Array.isArray(g.nodes)) throw new Error(`printGraph: expected an IR graph (traceModel(def) or importOnnx(bytes).graph), got ${g === null || typeof g !== 'object' ? String(g) : (g as object).constructor?.name ?? 'an object'}`);
   const id = new Map(g.nodes.map((n, i) => [n, `%${i}`]));
   const lines = g.nodes.map((n) => {
     const attrs = Object.entries(n.attrs)
