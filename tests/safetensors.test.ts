@@ -123,4 +123,16 @@ describe('safetensors: API misuse', () => {
     expect(Array.from(readSafetensors(copy as ArrayBuffer).get('w')!.data)).toEqual([1, 2]);
     for (const bad of [null, undefined, {}, [['w', {}]]]) expect(() => stateDictFrom(bad as never)).toThrow(/^stateDictFrom\(\): expected the Map that readSafetensors\(bytes\) returns, got /);
   });
+
+  test('writeSafetensors checks every tensor before it writes (were raw TypeErrors or a malformed file)', () => {
+    const w = (t: unknown) => () => writeSafetensors(t as never);
+    for (const bad of [null, undefined, 5, [1]]) expect(w(bad)).toThrow(/^writeSafetensors\(\): expected an object of tensors by name, \{ name: \{ dtype, shape, data \} \}, got /);
+    expect(w({ a: 5 })).toThrow("writeSafetensors(): tensor 'a': expected { dtype, shape, data }, got 5");
+    expect(w({ a: { dtype: 'F33', shape: [1], data: new Float32Array(1) } })).toThrow(`tensor 'a': unknown dtype "F33" (known: BOOL, U8,`);
+    expect(w({ a: { dtype: 'F32', shape: [2, -1], data: new Float32Array(2) } })).toThrow("tensor 'a': shape must be an array of non-negative integers, got [2,-1]");
+    expect(w({ a: { dtype: 'F32', shape: [2], data: [1, 2] } })).toThrow("tensor 'a': data must be a typed array, got [1,2]");
+    expect(w({ a: { dtype: 'F32', shape: [2, 3], data: new Float32Array(5) } })).toThrow("tensor 'a': F32 [2,3] takes 24 bytes, its data has 20");
+    expect(w({ a: { dtype: 'I64', shape: [2], data: new Int32Array(2) } })).toThrow("tensor 'a': I64 [2] takes 16 bytes, its data has 8");
+    expect(w({ __metadata__: { dtype: 'F32', shape: [1], data: new Float32Array(1) } })).toThrow("tensor '__metadata__': the name is the format's metadata key");
+  });
 });

@@ -130,6 +130,17 @@ function f16ToF32(h: number): number {
 }
 
 export function writeSafetensors(tensors: Record<string, SafeTensor>): Uint8Array {
+  if (typeof tensors !== 'object' || tensors === null || Array.isArray(tensors)) throw new Error(`writeSafetensors(): expected an object of tensors by name, { name: { dtype, shape, data } }, got ${show(tensors)}`);
+  for (const [name, t] of Object.entries(tensors)) {
+    const where = `writeSafetensors(): tensor '${name.slice(0, 60)}'`;
+    if (name === '__metadata__') throw new Error(`${where}: the name is the format's metadata key`);
+    if (typeof t !== 'object' || t === null) throw new Error(`${where}: expected { dtype, shape, data }, got ${show(t)}`);
+    if (!Object.hasOwn(DTYPE_SIZE, t.dtype)) throw new Error(`${where}: unknown dtype ${show(t.dtype)} (known: ${Object.keys(DTYPE_SIZE).join(', ')})`);
+    if (!Array.isArray(t.shape) || !t.shape.every(isCount)) throw new Error(`${where}: shape must be an array of non-negative integers, got ${show(t.shape)}`);
+    if (!ArrayBuffer.isView(t.data) || t.data instanceof DataView) throw new Error(`${where}: data must be a typed array, got ${show(t.data)}`);
+    const bytes = t.shape.reduce((a, d) => a * d, 1) * DTYPE_SIZE[t.dtype]!;
+    if (t.data.byteLength !== bytes) throw new Error(`${where}: ${t.dtype} ${show(t.shape)} takes ${bytes} bytes, its data has ${t.data.byteLength}`);
+  }
   const header: Record<string, unknown> = {};
   let off = 0;
   for (const [name, t] of Object.entries(tensors)) {
