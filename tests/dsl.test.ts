@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { defineModel, F, nn, traceModel, ModelDefinitionError, type Tensor } from '../compiler/dsl/index.ts';
+import { defineModel, F, nn, traceModel, ModelDefinitionError, zeros, type Tensor } from '../compiler/dsl/index.ts';
+import { interpret } from '../compiler/reference/interpret.ts';
 import { printGraph } from '../compiler/ir/print.ts';
 
 describe('DSL', () => {
@@ -79,6 +80,26 @@ describe('DSL', () => {
   test('operations outside trace() are rejected clearly', () => {
     const m = new nn.Linear(2, 2);
     expect(() => m.weight.t).toThrow(/only inside trace\(\)/);
+  });
+
+  test('zeros() checks its shape (a negative dim was a RangeError from deep inside)', () => {
+    const def = (shape: unknown) => defineModel({ name: 'z', module: new nn.Linear(2, 2), inputs: { x: [1, 2] }, forward: (_m, i) => ({ y: i.x!.add(zeros(shape as never)) }) });
+    expect(() => traceModel(def([2, -1]))).toThrow('zeros: shape must be an array of positive integers or size names, got [2, -1]');
+    expect(() => traceModel(def([2.5]))).toThrow('got [2.5]');
+    expect(() => traceModel(def('abc'))).toThrow('zeros: shape must be an array of positive integers or size names, got "abc"');
+    expect(Array.from(interpret(traceModel(def([2])), { x: Float32Array.of(1, 2) }).y!)).toHaveLength(2);
+  });
+
+  test('interpret and printGraph say what they take (were raw TypeErrors or garbage reads)', () => {
+    const g = traceModel(defineModel({ name: 'l', module: new nn.Linear(2, 2), inputs: { x: [1, 2], t: { shape: [3], dtype: 'i32' } }, forward: (m, i) => ({ y: (m as nn.Linear).call(i.x!), t: i.t! }) }));
+    const x = Float32Array.of(1, 2), t = Int32Array.of(0, 1, 2);
+    for (const bad of [null, undefined, 5]) expect(() => interpret(g, bad as never)).toThrow(/^interpret: expected feeds, an object of typed arrays by input name, got /);
+    expect(() => interpret(null as never, { x, t })).toThrow('interpret: expected an IR graph (traceModel(def) or importOnnx(bytes).graph), got null');
+    expect(() => interpret(g, { x: 5 as never, t })).toThrow("interpret: input 'x' (f32) must be a Float32Array, got 5");
+    // An i32 input fed as floats would be read bit for bit as garbage integers.
+    expect(() => interpret(g, { x, t: Float32Array.of(0, 1, 2) })).toThrow("interpret: input 't' (i32) must be an Int32Array, got Float32Array");
+    expect(Array.from(interpret(g, { x, t }).t!)).toEqual([0, 1, 2]);
+    expect(() => printGraph(undefined as never)).toThrow('printGraph: expected an IR graph (traceModel(def) or importOnnx(bytes).graph), got undefined');
   });
 });
 
