@@ -1,9 +1,9 @@
 // compileModel's options, checked by key and type before anything is compiled (a misspelt
 // option would otherwise be ignored, and a bad `isas` fail only after the whole compile).
 import { ISAS } from '../../runtime/format.ts';
+import { describeValue as show } from '../ir/print.ts';
 
 const OPTIONS = ['name', 'disablePasses', 'isas', 'attention', 'onStage'];
-const show = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : v === null || typeof v !== 'object' ? String(v) : Array.isArray(v) ? `an array of ${v.length}` : (v.constructor?.name ?? 'an object'));
 
 /** The first problem with `opts` as a message (`where` names the caller), or undefined. */
 export function compileOptionsProblem(opts: unknown): string | undefined {
@@ -19,4 +19,4 @@ export function compileOptionsProblem(opts: unknown): string | undefined {
   return undefined;
 }
 
-export const describeValue = show;
+export { show as describeValue };

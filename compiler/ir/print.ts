@@ -20,8 +20,12 @@ function fmtAttr(v: AttrValue, indent: string): string {
   return String(v);
 }
 
+/** A value in an error message, in a few words: a string quoted (40 characters at most), a number or null as itself, an object by its class. */
+export const describeValue = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : v === null || typeof v !== 'object' ? String(v)
+  : Array.isArray(v) ? `an array of ${v.length}` : (v.constructor?.name ?? 'an object'));
+
 export function printGraph(g: Graph, indent = ''): string {
-  if (typeof g !== 'object' || g === null || !Array.isArray(g.nodes)) throw new Error(`printGraph: expected an IR graph (traceModel(def) or importOnnx(bytes).graph), got ${g === null || typeof g !== 'object' ? String(g) : (g as object).constructor?.name ?? 'an object'}`);
+  if (typeof g !== 'object' || g === null || !Array.isArray(g.nodes)) throw new Error(`printGraph: expected an IR graph (traceModel(def) or importOnnx(bytes).graph), got ${describeValue(g)}`);
   const id = new Map(g.nodes.map((n, i) => [n, `%${i}`]));
   const lines = g.nodes.map((n) => {
     const attrs = Object.entries(n.attrs)

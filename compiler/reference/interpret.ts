@@ -9,6 +9,7 @@ import { evalExpr } from '../ir/ops/elementwise.ts';
 import { numel, type AnyTensorData } from '../ir/types.ts';
 import { instantiate } from '../ir/symbolic.ts';
 import type { Sizes } from '../ir/dims.ts';
+import { describeValue } from '../ir/print.ts';
 
 export type { Value };
 export { evalExpr };
@@ -24,18 +25,16 @@ export function evalNode(n: Node, ins: Value[]): AnyTensorData[] {
   return Array.isArray(r) ? r : [r];
 }
 
+/** The typed array that holds a dtype's values (an input fed as another would be read as garbage). */
+const ARRAY_OF = { f32: Float32Array, i32: Int32Array, bool: Uint8Array } as const;
+
 /**
  * Runs a graph on concrete inputs; returns every output by name. A graph with named sizes runs
  * at `sizes` (each in [1, bound]), or at its bounds when none are given.
  */
-/** A value in an error message: its type, or itself when it is not an object. */
-const what = (v: unknown): string => (v === null || typeof v !== 'object' ? (typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : String(v)) : (v.constructor?.name ?? 'an object'));
-/** The typed array that holds a dtype's values (an input fed as another would be read as garbage). */
-const ARRAY_OF = { f32: Float32Array, i32: Int32Array, bool: Uint8Array } as const;
-
 export function interpret(g: Graph, feeds: Feeds, state?: Record<string, AnyTensorData>, sizes?: Sizes): Record<string, AnyTensorData> {
-  if (typeof g !== 'object' || g === null || !Array.isArray(g.nodes)) throw new Error(`interpret: expected an IR graph (traceModel(def) or importOnnx(bytes).graph), got ${what(g)}`);
-  if (typeof feeds !== 'object' || feeds === null) throw new Error(`interpret: expected feeds, an object of typed arrays by input name, got ${what(feeds)}`);
+  if (typeof g !== 'object' || g === null || !Array.isArray(g.nodes)) throw new Error(`interpret: expected an IR graph (traceModel(def) or importOnnx(bytes).graph), got ${describeValue(g)}`);
+  if (typeof feeds !== 'object' || feeds === null) throw new Error(`interpret: expected feeds, an object of typed arrays by input name, got ${describeValue(feeds)}`);
   if (sizes) g = instantiate(g, sizes);
   const vals = new Map<Node, Value>();
   const results = new Map<Node, AnyTensorData[]>();
@@ -51,7 +50,7 @@ export function interpret(g: Graph, feeds: Feeds, state?: Record<string, AnyTens
       const f = feeds[n.label!];
       if (!f) throw new Error(`interpret: no value for input '${n.label}'`);
       const want = ARRAY_OF[n.type.dtype];
-      if (!(f instanceof want)) throw new Error(`interpret: input '${n.label}' (${n.type.dtype}) must be ${/^[AEIOU]/.test(want.name) ? 'an' : 'a'} ${want.name}, got ${what(f)}`);
+      if (!(f instanceof want)) throw new Error(`interpret: input '${n.label}' (${n.type.dtype}) must be ${/^[AEIOU]/.test(want.name) ? 'an' : 'a'} ${want.name}, got ${describeValue(f)}`);
       if (f.length !== numel(n.type.shape)) throw new Error(`interpret: input '${n.label}' has ${f.length} values, expected ${numel(n.type.shape)}`);
       data = f;
     } else if (n.op === 'const') {
