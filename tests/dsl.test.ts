@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { defineModel, F, nn, traceModel, ModelDefinitionError, zeros, type Tensor } from '../compiler/dsl/index.ts';
+import { cat, defineModel, F, nn, stack, traceModel, ModelDefinitionError, zeros, type Tensor } from '../compiler/dsl/index.ts';
 import { interpret } from '../compiler/reference/interpret.ts';
 import { printGraph } from '../compiler/ir/print.ts';
 
@@ -88,6 +88,21 @@ describe('DSL', () => {
     expect(() => traceModel(def([2.5]))).toThrow('got [2.5]');
     expect(() => traceModel(def('abc'))).toThrow('zeros: shape must be an array of positive integers or size names, got "abc"');
     expect(Array.from(interpret(traceModel(def([2])), { x: Float32Array.of(1, 2) }).y!)).toHaveLength(2);
+  });
+
+  test('tensor methods and cat/stack check their operands (were TypeErrors, or a fractional slice)', () => {
+    const run = (f: (x: Tensor) => Tensor) => traceModel(defineModel({ name: 'o', module: new nn.Linear(4, 4), inputs: { x: [2, 4] }, forward: (_m, i) => ({ y: f(i.x!) }) }));
+    expect(() => run((x) => x.add('a' as never))).toThrow('add: expected a tensor or a number, got "a"');
+    expect(() => run((x) => x.mul(null as never))).toThrow('mul: expected a tensor or a number, got null');
+    expect(() => run((x) => x.pow([2] as never))).toThrow('pow: expected a tensor or a number, got an array of 1');
+    expect(() => run((x) => cat(x as never))).toThrow('cat: expected an array of tensors, got Tensor');
+    expect(() => run((x) => stack([x, 3] as never))).toThrow('stack: element 1 is not a tensor, got 3');
+    expect(() => run((x) => x.slice(1, 0.5, 3))).toThrow('slice: start must be an integer or a size name, got 0.5');
+    expect(() => run((x) => x.slice(1, 0, 3, 0))).toThrow('slice: step must be a positive integer, got 0');
+    expect(() => run((x) => x.sum(0, 'yes' as never))).toThrow('sum: keepdim must be true or false, got "yes"');
+    // The operands that are right still work: a number, a tensor, a list.
+    const g = run((x) => cat([x.add(1).mul(x), x.slice(1, 1, 3).sum(1, true).expand(2, 4)], 0));
+    expect(Array.from(interpret(g, { x: Float32Array.of(1, 2, 3, 4, 0, 1, 0, 1) }).y!)).toEqual([2, 6, 12, 20, 0, 2, 0, 2, 5, 5, 5, 5, 1, 1, 1, 1]);
   });
 
   test('interpret and printGraph say what they take (were raw TypeErrors or garbage reads)', () => {

@@ -7,6 +7,7 @@ import { inferType, secondaryTypes, ShapeError, type AttrsOf, type OpName } from
 import { dimsOf, fmtShape, normAxis as irNormAxis, numel, sameShape, type DType, type Shape } from '../ir/types.ts';
 import { addDims, canonDim, divDims, evalDim, isSymbolic, numelDims, SIZE_NAME, sizeNames, type Dim, type Sizes } from '../ir/dims.ts';
 import type { SymAttrs } from '../ir/symbolic.ts';
+import { describeValue } from '../ir/print.ts';
 
 /** An axis in [-rank, rank), or an error naming the module (the IR's RangeError has no location). */
 function normAxis(axis: number, rank: number): number {
@@ -111,7 +112,12 @@ export function constant(data: Float32Array | Int32Array | Uint8Array, shape: Sh
 export const scalar = (v: number): Tensor => constant(new Float32Array([v]), [], 'f32', String(v));
 
 type Operand = Tensor | number;
-const lift = (x: Operand): Tensor => (typeof x === 'number' ? scalar(x) : x);
+/** A tensor operand, or a number made a scalar; anything else is an error naming the op. */
+const lift = (op: string, x: Operand): Tensor => {
+  if (typeof x === 'number') return scalar(x);
+  if (!(x instanceof Tensor)) throw new ModelDefinitionError(`${op}: expected a tensor or a number, got ${describeValue(x)}${where()}`);
+  return x;
+};
 const dims = (d: number | number[] | undefined, rank: number): number[] =>
   d === undefined ? [...Array(rank).keys()] : (Array.isArray(d) ? d : [d]).map((a) => normAxis(a, rank));
 
@@ -131,13 +137,13 @@ export class Tensor {
   /** Size of one dimension (negative counts from the end). */
   size(d: number): number { return this.shape[normAxis(d, this.rank)]!; }
 
-  add(o: Operand): Tensor { return record('add', [this, lift(o)]); }
-  sub(o: Operand): Tensor { return record('sub', [this, lift(o)]); }
-  mul(o: Operand): Tensor { return record('mul', [this, lift(o)]); }
-  div(o: Operand): Tensor { return record('div', [this, lift(o)]); }
-  maximum(o: Operand): Tensor { return record('maximum', [this, lift(o)]); }
-  minimum(o: Operand): Tensor { return record('minimum', [this, lift(o)]); }
-  pow(o: Operand): Tensor { return record('pow', [this, lift(o)]); }
+  add(o: Operand): Tensor { return record('add', [this, lift('add', o)]); }
+  sub(o: Operand): Tensor { return record('sub', [this, lift('sub', o)]); }
+  mul(o: Operand): Tensor { return record('mul', [this, lift('mul', o)]); }
+  div(o: Operand): Tensor { return record('div', [this, lift('div', o)]); }
+  maximum(o: Operand): Tensor { return record('maximum', [this, lift('maximum', o)]); }
+  minimum(o: Operand): Tensor { return record('minimum', [this, lift('minimum', o)]); }
+  pow(o: Operand): Tensor { return record('pow', [this, lift('pow', o)]); }
   neg(): Tensor { return record('neg', [this]); }
   relu(): Tensor { return record('relu', [this]); }
   tanh(): Tensor { return record('tanh', [this]); }
@@ -275,6 +281,10 @@ export class Tensor {
   /** Elements start..end-1 (step) along `dim`; negative start/end count from the end. */
   slice(dim: number, start: Dim, end?: Dim, step = 1): Tensor {
     const ax = normAxis(dim, this.rank);
+    for (const [k, v] of [['start', start], ['end', end]] as const) {
+      if (v !== undefined && typeof v !== 'string' && !Number.isInteger(v)) throw new ModelDefinitionError(`slice: ${k} must be an integer or a size name, got ${describeValue(v)}${where()}`);
+    }
+    if (!Number.isInteger(step) || step < 1) throw new ModelDefinitionError(`slice: step must be a positive integer, got ${describeValue(step)}${where()}`);
     if (isSymbolic(this.dim(ax)) || isSymbolic(start) || (end !== undefined && isSymbolic(end))) return this.sliceSymbolic(ax, start, end, step);
     return this.sliceStatic(ax, start as number, end as number | undefined, step);
   }
@@ -318,6 +328,7 @@ export class Tensor {
 
 /** Reduces over `axes`; non-adjacent axes are first permuted to the end (kernels reduce one block). */
 function reduce(op: 'sum' | 'mean' | 'max' | 'argmax', x: Tensor, axes: number[], keepdim: boolean): Tensor {
+  if (typeof keepdim !== 'boolean') throw new ModelDefinitionError(`${op}: keepdim must be true or false, got ${describeValue(keepdim)}${where()}`);
   const sorted = [...new Set(axes)].sort((a, b) => a - b);
   if (sorted.every((a, i) => i === 0 || a === sorted[i - 1]! + 1)) return record(op, [x], { axes: sorted, keepdim });
   const keep = [...Array(x.rank).keys()].filter((a) => !sorted.includes(a));
@@ -326,13 +337,22 @@ function reduce(op: 'sum' | 'mean' | 'max' | 'argmax', x: Tensor, axes: number[]
   return keepdim ? r.reshape(...x.shape.map((d, i) => (sorted.includes(i) ? 1 : d))) : r;
 }
 
+/** The tensors of cat/stack: an array of tensors, at least one. */
+function tensorList(op: string, ts: unknown): Tensor[] {
+  if (!Array.isArray(ts)) throw new ModelDefinitionError(`${op}: expected an array of tensors, got ${describeValue(ts)}${where()}`);
+  if (ts.length === 0) throw new ModelDefinitionError(`${op}: no tensors${where()}`);
+  const bad = ts.findIndex((t) => !(t instanceof Tensor));
+  if (bad >= 0) throw new ModelDefinitionError(`${op}: element ${bad} is not a tensor, got ${describeValue(ts[bad])}${where()}`);
+  return ts;
+}
+
 export function cat(ts: Tensor[], dim = 0): Tensor {
-  if (ts.length === 0) throw new ModelDefinitionError(`cat: no tensors${where()}`);
+  tensorList('cat', ts);
   if (ts.length === 1) return ts[0]!;
   return record('concat', ts, { axis: normAxis(dim, ts[0]!.rank) });
 }
 
 export function stack(ts: Tensor[], dim = 0): Tensor {
-  if (ts.length === 0) throw new ModelDefinitionError(`stack: no tensors${where()}`);
+  tensorList('stack', ts);
   return cat(ts.map((t) => t.unsqueeze(dim)), dim < 0 ? dim : dim);
 }
