@@ -105,6 +105,14 @@ describe('DSL', () => {
     expect(Array.from(interpret(g, { x: Float32Array.of(1, 2, 3, 4, 0, 1, 0, 1) }).y!)).toEqual([2, 6, 12, 20, 0, 2, 0, 2, 5, 5, 5, 5, 1, 1, 1, 1]);
   });
 
+  test('a layer called without a tensor says what it got (was x.size is not a function)', () => {
+    const lin = new nn.Linear(4, 4);
+    const run = (f: () => unknown) => traceModel(defineModel({ name: 'c', module: lin, inputs: { x: [2, 4] }, forward: () => ({ y: f() as Tensor }) }));
+    expect(() => run(() => lin.call(5 as never))).toThrow("Linear '<root>': expected a tensor as the first argument, got 5 (x.size is not a function)");
+    expect(() => run(() => (lin.call as () => Tensor)())).toThrow("Linear '<root>': expected a tensor as the first argument, got no arguments");
+    expect(() => run(() => new nn.LSTM(4, 3).call('x' as never))).toThrow(`LSTM '<root>': expected a tensor as the first argument, got "x"`);
+  });
+
   test('interpret and printGraph say what they take (were raw TypeErrors or garbage reads)', () => {
     const g = traceModel(defineModel({ name: 'l', module: new nn.Linear(2, 2), inputs: { x: [1, 2], t: { shape: [3], dtype: 'i32' } }, forward: (m, i) => ({ y: (m as nn.Linear).call(i.x!), t: i.t! }) }));
     const x = Float32Array.of(1, 2), t = Int32Array.of(0, 1, 2);

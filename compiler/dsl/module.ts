@@ -5,7 +5,8 @@
 
 import { fmtShape, numel, sameShape, type Shape } from '../ir/types.ts';
 import { checkOptions } from './options.ts';
-import { constant, ModelDefinitionError, popScope, pushScope, type Tensor } from './tensor.ts';
+import { constant, ModelDefinitionError, popScope, pushScope, Tensor } from './tensor.ts';
+import { describeValue } from '../ir/print.ts';
 
 /** Deterministic PRNG (mulberry32) for default initialisation, so example models are reproducible. */
 export function rng(seed: number): () => number {
@@ -117,7 +118,16 @@ export abstract class Module {
   /** Runs forward() with this module's path in scope (use it rather than forward() directly). */
   call<A extends unknown[], R>(this: { forward(...a: A): R } & Module, ...args: A): R {
     pushScope(`module '${this.path || '<root>'}' (${this.constructor.name})`);
-    try { return this.forward(...args); } finally { popScope(); }
+    try {
+      return this.forward(...args);
+    } catch (e) {
+      // Every built-in layer takes a tensor first; a call without one failed somewhere inside
+      // (x.size is not a function): say what the call got instead.
+      if (e instanceof TypeError && !(args[0] instanceof Tensor)) {
+        throw new ModelDefinitionError(`${this.constructor.name} '${this.path || '<root>'}': expected a tensor as the first argument, got ${args.length ? describeValue(args[0]) : 'no arguments'} (${e.message})`);
+      }
+      throw e;
+    } finally { popScope(); }
   }
 
   namedChildren(): Array<[string, Module]> {
