@@ -86,7 +86,7 @@ export function recordMulti<K extends OpName>(op: K, inputs: Tensor[], attrs: At
 /** f32 zeros; dims with named sizes (bounded by `max`) give zeros of the run-time size. */
 export function zeros(shape: readonly Dim[], max: Sizes = {}): Tensor {
   if (!Array.isArray(shape) || shape.some((d) => (typeof d === 'number' ? !Number.isInteger(d) || d < 1 : typeof d !== 'string'))) {
-    throw new ModelDefinitionError(`zeros: shape must be an array of positive integers or size names, got ${Array.isArray(shape) ? `[${shape.map((d) => JSON.stringify(d)).join(', ').slice(0, 60)}]` : typeof shape === 'string' ? JSON.stringify(String(shape).slice(0, 40)) : String(shape)}`);
+    throw new ModelDefinitionError(`zeros: shape must be an array of positive integers or size names, got ${Array.isArray(shape) ? `[${shape.map((d) => JSON.stringify(d)).join(', ').slice(0, 60)}]` : describeValue(shape)}`);
   }
   if (!shape.some(isSymbolic)) return constant(new Float32Array(numel(shape as number[])), shape as number[], 'f32', 'zeros');
   const one = constant(new Float32Array(numel(shape.map((d) => (isSymbolic(d) ? 1 : d)))), shape.map((d) => (isSymbolic(d) ? 1 : d)), 'f32', 'zeros');
@@ -354,5 +354,5 @@ export function cat(ts: Tensor[], dim = 0): Tensor {
 
 export function stack(ts: Tensor[], dim = 0): Tensor {
   tensorList('stack', ts);
-  return cat(ts.map((t) => t.unsqueeze(dim)), dim < 0 ? dim : dim);
+  return cat(ts.map((t) => t.unsqueeze(dim)), dim);
 }
