@@ -25,7 +25,7 @@ import { join, resolve } from 'node:path';
 import { compileModel } from '../compiler/driver/compile.ts';
 import { loadModelBytes } from '../runtime/model.ts';
 import '../runtime/node.ts';
-import { median, timeInterleaved } from './harness.ts';
+import { pairedRatio, timeInterleaved } from './harness.ts';
 import { buildWorkload, WORKLOAD_NAMES, type Workload } from './workloads.ts';
 
 v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
@@ -89,7 +89,7 @@ try {
     const now = on(await loadModelBytes((await compileModel(wl.def, { isas: [ISA] })).bytes, opts) as unknown as Runnable, 'this runtime');
     const t = await timeInterleaved([driver(wl, old), driver(wl, now)], { warmupMs: 300, budgetMs: 4000, rounds: 20 });
     const [a, b] = [t[0]!, t[1]!];
-    const perRound = median(a.roundMs.map((x, i) => b.roundMs[i]! / x));
+    const perRound = pairedRatio(b, a);
     console.log(`${name.padEnd(14)} ${a.medianMs.toFixed(4).padStart(15)} ${b.medianMs.toFixed(4).padStart(14)}   ${(b.medianMs / a.medianMs).toFixed(3).padStart(10)}×${' '.repeat(12)}${perRound.toFixed(3)}×`);
     old.dispose?.();
     now.dispose?.();

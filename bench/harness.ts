@@ -34,6 +34,14 @@ export function compare(ours: Float32Array, theirs: Float32Array, tol = 1e-3): C
 
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
+/**
+ * How many times slower `num` ran than `den`: the median of the rounds' ratios. Each round times
+ * both within a second or so, so a change of the host's speed between rounds (it moves timings
+ * here by up to 1.4× from one minute to the next) cancels in each ratio, where a ratio of the
+ * two overall medians can compare one engine's fast rounds with the other's slow ones.
+ */
+export const pairedRatio = (num: Timing, den: Timing): number => median(num.roundMs.map((x, i) => x / den.roundMs[i]!));
+
 /** A call to time: a function, or an engine that times its own calls (see Peer.time). */
 export type Call = (() => unknown) | { time(calls: number): Promise<number[]> };
 

@@ -6,6 +6,8 @@
 // its own, see peers/ort-worker.ts), timed in the same interleaved rounds as the 1-thread engines.
 // Every peer's output is checked against simdflow's, and simdflow's N-thread output against its
 // 1-thread one, before anything is timed.
+// Every ratio (against a peer, N threads against 1) is the median of the rounds' ratios
+// (harness.ts pairedRatio): the host's speed moves between rounds, and each round's ratio cancels it.
 // `npm run bench` runs Node with --single-threaded-gc. The in-process peers (ORT-web 1 thread,
 // TF.js) leave garbage, and V8 collects it on helper threads, which then share the cores with the
 // N-thread engines' timed calls. In three full runs with helper threads, gpt_prefill on 2 threads
@@ -32,7 +34,7 @@ import { importOnnx } from '../compiler/onnx/import.ts';
 import { loadModelBytes, type Model } from '../runtime/model.ts';
 import '../runtime/node.ts';                      // registers worker_threads for the runtime's threads
 import type { Isa } from '../runtime/format.ts';
-import { compare, timeInterleaved, type Call, type Check, type Peer, type Timing } from './harness.ts';
+import { compare, pairedRatio, timeInterleaved, type Call, type Check, type Peer, type Timing } from './harness.ts';
 import { measureMachine } from './machine.ts';
 import { onnxModel } from './peers/ort-models.ts';
 import { ortPeer, ortThreadedPeer } from './peers/ort.ts';
@@ -177,13 +179,13 @@ async function benchWorkload(wl: Workload, args: Args, machine: Awaited<ReturnTy
   const off = 1 + (oursN ? 1 : 0) + (oursN && oursSplit ? 1 : 0);
   if (oursN) {
     const chose = [...new Set(Object.values(threaded!.model!.threadChoices))].join('/') || 'one (no split)';
-    Object.assign(threaded!.result, { timing: timings[1], speedup: t.medianMs / timings[1]!.medianMs, chose });
-    if (oursSplit) threaded!.result.split = { timing: timings[2]!, speedup: t.medianMs / timings[2]!.medianMs };
+    Object.assign(threaded!.result, { timing: timings[1], speedup: pairedRatio(t, timings[1]!), chose });
+    if (oursSplit) threaded!.result.split = { timing: timings[2]!, speedup: pairedRatio(t, timings[2]!) };
   }
   peers.forEach((p, i) => {
     const r = results.find((x) => x.name === p.name)!;
     r.timing = timings[i + off];
-    r.speedup = timings[i + off]!.medianMs / t.medianMs;
+    r.speedup = pairedRatio(timings[i + off]!, t);
   });
   for (const p of peers) await p.dispose();
   // The imported model is timed against ours alone, A B A B …: two identical kernel sequences, so
@@ -197,7 +199,7 @@ async function benchWorkload(wl: Workload, args: Args, machine: Awaited<ReturnTy
       const [ta, tb] = await timeInterleaved([ours, () => imported.run()],
         args.quick ? { warmupMs: 150, budgetMs: 600, rounds: 5 } : { warmupMs: 500, budgetMs: 2000, rounds: 10 });
       r.timing = tb;
-      r.speedup = tb!.medianMs / ta!.medianMs;
+      r.speedup = pairedRatio(tb!, ta!);
     } else console.error(`bench: ${wl.name}: the imported ONNX model's output differs from the DSL build's: max abs error ${check.maxAbsErr.toExponential(2)}; not timed`);
     await imported.dispose();
   }
