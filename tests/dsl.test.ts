@@ -153,6 +153,20 @@ describe('defineModel checks the definition where it is written', () => {
     expect(() => traceModel({ name: 'p', module: lin(), inputs: JSON.parse('{"__proto__": [1, 4]}') })).toThrow("input name '__proto__' cannot be given in an object literal of inputs or outputs; choose another name");
   });
 
+  test("PyTorch's positional mask (layer(src, mask)) names the key it goes in by, not one of the tensor's fields", () => {
+    const trace = (module: nn.Module, inputs: Record<string, number[]>, forward: (m: never, i: Record<string, Tensor>) => Tensor) =>
+      () => traceModel({ name: 'm', module, inputs, forward: (m, i) => ({ y: forward(m as never, i) }) });
+    const enc = new nn.TransformerEncoderLayer(8, 2, { batchFirst: true, dropout: 0 });
+    expect(trace(enc, { x: [1, 4, 8], m: [4, 4] }, (m: nn.TransformerEncoderLayer, i) => m.call(i.x!, i.m as never)))
+      .toThrow('TransformerEncoderLayer.forward: options must be an object with keys among srcMask, srcKeyPaddingMask, isCausal, cache; got Tensor [4, 4]: a mask goes in by name, as { srcMask: tensor }');
+    const mha = new nn.MultiheadAttention(8, 2, { batchFirst: true });
+    expect(trace(mha, { x: [1, 4, 8], m: [1, 4] }, (m: nn.MultiheadAttention, i) => m.call(i.x!, i.x!, i.x!, i.m as never)[0]))
+      .toThrow('got Tensor [1, 4]: a mask goes in by name, as { keyPaddingMask: tensor }');
+    const tr = new nn.Transformer(8, 2, { numEncoderLayers: 1, numDecoderLayers: 1, dimFeedforward: 16, dropout: 0, batchFirst: true });
+    expect(trace(tr, { s: [1, 4, 8], t: [1, 3, 8], m: [4, 4] }, (m: nn.Transformer, i) => m.call(i.s!, i.t!, i.m as never)))
+      .toThrow('got Tensor [4, 4]: a mask goes in by name, as { srcMask: tensor }');
+  });
+
   test('an output that is not a tensor says what it is (an LSTM used whole returns [y, [h, c]])', () => {
     expect(() => traceModel({ name: 'l', module: new nn.LSTM(4, 2), inputs: { x: [3, 1, 4] } }))
       .toThrow("output 'y1' is an array of 2, not a tensor: forward() must return a tensor, an array of tensors or a record of tensors (a module that returns nested arrays, like nn.LSTM's [y, [h, c]], needs a forward in the definition that picks the tensors, e.g. { y, h, c })");

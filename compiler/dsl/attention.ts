@@ -397,7 +397,7 @@ export class Transformer extends Module {
     this.decoder = new TransformerDecoder(new TransformerDecoderLayer(dModel, nhead, layer), numDecoderLayers, new LayerNorm(dModel, eps));
   }
   forward(src: Tensor, tgt: Tensor, m: DecoderMasks & { srcMask?: Tensor; srcKeyPaddingMask?: Tensor } = {}): Tensor {
-    const { srcMask, srcKeyPaddingMask, ...dec } = checkOptions('Transformer.forward', m, [...DECODER_MASKS, 'srcMask', 'srcKeyPaddingMask']);
+    const { srcMask, srcKeyPaddingMask, ...dec } = checkOptions('Transformer.forward', m, ['srcMask', 'srcKeyPaddingMask', ...DECODER_MASKS]);
     const memory = this.encoder.call(src, { mask: srcMask, srcKeyPaddingMask });
     return this.decoder.call(tgt, memory, dec);
   }

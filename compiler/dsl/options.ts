@@ -1,13 +1,19 @@
 // Option objects are checked by key: a misspelt or unsupported option (PyTorch's snake_case
 // `dim_feedforward`, `batch_first`, an option we do not implement) throws instead of being ignored.
 
-import { ModelDefinitionError } from './tensor.ts';
+import { describeValue } from '../ir/print.ts';
+import { fmtShape } from '../ir/types.ts';
+import { ModelDefinitionError, Tensor } from './tensor.ts';
 
 /** Throws naming `where`, the unknown key and the allowed ones; returns the options (or {}). */
 export function checkOptions<T extends object>(where: string, opts: T | undefined, allowed: ReadonlyArray<keyof T & string>): T {
   if (opts === undefined) return {} as T;
-  if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) {
-    throw new ModelDefinitionError(`${where}: options must be an object with keys among ${allowed.join(', ')}; got ${Array.isArray(opts) ? 'an array' : String(opts)}`);
+  if (typeof opts !== 'object' || opts === null || Array.isArray(opts) || opts instanceof Tensor) {
+    // A tensor here is PyTorch's positional mask (layer(src, mask)): here masks go in by name.
+    // The first mask key is the one PyTorch takes in that position (the lists keep its order).
+    const mask = allowed.find((k) => /mask$/i.test(k));
+    const named = opts instanceof Tensor ? ` ${fmtShape(opts.shape)}${mask ? `: a mask goes in by name, as { ${mask}: tensor }` : ''}` : '';
+    throw new ModelDefinitionError(`${where}: options must be an object with keys among ${allowed.join(', ')}; got ${describeValue(opts)}${named}`);
   }
   for (const k of Object.keys(opts)) {
     if (!(allowed as readonly string[]).includes(k)) throw new ModelDefinitionError(`${where}: unknown option '${k}' (allowed: ${allowed.join(', ')})`);
