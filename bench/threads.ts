@@ -21,6 +21,7 @@ import { timeInterleaved } from './harness.ts';
 import { buildWorkload } from './workloads.ts';
 import { defineModel, manualSeed, nn } from '../compiler/dsl/index.ts';
 import { PROBES_SRC } from './probes.ts';
+import { measureBarrier } from './barrier.ts';
 
 const arg = (k: string) => { const i = process.argv.indexOf(k); return i > 0 ? process.argv[i + 1] : undefined; };
 const maxThreads = Number(arg('--threads') ?? 2);
@@ -74,14 +75,8 @@ parentPort.on('message', async ({ module, memory }) => { ${ATOMIC_WAIT_JS}
   const med = (a: number[]) => [...a].sort((p, q) => p - q)[a.length >> 1]!;
   const time = (f: () => void, reps: number) => { const t0 = performance.now(); f(); return (performance.now() - t0) * 1000 / reps; };
 
-  args.set([2000, 0, 0, 0]);
-  x.call!(1, 2);
-  const per: number[] = [], empty: number[] = [];
-  for (let r = 0; r < 7; r++) {
-    per.push(time(() => x.call!(1, 2), 2000));
-    empty.push(time(() => { for (let i = 0; i < 200; i++) x.call!(0, 2); }, 200));
-  }
-  console.log(`barrier, 2 threads spinning: ${med(per).toFixed(3)} µs each (median of 7 × 2000); an empty call (post + join): ${med(empty).toFixed(2)} µs`);
+  const b = await measureBarrier();
+  console.log(`barrier, 2 threads spinning: ${b.barrierUs.toFixed(3)} µs each (median of 7 × 2000); an empty call (post + join): ${b.callUs.toFixed(2)} µs`);
   // How long an idle worker spins before it sleeps (SPIN in assembly/threads.ts), and what waking it costs:
   // an empty call after the caller was busy elsewhere for `gap` µs.
   const spinRow: string[] = [];

@@ -1,0 +1,42 @@
+// The barrier's cost this run: two threads of one small module meeting 2,000 times, both
+// spinning (assembly/threads.ts), and an empty call (post + join). A barrier moves a line
+// between the two cores, so it costs what their distance costs, and on this VM that moves with
+// where the host puts the vCPUs: 0.05–0.1 µs in some runs, 0.45–0.5 µs in others (2026-12-02). The
+// workloads with many sync points a call scale with it (an LSTM meets once a step and exchanges
+// h; GPT decode meets 34 times a step), so bench/main.ts prints it beside the thread columns.
+import { Worker } from 'node:worker_threads';
+import { assemble } from '../compiler/codegen/assemble.ts';
+import { ATOMIC_WAIT_JS, atomicWait } from '../runtime/threads.ts';
+
+export async function measureBarrier(): Promise<{ barrierUs: number; callUs: number }> {
+  const SYNC = 1024, REPS = 2000;
+  const src = `import { barrier, threads_post, threads_join, threads_next, threads_count, threads_done, threads_may_wait } from "./threads";
+function work(nt: i32): void { for (let i = 0; i < ${REPS}; i++) barrier(${SYNC}, nt); }
+export function worker(tid: i32): void { for (;;) { const id = threads_next(${SYNC}, tid); if (id < 0) return; if (id > 0) work(threads_count(${SYNC})); threads_done(${SYNC}); } }
+export function call(id: i32, nt: i32): i32 { threads_post(${SYNC}, id, nt); if (id > 0) work(nt); return threads_join(${SYNC}); }
+export function may_wait(y: i32): void { threads_may_wait(y); }
+export function quit(nt: i32): void { threads_post(${SYNC}, -1, nt); }`;
+  const { wasm } = await assemble({ sources: { 'b.ts': src }, entry: 'b.ts', isa: 'wasmsimd', memoryBase: 4096, initialPages: 1, sharedMemory: true });
+  const module = await WebAssembly.compile(wasm as BufferSource);
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+  const x = (await WebAssembly.instantiate(module, { env: { memory, atomic_wait: atomicWait(memory) } })).exports as Record<string, (...a: number[]) => number>;
+  x.may_wait!(1);
+  const w = new Worker(`const { parentPort } = require('node:worker_threads');
+parentPort.on('message', async ({ module, memory }) => { ${ATOMIC_WAIT_JS}
+  const x = (await WebAssembly.instantiate(module, { env: { memory, atomic_wait } })).exports; x.may_wait(1); parentPort.postMessage(1); x.worker(1); });`, { eval: true });
+  try {
+    await new Promise((r) => { w.once('message', r); w.postMessage({ module, memory }); });
+    const med = (a: number[]) => [...a].sort((p, q) => p - q)[a.length >> 1]!;
+    const time = (f: () => void, per: number) => { const t0 = performance.now(); f(); return (performance.now() - t0) * 1000 / per; };
+    x.call!(1, 2);
+    const barrierUs: number[] = [], callUs: number[] = [];
+    for (let r = 0; r < 7; r++) {
+      barrierUs.push(time(() => x.call!(1, 2), REPS));
+      callUs.push(time(() => { for (let i = 0; i < 200; i++) x.call!(0, 2); }, 200));
+    }
+    x.quit!(2);
+    return { barrierUs: med(barrierUs), callUs: med(callUs) };
+  } finally {
+    await w.terminate();
+  }
+}
