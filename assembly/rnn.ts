@@ -42,7 +42,11 @@
 // H = 256, artifacts edited by hand, interleaved): reading the other thread's half of h ~0.5 µs,
 // and storing h into lines the other thread has read ~0.7 µs, of a 10–13 µs step; the barrier's
 // own cost was below the noise (taking it out changed 761 to 762 µs a call). Staging h in a
-// buffer of the thread's own and copying it out in one burst did not help (+0.5–1%).
+// buffer of the thread's own and copying it out in one burst did not help (+0.5–1%), nor did
+// reading all of h and taking the lines of the next h and of y for writing before the GEMV
+// (0.99–1.01×). Hiding the barrier behind work lost: each thread summing the half of h it wrote
+// into its gates before the barrier and the other half after it (two partial sums per column,
+// added at the end) ran 8% slower on two threads, interleaved (2026-12-02).
 import { gemm_f32, gemv_ukernel_1x16 } from "./gemm";
 import { load_f32x4_partial, store_f32x4_partial } from "./vec";
 import { sigmoid_f32x4, tanh_f32x4, relu_f32x4, madd } from "./math";
