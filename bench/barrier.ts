@@ -1,9 +1,12 @@
 // The barrier's cost this run: two threads of one small module meeting 2,000 times, both
 // spinning (assembly/threads.ts), and an empty call (post + join). A barrier moves a line
 // between the two cores, so it costs what their distance costs, and on this VM that moves with
-// where the host puts the vCPUs: 0.05–0.1 µs in some runs, 0.45–0.5 µs in others (2026-12-02). The
-// workloads with many sync points a call scale with it (an LSTM meets once a step and exchanges
-// h; GPT decode meets 34 times a step), so bench/main.ts prints it beside the thread columns.
+// where the host puts the vCPUs: 0.05–0.1 µs in some runs, 0.45–0.54 µs in others. bench/main.ts
+// prints it beside the thread columns as a reading of the machine's state, not as a predictor of
+// them: on 2026-12-02, with it at 0.45–0.54 µs all afternoon, GPT decode on two threads read 1.29×
+// its one thread in one full run and 1.73–1.79× a quarter of an hour later (one thread 217 µs a
+// step, then 282–294), and taking 9 of its 34 barriers a step out of an artifact by hand changed
+// nothing measurable (0.98–1.01× against a copy of the same build).
 import { Worker } from 'node:worker_threads';
 import { assemble } from '../compiler/codegen/assemble.ts';
 import { ATOMIC_WAIT_JS, atomicWait } from '../runtime/threads.ts';

@@ -317,7 +317,7 @@ async function main(): Promise<number> {
   console.log(`machine: mul+add peak ${f(machine.peakGflops, 1)} GFLOP/s (best batch); peers: onnxruntime-web 1.30.0 (wasm SIMD, 1 thread${args.threads > 1 ? ` and ${args.threads}` : ''}, ` +
     `${ortWasm} B wasm), tfjs-backend-wasm 4.22.0 (XNNPACK SIMD, 1 thread, ${tfWasm} B wasm)`);
 
-  // What a barrier costs now, before and after the workloads: the sync-heavy thread rows move with it (barrier.ts).
+  // What a barrier costs now, before and after the workloads: the machine's state beside the thread rows (barrier.ts).
   const barrierUs: number[] = [];
   if (args.threads > 1) barrierUs.push((await measureBarrier()).barrierUs);
   const rows: Row[] = [];
@@ -354,7 +354,7 @@ async function main(): Promise<number> {
   if (args.threads > 1) {
     barrierUs.push((await measureBarrier()).barrierUs);
     console.log(`\nthreads: simdflow loaded with threads: ${args.threads}, ORT-web with numThreads = ${args.threads} (in a process of its own that times its own calls); same rounds as above`);
-    console.log(`a barrier of 2 spinning threads took ${barrierUs.map((b) => f(b, 2)).join(' µs before the workloads, ')} µs after (0.05–0.5 µs on this VM from run to run: lstm meets once a step, gpt_decode 34 times)`);
+    console.log(`a barrier of 2 spinning threads took ${barrierUs.map((b) => f(b, 2)).join(' µs before the workloads, ')} µs after (0.05–0.5 µs on this VM from run to run; see barrier.ts)`);
     printThreadsTable(rows, args.threads);
   }
   const ts = [...targets(rows, machine.peakGflops), ...(args.threads > 1 ? threadTargets(rows, args.threads) : []),
