@@ -10,18 +10,16 @@
 import v8 from 'node:v8';
 v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
 
-import { Worker } from 'node:worker_threads';
-import { assemble } from '../compiler/codegen/assemble.ts';
 import { compileModel } from '../compiler/driver/compile.ts';
 import { readContainer } from '../runtime/format.ts';
 import { loadModelBytes, Model } from '../runtime/model.ts';
-import { ATOMIC_WAIT_JS, atomicWait, withSharedMemory } from '../runtime/threads.ts';
+import { atomicWait, withSharedMemory } from '../runtime/threads.ts';
 import '../runtime/node.ts';
 import { timeInterleaved } from './harness.ts';
 import { buildWorkload } from './workloads.ts';
 import { defineModel, manualSeed, nn } from '../compiler/dsl/index.ts';
 import { PROBES_SRC } from './probes.ts';
-import { measureBarrier } from './barrier.ts';
+import { measureBarrier, onTwoThreads } from './barrier.ts';
 
 const arg = (k: string) => { const i = process.argv.indexOf(k); return i > 0 ? process.argv[i + 1] : undefined; };
 const maxThreads = Number(arg('--threads') ?? 2);
@@ -60,15 +58,7 @@ export function read_serial(): void { sink += read_sum(${A}, load<i32>(${ARGS} +
 export function may_wait(y: i32): void { threads_may_wait(y); }
 export function quit(nt: i32): void { threads_post(${SYNC}, -1, nt); }`;
   const pages = 1100; // 64 MiB of operands for the read bandwidth, above A
-  const { wasm } = await assemble({ sources: { 'b.ts': src, 'probes.ts': PROBES_SRC }, entry: 'b.ts', isa: 'wasmrelaxedsimd', memoryBase: 4096, initialPages: pages, sharedMemory: true });
-  const module = await WebAssembly.compile(wasm as BufferSource);
-  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
-  const x = (await WebAssembly.instantiate(module, { env: { memory, atomic_wait: atomicWait(memory) } })).exports as Record<string, (...a: number[]) => number>;
-  x.may_wait!(1);
-  const w = new Worker(`const { parentPort } = require('node:worker_threads');
-parentPort.on('message', async ({ module, memory }) => { ${ATOMIC_WAIT_JS}
-  const x = (await WebAssembly.instantiate(module, { env: { memory, atomic_wait } })).exports; x.may_wait(1); parentPort.postMessage(1); x.worker(1); });`, { eval: true });
-  await new Promise((r) => { w.once('message', r); w.postMessage({ module, memory }); });
+  const { x, memory, stop } = await onTwoThreads({ 'b.ts': src, 'probes.ts': PROBES_SRC }, 'wasmrelaxedsimd', pages);
   const f32 = new Float32Array(memory.buffer);
   for (let i = A >> 2; i < f32.length; i++) f32[i] = Math.sin(i); // operands only: the sync words below A stay zero
   const args = new Int32Array(memory.buffer, ARGS, 4);
@@ -125,8 +115,7 @@ parentPort.on('message', async ({ module, memory }) => { ${ATOMIC_WAIT_JS}
     const gbs = (us: number) => bytes * reps / (us * 1e3);
     console.log(`| ${mib} MiB | ${gbs(med(one)).toFixed(1)} | ${gbs(med(two)).toFixed(1)} | ${(med(one) / med(two)).toFixed(2)} |`);
   }
-  x.quit!(2);
-  await w.terminate();
+  await stop();
 }
 
 /** A small CNN for the conv2d split rule (no peer has it, so it is not a bench workload): 1.8M and 4.7M multiply-add convolutions. */
