@@ -3,7 +3,8 @@
 export * from './dsl/index.ts';
 import { compileGraph as compileIr, compileModel as compile, type CompileOptions } from './driver/compile.ts';
 import type { Graph } from './ir/node.ts';
-import { compileOptionsProblem, describeValue } from './driver/options.ts';
+import { compileOptionsProblem } from './driver/options.ts';
+import { checkGraph, describeValue } from './ir/print.ts';
 import type { ModelDefinition } from './dsl/trace.ts';
 export { SIMDFLOW_VERSION, type CompileOptions, type Compiled } from './driver/compile.ts';
 
@@ -15,7 +16,7 @@ export function compileModel(def: ModelDefinition, opts: CompileOptions = {}): R
 }
 /** Compiles an IR graph (e.g. importOnnx's) to an artifact with one entry, `run`. */
 export function compileGraph(graph: Graph, opts: CompileOptions = {}): ReturnType<typeof compileIr> {
-  if (typeof graph !== 'object' || graph === null || !Array.isArray((graph as Graph).nodes)) return Promise.reject(new Error(`compileGraph(): expected an IR graph (importOnnx(bytes).graph), got ${describeValue(graph)}`));
+  try { checkGraph('compileGraph()', graph, 'importOnnx(bytes).graph'); } catch (e) { return Promise.reject(e); }
   const problem = compileOptionsProblem(opts);
   return problem ? Promise.reject(new Error(`compileGraph(): ${problem}`)) : compileIr(graph, opts);
 }

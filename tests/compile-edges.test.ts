@@ -5,7 +5,7 @@ import { describe, expect, test } from 'vitest';
 import { assemble } from '../compiler/codegen/assemble.ts';
 import { compileModel } from '../compiler/driver/compile.ts';
 import { defineGPT, GPT, nn, type ModelDefinition, type Tensor } from '../compiler/dsl/index.ts';
-import { compileModel as publicCompileModel } from '../compiler/index.ts';
+import { compileGraph as publicCompileGraph, compileModel as publicCompileModel } from '../compiler/index.ts';
 import { loadModel } from '../runtime/index.ts';
 
 class Id extends nn.Module { forward(x: Tensor) { return x; } }
@@ -81,6 +81,7 @@ describe("the public compileModel ('simdflow') checks its arguments before compi
     const def = { name: 'id', module: new Id(), inputs: { x: [4] } };
     const c = (d: unknown, o?: unknown) => publicCompileModel(d as never, o as never);
     await expect(c(undefined)).rejects.toThrow('compileModel(): expected a model definition, defineModel({ name, module, inputs, ... }), got undefined');
+    await expect(publicCompileGraph(5 as never)).rejects.toThrow('compileGraph(): expected an IR graph (importOnnx(bytes).graph), got 5');
     await expect(c(def, null)).rejects.toThrow('compileModel(): options must be an object with keys among name, disablePasses, isas, attention, onStage; got null');
     await expect(c(def, 5)).rejects.toThrow('compileModel(): options must be an object');
     await expect(c(def, { isa: 'wasmsimd' })).rejects.toThrow("compileModel(): unknown option 'isa' (allowed: name, disablePasses, isas, attention, onStage)");

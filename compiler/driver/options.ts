@@ -19,4 +19,3 @@ export function compileOptionsProblem(opts: unknown): string | undefined {
   return undefined;
 }
 
-export { show as describeValue };

@@ -24,8 +24,13 @@ function fmtAttr(v: AttrValue, indent: string): string {
 export const describeValue = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : v === null || typeof v !== 'object' ? String(v)
   : Array.isArray(v) ? `an array of ${v.length}` : (v.constructor?.name ?? 'an object'));
 
+/** Throws unless `g` is an IR graph, naming the caller and what it got instead. */
+export function checkGraph(where: string, g: unknown, from = 'traceModel(def) or importOnnx(bytes).graph'): asserts g is Graph {
+  if (typeof g !== 'object' || g === null || !Array.isArray((g as Graph).nodes)) throw new Error(`${where}: expected an IR graph (${from}), got ${describeValue(g)}`);
+}
+
 export function printGraph(g: Graph, indent = ''): string {
-  if (typeof g !== 'object' || g === null || !Array.isArray(g.nodes)) throw new Error(`printGraph: expected an IR graph (traceModel(def) or importOnnx(bytes).graph), got ${describeValue(g)}`);
+  checkGraph('printGraph', g);
   const id = new Map(g.nodes.map((n, i) => [n, `%${i}`]));
   const lines = g.nodes.map((n) => {
     const attrs = Object.entries(n.attrs)

@@ -9,7 +9,7 @@ import { evalExpr } from '../ir/ops/elementwise.ts';
 import { numel, type AnyTensorData } from '../ir/types.ts';
 import { instantiate } from '../ir/symbolic.ts';
 import type { Sizes } from '../ir/dims.ts';
-import { describeValue } from '../ir/print.ts';
+import { checkGraph, describeValue } from '../ir/print.ts';
 
 export type { Value };
 export { evalExpr };
@@ -33,7 +33,7 @@ const ARRAY_OF = { f32: Float32Array, i32: Int32Array, bool: Uint8Array } as con
  * at `sizes` (each in [1, bound]), or at its bounds when none are given.
  */
 export function interpret(g: Graph, feeds: Feeds, state?: Record<string, AnyTensorData>, sizes?: Sizes): Record<string, AnyTensorData> {
-  if (typeof g !== 'object' || g === null || !Array.isArray(g.nodes)) throw new Error(`interpret: expected an IR graph (traceModel(def) or importOnnx(bytes).graph), got ${describeValue(g)}`);
+  checkGraph('interpret', g);
   if (typeof feeds !== 'object' || feeds === null) throw new Error(`interpret: expected feeds, an object of typed arrays by input name, got ${describeValue(feeds)}`);
   if (sizes) g = instantiate(g, sizes);
   const vals = new Map<Node, Value>();

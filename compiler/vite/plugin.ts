@@ -13,7 +13,8 @@ import { basename, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Plugin, ResolvedConfig, ViteDevServer } from 'vite';
 import type { CompileOptions } from '../driver/compile.ts';
-import { compileOptionsProblem, describeValue } from '../driver/options.ts';
+import { compileOptionsProblem } from '../driver/options.ts';
+import { describeValue } from '../ir/print.ts';
 import type { Artifact } from './artifact.ts';
 import type { ImportOptions } from '../onnx/import.ts';
 
