@@ -36,7 +36,7 @@ import '../runtime/node.ts';                      // registers worker_threads fo
 import type { Isa } from '../runtime/format.ts';
 import { compare, pairedRatio, timeInterleaved, type Call, type Check, type Peer, type Timing } from './harness.ts';
 import { measureMachine } from './machine.ts';
-import { measureBarrier } from './barrier.ts';
+import { measureTwoCores, type TwoCores } from './two-cores.ts';
 import { onnxModel } from './peers/ort-models.ts';
 import { ortPeer, ortThreadedPeer } from './peers/ort.ts';
 import { tfjsPeer } from './peers/tfjs.ts';
@@ -317,9 +317,10 @@ async function main(): Promise<number> {
   console.log(`machine: mul+add peak ${f(machine.peakGflops, 1)} GFLOP/s (best batch); peers: onnxruntime-web 1.30.0 (wasm SIMD, 1 thread${args.threads > 1 ? ` and ${args.threads}` : ''}, ` +
     `${ortWasm} B wasm), tfjs-backend-wasm 4.22.0 (XNNPACK SIMD, 1 thread, ${tfWasm} B wasm)`);
 
-  // What a barrier costs now, before and after the workloads: the machine's state beside the thread rows (barrier.ts).
-  const barrierUs: number[] = [];
-  if (args.threads > 1) barrierUs.push((await measureBarrier()).barrierUs);
+  // What two cores do together now, before and after the workloads: the machine's state beside the
+  // thread rows (two-cores.ts). Reads of 1 MiB (the LSTM's recurrent weights) and 14 MiB (a GPT decode step's).
+  const twoCores: TwoCores[] = [];
+  if (args.threads > 1) twoCores.push(await measureTwoCores([1, 14]));
   const rows: Row[] = [];
   let bad = 0;
   for (const name of names) {
@@ -352,9 +353,12 @@ async function main(): Promise<number> {
     console.log(`  ${r.name.padEnd(12)} ${r.note}; ${f(r.flops / 1e6, 1)} MFLOP, ${f(r.bytes / 2 ** 20, 2)} MiB read at ${f(r.bandwidthGBs, 1)} GB/s; max abs err vs ${errs}`);
   }
   if (args.threads > 1) {
-    barrierUs.push((await measureBarrier()).barrierUs);
+    twoCores.push(await measureTwoCores([1, 14]));
     console.log(`\nthreads: simdflow loaded with threads: ${args.threads}, ORT-web with numThreads = ${args.threads} (in a process of its own that times its own calls); same rounds as above`);
-    console.log(`a barrier of 2 spinning threads took ${barrierUs.map((b) => f(b, 2)).join(' µs before the workloads, ')} µs after (0.05–0.5 µs on this VM from run to run; see barrier.ts)`);
+    const both = (g: (t: TwoCores) => string) => `${twoCores.map(g).join(' before the workloads, ')} after`;
+    console.log(`two cores (two-cores.ts): a barrier of 2 spinning threads took ${both((t) => `${f(t.barrierUs, 2)} µs`)};`);
+    console.log(`  ceilings of a 2-thread speedup: compute-bound ${both((t) => `${f(t.computeX, 2)}×`)};`);
+    for (const [i, what] of ['1 MiB read (lstm, gru)', '14 MiB read (gpt_decode)'].entries()) console.log(`  ${what} split over both cores ${both((t) => `${f(t.reads[i]!.x, 2)}×`)}`);
     printThreadsTable(rows, args.threads);
   }
   const ts = [...targets(rows, machine.peakGflops), ...(args.threads > 1 ? threadTargets(rows, args.threads) : []),
@@ -368,7 +372,7 @@ async function main(): Promise<number> {
       date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model, cores: cpus().length, loadavg: [load0, load1],
       isa: machine.isa, peakGflops: machine.peakGflops,
       peers: { 'onnxruntime-web': { version: '1.30.0', wasmBytes: ortWasm }, '@tensorflow/tfjs-backend-wasm': { version: '4.22.0', wasmBytes: tfWasm } },
-      quick: args.quick, threads: args.threads, barrierUs, workloads: rows, sequences: seqRows, targets: ts,
+      quick: args.quick, threads: args.threads, twoCores, workloads: rows, sequences: seqRows, targets: ts,
     }, null, 1));
     console.log(`wrote ${args.json}`);
   }

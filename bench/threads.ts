@@ -18,8 +18,7 @@ import '../runtime/node.ts';
 import { timeInterleaved } from './harness.ts';
 import { buildWorkload } from './workloads.ts';
 import { defineModel, manualSeed, nn } from '../compiler/dsl/index.ts';
-import { PROBES_SRC } from './probes.ts';
-import { measureBarrier, onTwoThreads } from './barrier.ts';
+import { measureTwoCores, onTwoThreads } from './two-cores.ts';
 
 const arg = (k: string) => { const i = process.argv.indexOf(k); return i > 0 ? process.argv[i + 1] : undefined; };
 const maxThreads = Number(arg('--threads') ?? 2);
@@ -27,46 +26,45 @@ const only = arg('--only')?.split(',') ?? ['gemm512', 'mlp_b64'];
 const opts = { warmupMs: 300, budgetMs: 4000, rounds: 8 };
 
 /**
- * Kernel level, on two threads of one module: the barrier alone, an empty call (post + join), and
- * one GEMM/GEMV split in two (gemm_f32_part + a barrier) against gemm_f32 on one thread, for the
- * sizes around the split rule (compiler/codegen/ops/linalg.ts).
+ * Kernel level, on two threads of one module: the barrier, an empty call (post + join) and the
+ * compute and read ceilings (two-cores.ts), then one GEMM/GEMV split in two (gemm_f32_part + a
+ * barrier) against gemm_f32 on one thread, for the sizes around the split rule
+ * (compiler/codegen/ops/linalg.ts).
  */
 async function kernelLevel(): Promise<void> {
   const SYNC = 1024, ARGS = 3072, A = 65536, C = 1 << 20, W = 2 << 20;
   const src = `import { barrier, threads_post, threads_join, threads_next, threads_count, threads_done, threads_may_wait } from "./threads";
 import { gemm_f32, gemm_f32_part } from "./gemm";
-import { read_sum, peak_madd } from "./probes";
-let sink = 0;
-let sinkf: f32 = 0;
-function work(id: i32, tid: i32, nt: i32): void {
+function work(tid: i32, nt: i32): void {
   const reps = load<i32>(${ARGS}), m = load<i32>(${ARGS} + 4), n = load<i32>(${ARGS} + 8), k = load<i32>(${ARGS} + 12);
-  if (id == 4) { sinkf += peak_madd(reps, 0.5); barrier(${SYNC}, nt); return; }
-  if (id == 3) { const share = (m / nt) & ~127; sink += read_sum(${A} + <usize>(tid * share), share, reps); barrier(${SYNC}, nt); return; }
   for (let i = 0; i < reps; i++) {
-    if (id == 2) gemm_f32_part(${A}, k, ${W}, ${C}, n, m, n, k, 0, 0, ${SYNC}, tid, nt);
+    gemm_f32_part(${A}, k, ${W}, ${C}, n, m, n, k, 0, 0, ${SYNC}, tid, nt);
     barrier(${SYNC}, nt);
   }
 }
-export function worker(tid: i32): void { for (;;) { const id = threads_next(${SYNC}, tid); if (id < 0) return; if (id > 0) work(id, tid, threads_count(${SYNC})); threads_done(${SYNC}); } }
-export function call(id: i32, nt: i32): i32 { threads_post(${SYNC}, id, nt); if (id > 0) work(id, 0, nt); return threads_join(${SYNC}); }
+export function worker(tid: i32): void { for (;;) { const id = threads_next(${SYNC}, tid); if (id < 0) return; if (id > 0) work(tid, threads_count(${SYNC})); threads_done(${SYNC}); } }
+export function call(id: i32, nt: i32): i32 { threads_post(${SYNC}, id, nt); if (id > 0) work(0, nt); return threads_join(${SYNC}); }
 export function serial(): void {
   const reps = load<i32>(${ARGS}), m = load<i32>(${ARGS} + 4), n = load<i32>(${ARGS} + 8), k = load<i32>(${ARGS} + 12);
   for (let i = 0; i < reps; i++) gemm_f32(${A}, k, ${W}, ${C}, n, m, n, k, 0, 0);
 }
-export function peak_serial(): void { sinkf += peak_madd(load<i32>(${ARGS}), 0.5); }
-export function read_serial(): void { sink += read_sum(${A}, load<i32>(${ARGS} + 4), load<i32>(${ARGS})); }
 export function may_wait(y: i32): void { threads_may_wait(y); }
 export function quit(nt: i32): void { threads_post(${SYNC}, -1, nt); }`;
-  const pages = 1100; // 64 MiB of operands for the read bandwidth, above A
-  const { x, memory, stop } = await onTwoThreads({ 'b.ts': src, 'probes.ts': PROBES_SRC }, 'wasmrelaxedsimd', pages);
+  const pages = 320; // 20 MiB: the largest packed W (1792 × 2048 floats) above W
+  const { x, memory, stop } = await onTwoThreads({ 'b.ts': src }, 'wasmrelaxedsimd', pages);
   const f32 = new Float32Array(memory.buffer);
   for (let i = A >> 2; i < f32.length; i++) f32[i] = Math.sin(i); // operands only: the sync words below A stay zero
   const args = new Int32Array(memory.buffer, ARGS, 4);
   const med = (a: number[]) => [...a].sort((p, q) => p - q)[a.length >> 1]!;
   const time = (f: () => void, reps: number) => { const t0 = performance.now(); f(); return (performance.now() - t0) * 1000 / reps; };
 
-  const b = await measureBarrier();
+  const b = await measureTwoCores([0.5, 1, 2, 4, 8, 14, 32, 64]);
   console.log(`barrier, 2 threads spinning: ${b.barrierUs.toFixed(3)} µs each (median of 7 × 2000); an empty call (post + join): ${b.callUs.toFixed(2)} µs`);
+  // Multiply-add on both cores at once against one alone, and reads split over both (two-cores.ts):
+  // what a 2-thread speedup of compute-bound and of memory-bound work can reach now.
+  console.log(`compute-bound work on 2 threads can reach ${b.computeX.toFixed(2)}× one (each core's multiply-add rate with both busy)`);
+  console.log('| read, 1 thread vs 2 (each half) | 1 thread GB/s | 2 threads GB/s | × |\n| --- | --- | --- | --- |');
+  for (const r of b.reads) console.log(`| ${r.mib} MiB | ${r.oneGBs.toFixed(1)} | ${r.twoGBs.toFixed(1)} | ${r.x.toFixed(2)} |`);
   // How long an idle worker spins before it sleeps (SPIN in assembly/threads.ts), and what waking it costs:
   // an empty call after the caller was busy elsewhere for `gap` µs.
   const spinRow: string[] = [];
@@ -86,34 +84,11 @@ export function quit(nt: i32): void { threads_post(${SYNC}, -1, nt); }`;
     const reps = Math.max(10, Math.round(3e6 / (m * k * n)));
     args.set([reps, m, n, k]);
     const one: number[] = [], two: number[] = [];
-    x.serial!(); x.call!(2, 2);
+    x.serial!(); x.call!(1, 2);
     // An empty call first: the worker, asleep after the serial run, is awake (spinning) when the timed call starts,
     // as it is for every split after an entry's first barrier.
-    for (let r = 0; r < 9; r++) { one.push(time(() => x.serial!(), reps)); x.call!(0, 2); two.push(time(() => x.call!(2, 2), reps)); }
+    for (let r = 0; r < 9; r++) { one.push(time(() => x.serial!(), reps)); x.call!(0, 2); two.push(time(() => x.call!(1, 2), reps)); }
     console.log(`| ${m} × ${k} × ${n} (${m * k * n}) | ${med(one).toFixed(2)} | ${med(two).toFixed(2)} | ${(med(one) / med(two)).toFixed(2)} |`);
-  }
-  // The ceiling of compute-bound work: each core's multiply-add rate with the other core busy too
-  // (the same loop on both at once), against one core alone. Below 1 when the cores share a clock
-  // budget or a neighbour's load: a 2-thread speedup cannot pass 2 × this.
-  {
-    const iters = 1 << 20;
-    args.set([iters, 0, 0, 0]);
-    const one: number[] = [], two: number[] = [];
-    x.peak_serial!(); x.call!(4, 2);
-    for (let r = 0; r < 15; r++) { one.push(time(() => x.peak_serial!(), 1)); x.call!(0, 2); two.push(time(() => x.call!(4, 2), 1)); }
-    const gflops = (us: number) => (iters * 12 * 4 * 2) / (us * 1e3);
-    console.log(`multiply-add peak: one core alone ${gflops(med(one)).toFixed(1)} GFLOP/s; each of two at once ${gflops(med(two)).toFixed(1)} (${(med(one) / med(two)).toFixed(2)}×: 2 threads of compute-bound work can be at most ${(2 * med(one) / med(two)).toFixed(2)}× one)`);
-  }
-  // Memory-bound work (GEMV, decode) scales with what two cores can read together, not with cores.
-  console.log('| read, 1 thread vs 2 (each half) | 1 thread GB/s | 2 threads GB/s | × |\n| --- | --- | --- | --- |');
-  for (const mib of [0.5, 1, 2, 4, 8, 14, 32, 64]) {
-    const bytes = mib * (1 << 20), reps = Math.max(1, Math.round((64 << 20) / bytes));
-    args.set([reps, bytes, 0, 0]);
-    const one: number[] = [], two: number[] = [];
-    x.read_serial!(); x.call!(3, 2);
-    for (let r = 0; r < 9; r++) { one.push(time(() => x.read_serial!(), 1)); x.call!(0, 2); two.push(time(() => x.call!(3, 2), 1)); }
-    const gbs = (us: number) => bytes * reps / (us * 1e3);
-    console.log(`| ${mib} MiB | ${gbs(med(one)).toFixed(1)} | ${gbs(med(two)).toFixed(1)} | ${(med(one) / med(two)).toFixed(2)} |`);
   }
   await stop();
 }
