@@ -36,7 +36,7 @@ import '../runtime/node.ts';                      // registers worker_threads fo
 import type { Isa } from '../runtime/format.ts';
 import { compare, pairedRatio, timeInterleaved, type Call, type Check, type Peer, type Timing } from './harness.ts';
 import { measureMachine } from './machine.ts';
-import { measureTwoCores, type TwoCores } from './two-cores.ts';
+import { openTwoCores, type TwoCores, type TwoCoresProbe } from './two-cores.ts';
 import { onnxModel } from './peers/ort-models.ts';
 import { ortPeer, ortThreadedPeer } from './peers/ort.ts';
 import { tfjsPeer } from './peers/tfjs.ts';
@@ -72,6 +72,13 @@ interface ThreadsResult {
   timing?: Timing; speedup?: number; chose?: string;
   /** threadPolicy 'always': every call split, win or lose. */
   split?: { timing: Timing; speedup: number };
+  /**
+   * What the machine let 2 threads reach in the same rounds (two-cores.ts): a multiply-add loop
+   * split over both cores against one core running it (compute), and a read of the row's bytes
+   * split over both against one core reading them (memory). A recurrent row is both: its GEMM of
+   * the inputs is compute-bound, its step re-reads the recurrent weights from cache.
+   */
+  ceiling?: { compute: number; memory: number };
 }
 interface Row {
   name: string; note: string; isa: Isa; flops: number; bytes: number;
@@ -111,6 +118,9 @@ function peerView(wl: Workload, y: Float32Array): Float32Array {
   return sp.kind === 'gpt' && sp.mode === 'decode' ? y.subarray((sp.T - 1) * sp.V, sp.T * sp.V) : y;
 }
 
+/** The largest read the ceiling probe times (a workload's bytes beyond it are read as this much). */
+const TWO_CORES_MIB = 64;
+
 const compiled = new Map<string, { bytes: Uint8Array; compileMs: number; codeBytes: Record<string, number>; weightBytes: number }>();
 
 /**
@@ -128,7 +138,7 @@ async function importedPeer(wl: Workload, onnx: Uint8Array, isa: Isa): Promise<P
   return { name: 'simdflow-onnx', setupMs: performance.now() - t0, run: () => m.run(feeds)[out] as Float32Array, dispose: () => m.dispose() };
 }
 
-async function benchWorkload(wl: Workload, args: Args, machine: Awaited<ReturnType<typeof measureMachine>>): Promise<Row> {
+async function benchWorkload(wl: Workload, args: Args, machine: Awaited<ReturnType<typeof measureMachine>>, twoCores?: TwoCoresProbe): Promise<Row> {
   let c = compiled.get(wl.def.name);
   if (!c) {
     const t0 = performance.now();
@@ -173,7 +183,8 @@ async function benchWorkload(wl: Workload, args: Args, machine: Awaited<ReturnTy
       await p.dispose();
     }
   }
-  const engines: Call[] = [ours, ...(oursN ? [oursN] : []), ...(oursN && oursSplit ? [oursSplit] : []), ...peers.map((p): Call => (p.time ? { time: (k) => p.time!(k) } : () => p.run()))];
+  const ceiling = oursN && twoCores ? [...twoCores.compute(), ...twoCores.read(Math.min(wl.bytes, TWO_CORES_MIB << 20))] : [];
+  const engines: Call[] = [ours, ...(oursN ? [oursN] : []), ...(oursN && oursSplit ? [oursSplit] : []), ...peers.map((p): Call => (p.time ? { time: (k) => p.time!(k) } : () => p.run())), ...ceiling];
   const timings = await timeInterleaved(engines,
     args.quick ? { warmupMs: 150, budgetMs: 900 * engines.length / 3, rounds: 5 } : { warmupMs: 500, budgetMs: 3000 * engines.length / 3, rounds: 10 });
   const t = timings[0]!;
@@ -182,6 +193,8 @@ async function benchWorkload(wl: Workload, args: Args, machine: Awaited<ReturnTy
     const chose = [...new Set(Object.values(threaded!.model!.threadChoices))].join('/') || 'one (no split)';
     Object.assign(threaded!.result, { timing: timings[1], speedup: pairedRatio(t, timings[1]!), chose });
     if (oursSplit) threaded!.result.split = { timing: timings[2]!, speedup: pairedRatio(t, timings[2]!) };
+    const at = engines.length - ceiling.length, x = (i: number) => pairedRatio(timings[at + i]!, timings[at + i + 1]!);
+    if (ceiling.length) threaded!.result.ceiling = { compute: x(0), memory: x(2) };
   }
   peers.forEach((p, i) => {
     const r = results.find((x) => x.name === p.name)!;
@@ -244,7 +257,7 @@ function printTable(rows: Row[]): void {
 
 /** The thread columns: simdflow and ORT-web on 1 and N threads, and the ratios issue 11 sets targets on. */
 function printThreadsTable(rows: Row[], n: number): void {
-  const head = ['workload', 'simdflow 1t ms', `simdflow ${n}t ms`, 'threads used', 'chose', `${n}t speedup`, `always-split ${n}t ms`, 'split speedup', 'ort-web 1t ms', `ort-web ${n}t ms`, `ort ${n}t speedup`, `ort-${n}t / us-${n}t`, `max |${n}t − 1t|`];
+  const head = ['workload', 'simdflow 1t ms', `simdflow ${n}t ms`, 'threads used', 'chose', `${n}t speedup`, `always-split ${n}t ms`, 'split speedup', 'ort-web 1t ms', `ort-web ${n}t ms`, `ort ${n}t speedup`, `ort-${n}t / us-${n}t`, `max |${n}t − 1t|`, 'ceilings'];
   const body = rows.filter((r) => !r.error).map((r) => {
     const th = r.threads, o1 = r.peers.find((p) => p.name === 'ort-web'), oN = r.peers.find((p) => p.name === `ort-web-${n}t`);
     const usN = th?.timing?.medianMs;
@@ -254,6 +267,7 @@ function printThreadsTable(rows: Row[], n: number): void {
       o1?.timing && oN?.timing ? `${f(o1.timing.medianMs / oN.timing.medianMs, 2)}×` : '—',
       oN?.timing && usN !== undefined ? `${f(oN.timing.medianMs / usN, 2)}×` : '—',
       th?.check ? th.check.maxAbsErr.toExponential(1) : '—',
+      th?.ceiling ? `C ${f(th.ceiling.compute, 2)}× M ${f(th.ceiling.memory, 2)}×` : '—',
     ];
   });
   const w = head.map((_, j) => Math.max(...[head, ...body].map((r) => r[j]!.length)));
@@ -272,7 +286,8 @@ function threadTargets(rows: Row[], n: number): Target[] {
       out.push({ target: `${r.name} ${n}t ≥ 1.5× faster than ort-web ${n}t`, met: usN !== undefined && oN !== undefined && oN / usN >= 1.5, value: usN !== undefined && oN !== undefined ? `${f(oN / usN, 2)}×` : 'not timed' });
     }
     const bar = ownBar[r.name];
-    if (bar) out.push({ target: `${r.name} ${n}t ≥ ${bar}× faster than simdflow 1t`, met: !!th?.speedup && th.speedup >= bar, value: th?.speedup ? `${f(th.speedup, 2)}×` : 'not timed' });
+    const ceiling = th?.ceiling ? ` (ceilings this row: compute ${f(th.ceiling.compute, 2)}×, memory ${f(th.ceiling.memory, 2)}×)` : '';
+    if (bar) out.push({ target: `${r.name} ${n}t ≥ ${bar}× faster than simdflow 1t`, met: !!th?.speedup && th.speedup >= bar, value: th?.speedup ? `${f(th.speedup, 2)}×${ceiling}` : 'not timed' });
     // Threads never lose: N threads no slower than 1 (3% for timing noise), or the runtime chose 1.
     if (th?.speedup !== undefined) out.push({ target: `${r.name} ${n}t never slower than 1t`, met: th.used === 1 || th.speedup >= 0.97, value: `${f(th.speedup, 2)}× on ${th.used} thread(s)` });
   }
@@ -317,17 +332,19 @@ async function main(): Promise<number> {
   console.log(`machine: mul+add peak ${f(machine.peakGflops, 1)} GFLOP/s (best batch); peers: onnxruntime-web 1.30.0 (wasm SIMD, 1 thread${args.threads > 1 ? ` and ${args.threads}` : ''}, ` +
     `${ortWasm} B wasm), tfjs-backend-wasm 4.22.0 (XNNPACK SIMD, 1 thread, ${tfWasm} B wasm)`);
 
-  // What two cores do together now, before and after the workloads: the machine's state beside the
-  // thread rows (two-cores.ts). Reads of 1 MiB (the LSTM's recurrent weights) and 14 MiB (a GPT decode step's).
+  // What two cores do together (two-cores.ts): each row's ceiling in its own rounds, and the barrier
+  // and reads of 1 MiB (the LSTM's recurrent weights) and 14 MiB (a GPT decode step's) before and after the workloads.
+  // Two cores only: with --threads N > 2 the thread rows have no ceiling.
+  const cores = args.threads === 2 ? await openTwoCores(TWO_CORES_MIB) : undefined;
   const twoCores: TwoCores[] = [];
-  if (args.threads > 1) twoCores.push(await measureTwoCores([1, 14]));
+  if (cores) twoCores.push(cores.measure([1, 14]));
   const rows: Row[] = [];
   let bad = 0;
   for (const name of names) {
     let wl: Workload;
-    try { wl = buildWorkload(name); } catch (e) { console.error(String(e)); return 2; }
+    try { wl = buildWorkload(name); } catch (e) { console.error(String(e)); await cores?.stop(); return 2; }
     try {
-      const r = await benchWorkload(wl, args, machine);
+      const r = await benchWorkload(wl, args, machine, cores);
       if (r.peers.some((p) => !p.check.ok)) bad++;
       rows.push(r);
       process.stderr.write(`  ${name}: ${ms(r.timing)} ms\n`);
@@ -353,12 +370,15 @@ async function main(): Promise<number> {
     console.log(`  ${r.name.padEnd(12)} ${r.note}; ${f(r.flops / 1e6, 1)} MFLOP, ${f(r.bytes / 2 ** 20, 2)} MiB read at ${f(r.bandwidthGBs, 1)} GB/s; max abs err vs ${errs}`);
   }
   if (args.threads > 1) {
-    twoCores.push(await measureTwoCores([1, 14]));
+    if (cores) { twoCores.push(cores.measure([1, 14])); await cores.stop(); }
     console.log(`\nthreads: simdflow loaded with threads: ${args.threads}, ORT-web with numThreads = ${args.threads} (in a process of its own that times its own calls); same rounds as above`);
-    const both = (g: (t: TwoCores) => string) => `${twoCores.map(g).join(' before the workloads, ')} after`;
-    console.log(`two cores (two-cores.ts): a barrier of 2 spinning threads took ${both((t) => `${f(t.barrierUs, 2)} µs`)};`);
-    console.log(`  ceilings of a 2-thread speedup: compute-bound ${both((t) => `${f(t.computeX, 2)}×`)};`);
-    for (const [i, what] of ['1 MiB read (lstm, gru)', '14 MiB read (gpt_decode)'].entries()) console.log(`  ${what} split over both cores ${both((t) => `${f(t.reads[i]!.x, 2)}×`)}`);
+    if (twoCores.length) {
+      const both = (g: (t: TwoCores) => string) => `${twoCores.map(g).join(' before the workloads, ')} after`;
+      console.log(`two cores (two-cores.ts): a barrier of 2 spinning threads took ${both((t) => `${f(t.barrierUs, 2)} µs`)};`);
+      console.log(`  ceilings of a 2-thread speedup: compute-bound ${both((t) => `${f(t.computeX, 2)}×`)};`);
+      for (const [i, what] of ['1 MiB read (lstm, gru)', '14 MiB read (gpt_decode)'].entries()) console.log(`  ${what} split over both cores ${both((t) => `${f(t.reads[i]!.x, 2)}×`)}`);
+      console.log("  ceilings column, in the row's own rounds: the 2t speedup of a multiply-add loop (C) and of a read of the row's bytes (M), each split over both cores");
+    }
     printThreadsTable(rows, args.threads);
   }
   const ts = [...targets(rows, machine.peakGflops), ...(args.threads > 1 ? threadTargets(rows, args.threads) : []),

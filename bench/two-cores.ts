@@ -1,7 +1,7 @@
 // What two cores do together this run: the barrier's cost, and how far compute-bound and
-// memory-bound work can speed up when split in two. bench/main.ts prints these beside the thread
-// columns, before and after the workloads, as readings of the machine's state; bench/threads.ts
-// prints them in full.
+// memory-bound work can speed up when split in two. bench/main.ts times the ceiling of each
+// workload's kind in the same rounds as its thread columns, and the barrier before and after the
+// workloads, as readings of the machine's state; bench/threads.ts prints them in full.
 //
 // The barrier: two threads of one small module meeting 2,000 times, both spinning
 // (assembly/threads.ts), and an empty call (post + join). A barrier moves a line between the two
@@ -21,6 +21,7 @@
 import { Worker } from 'node:worker_threads';
 import { assemble } from '../compiler/codegen/assemble.ts';
 import { ATOMIC_WAIT_JS, atomicWait } from '../runtime/threads.ts';
+import type { Call } from './harness.ts';
 import { PROBES_SRC } from './probes.ts';
 
 type Exports = Record<string, (...a: number[]) => number>;
@@ -53,7 +54,19 @@ export interface TwoCores {
   reads: { mib: number; oneGBs: number; twoGBs: number; x: number }[];
 }
 
-const SYNC = 1024, ARGS = 3072, A = 65536, BARRIERS = 2000;
+/** The probes on two threads, kept open between measurements (one worker; see onTwoThreads). */
+export interface TwoCoresProbe {
+  /** One core's multiply-add loop, then the same loop split in halves over both cores: calls for timeInterleaved. */
+  compute(): [Call, Call];
+  /** One core reading `bytes` (at most the `maxMib` opened), then both cores reading a half each. */
+  read(bytes: number): [Call, Call];
+  /** The barrier and the ceilings now, reads of each size in `mibs`; medians of 7–15 rounds. */
+  measure(mibs: number[]): TwoCores;
+  stop(): Promise<void>;
+}
+
+const SYNC = 1024, ARGS = 3072, A = 65536, BARRIERS = 2000, PEAK_ITERS = 1 << 16;
+const SLEEPERS = SYNC + 320; // assembly/threads.ts's sync region: threads asleep
 const SRC = `import { barrier, threads_post, threads_join, threads_next, threads_count, threads_done, threads_may_wait } from "./threads";
 import { read_sum, peak_madd } from "./probes";
 let sink = 0;
@@ -72,42 +85,69 @@ export function read_serial(): void { sink += read_sum(${A}, load<i32>(${ARGS} +
 export function may_wait(y: i32): void { threads_may_wait(y); }
 export function quit(nt: i32): void { threads_post(${SYNC}, -1, nt); }`;
 
-/** Measures the barrier and the two ceilings (reads of each size in `mibs`, at most 64 MiB); medians of 7–15 rounds. */
-export async function measureTwoCores(mibs: number[]): Promise<TwoCores> {
-  const most = Math.max(0, ...mibs);
-  if (!(most <= 64)) throw new Error(`measureTwoCores: reads of at most 64 MiB, got ${most}`);
-  const pages = 2 + Math.ceil(most * 16);
-  const { x, memory, stop } = await onTwoThreads({ 'b.ts': SRC, 'probes.ts': PROBES_SRC }, 'wasmsimd', pages);
-  try {
-    const f32 = new Float32Array(memory.buffer);
-    for (let i = A >> 2; i < f32.length; i++) f32[i] = Math.sin(i); // operands only: the sync words below A stay zero
-    const args = new Int32Array(memory.buffer, ARGS, 2);
-    const med = (a: number[]) => [...a].sort((p, q) => p - q)[a.length >> 1]!;
-    const time = (f: () => void, per: number) => { const t0 = performance.now(); f(); return (performance.now() - t0) * 1000 / per; };
-    // Each pair of timings starts with the worker awake (an empty call first), as after an entry's first barrier.
-    const pair = (rounds: number, one: () => void, two: () => void) => {
-      one(); x.call!(0, 2); two();
-      const a: number[] = [], b: number[] = [];
-      for (let r = 0; r < rounds; r++) { a.push(time(one, 1)); x.call!(0, 2); b.push(time(two, 1)); }
-      return [med(a), med(b)] as const;
-    };
+/** Opens the probes for reads of up to `maxMib` MiB (at most 64). */
+export async function openTwoCores(maxMib: number): Promise<TwoCoresProbe> {
+  if (!(maxMib > 0 && maxMib <= 64)) throw new Error(`openTwoCores: reads of up to 1–64 MiB, got ${maxMib}`);
+  const { x, memory, stop } = await onTwoThreads({ 'b.ts': SRC, 'probes.ts': PROBES_SRC }, 'wasmsimd', 2 + Math.ceil(maxMib * 16));
+  const f32 = new Float32Array(memory.buffer), words = new Int32Array(memory.buffer);
+  for (let i = A >> 2; i < f32.length; i++) f32[i] = Math.sin(i); // operands only: the sync words below A stay zero
+  const args = new Int32Array(memory.buffer, ARGS, 2);
+  const limit = Math.floor(maxMib * (1 << 20)) & ~255;
+  const med = (a: number[]) => [...a].sort((p, q) => p - q)[a.length >> 1]!;
+  const time = (f: () => void) => { const t0 = performance.now(); f(); return performance.now() - t0; };
+  // The worker spins ~100 µs after a call before it sleeps (assembly/threads.ts): a timed two-core
+  // call starts with it awake (an empty call first), and the next engine starts with it asleep.
+  const asleep = () => { const t0 = performance.now(); while (Atomics.load(words, SLEEPERS >> 2) === 0 && performance.now() - t0 < 5) { /* its spin */ } };
+  const timed = (setup: () => void, run: () => void, both: boolean): Call => ({
+    time: async (calls) => {
+      setup();
+      if (both) x.call!(0, 2);
+      const ts = Array.from({ length: calls }, () => time(run));
+      if (both) asleep();
+      return ts;
+    },
+  });
+  /** Sets up a read of `bytes`, repeated to at least `perCall` bytes a call. */
+  const reading = (bytes: number, perCall: number) => {
+    if (!(bytes >= 256 && bytes <= limit)) throw new Error(`TwoCoresProbe.read: 256 B to ${limit} B (opened for ${maxMib} MiB), got ${bytes}`);
+    const b = bytes & ~255;
+    return () => args.set([Math.max(1, Math.round(perCall / b)), b]);
+  };
+  const probe: TwoCoresProbe = {
+    compute: () => [timed(() => args.set([PEAK_ITERS, 0]), () => x.peak_serial!(), false), timed(() => args.set([PEAK_ITERS >> 1, 0]), () => x.call!(2, 2), true)],
+    read: (bytes) => { const setup = reading(bytes, 4 << 20); return [timed(setup, () => x.read_serial!(), false), timed(setup, () => x.call!(3, 2), true)]; },
+    measure(mibs) {
+      x.call!(1, 2);
+      const barrierUs: number[] = [], callUs: number[] = [];
+      for (let r = 0; r < 7; r++) {
+        barrierUs.push(time(() => x.call!(1, 2)) * 1000 / BARRIERS);
+        callUs.push(time(() => { for (let i = 0; i < 200; i++) x.call!(0, 2); }) * 1000 / 200);
+      }
+      // Each pair of timings starts with the worker awake (an empty call first), as after an entry's first barrier.
+      const pair = (rounds: number, one: () => void, two: () => void) => {
+        one(); x.call!(0, 2); two();
+        const a: number[] = [], b: number[] = [];
+        for (let r = 0; r < rounds; r++) { a.push(time(one)); x.call!(0, 2); b.push(time(two)); }
+        return [med(a), med(b)] as const;
+      };
+      args.set([16 * PEAK_ITERS, 0]);
+      const [peakOne, peakTwo] = pair(15, () => x.peak_serial!(), () => x.call!(2, 2));
+      const reads = mibs.map((mib) => {
+        const setup = reading(Math.round(mib * (1 << 20)), 64 << 20);
+        setup();
+        const [bytes, reps] = [args[1]!, args[0]!];
+        const [one, two] = pair(9, () => x.read_serial!(), () => x.call!(3, 2));
+        return { mib, oneGBs: bytes * reps / (one * 1e6), twoGBs: bytes * reps / (two * 1e6), x: one / two };
+      });
+      return { barrierUs: med(barrierUs), callUs: med(callUs), computeX: 2 * peakOne / peakTwo, reads };
+    },
+    stop,
+  };
+  return probe;
+}
 
-    x.call!(1, 2);
-    const barrierUs: number[] = [], callUs: number[] = [];
-    for (let r = 0; r < 7; r++) {
-      barrierUs.push(time(() => x.call!(1, 2), BARRIERS));
-      callUs.push(time(() => { for (let i = 0; i < 200; i++) x.call!(0, 2); }, 200));
-    }
-    args.set([1 << 20, 0]);
-    const [peakOne, peakTwo] = pair(15, () => x.peak_serial!(), () => x.call!(2, 2));
-    const reads = mibs.map((mib) => {
-      const bytes = Math.round(mib * (1 << 20)) & ~255, reps = Math.max(1, Math.round((64 << 20) / bytes));
-      args.set([reps, bytes]);
-      const [one, two] = pair(9, () => x.read_serial!(), () => x.call!(3, 2));
-      return { mib, oneGBs: bytes * reps / (one * 1e3), twoGBs: bytes * reps / (two * 1e3), x: one / two };
-    });
-    return { barrierUs: med(barrierUs), callUs: med(callUs), computeX: 2 * peakOne / peakTwo, reads };
-  } finally {
-    await stop();
-  }
+/** The barrier and the ceilings once (a probe opened and stopped). */
+export async function measureTwoCores(mibs: number[]): Promise<TwoCores> {
+  const p = await openTwoCores(Math.max(1, ...mibs));
+  try { return p.measure(mibs); } finally { await p.stop(); }
 }
