@@ -1,8 +1,8 @@
 // Threads, measured: (1) the barrier's cost (two threads meeting N times, both spinning), a
 // whole empty call (post + join), how long an idle worker spins before it sleeps and what waking
-// it costs, split GEMM/GEMV sizes around the split rule against one thread, each core's
-// multiply-add rate alone and with the other busy, the read bandwidth of one core against two,
-// and 2-thread GPT decode steps after the caller was away a while;
+// it costs, split GEMM/GEMV sizes around the split rule against one thread, a multiply-add loop
+// and reads of 0.5–64 MiB split over both cores against one (two-cores.ts), and 2-thread GPT
+// decode steps after the caller was away a while;
 // (2) one thread on shared memory against today's unshared memory (same code); (3) workloads
 // (default gemm512 and mlp_b64; any bench workload, or cnn) with 1, 2 (and --threads N) threads,
 // interleaved, medians, outputs checked bit for bit against 1 thread.
@@ -62,7 +62,7 @@ export function quit(nt: i32): void { threads_post(${SYNC}, -1, nt); }`;
   console.log(`barrier, 2 threads spinning: ${b.barrierUs.toFixed(3)} µs each (median of 7 × 2000); an empty call (post + join): ${b.callUs.toFixed(2)} µs`);
   // Multiply-add on both cores at once against one alone, and reads split over both (two-cores.ts):
   // what a 2-thread speedup of compute-bound and of memory-bound work can reach now.
-  console.log(`compute-bound work on 2 threads can reach ${b.computeX.toFixed(2)}× one (each core's multiply-add rate with both busy)`);
+  console.log(`compute-bound work on 2 threads can reach ${b.computeX.toFixed(2)}× one (a multiply-add loop split over both cores)`);
   console.log('| read, 1 thread vs 2 (each half) | 1 thread GB/s | 2 threads GB/s | × |\n| --- | --- | --- | --- |');
   for (const r of b.reads) console.log(`| ${r.mib} MiB | ${r.oneGBs.toFixed(1)} | ${r.twoGBs.toFixed(1)} | ${r.x.toFixed(2)} |`);
   // How long an idle worker spins before it sleeps (SPIN in assembly/threads.ts), and what waking it costs:

@@ -48,7 +48,7 @@ parentPort.on('message', async ({ module, memory }) => { ${ATOMIC_WAIT_JS}
 export interface TwoCores {
   /** One barrier of two spinning threads, and an empty call (post + join), µs. */
   barrierUs: number; callUs: number;
-  /** Each core's multiply-add rate with both busy, over one core's alone, times two: compute-bound work's ceiling. */
+  /** A multiply-add loop on one core over the same loop split in halves on both: compute-bound work's ceiling. */
   computeX: number;
   /** A read of `mib` MiB by one core over the same read in halves on both: memory-bound work's ceiling. */
   reads: { mib: number; oneGBs: number; twoGBs: number; x: number }[];
@@ -87,7 +87,7 @@ export function quit(nt: i32): void { threads_post(${SYNC}, -1, nt); }`;
 
 /** Opens the probes for reads of up to `maxMib` MiB (at most 64). */
 export async function openTwoCores(maxMib: number): Promise<TwoCoresProbe> {
-  if (!(maxMib > 0 && maxMib <= 64)) throw new Error(`openTwoCores: reads of up to 1–64 MiB, got ${maxMib}`);
+  if (!(maxMib > 0 && maxMib <= 64)) throw new Error(`openTwoCores: maxMib must be more than 0 and at most 64, got ${maxMib}`);
   const { x, memory, stop } = await onTwoThreads({ 'b.ts': SRC, 'probes.ts': PROBES_SRC }, 'wasmsimd', 2 + Math.ceil(maxMib * 16));
   const f32 = new Float32Array(memory.buffer), words = new Int32Array(memory.buffer);
   for (let i = A >> 2; i < f32.length; i++) f32[i] = Math.sin(i); // operands only: the sync words below A stay zero
@@ -130,8 +130,7 @@ export async function openTwoCores(maxMib: number): Promise<TwoCoresProbe> {
         for (let r = 0; r < rounds; r++) { a.push(time(one)); x.call!(0, 2); b.push(time(two)); }
         return [med(a), med(b)] as const;
       };
-      args.set([16 * PEAK_ITERS, 0]);
-      const [peakOne, peakTwo] = pair(15, () => x.peak_serial!(), () => x.call!(2, 2));
+      const [peakOne, peakTwo] = pair(15, () => { args.set([16 * PEAK_ITERS, 0]); x.peak_serial!(); }, () => { args.set([8 * PEAK_ITERS, 0]); x.call!(2, 2); });
       const reads = mibs.map((mib) => {
         const setup = reading(Math.round(mib * (1 << 20)), 64 << 20);
         setup();
@@ -139,7 +138,8 @@ export async function openTwoCores(maxMib: number): Promise<TwoCoresProbe> {
         const [one, two] = pair(9, () => x.read_serial!(), () => x.call!(3, 2));
         return { mib, oneGBs: bytes * reps / (one * 1e6), twoGBs: bytes * reps / (two * 1e6), x: one / two };
       });
-      return { barrierUs: med(barrierUs), callUs: med(callUs), computeX: 2 * peakOne / peakTwo, reads };
+      asleep();
+      return { barrierUs: med(barrierUs), callUs: med(callUs), computeX: peakOne / peakTwo, reads };
     },
     stop,
   };
