@@ -46,7 +46,9 @@
 // reading all of h and taking the lines of the next h and of y for writing before the GEMV
 // (0.99–1.01×). Hiding the barrier behind work lost: each thread summing the half of h it wrote
 // into its gates before the barrier and the other half after it (two partial sums per column,
-// added at the end) ran 8% slower on two threads, interleaved (2026-12-02).
+// added at the end) ran 8% slower on two threads, interleaved (2026-12-02). On one thread, walking
+// the panels backward on odd steps (so the end of W_hh read last, still in L2, is read first) did
+// nothing either: 0.997–1.004× (L3 reads here are ~80% as fast as L2's).
 import { gemm_f32, gemv_ukernel_1x16 } from "./gemm";
 import { load_f32x4_partial, store_f32x4_partial } from "./vec";
 import { sigmoid_f32x4, tanh_f32x4, relu_f32x4, madd } from "./math";
