@@ -115,3 +115,12 @@ describe('GPT with a KV cache', () => {
     expect(() => m.generate([1], { maxNewTokens: 1 })).toThrow("model 'plain' is not a language model with a KV cache");
   });
 });
+
+test('the reference attends over 200,000 keys (a row of scores is not spread into Math.max)', () => {
+  const n = 200_000;
+  const g = traceModel({ name: 'long', module: new nn.Identity(), inputs: { q: [1, 1, 1, 1], k: [1, 1, n, 1], v: [1, 1, n, 1] },
+    forward: (_m, i) => ({ y: F.scaledDotProductAttention(i.q!, i.k!, i.v!) }) });
+  // Every score is q·k = 0: the weights are uniform and y is the mean of v (alternating 0 and 1).
+  const y = interpret(g, { q: Float32Array.of(1), k: new Float32Array(n), v: Float32Array.from({ length: n }, (_, j) => j % 2) }).y!;
+  expect(y[0]).toBeCloseTo(0.5, 6);
+});

@@ -130,7 +130,7 @@ const attention = defineOp<AttentionAttrs>({
         const masked = (mask && mask.data[b * ms[0]! + h * ms[1]! + i * ms[2]! + j * ms[3]!]) || (a.causal && j > pos + i);
         s[j] = masked ? -Infinity : dot * a.scale;
       }
-      const m = Math.max(...s);
+      const m = s.reduce((x, y) => Math.max(x, y), -Infinity); // Math.max(...s) overflows the stack past ~10^5 keys
       const e = s.map((v) => Math.exp(v - m));
       const z = e.reduce((x, y) => x + y, 0);
       for (let c = 0; c < dv; c++) {
