@@ -5,7 +5,7 @@ import { describe, expect, test } from 'vitest';
 import { compileModel } from '../compiler/driver/compile.ts';
 import { nn } from '../compiler/dsl/index.ts';
 import { loadModelBytes } from '../runtime/model.ts';
-import { chromium, ISOLATED, requireChromium, serve, SKIP_BROWSER } from './helpers/chromium.ts';
+import { chromiumReport, ISOLATED, requireChromium, serve, SKIP_BROWSER } from './helpers/chromium.ts';
 
 describe.skipIf(SKIP_BROWSER)('browser', () => {
   test('loadModel(URL) runs an artifact in Chromium with the same numbers as Node', async () => {
@@ -16,20 +16,20 @@ describe.skipIf(SKIP_BROWSER)('browser', () => {
     const want = Array.from((await loadModelBytes(bytes)).run({ x }).y!);
     const { build } = await import('esbuild');
     const runtime = (await build({ entryPoints: [join(import.meta.dirname, '../runtime/index.ts')], bundle: true, platform: 'browser', format: 'esm', write: false })).outputFiles[0]!.text;
-    const page = `<!doctype html><body>pending<script type="module">
+    const page = `<!doctype html><body><script type="module">
       import { loadModel } from './runtime.js';
+      const report = (text) => fetch('/report', { method: 'POST', body: text });
       try {
         const m = await loadModel(new URL('web.simdflow', location.href));
         const y = m.run({ x: Float32Array.from(${JSON.stringify(Array.from(x))}) }).y;
-        document.body.textContent = 'RESULT ' + JSON.stringify({ isa: m.isa, y: Array.from(y) });
-      } catch (e) { document.body.textContent = 'ERROR ' + e.message; }
+        await report('RESULT ' + JSON.stringify({ isa: m.isa, y: Array.from(y) }));
+      } catch (e) { await report('ERROR ' + e.message); }
     </script></body>`;
-    const { url, server } = await serve({ files: { '/index.html': page, '/runtime.js': runtime, '/web.simdflow': bytes } });
+    const { url, server, report } = await serve({ files: { '/index.html': page, '/runtime.js': runtime, '/web.simdflow': bytes } });
     try {
-      const r = await chromium(`${url}/index.html`);
-      const dom = r.dom;
-      const m = /RESULT (\{.*?\})</.exec(dom);
-      expect(m, `Chromium printed: ${dom.slice(0, 500)} ${r.log.slice(-500)}`).not.toBeNull();
+      const text = await chromiumReport(`${url}/index.html`, report, { timeoutMs: 120_000 });
+      const m = /^RESULT (\{.*\})$/.exec(text);
+      expect(m, `the page reported: ${text.slice(0, 500)}`).not.toBeNull();
       const got = JSON.parse(m![1]!) as { isa: string; y: number[] };
       expect(['wasmsimd', 'wasmrelaxedsimd']).toContain(got.isa);
       expect(got.y.length).toBe(want.length);
@@ -46,8 +46,9 @@ describe.skipIf(SKIP_BROWSER)('browser', () => {
     const { bytes } = await compileModel({ name: 'web2', module, inputs: { x: [8, 784] } });
     const { build } = await import('esbuild');
     const runtime = (await build({ entryPoints: [join(import.meta.dirname, '../runtime/index.ts')], bundle: true, platform: 'browser', format: 'esm', write: false })).outputFiles[0]!.text;
-    const page = `<!doctype html><body>pending<script type="module">
+    const page = `<!doctype html><body><script type="module">
       import { loadModel } from './runtime.js';
+      const report = (text) => fetch('/report', { method: 'POST', body: text });
       const warnings = [];
       console.warn = (...a) => warnings.push(a.join(' '));
       try {
@@ -57,19 +58,17 @@ describe.skipIf(SKIP_BROWSER)('browser', () => {
         const y1 = Array.from(one.run({ x }).y), y2 = Array.from(two.run({ x }).y), y2b = Array.from(two.run({ x }).y);
         const r = { isolated: self.crossOriginIsolated, threads: two.threads, same: y1.every((v, i) => Object.is(v, y2[i]) && Object.is(v, y2b[i])), n: y1.length, warnings };
         two.dispose(); one.dispose();
-        document.body.textContent = 'RESULT ' + JSON.stringify(r);
-      } catch (e) { document.body.textContent = 'ERROR ' + e.message; }
+        await report('RESULT ' + JSON.stringify(r));
+      } catch (e) { await report('ERROR ' + e.message); }
     </script></body>`;
     const files = { '/index.html': page, '/runtime.js': runtime, '/web2.simdflow': bytes };
     const run = async (headers?: Record<string, string>) => {
-      const { url, server } = await serve({ files, headers });
+      const { url, server, report } = await serve({ files, headers });
       try {
-        // Chromium's virtual time runs ahead of workers that start in real time: on a loaded machine
-        // --dump-dom can catch the page still 'pending'. Only then look again, with a longer budget.
-        let r = await chromium(`${url}/index.html`, { timeBudgetMs: 30_000 });
-        for (let budget = 60_000; /<body>pending/.test(r.dom) && budget <= 240_000; budget *= 2) r = await chromium(`${url}/index.html`, { timeBudgetMs: budget });
-        const m = /RESULT (\{.*?\})</.exec(r.dom);
-        expect(m, `Chromium printed: ${r.dom.slice(0, 500)} ${r.log.slice(-500)}`).not.toBeNull();
+        // In real time (chromiumReport): the page waits on its workers, which virtual time outran under load.
+        const text = await chromiumReport(`${url}/index.html`, report, { timeoutMs: 80_000 });
+        const m = /^RESULT (\{.*\})$/.exec(text);
+        expect(m, `the page reported: ${text.slice(0, 500)}`).not.toBeNull();
         return JSON.parse(m![1]!) as { isolated: boolean; threads: number; same: boolean; n: number; warnings: string[] };
       } finally {
         server.close();

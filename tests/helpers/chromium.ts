@@ -1,6 +1,6 @@
 // Headless Chromium for the browser tests: Debian's package, no browser download by npm.
 // Without it the tests fail with the install command, unless SIMDFLOW_SKIP_BROWSER=1 opts out.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -33,6 +33,34 @@ export async function chromium(url: string, o: { timeBudgetMs?: number; screensh
   }
 }
 
+/**
+ * Loads `url` in headless Chromium in real time until the page POSTs its report to the server's
+ * /report (see serve: `report`), then ends Chromium; resolves to the report's text. No virtual
+ * clock: --virtual-time-budget runs ahead of workers that start in real time, and with two busy
+ * loops beside the test suite a page waiting on its workers was dumped still pending, again at
+ * each longer budget (2026-12-02).
+ */
+export async function chromiumReport(url: string, report: Promise<string>, o: { timeoutMs?: number } = {}): Promise<string> {
+  const profile = mkdtempSync(join(tmpdir(), 'chromium-'));
+  // A DevTools port keeps headless Chromium open after the page loads (without it, or a dump flag, it may exit).
+  const p = spawn(requireChromium(), ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`, '--remote-debugging-port=0', url], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  let log = '';
+  p.stderr.on('data', (c: Buffer) => { log = (log + c.toString()).slice(-4000); });
+  const exited = new Promise<never>((_r, reject) => p.on('exit', (code) => reject(new Error(`Chromium exited (${code}) before the page reported: ${log.slice(-500)}`))));
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_r, reject) => { timer = setTimeout(() => reject(new Error(`no report from the page in ${o.timeoutMs ?? 60_000} ms: ${log.slice(-500)}`)), o.timeoutMs ?? 60_000); });
+  try {
+    return await Promise.race([report, exited, late]);
+  } finally {
+    clearTimeout(timer);
+    // Its own process group (detached): the renderer and the other helpers end with it.
+    try { process.kill(-p.pid!, 'SIGKILL'); } catch { /* already gone */ }
+    await new Promise((r) => (p.exitCode !== null || p.signalCode !== null ? r(undefined) : p.once('exit', r)));
+    rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+  }
+}
+
 const TYPES: Record<string, string> = {
   '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.wasm': 'application/wasm',
 };
@@ -42,11 +70,20 @@ export const ISOLATED = { 'cross-origin-opener-policy': 'same-origin', 'cross-or
 
 /**
  * Serves in-memory `files` (by URL path) and the files under `dir` on 127.0.0.1, each response
- * with `headers` (e.g. ISOLATED); resolves to the base URL.
+ * with `headers` (e.g. ISOLATED); resolves to the base URL, and `report`: the body of the first
+ * POST to /report (for chromiumReport).
  */
-export async function serve(o: { dir?: string; files?: Record<string, Uint8Array | string>; headers?: Record<string, string> }): Promise<{ url: string; server: Server }> {
+export async function serve(o: { dir?: string; files?: Record<string, Uint8Array | string>; headers?: Record<string, string> }): Promise<{ url: string; server: Server; report: Promise<string> }> {
   const files = o.files ?? {};
+  let reported: (body: string) => void = () => {};
+  const report = new Promise<string>((r) => { reported = r; });
   const server = createServer((req, res) => {
+    if (req.method === 'POST' && req.url === '/report') {
+      let body = '';
+      req.on('data', (c: Buffer) => { body += c.toString(); });
+      req.on('end', () => { res.writeHead(204).end(); reported(body); });
+      return;
+    }
     const path = decodeURIComponent((req.url ?? '/').split('?')[0]!);
     const rel = normalize(path === '/' ? '/index.html' : path);
     const file = o.dir && !rel.includes('..') ? join(o.dir, rel) : undefined;
@@ -55,5 +92,5 @@ export async function serve(o: { dir?: string; files?: Record<string, Uint8Array
     res.writeHead(200, { 'content-type': TYPES[extname(rel)] ?? 'application/octet-stream', ...o.headers }).end(body);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server, report };
 }
