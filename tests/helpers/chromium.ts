@@ -16,11 +16,17 @@ export function requireChromium(): string {
   return CHROMIUM;
 }
 
-/** Loads `url` in headless Chromium and returns the DOM once the page has settled (or timeBudgetMs of virtual time passed). */
-export async function chromium(url: string, o: { timeBudgetMs?: number; screenshot?: string; windowSize?: [number, number] } = {}): Promise<{ dom: string; log: string }> {
+/** Headless, without a sandbox or a GPU, nothing fetched but the page's own requests. */
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync'];
+
+/**
+ * Loads `url` in headless Chromium and returns the DOM once the page has settled (or 10 s of
+ * virtual time passed). For pages that start no workers: see chromiumReport.
+ */
+export async function chromium(url: string, o: { screenshot?: string; windowSize?: [number, number] } = {}): Promise<{ dom: string; log: string }> {
   const profile = mkdtempSync(join(tmpdir(), 'chromium-'));
-  const args = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`, `--virtual-time-budget=${o.timeBudgetMs ?? 10_000}`,
+  const args = [...FLAGS, `--user-data-dir=${profile}`, '--virtual-time-budget=10000',
     ...(o.windowSize ? [`--window-size=${o.windowSize.join(',')}`] : []),
     ...(o.screenshot ? [`--screenshot=${o.screenshot}`, '--hide-scrollbars'] : ['--dump-dom']), url];
   try {
@@ -43,8 +49,7 @@ export async function chromium(url: string, o: { timeBudgetMs?: number; screensh
 export async function chromiumReport(url: string, report: Promise<string>, o: { timeoutMs?: number } = {}): Promise<string> {
   const profile = mkdtempSync(join(tmpdir(), 'chromium-'));
   // A DevTools port keeps headless Chromium open after the page loads (without it, or a dump flag, it may exit).
-  const p = spawn(requireChromium(), ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`, '--remote-debugging-port=0', url], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  const p = spawn(requireChromium(), [...FLAGS, `--user-data-dir=${profile}`, '--remote-debugging-port=0', url], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   let log = '';
   p.stderr.on('data', (c: Buffer) => { log = (log + c.toString()).slice(-4000); });
   const exited = new Promise<never>((_r, reject) => p.on('exit', (code) => reject(new Error(`Chromium exited (${code}) before the page reported: ${log.slice(-500)}`))));
