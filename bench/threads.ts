@@ -60,8 +60,8 @@ export function quit(nt: i32): void { threads_post(${SYNC}, -1, nt); }`;
 
   const b = await measureTwoCores([0.5, 1, 2, 4, 8, 14, 32, 64]);
   console.log(`barrier, 2 threads spinning: ${b.barrierUs.toFixed(3)} µs each (median of 7 × 2000); an empty call (post + join): ${b.callUs.toFixed(2)} µs`);
-  // Multiply-add on both cores at once against one alone, and reads split over both (two-cores.ts):
-  // what a 2-thread speedup of compute-bound and of memory-bound work can reach now.
+  // A multiply-add loop and reads split over both cores against one core (two-cores.ts): what a
+  // 2-thread speedup of compute-bound and of memory-bound work can reach now.
   console.log(`compute-bound work on 2 threads can reach ${b.computeX.toFixed(2)}× one (a multiply-add loop split over both cores)`);
   console.log('| read, 1 thread vs 2 (each half) | 1 thread GB/s | 2 threads GB/s | × |\n| --- | --- | --- | --- |');
   for (const r of b.reads) console.log(`| ${r.mib} MiB | ${r.oneGBs.toFixed(1)} | ${r.twoGBs.toFixed(1)} | ${r.x.toFixed(2)} |`);

@@ -13,8 +13,8 @@
 // Inside a decode step a barrier costs more than here: doubling all 34 made the step 8–10% slower
 // (~0.4 µs each, 2026-12-02 evening).
 //
-// The ceilings: one core's multiply-add loop against the same loop on both cores at once, and a
-// read of N MiB by one core against the same read split in halves over both. A 2-thread speedup
+// The ceilings: a multiply-add loop on one core against the same loop split in halves over both
+// cores, and a read of N MiB by one core against the same read split likewise. A 2-thread speedup
 // of compute-bound work cannot pass the first, of memory-bound work (a GEMV, a decode step, the
 // LSTM's recurrent weights) the second. Within one afternoon the split read of 1 MiB went from
 // 1.5× (each core 0.74× its rate alone) to 2.5×: the host decides, not the code.
