@@ -38,10 +38,21 @@
 // thread writing step s + 1's h never overwrites what a slower thread still reads for step s). Each column's dot
 // product is computed by the same instructions in the same order whatever the split (the GEMV's
 // odd panel runs the paired kernel against itself), so any nt gives bit-identical results.
-// Beyond its share of the work, a 2-thread step pays for moving h between the cores (LSTM at
-// H = 256, artifacts edited by hand, interleaved): reading the other thread's half of h ~0.5 µs,
-// and storing h into lines the other thread has read ~0.7 µs, of a 10–13 µs step; the barrier's
-// own cost was below the noise (taking it out changed 761 to 762 µs a call). Staging h in a
+// Where a step's time goes (LSTM at H = 256, T = 64, B = 1; a host clock read around each phase
+// in a scratch build, 400 calls, 2026-12-02): on one thread the GEMV took 12.4–13.6 µs and the
+// cells 1.6–1.8; on two, each thread's GEMV 6.3–6.8 and its cells 1.7–1.9 for half the units,
+// then 1.0–2.0 µs at the barrier (its own cost plus the other thread's lead). So the GEMV splits
+// ~2× (each half of W_hh stays in its core's L2) and the rest does not split at all:
+// - the GEMV pays ~0.7–1.0 µs for reading h the other core has just written (5.6 µs when a
+//   build stored no h, so h never moved); touching those lines before the GEMV did not help;
+// - the cells cost twice as much per unit when both threads run them: 1.5 µs a thread even with
+//   no stores at all (a build that kept c and h in registers), 1.2 µs for thread 0 alone while
+//   thread 1 skipped its cells. Not the stores, not xp's lines in the other core (reading a
+//   thread's xp columns before the first step took off ~0.2 µs), not the arithmetic (a
+//   sigmoid-bound loop split over both cores ran 1.64× faster than on one). Unexplained.
+// Earlier, by editing artifacts and timing them interleaved: reading the other thread's half of
+// h ~0.5 µs and storing h into lines the other thread has read ~0.7 µs; taking the barrier out
+// changed 761 to 762 µs a call. Staging h in a
 // buffer of the thread's own and copying it out in one burst did not help (+0.5–1%), nor did
 // reading all of h and taking the lines of the next h and of y for writing before the GEMV
 // (0.99–1.01×). Hiding the barrier behind work lost: each thread summing the half of h it wrote
