@@ -46,7 +46,7 @@
 // - the GEMV pays ~0.7–1.0 µs for reading h the other core has just written (5.6 µs when a
 //   build stored no h, so h never moved); touching those lines before the GEMV did not help;
 // - the cells cost twice as much per unit when both threads run them: 1.5 µs a thread even with
-//   no stores at all (a build that kept c and h in registers), 1.2 µs for thread 0 alone while
+//   no stores at all (a build that only summed c and h into a sink), 1.2 µs for thread 0 alone while
 //   thread 1 skipped its cells. Not the stores, not xp's lines in the other core (reading a
 //   thread's xp columns before the first step took off ~0.2 µs), not the arithmetic (a
 //   sigmoid-bound loop split over both cores ran 1.64× faster than on one). Unexplained.
