@@ -150,6 +150,22 @@ describe('threads', () => {
     }
   });
 
+  test('a decode step keeps its residual adds and layernorms per thread, with no barrier before the GEMVs that read them', () => {
+    const g = compiled.graphs.decode!;
+    const copied = [...(g.plan!.copyStride ?? new Map())].map(([n]) => `${n.op} ${n.label ?? ''}`);
+    // One layer: the embeddings' sum, norm1, the residual add after attention, norm2, the one after the FF, ln_f.
+    expect(copied.filter((c) => c.startsWith('layernorm')).length).toBe(3);
+    expect(copied.filter((c) => c.startsWith('elementwise')).length).toBeGreaterThanOrEqual(3);
+    const body = compiled.source.slice(compiled.source.indexOf('export function entry_decode('));
+    const lines = body.slice(0, body.indexOf('\n}\n')).split('\n').map((l) => l.trim());
+    const perThread = new Set([...compiled.source.matchAll(/\(a copy per thread\)\nfunction (entry_decode_\w+)\(/g)].map((m) => m[1]!));
+    expect(perThread.size).toBe(copied.length);
+    lines.forEach((l, i) => {
+      const fn = /^(\w+)\(tid, nt\);$/.exec(l)?.[1];
+      if (fn && perThread.has(fn)) expect(lines[i + 1]).not.toMatch(/^barrier\(/);
+    });
+  });
+
   test('misuse of the threads option is a clear error', async () => {
     const b = compiled.bytes;
     for (const bad of [0, -1, 1.5, 17, NaN, '2', 'all', null, true]) {

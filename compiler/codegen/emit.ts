@@ -13,7 +13,7 @@ import { kernelCall, kernelConst, kernelImports } from './kernels.ts';
 import type { Layout } from './layout.ts';
 import { loweringOf } from './ops/index.ts';
 import { f32lit, type Slice } from './ops/lowering.ts';
-import { schedule } from './threads.ts';
+import { schedule, splitsIn } from './threads.ts';
 import { graphSizes } from '../ir/symbolic.ts';
 import { sizeGlobal } from './loops.ts';
 
@@ -51,12 +51,16 @@ export const entrySizes = (g: Graph): string[] => Object.keys(graphSizes(g)).sor
 
 const isSource = (n: Node) => n.op === 'input' || n.op === 'const' || n.op === 'state' || n.op === 'proj';
 
-/** Adds node `n`'s function to `parts` (a split node's takes the thread's tid, nt); returns its name, or nothing when it has no code. */
-function emitNode(name: string, n: Node, i: number, c: Ctx, parts: string[], t?: Slice): string | undefined {
+/**
+ * Adds node `n`'s function to `parts` (a split node's takes the thread's tid, nt, and so does a
+ * private one's: `threaded`); returns its name, or nothing when it has no code.
+ */
+function emitNode(name: string, n: Node, i: number, c: Ctx, parts: string[], t?: Slice, threaded = t !== undefined): string | undefined {
   const body = loweringFor(n).emit(n, c, { prefix: name, add: (src) => parts.push(src), graph: (p, g, gc) => emitGraph(p, g, gc, parts) }, t);
   if (body.length === 0) return undefined;
   const fn = `${name}_${n.op}`;
-  parts.push(`// %${i} ${n.op}${n.label ? ` — ${n.label}` : ''}${t ? ' (split across threads)' : ''}\nfunction ${fn}(${t ? 'tid: i32, nt: i32' : ''}): void {\n${body.map((l) => (l.startsWith('  ') ? l : `  ${l}`)).join('\n')}\n}\n`);
+  const how = t ? ' (split across threads)' : threaded ? ' (a copy per thread)' : '';
+  parts.push(`// %${i} ${n.op}${n.label ? ` — ${n.label}` : ''}${how}\nfunction ${fn}(${threaded ? 'tid: i32, nt: i32' : ''}): void {\n${body.map((l) => (l.startsWith('  ') ? l : `  ${l}`)).join('\n')}\n}\n`);
   return fn;
 }
 
@@ -80,15 +84,16 @@ function stateWrites(graph: Graph, c: Ctx): string[] {
 }
 
 /**
- * An entry's body for thread `tid` of `nt` (threads.ts): split nodes on every thread, the rest
+ * An entry's body for thread `tid` of `nt` (threads.ts): split and private nodes on every thread, the rest
  * on thread 0, barriers where the schedule puts them. Returns whether any node is split.
  */
-function emitEntry(name: string, graph: Graph, c: Ctx, parts: string[], sync: number, serial: boolean): { body: string[]; split: boolean } {
+function emitEntry(name: string, graph: Graph, c: Ctx, parts: string[], sync: number): { body: string[]; split: boolean } {
   const fns = new Map<Node, string>();
-  const splits = (n: Node) => !serial && (loweringFor(n).split?.(n as never) ?? false);
+  const splits = splitsIn(graph);
+  const copied = (n: Node) => graph.plan?.copyStride?.has(n) === true;
   const hasCode = (n: Node) => !isSource(n) && (fns.has(n) || (() => {
     const i = graph.nodes.indexOf(n);
-    const fn = emitNode(`${name}_${i}`, n, i, c, parts, splits(n) ? { tid: 'tid', nt: 'nt', sync } : undefined);
+    const fn = emitNode(`${name}_${i}`, n, i, c, parts, splits(n) ? { tid: 'tid', nt: 'nt', sync } : undefined, splits(n) || copied(n));
     if (fn) fns.set(n, fn);
     return fn !== undefined;
   })());
@@ -126,7 +131,7 @@ export function emitModule(entries: EntrySource[], layoutFor: (g: Graph) => Ctx,
   const parallel: EmittedModule['parallel'] = new Map();
   for (const { export: name, graph } of entries) {
     const sizes = entrySizes(graph);
-    const { body, split } = emitEntry(name, graph, layoutFor(graph), parts, sync, sizes.length > kernelConst('SYNC_MAX_SIZES'));
+    const { body, split } = emitEntry(name, graph, layoutFor(graph), parts, sync);
     if (split) parallel.set(name, { id: parallel.size, sizes: sizes.length });
     sizes.forEach((s) => globals.add(s));
     const params = ['tid: i32', 'nt: i32', ...sizes.map((s) => `s_${s}: i32`)].join(', ');

@@ -54,6 +54,11 @@ export interface MemoryPlan {
   scratch: Map<Node, number>;
   /** In-place writes the plan chose: an elementwise node → the dying input whose buffer it writes over. */
   donated: Map<Node, Node>;
+  /**
+   * Values kept in one copy per thread (Target.copies): node → bytes from one copy to the next
+   * (a multiple of 64, so no two threads' copies share a cache line). Copy 0 is at its offset.
+   */
+  copyStride?: Map<Node, number>;
 }
 
 /**

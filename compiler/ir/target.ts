@@ -2,7 +2,7 @@
 // hands an implementation to runPasses (codegen/target.ts is the wasm one); the IR and the
 // passes never import codegen, so kernel facts (scratch sizes, alignment) live behind this.
 
-import type { Node } from './node.ts';
+import type { Graph, Node } from './node.ts';
 
 export interface Target {
   readonly name: string;
@@ -10,6 +10,11 @@ export interface Target {
   readonly align: number;
   /** Bytes of temporary space the kernel running `n` needs (0: none). A loop's body arena is the planner's own. */
   scratchBytes(n: Node): number;
+  /**
+   * How many copies of n's buffer (in graph g) the plan keeps side by side, one per thread, for a
+   * small node that every thread computes for itself (codegen/threads.ts); absent or 1: one.
+   */
+  copies?(n: Node, g: Graph): number;
 }
 
 /** x rounded up to a multiple of a. */

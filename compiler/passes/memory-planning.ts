@@ -4,7 +4,9 @@
 // each element before writing it). Reshapes are views: they share their input's buffer and
 // extend its life. Kernel scratch (im2col panels) lives only while its node runs. The extra
 // results of a multi-result node (`proj`) are born with it. State tensors live outside the
-// arena, in the artifact's state region.
+// arena, in the artifact's state region. A value the target keeps per thread (Target.copies) gets
+// one copy per thread side by side, each on its own cache lines, and never shares a buffer
+// in place.
 // The result is the peak arena size the artifact reports.
 
 import { rootOf } from '../ir/effects.ts';
@@ -15,6 +17,9 @@ import { byteSize, sameDims } from '../ir/types.ts';
 import type { Pass } from './pass.ts';
 
 export { rootOf };
+
+/** Per-thread copies start on a cache line of their own (the arena itself starts on one). */
+const COPY_ALIGN = 64;
 
 /** Bytes of temporary space the node needs: its kernel's (from the target), or a loop body's arena. */
 export function scratchBytes(n: Node, target: Target): number {
@@ -40,14 +45,15 @@ function liveRanges(g: Graph): Map<Node, [number, number]> {
 class Arena {
   private blocks: Array<{ off: number; size: number }> = [];
   peak = 0;
-  alloc(size: number): number {
+  /** A block of `size` bytes at a multiple of `align`. */
+  alloc(size: number, align = 1): number {
     let best = -1, bestGap = Infinity, at = 0;
     for (const b of this.blocks) {
-      const gap = b.off - at;
-      if (gap >= size && gap < bestGap) { best = at; bestGap = gap; }
+      const start = roundUp(at, align), gap = b.off - start;
+      if (gap >= size && gap < bestGap) { best = start; bestGap = gap; }
       at = Math.max(at, b.off + b.size);
     }
-    if (best < 0) best = at; // no gap fits: grow at the end
+    if (best < 0) best = roundUp(at, align); // no gap fits: grow at the end
     this.blocks.push({ off: best, size });
     this.blocks.sort((a, b) => a.off - b.off);
     this.peak = Math.max(this.peak, best + size);
@@ -68,14 +74,25 @@ export function planMemory(g: Graph, target: Target, reuse: boolean, pinInputs =
   const offsets = new Map<Node, number>();
   const scratch = new Map<Node, number>();
   const donated = new Map<Node, Node>();
+  const copyStride = new Map<Node, number>();
+  for (const n of g.nodes) {
+    const k = g.loopBody ? 1 : target.copies?.(n, g) ?? 1;
+    if (k > 1) copyStride.set(n, roundUp(Math.max(byteSize(n.type), 1), COPY_ALIGN));
+  }
   const arena = new Arena();
+  // Per-thread copies live in an arena of their own after the main one: a thread must not write
+  // its copy into bytes another thread may still be reading as a shared value (the value's last
+  // reader runs on every thread too), so copies reuse only each other's buffers.
+  const copiesArena = new Arena();
+  const arenaOf = (n: Node) => (copyStride.has(n) ? copiesArena : arena);
+  const deferred: Node[] = [];
   for (const n of g.inputs) offsets.set(n, arena.alloc(alignedBytes(n)));
   // An elementwise loop reads element j of each input just before it writes element j of
   // its output, so it may write over an input that dies at it when that input has the
   // output's dtype and shape (not merely its size: a broadcast operand is re-read after its
   // first element was overwritten) and no other operand reads the same buffer differently.
   const canDonate = (x: Node, n: Node, i: number) =>
-    x.op !== 'input' && dyingAt.get(i)?.has(x) === true && x.type.dtype === n.type.dtype && sameDims(x.type, n.type) &&
+    x.op !== 'input' && !copyStride.has(x) && !copyStride.has(n) && dyingAt.get(i)?.has(x) === true && x.type.dtype === n.type.dtype && sameDims(x.type, n.type) &&
     n.inputs.every((y) => rootOf(y) !== x || (y.type.dtype === n.type.dtype && sameDims(y.type, n.type)));
   g.nodes.forEach((n, i) => {
     for (const p of projs.get(n) ?? []) offsets.set(p, arena.alloc(alignedBytes(p)));
@@ -83,14 +100,23 @@ export function planMemory(g: Graph, target: Target, reuse: boolean, pinInputs =
       const donor = reuse && opTraits(n.op).overwritesInput ? n.inputs.map(rootOf).find((x) => canDonate(x, n, i)) : undefined;
       // The donor's block passes to n: it is freed when n dies, not now.
       if (donor) { dyingAt.get(i)!.delete(donor); offsets.set(n, offsets.get(donor)!); donated.set(n, donor); }
+      else if (copyStride.has(n)) offsets.set(n, copiesArena.alloc(copyStride.get(n)! * target.copies!(n, g), COPY_ALIGN));
       else offsets.set(n, arena.alloc(alignedBytes(n)));
     }
     const s = scratchBytes(n, target);
     if (s > 0) { const off = arena.alloc(roundUp(s, target.align)); scratch.set(n, off); if (reuse) arena.free(off); }
-    if (reuse) for (const d of dyingAt.get(i) ?? []) if (offsets.has(d)) arena.free(offsets.get(d)!);
+    // What dies at a per-thread node is freed only once the next value that is not one has its
+    // buffer: that node (a split GEMV reading the copies, say) runs on the heels of the copies on
+    // every thread, and writing where another thread may still read would cost a barrier before it.
+    const dying = [...(dyingAt.get(i) ?? [])];
+    if (copyStride.has(n) || (deferred.length > 0 && !inArena(n))) { deferred.push(...dying); return; }
+    if (reuse) for (const d of [...dying, ...deferred.splice(0)]) if (offsets.has(d)) arenaOf(d).free(offsets.get(d)!);
   });
+  const copiesAt = roundUp(arena.peak, COPY_ALIGN);
+  for (const n of copyStride.keys()) offsets.set(n, copiesAt + offsets.get(n)!);
   for (const n of g.nodes) if (rootOf(n) !== n && offsets.has(rootOf(n))) offsets.set(n, offsets.get(rootOf(n))!);
-  return { arenaBytes: roundUp(arena.peak, target.align), offsets, scratch, donated };
+  const peak = copyStride.size ? copiesAt + copiesArena.peak : arena.peak;
+  return { arenaBytes: roundUp(peak, target.align), offsets, scratch, donated, ...(copyStride.size ? { copyStride } : {}) };
 }
 
 export const memoryPlanning: Pass = {

@@ -8,6 +8,8 @@ import { planMemory, scratchBytes } from '../../compiler/passes/memory-planning.
 import { tiny } from './util.ts';
 import { printPlan } from '../../compiler/ir/print.ts';
 import { wasmTarget } from '../../compiler/codegen/target.ts';
+import { kernelConst } from '../../compiler/codegen/kernels.ts';
+import { PRIVATE_MAX_BYTES } from '../../compiler/codegen/threads.ts';
 
 /**
  * Independent check of a plan against the IR's semantics alone: a value occupies its bytes from
@@ -24,6 +26,8 @@ function checkNoOverlap(g: Graph): void {
   g.nodes.forEach((n, i) => n.inputs.forEach((x) => last.set(rootOf(x), i)));
   for (const o of [...g.outputs, ...(g.stateWrites ?? [])]) last.set(rootOf(o.node), Infinity);
   const vals = [...plan.offsets.keys()].filter((n) => rootOf(n) === n);
+  // A value kept per thread occupies all its copies.
+  const bytes = (n: Node) => (plan.copyStride?.has(n) ? plan.copyStride.get(n)! * kernelConst('MAX_THREADS') : byteSize(n.type));
   const birth = (n: Node) => (n.op === 'input' ? -1 : pos.get(n.op === 'proj' ? n.inputs[0]! : n)!);
   const span = (n: Node): [number, number] => [birth(n), Math.max(last.get(n) ?? -1, birth(n))];
   const sameElements = (x: Node, n: Node) => x.type.dtype === n.type.dtype && sameShape(x.type.shape, n.type.shape);
@@ -35,14 +39,14 @@ function checkNoOverlap(g: Graph): void {
     const [a0, a1] = span(a), [b0, b1] = span(b);
     const overlapInTime = a0 <= b1 && b0 <= a1 && !overwritesSafely(a, b) && !overwritesSafely(b, a);
     const oa = plan.offsets.get(a)!, ob = plan.offsets.get(b)!;
-    const overlapInSpace = oa < ob + byteSize(b.type) && ob < oa + byteSize(a.type);
+    const overlapInSpace = oa < ob + bytes(b) && ob < oa + bytes(a);
     if (overlapInTime && overlapInSpace) throw new Error(`%${pos.get(a)} ${a.op} and %${pos.get(b)} ${b.op} share memory while both alive`);
   }
   for (const [n, off] of plan.scratch) {
     for (const v of vals) {
       const [v0, v1] = span(v), p = pos.get(n)!;
       const o = plan.offsets.get(v)!;
-      if (v0 <= p && p <= v1 && off < o + byteSize(v.type) && o < off + scratchBytes(n, wasmTarget)) throw new Error(`scratch of %${p} overlaps %${pos.get(v)}`);
+      if (v0 <= p && p <= v1 && off < o + bytes(v) && o < off + scratchBytes(n, wasmTarget)) throw new Error(`scratch of %${p} overlaps %${pos.get(v)}`);
     }
   }
 }
@@ -96,5 +100,30 @@ describe('memory-planning', () => {
     const g = runPasses(traceModel({ name: 'lenet', module: m, inputs: { x: [3, 1, 28, 28] } }), { target: wasmTarget });
     checkNoOverlap(g);
     expect(g.plan!.scratch.size).toBe(2);
+  });
+
+  // codegen/threads.ts: a small value whose readers all run on every thread gets one copy per thread.
+  test('a value kept per thread: MAX_THREADS copies on their own cache lines, after every shared value, never in place', () => {
+    const plan = (m: nn.Module, x: number[]) => runPasses(traceModel({ name: 'p', module: m, inputs: { x } }), { target: wasmTarget });
+    // Linear (split GEMV) → LayerNorm → ReLU → Linear (split GEMV): the layernorm and the relu (a fused elementwise) are copies.
+    const g = plan(new nn.Sequential(new nn.Linear(256, 512), new nn.LayerNorm(512), new nn.ReLU(), new nn.Linear(512, 512)), [1, 256]);
+    checkNoOverlap(g);
+    const copies = [...(g.plan!.copyStride ?? new Map<Node, number>())];
+    expect(copies.map(([n]) => n.op).sort()).toEqual(['elementwise', 'layernorm']);
+    const shared = [...g.plan!.offsets].filter(([n]) => rootOf(n) === n && !g.plan!.copyStride!.has(n));
+    const sharedEnd = Math.max(...shared.map(([n, o]) => o + byteSize(n.type)));
+    for (const [n, stride] of copies) {
+      expect(stride).toBe(2048);
+      expect(g.plan!.offsets.get(n)! % 64).toBe(0);
+      expect(g.plan!.offsets.get(n)!).toBeGreaterThanOrEqual(sharedEnd);
+      expect(g.plan!.donated.get(n)).toBeUndefined();
+    }
+    expect(g.plan!.arenaBytes).toBeGreaterThanOrEqual(Math.max(...copies.map(([n, s]) => g.plan!.offsets.get(n)! + s * kernelConst('MAX_THREADS'))));
+    expect(printPlan(g)).toMatch(/layernorm f32\[1, 512\] {2}a copy per thread, 2048 B apart/);
+    // No copies: a small value that is an output, one bigger than PRIVATE_MAX_BYTES, one read by a node on thread 0 alone, any batch of rows.
+    expect(plan(new nn.Sequential(new nn.Linear(256, 512), new nn.LayerNorm(512)), [1, 256]).plan!.copyStride).toBeUndefined();
+    const wide = PRIVATE_MAX_BYTES / 4 + 4;
+    expect(plan(new nn.Sequential(new nn.Linear(256, wide), new nn.LayerNorm(wide), new nn.Linear(wide, 64)), [1, 256]).plan!.copyStride).toBeUndefined();
+    expect(plan(new nn.Sequential(new nn.Linear(256, 512), new nn.LayerNorm(512), new nn.Linear(512, 8)), [1, 256]).plan!.copyStride).toBeUndefined();
   });
 });

@@ -58,7 +58,7 @@ function exprCode(e: Expr, leaf: (i: number) => string, vec: boolean): string {
 
 function fusedLoop(n: Node, c: Layout, expr: Expr): string[] {
   const ins = n.inputs;
-  const ops: Operand[] = [contiguous(n, c.addr(n)), ...ins.map((i) => ({ base: c.addr(i), strides: dimBroadcastStrides(dimsOf(i.type), dimsOf(n.type)), bytes: 4 }))];
+  const ops: Operand[] = [contiguous(n, c.ref(n)), ...ins.map((i) => ({ base: c.ref(i), strides: dimBroadcastStrides(dimsOf(i.type), dimsOf(n.type)), bytes: 4 }))];
   return loopNest(dimsOf(n.type), ops, (p, len, st) => {
     // Each input is loaded once per element (or vector) into a local, however often the expression reads it.
     const scalarLoads = ins.map((_, j) => `const s${j} = load<f32>(${p[j + 1]}${st[j + 1] ? ` + (<usize>i * ${code(mulDims(st[j + 1]!, 4))})` : ''});`);
@@ -100,7 +100,7 @@ const I32_OPS: Record<string, (a: string, b: string) => string> = {
 /** Integer arithmetic (positions, indices): scalar loops. */
 function i32Binary(n: Node, c: Layout): string[] {
   const f = I32_OPS[n.op]!;
-  const ops: Operand[] = [contiguous(n, c.addr(n)), ...n.inputs.map((i) => ({ base: c.addr(i), strides: dimBroadcastStrides(dimsOf(i.type), dimsOf(n.type)), bytes: 4 }))];
+  const ops: Operand[] = [contiguous(n, c.ref(n)), ...n.inputs.map((i) => ({ base: c.ref(i), strides: dimBroadcastStrides(dimsOf(i.type), dimsOf(n.type)), bytes: 4 }))];
   return loopNest(dimsOf(n.type), ops, (p, len, st) => [
     `for (let i = 0; i < ${code(len)}; i++) {`,
     `  store<i32>(${p[0]} + (<usize>i << 2), ${f(`load<i32>(${p[1]} + <usize>i * ${code(mulDims(st[1]!, 4))})`, `load<i32>(${p[2]} + <usize>i * ${code(mulDims(st[2]!, 4))})`)});`,
@@ -110,6 +110,7 @@ function i32Binary(n: Node, c: Layout): string[] {
 
 /** An unfused unary or binary op: a one-op expression (f32), or integer arithmetic (i32). */
 const single = (): Lowering<NoAttrs> => defineLowering<NoAttrs>({
+  refs: true,
   emit: (n, c) => {
     if (n.type.dtype === 'i32' && n.op in I32_OPS) return i32Binary(n, c);
     if (n.type.dtype === 'f32' && n.inputs.every((i) => i.type.dtype === 'f32') && (n.inputs.length === 1 || n.inputs.length === 2)) {
@@ -145,5 +146,5 @@ export const ELEMENTWISE_LOWERINGS = {
       ];
     },
   }),
-  elementwise: defineLowering<ElementwiseAttrs>({ emit: (n, c) => fusedLoop(n, c, n.attrs.expr) }),
+  elementwise: defineLowering<ElementwiseAttrs>({ refs: true, emit: (n, c) => fusedLoop(n, c, n.attrs.expr) }),
 };

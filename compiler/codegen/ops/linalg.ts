@@ -43,13 +43,14 @@ const gemmShape = (n: Node) => {
 const gemm = defineLowering<GemmAttrs>({
   emit: (n, c, _m, t) => {
     const { x, k, cols, rows } = gemmShape(n);
-    const args = { a: c.addr(x), lda: k, w: c.packed(n), c: c.addr(n), ldc: cols, m: code(rows), n: cols, k, rowBias: 0, act: actCode(n.attrs.act) };
+    const args = { a: c.ref(x), lda: k, w: c.packed(n), c: c.ref(n), ldc: cols, m: code(rows), n: cols, k, rowBias: 0, act: actCode(n.attrs.act) };
     return [`${t ? kernelCall('gemm_f32_part', { ...args, sync: t.sync, tid: t.tid, nt: t.nt }) : kernelCall('gemm_f32', args)};`];
   },
   split: (n) => { const { k, cols, maxRows } = gemmShape(n); return worthSplitting(maxRows, cols, k); },
   // Two rows or more: tiles taken through claim() (one row: fixed shares; assembly/gemm.ts).
   claims: (n) => gemmShape(n).maxRows >= 2,
   packed: { w: 1, bias: 2, layout: 'kn' },
+  refs: true,
 });
 
 const matmulShape = (n: Node) => {

@@ -54,6 +54,12 @@ export interface Lowering<A> {
   /** Bytes of temporary space the kernel needs while the node runs (0 or absent: none). */
   scratchBytes?(n: NodeOf<A>): number;
   packed?: Packed;
+  /**
+   * Every operand address the emitted code uses comes from `c.ref` (an expression over the
+   * function's \`tid\` for a thread-private value), never `c.addr`: the node may then run private
+   * or read private inputs (codegen/threads.ts).
+   */
+  refs?: true;
 }
 
 export const defineLowering = <A>(l: Lowering<A>): Lowering<A> => l;

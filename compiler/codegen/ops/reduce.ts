@@ -43,10 +43,11 @@ const softmax = (fn: string) => defineLowering<AxisAttrs>({
 const LN_SPLIT_ELEMS = 1 << 14;
 
 const layernorm = defineLowering<LayerNormAttrs>({
+  refs: true,
   emit: (n, c, _m, t) => {
     const [x, g, b, r] = n.inputs;
     const dims = dimsOf(n.type), N = dims[dims.length - 1]!;
-    const args = { x: c.addr(x!), gamma: c.addr(g!), beta: c.addr(b!), y: c.addr(n), rows: code(numelDims(dims.slice(0, -1))), n: code(N), eps: f32lit(n.attrs.eps), residual: r ? c.addr(r) : 0 };
+    const args = { x: c.ref(x!), gamma: c.ref(g!), beta: c.ref(b!), y: c.ref(n), rows: code(numelDims(dims.slice(0, -1))), n: code(N), eps: f32lit(n.attrs.eps), residual: r ? c.ref(r) : 0 };
     return [`${t ? kernelCall('layernorm_f32_part', { ...args, tid: t.tid, nt: t.nt }) : kernelCall('layernorm_f32', args)};`];
   },
   split: (n) => { const s = n.type.shape; return numel(s.slice(0, -1)) >= 2 && numel(s) >= LN_SPLIT_ELEMS; },

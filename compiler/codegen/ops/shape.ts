@@ -11,13 +11,14 @@ import { bytesOf, code, contiguous, dimBroadcastStrides, dimStrides, stridedCopy
 import { defineLowering } from './lowering.ts';
 
 const dynamicSlice = defineLowering<DynamicSliceAttrs>({
+  refs: true,
   emit: (n, c) => {
     const [x, idx] = n.inputs as [Node, Node];
     const ax = n.attrs.axis, xs = dimStrides(dimsOf(x.type)), bytes = DTYPE_BYTES[n.type.dtype];
     // The index is clamped so a wrong value cannot read outside x.
     const max = subDims(dimsOf(x.type)[ax]!, n.attrs.size);
-    const base = `(${c.addr(x)} + <usize>min<i32>(max<i32>(load<i32>(${c.addr(idx)}), 0), ${code(max)}) * ${code(mulDims(xs[ax]!, bytes))})`;
-    return stridedCopy(dimsOf(n.type), contiguous(n, c.addr(n)), { base, strides: xs, bytes }, n.type.dtype);
+    const base = `(${c.ref(x)} + <usize>min<i32>(max<i32>(load<i32>(${c.ref(idx)}), 0), ${code(max)}) * ${code(mulDims(xs[ax]!, bytes))})`;
+    return stridedCopy(dimsOf(n.type), contiguous(n, c.ref(n)), { base, strides: xs, bytes }, n.type.dtype);
   },
 });
 
