@@ -23,6 +23,7 @@
 
 import type { Graph, Node } from '../ir/node.ts';
 import { rootOf } from '../ir/effects.ts';
+import { isView } from '../ir/ops.ts';
 import { byteSize } from '../ir/types.ts';
 import { graphSizes } from '../ir/symbolic.ts';
 import { kernelConst } from './kernels.ts';
@@ -58,7 +59,7 @@ export function privateNodes(g: Graph): Set<Node> {
   const splits = splitsIn(g);
   const users = new Map<Node, Node[]>();
   for (const u of g.nodes) {
-    if (rootOf(u) !== u) continue; // a view: its users read the root's buffer
+    if (isView(u.op)) continue; // no code: its users read the root's buffer (an in-place op is a user)
     for (const x of new Set(u.inputs.map(rootOf))) users.set(x, [...(users.get(x) ?? []), u]);
   }
   const kept = new Set([...g.outputs, ...(g.stateWrites ?? [])].map((o) => rootOf(o.node)));
