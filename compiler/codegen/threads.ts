@@ -15,11 +15,11 @@
 // thread, memory-planning.ts), and its users read their own thread's copy (Layout.ref). No
 // barrier separates a private node from its users — each reads what its own thread wrote — and no
 // two cores store into the same lines. A GPT decode step's residual adds and layernorms, each
-// between two split GEMVs, lose the barrier after them (34 → 26 a step): measured on an artifact
-// edited by hand, a 2-thread step took 0.93–0.95× the time (three runs interleaved), one thread
-// unchanged. Every thread repeating the work pays while it costs less than a barrier and the
-// skew it absorbs (~0.4–1 µs here): PRIVATE_MAX_BYTES. (Every thread writing the *same* shared
-// buffer instead was 1.17× slower: the lines bounce between the cores on every store.)
+// between two split GEMVs, lose the barrier after them (34 → 26 a step): a 2-thread step took
+// 0.929× the time (166 → 152 µs, 20 rounds interleaved with the build before), one thread
+// 0.966×, outputs bit-identical. Every thread repeating the work pays while it costs less than a
+// barrier and the skew it absorbs (~0.4–1 µs here): PRIVATE_MAX_BYTES. (Every thread writing the
+// *same* shared buffer instead was 1.17× slower: the lines bounce between the cores on every store.)
 
 import type { Graph, Node } from '../ir/node.ts';
 import { rootOf } from '../ir/effects.ts';
@@ -73,7 +73,7 @@ export function privateNodes(g: Graph): Set<Node> {
 }
 
 type Span = [number, number];
-/** `own`: per-thread copies [start, end) `stride` bytes apart, of a private node's buffer, read or written by copy. */
+/** `own`: a private node's copies [start, end), `stride` bytes apart, which the node reads or writes one copy per thread. */
 interface Copies { span: Span; stride: number }
 interface Footprint { reads: Span[]; writes: Span[]; own: Copies[]; split: boolean; claims: boolean }
 
