@@ -120,7 +120,7 @@ describe('memory-planning', () => {
     }
     expect(g.plan!.arenaBytes).toBeGreaterThanOrEqual(Math.max(...copies.map(([n, s]) => g.plan!.offsets.get(n)! + s * kernelConst('MAX_THREADS'))));
     expect(printPlan(g)).toMatch(/layernorm f32\[1, 512\] {2}a copy per thread, 2048 B apart/);
-    // No copies: a small value that is an output, one bigger than PRIVATE_MAX_BYTES, one read by a node on thread 0 alone, any batch of rows.
+    // No copies: a small value that is an output, one bigger than PRIVATE_MAX_BYTES, one read by a GEMV too small to split (thread 0).
     expect(plan(new nn.Sequential(new nn.Linear(256, 512), new nn.LayerNorm(512)), [1, 256]).plan!.copyStride).toBeUndefined();
     const wide = PRIVATE_MAX_BYTES / 4 + 4;
     expect(plan(new nn.Sequential(new nn.Linear(256, wide), new nn.LayerNorm(wide), new nn.Linear(wide, 64)), [1, 256]).plan!.copyStride).toBeUndefined();
