@@ -13,5 +13,5 @@ export const wasmTarget: Target = {
   scratchBytes(n) {
     return loweringOf(n)?.scratchBytes?.(n) ?? 0;
   },
-  copies: (n, g) => (privateNodes(g).has(n) ? kernelConst('MAX_THREADS') : 1),
+  copies: (g) => ({ values: privateNodes(g), count: kernelConst('MAX_THREADS') }),
 };

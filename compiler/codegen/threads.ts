@@ -42,19 +42,13 @@ export const splitsIn = (g: Graph): ((n: Node) => boolean) => {
 /** A private node is at most this big: 1024 f32, ~1 µs of elementwise work or a layernorm row on one core. */
 export const PRIVATE_MAX_BYTES = 4096;
 
-// The planner asks node by node; a pass that edits the graph afterwards gets a fresh answer.
-const privateCache = new WeakMap<Graph, { nodes: Node[]; count: number; set: Set<Node> }>();
-
 /**
  * The nodes of entry g that run private (above): small, addressed through Layout.ref by their
  * lowering (`refs`), not an output, a state write or a view, and every user split or private
  * with a lowering that reads through Layout.ref too. Never in a loop body or a serial entry.
  */
 export function privateNodes(g: Graph): Set<Node> {
-  const hit = privateCache.get(g);
-  if (hit && hit.nodes === g.nodes && hit.count === g.nodes.length) return hit.set;
   const priv = new Set<Node>();
-  privateCache.set(g, { nodes: g.nodes, count: g.nodes.length, set: priv });
   if (g.loopBody || runsSerially(g)) return priv;
   const splits = splitsIn(g);
   const users = new Map<Node, Node[]>();

@@ -11,10 +11,10 @@ export interface Target {
   /** Bytes of temporary space the kernel running `n` needs (0: none). A loop's body arena is the planner's own. */
   scratchBytes(n: Node): number;
   /**
-   * How many copies of n's buffer (in graph g) the plan keeps side by side, one per thread, for a
-   * small node that every thread computes for itself (codegen/threads.ts); absent or 1: one.
+   * The values of graph g the plan keeps `count` copies of side by side, one per thread: small
+   * values every thread computes for itself (codegen/threads.ts). Absent: none.
    */
-  copies?(n: Node, g: Graph): number;
+  copies?(g: Graph): { values: ReadonlySet<Node>; count: number };
 }
 
 /** x rounded up to a multiple of a. */

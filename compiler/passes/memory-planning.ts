@@ -74,11 +74,8 @@ export function planMemory(g: Graph, target: Target, reuse: boolean, pinInputs =
   const offsets = new Map<Node, number>();
   const scratch = new Map<Node, number>();
   const donated = new Map<Node, Node>();
-  const copyStride = new Map<Node, number>();
-  for (const n of g.nodes) {
-    const k = g.loopBody ? 1 : target.copies?.(n, g) ?? 1;
-    if (k > 1) copyStride.set(n, roundUp(Math.max(byteSize(n.type), 1), COPY_ALIGN));
-  }
+  const copies = g.loopBody ? undefined : target.copies?.(g);
+  const copyStride = new Map([...copies?.values ?? []].map((n) => [n, roundUp(Math.max(byteSize(n.type), 1), COPY_ALIGN)]));
   const arena = new Arena();
   // Per-thread copies live in an arena of their own after the main one: a thread must not write
   // its copy into bytes another thread may still be reading as a shared value (the value's last
@@ -100,7 +97,7 @@ export function planMemory(g: Graph, target: Target, reuse: boolean, pinInputs =
       const donor = reuse && opTraits(n.op).overwritesInput ? n.inputs.map(rootOf).find((x) => canDonate(x, n, i)) : undefined;
       // The donor's block passes to n: it is freed when n dies, not now.
       if (donor) { dyingAt.get(i)!.delete(donor); offsets.set(n, offsets.get(donor)!); donated.set(n, donor); }
-      else if (copyStride.has(n)) offsets.set(n, copiesArena.alloc(copyStride.get(n)! * target.copies!(n, g), COPY_ALIGN));
+      else if (copyStride.has(n)) offsets.set(n, copiesArena.alloc(copyStride.get(n)! * copies!.count, COPY_ALIGN));
       else offsets.set(n, arena.alloc(alignedBytes(n)));
     }
     const s = scratchBytes(n, target);
