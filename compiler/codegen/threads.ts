@@ -87,7 +87,7 @@ const conflict = (p: Footprint, q: Footprint) =>
 function footprint(g: Graph, n: Node, c: Layout, split: boolean, claims: boolean): Footprint {
   const copies = (x: Node): Copies | undefined => {
     const s = g.plan?.copyStride?.get(rootOf(x));
-    return s ? { span: span(c.addr(x), s * kernelConst('MAX_THREADS'))[0]!, stride: s } : undefined;
+    return s ? { span: span(c.addr(x), s * g.plan!.copyCount!)[0]!, stride: s } : undefined;
   };
   const own: Footprint['own'] = [];
   // Constants are never written (packed ones have no plain address at all).

@@ -59,6 +59,8 @@ export interface MemoryPlan {
    * (a multiple of 64, so no two threads' copies share a cache line). Copy 0 is at its offset.
    */
   copyStride?: Map<Node, number>;
+  /** How many copies each of those values has (Target.copies' count): together they span stride · copyCount bytes. */
+  copyCount?: number;
 }
 
 /**
