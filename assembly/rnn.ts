@@ -60,6 +60,16 @@
 // added at the end) ran 8% slower on two threads, interleaved (2026-12-02). On one thread, walking
 // the panels backward on odd steps (so the end of W_hh read last, still in L2, is read first) did
 // nothing either: 0.997–1.004× (L3 reads here are ~80% as fast as L2's).
+// On a day the two vCPUs sat far apart (a barrier 0.5 µs, not 0.1; 2026-12-03), builds that each
+// left one thing out, timed on two threads against the full one, interleaved, 16 rounds: no
+// barrier 0.949× (~0.9 µs a step), h stored only to y so no h crosses between the cores 0.933×
+// (~1.1 µs), no cells at all (so no h either) 0.829×: the cells still cost ~1.8 µs a step on each
+// thread. Overlapping the wait with work, the arithmetic fixed for any nt (each gate from two
+// accumulators, bias + rows of h's first half and rows of its second half, added at the end; the
+// balancing off; each thread summed the half of h it wrote before the barrier, the other after):
+// 2 threads 0.962×, 1 thread 1.049× (both halves, one after the other, per panel). Dropped: the
+// h the other core wrote still crosses after the barrier, so only the wait is hidden; and every
+// thread count must pay the second accumulator, or results would change with the thread count.
 import { gemm_f32, gemv_ukernel_1x16 } from "./gemm";
 import { load_f32x4_partial, store_f32x4_partial } from "./vec";
 import { sigmoid_f32x4, tanh_f32x4, relu_f32x4, madd } from "./math";
