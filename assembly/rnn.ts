@@ -70,6 +70,12 @@
 // 2 threads 0.962×, 1 thread 1.049× (both halves, one after the other, per panel). Dropped: the
 // h the other core wrote still crosses after the barrier, so only the wait is hidden; and every
 // thread count must pay the second accumulator, or results would change with the thread count.
+// The cells, left out on one thread, saved 1.6 µs of a step (0.921×, all 256 units), on two ~1.6–
+// 2.1 µs (each thread's 128): per unit twice the cost. A guess: on one thread they run while the
+// prefetcher still streams W_hh in from L3; on two, W_hh sits in L2 and nothing overlaps them.
+// Running each block's cells as soon as the GEMV had finished its panels (same results bit for
+// bit) did not overlap them either: 2 threads 0.976×, 0.992× and 1.003× (three runs), 1 thread
+// 0.999–1.016×; dropped.
 import { gemm_f32, gemv_ukernel_1x16 } from "./gemm";
 import { load_f32x4_partial, store_f32x4_partial } from "./vec";
 import { sigmoid_f32x4, tanh_f32x4, relu_f32x4, madd } from "./math";
