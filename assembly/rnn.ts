@@ -44,7 +44,8 @@
 // then 1.0–2.0 µs at the barrier (its own cost plus the other thread's lead). So the GEMV splits
 // ~2× (each half of W_hh stays in its core's L2) and the rest does not split at all:
 // - the GEMV pays ~0.7–1.0 µs for reading h the other core has just written (5.6 µs when a
-//   build stored no h, so h never moved); touching those lines before the GEMV did not help;
+//   build stored no h, so h never moved); touching those lines before the GEMV did not help that
+//   day, but does when the vCPUs are far apart (step, below);
 // - the cells cost twice as much per unit when both threads run them: 1.5 µs a thread even with
 //   no stores at all (a build that only summed c and h into a sink), 1.2 µs for thread 0 alone while
 //   thread 1 skipped its cells. Not the stores, not xp's lines in the other core (reading a
@@ -77,7 +78,7 @@
 // bit) did not overlap them either: 2 threads 0.976×, 0.992× and 1.003× (three runs), 1 thread
 // 0.999–1.016×; dropped.
 import { gemm_f32, gemv_ukernel_1x16 } from "./gemm";
-import { load_f32x4_partial, store_f32x4_partial } from "./vec";
+import { load_f32x4_partial, store_f32x4_partial, touch_lines } from "./vec";
 import { sigmoid_f32x4, tanh_f32x4, relu_f32x4, madd } from "./math";
 import { ACT_NONE } from "./act";
 import { barrier_waited } from "./threads";
@@ -143,19 +144,6 @@ function balanced(sync: usize, U: i32, b: i32, nt: i32, at: i32): i32 {
   const next = rnn_next_boundary(barrier_waited(sync, b - 1), barrier_waited(sync, b), share(U, b, nt), (U / nt - 1) >> 1, at);
   if (next != at) RANGE_MOVES++;
   return next;
-}
-
-// The h of the step before, half of it just written by the other core, is read first by the
-// GEMV's k loop, a line every ~30 cycles, so only a few of the other core's lines are fetched at
-// once. Loading one float of every line first fetches them all together. With the two vCPUs far
-// apart (a barrier 0.5 µs), 2-thread LSTM 0.963×, 0.973× and 0.986× the time (interleaved runs
-// of 20–40 rounds, 2026-12-03); one thread never does it.
-let TOUCHED: f32 = 0;
-/** Loads one float of each 64-byte line of n floats at p (their sum kept, so the loads stay). */
-function touch_lines(p: usize, n: i32): void {
-  let s: f32 = 0;
-  for (let i = 0; i < n; i += 16) s += load<f32>(p + (<usize>i << 2));
-  TOUCHED += s;
 }
 
 /**
@@ -315,6 +303,11 @@ export function rnn_begin_f32(kind: i32, h0: usize, c0: usize, scratch: usize, B
   const gates = gates_at(scratch);
   const ldg = U * G * 8;
   const q0 = u0 * G, q1 = u1 * G;
+  // The h of the step before, half of it just written by the other core, is read first by the
+  // GEMV's k loop, a line every ~30 cycles, so only a few of the other core's lines would be on
+  // their way at once: fetch them all first (vec.ts). With the two vCPUs far apart (a barrier
+  // 0.5 µs), 2-thread LSTM 0.960–0.986× the time (five interleaved runs of 20–40 rounds,
+  // 2026-12-03); one thread never does it.
   if (balance) touch_lines(hp, B * H);
   if (B == 1) gemv_panels(hp, w, gates, H, q0, q1);
   else gemm_f32(hp, H, w + <usize>q0 * (<usize>(H + 1) << 5), gates + (<usize>q0 << 5), ldg, B, (q1 - q0) << 3, H, 0, ACT_NONE);
