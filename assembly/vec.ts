@@ -59,6 +59,9 @@
   for (; p < end; p += 4) store<f32>(p, 0);
 }
 
+/** touch_lines' sum, per instance (so per thread): only there to keep the loads. */
+let TOUCHED: f32 = 0;
+
 /**
  * Loads one float of each 64-byte line of the n floats at p, so lines another core has just
  * written come over together (independent loads) rather than one by one as a loop that
@@ -66,7 +69,6 @@
  * recurrent step (rnn.ts); a split GEMV touching its input first (GPT decode's out_proj and
  * linear2 read halves the other core wrote) gained nothing: a 2-thread decode step 1.019×.
  */
-let TOUCHED: f32 = 0;
 export function touch_lines(p: usize, n: i32): void {
   let s: f32 = 0;
   for (let i = 0; i < n; i += 16) s += load<f32>(p + (<usize>i << 2));
