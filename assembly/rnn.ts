@@ -76,7 +76,10 @@
 // prefetcher still streams W_hh in from L3; on two, W_hh sits in L2 and nothing overlaps them.
 // Running each block's cells as soon as the GEMV had finished its panels (same results bit for
 // bit) did not overlap them either: 2 threads 0.976×, 0.992× and 1.003× (three runs), 1 thread
-// 0.999–1.016×; dropped.
+// 0.999–1.016×; dropped. Nor did splitting the LSTM's cell pass in two (every gate's activation
+// stored in place over all of the thread's blocks, then c and h), so that no long dependent chain
+// holds many live values: 2 threads 0.965–1.023×, 1 thread 0.968–1.011× (four runs of 20–40
+// rounds, bit-identical; 2026-12-03).
 import { gemm_f32, gemv_ukernel_1x16 } from "./gemm";
 import { load_f32x4_partial, store_f32x4_partial, touch_lines } from "./vec";
 import { sigmoid_f32x4, tanh_f32x4, relu_f32x4, madd } from "./math";
