@@ -68,6 +68,8 @@ let TOUCHED: f32 = 0;
  * depends on them reaches each. The sum is kept (per instance), so the loads stay. Used by the
  * recurrent step (rnn.ts); a split GEMV touching its input first (GPT decode's out_proj and
  * linear2 read halves the other core wrote) gained nothing: a 2-thread decode step 1.019×.
+ * Nor did each thread touching the first 2 KB of both weight streams of its next GEMV share
+ * before the barrier, so the streams start warm: 1.010× and 1.024× (2026-12-03, hand-edited).
  */
 export function touch_lines(p: usize, n: i32): void {
   let s: f32 = 0;
