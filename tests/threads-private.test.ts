@@ -55,7 +55,7 @@ describe('private nodes', () => {
     });
     const c = await compileModel(def, { isas: ['wasmsimd'] });
     const g = c.graphs.run!;
-    expect(g.plan!.copyStride?.size).toBeGreaterThanOrEqual(3);
+    expect(g.plan!.copies?.stride.size).toBeGreaterThanOrEqual(3);
     const x = Float32Array.from({ length: 192 }, (_, k) => Math.sin(k * 0.7) * 2);
     const ref = interpret(c.traced, { x }).y!;
     const outs: Float32Array[] = [];

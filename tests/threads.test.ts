@@ -152,7 +152,7 @@ describe('threads', () => {
 
   test('a decode step keeps its residual adds and layernorms per thread, with no barrier before the GEMVs that read them', () => {
     const g = compiled.graphs.decode!;
-    const copied = [...(g.plan!.copyStride ?? new Map())].map(([n]) => `${n.op} ${n.label ?? ''}`);
+    const copied = [...(g.plan!.copies?.stride ?? new Map())].map(([n]) => `${n.op} ${n.label ?? ''}`);
     // One layer: the embeddings' sum, norm1, the residual add after attention, norm2, the one after the FF, ln_f.
     expect(copied.filter((c) => c.startsWith('layernorm')).length).toBe(3);
     expect(copied.filter((c) => c.startsWith('elementwise')).length).toBeGreaterThanOrEqual(3);

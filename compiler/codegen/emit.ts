@@ -90,7 +90,7 @@ function stateWrites(graph: Graph, c: Ctx): string[] {
 function emitEntry(name: string, graph: Graph, c: Ctx, parts: string[], sync: number): { body: string[]; split: boolean } {
   const fns = new Map<Node, string>();
   const splits = splitsIn(graph);
-  const copied = (n: Node) => graph.plan?.copyStride?.has(n) === true;
+  const copied = (n: Node) => graph.plan?.copies?.stride.has(n) === true;
   const hasCode = (n: Node) => !isSource(n) && (fns.has(n) || (() => {
     const i = graph.nodes.indexOf(n);
     const fn = emitNode(`${name}_${i}`, n, i, c, parts, splits(n) ? { tid: 'tid', nt: 'nt', sync } : undefined, splits(n) || copied(n));

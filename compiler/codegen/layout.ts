@@ -35,7 +35,7 @@ export interface Layout {
   addr(n: Node): number;
   /**
    * The address emitted code uses for n: addr(n), or for a value kept per thread (MemoryPlan's
-   * copyStride) an expression for the copy of the function's \`tid\` (codegen/threads.ts).
+   * copies) an expression for the copy of the function's \`tid\` (codegen/threads.ts).
    */
   ref(n: Node): number | string;
   /** The packed weight blob of a gemm or recurrent node. */
@@ -151,7 +151,7 @@ export function layoutMemory(graphs: Graph[], state: StateSpec[] = []): MemoryLa
     const scratch = (n: Node) => base + plan.scratch.get(n)!;
     const self: Layout = {
       addr,
-      ref: (n) => { const s = plan.copyStride?.get(rootOf(n)); return s ? `(${addr(n)} + <usize>tid * ${s})` : addr(n); },
+      ref: (n) => { const s = plan.copies?.stride.get(rootOf(n)); return s ? `(${addr(n)} + <usize>tid * ${s})` : addr(n); },
       packed: (n) => packedAt.get(n)!,
       scratch,
       result: (n, i) => { const p = results.get(n)?.get(i); return p ? addr(p) : 0; },

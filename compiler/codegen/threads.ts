@@ -86,8 +86,8 @@ const conflict = (p: Footprint, q: Footprint) =>
 /** Bytes the node reads and writes: inputs; its result(s) and scratch (a loop's scratch is its body's arena). */
 function footprint(g: Graph, n: Node, c: Layout, split: boolean, claims: boolean): Footprint {
   const copies = (x: Node): Copies | undefined => {
-    const s = g.plan?.copyStride?.get(rootOf(x));
-    return s ? { span: span(c.addr(x), s * g.plan!.copyCount!)[0]!, stride: s } : undefined;
+    const all = g.plan?.copies, s = all?.stride.get(rootOf(x));
+    return s ? { span: span(c.addr(x), s * all!.count)[0]!, stride: s } : undefined;
   };
   const own: Footprint['own'] = [];
   // Constants are never written (packed ones have no plain address at all).
@@ -124,7 +124,7 @@ export function schedule(g: Graph, c: Layout, hasCode: (n: Node) => boolean, spl
   };
   for (const n of g.nodes) {
     if (!hasCode(n)) continue;
-    const split = splits(n) || g.plan?.copyStride?.has(n) === true;
+    const split = splits(n) || g.plan?.copies?.stride.has(n) === true;
     nodes.push({ node: n, split, barrierBefore: place(footprint(g, n, c, split, splits(n) && claims(n))) });
   }
   const writes = g.stateWrites ?? [];

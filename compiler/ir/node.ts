@@ -55,12 +55,11 @@ export interface MemoryPlan {
   /** In-place writes the plan chose: an elementwise node → the dying input whose buffer it writes over. */
   donated: Map<Node, Node>;
   /**
-   * Values kept in one copy per thread (Target.copies): node → bytes from one copy to the next
-   * (a multiple of 64, so no two threads' copies share a cache line). Copy 0 is at its offset.
+   * Values kept in one copy per thread (Target.copies): `count` copies each (Target.copies'
+   * count); `stride`, node → bytes from one copy to the next (a multiple of 64, so no two
+   * threads' copies share a cache line). Copy 0 is at its offset; all span stride · count bytes.
    */
-  copyStride?: Map<Node, number>;
-  /** How many copies each of those values has (Target.copies' count): together they span stride · copyCount bytes. */
-  copyCount?: number;
+  copies?: { count: number; stride: Map<Node, number> };
 }
 
 /**

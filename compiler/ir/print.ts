@@ -62,7 +62,7 @@ export function printPlan(g: Graph): string {
   const rows = [...plan.offsets].filter(([n]) => rootOf(n) === n).sort(([a, oa], [b, ob]) => oa - ob || (pos.get(a) ?? -1) - (pos.get(b) ?? -1)).map(([n, off]) => {
     const l = last.get(n) ?? pos.get(n)!;
     const shared = g.nodes.filter((m) => m !== n && rootOf(m) === n).map((m) => `${id(m)} ${m.op}`);
-    const donor = plan.donated?.get(n), stride = plan.copyStride?.get(n);
+    const donor = plan.donated?.get(n), stride = plan.copies?.stride.get(n);
     return `  @${String(off).padEnd(7)} ${String(byteSize(n.type)).padStart(8)} B  ${born(n).padStart(4)}..${(l === Infinity ? 'end' : `%${l}`).padEnd(5)} ${id(n)} ${n.op} ${fmtType(n.type)}` +
       `${donor ? `  in place of ${id(donor)}` : ''}${shared.length ? `  (also ${shared.join(', ')})` : ''}${stride ? `  a copy per thread, ${stride} B apart` : ''}`;
   });

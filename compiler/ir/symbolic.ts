@@ -127,7 +127,7 @@ function instantiateNodes(g: Graph, sizes: Sizes): Graph {
   }
   const remap = <V>(m: Map<Node, V>, f: (v: V) => V = (v) => v) => new Map([...m].map(([k, v]) => [map.get(k) ?? k, f(v)]));
   const plan = g.plan && { arenaBytes: g.plan.arenaBytes, offsets: remap(g.plan.offsets), scratch: remap(g.plan.scratch), donated: remap(g.plan.donated, (v) => map.get(v) ?? v),
-    ...(g.plan.copyStride ? { copyStride: remap(g.plan.copyStride), copyCount: g.plan.copyCount } : {}) };
+    ...(g.plan.copies ? { copies: { count: g.plan.copies.count, stride: remap(g.plan.copies.stride) } } : {}) };
   return {
     nodes: g.nodes.map((n) => map.get(n)!), inputs: g.inputs.map((n) => map.get(n)!),
     outputs: g.outputs.map((o) => ({ name: o.name, node: map.get(o.node)! })),

@@ -113,7 +113,7 @@ export function planMemory(g: Graph, target: Target, reuse: boolean, pinInputs =
   for (const n of copyStride.keys()) offsets.set(n, copiesAt + offsets.get(n)!);
   for (const n of g.nodes) if (rootOf(n) !== n && offsets.has(rootOf(n))) offsets.set(n, offsets.get(rootOf(n))!);
   const peak = copyStride.size ? copiesAt + copiesArena.peak : arena.peak;
-  return { arenaBytes: roundUp(peak, target.align), offsets, scratch, donated, ...(copyStride.size ? { copyStride, copyCount: copies!.count } : {}) };
+  return { arenaBytes: roundUp(peak, target.align), offsets, scratch, donated, ...(copyStride.size ? { copies: { count: copies!.count, stride: copyStride } } : {}) };
 }
 
 export const memoryPlanning: Pass = {

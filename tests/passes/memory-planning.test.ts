@@ -27,7 +27,7 @@ function checkNoOverlap(g: Graph): void {
   for (const o of [...g.outputs, ...(g.stateWrites ?? [])]) last.set(rootOf(o.node), Infinity);
   const vals = [...plan.offsets.keys()].filter((n) => rootOf(n) === n);
   // A value kept per thread occupies all its copies.
-  const bytes = (n: Node) => (plan.copyStride?.has(n) ? plan.copyStride.get(n)! * plan.copyCount! : byteSize(n.type));
+  const bytes = (n: Node) => (plan.copies?.stride.has(n) ? plan.copies.stride.get(n)! * plan.copies.count : byteSize(n.type));
   const birth = (n: Node) => (n.op === 'input' ? -1 : pos.get(n.op === 'proj' ? n.inputs[0]! : n)!);
   const span = (n: Node): [number, number] => [birth(n), Math.max(last.get(n) ?? -1, birth(n))];
   const sameElements = (x: Node, n: Node) => x.type.dtype === n.type.dtype && sameShape(x.type.shape, n.type.shape);
@@ -108,10 +108,10 @@ describe('memory-planning', () => {
     // Linear (split GEMV) → LayerNorm → ReLU → Linear (split GEMV): the layernorm and the relu (a fused elementwise) are copies.
     const g = plan(new nn.Sequential(new nn.Linear(256, 512), new nn.LayerNorm(512), new nn.ReLU(), new nn.Linear(512, 512)), [1, 256]);
     checkNoOverlap(g);
-    const copies = [...(g.plan!.copyStride ?? new Map<Node, number>())];
+    const copies = [...(g.plan!.copies?.stride ?? new Map<Node, number>())];
     expect(copies.map(([n]) => n.op).sort()).toEqual(['elementwise', 'layernorm']);
-    expect(g.plan!.copyCount).toBe(kernelConst('MAX_THREADS')); // one copy for each thread the kernels allow
-    const shared = [...g.plan!.offsets].filter(([n]) => rootOf(n) === n && !g.plan!.copyStride!.has(n));
+    expect(g.plan!.copies!.count).toBe(kernelConst('MAX_THREADS')); // one copy for each thread the kernels allow
+    const shared = [...g.plan!.offsets].filter(([n]) => rootOf(n) === n && !g.plan!.copies!.stride.has(n));
     const sharedEnd = Math.max(...shared.map(([n, o]) => o + byteSize(n.type)));
     for (const [n, stride] of copies) {
       expect(stride).toBe(2048);
@@ -119,12 +119,12 @@ describe('memory-planning', () => {
       expect(g.plan!.offsets.get(n)!).toBeGreaterThanOrEqual(sharedEnd);
       expect(g.plan!.donated.get(n)).toBeUndefined();
     }
-    expect(g.plan!.arenaBytes).toBeGreaterThanOrEqual(Math.max(...copies.map(([n, s]) => g.plan!.offsets.get(n)! + s * g.plan!.copyCount!)));
+    expect(g.plan!.arenaBytes).toBeGreaterThanOrEqual(Math.max(...copies.map(([n, s]) => g.plan!.offsets.get(n)! + s * g.plan!.copies!.count)));
     expect(printPlan(g)).toMatch(/layernorm f32\[1, 512\] {2}a copy per thread, 2048 B apart/);
     // No copies: a small value that is an output, one bigger than PRIVATE_MAX_BYTES, one read by a GEMV too small to split (thread 0).
-    expect(plan(new nn.Sequential(new nn.Linear(256, 512), new nn.LayerNorm(512)), [1, 256]).plan!.copyStride).toBeUndefined();
+    expect(plan(new nn.Sequential(new nn.Linear(256, 512), new nn.LayerNorm(512)), [1, 256]).plan!.copies).toBeUndefined();
     const wide = PRIVATE_MAX_BYTES / 4 + 4;
-    expect(plan(new nn.Sequential(new nn.Linear(256, wide), new nn.LayerNorm(wide), new nn.Linear(wide, 64)), [1, 256]).plan!.copyStride).toBeUndefined();
-    expect(plan(new nn.Sequential(new nn.Linear(256, 512), new nn.LayerNorm(512), new nn.Linear(512, 8)), [1, 256]).plan!.copyStride).toBeUndefined();
+    expect(plan(new nn.Sequential(new nn.Linear(256, wide), new nn.LayerNorm(wide), new nn.Linear(wide, 64)), [1, 256]).plan!.copies).toBeUndefined();
+    expect(plan(new nn.Sequential(new nn.Linear(256, 512), new nn.LayerNorm(512), new nn.Linear(512, 8)), [1, 256]).plan!.copies).toBeUndefined();
   });
 });
