@@ -80,6 +80,10 @@
 // stored in place over all of the thread's blocks, then c and h), so that no long dependent chain
 // holds many live values: 2 threads 0.965–1.023×, 1 thread 0.968–1.011× (four runs of 20–40
 // rounds, bit-identical; 2026-12-03).
+// Nor are they bound by their instructions: cells with a rational tanh (x·P(x²)/Q(x²), degree 4/4,
+// clamped at 9) and σ(x) = ½ + ½·tanh(x/2), ~30% fewer instructions, ran 2 threads 1.006× and
+// 1.012× the time, 1 thread 0.985× and 0.979× (two runs of 20–30 rounds, the vCPUs far apart,
+// 2026-12-03; not kept: σ that way loses its relative accuracy below ~1e-4).
 import { gemm_f32, gemv_ukernel_1x16 } from "./gemm";
 import { load_f32x4_partial, store_f32x4_partial, touch_lines } from "./vec";
 import { sigmoid_f32x4, tanh_f32x4, relu_f32x4, madd } from "./math";
