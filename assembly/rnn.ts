@@ -38,63 +38,7 @@
 // thread writing step s + 1's h never overwrites what a slower thread still reads for step s). Each column's dot
 // product is computed by the same instructions in the same order whatever the split (the GEMV's
 // odd panel runs the paired kernel against itself), so any nt gives bit-identical results.
-// Where a step's time goes (LSTM at H = 256, T = 64, B = 1; a host clock read around each phase
-// in a scratch build, 400 calls, 2026-12-02): on one thread the GEMV took 12.4–13.6 µs and the
-// cells 1.6–1.8; on two, each thread's GEMV 6.3–6.8 and its cells 1.7–1.9 for half the units,
-// then 1.0–2.0 µs at the barrier (its own cost plus the other thread's lead). So the GEMV splits
-// ~2× (each half of W_hh stays in its core's L2) and the rest does not split at all:
-// - the GEMV pays ~0.7–1.0 µs for reading h the other core has just written (5.6 µs when a
-//   build stored no h, so h never moved); touching those lines before the GEMV did not help that
-//   day, but does when the vCPUs are far apart (step, below);
-// - the cells cost twice as much per unit when both threads run them: 1.5 µs a thread even with
-//   no stores at all (a build that only summed c and h into a sink), 1.2 µs for thread 0 alone while
-//   thread 1 skipped its cells. Not the stores, not xp's lines in the other core (reading a
-//   thread's xp columns before the first step took off ~0.2 µs), not the arithmetic (a
-//   sigmoid-bound loop split over both cores ran 1.64× faster than on one). Unexplained.
-// Earlier, by editing artifacts and timing them interleaved: reading the other thread's half of
-// h ~0.5 µs and storing h into lines the other thread has read ~0.7 µs; taking the barrier out
-// changed 761 to 762 µs a call. Staging h in a
-// buffer of the thread's own and copying it out in one burst did not help (+0.5–1%), nor did
-// reading all of h and taking the lines of the next h and of y for writing before the GEMV
-// (0.99–1.01×). Hiding the barrier behind work lost: each thread summing the half of h it wrote
-// into its gates before the barrier and the other half after it (two partial sums per column,
-// added at the end) ran 8% slower on two threads, interleaved (2026-12-02). On one thread, walking
-// the panels backward on odd steps (so the end of W_hh read last, still in L2, is read first) did
-// nothing either: 0.997–1.004× (L3 reads here are ~80% as fast as L2's).
-// On a day the two vCPUs sat far apart (a barrier 0.5 µs, not 0.1; 2026-12-03), builds that each
-// left one thing out, timed on two threads against the full one, interleaved, 16 rounds: no
-// barrier 0.949× (~0.9 µs a step), h stored only to y so no h crosses between the cores 0.933×
-// (~1.1 µs), no cells at all (so no h either) 0.829×: the cells still cost ~1.8 µs a step on each
-// thread. Overlapping the wait with work, the arithmetic fixed for any nt (each gate from two
-// accumulators, bias + rows of h's first half and rows of its second half, added at the end; the
-// balancing off; each thread summed the half of h it wrote before the barrier, the other after):
-// 2 threads 0.962×, 1 thread 1.049× (both halves, one after the other, per panel). Dropped: the
-// h the other core wrote still crosses after the barrier, so only the wait is hidden; and every
-// thread count must pay the second accumulator, or results would change with the thread count.
-// The cells, left out on one thread, saved 1.6 µs of a step (0.921×, all 256 units), on two ~1.6–
-// 2.1 µs (each thread's 128): per unit twice the cost. A guess: on one thread they run while the
-// prefetcher still streams W_hh in from L3; on two, W_hh sits in L2 and nothing overlaps them.
-// Running each block's cells as soon as the GEMV had finished its panels (same results bit for
-// bit) did not overlap them either: 2 threads 0.976×, 0.992× and 1.003× (three runs), 1 thread
-// 0.999–1.016×; dropped. Nor did splitting the LSTM's cell pass in two (every gate's activation
-// stored in place over all of the thread's blocks, then c and h), so that no long dependent chain
-// holds many live values: 2 threads 0.965–1.023×, 1 thread 0.968–1.011× (four runs of 20–40
-// rounds, bit-identical; 2026-12-03).
-// Nor are they bound by their instructions: cells with a rational tanh (x·P(x²)/Q(x²), degree 4/4,
-// clamped at 9) and σ(x) = ½ + ½·tanh(x/2), ~30% fewer instructions, ran 2 threads 1.006× and
-// 1.012× the time, 1 thread 0.985× and 0.979× (two runs of 20–30 rounds, the vCPUs far apart,
-// 2026-12-03; not kept: σ that way loses its relative accuracy below ~1e-4).
-// Nor does the order in which a thread reads h: each gate as two sums (bias + h's first half,
-// then its second half, added at the end, so the same for any nt), the thread owning the second
-// half summing it first, so that it starts on lines it wrote itself: 2 threads 1.057× the time,
-// and 1.056× with every thread in the same order (30 rounds): the cost is the split sums', and
-// starting on the thread's own half gained nothing (touch_lines already fetches the rest).
-// Nor did folding the barrier into h itself (2026-12-03, 2 threads, equal fixed ranges): each
-// thread published each block of its new h with a step tag in one 64-byte line of a mailbox
-// (two by parity) and copied the other's blocks into an h of its own once their tags had come,
-// no barrier between steps, results bit-identical. Spinning on every line: 1.30× the time;
-// spinning on the other thread's last line only, then reading the rest: 1.20×. A line that
-// carries both data and a flag is pulled back and forth while it is written.
+// Where a 2-thread step's time goes, and what was tried to cut it: docs/architecture.md (Threads).
 import { gemm_f32, gemv_ukernel_1x16 } from "./gemm";
 import { load_f32x4_partial, store_f32x4_partial, touch_lines } from "./vec";
 import { sigmoid_f32x4, tanh_f32x4, relu_f32x4, madd } from "./math";
