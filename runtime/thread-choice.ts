@@ -17,8 +17,16 @@
 // faster: every 84 calls), a close one often, and a change in load is still noticed. Re-timing
 // after 16, 32, … calls whatever the margin left the CI's quick bench (about 75 calls of GEMM
 // 512³) 1.07× faster than one thread by default where always splitting was 1.59×. A choice that
-// may rest on cold calls is re-timed after BURST calls: a first choice of one thread (the threads'
-// first calls run cold for longer) and a switch made by the chosen way's own calls turning slow.
+// may rest on cold calls or a passing stall is provisional: a first choice of one thread (the
+// threads' first calls run cold for longer) and a switch made by the chosen way's own calls
+// turning slow. The way left is timed again after PROVISIONAL_MS of calls (at least BURST calls).
+// That is time, not a count of calls: here the host takes a vCPU away ~6 times a second on two
+// threads (~1 on one), sometimes for a few time slices in a row, 10–20 ms in which a 0.15-ms decode
+// step takes 4–8 ms; six calls later the spell was often still on, the re-timing burst ended at
+// its first call, and one thread held for the next 150 ms. In the quick bench that left GPT decode
+// at 1.15× and the encoder layer at 1.02× by default where always splitting gave 1.64× and 1.85×;
+// with 50 ms, in the next quick run, the default came within 0.07× of always splitting on six of
+// the eight rows (GPT prefill 1.44× against 1.81×, the MLP at batch 1 0.97× against 1.12×).
 //
 // Load from other processes is what the choice has to follow, and it comes and goes. With one of
 // the two cores busy, every barrier may wait out a time slice for a descheduled thread: GPT decode
@@ -49,6 +57,8 @@ const RETIME_SHARE = 0.05;
 const MIN_GAP = 16;
 const MAX_GAP = 1024;
 const MAX_WAIT_MS = 250;
+/** How long a provisional choice holds before the way left is timed again (at least BURST calls). */
+const PROVISIONAL_MS = 50;
 
 interface Record_ {
   /** Last SAMPLES call times (ms) with threads [1] and without [0]. */
@@ -132,7 +142,8 @@ export class ThreadChoice {
       // for the full gap ran GPT decode on one thread for up to 1023 calls in the bench (1,940 of
       // its 3,989 calls: 0.241 ms a call by default, 0.214 always split).
       r.gap = due;
-      r.countdown = (r.best === undefined && best === 0) || (r.best !== undefined && !inBurst) ? BURST : due;
+      const provisional = (r.best === undefined && best === 0) || (r.best !== undefined && !inBurst);
+      r.countdown = provisional ? Math.min(due, Math.max(BURST, Math.ceil(PROVISIONAL_MS / mBest))) : due;
     } else if (r.countdown <= 0) {
       this.hold(r, due, mBest);
     }
