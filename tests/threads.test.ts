@@ -288,8 +288,7 @@ describe("threadPolicy 'measure' (the default)", () => {
     [3, 3].forEach((ms) => way('k', true, ms));
     expect(d.summary()).toEqual({ k: 'threads' });
     // A cold start: the threads' first timed calls are slow (30, 25, 22, 22, 17 ms against one thread's 21), so
-    // one thread is chosen, provisionally; six calls later (at least 6 calls, and 50 ms) threads are timed
-    // again, warm (13), and win.
+    // one thread is chosen, provisionally; six calls (126 ms) later threads are timed again, warm (13), and win.
     const e = new ThreadChoice();
     const threadedMs = [60, 30, 25, 22, 22, 17], sequence: boolean[] = [];
     for (let i = 0; i < 30; i++) {
@@ -329,6 +328,32 @@ describe("threadPolicy 'measure' (the default)", () => {
     expect(h.summary()).toEqual({ q: 'threads' });
     go(true, ...Array(119).fill(1));
     expect(h.threaded('q')).toBe(false);
+  });
+
+  test('a passing stall of 20 ms costs ~50 ms on one thread, not the 250 ms of a load', () => {
+    // Decode-sized calls on a wall clock: 0.15 ms on threads, 0.25 on one thread; while the host has a vCPU
+    // taken away (here for 20 ms, a few time slices in a row), a call on threads takes 4.5 ms.
+    const c = new ThreadChoice();
+    let clock = 0, stallFrom = Infinity, oneMs = 0;
+    const call = () => {
+      const t = c.threaded('s'), stalled = clock >= stallFrom && clock < stallFrom + 20;
+      const ms = t ? (stalled ? 4.5 : 0.15) : 0.25;
+      if (!t) oneMs += ms;
+      clock += ms;
+      c.record('s', t, ms);
+    };
+    for (let i = 0; i < 200; i++) call();
+    expect(c.summary()).toEqual({ s: 'threads' });
+    stallFrom = clock;
+    oneMs = 0;
+    while (clock < stallFrom + 400) call();
+    expect(c.summary()).toEqual({ s: 'threads' });
+    // One thread from the stall's third slow call for 50 ms of calls; the threads, timed again after the stall,
+    // win at once (the rest is the usual re-timing of one thread, a burst of 6 calls). Timed again after 6
+    // calls, 1.5 ms, the threads met the stall still on, their burst ended at its first call, and one thread
+    // held for 250 ms of the 400.
+    expect(oneMs).toBeGreaterThanOrEqual(50);
+    expect(oneMs).toBeLessThan(60);
   });
 
   test('load that comes and goes: watching it costs ≤ 5%, and threads are taken back within 250 ms once it has gone', () => {
