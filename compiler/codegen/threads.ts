@@ -87,7 +87,7 @@ const conflict = (p: Footprint, q: Footprint) =>
 function footprint(g: Graph, n: Node, c: Layout, split: boolean, claims: boolean): Footprint {
   const copies = (x: Node): Copies | undefined => {
     const all = g.plan?.copies, s = all?.stride.get(rootOf(x));
-    return s ? { span: span(c.addr(x), s * all!.count)[0]!, stride: s } : undefined;
+    return all && s ? { span: span(c.addr(x), s * all.count)[0]!, stride: s } : undefined;
   };
   const own: Footprint['own'] = [];
   // Constants are never written (packed ones have no plain address at all).
