@@ -5,8 +5,11 @@
 // slice / concat, where, persistent state (including swaps and cycles of state writes) and
 // in-place cache writes read before and after. Sizes are tiny and odd (1, 2, 3, 4, 5, 8, 17);
 // some inputs hold NaN, ±Inf or -0. Each case also keeps a DSL transcript for the report.
+// Large cases (thread fuzzing) reach the split thresholds, draw the moves threads split three
+// times as often, and add conv2d and nn.RNN / GRU / LSTM layers.
 
-import { embedding, scaledDotProductAttention, whereOp } from '../dsl/functional.ts';
+import { conv2d, embedding, scaledDotProductAttention, whereOp } from '../dsl/functional.ts';
+import { GRU, LSTM, RNN } from '../dsl/recurrent.ts';
 import { cat, constant, record, type Tensor } from '../dsl/tensor.ts';
 import { traceEntry, type InputSpecs } from '../dsl/trace.ts';
 import type { Graph } from '../ir/node.ts';
@@ -33,8 +36,29 @@ export interface FuzzCase {
   special: boolean;
 }
 
-const DIMS: ReadonlyArray<readonly [number, number]> = [[3, 1], [2, 2], [3, 3], [2, 4], [3, 5], [1, 8], [1, 17]];
-const MAX_NUMEL = 512;
+/** The sizes a case draws from: dims (weighted), the most elements of a value, attention's q/k/v. */
+interface Scale {
+  dims: ReadonlyArray<readonly [number, number]>;
+  /** A matmul's output columns (by weight). */
+  cols: ReadonlyArray<readonly [number, number]>;
+  maxNumel: number;
+  attention: { B: number[]; H: number[]; L: number[]; d: number[]; dv: number[] };
+}
+/** Tiny and odd: every kernel's edge paths, and fast enough to simulate under every pass configuration. */
+const SMALL: Scale = {
+  dims: [[3, 1], [2, 2], [3, 3], [2, 4], [3, 5], [1, 8], [1, 17]], maxNumel: 512,
+  get cols() { return this.dims; },
+  attention: { B: [1, 2], H: [1, 2, 3], L: [1, 3, 5, 8], d: [1, 3, 4, 5, 8], dv: [1, 3, 4] },
+};
+/**
+ * Large enough that the nodes threads split cross their lowerings' thresholds (2^15 multiply-adds
+ * with ≥ 4 panels for a GEMM, 2^14 elements for a layernorm, 2^15 for attention), still odd
+ * (17, 33, 130 leave partial panels and tails): thread fuzzing (`generate(seed, { big: true })`).
+ */
+const BIG: Scale = {
+  dims: [[2, 1], [1, 3], [2, 8], [3, 17], [3, 33], [3, 64], [2, 130]], cols: [[1, 3], [1, 17], [3, 33], [3, 64], [2, 130]], maxNumel: 1 << 16,
+  attention: { B: [1, 2], H: [1, 2, 3], L: [1, 8, 17, 33, 64], d: [8, 17, 32, 64], dv: [8, 17, 32] },
+};
 const fmt = (s: Shape) => `[${s.join(', ')}]`;
 
 interface Item { t: Tensor; name: string; exact: boolean }
@@ -48,7 +72,7 @@ class Builder {
   /** Run-time indices (inputs valued 0 or 1): `idx` i32[] and `ids` i32[k]. */
   idx?: Tensor;
   ids?: Tensor;
-  constructor(readonly r: Prng) {}
+  constructor(readonly r: Prng, readonly scale: Scale) {}
 
   add(t: Tensor, code: string, exact = false): Item {
     const it = { t, name: `t${this.n++}`, exact };
@@ -73,10 +97,10 @@ class Builder {
   }
 }
 
-function randShape(r: Prng, rank: number = r.weighted([[1, 0], [3, 1], [5, 2], [3, 3], [1, 4]] as const)): number[] {
+function randShape(r: Prng, scale: Scale, rank: number = r.weighted([[1, 0], [3, 1], [5, 2], [3, 3], [1, 4]] as const)): number[] {
   for (;;) {
-    const s = Array.from({ length: rank }, () => r.weighted(DIMS));
-    if (numel(s) <= MAX_NUMEL / 2) return s;
+    const s = Array.from({ length: rank }, () => r.weighted(scale.dims));
+    if (numel(s) <= scale.maxNumel / 2) return s;
   }
 }
 
@@ -127,7 +151,7 @@ function unary(b: Builder, x: Item): void {
 
 function binaryMove(b: Builder, a: Item): void {
   const r = b.r, op = r.pick(BINARY);
-  const partners = b.pool.filter((p) => p.t.dtype === 'f32' && p !== a && broadcastShapes(p.t.shape, a.t.shape) && numel(broadcastShapes(p.t.shape, a.t.shape)!) <= MAX_NUMEL);
+  const partners = b.pool.filter((p) => p.t.dtype === 'f32' && p !== a && broadcastShapes(p.t.shape, a.t.shape) && numel(broadcastShapes(p.t.shape, a.t.shape)!) <= b.scale.maxNumel);
   const other: Item | number = r.weighted<() => Item | number>([
     [partners.length ? 4 : 0, () => r.pick(partners)],
     [3, () => b.const(broadcastable(r, a.t.shape))],
@@ -190,8 +214,8 @@ function matmulMove(b: Builder, x: Item): void {
     return;
   }
   const xs = x.t.rank === 0 ? { t: x.t.reshape(1), name: `${x.name}.reshape(1)`, exact: x.exact } : x;
-  const k = xs.t.size(-1), n = r.weighted(DIMS);
-  if (numel(xs.t.shape) / k * n > MAX_NUMEL) return unary(b, x);
+  const k = xs.t.size(-1), n = r.weighted(b.scale.cols);
+  if (numel(xs.t.shape) / k * n > b.scale.maxNumel) return unary(b, x);
   const transposed = r.chance(0.5);
   const w = b.const(transposed ? [n, k] : [k, n]);
   let t = xs.t.matmul(transposed ? w.t.mT : w.t);
@@ -250,7 +274,7 @@ function shapeMove(b: Builder, x: Item): void {
     if (r.chance(0.3)) parts.push(r.pick(fits));
     const ps = r.shuffle(parts);
     const out = cat(ps.map((p) => p.t), a);
-    if (numel(out.shape) > MAX_NUMEL) return;
+    if (numel(out.shape) > b.scale.maxNumel) return;
     b.add(out, `cat([${ps.map((p) => p.name).join(', ')}], ${a})`, ps.every((p) => p.exact));
   }
 }
@@ -292,7 +316,7 @@ function dynamicMove(b: Builder, x: Item): void {
 /** Rows 0 or 1 of a table (a constant, or a value with at least two rows), picked by `ids`. */
 function gatherMove(b: Builder, x: Item): void {
   if (!b.ids) return unary(b, x);
-  const table = x.t.rank >= 1 && x.t.shape[0]! >= 2 && b.r.chance(0.6) ? x : b.const([2 + b.r.int(0, 3), b.r.weighted(DIMS)]);
+  const table = x.t.rank >= 1 && x.t.shape[0]! >= 2 && b.r.chance(0.6) ? x : b.const([2 + b.r.int(0, 3), b.r.weighted(b.scale.dims)]);
   b.add(embedding(b.ids, table.t), `embedding(ids, ${table.name})`, table.exact);
   b.features.add('gather');
 }
@@ -301,20 +325,20 @@ function gatherMove(b: Builder, x: Item): void {
 function batchedMatmul(b: Builder, x: Item): void {
   const r = b.r;
   if (x.t.rank < 2) return matmulMove(b, x);
-  const k = x.t.size(-1), n = r.weighted(DIMS);
+  const k = x.t.size(-1), n = r.weighted(b.scale.cols);
   const batch = broadcastable(r, x.t.shape.slice(0, -2));
   const y = b.const([...batch, k, n]);
   const direct = r.chance(0.5);
   const t = direct ? x.t.matmul(y.t) : y.t.mT.matmul(x.t.mT);
-  if (numel(t.shape) > MAX_NUMEL) return;
+  if (numel(t.shape) > b.scale.maxNumel) return;
   b.add(t, direct ? `${x.name}.matmul(${y.name})` : `${y.name}.mT.matmul(${x.name}.mT)`);
   b.features.add('batched-matmul');
 }
 
 /** F.scaledDotProductAttention on q/k/v [B, H, L, d] made from pool values: the fused kernel, maybe masked or causal. */
 function attentionMove(b: Builder, x: Item): void {
-  const r = b.r, B = r.pick([1, 2]), H = r.pick([1, 2, 3]), L = r.pick([1, 3, 5, 8]), S = r.pick([1, 3, 5, 8]);
-  const d = r.pick([1, 3, 4, 5, 8]), dv = r.chance(0.7) ? d : r.pick([1, 3, 4]);
+  const r = b.r, a = b.scale.attention, B = r.pick(a.B), H = r.pick(a.H), L = r.pick(a.L), S = r.pick(a.L);
+  const d = r.pick(a.d), dv = r.chance(0.7) ? d : r.pick(a.dv);
   const q = coerce(b, x, [B, H, L, d]), k = coerce(b, b.pick()!, [B, H, S, d]), v = coerce(b, b.pick()!, [B, H, S, dv]);
   const causal = r.chance(0.3);
   let mask: Item | undefined;
@@ -331,7 +355,37 @@ function attentionMove(b: Builder, x: Item): void {
   b.features.add('attention');
 }
 
+/** F.conv2d of a value made [N, C, H, W] by a constant kernel: odd sizes, strides, padding, dilation, groups. */
+function convMove(b: Builder, x: Item): void {
+  const r = b.r, groups = r.pick([1, 1, 1, 2]);
+  const N = r.pick([1, 2]), C = groups * r.pick([1, 3, 8]), H = r.pick([5, 8, 17]), W = r.pick([5, 8, 17]), CO = groups * r.pick([1, 4, 16, 33]);
+  const k = [r.pick([1, 3]), r.pick([1, 3])], stride = r.pick([1, 1, 2]), padding = r.pick([0, 1]), dilation = r.pick([1, 1, 2]);
+  if (k.some((kk, i) => [H, W][i]! + 2 * padding < dilation * (kk - 1) + 1)) return unary(b, x);
+  const xin = coerce(b, x, [N, C, H, W]), w = b.const([CO, C / groups, k[0]!, k[1]!]), bias = r.chance(0.6) ? b.const([CO]) : undefined;
+  const o = { stride, padding, dilation, groups };
+  b.add(conv2d(xin.t, w.t, bias?.t, o), `F.conv2d(${xin.name}, ${w.name}, ${bias?.name ?? 'undefined'}, ${JSON.stringify(o)})`);
+  b.features.add('conv2d');
+}
+
+/** nn.RNN / GRU / LSTM (batch first) over a value made [B, T, I], weights from the case's PRNG: y or the last h. */
+function recurrentMove(b: Builder, x: Item): void {
+  const r = b.r, kind = r.pick(['RNN', 'GRU', 'LSTM'] as const);
+  const B = r.pick([1, 2, 3]), T = r.pick([1, 3, 8]), I = r.pick([3, 17, 33]), H = r.pick([17, 33, 64, 130]);
+  const opts = { batchFirst: true, numLayers: r.pick([1, 1, 2]), bidirectional: r.chance(0.3), ...(kind === 'RNN' && r.chance(0.5) ? { nonlinearity: 'relu' as const } : {}) };
+  const m = kind === 'LSTM' ? new LSTM(I, H, opts) : kind === 'GRU' ? new GRU(I, H, opts) : new RNN(I, H, opts);
+  // Never the default initialisation: unnamed parameters draw by their order of creation in the process, which a replay would not repeat.
+  for (const [, p] of m.namedParameters()) p.data = Float32Array.from({ length: numel(p.shape) }, () => Math.fround(r.normal() / Math.sqrt(H)));
+  const xin = coerce(b, x, [B, T, I]);
+  const last = r.chance(0.3);
+  const [y, hn] = m instanceof LSTM ? ((o) => [o[0], o[1][0]])(m.call(xin.t)) : (m as RNN | GRU).call(xin.t);
+  b.add(last ? hn : y, `nn.${kind}(${I}, ${H}, ${JSON.stringify(opts)}).call(${xin.name})${m instanceof LSTM ? (last ? '[1][0]' : '[0]') : last ? '[1]' : '[0]'}`);
+  b.features.add(kind.toLowerCase());
+}
+
 const MOVES = [[3, unary], [3, binaryMove], [3, broadcastBack], [2, reduceMove], [2, matmulMove], [1, softmaxMove], [1.5, layernormMove], [2, shapeMove], [1, whereMove], [1, dynamicMove], [0.7, gatherMove], [0.7, batchedMatmul], [0.8, attentionMove]] as const;
+/** Large cases: the moves threads split, three times as often. */
+const SPLIT_MOVES = new Set<unknown>([matmulMove, layernormMove, batchedMatmul, attentionMove]);
+const BIG_MOVES = [...MOVES.map(([w, f]) => [SPLIT_MOVES.has(f) ? 3 * w : w, f] as const), [2, convMove] as const, [2, recurrentMove] as const];
 
 function fill(r: Prng, t: TensorType, special: boolean): AnyTensorData {
   const n = numel(t.shape);
@@ -341,17 +395,17 @@ function fill(r: Prng, t: TensorType, special: boolean): AnyTensorData {
   return d;
 }
 
-export function generate(seed: number): FuzzCase {
-  const r = new Prng(seed);
-  const b = new Builder(r);
+export function generate(seed: number, o: { big?: boolean } = {}): FuzzCase {
+  const r = new Prng(seed), scale = o.big ? BIG : SMALL;
+  const b = new Builder(r, scale);
   // Inputs: the first has a random shape; the others often broadcast to it.
-  const x0 = randShape(r);
+  const x0 = randShape(r, scale);
   const inputs: InputSpecs = { x: x0 };
-  for (let i = 1, k = r.int(0, 2); i <= k; i++) inputs[`x${i}`] = r.chance(0.6) ? broadcastable(r, x0) : randShape(r);
+  for (let i = 1, k = r.int(0, 2); i <= k; i++) inputs[`x${i}`] = r.chance(0.6) ? broadcastable(r, x0) : randShape(r, scale);
   const state: StateSpec[] = [];
   if (r.chance(0.35)) {
-    const s0 = randShape(r, r.int(1, 3));
-    for (let i = 0, k = r.int(1, 3); i < k; i++) state.push({ name: `s${i}`, type: { dtype: 'f32', shape: r.chance(0.6) ? s0 : randShape(r, r.int(1, 3)) } });
+    const s0 = randShape(r, scale, r.int(1, 3));
+    for (let i = 0, k = r.int(1, 3); i < k; i++) state.push({ name: `s${i}`, type: { dtype: 'f32', shape: r.chance(0.6) ? s0 : randShape(r, scale, r.int(1, 3)) } });
   }
   let cache: { rows: number[]; cap: number; shape: number[] } | undefined;
   if (r.chance(0.25)) {
@@ -388,7 +442,7 @@ export function generate(seed: number): FuzzCase {
         if (into === written || r.chance(0.5)) written = again;
         b.features.add('cache_write-twice');
       }
-      if (m < moves) { const x = b.pick()!; r.weighted(MOVES)(b, x); }
+      if (m < moves) { const x = b.pick()!; r.weighted(o.big ? BIG_MOVES : MOVES)(b, x); }
     }
     const writes: Record<string, Tensor> = {};
     const plain = state.filter((s) => s.name !== 'kv');

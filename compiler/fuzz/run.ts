@@ -19,7 +19,7 @@ import { simulate, type Hazard } from './simulate.ts';
 import { instantiate } from '../ir/symbolic.ts';
 import type { Sizes } from '../ir/dims.ts';
 
-export interface PassConfig { name: string; disable: string[]; attention?: 'fused' | 'unfused' }
+export interface PassConfig { name: string; disable: string[]; attention?: 'fused' | 'unfused'; /** The large case on threads (checkThreads). */ threads?: boolean }
 
 /** All passes; each fusion pass disabled in turn; nothing but the planner. */
 export function passConfigs(): PassConfig[] {
@@ -97,7 +97,7 @@ function detail(c: FuzzCase, cfg: PassConfig, g: Graph | undefined, lines: strin
     c.state.length ? `state: ${c.state.map((s) => `${s.name} ${fmtType(s.type)}`).join(', ')}; ${c.steps.length} calls` : '',
     'IR before passes:', printGraph(c.traced),
     ...(g ? ['IR after passes:', printGraph(g), printPlan(g)] : []),
-    `replay: npm run fuzz -- --seed ${c.seed}`,
+    `replay: npm run fuzz -- --seed ${c.seed}${cfg.threads ? ' --threads 1' : ''}`,
   ].filter(Boolean).join('\n');
 }
 
@@ -145,6 +145,10 @@ export function checkSimulatedSizes(traced: Graph, sizes: readonly Sizes[], feed
   return out;
 }
 
+/** NaN where the reference has a number (or another argmax) after a NaN input through an op that drops it (issue 9, defect 4). */
+const nanSemantics = (c: FuzzCase, want: Record<string, AnyTensorData>, d: Difference) =>
+  c.special && c.traced.nodes.some((n: Node) => NAN_OPS.has(n.op)) && (Number.isNaN(d.got) || !(want[d.name] instanceof Float32Array));
+
 /** Compiles the case to wasm, runs it through the runtime and compares. */
 export async function checkWasm(c: FuzzCase, want = reference(c), simFailures: Failure[] = []): Promise<Failure[]> {
   const { compileEntries } = await import('../driver/compile.ts');
@@ -163,11 +167,7 @@ export async function checkWasm(c: FuzzCase, want = reference(c), simFailures: F
       for (const [name, v] of Object.entries(m.state())) got[`state.${name}`] = v;
       const d = compareResults(want[k]!, got, WASM_RTOL);
       if (!d) continue;
-      const nanOps = c.traced.nodes.some((n: Node) => NAN_OPS.has(n.op));
-      // NaN where the reference has a number (or another argmax) after a NaN input through an op that drops it.
-      const nanLike = Number.isNaN(d.got) || !(want[k]![d.name] instanceof Float32Array);
-      const category = c.special && nanOps && nanLike ? 'nan-semantics'
-        : simFailures.find((f) => f.config === cfg.name)?.category ?? 'wasm-mismatch';
+      const category = nanSemantics(c, want[k]!, d) ? 'nan-semantics' : simFailures.find((f) => f.config === cfg.name)?.category ?? 'wasm-mismatch';
       const line = `first difference (wasm): ${describeDiff(c, k, d)}`;
       return [{ seed: c.seed, config: cfg.name, target: 'wasm', category, summary: line, detail: detail(c, cfg, g, [line]) }];
     }
@@ -177,8 +177,88 @@ export async function checkWasm(c: FuzzCase, want = reference(c), simFailures: F
   }
 }
 
-export interface FuzzOptions { from: number; seeds: number; wasm: number; strict?: boolean }
-export interface FuzzSummary { seeds: number; simulations: number; wasmRuns: number; wasmMs: number; ms: number; failures: Failure[]; unexpected: Failure[]; features: Record<string, number> }
+/** Thread counts a thread check runs besides one; 3 threads on this 2-core machine also run a share late. */
+const THREAD_COUNTS = [2, 3];
+
+/** The first element where two results differ in bits (any NaN equals any NaN: a payload is not a result), or -1. */
+function firstUnequal(a: AnyTensorData, b: AnyTensorData): number {
+  if (a.length !== b.length) return 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!, y = b[i]!;
+    if (!(Object.is(x, y) || (Number.isNaN(x) && Number.isNaN(y)))) return i;
+  }
+  return -1;
+}
+
+/** What the threads share in generated code: the ops of the nodes split across them, and of those each computes a copy of. */
+export function threadedOps(source: string): { split: string[]; copies: string[] } {
+  const ops = (how: string) => [...source.matchAll(new RegExp(`^// %\\d+ (\\w+)[^\\n]* \\(${how}\\)$`, 'gm'))].map((m) => m[1]!);
+  return { split: ops('split across threads'), copies: ops('a copy per thread') };
+}
+
+/**
+ * Compiles the case (all passes), runs it on one thread and on 2 and 3 with every split taken
+ * (threadPolicy 'always'): one thread against the reference as checkWasm does, and every thread
+ * count against one thread bit for bit, since a split never changes a sum's order. `split` and
+ * `copies` name the ops the threads share (none: the case tested nothing about threads).
+ */
+export async function checkThreads(c: FuzzCase, want = reference(c)): Promise<{ failures: Failure[]; split: string[]; copies: string[] }> {
+  const { compileEntries } = await import('../driver/compile.ts');
+  const { loadModelBytes } = await import('../../runtime/model.ts');
+  await import('../../runtime/node.ts');
+  const cfg: PassConfig = { name: 'all passes, threads', disable: [], threads: true };
+  let g: Graph | undefined, split: string[] = [], copies: string[] = [];
+  const fail = (category: string, line: string): Failure => ({ seed: c.seed, config: cfg.name, target: 'wasm', category, summary: line, detail: detail(c, cfg, g, [line]) });
+  try {
+    const compiled = await compileEntries([{ name: 'run', graph: c.traced }], c.state, { name: `fuzz${c.seed}`, isas: ['wasmsimd'] });
+    g = compiled.graph;
+    ({ split, copies } = threadedOps(compiled.source));
+    const runAll = async (threads: number) => {
+      const m = await loadModelBytes(compiled.bytes, { isa: 'wasmsimd', threads, threadPolicy: 'always' });
+      try {
+        if ((split.length || copies.length) && m.threads !== threads) throw new Error(`loaded on ${m.threads} thread(s), not the ${threads} asked for`);
+        if (c.state.length) m.setState(c.initialState);
+        return c.steps.map((feeds) => {
+          const got: Record<string, AnyTensorData> = {};
+          for (const [name, v] of Object.entries(m.run(feeds))) got[name] = v.slice();
+          for (const [name, v] of Object.entries(m.state())) got[`state.${name}`] = v;
+          return got;
+        });
+      } finally { m.dispose(); }
+    };
+    const one = await runAll(1);
+    for (let k = 0; k < one.length; k++) {
+      const d = compareResults(want[k]!, one[k]!, WASM_RTOL);
+      if (!d) continue;
+      return { failures: [fail(nanSemantics(c, want[k]!, d) ? 'nan-semantics' : 'wasm-mismatch', `first difference (wasm): ${describeDiff(c, k, d)}`)], split, copies };
+    }
+    for (const nt of THREAD_COUNTS) {
+      const got = await runAll(nt);
+      for (let k = 0; k < one.length; k++) {
+        for (const [name, v] of Object.entries(one[k]!)) {
+          const i = got[k]![name] ? firstUnequal(v, got[k]![name]!) : 0;
+          if (i < 0) continue;
+          const at = unravel(i, shapeOf(c, name)).join(', ');
+          return { failures: [fail('threads-differ', `call ${k}: ${name}[${at}] = ${got[k]![name]?.[i]} on ${nt} threads, ${v[i]} on one`)], split, copies };
+        }
+      }
+    }
+    return { failures: [], split, copies };
+  } catch (e) {
+    return { failures: [fail('crash', (e as Error).message.split('\n')[0]!)], split, copies };
+  }
+}
+
+export interface FuzzOptions {
+  from: number; seeds: number; wasm: number; strict?: boolean;
+  /** Of the seeds, this many (spread evenly) also generated large (`generate(seed, { big: true })`) and run on threads (checkThreads). */
+  threads?: number;
+}
+export interface FuzzSummary {
+  seeds: number; simulations: number; wasmRuns: number; wasmMs: number; ms: number; failures: Failure[]; unexpected: Failure[]; features: Record<string, number>;
+  /** Thread runs: cases, the ops of the nodes split across threads and of the per-thread copies in them (counts), time. */
+  threadRuns: number; splitOps: Record<string, number>; copyOps: Record<string, number>; threadMs: number;
+}
 
 /** Seeds `from … from+seeds−1`; `wasm` of them, spread evenly, also run as wasm. */
 export async function fuzz(o: FuzzOptions, onCase?: (seed: number, failures: Failure[]) => void): Promise<FuzzSummary> {
@@ -186,7 +266,9 @@ export async function fuzz(o: FuzzOptions, onCase?: (seed: number, failures: Fai
   const failures: Failure[] = [];
   const features: Record<string, number> = {};
   const wasmEvery = o.wasm > 0 ? o.seeds / Math.min(o.wasm, o.seeds) : Infinity;
-  let sims = 0, wasmRuns = 0, wasmMs = 0;
+  const threadsEvery = o.threads ? o.seeds / Math.min(o.threads, o.seeds) : Infinity;
+  let sims = 0, wasmRuns = 0, wasmMs = 0, threadRuns = 0, threadMs = 0;
+  const splitOps: Record<string, number> = {}, copyOps: Record<string, number> = {};
   for (let i = 0; i < o.seeds; i++) {
     const seed = o.from + i;
     let found: Failure[];
@@ -202,6 +284,15 @@ export async function fuzz(o: FuzzOptions, onCase?: (seed: number, failures: Fai
         found.push(...await checkWasm(c, want, found));
         wasmMs += performance.now() - t;
       }
+      if (Math.floor(i % threadsEvery) === 0 && threadRuns < (o.threads ?? 0)) {
+        threadRuns++;
+        const t = performance.now(), big = generate(seed, { big: true });
+        const r = await checkThreads(big);
+        found.push(...r.failures);
+        for (const op of r.split) splitOps[op] = (splitOps[op] ?? 0) + 1;
+        for (const op of r.copies) copyOps[op] = (copyOps[op] ?? 0) + 1;
+        threadMs += performance.now() - t;
+      }
     } catch (e) {
       found = [{ seed, config: '-', target: 'simulator', category: 'generator', summary: (e as Error).message, detail: `seed ${seed}: the generator or the reference failed:\n${(e as Error).stack}` }];
     }
@@ -209,7 +300,7 @@ export async function fuzz(o: FuzzOptions, onCase?: (seed: number, failures: Fai
     onCase?.(seed, found);
   }
   const unexpected = failures.filter((f) => o.strict || !(f.category in KNOWN_FAILURES));
-  return { seeds: o.seeds, simulations: sims, wasmRuns, wasmMs, ms: performance.now() - t0, failures, unexpected, features };
+  return { seeds: o.seeds, simulations: sims, wasmRuns, wasmMs, ms: performance.now() - t0, failures, unexpected, features, threadRuns, splitOps, copyOps, threadMs };
 }
 
 /** A hand-written graph as a case (one call, no state), for tests and reproductions. */
