@@ -3,6 +3,7 @@
 // threads, exactly (bit for bit) the outputs of 1 thread, which equal the reference interpreter's.
 // One compile (one model with an entry per case, plus a GPT whose prefill splits its attention)
 // serves the whole file; each case also checks from the generated source that its node is split.
+// Entries with named sizes run at several sizes within their bounds.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { nn, manualSeed } from '../compiler/index.ts';
 import { defineGPT, GPT } from '../compiler/dsl/zoo.ts';
@@ -10,6 +11,7 @@ import type { Tensor } from '../compiler/dsl/tensor.ts';
 import { compileModel } from '../compiler/driver/compile.ts';
 import type { Graph } from '../compiler/ir/node.ts';
 import { interpret } from '../compiler/reference/interpret.ts';
+import { instantiate } from '../compiler/ir/symbolic.ts';
 import type { Manifest } from '../runtime/format.ts';
 import { loadModelBytes, type Model } from '../runtime/model.ts';
 import '../runtime/node.ts';
@@ -26,6 +28,8 @@ function definition() {
   const rnn = new nn.RNN(3, 192, { nonlinearity: 'relu', batchFirst: true });
   const enc = new nn.TransformerEncoderLayer(64, 4, { dimFeedforward: 96, batchFirst: true, dropout: 0 });
   const cnn = new nn.Sequential(new nn.Conv2d(3, 8, 3, { padding: 1 }), new nn.ReLU(), new nn.Conv2d(8, 12, 3, { stride: 2 }), new nn.ReLU(), new nn.Conv2d(12, 1, 3));
+  const mlp = new nn.Sequential(new nn.Linear(300, 256), new nn.ReLU(), new nn.Linear(256, 40));
+  const deep = new nn.LSTM(24, 72, { batchFirst: true, numLayers: 2 });
   def.entries = {
     ...def.entries,
     lstm: {
@@ -36,6 +40,13 @@ function definition() {
     rnn: { inputs: { x: [1, 6, 3] }, forward: (_m, i) => ({ outputs: { y: (rnn.call(i.x!) as [Tensor, Tensor])[0] } }) },
     encoder: { inputs: { x: [2, 33, 64] }, forward: (_m, i) => ({ outputs: { y: enc.call(i.x!) } }) },
     cnn: { inputs: { x: [2, 3, 23, 21] }, forward: (_m, i) => ({ outputs: { y: cnn.call(i.x!) } }) },
+    // Named sizes: split at compile time for the bounds, run at any size within them.
+    sizedmlp: { inputs: { x: { shape: ['B', 300], max: { B: 64 } } }, forward: (_m, i) => ({ outputs: { y: mlp.call(i.x!) } }) },
+    sizedencoder: { inputs: { x: { shape: ['B', 'L', 64], max: { B: 3, L: 40 } } }, forward: (_m, i) => ({ outputs: { y: enc.call(i.x!) } }) },
+    sizedlstm: {
+      inputs: { x: { shape: ['B', 'L', 24], max: { B: 4, L: 20 } } },
+      forward: (_m, i) => { const [y, [h, c]] = deep.call(i.x!) as [Tensor, [Tensor, Tensor]]; return { outputs: { y, h, c } }; },
+    },
   };
   return def;
 }
@@ -78,6 +89,31 @@ describe('thread splits beyond GEMM', () => {
       for (const t of [2, 3] as const) {
         const out = models[t].call(entry, feeds);
         for (const k of Object.keys(one)) same(`${entry}.${k} (${t} threads)`, out[k]!, one[k]!);
+      }
+    }
+  });
+
+  test.each([
+    ['sizedmlp', 'gemm_f32_part', [{ B: 1 }, { B: 2 }, { B: 7 }, { B: 64 }]],
+    ['sizedencoder', 'attention_f32_part', [{ B: 1, L: 1 }, { B: 1, L: 9 }, { B: 2, L: 17 }, { B: 3, L: 40 }]],
+    ['sizedlstm', 'lstm_step_f32', [{ B: 1, L: 1 }, { B: 3, L: 2 }, { B: 2, L: 7 }, { B: 4, L: 20 }]],
+  ] as const)('%s (%s) with named sizes: at every size, 2 and 3 threads equal 1 thread exactly, 1 thread the reference', (entry, kernel, sizes) => {
+    expect(splitIn(entry, kernel), `${entry} calls ${kernel} from a split node`).toBe(true);
+    const traced = compiled.tracedEntries[entry] as Graph, dims = compiled.manifest.entries[entry]!.inputs[0]!.dims!;
+    for (const at of sizes) {
+      const shape = dims.map((d) => (typeof d === 'number' ? d : at[d as keyof typeof at] as number));
+      const x = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, k) => Math.sin(k * 0.61 + shape[0]!));
+      const ref = interpret(instantiate(traced, at), { x });
+      const one = models[1].call(entry, { x: { data: x, shape } });
+      for (const [k, v] of Object.entries(ref)) {
+        expect(one[k]!.length, `${entry}.${k} at ${JSON.stringify(at)}`).toBe(v.length);
+        let err = 0;
+        for (let i = 0; i < v.length; i++) err = Math.max(err, Math.abs(one[k]![i]! - v[i]!) / (1 + Math.abs(v[i]!)));
+        expect(err, `${entry}.${k} at ${JSON.stringify(at)} against the reference`).toBeLessThan(2e-5);
+      }
+      for (const t of [2, 3] as const) {
+        const out = models[t].call(entry, { x: { data: x, shape } });
+        for (const k of Object.keys(one)) same(`${entry}.${k} at ${JSON.stringify(at)} (${t} threads)`, out[k]!, one[k]!);
       }
     }
   });
