@@ -286,8 +286,11 @@ export async function fuzz(o: FuzzOptions, onCase?: (seed: number, failures: Fai
       }
       if (Math.floor(i % threadsEvery) === 0 && threadRuns < (o.threads ?? 0)) {
         threadRuns++;
-        const t = performance.now(), big = generate(seed, { big: true });
-        const r = await checkThreads(big);
+        const t = performance.now(), big = generate(seed, { big: true }), bigWant = reference(big);
+        // The large case's plan too: conv2d and the recurrent layers (multi-result) occur only in large cases.
+        found.push(...checkSimulated(big, bigWant));
+        sims += passConfigs().filter((p) => !p.attention || big.traced.nodes.some((n) => n.op === 'attention')).length;
+        const r = await checkThreads(big, bigWant);
         found.push(...r.failures);
         for (const op of r.split) splitOps[op] = (splitOps[op] ?? 0) + 1;
         for (const op of r.copies) copyOps[op] = (copyOps[op] ?? 0) + 1;

@@ -5,9 +5,10 @@
 //    order: dimensions merged as codegen merges them, broadcast operands splatted once per
 //    row, vectors of 4 lanes read before they are written, then the scalar tail. An in-place
 //    output that clobbers a broadcast operand before its last read shows up here.
-//  - Any other node is an opaque kernel: its output bytes are filled with garbage first, then
-//    its inputs are read and the reference semantics computed (so an output overlapping an
-//    input it reads is caught whatever order the kernel uses).
+//  - Any other node is an opaque kernel: its output bytes (every result's, for a multi-result
+//    node such as a recurrent layer's y, h_n, c_n) are filled with garbage first, then its inputs
+//    are read and the reference semantics computed (so an output overlapping an input it reads
+//    is caught whatever order the kernel uses).
 //  - Reshapes are views; a cache write updates its cache in place; state tensors live outside
 //    the arena; each entry ends by copying new state values one after the other.
 // Every byte carries a tag: the version of the value that last wrote it. A read whose bytes
@@ -61,7 +62,7 @@ export function simulate(g: Graph, state: readonly StateSpec[], initialState: Re
   const plan = g.plan;
   if (!plan) throw new Error('simulate: the graph has no memory plan (run memory-planning first)');
   for (const n of g.nodes) {
-    if (n.op === 'proj' || n.op === 'loop') throw new Error(`simulate: op '${n.op}' (multi-result or loop) is not simulated`);
+    if (n.op === 'loop') throw new Error(`simulate: op '${n.op}' is not simulated`);
     const off = plan.scratch.get(n);
     if (off !== undefined && off + scratchBytes(n) > plan.arenaBytes) throw new Error(`simulate: the scratch of %${g.nodes.indexOf(n)} ${n.op} at arena offset ${off} runs past the arena (${plan.arenaBytes} bytes)`);
   }
@@ -132,7 +133,7 @@ export function simulate(g: Graph, state: readonly StateSpec[], initialState: Re
         reported.add(key);
         const w = versions[t]!;
         const kind: HazardKind = w.kind === 'state-write' ? 'state-write'
-          : w.node && readerNode && w.node === readerNode ? (isElementwiseLoop(readerNode) ? 'self' : 'kernel-output')
+          : w.node && readerNode && (w.node === readerNode || (w.node.op === 'proj' && w.node.inputs[0] === readerNode)) ? (isElementwiseLoop(readerNode) ? 'self' : 'kernel-output')
           : w.node?.op === 'cache_write' ? 'cache-write' : 'other';
         hazards.push({ step, reader, ...(readerNode ? { readerNode } : {}), value: v, writer: w.label, kind, element: e });
       }
@@ -196,14 +197,22 @@ export function simulate(g: Graph, state: readonly StateSpec[], initialState: Re
     }
   };
 
+  /** Results ≥ 1 of a multi-result node (its `proj` nodes), by index. */
+  const projs = new Map<Node, Node[]>();
+  for (const p of g.nodes) if (p.op === 'proj') (projs.get(p.inputs[0]!) ?? projs.set(p.inputs[0]!, []).get(p.inputs[0]!)!)[p.attrs.index as number] = p;
+
   const kernel = (n: Node) => {
-    const out = addr(n), vn = ver(n), bytes = numel(n.type.shape) * DTYPE_BYTES[n.type.dtype];
-    // The output is garbage while the kernel runs: an input it overlaps is clobbered (except
+    // The outputs are garbage while the kernel runs: an input one overlaps is clobbered (except
     // the one an in-place op updates, which it reads whole before it writes).
     const inPlace = inPlaceInput(n.op);
     const kept = inPlace === undefined ? undefined : readAll(n.inputs[inPlace]!, label(n), n);
-    f32.fill(GARBAGE, out >> 2, (out + bytes + 3) >> 2);
-    tag.fill(vn, out, out + bytes);
+    const results = [n, ...(projs.get(n) ?? []).slice(1)];
+    for (const r of results) {
+      if (!r) continue;
+      const out = addr(r), bytes = numel(r.type.shape) * DTYPE_BYTES[r.type.dtype];
+      f32.fill(GARBAGE, out >> 2, (out + bytes + 3) >> 2);
+      tag.fill(ver(r), out, out + bytes);
+    }
     const scratch = plan.scratch.get(n);
     if (scratch !== undefined) {
       const at = arena + scratch, len = scratchBytes(n);
@@ -211,7 +220,8 @@ export function simulate(g: Graph, state: readonly StateSpec[], initialState: Re
       tag.fill(newVersion({ label: `scratch of ${label(n)}`, node: n, kind: 'value' }), at, at + len);
     }
     const ins: Value[] = n.inputs.map((i, j) => ({ type: i.type, data: j === inPlace ? kept! : readAll(i, label(n), n) }));
-    writeAll(n, out, evalNode(n, ins)[0]!, vn);
+    const all = evalNode(n, ins);
+    results.forEach((r, i) => { if (r) writeAll(r, addr(r), all[i]!, ver(r)); });
   };
 
   const results: SimResult['calls'] = [];
@@ -241,7 +251,7 @@ export function simulate(g: Graph, state: readonly StateSpec[], initialState: Re
       writeAll(n, addr(n), d, ver(n));
     }
     for (const n of g.nodes) {
-      if (n.op === 'input' || n.op === 'const' || n.op === 'state' || n.op === 'reshape') continue;
+      if (n.op === 'input' || n.op === 'const' || n.op === 'state' || n.op === 'reshape' || n.op === 'proj') continue;
       if (isElementwiseLoop(n)) elementwiseLoop(n);
       else if (n.op === 'cache_write') cacheWrite(n);
       else kernel(n);
