@@ -45,9 +45,9 @@ interface Scale {
   attention: { B: number[]; H: number[]; L: number[]; d: number[]; dv: number[] };
 }
 /** Tiny and odd: every kernel's edge paths, and fast enough to simulate under every pass configuration. */
+const SMALL_DIMS = [[3, 1], [2, 2], [3, 3], [2, 4], [3, 5], [1, 8], [1, 17]] as const;
 const SMALL: Scale = {
-  dims: [[3, 1], [2, 2], [3, 3], [2, 4], [3, 5], [1, 8], [1, 17]], maxNumel: 512,
-  get cols() { return this.dims; },
+  dims: SMALL_DIMS, cols: SMALL_DIMS, maxNumel: 512,
   attention: { B: [1, 2], H: [1, 2, 3], L: [1, 3, 5, 8], d: [1, 3, 4, 5, 8], dv: [1, 3, 4] },
 };
 /**
