@@ -19,7 +19,11 @@ import { simulate, type Hazard } from './simulate.ts';
 import { instantiate } from '../ir/symbolic.ts';
 import type { Sizes } from '../ir/dims.ts';
 
-export interface PassConfig { name: string; disable: string[]; attention?: 'fused' | 'unfused'; /** The large case on threads (checkThreads). */ threads?: boolean }
+export interface PassConfig {
+  name: string; disable: string[]; attention?: 'fused' | 'unfused';
+  /** The large case, run on threads (checkThreads): replayed with --threads 1. */
+  threads?: boolean;
+}
 
 /** All passes; each fusion pass disabled in turn; nothing but the planner. */
 export function passConfigs(): PassConfig[] {

@@ -197,16 +197,21 @@ export function simulate(g: Graph, state: readonly StateSpec[], initialState: Re
     }
   };
 
-  /** Results ≥ 1 of a multi-result node (its `proj` nodes), by index. */
-  const projs = new Map<Node, Node[]>();
-  for (const p of g.nodes) if (p.op === 'proj') (projs.get(p.inputs[0]!) ?? projs.set(p.inputs[0]!, []).get(p.inputs[0]!)!)[p.attrs.index as number] = p;
+  /** A multi-result node's results by index: the node itself, then its `proj` nodes (none for a result nobody reads). */
+  const resultsOf = new Map<Node, Array<Node | undefined>>();
+  for (const p of g.nodes) {
+    if (p.op !== 'proj') continue;
+    const of = p.inputs[0]!, rs = resultsOf.get(of) ?? [of];
+    rs[p.attrs.index as number] = p;
+    resultsOf.set(of, rs);
+  }
 
   const kernel = (n: Node) => {
     // The outputs are garbage while the kernel runs: an input one overlaps is clobbered (except
     // the one an in-place op updates, which it reads whole before it writes).
     const inPlace = inPlaceInput(n.op);
     const kept = inPlace === undefined ? undefined : readAll(n.inputs[inPlace]!, label(n), n);
-    const results = [n, ...(projs.get(n) ?? []).slice(1)];
+    const results = resultsOf.get(n) ?? [n];
     for (const r of results) {
       if (!r) continue;
       const out = addr(r), bytes = numel(r.type.shape) * DTYPE_BYTES[r.type.dtype];
