@@ -19,14 +19,22 @@
 // 512³) 1.07× faster than one thread by default where always splitting was 1.59×. A choice that
 // may rest on cold calls or a passing stall is provisional: a first choice of one thread (the
 // threads' first calls run cold for longer) and a switch made by the chosen way's own calls
-// turning slow. The way left is timed again after PROVISIONAL_MS of calls (at least BURST calls).
-// That is time, not a count of calls: here the host takes a vCPU away ~6 times a second on two
-// threads (~1 on one), sometimes for a few time slices in a row, 10–20 ms in which a 0.15-ms decode
-// step takes 4–8 ms; six calls later the spell was often still on, the re-timing burst ended at
-// its first call, and one thread held for the next 150 ms. In the quick bench that left GPT decode
-// at 1.15× and the encoder layer at 1.02× by default where always splitting gave 1.64× and 1.85×;
-// with 50 ms, in the next quick run, the default came within 0.07× of always splitting on six of
-// the eight rows (GPT prefill 1.44× against 1.81×, the MLP at batch 1 0.97× against 1.12×).
+// turning slow. The way left is timed again once PROVISIONAL_MS have passed on the clock (and at
+// least BURST calls), or after the usual gap if that comes first. That is time, not a count of
+// calls, since what it waits out is a spell of the host's: here the host takes a vCPU away ~6
+// times a second on two threads (~1 on one), sometimes for a few time slices in a row, 10–20 ms in
+// which a 0.15-ms decode step takes 4–8 ms; six calls later the spell was often still on, the
+// re-timing burst ended at its first call, and one thread held for the next 150 ms. In the quick
+// bench that left GPT decode at 1.15× and the encoder layer at 1.02× by default where always
+// splitting gave 1.64× and 1.85×; with 50 ms, in the next quick run, the default came within 0.07×
+// of always splitting on six of the eight rows (GPT prefill 1.44× against 1.81×, the MLP at batch
+// 1 0.97× against 1.12×).
+// Counted as 50 ms of the key's own calls (the first version), a spell held one thread for as long
+// as the calls took to add up to 50 ms: in the quick bench, whose rounds give each engine ~60 ms
+// of every ~600, a whole round (GPT decode by default 0.92–1.28× against 1.10–1.59× always
+// split, three runs); in an app that decodes a token per 16-ms frame, 200 frames (3.2 s). On the
+// clock, four quick runs gave 1.47×, 1.55×, 0.96×, 1.76× by default against 1.47×, 1.60×, 1.52×,
+// 1.92× always split: a short run still meets a load the choice follows late.
 //
 // Load from other processes is what the choice has to follow, and it comes and goes. With one of
 // the two cores busy, every barrier may wait out a time slice for a descheduled thread: GPT decode
@@ -73,6 +81,8 @@ interface Record_ {
   /** Calls until the next burst of the other way, and the current gap. */
   countdown: number;
   gap: number;
+  /** A provisional choice: when (on the clock) the other way is timed again, if BURST calls have passed. */
+  retimeAt?: number;
 }
 
 const median = (xs: readonly number[]): number => {
@@ -87,13 +97,17 @@ const dueAfter = (calls: number, ratio: number): number =>
 export class ThreadChoice {
   private readonly byKey = new Map<string, Record_>();
 
+  /** `now`: the clock (ms) a provisional choice waits on. */
+  constructor(private readonly now: () => number = () => performance.now()) {}
+
   /** Whether the next call under `key` runs on the threads. */
   threaded(key: string): boolean {
     let r = this.byKey.get(key);
     if (!r) this.byKey.set(key, (r = { ms: [[], []], burstWay: 1, burstLeft: BURST, countdown: 0, gap: MIN_GAP }));
-    if (r.burstLeft === 0 && r.best !== undefined && --r.countdown <= 0) {
+    if (r.burstLeft === 0 && r.best !== undefined && (--r.countdown <= 0 || (r.retimeAt !== undefined && r.gap - r.countdown >= BURST && this.now() >= r.retimeAt))) {
       r.burstWay = r.best === 1 ? 0 : 1;
       r.burstLeft = BURST;
+      r.retimeAt = undefined;
     }
     return (r.burstLeft > 0 ? r.burstWay : r.best) === 1;
   }
@@ -134,16 +148,16 @@ export class ThreadChoice {
     const ratio = mBest > 0 ? mOther / mBest : mOther > 0 ? Infinity : 1;
     const due = dueAfter(BURST, ratio);
     if (best !== r.best) {
-      // Provisional, so the way left is timed again after BURST calls: a first choice of one
+      // Provisional, so the way left is timed again after PROVISIONAL_MS: a first choice of one
       // thread (the first calls each way ran cold, the threads' for longer: prefill 22, 17, then
       // 13 ms; one thread 23 from its second call), and a switch made by the chosen way's own
       // calls turning slow. Those are compared with the other way's samples from its last burst,
       // maybe long ago: calls that follow other work run cold for a few calls, and a switch held
       // for the full gap ran GPT decode on one thread for up to 1023 calls in the bench (1,940 of
       // its 3,989 calls: 0.241 ms a call by default, 0.214 always split).
-      r.gap = due;
+      r.gap = r.countdown = due;
       const provisional = (r.best === undefined && best === 0) || (r.best !== undefined && !inBurst);
-      r.countdown = provisional ? Math.min(due, Math.max(BURST, Math.ceil(PROVISIONAL_MS / mBest))) : due;
+      r.retimeAt = provisional ? this.now() + PROVISIONAL_MS : undefined;
     } else if (r.countdown <= 0) {
       this.hold(r, due, mBest);
     }

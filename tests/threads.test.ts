@@ -237,9 +237,18 @@ ${dispose ? 'm.dispose();' : ''}`;
   });
 });
 
+/** A ThreadChoice on a simulated clock that each recorded call moves on by its time (calls back to back). */
+function choiceOnClock(): ThreadChoice {
+  let clock = 0;
+  const c = new ThreadChoice(() => clock);
+  const record = c.record.bind(c);
+  c.record = (key, threaded, ms) => { clock += ms; record(key, threaded, ms); };
+  return c;
+}
+
 describe("threadPolicy 'measure' (the default)", () => {
   test('ThreadChoice times both ways in bursts, keeps the faster, and re-times the other way ever less often', () => {
-    const c = new ThreadChoice();
+    const c = choiceOnClock();
     const run = (msThreads: number, msOne: number, calls: number) => {
       const ways: boolean[] = [];
       for (let i = 0; i < calls; i++) {
@@ -253,27 +262,27 @@ describe("threadPolicy 'measure' (the default)", () => {
     expect(run(5, 1, 12)).toEqual([...Array(6).fill(true), ...Array(6).fill(false)]);
     expect(c.summary()).toEqual({ e: 'one' });
     // Chosen: one thread, provisionally (the threads' first calls may have run cold): threads are timed again
-    // after 50 ms of its calls (50 calls of 1 ms). They are 5× slower, more than 3× (no cold start is that
+    // once 50 ms have passed (50 calls of 1 ms, back to back). They are 5× slower, more than 3× (no cold start is that
     // slow), so that burst ends at its first timed call: two calls, not six. The next waits until those two
     // cost ≤ 5% of the time between, 2 · (5 − 1) / 0.05 = 160 calls, doubled since the choice held but, while
     // one thread is chosen, to at most 250 ms of its calls (250 calls of 1 ms): one thread sees the load go
     // only by timing the threads.
     const ways = run(5, 1, 4000);
     const starts = ways.flatMap((t, i) => (t && !ways[i - 1] ? [i] : []));
-    expect(starts.slice(0, 4)).toEqual([49, 49 + 2 + 249, 49 + 2 * (2 + 249), 49 + 3 * (2 + 249)]);
+    expect(starts.slice(0, 4)).toEqual([50, 50 + 2 + 249, 50 + 2 * (2 + 249), 50 + 3 * (2 + 249)]);
     for (const s of starts) expect(ways.slice(s, s + 3)).toEqual([true, true, false]);
     expect(c.summary()).toEqual({ e: 'one' });
     // A clear win by threads (2× faster) is re-timed after 6 · (2 − 1) / 0.05 = 120 calls, a close one (1.02×)
     // after the least gap, 16 calls.
     for (const [msOne, gap] of [[2, 120], [1.02, 16]] as const) {
-      const f = new ThreadChoice(), seq: boolean[] = [];
+      const f = choiceOnClock(), seq: boolean[] = [];
       for (let i = 0; i < 12 + gap + 1; i++) { const t = f.threaded('g'); seq.push(t); f.record('g', t, t ? 1 : msOne); }
       expect(f.summary()).toEqual({ g: 'threads' });
       expect(seq.slice(12)).toEqual([...Array(gap - 1).fill(true), false, false]);
     }
     // Calls after a switch of way are untimed: a slow wake-up alone does not decide, nor does the slow
     // first call back on threads after one thread was timed.
-    const d = new ThreadChoice();
+    const d = choiceOnClock();
     const way = (k: string, threaded: boolean, ms: number) => { expect(d.threaded(k)).toBe(threaded); d.record(k, threaded, ms); };
     [50, 1, 1, 1, 1, 1].forEach((ms) => way('k', true, ms));
     [1, 2, 2, 2, 2, 2].forEach((ms) => way('k', false, ms));
@@ -289,7 +298,7 @@ describe("threadPolicy 'measure' (the default)", () => {
     expect(d.summary()).toEqual({ k: 'threads' });
     // A cold start: the threads' first timed calls are slow (30, 25, 22, 22, 17 ms against one thread's 21), so
     // one thread is chosen, provisionally; six calls (126 ms) later threads are timed again, warm (13), and win.
-    const e = new ThreadChoice();
+    const e = choiceOnClock();
     const threadedMs = [60, 30, 25, 22, 22, 17], sequence: boolean[] = [];
     for (let i = 0; i < 30; i++) {
       const t = e.threaded('p');
@@ -310,7 +319,7 @@ describe("threadPolicy 'measure' (the default)", () => {
   });
 
   test('a switch made by the chosen way turning slow is provisional: the way left is timed again after 50 ms', () => {
-    const h = new ThreadChoice();
+    const h = choiceOnClock();
     const go = (threaded: boolean, ...ms: number[]) => { for (const t of ms) { expect(h.threaded('q')).toBe(threaded); h.record('q', threaded, t); } };
     go(true, 9, 1, 1, 1, 1, 1);
     go(false, 9, 2, 2, 2, 2, 2);
@@ -322,7 +331,7 @@ describe("threadPolicy 'measure' (the default)", () => {
     // the same spell of 10–20 ms, and the burst that timed the threads there held one thread for 150 ms).
     go(true, 9, 5, 5, 5);
     expect(h.summary()).toEqual({ q: 'one' });
-    go(false, 2, ...Array(23).fill(2));
+    go(false, 2, ...Array(24).fill(2));
     // Threads timed again, warm: they win, and that fresh comparison holds for the full gap (120 calls).
     go(true, 9, 1, 1, 1, 1, 1);
     expect(h.summary()).toEqual({ q: 'threads' });
@@ -333,8 +342,8 @@ describe("threadPolicy 'measure' (the default)", () => {
   test('a passing stall of 20 ms costs ~50 ms on one thread, not the 250 ms of a load', () => {
     // Decode-sized calls on a wall clock: 0.15 ms on threads, 0.25 on one thread; while the host has a vCPU
     // taken away (here for 20 ms, a few time slices in a row), a call on threads takes 4.5 ms.
-    const c = new ThreadChoice();
     let clock = 0, stallFrom = Infinity, oneMs = 0;
+    const c = new ThreadChoice(() => clock);
     const call = () => {
       const t = c.threaded('s'), stalled = clock >= stallFrom && clock < stallFrom + 20;
       const ms = t ? (stalled ? 4.5 : 0.15) : 0.25;
@@ -356,8 +365,36 @@ describe("threadPolicy 'measure' (the default)", () => {
     expect(oneMs).toBeLessThan(60);
   });
 
+  test('calls 5 ms apart: after a passing stall, threads are timed again 50 ms later on the clock, not after 50 ms of calls', () => {
+    // A decode step every 5 ms (0.15 ms on threads, 0.25 on one; the app does other work between). A stall of
+    // 20 ms makes four threaded calls slow, and the choice switches to one thread.
+    let clock = 0, stallFrom = Infinity;
+    const c = new ThreadChoice(() => clock);
+    const ways: boolean[] = [];
+    const frame = () => {
+      const t = c.threaded('f'), stalled = clock >= stallFrom && clock < stallFrom + 20;
+      const ms = t ? (stalled ? 4.5 : 0.15) : 0.25;
+      clock += ms;
+      c.record('f', t, ms);
+      ways.push(t);
+      clock += 5;
+    };
+    for (let i = 0; i < 200; i++) frame();
+    expect(c.summary()).toEqual({ f: 'threads' });
+    stallFrom = clock;
+    ways.length = 0;
+    for (let i = 0; i < 300; i++) frame();
+    expect(c.summary()).toEqual({ f: 'threads' });
+    // One thread from the switch until 50 ms have passed (9 calls, 5.25 ms apart), then threads are timed again, win, and hold
+    // (one thread is re-timed later as usual). Counted as 50 ms of the calls themselves, 200 calls of 0.25 ms
+    // (a second) ran on one thread.
+    const switched = ways.indexOf(false), back = ways.indexOf(true, switched);
+    expect(back - switched).toBe(9);
+    expect(ways.slice(back, back + 60).every((t) => t)).toBe(true);
+  });
+
   test('load that comes and goes: watching it costs ≤ 5%, and threads are taken back within 250 ms once it has gone', () => {
-    const c = new ThreadChoice();
+    const c = choiceOnClock();
     let total = 0, alone = 0; // ms taken, and ms one thread alone would have taken
     const run = (msThreads: number, msOne: number, calls: number) => {
       const ways: boolean[] = [];
