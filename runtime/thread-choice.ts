@@ -104,12 +104,21 @@ export class ThreadChoice {
   threaded(key: string): boolean {
     let r = this.byKey.get(key);
     if (!r) this.byKey.set(key, (r = { ms: [[], []], burstWay: 1, burstLeft: BURST, countdown: 0, gap: MIN_GAP }));
-    if (r.burstLeft === 0 && r.best !== undefined && (--r.countdown <= 0 || (r.retimeAt !== undefined && r.gap - r.countdown >= BURST && this.now() >= r.retimeAt))) {
+    if (r.burstLeft === 0 && r.best !== undefined && this.retimeDue(r)) {
       r.burstWay = r.best === 1 ? 0 : 1;
       r.burstLeft = BURST;
       r.retimeAt = undefined;
     }
     return (r.burstLeft > 0 ? r.burstWay : r.best) === 1;
+  }
+
+  /**
+   * Whether the way not chosen is to be timed again from this call (one more call counted): its gap
+   * of calls is up, or a provisional choice's PROVISIONAL_MS have passed and BURST calls with them.
+   */
+  private retimeDue(r: Record_): boolean {
+    if (--r.countdown <= 0) return true;
+    return r.retimeAt !== undefined && r.gap - r.countdown >= BURST && this.now() >= r.retimeAt;
   }
 
   /** Records how long the call just made under `key` took, on the threads or not. */

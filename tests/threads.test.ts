@@ -262,8 +262,8 @@ describe("threadPolicy 'measure' (the default)", () => {
     expect(run(5, 1, 12)).toEqual([...Array(6).fill(true), ...Array(6).fill(false)]);
     expect(c.summary()).toEqual({ e: 'one' });
     // Chosen: one thread, provisionally (the threads' first calls may have run cold): threads are timed again
-    // once 50 ms have passed (50 calls of 1 ms, back to back). They are 5× slower, more than 3× (no cold start is that
-    // slow), so that burst ends at its first timed call: two calls, not six. The next waits until those two
+    // once 50 ms have passed (50 calls of 1 ms, back to back). They are 5× slower, more than 3× (no cold
+    // start is that slow), so that burst ends at its first timed call: two calls, not six. The next waits until those two
     // cost ≤ 5% of the time between, 2 · (5 − 1) / 0.05 = 160 calls, doubled since the choice held but, while
     // one thread is chosen, to at most 250 ms of its calls (250 calls of 1 ms): one thread sees the load go
     // only by timing the threads.
@@ -326,7 +326,7 @@ describe("threadPolicy 'measure' (the default)", () => {
     expect(h.summary()).toEqual({ q: 'threads' });
     // A cold spell on threads (a model run after other work, or the host taking a vCPU away for a few time
     // slices): three slow calls make the median of five 5 ms against one thread's 2 (timed long ago), so one
-    // thread is chosen, but only for 50 ms of its calls, 25 here (the full gap, 6 · (5/2 − 1) / 0.05 = 180
+    // thread is chosen, but only until 50 ms have passed, 25 calls here (the full gap, 6 · (5/2 − 1) / 0.05 = 180
     // calls, held that wrong choice in the bench; 6 calls, 1.2 ms of 0.2-ms decode steps, often fell within
     // the same spell of 10–20 ms, and the burst that timed the threads there held one thread for 150 ms).
     go(true, 9, 5, 5, 5);

@@ -377,8 +377,10 @@ function recurrentMove(b: Builder, x: Item): void {
   for (const [, p] of m.namedParameters()) p.data = Float32Array.from({ length: numel(p.shape) }, () => Math.fround(r.normal() / Math.sqrt(H)));
   const xin = coerce(b, x, [B, T, I]);
   const last = r.chance(0.3);
-  const [y, hn] = m instanceof LSTM ? ((o) => [o[0], o[1][0]])(m.call(xin.t)) : (m as RNN | GRU).call(xin.t);
-  b.add(last ? hn : y, `nn.${kind}(${I}, ${H}, ${JSON.stringify(opts)}).call(${xin.name})${m instanceof LSTM ? (last ? '[1][0]' : '[0]') : last ? '[1]' : '[0]'}`);
+  // [y, h_n], or for an LSTM [y, [h_n, c_n]].
+  const [y, state] = (m as RNN).call(xin.t) as [Tensor, Tensor | [Tensor, Tensor]];
+  const hn = Array.isArray(state) ? state[0] : state;
+  b.add(last ? hn : y, `nn.${kind}(${I}, ${H}, ${JSON.stringify(opts)}).call(${xin.name})${!last ? '[0]' : kind === 'LSTM' ? '[1][0]' : '[1]'}`);
   b.features.add(kind.toLowerCase());
 }
 

@@ -153,10 +153,34 @@ export function checkSimulatedSizes(traced: Graph, sizes: readonly Sizes[], feed
 const nanSemantics = (c: FuzzCase, want: Record<string, AnyTensorData>, d: Difference) =>
   c.special && c.traced.nodes.some((n: Node) => NAN_OPS.has(n.op)) && (Number.isNaN(d.got) || !(want[d.name] instanceof Float32Array));
 
+/** Every call of the case on the compiled artifact: its outputs and, as `state.<name>`, the state after it. */
+async function runCalls(c: FuzzCase, bytes: Uint8Array, opts: { threads?: number; threadPolicy?: 'always' } = {}): Promise<{ threads: number; calls: Array<Record<string, AnyTensorData>> }> {
+  const { loadModelBytes } = await import('../../runtime/model.ts');
+  const m = await loadModelBytes(bytes, { isa: 'wasmsimd', ...opts });
+  try {
+    if (c.state.length) m.setState(c.initialState);
+    const calls = c.steps.map((feeds) => {
+      const got: Record<string, AnyTensorData> = {};
+      for (const [name, v] of Object.entries(m.run(feeds))) got[name] = v.slice();
+      for (const [name, v] of Object.entries(m.state())) got[`state.${name}`] = v;
+      return got;
+    });
+    return { threads: m.threads, calls };
+  } finally { m.dispose(); }
+}
+
+/** The first call whose results differ from the reference's beyond the wasm tolerance. */
+function firstDifference(want: Array<Record<string, AnyTensorData>>, calls: Array<Record<string, AnyTensorData>>): { k: number; d: Difference } | undefined {
+  for (let k = 0; k < calls.length; k++) {
+    const d = compareResults(want[k]!, calls[k]!, WASM_RTOL);
+    if (d) return { k, d };
+  }
+  return undefined;
+}
+
 /** Compiles the case to wasm, runs it through the runtime and compares. */
 export async function checkWasm(c: FuzzCase, want = reference(c), simFailures: Failure[] = []): Promise<Failure[]> {
   const { compileEntries } = await import('../driver/compile.ts');
-  const { loadModelBytes } = await import('../../runtime/model.ts');
   // Each wasm run compiles under one pass configuration, chosen by the seed, so unfused ops reach codegen too.
   const cfgs = passConfigs().filter((p) => !p.attention || c.traced.nodes.some((n) => n.op === 'attention'));
   const cfg = cfgs[c.seed % cfgs.length]!;
@@ -164,18 +188,11 @@ export async function checkWasm(c: FuzzCase, want = reference(c), simFailures: F
   try {
     const compiled = await compileEntries([{ name: 'run', graph: c.traced }], c.state, { name: `fuzz${c.seed}`, isas: ['wasmsimd'], disablePasses: cfg.disable, ...(cfg.attention ? { attention: cfg.attention } : {}) });
     g = compiled.graph;
-    const m = await loadModelBytes(compiled.bytes, { isa: 'wasmsimd' });
-    if (c.state.length) m.setState(c.initialState);
-    for (let k = 0; k < c.steps.length; k++) {
-      const got: Record<string, AnyTensorData> = { ...m.run(c.steps[k]!) };
-      for (const [name, v] of Object.entries(m.state())) got[`state.${name}`] = v;
-      const d = compareResults(want[k]!, got, WASM_RTOL);
-      if (!d) continue;
-      const category = nanSemantics(c, want[k]!, d) ? 'nan-semantics' : simFailures.find((f) => f.config === cfg.name)?.category ?? 'wasm-mismatch';
-      const line = `first difference (wasm): ${describeDiff(c, k, d)}`;
-      return [{ seed: c.seed, config: cfg.name, target: 'wasm', category, summary: line, detail: detail(c, cfg, g, [line]) }];
-    }
-    return [];
+    const diff = firstDifference(want, (await runCalls(c, compiled.bytes)).calls);
+    if (!diff) return [];
+    const category = nanSemantics(c, want[diff.k]!, diff.d) ? 'nan-semantics' : simFailures.find((f) => f.config === cfg.name)?.category ?? 'wasm-mismatch';
+    const line = `first difference (wasm): ${describeDiff(c, diff.k, diff.d)}`;
+    return [{ seed: c.seed, config: cfg.name, target: 'wasm', category, summary: line, detail: detail(c, cfg, g, [line]) }];
   } catch (e) {
     return [{ seed: c.seed, config: cfg.name, target: 'wasm', category: 'crash', summary: (e as Error).message.split('\n')[0]!, detail: detail(c, cfg, g, [`error: ${(e as Error).stack ?? e}`]) }];
   }
@@ -208,7 +225,6 @@ export function threadedOps(source: string): { split: string[]; copies: string[]
  */
 export async function checkThreads(c: FuzzCase, want = reference(c)): Promise<{ failures: Failure[]; split: string[]; copies: string[] }> {
   const { compileEntries } = await import('../driver/compile.ts');
-  const { loadModelBytes } = await import('../../runtime/model.ts');
   await import('../../runtime/node.ts');
   const cfg: PassConfig = { name: 'all passes, threads', disable: [], threads: true };
   let g: Graph | undefined, split: string[] = [], copies: string[] = [];
@@ -218,24 +234,13 @@ export async function checkThreads(c: FuzzCase, want = reference(c)): Promise<{ 
     g = compiled.graph;
     ({ split, copies } = threadedOps(compiled.source));
     const runAll = async (threads: number) => {
-      const m = await loadModelBytes(compiled.bytes, { isa: 'wasmsimd', threads, threadPolicy: 'always' });
-      try {
-        if ((split.length || copies.length) && m.threads !== threads) throw new Error(`loaded on ${m.threads} thread(s), not the ${threads} asked for`);
-        if (c.state.length) m.setState(c.initialState);
-        return c.steps.map((feeds) => {
-          const got: Record<string, AnyTensorData> = {};
-          for (const [name, v] of Object.entries(m.run(feeds))) got[name] = v.slice();
-          for (const [name, v] of Object.entries(m.state())) got[`state.${name}`] = v;
-          return got;
-        });
-      } finally { m.dispose(); }
+      const r = await runCalls(c, compiled.bytes, { threads, threadPolicy: 'always' });
+      if ((split.length || copies.length) && r.threads !== threads) throw new Error(`loaded on ${r.threads} thread(s), not the ${threads} asked for`);
+      return r.calls;
     };
     const one = await runAll(1);
-    for (let k = 0; k < one.length; k++) {
-      const d = compareResults(want[k]!, one[k]!, WASM_RTOL);
-      if (!d) continue;
-      return { failures: [fail(nanSemantics(c, want[k]!, d) ? 'nan-semantics' : 'wasm-mismatch', `first difference (wasm): ${describeDiff(c, k, d)}`)], split, copies };
-    }
+    const diff = firstDifference(want, one);
+    if (diff) return { failures: [fail(nanSemantics(c, want[diff.k]!, diff.d) ? 'nan-semantics' : 'wasm-mismatch', `first difference (wasm): ${describeDiff(c, diff.k, diff.d)}`)], split, copies };
     for (const nt of THREAD_COUNTS) {
       const got = await runAll(nt);
       for (let k = 0; k < one.length; k++) {
