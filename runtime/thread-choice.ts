@@ -29,12 +29,8 @@
 // splitting gave 1.64× and 1.85×; with 50 ms, in the next quick run, the default came within 0.07×
 // of always splitting on six of the eight rows (GPT prefill 1.44× against 1.81×, the MLP at batch
 // 1 0.97× against 1.12×).
-// Counted as 50 ms of the key's own calls (the first version), a spell held one thread for as long
-// as the calls took to add up to 50 ms: in the quick bench, whose rounds give each engine ~60 ms
-// of every ~600, a whole round (GPT decode by default 0.92–1.28× against 1.10–1.59× always
-// split, three runs); in an app that decodes a token per 16-ms frame, 200 frames (3.2 s). On the
-// clock, four quick runs gave 1.47×, 1.55×, 0.96×, 1.76× by default against 1.47×, 1.60×, 1.52×,
-// 1.92× always split: a short run still meets a load the choice follows late.
+// Counted in the key's own calls instead, a spell held one thread for a whole round of the quick
+// bench (docs/architecture.md, Threads).
 //
 // Load from other processes is what the choice has to follow, and it comes and goes. With one of
 // the two cores busy, every barrier may wait out a time slice for a descheduled thread: GPT decode
@@ -104,21 +100,15 @@ export class ThreadChoice {
   threaded(key: string): boolean {
     let r = this.byKey.get(key);
     if (!r) this.byKey.set(key, (r = { ms: [[], []], burstWay: 1, burstLeft: BURST, countdown: 0, gap: MIN_GAP }));
-    if (r.burstLeft === 0 && r.best !== undefined && this.retimeDue(r)) {
+    // The other way is timed again when its gap of calls is up, or once a provisional choice's
+    // PROVISIONAL_MS have passed, BURST calls with them.
+    if (r.burstLeft === 0 && r.best !== undefined
+        && (--r.countdown <= 0 || (r.retimeAt !== undefined && r.gap - r.countdown >= BURST && this.now() >= r.retimeAt))) {
       r.burstWay = r.best === 1 ? 0 : 1;
       r.burstLeft = BURST;
       r.retimeAt = undefined;
     }
     return (r.burstLeft > 0 ? r.burstWay : r.best) === 1;
-  }
-
-  /**
-   * Whether the way not chosen is to be timed again from this call (one more call counted): its gap
-   * of calls is up, or a provisional choice's PROVISIONAL_MS have passed and BURST calls with them.
-   */
-  private retimeDue(r: Record_): boolean {
-    if (--r.countdown <= 0) return true;
-    return r.retimeAt !== undefined && r.gap - r.countdown >= BURST && this.now() >= r.retimeAt;
   }
 
   /** Records how long the call just made under `key` took, on the threads or not. */
