@@ -6,10 +6,13 @@
 // in-place cache writes read before and after. Sizes are tiny and odd (1, 2, 3, 4, 5, 8, 17);
 // some inputs hold NaN, ±Inf or -0. Each case also keeps a DSL transcript for the report.
 // Large cases (thread fuzzing) reach the split thresholds, draw the moves threads split three
-// times as often, and add conv2d and nn.RNN / GRU / LSTM layers.
+// times as often, and add conv2d and nn.RNN / GRU / LSTM layers. About a third of the cases run
+// a counted loop (`loop`), sometimes nested, drawn from a PRNG of its own so that the cases
+// without one are the graphs they were before loops were fuzzed.
 
 import { conv2d, embedding, scaledDotProductAttention, whereOp } from '../dsl/functional.ts';
 import { GRU, LSTM, RNN } from '../dsl/recurrent.ts';
+import { loop } from '../dsl/control.ts';
 import { cat, constant, record, type Tensor } from '../dsl/tensor.ts';
 import { traceEntry, type InputSpecs } from '../dsl/trace.ts';
 import type { Graph } from '../ir/node.ts';
@@ -72,11 +75,16 @@ class Builder {
   /** Run-time indices (inputs valued 0 or 1): `idx` i32[] and `ids` i32[k]. */
   idx?: Tensor;
   ids?: Tensor;
-  constructor(readonly r: Prng, readonly scale: Scale) {}
+  /** How many loop bodies are being traced now. */
+  depth = 0;
+  /** The moves a case draws from. */
+  moves: ReadonlyArray<readonly [number, (b: Builder, x: Item) => void]> = MOVES;
+  /** The PRNG: the case's, or its loops' own while one is traced. */
+  constructor(public r: Prng, readonly scale: Scale) {}
 
   add(t: Tensor, code: string, exact = false): Item {
     const it = { t, name: `t${this.n++}`, exact };
-    this.lines.push(`${it.name} = ${code}  // ${t.dtype}${fmt(t.shape)}`);
+    this.line(`${it.name} = ${code}  // ${t.dtype}${fmt(t.shape)}`);
     this.pool.push(it);
     return it;
   }
@@ -85,9 +93,11 @@ class Builder {
     const data = dtype === 'bool' ? Uint8Array.from({ length: k }, () => (this.r.chance(0.5) ? 1 : 0))
       : Float32Array.from({ length: k }, () => Math.fround(this.r.normal()));
     const name = `c${this.c++}`;
-    this.lines.push(`${name} = const ${dtype}${fmt(shape)}  // [${Array.from(data.slice(0, 6), (v) => +v.toFixed(3)).join(', ')}${k > 6 ? ', …' : ''}]`);
+    this.line(`${name} = const ${dtype}${fmt(shape)}  // [${Array.from(data.slice(0, 6), (v) => +v.toFixed(3)).join(', ')}${k > 6 ? ', …' : ''}]`);
     return { t: constant(data, shape, dtype, name), name, exact: true };
   }
+  /** A line of the transcript, indented by the loop bodies it is in. */
+  line(l: string): void { this.lines.push(`${'  '.repeat(this.depth)}${l}`); }
   /** A pool value, usually a recent one; `ok` filters. */
   pick(ok: (it: Item) => boolean = (it) => it.t.dtype === 'f32'): Item | undefined {
     const xs = this.pool.filter(ok);
@@ -347,7 +357,7 @@ function attentionMove(b: Builder, x: Item): void {
     const shape = r.chance(0.5) ? [L, S] : [B, 1, L, S];
     const data = Uint8Array.from({ length: numel(shape) }, (_, i) => (i % S === 0 ? 0 : r.chance(0.4) ? 1 : 0));
     const name = `m${b.pool.length}`;
-    b.lines.push(`${name} = const bool${fmt(shape)}`);
+    b.line(`${name} = const bool${fmt(shape)}`);
     mask = { t: constant(data, shape, 'bool', name), name, exact: true };
   }
   const t = scaledDotProductAttention(q.t, k.t, v.t, { ...(mask ? { attnMask: mask.t } : {}), isCausal: causal });
@@ -384,6 +394,51 @@ function recurrentMove(b: Builder, x: Item): void {
   b.features.add(kind.toLowerCase());
 }
 
+/**
+ * loop(steps, carried, body): each step a short random chain of moves over the carried values,
+ * t (as a float) and values of the enclosing graph (captured), maybe another loop; the next
+ * carried values are computed, unchanged, or each other (a swap); the emitted values come out
+ * stacked along the first or the last axis.
+ */
+function loopMove(b: Builder, x: Item): void {
+  const r = b.r, steps = r.pick([1, 2, 3, 5]);
+  const first = x.t.rank <= 2 || numel(x.t.shape) <= b.scale.maxNumel / 8 ? x : coerce(b, x, randShape(r, b.scale, 1));
+  const second = r.chance(0.4) ? b.pick((it) => it.t.dtype === 'f32' && numel(it.t.shape) <= b.scale.maxNumel / 2) : undefined;
+  const init = second ? [first, second] : [first];
+  const names = init.map((_, i) => `h${i}`);
+  const mark = b.pool.length, lastAxis = r.chance(0.3);
+  b.line(`loop(${steps}, { ${names.map((k, i) => `${k}: ${init[i]!.name}`).join(', ')} }, ({ ${names.join(', ')} }, t) => {`);
+  let emitted: Item[] = [];
+  const out = loop(steps, Object.fromEntries(names.map((k, i) => [k, init[i]!.t])), (carried, t) => {
+    b.depth++;
+    const cs = names.map((k) => b.add(carried[k]!, `carried ${k}`));
+    if (r.chance(0.5)) b.add(t.float().mul(0.5), 't.float().mul(0.5)', true);
+    for (let m = r.int(1, 4); m > 0; m--) {
+      const y = b.pick()!;
+      if (b.depth < 2 && r.chance(0.1)) loopMove(b, y); else r.weighted(b.moves)(b, y);
+    }
+    const next = cs.map((c, i) => {
+      const same = cs.filter((o) => o !== c && sameShape(o.t.shape, c.t.shape));
+      const how = r.weighted([[1, 'keep'], [same.length ? 1 : 0, 'other'], [5, 'new']] as const);
+      const v = how === 'keep' ? c : how === 'other' ? r.pick(same) : coerce(b, b.pick((it) => b.pool.indexOf(it) >= mark && sameShape(it.t.shape, c.t.shape)) ?? b.pick()!, c.t.shape);
+      b.line(`next ${names[i]} = ${v.name}`);
+      return v;
+    });
+    // What is emitted: the last value and maybe another of the body's, each small enough to stack.
+    const own = b.pool.slice(mark);
+    emitted = [own[own.length - 1]!, ...(r.chance(0.4) ? [r.pick(own)] : [])]
+      .map((e) => (numel(e.t.shape) * steps <= b.scale.maxNumel ? e : b.add(e.t.mean(), `${e.name}.mean()`)))
+      .filter((e, i, es) => !lastAxis || e.t.rank === es[0]!.t.rank); // one axis for all: the first's last
+    b.line(`emit ${emitted.map((e) => e.name).join(', ')}`);
+    b.depth--;
+    return { next: Object.fromEntries(names.map((k, i) => [k, next[i]!.t])), emit: Object.fromEntries(emitted.map((e, i) => [`e${i}`, e.t])) };
+  }, { axis: lastAxis ? -1 : 0 });
+  b.pool.length = mark;
+  b.line(`}${lastAxis ? ', { axis: -1 }' : ''})`);
+  emitted.forEach((_, i) => b.add(out[`e${i}`]!, `loop → e${i}`));
+  b.features.add(b.depth > 0 ? 'loop-nested' : 'loop');
+}
+
 const MOVES = [[3, unary], [3, binaryMove], [3, broadcastBack], [2, reduceMove], [2, matmulMove], [1, softmaxMove], [1.5, layernormMove], [2, shapeMove], [1, whereMove], [1, dynamicMove], [0.7, gatherMove], [0.7, batchedMatmul], [0.8, attentionMove]] as const;
 /** Large cases: the moves threads split, three times as often. */
 const SPLIT_MOVES = new Set<unknown>([matmulMove, layernormMove, batchedMatmul, attentionMove]);
@@ -397,7 +452,8 @@ function fill(r: Prng, t: TensorType, special: boolean): AnyTensorData {
   return d;
 }
 
-export function generate(seed: number, o: { big?: boolean } = {}): FuzzCase {
+/** `loops: false`: no loop moves, the graphs the generator made before loops were fuzzed (the seeds that witnessed older defects). */
+export function generate(seed: number, o: { big?: boolean; loops?: boolean } = {}): FuzzCase {
   const r = new Prng(seed), scale = o.big ? BIG : SMALL;
   const b = new Builder(r, scale);
   // Inputs: the first has a random shape; the others often broadcast to it.
@@ -421,6 +477,9 @@ export function generate(seed: number, o: { big?: boolean } = {}): FuzzCase {
   const special = r.chance(0.2);
   const moves = r.int(3, 12);
   const cacheAt = r.int(0, moves), againAt = r.chance(0.3) ? r.int(cacheAt, moves) : -1;
+  // The loops' own PRNG: a case without a loop draws exactly what it drew before loops were fuzzed.
+  const lr = new Prng(seed + 0x5bd1e995), loopAt = lr.chance(0.35) && o.loops !== false ? lr.int(0, moves - 1) : -1;
+  if (o.big) b.moves = BIG_MOVES;
 
   const traced = traceEntry((ins, st) => {
     for (const [name, t] of Object.entries(ins)) if (t.dtype === 'f32') b.add(t, `input ${name}`, true);
@@ -444,7 +503,8 @@ export function generate(seed: number, o: { big?: boolean } = {}): FuzzCase {
         if (into === written || r.chance(0.5)) written = again;
         b.features.add('cache_write-twice');
       }
-      if (m < moves) { const x = b.pick()!; r.weighted(o.big ? BIG_MOVES : MOVES)(b, x); }
+      if (m < moves) { const x = b.pick()!; r.weighted(b.moves)(b, x); }
+      if (m === loopAt) { b.r = lr; loopMove(b, b.pick()!); b.r = r; }
     }
     const writes: Record<string, Tensor> = {};
     const plain = state.filter((s) => s.name !== 'kv');

@@ -11,6 +11,11 @@
 //    is caught whatever order the kernel uses).
 //  - Reshapes are views; a cache write updates its cache in place; state tensors live outside
 //    the arena; each entry ends by copying new state values one after the other.
+//  - A loop runs as its lowering does: its body's arena is the loop's scratch (garbage at the
+//    start), the carried values are copied in, and each step stores t, runs the body's nodes,
+//    copies the emitted values into their rows of the stacked results and the next carried
+//    values over the current ones. The body's values are versioned per step, so a read of a
+//    value left over from the step before is a hazard.
 // Every byte carries a tag: the version of the value that last wrote it. A read whose bytes
 // were last written by anything but the value (or, through in-place updates, one of its
 // versions) is a hazard, reported with the reader, the value and the writer, even when the
@@ -18,8 +23,9 @@
 
 import { collapse } from '../codegen/loops.ts';
 import { isBinary, isUnary } from '../ir/elementwise.ts';
+import { rootOf } from '../ir/effects.ts';
 import { attrsOf, inPlaceInput } from '../ir/ops.ts';
-import type { Expr, Graph, Node } from '../ir/node.ts';
+import type { Expr, Graph, MemoryPlan, Node } from '../ir/node.ts';
 import { allocData, broadcastStrides, DTYPE_BYTES, numel, strides, type AnyTensorData, type DType } from '../ir/types.ts';
 import { evalExpr, evalNode, type Feeds, type Value } from '../reference/interpret.ts';
 import type { StateSpec } from './generate.ts';
@@ -50,6 +56,18 @@ const GARBAGE = -7.0e7;
 
 interface Version { label: string; node?: Node; kind: 'value' | 'state' | 'state-write' | 'garbage' | 'input' | 'const' }
 
+/** A graph being run: the top-level one, or a loop body (its arena inside the loop's scratch). */
+interface Frame {
+  g: Graph;
+  plan: MemoryPlan;
+  /** The arena's first byte in the simulated memory. */
+  base: number;
+  /** A loop body's captured inputs: the loop's operands, read in place. */
+  bound: Map<Node, Node>;
+  /** Names the frame in reports: '' at the top, `loop %i, step t: ` in a body. */
+  prefix: string;
+}
+
 const isElementwiseLoop = (n: Node) => n.op === 'elementwise'
   || (n.type.dtype === 'f32' && n.inputs.every((i) => i.type.dtype === 'f32') && ((n.inputs.length === 1 && isUnary(n.op)) || (n.inputs.length === 2 && isBinary(n.op))));
 
@@ -59,22 +77,40 @@ const isElementwiseLoop = (n: Node) => n.op === 'elementwise'
  */
 export function simulate(g: Graph, state: readonly StateSpec[], initialState: Record<string, AnyTensorData>, calls: readonly Feeds[],
   scratchBytes: (n: Node) => number = () => 0): SimResult {
-  const plan = g.plan;
-  if (!plan) throw new Error('simulate: the graph has no memory plan (run memory-planning first)');
-  for (const n of g.nodes) {
-    if (n.op === 'loop') throw new Error(`simulate: op '${n.op}' is not simulated`);
-    const off = plan.scratch.get(n);
-    if (off !== undefined && off + scratchBytes(n) > plan.arenaBytes) throw new Error(`simulate: the scratch of %${g.nodes.indexOf(n)} ${n.op} at arena offset ${off} runs past the arena (${plan.arenaBytes} bytes)`);
+  if (!g.plan) throw new Error('simulate: the graph has no memory plan (run memory-planning first)');
+  // Every graph's frame (loop bodies: base set when the loop runs), and every node's.
+  const frames: Frame[] = [];
+  const frameOf = new Map<Node, Frame>();
+  const addFrame = (fg: Graph, prefix: string, bound = new Map<Node, Node>()): Frame => {
+    if (!fg.plan) throw new Error(`simulate: ${prefix || 'the graph'} has no memory plan`);
+    const f: Frame = { g: fg, plan: fg.plan, base: 0, bound, prefix };
+    frames.push(f);
+    for (const n of [...fg.inputs, ...fg.nodes]) frameOf.set(n, f);
+    for (const n of fg.nodes) {
+      if (n.op !== 'loop') continue;
+      const { body, carried } = attrsOf(n, 'loop');
+      addFrame(body, `${prefix}loop %${fg.nodes.indexOf(n)}'s body: `, new Map(body.inputs.slice(carried + 1).map((b, i) => [b, n.inputs[carried + i]!])));
+    }
+    return f;
+  };
+  const top = addFrame(g, '');
+  const scratchOf = (n: Node) => (n.op === 'loop' ? attrsOf(n, 'loop').body.plan!.arenaBytes : scratchBytes(n));
+  for (const f of frames) {
+    for (const n of f.g.nodes) {
+      const off = f.plan.scratch.get(n);
+      if (off !== undefined && off + scratchOf(n) > f.plan.arenaBytes) throw new Error(`simulate: the scratch of ${f.prefix}%${f.g.nodes.indexOf(n)} ${n.op} at arena offset ${off} runs past the arena (${f.plan.arenaBytes} bytes)`);
+    }
   }
   // Memory: [constants][state][arena], each region 64-byte aligned.
   const al = (x: number) => Math.ceil(x / 64) * 64;
   const constAt = new Map<Node, number>();
   let at = 64;
-  for (const n of g.nodes) if (n.op === 'const') { constAt.set(n, at); at = al(at + Math.max(1, (n.attrs.data as AnyTensorData).byteLength)); }
+  for (const f of frames) for (const n of f.g.nodes) if (n.op === 'const' && !constAt.has(n)) { constAt.set(n, at); at = al(at + Math.max(1, (n.attrs.data as AnyTensorData).byteLength)); }
   const stateAt = new Map<string, number>();
   for (const s of state) { stateAt.set(s.name, at); at = al(at + numel(s.type.shape) * DTYPE_BYTES[s.type.dtype]); }
   const arena = al(at);
-  const size = arena + al(plan.arenaBytes) + 64;
+  top.base = arena;
+  const size = arena + al(top.plan.arenaBytes) + 64;
   const buf = new ArrayBuffer(size);
   const f32 = new Float32Array(buf), i32 = new Int32Array(buf), u8 = new Uint8Array(buf);
   const tag = new Int32Array(size);
@@ -82,32 +118,49 @@ export function simulate(g: Graph, state: readonly StateSpec[], initialState: Re
   const versions: Version[] = [];
   const newVersion = (v: Version) => versions.push(v) - 1;
   const nodeVersion = new Map<Node, number>();
+  /** Steps of the loops running now, innermost last (labels of body values). */
+  const loopSteps: number[] = [];
+  const label = (n: Node) => {
+    const f = frameOf.get(n), i = f ? f.g.nodes.indexOf(n) : -1;
+    return `${f?.prefix ?? ''}${i >= 0 ? `%${i} ${n.op}` : `${n.op} ${n.label ?? ''}`.trim()}`;
+  };
   const ver = (n: Node) => {
     let v = nodeVersion.get(n);
-    if (v === undefined) { v = newVersion({ label: `%${g.nodes.indexOf(n)} ${n.op}${n.op === 'const' ? '' : ` (call ${step})`}`, node: n, kind: n.op === 'const' ? 'const' : n.op === 'input' ? 'input' : 'value' }); nodeVersion.set(n, v); }
+    if (v === undefined) {
+      const when = n.op === 'const' ? '' : ` (call ${step}${frameOf.get(n) !== top ? `, step ${loopSteps.join('.')}` : ''})`;
+      v = newVersion({ label: `${label(n)}${when}`, node: n, kind: n.op === 'const' ? 'const' : n.op === 'input' ? 'input' : 'value' });
+      nodeVersion.set(n, v);
+    }
     return v;
   };
   const stateVersion = new Map<string, number>();
 
   const addr = (n: Node): number => {
-    const off = plan.offsets.get(n);
-    if (off !== undefined) {
-      if (off < 0 || off + numel(n.type.shape) * DTYPE_BYTES[n.type.dtype] > plan.arenaBytes) throw new Error(`simulate: %${g.nodes.indexOf(n)} ${n.op} at arena offset ${off} runs past the arena (${plan.arenaBytes} bytes)`);
-      return arena + off;
+    const f = frameOf.get(n);
+    // A captured body input (and a view of it) is read where the loop's operand is; its slot in
+    // the body's plan goes unused.
+    const r = rootOf(n), outer = frameOf.get(r)?.bound.get(r);
+    if (outer) return addr(outer);
+    const off = f?.plan.offsets.get(n);
+    if (f && off !== undefined) {
+      if (off < 0 || off + numel(n.type.shape) * DTYPE_BYTES[n.type.dtype] > f.plan.arenaBytes) throw new Error(`simulate: ${label(n)} at arena offset ${off} runs past the arena (${f.plan.arenaBytes} bytes)`);
+      return f.base + off;
     }
     if (n.op === 'reshape') return addr(n.inputs[0]!);
     const s = inPlaceInput(n.op);
     if (s !== undefined) return addr(n.inputs[s]!);
     if (n.op === 'state') return stateAt.get(n.label!) ?? (() => { throw new Error(`simulate: unknown state '${n.label}'`); })();
     if (n.op === 'const') return constAt.get(n)!;
-    throw new Error(`simulate: no memory planned for %${g.nodes.indexOf(n)} ${n.op}`);
+    throw new Error(`simulate: no memory planned for ${label(n)}`);
   };
-  /** The versions whose bytes a value may consist of: in-place updates extend their input's. */
+  /** The versions whose bytes a value may consist of: in-place updates extend their input's; a captured body input is the loop's operand. */
   const allowedCache = new Map<Node, Set<number>>();
   const allowed = (n: Node): Set<number> => {
     let s = allowedCache.get(n);
     if (s) return s;
-    if (n.op === 'reshape') s = allowed(n.inputs[0]!);
+    const outer = frameOf.get(n)?.bound.get(n);
+    if (outer) s = allowed(outer);
+    else if (n.op === 'reshape') s = allowed(n.inputs[0]!);
     else if (inPlaceInput(n.op) !== undefined) s = new Set([ver(n), ...allowed(n.inputs[inPlaceInput(n.op)!]!)]);
     else if (n.op === 'state') s = new Set([stateVersion.get(n.label!)!]);
     else s = new Set([ver(n)]);
@@ -140,7 +193,6 @@ export function simulate(g: Graph, state: readonly StateSpec[], initialState: Re
     }
     return load(dt, a);
   };
-  const label = (n: Node) => `%${g.nodes.indexOf(n)} ${n.op}`;
   const readAll = (v: Node, reader: string, readerNode?: Node): AnyTensorData => {
     const d = allocData(v.type);
     for (let e = 0; e < d.length; e++) d[e] = read(v, e, reader, readerNode);
@@ -148,6 +200,10 @@ export function simulate(g: Graph, state: readonly StateSpec[], initialState: Re
   };
   const writeAll = (n: Node, a: number, d: AnyTensorData, version: number) => {
     for (let e = 0; e < d.length; e++) store(n.type.dtype, a + e * DTYPE_BYTES[n.type.dtype], d[e]!, version);
+  };
+  const garbage = (a: number, bytes: number, version: number) => {
+    f32.fill(GARBAGE, a >> 2, (a + bytes + 3) >> 2);
+    tag.fill(version, a, a + bytes);
   };
 
   /** A generated elementwise loop, in its order of loads and stores. */
@@ -199,12 +255,18 @@ export function simulate(g: Graph, state: readonly StateSpec[], initialState: Re
 
   /** A multi-result node's results by index: the node itself, then its `proj` nodes (none for a result nobody reads). */
   const resultsOf = new Map<Node, Array<Node | undefined>>();
-  for (const p of g.nodes) {
-    if (p.op !== 'proj') continue;
-    const of = p.inputs[0]!, rs = resultsOf.get(of) ?? [of];
-    rs[p.attrs.index as number] = p;
-    resultsOf.set(of, rs);
+  for (const f of frames) {
+    for (const p of f.g.nodes) {
+      if (p.op !== 'proj') continue;
+      const of = p.inputs[0]!, rs = resultsOf.get(of) ?? [of];
+      rs[p.attrs.index as number] = p;
+      resultsOf.set(of, rs);
+    }
   }
+  const scratchAt = (n: Node): number | undefined => {
+    const f = frameOf.get(n)!, off = f.plan.scratch.get(n);
+    return off === undefined ? undefined : f.base + off;
+  };
 
   const kernel = (n: Node) => {
     // The outputs are garbage while the kernel runs: an input one overlaps is clobbered (except
@@ -212,21 +274,61 @@ export function simulate(g: Graph, state: readonly StateSpec[], initialState: Re
     const inPlace = inPlaceInput(n.op);
     const kept = inPlace === undefined ? undefined : readAll(n.inputs[inPlace]!, label(n), n);
     const results = resultsOf.get(n) ?? [n];
-    for (const r of results) {
-      if (!r) continue;
-      const out = addr(r), bytes = numel(r.type.shape) * DTYPE_BYTES[r.type.dtype];
-      f32.fill(GARBAGE, out >> 2, (out + bytes + 3) >> 2);
-      tag.fill(ver(r), out, out + bytes);
-    }
-    const scratch = plan.scratch.get(n);
-    if (scratch !== undefined) {
-      const at = arena + scratch, len = scratchBytes(n);
-      f32.fill(GARBAGE, at >> 2, (at + len + 3) >> 2);
-      tag.fill(newVersion({ label: `scratch of ${label(n)}`, node: n, kind: 'value' }), at, at + len);
-    }
+    for (const r of results) if (r) garbage(addr(r), numel(r.type.shape) * DTYPE_BYTES[r.type.dtype], ver(r));
+    const scratch = scratchAt(n);
+    if (scratch !== undefined) garbage(scratch, scratchBytes(n), newVersion({ label: `scratch of ${label(n)}`, node: n, kind: 'value' }));
     const ins: Value[] = n.inputs.map((i, j) => ({ type: i.type, data: j === inPlace ? kept! : readAll(i, label(n), n) }));
     const all = evalNode(n, ins);
     results.forEach((r, i) => { if (r) writeAll(r, addr(r), all[i]!, ver(r)); });
+  };
+
+  /** Every value of a body (nested bodies included) gets a new version: a new step. */
+  const bodyValues = (body: Graph): Node[] => [...body.inputs, ...body.nodes.filter((x) => x.op !== 'const'),
+    ...body.nodes.filter((x) => x.op === 'loop').flatMap((x) => bodyValues(attrsOf(x, 'loop').body))];
+
+  /** A loop as its lowering runs it (codegen/ops/control.ts). */
+  const loopNode = (n: Node) => {
+    const { body, carried: nc, steps, axis } = attrsOf(n, 'loop');
+    const f = frameOf.get(body.inputs[0]!)!, me = label(n);
+    f.base = scratchAt(n)!;
+    garbage(f.base, body.plan!.arenaBytes, newVersion({ label: `${me}'s body arena before the loop`, node: n, kind: 'garbage' }));
+    const values = bodyValues(body);
+    const results = resultsOf.get(n) ?? [n];
+    const carriedIn = body.inputs.slice(0, nc);
+    loopSteps.push(0);
+    carriedIn.forEach((b, k) => writeAll(b, addr(b), readAll(n.inputs[k]!, me, n), ver(b)));
+    for (let t = 0; t < steps; t++) {
+      loopSteps[loopSteps.length - 1] = t;
+      const tIn = body.inputs[nc]!;
+      writeAll(tIn, addr(tIn), Int32Array.of(t), ver(tIn));
+      run(body);
+      body.outputs.slice(nc).forEach((o, j) => {
+        const r = results[j];
+        if (!r) return;
+        const d = readAll(o.node, `${me} (emit ${o.name})`, n), s = o.node.type.shape;
+        const inner = numel(s.slice(axis)), outer = d.length / inner, bytes = DTYPE_BYTES[r.type.dtype];
+        for (let q = 0; q < outer; q++) writeAll(r, addr(r) + (q * steps + t) * inner * bytes, d.subarray(q * inner, (q + 1) * inner), ver(r));
+      });
+      // The next carried values, copied one after the other as the lowering does (one already in
+      // place is only re-versioned). This step's values end here: a read of one in the next step
+      // is a hazard.
+      const fresh = carriedIn.map((b) => newVersion({ label: `${label(b)} (call ${step}, step ${[...loopSteps.slice(0, -1), t + 1].join('.')})`, node: b, kind: 'value' }));
+      body.outputs.slice(0, nc).forEach((o, k) => writeAll(carriedIn[k]!, addr(carriedIn[k]!), readAll(o.node, `${me} (${o.name})`, n), fresh[k]!));
+      for (const v of values) nodeVersion.delete(v);
+      carriedIn.forEach((b, k) => nodeVersion.set(b, fresh[k]!));
+      allowedCache.clear();
+    }
+    loopSteps.pop();
+  };
+
+  const run = (fg: Graph) => {
+    for (const n of fg.nodes) {
+      if (n.op === 'input' || n.op === 'const' || n.op === 'state' || n.op === 'reshape' || n.op === 'proj') continue;
+      if (isElementwiseLoop(n)) elementwiseLoop(n);
+      else if (n.op === 'cache_write') cacheWrite(n);
+      else if (n.op === 'loop') loopNode(n);
+      else kernel(n);
+    }
   };
 
   const results: SimResult['calls'] = [];
@@ -235,8 +337,8 @@ export function simulate(g: Graph, state: readonly StateSpec[], initialState: Re
     for (let e = 0; e < d.length; e++) store(s.type.dtype, a + e * DTYPE_BYTES[s.type.dtype], d[e]!, 0);
   }
   // Weights are written once, at load: an in-place write into one would persist into later calls.
-  for (const n of g.nodes) if (n.op === 'const') writeAll(n, addr(n), n.attrs.data as AnyTensorData, ver(n));
-  const garbage = newVersion({ label: 'uninitialised arena', kind: 'garbage' });
+  for (const [n, a] of constAt) writeAll(n, a, n.attrs.data as AnyTensorData, ver(n));
+  const uninitialised = newVersion({ label: 'uninitialised arena', kind: 'garbage' });
   for (const feeds of calls) {
     // Each call: state as the previous call left it; arena garbage; inputs written by the runtime.
     for (const s of state) {
@@ -249,18 +351,13 @@ export function simulate(g: Graph, state: readonly StateSpec[], initialState: Re
     for (const n of [...nodeVersion.keys()]) if (n.op !== 'const') nodeVersion.delete(n);
     allowedCache.clear();
     f32.fill(GARBAGE, arena >> 2);
-    tag.fill(garbage, arena);
+    tag.fill(uninitialised, arena);
     for (const n of g.inputs) {
       const d = feeds[n.label!];
       if (!d) throw new Error(`simulate: no value for input '${n.label}'`);
       writeAll(n, addr(n), d, ver(n));
     }
-    for (const n of g.nodes) {
-      if (n.op === 'input' || n.op === 'const' || n.op === 'state' || n.op === 'reshape' || n.op === 'proj') continue;
-      if (isElementwiseLoop(n)) elementwiseLoop(n);
-      else if (n.op === 'cache_write') cacheWrite(n);
-      else kernel(n);
-    }
+    run(g);
     // New state values are copied in one after the other, as the entry's epilogue does.
     for (const w of g.stateWrites ?? []) {
       const to = stateAt.get(w.name)!;
