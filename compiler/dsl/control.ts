@@ -56,7 +56,7 @@ export function loop(steps: number, carried: Record<string, Tensor>,
     ...names.map((k, i) => ({ name: `next.${k}`, node: nextValue(k, i) })),
     ...Object.entries(r.emit).map(([k, v]) => ({ name: `emit.${k}`, node: capture(v.node) })),
   ];
-  const bodyGraph = makeGraph([...ins, t, ...captured.map((n) => captureIn.get(n)!)], outputs, [], true);
+  const bodyGraph = makeGraph([...ins, t, ...captured.map((n) => captureIn.get(n)!)], outputs, [], { carried: names.length });
   verify(bodyGraph);
   const first = Object.values(r.emit)[0]!;
   const axis = normAxis(opts.axis ?? 0, first.rank + 1);

@@ -137,8 +137,8 @@ export function simulate(g: Graph, state: readonly StateSpec[], initialState: Re
 
   const addr = (n: Node): number => {
     const f = frameOf.get(n);
-    // A captured body input (and a view of it) is read where the loop's operand is; its slot in
-    // the body's plan goes unused.
+    // A captured body input (and a view of it) is read where the loop's operand is: the body's
+    // plan gives it no bytes.
     const r = rootOf(n), outer = frameOf.get(r)?.bound.get(r);
     if (outer) return addr(outer);
     const off = f?.plan.offsets.get(n);

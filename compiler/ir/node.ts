@@ -39,8 +39,11 @@ export interface Graph {
   outputs: GraphOutput[];
   /** New values of persistent state tensors, stored when the entry finishes. */
   stateWrites?: GraphOutput[];
-  /** A loop body: its inputs (the carried values) must survive the whole iteration. */
-  loopBody?: boolean;
+  /**
+   * A loop body, whose inputs are [carried values…, t, captured values…]: the carried values and t
+   * must survive the whole iteration; the captured ones are the loop's operands, read in place.
+   */
+  loopBody?: { carried: number };
   /** Set by memory planning; codegen plans without reuse when it is absent. */
   plan?: MemoryPlan;
 }
@@ -93,7 +96,7 @@ export function topoSort(outputs: readonly GraphOutput[], inputs: readonly Node[
 }
 
 /** A graph from its inputs and outputs; copies and ordering make its in-place effects valid (ir/effects.ts). */
-export function makeGraph(inputs: Node[], outputs: GraphOutput[], stateWrites: GraphOutput[] = [], loopBody = false): Graph {
+export function makeGraph(inputs: Node[], outputs: GraphOutput[], stateWrites: GraphOutput[] = [], loopBody?: Graph['loopBody']): Graph {
   outputs = outputs.map((o) => ({ ...o })); stateWrites = stateWrites.map((o) => ({ ...o }));
   const after = sequenceEffects(inputs, outputs, stateWrites);
   return { nodes: topoSort([...outputs, ...stateWrites], inputs, after), inputs, outputs, ...(stateWrites.length ? { stateWrites } : {}), ...(loopBody ? { loopBody } : {}) };
@@ -136,6 +139,6 @@ export function cloneGraph(g: Graph): Graph {
     inputs: g.inputs.map((n) => map.get(n)!),
     outputs: g.outputs.map((o) => ({ name: o.name, node: map.get(o.node)! })),
     ...(g.stateWrites ? { stateWrites: g.stateWrites.map((o) => ({ name: o.name, node: map.get(o.node)! })) } : {}),
-    ...(g.loopBody ? { loopBody: true } : {}),
+    ...(g.loopBody ? { loopBody: g.loopBody } : {}),
   };
 }

@@ -132,7 +132,7 @@ function instantiateNodes(g: Graph, sizes: Sizes): Graph {
     nodes: g.nodes.map((n) => map.get(n)!), inputs: g.inputs.map((n) => map.get(n)!),
     outputs: g.outputs.map((o) => ({ name: o.name, node: map.get(o.node)! })),
     ...(g.stateWrites ? { stateWrites: g.stateWrites.map((o) => ({ name: o.name, node: map.get(o.node)! })) } : {}),
-    ...(g.loopBody ? { loopBody: true } : {}),
+    ...(g.loopBody ? { loopBody: g.loopBody } : {}),
     ...(plan ? { plan } : {}),
   };
 }

@@ -23,7 +23,7 @@ const COPY_ALIGN = 64;
 
 /** Bytes of temporary space the node needs: its kernel's (from the target), or a loop body's arena. */
 export function scratchBytes(n: Node, target: Target): number {
-  if (n.op === 'loop') { const body = attrsOf(n, 'loop').body; return body.plan?.arenaBytes ?? planMemory(body, target, false, true).arenaBytes; }
+  if (n.op === 'loop') { const body = attrsOf(n, 'loop').body; return body.plan?.arenaBytes ?? planMemory(body, target, false).arenaBytes; }
   return target.scratchBytes(n);
 }
 
@@ -62,10 +62,13 @@ class Arena {
   free(off: number): void { this.blocks = this.blocks.filter((b) => b.off !== off); }
 }
 
-export function planMemory(g: Graph, target: Target, reuse: boolean, pinInputs = false): MemoryPlan {
+export function planMemory(g: Graph, target: Target, reuse: boolean): MemoryPlan {
   const alignedBytes = (n: Node) => roundUp(Math.max(byteSize(n.type), 1), target.align);
   const ranges = liveRanges(g);
-  if (pinInputs) for (const n of g.inputs) ranges.get(n)![1] = Infinity;
+  // A loop body's carried values and t live through the step (the next values are copied over
+  // them at its end); its captured values are the loop's operands, read where they are.
+  const own = g.loopBody ? g.inputs.slice(0, g.loopBody.carried + 1) : g.inputs;
+  if (g.loopBody) for (const n of own) ranges.get(n)![1] = Infinity;
   const projs = new Map<Node, Node[]>();
   for (const n of g.nodes) if (n.op === 'proj') projs.set(n.inputs[0]!, [...(projs.get(n.inputs[0]!) ?? []), n]);
   /** Buffers whose last reader is node i: free once node i has run. */
@@ -83,7 +86,7 @@ export function planMemory(g: Graph, target: Target, reuse: boolean, pinInputs =
   const copiesArena = new Arena();
   const arenaOf = (n: Node) => (copyStride.has(n) ? copiesArena : arena);
   const deferred: Node[] = [];
-  for (const n of g.inputs) offsets.set(n, arena.alloc(alignedBytes(n)));
+  for (const n of own) offsets.set(n, arena.alloc(alignedBytes(n)));
   // An elementwise loop reads element j of each input just before it writes element j of
   // its output, so it may write over an input that dies at it when that input has the
   // output's dtype and shape (not merely its size: a broadcast operand is re-read after its
@@ -121,7 +124,7 @@ export const memoryPlanning: Pass = {
   description: 'assign static arena offsets, reusing memory of values that are dead (disabled: no reuse)',
   run(g, ctx) {
     if (!ctx?.target) throw new Error('memory-planning needs the target (its alignment and kernel scratch): runPasses(g, { target })');
-    g.plan = planMemory(g, ctx.target, !ctx.noReuse, g.loopBody);
+    g.plan = planMemory(g, ctx.target, !ctx.noReuse);
     return g;
   },
 };

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { nn, traceModel } from '../../compiler/dsl/index.ts';
+import { loop, nn, traceModel } from '../../compiler/dsl/index.ts';
 import type { Graph, Node } from '../../compiler/ir/node.ts';
 import { rootOf } from '../../compiler/ir/effects.ts';
 import { byteSize, sameShape } from '../../compiler/ir/types.ts';
@@ -126,5 +126,25 @@ describe('memory-planning', () => {
     const wide = PRIVATE_MAX_BYTES / 4 + 4;
     expect(plan(new nn.Sequential(new nn.Linear(256, wide), new nn.LayerNorm(wide), new nn.Linear(wide, 64)), [1, 256]).plan!.copies).toBeUndefined();
     expect(plan(new nn.Sequential(new nn.Linear(256, 512), new nn.LayerNorm(512), new nn.Linear(512, 8)), [1, 256]).plan!.copies).toBeUndefined();
+  });
+
+  test("a loop body's arena holds its carried values and t for the whole step, and no bytes for what it captures", () => {
+    const g = runPasses(tiny(({ x, m }) => loop(2, { h: x! }, ({ h }, t) => {
+      const next = h!.matmul(m!).add(t.float()).tanh(); // m [64, 64]: 16 KiB captured, read in place every step
+      return { next: { h: next }, emit: { y: next.relu() } };
+    }).y!, { x: [1, 64], m: [64, 64] }), { target: wasmTarget });
+    const lp = g.nodes.find((n) => n.op === 'loop')!, body = (lp.attrs.body as Graph);
+    const [h, t, m] = body.inputs as [Node, Node, Node];
+    expect(body.plan!.offsets.has(m)).toBe(false);
+    expect(body.plan!.arenaBytes).toBeLessThan(byteSize(m.type));
+    // h and t are never reused by the body's values (the next h is copied over h at the step's end).
+    for (const [n, off] of body.plan!.offsets) {
+      if (n === h || n === t || rootOf(n) === h) continue;
+      for (const pinned of [h, t]) {
+        const o = body.plan!.offsets.get(pinned)!;
+        expect(off < o + byteSize(pinned.type) && o < off + byteSize(n.type), `%${body.nodes.indexOf(n)} ${n.op} over ${pinned.label}`).toBe(false);
+      }
+    }
+    checkNoOverlap(g);
   });
 });
