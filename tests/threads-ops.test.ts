@@ -5,8 +5,8 @@
 // serves the whole file; each case also checks from the generated source that its node is split.
 // Entries with named sizes run at several sizes within their bounds.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { nn, manualSeed } from '../compiler/index.ts';
-import { defineGPT, GPT } from '../compiler/dsl/zoo.ts';
+import { loop, nn, manualSeed } from '../compiler/index.ts';
+import { defineGPT, GPT, Seq2SeqLSTM } from '../compiler/dsl/zoo.ts';
 import type { Tensor } from '../compiler/dsl/tensor.ts';
 import { compileModel } from '../compiler/driver/compile.ts';
 import type { Graph } from '../compiler/ir/node.ts';
@@ -30,6 +30,12 @@ function definition() {
   const cnn = new nn.Sequential(new nn.Conv2d(3, 8, 3, { padding: 1 }), new nn.ReLU(), new nn.Conv2d(8, 12, 3, { stride: 2 }), new nn.ReLU(), new nn.Conv2d(12, 1, 3));
   const mlp = new nn.Sequential(new nn.Linear(300, 256), new nn.ReLU(), new nn.Linear(256, 40));
   const deep = new nn.LSTM(24, 72, { batchFirst: true, numLayers: 2 });
+  // Greedy decoding in a loop whose body's LSTM step (batch 2, H 96: 74k multiply-adds) splits.
+  const s2s = new Seq2SeqLSTM(100, 100, 16, 96, 1, 7);
+  // A loop whose body is one split GEMV (tanh in its epilogue) reading the carried value: only the
+  // loop's own barriers order it against thread 0's copies. Fixed shares (one row, no claims): on
+  // 3 threads over 2 cores, a share is often late, so a missing barrier shows.
+  const lin = new nn.Linear(384, 384);
   def.entries = {
     ...def.entries,
     lstm: {
@@ -43,6 +49,14 @@ function definition() {
     // Named sizes: split at compile time for the bounds, run at any size within them.
     sizedmlp: { inputs: { x: { shape: ['B', 300], max: { B: 64 } } }, forward: (_m, i) => ({ outputs: { y: mlp.call(i.x!) } }) },
     sizedencoder: { inputs: { x: { shape: ['B', 'L', 64], max: { B: 3, L: 40 } } }, forward: (_m, i) => ({ outputs: { y: enc.call(i.x!) } }) },
+    greedy: {
+      inputs: { src: { shape: [2, 9], dtype: 'i32' }, tgt_in: { shape: [2, 7], dtype: 'i32' } },
+      forward: (_m, i) => ({ outputs: s2s.call(i.src!, i.tgt_in!) }),
+    },
+    chain: {
+      inputs: { x: [1, 384] },
+      forward: (_m, i) => ({ outputs: { y: loop(5, { h: i.x! }, ({ h }) => { const n = lin.call(h!).tanh(); return { next: { h: n }, emit: { y: n } }; }).y! } }),
+    },
     sizedlstm: {
       inputs: { x: { shape: ['B', 'L', 24], max: { B: 4, L: 20 } } },
       forward: (_m, i) => { const [y, [h, c]] = deep.call(i.x!) as [Tensor, [Tensor, Tensor]]; return { outputs: { y, h, c } }; },
@@ -114,6 +128,30 @@ describe('thread splits beyond GEMM', () => {
       for (const t of [2, 3] as const) {
         const out = models[t].call(entry, { x: { data: x, shape } });
         for (const k of Object.keys(one)) same(`${entry}.${k} at ${JSON.stringify(at)} (${t} threads)`, out[k]!, one[k]!);
+      }
+    }
+  });
+
+  test('a loop whose body splits (greedy decoding): every thread runs it, 2 and 3 threads equal 1 thread exactly, 1 thread the reference', () => {
+    // The loop's function and its body's LSTM node take (tid, nt); the body meets at barriers.
+    expect(compiled.source).toMatch(/function entry_greedy_\d+_loop\(tid: i32, nt: i32\)/);
+    expect(compiled.source).toMatch(/function entry_greedy_\d+b_\d+_lstm_seq\(tid: i32, nt: i32\): void \{[^}]*lstm_step_f32\(/);
+    expect(compiled.source).toMatch(/function entry_chain_\d+b_\d+_gemm\(tid: i32, nt: i32\)/);
+    for (const seed of [1, 2, 3]) {
+      const x = feedsFor(compiled.manifest.entries.chain!, seed), y = models[1].call('chain', x).y!;
+      const want = interpret(compiled.tracedEntries.chain as Graph, x as never).y!;
+      for (let i = 0; i < want.length; i++) expect(Math.abs(y[i]! - want[i]!), `chain y[${i}]`).toBeLessThan(1e-5);
+      for (let k = 0; k < 20; k++) for (const t of [2, 3] as const) same(`chain.y (${t} threads, call ${k})`, models[t].call('chain', x).y!, y);
+      const feeds = feedsFor(compiled.manifest.entries.greedy!, seed);
+      const one = models[1].call('greedy', feeds);
+      const ref = interpret(compiled.tracedEntries.greedy as Graph, feeds as never);
+      expect(Array.from(one.greedy!), `greedy tokens, seed ${seed}`).toEqual(Array.from(ref.greedy!));
+      let err = 0;
+      for (let i = 0; i < ref.logits!.length; i++) err = Math.max(err, Math.abs(one.logits![i]! - ref.logits![i]!));
+      expect(err, 'logits against the reference').toBeLessThan(1e-5);
+      for (const t of [2, 3] as const) {
+        const out = models[t].call('greedy', feeds);
+        for (const k of Object.keys(one)) same(`greedy.${k} (${t} threads)`, out[k]!, one[k]!);
       }
     }
   });

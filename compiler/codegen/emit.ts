@@ -56,7 +56,8 @@ const isSource = (n: Node) => n.op === 'input' || n.op === 'const' || n.op === '
  * private one's: `threaded`); returns its name, or nothing when it has no code.
  */
 function emitNode(name: string, n: Node, i: number, c: Ctx, parts: string[], t?: Slice, threaded = t !== undefined): string | undefined {
-  const body = loweringFor(n).emit(n, c, { prefix: name, add: (src) => parts.push(src), graph: (p, g, gc) => emitGraph(p, g, gc, parts) }, t);
+  const graph = (p: string, g: Graph, gc: Ctx, gt?: Slice) => (gt ? emitEntry(p, g, gc, parts, gt.sync).body : emitGraph(p, g, gc, parts));
+  const body = loweringFor(n).emit(n, c, { prefix: name, add: (src) => parts.push(src), graph }, t);
   if (body.length === 0) return undefined;
   const fn = `${name}_${n.op}`;
   const how = t ? ' (split across threads)' : threaded ? ' (a copy per thread)' : '';
@@ -85,7 +86,8 @@ function stateWrites(graph: Graph, c: Ctx): string[] {
 
 /**
  * An entry's body for thread `tid` of `nt` (threads.ts): split and private nodes on every thread, the rest
- * on thread 0, barriers where the schedule puts them. Returns whether any node is split.
+ * on thread 0, barriers where the schedule puts them. Returns whether any node is split. Also the
+ * step of a loop split across threads (a body graph: no state writes).
  */
 function emitEntry(name: string, graph: Graph, c: Ctx, parts: string[], sync: number): { body: string[]; split: boolean } {
   const fns = new Map<Node, string>();

@@ -33,10 +33,14 @@ import { loweringOf } from './ops/index.ts';
 /** An entry with more named sizes than the sync region passes to the workers runs on one thread. */
 export const runsSerially = (g: Graph): boolean => Object.keys(graphSizes(g)).length > kernelConst('SYNC_MAX_SIZES');
 
-/** Whether node n of entry g runs split across the threads (its lowering's rule). */
+/**
+ * Whether node n of entry g runs split across the threads: its lowering's rule, or for a loop,
+ * whether any node of its body splits (every thread then runs the loop: ops/control.ts).
+ */
 export const splitsIn = (g: Graph): ((n: Node) => boolean) => {
   const serial = runsSerially(g);
-  return (n) => !serial && (loweringOf(n)?.split?.(n as never) ?? false);
+  const splits = (n: Node): boolean => !serial && (n.op === 'loop' ? (n.attrs.body as Graph).nodes.some(splits) : loweringOf(n)?.split?.(n as never) ?? false);
+  return splits;
 };
 
 /** A private node is at most this big: 1024 f32, ~1 µs of elementwise work or a layernorm row on one core. */

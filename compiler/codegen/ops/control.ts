@@ -1,9 +1,13 @@
 // The counted loop on wasm: the body graph becomes a function of its own (its arena is the
 // loop's scratch), called once per step between copies of the carried and emitted values.
+// When any node of the body splits across threads (codegen/threads.ts), every thread runs the
+// loop: thread 0 does the copies and stores t, all threads meet before each step and after it,
+// and the body function runs each thread's share with the body's own barriers.
 
 import type { LoopAttrs } from '../../ir/ops/control.ts';
 import { mulDims, numelDims } from '../../ir/dims.ts';
 import { dimsOf, DTYPE_BYTES } from '../../ir/types.ts';
+import { kernelCall } from '../kernels.ts';
 import { bytesOf, code } from '../loops.ts';
 import { defineLowering } from './lowering.ts';
 
@@ -13,31 +17,36 @@ import { defineLowering } from './lowering.ts';
  * values over the current ones (the body's carried inputs are never reused by its plan).
  */
 const loop = defineLowering<LoopAttrs>({
-  emit: (n, c, m) => {
+  emit: (n, c, m, th) => {
     const prefix = m.prefix, body = n.attrs.body, nc = n.attrs.carried, steps = n.attrs.steps;
     const bc = c.body(n);
-    m.add(`function ${prefix}_body(): void {\n${m.graph(`${prefix}b`, body, bc).join('\n')}\n}\n`);
+    const calls = m.graph(`${prefix}b`, body, bc, th);
+    m.add(`function ${prefix}_body(${th ? 'tid: i32, nt: i32' : ''}): void {\n${calls.join('\n')}\n}\n`);
     const carriedIn = body.inputs.slice(0, nc);
-    const lines: string[] = [];
-    carriedIn.forEach((b, k) => lines.push(`memory.copy(${bc.addr(b)}, ${c.addr(n.inputs[k]!)}, ${code(bytesOf(b.type))});`));
-    lines.push(`for (let t = 0; t < ${steps}; t++) {`);
-    lines.push(`  store<i32>(${bc.addr(body.inputs[nc]!)}, t);`);
-    lines.push(`  ${prefix}_body();`);
+    const copyIn = carriedIn.map((b, k) => `memory.copy(${bc.addr(b)}, ${c.addr(n.inputs[k]!)}, ${code(bytesOf(b.type))});`);
+    const stepEnd: string[] = [];
     body.outputs.slice(nc).forEach((o, j) => {
       const to = j === 0 ? c.addr(n) : c.result(n, j);
       if (!to) return;
       const s = dimsOf(o.node.type), ax = n.attrs.axis, bytes = DTYPE_BYTES[o.node.type.dtype];
       const inner = code(mulDims(numelDims(s.slice(ax)), bytes)), outer = code(numelDims(s.slice(0, ax)));
-      lines.push(`  for (let q = 0; q < ${outer}; q++) memory.copy(${to} + (<usize>q * ${steps} + <usize>t) * ${inner}, ${bc.addr(o.node)} + <usize>q * ${inner}, ${inner});`);
+      stepEnd.push(`for (let q = 0; q < ${outer}; q++) memory.copy(${to} + (<usize>q * ${steps} + <usize>t) * ${inner}, ${bc.addr(o.node)} + <usize>q * ${inner}, ${inner});`);
     });
     body.outputs.slice(0, nc).forEach((o, k) => {
       const from = bc.addr(o.node), to = bc.addr(carriedIn[k]!);
       if (from === to) return;
       if (carriedIn.some((b, j) => j !== k && bc.addr(b) === from)) throw new Error(`codegen: loop${n.label ? ` at ${n.label}` : ''} permutes its carried values, which is not supported`);
-      lines.push(`  memory.copy(${to}, ${from}, ${code(bytesOf(o.node.type))});`);
+      stepEnd.push(`memory.copy(${to}, ${from}, ${code(bytesOf(o.node.type))});`);
     });
-    lines.push('}');
-    return lines;
+    const storeT = `store<i32>(${bc.addr(body.inputs[nc]!)}, t);`;
+    if (!th) return [...copyIn, `for (let t = 0; t < ${steps}; t++) {`, `  ${storeT}`, `  ${prefix}_body();`, ...stepEnd.map((l) => `  ${l}`), '}'];
+    // On every thread: thread 0's copies and t, then a barrier, before the body reads them; a
+    // barrier after it, before thread 0 reads what the body's split nodes wrote (and overwrites
+    // what they read).
+    const barrier = `${kernelCall('barrier', { sync: th.sync, nt: th.nt })};`;
+    const zero = (ls: string[]) => (ls.length ? [`if (${th.tid} == 0) {`, ...ls.map((l) => `  ${l}`), '}'] : []);
+    return [...zero(copyIn), `for (let t = 0; t < ${steps}; t++) {`, ...zero([storeT]).map((l) => `  ${l}`), `  ${barrier}`,
+      `  ${prefix}_body(${th.tid}, ${th.nt});`, `  ${barrier}`, ...zero(stepEnd).map((l) => `  ${l}`), '}'];
   },
 });
 

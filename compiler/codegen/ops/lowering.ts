@@ -19,8 +19,12 @@ export interface ModuleParts {
   prefix: string;
   /** Adds a function to the module. */
   add(source: string): void;
-  /** Emits the node functions of a body graph; returns the statements that call them in order. */
-  graph(prefix: string, g: Graph, c: Layout): string[];
+  /**
+   * Emits the node functions of a body graph; returns the statements that call them in order.
+   * With `t`, the statements of thread t.tid (codegen/threads.ts): its split nodes on every thread,
+   * the rest on thread 0, barriers between them where needed.
+   */
+  graph(prefix: string, g: Graph, c: Layout, t?: Slice): string[];
 }
 
 /**
