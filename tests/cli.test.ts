@@ -69,6 +69,8 @@ describe('CLI', () => {
       [['ir', 'models/mlp.ts', '--quiet'], 'ir does not take --quiet'],
       [['build', 'models/mlp.ts', '--isa', 'sse4'], "--isa must be one of wasmsimd, wasmrelaxedsimd, not 'sse4'"],
       [['ir', 'models/mlp.ts', '--isa', 'wasmsimd'], 'ir does not take --isa'],
+      [['conformance', '--threads', '0'], "--threads must be a thread count (2 or more to compare with one thread), not '0'"],
+      [['build', 'models/mlp.ts', '--threads', '2'], 'build does not take --threads'],
     ];
     for (const [argv, msg] of cases) {
       const r = await cli(...argv);
@@ -157,6 +159,9 @@ describe('CLI', () => {
     expect(r.stdout).toMatch(/^mamba +skipped +family 'Mamba' is not supported yet/m);
     expect(r.stdout.trim().split('\n').pop()).toBe('1 passed, 0 failed, 1 skipped');
     expect(r.status).toBe(0);
+    // On two threads too: this small MLP splits nothing, and says so.
+    r = await cli('conformance', ok, '--isa', 'wasmsimd', '--threads', '2');
+    expect(r.stdout).toMatch(/^mlp +passed +no node splits: one thread, y max err/m);
     const dir = mkdtempSync(join(tmpdir(), 'simdflow-cases-'));
     writeCase(join(dir, 'b_lenet'), { name: 'cnn_lenet', module: 'Sequential', config: { channels: [4, 8] }, inputs: { x: { shape: [1, 1, 28, 28], dtype: 'F32' } }, outputs: { y: { shape: [1, 10], dtype: 'F32' } }, tolerance: tol }, 2);
     writeCase(join(dir, 'c_gru'), { name: 'gru', module: 'GRU', config: { input: 5, hidden: 11, layers: 2 }, inputs: { x: { shape: [3, 4, 5], dtype: 'F32' }, h0: { shape: [2, 3, 11], dtype: 'F32' } }, outputs: { y: { shape: [3, 4, 11], dtype: 'F32' }, h_n: { shape: [2, 3, 11], dtype: 'F32' } }, tolerance: tol }, 3);

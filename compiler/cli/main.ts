@@ -21,10 +21,11 @@ Usage:
       keeps it symbolic up to a bound (--dim batch=max:8).
   simdflow ir <model.ts | model.onnx> [--weights <file>] [--dim NAME=SIZE] [--disable-pass NAME]... [--list-passes]
       Print the IR before and after the passes, and the memory plan.
-  simdflow conformance [<dir>] [--max-scale K]
+  simdflow conformance [<dir>] [--max-scale K] [--threads N]
       Run every PyTorch conformance case in <dir> (default tests/fixtures/torch); with
       --max-scale K, compile each with its batch and sequence dims symbolic, bounded at K× the
-      case's sizes, and run it at the case's sizes.
+      case's sizes, and run it at the case's sizes; with --threads N, also run it on N threads
+      (every split taken) and require the same bits as on one.
   simdflow conformance-onnx [<dir>] [--verbose]
       Run ONNX backend node tests (default tests/fixtures/onnx-node-tests): per test pass, fail or
       unsupported, then counts by tier and by op (--verbose: every test, not only failures).
@@ -54,7 +55,7 @@ function outputDir(out: string, given: string | undefined): string {
 /** A mistake in the command line: reported with the usage, exit code 2. */
 class UsageError extends Error {}
 
-interface Args { _: string[]; given: string[]; out?: string; weights?: string; disable: string[]; isas: Isa[]; dims: Record<string, number | { max: number }>; maxScale?: number; listPasses?: boolean; help?: boolean; quiet?: boolean; verbose?: boolean }
+interface Args { _: string[]; given: string[]; out?: string; weights?: string; disable: string[]; isas: Isa[]; dims: Record<string, number | { max: number }>; maxScale?: number; threads?: number; listPasses?: boolean; help?: boolean; quiet?: boolean; verbose?: boolean }
 
 function parseArgs(argv: readonly string[]): Args {
   const a: Args = { _: [], given: [], disable: [], isas: [], dims: {} };
@@ -80,6 +81,11 @@ function parseArgs(argv: readonly string[]): Args {
       if (!/^[1-9][0-9]{0,3}$/.test(v)) throw new UsageError(`--max-scale must be a positive integer (the bounds are K× each case's sizes), not '${v}'`);
       a.maxScale = Number(v);
     }
+    else if (s === '--threads') {
+      const v = val();
+      if (!/^[1-9][0-9]?$/.test(v)) throw new UsageError(`--threads must be a thread count (2 or more to compare with one thread), not '${v}'`);
+      a.threads = Number(v);
+    }
     else if (s === '--verbose') a.verbose = true;
     else if (s === '--list-passes') a.listPasses = true;
     else if (s === '-h' || s === '--help') a.help = true;
@@ -94,7 +100,7 @@ function parseArgs(argv: readonly string[]): Args {
 const COMMANDS: Record<string, string[]> = {
   build: ['-o', '--out', '--weights', '--disable-pass', '--isa', '--dim', '-q', '--quiet'],
   ir: ['--weights', '--disable-pass', '--list-passes', '--dim'],
-  conformance: ['--isa', '--max-scale'],
+  conformance: ['--isa', '--max-scale', '--threads'],
   'conformance-onnx': ['--isa', '--verbose'],
   start: ['-o', '--out', '--isa', '-q', '--quiet'],
 };
@@ -176,7 +182,7 @@ async function run(a: Args, io: Io): Promise<number> {
       const dirs = caseDirs(rest[0] ?? 'tests/fixtures/torch');
       const counts = { passed: 0, failed: 0, skipped: 0 };
       for (const d of dirs) {
-        const r = await runCase(d, isas, { maxScale: a.maxScale });
+        const r = await runCase(d, isas, { maxScale: a.maxScale, threads: a.threads });
         counts[r.status]++;
         io.stdout.write(`${r.name.padEnd(28)} ${r.status.padEnd(8)} ${r.detail}\n`);
       }

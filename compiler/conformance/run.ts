@@ -1,11 +1,13 @@
 // Runs PyTorch conformance cases: build each in the DSL, load its weights, compile to wasm,
-// run it and compare every output with PyTorch's within the case's tolerance.
+// run it and compare every output with PyTorch's within the case's tolerance; on N threads too,
+// when asked, which must give one thread's outputs bit for bit.
 
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileModel, type CompileOptions } from '../driver/compile.ts';
 import { readSafetensors, stateDictFrom } from '../weights/safetensors.ts';
-import { loadModelBytes, type Feeds, type TensorData } from '../../runtime/model.ts';
+import { loadModelBytes, type Feeds, type LoadOptions, type TensorData } from '../../runtime/model.ts';
+import '../../runtime/node.ts'; // worker_threads, for --threads
 import { BUILDERS, symbolicInputs, type CaseSpec } from './cases.ts';
 
 export interface CaseResult {
@@ -32,9 +34,10 @@ export function compare(got: ArrayLike<number>, want: ArrayLike<number>, atol: n
 /**
  * Builds, compiles and runs one case. With `maxScale` K the batch and sequence dims of its
  * inputs (VARIABLE_DIMS) are symbolic, bounded at K× the case's sizes, and the artifact runs at
- * the case's sizes.
+ * the case's sizes. With `threads` N > 1 the artifact also runs on N threads with every split
+ * taken, and each output must equal the one-thread output bit for bit.
  */
-export async function runCase(dir: string, opts: CompileOptions = {}, { maxScale }: { maxScale?: number } = {}): Promise<CaseResult> {
+export async function runCase(dir: string, opts: CompileOptions = {}, { maxScale, threads }: { maxScale?: number; threads?: number } = {}): Promise<CaseResult> {
   const spec = JSON.parse(readFileSync(join(dir, 'case.json'), 'utf8')) as CaseSpec;
   const builder = BUILDERS[spec.name];
   if (!builder) return { name: spec.name, status: 'skipped', detail: `family '${spec.module ?? spec.name}' is not supported yet` };
@@ -46,7 +49,6 @@ export async function runCase(dir: string, opts: CompileOptions = {}, { maxScale
     if (existsSync(wpath)) def.module.loadStateDict(stateDictFrom(readSafetensors(readFileSync(wpath), wpath)));
     const io = readSafetensors(readFileSync(join(dir, 'io.safetensors')), join(dir, 'io.safetensors'));
     const compiled = await compileModel(def, opts);
-    const model = await loadModelBytes(compiled.bytes);
     const data: Record<string, TensorData> = {}, feeds: Feeds = {};
     for (const name of Object.keys(spec.inputs)) {
       const t = io.get(`input.${name}`);
@@ -54,11 +56,21 @@ export async function runCase(dir: string, opts: CompileOptions = {}, { maxScale
       data[name] = t.data as TensorData;
       feeds[name] = maxScale === undefined ? data[name] : { data: data[name], shape: spec.inputs[name]!.shape };
     }
-    const out = { ...model.run(feeds), ...(extra?.(model, data) ?? {}) };
-    model.dispose();
+    const outputs = async (o: LoadOptions) => {
+      const model = await loadModelBytes(compiled.bytes, o);
+      try { return { threads: model.threads, out: { ...model.run(feeds), ...(extra?.(model, data) ?? {}) } }; } finally { model.dispose(); }
+    };
+    const { out } = await outputs({});
     let worst = 0;
     const notes: string[] = [];
     let failed = false;
+    if (threads !== undefined && threads > 1) {
+      const par = await outputs({ threads, threadPolicy: 'always' });
+      const differs = Object.keys(out).map((k) => [k, firstDifference(par.out[k], out[k]!)] as const).filter(([, i]) => i >= 0);
+      for (const [k, i] of differs) notes.push(`${k}[${i}] on ${par.threads} threads: ${par.out[k]?.[i]}, on one: ${out[k]![i]}`);
+      if (differs.length) failed = true;
+      else notes.push(par.threads > 1 ? `${par.threads} threads: the same bits` : 'no node splits: one thread');
+    }
     for (const [name, o] of Object.entries(spec.outputs)) {
       const want = io.get(`output.${name}`)!.data, got = out[name];
       if (!got) { failed = true; notes.push(`${name}: not produced`); continue; }
@@ -72,6 +84,13 @@ export async function runCase(dir: string, opts: CompileOptions = {}, { maxScale
   } catch (e) {
     return { name: spec.name, status: 'failed', detail: `error: ${(e as Error).message}` };
   }
+}
+
+/** The first index where a and b differ (NaN equals NaN, -0 is not 0), or -1. */
+function firstDifference(a: ArrayLike<number> | undefined, b: ArrayLike<number>): number {
+  if (!a || a.length !== b.length) return 0;
+  for (let i = 0; i < b.length; i++) if (!Object.is(a[i], b[i])) return i;
+  return -1;
 }
 
 /** Every case directory (one holding case.json) directly under `root`, in name order. */
