@@ -69,7 +69,8 @@ describe('CLI', () => {
       [['ir', 'models/mlp.ts', '--quiet'], 'ir does not take --quiet'],
       [['build', 'models/mlp.ts', '--isa', 'sse4'], "--isa must be one of wasmsimd, wasmrelaxedsimd, not 'sse4'"],
       [['ir', 'models/mlp.ts', '--isa', 'wasmsimd'], 'ir does not take --isa'],
-      [['conformance', '--threads', '0'], "--threads must be a thread count (2 or more to compare with one thread), not '0'"],
+      [['conformance', '--threads', '1'], "--threads must be a thread count from 2 (compared with one thread) to 16, not '1'"],
+      [['conformance', '--threads', '17'], "--threads must be a thread count from 2 (compared with one thread) to 16, not '17'"],
       [['build', 'models/mlp.ts', '--threads', '2'], 'build does not take --threads'],
     ];
     for (const [argv, msg] of cases) {

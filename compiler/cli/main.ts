@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { ISAS, type Isa } from '../../runtime/format.ts';
+import { kernelConst } from '../codegen/kernels.ts';
 
 export interface Io {
   stdout: { write(s: string): unknown };
@@ -83,7 +84,8 @@ function parseArgs(argv: readonly string[]): Args {
     }
     else if (s === '--threads') {
       const v = val();
-      if (!/^[1-9][0-9]?$/.test(v)) throw new UsageError(`--threads must be a thread count (2 or more to compare with one thread), not '${v}'`);
+      const most = kernelConst('MAX_THREADS');
+      if (!/^[0-9]{1,2}$/.test(v) || Number(v) < 2 || Number(v) > most) throw new UsageError(`--threads must be a thread count from 2 (compared with one thread) to ${most}, not '${v}'`);
       a.threads = Number(v);
     }
     else if (s === '--verbose') a.verbose = true;
