@@ -39,8 +39,8 @@ export const runsSerially = (g: Graph): boolean => Object.keys(graphSizes(g)).le
  */
 export const splitsIn = (g: Graph): ((n: Node) => boolean) => {
   const serial = runsSerially(g);
-  const splits = (n: Node): boolean => !serial && (n.op === 'loop' ? (n.attrs.body as Graph).nodes.some(splits) : loweringOf(n)?.split?.(n as never) ?? false);
-  return splits;
+  // A body is scheduled by its own rule (emit.ts), so the loop asks the same question of it.
+  return (n) => !serial && (n.op === 'loop' ? (n.attrs.body as Graph).nodes.some(splitsIn(n.attrs.body as Graph)) : loweringOf(n)?.split?.(n as never) ?? false);
 };
 
 /** A private node is at most this big: 1024 f32, ~1 µs of elementwise work or a layernorm row on one core. */
