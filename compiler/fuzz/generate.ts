@@ -413,6 +413,9 @@ function loopMove(b: Builder, x: Item): void {
     b.depth++;
     const cs = names.map((k) => b.add(carried[k]!, `carried ${k}`));
     if (r.chance(0.5)) b.add(t.float().mul(0.5), 't.float().mul(0.5)', true);
+    // Run-time indices in the body: sometimes the step itself (past a small value's end, clamped).
+    const idx = b.idx;
+    if (r.chance(0.5)) { b.idx = t; b.line('idx = t'); }
     for (let m = r.int(1, 4); m > 0; m--) {
       const y = b.pick()!;
       if (b.depth < 2 && r.chance(0.1)) loopMove(b, y); else r.weighted(b.moves)(b, y);
@@ -430,6 +433,7 @@ function loopMove(b: Builder, x: Item): void {
       .map((e) => (numel(e.t.shape) * steps <= b.scale.maxNumel ? e : b.add(e.t.mean(), `${e.name}.mean()`)))
       .filter((e, i, es) => !lastAxis || e.t.rank === es[0]!.t.rank); // one axis for all: the first's last
     b.line(`emit ${emitted.map((e) => e.name).join(', ')}`);
+    b.idx = idx;
     b.depth--;
     return { next: Object.fromEntries(names.map((k, i) => [k, next[i]!.t])), emit: Object.fromEntries(emitted.map((e, i) => [`e${i}`, e.t])) };
   }, { axis: lastAxis ? -1 : 0 });
