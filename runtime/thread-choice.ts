@@ -49,19 +49,6 @@
 // 110 ms of one-thread calls, the gap then doubles to 1,024 calls (250 ms), and the quick bench
 // gives decode ~1,700 calls in all: one timing that meets the load holds one thread for most of it.
 //
-// Pauses. A call that starts more than PAUSE_MS after the key's last one finds the workers asleep
-// and its data cold. The quick bench's rounds give each engine a run of back-to-back calls after
-// ~0.6 s of the others: the MLP at batch 1 1,465 calls, whose first on threads took 183–378 µs, the
-// second 75–90, then 20 (one thread: 76, 50, then 32); GPT decode 304 calls, 746, 425, 210, 250, then
-// 150–190 µs on threads (one thread: 583, 321, 263, 303, then ~240, its 14 MiB of weights coming back
-// from memory). Three slow calls in five flipped the choice to one thread, provisionally for 50 ms,
-// most of the round, or a burst timing the threads there held one thread for 250 ms of calls: the
-// MLP by default ran 1.02×, 1.14× and 0.75× one thread's speed where always splitting gave
-// 1.56–1.63×, decode 1.15× against 1.54×. So the COLD_CALLS calls after a pause that ends a run of
-// LONG_RUN calls or more are not timed: outliers of that pattern. Calls that always follow a pause
-// (a decode step per animation frame) are timed, since waking the workers is then what every
-// threaded call costs.
-//
 // Five samples, not three: calls that follow other work run cold (GPT decode on 2 threads: 0.80,
 // 0.33, 0.15, then 0.12 ms against one thread's 0.21), and with a median of three two such calls
 // chose one thread for a while every few rounds of the bench (a quarter of its calls, 1.09× where
@@ -76,12 +63,6 @@ const MAX_GAP = 1024;
 const MAX_WAIT_MS = 250;
 /** How long a provisional choice holds before the way left is timed again (at least BURST calls). */
 const PROVISIONAL_MS = 50;
-/** A call that starts this long after the key's last one ended finds the workers asleep (they spin ~0.1 ms). */
-const PAUSE_MS = 0.1;
-/** Back-to-back calls before a pause that make the calls after it outliers rather than the pattern. */
-const LONG_RUN = 128;
-/** The calls after such a pause that run cold (not timed). */
-const COLD_CALLS = 4;
 
 interface Record_ {
   /** Last SAMPLES call times (ms) with threads [1] and without [0]. */
@@ -96,12 +77,8 @@ interface Record_ {
   /** Calls until the next burst of the other way, and the current gap. */
   countdown: number;
   gap: number;
-  /** A provisional choice: when (on the clock) the other way is timed again, if BURST calls have passed (else Infinity). */
-  retimeAt: number;
-  /** When the key's last call ended (clock), calls since the last pause, and calls left untimed after a pause that ended a long run. */
-  end: number;
-  run: number;
-  cold: number;
+  /** A provisional choice: when (on the clock) the other way is timed again, if BURST calls have passed. */
+  retimeAt?: number;
 }
 
 const median = (xs: readonly number[]): number => {
@@ -122,15 +99,14 @@ export class ThreadChoice {
   /** Whether the next call under `key` runs on the threads. */
   threaded(key: string): boolean {
     let r = this.byKey.get(key);
-    if (!r) this.byKey.set(key, (r = { ms: [[], []], burstWay: 1, burstLeft: BURST, countdown: 0, gap: MIN_GAP, retimeAt: Infinity, end: Infinity, run: 0, cold: 0 }));
-    if (this.now() - r.end > PAUSE_MS) { r.cold = r.run < LONG_RUN ? 0 : COLD_CALLS; r.run = 0; }
+    if (!r) this.byKey.set(key, (r = { ms: [[], []], burstWay: 1, burstLeft: BURST, countdown: 0, gap: MIN_GAP }));
     // The other way is timed again when its gap of calls is up, or once a provisional choice's
     // PROVISIONAL_MS have passed, BURST calls with them.
     if (r.burstLeft === 0 && r.best !== undefined
-        && (--r.countdown <= 0 || (r.gap - r.countdown >= BURST && this.now() >= r.retimeAt))) {
+        && (--r.countdown <= 0 || (r.retimeAt !== undefined && r.gap - r.countdown >= BURST && this.now() >= r.retimeAt))) {
       r.burstWay = r.best === 1 ? 0 : 1;
       r.burstLeft = BURST;
-      r.retimeAt = Infinity;
+      r.retimeAt = undefined;
     }
     return (r.burstLeft > 0 ? r.burstWay : r.best) === 1;
   }
@@ -141,13 +117,9 @@ export class ThreadChoice {
     if (!r) return;
     const way = threaded ? 1 : 0, switched = way !== r.lastWay, inBurst = r.burstLeft > 0;
     r.lastWay = way;
-    r.end = this.now();
-    r.run++;
-    const cold = r.cold-- > 0;
     if (inBurst) r.burstLeft--;
-    // A call after a switch of way wakes the workers (or lets them fall asleep), and the first
-    // calls after a pause that ends a long run of calls run cold: not timed (see the header).
-    if (switched || cold) return;
+    // A call after a switch of way wakes the workers (or lets them fall asleep): not timed.
+    if (switched) return;
     const times = r.ms[way];
     times.push(ms);
     if (times.length > SAMPLES) times.shift();
@@ -184,7 +156,7 @@ export class ThreadChoice {
       // its 3,989 calls: 0.241 ms a call by default, 0.214 always split).
       r.gap = r.countdown = due;
       const provisional = (r.best === undefined && best === 0) || (r.best !== undefined && !inBurst);
-      r.retimeAt = provisional ? this.now() + PROVISIONAL_MS : Infinity;
+      r.retimeAt = provisional ? this.now() + PROVISIONAL_MS : undefined;
     } else if (r.countdown <= 0) {
       this.hold(r, due, mBest);
     }

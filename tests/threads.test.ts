@@ -393,33 +393,6 @@ describe("threadPolicy 'measure' (the default)", () => {
     expect(ways.slice(back, back + 60).every((t) => t)).toBe(true);
   });
 
-  test('runs of calls between pauses: the cold calls after a pause do not decide, unless every call follows a pause', () => {
-    // The bench's pattern: 300 back-to-back calls (threads 0.15 ms, one thread 0.25), then 500 ms of other
-    // work; after it the first calls run cold (weights reloaded; the workers woken): 0.75, 0.42, 0.25, 0.25 ms
-    // on threads, 0.58, 0.32, 0.3, 0.3 on one. Timed, three of those in five switched to one thread for the
-    // rest of the run.
-    let clock = 0;
-    const c = new ThreadChoice(() => clock);
-    const COLD_T = [0.75, 0.42, 0.25, 0.25], COLD_1 = [0.58, 0.32, 0.3, 0.3];
-    let threadedCalls = 0, calls = 0;
-    for (let round = 0; round < 20; round++) {
-      for (let i = 0; i < 300; i++) {
-        const t = c.threaded('r'), ms = i < 4 ? (t ? COLD_T : COLD_1)[i]! : t ? 0.15 : 0.25;
-        clock += ms;
-        c.record('r', t, ms);
-        if (round > 0) { calls++; if (t) threadedCalls++; }
-      }
-      clock += 500;
-    }
-    expect(c.summary()).toEqual({ r: 'threads' });
-    expect(threadedCalls / calls).toBeGreaterThan(0.95);
-    // A call every 16 ms (an animation frame): every threaded call wakes the workers (0.4 ms against one
-    // thread's 0.25), which is the cost of the pattern, so it is timed, and one thread wins.
-    const f = new ThreadChoice(() => clock);
-    for (let i = 0; i < 200; i++) { const t = f.threaded('frame'), ms = t ? 0.4 : 0.25; clock += ms; f.record('frame', t, ms); clock += 16; }
-    expect(f.summary()).toEqual({ frame: 'one' });
-  });
-
   test('load that comes and goes: watching it costs ≤ 5%, and threads are taken back within 250 ms once it has gone', () => {
     const c = choiceOnClock();
     let total = 0, alone = 0; // ms taken, and ms one thread alone would have taken
