@@ -56,7 +56,11 @@ const isSource = (n: Node) => n.op === 'input' || n.op === 'const' || n.op === '
  * private one's: `threaded`); returns its name, or nothing when it has no code.
  */
 function emitNode(name: string, n: Node, i: number, c: Ctx, parts: string[], t?: Slice, threaded = t !== undefined): string | undefined {
-  const graph = (p: string, g: Graph, gc: Ctx, gt?: Slice) => (gt ? emitEntry(p, g, gc, parts, gt.sync).body : emitGraph(p, g, gc, parts));
+  const graph = (p: string, g: Graph, gc: Ctx, gt?: Slice) => {
+    if (!gt) return { calls: emitGraph(p, g, gc, parts), splitFirst: false, splitLast: false };
+    const e = emitEntry(p, g, gc, parts, gt.sync);
+    return { calls: e.body, splitFirst: e.splitFirst, splitLast: e.splitLast };
+  };
   const body = loweringFor(n).emit(n, c, { prefix: name, add: (src) => parts.push(src), graph }, t);
   if (body.length === 0) return undefined;
   const fn = `${name}_${n.op}`;
@@ -86,10 +90,11 @@ function stateWrites(graph: Graph, c: Ctx): string[] {
 
 /**
  * An entry's body for thread `tid` of `nt` (threads.ts): split and private nodes on every thread, the rest
- * on thread 0, barriers where the schedule puts them. Returns whether any node is split. Also the
- * step of a loop split across threads (a body graph: no state writes).
+ * on thread 0, barriers where the schedule puts them. Returns whether any node is split, and
+ * whether one runs before the first barrier or after the last. Also the step of a loop split
+ * across threads (a body graph: no state writes).
  */
-function emitEntry(name: string, graph: Graph, c: Ctx, parts: string[], sync: number): { body: string[]; split: boolean } {
+function emitEntry(name: string, graph: Graph, c: Ctx, parts: string[], sync: number): { body: string[]; split: boolean; splitFirst: boolean; splitLast: boolean } {
   const fns = new Map<Node, string>();
   const splits = splitsIn(graph);
   const copied = (n: Node) => graph.plan?.copies?.stride.has(n) === true;
@@ -100,7 +105,10 @@ function emitEntry(name: string, graph: Graph, c: Ctx, parts: string[], sync: nu
     return fn !== undefined;
   })());
   const sched = schedule(graph, c, hasCode, splits, (n) => loweringFor(n).claims?.(n as never) ?? false);
-  if (!sched.nodes.some((s) => s.split)) return { body: [...sched.nodes.map((s) => `  ${fns.get(s.node)}();`), ...stateWrites(graph, c)], split: false };
+  if (!sched.nodes.some((s) => s.split)) return { body: [...sched.nodes.map((s) => `  ${fns.get(s.node)}();`), ...stateWrites(graph, c)], split: false, splitFirst: false, splitLast: false };
+  const first = sched.nodes.findIndex((s) => s.barrierBefore), last = sched.nodes.findLastIndex((s) => s.barrierBefore);
+  const splitFirst = sched.nodes.slice(0, first < 0 ? undefined : first).some((s) => s.split);
+  const splitLast = sched.nodes.slice(Math.max(last, 0)).some((s) => s.split);
   const body: string[] = [];
   let zero: string[] = [];
   const flush = () => { if (zero.length) body.push('  if (tid == 0) {', ...zero.map((l) => `  ${l}`), '  }'); zero = []; };
@@ -113,7 +121,7 @@ function emitEntry(name: string, graph: Graph, c: Ctx, parts: string[], sync: nu
   if (writes.length && sched.barrierBeforeStateWrites) { flush(); body.push(barrier); }
   zero.push(...writes);
   flush();
-  return { body, split: true };
+  return { body, split: true, splitFirst, splitLast };
 }
 
 export interface EmittedModule {

@@ -1,8 +1,9 @@
 // The counted loop on wasm: the body graph becomes a function of its own (its arena is the
 // loop's scratch), called once per step between copies of the carried and emitted values.
 // When any node of the body splits across threads (codegen/threads.ts), every thread runs the
-// loop: thread 0 does the copies and stores t, all threads meet before each step and after it,
-// and the body function runs each thread's share with the body's own barriers.
+// loop: thread 0 does the copies and stores t, all threads meet before each step and after it
+// (unless the body's own barriers already do: below), and the body function runs each thread's
+// share with the body's own barriers.
 
 import type { LoopAttrs } from '../../ir/ops/control.ts';
 import { mulDims, numelDims } from '../../ir/dims.ts';
@@ -20,7 +21,7 @@ const loop = defineLowering<LoopAttrs>({
   emit: (n, c, m, th) => {
     const prefix = m.prefix, body = n.attrs.body, nc = n.attrs.carried, steps = n.attrs.steps;
     const bc = c.body(n);
-    const calls = m.graph(`${prefix}b`, body, bc, th);
+    const { calls, splitFirst, splitLast } = m.graph(`${prefix}b`, body, bc, th);
     m.add(`function ${prefix}_body(${th ? 'tid: i32, nt: i32' : ''}): void {\n${calls.join('\n')}\n}\n`);
     const carriedIn = body.inputs.slice(0, nc);
     const copyIn = carriedIn.map((b, k) => `memory.copy(${bc.addr(b)}, ${c.addr(n.inputs[k]!)}, ${code(bytesOf(b.type))});`);
@@ -40,13 +41,15 @@ const loop = defineLowering<LoopAttrs>({
     });
     const storeT = `store<i32>(${bc.addr(body.inputs[nc]!)}, t);`;
     if (!th) return [...copyIn, `for (let t = 0; t < ${steps}; t++) {`, `  ${storeT}`, `  ${prefix}_body();`, ...stepEnd.map((l) => `  ${l}`), '}'];
-    // On every thread: thread 0's copies and t, then a barrier, before the body reads them; a
-    // barrier after it, before thread 0 reads what the body's split nodes wrote (and overwrites
-    // what they read).
-    const barrier = `${kernelCall('barrier', { sync: th.sync, nt: th.nt })};`;
+    // On every thread: thread 0's copies and t, then a barrier, before a split node of the body
+    // reads them; a barrier after the body, before thread 0 reads what its split nodes wrote (and
+    // overwrites what they read). Where no split node comes before the body's first barrier, the
+    // nodes from the last barrier of one step to the first of the next all run on thread 0, in
+    // order, with no barrier needed; likewise after its last barrier.
+    const barrier = `  ${kernelCall('barrier', { sync: th.sync, nt: th.nt })};`;
     const zero = (ls: string[]) => (ls.length ? [`if (${th.tid} == 0) {`, ...ls.map((l) => `  ${l}`), '}'] : []);
-    return [...zero(copyIn), `for (let t = 0; t < ${steps}; t++) {`, ...zero([storeT]).map((l) => `  ${l}`), `  ${barrier}`,
-      `  ${prefix}_body(${th.tid}, ${th.nt});`, `  ${barrier}`, ...zero(stepEnd).map((l) => `  ${l}`), '}'];
+    return [...zero(copyIn), `for (let t = 0; t < ${steps}; t++) {`, ...zero([storeT]).map((l) => `  ${l}`), ...(splitFirst ? [barrier] : []),
+      `  ${prefix}_body(${th.tid}, ${th.nt});`, ...(splitLast ? [barrier] : []), ...zero(stepEnd).map((l) => `  ${l}`), '}'];
   },
 });
 

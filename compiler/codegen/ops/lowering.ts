@@ -22,9 +22,10 @@ export interface ModuleParts {
   /**
    * Emits the node functions of a body graph; returns the statements that call them in order.
    * With `t`, the statements of thread t.tid (codegen/threads.ts): its split nodes on every thread,
-   * the rest on thread 0, barriers between them where needed.
+   * the rest on thread 0, barriers between them where needed; and whether a split node runs
+   * before its first barrier (`splitFirst`) or after its last (`splitLast`).
    */
-  graph(prefix: string, g: Graph, c: Layout, t?: Slice): string[];
+  graph(prefix: string, g: Graph, c: Layout, t?: Slice): { calls: string[]; splitFirst: boolean; splitLast: boolean };
 }
 
 /**
