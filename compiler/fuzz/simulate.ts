@@ -64,7 +64,7 @@ interface Frame {
   base: number;
   /** A loop body's captured inputs: the loop's operands, read in place. */
   bound: Map<Node, Node>;
-  /** Names the frame in reports: '' at the top, `loop %i, step t: ` in a body. */
+  /** Names the frame in reports: '' at the top, `loop %i's body: ` in a body. */
   prefix: string;
 }
 
