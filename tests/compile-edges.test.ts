@@ -94,3 +94,27 @@ describe("the public compileModel ('simdflow') checks its arguments before compi
     await expect(c({})).rejects.toThrow('defineModel: name must be a non-empty string, got undefined');
   });
 });
+
+describe('dynamic slices and updates clamp their run-time index, by the definition of the op', () => {
+  test('dynamicSlice and dynamicUpdate: the compiled code equals the reference, which clamps the index', async () => {
+    const { trace } = await import('../compiler/dsl/trace.ts');
+    const { interpret } = await import('../compiler/reference/interpret.ts');
+    const g = trace(({ x, i }) => ({
+      s: x!.dynamicSlice(0, i!, 2),                                  // rows i, i+1 of 5, i clamped to [0, 3]
+      u: x!.dynamicUpdate(0, i!, x!.slice(0, 0, 2).neg()),           // rows 0, 1 negated, written at i clamped to [0, 3]
+    }), { x: [5, 3], i: { shape: [], dtype: 'i32' } });
+    const m = await loadModel((await publicCompileGraph(g, { name: 'clamps' })).bytes);
+    const x = Float32Array.from({ length: 15 }, (_, k) => k + 1);
+    const rows = (...r: number[]) => r.flatMap((k) => [3 * k + 1, 3 * k + 2, 3 * k + 3]);
+    // i, and the rows dynamicSlice reads (and dynamicUpdate writes).
+    for (const [i, s] of [[-4, [0, 1]], [0, [0, 1]], [1, [1, 2]], [3, [3, 4]], [9, [3, 4]]] as const) {
+      const feeds = { x, i: Int32Array.of(i) }, want = interpret(g, feeds), got = m.run(feeds);
+      expect(Array.from(want.s!), `s at ${i}`).toEqual(rows(...s));
+      const u = Array.from(x);
+      [0, 1].forEach((r) => rows(r).forEach((v, j) => { u[3 * (s[0] + r) + j] = -v; }));
+      expect(Array.from(want.u!), `u at ${i}`).toEqual(u);
+      for (const k of ['s', 'u']) expect(Array.from(got[k]!), `${k} at ${i}, compiled`).toEqual(Array.from(want[k]!));
+    }
+    m.dispose();
+  }, 120_000);
+});

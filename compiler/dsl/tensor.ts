@@ -318,9 +318,12 @@ export class Tensor {
     const i: Dim = index < 0 ? addDims(this.dim(ax), index) : index;
     return this.slice(ax, i, addDims(i, 1)).reshape(...this.dims.filter((_, k) => k !== ax));
   }
-  /** x.narrow(dim, index, size) with an index known only at run time (an i32[] tensor). */
+  /**
+   * x.narrow(dim, index, size) with an index known only at run time (an i32[] tensor). An index
+   * outside [0, dim − size] is clamped into it (as XLA's DynamicSlice; torch.narrow would raise).
+   */
   dynamicSlice(dim: number, index: Tensor, size = 1): Tensor { return record('dynamic_slice', [this, index], { axis: normAxis(dim, this.rank), size }); }
-  /** A copy of x with `update` written at run-time position `index` along `dim`. */
+  /** A copy of x with `update` written at run-time position `index` along `dim` (clamped like dynamicSlice's). */
   dynamicUpdate(dim: number, index: Tensor, update: Tensor): Tensor { return record('dynamic_update', [this, update, index], { axis: normAxis(dim, this.rank) }); }
   cast(dtype: DType): Tensor { return dtype === this.dtype ? this : record('cast', [this], { dtype }); }
   float(): Tensor { return this.cast('f32'); }

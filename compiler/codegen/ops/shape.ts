@@ -15,7 +15,7 @@ const dynamicSlice = defineLowering<DynamicSliceAttrs>({
   emit: (n, c) => {
     const [x, idx] = n.inputs as [Node, Node];
     const ax = n.attrs.axis, xs = dimStrides(dimsOf(x.type)), bytes = DTYPE_BYTES[n.type.dtype];
-    // The index is clamped so a wrong value cannot read outside x.
+    // The index is clamped, as the op defines it (ir/ops/shape.ts): never a read outside x.
     const max = subDims(dimsOf(x.type)[ax]!, n.attrs.size);
     const base = `(${c.ref(x)} + <usize>min<i32>(max<i32>(load<i32>(${c.ref(idx)}), 0), ${code(max)}) * ${code(mulDims(xs[ax]!, bytes))})`;
     return stridedCopy(dimsOf(n.type), contiguous(n, c.ref(n)), { base, strides: xs, bytes }, n.type.dtype);

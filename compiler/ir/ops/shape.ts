@@ -113,7 +113,8 @@ const gather = defineOp<NoAttrs>({
   },
 });
 
-// x.narrow(axis, index, size) with `index` an i32[] read at run time (index ≤ dim − size).
+// x.narrow(axis, index, size) with `index` an i32[] read at run time, clamped to [0, dim − size]
+// (as XLA's DynamicSlice; torch.narrow would raise): the compiled code never reads outside x.
 const dynamicSlice = defineOp<DynamicSliceAttrs>({
   type: (ins, a) => {
     arity('dynamic_slice', ins, 2);
@@ -126,15 +127,15 @@ const dynamicSlice = defineOp<DynamicSliceAttrs>({
   evaluate: (n, [x, idx]) => {
     const ax = n.attrs.axis, size = n.attrs.size;
     const [outer, len, inner] = around(x!.type.shape, ax);
-    const at = idx!.data[0]!;
-    if (at < 0 || at + size > len) throw new RangeError(`dynamic_slice${n.label ? ` in ${n.label}` : ''}: index ${at} + ${size} is outside [0, ${len}]`);
+    const at = Math.min(Math.max(idx!.data[0]!, 0), len - size);
     const out = allocData(n.type);
     for (let o = 0; o < outer; o++) for (let j = 0; j < size * inner; j++) out[o * size * inner + j] = x!.data[(o * len + at) * inner + j]!;
     return out;
   },
 });
 
-// A copy of x with `update` written at `index` (an i32[] read at run time) along `axis`.
+// A copy of x with `update` written at `index` (an i32[] read at run time, clamped to
+// [0, dim − update's size] like dynamic_slice's) along `axis`.
 const dynamicUpdate = defineOp<DynamicUpdateAttrs>({
   type: (ins, a) => {
     arity('dynamic_update', ins, 3);
@@ -148,8 +149,7 @@ const dynamicUpdate = defineOp<DynamicUpdateAttrs>({
   evaluate: (n, [x, u, idx]) => {
     const ax = n.attrs.axis;
     const [outer, len, inner] = around(x!.type.shape, ax);
-    const size = u!.type.shape[ax]!, at = idx!.data[0]!;
-    if (at < 0 || at + size > len) throw new RangeError(`dynamic_update${n.label ? ` in ${n.label}` : ''}: index ${at} + ${size} is outside [0, ${len}]`);
+    const size = u!.type.shape[ax]!, at = Math.min(Math.max(idx!.data[0]!, 0), len - size);
     const out = x!.data.slice();
     for (let o = 0; o < outer; o++) for (let j = 0; j < size * inner; j++) out[(o * len + at) * inner + j] = u!.data[o * size * inner + j]!;
     return out;
