@@ -3,7 +3,7 @@
 // refused call leaves the model exactly as it was.
 
 import { DTYPE_BYTES, SYNC_SIZES, describe, numel, readContainer, type DType, type EntryInfo, type Isa, type Manifest, type TensorInfo } from './format.ts';
-import { atomicWait, canBlock, memoryImport, requestedThreads, ThreadPool, threadsUnavailable, withSharedMemory } from './threads.ts';
+import { atomicWait, canBlock, memoryImport, requestedThreads, ThreadPool, threadsUnavailable, trap, withSharedMemory } from './threads.ts';
 import { evalDim } from './dims.ts';
 import { ThreadChoice } from './thread-choice.ts';
 
@@ -554,8 +554,8 @@ export async function loadModelBytes(bytes: Uint8Array, opts: LoadOptions = {}):
   }
   const shared = threads > 1;
   const memory = imported ? new WebAssembly.Memory({ initial: pages, maximum: imported.max ?? pages, shared }) : undefined;
-  const abort = (_m: number, _f: number, line: number, col: number) => { throw new Error(`simdflow kernel aborted at ${line}:${col}`); };
-  const instance = await WebAssembly.instantiate(module, { env: { abort, ...(memory ? { memory, atomic_wait: atomicWait(memory) } : {}) } });
+  const abort = trap(() => memory ?? instance.exports.memory as WebAssembly.Memory);
+  const instance: WebAssembly.Instance = await WebAssembly.instantiate(module, { env: { abort, ...(memory ? { memory, atomic_wait: atomicWait(memory) } : {}) } });
   let pool: ThreadPool | undefined;
   if (shared) {
     const missing = ['worker', 'call', 'may_wait', 'abort', 'done', 'join', 'reset', 'quit'].filter((f) => typeof instance.exports[`__threads_${f}`] !== 'function');

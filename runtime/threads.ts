@@ -135,6 +135,22 @@ export function atomicWait(memory: WebAssembly.Memory): (p: number, v: number) =
  */
 export const ATOMIC_WAIT_JS = 'const atomic_wait = (p, v) => { Atomics.wait(new Int32Array(memory.buffer, p, 1), 0, v); };';
 
+/**
+ * The module's `abort(message, file, a, b)` (a run-time check that failed, codegen's trapUnless;
+ * or AssemblyScript's own, whose a and b are a line and column): throws the AssemblyScript string
+ * at `m` (its byte length 4 bytes before it; never null, as --noAssert leaves no bare assert) with
+ * `{0}` and `{1}` replaced by the i32 values a and b. `memory()` is read at the trap: it may not
+ * exist yet when the import is made.
+ */
+export function trap(memory: () => WebAssembly.Memory): (m: number, f: number, a: number, b: number) => never {
+  return (m, _f, a, b) => {
+    const buf = memory().buffer;
+    throw new Error(String.fromCharCode(...new Uint16Array(buf, m, new Uint32Array(buf, m - 4, 1)[0]! / 2)).replace('{0}', `${a | 0}`).replace('{1}', `${b | 0}`));
+  };
+}
+/** trap() for a worker's source text, over its `memory`, as `abort` (see ATOMIC_WAIT_JS). */
+const TRAP_JS = `const abort = (m, f, a, b, u = memory.buffer) => { throw Error(String.fromCharCode(...new Uint16Array(u, m, new Uint32Array(u, m - 4, 1)[0] / 2)).replace('{0}', a | 0).replace('{1}', b | 0)); };`;
+
 // The worker: instantiate, say ready, then live in __threads_worker. A trap there is reported
 // through `ctrl` (its message, unless it only followed another thread's trap), the other threads
 // are released (__threads_abort) and the call is marked done; then the worker waits for the next call.
@@ -144,7 +160,7 @@ const on = (f) => (port.on ? port.on('message', f) : port.addEventListener('mess
 on(async ({ module, memory, tid, ctrl, abortAt }) => {
   let x;
   try {
-    const abort = (m, f, line, col) => { throw new Error('simdflow kernel aborted at ' + line + ':' + col); };
+    ${TRAP_JS}
     ${ATOMIC_WAIT_JS}
     x = (await WebAssembly.instantiate(module, { env: { memory, abort, atomic_wait } })).exports;
     x.__threads_may_wait(1);

@@ -202,13 +202,24 @@ describe('defect 5: options are honoured or rejected, never ignored', () => {
     const d = defineModel({ name: 'w', module: new nn.Linear(2, 2), inputs: { x: [1, 2] }, weights: 'missing.safetensors' });
     await expect(compileModel(d)).rejects.toThrow(/weights 'missing.safetensors'.*loadDefinition/);
   });
-  test('GPT positions are never clamped: past the context the reference throws', () => {
+  test('GPT positions are never clamped: past the context the reference throws, and the runtime refuses the decode', async () => {
     const gpt = new GPT({ vocab: 11, context: 4, dModel: 8, nhead: 2, layers: 1, dimFeedforward: 16 });
     const g = defineGPT({ name: 'g', module: gpt, tokens: [1, 4] });
     const decode = compiledEntries(g).decode!;
     const state: Record<string, Int32Array | Float32Array> = { pos: Int32Array.of(4), k0: new Float32Array(16), v0: new Float32Array(16) };
-    expect(() => interpret(decode, { tokens: Int32Array.of(3) }, state)).toThrow(/index 4 .*outside \[0, 4\)/);
-  });
+    let err = '';
+    try { interpret(decode, { tokens: Int32Array.of(3) }, state); } catch (e) { err = (e as Error).message; }
+    expect(err).toMatch(/^gather in .*pos_emb.*: index 4 is outside \[0, 4\)$/);
+    // The runtime refuses a decode at a full cache before any wasm runs (were it let through, the
+    // compiled code would trap with the reference's message: run-time-checks.test.ts).
+    const m = await loadModelBytes((await compileModel(g, { isas: [TEST_ISAS[0]!] })).bytes);
+    const ok = m.decode(3);
+    m.setState({ pos: Int32Array.of(4) });
+    expect(() => m.decode(3)).toThrow("model 'g' decode(): the KV cache holds 4 tokens; at position 4 it cannot take 1 more (reset() to start over)");
+    m.reset();
+    expect(Array.from(m.decode(3))).toEqual(Array.from(ok));
+    m.dispose();
+  }, 60_000);
 });
 
 import { traceEntries } from '../compiler/dsl/trace.ts';

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loop, nn, manualSeed } from '../compiler/index.ts';
 import { defineGPT, GPT, Seq2SeqLSTM } from '../compiler/dsl/zoo.ts';
-import type { Tensor } from '../compiler/dsl/tensor.ts';
+import { record, type Tensor } from '../compiler/dsl/tensor.ts';
 import { compileModel } from '../compiler/driver/compile.ts';
 import type { Graph } from '../compiler/ir/node.ts';
 import { interpret } from '../compiler/reference/interpret.ts';
@@ -57,6 +57,12 @@ function definition() {
       inputs: { x: [1, 384] },
       forward: (_m, i) => ({ outputs: { y: loop(5, { h: i.x! }, ({ h }) => { const n = lin.call(h!).tanh(); return { next: { h: n }, emit: { y: n } }; }).y! } }),
     },
+    // The attention op over a KV cache given as inputs (no cache_write before it), at a position
+    // given too: split by heads, every thread checks the position, so a bad one traps on each.
+    kv: {
+      inputs: { q: [1, 1, 64], pos: { shape: [], dtype: 'i32' }, k: [1, 512, 64], v: [1, 512, 64] },
+      forward: (_m, i) => ({ outputs: { y: record('attention', [i.q!, i.k!, i.v!, i.pos!], { heads: 4, scale: 0.25, causal: true, layout: 'separate', mask: false, cached: true }) } }),
+    },
     sizedlstm: {
       inputs: { x: { shape: ['B', 'L', 24], max: { B: 4, L: 20 } } },
       forward: (_m, i) => { const [y, [h, c]] = deep.call(i.x!) as [Tensor, [Tensor, Tensor]]; return { outputs: { y, h, c } }; },
@@ -76,7 +82,7 @@ const same = (what: string, a: ArrayLike<number>, b: ArrayLike<number>) => {
   for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) throw new Error(`${what}[${i}]: ${a[i]} on several threads, ${b[i]} on one`);
 };
 /** The generated function of an entry's node whose kernel call is `kernel`, and that it takes (tid, nt). */
-const splitIn = (entry: string, kernel: string) => new RegExp(`function entry_${entry}_\\d+_\\w+\\(tid: i32, nt: i32\\): void \\{[^}]*${kernel}\\(`).test(compiled.source);
+const splitIn = (entry: string, kernel: string) => new RegExp(`function entry_${entry}_\\d+_\\w+\\(tid: i32, nt: i32\\): void \\{\\n((?!\\}\\n).*\\n)*.*${kernel}\\(`).test(compiled.source);
 
 beforeAll(async () => {
   compiled = await compileModel(definition(), { isas: [ISA] });
@@ -152,6 +158,22 @@ describe('thread splits beyond GEMM', () => {
       for (const t of [2, 3] as const) {
         const out = models[t].call('greedy', feeds);
         for (const k of Object.keys(one)) same(`greedy.${k} (${t} threads)`, out[k]!, one[k]!);
+      }
+    }
+  });
+
+  test('a trap in a split node (attention at a position past its cache) fails the call on every thread count with the reference\'s message; the threads then run on', () => {
+    expect(splitIn('kv', 'attention_f32_part')).toBe(true);
+    const feeds = (pos: number) => ({ ...feedsFor(compiled.manifest.entries.kv!, 1), pos: Int32Array.of(pos) });
+    let err = '';
+    try { interpret(compiled.tracedEntries.kv as Graph, feeds(600) as never); } catch (e) { err = (e as Error).message; }
+    expect(err).toBe('KV cache: position 600 + 1 new keys do not fit its 512 positions');
+    const one = models[1].call('kv', feeds(511)).y!;
+    for (const t of [1, 2, 3] as const) {
+      for (let k = 0; k < 3; k++) {
+        // Thread 0's trap, or a worker's ("worker thread 1: …"): the same message.
+        expect(() => models[t].call('kv', feeds(600)), `${t} threads`).toThrow(new RegExp(`^model 'threads_ops' kv\\(\\): the wasm code trapped \\((worker thread [12]: )?${err.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)$`));
+        same(`kv.y after a trap (${t} threads)`, models[t].call('kv', feeds(511)).y!, one);
       }
     }
   });

@@ -46,6 +46,11 @@ export interface Layout {
   state(name: string): number;
   /** The layout of a loop node's body: its arena is the loop's scratch, captured inputs are the loop's operands. */
   body(n: Node): Layout;
+  /**
+   * Is n (a view of) an input of the entry? The runtime checks those values before each call (an
+   * index against its manifest range, driver/compile.ts); a loop body's inputs are computed.
+   */
+  entryInput(n: Node): boolean;
 }
 
 export interface MemoryLayout {
@@ -125,7 +130,7 @@ export function layoutMemory(graphs: Graph[], state: StateSpec[] = []): MemoryLa
   const arenaBytes = Math.max(0, ...[...plans.values()].map((p) => p.arenaBytes));
   const syncOffset = align(arenaOffset + arenaBytes, 64);
 
-  const forGraph = (g: Graph, base = arenaOffset, inputAt = new Map<Node, number>()): Layout => {
+  const forGraph = (g: Graph, base = arenaOffset, inputAt = new Map<Node, number>(), entry = true): Layout => {
     const plan = plans.get(g) ?? planOf(g);
     const results = new Map<Node, Map<number, Node>>();
     for (const n of g.nodes) if (n.op === 'proj') {
@@ -160,8 +165,9 @@ export function layoutMemory(graphs: Graph[], state: StateSpec[] = []): MemoryLa
         const { body, carried: nc } = attrsOf(n, 'loop');
         // Captured body inputs (after the carried values and t) read the loop's operands in place.
         const at = new Map(body.inputs.slice(nc + 1).map((b, i) => [b, addr(n.inputs[nc + i]!)]));
-        return forGraph(body, scratch(n), at);
+        return forGraph(body, scratch(n), at, false);
       },
+      entryInput: (n) => entry && g.inputs.includes(rootOf(n)),
     };
     return self;
   };

@@ -52,6 +52,9 @@ export interface AttentionMasks {
  * A KV cache for incremental decoding: k/v [Bc, capacity, E] (state tensors) and the position,
  * i32[] (every sequence at one position) or i32[B] (each at its own). With `row` (i32[]) the
  * input's B sequences are cache rows row … row+B−1 (prefill of one sequence of a batch).
+ * A position whose new keys do not all fit the capacity, or a row whose sequences do not all fit
+ * the cache, is an error when the model runs ("KV cache in …: position 510 + 3 new keys do not
+ * fit its 512 positions"), in the reference and in the compiled code alike.
  */
 export interface KVCache { k: Tensor; v: Tensor; pos: Tensor; row?: Tensor }
 

@@ -114,7 +114,8 @@ export class GPT extends Module {
     // n tokens, or a number chosen at run time (tokens [B, 'T']): 0…T−1 is a slice of 0…bound−1.
     const steps = typeof tokens.dim(1) === 'number' ? arange(n) : arange(n).slice(0, 0, tokens.dim(1));
     // Never clamped: defineGPT keeps the capacity within the context and the runtime refuses
-    // tokens past the capacity, so a position past the context is an error, not a silent reuse.
+    // tokens past the capacity; a position past the context is an error (the reference raises,
+    // the compiled code traps with the same message), not a silent reuse.
     const positions = pos.rank === 0 ? pos.add(steps) : pos.reshape(B, 1).add(steps);
     let x = this.tok_emb.call(tokens).add(this.pos_emb.call(positions));
     this.blocks.forEach((b, l) => { x = b.call(x, { cache: caches[l]! }); });

@@ -26,6 +26,8 @@ import { isBinary, isUnary } from '../ir/elementwise.ts';
 import { rootOf } from '../ir/effects.ts';
 import { attrsOf, inPlaceInput } from '../ir/ops.ts';
 import type { Expr, Graph, MemoryPlan, Node } from '../ir/node.ts';
+import { cacheErrors, firstCacheRow } from '../ir/ops/attention.ts';
+import { raise } from '../ir/ops/rules.ts';
 import { allocData, broadcastStrides, DTYPE_BYTES, numel, strides, type AnyTensorData, type DType } from '../ir/types.ts';
 import { evalExpr, evalNode, type Feeds, type Value } from '../reference/interpret.ts';
 import type { StateSpec } from './generate.ts';
@@ -243,10 +245,12 @@ export function simulate(g: Graph, state: readonly StateSpec[], initialState: Re
     const [cache, rows, pos, row] = n.inputs as [Node, Node, Node, Node | undefined];
     const [Bc, cap, E] = cache.type.shape as [number, number, number];
     const [B, R] = rows.type.shape as [number, number], base = addr(n), vn = ver(n);
-    const row0 = row ? Math.min(Math.max(read(row, 0, label(n), n), 0), Bc - B) : 0; // clamped, as codegen does
+    // A row or position that does not fit traps in codegen, with the reference's error.
+    const row0 = row ? firstCacheRow(n.label, read(row, 0, label(n), n), B, Bc, cap) : 0;
     for (let b = 0; b < B; b++) {
       const p = read(pos, pos.type.shape.length ? b : 0, label(n), n);
-      for (let i = 0; i < R && p + i < cap; i++) {
+      if (!(p >= 0 && p + R <= cap)) raise(cacheErrors(n.label, Bc, cap).pos, p, R);
+      for (let i = 0; i < R; i++) {
         const vals = Array.from({ length: E }, (_, e) => read(rows, (b * R + i) * E + e, label(n), n));
         vals.forEach((v, e) => store('f32', base + (((row0 + b) * cap + p + i) * E + e) * 4, v, vn));
       }

@@ -3,14 +3,15 @@
 // cache_write copies rows into the cache in place.
 
 import type { Node } from '../../ir/node.ts';
-import { attentionDims, type AttentionAttrs } from '../../ir/ops/attention.ts';
+import { attentionDims, cacheErrors, type AttentionAttrs } from '../../ir/ops/attention.ts';
 import type { NoAttrs } from '../../ir/ops/def.ts';
 import { mulDims, subDims, type Dim } from '../../ir/dims.ts';
 import { dimsOf } from '../../ir/types.ts';
+import type { Layout } from '../layout.ts';
 import { code, dimBroadcastStrides } from '../loops.ts';
 import { attentionScratchBytes } from '../attention-abi.ts';
 import { kernelCall, kernelConst } from '../kernels.ts';
-import { defineLowering, f32lit } from './lowering.ts';
+import { defineLowering, f32lit, trapUnless } from './lowering.ts';
 
 /**
  * Threads split attention by (batch, head, 8-row query block) items, round robin
@@ -67,22 +68,23 @@ const attention = defineLowering<AttentionAttrs>({
       ? kernelCall('attention_f32_part', { ...x, scratch: `${c.scratch(n)} + <usize>${t.tid} * ${scratchOf(n)}`, tid: t.tid, nt: t.nt })
       : kernelCall('attention_f32', x)};`;
     if (!a.cached) return [call(args)];
-    const posIn = n.inputs[nIn + (a.mask ? 1 : 0)]!;
+    // Positions and the cache row are checked as the reference checks them (ir/ops/attention.ts):
+    // a bad one traps, never reads outside the caches.
+    const posIn = n.inputs[nIn + (a.mask ? 1 : 0)]!, e = cacheErrors(n.label, Bc, n.inputs[lay === 'qkv' ? 0 : 1]!.type.shape[1]!);
+    const checkPos = trapUnless(`pos >= 0 && pos <= ${code(subDims(Lk, Lq))}`, e.pos, 'pos', code(Lq));
     if (posIn.type.shape.length === 0 && !a.row) {
-      const pos = `load<i32>(${c.addr(posIn)})`;
-      return [call({ ...args, kvLen: `min<i32>(${pos} + ${code(Lq)}, ${code(Lk)})`, qOffset: pos })];
+      return [`const pos = load<i32>(${c.addr(posIn)});`, checkPos, call({ ...args, kvLen: `pos + ${code(Lq)}`, qOffset: 'pos' })];
     }
     // Sequences at their own positions (or cache rows from `row`): one kernel call per sequence.
-    // The row is clamped so a wrong value cannot read outside the caches.
     const at = (base: number, stride: Dim, b: string) => `${base} + <usize>(${b}) * ${code(mulDims(stride, 4))}`;
-    const row = a.row ? `min<i32>(max<i32>(load<i32>(${c.addr(n.inputs[n.inputs.length - 1]!)}), 0), ${code(subDims(Bc, B))})` : '0';
     return [
-      `const row = ${row};`,
+      ...cacheRow(a.row ? n.inputs[n.inputs.length - 1] : undefined, e.row, Bc, B, c),
       `for (let b = 0; b < ${code(B)}; b++) {`,
       `  const pos = load<i32>(${c.addr(posIn)}${posIn.type.shape.length ? ' + (<usize>b << 2)' : ''});`,
+      `  ${checkPos}`,
       `  ${kernelCall('attention_f32', {
         ...args, B: 1, q: at(q[0], q[2], 'b'), k: at(k[0], k[2], 'row + b'), v: at(v[0], v[2], 'row + b'), o: at(c.addr(n), mulDims(Lq, Ev), 'b'),
-        mask: a.mask ? `${mask[0]} + <usize>b * ${code(mask[1]!)}` : 0, kvLen: `min<i32>(pos + ${code(Lq)}, ${code(Lk)})`, qOffset: 'pos',
+        mask: a.mask ? `${mask[0]} + <usize>b * ${code(mask[1]!)}` : 0, kvLen: `pos + ${code(Lq)}`, qOffset: 'pos',
       })};`,
       '}',
     ];
@@ -92,19 +94,24 @@ const attention = defineLowering<AttentionAttrs>({
   scratchBytes: (n) => scratchOf(n) * (splits(n) ? kernelConst('MAX_THREADS') : 1),
 });
 
+/** `const row`: the first cache row of the B sequences, from the `row` input (else 0), checked to fit the Bc rows. */
+const cacheRow = (row: Node | undefined, error: string, Bc: number, B: Dim, c: Layout): string[] => row
+  ? [`const row = load<i32>(${c.addr(row)});`, trapUnless(`row >= 0 && row <= ${code(subDims(Bc, B))}`, error, 'row', code(B))]
+  : ['const row = 0;'];
+
 const cacheWrite = defineLowering<NoAttrs>({
   emit: (n, c) => {
     const [cache, rows, pos, row] = n.inputs as [Node, Node, Node, Node | undefined];
     const [Bc, cap, E] = cache.type.shape as [number, number, number];
     const [Bd, Rd] = dimsOf(rows.type) as [Dim, Dim], B = code(Bd), R = code(Rd), rb = E * 4;
-    // The row is clamped so a wrong value cannot write outside the cache.
+    // The row and positions are checked as the reference checks them: never a write outside the cache.
+    const e = cacheErrors(n.label, Bc, cap);
     return [
-      `const row = ${row ? `min<i32>(max<i32>(load<i32>(${c.addr(row)}), 0), ${code(subDims(Bc, Bd))})` : '0'};`,
+      ...cacheRow(row, e.row, Bc, Bd, c),
       `for (let b = 0; b < ${B}; b++) {`,
       `  const pos = load<i32>(${c.addr(pos)}${pos.type.shape.length ? ' + (<usize>b << 2)' : ''});`,
-      `  for (let i = 0; i < ${R} && pos + i < ${cap}; i++) {`,
-      `    memory.copy(${c.addr(cache)} + (<usize>(row + b) * ${cap} + <usize>(pos + i)) * ${rb}, ${c.addr(rows)} + (<usize>b * ${R} + <usize>i) * ${rb}, ${rb});`,
-      '  }',
+      `  ${trapUnless(`pos >= 0 && pos <= ${code(subDims(cap, Rd))}`, e.pos, 'pos', R)}`,
+      `  memory.copy(${c.addr(cache)} + (<usize>(row + b) * ${cap} + <usize>pos) * ${rb}, ${c.addr(rows)} + <usize>b * ${R} * ${rb}, <usize>${R} * ${rb});`,
       '}',
     ];
   },

@@ -69,6 +69,14 @@ export interface Lowering<A> {
 
 export const defineLowering = <A>(l: Lowering<A>): Lowering<A> => l;
 
+/**
+ * A run-time check, one statement: unless `ok` holds, the call traps with `error` (the op's
+ * indexError, which the reference raises), the runtime putting the i32 values of `a` and `b`
+ * for its {0} and {1} (runtime/threads.ts, trap).
+ */
+export const trapUnless = (ok: string, error: string, a: string, b: string): string =>
+  `if (!(${ok})) abort(${JSON.stringify(error)}, null, <u32>(${a}), <u32>(${b}));`;
+
 /** An f32 literal that AssemblyScript reads back to exactly the same value. */
 export function f32lit(v: number): string {
   const f = Math.fround(v);

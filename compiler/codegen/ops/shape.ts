@@ -3,12 +3,12 @@
 
 import type { Node } from '../../ir/node.ts';
 import type { NoAttrs } from '../../ir/ops/def.ts';
-import type { ExpandAttrs, ConcatAttrs, DynamicSliceAttrs, DynamicUpdateAttrs, ReshapeAttrs, SliceAttrs, TransposeAttrs } from '../../ir/ops/shape.ts';
+import { gatherError, type ExpandAttrs, type ConcatAttrs, type DynamicSliceAttrs, type DynamicUpdateAttrs, type ReshapeAttrs, type SliceAttrs, type TransposeAttrs } from '../../ir/ops/shape.ts';
 import { addDims, mulDims, numelDims, subDims, type Dim } from '../../ir/dims.ts';
 import { symAttrsOf } from '../../ir/symbolic.ts';
 import { dimsOf, DTYPE_BYTES } from '../../ir/types.ts';
 import { bytesOf, code, contiguous, dimBroadcastStrides, dimStrides, stridedCopy } from '../loops.ts';
-import { defineLowering } from './lowering.ts';
+import { defineLowering, trapUnless } from './lowering.ts';
 
 const dynamicSlice = defineLowering<DynamicSliceAttrs>({
   refs: true,
@@ -68,11 +68,13 @@ const gather = defineLowering<NoAttrs>({
   emit: (n, c) => {
     const [table, idx] = n.inputs as [Node, Node];
     const rowBytes = code(mulDims(numelDims(dimsOf(table.type).slice(1)), DTYPE_BYTES[table.type.dtype]));
+    const rows = code(dimsOf(table.type)[0]!);
     return [
       `for (let i = 0; i < ${code(numelDims(dimsOf(idx.type)))}; i++) {`,
-      // Clamped: the runtime rejects bad user ids with a clear error; this keeps computed or stale ids in bounds.
-      `  const r = <usize>min<i32>(max<i32>(load<i32>(${c.addr(idx)} + (<usize>i << 2)), 0), ${code(subDims(dimsOf(table.type)[0]!, 1))});`,
-      `  memory.copy(${c.addr(n)} + <usize>i * ${rowBytes}, ${c.addr(table)} + r * ${rowBytes}, ${rowBytes});`,
+      `  const r = load<i32>(${c.addr(idx)} + (<usize>i << 2));`,
+      // The runtime checks ids that are the entry's inputs (their manifest range); computed ones trap here, as the reference raises.
+      ...c.entryInput(idx) ? [] : [`  ${trapUnless(`<u32>r < <u32>${rows}`, gatherError(n.label), 'r', rows)}`],
+      `  memory.copy(${c.addr(n)} + <usize>i * ${rowBytes}, ${c.addr(table)} + <usize>r * ${rowBytes}, ${rowBytes});`,
       '}',
     ];
   },

@@ -10,11 +10,13 @@
 // i32[] `row` input comes last and the caches hold Bc ≥ B sequences: query row b reads cache
 // row `row + b` (prefill of one sequence of a batched cache). Result [B, Lq, H·dv].
 // And cache_write, which fills a KV cache in place, with the same pos and row conventions.
+// Positions and rows are known only at run time: one whose keys or sequences do not all fit the
+// cache is an error (cacheErrors), raised here and trapped alike by the compiled code.
 // Shape legend: B batch, Bc cache batch, H heads, Lq/Lk query/key lengths, d/dv per-head sizes, E = H·d.
 
 import { broadcastShapes, broadcastStrides, fmtShape, fmtType, sameShape, type TensorType } from '../types.ts';
 import { defineOp, type NoAttrs } from './def.ts';
-import { arity, f32, fail, wantDtype, wantRank } from './rules.ts';
+import { arity, f32, fail, indexError, raise, wantDtype, wantRank } from './rules.ts';
 
 export interface AttentionAttrs {
   heads: number;
@@ -34,7 +36,7 @@ export interface AttentionAttrs {
  * The cache position of each of B rows: `pos` i32[] (shared) or i32[B] (per row).
  * The type rules below have checked the shape.
  */
-export const rowPositions = (pos: ArrayLike<number>, B: number): number[] =>
+const rowPositions = (pos: ArrayLike<number>, B: number): number[] =>
   Array.from({ length: B }, (_, b) => pos[pos.length === 1 ? 0 : b]!);
 
 /** A cache position input: i32[] or i32[B]. */
@@ -44,10 +46,28 @@ function wantPositions(op: string, p: TensorType, B: number): void {
   }
 }
 
+/**
+ * The KV cache's errors at run time (see indexError; the compiled code traps with the same). They
+ * are the same for cache_write and the attention that reads the cache, so one module's cache ops
+ * share one message: a first cache row {0} whose {1} sequences do not fit its Bc rows, or a
+ * position {0} whose {1} new keys do not fit its capacity.
+ */
+export const cacheErrors = (label: string | undefined, Bc: number, capacity: number) => ({
+  row: indexError('KV cache', label, `rows {0} + {1} do not fit its ${Bc} rows`),
+  pos: indexError('KV cache', label, `position {0} + {1} new keys do not fit its ${capacity} positions`),
+});
+
 /** The first cache row of a `row` input, or a RangeError when rows row … row+B−1 are not all in the cache. */
-export function firstCacheRow(op: string, label: string | undefined, row: number, B: number, Bc: number): number {
-  if (!(row >= 0 && row + B <= Bc)) throw new RangeError(`${op}${label ? ` in ${label}` : ''}: cache row ${row} + ${B} is outside [0, ${Bc}]`);
+export function firstCacheRow(label: string | undefined, row: number, B: number, Bc: number, capacity: number): number {
+  if (!(row >= 0 && row + B <= Bc)) raise(cacheErrors(label, Bc, capacity).row, row, B);
   return row;
+}
+
+/** Each sequence's cache position, or a RangeError for the first whose n new keys do not all fit the capacity. */
+export function cachePositions(label: string | undefined, pos: ArrayLike<number>, B: number, n: number, Bc: number, capacity: number): number[] {
+  const p = rowPositions(pos, B);
+  for (const v of p) if (!(v >= 0 && v + n <= capacity)) raise(cacheErrors(label, Bc, capacity).pos, v, n);
+  return p;
 }
 
 /** Inputs holding q, k and v in each layout. */
@@ -105,7 +125,7 @@ const attention = defineOp<AttentionAttrs>({
     const a = n.attrs, lay = a.layout;
     const { B, Bc, Lq, Lk, H, d, dv } = attentionDims(ins.map((v) => v.type), a);
     const nIn = lay === 'qkv' ? 1 : lay === 'q_kv' ? 2 : 3;
-    const row0 = a.row ? firstCacheRow('attention', n.label, ins[ins.length - 1]!.data[0]!, B, Bc) : 0;
+    const row0 = a.row ? firstCacheRow(n.label, ins[ins.length - 1]!.data[0]!, B, Bc, Lk) : 0;
     // Element accessors in the interleaved-heads layout, for each packing.
     const E = H * d, Ev = H * dv;
     const get = (which: 'q' | 'k' | 'v', b: number, i: number, h: number, c: number): number => {
@@ -118,11 +138,10 @@ const attention = defineOp<AttentionAttrs>({
     };
     const mask = a.mask ? ins[nIn]! : undefined;
     const ms = mask ? broadcastStrides(mask.type.shape, [B, H, Lq, Lk]) : [];
-    const positions = a.cached ? rowPositions(ins[nIn + (a.mask ? 1 : 0)]!.data, B) : new Array<number>(B).fill(0);
+    const positions = a.cached ? cachePositions(n.label, ins[nIn + (a.mask ? 1 : 0)]!.data, B, Lq, Bc, Lk) : new Array<number>(B).fill(0);
     const out = new Float32Array(B * Lq * Ev);
     for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) for (let i = 0; i < Lq; i++) {
       const pos = positions[b]!, kvLen = a.cached ? pos + Lq : Lk;
-      if (kvLen > Lk) throw new RangeError(`attention${n.label ? ` in ${n.label}` : ''}: ${kvLen} keys exceed the cache capacity ${Lk}`);
       const s = new Array<number>(kvLen);
       for (let j = 0; j < kvLen; j++) {
         let dot = 0;
@@ -144,7 +163,7 @@ const attention = defineOp<AttentionAttrs>({
 });
 
 // Writes `rows` [B, n, E] into `cache` [Bc, cap, E]: row b's n rows at positions pos_b …
-// pos_b+n−1 (pos i32[] or i32[B]; rows past the capacity are dropped) of cache row b, or of
+// pos_b+n−1 (pos i32[] or i32[B]; all within the capacity, else an error) of cache row b, or of
 // cache row `row` + b when a fourth input `row` (i32[]) is given (then Bc ≥ B, else Bc = B).
 // The result is the cache itself, updated in place.
 const cacheWrite = defineOp<NoAttrs>({
@@ -160,10 +179,10 @@ const cacheWrite = defineOp<NoAttrs>({
   evaluate: (n, [c, r, p, row]) => {
     const [Bc, cap, E] = c!.type.shape as [number, number, number];
     const [B, rows] = r!.type.shape as [number, number];
-    const row0 = row ? firstCacheRow('cache_write', n.label, row.data[0]!, B, Bc) : 0;
-    const positions = rowPositions(p!.data, B);
+    const row0 = row ? firstCacheRow(n.label, row.data[0]!, B, Bc, cap) : 0;
+    const positions = cachePositions(n.label, p!.data, B, rows, Bc, cap);
     const out = Float32Array.from(c!.data);
-    for (let b = 0; b < B; b++) for (let i = 0, pos = positions[b]!; i < rows && pos + i < cap; i++) {
+    for (let b = 0; b < B; b++) for (let i = 0, pos = positions[b]!; i < rows; i++) {
       for (let e = 0; e < E; e++) out[((row0 + b) * cap + pos + i) * E + e] = r!.data[(b * rows + i) * E + e]!;
     }
     return out;

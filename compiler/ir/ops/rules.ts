@@ -24,3 +24,14 @@ export const nums = (a: Attrs, k: string): number[] => [...((a[k] as readonly nu
 /** Output size of a sliding window (PyTorch's formula, floor mode). */
 export const windowOut = (size: number, k: number, s: number, p: number, d = 1): number =>
   Math.floor((size + 2 * p - d * (k - 1) - 1) / s) + 1;
+
+/**
+ * A run-time index error of an op (an index, a cache position or row out of range), as one
+ * message for the reference and the compiled code alike: `{0}` and `{1}` stand for two integers
+ * known only when it runs. The reference throws it with `raise`; the compiled code traps with it
+ * (codegen's trapUnless), and the runtime fills in the values.
+ */
+export const indexError = (op: string, label: string | undefined, msg: string): string => `${op}${label ? ` in ${label}` : ''}: ${msg}`;
+export const raise = (error: string, a: number, b = 0): never => {
+  throw new RangeError(error.replace('{0}', String(a)).replace('{1}', String(b)));
+};

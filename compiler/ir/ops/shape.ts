@@ -5,7 +5,7 @@
 import { allocData, broadcastShapes, fmtShape, fmtType, normAxis, numel, sameShape, strides, type TensorType } from '../types.ts';
 import { defineOp, type NoAttrs } from './def.ts';
 import { around, forEachBroadcast } from './iterate.ts';
-import { arity, fail, wantDtype } from './rules.ts';
+import { arity, fail, indexError, raise, wantDtype } from './rules.ts';
 
 export interface ReshapeAttrs { shape: readonly number[] }
 export interface TransposeAttrs { perm: readonly number[] }
@@ -93,6 +93,9 @@ const slice = defineOp<SliceAttrs>({
   },
 });
 
+/** gather's error for an index outside the table's rows: {0} the index, {1} the rows. */
+export const gatherError = (label?: string) => indexError('gather', label, 'index {0} is outside [0, {1})');
+
 const gather = defineOp<NoAttrs>({
   type: (ins) => {
     arity('gather', ins, 2);
@@ -106,7 +109,7 @@ const gather = defineOp<NoAttrs>({
     const out = allocData(n.type);
     for (let i = 0; i < idx!.data.length; i++) {
       const r = idx!.data[i]!;
-      if (r < 0 || r >= rows) throw new RangeError(`gather${n.label ? ` in ${n.label}` : ''}: index ${r} at position ${i} is outside [0, ${rows})`);
+      if (r < 0 || r >= rows) raise(gatherError(n.label), r, rows);
       for (let j = 0; j < row; j++) out[i * row + j] = table!.data[r * row + j]!;
     }
     return out;

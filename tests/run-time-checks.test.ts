@@ -1,0 +1,88 @@
+// Indices the compiled code only sees when it runs: an index computed inside the graph, a cache
+// position or cache row. Where the reference interpreter raises (PyTorch's IndexError for an
+// embedding; the KV cache's own rules, ir/ops/attention.ts), the compiled call fails with the
+// same message (the wasm traps; runtime/threads.ts, trap), never a clamped or stray row, and the
+// model then works on.
+import { describe, expect, test } from 'vitest';
+import { manualSeed, nn } from '../compiler/index.ts';
+import { compileModel } from '../compiler/driver/compile.ts';
+import { traceModel, type ModelDefinition } from '../compiler/dsl/trace.ts';
+import { interpret } from '../compiler/reference/interpret.ts';
+import { loadModelBytes } from '../runtime/model.ts';
+
+type Feeds = Record<string, Float32Array | Int32Array>;
+
+/** The reference's error for `feeds`, or undefined when it runs. */
+function referenceError(def: ModelDefinition, feeds: Feeds): string | undefined {
+  try { interpret(traceModel(def), feeds); return undefined; } catch (e) { return (e as Error).message; }
+}
+
+describe('an index computed inside the graph', () => {
+  test('an embedding row from an argmax past the table: the compiled call fails as the reference does', async () => {
+    manualSeed(3);
+    const emb = new nn.Embedding(5, 4);
+    // argmax over 8 logits picks 0..7; the table has rows 0..4.
+    const def: ModelDefinition = { name: 'pick', module: emb, inputs: { logits: [2, 8] }, forward: (m, i) => ({ y: (m as nn.Embedding).call(i.logits!.argmax(1)) }) };
+    const m = await loadModelBytes((await compileModel(def, { isas: ['wasmsimd'] })).bytes);
+    const logits = (a: number, b: number) => { const x = new Float32Array(16); x[a] = 1; x[8 + b] = 1; return x; };
+    for (const [a, b] of [[1, 4], [0, 6], [7, 2], [3, 3]] as const) {
+      const feeds = { logits: logits(a, b) }, err = referenceError(def, feeds);
+      if (a < 5 && b < 5) {
+        expect(err, `${a}, ${b}`).toBeUndefined();
+        const want = interpret(traceModel(def), feeds).y!;
+        // Rows a and b of the table, exactly.
+        expect(Array.from(m.run(feeds).y!)).toEqual(Array.from(want));
+        expect(Array.from(want.slice(0, 4))).toEqual(Array.from(emb.weight.data.slice(4 * a, 4 * a + 4)));
+      } else {
+        const bad = a < 5 ? b : a;
+        expect(err).toMatch(new RegExp(`^gather( in .+)?: index ${bad} is outside \\[0, 5\\)$`));
+        expect(() => m.run(feeds)).toThrow(`model 'pick' run(): the wasm code trapped (${err})`);
+      }
+    }
+    m.dispose();
+  }, 120_000);
+});
+
+describe('cache positions and rows', () => {
+  // Two sequences of 3 new keys into a cache of 6 positions, at positions given as an input (one,
+  // or one per sequence); with a first cache row (an input too), the cache holds 3 sequences.
+  const cacheModel = (perSequence: boolean, row: boolean): ModelDefinition => {
+    manualSeed(5);
+    const mha = new nn.MultiheadAttention(8, 2, { batchFirst: true });
+    return {
+      name: 'kv', module: mha,
+      inputs: { x: [2, 3, 8], pos: { shape: perSequence ? [2] : [], dtype: 'i32' }, row: { shape: [], dtype: 'i32' }, k: [row ? 3 : 2, 6, 8], v: [row ? 3 : 2, 6, 8] },
+      forward: (mm, i) => ({ y: (mm as nn.MultiheadAttention).call(i.x!, i.x!, i.x!, { needWeights: false, cache: { k: i.k!, v: i.v!, pos: i.pos!, ...(row ? { row: i.row! } : {}) } })[0] }),
+    };
+  };
+  const feedsOf = (pos: number[], row: number, Bc: number): Feeds => ({
+    x: Float32Array.from({ length: 48 }, (_, k) => Math.sin(k)), pos: Int32Array.from(pos), row: Int32Array.of(row),
+    k: Float32Array.from({ length: Bc * 48 }, (_, k) => Math.cos(k)), v: Float32Array.from({ length: Bc * 48 }, (_, k) => Math.sin(2 * k)),
+  });
+
+  test.each([
+    ['one position', false, false, [[0], [3], [-1], [4], [9]]],
+    ['a position per sequence', true, false, [[0, 3], [2, -2], [-1, 7], [4, 1], [1, 4]]],
+    ['a cache row', false, true, [[0], [3], [-1], [4]]],
+  ] as const)('%s: out of range fails as in the reference, in range equals it', async (_what, perSequence, row, positions) => {
+    const def = cacheModel(perSequence, row);
+    const m = await loadModelBytes((await compileModel(def, { isas: ['wasmsimd'] })).bytes);
+    const rows = row ? [-1, 0, 1, 2] : [0];
+    let failed = 0, ran = 0;
+    for (const pos of positions) for (const r of rows) {
+      const feeds = feedsOf([...pos], r, row ? 3 : 2), err = referenceError(def, feeds);
+      if (err === undefined) {
+        ran++;
+        const got = m.run(feeds).y!, want = interpret(traceModel(def), feeds).y!;
+        got.forEach((v, k) => expect(Math.abs(v - want[k]!), `pos ${pos}, row ${r}, y[${k}]`).toBeLessThan(1e-5));
+      } else {
+        failed++;
+        expect(err).toMatch(/^KV cache in module '<root>' \(MultiheadAttention\): (rows -?\d+ \+ 2 do not fit its 3 rows|position -?\d+ \+ 3 new keys do not fit its 6 positions)$/);
+        expect(() => m.run(feeds), `pos ${pos}, row ${r}`).toThrow(`model 'kv' run(): the wasm code trapped (${err})`);
+      }
+    }
+    expect(ran).toBeGreaterThan(0);
+    expect(failed).toBeGreaterThan(0);
+    m.dispose();
+  }, 120_000);
+});
