@@ -49,6 +49,22 @@
 // 110 ms of one-thread calls, the gap then doubles to 1,024 calls (250 ms), and the quick bench
 // gives decode ~1,700 calls in all: one timing that meets the load holds one thread for most of it.
 //
+// Two rules follow the host's clock rather than the key's calls, since what they wait out is
+// wall-clock time (measured in the quick bench's rounds: runs of ~300 decode steps with ~500 ms of
+// other engines between, the vCPUs far apart):
+// - After a pause (PAUSE_MS with no call) that ended a run of LONG_RUN calls, the next COLD calls
+//   are not timed. The workers slept through the pause and the host halted their idle vCPU: the
+//   first threaded decode steps back took 8.6, 7.6, 1.3 ms (one thread's 0.25), the median of five
+//   turned slow, and one thread held for most of the run. Calls that are each far apart form no
+//   run and are all timed: if threads are that slow after every pause, one thread is right.
+// - While one thread is held after a timing of the threads met a load, they are timed again after
+//   MAX_WAIT_MS on the clock (doubling while they lose, to MAX_HOLD_MS) as well as after the gap of
+//   calls: a stall that outlasted the provisional 50 ms was over by the next run, but counted in
+//   calls (1,000 of 0.25 ms) the choice held one thread through three runs. A timing that meets the
+//   load again costs its two slow calls once per wait, ≤ 2 s apart.
+// Five runs each way, interleaved: GPT decode by default 0.92–0.97× the always-split speed (1.45–
+// 1.69× one thread) where it was 0.66–1.03× (1.03–2.32×); mlp_b1 and lstm unchanged within noise.
+//
 // Five samples, not three: calls that follow other work run cold (GPT decode on 2 threads: 0.80,
 // 0.33, 0.15, then 0.12 ms against one thread's 0.21), and with a median of three two such calls
 // chose one thread for a while every few rounds of the bench (a quarter of its calls, 1.09× where
@@ -63,6 +79,12 @@ const MAX_GAP = 1024;
 const MAX_WAIT_MS = 250;
 /** How long a provisional choice holds before the way left is timed again (at least BURST calls). */
 const PROVISIONAL_MS = 50;
+/** A pause between calls longer than PAUSE_MS, after a run of at least LONG_RUN calls, leaves the next COLD calls untimed. */
+const PAUSE_MS = 50;
+const LONG_RUN = 16;
+const COLD = 4;
+/** While one thread is held, the threads are timed again after MAX_WAIT_MS on the clock, doubling while they lose, to at most MAX_HOLD_MS. */
+const MAX_HOLD_MS = 2000;
 
 interface Record_ {
   /** Last SAMPLES call times (ms) with threads [1] and without [0]. */
@@ -72,8 +94,14 @@ interface Record_ {
   /** The way a burst is timing, and the calls left in it (0: no burst). */
   burstWay: 0 | 1;
   burstLeft: number;
-  /** The way of the key's last call (undefined before the first). */
+  /** The way of the key's last call (undefined before the first), when it ended (on the clock), and the calls since the last pause. */
   lastWay?: 0 | 1;
+  lastAt: number;
+  run: number;
+  /** Calls left that run cold after a pause: not timed. */
+  cold: number;
+  /** While one thread is held: how long (on the clock) until the threads are timed again (0: not held). */
+  holdMs: number;
   /** Calls until the next burst of the other way, and the current gap. */
   countdown: number;
   gap: number;
@@ -99,7 +127,7 @@ export class ThreadChoice {
   /** Whether the next call under `key` runs on the threads. */
   threaded(key: string): boolean {
     let r = this.byKey.get(key);
-    if (!r) this.byKey.set(key, (r = { ms: [[], []], burstWay: 1, burstLeft: BURST, countdown: 0, gap: MIN_GAP }));
+    if (!r) this.byKey.set(key, (r = { ms: [[], []], burstWay: 1, burstLeft: BURST, countdown: 0, gap: MIN_GAP, lastAt: 0, run: 0, cold: 0, holdMs: 0 }));
     // The other way is timed again when its gap of calls is up, or once a provisional choice's
     // PROVISIONAL_MS have passed, BURST calls with them.
     if (r.burstLeft === 0 && r.best !== undefined
@@ -115,9 +143,21 @@ export class ThreadChoice {
   record(key: string, threaded: boolean, ms: number): void {
     const r = this.byKey.get(key);
     if (!r) return;
-    const way = threaded ? 1 : 0, switched = way !== r.lastWay, inBurst = r.burstLeft > 0;
+    const way = threaded ? 1 : 0, switched = way !== r.lastWay, inBurst = r.burstLeft > 0, now = this.now();
+    if (now - ms - r.lastAt > PAUSE_MS) {
+      if (r.run >= LONG_RUN) r.cold = COLD;
+      r.run = 0;
+    }
+    r.run++;
+    r.lastAt = now;
     r.lastWay = way;
     if (inBurst) r.burstLeft--;
+    // The first calls after a pause that ended a run run cold: not timed, nor counted in a burst.
+    if (r.cold > 0) {
+      r.cold--;
+      if (inBurst && !switched) r.burstLeft++;
+      return;
+    }
     // A call after a switch of way wakes the workers (or lets them fall asleep): not timed.
     if (switched) return;
     const times = r.ms[way];
@@ -155,6 +195,7 @@ export class ThreadChoice {
       // for the full gap ran GPT decode on one thread for up to 1023 calls in the bench (1,940 of
       // its 3,989 calls: 0.241 ms a call by default, 0.214 always split).
       r.gap = r.countdown = due;
+      r.holdMs = 0;
       const provisional = (r.best === undefined && best === 0) || (r.best !== undefined && !inBurst);
       r.retimeAt = provisional ? this.now() + PROVISIONAL_MS : undefined;
     } else if (r.countdown <= 0) {
@@ -172,6 +213,10 @@ export class ThreadChoice {
     const most = r.best === 0 && mBest > 0 ? Math.min(MAX_GAP, Math.ceil(MAX_WAIT_MS / mBest)) : MAX_GAP;
     r.gap = Math.max(due, Math.min(r.gap * 2, most));
     r.countdown = r.gap;
+    if (r.best === 0) {
+      r.holdMs = Math.min(MAX_HOLD_MS, 2 * (r.holdMs || MAX_WAIT_MS / 2));
+      r.retimeAt = this.now() + r.holdMs;
+    }
   }
 
   /** The current choice per key (for diagnostics): 'threads', 'one' or 'measuring'. */

@@ -424,6 +424,63 @@ describe("threadPolicy 'measure' (the default)", () => {
     expect(idle.slice(-100).every((t) => t)).toBe(true);
   });
 
+  /** A ThreadChoice on a clock the test moves: `call` runs one call of the way chosen, `pause` lets time pass with no call. */
+  function clocked(key: string, msOf: (threaded: boolean, k: number) => number) {
+    let clock = 0, k = 0;
+    const c = new ThreadChoice(() => clock), ways: boolean[] = [];
+    return {
+      c, ways,
+      call(n = 1) { for (let i = 0; i < n; i++) { const t = c.threaded(key), ms = msOf(t, k++); clock += ms; c.record(key, t, ms); ways.push(t); } },
+      pause(ms: number) { clock += ms; },
+    };
+  }
+
+  test('after a pause that ends a run of calls, the first calls run cold and are not timed', () => {
+    // Decode-sized calls (0.15 ms on threads, 0.25 on one) in runs of 300 with 500 ms between, as in
+    // the quick bench: after each pause the first threaded calls took 8.6, 7.6 and 1.3 ms (the workers
+    // asleep, their vCPU halted by the host), which made the median of five slow and held one thread
+    // for most of the run.
+    let since = Infinity;
+    const h = clocked('c', (t, k) => (t ? [8.6, 7.6, 1.3][k - since] ?? 0.15 : 0.25));
+    h.call(300);
+    expect(h.c.summary()).toEqual({ c: 'threads' });
+    for (let run = 0; run < 5; run++) {
+      h.pause(500);
+      since = h.ways.length;
+      h.ways.length = 0;
+      h.call(300);
+      since = Infinity;
+      // Threads throughout, but for the usual re-timing of one thread (a burst of 6 calls).
+      expect(h.ways.filter((t) => !t).length, `run ${run}`).toBeLessThanOrEqual(6);
+      expect(h.c.summary()).toEqual({ c: 'threads' });
+    }
+    // Calls that are each far apart are no run: each one is timed, and if threads are that slow after
+    // every pause (8 ms against 0.5), one thread is chosen.
+    const sparse = clocked('s', (t) => (t ? 8 : 0.5));
+    for (let i = 0; i < 40; i++) { sparse.call(); sparse.pause(100); }
+    expect(sparse.c.summary()).toEqual({ s: 'one' });
+  });
+
+  test('while one thread is chosen, the threads are timed again after 250 ms on the clock, also across a pause', () => {
+    // A load on threads (a vCPU taken away: 4.5-ms calls) makes one thread the choice, and the timing after
+    // 50 ms still meets it. The load is gone by the next run of calls, 500 ms later: its first calls time
+    // the threads again (counted in calls, one thread held for up to 1,000 calls, three runs of the bench).
+    let loaded = false;
+    const h = clocked('l', (t) => (t ? (loaded ? 4.5 : 0.15) : 0.25));
+    h.call(300);
+    loaded = true;
+    h.call(300);
+    expect(h.c.summary()).toEqual({ l: 'one' });
+    loaded = false;
+    h.pause(500);
+    h.ways.length = 0;
+    h.call(300);
+    expect(h.ways.indexOf(true)).toBe(0);
+    expect(h.c.summary()).toEqual({ l: 'threads' });
+    // Then only the usual re-timings of one thread: after 6 · (0.25 / 0.15 − 1) / 0.05 = 80 calls, then 160 more.
+    expect(h.ways.filter((t) => !t).length).toBeLessThanOrEqual(12);
+  });
+
   test('a model on the default policy runs calls both ways and every result equals one thread\'s', async () => {
     const m = await loadModelBytes(compiled.bytes, { threads: 2 });
     try {
