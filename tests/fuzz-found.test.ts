@@ -70,28 +70,3 @@ describe('found by the fuzzer, fixed', () => {
     expect(checkSimulated(c).map((f) => `${f.config}: ${f.summary}`)).toEqual([]);
   });
 });
-
-describe('found by the fuzzer, fixed', () => {
-  // Seed 44 with attention: a boolean mask over a single key has key stride 0 after
-  // broadcasting, and codegen refused it ("must not broadcast over keys") though it is valid.
-  test('attention with a boolean mask over one key compiles and agrees with the reference', async () => {
-    const mask = Uint8Array.of(0, 0, 0);
-    const g = trace(({ q, k, v }) => F.scaledDotProductAttention(q!, k!, v!, { attnMask: constant(mask, [3, 1], 'bool', 'm') }),
-      { q: [1, 2, 3, 4], k: [1, 2, 1, 4], v: [1, 2, 1, 5] });
-    await checkGraph(g, { tol: 1e-4 });
-  });
-
-  // Seeds 1192 and 2253 (after issue 9's fixes): cache_write(k, k, pos) copies rows of the
-  // cache over later rows of itself, so it read rows it had already overwritten. Effects now
-  // copy an operand that lives in the buffer being written, and the verifier rejects one.
-  test('a cache_write whose rows are the cache it writes: past the capacity an error, at 0 an identity', () => {
-    // Rows 0 and 1 of the cache, written at positions 1 and 2 (rows past the capacity are an error
-    // since the cache ops check their positions; the fuzzer's case wrote all 3 at 1 and dropped one).
-    const g = traceEntry((ins, s) => { const k = record('cache_write', [s.k!, s.k!.slice(1, 0, 2), ins.pos!]); return { outputs: { k }, state: { k } }; },
-      { pos: { shape: [], dtype: 'i32' } }, { k: [1, 3, 1] });
-    const c = { ...caseOf(g, { pos: Int32Array.of(1) }), state: [{ name: 'k', type: { dtype: 'f32' as const, shape: [1, 3, 1] } }],
-      initialState: { k: Float32Array.of(1, 2, 3) } };
-    expect(Array.from(reference(c)[0]!.k!)).toEqual([1, 1, 2]);
-    expect(checkSimulated(c).map((f) => `${f.config}: ${f.summary}`)).toEqual([]);
-  });
-});
