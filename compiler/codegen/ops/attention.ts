@@ -40,7 +40,7 @@ const scratchOf = (n: Node & { attrs: AttentionAttrs }): number => {
 const attention = defineLowering<AttentionAttrs>({
   emit: (n, c, _m, t) => {
     const a = n.attrs, lay = a.layout;
-    const { Bc, H, d, dv } = attentionDims(n.inputs.map((i) => i.type), a);
+    const { Bc, H, d, dv, Lk: capacity } = attentionDims(n.inputs.map((i) => i.type), a);
     // Batch and lengths may be named sizes (the buffers are dense at their actual sizes).
     const B = dimsOf(n.type)[0]!, Lq = dimsOf(n.type)[1]!, Lk = dimsOf(n.inputs[lay === 'qkv' ? 0 : 1]!.type)[1]!;
     const E = H * d, Ev = H * dv;
@@ -70,7 +70,7 @@ const attention = defineLowering<AttentionAttrs>({
     if (!a.cached) return [call(args)];
     // Positions and the cache row are checked as the reference checks them (ir/ops/attention.ts):
     // a bad one traps, never reads outside the caches.
-    const posIn = n.inputs[nIn + (a.mask ? 1 : 0)]!, e = cacheErrors(n.label, Bc, n.inputs[lay === 'qkv' ? 0 : 1]!.type.shape[1]!);
+    const posIn = n.inputs[nIn + (a.mask ? 1 : 0)]!, e = cacheErrors(n.label, Bc, capacity);
     const checkPos = trapUnless(`pos >= 0 && pos <= ${code(subDims(Lk, Lq))}`, e.pos, 'pos', code(Lq));
     if (posIn.type.shape.length === 0 && !a.row) {
       return [`const pos = load<i32>(${c.addr(posIn)});`, checkPos, call({ ...args, kvLen: `pos + ${code(Lq)}`, qOffset: 'pos' })];
