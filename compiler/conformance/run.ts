@@ -5,6 +5,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileModel, type CompileOptions } from '../driver/compile.ts';
+import { firstUnequal } from '../ir/types.ts';
 import { readSafetensors, stateDictFrom } from '../weights/safetensors.ts';
 import { loadModelBytes, type Feeds, type LoadOptions, type TensorData } from '../../runtime/model.ts';
 import '../../runtime/node.ts'; // worker_threads, for --threads
@@ -66,7 +67,7 @@ export async function runCase(dir: string, opts: CompileOptions = {}, { maxScale
     let failed = false;
     if (threads !== undefined && threads > 1) {
       const par = await outputs({ threads, threadPolicy: 'always' });
-      const differs = Object.keys(out).map((k) => [k, firstDifference(par.out[k], out[k]!)] as const).filter(([, i]) => i >= 0);
+      const differs = Object.keys(out).map((k) => [k, par.out[k] ? firstUnequal(par.out[k]!, out[k]!) : 0] as const).filter(([, i]) => i >= 0);
       for (const [k, i] of differs) notes.push(`${k}[${i}] on ${par.threads} threads: ${par.out[k]?.[i]}, on one: ${out[k]![i]}`);
       if (differs.length) failed = true;
       else notes.push(par.threads > 1 ? `${par.threads} threads: the same bits` : 'no node splits: one thread');
@@ -84,13 +85,6 @@ export async function runCase(dir: string, opts: CompileOptions = {}, { maxScale
   } catch (e) {
     return { name: spec.name, status: 'failed', detail: `error: ${(e as Error).message}` };
   }
-}
-
-/** The first index where a and b differ (NaN equals NaN, -0 is not 0), or -1. */
-function firstDifference(a: ArrayLike<number> | undefined, b: ArrayLike<number>): number {
-  if (!a || a.length !== b.length) return 0;
-  for (let i = 0; i < b.length; i++) if (!Object.is(a[i], b[i])) return i;
-  return -1;
 }
 
 /** Every case directory (one holding case.json) directly under `root`, in name order. */

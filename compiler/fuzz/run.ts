@@ -6,7 +6,7 @@
 import type { Graph, Node } from '../ir/node.ts';
 import { inPlaceInput } from '../ir/ops.ts';
 import { printGraph, printPlan } from '../ir/print.ts';
-import { fmtType, numel, sameShape, type AnyTensorData, type Shape } from '../ir/types.ts';
+import { firstUnequal, fmtType, numel, sameShape, type AnyTensorData, type Shape } from '../ir/types.ts';
 import { runPasses } from '../passes/manager.ts';
 import { wasmTarget } from '../codegen/target.ts';
 import { scratchBytes } from '../passes/memory-planning.ts';
@@ -200,16 +200,6 @@ export async function checkWasm(c: FuzzCase, want = reference(c), simFailures: F
 
 /** Thread counts a thread check runs besides one; 3 threads on this 2-core machine also run a share late. */
 const THREAD_COUNTS = [2, 3];
-
-/** The first element where two results differ in bits (any NaN equals any NaN: a payload is not a result), or -1. */
-function firstUnequal(a: AnyTensorData, b: AnyTensorData): number {
-  if (a.length !== b.length) return 0;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!, y = b[i]!;
-    if (!(Object.is(x, y) || (Number.isNaN(x) && Number.isNaN(y)))) return i;
-  }
-  return -1;
-}
 
 /** What the threads share in generated code: the ops of the nodes split across them, and of those each computes a copy of. */
 export function threadedOps(source: string): { split: string[]; copies: string[] } {

@@ -30,6 +30,16 @@ export const fmtShape = (shape: readonly Dim[]): string => `[${shape.join(', ')}
 export const fmtType = (t: TensorType): string => `${t.dtype}${fmtShape(dimsOf(t))}`;
 export const sameShape = (a: readonly Dim[], b: readonly Dim[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
 
+/**
+ * The first element where two results differ in bits, or -1; 0 when their lengths differ. Object.is:
+ * -0 is not 0, and any NaN equals any NaN (a payload is not a result).
+ */
+export function firstUnequal(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return 0;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return i;
+  return -1;
+}
+
 /** Row-major strides in elements. */
 export function strides(shape: Shape): number[] {
   const s = new Array<number>(shape.length);
