@@ -122,4 +122,27 @@ describe('differential fuzzing', () => {
     }
     expect([...seen].sort()).toEqual(['a copy of elementwise', 'attention', 'conv2d', 'gemm', 'gru_seq', 'layernorm', 'lstm_seq', 'matmul', 'rnn_seq']);
   });
+
+  // Named sizes: one artifact, each call at sizes of its own (1, the bound, or between) on one
+  // model. Small seeds simulated under every pass configuration and as wasm; large ones on 1, 2
+  // and 3 threads, where between them the nodes split over a named size are GEMMs, a GRU and an
+  // RNN run over a named batch or number of steps, attention, conv2d and layernorm.
+  test('seeds with named sizes: every call at its sizes agrees with the reference, on wasm and on threads', async () => {
+    for (const seed of [3, 10]) {
+      const c = generate(seed, { sized: true }), want = reference(c);
+      expect(c.traced.inputs.some((i) => i.type.dims)).toBe(true);
+      const sim = checkSimulated(c, want);
+      expect([...sim, ...await checkWasm(c, want, sim)].map((f) => f.detail)).toEqual([]);
+    }
+    const seen = new Set<string>();
+    for (const seed of [18, 33, 36]) {
+      const c = generate(seed, { big: true, sized: true }), want = reference(c);
+      expect(new Set(c.sizes!.map((s) => JSON.stringify(s))).size, `seed ${seed} calls at more than one size`).toBeGreaterThan(1);
+      expect(checkSimulated(c, want).map((f) => f.detail)).toEqual([]);
+      const r = await checkThreads(c, want);
+      expect(r.failures.map((f) => f.detail)).toEqual([]);
+      for (const op of r.split) seen.add(op);
+    }
+    expect([...seen].sort()).toEqual(['attention', 'conv2d', 'gemm', 'gru_seq', 'layernorm', 'matmul', 'rnn_seq']);
+  });
 });

@@ -8,7 +8,9 @@
 // Large cases (thread fuzzing) reach the split thresholds, draw the moves threads split three
 // times as often, and add conv2d and nn.RNN / GRU / LSTM layers. About a third of the cases run
 // a counted loop (`loop`), sometimes nested, drawn from a PRNG of its own so that the cases
-// without one are the graphs they were before loops were fuzzed.
+// without one are the graphs they were before loops were fuzzed. Sized cases (`sized`) give
+// the inputs named sizes and make each call at sizes of its own; a case that is not sized draws
+// exactly what it drew before they existed.
 
 import { conv2d, embedding, scaledDotProductAttention, whereOp } from '../dsl/functional.ts';
 import { GRU, LSTM, RNN } from '../dsl/recurrent.ts';
@@ -16,6 +18,8 @@ import { loop } from '../dsl/control.ts';
 import { cat, constant, record, type Tensor } from '../dsl/tensor.ts';
 import { traceEntry, type InputSpecs } from '../dsl/trace.ts';
 import type { Graph } from '../ir/node.ts';
+import type { Dim, Sizes } from '../ir/dims.ts';
+import { instantiate } from '../ir/symbolic.ts';
 import { broadcastShapes, numel, sameShape, type AnyTensorData, type Shape, type TensorType } from '../ir/types.ts';
 import type { Feeds } from '../reference/interpret.ts';
 import { Prng } from './prng.ts';
@@ -37,6 +41,8 @@ export interface FuzzCase {
   program: string[];
   /** Whether any input or initial state holds NaN or ±Inf. */
   special: boolean;
+  /** A case with named sizes (`generate(seed, { sized: true })`): the sizes of each call, one per step. */
+  sizes?: Sizes[];
 }
 
 /** The sizes a case draws from: dims (weighted), the most elements of a value, attention's q/k/v. */
@@ -62,7 +68,7 @@ const BIG: Scale = {
   dims: [[2, 1], [1, 3], [2, 8], [3, 17], [3, 33], [3, 64], [2, 130]], cols: [[1, 3], [1, 17], [3, 33], [3, 64], [2, 130]], maxNumel: 1 << 16,
   attention: { B: [1, 2], H: [1, 2, 3], L: [1, 8, 17, 33, 64], d: [8, 17, 32, 64], dv: [8, 17, 32] },
 };
-const fmt = (s: Shape) => `[${s.join(', ')}]`;
+const fmt = (s: readonly Dim[]) => `[${s.join(', ')}]`;
 
 interface Item { t: Tensor; name: string; exact: boolean }
 
@@ -79,12 +85,14 @@ class Builder {
   depth = 0;
   /** The moves a case draws from. */
   moves: ReadonlyArray<readonly [number, (b: Builder, x: Item) => void]> = MOVES;
+  /** Sized cases: three picks in four are of values with a named size, when there are any. */
+  sized = false;
   /** The PRNG: the case's, or its loops' own while one is traced. */
   constructor(public r: Prng, readonly scale: Scale) {}
 
   add(t: Tensor, code: string, exact = false): Item {
     const it = { t, name: `t${this.n++}`, exact };
-    this.line(`${it.name} = ${code}  // ${t.dtype}${fmt(t.shape)}`);
+    this.line(`${it.name} = ${code}  // ${t.dtype}${fmt(t.dims)}`);
     this.pool.push(it);
     return it;
   }
@@ -100,7 +108,8 @@ class Builder {
   line(l: string): void { this.lines.push(`${'  '.repeat(this.depth)}${l}`); }
   /** A pool value, usually a recent one; `ok` filters. */
   pick(ok: (it: Item) => boolean = (it) => it.t.dtype === 'f32'): Item | undefined {
-    const xs = this.pool.filter(ok);
+    let xs = this.pool.filter(ok);
+    if (this.sized && this.r.chance(0.75) && xs.some((it) => hasNamed(it.t))) xs = xs.filter((it) => hasNamed(it.t));
     if (xs.length === 0) return undefined;
     if (this.r.chance(0.6)) return xs[Math.max(0, xs.length - 1 - Math.floor(Math.abs(this.r.normal()) * 2))];
     return this.r.pick(xs);
@@ -114,11 +123,15 @@ function randShape(r: Prng, scale: Scale, rank: number = r.weighted([[1, 0], [3,
   }
 }
 
-/** A shape that broadcasts to `s`: some leading dims dropped, some dims set to 1. */
-function broadcastable(r: Prng, s: Shape): number[] {
+/** A shape that broadcasts to `s`: some leading dims dropped, some dims set to 1, and so are the named sizes of `dims`. */
+function broadcastable(r: Prng, s: Shape, dims: readonly Dim[] = s): number[] {
   const drop = r.chance(0.3) ? r.int(0, s.length) : 0;
-  return s.slice(drop).map((d) => (r.chance(0.4) ? 1 : d));
+  return s.slice(drop).map((d, i) => (r.chance(0.4) || named(dims[drop + i]!) ? 1 : d));
 }
+
+/** A named size (sized cases): its extent is known only at run time. */
+const named = (d: Dim): d is string => typeof d === 'string';
+const hasNamed = (t: Tensor): boolean => t.dims.some(named);
 
 /** Splits n into `rank` factors in random order. */
 function factorShape(r: Prng, n: number, rank: number): number[] {
@@ -161,17 +174,17 @@ function unary(b: Builder, x: Item): void {
 
 function binaryMove(b: Builder, a: Item): void {
   const r = b.r, op = r.pick(BINARY);
-  const partners = b.pool.filter((p) => p.t.dtype === 'f32' && p !== a && broadcastShapes(p.t.shape, a.t.shape) && numel(broadcastShapes(p.t.shape, a.t.shape)!) <= b.scale.maxNumel);
+  const partners = b.pool.filter((p) => p.t.dtype === 'f32' && p !== a && broadcastShapes(p.t.dims, a.t.dims) && numel(broadcastShapes(p.t.shape, a.t.shape)!) <= b.scale.maxNumel);
   const other: Item | number = r.weighted<() => Item | number>([
     [partners.length ? 4 : 0, () => r.pick(partners)],
-    [3, () => b.const(broadcastable(r, a.t.shape))],
+    [3, () => b.const(broadcastable(r, a.t.shape, a.t.dims))],
     [2, () => r.pick([2, -1, 0.5, 3, 1.5])],
     [1, () => a],
   ])();
   const swap = typeof other !== 'number' && r.chance(0.4);
   const { t, code } = swap ? binary(op, other, a) : binary(op, a, other);
   b.add(t, code, a.exact && (typeof other === 'number' || other.exact) && ['add', 'sub', 'mul', 'maximum', 'minimum'].includes(op));
-  b.features.add(typeof other !== 'number' && !sameShape(typeof other === 'number' ? [] : other.t.shape, a.t.shape) ? 'broadcast' : 'binary');
+  b.features.add(typeof other !== 'number' && !sameShape(typeof other === 'number' ? [] : other.t.dims, a.t.dims) ? 'broadcast' : 'binary');
 }
 
 /** r.mean(axes, true) (or sum/max) through a short chain, combined back with r: the in-place broadcast hazard. */
@@ -224,6 +237,7 @@ function matmulMove(b: Builder, x: Item): void {
     return;
   }
   const xs = x.t.rank === 0 ? { t: x.t.reshape(1), name: `${x.name}.reshape(1)`, exact: x.exact } : x;
+  if (named(xs.t.dim(-1))) return unary(b, x); // a constant weight has a fixed number of rows
   const k = xs.t.size(-1), n = r.weighted(b.scale.cols);
   if (numel(xs.t.shape) / k * n > b.scale.maxNumel) return unary(b, x);
   const transposed = r.chance(0.5);
@@ -247,13 +261,13 @@ function softmaxMove(b: Builder, x: Item): void {
 }
 
 function layernormMove(b: Builder, x: Item): void {
-  if (x.t.rank === 0) return unary(b, x);
+  if (x.t.rank === 0 || named(x.t.dim(-1))) return unary(b, x);
   const r = b.r, n = x.t.size(-1);
   const g = b.const([n]), be = b.const([n]);
   let src = x.t, code = x.name;
   if (r.chance(0.5)) {
-    const same = b.pool.filter((p) => p !== x && p.t.dtype === 'f32' && sameShape(p.t.shape, x.t.shape));
-    const p = same.length && r.chance(0.7) ? r.pick(same) : b.const(x.t.shape);
+    const same = b.pool.filter((p) => p !== x && p.t.dtype === 'f32' && sameShape(p.t.dims, x.t.dims));
+    const p = same.length && r.chance(0.7) ? r.pick(same) : b.const(x.t.dims.map((d, i) => (named(d) ? 1 : x.t.shape[i]!)));
     src = x.t.add(p.t); code = `${x.name}.add(${p.name})`;
     b.features.add('layernorm-residual');
   }
@@ -263,23 +277,28 @@ function layernormMove(b: Builder, x: Item): void {
 
 function shapeMove(b: Builder, x: Item): void {
   const r = b.r, t = x.t, rank = t.rank;
-  const kind = r.weighted([[2, 'reshape'], [rank >= 2 ? 2 : 0, 'transpose'], [t.shape.some((d) => d >= 2) ? 2 : 0, 'slice'], [rank >= 1 ? 2 : 0, 'concat']] as const);
+  const kind = r.weighted([[2, 'reshape'], [rank >= 2 ? 2 : 0, 'transpose'], [t.shape.some((d, i) => d >= 2 && !named(t.dims[i]!)) ? 2 : 0, 'slice'], [rank >= 1 ? 2 : 0, 'concat']] as const);
   b.features.add(kind);
-  if (kind === 'reshape') {
+  if (kind === 'reshape' && hasNamed(t)) {
+    // The named sizes kept, in order, at random places among the factors of the rest.
+    const s: Dim[] = factorShape(r, numel(t.dims.map((d, i) => (named(d) ? 1 : t.shape[i]!))), r.int(0, 3));
+    for (const d of t.dims.filter(named)) s.splice(r.int(0, s.length), 0, d);
+    b.add(t.reshape(...s), `${x.name}.reshape(${s.map((d) => (named(d) ? `'${d}'` : d)).join(', ')})`, x.exact);
+  } else if (kind === 'reshape') {
     const s = factorShape(r, numel(t.shape), r.int(0, 4));
     b.add(t.reshape(...s), `${x.name}.reshape(${s.join(', ')})`, x.exact);
   } else if (kind === 'transpose') {
     const p = r.shuffle([...Array(rank).keys()]);
     b.add(t.permute(...p), `${x.name}.permute(${p.join(', ')})`, x.exact);
   } else if (kind === 'slice') {
-    const axes = [...Array(rank).keys()].filter((a) => t.shape[a]! >= 2);
+    const axes = [...Array(rank).keys()].filter((a) => t.shape[a]! >= 2 && !named(t.dims[a]!));
     const a = r.pick(axes), d = t.shape[a]!;
     const start = r.int(0, d - 1), end = r.int(start + 1, d), step = r.pick([1, 1, 2, 3]);
     const st = r.chance(0.3) ? start - d : start;
     b.add(t.slice(a, st, end, step), `${x.name}.slice(${a}, ${st}, ${end}, ${step})`, x.exact);
   } else {
     const a = r.int(0, rank - 1);
-    const fits = b.pool.filter((p) => p.t.dtype === t.dtype && p.t.rank === rank && p.t.shape.every((d, i) => i === a || d === t.shape[i]));
+    const fits = b.pool.filter((p) => p.t.dtype === t.dtype && p.t.rank === rank && p.t.dims.every((d, i) => i === a || d === t.dims[i]));
     const parts = [x, r.pick(fits)];
     if (r.chance(0.3)) parts.push(r.pick(fits));
     const ps = r.shuffle(parts);
@@ -290,8 +309,8 @@ function shapeMove(b: Builder, x: Item): void {
 }
 
 function whereMove(b: Builder, x: Item): void {
-  const r = b.r, c = b.const(broadcastable(r, x.t.shape), 'bool');
-  const other: Item | number = r.chance(0.5) ? r.pick([0, -1, 2.5]) : b.const(broadcastable(r, x.t.shape));
+  const r = b.r, c = b.const(broadcastable(r, x.t.shape, x.t.dims), 'bool');
+  const other: Item | number = r.chance(0.5) ? r.pick([0, -1, 2.5]) : b.const(broadcastable(r, x.t.shape, x.t.dims));
   const on = typeof other === 'number' ? String(other) : other.name, ot = typeof other === 'number' ? other : other.t;
   const [t, code] = r.chance(0.5) ? [whereOp(c.t, x.t, ot), `where(${c.name}, ${x.name}, ${on})`] : [whereOp(c.t, ot, x.t), `where(${c.name}, ${on}, ${x.name})`];
   b.add(t, code, x.exact && (typeof other === 'number' || other.exact));
@@ -300,20 +319,34 @@ function whereMove(b: Builder, x: Item): void {
 
 /** A value of shape `s` computed from `x`: x itself, a reshape, or its mean broadcast onto a constant. */
 function coerce(b: Builder, x: Item, s: Shape): Item {
-  if (sameShape(x.t.shape, s)) return x;
-  if (numel(x.t.shape) === numel(s)) return b.add(x.t.reshape(...s), `${x.name}.reshape(${s.join(', ')})`, x.exact);
+  if (sameShape(x.t.dims, s)) return x;
+  if (numel(x.t.shape) === numel(s) && !hasNamed(x.t)) return b.add(x.t.reshape(...s), `${x.name}.reshape(${s.join(', ')})`, x.exact);
   const c = b.const(s);
   const m = x.t.rank === 0 ? x.t : x.t.mean();
   return b.add(m.add(c.t), `${x.name}${x.t.rank === 0 ? '' : '.mean()'}.add(${c.name})`);
 }
 
+/**
+ * Sized cases: x, when its leading axis is a named size that fits, as [that size, ...rest] — its
+ * mean over the other axes, plus a constant — so the layers that take a batch (attention, conv2d,
+ * the recurrent layers) run over it rather than over a constant size.
+ */
+const leadFits = (b: Builder, x: Item, rest: number[]): boolean =>
+  b.sized && x.t.rank > 0 && named(x.t.dim(0)) && x.t.shape[0]! * numel(rest) <= b.scale.maxNumel / 2;
+function keepLead(b: Builder, x: Item, rest: number[]): Item | undefined {
+  if (!leadFits(b, x, rest)) return undefined;
+  const others = [...Array(x.t.rank).keys()].slice(1);
+  const m = others.length ? x.t.mean(others, true) : x.t, c = b.const([1, ...rest]);
+  return b.add(m.reshape(x.t.dim(0), ...rest.map(() => 1)).add(c.t), `${x.name}${others.length ? `.mean([${others.join(', ')}], true)` : ''}.reshape('${x.t.dim(0)}', ${rest.map(() => 1).join(', ')}).add(${c.name})`);
+}
 
 /** x.dynamicSlice / x.dynamicUpdate at run-time index `idx` (0 or 1), sizes that fit either way. */
 function dynamicMove(b: Builder, x: Item): void {
-  const r = b.r, axes = [...Array(x.t.rank).keys()].filter((a) => x.t.shape[a]! >= 2);
+  const r = b.r, axes = [...Array(x.t.rank).keys()].filter((a) => x.t.shape[a]! >= 2 && !named(x.t.dims[a]!));
   if (!b.idx || axes.length === 0) return unary(b, x);
   const a = r.pick(axes), size = r.int(1, x.t.shape[a]! - 1);
-  if (r.chance(0.5)) {
+  // An update is a constant: it cannot take a named size's extent.
+  if (r.chance(0.5) || hasNamed(x.t)) {
     b.add(x.t.dynamicSlice(a, b.idx, size), `${x.name}.dynamicSlice(${a}, idx, ${size})`, x.exact);
     b.features.add('dynamic_slice');
   } else {
@@ -326,7 +359,7 @@ function dynamicMove(b: Builder, x: Item): void {
 /** Rows 0 or 1 of a table (a constant, or a value with at least two rows), picked by `ids`. */
 function gatherMove(b: Builder, x: Item): void {
   if (!b.ids) return unary(b, x);
-  const table = x.t.rank >= 1 && x.t.shape[0]! >= 2 && b.r.chance(0.6) ? x : b.const([2 + b.r.int(0, 3), b.r.weighted(b.scale.dims)]);
+  const table = x.t.rank >= 1 && x.t.shape[0]! >= 2 && !named(x.t.dim(0)) && b.r.chance(0.6) ? x : b.const([2 + b.r.int(0, 3), b.r.weighted(b.scale.dims)]);
   b.add(embedding(b.ids, table.t), `embedding(ids, ${table.name})`, table.exact);
   b.features.add('gather');
 }
@@ -334,9 +367,9 @@ function gatherMove(b: Builder, x: Item): void {
 /** A batched matmul of two values, batch dimensions broadcast. */
 function batchedMatmul(b: Builder, x: Item): void {
   const r = b.r;
-  if (x.t.rank < 2) return matmulMove(b, x);
+  if (x.t.rank < 2 || named(x.t.dim(-1))) return matmulMove(b, x);
   const k = x.t.size(-1), n = r.weighted(b.scale.cols);
-  const batch = broadcastable(r, x.t.shape.slice(0, -2));
+  const batch = broadcastable(r, x.t.shape.slice(0, -2), x.t.dims.slice(0, -2));
   const y = b.const([...batch, k, n]);
   const direct = r.chance(0.5);
   const t = direct ? x.t.matmul(y.t) : y.t.mT.matmul(x.t.mT);
@@ -349,12 +382,14 @@ function batchedMatmul(b: Builder, x: Item): void {
 function attentionMove(b: Builder, x: Item): void {
   const r = b.r, a = b.scale.attention, B = r.pick(a.B), H = r.pick(a.H), L = r.pick(a.L), S = r.pick(a.L);
   const d = r.pick(a.d), dv = r.chance(0.7) ? d : r.pick(a.dv);
-  const q = coerce(b, x, [B, H, L, d]), k = coerce(b, b.pick()!, [B, H, S, d]), v = coerce(b, b.pick()!, [B, H, S, dv]);
+  const lead = [[H, L, d], [H, S, d], [H, S, dv]].every((rest) => leadFits(b, x, rest)) ? keepLead(b, x, [H, L, d]) : undefined;
+  const q = lead ?? coerce(b, x, [B, H, L, d]);
+  const k = lead ? keepLead(b, x, [H, S, d])! : coerce(b, b.pick()!, [B, H, S, d]), v = lead ? keepLead(b, x, [H, S, dv])! : coerce(b, b.pick()!, [B, H, S, dv]);
   const causal = r.chance(0.3);
   let mask: Item | undefined;
   if (r.chance(0.3)) {
     // A boolean mask (true = not attended) that leaves key 0 to every query: no row is fully masked.
-    const shape = r.chance(0.5) ? [L, S] : [B, 1, L, S];
+    const shape = r.chance(0.5) ? [L, S] : [lead ? 1 : B, 1, L, S];
     const data = Uint8Array.from({ length: numel(shape) }, (_, i) => (i % S === 0 ? 0 : r.chance(0.4) ? 1 : 0));
     const name = `m${b.pool.length}`;
     b.line(`${name} = const bool${fmt(shape)}`);
@@ -371,7 +406,7 @@ function convMove(b: Builder, x: Item): void {
   const N = r.pick([1, 2]), C = groups * r.pick([1, 3, 8]), H = r.pick([5, 8, 17]), W = r.pick([5, 8, 17]), CO = groups * r.pick([1, 4, 16, 33]);
   const k = [r.pick([1, 3]), r.pick([1, 3])], stride = r.pick([1, 1, 2]), padding = r.pick([0, 1]), dilation = r.pick([1, 1, 2]);
   if (k.some((kk, i) => [H, W][i]! + 2 * padding < dilation * (kk - 1) + 1)) return unary(b, x);
-  const xin = coerce(b, x, [N, C, H, W]), w = b.const([CO, C / groups, k[0]!, k[1]!]), bias = r.chance(0.6) ? b.const([CO]) : undefined;
+  const xin = keepLead(b, x, [C, H, W]) ?? coerce(b, x, [N, C, H, W]), w = b.const([CO, C / groups, k[0]!, k[1]!]), bias = r.chance(0.6) ? b.const([CO]) : undefined;
   const o = { stride, padding, dilation, groups };
   b.add(conv2d(xin.t, w.t, bias?.t, o), `F.conv2d(${xin.name}, ${w.name}, ${bias?.name ?? 'undefined'}, ${JSON.stringify(o)})`);
   b.features.add('conv2d');
@@ -385,7 +420,9 @@ function recurrentMove(b: Builder, x: Item): void {
   const m = kind === 'LSTM' ? new LSTM(I, H, opts) : kind === 'GRU' ? new GRU(I, H, opts) : new RNN(I, H, opts);
   // Never the default initialisation: unnamed parameters draw by their order of creation in the process, which a replay would not repeat.
   for (const [, p] of m.namedParameters()) p.data = Float32Array.from({ length: numel(p.shape) }, () => Math.fround(r.normal() / Math.sqrt(H)));
-  const xin = coerce(b, x, [B, T, I]);
+  // Sized: the named size as the batch, or as the time axis (a run of that many steps).
+  const lead = b.sized && r.chance(0.5) ? keepLead(b, x, [T, I]) : undefined, time = lead ? undefined : keepLead(b, x, [B, I]);
+  const xin = lead ?? (time ? b.add(time.t.permute(1, 0, 2), `${time.name}.permute(1, 0, 2)`) : coerce(b, x, [B, T, I]));
   const last = r.chance(0.3);
   // [y, h_n], or for an LSTM [y, [h_n, c_n]].
   const [y, state] = (m as RNN).call(xin.t) as [Tensor, Tensor | [Tensor, Tensor]];
@@ -456,14 +493,32 @@ function fill(r: Prng, t: TensorType, special: boolean): AnyTensorData {
   return d;
 }
 
-/** `loops: false`: no loop moves, the graphs the generator made before loops were fuzzed (the seeds that witnessed older defects). */
-export function generate(seed: number, o: { big?: boolean; loops?: boolean } = {}): FuzzCase {
+/**
+ * `loops: false`: no loop moves, the graphs the generator made before loops were fuzzed (the seeds
+ * that witnessed older defects). `sized`: the first input's leading axis is a named size N (and
+ * sometimes its second, T), and so is each other input's axis that broadcasts onto it unchanged;
+ * the case makes two or three calls, each at sizes of its own (1, the bound, or between), on one
+ * model, so a call at a smaller size also runs over what a larger one left. No loops.
+ */
+export function generate(seed: number, o: { big?: boolean; loops?: boolean; sized?: boolean } = {}): FuzzCase {
   const r = new Prng(seed), scale = o.big ? BIG : SMALL;
   const b = new Builder(r, scale);
   // Inputs: the first has a random shape; the others often broadcast to it.
   const x0 = randShape(r, scale);
-  const inputs: InputSpecs = { x: x0 };
-  for (let i = 1, k = r.int(0, 2); i <= k; i++) inputs[`x${i}`] = r.chance(0.6) ? broadcastable(r, x0) : randShape(r, scale);
+  const bounds: Record<string, number> = {}, names: string[] = [];
+  if (o.sized) {
+    if (x0.length === 0) x0.push(1);
+    names.push('N');
+    if (x0.length >= 3 && r.chance(0.4)) names.push('T');
+    names.forEach((n, a) => { if (x0[a] === 1) x0[a] = r.pick([2, 3, 5]); bounds[n] = x0[a]!; });
+  }
+  /** A shape aligned to x0 on the right, its axes over x0's named ones given their names when of the same extent. */
+  const withNames = (s: number[]): InputSpecs[string] => {
+    const at = x0.length - s.length, dims = s.map((d, i) => (names[at + i] !== undefined && d === x0[at + i] ? names[at + i]! : d));
+    return dims.some(named) ? { shape: dims, max: Object.fromEntries(dims.filter(named).map((n) => [n, bounds[n]!])) } : s;
+  };
+  const inputs: InputSpecs = { x: withNames(x0) };
+  for (let i = 1, k = r.int(0, 2); i <= k; i++) inputs[`x${i}`] = r.chance(0.6) ? withNames(broadcastable(r, x0)) : randShape(r, scale);
   const state: StateSpec[] = [];
   if (r.chance(0.35)) {
     const s0 = randShape(r, scale, r.int(1, 3));
@@ -482,8 +537,9 @@ export function generate(seed: number, o: { big?: boolean; loops?: boolean } = {
   const moves = r.int(3, 12);
   const cacheAt = r.int(0, moves), againAt = r.chance(0.3) ? r.int(cacheAt, moves) : -1;
   // The loops' own PRNG: a case without a loop draws exactly what it drew before loops were fuzzed.
-  const lr = new Prng(seed + 0x5bd1e995), loopAt = lr.chance(0.35) && o.loops !== false ? lr.int(0, moves - 1) : -1;
+  const lr = new Prng(seed + 0x5bd1e995), loopAt = lr.chance(0.35) && o.loops !== false && !o.sized ? lr.int(0, moves - 1) : -1;
   if (o.big) b.moves = BIG_MOVES;
+  b.sized = o.sized === true;
 
   const traced = traceEntry((ins, st) => {
     for (const [name, t] of Object.entries(ins)) if (t.dtype === 'f32') b.add(t, `input ${name}`, true);
@@ -524,7 +580,7 @@ export function generate(seed: number, o: { big?: boolean; loops?: boolean } = {
       // Another state (a view of it when only the sizes agree), or a value computed from the pool.
       const fromState = plain.filter((o) => o !== s && numel(o.type.shape) === numel(s.type.shape));
       const v = fromState.length && r.chance(0.3) ? coerce(b, stItem[r.pick(fromState).name]!, s.type.shape)
-        : coerce(b, b.pick((it) => it.t.dtype === 'f32' && sameShape(it.t.shape, s.type.shape)) ?? b.pick()!, s.type.shape);
+        : coerce(b, b.pick((it) => it.t.dtype === 'f32' && sameShape(it.t.dims, s.type.shape)) ?? b.pick()!, s.type.shape);
       writes[s.name] = v.t;
       b.lines.push(`state: ${s.name} ← ${v.name}`);
       b.features.add('state');
@@ -538,10 +594,12 @@ export function generate(seed: number, o: { big?: boolean; loops?: boolean } = {
     return { outputs: Object.fromEntries(outs.map((o, i) => [`o${i}`, o.t])), state: writes };
   }, inputs, Object.fromEntries(state.map((s) => [s.name, [...s.type.shape]])));
 
-  const steps: Feeds[] = [];
-  for (let k = state.length ? 2 : 1; k > 0; k--) {
+  const steps: Feeds[] = [], sizes: Sizes[] = [];
+  for (let k = o.sized ? r.int(2, 3) : state.length ? 2 : 1; k > 0; k--) {
     const feeds: Feeds = {};
-    for (const n of traced.inputs) {
+    const at: Sizes = Object.fromEntries(names.map((n) => [n, r.pick([1, bounds[n]!, r.int(1, bounds[n]!)])]));
+    if (o.sized) sizes.push(at);
+    for (const n of o.sized ? instantiate(traced, at).inputs : traced.inputs) {
       // A position whose rows do not all fit is an error (tests/run-time-checks.test.ts), so the
       // fifth of draws that once wrote past the capacity now write the last rows (same draws).
       feeds[n.label!] = n.label === 'pos' ? Int32Array.of(Math.min(r.chance(0.8) ? r.int(0, cache!.cap - cache!.rows[1]!) : r.int(0, cache!.cap), cache!.cap - cache!.rows[1]!))
@@ -551,5 +609,6 @@ export function generate(seed: number, o: { big?: boolean; loops?: boolean } = {
     steps.push(feeds);
   }
   const initialState = Object.fromEntries(state.map((s) => [s.name, fill(r, s.type, special && r.chance(0.3))]));
-  return { seed, traced, state, initialState, steps, features: [...b.features].sort(), program: b.lines, special };
+  if (o.sized) b.lines.unshift(`sizes ${names.map((n) => `${n} ≤ ${bounds[n]}`).join(', ')}; calls at ${sizes.map((z) => JSON.stringify(z)).join(', ')}`);
+  return { seed, traced, state, initialState, steps, features: [...b.features].sort(), program: b.lines, special, ...(o.sized ? { sizes } : {}) };
 }

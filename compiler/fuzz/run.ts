@@ -33,6 +33,10 @@ export function passConfigs(): PassConfig[] {
     { name: 'attention decomposed', disable: [], attention: 'unfused' }, { name: 'planner only', disable: optional }];
 }
 
+/** Whether a configuration applies to graph g: decomposing attention needs an attention node and refuses one over named sizes. */
+const appliesTo = (cfg: PassConfig, g: Graph): boolean =>
+  !cfg.attention || (g.nodes.some((n) => n.op === 'attention') && !g.nodes.some((n) => n.op === 'attention' && n.type.dims));
+
 export interface Failure {
   seed: number;
   config: string;
@@ -49,11 +53,14 @@ const WASM_RTOL = 1e-3;
 /** Ops whose NaN handling differs between the reference and the kernels today (issue 9, defect 4). */
 const NAN_OPS = new Set(['relu', 'maximum', 'minimum', 'max', 'argmax']);
 
+/** The graph call k runs: with named sizes, instantiated at that call's. */
+const graphAt = (g: Graph, c: FuzzCase, k: number): Graph => (c.sizes ? instantiate(g, c.sizes[k]!) : g);
+
 /** Oracle: the reference interpreter on the traced graph, state threaded through the calls. */
 export function reference(c: FuzzCase): Array<Record<string, AnyTensorData>> {
   let st = { ...c.initialState };
-  return c.steps.map((feeds) => {
-    const out = interpret(c.traced, feeds, st);
+  return c.steps.map((feeds, k) => {
+    const out = interpret(graphAt(c.traced, c, k), feeds, st);
     const next = { ...st };
     for (const s of c.state) if (out[`state.${s.name}`]) next[s.name] = out[`state.${s.name}`]!;
     st = next;
@@ -80,14 +87,15 @@ function hazardCategory(h: Hazard): string {
 
 const unravel = (i: number, s: Shape) => s.map((_, d) => Math.floor(i / numel(s.slice(d + 1))) % s[d]!);
 
-function shapeOf(c: FuzzCase, name: string): Shape {
+function shapeOf(c: FuzzCase, name: string, call: number): Shape {
   if (name.startsWith('state.')) return c.state.find((s) => `state.${s.name}` === name)!.type.shape;
-  return c.traced.outputs.find((o) => o.name === name)!.node.type.shape;
+  return graphAt(c.traced, c, call).outputs.find((o) => o.name === name)!.node.type.shape;
 }
 
 function describeDiff(c: FuzzCase, call: number, d: Difference): string {
-  if (d.index < 0) return `call ${call}: result ${d.name} missing or of length ${d.got} instead of ${d.want}`;
-  return `call ${call}: ${d.name}[${unravel(d.index, shapeOf(c, d.name)).join(', ')}] = ${d.got}, the reference gives ${d.want} (tolerance ${d.tol.toPrecision(3)})`;
+  const at = c.sizes ? ` (at ${JSON.stringify(c.sizes[call])})` : '';
+  if (d.index < 0) return `call ${call}${at}: result ${d.name} missing or of length ${d.got} instead of ${d.want}`;
+  return `call ${call}${at}: ${d.name}[${unravel(d.index, shapeOf(c, d.name, call)).join(', ')}] = ${d.got}, the reference gives ${d.want} (tolerance ${d.tol.toPrecision(3)})`;
 }
 
 const describeHazard = (g: Graph, h: Hazard) =>
@@ -101,7 +109,7 @@ function detail(c: FuzzCase, cfg: PassConfig, g: Graph | undefined, lines: strin
     c.state.length ? `state: ${c.state.map((s) => `${s.name} ${fmtType(s.type)}`).join(', ')}; ${c.steps.length} calls` : '',
     'IR before passes:', printGraph(c.traced),
     ...(g ? ['IR after passes:', printGraph(g), printPlan(g)] : []),
-    `replay: npm run fuzz -- --seed ${c.seed}${cfg.threads ? ' --threads 1' : ''}`,
+    `replay: npm run fuzz -- --seed ${c.seed}${c.sizes ? ' --sized 1' : cfg.threads ? ' --threads 1' : ''}`,
   ].filter(Boolean).join('\n');
 }
 
@@ -111,9 +119,9 @@ export function checkSimulated(c: FuzzCase, want = reference(c)): Failure[] {
   for (const cfg of passConfigs()) {
     let g: Graph | undefined;
     try {
-      if (cfg.attention && !c.traced.nodes.some((n) => n.op === 'attention')) continue;
+      if (!appliesTo(cfg, c.traced)) continue;
       g = runPasses(c.traced, { disable: cfg.disable, target: wasmTarget, ...(cfg.attention ? { attention: cfg.attention } : {}) });
-      const sim = simulate(g, c.state, c.initialState, c.steps, (n) => scratchBytes(n, wasmTarget));
+      const sim = simulateCalls(g, c);
       const diffs = sim.calls.map((got, k) => compareResults(want[k]!, got, SIM_RTOL));
       const k = diffs.findIndex((d) => d);
       if (sim.hazards.length === 0 && k < 0) continue;
@@ -128,6 +136,24 @@ export function checkSimulated(c: FuzzCase, want = reference(c)): Failure[] {
 }
 
 /**
+ * The simulator on the planned graph g over the case's calls. With named sizes each call runs
+ * the graph instantiated at its sizes (the plan kept), from the state the call before left.
+ */
+function simulateCalls(g: Graph, c: FuzzCase): ReturnType<typeof simulate> {
+  const scratch = (n: Node) => scratchBytes(n, wasmTarget);
+  if (!c.sizes) return simulate(g, c.state, c.initialState, c.steps, scratch);
+  const out: ReturnType<typeof simulate> = { calls: [], hazards: [] };
+  let st = c.initialState;
+  c.steps.forEach((feeds, k) => {
+    const sim = simulate(graphAt(g, c, k), c.state, st, [feeds], scratch);
+    out.calls.push(sim.calls[0]!);
+    out.hazards.push(...sim.hazards.map((h) => ({ ...h, step: k })));
+    st = Object.fromEntries(c.state.map((s) => [s.name, sim.calls[0]![`state.${s.name}`]!]));
+  });
+  return out;
+}
+
+/**
  * A graph with named sizes, planned once at the bounds under every pass configuration, then
  * simulated at each of `sizes` (the planned graph instantiated, its plan kept: values dense at
  * their actual size where the plan put them) against the reference at those sizes. Returns one
@@ -136,8 +162,7 @@ export function checkSimulated(c: FuzzCase, want = reference(c)): Failure[] {
 export function checkSimulatedSizes(traced: Graph, sizes: readonly Sizes[], feedsAt: (s: Sizes) => Record<string, AnyTensorData>): string[] {
   const out: string[] = [];
   for (const cfg of passConfigs()) {
-    // Attention over named sizes has no decomposition ('unfused' refuses it).
-    if (cfg.attention && !traced.nodes.some((n) => n.op === 'attention' && !n.type.dims)) continue;
+    if (!appliesTo(cfg, traced)) continue;
     const g = runPasses(traced, { disable: cfg.disable, target: wasmTarget, ...(cfg.attention ? { attention: cfg.attention } : {}) });
     for (const s of sizes) {
       const feeds = feedsAt(s), at = instantiate(g, s);
@@ -159,9 +184,11 @@ async function runCalls(c: FuzzCase, bytes: Uint8Array, opts: { threads?: number
   const m = await loadModelBytes(bytes, { isa: 'wasmsimd', ...opts });
   try {
     if (c.state.length) m.setState(c.initialState);
-    const calls = c.steps.map((feeds) => {
+    const calls = c.steps.map((feeds, k) => {
       const got: Record<string, AnyTensorData> = {};
-      for (const [name, v] of Object.entries(m.run(feeds))) got[name] = v.slice();
+      // With named sizes each input goes with its shape at the call's sizes.
+      const shaped = c.sizes ? Object.fromEntries(graphAt(c.traced, c, k).inputs.map((n) => [n.label!, { data: feeds[n.label!]!, shape: n.type.shape }])) : feeds;
+      for (const [name, v] of Object.entries(m.run(shaped))) got[name] = v.slice();
       for (const [name, v] of Object.entries(m.state())) got[`state.${name}`] = v;
       return got;
     });
@@ -182,7 +209,7 @@ function firstDifference(want: Array<Record<string, AnyTensorData>>, calls: Arra
 export async function checkWasm(c: FuzzCase, want = reference(c), simFailures: Failure[] = []): Promise<Failure[]> {
   const { compileEntries } = await import('../driver/compile.ts');
   // Each wasm run compiles under one pass configuration, chosen by the seed, so unfused ops reach codegen too.
-  const cfgs = passConfigs().filter((p) => !p.attention || c.traced.nodes.some((n) => n.op === 'attention'));
+  const cfgs = passConfigs().filter((p) => appliesTo(p, c.traced));
   const cfg = cfgs[c.seed % cfgs.length]!;
   let g: Graph | undefined;
   try {
@@ -237,7 +264,7 @@ export async function checkThreads(c: FuzzCase, want = reference(c)): Promise<{ 
         for (const [name, v] of Object.entries(one[k]!)) {
           const i = got[k]![name] ? firstUnequal(v, got[k]![name]!) : 0;
           if (i < 0) continue;
-          const at = unravel(i, shapeOf(c, name)).join(', ');
+          const at = unravel(i, shapeOf(c, name, k)).join(', ');
           return { failures: [fail('threads-differ', `call ${k}: ${name}[${at}] = ${got[k]![name]?.[i]} on ${nt} threads, ${v[i]} on one`)], split, copies };
         }
       }
@@ -252,11 +279,18 @@ export interface FuzzOptions {
   from: number; seeds: number; wasm: number; strict?: boolean;
   /** Of the seeds, this many (spread evenly) also generated large (`generate(seed, { big: true })`) and run on threads (checkThreads). */
   threads?: number;
+  /**
+   * Of the seeds, this many (spread evenly) also generated with named sizes (`sized: true`): small,
+   * simulated under every pass configuration and run as wasm; and large, run on threads.
+   */
+  sized?: number;
 }
 export interface FuzzSummary {
   seeds: number; simulations: number; wasmRuns: number; wasmMs: number; ms: number; failures: Failure[]; unexpected: Failure[]; features: Record<string, number>;
   /** Thread runs: cases, the ops of the nodes split across threads and of the per-thread copies in them (counts), time. */
   threadRuns: number; splitOps: Record<string, number>; copyOps: Record<string, number>; threadMs: number;
+  /** Seeds run with named sizes (each a small and a large case), and their time. */
+  sizedRuns: number; sizedMs: number;
 }
 
 /** Seeds `from … from+seeds−1`; `wasm` of them, spread evenly, also run as wasm. */
@@ -266,8 +300,20 @@ export async function fuzz(o: FuzzOptions, onCase?: (seed: number, failures: Fai
   const features: Record<string, number> = {};
   const wasmEvery = o.wasm > 0 ? o.seeds / Math.min(o.wasm, o.seeds) : Infinity;
   const threadsEvery = o.threads ? o.seeds / Math.min(o.threads, o.seeds) : Infinity;
-  let sims = 0, wasmRuns = 0, wasmMs = 0, threadRuns = 0, threadMs = 0;
+  const sizedEvery = o.sized ? o.seeds / Math.min(o.sized, o.seeds) : Infinity;
+  let sims = 0, wasmRuns = 0, wasmMs = 0, threadRuns = 0, threadMs = 0, sizedRuns = 0, sizedMs = 0;
   const splitOps: Record<string, number> = {}, copyOps: Record<string, number> = {};
+  const configsFor = (c: FuzzCase) => passConfigs().filter((p) => appliesTo(p, c.traced)).length;
+  const onThreads = async (big: FuzzCase, found: Failure[]) => {
+    const bigWant = reference(big);
+    // The large case's plan too: conv2d and the recurrent layers (multi-result) occur only in large cases.
+    found.push(...checkSimulated(big, bigWant));
+    sims += configsFor(big);
+    const r = await checkThreads(big, bigWant);
+    found.push(...r.failures);
+    for (const op of r.split) splitOps[op] = (splitOps[op] ?? 0) + 1;
+    for (const op of r.copies) copyOps[op] = (copyOps[op] ?? 0) + 1;
+  };
   for (let i = 0; i < o.seeds; i++) {
     const seed = o.from + i;
     let found: Failure[];
@@ -276,7 +322,7 @@ export async function fuzz(o: FuzzOptions, onCase?: (seed: number, failures: Fai
       for (const f of c.features) features[f] = (features[f] ?? 0) + 1;
       const want = reference(c);
       found = checkSimulated(c, want);
-      sims += passConfigs().filter((p) => !p.attention || c.traced.nodes.some((n) => n.op === 'attention')).length;
+      sims += configsFor(c);
       if (Math.floor(i % wasmEvery) === 0 && wasmRuns < o.wasm) {
         wasmRuns++;
         const t = performance.now();
@@ -285,15 +331,18 @@ export async function fuzz(o: FuzzOptions, onCase?: (seed: number, failures: Fai
       }
       if (Math.floor(i % threadsEvery) === 0 && threadRuns < (o.threads ?? 0)) {
         threadRuns++;
-        const t = performance.now(), big = generate(seed, { big: true }), bigWant = reference(big);
-        // The large case's plan too: conv2d and the recurrent layers (multi-result) occur only in large cases.
-        found.push(...checkSimulated(big, bigWant));
-        sims += passConfigs().filter((p) => !p.attention || big.traced.nodes.some((n) => n.op === 'attention')).length;
-        const r = await checkThreads(big, bigWant);
-        found.push(...r.failures);
-        for (const op of r.split) splitOps[op] = (splitOps[op] ?? 0) + 1;
-        for (const op of r.copies) copyOps[op] = (copyOps[op] ?? 0) + 1;
+        const t = performance.now();
+        await onThreads(generate(seed, { big: true }), found);
         threadMs += performance.now() - t;
+      }
+      if (Math.floor(i % sizedEvery) === 0 && sizedRuns < (o.sized ?? 0)) {
+        sizedRuns++;
+        const t = performance.now(), small = generate(seed, { sized: true }), smallWant = reference(small);
+        const sim = checkSimulated(small, smallWant);
+        sims += configsFor(small);
+        found.push(...sim, ...await checkWasm(small, smallWant, sim));
+        await onThreads(generate(seed, { big: true, sized: true }), found);
+        sizedMs += performance.now() - t;
       }
     } catch (e) {
       found = [{ seed, config: '-', target: 'simulator', category: 'generator', summary: (e as Error).message, detail: `seed ${seed}: the generator or the reference failed:\n${(e as Error).stack}` }];
@@ -302,7 +351,7 @@ export async function fuzz(o: FuzzOptions, onCase?: (seed: number, failures: Fai
     onCase?.(seed, found);
   }
   const unexpected = failures.filter((f) => o.strict || !(f.category in KNOWN_FAILURES));
-  return { seeds: o.seeds, simulations: sims, wasmRuns, wasmMs, ms: performance.now() - t0, failures, unexpected, features, threadRuns, splitOps, copyOps, threadMs };
+  return { seeds: o.seeds, simulations: sims, wasmRuns, wasmMs, ms: performance.now() - t0, failures, unexpected, features, threadRuns, splitOps, copyOps, threadMs, sizedRuns, sizedMs };
 }
 
 /** A hand-written graph as a case (one call, no state), for tests and reproductions. */
