@@ -9,6 +9,10 @@ import { compileModel } from '../compiler/driver/compile.ts';
 import { traceModel, type ModelDefinition } from '../compiler/dsl/trace.ts';
 import { interpret } from '../compiler/reference/interpret.ts';
 import { loadModelBytes } from '../runtime/model.ts';
+import { compileEntries } from '../compiler/driver/compile.ts';
+import { embedding } from '../compiler/dsl/functional.ts';
+import { trace } from '../compiler/dsl/trace.ts';
+import { instantiate } from '../compiler/ir/symbolic.ts';
 
 type Feeds = Record<string, Float32Array | Int32Array>;
 
@@ -39,6 +43,29 @@ describe('an index computed inside the graph', () => {
         expect(() => m.run(feeds)).toThrow(`model 'pick' run(): the wasm code trapped (${err})`);
       }
     }
+    m.dispose();
+  }, 120_000);
+
+  test("ids given as an input into a table of a named number of rows: checked against the call's rows, not the bound", async () => {
+    // The manifest range of ids would be [0, 5) at the bound: a row past the call's N would copy
+    // whatever the arena held there (the row a larger call left).
+    const g = trace(({ x, ids }) => embedding(ids!, x!.mul(2)), { x: { shape: ['N', 3], max: { N: 5 } }, ids: { shape: [2], dtype: 'i32' } });
+    const c = await compileEntries([{ name: 'run', graph: g }], [], { name: 'rows', isas: ['wasmsimd'] });
+    expect(c.manifest.entries.run!.inputs.find((i) => i.name === 'ids')!.range).toBeUndefined();
+    const m = await loadModelBytes(c.bytes, { isa: 'wasmsimd' });
+    const run = (n: number, ids: number[]) => {
+      const x = Float32Array.from({ length: 3 * n }, (_, k) => k + 1), feeds = { x, ids: Int32Array.from(ids) };
+      let err: string | undefined;
+      try { interpret(instantiate(g, { N: n }), feeds); } catch (e) { err = (e as Error).message; }
+      if (err) return expect(() => m.run({ x: { data: x, shape: [n, 3] }, ids: feeds.ids })).toThrow(`model 'rows' run(): the wasm code trapped (${err})`);
+      expect(Array.from(m.run({ x: { data: x, shape: [n, 3] }, ids: feeds.ids }).y!)).toEqual(Array.from(interpret(instantiate(g, { N: n }), feeds).y!));
+    };
+    run(5, [4, 0]);
+    expect(() => interpret(instantiate(g, { N: 2 }), { x: new Float32Array(6), ids: Int32Array.of(4, 0) })).toThrow('gather: index 4 is outside [0, 2)');
+    run(2, [4, 0]);
+    run(2, [1, -1]);
+    run(2, [1, 0]);
+    run(1, [0, 0]);
     m.dispose();
   }, 120_000);
 });

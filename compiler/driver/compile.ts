@@ -8,6 +8,7 @@ import type { Graph, Node } from '../ir/node.ts';
 import { byteSize, type DType } from '../ir/types.ts';
 import { runPasses } from '../passes/manager.ts';
 import { rootOf } from '../ir/effects.ts';
+import { fixedRows } from '../ir/ops/shape.ts';
 import { graphSizes } from '../ir/symbolic.ts';
 import { readContainer, writeContainer, type GenerationInfo, type Isa, type Manifest, type TensorInfo } from '../../runtime/format.ts';
 import { assemble } from '../codegen/assemble.ts';
@@ -44,13 +45,13 @@ export interface Compiled {
 
 export interface Entry { name: string; graph: Graph }
 
-/** Integer inputs that index a table (gather) get a valid range the runtime checks. */
+/** Integer inputs that index a table of fixed rows (gather) get a valid range the runtime checks. */
 function indexRanges(g: Graph): Map<Node, [number, number]> {
   const r = new Map<Node, [number, number]>();
   for (const n of g.nodes) {
     if (n.op !== 'gather') continue;
-    const idx = rootOf(n.inputs[1]!), rows = n.inputs[0]!.type.shape[0]!;
-    if (idx.op === 'input') r.set(idx, [0, Math.min(rows, r.get(idx)?.[1] ?? rows)]);
+    const idx = rootOf(n.inputs[1]!), rows = fixedRows(n.inputs[0]!.type);
+    if (idx.op === 'input' && rows !== undefined) r.set(idx, [0, Math.min(rows, r.get(idx)?.[1] ?? rows)]);
   }
   return r;
 }

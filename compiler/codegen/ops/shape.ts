@@ -3,7 +3,7 @@
 
 import type { Node } from '../../ir/node.ts';
 import type { NoAttrs } from '../../ir/ops/def.ts';
-import { gatherError, type ExpandAttrs, type ConcatAttrs, type DynamicSliceAttrs, type DynamicUpdateAttrs, type ReshapeAttrs, type SliceAttrs, type TransposeAttrs } from '../../ir/ops/shape.ts';
+import { fixedRows, gatherError, type ExpandAttrs, type ConcatAttrs, type DynamicSliceAttrs, type DynamicUpdateAttrs, type ReshapeAttrs, type SliceAttrs, type TransposeAttrs } from '../../ir/ops/shape.ts';
 import { addDims, mulDims, numelDims, subDims, type Dim } from '../../ir/dims.ts';
 import { symAttrsOf } from '../../ir/symbolic.ts';
 import { dimsOf, DTYPE_BYTES } from '../../ir/types.ts';
@@ -72,8 +72,9 @@ const gather = defineLowering<NoAttrs>({
     return [
       `for (let i = 0; i < ${code(numelDims(dimsOf(idx.type)))}; i++) {`,
       `  const r = load<i32>(${c.addr(idx)} + (<usize>i << 2));`,
-      // The runtime checks ids that are the entry's inputs (their manifest range); computed ones trap here, as the reference raises.
-      ...c.entryInput(idx) ? [] : [`  ${trapUnless(`<u32>r < <u32>${rows}`, gatherError(n.label), 'r', rows)}`],
+      // The runtime checks ids that are the entry's inputs against a table of fixed rows (their
+      // manifest range); others trap here, as the reference raises.
+      ...c.entryInput(idx) && fixedRows(table.type) !== undefined ? [] : [`  ${trapUnless(`<u32>r < <u32>${rows}`, gatherError(n.label), 'r', rows)}`],
       `  memory.copy(${c.addr(n)} + <usize>i * ${rowBytes}, ${c.addr(table)} + <usize>r * ${rowBytes}, ${rowBytes});`,
       '}',
     ];

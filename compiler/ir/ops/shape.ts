@@ -2,7 +2,7 @@
 // copy (a temporary that effect sequencing inserts). They move values without arithmetic, so
 // they work on every dtype.
 
-import { allocData, broadcastShapes, fmtShape, fmtType, normAxis, numel, sameShape, strides, type TensorType } from '../types.ts';
+import { allocData, broadcastShapes, dimsOf, fmtShape, fmtType, normAxis, numel, sameShape, strides, type TensorType } from '../types.ts';
 import { defineOp, type NoAttrs } from './def.ts';
 import { around, forEachBroadcast } from './iterate.ts';
 import { arity, fail, indexError, raise, wantDtype } from './rules.ts';
@@ -95,6 +95,16 @@ const slice = defineOp<SliceAttrs>({
 
 /** gather's error for an index outside the table's rows: {0} the index, {1} the rows. */
 export const gatherError = (label?: string) => indexError('gather', label, 'index {0} is outside [0, {1})');
+
+/**
+ * A gather table's rows when they are known before the call (its first axis is not a named size).
+ * Then the runtime checks indices that are an entry's input against them (their manifest range)
+ * and the code does not; otherwise, or for computed indices, the code checks each index.
+ */
+export const fixedRows = (table: TensorType): number | undefined => {
+  const d = dimsOf(table)[0];
+  return typeof d === 'number' ? d : undefined;
+};
 
 const gather = defineOp<NoAttrs>({
   type: (ins) => {
