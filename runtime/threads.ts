@@ -145,11 +145,11 @@ export const ATOMIC_WAIT_JS = 'const atomic_wait = (p, v) => { Atomics.wait(new 
 export function trap(memory: () => WebAssembly.Memory): (m: number, f: number, a: number, b: number) => never {
   return (m, _f, a, b) => {
     const buf = memory().buffer;
-    throw new Error(String.fromCharCode(...new Uint16Array(buf, m, new Uint32Array(buf, m - 4, 1)[0]! / 2)).replace('{0}', `${a | 0}`).replace('{1}', `${b | 0}`));
+    throw new Error(String.fromCharCode(...new Uint16Array(buf, m, new Uint32Array(buf, m - 4, 1)[0]! / 2)).replace('{0}', `${a | 0}`).replaceAll('{1}', `${b | 0}`));
   };
 }
 /** trap() for a worker's source text, over its `memory`, as `abort` (see ATOMIC_WAIT_JS). */
-const TRAP_JS = `const abort = (m, f, a, b, u = memory.buffer) => { throw Error(String.fromCharCode(...new Uint16Array(u, m, new Uint32Array(u, m - 4, 1)[0] / 2)).replace('{0}', a | 0).replace('{1}', b | 0)); };`;
+const TRAP_JS = `const abort = (m, f, a, b, u = memory.buffer) => { throw Error(String.fromCharCode(...new Uint16Array(u, m, new Uint32Array(u, m - 4, 1)[0] / 2)).replace('{0}', a | 0).replaceAll('{1}', b | 0)); };`;
 
 // The worker: instantiate, say ready, then live in __threads_worker. A trap there is reported
 // through `ctrl` (its message, unless it only followed another thread's trap), the other threads

@@ -13,6 +13,8 @@ import { compileEntries } from '../compiler/driver/compile.ts';
 import { embedding } from '../compiler/dsl/functional.ts';
 import { trace } from '../compiler/dsl/trace.ts';
 import { instantiate } from '../compiler/ir/symbolic.ts';
+import { importOnnx } from '../compiler/onnx/import.ts';
+import { DT, OnnxGraph } from '../bench/onnx.ts';
 
 type Feeds = Record<string, Float32Array | Int32Array>;
 
@@ -66,6 +68,41 @@ describe('an index computed inside the graph', () => {
     run(2, [1, -1]);
     run(2, [1, 0]);
     run(1, [0, 0]);
+    m.dispose();
+  }, 120_000);
+});
+
+describe("ONNX Gather's indices known only at run time", () => {
+  // ONNX counts a negative index from the end: valid indices are [-rows, rows). Rows of
+  // x[i][j] = 10i + j, so each output row names the row it came from.
+  test('negative indices count from the end, given (the runtime checks them) or computed (the code does)', async () => {
+    const g = new OnnxGraph();
+    g.input('x', [5, 3]); g.input('ids', [4], DT.INT64);
+    g.name(g.op1('Gather', ['x', 'ids'], { axis: 0 }), 'y');
+    g.name(g.op1('Gather', ['x', g.op1('Sub', ['ids', g.ints('two', [], [2])])], { axis: 0 }), 'z');
+    g.name(g.op1('Gather', ['x', g.ints('last', [1], [-1])], { axis: 1 }), 'w');
+    g.output('y', [4, 3]); g.output('z', [4, 3]); g.output('w', [5, 1]);
+    const { graph } = importOnnx(g.finish('gather', 13));
+    const compiled = await compileEntries([{ name: 'run', graph }], [], { name: 'gather', isas: ['wasmsimd'] });
+    expect(compiled.manifest.entries.run!.inputs.find((i) => i.name === 'ids')!.range).toEqual([-5, 5]);
+    const m = await loadModelBytes(compiled.bytes, { isa: 'wasmsimd' });
+    const x = Float32Array.from({ length: 15 }, (_, k) => 10 * Math.floor(k / 3) + (k % 3));
+    const rows = (rs: number[]) => rs.flatMap((r) => [10 * r, 10 * r + 1, 10 * r + 2]);
+    const ids = Int32Array.of(-1, 0, -3, 2), out = m.run({ x, ids });
+    expect(Array.from(out.y!)).toEqual(rows([4, 0, 2, 2]));
+    expect(Array.from(out.z!)).toEqual(rows([2, 3, 0, 0])); // ids − 2: -3, -2, -5, 0
+    expect(Array.from(out.w!)).toEqual([2, 12, 22, 32, 42]);
+    for (const k of ['y', 'z', 'w']) expect(Array.from(out[k]!)).toEqual(Array.from(interpret(graph, { x, ids })[k]!));
+    // -6 and 5 are outside [-5, 5): refused before any wasm runs.
+    expect(() => m.run({ x, ids: Int32Array.of(-6, 0, 0, 0) })).toThrow('outside the valid range [-5, 5)');
+    expect(() => m.run({ x, ids: Int32Array.of(0, 5, 0, 0) })).toThrow('outside the valid range [-5, 5)');
+    // ids − 2 computed in the graph: -4 − 2 = -6 traps with the reference's message.
+    const bad = Int32Array.of(-4, 0, 0, 0);
+    expect(() => interpret(graph, { x, ids: bad })).toThrow(/^gather( in .+)?: index -6 is outside \[-5, 5\)$/);
+    let err = '';
+    try { interpret(graph, { x, ids: bad }); } catch (e) { err = (e as Error).message; }
+    expect(() => m.run({ x, ids: bad })).toThrow(`model 'gather' run(): the wasm code trapped (${err})`);
+    expect(Array.from(m.run({ x, ids }).z!)).toEqual(rows([2, 3, 0, 0])); // and it runs on
     m.dispose();
   }, 120_000);
 });

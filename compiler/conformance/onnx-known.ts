@@ -7,5 +7,4 @@ export const KNOWN_DIFFERENCES: Record<string, string> = {
   test_attention_23_fullymasked_qk_matmul_output_mode3_zero: FULLY_MASKED,
   test_attention_24_fullymasked_qk_matmul_output_mode3_zero: FULLY_MASKED,
   test_attention_causal_boolmask_nan_robustness: FULLY_MASKED,
-  test_gather_negative_indices: 'negative indices known only at run time: the runtime checks gather indices against [0, n) and refuses them (a compile-time negative index is normalised)',
 };

@@ -8,7 +8,7 @@ import type { Graph, Node } from '../ir/node.ts';
 import { byteSize, type DType } from '../ir/types.ts';
 import { runPasses } from '../passes/manager.ts';
 import { rootOf } from '../ir/effects.ts';
-import { fixedRows } from '../ir/ops/shape.ts';
+import { fixedRows, gatherRange, type GatherAttrs } from '../ir/ops/shape.ts';
 import { graphSizes } from '../ir/symbolic.ts';
 import { readContainer, writeContainer, type GenerationInfo, type Isa, type Manifest, type TensorInfo } from '../../runtime/format.ts';
 import { assemble } from '../codegen/assemble.ts';
@@ -51,7 +51,10 @@ function indexRanges(g: Graph): Map<Node, [number, number]> {
   for (const n of g.nodes) {
     if (n.op !== 'gather') continue;
     const idx = rootOf(n.inputs[1]!), rows = fixedRows(n.inputs[0]!.type);
-    if (idx.op === 'input' && rows !== undefined) r.set(idx, [0, Math.min(rows, r.get(idx)?.[1] ?? rows)]);
+    if (idx.op !== 'input' || rows === undefined) continue;
+    // An input that indexes several tables: the indices all of them accept.
+    const [lo, hi] = gatherRange(rows, n.attrs as GatherAttrs), was = r.get(idx);
+    r.set(idx, was ? [Math.max(lo, was[0]), Math.min(hi, was[1])] : [lo, hi]);
   }
   return r;
 }

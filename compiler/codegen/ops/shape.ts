@@ -3,7 +3,7 @@
 
 import type { Node } from '../../ir/node.ts';
 import type { NoAttrs } from '../../ir/ops/def.ts';
-import { fixedRows, gatherError, type ExpandAttrs, type ConcatAttrs, type DynamicSliceAttrs, type DynamicUpdateAttrs, type ReshapeAttrs, type SliceAttrs, type TransposeAttrs } from '../../ir/ops/shape.ts';
+import { fixedRows, gatherError, type ExpandAttrs, type GatherAttrs, type ConcatAttrs, type DynamicSliceAttrs, type DynamicUpdateAttrs, type ReshapeAttrs, type SliceAttrs, type TransposeAttrs } from '../../ir/ops/shape.ts';
 import { addDims, mulDims, numelDims, subDims, type Dim } from '../../ir/dims.ts';
 import { symAttrsOf } from '../../ir/symbolic.ts';
 import { dimsOf, DTYPE_BYTES } from '../../ir/types.ts';
@@ -64,17 +64,18 @@ const concat = defineLowering<ConcatAttrs>({
   },
 });
 
-const gather = defineLowering<NoAttrs>({
+const gather = defineLowering<GatherAttrs>({
   emit: (n, c) => {
     const [table, idx] = n.inputs as [Node, Node];
     const rowBytes = code(mulDims(numelDims(dimsOf(table.type).slice(1)), DTYPE_BYTES[table.type.dtype]));
-    const rows = code(dimsOf(table.type)[0]!);
+    const rows = code(dimsOf(table.type)[0]!), wrap = n.attrs.wrap === true;
     return [
       `for (let i = 0; i < ${code(numelDims(dimsOf(idx.type)))}; i++) {`,
-      `  const r = load<i32>(${c.addr(idx)} + (<usize>i << 2));`,
+      `  const k = load<i32>(${c.addr(idx)} + (<usize>i << 2));`,
+      `  const r = ${wrap ? `k < 0 ? k + ${rows} : k` : 'k'};`,
       // The runtime checks ids that are the entry's inputs against a table of fixed rows (their
       // manifest range); others trap here, as the reference raises.
-      ...c.entryInput(idx) && fixedRows(table.type) !== undefined ? [] : [`  ${trapUnless(`<u32>r < <u32>${rows}`, gatherError(n.label), 'r', rows)}`],
+      ...c.entryInput(idx) && fixedRows(table.type) !== undefined ? [] : [`  ${trapUnless(`<u32>r < <u32>${rows}`, gatherError(n.label, wrap), 'k', rows)}`],
       `  memory.copy(${c.addr(n)} + <usize>i * ${rowBytes}, ${c.addr(table)} + <usize>r * ${rowBytes}, ${rowBytes});`,
       '}',
     ];

@@ -33,5 +33,5 @@ export const windowOut = (size: number, k: number, s: number, p: number, d = 1):
  */
 export const indexError = (op: string, label: string | undefined, msg: string): string => `${op}${label ? ` in ${label}` : ''}: ${msg}`;
 export const raise = (error: string, a: number, b = 0): never => {
-  throw new RangeError(error.replace('{0}', String(a)).replace('{1}', String(b)));
+  throw new RangeError(error.replace('{0}', String(a)).replaceAll('{1}', String(b)));
 };

@@ -14,6 +14,8 @@ export interface SliceAttrs { axis: number; start: number; end: number; step: nu
 export interface DynamicSliceAttrs { axis: number; size: number }
 export interface DynamicUpdateAttrs { axis: number }
 export interface ExpandAttrs { shape: readonly number[] }
+/** `wrap`: a negative index counts from the end (ONNX Gather), so indices are valid in [-rows, rows); otherwise in [0, rows) (PyTorch's embedding). */
+export interface GatherAttrs { wrap?: boolean }
 
 const reshape = defineOp<ReshapeAttrs>({
   type: (ins, a) => {
@@ -94,7 +96,10 @@ const slice = defineOp<SliceAttrs>({
 });
 
 /** gather's error for an index outside the table's rows: {0} the index, {1} the rows. */
-export const gatherError = (label?: string) => indexError('gather', label, 'index {0} is outside [0, {1})');
+export const gatherError = (label: string | undefined, wrap: boolean) => indexError('gather', label, `index {0} is outside [${wrap ? '-{1}' : '0'}, {1})`);
+
+/** The indices a gather of `rows` rows accepts, [lo, hi). */
+export const gatherRange = (rows: number, a: GatherAttrs): [number, number] => [a.wrap ? -rows : 0, rows];
 
 /**
  * A gather table's rows when they are known before the call (its first axis is not a named size).
@@ -106,7 +111,7 @@ export const fixedRows = (table: TensorType): number | undefined => {
   return typeof d === 'number' ? d : undefined;
 };
 
-const gather = defineOp<NoAttrs>({
+const gather = defineOp<GatherAttrs>({
   type: (ins) => {
     arity('gather', ins, 2);
     const [table, idx] = ins as [TensorType, TensorType];
@@ -118,8 +123,8 @@ const gather = defineOp<NoAttrs>({
     const rows = table!.type.shape[0]!, row = numel(table!.type.shape.slice(1));
     const out = allocData(n.type);
     for (let i = 0; i < idx!.data.length; i++) {
-      const r = idx!.data[i]!;
-      if (r < 0 || r >= rows) raise(gatherError(n.label), r, rows);
+      const k = idx!.data[i]!, r = n.attrs.wrap && k < 0 ? k + rows : k;
+      if (r < 0 || r >= rows) raise(gatherError(n.label, n.attrs.wrap === true), k, rows);
       for (let j = 0; j < row; j++) out[i * row + j] = table!.data[r * row + j]!;
     }
     return out;

@@ -27,10 +27,12 @@ export function reshape(c: Ctx): Tensor {
 }
 
 /** x[idx] along `axis` for constant or run-time indices (gather reads rows: move the axis first). */
-function gatherAxis(x: Tensor, idx: Tensor, axis: number): Tensor {
-  if (axis === 0) return record('gather', [x, idx]);
+/** `wrap`: negative indices count from the end (ONNX's rule, for indices known only at run time). */
+function gatherAxis(x: Tensor, idx: Tensor, axis: number, wrap = false): Tensor {
+  const attrs = wrap ? { wrap } : {};
+  if (axis === 0) return record('gather', [x, idx], attrs);
   const r = x.rank, perm = [axis, ...[...Array(r).keys()].filter((a) => a !== axis)];
-  const g = record('gather', [x.permute(...perm), idx]); // [idx..., rest]
+  const g = record('gather', [x.permute(...perm), idx], attrs); // [idx..., rest]
   const ir = idx.rank, back: number[] = [];
   for (let i = 0; i < axis; i++) back.push(ir + i);
   for (let i = 0; i < ir; i++) back.push(i);
@@ -55,6 +57,7 @@ export function gather(c: Ctx): Tensor {
   } else {
     idx = c.t(1, 'indices');
     if (idx.dtype !== 'i32') c.unsupported(`indices of type ${idx.dtype}`);
+    return gatherAxis(x, idx, axis, true);
   }
   return gatherAxis(x, idx, axis);
 }
