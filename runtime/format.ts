@@ -53,6 +53,12 @@ export interface EntryInfo {
   sizes?: Record<string, number>;
   /** Present when the entry splits work across threads: its id in the module's __threads_call. */
   parallel?: number;
+  /**
+   * State tensors the entry writes while it runs (a KV cache's rows), not at its end: a call that
+   * traps after such a write leaves them partly written (the runtime then refuses calls until
+   * they are reset or set).
+   */
+  stateInPlace?: string[];
 }
 
 export interface GenerationInfo {

@@ -61,6 +61,8 @@ export class Model {
   private exports: Exports | undefined;
   /** The last call's outputs and sizes: its output shapes are computed when asked for. */
   private last: { outputs: TensorInfo[]; sizes: Record<string, number> } = { outputs: [], sizes: {} };
+  /** State a trapped call may have left partly written (EntryInfo.stateInPlace): calls are refused until it is reset or set. */
+  private stale: ReadonlySet<string> | undefined;
 
   /** With threads and policy 'measure': which way each entry runs faster. */
   private readonly choice: ThreadChoice | undefined;
@@ -138,6 +140,8 @@ export class Model {
       return { t, data };
     });
     for (const { t, data } of writes) this.put(t, data);
+    if (this.stale) this.stale = new Set([...this.stale].filter((k) => !Object.hasOwn(values, k)));
+    if (this.stale?.size === 0) this.stale = undefined;
   }
 
   /** The KV-cache generation description, or a clear error for models without one. */
@@ -294,6 +298,7 @@ export class Model {
     if (seq === undefined) {
       const { offset, bytes } = this.manifest.memory.state;
       new Uint8Array(this.mem().buffer, offset, bytes).fill(0);
+      this.stale = undefined;
       return;
     }
     const s = this.sequenceIndex(seq, 'reset()'), B = this.batch, buf = this.mem().buffer;
@@ -309,6 +314,7 @@ export class Model {
     const e = this.entry(entryName);
     const where = `model '${this.name}' ${entryName}()`;
     const exports = this.exports ?? this.disposed();
+    if (this.stale) throw new Error(`${where}: ${this.staleError()}`);
     const sizes = this.resolveSizes(e, where, feeds);
     const data = this.checkFeeds(e, where, feeds, sizes);
     const g = this.manifest.generation;
@@ -330,13 +336,13 @@ export class Model {
     if (threaded) {
       // Every thread's entry reads the sizes from the sync region.
       new Int32Array(this.mem().buffer, this.manifest.threads!.sync.offset + SYNC_SIZES, names.length).set(names.map((k) => sizes[k]!));
-      this.callThreads(exports, e.parallel!, where);
+      this.callThreads(exports, e, where);
     } else {
       try {
         if (names.length) exports[e.export]!(0, 1, ...names.map((k) => sizes[k]!));
         else exports[e.export]!(0, 1);
       } catch (err) {
-        throw new Error(`${where}: the wasm code trapped (${String((err as Error)?.message ?? err).slice(0, 200)})`);
+        throw this.trapped(e, where, String((err as Error)?.message ?? err));
       }
     }
     if (key !== undefined) this.choice!.record(key, threaded, performance.now() - t0);
@@ -349,11 +355,11 @@ export class Model {
    * the others from their barriers (they trap too) and is this call's error once every thread
    * has left the call; the threads are then ready for the next call.
    */
-  private callThreads(exports: Exports, id: number, where: string): void {
+  private callThreads(exports: Exports, e: EntryInfo, where: string): void {
     const pool = this.pool!;
     let own: unknown, failed: number;
     try {
-      failed = exports.__threads_call!(id, pool.size + 1);
+      failed = exports.__threads_call!(e.parallel!, pool.size + 1);
     } catch (err) {
       own = err;
       exports.__threads_abort!();
@@ -363,8 +369,18 @@ export class Model {
     if (!failed) return;
     const worker = pool.takeMessage();
     exports.__threads_reset!();
-    const why = worker ?? String((own as Error)?.message ?? own ?? 'a thread trapped');
-    throw new Error(`${where}: the wasm code trapped (${why.slice(0, 200)})`);
+    throw this.trapped(e, where, worker ?? String((own as Error)?.message ?? own ?? 'a thread trapped'));
+  }
+
+  /** A call of entry e trapped: its error, and the state it may have written part of is marked stale. */
+  private trapped(e: EntryInfo, where: string, why: string): Error {
+    if (e.stateInPlace?.length) this.stale = new Set([...(this.stale ?? []), ...e.stateInPlace]);
+    return new Error(`${where}: the wasm code trapped (${why.slice(0, 200)})${e.stateInPlace?.length ? `; ${this.staleError()}` : ''}`);
+  }
+
+  private staleError(): string {
+    const s = [...this.stale!];
+    return `state ${list(s.map((k) => `'${k}'`))} may be partly written by a call that failed: reset() the model or setState() ${s.length > 1 ? 'them' : 'it'} first`;
   }
 
   /**

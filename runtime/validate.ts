@@ -171,6 +171,11 @@ export function validateManifest(raw: unknown): Manifest {
     else for (const t of [...inputs, ...outputs]) if (t.dims) fail(`${f} '${t.name}'.dims`, 'names sizes but the entry declares none');
     const par = own(e, 'parallel');
     if (par !== undefined) entries[en]!.parallel = count(par, `${f}.parallel`);
+    const sip = own(e, 'stateInPlace');
+    if (sip !== undefined) {
+      if (!Array.isArray(sip) || !sip.every((k) => state.some((t) => t.name === k))) fail(`${f}.stateInPlace`, `must list names of state tensors (state: ${state.map((t) => t.name).join(', ') || 'none'}), found ${show(sip)}`);
+      entries[en]!.stateInPlace = [...new Set(sip as string[])];
+    }
   }
   const ids = Object.values(entries).flatMap((e) => (e.parallel === undefined ? [] : [e.parallel]));
   if (new Set(ids).size !== ids.length) fail('entries', `give two entries the same parallel id (${ids.join(', ')})`);

@@ -82,6 +82,8 @@ describe('a crafted manifest is refused, naming the field', () => {
     await refused(craft((m) => { m.format = 'onnx'; }), 'invalid simdflow manifest: format must be "simdflow", found "onnx"');
     await refused(craft((m) => { m.name = 'x'.repeat(1_000_000); }), /^invalid simdflow manifest: name must be a string of 1 to 200 characters, found "xxx/);
     await refused(craft((m) => { m.entries.run.export = 'memory'; }), "entries['run'].export 'memory' is the memory");
+    await refused(craft((m) => { m.entries.run.stateInPlace = ['nope']; }), "entries['run'].stateInPlace must list names of state tensors");
+    await refused(craft((m) => { m.entries.run.stateInPlace = 'h'; }), "entries['run'].stateInPlace must list names of state tensors");
     await refused(craft((m) => { m.entries.run.export = 'nope'; }), "invalid simdflow artifact: entry 'run' names export 'nope', which the");
     await refused(craft((m) => { m.code.avx = m.code.wasmsimd; }), 'code.avx is not an instruction set');
     await refused(craft((m) => { m.generation = { prefill: 'run', decode: 'step', chunk: 1, capacity: 4, vocab: 4, tokens: 'x', count: 'n', logits: 'y', position: 'h' }; }),

@@ -11,7 +11,8 @@ import { interpret } from '../compiler/reference/interpret.ts';
 import { loadModelBytes } from '../runtime/model.ts';
 import { compileEntries } from '../compiler/driver/compile.ts';
 import { embedding } from '../compiler/dsl/functional.ts';
-import { trace } from '../compiler/dsl/trace.ts';
+import { trace, traceEntry } from '../compiler/dsl/trace.ts';
+import { constant, record } from '../compiler/dsl/tensor.ts';
 import { instantiate } from '../compiler/ir/symbolic.ts';
 import { importOnnx } from '../compiler/onnx/import.ts';
 import { DT, OnnxGraph } from '../bench/onnx.ts';
@@ -103,6 +104,61 @@ describe("ONNX Gather's indices known only at run time", () => {
     try { interpret(graph, { x, ids: bad }); } catch (e) { err = (e as Error).message; }
     expect(() => m.run({ x, ids: bad })).toThrow(`model 'gather' run(): the wasm code trapped (${err})`);
     expect(Array.from(m.run({ x, ids }).z!)).toEqual(rows([2, 3, 0, 0])); // and it runs on
+    m.dispose();
+  }, 120_000);
+});
+
+describe('state after a call that traps', () => {
+  // kv: a cache written in place (cache_write into the state), read by what follows; s: state
+  // written at the end of the call. The row the gather picks depends on the cache (·0), so the
+  // cache is written before the gather traps.
+  const build = () => traceEntry((i, st) => {
+    const table = constant(Float32Array.from({ length: 10 }, (_, k) => k), [5, 2], 'f32', 'table');
+    const kv = record('cache_write', [st.kv!, i.x!, i.pos!]);
+    const y = embedding(i.logits!.add(kv.sum().mul(0)).argmax(1), table);
+    return { outputs: { y }, state: { kv, s: st.s!.add(y.sum()) } };
+  }, { x: [1, 1, 2], pos: { shape: [], dtype: 'i32' }, logits: [1, 8] }, { kv: [1, 4, 2], s: [1] });
+  const state = [{ name: 'kv', type: { dtype: 'f32' as const, shape: [1, 4, 2] } }, { name: 's', type: { dtype: 'f32' as const, shape: [1] } }];
+  const feeds = (pos: number, pick: number) => { const logits = new Float32Array(8); logits[pick] = 1; return { x: Float32Array.of(7, -7), pos: Int32Array.of(pos), logits }; };
+
+  test('a cache written in place before the trap: calls are refused until reset() or setState(), then agree with the reference', async () => {
+    const g = build();
+    const c = await compileEntries([{ name: 'run', graph: g }], state, { name: 'st', isas: ['wasmsimd'] });
+    expect(c.manifest.entries.run!.stateInPlace).toEqual(['kv']);
+    for (const threads of [1, 2]) {
+      const m = await loadModelBytes(c.bytes, { isa: 'wasmsimd', threads, threadPolicy: 'always' });
+      expect(() => interpret(g, feeds(1, 6), { kv: new Float32Array(8), s: new Float32Array(1) })).toThrow('gather: index 6 is outside [0, 5)');
+      expect(() => m.run(feeds(1, 6))).toThrow("the wasm code trapped (gather: index 6 is outside [0, 5)); state 'kv' may be partly written by a call that failed: reset() the model or setState() it first");
+      expect(Array.from(m.state().kv!)).toEqual([0, 0, 7, -7, 0, 0, 0, 0]); // what the reference would never leave
+      expect(() => m.run(feeds(0, 2))).toThrow("model 'st' run(): state 'kv' may be partly written by a call that failed: reset() the model or setState() it first");
+      m.setState({ s: Float32Array.of(1) }); // not the stale tensor: still refused
+      expect(() => m.run(feeds(0, 2))).toThrow("state 'kv' may be partly written");
+      m.setState({ kv: new Float32Array(8) });
+      const want = interpret(g, feeds(2, 3), { kv: new Float32Array(8), s: Float32Array.of(1) });
+      expect(Array.from(m.run(feeds(2, 3)).y!)).toEqual(Array.from(want.y!));
+      expect(Array.from(m.state().kv!)).toEqual(Array.from(want['state.kv']!));
+      expect(Array.from(m.state().s!)).toEqual(Array.from(want['state.s']!));
+      expect(() => m.run(feeds(0, 7))).toThrow("trapped (gather: index 7 is outside [0, 5)); state 'kv' may be partly written");
+      m.reset();
+      expect(Array.from(m.run(feeds(3, 4)).y!)).toEqual([8, 9]);
+      m.dispose();
+    }
+  }, 120_000);
+
+  test('state written only at the end of the call: a trap leaves it as it was, and the model works on', async () => {
+    const g = traceEntry((i, st) => {
+      const table = constant(Float32Array.from({ length: 10 }, (_, k) => k), [5, 2], 'f32', 'table');
+      const y = embedding(i.logits!.argmax(1), table);
+      return { outputs: { y }, state: { s: st.s!.add(y.sum()) } };
+    }, { logits: [1, 8] }, { s: [1] });
+    const c = await compileEntries([{ name: 'run', graph: g }], [state[1]!], { name: 'st', isas: ['wasmsimd'] });
+    expect(c.manifest.entries.run!.stateInPlace).toBeUndefined();
+    const m = await loadModelBytes(c.bytes, { isa: 'wasmsimd' });
+    m.setState({ s: Float32Array.of(5) });
+    expect(() => m.run({ logits: feeds(0, 6).logits })).toThrow(/trapped \(gather: index 6 is outside \[0, 5\)\)$/);
+    expect(Array.from(m.state().s!)).toEqual([5]);
+    expect(Array.from(m.run({ logits: feeds(0, 1).logits }).y!)).toEqual([2, 3]);
+    expect(Array.from(m.state().s!)).toEqual([10]);
     m.dispose();
   }, 120_000);
 });

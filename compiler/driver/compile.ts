@@ -9,6 +9,7 @@ import { byteSize, type DType } from '../ir/types.ts';
 import { runPasses } from '../passes/manager.ts';
 import { rootOf } from '../ir/effects.ts';
 import { fixedRows, gatherRange, type GatherAttrs } from '../ir/ops/shape.ts';
+import { isView } from '../ir/ops.ts';
 import { graphSizes } from '../ir/symbolic.ts';
 import { readContainer, writeContainer, type GenerationInfo, type Isa, type Manifest, type TensorInfo } from '../../runtime/format.ts';
 import { assemble } from '../codegen/assemble.ts';
@@ -59,14 +60,31 @@ function indexRanges(g: Graph): Map<Node, [number, number]> {
   return r;
 }
 
-function entryInfo(g: Graph, name: string, l: Layout): Manifest['entries'][string] {
+/**
+ * The state tensors entry g writes while it runs (a node planned into one: a KV cache's
+ * cache_write), rather than copies in when it ends: a trap after such a write leaves it changed.
+ */
+function stateWrittenInPlace(g: Graph, l: Layout, state: readonly StateSpec[], at: ReadonlyMap<string, number>): string[] {
+  const out = new Set<string>();
+  for (const n of g.nodes) {
+    if (n.op === 'input' || n.op === 'state' || n.op === 'const' || isView(n.op)) continue;
+    const a = l.addr(n), e = a + byteSize(n.type);
+    for (const s of state) {
+      const o = at.get(s.name)!;
+      if (a < o + byteSize(s.type) && o < e) out.add(s.name);
+    }
+  }
+  return [...out];
+}
+
+function entryInfo(g: Graph, name: string, l: Layout, inPlace: string[]): Manifest['entries'][string] {
   const ranges = indexRanges(g);
   const info = (tname: string, n: Node): TensorInfo => ({
     name: tname, dtype: n.type.dtype, shape: [...n.type.shape], ...(n.type.dims ? { dims: [...n.type.dims] } : {}), offset: l.addr(n), ...(ranges.has(n) ? { range: ranges.get(n)! } : {}),
   });
   const sizes = graphSizes(g);
   const output = (o: Graph['outputs'][number]): TensorInfo => ({ ...info(o.name, o.node), ...(rootOf(o.node).op === 'const' ? { constant: true as const } : {}) });
-  return { export: exportName(name), inputs: g.inputs.map((n) => info(n.label!, n)), outputs: g.outputs.map(output), ...(Object.keys(sizes).length ? { sizes } : {}) };
+  return { export: exportName(name), inputs: g.inputs.map((n) => info(n.label!, n)), outputs: g.outputs.map(output), ...(Object.keys(sizes).length ? { sizes } : {}), ...(inPlace.length ? { stateInPlace: inPlace } : {}) };
 }
 
 /** The wasm function of an entry: prefixed, so no entry name can collide with `memory`, a builtin or a kernel. */
@@ -110,7 +128,7 @@ export async function compileEntries(entries: Entry[], state: StateSpec[], opts:
     version: SIMDFLOW_VERSION,
     name: opts.name ?? 'model',
     entries: Object.fromEntries(graphs.map((e) => {
-      const info = entryInfo(e.graph, e.name, layouts.get(e.graph)!), par = parallel.get(info.export);
+      const l = layouts.get(e.graph)!, info = entryInfo(e.graph, e.name, l, stateWrittenInPlace(e.graph, l, state, mem.stateAt)), par = parallel.get(info.export);
       return [e.name, par === undefined ? info : { ...info, parallel: par.id }];
     })),
     state: state.map((s) => ({ name: s.name, dtype: s.type.dtype, shape: [...s.type.shape], offset: mem.stateAt.get(s.name)! })),
