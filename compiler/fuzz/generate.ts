@@ -87,6 +87,8 @@ class Builder {
   moves: ReadonlyArray<readonly [number, (b: Builder, x: Item) => void]> = MOVES;
   /** Sized cases: three picks in four are of values with a named size, when there are any. */
   sized = false;
+  /** A gather reads a table whose rows are a named size (so ids stay 0). */
+  namedTable = false;
   /** The PRNG: the case's, or its loops' own while one is traced. */
   constructor(public r: Prng, readonly scale: Scale) {}
 
@@ -359,7 +361,9 @@ function dynamicMove(b: Builder, x: Item): void {
 /** Rows 0 or 1 of a table (a constant, or a value with at least two rows), picked by `ids`. */
 function gatherMove(b: Builder, x: Item): void {
   if (!b.ids) return unary(b, x);
-  const table = x.t.rank >= 1 && x.t.shape[0]! >= 2 && !named(x.t.dim(0)) && b.r.chance(0.6) ? x : b.const([2 + b.r.int(0, 3), b.r.weighted(b.scale.dims)]);
+  // A table with a named number of rows (sized cases) may have one row at run time: the ids are then all 0.
+  const table = x.t.rank >= 1 && x.t.shape[0]! >= 2 && (b.sized || !named(x.t.dim(0))) && b.r.chance(0.6) ? x : b.const([2 + b.r.int(0, 3), b.r.weighted(b.scale.dims)]);
+  if (named(table.t.dim(0))) b.namedTable = true;
   b.add(embedding(b.ids, table.t), `embedding(ids, ${table.name})`, table.exact);
   b.features.add('gather');
 }
@@ -603,7 +607,7 @@ export function generate(seed: number, o: { big?: boolean; loops?: boolean; size
       // A position whose rows do not all fit is an error (tests/run-time-checks.test.ts), so the
       // fifth of draws that once wrote past the capacity now write the last rows (same draws).
       feeds[n.label!] = n.label === 'pos' ? Int32Array.of(Math.min(r.chance(0.8) ? r.int(0, cache!.cap - cache!.rows[1]!) : r.int(0, cache!.cap), cache!.cap - cache!.rows[1]!))
-        : n.type.dtype === 'i32' ? Int32Array.from({ length: numel(n.type.shape) }, () => r.int(0, 1))
+        : n.type.dtype === 'i32' ? Int32Array.from({ length: numel(n.type.shape) }, () => (n.label === 'ids' && b.namedTable ? 0 : r.int(0, 1)))
         : fill(r, n.type, special);
     }
     steps.push(feeds);
