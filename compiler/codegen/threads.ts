@@ -38,9 +38,15 @@ export const runsSerially = (g: Graph): boolean => Object.keys(graphSizes(g)).le
  * whether any node of its body splits (every thread then runs the loop: ops/control.ts).
  */
 export const splitsIn = (g: Graph): ((n: Node) => boolean) => {
-  const serial = runsSerially(g);
+  const serial = runsSerially(g), memo = new Map<Node, boolean>();
   // A body is scheduled by its own rule (emit.ts), so the loop asks the same question of it.
-  return (n) => !serial && (n.op === 'loop' ? (n.attrs.body as Graph).nodes.some(splitsIn(n.attrs.body as Graph)) : loweringOf(n)?.split?.(n as never) ?? false);
+  const ask = (n: Node) => n.op === 'loop' ? (n.attrs.body as Graph).nodes.some(splitsIn(n.attrs.body as Graph)) : loweringOf(n)?.split?.(n as never) ?? false;
+  return (n) => {
+    if (serial) return false;
+    let v = memo.get(n);
+    if (v === undefined) memo.set(n, (v = ask(n)));
+    return v;
+  };
 };
 
 /** A private node is at most this big: 1024 f32, ~1 µs of elementwise work or a layernorm row on one core. */
