@@ -61,7 +61,8 @@ describe('differential fuzzing', () => {
   });
 
   test('a seed compiled to wasm agrees with the reference', async () => {
-    for (const seed of [94]) {
+    // 1427: a loop whose next carried value the generator once drew from an i32 argmax (the DSL refused it).
+    for (const seed of [94, 1427]) {
       const c = generate(seed), want = reference(c);
       const sim = checkSimulated(c, want);
       const found = [...sim, ...await checkWasm(c, want, sim)].filter((f) => !(f.category in KNOWN_FAILURES));

@@ -464,7 +464,7 @@ function loopMove(b: Builder, x: Item): void {
     const next = cs.map((c, i) => {
       const same = cs.filter((o) => o !== c && sameShape(o.t.shape, c.t.shape));
       const how = r.weighted([[1, 'keep'], [same.length ? 1 : 0, 'other'], [5, 'new']] as const);
-      const v = how === 'keep' ? c : how === 'other' ? r.pick(same) : coerce(b, b.pick((it) => b.pool.indexOf(it) >= mark && sameShape(it.t.shape, c.t.shape)) ?? b.pick()!, c.t.shape);
+      const v = how === 'keep' ? c : how === 'other' ? r.pick(same) : coerce(b, b.pick((it) => b.pool.indexOf(it) >= mark && it.t.dtype === c.t.dtype && sameShape(it.t.shape, c.t.shape)) ?? b.pick()!, c.t.shape);
       b.line(`next ${names[i]} = ${v.name}`);
       return v;
     });
