@@ -156,22 +156,13 @@ function simulateCalls(g: Graph, c: FuzzCase): ReturnType<typeof simulate> {
 /**
  * A graph with named sizes, planned once at the bounds under every pass configuration, then
  * simulated at each of `sizes` (the planned graph instantiated, its plan kept: values dense at
- * their actual size where the plan put them) against the reference at those sizes. Returns one
- * line per configuration and size that differs or reads clobbered bytes.
+ * their actual size where the plan put them) against the reference at those sizes: a case of
+ * one call per size (checkSimulated). Returns one line per configuration that differs or reads
+ * clobbered bytes.
  */
 export function checkSimulatedSizes(traced: Graph, sizes: readonly Sizes[], feedsAt: (s: Sizes) => Record<string, AnyTensorData>): string[] {
-  const out: string[] = [];
-  for (const cfg of passConfigs()) {
-    if (!appliesTo(cfg, traced)) continue;
-    const g = runPasses(traced, { disable: cfg.disable, target: wasmTarget, ...(cfg.attention ? { attention: cfg.attention } : {}) });
-    for (const s of sizes) {
-      const feeds = feedsAt(s), at = instantiate(g, s);
-      const sim = simulate(at, [], {}, [feeds], (n) => scratchBytes(n, wasmTarget));
-      const d = compareResults(interpret(instantiate(traced, s), feeds), sim.calls[0]!, SIM_RTOL);
-      if (d || sim.hazards.length) out.push(`${cfg.name} at ${JSON.stringify(s)}: ${d ? `${d.name}[${d.index}] = ${d.got}, the reference gives ${d.want}` : describeHazard(at, sim.hazards[0]!)}`);
-    }
-  }
-  return out;
+  const c: FuzzCase = { ...caseOf(traced, {}), steps: sizes.map(feedsAt), sizes: [...sizes] };
+  return checkSimulated(c).map((f) => `${f.config}: ${f.summary}`);
 }
 
 /** NaN where the reference has a number (or another argmax) after a NaN input through an op that drops it (issue 9, defect 4). */
