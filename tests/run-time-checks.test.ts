@@ -2,16 +2,16 @@
 // position or cache row. Where the reference interpreter raises (PyTorch's IndexError for an
 // embedding; the KV cache's own rules, ir/ops/attention.ts), the compiled call fails with the
 // same message (the wasm traps; runtime/threads.ts, trap), never a clamped or stray row, and the
-// model then works on.
+// model then works on — or, where the call may have written part of a state tensor in place,
+// refuses calls until that state is reset or set. ONNX Gather's run-time indices count from the
+// end when negative.
 import { describe, expect, test } from 'vitest';
 import { manualSeed, nn } from '../compiler/index.ts';
-import { compileModel } from '../compiler/driver/compile.ts';
-import { traceModel, type ModelDefinition } from '../compiler/dsl/trace.ts';
+import { compileEntries, compileModel } from '../compiler/driver/compile.ts';
+import { trace, traceEntry, traceModel, type ModelDefinition } from '../compiler/dsl/trace.ts';
 import { interpret } from '../compiler/reference/interpret.ts';
 import { loadModelBytes } from '../runtime/model.ts';
-import { compileEntries } from '../compiler/driver/compile.ts';
 import { embedding } from '../compiler/dsl/functional.ts';
-import { trace, traceEntry } from '../compiler/dsl/trace.ts';
 import { constant, record } from '../compiler/dsl/tensor.ts';
 import { instantiate } from '../compiler/ir/symbolic.ts';
 import { importOnnx } from '../compiler/onnx/import.ts';
