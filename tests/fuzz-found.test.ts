@@ -7,10 +7,34 @@ import { defineModel, F, nn } from '../compiler/dsl/index.ts';
 import { constant, record } from '../compiler/dsl/tensor.ts';
 import { trace, traceEntry } from '../compiler/dsl/trace.ts';
 import { caseOf, checkSimulated, reference } from '../compiler/fuzz/run.ts';
+import { loop } from '../compiler/dsl/control.ts';
+import { compileEntries } from '../compiler/driver/compile.ts';
+import { instantiate } from '../compiler/ir/symbolic.ts';
+import { interpret } from '../compiler/reference/interpret.ts';
 import { loadModelBytes } from '../runtime/model.ts';
 import { checkGraph } from './helpers/e2e.ts';
 
 describe('found by the fuzzer', () => {
+  // Sized seeds 1 and 21 once loops were fuzzed with named sizes: the loop's type rule read a
+  // size only off a body input's dim that was a name alone, so a loop carrying 3*N values
+  // compiled at no size but the bound ("loop: input 0 is f32[3] but the body expects f32[12]").
+  test('a loop carrying a value of 3*N elements runs at every N', async () => {
+    const g = trace(({ x }) => {
+      const flat = x!.reshape(-1); // f32[3*N]
+      return loop(2, { h: flat }, ({ h }, t) => ({ next: { h: h!.tanh().add(t.float()) }, emit: { e: h!.mul(2) } })).e!;
+    }, { x: { shape: ['N', 3], max: { N: 4 } } });
+    const { bytes } = await compileEntries([{ name: 'run', graph: g }], [], { name: 'loop3n', isas: ['wasmsimd'] });
+    const m = await loadModelBytes(bytes, { isa: 'wasmsimd' });
+    for (const N of [1, 2, 4]) {
+      const x = Float32Array.from({ length: 3 * N }, (_, i) => i / 4 - 1);
+      const want = interpret(instantiate(g, { N }), { x })[g.outputs[0]!.name]!;
+      const got = m.run({ x: { data: x, shape: [N, 3] } })[g.outputs[0]!.name]!;
+      expect(got.length).toBe(2 * 3 * N);
+      expect(Array.from(got)).toEqual(Array.from(want, (v) => expect.closeTo(v, 5)));
+    }
+    m.dispose();
+  });
+
   // Fuzzer category output-after-state-write (seed 371 before the fix): the runtime reads outputs after the
   // entry has stored its new state, so an output that is a state tensor returns the new value.
   test('an entry returning s.h while storing a new h returns the old h', async () => {

@@ -6,7 +6,7 @@
 import type { Graph } from '../node.ts';
 import { allocData, fmtType, normAxis, numel, sameShape, type AnyTensorData, type TensorType } from '../types.ts';
 import { defineOp } from './def.ts';
-import { SIZE_NAME } from '../dims.ts';
+import { evalDim, sizeNames, SIZE_NAME, type Sizes } from '../dims.ts';
 import { typeAt } from '../symbolic.ts';
 import { fail } from './rules.ts';
 
@@ -22,14 +22,30 @@ export interface LoopAttrs {
 /**
  * The sizes the body's symbolic dims take for these inputs (the type rules run on static
  * inputs: at the bounds, or at the probe sizes of ir/symbolic.ts), read off the body inputs'
- * dims that are a single name.
+ * dims: a dim that is a single name gives it; one with a single name still unknown (2*N, N*T
+ * once T is known) gives it by search up to its bound. (Only single names were read at first:
+ * a loop carrying a value of 2*N rows then compiled at no size but the bound.)
  */
 function bodySizes(ins: readonly TensorType[], body: Graph, nc: number): Record<string, number> {
   const sizes: Record<string, number> = {};
+  const dims: Array<{ d: string; v: number; max: Sizes }> = [];
   ins.forEach((t, i) => {
     const b = body.inputs[i < nc ? i : i + 1]!.type;
-    b.dims?.forEach((d, k) => { if (typeof d === 'string' && SIZE_NAME.test(d) && t.shape[k] !== undefined) sizes[d] ??= t.shape[k]!; });
+    b.dims?.forEach((d, k) => {
+      if (typeof d !== 'string' || t.shape[k] === undefined) return;
+      if (SIZE_NAME.test(d)) sizes[d] ??= t.shape[k]!;
+      else dims.push({ d, v: t.shape[k]!, max: b.max ?? {} });
+    });
   });
+  for (let found = true; found;) {
+    found = false;
+    for (const { d, v, max } of dims) {
+      const unknown = sizeNames(d).filter((n) => sizes[n] === undefined);
+      if (unknown.length !== 1) continue;
+      const n = unknown[0]!;
+      for (let x = 1; x <= (max[n] ?? 0); x++) if (evalDim(d, { ...sizes, [n]: x }) === v) { sizes[n] = x; found = true; break; }
+    }
+  }
   return sizes;
 }
 
