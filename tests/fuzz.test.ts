@@ -2,9 +2,9 @@
 // simulator under every pass configuration, and a few seeds compiled to wasm.
 import { describe, expect, test } from 'vitest';
 import { trace } from '../compiler/dsl/trace.ts';
-import { generate } from '../compiler/fuzz/generate.ts';
+import { generate, wildIndices } from '../compiler/fuzz/generate.ts';
 import { KNOWN_FAILURES } from '../compiler/fuzz/known.ts';
-import { caseOf, checkSimulated, checkThreads, checkWasm, fuzz, reference } from '../compiler/fuzz/run.ts';
+import { caseOf, checkSimulated, checkThreads, checkWasm, fuzz, reference, Refused } from '../compiler/fuzz/run.ts';
 import { simulate } from '../compiler/fuzz/simulate.ts';
 import { loop, nn } from '../compiler/dsl/index.ts';
 import type { Tensor } from '../compiler/dsl/tensor.ts';
@@ -147,5 +147,30 @@ describe('differential fuzzing', () => {
       for (const op of r.split) seen.add(op);
     }
     expect([...seen].sort()).toEqual(['attention', 'conv2d', 'gemm', 'gru_seq', 'layernorm', 'matmul', 'rnn_seq']);
+  });
+
+  // Run-time indices past their ranges (`npm run fuzz -- --indices K`): a gather's ids (the
+  // entry's, checked by the runtime, and computed ones, by an i32 table or an argmax, checked in
+  // the code), a cache position, a dynamic slice's clamped index. The model must refuse exactly
+  // the calls the reference refuses, with its error, and leave the state as it was (or refuse
+  // calls until it is set again, for a cache written in place), on 1, 2 and 3 threads alike.
+  test('indices past their ranges: the model refuses the calls the reference refuses, and changes nothing', async () => {
+    const kinds = new Set<string>(), features = new Set<string>();
+    const refusals = (c: ReturnType<typeof generate>) => {
+      const want = reference(c, true);
+      for (const w of want) kinds.add(w instanceof Refused ? w.message.replace(/ in \S+/, '').split(':')[0]! : 'ran');
+      for (const f of c.features) features.add(f);
+      return want;
+    };
+    for (const [seed, sized] of [[21, false], [42, false], [7, true]] as const) {
+      const c = wildIndices(generate(seed, { indexed: true, sized }));
+      expect(await checkWasm(c, refusals(c))).toEqual([]);
+    }
+    for (const seed of [3, 21]) {
+      const c = wildIndices(generate(seed, { big: true, indexed: true }));
+      expect((await checkThreads(c, refusals(c))).failures.map((f) => f.detail)).toEqual([]);
+    }
+    for (const f of ['gather-computed', 'dynamic_slice', 'dynamic_update', 'cache_write']) expect(features).toContain(f);
+    expect([...kinds].sort()).toEqual(['KV cache', 'gather', 'ran']);
   });
 });

@@ -89,6 +89,8 @@ class Builder {
   sized = false;
   /** A gather reads a table whose rows are a named size (so ids stay 0). */
   namedTable = false;
+  /** Cases drawn for index fuzzing (`indexed`): some gathers' indices are computed. */
+  indexed = false;
   /** The PRNG: the case's, or its loops' own while one is traced. */
   constructor(public r: Prng, readonly scale: Scale) {}
 
@@ -358,9 +360,34 @@ function dynamicMove(b: Builder, x: Item): void {
   }
 }
 
+/**
+ * Indices computed inside the graph (cases drawn with `indexed`): an i32 table's rows looked up by
+ * `ids` (values −1…5), or an argmax. The compiled code checks these itself, as the reference does.
+ */
+function computedIds(b: Builder): { t: Tensor; name: string } {
+  const x = b.pick((it) => it.t.dtype === 'f32' && it.t.rank >= 1 && !named(it.t.dim(-1)));
+  if (x && b.r.chance(0.5)) {
+    const am = x.t.argmax(-1, false);
+    b.line(`i${b.pool.length} = ${x.name}.argmax(-1, false)  // i32${fmt(am.dims)}`);
+    return { t: am, name: `i${b.pool.length}` };
+  }
+  const shape = [b.r.int(2, 6), b.r.int(1, 2)];
+  const data = Int32Array.from({ length: numel(shape) }, () => b.r.int(-1, 5));
+  const t = embedding(b.ids!, constant(data, shape, 'i32', 'itable'));
+  b.line(`i${b.pool.length} = embedding(ids, itable)  // itable i32${fmt(shape)} = [${data.join(', ')}]`);
+  return { t, name: `i${b.pool.length}` };
+}
+
 /** Rows 0 or 1 of a table (a constant, or a value with at least two rows), picked by `ids`. */
 function gatherMove(b: Builder, x: Item): void {
   if (!b.ids) return unary(b, x);
+  if (b.indexed && b.r.chance(0.6)) {
+    const ids = computedIds(b);
+    const table = x.t.rank >= 1 && !named(x.t.dim(0)) && b.r.chance(0.5) ? x : b.const([b.r.int(1, 6), b.r.weighted(b.scale.dims)]);
+    b.add(embedding(ids.t, table.t), `embedding(${ids.name}, ${table.name})`, table.exact);
+    b.features.add('gather-computed');
+    return;
+  }
   // A table with a named number of rows (sized cases) may have one row at run time: the ids are then all 0.
   const table = x.t.rank >= 1 && x.t.shape[0]! >= 2 && (b.sized || !named(x.t.dim(0))) && b.r.chance(0.6) ? x : b.const([2 + b.r.int(0, 3), b.r.weighted(b.scale.dims)]);
   if (named(table.t.dim(0))) b.namedTable = true;
@@ -503,8 +530,10 @@ function fill(r: Prng, t: TensorType, special: boolean): AnyTensorData {
  * sometimes its second, T), and so is each other input's axis that broadcasts onto it unchanged;
  * the case makes two or three calls, each at sizes of its own (1, the bound, or between), on one
  * model, so a call at a smaller size also runs over what a larger one left. No loops.
+ * `indexed`: every case takes `ids` and `idx`, and gathers (some by indices the graph computes)
+ * and dynamic slices and updates are frequent (for index fuzzing, wildIndices).
  */
-export function generate(seed: number, o: { big?: boolean; loops?: boolean; sized?: boolean } = {}): FuzzCase {
+export function generate(seed: number, o: { big?: boolean; loops?: boolean; sized?: boolean; indexed?: boolean } = {}): FuzzCase {
   const r = new Prng(seed), scale = o.big ? BIG : SMALL;
   const b = new Builder(r, scale);
   // Inputs: the first has a random shape; the others often broadcast to it.
@@ -535,14 +564,15 @@ export function generate(seed: number, o: { big?: boolean; loops?: boolean; size
     state.push({ name: 'kv', type: { dtype: 'f32', shape: [B, cap, E] } });
     inputs.pos = { shape: [], dtype: 'i32' };
   }
-  if (r.chance(0.3)) inputs.idx = { shape: [], dtype: 'i32' };
-  if (r.chance(0.25)) inputs.ids = { shape: [r.int(1, 4)], dtype: 'i32' };
+  if (r.chance(0.3) || o.indexed) inputs.idx = { shape: [], dtype: 'i32' };
+  if (r.chance(0.25) || o.indexed) inputs.ids = { shape: [r.int(1, 4)], dtype: 'i32' };
   const special = r.chance(0.2);
   const moves = r.int(3, 12);
   const cacheAt = r.int(0, moves), againAt = r.chance(0.3) ? r.int(cacheAt, moves) : -1;
   // The loops' own PRNG: a case without a loop draws exactly what it drew before loops were fuzzed.
   const lr = new Prng(seed + 0x5bd1e995), loopAt = lr.chance(0.35) && o.loops !== false && !o.sized ? lr.int(0, moves - 1) : -1;
   if (o.big) b.moves = BIG_MOVES;
+  if (o.indexed) { b.indexed = true; b.moves = b.moves.map(([w, f]) => [f === gatherMove || f === dynamicMove ? 3 : w, f] as const); }
   b.sized = o.sized === true;
 
   const traced = traceEntry((ins, st) => {
@@ -615,4 +645,22 @@ export function generate(seed: number, o: { big?: boolean; loops?: boolean; size
   const initialState = Object.fromEntries(state.map((s) => [s.name, fill(r, s.type, special && r.chance(0.3))]));
   if (o.sized) b.lines.unshift(`sizes ${names.map((n) => `${n} ≤ ${bounds[n]}`).join(', ')}; calls at ${sizes.map((z) => JSON.stringify(z)).join(', ')}`);
   return { seed, traced, state, initialState, steps, features: [...b.features].sort(), program: b.lines, special, ...(o.sized ? { sizes } : {}) };
+}
+
+/**
+ * The case with its run-time indices (`idx`, `ids`, `pos`) redrawn from a PRNG of its own, past
+ * their ranges: near them (either end) or an i32 extreme. A call keeps its drawn indices two
+ * times in five; otherwise each index is redrawn with even odds. A dynamic slice then clamps,
+ * and a gather or a cache write out of range makes the reference raise: the compiled model must
+ * refuse the same call and change nothing (run.ts, Refused).
+ */
+export function wildIndices(c: FuzzCase): FuzzCase {
+  const r = new Prng(c.seed + 0x2545f491);
+  const wild = () => r.chance(0.85) ? r.int(-3, 18) : r.pick([-2147483648, 2147483647, -65536, 65536]);
+  const steps = c.steps.map((feeds) => {
+    if (r.chance(0.4)) return feeds;
+    return Object.fromEntries(Object.entries(feeds).map(([k, v]) =>
+      [k, v instanceof Int32Array ? v.map((x) => (r.chance(0.5) ? wild() : x)) : v]));
+  });
+  return { ...c, steps, features: [...c.features, 'wild-indices'] };
 }

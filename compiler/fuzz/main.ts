@@ -1,4 +1,4 @@
-// npm run fuzz -- [--seeds N] [--from S0] [--seed S] [--wasm K] [--threads K] [--sized K] [--strict] [--verbose]  (run by bin.js)
+// npm run fuzz -- [--seeds N] [--from S0] [--seed S] [--wasm K] [--threads K] [--sized K] [--indices K] [--strict] [--verbose]  (run by bin.js)
 // Differential fuzzing of the compiler (see run.ts). Exits 1 when a failure is not one of the
 // known, tracked categories (known.ts), or on any failure with --strict.
 
@@ -6,7 +6,7 @@ import { KNOWN_FAILURES } from './known.ts';
 import { fuzz, type Failure } from './run.ts';
 
 function parse(argv: string[]) {
-  const o = { seeds: 100, from: 1, wasm: 0, threads: 0, sized: 0, strict: false, verbose: false, single: false };
+  const o = { seeds: 100, from: 1, wasm: 0, threads: 0, sized: 0, indices: 0, strict: false, verbose: false, single: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!, v = () => {
       const x = Number(argv[++i]);
@@ -19,9 +19,10 @@ function parse(argv: string[]) {
     else if (a === '--wasm') o.wasm = v();
     else if (a === '--threads') o.threads = v();
     else if (a === '--sized') o.sized = v();
+    else if (a === '--indices') o.indices = v();
     else if (a === '--strict') o.strict = true;
     else if (a === '--verbose') o.verbose = true;
-    else throw new Error(`fuzz: unknown option '${a}' (options: --seeds N, --from S0, --seed S, --wasm K, --threads K, --sized K, --strict, --verbose)`);
+    else throw new Error(`fuzz: unknown option '${a}' (options: --seeds N, --from S0, --seed S, --wasm K, --threads K, --sized K, --indices K, --strict, --verbose)`);
   }
   return o;
 }
@@ -46,6 +47,7 @@ export async function main(argv: string[]): Promise<number> {
   const counts = (r: Record<string, number>) => Object.entries(r).map(([k, n]) => `${k} ${n}`).join(', ') || 'none';
   if (s.threadRuns) console.log(`${s.threadRuns} large cases on 1, 2 and 3 threads (${(s.threadMs / 1000).toFixed(1)} s); split across threads: ${counts(s.splitOps)}; a copy per thread: ${counts(s.copyOps)}`);
   if (s.sizedRuns) console.log(`${s.sizedRuns} seeds with named sizes, each a small case simulated and run as wasm and a large one on 1, 2 and 3 threads (${(s.sizedMs / 1000).toFixed(1)} s)`);
+  if (s.indexRuns) console.log(`${s.indexRuns} seeds with their run-time indices past their ranges, small, sized and large (${(s.indexMs / 1000).toFixed(1)} s): the reference refused ${s.refused} of ${s.wildCalls} calls`);
   console.log(`features: ${Object.entries(s.features).map(([k, n]) => `${k} ${n}`).join(', ')}`);
   for (const [cat, fs] of by) {
     const seeds = [...new Set(fs.map((f) => f.seed))];

@@ -13,7 +13,7 @@ import { scratchBytes } from '../passes/memory-planning.ts';
 import { PASS_NAMES } from '../passes/registry.ts';
 import { interpret } from '../reference/interpret.ts';
 import { compareResults, type Difference } from './compare.ts';
-import { generate, type FuzzCase } from './generate.ts';
+import { generate, wildIndices, type FuzzCase } from './generate.ts';
 import { KNOWN_FAILURES } from './known.ts';
 import { simulate, type Hazard } from './simulate.ts';
 import { instantiate } from '../ir/symbolic.ts';
@@ -56,18 +56,40 @@ const NAN_OPS = new Set(['relu', 'maximum', 'minimum', 'max', 'argmax']);
 /** The graph call k runs: with named sizes, instantiated at that call's. */
 const graphAt = (g: Graph, c: FuzzCase, k: number): Graph => (c.sizes ? instantiate(g, c.sizes[k]!) : g);
 
-/** Oracle: the reference interpreter on the traced graph, state threaded through the calls. */
-export function reference(c: FuzzCase): Array<Record<string, AnyTensorData>> {
+/**
+ * A call refused: the reference raised a run-time index error (RangeError, ir/ops/rules.ts
+ * raise), or the model threw. `state` is what the state is after it (`state.<name>`): for the
+ * reference, as before the call; for the model, undefined when it marked its state stale (a
+ * trap after a write in place, runtime/model.ts), and runCalls restored it.
+ */
+export class Refused {
+  constructor(readonly message: string, readonly state: Record<string, AnyTensorData> | undefined) {}
+}
+export type CallResult = Record<string, AnyTensorData> | Refused;
+
+/**
+ * Oracle: the reference interpreter on the traced graph, state threaded through the calls. A
+ * run-time index error throws, or with `refusals` makes that call a Refused (state unchanged).
+ */
+export function reference(c: FuzzCase): Array<Record<string, AnyTensorData>>;
+export function reference(c: FuzzCase, refusals: true): CallResult[];
+export function reference(c: FuzzCase, refusals = false): CallResult[] {
   let st = { ...c.initialState };
+  const stateOf = (s: Record<string, AnyTensorData>) => Object.fromEntries(c.state.map((x) => [`state.${x.name}`, s[x.name]!]));
   return c.steps.map((feeds, k) => {
-    const out = interpret(graphAt(c.traced, c, k), feeds, st);
+    let out: Record<string, AnyTensorData>;
+    try {
+      out = interpret(graphAt(c.traced, c, k), feeds, st);
+    } catch (e) {
+      if (refusals && e instanceof RangeError) return new Refused(e.message, stateOf(st));
+      throw e;
+    }
     const next = { ...st };
     for (const s of c.state) if (out[`state.${s.name}`]) next[s.name] = out[`state.${s.name}`]!;
     st = next;
     const res: Record<string, AnyTensorData> = {};
     for (const o of c.traced.outputs) res[o.name] = out[o.name]!;
-    for (const s of c.state) res[`state.${s.name}`] = st[s.name]!;
-    return res;
+    return { ...res, ...stateOf(st) };
   });
 }
 
@@ -109,7 +131,7 @@ function detail(c: FuzzCase, cfg: PassConfig, g: Graph | undefined, lines: strin
     c.state.length ? `state: ${c.state.map((s) => `${s.name} ${fmtType(s.type)}`).join(', ')}; ${c.steps.length} calls` : '',
     'IR before passes:', printGraph(c.traced),
     ...(g ? ['IR after passes:', printGraph(g), printPlan(g)] : []),
-    `replay: npm run fuzz -- --seed ${c.seed}${c.sizes ? ' --sized 1' : cfg.threads ? ' --threads 1' : ''}`,
+    `replay: npm run fuzz -- --seed ${c.seed}${c.features.includes('wild-indices') ? ' --indices 1' : c.sizes ? ' --sized 1' : cfg.threads ? ' --threads 1' : ''}`,
   ].filter(Boolean).join('\n');
 }
 
@@ -169,17 +191,30 @@ export function checkSimulatedSizes(traced: Graph, sizes: readonly Sizes[], feed
 const nanSemantics = (c: FuzzCase, want: Record<string, AnyTensorData>, d: Difference) =>
   c.special && c.traced.nodes.some((n: Node) => NAN_OPS.has(n.op)) && (Number.isNaN(d.got) || !(want[d.name] instanceof Float32Array));
 
-/** Every call of the case on the compiled artifact: its outputs and, as `state.<name>`, the state after it. */
-async function runCalls(c: FuzzCase, bytes: Uint8Array, opts: { threads?: number; threadPolicy?: 'always' } = {}): Promise<{ threads: number; calls: Array<Record<string, AnyTensorData>> }> {
+/**
+ * Every call of the case on the compiled artifact: its outputs and, as `state.<name>`, the state
+ * after it; a call that throws is Refused. When the model then refuses further calls until its
+ * state is set (a trap after a write in place), the state from before the call is set again, as
+ * an app would after catching the error.
+ */
+async function runCalls(c: FuzzCase, bytes: Uint8Array, opts: { threads?: number; threadPolicy?: 'always' } = {}): Promise<{ threads: number; calls: CallResult[] }> {
   const { loadModelBytes } = await import('../../runtime/model.ts');
   const m = await loadModelBytes(bytes, { isa: 'wasmsimd', ...opts });
   try {
     if (c.state.length) m.setState(c.initialState);
-    const calls = c.steps.map((feeds, k) => {
+    const calls = c.steps.map((feeds, k): CallResult => {
       const got: Record<string, AnyTensorData> = {};
+      const before = c.state.length ? m.state() : {};
       // With named sizes each input goes with its shape at the call's sizes.
       const shaped = c.sizes ? Object.fromEntries(graphAt(c.traced, c, k).inputs.map((n) => [n.label!, { data: feeds[n.label!]!, shape: n.type.shape }])) : feeds;
-      for (const [name, v] of Object.entries(m.run(shaped))) got[name] = v.slice();
+      try {
+        for (const [name, v] of Object.entries(m.run(shaped))) got[name] = v.slice();
+      } catch (e) {
+        const message = String((e as Error)?.message ?? e);
+        const stale = /may be partly written/.test(message);
+        if (stale) m.setState(before);
+        return new Refused(message, stale ? undefined : Object.fromEntries(Object.entries(m.state()).map(([n, v]) => [`state.${n}`, v])));
+      }
       for (const [name, v] of Object.entries(m.state())) got[`state.${name}`] = v;
       return got;
     });
@@ -187,17 +222,47 @@ async function runCalls(c: FuzzCase, bytes: Uint8Array, opts: { threads?: number
   } finally { m.dispose(); }
 }
 
-/** The first call whose results differ from the reference's beyond the wasm tolerance. */
-function firstDifference(want: Array<Record<string, AnyTensorData>>, calls: Array<Record<string, AnyTensorData>>): { k: number; d: Difference } | undefined {
+/** The op's error in a model's message (a worker's trap names its thread). */
+const opError = (message: string) => message.replace(/worker thread \d+: /, '');
+
+/**
+ * Whether the model's refusal says what the reference's does: its trap carries the op's error,
+ * or its input check names the value outside its range (runtime/model.ts) — never the wasm
+ * engine's own trap (an access out of bounds, unreachable).
+ */
+const sameRefusal = (want: Refused, got: Refused) =>
+  opError(got.message).includes(want.message) || / is outside the valid range \[/.test(got.message);
+
+type Disagreement = { k: number; d: Difference } | { k: number; refusal: string };
+
+/** The first call whose results differ from the reference's beyond the wasm tolerance, or that one refused and the other ran. */
+function firstDifference(want: CallResult[], calls: CallResult[]): Disagreement | undefined {
   for (let k = 0; k < calls.length; k++) {
-    const d = compareResults(want[k]!, calls[k]!, WASM_RTOL);
+    const w = want[k]!, g = calls[k]!;
+    if (w instanceof Refused || g instanceof Refused) {
+      if (!(g instanceof Refused)) return { k, refusal: `the model ran a call the reference refused (${w instanceof Refused ? w.message : ''})` };
+      if (!(w instanceof Refused)) return { k, refusal: `the model refused a call the reference ran: ${g.message}` };
+      if (!sameRefusal(w, g)) return { k, refusal: `the model refused with '${g.message}', the reference with '${w.message}'` };
+      const d = g.state && compareResults(w.state!, g.state, WASM_RTOL);
+      if (d) return { k, d };
+      continue;
+    }
+    const d = compareResults(w, g, WASM_RTOL);
     if (d) return { k, d };
   }
   return undefined;
 }
 
+/** A disagreement as a failure's category and line. */
+function disagreement(c: FuzzCase, want: CallResult[], x: Disagreement, otherwise: string): { category: string; line: string } {
+  if ('refusal' in x) return { category: 'refusal-differs', line: `call ${x.k}: ${x.refusal}` };
+  const w = want[x.k]!;
+  if (w instanceof Refused) return { category: 'state-after-refusal', line: `after refused call ${x.k} (${w.message}): ${describeDiff(c, x.k, x.d)}` };
+  return { category: nanSemantics(c, w, x.d) ? 'nan-semantics' : otherwise, line: `first difference (wasm): ${describeDiff(c, x.k, x.d)}` };
+}
+
 /** Compiles the case to wasm, runs it through the runtime and compares. */
-export async function checkWasm(c: FuzzCase, want = reference(c), simFailures: Failure[] = []): Promise<Failure[]> {
+export async function checkWasm(c: FuzzCase, want: CallResult[] = reference(c), simFailures: Failure[] = []): Promise<Failure[]> {
   const { compileEntries } = await import('../driver/compile.ts');
   // Each wasm run compiles under one pass configuration, chosen by the seed, so unfused ops reach codegen too.
   const cfgs = passConfigs().filter((p) => appliesTo(p, c.traced));
@@ -208,8 +273,7 @@ export async function checkWasm(c: FuzzCase, want = reference(c), simFailures: F
     g = compiled.graph;
     const diff = firstDifference(want, (await runCalls(c, compiled.bytes)).calls);
     if (!diff) return [];
-    const category = nanSemantics(c, want[diff.k]!, diff.d) ? 'nan-semantics' : simFailures.find((f) => f.config === cfg.name)?.category ?? 'wasm-mismatch';
-    const line = `first difference (wasm): ${describeDiff(c, diff.k, diff.d)}`;
+    const { category, line } = disagreement(c, want, diff, simFailures.find((f) => f.config === cfg.name)?.category ?? 'wasm-mismatch');
     return [{ seed: c.seed, config: cfg.name, target: 'wasm', category, summary: line, detail: detail(c, cfg, g, [line]) }];
   } catch (e) {
     return [{ seed: c.seed, config: cfg.name, target: 'wasm', category: 'crash', summary: (e as Error).message.split('\n')[0]!, detail: detail(c, cfg, g, [`error: ${(e as Error).stack ?? e}`]) }];
@@ -231,7 +295,7 @@ export function threadedOps(source: string): { split: string[]; copies: string[]
  * count against one thread bit for bit, since a split never changes a sum's order. `split` and
  * `copies` name the ops the threads share (none: the case tested nothing about threads).
  */
-export async function checkThreads(c: FuzzCase, want = reference(c)): Promise<{ failures: Failure[]; split: string[]; copies: string[] }> {
+export async function checkThreads(c: FuzzCase, want: CallResult[] = reference(c)): Promise<{ failures: Failure[]; split: string[]; copies: string[] }> {
   const { compileEntries } = await import('../driver/compile.ts');
   await import('../../runtime/node.ts');
   const cfg: PassConfig = { name: 'all passes, threads', disable: [], threads: true };
@@ -248,15 +312,26 @@ export async function checkThreads(c: FuzzCase, want = reference(c)): Promise<{ 
     };
     const one = await runAll(1);
     const diff = firstDifference(want, one);
-    if (diff) return { failures: [fail(nanSemantics(c, want[diff.k]!, diff.d) ? 'nan-semantics' : 'wasm-mismatch', `first difference (wasm): ${describeDiff(c, diff.k, diff.d)}`)], split, copies };
+    if (diff) {
+      const { category, line } = disagreement(c, want, diff, 'wasm-mismatch');
+      return { failures: [fail(category, line)], split, copies };
+    }
     for (const nt of THREAD_COUNTS) {
       const got = await runAll(nt);
       for (let k = 0; k < one.length; k++) {
-        for (const [name, v] of Object.entries(one[k]!)) {
-          const i = got[k]![name] ? firstUnequal(v, got[k]![name]!) : 0;
+        const a = one[k]!, b = got[k]!;
+        if (a instanceof Refused || b instanceof Refused) {
+          const says = (r: CallResult) => (r instanceof Refused ? `refused (${opError(r.message)})` : 'ran');
+          if (!(a instanceof Refused && b instanceof Refused && opError(a.message) === opError(b.message))) {
+            return { failures: [fail('threads-differ', `call ${k}: ${says(b)} on ${nt} threads, ${says(a)} on one`)], split, copies };
+          }
+        }
+        const [x, y] = a instanceof Refused ? [a.state ?? {}, (b as Refused).state ?? {}] : [a, b as Record<string, AnyTensorData>];
+        for (const [name, v] of Object.entries(x)) {
+          const i = y[name] ? firstUnequal(v, y[name]!) : 0;
           if (i < 0) continue;
           const at = unravel(i, shapeOf(c, name, k)).join(', ');
-          return { failures: [fail('threads-differ', `call ${k}: ${name}[${at}] = ${got[k]![name]?.[i]} on ${nt} threads, ${v[i]} on one`)], split, copies };
+          return { failures: [fail('threads-differ', `call ${k}: ${name}[${at}] = ${y[name]?.[i]} on ${nt} threads, ${v[i]} on one`)], split, copies };
         }
       }
     }
@@ -275,6 +350,13 @@ export interface FuzzOptions {
    * simulated under every pass configuration and run as wasm; and large, run on threads.
    */
   sized?: number;
+  /**
+   * Of the seeds, this many (spread evenly) also run with their run-time indices (idx, ids, pos)
+   * redrawn past their ranges (wildIndices): the case if it takes any, simulated when the
+   * reference refuses no call, and run as wasm; and the seed drawn with frequent indexed ops
+   * (`indexed`): small, small with named sizes, and large on threads.
+   */
+  indices?: number;
 }
 export interface FuzzSummary {
   seeds: number; simulations: number; wasmRuns: number; wasmMs: number; ms: number; failures: Failure[]; unexpected: Failure[]; features: Record<string, number>;
@@ -282,6 +364,8 @@ export interface FuzzSummary {
   threadRuns: number; splitOps: Record<string, number>; copyOps: Record<string, number>; threadMs: number;
   /** Seeds run with named sizes (each a small and a large case), and their time. */
   sizedRuns: number; sizedMs: number;
+  /** Seeds run with wild indices, their cases' calls the reference refused of all their calls, and their time. */
+  indexRuns: number; refused: number; wildCalls: number; indexMs: number;
 }
 
 /** Seeds `from … from+seeds−1`; `wasm` of them, spread evenly, also run as wasm. */
@@ -292,7 +376,8 @@ export async function fuzz(o: FuzzOptions, onCase?: (seed: number, failures: Fai
   const wasmEvery = o.wasm > 0 ? o.seeds / Math.min(o.wasm, o.seeds) : Infinity;
   const threadsEvery = o.threads ? o.seeds / Math.min(o.threads, o.seeds) : Infinity;
   const sizedEvery = o.sized ? o.seeds / Math.min(o.sized, o.seeds) : Infinity;
-  let sims = 0, wasmRuns = 0, wasmMs = 0, threadRuns = 0, threadMs = 0, sizedRuns = 0, sizedMs = 0;
+  const indicesEvery = o.indices ? o.seeds / Math.min(o.indices, o.seeds) : Infinity;
+  let sims = 0, wasmRuns = 0, wasmMs = 0, threadRuns = 0, threadMs = 0, sizedRuns = 0, sizedMs = 0, indexRuns = 0, refused = 0, wildCalls = 0, indexMs = 0;
   const splitOps: Record<string, number> = {}, copyOps: Record<string, number> = {};
   const configsFor = (c: FuzzCase) => passConfigs().filter((p) => appliesTo(p, c.traced)).length;
   const onThreads = async (big: FuzzCase, found: Failure[]) => {
@@ -304,6 +389,17 @@ export async function fuzz(o: FuzzOptions, onCase?: (seed: number, failures: Fai
     found.push(...r.failures);
     for (const op of r.split) splitOps[op] = (splitOps[op] ?? 0) + 1;
     for (const op of r.copies) copyOps[op] = (copyOps[op] ?? 0) + 1;
+  };
+  const hasIndices = (c: FuzzCase) => c.traced.inputs.some((n) => n.type.dtype === 'i32');
+  /** A case with wild indices: simulated when the reference refuses no call, then as wasm (or on threads). */
+  const wild = async (tame: FuzzCase, found: Failure[], threads: boolean) => {
+    if (!hasIndices(tame)) return;
+    const c = wildIndices(tame), want = reference(c, true);
+    const n = want.filter((w) => w instanceof Refused).length;
+    refused += n; wildCalls += want.length;
+    if (n === 0) { found.push(...checkSimulated(c, want as Array<Record<string, AnyTensorData>>)); sims += configsFor(c); }
+    if (threads) found.push(...(await checkThreads(c, want)).failures);
+    else found.push(...await checkWasm(c, want));
   };
   for (let i = 0; i < o.seeds; i++) {
     const seed = o.from + i;
@@ -335,6 +431,15 @@ export async function fuzz(o: FuzzOptions, onCase?: (seed: number, failures: Fai
         await onThreads(generate(seed, { big: true, sized: true }), found);
         sizedMs += performance.now() - t;
       }
+      if (Math.floor(i % indicesEvery) === 0 && indexRuns < (o.indices ?? 0)) {
+        indexRuns++;
+        const t = performance.now();
+        await wild(c, found, false);
+        await wild(generate(seed, { indexed: true }), found, false);
+        await wild(generate(seed, { sized: true, indexed: true }), found, false);
+        await wild(generate(seed, { big: true, indexed: true }), found, true);
+        indexMs += performance.now() - t;
+      }
     } catch (e) {
       found = [{ seed, config: '-', target: 'simulator', category: 'generator', summary: (e as Error).message, detail: `seed ${seed}: the generator or the reference failed:\n${(e as Error).stack}` }];
     }
@@ -342,7 +447,7 @@ export async function fuzz(o: FuzzOptions, onCase?: (seed: number, failures: Fai
     onCase?.(seed, found);
   }
   const unexpected = failures.filter((f) => o.strict || !(f.category in KNOWN_FAILURES));
-  return { seeds: o.seeds, simulations: sims, wasmRuns, wasmMs, ms: performance.now() - t0, failures, unexpected, features, threadRuns, splitOps, copyOps, threadMs, sizedRuns, sizedMs };
+  return { seeds: o.seeds, simulations: sims, wasmRuns, wasmMs, ms: performance.now() - t0, failures, unexpected, features, threadRuns, splitOps, copyOps, threadMs, sizedRuns, sizedMs, indexRuns, refused, wildCalls, indexMs };
 }
 
 /** A hand-written graph as a case (one call, no state), for tests and reproductions. */
