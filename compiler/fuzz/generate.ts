@@ -489,9 +489,12 @@ function loopMove(b: Builder, x: Item): void {
       if (b.depth < 2 && r.chance(0.1)) loopMove(b, y); else r.weighted(b.moves)(b, y);
     }
     const next = cs.map((c, i) => {
-      const same = cs.filter((o) => o !== c && sameShape(o.t.shape, c.t.shape));
+      // A carried value keeps its type, named sizes included (a sized case's loop).
+      const same = cs.filter((o) => o !== c && sameShape(o.t.dims, c.t.dims));
       const how = r.weighted([[1, 'keep'], [same.length ? 1 : 0, 'other'], [5, 'new']] as const);
-      const v = how === 'keep' ? c : how === 'other' ? r.pick(same) : coerce(b, b.pick((it) => b.pool.indexOf(it) >= mark && it.t.dtype === c.t.dtype && sameShape(it.t.shape, c.t.shape)) ?? b.pick()!, c.t.shape);
+      const fresh = () => b.pick((it) => b.pool.indexOf(it) >= mark && it.t.dtype === c.t.dtype && sameShape(it.t.dims, c.t.dims))
+        ?? (hasNamed(c.t) ? b.add(c.t.tanh(), `${c.name}.tanh()`) : coerce(b, b.pick()!, c.t.shape));
+      const v = how === 'keep' ? c : how === 'other' ? r.pick(same) : fresh();
       b.line(`next ${names[i]} = ${v.name}`);
       return v;
     });
@@ -529,7 +532,8 @@ function fill(r: Prng, t: TensorType, special: boolean): AnyTensorData {
  * that witnessed older defects). `sized`: the first input's leading axis is a named size N (and
  * sometimes its second, T), and so is each other input's axis that broadcasts onto it unchanged;
  * the case makes two or three calls, each at sizes of its own (1, the bound, or between), on one
- * model, so a call at a smaller size also runs over what a larger one left. No loops.
+ * model, so a call at a smaller size also runs over what a larger one left. Its loops carry
+ * values of named sizes too (a carried value's next keeps its dims).
  * `indexed`: every case takes `ids` and `idx`, and gathers (some by indices the graph computes)
  * and dynamic slices and updates are frequent (for index fuzzing, wildIndices).
  */
@@ -570,7 +574,7 @@ export function generate(seed: number, o: { big?: boolean; loops?: boolean; size
   const moves = r.int(3, 12);
   const cacheAt = r.int(0, moves), againAt = r.chance(0.3) ? r.int(cacheAt, moves) : -1;
   // The loops' own PRNG: a case without a loop draws exactly what it drew before loops were fuzzed.
-  const lr = new Prng(seed + 0x5bd1e995), loopAt = lr.chance(0.35) && o.loops !== false && !o.sized ? lr.int(0, moves - 1) : -1;
+  const lr = new Prng(seed + 0x5bd1e995), loopAt = lr.chance(0.35) && o.loops !== false ? lr.int(0, moves - 1) : -1;
   if (o.big) b.moves = BIG_MOVES;
   if (o.indexed) { b.indexed = true; b.moves = b.moves.map(([w, f]) => [f === gatherMove || f === dynamicMove ? 3 : w, f] as const); }
   b.sized = o.sized === true;
