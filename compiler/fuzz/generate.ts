@@ -530,7 +530,7 @@ function fill(r: Prng, t: TensorType, special: boolean): AnyTensorData {
 /**
  * `loops: false`: no loop moves, the graphs the generator made before loops were fuzzed (the seeds
  * that witnessed older defects). `sized`: the first input's leading axis is a named size N (and
- * sometimes its second, T), and so is each other input's axis that broadcasts onto it unchanged;
+ * sometimes its second, T, or its last, L), and so is each other input's axis that broadcasts onto it unchanged;
  * the case makes two or three calls, each at sizes of its own (1, the bound, or between), on one
  * model, so a call at a smaller size also runs over what a larger one left. Its loops carry
  * values of named sizes too (a carried value's next keeps its dims).
@@ -542,16 +542,25 @@ export function generate(seed: number, o: { big?: boolean; loops?: boolean; size
   const b = new Builder(r, scale);
   // Inputs: the first has a random shape; the others often broadcast to it.
   const x0 = randShape(r, scale);
-  const bounds: Record<string, number> = {}, names: string[] = [];
+  const bounds: Record<string, number> = {}, axisNames: (string | undefined)[] = [];
   if (o.sized) {
     if (x0.length === 0) x0.push(1);
-    names.push('N');
-    if (x0.length >= 3 && r.chance(0.4)) names.push('T');
-    names.forEach((n, a) => { if (x0[a] === 1) x0[a] = r.pick([2, 3, 5]); bounds[n] = x0[a]!; });
+    axisNames.push('N');
+    if (x0.length >= 3 && r.chance(0.4)) axisNames.push('T');
+    axisNames.forEach((n, a) => { if (x0[a] === 1) x0[a] = r.pick([2, 3, 5]); bounds[n!] = x0[a]!; });
+    // The last axis named too, one case in three of rank 2 or more (its own PRNG: the cases
+    // without it draw what they drew before).
+    const lr = new Prng(seed + 0x68e31da5);
+    if (x0.length >= 2 && axisNames[x0.length - 1] === undefined && lr.chance(1 / 3)) {
+      if (x0[x0.length - 1] === 1) x0[x0.length - 1] = lr.pick([2, 3, 5]);
+      axisNames[x0.length - 1] = 'L';
+      bounds.L = x0[x0.length - 1]!;
+    }
   }
+  const names = axisNames.filter((n) => n !== undefined);
   /** A shape aligned to x0 on the right, its axes over x0's named ones given their names when of the same extent. */
   const withNames = (s: number[]): InputSpecs[string] => {
-    const at = x0.length - s.length, dims = s.map((d, i) => (names[at + i] !== undefined && d === x0[at + i] ? names[at + i]! : d));
+    const at = x0.length - s.length, dims = s.map((d, i) => (axisNames[at + i] !== undefined && d === x0[at + i] ? axisNames[at + i]! : d));
     return dims.some(named) ? { shape: dims, max: Object.fromEntries(dims.filter(named).map((n) => [n, bounds[n]!])) } : s;
   };
   const inputs: InputSpecs = { x: withNames(x0) };
