@@ -122,7 +122,8 @@ export const numel = (shape: readonly number[]): number => shape.reduce((a, b) =
 export function unpackContainer(bytes: Uint8Array): { manifest: unknown; blobs: Uint8Array } {
   if (!(bytes instanceof Uint8Array)) throw new Error(`a simdflow artifact is bytes (Uint8Array), got ${describe(bytes)}`);
   const magic = String.fromCharCode(...bytes.subarray(0, 4));
-  if (bytes.length < 12 || magic !== MAGIC) throw new Error(`not a simdflow artifact: expected magic "${MAGIC}", found ${JSON.stringify(magic)} (${bytes.length} bytes)`);
+  if (magic !== MAGIC) throw new Error(`not a simdflow artifact: expected magic "${MAGIC}", found ${JSON.stringify(magic)} (${bytes.length} bytes)`);
+  if (bytes.length < HEADER) throw new Error(`truncated simdflow artifact: the header needs ${HEADER} bytes, the file has ${bytes.length}`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = dv.getUint32(4, true);
   if (version !== CONTAINER_VERSION) throw new Error(`simdflow artifact container version ${version} is not supported (this runtime reads ${CONTAINER_VERSION}; recompile the model)`);
@@ -188,7 +189,8 @@ export function writeContainer(manifest: Omit<Manifest, 'code' | 'weights'>, cod
 
 /** What a value is, in a few words (never the value itself: it may be 77 MB). */
 export function describe(v: unknown): string {
-  if (v === null || v === undefined || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  if (v === null || v === undefined || typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (typeof v === 'bigint') return `the bigint ${v}n`;
   if (ArrayBuffer.isView(v)) return `${v.constructor.name}(${(v as unknown as { length?: number }).length ?? v.byteLength})`;
   if (Array.isArray(v)) return `an array of ${v.length}`;
   if (typeof v === 'string') return v.length > 40 ? `a string of ${v.length} characters` : JSON.stringify(v);

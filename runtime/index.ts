@@ -20,7 +20,13 @@ export async function loadModel(src: Source, opts: LoadOptions = {}): Promise<Mo
     throw new Error(`could not fetch simdflow artifact ${String(src).slice(0, 200)}: ${String((e as Error)?.message ?? e).slice(0, 150)}${hint}`);
   }
   if (!res.ok) throw new Error(`could not fetch simdflow artifact ${(res.url || (src instanceof Response ? 'from the Response given' : String(src))).slice(0, 200)}: HTTP ${res.status}`);
-  return loadModelBytes(new Uint8Array(await res.arrayBuffer()), opts);
+  const from = () => (res.url || (src instanceof Response ? 'from the Response given' : String(src))).slice(0, 200);
+  if (res.bodyUsed) throw new Error(`could not read simdflow artifact ${from()}: its body was already read (pass a fresh Response, or the bytes)`);
+  let bytes: ArrayBuffer;
+  try { bytes = await res.arrayBuffer(); } catch (e) {
+    throw new Error(`could not read simdflow artifact ${from()}: ${String((e as Error)?.message ?? e).slice(0, 150)}`);
+  }
+  return loadModelBytes(new Uint8Array(bytes), opts);
 }
 
 export { Model, chooseIsa, type LoadOptions, type Feeds, type Feed, type Outputs, type TensorData } from './model.ts';

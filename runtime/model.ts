@@ -41,6 +41,8 @@ const ARRAY_FOR: Record<DType, { new (buf: ArrayBuffer, off: number, len: number
 };
 
 const fmt = (s: readonly (number | string)[]) => `[${s.join(', ')}]`;
+/** A shape the caller gave, which may hold anything. */
+const showShape = (v: unknown) => (Array.isArray(v) ? `[${v.slice(0, 10).map(describe).join(', ')}${v.length > 10 ? ', …' : ''}]` : describe(v));
 /** A list for an error message: at most `max` items. */
 const list = (xs: readonly string[], max = 8) => (xs.length > max ? `${xs.slice(0, max).join(', ')}, … (${xs.length} in all)` : xs.join(', '));
 const isIndex = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
@@ -63,6 +65,8 @@ export class Model {
   private last: { outputs: TensorInfo[]; sizes: Record<string, number> } = { outputs: [], sizes: {} };
   /** State a trapped call may have left partly written (EntryInfo.stateInPlace): calls are refused until it is reset or set. */
   private stale: ReadonlySet<string> | undefined;
+  /** Bumped by everything that may change the state (calls, setState, reset): generate() watches it across onToken. */
+  private stateWrites = 0;
 
   /** With threads and policy 'measure': which way each entry runs faster. */
   private readonly choice: ThreadChoice | undefined;
@@ -139,6 +143,7 @@ export class Model {
       }
       return { t, data };
     });
+    this.stateWrites++;
     for (const { t, data } of writes) this.put(t, data);
     if (this.stale) this.stale = new Set([...this.stale].filter((k) => !Object.hasOwn(values, k)));
     if (this.stale?.size === 0) this.stale = undefined;
@@ -196,7 +201,8 @@ export class Model {
     const ts = tokens as ArrayLike<unknown>;
     for (let i = 0; i < ts.length; i++) {
       const t = ts[i];
-      if (!isIndex(t) || t < 0 || t >= g.vocab) throw new Error(`model '${this.name}' ${where}: token ${describe(t)} at index ${i} is outside the vocabulary [0, ${g.vocab})`);
+      if (!isIndex(t)) throw new Error(`model '${this.name}' ${where}: token ${describe(t)} at index ${i} is not a token id (an integer in [0, ${g.vocab}))`);
+      if (t < 0 || t >= g.vocab) throw new Error(`model '${this.name}' ${where}: token ${t} at index ${i} is outside the vocabulary [0, ${g.vocab})`);
     }
     return ts as ArrayLike<number>;
   }
@@ -278,15 +284,17 @@ export class Model {
     for (let i = 0; i < max; i++) {
       const next = new Array<number>(B).fill(0);
       logits.forEach((l, p) => {
+        // PyTorch's argmax: the first of the largest, and the first NaN if there is one.
         let best = 0;
-        for (let j = 1; j < l.length; j++) if (l[j]! > l[best]!) best = j;
+        for (let j = 1; j < l.length && l[best] === l[best]; j++) if (!(l[j]! <= l[best]!)) best = j;
         outs[p]![list[p]!.length + i] = next[p] = best;
       });
       if (onToken) {
-        const at = this.positions.join();
+        const writes = this.stateWrites;
         next.slice(0, list.length).forEach((t, p) => onToken(t, i, p));
-        // A callback that moves the cache (reset, prefill, decode, setState) would make the rest of this generation silently wrong.
-        if (this.memory && this.positions.join() !== at) throw new Error(`${where}: onToken moved the KV cache from position ${at} to ${this.positions.join()}; call prefill/decode/reset after generate() returns`);
+        // A callback that changes the cache (a call, reset or setState), even back to the same
+        // position, would make the rest of this generation silently wrong.
+        if (this.memory && this.stateWrites !== writes) throw new Error(`${where}: onToken changed the model's state (a call, reset() or setState()); call them after generate() returns`);
       }
       if (i + 1 < max) logits = B > 1 ? this.decode(next).slice(0, list.length) : [this.decode(next[0]!)];
     }
@@ -295,6 +303,8 @@ export class Model {
 
   /** Sets every state tensor back to zero, as at load time; `reset(seq)` empties one sequence of a batched KV cache. */
   reset(seq?: number): void {
+    this.mem();
+    this.stateWrites++;
     if (seq === undefined) {
       const { offset, bytes } = this.manifest.memory.state;
       new Uint8Array(this.mem().buffer, offset, bytes).fill(0);
@@ -311,6 +321,7 @@ export class Model {
 
   /** Runs one entry by name; a language model's prefill/decode entries are checked against the KV cache. */
   call(entryName: string, feeds: Feeds): Outputs {
+    if (typeof entryName !== 'string') throw new Error(`model '${this.name}' call(): expected an entry name (entries: ${list(this.entries)}), got ${describe(entryName)}`);
     const e = this.entry(entryName);
     const where = `model '${this.name}' ${entryName}()`;
     const exports = this.exports ?? this.disposed();
@@ -328,6 +339,7 @@ export class Model {
       // A prefill over any number of tokens (tokens [1, T]): the count is T.
       if (count >= 0 && e.inputs[tokens]?.dims && data[tokens]!.length !== n) throw new Error(`${where} input '${g.count}': ${n} does not match the ${data[tokens]!.length} tokens given`);
     }
+    this.stateWrites++;
     e.inputs.forEach((t, i) => this.put(t, data[i]!));
     const names = this.sizeNames.get(e)!;
     const key = this.choice && e.parallel !== undefined ? names.reduce((k, n) => `${k}:${31 - Math.clz32(sizes[n]!)}`, entryName) : undefined;
@@ -404,7 +416,7 @@ export class Model {
       const f = feeds[t.name] as unknown;
       const shape = typeof f === 'object' && f !== null && !ArrayBuffer.isView(f) && !Array.isArray(f) ? (f as { shape?: unknown }).shape : undefined;
       if (shape === undefined) { pending.push(t); continue; }
-      if (!Array.isArray(shape) || !shape.every(isIndex)) throw new Error(`${where} input '${t.name}': expected { data, shape } with shape a list of integers, got shape ${describe(shape)}`);
+      if (!Array.isArray(shape) || !shape.every(isIndex)) throw new Error(`${where} input '${t.name}': expected { data, shape } with shape a list of integers, got shape ${showShape(shape)}`);
       if (shape.length !== t.dims.length) throw new Error(`${where} input '${t.name}': expected rank ${t.dims.length} ${fmt(t.dims)}, got shape ${fmt(shape.slice(0, 10))}`);
       t.dims.forEach((d, i) => {
         if (typeof d === 'string') bind(t, i, d, shape[i]!, `the shape ${fmt(shape)} says`);
@@ -454,7 +466,7 @@ export class Model {
     if (typeof feed === 'object' && feed !== null && !ArrayBuffer.isView(feed) && !Array.isArray(feed)) {
       const { data: d, shape } = feed as { data?: unknown; shape?: unknown };
       if (shape === undefined && d === undefined) throw new Error(`${where}: expected ${want()} or { data, shape }, got ${describe(feed)}`);
-      if (!Array.isArray(shape) || !shape.every(isIndex)) throw new Error(`${where}: expected ${want()} or { data, shape }, got an object with shape ${describe(shape)}`);
+      if (!Array.isArray(shape) || !shape.every(isIndex)) throw new Error(`${where}: expected ${want()} or { data, shape }, got an object with shape ${showShape(shape)}`);
       if (shape.length !== t.shape.length || shape.some((d, i) => d !== t.shape[i])) throw new Error(`${where}: expected shape ${fmt(t.shape)}, got ${fmt(shape.slice(0, 10))}`);
       data = d;
     }
@@ -472,13 +484,23 @@ export class Model {
     if (!(data instanceof Ctor) || !ArrayBuffer.isView(data)) throw new Error(`${where}: expected ${want()}, got ${describe(data)}`);
     const length = typedLength.call(data);
     if (length !== n) throw new Error(`${where}: expected ${n} values (${t.dtype}${fmt(t.shape)}), got ${length}`);
+    // What is written is what was checked: integers and booleans (token ids, positions, counts,
+    // masks) are copied, since the caller's array could change before the write (a getter of a
+    // later feed, another thread on a shared buffer), and so is an array whose buffer can shrink or grow.
+    const buffer = data.buffer as { resizable?: boolean; growable?: boolean };
+    const own: TensorData = t.dtype !== 'f32' || buffer.resizable || buffer.growable ? new Ctor(data as never) : data;
+    if (t.dtype === 'bool') {
+      for (let i = 0; i < n; i++) {
+        if (own[i]! > 1) throw new Error(`${where}: value ${own[i]} at flat index ${i} is not a boolean (0 or 1)`);
+      }
+    }
     if (t.range) {
       const [lo, hi] = t.range;
       for (let i = 0; i < n; i++) {
-        if (data[i]! < lo || data[i]! >= hi) throw new Error(`${where}: value ${data[i]} at flat index ${i} is outside the valid range [${lo}, ${hi})`);
+        if (own[i]! < lo || own[i]! >= hi) throw new Error(`${where}: value ${own[i]} at flat index ${i} is outside the valid range [${lo}, ${hi})`);
       }
     }
-    return data;
+    return own;
   }
 
   private put(t: TensorInfo, data: TensorData): void {
@@ -537,13 +559,16 @@ export function chooseIsa(code: Partial<Record<Isa, Uint8Array>>, want: LoadOpti
 }
 
 /** Throws on a key of `opts` outside `allowed`: an option nothing reads must not pass silently. */
-function knownOptions(where: string, opts: object, allowed: readonly string[], note = ''): void {
+/** `opts` is an object of options (not an array) whose names are all in `allowed`. */
+function knownOptions(where: string, opts: unknown, allowed: readonly string[], note = ''): asserts opts is object {
+  if (typeof opts !== 'object' || opts === null || Array.isArray(opts) || ArrayBuffer.isView(opts)) {
+    throw new Error(`${where}: expected an object of options (${allowed.join(', ')}), got ${describe(opts)}`);
+  }
   const k = Object.keys(opts).find((x) => !allowed.includes(x));
   if (k !== undefined) throw new Error(`${where}: unknown option '${k.slice(0, 60)}' (allowed: ${allowed.join(', ')}${note})`);
 }
 
 export async function loadModelBytes(bytes: Uint8Array, opts: LoadOptions = {}): Promise<Model> {
-  if (typeof opts !== 'object' || opts === null) throw new Error(`loadModel(): options must be an object, got ${describe(opts)}`);
   knownOptions('loadModel()', opts, ['isa', 'threads', 'threadPolicy']);
   if (opts.threadPolicy !== undefined && opts.threadPolicy !== 'measure' && opts.threadPolicy !== 'always') throw new Error(`loadModel(): option threadPolicy must be 'measure' or 'always', got ${describe(opts.threadPolicy)}`);
   const { manifest, blob } = readContainer(bytes);

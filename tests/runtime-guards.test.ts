@@ -4,7 +4,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { compileModel } from '../compiler/driver/compile.ts';
-import { defineGPT, GPT } from '../compiler/dsl/index.ts';
+import { defineGPT, defineModel, F, GPT, nn, type Tensor } from '../compiler/dsl/index.ts';
 import { loadModel, type Model } from '../runtime/index.ts';
 import { loadModelFile } from '../runtime/node.ts';
 import { TEST_ISAS } from './helpers/isa.ts';
@@ -104,6 +104,8 @@ describe('argument guards', () => {
     expect(() => gpt.run({ ...runFeeds(), toString: [1] } as never)).toThrow('unknown input toString');
     expect(() => gpt.call('constructor', {})).toThrow("model 'tinygpt' has no entry 'constructor'; entries: run, prefill, decode");
     expect(() => gpt.call('__proto__', {})).toThrow("has no entry '__proto__'");
+    // The entry name is not optional (run() is the call without one).
+    expect(() => gpt.call(undefined as never, runFeeds())).toThrow("model 'tinygpt' call(): expected an entry name (entries: run, prefill, decode), got undefined");
     expect(() => gpt.step({})).toThrow("has no entry 'step'");
     intact(gpt);
   });
@@ -134,7 +136,11 @@ describe('argument guards', () => {
     gpt.reset();
     for (const bad of [null, undefined, 'abc', 5, { length: 2 }]) expect(() => gpt.prefill(bad as never)).toThrow(/^model 'tinygpt' prefill\(\): expected an array of token ids, got /);
     expect(() => gpt.prefill([])).toThrow("model 'tinygpt' prefill(): no tokens");
-    expect(() => gpt.prefill([1, 2.5])).toThrow(`prefill(): token 2.5 at index 1 is outside the vocabulary [0, ${V})`);
+    expect(() => gpt.prefill([1, 2.5])).toThrow(`prefill(): token 2.5 at index 1 is not a token id (an integer in [0, ${V}))`);
+    expect(() => gpt.prefill([1, V])).toThrow(`prefill(): token ${V} at index 1 is outside the vocabulary [0, ${V})`);
+    expect(() => gpt.prefill(['1'] as never)).toThrow('prefill(): token "1" at index 0 is not a token id');
+    expect(() => gpt.prefill(new BigInt64Array([0n, 1n]) as never)).toThrow('prefill(): token the bigint 0n at index 0 is not a token id');
+    expect(() => gpt.decode(3n as never)).toThrow('decode(): expected a token id, an integer in [0, 13), got the bigint 3n');
     for (const bad of [1.5, NaN, -1, V, '3', undefined, [1]]) expect(() => gpt.decode(bad as never)).toThrow(/^model 'tinygpt' decode\(\): expected a token id, an integer in \[0, 13\), got /);
     expect(() => gpt.decode([1] as never)).toThrow('got an array of 1');
     for (const bad of [-3, NaN, 2.5, '3', undefined, Infinity]) {
@@ -147,9 +153,16 @@ describe('argument guards', () => {
       expect(() => gpt.generate(prompt, { maxNewTokens: 2, [k]: 1 } as never)).toThrow(`model 'tinygpt' generate(): unknown option '${k}' (allowed: maxNewTokens, onToken; generation is greedy`);
     }
     expect(() => gpt.generate([], { maxNewTokens: 2 })).toThrow('generate(): the prompt has no tokens');
-    // A callback that moves the cache would make the rest of the generation silently wrong (it used to go on from position 0).
-    expect(() => gpt.generate(prompt, { maxNewTokens: 3, onToken: () => gpt.reset() })).toThrow(`model 'tinygpt' generate(): onToken moved the KV cache from position 3 to 0; call prefill/decode/reset after generate() returns`);
-    expect(() => gpt.generate(prompt, { maxNewTokens: 3, onToken: () => { gpt.decode(1); } })).toThrow('onToken moved the KV cache from position 3 to 4');
+    // A callback that changes the cache would make the rest of the generation silently wrong (it
+    // used to go on from position 0), also when it leaves the position where it was (a setState
+    // of other values, a reset and a prefill of as many tokens).
+    const changed = "model 'tinygpt' generate(): onToken changed the model's state (a call, reset() or setState()); call them after generate() returns";
+    expect(() => gpt.generate(prompt, { maxNewTokens: 3, onToken: () => gpt.reset() })).toThrow(changed);
+    expect(() => gpt.generate(prompt, { maxNewTokens: 3, onToken: () => { gpt.decode(1); } })).toThrow(changed);
+    expect(() => gpt.generate(prompt, { maxNewTokens: 3, onToken: () => { gpt.reset(); gpt.prefill([7, 7, 7]); } })).toThrow(changed);
+    expect(() => gpt.generate(prompt, { maxNewTokens: 3, onToken: () => gpt.setState({ ...gpt.state(), pos: [3] }) })).toThrow(changed);
+    // Reading the model is not changing it.
+    expect(gpt.generate(prompt, { maxNewTokens: 3, onToken: () => { gpt.state(); void gpt.position; } }).length).toBe(6);
     gpt.reset();
     expect(() => gpt.generate(prompt, { maxNewTokens: CAP })).toThrow(`generate(): 3 prompt + ${CAP} new tokens need ${CAP + 2} cache positions, the KV cache holds ${CAP}`);
     intact(gpt);
@@ -171,6 +184,15 @@ describe('argument guards', () => {
     expect(String(e2).length).toBeLessThan(500);
     await expect(loadModel(bytes, { isa: 'avx512' as never })).rejects.toThrow("option isa must be 'auto', 'wasmsimd' or 'wasmrelaxedsimd', got \"avx512\"");
     await expect(loadModel(bytes, { isaa: 'wasmsimd' } as never)).rejects.toThrow("loadModel(): unknown option 'isaa' (allowed: isa, threads, threadPolicy)");
+    for (const bad of [[], null, 'wasmsimd', new Uint8Array(1)]) {
+      await expect(loadModel(bytes, bad as never)).rejects.toThrow(/^loadModel\(\): expected an object of options \(isa, threads, threadPolicy\), got /);
+    }
+    // A file cut after its magic is truncated, not foreign.
+    await expect(loadModel(bytes.subarray(0, 8))).rejects.toThrow('truncated simdflow artifact: the header needs 28 bytes, the file has 8');
+    await expect(loadModel(bytes.subarray(0, 2))).rejects.toThrow('not a simdflow artifact: expected magic "SFLW"');
+    const used = new Response(bytes as Uint8Array<ArrayBuffer>);
+    await used.arrayBuffer();
+    await expect(loadModel(used)).rejects.toThrow('could not read simdflow artifact from the Response given: its body was already read');
     // Node's fetch takes no relative path or file: URL: the error points at loadModelFile.
     await expect(loadModel(new Response('missing', { status: 404 }))).rejects.toThrow('could not fetch simdflow artifact from the Response given: HTTP 404');
     await expect(loadModel('public/mlp.simdflow')).rejects.toThrow(/could not fetch simdflow artifact public\/mlp.simdflow: .*in Node, load a file with loadModelFile/);
@@ -233,4 +255,50 @@ describe('the caller\'s bytes', () => {
       expect(Buffer.compare(b, Buffer.from(bytes))).toBe(0);
     }
   });
+});
+
+describe('what a call writes is what it checked', () => {
+  // y = where(m, emb[ids] + x, 0), computed here by hand from the embedding's weights.
+  class Masked extends nn.Module {
+    emb = new nn.Embedding(10, 4);
+    forward(ids: Tensor, m: Tensor, x: Tensor) { return F.whereOp(m, this.emb.call(ids).add(x), 0); }
+  }
+  const module = new Masked();
+  const x = Float32Array.from({ length: 16 }, (_, i) => i / 4), mask = Uint8Array.of(1, 1, 0, 1, 0, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1);
+  const byHand = (ids: ArrayLike<number>) => Float32Array.from({ length: 16 }, (_, k) => (mask[k] ? Math.fround(module.emb.weight.data[ids[k >> 2]! * 4 + (k & 3)]! + x[k]!) : 0));
+  let model: Model;
+  beforeAll(async () => {
+    const def = defineModel({ name: 'masked', module, inputs: { ids: { shape: [1, 4], dtype: 'i32' }, m: { shape: [1, 4, 4], dtype: 'bool' }, x: [1, 4, 4] } });
+    model = await loadModel((await compileModel(def, { isas: TEST_ISAS })).bytes);
+  });
+
+  test('ids changed after their check (by a later feed\'s getter) are not what runs', () => {
+    expect(model.run({ ids: Int32Array.of(0, 1, 2, 9), m: mask, x }).y).toEqual(byHand([0, 1, 2, 9]));
+    for (const bad of [10, -1, 100_000, -100_000]) {
+      const ids = Int32Array.of(3, 1, 4, 1);
+      // Before: a row of zeros for 10 and -1, a trap (out of bounds) for ±100000.
+      expect(model.run({ ids, m: mask, get x() { ids[3] = bad; return x; } }).y).toEqual(byHand([3, 1, 4, 1]));
+    }
+  });
+
+  test('a bool input holds 0 or 1: a typed array with another value is refused, as a plain array is', () => {
+    const m2 = Uint8Array.from(mask, (v, i) => (i === 6 ? 2 : v));
+    expect(() => model.run({ ids: Int32Array.of(0, 1, 2, 3), m: m2, x })).toThrow("model 'masked' run() input 'm': value 2 at flat index 6 is not a boolean (0 or 1)");
+    expect(() => model.run({ ids: Int32Array.of(0, 1, 2, 3), m: Array.from(m2), x })).toThrow("input 'm': value 2 at index 6 is not a boolean (0 or 1)");
+    expect(model.run({ ids: Int32Array.of(0, 1, 2, 3), m: mask, x }).y).toEqual(byHand([0, 1, 2, 3]));
+  });
+
+  test('a shape of non-integers is shown as given', async () => {
+    expect(() => model.run({ ids: { data: [0, 1, 2, 3], shape: [1.5, 4] }, m: mask, x })).toThrow("input 'ids': expected Int32Array (i32[1, 4]) or { data, shape }, got an object with shape [1.5, 4]");
+  });
+});
+
+test('generate() picks tokens as torch.argmax does: the first NaN logit, else the first of the largest', async () => {
+  // The LM head's row 5 is NaN, so token 5's logit is NaN after any input: torch.argmax picks it
+  // every step (generate() used to skip NaN and pick the largest number).
+  const module = new GPT({ vocab: V, context: CAP, dModel: 8, nhead: 2, layers: 1, dimFeedforward: 16 });
+  module.head.weight.data.fill(NaN, 5 * 8, 6 * 8);
+  const m = await loadModel((await compileModel(defineGPT({ name: 'nangpt', module, tokens: [1, CAP], capacity: CAP, chunk: CHUNK }), { isas: TEST_ISAS })).bytes);
+  expect(Number.isNaN(m.prefill([1, 2])[5])).toBe(true);
+  expect(Array.from(m.generate([1, 2], { maxNewTokens: 3 }))).toEqual([1, 2, 5, 5, 5]);
 });
