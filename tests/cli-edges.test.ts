@@ -1,5 +1,6 @@
 // CLI edges of issue 10: the artifact stays inside -o whatever the model's name, and a missing
 // weights file names the option (or the model field) that asked for it.
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,8 +32,40 @@ describe('CLI', () => {
     writeFileSync(join(dir, 'file'), 'x');
     const r = await cli('build', join(dir, 'm.ts'), '-o', join(dir, 'file'));
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain(`simdflow: -o ${join(dir, 'file')}: cannot create the directory ${join(dir, 'file')} (EEXIST`);
+    expect(r.stderr).toContain(`simdflow: -o ${join(dir, 'file')}: cannot create the directory ${join(dir, 'file')} (${join(dir, 'file')} is not a directory)`);
     expect(r.stderr).not.toContain('asc+binaryen');
+    // Under a file, and where a level cannot be made (Node 20's recursive mkdirSync looped forever on /proc/x).
+    for (const out of [join(dir, 'file', 'sub'), '/proc/simdflow-out/sub']) {
+      const q = await cli('build', join(dir, 'm.ts'), '-o', out);
+      expect(q.status).toBe(1);
+      expect(q.stderr).toMatch(new RegExp(`^simdflow: -o ${out}: cannot create the directory ${out} \\((ENOTDIR|ENOENT)`));
+    }
+  });
+
+  test('an option that takes one value, given twice, is a usage error (the first was dropped silently)', async () => {
+    for (const args of [['-o', 'a', '--out', 'b'], ['--weights', 'a', '--weights', 'b'], ['--dim', 'T=2', '--dim', 'T=3']]) {
+      const r = await cli('build', 'models/mlp.ts', ...args);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/^simdflow: (--out|--weights|--dim T) is given twice\n/);
+    }
+  });
+
+  test('a model file that throws while loading is named, at the line in its source', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'simdflow-throws-'));
+    writeFileSync(join(dir, 'm.ts'), `import { defineModel, nn } from 'simdflow';\n\nfunction layer() {\n  return new nn.Linear(4, -2);\n}\nexport default defineModel({ name: 'm', module: layer(), inputs: { x: [1, 4] } });\n`);
+    let r = await cli('build', join(dir, 'm.ts'), '-o', dir);
+    expect(r.stderr).toBe(`simdflow: ${join(dir, 'm.ts')}:4:10: Linear: out_features must be a positive integer, got -2\n`);
+    writeFileSync(join(dir, 'n.mjs'), `throw 'not an Error';\n`);
+    r = await cli('build', join(dir, 'n.mjs'), '-o', dir);
+    expect(r.stderr).toBe(`simdflow: ${join(dir, 'n.mjs')}: threw not an Error\n`);
+  });
+
+  test('a model file whose top-level await never settles is named (the process ended with code 13 and no word)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'simdflow-tla-'));
+    writeFileSync(join(dir, 'm.mjs'), 'export default await new Promise(() => {});\n');
+    const r = spawnSync(process.execPath, ['dist/compiler/cli/bin.js', 'build', join(dir, 'm.mjs'), '-o', dir], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.stderr).toBe(`simdflow: ${join(dir, 'm.mjs')}: the model file never finished loading (its top-level await never settled)\n`);
+    expect(r.status).toBe(1);
   });
 
   test('ir --list-passes refuses a model file it would ignore', async () => {
@@ -73,5 +106,11 @@ describe('CLI', () => {
     writeFileSync(join(dir, 'other.safetensors'), writeSafetensors({ weight: { dtype: 'F32', shape: [3, 2], data: new Float32Array(6) }, bias: { dtype: 'F32', shape: [3], data: new Float32Array(3) } }));
     r = await cli('ir', join(dir, 'm.ts'), '--weights', join(dir, 'other.safetensors'));
     expect(r.stderr).toBe(`simdflow: ${join(dir, 'm.ts')}: the weights in ${join(dir, 'other.safetensors')} do not fit the model: loadStateDict into Linear: mis-shaped: weight: expected [2, 2], found [3, 2]; bias: expected [2], found [3]\n`);
+    // A directory (was a raw EISDIR), and integer weights (said I32 for I64, and named no file).
+    r = await cli('ir', join(dir, 'm.ts'), '--weights', dir);
+    expect(r.stderr).toBe(`simdflow: --weights ${dir}: is a directory, not a safetensors file\n`);
+    writeFileSync(join(dir, 'i64.safetensors'), writeSafetensors({ weight: { dtype: 'F32', shape: [2, 2], data: new Float32Array(4) }, bias: { dtype: 'I64', shape: [2], data: new BigInt64Array(2) as never } }));
+    r = await cli('ir', join(dir, 'm.ts'), '--weights', join(dir, 'i64.safetensors'));
+    expect(r.stderr).toBe(`simdflow: ${join(dir, 'i64.safetensors')}: tensor 'bias' is I64; parameters must be floats (F32, F64, F16 or BF16)\n`);
   });
 });

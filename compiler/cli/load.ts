@@ -16,6 +16,7 @@ import type { ModelDefinition } from '../dsl/trace.ts';
 import { readSafetensors, stateDictFrom } from '../weights/safetensors.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /** `.ts` when this runs from the sources (tests, tsx), `.js` when compiled into dist/. */
 const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 /** This package's root: the repository, or the installed package. */
@@ -43,8 +44,18 @@ async function importModelFile(file: string): Promise<Record<string, unknown>> {
   }
   const ownDirs = ['compiler', 'runtime', 'dist'].map((d) => join(ROOT, d));
   const inside = (p: string) => ownDirs.some((d) => !relative(d, p).startsWith('..'));
+  const dir = mkdtempSync(join(tmpdir(), 'simdflow-model-')), out = join(dir, 'model.mjs');
+  try {
+    return await runBundle(file, out, await bundle(esbuild, file, out, inside));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The model file and the user's files it imports as one ES module, with an inline source map whose paths resolve from `out`. */
+async function bundle(esbuild: typeof import('esbuild'), file: string, out: string, inside: (p: string) => boolean): Promise<Uint8Array> {
   const result = await esbuild.build({
-    entryPoints: [file], bundle: true, write: false, format: 'esm', platform: 'node', target: 'node20',
+    entryPoints: [file], outfile: out, bundle: true, write: false, format: 'esm', platform: 'node', target: 'node20',
     logLevel: 'silent', sourcemap: 'inline',
     plugins: [{
       name: 'simdflow-externals',
@@ -77,13 +88,28 @@ async function importModelFile(file: string): Promise<Record<string, unknown>> {
     const why = e.errors?.map((m) => `${m.location ? `${m.location.file}:${m.location.line}: ` : ''}${m.text}`).join('\n') ?? String(e);
     throw new Error(`${file}: could not load the model file:\n${why}`);
   });
-  const dir = mkdtempSync(join(tmpdir(), 'simdflow-model-'));
+  return result.outputFiles[0]!.contents;
+}
+
+/** Imports the bundle written to `out`. */
+async function runBundle(file: string, out: string, code: Uint8Array): Promise<Record<string, unknown>> {
+  writeFileSync(out, code);
+  // An error thrown while the file runs is reported at its line in the user's source (the
+  // bundle's inline source map), and a top-level await that never settles ends the process
+  // with an empty event loop: say so rather than exit with Node's bare code 13.
+  process.setSourceMapsEnabled(true);
+  const unsettled = () => {
+    process.stderr.write(`simdflow: ${file}: the model file never finished loading (its top-level await never settled)\n`);
+    process.exitCode = 1;
+  };
+  process.once('exit', unsettled);
   try {
-    const out = join(dir, 'model.mjs');
-    writeFileSync(out, result.outputFiles[0]!.contents);
     return await import(pathToFileURL(out).href) as Record<string, unknown>;
+  } catch (e) {
+    const at = e instanceof Error ? new RegExp(`${escape(file)}:(\\d+):(\\d+)\\)?$`, 'm').exec(e.stack ?? '') : null;
+    throw new Error(`${file}${at ? `:${at[1]}:${at[2]}` : ''}: ${e instanceof Error ? e.message : `threw ${String(e).slice(0, 200)}`}`);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    process.off('exit', unsettled);
   }
 }
 
@@ -96,7 +122,13 @@ export async function loadDefinition(file: string, weights?: string): Promise<Mo
   const w = weights ?? (def.weights ? join(dirname(path), def.weights) : undefined);
   if (w && !existsSync(w)) throw new Error(weights ? `--weights ${weights}: no such file` : `${file}: its weights '${def.weights}' (${w}) do not exist`);
   if (w) {
-    const tensors = stateDictFrom(readSafetensors(readFileSync(w), w));
+    const what = weights ? `--weights ${weights}` : `${file}: its weights ${w}`;
+    let bytes: Uint8Array;
+    try { bytes = readFileSync(w); } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      throw new Error(`${what}: ${err.code === 'EISDIR' ? 'is a directory, not a safetensors file' : `cannot be read (${String(err.message).slice(0, 200)})`}`);
+    }
+    const tensors = stateDictFrom(readSafetensors(bytes, w), w);
     try { def.module.loadStateDict(tensors); } catch (e) { throw new Error(`${file}: the weights in ${w} do not fit the model: ${(e as Error).message}`); }
   }
   // Loaded: compileModel refuses a definition whose `weights` nobody read.

@@ -2,8 +2,8 @@
 // bin.ts runs it on the process. Commands import the compiler when they run, so `--help` and
 // usage errors answer at once; the toolchain (asc, binaryen) loads only to compile.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
 import { ISAS, type Isa } from '../../runtime/format.ts';
 import { kernelConst } from '../codegen/kernels.ts';
 
@@ -47,10 +47,26 @@ Options:
 
 /** Creates the output directory before any compile, so a bad -o fails at once and names the option. */
 function outputDir(out: string, given: string | undefined): string {
-  try { mkdirSync(out, { recursive: true }); } catch (e) {
+  try { makeDirs(out); } catch (e) {
     throw new Error(`${given === undefined ? 'the output directory' : `-o ${given}`}: cannot create the directory ${out} (${String((e as Error).message).slice(0, 200)})`);
   }
   return out;
+}
+
+/**
+ * mkdir -p, one level at a time from the nearest directory that exists: Node 20's recursive
+ * mkdirSync loops forever where a level cannot be made but its parent exists (-o /proc/x).
+ */
+function makeDirs(dir: string): void {
+  const missing: string[] = [];
+  for (let d = dir; !existsSync(d); d = dirname(d)) {
+    missing.push(d);
+    if (dirname(d) === d) break;
+  }
+  for (const d of missing.reverse()) {
+    try { mkdirSync(d); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e; }
+  }
+  if (!statSync(dir).isDirectory()) throw new Error(`${dir} is not a directory`);
 }
 
 /** A mistake in the command line: reported with the usage, exit code 2. */
@@ -58,11 +74,19 @@ class UsageError extends Error {}
 
 interface Args { _: string[]; given: string[]; out?: string; weights?: string; disable: string[]; isas: Isa[]; dims: Record<string, number | { max: number }>; maxScale?: number; threads?: number; listPasses?: boolean; help?: boolean; quiet?: boolean; verbose?: boolean }
 
+/** Options that take one value (with their other spellings). */
+const SINGLE = [['-o', '--out'], ['--weights'], ['--max-scale'], ['--threads']];
+
 function parseArgs(argv: readonly string[]): Args {
   const a: Args = { _: [], given: [], disable: [], isas: [], dims: {} };
   for (let i = 0; i < argv.length; i++) {
     const s = argv[i]!;
-    if (s.startsWith('-')) a.given.push(s);
+    if (s.startsWith('-')) {
+      // An option that takes one value, given twice, would drop the first silently.
+      const same = SINGLE.find((names) => names.includes(s));
+      if (same && a.given.some((g) => same.includes(g))) throw new UsageError(`${s} is given twice`);
+      a.given.push(s);
+    }
     const val = () => { const v = argv[++i]; if (v === undefined || v.startsWith('-')) throw new UsageError(`${s} needs a value`); return v; };
     if (s === '-o' || s === '--out') a.out = val();
     else if (s === '--weights') a.weights = val();
@@ -75,6 +99,7 @@ function parseArgs(argv: readonly string[]): Args {
     else if (s === '--dim') {
       const v = val(), m = /^([^=]+)=(max:)?([1-9][0-9]*)$/.exec(v);
       if (!m) throw new UsageError(`--dim must be NAME=SIZE or NAME=max:BOUND with a positive size, not '${v}'`);
+      if (Object.hasOwn(a.dims, m[1]!)) throw new UsageError(`--dim ${m[1]} is given twice`);
       a.dims[m[1]!] = m[2] ? { max: Number(m[3]) } : Number(m[3]);
     }
     else if (s === '--max-scale') {

@@ -7,7 +7,8 @@
 import type { AnyTensorData } from '../ir/types.ts';
 
 export type SafeDType = 'F32' | 'I32' | 'I64' | 'BOOL' | 'U8' | 'F64' | 'F16' | 'BF16';
-export interface SafeTensor { dtype: SafeDType; shape: number[]; data: AnyTensorData }
+/** `stored`: the file's dtype when it was read as another (I64 as I32; F64, F16 and BF16 as F32). */
+export interface SafeTensor { dtype: SafeDType; shape: number[]; data: AnyTensorData; stored?: SafeDType }
 
 const CTORS = { F32: Float32Array, I32: Int32Array, BOOL: Uint8Array, U8: Uint8Array } as const;
 /** Every dtype of the format, with its size in bytes (simdflow reads the SafeDType ones). */
@@ -116,7 +117,7 @@ export function readSafetensors(bytes: Uint8Array | ArrayBuffer, where = 'safete
       data = new C(raw.buffer);
     }
     const widened: Record<string, SafeDType> = { I64: 'I32', F64: 'F32', F16: 'F32', BF16: 'F32' };
-    out.set(name, { dtype: widened[dtype] ?? (dtype as SafeDType), shape, data });
+    out.set(name, { dtype: widened[dtype] ?? (dtype as SafeDType), shape, data, ...(widened[dtype] ? { stored: dtype as SafeDType } : {}) });
   }
   return out;
 }
@@ -158,12 +159,12 @@ export function writeSafetensors(tensors: Record<string, SafeTensor>): Uint8Arra
   return out;
 }
 
-/** The float tensors of a state_dict, in the form Module.loadStateDict takes. */
-export function stateDictFrom(tensors: Map<string, SafeTensor>): Map<string, { shape: number[]; data: Float32Array }> {
+/** The float tensors of a state_dict, in the form Module.loadStateDict takes; `where` names the file in errors. */
+export function stateDictFrom(tensors: Map<string, SafeTensor>, where = 'state_dict'): Map<string, { shape: number[]; data: Float32Array }> {
   if (!(tensors instanceof Map)) throw new Error(`stateDictFrom(): expected the Map that readSafetensors(bytes) returns, got ${tensors === null || typeof tensors !== 'object' ? String(tensors) : ((tensors as object).constructor?.name ?? 'an object')}`);
   const out = new Map<string, { shape: number[]; data: Float32Array }>();
   for (const [k, t] of tensors) {
-    if (!(t.data instanceof Float32Array)) throw new Error(`state_dict tensor ${k} is ${t.dtype}; parameters must be F32`);
+    if (!(t.data instanceof Float32Array)) throw new Error(`${where}: tensor '${show(k).slice(1, -1)}' is ${t.stored ?? t.dtype}; parameters must be floats (F32, F64, F16 or BF16)`);
     out.set(k, { shape: t.shape, data: t.data });
   }
   return out;
