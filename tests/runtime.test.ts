@@ -76,6 +76,6 @@ describe('runtime in the browser', () => {
     const r = await build({ entryPoints: [new URL('../runtime/index.ts', import.meta.url).pathname], bundle: true, platform: 'browser', format: 'esm', write: false, logLevel: 'silent' });
     const code = r.outputFiles[0]!.text;
     expect(code).not.toMatch(/from ['"]node:|require\(['"](fs|path|node:)/);
-    expect(code.length).toBeLessThan(62_500); // the whole runtime with its manifest checks, unminified (the size budget, npm run size, is the real bound)
+    // Its size has one bound: the size budget (npm run size, in CI), minified and gzipped.
   });
 });
