@@ -92,7 +92,8 @@ const SIGN_MASK = i32x4.splat(0x80000000);
 @inline export function tanh_f32x4(x: v128): v128 {
   const ax = f32x4.abs(x);
   const em = expm1_neg_f32x4(f32x4.mul(ax, f32x4.splat(-2.0)));
-  const t = f32x4.div(f32x4.neg(em), f32x4.add(em, f32x4.splat(2.0)));  // tanh(|x|) ≥ 0
+  // tanh(|x|) ≥ 0, but −0 at x = ±0 (em is +0): its sign cleared, so tanh(+0) is +0.
+  const t = f32x4.abs(f32x4.div(f32x4.neg(em), f32x4.add(em, f32x4.splat(2.0))));
   return v128.or(t, v128.and(x, SIGN_MASK));
 }
 

@@ -71,8 +71,9 @@ describe('found by the fuzzer', () => {
 describe('found by the fuzzer, fixed', () => {
   // Seed 44 with attention: a boolean mask over a single key has key stride 0 after
   // broadcasting, and codegen refused it ("must not broadcast over keys") though it is valid.
+  // (SDPA's boolean mask is torch's, true = may attend: all true here.)
   test('attention with a boolean mask over one key compiles and agrees with the reference', async () => {
-    const mask = Uint8Array.of(0, 0, 0);
+    const mask = Uint8Array.of(1, 1, 1);
     const g = trace(({ q, k, v }) => F.scaledDotProductAttention(q!, k!, v!, { attnMask: constant(mask, [3, 1], 'bool', 'm') }),
       { q: [1, 2, 3, 4], k: [1, 2, 1, 4], v: [1, 2, 1, 5] });
     await checkGraph(g, { tol: 1e-4 });

@@ -5,11 +5,12 @@
 // source lengths, E embedding, H heads, d = E/H.
 
 import { fmtShape } from '../ir/types.ts';
+import { describeValue } from '../ir/print.ts';
 import type { Dim } from '../ir/dims.ts';
 import * as F from './functional.ts';
 import { Linear, Dropout } from './layers.ts';
 import { Module, positiveInt, type Parameter } from './module.ts';
-import { constant, ModelDefinitionError, record, where, type Tensor } from './tensor.ts';
+import { constant, ModelDefinitionError, record, Tensor, where } from './tensor.ts';
 import { checkOptions } from './options.ts';
 
 export class LayerNorm extends Module {
@@ -59,6 +60,7 @@ export interface AttentionMasks {
 export interface KVCache { k: Tensor; v: Tensor; pos: Tensor; row?: Tensor }
 
 const TRUE = () => constant(Uint8Array.of(1), [], 'bool', 'true');
+const FALSE = () => constant(Uint8Array.of(0), [], 'bool', 'false');
 
 interface Masks { bool?: Tensor; additive?: Tensor }
 
@@ -118,22 +120,43 @@ export function causalMask(L: number, S = L, Ld: Dim = L, Sd: Dim = S): Tensor {
   return full.slice(0, 0, Ld).slice(1, 0, Sd);
 }
 
-/** softmax(q kᵀ / √d) v over [B, H, L, d] tensors (torch.nn.functional.scaled_dot_product_attention). */
+/**
+ * softmax(q kᵀ·scale + mask) v over [B, H, L, d] tensors (torch.nn.functional.scaled_dot_product_attention).
+ * A boolean attnMask is torch's here: true where a query MAY attend (nn.MultiheadAttention's is the
+ * opposite); any mask broadcasts to [B, H, L, S] from the right.
+ */
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: { attnMask?: Tensor; isCausal?: boolean; scale?: number } = {}): Tensor {
   checkOptions('scaled_dot_product_attention', opts, ['attnMask', 'isCausal', 'scale']);
   if (q.rank !== 4 || k.rank !== 4 || v.rank !== 4) throw new ModelDefinitionError(`scaled_dot_product_attention: q, k, v must be [B, H, L, d], got ${fmtShape(q.shape)}, ${fmtShape(k.shape)}, ${fmtShape(v.shape)}${where()}`);
-  const [B, H, L, d] = q.shape as [number, number, number, number], S = k.size(2), dv = v.size(3);
+  if (opts.scale !== undefined && typeof opts.scale !== 'number') throw new ModelDefinitionError(`scaled_dot_product_attention: scale must be a number, got ${describeValue(opts.scale)}${where()}`);
+  const [B, H, L, d] = q.shape as [number, number, number, number], dv = v.size(3), scale = opts.scale ?? 1 / Math.sqrt(d);
   const merge = (t: Tensor) => t.permute(0, 2, 1, 3).reshape(B, t.size(2), H * t.size(3));
-  const mask = opts.attnMask ? (opts.attnMask.rank === 2 ? opts.attnMask.reshape(1, 1, L, S) : opts.attnMask) : undefined;
+  const mask = opts.attnMask === undefined ? undefined : sdpaMask(opts.attnMask, [q.dim(0), q.dim(1), q.dim(2), k.dim(2)], k.bounds);
   if (mask && mask.dtype === 'f32') {
     // An additive mask: the decomposed form (the fused kernel takes boolean masks).
-    let s = q.matmul(k.mT).mul(opts.scale ?? 1 / Math.sqrt(d)).add(mask);
-    if (opts.isCausal) s = F.whereOp(causalMask(L, S, q.dim(2), k.dim(2)), -Infinity, s);
+    let s = q.matmul(k.mT).mul(scale).add(mask);
+    if (opts.isCausal) s = F.whereOp(causalMask(L, k.size(2), q.dim(2), k.dim(2)), -Infinity, s);
     return s.softmax(-1).matmul(v);
   }
   const ins = [merge(q), merge(k), merge(v), ...(mask ? [mask] : [])];
-  const o = record('attention', ins, { heads: H, scale: opts.scale ?? 1 / Math.sqrt(d), causal: !!opts.isCausal, layout: 'separate', mask: !!mask, cached: false });
+  const o = record('attention', ins, { heads: H, scale, causal: !!opts.isCausal, layout: 'separate', mask: !!mask, cached: false });
   return o.reshape(B, L, H, dv).permute(0, 2, 1, 3);
+}
+
+/**
+ * SDPA's attn_mask as the attention op takes it: rank 4 (leading 1s added), and a boolean one
+ * inverted (the op's true = not attended) and expanded over the keys; `to` is [B, H, L, S].
+ */
+function sdpaMask(m: Tensor, to: readonly Dim[], keyBounds: Record<string, number>): Tensor {
+  if (!(m instanceof Tensor)) throw new ModelDefinitionError(`scaled_dot_product_attention: attnMask must be a tensor, got ${describeValue(m)}${where()}`);
+  if (m.dtype !== 'bool' && m.dtype !== 'f32') throw new ModelDefinitionError(`scaled_dot_product_attention: attnMask must be a bool mask (true = may attend) or a float mask (added), got ${m.dtype}${fmtShape(m.shape)}${where()}`);
+  const wanted = () => `[${to.join(', ')}]`;
+  if (m.rank > 4) throw new ModelDefinitionError(`scaled_dot_product_attention: attnMask ${fmtShape(m.dims)} does not broadcast to ${wanted()}${where()}`);
+  while (m.rank < 4) m = m.unsqueeze(0);
+  if (m.dims.some((dim, i) => dim !== 1 && dim !== to[i])) throw new ModelDefinitionError(`scaled_dot_product_attention: attnMask ${fmtShape(m.dims)} does not broadcast to ${wanted()}${where()}`);
+  if (m.dtype === 'f32') return m;
+  m = F.whereOp(m, FALSE(), TRUE());
+  return m.dim(3) === to[3] ? m : m.expand(m.dim(0), m.dim(1), m.dim(2), to[3]!, keyBounds);
 }
 
 export interface MHAOptions { bias?: boolean; kdim?: number; vdim?: number; batchFirst?: boolean; dropout?: number }
@@ -182,9 +205,6 @@ export class MultiheadAttention extends Module {
   forward(query: Tensor, key: Tensor, value: Tensor, opts: AttentionMasks & { needWeights?: boolean; averageAttnWeights?: boolean; cache?: KVCache } = {}): [Tensor, Tensor | undefined] {
     const E = this.embedDim, H = this.numHeads, name = `MultiheadAttention(${E}, ${H})`;
     checkOptions('MultiheadAttention.forward', opts, ['keyPaddingMask', 'attnMask', 'isCausal', 'needWeights', 'averageAttnWeights', 'cache']);
-    for (const k of ['needWeights', 'averageAttnWeights', 'isCausal'] as const) {
-      if (opts[k] !== undefined && typeof opts[k] !== 'boolean') throw new ModelDefinitionError(`${name}: ${k} must be true or false, got ${String(opts[k])}${where()}`);
-    }
     if (query.rank === 2 && !opts.cache) {
       // Unbatched [L, E] as PyTorch: a batch of one; key_padding_mask [S]; weights [L, S] (or [H, L, S]).
       if (key.rank !== 2 || value.rank !== 2) throw new ModelDefinitionError(`${name}: an unbatched query [L, E] needs unbatched key and value [S, kdim] / [S, vdim], got ${fmtShape(key.shape)} / ${fmtShape(value.shape)}${where()}`);

@@ -165,7 +165,6 @@ export abstract class Module {
   loadStateDict(sd: ReadonlyMap<string, StateTensor> | Readonly<Record<string, StateTensor>>, opts: { strict?: boolean } = {}): this {
     const where = `loadStateDict into ${this.constructor.name}`;
     checkOptions('loadStateDict', opts, ['strict']);
-    if (opts.strict !== undefined && typeof opts.strict !== 'boolean') throw new ModelDefinitionError(`loadStateDict: option strict must be true or false, got ${what(opts.strict)}`);
     const strict = opts.strict ?? true;
     const tensors = stateTensors(sd, where);
     this.assignPaths(this.path);

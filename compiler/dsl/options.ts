@@ -5,7 +5,11 @@ import { describeValue } from '../ir/print.ts';
 import { fmtShape } from '../ir/types.ts';
 import { ModelDefinitionError, Tensor } from './tensor.ts';
 
-/** Throws naming `where`, the unknown key and the allowed ones; returns the options (or {}). */
+/** The options that are flags, wherever they appear: true or false, nothing else. */
+const FLAGS = new Set(['bias', 'batchFirst', 'bidirectional', 'normFirst', 'elementwiseAffine', 'countIncludePad', 'isCausal',
+  'needWeights', 'averageAttnWeights', 'strict', 'tgtIsCausal', 'memoryIsCausal']);
+
+/** Throws naming `where`, the unknown key and the allowed ones (or a flag that is not a boolean); returns the options (or {}). */
 export function checkOptions<T extends object>(where: string, opts: T | undefined, allowed: ReadonlyArray<keyof T & string>): T {
   if (opts === undefined) return {} as T;
   if (typeof opts !== 'object' || opts === null || Array.isArray(opts) || opts instanceof Tensor) {
@@ -17,6 +21,9 @@ export function checkOptions<T extends object>(where: string, opts: T | undefine
   }
   for (const k of Object.keys(opts)) {
     if (!(allowed as readonly string[]).includes(k)) throw new ModelDefinitionError(`${where}: unknown option '${k}' (allowed: ${allowed.join(', ')})`);
+    // A flag given as a string ('false') or a number would otherwise count as true.
+    const v = (opts as Record<string, unknown>)[k];
+    if (FLAGS.has(k) && v !== undefined && typeof v !== 'boolean') throw new ModelDefinitionError(`${where}: option ${k} must be true or false, got ${describeValue(v)}`);
   }
   return opts;
 }

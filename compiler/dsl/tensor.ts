@@ -118,8 +118,9 @@ const lift = (op: string, x: Operand): Tensor => {
   if (!(x instanceof Tensor)) throw new ModelDefinitionError(`${op}: expected a tensor or a number, got ${describeValue(x)}${where()}`);
   return x;
 };
+/** A reduction's dims: one, a list, or all of them (none given, or an empty list, as torch's sum(dim=[])). */
 const dims = (d: number | number[] | undefined, rank: number): number[] =>
-  d === undefined ? [...Array(rank).keys()] : (Array.isArray(d) ? d : [d]).map((a) => normAxis(a, rank));
+  d === undefined || (Array.isArray(d) && d.length === 0) ? [...Array(rank).keys()] : (Array.isArray(d) ? d : [d]).map((a) => normAxis(a, rank));
 
 export class Tensor {
   constructor(readonly node: Node) {}
@@ -143,7 +144,12 @@ export class Tensor {
   div(o: Operand): Tensor { return record('div', [this, lift('div', o)]); }
   maximum(o: Operand): Tensor { return record('maximum', [this, lift('maximum', o)]); }
   minimum(o: Operand): Tensor { return record('minimum', [this, lift('minimum', o)]); }
-  pow(o: Operand): Tensor { return record('pow', [this, lift('pow', o)]); }
+  /** torch.pow: a number exponent of 0.5 or −0.5 is sqrt or rsqrt, as torch computes it (pow(−inf, 0.5) is NaN, pow(−0, −0.5) −inf). */
+  pow(o: Operand): Tensor {
+    if (o === 0.5) return this.sqrt();
+    if (o === -0.5) return this.rsqrt();
+    return record('pow', [this, lift('pow', o)]);
+  }
   neg(): Tensor { return record('neg', [this]); }
   relu(): Tensor { return record('relu', [this]); }
   tanh(): Tensor { return record('tanh', [this]); }
@@ -157,6 +163,7 @@ export class Tensor {
   gelu(): Tensor { return record('gelu', [this]); }
 
   matmul(o: Tensor): Tensor {
+    if (this.rank === 1 && o instanceof Tensor && o.rank === 1) return this.unsqueeze(0).matmul(o.unsqueeze(1)).reshape(); // a dot product, []
     if (this.rank === 1) return this.unsqueeze(0).matmul(o).squeeze(-2);
     if (o.rank === 1) return this.matmul(o.unsqueeze(1)).squeeze(-1);
     return record('matmul', [this, o]);
@@ -274,7 +281,10 @@ export class Tensor {
   sum(dim?: number | number[], keepdim = false): Tensor { return reduce('sum', this, dims(dim, this.rank), keepdim); }
   mean(dim?: number | number[], keepdim = false): Tensor { return reduce('mean', this, dims(dim, this.rank), keepdim); }
   max(dim?: number | number[], keepdim = false): Tensor { return reduce('max', this, dims(dim, this.rank), keepdim); }
-  argmax(dim: number, keepdim = false): Tensor { return reduce('argmax', this, dims(dim, this.rank), keepdim); }
+  argmax(dim: number, keepdim = false): Tensor {
+    if (!Number.isInteger(dim)) throw new ModelDefinitionError(`argmax: dim must be one integer, got ${describeValue(dim)}${where()}`);
+    return reduce('argmax', this, dims(dim, this.rank), keepdim);
+  }
   softmax(dim: number): Tensor { return record('softmax', [this], { axis: normAxis(dim, this.rank) }); }
   logSoftmax(dim: number): Tensor { return record('logsoftmax', [this], { axis: normAxis(dim, this.rank) }); }
 
@@ -289,9 +299,9 @@ export class Tensor {
     return this.sliceStatic(ax, start as number, end as number | undefined, step);
   }
   private sliceStatic(ax: number, start: number, end: number | undefined, step: number): Tensor {
-    const n = this.shape[ax]!;
-    const s = start < 0 ? start + n : start;
-    const e = Math.min(end === undefined ? n : end < 0 ? end + n : end, n);
+    // Python's slice: negative ends count from the end, and both are clamped into [0, n].
+    const n = this.shape[ax]!, clamp = (v: number) => Math.min(Math.max(v < 0 ? v + n : v, 0), n);
+    const s = clamp(start), e = end === undefined ? n : clamp(end);
     if (s === 0 && e === n && step === 1) return this;
     return record('slice', [this], { axis: ax, start: s, end: e, step });
   }
@@ -325,7 +335,11 @@ export class Tensor {
   dynamicSlice(dim: number, index: Tensor, size = 1): Tensor { return record('dynamic_slice', [this, index], { axis: normAxis(dim, this.rank), size }); }
   /** A copy of x with `update` written at run-time position `index` along `dim` (clamped like dynamicSlice's). */
   dynamicUpdate(dim: number, index: Tensor, update: Tensor): Tensor { return record('dynamic_update', [this, update, index], { axis: normAxis(dim, this.rank) }); }
-  cast(dtype: DType): Tensor { return dtype === this.dtype ? this : record('cast', [this], { dtype }); }
+  /** A copy as another dtype: to bool, x ≠ 0 (NaN is true); to i32, truncated toward zero, saturating (NaN → 0). */
+  cast(dtype: DType): Tensor {
+    if (dtype !== 'f32' && dtype !== 'i32' && dtype !== 'bool') throw new ModelDefinitionError(`cast: dtype must be 'f32', 'i32' or 'bool', got ${describeValue(dtype)}${where()}`);
+    return dtype === this.dtype ? this : record('cast', [this], { dtype });
+  }
   float(): Tensor { return this.cast('f32'); }
 }
 

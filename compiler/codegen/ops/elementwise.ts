@@ -138,10 +138,12 @@ export const ELEMENTWISE_LOWERINGS = {
   }),
   cast: defineLowering<CastAttrs>({
     emit: (n, c) => {
+      // To bool: x != 0 (NaN is true); to i32: AssemblyScript's conversion, a saturating truncation.
       const x = n.inputs[0]!, from = LOAD[x.type.dtype]!, to = LOAD[n.type.dtype]!;
+      const v = `load<${from}>(${c.addr(x)} + <usize>i * ${DTYPE_BYTES[x.type.dtype]})`;
       return [
         `for (let i = 0; i < ${code(numelDims(dimsOf(n.type)))}; i++) {`,
-        `  store<${to}>(${c.addr(n)} + <usize>i * ${DTYPE_BYTES[n.type.dtype]}, <${to}>load<${from}>(${c.addr(x)} + <usize>i * ${DTYPE_BYTES[x.type.dtype]}));`,
+        `  store<${to}>(${c.addr(n)} + <usize>i * ${DTYPE_BYTES[n.type.dtype]}, <${to}>${n.type.dtype === 'bool' ? `(${v} != 0)` : v});`,
         '}',
       ];
     },

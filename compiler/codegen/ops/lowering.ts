@@ -82,6 +82,7 @@ export function f32lit(v: number): string {
   const f = Math.fround(v);
   if (Number.isNaN(f)) return '<f32>NaN';
   if (!Number.isFinite(f)) return f > 0 ? '<f32>Infinity' : '<f32>-Infinity';
+  if (Object.is(f, -0)) return '<f32>-0.0';
   const s = String(f);
   return `<f32>${s.includes('.') || s.includes('e') ? s : `${s}.0`}`;
 }

@@ -78,9 +78,16 @@ const where = defineOp<NoAttrs>({
   },
 });
 
+/**
+ * To bool: x ≠ 0 (NaN is true, as torch's x.bool()). To i32: truncated toward zero and saturated
+ * to the i32 range, NaN → 0 (wasm's trunc_sat; torch leaves NaN and out-of-range values undefined).
+ */
+const castValue = (to: TensorType['dtype'], v: number): number =>
+  to === 'f32' ? v : to === 'bool' ? (v !== 0 ? 1 : 0) : v !== v ? 0 : Math.min(Math.max(Math.trunc(v), -2147483648), 2147483647);
+
 const cast = defineOp<CastAttrs>({
   type: (ins, a) => { arity('cast', ins, 1); return { dtype: a.dtype, shape: ins[0]!.shape }; },
-  evaluate: (n, [x]) => { const out = allocData(n.type); for (let i = 0; i < out.length; i++) out[i] = n.type.dtype === 'f32' ? x!.data[i]! : Math.trunc(x!.data[i]!); return out; },
+  evaluate: (n, [x]) => { const out = allocData(n.type); for (let i = 0; i < out.length; i++) out[i] = castValue(n.type.dtype, x!.data[i]!); return out; },
 });
 
 const elementwise = defineOp<ElementwiseAttrs>({

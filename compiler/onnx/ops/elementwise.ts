@@ -114,7 +114,7 @@ export const hostNot: Translate = (c) => {
 export function castTo(c: Ctx, v: Val, to: number): Val {
   if (isHost(v)) {
     if (to === v.dtype) return v;
-    const conv = (x: number): number => to === DT.BOOL ? (x ? 1 : 0) : to === DT.FLOAT ? x : Math.trunc(x);
+    const conv = (x: number): number => to === DT.BOOL ? (x !== 0 ? 1 : 0) : to === DT.FLOAT ? x : Math.trunc(x); // NaN is true
     const vals = Array.from(v.data as ArrayLike<number>, conv);
     if (to === DT.FLOAT) return host(to, v.dims, Float32Array.from(vals));
     if (to === DT.BOOL) return host(to, v.dims, Uint8Array.from(vals));
