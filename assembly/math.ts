@@ -2,8 +2,8 @@
 // and the activation dispatch act_f32x4 / act_f32 used by fused epilogues.
 //
 // Accuracy (tests/kernels/math.test.ts against f64 references; measured max, plain / relaxed):
-//   exp      relative 8.5e-8 / 8.2e-8 on [-87, 88]; 0 below -87.3365 (the denormal range is
-//            flushed); +inf above 88.376 (overflows ~0.35 early: 2^n reaches 2^128 there).
+//   exp      relative 8.5e-8 / 8.2e-8 on [-87, 88.72]; 0 below -87.3365 (the denormal range is
+//            flushed); +inf above ln(FLT_MAX) = 88.7228.
 //   tanh 1.5e-7, sigmoid 8.9e-8, gelu 1.4e-6 / 8.3e-7 absolute, everywhere (contract: 2e-6);
 //            exact ±1 / 0 / x saturation, no NaN for finite input; NaN in → NaN out. gelu(−inf) is
 //            NaN, as in PyTorch (−inf·0).
@@ -59,12 +59,17 @@ const EXP_HI: f32 = 88.7228394;      // ln(FLT_MAX)
 @inline export function exp_f32x4(x: v128): v128 {
   const xc = f32x4.pmin(f32x4.pmax(x, f32x4.splat(EXP_LO)), f32x4.splat(EXP_HI)); // NaN passes through
   let n = madd(xc, f32x4.splat(LOG2E), f32x4.splat(EXP_MAGIC));
-  const s = i32x4.shl(n, 23);                                  // 2^n
+  // 2^n, but 2^127 where n = 128 (x in [88.38, 88.72], below ln FLT_MAX): 2^128 is +inf, and
+  // inf·(1 + q) with q < 0 gave NaN. Those lanes are doubled at the end instead (exact).
+  const top = i32x4.splat(0x4B400000 + 127 + 127);            // n's bits at n = 127
+  const s = i32x4.shl(i32x4.min_s(n, top), 23);
+  const twice = i32x4.gt_s(n, top);
   n = f32x4.sub(n, f32x4.splat(EXP_MAGIC));
   let r = madd(n, f32x4.splat(-LN2_HI), xc);
   r = madd(n, f32x4.splat(-LN2_LO), r);
   const q = madd(f32x4.mul(r, r), exp_poly(r), r);             // e^r − 1
-  const y = madd(s, q, s);                                     // 2^n·(1 + q)
+  let y = madd(s, q, s);                                       // 2^n·(1 + q)
+  y = f32x4.add(y, v128.and(y, twice));
   return v128.andnot(y, f32x4.lt(x, f32x4.splat(EXP_LO)));    // flush the denormal range to 0
 }
 
