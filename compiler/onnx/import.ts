@@ -99,6 +99,11 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): Importe
       vals.set(vi.name, new Tensor(n));
     }
     for (const k of Object.keys(opts.constants ?? {})) if (!g.inputs.some((i) => i.name === k)) throw new OnnxError(`importOnnx: constants names '${k}', which is not an input of the graph (inputs: ${g.inputs.map((i) => i.name).join(', ')})`);
+    // Sizes for names the graph does not have would be ignored: a misspelt input or dimension.
+    const names = g.inputs.map((vi) => vi.name), fed = names.filter((name) => vals.get(name) instanceof Tensor && (vals.get(name) as Tensor).node.op === 'input');
+    for (const k of Object.keys(opts.shapes ?? {})) if (!names.includes(k)) throw new OnnxError(`importOnnx: shapes names '${k}', which is not an input of the graph (inputs: ${names.join(', ') || 'none'})`);
+    const symbolic = new Set(g.inputs.filter((vi) => fed.includes(vi.name) && !opts.shapes?.[vi.name]).flatMap((vi) => (vi.dims ?? []).filter((d): d is string => typeof d === 'string')));
+    for (const k of Object.keys(opts.dims ?? {})) if (!symbolic.has(k)) throw new OnnxError(`importOnnx: dims names '${k}', which is not a symbolic dimension of the graph's inputs (${symbolic.size ? `symbolic: ${[...symbolic].join(', ')}` : 'it has none'})`);
     for (const n of g.nodes) {
       const domain = n.domain === 'ai.onnx' ? '' : n.domain;
       const ctx = new Ctx(n, model.opsets.get(domain) ?? opset, n.inputs.map((name) => {

@@ -52,6 +52,10 @@ describe('importOnnx on PyTorch exports', () => {
   test('a symbolic dimension without a size is an error naming it', () => {
     expect(() => importOnnx(fixture('mlp_dynamic_batch').bytes)).toThrow(/input 'x' axis 0 is the symbolic dimension 'batch'; give its size with \{ dims: \{ "batch": N \} \}/);
     expect(() => importOnnx(fixture('mlp_dynamic_batch').bytes, { dims: { batch: 0 } })).toThrow(/dims.batch must be a positive integer/);
+    // A size for a name the graph does not have was ignored (a misspelt dimension or input).
+    expect(() => importOnnx(fixture('mlp_dynamic_batch').bytes, { dims: { batch: 2, btach: 3 } })).toThrow("importOnnx: dims names 'btach', which is not a symbolic dimension of the graph's inputs (symbolic: batch)");
+    expect(() => importOnnx(fixture('mlp').bytes, { dims: { batch: 2 } })).toThrow("importOnnx: dims names 'batch', which is not a symbolic dimension of the graph's inputs (it has none)");
+    expect(() => importOnnx(fixture('mlp_dynamic_batch').bytes, { dims: { batch: 2 }, shapes: { y: [1, 8] } })).toThrow("importOnnx: shapes names 'y', which is not an input of the graph (inputs: x)");
   });
 
   test('a symbolic size reaching an op that cannot follow it yet is refused, naming the op and size', () => {

@@ -7,6 +7,9 @@ import { DT, OnnxGraph } from '../../bench/onnx.ts';
 import { importOnnx, UnsupportedError } from '../../compiler/onnx/import.ts';
 import { runOnnxTests } from '../../compiler/conformance/onnx.ts';
 import { interpret } from '../../compiler/reference/interpret.ts';
+import { compileGraph } from '../../compiler/driver/compile.ts';
+import { loadModelBytes } from '../../runtime/model.ts';
+import { TEST_ISAS } from '../helpers/isa.ts';
 
 const x234 = Float32Array.from({ length: 24 }, (_, i) => i - 7.5);
 const run = (bytes: Uint8Array, feeds: Record<string, Float32Array> = { x: x234 }) => {
@@ -58,6 +61,33 @@ describe('importOnnx semantics', () => {
     const sum = (a: ArrayLike<number>, from: number, n: number) => Array.from(a).slice(from, from + n).reduce((s, v) => s + v, 0);
     expect(sum(y11, 0, 12)).toBeCloseTo(1, 6); // opset 11: [2, 12] rows
     expect(y13[0]! + y13[4]! + y13[8]!).toBeCloseTo(1, 6); // opset 13: along axis 1 only
+  });
+
+  test('Softplus and ReduceLogSumExp stay exact where eˣ overflows or vanishes, compiled as in the reference', async () => {
+    // Softplus(x) = ln(1 + eˣ) ≈ x for large x; logsumexp = m + ln Σ e^(x − m). Both were
+    // ln(e^x + …) as written, inf from x ≈ 88 (NaN on [88.38, 88.72], where exp itself was NaN).
+    const g = new OnnxGraph();
+    g.input('x', [8]); g.input('r', [4, 2]);
+    g.name(g.op1('Softplus', ['x']), 'sp');
+    g.name(g.op1('ReduceLogSumExp', ['r'], { axes: [1], keepdims: 0 }), 'lse');
+    g.name(g.op1('Exp', ['x']), 'ex');
+    g.output('sp', [8]); g.output('lse', [4]); g.output('ex', [8]);
+    const bytes = g.finish('m', 13);
+    const x = Float32Array.of(-20, 0, 20, 88, 88.5, 88.7, 100, 1000), r = Float32Array.of(89, 0, 200, 199, -100, -101, -200, -1000);
+    const softplus = (v: number) => Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v)));
+    const want = {
+      sp: Array.from(x, softplus),
+      lse: [89 + Math.log1p(Math.exp(-89)), 200 + Math.log1p(Math.exp(-1)), -100 + Math.log1p(Math.exp(-1)), -200],
+      ex: Array.from(x, (v) => (v > 88.7228 ? Infinity : Math.exp(v))),
+    };
+    const { graph } = importOnnx(bytes);
+    const compiled = await compileGraph(graph, { isas: TEST_ISAS });
+    for (const [what, out] of [['reference', interpret(graph, { x, r })], ...await Promise.all(TEST_ISAS.map(async (isa) => [isa, (await loadModelBytes(compiled.bytes, { isa })).run({ x, r })] as const))] as const) {
+      for (const [k, w] of Object.entries(want)) {
+        // Absolute 1e-6 where the value is below 1 (softplus(−20) ≈ 2e-9 loses its digits in 1 + e^−20).
+        w.forEach((v, i) => expect(Math.abs(out[k]![i]! - v) <= 1e-6 * Math.max(1, Math.abs(v)) || out[k]![i] === v, `${what} ${k}[${i}] = ${out[k]![i]}, want ${v}`).toBe(true));
+      }
+    }
   });
 
   test('a Shape → Gather → Unsqueeze → Concat → Reshape chain folds to one reshape', () => {

@@ -6,6 +6,8 @@ import { Ctx } from '../ctx.ts';
 import { f32Input, full, normAxis, type Translate } from './common.ts';
 import { axesOf } from './shapes.ts';
 
+const FLT_MAX = 3.4028234663852886e38;
+
 export function reduceOp(kind: 'sum' | 'mean' | 'max' | 'min' | 'sumsq' | 'l1' | 'l2' | 'logsumexp' | 'logsum', since: number): Translate {
   return (c) => {
     c.only('axes', 'keepdims', 'noop_with_empty_axes');
@@ -27,7 +29,13 @@ export function reduceOp(kind: 'sum' | 'mean' | 'max' | 'min' | 'sumsq' | 'l1' |
       case 'l1': return x.abs().sum(ax, keep);
       case 'l2': return x.mul(x).sum(ax, keep).sqrt();
       case 'logsum': return x.sum(ax, keep).log();
-      case 'logsumexp': return x.exp().sum(ax, keep).log();
+      case 'logsumexp': {
+        // m + ln Σ e^(x − m), m the max clamped to ±FLT_MAX: e^x overflowed from 88 and vanished
+        // below −87 (ln Σ = ±inf); an infinite max stays a sum of e^(±inf) (+inf, or −inf for all −inf).
+        const m = x.max(ax, true).maximum(-FLT_MAX).minimum(FLT_MAX);
+        const s = x.sub(m).exp().sum(ax, true).log().add(m);
+        return keep ? s : s.squeeze(ax);
+      }
     }
   };
 }
