@@ -7,7 +7,7 @@
 // y == x (in place) is allowed: every pass reads an element before, or only, writing it.
 // A row containing NaN gives NaN everywhere (through the sum); an all −inf row gives NaN, as in
 // PyTorch.
-import { exp_f32x4, exp_f32 } from "./math";
+import { exp_nonpos_f32x4, exp_nonpos_f32 } from "./math";
 import { hmax_f32x4, hsum_f32x4 } from "./vec";
 
 /** Max of n contiguous floats (NaNs ignored: they poison the exp sum anyway). */
@@ -31,15 +31,15 @@ import { hmax_f32x4, hsum_f32x4 } from "./vec";
   let j = 0;
   for (; j + 8 <= n; j += 8) {
     const o = <usize>j << 2;
-    const e0 = exp_f32x4(f32x4.sub(v128.load(x + o), vm));
-    const e1 = exp_f32x4(f32x4.sub(v128.load(x + o, 16), vm));
+    const e0 = exp_nonpos_f32x4(f32x4.sub(v128.load(x + o), vm));
+    const e1 = exp_nonpos_f32x4(f32x4.sub(v128.load(x + o, 16), vm));
     if (write) { v128.store(y + o, e0); v128.store(y + o, e1, 16); }
     s0 = f32x4.add(s0, e0); s1 = f32x4.add(s1, e1);
   }
   let s = hsum_f32x4(f32x4.add(s0, s1));
   for (; j < n; j++) {
     const o = <usize>j << 2;
-    const e = exp_f32(load<f32>(x + o) - m);
+    const e = exp_nonpos_f32(load<f32>(x + o) - m);
     if (write) store<f32>(y + o, e);
     s += e;
   }
@@ -91,7 +91,7 @@ import { hmax_f32x4, hsum_f32x4 } from "./vec";
       let vs = f32x4.splat(0);
       for (let j = 0; j < n; j++) {
         const o2 = <usize>j * colb;
-        const e = exp_f32x4(f32x4.sub(v128.load(xc + o2), vm));
+        const e = exp_nonpos_f32x4(f32x4.sub(v128.load(xc + o2), vm));
         if (!log) v128.store(yc + o2, e);
         vs = f32x4.add(vs, e);
       }
@@ -118,7 +118,7 @@ import { hmax_f32x4, hsum_f32x4 } from "./vec";
       let s: f32 = 0;
       for (let j = 0; j < n; j++) {
         const o2 = <usize>j * colb;
-        const e = exp_f32(load<f32>(xc + o2) - m);
+        const e = exp_nonpos_f32(load<f32>(xc + o2) - m);
         if (!log) store<f32>(yc + o2, e);
         s += e;
       }
