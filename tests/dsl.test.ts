@@ -109,7 +109,7 @@ describe('DSL', () => {
     const lin = new nn.Linear(4, 4);
     const run = (f: () => unknown) => traceModel(defineModel({ name: 'c', module: lin, inputs: { x: [2, 4] }, forward: () => ({ y: f() as Tensor }) }));
     expect(() => run(() => lin.call(5 as never))).toThrow("Linear '<root>': expected a tensor as the first argument, got 5 (x.size is not a function)");
-    expect(() => run(() => (lin.call as () => Tensor)())).toThrow("Linear '<root>': expected a tensor as the first argument, got no arguments");
+    expect(() => run(() => (lin.call as () => Tensor)())).toThrow(/^Linear '<root>': expected a tensor as the first argument, got no arguments \(does the model declare its inputs\?\)$/);
     expect(() => run(() => new nn.LSTM(4, 3).call('x' as never))).toThrow(`LSTM '<root>': expected a tensor as the first argument, got "x"`);
   });
 

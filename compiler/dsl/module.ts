@@ -124,7 +124,8 @@ export abstract class Module {
       // Every built-in layer takes a tensor first; a call without one failed somewhere inside
       // (x.size is not a function): say what the call got instead.
       if (e instanceof TypeError && !(args[0] instanceof Tensor)) {
-        throw new ModelDefinitionError(`${this.constructor.name} '${this.path || '<root>'}': expected a tensor as the first argument, got ${args.length ? describeValue(args[0]) : 'no arguments'} (${e.message})`);
+        // (With no arguments at all, the TypeError's own text says nothing more: a model without inputs.)
+        throw new ModelDefinitionError(`${this.constructor.name} '${this.path || '<root>'}': expected a tensor as the first argument, got ${args.length ? `${describeValue(args[0])} (${e.message})` : 'no arguments (does the model declare its inputs?)'}`);
       }
       throw e;
     } finally { popScope(); }
