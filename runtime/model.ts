@@ -510,7 +510,7 @@ export class Model {
   /** Every input checked (names, types, sizes, ranges) before any is written. */
   private checkFeeds(e: EntryInfo, where: string, feeds: Feeds, sizes: Record<string, number> = {}): TensorData[] {
     if (typeof feeds !== 'object' || feeds === null || Array.isArray(feeds) || ArrayBuffer.isView(feeds)) {
-      throw new Error(`${where}: expected an object of inputs by name, got ${describe(feeds)} (expects ${list(e.inputs.map((i) => `${i.name}: ${i.dtype}${fmt(i.shape)}`))})`);
+      throw new Error(`${where}: expected an object of inputs by name, got ${describe(feeds)} (expects ${list(e.inputs.map((i) => `${i.name}: ${i.dtype}${fmt(i.dims ?? i.shape)}`))})`);
     }
     // Fast check first (this runs per call, e.g. per generated token); details only on error.
     let given = 0;
@@ -519,7 +519,7 @@ export class Model {
       const names = new Set(e.inputs.map((i) => i.name));
       const unknown = Object.keys(feeds).filter((k) => !names.has(k)).map((k) => k.slice(0, 60));
       const missing = e.inputs.filter((i) => !Object.hasOwn(feeds, i.name)).map((i) => i.name);
-      const want = list(e.inputs.map((i) => `${i.name}: ${i.dtype}${fmt(i.shape)}`));
+      const want = list(e.inputs.map((i) => `${i.name}: ${i.dtype}${fmt(i.dims ?? i.shape)}`));
       throw new Error(`${where}: ${missing.length ? `missing input ${list(missing)}` : ''}${missing.length && unknown.length ? '; ' : ''}${unknown.length ? `unknown input ${list(unknown)}` : ''} (expects ${want})`);
     }
     return e.inputs.map((t) => this.check(t, feeds[t.name], `${where} input '${t.name}'`, shapeAt(t, sizes)));
