@@ -8,7 +8,8 @@
 // μ = K + δ and s − μ = (s − K) − δ, where s − K is exact for s near K (Sterbenz) and δ is small,
 // so a row like 1000 + 0.01·noise keeps full accuracy; plain f32 (s − μ) would lose ~1% of the
 // spread to the rounding of μ alone. With a residual the sum is written to y first and the later
-// passes read y, so y may alias x or residual (in place).
+// passes read y, so y may alias x or residual (in place). Where Σ (s − μ)² overflows f32, rstd is
+// 1/sqrt(inf) = 0 and y = beta, as in torch (whose Welford sums give NaN instead for some such rows).
 import { hsum_f32x4 } from "./vec";
 import { part_lo } from "./threads";
 

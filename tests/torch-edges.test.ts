@@ -12,7 +12,7 @@ const X = [0, -0, 0.5, -0.5, NaN, Infinity, -Infinity, 3e9, -2.7, 4];
 const I32_MAX = 2147483647, I32_MIN = -2147483648;
 const m = (...ds: number[]) => ({ shape: ds, dtype: 'bool' as const });
 
-const graph = () => trace(({ x, a, q, k, v, mask, mask1, maskf, d1, d2 }) => {
+const graph = () => trace(({ x, a, q, k, v, mask, mask1, maskf, d1, d2, l }) => {
   const one = zeros([X.length]).add(1);
   const sdpa = (attnMask: Tensor) => F.scaledDotProductAttention(q!, k!, v!, { attnMask }).reshape(1);
   return {
@@ -28,12 +28,15 @@ const graph = () => trace(({ x, a, q, k, v, mask, mask1, maskf, d1, d2 }) => {
     dot: d1!.matmul(d2!), sliced: a!.slice(0, -100).slice(1, -100, 2),
     // SDPA's boolean mask: true = may attend; [L, S], [H, L, S] and [L, 1] (over every key) broadcast.
     sdpaBool: sdpa(mask!), sdpaBool3: sdpa(mask!.reshape(1, 1, 2)), sdpaAll: sdpa(mask1!), sdpaFloat: sdpa(maskf!),
+    // LayerNorm whose variance overflows f32: 1/sqrt(inf) = 0 scales every deviation to 0 (torch 1.13: zeros too).
+    lnOverflow: new nn.LayerNorm(4).forward(l!),
   };
-}, { x: [X.length], a: [3, 4], q: [1, 1, 1, 1], k: [1, 1, 2, 1], v: [1, 1, 2, 1], mask: m(1, 2), mask1: m(1, 1), maskf: [1, 2], d1: [3], d2: [3] });
+}, { x: [X.length], a: [3, 4], q: [1, 1, 1, 1], k: [1, 1, 2, 1], v: [1, 1, 2, 1], mask: m(1, 2), mask1: m(1, 1), maskf: [1, 2], d1: [3], d2: [3], l: [4] });
 
 const feeds = {
   x: Float32Array.from(X), a: Float32Array.from({ length: 12 }, (_, i) => i), q: Float32Array.of(1), k: Float32Array.of(0, 0), v: Float32Array.of(10, 20),
   mask: Uint8Array.of(1, 0), mask1: Uint8Array.of(1), maskf: Float32Array.of(0, -Infinity), d1: Float32Array.of(1, 2, 3), d2: Float32Array.of(4, 5, 6),
+  l: Float32Array.of(3e19, 3e19, -3e19, 1),
 };
 
 const want: Record<string, number[]> = {
@@ -47,6 +50,7 @@ const want: Record<string, number[]> = {
   sum: [66], mean: [5.5], max: [11], dot: [32],
   sliced: [0, 1, 4, 5, 8, 9],
   sdpaBool: [10], sdpaBool3: [10], sdpaAll: [15], sdpaFloat: [10],
+  lnOverflow: [0, 0, 0, 0],
 };
 
 /** Exactly for zeros (their sign), infinities and NaN; within f32 rounding otherwise. */

@@ -93,10 +93,13 @@ const layernorm = defineOp<LayerNormAttrs>({
     const N = x!.type.shape[x!.type.shape.length - 1]!, rows = numel(x!.type.shape) / N, eps = n.attrs.eps;
     const out = new Float32Array(rows * N);
     for (let i = 0; i < rows; i++) {
-      const s = Array.from({ length: N }, (_, j) => x!.data[i * N + j]! + (r ? r.data[i * N + j]! : 0));
+      // x + residual is an f32 sum, as in torch. The squared deviations are summed in f32 there
+      // (and in the kernel): where that sum overflows, rstd = 1/sqrt(inf) = 0 and y = beta.
+      const s = Array.from({ length: N }, (_, j) => (r ? Math.fround(x!.data[i * N + j]! + r.data[i * N + j]!) : x!.data[i * N + j]!));
       const mu = s.reduce((a, v) => a + v, 0) / N;
-      const vr = s.reduce((a, v) => a + (v - mu) ** 2, 0) / N;
-      for (let j = 0; j < N; j++) out[i * N + j] = ((s[j]! - mu) / Math.sqrt(vr + eps)) * g!.data[j]! + b!.data[j]!;
+      const ss = s.reduce((a, v) => a + (v - mu) ** 2, 0);
+      const rstd = Math.fround(ss) === Infinity ? 0 : 1 / Math.sqrt(ss / N + eps);
+      for (let j = 0; j < N; j++) out[i * N + j] = (s[j]! - mu) * rstd * g!.data[j]! + b!.data[j]!;
     }
     return out;
   },
