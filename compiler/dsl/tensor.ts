@@ -4,7 +4,7 @@
 
 import { node as mkNode, type Attrs, type Node } from '../ir/node.ts';
 import { inferType, secondaryTypes, ShapeError, type AttrsOf, type OpName } from '../ir/ops.ts';
-import { dimsOf, fmtShape, normAxis as irNormAxis, numel, sameShape, type DType, type Shape } from '../ir/types.ts';
+import { dimsOf, DTYPE_BYTES, fmtShape, normAxis as irNormAxis, numel, sameShape, type DType, type Shape } from '../ir/types.ts';
 import { addDims, canonDim, divDims, evalDim, isSymbolic, numelDims, SIZE_NAME, sizeNames, type Dim, type Sizes } from '../ir/dims.ts';
 import type { SymAttrs } from '../ir/symbolic.ts';
 import { describeValue } from '../ir/print.ts';
@@ -337,7 +337,7 @@ export class Tensor {
   dynamicUpdate(dim: number, index: Tensor, update: Tensor): Tensor { return record('dynamic_update', [this, update, index], { axis: normAxis(dim, this.rank) }); }
   /** A copy as another dtype: to bool, x ≠ 0 (NaN is true); to i32, truncated toward zero, saturating (NaN → 0). */
   cast(dtype: DType): Tensor {
-    if (dtype !== 'f32' && dtype !== 'i32' && dtype !== 'bool') throw new ModelDefinitionError(`cast: dtype must be 'f32', 'i32' or 'bool', got ${describeValue(dtype)}${where()}`);
+    if (typeof dtype !== 'string' || !Object.hasOwn(DTYPE_BYTES, dtype)) throw new ModelDefinitionError(`cast: dtype must be ${Object.keys(DTYPE_BYTES).map((d) => `'${d}'`).join(', ').replace(/, ([^,]*)$/, ' or $1')}, got ${describeValue(dtype)}${where()}`);
     return dtype === this.dtype ? this : record('cast', [this], { dtype });
   }
   float(): Tensor { return this.cast('f32'); }
