@@ -135,4 +135,19 @@ describe('safetensors: API misuse', () => {
     expect(w({ a: { dtype: 'I64', shape: [2], data: new Int32Array(2) } })).toThrow("tensor 'a': I64 [2] takes 16 bytes, its data has 8");
     expect(w({ __metadata__: { dtype: 'F32', shape: [1], data: new Float32Array(1) } })).toThrow("tensor '__metadata__': the name is the format's metadata key");
   });
+
+  test('writeSafetensors takes the Map readSafetensors returns, a tensor named __proto__, and reads each tensor once (a Map was written as an empty file)', () => {
+    const bytes = writeSafetensors({ a: { dtype: 'F32', shape: [2], data: Float32Array.of(1, 2) }, b: { dtype: 'I32', shape: [1], data: Int32Array.of(7) } });
+    const again = writeSafetensors(readSafetensors(bytes));
+    expect([...readSafetensors(again)].map(([k, t]) => [k, t.dtype, Array.from(t.data)])).toEqual([['a', 'F32', [1, 2]], ['b', 'I32', [7]]]);
+    // A __proto__ key (from JSON.parse, or defined) set the header's prototype: the file had data of no tensor.
+    const proto: Record<string, unknown> = {};
+    Object.defineProperty(proto, '__proto__', { value: { dtype: 'F32', shape: [1], data: Float32Array.of(3) }, enumerable: true });
+    expect(Array.from(readSafetensors(writeSafetensors(proto as never)).get('__proto__')!.data)).toEqual([3]);
+    // A getter that answers differently the second time: what was checked is what is written.
+    let n = 0;
+    const flip = { get a() { return n++ ? { dtype: 'F33', shape: [1], data: new Float32Array(1) } : { dtype: 'F32', shape: [1], data: Float32Array.of(5) }; } };
+    expect(Array.from(readSafetensors(writeSafetensors(flip as never)).get('a')!.data)).toEqual([5]);
+    expect(() => writeSafetensors(new Map([['a', 5]]) as never)).toThrow("writeSafetensors(): tensor 'a': expected { dtype, shape, data }, got 5");
+  });
 });

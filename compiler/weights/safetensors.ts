@@ -130,22 +130,27 @@ function f16ToF32(h: number): number {
   return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }
 
-export function writeSafetensors(tensors: Record<string, SafeTensor>): Uint8Array {
+export function writeSafetensors(tensors: Record<string, SafeTensor> | Map<string, SafeTensor>): Uint8Array {
   if (typeof tensors !== 'object' || tensors === null || Array.isArray(tensors)) throw new Error(`writeSafetensors(): expected an object of tensors by name, { name: { dtype, shape, data } }, got ${show(tensors)}`);
-  for (const [name, t] of Object.entries(tensors)) {
-    const where = `writeSafetensors(): tensor '${name.slice(0, 60)}'`;
+  // Read once (a Map, as readSafetensors returns, or an object): what is checked is what is written.
+  const list = (tensors instanceof Map ? [...tensors] : Object.entries(tensors)).map(([name, t]) => {
+    const where = `writeSafetensors(): tensor '${String(name).slice(0, 60)}'`;
+    if (typeof name !== 'string') throw new Error(`${where}: a tensor's name must be a string, got ${typeof name}`);
     if (name === '__metadata__') throw new Error(`${where}: the name is the format's metadata key`);
     if (typeof t !== 'object' || t === null) throw new Error(`${where}: expected { dtype, shape, data }, got ${show(t)}`);
-    if (!Object.hasOwn(DTYPE_SIZE, t.dtype)) throw new Error(`${where}: unknown dtype ${show(t.dtype)} (known: ${Object.keys(DTYPE_SIZE).join(', ')})`);
-    if (!Array.isArray(t.shape) || !t.shape.every(isCount)) throw new Error(`${where}: shape must be an array of non-negative integers, got ${show(t.shape)}`);
-    if (!ArrayBuffer.isView(t.data) || t.data instanceof DataView) throw new Error(`${where}: data must be a typed array, got ${show(t.data)}`);
-    const bytes = t.shape.reduce((a, d) => a * d, 1) * DTYPE_SIZE[t.dtype]!;
-    if (t.data.byteLength !== bytes) throw new Error(`${where}: ${t.dtype} ${show(t.shape)} takes ${bytes} bytes, its data has ${t.data.byteLength}`);
-  }
-  const header: Record<string, unknown> = {};
+    const { dtype, shape, data } = t;
+    if (!Object.hasOwn(DTYPE_SIZE, dtype)) throw new Error(`${where}: unknown dtype ${show(dtype)} (known: ${Object.keys(DTYPE_SIZE).join(', ')})`);
+    if (!Array.isArray(shape) || !shape.every(isCount)) throw new Error(`${where}: shape must be an array of non-negative integers, got ${show(shape)}`);
+    if (!ArrayBuffer.isView(data) || data instanceof DataView) throw new Error(`${where}: data must be a typed array, got ${show(data)}`);
+    const bytes = shape.reduce((a, d) => a * d, 1) * DTYPE_SIZE[dtype]!;
+    if (data.byteLength !== bytes) throw new Error(`${where}: ${dtype} ${show(shape)} takes ${bytes} bytes, its data has ${data.byteLength}`);
+    return { name, dtype, shape: [...shape], data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+  });
+  // No prototype: a tensor named __proto__ is a key like any other (on {} it would set the prototype and vanish from the header).
+  const header: Record<string, unknown> = Object.create(null);
   let off = 0;
-  for (const [name, t] of Object.entries(tensors)) {
-    header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [off, off + t.data.byteLength] };
+  for (const t of list) {
+    header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [off, off + t.data.byteLength] };
     off += t.data.byteLength;
   }
   let json = JSON.stringify(header);
@@ -155,7 +160,7 @@ export function writeSafetensors(tensors: Record<string, SafeTensor>): Uint8Arra
   new DataView(out.buffer).setBigUint64(0, BigInt(hb.length), true);
   out.set(hb, 8);
   let at = 8 + hb.length;
-  for (const t of Object.values(tensors)) { out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), at); at += t.data.byteLength; }
+  for (const t of list) { out.set(t.data, at); at += t.data.byteLength; }
   return out;
 }
 
