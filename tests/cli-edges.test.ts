@@ -50,6 +50,30 @@ describe('CLI', () => {
     }
   });
 
+  test('an empty option value is a usage error (--weights \'\' compiled the initial weights, -o \'\' wrote to the current directory)', async () => {
+    for (const opt of ['-o', '--weights', '--disable-pass', '--isa', '--dim']) {
+      const r = await cli('build', 'models/mlp.ts', opt, '');
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`^simdflow: ${opt} needs a value \\(got an empty string\\)\n`));
+    }
+  });
+
+  test('a model file that is missing or a directory, and an -o that cannot be written, are named (were raw ENOENT / EISDIR)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'simdflow-files-'));
+    mkdirSync(join(dir, 'd.onnx'));
+    mkdirSync(join(dir, 'd.ts'));
+    for (const cmd of ['build', 'ir']) {
+      expect((await cli(cmd, join(dir, 'none.onnx'), ...(cmd === 'build' ? ['-q'] : []))).stderr).toBe(`simdflow: ${join(dir, 'none.onnx')}: no such model file\n`);
+      expect((await cli(cmd, join(dir, 'd.onnx'), ...(cmd === 'build' ? ['-q'] : []))).stderr).toBe(`simdflow: ${join(dir, 'd.onnx')}: is a directory, not a model file\n`);
+      expect((await cli(cmd, join(dir, 'd.ts'), ...(cmd === 'build' ? ['-q'] : []))).stderr).toBe(`simdflow: ${join(dir, 'd.ts')}: is a directory, not a model file\n`);
+    }
+    // /proc/self is a directory that exists, where no file can be made.
+    writeFileSync(join(dir, 'm.ts'), model('m'));
+    const r = await cli('build', join(dir, 'm.ts'), '-o', '/proc/self', '-q', '--isa', 'wasmsimd');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^simdflow: -o \/proc\/self: cannot write \/proc\/self\/m\.simdflow \(ENOENT/);
+  });
+
   test('a model file that throws while loading is named, at the line in its source', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'simdflow-throws-'));
     writeFileSync(join(dir, 'm.ts'), `import { defineModel, nn } from 'simdflow';\n\nfunction layer() {\n  return new nn.Linear(4, -2);\n}\nexport default defineModel({ name: 'm', module: layer(), inputs: { x: [1, 4] } });\n`);

@@ -7,7 +7,7 @@
 // Other packages resolve from the model's directory as usual. In the user's bundled files,
 // `import.meta.url`, `.dirname` and `.filename` keep their own file's values.
 
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -116,6 +116,7 @@ async function runBundle(file: string, out: string, code: Uint8Array): Promise<R
 export async function loadDefinition(file: string, weights?: string): Promise<ModelDefinition> {
   const path = resolve(file);
   if (!existsSync(path)) throw new Error(`${file}: no such model file`);
+  if (statSync(path).isDirectory()) throw new Error(`${file}: is a directory, not a model file`);
   const mod = await importModelFile(path);
   const def = mod.default as ModelDefinition | undefined;
   if (!def || !def.module || !def.inputs) throw new Error(`${file}: the default export must be defineModel({ name, module, inputs, ... })`);

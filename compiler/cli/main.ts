@@ -2,7 +2,7 @@
 // bin.ts runs it on the process. Commands import the compiler when they run, so `--help` and
 // usage errors answer at once; the toolchain (asc, binaryen) loads only to compile.
 
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { ISAS, type Isa } from '../../runtime/format.ts';
 import { kernelConst } from '../codegen/kernels.ts';
@@ -53,6 +53,21 @@ function outputDir(out: string, given: string | undefined): string {
   return out;
 }
 
+/** The artifact written to -o, or an error naming -o and the file (was a raw ENOENT, after the compile). */
+function writeArtifact(file: string, bytes: Uint8Array, given: string | undefined): void {
+  try { writeFileSync(file, bytes); } catch (e) {
+    throw new Error(`${given === undefined ? 'the output directory' : `-o ${given}`}: cannot write ${file} (${String((e as Error).message).slice(0, 200)})`);
+  }
+}
+
+/** An .onnx model file's bytes, or an error naming the file (was a raw ENOENT or EISDIR). */
+function readModelFile(file: string): Uint8Array {
+  try { return readFileSync(file); } catch (e) {
+    const code = (e as { code?: string }).code;
+    throw new Error(`${file}: ${code === 'ENOENT' ? 'no such model file' : code === 'EISDIR' ? 'is a directory, not a model file' : `cannot read the model file (${String((e as Error).message).slice(0, 200)})`}`);
+  }
+}
+
 /**
  * mkdir -p, one level at a time from the nearest directory that exists: Node 20's recursive
  * mkdirSync loops forever where a level cannot be made but its parent exists (-o /proc/x).
@@ -87,7 +102,8 @@ function parseArgs(argv: readonly string[]): Args {
       if (same && a.given.some((g) => same.includes(g))) throw new UsageError(`${s} is given twice`);
       a.given.push(s);
     }
-    const val = () => { const v = argv[++i]; if (v === undefined || v.startsWith('-')) throw new UsageError(`${s} needs a value`); return v; };
+    // An empty value ('' from an unset shell variable) would be dropped: --weights '' compiled the model's initial weights.
+    const val = () => { const v = argv[++i]; if (v === undefined || v === '' || v.startsWith('-')) throw new UsageError(`${s} needs a value${v === '' ? ' (got an empty string)' : ''}`); return v; };
     if (s === '-o' || s === '--out') a.out = val();
     else if (s === '--weights') a.weights = val();
     else if (s === '--disable-pass') a.disable.push(val());
@@ -157,17 +173,18 @@ async function run(a: Args, io: Io): Promise<number> {
     case 'build': {
       if (rest[0]!.toLowerCase().endsWith('.onnx')) {
         if (a.weights) throw new UsageError('build: --weights is for DSL models; an .onnx file carries its weights');
-        const [{ readFileSync }, { importOnnx }, { compileGraph }] = await Promise.all([import('node:fs'), import('../onnx/import.ts'), import('../driver/compile.ts')]);
+        const [{ importOnnx }, { compileGraph }] = await Promise.all([import('../onnx/import.ts'), import('../driver/compile.ts')]);
         const name = basename(rest[0]!).replace(/\.onnx$/i, '');
+        const bytes = readModelFile(rest[0]!);
         const out = resolve(a.out ?? 'out');
         outputDir(out, a.out);
         const onStage = stages(name);
         onStage('import');
-        const { graph } = importOnnx(readFileSync(rest[0]!), { dims: a.dims, name });
+        const { graph } = importOnnx(bytes, { dims: a.dims, name });
         const c = await compileGraph(graph, { name, disablePasses: a.disable, onStage, ...isas });
         onStage('done');
         const file = resolve(out, `${name}.simdflow`);
-        writeFileSync(file, c.bytes);
+        writeArtifact(file, c.bytes, a.out);
         const s = c.manifest.stats;
         io.stdout.write(`${file}: ${c.bytes.length} bytes (code ${JSON.stringify(s.codeBytes)}, weights ${s.weightBytes}, peak arena ${s.peakArenaBytes}) in ${c.compileMs} ms\n`);
         return 0;
@@ -181,7 +198,7 @@ async function run(a: Args, io: Io): Promise<number> {
       const onStage = stages(def.name);
       const c = await compileModel(def, { disablePasses: a.disable, onStage, ...isas });
       onStage('done');
-      writeFileSync(file, c.bytes);
+      writeArtifact(file, c.bytes, a.out);
       const s = c.manifest.stats;
       io.stdout.write(`${file}: ${c.bytes.length} bytes (code ${JSON.stringify(s.codeBytes)}, weights ${s.weightBytes}, peak arena ${s.peakArenaBytes}) in ${c.compileMs} ms\n`);
       return 0;
@@ -192,8 +209,8 @@ async function run(a: Args, io: Io): Promise<number> {
       let g;
       if (rest[0]!.toLowerCase().endsWith('.onnx')) {
         if (a.weights) throw new UsageError('ir: --weights is for DSL models; an .onnx file carries its weights');
-        const [{ readFileSync }, { importOnnx }] = await Promise.all([import('node:fs'), import('../onnx/import.ts')]);
-        g = importOnnx(readFileSync(rest[0]!), { dims: a.dims }).graph;
+        const { importOnnx } = await import('../onnx/import.ts');
+        g = importOnnx(readModelFile(rest[0]!), { dims: a.dims }).graph;
       } else {
         if (Object.keys(a.dims).length) throw new UsageError('ir: --dim is for .onnx models');
         const [{ loadDefinition }, { traceModel }] = await Promise.all([import('./load.ts'), import('../dsl/trace.ts')]);
