@@ -129,7 +129,7 @@ export class Model {
   setState(values: Record<string, Feed>): void {
     const where = `model '${this.name}' setState()`;
     this.mem();
-    if (typeof values !== 'object' || values === null || Array.isArray(values) || ArrayBuffer.isView(values)) throw new Error(`${where}: expected an object of state tensors by name, got ${describe(values)}`);
+    if (typeof values !== 'object' || values === null || Array.isArray(values) || ArrayBuffer.isView(values) || values instanceof Map) throw new Error(`${where}: expected an object of state tensors by name, got ${describe(values)}`);
     const byName = this.stateByName;
     const writes = Object.keys(values).map((name) => {
       const t = byName.get(name);

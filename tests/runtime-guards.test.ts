@@ -59,6 +59,9 @@ describe('KV cache guards', () => {
     expect(Array.from(gpt.state().k0!).every((v) => v === 0)).toBe(true);
     intact(gpt, 0);
     for (const bad of [null, undefined, 5, [1, 2], new Float32Array(3)]) expect(() => gpt.setState(bad as never)).toThrow(/setState\(\): expected an object of state tensors by name, got /);
+    // A Map of state (state() gives an object, but a Map is the natural container) was accepted and nothing written.
+    expect(() => gpt.setState(new Map([['pos', Int32Array.of(3)]]) as never)).toThrow("model 'tinygpt' setState(): expected an object of state tensors by name, got Map");
+    intact(gpt, 0);
   });
 
   test('the public call() checks the cache like prefill() and decode()', () => {
