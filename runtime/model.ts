@@ -304,14 +304,16 @@ export class Model {
   /** Sets every state tensor back to zero, as at load time; `reset(seq)` empties one sequence of a batched KV cache. */
   reset(seq?: number): void {
     this.mem();
-    this.stateWrites++;
     if (seq === undefined) {
+      this.stateWrites++;
       const { offset, bytes } = this.manifest.memory.state;
       new Uint8Array(this.mem().buffer, offset, bytes).fill(0);
       this.stale = undefined;
       return;
     }
+    // A refused reset(seq) changes nothing: generate() must not see it as a write.
     const s = this.sequenceIndex(seq, 'reset()'), B = this.batch, buf = this.mem().buffer;
+    this.stateWrites++;
     // Every state tensor of a batched language model has the sequences first.
     for (const t of this.manifest.state) {
       const per = numel(t.shape) / B;

@@ -164,8 +164,10 @@ describe('argument guards', () => {
     expect(() => gpt.generate(prompt, { maxNewTokens: 3, onToken: () => { gpt.decode(1); } })).toThrow(changed);
     expect(() => gpt.generate(prompt, { maxNewTokens: 3, onToken: () => { gpt.reset(); gpt.prefill([7, 7, 7]); } })).toThrow(changed);
     expect(() => gpt.generate(prompt, { maxNewTokens: 3, onToken: () => gpt.setState({ ...gpt.state(), pos: [3] }) })).toThrow(changed);
-    // Reading the model is not changing it.
+    // Reading the model is not changing it, and neither is a call it refused (reset(1) counted as a write).
     expect(gpt.generate(prompt, { maxNewTokens: 3, onToken: () => { gpt.state(); void gpt.position; } }).length).toBe(6);
+    const refused = () => { for (const f of [() => gpt.reset(1), () => gpt.decode(99), () => gpt.setState({ pos: [99] })]) expect(f).toThrow(); };
+    expect(Array.from(gpt.generate(prompt, { maxNewTokens: 3, onToken: refused }))).toEqual(Array.from(gpt.generate(prompt, { maxNewTokens: 3 })));
     gpt.reset();
     expect(() => gpt.generate(prompt, { maxNewTokens: CAP })).toThrow(`generate(): 3 prompt + ${CAP} new tokens need ${CAP + 2} cache positions, the KV cache holds ${CAP}`);
     intact(gpt);
