@@ -82,7 +82,7 @@ function tensor(v: unknown, field: string): TensorInfo {
 function sizes(v: unknown, inputs: TensorInfo[], outputs: TensorInfo[], f: string): Record<string, number> {
   const o = obj(v, `${f}.sizes`), out: Record<string, number> = {};
   for (const [k, b] of Object.entries(o)) {
-    if (!SIZE_NAME.test(k)) fail(`${f}.sizes`, `has size name ${show(k)}, which is not a name`);
+    if (!SIZE_NAME.test(k) || k in out) fail(`${f}.sizes`, `has size name ${show(k)}, which is not a name`);
     if (typeof b !== 'number' || !Number.isInteger(b) || b < 2 || b > 2 ** 30) fail(`${f}.sizes.${k}`, `must be an integer bound from 2 to 2^30, found ${show(b)}`);
     out[k] = b as number;
   }
@@ -142,7 +142,7 @@ export function validateManifest(raw: unknown): Manifest {
   apart(state, 'state');
 
   const entriesRaw = obj(own(m, 'entries'), 'entries');
-  const entries: Manifest['entries'] = {};
+  const entries: Manifest['entries'] = Object.create(null); // an entry named __proto__ must not become the prototype
   const exportsSeen = new Set<string>();
   if (Object.keys(entriesRaw).length === 0) fail('entries', 'must name at least one entry');
   for (const [en, ev] of Object.entries(entriesRaw)) {

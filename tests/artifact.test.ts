@@ -64,6 +64,19 @@ describe('a crafted manifest is refused, naming the field', () => {
     await refused(craft((m) => { m.entries.run.inputs[0].offset += 2; }), 'is not aligned to 4 bytes for f32');
   });
 
+  test('an entry named __proto__ is an entry, and a size named like an Object property is refused (one vanished at load, the other ran to a NaN shape)', async () => {
+    const proto = await loadModel(craft((m) => { m.entries = JSON.parse(JSON.stringify(m.entries).replace('"step"', '"__proto__"')); }));
+    const plain = await loadModel(bytes);
+    expect(proto.entries).toEqual(['run', '__proto__']);
+    const x = Float32Array.from({ length: 8 }, (_, i) => i - 3);
+    expect(proto.call('__proto__', { x })).toEqual(plain.step({ x }));
+    // A sized artifact whose size is renamed 'constructor' (the compiler refuses that name).
+    const sized = (await compileModel({ name: 'sized', module: new Cell(), inputs: { x: { shape: ['B', 4], max: { B: 4 } } } })).bytes;
+    const { manifest: m, blobs } = unpackContainer(sized);
+    const renamed = packContainer(JSON.parse(JSON.stringify(m).replaceAll('"B"', '"constructor"')), blobs);
+    await refused(renamed, `invalid simdflow manifest: entries['run'].sizes has size name "constructor", which is not a name`);
+  });
+
   test('dtypes and shapes come from the allowed set', async () => {
     await refused(craft((m) => { m.entries.run.outputs[0].dtype = 'constructor'; }), `invalid simdflow manifest: entries['run'].outputs[0].dtype must be one of f32, i32, bool, found "constructor"`);
     await refused(craft((m) => { m.entries.run.inputs[0].shape = [-1, 4]; }), "entries['run'].inputs[0].shape[0] must be a non-negative integer, found -1");
