@@ -53,6 +53,15 @@ describe('models that cannot be built are refused naming the cause', () => {
   });
 });
 
+describe('size names', () => {
+  test('a size named like a property of every object is refused by name (was "input \'function Object() { [native code] }\' bounds it")', async () => {
+    for (const name of ['constructor', 'toString', 'valueOf', '__proto__']) {
+      const def: ModelDefinition = { name: 's', module: new Id(), inputs: { x: { shape: [name, 4], max: { [name]: 4 } } }, forward: (_m, i) => i.x!.relu() };
+      await expect(compileModel(def)).rejects.toThrow(`input 'x': size name '${name}' is a property of every JavaScript object; choose another name`);
+    }
+  });
+});
+
 describe('names that collide with wasm or AssemblyScript', () => {
   test('entries named memory, abort, f32 and load compile and run', async () => {
     const step = (f: (x: Tensor) => Tensor) => ({ inputs: { memory: [3] }, forward: (_m: nn.Module, i: Record<string, Tensor>) => ({ outputs: { memory: f(i.memory!) } }) });

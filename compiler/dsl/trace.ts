@@ -31,6 +31,9 @@ const spec = (where: string, s: InputSpec | number[]): Required<InputSpec> => {
   if (!DTYPES.includes(dtype)) throw new ModelDefinitionError(`${where}: dtype must be one of ${DTYPES.join(', ')}, got ${what(dtype)}`);
   const bad = shape.find((d) => typeof d === 'string' && !SIZE_NAME.test(d));
   if (bad !== undefined) throw new ModelDefinitionError(`${where}: shape [${shape.map(String).join(', ')}] must be positive integers or size names (a letter or _ then letters, digits or _), got ${JSON.stringify(bad).slice(0, 40)}`);
+  // Sizes are looked up by name in plain objects (here and in the runtime): 'constructor' would find Object's.
+  const inherited = shape.find((d) => typeof d === 'string' && d in Object.prototype);
+  if (inherited !== undefined) throw new ModelDefinitionError(`${where}: size name '${inherited}' is a property of every JavaScript object; choose another name`);
   if (typeof max !== 'object' || max === null || Array.isArray(max)) throw new ModelDefinitionError(`${where}: max must be an object of bounds by size name, e.g. { B: 8 }, got ${what(max)}`);
   for (const [k, v] of Object.entries(max as Record<string, unknown>)) {
     if (!SIZE_NAME.test(k)) throw new ModelDefinitionError(`${where}: max names size '${k.slice(0, 40)}'; a size name is a letter or _ followed by letters, digits or _`);
