@@ -28,6 +28,16 @@ describe('models that cannot be built are refused naming the cause', () => {
     expect(() => new nn.Linear(100000, 100000)).toThrow("Linear: parameter 'weight' [100000, 100000] needs 40000000000 bytes; wasm32 memory holds 4 GiB");
   });
 
+  test('an input or output of more than 8 dims is named before asc (was an invalid-manifest error after the whole compile)', async () => {
+    const nine = [1, 1, 1, 1, 1, 1, 1, 1, 2];
+    await expect(compileModel({ name: 'r9', module: new Id(), inputs: { x: nine }, forward: (_m, i) => i.x!.relu() }))
+      .rejects.toThrow("model 'r9': entry 'run' input 'x' has 9 dims [1, 1, 1, 1, 1, 1, 1, 1, 2]; an artifact's inputs, outputs and state have at most 8");
+    const stages: string[] = [];
+    await expect(compileModel({ name: 'o9', module: new Id(), inputs: { x: [2] }, forward: (_m, i) => ({ y: i.x!.reshape(...nine) }) }, { onStage: (s) => stages.push(s) }))
+      .rejects.toThrow("model 'o9': entry 'run' output 'y' has 9 dims");
+    expect(stages).not.toContain('asc+binaryen wasmsimd');
+  });
+
   test('constructor options are checked by their PyTorch names', () => {
     expect(() => new nn.Linear(-5, 10)).toThrow('Linear: in_features must be a positive integer, got -5');
     expect(() => new nn.Linear(5, 2.5)).toThrow('Linear: out_features must be a positive integer, got 2.5');

@@ -107,8 +107,21 @@ function checkWasm32(name: string, graphs: Graph[], needed?: { end: number; weig
   throw new Error(`model '${name}' needs at least ${total} bytes of memory${parts}; wasm32 allows 4 GiB${largest}`);
 }
 
+/** The manifest holds tensors of at most 8 dims (runtime/validate.ts): name the one that has more, before the passes and asc (was a manifest error after the whole compile). */
+function checkRanks(name: string, entries: Entry[], state: StateSpec[]): void {
+  const over = (what: string, shape: readonly number[]) => {
+    if (shape.length > 8) throw new Error(`model '${name}': ${what} has ${shape.length} dims [${shape.join(', ')}]; an artifact's inputs, outputs and state have at most 8`);
+  };
+  for (const e of entries) {
+    for (const n of e.graph.inputs) over(`entry '${e.name}' input '${n.label}'`, n.type.shape);
+    for (const o of e.graph.outputs) over(`entry '${e.name}' output '${o.name}'`, o.node.type.shape);
+  }
+  for (const s of state) over(`state '${s.name}'`, s.type.shape);
+}
+
 export async function compileEntries(entries: Entry[], state: StateSpec[], opts: CompileOptions & { generation?: GenerationInfo } = {}): Promise<Compiled> {
   const t0 = performance.now();
+  checkRanks(opts.name ?? 'model', entries, state);
   opts.onStage?.('passes');
   const graphs = entries.map((e) => ({ name: e.name, graph: runPasses(e.graph, { disable: opts.disablePasses ?? [], attention: opts.attention, target: wasmTarget }) }));
   checkWasm32(opts.name ?? 'model', graphs.map((e) => e.graph));
