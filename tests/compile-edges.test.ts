@@ -38,6 +38,13 @@ describe('models that cannot be built are refused naming the cause', () => {
     expect(stages).not.toContain('asc+binaryen wasmsimd');
   });
 
+  test('a tensor kept from another trace is named (was "codegen: no memory planned for %N (input)")', async () => {
+    let kept: Tensor | undefined;
+    await compileModel({ name: 'a', module: new Id(), inputs: { x: [4] }, forward: (_m, i) => { kept = i.x!.relu(); return kept; } }, { isas: ['wasmsimd'] });
+    await expect(compileModel({ name: 'b', module: new Id(), inputs: { x: [4] }, forward: (_m, i) => i.x!.add(kept!) }))
+      .rejects.toThrow("forward() uses a tensor computed from input 'x' of another trace (kept from an earlier compile or another entry); use only tensors computed in this forward() from its own inputs");
+  });
+
   test('constructor options are checked by their PyTorch names', () => {
     expect(() => new nn.Linear(-5, 10)).toThrow('Linear: in_features must be a positive integer, got -5');
     expect(() => new nn.Linear(5, 2.5)).toThrow('Linear: out_features must be a positive integer, got 2.5');

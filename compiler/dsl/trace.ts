@@ -94,7 +94,7 @@ const sourceNode = (op: 'input' | 'state', name: string, s: InputSpec | number[]
 export function traceEntry(fn: (inputs: Record<string, Tensor>, state: Record<string, Tensor>) => EntryResult,
   inputs: InputSpecs, state: InputSpecs, outputNames?: string[]): Graph {
   const bounds = entryBounds('input', inputs);
-  const { result: { ins, outs, writes } } = withTrace(() => {
+  const { result: { ins, sts, outs, writes } } = withTrace(() => {
     const ins = Object.entries(inputs).map(([name, s]) => sourceNode('input', name, s, bounds));
     const st = Object.fromEntries(Object.entries(state).map(([name, s]) => [name, new Tensor(sourceNode('state', name, s))]));
     const res = fn(Object.fromEntries(ins.map((n) => [n.label!, new Tensor(n)])), st);
@@ -108,9 +108,12 @@ export function traceEntry(fn: (inputs: Record<string, Tensor>, state: Record<st
     });
     const outs = nameOutputs(res.outputs, outputNames);
     if (outs.length === 0 && writes.length === 0) throw new ModelDefinitionError('forward() returned no outputs (return a tensor, an array of tensors or a record of tensors)');
-    return { ins, outs, writes };
+    return { ins, sts: Object.values(st).map((t) => t.node), outs, writes };
   }, bounds);
   const g = makeGraph(ins, outs, writes);
+  // A tensor kept from another trace (an earlier compile, another entry) reaches that trace's inputs: codegen found no memory for them.
+  const foreign = g.nodes.find((n) => (n.op === 'input' && !ins.includes(n)) || (n.op === 'state' && !sts.includes(n)));
+  if (foreign) throw new ModelDefinitionError(`forward() uses a tensor computed from ${foreign.op} '${foreign.label}' of another trace (kept from an earlier compile or another entry); use only tensors computed in this forward() from its own inputs`);
   verify(g);
   return g;
 }
