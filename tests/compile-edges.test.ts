@@ -4,7 +4,7 @@
 import { describe, expect, test } from 'vitest';
 import { assemble } from '../compiler/codegen/assemble.ts';
 import { compileModel } from '../compiler/driver/compile.ts';
-import { defineGPT, GPT, nn, type ModelDefinition, type Tensor } from '../compiler/dsl/index.ts';
+import { defineGPT, GPT, nn, traceModel, type ModelDefinition, type Tensor } from '../compiler/dsl/index.ts';
 import { compileGraph as publicCompileGraph, compileModel as publicCompileModel } from '../compiler/index.ts';
 import { loadModel } from '../runtime/index.ts';
 
@@ -43,6 +43,13 @@ describe('models that cannot be built are refused naming the cause', () => {
     await compileModel({ name: 'a', module: new Id(), inputs: { x: [4] }, forward: (_m, i) => { kept = i.x!.relu(); return kept; } }, { isas: ['wasmsimd'] });
     await expect(compileModel({ name: 'b', module: new Id(), inputs: { x: [4] }, forward: (_m, i) => i.x!.add(kept!) }))
       .rejects.toThrow("forward() uses a tensor computed from input 'x' of another trace (kept from an earlier compile or another entry); use only tensors computed in this forward() from its own inputs");
+  });
+
+  test('a state shape is checked though no entry reads it (a named size gave "needs at least NaN bytes", a 0 was accepted)', async () => {
+    const lin = () => new nn.Linear(3, 2);
+    await expect(compileModel({ name: 'd', module: lin(), inputs: { x: [1, 3] }, state: { h: { shape: ['B', 3], max: { B: 2 } } } } as never))
+      .rejects.toThrow("state 'h': shape [\"B\",3] must be positive integers (state has a fixed size)");
+    await expect(compileModel({ name: 'd', module: lin(), inputs: { x: [1, 3] }, state: { h: [0, 3] } })).rejects.toThrow("state 'h': shape [0,3] must be positive integers (state has a fixed size)");
   });
 
   test('constructor options are checked by their PyTorch names', () => {

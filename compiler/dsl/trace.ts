@@ -187,6 +187,8 @@ export function checkDefinition(def: unknown): asserts def is ModelDefinition {
   const isRecord = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
   if (!isRecord(d.inputs)) throw new ModelDefinitionError(`${where}: inputs must be an object of input shapes by name, e.g. { x: [1, 784] }; got ${what(d.inputs)}`);
   for (const k of ['state', 'entries', 'generation'] as const) if (d[k] !== undefined && !isRecord(d[k])) throw new ModelDefinitionError(`${where}: ${k} must be an object, got ${what(d[k])}`);
+  // Every state spec, also one no entry reads (it is still laid out: a named size there gave "needs at least NaN bytes").
+  for (const [k, s] of Object.entries((d.state ?? {}) as Record<string, InputSpec>)) sourceNode('state', k, s);
   if (d.forward !== undefined && typeof d.forward !== 'function') throw new ModelDefinitionError(`${where}: forward must be a function (module, inputs) => outputs, got ${what(d.forward)}`);
   for (const k of ['weights', 'description'] as const) if (d[k] !== undefined && typeof d[k] !== 'string') throw new ModelDefinitionError(`${where}: ${k} must be a string, got ${what(d[k])}`);
   if (d.outputNames !== undefined && !(Array.isArray(d.outputNames) && d.outputNames.every((n) => typeof n === 'string'))) throw new ModelDefinitionError(`${where}: outputNames must be an array of strings, got ${what(d.outputNames)}`);
