@@ -52,6 +52,13 @@ describe('models that cannot be built are refused naming the cause', () => {
     await expect(compileModel({ name: 'd', module: lin(), inputs: { x: [1, 3] }, state: { h: [0, 3] } })).rejects.toThrow("state 'h': shape [0,3] must be positive integers (state has a fixed size)");
   });
 
+  test('a name longer than the artifact holds is refused before the compile (was a manifest error after it)', async () => {
+    const lin = () => new nn.Linear(3, 2);
+    await expect(compileModel({ name: 'a'.repeat(201), module: lin(), inputs: { x: [1, 3] } })).rejects.toThrow(`defineModel '${'a'.repeat(60)}': name must be at most 200 characters, got 201`);
+    const g = traceModel({ name: 'g', module: lin(), inputs: { x: [1, 3] } });
+    for (const name of ['', 'a'.repeat(201)]) await expect(publicCompileGraph(g, { name })).rejects.toThrow('compileGraph(): option name must be a string of 1 to 200 characters');
+  });
+
   test('constructor options are checked by their PyTorch names', () => {
     expect(() => new nn.Linear(-5, 10)).toThrow('Linear: in_features must be a positive integer, got -5');
     expect(() => new nn.Linear(5, 2.5)).toThrow('Linear: out_features must be a positive integer, got 2.5');

@@ -15,7 +15,7 @@ export function compileOptionsProblem(opts: unknown): string | undefined {
   if (disablePasses !== undefined && !(Array.isArray(disablePasses) && disablePasses.every((p) => typeof p === 'string'))) return `option disablePasses must be an array of pass names; got ${show(disablePasses)}`;
   if (attention !== undefined && !['auto', 'fused', 'unfused'].includes(attention as string)) return `option attention must be 'auto', 'fused' or 'unfused'; got ${show(attention)}`;
   if (onStage !== undefined && typeof onStage !== 'function') return `option onStage must be a function; got ${show(onStage)}`;
-  if (name !== undefined && typeof name !== 'string') return `option name must be a string; got ${show(name)}`;
+  if (name !== undefined && (typeof name !== 'string' || name.length === 0 || name.length > 200)) return `option name must be a string of 1 to 200 characters (the artifact's limit); got ${show(name)}`;
   return undefined;
 }
 

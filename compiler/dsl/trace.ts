@@ -182,6 +182,8 @@ export function checkDefinition(def: unknown): asserts def is ModelDefinition {
   const where = `defineModel${name ? ` '${name.slice(0, 60)}'` : ''}`;
   checkOptions(where, d, MODEL_KEYS as unknown as string[]);
   if (!name) throw new ModelDefinitionError(`${where}: name must be a non-empty string, got ${what(d.name)}`);
+  // The artifact's limit (runtime/validate.ts): refused here, not by the loader's check after the whole compile.
+  if (name.length > 200) throw new ModelDefinitionError(`${where}: name must be at most 200 characters, got ${name.length}`);
   const m = d.module as Partial<Module> | undefined;
   if (typeof m !== 'object' || m === null || typeof m.call !== 'function' || typeof m.assignPaths !== 'function') throw new ModelDefinitionError(`${where}: module must be an nn.Module (a layer, nn.Sequential or a subclass of nn.Module), got ${what(d.module)}`);
   const isRecord = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
