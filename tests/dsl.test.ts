@@ -174,6 +174,16 @@ describe('defineModel checks the definition where it is written', () => {
 });
 
 describe('layer arguments and dims are checked where they are given', () => {
+  test('reshape, view, permute and expand take the shape as one list, as PyTorch does (reshape([3, 2]) said "cannot reshape [2, 3] (6 elements) to [3,2]")', () => {
+    const shapes = (f: (x: Tensor) => Tensor) => traceModel({ name: 'l', module: new nn.Sequential(), inputs: { x: [2, 3] }, forward: (_m, i) => f(i.x!) }).outputs[0]!.node.type.shape;
+    expect(shapes((x) => x.reshape([3, 2]))).toEqual([3, 2]);
+    expect(shapes((x) => x.reshape([-1]))).toEqual([6]);
+    expect(shapes((x) => x.view([1, 6]))).toEqual([1, 6]);
+    expect(shapes((x) => x.permute([1, 0]))).toEqual([3, 2]);
+    expect(shapes((x) => x.reshape(1, 2, 3).expand([4, 2, 3]))).toEqual([4, 2, 3]);
+    expect(() => shapes((x) => x.reshape([4, 2]))).toThrow('reshape: cannot reshape [2, 3] (6 elements) to [4, 2]');
+  });
+
   const img = (module: nn.Module) => ({ name: 'c', module, inputs: { x: [1, 1, 8, 8] } });
   test('convolution and pooling sizes: zero, negative, fractional, strings and missing are refused, naming the option', () => {
     // All of these used to be accepted (stride 0, padding -1 and 1.5, kernel 0) or crash (a missing kernel_size: "… is not iterable").

@@ -122,6 +122,11 @@ const lift = (op: string, x: Operand): Tensor => {
 const dims = (d: number | number[] | undefined, rank: number): number[] =>
   d === undefined || (Array.isArray(d) && d.length === 0) ? [...Array(rank).keys()] : (Array.isArray(d) ? d : [d]).map((a) => normAxis(a, rank));
 
+/** PyTorch takes a shape as arguments or as one list (x.reshape(2, 3) or x.reshape([2, 3])): the dims either way. */
+function asDims<T>(given: T[] | [readonly T[]]): T[] {
+  return (given.length === 1 && Array.isArray(given[0]) ? [...given[0]] : given) as T[];
+}
+
 export class Tensor {
   constructor(readonly node: Node) {}
 
@@ -170,7 +175,8 @@ export class Tensor {
   }
 
   /** A view as `shape`: numbers (one may be -1) or dims (`x.reshape(x.dim(0), -1)`, `'B*T'`). */
-  reshape(...shape: Dim[]): Tensor {
+  reshape(...given: Dim[] | [readonly Dim[]]): Tensor {
+    const shape = asDims(given);
     if (this.node.type.dims || shape.some(isSymbolic)) return this.reshapeSymbolic(shape);
     return this.reshapeStatic(shape as number[]);
   }
@@ -238,9 +244,10 @@ export class Tensor {
     }
     return res;
   }
-  view(...shape: Dim[]): Tensor { return this.reshape(...shape); }
+  view(...shape: Dim[] | [readonly Dim[]]): Tensor { return this.reshape(...asDims(shape)); }
   /** Broadcast to `dims` (a copy); named sizes in `dims` take their bounds from this tensor or from `max`. */
-  expand(...args: Array<Dim | Sizes>): Tensor {
+  expand(...given: Array<Dim | Sizes | readonly Dim[]>): Tensor {
+    const args = (Array.isArray(given[0]) ? [...given[0], ...given.slice(1)] : given) as Array<Dim | Sizes>;
     const last = args[args.length - 1];
     const max: Record<string, number> = { ...traceBounds(), ...this.bounds, ...(typeof last === 'object' ? last : {}) };
     const dims = (typeof last === 'object' ? args.slice(0, -1) : args) as Dim[];
@@ -264,8 +271,8 @@ export class Tensor {
     const axes = d === undefined ? [...this.shape.keys()] : (Array.isArray(d) ? d : [d]).map((a) => normAxis(a, this.rank));
     return this.reshape(...this.dims.filter((n, i) => n !== 1 || !axes.includes(i)));
   }
-  permute(...perm: number[]): Tensor {
-    const p = perm.map((a) => normAxis(a, this.rank));
+  permute(...given: number[] | [readonly number[]]): Tensor {
+    const p = asDims(given).map((a) => normAxis(a, this.rank));
     if (p.every((v, i) => v === i)) return this;
     return record('transpose', [this], { perm: p });
   }
