@@ -23,6 +23,16 @@ export function compileGraph(graph: Graph, opts: CompileOptions = {}): ReturnTyp
 export { importOnnx, OnnxError, UnsupportedError, NeedsConstantError, type ImportOptions, type Imported } from './onnx/import.ts';
 export { readSafetensors, writeSafetensors, stateDictFrom, type SafeTensor, type SafeDType } from './weights/safetensors.ts';
 export { printGraph } from './ir/print.ts';
-export { runPasses } from './passes/manager.ts';
+import { runPasses as runPassesOn, type PassOptions } from './passes/manager.ts';
+import { wasmTarget } from './codegen/target.ts';
+/**
+ * Runs the passes on a copy of an IR graph, for the wasm target unless `opts.target` says otherwise
+ * (without one, memory planning failed after every other pass, asking for a target this module did not export).
+ */
+export function runPasses(graph: Graph, opts: PassOptions = {}): Graph {
+  checkGraph('runPasses()', graph);
+  if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) throw new Error(`runPasses(): options must be an object, got ${describeValue(opts)}`);
+  return runPassesOn(graph, { target: wasmTarget, ...opts });
+}
 export { PASSES } from './passes/registry.ts';
 export { interpret } from './reference/interpret.ts';

@@ -5,7 +5,7 @@ import { describe, expect, test } from 'vitest';
 import { assemble } from '../compiler/codegen/assemble.ts';
 import { compileModel } from '../compiler/driver/compile.ts';
 import { defineGPT, GPT, nn, traceModel, type ModelDefinition, type Tensor } from '../compiler/dsl/index.ts';
-import { compileGraph as publicCompileGraph, compileModel as publicCompileModel } from '../compiler/index.ts';
+import { compileGraph as publicCompileGraph, compileModel as publicCompileModel, printGraph, runPasses, trace } from '../compiler/index.ts';
 import { loadModel } from '../runtime/index.ts';
 
 class Id extends nn.Module { forward(x: Tensor) { return x; } }
@@ -57,6 +57,16 @@ describe('models that cannot be built are refused naming the cause', () => {
     await expect(compileModel({ name: 'a'.repeat(201), module: lin(), inputs: { x: [1, 3] } })).rejects.toThrow(`defineModel '${'a'.repeat(60)}': name must be at most 200 characters, got 201`);
     const g = traceModel({ name: 'g', module: lin(), inputs: { x: [1, 3] } });
     for (const name of ['', 'a'.repeat(201)]) await expect(publicCompileGraph(g, { name })).rejects.toThrow('compileGraph(): option name must be a string of 1 to 200 characters');
+  });
+
+  test('the public runPasses and trace: the graph planned for wasm by default, bad arguments named (runPasses(g) failed after every pass asking for an unexported target; null was a raw TypeError)', () => {
+    const g = trace(({ x }) => x!.relu().mul(2), { x: [2, 3] });
+    const before = printGraph(g);
+    expect(printGraph(runPasses(g))).toContain('elementwise(%0) {expr=mul(relu($0), 2)');
+    expect(printGraph(g)).toBe(before); // a copy: the traced graph is unchanged
+    expect(() => runPasses(null as never)).toThrow('runPasses(): expected an IR graph (traceModel(def) or importOnnx(bytes).graph), got null');
+    expect(() => runPasses(g, 5 as never)).toThrow('runPasses(): options must be an object, got 5');
+    expect(() => trace(null as never, { x: [2] })).toThrow('trace(): expected a function (inputs) => outputs, got null');
   });
 
   test('constructor options are checked by their PyTorch names', () => {

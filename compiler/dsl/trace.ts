@@ -62,6 +62,7 @@ function entryBounds(what: string, specs: InputSpecs): Record<string, number> {
  * by `outputNames` (or y0, y1, …); a record is named by its keys.
  */
 export function trace(fn: (inputs: Record<string, Tensor>) => TraceResult, inputs: InputSpecs, outputNames?: string[]): Graph {
+  if (typeof fn !== 'function') throw new ModelDefinitionError(`trace(): expected a function (inputs) => outputs, got ${what(fn)}`);
   return traceEntry((ins) => ({ outputs: fn(ins) }), inputs, {}, outputNames);
 }
 
