@@ -83,6 +83,13 @@ const OPTION_KEYS = ['dims', 'shapes', 'constants', 'name'];
 export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): Imported {
   if (typeof opts !== 'object' || opts === null) throw new OnnxError('importOnnx: options must be an object');
   for (const k of Object.keys(opts)) if (!OPTION_KEYS.includes(k)) throw new OnnxError(`importOnnx: unknown option '${k}' (options: ${OPTION_KEYS.join(', ')})`);
+  // dims: 5 read as no dims (the error asked for the dims given); name: 5 became the model's name.
+  const shown = (v: unknown) => (Array.isArray(v) ? 'an array' : v === null ? 'null' : typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : typeof v === 'object' ? 'an object' : String(v));
+  for (const k of ['dims', 'shapes', 'constants'] as const) {
+    const v = opts[k];
+    if (v !== undefined && (typeof v !== 'object' || v === null || Array.isArray(v))) throw new OnnxError(`importOnnx: option ${k} must be an object by name, got ${shown(v)}`);
+  }
+  if (opts.name !== undefined && (typeof opts.name !== 'string' || opts.name.length === 0 || opts.name.length > 200)) throw new OnnxError(`importOnnx: option name must be a string of 1 to 200 characters, got ${shown(opts.name)}`);
   const model = readOnnxModel(bytes);
   const opset = model.opsets.get('') ?? 1;
   const g = model.graph;

@@ -68,6 +68,12 @@ describe('importOnnx on PyTorch exports', () => {
     expect(() => importOnnx(new Uint8Array([1, 2, 3, 4]))).toThrow(OnnxError);
     expect(() => importOnnx('model.onnx' as unknown as Uint8Array)).toThrow(/expected the file's bytes as a Uint8Array/);
     expect(() => importOnnx(fixture('mlp').bytes, { dim: {} } as never)).toThrow(/unknown option 'dim'/);
+    // dims: 5 was read as no dims (the error then asked for the dims); name: 5 became the model's name.
+    const dyn = fixture('mlp_dynamic_batch').bytes;
+    for (const [k, v, shown] of [['dims', 5, '5'], ['dims', null, 'null'], ['shapes', [1], 'an array'], ['constants', 'x', '"x"']] as const) {
+      expect(() => importOnnx(dyn, { [k]: v } as never)).toThrow(`importOnnx: option ${k} must be an object by name, got ${shown}`);
+    }
+    for (const name of [5, '', 'a'.repeat(201)]) expect(() => importOnnx(dyn, { dims: { batch: 1 }, name } as never)).toThrow('importOnnx: option name must be a string of 1 to 200 characters, got ');
   });
 
   test('an unsupported op names the node, op and opset', () => {
