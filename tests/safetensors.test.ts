@@ -33,6 +33,9 @@ describe('safetensors', () => {
     // bf16 is the top half of an f32: 1.0 = 0x3f80, -3.0 = 0xc040
     expect(Array.from(readSafetensors(raw('BF16', [2], new Uint8Array(Uint16Array.of(0x3f80, 0xc040).buffer))).get('t')!.data)).toEqual([1, -3]);
     expect(Array.from(readSafetensors(raw('F64', [2], new Uint8Array(Float64Array.of(0.5, -8).buffer))).get('t')!.data)).toEqual([0.5, -8]);
+    // Infinity and NaN stay; a finite f64 past f32's range was read as Infinity.
+    expect(Array.from(readSafetensors(raw('F64', [3], new Uint8Array(Float64Array.of(-Infinity, NaN, 3.4e38).buffer))).get('t')!.data)).toEqual([-Infinity, NaN, Math.fround(3.4e38)]);
+    expect(() => readSafetensors(raw('F64', [2], new Uint8Array(Float64Array.of(1, -1e300).buffer)))).toThrow("tensor 't' holds -1e+300 at index 1, outside f32");
     const i64 = readSafetensors(raw('I64', [2], new Uint8Array(BigInt64Array.of(5n, -1n).buffer))).get('t')!;
     expect(i64.data).toBeInstanceOf(Int32Array);
     expect(Array.from(i64.data)).toEqual([5, -1]);

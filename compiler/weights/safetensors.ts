@@ -106,7 +106,11 @@ export function readSafetensors(bytes: Uint8Array | ArrayBuffer, where = 'safete
         return Number(v);
       });
     } else if (dtype === 'F64') {
-      data = Float32Array.from(new Float64Array(raw.buffer));
+      // A finite value past f32's range would become ±Infinity silently (as I64 past i32 is refused, so is this).
+      data = Float32Array.from(new Float64Array(raw.buffer), (v, i) => {
+        if (Number.isFinite(v) && !Number.isFinite(Math.fround(v))) throw new Error(`${where}: ${at} holds ${v} at index ${i}, outside f32`);
+        return v;
+      });
     } else if (dtype === 'F16' || dtype === 'BF16') {
       // Half-precision checkpoints are widened to f32 exactly (every f16/bf16 value is an f32).
       const h = new Uint16Array(raw.buffer);
