@@ -44,6 +44,13 @@ function inputType(name: string, dtype: DType, dims: (number | string | undefine
   const given = opts.shapes?.[name];
   if (given) {
     if (!Array.isArray(given) || given.some((d) => !Number.isInteger(d) || d < 0)) throw new OnnxError(`importOnnx: shapes['${name}'] must be an array of sizes (integers ≥ 0), got ${JSON.stringify(given)}`);
+    // The override fills in what the file leaves open; it may not contradict what the file fixes.
+    if (dims) {
+      const axis = dims.length !== given.length ? -1 : dims.findIndex((d, i) => typeof d === 'number' && d > 0 && d !== given[i]);
+      if (dims.length !== given.length || axis >= 0) {
+        throw new OnnxError(`importOnnx: shapes['${name}'] is [${given.join(', ')}], but the file declares [${dims.map((d) => d ?? '?').join(', ')}] (${axis < 0 ? `rank ${dims.length}` : `axis ${axis} is ${dims[axis]}`})`);
+      }
+    }
     return { dtype, shape: [...given] };
   }
   if (!dims) throw new OnnxError(`onnx: input '${name}' has no shape in the file; give it with { shapes: { '${name}': [...] } }`);
@@ -54,6 +61,8 @@ function inputType(name: string, dtype: DType, dims: (number | string | undefine
       const v = opts.dims?.[d];
       if (v === undefined) throw new OnnxError(`onnx: input '${name}' axis ${i} is the symbolic dimension '${d}'; give its size with { dims: { ${JSON.stringify(d)}: N } } (or { max: N } to keep it symbolic)`);
       if (typeof v === 'object' && v !== null) {
+        const extra = Object.keys(v).find((k) => k !== 'max');
+        if (extra !== undefined) throw new OnnxError(`onnx: dims.${d} has the unknown key '${extra.slice(0, 40)}'; a symbolic size takes only { max: N } (sizes run from 1 to N)`);
         if (!SIZE_NAME.test(d)) throw new OnnxError(`onnx: dimension '${d}' cannot stay symbolic (a size name is a letter or _ then letters, digits or _); give it a fixed size`);
         if (!Number.isInteger(v.max) || v.max < 2 || v.max > 2 ** 30) throw new OnnxError(`onnx: dims.${d}.max must be an integer from 2 to 2^30, got ${String(v.max)}`);
         max[d] = v.max;

@@ -56,6 +56,12 @@ describe('importOnnx on PyTorch exports', () => {
     expect(() => importOnnx(fixture('mlp_dynamic_batch').bytes, { dims: { batch: 2, btach: 3 } })).toThrow("importOnnx: dims names 'btach', which is not a symbolic dimension of the graph's inputs (symbolic: batch)");
     expect(() => importOnnx(fixture('mlp').bytes, { dims: { batch: 2 } })).toThrow("importOnnx: dims names 'batch', which is not a symbolic dimension of the graph's inputs (it has none)");
     expect(() => importOnnx(fixture('mlp_dynamic_batch').bytes, { dims: { batch: 2 }, shapes: { y: [1, 8] } })).toThrow("importOnnx: shapes names 'y', which is not an input of the graph (inputs: x)");
+    // shapes fills in what the file leaves open (here the batch); it may not contradict the rank or a fixed size.
+    expect(importOnnx(fixture('mlp_dynamic_batch').bytes, { shapes: { x: [3, 8] } }).graph.inputs[0]!.type.shape).toEqual([3, 8]);
+    expect(() => importOnnx(fixture('mlp_dynamic_batch').bytes, { shapes: { x: [3, 9] } })).toThrow("importOnnx: shapes['x'] is [3, 9], but the file declares [batch, 8] (axis 1 is 8)");
+    expect(() => importOnnx(fixture('mlp_dynamic_batch').bytes, { shapes: { x: [48] } })).toThrow("importOnnx: shapes['x'] is [48], but the file declares [batch, 8] (rank 2)");
+    // A bound object takes only max (min was ignored).
+    expect(() => importOnnx(fixture('mlp_dynamic_batch').bytes, { dims: { batch: { max: 4, min: 2 } as never } })).toThrow("onnx: dims.batch has the unknown key 'min'; a symbolic size takes only { max: N } (sizes run from 1 to N)");
   });
 
   test('a symbolic size reaching an op that cannot follow it yet is refused, naming the op and size', () => {
