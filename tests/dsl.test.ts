@@ -122,6 +122,8 @@ describe('DSL', () => {
     // An i32 input fed as floats would be read bit for bit as garbage integers.
     expect(() => interpret(g, { x, t: Float32Array.of(0, 1, 2) })).toThrow("interpret: input 't' (i32) must be an Int32Array, got Float32Array");
     expect(Array.from(interpret(g, { x, t }).t!)).toEqual([0, 1, 2]);
+    // An extra feed (a misspelt name) was ignored; the runtime refuses it too.
+    expect(() => interpret(g, { x, t, z: x })).toThrow("interpret: unknown input 'z' (the graph's inputs: x, t)");
     expect(() => printGraph(undefined as never)).toThrow('printGraph: expected an IR graph (traceModel(def) or importOnnx(bytes).graph), got undefined');
   });
 });
@@ -165,6 +167,14 @@ describe('defineModel checks the definition where it is written', () => {
     const tr = new nn.Transformer(8, 2, { numEncoderLayers: 1, numDecoderLayers: 1, dimFeedforward: 16, dropout: 0, batchFirst: true });
     expect(trace(tr, { s: [1, 4, 8], t: [1, 3, 8], m: [4, 4] }, (m: nn.Transformer, i) => m.call(i.s!, i.t!, i.m as never)))
       .toThrow('got Tensor [4, 4]: a mask goes in by name, as { srcMask: tensor }');
+  });
+
+  test('output names that would be ignored, and an async forward, are refused', () => {
+    const def = (forward: (m: nn.Module, i: Record<string, Tensor>) => unknown, outputNames?: string[]) => ({ name: 'o', module: new nn.ReLU(), inputs: { x: [2] }, forward, outputNames } as never);
+    expect(() => traceModel(def((m, i) => i.x!.relu(), ['a', 'b']))).toThrow('forward returned one tensor but 2 output names were given');
+    expect(() => traceModel(def((m, i) => ({ p: i.x!, q: i.x!.relu() }), ['a', 'b']))).toThrow('output names were given, but forward() returned a record, whose keys name its outputs (p, q)');
+    for (const f of [async (m: nn.Module, i: Record<string, Tensor>) => i.x!.relu(), async () => { throw new Error('late'); }]) expect(() => traceModel(def(f))).toThrow('forward() returned a Promise: tracing is synchronous, so forward() must not be async');
+    expect(traceModel(def((m, i) => i.x!.relu(), ['a'])).outputs.map((o) => o.name)).toEqual(['a']);
   });
 
   test('an output that is not a tensor says what it is (an LSTM used whole returns [y, [h, c]])', () => {

@@ -153,4 +153,13 @@ describe('safetensors: API misuse', () => {
     expect(Array.from(readSafetensors(writeSafetensors(flip as never)).get('a')!.data)).toEqual([5]);
     expect(() => writeSafetensors(new Map([['a', 5]]) as never)).toThrow("writeSafetensors(): tensor 'a': expected { dtype, shape, data }, got 5");
   });
+
+  test('writeSafetensors pads the header to 8 bytes of UTF-8, so data after a non-ASCII name stays aligned', () => {
+    for (const name of ['é', 'poids.é', '重み', '😀x']) {
+      const bytes = writeSafetensors({ [name]: { dtype: 'F32', shape: [1], data: Float32Array.of(1) } });
+      const headerBytes = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+      expect((8 + headerBytes) % 8, name).toBe(0);
+      expect(Array.from(readSafetensors(bytes).get(name)!.data)).toEqual([1]);
+    }
+  });
 });

@@ -128,12 +128,20 @@ function nameOutputs(res: TraceResult, names?: string[]): GraphOutput[] {
     }
     return { name, node: t.node };
   };
-  if (res instanceof Tensor) return [out(names?.[0] ?? 'y', res)];
+  if (res instanceof Tensor) {
+    if (names && names.length !== 1) throw new ModelDefinitionError(`forward returned one tensor but ${names.length} output names were given`);
+    return [out(names?.[0] ?? 'y', res)];
+  }
+  if (typeof (res as { then?: unknown } | null)?.then === 'function') {
+    (res as unknown as PromiseLike<unknown>).then(undefined, () => {}); // its own rejection would go unhandled and end the process
+    throw new ModelDefinitionError('forward() returned a Promise: tracing is synchronous, so forward() must not be async');
+  }
   if (Array.isArray(res)) {
     if (names && names.length !== res.length) throw new ModelDefinitionError(`forward returned ${res.length} tensors but ${names.length} output names were given`);
     return res.map((t, i) => out(names?.[i] ?? `y${i}`, t));
   }
   if (typeof res !== 'object' || res === null) throw new ModelDefinitionError(`forward() must return a tensor, an array of tensors or a record of tensors; it returned ${res === null ? 'null' : typeof res}`);
+  if (names) throw new ModelDefinitionError(`output names were given, but forward() returned a record, whose keys name its outputs (${Object.keys(res).slice(0, 5).join(', ')})`);
   return Object.entries(res).map(([name, t]) => out(name, t));
 }
 

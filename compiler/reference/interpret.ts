@@ -35,6 +35,9 @@ const ARRAY_OF = { f32: Float32Array, i32: Int32Array, bool: Uint8Array } as con
 export function interpret(g: Graph, feeds: Feeds, state?: Record<string, AnyTensorData>, sizes?: Sizes): Record<string, AnyTensorData> {
   checkGraph('interpret', g);
   if (typeof feeds !== 'object' || feeds === null) throw new Error(`interpret: expected feeds, an object of typed arrays by input name, got ${describeValue(feeds)}`);
+  const names = g.nodes.filter((n) => n.op === 'input').map((n) => n.label!);
+  const unknown = Object.keys(feeds).find((k) => !names.includes(k));
+  if (unknown !== undefined) throw new Error(`interpret: unknown input '${unknown.slice(0, 60)}' (the graph's inputs: ${names.join(', ') || 'none'})`);
   if (sizes) g = instantiate(g, sizes);
   const vals = new Map<Node, Value>();
   const results = new Map<Node, AnyTensorData[]>();

@@ -157,9 +157,9 @@ export function writeSafetensors(tensors: Record<string, SafeTensor> | Map<strin
     header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [off, off + t.data.byteLength] };
     off += t.data.byteLength;
   }
-  let json = JSON.stringify(header);
-  while ((8 + json.length) % 8) json += ' ';
-  const hb = new TextEncoder().encode(json);
+  // Padded with spaces to a multiple of 8 bytes (of UTF-8, not characters), so the data stays aligned.
+  const json = JSON.stringify(header), n = new TextEncoder().encode(json).length;
+  const hb = new TextEncoder().encode(json + ' '.repeat((8 - (n % 8)) % 8));
   const out = new Uint8Array(8 + hb.length + off);
   new DataView(out.buffer).setBigUint64(0, BigInt(hb.length), true);
   out.set(hb, 8);
