@@ -22,6 +22,11 @@ describe('CLI', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('start: no-such-models-dir is not a directory of model files');
     expect(r.stderr).not.toContain('ENOENT');
+    // A directory without models is refused before -o is created.
+    const empty = mkdtempSync(join(tmpdir(), 'simdflow-empty-')), out = join(empty, 'out');
+    const e = await cli('start', empty, '-o', out, '-q');
+    expect(e.stderr).toContain(`${empty}: no model files (.ts or .js)`);
+    expect(existsSync(out)).toBe(false);
     const c = await cli('conformance', 'no-such-cases-dir');
     expect(c.stderr).toContain('conformance: no-such-cases-dir is not a directory');
   });

@@ -247,7 +247,7 @@ async function run(a: Args, io: Io): Promise<number> {
     }
     default: {
       const { runModels } = await import('./start.ts');
-      return runModels(rest[0] ?? 'models', outputDir(resolve(a.out ?? 'out'), a.out), io, stages, isas);
+      return runModels(rest[0] ?? 'models', () => outputDir(resolve(a.out ?? 'out'), a.out), io, stages, isas);
     }
   }
 }

@@ -2,7 +2,7 @@
 // table of compile time, code and weight sizes, peak activation memory, median latency and the
 // max error against the reference interpreter, one row as each model finishes.
 
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileModel, type CompileOptions } from '../driver/compile.ts';
 import { interpret } from '../reference/interpret.ts';
@@ -45,11 +45,12 @@ export async function timeRuns(fn: () => void, minMs = 200, minRuns = 20): Promi
 const HEADER = ['model', 'compile ms', 'code bytes', 'weight bytes', 'peak act. bytes', 'median ms', 'max err vs ref'];
 const WIDTHS = [32, 10, 22, 12, 15, 9, 14];
 
-export async function runModels(dir: string, outDir: string, io: Io, stages: (model: string) => (stage: string) => void, opts: CompileOptions = {}): Promise<number> {
+/** Compiles and runs every model file in `dir`; `makeOut` creates the output directory once there are models to write. */
+export async function runModels(dir: string, makeOut: () => string, io: Io, stages: (model: string) => (stage: string) => void, opts: CompileOptions = {}): Promise<number> {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`start: ${dir} is not a directory of model files`);
   const files = readdirSync(dir).filter((f) => /\.[cm]?[jt]s$/.test(f)).sort();
   if (!files.length) throw new Error(`${dir}: no model files (.ts or .js)`);
-  mkdirSync(outDir, { recursive: true });
+  const outDir = makeOut();
   const print = (r: string[]) => io.stdout.write(r.map((c, j) => (j === 0 ? c.padEnd(WIDTHS[j]!) : c.padStart(WIDTHS[j]!))).join('  ') + '\n');
   print(HEADER);
   let bad = 0;
