@@ -12,7 +12,7 @@ const X = [0, -0, 0.5, -0.5, NaN, Infinity, -Infinity, 3e9, -2.7, 4];
 const I32_MAX = 2147483647, I32_MIN = -2147483648;
 const m = (...ds: number[]) => ({ shape: ds, dtype: 'bool' as const });
 
-const graph = () => trace(({ x, a, q, k, v, mask, mask1, maskf, d1, d2, l }) => {
+const graph = () => trace(({ x, a, q, k, v, mask, mask1, maskf, d1, d2, l, pb, pe }) => {
   const one = zeros([X.length]).add(1);
   const sdpa = (attnMask: Tensor) => F.scaledDotProductAttention(q!, k!, v!, { attnMask }).reshape(1);
   return {
@@ -20,6 +20,8 @@ const graph = () => trace(({ x, a, q, k, v, mask, mask1, maskf, d1, d2, l }) => 
     bool: x!.cast('bool').cast('f32'), int: x!.cast('i32'),
     // torch.pow(x, 0.5) and (x, -0.5) are sqrt and rsqrt: pow(−inf, 0.5) is NaN, not +inf.
     sqrt: x!.pow(0.5), rsqrt: x!.pow(-0.5),
+    // C's pow: 1^y = 1 for every y (NaN too), (−1)^±inf = 1 (vector lanes and the scalar tail).
+    powOne: pb!.pow(pe!),
     // The sign of zero: tanh(+0) is +0, and a −0 literal stays −0.
     invTanh: one.div(x!.tanh()), plusNegZero: x!.add(-0), minNegZero: x!.minimum(-0),
     // sum/mean/amax over dim=[]: every dim.
@@ -31,12 +33,13 @@ const graph = () => trace(({ x, a, q, k, v, mask, mask1, maskf, d1, d2, l }) => 
     // LayerNorm whose variance overflows f32: 1/sqrt(inf) = 0 scales every deviation to 0 (torch 1.13: zeros too).
     lnOverflow: new nn.LayerNorm(4).forward(l!),
   };
-}, { x: [X.length], a: [3, 4], q: [1, 1, 1, 1], k: [1, 1, 2, 1], v: [1, 1, 2, 1], mask: m(1, 2), mask1: m(1, 1), maskf: [1, 2], d1: [3], d2: [3], l: [4] });
+}, { x: [X.length], a: [3, 4], q: [1, 1, 1, 1], k: [1, 1, 2, 1], v: [1, 1, 2, 1], mask: m(1, 2), mask1: m(1, 1), maskf: [1, 2], d1: [3], d2: [3], l: [4], pb: [9], pe: [9] });
 
 const feeds = {
   x: Float32Array.from(X), a: Float32Array.from({ length: 12 }, (_, i) => i), q: Float32Array.of(1), k: Float32Array.of(0, 0), v: Float32Array.of(10, 20),
   mask: Uint8Array.of(1, 0), mask1: Uint8Array.of(1), maskf: Float32Array.of(0, -Infinity), d1: Float32Array.of(1, 2, 3), d2: Float32Array.of(4, 5, 6),
   l: Float32Array.of(3e19, 3e19, -3e19, 1),
+  pb: Float32Array.of(1, 1, -1, -1, 1, 1, -1, -1, 1), pe: Float32Array.of(NaN, Infinity, Infinity, -Infinity, NaN, -Infinity, Infinity, -Infinity, NaN),
 };
 
 const want: Record<string, number[]> = {
@@ -44,6 +47,7 @@ const want: Record<string, number[]> = {
   int: [0, 0, 0, 0, 0, I32_MAX, I32_MIN, I32_MAX, -2, 4],
   sqrt: [0, -0, Math.SQRT1_2, NaN, NaN, Infinity, NaN, Math.sqrt(3e9), NaN, 2],
   rsqrt: [Infinity, -Infinity, Math.SQRT2, NaN, NaN, 0, NaN, 1 / Math.sqrt(3e9), NaN, 0.5],
+  powOne: [1, 1, 1, 1, 1, 1, 1, 1, 1],
   invTanh: [Infinity, -Infinity, 1 / Math.tanh(0.5), -1 / Math.tanh(0.5), NaN, 1, -1, 1, 1 / Math.tanh(-2.7), 1 / Math.tanh(4)],
   plusNegZero: [0, -0, 0.5, -0.5, NaN, Infinity, -Infinity, 3e9, -2.7, 4],
   minNegZero: [-0, -0, -0, -0.5, NaN, -0, -Infinity, -0, -2.7, -0],

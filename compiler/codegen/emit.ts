@@ -35,12 +35,17 @@ const HELPERS = `// @ts-ignore: decorator
   r = f32x4.replace_lane(r, 2, Mathf.log(f32x4.extract_lane(v, 2)));
   return f32x4.replace_lane(r, 3, Mathf.log(f32x4.extract_lane(v, 3)));
 }
+// C's pow (and torch.pow): 1^y = 1 even for NaN y, (−1)^±∞ = 1; Mathf.pow gives NaN there (JavaScript's).
+// @ts-ignore: decorator
+@inline function pow_f32(a: f32, b: f32): f32 {
+  return a == 1 || (a == -1 && abs<f32>(b) == Infinity) ? 1 : Mathf.pow(a, b);
+}
 // @ts-ignore: decorator
 @inline function pow_f32x4(a: v128, b: v128): v128 {
-  let r = f32x4.splat(Mathf.pow(f32x4.extract_lane(a, 0), f32x4.extract_lane(b, 0)));
-  r = f32x4.replace_lane(r, 1, Mathf.pow(f32x4.extract_lane(a, 1), f32x4.extract_lane(b, 1)));
-  r = f32x4.replace_lane(r, 2, Mathf.pow(f32x4.extract_lane(a, 2), f32x4.extract_lane(b, 2)));
-  return f32x4.replace_lane(r, 3, Mathf.pow(f32x4.extract_lane(a, 3), f32x4.extract_lane(b, 3)));
+  let r = f32x4.splat(pow_f32(f32x4.extract_lane(a, 0), f32x4.extract_lane(b, 0)));
+  r = f32x4.replace_lane(r, 1, pow_f32(f32x4.extract_lane(a, 1), f32x4.extract_lane(b, 1)));
+  r = f32x4.replace_lane(r, 2, pow_f32(f32x4.extract_lane(a, 2), f32x4.extract_lane(b, 2)));
+  return f32x4.replace_lane(r, 3, pow_f32(f32x4.extract_lane(a, 3), f32x4.extract_lane(b, 3)));
 }
 `;
 

@@ -34,7 +34,7 @@ const SCA: Record<string, (a: string[]) => string> = {
   div: ([a, b]) => `(${a} / ${b})`,
   maximum: ([a, b]) => `max<f32>(${a}, ${b})`,
   minimum: ([a, b]) => `min<f32>(${a}, ${b})`,
-  pow: ([a, b]) => `Mathf.pow(${a}, ${b})`,
+  pow: ([a, b]) => `pow_f32(${a}, ${b})`,
   neg: ([a]) => `(-${a})`,
   abs: ([a]) => `abs<f32>(${a})`,
   sqrt: ([a]) => `sqrt<f32>(${a})`,
