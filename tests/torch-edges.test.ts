@@ -12,12 +12,14 @@ const X = [0, -0, 0.5, -0.5, NaN, Infinity, -Infinity, 3e9, -2.7, 4];
 const I32_MAX = 2147483647, I32_MIN = -2147483648;
 const m = (...ds: number[]) => ({ shape: ds, dtype: 'bool' as const });
 
-const graph = () => trace(({ x, a, q, k, v, mask, mask1, maskf, d1, d2, l, pb, pe }) => {
+const graph = () => trace(({ x, a, q, k, v, mask, mask1, maskf, d1, d2, l, pb, pe, ia, ib }) => {
   const one = zeros([X.length]).add(1);
   const sdpa = (attnMask: Tensor) => F.scaledDotProductAttention(q!, k!, v!, { attnMask }).reshape(1);
   return {
     // x.bool() is x != 0, NaN included; .int() truncates (NaN and out of range: saturated here, undefined in torch).
     bool: x!.cast('bool').cast('f32'), int: x!.cast('i32'),
+    // int32 products wrap modulo 2^32, (2^31 − 1)² included (exact only with a 64-bit product).
+    imul: ia!.mul(ib!),
     // torch.pow(x, 0.5) and (x, -0.5) are sqrt and rsqrt: pow(−inf, 0.5) is NaN, not +inf.
     sqrt: x!.pow(0.5), rsqrt: x!.pow(-0.5),
     // C's pow: 1^y = 1 for every y (NaN too), (−1)^±inf = 1 (vector lanes and the scalar tail).
@@ -33,18 +35,20 @@ const graph = () => trace(({ x, a, q, k, v, mask, mask1, maskf, d1, d2, l, pb, p
     // LayerNorm whose variance overflows f32: 1/sqrt(inf) = 0 scales every deviation to 0 (torch 1.13: zeros too).
     lnOverflow: new nn.LayerNorm(4).forward(l!),
   };
-}, { x: [X.length], a: [3, 4], q: [1, 1, 1, 1], k: [1, 1, 2, 1], v: [1, 1, 2, 1], mask: m(1, 2), mask1: m(1, 1), maskf: [1, 2], d1: [3], d2: [3], l: [4], pb: [9], pe: [9] });
+}, { x: [X.length], a: [3, 4], q: [1, 1, 1, 1], k: [1, 1, 2, 1], v: [1, 1, 2, 1], mask: m(1, 2), mask1: m(1, 1), maskf: [1, 2], d1: [3], d2: [3], l: [4], pb: [9], pe: [9], ia: { shape: [4], dtype: 'i32' }, ib: { shape: [4], dtype: 'i32' } });
 
 const feeds = {
   x: Float32Array.from(X), a: Float32Array.from({ length: 12 }, (_, i) => i), q: Float32Array.of(1), k: Float32Array.of(0, 0), v: Float32Array.of(10, 20),
   mask: Uint8Array.of(1, 0), mask1: Uint8Array.of(1), maskf: Float32Array.of(0, -Infinity), d1: Float32Array.of(1, 2, 3), d2: Float32Array.of(4, 5, 6),
   l: Float32Array.of(3e19, 3e19, -3e19, 1),
   pb: Float32Array.of(1, 1, -1, -1, 1, 1, -1, -1, 1), pe: Float32Array.of(NaN, Infinity, Infinity, -Infinity, NaN, -Infinity, Infinity, -Infinity, NaN),
+  ia: Int32Array.of(I32_MAX, 65536, -7, 46341), ib: Int32Array.of(I32_MAX, 65536, 3, 46341),
 };
 
 const want: Record<string, number[]> = {
   bool: [0, 0, 1, 1, 1, 1, 1, 1, 1, 1],
   int: [0, 0, 0, 0, 0, I32_MAX, I32_MIN, I32_MAX, -2, 4],
+  imul: [1, 0, -21, -2147479015],
   sqrt: [0, -0, Math.SQRT1_2, NaN, NaN, Infinity, NaN, Math.sqrt(3e9), NaN, 2],
   rsqrt: [Infinity, -Infinity, Math.SQRT2, NaN, NaN, 0, NaN, 1 / Math.sqrt(3e9), NaN, 0.5],
   powOne: [1, 1, 1, 1, 1, 1, 1, 1, 1],

@@ -52,7 +52,9 @@ function binary(op: string): OpDef<NoAttrs> {
     },
     evaluate: (n, [a, b]) => {
       const out = allocData(n.type);
-      forEachBroadcast(n.type.shape, [a!.type.shape, b!.type.shape], (o, [oa, ob]) => { out[o] = f(a!.data[oa!]!, b!.data[ob!]!); });
+      // i32 products wrap modulo 2^32 (as torch's int32 and the compiled i32.mul); a*b in f64 loses the low bits past 2^53.
+      const g = n.type.dtype === 'i32' && op === 'mul' ? Math.imul : f;
+      forEachBroadcast(n.type.shape, [a!.type.shape, b!.type.shape], (o, [oa, ob]) => { out[o] = g(a!.data[oa!]!, b!.data[ob!]!); });
       if (n.type.dtype === 'i32') for (let i = 0; i < out.length; i++) out[i] = Math.trunc(out[i]!);
       return out;
     },
