@@ -105,6 +105,18 @@ describe('DSL', () => {
     expect(Array.from(interpret(g, { x: Float32Array.of(1, 2, 3, 4, 0, 1, 0, 1) }).y!)).toEqual([2, 6, 12, 20, 0, 2, 0, 2, 5, 5, 5, 5, 1, 1, 1, 1]);
   });
 
+  const runOn = (f: (i: Record<string, Tensor>) => Tensor, inputs: Record<string, unknown> = { x: [2, 4] }) =>
+    traceModel(defineModel({ name: 'o', module: new nn.Identity(), inputs: inputs as never, forward: (_m, i) => ({ y: f(i) }) }));
+
+  test('div and pow refuse i32 operands (torch divides integers into floats; the reference truncated, codegen failed)', () => {
+    const ints = { i: { shape: [3], dtype: 'i32' } };
+    expect(() => runOn((i) => i.i!.div(i.i!), ints)).toThrow("div: i32 operands are not supported (torch's / on integers is true division and gives floats); cast first: x.cast('f32').div(…)");
+    expect(() => runOn((i) => i.i!.pow(2), ints)).toThrow("pow: i32 operands are not supported (torch's integer pow has its own rules); cast first: x.cast('f32').pow(…)");
+    // Cast first, as the message says: torch's 7 / 2 and -7 / 2.
+    const g = runOn((i) => i.i!.cast('f32').div(2), ints);
+    expect(Array.from(interpret(g, { i: Int32Array.of(7, -7, 0) }).y!)).toEqual([3.5, -3.5, 0]);
+  });
+
   test('a layer called without a tensor says what it got (was x.size is not a function)', () => {
     const lin = new nn.Linear(4, 4);
     const run = (f: () => unknown) => traceModel(defineModel({ name: 'c', module: lin, inputs: { x: [2, 4] }, forward: () => ({ y: f() as Tensor }) }));

@@ -127,6 +127,17 @@ function asDims<T>(given: T[] | [readonly T[]]): T[] {
   return (given.length === 1 && Array.isArray(given[0]) ? [...given[0]] : given) as T[];
 }
 
+/**
+ * div and pow take f32: torch's / on integer tensors is true division (7 / 2 = 3.5, a float),
+ * and its integer pow has rules of its own, so an i32 operand is refused rather than truncated.
+ */
+function intArith(op: 'div' | 'pow', x: Tensor): Tensor {
+  if (x instanceof Tensor && x.dtype === 'i32') {
+    throw new ModelDefinitionError(`${op}: i32 operands are not supported (${op === 'div' ? "torch's / on integers is true division and gives floats" : "torch's integer pow has its own rules"}); cast first: x.cast('f32').${op}(…)${where()}`);
+  }
+  return x;
+}
+
 export class Tensor {
   constructor(readonly node: Node) {}
 
@@ -146,14 +157,14 @@ export class Tensor {
   add(o: Operand): Tensor { return record('add', [this, lift('add', o)]); }
   sub(o: Operand): Tensor { return record('sub', [this, lift('sub', o)]); }
   mul(o: Operand): Tensor { return record('mul', [this, lift('mul', o)]); }
-  div(o: Operand): Tensor { return record('div', [this, lift('div', o)]); }
+  div(o: Operand): Tensor { return record('div', [intArith('div', this), lift('div', o)]); }
   maximum(o: Operand): Tensor { return record('maximum', [this, lift('maximum', o)]); }
   minimum(o: Operand): Tensor { return record('minimum', [this, lift('minimum', o)]); }
   /** torch.pow: a number exponent of 0.5 or −0.5 is sqrt or rsqrt, as torch computes it (pow(−inf, 0.5) is NaN, pow(−0, −0.5) −inf). */
   pow(o: Operand): Tensor {
     if (o === 0.5) return this.sqrt();
     if (o === -0.5) return this.rsqrt();
-    return record('pow', [this, lift('pow', o)]);
+    return record('pow', [intArith('pow', this), lift('pow', o)]);
   }
   neg(): Tensor { return record('neg', [this]); }
   relu(): Tensor { return record('relu', [this]); }
