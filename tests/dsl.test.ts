@@ -117,6 +117,14 @@ describe('DSL', () => {
     expect(Array.from(interpret(g, { i: Int32Array.of(7, -7, 0) }).y!)).toEqual([3.5, -3.5, 0]);
   });
 
+  test("expand takes torch's -1 (keep this dim); -1 in a new leading dim is refused, as torch does", () => {
+    // torch: x[:, :1].expand(-1, 3) on [[1, 2, 3, 4], [5, 6, 7, 8]] → [[1, 1, 1], [5, 5, 5]]; expand(2, -1, 3) → [2, 2, 3].
+    const x = Float32Array.of(1, 2, 3, 4, 5, 6, 7, 8);
+    expect(Array.from(interpret(runOn((i) => i.x!.slice(1, 0, 1).expand(-1, 3)), { x }).y!)).toEqual([1, 1, 1, 5, 5, 5]);
+    expect(runOn((i) => i.x!.slice(1, 0, 1).expand(2, -1, 3)).outputs[0]!.node.type.shape).toEqual([2, 2, 3]);
+    expect(() => runOn((i) => i.x!.expand(-1, -1, 4))).toThrow('expand: -1 is not allowed in a new leading dim (dim 0 of [-1, -1, 4] for a tensor [2, 4])');
+  });
+
   test('a layer called without a tensor says what it got (was x.size is not a function)', () => {
     const lin = new nn.Linear(4, 4);
     const run = (f: () => unknown) => traceModel(defineModel({ name: 'c', module: lin, inputs: { x: [2, 4] }, forward: () => ({ y: f() as Tensor }) }));

@@ -261,7 +261,14 @@ export class Tensor {
     const args = (Array.isArray(given[0]) ? [...given[0], ...given.slice(1)] : given) as Array<Dim | Sizes>;
     const last = args[args.length - 1];
     const max: Record<string, number> = { ...traceBounds(), ...this.bounds, ...(typeof last === 'object' ? last : {}) };
-    const dims = (typeof last === 'object' ? args.slice(0, -1) : args) as Dim[];
+    const wanted = (typeof last === 'object' ? args.slice(0, -1) : args) as Dim[];
+    // torch's -1: this dim keeps its size (only where the tensor has a dim, not a new leading one).
+    const lead = wanted.length - this.rank;
+    const dims = wanted.map((d, i) => {
+      if (d !== -1) return d;
+      if (i < lead) throw new ModelDefinitionError(`expand: -1 is not allowed in a new leading dim (dim ${i} of ${fmtShape(wanted)} for a tensor ${fmtShape(this.dims)})${where()}`);
+      return this.dims[i - lead]!;
+    });
     for (const d of dims) for (const k of sizeNames(d)) if (max[k] === undefined) throw new ModelDefinitionError(`expand: size '${k}' has no bound here${where()}`);
     if (sameShape(dims, this.dims)) return this;
     const sym = dims.some(isSymbolic) ? { sym: { values: { shape: dims }, max: Object.fromEntries(Object.entries(max).filter(([k]) => dims.some((d) => sizeNames(d).includes(k)))) } } : {};
