@@ -125,6 +125,13 @@ describe('DSL', () => {
     expect(() => runOn((i) => i.x!.expand(-1, -1, 4))).toThrow('expand: -1 is not allowed in a new leading dim (dim 0 of [-1, -1, 4] for a tensor [2, 4])');
   });
 
+  test('select names an index out of range (was "slice: range 4:4:1 is invalid"); torch raises there too', () => {
+    expect(() => runOn((i) => i.x!.select(0, 2))).toThrow('select: index 2 is out of range for dim 0 of size 2 (tensor [2, 4]): it must be an integer in [-2, 2)');
+    expect(() => runOn((i) => i.x!.select(-1, -5))).toThrow('select: index -5 is out of range for dim -1 of size 4 (tensor [2, 4])');
+    expect(() => runOn((i) => i.x!.select(1, 1.5))).toThrow('it must be an integer in [-4, 4)');
+    expect(Array.from(interpret(runOn((i) => i.x!.select(1, -4)), { x: Float32Array.of(1, 2, 3, 4, 5, 6, 7, 8) }).y!)).toEqual([1, 5]);
+  });
+
   test('a layer called without a tensor says what it got (was x.size is not a function)', () => {
     const lin = new nn.Linear(4, 4);
     const run = (f: () => unknown) => traceModel(defineModel({ name: 'c', module: lin, inputs: { x: [2, 4] }, forward: () => ({ y: f() as Tensor }) }));

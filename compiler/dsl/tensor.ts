@@ -350,7 +350,11 @@ export class Tensor {
   /** x[..., i, ...] along `dim`, removing that dimension. */
   select(dim: number, index: number): Tensor {
     const ax = normAxis(dim, this.rank);
-    const i: Dim = index < 0 ? addDims(this.dim(ax), index) : index;
+    const n = this.dim(ax);
+    if (!Number.isInteger(index) || (typeof n === 'number' && (index < -n || index >= n))) {
+      throw new ModelDefinitionError(`select: index ${describeValue(index)} is out of range for dim ${dim} of size ${n} (tensor ${fmtShape(this.dims)}): it must be an integer${typeof n === 'number' ? ` in [${-n}, ${n})` : ''}${where()}`);
+    }
+    const i: Dim = index < 0 ? addDims(n, index) : index;
     return this.slice(ax, i, addDims(i, 1)).reshape(...this.dims.filter((_, k) => k !== ax));
   }
   /**
