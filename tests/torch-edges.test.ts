@@ -12,7 +12,7 @@ const X = [0, -0, 0.5, -0.5, NaN, Infinity, -Infinity, 3e9, -2.7, 4];
 const I32_MAX = 2147483647, I32_MIN = -2147483648;
 const m = (...ds: number[]) => ({ shape: ds, dtype: 'bool' as const });
 
-const graph = () => trace(({ x, a, q, k, v, mask, mask1, maskf, d1, d2, l, pb, pe, ia, ib }) => {
+const graph = () => trace(({ x, a, q, k, v, mask, mask1, maskf, d1, d2, l, pb, pe, ia, ib, big }) => {
   const one = zeros([X.length]).add(1);
   const sdpa = (attnMask: Tensor) => F.scaledDotProductAttention(q!, k!, v!, { attnMask }).reshape(1);
   return {
@@ -28,6 +28,8 @@ const graph = () => trace(({ x, a, q, k, v, mask, mask1, maskf, d1, d2, l, pb, p
     invTanh: one.div(x!.tanh()), plusNegZero: x!.add(-0), minNegZero: x!.minimum(-0),
     // sum/mean/amax over dim=[]: every dim.
     sum: a!.sum([]), mean: a!.mean([]), max: a!.max([]),
+    // The mean of [1e38] × 4: torch sums in f32 (4e38 overflows) before dividing, so inf.
+    meanOverflow: big!.mean(),
     // 1-D @ 1-D: a dot product; a slice start before the beginning is clamped (x[-100:], x[:, -100:2]).
     dot: d1!.matmul(d2!), sliced: a!.slice(0, -100).slice(1, -100, 2),
     // SDPA's boolean mask: true = may attend; [L, S], [H, L, S] and [L, 1] (over every key) broadcast.
@@ -35,7 +37,7 @@ const graph = () => trace(({ x, a, q, k, v, mask, mask1, maskf, d1, d2, l, pb, p
     // LayerNorm whose variance overflows f32: 1/sqrt(inf) = 0 scales every deviation to 0 (torch 1.13: zeros too).
     lnOverflow: new nn.LayerNorm(4).forward(l!),
   };
-}, { x: [X.length], a: [3, 4], q: [1, 1, 1, 1], k: [1, 1, 2, 1], v: [1, 1, 2, 1], mask: m(1, 2), mask1: m(1, 1), maskf: [1, 2], d1: [3], d2: [3], l: [4], pb: [9], pe: [9], ia: { shape: [4], dtype: 'i32' }, ib: { shape: [4], dtype: 'i32' } });
+}, { x: [X.length], a: [3, 4], q: [1, 1, 1, 1], k: [1, 1, 2, 1], v: [1, 1, 2, 1], mask: m(1, 2), mask1: m(1, 1), maskf: [1, 2], d1: [3], d2: [3], l: [4], pb: [9], pe: [9], ia: { shape: [4], dtype: 'i32' }, ib: { shape: [4], dtype: 'i32' }, big: [4] });
 
 const feeds = {
   x: Float32Array.from(X), a: Float32Array.from({ length: 12 }, (_, i) => i), q: Float32Array.of(1), k: Float32Array.of(0, 0), v: Float32Array.of(10, 20),
@@ -43,6 +45,7 @@ const feeds = {
   l: Float32Array.of(3e19, 3e19, -3e19, 1),
   pb: Float32Array.of(1, 1, -1, -1, 1, 1, -1, -1, 1), pe: Float32Array.of(NaN, Infinity, Infinity, -Infinity, NaN, -Infinity, Infinity, -Infinity, NaN),
   ia: Int32Array.of(I32_MAX, 65536, -7, 46341), ib: Int32Array.of(I32_MAX, 65536, 3, 46341),
+  big: Float32Array.of(1e38, 1e38, 1e38, 1e38),
 };
 
 const want: Record<string, number[]> = {
@@ -55,7 +58,7 @@ const want: Record<string, number[]> = {
   invTanh: [Infinity, -Infinity, 1 / Math.tanh(0.5), -1 / Math.tanh(0.5), NaN, 1, -1, 1, 1 / Math.tanh(-2.7), 1 / Math.tanh(4)],
   plusNegZero: [0, -0, 0.5, -0.5, NaN, Infinity, -Infinity, 3e9, -2.7, 4],
   minNegZero: [-0, -0, -0, -0.5, NaN, -0, -Infinity, -0, -2.7, -0],
-  sum: [66], mean: [5.5], max: [11], dot: [32],
+  sum: [66], mean: [5.5], max: [11], dot: [32], meanOverflow: [Infinity],
   sliced: [0, 1, 4, 5, 8, 9],
   sdpaBool: [10], sdpaBool3: [10], sdpaAll: [15], sdpaFloat: [10],
   lnOverflow: [0, 0, 0, 0],

@@ -107,7 +107,8 @@ const layernorm = defineOp<LayerNormAttrs>({
 
 export const REDUCE_OPS = {
   sum: reduce('sum', (a) => a.reduce((s, v) => s + v, 0)),
-  mean: reduce('mean', (a) => a.reduce((s, v) => s + v, 0) / a.length),
+  // The sum rounded to f32 before dividing: torch's f32 sum overflows to inf (the mean of [1e38] × 4 is inf).
+  mean: reduce('mean', (a) => Math.fround(a.reduce((s, v) => s + v, 0)) / a.length),
   // NaN wins a max, and argmax gives the index of the first NaN (torch.max, torch.argmax).
   max: reduce('max', (a) => a.reduce((s, v) => (v > s || v !== v ? v : s), -Infinity)),
   argmax: reduce('argmax', (a) => a.reduce((bi, v, i) => (a[bi] !== a[bi] ? bi : v > a[bi]! || v !== v ? i : bi), 0)),
