@@ -12,7 +12,7 @@ const X = [0, -0, 0.5, -0.5, NaN, Infinity, -Infinity, 3e9, -2.7, 4];
 const I32_MAX = 2147483647, I32_MIN = -2147483648;
 const m = (...ds: number[]) => ({ shape: ds, dtype: 'bool' as const });
 
-const graph = () => trace(({ x, a, q, k, v, mask, mask1, maskf, d1, d2, l, pb, pe, ia, ib, big }) => {
+const graph = () => trace(({ x, a, q, k, v, mask, mask1, maskf, d1, d2, l, pb, pe, ia, ib, big, i, c }) => {
   const one = zeros([X.length]).add(1);
   const sdpa = (attnMask: Tensor) => F.scaledDotProductAttention(q!, k!, v!, { attnMask }).reshape(1);
   return {
@@ -36,13 +36,15 @@ const graph = () => trace(({ x, a, q, k, v, mask, mask1, maskf, d1, d2, l, pb, p
     sdpaBool: sdpa(mask!), sdpaBool3: sdpa(mask!.reshape(1, 1, 2)), sdpaAll: sdpa(mask1!), sdpaFloat: sdpa(maskf!),
     // LayerNorm whose variance overflows f32: 1/sqrt(inf) = 0 scales every deviation to 0 (torch 1.13: zeros too).
     lnOverflow: new nn.LayerNorm(4).forward(l!),
+    // An int tensor with an integer number stays int (torch: int32 + 1 is int32, wrapping); where(c, int, 0) too.
+    iAdd: i!.add(1).cast('f32'), iMul: i!.mul(-3).cast('f32'), iMax: i!.maximum(0).cast('f32'), iWhere: F.whereOp(c!, i!, 7).cast('f32'),
   };
-}, { x: [X.length], a: [3, 4], q: [1, 1, 1, 1], k: [1, 1, 2, 1], v: [1, 1, 2, 1], mask: m(1, 2), mask1: m(1, 1), maskf: [1, 2], d1: [3], d2: [3], l: [4], pb: [9], pe: [9], ia: { shape: [4], dtype: 'i32' }, ib: { shape: [4], dtype: 'i32' }, big: [4] });
+}, { x: [X.length], a: [3, 4], q: [1, 1, 1, 1], k: [1, 1, 2, 1], v: [1, 1, 2, 1], mask: m(1, 2), mask1: m(1, 1), maskf: [1, 2], d1: [3], d2: [3], l: [4], pb: [9], pe: [9], ia: { shape: [4], dtype: 'i32' }, ib: { shape: [4], dtype: 'i32' }, big: [4], i: { shape: [3], dtype: 'i32' }, c: m(3) });
 
 const feeds = {
   x: Float32Array.from(X), a: Float32Array.from({ length: 12 }, (_, i) => i), q: Float32Array.of(1), k: Float32Array.of(0, 0), v: Float32Array.of(10, 20),
   mask: Uint8Array.of(1, 0), mask1: Uint8Array.of(1), maskf: Float32Array.of(0, -Infinity), d1: Float32Array.of(1, 2, 3), d2: Float32Array.of(4, 5, 6),
-  l: Float32Array.of(3e19, 3e19, -3e19, 1),
+  l: Float32Array.of(3e19, 3e19, -3e19, 1), i: Int32Array.of(5, -7, I32_MAX), c: Uint8Array.of(1, 0, 1),
   pb: Float32Array.of(1, 1, -1, -1, 1, 1, -1, -1, 1), pe: Float32Array.of(NaN, Infinity, Infinity, -Infinity, NaN, -Infinity, Infinity, -Infinity, NaN),
   ia: Int32Array.of(I32_MAX, 65536, -7, 46341), ib: Int32Array.of(I32_MAX, 65536, 3, 46341),
   big: Float32Array.of(1e38, 1e38, 1e38, 1e38),
@@ -62,6 +64,7 @@ const want: Record<string, number[]> = {
   sliced: [0, 1, 4, 5, 8, 9],
   sdpaBool: [10], sdpaBool3: [10], sdpaAll: [15], sdpaFloat: [10],
   lnOverflow: [0, 0, 0, 0],
+  iAdd: [6, -6, I32_MIN], iMul: [-15, 21, -2147483645], iMax: [5, 0, I32_MAX], iWhere: [5, 7, I32_MAX],
 };
 
 /** Exactly for zeros (their sign), infinities and NaN; within f32 rounding otherwise. */

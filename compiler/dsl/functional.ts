@@ -1,7 +1,7 @@
 // Functional forms of the ops (PyTorch's torch.nn.functional), used by the modules.
 
 import { fmtShape } from '../ir/types.ts';
-import { constant, ModelDefinitionError, record, where, type Tensor } from './tensor.ts';
+import { ModelDefinitionError, record, scalarLike, where, type Tensor } from './tensor.ts';
 import { checkOptions } from './options.ts';
 
 type Pair = number | [number, number];
@@ -76,8 +76,9 @@ export function embedding(indices: Tensor, table: Tensor): Tensor {
 
 /** where(cond, a, b): a where cond is true, else b. */
 export function whereOp(cond: Tensor, a: Tensor | number, b: Tensor | number): Tensor {
-  const lift = (v: Tensor | number) => (typeof v === 'number' ? constant(new Float32Array([v]), [], 'f32', String(v)) : v);
-  return record('where', [cond, lift(a), lift(b)]);
+  // A number takes the other branch's dtype where it can (torch.where(c, int_tensor, 0) stays int).
+  const lift = (v: Tensor | number, other: Tensor | number) => (typeof v === 'number' ? scalarLike(v, other) : v);
+  return record('where', [cond, lift(a, b), lift(b, a)]);
 }
 
 export { scaledDotProductAttention, sinusoidalPositionalEncoding, causalMask } from './attention.ts';

@@ -111,10 +111,14 @@ export function constant(data: Float32Array | Int32Array | Uint8Array, shape: Sh
 
 export const scalar = (v: number): Tensor => constant(new Float32Array([v]), [], 'f32', String(v));
 
+/** A number as a scalar for an op with `like`: i32 when `like` is i32 and the number a 32-bit integer (torch's int tensor + 1 stays int), else f32. */
+export const scalarLike = (v: number, like: Tensor | number): Tensor =>
+  like instanceof Tensor && like.dtype === 'i32' && v === (v | 0) ? constant(Int32Array.of(v), [], 'i32', String(v)) : scalar(v);
+
 type Operand = Tensor | number;
-/** A tensor operand, or a number made a scalar; anything else is an error naming the op. */
-const lift = (op: string, x: Operand): Tensor => {
-  if (typeof x === 'number') return scalar(x);
+/** A tensor operand, or a number made a scalar of `self`'s kind; anything else is an error naming the op. */
+const lift = (op: string, x: Operand, self: Tensor): Tensor => {
+  if (typeof x === 'number') return scalarLike(x, self);
   if (!(x instanceof Tensor)) throw new ModelDefinitionError(`${op}: expected a tensor or a number, got ${describeValue(x)}${where()}`);
   return x;
 };
@@ -154,17 +158,17 @@ export class Tensor {
   /** Size of one dimension (negative counts from the end). */
   size(d: number): number { return this.shape[normAxis(d, this.rank)]!; }
 
-  add(o: Operand): Tensor { return record('add', [this, lift('add', o)]); }
-  sub(o: Operand): Tensor { return record('sub', [this, lift('sub', o)]); }
-  mul(o: Operand): Tensor { return record('mul', [this, lift('mul', o)]); }
-  div(o: Operand): Tensor { return record('div', [intArith('div', this), lift('div', o)]); }
-  maximum(o: Operand): Tensor { return record('maximum', [this, lift('maximum', o)]); }
-  minimum(o: Operand): Tensor { return record('minimum', [this, lift('minimum', o)]); }
+  add(o: Operand): Tensor { return record('add', [this, lift('add', o, this)]); }
+  sub(o: Operand): Tensor { return record('sub', [this, lift('sub', o, this)]); }
+  mul(o: Operand): Tensor { return record('mul', [this, lift('mul', o, this)]); }
+  div(o: Operand): Tensor { return record('div', [intArith('div', this), lift('div', o, this)]); }
+  maximum(o: Operand): Tensor { return record('maximum', [this, lift('maximum', o, this)]); }
+  minimum(o: Operand): Tensor { return record('minimum', [this, lift('minimum', o, this)]); }
   /** torch.pow: a number exponent of 0.5 or −0.5 is sqrt or rsqrt, as torch computes it (pow(−inf, 0.5) is NaN, pow(−0, −0.5) −inf). */
   pow(o: Operand): Tensor {
     if (o === 0.5) return this.sqrt();
     if (o === -0.5) return this.rsqrt();
-    return record('pow', [intArith('pow', this), lift('pow', o)]);
+    return record('pow', [intArith('pow', this), lift('pow', o, this)]);
   }
   neg(): Tensor { return record('neg', [this]); }
   relu(): Tensor { return record('relu', [this]); }
