@@ -174,9 +174,10 @@ const stateSpecs = (def: ModelDefinition): StateSpec[] => Object.entries(def.sta
 
 export async function compileModel(def: ModelDefinition, opts: CompileOptions = {}): Promise<Compiled & { traced: Graph; tracedEntries: Record<string, Graph> }> {
   if (def.weights !== undefined) {
-    // The path is relative to the model file, which only loadDefinition knows: never compile random weights instead.
-    throw new ModelDefinitionError(`model '${def.name}' names weights '${def.weights}', which compileModel does not read: load the model file with loadDefinition(file) ` +
-      '(as `simdflow build` does), or call module.loadStateDict(stateDictFrom(readSafetensors(bytes))) and leave `weights` out');
+    // The path is relative to the model file, which only the CLI and the Vite plugin know: never compile random weights instead.
+    // (loadDefinition, which reads it, is the CLI's and not exported: the message names what a user can call.)
+    throw new ModelDefinitionError(`model '${def.name}' names weights '${def.weights}', which compileModel does not read: compile the model file ` +
+      'with `simdflow build` or the Vite plugin (they read it), or call module.loadStateDict(stateDictFrom(readSafetensors(bytes))) and leave `weights` out');
   }
   opts.onStage?.('trace');
   const entries = traceEntries(def);
