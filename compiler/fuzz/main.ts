@@ -1,12 +1,16 @@
-// npm run fuzz -- [--seeds N] [--from S0] [--seed S] [--wasm K] [--threads K] [--sized K] [--indices K] [--strict] [--verbose]  (run by bin.js)
+// npm run fuzz -- [--seeds N] [--from S0] [--seed S] [--wasm K] [--threads K] [--sized K] [--indices K] [--isa wasmsimd|wasmrelaxedsimd] [--strict] [--verbose]  (run by bin.js)
 // Differential fuzzing of the compiler (see run.ts). Exits 1 when a failure is not one of the
 // known, tracked categories (known.ts), or on any failure with --strict.
 
 import { KNOWN_FAILURES } from './known.ts';
 import { fuzz, type Failure } from './run.ts';
 
+// (func (result v128) (f32x4.relaxed_madd (v128.const 0) (v128.const 0) (v128.const 0))), as tests/helpers/isa.ts
+const RELAXED_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 61, 1, 59, 0,
+  253, 12, ...new Array(16).fill(0), 253, 12, ...new Array(16).fill(0), 253, 12, ...new Array(16).fill(0), 253, 133, 2, 11]);
+
 function parse(argv: string[]) {
-  const o = { seeds: 100, from: 1, wasm: 0, threads: 0, sized: 0, indices: 0, strict: false, verbose: false, single: false };
+  const o = { seeds: 100, from: 1, wasm: 0, threads: 0, sized: 0, indices: 0, isa: 'wasmsimd' as 'wasmsimd' | 'wasmrelaxedsimd', strict: false, verbose: false, single: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!, v = () => {
       const x = Number(argv[++i]);
@@ -20,9 +24,16 @@ function parse(argv: string[]) {
     else if (a === '--threads') o.threads = v();
     else if (a === '--sized') o.sized = v();
     else if (a === '--indices') o.indices = v();
+    else if (a === '--isa') {
+      const isa = argv[++i];
+      if (isa !== 'wasmsimd' && isa !== 'wasmrelaxedsimd') throw new Error(`fuzz: --isa must be wasmsimd or wasmrelaxedsimd, got '${isa}'`);
+      // Node 20 runs relaxed SIMD behind a V8 flag, which NODE_OPTIONS does not take.
+      if (isa === 'wasmrelaxedsimd' && !WebAssembly.validate(RELAXED_PROBE)) throw new Error('fuzz: --isa wasmrelaxedsimd needs Node 20 run as node --experimental-wasm-relaxed-simd compiler/fuzz/bin.js …');
+      o.isa = isa;
+    }
     else if (a === '--strict') o.strict = true;
     else if (a === '--verbose') o.verbose = true;
-    else throw new Error(`fuzz: unknown option '${a}' (options: --seeds N, --from S0, --seed S, --wasm K, --threads K, --sized K, --indices K, --strict, --verbose)`);
+    else throw new Error(`fuzz: unknown option '${a}' (options: --seeds N, --from S0, --seed S, --wasm K, --threads K, --sized K, --indices K, --isa wasmsimd|wasmrelaxedsimd, --strict, --verbose)`);
   }
   return o;
 }
@@ -30,6 +41,7 @@ function parse(argv: string[]) {
 export async function main(argv: string[]): Promise<number> {
   const o = parse(argv);
   const shown = new Set<string>();
+  if (o.isa !== 'wasmsimd') console.log(`wasm runs on ${o.isa}`);
   const s = await fuzz(o, (seed, found) => {
     // One line per category of a seed (naming its pass configurations), the detail of the first.
     const cats = new Map<string, Failure[]>();

@@ -48,6 +48,10 @@ export interface Failure {
   detail: string;
 }
 
+/** The instruction set the wasm runs compile for and load (`--isa`; relaxed SIMD needs --experimental-wasm-relaxed-simd on Node 20). */
+let fuzzIsa: 'wasmsimd' | 'wasmrelaxedsimd' = 'wasmsimd';
+export function setFuzzIsa(isa: 'wasmsimd' | 'wasmrelaxedsimd'): void { fuzzIsa = isa; }
+
 const SIM_RTOL = 1e-4;
 const WASM_RTOL = 1e-3;
 /** Ops whose NaN handling differs between the reference and the kernels today (issue 9, defect 4). */
@@ -199,7 +203,7 @@ const nanSemantics = (c: FuzzCase, want: Record<string, AnyTensorData>, d: Diffe
  */
 async function runCalls(c: FuzzCase, bytes: Uint8Array, opts: { threads?: number; threadPolicy?: 'always' } = {}): Promise<{ threads: number; calls: CallResult[] }> {
   const { loadModelBytes } = await import('../../runtime/model.ts');
-  const m = await loadModelBytes(bytes, { isa: 'wasmsimd', ...opts });
+  const m = await loadModelBytes(bytes, { isa: fuzzIsa, ...opts });
   try {
     if (c.state.length) m.setState(c.initialState);
     const calls = c.steps.map((feeds, k): CallResult => {
@@ -269,7 +273,7 @@ export async function checkWasm(c: FuzzCase, want: CallResult[] = reference(c), 
   const cfg = cfgs[c.seed % cfgs.length]!;
   let g: Graph | undefined;
   try {
-    const compiled = await compileEntries([{ name: 'run', graph: c.traced }], c.state, { name: `fuzz${c.seed}`, isas: ['wasmsimd'], disablePasses: cfg.disable, ...(cfg.attention ? { attention: cfg.attention } : {}) });
+    const compiled = await compileEntries([{ name: 'run', graph: c.traced }], c.state, { name: `fuzz${c.seed}`, isas: [fuzzIsa], disablePasses: cfg.disable, ...(cfg.attention ? { attention: cfg.attention } : {}) });
     g = compiled.graph;
     const diff = firstDifference(want, (await runCalls(c, compiled.bytes)).calls);
     if (!diff) return [];
@@ -302,7 +306,7 @@ export async function checkThreads(c: FuzzCase, want: CallResult[] = reference(c
   let g: Graph | undefined, split: string[] = [], copies: string[] = [];
   const fail = (category: string, line: string): Failure => ({ seed: c.seed, config: cfg.name, target: 'wasm', category, summary: line, detail: detail(c, cfg, g, [line]) });
   try {
-    const compiled = await compileEntries([{ name: 'run', graph: c.traced }], c.state, { name: `fuzz${c.seed}`, isas: ['wasmsimd'] });
+    const compiled = await compileEntries([{ name: 'run', graph: c.traced }], c.state, { name: `fuzz${c.seed}`, isas: [fuzzIsa] });
     g = compiled.graph;
     ({ split, copies } = threadedOps(compiled.source));
     const runAll = async (threads: number) => {
@@ -343,6 +347,8 @@ export async function checkThreads(c: FuzzCase, want: CallResult[] = reference(c
 
 export interface FuzzOptions {
   from: number; seeds: number; wasm: number; strict?: boolean;
+  /** The ISA of the wasm runs (default plain SIMD). */
+  isa?: 'wasmsimd' | 'wasmrelaxedsimd';
   /** Of the seeds, this many (spread evenly) also generated large (`generate(seed, { big: true })`) and run on threads (checkThreads). */
   threads?: number;
   /**
@@ -371,6 +377,7 @@ export interface FuzzSummary {
 /** Seeds `from … from+seeds−1`; `wasm` of them, spread evenly, also run as wasm. */
 export async function fuzz(o: FuzzOptions, onCase?: (seed: number, failures: Failure[]) => void): Promise<FuzzSummary> {
   const t0 = performance.now();
+  setFuzzIsa(o.isa ?? 'wasmsimd');
   const failures: Failure[] = [];
   const features: Record<string, number> = {};
   const wasmEvery = o.wasm > 0 ? o.seeds / Math.min(o.wasm, o.seeds) : Infinity;
