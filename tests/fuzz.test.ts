@@ -70,6 +70,14 @@ describe('differential fuzzing', () => {
     }
   });
 
+  // Seed 1351 (indexed): an argmax of a value looked up in that value, twice over, made an output
+  // of 18 dims, which compileEntries refuses (an artifact's tensors have at most 8).
+  test('generated cases keep their inputs, outputs and state within an artifact\'s 8 dims', () => {
+    const c = generate(1351, { indexed: true });
+    const ranks = [...c.traced.inputs.map((n) => n.type.shape.length), ...c.traced.outputs.map((o) => o.node.type.shape.length), ...c.state.map((s) => s.type.shape.length)];
+    expect(Math.max(...ranks)).toBeLessThanOrEqual(8);
+  });
+
   test("the simulator runs a recurrent layer's results (y, h_n, c_n) and sees an h_n planned over the input its layer still reads", () => {
     const lstm = new nn.LSTM(5, 9, { batchFirst: true });
     const traced = trace(({ x }) => { const [y, [h, c]] = lstm.call(x!) as [Tensor, [Tensor, Tensor]]; return { y: y.tanh(), h, c }; }, { x: [2, 3, 5] });

@@ -68,6 +68,8 @@ const BIG: Scale = {
   dims: [[2, 1], [1, 3], [2, 8], [3, 17], [3, 33], [3, 64], [2, 130]], cols: [[1, 3], [1, 17], [3, 33], [3, 64], [2, 130]], maxNumel: 1 << 16,
   attention: { B: [1, 2], H: [1, 2, 3], L: [1, 8, 17, 33, 64], d: [8, 17, 32, 64], dv: [8, 17, 32] },
 };
+/** The most dims of an artifact's inputs, outputs and state (driver/compile.ts checkRanks). */
+const MAX_RANK = 8;
 const fmt = (s: readonly Dim[]) => `[${s.join(', ')}]`;
 
 interface Item { t: Tensor; name: string; exact: boolean }
@@ -383,7 +385,10 @@ function gatherMove(b: Builder, x: Item): void {
   if (!b.ids) return unary(b, x);
   if (b.indexed && b.r.chance(0.6)) {
     const ids = computedIds(b);
-    const table = x.t.rank >= 1 && !named(x.t.dim(0)) && b.r.chance(0.5) ? x : b.const([b.r.int(1, 6), b.r.weighted(b.scale.dims)]);
+    // The result has the ids' dims and the table's but its first: an argmax of a value looked up
+    // in that value adds rank - 2 dims, and twice over made 18 (seed 1351, past an artifact's 8).
+    const fits = ids.t.rank + x.t.rank - 1 <= MAX_RANK;
+    const table = x.t.rank >= 1 && !named(x.t.dim(0)) && b.r.chance(0.5) && fits ? x : b.const([b.r.int(1, 6), b.r.weighted(b.scale.dims)]);
     b.add(embedding(ids.t, table.t), `embedding(${ids.name}, ${table.name})`, table.exact);
     b.features.add('gather-computed');
     return;
