@@ -542,7 +542,11 @@ function fill(r: Prng, t: TensorType, special: boolean): AnyTensorData {
  * `indexed`: every case takes `ids` and `idx`, and gathers (some by indices the graph computes)
  * and dynamic slices and updates are frequent (for index fuzzing, wildIndices).
  */
-export function generate(seed: number, o: { big?: boolean; loops?: boolean; sized?: boolean; indexed?: boolean } = {}): FuzzCase {
+/**
+ * `moves`: the most moves a case draws (default 12; the fewest is 3). A case drawn with more is the
+ * same draw with a longer graph: more values alive at once for the planner to place and reuse.
+ */
+export function generate(seed: number, o: { big?: boolean; loops?: boolean; sized?: boolean; indexed?: boolean; moves?: number } = {}): FuzzCase {
   const r = new Prng(seed), scale = o.big ? BIG : SMALL;
   const b = new Builder(r, scale);
   // Inputs: the first has a random shape; the others often broadcast to it.
@@ -585,7 +589,7 @@ export function generate(seed: number, o: { big?: boolean; loops?: boolean; size
   if (r.chance(0.3) || o.indexed) inputs.idx = { shape: [], dtype: 'i32' };
   if (r.chance(0.25) || o.indexed) inputs.ids = { shape: [r.int(1, 4)], dtype: 'i32' };
   const special = r.chance(0.2);
-  const moves = r.int(3, 12);
+  const moves = r.int(3, Math.max(3, o.moves ?? 12));
   const cacheAt = r.int(0, moves), againAt = r.chance(0.3) ? r.int(cacheAt, moves) : -1;
   // The loops' own PRNG: a case without a loop draws exactly what it drew before loops were fuzzed.
   const lr = new Prng(seed + 0x5bd1e995), loopAt = lr.chance(0.35) && o.loops !== false ? lr.int(0, moves - 1) : -1;

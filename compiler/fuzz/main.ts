@@ -1,4 +1,4 @@
-// npm run fuzz -- [--seeds N] [--from S0] [--seed S] [--wasm K] [--threads K] [--sized K] [--indices K] [--isa wasmsimd|wasmrelaxedsimd] [--strict] [--verbose]  (run by bin.js)
+// npm run fuzz -- [--seeds N] [--from S0] [--seed S] [--wasm K] [--threads K] [--sized K] [--indices K] [--isa wasmsimd|wasmrelaxedsimd] [--moves M] [--strict] [--verbose]  (run by bin.js)
 // Differential fuzzing of the compiler (see run.ts). Exits 1 when a failure is not one of the
 // known, tracked categories (known.ts), or on any failure with --strict.
 
@@ -10,7 +10,7 @@ const RELAXED_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 
   253, 12, ...new Array(16).fill(0), 253, 12, ...new Array(16).fill(0), 253, 12, ...new Array(16).fill(0), 253, 133, 2, 11]);
 
 function parse(argv: string[]) {
-  const o = { seeds: 100, from: 1, wasm: 0, threads: 0, sized: 0, indices: 0, isa: 'wasmsimd' as 'wasmsimd' | 'wasmrelaxedsimd', strict: false, verbose: false, single: false };
+  const o = { seeds: 100, from: 1, wasm: 0, threads: 0, sized: 0, indices: 0, moves: 0, isa: 'wasmsimd' as 'wasmsimd' | 'wasmrelaxedsimd', strict: false, verbose: false, single: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!, v = () => {
       const x = Number(argv[++i]);
@@ -31,9 +31,10 @@ function parse(argv: string[]) {
       if (isa === 'wasmrelaxedsimd' && !WebAssembly.validate(RELAXED_PROBE)) throw new Error('fuzz: --isa wasmrelaxedsimd needs Node 20 run as node --experimental-wasm-relaxed-simd compiler/fuzz/bin.js …');
       o.isa = isa;
     }
+    else if (a === '--moves') o.moves = v();
     else if (a === '--strict') o.strict = true;
     else if (a === '--verbose') o.verbose = true;
-    else throw new Error(`fuzz: unknown option '${a}' (options: --seeds N, --from S0, --seed S, --wasm K, --threads K, --sized K, --indices K, --isa wasmsimd|wasmrelaxedsimd, --strict, --verbose)`);
+    else throw new Error(`fuzz: unknown option '${a}' (options: --seeds N, --from S0, --seed S, --wasm K, --threads K, --sized K, --indices K, --isa wasmsimd|wasmrelaxedsimd, --moves M, --strict, --verbose)`);
   }
   return o;
 }

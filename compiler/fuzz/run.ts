@@ -13,7 +13,7 @@ import { scratchBytes } from '../passes/memory-planning.ts';
 import { PASS_NAMES } from '../passes/registry.ts';
 import { interpret } from '../reference/interpret.ts';
 import { compareResults, type Difference } from './compare.ts';
-import { generate, wildIndices, type FuzzCase } from './generate.ts';
+import { generate as generateCase, wildIndices, type FuzzCase } from './generate.ts';
 import { KNOWN_FAILURES } from './known.ts';
 import { simulate, type Hazard } from './simulate.ts';
 import { instantiate } from '../ir/symbolic.ts';
@@ -347,6 +347,8 @@ export async function checkThreads(c: FuzzCase, want: CallResult[] = reference(c
 
 export interface FuzzOptions {
   from: number; seeds: number; wasm: number; strict?: boolean;
+  /** The most moves of a case (generate's `moves`; default 12): longer graphs. */
+  moves?: number;
   /** The ISA of the wasm runs (default plain SIMD). */
   isa?: 'wasmsimd' | 'wasmrelaxedsimd';
   /** Of the seeds, this many (spread evenly) also generated large (`generate(seed, { big: true })`) and run on threads (checkThreads). */
@@ -408,6 +410,7 @@ export async function fuzz(o: FuzzOptions, onCase?: (seed: number, failures: Fai
     if (threads) found.push(...(await checkThreads(c, want)).failures);
     else found.push(...await checkWasm(c, want));
   };
+  const generate = (seed: number, g: Parameters<typeof generateCase>[1] = {}) => generateCase(seed, o.moves ? { ...g, moves: o.moves } : g);
   for (let i = 0; i < o.seeds; i++) {
     const seed = o.from + i;
     let found: Failure[];
