@@ -108,13 +108,23 @@ describe('DSL', () => {
   const runOn = (f: (i: Record<string, Tensor>) => Tensor, inputs: Record<string, unknown> = { x: [2, 4] }) =>
     traceModel(defineModel({ name: 'o', module: new nn.Identity(), inputs: inputs as never, forward: (_m, i) => ({ y: f(i) }) }));
 
-  test('div and pow refuse i32 operands (torch divides integers into floats; the reference truncated, codegen failed)', () => {
-    const ints = { i: { shape: [3], dtype: 'i32' } };
-    expect(() => runOn((i) => i.i!.div(i.i!), ints)).toThrow("div: i32 operands are not supported (torch's / on integers is true division and gives floats); cast first: x.cast('f32').div(…)");
-    expect(() => runOn((i) => i.i!.pow(2), ints)).toThrow("pow: i32 operands are not supported (torch's integer pow has its own rules); cast first: x.cast('f32').pow(…)");
-    // Cast first, as the message says: torch's 7 / 2 and -7 / 2.
-    const g = runOn((i) => i.i!.cast('f32').div(2), ints);
-    expect(Array.from(interpret(g, { i: Int32Array.of(7, -7, 0) }).y!)).toEqual([3.5, -3.5, 0]);
+  test("i32 arithmetic follows torch's promotion: / is true division, a float operand computes in f32, an i32 pow base is refused", () => {
+    const ints = { i: { shape: [3], dtype: 'i32' }, x: [3] };
+    const feeds = { i: Int32Array.of(7, -7, 2147483647), x: Float32Array.of(0.5, 2, -1) };
+    const val = (f: (i: Record<string, Tensor>) => Tensor) => {
+      const g = runOn(f, ints);
+      expect(g.outputs[0]!.node.type.dtype).toBe('f32');
+      return Array.from(interpret(g, feeds).y!);
+    };
+    // Every value checked against torch 1.13 (float32 results): i / 2, i / i, i + 0.5, x * i, maximum(i, x), x ** i.
+    expect(val((i) => i.i!.div(2))).toEqual([3.5, -3.5, 1073741824]);
+    expect(val((i) => i.i!.div(i.i!))).toEqual([1, 1, 1]);
+    expect(val((i) => i.i!.add(0.5))).toEqual([7.5, -6.5, 2147483648]);
+    expect(val((i) => i.x!.mul(i.i!))).toEqual([3.5, -14, -2147483648]);
+    expect(val((i) => i.i!.maximum(i.x!))).toEqual([7, 2, 2147483648]);
+    // The exponent becomes f32 first: 2^31 − 1 rounds to 2^31, even, so (−1)^it is 1 (torch 1.13 gives the same).
+    expect(val((i) => i.x!.pow(i.i!))).toEqual([0.0078125, 1 / 128, 1]);
+    expect(() => runOn((i) => i.i!.pow(2), ints)).toThrow("pow: an i32 base is not supported (torch's integer pow has its own rules); cast first: x.cast('f32').pow(…)");
   });
 
   test("expand takes torch's -1 (keep this dim); -1 in a new leading dim is refused, as torch does", () => {

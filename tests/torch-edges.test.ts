@@ -38,6 +38,8 @@ const graph = () => trace(({ x, a, q, k, v, mask, mask1, maskf, d1, d2, l, pb, p
     lnOverflow: new nn.LayerNorm(4).forward(l!),
     // An int tensor with an integer number stays int (torch: int32 + 1 is int32, wrapping); where(c, int, 0) too.
     iAdd: i!.add(1).cast('f32'), iMul: i!.mul(-3).cast('f32'), iMax: i!.maximum(0).cast('f32'), iWhere: F.whereOp(c!, i!, 7).cast('f32'),
+    // torch's promotion: / on ints is true division, a float operand computes in f32.
+    iDiv: i!.div(2), iAddHalf: i!.add(0.5),
   };
 }, { x: [X.length], a: [3, 4], q: [1, 1, 1, 1], k: [1, 1, 2, 1], v: [1, 1, 2, 1], mask: m(1, 2), mask1: m(1, 1), maskf: [1, 2], d1: [3], d2: [3], l: [4], pb: [9], pe: [9], ia: { shape: [4], dtype: 'i32' }, ib: { shape: [4], dtype: 'i32' }, big: [4], i: { shape: [3], dtype: 'i32' }, c: m(3) });
 
@@ -65,6 +67,7 @@ const want: Record<string, number[]> = {
   sdpaBool: [10], sdpaBool3: [10], sdpaAll: [15], sdpaFloat: [10],
   lnOverflow: [0, 0, 0, 0],
   iAdd: [6, -6, I32_MIN], iMul: [-15, 21, -2147483645], iMax: [5, 0, I32_MAX], iWhere: [5, 7, I32_MAX],
+  iDiv: [2.5, -3.5, 1073741824], iAddHalf: [5.5, -6.5, 2147483648],
 };
 
 /** Exactly for zeros (their sign), infinities and NaN; within f32 rounding otherwise. */

@@ -131,16 +131,14 @@ function asDims<T>(given: T[] | [readonly T[]]): T[] {
   return (given.length === 1 && Array.isArray(given[0]) ? [...given[0]] : given) as T[];
 }
 
-/**
- * div and pow take f32: torch's / on integer tensors is true division (7 / 2 = 3.5, a float),
- * and its integer pow has rules of its own, so an i32 operand is refused rather than truncated.
- */
-function intArith(op: 'div' | 'pow', x: Tensor): Tensor {
-  if (x instanceof Tensor && x.dtype === 'i32') {
-    throw new ModelDefinitionError(`${op}: i32 operands are not supported (${op === 'div' ? "torch's / on integers is true division and gives floats" : "torch's integer pow has its own rules"}); cast first: x.cast('f32').${op}(…)${where()}`);
-  }
-  return x;
+/** torch's type promotion for arithmetic: i32 with f32 (a tensor, or a number that is not a 32-bit integer) computes in f32. */
+function promoted(op: string, a: Tensor, o: Operand): [Tensor, Tensor] {
+  const b = lift(op, o, a);
+  if (a.dtype === 'i32' && b.dtype === 'f32') return [a.cast('f32'), b];
+  if (a.dtype === 'f32' && b.dtype === 'i32') return [a, b.cast('f32')];
+  return [a, b];
 }
+const asF32 = (t: Tensor) => (t.dtype === 'i32' ? t.cast('f32') : t);
 
 export class Tensor {
   constructor(readonly node: Node) {}
@@ -158,17 +156,20 @@ export class Tensor {
   /** Size of one dimension (negative counts from the end). */
   size(d: number): number { return this.shape[normAxis(d, this.rank)]!; }
 
-  add(o: Operand): Tensor { return record('add', [this, lift('add', o, this)]); }
-  sub(o: Operand): Tensor { return record('sub', [this, lift('sub', o, this)]); }
-  mul(o: Operand): Tensor { return record('mul', [this, lift('mul', o, this)]); }
-  div(o: Operand): Tensor { return record('div', [intArith('div', this), lift('div', o, this)]); }
-  maximum(o: Operand): Tensor { return record('maximum', [this, lift('maximum', o, this)]); }
-  minimum(o: Operand): Tensor { return record('minimum', [this, lift('minimum', o, this)]); }
+  add(o: Operand): Tensor { return record('add', promoted('add', this, o)); }
+  sub(o: Operand): Tensor { return record('sub', promoted('sub', this, o)); }
+  mul(o: Operand): Tensor { return record('mul', promoted('mul', this, o)); }
+  /** True division, as torch's /: integer operands are divided as f32 (7 / 2 = 3.5). */
+  div(o: Operand): Tensor { return record('div', promoted('div', this, o).map(asF32)); }
+  maximum(o: Operand): Tensor { return record('maximum', promoted('maximum', this, o)); }
+  minimum(o: Operand): Tensor { return record('minimum', promoted('minimum', this, o)); }
   /** torch.pow: a number exponent of 0.5 or −0.5 is sqrt or rsqrt, as torch computes it (pow(−inf, 0.5) is NaN, pow(−0, −0.5) −inf). */
   pow(o: Operand): Tensor {
     if (o === 0.5) return this.sqrt();
     if (o === -0.5) return this.rsqrt();
-    return record('pow', [intArith('pow', this), lift('pow', o, this)]);
+    // torch's integer pow has rules of its own (an int result, negative exponents refused): an i32 base is refused.
+    if (this.dtype === 'i32') throw new ModelDefinitionError(`pow: an i32 base is not supported (torch's integer pow has its own rules); cast first: x.cast('f32').pow(…)${where()}`);
+    return record('pow', promoted('pow', this, o));
   }
   neg(): Tensor { return record('neg', [this]); }
   relu(): Tensor { return record('relu', [this]); }
