@@ -25,6 +25,8 @@ const HEADER = 28;
 export type DType = 'f32' | 'i32' | 'bool';
 export type Isa = 'wasmsimd' | 'wasmrelaxedsimd';
 export const ISAS: readonly Isa[] = ['wasmsimd', 'wasmrelaxedsimd'];
+/** The longest name (model, entry, tensor, size) a manifest holds. */
+export const MAX_NAME = 200;
 
 export interface TensorInfo {
   name: string;

@@ -4,10 +4,10 @@
 // the state (or among the weights for a constant output) — with regions inside memory and
 // apart. A crafted manifest can then neither write over the weights nor read past memory.
 
-import { DTYPE_BYTES, SYNC_BYTES, SYNC_MAX_SIZES, ISAS, numel, type BlobRef, type Manifest, type Region, type TensorInfo } from './format.ts';
+import { DTYPE_BYTES, SYNC_BYTES, SYNC_MAX_SIZES, ISAS, MAX_NAME, numel, type BlobRef, type Manifest, type Region, type TensorInfo } from './format.ts';
 import { evalDim, namesOf, SIZE_NAME } from './dims.ts';
 
-const PAGE = 65536, MAX_PAGES = 65536, MAX_NAME = 200;
+const PAGE = 65536, MAX_PAGES = 65536;
 
 class Invalid extends Error {}
 const fail = (field: string, msg: string): never => { throw new Invalid(`invalid simdflow manifest: ${field} ${msg}`); };

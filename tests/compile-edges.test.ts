@@ -7,6 +7,8 @@ import { compileModel } from '../compiler/driver/compile.ts';
 import { defineGPT, GPT, nn, traceModel, type ModelDefinition, type Tensor } from '../compiler/dsl/index.ts';
 import { compileGraph as publicCompileGraph, compileModel as publicCompileModel, printGraph, runPasses, trace } from '../compiler/index.ts';
 import { loadModel } from '../runtime/index.ts';
+import { MAX_NAME as RUNTIME_MAX_NAME } from '../runtime/format.ts';
+import { MAX_NAME } from '../compiler/ir/types.ts';
 
 class Id extends nn.Module { forward(x: Tensor) { return x; } }
 
@@ -53,6 +55,8 @@ describe('models that cannot be built are refused naming the cause', () => {
   });
 
   test('a name longer than the artifact holds is refused before the compile (was a manifest error after it)', async () => {
+    // The compiler's limit is the runtime's (two constants: the IR may not import the runtime).
+    expect(MAX_NAME).toBe(RUNTIME_MAX_NAME);
     const lin = () => new nn.Linear(3, 2);
     await expect(compileModel({ name: 'a'.repeat(201), module: lin(), inputs: { x: [1, 3] } })).rejects.toThrow(`defineModel '${'a'.repeat(60)}': name must be at most 200 characters, got 201`);
     const g = traceModel({ name: 'g', module: lin(), inputs: { x: [1, 3] } });

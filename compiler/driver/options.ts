@@ -1,6 +1,6 @@
 // compileModel's options, checked by key and type before anything is compiled (a misspelt
 // option would otherwise be ignored, and a bad `isas` fail only after the whole compile).
-import { ISAS } from '../../runtime/format.ts';
+import { ISAS, MAX_NAME } from '../../runtime/format.ts';
 import { describeValue as show } from '../ir/print.ts';
 
 const OPTIONS = ['name', 'disablePasses', 'isas', 'attention', 'onStage'];
@@ -15,7 +15,7 @@ export function compileOptionsProblem(opts: unknown): string | undefined {
   if (disablePasses !== undefined && !(Array.isArray(disablePasses) && disablePasses.every((p) => typeof p === 'string'))) return `option disablePasses must be an array of pass names; got ${show(disablePasses)}`;
   if (attention !== undefined && !['auto', 'fused', 'unfused'].includes(attention as string)) return `option attention must be 'auto', 'fused' or 'unfused'; got ${show(attention)}`;
   if (onStage !== undefined && typeof onStage !== 'function') return `option onStage must be a function; got ${show(onStage)}`;
-  if (name !== undefined && (typeof name !== 'string' || name.length === 0 || name.length > 200)) return `option name must be a string of 1 to 200 characters (the artifact's limit); got ${show(name)}`;
+  if (name !== undefined && (typeof name !== 'string' || name.length === 0 || name.length > MAX_NAME)) return `option name must be a string of 1 to ${MAX_NAME} characters (the artifact's limit); got ${show(name)}`;
   return undefined;
 }
 

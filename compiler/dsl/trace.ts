@@ -2,7 +2,7 @@
 
 import { makeGraph, node, type Graph, type GraphOutput } from '../ir/node.ts';
 import { verify } from '../ir/verify.ts';
-import type { DType } from '../ir/types.ts';
+import { MAX_NAME, type DType } from '../ir/types.ts';
 import { SIZE_NAME } from '../ir/dims.ts';
 import type { Module } from './module.ts';
 import { ModelDefinitionError, Tensor, withTrace } from './tensor.ts';
@@ -192,7 +192,7 @@ export function checkDefinition(def: unknown): asserts def is ModelDefinition {
   checkOptions(where, d, MODEL_KEYS as unknown as string[]);
   if (!name) throw new ModelDefinitionError(`${where}: name must be a non-empty string, got ${what(d.name)}`);
   // The artifact's limit (runtime/validate.ts): refused here, not by the loader's check after the whole compile.
-  if (name.length > 200) throw new ModelDefinitionError(`${where}: name must be at most 200 characters, got ${name.length}`);
+  if (name.length > MAX_NAME) throw new ModelDefinitionError(`${where}: name must be at most ${MAX_NAME} characters, got ${name.length}`);
   const m = d.module as Partial<Module> | undefined;
   if (typeof m !== 'object' || m === null || typeof m.call !== 'function' || typeof m.assignPaths !== 'function') throw new ModelDefinitionError(`${where}: module must be an nn.Module (a layer, nn.Sequential or a subclass of nn.Module), got ${what(d.module)}`);
   const isRecord = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);

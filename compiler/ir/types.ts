@@ -23,6 +23,8 @@ export const sameDims = (a: TensorType, b: TensorType): boolean => sameShape(dim
 
 /** Bytes per element in wasm memory (bool is one byte, like safetensors' BOOL). */
 export const DTYPE_BYTES: Record<DType, number> = { f32: 4, i32: 4, bool: 1 };
+/** The longest name (model, entry, tensor) an artifact holds: runtime/format.ts's MAX_NAME (the IR may not import the runtime; a test pins the two). */
+export const MAX_NAME = 200;
 
 export const numel = (shape: Shape): number => shape.reduce((a, b) => a * b, 1);
 export const byteSize = (t: TensorType): number => numel(t.shape) * DTYPE_BYTES[t.dtype];

@@ -7,7 +7,7 @@
 import { makeGraph, node as mkNode, type Graph, type Node } from '../ir/node.ts';
 import { verify } from '../ir/verify.ts';
 import { SIZE_NAME } from '../ir/dims.ts';
-import type { DType, TensorType } from '../ir/types.ts';
+import { MAX_NAME, type DType, type TensorType } from '../ir/types.ts';
 import { ModelDefinitionError, record, popScope, pushScope, Tensor, withTrace } from '../dsl/tensor.ts';
 import { OnnxError, readOnnxModel, type OnnxModel, type OnnxTensor } from './proto.ts';
 import { Ctx, foldTensor, host, irDtype, isHost, toTensor, UnsupportedError, type Val } from './ctx.ts';
@@ -98,7 +98,7 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): Importe
     const v = opts[k];
     if (v !== undefined && (typeof v !== 'object' || v === null || Array.isArray(v))) throw new OnnxError(`importOnnx: option ${k} must be an object by name, got ${shown(v)}`);
   }
-  if (opts.name !== undefined && (typeof opts.name !== 'string' || opts.name.length === 0 || opts.name.length > 200)) throw new OnnxError(`importOnnx: option name must be a string of 1 to 200 characters, got ${shown(opts.name)}`);
+  if (opts.name !== undefined && (typeof opts.name !== 'string' || opts.name.length === 0 || opts.name.length > MAX_NAME)) throw new OnnxError(`importOnnx: option name must be a string of 1 to ${MAX_NAME} characters, got ${shown(opts.name)}`);
   const model = readOnnxModel(bytes);
   const opset = model.opsets.get('') ?? 1;
   const g = model.graph;
