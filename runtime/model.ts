@@ -41,6 +41,8 @@ const ARRAY_FOR: Record<DType, { new (buf: ArrayBuffer, off: number, len: number
 };
 
 const fmt = (s: readonly (number | string)[]) => `[${s.join(', ')}]`;
+/** An entry's inputs as an error shows them: `x: f32[B, T, 16], pad: bool[B, T]`. */
+const expects = (e: EntryInfo) => list(e.inputs.map((i) => `${i.name}: ${i.dtype}${fmt(i.dims ?? i.shape)}`));
 /** A shape the caller gave, which may hold anything. */
 const showShape = (v: unknown) => (Array.isArray(v) ? `[${v.slice(0, 10).map(describe).join(', ')}${v.length > 10 ? ', …' : ''}]` : describe(v));
 /** A list for an error message: at most `max` items. */
@@ -512,7 +514,7 @@ export class Model {
   /** Every input checked (names, types, sizes, ranges) before any is written. */
   private checkFeeds(e: EntryInfo, where: string, feeds: Feeds, sizes: Record<string, number> = {}): TensorData[] {
     if (typeof feeds !== 'object' || feeds === null || Array.isArray(feeds) || ArrayBuffer.isView(feeds)) {
-      throw new Error(`${where}: expected an object of inputs by name, got ${describe(feeds)} (expects ${list(e.inputs.map((i) => `${i.name}: ${i.dtype}${fmt(i.dims ?? i.shape)}`))})`);
+      throw new Error(`${where}: expected an object of inputs by name, got ${describe(feeds)} (expects ${expects(e)})`);
     }
     // Fast check first (this runs per call, e.g. per generated token); details only on error.
     let given = 0;
@@ -521,8 +523,7 @@ export class Model {
       const names = new Set(e.inputs.map((i) => i.name));
       const unknown = Object.keys(feeds).filter((k) => !names.has(k)).map((k) => k.slice(0, 60));
       const missing = e.inputs.filter((i) => !Object.hasOwn(feeds, i.name)).map((i) => i.name);
-      const want = list(e.inputs.map((i) => `${i.name}: ${i.dtype}${fmt(i.dims ?? i.shape)}`));
-      throw new Error(`${where}: ${missing.length ? `missing input ${list(missing)}` : ''}${missing.length && unknown.length ? '; ' : ''}${unknown.length ? `unknown input ${list(unknown)}` : ''} (expects ${want})`);
+      throw new Error(`${where}: ${missing.length ? `missing input ${list(missing)}` : ''}${missing.length && unknown.length ? '; ' : ''}${unknown.length ? `unknown input ${list(unknown)}` : ''} (expects ${expects(e)})`);
     }
     return e.inputs.map((t) => this.check(t, feeds[t.name], `${where} input '${t.name}'`, shapeAt(t, sizes)));
   }
