@@ -8,7 +8,7 @@ import { loadModel } from 'simdflow/runtime';
 
 const gpt = new GPT({ vocab: 1000, context: 128, dModel: 256, nhead: 4, layers: 4, dimFeedforward: 1024 });
 const weights = process.argv[2];
-if (weights) gpt.loadStateDict(stateDictFrom(readSafetensors(readFileSync(weights), weights), weights)); // tok_emb.weight, blocks.0.…
+if (weights) gpt.loadStateDict(stateDictFrom(readSafetensors(readFileSync(weights), weights))); // tok_emb.weight, blocks.0.…
 
 const t0 = performance.now();
 const { bytes, manifest } = await compileModel(defineGPT({ name: 'gpt', module: gpt, tokens: [1, 128], capacity: 128, chunk: 32 }));

@@ -140,6 +140,6 @@ describe('CLI', () => {
     expect(r.stderr).toBe(`simdflow: --weights ${dir}: is a directory, not a safetensors file\n`);
     writeFileSync(join(dir, 'i64.safetensors'), writeSafetensors({ weight: { dtype: 'F32', shape: [2, 2], data: new Float32Array(4) }, bias: { dtype: 'I64', shape: [2], data: new BigInt64Array(2) as never } }));
     r = await cli('ir', join(dir, 'm.ts'), '--weights', join(dir, 'i64.safetensors'));
-    expect(r.stderr).toBe(`simdflow: ${join(dir, 'i64.safetensors')}: tensor 'bias' is I64; parameters must be floats (F32, F64, F16 or BF16)\n`);
+    expect(r.stderr).toBe(`simdflow: ${join(dir, 'm.ts')}: the weights in ${join(dir, 'i64.safetensors')} do not fit the model: loadStateDict into Linear: not floats (parameters are F32, F64, F16 or BF16): bias is I64\n`);
   });
 });

@@ -129,7 +129,7 @@ export async function loadDefinition(file: string, weights?: string): Promise<Mo
       const err = e as NodeJS.ErrnoException;
       throw new Error(`${what}: ${err.code === 'EISDIR' ? 'is a directory, not a safetensors file' : `cannot be read (${String(err.message).slice(0, 200)})`}`);
     }
-    const tensors = stateDictFrom(readSafetensors(bytes, w), w);
+    const tensors = stateDictFrom(readSafetensors(bytes, w));
     try { def.module.loadStateDict(tensors); } catch (e) { throw new Error(`${file}: the weights in ${w} do not fit the model: ${(e as Error).message}`); }
   }
   // Loaded: compileModel refuses a definition whose `weights` nobody read.

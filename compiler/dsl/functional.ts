@@ -53,6 +53,43 @@ export function avgPool2d(x: Tensor, kernel: Pair, o: Pool2dOptions = {}): Tenso
   return unbatched2d(x, (x) => record('avgpool2d', [x], { kernel: pairOf('avg_pool2d', 'kernel_size', kernel, 1), stride: pairOf('avg_pool2d', 'stride', o.stride ?? kernel, 1), padding: pairOf('avg_pool2d', 'padding', o.padding ?? 0, 0), countIncludePad: o.countIncludePad ?? true }));
 }
 
+export interface BatchNormOptions { training?: boolean; momentum?: number; eps?: number }
+/**
+ * torch.nn.functional.batch_norm at inference: per channel (dim 1), y = x·α + β with
+ * α = w / sqrt(var + eps) and β = b − mean·α, PyTorch's own terms. PyTorch's CPU kernel fuses
+ * both multiply-adds; here each step rounds, which differs by an ulp or so. `training: true`
+ * normalises by the batch's statistics (population variance over N and the spatial dims), as a
+ * module without running statistics does; updating running statistics is training and refused.
+ */
+export function batchNorm(x: Tensor, runningMean: Tensor | undefined, runningVar: Tensor | undefined, weight?: Tensor, bias?: Tensor, o: BatchNormOptions = {}): Tensor {
+  checkOptions('batch_norm', o, ['training', 'momentum', 'eps']);
+  const eps = o.eps ?? 1e-5, training = o.training ?? false;
+  if (typeof eps !== 'number' || !(eps >= 0) || eps === Infinity) throw new ModelDefinitionError(`batch_norm: eps must be a non-negative number, got ${String(eps)}${where()}`);
+  if (typeof training !== 'boolean') throw new ModelDefinitionError(`batch_norm: training must be a boolean, got ${String(training)}${where()}`);
+  if (x.rank < 2) throw new ModelDefinitionError(`batch_norm: input must be [N, C, ...], got ${fmtShape(x.shape)}${where()}`);
+  const C = x.dims[1];
+  if (typeof C !== 'number') throw new ModelDefinitionError(`batch_norm: the channel dim (1) of input ${fmtShape(x.shape)} must be a fixed size, got ${String(C)}${where()}`);
+  for (const [name, t] of [['running_mean', runningMean], ['running_var', runningVar], ['weight', weight], ['bias', bias]] as const) {
+    if (t && (t.rank !== 1 || t.size(0) !== C || t.dtype !== 'f32')) throw new ModelDefinitionError(`batch_norm: ${name} must be f32 [${C}] for input ${fmtShape(x.shape)}, got ${t.dtype} ${fmtShape(t.shape)}${where()}`);
+  }
+  if (!training && (!runningMean || !runningVar)) throw new ModelDefinitionError(`batch_norm: running_mean and running_var are needed when not training (or pass training: true to use the batch's statistics)${where()}`);
+  if (training && (runningMean || runningVar)) throw new ModelDefinitionError(`batch_norm: training with running statistics would update them, which is training; pass training: false to use them, or leave them out to use the batch's statistics${where()}`);
+  const chan = (t: Tensor) => t.reshape(C, ...Array<number>(x.rank - 2).fill(1));
+  let mean: Tensor, vr: Tensor;
+  if (training) {
+    const axes = [0, ...[...x.dims.keys()].slice(2)];
+    const count = axes.reduce<number | undefined>((n, a) => { const d = x.dims[a]; return n !== undefined && typeof d === 'number' ? n * d : undefined; }, 1);
+    if (count === 1) throw new ModelDefinitionError(`batch_norm: the batch's statistics need more than 1 value per channel, input ${fmtShape(x.shape)} has 1${where()}`);
+    mean = x.mean(axes, true);
+    const dx = x.sub(mean);
+    vr = dx.mul(dx).mean(axes, true);
+  } else { mean = chan(runningMean!); vr = chan(runningVar!); }
+  let alpha = vr.add(eps).sqrt().reciprocal(); // 1 / sqrt(var + eps), two roundings as PyTorch's invstd
+  if (weight) alpha = alpha.mul(chan(weight));
+  const meanAlpha = mean.mul(alpha), beta = bias ? chan(bias).sub(meanAlpha) : meanAlpha.neg();
+  return x.mul(alpha).add(beta);
+}
+
 export const relu = (x: Tensor): Tensor => x.relu();
 export const tanh = (x: Tensor): Tensor => x.tanh();
 export const sigmoid = (x: Tensor): Tensor => x.sigmoid();

@@ -3,6 +3,7 @@
 import * as F from './functional.ts';
 import { Module, positiveInt, type Parameter } from './module.ts';
 import { ModelDefinitionError, type Tensor } from './tensor.ts';
+import { fmtShape } from '../ir/types.ts';
 import { checkOptions } from './options.ts';
 
 type Pair = number | [number, number];
@@ -40,6 +41,51 @@ export class Conv2d extends Module {
   }
   forward(x: Tensor): Tensor { const { bias: _, ...o } = this.opts; return F.conv2d(x, this.weight.t, this.bias?.t, o); }
 }
+
+/**
+ * nn.BatchNorm1d/2d/3d at inference (PyTorch's eval()): the running statistics normalise each
+ * channel (dim 1). Without them (`trackRunningStats: false`) PyTorch uses the batch's own
+ * statistics in eval() as well, and so does this. num_batches_tracked is accepted when loading
+ * and unused. momentum only matters in training; it is checked and kept.
+ */
+abstract class BatchNormBase extends Module {
+  readonly weight?: Parameter;
+  readonly bias?: Parameter;
+  readonly running_mean?: Parameter;
+  readonly running_var?: Parameter;
+  protected abstract readonly ranks: readonly number[];
+  constructor(readonly numFeatures: number, readonly eps = 1e-5, readonly momentum: number | null = 0.1,
+    opts: { affine?: boolean; trackRunningStats?: boolean } = {}) {
+    super();
+    const name = this.constructor.name;
+    checkOptions(name, opts, ['affine', 'trackRunningStats']);
+    positiveInt(name, 'num_features', numFeatures);
+    if (typeof eps !== 'number' || !(eps >= 0) || eps === Infinity) throw new ModelDefinitionError(`${name}: eps must be a non-negative number, got ${typeof eps === 'object' ? JSON.stringify(eps) : String(eps)} (options go fourth: new ${name}(n, eps, momentum, { affine, trackRunningStats }))`);
+    if (momentum !== null && (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1))) throw new ModelDefinitionError(`${name}: momentum must be a number in [0, 1] or null, got ${typeof momentum === 'object' ? JSON.stringify(momentum) : String(momentum)}`);
+    for (const k of ['affine', 'trackRunningStats'] as const) if (opts[k] !== undefined && typeof opts[k] !== 'boolean') throw new ModelDefinitionError(`${name}: ${k} must be a boolean, got ${String(opts[k])}`);
+    if (opts.affine ?? true) {
+      this.weight = this.param('weight', [numFeatures], 'ones');
+      this.bias = this.param('bias', [numFeatures], 'zeros');
+    }
+    if (opts.trackRunningStats ?? true) {
+      this.running_mean = this.param('running_mean', [numFeatures], 'zeros');
+      this.running_var = this.param('running_var', [numFeatures], 'ones');
+      this.unusedEntry('num_batches_tracked');
+    }
+  }
+  forward(x: Tensor): Tensor {
+    const name = this.constructor.name;
+    if (!this.ranks.includes(x.rank)) throw new ModelDefinitionError(`${name}: expected ${this.ranks.map((r) => `${r}-D`).join(' or ')} input, got ${fmtShape(x.shape)}`);
+    if (x.dims[1] !== this.numFeatures) throw new ModelDefinitionError(`${name}: input ${fmtShape(x.shape)} has ${String(x.dims[1])} channels (dim 1), num_features is ${this.numFeatures}`);
+    return F.batchNorm(x, this.running_mean?.t, this.running_var?.t, this.weight?.t, this.bias?.t, { training: !this.running_mean, eps: this.eps });
+  }
+}
+/** nn.BatchNorm1d: [N, C] or [N, C, L]. */
+export class BatchNorm1d extends BatchNormBase { protected readonly ranks = [2, 3]; }
+/** nn.BatchNorm2d: [N, C, H, W]. */
+export class BatchNorm2d extends BatchNormBase { protected readonly ranks = [4]; }
+/** nn.BatchNorm3d: [N, C, D, H, W]. */
+export class BatchNorm3d extends BatchNormBase { protected readonly ranks = [5]; }
 
 export class MaxPool2d extends Module {
   constructor(readonly kernelSize: Pair, readonly opts: F.MaxPool2dOptions = {}) {

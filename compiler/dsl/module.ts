@@ -76,7 +76,8 @@ export class Parameter {
   get t(): Tensor { return constant(this.data, this.shape, 'f32', this.name, this); }
 }
 
-export interface StateTensor { shape: readonly number[]; data: Float32Array | readonly number[] }
+/** A state_dict entry; `dtype` names the file's type of integer data (num_batches_tracked is I64). */
+export interface StateTensor { shape: readonly number[]; data: Float32Array | Int32Array | Uint8Array | readonly number[]; dtype?: string }
 
 /** A short description of a value for an error message. */
 const what = (v: unknown): string => v === null || typeof v !== 'object' ? (typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : typeof v === 'function' ? 'a function' : String(v))
@@ -91,7 +92,7 @@ function stateTensors(sd: unknown, where: string): Map<string, StateTensor> {
   for (const [k, t] of entries as Array<[unknown, unknown]>) {
     const { shape, data } = (typeof t === 'object' && t !== null ? t : {}) as { shape?: unknown; data?: unknown };
     const okShape = Array.isArray(shape) && shape.every((d) => Number.isInteger(d) && d >= 0);
-    const okData = data instanceof Float32Array || (Array.isArray(data) && data.every((v) => typeof v === 'number'));
+    const okData = data instanceof Float32Array || data instanceof Int32Array || data instanceof Uint8Array || (Array.isArray(data) && data.every((v) => typeof v === 'number'));
     if (typeof k !== 'string' || !okShape || !okData) bad.push(`${String(k).slice(0, 60)}: expected { shape, data: Float32Array }, got ${okShape ? `data ${what(data)}` : ArrayBuffer.isView(t) || Array.isArray(t) ? `${what(t)} without a shape` : Array.isArray(shape) ? `shape [${shape.slice(0, 8).map(what).join(', ')}] (not non-negative integers)` : `shape ${what(shape)}`}`);
     else if ((data as ArrayLike<number>).length !== numel(shape as number[])) bad.push(`${k}: shape ${fmtShape(shape as number[])} needs ${numel(shape as number[])} values, data has ${(data as ArrayLike<number>).length}`);
   }
@@ -103,6 +104,8 @@ export abstract class Module {
   /** Full dotted path (empty for the root); assigned by `assignPaths`. */
   path = '';
   private readonly _params = new Map<string, Parameter>();
+  /** state_dict entries inference has no use for (BatchNorm's num_batches_tracked): accepted when loading, never required. */
+  private readonly _unused = new Set<string>();
 
   /** Registers a parameter under its PyTorch name. */
   protected param(name: string, shape: Shape, init?: ConstructorParameters<typeof Parameter>[1]): Parameter {
@@ -112,6 +115,9 @@ export abstract class Module {
     this._params.set(name, p);
     return p;
   }
+
+  /** Registers a scalar state_dict entry that loading accepts and inference ignores (a training counter). */
+  protected unusedEntry(name: string): void { this._unused.add(name); }
 
   abstract forward(...args: never[]): unknown;
 
@@ -148,6 +154,11 @@ export abstract class Module {
     return out;
   }
 
+  /** The full names of the entries registered with unusedEntry, own first, then each child's. */
+  unusedEntries(prefix = ''): string[] {
+    return [...[...this._unused].map((k) => prefix + k), ...this.namedChildren().flatMap(([k, m]) => m.unusedEntries(`${prefix}${k}.`))];
+  }
+
   assignPaths(prefix = ''): this {
     this.path = prefix;
     for (const [k, p] of this._params) p.name = prefix ? `${prefix}.${k}` : k;
@@ -155,6 +166,7 @@ export abstract class Module {
     return this;
   }
 
+  /** The parameters by name (without unused entries such as num_batches_tracked, which PyTorch's load_state_dict fills in when missing). */
   stateDict(): Map<string, StateTensor> {
     return new Map(this.namedParameters().map(([k, p]) => [k, { shape: p.shape, data: p.data }]));
   }
@@ -169,16 +181,18 @@ export abstract class Module {
     const strict = opts.strict ?? true;
     const tensors = stateTensors(sd, where);
     this.assignPaths(this.path);
-    const params = new Map(this.namedParameters());
+    const params = new Map(this.namedParameters()), unused = new Set(this.unusedEntries());
     const missing = [...params.keys()].filter((k) => !tensors.has(k));
-    const unexpected = [...tensors.keys()].filter((k) => !params.has(k));
-    const misShaped: string[] = [];
+    const unexpected = [...tensors.keys()].filter((k) => !params.has(k) && !unused.has(k));
+    const misShaped: string[] = [], notFloat: string[] = [];
     for (const [k, t] of tensors) {
-      const p = params.get(k);
-      if (p && !sameShape(p.shape, t.shape)) misShaped.push(`${k}: expected ${fmtShape(p.shape)}, found ${fmtShape(t.shape)}`);
+      const p = params.get(k), want = p?.shape ?? (unused.has(k) ? [] : undefined);
+      if (want && !sameShape(want, t.shape)) misShaped.push(`${k}: expected ${fmtShape(want)}, found ${fmtShape(t.shape)}`);
+      if (p && (t.data instanceof Int32Array || t.data instanceof Uint8Array)) notFloat.push(`${k} is ${t.dtype ?? t.data.constructor.name}`);
     }
     const problems = [
       ...(misShaped.length ? [`mis-shaped: ${misShaped.join('; ')}`] : []),
+      ...(notFloat.length ? [`not floats (parameters are F32, F64, F16 or BF16): ${notFloat.join(', ')}`] : []),
       ...(strict && missing.length ? [`missing: ${missing.join(', ')}`] : []),
       ...(strict && unexpected.length ? [`unexpected: ${unexpected.join(', ')}`] : []),
     ];

@@ -179,6 +179,8 @@ export class Tensor {
   log(): Tensor { return record('log', [this]); }
   sqrt(): Tensor { return record('sqrt', [this]); }
   rsqrt(): Tensor { return record('rsqrt', [this]); }
+  /** torch.reciprocal: 1 / x. */
+  reciprocal(): Tensor { return record('recip', [this]); }
   abs(): Tensor { return record('abs', [this]); }
   erf(): Tensor { return record('erf', [this]); }
   gelu(): Tensor { return record('gelu', [this]); }

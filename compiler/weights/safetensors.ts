@@ -168,13 +168,14 @@ export function writeSafetensors(tensors: Record<string, SafeTensor> | Map<strin
   return out;
 }
 
-/** The float tensors of a state_dict, in the form Module.loadStateDict takes; `where` names the file in errors. */
-export function stateDictFrom(tensors: Map<string, SafeTensor>, where = 'state_dict'): Map<string, { shape: number[]; data: Float32Array }> {
+/**
+ * The tensors of a state_dict, in the form Module.loadStateDict takes. Integer tensors keep
+ * their data and name their file's dtype: a module accepts them only where PyTorch keeps a
+ * counter (BatchNorm's num_batches_tracked, I64), and refuses them as parameters.
+ */
+export function stateDictFrom(tensors: Map<string, SafeTensor>): Map<string, { shape: number[]; data: AnyTensorData; dtype: SafeDType }> {
   if (!(tensors instanceof Map)) throw new Error(`stateDictFrom(): expected the Map that readSafetensors(bytes) returns, got ${tensors === null || typeof tensors !== 'object' ? String(tensors) : ((tensors as object).constructor?.name ?? 'an object')}`);
-  const out = new Map<string, { shape: number[]; data: Float32Array }>();
-  for (const [k, t] of tensors) {
-    if (!(t.data instanceof Float32Array)) throw new Error(`${where}: tensor '${show(k).slice(1, -1)}' is ${t.stored ?? t.dtype}; parameters must be floats (F32, F64, F16 or BF16)`);
-    out.set(k, { shape: t.shape, data: t.data });
-  }
+  const out = new Map<string, { shape: number[]; data: AnyTensorData; dtype: SafeDType }>();
+  for (const [k, t] of tensors) out.set(k, { shape: t.shape, data: t.data, dtype: t.stored ?? t.dtype });
   return out;
 }

@@ -2,6 +2,7 @@
 
 import { numel } from '../../ir/types.ts';
 import { cat, constant, record, Tensor } from '../../dsl/tensor.ts';
+import * as F from '../../dsl/functional.ts';
 import { DT } from '../proto.ts';
 import { Ctx, host, isHost, type Val } from '../ctx.ts';
 import { f32Input, full, normAxis, type Translate } from './common.ts';
@@ -178,10 +179,10 @@ export function batchNorm(c: Ctx): Tensor[] {
   const x = f32Input(c, 0, 'X');
   const C = x.shape[1] ?? c.unsupported('a rank-1 input');
   const chan = (t: Tensor) => t.reshape(C, ...Array<number>(Math.max(0, x.rank - 2)).fill(1));
+  const eps = c.float('epsilon', 1e-5);
+  if (!training) return [F.batchNorm(x, f32Input(c, 3, 'input_mean'), f32Input(c, 4, 'input_var'), f32Input(c, 1, 'scale'), f32Input(c, 2, 'B'), { eps })];
   const scale = chan(f32Input(c, 1, 'scale')), bias = chan(f32Input(c, 2, 'B'));
   let mean = chan(f32Input(c, 3, 'input_mean')), vr = chan(f32Input(c, 4, 'input_var'));
-  const eps = c.float('epsilon', 1e-5);
-  if (!training) return [x.sub(mean).mul(scale.mul(vr.add(eps).rsqrt())).add(bias)];
   // Training: normalise by the batch's statistics (population variance over N and space) and
   // return the running statistics updated with momentum.
   const axes = [0, ...[...x.shape.keys()].slice(2)], m = c.float('momentum', 0.9);

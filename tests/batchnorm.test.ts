@@ -1,0 +1,108 @@
+// nn.BatchNorm1d/2d/3d at inference against PyTorch 1.13 (tests/fixtures/torch-extra/batchnorm,
+// made by make_batchnorm.py): running statistics from three training batches, affine=False,
+// track_running_stats=False (the batch's statistics), NaN and ±Inf inputs; the state_dict's I64
+// num_batches_tracked loads. Compiled (every test ISA) and the reference interpreter, one compile.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, test } from 'vitest';
+import { compileModel, defineModel, F, interpret, Module, nn, readSafetensors, stateDictFrom, traceModel, writeSafetensors, type Tensor } from '../compiler/index.ts';
+import { compare } from '../compiler/conformance/run.ts';
+import { loadModelBytes } from '../runtime/model.ts';
+import { TEST_ISAS } from './helpers/isa.ts';
+
+const FIX = join(import.meta.dirname, 'fixtures', 'torch-extra', 'batchnorm');
+const read = (f: string) => readSafetensors(readFileSync(join(FIX, f)), `batchnorm/${f}`);
+
+class Net extends Module {
+  conv = new nn.Conv2d(3, 6, 3, { padding: 1 });
+  bn2 = new nn.BatchNorm2d(6, 1e-3, 0.3);
+  bn1 = new nn.BatchNorm1d(5);
+  bn_plain = new nn.BatchNorm1d(4, 1e-5, 0.1, { affine: false });
+  bn_batch = new nn.BatchNorm2d(6, 1e-5, 0.1, { trackRunningStats: false });
+  bn3 = new nn.BatchNorm3d(2, 1e-5, 0.5);
+  forward(): never { throw new Error('unused'); }
+}
+const NAMES = ['x', 'v', 'w', 'u', 'z'] as const;
+
+function expectTorch(got: Float32Array, want: Float32Array, name: string): void {
+  expect(got.length, name).toBe(want.length);
+  const special = Array.from(want, (v) => !Number.isFinite(v));
+  expect(Array.from(got).filter((_, j) => special[j]), name).toEqual(Array.from(want).filter((_, j) => special[j]));
+  const { bad, maxErr } = compare(got.filter((_, j) => !special[j]), want.filter((_, j) => !special[j]), 1e-5, 1e-5);
+  expect(bad, `${name}: max err ${maxErr}`).toBe(-1);
+}
+
+test('BatchNorm1d/2d/3d match PyTorch (running stats, affine=False, batch stats, NaN/Inf); the I64 num_batches_tracked loads', async () => {
+  const net = new Net();
+  const sd = stateDictFrom(read('weights.safetensors'));
+  expect(sd.get('bn2.num_batches_tracked')).toMatchObject({ shape: [], dtype: 'I64' });
+  net.loadStateDict(sd);
+  expect(Array.from(net.bn1.running_var!.data)).toEqual(Array.from(sd.get('bn1.running_var')!.data));
+  const io = read('io.safetensors');
+  const input = (n: string) => io.get(`input.${n}`)!.data as Float32Array;
+  const def = defineModel({
+    name: 'batchnorm', module: net,
+    inputs: { x: [2, 3, 6, 5], v: [4, 5], w: [3, 5, 7], u: [3, 4, 6], z: [2, 2, 3, 2, 2] },
+    forward: (m: Net, i: Record<string, Tensor>) => {
+      const c = m.conv.call(i.x!);
+      return { cnn: m.bn2.call(c).relu(), v: m.bn1.call(i.v!), w: m.bn1.call(i.w!), u: m.bn_plain.call(i.u!), batch: m.bn_batch.call(c), z: m.bn3.call(i.z!) };
+    },
+  });
+  const feeds = Object.fromEntries(NAMES.map((n) => [n, input(n)]));
+  const ref = interpret(traceModel(def), feeds);
+  const model = await loadModelBytes((await compileModel(def, { isas: TEST_ISAS })).bytes);
+  const out = model.run(feeds);
+  for (const name of ['cnn', 'v', 'w', 'u', 'batch', 'z']) {
+    const want = io.get(`output.${name}`)!.data as Float32Array;
+    expectTorch(out[name] as Float32Array, want, `compiled ${name}`);
+    expectTorch(ref[name] as Float32Array, want, `reference ${name}`);
+  }
+  // The NaN and ±Inf of v went through as PyTorch has them: NaN stays NaN, ±Inf scale by w/σ.
+  expect(out.v!.filter((x) => Number.isNaN(x)).length).toBe(1);
+  model.dispose();
+});
+
+test('BatchNorm: hand-computed values, its parameters by PyTorch name, and every misuse refused clearly', () => {
+  // y = (x − mean) / sqrt(var + eps) · w + b with var 4, eps 0, w 3, b 1, mean 2: x = 6 gives 7.
+  const bn = new nn.BatchNorm1d(1, 0);
+  expect(bn.namedParameters().map(([k]) => k)).toEqual(['weight', 'bias', 'running_mean', 'running_var']);
+  expect(new nn.BatchNorm2d(3, 1e-5, 0.1, { affine: false, trackRunningStats: false }).namedParameters()).toEqual([]);
+  bn.loadStateDict({ weight: { shape: [1], data: [3] }, bias: { shape: [1], data: [1] }, running_mean: { shape: [1], data: [2] }, running_var: { shape: [1], data: [4] } });
+  const g = traceModel(defineModel({ name: 'bn', module: bn, inputs: { x: [3, 1] } }));
+  expect(Array.from(interpret(g, { x: new Float32Array([6, 2, -2]) }).y as Float32Array)).toEqual([7, 1, -5]);
+  // Batch statistics by hand: channel values 1, 3 → mean 2, variance 1 → −1, 1.
+  const batch = new nn.BatchNorm1d(1, 0, 0.1, { affine: false, trackRunningStats: false });
+  const gb = traceModel(defineModel({ name: 'bnb', module: batch, inputs: { x: [2, 1] } }));
+  expect(Array.from(interpret(gb, { x: new Float32Array([1, 3]) }).y as Float32Array)).toEqual([-1, 1]);
+
+  expect(() => new nn.BatchNorm2d(0)).toThrow(/BatchNorm2d: num_features must be a positive integer, got 0/);
+  expect(() => new nn.BatchNorm2d(4, { affine: false } as never)).toThrow(/BatchNorm2d: eps must be a non-negative number, got \{"affine":false\} \(options go fourth/);
+  expect(() => new nn.BatchNorm2d(4, 1e-5, 2)).toThrow(/BatchNorm2d: momentum must be a number in \[0, 1\] or null, got 2/);
+  expect(() => new nn.BatchNorm2d(4, 1e-5, null, { affine: 'yes' as never })).toThrow(/BatchNorm2d: affine must be a boolean, got yes/);
+  expect(() => new nn.BatchNorm1d(4, 1e-5, 0.1, { trackRunningStat: false } as never)).toThrow(/unknown option 'trackRunningStat'/);
+  const tr = (m: Module, shape: number[]) => traceModel(defineModel({ name: 't', module: m, inputs: { x: shape } }));
+  expect(() => tr(new nn.BatchNorm2d(4), [2, 4, 5])).toThrow(/BatchNorm2d: expected 4-D input, got \[2, 4, 5\]/);
+  expect(() => tr(new nn.BatchNorm1d(4), [2, 4, 5, 5])).toThrow(/BatchNorm1d: expected 2-D or 3-D input, got \[2, 4, 5, 5\]/);
+  expect(() => tr(new nn.BatchNorm2d(4), [2, 3, 5, 5])).toThrow(/BatchNorm2d: input \[2, 3, 5, 5\] has 3 channels \(dim 1\), num_features is 4/);
+  expect(() => tr(new nn.BatchNorm1d(4, 1e-5, 0.1, { trackRunningStats: false }), [1, 4])).toThrow(/batch_norm: the batch's statistics need more than 1 value per channel, input \[1, 4\] has 1/);
+  const f = (fn: (x: Tensor) => Tensor) => traceModel(defineModel({ name: 'f', module: new nn.Identity(), inputs: { x: [2, 3] }, forward: (_m: Module, i: Record<string, Tensor>) => fn(i.x!) }));
+  expect(() => f((x) => F.batchNorm(x, undefined, undefined))).toThrow(/batch_norm: running_mean and running_var are needed when not training/);
+  expect(() => f((x) => F.batchNorm(x, x.mean(0), x.mean(0), undefined, undefined, { training: true }))).toThrow(/batch_norm: training with running statistics would update them/);
+  expect(() => f((x) => F.batchNorm(x, x.mean(1), x.mean(1)))).toThrow(/batch_norm: running_mean must be f32 \[3\] for input \[2, 3\], got f32 \[2\]/);
+
+  // Loading: num_batches_tracked is optional and must be a scalar; integer data for a parameter is refused by name.
+  const two = new nn.BatchNorm1d(2);
+  const p = (n: number) => ({ shape: [n], data: new Float32Array(n) });
+  two.loadStateDict({ weight: p(2), bias: p(2), running_mean: p(2), running_var: p(2) });
+  expect(() => two.loadStateDict({ weight: p(2), bias: p(2), running_mean: p(2), running_var: p(2), num_batches_tracked: { shape: [1], data: new Int32Array(1), dtype: 'I64' } }))
+    .toThrow(/mis-shaped: num_batches_tracked: expected \[\], found \[1\]/);
+  expect(() => two.loadStateDict({ weight: p(2), bias: { shape: [2], data: new Int32Array(2), dtype: 'I64' }, running_mean: p(2), running_var: p(2) }))
+    .toThrow(/not floats \(parameters are F32, F64, F16 or BF16\): bias is I64/);
+  expect(() => new nn.BatchNorm1d(2, 1e-5, 0.1, { trackRunningStats: false }).loadStateDict({ weight: p(2), bias: p(2), num_batches_tracked: { shape: [], data: [0] } }))
+    .toThrow(/unexpected: num_batches_tracked/);
+  // Through the file format as a PyTorch state_dict has it.
+  const file = writeSafetensors({ weight: { dtype: 'F32', shape: [2], data: new Float32Array(2) }, bias: { dtype: 'F32', shape: [2], data: new Float32Array(2) },
+    running_mean: { dtype: 'F32', shape: [2], data: new Float32Array(2) }, running_var: { dtype: 'F32', shape: [2], data: new Float32Array([1, 1]) },
+    num_batches_tracked: { dtype: 'I64', shape: [], data: new BigInt64Array([7n]) as never } });
+  two.loadStateDict(stateDictFrom(readSafetensors(file)));
+});
