@@ -1,7 +1,8 @@
 // Functional forms of the ops (PyTorch's torch.nn.functional), used by the modules.
 
 import { fmtShape } from '../ir/types.ts';
-import { ModelDefinitionError, record, scalarLike, where, type Tensor } from './tensor.ts';
+import { cat, ModelDefinitionError, record, scalarLike, where, type Tensor } from './tensor.ts';
+import { describeValue } from '../ir/print.ts';
 import { checkOptions } from './options.ts';
 
 type Pair = number | [number, number];
@@ -41,6 +42,56 @@ export function conv2d(x: Tensor, w: Tensor, b?: Tensor, o: Conv2dOptions = {}):
   } else padding = pairOf('conv2d', 'padding', o.padding ?? 0, 0);
   return unbatched2d(x, (x) => record('conv2d', b ? [x, w, b] : [x, w], { stride, padding, dilation, groups: o.groups ?? 1, act: 'none' }));
 }
+
+export interface Conv1dOptions { stride?: number; padding?: number | 'valid' | 'same'; dilation?: number; groups?: number }
+/** torch.nn.functional.conv1d on [N, C, L] (or unbatched [C, L]), weight [out, in/groups, k]: a conv2d over a height of 1. */
+export function conv1d(x: Tensor, w: Tensor, b?: Tensor, o: Conv1dOptions = {}): Tensor {
+  checkOptions('conv1d', o, ['stride', 'padding', 'dilation', 'groups']);
+  if (x.rank !== 2 && x.rank !== 3) throw new ModelDefinitionError(`conv1d: expected [N, C, L] or unbatched [C, L] input, got ${fmtShape(x.shape)}${where()}`);
+  if (w.rank !== 3) throw new ModelDefinitionError(`conv1d: weight must be [out, in/groups, k], got ${fmtShape(w.shape)}${where()}`);
+  const one = (name: string, v: unknown, min: number): number => {
+    if (!Number.isInteger(v) || (v as number) < min) throw new ModelDefinitionError(`conv1d: ${name} must be ${min > 0 ? 'a positive' : 'a non-negative'} integer, got ${typeof v === 'string' ? JSON.stringify(v) : String(v)}${where()}`);
+    return v as number;
+  };
+  const padding = o.padding === 'same' || o.padding === 'valid' ? o.padding : [0, one('padding', o.padding ?? 0, 0)] as [number, number];
+  const x4 = x.rank === 3 ? x.unsqueeze(2) : x.unsqueeze(1);
+  const y = conv2d(x4, w.unsqueeze(2), b, { stride: [1, one('stride', o.stride ?? 1, 1)], padding, dilation: [1, one('dilation', o.dilation ?? 1, 1)], groups: o.groups ?? 1 });
+  return y.squeeze(x.rank === 3 ? 2 : 1);
+}
+
+/** PyTorch's adaptive pooling windows along one dim: output i covers [⌊i·n/out⌋, ⌈(i+1)·n/out⌉). */
+function adaptive1d(x: Tensor, axis: number, out: number, pool: (t: Tensor, axis: number) => Tensor): Tensor {
+  const n = x.size(axis);
+  if (out === n) return x;
+  return cat(Array.from({ length: out }, (_, i) => pool(x.slice(axis, Math.floor((i * n) / out), Math.ceil(((i + 1) * n) / out)), axis)), axis);
+}
+/** The output size of an adaptive pool: an int or a pair, null keeping the input's size. */
+export function adaptiveOutput(op: string, v: unknown): [number | null, number | null] {
+  const p: unknown[] = Array.isArray(v) ? v : [v, v];
+  const ok = p.length === 2 && p.every((d) => d === null || (Number.isInteger(d) && (d as number) >= 1));
+  if (!ok) throw new ModelDefinitionError(`${op}: output_size must be a positive integer, a pair of them, or null in a pair, got ${describeValue(v)}${where()}`);
+  return p as [number | null, number | null];
+}
+function adaptiveSize(op: string, v: unknown, x: Tensor): [number, number] {
+  const p = adaptiveOutput(op, v);
+  return [0, 1].map((i) => p[i] ?? x.size(-2 + i)) as [number, number];
+}
+function adaptive2d(op: string, x: Tensor, outputSize: unknown, kind: 'mean' | 'max'): Tensor {
+  if (x.rank !== 3 && x.rank !== 4) throw new ModelDefinitionError(`${op}: expected [N, C, H, W] or unbatched [C, H, W] input, got ${fmtShape(x.shape)}${where()}`);
+  if (x.dims.slice(-2).some((d) => typeof d !== 'number')) throw new ModelDefinitionError(`${op}: H and W of ${fmtShape(x.dims)} must be fixed sizes${where()}`);
+  const [oh, ow] = adaptiveSize(op, outputSize, x), [h, w] = [x.size(-2), x.size(-1)];
+  // Windows of one size (the output divides the input) are a plain pool, and pool sums in PyTorch's order.
+  if (h % oh === 0 && w % ow === 0 && kind === 'mean') return avgPool2d(x, [h / oh, w / ow]);
+  if (h % oh === 0 && w % ow === 0) return maxPool2d(x, [h / oh, w / ow]);
+  // Otherwise each window is a rectangle of rows × columns: pool the rows, then the columns
+  // (exact for max; for the mean, a mean of row means, which rounds differently from one sum).
+  const pool = (t: Tensor, axis: number) => (kind === 'mean' ? t.mean(axis, true) : t.max(axis, true));
+  return adaptive1d(adaptive1d(x, x.rank - 2, oh, pool), x.rank - 1, ow, pool);
+}
+/** torch.nn.functional.adaptive_avg_pool2d. */
+export const adaptiveAvgPool2d = (x: Tensor, outputSize: number | [number | null, number | null]): Tensor => adaptive2d('adaptive_avg_pool2d', x, outputSize, 'mean');
+/** torch.nn.functional.adaptive_max_pool2d (values only). */
+export const adaptiveMaxPool2d = (x: Tensor, outputSize: number | [number | null, number | null]): Tensor => adaptive2d('adaptive_max_pool2d', x, outputSize, 'max');
 
 export interface MaxPool2dOptions { stride?: Pair; padding?: Pair }
 export interface Pool2dOptions extends MaxPool2dOptions { countIncludePad?: boolean }
@@ -101,6 +152,13 @@ export const gelu = (x: Tensor, opts: { approximate?: 'none' | 'tanh' } = {}): T
 /** PyTorch's GELU(approximate='tanh'): 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
 export function geluTanh(x: Tensor): Tensor {
   return x.mul(0.5).mul(x.add(x.mul(x).mul(x).mul(0.044715)).mul(Math.sqrt(2 / Math.PI)).tanh().add(1));
+}
+/** PyTorch's SiLU as its kernel computes it: x / (1 + exp(−x)). */
+export const silu = (x: Tensor): Tensor => x.div(x.neg().exp().add(1));
+/** PyTorch's leaky ReLU: x where x > 0, else x · slope (as max(x, 0) + slope · min(x, 0), NaN staying NaN). */
+export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
+  if (typeof negativeSlope !== 'number' || !Number.isFinite(negativeSlope)) throw new ModelDefinitionError(`leaky_relu: negative_slope must be a finite number, got ${describeValue(negativeSlope)}${where()}`);
+  return x.maximum(0).add(x.minimum(0).mul(negativeSlope));
 }
 export const softmax = (x: Tensor, dim: number): Tensor => x.softmax(dim);
 export const logSoftmax = (x: Tensor, dim: number): Tensor => x.logSoftmax(dim);

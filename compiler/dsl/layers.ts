@@ -42,6 +42,27 @@ export class Conv2d extends Module {
   forward(x: Tensor): Tensor { const { bias: _, ...o } = this.opts; return F.conv2d(x, this.weight.t, this.bias?.t, o); }
 }
 
+export class Conv1d extends Module {
+  readonly weight: Parameter;
+  readonly bias?: Parameter;
+  constructor(readonly inChannels: number, readonly outChannels: number, readonly kernelSize: number,
+    readonly opts: F.Conv1dOptions & { bias?: boolean } = {}) {
+    super();
+    checkOptions('Conv1d', opts, ['stride', 'padding', 'dilation', 'groups', 'bias']);
+    positiveInt('Conv1d', 'in_channels', inChannels); positiveInt('Conv1d', 'out_channels', outChannels); positiveInt('Conv1d', 'kernel_size', kernelSize);
+    const groups = positiveInt('Conv1d', 'groups', opts.groups ?? 1);
+    if (opts.stride !== undefined) positiveInt('Conv1d', 'stride', opts.stride);
+    if (opts.dilation !== undefined) positiveInt('Conv1d', 'dilation', opts.dilation);
+    const pad = opts.padding ?? 0;
+    if (pad !== 'same' && pad !== 'valid' && !(Number.isInteger(pad) && (pad as number) >= 0)) throw new ModelDefinitionError(`Conv1d: padding must be a non-negative integer, 'same' or 'valid', got ${typeof pad === 'string' ? JSON.stringify(pad) : String(pad)}`);
+    if (inChannels % groups || outChannels % groups) throw new ModelDefinitionError(`Conv1d: groups ${groups} must divide in_channels ${inChannels} and out_channels ${outChannels}`);
+    const bound = 1 / Math.sqrt((inChannels / groups) * kernelSize);
+    this.weight = this.param('weight', [outChannels, inChannels / groups, kernelSize], { uniform: bound });
+    if (opts.bias ?? true) this.bias = this.param('bias', [outChannels], { uniform: bound });
+  }
+  forward(x: Tensor): Tensor { const { bias: _, ...o } = this.opts; return F.conv1d(x, this.weight.t, this.bias?.t, o); }
+}
+
 /**
  * nn.BatchNorm1d/2d/3d at inference (PyTorch's eval()): the running statistics normalise each
  * channel (dim 1). Without them (`trackRunningStats: false`) PyTorch uses the batch's own
@@ -103,6 +124,18 @@ export class AvgPool2d extends Module {
   forward(x: Tensor): Tensor { return F.avgPool2d(x, this.kernelSize, this.opts); }
 }
 
+type AdaptiveSize = number | [number | null, number | null];
+/** nn.AdaptiveAvgPool2d: PyTorch's windows, ⌊i·n/out⌋ to ⌈(i+1)·n/out⌉ (AdaptiveAvgPool2d(1) is a global average). */
+export class AdaptiveAvgPool2d extends Module {
+  constructor(readonly outputSize: AdaptiveSize) { super(); F.adaptiveOutput('AdaptiveAvgPool2d', outputSize); }
+  forward(x: Tensor): Tensor { return F.adaptiveAvgPool2d(x, this.outputSize); }
+}
+/** nn.AdaptiveMaxPool2d (values; return_indices is not supported). */
+export class AdaptiveMaxPool2d extends Module {
+  constructor(readonly outputSize: AdaptiveSize) { super(); F.adaptiveOutput('AdaptiveMaxPool2d', outputSize); }
+  forward(x: Tensor): Tensor { return F.adaptiveMaxPool2d(x, this.outputSize); }
+}
+
 export class Flatten extends Module {
   constructor(readonly startDim = 1, readonly endDim = -1) { super(); }
   forward(x: Tensor): Tensor { return x.flatten(this.startDim, this.endDim); }
@@ -121,6 +154,14 @@ export class GELU extends Module {
     this.approximate = a;
   }
   forward(x: Tensor): Tensor { return this.approximate === 'tanh' ? F.geluTanh(x) : x.gelu(); }
+}
+export class SiLU extends Module { forward(x: Tensor): Tensor { return F.silu(x); } }
+export class LeakyReLU extends Module {
+  constructor(readonly negativeSlope = 0.01) {
+    super();
+    if (typeof negativeSlope !== 'number' || !Number.isFinite(negativeSlope)) throw new ModelDefinitionError(`LeakyReLU: negative_slope must be a finite number, got ${String(negativeSlope)}`);
+  }
+  forward(x: Tensor): Tensor { return F.leakyRelu(x, this.negativeSlope); }
 }
 export class Identity extends Module { forward(x: Tensor): Tensor { return x; } }
 /** Inference only: dropout is the identity. */

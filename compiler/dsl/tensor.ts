@@ -163,6 +163,12 @@ export class Tensor {
   div(o: Operand): Tensor { return record('div', promoted('div', this, o).map(asF32)); }
   maximum(o: Operand): Tensor { return record('maximum', promoted('maximum', this, o)); }
   minimum(o: Operand): Tensor { return record('minimum', promoted('minimum', this, o)); }
+  /** torch.clamp: min(max(x, min), max), so max wins where min > max; NaN stays NaN. */
+  clamp(min?: Operand, max?: Operand): Tensor {
+    if (min === undefined && max === undefined) throw new ModelDefinitionError(`clamp: at least one of min and max must be given${where()}`);
+    const lo = min === undefined ? this : this.maximum(min);
+    return max === undefined ? lo : lo.minimum(max);
+  }
   /** torch.pow: a number exponent of 0.5 or −0.5 is sqrt or rsqrt, as torch computes it (pow(−inf, 0.5) is NaN, pow(−0, −0.5) −inf). */
   pow(o: Operand): Tensor {
     if (o === 0.5) return this.sqrt();
@@ -353,6 +359,29 @@ export class Tensor {
     if (isSymbolic(e)) values.end = e;
     const used = Object.fromEntries(Object.entries(max).filter(([k]) => [s, e].some((x) => sizeNames(x).includes(k))));
     return record('slice', [this], { axis: ax, start: ss, end: ee, step, ...(Object.keys(values).length ? { sym: { values, max: used } } : {}) } as never);
+  }
+  /** torch.split: pieces of `size` along `dim` (the last may be shorter), or of the listed sizes, which must add up to the dim. */
+  split(size: number | readonly number[], dim = 0): Tensor[] {
+    const ax = normAxis(dim, this.rank), n = this.dim(ax);
+    if (typeof n !== 'number') throw new ModelDefinitionError(`split: dim ${dim} of ${fmtShape(this.dims)} is chosen at run time; split needs a fixed size${where()}`);
+    const sizes = Array.isArray(size) ? size : [size as number];
+    if (!sizes.length || !sizes.every((v) => Number.isInteger(v) && v >= 0) || (!Array.isArray(size) && size === 0 && n > 0)) {
+      throw new ModelDefinitionError(`split: ${Array.isArray(size) ? 'split sizes must be non-negative integers' : 'split size must be a positive integer'}, got ${describeValue(size)}${where()}`);
+    }
+    let cuts: number[];
+    if (Array.isArray(size)) {
+      if (sizes.reduce((a, b) => a + b, 0) !== n) throw new ModelDefinitionError(`split: sizes [${sizes.join(', ')}] add up to ${sizes.reduce((a, b) => a + b, 0)}, but dim ${dim} has ${n}${where()}`);
+      cuts = sizes;
+    } else cuts = Array.from({ length: Math.max(1, Math.ceil(n / sizes[0]!)) }, (_, i) => Math.min(sizes[0]!, n - i * sizes[0]!));
+    let at = 0;
+    return cuts.map((c) => { const t = this.slice(ax, at, at + c); at += c; return t; });
+  }
+  /** torch.chunk: at most `chunks` pieces of ceil(n / chunks) along `dim` (so possibly fewer pieces). */
+  chunk(chunks: number, dim = 0): Tensor[] {
+    if (!Number.isInteger(chunks) || chunks < 1) throw new ModelDefinitionError(`chunk: chunks must be a positive integer, got ${describeValue(chunks)}${where()}`);
+    const n = this.dim(dim);
+    if (typeof n !== 'number') throw new ModelDefinitionError(`chunk: dim ${dim} of ${fmtShape(this.dims)} is chosen at run time; chunk needs a fixed size${where()}`);
+    return this.split(Math.max(1, Math.ceil(n / chunks)), dim);
   }
   /** x[..., i, ...] along `dim`, removing that dimension. */
   select(dim: number, index: number): Tensor {

@@ -1,0 +1,97 @@
+// Conv1d, AdaptiveAvg/MaxPool2d, SiLU, LeakyReLU, clamp, split and chunk against PyTorch 1.13
+// (tests/fixtures/torch-extra/layers, made by make_layers.py), compiled (every test ISA) and in
+// the reference interpreter; then hand-computed values and misuse.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, test } from 'vitest';
+import { compileModel, defineModel, F, interpret, Module, nn, readSafetensors, stateDictFrom, traceModel, type Tensor } from '../compiler/index.ts';
+import { compare } from '../compiler/conformance/run.ts';
+import { loadModelBytes } from '../runtime/model.ts';
+import { TEST_ISAS } from './helpers/isa.ts';
+
+const FIX = join(import.meta.dirname, 'fixtures', 'torch-extra', 'layers');
+const read = (f: string) => readSafetensors(readFileSync(join(FIX, f)), `layers/${f}`);
+
+class Net extends Module {
+  c1 = new nn.Conv1d(4, 6, 3, { stride: 2, padding: 1 });
+  c2 = new nn.Conv1d(6, 6, 5, { dilation: 2, groups: 3, padding: 'same', bias: false });
+  c3 = new nn.Conv1d(4, 2, 4);
+  aap = new nn.AdaptiveAvgPool2d([3, null]);
+  amp = new nn.AdaptiveMaxPool2d(3);
+  gap = new nn.AdaptiveAvgPool2d(1);
+  act = new nn.LeakyReLU(0.2);
+  silu = new nn.SiLU();
+  forward(): never { throw new Error('unused'); }
+}
+
+function expectTorch(got: Float32Array, want: Float32Array, name: string): void {
+  expect(got.length, name).toBe(want.length);
+  const special = Array.from(want, (v) => !Number.isFinite(v) || Object.is(v, -0));
+  expect(Array.from(got).filter((_, j) => special[j]), name).toEqual(Array.from(want).filter((_, j) => special[j]));
+  const { bad, maxErr } = compare(got.filter((_, j) => !special[j]), want.filter((_, j) => !special[j]), 1e-5, 1e-5);
+  expect(bad, `${name}: max err ${maxErr}`).toBe(-1);
+}
+
+test('Conv1d (stride, padding, dilation, groups, same, unbatched), adaptive pools, SiLU, LeakyReLU, clamp, split, chunk match PyTorch', async () => {
+  const net = new Net();
+  net.loadStateDict(stateDictFrom(read('weights.safetensors')));
+  const io = read('io.safetensors');
+  const def = defineModel({
+    name: 'layers', module: net, inputs: { s: [2, 4, 11], u: [4, 9], img: [2, 3, 7, 10], a: [3, 6] },
+    forward: (m: Net, i: Record<string, Tensor>) => {
+      const [q, k] = m.c2.call(m.act.call(m.c1.call(i.s!))).chunk(2, 1) as [Tensor, Tensor];
+      const parts = i.a!.split([1, 3, 2], -1);
+      return {
+        conv: q.mul(k.sigmoid()), conv_unbatched: m.c3.call(i.u!),
+        aap: m.aap.call(i.img!), amp: m.amp.call(i.img!), gap: m.gap.call(i.img!), aap_div: F.adaptiveAvgPool2d(i.img!, [2, 5]),
+        silu: m.silu.call(i.a!), leaky: m.act.call(i.a!), clamp: i.a!.clamp(-1.5, 2), clamp_min: i.a!.clamp(0.25),
+        split: parts[0]!.add(parts[2]!.sum(-1, true)).sub(parts[1]!.mean(-1, true)), split_tail: i.a!.split(4, -1)[1]!,
+      };
+    },
+  });
+  const feeds = Object.fromEntries(['s', 'u', 'img', 'a'].map((n) => [n, io.get(`input.${n}`)!.data as Float32Array]));
+  const ref = interpret(traceModel(def), feeds);
+  const model = await loadModelBytes((await compileModel(def, { isas: TEST_ISAS })).bytes);
+  const out = model.run(feeds);
+  const names = [...io.keys()].filter((k) => k.startsWith('output.')).map((k) => k.slice(7));
+  expect(names.length).toBe(12);
+  for (const name of names) {
+    const want = io.get(`output.${name}`)!.data as Float32Array;
+    expectTorch(out[name] as Float32Array, want, `compiled ${name}`);
+    expectTorch(ref[name] as Float32Array, want, `reference ${name}`);
+  }
+  model.dispose();
+});
+
+test('the new layers by hand, and their misuse refused clearly', () => {
+  const run = (inputs: Record<string, number[]>, fwd: (i: Record<string, Tensor>) => Tensor, data: Record<string, number[]>) => {
+    const g = traceModel(defineModel({ name: 'h', module: new nn.Identity(), inputs, forward: (_m: Module, i: Record<string, Tensor>) => fwd(i) }));
+    return Array.from(interpret(g, Object.fromEntries(Object.entries(data).map(([k, v]) => [k, new Float32Array(v)]))).y as Float32Array);
+  };
+  // PyTorch's windows for 5 → 3: [0, 2), [1, 4), [3, 5).
+  expect(run({ x: [1, 1, 5] }, (i) => F.adaptiveAvgPool2d(i.x!, [1, 3]), { x: [1, 2, 3, 4, 6] })).toEqual([1.5, 3, 5]);
+  expect(run({ x: [1, 1, 5] }, (i) => F.adaptiveMaxPool2d(i.x!, [1, 3]), { x: [1, 7, 3, 4, 6] })).toEqual([7, 7, 6]);
+  // clamp with min > max gives max everywhere; chunk(3) of 4 gives pieces of 2 (two, not three).
+  expect(run({ x: [3] }, (i) => i.x!.clamp(2, 1), { x: [0, 5, 1.5] })).toEqual([1, 1, 1]);
+  expect(run({ x: [4] }, (i) => { const c = i.x!.chunk(3); expect(c.length).toBe(2); return c[1]!; }, { x: [1, 2, 3, 4] })).toEqual([3, 4]);
+  expect(run({ x: [3] }, (i) => F.leakyRelu(i.x!, 0.5), { x: [-4, 2, 0] })).toEqual([-2, 2, 0]);
+  // conv1d by hand: kernel [1, 2] over [1, 2, 3] is [5, 8].
+  const conv = new nn.Conv1d(1, 1, 2, { bias: false });
+  conv.weight.data = new Float32Array([1, 2]);
+  expect(run({ x: [1, 1, 3] }, (i) => conv.call(i.x!), { x: [1, 2, 3] })).toEqual([5, 8]);
+
+  const tr = (shape: number[], fwd: (x: Tensor) => Tensor) => traceModel(defineModel({ name: 't', module: new nn.Identity(), inputs: { x: shape }, forward: (_m: Module, i: Record<string, Tensor>) => fwd(i.x!) }));
+  expect(() => tr([2, 3], (x) => x.clamp())).toThrow(/clamp: at least one of min and max must be given/);
+  expect(() => tr([2, 6], (x) => x.split([2, 3], 1)[0]!)).toThrow(/split: sizes \[2, 3\] add up to 5, but dim 1 has 6/);
+  expect(() => tr([2, 6], (x) => x.split(0, 1)[0]!)).toThrow(/split: split size must be a positive integer, got 0/);
+  expect(() => tr([2, 6], (x) => x.chunk(0)[0]!)).toThrow(/chunk: chunks must be a positive integer, got 0/);
+  expect(() => new nn.Conv1d(4, 6, 3, { groups: 4 })).toThrow(/Conv1d: groups 4 must divide in_channels 4 and out_channels 6/);
+  expect(() => new nn.Conv1d(4, 6, 3, { padding: [1, 1] as never })).toThrow(/Conv1d: padding must be a non-negative integer, 'same' or 'valid', got 1,1/);
+  expect(() => new nn.Conv1d(4, 6, 3, { stride: 0 })).toThrow(/Conv1d: stride must be a positive integer, got 0/);
+  expect(() => tr([2, 5, 9], (x) => new nn.Conv1d(4, 6, 3).call(x))).toThrow(/conv2d|channels|4/);
+  expect(() => tr([2, 4, 9, 9], (x) => new nn.Conv1d(4, 6, 3).call(x))).toThrow(/conv1d: expected \[N, C, L\] or unbatched \[C, L\] input, got \[2, 4, 9, 9\]/);
+  expect(() => new nn.AdaptiveAvgPool2d(0)).toThrow(/AdaptiveAvgPool2d: output_size must be a positive integer, a pair of them, or null in a pair, got 0/);
+  expect(() => new nn.AdaptiveMaxPool2d([2, 2, 2] as never)).toThrow(/AdaptiveMaxPool2d: output_size must be/);
+  expect(() => tr([2, 9], (x) => F.adaptiveAvgPool2d(x, 2))).toThrow(/adaptive_avg_pool2d: expected \[N, C, H, W\] or unbatched \[C, H, W\] input, got \[2, 9\]/);
+  expect(() => new nn.LeakyReLU(Number.NaN)).toThrow(/LeakyReLU: negative_slope must be a finite number, got NaN/);
+});
