@@ -75,6 +75,9 @@ test('the new layers by hand, and their misuse refused clearly', () => {
   expect(run({ x: [3] }, (i) => i.x!.clamp(2, 1), { x: [0, 5, 1.5] })).toEqual([1, 1, 1]);
   expect(run({ x: [4] }, (i) => { const c = i.x!.chunk(3); expect(c.length).toBe(2); return c[1]!; }, { x: [1, 2, 3, 4] })).toEqual([3, 4]);
   expect(run({ x: [3] }, (i) => F.leakyRelu(i.x!, 0.5), { x: [-4, 2, 0] })).toEqual([-2, 2, 0]);
+  // argmax without a dim indexes the flattened tensor (the first of equal maxima, as torch).
+  expect(run({ x: [2, 3] }, (i) => i.x!.argmax().cast('f32'), { x: [1, 9, 3, 9, 2, 0] })).toEqual([1]);
+  expect(run({ x: [2, 3] }, (i) => { const a = i.x!.argmax(undefined, true); expect(a.shape).toEqual([1, 1]); return a.cast('f32'); }, { x: [1, 0, 3, 9, 2, 0] })).toEqual([3]);
   // conv1d by hand: kernel [1, 2] over [1, 2, 3] is [5, 8].
   const conv = new nn.Conv1d(1, 1, 2, { bias: false });
   conv.weight.data = new Float32Array([1, 2]);
@@ -93,5 +96,7 @@ test('the new layers by hand, and their misuse refused clearly', () => {
   expect(() => new nn.AdaptiveAvgPool2d(0)).toThrow(/AdaptiveAvgPool2d: output_size must be a positive integer, a pair of them, or null in a pair, got 0/);
   expect(() => new nn.AdaptiveMaxPool2d([2, 2, 2] as never)).toThrow(/AdaptiveMaxPool2d: output_size must be/);
   expect(() => tr([2, 9], (x) => F.adaptiveAvgPool2d(x, 2))).toThrow(/adaptive_avg_pool2d: expected \[N, C, H, W\] or unbatched \[C, H, W\] input, got \[2, 9\]/);
+  expect(() => new (nn.Softmax as new () => nn.Softmax)()).toThrow(/Softmax: dim must be an integer, got none \(PyTorch's implicit dim is deprecated; give it, e.g. new nn.Softmax\(-1\)\)/);
+  expect(() => new nn.LogSoftmax(0.5)).toThrow(/LogSoftmax: dim must be an integer, got 0.5/);
   expect(() => new nn.LeakyReLU(Number.NaN)).toThrow(/LeakyReLU: negative_slope must be a finite number, got NaN/);
 });

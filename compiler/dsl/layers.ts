@@ -173,12 +173,17 @@ export class Dropout extends Module {
   forward(x: Tensor): Tensor { return x; }
 }
 export class Softmax extends Module {
-  constructor(readonly dim: number) { super(); }
+  constructor(readonly dim: number) { super(); dimRequired('Softmax', dim); }
   forward(x: Tensor): Tensor { return x.softmax(this.dim); }
 }
 export class LogSoftmax extends Module {
-  constructor(readonly dim: number) { super(); }
+  constructor(readonly dim: number) { super(); dimRequired('LogSoftmax', dim); }
   forward(x: Tensor): Tensor { return x.logSoftmax(this.dim); }
+}
+
+/** PyTorch's implicit softmax dim is deprecated (it guesses from the rank): the dim must be given. */
+function dimRequired(module: string, dim: unknown): void {
+  if (!Number.isInteger(dim)) throw new ModelDefinitionError(`${module}: dim must be an integer, got ${dim === undefined ? `none (PyTorch's implicit dim is deprecated; give it, e.g. new nn.${module}(-1))` : String(dim)}`);
 }
 
 /** nn.Sequential: children named 0, 1, 2, … as in PyTorch's state_dict. */

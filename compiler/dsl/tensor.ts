@@ -319,7 +319,12 @@ export class Tensor {
   sum(dim?: number | number[], keepdim = false): Tensor { return reduce('sum', this, dims(dim, this.rank), keepdim); }
   mean(dim?: number | number[], keepdim = false): Tensor { return reduce('mean', this, dims(dim, this.rank), keepdim); }
   max(dim?: number | number[], keepdim = false): Tensor { return reduce('max', this, dims(dim, this.rank), keepdim); }
-  argmax(dim: number, keepdim = false): Tensor {
+  /** torch.argmax: along `dim`, or without one the index into the flattened tensor (keepdim then keeps every dim as 1). */
+  argmax(dim?: number, keepdim = false): Tensor {
+    if (dim === undefined) {
+      const i = reduce('argmax', this.reshape(-1), [0], false);
+      return keepdim ? i.reshape(...this.shape.map(() => 1)) : i;
+    }
     if (!Number.isInteger(dim)) throw new ModelDefinitionError(`argmax: dim must be one integer, got ${describeValue(dim)}${where()}`);
     return reduce('argmax', this, dims(dim, this.rank), keepdim);
   }
