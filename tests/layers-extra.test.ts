@@ -100,3 +100,11 @@ test('the new layers by hand, and their misuse refused clearly', () => {
   expect(() => new nn.LogSoftmax(0.5)).toThrow(/LogSoftmax: dim must be an integer, got 0.5/);
   expect(() => new nn.LeakyReLU(Number.NaN)).toThrow(/LeakyReLU: negative_slope must be a finite number, got NaN/);
 });
+
+test('conv2d refuses i32 and bool operands (the compiled kernel read their bits as floats: 1, 2, 3 gave 7e-45)', () => {
+  const g = (inputs: Record<string, { shape: number[]; dtype?: 'i32' | 'bool' }>, fwd: (i: Record<string, Tensor>) => Tensor) =>
+    traceModel(defineModel({ name: 'c', module: new nn.Identity(), inputs, forward: (_m: Module, i: Record<string, Tensor>) => fwd(i) }));
+  expect(() => g({ x: { shape: [1, 1, 1, 3], dtype: 'i32' }, w: { shape: [1, 1, 1, 2] } }, (i) => F.conv2d(i.x!, i.w!))).toThrow(/conv2d: input must be f32, got i32\[1, 1, 1, 3\]/);
+  expect(() => g({ x: { shape: [1, 1, 1, 3] }, w: { shape: [1, 1, 1, 2], dtype: 'bool' } }, (i) => F.conv2d(i.x!, i.w!))).toThrow(/conv2d: weight must be f32, got bool\[1, 1, 1, 2\]/);
+  expect(() => g({ x: { shape: [1, 1, 1, 3] }, w: { shape: [1, 1, 1, 2] }, b: { shape: [1], dtype: 'i32' } }, (i) => F.conv2d(i.x!, i.w!, i.b!))).toThrow(/conv2d: bias must be f32, got i32\[1\]/);
+});

@@ -80,6 +80,9 @@ const conv2d = defineOp<Conv2dAttrs>({
     arity('conv2d', ins, 2, 3);
     const [x, w, b] = ins as [TensorType, TensorType, TensorType?];
     wantRank('conv2d', 'input', x, 4); wantRank('conv2d', 'weight', w, 4);
+    // The kernels read f32: an i32 or bool operand would be its bits read as floats.
+    wantDtype('conv2d', 'input', x, 'f32'); wantDtype('conv2d', 'weight', w, 'f32');
+    if (b) wantDtype('conv2d', 'bias', b, 'f32');
     const [n, c, h, wd] = x.shape as [number, number, number, number];
     const [co, ci, kh, kw] = w.shape as [number, number, number, number];
     const groups = a.groups ?? 1;
