@@ -78,7 +78,7 @@ test('BatchNorm: hand-computed values, its parameters by PyTorch name, and every
   expect(() => new nn.BatchNorm2d(0)).toThrow(/BatchNorm2d: num_features must be a positive integer, got 0/);
   expect(() => new nn.BatchNorm2d(4, { affine: false } as never)).toThrow(/BatchNorm2d: eps must be a non-negative number, got \{"affine":false\} \(options go fourth/);
   expect(() => new nn.BatchNorm2d(4, 1e-5, 2)).toThrow(/BatchNorm2d: momentum must be a number in \[0, 1\] or null, got 2/);
-  expect(() => new nn.BatchNorm2d(4, 1e-5, null, { affine: 'yes' as never })).toThrow(/BatchNorm2d: affine must be a boolean, got yes/);
+  expect(() => new nn.BatchNorm2d(4, 1e-5, null, { affine: 'yes' as never })).toThrow(/BatchNorm2d: affine must be a boolean, got "yes"/);
   expect(() => new nn.BatchNorm1d(4, 1e-5, 0.1, { trackRunningStat: false } as never)).toThrow(/unknown option 'trackRunningStat'/);
   const tr = (m: Module, shape: number[]) => traceModel(defineModel({ name: 't', module: m, inputs: { x: shape } }));
   expect(() => tr(new nn.BatchNorm2d(4), [2, 4, 5])).toThrow(/BatchNorm2d: expected 4-D input, got \[2, 4, 5\]/);
@@ -89,6 +89,17 @@ test('BatchNorm: hand-computed values, its parameters by PyTorch name, and every
   expect(() => f((x) => F.batchNorm(x, undefined, undefined))).toThrow(/batch_norm: running_mean and running_var are needed when not training/);
   expect(() => f((x) => F.batchNorm(x, x.mean(0), x.mean(0), undefined, undefined, { training: true }))).toThrow(/batch_norm: training with running statistics would update them/);
   expect(() => f((x) => F.batchNorm(x, x.mean(1), x.mean(1)))).toThrow(/batch_norm: running_mean must be f32 \[3\] for input \[2, 3\], got f32 \[2\]/);
+  // Not tensors, not floats, a run-time channel count: named, never a TypeError or an integer model computed in floats.
+  expect(() => f(() => F.batchNorm(null as never, undefined, undefined, undefined, undefined, { training: true }))).toThrow(/batch_norm: input must be a tensor, got null/);
+  expect(() => f((x) => F.batchNorm(x, new Float32Array(3) as never, x.mean(0)))).toThrow(/batch_norm: running_mean must be a tensor, got Float32Array/);
+  expect(() => f((x) => F.batchNorm(x, x.mean(0), x.mean(0), 2 as never))).toThrow(/batch_norm: weight must be a tensor, got 2/);
+  expect(() => f((x) => F.batchNorm(x.cast('i32'), x.mean(0), x.mean(0)))).toThrow(/batch_norm: input must be f32, got i32\[2, 3\]/);
+  expect(() => f((x) => F.batchNorm(x, x.mean(0), x.mean(0), undefined, undefined, { momentum: '0.1' as never }))).toThrow(/batch_norm: momentum must be a number in \[0, 1\], got "0.1"/);
+  expect(() => f((x) => F.batchNorm(x, x.mean(0), x.mean(0), undefined, undefined, { eps: '1e-5' as never }))).toThrow(/batch_norm: eps must be a non-negative number, got "1e-5"/);
+  expect(() => new nn.BatchNorm2d(4, '1e-5' as never)).toThrow(/BatchNorm2d: eps must be a non-negative number, got "1e-5"/);
+  expect(() => traceModel(defineModel({ name: 't', module: new nn.BatchNorm1d(4), inputs: { x: { shape: [2, 'C', 9], max: { C: 4 } } } })))
+    .toThrow(/BatchNorm1d: the channels \(dim 1\) of input \[2, C, 9\] are the run-time size C; num_features is 4/);
+  expect(() => traceModel(defineModel({ name: 't', module: new nn.BatchNorm1d(4), inputs: { x: { shape: [2, 4], dtype: 'bool' } } }))).toThrow(/batch_norm: input must be f32, got bool\[2, 4\]/);
 
   // Loading: num_batches_tracked is optional and must be a scalar; integer data for a parameter is refused by name.
   const two = new nn.BatchNorm1d(2);

@@ -1,11 +1,23 @@
 // Functional forms of the ops (PyTorch's torch.nn.functional), used by the modules.
 
 import { fmtShape } from '../ir/types.ts';
-import { cat, ModelDefinitionError, record, scalarLike, where, type Tensor } from './tensor.ts';
+import { cat, ModelDefinitionError, record, scalarLike, Tensor, where } from './tensor.ts';
 import { describeValue } from '../ir/print.ts';
 import { checkOptions } from './options.ts';
 
 type Pair = number | [number, number];
+
+/** A tensor argument, or an error naming the op and the argument (never a TypeError from inside the op). */
+function tensorArg(op: string, name: string, v: unknown): Tensor {
+  if (!(v instanceof Tensor)) throw new ModelDefinitionError(`${op}: ${name} must be a tensor, got ${describeValue(v)}${where()}`);
+  return v;
+}
+/** An f32 tensor argument: the op computes in floats, and PyTorch's kernel for it takes no integers or bools either. */
+function floatArg(op: string, name: string, v: unknown): Tensor {
+  const t = tensorArg(op, name, v);
+  if (t.dtype !== 'f32') throw new ModelDefinitionError(`${op}: ${name} must be f32, got ${t.dtype}${fmtShape(t.dims)}${where()}`);
+  return t;
+}
 /** An int or a pair of ints (PyTorch's `_pair`), each at least `min`, or an error naming the op and option. */
 export function pairOf(op: string, option: string, v: unknown, min: number): [number, number] {
   const p = typeof v === 'number' ? [v, v] : v;
@@ -114,14 +126,19 @@ export interface BatchNormOptions { training?: boolean; momentum?: number; eps?:
  */
 export function batchNorm(x: Tensor, runningMean: Tensor | undefined, runningVar: Tensor | undefined, weight?: Tensor, bias?: Tensor, o: BatchNormOptions = {}): Tensor {
   checkOptions('batch_norm', o, ['training', 'momentum', 'eps']);
-  const eps = o.eps ?? 1e-5, training = o.training ?? false;
-  if (typeof eps !== 'number' || !(eps >= 0) || eps === Infinity) throw new ModelDefinitionError(`batch_norm: eps must be a non-negative number, got ${String(eps)}${where()}`);
-  if (typeof training !== 'boolean') throw new ModelDefinitionError(`batch_norm: training must be a boolean, got ${String(training)}${where()}`);
-  if (x.rank < 2) throw new ModelDefinitionError(`batch_norm: input must be [N, C, ...], got ${fmtShape(x.shape)}${where()}`);
+  const eps = o.eps ?? 1e-5, training = o.training ?? false, momentum = o.momentum ?? 0.1;
+  if (typeof eps !== 'number' || !(eps >= 0) || eps === Infinity) throw new ModelDefinitionError(`batch_norm: eps must be a non-negative number, got ${describeValue(eps)}${where()}`);
+  if (typeof training !== 'boolean') throw new ModelDefinitionError(`batch_norm: training must be a boolean, got ${describeValue(training)}${where()}`);
+  // Unused at inference, but checked as the modules check theirs.
+  if (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1)) throw new ModelDefinitionError(`batch_norm: momentum must be a number in [0, 1], got ${describeValue(momentum)}${where()}`);
+  x = floatArg('batch_norm', 'input', x);
+  if (x.rank < 2) throw new ModelDefinitionError(`batch_norm: input must be [N, C, ...], got ${fmtShape(x.dims)}${where()}`);
   const C = x.dims[1];
-  if (typeof C !== 'number') throw new ModelDefinitionError(`batch_norm: the channel dim (1) of input ${fmtShape(x.shape)} must be a fixed size, got ${String(C)}${where()}`);
+  if (typeof C !== 'number') throw new ModelDefinitionError(`batch_norm: the channel dim (1) of input ${fmtShape(x.dims)} must be a fixed size, got the run-time size ${String(C)}${where()}`);
   for (const [name, t] of [['running_mean', runningMean], ['running_var', runningVar], ['weight', weight], ['bias', bias]] as const) {
-    if (t && (t.rank !== 1 || t.size(0) !== C || t.dtype !== 'f32')) throw new ModelDefinitionError(`batch_norm: ${name} must be f32 [${C}] for input ${fmtShape(x.shape)}, got ${t.dtype} ${fmtShape(t.shape)}${where()}`);
+    if (t === undefined || t === null) continue;
+    tensorArg('batch_norm', name, t);
+    if (t.rank !== 1 || t.dims[0] !== C || t.dtype !== 'f32') throw new ModelDefinitionError(`batch_norm: ${name} must be f32 [${C}] for input ${fmtShape(x.dims)}, got ${t.dtype} ${fmtShape(t.dims)}${where()}`);
   }
   if (!training && (!runningMean || !runningVar)) throw new ModelDefinitionError(`batch_norm: running_mean and running_var are needed when not training (or pass training: true to use the batch's statistics)${where()}`);
   if (training && (runningMean || runningVar)) throw new ModelDefinitionError(`batch_norm: training with running statistics would update them, which is training; pass training: false to use them, or leave them out to use the batch's statistics${where()}`);

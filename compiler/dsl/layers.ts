@@ -4,6 +4,7 @@ import * as F from './functional.ts';
 import { Module, positiveInt, type Parameter } from './module.ts';
 import { ModelDefinitionError, type Tensor } from './tensor.ts';
 import { fmtShape } from '../ir/types.ts';
+import { describeValue } from '../ir/print.ts';
 import { checkOptions } from './options.ts';
 
 type Pair = number | [number, number];
@@ -81,9 +82,10 @@ abstract class BatchNormBase extends Module {
     const name = this.constructor.name;
     checkOptions(name, opts, ['affine', 'trackRunningStats']);
     positiveInt(name, 'num_features', numFeatures);
-    if (typeof eps !== 'number' || !(eps >= 0) || eps === Infinity) throw new ModelDefinitionError(`${name}: eps must be a non-negative number, got ${typeof eps === 'object' ? JSON.stringify(eps) : String(eps)} (options go fourth: new ${name}(n, eps, momentum, { affine, trackRunningStats }))`);
-    if (momentum !== null && (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1))) throw new ModelDefinitionError(`${name}: momentum must be a number in [0, 1] or null, got ${typeof momentum === 'object' ? JSON.stringify(momentum) : String(momentum)}`);
-    for (const k of ['affine', 'trackRunningStats'] as const) if (opts[k] !== undefined && typeof opts[k] !== 'boolean') throw new ModelDefinitionError(`${name}: ${k} must be a boolean, got ${String(opts[k])}`);
+    const show = (v: unknown) => (typeof v === 'object' && v !== null ? JSON.stringify(v) : describeValue(v));
+    if (typeof eps !== 'number' || !(eps >= 0) || eps === Infinity) throw new ModelDefinitionError(`${name}: eps must be a non-negative number, got ${show(eps)} (options go fourth: new ${name}(n, eps, momentum, { affine, trackRunningStats }))`);
+    if (momentum !== null && (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1))) throw new ModelDefinitionError(`${name}: momentum must be a number in [0, 1] or null, got ${show(momentum)}`);
+    for (const k of ['affine', 'trackRunningStats'] as const) if (opts[k] !== undefined && typeof opts[k] !== 'boolean') throw new ModelDefinitionError(`${name}: ${k} must be a boolean, got ${describeValue(opts[k])}`);
     if (opts.affine ?? true) {
       this.weight = this.param('weight', [numFeatures], 'ones');
       this.bias = this.param('bias', [numFeatures], 'zeros');
@@ -96,8 +98,10 @@ abstract class BatchNormBase extends Module {
   }
   forward(x: Tensor): Tensor {
     const name = this.constructor.name;
-    if (!this.ranks.includes(x.rank)) throw new ModelDefinitionError(`${name}: expected ${this.ranks.map((r) => `${r}-D`).join(' or ')} input, got ${fmtShape(x.shape)}`);
-    if (x.dims[1] !== this.numFeatures) throw new ModelDefinitionError(`${name}: input ${fmtShape(x.shape)} has ${String(x.dims[1])} channels (dim 1), num_features is ${this.numFeatures}`);
+    if (!this.ranks.includes(x.rank)) throw new ModelDefinitionError(`${name}: expected ${this.ranks.map((r) => `${r}-D`).join(' or ')} input, got ${fmtShape(x.dims)}`);
+    const C = x.dims[1];
+    if (typeof C !== 'number') throw new ModelDefinitionError(`${name}: the channels (dim 1) of input ${fmtShape(x.dims)} are the run-time size ${C}; num_features is ${this.numFeatures}, a fixed size`);
+    if (C !== this.numFeatures) throw new ModelDefinitionError(`${name}: input ${fmtShape(x.dims)} has ${C} channels (dim 1), num_features is ${this.numFeatures}`);
     return F.batchNorm(x, this.running_mean?.t, this.running_var?.t, this.weight?.t, this.bias?.t, { training: !this.running_mean, eps: this.eps });
   }
 }
