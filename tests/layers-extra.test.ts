@@ -89,9 +89,20 @@ test('the new layers by hand, and their misuse refused clearly', () => {
   expect(() => tr([2, 6], (x) => x.split(0, 1)[0]!)).toThrow(/split: split size must be a positive integer, got 0/);
   expect(() => tr([2, 6], (x) => x.chunk(0)[0]!)).toThrow(/chunk: chunks must be a positive integer, got 0/);
   expect(() => new nn.Conv1d(4, 6, 3, { groups: 4 })).toThrow(/Conv1d: groups 4 must divide in_channels 4 and out_channels 6/);
-  expect(() => new nn.Conv1d(4, 6, 3, { padding: [1, 1] as never })).toThrow(/Conv1d: padding must be a non-negative integer, 'same' or 'valid', got 1,1/);
+  expect(() => new nn.Conv1d(4, 6, 3, { padding: [1, 1] as never })).toThrow(/Conv1d: padding must be a non-negative integer, 'same' or 'valid', got an array of 2/);
   expect(() => new nn.Conv1d(4, 6, 3, { stride: 0 })).toThrow(/Conv1d: stride must be a positive integer, got 0/);
-  expect(() => tr([2, 5, 9], (x) => new nn.Conv1d(4, 6, 3).call(x))).toThrow(/conv2d|channels|4/);
+  expect(() => tr([2, 5, 9], (x) => new nn.Conv1d(4, 6, 3).call(x))).toThrow(/conv1d: input \[2, 5, 9\] has 5 channels but weight \[6, 4, 3\] expects 4/);
+  // conv1d's own terms, not the [N, C, 1, L] of the conv2d under it; a run-time length must fit the kernel at 1.
+  expect(() => tr([2, 4, 3], (x) => new nn.Conv1d(4, 6, 5).call(x))).toThrow(/conv1d: kernel 5 does not fit input \[2, 4, 3\] with padding 0/);
+  expect(() => traceModel(defineModel({ name: 't', module: new nn.Conv1d(4, 6, 3), inputs: { x: { shape: ['B', 4, 'L'], max: { B: 3, L: 9 } } } })))
+    .toThrow(/conv1d: kernel 3 does not fit input \[B, 4, L\] with padding 0 at L = 1 \(a run-time size must work for every value from 1 to its bound\)/);
+  expect(() => tr([2, 4, 9], (x) => new nn.Conv1d(4, 6, 3, { padding: 'same', stride: 2 }).call(x))).toThrow(/conv1d: padding 'same' needs stride 1, got stride 2/);
+  expect(() => tr([2, 4, 9], (x) => F.conv1d(x, null as never))).toThrow(/conv1d: weight must be a tensor, got null/);
+  const xw = (w: number[], fwd: (x: Tensor, w: Tensor) => Tensor) => traceModel(defineModel({ name: 'xw', module: new nn.Identity(), inputs: { x: [2, 4, 9], w }, forward: (_m: Module, i: Record<string, Tensor>) => fwd(i.x!, i.w!) }));
+  expect(() => xw([6, 4, 3], (x, w) => F.conv1d(x, w, undefined, { groups: true as never }))).toThrow(/conv1d: groups must be a positive integer, got true/);
+  expect(() => xw([6, 4, 1, 3], (x, w) => F.conv2d(x.unsqueeze(2), w, undefined, { groups: '2' as never }))).toThrow(/conv2d: groups must be a positive integer, got "2"/);
+  expect(() => new nn.Conv1d(4, 6, 3, { stride: null as never })).toThrow(/Conv1d: stride must be a positive integer, got null/);
+  expect(() => new nn.Softmax('1' as never)).toThrow(/Softmax: dim must be an integer, got "1"/);
   expect(() => tr([2, 4, 9, 9], (x) => new nn.Conv1d(4, 6, 3).call(x))).toThrow(/conv1d: expected \[N, C, L\] or unbatched \[C, L\] input, got \[2, 4, 9, 9\]/);
   expect(() => new nn.AdaptiveAvgPool2d(0)).toThrow(/AdaptiveAvgPool2d: output_size must be a positive integer, a pair of them, or null in a pair, got 0/);
   expect(() => new nn.AdaptiveMaxPool2d([2, 2, 2] as never)).toThrow(/AdaptiveMaxPool2d: output_size must be/);

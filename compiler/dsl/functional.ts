@@ -1,6 +1,7 @@
 // Functional forms of the ops (PyTorch's torch.nn.functional), used by the modules.
 
 import { fmtShape } from '../ir/types.ts';
+import type { Dim } from '../ir/dims.ts';
 import { cat, ModelDefinitionError, record, scalarLike, Tensor, where } from './tensor.ts';
 import { describeValue } from '../ir/print.ts';
 import { checkOptions } from './options.ts';
@@ -52,22 +53,47 @@ export function conv2d(x: Tensor, w: Tensor, b?: Tensor, o: Conv2dOptions = {}):
     if (total.some((t) => t % 2)) throw new ModelDefinitionError(`conv2d: padding 'same' with an even kernel extent (dilation·(kernel−1) = ${total.join(',')}) pads unevenly, which is not supported; pad explicitly${where()}`);
     padding = [total[0]! / 2, total[1]! / 2];
   } else padding = pairOf('conv2d', 'padding', o.padding ?? 0, 0);
-  return unbatched2d(x, (x) => record('conv2d', b ? [x, w, b] : [x, w], { stride, padding, dilation, groups: o.groups ?? 1, act: 'none' }));
+  const groups = o.groups ?? 1;
+  if (!Number.isInteger(groups) || groups < 1) throw new ModelDefinitionError(`conv2d: groups must be a positive integer, got ${describeValue(groups)}${where()}`);
+  return unbatched2d(x, (x) => record('conv2d', b ? [x, w, b] : [x, w], { stride, padding, dilation, groups, act: 'none' }));
 }
 
 export interface Conv1dOptions { stride?: number; padding?: number | 'valid' | 'same'; dilation?: number; groups?: number }
 /** torch.nn.functional.conv1d on [N, C, L] (or unbatched [C, L]), weight [out, in/groups, k]: a conv2d over a height of 1. */
 export function conv1d(x: Tensor, w: Tensor, b?: Tensor, o: Conv1dOptions = {}): Tensor {
   checkOptions('conv1d', o, ['stride', 'padding', 'dilation', 'groups']);
-  if (x.rank !== 2 && x.rank !== 3) throw new ModelDefinitionError(`conv1d: expected [N, C, L] or unbatched [C, L] input, got ${fmtShape(x.shape)}${where()}`);
-  if (w.rank !== 3) throw new ModelDefinitionError(`conv1d: weight must be [out, in/groups, k], got ${fmtShape(w.shape)}${where()}`);
+  x = floatArg('conv1d', 'input', x); w = floatArg('conv1d', 'weight', w);
+  if (b !== undefined && b !== null) b = floatArg('conv1d', 'bias', b);
+  if (x.rank !== 2 && x.rank !== 3) throw new ModelDefinitionError(`conv1d: expected [N, C, L] or unbatched [C, L] input, got ${fmtShape(x.dims)}${where()}`);
+  if (w.rank !== 3) throw new ModelDefinitionError(`conv1d: weight must be [out, in/groups, k], got ${fmtShape(w.dims)}${where()}`);
   const one = (name: string, v: unknown, min: number): number => {
-    if (!Number.isInteger(v) || (v as number) < min) throw new ModelDefinitionError(`conv1d: ${name} must be ${min > 0 ? 'a positive' : 'a non-negative'} integer, got ${typeof v === 'string' ? JSON.stringify(v) : String(v)}${where()}`);
+    if (!Number.isInteger(v) || (v as number) < min) throw new ModelDefinitionError(`conv1d: ${name} must be ${min > 0 ? 'a positive' : 'a non-negative'} integer, got ${describeValue(v)}${where()}`);
     return v as number;
   };
-  const padding = o.padding === 'same' || o.padding === 'valid' ? o.padding : [0, one('padding', o.padding ?? 0, 0)] as [number, number];
+  if (o.padding !== undefined && o.padding !== null && o.padding !== 'same' && o.padding !== 'valid' && !(Number.isInteger(o.padding) && (o.padding as number) >= 0)) {
+    throw new ModelDefinitionError(`conv1d: padding must be a non-negative integer, 'same' or 'valid', got ${describeValue(o.padding)}${where()}`);
+  }
+  const stride = one('stride', o.stride ?? 1, 1), dilation = one('dilation', o.dilation ?? 1, 1), groups = one('groups', o.groups ?? 1, 1);
+  // The checks conv2d makes, in conv1d's terms (its shapes carry a height of 1 that the caller never wrote).
+  const [C, L] = x.dims.slice(-2) as [Dim, Dim], [co, ci, k] = w.dims as [Dim, Dim, Dim];
+  if (typeof co === 'number' && typeof C === 'number' && (C % groups || co % groups)) throw new ModelDefinitionError(`conv1d: groups ${groups} must divide the input channels ${C} and output channels ${co}${where()}`);
+  if (typeof ci === 'number' && typeof C === 'number' && ci * groups !== C) throw new ModelDefinitionError(`conv1d: input ${fmtShape(x.dims)} has ${C} channels but weight ${fmtShape(w.dims)} expects ${ci * groups}${groups > 1 ? ` (${ci} per group × ${groups} groups)` : ''}${where()}`);
+  if (typeof C === 'string') throw new ModelDefinitionError(`conv1d: the channels of input ${fmtShape(x.dims)} are the run-time size ${C}; they must be a fixed size${where()}`);
+  if (b && (b.rank !== 1 || b.dims[0] !== co)) throw new ModelDefinitionError(`conv1d: bias must be [${String(co)}], got ${fmtShape(b.dims)}${where()}`);
+  const pad = o.padding === 'valid' ? 0 : o.padding === 'same' ? undefined : (o.padding ?? 0);
+  if (typeof k === 'number') {
+    const extent = dilation * (k - 1);
+    if (pad === undefined && stride !== 1) throw new ModelDefinitionError(`conv1d: padding 'same' needs stride 1, got stride ${stride}${where()}`);
+    if (pad === undefined && extent % 2) throw new ModelDefinitionError(`conv1d: padding 'same' with an even kernel extent (dilation·(kernel−1) = ${extent}) pads unevenly, which is not supported; pad explicitly${where()}`);
+    // A run-time length must fit the kernel at every value down to 1.
+    const len = typeof L === 'number' ? L : 1;
+    if (pad !== undefined && len + 2 * pad < extent + 1) {
+      throw new ModelDefinitionError(`conv1d: kernel ${k}${dilation > 1 ? ` (dilation ${dilation})` : ''} does not fit input ${fmtShape(x.dims)} with padding ${pad}${typeof L === 'string' ? ` at ${L} = 1 (a run-time size must work for every value from 1 to its bound)` : ''}${where()}`);
+    }
+  }
+  const padding = pad === undefined ? 'same' : [0, pad] as [number, number];
   const x4 = x.rank === 3 ? x.unsqueeze(2) : x.unsqueeze(1);
-  const y = conv2d(x4, w.unsqueeze(2), b, { stride: [1, one('stride', o.stride ?? 1, 1)], padding, dilation: [1, one('dilation', o.dilation ?? 1, 1)], groups: o.groups ?? 1 });
+  const y = conv2d(x4, w.unsqueeze(2), b ?? undefined, { stride: [1, stride], padding, dilation: [1, dilation], groups });
   return y.squeeze(x.rank === 3 ? 2 : 1);
 }
 

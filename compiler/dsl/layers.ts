@@ -55,7 +55,7 @@ export class Conv1d extends Module {
     if (opts.stride !== undefined) positiveInt('Conv1d', 'stride', opts.stride);
     if (opts.dilation !== undefined) positiveInt('Conv1d', 'dilation', opts.dilation);
     const pad = opts.padding ?? 0;
-    if (pad !== 'same' && pad !== 'valid' && !(Number.isInteger(pad) && (pad as number) >= 0)) throw new ModelDefinitionError(`Conv1d: padding must be a non-negative integer, 'same' or 'valid', got ${typeof pad === 'string' ? JSON.stringify(pad) : String(pad)}`);
+    if (pad !== 'same' && pad !== 'valid' && !(Number.isInteger(pad) && (pad as number) >= 0)) throw new ModelDefinitionError(`Conv1d: padding must be a non-negative integer, 'same' or 'valid', got ${describeValue(pad)}`);
     if (inChannels % groups || outChannels % groups) throw new ModelDefinitionError(`Conv1d: groups ${groups} must divide in_channels ${inChannels} and out_channels ${outChannels}`);
     const bound = 1 / Math.sqrt((inChannels / groups) * kernelSize);
     this.weight = this.param('weight', [outChannels, inChannels / groups, kernelSize], { uniform: bound });
@@ -163,7 +163,7 @@ export class SiLU extends Module { forward(x: Tensor): Tensor { return F.silu(x)
 export class LeakyReLU extends Module {
   constructor(readonly negativeSlope = 0.01) {
     super();
-    if (typeof negativeSlope !== 'number' || !Number.isFinite(negativeSlope)) throw new ModelDefinitionError(`LeakyReLU: negative_slope must be a finite number, got ${String(negativeSlope)}`);
+    if (typeof negativeSlope !== 'number' || !Number.isFinite(negativeSlope)) throw new ModelDefinitionError(`LeakyReLU: negative_slope must be a finite number, got ${describeValue(negativeSlope)}`);
   }
   forward(x: Tensor): Tensor { return F.leakyRelu(x, this.negativeSlope); }
 }
@@ -187,7 +187,7 @@ export class LogSoftmax extends Module {
 
 /** PyTorch's implicit softmax dim is deprecated (it guesses from the rank): the dim must be given. */
 function dimRequired(module: string, dim: unknown): void {
-  if (!Number.isInteger(dim)) throw new ModelDefinitionError(`${module}: dim must be an integer, got ${dim === undefined ? `none (PyTorch's implicit dim is deprecated; give it, e.g. new nn.${module}(-1))` : String(dim)}`);
+  if (!Number.isInteger(dim)) throw new ModelDefinitionError(`${module}: dim must be an integer, got ${dim === undefined ? `none (PyTorch's implicit dim is deprecated; give it, e.g. new nn.${module}(-1))` : describeValue(dim)}`);
 }
 
 /** nn.Sequential: children named 0, 1, 2, … as in PyTorch's state_dict. */

@@ -36,7 +36,7 @@ type Init = 'zeros' | 'ones' | { uniform: number } | { normal: number; zeroRow?:
 /** A constructor option that must be a positive integer (named as PyTorch names it). */
 export function positiveInt(module: string, option: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-    throw new ModelDefinitionError(`${module}: ${option} must be a positive integer, got ${typeof v === 'number' ? v : typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : typeof v}`);
+    throw new ModelDefinitionError(`${module}: ${option} must be a positive integer, got ${describeValue(v)}`);
   }
   return v;
 }
