@@ -103,9 +103,19 @@ test('the new layers by hand, and their misuse refused clearly', () => {
   expect(() => xw([6, 4, 1, 3], (x, w) => F.conv2d(x.unsqueeze(2), w, undefined, { groups: '2' as never }))).toThrow(/conv2d: groups must be a positive integer, got "2"/);
   expect(() => new nn.Conv1d(4, 6, 3, { stride: null as never })).toThrow(/Conv1d: stride must be a positive integer, got null/);
   expect(() => new nn.Softmax('1' as never)).toThrow(/Softmax: dim must be an integer, got "1"/);
+  // i32 and bool inputs are refused by name (LeakyReLU computed an i32 input in i32 or f32 as its slope was an integer or not;
+  // the others failed in an inner op, naming it and an intermediate shape); null alone is no output size (torch refuses None).
+  const typed = (dtype: 'i32' | 'bool', shape: number[], m: Module) => traceModel(defineModel({ name: 'd', module: m, inputs: { x: { shape, dtype } } }));
+  expect(() => typed('i32', [3], new nn.LeakyReLU(2))).toThrow(/leaky_relu: input must be f32, got i32\[3\]/);
+  expect(() => typed('bool', [3], new nn.SiLU())).toThrow(/silu: input must be f32, got bool\[3\]/);
+  expect(() => typed('i32', [1, 2, 5, 6], new nn.AdaptiveAvgPool2d([2, 4]))).toThrow(/adaptive_avg_pool2d: input must be f32, got i32\[1, 2, 5, 6\]/);
+  expect(() => tr([3], () => F.silu(3 as never))).toThrow(/silu: input must be a tensor, got 3/);
+  expect(() => tr([3], () => F.adaptiveMaxPool2d(null as never, 2))).toThrow(/adaptive_max_pool2d: input must be a tensor, got null/);
+  expect(() => new nn.AdaptiveAvgPool2d(null as never)).toThrow(/AdaptiveAvgPool2d: output_size must be a positive integer, a pair of them, or null in a pair, got null/);
+  expect(() => new nn.AdaptiveAvgPool2d([0, 2])).toThrow(/output_size must be .*, got \[0, 2\]/);
   expect(() => tr([2, 4, 9, 9], (x) => new nn.Conv1d(4, 6, 3).call(x))).toThrow(/conv1d: expected \[N, C, L\] or unbatched \[C, L\] input, got \[2, 4, 9, 9\]/);
   expect(() => new nn.AdaptiveAvgPool2d(0)).toThrow(/AdaptiveAvgPool2d: output_size must be a positive integer, a pair of them, or null in a pair, got 0/);
-  expect(() => new nn.AdaptiveMaxPool2d([2, 2, 2] as never)).toThrow(/AdaptiveMaxPool2d: output_size must be/);
+  expect(() => new nn.AdaptiveMaxPool2d([2, 2, 2] as never)).toThrow(/AdaptiveMaxPool2d: output_size must be .*, got \[2, 2, 2\]/);
   expect(() => tr([2, 9], (x) => F.adaptiveAvgPool2d(x, 2))).toThrow(/adaptive_avg_pool2d: expected \[N, C, H, W\] or unbatched \[C, H, W\] input, got \[2, 9\]/);
   expect(() => new (nn.Softmax as new () => nn.Softmax)()).toThrow(/Softmax: dim must be an integer, got none \(PyTorch's implicit dim is deprecated; give it, e.g. new nn.Softmax\(-1\)\)/);
   expect(() => new nn.LogSoftmax(0.5)).toThrow(/LogSoftmax: dim must be an integer, got 0.5/);

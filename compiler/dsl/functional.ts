@@ -106,8 +106,10 @@ function adaptive1d(x: Tensor, axis: number, out: number, pool: (t: Tensor, axis
 /** The output size of an adaptive pool: an int or a pair, null keeping the input's size. */
 export function adaptiveOutput(op: string, v: unknown): [number | null, number | null] {
   const p: unknown[] = Array.isArray(v) ? v : [v, v];
-  const ok = p.length === 2 && p.every((d) => d === null || (Number.isInteger(d) && (d as number) >= 1));
-  if (!ok) throw new ModelDefinitionError(`${op}: output_size must be a positive integer, a pair of them, or null in a pair, got ${describeValue(v)}${where()}`);
+  // null alone is refused as torch refuses None: null keeps one dim's size, within a pair.
+  const ok = (Array.isArray(v) || v !== null) && p.length === 2 && p.every((d) => d === null || (Number.isInteger(d) && (d as number) >= 1));
+  const found = Array.isArray(v) && v.length <= 4 ? `[${v.map(describeValue).join(', ')}]` : describeValue(v);
+  if (!ok) throw new ModelDefinitionError(`${op}: output_size must be a positive integer, a pair of them, or null in a pair, got ${found}${where()}`);
   return p as [number | null, number | null];
 }
 function adaptiveSize(op: string, v: unknown, x: Tensor): [number, number] {
@@ -115,6 +117,7 @@ function adaptiveSize(op: string, v: unknown, x: Tensor): [number, number] {
   return [0, 1].map((i) => p[i] ?? x.size(-2 + i)) as [number, number];
 }
 function adaptive2d(op: string, x: Tensor, outputSize: unknown, kind: 'mean' | 'max'): Tensor {
+  x = floatArg(op, 'input', x);
   if (x.rank !== 3 && x.rank !== 4) throw new ModelDefinitionError(`${op}: expected [N, C, H, W] or unbatched [C, H, W] input, got ${fmtShape(x.shape)}${where()}`);
   if (x.dims.slice(-2).some((d) => typeof d !== 'number')) throw new ModelDefinitionError(`${op}: H and W of ${fmtShape(x.dims)} must be fixed sizes${where()}`);
   const [oh, ow] = adaptiveSize(op, outputSize, x), [h, w] = [x.size(-2), x.size(-1)];
@@ -197,10 +200,15 @@ export function geluTanh(x: Tensor): Tensor {
   return x.mul(0.5).mul(x.add(x.mul(x).mul(x).mul(0.044715)).mul(Math.sqrt(2 / Math.PI)).tanh().add(1));
 }
 /** PyTorch's SiLU as its kernel computes it: x / (1 + exp(−x)). */
-export const silu = (x: Tensor): Tensor => x.div(x.neg().exp().add(1));
+export function silu(x: Tensor): Tensor {
+  x = floatArg('silu', 'input', x);
+  return x.div(x.neg().exp().add(1));
+}
 /** PyTorch's leaky ReLU: x where x > 0, else x · slope (as max(x, 0) + slope · min(x, 0), NaN staying NaN). */
 export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
   if (typeof negativeSlope !== 'number' || !Number.isFinite(negativeSlope)) throw new ModelDefinitionError(`leaky_relu: negative_slope must be a finite number, got ${describeValue(negativeSlope)}${where()}`);
+  // (An i32 input computed in i32 or f32 as the slope happened to be an integer or not.)
+  x = floatArg('leaky_relu', 'input', x);
   return x.maximum(0).add(x.minimum(0).mul(negativeSlope));
 }
 export const softmax = (x: Tensor, dim: number): Tensor => x.softmax(dim);
