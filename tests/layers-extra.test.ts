@@ -88,6 +88,11 @@ test('the new layers by hand, and their misuse refused clearly', () => {
   expect(() => tr([2, 6], (x) => x.split([2, 3], 1)[0]!)).toThrow(/split: sizes \[2, 3\] add up to 5, but dim 1 has 6/);
   expect(() => tr([2, 6], (x) => x.split(0, 1)[0]!)).toThrow(/split: split size must be a positive integer, got 0/);
   expect(() => tr([2, 6], (x) => x.chunk(0)[0]!)).toThrow(/chunk: chunks must be a positive integer, got 0/);
+  expect(() => tr([2, 6], (x) => x.split([0, 6], 1)[1]!)).toThrow(/split: sizes \[0, 6\] ask for an empty piece, and tensors here have no empty dims/);
+  expect(() => tr([2, 6], (x) => x.argmax(undefined, 'yes' as never))).toThrow(/argmax: keepdim must be true or false, got "yes"/);
+  expect(() => tr([2, 6], (x) => x.clamp(null as never))).toThrow(/clamp: min must be a number or a tensor, got null/);
+  expect(() => tr([2, 6], (x) => x.clamp(0, '1' as never))).toThrow(/clamp: max must be a number or a tensor, got "1"/);
+  expect(() => tr([2, 6], (x) => x.cast('bool').clamp(0, 1))).toThrow(/clamp: takes f32 or i32, got a bool input \[2, 6\]/);
   expect(() => new nn.Conv1d(4, 6, 3, { groups: 4 })).toThrow(/Conv1d: groups 4 must divide in_channels 4 and out_channels 6/);
   expect(() => new nn.Conv1d(4, 6, 3, { padding: [1, 1] as never })).toThrow(/Conv1d: padding must be a non-negative integer, 'same' or 'valid', got an array of 2/);
   expect(() => new nn.Conv1d(4, 6, 3, { stride: 0 })).toThrow(/Conv1d: stride must be a positive integer, got 0/);

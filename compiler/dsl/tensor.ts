@@ -166,6 +166,14 @@ export class Tensor {
   /** torch.clamp: min(max(x, min), max), so max wins where min > max; NaN stays NaN. */
   clamp(min?: Operand, max?: Operand): Tensor {
     if (min === undefined && max === undefined) throw new ModelDefinitionError(`clamp: at least one of min and max must be given${where()}`);
+    // Errors name clamp and the bound, not the maximum/minimum under it.
+    const bound = (name: string, v: Operand) => {
+      if (typeof v !== 'number' && !(v instanceof Tensor)) throw new ModelDefinitionError(`clamp: ${name} must be a number or a tensor, got ${describeValue(v)}${where()}`);
+      const d = typeof v === 'number' ? 'f32' : v.dtype;
+      if (this.dtype === 'bool' || d === 'bool') throw new ModelDefinitionError(`clamp: takes f32 or i32, got ${this.dtype === 'bool' ? `a bool input ${fmtShape(this.dims)}` : `a bool ${name}`}${where()}`);
+    };
+    if (min !== undefined) bound('min', min);
+    if (max !== undefined) bound('max', max);
     const lo = min === undefined ? this : this.maximum(min);
     return max === undefined ? lo : lo.minimum(max);
   }
@@ -322,6 +330,7 @@ export class Tensor {
   /** torch.argmax: along `dim`, or without one the index into the flattened tensor (keepdim then keeps every dim as 1). */
   argmax(dim?: number, keepdim = false): Tensor {
     if (dim === undefined) {
+      if (typeof keepdim !== 'boolean') throw new ModelDefinitionError(`argmax: keepdim must be true or false, got ${describeValue(keepdim)}${where()}`);
       const i = reduce('argmax', this.reshape(-1), [0], false);
       return keepdim ? i.reshape(...this.shape.map(() => 1)) : i;
     }
@@ -376,6 +385,8 @@ export class Tensor {
     let cuts: number[];
     if (Array.isArray(size)) {
       if (sizes.reduce((a, b) => a + b, 0) !== n) throw new ModelDefinitionError(`split: sizes [${sizes.join(', ')}] add up to ${sizes.reduce((a, b) => a + b, 0)}, but dim ${dim} has ${n}${where()}`);
+      // torch gives an empty tensor for a 0; dims here are at least 1 (slice failed, naming neither split nor the sizes).
+      if (sizes.includes(0)) throw new ModelDefinitionError(`split: sizes [${sizes.join(', ')}] ask for an empty piece, and tensors here have no empty dims; leave the 0 out${where()}`);
       cuts = sizes;
     } else cuts = Array.from({ length: Math.max(1, Math.ceil(n / sizes[0]!)) }, (_, i) => Math.min(sizes[0]!, n - i * sizes[0]!));
     let at = 0;
