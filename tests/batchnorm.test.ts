@@ -111,6 +111,21 @@ test('BatchNorm: hand-computed values, its parameters by PyTorch name, and every
     .toThrow(/not floats \(parameters are F32, F64, F16 or BF16\): bias is I64/);
   expect(() => new nn.BatchNorm1d(2, 1e-5, 0.1, { trackRunningStats: false }).loadStateDict({ weight: p(2), bias: p(2), num_batches_tracked: { shape: [], data: [0] } }))
     .toThrow(/unexpected: num_batches_tracked/);
+  // A dtype naming integers is refused for a parameter whatever the data's array (number[] loaded as floats before);
+  // a dtype that is not a string, and a key that is not, are named; a refused load leaves the parameters as they were.
+  const before = Array.from(two.weight!.data);
+  expect(() => two.loadStateDict({ weight: { shape: [2], data: [9, 9], dtype: 'I64' }, bias: p(2), running_mean: p(2), running_var: p(2) }))
+    .toThrow(/not floats \(parameters are F32, F64, F16 or BF16\): weight is I64/);
+  expect(() => two.loadStateDict({ weight: p(2), bias: p(2), running_mean: p(2), running_var: p(2), num_batches_tracked: { shape: [], data: [1], dtype: 64 as never } }))
+    .toThrow(/num_batches_tracked: expected \{ shape, data: Float32Array \}, got dtype 64 \(a dtype, if given, names the file's type/);
+  expect(() => two.loadStateDict(new Map<never, never>([[5 as never, p(2) as never]]))).toThrow(/a key 5: a state_dict's keys are parameter names, strings/);
+  expect(Array.from(two.weight!.data)).toEqual(before);
+  // A float num_batches_tracked loads (torch's copy_ casts it), as does the counter of a nested BatchNorm by its full name.
+  two.loadStateDict({ weight: p(2), bias: p(2), running_mean: p(2), running_var: p(2), num_batches_tracked: { shape: [], data: new Float32Array([3]) } });
+  const seq = new nn.Sequential(new nn.Linear(2, 2), new nn.BatchNorm1d(2));
+  const sdSeq = Object.fromEntries(seq.namedParameters().map(([k, q]) => [k, { shape: q.shape, data: new Float32Array(q.data.length) }]));
+  seq.loadStateDict({ ...sdSeq, '1.num_batches_tracked': { shape: [], data: new Int32Array(1), dtype: 'I64' } });
+  expect(() => seq.loadStateDict({ ...sdSeq, '0.num_batches_tracked': { shape: [], data: new Int32Array(1), dtype: 'I64' } })).toThrow(/unexpected: 0.num_batches_tracked/);
   // Through the file format as a PyTorch state_dict has it.
   const file = writeSafetensors({ weight: { dtype: 'F32', shape: [2], data: new Float32Array(2) }, bias: { dtype: 'F32', shape: [2], data: new Float32Array(2) },
     running_mean: { dtype: 'F32', shape: [2], data: new Float32Array(2) }, running_var: { dtype: 'F32', shape: [2], data: new Float32Array([1, 1]) },

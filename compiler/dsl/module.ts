@@ -83,6 +83,9 @@ export interface StateTensor { shape: readonly number[]; data: Float32Array | In
 const what = (v: unknown): string => v === null || typeof v !== 'object' ? (typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : typeof v === 'function' ? 'a function' : String(v))
   : Array.isArray(v) ? `an array of ${v.length}` : ArrayBuffer.isView(v) ? `${v.constructor.name}(${(v as unknown as { length?: number }).length ?? v.byteLength})` : (v.constructor?.name ?? 'an object');
 
+/** The safetensors dtypes of integers and bools: a parameter's entry must not have one. */
+const INT_DTYPES = new Set(['BOOL', 'U8', 'I8', 'I16', 'U16', 'I32', 'U32', 'I64', 'U64']);
+
 /** A state_dict (a Map, as stateDictFrom gives, or a plain object) checked tensor by tensor. */
 function stateTensors(sd: unknown, where: string): Map<string, StateTensor> {
   const entries = sd instanceof Map ? [...sd.entries()]
@@ -90,10 +93,12 @@ function stateTensors(sd: unknown, where: string): Map<string, StateTensor> {
   if (!entries) throw new ModelDefinitionError(`${where}: expected a state_dict, a Map or an object of { shape, data } by parameter name (stateDictFrom(readSafetensors(bytes)) gives one); got ${what(sd)}`);
   const bad: string[] = [];
   for (const [k, t] of entries as Array<[unknown, unknown]>) {
-    const { shape, data } = (typeof t === 'object' && t !== null ? t : {}) as { shape?: unknown; data?: unknown };
+    const { shape, data, dtype } = (typeof t === 'object' && t !== null ? t : {}) as { shape?: unknown; data?: unknown; dtype?: unknown };
     const okShape = Array.isArray(shape) && shape.every((d) => Number.isInteger(d) && d >= 0);
     const okData = data instanceof Float32Array || data instanceof Int32Array || data instanceof Uint8Array || (Array.isArray(data) && data.every((v) => typeof v === 'number'));
-    if (typeof k !== 'string' || !okShape || !okData) bad.push(`${String(k).slice(0, 60)}: expected { shape, data: Float32Array }, got ${okShape ? `data ${what(data)}` : ArrayBuffer.isView(t) || Array.isArray(t) ? `${what(t)} without a shape` : Array.isArray(shape) ? `shape [${shape.slice(0, 8).map(what).join(', ')}] (not non-negative integers)` : `shape ${what(shape)}`}`);
+    const okDtype = dtype === undefined || typeof dtype === 'string';
+    if (typeof k !== 'string') bad.push(`a key ${what(k)}: a state_dict's keys are parameter names, strings`);
+    else if (!okShape || !okData || !okDtype) bad.push(`${k.slice(0, 60)}: expected { shape, data: Float32Array }, got ${!okShape ? (ArrayBuffer.isView(t) || Array.isArray(t) ? `${what(t)} without a shape` : Array.isArray(shape) ? `shape [${shape.slice(0, 8).map(what).join(', ')}] (not non-negative integers)` : `shape ${what(shape)}`) : !okData ? `data ${what(data)}` : `dtype ${what(dtype)} (a dtype, if given, names the file's type: a string such as 'F32' or 'I64')`}`);
     else if ((data as ArrayLike<number>).length !== numel(shape as number[])) bad.push(`${k}: shape ${fmtShape(shape as number[])} needs ${numel(shape as number[])} values, data has ${(data as ArrayLike<number>).length}`);
   }
   if (bad.length) throw new ModelDefinitionError(`${where}: ${bad.length > 8 ? `${bad.slice(0, 8).join('; ')}; … (${bad.length} in all)` : bad.join('; ')}`);
@@ -188,7 +193,8 @@ export abstract class Module {
     for (const [k, t] of tensors) {
       const p = params.get(k), want = p?.shape ?? (unused.has(k) ? [] : undefined);
       if (want && !sameShape(want, t.shape)) misShaped.push(`${k}: expected ${fmtShape(want)}, found ${fmtShape(t.shape)}`);
-      if (p && (t.data instanceof Int32Array || t.data instanceof Uint8Array)) notFloat.push(`${k} is ${t.dtype ?? t.data.constructor.name}`);
+      // Integer data, or data whose dtype says it was integers (number[] with dtype 'I64' loaded as floats).
+      if (p && (t.data instanceof Int32Array || t.data instanceof Uint8Array || INT_DTYPES.has(t.dtype!))) notFloat.push(`${k} is ${t.dtype ?? t.data.constructor.name}`);
     }
     const problems = [
       ...(misShaped.length ? [`mis-shaped: ${misShaped.join('; ')}`] : []),
