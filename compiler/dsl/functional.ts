@@ -175,8 +175,9 @@ export function batchNorm(x: Tensor, runningMean: Tensor | undefined, runningVar
   let mean: Tensor, vr: Tensor;
   if (training) {
     const axes = [0, ...[...x.dims.keys()].slice(2)];
-    const count = axes.reduce<number | undefined>((n, a) => { const d = x.dims[a]; return n !== undefined && typeof d === 'number' ? n * d : undefined; }, 1);
-    if (count === 1) throw new ModelDefinitionError(`batch_norm: the batch's statistics need more than 1 value per channel, input ${fmtShape(x.shape)} has 1${where()}`);
+    // PyTorch refuses a single value per channel; a run-time size counts as 1, its smallest value.
+    const least = axes.reduce((n, a) => { const d = x.dims[a]; return n * (typeof d === 'number' ? d : 1); }, 1);
+    if (least === 1) throw new ModelDefinitionError(`batch_norm: the batch's statistics need more than 1 value per channel, input ${fmtShape(x.dims)} has 1${axes.some((a) => typeof x.dims[a] !== 'number') ? ' when its run-time sizes are 1 (a run-time size must work for every value from 1 to its bound)' : ''}${where()}`);
     mean = x.mean(axes, true);
     const dx = x.sub(mean);
     vr = dx.mul(dx).mean(axes, true);
