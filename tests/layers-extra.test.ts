@@ -97,10 +97,10 @@ test('the new layers by hand, and their misuse refused clearly', () => {
   expect(() => new nn.Conv1d(4, 6, 3, { padding: [1, 1] as never })).toThrow(/Conv1d: padding must be a non-negative integer, 'same' or 'valid', got an array of 2/);
   expect(() => new nn.Conv1d(4, 6, 3, { stride: 0 })).toThrow(/Conv1d: stride must be a positive integer, got 0/);
   expect(() => tr([2, 5, 9], (x) => new nn.Conv1d(4, 6, 3).call(x))).toThrow(/conv1d: input \[2, 5, 9\] has 5 channels but weight \[6, 4, 3\] expects 4/);
-  // conv1d's own terms, not the [N, C, 1, L] of the conv2d under it; a run-time length must fit the kernel at 1.
+  // conv1d's own terms, not the [N, C, 1, L] of the conv2d under it; a run-time length is refused.
   expect(() => tr([2, 4, 3], (x) => new nn.Conv1d(4, 6, 5).call(x))).toThrow(/conv1d: kernel 5 does not fit input \[2, 4, 3\] with padding 0/);
   expect(() => traceModel(defineModel({ name: 't', module: new nn.Conv1d(4, 6, 3), inputs: { x: { shape: ['B', 4, 'L'], max: { B: 3, L: 9 } } } })))
-    .toThrow(/conv1d: kernel 3 does not fit input \[B, 4, L\] with padding 0 at L = 1 \(a run-time size must work for every value from 1 to its bound\)/);
+    .toThrow(/conv1d: input \[B, 4, L\] has a size chosen at run time outside the batch dim \(0\); a convolution's channels and length must be fixed sizes/);
   expect(() => tr([2, 4, 9], (x) => new nn.Conv1d(4, 6, 3, { padding: 'same', stride: 2 }).call(x))).toThrow(/conv1d: padding 'same' needs stride 1, got stride 2/);
   expect(() => tr([2, 4, 9], (x) => F.conv1d(x, null as never))).toThrow(/conv1d: weight must be a tensor, got null/);
   const xw = (w: number[], fwd: (x: Tensor, w: Tensor) => Tensor) => traceModel(defineModel({ name: 'xw', module: new nn.Identity(), inputs: { x: [2, 4, 9], w }, forward: (_m: Module, i: Record<string, Tensor>) => fwd(i.x!, i.w!) }));
@@ -119,6 +119,13 @@ test('the new layers by hand, and their misuse refused clearly', () => {
   expect(() => new nn.AdaptiveAvgPool2d(null as never)).toThrow(/AdaptiveAvgPool2d: output_size must be a positive integer, a pair of them, or null in a pair, got null/);
   expect(() => new nn.AdaptiveAvgPool2d([0, 2])).toThrow(/output_size must be .*, got \[0, 2\]/);
   expect(() => tr([2, 4, 9, 9], (x) => new nn.Conv1d(4, 6, 3).call(x))).toThrow(/conv1d: expected \[N, C, L\] or unbatched \[C, L\] input, got \[2, 4, 9, 9\]/);
+  // A convolution runs over fixed lengths: only a batched input's dim 0 may be chosen at run time (was a codegen Error when compiled).
+  const trs = (shape: Array<string | number>, max: Record<string, number>, fwd: (x: Tensor) => Tensor) => traceModel(defineModel({ name: 't', module: new nn.Identity(), inputs: { x: { shape, max } }, forward: (_m: Module, i: Record<string, Tensor>) => fwd(i.x!) }));
+  const c1 = new nn.Conv1d(4, 2, 1);
+  expect(() => trs(['B', 4, 'L'], { B: 3, L: 8 }, (x) => c1.call(x))).toThrow(/conv1d: input \[B, 4, L\] has a size chosen at run time outside the batch dim \(0\); a convolution's channels and length must be fixed sizes/);
+  expect(() => trs([4, 'L'], { L: 8 }, (x) => c1.call(x))).toThrow(/conv1d: input \[4, L\] has a size chosen at run time \(an unbatched input\)/);
+  expect(() => trs(['B', 4, 5, 'W'], { B: 3, W: 8 }, (x) => F.conv2d(x, new nn.Conv2d(4, 2, 1).weight.t))).toThrow(/conv2d: input \[B, 4, 5, W\] has a size chosen at run time outside the batch dim \(0\); a convolution's channels and height and width must be fixed sizes/);
+  expect(trs(['B', 4, 6], { B: 3 }, (x) => c1.call(x)).outputs[0]!.node.type.dims).toEqual(['B', 2, 6]);
   expect(() => new nn.AdaptiveAvgPool2d(0)).toThrow(/AdaptiveAvgPool2d: output_size must be a positive integer, a pair of them, or null in a pair, got 0/);
   expect(() => new nn.AdaptiveMaxPool2d([2, 2, 2] as never)).toThrow(/AdaptiveMaxPool2d: output_size must be .*, got \[2, 2, 2\]/);
   expect(() => tr([2, 9], (x) => F.adaptiveAvgPool2d(x, 2))).toThrow(/adaptive_avg_pool2d: expected \[N, C, H, W\] or unbatched \[C, H, W\] input, got \[2, 9\]/);

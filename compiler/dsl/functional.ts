@@ -41,9 +41,18 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor): Tensor {
 /** A 2-D op on PyTorch's unbatched [C, H, W] input as on a batch of one. */
 function unbatched2d(x: Tensor, f: (x: Tensor) => Tensor): Tensor { return x.rank === 3 ? f(x.unsqueeze(0)).squeeze(0) : f(x); }
 
+/** A convolution runs over fixed channels and lengths: only a batched input's dim 0 may be a size chosen at run time. */
+function fixedConvDims(op: string, x: Tensor, batchedRank: number): void {
+  const from = x.rank === batchedRank ? 1 : 0;
+  if (x.dims.slice(from).some((d) => typeof d !== 'number')) {
+    throw new ModelDefinitionError(`${op}: input ${fmtShape(x.dims)} has a size chosen at run time ${from ? 'outside the batch dim (0)' : '(an unbatched input)'}; a convolution's channels and ${op === 'conv1d' ? 'length' : 'height and width'} must be fixed sizes${where()}`);
+  }
+}
+
 export interface Conv2dOptions { stride?: Pair; padding?: Pair | 'valid' | 'same'; dilation?: Pair; groups?: number }
 export function conv2d(x: Tensor, w: Tensor, b?: Tensor, o: Conv2dOptions = {}): Tensor {
   checkOptions('conv2d', o, ['stride', 'padding', 'dilation', 'groups']);
+  fixedConvDims('conv2d', x, 4);
   const stride = pairOf('conv2d', 'stride', o.stride ?? 1, 1), dilation = pairOf('conv2d', 'dilation', o.dilation ?? 1, 1);
   let padding: [number, number];
   if (o.padding === 'valid') padding = [0, 0];
@@ -66,6 +75,7 @@ export function conv1d(x: Tensor, w: Tensor, b?: Tensor, o: Conv1dOptions = {}):
   if (b !== undefined && b !== null) b = floatArg('conv1d', 'bias', b);
   if (x.rank !== 2 && x.rank !== 3) throw new ModelDefinitionError(`conv1d: expected [N, C, L] or unbatched [C, L] input, got ${fmtShape(x.dims)}${where()}`);
   if (w.rank !== 3) throw new ModelDefinitionError(`conv1d: weight must be [out, in/groups, k], got ${fmtShape(w.dims)}${where()}`);
+  fixedConvDims('conv1d', x, 3);
   const one = (name: string, v: unknown, min: number): number => {
     if (!Number.isInteger(v) || (v as number) < min) throw new ModelDefinitionError(`conv1d: ${name} must be ${min > 0 ? 'a positive' : 'a non-negative'} integer, got ${describeValue(v)}${where()}`);
     return v as number;
@@ -74,21 +84,18 @@ export function conv1d(x: Tensor, w: Tensor, b?: Tensor, o: Conv1dOptions = {}):
     throw new ModelDefinitionError(`conv1d: padding must be a non-negative integer, 'same' or 'valid', got ${describeValue(o.padding)}${where()}`);
   }
   const stride = one('stride', o.stride ?? 1, 1), dilation = one('dilation', o.dilation ?? 1, 1), groups = one('groups', o.groups ?? 1, 1);
-  // The checks conv2d makes, in conv1d's terms (its shapes carry a height of 1 that the caller never wrote).
+  // The checks conv2d makes, in conv1d's terms (its shapes carry a height of 1 that the caller never wrote); C and L are fixed.
   const [C, L] = x.dims.slice(-2) as [Dim, Dim], [co, ci, k] = w.dims as [Dim, Dim, Dim];
   if (typeof co === 'number' && typeof C === 'number' && (C % groups || co % groups)) throw new ModelDefinitionError(`conv1d: groups ${groups} must divide the input channels ${C} and output channels ${co}${where()}`);
   if (typeof ci === 'number' && typeof C === 'number' && ci * groups !== C) throw new ModelDefinitionError(`conv1d: input ${fmtShape(x.dims)} has ${C} channels but weight ${fmtShape(w.dims)} expects ${ci * groups}${groups > 1 ? ` (${ci} per group × ${groups} groups)` : ''}${where()}`);
-  if (typeof C === 'string') throw new ModelDefinitionError(`conv1d: the channels of input ${fmtShape(x.dims)} are the run-time size ${C}; they must be a fixed size${where()}`);
   if (b && (b.rank !== 1 || b.dims[0] !== co)) throw new ModelDefinitionError(`conv1d: bias must be [${String(co)}], got ${fmtShape(b.dims)}${where()}`);
   const pad = o.padding === 'valid' ? 0 : o.padding === 'same' ? undefined : (o.padding ?? 0);
   if (typeof k === 'number') {
     const extent = dilation * (k - 1);
     if (pad === undefined && stride !== 1) throw new ModelDefinitionError(`conv1d: padding 'same' needs stride 1, got stride ${stride}${where()}`);
     if (pad === undefined && extent % 2) throw new ModelDefinitionError(`conv1d: padding 'same' with an even kernel extent (dilation·(kernel−1) = ${extent}) pads unevenly, which is not supported; pad explicitly${where()}`);
-    // A run-time length must fit the kernel at every value down to 1.
-    const len = typeof L === 'number' ? L : 1;
-    if (pad !== undefined && len + 2 * pad < extent + 1) {
-      throw new ModelDefinitionError(`conv1d: kernel ${k}${dilation > 1 ? ` (dilation ${dilation})` : ''} does not fit input ${fmtShape(x.dims)} with padding ${pad}${typeof L === 'string' ? ` at ${L} = 1 (a run-time size must work for every value from 1 to its bound)` : ''}${where()}`);
+    if (pad !== undefined && (L as number) + 2 * pad < extent + 1) {
+      throw new ModelDefinitionError(`conv1d: kernel ${k}${dilation > 1 ? ` (dilation ${dilation})` : ''} does not fit input ${fmtShape(x.dims)} with padding ${pad}${where()}`);
     }
   }
   const padding = pad === undefined ? 'same' : [0, pad] as [number, number];
