@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { compileModel, defineModel, F, interpret, Module, nn, readSafetensors, stateDictFrom, traceModel, type Tensor } from '../compiler/index.ts';
 import { compare } from '../compiler/conformance/run.ts';
+import { constant } from '../compiler/dsl/tensor.ts';
 import { loadModelBytes } from '../runtime/model.ts';
 import { TEST_ISAS } from './helpers/isa.ts';
 
@@ -82,6 +83,14 @@ test('the new layers by hand, and their misuse refused clearly', () => {
   const conv = new nn.Conv1d(1, 1, 2, { bias: false });
   conv.weight.data = new Float32Array([1, 2]);
   expect(run({ x: [1, 1, 3] }, (i) => conv.call(i.x!), { x: [1, 2, 3] })).toEqual([5, 8]);
+  const constW = (v: number[], shape: number[]) => constant(new Float32Array(v), shape, 'f32');
+  // padding 'same' with an even kernel extent pads as PyTorch: ⌊total/2⌋ before, the rest after (values from torch 1.13).
+  const same = new nn.Conv1d(1, 1, 4, { padding: 'same', bias: false });
+  same.weight.data = new Float32Array([1, 1, 1, 1]);
+  expect(run({ x: [1, 1, 5] }, (i) => same.call(i.x!), { x: [1, 2, 3, 4, 5] })).toEqual([6, 10, 14, 12, 9]);
+  expect(run({ x: [1, 5] }, (i) => F.conv1d(i.x!, constW([1, 10], [1, 1, 2]), undefined, { padding: 'same', dilation: 3 }), { x: [1, 2, 3, 4, 5] })).toEqual([30, 41, 52, 3, 4]);
+  expect(run({ x: [1, 1, 3, 4] }, (i) => F.conv2d(i.x!, constW([1, 2, 3, 4], [1, 1, 2, 2]), undefined, { padding: 'same' }), { x: Array.from({ length: 12 }, (_, k) => k) }))
+    .toEqual([34, 44, 54, 24, 74, 84, 94, 40, 26, 29, 32, 11]);
 
   const tr = (shape: number[], fwd: (x: Tensor) => Tensor) => traceModel(defineModel({ name: 't', module: new nn.Identity(), inputs: { x: shape }, forward: (_m: Module, i: Record<string, Tensor>) => fwd(i.x!) }));
   expect(() => tr([2, 3], (x) => x.clamp())).toThrow(/clamp: at least one of min and max must be given/);
@@ -140,4 +149,15 @@ test('conv2d refuses i32 and bool operands (the compiled kernel read their bits 
   expect(() => g({ x: { shape: [1, 1, 1, 3], dtype: 'i32' }, w: { shape: [1, 1, 1, 2] } }, (i) => F.conv2d(i.x!, i.w!))).toThrow(/conv2d: input must be f32, got i32\[1, 1, 1, 3\]/);
   expect(() => g({ x: { shape: [1, 1, 1, 3] }, w: { shape: [1, 1, 1, 2], dtype: 'bool' } }, (i) => F.conv2d(i.x!, i.w!))).toThrow(/conv2d: weight must be f32, got bool\[1, 1, 1, 2\]/);
   expect(() => g({ x: { shape: [1, 1, 1, 3] }, w: { shape: [1, 1, 1, 2] }, b: { shape: [1], dtype: 'i32' } }, (i) => F.conv2d(i.x!, i.w!, i.b!))).toThrow(/conv2d: bias must be f32, got i32\[1\]/);
+});
+
+test("Conv1d padding 'same' with an even kernel, compiled over a batch chosen at run time, pads as PyTorch (one more zero after)", async () => {
+  const same = new nn.Conv1d(1, 2, 4, { padding: 'same', bias: false });
+  same.weight.data = new Float32Array([1, 1, 1, 1, 1, 2, 3, 4]);
+  const def = defineModel({ name: 'same', module: same, inputs: { x: { shape: ['B', 1, 5], max: { B: 3 } } } });
+  const model = await loadModelBytes((await compileModel(def, { isas: TEST_ISAS })).bytes);
+  // torch 1.13: F.conv1d(x, w, padding='same') for x = [[1..5], [0, 0, 1, 0, 0]].
+  const y = model.run({ x: { data: new Float32Array([1, 2, 3, 4, 5, 0, 0, 1, 0, 0]), shape: [2, 1, 5] } }).y!;
+  expect(Array.from(y)).toEqual([6, 10, 14, 12, 9, 20, 30, 40, 26, 14, 1, 1, 1, 1, 0, 4, 3, 2, 1, 0]);
+  model.dispose();
 });

@@ -2,7 +2,7 @@
 
 import { fmtShape } from '../ir/types.ts';
 import type { Dim } from '../ir/dims.ts';
-import { cat, ModelDefinitionError, record, scalarLike, Tensor, where } from './tensor.ts';
+import { cat, ModelDefinitionError, record, scalarLike, Tensor, traceBounds, where, zeros } from './tensor.ts';
 import { describeValue } from '../ir/print.ts';
 import { checkOptions } from './options.ts';
 
@@ -54,17 +54,19 @@ export function conv2d(x: Tensor, w: Tensor, b?: Tensor, o: Conv2dOptions = {}):
   checkOptions('conv2d', o, ['stride', 'padding', 'dilation', 'groups']);
   fixedConvDims('conv2d', x, 4);
   const stride = pairOf('conv2d', 'stride', o.stride ?? 1, 1), dilation = pairOf('conv2d', 'dilation', o.dilation ?? 1, 1);
-  let padding: [number, number];
+  let padding: [number, number], after = [0, 0];
   if (o.padding === 'valid') padding = [0, 0];
   else if (o.padding === 'same') {
     if (stride[0] !== 1 || stride[1] !== 1) throw new ModelDefinitionError(`conv2d: padding 'same' needs stride 1, got stride ${stride.join(',')}${where()}`);
     const total = [0, 1].map((i) => dilation[i]! * (w.size(2 + i) - 1));
-    if (total.some((t) => t % 2)) throw new ModelDefinitionError(`conv2d: padding 'same' with an even kernel extent (dilation·(kernel−1) = ${total.join(',')}) pads unevenly, which is not supported; pad explicitly${where()}`);
-    padding = [total[0]! / 2, total[1]! / 2];
+    // PyTorch pads ⌊total/2⌋ before and the rest after: an odd total takes one more zero after (a concatenated block).
+    padding = [Math.floor(total[0]! / 2), Math.floor(total[1]! / 2)];
+    after = total.map((t) => t % 2);
   } else padding = pairOf('conv2d', 'padding', o.padding ?? 0, 0);
   const groups = o.groups ?? 1;
   if (!Number.isInteger(groups) || groups < 1) throw new ModelDefinitionError(`conv2d: groups must be a positive integer, got ${describeValue(groups)}${where()}`);
-  return unbatched2d(x, (x) => record('conv2d', b ? [x, w, b] : [x, w], { stride, padding, dilation, groups, act: 'none' }));
+  const padAfter = (x: Tensor) => after.reduce((y, e, i) => (e ? cat([y, zeros(y.dims.map((d, j) => (j === 2 + i ? 1 : d)), traceBounds())], 2 + i) : y), x);
+  return unbatched2d(x, (x) => record('conv2d', b ? [padAfter(x), w, b] : [padAfter(x), w], { stride, padding, dilation, groups, act: 'none' }));
 }
 
 export interface Conv1dOptions { stride?: number; padding?: number | 'valid' | 'same'; dilation?: number; groups?: number }
@@ -93,7 +95,6 @@ export function conv1d(x: Tensor, w: Tensor, b?: Tensor, o: Conv1dOptions = {}):
   if (typeof k === 'number') {
     const extent = dilation * (k - 1);
     if (pad === undefined && stride !== 1) throw new ModelDefinitionError(`conv1d: padding 'same' needs stride 1, got stride ${stride}${where()}`);
-    if (pad === undefined && extent % 2) throw new ModelDefinitionError(`conv1d: padding 'same' with an even kernel extent (dilation·(kernel−1) = ${extent}) pads unevenly, which is not supported; pad explicitly${where()}`);
     if (pad !== undefined && (L as number) + 2 * pad < extent + 1) {
       throw new ModelDefinitionError(`conv1d: kernel ${k}${dilation > 1 ? ` (dilation ${dilation})` : ''} does not fit input ${fmtShape(x.dims)} with padding ${pad}${where()}`);
     }
