@@ -220,6 +220,80 @@ export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
   x = floatArg('leaky_relu', 'input', x);
   return x.maximum(0).add(x.minimum(0).mul(negativeSlope));
 }
+/** A finite number option of an activation, or an error naming it. */
+function finite(op: string, name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ModelDefinitionError(`${op}: ${name} must be a finite number, got ${describeValue(v)}${where()}`);
+  return v;
+}
+/** The options of the activations that have them, checked in the caller's name (the module's when it is made, else the function's). */
+export const activationOptions = {
+  hardtanh(op: string, minVal: unknown, maxVal: unknown): void {
+    finite(op, 'min_val', minVal); finite(op, 'max_val', maxVal);
+    if ((minVal as number) > (maxVal as number)) throw new ModelDefinitionError(`${op}: max_val ${String(maxVal)} must not be below min_val ${String(minVal)}${where()}`);
+  },
+  elu(op: string, alpha: unknown): void { finite(op, 'alpha', alpha); },
+  softplus(op: string, beta: unknown, threshold: unknown): void {
+    if (finite(op, 'beta', beta) <= 0) throw new ModelDefinitionError(`${op}: beta must be positive, got ${String(beta)}${where()}`);
+    if (typeof threshold !== 'number' || !(threshold >= 17)) throw new ModelDefinitionError(`${op}: threshold must be at least 17 (below that PyTorch's switch to x changes values; it is not supported), got ${describeValue(threshold)}${where()}`);
+  },
+};
+/** torch's hardtanh: clamp(x, min_val, max_val) (NaN stays NaN). */
+export function hardtanh(x: Tensor, minVal = -1, maxVal = 1): Tensor {
+  activationOptions.hardtanh('hardtanh', minVal, maxVal);
+  return floatArg('hardtanh', 'input', x).maximum(minVal).minimum(maxVal);
+}
+export const relu6 = (x: Tensor): Tensor => hardtanh(x, 0, 6);
+/**
+ * torch's ELU: x where x > 0, else α·(exp(x) − 1), as max(x, 0) + α·(exp(min(x, 0)) − 1). torch
+ * uses expm1, which keeps the relative precision of tiny negative x; exp − 1 is within 6e-8 absolute.
+ */
+export function elu(x: Tensor, alpha = 1): Tensor {
+  activationOptions.elu('elu', alpha);
+  x = floatArg('elu', 'input', x);
+  return x.maximum(0).add(x.minimum(0).exp().sub(1).mul(alpha));
+}
+/**
+ * torch's softplus: log(1 + exp(β·x)) / β, and x itself where β·x > threshold. Computed as
+ * (max(βx, 0) + log(1 + exp(−|βx|))) / β, which never overflows and gives x exactly once
+ * exp(−βx) is below half an ulp of 1 (βx > 16.6): a threshold below 17 would change values,
+ * and is refused (this has no comparison op). torch's log1p keeps the relative precision of
+ * tiny results at very negative x; this gives 0 there (within 1e-7 absolute).
+ */
+export function softplus(x: Tensor, beta = 1, threshold = 20): Tensor {
+  activationOptions.softplus('softplus', beta, threshold);
+  const bx = beta === 1 ? floatArg('softplus', 'input', x) : floatArg('softplus', 'input', x).mul(beta);
+  const y = bx.maximum(0).add(bx.abs().neg().exp().add(1).log());
+  return beta === 1 ? y : y.div(beta);
+}
+/** torch's hardsigmoid: min(max(x + 3, 0), 6) / 6. */
+export const hardsigmoid = (x: Tensor): Tensor => floatArg('hardsigmoid', 'input', x).add(3).maximum(0).minimum(6).div(6);
+/** torch's hardswish: x · min(max(x + 3, 0), 6) / 6, in that order. */
+export function hardswish(x: Tensor): Tensor {
+  x = floatArg('hardswish', 'input', x);
+  return x.mul(x.add(3).maximum(0).minimum(6)).div(6);
+}
+/** torch's mish: x · tanh(log(1 + exp(x))), with softplus's overflow-free form. */
+export const mish = (x: Tensor): Tensor => { x = floatArg('mish', 'input', x); return x.mul(softplus(x).tanh()); };
+/** torch's softsign: x / (1 + |x|). */
+export const softsign = (x: Tensor): Tensor => { x = floatArg('softsign', 'input', x); return x.div(x.abs().add(1)); };
+/** torch's PReLU: x where x > 0, else w·x, with w one value or one per channel (dim 1; dim 0 of a 1-D input); as leaky ReLU, a zero's sign may differ. */
+export function prelu(x: Tensor, weight: Tensor): Tensor {
+  x = floatArg('prelu', 'input', x); weight = floatArg('prelu', 'weight', weight);
+  const n = weight.rank === 1 ? weight.size(0) : -1, ch = x.rank >= 2 ? 1 : 0;
+  if (n < 1 || (n > 1 && (x.rank === 0 || x.dims[ch] !== n))) {
+    throw new ModelDefinitionError(`prelu: weight must be [1] or [channels] (dim ${ch} of input ${fmtShape(x.dims)}), got ${fmtShape(weight.dims)}${where()}`);
+  }
+  const w = n === 1 || x.rank <= 1 ? weight : weight.reshape(n, ...Array<number>(x.rank - 2).fill(1));
+  return x.maximum(0).add(x.minimum(0).mul(w));
+}
+/** torch's GLU: the first half of `dim` times the sigmoid of the second. */
+export function glu(x: Tensor, dim = -1): Tensor {
+  x = floatArg('glu', 'input', x);
+  const n = x.dim(dim);
+  if (typeof n !== 'number' || n % 2) throw new ModelDefinitionError(`glu: dim ${dim} of ${fmtShape(x.dims)} must be a fixed, even size${where()}`);
+  const [a, b] = x.split(n / 2, dim) as [Tensor, Tensor];
+  return a.mul(b.sigmoid());
+}
 export const softmax = (x: Tensor, dim: number): Tensor => x.softmax(dim);
 export const logSoftmax = (x: Tensor, dim: number): Tensor => x.logSoftmax(dim);
 

@@ -167,6 +167,39 @@ export class LeakyReLU extends Module {
   }
   forward(x: Tensor): Tensor { return F.leakyRelu(x, this.negativeSlope); }
 }
+export class ReLU6 extends Module { forward(x: Tensor): Tensor { return F.relu6(x); } }
+export class Hardtanh extends Module {
+  constructor(readonly minVal = -1, readonly maxVal = 1) { super(); F.activationOptions.hardtanh('Hardtanh', minVal, maxVal); }
+  forward(x: Tensor): Tensor { return F.hardtanh(x, this.minVal, this.maxVal); }
+}
+export class ELU extends Module {
+  constructor(readonly alpha = 1) { super(); F.activationOptions.elu('ELU', alpha); }
+  forward(x: Tensor): Tensor { return F.elu(x, this.alpha); }
+}
+export class Softplus extends Module {
+  constructor(readonly beta = 1, readonly threshold = 20) { super(); F.activationOptions.softplus('Softplus', beta, threshold); }
+  forward(x: Tensor): Tensor { return F.softplus(x, this.beta, this.threshold); }
+}
+export class Hardsigmoid extends Module { forward(x: Tensor): Tensor { return F.hardsigmoid(x); } }
+export class Hardswish extends Module { forward(x: Tensor): Tensor { return F.hardswish(x); } }
+export class Mish extends Module { forward(x: Tensor): Tensor { return F.mish(x); } }
+export class Softsign extends Module { forward(x: Tensor): Tensor { return F.softsign(x); } }
+/** nn.PReLU: one learned slope, or one per channel (numParameters = channels). */
+export class PReLU extends Module {
+  readonly weight: Parameter;
+  constructor(readonly numParameters = 1, init = 0.25) {
+    super();
+    positiveInt('PReLU', 'num_parameters', numParameters);
+    if (typeof init !== 'number' || !Number.isFinite(init)) throw new ModelDefinitionError(`PReLU: init must be a finite number, got ${describeValue(init)}`);
+    this.weight = this.param('weight', [numParameters], 'zeros');
+    this.weight.data = new Float32Array(numParameters).fill(init);
+  }
+  forward(x: Tensor): Tensor { return F.prelu(x, this.weight.t); }
+}
+export class GLU extends Module {
+  constructor(readonly dim = -1) { super(); dimRequired('GLU', dim); }
+  forward(x: Tensor): Tensor { return F.glu(x, this.dim); }
+}
 export class Identity extends Module { forward(x: Tensor): Tensor { return x; } }
 /** Inference only: dropout is the identity. */
 export class Dropout extends Module {
