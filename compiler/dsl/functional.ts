@@ -2,7 +2,7 @@
 
 import { fmtShape } from '../ir/types.ts';
 import type { Dim } from '../ir/dims.ts';
-import { cat, ModelDefinitionError, record, scalarLike, Tensor, traceBounds, where, zeros } from './tensor.ts';
+import { cat, constant, ints, ModelDefinitionError, record, scalarLike, Tensor, traceBounds, where, zeros } from './tensor.ts';
 import { describeValue } from '../ir/print.ts';
 import { checkOptions } from './options.ts';
 
@@ -194,6 +194,167 @@ export function batchNorm(x: Tensor, runningMean: Tensor | undefined, runningVar
   if (weight) alpha = alpha.mul(chan(weight));
   const meanAlpha = mean.mul(alpha), beta = bias ? chan(bias).sub(meanAlpha) : meanAlpha.neg();
   return x.mul(alpha).add(beta);
+}
+
+/**
+ * torch.nn.functional.group_norm: input [N, C, *] in `numGroups` groups of C/G channels; each
+ * (sample, group) is normalised by its mean and population variance over its channels and all
+ * positions. PyTorch's CPU kernel in its own terms: rstd = 1 / sqrt(var + eps), then per channel
+ * y = x·α + β with α = rstd·w and β = b − mean·α (without weight and bias, (x − mean)·rstd).
+ * The channels and positions must be fixed sizes; the batch may be chosen at run time.
+ */
+export function groupNorm(x: Tensor, numGroups: number, weight?: Tensor, bias?: Tensor, eps = 1e-5): Tensor {
+  x = floatArg('group_norm', 'input', x);
+  if (typeof numGroups !== 'number' || !Number.isInteger(numGroups) || numGroups < 1) throw new ModelDefinitionError(`group_norm: num_groups must be a positive integer, got ${describeValue(numGroups)}${where()}`);
+  if (typeof eps !== 'number' || !(eps >= 0) || eps === Infinity) throw new ModelDefinitionError(`group_norm: eps must be a non-negative number, got ${describeValue(eps)}${where()}`);
+  if (x.rank < 2) throw new ModelDefinitionError(`group_norm: input must be [N, C, ...], got ${fmtShape(x.dims)}${where()}`);
+  if (x.dims.slice(1).some((d) => typeof d !== 'number')) throw new ModelDefinitionError(`group_norm: input ${fmtShape(x.dims)} has a size chosen at run time outside the batch dim (0); the channels and positions must be fixed sizes${where()}`);
+  const C = x.dims[1] as number, G = numGroups;
+  if (C % G) throw new ModelDefinitionError(`group_norm: input ${fmtShape(x.dims)} has ${C} channels (dim 1), not divisible by num_groups ${G}${where()}`);
+  for (const [name, t] of [['weight', weight], ['bias', bias]] as const) {
+    if (t === undefined || t === null) continue;
+    tensorArg('group_norm', name, t);
+    if (t.rank !== 1 || t.dims[0] !== C || t.dtype !== 'f32') throw new ModelDefinitionError(`group_norm: ${name} must be f32 [${C}] for input ${fmtShape(x.dims)}, got ${t.dtype} ${fmtShape(t.dims)}${where()}`);
+  }
+  const N = x.dims[0]!, D = C / G;
+  const xg = x.reshape(N, G, D, -1); // [N, G, C/G, positions]
+  const mean = xg.mean([2, 3], true), dx = xg.sub(mean);
+  const rstd = dx.mul(dx).mean([2, 3], true).add(eps).sqrt().reciprocal(); // two roundings, as PyTorch's
+  if (!weight && !bias) return dx.mul(rstd).reshape(x.dims);
+  const alpha = weight ? rstd.mul(weight.reshape(G, D, 1)) : rstd; // [N, G, D or 1, 1]
+  const meanAlpha = mean.mul(alpha), beta = bias ? bias.reshape(G, D, 1).sub(meanAlpha) : meanAlpha.neg();
+  return xg.mul(alpha).add(beta).reshape(x.dims);
+}
+
+/** torch.nn.functional.max_pool1d / avg_pool1d options (PyTorch's names in camelCase; the unsupported ones are refused by name). */
+export interface MaxPool1dOptions { stride?: number | null; padding?: number; dilation?: number; ceilMode?: boolean; returnIndices?: boolean }
+export interface AvgPool1dOptions { stride?: number | null; padding?: number; ceilMode?: boolean; countIncludePad?: boolean }
+/** A 1-D pool's int (or a one-element list, as torch's `_single` takes), at least `min`. */
+function single(op: string, option: string, v: unknown, min: number): number {
+  const n = Array.isArray(v) && v.length === 1 ? v[0] : v;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min) throw new ModelDefinitionError(`${op}: ${option} must be ${min > 0 ? 'a positive' : 'a non-negative'} integer, got ${Array.isArray(v) ? `[${v.slice(0, 4).map(describeValue).join(', ')}]` : describeValue(v)}${where()}`);
+  return n;
+}
+/** The window of a 1-D pool in its own terms: [kernel, stride, padding], checked as PyTorch checks them. */
+export function pool1dWindow(op: string, kernel: unknown, o: { stride?: unknown; padding?: unknown; dilation?: unknown; ceilMode?: unknown; returnIndices?: unknown }): [number, number, number] {
+  const k = single(op, 'kernel_size', kernel, 1);
+  const s = o.stride === undefined || o.stride === null ? k : single(op, 'stride', o.stride, 1);
+  const p = single(op, 'padding', o.padding ?? 0, 0);
+  if (o.dilation !== undefined && single(op, 'dilation', o.dilation, 1) !== 1) throw new ModelDefinitionError(`${op}: dilation ${describeValue(o.dilation)} is not supported (only 1)${where()}`);
+  if (o.ceilMode === true) throw new ModelDefinitionError(`${op}: ceilMode true is not supported (the output length is floored)${where()}`);
+  if (o.returnIndices === true) throw new ModelDefinitionError(`${op}: returnIndices true is not supported (values only)${where()}`);
+  if (2 * p > k) throw new ModelDefinitionError(`${op}: padding ${p} must be at most half the kernel size ${k}${where()}`);
+  return [k, s, p];
+}
+function pool1d(op: 'max_pool1d' | 'avg_pool1d', x: Tensor, kernel: number, o: MaxPool1dOptions & AvgPool1dOptions): Tensor {
+  x = floatArg(op, 'input', x);
+  const [k, s, p] = pool1dWindow(op, kernel, o);
+  if (x.rank !== 2 && x.rank !== 3) throw new ModelDefinitionError(`${op}: expected [N, C, L] or unbatched [C, L] input, got ${fmtShape(x.dims)}${where()}`);
+  const from = x.rank === 3 ? 1 : 0;
+  if (x.dims.slice(from).some((d) => typeof d !== 'number')) throw new ModelDefinitionError(`${op}: input ${fmtShape(x.dims)} has a size chosen at run time ${from ? 'outside the batch dim (0)' : '(an unbatched input)'}; a pool's channels and length must be fixed sizes${where()}`);
+  const L = x.dims[x.rank - 1] as number;
+  if (L + 2 * p < k) throw new ModelDefinitionError(`${op}: kernel ${k} does not fit input ${fmtShape(x.dims)} with padding ${p}${where()}`);
+  // A 2-D pool over a height of 1, as conv1d is a conv2d.
+  const x4 = x.unsqueeze(x.rank - 1);
+  const y = op === 'max_pool1d'
+    ? maxPool2d(x4, [1, k], { stride: [1, s], padding: [0, p] })
+    : avgPool2d(x4, [1, k], { stride: [1, s], padding: [0, p], countIncludePad: o.countIncludePad ?? true });
+  return y.squeeze(x.rank - 1);
+}
+/** torch.nn.functional.max_pool1d on [N, C, L] or unbatched [C, L] (stride defaults to the kernel; padding pads with −∞). */
+export function maxPool1d(x: Tensor, kernelSize: number, o: MaxPool1dOptions = {}): Tensor {
+  checkOptions('max_pool1d', o, ['stride', 'padding', 'dilation', 'ceilMode', 'returnIndices']);
+  return pool1d('max_pool1d', x, kernelSize, o);
+}
+/** torch.nn.functional.avg_pool1d on [N, C, L] or unbatched [C, L]; countIncludePad (default true) counts the padding in the divisor. */
+export function avgPool1d(x: Tensor, kernelSize: number, o: AvgPool1dOptions = {}): Tensor {
+  checkOptions('avg_pool1d', o, ['stride', 'padding', 'ceilMode', 'countIncludePad']);
+  return pool1d('avg_pool1d', x, kernelSize, o);
+}
+
+export type InterpolateMode = 'nearest' | 'linear' | 'bilinear';
+export interface InterpolateOptions {
+  size?: number | readonly number[]; scaleFactor?: number | readonly number[]; mode?: InterpolateMode;
+  alignCorners?: boolean; recomputeScaleFactor?: boolean; antialias?: boolean;
+}
+const TORCH_MODES = ['nearest', 'linear', 'bilinear', 'bicubic', 'trilinear', 'area', 'nearest-exact'];
+/** The options of interpolate (and Upsample), checked before any input is seen: the mode, and the unsupported options refused by name. */
+export function interpolateMode(op: string, o: InterpolateOptions): InterpolateMode {
+  const mode = o.mode ?? 'nearest';
+  if (typeof mode !== 'string' || !TORCH_MODES.includes(mode)) throw new ModelDefinitionError(`${op}: mode must be one of ${TORCH_MODES.map((m) => `'${m}'`).join(', ')}, got ${describeValue(mode)}${where()}`);
+  if (mode !== 'nearest' && mode !== 'linear' && mode !== 'bilinear') throw new ModelDefinitionError(`${op}: mode '${mode}' is not supported (only 'nearest', 'linear' and 'bilinear')${where()}`);
+  if (o.recomputeScaleFactor === true) throw new ModelDefinitionError(`${op}: recomputeScaleFactor true is not supported (the source index uses 1/scaleFactor, PyTorch's default)${where()}`);
+  if (o.antialias === true) throw new ModelDefinitionError(`${op}: antialias true is not supported${where()}`);
+  if (mode === 'nearest' && o.alignCorners !== undefined && o.alignCorners !== null) throw new ModelDefinitionError(`${op}: alignCorners can only be set with the interpolating modes 'linear' and 'bilinear', not '${mode}'${where()}`);
+  const given = (v: unknown) => v !== undefined && v !== null;
+  if (given(o.size) && given(o.scaleFactor)) throw new ModelDefinitionError(`${op}: only one of size and scaleFactor may be given${where()}`);
+  if (!given(o.size) && !given(o.scaleFactor)) throw new ModelDefinitionError(`${op}: either size or scaleFactor must be given${where()}`);
+  const okSize = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 1, okScale = (v: unknown) => typeof v === 'number' && v > 0 && Number.isFinite(v);
+  const check = (name: string, v: unknown, ok: (v: unknown) => boolean, what: string) => {
+    if (!given(v)) return;
+    if (Array.isArray(v) ? v.length === 0 || !v.every(ok) : !ok(v)) throw new ModelDefinitionError(`${op}: ${name} must be ${what} or a list of them, got ${Array.isArray(v) ? `[${v.slice(0, 4).map(describeValue).join(', ')}]` : describeValue(v)}${where()}`);
+  };
+  check('size', o.size, okSize, 'a positive integer'); check('scaleFactor', o.scaleFactor, okScale, 'a positive finite number');
+  return mode;
+}
+/** x[idx] along `axis` for constant indices (gather reads rows of its first axis: move the axis first). */
+function gatherAlong(x: Tensor, axis: number, idx: number[]): Tensor {
+  if (idx.length === x.size(axis) && idx.every((v, i) => v === i)) return x;
+  const perm = [axis, ...[...Array(x.rank).keys()].filter((a) => a !== axis)];
+  const g = record('gather', [x.permute(...perm), ints(idx)]);
+  return g.permute(...[...Array(x.rank).keys()].map((a) => (a < axis ? a + 1 : a === axis ? 0 : a)));
+}
+/**
+ * torch.nn.functional.interpolate on [N, C, L] ('nearest', 'linear') or [N, C, H, W] ('nearest',
+ * 'bilinear'), with PyTorch 1.13's source indices. The output size is ⌊in·scaleFactor⌋, or `size`.
+ * 'nearest' (legacy): src = min(⌊dst·scale⌋, in − 1) in f32, scale = 1/scaleFactor when given,
+ * else in/out (out = in copies, out = 2·in takes dst >> 1, as PyTorch). Linear modes are separable
+ * (W, then H, as PyTorch's kernel nests them): with alignCorners, src = dst·(in − 1)/(out − 1);
+ * without, src = max(0, scale·(dst + ½) − ½); y = x[i0]·λ0 + x[i1]·λ1 with λ1 = src − i0,
+ * λ0 = 1 − λ1 (each rounded to f32). PyTorch's CPU kernel fuses the last multiply-add, so a
+ * value may differ by an ulp. Spatial sizes must be fixed; the batch may be chosen at run time.
+ */
+export function interpolate(x: Tensor, opts: InterpolateOptions): Tensor {
+  const o = checkOptions('interpolate', opts, ['size', 'scaleFactor', 'mode', 'alignCorners', 'recomputeScaleFactor', 'antialias']);
+  const mode = interpolateMode('interpolate', o);
+  x = floatArg('interpolate', 'input', x);
+  if (x.rank !== 3 && x.rank !== 4) throw new ModelDefinitionError(`interpolate: expected [N, C, L] or [N, C, H, W] input, got ${fmtShape(x.dims)}${where()}`);
+  if (mode === 'linear' && x.rank !== 3) throw new ModelDefinitionError(`interpolate: mode 'linear' needs [N, C, L] input, got ${fmtShape(x.dims)} (use 'bilinear')${where()}`);
+  if (mode === 'bilinear' && x.rank !== 4) throw new ModelDefinitionError(`interpolate: mode 'bilinear' needs [N, C, H, W] input, got ${fmtShape(x.dims)} (use 'linear')${where()}`);
+  if (x.dims.slice(1).some((d) => typeof d !== 'number')) throw new ModelDefinitionError(`interpolate: input ${fmtShape(x.dims)} has a size chosen at run time outside the batch dim (0); the channels and spatial sizes must be fixed${where()}`);
+  const k = x.rank - 2, list = (v: number | readonly number[], name: string): number[] => {
+    const a = Array.isArray(v) ? [...v] : Array<number>(k).fill(v as number);
+    if (a.length !== k) throw new ModelDefinitionError(`interpolate: ${name} has ${a.length} values, input ${fmtShape(x.dims)} has ${k} spatial dim${k > 1 ? 's' : ''}${where()}`);
+    return a;
+  };
+  const ins = x.shape.slice(2);
+  const scales = o.scaleFactor !== undefined && o.scaleFactor !== null ? list(o.scaleFactor, 'scaleFactor') : undefined;
+  const outs = scales ? ins.map((n, i) => Math.floor(n * scales[i]!)) : list(o.size!, 'size');
+  outs.forEach((n, i) => { if (n < 1) throw new ModelDefinitionError(`interpolate: scaleFactor ${scales![i]} makes an output size of 0 from ${ins[i]} (dim ${2 + i} of ${fmtShape(x.dims)})${where()}`); });
+  const f = Math.fround, align = o.alignCorners === true;
+  // Last spatial dim first, as PyTorch's kernel interpolates the innermost dim inside the outer one.
+  for (let i = k - 1; i >= 0; i--) {
+    const axis = 2 + i, n = ins[i]!, out = outs[i]!, sf = scales?.[i];
+    // PyTorch's compute_scales_value: 1/scale_factor when given, else in/out, as f32.
+    const scale = f(sf !== undefined ? 1 / sf : n / out);
+    if (mode === 'nearest') {
+      x = gatherAlong(x, axis, Array.from({ length: out }, (_, d) => (out === n ? d : out === 2 * n ? d >> 1 : Math.min(Math.floor(f(d * scale)), n - 1))));
+      continue;
+    }
+    const ratio = align ? (out > 1 ? f((n - 1) / (out - 1)) : 0) : scale;
+    const i0: number[] = [], i1: number[] = [], l0 = new Float32Array(out), l1 = new Float32Array(out);
+    for (let d = 0; d < out; d++) {
+      if (out === n) { i0.push(d); i1.push(d); l0[d] = 1; l1[d] = 0; continue; }
+      // The source index before rounding to f32 (PyTorch's matches this, not an f32 product).
+      const src = align ? ratio * d : Math.max(ratio * (d + 0.5) - 0.5, 0);
+      const a = Math.trunc(src);
+      i0.push(a); i1.push(a < n - 1 ? a + 1 : a);
+      l1[d] = f(src - a); l0[d] = f(1 - l1[d]!);
+    }
+    const wshape = (w: Float32Array) => constant(w, [out, ...Array<number>(x.rank - 1 - axis).fill(1)], 'f32', `interpolate λ`);
+    x = gatherAlong(x, axis, i0).mul(wshape(l0)).add(gatherAlong(x, axis, i1).mul(wshape(l1)));
+  }
+  return x;
 }
 
 export const relu = (x: Tensor): Tensor => x.relu();

@@ -112,6 +112,56 @@ export class BatchNorm2d extends BatchNormBase { protected readonly ranks = [4];
 /** nn.BatchNorm3d: [N, C, D, H, W]. */
 export class BatchNorm3d extends BatchNormBase { protected readonly ranks = [5]; }
 
+/** nn.GroupNorm(num_groups, num_channels, eps, { affine }): per (sample, group) statistics over C/G channels and all positions. */
+export class GroupNorm extends Module {
+  readonly weight?: Parameter;
+  readonly bias?: Parameter;
+  constructor(readonly numGroups: number, readonly numChannels: number, readonly eps = 1e-5, opts: { affine?: boolean } = {}) {
+    super();
+    checkOptions('GroupNorm', opts, ['affine']);
+    positiveInt('GroupNorm', 'num_groups', numGroups); positiveInt('GroupNorm', 'num_channels', numChannels);
+    if (numChannels % numGroups) throw new ModelDefinitionError(`GroupNorm: num_channels ${numChannels} must be divisible by num_groups ${numGroups}`);
+    if (typeof eps !== 'number' || !(eps >= 0) || eps === Infinity) throw new ModelDefinitionError(`GroupNorm: eps must be a non-negative number, got ${typeof eps === 'object' && eps !== null ? JSON.stringify(eps) : describeValue(eps)} (options go fourth: new GroupNorm(groups, channels, eps, { affine }))`);
+    if (opts.affine !== undefined && typeof opts.affine !== 'boolean') throw new ModelDefinitionError(`GroupNorm: affine must be a boolean, got ${describeValue(opts.affine)}`);
+    if (opts.affine ?? true) {
+      this.weight = this.param('weight', [numChannels], 'ones');
+      this.bias = this.param('bias', [numChannels], 'zeros');
+    }
+  }
+  forward(x: Tensor): Tensor {
+    if (x.rank >= 2 && x.dims[1] !== this.numChannels) throw new ModelDefinitionError(`GroupNorm: input ${fmtShape(x.dims)} has ${String(x.dims[1])} channels (dim 1), num_channels is ${this.numChannels}`);
+    return F.groupNorm(x, this.numGroups, this.weight?.t, this.bias?.t, this.eps);
+  }
+}
+
+/** nn.Upsample: F.interpolate with the module's size or scaleFactor, mode ('nearest', 'linear', 'bilinear') and alignCorners. */
+export class Upsample extends Module {
+  readonly mode: F.InterpolateMode;
+  constructor(readonly opts: Omit<F.InterpolateOptions, 'antialias'>) {
+    super();
+    checkOptions('Upsample', opts, ['size', 'scaleFactor', 'mode', 'alignCorners', 'recomputeScaleFactor']);
+    this.mode = F.interpolateMode('Upsample', opts ?? {});
+  }
+  forward(x: Tensor): Tensor { return F.interpolate(x, this.opts); }
+}
+
+/** nn.MaxPool1d on [N, C, L] or unbatched [C, L] (a 2-D pool over a height of 1). */
+export class MaxPool1d extends Module {
+  constructor(readonly kernelSize: number, readonly opts: F.MaxPool1dOptions = {}) {
+    super(); checkOptions('MaxPool1d', opts, ['stride', 'padding', 'dilation', 'ceilMode', 'returnIndices']);
+    F.pool1dWindow('MaxPool1d', kernelSize, opts);
+  }
+  forward(x: Tensor): Tensor { return F.maxPool1d(x, this.kernelSize, this.opts); }
+}
+/** nn.AvgPool1d on [N, C, L] or unbatched [C, L]; countIncludePad (default true). */
+export class AvgPool1d extends Module {
+  constructor(readonly kernelSize: number, readonly opts: F.AvgPool1dOptions = {}) {
+    super(); checkOptions('AvgPool1d', opts, ['stride', 'padding', 'ceilMode', 'countIncludePad']);
+    F.pool1dWindow('AvgPool1d', kernelSize, opts);
+  }
+  forward(x: Tensor): Tensor { return F.avgPool1d(x, this.kernelSize, this.opts); }
+}
+
 export class MaxPool2d extends Module {
   constructor(readonly kernelSize: Pair, readonly opts: F.MaxPool2dOptions = {}) {
     super(); checkOptions('MaxPool2d', opts, ['stride', 'padding']);
@@ -143,6 +193,18 @@ export class AdaptiveMaxPool2d extends Module {
 export class Flatten extends Module {
   constructor(readonly startDim = 1, readonly endDim = -1) { super(); }
   forward(x: Tensor): Tensor { return x.flatten(this.startDim, this.endDim); }
+}
+
+/** nn.Unflatten(dim, unflattened_size): one dim as several (one size may be -1). */
+export class Unflatten extends Module {
+  constructor(readonly dim: number, readonly sizes: readonly number[]) {
+    super();
+    if (!Number.isInteger(dim)) throw new ModelDefinitionError(`Unflatten: dim must be an integer, got ${describeValue(dim)}`);
+    if (!Array.isArray(sizes) || sizes.length === 0 || !sizes.every((v) => Number.isInteger(v) && (v >= 1 || v === -1)) || sizes.filter((v) => v === -1).length > 1) {
+      throw new ModelDefinitionError(`Unflatten: unflattened_size must be a non-empty list of positive integers (one may be -1), got ${Array.isArray(sizes) ? `[${sizes.slice(0, 6).map(describeValue).join(', ')}]` : describeValue(sizes)}`);
+    }
+  }
+  forward(x: Tensor): Tensor { return x.unflatten(this.dim, this.sizes); }
 }
 
 export class ReLU extends Module { forward(x: Tensor): Tensor { return x.relu(); } }

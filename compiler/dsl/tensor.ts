@@ -301,6 +301,20 @@ export class Tensor {
     const mid = numelDims(this.dims.slice(s, e + 1));
     return this.reshape(...this.dims.slice(0, s), mid, ...this.dims.slice(e + 1));
   }
+  /** torch.unflatten: dim `dim` as the dims `sizes` (one may be -1); a dim chosen at run time cannot be split. */
+  unflatten(dim: number, sizes: readonly number[]): Tensor {
+    const ax = normAxis(dim, this.rank), n = this.dims[ax]!;
+    if (!Array.isArray(sizes) || sizes.length === 0 || !sizes.every((v) => Number.isInteger(v) && (v >= 1 || v === -1))) {
+      throw new ModelDefinitionError(`unflatten: sizes must be a non-empty list of positive integers (one may be -1), got ${Array.isArray(sizes) ? `[${sizes.slice(0, 6).map(describeValue).join(', ')}]` : describeValue(sizes)}${where()}`);
+    }
+    if (sizes.filter((v) => v === -1).length > 1) throw new ModelDefinitionError(`unflatten: only one size may be -1, got [${sizes.join(', ')}]${where()}`);
+    if (typeof n !== 'number') throw new ModelDefinitionError(`unflatten: dim ${dim} of ${fmtShape(this.dims)} is the size ${n} chosen at run time; unflatten needs a fixed size${where()}`);
+    const known = sizes.filter((v) => v !== -1).reduce((a, b) => a * b, 1);
+    if (sizes.includes(-1) ? n % known !== 0 : known !== n) {
+      throw new ModelDefinitionError(`unflatten: sizes [${sizes.join(', ')}] do not multiply up to the size of dim ${dim} (${n}) of ${fmtShape(this.dims)}${where()}`);
+    }
+    return this.reshape(...this.dims.slice(0, ax), ...sizes.map((v) => (v === -1 ? n / known : v)), ...this.dims.slice(ax + 1));
+  }
   unsqueeze(d: number): Tensor {
     const a = normAxis(d, this.rank + 1);
     return this.reshape(...this.dims.slice(0, a), 1, ...this.dims.slice(a));
