@@ -308,7 +308,9 @@ function gatherAlong(x: Tensor, axis: number, idx: number[]): Tensor {
  * torch.nn.functional.interpolate on [N, C, L] ('nearest', 'linear') or [N, C, H, W] ('nearest',
  * 'bilinear'), with PyTorch 1.13's source indices. The output size is ⌊in·scaleFactor⌋, or `size`.
  * 'nearest' (legacy): src = min(⌊dst·scale⌋, in − 1) in f32, scale = 1/scaleFactor when given,
- * else in/out (out = in copies, out = 2·in takes dst >> 1, as PyTorch). Linear modes are separable
+ * else in/out, as PyTorch's kernel for contiguous input (its channels-last kernel, which a 4-D
+ * input of one channel takes, copies when out = in and takes dst >> 1 when out = 2·in, so a
+ * scaleFactor such as 2.1 can pick other rows there). Linear modes are separable
  * (W, then H, as PyTorch's kernel nests them): with alignCorners, src = dst·(in − 1)/(out − 1);
  * without, src = max(0, scale·(dst + ½) − ½); y = x[i0]·λ0 + x[i1]·λ1 with λ1 = src − i0,
  * λ0 = 1 − λ1 (each rounded to f32). PyTorch's CPU kernel fuses the last multiply-add, so a
@@ -338,7 +340,7 @@ export function interpolate(x: Tensor, opts: InterpolateOptions): Tensor {
     // PyTorch's compute_scales_value: 1/scale_factor when given, else in/out, as f32.
     const scale = f(sf !== undefined ? 1 / sf : n / out);
     if (mode === 'nearest') {
-      x = gatherAlong(x, axis, Array.from({ length: out }, (_, d) => (out === n ? d : out === 2 * n ? d >> 1 : Math.min(Math.floor(f(d * scale)), n - 1))));
+      x = gatherAlong(x, axis, Array.from({ length: out }, (_, d) => Math.min(Math.floor(f(d * scale)), n - 1)));
       continue;
     }
     const ratio = align ? (out > 1 ? f((n - 1) / (out - 1)) : 0) : scale;
