@@ -83,3 +83,100 @@ test('GroupNorm, Upsample/interpolate (every mode, size and scale factor, alignC
   }
   model.dispose();
 });
+
+test('the new layers by hand, and their misuse refused clearly', () => {
+  const run = (inputs: Record<string, number[]>, fwd: (i: Record<string, Tensor>) => Tensor, data: Record<string, number[]>) => {
+    const g = traceModel(defineModel({ name: 'h', module: new nn.Identity(), inputs, forward: (_m: Module, i: Record<string, Tensor>) => fwd(i) }));
+    return Array.from(interpret(g, Object.fromEntries(Object.entries(data).map(([k, v]) => [k, new Float32Array(v)]))).y as Float32Array);
+  };
+  // GroupNorm: groups [0, 2] and [4, 8] have means 1, 6 and variances 1, 4; weight [2, 3], bias [1, 0].
+  const gn = new nn.GroupNorm(2, 2, 0);
+  gn.loadStateDict({ weight: { shape: [2], data: [2, 3] }, bias: { shape: [2], data: [1, 0] } });
+  expect(run({ x: [1, 2, 2] }, (i) => gn.call(i.x!), { x: [0, 2, 4, 8] })).toEqual([-1, 3, -3, 3]);
+  expect(run({ x: [1, 2, 2] }, (i) => F.groupNorm(i.x!, 1, undefined, undefined, 0), { x: [0, 2, 0, 2] })).toEqual([-1, 1, -1, 1]);
+  expect(new nn.GroupNorm(2, 4, 1e-5, { affine: false }).namedParameters()).toEqual([]);
+  // nearest: src = ⌊dst·in/out⌋ (3 → 5 reads 0, 0, 1, 1, 2), and with a scale factor ⌊dst/2.1⌋ (PyTorch 1.13, contiguous input).
+  expect(run({ x: [1, 1, 3] }, (i) => F.interpolate(i.x!, { size: 5 }), { x: [1, 2, 3] })).toEqual([1, 1, 2, 2, 3]);
+  expect(run({ x: [1, 1, 5] }, (i) => F.interpolate(i.x!, { scaleFactor: 2.1 }), { x: [0, 1, 2, 3, 4] })).toEqual([0, 0, 0, 1, 1, 2, 2, 3, 3, 4]);
+  // linear: alignCorners maps the ends onto the ends; without, src = max(0, (dst + ½)/2 − ½), the last clamped to the last sample.
+  expect(run({ x: [1, 1, 2] }, (i) => F.interpolate(i.x!, { size: 5, mode: 'linear', alignCorners: true }), { x: [0, 4] })).toEqual([0, 1, 2, 3, 4]);
+  expect(run({ x: [1, 1, 2] }, (i) => F.interpolate(i.x!, { scaleFactor: 2, mode: 'linear' }), { x: [0, 4] })).toEqual([0, 1, 3, 4]);
+  expect(run({ x: [1, 1, 2, 2] }, (i) => new nn.Upsample({ size: [3, 3], mode: 'bilinear', alignCorners: true }).call(i.x!), { x: [0, 1, 2, 3] }))
+    .toEqual([0, 0.5, 1, 1, 1.5, 2, 2, 2.5, 3]);
+  // Pools: padding is −∞ for max; for the mean it counts in the divisor unless countIncludePad is false.
+  expect(run({ x: [1, 1, 4] }, (i) => new nn.MaxPool1d(2).call(i.x!), { x: [1, 5, 3, 4] })).toEqual([5, 4]);
+  expect(run({ x: [1, 3] }, (i) => F.maxPool1d(i.x!, 2, { padding: 1 }), { x: [-1, -5, 3] })).toEqual([-1, 3]);
+  expect(run({ x: [1, 1, 3] }, (i) => new nn.AvgPool1d(2, { padding: 1 }).call(i.x!), { x: [2, 4, 6] })).toEqual([1, 5]);
+  expect(run({ x: [1, 1, 3] }, (i) => F.avgPool1d(i.x!, 2, { padding: 1, countIncludePad: false }), { x: [2, 4, 6] })).toEqual([2, 5]);
+  expect(run({ x: [2, 6] }, (i) => { const y = new nn.Unflatten(-1, [3, -1]).call(i.x!); expect(y.shape).toEqual([2, 3, 2]); return y.select(1, 2); }, { x: [...Array(12).keys()] }))
+    .toEqual([4, 5, 10, 11]);
+
+  const tr = (shape: number[], fwd: (x: Tensor) => Tensor, dtype: 'f32' | 'i32' = 'f32') =>
+    traceModel(defineModel({ name: 't', module: new nn.Identity(), inputs: { x: { shape, dtype } }, forward: (_m: Module, i: Record<string, Tensor>) => fwd(i.x!) }));
+  const trs = (shape: Array<string | number>, max: Record<string, number>, fwd: (x: Tensor) => Tensor) =>
+    traceModel(defineModel({ name: 't', module: new nn.Identity(), inputs: { x: { shape, max } }, forward: (_m: Module, i: Record<string, Tensor>) => fwd(i.x!) }));
+  // GroupNorm
+  expect(() => new nn.GroupNorm(4, 6)).toThrow(/GroupNorm: num_channels 6 must be divisible by num_groups 4/);
+  expect(() => new nn.GroupNorm(0, 6)).toThrow(/GroupNorm: num_groups must be a positive integer, got 0/);
+  expect(() => new nn.GroupNorm(2, 6, { affine: false } as never)).toThrow(/GroupNorm: eps must be a non-negative number, got \{"affine":false\} \(options go fourth/);
+  expect(() => new nn.GroupNorm(2, 6, 1e-5, { affine: 'no' as never })).toThrow(/GroupNorm: affine must be a boolean, got "no"/);
+  expect(() => new nn.GroupNorm(2, 6, 1e-5, { eps: 1 } as never)).toThrow(/GroupNorm: unknown option 'eps'/);
+  expect(() => tr([2, 4, 5], (x) => new nn.GroupNorm(2, 6).call(x))).toThrow(/GroupNorm: input \[2, 4, 5\] has 4 channels \(dim 1\), num_channels is 6/);
+  expect(() => tr([2, 6], (x) => F.groupNorm(x, 4))).toThrow(/group_norm: input \[2, 6\] has 6 channels \(dim 1\), not divisible by num_groups 4/);
+  expect(() => tr([6], (x) => F.groupNorm(x, 2))).toThrow(/group_norm: input must be \[N, C, \.\.\.\], got \[6\]/);
+  expect(() => tr([2, 6], (x) => F.groupNorm(x, 2, x.mean(0).slice(0, 0, 4)))).toThrow(/group_norm: weight must be f32 \[6\] for input \[2, 6\], got f32 \[4\]/);
+  expect(() => tr([2, 6], (x) => F.groupNorm(x, 2, undefined, [1, 2] as never))).toThrow(/group_norm: bias must be a tensor, got an array of 2/);
+  expect(() => tr([2, 6], (x) => F.groupNorm(x, 2.5))).toThrow(/group_norm: num_groups must be a positive integer, got 2.5/);
+  expect(() => tr([2, 6], (x) => F.groupNorm(x, 2, undefined, undefined, -1))).toThrow(/group_norm: eps must be a non-negative number, got -1/);
+  expect(() => tr([2, 6], (x) => F.groupNorm(x, 2), 'i32')).toThrow(/group_norm: input must be f32, got i32\[2, 6\]/);
+  expect(() => tr([2, 6], () => F.groupNorm(null as never, 2))).toThrow(/group_norm: input must be a tensor, got null/);
+  expect(() => trs(['B', 6, 'L'], { B: 2, L: 9 }, (x) => F.groupNorm(x, 2))).toThrow(/group_norm: input \[B, 6, L\] has a size chosen at run time outside the batch dim \(0\)/);
+  expect(trs(['B', 6, 3], { B: 2 }, (x) => new nn.GroupNorm(3, 6).call(x)).outputs[0]!.node.type.dims).toEqual(['B', 6, 3]);
+  // Upsample / interpolate
+  expect(() => new nn.Upsample({})).toThrow(/Upsample: either size or scaleFactor must be given/);
+  expect(() => new nn.Upsample({ size: 4, scaleFactor: 2 })).toThrow(/Upsample: only one of size and scaleFactor may be given/);
+  expect(() => new nn.Upsample({ scaleFactor: 2, mode: 'bicubic' as never })).toThrow(/Upsample: mode 'bicubic' is not supported \(only 'nearest', 'linear' and 'bilinear'\)/);
+  expect(() => new nn.Upsample({ scaleFactor: 2, mode: 'area' as never })).toThrow(/Upsample: mode 'area' is not supported/);
+  expect(() => new nn.Upsample({ scaleFactor: 2, mode: 'cubic' as never })).toThrow(/Upsample: mode must be one of 'nearest', 'linear', 'bilinear', 'bicubic', 'trilinear', 'area', 'nearest-exact', got "cubic"/);
+  expect(() => new nn.Upsample({ scaleFactor: 2, recomputeScaleFactor: true })).toThrow(/Upsample: recomputeScaleFactor true is not supported/);
+  expect(() => new nn.Upsample({ scaleFactor: 2, alignCorners: true })).toThrow(/Upsample: alignCorners can only be set with the interpolating modes 'linear' and 'bilinear', not 'nearest'/);
+  expect(() => new nn.Upsample({ scaleFactor: 0 })).toThrow(/Upsample: scaleFactor must be a positive finite number or a list of them, got 0/);
+  expect(() => new nn.Upsample({ size: [2, 0] })).toThrow(/Upsample: size must be a positive integer or a list of them, got \[2, 0\]/);
+  expect(() => new nn.Upsample({ scaleFactor: 2, align_corners: true } as never)).toThrow(/Upsample: unknown option 'align_corners'/);
+  expect(() => new nn.Upsample({ scaleFactor: 2, mode: 'linear', alignCorners: 'yes' as never })).toThrow(/Upsample: option alignCorners must be true or false, got "yes"/);
+  expect(() => tr([1, 2, 4, 4], (x) => F.interpolate(x, { scaleFactor: 2, mode: 'bilinear', antialias: true }))).toThrow(/interpolate: antialias true is not supported/);
+  expect(() => tr([1, 2, 4, 4], (x) => F.interpolate(x, { scaleFactor: 2, mode: 'linear' }))).toThrow(/interpolate: mode 'linear' needs \[N, C, L\] input, got \[1, 2, 4, 4\] \(use 'bilinear'\)/);
+  expect(() => tr([1, 2, 4], (x) => F.interpolate(x, { scaleFactor: 2, mode: 'bilinear' }))).toThrow(/interpolate: mode 'bilinear' needs \[N, C, H, W\] input, got \[1, 2, 4\] \(use 'linear'\)/);
+  expect(() => tr([2, 4], (x) => F.interpolate(x, { scaleFactor: 2 }))).toThrow(/interpolate: expected \[N, C, L\] or \[N, C, H, W\] input, got \[2, 4\]/);
+  expect(() => tr([1, 2, 4, 4], (x) => F.interpolate(x, { size: [8, 8, 8] }))).toThrow(/interpolate: size has 3 values, input \[1, 2, 4, 4\] has 2 spatial dims/);
+  expect(() => tr([1, 2, 5], (x) => F.interpolate(x, { scaleFactor: 0.1 }))).toThrow(/interpolate: scaleFactor 0.1 makes an output size of 0 from 5 \(dim 2 of \[1, 2, 5\]\)/);
+  expect(() => tr([1, 2, 5], (x) => F.interpolate(x, { size: 9 }), 'i32')).toThrow(/interpolate: input must be f32, got i32\[1, 2, 5\]/);
+  expect(() => tr([1, 2, 5], () => F.interpolate(undefined as never, { size: 9 }))).toThrow(/interpolate: input must be a tensor, got undefined/);
+  expect(() => tr([1, 2, 5], (x) => F.interpolate(x, undefined as never))).toThrow(/interpolate: either size or scaleFactor must be given/);
+  expect(() => trs(['B', 2, 'L'], { B: 2, L: 9 }, (x) => F.interpolate(x, { scaleFactor: 2 }))).toThrow(/interpolate: input \[B, 2, L\] has a size chosen at run time outside the batch dim \(0\); the channels and spatial sizes must be fixed/);
+  // 1-D pools
+  expect(() => new nn.MaxPool1d(0)).toThrow(/MaxPool1d: kernel_size must be a positive integer, got 0/);
+  expect(() => new nn.MaxPool1d(3, { padding: 2 })).toThrow(/MaxPool1d: padding 2 must be at most half the kernel size 3/);
+  expect(() => new nn.MaxPool1d(3, { dilation: 2 })).toThrow(/MaxPool1d: dilation 2 is not supported \(only 1\)/);
+  expect(() => new nn.MaxPool1d(3, { ceilMode: true })).toThrow(/MaxPool1d: ceilMode true is not supported/);
+  expect(() => new nn.MaxPool1d(3, { returnIndices: true })).toThrow(/MaxPool1d: returnIndices true is not supported \(values only\)/);
+  expect(() => new nn.AvgPool1d(3, { ceilMode: true })).toThrow(/AvgPool1d: ceilMode true is not supported/);
+  expect(() => new nn.AvgPool1d(3, { dilation: 1 } as never)).toThrow(/AvgPool1d: unknown option 'dilation'/);
+  expect(() => new nn.AvgPool1d(3, { stride: [0] as never })).toThrow(/AvgPool1d: stride must be a positive integer, got \[0\]/);
+  expect(() => new nn.AvgPool1d(3, { countIncludePad: 'no' as never })).toThrow(/AvgPool1d: option countIncludePad must be true or false, got "no"/);
+  expect(() => tr([1, 2, 2], (x) => F.maxPool1d(x, 4))).toThrow(/max_pool1d: kernel 4 does not fit input \[1, 2, 2\] with padding 0/);
+  expect(() => tr([1, 2, 2, 2], (x) => F.avgPool1d(x, 2))).toThrow(/avg_pool1d: expected \[N, C, L\] or unbatched \[C, L\] input, got \[1, 2, 2, 2\]/);
+  expect(() => tr([1, 2, 6], (x) => F.maxPool1d(x, 2), 'i32')).toThrow(/max_pool1d: input must be f32, got i32\[1, 2, 6\]/);
+  expect(() => trs(['B', 2, 'L'], { B: 2, L: 9 }, (x) => F.maxPool1d(x, 2))).toThrow(/max_pool1d: input \[B, 2, L\] has a size chosen at run time outside the batch dim \(0\)/);
+  expect(() => trs([2, 'L'], { L: 9 }, (x) => F.avgPool1d(x, 2))).toThrow(/avg_pool1d: input \[2, L\] has a size chosen at run time \(an unbatched input\)/);
+  // Unflatten
+  expect(() => tr([2, 12], (x) => x.unflatten(1, [3, 5]))).toThrow(/unflatten: sizes \[3, 5\] do not multiply up to the size of dim 1 \(12\) of \[2, 12\]/);
+  expect(() => tr([2, 12], (x) => x.unflatten(1, [5, -1]))).toThrow(/unflatten: sizes \[5, -1\] do not multiply up/);
+  expect(() => tr([2, 12], (x) => x.unflatten(1, [-1, -1]))).toThrow(/unflatten: only one size may be -1, got \[-1, -1\]/);
+  expect(() => tr([2, 12], (x) => x.unflatten(1, [0, 12]))).toThrow(/unflatten: sizes must be a non-empty list of positive integers \(one may be -1\), got \[0, 12\]/);
+  expect(() => tr([2, 12], (x) => x.unflatten(2, [3, 4]))).toThrow(/dim 2 is out of range for a tensor of rank 2/);
+  expect(() => trs(['B', 12], { B: 4 }, (x) => x.unflatten(0, [2, 2]))).toThrow(/unflatten: dim 0 of \[B, 12\] is the size B chosen at run time; unflatten needs a fixed size/);
+  expect(trs(['B', 12], { B: 4 }, (x) => x.unflatten(1, [3, 4])).outputs[0]!.node.type.dims).toEqual(['B', 3, 4]);
+  expect(() => new nn.Unflatten('x' as never, [2, 3])).toThrow(/Unflatten: dim must be an integer, got "x"/);
+  expect(() => new nn.Unflatten(1, 6 as never)).toThrow(/Unflatten: unflattened_size must be a non-empty list of positive integers \(one may be -1\), got 6/);
+});
