@@ -6,9 +6,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { compileModel, defineModel, F, interpret, Module, nn, readSafetensors, stateDictFrom, traceModel, writeSafetensors, type Tensor } from '../compiler/index.ts';
-import { compare } from '../compiler/conformance/run.ts';
 import { loadModelBytes } from '../runtime/model.ts';
 import { TEST_ISAS } from './helpers/isa.ts';
+import { expectTorch } from './helpers/torch.ts';
 
 const FIX = join(import.meta.dirname, 'fixtures', 'torch-extra', 'batchnorm');
 const read = (f: string) => readSafetensors(readFileSync(join(FIX, f)), `batchnorm/${f}`);
@@ -23,14 +23,6 @@ class Net extends Module {
   forward(): never { throw new Error('unused'); }
 }
 const NAMES = ['x', 'v', 'w', 'u', 'z'] as const;
-
-function expectTorch(got: Float32Array, want: Float32Array, name: string): void {
-  expect(got.length, name).toBe(want.length);
-  const special = Array.from(want, (v) => !Number.isFinite(v));
-  expect(Array.from(got).filter((_, j) => special[j]), name).toEqual(Array.from(want).filter((_, j) => special[j]));
-  const { bad, maxErr } = compare(got.filter((_, j) => !special[j]), want.filter((_, j) => !special[j]), 1e-5, 1e-5);
-  expect(bad, `${name}: max err ${maxErr}`).toBe(-1);
-}
 
 test('BatchNorm1d/2d/3d match PyTorch (running stats, affine=False, batch stats, NaN/Inf); the I64 num_batches_tracked loads', async () => {
   const net = new Net();

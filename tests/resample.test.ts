@@ -6,9 +6,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { cat, compileModel, defineModel, F, interpret, Module, nn, readSafetensors, stateDictFrom, traceModel, type Tensor } from '../compiler/index.ts';
-import { compare } from '../compiler/conformance/run.ts';
 import { loadModelBytes } from '../runtime/model.ts';
 import { TEST_ISAS } from './helpers/isa.ts';
+import { expectTorch } from './helpers/torch.ts';
 
 const FIX = join(import.meta.dirname, 'fixtures', 'torch-extra', 'resample');
 const read = (f: string) => readSafetensors(readFileSync(join(FIX, f)), `resample/${f}`);
@@ -24,14 +24,6 @@ class Net extends Module {
   ap_inc = new nn.AvgPool1d(3, { stride: 1, padding: 1 });
   unflat = new nn.Unflatten(1, [2, -1]);
   forward(): never { throw new Error('unused'); }
-}
-
-function expectTorch(got: Float32Array, want: Float32Array, name: string): void {
-  expect(got.length, name).toBe(want.length);
-  const special = Array.from(want, (v) => !Number.isFinite(v));
-  expect(Array.from(got).filter((_, j) => special[j]), name).toEqual(Array.from(want).filter((_, j) => special[j]));
-  const { bad, maxErr } = compare(got.filter((_, j) => !special[j]), want.filter((_, j) => !special[j]), 1e-5, 1e-5);
-  expect(bad, `${name}: max err ${maxErr}`).toBe(-1);
 }
 
 test('GroupNorm, Upsample/interpolate (every mode, size and scale factor, alignCorners), 1-D pools and Unflatten match PyTorch over a run-time batch', async () => {

@@ -378,7 +378,7 @@ export function silu(x: Tensor): Tensor {
 }
 /** PyTorch's leaky ReLU: x where x > 0, else x · slope (as max(x, 0) + slope · min(x, 0), NaN staying NaN). */
 export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
-  if (typeof negativeSlope !== 'number' || !Number.isFinite(negativeSlope)) throw new ModelDefinitionError(`leaky_relu: negative_slope must be a finite number, got ${describeValue(negativeSlope)}${where()}`);
+  activationOptions.leakyRelu('leaky_relu', negativeSlope);
   // (An i32 input computed in i32 or f32 as the slope happened to be an integer or not.)
   x = floatArg('leaky_relu', 'input', x);
   return x.maximum(0).add(x.minimum(0).mul(negativeSlope));
@@ -395,6 +395,7 @@ export const activationOptions = {
     if ((minVal as number) > (maxVal as number)) throw new ModelDefinitionError(`${op}: max_val ${String(maxVal)} must not be below min_val ${String(minVal)}${where()}`);
   },
   elu(op: string, alpha: unknown): void { finite(op, 'alpha', alpha); },
+  leakyRelu(op: string, negativeSlope: unknown): void { finite(op, 'negative_slope', negativeSlope); },
   softplus(op: string, beta: unknown, threshold: unknown): void {
     if (finite(op, 'beta', beta) <= 0) throw new ModelDefinitionError(`${op}: beta must be positive, got ${String(beta)}${where()}`);
     if (typeof threshold !== 'number' || !(threshold >= 17)) throw new ModelDefinitionError(`${op}: threshold must be at least 17 (below that PyTorch's switch to x changes values; it is not supported), got ${describeValue(threshold)}${where()}`);

@@ -225,7 +225,7 @@ export class SiLU extends Module { forward(x: Tensor): Tensor { return F.silu(x)
 export class LeakyReLU extends Module {
   constructor(readonly negativeSlope = 0.01) {
     super();
-    if (typeof negativeSlope !== 'number' || !Number.isFinite(negativeSlope)) throw new ModelDefinitionError(`LeakyReLU: negative_slope must be a finite number, got ${describeValue(negativeSlope)}`);
+    F.activationOptions.leakyRelu('LeakyReLU', negativeSlope);
   }
   forward(x: Tensor): Tensor { return F.leakyRelu(x, this.negativeSlope); }
 }
