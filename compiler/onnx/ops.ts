@@ -7,11 +7,11 @@
 
 import { numel } from '../ir/types.ts';
 import { record } from '../dsl/tensor.ts';
-import { geluTanh } from '../dsl/functional.ts';
+import { elu, geluTanh, leakyRelu, mish, softplus, softsign } from '../dsl/functional.ts';
 import { DT } from './proto.ts';
 import { host, isHost } from './ctx.ts';
 import { f32Input, full, type Translate } from './ops/common.ts';
-import { binary, boolLogic, castTo, clip, elu, F, hardSigmoid, hostBinary, hostNot, hostUnary, leaky, not, pow, softmaxLike, softplus, T, unary, variadic } from './ops/elementwise.ts';
+import { binary, boolLogic, castTo, clip, F, hardSigmoid, hostBinary, hostNot, hostUnary, leaky, not, pow, softmaxLike, T, unary, variadic } from './ops/elementwise.ts';
 import { concat, constantOfShape, constantOp, expand, flatten, gather, pad, range, reshape, shapeOf, slice, split, squeeze, transpose, unsqueeze, where } from './ops/shapes.ts';
 import { argExtreme, cumsum, reduceOp, trilu } from './ops/reductions.ts';
 import { batchNorm, conv, dropout, gemm, globalPool, layerNorm, pool } from './ops/nn.ts';
@@ -27,15 +27,15 @@ export const OPS: Record<string, Translate> = {
   Abs: (c) => { const x = c.t(0, 'X'); return x.dtype === 'i32' ? x.maximum(x.mul(full('i32', -1))) : f32Input(c, 0, 'X').abs(); },
   Floor: hostUnary('Floor', Math.floor), Ceil: hostUnary('Ceil', Math.ceil), Reciprocal: unary((x) => record('recip', [x])),
   Gelu: unary((x, c) => { c.only('approximate'); const a = c.str('approximate', 'none'); return a === 'tanh' ? geluTanh(x) : a === 'none' ? x.gelu() : c.unsupported(`approximate '${a}'`); }),
-  LeakyRelu: unary((x, c) => { c.only('alpha'); return leaky(x, c.float('alpha', 0.01)); }),
+  LeakyRelu: unary((x, c) => { c.only('alpha'); return leakyRelu(x, c.float('alpha', 0.01)); }),
   PRelu: (c) => leaky(f32Input(c, 0, 'X'), f32Input(c, 1, 'slope')),
   Elu: unary((x, c) => { c.only('alpha'); return elu(x, c.float('alpha', 1)); }),
   Selu: unary((x, c) => { c.only('alpha', 'gamma'); return elu(x, c.float('alpha', 1.67326319217681884765625)).mul(c.float('gamma', 1.05070102214813232421875)); }),
   Softplus: unary((x) => softplus(x)),
-  Softsign: unary((x) => x.div(x.abs().add(1))),
+  Softsign: unary((x) => softsign(x)),
   HardSigmoid: unary((x, c) => { c.only('alpha', 'beta'); return hardSigmoid(x, c.float('alpha', 0.2), c.float('beta', 0.5)); }),
   HardSwish: unary((x) => x.mul(hardSigmoid(x, 1 / 6, 0.5))),
-  Mish: unary((x) => x.mul(softplus(x).tanh())),
+  Mish: unary((x) => mish(x)),
   Swish: unary((x, c) => { c.only('alpha'); const a = c.float('alpha', 1); return x.mul((a === 1 ? x : x.mul(a)).sigmoid()); }),
   Clip: clip,
   Softmax: softmaxLike(false), LogSoftmax: softmaxLike(true),

@@ -18,11 +18,11 @@ export const variadic = (op: 'add' | 'maximum' | 'minimum', mean = false): Trans
   for (let i = 1; i < c.count; i++) acc = record(op, same(c, acc, c.t(i)));
   return mean ? acc.div(c.count) : acc;
 };
-/** relu(x) − a·relu(−x): x for x > 0, a·x below (NaN and ±∞ stay exact). */
-export const leaky = (x: Tensor, a: Tensor | number): Tensor => x.relu().sub(x.neg().relu().mul(a));
-export const elu = (x: Tensor, alpha: number): Tensor => x.relu().add(x.neg().relu().neg().exp().sub(1).mul(alpha));
-/** ln(1 + eˣ) as max(x, 0) + ln(1 + e^−|x|): eˣ overflowed from x ≈ 88 (inf where it is x). */
-export const softplus = (x: Tensor): Tensor => x.maximum(0).add(x.abs().neg().exp().add(1).log());
+/**
+ * PRelu: x for x > 0, a·x below, with ONNX's slope broadcasting (unidirectional, not torch's per
+ * channel, hence not F.prelu); the formula of F.leakyRelu, which LeakyRelu uses.
+ */
+export const leaky = (x: Tensor, a: Tensor): Tensor => x.maximum(0).add(x.minimum(0).mul(a));
 export const hardSigmoid = (x: Tensor, a: number, b: number): Tensor => x.mul(a).add(b).maximum(0).minimum(1);
 
 export function clip(c: Ctx): Tensor {
