@@ -193,6 +193,30 @@ export function batchNorm(c: Ctx): Tensor[] {
   return [y, mean, vr];
 }
 
+/** InstanceNormalization: per sample and channel, over the spatial dims (F.groupNorm with a group per channel). */
+export function instanceNorm(c: Ctx): Tensor {
+  c.only('epsilon');
+  const x = f32Input(c, 0, 'input');
+  const C = x.shape[1] ?? c.unsupported('a rank-1 input');
+  if (x.rank < 3) c.unsupported(`a rank-${x.rank} input (it normalises over spatial dims)`);
+  return F.groupNorm(x, C, f32Input(c, 1, 'scale'), f32Input(c, 2, 'B'), c.float('epsilon', 1e-5));
+}
+
+/** GroupNormalization: F.groupNorm; before opset 21 scale and bias are per group, and each group's applies to its channels. */
+export function groupNormOp(c: Ctx): Tensor {
+  c.only('epsilon', 'num_groups', 'stash_type');
+  if (c.int('stash_type', 1) !== 1) c.unsupported(`stash_type ${c.int('stash_type', 1)} (statistics are computed in f32)`);
+  const x = f32Input(c, 0, 'X'), G = c.int('num_groups', 0);
+  const C = x.shape[1] ?? c.unsupported('a rank-1 input');
+  if (G < 1 || C % G) c.unsupported(`num_groups ${G} for ${C} channels`);
+  let scale = f32Input(c, 1, 'scale'), bias = f32Input(c, 2, 'bias');
+  if (c.opset < 21) {
+    const perChannel = (t: Tensor) => t.reshape(G, 1).expand(G, C / G).reshape(C);
+    scale = perChannel(scale); bias = perChannel(bias);
+  }
+  return F.groupNorm(x, G, scale, bias, c.float('epsilon', 1e-5));
+}
+
 export function layerNorm(c: Ctx): Tensor[] {
   c.only('axis', 'epsilon', 'stash_type');
   const x = f32Input(c, 0, 'X');
