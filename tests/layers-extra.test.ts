@@ -68,6 +68,9 @@ test('the new layers by hand, and their misuse refused clearly', () => {
   expect(run({ x: [3] }, (i) => i.x!.clamp(2, 1), { x: [0, 5, 1.5] })).toEqual([1, 1, 1]);
   expect(run({ x: [4] }, (i) => { const c = i.x!.chunk(3); expect(c.length).toBe(2); return c[1]!; }, { x: [1, 2, 3, 4] })).toEqual([3, 4]);
   expect(run({ x: [3] }, (i) => F.leakyRelu(i.x!, 0.5), { x: [-4, 2, 0] })).toEqual([-2, 2, 0]);
+  // F.layerNorm is nn.LayerNorm's definition; F.dropout is the identity at inference.
+  expect(run({ x: [1, 4] }, (i) => F.layerNorm(i.x!, [4], undefined, undefined, 0), { x: [1, 1, 3, 3] })).toEqual([-1, -1, 1, 1]);
+  expect(run({ x: [1, 4] }, (i) => F.dropout(i.x!, 0.3), { x: [1, 2, 3, 4] })).toEqual([1, 2, 3, 4]);
   // argmax without a dim indexes the flattened tensor (the first of equal maxima, as torch).
   expect(run({ x: [2, 3] }, (i) => i.x!.argmax().cast('f32'), { x: [1, 9, 3, 9, 2, 0] })).toEqual([1]);
   expect(run({ x: [2, 3] }, (i) => { const a = i.x!.argmax(undefined, true); expect(a.shape).toEqual([1, 1]); return a.cast('f32'); }, { x: [1, 0, 3, 9, 2, 0] })).toEqual([3]);
@@ -132,6 +135,11 @@ test('the new layers by hand, and their misuse refused clearly', () => {
   expect(() => tr([2, 9], (x) => F.adaptiveAvgPool2d(x, 2))).toThrow(/adaptive_avg_pool2d: expected \[N, C, H, W\] or unbatched \[C, H, W\] input, got \[2, 9\]/);
   expect(() => new (nn.Softmax as new () => nn.Softmax)()).toThrow(/Softmax: dim must be an integer, got none \(PyTorch's implicit dim is deprecated; give it, e.g. new nn.Softmax\(-1\)\)/);
   expect(() => new nn.LogSoftmax(0.5)).toThrow(/LogSoftmax: dim must be an integer, got 0.5/);
+  expect(() => tr([2, 4], (x) => F.dropout(x, 0.1, true))).toThrow(/dropout: training true is not supported \(simdflow compiles inference/);
+  expect(() => tr([2, 4], (x) => F.dropout(x, 2))).toThrow(/dropout: p must be a number in \[0, 1\], got 2/);
+  expect(() => tr([2, 4], (x) => F.layerNorm(x, [2, 4] as never))).toThrow(/layer_norm: normalized_shape must be one positive integer .* got an array of 2/);
+  expect(() => tr([2, 4], (x) => F.layerNorm(x, 3))).toThrow(/layer_norm: input \[2, 4\] does not end in normalized_shape 3/);
+  expect(() => tr([2, 4], (x) => F.layerNorm(x, 4, x))).toThrow(/layer_norm: weight must be f32 \[4\], got f32 \[2, 4\]/);
   expect(() => new nn.LeakyReLU(Number.NaN)).toThrow(/LeakyReLU: negative_slope must be a finite number, got NaN/);
 });
 

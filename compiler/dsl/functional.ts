@@ -196,6 +196,27 @@ export function batchNorm(x: Tensor, runningMean: Tensor | undefined, runningVar
   return x.mul(alpha).add(beta);
 }
 
+/** torch.nn.functional.dropout at inference: the identity. Training (random dropping) is refused, so its default here is training: false. */
+export function dropout(x: Tensor, p = 0.5, training = false): Tensor {
+  if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new ModelDefinitionError(`dropout: p must be a number in [0, 1], got ${describeValue(p)}${where()}`);
+  if (training !== false) throw new ModelDefinitionError(`dropout: training ${describeValue(training)} is not supported (simdflow compiles inference, where dropout is the identity)${where()}`);
+  return tensorArg('dropout', 'input', x);
+}
+/** torch.nn.functional.layer_norm over the last dimension (normalized_shape is that one dim); weight and bias default to 1 and 0. */
+export function layerNorm(x: Tensor, normalizedShape: number | readonly [number], weight?: Tensor, bias?: Tensor, eps = 1e-5): Tensor {
+  x = floatArg('layer_norm', 'input', x);
+  const n = Array.isArray(normalizedShape) && normalizedShape.length === 1 ? normalizedShape[0] : normalizedShape;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw new ModelDefinitionError(`layer_norm: normalized_shape must be one positive integer (the last dim; normalising over several is not supported), got ${describeValue(normalizedShape)}${where()}`);
+  if (typeof eps !== 'number' || !(eps >= 0) || eps === Infinity) throw new ModelDefinitionError(`layer_norm: eps must be a non-negative number, got ${describeValue(eps)}${where()}`);
+  if (x.dim(-1) !== n) throw new ModelDefinitionError(`layer_norm: input ${fmtShape(x.dims)} does not end in normalized_shape ${n}${where()}`);
+  for (const [name, t] of [['weight', weight], ['bias', bias]] as const) {
+    if (t !== undefined && t !== null && (tensorArg('layer_norm', name, t).rank !== 1 || t.dims[0] !== n || t.dtype !== 'f32')) throw new ModelDefinitionError(`layer_norm: ${name} must be f32 [${n}], got ${t.dtype} ${fmtShape(t.dims)}${where()}`);
+  }
+  const w = weight ?? constant(new Float32Array(n).fill(1), [n], 'f32', 'ones');
+  const b = bias ?? constant(new Float32Array(n), [n], 'f32', 'zeros');
+  return record('layernorm', [x, w, b], { eps });
+}
+
 /**
  * torch.nn.functional.group_norm: input [N, C, *] in `numGroups` groups of C/G channels; each
  * (sample, group) is normalised by its mean and population variance over its channels and all
