@@ -69,6 +69,60 @@ export function conv2d(x: Tensor, w: Tensor, b?: Tensor, o: Conv2dOptions = {}):
   return unbatched2d(x, (x) => record('conv2d', b ? [padAfter(x), w, b] : [padAfter(x), w], { stride, padding, dilation, groups, act: 'none' }));
 }
 
+export interface ConvTranspose2dOptions { stride?: Pair; padding?: Pair; outputPadding?: Pair; dilation?: Pair; groups?: number }
+/**
+ * torch.nn.functional.conv_transpose2d on [N, Cin, H, W] (or unbatched [Cin, H, W]), weight
+ * [Cin, Cout/groups, kh, kw]: as a stride-1 conv2d over the input with stride − 1 zeros between
+ * its pixels, padded by dilation·(k − 1) − padding (output_padding more after), with the
+ * kernel flipped and its in/out channels swapped (folded at compile time for constant weights).
+ * The zeros cost stride² of the work of a direct kernel; the sums run in another order than
+ * torch's col2im, within rounding.
+ */
+export function convTranspose2d(x: Tensor, w: Tensor, b?: Tensor, o: ConvTranspose2dOptions = {}): Tensor {
+  checkOptions('conv_transpose2d', o, ['stride', 'padding', 'outputPadding', 'dilation', 'groups']);
+  x = floatArg('conv_transpose2d', 'input', x); w = floatArg('conv_transpose2d', 'weight', w);
+  if (b !== undefined && b !== null) b = floatArg('conv_transpose2d', 'bias', b);
+  if (x.rank !== 3 && x.rank !== 4) throw new ModelDefinitionError(`conv_transpose2d: expected [N, C, H, W] or unbatched [C, H, W] input, got ${fmtShape(x.dims)}${where()}`);
+  fixedConvDims('conv_transpose2d', x, 4);
+  if (w.rank !== 4 || w.dims.some((d) => typeof d !== 'number')) throw new ModelDefinitionError(`conv_transpose2d: weight must be [in, out/groups, kh, kw], got ${fmtShape(w.dims)}${where()}`);
+  const stride = pairOf('conv_transpose2d', 'stride', o.stride ?? 1, 1), padding = pairOf('conv_transpose2d', 'padding', o.padding ?? 0, 0);
+  const outPad = pairOf('conv_transpose2d', 'output_padding', o.outputPadding ?? 0, 0), dilation = pairOf('conv_transpose2d', 'dilation', o.dilation ?? 1, 1);
+  const groups = o.groups ?? 1;
+  if (!Number.isInteger(groups) || groups < 1) throw new ModelDefinitionError(`conv_transpose2d: groups must be a positive integer, got ${describeValue(groups)}${where()}`);
+  const [cin, coutG, kh, kw] = w.shape as [number, number, number, number], C = x.size(-3);
+  if (C !== cin || cin % groups) throw new ModelDefinitionError(`conv_transpose2d: input ${fmtShape(x.dims)} has ${C} channels, weight ${fmtShape(w.dims)} takes ${cin}${cin % groups ? ` (not divisible by groups ${groups})` : ''}${where()}`);
+  if (b && (b.rank !== 1 || b.size(0) !== coutG * groups)) throw new ModelDefinitionError(`conv_transpose2d: bias must be [${coutG * groups}], got ${fmtShape(b.dims)}${where()}`);
+  for (const i of [0, 1]) {
+    if (outPad[i]! >= Math.max(stride[i]!, dilation[i]!)) throw new ModelDefinitionError(`conv_transpose2d: output_padding ${outPad.join(',')} must be smaller than stride or dilation (${stride.join(',')} / ${dilation.join(',')})${where()}`);
+  }
+  return unbatched2d(x, (x) => {
+    const [H, W] = [x.size(2), x.size(3)], k = [kh, kw];
+    const out = [0, 1].map((i) => ([H, W][i]! - 1) * stride[i]! - 2 * padding[i]! + dilation[i]! * (k[i]! - 1) + outPad[i]! + 1);
+    if (out.some((n) => n < 1)) throw new ModelDefinitionError(`conv_transpose2d: the output of input ${fmtShape(x.dims)} would be ${out.join('×')}${where()}`);
+    // stride − 1 zeros after each pixel along H and W, then the trailing ones cut: [(H−1)·s + 1, (W−1)·s + 1].
+    let z = x;
+    for (const i of [0, 1]) {
+      const s = stride[i]!, axis = 2 + i;
+      if (s === 1) continue;
+      const n = z.size(axis), spread = z.unsqueeze(axis + 1);
+      const gap = zeros(spread.dims.map((d, j) => (j === axis + 1 ? s - 1 : d)), traceBounds());
+      z = cat([spread, gap], axis + 1).reshape(...z.dims.map((d, j) => (j === axis ? n * s : d))).slice(axis, 0, (n - 1) * s + 1);
+    }
+    // Each side pads dilation·(k − 1) − padding (output_padding more after); a negative amount crops.
+    for (const i of [0, 1]) {
+      const axis = 2 + i, before = dilation[i]! * (k[i]! - 1) - padding[i]!, after = before + outPad[i]!;
+      const edge = (n: number) => zeros(z.dims.map((d, j) => (j === axis ? n : d)), traceBounds());
+      const len = z.size(axis);
+      z = z.slice(axis, Math.max(0, -before), len - Math.max(0, -after));
+      z = cat([...(before > 0 ? [edge(before)] : []), z, ...(after > 0 ? [edge(after)] : [])], axis);
+    }
+    // The kernel flipped in both spatial dims, and [Cin, Cout/g] per group swapped to [Cout, Cin/g].
+    const flipped = gatherAlong(gatherAlong(w, 2, Array.from({ length: kh }, (_, i) => kh - 1 - i)), 3, Array.from({ length: kw }, (_, i) => kw - 1 - i));
+    const wc = flipped.reshape(groups, cin / groups, coutG, kh, kw).permute(0, 2, 1, 3, 4).reshape(groups * coutG, cin / groups, kh, kw);
+    return record('conv2d', b ? [z, wc, b] : [z, wc], { stride: [1, 1], padding: [0, 0], dilation, groups, act: 'none' });
+  });
+}
+
 export interface Conv1dOptions { stride?: number; padding?: number | 'valid' | 'same'; dilation?: number; groups?: number }
 /** torch.nn.functional.conv1d on [N, C, L] (or unbatched [C, L]), weight [out, in/groups, k]: a conv2d over a height of 1. */
 export function conv1d(x: Tensor, w: Tensor, b?: Tensor, o: Conv1dOptions = {}): Tensor {

@@ -43,6 +43,26 @@ export class Conv2d extends Module {
   forward(x: Tensor): Tensor { const { bias: _, ...o } = this.opts; return F.conv2d(x, this.weight.t, this.bias?.t, o); }
 }
 
+/** nn.ConvTranspose2d: weight [in, out/groups, kh, kw], as PyTorch lays it out. */
+export class ConvTranspose2d extends Module {
+  readonly weight: Parameter;
+  readonly bias?: Parameter;
+  constructor(readonly inChannels: number, readonly outChannels: number, readonly kernelSize: Pair,
+    readonly opts: F.ConvTranspose2dOptions & { bias?: boolean } = {}) {
+    super();
+    checkOptions('ConvTranspose2d', opts, ['stride', 'padding', 'outputPadding', 'dilation', 'groups', 'bias']);
+    const [kh, kw] = F.pairOf('ConvTranspose2d', 'kernel_size', kernelSize, 1);
+    for (const [k, min] of [['stride', 1], ['padding', 0], ['outputPadding', 0], ['dilation', 1]] as const) if (opts[k] !== undefined) F.pairOf('ConvTranspose2d', k, opts[k], min);
+    positiveInt('ConvTranspose2d', 'in_channels', inChannels); positiveInt('ConvTranspose2d', 'out_channels', outChannels);
+    const groups = positiveInt('ConvTranspose2d', 'groups', opts.groups ?? 1);
+    if (inChannels % groups || outChannels % groups) throw new ModelDefinitionError(`ConvTranspose2d: groups ${groups} must divide in_channels ${inChannels} and out_channels ${outChannels}`);
+    const bound = 1 / Math.sqrt((outChannels / groups) * kh * kw);
+    this.weight = this.param('weight', [inChannels, outChannels / groups, kh, kw], { uniform: bound });
+    if (opts.bias ?? true) this.bias = this.param('bias', [outChannels], { uniform: bound });
+  }
+  forward(x: Tensor): Tensor { const { bias: _, ...o } = this.opts; return F.convTranspose2d(x, this.weight.t, this.bias?.t, o); }
+}
+
 export class Conv1d extends Module {
   readonly weight: Parameter;
   readonly bias?: Parameter;
