@@ -88,9 +88,12 @@ export function zeros(shape: readonly Dim[], max: Sizes = {}): Tensor {
   if (!Array.isArray(shape) || shape.some((d) => (typeof d === 'number' ? !Number.isInteger(d) || d < 1 : typeof d !== 'string'))) {
     throw new ModelDefinitionError(`zeros: shape must be an array of positive integers or size names, got ${Array.isArray(shape) ? `[${shape.map((d) => JSON.stringify(d)).join(', ').slice(0, 60)}]` : describeValue(shape)}`);
   }
-  if (!shape.some(isSymbolic)) return constant(new Float32Array(numel(shape as number[])), shape as number[], 'f32', 'zeros');
-  const one = constant(new Float32Array(numel(shape.map((d) => (isSymbolic(d) ? 1 : d)))), shape.map((d) => (isSymbolic(d) ? 1 : d)), 'f32', 'zeros');
-  return one.expand(...shape.map((d, i) => (isSymbolic(d) ? d : one.shape[i]!)), max);
+  // Up to 64 KiB a constant (ops such as the recurrent ones need their zeros as one); past that one
+  // zero, broadcast, so a large block of zeros (a transposed conv's spread input) is not stored in the
+  // artifact (constant folding keeps the broadcast: it stops at the same growth).
+  if (!shape.some(isSymbolic) && numel(shape as number[]) * 4 <= 64 * 1024) return constant(new Float32Array(numel(shape as number[])), shape as number[], 'f32', 'zeros');
+  const one = constant(new Float32Array(1), shape.map(() => 1), 'f32', 'zeros');
+  return one.expand(...shape, max);
 }
 /** An i32 constant (token ids, positions). */
 export const ints = (values: ArrayLike<number>, shape: Shape = [values.length]): Tensor => constant(Int32Array.from(values), shape, 'i32', `ints[${shape}]`);
