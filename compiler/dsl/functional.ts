@@ -373,11 +373,33 @@ export function interpolateMode(op: string, o: InterpolateOptions): InterpolateM
   return mode;
 }
 /** x[idx] along `axis` for constant indices (gather reads rows of its first axis: move the axis first). */
-function gatherAlong(x: Tensor, axis: number, idx: number[]): Tensor {
+export function gatherAlong(x: Tensor, axis: number, idx: number[]): Tensor {
   if (idx.length === x.size(axis) && idx.every((v, i) => v === i)) return x;
   const perm = [axis, ...[...Array(x.rank).keys()].filter((a) => a !== axis)];
   const g = record('gather', [x.permute(...perm), ints(idx)]);
   return g.permute(...[...Array(x.rank).keys()].map((a) => (a < axis ? a + 1 : a === axis ? 0 : a)));
+}
+/** Linear interpolation along one axis: per output position, two source indices and their weights. */
+export interface LinearTaps { i0: number[]; i1: number[]; l0: Float32Array; l1: Float32Array }
+/**
+ * The taps of linear interpolation at source coordinates `src` (one per output position) along an
+ * axis of n: i0 = ⌊src⌋ and i1 = i0 + 1, each clamped to [0, n − 1]; λ1 = src − ⌊src⌋ and
+ * λ0 = 1 − λ1, each rounded to f32. Outside [0, n − 1] both taps are the edge element.
+ */
+export function linearTaps(src: readonly number[], n: number): LinearTaps {
+  const out = src.length, i0: number[] = [], i1: number[] = [], l0 = new Float32Array(out), l1 = new Float32Array(out);
+  const clamp = (i: number) => Math.min(Math.max(i, 0), n - 1);
+  src.forEach((s, d) => {
+    const a = Math.floor(s);
+    i0.push(clamp(a)); i1.push(clamp(a + 1));
+    l1[d] = Math.fround(s - a); l0[d] = Math.fround(1 - l1[d]!);
+  });
+  return { i0, i1, l0, l1 };
+}
+/** y = x[i0]·λ0 + x[i1]·λ1 along `axis` (the weights broadcast over the axes after it). */
+export function lerpAlong(x: Tensor, axis: number, t: LinearTaps, label: string): Tensor {
+  const w = (l: Float32Array) => constant(l, [l.length, ...Array<number>(x.rank - 1 - axis).fill(1)], 'f32', label);
+  return gatherAlong(x, axis, t.i0).mul(w(t.l0)).add(gatherAlong(x, axis, t.i1).mul(w(t.l1)));
 }
 /**
  * torch.nn.functional.interpolate on [N, C, L] ('nearest', 'linear') or [N, C, H, W] ('nearest',
@@ -419,17 +441,13 @@ export function interpolate(x: Tensor, opts: InterpolateOptions): Tensor {
       continue;
     }
     const ratio = align ? (out > 1 ? f((n - 1) / (out - 1)) : 0) : scale;
-    const i0: number[] = [], i1: number[] = [], l0 = new Float32Array(out), l1 = new Float32Array(out);
-    for (let d = 0; d < out; d++) {
-      if (out === n) { i0.push(d); i1.push(d); l0[d] = 1; l1[d] = 0; continue; }
-      // The source index before rounding to f32 (PyTorch's matches this, not an f32 product).
-      const src = align ? ratio * d : Math.max(ratio * (d + 0.5) - 0.5, 0);
-      const a = Math.trunc(src);
-      i0.push(a); i1.push(a < n - 1 ? a + 1 : a);
-      l1[d] = f(src - a); l0[d] = f(1 - l1[d]!);
-    }
-    const wshape = (w: Float32Array) => constant(w, [out, ...Array<number>(x.rank - 1 - axis).fill(1)], 'f32', `interpolate λ`);
-    x = gatherAlong(x, axis, i0).mul(wshape(l0)).add(gatherAlong(x, axis, i1).mul(wshape(l1)));
+    // The source index before rounding to f32 (PyTorch's matches this, not an f32 product); never
+    // negative and below n, so ⌊src⌋ is PyTorch's truncation and only i0 + 1 is clamped.
+    const iota = Array.from({ length: out }, (_, d) => d);
+    const taps = out === n
+      ? { i0: iota, i1: iota, l0: new Float32Array(out).fill(1), l1: new Float32Array(out) }
+      : linearTaps(iota.map((d) => (align ? ratio * d : Math.max(ratio * (d + 0.5) - 0.5, 0))), n);
+    x = lerpAlong(x, axis, taps, 'interpolate λ');
   }
   return x;
 }

@@ -1,6 +1,6 @@
 // ONNX operators, each as a translation into the DSL's tensor operations: this table, and ops/
 // beside this file by family (common helpers, elementwise and logic, shapes, reductions, NN
-// layers, recurrent layers, attention). Semantics are ONNX's, per opset: attributes that became
+// layers, Resize, recurrent layers, attention). Semantics are ONNX's, per opset: attributes that became
 // inputs (Split/Squeeze/Unsqueeze/Reduce* axes, Clip min/max, Slice starts/ends) are read from
 // where that opset puts them. Anything we cannot compute exactly is refused through
 // ctx.unsupported, naming the node and the attribute or dtype.
@@ -17,6 +17,7 @@ import { argExtreme, cumsum, reduceOp, trilu } from './ops/reductions.ts';
 import { batchNorm, conv, dropout, gemm, globalPool, groupNormOp, instanceNorm, layerNorm, pool } from './ops/nn.ts';
 import { RECURRENT } from './ops/recurrent.ts';
 import { ATTENTION } from './ops/attention.ts';
+import { resize } from './ops/resize.ts';
 
 export const OPS: Record<string, Translate> = {
   Add: binary('add'), Sub: binary('sub'), Mul: binary('mul'), Div: binary('div'), Pow: pow,
@@ -69,6 +70,7 @@ export const OPS: Record<string, Translate> = {
   Gemm: gemm, Conv: conv, MaxPool: pool('max'), AveragePool: pool('avg'),
   GlobalAveragePool: globalPool('mean'), GlobalMaxPool: globalPool('max'),
   BatchNormalization: batchNorm, LayerNormalization: layerNorm, InstanceNormalization: instanceNorm, GroupNormalization: groupNormOp,
+  Resize: resize,
   ...RECURRENT,
   ...ATTENTION,
 };

@@ -1,0 +1,118 @@
+// ONNX Resize (opsets 10, 11, 13, 18, 19): 'nearest' and 'linear' along any axes, with F.interpolate's
+// pieces (gatherAlong, linearTaps, lerpAlong) and ONNX's source coordinates. Cubic, antialias,
+// tf_crop_and_resize and the options only they read are refused by name.
+
+import type { Tensor } from '../../dsl/tensor.ts';
+import { gatherAlong, lerpAlong, linearTaps } from '../../dsl/functional.ts';
+import { Ctx } from '../ctx.ts';
+import { f32Input, normAxis } from './common.ts';
+
+const TRANSFORMS = ['half_pixel', 'pytorch_half_pixel', 'align_corners', 'asymmetric', 'tf_half_pixel_for_nn', 'half_pixel_symmetric', 'tf_crop_and_resize'];
+const NEAREST = ['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'];
+
+/** An optional input as a list of numbers: undefined when absent or empty (ONNX's "not given"). */
+function given(c: Ctx, i: number, what: string): number[] | undefined {
+  if (!c.has(i)) return undefined;
+  const v = Array.from(c.host(i, what).data as ArrayLike<number | bigint>, Number);
+  return v.length ? v : undefined;
+}
+
+/**
+ * Resize as ONNX's reference computes it: per resized axis (scale s, input n, output size m) the
+ * source coordinate x of output index d is, by coordinate_transformation_mode, half_pixel
+ * (d + ½)/s − ½, pytorch_half_pixel the same (−½ when s·n = 1), align_corners d·(n − 1)/(s·n − 1)
+ * (0 when s·n = 1), asymmetric d/s, tf_half_pixel_for_nn (d + ½)/s, half_pixel_symmetric the
+ * half_pixel one shifted by n/2·(1 − m/(s·n)); all in f64 as the reference does. 'nearest' reads
+ * x itself when it is an integer, else ⌊x⌋ or ⌈x⌉ by nearest_mode; 'linear' weighs ⌊x⌋ and ⌊x⌋ + 1
+ * (F.interpolate's taps); indices outside the input read its edge. m is ⌊s·n⌋ from scales, or the
+ * given size (s = m/n), or with keep_aspect_ratio_policy one s for all axes and m = ⌊s·n + ½⌋.
+ * align_corners with scales where s·n ≠ m (and m > 1) is refused: there ONNX's reference and
+ * onnxruntime (and PyTorch, whose exporter writes such scales) differ.
+ * Opset 10 is asymmetric, and its 'nearest' (unspecified rounding) is taken only for upsampling.
+ */
+export function resize(c: Ctx): Tensor {
+  const v10 = c.opset < 11;
+  if (v10) c.only('mode');
+  else c.only('mode', 'coordinate_transformation_mode', 'nearest_mode', 'cubic_coeff_a', 'exclude_outside', 'extrapolation_value',
+    ...(c.opset >= 18 ? ['antialias', 'axes', 'keep_aspect_ratio_policy'] : []));
+  const mode = c.str('mode', 'nearest');
+  if (mode === 'cubic') c.unsupported(`mode 'cubic'`);
+  if (mode !== 'nearest' && mode !== 'linear') c.unsupported(`mode '${mode}'`);
+  const ctm = v10 ? 'asymmetric' : c.str('coordinate_transformation_mode', 'half_pixel');
+  if (!TRANSFORMS.includes(ctm) || (ctm === 'tf_half_pixel_for_nn' && c.opset >= 18) || (ctm === 'half_pixel_symmetric' && c.opset < 19)) c.unsupported(`coordinate_transformation_mode '${ctm}'`);
+  if (ctm === 'tf_crop_and_resize') c.unsupported(`coordinate_transformation_mode 'tf_crop_and_resize'`);
+  if (c.int('antialias', 0) !== 0) c.unsupported('antialias');
+  if (c.int('exclude_outside', 0) !== 0) c.unsupported('exclude_outside');
+  if (c.float('extrapolation_value', 0) !== 0) c.unsupported('extrapolation_value');
+  const nearestMode = c.str('nearest_mode', 'round_prefer_floor');
+  if (mode === 'nearest' && !v10 && !NEAREST.includes(nearestMode)) c.unsupported(`nearest_mode '${nearestMode}'`);
+
+  let x = mode === 'linear' ? f32Input(c, 0, 'X') : c.t(0, 'X');
+  const r = x.rank;
+  const axesAttr = c.intList('axes');
+  const axes = axesAttr ? axesAttr.map((a) => normAxis(c, a, r, 'axes entry')) : [...Array(r).keys()];
+  if (new Set(axes).size !== axes.length) c.unsupported(`axes [${axesAttr}] with a repeated axis`);
+  const scalesIn = given(c, v10 ? 1 : 2, 'scales'), sizesIn = v10 ? undefined : given(c, 3, 'sizes');
+  if (scalesIn && sizesIn) c.unsupported('both scales and sizes');
+  if (!scalesIn && !sizesIn) c.unsupported('neither scales nor sizes');
+  const list = (scalesIn ?? sizesIn)!;
+  if (list.length !== axes.length) c.unsupported(`${scalesIn ? 'scales' : 'sizes'} of ${list.length} values for ${axes.length} axes`);
+
+  const dims = x.dims;
+  const ins = dims.map((d) => (typeof d === 'number' ? d : NaN));
+  const scale = ins.map(() => 1), outs = [...ins];
+  const policy = c.str('keep_aspect_ratio_policy', 'stretch');
+  if (!['stretch', 'not_larger', 'not_smaller'].includes(policy)) c.unsupported(`keep_aspect_ratio_policy '${policy}'`);
+  axes.forEach((a, i) => {
+    if (Number.isNaN(ins[a]!)) c.unsupported(`resizing axis ${a} of the run-time size '${dims[a]}'`);
+    const v = list[i]!;
+    if (scalesIn) {
+      if (!(v > 0 && Number.isFinite(v))) c.unsupported(`scale ${v} (scales must be positive)`);
+      scale[a] = v; outs[a] = Math.floor(v * ins[a]!);
+    } else {
+      if (!Number.isInteger(v) || v < 1) c.unsupported(`size ${v} (sizes must be positive)`);
+      scale[a] = v / ins[a]!; outs[a] = v;
+    }
+  });
+  if (sizesIn && policy !== 'stretch') {
+    const s = axes.map((a) => scale[a]!), k = policy === 'not_larger' ? Math.min(...s) : Math.max(...s);
+    for (const a of axes) { scale[a] = k; outs[a] = Math.floor(k * ins[a]! + 0.5); }
+  }
+  for (const a of axes) if (outs[a]! < 1) c.unsupported(`an output size of 0 (axis ${a}: ${ins[a]} × ${scale[a]})`);
+  // ONNX's reference divides by s·n − 1, onnxruntime and PyTorch (whose exporter writes such scales)
+  // by m − 1: the same source coordinates only when s·n = m, or when m = 1 (only d = 0, read at 0).
+  for (const a of axes) if (ctm === 'align_corners' && outs[a]! > 1 && scale[a]! * ins[a]! !== outs[a]) c.unsupported(`coordinate_transformation_mode 'align_corners' with a scale whose product with the input size is not an integer (axis ${a}: ${ins[a]} × ${scale[a]}; ONNX's reference divides by that product − 1, onnxruntime and PyTorch by the output size − 1)`);
+  if (v10 && mode === 'nearest' && axes.some((a) => scale[a]! < 1)) c.unsupported(`'nearest' downsampling in opset 10 (its rounding is unspecified; opset 11 names it)`);
+
+  // The innermost axis first, as F.interpolate does.
+  for (const a of [...axes].sort((p, q) => q - p)) {
+    const n = ins[a]!, m = outs[a]!, s = scale[a]!, w = s * n;
+    const src = (d: number): number => {
+      switch (ctm) {
+        case 'align_corners': return w === 1 ? 0 : (d * (n - 1)) / (w - 1);
+        case 'asymmetric': return d / s;
+        case 'pytorch_half_pixel': return w === 1 ? -0.5 : (d + 0.5) / s - 0.5;
+        case 'tf_half_pixel_for_nn': return (d + 0.5) / s;
+        case 'half_pixel_symmetric': return (n / 2) * (1 - m / w) + (d + 0.5) / s - 0.5;
+        default: return (d + 0.5) / s - 0.5;
+      }
+    };
+    const xs = Array.from({ length: m }, (_, d) => src(d));
+    if (mode === 'nearest') {
+      const pick = (v: number): number => {
+        const f = Math.floor(v), ratio = v - f;
+        if (ratio === 0) return f;
+        if (v10 || nearestMode === 'floor') return f;
+        if (nearestMode === 'ceil') return f + 1;
+        return (nearestMode === 'round_prefer_floor' ? ratio <= 0.5 : ratio < 0.5) ? f : f + 1;
+      };
+      x = gatherAlong(x, a, xs.map((v) => Math.min(Math.max(pick(v), 0), n - 1)));
+      continue;
+    }
+    const taps = linearTaps(xs, n);
+    // An axis read in place (scale 1, or one element read whole) is left as it is.
+    if (m === n && taps.i0.every((i, d) => i === d && (taps.l1[d] === 0 || taps.i1[d] === d))) continue;
+    x = lerpAlong(x, a, taps, 'Resize λ');
+  }
+  return x;
+}
