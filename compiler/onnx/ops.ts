@@ -14,7 +14,7 @@ import { f32Input, full, type Translate } from './ops/common.ts';
 import { binary, boolLogic, castTo, clip, F, hardSigmoid, hostBinary, hostNot, hostUnary, leaky, not, pow, softmaxLike, T, unary, variadic } from './ops/elementwise.ts';
 import { concat, constantOfShape, constantOp, expand, flatten, gather, pad, range, reshape, shapeOf, slice, split, squeeze, transpose, unsqueeze, where } from './ops/shapes.ts';
 import { argExtreme, cumsum, reduceOp, trilu } from './ops/reductions.ts';
-import { batchNorm, conv, dropout, gemm, globalPool, groupNormOp, instanceNorm, layerNorm, pool } from './ops/nn.ts';
+import { batchNorm, conv, convTranspose, dropout, gemm, globalPool, groupNormOp, instanceNorm, layerNorm, pool } from './ops/nn.ts';
 import { RECURRENT } from './ops/recurrent.ts';
 import { ATTENTION } from './ops/attention.ts';
 import { resize } from './ops/resize.ts';
@@ -67,7 +67,7 @@ export const OPS: Record<string, Translate> = {
     const a = f32Input(c, 0, 'A'), b = f32Input(c, 1, 'B');
     return a.rank === 1 && b.rank === 1 ? a.unsqueeze(0).matmul(b.unsqueeze(1)).reshape() : a.matmul(b);
   },
-  Gemm: gemm, Conv: conv, MaxPool: pool('max'), AveragePool: pool('avg'),
+  Gemm: gemm, Conv: conv, ConvTranspose: convTranspose, MaxPool: pool('max'), AveragePool: pool('avg'),
   GlobalAveragePool: globalPool('mean'), GlobalMaxPool: globalPool('max'),
   BatchNormalization: batchNorm, LayerNormalization: layerNorm, InstanceNormalization: instanceNorm, GroupNormalization: groupNormOp,
   Resize: resize,

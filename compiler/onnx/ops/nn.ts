@@ -76,6 +76,35 @@ export function conv(c: Ctx): Tensor {
   });
 }
 
+/**
+ * ConvTranspose (1-D and 2-D): F.convTranspose2d. Asymmetric pads crop the output of the
+ * smaller pad on each side; auto_pad SAME_* and output_shape (where ONNX's spec and onnxruntime
+ * have differed) are refused.
+ */
+export function convTranspose(c: Ctx): Tensor {
+  c.only('auto_pad', 'dilations', 'group', 'kernel_shape', 'output_padding', 'pads', 'strides');
+  const auto = c.str('auto_pad', 'NOTSET');
+  if (auto !== 'NOTSET' && auto !== 'VALID') c.unsupported(`auto_pad '${auto}'`);
+  const x = f32Input(c, 0, 'X'), w0 = f32Input(c, 1, 'W'), b = c.has(2) ? f32Input(c, 2, 'B') : undefined;
+  const sp = x.rank - 2, k = w0.shape.slice(2);
+  const ks = c.intList('kernel_shape');
+  if (ks && ks.some((v, i) => v !== k[i])) c.unsupported(`kernel_shape [${ks}] that differs from W's [${k}]`);
+  const s = c.intList('strides') ?? k.map(() => 1), d = c.intList('dilations') ?? k.map(() => 1);
+  const op = c.intList('output_padding') ?? k.map(() => 0);
+  const p = auto === 'VALID' ? new Array<number>(2 * sp).fill(0) : (c.intList('pads') ?? new Array<number>(2 * sp).fill(0));
+  if (p.length !== 2 * sp || s.length !== sp || d.length !== sp || op.length !== sp) c.unsupported(`strides/dilations/output_padding/pads that do not give one value per spatial axis (${sp})`);
+  return as2d(c, x, (x4, lift) => {
+    const pads = lift(k.map((_, i) => [p[i]!, p[i + sp]!] as [number, number]), [0, 0] as [number, number]);
+    const common = pads.map(([a, e]) => Math.min(a, e));
+    let y = F.convTranspose2d(x4, sp === 1 ? w0.unsqueeze(2) : w0, b, {
+      stride: lift(s, 1) as [number, number], dilation: lift(d, 1) as [number, number], padding: common as [number, number],
+      outputPadding: lift(op, 0) as [number, number], groups: c.int('group', 1),
+    });
+    pads.forEach(([a, e], i) => { if (a !== e) y = y.slice(2 + i, a - common[i]!, y.size(2 + i) - (e - common[i]!)); });
+    return y;
+  });
+}
+
 export function pool(kind: 'max' | 'avg'): Translate {
   return (c) => {
     c.only('auto_pad', 'ceil_mode', 'count_include_pad', 'dilations', 'kernel_shape', 'pads', 'strides', 'storage_order');
