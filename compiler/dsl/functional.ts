@@ -49,6 +49,13 @@ function fixedConvDims(op: string, x: Tensor, batchedRank: number): void {
   }
 }
 
+/** x with `before` zeros ahead of it and `after` behind along `axis` (a negative amount crops); the batch may be a run-time size. */
+function padZeros(x: Tensor, axis: number, before: number, after: number): Tensor {
+  const block = (n: number) => zeros(x.dims.map((d, j) => (j === axis ? n : d)), traceBounds());
+  const y = before < 0 || after < 0 ? x.slice(axis, Math.max(0, -before), x.size(axis) - Math.max(0, -after)) : x;
+  return before > 0 || after > 0 ? cat([...(before > 0 ? [block(before)] : []), y, ...(after > 0 ? [block(after)] : [])], axis) : y;
+}
+
 export interface Conv2dOptions { stride?: Pair; padding?: Pair | 'valid' | 'same'; dilation?: Pair; groups?: number }
 export function conv2d(x: Tensor, w: Tensor, b?: Tensor, o: Conv2dOptions = {}): Tensor {
   checkOptions('conv2d', o, ['stride', 'padding', 'dilation', 'groups']);
@@ -65,7 +72,7 @@ export function conv2d(x: Tensor, w: Tensor, b?: Tensor, o: Conv2dOptions = {}):
   } else padding = pairOf('conv2d', 'padding', o.padding ?? 0, 0);
   const groups = o.groups ?? 1;
   if (!Number.isInteger(groups) || groups < 1) throw new ModelDefinitionError(`conv2d: groups must be a positive integer, got ${describeValue(groups)}${where()}`);
-  const padAfter = (x: Tensor) => after.reduce((y, e, i) => (e ? cat([y, zeros(y.dims.map((d, j) => (j === 2 + i ? 1 : d)), traceBounds())], 2 + i) : y), x);
+  const padAfter = (x: Tensor) => after.reduce((y, e, i) => padZeros(y, 2 + i, 0, e), x);
   return unbatched2d(x, (x) => record('conv2d', b ? [padAfter(x), w, b] : [padAfter(x), w], { stride, padding, dilation, groups, act: 'none' }));
 }
 
@@ -110,11 +117,8 @@ export function convTranspose2d(x: Tensor, w: Tensor, b?: Tensor, o: ConvTranspo
     }
     // Each side pads dilation·(k − 1) − padding (output_padding more after); a negative amount crops.
     for (const i of [0, 1]) {
-      const axis = 2 + i, before = dilation[i]! * (k[i]! - 1) - padding[i]!, after = before + outPad[i]!;
-      const edge = (n: number) => zeros(z.dims.map((d, j) => (j === axis ? n : d)), traceBounds());
-      const len = z.size(axis);
-      z = z.slice(axis, Math.max(0, -before), len - Math.max(0, -after));
-      z = cat([...(before > 0 ? [edge(before)] : []), z, ...(after > 0 ? [edge(after)] : [])], axis);
+      const before = dilation[i]! * (k[i]! - 1) - padding[i]!;
+      z = padZeros(z, 2 + i, before, before + outPad[i]!);
     }
     // The kernel flipped in both spatial dims, and [Cin, Cout/g] per group swapped to [Cout, Cin/g].
     const flipped = gatherAlong(gatherAlong(w, 2, Array.from({ length: kh }, (_, i) => kh - 1 - i)), 3, Array.from({ length: kw }, (_, i) => kw - 1 - i));
@@ -132,14 +136,10 @@ export function conv1d(x: Tensor, w: Tensor, b?: Tensor, o: Conv1dOptions = {}):
   if (x.rank !== 2 && x.rank !== 3) throw new ModelDefinitionError(`conv1d: expected [N, C, L] or unbatched [C, L] input, got ${fmtShape(x.dims)}${where()}`);
   if (w.rank !== 3) throw new ModelDefinitionError(`conv1d: weight must be [out, in/groups, k], got ${fmtShape(w.dims)}${where()}`);
   fixedConvDims('conv1d', x, 3);
-  const one = (name: string, v: unknown, min: number): number => {
-    if (!Number.isInteger(v) || (v as number) < min) throw new ModelDefinitionError(`conv1d: ${name} must be ${min > 0 ? 'a positive' : 'a non-negative'} integer, got ${describeValue(v)}${where()}`);
-    return v as number;
-  };
   if (o.padding !== undefined && o.padding !== null && o.padding !== 'same' && o.padding !== 'valid' && !(Number.isInteger(o.padding) && (o.padding as number) >= 0)) {
     throw new ModelDefinitionError(`conv1d: padding must be a non-negative integer, 'same' or 'valid', got ${describeValue(o.padding)}${where()}`);
   }
-  const stride = one('stride', o.stride ?? 1, 1), dilation = one('dilation', o.dilation ?? 1, 1), groups = one('groups', o.groups ?? 1, 1);
+  const stride = single('conv1d', 'stride', o.stride ?? 1, 1), dilation = single('conv1d', 'dilation', o.dilation ?? 1, 1), groups = single('conv1d', 'groups', o.groups ?? 1, 1);
   // The checks conv2d makes, in conv1d's terms (its shapes carry a height of 1 that the caller never wrote); C and L are fixed.
   const [C, L] = x.dims.slice(-2) as [Dim, Dim], [co, ci, k] = w.dims as [Dim, Dim, Dim];
   if (typeof co === 'number' && typeof C === 'number' && (C % groups || co % groups)) throw new ModelDefinitionError(`conv1d: groups ${groups} must divide the input channels ${C} and output channels ${co}${where()}`);
