@@ -5,6 +5,7 @@
 // first runs a wasm function in its baseline tier)
 import v8 from 'node:v8';
 import { assemble, type Isa } from '../compiler/codegen/assemble.ts';
+import { hostIsas } from '../compiler/codegen/host-isas.ts';
 import { packGemmWeights } from '../compiler/codegen/pack.ts';
 import { PROBES_SRC } from './probes.ts';
 
@@ -107,6 +108,4 @@ async function bench(isa: Isa): Promise<void> {
   }
 }
 
-const relaxed = WebAssembly.validate(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 8, 1, 96, 3, 123, 123, 123, 1, 123,
-  3, 2, 1, 0, 10, 13, 1, 11, 0, 32, 0, 32, 1, 32, 2, 253, 133, 2, 11]));
-for (const isa of (relaxed ? ['wasmsimd', 'wasmrelaxedsimd'] : ['wasmsimd']) as Isa[]) await bench(isa);
+for (const isa of hostIsas()) await bench(isa);

@@ -6,6 +6,7 @@
 // Run: npx tsx bench/rnn.ts
 import v8 from 'node:v8';
 import { assemble, type Isa } from '../compiler/codegen/assemble.ts';
+import { hostIsas } from '../compiler/codegen/host-isas.ts';
 import { packGemmWeights, packRecurrentWeights, packedGemmFloats } from '../compiler/codegen/pack.ts';
 import { RNN_GATES, rnnScratchBytes } from '../compiler/codegen/rnn-abi.ts';
 
@@ -88,6 +89,4 @@ async function bench(isa: Isa): Promise<void> {
   console.log(`${isa}: GEMV k=${H}, GB/s of packed weights by size: ${row.join(', ')}`);
 }
 
-const relaxed = WebAssembly.validate(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 8, 1, 96, 3, 123, 123, 123, 1, 123,
-  3, 2, 1, 0, 10, 13, 1, 11, 0, 32, 0, 32, 1, 32, 2, 253, 133, 2, 11]));
-for (const isa of (relaxed ? ['wasmsimd', 'wasmrelaxedsimd'] : ['wasmsimd']) as Isa[]) await bench(isa);
+for (const isa of hostIsas()) await bench(isa);

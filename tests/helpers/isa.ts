@@ -10,14 +10,11 @@
 // best ISA (the one the loader picks), and SIMDFLOW_TEST_ISAS chooses otherwise: `all` for every
 // host ISA, or a comma list such as `wasmsimd`. .ci/run runs them once more on plain SIMD.
 import type { Isa } from '../../runtime/format.ts';
+import { hostIsas } from '../../compiler/codegen/host-isas.ts';
 
 const ALL: Isa[] = ['wasmsimd', 'wasmrelaxedsimd'];
 
-// (func (result v128) (f32x4.relaxed_madd (v128.const 0) (v128.const 0) (v128.const 0)))
-const RELAXED_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 61, 1, 59, 0,
-  253, 12, ...new Array(16).fill(0), 253, 12, ...new Array(16).fill(0), 253, 12, ...new Array(16).fill(0), 253, 133, 2, 11]);
-
-export const HOST_ISAS: Isa[] = WebAssembly.validate(RELAXED_PROBE) ? ALL : ['wasmsimd'];
+export const HOST_ISAS: Isa[] = hostIsas();
 
 export function testIsas(setting = process.env.SIMDFLOW_TEST_ISAS ?? ''): Isa[] {
   if (setting === '' || setting === 'best') return [HOST_ISAS[HOST_ISAS.length - 1]!];
