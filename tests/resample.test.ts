@@ -76,6 +76,55 @@ test('GroupNorm, Upsample/interpolate (every mode, size and scale factor, alignC
   model.dispose();
 });
 
+const BFIX = join(import.meta.dirname, 'fixtures', 'torch-extra', 'bicubic');
+
+test('interpolate bicubic and area, and recomputeScaleFactor, match PyTorch over a run-time batch (one model)', async () => {
+  const io = readSafetensors(readFileSync(join(BFIX, 'io.safetensors')), 'bicubic/io.safetensors');
+  const up = { bc: new nn.Upsample({ size: [9, 13], mode: 'bicubic', alignCorners: true }), area: new nn.Upsample({ size: [3, 4], mode: 'area' }) };
+  const B = { B: 3 };
+  const def = defineModel({
+    name: 'bicubic', module: new nn.Identity(),
+    inputs: { img: { shape: ['B', 3, 5, 7], max: B }, sp: { shape: ['B', 1, 3, 4], max: B }, s: { shape: ['B', 3, 11], max: B } },
+    forward: (_m: Module, i: Record<string, Tensor>) => {
+      const { img, sp, s } = i as Record<string, Tensor>;
+      const bc = (o: F.InterpolateOptions, x = img!) => F.interpolate(x, { mode: 'bicubic', ...o }), area = (o: F.InterpolateOptions, x = img!) => F.interpolate(x, { mode: 'area', ...o });
+      return {
+        bc_size: bc({ size: [9, 13] }), bc_size_ac: up.bc.call(img!), bc_sf2: bc({ scaleFactor: 2 }),
+        bc_sf2_ac: bc({ scaleFactor: 2, alignCorners: true }), bc_mixed: bc({ scaleFactor: [1.7, 0.6] }),
+        bc_sf_ac: bc({ scaleFactor: [2.3, 1.5], alignCorners: true }), bc_down: bc({ size: [3, 4] }),
+        bc_down_ac: bc({ size: [2, 3], alignCorners: true }), bc_half: bc({ scaleFactor: 0.5 }),
+        bc_one: bc({ size: [1, 1] }), bc_one_ac: bc({ size: [1, 1], alignCorners: true }), bc_same: bc({ size: [5, 7] }),
+        bc_recompute: bc({ scaleFactor: 1.7, recomputeScaleFactor: true }),
+        bc_sp: bc({ size: [5, 6] }, sp), bc_sp_same: bc({ size: [3, 4] }, sp),
+        bil_recompute: F.interpolate(img!, { scaleFactor: [1.7, 2.3], mode: 'bilinear', recomputeScaleFactor: true }),
+        near_recompute: F.interpolate(img!, { scaleFactor: 2.1, recomputeScaleFactor: true }),
+        area_size: up.area.call(img!), area_sf: area({ scaleFactor: 0.5 }), area_up: area({ size: [8, 9] }),
+        area_div: area({ size: [5, 1] }), area_1d: area({ size: 4 }, s), area_1d_sf: area({ scaleFactor: 0.6 }, s),
+      };
+    },
+  });
+  const names = ['img', 'sp', 's'];
+  const input = (n: string, batch: number) => {
+    const t = io.get(`input.${n}`)!, data = t.data as Float32Array;
+    return { data: data.slice(0, (data.length / t.shape[0]!) * batch), shape: [batch, ...t.shape.slice(1)] };
+  };
+  const ref = interpret(traceModel(def), Object.fromEntries(names.map((n) => [n, input(n, 2).data])), undefined, { B: 2 });
+  const model = await loadModelBytes((await compileModel(def, { isas: TEST_ISAS })).bytes);
+  const out = model.run(Object.fromEntries(names.map((n) => [n, input(n, 2)])));
+  const one = model.run(Object.fromEntries(names.map((n) => [n, input(n, 1)])));
+  const outs = [...io.keys()].filter((k) => k.startsWith('output.')).map((k) => k.slice(7));
+  expect(outs.length).toBe(23);
+  for (const name of outs) {
+    const want = io.get(`output.${name}`)!.data as Float32Array;
+    expectTorch(out[name] as Float32Array, want, `compiled ${name}`);
+    expectTorch(ref[name] as Float32Array, want, `reference ${name}`);
+    expectTorch(one[name] as Float32Array, want.slice(0, want.length / 2), `compiled, batch 1, ${name}`);
+  }
+  // The ±Inf/NaN case must carry them: PyTorch's bicubic has no shortcut at an unchanged size (0·∞ is NaN).
+  expect(Array.from(io.get('output.bc_sp_same')!.data as Float32Array).some(Number.isNaN)).toBe(true);
+  model.dispose();
+});
+
 test('the new layers by hand, and their misuse refused clearly', () => {
   const run = (inputs: Record<string, number[]>, fwd: (i: Record<string, Tensor>) => Tensor, data: Record<string, number[]>) => {
     const g = traceModel(defineModel({ name: 'h', module: new nn.Identity(), inputs, forward: (_m: Module, i: Record<string, Tensor>) => fwd(i) }));
@@ -95,6 +144,14 @@ test('the new layers by hand, and their misuse refused clearly', () => {
   expect(run({ x: [1, 1, 2] }, (i) => F.interpolate(i.x!, { scaleFactor: 2, mode: 'linear' }), { x: [0, 4] })).toEqual([0, 1, 3, 4]);
   expect(run({ x: [1, 1, 2, 2] }, (i) => new nn.Upsample({ size: [3, 3], mode: 'bilinear', alignCorners: true }).call(i.x!), { x: [0, 1, 2, 3] }))
     .toEqual([0, 0.5, 1, 1, 1.5, 2, 2, 2.5, 3]);
+  // bicubic (A = −0.75): halfway between samples the taps weigh −3/32, 19/32, 19/32, −3/32, so a spike of 16 gives 9.5 beside it and
+  // −1.5 one further out (at the border through the clamped, repeated edge); at integer sources the sample itself.
+  expect(run({ x: [1, 1, 1, 5] }, (i) => F.interpolate(i.x!, { size: [1, 9], mode: 'bicubic', alignCorners: true }), { x: [0, 0, 16, 0, 0] }))
+    .toEqual([0, -1.5, 0, 9.5, 16, 9.5, 0, -1.5, 0]);
+  // area: adaptive average pooling, windows [0, 2), [1, 4), [3, 5).
+  expect(run({ x: [1, 1, 5] }, (i) => F.interpolate(i.x!, { size: 3, mode: 'area' }), { x: [1, 2, 3, 4, 6] })).toEqual([1.5, 3, 5]);
+  // recomputeScaleFactor: the source index uses in/out = 5/10, not 1/2.1 (compare the nearest case above).
+  expect(run({ x: [1, 1, 5] }, (i) => F.interpolate(i.x!, { scaleFactor: 2.1, recomputeScaleFactor: true }), { x: [0, 1, 2, 3, 4] })).toEqual([0, 0, 1, 1, 2, 2, 3, 3, 4, 4]);
   // Pools: padding is −∞ for max; for the mean it counts in the divisor unless countIncludePad is false.
   expect(run({ x: [1, 1, 4] }, (i) => new nn.MaxPool1d(2).call(i.x!), { x: [1, 5, 3, 4] })).toEqual([5, 4]);
   expect(run({ x: [1, 3] }, (i) => F.maxPool1d(i.x!, 2, { padding: 1 }), { x: [-1, -5, 3] })).toEqual([-1, 3]);
@@ -127,18 +184,25 @@ test('the new layers by hand, and their misuse refused clearly', () => {
   // Upsample / interpolate
   expect(() => new nn.Upsample({})).toThrow(/Upsample: either size or scaleFactor must be given/);
   expect(() => new nn.Upsample({ size: 4, scaleFactor: 2 })).toThrow(/Upsample: only one of size and scaleFactor may be given/);
-  expect(() => new nn.Upsample({ scaleFactor: 2, mode: 'bicubic' as never })).toThrow(/Upsample: mode 'bicubic' is not supported \(only 'nearest', 'linear' and 'bilinear'\)/);
-  expect(() => new nn.Upsample({ scaleFactor: 2, mode: 'area' as never })).toThrow(/Upsample: mode 'area' is not supported/);
+  expect(() => new nn.Upsample({ scaleFactor: 2, mode: 'trilinear' as never })).toThrow(/Upsample: mode 'trilinear' is not supported \(only 'nearest', 'linear', 'bilinear', 'bicubic' and 'area'\)/);
+  expect(() => new nn.Upsample({ scaleFactor: 2, mode: 'nearest-exact' as never })).toThrow(/Upsample: mode 'nearest-exact' is not supported/);
   expect(() => new nn.Upsample({ scaleFactor: 2, mode: 'cubic' as never })).toThrow(/Upsample: mode must be one of 'nearest', 'linear', 'bilinear', 'bicubic', 'trilinear', 'area', 'nearest-exact', got "cubic"/);
-  expect(() => new nn.Upsample({ scaleFactor: 2, recomputeScaleFactor: true })).toThrow(/Upsample: recomputeScaleFactor true is not supported/);
-  expect(() => new nn.Upsample({ scaleFactor: 2, alignCorners: true })).toThrow(/Upsample: alignCorners can only be set with the interpolating modes 'linear' and 'bilinear', not 'nearest'/);
+  expect(() => new nn.Upsample({ size: 4, recomputeScaleFactor: true })).toThrow(/Upsample: recomputeScaleFactor true is not meaningful with an explicit size/);
+  expect(() => new nn.Upsample({ scaleFactor: 2, alignCorners: true })).toThrow(/Upsample: alignCorners can only be set with the interpolating modes 'linear', 'bilinear' and 'bicubic', not 'nearest'/);
+  expect(() => new nn.Upsample({ scaleFactor: 2, mode: 'area', alignCorners: false })).toThrow(/Upsample: alignCorners can only be set with the interpolating modes 'linear', 'bilinear' and 'bicubic', not 'area'/);
   expect(() => new nn.Upsample({ scaleFactor: 0 })).toThrow(/Upsample: scaleFactor must be a positive finite number or a list of them, got 0/);
   expect(() => new nn.Upsample({ size: [2, 0] })).toThrow(/Upsample: size must be a positive integer or a list of them, got \[2, 0\]/);
   expect(() => new nn.Upsample({ scaleFactor: 2, align_corners: true } as never)).toThrow(/Upsample: unknown option 'align_corners'/);
   expect(() => new nn.Upsample({ scaleFactor: 2, mode: 'linear', alignCorners: 'yes' as never })).toThrow(/Upsample: option alignCorners must be true or false, got "yes"/);
   expect(() => tr([1, 2, 4, 4], (x) => F.interpolate(x, { scaleFactor: 2, mode: 'bilinear', antialias: true }))).toThrow(/interpolate: antialias true is not supported/);
-  expect(() => tr([1, 2, 4, 4], (x) => F.interpolate(x, { scaleFactor: 2, mode: 'linear' }))).toThrow(/interpolate: mode 'linear' needs \[N, C, L\] input, got \[1, 2, 4, 4\] \(use 'bilinear'\)/);
+  expect(() => tr([1, 2, 4, 4], (x) => F.interpolate(x, { scaleFactor: 2, mode: 'linear' }))).toThrow(/interpolate: mode 'linear' needs \[N, C, L\] input, got \[1, 2, 4, 4\] \(use 'bilinear' or 'bicubic'\)/);
   expect(() => tr([1, 2, 4], (x) => F.interpolate(x, { scaleFactor: 2, mode: 'bilinear' }))).toThrow(/interpolate: mode 'bilinear' needs \[N, C, H, W\] input, got \[1, 2, 4\] \(use 'linear'\)/);
+  expect(() => tr([1, 2, 4], (x) => F.interpolate(x, { scaleFactor: 2, mode: 'bicubic' }))).toThrow(/interpolate: mode 'bicubic' needs \[N, C, H, W\] input, got \[1, 2, 4\] \(use 'linear'\)/);
+  expect(() => tr([1, 2, 4, 4, 4], (x) => F.interpolate(x, { size: 2, mode: 'area' }))).toThrow(/interpolate: expected \[N, C, L\] or \[N, C, H, W\] input, got \[1, 2, 4, 4, 4\]/);
+  expect(() => trs(['B', 2, 'H', 4], { B: 2, H: 9 }, (x) => F.interpolate(x, { size: [3, 3], mode: 'bicubic' }))).toThrow(/interpolate: input \[B, 2, H, 4\] has a size chosen at run time outside the batch dim \(0\); the channels and spatial sizes must be fixed/);
+  expect(() => trs(['B', 2, 4, 'W'], { B: 2, W: 9 }, (x) => F.interpolate(x, { size: [3, 3], mode: 'area' }))).toThrow(/interpolate: input \[B, 2, 4, W\] has a size chosen at run time outside the batch dim \(0\)/);
+  expect(() => tr([1, 2, 4, 4], (x) => F.interpolate(x, { scaleFactor: 2, mode: 'bicubic', antialias: true }))).toThrow(/interpolate: antialias true is not supported/);
+  expect(() => tr([1, 2, 4, 4], (x) => F.interpolate(x, { scaleFactor: 2, mode: 'bicubic', recomputeScaleFactor: 'yes' as never }))).toThrow(/interpolate: option recomputeScaleFactor must be true or false, got "yes"/);
   expect(() => tr([2, 4], (x) => F.interpolate(x, { scaleFactor: 2 }))).toThrow(/interpolate: expected \[N, C, L\] or \[N, C, H, W\] input, got \[2, 4\]/);
   expect(() => tr([1, 2, 4, 4], (x) => F.interpolate(x, { size: [8, 8, 8] }))).toThrow(/interpolate: size has 3 values, input \[1, 2, 4, 4\] has 2 spatial dims/);
   expect(() => tr([1, 2, 5], (x) => F.interpolate(x, { scaleFactor: 0.1 }))).toThrow(/interpolate: scaleFactor 0.1 makes an output size of 0 from 5 \(dim 2 of \[1, 2, 5\]\)/);

@@ -347,23 +347,24 @@ export function avgPool1d(x: Tensor, kernelSize: number, o: AvgPool1dOptions = {
   return pool1d('avg_pool1d', x, kernelSize, o);
 }
 
-export type InterpolateMode = 'nearest' | 'linear' | 'bilinear';
+export type InterpolateMode = 'nearest' | 'linear' | 'bilinear' | 'bicubic' | 'area';
 export interface InterpolateOptions {
   size?: number | readonly number[]; scaleFactor?: number | readonly number[]; mode?: InterpolateMode;
   alignCorners?: boolean; recomputeScaleFactor?: boolean; antialias?: boolean;
 }
 const TORCH_MODES = ['nearest', 'linear', 'bilinear', 'bicubic', 'trilinear', 'area', 'nearest-exact'];
+const MODES: readonly string[] = ['nearest', 'linear', 'bilinear', 'bicubic', 'area'] satisfies InterpolateMode[];
 /** The options of interpolate (and Upsample), checked before any input is seen: the mode, and the unsupported options refused by name. */
 export function interpolateMode(op: string, o: InterpolateOptions): InterpolateMode {
   const mode = o.mode ?? 'nearest';
   if (typeof mode !== 'string' || !TORCH_MODES.includes(mode)) throw new ModelDefinitionError(`${op}: mode must be one of ${TORCH_MODES.map((m) => `'${m}'`).join(', ')}, got ${describeValue(mode)}${where()}`);
-  if (mode !== 'nearest' && mode !== 'linear' && mode !== 'bilinear') throw new ModelDefinitionError(`${op}: mode '${mode}' is not supported (only 'nearest', 'linear' and 'bilinear')${where()}`);
-  if (o.recomputeScaleFactor === true) throw new ModelDefinitionError(`${op}: recomputeScaleFactor true is not supported (the source index uses 1/scaleFactor, PyTorch's default)${where()}`);
+  if (!MODES.includes(mode)) throw new ModelDefinitionError(`${op}: mode '${mode}' is not supported (only 'nearest', 'linear', 'bilinear', 'bicubic' and 'area')${where()}`);
   if (o.antialias === true) throw new ModelDefinitionError(`${op}: antialias true is not supported${where()}`);
-  if (mode === 'nearest' && o.alignCorners !== undefined && o.alignCorners !== null) throw new ModelDefinitionError(`${op}: alignCorners can only be set with the interpolating modes 'linear' and 'bilinear', not '${mode}'${where()}`);
+  if ((mode === 'nearest' || mode === 'area') && o.alignCorners !== undefined && o.alignCorners !== null) throw new ModelDefinitionError(`${op}: alignCorners can only be set with the interpolating modes 'linear', 'bilinear' and 'bicubic', not '${mode}'${where()}`);
   const given = (v: unknown) => v !== undefined && v !== null;
   if (given(o.size) && given(o.scaleFactor)) throw new ModelDefinitionError(`${op}: only one of size and scaleFactor may be given${where()}`);
   if (!given(o.size) && !given(o.scaleFactor)) throw new ModelDefinitionError(`${op}: either size or scaleFactor must be given${where()}`);
+  if (o.recomputeScaleFactor === true && given(o.size)) throw new ModelDefinitionError(`${op}: recomputeScaleFactor true is not meaningful with an explicit size${where()}`);
   const okSize = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 1, okScale = (v: unknown) => typeof v === 'number' && v > 0 && Number.isFinite(v);
   const check = (name: string, v: unknown, ok: (v: unknown) => boolean, what: string) => {
     if (!given(v)) return;
@@ -379,14 +380,14 @@ export function gatherAlong(x: Tensor, axis: number, idx: number[]): Tensor {
   const g = record('gather', [x.permute(...perm), ints(idx)]);
   return g.permute(...[...Array(x.rank).keys()].map((a) => (a < axis ? a + 1 : a === axis ? 0 : a)));
 }
-/** Linear interpolation along one axis: per output position, two source indices and their weights. */
-export interface LinearTaps { i0: number[]; i1: number[]; l0: Float32Array; l1: Float32Array }
+/** Interpolation along one axis as a weighted sum of taps: output d is Σₖ x[index[k][d]]·weight[k][d]. */
+export interface Taps { index: number[][]; weight: Float32Array[] }
 /**
  * The taps of linear interpolation at source coordinates `src` (one per output position) along an
- * axis of n: i0 = ⌊src⌋ and i1 = i0 + 1, each clamped to [0, n − 1]; λ1 = src − ⌊src⌋ and
+ * axis of n: ⌊src⌋ and ⌊src⌋ + 1, each clamped to [0, n − 1]; λ1 = src − ⌊src⌋ and
  * λ0 = 1 − λ1, each rounded to f32. Outside [0, n − 1] both taps are the edge element.
  */
-export function linearTaps(src: readonly number[], n: number): LinearTaps {
+export function linearTaps(src: readonly number[], n: number): Taps {
   const out = src.length, i0: number[] = [], i1: number[] = [], l0 = new Float32Array(out), l1 = new Float32Array(out);
   const clamp = (i: number) => Math.min(Math.max(i, 0), n - 1);
   src.forEach((s, d) => {
@@ -394,32 +395,89 @@ export function linearTaps(src: readonly number[], n: number): LinearTaps {
     i0.push(clamp(a)); i1.push(clamp(a + 1));
     l1[d] = Math.fround(s - a); l0[d] = Math.fround(1 - l1[d]!);
   });
-  return { i0, i1, l0, l1 };
+  return { index: [i0, i1], weight: [l0, l1] };
 }
-/** y = x[i0]·λ0 + x[i1]·λ1 along `axis` (the weights broadcast over the axes after it). */
-export function lerpAlong(x: Tensor, axis: number, t: LinearTaps, label: string): Tensor {
-  const w = (l: Float32Array) => constant(l, [l.length, ...Array<number>(x.rank - 1 - axis).fill(1)], 'f32', label);
-  return gatherAlong(x, axis, t.i0).mul(w(t.l0)).add(gatherAlong(x, axis, t.i1).mul(w(t.l1)));
+export interface CubicTapOptions {
+  /** ONNX's exclude_outside: the taps outside [0, n − 1] weigh 0 and the others are scaled to sum to 1. */
+  excludeOutside?: boolean;
+  /**
+   * ONNX's reference: at an integer src, t = 1 on the taps src − 2 … src + 1 (the same value as
+   * t = 0 on src − 1 … src + 2, but other neighbours are multiplied by 0, which matters for ∞).
+   */
+  integerAsOne?: boolean;
 }
 /**
- * torch.nn.functional.interpolate on [N, C, L] ('nearest', 'linear') or [N, C, H, W] ('nearest',
- * 'bilinear'), with PyTorch 1.13's source indices. The output size is ⌊in·scaleFactor⌋, or `size`.
- * 'nearest' (legacy): src = min(⌊dst·scale⌋, in − 1) in f32, scale = 1/scaleFactor when given,
- * else in/out, as PyTorch's kernel for contiguous input (its channels-last kernel, which a 4-D
- * input of one channel takes, copies when out = in and takes dst >> 1 when out = 2·in, so a
- * scaleFactor such as 2.1 can pick other rows there). Linear modes are separable
- * (W, then H, as PyTorch's kernel nests them): with alignCorners, src = dst·(in − 1)/(out − 1);
- * without, src = max(0, scale·(dst + ½) − ½); y = x[i0]·λ0 + x[i1]·λ1 with λ1 = src − i0,
- * λ0 = 1 − λ1 (each rounded to f32). PyTorch's CPU kernel fuses the last multiply-add, so a
- * value may differ by an ulp. Spatial sizes must be fixed; the batch may be chosen at run time.
+ * The taps of cubic convolution at source coordinates `src` along an axis of n: ⌊src⌋ − 1 … ⌊src⌋ + 2,
+ * each read clamped to [0, n − 1] (the edge repeats), weighted by `coeffs(t)` for t = src − ⌊src⌋
+ * (in f64; the weights are rounded to f32 once, after exclude_outside's scaling).
+ */
+export function cubicTaps(src: readonly number[], n: number, coeffs: (t: number) => readonly number[], o: CubicTapOptions = {}): Taps {
+  const out = src.length, index: number[][] = [[], [], [], []], weight = index.map(() => new Float32Array(out));
+  src.forEach((s, d) => {
+    let a = Math.floor(s), t = s - a;
+    if (o.integerAsOne && t === 0) { a -= 1; t = 1; }
+    const w = [...coeffs(t)];
+    if (o.excludeOutside) {
+      w.forEach((_, k) => { if (a - 1 + k < 0 || a - 1 + k >= n) w[k] = 0; });
+      const sum = w.reduce((p, q) => p + q, 0);
+      w.forEach((v, k) => { w[k] = v / sum; });
+    }
+    w.forEach((v, k) => { index[k]!.push(Math.min(Math.max(a - 1 + k, 0), n - 1)); weight[k]![d] = v; });
+  });
+  return { index, weight };
+}
+/**
+ * Whether the taps read each of the n elements in place: every non-zero weight of output d on
+ * index d (linear and cubic weights sum to 1, so that is x up to an ulp; reading x skips the
+ * axis, though 0·∞ from a neighbour would have made NaN).
+ */
+export function readsInPlace(t: Taps, n: number): boolean {
+  return t.index[0]!.length === n && t.index[0]!.every((_, d) => t.index.every((idx, k) => idx[d] === d || t.weight[k]![d] === 0));
+}
+/** y = Σₖ x[index[k]]·weight[k] along `axis`, summed in tap order (the weights broadcast over the axes after it). */
+export function weighAlong(x: Tensor, axis: number, t: Taps, label: string): Tensor {
+  const w = (l: Float32Array) => constant(l, [l.length, ...Array<number>(x.rank - 1 - axis).fill(1)], 'f32', label);
+  return t.index.map((idx, k) => gatherAlong(x, axis, idx).mul(w(t.weight[k]!))).reduce((y, term) => y.add(term));
+}
+/**
+ * PyTorch 1.13's cubic convolution weights (A = −0.75) of the taps ⌊src⌋ − 1 … ⌊src⌋ + 2 at
+ * t = src − ⌊src⌋: ((A + 2)·x − (A + 3))·x² + 1 for the two within 1 (x = t, 1 − t) and
+ * ((A·x − 5A)·x + 8A)·x − 4A for the two beyond (x = t + 1, 2 − t). In f32 as the 1.13 build that
+ * made the fixtures evaluates them (probed with one-hot inputs): t is rounded once from the exact
+ * src, and the first multiply-add of the near weight and the first two of the far weight are fused.
+ */
+function torchCubicCoeffs(t: number): number[] {
+  const f = Math.fround, A = -0.75;
+  // a·b + c with one rounding (the product of two f32s is exact in f64; the sum can round twice, rarely an ulp off).
+  const fma = (a: number, b: number, c: number) => f(a * b + c);
+  const near = (x: number) => f(f(f(fma(A + 2, x, -(A + 3)) * x) * x) + 1);
+  const far = (x: number) => f(f(fma(fma(A, x, -5 * A), x, 8 * A) * x) - 4 * A);
+  const u = f(t), v = f(1 - u);
+  return [far(f(u + 1)), near(u), near(v), far(f(v + 1))];
+}
+/**
+ * torch.nn.functional.interpolate on [N, C, L] ('nearest', 'linear', 'area') or [N, C, H, W]
+ * ('nearest', 'bilinear', 'bicubic', 'area'), with PyTorch 1.13's source indices. The output size
+ * is ⌊in·scaleFactor⌋, or `size`. 'nearest' (legacy): src = min(⌊dst·scale⌋, in − 1) in f32,
+ * scale = 1/scaleFactor when given (and recomputeScaleFactor is not true), else in/out, as
+ * PyTorch's kernel for contiguous input (its channels-last kernel, which a 4-D input of one channel
+ * takes, copies when out = in and takes dst >> 1 when out = 2·in, so a scaleFactor such as 2.1 can
+ * pick other rows there). Linear modes and bicubic are separable (W, then H, as PyTorch's kernel
+ * nests them): with alignCorners, src = dst·(in − 1)/(out − 1); without, scale·(dst + ½) − ½,
+ * for the linear modes at least 0; linear: y = x[i0]·λ0 + x[i1]·λ1 with λ1 = src − i0,
+ * λ0 = 1 − λ1 (each rounded to f32); bicubic: the 4 taps ⌊src⌋ − 1 … ⌊src⌋ + 2 read clamped to the
+ * border, weighted by cubic convolution with A = −0.75 (computed at compile time; no shortcut
+ * when out = in, so as in PyTorch an ∞ makes its neighbours NaN). PyTorch's CPU kernel fuses
+ * multiply-adds, so a value may differ by an ulp or so. 'area' is adaptive_avg_pool over the output
+ * size. Spatial sizes must be fixed; the batch may be chosen at run time.
  */
 export function interpolate(x: Tensor, opts: InterpolateOptions): Tensor {
   const o = checkOptions('interpolate', opts, ['size', 'scaleFactor', 'mode', 'alignCorners', 'recomputeScaleFactor', 'antialias']);
   const mode = interpolateMode('interpolate', o);
   x = floatArg('interpolate', 'input', x);
   if (x.rank !== 3 && x.rank !== 4) throw new ModelDefinitionError(`interpolate: expected [N, C, L] or [N, C, H, W] input, got ${fmtShape(x.dims)}${where()}`);
-  if (mode === 'linear' && x.rank !== 3) throw new ModelDefinitionError(`interpolate: mode 'linear' needs [N, C, L] input, got ${fmtShape(x.dims)} (use 'bilinear')${where()}`);
-  if (mode === 'bilinear' && x.rank !== 4) throw new ModelDefinitionError(`interpolate: mode 'bilinear' needs [N, C, H, W] input, got ${fmtShape(x.dims)} (use 'linear')${where()}`);
+  if (mode === 'linear' && x.rank !== 3) throw new ModelDefinitionError(`interpolate: mode 'linear' needs [N, C, L] input, got ${fmtShape(x.dims)} (use 'bilinear' or 'bicubic')${where()}`);
+  if ((mode === 'bilinear' || mode === 'bicubic') && x.rank !== 4) throw new ModelDefinitionError(`interpolate: mode '${mode}' needs [N, C, H, W] input, got ${fmtShape(x.dims)} (use 'linear')${where()}`);
   if (x.dims.slice(1).some((d) => typeof d !== 'number')) throw new ModelDefinitionError(`interpolate: input ${fmtShape(x.dims)} has a size chosen at run time outside the batch dim (0); the channels and spatial sizes must be fixed${where()}`);
   const k = x.rank - 2, list = (v: number | readonly number[], name: string): number[] => {
     const a = Array.isArray(v) ? [...v] : Array<number>(k).fill(v as number);
@@ -430,10 +488,13 @@ export function interpolate(x: Tensor, opts: InterpolateOptions): Tensor {
   const scales = o.scaleFactor !== undefined && o.scaleFactor !== null ? list(o.scaleFactor, 'scaleFactor') : undefined;
   const outs = scales ? ins.map((n, i) => Math.floor(n * scales[i]!)) : list(o.size!, 'size');
   outs.forEach((n, i) => { if (n < 1) throw new ModelDefinitionError(`interpolate: scaleFactor ${scales![i]} makes an output size of 0 from ${ins[i]} (dim ${2 + i} of ${fmtShape(x.dims)})${where()}`); });
+  if (mode === 'area') return k === 1 ? adaptiveAvgPool2d(x.unsqueeze(2), [1, outs[0]!]).squeeze(2) : adaptiveAvgPool2d(x, [outs[0]!, outs[1]!]);
+  // recomputeScaleFactor: PyTorch passes the kernel only the output size, so the scale is in/out.
+  const kernelScales = o.recomputeScaleFactor === true ? undefined : scales;
   const f = Math.fround, align = o.alignCorners === true;
   // Last spatial dim first, as PyTorch's kernel interpolates the innermost dim inside the outer one.
   for (let i = k - 1; i >= 0; i--) {
-    const axis = 2 + i, n = ins[i]!, out = outs[i]!, sf = scales?.[i];
+    const axis = 2 + i, n = ins[i]!, out = outs[i]!, sf = kernelScales?.[i];
     // PyTorch's compute_scales_value: 1/scale_factor when given, else in/out, as f32.
     const scale = f(sf !== undefined ? 1 / sf : n / out);
     if (mode === 'nearest') {
@@ -441,13 +502,15 @@ export function interpolate(x: Tensor, opts: InterpolateOptions): Tensor {
       continue;
     }
     const ratio = align ? (out > 1 ? f((n - 1) / (out - 1)) : 0) : scale;
-    // The source index before rounding to f32 (PyTorch's matches this, not an f32 product); never
-    // negative and below n, so ⌊src⌋ is PyTorch's truncation and only i0 + 1 is clamped.
+    // The source index before rounding to f32 (PyTorch's matches this, not an f32 product). For the
+    // linear modes never negative and below n, so ⌊src⌋ is PyTorch's truncation and only i0 + 1 is
+    // clamped; bicubic keeps a negative src (area_pixel_compute_source_index with cubic = true).
     const iota = Array.from({ length: out }, (_, d) => d);
-    const taps = out === n
-      ? { i0: iota, i1: iota, l0: new Float32Array(out).fill(1), l1: new Float32Array(out) }
-      : linearTaps(iota.map((d) => (align ? ratio * d : Math.max(ratio * (d + 0.5) - 0.5, 0))), n);
-    x = lerpAlong(x, axis, taps, 'interpolate λ');
+    const src = iota.map((d) => (align ? ratio * d : ratio * (d + 0.5) - 0.5));
+    const taps = mode === 'bicubic' ? cubicTaps(src, n, torchCubicCoeffs)
+      : out === n ? { index: [iota, iota], weight: [new Float32Array(out).fill(1), new Float32Array(out)] }
+      : linearTaps(src.map((s) => Math.max(s, 0)), n);
+    x = weighAlong(x, axis, taps, 'interpolate λ');
   }
   return x;
 }

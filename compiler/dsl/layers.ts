@@ -154,7 +154,7 @@ export class GroupNorm extends Module {
   }
 }
 
-/** nn.Upsample: F.interpolate with the module's size or scaleFactor, mode ('nearest', 'linear', 'bilinear') and alignCorners. */
+/** nn.Upsample: F.interpolate with the module's size or scaleFactor, mode ('nearest', 'linear', 'bilinear', 'bicubic', 'area'), alignCorners and recomputeScaleFactor. */
 export class Upsample extends Module {
   readonly mode: F.InterpolateMode;
   constructor(readonly opts: Omit<F.InterpolateOptions, 'antialias'>) {

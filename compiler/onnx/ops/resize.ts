@@ -1,9 +1,9 @@
 // ONNX Resize (opsets 10, 11, 13, 18, 19): 'nearest' and 'linear' along any axes, with F.interpolate's
-// pieces (gatherAlong, linearTaps, lerpAlong) and ONNX's source coordinates. Cubic, antialias,
+// pieces (gatherAlong, linearTaps, weighAlong) and ONNX's source coordinates. Cubic, antialias,
 // tf_crop_and_resize and the options only they read are refused by name.
 
 import type { Tensor } from '../../dsl/tensor.ts';
-import { gatherAlong, lerpAlong, linearTaps } from '../../dsl/functional.ts';
+import { gatherAlong, linearTaps, readsInPlace, weighAlong } from '../../dsl/functional.ts';
 import { Ctx } from '../ctx.ts';
 import { f32Input, normAxis } from './common.ts';
 
@@ -111,8 +111,8 @@ export function resize(c: Ctx): Tensor {
     }
     const taps = linearTaps(xs, n);
     // An axis read in place (scale 1, or one element read whole) is left as it is.
-    if (m === n && taps.i0.every((i, d) => i === d && (taps.l1[d] === 0 || taps.i1[d] === d))) continue;
-    x = lerpAlong(x, a, taps, 'Resize λ');
+    if (readsInPlace(taps, n)) continue;
+    x = weighAlong(x, a, taps, 'Resize λ');
   }
   return x;
 }
