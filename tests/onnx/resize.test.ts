@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { OnnxGraph } from '../../bench/onnx.ts';
 import { compileEntries } from '../../compiler/driver/compile.ts';
 import { importOnnx, UnsupportedError } from '../../compiler/onnx/import.ts';
 import { interpret } from '../../compiler/reference/interpret.ts';
@@ -27,7 +28,7 @@ function maxDiff(got: { data: ArrayLike<number>; shape?: readonly number[] } | A
 }
 
 describe('ONNX Resize from PyTorch 1.13 exports', () => {
-  test('nn.Upsample and F.interpolate (nearest, bilinear, linear; scale_factor and size; align_corners) match PyTorch at opsets 13 and 17', async () => {
+  test('nn.Upsample and F.interpolate (nearest, bilinear, linear, bicubic; scale_factor and size; align_corners) match PyTorch at opsets 13 and 17', async () => {
     const entries = [13, 17].map((o) => ({ name: `resize${o}`, graph: importOnnx(readFileSync(join(DIR, `model.opset${o}.onnx`))).graph }));
     for (const e of entries) expect(e.graph.outputs.map((o) => o.name).sort()).toEqual([...OUTPUTS].sort());
     const feeds = { x: Float32Array.from(tensor('input.x').data as Float32Array), x1: Float32Array.from(tensor('input.x1').data as Float32Array) };
@@ -53,5 +54,30 @@ describe('ONNX Resize from PyTorch 1.13 exports', () => {
     const bytes = readFileSync(join(DIR, 'align_corners_odd.onnx'));
     expect(() => importOnnx(bytes)).toThrow(UnsupportedError);
     expect(() => importOnnx(bytes)).toThrow(/\(Resize, opset 13\): coordinate_transformation_mode 'align_corners' with a scale whose product with the input size is not an integer \(axis 2: 5 × 1\.5; .*\) is not supported/);
+  });
+
+  test('cubic: cubic_coeff_a and exclude_outside by hand; cubic in opset 10 and exclude_outside with other modes refused', () => {
+    const build = (attrs: Record<string, number | string | { f: number }>, opset = 19) => {
+      const g = new OnnxGraph();
+      g.input('x', [1, 5]);
+      g.name(g.op1('Resize', ['x', '', g.init('scales', [2], Float32Array.of(1, 2))], { mode: 'cubic', coordinate_transformation_mode: 'asymmetric', ...attrs }), 'y');
+      g.output('y', [1, 10]);
+      return g.finish('m', opset);
+    };
+    const run = (attrs: Record<string, number | string | { f: number }>) => Array.from(interpret(importOnnx(build(attrs)).graph, { x: Float32Array.of(16, 0, 0, 0, 0) }).y!);
+    // A = −0.5 halfway between samples: weights −1/16, 9/16, 9/16, −1/16 on x − 1.5 … x + 1.5. Output 1 (x = 0.5) reads
+    // −1, 0, 1, 2: clamped, the edge 16 weighs −1/16 + 9/16; excluded, tap −1 weighs 0 and the rest are scaled by 16/17.
+    expect(run({ cubic_coeff_a: { f: -0.5 } })).toEqual([16, 8, 0, -1, 0, 0, 0, 0, 0, 0]);
+    expect(run({ cubic_coeff_a: { f: -0.5 }, exclude_outside: 1 })).toEqual([16, 16 * Math.fround(9 / 17), 0, -1, 0, 0, 0, 0, 0, 0]);
+    // The default A = −0.75: −3/32, 19/32, 19/32, −3/32.
+    expect(run({})).toEqual([16, 8, 0, -1.5, 0, 0, 0, 0, 0, 0]);
+    expect(() => importOnnx(build({ exclude_outside: 2 }))).toThrow(/\(Resize, opset 19\): exclude_outside 2 \(only 0 or 1\) is not supported/);
+    expect(() => importOnnx(build({ mode: 'linear', exclude_outside: 1 }))).toThrow(/\(Resize, opset 19\): exclude_outside 1 with mode 'linear' \(only with 'cubic'\) is not supported/);
+    expect(() => importOnnx(build({ antialias: 1 }))).toThrow(/\(Resize, opset 19\): antialias is not supported/);
+    const v10 = new OnnxGraph();
+    v10.input('x', [1, 5]);
+    v10.name(v10.op1('Resize', ['x', v10.init('scales', [2], Float32Array.of(1, 2))], { mode: 'cubic' }), 'y');
+    v10.output('y', [1, 10]);
+    expect(() => importOnnx(v10.finish('m', 10))).toThrow(/\(Resize, opset 10\): mode 'cubic' in opset 10 \(its modes are nearest and linear\) is not supported/);
   });
 });

@@ -1,9 +1,9 @@
-// ONNX Resize (opsets 10, 11, 13, 18, 19): 'nearest' and 'linear' along any axes, with F.interpolate's
-// pieces (gatherAlong, linearTaps, weighAlong) and ONNX's source coordinates. Cubic, antialias,
-// tf_crop_and_resize and the options only they read are refused by name.
+// ONNX Resize (opsets 10, 11, 13, 18, 19): 'nearest', 'linear' and 'cubic' along any axes, with
+// F.interpolate's pieces (gatherAlong, linearTaps / cubicTaps, weighAlong) and ONNX's source
+// coordinates. Antialias, tf_crop_and_resize and the options only they read are refused by name.
 
 import type { Tensor } from '../../dsl/tensor.ts';
-import { gatherAlong, linearTaps, readsInPlace, weighAlong } from '../../dsl/functional.ts';
+import { cubicTaps, gatherAlong, linearTaps, readsInPlace, weighAlong } from '../../dsl/functional.ts';
 import { Ctx } from '../ctx.ts';
 import { f32Input, normAxis } from './common.ts';
 
@@ -17,6 +17,12 @@ function given(c: Ctx, i: number, what: string): number[] | undefined {
   return v.length ? v : undefined;
 }
 
+/** ONNX's reference's cubic weights of the taps ⌊x⌋ − 1 … ⌊x⌋ + 2 at ratio t = x − ⌊x⌋, written as it writes them (f64). */
+function cubicCoeffs(t: number, A: number): number[] {
+  const far = (x: number) => ((A * x - 5 * A) * x + 8 * A) * x - 4 * A, near = (x: number) => ((A + 2) * x - (A + 3)) * x * x + 1;
+  return [far(t + 1), near(t), near(1 - t), far(1 - t + 1)];
+}
+
 /**
  * Resize as ONNX's reference computes it: per resized axis (scale s, input n, output size m) the
  * source coordinate x of output index d is, by coordinate_transformation_mode, half_pixel
@@ -24,8 +30,11 @@ function given(c: Ctx, i: number, what: string): number[] | undefined {
  * (0 when s·n = 1), asymmetric d/s, tf_half_pixel_for_nn (d + ½)/s, half_pixel_symmetric the
  * half_pixel one shifted by n/2·(1 − m/(s·n)); all in f64 as the reference does. 'nearest' reads
  * x itself when it is an integer, else ⌊x⌋ or ⌈x⌉ by nearest_mode; 'linear' weighs ⌊x⌋ and ⌊x⌋ + 1
- * (F.interpolate's taps); indices outside the input read its edge. m is ⌊s·n⌋ from scales, or the
- * given size (s = m/n), or with keep_aspect_ratio_policy one s for all axes and m = ⌊s·n + ½⌋.
+ * (F.interpolate's taps); 'cubic' weighs ⌊x⌋ − 1 … ⌊x⌋ + 2 by cubic convolution with
+ * A = cubic_coeff_a (default −0.75; PyTorch's bicubic is A = −0.75 without exclude_outside), the
+ * weights in f64 as the reference computes them, then f32; with exclude_outside 1 the taps outside
+ * the input weigh 0 and the rest are scaled to sum to 1. Indices outside the input read its edge.
+ * m is ⌊s·n⌋ from scales, or the given size (s = m/n), or with keep_aspect_ratio_policy one s for all axes and m = ⌊s·n + ½⌋.
  * align_corners with scales where s·n ≠ m (and m > 1) is refused: there ONNX's reference and
  * onnxruntime (and PyTorch, whose exporter writes such scales) differ.
  * Opset 10 is asymmetric, and its 'nearest' (unspecified rounding) is taken only for upsampling.
@@ -36,18 +45,20 @@ export function resize(c: Ctx): Tensor {
   else c.only('mode', 'coordinate_transformation_mode', 'nearest_mode', 'cubic_coeff_a', 'exclude_outside', 'extrapolation_value',
     ...(c.opset >= 18 ? ['antialias', 'axes', 'keep_aspect_ratio_policy'] : []));
   const mode = c.str('mode', 'nearest');
-  if (mode === 'cubic') c.unsupported(`mode 'cubic'`);
-  if (mode !== 'nearest' && mode !== 'linear') c.unsupported(`mode '${mode}'`);
+  if (mode !== 'nearest' && mode !== 'linear' && mode !== 'cubic') c.unsupported(`mode '${mode}'`);
+  if (v10 && mode === 'cubic') c.unsupported(`mode 'cubic' in opset 10 (its modes are nearest and linear)`);
   const ctm = v10 ? 'asymmetric' : c.str('coordinate_transformation_mode', 'half_pixel');
   if (!TRANSFORMS.includes(ctm) || (ctm === 'tf_half_pixel_for_nn' && c.opset >= 18) || (ctm === 'half_pixel_symmetric' && c.opset < 19)) c.unsupported(`coordinate_transformation_mode '${ctm}'`);
   if (ctm === 'tf_crop_and_resize') c.unsupported(`coordinate_transformation_mode 'tf_crop_and_resize'`);
   if (c.int('antialias', 0) !== 0) c.unsupported('antialias');
-  if (c.int('exclude_outside', 0) !== 0) c.unsupported('exclude_outside');
+  const excludeOutside = c.int('exclude_outside', 0), A = c.float('cubic_coeff_a', -0.75);
+  if (excludeOutside !== 0 && excludeOutside !== 1) c.unsupported(`exclude_outside ${excludeOutside} (only 0 or 1)`);
+  if (excludeOutside === 1 && mode !== 'cubic') c.unsupported(`exclude_outside 1 with mode '${mode}' (only with 'cubic')`);
   if (c.float('extrapolation_value', 0) !== 0) c.unsupported('extrapolation_value');
   const nearestMode = c.str('nearest_mode', 'round_prefer_floor');
   if (mode === 'nearest' && !v10 && !NEAREST.includes(nearestMode)) c.unsupported(`nearest_mode '${nearestMode}'`);
 
-  let x = mode === 'linear' ? f32Input(c, 0, 'X') : c.t(0, 'X');
+  let x = mode === 'nearest' ? c.t(0, 'X') : f32Input(c, 0, 'X');
   const r = x.rank;
   const axesAttr = c.intList('axes');
   const axes = axesAttr ? axesAttr.map((a) => normAxis(c, a, r, 'axes entry')) : [...Array(r).keys()];
@@ -109,7 +120,7 @@ export function resize(c: Ctx): Tensor {
       x = gatherAlong(x, a, xs.map((v) => Math.min(Math.max(pick(v), 0), n - 1)));
       continue;
     }
-    const taps = linearTaps(xs, n);
+    const taps = mode === 'linear' ? linearTaps(xs, n) : cubicTaps(xs, n, (t) => cubicCoeffs(t, A), { excludeOutside: excludeOutside === 1, integerAsOne: true });
     // An axis read in place (scale 1, or one element read whole) is left as it is.
     if (readsInPlace(taps, n)) continue;
     x = weighAlong(x, a, taps, 'Resize λ');
