@@ -1,5 +1,5 @@
 // The DSL's public face: `nn` modules, `F` functional ops, tensors and tracing.
-import * as F from './functional.ts';
+import * as F from './f.ts';
 import { Module, Parameter, manualSeed } from './module.ts';
 
 export * as nn from './nn.ts';

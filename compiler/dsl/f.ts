@@ -1,0 +1,14 @@
+// `F`, the DSL's torch.nn.functional: the ops of functional.ts a model calls. The option checkers
+// and resampling pieces functional.ts shares with the nn layers and the ONNX importer (pairOf,
+// gatherAlong, the interpolation taps, …) are exported from there, not here.
+export {
+  linear, conv1d, conv2d, convTranspose2d,
+  maxPool1d, avgPool1d, maxPool2d, avgPool2d, adaptiveAvgPool2d, adaptiveMaxPool2d,
+  batchNorm, layerNorm, groupNorm, dropout, interpolate, embedding,
+  relu, relu6, tanh, sigmoid, gelu, geluTanh, silu, leakyRelu, hardtanh, elu, softplus, hardsigmoid,
+  hardswish, mish, softsign, prelu, glu, softmax, logSoftmax, whereOp,
+  scaledDotProductAttention, sinusoidalPositionalEncoding, causalMask,
+  type Conv1dOptions, type Conv2dOptions, type ConvTranspose2dOptions, type MaxPool1dOptions,
+  type AvgPool1dOptions, type MaxPool2dOptions, type Pool2dOptions, type BatchNormOptions,
+  type InterpolateMode, type InterpolateOptions,
+} from './functional.ts';
