@@ -52,10 +52,10 @@ function tensorProto(name: string, dims: readonly number[], dtype: number, raw: 
   return t.int(2, dtype).string(8, name).bytes(9, raw);
 }
 
-/** ValueInfoProto with a tensor type: name (1), type (2) → tensor_type (1) → elem_type (1), shape (2) → dim (1) → dim_value (1). */
-function valueInfo(name: string, dims: readonly number[], dtype: number): Pb {
+/** ValueInfoProto with a tensor type: name (1), type (2) → tensor_type (1) → elem_type (1), shape (2) → dim (1) → dim_value (1) or, for a name, dim_param (2). */
+function valueInfo(name: string, dims: readonly (number | string)[], dtype: number): Pb {
   const shape = new Pb();
-  for (const d of dims) shape.message(1, new Pb().int(1, d));
+  for (const d of dims) shape.message(1, typeof d === 'string' ? new Pb().string(2, d) : new Pb().int(1, d));
   return new Pb().string(1, name).message(2, new Pb().message(1, new Pb().int(1, dtype).message(2, shape)));
 }
 
@@ -79,8 +79,9 @@ export class OnnxGraph {
   private outputs: Pb[] = [];
   private n = 0;
 
-  input(name: string, dims: readonly number[], dtype: number = DT.FLOAT): string { this.inputs.push(valueInfo(name, dims, dtype)); return name; }
-  output(name: string, dims: readonly number[], dtype: number = DT.FLOAT): void { this.outputs.push(valueInfo(name, dims, dtype)); }
+  /** A graph input; a string dim is symbolic (dim_param). */
+  input(name: string, dims: readonly (number | string)[], dtype: number = DT.FLOAT): string { this.inputs.push(valueInfo(name, dims, dtype)); return name; }
+  output(name: string, dims: readonly (number | string)[], dtype: number = DT.FLOAT): void { this.outputs.push(valueInfo(name, dims, dtype)); }
 
   /** A float initializer (a constant tensor). */
   init(name: string, dims: readonly number[], data: Float32Array): string {

@@ -126,6 +126,8 @@ function foldData(n: Node): AnyTensorData | undefined {
   if (n.op === 'const') return n.attrs.data as AnyTensorData;
   if (n.op === 'copy') return foldData(n.inputs[0]!);
   if (n.op === 'input' || n.op === 'state' || n.op === 'proj' || opTraits(n.op).noFold) return undefined;
+  // A value of a run-time size (a constant broadcast to a symbolic batch) would fold at the bounds.
+  if (n.type.dims) return undefined;
   const hit = folded.get(n);
   if (hit !== undefined) return hit ?? undefined;
   let r: AnyTensorData | undefined;

@@ -21,7 +21,9 @@ export interface ImportOptions {
    * Symbolic dimensions (dim_param): a fixed size (`{ batch: 1 }`), or `{ max: N }` to keep the
    * size symbolic (any size 1..N at run time; see the DSL's sizes chosen at run time). A symbolic
    * size is supported through the ops of SYMBOLIC_OK (elementwise, MatMul/Gemm, Softmax,
-   * LayerNormalization, Transpose, …); any other op on it is refused, naming the size.
+   * LayerNormalization, Transpose, …, and a CNN's batch: Conv, pools, normalisations, Resize,
+   * Concat/Slice/Pad on other axes, …); any other op on it, or a symbolic size on an axis the op
+   * cannot take, is refused, naming the size.
    */
   dims?: Record<string, number | { max: number }>;
   /** Full shapes of some inputs, overriding the file's. */
@@ -77,10 +79,22 @@ function inputType(name: string, dtype: DType, dims: (number | string | undefine
   return Object.keys(max).length ? { dtype, shape, dims: sym, max } : { dtype, shape };
 }
 
+/**
+ * A symbolic batch through convolutional networks. Each translator refuses a symbolic size on an
+ * axis it cannot take, naming the axis (ops/common.ts fixedAxes): convolutions, pools and
+ * normalisations take it only on the batch (axis 0); Split, Slice and Pad not on the axis they cut
+ * or grow (Slice takes it whole); Squeeze needs its axes; Resize keeps it at scale 1. Concat,
+ * Flatten and the reductions take it on any axis (their kernels compute from the run-time dims).
+ */
+const SYMBOLIC_CNN = ['Conv', 'ConvTranspose', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool',
+  'BatchNormalization', 'InstanceNormalization', 'GroupNormalization', 'Dropout', 'Flatten', 'Concat', 'Split', 'Slice', 'Pad',
+  'Squeeze', 'Unsqueeze', 'Resize', 'ReduceSum', 'ReduceMean', 'ReduceMax', 'ReduceMin', 'ReduceSumSquare', 'ReduceL1', 'ReduceL2',
+  'ReduceLogSumExp', 'ReduceLogSum', 'CastLike', 'Not', 'And', 'Or', 'Xor', 'Equal'];
 /** Ops that follow symbolic sizes through the DSL's dim-aware operations. */
 const SYMBOLIC_OK = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Sum', 'Mean', 'Relu', 'Tanh', 'Sigmoid', 'Exp', 'Log', 'Sqrt', 'Erf',
   'Neg', 'Abs', 'Reciprocal', 'Gelu', 'LeakyRelu', 'PRelu', 'Elu', 'Selu', 'Softplus', 'Softsign', 'HardSigmoid', 'HardSwish', 'Mish', 'Swish',
-  'Clip', 'Softmax', 'LogSoftmax', 'Cast', 'Identity', 'MatMul', 'Gemm', 'LayerNormalization', 'Transpose', 'Where']);
+  'Clip', 'Softmax', 'LogSoftmax', 'Cast', 'Identity', 'MatMul', 'Gemm', 'LayerNormalization', 'Transpose', 'Where',
+  ...SYMBOLIC_CNN]);
 const symbolicSize = (v: Val | undefined): string | undefined => {
   const d = v && !isHost(v) ? v.node.type.dims : undefined;
   return d?.find((x): x is string => typeof x === 'string');
@@ -102,6 +116,9 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): Importe
   const model = readOnnxModel(bytes);
   const opset = model.opsets.get('') ?? 1;
   const g = model.graph;
+  // The bounds of the symbolic sizes, filled in as the inputs are read (DSL functions such as
+  // F.convTranspose2d make blocks of a run-time size from them).
+  const bounds: Record<string, number> = {};
   const { result: graph } = withTrace(() => {
     const vals = new Map<string, Val>();
     for (const t of g.initializers) vals.set(t.name, host(t.dtype, t.dims, t.data));
@@ -111,6 +128,7 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): Importe
       const c = opts.constants?.[vi.name];
       if (c) { vals.set(vi.name, host(c.dtype, c.dims, c.data)); continue; }
       const n = mkNode('input', [], inputType(vi.name, irDtype(vi.dtype, `input '${vi.name}'`), vi.dims, opts), { name: vi.name }, vi.name);
+      Object.assign(bounds, n.type.max);
       inputs.push(n);
       vals.set(vi.name, new Tensor(n));
     }
@@ -157,7 +175,7 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): Importe
       return { name: o.name, node: t.node.op === 'input' ? record('copy', [t]).node : t.node };
     });
     return makeGraph(inputs, outputs);
-  });
+  }, bounds);
   verify(graph);
   return { name: opts.name ?? (g.name || 'model'), graph, model };
 }

@@ -1,16 +1,24 @@
-// What every ONNX operator translation shares: the translation's type, constants, axis and dtype checks.
+// What every ONNX operator translation shares: the translation's type, constants, axis and dtype
+// checks, and the checks that keep a symbolic size (a dim_param kept with { max }) off the axes an
+// op cannot take it on.
 
-import { numel, type DType } from '../../ir/types.ts';
+import { fmtShape, numel, type DType } from '../../ir/types.ts';
+import { isSymbolic, type Dim, type Sizes } from '../../ir/dims.ts';
 import { constant, Tensor } from '../../dsl/tensor.ts';
 import { Ctx, UnsupportedError, type Val } from '../ctx.ts';
 
 export type Translate = (c: Ctx) => Val | (Val | undefined)[];
 
-/** A constant of `dtype` filled with `v`, of `shape` (a scalar by default). */
-export function full(dtype: DType, v: number, shape: readonly number[] = []): Tensor {
-  const n = numel(shape);
+/**
+ * A constant of `dtype` filled with `v`, of `shape` (a scalar by default). A shape with symbolic
+ * dims (bounded by `max`) is one value broadcast to the run-time size: a block filled at the
+ * bounds would be the wrong size at any smaller one.
+ */
+export function full(dtype: DType, v: number, shape: readonly Dim[] = [], max: Sizes = {}): Tensor {
+  if (shape.some(isSymbolic)) return full(dtype, v, shape.map(() => 1)).expand(...shape, max);
+  const n = numel(shape as number[]);
   const data = dtype === 'f32' ? new Float32Array(n).fill(v) : dtype === 'i32' ? new Int32Array(n).fill(v) : new Uint8Array(n).fill(v ? 1 : 0);
-  return constant(data, shape, dtype, String(v));
+  return constant(data, shape as number[], dtype, String(v));
 }
 export const normAxis = (c: Ctx, a: number, rank: number, what = 'axis'): number => {
   const r = a < 0 ? a + rank : a;
@@ -26,4 +34,19 @@ export const f32Input = (c: Ctx, i: number, what = `input ${i}`): Tensor => {
 export function same(c: Ctx, a: Tensor, b: Tensor): [Tensor, Tensor] {
   if (a.dtype !== b.dtype) c.unsupported(`operands of different types (${a.dtype}, ${b.dtype})`);
   return [a, b];
+}
+
+/**
+ * Refuses a symbolic size on any of `axes` of `x` (input `what`), naming the axis and the size:
+ * the op computes from those sizes at import time, so they must be fixed. `why` says what needs them.
+ */
+export function fixedAxes(c: Ctx, x: Tensor, what: string, axes: Iterable<number>, why: string): void {
+  for (const a of axes) {
+    const d = x.dims[a];
+    if (d !== undefined && isSymbolic(d)) c.unsupported(`${what} ${fmtShape(x.dims)} with the symbolic size '${d}' on axis ${a} (${why})`);
+  }
+}
+/** A layer over [N, C, spatial…] (convolution, pooling, normalisation): only the batch (axis 0) may be symbolic. */
+export function batchOnly(c: Ctx, x: Tensor, what: string): void {
+  fixedAxes(c, x, what, [...x.dims.keys()].slice(1), `${c.node.opType} takes a symbolic size only on the batch axis 0; its channels and spatial axes must be fixed sizes`);
 }

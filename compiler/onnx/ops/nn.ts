@@ -1,11 +1,14 @@
 // ONNX linear algebra and neural-network layers: Gemm, Conv, pooling, batch and layer normalization, Dropout.
+// A symbolic size may be the batch (axis 0) of a convolution, pool or normalisation (batchOnly):
+// pads, windows and masks are computed from the fixed channels and spatial sizes, and every block
+// built here takes the input's dims (a block at the bounds would be wrong at a smaller batch).
 
 import { numel } from '../../ir/types.ts';
 import { cat, constant, record, Tensor } from '../../dsl/tensor.ts';
 import * as F from '../../dsl/functional.ts';
 import { DT } from '../proto.ts';
 import { Ctx, host, isHost, type Val } from '../ctx.ts';
-import { f32Input, full, normAxis, type Translate } from './common.ts';
+import { batchOnly, f32Input, full, normAxis, type Translate } from './common.ts';
 
 export function gemm(c: Ctx): Tensor {
   c.only('alpha', 'beta', 'transA', 'transB');
@@ -38,12 +41,12 @@ function spatialPads(c: Ctx, inSizes: number[], k: number[], s: number[], d: num
   });
 }
 
-/** Pads the spatial axes (2, 3, …) with `value` (asymmetric pads, ceil-mode windows). */
+/** Pads the spatial axes (2, 3, …) with `value` (asymmetric pads, ceil-mode windows); the batch may be symbolic. */
 function padSpatial(x: Tensor, pads: Array<[number, number]>, value: number): Tensor {
   let y = x;
   pads.forEach(([b, e], i) => {
     const axis = 2 + i;
-    const block = (n: number) => full('f32', value, y.shape.map((d, j) => (j === axis ? n : d)));
+    const block = (n: number) => full('f32', value, y.dims.map((d, j) => (j === axis ? n : d)), y.bounds);
     const parts = [...(b ? [block(b)] : []), y, ...(e ? [block(e)] : [])];
     if (parts.length > 1) y = cat(parts, axis);
   });
@@ -60,6 +63,7 @@ function as2d(c: Ctx, x: Tensor, f: (x4: Tensor, lift: <T>(v: T[], one: T) => T[
 export function conv(c: Ctx): Tensor {
   c.only('auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides');
   const x = f32Input(c, 0, 'X');
+  batchOnly(c, x, 'input X');
   const w0 = f32Input(c, 1, 'W'), b = c.has(2) ? f32Input(c, 2, 'B') : undefined;
   const sp = x.rank - 2;
   const ks = c.intList('kernel_shape');
@@ -86,6 +90,7 @@ export function convTranspose(c: Ctx): Tensor {
   const auto = c.str('auto_pad', 'NOTSET');
   if (auto !== 'NOTSET' && auto !== 'VALID') c.unsupported(`auto_pad '${auto}'`);
   const x = f32Input(c, 0, 'X'), w0 = f32Input(c, 1, 'W'), b = c.has(2) ? f32Input(c, 2, 'B') : undefined;
+  batchOnly(c, x, 'input X');
   const sp = x.rank - 2, k = w0.shape.slice(2);
   const ks = c.intList('kernel_shape');
   if (ks && ks.some((v, i) => v !== k[i])) c.unsupported(`kernel_shape [${ks}] that differs from W's [${k}]`);
@@ -110,6 +115,7 @@ export function pool(kind: 'max' | 'avg'): Translate {
     c.only('auto_pad', 'ceil_mode', 'count_include_pad', 'dilations', 'kernel_shape', 'pads', 'strides', 'storage_order');
     if (c.node.outputs.length > 1 && c.node.outputs[1]) c.unsupported('the Indices output');
     const x = f32Input(c, 0, 'X');
+    batchOnly(c, x, 'input X');
     const k = c.intList('kernel_shape') ?? c.unsupported("missing 'kernel_shape'");
     const s = c.intList('strides') ?? k.map(() => 1), d = c.intList('dilations') ?? k.map(() => 1);
     if (x.rank < 3 || x.rank > 5) c.unsupported(`a ${x.rank - 2}-D input`);
@@ -133,7 +139,7 @@ export function pool(kind: 'max' | 'avg'): Translate {
       const all = pp.map(([b, e], i) => [b, e + extra[i]!] as [number, number]);
       if (kind === 'max') return record(op, [padSpatial(x4, all, -Infinity)], { kernel: kk, stride: ss, padding: [0, 0] });
       // Average over the cells that count: the padded sum's pool divided by the pool of a mask of those cells.
-      const [N, C, H, W] = x4.shape as [number, number, number, number];
+      const [H, W] = x4.shape.slice(2) as [number, number];
       const PH = H + all[0]![0] + all[0]![1], PW = W + all[1]![0] + all[1]![1];
       const mask = new Float32Array(PH * PW);
       for (let y = 0; y < PH; y++) for (let xx = 0; xx < PW; xx++) {
@@ -144,7 +150,6 @@ export function pool(kind: 'max' | 'avg'): Translate {
       const attrs = { kernel: kk, stride: ss, padding: [0, 0], countIncludePad: true };
       const num = record(op, [padSpatial(x4, all, 0)], attrs);
       const den = record(op, [constant(mask, [1, 1, PH, PW], 'f32', 'pool-count')], attrs);
-      void N; void C;
       return num.div(den);
     });
   };
@@ -195,6 +200,7 @@ function slicePool(x: Tensor, kind: 'max' | 'avg', k: number[], s: number[], d: 
 export function globalPool(kind: 'mean' | 'max'): Translate {
   return (c) => {
     const x = f32Input(c, 0, 'X');
+    batchOnly(c, x, 'input X');
     const axes = [...x.shape.keys()].slice(2);
     return kind === 'mean' ? x.mean(axes, true) : x.max(axes, true);
   };
@@ -206,6 +212,7 @@ export function batchNorm(c: Ctx): Tensor[] {
   const training = c.int('training_mode', 0) === 1;
   if (!training && c.node.outputs.slice(1).some((o) => o)) c.unsupported('the running mean/variance outputs without training_mode');
   const x = f32Input(c, 0, 'X');
+  batchOnly(c, x, 'input X');
   const C = x.shape[1] ?? c.unsupported('a rank-1 input');
   const chan = (t: Tensor) => t.reshape(C, ...Array<number>(Math.max(0, x.rank - 2)).fill(1));
   const eps = c.float('epsilon', 1e-5);
@@ -226,6 +233,7 @@ export function batchNorm(c: Ctx): Tensor[] {
 export function instanceNorm(c: Ctx): Tensor {
   c.only('epsilon');
   const x = f32Input(c, 0, 'input');
+  batchOnly(c, x, 'input');
   const C = x.shape[1] ?? c.unsupported('a rank-1 input');
   if (x.rank < 3) c.unsupported(`a rank-${x.rank} input (it normalises over spatial dims)`);
   return F.groupNorm(x, C, f32Input(c, 1, 'scale'), f32Input(c, 2, 'B'), c.float('epsilon', 1e-5));
@@ -236,6 +244,7 @@ export function groupNormOp(c: Ctx): Tensor {
   c.only('epsilon', 'num_groups', 'stash_type');
   if (c.int('stash_type', 1) !== 1) c.unsupported(`stash_type ${c.int('stash_type', 1)} (statistics are computed in f32)`);
   const x = f32Input(c, 0, 'X'), G = c.int('num_groups', 0);
+  batchOnly(c, x, 'input X');
   const C = x.shape[1] ?? c.unsupported('a rank-1 input');
   if (G < 1 || C % G) c.unsupported(`num_groups ${G} for ${C} channels`);
   let scale = f32Input(c, 1, 'scale'), bias = f32Input(c, 2, 'bias');
@@ -265,13 +274,15 @@ export function layerNorm(c: Ctx): Tensor[] {
   return [y, mean, inv];
 }
 
-export function dropout(c: Ctx): Val[] {
+export function dropout(c: Ctx): (Val | undefined)[] {
   c.only('ratio', 'seed', 'is_test');
   if (c.has(2) && Number(c.host(2, 'training_mode').data[0])) {
     const ratio = c.has(1) ? Number(c.host(1, 'ratio').data[0]) : 0.5;
     if (ratio !== 0) c.unsupported(`training_mode = true with ratio ${ratio} (random masks)`);
   }
   const x = c.val(0);
+  // The mask is all true; for a symbolic size, at the run-time size (not a constant at the bounds).
+  if (!isHost(x) && x.node.type.dims) return [x, c.node.outputs[1] ? full('bool', 1, x.dims, x.bounds) : undefined];
   const dims = isHost(x) ? x.dims : [...x.shape];
-  return [isHost(x) ? x : x, host(DT.BOOL, dims, new Uint8Array(numel(dims)).fill(1))];
+  return [x, host(DT.BOOL, dims, new Uint8Array(numel(dims)).fill(1))];
 }

@@ -61,7 +61,7 @@ export function resize(c: Ctx): Tensor {
   let x = mode === 'nearest' ? c.t(0, 'X') : f32Input(c, 0, 'X');
   const r = x.rank;
   const axesAttr = c.intList('axes');
-  const axes = axesAttr ? axesAttr.map((a) => normAxis(c, a, r, 'axes entry')) : [...Array(r).keys()];
+  let axes = axesAttr ? axesAttr.map((a) => normAxis(c, a, r, 'axes entry')) : [...Array(r).keys()];
   if (new Set(axes).size !== axes.length) c.unsupported(`axes [${axesAttr}] with a repeated axis`);
   const scalesIn = given(c, v10 ? 1 : 2, 'scales'), sizesIn = v10 ? undefined : given(c, 3, 'sizes');
   if (scalesIn && sizesIn) c.unsupported('both scales and sizes');
@@ -74,8 +74,14 @@ export function resize(c: Ctx): Tensor {
   const scale = ins.map(() => 1), outs = [...ins];
   const policy = c.str('keep_aspect_ratio_policy', 'stretch');
   if (!['stretch', 'not_larger', 'not_smaller'].includes(policy)) c.unsupported(`keep_aspect_ratio_policy '${policy}'`);
+  // A symbolic axis (a run-time batch) may only keep its size: scale 1 reads each element in place in
+  // every transformation but tf_half_pixel_for_nn, whose source d + ½ rounds up to d + 1 by
+  // 'ceil' and 'round_prefer_ceil' and is interpolated by 'linear'.
+  const inPlace = ctm !== 'tf_half_pixel_for_nn' || (mode === 'nearest' && (nearestMode === 'floor' || nearestMode === 'round_prefer_floor'));
+  const kept = axes.filter((a, i) => Number.isNaN(ins[a]!) && scalesIn && list[i] === 1 && inPlace);
   axes.forEach((a, i) => {
-    if (Number.isNaN(ins[a]!)) c.unsupported(`resizing axis ${a} of the run-time size '${dims[a]}'`);
+    if (kept.includes(a)) return;
+    if (Number.isNaN(ins[a]!)) c.unsupported(`resizing axis ${a} of the symbolic size '${dims[a]}' (${sizesIn ? `by sizes, to ${list[i]}` : `by scale ${list[i]}`}; a symbolic axis may only keep its size: scale 1${inPlace ? '' : `, and not with coordinate_transformation_mode '${ctm}' ${mode === 'nearest' ? `and nearest_mode '${nearestMode}'` : `in mode '${mode}'`}`})`);
     const v = list[i]!;
     if (scalesIn) {
       if (!(v > 0 && Number.isFinite(v))) c.unsupported(`scale ${v} (scales must be positive)`);
@@ -89,6 +95,7 @@ export function resize(c: Ctx): Tensor {
     const s = axes.map((a) => scale[a]!), k = policy === 'not_larger' ? Math.min(...s) : Math.max(...s);
     for (const a of axes) { scale[a] = k; outs[a] = Math.floor(k * ins[a]! + 0.5); }
   }
+  axes = axes.filter((a) => !kept.includes(a));
   for (const a of axes) if (outs[a]! < 1) c.unsupported(`an output size of 0 (axis ${a}: ${ins[a]} × ${scale[a]})`);
   // ONNX's reference divides by s·n − 1, onnxruntime and PyTorch (whose exporter writes such scales)
   // by m − 1: the same source coordinates only when s·n = m, or when m = 1 (only d = 0, read at 0).

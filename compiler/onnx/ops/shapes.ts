@@ -1,10 +1,15 @@
 // ONNX shape operators (reshape, gather, slice, concat, pad, …) and sources (Constant, Shape, Range, …).
+// Flatten, Squeeze and Unsqueeze keep symbolic sizes through the DSL's dim-aware reshape, Concat
+// through its dim-aware kernel (along a symbolic axis too: [batch] and [batch] make [2*batch]);
+// Split, Slice and Pad take them on every axis but the one they cut or grow (fixedAxes), where
+// ONNX's sizes would be those at run time.
 
 import { numel } from '../../ir/types.ts';
+import { isSymbolic, numelDims, type Dim } from '../../ir/dims.ts';
 import { cat, constant, record, Tensor } from '../../dsl/tensor.ts';
 import { DT, type OnnxTensor } from '../proto.ts';
 import { Ctx, host, isHost, UnsupportedError, type Host, type Val } from '../ctx.ts';
-import { full, normAxis, same } from './common.ts';
+import { fixedAxes, full, normAxis, same } from './common.ts';
 
 /** Axes of a Squeeze/Unsqueeze/Reduce: an attribute before `since`, input 1 from it. */
 export function axesOf(c: Ctx, since: number): number[] | undefined {
@@ -114,6 +119,12 @@ export function slice(c: Ctx): Val {
   starts.forEach((s, i) => {
     const axis = normAxis(c, axes?.[i] ?? i, x.rank), step = steps?.[i] ?? 1;
     if (step === 0) c.unsupported('step 0');
+    // A symbolic axis may only be taken whole: from its start (or before) to its end (or past it at the bound).
+    if (isSymbolic(x.dim(axis))) {
+      const n = x.shape[axis]!;
+      if (step === 1 && (s === 0 || s <= -n) && ends[i]! >= n) return;
+      fixedAxes(c, x, 'input data', [axis], `Slice takes a symbolic axis only whole; starts ${s}, ends ${ends[i]}, steps ${step} would depend on the run-time size`);
+    }
     y = sliceAxis(c, y, axis, sliceRange(x.shape[axis]!, s, ends[i]!, step));
   });
   return y === x ? x : y;
@@ -122,8 +133,9 @@ export function slice(c: Ctx): Val {
 export function split(c: Ctx): Tensor[] {
   c.only('axis', 'split', 'num_outputs');
   const x = c.t(0);
-  const axis = normAxis(c, c.int('axis', 0), x.rank), dim = x.shape[axis]!;
-  const outs = c.node.outputs.length;
+  const axis = normAxis(c, c.int('axis', 0), x.rank);
+  fixedAxes(c, x, 'input', [axis], 'Split cuts its axis at fixed sizes');
+  const dim = x.shape[axis]!, outs = c.node.outputs.length;
   let sizes = c.opset < 13 ? c.intList('split') : c.has(1) ? c.ints(1, 'split') : undefined;
   if (!sizes) {
     const num = c.opset >= 18 && c.attr('num_outputs') ? c.int('num_outputs', outs) : outs;
@@ -138,18 +150,21 @@ export function split(c: Ctx): Tensor[] {
 
 export function squeeze(c: Ctx): Tensor {
   const x = c.t(0);
-  const axes = (axesOf(c, 13) ?? x.shape.flatMap((d, i) => (d === 1 ? [i] : []))).map((a) => normAxis(c, a, x.rank));
-  for (const a of axes) if (x.shape[a] !== 1) c.unsupported(`squeezing axis ${a} of size ${x.shape[a]}`);
-  return record('reshape', [x], { shape: x.shape.filter((_, i) => !axes.includes(i)) });
+  const given = axesOf(c, 13);
+  // Without axes, ONNX drops every axis of size 1 at run time, a symbolic one too when it is 1.
+  if (!given) fixedAxes(c, x, 'input', [...x.dims.keys()], 'Squeeze without axes drops the axes that are 1 at run time; give the axes');
+  const axes = (given ?? x.shape.flatMap((d, i) => (d === 1 ? [i] : []))).map((a) => normAxis(c, a, x.rank));
+  for (const a of axes) { const d = x.dim(a); if (d !== 1) c.unsupported(`squeezing axis ${a} of ${isSymbolic(d) ? `the symbolic size '${d}'` : `size ${d}`}`); }
+  return x.reshape(x.dims.filter((_, i) => !axes.includes(i)));
 }
 export function unsqueeze(c: Ctx): Tensor {
   const x = c.t(0);
   const raw = axesOf(c, 13) ?? c.unsupported('missing axes');
   const r = x.rank + raw.length, axes = raw.map((a) => normAxis(c, a, r));
   if (new Set(axes).size !== axes.length) c.unsupported(`repeated axes [${raw}]`);
-  const shape: number[] = [];
-  for (let i = 0, j = 0; i < r; i++) shape.push(axes.includes(i) ? 1 : x.shape[j++]!);
-  return record('reshape', [x], { shape });
+  const shape: Dim[] = [];
+  for (let i = 0, j = 0; i < r; i++) shape.push(axes.includes(i) ? 1 : x.dims[j++]!);
+  return x.reshape(shape);
 }
 
 export function expand(c: Ctx): Tensor {
@@ -170,7 +185,7 @@ export function flatten(c: Ctx): Tensor {
   let axis = c.int('axis', 1);
   if (axis < 0) axis += x.rank;
   if (axis < 0 || axis > x.rank) c.unsupported(`axis ${c.int('axis', 1)} for rank ${x.rank}`);
-  return record('reshape', [x], { shape: [numel(x.shape.slice(0, axis)), numel(x.shape.slice(axis))] });
+  return x.reshape(numelDims(x.dims.slice(0, axis)), numelDims(x.dims.slice(axis)));
 }
 
 export function concat(c: Ctx): Val {
@@ -191,6 +206,7 @@ export function pad(c: Ctx): Tensor {
   const value = c.opset < 11 ? c.float('value', 0) : c.has(2) ? Number(c.host(2, 'constant_value').data[0] ?? 0) : 0;
   const axes = (c.opset >= 18 && c.has(3) ? c.ints(3, 'axes') : [...x.shape.keys()]).map((a) => normAxis(c, a, x.rank));
   if (pads.length !== 2 * axes.length) c.unsupported(`pads [${pads}] for ${axes.length} axes`);
+  axes.forEach((axis, i) => { if (pads[i] || pads[i + axes.length]) fixedAxes(c, x, 'input data', [axis], `Pad by ${pads[i]}, ${pads[i + axes.length]} needs a fixed size`); });
   let y = x;
   axes.forEach((axis, i) => {
     let b = pads[i]!, e = pads[i + axes.length]!;
@@ -199,7 +215,7 @@ export function pad(c: Ctx): Tensor {
     if (!b && !e) return;
     const m = y.shape[axis]!;
     if (mode === 'constant') {
-      const block = (k: number) => full(y.dtype, value, y.shape.map((d, j) => (j === axis ? k : d)));
+      const block = (k: number) => full(y.dtype, value, y.dims.map((d, j) => (j === axis ? k : d)), y.bounds);
       y = cat([...(b ? [block(b)] : []), y, ...(e ? [block(e)] : [])], axis);
       return;
     }
