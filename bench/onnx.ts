@@ -42,7 +42,7 @@ export class Pb {
   }
 }
 
-export const DT = { FLOAT: 1, INT32: 6, INT64: 7 } as const;
+export const DT = { FLOAT: 1, INT32: 6, INT64: 7, BOOL: 9 } as const;
 type Attr = number | number[] | string | { floats: number[] } | { f: number } | { strings: string[] };
 
 /** TensorProto: dims (1), data_type (2), name (8), raw_data (9, little-endian). */
@@ -52,7 +52,7 @@ function tensorProto(name: string, dims: readonly number[], dtype: number, raw: 
   return t.int(2, dtype).string(8, name).bytes(9, raw);
 }
 
-/** ValueInfoProto with a tensor type: name (1), type (2) → tensor_type (1) → elem_type (1), shape (2) → dim (1) → dim_value (1) or, for a name, dim_param (2). */
+/** ValueInfoProto with a tensor type: name (1), type (2) → tensor_type (1) → elem_type (1), shape (2) → dim (1) → dim_value (1) or dim_param (2). */
 function valueInfo(name: string, dims: readonly (number | string)[], dtype: number): Pb {
   const shape = new Pb();
   for (const d of dims) shape.message(1, typeof d === 'string' ? new Pb().string(2, d) : new Pb().int(1, d));
@@ -79,7 +79,7 @@ export class OnnxGraph {
   private outputs: Pb[] = [];
   private n = 0;
 
-  /** A graph input; a string dim is symbolic (dim_param). */
+  /** A graph input; a string dim is a symbolic dimension (dim_param). */
   input(name: string, dims: readonly (number | string)[], dtype: number = DT.FLOAT): string { this.inputs.push(valueInfo(name, dims, dtype)); return name; }
   output(name: string, dims: readonly (number | string)[], dtype: number = DT.FLOAT): void { this.outputs.push(valueInfo(name, dims, dtype)); }
 

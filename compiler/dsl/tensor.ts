@@ -449,7 +449,7 @@ function reduce(op: 'sum' | 'mean' | 'max' | 'argmax', x: Tensor, axes: number[]
   const keep = [...Array(x.rank).keys()].filter((a) => !sorted.includes(a));
   const moved = x.permute(...keep, ...sorted);
   const r = record(op, [moved], { axes: sorted.map((_, i) => keep.length + i), keepdim: false });
-  return keepdim ? r.reshape(...x.shape.map((d, i) => (sorted.includes(i) ? 1 : d))) : r;
+  return keepdim ? r.reshape(...x.dims.map((d, i) => (sorted.includes(i) ? 1 : d))) : r;
 }
 
 /** The tensors of cat/stack: an array of tensors, at least one. */

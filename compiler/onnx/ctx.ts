@@ -1,11 +1,15 @@
 // What an ONNX op translation works with: values (IR tensors, or host values known at import
 // time), the node's context (attributes by name, inputs, errors naming the node) and the
 // conversions between host values and constants of the IR. Host values fold through the
-// reference semantics, so shape arithmetic never reaches the compiled model.
+// reference semantics, so shape arithmetic never reaches the compiled model. With sizes kept
+// symbolic, shape arithmetic yields size values: int64 scalars or vectors whose entries are dims
+// ('batch', 'batch*4', 7). Only the ops that understand them read them (Ctx.dims, Ctx.any);
+// any other use is refused naming the size, so no op ever computes with a size's bound.
 
 import type { Node } from '../ir/node.ts';
 import { opTraits } from '../ir/ops.ts';
 import type { AnyTensorData, DType } from '../ir/types.ts';
+import { isSymbolic, sizeNames, type Dim } from '../ir/dims.ts';
 import { evalNode } from '../reference/interpret.ts';
 import { constant, Tensor } from '../dsl/tensor.ts';
 import { DT, dtypeName, OnnxError, UnsupportedError, type OnnxAttr, type OnnxNode, type OnnxTensor } from './proto.ts';
@@ -14,8 +18,32 @@ import { DT, dtypeName, OnnxError, UnsupportedError, type OnnxAttr, type OnnxNod
 export interface Host { readonly host: true; dtype: number; dims: number[]; data: OnnxTensor['data'] }
 export type Val = Tensor | Host;
 export { UnsupportedError };
-export const isHost = (v: Val): v is Host => (v as Host).host === true;
+export const isHost = (v: AnyVal): v is Host => (v as Host).host === true;
 export const host = (dtype: number, dims: number[], data: OnnxTensor['data']): Host => ({ host: true, dtype, dims, data });
+
+/**
+ * An int64 scalar (dims []) or vector (dims [n]) known at compile time up to the symbolic sizes:
+ * a Shape of a tensor with dims ['batch', 8] is [batch, 8]. At least one entry is symbolic
+ * (`sizeValue` gives a Host otherwise), so an op that does not read size values cannot mistake
+ * one for a constant.
+ */
+export interface SizeVal { readonly sizes: true; dims: [] | [number]; values: Dim[] }
+/** What a node input or output holds: a tensor, a host value or a size value. */
+export type AnyVal = Val | SizeVal;
+export const isSizeVal = (v: AnyVal | undefined): v is SizeVal => (v as SizeVal | undefined)?.sizes === true;
+/** Entries as a size value, or a host int64 when none is symbolic. */
+export function sizeValue(values: Dim[], scalar = false): SizeVal | Host {
+  const dims: [] | [number] = scalar ? [] : [values.length];
+  return values.some(isSymbolic) ? { sizes: true, dims, values } : host(DT.INT64, dims, values as number[]);
+}
+/** The first symbolic size a value names (a tensor's dims, or a size value's entries). */
+export function symbolicSizeOf(v: AnyVal | undefined): string | undefined {
+  if (!v || isHost(v)) return undefined;
+  const ds = isSizeVal(v) ? v.values : v.node.type.dims ?? [];
+  return ds.flatMap((d) => (isSymbolic(d) ? sizeNames(d) : []))[0];
+}
+/** How a refusal shows a size value: [batch, 8]. */
+export const fmtSizes = (v: SizeVal): string => (v.dims.length ? `[${v.values.join(', ')}]` : String(v.values[0]));
 
 /** A graph input the importer needs as a constant (a recurrent weight that is packed at compile time). */
 export class NeedsConstantError extends OnnxError {
@@ -25,15 +53,35 @@ export class NeedsConstantError extends OnnxError {
 
 /** What an op translation sees: its node, attributes by name, inputs as tensors or host values. */
 export class Ctx {
-  constructor(readonly node: OnnxNode, readonly opset: number, private readonly vals: (Val | undefined)[]) {}
+  constructor(readonly node: OnnxNode, readonly opset: number, private readonly vals: (AnyVal | undefined)[]) {}
   get where(): string { return `node '${this.node.name}' (${this.node.opType}, opset ${this.opset})`; }
   /** Number of inputs given (trailing optional inputs may be absent). */
   get count(): number { return this.vals.length; }
   has(i: number): boolean { return this.vals[i] !== undefined; }
   val(i: number, what = `input ${i}`): Val {
+    const v = this.any(i, what);
+    if (isSizeVal(v)) throw this.sizeRefusal(i, what);
+    return v;
+  }
+  /** Input i, a size value included (for the ops that read them). */
+  any(i: number, what = `input ${i}`): AnyVal {
     const v = this.vals[i];
     if (!v) throw new OnnxError(`${this.where}: ${what} is missing`);
     return v;
+  }
+  isSizes(i: number): boolean { return isSizeVal(this.vals[i]); }
+  /** Input i as dims: an int64 scalar or vector known at compile time, its entries sizes or numbers. */
+  dims(i: number, what = `input ${i}`): Dim[] {
+    const v = this.any(i, what);
+    if (isSizeVal(v)) return [...v.values];
+    const h = this.host(i, what);
+    if (h.dims.length > 1 || !(h.dtype === DT.INT64 || h.dtype === DT.INT32)) throw new UnsupportedError(`${this.where}: ${what} must be an int64 scalar or vector, got ${dtypeName(h.dtype)}[${h.dims.join(', ')}]`);
+    return Array.from(h.data as ArrayLike<number>, Number);
+  }
+  /** The error for a size value where an op needs a tensor or a constant. */
+  sizeRefusal(i: number, what = `input ${i}`): UnsupportedError {
+    const v = this.vals[i] as SizeVal, size = symbolicSizeOf(v)!;
+    return new UnsupportedError(`${this.where}: ${what} ('${this.node.inputs[i]}') is ${fmtSizes(v)}, computed from the symbolic size '${size}'; ${this.node.opType} cannot use it here (it would need the size at compile time); give it a fixed size with { dims: { ${JSON.stringify(size)}: N } }`);
   }
   /** Input i as a tensor of the IR (a host value becomes a constant). */
   t(i: number, what?: string): Tensor { return toTensor(this.val(i, what), `${this.where} ${what ?? `input ${i}`}`); }
@@ -53,7 +101,7 @@ export class Ctx {
   ints(i: number, what?: string): number[] { return Array.from(this.host(i, what).data, Number); }
   /** Every given input is known at compile time. */
   allConst(): boolean { return this.vals.every((v, i) => v === undefined || this.isConst(i)); }
-  isConst(i: number): boolean { const v = this.vals[i]; return !!v && (isHost(v) || !!foldTensor(v)); }
+  isConst(i: number): boolean { const v = this.vals[i]; return !!v && !isSizeVal(v) && (isHost(v) || !!foldTensor(v)); }
   /** Input i must be a constant, e.g. a packed weight; a graph input gets a NeedsConstantError naming it. */
   constTensor(i: number, what: string): Tensor { return toTensor(this.host(i, what), `${this.where} ${what}`); }
   attr(name: string): OnnxAttr | undefined { return this.node.attrs.get(name); }
@@ -138,6 +186,8 @@ function foldData(n: Node): AnyTensorData | undefined {
 }
 /** A tensor computed only from constants, as a host value (or undefined). */
 export function foldTensor(t: Tensor): Host | undefined {
+  // A tensor with symbolic sizes has no single value (its type's shape is only the bound).
+  if (t.node.type.dims) return undefined;
   const d = foldData(t.node);
   return d ? host(ONNX_OF[t.dtype], [...t.shape], d) : undefined;
 }

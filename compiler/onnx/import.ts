@@ -2,7 +2,9 @@
 // Tensor operations (so shapes are checked as they are recorded, as for a traced model).
 // Values known at import time (initializers, Constant, Shape of a static shape and whatever is
 // computed only from those) stay host values and are folded through the reference semantics,
-// so PyTorch's Shape → Gather → Concat → Reshape chains become plain reshapes.
+// so PyTorch's Shape → Gather → Concat → Reshape chains become plain reshapes. With a size
+// kept symbolic those chains compute size values ([batch, 4]: ctx.ts) that Reshape, Expand,
+// ConstantOfShape, Range and Slice turn into the DSL's dim-aware operations.
 
 import { makeGraph, node as mkNode, type Graph, type Node } from '../ir/node.ts';
 import { verify } from '../ir/verify.ts';
@@ -10,7 +12,7 @@ import { SIZE_NAME } from '../ir/dims.ts';
 import { MAX_NAME, type DType, type TensorType } from '../ir/types.ts';
 import { ModelDefinitionError, record, popScope, pushScope, Tensor, withTrace } from '../dsl/tensor.ts';
 import { OnnxError, readOnnxModel, type OnnxModel, type OnnxTensor } from './proto.ts';
-import { Ctx, foldTensor, host, irDtype, isHost, toTensor, UnsupportedError, type Val } from './ctx.ts';
+import { Ctx, fmtSizes, foldTensor, host, irDtype, isHost, isSizeVal, symbolicSizeOf, toTensor, UnsupportedError, type AnyVal } from './ctx.ts';
 import { OPS } from './ops.ts';
 
 export { OnnxError };
@@ -95,10 +97,15 @@ const SYMBOLIC_OK = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'S
   'Neg', 'Abs', 'Reciprocal', 'Gelu', 'LeakyRelu', 'PRelu', 'Elu', 'Selu', 'Softplus', 'Softsign', 'HardSigmoid', 'HardSwish', 'Mish', 'Swish',
   'Clip', 'Softmax', 'LogSoftmax', 'Cast', 'Identity', 'MatMul', 'Gemm', 'LayerNormalization', 'Transpose', 'Where',
   ...SYMBOLIC_CNN]);
-const symbolicSize = (v: Val | undefined): string | undefined => {
-  const d = v && !isHost(v) ? v.node.type.dims : undefined;
-  return d?.find((x): x is string => typeof x === 'string');
-};
+/**
+ * Shape computations and the layers PyTorch exports around them (ops/sizes.ts, ops/shapes.ts,
+ * ops/recurrent.ts): Shape/Size give size values; Gather/Slice/Concat/(Un)squeeze/Reshape and
+ * Add/Sub/Mul/Div (above) compute on them; Reshape, Expand, ConstantOfShape, Range and Slice
+ * take them as dims. Each refuses, naming the op and size, what it cannot express.
+ */
+const SYMBOLIC_SHAPES = new Set(['Shape', 'Size', 'Gather', 'Slice', 'Concat', 'Unsqueeze', 'Squeeze', 'Reshape', 'Expand', 'ConstantOfShape',
+  'Range', 'Split', 'Trilu', 'RNN', 'GRU', 'LSTM', 'ReduceSum', 'ReduceMean', 'ReduceMax', 'ReduceMin', 'ReduceSumSquare', 'ReduceL1', 'ReduceL2',
+  'ReduceLogSum', 'ReduceLogSumExp']);
 
 const OPTION_KEYS = ['dims', 'shapes', 'constants', 'name'];
 
@@ -116,11 +123,10 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): Importe
   const model = readOnnxModel(bytes);
   const opset = model.opsets.get('') ?? 1;
   const g = model.graph;
-  // The bounds of the symbolic sizes, filled in as the inputs are read (DSL functions such as
-  // F.convTranspose2d make blocks of a run-time size from them).
-  const bounds: Record<string, number> = {};
+  // The bounds of the sizes kept symbolic, for constants sliced to a size (Range, Trilu).
+  const bounds = Object.fromEntries(Object.entries(opts.dims ?? {}).flatMap(([k, v]) => (typeof v === 'object' && v !== null ? [[k, v.max]] : [])));
   const { result: graph } = withTrace(() => {
-    const vals = new Map<string, Val>();
+    const vals = new Map<string, AnyVal>();
     for (const t of g.initializers) vals.set(t.name, host(t.dtype, t.dims, t.data));
     const inputs: Node[] = [];
     for (const vi of g.inputs) {
@@ -128,7 +134,6 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): Importe
       const c = opts.constants?.[vi.name];
       if (c) { vals.set(vi.name, host(c.dtype, c.dims, c.data)); continue; }
       const n = mkNode('input', [], inputType(vi.name, irDtype(vi.dtype, `input '${vi.name}'`), vi.dims, opts), { name: vi.name }, vi.name);
-      Object.assign(bounds, n.type.max);
       inputs.push(n);
       vals.set(vi.name, new Tensor(n));
     }
@@ -148,10 +153,13 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): Importe
       }));
       const tr = domain === '' ? OPS[n.opType] : undefined;
       if (!tr) throw new UnsupportedError(`${ctx.where}: operator ${domain ? `${domain}.` : ''}${n.opType} is not supported`);
-      const size = n.inputs.map((name) => symbolicSize(vals.get(name))).find((d) => d !== undefined);
-      if (size !== undefined && !SYMBOLIC_OK.has(n.opType)) throw new UnsupportedError(`${ctx.where}: ${n.opType} on a tensor of the symbolic size '${size}' is not supported yet; give it a fixed size with { dims: { ${JSON.stringify(size.split(/[^A-Za-z0-9_]/)[0])}: N } }`);
+      const symIn = n.inputs.map((name) => vals.get(name)).find((v) => symbolicSizeOf(v) !== undefined);
+      if (symIn && !SYMBOLIC_OK.has(n.opType) && !SYMBOLIC_SHAPES.has(n.opType)) {
+        const size = symbolicSizeOf(symIn)!;
+        throw new UnsupportedError(`${ctx.where}: ${n.opType} on ${isSizeVal(symIn) ? `the shape value ${fmtSizes(symIn)}, computed from` : 'a tensor of'} the symbolic size '${size}' is not supported yet; give it a fixed size with { dims: { ${JSON.stringify(size)}: N } }`);
+      }
       pushScope(`${n.opType} '${n.name}'`);
-      let out: Val | (Val | undefined)[];
+      let out: AnyVal | (AnyVal | undefined)[];
       try { out = tr(ctx); } catch (e) {
         if (e instanceof ModelDefinitionError) throw new OnnxError(`${ctx.where}: ${e.message}`);
         if (e instanceof RangeError || e instanceof TypeError) throw new OnnxError(`${ctx.where}: ${e.message}`);
@@ -159,7 +167,7 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): Importe
       } finally { popScope(); }
       let outs = Array.isArray(out) ? out : [out];
       // Everything computed from compile-time values is one too (so Identity/Cast chains keep folding).
-      if (ctx.allConst()) outs = outs.map((v) => (v && !isHost(v) ? foldTensor(v) ?? v : v));
+      if (ctx.allConst()) outs = outs.map((v) => (v && !isHost(v) && !isSizeVal(v) ? foldTensor(v) ?? v : v));
       n.outputs.forEach((name, i) => {
         if (name === '') return;
         const v = outs[i];
@@ -170,6 +178,7 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): Importe
     const outputs = g.outputs.map((o) => {
       const v = vals.get(o.name);
       if (!v) throw new OnnxError(`onnx: graph output '${o.name}' is not computed by any node`);
+      if (isSizeVal(v)) throw new UnsupportedError(`onnx: graph output '${o.name}' is the shape value ${fmtSizes(v)}, computed from the symbolic size '${symbolicSizeOf(v)!}'; an output that is a size is not supported; give it a fixed size with { dims: { ${JSON.stringify(symbolicSizeOf(v)!)}: N } }`);
       const t = toTensor(v, `output '${o.name}'`);
       // An output that is an input (Identity) gets its own buffer.
       return { name: o.name, node: t.node.op === 'input' ? record('copy', [t]).node : t.node };

@@ -5,14 +5,14 @@
 // where that opset puts them. Anything we cannot compute exactly is refused through
 // ctx.unsupported, naming the node and the attribute or dtype.
 
-import { numel } from '../ir/types.ts';
 import { record } from '../dsl/tensor.ts';
 import { elu, geluTanh, leakyRelu, mish, softplus, softsign } from '../dsl/functional.ts';
 import { DT } from './proto.ts';
 import { host, isHost } from './ctx.ts';
 import { f32Input, full, type Translate } from './ops/common.ts';
 import { binary, boolLogic, castTo, clip, F, hardSigmoid, hostBinary, hostNot, hostUnary, leaky, not, pow, softmaxLike, T, unary, variadic } from './ops/elementwise.ts';
-import { concat, constantOfShape, constantOp, expand, flatten, gather, pad, range, reshape, shapeOf, slice, split, squeeze, transpose, unsqueeze, where } from './ops/shapes.ts';
+import { concat, constantOfShape, constantOp, expand, flatten, gather, pad, range, reshape, shapeOf, size, slice, split, squeeze, transpose, unsqueeze, where } from './ops/shapes.ts';
+import { orSizes, sizeArith, sizeCast, sizeConcat, sizeGather, sizeIdentity, sizeReshape, sizeSlice, sizeSqueeze, sizeUnsqueeze } from './ops/sizes.ts';
 import { argExtreme, cumsum, reduceOp, trilu } from './ops/reductions.ts';
 import { batchNorm, conv, convTranspose, dropout, gemm, globalPool, groupNormOp, instanceNorm, layerNorm, pool } from './ops/nn.ts';
 import { RECURRENT } from './ops/recurrent.ts';
@@ -20,7 +20,8 @@ import { ATTENTION } from './ops/attention.ts';
 import { resize } from './ops/resize.ts';
 
 export const OPS: Record<string, Translate> = {
-  Add: binary('add'), Sub: binary('sub'), Mul: binary('mul'), Div: binary('div'), Pow: pow,
+  Add: orSizes(sizeArith('add'), binary('add'), true), Sub: orSizes(sizeArith('sub'), binary('sub'), true),
+  Mul: orSizes(sizeArith('mul'), binary('mul'), true), Div: orSizes(sizeArith('div'), binary('div'), true), Pow: pow,
   Max: variadic('maximum'), Min: variadic('minimum'), Sum: variadic('add'), Mean: variadic('add', true),
   Relu: unary((x) => x.relu()), Tanh: unary((x) => x.tanh()), Sigmoid: unary((x) => x.sigmoid()), Exp: unary((x) => x.exp()),
   Log: unary((x) => x.log()), Sqrt: unary((x) => x.sqrt()), Erf: unary((x) => x.erf()),
@@ -50,14 +51,14 @@ export const OPS: Record<string, Translate> = {
   Xor: boolLogic('Xor', hostBinary('Xor', (a, b) => (!a !== !b ? 1 : 0), DT.BOOL), (a, b) => record('where', [a, not(b!), b!])),
   Not: boolLogic('Not', hostNot, (a) => not(a)),
   Mod: (c) => { c.only('fmod'); return hostBinary('Mod', c.int('fmod', 0) ? (a, b) => a % b : (a, b) => a - b * Math.floor(a / b))(c); },
-  Cast: (c) => { c.only('to', 'saturate', 'round_mode'); return castTo(c, c.val(0), c.int('to', 0)); },
+  Cast: orSizes(sizeCast, (c) => { c.only('to', 'saturate', 'round_mode'); return castTo(c, c.val(0), c.int('to', 0)); }),
   CastLike: (c) => { c.only('saturate', 'round_mode'); const l = c.val(1); return castTo(c, c.val(0), isHost(l) ? l.dtype : ({ f32: DT.FLOAT, i32: DT.INT64, bool: DT.BOOL } as const)[l.dtype]); },
-  Identity: (c) => { const v = c.val(0); return isHost(v) ? v : v; },
+  Identity: orSizes(sizeIdentity, (c) => c.val(0)),
   Dropout: dropout,
   Constant: constantOp, ConstantOfShape: constantOfShape, Shape: shapeOf, Range: range,
-  Size: (c) => { const v = c.val(0); return host(DT.INT64, [], [numel(isHost(v) ? v.dims : v.shape)]); },
-  Reshape: reshape, Flatten: flatten, Transpose: transpose, Concat: concat, Slice: slice, Split: split,
-  Pad: pad, Squeeze: squeeze, Unsqueeze: unsqueeze, Expand: expand, Gather: gather, Where: where,
+  Size: size,
+  Reshape: orSizes(sizeReshape, reshape), Flatten: flatten, Transpose: transpose, Concat: orSizes(sizeConcat, concat, true), Slice: orSizes(sizeSlice, slice), Split: split,
+  Pad: pad, Squeeze: orSizes(sizeSqueeze, squeeze), Unsqueeze: orSizes(sizeUnsqueeze, unsqueeze), Expand: expand, Gather: orSizes(sizeGather, gather), Where: where,
   ReduceSum: reduceOp('sum', 13), ReduceMean: reduceOp('mean', 18), ReduceMax: reduceOp('max', 18), ReduceMin: reduceOp('min', 18),
   ReduceSumSquare: reduceOp('sumsq', 18), ReduceL1: reduceOp('l1', 18), ReduceL2: reduceOp('l2', 18),
   ReduceLogSumExp: reduceOp('logsumexp', 18), ReduceLogSum: reduceOp('logsum', 18),

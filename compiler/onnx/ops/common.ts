@@ -5,9 +5,9 @@
 import { fmtShape, numel, type DType } from '../../ir/types.ts';
 import { isSymbolic, type Dim, type Sizes } from '../../ir/dims.ts';
 import { constant, Tensor } from '../../dsl/tensor.ts';
-import { Ctx, UnsupportedError, type Val } from '../ctx.ts';
+import { Ctx, UnsupportedError, type AnyVal } from '../ctx.ts';
 
-export type Translate = (c: Ctx) => Val | (Val | undefined)[];
+export type Translate = (c: Ctx) => AnyVal | (AnyVal | undefined)[];
 
 /**
  * A constant of `dtype` filled with `v`, of `shape` (a scalar by default). A shape with symbolic

@@ -4,9 +4,12 @@
 // (layout 1: [B, T, D, H]); Y_h/Y_c [D, B, H] (layout 1: [B, D, H]). Its gate orders differ
 // from PyTorch's (ours): LSTM i o f c → i f g o, GRU z r h → r z n. GRU with
 // linear_before_reset = 0 (ONNX's default: the reset gate multiplies h before R_h) has no fused
-// kernel, nor do LSTM peepholes: those are unrolled over time. Shape legend: T time, B batch, I input, H hidden, D directions.
+// kernel, nor do LSTM peepholes: those are unrolled over time. With a symbolic batch or time
+// (dims, not shape) the fused ops run the run-time sizes; the unrolled ones need a fixed T.
+// Shape legend: T time, B batch, I input, H hidden, D directions.
 
-import { cat, constant, recordMulti, type Tensor } from '../../dsl/tensor.ts';
+import { isSymbolic, type Dim } from '../../ir/dims.ts';
+import { cat, constant, recordMulti, zeros, type Tensor } from '../../dsl/tensor.ts';
 import { Ctx, type Val } from '../ctx.ts';
 
 type Kind = 'RNN' | 'LSTM' | 'GRU';
@@ -44,12 +47,13 @@ function recurrent(kind: Kind) {
     let x = c.t(0, 'X');
     if (x.dtype !== 'f32' || x.rank !== 3) c.unsupported(`X ${x.dtype}[${x.shape}]`);
     if (layout === 0) x = x.permute(1, 0, 2); // [B, T, I]
-    const [B, T] = x.shape as [number, number];
+    const [B, T] = x.dims as [Dim, Dim];
     const W = c.t(1, 'W'), R = c.constTensor(2, 'R (recurrence weights)');
     const H = R.size(2);
     if (c.attr('hidden_size') && c.int('hidden_size', H) !== H) c.unsupported(`hidden_size ${c.int('hidden_size', H)} with R of shape [${R.shape}]`);
     if (W.rank !== 3 || W.size(0) !== D || W.size(1) !== G * H) c.unsupported(`W of shape [${W.shape}] (expected [${D}, ${G * H}, I])`);
     if (c.has(4)) {
+      if (isSymbolic(T)) c.unsupported(`sequence_lens with the symbolic sequence length ${T}`);
       const lens = c.ints(4, 'sequence_lens');
       if (lens.some((l) => l !== T)) c.unsupported(`sequence_lens [${lens}] shorter than the sequence (${T})`);
     }
@@ -71,21 +75,23 @@ function recurrent(kind: Kind) {
       const br = bias ? reorder(bias.select(0, d).slice(0, G * H, 2 * G * H), kind, H) : undefined;
       let xp = x.matmul(Wd.mT);
       if (bw) xp = xp.add(bw);
-      const zeros = () => constZero([B, H]);
-      const h = h0 ? h0.select(0, d) : zeros();
+      const zeroState = () => zeros([B, H], x.bounds);
+      const h = h0 ? h0.select(0, d) : zeroState();
+      const unrolled = (kind === 'GRU' && !lbr) || P;
+      if (unrolled && typeof T !== 'number') c.unsupported(`${kind === 'GRU' ? 'GRU with linear_before_reset = 0' : 'LSTM peepholes'} (run step by step) over the symbolic sequence length ${T}`);
       if (kind === 'GRU' && !lbr) {
-        const [y, hn] = unrolledGru(xp, Rd, br, h, reverse, T, H);
+        const [y, hn] = unrolledGru(xp, Rd, br, h, reverse, T as number, H);
         ys.push(y); hs.push(hn);
         continue;
       }
       if (P) {
         const Pd = P.select(0, d);
-        const [y, hn, cn] = unrolledLstm(xp, Rd, br, h, c0 ? c0.select(0, d) : zeros(), [0, 2, 1].map((g) => Pd.slice(0, g * H, (g + 1) * H)) as [Tensor, Tensor, Tensor], reverse, T, H);
+        const [y, hn, cn] = unrolledLstm(xp, Rd, br, h, c0 ? c0.select(0, d) : zeroState(), [0, 2, 1].map((g) => Pd.slice(0, g * H, (g + 1) * H)) as [Tensor, Tensor, Tensor], reverse, T as number, H);
         ys.push(y); hs.push(hn); cs.push(cn);
         continue;
       }
       const op = kind === 'RNN' ? 'rnn_seq' : kind === 'LSTM' ? 'lstm_seq' : 'gru_seq';
-      const ins = [xp, Rd, br ?? constZero([G * H]), h, ...(kind === 'LSTM' ? [c0 ? c0.select(0, d) : zeros()] : [])];
+      const ins = [xp, Rd, br ?? constZero([G * H]), h, ...(kind === 'LSTM' ? [c0 ? c0.select(0, d) : zeroState()] : [])];
       const [y, hn, cn] = recordMulti(op, ins, { ...(kind === 'RNN' ? { act: rnnAct[d]! } : {}), ...(reverse ? { reverse: true } : {}) });
       ys.push(y!); hs.push(hn!); if (cn) cs.push(cn);
     }

@@ -1,6 +1,7 @@
 // ONNX reductions, ArgMax/ArgMin, CumSum and Trilu.
 
 import { numel } from '../../ir/types.ts';
+import { isSymbolic, type Dim } from '../../ir/dims.ts';
 import { constant, record, Tensor } from '../../dsl/tensor.ts';
 import { Ctx } from '../ctx.ts';
 import { f32Input, full, normAxis, type Translate } from './common.ts';
@@ -74,5 +75,10 @@ export function trilu(c: Ctx): Tensor {
   const [N, M] = x.shape.slice(-2) as [number, number];
   const m = new Uint8Array(N * M);
   for (let i = 0; i < N; i++) for (let j = 0; j < M; j++) m[i * M + j] = (upper ? j - i >= k : j - i <= k) ? 1 : 0;
-  return record('where', [constant(m, [N, M], 'bool', 'trilu'), x, full(x.dtype, 0)]);
+  // Entry (i, j) depends on i and j only: for symbolic sizes, the mask at the bounds sliced to them.
+  let mask = constant(m, [N, M], 'bool', 'trilu');
+  const [dn, dm] = x.dims.slice(-2) as [Dim, Dim];
+  if (isSymbolic(dn)) mask = mask.slice(0, 0, dn);
+  if (isSymbolic(dm)) mask = mask.slice(1, 0, dm);
+  return record('where', [mask, x, full(x.dtype, 0)]);
 }

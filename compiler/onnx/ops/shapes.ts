@@ -2,14 +2,21 @@
 // Flatten, Squeeze and Unsqueeze keep symbolic sizes through the DSL's dim-aware reshape, Concat
 // through its dim-aware kernel (along a symbolic axis too: [batch] and [batch] make [2*batch]);
 // Split, Slice and Pad take them on every axis but the one they cut or grow (fixedAxes), where
-// ONNX's sizes would be those at run time.
+// ONNX's sizes would be those at run time. On tensors with symbolic sizes the ops read `dims`
+// (['batch', 8]), never `shape` (the bounds), and take shapes as size values (ctx.ts): a Reshape
+// to [seq, batch*4, 8] is the DSL's reshape by dims.
 
 import { numel } from '../../ir/types.ts';
-import { isSymbolic, numelDims, type Dim } from '../../ir/dims.ts';
-import { cat, constant, record, Tensor } from '../../dsl/tensor.ts';
-import { DT, type OnnxTensor } from '../proto.ts';
-import { Ctx, host, isHost, UnsupportedError, type Host, type Val } from '../ctx.ts';
+import { canonDim, divDims, evalDim, isSymbolic, numelDims, subDims, type Dim } from '../../ir/dims.ts';
+import { cat, constant, record, Tensor, traceBounds } from '../../dsl/tensor.ts';
+import { DT, dtypeName, type OnnxTensor } from '../proto.ts';
+import { Ctx, host, irDtype, isHost, sizeValue, UnsupportedError, type AnyVal, type Host, type SizeVal } from '../ctx.ts';
 import { fixedAxes, full, normAxis, same } from './common.ts';
+
+const isSym = (t: Tensor): boolean => t.node.type.dims !== undefined;
+const fmtDims = (ds: readonly Dim[]): string => `[${ds.join(', ')}]`;
+/** A reshape to `dims` (a tensor with symbolic sizes goes through the DSL's reshape by dims). */
+const reshapeTo = (x: Tensor, dims: Dim[]): Tensor => (isSym(x) || dims.some(isSymbolic) ? x.reshape(...dims) : record('reshape', [x], { shape: dims as number[] }));
 
 /** Axes of a Squeeze/Unsqueeze/Reduce: an attribute before `since`, input 1 from it. */
 export function axesOf(c: Ctx, since: number): number[] | undefined {
@@ -20,8 +27,10 @@ export function axesOf(c: Ctx, since: number): number[] | undefined {
 export function reshape(c: Ctx): Tensor {
   c.only('allowzero', 'shape');
   const x = c.t(0, 'data');
-  const shape = c.opset < 5 ? (c.intList('shape') ?? c.unsupported("missing 'shape'")) : c.ints(1, 'shape');
   const allowzero = c.int('allowzero', 0);
+  if (c.opset >= 5 && c.isSizes(1)) return reshapeDims(c, x, c.dims(1, 'shape'), allowzero);
+  const shape = c.opset < 5 ? (c.intList('shape') ?? c.unsupported("missing 'shape'")) : c.ints(1, 'shape');
+  if (isSym(x)) return reshapeDims(c, x, shape, allowzero);
   const out = shape.map((d, i) => (d === 0 && !allowzero ? (x.shape[i] ?? c.unsupported(`shape [${shape}]: dim 0 at ${i} copies a dim the input lacks`)) : d));
   if (out.includes(0)) c.unsupported(`a zero-size shape [${shape}]`);
   const known = out.filter((d) => d !== -1).reduce((a, b) => a * b, 1), free = out.filter((d) => d === -1).length;
@@ -29,6 +38,23 @@ export function reshape(c: Ctx): Tensor {
   const full = out.map((d) => (d === -1 ? numel(x.shape) / known : d));
   if (numel(full) !== numel(x.shape)) throw new UnsupportedError(`${c.where}: cannot reshape [${x.shape}] to [${shape}]`);
   return record('reshape', [x], { shape: full });
+}
+
+/**
+ * Reshape with symbolic sizes: 0 copies the input's dim, -1 is what is left (it must divide
+ * exactly for every size), and the element counts must agree as polynomials of the sizes (a
+ * fixed target for a symbolic input is refused, not read at the bounds).
+ */
+function reshapeDims(c: Ctx, x: Tensor, shape: Dim[], allowzero: number): Tensor {
+  const xd = x.dims;
+  const out = shape.map((d, i) => (d === 0 && !allowzero ? (xd[i] ?? c.unsupported(`shape ${fmtDims(shape)}: dim 0 at ${i} copies a dim the input lacks`)) : d));
+  if (out.includes(0)) c.unsupported(`a zero-size shape ${fmtDims(shape)}`);
+  if (out.filter((d) => d === -1).length > 1 || out.some((d) => typeof d === 'number' && d < -1)) c.unsupported(`shape ${fmtDims(shape)} for an input of shape ${fmtDims(xd)}`);
+  const free = out.includes(-1) ? divDims(numelDims(xd), numelDims(out.filter((d) => d !== -1))) : undefined;
+  if (out.includes(-1) && free === undefined) c.unsupported(`shape ${fmtDims(shape)} for an input of shape ${fmtDims(xd)} (the -1 is not a whole number of elements for every size)`);
+  const dims = out.map((d) => (d === -1 ? free! : canonDim(d)));
+  if (canonDim(numelDims(dims)) !== canonDim(numelDims(xd))) c.unsupported(`reshaping ${fmtDims(xd)} to ${fmtDims(shape)} (the element counts differ for some sizes)`);
+  return reshapeTo(x, dims);
 }
 
 /** x[idx] along `axis` for constant or run-time indices (gather reads rows: move the axis first). */
@@ -49,6 +75,8 @@ export function gather(c: Ctx): Tensor {
   c.only('axis');
   const x = c.t(0, 'data');
   const axis = normAxis(c, c.int('axis', 0), x.rank);
+  const dim = x.dims[axis]!;
+  if (isSymbolic(dim)) return gatherSymbolic(c, x, axis, dim);
   const n = x.shape[axis]!;
   let idx: Tensor;
   if (c.isConst(1)) {
@@ -65,6 +93,20 @@ export function gather(c: Ctx): Tensor {
     return gatherAxis(x, idx, axis, true);
   }
   return gatherAxis(x, idx, axis);
+}
+
+/**
+ * Gather along an axis of symbolic size: constant indices as slices of the actual size (a
+ * negative one counts from the actual end; one that some size does not have is a shape error).
+ * Run-time indices would need the size for ONNX's wrap-around and range check: refused.
+ */
+function gatherSymbolic(c: Ctx, x: Tensor, axis: number, dim: string): Tensor {
+  if (!c.isConst(1)) c.unsupported(`run-time indices along axis ${axis} of the symbolic size ${dim}`);
+  const h = c.host(1, 'indices');
+  const idx = Array.from(h.data as ArrayLike<number>, Number);
+  if (h.dims.length > 1) c.unsupported(`indices of rank ${h.dims.length} along axis ${axis} of the symbolic size ${dim}`);
+  if (h.dims.length === 0) return x.select(axis, idx[0]!);
+  return cat(idx.map((i) => x.select(axis, i).unsqueeze(axis)), axis);
 }
 
 /** ONNX Slice's clamping of one axis; the positions it reads. */
@@ -102,12 +144,17 @@ function hostGather(h: Host, pos: number[][]): Host {
   return host(h.dtype, dims, h.dtype === DT.FLOAT ? Float32Array.from(vals) : h.dtype === DT.BOOL ? Uint8Array.from(vals) : vals);
 }
 
-export function slice(c: Ctx): Val {
+export function slice(c: Ctx): AnyVal {
   const x = c.t(0, 'data');
-  let starts: number[], ends: number[], axes: number[] | undefined, steps: number[] | undefined;
+  let starts: Dim[], ends: Dim[], axes: number[] | undefined, steps: number[] | undefined;
   if (c.opset < 10) { c.only('starts', 'ends', 'axes'); starts = c.intList('starts') ?? []; ends = c.intList('ends') ?? []; axes = c.intList('axes'); }
-  else { starts = c.ints(1, 'starts'); ends = c.ints(2, 'ends'); if (c.has(3)) axes = c.ints(3, 'axes'); if (c.has(4)) steps = c.ints(4, 'steps'); }
+  else { starts = c.dims(1, 'starts'); ends = c.dims(2, 'ends'); if (c.has(3)) axes = c.ints(3, 'axes'); if (c.has(4)) steps = c.ints(4, 'steps'); }
   if (starts.length !== ends.length) c.unsupported(`starts [${starts}] and ends [${ends}] of different lengths`);
+  if (isSym(x) || [...starts, ...ends].some(isSymbolic)) return sliceSymbolic(c, x, starts, ends, axes, steps);
+  return sliceStatic(c, x, starts as number[], ends as number[], axes, steps);
+}
+
+function sliceStatic(c: Ctx, x: Tensor, starts: number[], ends: number[], axes: number[] | undefined, steps: number[] | undefined): AnyVal {
   if (c.isConst(0)) {
     // A compile-time value (shape arithmetic) may slice to nothing: slice it here.
     const h = c.host(0, 'data');
@@ -119,15 +166,35 @@ export function slice(c: Ctx): Val {
   starts.forEach((s, i) => {
     const axis = normAxis(c, axes?.[i] ?? i, x.rank), step = steps?.[i] ?? 1;
     if (step === 0) c.unsupported('step 0');
-    // A symbolic axis may only be taken whole: from its start (or before) to its end (or past it at the bound).
-    if (isSymbolic(x.dim(axis))) {
-      const n = x.shape[axis]!;
-      if (step === 1 && (s === 0 || s <= -n) && ends[i]! >= n) return;
-      fixedAxes(c, x, 'input data', [axis], `Slice takes a symbolic axis only whole; starts ${s}, ends ${ends[i]}, steps ${step} would depend on the run-time size`);
-    }
     y = sliceAxis(c, y, axis, sliceRange(x.shape[axis]!, s, ends[i]!, step));
   });
   return y === x ? x : y;
+}
+
+/**
+ * Slice where the input or the bounds are symbolic: an axis whose size and bounds are numbers is
+ * sliced as before; on another, step 1 only, and ONNX's clamping where it holds for every size
+ * (an end at or past the bound is the actual end; a negative start or end counts from the actual
+ * end). Bounds some size would clamp differently are left to the DSL's check, which refuses them.
+ */
+function sliceSymbolic(c: Ctx, x: Tensor, starts: Dim[], ends: Dim[], axes: number[] | undefined, steps: number[] | undefined): Tensor {
+  const bounds = { ...traceBounds(), ...x.bounds };
+  let y = x;
+  starts.forEach((s, i) => {
+    const axis = normAxis(c, axes?.[i] ?? i, x.rank), step = steps?.[i] ?? 1, e = ends[i]!, n = x.dims[axis]!;
+    if (step === 0) c.unsupported('step 0');
+    if (typeof n === 'number' && typeof s === 'number' && typeof e === 'number') { y = sliceAxis(c, y, axis, sliceRange(n, s, e, step)); return; }
+    if (step !== 1) c.unsupported(`step ${step} along axis ${axis} (size ${n}) from ${s} to ${e}: a symbolic slice takes step 1`);
+    const bound = evalDim(n, bounds);
+    const at = (v: Dim, end: boolean): Dim => {
+      if (isSymbolic(v)) return v;
+      if (v >= bound) return end ? n : c.unsupported(`start ${v} along axis ${axis} of size ${n}, past its end for every size`);
+      if (v < 0) return v <= -bound ? (end ? c.unsupported(`end ${v} along axis ${axis} of size ${n}, before its start for every size`) : 0) : subDims(n, -v);
+      return v;
+    };
+    y = y.slice(axis, at(s, false), at(e, true));
+  });
+  return y;
 }
 
 export function split(c: Ctx): Tensor[] {
@@ -167,16 +234,24 @@ export function unsqueeze(c: Ctx): Tensor {
   return x.reshape(shape);
 }
 
+/**
+ * Expand with ONNX's two-way broadcasting. A symbolic dim broadcasts only against 1 or itself
+ * (against another size, or a number other than 1, it would hold only for some sizes).
+ */
 export function expand(c: Ctx): Tensor {
-  const x = c.t(0), want = c.ints(1, 'shape');
+  const x = c.t(0), want = c.dims(1, 'shape');
   const rank = Math.max(x.rank, want.length);
-  const a = [...Array(rank - x.rank).fill(1), ...x.shape], b = [...Array(rank - want.length).fill(1), ...want];
+  const a: Dim[] = [...Array<Dim>(rank - x.rank).fill(1), ...x.dims], b: Dim[] = [...Array<Dim>(rank - want.length).fill(1), ...want];
   const out = a.map((d, i) => {
-    if (d !== b[i] && d !== 1 && b[i] !== 1) c.unsupported(`expanding [${x.shape}] to [${want}]`);
-    return d === 1 ? b[i]! : d;
+    const w = b[i]!;
+    if (typeof w === 'number' && w < 1) c.unsupported(`shape ${fmtDims(want)} (entry ${w})`);
+    if (d === w || w === 1) return d;
+    if (d === 1) return w;
+    return c.unsupported(`expanding ${fmtDims(x.dims)} to ${fmtDims(want)}`);
   });
-  if (out.length === x.rank && out.every((d, i) => d === x.shape[i])) return x;
-  return record('where', [full('bool', 1, out), x, x]);
+  if (out.length === x.rank && out.every((d, i) => d === x.dims[i])) return x;
+  if (isSym(x) || out.some(isSymbolic)) return x.expand(...out);
+  return record('where', [full('bool', 1, out as number[]), x, x]);
 }
 
 export function flatten(c: Ctx): Tensor {
@@ -188,7 +263,7 @@ export function flatten(c: Ctx): Tensor {
   return x.reshape(numelDims(x.dims.slice(0, axis)), numelDims(x.dims.slice(axis)));
 }
 
-export function concat(c: Ctx): Val {
+export function concat(c: Ctx): AnyVal {
   c.only('axis');
   const ts = Array.from({ length: c.count }, (_, i) => c.t(i));
   const axis = normAxis(c, c.int('axis', 0), ts[0]!.rank);
@@ -249,7 +324,7 @@ export function where(c: Ctx): Tensor {
 
 // ---- sources -------------------------------------------------------------------------------
 
-export function constantOp(c: Ctx): Val {
+export function constantOp(c: Ctx): Host {
   const [k] = [...c.node.attrs.keys()];
   const a = k !== undefined ? c.attr(k)! : undefined;
   if (!a || c.node.attrs.size !== 1) c.unsupported('a Constant without exactly one value attribute');
@@ -263,29 +338,57 @@ export function constantOp(c: Ctx): Val {
   }
 }
 
-export function constantOfShape(c: Ctx): Host {
-  const dims = c.ints(0, 'shape');
+export function constantOfShape(c: Ctx): Host | Tensor {
+  const shape = c.dims(0, 'shape');
   const v = c.attr('value');
   const t = v?.kind === 'tensor' ? v.value : { dtype: DT.FLOAT, data: [0] };
-  const n = numel(dims), x = Number(t.data[0] ?? 0);
+  const x = Number(t.data[0] ?? 0);
+  // A symbolic shape: one value broadcast to the run-time size.
+  if (shape.some(isSymbolic)) return full(irDtype(t.dtype, `${c.where} value`), x, shape.map(() => 1)).expand(...shape);
+  const dims = shape as number[], n = numel(dims);
   const data = t.dtype === DT.FLOAT ? new Float32Array(n).fill(x) : t.dtype === DT.BOOL ? new Uint8Array(n).fill(x ? 1 : 0) : new Array<number>(n).fill(x);
   return host(t.dtype, dims, data);
 }
 
-export function shapeOf(c: Ctx): Host {
+/** The dims of a value (a tensor's with its symbolic sizes; a size value's is its length). */
+const dimsOfVal = (v: AnyVal): Dim[] => [...v.dims];
+
+export function shapeOf(c: Ctx): Host | SizeVal {
   c.only('start', 'end');
-  const v = c.val(0);
-  const dims = isHost(v) ? v.dims : [...v.shape];
+  const dims = dimsOfVal(c.any(0));
   const r = dims.length, clampAxis = (a: number) => Math.min(Math.max(a < 0 ? a + r : a, 0), r);
-  const s = dims.slice(clampAxis(c.int('start', 0)), clampAxis(c.int('end', r)));
-  return host(DT.INT64, [s.length], s);
+  return sizeValue(dims.slice(clampAxis(c.int('start', 0)), clampAxis(c.int('end', r))));
 }
 
-export function range(c: Ctx): Host {
+export const size = (c: Ctx): Host | SizeVal => sizeValue([numelDims(dimsOfVal(c.any(0)))], true);
+
+export function range(c: Ctx): Host | Tensor {
+  if ([0, 1, 2].some((i) => c.isSizes(i))) return rangeSymbolic(c);
   const [s, l, d] = [0, 1, 2].map((i) => Number(c.host(i).data[0]));
   if (d === 0) c.unsupported('delta 0');
   const n = Math.max(Math.ceil((l! - s!) / d!), 0);
   const dtype = c.host(0).dtype;
   const vals = Array.from({ length: n }, (_, i) => s! + i * d!);
   return host(dtype, [n], dtype === DT.FLOAT ? Float32Array.from(vals) : vals);
+}
+
+/**
+ * Range up to a symbolic limit: the values at the bound, sliced to the run-time length
+ * (limit − start) / delta, which must be exact; start and delta must be numbers.
+ */
+function rangeSymbolic(c: Ctx): Tensor {
+  const [s, l, d] = (['start', 'limit', 'delta'] as const).map((w, i) => {
+    const v = c.dims(i, w);
+    if (v.length !== 1) c.unsupported(`${w} of ${v.length} values (a scalar expected)`);
+    return v[0]!;
+  }) as [Dim, Dim, Dim];
+  if (typeof s !== 'number' || typeof d !== 'number' || d <= 0) c.unsupported(`Range(${s}, ${l}, ${d}) with a symbolic limit (start and a positive delta must be numbers)`);
+  const n = divDims(subDims(l, s), d);
+  if (n === undefined) c.unsupported(`Range(${s}, ${l}, ${d}): its length is not a whole number for every size`);
+  const max = evalDim(n, traceBounds());
+  if (!(max >= 1)) c.unsupported(`Range(${s}, ${l}, ${d}): empty at the bounds`);
+  const dtype = [0, 2].map((i) => c.any(i)).find(isHost)?.dtype ?? DT.INT64;
+  if (dtype !== DT.INT64 && dtype !== DT.INT32) c.unsupported(`Range of ${dtypeName(dtype)} with a symbolic limit`);
+  const all = constant(Int32Array.from({ length: max }, (_, i) => s + i * d), [max], 'i32', 'range');
+  return all.slice(0, 0, n);
 }

@@ -1,0 +1,116 @@
+// Symbolic sizes through an ONNX file's shape computations (compiler/onnx/ops/sizes.ts and the
+// dim-aware Reshape/Expand/Slice/Range/…): hand-built graphs (bench/onnx.ts) checked with the
+// reference interpreter at several sizes against hand-computed values, and what cannot be
+// expressed for every size refused, naming the op and the size (never computed at the bound).
+// The PyTorch exports that use these run compiled in tests/onnx-families.test.ts.
+import { describe, expect, test } from 'vitest';
+import { DT, OnnxGraph } from '../../bench/onnx.ts';
+import { importOnnx, UnsupportedError } from '../../compiler/onnx/import.ts';
+import { interpret } from '../../compiler/reference/interpret.ts';
+
+const SYM = { dims: { batch: { max: 4 }, seq: { max: 6 } } };
+const INT_MAX = 2 ** 31 - 1;
+
+/** x: [batch, seq] f32 with x[b][t] = 10·b + t. */
+const xAt = (B: number, T: number) => Float32Array.from({ length: B * T }, (_, i) => 10 * Math.floor(i / T) + (i % T));
+
+describe('symbolic sizes through shape computations', () => {
+  test("PyTorch's shape patterns (Shape → Gather → Mul → Concat → Reshape, Range, Trilu, Expand, ConstantOfShape, Slice from the end) at every size", () => {
+    const g = new OnnxGraph();
+    g.input('x', ['batch', 'seq']);
+    const shape = g.op1('Shape', ['x']);
+    const b = g.op1('Gather', [shape, g.ints('i0', [], [0])], { axis: 0 }), t = g.op1('Gather', [shape, g.ints('i1', [], [1])], { axis: 0 });
+    const un = (v: string) => g.op1('Unsqueeze', [v, g.ints(`ax_${v}`, [1], [0])]);
+    // flat = x.reshape(batch·seq·2 / 2): Mul, exact Div, Concat of one
+    const n = g.op1('Div', [g.op1('Mul', [g.op1('Mul', [b, t]), g.ints('two', [], [2])]), g.ints('two_', [], [2])]);
+    g.name(g.op1('Reshape', ['x', g.op1('Concat', [un(n)], { axis: 0 })]), 'flat');
+    // pos = range(seq) as f32; tri = strictly upper triangle of ones [seq, seq]
+    g.name(g.op1('Cast', [g.op1('Range', [g.ints('zero', [], [0]), t, g.ints('one', [], [1])])], { to: DT.FLOAT }), 'pos');
+    const square = g.op1('Concat', [un(t), un(t)], { axis: 0 });
+    g.name(g.op1('Trilu', [g.op1('Expand', [g.init('ones', [1, 1], Float32Array.of(1)), square]), g.ints('k', [], [1])], { upper: 1 }), 'tri');
+    // rep = x[:, :, None] expanded to [batch, seq, 3]; z = x + zeros(shape)
+    const three = g.op1('Concat', [shape, g.ints('c3', [1], [3])], { axis: 0 });
+    g.name(g.op1('Expand', [g.op1('Unsqueeze', ['x', g.ints('ax2', [1], [2])]), three]), 'rep');
+    g.name(g.op1('Add', ['x', g.op1('ConstantOfShape', [shape])]), 'z');
+    // last = x[:, -1:], body = x[:, 1:] (ends past every size), both through Slice
+    g.name(g.op1('Slice', ['x', g.ints('s1', [1], [-1]), g.ints('e1', [1], [INT_MAX]), g.ints('a1', [1], [1])]), 'last');
+    g.name(g.op1('Slice', ['x', g.ints('s2', [1], [0]), g.op1('Concat', [un(t)], { axis: 0 }), g.ints('a2', [1], [1])]), 'all');
+    for (const [o, d] of [['flat', ['n']], ['pos', ['seq']], ['tri', ['seq', 'seq']], ['rep', ['batch', 'seq', 3]], ['z', ['batch', 'seq']], ['last', ['batch', 1]], ['all', ['batch', 'seq']]] as const) g.output(o, d);
+    const { graph } = importOnnx(g.finish('shapes', 17), SYM);
+    expect(Object.fromEntries(graph.outputs.map((o) => [o.name, o.node.type.dims]))).toEqual({
+      flat: ['batch*seq'], pos: ['seq'], tri: ['seq', 'seq'], rep: ['batch', 'seq', 3], z: ['batch', 'seq'], last: ['batch', 1], all: ['batch', 'seq'],
+    });
+    for (const [B, T] of [[1, 1], [2, 3], [4, 6]] as const) {
+      const x = xAt(B, T), out = interpret(graph, { x }, undefined, { batch: B, seq: T });
+      const at = `batch ${B}, seq ${T}`;
+      expect(Array.from(out.flat!), at).toEqual(Array.from(x));
+      expect(Array.from(out.pos!), at).toEqual(Array.from({ length: T }, (_, i) => i));
+      expect(Array.from(out.tri!), at).toEqual(Array.from({ length: T * T }, (_, i) => (i % T > Math.floor(i / T) ? 1 : 0)));
+      expect(Array.from(out.rep!), at).toEqual(Array.from(x).flatMap((v) => [v, v, v]));
+      expect(Array.from(out.z!), at).toEqual(Array.from(x));
+      expect(Array.from(out.last!), at).toEqual(Array.from({ length: B }, (_, b) => 10 * b + T - 1));
+      expect(Array.from(out.all!), at).toEqual(Array.from(x));
+    }
+  });
+
+  // One graph per refusal: x [batch, seq] (bounds 4 and 6) and one op that cannot hold for every size.
+  const refused = (build: (g: OnnxGraph, shape: () => string) => string, outDims: (number | string)[] = ['batch', 'seq']) => {
+    const g = new OnnxGraph();
+    g.input('x', ['batch', 'seq']);
+    let s: string | undefined;
+    g.name(build(g, () => (s ??= g.op1('Shape', ['x']))), 'y');
+    g.output('y', outDims);
+    return () => importOnnx(g.finish('refused', 17), SYM);
+  };
+  const item = (g: OnnxGraph, shape: string, i: number) => g.op1('Gather', [shape, g.ints(`i${i}_${g.op1('Identity', [shape])}`, [], [i])], { axis: 0 });
+
+  test('an op that does not follow symbolic sizes is refused, naming it and the size', () => {
+    expect(refused((g) => g.op1('CumSum', ['x', g.ints('a', [], [1])]))).toThrow(/\(CumSum, opset 17\): CumSum on a tensor of the symbolic size 'batch' is not supported yet; give it a fixed size with \{ dims: \{ "batch": N \} \}/);
+  });
+
+  test('shape arithmetic a size value cannot express is refused, naming the op and the size', () => {
+    // batch / 3 is floored at run time: not a polynomial of the sizes.
+    const div = refused((g, shape) => g.op1('Reshape', ['x', g.op1('Concat', [g.op1('Div', [g.op1('Slice', [shape(), g.ints('s', [1], [0]), g.ints('e', [1], [1])]), g.ints('d', [1], [3])]), g.ints('m', [1], [-1])], { axis: 0 })]));
+    expect(div).toThrow(UnsupportedError);
+    expect(div).toThrow(/\(Div, opset 17\): dividing batch by 3 \(batch is not a multiple of 3 for every size; a size value is divided only exactly\) is not supported/);
+    // A size as a float, or compared, would need its value at compile time.
+    expect(refused((g, shape) => g.op1('Mul', ['x', g.op1('Cast', [item(g, shape(), 1)], { to: DT.FLOAT })]))).toThrow(/\(Cast, opset 17\): Cast to FLOAT of input 0 \('[^']+'\) is seq, computed from the symbolic size 'seq'; Cast cannot use it here/);
+    expect(refused((g, shape) => g.op1('Where', [g.op1('Equal', [shape(), g.ints('two', [2], [2, 2])]), 'x', 'x']))).toThrow(/\(Equal, opset 17\): Equal on the shape value \[batch, seq\], computed from the symbolic size 'batch' is not supported yet; give it a fixed size with \{ dims: \{ "batch": N \} \}/);
+    // A size value used as a tensor.
+    expect(refused((g, shape) => g.op1('Add', ['x', g.op1('Concat', [shape()], { axis: 0 })]))).toThrow(/\(Add, opset 17\): input 1 \('[^']+'\) is \[batch, seq\], computed from the symbolic size 'batch'; Add cannot use it here/);
+    // A size as a graph output.
+    expect(refused((_, shape) => shape(), [2])).toThrow("onnx: graph output 'y' is the shape value [batch, seq], computed from the symbolic size 'batch'; an output that is a size is not supported");
+    // Range from a symbolic start.
+    expect(refused((g, shape) => g.op1('Range', [item(g, shape(), 1), g.ints('l', [], [10]), g.ints('d', [], [1])]))).toThrow(/\(Range, opset 17\): Range\(seq, 10, 1\) with a symbolic limit \(start and a positive delta must be numbers\)/);
+  });
+
+  test('fixed shapes, broadcasts and slices that hold only at some sizes are refused, not taken at the bounds', () => {
+    // [batch, seq] to [4, 6] is right only at the bounds: the element counts differ for other sizes.
+    expect(refused((g) => g.op1('Reshape', ['x', g.ints('s', [2], [4, 6])]), [4, 6])).toThrow(/\(Reshape, opset 17\): reshaping \[batch, seq\] to \[4, 6\] \(the element counts differ for some sizes\) is not supported/);
+    expect(refused((g) => g.op1('Reshape', ['x', g.ints('s', [2], [-1, 4])]), [-1, 4])).toThrow(/\(Reshape, opset 17\): shape \[-1, 4\] for an input of shape \[batch, seq\] \(the -1 is not a whole number of elements for every size\)/);
+    expect(refused((g) => g.op1('Expand', ['x', g.ints('s', [2], [4, 6])]), [4, 6])).toThrow(/\(Expand, opset 17\): expanding \[batch, seq\] to \[4, 6\] is not supported/);
+    expect(refused((g) => g.op1('Squeeze', ['x']))).toThrow(/\(Squeeze, opset 17\): Squeeze without axes of a tensor of shape \[batch, seq\] \(its symbolic sizes may be 1 at run time\)/);
+    // x[:, :3] holds only when seq ≥ 3 (ONNX would clamp); x[:, 2] only when seq > 2.
+    expect(refused((g) => g.op1('Slice', ['x', g.ints('s', [1], [0]), g.ints('e', [1], [3]), g.ints('a', [1], [1])]))).toThrow(/Slice.*range 0:3:1 is invalid.*seq=1.*a symbolic size must work for every value from 1 to its bound/);
+    expect(refused((g) => g.op1('Gather', ['x', g.ints('i', [], [2])], { axis: 1 }), ['batch'])).toThrow(/Gather.*range 2:3:1 is invalid.*seq=1/);
+    // Run-time indices along a symbolic axis: ONNX's wrap-around and range check would need the size.
+    const g = new OnnxGraph();
+    g.input('x', ['batch', 'seq']); g.input('i', [2], DT.INT64);
+    g.name(g.op1('Gather', ['x', 'i'], { axis: 1 }), 'y'); g.output('y', ['batch', 2]);
+    expect(() => importOnnx(g.finish('gather', 17), SYM)).toThrow(/\(Gather, opset 17\): run-time indices along axis 1 of the symbolic size seq is not supported/);
+    expect(refused((g) => g.op1('Split', ['x'], { axis: 1 }))).toThrow(/\(Split, opset 17\): splitting axis 1 of the symbolic size seq is not supported/);
+  });
+
+  test('recurrent layers run a symbolic batch and length fused; the ones unrolled step by step need a fixed length', () => {
+    const gru = (lbr: number) => {
+      const g = new OnnxGraph();
+      g.input('x', ['seq', 'batch', 2]);
+      const w = g.init('W', [1, 9, 2], new Float32Array(18).fill(0.1)), r = g.init('R', [1, 9, 3], new Float32Array(27).fill(0.1));
+      const [y] = g.op('GRU', ['x', w, r], { hidden_size: 3, linear_before_reset: lbr }, 2);
+      g.name(y!, 'y'); g.output('y', ['seq', 1, 'batch', 3]);
+      return importOnnx(g.finish('gru', 17), SYM);
+    };
+    expect(gru(1).graph.outputs[0]!.node.type.dims).toEqual(['seq', 1, 'batch', 3]);
+    expect(() => gru(0)).toThrow(/\(GRU, opset 17\): GRU with linear_before_reset = 0 \(run step by step\) over the symbolic sequence length seq is not supported/);
+  });
+});
