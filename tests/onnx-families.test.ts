@@ -2,7 +2,9 @@
 // offline by its export.py), imports, compiles and matches PyTorch's outputs within the cases'
 // rule (|got − want| ≤ 1e-4 + 1e-4·|want|); and after the passes the imported graph runs the same
 // kernels as the DSL build of the same case (gemm with the same epilogues, layernorm, fused
-// attention in the same layout, recurrent layers). All models compile as one module.
+// attention in the same layout, recurrent layers). The dynamic-axes exports also import with
+// batch and seq kept symbolic and run at several sizes (PyTorch's outputs at two more sizes in
+// each case's sizes.safetensors, written by sizes.py). All models compile as one module.
 
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +16,7 @@ import { compileEntries, type Compiled } from '../compiler/driver/compile.ts';
 import { traceModel } from '../compiler/dsl/trace.ts';
 import type { Graph } from '../compiler/ir/node.ts';
 import { importOnnx } from '../compiler/onnx/import.ts';
+import { readOnnxModel } from '../compiler/onnx/proto.ts';
 import { runPasses } from '../compiler/passes/manager.ts';
 import { readSafetensors, type SafeTensor } from '../compiler/weights/safetensors.ts';
 import { loadModelBytes, type Model } from '../runtime/model.ts';
@@ -26,19 +29,41 @@ const ROOT = join(import.meta.dirname, 'fixtures', 'onnx-torch');
 const TORCH = join(import.meta.dirname, 'fixtures', 'torch');
 const CASES = readdirSync(ROOT).filter((d) => existsSync(join(ROOT, d, 'model.onnx'))).sort();
 
-interface Variant { name: string; file: string; entry: string; io: Map<string, SafeTensor> }
+/**
+ * Dynamic exports imported with their sizes symbolic up to BOUNDS (cnn_strided waits for Conv and
+ * AveragePool on a symbolic batch, ops/nn.ts).
+ */
+const SYMBOLIC = ['mlp', 'rnn_n_to_n', 'gru', 'mha_self', 'encoder_layer_preln_gelu', 'tiny_gpt'];
+const BOUNDS: Record<string, number> = { batch: 6, seq: 12 };
+
+interface Variant { name: string; file: string; entry: string; io: Map<string, SafeTensor>; symbolic?: boolean }
 const VARIANTS: Variant[] = CASES.flatMap((c) => ['model.onnx', 'model.dynamic.onnx']
   .filter((f) => existsSync(join(ROOT, c, f)))
-  .map((file) => ({ name: c, file, entry: `${c}_${file.includes('dynamic') ? 'dynamic' : 'static'}`, io: readSafetensors(readFileSync(join(ROOT, c, 'io.safetensors'))) })));
+  .flatMap((file) => {
+    const v = { name: c, file, entry: `${c}_${file.includes('dynamic') ? 'dynamic' : 'static'}`, io: readSafetensors(readFileSync(join(ROOT, c, 'io.safetensors'))) };
+    return file.includes('dynamic') && SYMBOLIC.includes(c) ? [v, { ...v, entry: `${c}_symbolic`, symbolic: true }] : [v];
+  }));
 
 const inputsOf = (v: Variant) => [...v.io].filter(([k]) => k.startsWith('input.')).map(([k, t]) => [k.slice(6), t] as const);
 const outputsOf = (v: Variant) => [...v.io].filter(([k]) => k.startsWith('output.')).map(([k, t]) => [k.slice(7), t] as const);
 
-/** The import of one variant: a dynamic model gets the fixture's input shapes. */
+/** The import of one variant: a dynamic model gets the fixture's input shapes, or keeps its sizes symbolic. */
 function importVariant(v: Variant): Graph {
   const bytes = readFileSync(join(ROOT, v.name, v.file));
+  if (v.symbolic) {
+    const names = new Set(readOnnxModel(bytes).graph.inputs.flatMap((i) => (i.dims ?? []).filter((d): d is string => typeof d === 'string')));
+    return importOnnx(bytes, { dims: Object.fromEntries([...names].map((n) => [n, { max: BOUNDS[n]! }])) }).graph;
+  }
   const shapes = Object.fromEntries(inputsOf(v).map(([k, t]) => [k, t.shape]));
   return importOnnx(bytes, v.file.includes('dynamic') ? { shapes } : {}).graph;
+}
+
+/** The stored sizes' io and sizes.py's, as [label, inputs, outputs]. */
+function sizedCases(v: Variant): Array<[string, Array<readonly [string, SafeTensor]>, Array<readonly [string, SafeTensor]>]> {
+  const more = readSafetensors(readFileSync(join(ROOT, v.name, 'sizes.safetensors')));
+  const at = (prefix: string) => [...more].filter(([k]) => k.startsWith(prefix)).map(([k, t]) => [k.slice(prefix.length), t] as const);
+  const tags = [...new Set([...more.keys()].map((k) => k.split('.')[0]!))].sort();
+  return [['stored', inputsOf(v), outputsOf(v)], ...tags.map((t) => [t, at(`${t}.input.`), at(`${t}.output.`)] as [string, Array<readonly [string, SafeTensor]>, Array<readonly [string, SafeTensor]>])];
 }
 
 let built: Promise<{ compiled: Compiled; failed: Map<string, Error>; models: Map<Isa, Promise<Model>> }> | undefined;
@@ -78,7 +103,7 @@ const KNOWN_EXTRA: Record<string, string> = {
 };
 
 describe('ONNX exports of the PyTorch families', () => {
-  for (const v of VARIANTS) {
+  for (const v of VARIANTS.filter((x) => !x.symbolic)) {
     test(`${v.name}/${v.file} matches PyTorch within 1e-4`, async () => {
       const { compiled, models } = await compiledEntry(v.entry);
       for (const isa of TEST_ISAS) {
@@ -92,6 +117,30 @@ describe('ONNX exports of the PyTorch families', () => {
           expect(bad, `${isa} ${name}: element ${bad} got ${got![bad]}, want ${want.data[bad]} (max err ${maxErr})`).toBe(-1);
         }
       }
+    });
+  }
+
+  for (const v of VARIANTS.filter((x) => x.symbolic)) {
+    test(`${v.name}/${v.file} with symbolic sizes (≤ ${JSON.stringify(BOUNDS)}) matches PyTorch at three sizes of one artifact`, async () => {
+      const { compiled, models } = await compiledEntry(v.entry);
+      const isa = TEST_ISAS[0]!;
+      if (!models.has(isa)) models.set(isa, loadModelBytes(compiled.bytes, { isa }));
+      const model = await models.get(isa)!;
+      const seen = new Set<string>();
+      for (const [label, ins, outs] of sizedCases(v)) {
+        const out = model.call(v.entry, Object.fromEntries(ins.map(([k, t]) => [k, { data: t.data, shape: t.shape }])));
+        seen.add(JSON.stringify(model.sizes));
+        for (const [name, want] of outs) {
+          expect(model.outputShapes[name], `${label}: shape of ${name}`).toEqual(want.shape);
+          const { maxErr, bad } = compare(out[name]!, want.data, 1e-4, 1e-4);
+          expect(bad, `${label} (${JSON.stringify(model.sizes)}) ${name}: element ${bad} got ${out[name]![bad]}, want ${want.data[bad]} (max err ${maxErr})`).toBe(-1);
+        }
+      }
+      expect(seen.size).toBe(3);
+      // A batch above its bound is refused by the runtime, naming it.
+      const [, ins] = sizedCases(v)[0]!;
+      const big = ins.map(([k, t]) => [k, { data: t.data, shape: t.shape.map((d, i) => (i === (k === 'h0' ? 1 : 0) ? BOUNDS.batch! + 1 : d)) }] as const);
+      expect(() => model.call(v.entry, Object.fromEntries(big))).toThrow(`is size 'batch', which must be an integer in [1, ${BOUNDS.batch}]`);
     });
   }
 
