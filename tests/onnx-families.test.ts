@@ -123,24 +123,25 @@ describe('ONNX exports of the PyTorch families', () => {
   for (const v of VARIANTS.filter((x) => x.symbolic)) {
     test(`${v.name}/${v.file} with symbolic sizes (≤ ${JSON.stringify(BOUNDS)}) matches PyTorch at three sizes of one artifact`, async () => {
       const { compiled, models } = await compiledEntry(v.entry);
-      const isa = TEST_ISAS[0]!;
-      if (!models.has(isa)) models.set(isa, loadModelBytes(compiled.bytes, { isa }));
-      const model = await models.get(isa)!;
-      const seen = new Set<string>();
-      for (const [label, ins, outs] of sizedCases(v)) {
-        const out = model.call(v.entry, Object.fromEntries(ins.map(([k, t]) => [k, { data: t.data, shape: t.shape }])));
-        seen.add(JSON.stringify(model.sizes));
-        for (const [name, want] of outs) {
-          expect(model.outputShapes[name], `${label}: shape of ${name}`).toEqual(want.shape);
-          const { maxErr, bad } = compare(out[name]!, want.data, 1e-4, 1e-4);
-          expect(bad, `${label} (${JSON.stringify(model.sizes)}) ${name}: element ${bad} got ${out[name]![bad]}, want ${want.data[bad]} (max err ${maxErr})`).toBe(-1);
+      const cases = sizedCases(v);
+      for (const isa of TEST_ISAS) {
+        if (!models.has(isa)) models.set(isa, loadModelBytes(compiled.bytes, { isa }));
+        const model = await models.get(isa)!;
+        const seen = new Set<string>();
+        for (const [label, ins, outs] of cases) {
+          const out = model.call(v.entry, Object.fromEntries(ins.map(([k, t]) => [k, { data: t.data, shape: t.shape }])));
+          seen.add(JSON.stringify(model.sizes));
+          for (const [name, want] of outs) {
+            expect(model.outputShapes[name], `${isa} ${label}: shape of ${name}`).toEqual(want.shape);
+            const { maxErr, bad } = compare(out[name]!, want.data, 1e-4, 1e-4);
+            expect(bad, `${isa} ${label} (${JSON.stringify(model.sizes)}) ${name}: element ${bad} got ${out[name]![bad]}, want ${want.data[bad]} (max err ${maxErr})`).toBe(-1);
+          }
         }
+        expect(seen.size).toBe(3);
+        // A batch above its bound is refused by the runtime, naming it.
+        const big = cases[0]![1].map(([k, t]) => [k, { data: t.data, shape: t.shape.map((d, i) => (i === (k === 'h0' ? 1 : 0) ? BOUNDS.batch! + 1 : d)) }] as const);
+        expect(() => model.call(v.entry, Object.fromEntries(big))).toThrow(`is size 'batch', which must be an integer in [1, ${BOUNDS.batch}]`);
       }
-      expect(seen.size).toBe(3);
-      // A batch above its bound is refused by the runtime, naming it.
-      const [, ins] = sizedCases(v)[0]!;
-      const big = ins.map(([k, t]) => [k, { data: t.data, shape: t.shape.map((d, i) => (i === (k === 'h0' ? 1 : 0) ? BOUNDS.batch! + 1 : d)) }] as const);
-      expect(() => model.call(v.entry, Object.fromEntries(big))).toThrow(`is size 'batch', which must be an integer in [1, ${BOUNDS.batch}]`);
     });
   }
 
