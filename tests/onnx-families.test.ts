@@ -30,10 +30,9 @@ const TORCH = join(import.meta.dirname, 'fixtures', 'torch');
 const CASES = readdirSync(ROOT).filter((d) => existsSync(join(ROOT, d, 'model.onnx'))).sort();
 
 /**
- * Dynamic exports imported with their sizes symbolic up to BOUNDS (cnn_strided waits for Conv and
- * AveragePool on a symbolic batch, ops/nn.ts).
+ * Dynamic exports imported with their sizes symbolic up to BOUNDS.
  */
-const SYMBOLIC = ['mlp', 'rnn_n_to_n', 'gru', 'mha_self', 'encoder_layer_preln_gelu', 'tiny_gpt'];
+const SYMBOLIC = ['mlp', 'cnn_strided', 'rnn_n_to_n', 'gru', 'mha_self', 'encoder_layer_preln_gelu', 'tiny_gpt'];
 const BOUNDS: Record<string, number> = { batch: 6, seq: 12 };
 
 interface Variant { name: string; file: string; entry: string; io: Map<string, SafeTensor>; symbolic?: boolean }

@@ -84,14 +84,13 @@ function inputType(name: string, dtype: DType, dims: (number | string | undefine
 /**
  * A symbolic batch through convolutional networks. Each translator refuses a symbolic size on an
  * axis it cannot take, naming the axis (ops/common.ts fixedAxes): convolutions, pools and
- * normalisations take it only on the batch (axis 0); Split, Slice and Pad not on the axis they cut
- * or grow (Slice takes it whole); Squeeze needs its axes; Resize keeps it at scale 1. Concat,
- * Flatten and the reductions take it on any axis (their kernels compute from the run-time dims).
+ * normalisations take it only on the batch (axis 0); Pad not on the axis it grows; Resize keeps it
+ * at scale 1; Flatten and Dropout take it on any axis. (Concat, Split, Slice, Squeeze, Unsqueeze
+ * and the reductions are among the shape computations below.)
  */
 const SYMBOLIC_CNN = ['Conv', 'ConvTranspose', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool',
-  'BatchNormalization', 'InstanceNormalization', 'GroupNormalization', 'Dropout', 'Flatten', 'Concat', 'Split', 'Slice', 'Pad',
-  'Squeeze', 'Unsqueeze', 'Resize', 'ReduceSum', 'ReduceMean', 'ReduceMax', 'ReduceMin', 'ReduceSumSquare', 'ReduceL1', 'ReduceL2',
-  'ReduceLogSumExp', 'ReduceLogSum', 'CastLike', 'Not', 'And', 'Or', 'Xor', 'Equal'];
+  'BatchNormalization', 'InstanceNormalization', 'GroupNormalization', 'Dropout', 'Flatten', 'Pad', 'Resize',
+  'CastLike', 'Not', 'And', 'Or', 'Xor', 'Equal'];
 /** Ops that follow symbolic sizes through the DSL's dim-aware operations. */
 const SYMBOLIC_OK = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Sum', 'Mean', 'Relu', 'Tanh', 'Sigmoid', 'Exp', 'Log', 'Sqrt', 'Erf',
   'Neg', 'Abs', 'Reciprocal', 'Gelu', 'LeakyRelu', 'PRelu', 'Elu', 'Selu', 'Softplus', 'Softsign', 'HardSigmoid', 'HardSwish', 'Mish', 'Swish',
