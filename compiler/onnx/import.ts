@@ -85,7 +85,7 @@ function inputType(name: string, dtype: DType, dims: (number | string | undefine
  * A symbolic batch through convolutional networks. Each translator refuses a symbolic size on an
  * axis it cannot take, naming the axis (ops/common.ts fixedAxes): convolutions, pools and
  * normalisations take it only on the batch (axis 0); Pad not on the axis it grows; Resize keeps it
- * at scale 1; Flatten and Dropout take it on any axis. (Concat, Split, Slice, Squeeze, Unsqueeze
+ * at scale 1 or by sizes that name it; Flatten and Dropout take it on any axis. (Concat, Split, Slice, Squeeze, Unsqueeze
  * and the reductions are among the shape computations below.)
  */
 const SYMBOLIC_CNN = ['Conv', 'ConvTranspose', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool',

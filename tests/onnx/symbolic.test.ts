@@ -77,13 +77,13 @@ function miscExpected(n: number): Record<string, { data: number[]; shape: number
 }
 const miscInput = (n: number) => Float32Array.from({ length: n * 12 }, (_, i) => i * (Math.floor(i / 2) % 3 % 2 ? -1 : 1));
 
-const MODELS = ['cnn', 'upsample', 'catpad'];
+const MODELS = ['cnn', 'upsample', 'catpad', 'interp'];
 /** The conformance family's strided CNN (Conv, AveragePool, ReduceMean over H and W, Gemm), exported with a dynamic batch; PyTorch's outputs at batch 2. */
 const STRIDED = join(import.meta.dirname, '../fixtures/onnx-torch/cnn_strided');
 const strided = readSafetensors(readFileSync(join(STRIDED, 'io.safetensors')));
 
 describe('ONNX import keeps a symbolic batch through CNNs', () => {
-  test('PyTorch exports (Conv 1-D/2-D, ConvTranspose, pools, Batch/Instance/GroupNorm, Resize, Flatten, Concat/Split/Slice/Pad, ReduceMean) and a hand-built graph, compiled once, match PyTorch (or hand-computed values) at batches 1, 3 and 5', async () => {
+  test('PyTorch exports (Conv 1-D/2-D, ConvTranspose, pools, Batch/Instance/GroupNorm, Resize by scales and by sizes from Shape, Flatten, Concat/Split/Slice/Pad, ReduceMean) and a hand-built graph, compiled once, match PyTorch (or hand-computed values) at batches 1, 3 and 5', async () => {
     // Every export runs in the reference; the opset 17 ones and cnn at opset 13 (HardSigmoid and Mul
     // for Hardswish; the other two differ from 17 only in the opset) are compiled, in one artifact.
     const cases = [
@@ -160,6 +160,8 @@ describe('a symbolic size on an axis an op cannot take', () => {
     g.output('y', []);
     return () => importOnnx(g.finish('m', opset), { dims });
   };
+  /** Concat(Shape(x)[0:1], rest): the sizes PyTorch exports for F.interpolate(size=…) over a dynamic batch. */
+  const sizesFromShape = (g: OnnxGraph, rest: number[]) => g.op1('Concat', [g.op1('Slice', [g.op1('Shape', ['x']), g.ints('s0', [1], [0]), g.ints('s1', [1], [1])]), g.ints('rest', [rest.length], rest)], { axis: 0 });
   const w = (name: string, dims: number[]) => (g: OnnxGraph) => g.init(name, dims, new Float32Array(dims.reduce((a, b) => a * b, 1)).fill(0.5));
   const HW = { batch: { max: 5 }, H: { max: 8 } };
   const layer = /takes a symbolic size only on the batch axis 0; its channels and spatial axes must be fixed sizes\) is not supported/;
@@ -183,7 +185,7 @@ describe('a symbolic size on an axis an op cannot take', () => {
     }
   });
 
-  test('Split, Slice and Pad not along it; Squeeze only with axes that are 1; Resize only at scale 1', () => {
+  test('Split, Slice and Pad not along it; Squeeze only with axes that are 1; Resize only at scale 1 or sizes naming the axis', () => {
     const B = ['batch', 3] as const;
     const cases: Array<[() => unknown, RegExp]> = [
       [importOne(B, 'Split', () => [], { axis: 0, num_outputs: 1 }, undefined, 18), /\(Split, opset 18\): input \[batch, 3\] with the symbolic size 'batch' on axis 0 \(Split cuts its axis at fixed sizes\)/],
@@ -191,7 +193,10 @@ describe('a symbolic size on an axis an op cannot take', () => {
       [importOne(['batch', 1, 3], 'Squeeze', () => []), /\(Squeeze, opset 17\): input \[batch, 1, 3\] with the symbolic size 'batch' on axis 0 \(Squeeze without axes drops the axes that are 1 at run time; give the axes\)/],
       [importOne(B, 'Squeeze', (g) => [g.ints('a', [1], [0])]), /\(Squeeze, opset 17\): squeezing axis 0 of the symbolic size 'batch' is not supported/],
       [importOne(['batch', 3, 4], 'Resize', (g) => ['', g.init('scales', [3], Float32Array.of(2, 1, 2))]), /\(Resize, opset 17\): resizing axis 0 of the symbolic size 'batch' \(by scale 2; a symbolic axis may only keep its size: scale 1\) is not supported/],
-      [importOne(['batch', 3, 4], 'Resize', (g) => ['', '', g.ints('sizes', [3], [5, 3, 8])]), /resizing axis 0 of the symbolic size 'batch' \(by sizes, to 5; a symbolic axis may only keep its size: scale 1\)/],
+      [importOne(['batch', 3, 4], 'Resize', (g) => ['', '', g.ints('sizes', [3], [5, 3, 8])]), /resizing axis 0 of the symbolic size 'batch' \(by sizes, to 5; a symbolic axis may only keep its size: sizes naming it, with keep_aspect_ratio_policy 'stretch'\)/],
+      // Sizes from Shape(x) keep the batch, but not where one scale from the other axes would resize it too.
+      [importOne(['batch', 3, 4], 'Resize', (g) => ['', '', sizesFromShape(g, [3, 8])], { keep_aspect_ratio_policy: 'not_larger' }, undefined, 18),
+        /\(Resize, opset 18\): resizing axis 0 of the symbolic size 'batch' \(by sizes, to batch; a symbolic axis may only keep its size: sizes naming it, with keep_aspect_ratio_policy 'stretch'\)/],
       [importOne(['batch', 3, 4], 'Resize', (g) => ['', g.init('scales', [3], Float32Array.of(1, 1, 2))], { mode: 'linear', coordinate_transformation_mode: 'tf_half_pixel_for_nn' }, undefined, 13),
         /resizing axis 0 of the symbolic size 'batch' \(by scale 1; .* scale 1, and not with coordinate_transformation_mode 'tf_half_pixel_for_nn' in mode 'linear'\)/],
     ];

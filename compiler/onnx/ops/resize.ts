@@ -2,6 +2,7 @@
 // F.interpolate's pieces (gatherAlong, linearTaps / cubicTaps, weighAlong) and ONNX's source
 // coordinates. Antialias, tf_crop_and_resize and the options only they read are refused by name.
 
+import { canonDim, type Dim } from '../../ir/dims.ts';
 import type { Tensor } from '../../dsl/tensor.ts';
 import { cubicTaps, gatherAlong, linearTaps, readsInPlace, weighAlong } from '../../dsl/functional.ts';
 import { Ctx } from '../ctx.ts';
@@ -63,10 +64,12 @@ export function resize(c: Ctx): Tensor {
   const axesAttr = c.intList('axes');
   let axes = axesAttr ? axesAttr.map((a) => normAxis(c, a, r, 'axes entry')) : [...Array(r).keys()];
   if (new Set(axes).size !== axes.length) c.unsupported(`axes [${axesAttr}] with a repeated axis`);
-  const scalesIn = given(c, v10 ? 1 : 2, 'scales'), sizesIn = v10 ? undefined : given(c, 3, 'sizes');
+  // Sizes may be a size value: PyTorch exports F.interpolate(x, size=…) over a dynamic batch as
+  // Resize(x, sizes = Concat(Shape(x)[0:2], [h, w])), whose batch entry is the input's own.
+  const scalesIn = given(c, v10 ? 1 : 2, 'scales'), sizesIn: Dim[] | undefined = v10 ? undefined : c.isSizes(3) ? c.dims(3, 'sizes') : given(c, 3, 'sizes');
   if (scalesIn && sizesIn) c.unsupported('both scales and sizes');
   if (!scalesIn && !sizesIn) c.unsupported('neither scales nor sizes');
-  const list = (scalesIn ?? sizesIn)!;
+  const list: Dim[] = (scalesIn ?? sizesIn)!;
   if (list.length !== axes.length) c.unsupported(`${scalesIn ? 'scales' : 'sizes'} of ${list.length} values for ${axes.length} axes`);
 
   const dims = x.dims;
@@ -78,11 +81,14 @@ export function resize(c: Ctx): Tensor {
   // every transformation but tf_half_pixel_for_nn, whose source d + ½ rounds up to d + 1 by
   // 'ceil' and 'round_prefer_ceil' and is interpolated by 'linear'.
   const inPlace = ctm !== 'tf_half_pixel_for_nn' || (mode === 'nearest' && (nearestMode === 'floor' || nearestMode === 'round_prefer_floor'));
-  const kept = axes.filter((a, i) => Number.isNaN(ins[a]!) && scalesIn && list[i] === 1 && inPlace);
+  // (With keep_aspect_ratio_policy, one scale from the other axes would resize it too.)
+  const keeps = (a: number, v: Dim) => (scalesIn ? v === 1 : policy === 'stretch' && canonDim(v) === canonDim(dims[a]!));
+  const kept = axes.filter((a, i) => Number.isNaN(ins[a]!) && keeps(a, list[i]!) && inPlace);
   axes.forEach((a, i) => {
     if (kept.includes(a)) return;
-    if (Number.isNaN(ins[a]!)) c.unsupported(`resizing axis ${a} of the symbolic size '${dims[a]}' (${sizesIn ? `by sizes, to ${list[i]}` : `by scale ${list[i]}`}; a symbolic axis may only keep its size: scale 1${inPlace ? '' : `, and not with coordinate_transformation_mode '${ctm}' ${mode === 'nearest' ? `and nearest_mode '${nearestMode}'` : `in mode '${mode}'`}`})`);
+    if (Number.isNaN(ins[a]!)) c.unsupported(`resizing axis ${a} of the symbolic size '${dims[a]}' (${sizesIn ? `by sizes, to ${list[i]}` : `by scale ${list[i]}`}; a symbolic axis may only keep its size: ${sizesIn ? `sizes naming it, with keep_aspect_ratio_policy 'stretch'` : 'scale 1'}${inPlace ? '' : `, and not with coordinate_transformation_mode '${ctm}' ${mode === 'nearest' ? `and nearest_mode '${nearestMode}'` : `in mode '${mode}'`}`})`);
     const v = list[i]!;
+    if (typeof v !== 'number') c.unsupported(`size ${v} for axis ${a} of size ${ins[a]} (a symbolic size may only name the symbolic axis it keeps)`);
     if (scalesIn) {
       if (!(v > 0 && Number.isFinite(v))) c.unsupported(`scale ${v} (scales must be positive)`);
       scale[a] = v; outs[a] = Math.floor(v * ins[a]!);
