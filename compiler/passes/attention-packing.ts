@@ -3,28 +3,32 @@
 // 'qkv' ('q_kv') layout, as the DSL builds nn.MultiheadAttention: the slices (copies) disappear
 // and the fused kernel reads the GEMM's output in place. Imported graphs split the projection
 // with Slice/Split; after attention-recognition and the layout passes the slices feed attention.
+// Over named sizes the rows are compared by dims (B·L rows for every size), and E is fixed.
 
+import { mulDims, numelDims } from '../ir/dims.ts';
 import { rewrite, type Graph, type Node } from '../ir/node.ts';
 import { attrsOf } from '../ir/ops.ts';
-import { numel } from '../ir/types.ts';
+import { dimsOf } from '../ir/types.ts';
 import { builder, reshapeTo } from './match.ts';
 import type { Pass } from './pass.ts';
 
 /** reshape(P, [B, L, n·E]) when every x [B, L, E] is reshape?(slice(P, last axis)) of one P, in order. */
 function packed(xs: Node[]): Node | undefined {
-  const [B, L, E] = xs[0]!.type.shape as [number, number, number];
+  const [B, L, E] = dimsOf(xs[0]!.type);
+  if (typeof E !== 'number') return undefined;
   const parts = xs.map((x) => {
     let s = x;
     while (s.op === 'reshape') s = s.inputs[0]!;
-    if (s.op !== 'slice' || x.type.shape[0] !== B || x.type.shape[1] !== L) return undefined;
+    const [xb, xl] = dimsOf(x.type);
+    if (s.op !== 'slice' || s.attrs.sym || xb !== B || xl !== L) return undefined;
     const a = attrsOf(s, 'slice'), p = s.inputs[0]!;
     return a.axis === p.type.shape.length - 1 && a.step === 1 && a.end - a.start === E ? { p, start: a.start } : undefined;
   });
   if (parts.some((p) => !p || p.p !== parts[0]!.p || p.start !== parts.indexOf(p) * E)) return undefined;
-  const P = parts[0]!.p, sh = P.type.shape;
+  const P = parts[0]!.p, sh = dimsOf(P.type);
   // x = reshape(slice(P)) of [B, L, E] already proves P's rows are in (b, l) order
-  if (sh[sh.length - 1] !== xs.length * E || numel(sh.slice(0, -1)) !== B * L) return undefined;
-  return reshapeTo(P, [B, L, xs.length * E]);
+  if (sh[sh.length - 1] !== xs.length * E || numelDims(sh.slice(0, -1)) !== mulDims(B!, L!)) return undefined;
+  return reshapeTo(P, [B!, L!, xs.length * E]);
 }
 
 export const attentionPacking: Pass = {
@@ -32,11 +36,11 @@ export const attentionPacking: Pass = {
   description: 'attention on slices of one projection → the packed qkv / q_kv layout',
   run(g: Graph) {
     return rewrite(g, (n) => {
-      if (n.op !== 'attention' || n.type.dims || n.inputs.some((i) => i.type.dims) || attrsOf(n, 'attention').layout !== 'separate' || attrsOf(n, 'attention').cached) return undefined;
+      if (n.op !== 'attention' || attrsOf(n, 'attention').layout !== 'separate' || attrsOf(n, 'attention').cached) return undefined;
       const [q, k, v, ...rest] = n.inputs as [Node, Node, Node, ...Node[]];
-      if (q.type.shape[2] !== v.type.shape[2]) return undefined;
+      if (dimsOf(q.type)[2] !== dimsOf(v.type)[2]) return undefined;
       const b = builder(n.label);
-      const qkv = q.type.shape[1] === k.type.shape[1] ? packed([q, k, v]) : undefined;
+      const qkv = dimsOf(q.type)[1] === dimsOf(k.type)[1] ? packed([q, k, v]) : undefined;
       if (qkv) return b('attention', [qkv, ...rest], { ...n.attrs, layout: 'qkv' });
       const kv = packed([k, v]);
       return kv ? b('attention', [q, kv, ...rest], { ...n.attrs, layout: 'q_kv' }) : undefined;

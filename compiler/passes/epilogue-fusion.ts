@@ -3,11 +3,14 @@
 // (or conv) epilogue, applied while the tile is still in registers instead of in another
 // pass over memory. Fusion needs the producer to have no other user: the unfused value
 // would otherwise still be needed. A reshape that keeps rows whole between the GEMM and its
-// bias or activation (imported graphs flatten [B, L, E] to [B·L, E] around Gemm) is looked through.
+// bias or activation (imported graphs flatten [B, L, E] to [B·L, E] around Gemm) is looked through,
+// over named sizes too (rows are compared by dims: [batch*seq, E] ↔ [batch, seq, E]).
 
+import { numelDims } from '../ir/dims.ts';
 import { ACTIVATIONS, type Activation } from '../ir/elementwise.ts';
 import { node, rewrite, users, type Graph, type Node } from '../ir/node.ts';
-import { numel, sameShape } from '../ir/types.ts';
+import { dimsOf, numel, sameShape } from '../ir/types.ts';
+import { reshapeTo } from './match.ts';
 import type { Pass } from './pass.ts';
 
 const soleUser = (u: Map<Node, Node[]>, outs: Set<Node>, n: Node) => u.get(n)?.length === 1 && !outs.has(n);
@@ -21,16 +24,18 @@ function fold(g: Graph, rule: (n: Node, single: (p: Node) => boolean) => Node | 
 const isRowBias = (b: Node, cols: number) =>
   b.op === 'const' && b.type.dtype === 'f32' && numel(b.type.shape) === cols && b.type.shape[b.type.shape.length - 1] === cols;
 
+const lastDim = (n: Node) => { const d = dimsOf(n.type); return d[d.length - 1]; };
+
 /** The gemm under a reshape that keeps rows whole (same last dim; imported graphs flatten [B, L, E] ↔ [B·L, E] around Gemm), or n itself. */
 function rowView(n: Node, single: (p: Node) => boolean): Node {
   const p = n.inputs[0];
-  if (n.op !== 'reshape' || n.type.dims || !p || p.op !== 'gemm' || !single(p) || !single(n) || n.type.shape[n.type.shape.length - 1] !== p.type.shape[p.type.shape.length - 1]) return n;
+  if (n.op !== 'reshape' || !p || p.op !== 'gemm' || !single(p) || !single(n) || lastDim(n) !== lastDim(p)) return n;
   return p;
 }
 
-/** `g` given the shape of `like` (a reshape when they differ). */
-const reshaped = (g: Node, like: Node): Node =>
-  sameShape(g.type.shape, like.type.shape) ? g : node('reshape', [g], like.type, { shape: [...like.type.shape] }, like.label);
+/** `g` given the dims of `like` (a reshape when they differ; over named sizes with its dims in `sym`). */
+const reshaped = (g: Node, like: Node): Node => like.type.dims ? reshapeTo(g, like.type.dims, like.label)
+  : sameShape(g.type.shape, like.type.shape) ? g : node('reshape', [g], like.type, { shape: [...like.type.shape] }, like.label);
 
 export const epilogueFusion: Pass = {
   name: 'epilogue-fusion',
@@ -46,7 +51,7 @@ export const epilogueFusion: Pass = {
       for (const [r, b] of [[n.inputs[0]!, n.inputs[1]!], [n.inputs[1]!, n.inputs[0]!]] as const) {
         const a = rowView(r, single);
         if (a.op === 'gemm' && a.inputs.length === 2 && a.attrs.act === 'none' && single(a) &&
-            isRowBias(b, a.type.shape[a.type.shape.length - 1]!) && numel(n.type.shape) === numel(a.type.shape)) {
+            isRowBias(b, a.type.shape[a.type.shape.length - 1]!) && numelDims(dimsOf(n.type)) === numelDims(dimsOf(a.type))) {
           const bias = b.type.shape.length === 1 ? b : node('const', [], { dtype: 'f32', shape: [numel(b.type.shape)] }, { data: b.attrs.data }, b.label);
           return reshaped(node('gemm', [a.inputs[0]!, a.inputs[1]!, bias], a.type, { act: 'none' }, a.label), n);
         }

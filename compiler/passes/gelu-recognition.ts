@@ -5,7 +5,7 @@
 // the tanh approximation and any other scaling are left alone.
 
 import { rewrite, users, type Graph, type Node } from '../ir/node.ts';
-import { sameShape } from '../ir/types.ts';
+import { sameDims } from '../ir/types.ts';
 import { builder, isScalar, otherInput } from './match.ts';
 import type { Pass } from './pass.ts';
 
@@ -44,7 +44,7 @@ export const geluRecognition: Pass = {
       if (half < 0 || erfAt < 0) return undefined;
       const x = onePlusErf(fs[erfAt]!)!;
       const rest = fs.filter((_, i) => i !== half && i !== erfAt);
-      return rest.length === 1 && rest[0] === x && sameShape(x.type.shape, n.type.shape) ? x : undefined;
+      return rest.length === 1 && rest[0] === x && sameDims(x.type, n.type) ? x : undefined;
     };
     return rewrite(g, (n) => {
       const x = match(n);

@@ -9,10 +9,11 @@
 // Several trailing axes are flattened into one (a reshape, free). It never fires on a
 // normalisation over other axes, an unbiased variance (a sum divided by n − 1), or a γ/β that
 // broadcasts differently; intermediate values used elsewhere are still computed for those
-// users (correct, only slower).
+// users (correct, only slower). Over named sizes, shapes are compared by dims and the normalised
+// trailing dims must be fixed (the kernel's row length).
 
 import { node, rewrite, users, type Graph, type Node } from '../ir/node.ts';
-import { numel, sameShape } from '../ir/types.ts';
+import { dimsOf, numel, sameDims } from '../ir/types.ts';
 import { builder, coversTrailing, isScalar, otherInput, reshapeTo, scalarOf } from './match.ts';
 import type { Pass } from './pass.ts';
 
@@ -37,8 +38,8 @@ function matchNormalized(y: Node): Norm | undefined {
   if (!d || !den || d.op !== 'sub' || den.op !== 'add') return undefined;
   const [x, mu] = d.inputs as [Node, Node];
   const k = trailingMean(mu, x);
-  if (k === undefined || x.type.dtype !== 'f32' || !sameShape(x.type.shape, y.type.shape)) return undefined;
-  if (x.type.dims && k !== x.type.shape.length - 1) return undefined; // would need a reshape over run-time sizes
+  if (k === undefined || x.type.dtype !== 'f32' || !sameDims(x.type, y.type)) return undefined;
+  if (dimsOf(x.type).slice(k).some((d) => typeof d !== 'number')) return undefined; // a row of run-time length
   const epsNode = den.inputs.find((i) => scalarOf(i) !== undefined);
   const v = epsNode && otherInput(den, epsNode);
   const eps = scalarOf(epsNode);
@@ -51,8 +52,8 @@ function matchNormalized(y: Node): Norm | undefined {
 /** The operand of `n` (mul or add) that is a γ/β for the trailing dims of `y`'s norm, if any. */
 function affineOperand(n: Node, y: Node, norm: Norm): Node | undefined {
   const p = otherInput(n, y);
-  if (!p || p === y || p.type.dtype !== 'f32' || !sameShape(n.type.shape, y.type.shape)) return undefined;
-  return coversTrailing(p.type.shape, y.type.shape, norm.k) ? p : undefined;
+  if (!p || p === y || p.type.dtype !== 'f32' || !sameDims(n.type, y.type)) return undefined;
+  return coversTrailing(dimsOf(p.type), dimsOf(y.type), norm.k) ? p : undefined;
 }
 
 /** The shortest decimal that rounds to the same f32 (an exported 1e-5 reads back as 9.99999974e-6). */
@@ -62,7 +63,7 @@ function niceEps(e: number): number {
 }
 
 function fuse(out: Node, norm: Norm, gamma: Node | undefined, beta: Node | undefined): Node {
-  const { x, k, eps } = norm, shape = x.type.shape, N = numel(shape.slice(k));
+  const { x, k, eps } = norm, shape = dimsOf(x.type), N = numel(x.type.shape.slice(k));
   const flat = [...shape.slice(0, k), N];
   const b = builder(out.label);
   const vec = (t: Node | undefined, fill: number) =>

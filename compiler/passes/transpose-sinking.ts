@@ -9,32 +9,36 @@
 //
 // A sunk transpose that meets no opposite one would copy a wider (or as wide) tensor than
 // before, so the pass keeps its rewrite only when the graph's transposes then move fewer
-// elements in total (counted after view-simplification); otherwise it returns the graph as is.
+// elements in total (counted after view-simplification, at the bounds for named sizes);
+// otherwise it returns the graph as is. Over named sizes the row permutation is found as a
+// permutation of atoms (views.ts), so it holds at every size; rows must have a fixed width.
 
 import { cloneGraph, rewrite, type Graph, type Node } from '../ir/node.ts';
 import { attrsOf } from '../ir/ops.ts';
 import { isUnary } from '../ir/elementwise.ts';
-import { numel, sameShape } from '../ir/types.ts';
+import { dimsOf, numel, sameDims } from '../ir/types.ts';
 import { builder, coversTrailing, reshapeTo } from './match.ts';
 import type { Pass } from './pass.ts';
 import { viewSimplification } from './view-simplification.ts';
 import { asTranspose } from './views.ts';
 
-/** x as a view chain that permutes whole rows (its last dim untouched), with at least one transpose. */
+const lastDim = (n: Node) => { const d = dimsOf(n.type); return d[d.length - 1]; };
+
+/** x as a view chain that permutes whole rows (its last dim, a fixed size, untouched), with at least one transpose. */
 function rowPermutation(x: Node) {
   const t = asTranspose(x);
   if (!t || t.transposes === 0) return undefined;
-  const K = t.src.type.shape[t.src.type.shape.length - 1]!, r = t.shape.length;
-  if (x.type.shape[x.type.shape.length - 1] !== K || t.shape[r - 1] !== K || t.perm[r - 1] !== r - 1) return undefined;
+  const K = lastDim(t.src), r = t.shape.length;
+  if (typeof K !== 'number' || lastDim(x) !== K || t.shape[r - 1] !== K || t.perm[r - 1] !== r - 1) return undefined;
   return t;
 }
 
 /** The same row permutation applied to y (a row-wise function of the chain's source, last dim N). */
 function permuteRows(y: Node, t: NonNullable<ReturnType<typeof rowPermutation>>, like: Node, label?: string): Node {
-  const N = y.type.shape[y.type.shape.length - 1]!;
+  const N = lastDim(y)!;
   const inner = reshapeTo(y, [...t.shape.slice(0, -1), N]);
   const moved = t.perm.every((p, i) => p === i) ? inner : builder(label)('transpose', [inner], { perm: t.perm });
-  return reshapeTo(moved, [...like.type.shape.slice(0, -1), N]);
+  return reshapeTo(moved, [...dimsOf(like.type).slice(0, -1), N]);
 }
 
 function sink(n: Node): Node | undefined {
@@ -48,16 +52,16 @@ function sink(n: Node): Node | undefined {
   if (n.op === 'add') {
     for (const [a, c] of [[n.inputs[0]!, n.inputs[1]!], [n.inputs[1]!, n.inputs[0]!]] as const) {
       const t = rowPermutation(a);
-      if (!t || !sameShape(n.type.shape, a.type.shape) || c.type.dtype !== 'f32') continue;
-      if (!coversTrailing(c.type.shape, a.type.shape, a.type.shape.length - 1)) continue;
-      const N = a.type.shape[a.type.shape.length - 1]!;
+      if (!t || !sameDims(n.type, a.type) || c.type.dtype !== 'f32') continue;
+      if (!coversTrailing(dimsOf(c.type), dimsOf(a.type), a.type.shape.length - 1)) continue;
+      const N = lastDim(a)!;
       return permuteRows(b('add', [t.src, reshapeTo(c, [N])]), t, a, n.label);
     }
     return undefined;
   }
   if (n.op === 'slice') {
     const s = attrsOf(n, 'slice'), t = rowPermutation(x);
-    if (!t || s.axis !== x.type.shape.length - 1) return undefined;
+    if (!t || s.axis !== x.type.shape.length - 1 || n.attrs.sym) return undefined;
     return permuteRows(b('slice', [t.src], { ...s, axis: t.src.type.shape.length - 1 }), t, x, n.label);
   }
   if (isUnary(n.op) && n.inputs.length === 1) {
