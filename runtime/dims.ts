@@ -24,13 +24,29 @@ export function namesOf(d: unknown): string[] | undefined {
   return ts && [...new Set(ts.flatMap((t) => t.replace(/^-/, '').split('*').filter((f) => SIZE_NAME.test(f))))];
 }
 
+/** A dim's terms as (coefficient, names multiplied), parsed once: evalDim runs on every call of a sized entry. */
+const parsed = new Map<string, Array<[number, string[]]>>();
+function polynomial(d: string): Array<[number, string[]]> {
+  let p = parsed.get(d);
+  if (!p) {
+    p = terms(d)!.map((t) => {
+      const fs = t.replace(/^-/, '').split('*');
+      const coef = fs.filter((f) => !SIZE_NAME.test(f)).reduce((c, f) => c * Number(f), t.startsWith('-') ? -1 : 1);
+      return [coef, fs.filter((f) => SIZE_NAME.test(f))];
+    });
+    if (parsed.size >= 4096) parsed.clear(); // dims come from manifests: a handful per model
+    parsed.set(d, p);
+  }
+  return p;
+}
+
 /** The value of a valid dim at `sizes` (every name it uses must be given). */
 export function evalDim(d: Dim, sizes: Sizes): number {
   if (typeof d === 'number') return d;
   let v = 0;
-  for (const t of terms(d)!) {
-    let x = t.startsWith('-') ? -1 : 1;
-    for (const f of t.replace(/^-/, '').split('*')) x *= SIZE_NAME.test(f) ? sizes[f]! : Number(f);
+  for (const [coef, names] of polynomial(d)) {
+    let x = coef;
+    for (const n of names) x *= sizes[n]!;
     v += x;
   }
   return v;

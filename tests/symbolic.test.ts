@@ -2,6 +2,7 @@
 // compared with the reference interpreter on the traced graph instantiated at that size; and
 // every misuse (a size above its bound, two values for one size, a wrong rank, an ambiguous
 // feed) is a clear error before any wasm runs.
+import { evalDim as evalRuntimeDim } from '../runtime/dims.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { F, nn } from '../compiler/dsl/index.ts';
 import { cat } from '../compiler/dsl/tensor.ts';
@@ -215,4 +216,12 @@ describe('symbolic sizes and forced attention decomposition', () => {
     expect(() => runPasses(g, { target: wasmTarget, attention: 'unfused' })).toThrow(/'unfused' cannot decompose attention over run-time sizes/);
     expect(runPasses(g, { target: wasmTarget, attention: 'fused' }).nodes.some((n) => n.op === 'attention')).toBe(true);
   });
+});
+
+it("the runtime's evalDim: polynomials of sizes, parsed once and evaluated at each call's sizes", () => {
+  for (const [d, s, want] of [['B', { B: 3 }, 3], ['B*T', { B: 3, T: 5 }, 15], ['2*T-1', { T: 5 }, 9], ['-3+T', { T: 5 }, 2], ['4*B*T+B-7', { B: 2, T: 3 }, 19], [12, {}, 12]] as const) {
+    expect(evalRuntimeDim(d, s), String(d)).toBe(want);
+    expect(evalRuntimeDim(d, Object.fromEntries(Object.entries(s).map(([k, v]) => [k, v + 1]))), `${d} again`).toBe(
+      typeof d === 'number' ? d : Function(...Object.keys(s), `return ${d}`)(...Object.values(s).map((v) => v + 1)));
+  }
 });
