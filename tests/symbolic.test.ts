@@ -5,11 +5,12 @@
 import { evalDim as evalRuntimeDim } from '../runtime/dims.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { F, nn } from '../compiler/dsl/index.ts';
-import { cat } from '../compiler/dsl/tensor.ts';
+import { cat, constant } from '../compiler/dsl/tensor.ts';
 import { trace, traceModel, defineModel, type InputSpecs } from '../compiler/dsl/trace.ts';
 import type { Tensor } from '../compiler/dsl/tensor.ts';
 import { compileEntries, type Compiled } from '../compiler/driver/compile.ts';
 import { instantiate } from '../compiler/ir/symbolic.ts';
+import { dimBroadcastStrides } from '../compiler/codegen/loops.ts';
 import type { Graph } from '../compiler/ir/node.ts';
 import { interpret } from '../compiler/reference/interpret.ts';
 import { loadModelBytes, type Model } from '../runtime/model.ts';
@@ -181,6 +182,26 @@ describe('symbolic sizes in the DSL', () => {
     expect(slice).toThrow(/slice: range 0:5:1 is invalid .* with B=\d, T=1.*a symbolic size must work for every value from 1 to its bound/);
     const mix = () => trace(({ x, y }) => x!.add(y!), { x: { shape: ['B', 4], max: { B: 4 } }, y: { shape: ['T', 4], max: { T: 4 } } });
     expect(mix).toThrow(/add: shapes do not broadcast/);
+  });
+
+  it('a named size meets only itself where tensors broadcast (against a fixed size it would broadcast only where it is 1)', () => {
+    // With B ≤ 2, [B, 3] against [2, 3] holds at every size, broadcasting only at B = 1.
+    const B2: InputSpecs = { x: { shape: ['B', 3], max: { B: 2 } } };
+    const full = (shape: number[], dtype: 'f32' | 'bool' = 'f32') => constant(dtype === 'f32' ? new Float32Array(shape.reduce((a, b) => a * b)).fill(1) : new Uint8Array(shape.reduce((a, b) => a * b)).fill(1), shape, dtype);
+    const cases: Array<[(x: Tensor) => Tensor, RegExp]> = [
+      [(x) => x.add(full([2, 3])), /add: input 0 \[B, 3\] meets \[2, 3\]: its size 'B' would broadcast only where it is 1 \(a named size is supported only against the same size\)/],
+      [(x) => F.whereOp(full([2, 3], 'bool'), x, 0), /where: input 1 \[B, 3\] meets \[2, 3\]: its size 'B'/],
+      [(x) => x.expand(2, 3), /expand: input 0 \[B, 3\] meets \[2, 3\]: its size 'B'/],
+      [(x) => x.unsqueeze(1).matmul(full([2, 3, 1])), /matmul: input 0 \[B\] meets \[2\]: its size 'B'/],
+    ];
+    for (const [f, want] of cases) expect(() => trace(({ x }) => f(x!), B2)).toThrow(want);
+    // Against itself or a 1 it broadcasts at every size.
+    const ok = trace(({ x }) => x!.add(full([1, 3])).mul(x!).add(full([3])), B2);
+    expect(ok.outputs[0]!.node.type.dims).toEqual(['B', 3]);
+    // The code's strides refuse it too (a graph built without the check).
+    expect(dimBroadcastStrides(['B', 3], ['B', 3])).toEqual([3, 1]);
+    expect(dimBroadcastStrides([1, 3], ['B', 3])).toEqual([0, 1]);
+    expect(() => dimBroadcastStrides(['B', 3], [2, 3])).toThrow(/codegen: \[B, 3\] broadcast to \[2, 3\] would broadcast the named size 'B' only where it is 1/);
   });
 
   it('carries sizes through reshape, flatten, select and negative slices', () => {

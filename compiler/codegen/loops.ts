@@ -23,11 +23,18 @@ export function dimStrides(dims: readonly Dim[]): Dim[] {
   for (let i = dims.length - 1; i >= 0; i--) { s[i] = acc; acc = mulDims(acc, dims[i]!); }
   return s;
 }
-/** Strides for reading `dims` as if broadcast to `to` (0 on broadcast dimensions). */
+/**
+ * Strides for reading `dims` as if broadcast to `to` (0 on broadcast dimensions). A named dim is
+ * read at its stride, so it must meet itself (ir/symbolic.ts checkBroadcasts refuses the rest).
+ */
 export function dimBroadcastStrides(dims: readonly Dim[], to: readonly Dim[]): Dim[] {
   const s = dimStrides(dims);
   const off = to.length - dims.length;
-  return to.map((_, i) => (i < off || dims[i - off] === 1 ? 0 : s[i - off]!));
+  return to.map((t, i) => {
+    const d = dims[i - off];
+    if (typeof d === 'string' && d !== t) throw new Error(`codegen: [${dims.join(', ')}] broadcast to [${to.join(', ')}] would broadcast the named size '${d}' only where it is 1`);
+    return i < off || d === 1 ? 0 : s[i - off]!;
+  });
 }
 /** Bytes of a value at its actual size. */
 export const bytesOf = (t: TensorType): Dim => mulDims(numelDims(dimsOf(t)), DTYPE_BYTES[t.dtype]);

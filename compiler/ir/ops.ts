@@ -14,7 +14,7 @@ import { LINALG_OPS } from './ops/linalg.ts';
 import { RECURRENT_OPS } from './ops/recurrent.ts';
 import { REDUCE_OPS } from './ops/reduce.ts';
 import { SHAPE_OPS } from './ops/shape.ts';
-import { symbolicTypes } from './symbolic.ts';
+import { checkBroadcasts, symbolicTypes } from './symbolic.ts';
 
 export { ShapeError, windowOut };
 export type { OpDef, OpTraits };
@@ -65,8 +65,10 @@ export function inferType(op: string, inputs: readonly Node[] | readonly TensorT
     if (!t) throw new ShapeError(`proj: ${p.op} has no result ${String(attrs.index)}`);
     return t;
   }
-  const f = opDef(op)?.type;
-  if (!f) throw new ShapeError(`unknown op '${op}'`);
+  const d = opDef(op);
+  if (!d) throw new ShapeError(`unknown op '${op}'`);
   const ts = inputs.map((i) => ('type' in i ? i.type : i));
-  return symbolicTypes(op, ts, attrs, (ins, a) => [f(ins, a)])[0]!;
+  const t = symbolicTypes(op, ts, attrs, (ins, a) => [d.type(ins, a)])[0]!;
+  if (d.broadcasts && ts.some((x) => x.dims)) checkBroadcasts(op, d.broadcasts(ts, t, attrs));
+  return t;
 }

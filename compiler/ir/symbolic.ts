@@ -97,6 +97,23 @@ export function symbolicTypes(op: string, ins: readonly TensorType[], attrs: Att
   });
 }
 
+/**
+ * Broadcasting with named sizes (OpDef.broadcasts: an input's dims and the dims they meet,
+ * right-aligned): a named dim must meet itself. One that meets a fixed size ([B] against [2] with
+ * B ≤ 2 holds at every size) broadcasts only where it is 1, which the compiled code, reading a
+ * named dim at its stride at every size (codegen/loops.ts dimBroadcastStrides), cannot do.
+ */
+export function checkBroadcasts(op: string, pairs: ReadonlyArray<readonly [number, readonly Dim[], readonly Dim[]]>): void {
+  for (const [i, from, to] of pairs) {
+    const off = to.length - from.length;
+    from.forEach((d, j) => {
+      if (typeof d === 'string' && to[j + off] !== d) {
+        throw new ShapeError(`${op}: input ${i} ${fmtShape(from)} meets ${fmtShape(to)}: its size '${d}' would broadcast only where it is 1 (a named size is supported only against the same size)`);
+      }
+    });
+  }
+}
+
 /** The sizes a graph's inputs name, with their bounds. */
 export function graphSizes(g: Graph): Record<string, number> {
   const max: Record<string, number> = {};

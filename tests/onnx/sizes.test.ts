@@ -98,6 +98,11 @@ describe('symbolic sizes through shape computations', () => {
     g.input('x', ['batch', 'seq']); g.input('i', [2], DT.INT64);
     g.name(g.op1('Gather', ['x', 'i'], { axis: 1 }), 'y'); g.output('y', ['batch', 2]);
     expect(() => importOnnx(g.finish('gather', 17), SYM)).toThrow(/\(Gather, opset 17\): run-time indices along axis 1 of the symbolic size seq is not supported/);
+    // [batch, 3] + [2, 3] with batch ≤ 2 holds at every size but broadcasts only at batch = 1 (the compiled code read past row 0).
+    const b2 = new OnnxGraph();
+    b2.input('x', ['batch', 3]);
+    b2.name(b2.op1('Add', ['x', b2.init('y', [2, 3], new Float32Array(6))]), 'y'); b2.output('y', [2, 3]);
+    expect(() => importOnnx(b2.finish('bcast', 17), { dims: { batch: { max: 2 } } })).toThrow(/\(Add, opset 17\): add: input 0 \[batch, 3\] meets \[2, 3\]: its size 'batch' would broadcast only where it is 1/);
     expect(refused((g) => g.op1('Split', ['x'], { axis: 1 }))).toThrow(/\(Split, opset 17\): input \[batch, seq\] with the symbolic size 'seq' on axis 1 \(Split cuts its axis at fixed sizes\) is not supported/);
   });
 

@@ -14,7 +14,7 @@
 // cache is an error (cacheErrors), raised here and trapped alike by the compiled code.
 // Shape legend: B batch, Bc cache batch, H heads, Lq/Lk query/key lengths, d/dv per-head sizes, E = H·d.
 
-import { broadcastShapes, broadcastStrides, fmtShape, fmtType, sameShape, type TensorType } from '../types.ts';
+import { broadcastShapes, broadcastStrides, dimsOf, fmtShape, fmtType, sameShape, type TensorType } from '../types.ts';
 import { defineOp, type NoAttrs } from './def.ts';
 import { arity, f32, fail, indexError, raise, wantDtype, wantRank } from './rules.ts';
 
@@ -120,6 +120,12 @@ const attention = defineOp<AttentionAttrs>({
       if (!a.causal) fail('attention', 'attention over a cache must be causal');
     }
     return f32([B, Lq, H * dv]);
+  },
+  // The mask broadcasts onto [B, H, Lq, Lk] (B and Lq the result's, Lk the keys').
+  broadcasts: (ins, out, a) => {
+    if (!a.mask) return [];
+    const nIn = QKV_INPUTS[a.layout], [B, Lq] = dimsOf(out);
+    return [[nIn, dimsOf(ins[nIn]!), [B!, a.heads, Lq!, dimsOf(ins[a.layout === 'qkv' ? 0 : 1]!)[1]!]]];
   },
   evaluate: (n, ins) => {
     const a = n.attrs, lay = a.layout;

@@ -5,6 +5,7 @@
 
 import type { AttrValue, Graph, Node } from '../node.ts';
 import type { AnyTensorData, TensorType } from '../types.ts';
+import type { Dim } from '../dims.ts';
 
 /** A value the reference interpreter computed. */
 export interface Value { type: TensorType; data: AnyTensorData }
@@ -37,6 +38,11 @@ export interface OpDef<A = Record<string, AttrValue>> {
   secondary?(ins: readonly TensorType[], a: A): TensorType[];
   /** PyTorch's meaning in plain loops, accumulating in f64; every result, the primary first. */
   evaluate(n: NodeOf<A>, ins: Value[], ctx: EvalContext): AnyTensorData | AnyTensorData[];
+  /**
+   * Where inputs broadcast: [input, its dims that broadcast, the dims they meet] (right-aligned).
+   * With named sizes, ir/ops.ts checks each named dim meets itself (broadcastsOnto).
+   */
+  broadcasts?(ins: readonly TensorType[], out: TensorType, a: A): Array<[number, readonly Dim[], readonly Dim[]]>;
   /** The input whose buffer the op updates in place (its result is that buffer). */
   inPlace?: number;
   /** The result is input 0's buffer, read as another shape (no code, no memory of its own). */

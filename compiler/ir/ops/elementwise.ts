@@ -6,7 +6,7 @@ import { BINARY, isBinary, isUnary, UNARY } from '../elementwise.ts';
 import type { Expr } from '../node.ts';
 import { allocData, broadcastShapes, fmtShape, fmtType, type DType, type Shape, type TensorType } from '../types.ts';
 import { defineOp, type NoAttrs, type OpDef } from './def.ts';
-import { forEachBroadcast } from './iterate.ts';
+import { forEachBroadcast, ontoResult } from './iterate.ts';
 import { arity, f32, fail, wantDtype } from './rules.ts';
 
 export interface CastAttrs { dtype: DType }
@@ -58,6 +58,7 @@ function binary(op: string): OpDef<NoAttrs> {
       if (n.type.dtype === 'i32') for (let i = 0; i < out.length; i++) out[i] = Math.trunc(out[i]!);
       return out;
     },
+    broadcasts: ontoResult,
   });
 }
 
@@ -78,6 +79,7 @@ const where = defineOp<NoAttrs>({
     });
     return out;
   },
+  broadcasts: ontoResult,
 });
 
 /**
@@ -107,6 +109,7 @@ const elementwise = defineOp<ElementwiseAttrs>({
     });
     return out;
   },
+  broadcasts: ontoResult,
   traits: { overwritesInput: true },
 });
 

@@ -1,7 +1,11 @@
 // Index arithmetic the reference semantics share. Shape legend: outer/n/inner are the three
 // blocks around an axis.
 
-import { broadcastStrides, numel, type Shape } from '../types.ts';
+import { broadcastStrides, dimsOf, numel, type Shape, type TensorType } from '../types.ts';
+import type { Dim } from '../dims.ts';
+
+/** OpDef.broadcasts of an op whose every input broadcasts onto its result (NumPy's rule). */
+export const ontoResult = (ins: readonly TensorType[], out: TensorType): Array<[number, readonly Dim[], readonly Dim[]]> => ins.map((t, i) => [i, dimsOf(t), dimsOf(out)]);
 
 /** Calls f(outFlat, inOffsets...) for every element of `shape`, with broadcast offsets per input. */
 export function forEachBroadcast(shape: Shape, inShapes: Shape[], f: (o: number, offs: number[]) => void): void {

@@ -3,7 +3,7 @@
 // Shape legend: N batch, C channels, H/W height/width, M/K/N matrix dims.
 
 import { ACTIVATIONS, applyAct, type Activation } from '../elementwise.ts';
-import { broadcastShapes, fmtShape, fmtType, numel, sameShape, type TensorType } from '../types.ts';
+import { broadcastShapes, dimsOf, fmtShape, fmtType, numel, sameShape, type TensorType } from '../types.ts';
 import { defineOp, type NoAttrs, type NodeOf, type Value } from './def.ts';
 import { forEachBroadcast } from './iterate.ts';
 import { arity, f32, fail, wantDtype, wantRank, windowOut } from './rules.ts';
@@ -47,6 +47,8 @@ const matmul = defineOp<NoAttrs>({
     });
     return out;
   },
+  // The batch dims (all but the matrices') broadcast.
+  broadcasts: (ins, out) => ins.map((t, i) => [i, dimsOf(t).slice(0, -2), dimsOf(out).slice(0, -2)]),
 });
 
 // x[..., k] · w[k, n] (+ bias[n]), then an activation: matmul after epilogue fusion.

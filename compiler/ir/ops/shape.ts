@@ -4,7 +4,7 @@
 
 import { allocData, broadcastShapes, dimsOf, fmtShape, fmtType, normAxis, numel, sameShape, strides, type TensorType } from '../types.ts';
 import { defineOp, type NoAttrs } from './def.ts';
-import { around, forEachBroadcast } from './iterate.ts';
+import { around, forEachBroadcast, ontoResult } from './iterate.ts';
 import { arity, fail, indexError, raise, wantDtype } from './rules.ts';
 
 export interface ReshapeAttrs { shape: readonly number[] }
@@ -187,6 +187,7 @@ const expand = defineOp<ExpandAttrs>({
     forEachBroadcast(n.type.shape, [x!.type.shape], (o, [ox]) => { out[o] = x!.data[ox!]!; });
     return out;
   },
+  broadcasts: ontoResult,
 });
 
 // A copy of its input into a buffer of its own (a temporary that effect sequencing inserts).
