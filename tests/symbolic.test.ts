@@ -204,6 +204,12 @@ describe('symbolic sizes in the DSL', () => {
     expect(() => dimBroadcastStrides(['B', 3], [2, 3])).toThrow(/codegen: \[B, 3\] broadcast to \[2, 3\] would broadcast the named size 'B' only where it is 1/);
   });
 
+  it('conv2d reads its weight and bias at their shapes: named sizes there are refused by the code generator', async () => {
+    // Filters given as an input with a named count of output channels compiled wrong below the bound.
+    const g = trace(({ x, w }) => F.conv2d(x!, w!), { x: { shape: ['B', 1, 5, 5], max: { B: 3 } }, w: { shape: ['B', 1, 3, 3] } });
+    await expect(compileEntries([{ name: 'conv', graph: g }], [], { isas: TEST_ISAS })).rejects.toThrow(/codegen: conv2d.* with a weight of named sizes \[B, 1, 3, 3\] is not supported \(its sizes must be fixed\)/);
+  });
+
   it('carries sizes through reshape, flatten, select and negative slices', () => {
     const g = trace(({ x }) => ({
       flat: x!.flatten(0, 1), last: x!.select(1, -1), tail: x!.slice(1, -1), split: x!.reshape(x!.dim(0), x!.dim(1), 2, 4), merged: x!.reshape(-1, 8),

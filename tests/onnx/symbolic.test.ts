@@ -183,6 +183,14 @@ describe('a symbolic size on an axis an op cannot take', () => {
       expect(f, op).toThrow(UnsupportedError);
       expect(f, op).toThrow(new RegExp(`\\(${op}, opset 17\\): input X? ?\\[${x.join(', ')}\\] with the symbolic size '${size}' on axis ${axis} \\(${op} ${layer.source}`));
     }
+    // Weights given at run time are read at their shapes: [batch, …] filters (out channels = batch) compiled wrong at smaller batches.
+    for (const [op, wDims] of [['Conv', ['batch', 1, 3, 3]], ['ConvTranspose', [1, 'batch', 3, 3]]] as const) {
+      const g = new OnnxGraph();
+      g.input('x', ['batch', 1, 5, 5]); g.input('w', wDims);
+      g.name(g.op1(op, ['x', 'w']), 'y'); g.output('y', []);
+      expect(() => importOnnx(g.finish('m', 17), { dims: { batch: { max: 3 } } }), op)
+        .toThrow(new RegExp(`\\(${op}, opset 17\\): input W \\[${wDims.join(', ')}\\] with the symbolic size 'batch' on axis ${wDims.indexOf('batch')} \\(${op}'s weights and bias must have fixed sizes\\) is not supported`));
+    }
   });
 
   test('Split, Slice and Pad not along it; Squeeze only with axes that are 1; Resize only at scale 1 or sizes naming the axis', () => {

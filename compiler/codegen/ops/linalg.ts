@@ -99,11 +99,15 @@ const conv2dSplits = (n: Node & { attrs: Conv2dAttrs }): boolean => {
 const conv2d = defineLowering<Conv2dAttrs>({
   emit: (n, c, _m, t) => {
     const [x, w, b] = n.inputs as [Node, Node, Node?];
-    // Only the batch may be a named size here (the type rule refuses windows over symbolic sizes that are not polynomials).
+    // Only the input's batch may be a named size here (the type rule refuses windows over symbolic
+    // sizes that are not polynomials); the weight and bias are read at their shapes.
     const [N, C, H, W] = dimsOf(x.type).map(code);
     const [CO, , KH, KW] = w.type.shape;
     const [, , OH, OW] = dimsOf(n.type).map(code);
     if ([C, H, W, OH, OW].some((d) => !/^\d+$/.test(d!))) throw new Error(`codegen: conv2d${n.label ? ` at ${n.label}` : ''} over named sizes other than the batch is not supported (${dimsOf(x.type).join(', ')})`);
+    for (const [what, t] of [['weight', w], ['bias', b]] as const) {
+      if (t?.type.dims) throw new Error(`codegen: conv2d${n.label ? ` at ${n.label}` : ''} with a ${what} of named sizes [${t.type.dims.join(', ')}] is not supported (its sizes must be fixed)`);
+    }
     const [sh, sw] = pair(n.attrs.stride), [ph, pw] = pair(n.attrs.padding), [dh, dw] = pair(n.attrs.dilation);
     const G = n.attrs.groups ?? 1;
     if (G > 1) {

@@ -8,7 +8,7 @@ import { cat, constant, record, Tensor } from '../../dsl/tensor.ts';
 import * as F from '../../dsl/functional.ts';
 import { DT } from '../proto.ts';
 import { Ctx, host, isHost, type Val } from '../ctx.ts';
-import { batchOnly, f32Input, full, normAxis, type Translate } from './common.ts';
+import { batchOnly, f32Input, fixedWeights, full, normAxis, type Translate } from './common.ts';
 
 export function gemm(c: Ctx): Tensor {
   c.only('alpha', 'beta', 'transA', 'transB');
@@ -65,6 +65,7 @@ export function conv(c: Ctx): Tensor {
   const x = f32Input(c, 0, 'X');
   batchOnly(c, x, 'input X');
   const w0 = f32Input(c, 1, 'W'), b = c.has(2) ? f32Input(c, 2, 'B') : undefined;
+  fixedWeights(c, [[w0, 'W'], [b, 'B']]);
   const sp = x.rank - 2;
   const ks = c.intList('kernel_shape');
   if (ks && ks.some((k, i) => k !== w0.shape[2 + i])) c.unsupported(`kernel_shape [${ks}] that differs from W's [${w0.shape.slice(2)}]`);
@@ -91,6 +92,7 @@ export function convTranspose(c: Ctx): Tensor {
   if (auto !== 'NOTSET' && auto !== 'VALID') c.unsupported(`auto_pad '${auto}'`);
   const x = f32Input(c, 0, 'X'), w0 = f32Input(c, 1, 'W'), b = c.has(2) ? f32Input(c, 2, 'B') : undefined;
   batchOnly(c, x, 'input X');
+  fixedWeights(c, [[w0, 'W'], [b, 'B']]);
   const sp = x.rank - 2, k = w0.shape.slice(2);
   const ks = c.intList('kernel_shape');
   if (ks && ks.some((v, i) => v !== k[i])) c.unsupported(`kernel_shape [${ks}] that differs from W's [${k}]`);
