@@ -8,7 +8,7 @@
 
 import type { Node } from '../ir/node.ts';
 import { opTraits } from '../ir/ops.ts';
-import type { AnyTensorData, DType } from '../ir/types.ts';
+import { fmtShape, type AnyTensorData, type DType } from '../ir/types.ts';
 import { isSymbolic, sizeNames, type Dim } from '../ir/dims.ts';
 import { evalNode } from '../reference/interpret.ts';
 import { constant, Tensor } from '../dsl/tensor.ts';
@@ -91,8 +91,11 @@ export class Ctx {
     if (isHost(v)) return v;
     const folded = foldTensor(v);
     if (folded) return folded;
-    const from = bindable ? graphInputsOf(v.node) : [];
     const msg = `${this.where}: ${what} ('${this.node.inputs[i]}') must be known at compile time (a constant or computed from static shapes)`;
+    // Computed from constants but of a symbolic size: not folded (it would fold at the bounds).
+    const size = symbolicSizeOf(v);
+    if (size !== undefined) throw new UnsupportedError(`${msg}; it has the symbolic size '${size}' (${fmtShape(v.dims)}), so it is computed at run time; give it a fixed size with { dims: { ${JSON.stringify(size)}: N } }`);
+    const from = bindable ? graphInputsOf(v.node) : [];
     if (from.length) throw new NeedsConstantError(`${msg}; it depends on the graph input${from.length > 1 ? 's' : ''} ${from.map((n) => `'${n}'`).join(', ')} (bind ${from.length > 1 ? 'them' : 'it'} with { constants })`, from[0]!);
     throw new UnsupportedError(`${msg}; it is computed at run time`);
   }

@@ -68,6 +68,15 @@ describe('symbolic sizes through shape computations', () => {
     expect(refused((g) => g.op1('CumSum', ['x', g.ints('a', [], [1])]))).toThrow(/\(CumSum, opset 17\): CumSum on a tensor of the symbolic size 'batch' is not supported yet; give it a fixed size with \{ dims: \{ "batch": N \} \}/);
   });
 
+  test('a value computed from constants but of a symbolic size runs (never folded at the bounds): ops that need it at compile time say so, naming the size', () => {
+    // zeros(x.shape) compared, or zeros(x.shape[:1]) as Unsqueeze's axes.
+    const zeros = (g: OnnxGraph, shape: string) => g.op1('ConstantOfShape', [shape]);
+    expect(refused((g, shape) => g.op1('Where', [g.op1('Equal', [zeros(g, shape()), zeros(g, shape())]), 'x', 'x'])))
+      .toThrow(/\(Equal, opset 17\): Equal of run-time f32, f32 values \(only bools, or compile-time values\) is not supported; these have the symbolic size 'batch', so they are computed at run time even when computed from constants/);
+    expect(refused((g, shape) => g.op1('Unsqueeze', ['x', g.op1('Cast', [zeros(g, g.op1('Slice', [shape(), g.ints('s', [1], [0]), g.ints('e', [1], [1])]))], { to: DT.INT64 })]), ['batch', 1, 'seq']))
+      .toThrow(/\(Unsqueeze, opset 17\): axes \('[^']+'\) must be known at compile time \(a constant or computed from static shapes\); it has the symbolic size 'batch' \(\[batch\]\), so it is computed at run time/);
+  });
+
   test('shape arithmetic a size value cannot express is refused, naming the op and the size', () => {
     // batch / 3 is floored at run time: not a polynomial of the sizes.
     const div = refused((g, shape) => g.op1('Reshape', ['x', g.op1('Concat', [g.op1('Div', [g.op1('Slice', [shape(), g.ints('s', [1], [0]), g.ints('e', [1], [1])]), g.ints('d', [1], [3])]), g.ints('m', [1], [-1])], { axis: 0 })]));

@@ -3,7 +3,7 @@
 import { numel } from '../../ir/types.ts';
 import { record, Tensor } from '../../dsl/tensor.ts';
 import { DT, dtypeName } from '../proto.ts';
-import { Ctx, host, irDtype, isHost, UnsupportedError, type Val } from '../ctx.ts';
+import { Ctx, host, irDtype, isHost, symbolicSizeOf, UnsupportedError, type Val } from '../ctx.ts';
 import { f32Input, full, normAxis, same, type Translate } from './common.ts';
 
 export const binary = (op: 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum'): Translate => (c) => {
@@ -90,7 +90,13 @@ export function boolLogic(name: string, host: Translate, f: (a: Tensor, b: Tenso
   return (c) => {
     if (c.allConst()) return host(c);
     const a = c.t(0), b = c.count > 1 ? c.t(1) : undefined;
-    if (a.dtype !== 'bool' || (b && b.dtype !== 'bool')) c.unsupported(`${name} of run-time ${a.dtype}${b ? `, ${b.dtype}` : ''} values (only bools, or compile-time values)`);
+    if (a.dtype !== 'bool' || (b && b.dtype !== 'bool')) {
+      // Of a symbolic size, even a value computed from constants runs (it would fold at the bounds).
+      const size = [a, b].map((t) => t && symbolicSizeOf(t)).find((s) => s !== undefined);
+      const what = `${name} of run-time ${a.dtype}${b ? `, ${b.dtype}` : ''} values (only bools, or compile-time values)`;
+      if (size === undefined) c.unsupported(what);
+      throw new UnsupportedError(`${c.where}: ${what} is not supported; these have the symbolic size '${size}', so they are computed at run time even when computed from constants; give it a fixed size with { dims: { ${JSON.stringify(size)}: N } }`);
+    }
     return f(a, b);
   };
 }
