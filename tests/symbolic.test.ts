@@ -5,7 +5,7 @@
 import { evalDim as evalRuntimeDim } from '../runtime/dims.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { F, nn } from '../compiler/dsl/index.ts';
-import { cat, constant } from '../compiler/dsl/tensor.ts';
+import { cat, constant, record } from '../compiler/dsl/tensor.ts';
 import { trace, traceModel, defineModel, type InputSpecs } from '../compiler/dsl/trace.ts';
 import type { Tensor } from '../compiler/dsl/tensor.ts';
 import { compileEntries, type Compiled } from '../compiler/driver/compile.ts';
@@ -208,6 +208,15 @@ describe('symbolic sizes in the DSL', () => {
     // Filters given as an input with a named count of output channels compiled wrong below the bound.
     const g = trace(({ x, w }) => F.conv2d(x!, w!), { x: { shape: ['B', 1, 5, 5], max: { B: 3 } }, w: { shape: ['B', 1, 3, 3] } });
     await expect(compileEntries([{ name: 'conv', graph: g }], [], { isas: TEST_ISAS })).rejects.toThrow(/codegen: conv2d.* with a weight of named sizes \[B, 1, 3, 3\] is not supported \(its sizes must be fixed\)/);
+  });
+
+  it('attention takes named sizes only for the batch and lengths: heads and head sizes are read as numbers', async () => {
+    // One head of a named size D ran with the scale 1/√(bound) and rows of the bound.
+    const qkv = (shape: Array<number | string>) => ({ q: { shape, max: { D: 4 } }, k: { shape }, v: { shape } });
+    expect(() => trace(({ q, k, v }) => F.scaledDotProductAttention(q!, k!, v!), qkv([1, 1, 3, 'D'])))
+      .toThrow(/scaled_dot_product_attention: q \[1, 1, 3, D\] has a size chosen at run time in its heads or head size \(dims 1 and 3\); only the batch and lengths may be/);
+    const g = trace(({ q, k, v }) => record('attention', [q!, k!, v!], { heads: 1, scale: 0.5, causal: false, layout: 'separate', mask: false, cached: false }), { q: { shape: [1, 3, 'D'], max: { D: 4 } }, k: { shape: [1, 3, 'D'] }, v: { shape: [1, 3, 'D'] } });
+    await expect(compileEntries([{ name: 'att', graph: g }], [], { isas: TEST_ISAS })).rejects.toThrow(/codegen: attention.* over the named embedding size 'D' \(1, 3, D\) is not supported: heads and head sizes must be fixed/);
   });
 
   it('carries sizes through reshape, flatten, select and negative slices', () => {

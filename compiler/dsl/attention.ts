@@ -126,6 +126,10 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
   checkOptions('scaled_dot_product_attention', opts, ['attnMask', 'isCausal', 'scale']);
   if (q.rank !== 4 || k.rank !== 4 || v.rank !== 4) throw new ModelDefinitionError(`scaled_dot_product_attention: q, k, v must be [B, H, L, d], got ${fmtShape(q.shape)}, ${fmtShape(k.shape)}, ${fmtShape(v.shape)}${where()}`);
   if (opts.scale !== undefined && typeof opts.scale !== 'number') throw new ModelDefinitionError(`scaled_dot_product_attention: scale must be a number, got ${describeValue(opts.scale)}${where()}`);
+  // The heads and head sizes (dims 1 and 3) are read as numbers: the default scale is 1/√d.
+  for (const [name, t] of [['q', q], ['k', k], ['v', v]] as const) {
+    if (typeof t.dim(1) !== 'number' || typeof t.dim(3) !== 'number') throw new ModelDefinitionError(`scaled_dot_product_attention: ${name} ${fmtShape(t.dims)} has a size chosen at run time in its heads or head size (dims 1 and 3); only the batch and lengths may be${where()}`);
+  }
   const [B, H, L, d] = q.shape as [number, number, number, number], dv = v.size(3), scale = opts.scale ?? 1 / Math.sqrt(d);
   const merge = (t: Tensor) => t.permute(0, 2, 1, 3).reshape(B, t.size(2), H * t.size(3));
   const mask = opts.attnMask === undefined ? undefined : sdpaMask(opts.attnMask, [q.dim(0), q.dim(1), q.dim(2), k.dim(2)], k.bounds);

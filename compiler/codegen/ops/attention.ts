@@ -45,6 +45,11 @@ const attention = defineLowering<AttentionAttrs>({
     const B = dimsOf(n.type)[0]!, Lq = dimsOf(n.type)[1]!, Lk = dimsOf(n.inputs[lay === 'qkv' ? 0 : 1]!.type)[1]!;
     const E = H * d, Ev = H * dv;
     const nIn = lay === 'qkv' ? 1 : lay === 'q_kv' ? 2 : 3;
+    // Heads and head sizes are read at their shapes: only batch and lengths may be named.
+    for (const x of n.inputs.slice(0, nIn)) {
+      const e = dimsOf(x.type)[2]!;
+      if (typeof e !== 'number') throw new Error(`codegen: attention${n.label ? ` at ${n.label}` : ''} over the named embedding size '${e}' (${dimsOf(x.type).join(', ')}) is not supported: heads and head sizes must be fixed`);
+    }
     // [pointer, row stride, batch stride] of q, k, v in their (possibly packed) buffers.
     const rows = (x: Node) => x.type.shape[2]!;
     const op = (x: Node, off: number): [number, number, Dim] => [c.addr(x) + off * 4, rows(x), mulDims(dimsOf(x.type)[1]!, rows(x))];
