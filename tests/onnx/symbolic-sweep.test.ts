@@ -1,0 +1,176 @@
+// Symbolic sizes through ONNX import, differentially. ONNX backend node tests
+// (tests/fixtures/onnx-node-tests) with an input axis rewritten to a dim_param (helpers/onnx-dims.ts)
+// are imported keeping it symbolic (bound: the sample's size, at most 5; a sample of 1 is tiled to
+// 3), compiled once for all, and run at every size from 1 to the bound: the compiled code and the
+// reference interpreter of the symbolic graph must equal the reference of the file imported at
+// that fixed size ({ dims: { batch: b } }), an independent path through every shape the
+// translators read. A translator that read a size from the bounds would be right only at the
+// bound. These are the cases kept from a sweep over every node test (axis 0, 1 and the last, alone
+// and together, bounds 2 to 5); the cases it found wrong are refused below. batch_ops.onnx (one
+// PyTorch module exporting the shape patterns, tests/fixtures/onnx-symbolic/batch_ops.py) is
+// checked against PyTorch's outputs at five sizes.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { compileEntries } from '../../compiler/driver/compile.ts';
+import type { Graph } from '../../compiler/ir/node.ts';
+import { importOnnx, NeedsConstantError, type ImportOptions } from '../../compiler/onnx/import.ts';
+import { DT, readOnnxModel, readOnnxTensor, type OnnxTensor } from '../../compiler/onnx/proto.ts';
+import { interpret } from '../../compiler/reference/interpret.ts';
+import { readSafetensors } from '../../compiler/weights/safetensors.ts';
+import { loadModelBytes } from '../../runtime/model.ts';
+import { TEST_ISAS } from '../helpers/isa.ts';
+import { setInputDims } from '../helpers/onnx-dims.ts';
+import { expectTorch } from '../helpers/torch.ts';
+
+const NODE = join(import.meta.dirname, '../fixtures/onnx-node-tests');
+const SYMBOLIC = join(import.meta.dirname, '../fixtures/onnx-symbolic');
+
+/** A node test and the axis of each input that becomes the size `name` ('last': the input's last axis). */
+interface Case { test: string; axes: Record<string, number | 'last'>; name?: string }
+const CASES: Case[] = [
+  // Reductions, softmax, normalisation statistics and matmuls over the symbolic axis.
+  { test: 'test_softmax_axis_0', axes: { x: 0 } },
+  { test: 'test_reduce_max_default_axes_keepdims_random', axes: { data: 0 } },
+  { test: 'test_layer_normalization_4d_axis0', axes: { X: 0, W: 0, B: 0 } },
+  { test: 'test_batchnorm_example_training_mode', axes: { x: 0 } },
+  { test: 'test_group_normalization_example', axes: { x: 0 } },
+  { test: 'test_matmul_4d', axes: { a: 0, b: 0 } },
+  { test: 'test_gemm_default_matrix_bias', axes: { a: 0, c: 0 } },
+  // Moving data along it: concatenation, transposes, flatten, splits of the other axes, Trilu's mask.
+  { test: 'test_concat_2d_axis_0', axes: { value0: 0, value1: 0 } },
+  { test: 'test_transpose_all_permutations_3', axes: { data: 0 } },
+  { test: 'test_flatten_axis0', axes: { a: 0 } },
+  { test: 'test_split_equal_parts_2d', axes: { input: 0 } },
+  { test: 'test_slice_end_out_of_bounds', axes: { x: 0 } },
+  { test: 'test_slice_default_axes', axes: { x: 0 } },
+  { test: 'test_gather_1', axes: { data: 0 } },
+  { test: 'test_tril', axes: { x: 0 } },
+  { test: 'test_where_long_example', axes: { condition: 0, x: 0, y: 0 } },
+  // A CNN's batch (samples of 1, tiled), a recurrent batch.
+  { test: 'test_conv_with_strides_padding', axes: { x: 0 } },
+  { test: 'test_convtranspose', axes: { X: 0 } },
+  { test: 'test_maxpool_2d_ceil', axes: { x: 0 } },
+  { test: 'test_resize_upsample_scales_nearest', axes: { X: 0 } },
+  { test: 'test_gru_batchwise', axes: { X: 0 } },
+  // A symbolic last axis: softmax and the triangle along it, slices from the end.
+  { test: 'test_softmax_axis_2', axes: { x: 'last' }, name: 'seq' },
+  { test: 'test_triu_one_row', axes: { x: 'last' }, name: 'seq' },
+  { test: 'test_slice_neg', axes: { x: 'last' }, name: 'seq' },
+];
+
+type Arr = Float32Array | Int32Array | Uint8Array;
+const toArray = (t: OnnxTensor): Arr =>
+  t.dtype === DT.FLOAT ? Float32Array.from(t.data as ArrayLike<number>) : t.dtype === DT.BOOL ? Uint8Array.from(t.data as ArrayLike<number>) : Int32Array.from(t.data as ArrayLike<number>, Number);
+/** t with `axis` made `k` long: its first k entries, or its entries repeated (floats shifted per repeat). */
+function fit(t: OnnxTensor, axis: number, k: number): OnnxTensor {
+  const n = t.dims[axis]!, outer = t.dims.slice(0, axis).reduce((a, b) => a * b, 1), inner = t.dims.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const out: number[] = [];
+  for (let o = 0; o < outer; o++) for (let r = 0; r < k; r++) for (let i = 0; i < inner; i++) out.push(Number(t.data[(o * n + (r % n)) * inner + i]) + (t.dtype === DT.FLOAT ? 0.25 * Math.floor(r / n) : 0));
+  return { ...t, dims: t.dims.map((d, i) => (i === axis ? k : d)), data: out };
+}
+/** Imports, binding the inputs the importer needs as constants (recurrent weights) to the sample's values. */
+function importBound(bytes: Uint8Array, opts: ImportOptions, sample: Map<string, OnnxTensor>, constants: Record<string, OnnxTensor>): Graph {
+  for (;;) {
+    try { return importOnnx(bytes, { ...opts, constants }).graph; } catch (e) {
+      if (!(e instanceof NeedsConstantError) || !sample.has(e.input) || constants[e.input]) throw e;
+      constants[e.input] = sample.get(e.input)!;
+    }
+  }
+}
+
+interface Prepared { c: Case; name: string; bound: number; graph: Graph; feeds: (b: number) => Record<string, { data: Arr; shape: number[] }>; fixed: (b: number) => Graph }
+function prepare(c: Case): Prepared {
+  const dir = join(NODE, c.test), bytes = readFileSync(join(dir, 'model.onnx')), m = readOnnxModel(bytes);
+  const inputs = m.graph.inputs.filter((v) => !m.graph.initializers.some((t) => t.name === v.name));
+  const files = readdirSync(join(dir, 'test_data_set_0')).filter((f) => f.startsWith('input_')).sort((a, b) => parseInt(a.slice(6)) - parseInt(b.slice(6)));
+  const sample = new Map(inputs.map((v, i) => [v.name, readOnnxTensor(readFileSync(join(dir, 'test_data_set_0', files[i]!)))]));
+  const axisOf = (name: string) => { const a = c.axes[name]!; return a === 'last' ? sample.get(name)!.dims.length - 1 : a; };
+  const first = Object.keys(c.axes)[0]!, n = sample.get(first)!.dims[axisOf(first)]!, bound = n === 1 ? 3 : Math.min(n, 5), name = c.name ?? 'batch';
+  for (const k of Object.keys(c.axes)) {
+    expect(sample.get(k)?.dims[axisOf(k)], `${c.test} input ${k}`).toBe(n);
+    if (bound !== n) sample.set(k, fit(sample.get(k)!, axisOf(k), bound));
+  }
+  const sym = setInputDims(bytes, Object.fromEntries(inputs.map((v) => {
+    const t = sample.get(v.name)!;
+    return [v.name, { dims: t.dims.map((d, i) => (v.name in c.axes && i === axisOf(v.name) ? name : d)), dtype: t.dtype }];
+  })));
+  const constants: Record<string, OnnxTensor> = {};
+  const graph = importBound(sym, { dims: { [name]: { max: bound } } }, sample, constants);
+  expect(graph.inputs.some((i) => i.type.dims), `${c.test} keeps '${name}' symbolic`).toBe(true);
+  const feeds = (b: number) => Object.fromEntries(inputs.filter((v) => !constants[v.name]).map((v) => {
+    const t = sample.get(v.name)!;
+    return [v.name, v.name in c.axes ? { data: toArray(fit(t, axisOf(v.name), b)), shape: t.dims.map((d, i) => (i === axisOf(v.name) ? b : d)) } : { data: toArray(t), shape: t.dims }];
+  }));
+  return { c, name, bound, graph, feeds, fixed: (b) => importBound(sym, { dims: { [name]: b } }, sample, { ...constants }) };
+}
+
+/** batch_ops.onnx: PyTorch's inputs and outputs at each stored size. */
+const BATCH_OPS = { sizes: [[1, 1], [2, 3], [5, 7], [3, 1], [1, 7]], io: readSafetensors(readFileSync(join(SYMBOLIC, 'batch_ops.safetensors'))) };
+const batchOpsFeeds = (k: number) => {
+  const [b, t] = BATCH_OPS.sizes[k]!, get = (n: string) => BATCH_OPS.io.get(`size${k}.input.${n}`)!.data;
+  return { x: { data: get('x') as Float32Array, shape: [b!, 6] }, s: { data: get('s') as Float32Array, shape: [b!, t!, 8] }, m: { data: Uint8Array.from(get('m') as Int32Array), shape: [b!, t!] }, c: { data: get('c') as Float32Array, shape: [b!, 6, 3, 3] } };
+};
+
+const same = (got: ArrayLike<number>, want: Arr, what: string) => {
+  if (want instanceof Float32Array) expectTorch(Float32Array.from(got), want, what);
+  else expect(Array.from(got), what).toEqual(Array.from(want));
+};
+
+describe('symbolic sizes through ONNX import, differentially', () => {
+  test('node tests with an axis kept symbolic match their fixed-size import at every size (compiled and reference), and a PyTorch export of the shape patterns matches PyTorch', async () => {
+    const prepared = CASES.map(prepare);
+    const batchOps = importOnnx(readFileSync(join(SYMBOLIC, 'batch_ops.onnx')), { dims: { batch: { max: 5 }, seq: { max: 7 } } }).graph;
+    const compiled = await compileEntries([...prepared.map((p, i) => ({ name: `t${i}`, graph: p.graph })), { name: 'batch_ops', graph: batchOps }], [], { isas: TEST_ISAS });
+    // The oracle: the fixed import at each size, in the reference.
+    const oracle = prepared.map((p) => Array.from({ length: p.bound }, (_, j) => {
+      const g = p.fixed(j + 1), out = interpret(g, Object.fromEntries(Object.entries(p.feeds(j + 1)).map(([k, v]) => [k, v.data])));
+      return Object.fromEntries(g.outputs.map((o) => [o.name, { data: out[o.name] as Arr, shape: [...o.node.type.shape] }]));
+    }));
+    prepared.forEach((p, i) => {
+      for (let b = 1; b <= p.bound; b++) {
+        const ref = interpret(p.graph, Object.fromEntries(Object.entries(p.feeds(b)).map(([k, v]) => [k, v.data])), undefined, { [p.name]: b });
+        for (const [o, w] of Object.entries(oracle[i]![b - 1]!)) same(ref[o]!, w.data, `${p.c.test} ${o} reference, ${p.name} ${b}`);
+      }
+    });
+    const sizes = BATCH_OPS.sizes.map(([batch, seq]) => ({ batch: batch!, seq: seq! }));
+    sizes.forEach((s, k) => {
+      const feeds = batchOpsFeeds(k), ref = interpret(batchOps, Object.fromEntries(Object.entries(feeds).map(([n, v]) => [n, v.data])), undefined, s);
+      for (const o of batchOps.outputs) expectTorch(ref[o.name] as Float32Array, BATCH_OPS.io.get(`size${k}.output.${o.name}`)!.data as Float32Array, `batch_ops ${o.name} reference at ${JSON.stringify(s)}`);
+    });
+    for (const isa of TEST_ISAS) {
+      const model = await loadModelBytes(compiled.bytes, { isa });
+      prepared.forEach((p, i) => {
+        // The bound first, so each smaller size runs over what it left.
+        for (const b of [p.bound, ...Array.from({ length: p.bound }, (_, j) => j + 1)]) {
+          const out = model.call(`t${i}`, p.feeds(b));
+          for (const [o, w] of Object.entries(oracle[i]![b - 1]!)) {
+            expect(model.outputShapes[o], `${p.c.test} ${o} shape on ${isa}, ${p.name} ${b}`).toEqual(w.shape);
+            same(out[o] as ArrayLike<number>, w.data, `${p.c.test} ${o} on ${isa}, ${p.name} ${b}`);
+          }
+        }
+      });
+      for (const k of [2, 0, 1, 3, 4]) {
+        const out = model.call('batch_ops', batchOpsFeeds(k));
+        for (const o of batchOps.outputs) {
+          const want = BATCH_OPS.io.get(`size${k}.output.${o.name}`)!;
+          expect(model.outputShapes[o.name], `batch_ops ${o.name} shape on ${isa} at size ${k}`).toEqual(want.shape);
+          expectTorch(out[o.name] as Float32Array, want.data as Float32Array, `batch_ops ${o.name} on ${isa} at ${JSON.stringify(sizes[k])}`);
+        }
+      }
+      model.dispose();
+    }
+  }, 120_000);
+
+  test('what the sweep found compiled wrong below the bound is refused, naming the op and the size', () => {
+    const refused: Array<[Case, RegExp]> = [
+      // [batch] meeting a fixed [2] (bound 2) broadcasts only at batch 1: compiled, it read past row 0.
+      [{ test: 'test_where_example', axes: { condition: 0 } }, /\(Where, opset 16\): where: input 0 \[batch, 2\] meets \[2, 2\]: its size 'batch' would broadcast only where it is 1/],
+      [{ test: 'test_matmul_3d', axes: { a: 0 } }, /\(MatMul, opset 13\): matmul: input 0 \[batch\] meets \[2\]: its size 'batch' would broadcast only where it is 1/],
+      [{ test: 'test_layer_normalization_3d_axis0_epsilon', axes: { X: 0 } }, /\(LayerNormalization, opset 17\): mul: input 0 \[batch, 3, 5\] meets \[2, 3, 5\]/],
+      // Filters given as an input, [batch, 1, 3, 3]: read at their bound.
+      [{ test: 'test_basic_conv_with_padding', axes: { x: 0, W: 0 } }, /\(Conv, opset 22\): input W \[batch, 1, 3, 3\] with the symbolic size 'batch' on axis 0 \(Conv's weights and bias must have fixed sizes\) is not supported/],
+    ];
+    for (const [c, want] of refused) expect(() => prepare(c), c.test).toThrow(want);
+  });
+});
