@@ -40,7 +40,7 @@ export interface OpDef<A = Record<string, AttrValue>> {
   evaluate(n: NodeOf<A>, ins: Value[], ctx: EvalContext): AnyTensorData | AnyTensorData[];
   /**
    * Where inputs broadcast: [input, its dims that broadcast, the dims they meet] (right-aligned).
-   * With named sizes, ir/ops.ts checks each named dim meets itself (broadcastsOnto).
+   * With named sizes, inferType checks each named dim meets itself (ir/symbolic.ts checkBroadcasts).
    */
   broadcasts?(ins: readonly TensorType[], out: TensorType, a: A): Array<[number, readonly Dim[], readonly Dim[]]>;
   /** The input whose buffer the op updates in place (its result is that buffer). */
