@@ -12,7 +12,7 @@ import { host, isHost } from './ctx.ts';
 import { f32Input, full, type Translate } from './ops/common.ts';
 import { binary, boolLogic, castTo, clip, F, hardSigmoid, hostBinary, hostNot, hostUnary, leaky, not, pow, softmaxLike, T, unary, variadic } from './ops/elementwise.ts';
 import { concat, constantOfShape, constantOp, expand, flatten, gather, pad, range, reshape, shapeOf, size, slice, split, squeeze, transpose, unsqueeze, where } from './ops/shapes.ts';
-import { orSizes, sizeArith, sizeCast, sizeConcat, sizeGather, sizeIdentity, sizeReshape, sizeSlice, sizeSqueeze, sizeUnsqueeze } from './ops/sizes.ts';
+import { orSizes, sizeArith, sizeCast, sizeConcat, sizeEqual, sizeGather, sizeIdentity, sizeReshape, sizeSlice, sizeSqueeze, sizeUnsqueeze, sizeWhere } from './ops/sizes.ts';
 import { argExtreme, cumsum, reduceOp, trilu } from './ops/reductions.ts';
 import { batchNorm, conv, convTranspose, dropout, gemm, globalPool, groupNormOp, instanceNorm, layerNorm, pool } from './ops/nn.ts';
 import { RECURRENT } from './ops/recurrent.ts';
@@ -41,7 +41,7 @@ export const OPS: Record<string, Translate> = {
   Swish: unary((x, c) => { c.only('alpha'); const a = c.float('alpha', 1); return x.mul((a === 1 ? x : x.mul(a)).sigmoid()); }),
   Clip: clip,
   Softmax: softmaxLike(false), LogSoftmax: softmaxLike(true),
-  Equal: boolLogic('Equal', hostBinary('Equal', (a, b) => (a === b ? 1 : 0), DT.BOOL), (a, b) => record('where', [a, b!, not(b!)])),
+  Equal: orSizes(sizeEqual, boolLogic('Equal', hostBinary('Equal', (a, b) => (a === b ? 1 : 0), DT.BOOL), (a, b) => record('where', [a, b!, not(b!)])), true),
   Less: hostBinary('Less', (a, b) => (a < b ? 1 : 0), DT.BOOL),
   Greater: hostBinary('Greater', (a, b) => (a > b ? 1 : 0), DT.BOOL),
   LessOrEqual: hostBinary('LessOrEqual', (a, b) => (a <= b ? 1 : 0), DT.BOOL),
@@ -58,7 +58,7 @@ export const OPS: Record<string, Translate> = {
   Constant: constantOp, ConstantOfShape: constantOfShape, Shape: shapeOf, Range: range,
   Size: size,
   Reshape: orSizes(sizeReshape, reshape), Flatten: flatten, Transpose: transpose, Concat: orSizes(sizeConcat, concat, true), Slice: orSizes(sizeSlice, slice), Split: split,
-  Pad: pad, Squeeze: orSizes(sizeSqueeze, squeeze), Unsqueeze: orSizes(sizeUnsqueeze, unsqueeze), Expand: expand, Gather: orSizes(sizeGather, gather), Where: where,
+  Pad: pad, Squeeze: orSizes(sizeSqueeze, squeeze), Unsqueeze: orSizes(sizeUnsqueeze, unsqueeze), Expand: expand, Gather: orSizes(sizeGather, gather), Where: orSizes(sizeWhere, where, true),
   ReduceSum: reduceOp('sum', 13), ReduceMean: reduceOp('mean', 18), ReduceMax: reduceOp('max', 18), ReduceMin: reduceOp('min', 18),
   ReduceSumSquare: reduceOp('sumsq', 18), ReduceL1: reduceOp('l1', 18), ReduceL2: reduceOp('l2', 18),
   ReduceLogSumExp: reduceOp('logsumexp', 18), ReduceLogSum: reduceOp('logsum', 18),

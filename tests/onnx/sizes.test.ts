@@ -53,6 +53,26 @@ describe('symbolic sizes through shape computations', () => {
     }
   });
 
+  test("PyTorch's expand(B, -1) — Where(Equal(shape, -1), 1, shape) — holds at every size: a size is never -1", () => {
+    // y[b][t] = x[b][t] + t, the positions arange(seq)[None].expand(batch, -1) as the exporter writes them.
+    const g = new OnnxGraph();
+    g.input('x', ['batch', 'seq']);
+    const shape = g.op1('Shape', ['x']);
+    const b = g.op1('Gather', [shape, g.ints('i0', [], [0])], { axis: 0 }), t = g.op1('Gather', [shape, g.ints('i1', [], [1])], { axis: 0 });
+    const pos = g.op1('Unsqueeze', [g.op1('Range', [g.ints('zero', [], [0]), t, g.ints('one', [], [1])]), g.ints('ax0', [1], [0])]);
+    const target = g.op1('Reshape', [g.op1('Concat', [g.op1('Unsqueeze', [b, g.ints('axb', [1], [0])]), g.ints('m1', [1], [-1])], { axis: 0 }), g.ints('flat', [1], [-1])]);
+    const ones = g.ints('ones', [2], [1, 1]); // the exporter's ConstantOfShape(Shape(target), 1): compile time either way
+    const to = g.op1('Where', [g.op1('Equal', [target, g.op1('Mul', [ones, g.ints('neg', [], [-1])])]), ones, target]);
+    g.name(g.op1('Add', ['x', g.op1('Cast', [g.op1('Expand', [pos, to])], { to: DT.FLOAT })]), 'y');
+    g.output('y', ['batch', 'seq']);
+    const { graph } = importOnnx(g.finish('expand', 17), SYM);
+    expect(graph.outputs[0]!.node.type.dims).toEqual(['batch', 'seq']);
+    for (const [B, T] of [[1, 1], [3, 2], [4, 6]] as const) {
+      const out = interpret(graph, { x: xAt(B, T) }, undefined, { batch: B, seq: T });
+      expect(Array.from(out.y!), `batch ${B}, seq ${T}`).toEqual(Array.from(xAt(B, T), (v, i) => v + (i % T)));
+    }
+  });
+
   // One graph per refusal: x [batch, seq] (bounds 4 and 6) and one op that cannot hold for every size.
   const refused = (build: (g: OnnxGraph, shape: () => string) => string, outDims: (number | string)[] = ['batch', 'seq']) => {
     const g = new OnnxGraph();
@@ -84,7 +104,7 @@ describe('symbolic sizes through shape computations', () => {
     expect(div).toThrow(/\(Div, opset 17\): dividing batch by 3 \(batch is not a multiple of 3 for every size; a size value is divided only exactly\) is not supported/);
     // A size as a float, or compared, would need its value at compile time.
     expect(refused((g, shape) => g.op1('Mul', ['x', g.op1('Cast', [item(g, shape(), 1)], { to: DT.FLOAT })]))).toThrow(/\(Cast, opset 17\): Cast to FLOAT of input 0 \('[^']+'\) is seq, computed from the symbolic size 'seq'; Cast cannot use it here/);
-    expect(refused((g, shape) => g.op1('Where', [g.op1('Equal', [shape(), g.ints('two', [2], [2, 2])]), 'x', 'x']))).toThrow(/\(Equal, opset 17\): input 0 \('[^']+'\) is \[batch, seq\], computed from the symbolic size 'batch'; Equal cannot use it here \(it would need the size at compile time\); give it a fixed size with \{ dims: \{ "batch": N \} \}/);
+    expect(refused((g, shape) => g.op1('Where', [g.op1('Equal', [shape(), g.ints('two', [2], [2, 2])]), 'x', 'x']))).toThrow(/\(Equal, opset 17\): Equal of batch and 2 \(true at some sizes and false at others\) is not supported/);
     // A size value used as a tensor.
     expect(refused((g, shape) => g.op1('Add', ['x', g.op1('Concat', [shape()], { axis: 0 })]))).toThrow(/\(Add, opset 17\): input 1 \('[^']+'\) is \[batch, seq\], computed from the symbolic size 'batch'; Add cannot use it here/);
     // A size as a graph output.

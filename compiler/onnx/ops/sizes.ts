@@ -2,12 +2,13 @@
 // symbolic (Shape → Gather → Unsqueeze → Concat, the head count multiplied in and divided out),
 // done on dims at compile time. A size value is an int64 scalar or vector, so only the ops that
 // move its entries (Gather, Slice, Concat, Unsqueeze, Squeeze, Reshape, Identity, Cast to an
-// integer) and Add/Sub/Mul/Div with exact results are here; anything else (a division that is
-// not exact, a size as a float, a comparison) is refused, naming the op and the values.
+// integer) and Add/Sub/Mul/Div with exact results are here, with Equal and Where where they hold
+// for every size; anything else (a division that is not exact, a size as a float, a comparison
+// that depends on the size) is refused, naming the op and the values.
 
-import { addDims, divDims, isSymbolic, mulDims, subDims, type Dim } from '../../ir/dims.ts';
+import { addDims, canonDim, divDims, evalDim, growsWithSizes, isSymbolic, mulDims, sizeNames, subDims, type Dim } from '../../ir/dims.ts';
 import { DT, dtypeName } from '../proto.ts';
-import { Ctx, fmtSizes, isHost, sizeValue, type AnyVal, type SizeVal } from '../ctx.ts';
+import { Ctx, fmtSizes, host, isHost, sizeValue, type AnyVal, type SizeVal } from '../ctx.ts';
 import { normAxis, type Translate } from './common.ts';
 
 /** `onSizes` when input 0 (or, with `any`, any input) is a size value, else the op's own translation. */
@@ -118,4 +119,42 @@ export const sizeArith = (op: Arith): Translate => (c) => {
     return ARITH[op](x, y) ?? c.unsupported(`dividing ${x} by ${y} (${x} is not a multiple of ${y} for every size; a size value is divided only exactly)`);
   });
   return sizeValue(out, a.v.dims.length === 0 && b.v.dims.length === 0);
+};
+
+/**
+ * The least value of a dim over every size from 1 up, when it grows with each size (all its
+ * non-constant terms positive: the value at sizes 1); undefined otherwise.
+ */
+function least(d: Dim): number | undefined {
+  if (!isSymbolic(d)) return d;
+  return growsWithSizes(d) ? evalDim(d, Object.fromEntries(sizeNames(d).map((n) => [n, 1]))) : undefined;
+}
+
+/**
+ * Equal where an operand is a size value: decided at compile time when it holds for every size —
+ * the same dim, or a number below a dim's least value (PyTorch's expand(B, -1) exports
+ * Where(Equal(shape, -1), 1, shape)); else refused.
+ */
+export const sizeEqual: Translate = (c) => {
+  const a = c.dims(0), b = c.dims(1), n = Math.max(a.length, b.length);
+  if (a.length !== b.length && a.length !== 1 && b.length !== 1) c.unsupported(`Equal of [${a.join(', ')}] and [${b.join(', ')}] (lengths do not broadcast)`);
+  const out = Array.from({ length: n }, (_, i) => {
+    const x = a[a.length === 1 ? 0 : i]!, y = b[b.length === 1 ? 0 : i]!;
+    if (canonDim(x) === canonDim(y)) return 1;
+    const [s, k] = isSymbolic(x) ? [x, y] : [y, x];
+    const lo = least(s);
+    if (!isSymbolic(k) && lo !== undefined && k < lo) return 0;
+    return c.unsupported(`Equal of ${x} and ${y} (true at some sizes and false at others)`);
+  });
+  return host(DT.BOOL, c.any(0).dims.length === 0 && c.any(1).dims.length === 0 ? [] : [n], Uint8Array.from(out));
+};
+
+/** Where with a condition known at compile time over size values and int64 vectors: entries picked. */
+export const sizeWhere: Translate = (c) => {
+  const cond = c.host(0, 'condition');
+  if (cond.dtype !== DT.BOOL || cond.dims.length > 1) c.unsupported(`Where of shape values with a condition of ${dtypeName(cond.dtype)}[${cond.dims.join(', ')}]`);
+  const t = Array.from(cond.data as ArrayLike<number>, Boolean), x = c.dims(1), y = c.dims(2);
+  const n = Math.max(t.length, x.length, y.length), at = <T,>(v: T[], i: number) => v[v.length === 1 ? 0 : i]!;
+  if ([t, x, y].some((v) => v.length !== n && v.length !== 1)) c.unsupported(`Where of [${t.map(Number).join(', ')}], [${x.join(', ')}] and [${y.join(', ')}] (lengths do not broadcast)`);
+  return sizeValue(Array.from({ length: n }, (_, i) => (at(t, i) ? at(x, i) : at(y, i))), [0, 1, 2].every((i) => c.any(i).dims.length === 0));
 };
