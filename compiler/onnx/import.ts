@@ -104,7 +104,7 @@ const SYMBOLIC_OK = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'S
  */
 const SYMBOLIC_SHAPES = new Set(['Shape', 'Size', 'Gather', 'Slice', 'Concat', 'Unsqueeze', 'Squeeze', 'Reshape', 'Expand', 'ConstantOfShape',
   'Range', 'Split', 'Trilu', 'RNN', 'GRU', 'LSTM', 'ReduceSum', 'ReduceMean', 'ReduceMax', 'ReduceMin', 'ReduceSumSquare', 'ReduceL1', 'ReduceL2',
-  'ReduceLogSum', 'ReduceLogSumExp']);
+  'ReduceLogSum', 'ReduceLogSumExp', 'ArgMax', 'ArgMin', 'CumSum']);
 
 const OPTION_KEYS = ['dims', 'shapes', 'constants', 'name'];
 

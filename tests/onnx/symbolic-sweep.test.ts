@@ -26,8 +26,12 @@ import { expectTorch } from '../helpers/torch.ts';
 const NODE = join(import.meta.dirname, '../fixtures/onnx-node-tests');
 const SYMBOLIC = join(import.meta.dirname, '../fixtures/onnx-symbolic');
 
-/** A node test and the axis of each input that becomes the size `name` ('last': the input's last axis). */
-interface Case { test: string; axes: Record<string, number | 'last'>; name?: string }
+/**
+ * A node test and the axis of each input that becomes the size `name` ('last': the input's last
+ * axis); `argmin` runs an ArgMax test's file as ArgMin (the op type rewritten: no ArgMin node
+ * tests here). f64 samples (CumSum's: small integers) run as f32.
+ */
+interface Case { test: string; axes: Record<string, number | 'last'>; name?: string; argmin?: boolean }
 const CASES: Case[] = [
   // Reductions, softmax, normalisation statistics and matmuls over the symbolic axis.
   { test: 'test_softmax_axis_0', axes: { x: 0 } },
@@ -57,7 +61,30 @@ const CASES: Case[] = [
   { test: 'test_softmax_axis_2', axes: { x: 'last' }, name: 'seq' },
   { test: 'test_triu_one_row', axes: { x: 'last' }, name: 'seq' },
   { test: 'test_slice_neg', axes: { x: 'last' }, name: 'seq' },
+  // ArgMax/ArgMin over the symbolic axis and over another, with and without keepdims.
+  { test: 'test_argmax_default_axis_random', axes: { data: 0 } },
+  { test: 'test_argmax_keepdims_random', axes: { data: 0 } },
+  { test: 'test_argmax_keepdims_random', axes: { data: 1 }, name: 'seq' },
+  { test: 'test_argmax_no_keepdims_random', axes: { data: 1 }, name: 'seq' },
+  { test: 'test_argmax_no_keepdims_random', axes: { data: 'last' }, name: 'seq' },
+  { test: 'test_argmax_negative_axis_keepdims_random', axes: { data: 'last' }, name: 'seq' },
+  { test: 'test_argmax_keepdims_random', axes: { data: 1 }, name: 'seq', argmin: true },
+  { test: 'test_argmax_no_keepdims_random', axes: { data: 0 }, argmin: true },
+  // CumSum along the symbolic axis (inclusive, exclusive, reverse) and along another; f32 and i32.
+  { test: 'test_cumsum_1d', axes: { x: 0 }, name: 'seq' },
+  { test: 'test_cumsum_1d_exclusive', axes: { x: 0 }, name: 'seq' },
+  { test: 'test_cumsum_1d_reverse', axes: { x: 0 }, name: 'seq' },
+  { test: 'test_cumsum_1d_reverse_exclusive', axes: { x: 0 }, name: 'seq' },
+  { test: 'test_cumsum_2d_axis_0', axes: { x: 0 } },
+  { test: 'test_cumsum_2d_axis_0', axes: { x: 'last' }, name: 'seq' },
+  { test: 'test_cumsum_2d_negative_axis', axes: { x: 'last' }, name: 'seq' },
+  { test: 'test_cumsum_2d_axis_1', axes: { x: 0 } },
+  { test: 'test_cumsum_1d_int32_exclusive', axes: { x: 0 }, name: 'seq' },
+  { test: 'test_cumsum_2d_int32', axes: { x: 0 } },
+  { test: 'test_cumsum_2d_int32', axes: { x: 'last' }, name: 'seq' },
 ];
+
+const label = (c: Case) => `${c.test}${c.argmin ? ' as ArgMin' : ''} (${c.name ?? 'batch'} on ${JSON.stringify(c.axes)})`;
 
 type Arr = Float32Array | Int32Array | Uint8Array;
 const toArray = (t: OnnxTensor): Arr =>
@@ -81,10 +108,14 @@ function importBound(bytes: Uint8Array, opts: ImportOptions, sample: Map<string,
 
 interface Prepared { c: Case; name: string; bound: number; graph: Graph; feeds: (b: number) => Record<string, { data: Arr; shape: number[] }>; fixed: (b: number) => Graph }
 function prepare(c: Case): Prepared {
-  const dir = join(NODE, c.test), bytes = readFileSync(join(dir, 'model.onnx')), m = readOnnxModel(bytes);
+  const dir = join(NODE, c.test), file = readFileSync(join(dir, 'model.onnx'));
+  const bytes = c.argmin ? Buffer.from(file.toString('latin1').replaceAll('ArgMax', 'ArgMin'), 'latin1') : file, m = readOnnxModel(bytes);
   const inputs = m.graph.inputs.filter((v) => !m.graph.initializers.some((t) => t.name === v.name));
   const files = readdirSync(join(dir, 'test_data_set_0')).filter((f) => f.startsWith('input_')).sort((a, b) => parseInt(a.slice(6)) - parseInt(b.slice(6)));
-  const sample = new Map(inputs.map((v, i) => [v.name, readOnnxTensor(readFileSync(join(dir, 'test_data_set_0', files[i]!)))]));
+  const sample = new Map(inputs.map((v, i) => {
+    const t = readOnnxTensor(readFileSync(join(dir, 'test_data_set_0', files[i]!)));
+    return [v.name, t.dtype === DT.DOUBLE ? { ...t, dtype: DT.FLOAT, data: Float32Array.from(t.data as Float64Array) } : t];
+  }));
   const axisOf = (name: string) => { const a = c.axes[name]!; return a === 'last' ? sample.get(name)!.dims.length - 1 : a; };
   const first = Object.keys(c.axes)[0]!, n = sample.get(first)!.dims[axisOf(first)]!, bound = n === 1 ? 3 : Math.min(n, 5), name = c.name ?? 'batch';
   for (const k of Object.keys(c.axes)) {
@@ -130,7 +161,7 @@ describe('symbolic sizes through ONNX import, differentially', () => {
     prepared.forEach((p, i) => {
       for (let b = 1; b <= p.bound; b++) {
         const ref = interpret(p.graph, Object.fromEntries(Object.entries(p.feeds(b)).map(([k, v]) => [k, v.data])), undefined, { [p.name]: b });
-        for (const [o, w] of Object.entries(oracle[i]![b - 1]!)) same(ref[o]!, w.data, `${p.c.test} ${o} reference, ${p.name} ${b}`);
+        for (const [o, w] of Object.entries(oracle[i]![b - 1]!)) same(ref[o]!, w.data, `${label(p.c)} ${o} reference, ${p.name} ${b}`);
       }
     });
     const sizes = BATCH_OPS.sizes.map(([batch, seq]) => ({ batch: batch!, seq: seq! }));
@@ -145,8 +176,8 @@ describe('symbolic sizes through ONNX import, differentially', () => {
         for (const b of [p.bound, ...Array.from({ length: p.bound }, (_, j) => j + 1)]) {
           const out = model.call(`t${i}`, p.feeds(b));
           for (const [o, w] of Object.entries(oracle[i]![b - 1]!)) {
-            expect(model.outputShapes[o], `${p.c.test} ${o} shape on ${isa}, ${p.name} ${b}`).toEqual(w.shape);
-            same(out[o] as ArrayLike<number>, w.data, `${p.c.test} ${o} on ${isa}, ${p.name} ${b}`);
+            expect(model.outputShapes[o], `${label(p.c)} ${o} shape on ${isa}, ${p.name} ${b}`).toEqual(w.shape);
+            same(out[o] as ArrayLike<number>, w.data, `${label(p.c)} ${o} on ${isa}, ${p.name} ${b}`);
           }
         }
       });

@@ -1,8 +1,8 @@
 // ONNX reductions, ArgMax/ArgMin, CumSum and Trilu.
 
 import { numel } from '../../ir/types.ts';
-import { isSymbolic, type Dim } from '../../ir/dims.ts';
-import { constant, record, Tensor } from '../../dsl/tensor.ts';
+import { addDims, isSymbolic, type Dim } from '../../ir/dims.ts';
+import { cat, constant, record, Tensor } from '../../dsl/tensor.ts';
 import { Ctx } from '../ctx.ts';
 import { f32Input, full, normAxis, type Translate } from './common.ts';
 import { axesOf } from './shapes.ts';
@@ -53,18 +53,42 @@ export function argExtreme(max: boolean): Translate {
 
 export function cumsum(c: Ctx): Tensor {
   c.only('exclusive', 'reverse');
-  const x0 = c.t(0, 'x');
-  if (x0.dtype === 'bool') c.unsupported('bool input');
-  if (x0.dtype === 'i32' && !c.isConst(0)) c.unsupported('CumSum of run-time integers');
-  const x = x0.cast('f32');
-  const axis = normAxis(c, c.ints(1, 'axis')[0]!, x.rank), n = x.shape[axis]!;
-  const ex = c.int('exclusive', 0), rev = c.int('reverse', 0);
-  // y = x · T along the axis, T[i][j] = 1 when x_i counts towards y_j.
+  const x = c.t(0, 'x');
+  if (x.dtype === 'bool') c.unsupported('bool input');
+  const axis = normAxis(c, c.ints(1, 'axis')[0]!, x.rank);
+  const ex = c.int('exclusive', 0) === 1, rev = c.int('reverse', 0) === 1;
+  return x.dtype === 'i32' ? intScan(x, axis, ex, rev) : triangleScan(x, axis, ex, rev);
+}
+
+/**
+ * y = x · T along the axis, T[i][j] = 1 when x_i counts towards y_j. T[i][j] depends on i and j
+ * only, so for a symbolic axis it is the triangle at the bound sliced to the run-time size.
+ */
+function triangleScan(x: Tensor, axis: number, ex: boolean, rev: boolean): Tensor {
+  const n = x.shape[axis]!, d = x.dim(axis);
   const m = new Float32Array(n * n);
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) m[i * n + j] = (rev ? (ex ? i > j : i >= j) : (ex ? i < j : i <= j)) ? 1 : 0;
-  const t = x.transpose(axis, -1);
-  const y = t.matmul(constant(m, [n, n], 'f32', 'cumsum')).transpose(axis, -1);
-  return x0.dtype === 'i32' ? y.cast('i32') : y;
+  let t = constant(m, [n, n], 'f32', 'cumsum');
+  if (isSymbolic(d)) t = t.slice(0, 0, d).slice(1, 0, d);
+  return x.transpose(axis, -1).matmul(t).transpose(axis, -1);
+}
+
+/**
+ * Integers, exactly (an f32 product would round sums past 2^24): Hillis–Steele doubling,
+ * y += y shifted by k (zeros shifted in) for k = 1, 2, 4, … below the axis's bound. Steps with
+ * k at or past a smaller run-time size shift in only zeros, so the same steps serve every size.
+ * Sums wrap modulo 2^32, as every i32 add (ONNX's int64 held as i32).
+ */
+function intScan(x: Tensor, axis: number, ex: boolean, rev: boolean): Tensor {
+  const n = x.shape[axis]!, d = x.dim(axis);
+  // y moved k along the axis (towards the end, or towards the start when reversed), zeros shifted in.
+  const shift = (y: Tensor, k: number): Tensor => {
+    const z = full('i32', 0, y.dims.map((e, i) => (i === axis ? k : e)), y.bounds);
+    return rev ? cat([y, z], axis).slice(axis, k, addDims(d, k)) : cat([z, y], axis).slice(axis, 0, d);
+  };
+  let y = ex ? shift(x, 1) : x;
+  for (let k = 1; k < n; k *= 2) y = y.add(shift(y, k));
+  return y;
 }
 
 export function trilu(c: Ctx): Tensor {
