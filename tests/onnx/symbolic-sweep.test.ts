@@ -8,7 +8,8 @@
 // bound. These are the cases kept from a sweep over every node test (axis 0, 1 and the last, alone
 // and together, bounds 2 to 5); the cases it found wrong are refused below. batch_ops.onnx (one
 // PyTorch module exporting the shape patterns, tests/fixtures/onnx-symbolic/batch_ops.py) is
-// checked against PyTorch's outputs at five sizes.
+// checked against PyTorch's outputs at five sizes, and heads.onnx (heads.py: a classifier's
+// ArgMax/ArgMin, HF-style position ids by CumSum of an int64 mask, float CumSum) at six.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -143,6 +144,13 @@ const batchOpsFeeds = (k: number) => {
   return { x: { data: get('x') as Float32Array, shape: [b!, 6] }, s: { data: get('s') as Float32Array, shape: [b!, t!, 8] }, m: { data: Uint8Array.from(get('m') as Int32Array), shape: [b!, t!] }, c: { data: get('c') as Float32Array, shape: [b!, 6, 3, 3] } };
 };
 
+/** heads.onnx (heads.py): a classifier's ArgMax/ArgMin and CumSum position ids; PyTorch's outputs at each stored size. */
+const HEADS = { sizes: [[1, 1], [2, 3], [5, 7], [3, 1], [1, 7], [4, 5]], io: readSafetensors(readFileSync(join(SYMBOLIC, 'heads.safetensors'))) };
+const headsFeeds = (k: number) => {
+  const [b, t] = HEADS.sizes[k]!, get = (n: string) => HEADS.io.get(`size${k}.input.${n}`)!.data;
+  return { x: { data: get('x') as Float32Array, shape: [b!, 16] }, s: { data: get('s') as Float32Array, shape: [b!, t!, 4] }, mask: { data: get('mask') as Int32Array, shape: [b!, t!] } };
+};
+
 const same = (got: ArrayLike<number>, want: Arr, what: string) => {
   if (want instanceof Float32Array) expectTorch(Float32Array.from(got), want, what);
   else expect(Array.from(got), what).toEqual(Array.from(want));
@@ -152,7 +160,8 @@ describe('symbolic sizes through ONNX import, differentially', () => {
   test('node tests with an axis kept symbolic match their fixed-size import at every size (compiled and reference), and a PyTorch export of the shape patterns matches PyTorch', async () => {
     const prepared = CASES.map(prepare);
     const batchOps = importOnnx(readFileSync(join(SYMBOLIC, 'batch_ops.onnx')), { dims: { batch: { max: 5 }, seq: { max: 7 } } }).graph;
-    const compiled = await compileEntries([...prepared.map((p, i) => ({ name: `t${i}`, graph: p.graph })), { name: 'batch_ops', graph: batchOps }], [], { isas: TEST_ISAS });
+    const heads = importOnnx(readFileSync(join(SYMBOLIC, 'heads.onnx')), { dims: { batch: { max: 5 }, seq: { max: 7 } } }).graph;
+    const compiled = await compileEntries([...prepared.map((p, i) => ({ name: `t${i}`, graph: p.graph })), { name: 'batch_ops', graph: batchOps }, { name: 'heads', graph: heads }], [], { isas: TEST_ISAS });
     // The oracle: the fixed import at each size, in the reference.
     const oracle = prepared.map((p) => Array.from({ length: p.bound }, (_, j) => {
       const g = p.fixed(j + 1), out = interpret(g, Object.fromEntries(Object.entries(p.feeds(j + 1)).map(([k, v]) => [k, v.data])));
@@ -168,6 +177,10 @@ describe('symbolic sizes through ONNX import, differentially', () => {
     sizes.forEach((s, k) => {
       const feeds = batchOpsFeeds(k), ref = interpret(batchOps, Object.fromEntries(Object.entries(feeds).map(([n, v]) => [n, v.data])), undefined, s);
       for (const o of batchOps.outputs) expectTorch(ref[o.name] as Float32Array, BATCH_OPS.io.get(`size${k}.output.${o.name}`)!.data as Float32Array, `batch_ops ${o.name} reference at ${JSON.stringify(s)}`);
+    });
+    HEADS.sizes.forEach(([batch, seq], k) => {
+      const feeds = headsFeeds(k), ref = interpret(heads, Object.fromEntries(Object.entries(feeds).map(([n, v]) => [n, v.data])), undefined, { batch: batch!, seq: seq! });
+      for (const o of heads.outputs) same(ref[o.name]!, HEADS.io.get(`size${k}.output.${o.name}`)!.data as Arr, `heads ${o.name} reference at [${batch}, ${seq}]`);
     });
     for (const isa of TEST_ISAS) {
       const model = await loadModelBytes(compiled.bytes, { isa });
@@ -187,6 +200,14 @@ describe('symbolic sizes through ONNX import, differentially', () => {
           const want = BATCH_OPS.io.get(`size${k}.output.${o.name}`)!;
           expect(model.outputShapes[o.name], `batch_ops ${o.name} shape on ${isa} at size ${k}`).toEqual(want.shape);
           expectTorch(out[o.name] as Float32Array, want.data as Float32Array, `batch_ops ${o.name} on ${isa} at ${JSON.stringify(sizes[k])}`);
+        }
+      }
+      for (const k of [2, 0, 1, 3, 4, 5]) {
+        const out = model.call('heads', headsFeeds(k));
+        for (const o of heads.outputs) {
+          const want = HEADS.io.get(`size${k}.output.${o.name}`)!;
+          expect(model.outputShapes[o.name], `heads ${o.name} shape on ${isa} at size ${k}`).toEqual(want.shape);
+          same(out[o.name] as ArrayLike<number>, want.data as Arr, `heads ${o.name} on ${isa} at [${HEADS.sizes[k]}]`);
         }
       }
       model.dispose();
