@@ -100,7 +100,8 @@ const SYMBOLIC_OK = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'S
  * Shape computations and the layers PyTorch exports around them (ops/sizes.ts, ops/shapes.ts,
  * ops/recurrent.ts): Shape/Size give size values; Gather/Slice/Concat/(Un)squeeze/Reshape and
  * Add/Sub/Mul/Div (above) compute on them; Reshape, Expand, ConstantOfShape, Range and Slice
- * take them as dims. Each refuses, naming the op and size, what it cannot express.
+ * take them as dims. Each refuses, naming the op and size, what it cannot express. The reductions,
+ * ArgMax/ArgMin and CumSum take a symbolic size on any axis (ops/reductions.ts).
  */
 const SYMBOLIC_SHAPES = new Set(['Shape', 'Size', 'Gather', 'Slice', 'Concat', 'Unsqueeze', 'Squeeze', 'Reshape', 'Expand', 'ConstantOfShape',
   'Range', 'Split', 'Trilu', 'RNN', 'GRU', 'LSTM', 'ReduceSum', 'ReduceMean', 'ReduceMax', 'ReduceMin', 'ReduceSumSquare', 'ReduceL1', 'ReduceL2',
