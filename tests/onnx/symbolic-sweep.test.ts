@@ -13,6 +13,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { OnnxGraph } from '../../bench/onnx.ts';
 import { compileEntries } from '../../compiler/driver/compile.ts';
 import type { Graph } from '../../compiler/ir/node.ts';
 import { importOnnx, NeedsConstantError, type ImportOptions } from '../../compiler/onnx/import.ts';
@@ -151,6 +152,31 @@ const headsFeeds = (k: number) => {
   return { x: { data: get('x') as Float32Array, shape: [b!, 16] }, s: { data: get('s') as Float32Array, shape: [b!, t!, 4] }, mask: { data: get('mask') as Int32Array, shape: [b!, t!] } };
 };
 
+/**
+ * CumSum along an axis too long for a triangle (seq ≤ 300, TRIANGLE_MAX 256: f32 takes the doubling
+ * scan), inclusive and exclusive-reverse; x = small integers, so every sum is exact in f32.
+ */
+const LONG = { bound: 300, sizes: [300, 1, 2, 257, 100] };
+function longCumsum(): Graph {
+  const g = new OnnxGraph();
+  g.input('x', [2, 'seq']);
+  const ax = g.ints('ax', [], [1]);
+  g.name(g.op1('CumSum', ['x', ax]), 'inc');
+  g.name(g.op1('CumSum', ['x', ax], { exclusive: 1, reverse: 1 }), 'exrev');
+  for (const o of ['inc', 'exrev']) g.output(o, [2, 'seq']);
+  return importOnnx(g.finish('long_cumsum', 17), { dims: { seq: { max: LONG.bound } } }).graph;
+}
+const longX = (t: number) => Float32Array.from({ length: 2 * t }, (_, i) => ((i * 7) % 11) - 5 + (i >= t ? 20 : 0));
+/** Hand-computed: inclusive prefix sums and exclusive suffix sums of each row. */
+function longWant(t: number) {
+  const x = longX(t), inc = new Float32Array(2 * t), exrev = new Float32Array(2 * t);
+  for (let r = 0; r < 2; r++) {
+    for (let j = 0, a = 0; j < t; j++) { a += x[r * t + j]!; inc[r * t + j] = a; }
+    for (let j = t - 1, a = 0; j >= 0; j--) { exrev[r * t + j] = a; a += x[r * t + j]!; }
+  }
+  return { inc, exrev };
+}
+
 const same = (got: ArrayLike<number>, want: Arr, what: string) => {
   if (want instanceof Float32Array) expectTorch(Float32Array.from(got), want, what);
   else expect(Array.from(got), what).toEqual(Array.from(want));
@@ -161,7 +187,9 @@ describe('symbolic sizes through ONNX import, differentially', () => {
     const prepared = CASES.map(prepare);
     const batchOps = importOnnx(readFileSync(join(SYMBOLIC, 'batch_ops.onnx')), { dims: { batch: { max: 5 }, seq: { max: 7 } } }).graph;
     const heads = importOnnx(readFileSync(join(SYMBOLIC, 'heads.onnx')), { dims: { batch: { max: 5 }, seq: { max: 7 } } }).graph;
-    const compiled = await compileEntries([...prepared.map((p, i) => ({ name: `t${i}`, graph: p.graph })), { name: 'batch_ops', graph: batchOps }, { name: 'heads', graph: heads }], [], { isas: TEST_ISAS });
+    const long = longCumsum();
+    expect(long.nodes.some((n) => n.op === 'matmul'), 'a 300-long CumSum scans without a triangle').toBe(false);
+    const compiled = await compileEntries([...prepared.map((p, i) => ({ name: `t${i}`, graph: p.graph })), { name: 'batch_ops', graph: batchOps }, { name: 'heads', graph: heads }, { name: 'long', graph: long }], [], { isas: TEST_ISAS });
     // The oracle: the fixed import at each size, in the reference.
     const oracle = prepared.map((p) => Array.from({ length: p.bound }, (_, j) => {
       const g = p.fixed(j + 1), out = interpret(g, Object.fromEntries(Object.entries(p.feeds(j + 1)).map(([k, v]) => [k, v.data])));
@@ -182,6 +210,10 @@ describe('symbolic sizes through ONNX import, differentially', () => {
       const feeds = headsFeeds(k), ref = interpret(heads, Object.fromEntries(Object.entries(feeds).map(([n, v]) => [n, v.data])), undefined, { batch: batch!, seq: seq! });
       for (const o of heads.outputs) same(ref[o.name]!, HEADS.io.get(`size${k}.output.${o.name}`)!.data as Arr, `heads ${o.name} reference at [${batch}, ${seq}]`);
     });
+    for (const t of LONG.sizes) {
+      const ref = interpret(long, { x: longX(t) }, undefined, { seq: t }), want = longWant(t);
+      for (const o of ['inc', 'exrev'] as const) expect(Array.from(ref[o]!), `long ${o} reference at seq ${t}`).toEqual(Array.from(want[o]));
+    }
     for (const isa of TEST_ISAS) {
       const model = await loadModelBytes(compiled.bytes, { isa });
       prepared.forEach((p, i) => {
@@ -209,6 +241,10 @@ describe('symbolic sizes through ONNX import, differentially', () => {
           expect(model.outputShapes[o.name], `heads ${o.name} shape on ${isa} at size ${k}`).toEqual(want.shape);
           same(out[o.name] as ArrayLike<number>, want.data as Arr, `heads ${o.name} on ${isa} at [${HEADS.sizes[k]}]`);
         }
+      }
+      for (const t of LONG.sizes) {
+        const out = model.call('long', { x: { data: longX(t), shape: [2, t] } }), want = longWant(t);
+        for (const o of ['inc', 'exrev'] as const) expect(Array.from(out[o] as Float32Array), `long ${o} on ${isa} at seq ${t}`).toEqual(Array.from(want[o]));
       }
       model.dispose();
     }

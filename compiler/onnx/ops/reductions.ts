@@ -57,8 +57,11 @@ export function cumsum(c: Ctx): Tensor {
   if (x.dtype === 'bool') c.unsupported('bool input');
   const axis = normAxis(c, c.ints(1, 'axis')[0]!, x.rank);
   const ex = c.int('exclusive', 0) === 1, rev = c.int('reverse', 0) === 1;
-  return x.dtype === 'i32' ? intScan(x, axis, ex, rev) : triangleScan(x, axis, ex, rev);
+  return x.dtype === 'i32' || x.shape[axis]! > TRIANGLE_MAX ? doublingScan(x, axis, ex, rev) : triangleScan(x, axis, ex, rev);
 }
+
+/** The longest axis (its bound, for a symbolic one) scanned by a triangle: 256² f32 is 256 KB of artifact. */
+const TRIANGLE_MAX = 256;
 
 /**
  * y = x · T along the axis, T[i][j] = 1 when x_i counts towards y_j. T[i][j] depends on i and j
@@ -74,16 +77,17 @@ function triangleScan(x: Tensor, axis: number, ex: boolean, rev: boolean): Tenso
 }
 
 /**
- * Integers, exactly (an f32 product would round sums past 2^24): Hillis–Steele doubling,
- * y += y shifted by k (zeros shifted in) for k = 1, 2, 4, … below the axis's bound. Steps with
- * k at or past a smaller run-time size shift in only zeros, so the same steps serve every size.
- * Sums wrap modulo 2^32, as every i32 add (ONNX's int64 held as i32).
+ * Hillis–Steele doubling: y += y shifted by k (zeros shifted in) for k = 1, 2, 4, … below the
+ * axis's bound. Steps with k at or past a smaller run-time size shift in only zeros, so the same
+ * steps serve every size. Integers exactly (an f32 product would round sums past 2^24), wrapping
+ * modulo 2^32 as every i32 add (ONNX's int64 held as i32); floats on axes too long for a triangle.
  */
-function intScan(x: Tensor, axis: number, ex: boolean, rev: boolean): Tensor {
+function doublingScan(x: Tensor, axis: number, ex: boolean, rev: boolean): Tensor {
   const n = x.shape[axis]!, d = x.dim(axis);
   // y moved k along the axis (towards the end, or towards the start when reversed), zeros shifted in.
   const shift = (y: Tensor, k: number): Tensor => {
-    const z = full('i32', 0, y.dims.map((e, i) => (i === axis ? k : e)), y.bounds);
+    // One zero broadcast (a block of zeros per step would be stored in the artifact at fixed sizes).
+    const z = full(x.dtype, 0, y.dims.map(() => 1)).expand(...y.dims.map((e, i) => (i === axis ? k : e)), y.bounds);
     return rev ? cat([y, z], axis).slice(axis, k, addDims(d, k)) : cat([z, y], axis).slice(axis, 0, d);
   };
   let y = ex ? shift(x, 1) : x;
