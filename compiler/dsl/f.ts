@@ -7,6 +7,7 @@ export {
   batchNorm, layerNorm, groupNorm, dropout, interpolate, embedding,
   relu, relu6, tanh, sigmoid, gelu, geluTanh, silu, leakyRelu, hardtanh, elu, softplus, hardsigmoid,
   hardswish, mish, softsign, prelu, glu, softmax, logSoftmax, whereOp,
+  whereOp as where, // torch.where's name
   scaledDotProductAttention, sinusoidalPositionalEncoding, causalMask,
   type Conv1dOptions, type Conv2dOptions, type ConvTranspose2dOptions, type MaxPool1dOptions,
   type AvgPool1dOptions, type MaxPool2dOptions, type Pool2dOptions, type BatchNormOptions,

@@ -188,6 +188,13 @@ export class Tensor {
     if (this.dtype === 'i32') throw new ModelDefinitionError(`pow: an i32 base is not supported (torch's integer pow has its own rules); cast first: x.cast('f32').pow(…)${where()}`);
     return record('pow', promoted('pow', this, o));
   }
+  /** torch.lt / le / gt / ge / eq / ne (<, <=, >, >=, ==, !=), promoting as add does: a bool tensor. NaN compares false except by ne; −0 equals 0. */
+  lt(o: Operand): Tensor { return record('lt', promoted('lt', this, o)); }
+  le(o: Operand): Tensor { return record('le', promoted('le', this, o)); }
+  gt(o: Operand): Tensor { return record('gt', promoted('gt', this, o)); }
+  ge(o: Operand): Tensor { return record('ge', promoted('ge', this, o)); }
+  eq(o: Operand): Tensor { return record('eq', promoted('eq', this, o)); }
+  ne(o: Operand): Tensor { return record('ne', promoted('ne', this, o)); }
   neg(): Tensor { return record('neg', [this]); }
   relu(): Tensor { return record('relu', [this]); }
   tanh(): Tensor { return record('tanh', [this]); }
@@ -201,6 +208,11 @@ export class Tensor {
   abs(): Tensor { return record('abs', [this]); }
   erf(): Tensor { return record('erf', [this]); }
   gelu(): Tensor { return record('gelu', [this]); }
+  /** torch.floor / ceil / trunc / round (halves to even: round(2.5) = 2) of an f32 tensor; NaN, ±Inf and the sign of zero are kept. */
+  floor(): Tensor { return record('floor', [this]); }
+  ceil(): Tensor { return record('ceil', [this]); }
+  trunc(): Tensor { return record('trunc', [this]); }
+  round(): Tensor { return record('round', [this]); }
 
   matmul(o: Tensor): Tensor {
     if (this.rank === 1 && o instanceof Tensor && o.rank === 1) return this.unsqueeze(0).matmul(o.unsqueeze(1)).reshape(); // a dot product, []

@@ -29,6 +29,12 @@ const erf = (x: number): number => {
   return Math.sign(x) * (1 - erfc);
 };
 
+/** torch.round (and wasm's f32.nearest): halves go to the even neighbour, round(−0.4) = −0. */
+function roundHalfEven(x: number): number {
+  const r = Math.round(x); // halves up, toward +Inf; −0 for x in [−0.5, −0]
+  return r - x === 0.5 ? 2 * Math.round(x / 2) : r;
+}
+
 // PyTorch's semantics, NaN and Inf included: NaN propagates through relu, maximum and minimum.
 export const UNARY: Record<string, (x: number) => number> = {
   relu: (x) => (x <= 0 ? 0 : x),
@@ -43,6 +49,11 @@ export const UNARY: Record<string, (x: number) => number> = {
   recip: (x) => 1 / x,
   erf,
   gelu: (x) => 0.5 * x * (1 + erf(x / Math.SQRT2)),
+  // Rounding keeps NaN, ±Inf and the sign of zero (ceil(−0.5) = −0, as torch and wasm's f32.ceil).
+  floor: Math.floor,
+  ceil: Math.ceil,
+  trunc: Math.trunc,
+  round: roundHalfEven,
 };
 
 export const BINARY: Record<string, (a: number, b: number) => number> = {
@@ -56,9 +67,19 @@ export const BINARY: Record<string, (a: number, b: number) => number> = {
   pow: (a, b) => (a === 1 || (a === -1 && Math.abs(b) === Infinity) ? 1 : Math.pow(a, b)),
 };
 
+/** Comparisons (f32 or i32 operands, a bool result): NaN compares false except by ne; −0 equals 0. */
+export const COMPARE: Record<string, (a: number, b: number) => boolean> = {
+  lt: (a, b) => a < b,
+  le: (a, b) => a <= b,
+  gt: (a, b) => a > b,
+  ge: (a, b) => a >= b,
+  eq: (a, b) => a === b,
+  ne: (a, b) => a !== b,
+};
+
 export const isUnary = (op: string): boolean => op in UNARY;
 export const isBinary = (op: string): boolean => op in BINARY;
-/** Ops a fused elementwise loop may contain (f32 in, f32 out, same-index semantics). */
+/** Ops a fused elementwise loop may contain (f32 in, f32 out, same-index semantics): not the comparisons, whose result is bool. */
 export const isElementwise = (op: string): boolean => isUnary(op) || isBinary(op);
 
 /** Activations the GEMM/conv epilogue applies (the kernel's ACT_* code has the same name). */

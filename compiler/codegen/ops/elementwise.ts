@@ -1,7 +1,8 @@
 // Elementwise ops on wasm: generated loops, four lanes (two vectors per iteration) where every
 // input is contiguous or a broadcast scalar; a fused `elementwise` node is one loop over its
 // expression. Unfused unary and binary ops (e.g. with elementwise-fusion off) are one-op
-// expressions; i32 arithmetic (positions, indices) runs as scalar loops.
+// expressions; i32 arithmetic (positions, indices) runs as scalar loops. Comparisons write bytes
+// (a bool is one byte, 0 or 1): sixteen lanes an iteration, their masks narrowed to bytes.
 
 import type { Expr, Node } from '../../ir/node.ts';
 import type { NoAttrs } from '../../ir/ops/def.ts';
@@ -26,6 +27,11 @@ const VEC: Record<string, (a: string[]) => string> = {
   rsqrt: ([a]) => `f32x4.div(f32x4.splat(1.0), f32x4.sqrt(${a}))`,
   recip: ([a]) => `f32x4.div(f32x4.splat(1.0), ${a})`,
   log: ([a]) => `log_f32x4(${a})`,
+  // wasm's rounding instructions keep NaN, ±Inf and −0; nearest is round half to even (torch.round).
+  floor: ([a]) => `f32x4.floor(${a})`,
+  ceil: ([a]) => `f32x4.ceil(${a})`,
+  round: ([a]) => `f32x4.nearest(${a})`,
+  trunc: ([a]) => `f32x4.trunc(${a})`,
 };
 const SCA: Record<string, (a: string[]) => string> = {
   add: ([a, b]) => `(${a} + ${b})`,
@@ -41,6 +47,10 @@ const SCA: Record<string, (a: string[]) => string> = {
   rsqrt: ([a]) => `(<f32>1.0 / sqrt<f32>(${a}))`,
   recip: ([a]) => `(<f32>1.0 / ${a})`,
   log: ([a]) => `Mathf.log(${a})`,
+  floor: ([a]) => `floor<f32>(${a})`,
+  ceil: ([a]) => `ceil<f32>(${a})`,
+  round: ([a]) => `nearest<f32>(${a})`,
+  trunc: ([a]) => `trunc<f32>(${a})`,
 };
 for (const f of ['exp', 'tanh', 'sigmoid', 'erf', 'gelu', 'relu']) {
   VEC[f] = ([a]) => `${f}_f32x4(${a})`;
@@ -108,6 +118,45 @@ function i32Binary(n: Node, c: Layout): string[] {
   ]);
 }
 
+/** Comparisons by dtype: the vector form gives a lane mask (all ones or zeros), the scalar form a bool. */
+const CMP_VEC: Record<string, Record<string, string>> = {
+  f32: { lt: 'f32x4.lt', le: 'f32x4.le', gt: 'f32x4.gt', ge: 'f32x4.ge', eq: 'f32x4.eq', ne: 'f32x4.ne' },
+  i32: { lt: 'i32x4.lt_s', le: 'i32x4.le_s', gt: 'i32x4.gt_s', ge: 'i32x4.ge_s', eq: 'i32x4.eq', ne: 'i32x4.ne' },
+};
+const CMP_SCA: Record<string, string> = { lt: '<', le: '<=', gt: '>', ge: '>=', eq: '==', ne: '!=' };
+
+/**
+ * out[i] = a[i] OP b[i] as a byte 0/1. Sixteen lanes an iteration: four masks (−1 or 0 in each
+ * 32-bit lane) narrowed with signed saturation to sixteen bytes of −1 or 0, then ANDed with 1.
+ */
+function compareLoop(n: Node, c: Layout): string[] {
+  const t = n.inputs[0]!.type.dtype, vop = CMP_VEC[t]![n.op]!, sop = CMP_SCA[n.op]!;
+  const ops: Operand[] = [contiguous(n, c.ref(n)), ...n.inputs.map((i) => ({ base: c.ref(i), strides: dimBroadcastStrides(dimsOf(i.type), dimsOf(n.type)), bytes: 4 }))];
+  return loopNest(dimsOf(n.type), ops, (p, len, st) => {
+    const scalar = (j: number) => `load<${t}>(${p[j]}${st[j] ? ` + (<usize>i * ${code(mulDims(st[j]!, 4))})` : ''})`;
+    const scalarLoop = [
+      `for (; i < ${code(len)}; i++) {`,
+      `  store<u8>(${p[0]} + <usize>i, <u8>(${scalar(1)} ${sop} ${scalar(2)}));`,
+      '}',
+    ];
+    if ((typeof len === 'number' && len < 16) || !st.slice(1).every((s) => s === 0 || s === 1)) return ['let i = 0;', ...scalarLoop];
+    const operand = (j: number, o: string) => (st[j] === 0 ? `b${j}` : `v128.load(${p[j]} + ${o})`);
+    const mask = (k: number) => `${vop}(${operand(1, k ? `o + ${16 * k}` : 'o')}, ${operand(2, k ? `o + ${16 * k}` : 'o')})`;
+    return [
+      ...[1, 2].filter((j) => st[j] === 0).map((j) => `const b${j} = v128.load32_splat(${p[j]});`),
+      'let i = 0;',
+      `for (; i + 16 <= ${code(len)}; i += 16) {`,
+      '  const o = <usize>i << 2;',
+      `  const lo = i16x8.narrow_i32x4_s(${mask(0)}, ${mask(1)});`,
+      `  const hi = i16x8.narrow_i32x4_s(${mask(2)}, ${mask(3)});`,
+      `  v128.store(${p[0]} + <usize>i, v128.and(i8x16.narrow_i16x8_s(lo, hi), i8x16.splat(1)));`,
+      '}',
+      ...scalarLoop,
+    ];
+  });
+}
+const compare = (): Lowering<NoAttrs> => defineLowering<NoAttrs>({ refs: true, emit: compareLoop });
+
 /** An unfused unary or binary op: a one-op expression (f32), or integer arithmetic (i32). */
 const single = (): Lowering<NoAttrs> => defineLowering<NoAttrs>({
   refs: true,
@@ -124,6 +173,8 @@ const single = (): Lowering<NoAttrs> => defineLowering<NoAttrs>({
 export const ELEMENTWISE_LOWERINGS = {
   relu: single(), tanh: single(), sigmoid: single(), exp: single(), log: single(), neg: single(), abs: single(),
   sqrt: single(), rsqrt: single(), recip: single(), erf: single(), gelu: single(),
+  floor: single(), ceil: single(), round: single(), trunc: single(),
+  lt: compare(), le: compare(), gt: compare(), ge: compare(), eq: compare(), ne: compare(),
   add: single(), sub: single(), mul: single(), div: single(), maximum: single(), minimum: single(), pow: single(),
   where: defineLowering<NoAttrs>({
     emit: (n, c) => {

@@ -1,8 +1,8 @@
-// Elementwise ops: unary and binary math with NumPy broadcasting (the math itself, PyTorch's
-// NaN and Inf behaviour included, is in ir/elementwise.ts), `where`, `cast`, and the fused
-// `elementwise` loop (an expression tree over its inputs, made by elementwise-fusion).
+// Elementwise ops: unary and binary math and comparisons with NumPy broadcasting (the math
+// itself, PyTorch's NaN and Inf behaviour included, is in ir/elementwise.ts), `where`, `cast`,
+// and the fused `elementwise` loop (an expression tree over its inputs, made by elementwise-fusion).
 
-import { BINARY, isBinary, isUnary, UNARY } from '../elementwise.ts';
+import { BINARY, COMPARE, isBinary, isUnary, UNARY } from '../elementwise.ts';
 import type { Expr } from '../node.ts';
 import { allocData, broadcastShapes, fmtShape, fmtType, type DType, type Shape, type TensorType } from '../types.ts';
 import { defineOp, type NoAttrs, type OpDef } from './def.ts';
@@ -62,6 +62,28 @@ function binary(op: string): OpDef<NoAttrs> {
   });
 }
 
+/** lt, le, gt, ge, eq, ne: two f32 or two i32 operands, broadcast; a bool result. */
+function compare(op: string): OpDef<NoAttrs> {
+  const f = COMPARE[op]!;
+  return defineOp<NoAttrs>({
+    type: (ins) => {
+      arity(op, ins, 2);
+      const [a, b] = ins as [TensorType, TensorType];
+      wantDtype(op, 'first operand', a, 'f32', 'i32');
+      wantDtype(op, 'second operand', b, 'f32', 'i32');
+      if (a.dtype !== b.dtype) fail(op, `dtypes differ: ${fmtType(a)} vs ${fmtType(b)}`);
+      const shape = broadcastShapes(a.shape, b.shape) ?? fail(op, `shapes do not broadcast: ${fmtShape(a.shape)} vs ${fmtShape(b.shape)}`);
+      return { dtype: 'bool', shape };
+    },
+    evaluate: (n, [a, b]) => {
+      const out = allocData(n.type);
+      forEachBroadcast(n.type.shape, [a!.type.shape, b!.type.shape], (o, [oa, ob]) => { out[o] = f(a!.data[oa!]!, b!.data[ob!]!) ? 1 : 0; });
+      return out;
+    },
+    broadcasts: ontoResult,
+  });
+}
+
 const where = defineOp<NoAttrs>({
   type: (ins) => {
     arity('where', ins, 3);
@@ -113,14 +135,17 @@ const elementwise = defineOp<ElementwiseAttrs>({
   traits: { overwritesInput: true },
 });
 
-const UNARY_NAMES = ['relu', 'tanh', 'sigmoid', 'exp', 'log', 'neg', 'abs', 'sqrt', 'rsqrt', 'recip', 'erf', 'gelu'] as const;
+const UNARY_NAMES = ['relu', 'tanh', 'sigmoid', 'exp', 'log', 'neg', 'abs', 'sqrt', 'rsqrt', 'recip', 'erf', 'gelu', 'floor', 'ceil', 'round', 'trunc'] as const;
 const BINARY_NAMES = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'pow'] as const;
+const COMPARE_NAMES = ['lt', 'le', 'gt', 'ge', 'eq', 'ne'] as const;
 export type UnaryName = (typeof UNARY_NAMES)[number];
 export type BinaryName = (typeof BINARY_NAMES)[number];
+export type CompareName = (typeof COMPARE_NAMES)[number];
 
 export const ELEMENTWISE_OPS = {
   ...Object.fromEntries(UNARY_NAMES.map((op) => [op, unary(op)])) as Record<UnaryName, OpDef<NoAttrs>>,
   ...Object.fromEntries(BINARY_NAMES.map((op) => [op, binary(op)])) as Record<BinaryName, OpDef<NoAttrs>>,
+  ...Object.fromEntries(COMPARE_NAMES.map((op) => [op, compare(op)])) as Record<CompareName, OpDef<NoAttrs>>,
   where,
   cast,
   elementwise,

@@ -1,0 +1,78 @@
+// Comparisons (lt, le, gt, ge, eq, ne on f32 and i32) and rounding (floor, ceil, round, trunc)
+// against PyTorch 1.13 (tests/fixtures/torch-extra/compare, made by make_compare.py): one model,
+// compiled for every test ISA and run, and the reference interpreter, bit for bit (NaN as NaN;
+// bools exactly); then misuse refused clearly.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, test } from 'vitest';
+import { compileModel, defineModel, F, interpret, Module, nn, readSafetensors, traceModel, type Tensor } from '../compiler/index.ts';
+import { loadModelBytes } from '../runtime/model.ts';
+import { TEST_ISAS } from './helpers/isa.ts';
+
+const FIX = join(import.meta.dirname, 'fixtures', 'torch-extra', 'compare');
+const io = readSafetensors(readFileSync(join(FIX, 'io.safetensors')), 'compare/io.safetensors');
+const CMP = ['lt', 'le', 'gt', 'ge', 'eq', 'ne'] as const;
+
+const forward = (_m: Module, { a, b, c, i, j, s }: Record<string, Tensor>) => {
+  // s is a's first B rows, B chosen at run time: the same ops over a named size.
+  const out: Record<string, Tensor> = { s_lt: s!.lt(b!), s_ne_col: s!.ne(c!.slice(0, 0, 1)), s_round: s!.round() };
+  for (const op of CMP) {
+    out[op] = a![op](b!);
+    out[`${op}_col`] = a![op](c!);
+    out[`${op}_int`] = i![op](j!);
+  }
+  Object.assign(out, {
+    gt0: a!.gt(0), le_half: a!.le(-0.5), ne_nan_self: a!.ne(a!), ge_int2: i!.ge(2), lt_int_float: i!.lt(0.5),
+    floor: a!.floor(), ceil: a!.ceil(), round: a!.round(), trunc: a!.trunc(),
+    leaky: F.where(a!.gt(0), a!, a!.mul(0.1)),
+    mask: a!.ge(c!).float().mul(b!),
+    chain: a!.mul(3).floor().add(a!.sub(1).round().mul(b!.ceil().sub(b!.trunc()))),
+    cmp_chain: a!.mul(2).gt(b!.add(1)),
+    where_round: F.where(a!.round().eq(a!), a!, a!.neg()),
+  });
+  return out;
+};
+const def = defineModel({
+  name: 'compare', module: new nn.Identity(), forward,
+  inputs: { a: [3, 37], b: [37], c: [3, 1], i: { shape: [3, 37], dtype: 'i32' }, j: { shape: [37], dtype: 'i32' }, s: { shape: ['B', 37], max: { B: 3 } } },
+});
+
+/** Bit for bit, NaN matching any NaN (its payload and sign are not specified by torch or wasm). */
+function expectBits(got: ArrayLike<number> | undefined, want: Float32Array | Uint8Array, name: string): void {
+  expect(got?.constructor, name).toBe(want.constructor);
+  const bits = (a: ArrayLike<number>) => Array.from(a as Float32Array | Uint8Array, (v) => (Number.isNaN(v) ? 'NaN' : Object.is(v, -0) ? '-0' : v));
+  expect(bits(got!), name).toEqual(bits(want));
+}
+
+test('comparisons and rounding match PyTorch bit for bit: NaN, ±inf, ±0, ties, equal values, broadcasting, i32 extremes', async () => {
+  const feeds = Object.fromEntries(['a', 'b', 'c', 'i', 'j'].map((n) => [n, io.get(`input.${n}`)!.data as Float32Array | Int32Array]));
+  const want = (name: string) => io.get(`output.${name}`)!.data as Float32Array | Uint8Array;
+  const names = [...io.keys()].filter((k) => k.startsWith('output.')).map((k) => k.slice(7));
+  expect(names.length).toBe(32);
+  // The named-size outputs at B = 2: torch's rows 0 and 1 of lt, ne_col (c's first row, 0.5) and round.
+  const sized = { s_lt: want('lt').slice(0, 74), s_ne_col: want('ne_col').slice(0, 74), s_round: want('round').slice(0, 74) };
+  const s = (feeds.a as Float32Array).slice(0, 74);
+  const ref = interpret(traceModel(def), { ...feeds, s }, undefined, { B: 2 });
+  for (const name of names) expectBits(ref[name], want(name), `reference ${name}`);
+  for (const [name, w] of Object.entries(sized)) expectBits(ref[name], w, `reference ${name}`);
+  const { bytes } = await compileModel(def, { isas: TEST_ISAS });
+  for (const isa of TEST_ISAS) {
+    const model = await loadModelBytes(bytes, { isa });
+    const out = model.run({ ...feeds, s: { data: s, shape: [2, 37] } });
+    for (const name of names) expectBits(out[name], want(name), `${isa} ${name}`);
+    for (const [name, w] of Object.entries(sized)) expectBits(out[name], w, `${isa} ${name}`);
+    model.dispose();
+  }
+});
+
+test('comparing or rounding the wrong dtypes, shapes or values is refused, naming the op, what it takes and what it got', () => {
+  const tr = (fwd: (x: Tensor) => Tensor) => () => traceModel(defineModel({ name: 't', module: new nn.Identity(), inputs: { x: [2, 3] }, forward: (_m: Module, i: Record<string, Tensor>) => fwd(i.x!) }));
+  expect(tr((x) => x.gt(0).lt(x.gt(1)))).toThrow(/lt: first operand must be f32 or i32, got bool\[2, 3\]/);
+  expect(tr((x) => x.eq(x.ne(0)))).toThrow(/eq: second operand must be f32 or i32, got bool\[2, 3\]/);
+  expect(tr((x) => x.cast('bool').ge(1))).toThrow(/ge: first operand must be f32 or i32, got bool\[2, 3\]/);
+  expect(tr((x) => x.cast('i32').floor())).toThrow(/floor: input must be f32, got i32\[2, 3\]/);
+  expect(tr((x) => x.gt(0).round())).toThrow(/round: input must be f32, got bool\[2, 3\]/);
+  expect(tr((x) => x.le(x.reshape(3, 2)))).toThrow(/le: shapes do not broadcast: \[2, 3\] vs \[3, 2\]/);
+  expect(tr((x) => x.ne('0' as never))).toThrow(/ne: expected a tensor or a number, got "0"/);
+  expect(tr((x) => F.where(x, x, 0))).toThrow(/where: condition must be bool, got f32\[2, 3\]/);
+});
