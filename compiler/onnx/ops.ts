@@ -10,7 +10,7 @@ import { elu, geluTanh, leakyRelu, mish, softplus, softsign } from '../dsl/funct
 import { DT } from './proto.ts';
 import { host, isHost } from './ctx.ts';
 import { f32Input, full, type Translate } from './ops/common.ts';
-import { binary, boolLogic, castTo, clip, F, hardSigmoid, hostBinary, hostNot, hostUnary, leaky, not, pow, softmaxLike, T, unary, variadic } from './ops/elementwise.ts';
+import { binary, boolLogic, castTo, clip, compare, F, hardSigmoid, hostBinary, hostNot, leaky, not, pow, rounding, sign, softmaxLike, T, unary, variadic } from './ops/elementwise.ts';
 import { concat, constantOfShape, constantOp, expand, flatten, gather, pad, range, reshape, shapeOf, size, slice, split, squeeze, transpose, unsqueeze, where } from './ops/shapes.ts';
 import { orSizes, sizeArith, sizeCast, sizeConcat, sizeEqual, sizeGather, sizeIdentity, sizeReshape, sizeSlice, sizeSqueeze, sizeUnsqueeze, sizeWhere } from './ops/sizes.ts';
 import { argExtreme, cumsum, reduceOp, trilu } from './ops/reductions.ts';
@@ -27,7 +27,7 @@ export const OPS: Record<string, Translate> = {
   Log: unary((x) => x.log()), Sqrt: unary((x) => x.sqrt()), Erf: unary((x) => x.erf()),
   Neg: (c) => { const x = c.t(0, 'X'); return x.dtype === 'i32' ? x.mul(full('i32', -1)) : f32Input(c, 0, 'X').neg(); },
   Abs: (c) => { const x = c.t(0, 'X'); return x.dtype === 'i32' ? x.maximum(x.mul(full('i32', -1))) : f32Input(c, 0, 'X').abs(); },
-  Floor: hostUnary('Floor', Math.floor), Ceil: hostUnary('Ceil', Math.ceil), Reciprocal: unary((x) => record('recip', [x])),
+  Floor: rounding('Floor', 'floor'), Ceil: rounding('Ceil', 'ceil'), Round: rounding('Round', 'round'), Sign: sign, Reciprocal: unary((x) => record('recip', [x])),
   Gelu: unary((x, c) => { c.only('approximate'); const a = c.str('approximate', 'none'); return a === 'tanh' ? geluTanh(x) : a === 'none' ? x.gelu() : c.unsupported(`approximate '${a}'`); }),
   LeakyRelu: unary((x, c) => { c.only('alpha'); return leakyRelu(x, c.float('alpha', 0.01)); }),
   PRelu: (c) => leaky(f32Input(c, 0, 'X'), f32Input(c, 1, 'slope')),
@@ -41,11 +41,8 @@ export const OPS: Record<string, Translate> = {
   Swish: unary((x, c) => { c.only('alpha'); const a = c.float('alpha', 1); return x.mul((a === 1 ? x : x.mul(a)).sigmoid()); }),
   Clip: clip,
   Softmax: softmaxLike(false), LogSoftmax: softmaxLike(true),
-  Equal: orSizes(sizeEqual, boolLogic('Equal', hostBinary('Equal', (a, b) => (a === b ? 1 : 0), DT.BOOL), (a, b) => record('where', [a, b!, not(b!)])), true),
-  Less: hostBinary('Less', (a, b) => (a < b ? 1 : 0), DT.BOOL),
-  Greater: hostBinary('Greater', (a, b) => (a > b ? 1 : 0), DT.BOOL),
-  LessOrEqual: hostBinary('LessOrEqual', (a, b) => (a <= b ? 1 : 0), DT.BOOL),
-  GreaterOrEqual: hostBinary('GreaterOrEqual', (a, b) => (a >= b ? 1 : 0), DT.BOOL),
+  Equal: orSizes(sizeEqual, compare('Equal', 'eq', (a, b) => record('where', [a, b, not(b)])), true),
+  Less: compare('Less', 'lt'), Greater: compare('Greater', 'gt'), LessOrEqual: compare('LessOrEqual', 'le'), GreaterOrEqual: compare('GreaterOrEqual', 'ge'),
   And: boolLogic('And', hostBinary('And', (a, b) => (a && b ? 1 : 0), DT.BOOL), (a, b) => record('where', [a, b!, F()])),
   Or: boolLogic('Or', hostBinary('Or', (a, b) => (a || b ? 1 : 0), DT.BOOL), (a, b) => record('where', [a, T(), b!])),
   Xor: boolLogic('Xor', hostBinary('Xor', (a, b) => (!a !== !b ? 1 : 0), DT.BOOL), (a, b) => record('where', [a, not(b!), b!])),

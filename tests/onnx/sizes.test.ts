@@ -91,8 +91,11 @@ describe('symbolic sizes through shape computations', () => {
   test('a value computed from constants but of a symbolic size runs (never folded at the bounds): ops that need it at compile time say so, naming the size', () => {
     // zeros(x.shape) compared, or zeros(x.shape[:1]) as Unsqueeze's axes.
     const zeros = (g: OnnxGraph, shape: string) => g.op1('ConstantOfShape', [shape]);
-    expect(refused((g, shape) => g.op1('Where', [g.op1('Equal', [zeros(g, shape()), zeros(g, shape())]), 'x', 'x'])))
-      .toThrow(/\(Equal, opset 17\): Equal of run-time f32, f32 values \(only bools, or compile-time values\) is not supported; these have the symbolic size 'batch', so they are computed at run time even when computed from constants/);
+    expect(refused((g, shape) => g.op1('Where', [g.op1('Xor', [zeros(g, shape()), zeros(g, shape())]), 'x', 'x'])))
+      .toThrow(/\(Xor, opset 17\): Xor of run-time f32, f32 values \(only bools, or compile-time values\) is not supported; these have the symbolic size 'batch', so they are computed at run time even when computed from constants/);
+    // Equal of such values runs (a run-time comparison): y = x where zeros == zeros, at every size.
+    const { graph } = refused((g, shape) => g.op1('Where', [g.op1('Equal', [zeros(g, shape()), zeros(g, shape())]), 'x', g.op1('Neg', ['x'])]))();
+    for (const [B, T] of [[1, 1], [3, 5]] as const) expect(Array.from(interpret(graph, { x: xAt(B, T) }, undefined, { batch: B, seq: T }).y!)).toEqual(Array.from(xAt(B, T)));
     expect(refused((g, shape) => g.op1('Unsqueeze', ['x', g.op1('Cast', [zeros(g, g.op1('Slice', [shape(), g.ints('s', [1], [0]), g.ints('e', [1], [1])]))], { to: DT.INT64 })]), ['batch', 1, 'seq']))
       .toThrow(/\(Unsqueeze, opset 17\): axes \('[^']+'\) must be known at compile time \(a constant or computed from static shapes\); it has the symbolic size 'batch' \(\[batch\]\), so it is computed at run time/);
   });

@@ -1,5 +1,7 @@
-// ONNX elementwise operators, comparisons and logic (on values known at compile time), and casts.
+// ONNX elementwise operators, comparisons, rounding and logic, and casts.
 
+import { COMPARE, UNARY } from '../../ir/elementwise.ts';
+import type { CompareName } from '../../ir/ops/elementwise.ts';
 import { numel } from '../../ir/types.ts';
 import { record, Tensor } from '../../dsl/tensor.ts';
 import { DT, dtypeName } from '../proto.ts';
@@ -63,7 +65,33 @@ export function softmaxLike(log: boolean): Translate {
   };
 }
 
-// ---- host-only logic (comparisons only ever run on values known at compile time) ----------
+// ---- comparisons and rounding: computed by the host on compile-time values (shape arithmetic
+// in int64, exactly), by the IR's ops on run-time tensors -------------------------------------
+
+/** Less, Greater, LessOrEqual, GreaterOrEqual, Equal: f32 or integer operands; Equal of bools by `onBools`. */
+export function compare(name: string, op: CompareName, onBools?: (a: Tensor, b: Tensor) => Tensor): Translate {
+  const f = COMPARE[op]!, onHost = hostBinary(name, (a, b) => (f(a, b) ? 1 : 0), DT.BOOL);
+  return (c) => {
+    if (c.allConst()) return onHost(c);
+    const [a, b] = same(c, c.t(0, 'A'), c.t(1, 'B'));
+    if (a.dtype === 'bool') return onBools ? onBools(a, b) : c.unsupported('bool operands');
+    return record(op, [a, b]);
+  };
+}
+/** Floor, Ceil, Round (half to even): f32 (ONNX allows only floats). */
+export function rounding(name: string, op: 'floor' | 'ceil' | 'round'): Translate {
+  const onHost = hostUnary(name, UNARY[op]!);
+  return (c) => (c.isConst(0) ? onHost(c) : record(op, [f32Input(c, 0, 'X')]));
+}
+/** Sign: ±1, and x − x elsewhere: +0 for ±0 (numpy's sign, which ONNX follows), NaN for NaN. */
+export const sign: Translate = (c) => {
+  const x = c.t(0, 'input');
+  if (x.dtype === 'bool') c.unsupported('a bool input');
+  const one = full(x.dtype, 1), minusOne = full(x.dtype, -1);
+  return record('where', [x.gt(0), one, record('where', [x.lt(0), minusOne, x.sub(x)])]);
+};
+
+// ---- host-only logic ------------------------------------------------------------------------
 
 export function hostBinary(name: string, f: (a: number, b: number) => number, out?: number): Translate {
   return (c) => {
@@ -83,8 +111,7 @@ export function hostBinary(name: string, f: (a: number, b: number) => number, ou
 }
 /**
  * Logic on run-time bools as `where` over bool constants (not m = where(m, F, T), a and b =
- * where(a, b, F), …); on compile-time values, the host computes it. Other comparisons of run-time
- * values have no kernel yet and are refused.
+ * where(a, b, F), …); on compile-time values, the host computes it.
  */
 export function boolLogic(name: string, host: Translate, f: (a: Tensor, b: Tensor | undefined) => Tensor): Translate {
   return (c) => {
@@ -103,7 +130,7 @@ export function boolLogic(name: string, host: Translate, f: (a: Tensor, b: Tenso
 export const T = () => full('bool', 1), F = () => full('bool', 0);
 export const not = (a: Tensor) => record('where', [a, F(), T()]);
 
-/** Floor / Ceil: no wasm kernel yet, so only on compile-time values (shape arithmetic). */
+/** A unary op on a compile-time value, by the host (Floor/Ceil/Round in shape arithmetic). */
 export function hostUnary(name: string, f: (x: number) => number): Translate {
   return (c) => {
     const a = c.compileTime(0, `the operand of ${name} (computed only at compile time)`);
