@@ -95,7 +95,7 @@ export const sign: Translate = (c) => {
 
 export function hostBinary(name: string, f: (a: number, b: number) => number, out?: number): Translate {
   return (c) => {
-    const a = c.compileTime(0, `${name}'s first operand (this comparison runs only at compile time)`), b = c.compileTime(1, `${name}'s second operand (this comparison runs only at compile time)`);
+    const a = c.compileTime(0, `${name}'s first operand (computed only at compile time)`), b = c.compileTime(1, `${name}'s second operand (computed only at compile time)`);
     const rank = Math.max(a.dims.length, b.dims.length);
     const pa = [...Array(rank - a.dims.length).fill(1), ...a.dims], pb = [...Array(rank - b.dims.length).fill(1), ...b.dims];
     const dims = pa.map((d, i) => {
