@@ -11,10 +11,10 @@ import { DT } from './proto.ts';
 import { host, isHost } from './ctx.ts';
 import { f32Input, full, type Translate } from './ops/common.ts';
 import { binary, boolLogic, castTo, clip, compare, F, hardSigmoid, hostBinary, hostNot, leaky, not, pow, rounding, sign, softmaxLike, T, unary, variadic } from './ops/elementwise.ts';
-import { concat, constantOfShape, constantOp, expand, flatten, gather, pad, range, reshape, shapeOf, size, slice, split, squeeze, transpose, unsqueeze, where } from './ops/shapes.ts';
+import { concat, constantOfShape, constantOp, expand, flatten, gather, gatherElements, pad, range, reshape, shapeOf, size, slice, split, squeeze, tile, transpose, unsqueeze, where } from './ops/shapes.ts';
 import { orSizes, sizeArith, sizeCast, sizeConcat, sizeEqual, sizeGather, sizeIdentity, sizeReshape, sizeSlice, sizeSqueeze, sizeUnsqueeze, sizeWhere } from './ops/sizes.ts';
 import { argExtreme, cumsum, reduceOp, trilu } from './ops/reductions.ts';
-import { batchNorm, conv, convTranspose, dropout, gemm, globalPool, groupNormOp, instanceNorm, layerNorm, pool } from './ops/nn.ts';
+import { batchNorm, conv, convTranspose, dropout, gemm, globalPool, groupNormOp, instanceNorm, layerNorm, pool, rmsNorm } from './ops/nn.ts';
 import { RECURRENT } from './ops/recurrent.ts';
 import { ATTENTION } from './ops/attention.ts';
 import { resize } from './ops/resize.ts';
@@ -74,6 +74,7 @@ export const OPS: Record<string, Translate> = {
   GlobalAveragePool: globalPool('mean'), GlobalMaxPool: globalPool('max'),
   BatchNormalization: batchNorm, LayerNormalization: layerNorm, InstanceNormalization: instanceNorm, GroupNormalization: groupNormOp,
   Resize: resize,
+  Tile: tile, GatherElements: gatherElements, RMSNormalization: rmsNorm,
   ...RECURRENT,
   ...ATTENTION,
 };

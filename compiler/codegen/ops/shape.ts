@@ -1,13 +1,13 @@
 // Shape ops on wasm: strided copies (loops.ts) from any view of the input, a reshape is free
-// (it shares its input's buffer), gather copies table rows.
+// (it shares its input's buffer), gather copies table rows, gather_elements single elements.
 
 import type { Node } from '../../ir/node.ts';
 import type { NoAttrs } from '../../ir/ops/def.ts';
-import { fixedRows, gatherError, type ExpandAttrs, type GatherAttrs, type ConcatAttrs, type DynamicSliceAttrs, type DynamicUpdateAttrs, type ReshapeAttrs, type SliceAttrs, type TransposeAttrs } from '../../ir/ops/shape.ts';
+import { fixedRows, gatherElementsError, gatherError, type ExpandAttrs, type GatherAttrs, type GatherElementsAttrs, type ConcatAttrs, type DynamicSliceAttrs, type DynamicUpdateAttrs, type ReshapeAttrs, type SliceAttrs, type TransposeAttrs } from '../../ir/ops/shape.ts';
 import { addDims, mulDims, numelDims, subDims, type Dim } from '../../ir/dims.ts';
 import { symAttrsOf } from '../../ir/symbolic.ts';
-import { dimsOf, DTYPE_BYTES } from '../../ir/types.ts';
-import { bytesOf, code, contiguous, dimBroadcastStrides, dimStrides, stridedCopy } from '../loops.ts';
+import { dimsOf, DTYPE_BYTES, normAxis } from '../../ir/types.ts';
+import { bytesOf, code, contiguous, dimBroadcastStrides, dimStrides, LOAD, loopNest, stridedCopy } from '../loops.ts';
 import { defineLowering, trapUnless } from './lowering.ts';
 
 const dynamicSlice = defineLowering<DynamicSliceAttrs>({
@@ -82,6 +82,26 @@ const gather = defineLowering<GatherAttrs>({
   },
 });
 
+// A loop nest over the indices' shape: the result and the indices walk it contiguously, x at its
+// own strides with the gathered axis' stride 0, the index adding r rows of that axis. Every
+// index is checked (a compare each): an index outside [-n, n) would read another element of x.
+const gatherElements = defineLowering<GatherElementsAttrs>({
+  emit: (n, c) => {
+    const [x, idx] = n.inputs as [Node, Node];
+    const xd = dimsOf(x.type), ax = normAxis(n.attrs.axis, xd.length), xs = dimStrides(xd);
+    const t = LOAD[n.type.dtype]!, bytes = DTYPE_BYTES[n.type.dtype], len = code(xd[ax]!);
+    const from = { base: c.addr(x), strides: xs.map((s, i) => (i === ax ? 0 : s)), bytes };
+    return loopNest(dimsOf(idx.type), [contiguous(n, c.addr(n)), contiguous(idx, c.addr(idx)), from], (p, m, st) => [
+      `for (let i = 0; i < ${code(m)}; i++) {`,
+      `  const k = load<i32>(${p[1]} + <usize>i * ${code(mulDims(st[1]!, 4))});`,
+      `  const r = k < 0 ? k + ${len} : k;`,
+      `  ${trapUnless(`<u32>r < <u32>${len}`, gatherElementsError(n.label, ax), 'k', len)}`,
+      `  store<${t}>(${p[0]} + <usize>i * ${code(mulDims(st[0]!, bytes))}, load<${t}>(${p[2]} + <usize>i * ${code(mulDims(st[2]!, bytes))} + <usize>r * ${code(mulDims(xs[ax]!, bytes))}));`,
+      '}',
+    ]);
+  },
+});
+
 export const SHAPE_LOWERINGS = {
   reshape: defineLowering<ReshapeAttrs>({ emit: () => [] }),
   copy: defineLowering<NoAttrs>({ emit: (n, c) => [`memory.copy(${c.addr(n)}, ${c.addr(n.inputs[0]!)}, ${code(bytesOf(n.type))});`] }),
@@ -95,6 +115,7 @@ export const SHAPE_LOWERINGS = {
   slice,
   concat,
   gather,
+  gather_elements: gatherElements,
   dynamic_slice: dynamicSlice,
   dynamic_update: dynamicUpdate,
 };

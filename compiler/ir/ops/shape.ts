@@ -1,6 +1,6 @@
-// Shape ops: reshape (a view), transpose, slice, concat, gather, dynamic_slice, dynamic_update and
-// copy (a temporary that effect sequencing inserts). They move values without arithmetic, so
-// they work on every dtype.
+// Shape ops: reshape (a view), transpose, slice, concat, gather, gather_elements, dynamic_slice,
+// dynamic_update and copy (a temporary that effect sequencing inserts). They move values without
+// arithmetic, so they work on every dtype.
 
 import { allocData, broadcastShapes, dimsOf, fmtShape, fmtType, normAxis, numel, sameShape, strides, type TensorType } from '../types.ts';
 import { defineOp, type NoAttrs } from './def.ts';
@@ -16,6 +16,7 @@ export interface DynamicUpdateAttrs { axis: number }
 export interface ExpandAttrs { shape: readonly number[] }
 /** `wrap`: a negative index counts from the end (ONNX Gather), so indices are valid in [-rows, rows); otherwise in [0, rows) (PyTorch's embedding). */
 export interface GatherAttrs { wrap?: boolean }
+export interface GatherElementsAttrs { axis: number }
 
 const reshape = defineOp<ReshapeAttrs>({
   type: (ins, a) => {
@@ -131,6 +132,38 @@ const gather = defineOp<GatherAttrs>({
   },
 });
 
+/** gather_elements' error for an index outside its axis: {0} the index, {1} the axis' size. */
+export const gatherElementsError = (label: string | undefined, axis: number) => indexError('gather_elements', label, `index {0} is outside [-{1}, {1}) along axis ${axis}`);
+
+// torch.gather(x, axis, idx) / ONNX GatherElements: out[i…] = x[i… with i_axis replaced by
+// idx[i…]], a negative index counting from the end of the axis (ONNX's rule; torch raises).
+// idx has x's rank and on the other axes sizes up to x's (torch's rule; ONNX's reference wants
+// them equal). An index outside [-n, n) raises here and traps in the compiled code.
+const gatherElements = defineOp<GatherElementsAttrs>({
+  type: (ins, a) => {
+    arity('gather_elements', ins, 2);
+    const [x, idx] = ins as [TensorType, TensorType];
+    wantDtype('gather_elements', 'indices', idx, 'i32');
+    const ax = normAxis(a.axis, x.shape.length);
+    if (idx.shape.length !== x.shape.length || idx.shape.some((d, i) => i !== ax && d > x.shape[i]!))
+      fail('gather_elements', `indices ${fmtType(idx)} must have the rank of ${fmtType(x)} and no larger size on any axis but ${ax}`);
+    return { dtype: x.dtype, shape: [...idx.shape] };
+  },
+  evaluate: (n, [x, idx]) => {
+    const ax = normAxis(n.attrs.axis, x!.type.shape.length), xs = strides(x!.type.shape), len = x!.type.shape[ax]!, shape = idx!.type.shape;
+    const out = allocData(n.type), at = new Array<number>(shape.length).fill(0);
+    for (let o = 0; o < out.length; o++) {
+      const k = idx!.data[o]!, r = k < 0 ? k + len : k;
+      if (r < 0 || r >= len) raise(gatherElementsError(n.label, ax), k, len);
+      let off = 0;
+      for (let d = 0; d < shape.length; d++) off += (d === ax ? r : at[d]!) * xs[d]!;
+      out[o] = x!.data[off]!;
+      for (let d = shape.length - 1; d >= 0; d--) { if (++at[d]! < shape[d]!) break; at[d] = 0; }
+    }
+    return out;
+  },
+});
+
 // x.narrow(axis, index, size) with `index` an i32[] read at run time, clamped to [0, dim − size]
 // (as XLA's DynamicSlice; torch.narrow would raise): the compiled code never reads outside x.
 const dynamicSlice = defineOp<DynamicSliceAttrs>({
@@ -198,5 +231,5 @@ const copy = defineOp<NoAttrs>({
 });
 
 export const SHAPE_OPS = {
-  reshape, transpose, concat, slice, gather, expand, dynamic_slice: dynamicSlice, dynamic_update: dynamicUpdate, copy,
+  reshape, transpose, concat, slice, gather, gather_elements: gatherElements, expand, dynamic_slice: dynamicSlice, dynamic_update: dynamicUpdate, copy,
 };

@@ -276,6 +276,22 @@ export function layerNorm(c: Ctx): Tensor[] {
   return [y, mean, inv];
 }
 
+/**
+ * RMSNormalization (opset 23; torch's nn.RMSNorm): x · rsqrt(mean(x², axes axis…) + ε) · scale,
+ * in f32 (stash_type 1, the only one: other stash types would round the statistics differently).
+ */
+export function rmsNorm(c: Ctx): Tensor {
+  c.only('axis', 'epsilon', 'stash_type');
+  const x = f32Input(c, 0, 'X'), scale = f32Input(c, 1, 'scale');
+  const axis = normAxis(c, c.int('axis', -1), x.rank), eps = c.float('epsilon', 1e-5), stash = c.int('stash_type', 1);
+  if (stash !== 1) c.unsupported(`stash_type ${stash} (only 1: the statistics in float32)`);
+  const norm = x.dims.slice(axis), sd = scale.dims;
+  if (sd.length > norm.length || sd.some((d, i) => d !== 1 && d !== norm[norm.length - sd.length + i]))
+    c.unsupported(`scale of shape [${sd}] for the normalized shape [${norm}] (it must broadcast to it)`);
+  const axes = [...x.dims.keys()].slice(axis);
+  return x.mul(x.mul(x).mean(axes, true).add(eps).rsqrt()).mul(scale);
+}
+
 export function dropout(c: Ctx): (Val | undefined)[] {
   c.only('ratio', 'seed', 'is_test');
   if (c.has(2) && Number(c.host(2, 'training_mode').data[0])) {

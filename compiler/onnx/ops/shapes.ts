@@ -7,7 +7,7 @@
 // to [seq, batch*4, 8] is the DSL's reshape by dims.
 
 import { numel } from '../../ir/types.ts';
-import { canonDim, divDims, evalDim, isSymbolic, numelDims, subDims, type Dim } from '../../ir/dims.ts';
+import { canonDim, divDims, evalDim, isSymbolic, mulDims, numelDims, subDims, type Dim } from '../../ir/dims.ts';
 import { cat, constant, record, Tensor, traceBounds } from '../../dsl/tensor.ts';
 import { DT, dtypeName, type OnnxTensor } from '../proto.ts';
 import { Ctx, host, irDtype, isHost, sizeValue, UnsupportedError, type AnyVal, type Host, type SizeVal } from '../ctx.ts';
@@ -107,6 +107,49 @@ function gatherSymbolic(c: Ctx, x: Tensor, axis: number, dim: string): Tensor {
   if (h.dims.length > 1) c.unsupported(`indices of rank ${h.dims.length} along axis ${axis} of the symbolic size ${dim}`);
   if (h.dims.length === 0) return x.select(axis, idx[0]!);
   return cat(idx.map((i) => x.select(axis, i).unsqueeze(axis)), axis);
+}
+
+/**
+ * GatherElements (torch.gather): the IR's gather_elements. Constant indices are checked and
+ * wrapped here; run-time ones wrap a negative index from the end of the axis in the code, and
+ * one outside [-n, n) traps with the reference's message (it never reads outside the data).
+ */
+export function gatherElements(c: Ctx): Tensor {
+  c.only('axis');
+  const x = c.t(0, 'data');
+  const axis = normAxis(c, c.int('axis', 0), x.rank), n = x.shape[axis]!;
+  let idx: Tensor;
+  if (c.isConst(1)) {
+    const h = c.host(1, 'indices');
+    const vals = Array.from(h.data as ArrayLike<number>, (v) => {
+      const r = v < 0 ? v + n : v;
+      if (!(r >= 0 && r < n)) throw new UnsupportedError(`${c.where}: index ${v} is out of range for axis ${axis} of size ${n}`);
+      return r;
+    });
+    idx = constant(Int32Array.from(vals), h.dims, 'i32');
+  } else {
+    idx = c.t(1, 'indices');
+    if (idx.dtype !== 'i32') c.unsupported(`indices of type ${idx.dtype}`);
+  }
+  if (idx.rank !== x.rank || idx.shape.some((d, i) => i !== axis && d > x.shape[i]!))
+    c.unsupported(`indices of shape [${idx.shape}] for data of shape [${x.shape}] (the same rank, and no larger than the data on any axis but ${axis})`);
+  return record('gather_elements', [x, idx], { axis });
+}
+
+/**
+ * Tile (torch's x.repeat): each axis tiled r times is x viewed as [1, d] broadcast to [r, d] and
+ * read as [r·d], all axes in one expand. The repeats must be known at compile time.
+ */
+export function tile(c: Ctx): Tensor {
+  const x = c.t(0, 'input');
+  const reps = c.opset < 6 ? c.unsupported('Tile before opset 6 (tiles and axis inputs)') : c.ints(1, 'repeats');
+  if (reps.length !== x.rank) c.unsupported(`repeats [${reps}] for an input of rank ${x.rank} (one repeat per axis)`);
+  if (reps.some((r) => !Number.isInteger(r) || r < 1)) c.unsupported(`repeats [${reps}] (each must be ≥ 1; 0 would make a zero-size tensor)`);
+  if (reps.every((r) => r === 1)) return x;
+  const d = x.dims;
+  const view = d.flatMap((n, i) => (reps[i]! > 1 ? [1, n] : [n]));
+  const wide = d.flatMap((n, i) => (reps[i]! > 1 ? [reps[i]!, n] : [n]));
+  return x.reshape(view).expand(wide).reshape(d.map((n, i) => mulDims(reps[i]!, n)));
 }
 
 /** ONNX Slice's clamping of one axis; the positions it reads. */
