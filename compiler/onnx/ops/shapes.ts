@@ -294,6 +294,8 @@ export function expand(c: Ctx): Tensor {
   });
   if (out.length === x.rank && out.every((d, i) => d === x.dims[i])) return x;
   if (isSym(x) || out.some(isSymbolic)) return x.expand(...out);
+  // Only leading 1s added (PyTorch's x.repeat exports Expand(x, ones) before its Tile): a view.
+  if (numel(out as number[]) === numel(x.shape)) return record('reshape', [x], { shape: out as number[] });
   return record('where', [full('bool', 1, out as number[]), x, x]);
 }
 
