@@ -84,6 +84,14 @@ const CASES: Case[] = [
   { test: 'test_cumsum_1d_int32_exclusive', axes: { x: 0 }, name: 'seq' },
   { test: 'test_cumsum_2d_int32', axes: { x: 0 } },
   { test: 'test_cumsum_2d_int32', axes: { x: 'last' }, name: 'seq' },
+  // Tile of a symbolic axis ([2·batch, …]) and beside one; RMSNormalization over it and beside it.
+  { test: 'test_tile', axes: { x: 0 } },
+  { test: 'test_tile', axes: { x: 'last' }, name: 'seq' },
+  { test: 'test_tile_precomputed', axes: { x: 1 }, name: 'seq' },
+  { test: 'test_rms_normalization_default_axis', axes: { X: 0 } },
+  { test: 'test_rms_normalization_default_axis', axes: { X: 'last', W: 0 }, name: 'seq' },
+  { test: 'test_rms_normalization_4d_axis0', axes: { X: 0, W: 0 } },
+  { test: 'test_rms_normalization_3d_axis1_epsilon', axes: { X: 1, W: 0 }, name: 'seq' },
 ];
 
 const label = (c: Case) => `${c.test}${c.argmin ? ' as ArgMin' : ''} (${c.name ?? 'batch'} on ${JSON.stringify(c.axes)})`;
@@ -256,6 +264,8 @@ describe('symbolic sizes through ONNX import, differentially', () => {
       [{ test: 'test_where_example', axes: { condition: 0 } }, /\(Where, opset 16\): where: input 0 \[batch, 2\] meets \[2, 2\]: its size 'batch' would broadcast only where it is 1/],
       [{ test: 'test_matmul_3d', axes: { a: 0 } }, /\(MatMul, opset 13\): matmul: input 0 \[batch\] meets \[2\]: its size 'batch' would broadcast only where it is 1/],
       [{ test: 'test_layer_normalization_3d_axis0_epsilon', axes: { X: 0 } }, /\(LayerNormalization, opset 17\): mul: input 0 \[batch, 3, 5\] meets \[2, 3, 5\]/],
+      // RMSNormalization's fixed scale against the normalized [batch, 3, 4, 5]: refused before any broadcast.
+      [{ test: 'test_rms_normalization_4d_axis0', axes: { X: 0 } }, /\(RMSNormalization, opset 23\): scale of shape \[2,3,4,5\] for the normalized shape \[batch,3,4,5\] \(it must broadcast to it\) is not supported/],
       // Filters given as an input, [batch, 1, 3, 3]: read at their bound.
       [{ test: 'test_basic_conv_with_padding', axes: { x: 0, W: 0 } }, /\(Conv, opset 22\): input W \[batch, 1, 3, 3\] with the symbolic size 'batch' on axis 0 \(Conv's weights and bias must have fixed sizes\) is not supported/],
     ];
