@@ -19,15 +19,15 @@ const io = readSafetensors(readFileSync(join(FIX, 'io.safetensors')), 'onnx-tile
 const input = (n: string) => io.get(`input.${n}`)!.data as Float32Array | Int32Array;
 const expected = (n: string) => Array.from(io.get(`output.${n}`)!.data);
 
-test("PyTorch's x.repeat and torch.gather (run-time, constant and computed indices) match PyTorch exactly; a negative index wraps, one out of range traps", async () => {
+test("PyTorch's x.repeat and torch.gather (f32, bool and int64 data; run-time, constant and computed indices) match PyTorch exactly; a negative index wraps, one out of range traps", async () => {
   const { graph, model } = importOnnx(readFileSync(join(FIX, 'model.onnx')));
-  expect(model.graph.nodes.filter((n) => n.opType === 'Tile').length).toBe(5);
-  expect(model.graph.nodes.filter((n) => n.opType === 'GatherElements').length).toBe(5);
+  expect(model.graph.nodes.filter((n) => n.opType === 'Tile').length).toBe(6);
+  expect(model.graph.nodes.filter((n) => n.opType === 'GatherElements').length).toBe(7);
   // Tile is a view, a broadcast copy and a view; the exporter's Expand(x, ones) before it a view.
   expect(graph.nodes.filter((n) => n.op === 'where')).toEqual([]);
   const feeds = Object.fromEntries(['x', 'y', 'idx', 'idx0', 'idx3'].map((n) => [n, input(n)]));
   const names = graph.outputs.map((o) => o.name);
-  expect(names).toEqual(['rep2d', 'rep_lead', 'rep3d', 'g1', 'g0', 'g3', 'g_const', 'g_computed', 'rep_of_gather']);
+  expect(names).toEqual(['rep2d', 'rep_lead', 'rep3d', 'g1', 'g0', 'g3', 'g_const', 'g_computed', 'rep_of_gather', 'g_bool', 'g_int', 'rep_bool']);
   const ref = interpret(graph, feeds);
   for (const name of names) expect(Array.from(ref[name]!), `reference ${name}`).toEqual(expected(name));
 
@@ -36,7 +36,7 @@ test("PyTorch's x.repeat and torch.gather (run-time, constant and computed indic
   const g1 = Array.from(neg, (k, i) => x[Math.floor(i / 2) * 4 + (k < 0 ? k + 4 : k)]!);
   expect(Array.from(interpret(graph, { ...feeds, idx: neg }).g1!)).toEqual(g1);
   const bad = { ...feeds, idx0: Int32Array.of(0, 1, 2, 0, 1, 3, 0, 0) };
-  const trap = /gather_elements in GatherElements '\/GatherElements_1': index 3 is outside \[-3, 3\) along axis 0/;
+  const trap = /gather_elements in GatherElements '\/GatherElements_(1|6)': index 3 is outside \[-3, 3\) along axis 0/;
   expect(() => interpret(graph, bad)).toThrow(trap);
 
   const { bytes } = await compileGraph(graph, { name: 'tile_gather', isas: TEST_ISAS });
