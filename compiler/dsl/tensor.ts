@@ -213,6 +213,9 @@ export class Tensor {
   ceil(): Tensor { return record('ceil', [this]); }
   trunc(): Tensor { return record('trunc', [this]); }
   round(): Tensor { return record('round', [this]); }
+  /** torch.sin / cos (radians): NaN and ±Inf give NaN, sin(−0) = −0. */
+  sin(): Tensor { return record('sin', [this]); }
+  cos(): Tensor { return record('cos', [this]); }
 
   matmul(o: Tensor): Tensor {
     if (this.rank === 1 && o instanceof Tensor && o.rank === 1) return this.unsqueeze(0).matmul(o.unsqueeze(1)).reshape(); // a dot product, []

@@ -54,6 +54,9 @@ export const UNARY: Record<string, (x: number) => number> = {
   ceil: Math.ceil,
   trunc: Math.trunc,
   round: roundHalfEven,
+  // NaN and ±Inf give NaN, sin(−0) = −0 (fdlibm's, exactly reduced: the oracle for the kernels' fast reduction).
+  sin: Math.sin,
+  cos: Math.cos,
 };
 
 export const BINARY: Record<string, (a: number, b: number) => number> = {

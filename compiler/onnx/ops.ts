@@ -25,6 +25,7 @@ export const OPS: Record<string, Translate> = {
   Max: variadic('maximum'), Min: variadic('minimum'), Sum: variadic('add'), Mean: variadic('add', true),
   Relu: unary((x) => x.relu()), Tanh: unary((x) => x.tanh()), Sigmoid: unary((x) => x.sigmoid()), Exp: unary((x) => x.exp()),
   Log: unary((x) => x.log()), Sqrt: unary((x) => x.sqrt()), Erf: unary((x) => x.erf()),
+  Sin: unary((x) => x.sin()), Cos: unary((x) => x.cos()),
   Neg: (c) => { const x = c.t(0, 'X'); return x.dtype === 'i32' ? x.mul(full('i32', -1)) : f32Input(c, 0, 'X').neg(); },
   Abs: (c) => { const x = c.t(0, 'X'); return x.dtype === 'i32' ? x.maximum(x.mul(full('i32', -1))) : f32Input(c, 0, 'X').abs(); },
   Floor: rounding('Floor', 'floor'), Ceil: rounding('Ceil', 'ceil'), Round: rounding('Round', 'round'), Sign: sign, Reciprocal: unary((x) => record('recip', [x])),

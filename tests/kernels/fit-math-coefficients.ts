@@ -74,3 +74,7 @@ show('exp P (degree 4)', lawson(rs, (r) => (Math.exp(r) - 1 - r) / (r * r), (r) 
 show('expm1 P (degree 4)', lawson(rs, (r) => (Math.expm1(r) - r) / (r * r), (r) => r * r / Math.abs(Math.expm1(r)), id, 4, 0));
 // erf(z) = z·P(z²)/Q(z²) on [0, 4], absolute error.
 show('erf P/Q (degree 5/5 in z²)', lawson(cheb(0, 4, 600).map(Math.abs), (z) => erf(z) / z, (z) => z, (z) => z * z, 5, 5));
+// sin(r) = r + r³·S(r²) and cos(r) = 1 − r²/2 + r⁴·C(r²) on the reduced range |r| ≤ π/4, relative error.
+const q = Math.PI / 4, qs = cheb(-q, q, 600).map(Math.abs);
+show('sin S (degree 2 in r²)', lawson(qs, (r) => (Math.sin(r) - r) / r ** 3, (r) => r ** 3 / Math.sin(r), (r) => r * r, 2, 0));
+show('cos C (degree 2 in r²)', lawson(qs, (r) => (Math.cos(r) - 1 + r * r / 2) / r ** 4, (r) => r ** 4 / Math.cos(r), (r) => r * r, 2, 0));

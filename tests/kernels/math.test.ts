@@ -5,6 +5,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { ISAS, kernels, type Kernels } from './harness.ts';
 import * as oracle from './oracle.ts';
+import { maxUlps, TRIG_MAX, trigInputs } from '../helpers/trig.ts';
 
 function sweep(lo: number, hi: number, n: number): Float32Array {
   return Float32Array.from({ length: n }, (_, i) => lo + (hi - lo) * i / (n - 1));
@@ -86,6 +87,37 @@ describe.each(ISAS)('math %s', (isa) => {
       const w = oracle.act(x[i]!, code as number);
       if (Number.isNaN(w)) expect(y[i]).toBeNaN();
       else expect(Math.abs(y[i]! - w), `act ${code} at ${x[i]}`).toBeLessThanOrEqual(2e-6);
+    }
+  });
+
+  // sin/cos: ≤ 2 ulps below 2^20 is the exhaustive sweep's finding on both ISAs (tests/kernels/sweep-trig.ts:
+  // every f32 in [0, 2^20], 2 ulps for at most 145 of 1.23e9); beyond it f64 sin/cos rounded to f32.
+  const trigX = trigInputs();
+  it.each([['sin', Math.sin], ['cos', Math.cos]] as const)('%s: ≤ 2 ulps for |x| ≤ 2^20, ≤ 1 beyond, special values exact', (name, ref) => {
+    const y = run(K, `t_${name}`, trigX);
+    const fast = maxUlps(trigX, y, ref, 0, TRIG_MAX), far = maxUlps(trigX, y, ref, TRIG_MAX * (1 + 2 ** -23));
+    if (process.env.SIMDFLOW_REPORT) console.log(`${isa} ${name}: ${fast.ulps} ulps at ${fast.at}, beyond 2^20 ${far.ulps} at ${far.at}`);
+    expect(fast.ulps, `worst at x=${fast.at}`).toBeLessThanOrEqual(2);
+    expect(far.ulps, `worst at x=${far.at}`).toBeLessThanOrEqual(1);
+    // Specials, in every lane position of a vector and as a scalar tail (7 values).
+    const sp = Float32Array.from([-0, 0, NaN, Infinity, -Infinity, 1e-45, -1e-45]);
+    const want = name === 'sin' ? [-0, 0, NaN, NaN, NaN, 1e-45, -1e-45] : [1, 1, NaN, NaN, NaN, 1, 1];
+    for (let k = 0; k < 4; k++) {
+      const x = Float32Array.from([...sp.slice(k), ...sp.slice(0, k)]);
+      expect(Array.from(run(K, `t_${name}`, x)), `rotated by ${k}`).toEqual([...want.slice(k), ...want.slice(0, k)].map(Math.fround));
+    }
+  });
+  it('sin/cos: a far lane (or NaN) beside near ones leaves the near lanes on the vector path', () => {
+    // Four lanes where only one is far: the near lanes must equal their all-near results bit for bit.
+    const near = Float32Array.from([0.5, 252.89820861816406, -3.6442482471466064, 1e5]);
+    for (const name of ['sin', 'cos']) {
+      const alone = run(K, `t_${name}`, near);
+      for (const far of [1e10, NaN, -Infinity]) for (let k = 0; k < 4; k++) {
+        const x = near.slice(); x[k] = far;
+        const y = run(K, `t_${name}`, x);
+        for (let i = 0; i < 4; i++) if (i !== k) expect(y[i], `${name} lane ${i} beside ${far}`).toBe(alone[i]);
+        expect(maxUlps(x.subarray(k, k + 1), y.subarray(k, k + 1), name === 'sin' ? Math.sin : Math.cos).ulps, `${name}(${far}) = ${y[k]}`).toBeLessThanOrEqual(1);
+      }
     }
   });
 });

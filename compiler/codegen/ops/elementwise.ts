@@ -52,7 +52,7 @@ const SCA: Record<string, (a: string[]) => string> = {
   round: ([a]) => `nearest<f32>(${a})`,
   trunc: ([a]) => `trunc<f32>(${a})`,
 };
-for (const f of ['exp', 'tanh', 'sigmoid', 'erf', 'gelu', 'relu']) {
+for (const f of ['exp', 'tanh', 'sigmoid', 'erf', 'gelu', 'relu', 'sin', 'cos']) {
   VEC[f] = ([a]) => `${f}_f32x4(${a})`;
   SCA[f] = ([a]) => `${f}_f32(${a})`;
 }
@@ -173,7 +173,7 @@ const single = (): Lowering<NoAttrs> => defineLowering<NoAttrs>({
 export const ELEMENTWISE_LOWERINGS = {
   relu: single(), tanh: single(), sigmoid: single(), exp: single(), log: single(), neg: single(), abs: single(),
   sqrt: single(), rsqrt: single(), recip: single(), erf: single(), gelu: single(),
-  floor: single(), ceil: single(), round: single(), trunc: single(),
+  floor: single(), ceil: single(), round: single(), trunc: single(), sin: single(), cos: single(),
   lt: compare(), le: compare(), gt: compare(), ge: compare(), eq: compare(), ne: compare(),
   add: single(), sub: single(), mul: single(), div: single(), maximum: single(), minimum: single(), pow: single(),
   where: defineLowering<NoAttrs>({

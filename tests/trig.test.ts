@@ -1,0 +1,94 @@
+// sin and cos end to end: through a compiled model (alone, unfused, and fused into an expression
+// loop) on ~300k inputs over every magnitude against Math.fround(Math.sin(x)), with the reference
+// interpreter exact; then rotary position embeddings (RoPE) written in the DSL against PyTorch 1.13
+// (tests/fixtures/torch-extra/rope, made by make_rope.py) at several run-time sizes. One model, one compile.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, expect, test } from 'vitest';
+import { arange, cat, compileModel, defineModel, interpret, nn, readSafetensors, traceModel, type Tensor } from '../compiler/index.ts';
+import { scalar } from '../compiler/dsl/tensor.ts';
+import { loadModelBytes } from '../runtime/model.ts';
+import { TEST_ISAS } from './helpers/isa.ts';
+import { expectTorch } from './helpers/torch.ts';
+import { maxUlps, TRIG_MAX, trigInputs } from './helpers/trig.ts';
+
+const bits = (a: ArrayLike<number>) => Array.from(a, (v) => (Number.isNaN(v) ? 'NaN' : Object.is(v, -0) ? '-0' : v));
+
+// ---- RoPE against PyTorch ------------------------------------------------------------------
+
+const FIX = join(import.meta.dirname, 'fixtures', 'torch-extra', 'rope');
+const io = readSafetensors(readFileSync(join(FIX, 'io.safetensors')), 'rope/io.safetensors');
+const SIZES: Array<[number, number]> = JSON.parse(readFileSync(join(FIX, 'case.json'), 'utf8')).sizes;
+
+/** HF Llama's rotate_half: the last dim's halves (x1, x2) → (−x2, x1). */
+const rotateHalf = (x: Tensor): Tensor => { const h = x.size(-1) / 2; return cat([x.slice(-1, h).neg(), x.slice(-1, 0, h)], -1); };
+
+/** RoPE on q [B, T, H, D]: positions arange(T), inv_freq = 1/10000^(2i/D), angles outer(pos, inv_freq) twice over. */
+function rope(q: Tensor): Record<string, Tensor> {
+  const D = q.size(-1), T = q.dim(1);
+  const invFreq = scalar(10000).pow(arange(D / 2).float().mul(2 / D)).reciprocal();
+  const pos = arange(q.size(1)).float().slice(0, 0, T);          // arange(bound), cut to the run-time T
+  const freqs = pos.unsqueeze(1).mul(invFreq.unsqueeze(0));       // [T, D/2]
+  const emb = cat([freqs, freqs], -1);                            // [T, D]
+  const cos = emb.cos(), sin = emb.sin();
+  const at = (t: Tensor) => t.unsqueeze(0).unsqueeze(2);          // [1, T, 1, D]
+  return { y: q.mul(at(cos)).add(rotateHalf(q).mul(at(sin))), rope_cos: cos, rope_sin: sin };
+}
+
+const x = trigInputs();
+const def = defineModel({
+  name: 'trig', module: new nn.Identity(),
+  inputs: { x: [x.length], q: { shape: ['B', 'T', 2, 8], max: { B: 3, T: 64 } } },
+  // sc is one fused loop: sin(x + 1)·2 + cos(x − 1), both kernels inline in one expression.
+  forward: (_m, { x, q }: Record<string, Tensor>) => ({ sin: x!.sin(), cos: x!.cos(), sc: x!.add(1).sin().mul(2).add(x!.sub(1).cos()), ...rope(q!) }),
+});
+const traced = traceModel(def);
+const ropeQ = (k: number) => io.get(`size${k}.input.q`)!;
+let compiled: Awaited<ReturnType<typeof compileModel>>;
+beforeAll(async () => { compiled = await compileModel(def, { isas: TEST_ISAS }); });
+
+test('sin and cos, alone and fused: ≤ 2 ulps for |x| ≤ 2^20, ≤ 1 beyond, NaN/±inf → NaN, sin(−0) = −0; the reference exact', async () => {
+  const q = ropeQ(0), sizes = { B: q.shape[0]!, T: q.shape[1]! };
+  const ref = interpret(traced, { x, q: q.data as Float32Array }, undefined, sizes);
+  // Bit for bit (an element-wise loop: toEqual over 300k elements is slow).
+  for (const [name, f] of [['sin', Math.sin], ['cos', Math.cos]] as const) {
+    const want = x.map(f), got = ref[name]!;
+    const bad = want.findIndex((w, i) => !Object.is(w, got[i]) && !(Number.isNaN(w) && Number.isNaN(got[i])));
+    expect(bad, `reference ${name}(${x[bad]}) = ${got[bad]}, want ${want[bad]}`).toBe(-1);
+  }
+  const fused = compiled.graph.nodes.filter((n) => n.op === 'elementwise').map((n) => JSON.stringify(n.attrs.expr));
+  expect(fused.some((e) => e.includes('"sin"') && e.includes('"cos"')), fused.join('\n')).toBe(true);
+  for (const isa of TEST_ISAS) {
+    const m = await loadModelBytes(compiled.bytes, { isa });
+    const out = m.run({ x, q: { data: q.data as Float32Array, shape: q.shape } });
+    for (const [name, f] of [['sin', Math.sin], ['cos', Math.cos]] as const) {
+      const fast = maxUlps(x, out[name] as Float32Array, f, 0, TRIG_MAX), far = maxUlps(x, out[name] as Float32Array, f, TRIG_MAX * (1 + 2 ** -23));
+      expect(fast.ulps, `${isa} ${name} worst at ${fast.at}`).toBeLessThanOrEqual(2);
+      expect(far.ulps, `${isa} ${name} beyond 2^20, worst at ${far.at}`).toBeLessThanOrEqual(1);
+    }
+    expect(bits(out.sin!.slice(0, 5)), isa).toEqual(bits([0, -0, NaN, NaN, NaN]));
+    expect(bits(out.cos!.slice(0, 5)), isa).toEqual(bits([1, 1, NaN, NaN, NaN]));
+    // The fused loop: 2 ulps of each term and the sum's rounding, 6·2^-24 of max(|result|, 1).
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i]!, w = 2 * Math.fround(Math.sin(Math.fround(v + 1))) + Math.fround(Math.cos(Math.fround(v - 1))), g = out.sc![i]!;
+      if (Number.isNaN(w)) { expect(g, `sc(${x[i]})`).toBeNaN(); continue; }
+      if (!(Math.abs(g - w) <= 6 * 2 ** -24 * Math.max(Math.abs(w), 1))) expect(g, `${isa} sc(${x[i]})`).toBe(w);
+    }
+    m.dispose();
+  }
+});
+
+test('RoPE in the DSL (arange, pow, outer product, cat, cos/sin, rotate_half) matches PyTorch at batch × seq from 1 × 1 to the bounds, compiled and in the reference', async () => {
+  const models = await Promise.all(TEST_ISAS.map((isa) => loadModelBytes(compiled.bytes, { isa })));
+  SIZES.forEach(([B, T], k) => {
+    const q = ropeQ(k);
+    const want = (n: string) => io.get(`size${k}.output.${n}`)!.data as Float32Array;
+    const ref = interpret(traced, { x, q: q.data as Float32Array }, undefined, { B, T });
+    for (const n of ['y', 'cos', 'sin']) expectTorch((n === 'y' ? ref.y : ref[`rope_${n}`]) as Float32Array, want(n), `reference ${n} at ${B}×${T}`);
+    models.forEach((m, i) => {
+      const out = m.run({ x, q: { data: q.data as Float32Array, shape: q.shape } });
+      for (const n of ['y', 'cos', 'sin']) expectTorch((n === 'y' ? out.y : out[`rope_${n}`]) as Float32Array, want(n), `${TEST_ISAS[i]} ${n} at ${B}×${T}`);
+    });
+  });
+  for (const m of models) m.dispose();
+});
