@@ -75,4 +75,7 @@ test('comparing or rounding the wrong dtypes, shapes or values is refused, namin
   expect(tr((x) => x.le(x.reshape(3, 2)))).toThrow(/le: shapes do not broadcast: \[2, 3\] vs \[3, 2\]/);
   expect(tr((x) => x.ne('0' as never))).toThrow(/ne: expected a tensor or a number, got "0"/);
   expect(tr((x) => F.where(x, x, 0))).toThrow(/where: condition must be bool, got f32\[2, 3\]/);
+  expect(tr((x) => (F.where as (...a: unknown[]) => Tensor)(x.gt(0)))).toThrow(/where: input must be a tensor or a number, got undefined/);
+  expect(tr((x) => F.where(x.gt(0), x, null as never))).toThrow(/where: other must be a tensor or a number, got null/);
+  expect(tr((x) => F.where(1 as never, x, x))).toThrow(/where: condition must be a tensor, got 1/);
 });

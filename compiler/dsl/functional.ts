@@ -626,6 +626,10 @@ export function embedding(indices: Tensor, table: Tensor): Tensor {
 /** where(cond, a, b): a where cond is true, else b. */
 export function whereOp(cond: Tensor, a: Tensor | number, b: Tensor | number): Tensor {
   // A number takes the other branch's dtype where it can (torch.where(c, int_tensor, 0) stays int).
+  tensorArg('where', 'condition', cond);
+  for (const [name, v] of [['input', a], ['other', b]] as const) {
+    if (typeof v !== 'number' && !(v instanceof Tensor)) throw new ModelDefinitionError(`where: ${name} must be a tensor or a number, got ${describeValue(v)}${where()}`);
+  }
   const lift = (v: Tensor | number, other: Tensor | number) => (typeof v === 'number' ? scalarLike(v, other) : v);
   return record('where', [cond, lift(a, b), lift(b, a)]);
 }
