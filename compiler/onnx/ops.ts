@@ -18,6 +18,7 @@ import { batchNorm, conv, convTranspose, dropout, gemm, globalPool, groupNormOp,
 import { RECURRENT } from './ops/recurrent.ts';
 import { ATTENTION } from './ops/attention.ts';
 import { resize } from './ops/resize.ts';
+import { einsum } from './ops/einsum.ts';
 
 export const OPS: Record<string, Translate> = {
   Add: orSizes(sizeArith('add'), binary('add'), true), Sub: orSizes(sizeArith('sub'), binary('sub'), true),
@@ -76,6 +77,7 @@ export const OPS: Record<string, Translate> = {
   BatchNormalization: batchNorm, LayerNormalization: layerNorm, InstanceNormalization: instanceNorm, GroupNormalization: groupNormOp,
   Resize: resize,
   Tile: tile, GatherElements: gatherElements, RMSNormalization: rmsNorm,
+  Einsum: einsum,
   ...RECURRENT,
   ...ATTENTION,
 };
