@@ -101,7 +101,31 @@ test('malformed equations and mismatched sizes are refused, naming the node, the
   }
   expect(einsum(undefined, [[2]])).toThrow(/\(Einsum, opset 17\): Einsum without its 'equation' attribute is not supported/);
   expect(einsum('ij->ji', [[2, 3]], {}, DT.INT64)).toThrow(/\(Einsum, opset 17\): input 0 of type int64\/int32 is not supported/);
-  // Not in SYMBOLIC_OK: a symbolic size is refused before the translation.
-  expect(einsum('bi,ij->bj', [['batch', 3], [3, 4]], { dims: { batch: { max: 4 } } })).toThrow(UnsupportedError);
-  expect(einsum('bi,ij->bj', [['batch', 3], [3, 4]], { dims: { batch: { max: 4 } } })).toThrow(/Einsum on a tensor of the symbolic size 'batch' is not supported yet/);
+  // A symbolic size meets only itself or 1 (batch ≤ 2 against 2 holds only at 2); no diagonal of one.
+  const sym = { dims: { batch: { max: 4 } } };
+  expect(einsum('bi,bi->b', [['batch', 3], [2, 3]], sym)).toThrow(UnsupportedError);
+  expect(einsum('bi,bi->b', [['batch', 3], [2, 3]], sym)).toThrow(new RegExp(`${at('bi,bi->b')}label 'b' is batch in input 0 but 2 in input 1; a symbolic size must meet the same size or 1`));
+  expect(einsum('ii->i', [['batch', 'batch']], sym)).toThrow(/\(Einsum, opset 17\): equation 'ii->i': the diagonal of label 'i' of the symbolic size 'batch' is not supported/);
+});
+
+test('a symbolic batch through a three-input Einsum, one input broadcast from 1, is right at every size (reference, by hand)', () => {
+  const build = () => {
+    const g = new OnnxGraph();
+    g.input('x', ['batch', 3]); g.input('z', [1, 4]);
+    g.name(g.op1('Einsum', ['x', g.init('w', [3, 4], Float32Array.from({ length: 12 }, (_, i) => i / 4 - 1)), 'z'], { equation: 'bi,ij,bj->jb' }), 'y');
+    g.output('y', [4, 'batch']);
+    return g.finish('sym', 17);
+  };
+  const { graph } = importOnnx(build(), { dims: { batch: { max: 4 } } });
+  expect(graph.inputs[0]!.type.dims).toEqual(['batch', 3]);
+  const z = Float32Array.of(0.5, -1, 2, 0.25);
+  for (let b = 1; b <= 4; b++) {
+    const x = Float32Array.from({ length: 3 * b }, (_, i) => ((i * 7) % 5) - 2);
+    // y[j, b] = Σi x[b, i]·w[i, j]·z[0, j], by hand (quarters and small integers: exact in f32).
+    const want = Array.from({ length: 4 * b }, (_, o) => {
+      const j = Math.floor(o / b), bb = o % b;
+      return [0, 1, 2].reduce((acc, i) => acc + x[bb * 3 + i]! * (((i * 4 + j) / 4) - 1) * z[j]!, 0);
+    });
+    expect(Array.from(interpret(graph, { x, z }, undefined, { batch: b }).y!), `batch ${b}`).toEqual(want);
+  }
 });

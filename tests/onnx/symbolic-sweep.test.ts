@@ -92,6 +92,14 @@ const CASES: Case[] = [
   { test: 'test_rms_normalization_default_axis', axes: { X: 'last', W: 0 }, name: 'seq' },
   { test: 'test_rms_normalization_4d_axis0', axes: { X: 0, W: 0 } },
   { test: 'test_rms_normalization_3d_axis1_epsilon', axes: { X: 1, W: 0 }, name: 'seq' },
+  // Einsum (f64 files): the symbolic label batched, contracted (matmul's k), free, summed, under '...'.
+  { test: 'test_einsum_batch_matmul', axes: { x: 0, y: 0 } },
+  { test: 'test_einsum_batch_matmul', axes: { x: 'last', y: 1 }, name: 'seq' },
+  { test: 'test_einsum_inner_prod', axes: { x: 0, y: 0 }, name: 'seq' },
+  { test: 'test_einsum_sum', axes: { x: 0 } },
+  { test: 'test_einsum_sum', axes: { x: 'last' }, name: 'seq' },
+  { test: 'test_einsum_transpose', axes: { x: 0 } },
+  { test: 'test_einsum_batch_diagonal', axes: { x: 0 } },
 ];
 
 const label = (c: Case) => `${c.test}${c.argmin ? ' as ArgMin' : ''} (${c.name ?? 'batch'} on ${JSON.stringify(c.axes)})`;
