@@ -14,13 +14,14 @@ import { LINALG_OPS } from './ops/linalg.ts';
 import { RECURRENT_OPS } from './ops/recurrent.ts';
 import { REDUCE_OPS } from './ops/reduce.ts';
 import { SHAPE_OPS } from './ops/shape.ts';
+import { SCATTER_OPS } from './ops/scatter.ts';
 import { checkBroadcasts, symbolicTypes } from './symbolic.ts';
 
 export { ShapeError, windowOut };
 export type { OpDef, OpTraits };
 
 /** Every op defined in ir/ops/<family>.ts (attributes, type rule, semantics, effects, traits), by name. */
-export const OP_DEFS = { ...ATTENTION_OPS, ...CONTROL_OPS, ...ELEMENTWISE_OPS, ...LINALG_OPS, ...RECURRENT_OPS, ...REDUCE_OPS, ...SHAPE_OPS };
+export const OP_DEFS = { ...ATTENTION_OPS, ...CONTROL_OPS, ...ELEMENTWISE_OPS, ...LINALG_OPS, ...RECURRENT_OPS, ...REDUCE_OPS, ...SHAPE_OPS, ...SCATTER_OPS };
 export type OpName = keyof typeof OP_DEFS;
 /** The attribute type of op K. */
 export type AttrsOf<K extends OpName> = (typeof OP_DEFS)[K] extends OpDef<infer A> ? A : never;

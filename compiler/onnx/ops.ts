@@ -19,6 +19,7 @@ import { RECURRENT } from './ops/recurrent.ts';
 import { ATTENTION } from './ops/attention.ts';
 import { resize } from './ops/resize.ts';
 import { einsum } from './ops/einsum.ts';
+import { scatterElements, scatterNd } from './ops/scatter.ts';
 
 export const OPS: Record<string, Translate> = {
   Add: orSizes(sizeArith('add'), binary('add'), true), Sub: orSizes(sizeArith('sub'), binary('sub'), true),
@@ -78,6 +79,7 @@ export const OPS: Record<string, Translate> = {
   Resize: resize,
   Tile: tile, GatherElements: gatherElements, RMSNormalization: rmsNorm,
   Einsum: einsum,
+  ScatterElements: scatterElements, Scatter: scatterElements, ScatterND: scatterNd,
   ...RECURRENT,
   ...ATTENTION,
 };

@@ -10,9 +10,10 @@ import { LINALG_LOWERINGS } from './linalg.ts';
 import { RECURRENT_LOWERINGS } from './recurrent.ts';
 import { REDUCE_LOWERINGS } from './reduce.ts';
 import { SHAPE_LOWERINGS } from './shape.ts';
+import { SCATTER_LOWERINGS } from './scatter.ts';
 
 const LOWERINGS: { [K in OpName]: Lowering<AttrsOf<K>> } = {
-  ...ATTENTION_LOWERINGS, ...CONTROL_LOWERINGS, ...ELEMENTWISE_LOWERINGS, ...LINALG_LOWERINGS, ...RECURRENT_LOWERINGS, ...REDUCE_LOWERINGS, ...SHAPE_LOWERINGS,
+  ...ATTENTION_LOWERINGS, ...CONTROL_LOWERINGS, ...ELEMENTWISE_LOWERINGS, ...LINALG_LOWERINGS, ...RECURRENT_LOWERINGS, ...REDUCE_LOWERINGS, ...SHAPE_LOWERINGS, ...SCATTER_LOWERINGS,
 };
 
 /** The lowering of `n`'s op (the table's one cast from the node to its op's attribute type). */

@@ -1,0 +1,67 @@
+// ONNX ScatterElements (and its opset 9–10 name Scatter) and ScatterND: the IR's scatter_elements
+// and scatter_nd (ir/ops/scatter.ts), a copy of the data with the updates written. PyTorch exports
+// x.scatter / scatter_add / scatter_reduce as ScatterElements and indexed assignment
+// (y[:, idx] = v, index_put) as ScatterND. Duplicate indices under reduction 'none' keep the last
+// update (ONNX leaves that undefined; ORT and torch's CPU kernels do the same). Run-time indices
+// are checked in the code (a negative one counts from the end; one outside [-n, n) traps naming
+// the node and the index); constant ones are checked here.
+
+import { record, type Tensor } from '../../dsl/tensor.ts';
+import { SCATTER_REDUCTIONS, type ScatterReduction } from '../../ir/ops/scatter.ts';
+import { UnsupportedError, type Ctx } from '../ctx.ts';
+import { normAxis } from './common.ts';
+
+/** The reduction attribute, refused where this opset does not define it (add/mul from 16, max/min from 18). */
+function reduction(c: Ctx): ScatterReduction {
+  const r = c.str('reduction', 'none');
+  if (!(SCATTER_REDUCTIONS as readonly string[]).includes(r)) c.unsupported(`reduction '${r}' (none, add, mul, max, min)`);
+  const since = r === 'none' ? 0 : r === 'add' || r === 'mul' ? 16 : 18;
+  if (c.opset < since) c.unsupported(`reduction '${r}' before opset ${since}`);
+  return r as ScatterReduction;
+}
+
+/** data and updates of one dtype; a reduction that dtype has (bool data takes only 'none'). */
+function operands(c: Ctx, r: ScatterReduction): [Tensor, Tensor, Tensor] {
+  const data = c.t(0, 'data'), upd = c.t(2, 'updates'), idx = c.t(1, 'indices');
+  if (idx.dtype !== 'i32') c.unsupported(`indices of type ${idx.dtype}`);
+  if (upd.dtype !== data.dtype) c.unsupported(`updates of type ${upd.dtype} for data of type ${data.dtype}`);
+  if (r !== 'none' && data.dtype === 'bool') c.unsupported(`reduction '${r}' on bool data`);
+  if (data.rank < 1) c.unsupported('scalar data (rank 0)');
+  return [data, idx, upd];
+}
+
+/** Constant indices out of range are the model's error, found at compile time. */
+function checkConst(c: Ctx, values: ArrayLike<number | bigint>, size: (i: number) => [number, number]): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = Number(values[i]), [n, axis] = size(i);
+    if (!(v >= -n && v < n)) throw new UnsupportedError(`${c.where}: index ${v} is out of range for axis ${axis} of size ${n}`);
+  }
+}
+
+export function scatterElements(c: Ctx): Tensor {
+  // Scatter (opsets 9–10) is ScatterElements without a reduction.
+  const old = c.node.opType === 'Scatter';
+  if (old) c.only('axis'); else c.only('axis', 'reduction');
+  const r = old ? 'none' : reduction(c);
+  const [data, idx, upd] = operands(c, r);
+  const axis = normAxis(c, c.int('axis', 0), data.rank), n = data.shape[axis]!;
+  if (idx.rank !== data.rank || idx.shape.some((d, i) => i !== axis && d > data.shape[i]!))
+    c.unsupported(`indices of shape [${idx.shape}] for data of shape [${data.shape}] (the same rank, and no larger than the data on any axis but ${axis})`);
+  if (upd.shape.length !== idx.rank || upd.shape.some((d, i) => d !== idx.shape[i]))
+    c.unsupported(`updates of shape [${upd.shape}] for indices of shape [${idx.shape}] (they must be the same)`);
+  if (c.isConst(1)) checkConst(c, c.host(1, 'indices').data as ArrayLike<number>, () => [n, axis]);
+  return record('scatter_elements', [data, idx, upd], { axis, reduction: r });
+}
+
+export function scatterNd(c: Ctx): Tensor {
+  c.only('reduction');
+  const r = reduction(c);
+  const [data, idx, upd] = operands(c, r);
+  const k = idx.shape.at(-1) ?? 0;
+  if (idx.rank < 1 || k < 1 || k > data.rank) c.unsupported(`indices of shape [${idx.shape}] for data of rank ${data.rank} (the last axis holds 1 to ${data.rank} coordinates)`);
+  const want = [...idx.shape.slice(0, -1), ...data.shape.slice(k)];
+  if (upd.rank !== want.length || upd.shape.some((d, i) => d !== want[i]))
+    c.unsupported(`updates of shape [${upd.shape}] for indices [${idx.shape}] into data [${data.shape}] (they must be [${want}])`);
+  if (c.isConst(1)) checkConst(c, c.host(1, 'indices').data as ArrayLike<number>, (i) => [data.shape[i % k]!, i % k]);
+  return record('scatter_nd', [data, idx, upd], { reduction: r });
+}
