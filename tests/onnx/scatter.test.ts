@@ -109,6 +109,16 @@ test('duplicate indices: the last write wins under none, the reductions combine 
   }
 });
 
+test("Scatter (opsets 9–10) is ScatterElements without a reduction: ONNX's own example, in the reference", () => {
+  const g = new OnnxGraph();
+  g.input('x', [1, 5]); g.input('i', [1, 2], DT.INT64);
+  g.name(g.op1('Scatter', ['x', 'i', g.init('u', [1, 2], Float32Array.of(1.1, 2.1))], { axis: 1 }), 'y'); g.output('y', [1, 5]);
+  const { graph } = importOnnx(g.finish('scatter9', 10));
+  expect(graph.nodes.map((n) => n.op)).toContain('scatter_elements');
+  const y = interpret(graph, { x: Float32Array.of(1, 2, 3, 4, 5), i: Int32Array.of(1, 3) }).y!;
+  expect(Array.from(y)).toEqual(Array.from(Float32Array.of(1, 1.1, 3, 2.1, 5)));
+});
+
 test('refusals name the node and what it cannot take', () => {
   const one = (op: string, build: (g: OnnxGraph) => string[], attrs: Record<string, number | string> = {}, opset = 18, x: Array<number | string> = [3, 4], dt: number = DT.FLOAT, opts = {}) => {
     const g = new OnnxGraph();
