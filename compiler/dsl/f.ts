@@ -8,8 +8,9 @@ export {
   relu, relu6, tanh, sigmoid, gelu, geluTanh, silu, leakyRelu, hardtanh, elu, softplus, hardsigmoid,
   hardswish, mish, softsign, prelu, glu, softmax, logSoftmax, whereOp,
   whereOp as where, // torch.where's name
-  scaledDotProductAttention, sinusoidalPositionalEncoding, causalMask,
+  scaledDotProductAttention, sinusoidalPositionalEncoding, causalMask, gather,
   type Conv1dOptions, type Conv2dOptions, type ConvTranspose2dOptions, type MaxPool1dOptions,
   type AvgPool1dOptions, type MaxPool2dOptions, type Pool2dOptions, type BatchNormOptions,
   type InterpolateMode, type InterpolateOptions,
 } from './functional.ts';
+export { einsum } from './einsum.ts';

@@ -634,4 +634,7 @@ export function whereOp(cond: Tensor, a: Tensor | number, b: Tensor | number): T
   return record('where', [cond, lift(a, b), lift(b, a)]);
 }
 
+/** torch.gather(input, dim, index): Tensor.gather's functional form. */
+export const gather = (input: Tensor, dim: number, index: Tensor): Tensor => tensorArg('gather', 'input', input).gather(dim, index);
+
 export { scaledDotProductAttention, sinusoidalPositionalEncoding, causalMask } from './attention.ts';

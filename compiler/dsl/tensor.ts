@@ -5,7 +5,7 @@
 import { node as mkNode, type Attrs, type Node } from '../ir/node.ts';
 import { inferType, secondaryTypes, ShapeError, type AttrsOf, type OpName } from '../ir/ops.ts';
 import { dimsOf, DTYPE_BYTES, fmtShape, normAxis as irNormAxis, numel, sameShape, type DType, type Shape } from '../ir/types.ts';
-import { addDims, canonDim, divDims, evalDim, isSymbolic, numelDims, SIZE_NAME, sizeNames, type Dim, type Sizes } from '../ir/dims.ts';
+import { addDims, canonDim, divDims, evalDim, isSymbolic, mulDims, numelDims, SIZE_NAME, sizeNames, type Dim, type Sizes } from '../ir/dims.ts';
 import type { SymAttrs } from '../ir/symbolic.ts';
 import { describeValue } from '../ir/print.ts';
 
@@ -448,12 +448,54 @@ export class Tensor {
   dynamicSlice(dim: number, index: Tensor, size = 1): Tensor { return record('dynamic_slice', [this, index], { axis: normAxis(dim, this.rank), size }); }
   /** A copy of x with `update` written at run-time position `index` along `dim` (clamped like dynamicSlice's). */
   dynamicUpdate(dim: number, index: Tensor, update: Tensor): Tensor { return record('dynamic_update', [this, update, index], { axis: normAxis(dim, this.rank) }); }
+  /**
+   * torch's x.repeat(*sizes): x tiled sizes[i] times along each axis; more sizes than dims add
+   * leading axes. Each tiled axis is a view [1, d], a broadcast copy to [r, d] and a view [r·d]
+   * (one expand for all axes).
+   */
+  repeat(...given: number[] | [readonly number[]]): Tensor {
+    const reps = asDims(given) as unknown[];
+    if (!reps.every((r) => Number.isInteger(r) && (r as number) >= 1)) {
+      throw new ModelDefinitionError(`repeat: sizes must be positive integers (0 would make an empty tensor, which tensors here cannot be), got [${reps.slice(0, 8).map(describeValue).join(', ')}]${where()}`);
+    }
+    if (reps.length < this.rank) throw new ModelDefinitionError(`repeat: ${reps.length} size${reps.length === 1 ? '' : 's'} [${reps.join(', ')}] for a tensor ${fmtShape(this.dims)} of rank ${this.rank}: give at least one per dim${where()}`);
+    const r = reps as number[], d: Dim[] = [...r.slice(this.rank).map(() => 1), ...this.dims]; // new leading dims of 1
+    if (r.every((k) => k === 1)) return this.reshape(d);
+    const view = d.flatMap((n, i) => (r[i]! > 1 ? [1, n] : [n]));
+    const wide = d.flatMap((n, i) => (r[i]! > 1 ? [r[i]!, n] : [n]));
+    return this.reshape(view).expand(wide).reshape(d.map((n, i) => mulDims(r[i]!, n)));
+  }
+  /**
+   * torch.gather(x, dim, index): out[i…] = x[i… with i_dim replaced by index[i…]]. index is i32 of
+   * x's rank, no larger than x on any other dim; an index outside [0, n) raises here when it is a
+   * constant and traps in the compiled code when it is known only at run time (torch raises too).
+   */
+  gather(dim: number, index: Tensor): Tensor { return gatherElements(this, dim, index, false); }
   /** A copy as another dtype: to bool, x ≠ 0 (NaN is true); to i32, truncated toward zero, saturating (NaN → 0). */
   cast(dtype: DType): Tensor {
     if (typeof dtype !== 'string' || !Object.hasOwn(DTYPE_BYTES, dtype)) throw new ModelDefinitionError(`cast: dtype must be ${Object.keys(DTYPE_BYTES).map((d) => `'${d}'`).join(', ').replace(/, ([^,]*)$/, ' or $1')}, got ${describeValue(dtype)}${where()}`);
     return dtype === this.dtype ? this : record('cast', [this], { dtype });
   }
   float(): Tensor { return this.cast('f32'); }
+}
+
+/**
+ * torch.gather, or with `wrap` ONNX's GatherElements of run-time indices: a negative index then
+ * counts from the end of the dim (torch raises on it).
+ */
+export function gatherElements(x: Tensor, dim: number, index: Tensor, wrap: boolean): Tensor {
+  const ax = normAxis(dim, x.rank);
+  if (!(index instanceof Tensor)) throw new ModelDefinitionError(`gather: index must be a tensor, got ${describeValue(index)}${where()}`);
+  if (index.dtype !== 'i32') throw new ModelDefinitionError(`gather: index must be i32 (the DSL's integer dtype), got ${index.dtype}${fmtShape(index.dims)}${where()}`);
+  const bad = index.rank !== x.rank || index.dims.some((d, i) => i !== ax && typeof d === 'number' && typeof x.dims[i] === 'number' && d > (x.dims[i] as number));
+  if (bad) throw new ModelDefinitionError(`gather: index ${fmtShape(index.dims)} must have the rank of the input ${fmtShape(x.dims)} and no larger size on any dim but ${dim}${where()}`);
+  const n = x.dims[ax]!;
+  if (index.node.op === 'const') {
+    const vals = index.node.attrs.data as Int32Array, lo = wrap && typeof n === 'number' ? -n : 0;
+    const at = vals.findIndex((k) => k < lo || (typeof n === 'number' && k >= n));
+    if (at >= 0) throw new ModelDefinitionError(`gather: index ${vals[at]} (element ${at} of the constant index) is outside [${lo}, ${n}) along dim ${dim} of ${fmtShape(x.dims)}${where()}`);
+  }
+  return record('gather_elements', [x, index], wrap ? { axis: ax, wrap } : { axis: ax });
 }
 
 /** Reduces over `axes`; non-adjacent axes are first permuted to the end (kernels reduce one block). */

@@ -84,18 +84,19 @@ const gather = defineLowering<GatherAttrs>({
 
 // A loop nest over the indices' shape: the result and the indices walk it contiguously, x at its
 // own strides with the gathered axis' stride 0, the index adding r rows of that axis. Every
-// index is checked (a compare each): an index outside [-n, n) would read another element of x.
+// index is checked (a compare each): an index outside [0, n) ([-n, n) with wrap) would read
+// another element of x.
 const gatherElements = defineLowering<GatherElementsAttrs>({
   emit: (n, c) => {
     const [x, idx] = n.inputs as [Node, Node];
     const xd = dimsOf(x.type), ax = normAxis(n.attrs.axis, xd.length), xs = dimStrides(xd);
-    const t = LOAD[n.type.dtype]!, bytes = DTYPE_BYTES[n.type.dtype], len = code(xd[ax]!);
+    const t = LOAD[n.type.dtype]!, bytes = DTYPE_BYTES[n.type.dtype], len = code(xd[ax]!), wrap = n.attrs.wrap === true;
     const from = { base: c.addr(x), strides: xs.map((s, i) => (i === ax ? 0 : s)), bytes };
     return loopNest(dimsOf(idx.type), [contiguous(n, c.addr(n)), contiguous(idx, c.addr(idx)), from], (p, m, st) => [
       `for (let i = 0; i < ${code(m)}; i++) {`,
       `  const k = load<i32>(${p[1]} + <usize>i * ${code(mulDims(st[1]!, 4))});`,
-      `  const r = k < 0 ? k + ${len} : k;`,
-      `  ${trapUnless(`<u32>r < <u32>${len}`, gatherElementsError(n.label, ax), 'k', len)}`,
+      `  const r = ${wrap ? `k < 0 ? k + ${len} : k` : 'k'};`,
+      `  ${trapUnless(`<u32>r < <u32>${len}`, gatherElementsError(n.label, ax, wrap), 'k', len)}`,
       `  store<${t}>(${p[0]} + <usize>i * ${code(mulDims(st[0]!, bytes))}, load<${t}>(${p[2]} + <usize>i * ${code(mulDims(st[2]!, bytes))} + <usize>r * ${code(mulDims(xs[ax]!, bytes))}));`,
       '}',
     ]);

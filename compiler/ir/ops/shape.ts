@@ -16,7 +16,7 @@ export interface DynamicUpdateAttrs { axis: number }
 export interface ExpandAttrs { shape: readonly number[] }
 /** `wrap`: a negative index counts from the end (ONNX Gather), so indices are valid in [-rows, rows); otherwise in [0, rows) (PyTorch's embedding). */
 export interface GatherAttrs { wrap?: boolean }
-export interface GatherElementsAttrs { axis: number }
+export interface GatherElementsAttrs { axis: number; wrap?: boolean }
 
 const reshape = defineOp<ReshapeAttrs>({
   type: (ins, a) => {
@@ -133,12 +133,13 @@ const gather = defineOp<GatherAttrs>({
 });
 
 /** gather_elements' error for an index outside its axis: {0} the index, {1} the axis' size. */
-export const gatherElementsError = (label: string | undefined, axis: number) => indexError('gather_elements', label, `index {0} is outside [-{1}, {1}) along axis ${axis}`);
+export const gatherElementsError = (label: string | undefined, axis: number, wrap: boolean) => indexError('gather_elements', label, `index {0} is outside [${wrap ? '-{1}' : '0'}, {1}) along axis ${axis}`);
 
 // torch.gather(x, axis, idx) / ONNX GatherElements: out[i…] = x[i… with i_axis replaced by
-// idx[i…]], a negative index counting from the end of the axis (ONNX's rule; torch raises).
-// idx has x's rank and on the other axes sizes up to x's (torch's rule; ONNX's reference wants
-// them equal). An index outside [-n, n) raises here and traps in the compiled code.
+// idx[i…]]; with `wrap` a negative index counts from the end of the axis (ONNX's rule; torch
+// raises). idx has x's rank and on the other axes sizes up to x's (torch's rule; ONNX's reference
+// wants them equal). An index outside [0, n) ([-n, n) with wrap) raises here and traps in the
+// compiled code.
 const gatherElements = defineOp<GatherElementsAttrs>({
   type: (ins, a) => {
     arity('gather_elements', ins, 2);
@@ -153,8 +154,8 @@ const gatherElements = defineOp<GatherElementsAttrs>({
     const ax = normAxis(n.attrs.axis, x!.type.shape.length), xs = strides(x!.type.shape), len = x!.type.shape[ax]!, shape = idx!.type.shape;
     const out = allocData(n.type), at = new Array<number>(shape.length).fill(0);
     for (let o = 0; o < out.length; o++) {
-      const k = idx!.data[o]!, r = k < 0 ? k + len : k;
-      if (r < 0 || r >= len) raise(gatherElementsError(n.label, ax), k, len);
+      const k = idx!.data[o]!, r = n.attrs.wrap && k < 0 ? k + len : k;
+      if (r < 0 || r >= len) raise(gatherElementsError(n.label, ax, n.attrs.wrap === true), k, len);
       let off = 0;
       for (let d = 0; d < shape.length; d++) off += (d === ax ? r : at[d]!) * xs[d]!;
       out[o] = x!.data[off]!;

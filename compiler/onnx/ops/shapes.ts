@@ -7,8 +7,8 @@
 // to [seq, batch*4, 8] is the DSL's reshape by dims.
 
 import { numel } from '../../ir/types.ts';
-import { canonDim, divDims, evalDim, isSymbolic, mulDims, numelDims, subDims, type Dim } from '../../ir/dims.ts';
-import { cat, constant, record, Tensor, traceBounds } from '../../dsl/tensor.ts';
+import { canonDim, divDims, evalDim, isSymbolic, numelDims, subDims, type Dim } from '../../ir/dims.ts';
+import { cat, constant, gatherElements as gatherElementsOf, record, Tensor, traceBounds } from '../../dsl/tensor.ts';
 import { DT, dtypeName, type OnnxTensor } from '../proto.ts';
 import { Ctx, host, irDtype, isHost, sizeValue, UnsupportedError, type AnyVal, type Host, type SizeVal } from '../ctx.ts';
 import { fixedAxes, full, normAxis, same } from './common.ts';
@@ -110,9 +110,10 @@ function gatherSymbolic(c: Ctx, x: Tensor, axis: number, dim: string): Tensor {
 }
 
 /**
- * GatherElements (torch.gather): the IR's gather_elements. Constant indices are checked and
- * wrapped here; run-time ones wrap a negative index from the end of the axis in the code, and
- * one outside [-n, n) traps with the reference's message (it never reads outside the data).
+ * GatherElements (torch.gather): the DSL's gather (dsl/tensor.ts gatherElements, the IR's
+ * gather_elements). Constant indices are checked and wrapped here; run-time ones with ONNX's
+ * `wrap`: a negative index counts from the end of the axis in the code, and one outside [-n, n)
+ * traps with the reference's message (it never reads outside the data).
  */
 export function gatherElements(c: Ctx): Tensor {
   c.only('axis');
@@ -133,23 +134,20 @@ export function gatherElements(c: Ctx): Tensor {
   }
   if (idx.rank !== x.rank || idx.shape.some((d, i) => i !== axis && d > x.shape[i]!))
     c.unsupported(`indices of shape [${idx.shape}] for data of shape [${x.shape}] (the same rank, and no larger than the data on any axis but ${axis})`);
-  return record('gather_elements', [x, idx], { axis });
+  return gatherElementsOf(x, axis, idx, !c.isConst(1));
 }
 
 /**
- * Tile (torch's x.repeat): each axis tiled r times is x viewed as [1, d] broadcast to [r, d] and
- * read as [r·d], all axes in one expand. The repeats must be known at compile time.
+ * Tile (torch's x.repeat, the DSL's Tensor.repeat). The repeats must be known at compile time,
+ * one per axis (ONNX's rule; torch's may add leading axes), none 0 (ONNX allows it: an empty
+ * tensor, which the IR has not).
  */
 export function tile(c: Ctx): Tensor {
   const x = c.t(0, 'input');
   const reps = c.opset < 6 ? c.unsupported('Tile before opset 6 (tiles and axis inputs)') : c.ints(1, 'repeats');
   if (reps.length !== x.rank) c.unsupported(`repeats [${reps}] for an input of rank ${x.rank} (one repeat per axis)`);
   if (reps.some((r) => !Number.isInteger(r) || r < 1)) c.unsupported(`repeats [${reps}] (each must be ≥ 1; 0 would make a zero-size tensor)`);
-  if (reps.every((r) => r === 1)) return x;
-  const d = x.dims;
-  const view = d.flatMap((n, i) => (reps[i]! > 1 ? [1, n] : [n]));
-  const wide = d.flatMap((n, i) => (reps[i]! > 1 ? [reps[i]!, n] : [n]));
-  return x.reshape(view).expand(wide).reshape(d.map((n, i) => mulDims(reps[i]!, n)));
+  return x.repeat(reps);
 }
 
 /** ONNX Slice's clamping of one axis; the positions it reads. */
