@@ -359,6 +359,8 @@ export class Tensor {
   sum(dim?: number | number[], keepdim = false): Tensor { return reduce('sum', this, dims(dim, this.rank), keepdim); }
   mean(dim?: number | number[], keepdim = false): Tensor { return reduce('mean', this, dims(dim, this.rank), keepdim); }
   max(dim?: number | number[], keepdim = false): Tensor { return reduce('max', this, dims(dim, this.rank), keepdim); }
+  /** torch.prod over `dim` (several allowed): f32, multiplied in order along the axes, each step rounded to f32. */
+  prod(dim?: number | number[], keepdim = false): Tensor { return reduce('prod', this, dims(dim, this.rank), keepdim); }
   /** torch.argmax: along `dim`, or without one the index into the flattened tensor (keepdim then keeps every dim as 1). */
   argmax(dim?: number, keepdim = false): Tensor {
     if (dim === undefined) {
@@ -499,7 +501,7 @@ export function gatherElements(x: Tensor, dim: number, index: Tensor, wrap: bool
 }
 
 /** Reduces over `axes`; non-adjacent axes are first permuted to the end (kernels reduce one block). */
-function reduce(op: 'sum' | 'mean' | 'max' | 'argmax', x: Tensor, axes: number[], keepdim: boolean): Tensor {
+function reduce(op: 'sum' | 'mean' | 'max' | 'prod' | 'argmax', x: Tensor, axes: number[], keepdim: boolean): Tensor {
   if (typeof keepdim !== 'boolean') throw new ModelDefinitionError(`${op}: keepdim must be true or false, got ${describeValue(keepdim)}${where()}`);
   const sorted = [...new Set(axes)].sort((a, b) => a - b);
   if (sorted.every((a, i) => i === 0 || a === sorted[i - 1]! + 1)) return record(op, [x], { axes: sorted, keepdim });

@@ -19,7 +19,7 @@ import { RECURRENT } from './ops/recurrent.ts';
 import { ATTENTION } from './ops/attention.ts';
 import { resize } from './ops/resize.ts';
 import { einsum } from './ops/einsum.ts';
-import { scatterElements, scatterNd } from './ops/scatter.ts';
+import { gatherNd, scatterElements, scatterNd } from './ops/scatter.ts';
 
 export const OPS: Record<string, Translate> = {
   Add: orSizes(sizeArith('add'), binary('add'), true), Sub: orSizes(sizeArith('sub'), binary('sub'), true),
@@ -66,7 +66,7 @@ export const OPS: Record<string, Translate> = {
   Pad: pad, Squeeze: orSizes(sizeSqueeze, squeeze), Unsqueeze: orSizes(sizeUnsqueeze, unsqueeze), Expand: expand, Gather: orSizes(sizeGather, gather), Where: orSizes(sizeWhere, where, true),
   ReduceSum: reduceOp('sum', 13), ReduceMean: reduceOp('mean', 18), ReduceMax: reduceOp('max', 18), ReduceMin: reduceOp('min', 18),
   ReduceSumSquare: reduceOp('sumsq', 18), ReduceL1: reduceOp('l1', 18), ReduceL2: reduceOp('l2', 18),
-  ReduceLogSumExp: reduceOp('logsumexp', 18), ReduceLogSum: reduceOp('logsum', 18),
+  ReduceLogSumExp: reduceOp('logsumexp', 18), ReduceLogSum: reduceOp('logsum', 18), ReduceProd: reduceOp('prod', 18),
   ArgMax: argExtreme(true), ArgMin: argExtreme(false),
   CumSum: cumsum, Trilu: trilu,
   MatMul: (c) => {
@@ -79,7 +79,7 @@ export const OPS: Record<string, Translate> = {
   Resize: resize,
   Tile: tile, GatherElements: gatherElements, RMSNormalization: rmsNorm,
   Einsum: einsum,
-  ScatterElements: scatterElements, Scatter: scatterElements, ScatterND: scatterNd,
+  ScatterElements: scatterElements, Scatter: scatterElements, ScatterND: scatterNd, GatherND: gatherNd,
   ...RECURRENT,
   ...ATTENTION,
 };

@@ -1,12 +1,14 @@
 // Reductions on wasm: one kernel call each (assembly/reduce.ts, softmax.ts, layernorm.ts) over
-// the [outer, n, inner] blocks around the reduced axes.
+// the [outer, n, inner] blocks around the reduced axes; prod and the i32 argmax are loops emitted
+// here (scalar, sequential along the axis: the order the reference defines).
 
 import type { NodeOf } from '../../ir/ops/def.ts';
 import type { AxisAttrs, LayerNormAttrs, ReduceAttrs } from '../../ir/ops/reduce.ts';
 import { numelDims, type Dim } from '../../ir/dims.ts';
+import type { Node } from '../../ir/node.ts';
 import { dimsOf, numel } from '../../ir/types.ts';
 import { kernelCall } from '../kernels.ts';
-import { code } from '../loops.ts';
+import { code, LOAD } from '../loops.ts';
 import { defineLowering, f32lit } from './lowering.ts';
 
 const around = (shape: readonly Dim[], axis: number) => [numelDims(shape.slice(0, axis)), shape[axis]!, numelDims(shape.slice(axis + 1))].map(code);
@@ -23,6 +25,30 @@ const reduce = (fn: string) => defineLowering<ReduceAttrs>({
     const [outer, len, inner] = reduceAxes(n);
     return [`${kernelCall(fn, { x: c.addr(n.inputs[0]!), y: c.addr(n), outer, n: len, inner })};`];
   },
+});
+
+/** A scalar loop over each of the [outer][inner] columns, `step` run for every j along the axis from `init`. */
+const columnLoop = (n: NodeOf<ReduceAttrs>, c: { addr(n: Node): number }, t: string, init: string, step: string, result: string) => {
+  const [outer, len, inner] = reduceAxes(n), x = c.addr(n.inputs[0]!), y = c.addr(n);
+  return [
+    `for (let o = 0; o < ${outer}; o++) for (let i = 0; i < ${inner}; i++) {`,
+    `  const p = ${x} + (<usize>(o * ${len} * ${inner} + i) << 2), colb = <usize>${inner} << 2;`,
+    `  ${init}`,
+    `  for (let j = 0; j < ${len}; j++) { const v = load<${t}>(p + <usize>j * colb); ${step} }`,
+    `  store<${LOAD[n.type.dtype]}>(${y} + (<usize>(o * ${inner} + i) << 2), ${result});`,
+    '}',
+  ];
+};
+
+// The product sequentially along the axis, each step rounded to f32 (ir/ops/reduce.ts's order).
+const prod = defineLowering<ReduceAttrs>({ emit: (n, c) => columnLoop(n, c, 'f32', 'let r: f32 = 1;', 'r *= v;', 'r') });
+
+// f32 inputs take the SIMD kernel; i32 compare as integers (the first index of the max).
+const argmaxF32 = reduce('argmax_f32');
+const argmax = defineLowering<ReduceAttrs>({
+  emit: (n, c, m) => n.inputs[0]!.type.dtype === 'i32'
+    ? columnLoop(n, c, 'i32', 'let best = i32.MIN_VALUE, bi = 0;', 'if (v > best) { best = v; bi = j; }', 'bi')
+    : argmaxF32.emit(n, c, m),
 });
 
 const softmax = (fn: string) => defineLowering<AxisAttrs>({
@@ -57,7 +83,8 @@ export const REDUCE_LOWERINGS = {
   sum: reduce('reduce_sum_f32'),
   mean: reduce('reduce_mean_f32'),
   max: reduce('reduce_max_f32'),
-  argmax: reduce('argmax_f32'),
+  prod,
+  argmax,
   softmax: softmax('softmax_f32'),
   logsoftmax: softmax('logsoftmax_f32'),
   layernorm,

@@ -1,10 +1,10 @@
-// Scatter ops on wasm: the data copied whole into the result's own buffer, then one loop over the
+// Scatter ops (and gather_nd, a loop per index tuple of the same shape) on wasm: the data copied whole into the result's own buffer, then one loop over the
 // updates in the indices' row-major order (the order ir/ops/scatter.ts defines: the last write
 // wins, reductions combine in that order). Every index is checked (a compare each): one outside
 // [-n, n) would write outside the result, so it traps with the reference's message.
 
 import type { Node } from '../../ir/node.ts';
-import { scatterError, type ScatterElementsAttrs, type ScatterNdAttrs, type ScatterReduction } from '../../ir/ops/scatter.ts';
+import { gatherNdError, scatterError, type GatherNdAttrs, type ScatterElementsAttrs, type ScatterNdAttrs, type ScatterReduction } from '../../ir/ops/scatter.ts';
 import { mulDims, numelDims } from '../../ir/dims.ts';
 import { dimsOf, DTYPE_BYTES, normAxis } from '../../ir/types.ts';
 import { bytesOf, code, contiguous, dimStrides, LOAD, loopNest } from '../loops.ts';
@@ -69,4 +69,30 @@ const scatterNd = defineLowering<ScatterNdAttrs>({
   },
 });
 
-export const SCATTER_LOWERINGS = { scatter_elements: scatterElements, scatter_nd: scatterNd };
+// One iteration per index tuple (B batches of T): its k coordinates checked and summed into the
+// slice's offset within its batch, then the S-element slice copied into place.
+const gatherNd = defineLowering<GatherNdAttrs>({
+  emit: (n, c) => {
+    const [data, idx] = n.inputs as [Node, Node];
+    const b = n.attrs.batchDims, dd = dimsOf(data.type), id = dimsOf(idx.type), k = id[id.length - 1] as number;
+    const ds = dimStrides(dd.slice(b)), bytes = DTYPE_BYTES[n.type.dtype];
+    const sliceBytes = code(mulDims(numelDims(dd.slice(b + k)), bytes)), perBatch = code(numelDims(id.slice(b, -1)));
+    const blockBytes = code(mulDims(numelDims(dd.slice(b)), bytes)), tuples = code(numelDims(id.slice(0, -1)));
+    const coords = Array.from({ length: k }, (_, j) => {
+      const len = code(dd[b + j]!);
+      return [
+        `  const k${j} = load<i32>(${c.addr(idx)} + (<usize>(g * ${k} + ${j}) << 2));`,
+        `  const r${j} = k${j} < 0 ? k${j} + ${len} : k${j};`,
+        `  ${trapUnless(`<u32>r${j} < <u32>${len}`, gatherNdError(n.label, b + j), `k${j}`, len)}`,
+      ];
+    });
+    const from = [`${c.addr(data)}`, `<usize>(g / ${perBatch}) * ${blockBytes}`, ...Array.from({ length: k }, (_, j) => `<usize>r${j} * ${code(mulDims(ds[j]!, bytes))}`)].join(' + ');
+    return [
+      `for (let g = 0; g < ${tuples}; g++) {`,
+      ...coords.flat(),
+      `  memory.copy(${c.addr(n)} + <usize>g * ${sliceBytes}, ${from}, ${sliceBytes});`,
+      '}'];
+  },
+});
+
+export const SCATTER_LOWERINGS = { scatter_elements: scatterElements, scatter_nd: scatterNd, gather_nd: gatherNd };

@@ -1,5 +1,6 @@
-// Reductions: sum, mean, max, argmax over a set of axes; softmax and logsoftmax along one axis;
-// layernorm over the last dimension.
+// Reductions: sum, mean, max, prod, argmax over a set of axes; softmax and logsoftmax along one
+// axis; layernorm over the last dimension. argmax also takes i32 (compared as integers, exact
+// where an f32 compare would tie above 2^24).
 
 import { fmtShape, normAxis, numel, sameShape, strides, allocData, type AnyTensorData, type TensorType } from '../types.ts';
 import { defineOp, type NodeOf, type Value } from './def.ts';
@@ -40,12 +41,12 @@ function reduceValues(n: NodeOf<ReduceAttrs>, x: Value, f: (a: number[]) => numb
   return out;
 }
 
-function reduce(op: 'sum' | 'mean' | 'max' | 'argmax', f: (a: number[]) => number) {
+function reduce(op: 'sum' | 'mean' | 'max' | 'prod' | 'argmax', f: (a: number[]) => number) {
   return defineOp<ReduceAttrs>({
     type: (ins, a) => {
       arity(op, ins, 1);
       const x = ins[0]!;
-      wantDtype(op, 'input', x, 'f32');
+      if (op === 'argmax') wantDtype(op, 'input', x, 'f32', 'i32'); else wantDtype(op, 'input', x, 'f32');
       const axes = new Set([...(a.axes ?? [])].map((ax) => normAxis(ax, x.shape.length)));
       const shape: number[] = [];
       x.shape.forEach((d, i) => { if (!axes.has(i)) shape.push(d); else if (a.keepdim) shape.push(1); });
@@ -109,6 +110,10 @@ export const REDUCE_OPS = {
   sum: reduce('sum', (a) => a.reduce((s, v) => s + v, 0)),
   // The sum rounded to f32 before dividing: torch's f32 sum overflows to inf (the mean of [1e38] × 4 is inf).
   mean: reduce('mean', (a) => Math.fround(a.reduce((s, v) => s + v, 0)) / a.length),
+  // The product in the kernel's order (sequential along the flattened reduced axes, from 1), each
+  // step rounded to f32, so the reference and the compiled code agree bit for bit; NaN, ±inf and
+  // ±0 follow IEEE multiplication (0 · inf is NaN, the sign of a zero is the product's).
+  prod: reduce('prod', (a) => a.reduce((s, v) => Math.fround(s * v), 1)),
   // NaN wins a max, and argmax gives the index of the first NaN (torch.max, torch.argmax).
   max: reduce('max', (a) => a.reduce((s, v) => (v > s || v !== v ? v : s), -Infinity)),
   argmax: reduce('argmax', (a) => a.reduce((bi, v, i) => (a[bi] !== a[bi] ? bi : v > a[bi]! || v !== v ? i : bi), 0)),

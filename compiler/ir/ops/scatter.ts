@@ -1,6 +1,7 @@
 // Scatter ops: a copy of `data` with `updates` written at run-time indices (torch's x.scatter,
 // scatter_add and indexed assignment; ONNX ScatterElements and ScatterND). The result is a buffer
 // of its own: the input is never written (no inPlace, no overwritesInput: an update may alias it).
+// Here too gather_nd, ScatterND's inverse (ONNX GatherND): the slices those indices name, read.
 //
 // Legend: data [d0 … d(r-1)] of rank r; ScatterND's indices [… , k] hold k coordinates each,
 // addressing a slice data[i0, …, i(k-1), :, …, :] of S = d(k)·…·d(r-1) elements.
@@ -12,7 +13,7 @@
 // exactly as the compiled loop does. max/min propagate NaN (np.maximum's rule). A negative index
 // counts from the end of its axis; one outside [-n, n) raises here and traps in the compiled code.
 
-import { fmtType, normAxis, numel, strides, type DType, type TensorType } from '../types.ts';
+import { allocData, fmtType, normAxis, numel, strides, type DType, type TensorType } from '../types.ts';
 import { defineOp } from './def.ts';
 import { arity, fail, indexError, raise, wantDtype } from './rules.ts';
 
@@ -20,6 +21,8 @@ export type ScatterReduction = 'none' | 'add' | 'mul' | 'max' | 'min';
 export const SCATTER_REDUCTIONS: readonly ScatterReduction[] = ['none', 'add', 'mul', 'max', 'min'];
 export interface ScatterElementsAttrs { axis: number; reduction: ScatterReduction }
 export interface ScatterNdAttrs { reduction: ScatterReduction }
+/** `batchDims`: the leading axes data and indices share, each index tuple addressing its own batch's data. */
+export interface GatherNdAttrs { batchDims: number }
 
 /** A scatter's error for an index outside its axis: {0} the index, {1} the axis' size. */
 export const scatterError = (op: string, label: string | undefined, axis: number) => indexError(op, label, `index {0} is outside [-{1}, {1}) along axis ${axis}`);
@@ -105,4 +108,46 @@ const scatterNd = defineOp<ScatterNdAttrs>({
   },
 });
 
-export const SCATTER_OPS = { scatter_elements: scatterElements, scatter_nd: scatterNd };
+/** gather_nd's error for a coordinate outside its axis: {0} the index, {1} the axis' size. */
+export const gatherNdError = (label: string | undefined, axis: number) => indexError('gather_nd', label, `index {0} is outside [-{1}, {1}) along axis ${axis}`);
+
+/** gather_nd's sizes: B batches, T index tuples per batch, k coordinates each, slices of S elements. */
+function gatherNdSizes(data: readonly number[], idx: readonly number[], b: number) {
+  const k = idx.at(-1)!;
+  return { B: numel(data.slice(0, b)), T: numel(idx.slice(b, -1)), k, S: numel(data.slice(b + k)) };
+}
+
+// ONNX GatherND: data [b…, d(b) … d(r-1)], indices [b…, q…, k] (b = batchDims leading axes equal
+// in both); out[b…, q…] = data[b…, i0 … i(k-1), :, …] (the slice of data[b+k:] the tuple names),
+// shaped indices[:-1] ++ data[b+k:]. A negative coordinate counts from the end of its axis; one
+// outside [-n, n) raises here and traps in the compiled code.
+const gatherNd = defineOp<GatherNdAttrs>({
+  type: (ins, a) => {
+    arity('gather_nd', ins, 2);
+    const [data, idx] = ins as [TensorType, TensorType];
+    wantDtype('gather_nd', 'indices', idx, 'i32');
+    const b = a.batchDims, r = data.shape.length, q = idx.shape.length;
+    if (!(Number.isInteger(b) && b >= 0 && b < Math.min(r, q))) fail('gather_nd', `batchDims ${b} must be in [0, ${Math.min(r, q)}) for data ${fmtType(data)} and indices ${fmtType(idx)}`);
+    if (idx.shape.slice(0, b).some((d, i) => d !== data.shape[i])) fail('gather_nd', `the first ${b} axes of indices ${fmtType(idx)} and data ${fmtType(data)} must be equal (batchDims ${b})`);
+    const k = idx.shape[q - 1]!;
+    if (k < 1 || k > r - b) fail('gather_nd', `indices ${fmtType(idx)} must end in an axis of 1 to ${r - b} coordinates (data ${fmtType(data)}, batchDims ${b})`);
+    return { dtype: data.dtype, shape: [...idx.shape.slice(0, -1), ...data.shape.slice(b + k)] };
+  },
+  evaluate: (n, [data, idx]) => {
+    const b = n.attrs.batchDims, dshape = data!.type.shape.slice(b), ds = strides(dshape);
+    const { B, T, k, S } = gatherNdSizes(data!.type.shape, idx!.type.shape, b), block = numel(dshape);
+    const out = allocData(n.type);
+    for (let g = 0; g < B * T; g++) {
+      let off = Math.floor(g / T) * block;
+      for (let j = 0; j < k; j++) {
+        const v = idx!.data[g * k + j]!, len = dshape[j]!, r = v < 0 ? v + len : v;
+        if (r < 0 || r >= len) raise(gatherNdError(n.label, b + j), v, len);
+        off += r * ds[j]!;
+      }
+      for (let e = 0; e < S; e++) out[g * S + e] = data!.data[off + e]!;
+    }
+    return out;
+  },
+});
+
+export const SCATTER_OPS = { scatter_elements: scatterElements, scatter_nd: scatterNd, gather_nd: gatherNd };

@@ -3,13 +3,14 @@
 import { numel } from '../../ir/types.ts';
 import { addDims, isSymbolic, type Dim } from '../../ir/dims.ts';
 import { cat, constant, record, Tensor } from '../../dsl/tensor.ts';
+import { gatherAlong } from '../../dsl/functional.ts';
 import { Ctx } from '../ctx.ts';
 import { f32Input, full, normAxis, type Translate } from './common.ts';
 import { axesOf } from './shapes.ts';
 
 const FLT_MAX = 3.4028234663852886e38;
 
-export function reduceOp(kind: 'sum' | 'mean' | 'max' | 'min' | 'sumsq' | 'l1' | 'l2' | 'logsumexp' | 'logsum', since: number): Translate {
+export function reduceOp(kind: 'sum' | 'mean' | 'max' | 'min' | 'prod' | 'sumsq' | 'l1' | 'l2' | 'logsumexp' | 'logsum', since: number): Translate {
   return (c) => {
     c.only('axes', 'keepdims', 'noop_with_empty_axes');
     const x = f32Input(c, 0, 'data');
@@ -26,6 +27,7 @@ export function reduceOp(kind: 'sum' | 'mean' | 'max' | 'min' | 'sumsq' | 'l1' |
       case 'mean': return x.mean(ax, keep);
       case 'max': return x.max(ax, keep);
       case 'min': return x.neg().max(ax, keep).neg();
+      case 'prod': return x.prod(ax, keep);
       case 'sumsq': return x.mul(x).sum(ax, keep);
       case 'l1': return x.abs().sum(ax, keep);
       case 'l2': return x.mul(x).sum(ax, keep).sqrt();
@@ -41,13 +43,24 @@ export function reduceOp(kind: 'sum' | 'mean' | 'max' | 'min' | 'sumsq' | 'l1' |
   };
 }
 
+/**
+ * ArgMax/ArgMin of f32 or integer data (int64 held as i32, compared as integers: exact where
+ * an f32 compare would tie above 2^24). ArgMin is the argmax of −x for f32 and of −1 − x (= ~x,
+ * an exact order reversal with no overflow) for i32. select_last_index takes the first index in
+ * the axis reversed (a constant gather), as ONNX's reference does: n − 1 − argmax(flip(x)).
+ */
 export function argExtreme(max: boolean): Translate {
   return (c) => {
     c.only('axis', 'keepdims', 'select_last_index');
-    if (c.int('select_last_index', 0)) c.unsupported('select_last_index = 1');
-    const x = f32Input(c, 0, 'data');
-    const axis = normAxis(c, c.int('axis', 0), x.rank);
-    return (max ? x : x.neg()).argmax(axis, c.int('keepdims', 1) === 1);
+    const x = c.t(0, 'data');
+    if (x.dtype === 'bool') c.unsupported('data of type bool');
+    const axis = normAxis(c, c.int('axis', 0), x.rank), keep = c.int('keepdims', 1) === 1;
+    const last = c.int('select_last_index', 0) === 1, n = x.shape[axis]!;
+    if (last && isSymbolic(x.dim(axis))) c.unsupported(`select_last_index = 1 along axis ${axis} of a named size`);
+    const flipped = last ? gatherAlong(x, axis, Array.from({ length: n }, (_, i) => n - 1 - i)) : x;
+    const y = max ? flipped : x.dtype === 'i32' ? full('i32', -1).sub(flipped) : flipped.neg();
+    const i = y.argmax(axis, keep);
+    return last ? full('i32', n - 1).sub(i) : i;
   };
 }
 

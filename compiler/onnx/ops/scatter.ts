@@ -65,3 +65,19 @@ export function scatterNd(c: Ctx): Tensor {
   if (c.isConst(1)) checkConst(c, c.host(1, 'indices').data as ArrayLike<number>, (i) => [data.shape[i % k]!, i % k]);
   return record('scatter_nd', [data, idx, upd], { reduction: r });
 }
+
+// GatherND (opset 11; batch_dims from 12): ScatterND's inverse, the IR's gather_nd. The index
+// tuples are checked as ScatterND's: constant ones here, run-time ones in the code (negative
+// counts from the end of the axis, outside [-n, n) traps naming the node and the index).
+export function gatherNd(c: Ctx): Tensor {
+  c.only('batch_dims');
+  const data = c.t(0, 'data'), idx = c.t(1, 'indices');
+  if (idx.dtype !== 'i32') c.unsupported(`indices of type ${idx.dtype}`);
+  const b = c.int('batch_dims', 0), r = data.rank, q = idx.rank;
+  if (b < 0 || b >= Math.min(r, q)) c.unsupported(`batch_dims ${b} for data of rank ${r} and indices of rank ${q} (0 to ${Math.min(r, q) - 1})`);
+  if (idx.shape.slice(0, b).some((d, i) => d !== data.shape[i])) c.unsupported(`indices of shape [${idx.shape}] for data of shape [${data.shape}] (their first ${b} axes, the batch_dims, must be equal)`);
+  const k = idx.shape.at(-1)!;
+  if (k < 1 || k > r - b) c.unsupported(`indices of shape [${idx.shape}] for data of rank ${r} with batch_dims ${b} (the last axis holds 1 to ${r - b} coordinates)`);
+  if (c.isConst(1)) checkConst(c, c.host(1, 'indices').data as ArrayLike<number>, (i) => [data.shape[b + (i % k)]!, b + (i % k)]);
+  return record('gather_nd', [data, idx], { batchDims: b });
+}
