@@ -9,6 +9,7 @@ export {
   hardswish, mish, softsign, prelu, glu, softmax, logSoftmax, whereOp,
   whereOp as where, // torch.where's name
   scaledDotProductAttention, sinusoidalPositionalEncoding, causalMask, gather,
+  topk,
   type Conv1dOptions, type Conv2dOptions, type ConvTranspose2dOptions, type MaxPool1dOptions,
   type AvgPool1dOptions, type MaxPool2dOptions, type Pool2dOptions, type BatchNormOptions,
   type InterpolateMode, type InterpolateOptions,

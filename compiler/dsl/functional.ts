@@ -616,6 +616,8 @@ export function glu(x: Tensor, dim = -1): Tensor {
 }
 export const softmax = (x: Tensor, dim: number): Tensor => x.softmax(dim);
 export const logSoftmax = (x: Tensor, dim: number): Tensor => x.logSoftmax(dim);
+/** torch.topk(x, k, dim, largest, sorted): [values, indices] (Tensor.topk). */
+export const topk = (x: Tensor, k: number, dim = -1, largest = true, sorted = true): [Tensor, Tensor] => tensorArg('topk', 'input', x).topk(k, dim, largest, sorted);
 
 /** Rows of `table` picked by integer `indices` (nn.Embedding). */
 export function embedding(indices: Tensor, table: Tensor): Tensor {

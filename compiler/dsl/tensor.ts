@@ -371,6 +371,21 @@ export class Tensor {
     if (!Number.isInteger(dim)) throw new ModelDefinitionError(`argmax: dim must be one integer, got ${describeValue(dim)}${where()}`);
     return reduce('argmax', this, dims(dim, this.rank), keepdim);
   }
+  /**
+   * torch.topk: [values, indices (i32)] of the k largest (or smallest) along `dim`, in order; NaN
+   * counts as larger than every number, equal values keep the lower index first (torch 1.13 leaves
+   * the order of ties unspecified). `sorted: false` gives them sorted as well, as torch may.
+   */
+  topk(k: number, dim = -1, largest = true, sorted = true): [Tensor, Tensor] {
+    if (!Number.isInteger(dim)) throw new ModelDefinitionError(`topk: dim must be one integer, got ${describeValue(dim)}${where()}`);
+    for (const [name, v] of [['largest', largest], ['sorted', sorted]] as const) {
+      if (typeof v !== 'boolean') throw new ModelDefinitionError(`topk: ${name} must be true or false, got ${describeValue(v)}${where()}`);
+    }
+    if (this.rank === 0) throw new ModelDefinitionError(`topk: the input must have at least one dim, got a scalar${where()}`);
+    if (dim < -this.rank || dim >= this.rank) throw new ModelDefinitionError(`topk: dim ${dim} is out of range for ${fmtShape(this.dims)}${where()}`);
+    const [values, indices] = recordMulti('topk', [this], { axis: normAxis(dim, this.rank), k, largest });
+    return [values!, indices!];
+  }
   softmax(dim: number): Tensor { return record('softmax', [this], { axis: normAxis(dim, this.rank) }); }
   logSoftmax(dim: number): Tensor { return record('logsoftmax', [this], { axis: normAxis(dim, this.rank) }); }
 

@@ -1,9 +1,9 @@
-// Reductions on wasm: one kernel call each (assembly/reduce.ts, softmax.ts, layernorm.ts) over
-// the [outer, n, inner] blocks around the reduced axes; prod and the i32 argmax are loops emitted
-// here (scalar, sequential along the axis: the order the reference defines).
+// Reductions on wasm: one kernel call each (assembly/reduce.ts, softmax.ts, layernorm.ts, topk.ts)
+// over the [outer, n, inner] blocks around the reduced axes; prod and the i32 argmax are loops
+// emitted here (scalar, sequential along the axis: the order the reference defines).
 
 import type { NodeOf } from '../../ir/ops/def.ts';
-import type { AxisAttrs, LayerNormAttrs, ReduceAttrs } from '../../ir/ops/reduce.ts';
+import type { AxisAttrs, LayerNormAttrs, ReduceAttrs, TopKAttrs } from '../../ir/ops/reduce.ts';
 import { numelDims, type Dim } from '../../ir/dims.ts';
 import type { Node } from '../../ir/node.ts';
 import { dimsOf, numel } from '../../ir/types.ts';
@@ -79,6 +79,15 @@ const layernorm = defineLowering<LayerNormAttrs>({
   split: (n) => { const s = n.type.shape; return numel(s.slice(0, -1)) >= 2 && numel(s) >= LN_SPLIT_ELEMS; },
 });
 
+// The reduced axis' run-time length is passed (a symbolic one works only with k = 1: the type rule
+// wants k ≤ n at every size); the values are result 0, the indices result 1.
+const topk = defineLowering<TopKAttrs>({
+  emit: (n, c) => {
+    const [outer, len, inner] = around(dimsOf(n.inputs[0]!.type), n.attrs.axis);
+    return [`${kernelCall(`topk_${n.type.dtype}`, { x: c.addr(n.inputs[0]!), values: c.addr(n), indices: c.result(n, 1), outer, n: len, inner, k: n.attrs.k, largest: n.attrs.largest ? 1 : 0 })};`];
+  },
+});
+
 export const REDUCE_LOWERINGS = {
   sum: reduce('reduce_sum_f32'),
   mean: reduce('reduce_mean_f32'),
@@ -88,4 +97,5 @@ export const REDUCE_LOWERINGS = {
   softmax: softmax('softmax_f32'),
   logsoftmax: softmax('logsoftmax_f32'),
   layernorm,
+  topk,
 };

@@ -1,6 +1,7 @@
 // Reductions: sum, mean, max, prod, argmax over a set of axes; softmax and logsoftmax along one
-// axis; layernorm over the last dimension. argmax also takes i32 (compared as integers, exact
-// where an f32 compare would tie above 2^24).
+// axis; layernorm over the last dimension; topk along one axis (values, and their indices as
+// result 1). argmax also takes i32 (compared as integers, exact where an f32 compare would tie
+// above 2^24).
 
 import { fmtShape, normAxis, numel, sameShape, strides, allocData, type AnyTensorData, type TensorType } from '../types.ts';
 import { defineOp, type NodeOf, type Value } from './def.ts';
@@ -14,6 +15,8 @@ export interface ReduceAttrs {
 }
 export interface AxisAttrs { axis: number }
 export interface LayerNormAttrs { eps: number }
+/** The k largest (or smallest) of an f32 or i32 tensor along `axis`, always in order (torch's sorted=False may be sorted too). */
+export interface TopKAttrs { axis: number; k: number; largest: boolean }
 
 function reduceValues(n: NodeOf<ReduceAttrs>, x: Value, f: (a: number[]) => number): AnyTensorData {
   const axes = new Set(n.attrs.axes ?? []);
@@ -106,6 +109,51 @@ const layernorm = defineOp<LayerNormAttrs>({
   },
 });
 
+/**
+ * Whether a ranks before b in a top-k: NaN is larger than every number (torch.topk and ONNX put
+ * it first for largest, last for smallest). Equal values (−0 and 0 included) do not rank before
+ * each other, so a stable order keeps the lower index first (ONNX's rule; torch 1.13's CPU order
+ * of ties is unspecified). The kernel (assembly/topk.ts) uses the same rule.
+ */
+export const ranksBefore = (a: number, b: number, largest: boolean): boolean =>
+  (largest ? a > b || (a !== a && b === b) : a < b || (b !== b && a === a));
+
+function topkType(ins: readonly TensorType[], a: TopKAttrs): TensorType[] {
+  arity('topk', ins, 1);
+  const x = ins[0]!;
+  wantDtype('topk', 'input', x, 'f32', 'i32');
+  if (x.shape.length === 0) fail('topk', `input must have at least one dim, got ${fmtShape(x.shape)}`);
+  const axis = a.axis;
+  if (!Number.isInteger(axis) || axis < 0 || axis >= x.shape.length) fail('topk', `axis must be normalised to [0, ${x.shape.length - 1}] for ${fmtShape(x.shape)}, got ${String(axis)}`);
+  const n = x.shape[axis]!;
+  if (!Number.isInteger(a.k) || a.k < 1 || a.k > n) fail('topk', `k must be an integer in [1, ${n}] (the size of dim ${axis} of ${fmtShape(x.shape)}), got ${String(a.k)}`);
+  const shape = x.shape.map((d, i) => (i === axis ? a.k : d));
+  return [{ dtype: x.dtype, shape }, { dtype: 'i32', shape }];
+}
+
+const topk = defineOp<TopKAttrs>({
+  type: (ins, a) => topkType(ins, a)[0]!,
+  secondary: (ins, a) => topkType(ins, a).slice(1),
+  evaluate: (n, [x]) => {
+    const { axis, k, largest } = n.attrs;
+    const [outer, len, inner] = around(x!.type.shape, axis);
+    const values = allocData({ dtype: x!.type.dtype, shape: [outer * k * inner] }), indices = new Int32Array(outer * k * inner);
+    for (let o = 0; o < outer; o++) for (let i = 0; i < inner; i++) {
+      const at = (j: number) => (o * len + j) * inner + i;
+      // Array.prototype.sort is stable: ties keep the lower index first.
+      const order = [...Array(len).keys()].sort((p, q) => {
+        const a = x!.data[at(p)]!, b = x!.data[at(q)]!;
+        return ranksBefore(a, b, largest) ? -1 : ranksBefore(b, a, largest) ? 1 : 0;
+      });
+      for (let r = 0; r < k; r++) {
+        values[(o * k + r) * inner + i] = x!.data[at(order[r]!)]!;
+        indices[(o * k + r) * inner + i] = order[r]!;
+      }
+    }
+    return [values, indices];
+  },
+});
+
 export const REDUCE_OPS = {
   sum: reduce('sum', (a) => a.reduce((s, v) => s + v, 0)),
   // The sum rounded to f32 before dividing: torch's f32 sum overflows to inf (the mean of [1e38] × 4 is inf).
@@ -120,4 +168,5 @@ export const REDUCE_OPS = {
   softmax,
   logsoftmax,
   layernorm,
+  topk,
 };
