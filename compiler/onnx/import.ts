@@ -96,7 +96,7 @@ const SYMBOLIC_OK = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'S
   'Neg', 'Abs', 'Reciprocal', 'Gelu', 'LeakyRelu', 'PRelu', 'Elu', 'Selu', 'Softplus', 'Softsign', 'HardSigmoid', 'HardSwish', 'Mish', 'Swish',
   'Clip', 'Softmax', 'LogSoftmax', 'Cast', 'Identity', 'MatMul', 'Gemm', 'LayerNormalization', 'Transpose', 'Where',
   'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'Floor', 'Ceil', 'Round', 'Sign', 'Sin', 'Cos', 'Tile', 'RMSNormalization', 'Einsum',
-  ...SYMBOLIC_CNN]);
+  'TopK', ...SYMBOLIC_CNN]);
 /**
  * Shape computations and the layers PyTorch exports around them (ops/sizes.ts, ops/shapes.ts,
  * ops/recurrent.ts): Shape/Size give size values; Gather/Slice/Concat/(Un)squeeze/Reshape and

@@ -13,7 +13,7 @@ import { f32Input, full, type Translate } from './ops/common.ts';
 import { binary, boolLogic, castTo, clip, compare, F, hardSigmoid, hostBinary, hostNot, leaky, not, pow, rounding, sign, softmaxLike, T, unary, variadic } from './ops/elementwise.ts';
 import { concat, constantOfShape, constantOp, expand, flatten, gather, gatherElements, pad, range, reshape, shapeOf, size, slice, split, squeeze, tile, transpose, unsqueeze, where } from './ops/shapes.ts';
 import { orSizes, sizeArith, sizeCast, sizeConcat, sizeEqual, sizeGather, sizeIdentity, sizeReshape, sizeSlice, sizeSqueeze, sizeUnsqueeze, sizeWhere } from './ops/sizes.ts';
-import { argExtreme, cumsum, reduceOp, trilu } from './ops/reductions.ts';
+import { argExtreme, cumsum, reduceOp, topK, trilu } from './ops/reductions.ts';
 import { batchNorm, conv, convTranspose, dropout, gemm, globalPool, groupNormOp, instanceNorm, layerNorm, pool, rmsNorm } from './ops/nn.ts';
 import { RECURRENT } from './ops/recurrent.ts';
 import { ATTENTION } from './ops/attention.ts';
@@ -68,6 +68,7 @@ export const OPS: Record<string, Translate> = {
   ReduceSumSquare: reduceOp('sumsq', 18), ReduceL1: reduceOp('l1', 18), ReduceL2: reduceOp('l2', 18),
   ReduceLogSumExp: reduceOp('logsumexp', 18), ReduceLogSum: reduceOp('logsum', 18), ReduceProd: reduceOp('prod', 18),
   ArgMax: argExtreme(true), ArgMin: argExtreme(false),
+  TopK: topK,
   CumSum: cumsum, Trilu: trilu,
   MatMul: (c) => {
     const a = f32Input(c, 0, 'A'), b = f32Input(c, 1, 'B');

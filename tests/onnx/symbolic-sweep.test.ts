@@ -100,6 +100,10 @@ const CASES: Case[] = [
   { test: 'test_einsum_sum', axes: { x: 'last' }, name: 'seq' },
   { test: 'test_einsum_transpose', axes: { x: 0 } },
   { test: 'test_einsum_batch_diagonal', axes: { x: 0 } },
+  // TopK beside the symbolic axis (k = 3 along it is refused below), largest and smallest, f32 and int64 with ties.
+  { test: 'test_top_k', axes: { x: 0 } },
+  { test: 'test_top_k_smallest', axes: { x: 0 } },
+  { test: 'test_top_k_same_values_2d', axes: { x: 0 } },
 ];
 
 const label = (c: Case) => `${c.test}${c.argmin ? ' as ArgMin' : ''} (${c.name ?? 'batch'} on ${JSON.stringify(c.axes)})`;
@@ -276,6 +280,8 @@ describe('symbolic sizes through ONNX import, differentially', () => {
       [{ test: 'test_rms_normalization_4d_axis0', axes: { X: 0 } }, /\(RMSNormalization, opset 23\): scale of shape \[2,3,4,5\] for the normalized shape \[batch,3,4,5\] \(it must broadcast to it\) is not supported/],
       // Filters given as an input, [batch, 1, 3, 3]: read at their bound.
       [{ test: 'test_basic_conv_with_padding', axes: { x: 0, W: 0 } }, /\(Conv, opset 22\): input W \[batch, 1, 3, 3\] with the symbolic size 'batch' on axis 0 \(Conv's weights and bias must have fixed sizes\) is not supported/],
+      // k = 3 along a symbolic axis would be more than the axis below 3.
+      [{ test: 'test_top_k', axes: { x: 'last' }, name: 'seq' }, /\(TopK, opset \d+\): k = 3 along axis 1 of X \[3, seq\], the symbolic size 'seq' \(k must be at most the size at every size from 1; only k = 1 can be\) is not supported/],
     ];
     for (const [c, want] of refused) expect(() => prepare(c), c.test).toThrow(want);
   });

@@ -1,10 +1,11 @@
-// ONNX reductions, ArgMax/ArgMin, CumSum and Trilu.
+// ONNX reductions, ArgMax/ArgMin, TopK, CumSum and Trilu.
 
-import { numel } from '../../ir/types.ts';
+import { fmtShape, numel } from '../../ir/types.ts';
 import { addDims, isSymbolic, type Dim } from '../../ir/dims.ts';
 import { cat, constant, record, Tensor } from '../../dsl/tensor.ts';
 import { gatherAlong } from '../../dsl/functional.ts';
 import { Ctx } from '../ctx.ts';
+import { OnnxError } from '../proto.ts';
 import { f32Input, full, normAxis, type Translate } from './common.ts';
 import { axesOf } from './shapes.ts';
 
@@ -62,6 +63,35 @@ export function argExtreme(max: boolean): Translate {
     const i = y.argmax(axis, keep);
     return last ? full('i32', n - 1).sub(i) : i;
   };
+}
+
+/**
+ * TopK: k is attribute 'k' (opset 1) or input K (10+), which must be known at compile time (from a
+ * graph input: NeedsConstantError naming it; from a symbolic size: refused). Values come out
+ * sorted whatever 'sorted' says (ONNX leaves their order open then). A symbolic size on the axis
+ * works only with k = 1 (the IR's type rule needs k ≤ n at every size and says so).
+ */
+export function topK(c: Ctx): Tensor[] {
+  c.only('axis', 'k', 'largest', 'sorted');
+  if (c.opset < 10 ? !c.attr('k') : c.attr('k')) c.unsupported(c.opset < 10 ? 'TopK without attribute k' : "attribute 'k' (from opset 10 k is input K)");
+  const x = c.t(0, 'X');
+  if (x.dtype === 'bool') c.unsupported('bool input X');
+  let k: number;
+  if (c.opset < 10) k = c.int('k', 0);
+  else {
+    const ks = c.ints(1, 'K');
+    if (ks.length !== 1) throw new OnnxError(`${c.where}: K must hold one value, got ${ks.length}`);
+    k = ks[0]!;
+  }
+  const axis = normAxis(c, c.int('axis', -1), x.rank);
+  const n = x.dims[axis]!;
+  if (k === 0) c.unsupported(`k = 0 (empty outputs)`);
+  if (isSymbolic(n)) {
+    if (k !== 1) c.unsupported(`k = ${k} along axis ${axis} of X ${fmtShape(x.dims)}, the symbolic size '${n}' (k must be at most the size at every size from 1; only k = 1 can be)`);
+  } else if (!Number.isInteger(k) || k < 1 || k > n) {
+    throw new OnnxError(`${c.where}: k = ${k} is out of range for axis ${axis} of X ${fmtShape(x.dims)} (k must be in [1, ${n}])`);
+  }
+  return x.topk(k, axis, c.int('largest', 1) === 1, c.int('sorted', 1) === 1);
 }
 
 export function cumsum(c: Ctx): Tensor {
