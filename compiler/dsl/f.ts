@@ -15,3 +15,4 @@ export {
   type InterpolateMode, type InterpolateOptions,
 } from './functional.ts';
 export { einsum } from './einsum.ts';
+export { conv3d, maxPool3d, avgPool3d, type Conv3dOptions, type MaxPool3dOptions, type AvgPool3dOptions } from './volumetric.ts';

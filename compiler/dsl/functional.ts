@@ -14,19 +14,21 @@ function tensorArg(op: string, name: string, v: unknown): Tensor {
   return v;
 }
 /** An f32 tensor argument: the op computes in floats, and PyTorch's kernel for it takes no integers or bools either. */
-function floatArg(op: string, name: string, v: unknown): Tensor {
+export function floatArg(op: string, name: string, v: unknown): Tensor {
   const t = tensorArg(op, name, v);
   if (t.dtype !== 'f32') throw new ModelDefinitionError(`${op}: ${name} must be f32, got ${t.dtype}${fmtShape(t.dims)}${where()}`);
   return t;
 }
 /** An int or a pair of ints (PyTorch's `_pair`), each at least `min`, or an error naming the op and option. */
-export function pairOf(op: string, option: string, v: unknown, min: number): [number, number] {
-  const p = typeof v === 'number' ? [v, v] : v;
-  if (!Array.isArray(p) || p.length !== 2 || !p.every((d) => Number.isInteger(d) && d >= min)) {
+export function pairOf(op: string, option: string, v: unknown, min: number): [number, number] { return tupleOf(op, option, v, min, 2) as [number, number]; }
+/** An int or a list of `n` ints (PyTorch's `_pair`, `_triple`), each at least `min`. */
+export function tupleOf(op: string, option: string, v: unknown, min: number, n: number): number[] {
+  const p = typeof v === 'number' ? new Array<number>(n).fill(v) : v;
+  if (!Array.isArray(p) || p.length !== n || !p.every((d) => Number.isInteger(d) && d >= min)) {
     const found = typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : Array.isArray(v) ? `[${v.slice(0, 4).map(String).join(', ')}]` : String(v);
-    throw new ModelDefinitionError(`${op}: ${option} must be ${min > 0 ? 'a positive' : 'a non-negative'} integer or a pair of them, got ${found}${where()}`);
+    throw new ModelDefinitionError(`${op}: ${option} must be ${min > 0 ? 'a positive' : 'a non-negative'} integer or ${n === 2 ? 'a pair' : `a list of ${n}`} of them, got ${found}${where()}`);
   }
-  return p as [number, number];
+  return p as number[];
 }
 
 /** y = x · wᵀ + b, with PyTorch's weight layout [out, in]. */
@@ -42,16 +44,16 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor): Tensor {
 function unbatched2d(x: Tensor, f: (x: Tensor) => Tensor): Tensor { return x.rank === 3 ? f(x.unsqueeze(0)).squeeze(0) : f(x); }
 
 /** A convolution runs over fixed channels and lengths: only a batched input's dim 0 may be a size chosen at run time. */
-function fixedConvDims(op: string, x: Tensor, batchedRank: number): void {
+export function fixedConvDims(op: string, x: Tensor, batchedRank: number): void {
   const from = x.rank === batchedRank ? 1 : 0;
   if (x.dims.slice(from).some((d) => typeof d !== 'number')) {
-    throw new ModelDefinitionError(`${op}: input ${fmtShape(x.dims)} has a size chosen at run time ${from ? 'outside the batch dim (0)' : '(an unbatched input)'}; a convolution's channels and ${op === 'conv1d' ? 'length' : 'height and width'} must be fixed sizes${where()}`);
+    throw new ModelDefinitionError(`${op}: input ${fmtShape(x.dims)} has a size chosen at run time ${from ? 'outside the batch dim (0)' : '(an unbatched input)'}; a convolution's channels and ${op === 'conv1d' ? 'length' : op === 'conv3d' ? 'depth, height and width' : 'height and width'} must be fixed sizes${where()}`);
   }
 }
 
-/** x with `before` zeros ahead of it and `after` behind along `axis` (a negative amount crops); the batch may be a run-time size. */
-function padZeros(x: Tensor, axis: number, before: number, after: number): Tensor {
-  const block = (n: number) => zeros(x.dims.map((d, j) => (j === axis ? n : d)), traceBounds());
+/** x with `before` zeros (or `value`s) ahead of it and `after` behind along `axis` (a negative amount crops); the batch may be a run-time size. */
+export function padZeros(x: Tensor, axis: number, before: number, after: number, value = 0): Tensor {
+  const block = (n: number) => { const z = zeros(x.dims.map((d, j) => (j === axis ? n : d)), traceBounds()); return value === 0 ? z : z.add(value); };
   const y = before < 0 || after < 0 ? x.slice(axis, Math.max(0, -before), x.size(axis) - Math.max(0, -after)) : x;
   return before > 0 || after > 0 ? cat([...(before > 0 ? [block(before)] : []), y, ...(after > 0 ? [block(after)] : [])], axis) : y;
 }

@@ -1,6 +1,7 @@
 // The basic layers, with PyTorch's parameter names, layouts and default initialisation.
 
 import * as F from './functional.ts';
+import * as V from './volumetric.ts';
 import { Module, positiveInt, type Parameter } from './module.ts';
 import { ModelDefinitionError, type Tensor } from './tensor.ts';
 import { fmtShape } from '../ir/types.ts';
@@ -199,6 +200,43 @@ export class AvgPool2d extends Module {
 }
 
 type AdaptiveSize = number | [number | null, number | null];
+/** nn.Conv3d: weight [out, in/groups, kD, kH, kW] on [N, C, D, H, W] (or unbatched [C, D, H, W]), as PyTorch lays them out. */
+export class Conv3d extends Module {
+  readonly weight: Parameter;
+  readonly bias?: Parameter;
+  constructor(readonly inChannels: number, readonly outChannels: number, readonly kernelSize: V.Triple,
+    readonly opts: V.Conv3dOptions & { bias?: boolean } = {}) {
+    super();
+    checkOptions('Conv3d', opts, ['stride', 'padding', 'dilation', 'groups', 'bias']);
+    const k = F.tupleOf('Conv3d', 'kernel_size', kernelSize, 1, 3);
+    F.tupleOf('Conv3d', 'stride', opts.stride ?? 1, 1, 3); F.tupleOf('Conv3d', 'dilation', opts.dilation ?? 1, 1, 3);
+    if (opts.padding !== 'same' && opts.padding !== 'valid') F.tupleOf('Conv3d', 'padding', opts.padding ?? 0, 0, 3);
+    positiveInt('Conv3d', 'in_channels', inChannels); positiveInt('Conv3d', 'out_channels', outChannels);
+    const groups = positiveInt('Conv3d', 'groups', opts.groups ?? 1);
+    if (inChannels % groups || outChannels % groups) throw new ModelDefinitionError(`Conv3d: groups ${groups} must divide in_channels ${inChannels} and out_channels ${outChannels}`);
+    const bound = 1 / Math.sqrt((inChannels / groups) * k[0]! * k[1]! * k[2]!);
+    this.weight = this.param('weight', [outChannels, inChannels / groups, ...k], { uniform: bound });
+    if (opts.bias ?? true) this.bias = this.param('bias', [outChannels], { uniform: bound });
+  }
+  forward(x: Tensor): Tensor { const { bias: _, ...o } = this.opts; return V.conv3d(x, this.weight.t, this.bias?.t, o); }
+}
+/** nn.MaxPool3d on [N, C, D, H, W] or unbatched [C, D, H, W]: stride, padding, dilation, ceilMode (returnIndices is refused). */
+export class MaxPool3d extends Module {
+  constructor(readonly kernelSize: V.Triple, readonly opts: V.MaxPool3dOptions = {}) {
+    super(); checkOptions('MaxPool3d', opts, ['stride', 'padding', 'dilation', 'ceilMode', 'returnIndices']);
+    V.pool3dWindow('MaxPool3d', kernelSize, opts);
+  }
+  forward(x: Tensor): Tensor { return V.maxPool3d(x, this.kernelSize, this.opts); }
+}
+/** nn.AvgPool3d on [N, C, D, H, W] or unbatched [C, D, H, W]: stride, padding, ceilMode, countIncludePad (default true), divisorOverride. */
+export class AvgPool3d extends Module {
+  constructor(readonly kernelSize: V.Triple, readonly opts: V.AvgPool3dOptions = {}) {
+    super(); checkOptions('AvgPool3d', opts, ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride']);
+    V.pool3dWindow('AvgPool3d', kernelSize, opts);
+  }
+  forward(x: Tensor): Tensor { return V.avgPool3d(x, this.kernelSize, this.opts); }
+}
+
 /** nn.AdaptiveAvgPool2d: PyTorch's windows, ⌊i·n/out⌋ to ⌈(i+1)·n/out⌉ (AdaptiveAvgPool2d(1) is a global average). */
 export class AdaptiveAvgPool2d extends Module {
   constructor(readonly outputSize: AdaptiveSize) { super(); F.adaptiveOutput('AdaptiveAvgPool2d', outputSize); }

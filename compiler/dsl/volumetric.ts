@@ -1,0 +1,150 @@
+// The 3-D (volumetric) ops on PyTorch's NCDHW layout: conv3d on the 2-D conv kernel, and pooling
+// of any rank as separable slices (poolNd, which the ONNX importer's MaxPool/AveragePool share).
+
+import { fmtShape } from '../ir/types.ts';
+import { describeValue } from '../ir/print.ts';
+import { cat, constant, ModelDefinitionError, Tensor, where } from './tensor.ts';
+import { checkOptions } from './options.ts';
+import { conv2d, fixedConvDims, floatArg, padZeros, tupleOf } from './functional.ts';
+
+export type Triple = number | [number, number, number];
+
+/** A 3-D op on PyTorch's unbatched [C, D, H, W] input as on a batch of one. */
+function unbatched3d(x: Tensor, f: (x: Tensor) => Tensor): Tensor { return x.rank === 4 ? f(x.unsqueeze(0)).squeeze(0) : f(x); }
+
+/** The output length of a window of `extent` cells moved by `stride` over n cells padded by [before, after] (PyTorch's floor/ceil rule). */
+function windows(n: number, before: number, after: number, extent: number, stride: number, ceil: boolean): number {
+  const span = n + before + after - extent;
+  if (span < 0) return 0;
+  let out = (ceil ? Math.ceil(span / stride) : Math.floor(span / stride)) + 1;
+  // In ceil mode the last window must start inside the input or its leading padding.
+  if (ceil && (out - 1) * stride >= n + before) out--;
+  return out;
+}
+
+export interface Conv3dOptions { stride?: Triple; padding?: Triple | 'valid' | 'same'; dilation?: Triple; groups?: number }
+/**
+ * torch.nn.functional.conv3d on [N, C, D, H, W] (or unbatched [C, D, H, W]), weight
+ * [out, in/groups, kD, kH, kW]: im2col along the depth, then one conv2d. Each output depth
+ * position gathers its kD input planes as channels ([N·Dout, kD·C, H, W], each group's planes
+ * kept together), and the kernel becomes [out, kD·C/groups, kH, kW] (folded at compile time for
+ * constant weights), so the 2-D GEMM kernel does all the sums. The input is copied kD times.
+ */
+export function conv3d(x: Tensor, w: Tensor, b?: Tensor, o: Conv3dOptions = {}): Tensor {
+  checkOptions('conv3d', o, ['stride', 'padding', 'dilation', 'groups']);
+  x = floatArg('conv3d', 'input', x); w = floatArg('conv3d', 'weight', w);
+  if (b !== undefined && b !== null) b = floatArg('conv3d', 'bias', b); else b = undefined;
+  if (x.rank !== 4 && x.rank !== 5) throw new ModelDefinitionError(`conv3d: expected [N, C, D, H, W] or unbatched [C, D, H, W] input, got ${fmtShape(x.dims)}${where()}`);
+  if (w.rank !== 5 || w.dims.some((d) => typeof d !== 'number')) throw new ModelDefinitionError(`conv3d: weight must be [out, in/groups, kD, kH, kW] of fixed sizes, got ${fmtShape(w.dims)}${where()}`);
+  fixedConvDims('conv3d', x, 5);
+  const stride = tupleOf('conv3d', 'stride', o.stride ?? 1, 1, 3), dilation = tupleOf('conv3d', 'dilation', o.dilation ?? 1, 1, 3);
+  const groups = o.groups ?? 1;
+  if (!Number.isInteger(groups) || groups < 1) throw new ModelDefinitionError(`conv3d: groups must be a positive integer, got ${describeValue(groups)}${where()}`);
+  const [co, cg, ...k] = w.shape as number[] as [number, number, number, number, number];
+  const [C, ...sizes] = x.shape.slice(-4) as [number, number, number, number];
+  if (C % groups || co % groups) throw new ModelDefinitionError(`conv3d: groups ${groups} must divide the input channels ${C} and output channels ${co}${where()}`);
+  if (cg * groups !== C) throw new ModelDefinitionError(`conv3d: input ${fmtShape(x.dims)} has ${C} channels but weight ${fmtShape(w.dims)} expects ${cg * groups}${groups > 1 ? ` (${cg} per group × ${groups} groups)` : ''}${where()}`);
+  if (b && (b.rank !== 1 || b.dims[0] !== co)) throw new ModelDefinitionError(`conv3d: bias must be [${co}], got ${fmtShape(b.dims)}${where()}`);
+  const extent = k.map((kk, i) => dilation[i]! * (kk - 1));
+  // [before, after] per spatial axis: PyTorch's 'same' pads ⌊total/2⌋ before and the rest after.
+  let pads: Array<[number, number]>;
+  if (o.padding === 'valid') pads = [[0, 0], [0, 0], [0, 0]];
+  else if (o.padding === 'same') {
+    if (stride.some((s) => s !== 1)) throw new ModelDefinitionError(`conv3d: padding 'same' needs stride 1, got stride ${stride.join(',')}${where()}`);
+    pads = extent.map((t) => [Math.floor(t / 2), t - Math.floor(t / 2)]);
+  } else pads = tupleOf('conv3d', 'padding', o.padding ?? 0, 0, 3).map((p) => [p, p]);
+  const outs = sizes.map((n, i) => windows(n, pads[i]![0], pads[i]![1], extent[i]! + 1, stride[i]!, false));
+  if (outs.some((n) => n < 1)) throw new ModelDefinitionError(`conv3d: kernel ${k.join('×')}${dilation.some((d) => d > 1) ? ` (dilation ${dilation.join(',')})` : ''} does not fit input ${fmtShape(x.dims)} with padding ${pads.map((p) => p.join('/')).join(',')}${where()}`);
+  const [kD, kH, kW] = k, [, H, W] = sizes, Dout = outs[0]!;
+  // The kernel's (kD, C/g) flattened in that order, as the columns below are.
+  const wc = w.permute(0, 2, 1, 3, 4).reshape(co, kD * cg, kH, kW);
+  return unbatched3d(x, (x) => {
+    const N = x.dims[0]!;
+    const xt = padZeros(x.permute(0, 2, 1, 3, 4), 1, pads[0]![0], pads[0]![1]); // [N, D', C, H, W]
+    const span = (Dout - 1) * stride[0]! + 1;
+    // Plane j·dD + od·sD for output depth od: [N, Dout, groups, C/g, H, W] per kernel depth j.
+    const planes = Array.from({ length: kD }, (_, j) => xt.slice(1, j * dilation[0]!, j * dilation[0]! + span, stride[0]!).reshape(N, Dout, groups, cg, H, W));
+    const cols = (kD === 1 ? planes[0]! : cat(planes, 3)).reshape(-1, kD * C, H, W);
+    const padding = o.padding === 'same' ? 'same' as const : [pads[1]![0], pads[2]![0]] as [number, number];
+    const y = conv2d(cols, wc, b, { stride: [stride[1]!, stride[2]!], padding, dilation: [dilation[1]!, dilation[2]!], groups });
+    return y.reshape(N, Dout, co, outs[1]!, outs[2]!).permute(0, 2, 1, 3, 4);
+  });
+}
+
+/**
+ * Pooling over the spatial axes (2, 3, …) of any number, window by window along one axis at a
+ * time (max of maxes, sum of sums: the same windows as one N-d pass, with k₁+k₂+… strided slices
+ * instead of k₁·k₂·…). `pads` are [before, after] per axis; ceil mode adds the cells a last
+ * window needs after the input. The average divides the sum once, by `divisor` or by the count
+ * of the cells in its window that count: the input, and with `countIncludePad` the declared
+ * padding (not ceil mode's extra), PyTorch's and ONNX's rule. The count is a product over axes,
+ * a constant. Max pads with −∞.
+ */
+export function poolNd(op: string, x: Tensor, kind: 'max' | 'avg', k: number[], s: number[], d: number[], pads: Array<[number, number]>,
+  o: { ceil: boolean; countIncludePad: boolean; divisor?: number }): Tensor {
+  const r = k.length, sizes = x.shape.slice(-r);
+  if (x.dims.slice(1).some((v) => typeof v !== 'number')) throw new ModelDefinitionError(`${op}: input ${fmtShape(x.dims)} has a size chosen at run time outside the batch dim (0); a pool's channels and spatial sizes must be fixed${where()}`);
+  const outs = sizes.map((n, i) => windows(n, pads[i]![0], pads[i]![1], (k[i]! - 1) * d[i]! + 1, s[i]!, o.ceil));
+  if (outs.some((n) => n < 1)) throw new ModelDefinitionError(`${op}: kernel ${k.join('×')}${d.some((v) => v > 1) ? ` (dilation ${d.join(',')})` : ''} does not fit input ${fmtShape(x.dims)} with padding ${pads.map((p) => p.join('/')).join(',')} (output ${outs.join('×')})${where()}`);
+  let y = x;
+  const counts: number[][] = [];
+  sizes.forEach((n, i) => {
+    const axis = x.rank - r + i, [pb, pe] = pads[i]!, out = outs[i]!;
+    const need = (out - 1) * s[i]! + (k[i]! - 1) * d[i]! + 1;
+    const t = padZeros(y, axis, pb, Math.max(pe, need - n - pb), kind === 'max' ? -Infinity : 0);
+    let acc: Tensor | undefined;
+    for (let j = 0; j < k[i]!; j++) {
+      const v = t.slice(axis, j * d[i]!, j * d[i]! + (out - 1) * s[i]! + 1, s[i]!);
+      acc = acc === undefined ? v : kind === 'max' ? acc.maximum(v) : acc.add(v);
+    }
+    y = acc!;
+    // Cells of window q along this axis that count: inside the input, or inside the declared padding with countIncludePad.
+    counts.push(Array.from({ length: out }, (_, q) => {
+      let c = 0;
+      for (let j = 0; j < k[i]!; j++) { const at = q * s[i]! + j * d[i]!; if ((at >= pb && at < pb + n) || (o.countIncludePad && at < pb + n + pe)) c++; }
+      return c;
+    }));
+  });
+  if (kind === 'max') return y;
+  if (o.divisor !== undefined) return y.div(o.divisor);
+  const count = new Float32Array(outs.reduce((a, b) => a * b, 1));
+  for (let f = 0; f < count.length; f++) {
+    let c = 1, rest = f;
+    for (let i = r - 1; i >= 0; i--) { c *= counts[i]![rest % outs[i]!]!; rest = Math.floor(rest / outs[i]!); }
+    count[f] = c;
+  }
+  return y.div(constant(count, outs, 'f32', 'pool-count'));
+}
+
+export interface MaxPool3dOptions { stride?: Triple | null; padding?: Triple; dilation?: Triple; ceilMode?: boolean; returnIndices?: boolean }
+export interface AvgPool3dOptions { stride?: Triple | null; padding?: Triple; ceilMode?: boolean; countIncludePad?: boolean; divisorOverride?: number | null }
+
+/** The window of a 3-D pool: kernel, stride (default the kernel), padding (at most half the kernel, PyTorch's check) and dilation. */
+export function pool3dWindow(op: string, kernel: unknown, o: { stride?: unknown; padding?: unknown; dilation?: unknown; returnIndices?: unknown; divisorOverride?: unknown }): [number[], number[], number[], number[]] {
+  const k = tupleOf(op, 'kernel_size', kernel, 1, 3);
+  const s = o.stride === undefined || o.stride === null ? k : tupleOf(op, 'stride', o.stride, 1, 3);
+  const p = tupleOf(op, 'padding', o.padding ?? 0, 0, 3), d = tupleOf(op, 'dilation', o.dilation ?? 1, 1, 3);
+  if (p.some((v, i) => 2 * v > k[i]!)) throw new ModelDefinitionError(`${op}: padding ${p.join(',')} must be at most half the kernel size ${k.join(',')}${where()}`);
+  if (o.returnIndices === true) throw new ModelDefinitionError(`${op}: returnIndices true is not supported (values only)${where()}`);
+  const dv = o.divisorOverride;
+  if (dv !== undefined && dv !== null && (typeof dv !== 'number' || !Number.isInteger(dv) || dv === 0)) throw new ModelDefinitionError(`${op}: divisorOverride must be a non-zero integer, got ${describeValue(dv)}${where()}`);
+  return [k, s, p, d];
+}
+function pool3d(op: 'max_pool3d' | 'avg_pool3d', x: Tensor, kernel: Triple, o: MaxPool3dOptions & AvgPool3dOptions): Tensor {
+  x = floatArg(op, 'input', x);
+  const [k, s, p, d] = pool3dWindow(op, kernel, o);
+  if (x.rank !== 4 && x.rank !== 5) throw new ModelDefinitionError(`${op}: expected [N, C, D, H, W] or unbatched [C, D, H, W] input, got ${fmtShape(x.dims)}${where()}`);
+  return unbatched3d(x, (x) => poolNd(op, x, op === 'max_pool3d' ? 'max' : 'avg', k, s, d, p.map((v) => [v, v]), {
+    ceil: o.ceilMode ?? false, countIncludePad: o.countIncludePad ?? true, divisor: o.divisorOverride ?? undefined,
+  }));
+}
+/** torch.nn.functional.max_pool3d on [N, C, D, H, W] or unbatched [C, D, H, W] (stride defaults to the kernel; padding pads with −∞). */
+export function maxPool3d(x: Tensor, kernelSize: Triple, o: MaxPool3dOptions = {}): Tensor {
+  checkOptions('max_pool3d', o, ['stride', 'padding', 'dilation', 'ceilMode', 'returnIndices']);
+  return pool3d('max_pool3d', x, kernelSize, o);
+}
+/** torch.nn.functional.avg_pool3d; countIncludePad (default true) counts the padding in the divisor, divisorOverride replaces it. */
+export function avgPool3d(x: Tensor, kernelSize: Triple, o: AvgPool3dOptions = {}): Tensor {
+  checkOptions('avg_pool3d', o, ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride']);
+  return pool3d('avg_pool3d', x, kernelSize, o);
+}
