@@ -6,6 +6,7 @@
 import { numel } from '../../ir/types.ts';
 import { cat, constant, record, Tensor } from '../../dsl/tensor.ts';
 import * as F from '../../dsl/functional.ts';
+import { conv3d, poolNd } from '../../dsl/volumetric.ts';
 import { DT } from '../proto.ts';
 import { Ctx, host, isHost, type Val } from '../ctx.ts';
 import { batchOnly, f32Input, fixedWeights, full, normAxis, type Translate } from './common.ts';
@@ -57,7 +58,7 @@ function padSpatial(x: Tensor, pads: Array<[number, number]>, value: number): Te
 function as2d(c: Ctx, x: Tensor, f: (x4: Tensor, lift: <T>(v: T[], one: T) => T[]) => Tensor): Tensor {
   if (x.rank === 4) return f(x, (v) => v);
   if (x.rank === 3) { const y = f(x.unsqueeze(2), (v, one) => [one, ...v]); return y.squeeze(2); }
-  return c.unsupported(`a ${x.rank - 2}-D input (Conv and pooling take 1-D and 2-D)`);
+  return c.unsupported(`a ${x.rank - 2}-D input (${c.node.opType} takes 1-D and 2-D${c.node.opType === 'Conv' ? ' and 3-D' : ''})`);
 }
 
 export function conv(c: Ctx): Tensor {
@@ -71,6 +72,11 @@ export function conv(c: Ctx): Tensor {
   if (ks && ks.some((k, i) => k !== w0.shape[2 + i])) c.unsupported(`kernel_shape [${ks}] that differs from W's [${w0.shape.slice(2)}]`);
   const k = w0.shape.slice(2), s = c.intList('strides') ?? k.map(() => 1), d = c.intList('dilations') ?? k.map(() => 1);
   const pads = spatialPads(c, x.shape.slice(2), k, s, d);
+  if (sp === 3) {
+    // F.conv3d pads symmetrically; asymmetric pads (auto_pad SAME_*) are zeros concatenated first.
+    const sym = pads.every(([a, e]) => a === e);
+    return conv3d(sym ? x : padSpatial(x, pads, 0), w0, b, { stride: s as [number, number, number], padding: (sym ? pads.map(([a]) => a) : [0, 0, 0]) as [number, number, number], dilation: d as [number, number, number], groups: c.int('group', 1) });
+  }
   return as2d(c, x, (x4, lift) => {
     const w = sp === 1 ? w0.unsqueeze(2) : w0;
     const p = lift(pads, [0, 0] as [number, number]);
@@ -123,7 +129,8 @@ export function pool(kind: 'max' | 'avg'): Translate {
     if (x.rank < 3 || x.rank > 5) c.unsupported(`a ${x.rank - 2}-D input`);
     const pads = spatialPads(c, x.shape.slice(2), k, s, d);
     const ceil = c.int('ceil_mode', 0) === 1, cip = c.int('count_include_pad', 0) === 1;
-    if (d.some((v) => v !== 1) || x.rank === 5) return slicePool(x, kind, k, s, d, pads, ceil, cip);
+    // Dilated and 3-D windows: the DSL's separable pool (the 2-D kernels take neither).
+    if (d.some((v) => v !== 1) || x.rank === 5) return poolNd(c.node.opType, x, kind, k, s, d, pads, { ceil, countIncludePad: cip });
     return as2d(c, x, (x4, lift) => {
       const kk = lift(k, 1), ss = lift(s, 1), pp = lift(pads, [0, 0] as [number, number]);
       const sizes = x4.shape.slice(2);
@@ -157,47 +164,6 @@ export function pool(kind: 'max' | 'avg'): Translate {
   };
 }
 
-/**
- * Pooling of any rank, dilation and padding as slices: each kernel offset is a strided slice
- * of the padded input, combined by maximum or sum (the average divides by the same pool of a
- * constant mask of the cells that count, folded at compile time).
- */
-function slicePool(x: Tensor, kind: 'max' | 'avg', k: number[], s: number[], d: number[], pads: Array<[number, number]>, ceil: boolean, cip: boolean): Tensor {
-  const sizes = x.shape.slice(2);
-  const outs = sizes.map((n, i) => {
-    const [pb, pe] = pads[i]!, span = n + pb + pe - ((k[i]! - 1) * d[i]! + 1);
-    let out = (ceil ? Math.ceil(span / s[i]!) : Math.floor(span / s[i]!)) + 1;
-    if (ceil && (out - 1) * s[i]! >= n + pb) out--;
-    return out;
-  });
-  const all = sizes.map((n, i) => {
-    const need = (outs[i]! - 1) * s[i]! + (k[i]! - 1) * d[i]! + 1;
-    return [pads[i]![0], Math.max(pads[i]![1], need - n - pads[i]![0])] as [number, number];
-  });
-  const windows = (t: Tensor, combine: (a: Tensor, b: Tensor) => Tensor): Tensor => {
-    let acc: Tensor | undefined;
-    const offs = new Array<number>(k.length).fill(0);
-    for (;;) {
-      let v = t;
-      offs.forEach((o, i) => { const start = o * d[i]!; v = record('slice', [v], { axis: 2 + i, start, end: start + (outs[i]! - 1) * s[i]! + 1, step: s[i]! }); });
-      acc = acc ? combine(acc, v) : v;
-      let j = k.length - 1;
-      while (j >= 0 && ++offs[j]! === k[j]) offs[j--] = 0;
-      if (j < 0) return acc;
-    }
-  };
-  if (kind === 'max') return windows(padSpatial(x, all, -Infinity), (a, b) => a.maximum(b));
-  const padded = all.map(([b, e], i) => b + sizes[i]! + e);
-  const mask = new Float32Array(numel(padded));
-  const idx = new Array<number>(padded.length).fill(0);
-  for (let o = 0; o < mask.length; o++) {
-    mask[o] = idx.every((v, i) => (v >= all[i]![0] && v < all[i]![0] + sizes[i]!) || (cip && v < all[i]![0] + sizes[i]! + pads[i]![1])) ? 1 : 0;
-    for (let i = padded.length - 1; i >= 0; i--) { if (++idx[i]! < padded[i]!) break; idx[i] = 0; }
-  }
-  const sum = windows(padSpatial(x, all, 0), (a, b) => a.add(b));
-  const count = windows(constant(mask, [1, 1, ...padded], 'f32', 'pool-count'), (a, b) => a.add(b));
-  return sum.div(count);
-}
 
 export function globalPool(kind: 'mean' | 'max'): Translate {
   return (c) => {
