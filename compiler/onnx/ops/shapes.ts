@@ -80,19 +80,24 @@ export function gather(c: Ctx): Tensor {
   const n = x.shape[axis]!;
   let idx: Tensor;
   if (c.isConst(1)) {
-    const h = c.host(1, 'indices');
-    const vals = Array.from(h.data as ArrayLike<number>, (v) => {
-      const r = v < 0 ? v + n : v;
-      if (!(r >= 0 && r < n)) throw new UnsupportedError(`${c.where}: index ${v} is out of range for axis ${axis} of size ${n}`);
-      return r;
-    });
-    idx = constant(Int32Array.from(vals), h.dims, 'i32');
+    idx = constIndices(c, axis, n);
   } else {
     idx = c.t(1, 'indices');
     if (idx.dtype !== 'i32') c.unsupported(`indices of type ${idx.dtype}`);
     return gatherAxis(x, idx, axis, true);
   }
   return gatherAxis(x, idx, axis);
+}
+
+/** Input 1's constant indices along an axis of size n, a negative one counted from the end; one out of range is the model's error, found here. */
+function constIndices(c: Ctx, axis: number, n: number): Tensor {
+  const h = c.host(1, 'indices');
+  const vals = Array.from(h.data as ArrayLike<number>, (v) => {
+    const r = v < 0 ? v + n : v;
+    if (!(r >= 0 && r < n)) throw new UnsupportedError(`${c.where}: index ${v} is out of range for axis ${axis} of size ${n}`);
+    return r;
+  });
+  return constant(Int32Array.from(vals), h.dims, 'i32');
 }
 
 /**
@@ -121,13 +126,7 @@ export function gatherElements(c: Ctx): Tensor {
   const axis = normAxis(c, c.int('axis', 0), x.rank), n = x.shape[axis]!;
   let idx: Tensor;
   if (c.isConst(1)) {
-    const h = c.host(1, 'indices');
-    const vals = Array.from(h.data as ArrayLike<number>, (v) => {
-      const r = v < 0 ? v + n : v;
-      if (!(r >= 0 && r < n)) throw new UnsupportedError(`${c.where}: index ${v} is out of range for axis ${axis} of size ${n}`);
-      return r;
-    });
-    idx = constant(Int32Array.from(vals), h.dims, 'i32');
+    idx = constIndices(c, axis, n);
   } else {
     idx = c.t(1, 'indices');
     if (idx.dtype !== 'i32') c.unsupported(`indices of type ${idx.dtype}`);
