@@ -77,16 +77,8 @@ export function gather(c: Ctx): Tensor {
   const axis = normAxis(c, c.int('axis', 0), x.rank);
   const dim = x.dims[axis]!;
   if (isSymbolic(dim)) return gatherSymbolic(c, x, axis, dim);
-  const n = x.shape[axis]!;
-  let idx: Tensor;
-  if (c.isConst(1)) {
-    idx = constIndices(c, axis, n);
-  } else {
-    idx = c.t(1, 'indices');
-    if (idx.dtype !== 'i32') c.unsupported(`indices of type ${idx.dtype}`);
-    return gatherAxis(x, idx, axis, true);
-  }
-  return gatherAxis(x, idx, axis);
+  // Constant indices are wrapped and checked here; run-time ones wrap in the code.
+  return c.isConst(1) ? gatherAxis(x, constIndices(c, axis, x.shape[axis]!), axis) : gatherAxis(x, runTimeIndices(c), axis, true);
 }
 
 /** Input 1's constant indices along an axis of size n, a negative one counted from the end; one out of range is the model's error, found here. */
@@ -98,6 +90,13 @@ function constIndices(c: Ctx, axis: number, n: number): Tensor {
     return r;
   });
   return constant(Int32Array.from(vals), h.dims, 'i32');
+}
+
+/** Input 1's indices computed at run time (int64 and int32 arrive as i32). */
+function runTimeIndices(c: Ctx): Tensor {
+  const idx = c.t(1, 'indices');
+  if (idx.dtype !== 'i32') c.unsupported(`indices of type ${idx.dtype}`);
+  return idx;
 }
 
 /**
@@ -124,13 +123,7 @@ export function gatherElements(c: Ctx): Tensor {
   c.only('axis');
   const x = c.t(0, 'data');
   const axis = normAxis(c, c.int('axis', 0), x.rank), n = x.shape[axis]!;
-  let idx: Tensor;
-  if (c.isConst(1)) {
-    idx = constIndices(c, axis, n);
-  } else {
-    idx = c.t(1, 'indices');
-    if (idx.dtype !== 'i32') c.unsupported(`indices of type ${idx.dtype}`);
-  }
+  const idx = c.isConst(1) ? constIndices(c, axis, n) : runTimeIndices(c);
   if (idx.rank !== x.rank || idx.shape.some((d, i) => i !== axis && d > x.shape[i]!))
     c.unsupported(`indices of shape [${idx.shape}] for data of shape [${x.shape}] (the same rank, and no larger than the data on any axis but ${axis})`);
   return gatherElementsOf(x, axis, idx, !c.isConst(1));
