@@ -80,6 +80,18 @@ export const COMPARE: Record<string, (a: number, b: number) => boolean> = {
   ne: (a, b) => a !== b,
 };
 
+/**
+ * Remainders (binary, not fusable: an integer one traps on a zero divisor). fmod truncates (C's
+ * fmod, torch.fmod: the dividend's sign; f32 or i32), remainder floors (Python's %,
+ * torch.remainder: the divisor's sign; i32 only, where r + b is exact). JavaScript's % is C's fmod,
+ * exact on f32 operands in f64: x % 0 and ±Inf % y are NaN, x % ±Inf = x, the sign of zero kept.
+ * On i32 the caller stores into an Int32Array, so −0 (MIN_VALUE % −1, −4 % 2) becomes 0.
+ */
+export const REMAINDER: Record<'fmod' | 'remainder', (a: number, b: number) => number> = {
+  fmod: (a, b) => a % b,
+  remainder: (a, b) => { const r = a % b; return r !== 0 && r < 0 !== b < 0 ? r + b : r; },
+};
+
 export const isUnary = (op: string): boolean => op in UNARY;
 export const isBinary = (op: string): boolean => op in BINARY;
 /** Ops a fused elementwise loop may contain (f32 in, f32 out, same-index semantics): not the comparisons, whose result is bool. */

@@ -6,12 +6,12 @@
 
 import type { Expr, Node } from '../../ir/node.ts';
 import type { NoAttrs } from '../../ir/ops/def.ts';
-import type { CastAttrs, ElementwiseAttrs } from '../../ir/ops/elementwise.ts';
+import { remainderByZeroError, type CastAttrs, type ElementwiseAttrs } from '../../ir/ops/elementwise.ts';
 import { mulDims, numelDims } from '../../ir/dims.ts';
 import { dimsOf, DTYPE_BYTES } from '../../ir/types.ts';
 import type { Layout } from '../layout.ts';
 import { code, contiguous, dimBroadcastStrides, LOAD, loopNest, type Operand } from '../loops.ts';
-import { defineLowering, f32lit, type Lowering } from './lowering.ts';
+import { defineLowering, f32lit, trapUnless, type Lowering } from './lowering.ts';
 
 const VEC: Record<string, (a: string[]) => string> = {
   add: ([a, b]) => `f32x4.add(${a}, ${b})`,
@@ -157,6 +157,26 @@ function compareLoop(n: Node, c: Layout): string[] {
 }
 const compare = (): Lowering<NoAttrs> => defineLowering<NoAttrs>({ refs: true, emit: compareLoop });
 
+/**
+ * fmod and remainder: scalar loops. On f32, AssemblyScript's % is an exact fmodf (musl's bitwise
+ * algorithm); on i32 it is i32.rem_s (MIN_VALUE % −1 = 0), a zero divisor trapping first with the
+ * node's message, as the reference raises it. remainder moves a remainder whose sign differs from
+ * the divisor's by one divisor.
+ */
+function remainderLoop(n: Node, c: Layout): string[] {
+  const t = n.type.dtype;
+  const ops: Operand[] = [contiguous(n, c.ref(n)), ...n.inputs.map((i) => ({ base: c.ref(i), strides: dimBroadcastStrides(dimsOf(i.type), dimsOf(n.type)), bytes: 4 }))];
+  return loopNest(dimsOf(n.type), ops, (p, len, st) => [
+    `for (let i = 0; i < ${code(len)}; i++) {`,
+    `  const a = load<${t}>(${p[1]} + <usize>i * ${code(mulDims(st[1]!, 4))}), b = load<${t}>(${p[2]} + <usize>i * ${code(mulDims(st[2]!, 4))});`,
+    ...t === 'i32' ? [`  ${trapUnless('b != 0', remainderByZeroError(n.op, n.label), 'a', 'b')}`] : [],
+    ...n.op === 'remainder'
+      ? ['  let r = a % b;', '  if (r != 0 && (r ^ b) < 0) r += b;', `  store<${t}>(${p[0]} + (<usize>i << 2), r);`]
+      : [`  store<${t}>(${p[0]} + (<usize>i << 2), a % b);`],
+    '}',
+  ]);
+}
+
 /** An unfused unary or binary op: a one-op expression (f32), or integer arithmetic (i32). */
 const single = (): Lowering<NoAttrs> => defineLowering<NoAttrs>({
   refs: true,
@@ -176,6 +196,7 @@ export const ELEMENTWISE_LOWERINGS = {
   floor: single(), ceil: single(), round: single(), trunc: single(), sin: single(), cos: single(),
   lt: compare(), le: compare(), gt: compare(), ge: compare(), eq: compare(), ne: compare(),
   add: single(), sub: single(), mul: single(), div: single(), maximum: single(), minimum: single(), pow: single(),
+  fmod: defineLowering<NoAttrs>({ refs: true, emit: remainderLoop }), remainder: defineLowering<NoAttrs>({ refs: true, emit: remainderLoop }),
   where: defineLowering<NoAttrs>({
     emit: (n, c) => {
       const ops: Operand[] = [contiguous(n, c.addr(n)), ...n.inputs.map((i) => ({ base: c.addr(i), strides: dimBroadcastStrides(dimsOf(i.type), dimsOf(n.type)), bytes: DTYPE_BYTES[i.type.dtype] }))];

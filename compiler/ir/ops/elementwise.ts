@@ -2,12 +2,12 @@
 // itself, PyTorch's NaN and Inf behaviour included, is in ir/elementwise.ts), `where`, `cast`,
 // and the fused `elementwise` loop (an expression tree over its inputs, made by elementwise-fusion).
 
-import { BINARY, COMPARE, isBinary, isUnary, UNARY } from '../elementwise.ts';
+import { BINARY, COMPARE, isBinary, isUnary, REMAINDER, UNARY } from '../elementwise.ts';
 import type { Expr } from '../node.ts';
 import { allocData, broadcastShapes, fmtShape, fmtType, type DType, type Shape, type TensorType } from '../types.ts';
 import { defineOp, type NoAttrs, type OpDef } from './def.ts';
 import { forEachBroadcast, ontoResult } from './iterate.ts';
-import { arity, f32, fail, wantDtype } from './rules.ts';
+import { arity, f32, fail, indexError, raise, wantDtype } from './rules.ts';
 
 export interface CastAttrs { dtype: DType }
 export interface ElementwiseAttrs {
@@ -84,6 +84,36 @@ function compare(op: string): OpDef<NoAttrs> {
   });
 }
 
+/** An integer remainder's error for a zero divisor: {0} the dividend. */
+export const remainderByZeroError = (op: string, label: string | undefined) => indexError(op, label, 'integer remainder of {0} by zero');
+
+/** fmod (f32 or i32) and remainder (i32): two operands of one dtype, broadcast (REMAINDER). */
+function remainder(op: 'fmod' | 'remainder'): OpDef<NoAttrs> {
+  const f = REMAINDER[op];
+  return defineOp<NoAttrs>({
+    type: (ins) => {
+      arity(op, ins, 2);
+      const [a, b] = ins as [TensorType, TensorType];
+      const dtypes: DType[] = op === 'fmod' ? ['f32', 'i32'] : ['i32'];
+      wantDtype(op, 'dividend', a, ...dtypes);
+      wantDtype(op, 'divisor', b, ...dtypes);
+      if (a.dtype !== b.dtype) fail(op, `dtypes differ: ${fmtType(a)} vs ${fmtType(b)}`);
+      const shape = broadcastShapes(a.shape, b.shape) ?? fail(op, `shapes do not broadcast: ${fmtShape(a.shape)} vs ${fmtShape(b.shape)}`);
+      return { dtype: a.dtype, shape };
+    },
+    evaluate: (n, [a, b]) => {
+      const out = allocData(n.type), int = n.type.dtype === 'i32';
+      forEachBroadcast(n.type.shape, [a!.type.shape, b!.type.shape], (o, [oa, ob]) => {
+        const x = a!.data[oa!]!, y = b!.data[ob!]!;
+        if (int && y === 0) raise(remainderByZeroError(op, n.label), x);
+        out[o] = f(x, y);
+      });
+      return out;
+    },
+    broadcasts: ontoResult,
+  });
+}
+
 const where = defineOp<NoAttrs>({
   type: (ins) => {
     arity('where', ins, 3);
@@ -146,6 +176,8 @@ export const ELEMENTWISE_OPS = {
   ...Object.fromEntries(UNARY_NAMES.map((op) => [op, unary(op)])) as Record<UnaryName, OpDef<NoAttrs>>,
   ...Object.fromEntries(BINARY_NAMES.map((op) => [op, binary(op)])) as Record<BinaryName, OpDef<NoAttrs>>,
   ...Object.fromEntries(COMPARE_NAMES.map((op) => [op, compare(op)])) as Record<CompareName, OpDef<NoAttrs>>,
+  fmod: remainder('fmod'),
+  remainder: remainder('remainder'),
   where,
   cast,
   elementwise,

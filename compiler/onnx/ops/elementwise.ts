@@ -1,6 +1,6 @@
 // ONNX elementwise operators, comparisons, rounding and logic, and casts.
 
-import { COMPARE, UNARY } from '../../ir/elementwise.ts';
+import { COMPARE, REMAINDER, UNARY } from '../../ir/elementwise.ts';
 import type { CompareName } from '../../ir/ops/elementwise.ts';
 import { numel } from '../../ir/types.ts';
 import { record, Tensor } from '../../dsl/tensor.ts';
@@ -78,6 +78,25 @@ export function compare(name: string, op: CompareName, onBools?: (a: Tensor, b: 
     return record(op, [a, b]);
   };
 }
+/**
+ * Mod: fmod = 1 is C's fmod (the dividend's sign; floats and integers), fmod = 0 the floor remainder
+ * (the divisor's sign; integers only, ONNX leaves it undefined on floats). Run-time integers
+ * trap on a zero divisor, naming the node; compile-time ones are refused.
+ */
+export const mod: Translate = (c) => {
+  c.only('fmod');
+  const op = c.int('fmod', 0) ? 'fmod' : 'remainder', v = c.val(0);
+  const float = isHost(v) ? v.dtype === DT.FLOAT || v.dtype === DT.DOUBLE : v.dtype === 'f32';
+  if (float && op === 'remainder') c.unsupported('fmod = 0 on floats (ONNX requires fmod = 1 for floating-point operands)');
+  if (c.allConst()) {
+    const f = REMAINDER[op];
+    return hostBinary('Mod', (a, b) => (float || b !== 0 ? f(a, b) : c.unsupported(`integer Mod of ${a} by zero`)))(c);
+  }
+  const [a, b] = same(c, c.t(0, 'A'), c.t(1, 'B'));
+  if (a.dtype === 'bool') c.unsupported('bool operands');
+  return record(op, [a, b]);
+};
+
 /** Floor, Ceil, Round (half to even): f32 (ONNX allows only floats). */
 export function rounding(name: string, op: 'floor' | 'ceil' | 'round'): Translate {
   const onHost = hostUnary(name, UNARY[op]!);
