@@ -68,6 +68,12 @@ beforeAll(async () => {
 });
 afterAll(() => { for (const m of Object.values(models)) m.dispose(); });
 
+/**
+ * Where compileEntries starts AssemblyScript's static data: the end of the sync region (layout's
+ * `end`). A rebuilt artifact must start it there too: its strings (trap messages) placed inside the
+ * region would be the barrier counts every instantiation starts from.
+ */
+const codeBase = (m: Manifest) => m.threads!.sync.offset + m.threads!.sync.bytes;
 const same = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   expect(a.length).toBe(b.length);
   for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) throw new Error(`element ${i}: ${a[i]} vs ${b[i]}`);
@@ -187,7 +193,7 @@ describe('threads', () => {
     for (const tid of [1, 0]) {
       const source = compiled.source.replace(fn[0], `${fn[0]}  if (tid == ${tid} && load<f32>(${x0}) == 12345.0) unreachable();\n`);
       const { manifest, blob } = readContainer(compiled.bytes);
-      const { wasm } = await assemble({ sources: { '__model.ts': source }, entry: '__model.ts', isa: ISA, memoryBase: manifest.threads!.sync.offset + 512, initialPages: manifest.memory.pages, sharedMemory: true });
+      const { wasm } = await assemble({ sources: { '__model.ts': source }, entry: '__model.ts', isa: ISA, memoryBase: codeBase(manifest), initialPages: manifest.memory.pages, sharedMemory: true });
       const { code: _c, weights: _w, ...rest } = manifest;
       const bytes = writeContainer(rest, { [ISA]: wasm }, blob(manifest.weights));
       const m = await loadModelBytes(bytes, { threads: 2, threadPolicy: 'always' });
@@ -204,7 +210,7 @@ describe('threads', () => {
   test('code whose threads sleep in wasm wait32 (compiled before env.atomic_wait) runs on 1 thread, with a warning', async () => {
     const threadsTs = readFileSync(new URL('../assembly/threads.ts', import.meta.url), 'utf8').replaceAll('host_wait(p, v);', 'memory.atomic.wait32(p, v, -1);');
     const { manifest, blob } = readContainer(compiled.bytes);
-    const { wasm } = await assemble({ sources: { '__model.ts': compiled.source, 'threads.ts': threadsTs }, entry: '__model.ts', isa: ISA, memoryBase: manifest.threads!.sync.offset + 512, initialPages: manifest.memory.pages, sharedMemory: true });
+    const { wasm } = await assemble({ sources: { '__model.ts': compiled.source, 'threads.ts': threadsTs }, entry: '__model.ts', isa: ISA, memoryBase: codeBase(manifest), initialPages: manifest.memory.pages, sharedMemory: true });
     expect(WebAssembly.Module.imports(await WebAssembly.compile(wasm as BufferSource)).map((i) => i.name)).not.toContain('atomic_wait');
     const { code: _c, weights: _w, ...rest } = manifest;
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
