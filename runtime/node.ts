@@ -14,7 +14,7 @@ setThreadHost({
     return {
       post: (m) => w.postMessage(m),
       listen: (onMessage, onError) => { w.on('message', onMessage); w.on('error', (e) => onError(String(e?.message ?? e))); },
-      // An idle model's workers do not keep the process alive (dispose() ends them).
+      // An idle model's workers do not keep the process alive (dispose() ends them, or the model's collection).
       ref: (yes) => (yes ? w.ref() : w.unref()),
       terminate: () => { void w.terminate(); },
     };

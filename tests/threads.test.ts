@@ -2,10 +2,11 @@
 // threads equal 1 thread's bit for bit (GEMM and matmul split by output panels keep each
 // element's summation order), for every entry kind; misuse of the option is a clear error; a
 // trap in any thread is an error of that call, never a hang, and the model works afterwards;
-// dispose() ends the workers; code from before env.atomic_wait runs on 1 thread. One compile (a
-// GPT with extra entries) serves the whole file.
+// dispose() ends the workers, and so does the collection of an undisposed model; code from
+// before env.atomic_wait runs on 1 thread. One compile (a GPT with extra entries) serves the
+// whole file.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
@@ -240,6 +241,47 @@ ${dispose ? 'm.dispose();' : ''}`;
       expect(r.stdout.trim()).toBe('2 80');
       expect(r.status).toBe(0);
     }
+  });
+
+  // Counted as the process's OS threads (Linux): a worker is one. Without the finalizer every model
+  // collected here left its two workers, and the refused load its two, asleep for good.
+  test.skipIf(!existsSync('/proc/self/status'))('a threaded model collected without dispose(), or refused after its workers started, leaves no worker behind', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'simdflow-threads-'));
+    const file = join(dir, 'm.simdflow');
+    writeFileSync(file, compiled.bytes);
+    const at = (p: string) => JSON.stringify(new URL(p, import.meta.url).pathname);
+    const script = `import { loadModel } from ${at('../runtime/node.ts')};
+import { readContainer, writeContainer } from ${at('../runtime/format.ts')};
+import { readFileSync } from 'node:fs';
+const bytes = new Uint8Array(readFileSync(${JSON.stringify(file)}));
+const threads = () => Number(/Threads:\\s+(\\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1]);
+const settle = async (gc) => { for (let i = 0; i < 100 && threads() > base; i++) { if (gc) globalThis.gc(); await new Promise((r) => setTimeout(r, 50)); } return threads() - base; };
+const feeds = { x: Float32Array.from({ length: 8 * 784 }, (_, i) => Math.sin(i)) };
+const kept = await loadModel(bytes, { threads: 2, threadPolicy: 'always' });
+const want = kept.call('mlp', feeds).y;
+const base = threads();
+const dropped = async () => { for (let i = 0; i < 3; i++) (await loadModel(bytes, { threads: 3, threadPolicy: 'always' })).call('mlp', feeds); };
+await dropped();
+const loaded = threads() - base, collected = await settle(true);
+// An entry naming an export the code lacks: refused by the Model, once the workers run.
+const { manifest, blob } = readContainer(bytes);
+const { code, weights, ...rest } = structuredClone(manifest);
+rest.entries.mlp.export = 'entry_none';
+let refused = '';
+try { await loadModel(writeContainer(rest, Object.fromEntries(Object.entries(code).map(([k, r]) => [k, blob(r)])), blob(weights)), { threads: 3 }); } catch (e) { refused = e.message; }
+const afterRefusal = await settle(false);
+const y = kept.call('mlp', feeds).y;
+console.log(JSON.stringify({ loaded, collected, refused, afterRefusal, kept: kept.threads, same: y.every((v, i) => Object.is(v, want[i])) }));`;
+    const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.stderr).toBe('');
+    const got = JSON.parse(r.stdout);
+    expect(got.loaded).toBeGreaterThanOrEqual(6); // three models' two workers each, alive until collected
+    expect(got.collected).toBeLessThanOrEqual(0);
+    expect(got.refused).toMatch(/^invalid simdflow artifact: entry 'mlp' names export 'entry_none', which the wasmsimd code does not have$/);
+    expect(got.afterRefusal).toBeLessThanOrEqual(0);
+    // The model still referenced keeps its threads, and its results.
+    expect(got.kept).toBe(2);
+    expect(got.same).toBe(true);
   });
 });
 
