@@ -6,7 +6,7 @@ import { rootOf } from './effects.ts';
 
 export function printExpr(e: Expr): string {
   if (e.op === 'in') return `$${(e as { index: number }).index}`;
-  if (e.op === 'lit') return String((e as { value: number }).value);
+  if (e.op === 'lit') { const v = (e as { value: number }).value; return Object.is(v, -0) ? '-0' : String(v); }
   return `${e.op}(${(e as { args: readonly Expr[] }).args.map(printExpr).join(', ')})`;
 }
 

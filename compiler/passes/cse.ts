@@ -14,7 +14,10 @@ function key(n: Node): string | undefined {
     const d = n.attrs.data as Float32Array;
     return d.length <= SMALL_CONST ? `const:${n.type.dtype}:${n.type.shape}:${Array.from(d).join(',')}` : undefined;
   }
-  const attrs = JSON.stringify(n.attrs, (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as Float32Array) : v));
+  // JSON spells ±Infinity and NaN as null and −0 as 0: those numbers are spelled as strings, so
+  // where(c, x, -Infinity) and where(c, x, NaN) (an elementwise literal, a fill value) stay apart.
+  const attrs = JSON.stringify(n.attrs, (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as Float32Array)
+    : typeof v === 'number' && (!Number.isFinite(v) || Object.is(v, -0)) ? (Object.is(v, -0) ? '-0' : String(v)) : v));
   return `${n.op}(${n.inputs.map((i) => i.id).join(',')})${attrs}`;
 }
 

@@ -14,7 +14,8 @@ import { record } from '../../compiler/dsl/tensor.ts';
 import { PASSES, PASS_NAMES } from '../../compiler/passes/registry.ts';
 import { runPasses } from '../../compiler/passes/manager.ts';
 import { applyPass, f32, tiny } from './util.ts';
-import { printGraph } from '../../compiler/ir/print.ts';
+import { printExpr, printGraph } from '../../compiler/ir/print.ts';
+import { attrsOf } from '../../compiler/ir/ops.ts';
 import { cloneGraph } from '../../compiler/ir/node.ts';
 import { interpret } from '../../compiler/reference/interpret.ts';
 
@@ -118,6 +119,16 @@ describe('passes', () => {
     const { after } = applyPass(elementwiseFusion, g);
     expect(after).toContain('elementwise(%1) {expr=exp($0), shape=[4,1]}');
     expect(after).toContain('elementwise(%0, %2) {expr=mul($0, $1), shape=[4,8]}');
+  });
+
+  test('cse keeps literals JSON cannot spell apart: -Infinity, Infinity, NaN, -0', () => {
+    const lit = (value: number) => ({ op: 'elementwise', attrs: { expr: { op: 'add', args: [{ op: 'in', index: 0 }, { op: 'lit', value }] }, shape: [3] } });
+    const g = tiny(({ x }) => [x!.add(1), x!.add(2), x!.add(3), x!.add(4), x!.add(5)], { x: [3] });
+    // The five adds become elementwise nodes differing only in their literal.
+    [-Infinity, Infinity, Number.NaN, -0, 0].forEach((v, i) => Object.assign(g.outputs[i]!.node, lit(v), { inputs: [g.inputs[0]!] }));
+    const out = cse.run(cloneGraph(g));
+    expect(printExpr(attrsOf(out.outputs[3]!.node, 'elementwise').expr)).toBe('add($0, -0)');
+    expect(new Set(out.outputs.map((o) => o.node)).size).toBe(5);
   });
 
   test('residual-fusion: layernorm(a + b) reads the residual itself', () => {
