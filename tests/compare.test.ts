@@ -6,6 +6,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { compileModel, defineModel, F, interpret, Module, nn, readSafetensors, traceModel, type Tensor } from '../compiler/index.ts';
+import { attrsOf } from '../compiler/ir/ops.ts';
+import { printExpr } from '../compiler/ir/print.ts';
+import { wasmTarget } from '../compiler/codegen/target.ts';
+import { runPasses } from '../compiler/passes/manager.ts';
 import { loadModelBytes } from '../runtime/model.ts';
 import { TEST_ISAS } from './helpers/isa.ts';
 
@@ -29,6 +33,15 @@ const forward = (_m: Module, { a, b, c, i, j, s }: Record<string, Tensor>) => {
     chain: a!.mul(3).floor().add(a!.sub(1).round().mul(b!.ceil().sub(b!.trunc()))),
     cmp_chain: a!.mul(2).gt(b!.add(1)),
     where_round: F.where(a!.round().eq(a!), a!, a!.neg()),
+    where_sqrt: F.where(a!.ge(0), a!.sqrt(), a!.mul(0.5)),
+    fill_int: F.where(i!.eq(0), -Infinity, a!),
+    clamp_where: F.where(a!.gt(1), 1, F.where(a!.lt(-1), -1, a!)),
+    where_col: F.where(c!.gt(0), b!, a!.mul(2)),
+    where_row: F.where(b!.lt(1), a!, b!.neg()),
+    where_tiny: F.where(a!.add(1e-8).gt(1), a!, b!),
+    where_gt: F.where(a!.gt(b!), a!.sub(b!), b!),
+    s_where: F.where(s!.gt(0), s!, s!.mul(0.1)),
+    s_where_row: F.where(b!.lt(1), s!, b!.neg()),
   });
   return out;
 };
@@ -48,14 +61,19 @@ test('comparisons and rounding match PyTorch bit for bit: NaN, ±inf, ±0, ties,
   const feeds = Object.fromEntries(['a', 'b', 'c', 'i', 'j'].map((n) => [n, io.get(`input.${n}`)!.data as Float32Array | Int32Array]));
   const want = (name: string) => io.get(`output.${name}`)!.data as Float32Array | Uint8Array;
   const names = [...io.keys()].filter((k) => k.startsWith('output.')).map((k) => k.slice(7));
-  expect(names.length).toBe(32);
-  // The named-size outputs at B = 2: torch's rows 0 and 1 of lt, ne_col (c's first row, 0.5) and round.
-  const sized = { s_lt: want('lt').slice(0, 74), s_ne_col: want('ne_col').slice(0, 74), s_round: want('round').slice(0, 74) };
+  expect(names.length).toBe(39);
+  // The named-size outputs at B = 2: torch's rows 0 and 1 of lt, ne_col (c's first row, 0.5), round, leaky and where_row.
+  const sized = { s_lt: want('lt').slice(0, 74), s_ne_col: want('ne_col').slice(0, 74), s_round: want('round').slice(0, 74),
+    s_where: want('leaky').slice(0, 74), s_where_row: want('where_row').slice(0, 74) };
   const s = (feeds.a as Float32Array).slice(0, 74);
   const ref = interpret(traceModel(def), { ...feeds, s }, undefined, { B: 2 });
   for (const name of names) expectBits(ref[name], want(name), `reference ${name}`);
   for (const [name, w] of Object.entries(sized)) expectBits(ref[name], w, `reference ${name}`);
-  const { bytes } = await compileModel(def, { isas: TEST_ISAS });
+  const { bytes, graph } = await compileModel(def, { isas: TEST_ISAS });
+  // The compiled graph in the reference: the fused expressions' meaning (ir/ops/elementwise.ts evalExpr) is torch's too.
+  const fused = interpret(graph, { ...feeds, s }, undefined, { B: 2 });
+  for (const name of names) expectBits(fused[name], want(name), `fused reference ${name}`);
+  for (const [name, w] of Object.entries(sized)) expectBits(fused[name], w, `fused reference ${name}`);
   for (const isa of TEST_ISAS) {
     const model = await loadModelBytes(bytes, { isa });
     const out = model.run({ ...feeds, s: { data: s, shape: [2, 37] } });
@@ -78,4 +96,38 @@ test('comparing or rounding the wrong dtypes, shapes or values is refused, namin
   expect(tr((x) => (F.where as (...a: unknown[]) => Tensor)(x.gt(0)))).toThrow(/where: input must be a tensor or a number, got undefined/);
   expect(tr((x) => F.where(x.gt(0), x, null as never))).toThrow(/where: other must be a tensor or a number, got null/);
   expect(tr((x) => F.where(1 as never, x, x))).toThrow(/where: condition must be a tensor, got 1/);
+});
+
+test('a comparison feeding only where fuses into the f32 loop; a bool that is an output, is read twice or is smaller stays bytes', () => {
+  const graph = runPasses(traceModel(def), { target: wasmTarget });
+  const out = (name: string) => graph.outputs.find((o) => o.name === name)!.node;
+  // One elementwise node where compare + where were: its inputs are the graph's inputs and constants.
+  const fusedExpr = (name: string, ins: string[]) => {
+    const n = out(name);
+    expect(n.op, name).toBe('elementwise');
+    expect(n.inputs.map((i) => i.op), name).toEqual(ins);
+    return printExpr(attrsOf(n, 'elementwise').expr);
+  };
+  expect(fusedExpr('where_sqrt', ['input'])).toBe('where(ge($0, 0), sqrt($0), mul($0, 0.5))');
+  expect(fusedExpr('fill_int', ['input', 'const', 'input'])).toBe('where(eq($0, $1), -Infinity, $2)'); // the i32 0 is a splat input: literals are f32
+  expect(fusedExpr('clamp_where', ['input'])).toBe('where(gt($0, 1), 1, where(lt($0, -1), -1, $0))');
+  expect(fusedExpr('where_tiny', ['input', 'input'])).toBe('where(gt(add($0, 9.99999993922529e-9), 1), $0, $1)');
+  expect(fusedExpr('s_where', ['input'])).toBe('where(gt($0, 0), $0, mul($0, 0.10000000149011612))');
+  expect(out('s_where').attrs.sym).toEqual({ values: { shape: ['B', 37] }, max: { B: 3 } });
+  // c > 0 is [3, 1] and b < 1 is [37], smaller than the where: computed once as bytes, read broadcast.
+  expect(fusedExpr('where_col', ['gt', 'input', 'elementwise'])).toBe('where($0, $1, $2)');
+  expect(fusedExpr('where_row', ['lt', 'input', 'elementwise'])).toBe('where($0, $1, $2)');
+  expect(fusedExpr('s_where_row', ['lt', 'input', 'elementwise'])).toBe('where($0, $1, $2)'); // over [B, 37]
+  // a > 0, a > b and a >= c are outputs as well (gt0, gt, ge_col): stored once, read back as bytes.
+  expect(fusedExpr('leaky', ['gt', 'input'])).toBe('where($0, $1, mul($1, 0.10000000149011612))');
+  expect(out('leaky').inputs[0]).toBe(out('gt0'));
+  expect(fusedExpr('where_gt', ['gt', 'input', 'input'])).toBe('where($0, sub($1, $2), $2)');
+  expect(out('where_gt').inputs[0]).toBe(out('gt'));
+  expect(fusedExpr('mask', ['ge', 'input'])).toBe('mul(where($0, 1, 0), $1)'); // (a >= c).float(): the cast fuses
+  // A comparison of f32 math that is itself an output: the math fuses up to it, the comparison stays.
+  expect(out('cmp_chain').op).toBe('gt');
+  expect(out('cmp_chain').inputs.map((i) => i.op)).toEqual(['elementwise', 'elementwise']);
+  expect(graph.nodes.filter((n) => n.op === 'where')).toEqual([]);
+  // The one cast left converts i32 to f32 (i < 0.5): not an expression op.
+  expect(graph.nodes.filter((n) => n.op === 'cast').map((n) => n.inputs[0]!.type.dtype)).toEqual(['i32']);
 });

@@ -94,7 +94,11 @@ export const REMAINDER: Record<'fmod' | 'remainder', (a: number, b: number) => n
 
 export const isUnary = (op: string): boolean => op in UNARY;
 export const isBinary = (op: string): boolean => op in BINARY;
-/** Ops a fused elementwise loop may contain (f32 in, f32 out, same-index semantics): not the comparisons, whose result is bool. */
+export const isCompare = (op: string): boolean => op in COMPARE;
+/**
+ * The f32 math a fused elementwise loop may contain (f32 in, f32 out, same-index semantics). A
+ * fused loop's expression may also hold comparisons and `where` (ir/ops/elementwise.ts exprDtype).
+ */
 export const isElementwise = (op: string): boolean => isUnary(op) || isBinary(op);
 
 /** Activations the GEMM/conv epilogue applies (the kernel's ACT_* code has the same name). */

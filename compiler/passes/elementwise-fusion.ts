@@ -1,34 +1,59 @@
 // elementwise-fusion: a tree of elementwise ops whose inner values have one user each
 // becomes one `elementwise` node carrying an expression; codegen turns it into a single
-// SIMD loop, so intermediates never touch memory. Scalar constants become literals. A
+// SIMD loop, so intermediates never touch memory. Scalar f32 constants become literals. A
 // producer is not fused when it is smaller than its consumer (it would be recomputed per
 // broadcast element) or when it is a graph output.
+//
+// The tree computes f32, and inside it comparisons (of f32 or i32 operands), `where` (over
+// f32 or over bools: the IR's and/or/not) and casts between bool and f32 give and take bools,
+// which live only in registers as lane masks: `where(x > 0, x, 0.1·x)` is one loop, the
+// comparison never stored as bytes. A bool the tree cannot absorb (a graph output, a value with
+// several users, a comparison of a smaller shape) stays its own node, and the tree reads its
+// bytes as a leaf. The root is always f32: a comparison whose bool goes nowhere fusable (a mask
+// as an output) stays a comparison loop, the f32 math feeding it fused up to it.
 
-import { isElementwise } from '../ir/elementwise.ts';
+import { isCompare, isElementwise } from '../ir/elementwise.ts';
 import { node, rewrite, users, type Expr, type Node } from '../ir/node.ts';
 import { attrsOf } from '../ir/ops.ts';
 import { broadcastShapes, dimsOf, numel, sameShape } from '../ir/types.ts';
 import type { Pass } from './pass.ts';
 
+const f32 = (n: Node) => n.type.dtype === 'f32';
+/** Ops a fused expression can hold (the elementwise node's type rule, exprDtype, checks the same). */
 const fusibleOp = (n: Node) =>
-  (isElementwise(n.op) || n.op === 'elementwise') && n.type.dtype === 'f32' && n.inputs.every((i) => i.type.dtype === 'f32');
+  n.op === 'elementwise'
+  || (isElementwise(n.op) && f32(n) && n.inputs.every(f32))
+  || (isCompare(n.op) && n.inputs.every((i) => i.type.dtype === 'f32' || i.type.dtype === 'i32'))
+  || (n.op === 'where' && (f32(n) || n.type.dtype === 'bool'))
+  || (n.op === 'cast' && ((f32(n) && n.inputs[0]!.type.dtype === 'bool') || (n.type.dtype === 'bool' && f32(n.inputs[0]!))));
+
+/** A cast as the expression it is: bool → f32 is where(c, 1, 0); f32 → bool is x ≠ 0 (NaN true, −0 false). */
+const castExpr = (to: string, x: Expr): Expr =>
+  to === 'f32' ? { op: 'where', args: [x, { op: 'lit', value: 1 }, { op: 'lit', value: 0 }] } : { op: 'ne', args: [x, { op: 'lit', value: 0 }] };
 
 export const elementwiseFusion: Pass = {
   name: 'elementwise-fusion',
-  description: 'fuse trees of elementwise ops into one loop with an expression',
+  description: 'fuse trees of elementwise ops (f32 math, comparisons, where) into one loop with an expression',
   run(g) {
     const u = users(g), outs = new Set(g.outputs.map((o) => o.node));
+    const memo = new Map<Node, boolean>();
+    /** p is built into its user's tree: a bool user only if that one is built into a tree in turn (an f32 root). */
     const fusesIntoUser = (p: Node): boolean => {
+      let v = memo.get(p);
+      if (v !== undefined) return v;
       const us = u.get(p); // undefined for nodes this pass made: those are finished roots
-      if (!us || !fusibleOp(p) || us.length !== 1 || outs.has(p) || !fusibleOp(us[0]!)) return false;
-      const c = us[0]!;
-      return numel(p.type.shape) === numel(c.type.shape) && sameShape(broadcastShapes(dimsOf(p.type), dimsOf(c.type)) ?? [], dimsOf(c.type));
+      const c = us?.length === 1 ? us[0]! : undefined;
+      v = !!c && fusibleOp(p) && !outs.has(p) && fusibleOp(c) && numel(p.type.shape) === numel(c.type.shape) &&
+        sameShape(broadcastShapes(dimsOf(p.type), dimsOf(c.type)) ?? [], dimsOf(c.type)) && (f32(c) || fusesIntoUser(c));
+      memo.set(p, v);
+      return v;
     };
     return rewrite(g, (root) => {
-      if (!fusibleOp(root) || fusesIntoUser(root)) return undefined;
+      if (!fusibleOp(root) || !f32(root) || fusesIntoUser(root)) return undefined;
       const inputs: Node[] = [];
       const leaf = (n: Node): Expr => {
-        if (n.op === 'const' && numel(n.type.shape) === 1) return { op: 'lit', value: (n.attrs.data as Float32Array)[0]! };
+        // An i32 or bool scalar stays an input (a splat): literals are f32.
+        if (n.op === 'const' && f32(n) && numel(n.type.shape) === 1) return { op: 'lit', value: (n.attrs.data as Float32Array)[0]! };
         let i = inputs.indexOf(n);
         if (i < 0) i = inputs.push(n) - 1;
         return { op: 'in', index: i };
@@ -36,7 +61,7 @@ export const elementwiseFusion: Pass = {
       const build = (n: Node): Expr => {
         if (n !== root && !fusesIntoUser(n)) return leaf(n);
         const args = n.inputs.map(build);
-        return n.op === 'elementwise' ? substitute(attrsOf(n, 'elementwise').expr, args) : { op: n.op, args };
+        return n.op === 'elementwise' ? substitute(attrsOf(n, 'elementwise').expr, args) : n.op === 'cast' ? castExpr(n.type.dtype, args[0]!) : { op: n.op, args };
       };
       const expr = build(root);
       const sym = root.type.dims ? { sym: { values: { shape: root.type.dims }, max: root.type.max! } } : {};

@@ -10,6 +10,9 @@ import { DT, OnnxGraph } from '../../bench/onnx.ts';
 import { compileGraph, readSafetensors } from '../../compiler/index.ts';
 import { importOnnx } from '../../compiler/onnx/import.ts';
 import { interpret } from '../../compiler/reference/interpret.ts';
+import { attrsOf } from '../../compiler/ir/ops.ts';
+import { printExpr } from '../../compiler/ir/print.ts';
+import { fmtShape } from '../../compiler/ir/types.ts';
 import { loadModelBytes } from '../../runtime/model.ts';
 import { TEST_ISAS } from '../helpers/isa.ts';
 
@@ -23,7 +26,7 @@ test("PyTorch's export (Less, Greater, Equal, Not, Floor, Ceil, Round, Where on 
   for (const op of ['Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'Equal', 'Floor', 'Ceil', 'Round', 'Where']) expect(ops.has(op), op).toBe(true);
   const feeds = Object.fromEntries(['a', 'b', 'c', 'i', 'j'].map((n) => [n, io.get(`input.${n}`)!.data as Float32Array | Int32Array]));
   const names = graph.outputs.map((o) => o.name);
-  expect(names.length).toBe(30);
+  expect(names.length).toBe(37);
   const ref = interpret(graph, feeds);
   for (const name of names) expect(bits(ref[name]!), `reference ${name}`).toEqual(bits(io.get(`output.${name}`)!.data));
   const { bytes } = await compileGraph(graph, { name: 'compare', isas: TEST_ISAS });
@@ -79,4 +82,55 @@ test('comparisons and rounding of the wrong types are refused, naming the node, 
   expect(one((g) => g.op1('Greater', ['a', 'b']), [['a', DT.FLOAT], ['b', DT.INT64]])).toThrow(/\(Greater, opset 17\): operands of different types \(f32, i32\) is not supported/);
   expect(one((g) => g.op1('Floor', ['a']), [['a', DT.INT64]])).toThrow(/\(Floor, opset 17\): X of type int64\/int32 is not supported/);
   expect(one((g) => g.op1('Mod', ['a', 'b']), [['a', DT.FLOAT], ['b', DT.FLOAT]])).toThrow(/node 'Mod_0' \(Mod, opset 17\): fmod = 0 on floats \(ONNX requires fmod = 1 for floating-point operands\) is not supported/);
+});
+
+test('masked fills and And/Or/Not/Xor conditions fuse into one loop with the Where, compiled and in the reference, against hand values', async () => {
+  // Where(Equal(m, 0), -inf, s): an int64 mask of the scores' shape fuses (an i32 lane compare); a
+  // [1, 7] one is smaller than the Where, so Equal stays a byte loop and the Where reads it broadcast.
+  const g = new OnnxGraph();
+  g.input('s', [3, 7]); g.input('m', [3, 7], DT.INT64); g.input('r', [1, 7], DT.INT64); g.input('x', [3, 7]); g.input('k', [3, 7], DT.BOOL);
+  const zero = g.ints('zero', [], [0]), ninf = g.init('ninf', [], Float32Array.of(-Infinity)), f0 = g.init('f0', [], Float32Array.of(0));
+  const one = g.init('one', [], Float32Array.of(1)), mone = g.init('mone', [], Float32Array.of(-1));
+  g.name(g.op1('Where', [g.op1('Equal', ['m', zero]), ninf, 's']), 'fill');
+  g.name(g.op1('Where', [g.op1('Equal', ['r', zero]), ninf, 's']), 'fill_row');
+  const inside = g.op1('And', [g.op1('Greater', ['x', mone]), g.op1('Less', ['x', one])]);
+  g.name(g.op1('Where', [inside, 'x', f0]), 'band');
+  g.name(g.op1('Where', [g.op1('Or', [g.op1('Less', ['x', mone]), g.op1('Not', ['k'])]), f0, 'x']), 'either');
+  g.name(g.op1('Where', [g.op1('Xor', [g.op1('GreaterOrEqual', ['x', 's']), g.op1('Less', ['s', f0])]), 's', 'x']), 'xor');
+  const gt = g.name(g.op1('Greater', ['x', 's']), 'gt');                    // an output: kept as bytes
+  g.name(g.op1('Where', [gt, 'x', 's']), 'pick');
+  for (const o of ['fill', 'fill_row', 'band', 'either', 'xor', 'pick']) g.output(o, [3, 7]);
+  g.output('gt', [3, 7], DT.BOOL);
+  const { graph } = importOnnx(g.finish('fills', 17));
+  const sp = [Number.NaN, Infinity, -Infinity, 0, -0, 1, -1, 0.5, -0.5, 2, -2, 1e-30];
+  const x = Float32Array.from({ length: 21 }, (_, i) => sp[i % sp.length]!);
+  const s = Float32Array.from({ length: 21 }, (_, i) => sp[(i * 5 + 3) % sp.length]!);
+  const m = Int32Array.from({ length: 21 }, (_, i) => [0, 1, -1, 0, 2147483647, -2147483648][i % 6]!), r = Int32Array.of(0, 0, 3, 0, -1, 0, 5);
+  const k = Uint8Array.from({ length: 21 }, (_, i) => (i % 3 === 1 ? 1 : 0));
+  const at = (f: (i: number) => number) => Array.from({ length: 21 }, (_, i) => f(i));
+  const want: Record<string, number[]> = {
+    fill: at((i) => (m[i] === 0 ? -Infinity : s[i]!)),
+    fill_row: at((i) => (r[i % 7] === 0 ? -Infinity : s[i]!)),
+    band: at((i) => (x[i]! > -1 && x[i]! < 1 ? x[i]! : 0)),          // NaN, ±inf and ±1 outside; −0 kept
+    either: at((i) => (x[i]! < -1 || !k[i] ? 0 : x[i]!)),
+    xor: at((i) => ((x[i]! >= s[i]!) !== (s[i]! < 0) ? s[i]! : x[i]!)),
+    pick: at((i) => (x[i]! > s[i]! ? x[i]! : s[i]!)),
+    gt: at((i) => (x[i]! > s[i]! ? 1 : 0)),
+  };
+  const check = (out: Record<string, ArrayLike<number>>, who: string) => { for (const [o, w] of Object.entries(want)) expect(bits(out[o]!), `${who} ${o}`).toEqual(bits(w)); };
+  check(interpret(graph, { s, m, r, x, k }), 'reference');
+  const { bytes, graph: fused } = await compileGraph(graph, { name: 'fills', isas: TEST_ISAS });
+  check(interpret(fused, { s, m, r, x, k }), 'fused reference');
+  // Every Where is one elementwise node. Comparisons left: the [1, 7] Equal, the gt output, and
+  // Xor's second operand (Xor(a, b) is where(a, not(b), b): b has two users, so it is stored once).
+  expect(fused.nodes.filter((n) => n.op === 'where')).toEqual([]);
+  expect(fused.nodes.filter((n) => ['lt', 'le', 'gt', 'ge', 'eq', 'ne'].includes(n.op)).map((n) => `${n.op}${fmtShape(n.type.shape)}`)).toEqual(['eq[1, 7]', 'lt[3, 7]', 'gt[3, 7]']);
+  const expr = (o: string) => printExpr(attrsOf(fused.outputs.find((x) => x.name === o)!.node, 'elementwise').expr);
+  expect(expr('fill')).toBe('where(eq($0, $1), -Infinity, $2)');
+  expect(expr('band')).toBe('where(where(gt($0, -1), lt($0, 1), $1), $0, 0)');   // And(a, b) = where(a, b, false)
+  for (const isa of TEST_ISAS) {
+    const model = await loadModelBytes(bytes, { isa });
+    check(model.run({ s, m, r, x, k }), isa);
+    model.dispose();
+  }
 });

@@ -2,6 +2,7 @@
 // with the reference interpreter that the pass kept the graph's meaning.
 import { describe, expect, test } from 'vitest';
 import { constant } from '../../compiler/dsl/tensor.ts';
+import { F } from '../../compiler/dsl/index.ts';
 import { constantFolding } from '../../compiler/passes/constant-folding.ts';
 import { cse } from '../../compiler/passes/cse.ts';
 import { dce } from '../../compiler/passes/dce.ts';
@@ -119,6 +120,24 @@ describe('passes', () => {
     const { after } = applyPass(elementwiseFusion, g);
     expect(after).toContain('elementwise(%1) {expr=exp($0), shape=[4,1]}');
     expect(after).toContain('elementwise(%0, %2) {expr=mul($0, $1), shape=[4,8]}');
+  });
+
+  test('elementwise-fusion: a comparison feeding only where is part of the loop; a bool output or a smaller bool is read as bytes', () => {
+    const g = tiny(({ x, y }) => {
+      const m = x!.lt(y!);
+      return { y: F.where(x!.gt(0), x!, x!.mul(0.1)).add(F.where(y!.ge(1), x!, -Infinity)), z: F.where(m, x!, 0), m };
+    }, { x: [2, 8], y: [8] });
+    const { after } = applyPass(elementwiseFusion, g);
+    expect(after).toBe(`graph {
+  %0 = input "x"() : f32[2, 8]
+  %1 = input "y"() : f32[8]
+  %2 = const "1"() : f32[]
+  %3 = ge(%1, %2) : bool[8]
+  %4 = elementwise(%0, %3) {expr=add(where(gt($0, 0), $0, mul($0, 0.10000000149011612)), where($1, $0, -Infinity)), shape=[2,8]} : f32[2, 8]
+  %5 = lt(%0, %1) : bool[2, 8]
+  %6 = elementwise(%5, %0) {expr=where($0, $1, 0), shape=[2,8]} : f32[2, 8]
+  return y=%4, z=%6, m=%5
+}`);
   });
 
   test('cse keeps literals JSON cannot spell apart: -Infinity, Infinity, NaN, -0', () => {

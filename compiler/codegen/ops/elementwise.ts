@@ -8,7 +8,7 @@ import type { Expr, Node } from '../../ir/node.ts';
 import type { NoAttrs } from '../../ir/ops/def.ts';
 import { remainderByZeroError, type CastAttrs, type ElementwiseAttrs } from '../../ir/ops/elementwise.ts';
 import { mulDims, numelDims } from '../../ir/dims.ts';
-import { dimsOf, DTYPE_BYTES } from '../../ir/types.ts';
+import { dimsOf, DTYPE_BYTES, type DType } from '../../ir/types.ts';
 import type { Layout } from '../layout.ts';
 import { code, contiguous, dimBroadcastStrides, LOAD, loopNest, type Operand } from '../loops.ts';
 import { defineLowering, f32lit, trapUnless, type Lowering } from './lowering.ts';
@@ -57,45 +57,83 @@ for (const f of ['exp', 'tanh', 'sigmoid', 'erf', 'gelu', 'relu', 'sin', 'cos'])
   SCA[f] = ([a]) => `${f}_f32(${a})`;
 }
 
-function exprCode(e: Expr, leaf: (i: number) => string, vec: boolean): string {
-  if (e.op === 'in') return leaf((e as { index: number }).index);
-  if (e.op === 'lit') { const l = f32lit((e as { value: number }).value); return vec ? `f32x4.splat(${l})` : l; }
-  const args = (e as { args: readonly Expr[] }).args.map((a) => exprCode(a, leaf, vec));
+/** Comparisons by dtype: the vector form gives a lane mask (all ones or zeros), the scalar form a bool. */
+const CMP_VEC: Record<string, Record<string, string>> = {
+  f32: { lt: 'f32x4.lt', le: 'f32x4.le', gt: 'f32x4.gt', ge: 'f32x4.ge', eq: 'f32x4.eq', ne: 'f32x4.ne' },
+  i32: { lt: 'i32x4.lt_s', le: 'i32x4.le_s', gt: 'i32x4.gt_s', ge: 'i32x4.ge_s', eq: 'i32x4.eq', ne: 'i32x4.ne' },
+};
+const CMP_SCA: Record<string, string> = { lt: '<', le: '<=', gt: '>', ge: '>=', eq: '==', ne: '!=' };
+
+/**
+ * An expression as AssemblyScript, with its dtype (ir/ops/elementwise.ts exprDtype). Vector code
+ * holds every value in a v128: f32x4, i32x4, or a bool as a lane mask, with which `where` selects
+ * bit by bit (the bits of the branch not taken, a NaN's among them, never reach the result).
+ * Scalar code holds f32, i32 and bool; `select` picks a value as it is.
+ */
+function exprCode(e: Expr, ins: readonly DType[], leaf: (i: number) => string, vec: boolean): [string, DType] {
+  if (e.op === 'in') { const i = (e as { index: number }).index; return [leaf(i), ins[i]!]; }
+  if (e.op === 'lit') { const l = f32lit((e as { value: number }).value); return [vec ? `f32x4.splat(${l})` : l, 'f32']; }
+  const args = (e as { args: readonly Expr[] }).args.map((a) => exprCode(a, ins, leaf, vec)), a = args.map(([x]) => x);
+  if (e.op in CMP_SCA) return [vec ? `${CMP_VEC[args[0]![1]]![e.op]}(${a[0]}, ${a[1]})` : `(${a[0]} ${CMP_SCA[e.op]} ${a[1]})`, 'bool'];
+  if (e.op === 'where') {
+    const t = args[1]![1];
+    return [vec ? `v128.bitselect(${a[1]}, ${a[2]}, ${a[0]})` : `select<${t === 'bool' ? 'bool' : 'f32'}>(${a[1]}, ${a[2]}, ${a[0]})`, t];
+  }
   const f = (vec ? VEC : SCA)[e.op];
   if (!f) throw new Error(`codegen: no ${vec ? 'vector' : 'scalar'} form for elementwise op '${e.op}'`);
-  return f(args);
+  return [f(a), 'f32'];
 }
 
+/**
+ * A fused loop: out[i] = expr(inputs at i), four lanes at a time where every input is contiguous
+ * or a broadcast scalar. f32 and i32 inputs load as they are; a bool input (one byte each) loads
+ * four or eight bytes, widened to lane masks (any nonzero byte is true, as `where` reads it).
+ */
 function fusedLoop(n: Node, c: Layout, expr: Expr): string[] {
-  const ins = n.inputs;
-  const ops: Operand[] = [contiguous(n, c.ref(n)), ...ins.map((i) => ({ base: c.ref(i), strides: dimBroadcastStrides(dimsOf(i.type), dimsOf(n.type)), bytes: 4 }))];
+  const ins = n.inputs, dts = ins.map((i) => i.type.dtype);
+  const ops: Operand[] = [contiguous(n, c.ref(n)), ...ins.map((i) => ({ base: c.ref(i), strides: dimBroadcastStrides(dimsOf(i.type), dimsOf(n.type)), bytes: DTYPE_BYTES[i.type.dtype] }))];
+  const code0 = (leaf: (j: number) => string, vec: boolean) => exprCode(expr, dts, leaf, vec)[0];
   return loopNest(dimsOf(n.type), ops, (p, len, st) => {
     // Each input is loaded once per element (or vector) into a local, however often the expression reads it.
-    const scalarLoads = ins.map((_, j) => `const s${j} = load<f32>(${p[j + 1]}${st[j + 1] ? ` + (<usize>i * ${code(mulDims(st[j + 1]!, 4))})` : ''});`);
+    const scalarLoads = ins.map((_, j) => {
+      const at = `${p[j + 1]}${st[j + 1] ? ` + (<usize>i * ${code(mulDims(st[j + 1]!, DTYPE_BYTES[dts[j]!]))})` : ''}`;
+      return dts[j] === 'bool' ? `const s${j} = load<u8>(${at}) != 0;` : `const s${j} = load<${dts[j]}>(${at});`;
+    });
     const scalarLoop = [
       `for (; i < ${code(len)}; i++) {`,
       ...scalarLoads.map((l) => `  ${l}`),
-      `  store<f32>(${p[0]} + (<usize>i << 2), ${exprCode(expr, (j) => `s${j}`, false)});`,
+      `  store<f32>(${p[0]} + (<usize>i << 2), ${code0((j) => `s${j}`, false)});`,
       `}`,
     ];
     if ((typeof len === 'number' && len < 4) || !st.slice(1).every((s) => s === 0 || s === 1)) return ['let i = 0;', ...scalarLoop];
-    const splats = ins.map((_, j) => (st[j + 1] === 0 ? `const b${j} = v128.load32_splat(${p[j + 1]});` : '')).filter(Boolean);
-    const vecBody = (o: string, suffix: string) => [
-      ...ins.map((_, j) => (st[j + 1] === 0 ? '' : `  const v${j}${suffix} = v128.load(${p[j + 1]} + ${o});`)).filter(Boolean),
-      `  v128.store(${p[0]} + ${o}, ${exprCode(expr, (j) => (st[j + 1] === 0 ? `b${j}` : `v${j}${suffix}`), true)});`,
-    ];
+    const bool = (j: number) => dts[j] === 'bool';
+    const splats = ins.map((_, j) => (st[j + 1] !== 0 ? ''
+      : bool(j) ? `const b${j} = i32x4.splat(load<u8>(${p[j + 1]}) != 0 ? -1 : 0);` : `const b${j} = v128.load32_splat(${p[j + 1]});`)).filter(Boolean);
+    // Bytes → lane masks: nonzero bytes to 0xff, then sign-extended to 16 and 32 bits.
+    const byteMask = (load: string) => `i16x8.extend_low_i8x16_s(i8x16.ne(${load}, i8x16.splat(0)))`;
+    const leaf = (suffix: string) => (j: number) => (st[j + 1] === 0 ? `b${j}` : `v${j}${suffix}`);
+    const store = (o: string, suffix: string) => `  v128.store(${p[0]} + ${o}, ${code0(leaf(suffix), true)});`;
+    const loads = (j: number, o: string, suffix: string) => (bool(j) ? [] : [`  const v${j}${suffix} = v128.load(${p[j + 1]} + ${o});`]);
+    const streamed = ins.map((_, j) => j).filter((j) => st[j + 1] !== 0);
     // Two vectors per iteration: independent chains hide the latency of exp/tanh polynomials.
     return [
       ...splats,
       'let i = 0;',
       `for (; i + 8 <= ${code(len)}; i += 8) {`,
       '  const o = <usize>i << 2;',
-      ...vecBody('o', 'a'),
-      ...vecBody('o + 16', 'b'),
+      ...streamed.filter(bool).flatMap((j) => [
+        `  const m${j} = ${byteMask(`v128.load64_zero(${p[j + 1]} + <usize>i)`)};`,
+        `  const v${j}a = i32x4.extend_low_i16x8_s(m${j}), v${j}b = i32x4.extend_high_i16x8_s(m${j});`,
+      ]),
+      ...streamed.flatMap((j) => loads(j, 'o', 'a')),
+      store('o', 'a'),
+      ...streamed.flatMap((j) => loads(j, 'o + 16', 'b')),
+      store('o + 16', 'b'),
       '}',
       `for (; i + 4 <= ${code(len)}; i += 4) {`,
       '  const o = <usize>i << 2;',
-      ...vecBody('o', ''),
+      ...streamed.flatMap((j) => (bool(j) ? [`  const v${j} = i32x4.extend_low_i16x8_s(${byteMask(`v128.load32_zero(${p[j + 1]} + <usize>i)`)});`] : loads(j, 'o', ''))),
+      store('o', ''),
       '}',
       ...scalarLoop,
     ];
@@ -117,13 +155,6 @@ function i32Binary(n: Node, c: Layout): string[] {
     '}',
   ]);
 }
-
-/** Comparisons by dtype: the vector form gives a lane mask (all ones or zeros), the scalar form a bool. */
-const CMP_VEC: Record<string, Record<string, string>> = {
-  f32: { lt: 'f32x4.lt', le: 'f32x4.le', gt: 'f32x4.gt', ge: 'f32x4.ge', eq: 'f32x4.eq', ne: 'f32x4.ne' },
-  i32: { lt: 'i32x4.lt_s', le: 'i32x4.le_s', gt: 'i32x4.gt_s', ge: 'i32x4.ge_s', eq: 'i32x4.eq', ne: 'i32x4.ne' },
-};
-const CMP_SCA: Record<string, string> = { lt: '<', le: '<=', gt: '>', ge: '>=', eq: '==', ne: '!=' };
 
 /**
  * out[i] = a[i] OP b[i] as a byte 0/1. Sixteen lanes an iteration: four masks (−1 or 0 in each

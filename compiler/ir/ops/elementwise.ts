@@ -1,8 +1,9 @@
 // Elementwise ops: unary and binary math and comparisons with NumPy broadcasting (the math
 // itself, PyTorch's NaN and Inf behaviour included, is in ir/elementwise.ts), `where`, `cast`,
-// and the fused `elementwise` loop (an expression tree over its inputs, made by elementwise-fusion).
+// and the fused `elementwise` loop (an expression tree over its inputs, made by elementwise-fusion:
+// f32 math, comparisons and `where`, an f32 result).
 
-import { BINARY, COMPARE, isBinary, isUnary, REMAINDER, UNARY } from '../elementwise.ts';
+import { BINARY, COMPARE, isBinary, isCompare, isUnary, REMAINDER, UNARY } from '../elementwise.ts';
 import type { Expr } from '../node.ts';
 import { allocData, broadcastShapes, fmtShape, fmtType, type DType, type Shape, type TensorType } from '../types.ts';
 import { defineOp, type NoAttrs, type OpDef } from './def.ts';
@@ -16,20 +17,39 @@ export interface ElementwiseAttrs {
   expr: Expr;
 }
 
-/** An expression's value at one element, `xs` holding its inputs there. */
+/**
+ * An expression's value at one element, `xs` holding its inputs there (a bool as 0/1, an i32 as
+ * itself). Every f32 result is rounded to f32, as the unfused ops store it: a comparison of a sum
+ * must see the f32 sum, not the exact one. A comparison gives 1 or 0; `where` evaluates only the
+ * branch it picks.
+ */
 export function evalExpr(e: Expr, xs: number[]): number {
   if (e.op === 'in') return xs[(e as { index: number }).index]!;
   if (e.op === 'lit') return (e as { value: number }).value;
   const a = (e as { args: readonly Expr[] }).args;
-  return a.length === 1 ? UNARY[e.op]!(evalExpr(a[0]!, xs)) : BINARY[e.op]!(evalExpr(a[0]!, xs), evalExpr(a[1]!, xs));
+  if (e.op === 'where') return evalExpr(a[0]!, xs) ? evalExpr(a[1]!, xs) : evalExpr(a[2]!, xs);
+  const cmp = COMPARE[e.op];
+  if (cmp) return cmp(evalExpr(a[0]!, xs), evalExpr(a[1]!, xs)) ? 1 : 0;
+  return Math.fround(a.length === 1 ? UNARY[e.op]!(evalExpr(a[0]!, xs)) : BINARY[e.op]!(evalExpr(a[0]!, xs), evalExpr(a[1]!, xs)));
 }
 
-function checkExpr(e: Expr, nIn: number): void {
-  if (e.op === 'in') { if ((e as { index: number }).index >= nIn) fail('elementwise', `expression reads input ${(e as { index: number }).index} of ${nIn}`); return; }
-  if (e.op === 'lit') return;
-  const args = (e as { args: readonly Expr[] }).args;
-  if (!(isUnary(e.op) && args.length === 1) && !(isBinary(e.op) && args.length === 2)) fail('elementwise', `bad expression op ${e.op}/${args.length}`);
-  args.forEach((x) => checkExpr(x, nIn));
+/**
+ * The dtype of an expression's value, checking it on the way: f32 math over f32, a comparison of
+ * two f32 or two i32 (bool), `where` of a bool and two f32 or two bools. Leaves have their input's
+ * dtype, literals are f32. In vector code a bool is a lane mask (all ones or all zeros).
+ */
+export function exprDtype(e: Expr, ins: readonly DType[]): DType {
+  if (e.op === 'in') {
+    const i = (e as { index: number }).index;
+    return ins[i] ?? fail('elementwise', `expression reads input ${i} of ${ins.length}`);
+  }
+  if (e.op === 'lit') return 'f32';
+  const args = (e as { args: readonly Expr[] }).args, ts = args.map((x) => exprDtype(x, ins));
+  const want = (ok: boolean, what: string) => { if (!ok) fail('elementwise', `expression ${e.op} takes ${what}, got (${ts.join(', ')})`); };
+  if ((isUnary(e.op) && args.length === 1) || (isBinary(e.op) && args.length === 2)) { want(ts.every((t) => t === 'f32'), 'f32'); return 'f32'; }
+  if (isCompare(e.op) && args.length === 2) { want(ts[0] === ts[1] && ts[0] !== 'bool', 'two f32 or two i32'); return 'bool'; }
+  if (e.op === 'where' && args.length === 3) { want(ts[0] === 'bool' && ts[1] === ts[2] && ts[1] !== 'i32', 'a bool and two f32 or two bools'); return ts[1]!; }
+  return fail('elementwise', `bad expression op ${e.op}/${args.length}`);
 }
 
 function unary(op: string): OpDef<NoAttrs> {
@@ -149,7 +169,8 @@ const cast = defineOp<CastAttrs>({
 const elementwise = defineOp<ElementwiseAttrs>({
   type: (ins, a) => {
     for (const t of ins) if (!broadcastShapes(t.shape, a.shape)) fail('elementwise', `input ${fmtType(t)} does not broadcast to ${fmtShape(a.shape)}`);
-    checkExpr(a.expr, ins.length);
+    const t = exprDtype(a.expr, ins.map((x) => x.dtype));
+    if (t !== 'f32') fail('elementwise', `the expression's value must be f32, got ${t}`);
     return f32([...(a.shape ?? [])]);
   },
   evaluate: (n, ins) => {
