@@ -1,7 +1,8 @@
 // Comparisons (lt, le, gt, ge, eq, ne on f32 and i32) and rounding (floor, ceil, round, trunc)
 // against PyTorch 1.13 (tests/fixtures/torch-extra/compare, made by make_compare.py): one model,
-// compiled for every test ISA and run, and the reference interpreter, bit for bit (NaN as NaN;
-// bools exactly); then misuse refused clearly.
+// compiled for every test ISA and run, and the reference interpreter on the traced and on the
+// compiled (fused) graph, bit for bit (NaN as NaN; bools exactly); which comparisons fused into
+// the where reading them and which stayed bytes; then misuse refused clearly.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';

@@ -2,7 +2,7 @@
 // rounding, sign): PyTorch's export of tests/fixtures/torch-extra/compare (make_compare.py writes
 // compare.onnx beside the fixture) compiled for every test ISA and in the reference, bit for bit
 // against PyTorch; hand-built graphs for int64 and bool operands, Sign, a symbolic size, the
-// compile-time path (folded, no kernel) and the refusals.
+// compile-time path (folded, no kernel), the refusals, and masked fills and logic fused into Where.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
