@@ -29,5 +29,5 @@ export async function loadModel(src: Source, opts: LoadOptions = {}): Promise<Mo
   return loadModelBytes(new Uint8Array(bytes), opts);
 }
 
-export { Model, chooseIsa, type LoadOptions, type Feeds, type Feed, type Outputs, type TensorData } from './model.ts';
+export { Model, chooseIsa, type GenerateOptions, type LoadOptions, type Feeds, type Feed, type Outputs, type TensorData } from './model.ts';
 export type { Manifest, TensorInfo, EntryInfo, Isa } from './format.ts';

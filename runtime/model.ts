@@ -6,6 +6,7 @@ import { DTYPE_BYTES, SYNC_SIZES, describe, numel, readContainer, type DType, ty
 import { atomicWait, canBlock, memoryImport, requestedThreads, ThreadPool, threadsUnavailable, trap, withSharedMemory } from './threads.ts';
 import { evalDim } from './dims.ts';
 import { ThreadChoice } from './thread-choice.ts';
+import { samplingOf, sampleToken, uniform } from './sample.ts';
 
 export type TensorData = Float32Array | Int32Array | Uint8Array;
 /**
@@ -15,6 +16,25 @@ export type TensorData = Float32Array | Int32Array | Uint8Array;
 export type Feed = TensorData | readonly number[] | { data: TensorData | readonly number[]; shape: readonly number[] };
 export type Feeds = Record<string, Feed>;
 export type Outputs = Record<string, TensorData>;
+
+/** Options of Model.generate(): docs/guide.md (Stream tokens) has the exact rules. */
+export interface GenerateOptions {
+  maxNewTokens: number;
+  /** Sees each new token (with the prompt's index when several generate together); false ends that sequence after this token. */
+  onToken?: (token: number, index: number, seq: number) => unknown;
+  /** Absent or 0: greedy (the argmax). Above 0: tokens are drawn from softmax(logits / temperature). */
+  temperature?: number;
+  /** Sampling keeps only the k most likely tokens (the lower id first among equal logits). */
+  topK?: number;
+  /** Sampling keeps the fewest most likely tokens whose probability reaches p, in (0, 1]. */
+  topP?: number;
+  /** Sampling keeps the tokens at least minP (in [0, 1]) times as likely as the most likely. */
+  minP?: number;
+  /** Seeds the draws (an integer in [0, 2^53)): the same seed gives the same tokens everywhere; without one, Math.random picks it. */
+  seed?: number;
+  /** A sequence ends after it produces one of these tokens (which is kept). */
+  eosTokenId?: number | readonly number[];
+}
 
 export interface LoadOptions {
   /** Which code to run: 'auto' prefers relaxed SIMD when the host validates it. */
@@ -271,14 +291,17 @@ export class Model {
   }
 
   /**
-   * Greedy generation from a fresh cache: the prompt followed by `maxNewTokens` argmax tokens.
+   * Generation from a fresh cache: the prompt followed by up to `maxNewTokens` new tokens, each
+   * the argmax (greedy, the default) or, with a `temperature` > 0, drawn from softmax(logits / T)
+   * cut by `topK`, `topP` and `minP` with a generator seeded by `seed` (runtime/sample.ts). A
+   * sequence ends after a token of `eosTokenId` (kept) or one for which `onToken` returns false.
    * `onToken` sees each new token as it is produced. Several prompts (at most `batch`) generate
    * together, one sequence each: the result is one array per prompt and `onToken` also gets the
-   * prompt's index.
+   * prompt's index. docs/guide.md (Stream tokens) has the exact rules.
    */
-  generate(prompt: ArrayLike<number>, opts: { maxNewTokens: number; onToken?: (token: number, index: number) => void }): Int32Array;
-  generate(prompts: ReadonlyArray<ArrayLike<number>>, opts: { maxNewTokens: number; onToken?: (token: number, index: number, seq: number) => void }): Int32Array[];
-  generate(prompts: ArrayLike<number> | ReadonlyArray<ArrayLike<number>>, opts: { maxNewTokens: number; onToken?: (token: number, index: number, seq: number) => void }): Int32Array | Int32Array[] {
+  generate(prompt: ArrayLike<number>, opts: GenerateOptions): Int32Array;
+  generate(prompts: ReadonlyArray<ArrayLike<number>>, opts: GenerateOptions): Int32Array[];
+  generate(prompts: ArrayLike<number> | ReadonlyArray<ArrayLike<number>>, opts: GenerateOptions): Int32Array | Int32Array[] {
     const g = this.gen(), B = this.batch, where = `model '${this.name}' generate()`;
     this.mem();
     const many = Array.isArray(prompts) && prompts.length > 0 && typeof prompts[0] === 'object' && prompts[0] !== null;
@@ -286,36 +309,47 @@ export class Model {
     if (list.length > B) throw new Error(`${where}: ${list.length} prompts, the KV cache holds ${B} sequence${B > 1 ? 's' : ''}`);
     list.forEach((ts, i) => { if (ts.length === 0) throw new Error(`${where}: ${many ? `prompt ${i}` : 'the prompt'} has no tokens`); });
     if (typeof opts !== 'object' || opts === null) throw new Error(`${where}: expected options { maxNewTokens, onToken? }, got ${describe(opts)}`);
-    // Greedy only: a sampling option (temperature, say) must not be ignored silently.
-    knownOptions(where, opts, ['maxNewTokens', 'onToken'], '; generation is greedy');
-    const { maxNewTokens: max, onToken } = opts;
+    knownOptions(where, opts, ['maxNewTokens', 'onToken', 'temperature', 'topK', 'topP', 'minP', 'seed', 'eosTokenId']);
+    const { maxNewTokens: max, onToken, eosTokenId: eos } = opts;
     if (!isIndex(max) || max < 0) throw new Error(`${where}: maxNewTokens must be a non-negative integer, got ${describe(max)}`);
     if (onToken !== undefined && typeof onToken !== 'function') throw new Error(`${where}: onToken must be a function, got ${describe(onToken)}`);
+    const sampling = samplingOf(where, opts as unknown as Record<string, unknown>);
+    const stops = Array.from(eos === undefined ? [] : this.tokenList(Array.isArray(eos) || ArrayBuffer.isView(eos) ? eos : [eos], 'generate() eosTokenId'));
     list.forEach((ts, i) => {
       const total = ts.length + Math.max(max - 1, 0);
       if (total > g.capacity) throw new Error(`${where}: ${many ? `prompt ${i}: ` : ''}${ts.length} prompt + ${max} new tokens need ${total} cache positions, the KV cache holds ${g.capacity}`);
     });
+    // One stream of draws per sequence: its tokens do not depend on when the others stop.
+    const draws = list.map((_, p) => sampling && uniform(sampling.seed, p));
     this.reset();
     const outs = list.map((ts) => Int32Array.from({ length: ts.length + max }, (_, i) => (i < ts.length ? ts[i]! : 0)));
+    /** Each sequence's length once it has stopped. */
+    const ended = list.map(() => 0);
     let logits = list.map((ts, i) => this.prefill(ts, B > 1 ? i : undefined));
     for (let i = 0; i < max; i++) {
       const next = new Array<number>(B).fill(0);
       logits.forEach((l, p) => {
-        // PyTorch's argmax: the first of the largest, and the first NaN if there is one.
+        if (ended[p]) return; // fed token 0 from now on, as the rows of no prompt are
+        const at = list[p]!.length + i;
         let best = 0;
-        for (let j = 1; j < l.length && l[best] === l[best]; j++) if (!(l[j]! <= l[best]!)) best = j;
-        outs[p]![list[p]!.length + i] = next[p] = best;
+        if (sampling) best = sampleToken(l, sampling, draws[p]!(), `${where}: new token ${i} (position ${at})${many ? ` of sequence ${p}` : ''}`);
+        // PyTorch's argmax: the first of the largest, and the first NaN if there is one.
+        else for (let j = 1; j < l.length && l[best] === l[best]; j++) if (!(l[j]! <= l[best]!)) best = j;
+        outs[p]![at] = next[p] = best;
       });
-      if (onToken) {
-        const writes = this.stateWrites;
-        next.slice(0, list.length).forEach((t, p) => onToken(t, i, p));
-        // A callback that changes the cache (a call, reset or setState), even back to the same
-        // position, would make the rest of this generation silently wrong.
-        if (this.memory && this.stateWrites !== writes) throw new Error(`${where}: onToken changed the model's state (a call, reset() or setState()); call them after generate() returns`);
-      }
+      const writes = this.stateWrites;
+      list.forEach((ts, p) => {
+        if (ended[p]) return;
+        if (onToken?.(next[p]!, i, p) === false || stops.includes(next[p])) ended[p] = ts.length + i + 1;
+      });
+      // A callback that changes the cache (a call, reset or setState), even back to the same
+      // position, would make the rest of this generation silently wrong.
+      if (this.memory && this.stateWrites !== writes) throw new Error(`${where}: onToken changed the model's state (a call, reset() or setState()); call them after generate() returns`);
+      if (ended.every(Boolean)) break;
       if (i + 1 < max) logits = B > 1 ? this.decode(next).slice(0, list.length) : [this.decode(next[0]!)];
     }
-    return many ? outs : outs[0]!;
+    const res = outs.map((o, p) => (ended[p] ? o.slice(0, ended[p]) : o));
+    return many ? res : res[0]!;
   }
 
   /** Sets every state tensor back to zero, as at load time; `reset(seq)` empties one sequence of a batched KV cache. */

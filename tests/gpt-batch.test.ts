@@ -1,15 +1,17 @@
 // A batched KV cache (defineGPT's `batch`): B sequences, each at its own position, decoded
 // together. Oracles: the same weights compiled with batch 1 running each sequence alone, the
 // reference interpreter's full forward, and the interpreter on the batched entries themselves.
+// generate()'s sampling and stops run here too (on the same compiled model).
 import { beforeAll, describe, expect, test } from 'vitest';
 import { compileModel } from '../compiler/driver/compile.ts';
 import { defineGPT, GPT, nn, traceModel } from '../compiler/dsl/index.ts';
 import type { Graph } from '../compiler/ir/node.ts';
 import { interpret } from '../compiler/reference/interpret.ts';
 import { instantiate } from '../compiler/ir/symbolic.ts';
-import { loadModelBytes, type Model } from '../runtime/model.ts';
+import { loadModelBytes, type GenerateOptions, type Model } from '../runtime/model.ts';
 import { maxRelErr, TEST_ISAS } from './helpers/e2e.ts';
 import { rng } from '../compiler/dsl/module.ts';
+import { sampleToken, uniform } from '../runtime/sample.ts';
 
 const cfg = { vocab: 37, context: 24, dModel: 16, nhead: 2, layers: 2, dimFeedforward: 24 };
 const B = 3, CAP = 20, CHUNK = 5, V = cfg.vocab;
@@ -159,5 +161,117 @@ describe('batched KV cache', () => {
     const { readContainer } = await import('../runtime/format.ts');
     const g = readContainer(bytes).manifest.generation!;
     expect(g).toMatchObject({ batch: B, sequence: 'seq', chunk: CHUNK, capacity: CAP });
+  });
+});
+
+describe('generate(): sampling and stops, each sequence on its own', () => {
+  // Oracles: greedy runs, unstopped runs, and a prefill/decode replay of the logits at each step
+  // with the cut computed here by hand (the sampler itself: tests/sampling.test.ts).
+  const gen = [[3, 14, 15, 9, 2], [6], [5, 35, 8, 9, 7, 9, 3]];
+  const N = 12;
+  /** softmax(logits / T) in f64. */
+  const softmax = (l: Float32Array, T: number) => {
+    const e = Array.from(l, (x) => Math.exp(x / T)), s = e.reduce((a, b) => a + b, 0);
+    return e.map((x) => x / s);
+  };
+
+  const arrays = (xs: Int32Array[]) => xs.map((x) => Array.from(x));
+
+  test('temperature 0, and topK 1 at any temperature, are greedy bit for bit', () => {
+    const greedy = arrays(batched.generate(gen, { maxNewTokens: N }));
+    expect(arrays(batched.generate(gen, { maxNewTokens: N, temperature: 0 }))).toEqual(greedy);
+    expect(arrays(batched.generate(gen, { maxNewTokens: N, temperature: 0, topK: 5, topP: 0.5, seed: 1 }))).toEqual(greedy);
+    for (const temperature of [0.5, 1, 50]) expect(arrays(batched.generate(gen, { maxNewTokens: N, temperature, topK: 1, seed: 9 }))).toEqual(greedy);
+    // Sampling does sample: at temperature 1 the tokens are not the greedy ones.
+    expect(arrays(batched.generate(gen, { maxNewTokens: N, temperature: 1, seed: 9 }))).not.toEqual(greedy);
+  });
+
+  test('the same seed gives the same tokens; other seeds, others', () => {
+    const run = (seed: number) => arrays(batched.generate(gen, { maxNewTokens: N, temperature: 1, topK: 10, seed }));
+    const a = run(4);
+    expect(run(4)).toEqual(a);
+    for (const s of [5, 6, 2 ** 40]) expect(run(s)).not.toEqual(a);
+  });
+
+  test('each token is the one drawn from its step\'s decode() logits (a replay), inside the top k / nucleus computed by hand', () => {
+    // By hand: the token ids by logit, descending, ties by id (`order`), their probabilities p, then the cut.
+    const cases: Array<[GenerateOptions, (order: number[], p: number[]) => number[]]> = [
+      [{ maxNewTokens: N, temperature: 0.8, topK: 4, seed: 3 }, (order) => order.slice(0, 4)],
+      [{ maxNewTokens: N, temperature: 1.2, topP: 0.6, seed: 8 }, (order, p) => {
+        let mass = 0;
+        return order.filter((j) => { const before = mass; mass += p[j]!; return before < 0.6; });
+      }],
+      [{ maxNewTokens: N, temperature: 1, minP: 0.4, seed: 2 }, (order, p) => order.filter((j) => p[j]! >= 0.4 * p[order[0]!]!)],
+    ];
+    for (const [o, cut] of cases) {
+      const out = batched.generate(gen, o);
+      // Replay: every sequence's prompt, then the tokens generated, fed through prefill and decode.
+      batched.reset();
+      let rows = gen.map((p, s) => batched.prefill(p, s));
+      let offArgmax = 0;
+      for (let i = 0; i < N; i++) {
+        rows.forEach((l, s) => {
+          const t = out[s]![gen[s]!.length + i]!;
+          const order = Array.from(l.keys()).sort((a, b) => l[b]! - l[a]! || a - b);
+          const kept = cut(order, softmax(l, o.temperature!));
+          expect(kept).toContain(t);
+          expect(kept.length).toBeLessThan(V);
+          if (t !== order[0]) offArgmax++;
+        });
+        if (i + 1 < N) rows = batched.decode(gen.map((p, s) => out[s]![p.length + i]!));
+      }
+      expect(offArgmax).toBeGreaterThan(0);
+    }
+  });
+
+  test('sequence s draws from its own stream (seed, s): a prompt alone in the batch gets the same tokens as with the others', () => {
+    const all = arrays(batched.generate(gen, { maxNewTokens: N, temperature: 1.1, seed: 77 }));
+    expect(Array.from(batched.generate(gen[0]!, { maxNewTokens: N, temperature: 1.1, seed: 77 }))).toEqual(all[0]);
+    // And a replay with the runtime's sampler on stream 2 reproduces sequence 2 exactly.
+    const u = uniform(77, 2);
+    batched.reset();
+    let l = batched.prefill(gen[2]!, 2);
+    for (let i = 0; i < N; i++) {
+      const t = sampleToken(l, { temperature: 1.1 }, u());
+      expect(t).toBe(all[2]![gen[2]!.length + i]);
+      l = batched.decode([0, 0, t])[2]!;
+    }
+  });
+
+  test('eosTokenId ends each sequence on its own after its stop token (kept); the tokens before it are the unstopped run\'s', () => {
+    const o = { maxNewTokens: N, temperature: 1.3, seed: 21 };
+    const free = arrays(batched.generate(gen, o));
+    // Sequence 0's first token not seen before its third new one: it stops there.
+    const gen0 = free[0]!.slice(gen[0]!.length);
+    const k = gen0.findIndex((t, i) => i >= 2 && !gen0.slice(0, i).includes(t));
+    expect(k).toBeGreaterThan(0);
+    const cut = (stops: number[]) => free.map((f, s) => {
+      const i = f.findIndex((t, j) => j >= gen[s]!.length && stops.includes(t));
+      return i < 0 ? f : f.slice(0, i + 1);
+    });
+    for (const stops of [[gen0[k]!], [gen0[k]!, 36]]) {
+      const seen: Array<[number, number, number]> = [];
+      const got = arrays(batched.generate(gen, { ...o, eosTokenId: stops.length === 1 ? stops[0] : stops, onToken: (t, i, s) => { seen.push([t, i, s]); } }));
+      expect(got).toEqual(cut(stops));
+      expect(got[0]).toHaveLength(gen[0]!.length + k + 1);
+      // Another sequence goes on past sequence 0's stop.
+      expect(Math.max(...got.map((g, s) => g.length - gen[s]!.length))).toBeGreaterThan(k + 1);
+      // onToken sees exactly the tokens returned, none after a stop.
+      got.forEach((g, s) => expect(seen.filter(([, , q]) => q === s).map(([t]) => t)).toEqual(g.slice(gen[s]!.length)));
+    }
+    // Greedy stops too, and a batch-of-one call returns the shorter array.
+    const greedy = Array.from(batched.generate(gen[1]!, { maxNewTokens: N }));
+    expect(Array.from(batched.generate(gen[1]!, { maxNewTokens: N, eosTokenId: [greedy[1]!] }))).toEqual(greedy.slice(0, greedy.indexOf(greedy[1]!, 1) + 1));
+  });
+
+  test('onToken returning false ends that sequence after the token; other return values do not', () => {
+    const o = { maxNewTokens: N, temperature: 1, seed: 5 };
+    const free = arrays(batched.generate(gen, o));
+    const got = arrays(batched.generate(gen, { ...o, onToken: (_t, i, s) => (s === 1 && i === 2 ? false : s === 2 ? 0 : undefined) }));
+    expect(got).toEqual([free[0], free[1]!.slice(0, gen[1]!.length + 3), free[2]]);
+    const calls: number[] = [];
+    const one = batched.generate(gen[0]!, { ...o, onToken: (_t, i) => { calls.push(i); return i < 4; } });
+    expect(Array.from(one)).toEqual(free[0]!.slice(0, gen[0]!.length + 5));
+    expect(calls).toEqual([0, 1, 2, 3, 4]);
   });
 });

@@ -151,10 +151,31 @@ describe('argument guards', () => {
     }
     expect(() => gpt.generate(prompt, undefined as never)).toThrow('generate(): expected options { maxNewTokens, onToken? }, got undefined');
     expect(() => gpt.generate(prompt, { maxNewTokens: 2, onToken: 5 as never })).toThrow('generate(): onToken must be a function, got 5');
-    // Generation is greedy: a sampling option it would ignore is an error, not a silent argmax.
-    for (const k of ['temperature', 'topK', 'maxTokens']) {
-      expect(() => gpt.generate(prompt, { maxNewTokens: 2, [k]: 1 } as never)).toThrow(`model 'tinygpt' generate(): unknown option '${k}' (allowed: maxNewTokens, onToken; generation is greedy`);
+    // An option nothing reads is an error (Hugging Face's spellings included), never silently ignored.
+    for (const k of ['top_k', 'do_sample', 'maxTokens', 'stop']) {
+      expect(() => gpt.generate(prompt, { maxNewTokens: 2, [k]: 1 } as never)).toThrow(`model 'tinygpt' generate(): unknown option '${k}' (allowed: maxNewTokens, onToken, temperature, topK, topP, minP, seed, eosTokenId)`);
     }
+    // Sampling options: each checked, by name, before anything is written.
+    const bad: Array<[string, unknown, string]> = [
+      ['temperature', -1, 'a finite number ≥ 0 (0 is greedy)'], ['temperature', NaN, 'a finite number ≥ 0'], ['temperature', Infinity, 'a finite number ≥ 0'], ['temperature', '1', 'a finite number ≥ 0'],
+      ['topK', 0, 'a positive integer'], ['topK', 1.5, 'a positive integer'], ['topK', -3, 'a positive integer'], ['topK', Infinity, 'a positive integer'],
+      ['topP', 0, 'a number in (0, 1]'], ['topP', 1.5, 'a number in (0, 1]'], ['topP', NaN, 'a number in (0, 1]'],
+      ['minP', -0.1, 'a number in [0, 1]'], ['minP', 2, 'a number in [0, 1]'],
+      ['seed', 1.5, 'an integer in [0, 2^53)'], ['seed', -1, 'an integer in [0, 2^53)'], ['seed', 2 ** 53, 'an integer in [0, 2^53)'], ['seed', '7', 'an integer in [0, 2^53)'],
+    ];
+    for (const [k, v, want] of bad) {
+      expect(() => gpt.generate(prompt, { maxNewTokens: 2, temperature: 1, [k]: v } as never)).toThrow(`model 'tinygpt' generate(): ${k} must be ${want}`);
+    }
+    expect(() => gpt.generate(prompt, { maxNewTokens: 2, temperature: -1 })).toThrow("model 'tinygpt' generate(): temperature must be a finite number ≥ 0 (0 is greedy), got -1");
+    expect(() => gpt.generate(prompt, { maxNewTokens: 2, topK: 0, temperature: 1 })).toThrow('topK must be a positive integer, got 0');
+    // A cut or a seed without a temperature would silently be greedy (Hugging Face's do_sample=False).
+    for (const k of ['topK', 'topP', 'minP', 'seed']) {
+      expect(() => gpt.generate(prompt, { maxNewTokens: 2, [k]: 1 })).toThrow(`model 'tinygpt' generate(): ${k} is for sampling, which needs a temperature > 0 (without one, generation is greedy)`);
+    }
+    expect(() => gpt.generate(prompt, { maxNewTokens: 2, eosTokenId: V })).toThrow(`model 'tinygpt' generate() eosTokenId: token ${V} at index 0 is outside the vocabulary [0, ${V})`);
+    expect(() => gpt.generate(prompt, { maxNewTokens: 2, eosTokenId: [1, -1] })).toThrow(`generate() eosTokenId: token -1 at index 1 is outside the vocabulary [0, ${V})`);
+    expect(() => gpt.generate(prompt, { maxNewTokens: 2, eosTokenId: 1.5 })).toThrow(`generate() eosTokenId: token 1.5 at index 0 is not a token id (an integer in [0, ${V}))`);
+    expect(() => gpt.generate(prompt, { maxNewTokens: 2, eosTokenId: '3' as never })).toThrow('generate() eosTokenId: token "3" at index 0 is not a token id');
     expect(() => gpt.generate([], { maxNewTokens: 2 })).toThrow('generate(): the prompt has no tokens');
     // A callback that changes the cache would make the rest of the generation silently wrong (it
     // used to go on from position 0), also when it leaves the position where it was (a setState
@@ -298,7 +319,7 @@ describe('what a call writes is what it checked', () => {
   });
 });
 
-test('generate() picks tokens as torch.argmax does: the first NaN logit, else the first of the largest', async () => {
+test('generate() picks tokens as torch.argmax does: the first NaN logit, else the first of the largest; sampling refuses NaN', async () => {
   // The LM head's row 5 is NaN, so token 5's logit is NaN after any input: torch.argmax picks it
   // every step (generate() used to skip NaN and pick the largest number).
   const module = new GPT({ vocab: V, context: CAP, dModel: 8, nhead: 2, layers: 1, dimFeedforward: 16 });
@@ -306,4 +327,7 @@ test('generate() picks tokens as torch.argmax does: the first NaN logit, else th
   const m = await loadModel((await compileModel(defineGPT({ name: 'nangpt', module, tokens: [1, CAP], capacity: CAP, chunk: CHUNK }), { isas: TEST_ISAS })).bytes);
   expect(Number.isNaN(m.prefill([1, 2])[5])).toBe(true);
   expect(Array.from(m.generate([1, 2], { maxNewTokens: 3 }))).toEqual([1, 2, 5, 5, 5]);
+  // Sampling cannot draw from a NaN: the error names the step, the position and (with a list of prompts) the sequence.
+  expect(() => m.generate([1, 2], { maxNewTokens: 3, temperature: 1 })).toThrow("model 'nangpt' generate(): new token 0 (position 2): logit NaN at vocabulary index 5; sampling needs finite logits (−Infinity for a token never to draw)");
+  expect(() => m.generate([[1, 2, 3]], { maxNewTokens: 3, temperature: 0.5, topK: 2 })).toThrow("model 'nangpt' generate(): new token 0 (position 3) of sequence 0: logit NaN at vocabulary index 5");
 });

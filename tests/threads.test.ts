@@ -141,13 +141,14 @@ describe('threads', () => {
     }
   });
 
-  test('prefill, decode and generate agree across thread counts', () => {
+  test('prefill, decode and generate (greedy and seeded sampling) agree across thread counts', () => {
     const play = (m: Model) => {
       m.reset();
       const a = m.prefill([5, 7, 11, 13, 17, 19]);
       const b = m.decode(23);
       const g = m.generate([1, 2, 3], { maxNewTokens: 6 });
-      return { a, b, g, pos: m.position };
+      const s = m.generate([4, 5], { maxNewTokens: 6, temperature: 1.5, topK: 20, seed: 3 });
+      return { a, b, g: Int32Array.of(...g, ...s), pos: m.position };
     };
     const one = play(models[1]);
     for (const t of [2, 3] as const) {
