@@ -61,6 +61,28 @@ describe('sampleToken on hand-made logits', () => {
     }
   });
 
+  test('topK over a large vocabulary (the heap, not a sort) keeps the same set: the k largest logits, the lower id first among ties', () => {
+    // 2,000 tokens on 40 logit values (one larger, last), so every cut falls inside a tie; the kept set is what a
+    // stable sort by descending logit keeps. A draw with u just below the sum of the kept weights up
+    // to token j (in id order) lands on j exactly when j is kept.
+    const n = 2000, l = Float32Array.from({ length: n }, (_, j) => ((j * 7919) % 40) / 4 - 5);
+    l[n - 1] = 6; // the largest last, and the first token tied with the next largest
+    l[0] = 4.75;
+    const order = [...l.keys()].sort((a, b) => l[b]! - l[a]! || a - b);
+    for (const k of [1, 7, 40, 123, 499]) {
+      const kept = new Set(order.slice(0, k)), T = 1.3, w = (j: number) => (kept.has(j) ? Math.exp((l[j]! - 6) / T) : 0);
+      const total = [...l.keys()].reduce((a, j) => a + w(j), 0);
+      let before = 0;
+      const drawn = new Set<number>();
+      for (let j = 0; j < n; j++) {
+        if (!kept.has(j)) continue;
+        before += w(j);
+        drawn.add(sampleToken(l, { temperature: T, topK: k }, (before - w(j) / 2) / total));
+      }
+      expect([...drawn].sort((a, b) => a - b)).toEqual([...kept].sort((a, b) => a - b));
+    }
+  });
+
   test('topP keeps the fewest most likely tokens whose mass reaches p (the one crossing p is kept); minP those within a factor of the most likely', () => {
     // At T = 1 the probabilities, most likely first, are 0.4650 (token 0), 0.1711 (1), 0.1711 (6),
     // 0.1037 (2), 0.0629 (3), 0.0231 (4), 0.0031 (7): e^l / 15.892.
