@@ -261,9 +261,12 @@ const feeds = { x: Float32Array.from({ length: 8 * 784 }, (_, i) => Math.sin(i))
 const kept = await loadModel(bytes, { threads: 2, threadPolicy: 'always' });
 const want = kept.call('mlp', feeds).y;
 const base = threads();
-const dropped = async () => { for (let i = 0; i < 3; i++) (await loadModel(bytes, { threads: 3, threadPolicy: 'always' })).call('mlp', feeds); };
-await dropped();
-const loaded = threads() - base, collected = await settle(true);
+// Held until counted (a GC between the loads could otherwise collect one early), then dropped.
+let held = [];
+for (let i = 0; i < 3; i++) { held.push(await loadModel(bytes, { threads: 3, threadPolicy: 'always' })); held[i].call('mlp', feeds); }
+const loaded = threads() - base;
+held = undefined;
+const collected = await settle(true);
 // An entry naming an export the code lacks: refused by the Model, once the workers run.
 const { manifest, blob } = readContainer(bytes);
 const { code, weights, ...rest } = structuredClone(manifest);
