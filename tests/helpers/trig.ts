@@ -45,3 +45,43 @@ export function maxUlps(x: Float32Array, got: Float32Array, ref: (v: number) => 
   }
   return { ulps, at };
 }
+
+/** tan and the inverse and hyperbolic functions, by name, with their oracle: V8's fdlibm in f64 (rounded to f32 by the caller). */
+export const TRIG_EXTRA = {
+  tan: Math.tan, asin: Math.asin, acos: Math.acos, atan: Math.atan,
+  sinh: Math.sinh, cosh: Math.cosh, asinh: Math.asinh, acosh: Math.acosh, atanh: Math.atanh,
+} as const;
+
+/**
+ * Their values at the edges, by hand (what torch 1.13 gives; π/2, π/4, π as f32): x → f(x) for
+ * ±0, ±1, ±2, ±inf; NaN gives NaN everywhere.
+ */
+const P2 = Math.fround(Math.PI / 2), P4 = Math.fround(Math.PI / 4), PI = Math.fround(Math.PI);
+export const TRIG_EXTRA_EDGES: Record<keyof typeof TRIG_EXTRA, Array<[number, number]>> = {
+  tan: [[0, 0], [-0, -0], [Infinity, NaN], [-Infinity, NaN]],
+  asin: [[0, 0], [-0, -0], [1, P2], [-1, -P2], [2, NaN], [-2, NaN], [Infinity, NaN], [-Infinity, NaN]],
+  acos: [[0, P2], [-0, P2], [1, 0], [-1, PI], [2, NaN], [-2, NaN], [Infinity, NaN], [-Infinity, NaN]],
+  atan: [[0, 0], [-0, -0], [1, P4], [-1, -P4], [Infinity, P2], [-Infinity, -P2]],
+  sinh: [[0, 0], [-0, -0], [Infinity, Infinity], [-Infinity, -Infinity], [89.5, Infinity], [-89.5, -Infinity]],
+  cosh: [[0, 1], [-0, 1], [Infinity, Infinity], [-Infinity, Infinity], [89.5, Infinity], [-89.5, Infinity]],
+  asinh: [[0, 0], [-0, -0], [Infinity, Infinity], [-Infinity, -Infinity]],
+  acosh: [[1, 0], [Infinity, Infinity], [0, NaN], [-0, NaN], [0.5, NaN], [-1, NaN], [-Infinity, NaN]],
+  atanh: [[0, 0], [-0, -0], [1, Infinity], [-1, -Infinity], [2, NaN], [-2, NaN], [Infinity, NaN], [-Infinity, NaN]],
+};
+
+/**
+ * About 250k f32 inputs of both signs for those functions (tan takes trigInputs, built around its
+ * poles): log-uniform magnitudes up to FLT_MAX, [−4, 4] uniformly, the 4000 f32s beside each of
+ * ±1 (the edges of asin, acos, atanh and acosh), every 16th f32 in [88.5, 89.6] (sinh and cosh
+ * overflow at 89.416), 1/16's neighbours (where sinh leaves its series), denormals, ±0, ±inf, NaN.
+ */
+export function trigExtraInputs(): Float32Array {
+  const xs: number[] = [0, -0, Infinity, -Infinity, NaN, 1.4e-45, -1.4e-45, 1e-40, 1.1754943508222875e-38, 3.4028234663852886e38, -3.4028234663852886e38];
+  for (let d = -2000; d <= 2000; d++) xs.push(step(1, d), -step(1, d));
+  for (let d = -64; d <= 64; d++) xs.push(step(0.0625, d), -step(0.0625, d));
+  for (let v = 88.5; v <= 89.6; v = step(v, 16)) xs.push(v, -v);
+  const e = randomF32(120_000, 31, -45, 38.53), s = randomF32(120_000, 37);
+  for (let i = 0; i < e.length; i++) xs.push(Math.fround(Math.sign(s[i]!) * 10 ** e[i]!));
+  for (const v of randomF32(100_000, 41, -4, 4)) xs.push(v);
+  return Float32Array.from(xs);
+}

@@ -1,7 +1,8 @@
 // Regenerates the polynomial coefficients in assembly/math.ts (not a test; run with
 // `npx tsx tests/kernels/fit-math-coefficients.ts`). Near-minimax fits by Lawson's algorithm:
 // weighted least squares whose weights are multiplied by the current error each round, in f64,
-// printed rounded to f32. Rational fits linearise P − f·Q with the previous Q as a weight.
+// printed rounded to f32 (the f64 kernels' in full). Rational fits linearise P − f·Q with the
+// previous Q as a weight.
 import { erf } from './oracle.ts';
 
 /** Least squares min ‖A·x − b‖ by Householder QR. */
@@ -63,6 +64,8 @@ function lawson(us: number[], g: (u: number) => number, wt: (u: number) => numbe
   return { P, Q, err };
 }
 
+const show64 = (name: string, r: { P: number[]; err: number }) =>
+  console.log(`${name}: fit error ${r.err.toExponential(2)}\n  P = ${r.P.map((c) => c.toExponential(16)).join(', ')}`);
 const show = (name: string, r: { P: number[]; Q: number[]; err: number }) =>
   console.log(`${name}: fit error ${r.err.toExponential(2)}\n  P = ${r.P.map((c) => Math.fround(c).toPrecision(9)).join(', ')}` +
     (r.Q.length > 1 ? `\n  Q = ${r.Q.map((c) => Math.fround(c).toPrecision(9)).join(', ')}` : ''));
@@ -78,3 +81,17 @@ show('erf P/Q (degree 5/5 in z²)', lawson(cheb(0, 4, 600).map(Math.abs), (z) =>
 const q = Math.PI / 4, qs = cheb(-q, q, 600).map(Math.abs);
 show('sin S (degree 2 in r²)', lawson(qs, (r) => (Math.sin(r) - r) / r ** 3, (r) => r ** 3 / Math.sin(r), (r) => r * r, 2, 0));
 show('cos C (degree 2 in r²)', lawson(qs, (r) => (Math.cos(r) - 1 + r * r / 2) / r ** 4, (r) => r ** 4 / Math.cos(r), (r) => r * r, 2, 0));
+
+// The f64 kernels (tan, atan/asin/acos, sinh/cosh, asinh/acosh/atanh), coefficients in full, 200 rounds.
+// e^r = 1 + r + r²·P(r) on |r| ≤ ln2/2, relative.
+show64('exp64 P (degree 6)', lawson(rs, (r) => (Math.exp(r) - 1 - r) / (r * r), (r) => r * r / Math.exp(r), id, 6, 0, 200));
+// ln m = 2s + 2s·z·L(z), z = s², |s| ≤ (√2 − 1)/(√2 + 1), relative to atanh(s).
+const sm = (Math.SQRT2 - 1) / (Math.SQRT2 + 1), ss = cheb(-sm, sm, 400).map(Math.abs);
+show64('log1p64 L (degree 3 in s²)', lawson(ss, (s) => (Math.atanh(s) / s - 1) / (s * s), (s) => s * s / (Math.atanh(s) / s), (s) => s * s, 3, 0, 200));
+// atan t = t + t·z·A(z), |t| ≤ tan π/8, relative.
+const t8 = Math.tan(Math.PI / 8), ts = cheb(-t8, t8, 400).map(Math.abs);
+show64('atan64 A (degree 6 in t²)', lawson(ts, (t) => (Math.atan(t) / t - 1) / (t * t), (t) => t * t / (Math.atan(t) / t), (t) => t * t, 6, 0, 200));
+// tan's sin r = r + r³·S(r²) and cos r = 1 − r²/2 + r⁴·C(r²), |r| ≤ π/4, relative.
+const q4 = cheb(-q, q, 400).map(Math.abs);
+show64('tan64 S (degree 3 in r²)', lawson(q4, (r) => (Math.sin(r) - r) / r ** 3, (r) => r ** 3 / Math.sin(r), (r) => r * r, 3, 0, 200));
+show64('tan64 C (degree 3 in r²)', lawson(q4, (r) => (Math.cos(r) - 1 + r * r / 2) / r ** 4, (r) => r ** 4 / Math.cos(r), (r) => r * r, 3, 0, 200));

@@ -12,7 +12,7 @@ export const ISAS: Isa[] = HOST_ISAS;
 export const MEMORY_BASE = 48 << 20;
 const INITIAL_PAGES = (MEMORY_BASE >> 16) + 16;
 
-const MATH_FNS = ['exp', 'tanh', 'sigmoid', 'erf', 'gelu', 'sin', 'cos'];
+const MATH_FNS = ['exp', 'tanh', 'sigmoid', 'erf', 'gelu', 'sin', 'cos', 'tan', 'asin', 'acos', 'atan', 'sinh', 'cosh', 'asinh', 'acosh', 'atanh'];
 // Exported array wrappers around the @inline math helpers (v128 cannot cross into JS): the vector
 // body handles groups of 4, the scalar form the tail, exactly as a kernel would.
 const MATH_WRAPPERS = MATH_FNS.map((f) => `

@@ -5,7 +5,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { ISAS, kernels, type Kernels } from './harness.ts';
 import * as oracle from './oracle.ts';
-import { maxUlps, TRIG_MAX, trigInputs } from '../helpers/trig.ts';
+import { maxUlps, TRIG_EXTRA, TRIG_EXTRA_EDGES, trigExtraInputs, TRIG_MAX, trigInputs } from '../helpers/trig.ts';
 
 function sweep(lo: number, hi: number, n: number): Float32Array {
   return Float32Array.from({ length: n }, (_, i) => lo + (hi - lo) * i / (n - 1));
@@ -118,6 +118,24 @@ describe.each(ISAS)('math %s', (isa) => {
         for (let i = 0; i < 4; i++) if (i !== k) expect(y[i], `${name} lane ${i} beside ${far}`).toBe(alone[i]);
         expect(maxUlps(x.subarray(k, k + 1), y.subarray(k, k + 1), name === 'sin' ? Math.sin : Math.cos).ulps, `${name}(${far}) = ${y[k]}`).toBeLessThanOrEqual(1);
       }
+    }
+  });
+
+  // tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh (f64 lanes): ≤ 1 ulp is the sweep's finding on both
+  // ISAs (tests/kernels/sweep-trig.ts: every f32 ≥ 0, and every negative one for acos and acosh; tan every
+  // f32 in [0, 2^20], f64 tan beyond). The edges by hand, in every lane position and as a scalar tail.
+  const extraX = trigExtraInputs();
+  it.each(Object.entries(TRIG_EXTRA))('%s: ≤ 1 ulp, its edges exact', (name, ref) => {
+    const x = name === 'tan' ? trigX : extraX;
+    const m = maxUlps(x, run(K, `t_${name}`, x), ref);
+    if (process.env.SIMDFLOW_REPORT) console.log(`${isa} ${name}: ${m.ulps} ulps at ${m.at}`);
+    expect(m.ulps, `worst at x=${m.at}`).toBeLessThanOrEqual(1);
+    const edges = [...TRIG_EXTRA_EDGES[name as keyof typeof TRIG_EXTRA], [NaN, NaN]];
+    const ex = edges.map(([v]) => v!), ew = edges.map(([, w]) => w!);
+    for (let k = 0; k < ex.length; k++) {
+      const rot = (a: number[]) => [...a.slice(k), ...a.slice(0, k)];
+      const got = Array.from(run(K, `t_${name}`, Float32Array.from(rot(ex))), (v) => (Object.is(v, -0) ? '-0' : v));
+      expect(got, `${name} rotated by ${k}`).toEqual(rot(ew).map((v) => (Object.is(v, -0) ? '-0' : v)));
     }
   });
 });
