@@ -216,6 +216,19 @@ export class Tensor {
   /** torch.sin / cos (radians): NaN and ±Inf give NaN, sin(−0) = −0. */
   sin(): Tensor { return record('sin', [this]); }
   cos(): Tensor { return record('cos', [this]); }
+  /** torch.tan: NaN for NaN and ±Inf, tan(−0) = −0. */
+  tan(): Tensor { return record('tan', [this]); }
+  /** torch.asin / acos / atan: asin and acos NaN outside [−1, 1], atan(±Inf) = ±π/2. */
+  asin(): Tensor { return record('asin', [this]); }
+  acos(): Tensor { return record('acos', [this]); }
+  atan(): Tensor { return record('atan', [this]); }
+  /** torch.sinh / cosh: ±Inf where the value is beyond f32 (|x| > 89.4). */
+  sinh(): Tensor { return record('sinh', [this]); }
+  cosh(): Tensor { return record('cosh', [this]); }
+  /** torch.asinh / acosh / atanh: acosh NaN below 1, atanh ±Inf at ±1 and NaN beyond. */
+  asinh(): Tensor { return record('asinh', [this]); }
+  acosh(): Tensor { return record('acosh', [this]); }
+  atanh(): Tensor { return record('atanh', [this]); }
 
   matmul(o: Tensor): Tensor {
     if (this.rank === 1 && o instanceof Tensor && o.rank === 1) return this.unsqueeze(0).matmul(o.unsqueeze(1)).reshape(); // a dot product, []

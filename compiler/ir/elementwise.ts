@@ -57,6 +57,18 @@ export const UNARY: Record<string, (x: number) => number> = {
   // NaN and ±Inf give NaN, sin(−0) = −0 (fdlibm's, exactly reduced: the oracle for the kernels' fast reduction).
   sin: Math.sin,
   cos: Math.cos,
+  // torch's values at the edges (V8's fdlibm in f64; the kernels are within an ulp of it rounded to
+  // f32): tan(±inf) and asin/acos beyond ±1 NaN, atan(±inf) = ±π/2, sinh/cosh/asinh of ±inf ±inf
+  // (cosh +inf), acosh below 1 NaN, atanh(±1) = ±inf and NaN beyond; the odd ones keep −0.
+  tan: Math.tan,
+  asin: Math.asin,
+  acos: Math.acos,
+  atan: Math.atan,
+  sinh: Math.sinh,
+  cosh: Math.cosh,
+  asinh: Math.asinh,
+  acosh: Math.acosh,
+  atanh: Math.atanh,
 };
 
 export const BINARY: Record<string, (a: number, b: number) => number> = {

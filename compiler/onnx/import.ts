@@ -95,7 +95,8 @@ const SYMBOLIC_CNN = ['Conv', 'ConvTranspose', 'MaxPool', 'AveragePool', 'Global
 const SYMBOLIC_OK = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Sum', 'Mean', 'Relu', 'Tanh', 'Sigmoid', 'Exp', 'Log', 'Sqrt', 'Erf',
   'Neg', 'Abs', 'Reciprocal', 'Gelu', 'LeakyRelu', 'PRelu', 'Elu', 'Selu', 'Softplus', 'Softsign', 'HardSigmoid', 'HardSwish', 'Mish', 'Swish',
   'Clip', 'Softmax', 'LogSoftmax', 'Cast', 'Identity', 'MatMul', 'Gemm', 'LayerNormalization', 'Transpose', 'Where',
-  'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'Floor', 'Ceil', 'Round', 'Sign', 'Sin', 'Cos', 'Tile', 'RMSNormalization', 'Einsum',
+  'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'Floor', 'Ceil', 'Round', 'Sign', 'Sin', 'Cos', 'Tan', 'Asin', 'Acos', 'Atan',
+  'Sinh', 'Cosh', 'Asinh', 'Acosh', 'Atanh', 'Tile', 'RMSNormalization', 'Einsum',
   'TopK', ...SYMBOLIC_CNN]);
 /**
  * Shape computations and the layers PyTorch exports around them (ops/sizes.ts, ops/shapes.ts,

@@ -52,7 +52,7 @@ const SCA: Record<string, (a: string[]) => string> = {
   round: ([a]) => `nearest<f32>(${a})`,
   trunc: ([a]) => `trunc<f32>(${a})`,
 };
-for (const f of ['exp', 'tanh', 'sigmoid', 'erf', 'gelu', 'relu', 'sin', 'cos']) {
+for (const f of ['exp', 'tanh', 'sigmoid', 'erf', 'gelu', 'relu', 'sin', 'cos', 'tan', 'asin', 'acos', 'atan', 'sinh', 'cosh', 'asinh', 'acosh', 'atanh']) {
   VEC[f] = ([a]) => `${f}_f32x4(${a})`;
   SCA[f] = ([a]) => `${f}_f32(${a})`;
 }
@@ -224,7 +224,8 @@ const single = (): Lowering<NoAttrs> => defineLowering<NoAttrs>({
 export const ELEMENTWISE_LOWERINGS = {
   relu: single(), tanh: single(), sigmoid: single(), exp: single(), log: single(), neg: single(), abs: single(),
   sqrt: single(), rsqrt: single(), recip: single(), erf: single(), gelu: single(),
-  floor: single(), ceil: single(), round: single(), trunc: single(), sin: single(), cos: single(),
+  floor: single(), ceil: single(), round: single(), trunc: single(), sin: single(), cos: single(), tan: single(),
+  asin: single(), acos: single(), atan: single(), sinh: single(), cosh: single(), asinh: single(), acosh: single(), atanh: single(),
   lt: compare(), le: compare(), gt: compare(), ge: compare(), eq: compare(), ne: compare(),
   add: single(), sub: single(), mul: single(), div: single(), maximum: single(), minimum: single(), pow: single(),
   fmod: defineLowering<NoAttrs>({ refs: true, emit: remainderLoop }), remainder: defineLowering<NoAttrs>({ refs: true, emit: remainderLoop }),

@@ -186,7 +186,8 @@ const elementwise = defineOp<ElementwiseAttrs>({
   traits: { overwritesInput: true },
 });
 
-const UNARY_NAMES = ['relu', 'tanh', 'sigmoid', 'exp', 'log', 'neg', 'abs', 'sqrt', 'rsqrt', 'recip', 'erf', 'gelu', 'floor', 'ceil', 'round', 'trunc', 'sin', 'cos'] as const;
+const UNARY_NAMES = ['relu', 'tanh', 'sigmoid', 'exp', 'log', 'neg', 'abs', 'sqrt', 'rsqrt', 'recip', 'erf', 'gelu', 'floor', 'ceil', 'round', 'trunc',
+  'sin', 'cos', 'tan', 'asin', 'acos', 'atan', 'sinh', 'cosh', 'asinh', 'acosh', 'atanh'] as const;
 const BINARY_NAMES = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'pow'] as const;
 const COMPARE_NAMES = ['lt', 'le', 'gt', 'ge', 'eq', 'ne'] as const;
 export type UnaryName = (typeof UNARY_NAMES)[number];
