@@ -47,6 +47,22 @@ const HELPERS = `// @ts-ignore: decorator
   r = f32x4.replace_lane(r, 2, pow_f32(f32x4.extract_lane(a, 2), f32x4.extract_lane(b, 2)));
   return f32x4.replace_lane(r, 3, pow_f32(f32x4.extract_lane(a, 3), f32x4.extract_lane(b, 3)));
 }
+// Integer pow (ir/elementwise.ts INT_BINARY): a^b modulo 2^32 by squaring; for b < 0, 1/a^|b|
+// truncated (the caller traps first on a = 0).
+// @ts-ignore: decorator
+@inline function ipow_i32(a: i32, b: i32): i32 {
+  if (b < 0) return a == 1 ? 1 : a == -1 ? ((b & 1) ? -1 : 1) : 0;
+  let r = 1;
+  for (; b != 0; b >>>= 1, a *= a) if (b & 1) r *= a;
+  return r;
+}
+// An f32 exponent: ipow_i32 where it is an integer of i32 range, else trunc(pow(a, b)) by C's pow;
+// below i32.MIN_VALUE where there is no i32 value (0 to a negative power, NaN, out of range).
+function ipow_f32(a: i32, b: f32): i64 {
+  if (b == trunc<f32>(b) && abs<f32>(b) < 2147483648.0) return a == 0 && b < 0 ? i64.MIN_VALUE : <i64>ipow_i32(a, <i32>b);
+  const r = trunc<f64>(a == 1 || (a == -1 && abs<f32>(b) == Infinity) ? 1 : Math.pow(<f64>a, <f64>b));
+  return r >= -2147483648.0 && r <= 2147483647.0 ? <i64>r : i64.MIN_VALUE;
+}
 `;
 
 export interface EntrySource { export: string; graph: Graph }

@@ -104,6 +104,32 @@ export const REMAINDER: Record<'fmod' | 'remainder', (a: number, b: number) => n
   remainder: (a, b) => { const r = a % b; return r !== 0 && r < 0 !== b < 0 ? r + b : r; },
 };
 
+/**
+ * i32 arithmetic that is not f64 math truncated (ONNX's integer Div and Pow; int64 runs as i32).
+ * mul wraps modulo 2^32 (torch's int32, i32.mul). div truncates toward zero, as C, ONNX Runtime and
+ * the node test test_div_int32_trunc (−3 / 2 = −1; numpy's // floors); MIN_VALUE / −1 wraps to
+ * MIN_VALUE. pow with an integer exponent is repeated multiplication modulo 2^32 (ONNX Runtime's
+ * trunc(pow(a, b)) wherever that fits i32, as mul wraps beyond), and 1/a^|b| truncated for a
+ * negative one (1, ±1 for a = −1, else 0); with a float exponent (ONNX's Pow takes one under an
+ * integer base) that is not an integer of i32 range, trunc(pow(a, b)) by C's pow. undefined: no
+ * i32 value (a zero divisor, 0 to a negative power, NaN or beyond the range): the reference raises
+ * intArithmeticError, compiled code traps with it.
+ */
+export const INT_BINARY: Partial<Record<string, (a: number, b: number) => number | undefined>> = {
+  mul: Math.imul,
+  div: (a, b) => (b === 0 ? undefined : Math.trunc(a / b)),   // exact for |a| < 2^53; 2^31 (MIN_VALUE / −1) wraps when stored as i32
+  pow: (a, b) => {
+    if (Number.isInteger(b) && Math.abs(b) < 2 ** 31) {
+      if (b < 0) return a === 0 ? undefined : a === 1 ? 1 : a === -1 ? (b % 2 ? -1 : 1) : 0;
+      let r = 1;
+      for (let x = a, e = b; e > 0; x = Math.imul(x, x), e = Math.floor(e / 2)) if (e % 2) r = Math.imul(r, x);
+      return r;
+    }
+    const r = Math.trunc(BINARY.pow!(a, b));
+    return r >= -(2 ** 31) && r < 2 ** 31 ? r : undefined;
+  },
+};
+
 export const isUnary = (op: string): boolean => op in UNARY;
 export const isBinary = (op: string): boolean => op in BINARY;
 export const isCompare = (op: string): boolean => op in COMPARE;

@@ -161,15 +161,18 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): Importe
         throw new UnsupportedError(`${ctx.where}: ${n.opType} on ${isSizeVal(symIn) ? `the shape value ${fmtSizes(symIn)}, computed from` : 'a tensor of'} the symbolic size '${size}' is not supported yet; give it a fixed size with { dims: { ${JSON.stringify(size)}: N } }`);
       }
       pushScope(`${n.opType} '${n.name}'`);
-      let out: AnyVal | (AnyVal | undefined)[];
-      try { out = tr(ctx); } catch (e) {
+      let outs: (AnyVal | undefined)[];
+      try {
+        const out = tr(ctx);
+        outs = Array.isArray(out) ? out : [out];
+        // Everything computed from compile-time values is one too (so Identity/Cast chains keep folding);
+        // folding raises what the op would at run time (an integer division by zero) as this node's error.
+        if (ctx.allConst()) outs = outs.map((v) => (v && !isHost(v) && !isSizeVal(v) ? foldTensor(v) ?? v : v));
+      } catch (e) {
         if (e instanceof ModelDefinitionError) throw new OnnxError(`${ctx.where}: ${e.message}`);
         if (e instanceof RangeError || e instanceof TypeError) throw new OnnxError(`${ctx.where}: ${e.message}`);
         throw e;
       } finally { popScope(); }
-      let outs = Array.isArray(out) ? out : [out];
-      // Everything computed from compile-time values is one too (so Identity/Cast chains keep folding).
-      if (ctx.allConst()) outs = outs.map((v) => (v && !isHost(v) && !isSizeVal(v) ? foldTensor(v) ?? v : v));
       n.outputs.forEach((name, i) => {
         if (name === '') return;
         const v = outs[i];

@@ -104,6 +104,9 @@ const CASES: Case[] = [
   { test: 'test_top_k', axes: { x: 0 } },
   { test: 'test_top_k_smallest', axes: { x: 0 } },
   { test: 'test_top_k_same_values_2d', axes: { x: 0 } },
+  // Integer Div and Pow (the i32 loops over a run-time length), Pow's exponent f32.
+  { test: 'test_div_int32_trunc', axes: { x: 0, y: 0 } },
+  { test: 'test_pow_types_int64_float32', axes: { x: 0, y: 0 } },
 ];
 
 const label = (c: Case) => `${c.test}${c.argmin ? ' as ArgMin' : ''} (${c.name ?? 'batch'} on ${JSON.stringify(c.axes)})`;

@@ -6,7 +6,7 @@
 
 import type { Expr, Node } from '../../ir/node.ts';
 import type { NoAttrs } from '../../ir/ops/def.ts';
-import { remainderByZeroError, type CastAttrs, type ElementwiseAttrs } from '../../ir/ops/elementwise.ts';
+import { intArithmeticError, remainderByZeroError, type CastAttrs, type ElementwiseAttrs } from '../../ir/ops/elementwise.ts';
 import { mulDims, numelDims } from '../../ir/dims.ts';
 import { dimsOf, DTYPE_BYTES, type DType } from '../../ir/types.ts';
 import type { Layout } from '../layout.ts';
@@ -143,15 +143,31 @@ function fusedLoop(n: Node, c: Layout, expr: Expr): string[] {
 const I32_OPS: Record<string, (a: string, b: string) => string> = {
   add: (a, b) => `${a} + ${b}`, sub: (a, b) => `${a} - ${b}`, mul: (a, b) => `${a} * ${b}`,
   maximum: (a, b) => `max<i32>(${a}, ${b})`, minimum: (a, b) => `min<i32>(${a}, ${b})`,
+  // i32.div_s traps on MIN_VALUE / −1: that one is −a, which wraps to MIN_VALUE (ir/elementwise.ts INT_BINARY).
+  div: (a, b) => `${b} == -1 ? -${a} : ${a} / ${b}`,
+  pow: (a, b) => `ipow_i32(${a}, ${b})`,
 };
 
-/** Integer arithmetic (positions, indices): scalar loops. */
+/**
+ * Integer arithmetic (positions, indices, ONNX's integer Div and Pow): scalar loops. A zero divisor
+ * and 0 to a negative power trap with the node's message, as the reference raises it; pow with an
+ * f32 exponent computes in ipow_f32, whose out-of-range marker (below i32) traps.
+ */
 function i32Binary(n: Node, c: Layout): string[] {
-  const f = I32_OPS[n.op]!;
+  const y = n.inputs[1]!, floatExponent = y.type.dtype === 'f32';
+  const error = intArithmeticError(n.op, n.label, floatExponent);
+  const check = n.op === 'div' ? [`  ${trapUnless('b != 0', error, 'a', 'b')}`]
+    : n.op === 'pow' && !floatExponent ? [`  ${trapUnless('b >= 0 || a != 0', error, 'a', 'b')}`] : [];
+  const value = floatExponent
+    ? ['  const r = ipow_f32(a, b);', `  ${trapUnless('r >= <i64>i32.MIN_VALUE', error, 'a', '0')}`, '  const v = <i32>r;']
+    : [`  const v = ${I32_OPS[n.op]!('a', 'b')};`];
   const ops: Operand[] = [contiguous(n, c.ref(n)), ...n.inputs.map((i) => ({ base: c.ref(i), strides: dimBroadcastStrides(dimsOf(i.type), dimsOf(n.type)), bytes: 4 }))];
   return loopNest(dimsOf(n.type), ops, (p, len, st) => [
     `for (let i = 0; i < ${code(len)}; i++) {`,
-    `  store<i32>(${p[0]} + (<usize>i << 2), ${f(`load<i32>(${p[1]} + <usize>i * ${code(mulDims(st[1]!, 4))})`, `load<i32>(${p[2]} + <usize>i * ${code(mulDims(st[2]!, 4))})`)});`,
+    `  const a = load<i32>(${p[1]} + <usize>i * ${code(mulDims(st[1]!, 4))}), b = load<${y.type.dtype}>(${p[2]} + <usize>i * ${code(mulDims(st[2]!, 4))});`,
+    ...check,
+    ...value,
+    `  store<i32>(${p[0]} + (<usize>i << 2), v);`,
     '}',
   ]);
 }

@@ -3,7 +3,7 @@
 // and the fused `elementwise` loop (an expression tree over its inputs, made by elementwise-fusion:
 // f32 math, comparisons and `where`, an f32 result).
 
-import { BINARY, COMPARE, isBinary, isCompare, isUnary, REMAINDER, UNARY } from '../elementwise.ts';
+import { BINARY, COMPARE, INT_BINARY, isBinary, isCompare, isUnary, REMAINDER, UNARY } from '../elementwise.ts';
 import type { Expr } from '../node.ts';
 import { allocData, broadcastShapes, fmtShape, fmtType, type DType, type Shape, type TensorType } from '../types.ts';
 import { defineOp, type NoAttrs, type OpDef } from './def.ts';
@@ -60,21 +60,37 @@ function unary(op: string): OpDef<NoAttrs> {
   });
 }
 
+/** An i32 div or pow without an i32 value (INT_BINARY): {0} and {1} are the operands. */
+export function intArithmeticError(op: string, label: string | undefined, floatExponent = false): string {
+  const msg = op === 'div' ? 'integer division of {0} by zero'
+    : floatExponent ? 'integer power of {0} to a float exponent has no i32 value (0 to a negative power, NaN, or outside the i32 range)'
+      : 'integer power of {0} to the negative exponent {1} (a division by zero)';
+  return indexError(op, label, msg);
+}
+
 function binary(op: string): OpDef<NoAttrs> {
-  const f = BINARY[op]!;
+  const f = BINARY[op]!, int = INT_BINARY[op];
   return defineOp<NoAttrs>({
     type: (ins) => {
       arity(op, ins, 2);
       const [a, b] = ins as [TensorType, TensorType];
-      if (a.dtype !== b.dtype) fail(op, `dtypes differ: ${fmtType(a)} vs ${fmtType(b)}`);
+      // ONNX's Pow takes a float exponent under an integer base; the result has the base's type.
+      const floatExponent = op === 'pow' && a.dtype === 'i32' && b.dtype === 'f32';
+      if (a.dtype !== b.dtype && !floatExponent) fail(op, `dtypes differ: ${fmtType(a)} vs ${fmtType(b)}`);
       const shape = broadcastShapes(a.shape, b.shape) ?? fail(op, `shapes do not broadcast: ${fmtShape(a.shape)} vs ${fmtShape(b.shape)}`);
       return { dtype: a.dtype, shape };
     },
     evaluate: (n, [a, b]) => {
       const out = allocData(n.type);
-      // i32 products wrap modulo 2^32 (as torch's int32 and the compiled i32.mul); a*b in f64 loses the low bits past 2^53.
-      const g = n.type.dtype === 'i32' && op === 'mul' ? Math.imul : f;
-      forEachBroadcast(n.type.shape, [a!.type.shape, b!.type.shape], (o, [oa, ob]) => { out[o] = g(a!.data[oa!]!, b!.data[ob!]!); });
+      if (n.type.dtype === 'i32' && int) {
+        const error = intArithmeticError(op, n.label, b!.type.dtype === 'f32');
+        forEachBroadcast(n.type.shape, [a!.type.shape, b!.type.shape], (o, [oa, ob]) => {
+          const x = a!.data[oa!]!, y = b!.data[ob!]!, r = int(x, y);
+          out[o] = r ?? raise(error, x, y);
+        });
+        return out;
+      }
+      forEachBroadcast(n.type.shape, [a!.type.shape, b!.type.shape], (o, [oa, ob]) => { out[o] = f(a!.data[oa!]!, b!.data[ob!]!); });
       if (n.type.dtype === 'i32') for (let i = 0; i < out.length; i++) out[i] = Math.trunc(out[i]!);
       return out;
     },

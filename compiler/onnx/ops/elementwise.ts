@@ -11,7 +11,7 @@ import { f32Input, full, normAxis, same, type Translate } from './common.ts';
 export const binary = (op: 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum'): Translate => (c) => {
   const [a, b] = same(c, c.t(0), c.t(1));
   if (a.dtype === 'bool') c.unsupported('bool operands');
-  if (a.dtype === 'i32' && op === 'div' && !(c.isConst(0) && c.isConst(1))) c.unsupported('integer division of run-time values');
+  // Integer Div truncates toward zero and traps on a zero divisor (ir/elementwise.ts INT_BINARY).
   return record(op, [a, b]);
 };
 export const unary = (f: (x: Tensor, c: Ctx) => Tensor): Translate => (c) => f(f32Input(c, 0, 'X'), c);
@@ -45,10 +45,15 @@ export function clip(c: Ctx): Tensor {
   return y === x ? x : y;
 }
 
+/**
+ * Pow: the result has the base's type. An f32 base takes the exponent as f32; an integer base the
+ * IR's integer pow (ir/elementwise.ts INT_BINARY) of an integer or f32 exponent, which traps where
+ * there is no i32 value (0 to a negative power, NaN, out of range).
+ */
 export function pow(c: Ctx): Tensor {
-  const x = c.t(0), e = c.t(1);
-  const y = x.cast('f32').pow(e.cast('f32'));
-  return x.dtype === 'i32' ? (c.isConst(0) && c.isConst(1) ? y.cast('i32') : c.unsupported('integer Pow of run-time values')) : y;
+  const x = c.t(0, 'X'), e = c.t(1, 'Y');
+  if (x.dtype === 'bool' || e.dtype === 'bool') c.unsupported('bool operands');
+  return x.dtype === 'f32' ? x.pow(e.cast('f32')) : record('pow', [x, e]);
 }
 
 export function softmaxLike(log: boolean): Translate {
