@@ -50,6 +50,7 @@ function fusedTrig(a: Tensor): Tensor {
     .add(a.asinh()).add(s.mul(2).cosh().acosh());
 }
 
+// w: trigExtraInputs' edges (its first 30k: ±1's neighbours, 1/16's, the overflow range) and a quarter of its random rest.
 const x = trigInputs(), w = trigExtraInputs().filter((_, i) => i % 4 === 0 || i < 30_000), a = tio.get('input.a')!.data as Float32Array;
 const def = defineModel({
   name: 'trig', module: new nn.Identity(),
