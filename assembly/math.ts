@@ -18,12 +18,13 @@
 //   tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh: at most 1 ulp from Math.fround(Math.fn)
 //            for every f32 (exhaustively, both ISAs, tests/kernels/sweep-trig.ts: every x ≥ 0, the
 //            negatives too for acos and acosh, tan up to 2^20 and musl's f64 tan beyond; 1 ulp for
-//            57 (acos) to 1,982 (sinh) of the 2.1e9 f32s ≥ 0, 7,686 of tan's 1.23e9, the rest exact
-//            on plain SIMD). They are computed in f64 lanes to ~1e-11 relative, so the one rounding
-//            to f32 is the error, and NaN, ±inf, ±0 and the domain edges are torch's: asin/acos NaN
-//            beyond ±1, acosh NaN below 1, atanh ±inf at ±1 and NaN beyond, atan(±inf) = ±π/2,
-//            sinh/cosh ±inf exactly where the value passes FLT_MAX (|x| > 89.4159; torch 1.13's
-//            vectorized kernels overflow from 88.72, its scalar path does not).
+//            57 (acos) to 1,982 (sinh) of the 2.1e9 f32s ≥ 0, 7,686 of tan's 1.23e9, the rest exact;
+//            the relaxed build one input more for asinh and acosh). They are computed in f64 lanes
+//            to ~1e-11 relative, so the one rounding to f32 is the error, and NaN, ±inf, ±0 and the
+//            domain edges are torch's: asin/acos NaN beyond ±1, acosh NaN below 1, atanh ±inf at
+//            ±1 and NaN beyond, atan(±inf) = ±π/2, sinh/cosh ±inf exactly where the value passes
+//            FLT_MAX (|x| > 89.4159; torch 1.13's vectorized kernels overflow from 88.72, its scalar
+//            path does not).
 // Scalar versions run the vector code on a splat and take lane 0, so a tail element gets the
 // bit-identical result it would have had in the vector body.
 //
