@@ -115,6 +115,18 @@ describe('passes', () => {
 }`);
   });
 
+  // Fuzz seed 63: the fused node evaluated x·1e9 in f64, so sin of it was another number entirely.
+  test('a fused elementwise node rounds each op to f32, as the ops it replaces do', () => {
+    const g = tiny(({ x }) => x!.mul(1e9).sin(), { x: [2] });
+    const { after, graph } = applyPass(elementwiseFusion, g);
+    expect(after).toContain('expr=sin(mul($0, 1000000000))');
+    const x = f32(1.1, -0.3), got = interpret(graph, { x })[g.outputs[0]!.name]!;
+    const want = Array.from(x, (v) => Math.fround(Math.sin(Math.fround(v * 1e9))));
+    expect(Array.from(got)).toEqual(want);
+    // Unrounded, 1.1·1e9 is 1100000023.84 rather than the f32 1100000000: another sine.
+    expect(Math.abs(Math.sin(x[0]! * 1e9) - want[0]!)).toBeGreaterThan(0.1);
+  });
+
   test('elementwise-fusion does not recompute a smaller producer per broadcast element', () => {
     const g = tiny(({ x, s }) => x!.mul(s!.exp()), { x: [4, 8], s: [4, 1] });
     const { after } = applyPass(elementwiseFusion, g);
