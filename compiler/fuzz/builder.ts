@@ -2,9 +2,10 @@
 // the sizes a case draws from, and the helpers the moves share (shapes that broadcast, a value
 // coerced to a shape, a named batch kept).
 
+import type { Module } from '../dsl/module.ts';
 import { constant, type Tensor } from '../dsl/tensor.ts';
 import type { Dim } from '../ir/dims.ts';
-import { numel, sameShape, type Shape } from '../ir/types.ts';
+import { numel, sameShape, type DType, type Shape } from '../ir/types.ts';
 import type { Prng } from './prng.ts';
 
 /** The sizes a case draws from: dims (weighted), the most elements of a value, attention's q/k/v. */
@@ -58,6 +59,8 @@ export class Builder {
   indexed = false;
   /** After each move (in loop bodies too): maybe a move of another kind, from a PRNG of its own (generate.ts). */
   after?: () => void;
+  /** Values the entry returns besides those it draws (what the moves `after` runs made). */
+  readonly watch: Item[] = [];
   /**
    * The PRNG: the case's, or its loops' own while one is traced. `moves`: the moves a case draws
    * from (by weight).
@@ -70,10 +73,12 @@ export class Builder {
     this.pool.push(it);
     return it;
   }
-  const(shape: Shape, dtype: 'f32' | 'bool' = 'f32'): Item {
+  /** A constant: f32 normal, bool even odds, or each element `draw()` (an i32 constant needs one). */
+  const(shape: Shape, dtype: DType = 'f32', draw?: () => number): Item {
     const k = numel(shape);
-    const data = dtype === 'bool' ? Uint8Array.from({ length: k }, () => (this.r.chance(0.5) ? 1 : 0))
-      : Float32Array.from({ length: k }, () => Math.fround(this.r.normal()));
+    const data = dtype === 'bool' ? Uint8Array.from({ length: k }, () => (draw ? draw() : this.r.chance(0.5) ? 1 : 0))
+      : dtype === 'i32' ? Int32Array.from({ length: k }, () => (draw ? draw() : this.r.int(-3, 3)))
+      : Float32Array.from({ length: k }, () => Math.fround(draw ? draw() : this.r.normal()));
     const name = `c${this.c++}`;
     this.line(`${name} = const ${dtype}${fmt(shape)}  // [${Array.from(data.slice(0, 6), (v) => +v.toFixed(3)).join(', ')}${k > 6 ? ', …' : ''}]`);
     return { t: constant(data, shape, dtype, name), name, exact: true };
@@ -139,3 +144,11 @@ export function keepLead(b: Builder, x: Item, rest: number[]): Item | undefined 
   return b.add(m.reshape(x.t.dim(0), ...rest.map(() => 1)).add(c.t), `${x.name}${others.length ? `.mean([${others.join(', ')}], true)` : ''}.reshape('${x.t.dim(0)}', ${rest.map(() => 1).join(', ')}).add(${c.name})`);
 }
 
+
+/**
+ * A layer's parameters from the case's PRNG, normal · gain / √H: never the default initialisation,
+ * whose unnamed draws follow the order of creation in the process, which a replay would not repeat.
+ */
+export function seedParameters(m: Module, r: Prng, gain: number, H: number): void {
+  for (const [, p] of m.namedParameters()) p.data = Float32Array.from({ length: numel(p.shape) }, () => Math.fround(r.normal() * gain / Math.sqrt(H)));
+}

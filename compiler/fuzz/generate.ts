@@ -22,7 +22,8 @@ import type { Dim, Sizes } from '../ir/dims.ts';
 import { instantiate } from '../ir/symbolic.ts';
 import { broadcastShapes, numel, sameShape, type AnyTensorData, type TensorType } from '../ir/types.ts';
 import type { Feeds } from '../reference/interpret.ts';
-import { BIG, broadcastable, Builder, coerce, factorShape, fmt, hasNamed, keepLead, leadFits, MAX_RANK, named, randShape, SMALL, type Item } from './builder.ts';
+import { BIG, broadcastable, Builder, coerce, factorShape, fmt, hasNamed, keepLead, leadFits, MAX_RANK, named, randShape, seedParameters, SMALL, type Item } from './builder.ts';
+import { moreMoves } from './more-ops.ts';
 import { Prng } from './prng.ts';
 
 export interface StateSpec { name: string; type: TensorType }
@@ -329,8 +330,7 @@ function recurrentMove(b: Builder, x: Item): void {
   const B = r.pick([1, 2, 3]), T = r.pick([1, 3, 8]), I = r.pick([3, 17, 33]), H = r.pick([17, 33, 64, 130]);
   const opts = { batchFirst: true, numLayers: r.pick([1, 1, 2]), bidirectional: r.chance(0.3), ...(kind === 'RNN' && r.chance(0.5) ? { nonlinearity: 'relu' as const } : {}) };
   const m = kind === 'LSTM' ? new LSTM(I, H, opts) : kind === 'GRU' ? new GRU(I, H, opts) : new RNN(I, H, opts);
-  // Never the default initialisation: unnamed parameters draw by their order of creation in the process, which a replay would not repeat.
-  for (const [, p] of m.namedParameters()) p.data = Float32Array.from({ length: numel(p.shape) }, () => Math.fround(r.normal() / Math.sqrt(H)));
+  seedParameters(m, r, 1, H);
   // Sized: the named size as the batch, or as the time axis (a run of that many steps).
   const lead = b.sized && r.chance(0.5) ? keepLead(b, x, [T, I]) : undefined, time = lead ? undefined : keepLead(b, x, [B, I]);
   const xin = lead ?? (time ? b.add(time.t.permute(1, 0, 2), `${time.name}.permute(1, 0, 2)`) : coerce(b, x, [B, T, I]));
@@ -367,6 +367,7 @@ function loopMove(b: Builder, x: Item): void {
     for (let m = r.int(1, 4); m > 0; m--) {
       const y = b.pick()!;
       if (b.depth < 2 && r.chance(0.1)) loopMove(b, y); else r.weighted(b.moves)(b, y);
+      b.after?.();
     }
     const next = cs.map((c, i) => {
       // A carried value keeps its type, named sizes included (a sized case's loop).
@@ -381,7 +382,7 @@ function loopMove(b: Builder, x: Item): void {
     // What is emitted: the last value and maybe another of the body's, each small enough to stack.
     const own = b.pool.slice(mark);
     emitted = [own[own.length - 1]!, ...(r.chance(0.4) ? [r.pick(own)] : [])]
-      .map((e) => (numel(e.t.shape) * steps <= b.scale.maxNumel ? e : b.add(e.t.mean(), `${e.name}.mean()`)))
+      .map((e) => (numel(e.t.shape) * steps <= b.scale.maxNumel ? e : e.t.dtype === 'f32' ? b.add(e.t.mean(), `${e.name}.mean()`) : b.add(e.t.float().mean(), `${e.name}.float().mean()`)))
       .filter((e, i, es) => !lastAxis || e.t.rank === es[0]!.t.rank); // one axis for all: the first's last
     b.line(`emit ${emitted.map((e) => e.name).join(', ')}`);
     b.idx = idx;
@@ -421,7 +422,7 @@ function fill(r: Prng, t: TensorType, special: boolean): AnyTensorData {
  * `moves`: the most moves a case draws (default 12; the fewest is 3). A case drawn with more is the
  * same draw with a longer graph: more values alive at once for the planner to place and reuse.
  */
-export function generate(seed: number, o: { big?: boolean; loops?: boolean; sized?: boolean; indexed?: boolean; moves?: number } = {}): FuzzCase {
+export function generate(seed: number, o: { big?: boolean; loops?: boolean; sized?: boolean; indexed?: boolean; moves?: number; more?: boolean } = {}): FuzzCase {
   const r = new Prng(seed), scale = o.big ? BIG : SMALL;
   const b = new Builder(r, scale, MOVES);
   // Inputs: the first has a random shape; the others often broadcast to it.
@@ -471,12 +472,32 @@ export function generate(seed: number, o: { big?: boolean; loops?: boolean; size
   if (o.big) b.moves = BIG_MOVES;
   if (o.indexed) { b.indexed = true; b.moves = b.moves.map(([w, f]) => [f === gatherMove || f === dynamicMove ? 3 : w, f] as const); }
   b.sized = o.sized === true;
+  // The rest of the registry's ops (more-ops.ts), after some moves in three cases of four, from a
+  // PRNG of their own: a case without them is the graph it was before they were fuzzed.
+  const mr = new Prng(seed + 0x27d4eb2f);
+  if (o.more !== false && mr.chance(0.75)) {
+    const more = moreMoves(o);
+    b.after = () => {
+      if (!mr.chance(0.4)) return;
+      const r0 = b.r;
+      b.r = mr;
+      try {
+        mr.weighted(more)(b, b.pick()!);
+        let last = b.pool[b.pool.length - 1]!;
+        if (last.t.dtype !== 'f32') last = b.add(last.t.float(), `${last.name}.float()`, last.exact);
+        // Half the values these moves end with are outputs too (not a loop body's: those are not the entry's).
+        if (b.depth === 0 && b.watch.length < 4 && mr.chance(0.5)) b.watch.push(last);
+      } finally { b.r = r0; }
+    };
+  }
 
   const traced = traceEntry((ins, st) => {
     for (const [name, t] of Object.entries(ins)) if (t.dtype === 'f32') b.add(t, `input ${name}`, true);
     b.idx = ins.idx; b.ids = ins.ids;
     const stItem: Record<string, Item> = {};
-    for (const [name, t] of Object.entries(st)) stItem[name] = b.add(t, `state.${name}`, true);
+    // State holds what the call before wrote, exact or not: exact only in the first call. (Cases
+    // without the moves of more-ops.ts keep the flag they were drawn with.)
+    for (const [name, t] of Object.entries(st)) stItem[name] = b.add(t, `state.${name}`, !b.after);
     let written: Item | undefined;
     for (let m = 0; m <= moves; m++) {
       if (cache && m === cacheAt) {
@@ -494,7 +515,7 @@ export function generate(seed: number, o: { big?: boolean; loops?: boolean; size
         if (into === written || r.chance(0.5)) written = again;
         b.features.add('cache_write-twice');
       }
-      if (m < moves) { const x = b.pick()!; r.weighted(b.moves)(b, x); }
+      if (m < moves) { const x = b.pick()!; r.weighted(b.moves)(b, x); b.after?.(); }
       if (m === loopAt) { b.r = lr; loopMove(b, b.pick()!); b.r = r; }
     }
     const writes: Record<string, Tensor> = {};
@@ -521,6 +542,8 @@ export function generate(seed: number, o: { big?: boolean; loops?: boolean; size
     const last = b.pool[b.pool.length - 1]!;
     const outs = r.shuffle([last, ...Array.from({ length: r.int(0, 2) }, () => r.pick(b.pool))]);
     if (written && !outs.includes(written) && r.chance(0.5)) outs.splice(r.int(0, outs.length), 0, written);
+    // What more-ops.ts moves made, so that their ops are seen (a value nothing reads is dead).
+    for (const w of b.watch) if (!outs.includes(w)) outs.push(w);
     b.lines.push(`return ${outs.map((o, i) => `o${i}=${o.name}`).join(', ')}`);
     return { outputs: Object.fromEntries(outs.map((o, i) => [`o${i}`, o.t])), state: writes };
   }, inputs, Object.fromEntries(state.map((s) => [s.name, [...s.type.shape]])));
