@@ -4,7 +4,7 @@ import { describe, expect, test } from 'vitest';
 import { trace } from '../compiler/dsl/trace.ts';
 import { generate, wildIndices } from '../compiler/fuzz/generate.ts';
 import { KNOWN_FAILURES } from '../compiler/fuzz/known.ts';
-import { caseOf, checkSimulated, checkThreads, checkWasm, fuzz, reference, Refused } from '../compiler/fuzz/run.ts';
+import { caseOf, checkSimulated, checkThreads, checkWasm, fuzz, reference, Refused, WASM_RTOL } from '../compiler/fuzz/run.ts';
 import { simulate } from '../compiler/fuzz/simulate.ts';
 import { loop, nn } from '../compiler/dsl/index.ts';
 import type { Tensor } from '../compiler/dsl/tensor.ts';
@@ -12,6 +12,11 @@ import { runPasses } from '../compiler/passes/manager.ts';
 import { scratchBytes } from '../compiler/passes/memory-planning.ts';
 import { wasmTarget } from '../compiler/codegen/target.ts';
 import { interpret } from '../compiler/reference/interpret.ts';
+import { compareResults } from '../compiler/fuzz/compare.ts';
+import { compileEntries } from '../compiler/driver/compile.ts';
+import { attrsOf } from '../compiler/ir/ops.ts';
+import type { Graph } from '../compiler/ir/node.ts';
+import { loadModelBytes } from '../runtime/model.ts';
 
 /**
  * The seeds pinned below as they were drawn before the moves of compiler/fuzz/more-ops.ts (which
@@ -65,14 +70,48 @@ describe('differential fuzzing', () => {
     }
   });
 
-  test('a seed compiled to wasm agrees with the reference', async () => {
-    // 1427: a loop whose next carried value the generator once drew from an i32 argmax (the DSL refused it).
-    for (const seed of [94, 1427]) {
-      const c = generate(seed, OLD), want = reference(c);
-      const sim = checkSimulated(c, want);
-      const found = [...sim, ...await checkWasm(c, want, sim)].filter((f) => !(f.category in KNOWN_FAILURES));
-      expect(found.map((f) => f.detail)).toEqual([]);
-    }
+  // Seeds compiled to wasm, as the entries of one model (one compile for all), none with state.
+  // 94 and 1427 as drawn before more-ops.ts, also simulated (1427: a loop whose next carried value
+  // the generator once drew from an i32 argmax, which the DSL refused). Then seeds that between
+  // them draw every op compiler/fuzz/more-ops.ts adds (comparisons, fmod and topk of f32 and of
+  // i32); and four drawn for index fuzzing whose ids, pushed past their ranges, make
+  // gather_elements, scatter_nd, scatter_elements and gather_nd raise in the reference: the code
+  // must trap with the same error.
+  test('seeds compiled into one model agree with the reference, the ops of more-ops.ts among them', async () => {
+    const cases = [1272, 40, 1158, 1163, 804, 1088, 739, 564, 50].map((s) => generate(s));
+    const wild = [64, 227, 284, 383].map((s) => wildIndices(generate(s, { indexed: true })));
+    const ops = new Set<string>();
+    const walk = (g: Graph) => {
+      for (const n of g.nodes) {
+        const cmp = /^(lt|le|gt|ge|eq|ne)$/.test(n.op);
+        ops.add(cmp || n.op === 'fmod' || n.op === 'topk' ? `${cmp ? 'compare' : n.op}:${n.inputs[0]!.type.dtype}` : n.op);
+        if (n.op === 'loop') walk(attrsOf(n, 'loop').body);
+      }
+    };
+    cases.forEach((c) => walk(c.traced));
+    const drawn = ['avgpool2d', 'cast', 'ceil', 'copy', 'cos', 'expand', 'floor', 'gather_elements', 'gather_nd', 'gru_seq', 'lstm_seq', 'maxpool2d', 'prod', 'recip', 'remainder', 'rnn_seq', 'round', 'scatter_elements', 'scatter_nd', 'sin', 'trunc',
+      ...['compare', 'fmod', 'topk'].flatMap((op) => [`${op}:f32`, `${op}:i32`])];
+    expect(drawn.filter((op) => !ops.has(op))).toEqual([]);
+    const all = [generate(94, OLD), generate(1427, OLD), ...cases, ...wild];
+    for (const c of all.slice(0, 2)) expect(checkSimulated(c).map((f) => f.detail)).toEqual([]);
+    const { bytes } = await compileEntries(all.map((c, i) => ({ name: `e${i}`, graph: c.traced })), [], { name: 'seeds', isas: ['wasmsimd'] });
+    const m = await loadModelBytes(bytes, { isa: 'wasmsimd' });
+    const refused: string[] = [];
+    try {
+      all.forEach((c, i) => {
+        expect(c.state).toEqual([]);
+        reference(c, true).forEach((want, k) => {
+          if (want instanceof Refused) {
+            refused.push(want.message.split(':')[0]!);
+            expect(() => m.call(`e${i}`, c.steps[k]!), `seed ${c.seed}`).toThrow(want.message);
+            return;
+          }
+          const got = Object.fromEntries(Object.entries(m.call(`e${i}`, c.steps[k]!)).map(([n, v]) => [n, v.slice()]));
+          expect(compareResults(want, got, WASM_RTOL), `seed ${c.seed}`).toBeUndefined();
+        });
+      });
+    } finally { m.dispose(); }
+    expect(refused.sort()).toEqual(['gather_elements', 'gather_nd', 'scatter_elements', 'scatter_nd']);
   });
 
   // Seed 1351 (indexed): an argmax of a value looked up in that value, twice over, made an output

@@ -53,7 +53,7 @@ let fuzzIsa: 'wasmsimd' | 'wasmrelaxedsimd' = 'wasmsimd';
 export function setFuzzIsa(isa: 'wasmsimd' | 'wasmrelaxedsimd'): void { fuzzIsa = isa; }
 
 const SIM_RTOL = 1e-4;
-const WASM_RTOL = 1e-3;
+export const WASM_RTOL = 1e-3;
 /** Ops whose NaN handling differs between the reference and the kernels today (issue 9, defect 4). */
 const NAN_OPS = new Set(['relu', 'maximum', 'minimum', 'max', 'argmax']);
 
