@@ -68,9 +68,14 @@ export class Builder {
   constructor(public r: Prng, readonly scale: Scale, public moves: ReadonlyArray<readonly [number, Move]>) {}
 
   add(t: Tensor, code: string, exact = false): Item {
+    const it = this.temp(t, code, exact);
+    this.pool.push(it);
+    return it;
+  }
+  /** A value of the transcript that no move picks (not in the pool): an intermediate scaled far out of the usual range. */
+  temp(t: Tensor, code: string, exact = false): Item {
     const it = { t, name: `t${this.n++}`, exact };
     this.line(`${it.name} = ${code}  // ${t.dtype}${fmt(t.dims)}`);
-    this.pool.push(it);
     return it;
   }
   /** A constant: f32 normal, bool even odds, or each element `draw()` (an i32 constant needs one). */

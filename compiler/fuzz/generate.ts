@@ -23,7 +23,7 @@ import { instantiate } from '../ir/symbolic.ts';
 import { broadcastShapes, numel, sameShape, type AnyTensorData, type TensorType } from '../ir/types.ts';
 import type { Feeds } from '../reference/interpret.ts';
 import { BIG, broadcastable, Builder, coerce, factorShape, fmt, hasNamed, keepLead, leadFits, MAX_RANK, named, randShape, seedParameters, SMALL, type Item } from './builder.ts';
-import { moreMoves } from './more-ops.ts';
+import { asF32, moreMoves } from './more-ops.ts';
 import { Prng } from './prng.ts';
 
 export interface StateSpec { name: string; type: TensorType }
@@ -483,8 +483,7 @@ export function generate(seed: number, o: { big?: boolean; loops?: boolean; size
       b.r = mr;
       try {
         mr.weighted(more)(b, b.pick()!);
-        let last = b.pool[b.pool.length - 1]!;
-        if (last.t.dtype !== 'f32') last = b.add(last.t.float(), `${last.name}.float()`, last.exact);
+        const last = asF32(b, b.pool[b.pool.length - 1]!);
         // Half the values these moves end with are outputs too (not a loop body's: those are not the entry's).
         if (b.depth === 0 && b.watch.length < 4 && mr.chance(0.5)) b.watch.push(last);
       } finally { b.r = r0; }

@@ -12,7 +12,12 @@
 // Ops whose result jumps (rounding, comparisons, fmod, casts to i32, topk's indices, large
 // arguments of sin and cos) read only exact values (Item.exact: inputs, constants and what ops
 // that round exactly make of them): a value the compiled code computes to within a tolerance
-// may land on the other side of a step. Every move ends with an f32 value (a loop may emit it).
+// may land on the other side of a step. Values scaled far out of the usual range (to make
+// rounding, sin and fmod meet large arguments, a cast saturate) stay out of the pool
+// (Builder.temp), and i32 values are clamped to ±2^16 on their way back to f32: a huge value
+// that other moves compute with to within a tolerance is no longer within it after a softmax
+// or a sine (seeds 127 and 214, large: the sine of a product of values near 1e8). Every move
+// ends with an f32 value (a loop may emit it, the entry may return it).
 
 import { avgPool2d, maxPool2d, whereOp } from '../dsl/functional.ts';
 import { GRU, LSTM, RNN } from '../dsl/recurrent.ts';
@@ -21,8 +26,8 @@ import type { Dim } from '../ir/dims.ts';
 import { broadcastShapes, numel, type Shape } from '../ir/types.ts';
 import { BIG, broadcastable, coerce, fmt, hasNamed, keepLead, MAX_RANK, named, randShape, seedParameters, type Builder, type Item, type Move } from './builder.ts';
 
-/** Values ops define cases for: NaN, ±Inf, ±0, halves (round's ties), large. */
-const SPECIAL = [NaN, Infinity, -Infinity, 0, -0, 0.5, -0.5, 1.5, -2.5, 1e30, -3e9];
+/** Values ops define cases for: NaN, ±Inf, ±0, halves (round's ties). */
+const SPECIAL = [NaN, Infinity, -Infinity, 0, -0, 0.5, -0.5, 1.5, -2.5];
 /** A constant with about one element in three special. */
 const specialConst = (b: Builder, shape: Shape): Item => b.const(shape, 'f32', () => (b.r.chance(0.35) ? b.r.pick(SPECIAL) : b.r.normal()));
 
@@ -36,7 +41,12 @@ const fitsWith = (b: Builder, p: Item, q: Item): boolean => {
   return d !== undefined && numel(broadcastShapes(p.t.shape, q.t.shape)!) <= b.scale.maxNumel;
 };
 const fixedAxes = (t: Tensor): number[] => [...Array(t.rank).keys()].filter((a) => !named(t.dims[a]!));
-const asF32 = (b: Builder, it: Item): Item => (it.t.dtype === 'f32' ? it : b.add(it.t.float(), `${it.name}.float()`, it.exact));
+/** `it` as an f32 value of the pool: a bool as 0 or 1, an i32 clamped to [−2^16, 2^16) first (a saturated cast is ±2^31). */
+export function asF32(b: Builder, it: Item): Item {
+  if (it.t.dtype === 'f32') return it;
+  if (it.t.dtype === 'bool') return b.add(it.t.float(), `${it.name}.float()`, it.exact);
+  return b.add(it.t.maximum(-65536).minimum(65535).float(), `${it.name}.maximum(-65536).minimum(65535).float()`, it.exact);
+}
 
 /** An i32 value: one of the pool, an exact f32 value scaled and cast (saturating past 2^31, NaN → 0), or the run-time ids. */
 function i32Value(b: Builder): Item {
@@ -45,23 +55,34 @@ function i32Value(b: Builder): Item {
   if (how === 'pool') return have!;
   if (how === 'ids') return b.add(b.ids!, 'ids', true);
   const e = exactF32(b), k = r.pick([1, 2, 4, 100, 3e9]);
-  const src = k === 1 ? e : b.add(e.t.mul(k), `${e.name}.mul(${k})`, true);
+  const src = k === 1 ? e : b.temp(e.t.mul(k), `${e.name}.mul(${k})`, true);
   return b.add(src.t.cast('i32'), `${src.name}.cast('i32')`, true);
 }
 
-/** floor / ceil / round / trunc of an exact value: as it is, made halves (ties), made large, or with special values added. */
+/**
+ * floor / ceil / round / trunc of an exact value: as it is, made halves (ties), with special
+ * values added, or scaled by up to 1e8 (past 2^23 every f32 is an integer) and scaled back after.
+ */
 function roundingMove(b: Builder, x: Item): void {
   const r = b.r, op = r.pick(['floor', 'ceil', 'round', 'trunc'] as const), e = exactOr(b, x);
   const how = r.weighted([[2, 'plain'], [2, 'halves'], [1, 'large'], [1, 'special']] as const);
-  let src = e;
-  if (how === 'halves') src = b.add(e.t.mul(2).floor().mul(0.5), `${e.name}.mul(2).floor().mul(0.5)`, true);
-  else if (how === 'large') { const k = r.pick([1e3, 3e6, 1e8]); src = b.add(e.t.mul(k), `${e.name}.mul(${k})`, true); }
-  else if (how === 'special') { const c = specialConst(b, broadcastable(r, e.t.shape, e.t.dims)); src = b.add(e.t.add(c.t), `${e.name}.add(${c.name})`, true); }
-  b.add(src.t[op](), `${src.name}.${op}()`, true);
+  if (how === 'large') {
+    const k = r.pick([1e3, 3e6, 1e8]), big = b.temp(e.t.mul(k), `${e.name}.mul(${k})`, true), y = b.temp(big.t[op](), `${big.name}.${op}()`, true);
+    b.add(y.t.mul(1 / k), `${y.name}.mul(${1 / k})`, true);
+  } else {
+    let src = e;
+    if (how === 'halves') src = b.add(e.t.mul(2).floor().mul(0.5), `${e.name}.mul(2).floor().mul(0.5)`, true);
+    else if (how === 'special') { const c = specialConst(b, broadcastable(r, e.t.shape, e.t.dims)); src = b.add(e.t.add(c.t), `${e.name}.add(${c.name})`, true); }
+    b.add(src.t[op](), `${src.name}.${op}()`, true);
+  }
   b.features.add('rounding');
 }
 
-/** sin / cos (of an exact value, sometimes scaled far past 2^20) and the reciprocal (of an exact value, ±0 included, else kept off 0). */
+/**
+ * sin / cos of an exact value, sometimes scaled far past 2^20 (the kernels' exactly reduced path),
+ * or of any value clamped to ±16 (a tolerance on a huge value is many periods); the reciprocal
+ * of an exact value (±0 included), or of any value kept off 0.
+ */
 function trigMove(b: Builder, x: Item): void {
   const r = b.r, op = r.pick(['sin', 'cos', 'reciprocal'] as const);
   if (op === 'reciprocal') {
@@ -72,7 +93,7 @@ function trigMove(b: Builder, x: Item): void {
     return;
   }
   const k = x.exact && r.chance(0.5) ? r.pick([10, 1e3, 1e5, 3e6, 1e9]) : 1;
-  const src = k === 1 ? x : b.add(x.t.mul(k), `${x.name}.mul(${k})`, true);
+  const src = k !== 1 ? b.temp(x.t.mul(k), `${x.name}.mul(${k})`, true) : x.exact ? x : b.temp(x.t.clamp(-16, 16), `${x.name}.clamp(-16, 16)`);
   b.add(src.t[op](), `${src.name}.${op}()`);
   b.features.add('trig');
 }
@@ -104,7 +125,7 @@ function compareMove(b: Builder, x: Item): void {
 function useBool(b: Builder, c: Item): void {
   const r = b.r, how = r.weighted([[3, 'where'], [1, 'float'], [1, 'i32']] as const);
   if (how === 'float') { b.add(c.t.float(), `${c.name}.float()`, true); return; }
-  if (how === 'i32') { const i = b.add(c.t.cast('i32'), `${c.name}.cast('i32')`, true); b.add(i.t.float(), `${i.name}.float()`, true); return; }
+  if (how === 'i32') { asF32(b, b.add(c.t.cast('i32'), `${c.name}.cast('i32')`, true)); return; }
   // Each branch broadcasts with the condition and the other branch.
   const branch = (with_: Item | number): Item | number => {
     const ok = (it: Item) => it.t.dtype === 'f32' && fitsWith(b, it, c) && (typeof with_ === 'number' || fitsWith(b, it, with_));
@@ -120,13 +141,14 @@ function useBool(b: Builder, c: Item): void {
 function remainderMove(b: Builder, x: Item): void {
   const r = b.r;
   if (r.chance(0.55)) {
+    // A dividend scaled up to 1e10 only by a finite divisor (the remainder stays small).
     const e = exactOr(b, x), k = r.pick([1, 1, 1, 1e3, 1e6, 1e10]);
-    const a = k === 1 ? e : b.add(e.t.mul(k), `${e.name}.mul(${k})`, true);
+    const a = k === 1 ? e : b.temp(e.t.mul(k), `${e.name}.mul(${k})`, true);
     const partners = b.pool.filter((p) => p.exact && p !== a && p.t.dtype === 'f32' && fitsWith(b, p, a));
     const d = r.weighted<() => Item>([
       [2, () => b.const([], 'f32', () => r.pick([2, -2, 0.5, -1.5, 3, -0.75, 1e-3]))],
-      [2, () => specialConst(b, broadcastable(r, a.t.shape, a.t.dims))],
-      [partners.length ? 1 : 0, () => r.pick(partners)],
+      [k === 1 ? 2 : 0, () => specialConst(b, broadcastable(r, a.t.shape, a.t.dims))],
+      [k === 1 && partners.length ? 1 : 0, () => r.pick(partners)],
     ])();
     const [p, q] = r.chance(0.8) ? [a, d] : [d, a];
     b.add(record('fmod', [p.t, q.t]), `fmod(${p.name}, ${q.name})`, true);
@@ -141,19 +163,17 @@ function remainderMove(b: Builder, x: Item): void {
     const v = i32Value(b), pos = r.chance(0.5);
     return fitsWith(b, v, a) ? b.add(pos ? v.t.maximum(1) : v.t.minimum(-1), `${v.name}.${pos ? 'maximum(1)' : 'minimum(-1)'}`, true) : b.const(shape, 'i32', nonzero);
   })();
-  const t = b.add(record(op, [a.t, d.t]), `${op}(${a.name}, ${d.name})`, true);
-  b.add(t.t.float(), `${t.name}.float()`, true);
+  asF32(b, b.add(record(op, [a.t, d.t]), `${op}(${a.name}, ${d.name})`, true));
   b.features.add(`${op}-i32`);
 }
 
 /** Casts: f32 → i32 (scaled to saturate, NaN → 0) → f32, f32 → bool (NaN true, −0 false), bool ↔ i32. */
 function castMove(b: Builder, x: Item): void {
   const r = b.r, how = r.pick(['i32', 'bool', 'i32-bool'] as const);
-  if (how === 'i32') { const i = i32Value(b); b.add(i.t.float(), `${i.name}.float()`, true); }
+  if (how === 'i32') asF32(b, i32Value(b));
   else if (how === 'bool') {
     const e = exactOr(b, x), c = b.add(e.t.cast('bool'), `${e.name}.cast('bool')`, true);
-    const i = r.chance(0.5) ? b.add(c.t.cast('i32'), `${c.name}.cast('i32')`, true) : c;
-    b.add(i.t.float(), `${i.name}.float()`, true);
+    asF32(b, r.chance(0.5) ? b.add(c.t.cast('i32'), `${c.name}.cast('i32')`, true) : c);
   } else {
     const i = i32Value(b), c = b.add(i.t.cast('bool'), `${i.name}.cast('bool')`, true);
     useBool(b, c);
