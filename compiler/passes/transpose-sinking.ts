@@ -24,10 +24,14 @@ import { asTranspose } from './views.ts';
 
 const lastDim = (n: Node) => { const d = dimsOf(n.type); return d[d.length - 1]; };
 
-/** x as a view chain that permutes whole rows (its last dim, a fixed size, untouched), with at least one transpose. */
+/**
+ * x as a view chain that permutes whole rows (its last dim, a fixed size, untouched), with at
+ * least one transpose that moves something: one of axes of size 1 leaves the identity over the
+ * source, perhaps of rank 1, which a matmul would not take (fuzz seed 3092, an LSTM over [1, 1, 1]).
+ */
 function rowPermutation(x: Node) {
   const t = asTranspose(x);
-  if (!t || t.transposes === 0) return undefined;
+  if (!t || t.transposes === 0 || t.perm.every((p, i) => p === i)) return undefined;
   const K = lastDim(t.src), r = t.shape.length;
   if (typeof K !== 'number' || lastDim(x) !== K || t.shape[r - 1] !== K || t.perm[r - 1] !== r - 1) return undefined;
   return t;

@@ -275,6 +275,16 @@ describe('transpose-sinking', () => {
     const widen = tiny(({ x }) => x!.permute(1, 0, 2).matmul(W(4, 12)), { x: [2, 3, 4] });
     expect(ops(check(widen, transposeSinking))).toEqual(['transpose', 'matmul']);
   });
+
+  // Fuzz seed 3092 (--moves 40): an LSTM over one step of one sample of one feature transposes
+  // [1, 1, 1]. Sinking that transpose, which moves nothing, made a matmul of the rank-1 source
+  // f32[1], and the type rule threw ("operands must have rank >= 2") inside the pass.
+  test('a transpose of axes of size 1 is not sunk into a matmul of the rank-1 source', () => {
+    const g = tiny(({ x }) => x!.reshape(1, 1, 1).permute(1, 0, 2).matmul(W(1, 12)), { x: [1] });
+    expect(ops(check(g, transposeSinking))).toEqual(['reshape', 'matmul']);
+    const y = interpret(runPasses(g, { target: wasmTarget }), { x: Float32Array.of(2) }).y!;
+    expect(Array.from(y)).toEqual(Array.from({ length: 12 }, (_, i) => 2 * Math.fround(Math.cos(i))));
+  });
 });
 
 describe('pipeline', () => {
