@@ -8,16 +8,18 @@ import type { Pass } from './pass.ts';
 
 const SMALL_CONST = 64;
 
+/** A number as the key spells it: String's, but −0 apart from 0 (x + −0 keeps x = −0; 1 / −0 is −∞). */
+const spell = (v: number) => (Object.is(v, -0) ? '-0' : String(v));
+
 function key(n: Node): string | undefined {
   if (opTraits(n.op).noCse) return undefined;
   if (n.op === 'const') {
     const d = n.attrs.data as Float32Array;
-    return d.length <= SMALL_CONST ? `const:${n.type.dtype}:${n.type.shape}:${Array.from(d).join(',')}` : undefined;
+    return d.length <= SMALL_CONST ? `const:${n.type.dtype}:${n.type.shape}:${Array.from(d, spell).join(',')}` : undefined;
   }
   // JSON spells ±Infinity and NaN as null and −0 as 0: those numbers are spelled as strings, so
   // where(c, x, -Infinity) and where(c, x, NaN) (an elementwise literal, a fill value) stay apart.
-  const attrs = JSON.stringify(n.attrs, (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as Float32Array)
-    : typeof v === 'number' && (!Number.isFinite(v) || Object.is(v, -0)) ? (Object.is(v, -0) ? '-0' : String(v)) : v));
+  const attrs = JSON.stringify(n.attrs, (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as Float32Array) : typeof v === 'number' && (!Number.isFinite(v) || Object.is(v, -0)) ? spell(v) : v));
   return `${n.op}(${n.inputs.map((i) => i.id).join(',')})${attrs}`;
 }
 

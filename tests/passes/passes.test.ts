@@ -162,6 +162,14 @@ describe('passes', () => {
     expect(new Set(out.outputs.map((o) => o.node)).size).toBe(5);
   });
 
+  test('cse keeps a small constant −0 apart from 0 (x + −0 keeps x = −0, x + 0 does not)', () => {
+    const g = tiny(({ x }) => [x!.add(constant(f32(-0), [1], 'f32', 'mz')), x!.add(constant(f32(0), [1], 'f32', 'z'))], { x: [2] });
+    const out = cse.run(cloneGraph(g));
+    const feeds = { x: f32(-0, 1) }, got = interpret(out, feeds), [y0, y1] = out.outputs.map((o) => got[o.name]!);
+    expect(Object.is(y0![0], -0)).toBe(true);
+    expect(Object.is(y1![0], 0)).toBe(true);
+  });
+
   test('residual-fusion: layernorm(a + b) reads the residual itself', () => {
     const g = tiny(({ x, y }) => {
       const g1 = constant(f32(1, 1, 1), [3], 'f32', 'gamma'), b1 = constant(f32(0, 0, 0), [3], 'f32', 'beta');
