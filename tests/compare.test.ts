@@ -71,7 +71,7 @@ test('comparisons and rounding match PyTorch bit for bit: NaN, ±inf, ±0, ties,
   for (const name of names) expectBits(ref[name], want(name), `reference ${name}`);
   for (const [name, w] of Object.entries(sized)) expectBits(ref[name], w, `reference ${name}`);
   const { bytes, graph } = await compileModel(def, { isas: TEST_ISAS });
-  // The compiled graph in the reference: the fused expressions' meaning (ir/ops/elementwise.ts evalExpr) is torch's too.
+  // The compiled graph in the reference: the fused expressions' meaning (ir/ops/elementwise.ts exprEvaluator) is torch's too.
   const fused = interpret(graph, { ...feeds, s }, undefined, { B: 2 });
   for (const name of names) expectBits(fused[name], want(name), `fused reference ${name}`);
   for (const [name, w] of Object.entries(sized)) expectBits(fused[name], w, `fused reference ${name}`);

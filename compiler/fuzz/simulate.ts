@@ -29,7 +29,7 @@ import type { Expr, Graph, MemoryPlan, Node } from '../ir/node.ts';
 import { cacheErrors, firstCacheRow } from '../ir/ops/attention.ts';
 import { raise } from '../ir/ops/rules.ts';
 import { allocData, broadcastStrides, DTYPE_BYTES, numel, strides, type AnyTensorData, type DType } from '../ir/types.ts';
-import { evalExpr, evalNode, type Feeds, type Value } from '../reference/interpret.ts';
+import { evalNode, exprEvaluator, type Feeds, type Value } from '../reference/interpret.ts';
 import type { StateSpec } from './generate.ts';
 
 export type HazardKind = 'self' | 'state-write' | 'cache-write' | 'state-update' | 'kernel-output' | 'other';
@@ -216,21 +216,21 @@ export function simulate(g: Graph, state: readonly StateSpec[], initialState: Re
     const { shape, strides: st } = collapse(n.type.shape, [strides(n.type.shape), ...ins.map((i) => broadcastStrides(i.type.shape, n.type.shape))]) as { shape: number[]; strides: number[][] };
     const outer = shape.slice(0, -1), len = shape[shape.length - 1]!;
     const inner = st.map((s) => s[s.length - 1]!);
-    const xs = new Array<number>(ins.length);
+    const xs = new Array<number>(ins.length), value = exprEvaluator(expr, ins.map((i) => i.type.dtype));
     const idx = new Array<number>(outer.length).fill(0);
     for (let row = 0, rows = numel(outer); row < rows; row++) {
       const base = st.map((s) => idx.reduce((acc, k, d) => acc + k * s[d]!, 0));
       const put = (i: number, v: number) => store('f32', out + (base[0]! + i * inner[0]!) * 4, v, vn);
       const get = (j: number, i: number) => read(ins[j]!, base[j + 1]! + i * inner[j + 1]!, me, n);
       const scalarTail = (from: number) => {
-        for (let i = from; i < len; i++) { for (let j = 0; j < ins.length; j++) xs[j] = get(j, i); put(i, evalExpr(expr, xs)); }
+        for (let i = from; i < len; i++) { for (let j = 0; j < ins.length; j++) xs[j] = get(j, i); put(i, value(xs)); }
       };
       if (len < 4 || !inner.slice(1).every((s) => s === 0 || s === 1)) scalarTail(0);
       else {
         const splat = ins.map((_, j) => (inner[j + 1] === 0 ? get(j, 0) : 0));
         const lanes = (o: number) => {
           const v = ins.map((_, j) => [0, 1, 2, 3].map((l) => (inner[j + 1] === 0 ? splat[j]! : get(j, o + l))));
-          for (let l = 0; l < 4; l++) { for (let j = 0; j < ins.length; j++) xs[j] = v[j]![l]!; put(o + l, evalExpr(expr, xs)); }
+          for (let l = 0; l < 4; l++) { for (let j = 0; j < ins.length; j++) xs[j] = v[j]![l]!; put(o + l, value(xs)); }
         };
         let i = 0;
         for (; i + 8 <= len; i += 8) { lanes(i); lanes(i + 4); }

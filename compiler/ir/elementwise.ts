@@ -130,12 +130,24 @@ export const INT_BINARY: Partial<Record<string, (a: number, b: number) => number
   },
 };
 
+/**
+ * The i32 arithmetic a fused loop may hold: it never traps (div and pow do, on a zero divisor, and
+ * stay their own nodes) and wraps modulo 2^32 as the unfused op stores it (i32.add, i32.sub, i32.mul;
+ * max and min are exact). INT_BINARY's, else BINARY's value, stored as i32 (ToInt32).
+ */
+export const INT_WRAPPING: Partial<Record<string, (a: number, b: number) => number>> = Object.fromEntries(
+  ['add', 'sub', 'mul', 'maximum', 'minimum'].map((op) => {
+    const f = INT_BINARY[op] ?? BINARY[op]!;
+    return [op, (a: number, b: number) => f(a, b)! | 0];
+  }));
+
 export const isUnary = (op: string): boolean => op in UNARY;
 export const isBinary = (op: string): boolean => op in BINARY;
 export const isCompare = (op: string): boolean => op in COMPARE;
 /**
  * The f32 math a fused elementwise loop may contain (f32 in, f32 out, same-index semantics). A
- * fused loop's expression may also hold comparisons and `where` (ir/ops/elementwise.ts exprDtype).
+ * fused loop's expression may also hold comparisons, `where`, i32 → f32 conversion and
+ * INT_WRAPPING's i32 arithmetic (ir/ops/elementwise.ts exprDtype).
  */
 export const isElementwise = (op: string): boolean => isUnary(op) || isBinary(op);
 

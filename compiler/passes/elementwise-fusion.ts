@@ -12,24 +12,29 @@
 // bytes as a leaf. The root is always f32: a comparison whose bool goes nowhere fusable (a mask
 // as an output) stays a comparison loop, the f32 math feeding it fused up to it.
 
-import { isCompare, isElementwise } from '../ir/elementwise.ts';
+import { INT_WRAPPING, isCompare, isElementwise } from '../ir/elementwise.ts';
 import { node, rewrite, users, type Expr, type Node } from '../ir/node.ts';
 import { attrsOf } from '../ir/ops.ts';
 import { broadcastShapes, dimsOf, numel, sameShape } from '../ir/types.ts';
 import type { Pass } from './pass.ts';
 
-const f32 = (n: Node) => n.type.dtype === 'f32';
+const f32 = (n: Node) => n.type.dtype === 'f32', i32 = (n: Node) => n.type.dtype === 'i32';
 /** Ops a fused expression can hold (the elementwise node's type rule, exprDtype, checks the same). */
 const fusibleOp = (n: Node) =>
   n.op === 'elementwise'
   || (isElementwise(n.op) && f32(n) && n.inputs.every(f32))
-  || (isCompare(n.op) && n.inputs.every((i) => i.type.dtype === 'f32' || i.type.dtype === 'i32'))
+  || (n.op in INT_WRAPPING && i32(n) && n.inputs.every(i32))
+  || (isCompare(n.op) && n.inputs.every((i) => f32(i) || i32(i)))
   || (n.op === 'where' && (f32(n) || n.type.dtype === 'bool'))
-  || (n.op === 'cast' && ((f32(n) && n.inputs[0]!.type.dtype === 'bool') || (n.type.dtype === 'bool' && f32(n.inputs[0]!))));
+  || (n.op === 'cast' && ((f32(n) && n.inputs[0]!.type.dtype !== 'f32') || (n.type.dtype === 'bool' && f32(n.inputs[0]!))));
 
-/** A cast as the expression it is: bool → f32 is where(c, 1, 0); f32 → bool is x ≠ 0 (NaN true, −0 false). */
-const castExpr = (to: string, x: Expr): Expr =>
-  to === 'f32' ? { op: 'where', args: [x, { op: 'lit', value: 1 }, { op: 'lit', value: 0 }] } : { op: 'ne', args: [x, { op: 'lit', value: 0 }] };
+/**
+ * A cast as the expression it is: bool → f32 is where(c, 1, 0); i32 → f32 is the conversion `f32`;
+ * f32 → bool is x ≠ 0 (NaN true, −0 false).
+ */
+const castExpr = (to: string, from: string, x: Expr): Expr =>
+  to === 'bool' ? { op: 'ne', args: [x, { op: 'lit', value: 0 }] }
+    : from === 'i32' ? { op: 'f32', args: [x] } : { op: 'where', args: [x, { op: 'lit', value: 1 }, { op: 'lit', value: 0 }] };
 
 export const elementwiseFusion: Pass = {
   name: 'elementwise-fusion',
@@ -37,19 +42,24 @@ export const elementwiseFusion: Pass = {
   run(g) {
     const u = users(g), outs = new Set(g.outputs.map((o) => o.node));
     const memo = new Map<Node, boolean>();
-    /** p is built into its user's tree: a bool user only if that one is built into a tree in turn (an f32 root). */
+    // An i32 → f32 cast of a value read as it is costs one instruction a lane: with several users it
+    // is repeated in each user's loop, which reads the i32 where it would have read the stored f32.
+    const repeatable = (p: Node) => p.op === 'cast' && i32(p.inputs[0]!) && !fusesIntoUser(p.inputs[0]!);
+    /** p is built into its user's tree: a bool or i32 user only if that one is built into a tree in turn (an f32 root). */
     const fusesIntoUser = (p: Node): boolean => {
       let v = memo.get(p);
       if (v !== undefined) return v;
-      const us = u.get(p); // undefined for nodes this pass made: those are finished roots
-      const c = us?.length === 1 ? us[0]! : undefined;
-      v = !!c && fusibleOp(p) && !outs.has(p) && fusibleOp(c) && numel(p.type.shape) === numel(c.type.shape) &&
+      const us = u.get(p) ?? []; // none for nodes this pass made: those are finished roots
+      const joins = (c: Node) => fusibleOp(c) && numel(p.type.shape) === numel(c.type.shape) &&
         sameShape(broadcastShapes(dimsOf(p.type), dimsOf(c.type)) ?? [], dimsOf(c.type)) && (f32(c) || fusesIntoUser(c));
+      v = (us.length === 1 || (us.length > 1 && repeatable(p))) && fusibleOp(p) && !outs.has(p) && us.every(joins);
       memo.set(p, v);
       return v;
     };
     return rewrite(g, (root) => {
       if (!fusibleOp(root) || !f32(root) || fusesIntoUser(root)) return undefined;
+      // An i32 → f32 cast that nothing joins stays the cast it is (no loop to save).
+      if (root.op === 'cast' && i32(root.inputs[0]!) && !fusesIntoUser(root.inputs[0]!)) return undefined;
       const inputs: Node[] = [];
       const leaf = (n: Node): Expr => {
         // An i32 or bool scalar stays an input (a splat): literals are f32.
@@ -61,7 +71,7 @@ export const elementwiseFusion: Pass = {
       const build = (n: Node): Expr => {
         if (n !== root && !fusesIntoUser(n)) return leaf(n);
         const args = n.inputs.map(build);
-        return n.op === 'elementwise' ? substitute(attrsOf(n, 'elementwise').expr, args) : n.op === 'cast' ? castExpr(n.type.dtype, args[0]!) : { op: n.op, args };
+        return n.op === 'elementwise' ? substitute(attrsOf(n, 'elementwise').expr, args) : n.op === 'cast' ? castExpr(n.type.dtype, n.inputs[0]!.type.dtype, args[0]!) : { op: n.op, args };
       };
       const expr = build(root);
       const sym = root.type.dims ? { sym: { values: { shape: root.type.dims }, max: root.type.max! } } : {};

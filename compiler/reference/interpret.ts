@@ -5,14 +5,14 @@
 import type { Graph, Node } from '../ir/node.ts';
 import { opDef } from '../ir/ops.ts';
 import type { EvalContext, Value } from '../ir/ops/def.ts';
-import { evalExpr } from '../ir/ops/elementwise.ts';
+import { exprEvaluator } from '../ir/ops/elementwise.ts';
 import { numel, type AnyTensorData } from '../ir/types.ts';
 import { instantiate } from '../ir/symbolic.ts';
 import type { Sizes } from '../ir/dims.ts';
 import { checkGraph, describeValue } from '../ir/print.ts';
 
 export type { Value };
-export { evalExpr };
+export { exprEvaluator };
 export type Feeds = Record<string, AnyTensorData>;
 
 const CONTEXT: EvalContext = { interpret: (g, feeds) => interpret(g, feeds) };

@@ -152,6 +152,24 @@ describe('passes', () => {
 }`);
   });
 
+  test('elementwise-fusion: i32 → f32 casts and wrapping i32 arithmetic join the f32 loop; where over i32 and a lone cast stay', () => {
+    const g = tiny(({ s, m, k }) => ({ y: s!.add(m!.sub(k!).float().mul(-10000)), z: F.where(m!.gt(0), m!, k!).float().mul(s!), w: k!.float() }),
+      { s: [2, 8], m: { shape: [2, 8], dtype: 'i32' }, k: { shape: [8], dtype: 'i32' } });
+    const { after } = applyPass(elementwiseFusion, g);
+    expect(after).toBe(`graph {
+  %0 = input "s"() : f32[2, 8]
+  %1 = input "m"() : i32[2, 8]
+  %2 = input "k"() : i32[8]
+  %3 = elementwise(%0, %1, %2) {expr=add($0, mul(f32(sub($1, $2)), -10000)), shape=[2,8]} : f32[2, 8]
+  %4 = const "0"() : i32[]
+  %5 = gt(%1, %4) : bool[2, 8]
+  %6 = where(%5, %1, %2) : i32[2, 8]
+  %7 = elementwise(%6, %0) {expr=mul(f32($0), $1), shape=[2,8]} : f32[2, 8]
+  %8 = cast(%2) {dtype=f32} : f32[8]
+  return y=%3, z=%7, w=%8
+}`);
+  });
+
   test('cse keeps literals JSON cannot spell apart: -Infinity, Infinity, NaN, -0', () => {
     const lit = (value: number) => ({ op: 'elementwise', attrs: { expr: { op: 'add', args: [{ op: 'in', index: 0 }, { op: 'lit', value }] }, shape: [3] } });
     const g = tiny(({ x }) => [x!.add(1), x!.add(2), x!.add(3), x!.add(4), x!.add(5)], { x: [3] });

@@ -63,10 +63,20 @@ const CMP_VEC: Record<string, Record<string, string>> = {
   i32: { lt: 'i32x4.lt_s', le: 'i32x4.le_s', gt: 'i32x4.gt_s', ge: 'i32x4.ge_s', eq: 'i32x4.eq', ne: 'i32x4.ne' },
 };
 const CMP_SCA: Record<string, string> = { lt: '<', le: '<=', gt: '>', ge: '>=', eq: '==', ne: '!=' };
+/** Wrapping i32 arithmetic in a fused loop (ir/elementwise.ts INT_WRAPPING): i32x4.mul keeps the low 32 bits, as i32.mul. */
+const INT_VEC: Record<string, (a: string[]) => string> = {
+  add: ([a, b]) => `i32x4.add(${a}, ${b})`, sub: ([a, b]) => `i32x4.sub(${a}, ${b})`, mul: ([a, b]) => `i32x4.mul(${a}, ${b})`,
+  maximum: ([a, b]) => `i32x4.max_s(${a}, ${b})`, minimum: ([a, b]) => `i32x4.min_s(${a}, ${b})`,
+};
+const INT_SCA: Record<string, (a: string[]) => string> = {
+  add: ([a, b]) => `(${a} + ${b})`, sub: ([a, b]) => `(${a} - ${b})`, mul: ([a, b]) => `(${a} * ${b})`,
+  maximum: ([a, b]) => `max<i32>(${a}, ${b})`, minimum: ([a, b]) => `min<i32>(${a}, ${b})`,
+};
 
 /**
  * An expression as AssemblyScript, with its dtype (ir/ops/elementwise.ts exprDtype). Vector code
- * holds every value in a v128: f32x4, i32x4, or a bool as a lane mask, with which `where` selects
+ * holds every value in a v128: f32x4, i32x4 (an i32 input, wrapping i32 arithmetic, converted by
+ * `f32`), or a bool as a lane mask, with which `where` selects
  * bit by bit (the bits of the branch not taken, a NaN's among them, never reach the result).
  * Scalar code holds f32, i32 and bool; `select` picks a value as it is.
  */
@@ -78,6 +88,13 @@ function exprCode(e: Expr, ins: readonly DType[], leaf: (i: number) => string, v
   if (e.op === 'where') {
     const t = args[1]![1];
     return [vec ? `v128.bitselect(${a[1]}, ${a[2]}, ${a[0]})` : `select<${t === 'bool' ? 'bool' : 'f32'}>(${a[1]}, ${a[2]}, ${a[0]})`, t];
+  }
+  // i32 → f32 rounds to nearest, ties to even (16777217 → 16777216), in both forms, as the unfused cast.
+  if (e.op === 'f32') return [vec ? `f32x4.convert_i32x4_s(${a[0]})` : `(<f32>${a[0]})`, 'f32'];
+  if (args[0]![1] === 'i32') {
+    const g = (vec ? INT_VEC : INT_SCA)[e.op];
+    if (!g) throw new Error(`codegen: no i32 form for elementwise op '${e.op}'`);
+    return [g(a), 'i32'];
   }
   const f = (vec ? VEC : SCA)[e.op];
   if (!f) throw new Error(`codegen: no ${vec ? 'vector' : 'scalar'} form for elementwise op '${e.op}'`);

@@ -1,9 +1,9 @@
 // Elementwise ops: unary and binary math and comparisons with NumPy broadcasting (the math
 // itself, PyTorch's NaN and Inf behaviour included, is in ir/elementwise.ts), `where`, `cast`,
 // and the fused `elementwise` loop (an expression tree over its inputs, made by elementwise-fusion:
-// f32 math, comparisons and `where`, an f32 result).
+// f32 math, comparisons and `where`, i32 → f32 conversion and wrapping i32 arithmetic, an f32 result).
 
-import { BINARY, COMPARE, INT_BINARY, isBinary, isCompare, isUnary, REMAINDER, UNARY } from '../elementwise.ts';
+import { BINARY, COMPARE, INT_BINARY, INT_WRAPPING, isBinary, isCompare, isUnary, REMAINDER, UNARY } from '../elementwise.ts';
 import type { Expr } from '../node.ts';
 import { allocData, broadcastShapes, fmtShape, fmtType, type DType, type Shape, type TensorType } from '../types.ts';
 import { defineOp, type NoAttrs, type OpDef } from './def.ts';
@@ -18,25 +18,33 @@ export interface ElementwiseAttrs {
 }
 
 /**
- * An expression's value at one element, `xs` holding its inputs there (a bool as 0/1, an i32 as
- * itself). Every f32 result is rounded to f32, as the unfused ops store it: a comparison of a sum
- * must see the f32 sum, not the exact one. A comparison gives 1 or 0; `where` evaluates only the
- * branch it picks.
+ * An expression as a function of its inputs at one element (`xs`: a bool as 0/1, an i32 as itself),
+ * checked once (exprDtype). Every f32 result is rounded to f32, as the unfused ops store it: a
+ * comparison of a sum must see the f32 sum, not the exact one. i32 arithmetic wraps as the unfused
+ * op stores it (INT_WRAPPING), and `f32` of an i32 rounds it to the nearest f32 (ties to even, as
+ * the cast: 16777217 → 16777216). A comparison gives 1 or 0; `where` evaluates only the branch it picks.
  */
-export function evalExpr(e: Expr, xs: number[]): number {
-  if (e.op === 'in') return xs[(e as { index: number }).index]!;
-  if (e.op === 'lit') return (e as { value: number }).value;
-  const a = (e as { args: readonly Expr[] }).args;
-  if (e.op === 'where') return evalExpr(a[0]!, xs) ? evalExpr(a[1]!, xs) : evalExpr(a[2]!, xs);
+export function exprEvaluator(e: Expr, ins: readonly DType[]): (xs: readonly number[]) => number {
+  if (e.op === 'in') { const i = (e as { index: number }).index; exprDtype(e, ins); return (xs) => xs[i]!; }
+  if (e.op === 'lit') { const v = (e as { value: number }).value; return () => v; }
+  const args = (e as { args: readonly Expr[] }).args, [a, b, c] = args.map((x) => exprEvaluator(x, ins));
+  const t = exprDtype(e, ins);
+  if (e.op === 'where') return (xs) => (a!(xs) ? b!(xs) : c!(xs));
   const cmp = COMPARE[e.op];
-  if (cmp) return cmp(evalExpr(a[0]!, xs), evalExpr(a[1]!, xs)) ? 1 : 0;
-  return Math.fround(a.length === 1 ? UNARY[e.op]!(evalExpr(a[0]!, xs)) : BINARY[e.op]!(evalExpr(a[0]!, xs), evalExpr(a[1]!, xs)));
+  if (cmp) return (xs) => (cmp(a!(xs), b!(xs)) ? 1 : 0);
+  if (e.op === 'f32') return (xs) => Math.fround(a!(xs));
+  if (t === 'i32') { const f = INT_WRAPPING[e.op]!; return (xs) => f(a!(xs), b!(xs)); }
+  if (args.length === 1) { const f = UNARY[e.op]!; return (xs) => Math.fround(f(a!(xs))); }
+  const f = BINARY[e.op]!;
+  return (xs) => Math.fround(f(a!(xs), b!(xs)));
 }
 
 /**
- * The dtype of an expression's value, checking it on the way: f32 math over f32, a comparison of
- * two f32 or two i32 (bool), `where` of a bool and two f32 or two bools. Leaves have their input's
- * dtype, literals are f32. In vector code a bool is a lane mask (all ones or all zeros).
+ * The dtype of an expression's value, checking it on the way: f32 math over f32, i32 arithmetic
+ * that wraps (INT_WRAPPING) over i32, `f32` of an i32 (the cast), a comparison of two f32 or two
+ * i32 (bool), `where` of a bool and two f32 or two bools (not i32: no fused loop selects i32 lanes).
+ * Leaves have their input's dtype, literals are f32. In vector code a bool is a lane mask (all ones
+ * or all zeros).
  */
 export function exprDtype(e: Expr, ins: readonly DType[]): DType {
   if (e.op === 'in') {
@@ -46,7 +54,9 @@ export function exprDtype(e: Expr, ins: readonly DType[]): DType {
   if (e.op === 'lit') return 'f32';
   const args = (e as { args: readonly Expr[] }).args, ts = args.map((x) => exprDtype(x, ins));
   const want = (ok: boolean, what: string) => { if (!ok) fail('elementwise', `expression ${e.op} takes ${what}, got (${ts.join(', ')})`); };
+  if (isBinary(e.op) && args.length === 2 && ts[0] === 'i32' && ts[1] === 'i32') { want(e.op in INT_WRAPPING, 'f32 (i32 only for add, sub, mul, maximum, minimum)'); return 'i32'; }
   if ((isUnary(e.op) && args.length === 1) || (isBinary(e.op) && args.length === 2)) { want(ts.every((t) => t === 'f32'), 'f32'); return 'f32'; }
+  if (e.op === 'f32' && args.length === 1) { want(ts[0] === 'i32', 'i32'); return 'f32'; }
   if (isCompare(e.op) && args.length === 2) { want(ts[0] === ts[1] && ts[0] !== 'bool', 'two f32 or two i32'); return 'bool'; }
   if (e.op === 'where' && args.length === 3) { want(ts[0] === 'bool' && ts[1] === ts[2] && ts[1] !== 'i32', 'a bool and two f32 or two bools'); return ts[1]!; }
   return fail('elementwise', `bad expression op ${e.op}/${args.length}`);
@@ -191,10 +201,10 @@ const elementwise = defineOp<ElementwiseAttrs>({
   },
   evaluate: (n, ins) => {
     const out = allocData(n.type);
-    const xs = new Array<number>(ins.length);
+    const xs = new Array<number>(ins.length), f = exprEvaluator(n.attrs.expr, ins.map((v) => v.type.dtype));
     forEachBroadcast(n.type.shape, ins.map((v) => v.type.shape), (o, offs) => {
       for (let j = 0; j < ins.length; j++) xs[j] = ins[j]!.data[offs[j]!]!;
-      out[o] = evalExpr(n.attrs.expr, xs);
+      out[o] = f(xs);
     });
     return out;
   },
