@@ -65,11 +65,24 @@ const leakyWhere = elementwise('leaky_where', { x: [256, 256] }, ({ x }) => F.wh
 // fused where reads its bytes broadcast.
 const maskFill = elementwise('mask_fill_i32', { s: [8, 128, 128], m: { shape: [8, 128, 128], dtype: 'i32' } }, ({ s, m }) => F.where(m!.eq(0), -Infinity, s!));
 const maskRow = elementwise('mask_fill_row', { s: [8, 128, 128], m: { shape: [8, 1, 128], dtype: 'i32' } }, ({ s, m }) => F.where(m!.eq(0), -Infinity, s!));
+// BERT / Hugging Face masks: scores + (1 − mask.float())·−10000 with an i32 (int64 in ONNX) mask. Of
+// the scores' shape, the cast, the scale and the add are one loop (without elementwise-fusion: a cast
+// loop writing f32, then one loop an op); [8, 1, 128] is smaller than the scores: its cast and scale
+// are one loop of that size, then the add reads it broadcast. mask_cast_int computes 1 − mask in i32
+// before the cast, as ONNX exports of int64 masks do.
+const hfMask = (m: Tensor) => m.float().neg().add(1).mul(-10000);
+const maskCast = elementwise('mask_cast', { s: [8, 128, 128], m: { shape: [8, 128, 128], dtype: 'i32' } }, ({ s, m }) => s!.add(hfMask(m!)));
+const maskCastRow = elementwise('mask_cast_row', { s: [8, 128, 128], m: { shape: [8, 1, 128], dtype: 'i32' } }, ({ s, m }) => s!.add(hfMask(m!)));
+const maskCastInt = elementwise('mask_cast_int', { s: [8, 128, 128], m: { shape: [8, 128, 128], dtype: 'i32' } },
+  ({ s, m }) => s!.add(m!.mul(-1).add(1).mul(-10000).float()));
 
 const cases: Array<[string, ModelDefinition, CompileOptions]> = [
   ['compare+where fusion', leakyWhere, { disablePasses: ['elementwise-fusion'] }],
   ['compare+where fusion', maskFill, { disablePasses: ['elementwise-fusion'] }],
   ['compare+where fusion', maskRow, { disablePasses: ['elementwise-fusion'] }],
+  ['i32 cast fusion', maskCast, { disablePasses: ['elementwise-fusion'] }],
+  ['i32 cast fusion', maskCastRow, { disablePasses: ['elementwise-fusion'] }],
+  ['i32 cast fusion', maskCastInt, { disablePasses: ['elementwise-fusion'] }],
   ['epilogue-fusion', mlp(1), { disablePasses: ['epilogue-fusion'] }],
   ['epilogue-fusion', mlp(64), { disablePasses: ['epilogue-fusion'] }],
   ['epilogue-fusion', lenet, { disablePasses: ['epilogue-fusion'] }],

@@ -11,6 +11,17 @@
 // several users, a comparison of a smaller shape) stays its own node, and the tree reads its
 // bytes as a leaf. The root is always f32: a comparison whose bool goes nowhere fusable (a mask
 // as an output) stays a comparison loop, the f32 math feeding it fused up to it.
+//
+// i32 values join the same way: an i32 → f32 cast is `f32(x)` (f32x4.convert_i32x4_s, rounding
+// as the cast does), and the i32 arithmetic that cannot trap (add, sub, mul, maximum, minimum:
+// ir/elementwise.ts INT_WRAPPING) feeding a cast or a comparison is i32x4 math in the loop,
+// wrapping modulo 2^32 as the unfused op stores it, never computed in f32. So BERT's
+// `scores + (1 − mask.float())·−10000` over an int64 (i32) mask of the scores' shape is one loop
+// and the f32 mask is never stored. div and pow of i32 (they trap) and `where` over i32 branches
+// stay nodes, read as leaves. The one value repeated rather than shared: an i32 → f32 cast of a
+// value read as it is, whose users all fuse it, is converted again in each (one instruction a
+// lane, where they would read the stored f32); a cast that nothing joins stays the cast it is.
+// Cost: fusing only drops stores and loads; those repeated conversions are all it recomputes.
 
 import { INT_WRAPPING, isCompare, isElementwise } from '../ir/elementwise.ts';
 import { node, rewrite, users, type Expr, type Node } from '../ir/node.ts';
@@ -38,7 +49,7 @@ const castExpr = (to: string, from: string, x: Expr): Expr =>
 
 export const elementwiseFusion: Pass = {
   name: 'elementwise-fusion',
-  description: 'fuse trees of elementwise ops (f32 math, comparisons, where) into one loop with an expression',
+  description: 'fuse trees of elementwise ops (f32 math, comparisons, where, i32 → f32 casts and i32 add/sub/mul/max/min) into one loop with an expression',
   run(g) {
     const u = users(g), outs = new Set(g.outputs.map((o) => o.node));
     const memo = new Map<Node, boolean>();
