@@ -199,3 +199,12 @@ export function describe(v: unknown): string {
   if (typeof v === 'object') return `${(v as object).constructor?.name ?? 'an object'}`;
   return `${typeof v} ${String(v).slice(0, 40)}`;
 }
+
+/** `opts` is an object of options (not an array) whose names are all in `allowed`: an option nothing reads must not pass silently. */
+export function knownOptions(where: string, opts: unknown, allowed: readonly string[], note = ''): asserts opts is object {
+  if (typeof opts !== 'object' || opts === null || Array.isArray(opts) || ArrayBuffer.isView(opts)) {
+    throw new Error(`${where}: expected an object of options (${allowed.join(', ')}), got ${describe(opts)}`);
+  }
+  const k = Object.keys(opts).find((x) => !allowed.includes(x));
+  if (k !== undefined) throw new Error(`${where}: unknown option '${k.slice(0, 60)}' (allowed: ${allowed.join(', ')}${note})`);
+}

@@ -30,4 +30,5 @@ export async function loadModel(src: Source, opts: LoadOptions = {}): Promise<Mo
 }
 
 export { Model, chooseIsa, type GenerateOptions, type LoadOptions, type Feeds, type Feed, type Outputs, type TensorData } from './model.ts';
+export { sampleToken, uniform, type Sampling } from './sample.ts';
 export type { Manifest, TensorInfo, EntryInfo, Isa } from './format.ts';

@@ -2,11 +2,11 @@
 // Every public method checks its arguments before it writes anything to wasm memory, so a
 // refused call leaves the model exactly as it was.
 
-import { DTYPE_BYTES, SYNC_SIZES, describe, numel, readContainer, type DType, type EntryInfo, type Isa, type Manifest, type TensorInfo } from './format.ts';
+import { DTYPE_BYTES, SYNC_SIZES, describe, knownOptions, numel, readContainer, type DType, type EntryInfo, type Isa, type Manifest, type TensorInfo } from './format.ts';
 import { atomicWait, canBlock, memoryImport, requestedThreads, ThreadPool, threadsUnavailable, trap, withSharedMemory } from './threads.ts';
 import { evalDim } from './dims.ts';
 import { ThreadChoice } from './thread-choice.ts';
-import { samplingOf, sampleToken, uniform } from './sample.ts';
+import { argmax, drawToken, samplingOf, uniform } from './sample.ts';
 
 export type TensorData = Float32Array | Int32Array | Uint8Array;
 /**
@@ -331,10 +331,7 @@ export class Model {
       logits.forEach((l, p) => {
         if (ended[p]) return; // fed token 0 from now on, as the rows of no prompt are
         const at = list[p]!.length + i;
-        let best = 0;
-        if (sampling) best = sampleToken(l, sampling, draws[p]!(), `${where}: new token ${i} (position ${at})${many ? ` of sequence ${p}` : ''}`);
-        // PyTorch's argmax: the first of the largest, and the first NaN if there is one.
-        else for (let j = 1; j < l.length && l[best] === l[best]; j++) if (!(l[j]! <= l[best]!)) best = j;
+        const best = sampling ? drawToken(l, sampling, draws[p]!(), `${where}: new token ${i} (position ${at})${many ? ` of sequence ${p}` : ''}`) : argmax(l);
         outs[p]![at] = next[p] = best;
       });
       const writes = this.stateWrites;
@@ -608,16 +605,6 @@ export function chooseIsa(code: Partial<Record<Isa, Uint8Array>>, want: LoadOpti
   throw new Error(code.wasmsimd
     ? 'this host does not support WebAssembly SIMD (fixed-width 128-bit), which simdflow artifacts need'
     : `this host cannot run the artifact's code (it has only ${Object.keys(code).join(', ')})`);
-}
-
-/** Throws on a key of `opts` outside `allowed`: an option nothing reads must not pass silently. */
-/** `opts` is an object of options (not an array) whose names are all in `allowed`. */
-function knownOptions(where: string, opts: unknown, allowed: readonly string[], note = ''): asserts opts is object {
-  if (typeof opts !== 'object' || opts === null || Array.isArray(opts) || ArrayBuffer.isView(opts)) {
-    throw new Error(`${where}: expected an object of options (${allowed.join(', ')}), got ${describe(opts)}`);
-  }
-  const k = Object.keys(opts).find((x) => !allowed.includes(x));
-  if (k !== undefined) throw new Error(`${where}: unknown option '${k.slice(0, 60)}' (allowed: ${allowed.join(', ')}${note})`);
 }
 
 export async function loadModelBytes(bytes: Uint8Array, opts: LoadOptions = {}): Promise<Model> {

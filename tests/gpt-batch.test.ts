@@ -11,7 +11,7 @@ import { instantiate } from '../compiler/ir/symbolic.ts';
 import { loadModelBytes, type GenerateOptions, type Model } from '../runtime/model.ts';
 import { maxRelErr, TEST_ISAS } from './helpers/e2e.ts';
 import { rng } from '../compiler/dsl/module.ts';
-import { sampleToken, uniform } from '../runtime/sample.ts';
+import { sampleToken, uniform } from '../runtime/index.ts'; // the exported sampler, as an app uses it
 
 const cfg = { vocab: 37, context: 24, dModel: 16, nhead: 2, layers: 2, dimFeedforward: 24 };
 const B = 3, CAP = 20, CHUNK = 5, V = cfg.vocab;
