@@ -10,7 +10,8 @@ import { readSafetensors } from '../compiler/weights/safetensors.ts';
 import { loadModelBytes } from '../runtime/model.ts';
 import type { Isa } from '../runtime/format.ts';
 import { classifyDigit } from '../examples/web/digits.ts';
-import { inventWord, seededRandom } from '../examples/web/words.ts';
+import { inventWord } from '../examples/web/words.ts';
+import { uniform } from '../runtime/index.ts';
 import { chromium, requireChromium, serve, SKIP_BROWSER } from './helpers/chromium.ts';
 
 const WEB = join(import.meta.dirname, '../examples/web');
@@ -48,7 +49,7 @@ describe.skipIf(SKIP_BROWSER)('demo page in Chromium', () => {
       expect(['wasmsimd', 'wasmrelaxedsimd']).toContain(page.isa);
 
       const words = await loadModelBytes(artifact('words'), { isa: page.isa });
-      const random = seededRandom(SEED);
+      const random = uniform(SEED);
       const want: string[] = [];
       for (let i = 0; i < COUNT; i++) want.push((await inventWord(words, { start: START, temperature: TEMPERATURE, random })).word);
       expect(page.words).toEqual(want);

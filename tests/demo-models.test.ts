@@ -1,6 +1,7 @@
 // The demo's trained models (examples/web/models), compiled, against the outputs PyTorch saved
 // when it trained them (examples/train/*.py → tests/fixtures/demo); and the page's helpers for
-// sampling words and turning drawings into digits-data-set pixels.
+// sampling words (against generate(): the page samples with the runtime's sampler, which
+// tests/sampling.test.ts tests) and turning drawings into digits-data-set pixels.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
@@ -9,7 +10,8 @@ import { compileModel } from '../compiler/driver/compile.ts';
 import { readSafetensors, type SafeTensor } from '../compiler/weights/safetensors.ts';
 import { loadModelBytes, type Model } from '../runtime/model.ts';
 import { classifyDigit, toDigitPixels } from '../examples/web/digits.ts';
-import { encodeLetters, inventWord, sampleToken, seededRandom, VOCAB } from '../examples/web/words.ts';
+import { encodeLetters, inventWord, VOCAB } from '../examples/web/words.ts';
+import { uniform } from '../runtime/index.ts';
 import { TEST_ISAS } from './helpers/e2e.ts';
 
 const MODELS = join(import.meta.dirname, '../examples/web/models');
@@ -93,7 +95,7 @@ describe('trained words GPT', () => {
   test('invented words are letters, start as asked, and the same seed gives the same words', async () => {
     const m = models.get(TEST_ISAS[0]!)!;
     const words = async (seed: number, start: string) => {
-      const random = seededRandom(seed), out: string[] = [];
+      const random = uniform(seed), out: string[] = [];
       for (let i = 0; i < 20; i++) out.push((await inventWord(m, { start, temperature: 0.8, random })).word);
       return out;
     };
@@ -104,34 +106,26 @@ describe('trained words GPT', () => {
     // A trained model ends most words within a word's usual length.
     expect(a.filter((w) => w.length <= 16).length).toBeGreaterThanOrEqual(18);
   });
+
+  test('a word is what generate() gives for the same prompt, temperature and seed (the page samples with the runtime\'s sampler)', async () => {
+    const m = models.get(TEST_ISAS[0]!)!, capacity = m.manifest.generation!.capacity;
+    // generate() keeps the boundary token that ends the word; the page drops it.
+    const generated = (prompt: number[], o: { temperature?: number; seed?: number }) => {
+      const out = Array.from(m.generate(prompt, { maxNewTokens: capacity - prompt.length, eosTokenId: 0, ...o }));
+      return out.at(-1) === 0 ? out.slice(0, -1) : out;
+    };
+    let sampled = 0;
+    for (const [start, temperature, seed] of [['', 0, 0], ['qu', 0, 0], ['', 0.8, 1], ['re', 0.8, 2], ['st', 1.2, 3], ['', 1.5, 4]] as const) {
+      const prompt = [0, ...encodeLetters(start)];
+      const { tokens } = await inventWord(m, { start, temperature, random: uniform(seed) });
+      expect(tokens).toEqual(generated(prompt, { temperature, seed }));
+      if (tokens.join() !== generated(prompt, {}).join()) sampled++;
+    }
+    expect(sampled).toBeGreaterThan(0); // not all greedy
+  });
 });
 
 describe('page helpers', () => {
-  test('sampleToken: temperature 0 is the argmax; temperature 1 draws softmax probabilities', () => {
-    const logits = Float32Array.of(0, Math.log(3), -Infinity);
-    expect(sampleToken(logits, 0, () => 0.99)).toBe(1);
-    const random = seededRandom(5);
-    let ones = 0;
-    for (let i = 0; i < 4000; i++) {
-      const t = sampleToken(logits, 1, random);
-      expect(t).not.toBe(2);
-      if (t === 1) ones++;
-    }
-    expect(ones / 4000).toBeGreaterThan(0.72);
-    expect(ones / 4000).toBeLessThan(0.78);
-    expect(() => sampleToken(logits, -1, random)).toThrow(/temperature must be ≥ 0, got -1/);
-    expect(() => sampleToken(logits, NaN, random)).toThrow(/temperature/);
-  });
-
-  test('seededRandom: uniform in [0, 1), reproducible', () => {
-    const a = seededRandom(42), b = seededRandom(42);
-    const xs = Array.from({ length: 1000 }, () => a());
-    expect(xs).toEqual(Array.from({ length: 1000 }, () => b()));
-    expect(Math.min(...xs)).toBeGreaterThanOrEqual(0);
-    expect(Math.max(...xs)).toBeLessThan(1);
-    expect(xs.reduce((s, x) => s + x, 0) / 1000).toBeCloseTo(0.5, 1);
-  });
-
   test('encodeLetters names a character that is not a-z', () => {
     expect(encodeLetters('az')).toEqual([1, 26]);
     expect(() => encodeLetters('aB')).toThrow(/'B' at index 1 of 'aB' is not a lowercase letter a-z/);
@@ -139,7 +133,7 @@ describe('page helpers', () => {
 
   test('toDigitPixels counts a 32-high bitmap in 4×4 blocks, at any drawing scale', () => {
     // Ink 24 columns wide (4..27) and 32 rows high: the bitmap as it is.
-    const random = seededRandom(9);
+    const random = uniform(9);
     const bits = Uint8Array.from({ length: 32 * 32 }, (_, i) => {
       const x = i % 32, y = Math.floor(i / 32);
       return x >= 4 && x < 28 && (y === 0 || y === 31 || x === 4 || x === 27 || random() < 0.4) ? 255 : 0;

@@ -2,12 +2,12 @@
 // arrive as artifact URLs; `simdflow/runtime` is the browser-safe runtime. For tests, URL
 // parameters drive the same controls a user clicks: ?seed=…&temperature=…&count=…&start=…&digit=<64 pixels 0..16>&isa=wasmsimd; the outputs are
 // then written as JSON into #results.
-import { loadModel, type Isa, type Model } from 'simdflow/runtime';
+import { loadModel, uniform, type Isa, type Model } from 'simdflow/runtime';
 import { classifyDigit, toDigitPixels, type Classification } from './digits.ts';
 import digitsInfo from './models/digits.json';
 import digitsUrl from './models/digits.model.ts?simdflow';
 import wordsUrl from './models/words.model.ts?simdflow';
-import { inventWord, seededRandom } from './words.ts';
+import { inventWord } from './words.ts';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const params = new URLSearchParams(location.search);
@@ -30,7 +30,7 @@ const kb = (n: number) => `${(n / 1024).toFixed(0)} KB`;
 async function inventWords(words: Model): Promise<string[]> {
   const seed = Number($<HTMLInputElement>('seed').value), temperature = Number($<HTMLInputElement>('temperature').value);
   const start = $<HTMLInputElement>('start').value.trim().toLowerCase(), count = Number($<HTMLInputElement>('count').value);
-  const random = seededRandom(seed), list = $('word-list'), out: string[] = [];
+  const random = uniform(seed), list = $('word-list'), out: string[] = [];
   list.replaceChildren();
   let calls = 0, ms = 0;
   for (let i = 0; i < count; i++) {
@@ -132,7 +132,10 @@ async function main(): Promise<void> {
   $('temperature').addEventListener('input', () => { $('temperature-value').textContent = Number($<HTMLInputElement>('temperature').value).toFixed(2); });
   const invent = $<HTMLButtonElement>('invent');
   invent.disabled = false;
-  invent.addEventListener('click', async () => { invent.disabled = true; try { await inventWords(words.model); } finally { invent.disabled = false; } });
+  invent.addEventListener('click', async () => {
+    invent.disabled = true;
+    try { await inventWords(words.model); } catch (e) { $('status').textContent = `Error: ${(e as Error).message}`; } finally { invent.disabled = false; }
+  });
   enableDrawing(digits.model);
 
   if (automated) {
