@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { assemble, ASSEMBLY_DIR, type Isa } from '../../compiler/codegen/assemble.ts';
 import { HOST_ISAS } from '../helpers/isa.ts';
+import { TOPK_INSERTION_SRC } from './topk-insertion.ts';
 
 export const ISAS: Isa[] = HOST_ISAS;
 
@@ -31,6 +32,7 @@ export * from "./pool";
 export * from "./softmax";
 export * from "./reduce";
 export * from "./layernorm";
+export * from "./topk";
 import { ${MATH_FNS.map((f) => `${f}_f32x4, ${f}_f32`).join(', ')}, act_f32x4, act_f32 } from "./math";
 ${MATH_WRAPPERS}
 export function t_act(x: usize, y: usize, n: i32, act: i32): void {
@@ -45,7 +47,7 @@ function entrySource(): string {
   return ENTRY.split('\n').filter((line) => {
     const m = /^export \* from "\.\/(\w+)";$/.exec(line);
     return !m || existsSync(`${ASSEMBLY_DIR}/${m[1]}.ts`);
-  }).join('\n');
+  }).join('\n') + '\nexport * from "./__topk_insertion";\n';
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -91,7 +93,7 @@ export function kernels(isa: Isa): Promise<Kernels> {
   let k = cache.get(isa);
   if (!k) {
     k = (async () => {
-      const { wasm } = await assemble({ sources: { '__kernels_test.ts': entrySource() }, entry: '__kernels_test.ts',
+      const { wasm } = await assemble({ sources: { '__kernels_test.ts': entrySource(), '__topk_insertion.ts': TOPK_INSERTION_SRC }, entry: '__kernels_test.ts',
         isa, memoryBase: MEMORY_BASE, initialPages: INITIAL_PAGES });
       const instance = await WebAssembly.instantiate(await WebAssembly.compile(wasm as Uint8Array<ArrayBuffer>));
       const ex = instance.exports as Record<string, unknown>;

@@ -80,12 +80,17 @@ const layernorm = defineLowering<LayerNormAttrs>({
 });
 
 // The reduced axis' run-time length is passed (a symbolic one works only with k = 1: the type rule
-// wants k ≤ n at every size); the values are result 0, the indices result 1.
+// wants k ≤ n at every size); the values are result 0, the indices result 1. The kernel keeps a
+// heap ordered by (value, index), so when nothing reads the indices it keeps them in k i32 of
+// scratch (reserved whether or not they are read: 4k bytes).
+const topkScratch = (k: number) => Math.ceil(k / 4) * 16;
 const topk = defineLowering<TopKAttrs>({
   emit: (n, c) => {
-    const [outer, len, inner] = around(dimsOf(n.inputs[0]!.type), n.attrs.axis);
-    return [`${kernelCall(`topk_${n.type.dtype}`, { x: c.addr(n.inputs[0]!), values: c.addr(n), indices: c.result(n, 1), outer, n: len, inner, k: n.attrs.k, largest: n.attrs.largest ? 1 : 0 })};`];
+    const [outer, len, inner] = around(dimsOf(n.inputs[0]!.type), n.attrs.axis), k = n.attrs.k;
+    const indices = c.result(n, 1);
+    return [`${kernelCall(`topk_${n.type.dtype}`, { x: c.addr(n.inputs[0]!), values: c.addr(n), indices, scratch: indices === 0 ? c.scratch(n) : 0, outer, n: len, inner, k, largest: n.attrs.largest ? 1 : 0 })};`];
   },
+  scratchBytes: (n) => topkScratch(n.attrs.k),
 });
 
 export const REDUCE_LOWERINGS = {
