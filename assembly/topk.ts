@@ -15,8 +15,8 @@
 // It replaced insertion into the sorted output (O(n·k) at worst: an ascending input shifts every
 // entry, for largest), and it is faster at every k, so there is no small-k path: bench/topk.ts,
 // one row of 50257 floats, 2 busy cores (load 3), medians of per-round ratios insertion / heap:
-// uniform input 1.6× at k = 1 to 16 (mostly the root in a local instead of a load per element),
-// ascending 1.6× at k = 1, 1.2–1.3× at k = 2 to 8, 1.7× at 16, 24× at 1000.
+// uniform input 1.6× at k = 1 to 50 (likely the root kept in a local, not loaded per element),
+// ascending 1.6× at k = 1, 1.2–1.5× at k = 2 to 10, 1.7× at 16, 2.9× at 50, 25× at 1000.
 
 // @ts-ignore: decorator
 @inline function before<T>(a: T, b: T, largest: bool): bool {
