@@ -202,10 +202,15 @@ function act_v(v: v128, act: i32): v128 { return act_f32x4(v, act); }
   gemv_store(y2, u, v, cols, rb, act);
 }
 
-/** Rows per cache block: the block's A strip (GEMM_MC·k floats) should stay in L2. */
+/**
+ * Rows per cache block: the block's A strip (about GEMM_MC_FLOATS floats) should stay in L2; a
+ * claimed tile's height when split (compiler/codegen/ops/linalg.ts counts tiles with these).
+ */
+export const GEMM_MC_FLOATS: i32 = 16384;
+export const GEMM_MC_MIN: i32 = 16;
 @inline function gemm_mc(k: i32): i32 {
-  const mc = (16384 / max(k, 1)) & ~3;
-  return max(mc, 16);
+  const mc = (GEMM_MC_FLOATS / max(k, 1)) & ~3;
+  return max(mc, GEMM_MC_MIN);
 }
 
 /**

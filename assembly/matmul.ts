@@ -179,8 +179,16 @@ export function matmul_f32(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32,
 }
 
 /**
- * Thread `tid`'s share of matmul_f32 when `nt` threads split it by 8-column blocks of C, with
- * `panel` its own KC·8-float panel buffer (PANEL is one thread's). Each element's summation is
+ * Below this many 8-column blocks of C, a split matmul of m ≥ 2 rows goes by rows (groups of 4, the
+ * tile's height, so each row is in the same tile as on one thread), every thread packing each
+ * panel of B for itself; from it, by column blocks. compiler/codegen/ops/linalg.ts reads it.
+ */
+export const MATMUL_ROW_SPLIT_BELOW: i32 = 4;
+
+/**
+ * Thread `tid`'s share of matmul_f32 when `nt` threads split it: contiguous runs of 8-column
+ * blocks of C, or of 4-row groups when m ≥ 2 and C has fewer than MATMUL_ROW_SPLIT_BELOW blocks;
+ * `panel` is its own KC·8-float panel buffer (PANEL is one thread's). Each element's summation is
  * the same as on one thread, so the result is bit-identical for any nt.
  */
 export function matmul_f32_part(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32,
@@ -188,13 +196,20 @@ export function matmul_f32_part(a: usize, b: usize, c: usize, m: i32, n: i32, k:
                                 panel: usize, tid: i32, nt: i32): void {
   if (m <= 0 || n <= 0) return;
   const blocks = (n + 7) >> 3;
-  const j0 = part_lo(blocks, tid, nt) << 3, j1 = min(n, part_lo(blocks, tid + 1, nt) << 3);
-  if (j0 >= j1) return;
+  let j0 = 0, j1 = n, i0 = 0, i1 = m;
+  if (m >= 2 && blocks < MATMUL_ROW_SPLIT_BELOW) {
+    const groups = (m + 3) >> 2;
+    i0 = part_lo(groups, tid, nt) << 2; i1 = min(m, part_lo(groups, tid + 1, nt) << 2);
+    if (i0 >= i1) return;
+  } else {
+    j0 = part_lo(blocks, tid, nt) << 3; j1 = min(n, part_lo(blocks, tid + 1, nt) << 3);
+    if (j0 >= j1) return;
+  }
   const ldab = <usize>lda << 2, ldbb = <usize>ldb << 2, ldcb = <usize>ldc << 2;
   const va = f32x4.splat(alpha);
   const cj0 = c + (<usize>j0 << 2), w = j1 - j0;
   if (k <= 0) {
-    for (let i = 0; i < m; i++) zero_f32(cj0 + <usize>i * ldcb, <usize>w << 2);
+    for (let i = i0; i < i1; i++) zero_f32(cj0 + <usize>i * ldcb, <usize>w << 2);
     return;
   }
   if (m == 1) {
@@ -209,8 +224,8 @@ export function matmul_f32_part(a: usize, b: usize, c: usize, m: i32, n: i32, k:
       pack_panel(panel, b, ldbb, transB, k0, kc, j, cols);
       const ak = a + (<usize>k0 << 2);
       const cj = c + (<usize>j << 2);
-      for (let i = 0; i < m; i += 4) {
-        matmul_ukernel_4x8(panel, ak + <usize>i * ldab, ldab, cj + <usize>i * ldcb, ldcb, min(4, m - i), cols, kc,
+      for (let i = i0; i < i1; i += 4) {
+        matmul_ukernel_4x8(panel, ak + <usize>i * ldab, ldab, cj + <usize>i * ldcb, ldcb, min(4, i1 - i), cols, kc,
                            va, k0 > 0);
       }
     }

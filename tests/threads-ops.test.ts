@@ -1,6 +1,7 @@
 // The thread splits beyond GEMM, end to end: recurrent layers by hidden units (one barrier per
-// time step), attention by (batch, head, query block) and conv2d by output pixels give, on 2 and 3
-// threads, exactly (bit for bit) the outputs of 1 thread, which equal the reference interpreter's.
+// time step), attention by (batch, head, query block), conv2d by output pixels and tall, narrow
+// GEMMs and matmuls (under 4 panels of 8 columns) by rows give, on 2 and 3 threads, exactly (bit
+// for bit) the outputs of 1 thread, which equal the reference interpreter's.
 // One compile (one model with an entry per case, plus a GPT whose prefill splits its attention)
 // serves the whole file; each case also checks from the generated source that its node is split.
 // Entries with named sizes run at several sizes within their bounds.
@@ -36,6 +37,9 @@ function definition() {
   // loop's own barriers order it against thread 0's copies. Fixed shares (one row, no claims): on
   // 3 threads over 2 cores, a share is often late, so a missing barrier shows.
   const lin = new nn.Linear(384, 384);
+  // Tall, narrow: fewer than 4 panels of 8 columns, split by rows (GEMM tiles of row blocks,
+  // matmul 4-row groups); odd row counts, a partial last panel.
+  const narrow16 = new nn.Linear(256, 16), narrow12 = new nn.Linear(256, 12);
   def.entries = {
     ...def.entries,
     lstm: {
@@ -62,6 +66,15 @@ function definition() {
     kv: {
       inputs: { q: [1, 1, 64], pos: { shape: [], dtype: 'i32' }, k: [1, 512, 64], v: [1, 512, 64] },
       forward: (_m, i) => ({ outputs: { y: record('attention', [i.q!, i.k!, i.v!, i.pos!], { heads: 4, scale: 0.25, causal: true, layout: 'separate', mask: false, cached: true }) } }),
+    },
+    narrow: {
+      inputs: { x: [1001, 256], a: [2, 203, 64], b: [2, 64, 16], c: [37, 96], d: [96, 20] },
+      forward: (_m, i) => ({ outputs: { y: narrow16.call(i.x!).relu(), z: narrow12.call(i.x!), ab: i.a!.matmul(i.b!), cd: i.c!.matmul(i.d!) } }),
+    },
+    // Too few units to split: one row block (gemm_mc(256) = 64 rows) by 2 panels, and 2 row groups.
+    narrowsmall: {
+      inputs: { x: [8, 256], a: [6, 512], b: [512, 16] },
+      forward: (_m, i) => ({ outputs: { y: narrow16.call(i.x!), ab: i.a!.matmul(i.b!) } }),
     },
     sizedlstm: {
       inputs: { x: { shape: ['B', 'L', 24], max: { B: 4, L: 20 } } },
@@ -134,6 +147,26 @@ describe('thread splits beyond GEMM', () => {
       for (const t of [2, 3] as const) {
         const out = models[t].call(entry, { x: { data: x, shape } });
         for (const k of Object.keys(one)) same(`${entry}.${k} at ${JSON.stringify(at)} (${t} threads)`, out[k]!, one[k]!);
+      }
+    }
+  });
+
+  test('tall, narrow GEMMs and matmuls (2 and 3 panels) split by rows: 2 and 3 threads equal 1 thread exactly, 1 thread the reference; too few row blocks stay whole', () => {
+    expect(splitIn('narrow', 'gemm_f32_part'), 'narrow GEMM split').toBe(true);
+    expect(splitIn('narrow', 'matmul_f32_part'), 'narrow matmul split').toBe(true);
+    expect(splitIn('narrowsmall', 'gemm_f32_part') || splitIn('narrowsmall', 'matmul_f32_part'), 'narrowsmall split').toBe(false);
+    for (const entry of ['narrow', 'narrowsmall']) {
+      const feeds = feedsFor(compiled.manifest.entries[entry]!, 3);
+      const one = models[1].call(entry, feeds);
+      const ref = interpret(compiled.tracedEntries[entry] as Graph, feeds as never);
+      for (const [k, v] of Object.entries(ref)) {
+        let err = 0;
+        for (let i = 0; i < v.length; i++) err = Math.max(err, Math.abs(one[k]![i]! - v[i]!) / (1 + Math.abs(v[i]!)));
+        expect(err, `${entry}.${k} against the reference`).toBeLessThan(2e-5);
+      }
+      for (const t of [2, 3] as const) for (let r = 0; r < 3; r++) {
+        const out = models[t].call(entry, feeds);
+        for (const k of Object.keys(one)) same(`${entry}.${k} (${t} threads, call ${r})`, out[k]!, one[k]!);
       }
     }
   });

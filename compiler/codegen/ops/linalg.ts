@@ -21,18 +21,29 @@ const pair = (v: Pair | undefined): [number, number] => (typeof v === 'number' ?
 const actCode = (act: Activation | undefined): number => kernelConst(`ACT_${(act ?? 'none').toUpperCase()}`);
 
 /**
- * Threads split a GEMM or matmul by output panels (8 columns; a GEMM of two rows or more by tiles
- * of rows and panels that the threads claim as they go, assembly/gemm.ts) when it has at least SPLIT_MACS
- * (2^15) multiply-adds and four panels, so no thread's share is much over its half. Measured here
- * on an idle machine (bench/threads.ts, the worker already awake as it is after an entry's first
- * barrier): a barrier cost ~0.5–0.7 µs (now ~0.05), and a GEMV split two ways ran 1.2–1.6× faster
- * at 2^15 multiply-adds (1×128×256), 1.5–1.7× at 2^16 and 1.7–2.2× from 2^17 up (several runs). On a loaded machine a
- * barrier can wait ~100 µs for a descheduled thread and no small split pays; the runtime's
- * ThreadChoice (runtime/thread-choice.ts) then runs the entry on one thread. Sizes named at run
- * time are judged at their bound (the shape).
+ * Threads split a GEMM or matmul over its outputs, never over the reduction, when it has at least
+ * SPLIT_MACS (2^15) multiply-adds and at least SPLIT_UNITS (4) units of work, so no thread's share
+ * is much over its half. The unit is what the kernel hands out:
+ * - one row (a GEMV): 8-column panels (fixed shares of panel pairs, assembly/gemm.ts);
+ * - a GEMM of two rows or more: tiles of a row block (gemm_mc(k) rows) by panels, claimed as the
+ *   threads go, so ⌈m / gemm_mc(k)⌉ · panels of them;
+ * - a matmul of two rows or more: 8-column panels, or below MATMUL_ROW_SPLIT_BELOW (4) panels
+ *   4-row groups (assembly/matmul.ts; each thread packs B's few panels for itself).
+ * Before, every GEMM and matmul needed 4 panels, so a tall, narrow one (4096 × 256 → 16: 2
+ * panels, 16M multiply-adds) never split although it has 64 row blocks (bench/narrow-split.ts).
+ * The GEMV numbers: on an idle machine (bench/threads.ts, the worker already awake as it is after
+ * an entry's first barrier) a barrier cost ~0.5–0.7 µs (now ~0.05), and a GEMV split two ways ran
+ * 1.2–1.6× faster at 2^15 multiply-adds (1×128×256), 1.5–1.7× at 2^16 and 1.7–2.2× from 2^17 up
+ * (several runs). On a loaded machine a barrier can wait ~100 µs for a descheduled thread and no
+ * small split pays; the runtime's ThreadChoice (runtime/thread-choice.ts) then runs the entry on
+ * one thread. Sizes named at run time are judged at their bound (the shape).
  */
 const SPLIT_MACS = 1 << 15;
-const worthSplitting = (m: number, n: number, k: number): boolean => m * n * k >= SPLIT_MACS && Math.ceil(n / 8) >= 4;
+const SPLIT_UNITS = 4;
+const panelsOf = (cols: number) => Math.ceil(cols / 8);
+/** Rows of a claimed tile of gemm_f32_part: gemm_mc in assembly/gemm.ts. */
+const gemmRowBlock = (k: number) => Math.max(Math.floor(kernelConst('GEMM_MC_FLOATS') / Math.max(k, 1)) & ~3, kernelConst('GEMM_MC_MIN'));
+const worthSplitting = (macs: number, units: number): boolean => macs >= SPLIT_MACS && units >= SPLIT_UNITS;
 
 const gemmShape = (n: Node) => {
   const [x, w] = n.inputs as [Node, Node];
@@ -46,7 +57,10 @@ const gemm = defineLowering<GemmAttrs>({
     const args = { a: c.ref(x), lda: k, w: c.packed(n), c: c.ref(n), ldc: cols, m: code(rows), n: cols, k, rowBias: 0, act: actCode(n.attrs.act) };
     return [`${t ? kernelCall('gemm_f32_part', { ...args, sync: t.sync, tid: t.tid, nt: t.nt }) : kernelCall('gemm_f32', args)};`];
   },
-  split: (n) => { const { k, cols, maxRows } = gemmShape(n); return worthSplitting(maxRows, cols, k); },
+  split: (n) => {
+    const { k, cols, maxRows } = gemmShape(n);
+    return worthSplitting(maxRows * cols * k, (maxRows === 1 ? 1 : Math.ceil(maxRows / gemmRowBlock(k))) * panelsOf(cols));
+  },
   // Two rows or more: tiles taken through claim() (one row: fixed shares; assembly/gemm.ts).
   claims: (n) => gemmShape(n).maxRows >= 2,
   packed: { w: 1, bias: 2, layout: 'kn' },
@@ -60,7 +74,9 @@ const matmulShape = (n: Node) => {
 };
 const matmulSplits = (n: Node): boolean => {
   const [m, k] = n.inputs[0]!.type.shape.slice(-2) as [number, number], cols = n.type.shape[n.type.shape.length - 1]!;
-  return worthSplitting(m * numel(n.type.shape.slice(0, -2)), cols, k);
+  const byRows = m >= 2 && panelsOf(cols) < kernelConst('MATMUL_ROW_SPLIT_BELOW');
+  // Each matrix of a batch is split on its own (a loop of matmul_f32_part calls): its rows are the units.
+  return worthSplitting(m * numel(n.type.shape.slice(0, -2)) * cols * k, byRows ? Math.ceil(m / 4) : panelsOf(cols));
 };
 
 const matmul = defineLowering<NoAttrs>({
