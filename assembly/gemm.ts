@@ -204,7 +204,7 @@ function act_v(v: v128, act: i32): v128 { return act_f32x4(v, act); }
 
 /**
  * Rows per cache block: the block's A strip (about GEMM_MC_FLOATS floats) should stay in L2; a
- * claimed tile's height when split (compiler/codegen/ops/linalg.ts counts tiles with these).
+ * claimed tile's height when split (compiler/codegen/ops/linalg.ts gemmTiles uses it too).
  */
 export const GEMM_MC_FLOATS: i32 = 16384;
 export const GEMM_MC_MIN: i32 = 16;
@@ -226,10 +226,11 @@ export function gemm_f32(a: usize, lda: i32, w: usize, c: usize, ldc: i32,
  * Multiply-adds in one claimed tile of a split GEMM (m ≥ 2): at most GEMM_TILE_MACS (~80 µs of
  * one core's work here), fewer where that would leave a thread under GEMM_TILES_PER_THREAD
  * tiles, down to GEMM_MIN_TILE_MACS (~5 µs; a claim moves one line between the cores).
+ * compiler/codegen/ops/linalg.ts (gemmTiles) counts the tiles with the same formula.
  */
-const GEMM_TILE_MACS: i32 = 1 << 20;
-const GEMM_MIN_TILE_MACS: i32 = 1 << 16;
-const GEMM_TILES_PER_THREAD: i32 = 16;
+export const GEMM_TILE_MACS: i32 = 1048576;      // 2^20
+export const GEMM_MIN_TILE_MACS: i32 = 65536;    // 2^16
+export const GEMM_TILES_PER_THREAD: i32 = 16;
 
 /**
  * Thread `tid`'s share of gemm_f32 when `nt` threads split it. m = 1: a contiguous range of the

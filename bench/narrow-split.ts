@@ -1,5 +1,6 @@
-// Tall, narrow GEMMs and matmuls (few 8-column panels, many rows) on two threads against one: the
-// split rule for them in compiler/codegen/ops/linalg.ts (worthSplitting). gemm_f32_part claims
+// Tall, narrow GEMMs and matmuls (few 8-column panels, many rows), and small ones of one claimed
+// tile, on two threads against one: the split rule in compiler/codegen/ops/linalg.ts (gemmSplits,
+// matmulSplits). gemm_f32_part claims
 // tiles of row blocks (gemm_mc(k) rows) by panels; matmul_f32_part below MATMUL_ROW_SPLIT_BELOW
 // panels cuts 4-row groups in two halves (each thread packs B's panels for itself). Each 2-thread
 // call is a split + barrier, after an empty call so the worker is awake (as after an entry's first
@@ -44,7 +45,7 @@ const time = (f: () => void, reps: number) => { const t0 = performance.now(); f(
 
 console.log(`load ${loadavg()[0]!.toFixed(1)} (1 min) at start; 2 cores shared`);
 console.log('| kernel | m × k × n (MACs) | 1 thread µs | 2 threads + barrier µs | × (median of rounds) |\n| --- | --- | --- | --- | --- |');
-const shapes = [[4096, 256, 16], [4096, 256, 8], [4096, 64, 16], [1024, 256, 16], [512, 64, 16], [256, 256, 16], [128, 256, 16], [64, 256, 16], [32, 256, 16], [16, 256, 16], [200, 64, 24]] as const;
+const shapes = [[4096, 256, 16], [4096, 256, 8], [1024, 256, 16], [512, 64, 16], [256, 256, 16], [128, 256, 16], [64, 256, 16], [32, 256, 16], [24, 256, 16], [16, 512, 16], [16, 256, 16], [8, 256, 16], [200, 64, 24], [8, 64, 64], [16, 128, 32]] as const;
 for (const mm of [0, 1]) {
   for (const [m, k, n] of shapes) {
     const reps = Math.max(4, Math.round(2e6 / (m * k * n)));

@@ -39,7 +39,7 @@ function definition() {
   const lin = new nn.Linear(384, 384);
   // Tall, narrow: fewer than 4 panels of 8 columns, split by rows (GEMM tiles of row blocks,
   // matmul 4-row groups); odd row counts, a partial last panel.
-  const narrow16 = new nn.Linear(256, 16), narrow12 = new nn.Linear(256, 12);
+  const narrow16 = new nn.Linear(256, 16), narrow12 = new nn.Linear(256, 12), wide64 = new nn.Linear(64, 64);
   def.entries = {
     ...def.entries,
     lstm: {
@@ -71,10 +71,11 @@ function definition() {
       inputs: { x: [1001, 256], a: [2, 203, 64], b: [2, 64, 16], c: [37, 96], d: [96, 20] },
       forward: (_m, i) => ({ outputs: { y: narrow16.call(i.x!).relu(), z: narrow12.call(i.x!), ab: i.a!.matmul(i.b!), cd: i.c!.matmul(i.d!) } }),
     },
-    // Too few units to split: one row block (gemm_mc(256) = 64 rows) by 2 panels, and 2 row groups.
+    // Nothing for a second thread: GEMMs of one claimed tile (16 × 256 → 16: both panels in one;
+    // 8 × 64 → 64: all 8 panels in one, which used to split), a matmul of one 4-row group.
     narrowsmall: {
-      inputs: { x: [8, 256], a: [6, 512], b: [512, 16] },
-      forward: (_m, i) => ({ outputs: { y: narrow16.call(i.x!), ab: i.a!.matmul(i.b!) } }),
+      inputs: { x: [16, 256], w: [8, 64], a: [4, 1024], b: [1024, 16] },
+      forward: (_m, i) => ({ outputs: { y: narrow16.call(i.x!), v: wide64.call(i.w!), ab: i.a!.matmul(i.b!) } }),
     },
     sizedlstm: {
       inputs: { x: { shape: ['B', 'L', 24], max: { B: 4, L: 20 } } },
@@ -151,7 +152,7 @@ describe('thread splits beyond GEMM', () => {
     }
   });
 
-  test('tall, narrow GEMMs and matmuls (2 and 3 panels) split by rows: 2 and 3 threads equal 1 thread exactly, 1 thread the reference; too few row blocks stay whole', () => {
+  test('tall, narrow GEMMs and matmuls (2 and 3 panels) split by rows: 2 and 3 threads equal 1 thread exactly, 1 thread the reference; one tile or one row group stays whole', () => {
     expect(splitIn('narrow', 'gemm_f32_part'), 'narrow GEMM split').toBe(true);
     expect(splitIn('narrow', 'matmul_f32_part'), 'narrow matmul split').toBe(true);
     expect(splitIn('narrowsmall', 'gemm_f32_part') || splitIn('narrowsmall', 'matmul_f32_part'), 'narrowsmall split').toBe(false);

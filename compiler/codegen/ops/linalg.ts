@@ -22,28 +22,41 @@ const actCode = (act: Activation | undefined): number => kernelConst(`ACT_${(act
 
 /**
  * Threads split a GEMM or matmul over its outputs, never over the reduction, when it has at least
- * SPLIT_MACS (2^15) multiply-adds and at least SPLIT_UNITS (4) units of work, so no thread's share
- * is much over its half. The unit is what the kernel hands out:
- * - one row (a GEMV): 8-column panels (fixed shares of panel pairs, assembly/gemm.ts);
- * - a GEMM of two rows or more: tiles of a row block (gemm_mc(k) rows) by panels, claimed as the
- *   threads go, so ⌈m / gemm_mc(k)⌉ · panels of them;
- * - a matmul of two rows or more: 8-column panels, or below MATMUL_ROW_SPLIT_BELOW (4) panels
- *   4-row groups (assembly/matmul.ts; each thread packs B's few panels for itself).
- * Before, every GEMM and matmul needed 4 panels, so a tall, narrow one (4096 × 256 → 16: 2
- * panels, 16M multiply-adds) never split although it has 64 row blocks (bench/narrow-split.ts).
+ * SPLIT_MACS (2^15) multiply-adds and a second thread gets work:
+ * - one row (a GEMV): at least 4 panels of 8 columns (fixed shares of panel pairs, assembly/gemm.ts);
+ * - a GEMM of two rows or more: at least 2 of the tiles (row block × run of panels) the threads
+ *   claim, counted as gemm_f32_part makes them for 2 threads (more threads make smaller tiles);
+ * - a matmul of two rows or more: at least 4 panels (split by panels), or with fewer panels at
+ *   least 2 groups of 4 rows (split by rows: assembly/matmul.ts, each thread packs B for itself).
+ * A GEMM of two rows or more used to need 4 panels like a GEMV, so a tall, narrow one (4096 × 256
+ * → 16: 2 panels, 16M multiply-adds, 64 row blocks) never split; and a small wide one whose tiles
+ * merge into one (8 × 64 → 64: 8 panels, one 2^15 tile) split with nothing for the second thread.
+ * Measured (bench/narrow-split.ts, a split call + barrier against one thread, worker awake,
+ * medians of 15 per-round ratios, load 2.5 on 2 cores, the bench's own two threads included):
+ * GEMM 4096×256×16 1.91×, 4096×256×8 1.90×, 1024×256×16 1.91×, 128×256×16 (4 tiles) 1.78×,
+ * 32×256×16 and 16×512×16 (2 tiles, 2^17) 1.55×, 24×256×16 (2 tiles) 1.49×, 200×64×24 (3 tiles)
+ * 1.33×; one tile: 16×256×16 0.90×, 8×256×16 0.81×. Matmul by rows: 4096×256×16 1.96×,
+ * 64×256×16 1.70×, 16×256×16 (4 groups) 1.39×, 8×256×16 (2 groups, 2^15) 1.12×.
+ * On a loaded machine (load 10–13) every split here, wide or narrow, ran 0.8× one thread or worse:
+ * a barrier waits ~100 µs for a descheduled thread. The runtime's ThreadChoice
+ * (runtime/thread-choice.ts) then runs the entry on one thread.
  * The GEMV numbers: on an idle machine (bench/threads.ts, the worker already awake as it is after
  * an entry's first barrier) a barrier cost ~0.5–0.7 µs (now ~0.05), and a GEMV split two ways ran
  * 1.2–1.6× faster at 2^15 multiply-adds (1×128×256), 1.5–1.7× at 2^16 and 1.7–2.2× from 2^17 up
- * (several runs). On a loaded machine a barrier can wait ~100 µs for a descheduled thread and no
- * small split pays; the runtime's ThreadChoice (runtime/thread-choice.ts) then runs the entry on
- * one thread. Sizes named at run time are judged at their bound (the shape).
+ * (several runs). Sizes named at run time are judged at their bound (the shape).
  */
 const SPLIT_MACS = 1 << 15;
-const SPLIT_UNITS = 4;
 const panelsOf = (cols: number) => Math.ceil(cols / 8);
-/** Rows of a claimed tile of gemm_f32_part: gemm_mc in assembly/gemm.ts. */
-const gemmRowBlock = (k: number) => Math.max(Math.floor(kernelConst('GEMM_MC_FLOATS') / Math.max(k, 1)) & ~3, kernelConst('GEMM_MC_MIN'));
-const worthSplitting = (macs: number, units: number): boolean => macs >= SPLIT_MACS && units >= SPLIT_UNITS;
+const K = (name: string) => kernelConst(name);
+/** The tiles gemm_f32_part (m ≥ 2) claims on nt threads: its formula, with gemm_mc (assembly/gemm.ts). */
+function gemmTiles(m: number, n: number, k: number, nt: number): number {
+  const mc = Math.max(Math.floor(K('GEMM_MC_FLOATS') / Math.max(k, 1)) & ~3, K('GEMM_MC_MIN')), panels = panelsOf(n);
+  const tileMacs = Math.min(K('GEMM_TILE_MACS'), Math.max(K('GEMM_MIN_TILE_MACS'), Math.floor(m * n * k / (nt * K('GEMM_TILES_PER_THREAD')))));
+  const per = Math.min(panels, Math.max(1, Math.floor(tileMacs / Math.max(1, Math.min(mc, m) * 8 * Math.max(k, 1)))));
+  return Math.ceil(m / mc) * Math.ceil(panels / per);
+}
+const gemmSplits = (m: number, n: number, k: number): boolean =>
+  m * n * k >= SPLIT_MACS && (m === 1 ? panelsOf(n) >= 4 : gemmTiles(m, n, k, 2) >= 2);
 
 const gemmShape = (n: Node) => {
   const [x, w] = n.inputs as [Node, Node];
@@ -57,10 +70,7 @@ const gemm = defineLowering<GemmAttrs>({
     const args = { a: c.ref(x), lda: k, w: c.packed(n), c: c.ref(n), ldc: cols, m: code(rows), n: cols, k, rowBias: 0, act: actCode(n.attrs.act) };
     return [`${t ? kernelCall('gemm_f32_part', { ...args, sync: t.sync, tid: t.tid, nt: t.nt }) : kernelCall('gemm_f32', args)};`];
   },
-  split: (n) => {
-    const { k, cols, maxRows } = gemmShape(n);
-    return worthSplitting(maxRows * cols * k, (maxRows === 1 ? 1 : Math.ceil(maxRows / gemmRowBlock(k))) * panelsOf(cols));
-  },
+  split: (n) => { const { k, cols, maxRows } = gemmShape(n); return gemmSplits(maxRows, cols, k); },
   // Two rows or more: tiles taken through claim() (one row: fixed shares; assembly/gemm.ts).
   claims: (n) => gemmShape(n).maxRows >= 2,
   packed: { w: 1, bias: 2, layout: 'kn' },
@@ -74,9 +84,9 @@ const matmulShape = (n: Node) => {
 };
 const matmulSplits = (n: Node): boolean => {
   const [m, k] = n.inputs[0]!.type.shape.slice(-2) as [number, number], cols = n.type.shape[n.type.shape.length - 1]!;
-  const byRows = m >= 2 && panelsOf(cols) < kernelConst('MATMUL_ROW_SPLIT_BELOW');
-  // Each matrix of a batch is split on its own (a loop of matmul_f32_part calls): its rows are the units.
-  return worthSplitting(m * numel(n.type.shape.slice(0, -2)) * cols * k, byRows ? Math.ceil(m / 4) : panelsOf(cols));
+  if (m * numel(n.type.shape.slice(0, -2)) * cols * k < SPLIT_MACS) return false;
+  // Each matrix of a batch is split on its own (a loop of matmul_f32_part calls).
+  return m >= 2 && panelsOf(cols) < K('MATMUL_ROW_SPLIT_BELOW') ? Math.ceil(m / 4) >= 2 : panelsOf(cols) >= 4;
 };
 
 const matmul = defineLowering<NoAttrs>({
