@@ -1,8 +1,8 @@
 // Tall, narrow GEMMs and matmuls (few 8-column panels, many rows), and small ones of one claimed
 // tile, on two threads against one: the split rule in compiler/codegen/ops/linalg.ts (gemmSplits,
-// matmulSplits). gemm_f32_part claims
-// tiles of row blocks (gemm_mc(k) rows) by panels; matmul_f32_part below MATMUL_ROW_SPLIT_BELOW
-// panels cuts 4-row groups in two halves (each thread packs B's panels for itself). Each 2-thread
+// matmulSplits). gemm_f32_part claims tiles of row blocks (gemm_mc(k) rows) by panels;
+// matmul_f32_part below MATMUL_ROW_SPLIT_BELOW panels cuts 4-row groups in two halves (each thread
+// packs B's panels for itself). Each 2-thread
 // call is a split + barrier, after an empty call so the worker is awake (as after an entry's first
 // barrier). Interleaved rounds, the median of the rounds' ratios (1 thread / 2 threads).
 //   npx tsx bench/narrow-split.ts

@@ -32,11 +32,13 @@ const actCode = (act: Activation | undefined): number => kernelConst(`ACT_${(act
  * → 16: 2 panels, 16M multiply-adds, 64 row blocks) never split; and a small wide one whose tiles
  * merge into one (8 × 64 → 64: 8 panels, one 2^15 tile) split with nothing for the second thread.
  * Measured (bench/narrow-split.ts, a split call + barrier against one thread, worker awake,
- * medians of 15 per-round ratios, load 2.5 on 2 cores, the bench's own two threads included):
- * GEMM 4096×256×16 1.91×, 4096×256×8 1.90×, 1024×256×16 1.91×, 128×256×16 (4 tiles) 1.78×,
- * 32×256×16 and 16×512×16 (2 tiles, 2^17) 1.55×, 24×256×16 (2 tiles) 1.49×, 200×64×24 (3 tiles)
- * 1.33×; one tile: 16×256×16 0.90×, 8×256×16 0.81×. Matmul by rows: 4096×256×16 1.96×,
- * 64×256×16 1.70×, 16×256×16 (4 groups) 1.39×, 8×256×16 (2 groups, 2^15) 1.12×.
+ * medians of 15 per-round ratios, two runs at load 2.5 and 1.9 on 2 cores, the bench's own two
+ * threads included): GEMM 4096×256×16 1.91×/1.90×, 4096×256×8 1.90×/1.93×, 1024×256×16
+ * 1.91×/1.97×, 128×256×16 (4 tiles) 1.78×/1.81×, 32×256×16 and 16×512×16 (2 tiles, 2^17)
+ * 1.55–1.65×, 24×256×16 (2 tiles) 1.49×/1.51×, 200×64×24 (3 tiles) 1.33×/1.35×; one tile:
+ * 16×256×16 0.90×/0.90×, 8×256×16 0.81×/0.82×, and the wide 8×64×64 0.82× and 16×128×32 0.92×
+ * (both split before). Matmul by rows: 4096×256×16 1.96×/1.97×, 64×256×16 1.70×/1.72×,
+ * 16×256×16 (4 groups) 1.39×/1.40×, 8×256×16 (2 groups, 2^15) 1.12×/1.15×.
  * On a loaded machine (load 10–13) every split here, wide or narrow, ran 0.8× one thread or worse:
  * a barrier waits ~100 µs for a descheduled thread. The runtime's ThreadChoice
  * (runtime/thread-choice.ts) then runs the entry on one thread.
