@@ -24,9 +24,9 @@ export const SMALL: Scale = {
 };
 /**
  * Large enough that the nodes threads split cross their lowerings' thresholds (2^15 multiply-adds
- * with ≥ 4 units: panels, row-block tiles or row groups for a GEMM, 2^14 elements for a layernorm,
- * 2^15 for attention), still odd (17, 33, 130 leave partial panels and tails): thread fuzzing
- * (`generate(seed, { big: true })`).
+ * and work for a second thread: ≥ 4 panels for a GEMV, ≥ 2 claimed tiles for a GEMM, ops/linalg.ts;
+ * 2^14 elements for a layernorm, 2^15 for attention), still odd (17, 33, 130 leave partial panels
+ * and tails): thread fuzzing (`generate(seed, { big: true })`).
  */
 export const BIG: Scale = {
   dims: [[2, 1], [1, 3], [2, 8], [3, 17], [3, 33], [3, 64], [2, 130]], cols: [[1, 3], [1, 17], [3, 33], [3, 64], [2, 130]], maxNumel: 1 << 16,
