@@ -108,6 +108,8 @@ const SYMBOLIC_OK = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'S
 const SYMBOLIC_SHAPES = new Set(['Shape', 'Size', 'Gather', 'Slice', 'Concat', 'Unsqueeze', 'Squeeze', 'Reshape', 'Expand', 'ConstantOfShape',
   'Range', 'Split', 'Trilu', 'RNN', 'GRU', 'LSTM', 'ReduceSum', 'ReduceMean', 'ReduceMax', 'ReduceMin', 'ReduceSumSquare', 'ReduceL1', 'ReduceL2',
   'ReduceLogSum', 'ReduceLogSumExp', 'ArgMax', 'ArgMin', 'CumSum']);
+/** Ops that take a size value (ops/sizes.ts) but not yet a tensor of a symbolic size. */
+const SIZE_VALUES_ONLY = new Set(['Mod']);
 
 const OPTION_KEYS = ['dims', 'shapes', 'constants', 'name'];
 
@@ -155,7 +157,7 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): Importe
       }));
       const tr = domain === '' ? OPS[n.opType] : undefined;
       if (!tr) throw new UnsupportedError(`${ctx.where}: operator ${domain ? `${domain}.` : ''}${n.opType} is not supported`);
-      const symIn = n.inputs.map((name) => vals.get(name)).find((v) => symbolicSizeOf(v) !== undefined);
+      const symIn = n.inputs.map((name) => vals.get(name)).find((v) => symbolicSizeOf(v) !== undefined && !(SIZE_VALUES_ONLY.has(n.opType) && isSizeVal(v)));
       if (symIn && !SYMBOLIC_OK.has(n.opType) && !SYMBOLIC_SHAPES.has(n.opType)) {
         const size = symbolicSizeOf(symIn)!;
         throw new UnsupportedError(`${ctx.where}: ${n.opType} on ${isSizeVal(symIn) ? `the shape value ${fmtSizes(symIn)}, computed from` : 'a tensor of'} the symbolic size '${size}' is not supported yet; give it a fixed size with { dims: { ${JSON.stringify(size)}: N } }`);

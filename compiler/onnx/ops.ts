@@ -12,7 +12,7 @@ import { host, isHost } from './ctx.ts';
 import { f32Input, full, type Translate } from './ops/common.ts';
 import { binary, boolLogic, castTo, clip, compare, F, hardSigmoid, hostBinary, hostNot, leaky, mod, not, pow, rounding, sign, softmaxLike, T, unary, variadic } from './ops/elementwise.ts';
 import { concat, constantOfShape, constantOp, expand, flatten, gather, gatherElements, pad, range, reshape, shapeOf, size, slice, split, squeeze, tile, transpose, unsqueeze, where } from './ops/shapes.ts';
-import { orSizes, sizeArith, sizeCast, sizeConcat, sizeEqual, sizeGather, sizeIdentity, sizeReshape, sizeSlice, sizeSqueeze, sizeUnsqueeze, sizeWhere } from './ops/sizes.ts';
+import { orSizes, sizeArith, sizeCast, sizeConcat, sizeEqual, sizeGather, sizeIdentity, sizeMod, sizeReshape, sizeSlice, sizeSqueeze, sizeUnsqueeze, sizeWhere } from './ops/sizes.ts';
 import { argExtreme, cumsum, reduceOp, topK, trilu } from './ops/reductions.ts';
 import { batchNorm, conv, convTranspose, dropout, gemm, globalPool, groupNormOp, instanceNorm, layerNorm, pool, rmsNorm } from './ops/nn.ts';
 import { RECURRENT } from './ops/recurrent.ts';
@@ -52,7 +52,7 @@ export const OPS: Record<string, Translate> = {
   Or: boolLogic('Or', hostBinary('Or', (a, b) => (a || b ? 1 : 0), DT.BOOL), (a, b) => record('where', [a, T(), b!])),
   Xor: boolLogic('Xor', hostBinary('Xor', (a, b) => (!a !== !b ? 1 : 0), DT.BOOL), (a, b) => record('where', [a, not(b!), b!])),
   Not: boolLogic('Not', hostNot, (a) => not(a)),
-  Mod: mod,
+  Mod: orSizes(sizeMod, mod, true),
   Cast: orSizes(sizeCast, (c) => { c.only('to', 'saturate', 'round_mode'); return castTo(c, c.val(0), c.int('to', 0)); }),
   CastLike: (c) => { c.only('saturate', 'round_mode'); const l = c.val(1); return castTo(c, c.val(0), isHost(l) ? l.dtype : ({ f32: DT.FLOAT, i32: DT.INT64, bool: DT.BOOL } as const)[l.dtype]); },
   Identity: orSizes(sizeIdentity, (c) => c.val(0)),

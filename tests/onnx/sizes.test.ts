@@ -73,6 +73,30 @@ describe('symbolic sizes through shape computations', () => {
     }
   });
 
+  test('Mod of a size value: k·q + r leaves r\'s remainder at every size (fmod = 0; fmod = 1 when never negative)', () => {
+    // m = [(4·seq + 6) mod 4, (4·seq − 7) mod −4, fmod(4·seq − 1, −4)] = [2, −3, 3] at every seq.
+    const g = new OnnxGraph();
+    g.input('x', ['batch', 'seq']); g.input('z', [3]);
+    const t = g.op1('Gather', [g.op1('Shape', ['x']), g.ints('i1', [], [1])], { axis: 0 });
+    const lin = (a: number, b: number) => g.op1('Add', [g.op1('Mul', [t, g.ints(`a${a}_${b}`, [], [a])]), g.ints(`b${a}_${b}`, [], [b])]);
+    const un = (v: string) => g.op1('Unsqueeze', [v, g.ints(`ax_${v}`, [1], [0])]);
+    const m = [
+      g.op1('Mod', [lin(4, 6), g.ints('k4', [], [4])]),
+      g.op1('Mod', [lin(4, -7), g.ints('km4', [], [-4])]),
+      g.op1('Mod', [lin(4, -1), g.ints('km4_', [], [-4])], { fmod: 1 }),
+    ];
+    g.name(g.op1('Add', ['z', g.op1('Cast', [g.op1('Concat', m.map(un), { axis: 0 })], { to: DT.FLOAT })]), 'm');
+    g.output('m', [3]);
+    const { graph } = importOnnx(g.finish('mod', 17), SYM);
+    for (const [B, T] of [[1, 1], [2, 3], [4, 6]] as const) {
+      // The brute-force remainders at this size agree with the constant the importer found.
+      const floor = (a: number, b: number) => a - b * Math.floor(a / b), fmod = (a: number, b: number) => a % b;
+      const brute = [floor(4 * T + 6, 4), floor(4 * T - 7, -4), fmod(4 * T - 1, -4)];
+      expect(brute).toEqual([2, -3, 3]);
+      expect(Array.from(interpret(graph, { x: xAt(B, T), z: new Float32Array(3) }, undefined, { batch: B, seq: T }).m!), `seq ${T}`).toEqual(brute);
+    }
+  });
+
   // One graph per refusal: x [batch, seq] (bounds 4 and 6) and one op that cannot hold for every size.
   const refused = (build: (g: OnnxGraph, shape: () => string) => string, outDims: (number | string)[] = ['batch', 'seq']) => {
     const g = new OnnxGraph();
@@ -108,6 +132,13 @@ describe('symbolic sizes through shape computations', () => {
     // A size as a float, or compared, would need its value at compile time.
     expect(refused((g, shape) => g.op1('Mul', ['x', g.op1('Cast', [item(g, shape(), 1)], { to: DT.FLOAT })]))).toThrow(/\(Cast, opset 17\): Cast to FLOAT of input 0 \('[^']+'\) is seq, computed from the symbolic size 'seq'; Cast cannot use it here/);
     expect(refused((g, shape) => g.op1('Where', [g.op1('Equal', [shape(), g.ints('two', [2], [2, 2])]), 'x', 'x']))).toThrow(/\(Equal, opset 17\): Equal of batch and 2 \(true at some sizes and false at others\) is not supported/);
+    // A remainder that changes with the size, an fmod of a dim that can be negative, a size as the divisor.
+    expect(refused((g, shape) => g.op1('Reshape', ['x', g.op1('Concat', [g.op1('Mod', [g.op1('Slice', [shape(), g.ints('s', [1], [1]), g.ints('e', [1], [2])]), g.ints('k', [1], [4])]), g.ints('m', [1], [-1])], { axis: 0 })])))
+      .toThrow(/\(Mod, opset 17\): Mod of seq by 4 \(the remainder depends on the size\) is not supported/);
+    expect(refused((g, shape) => g.op1('Reshape', ['x', g.op1('Concat', [g.op1('Mod', [g.op1('Sub', [g.op1('Slice', [shape(), g.ints('s', [1], [1]), g.ints('e', [1], [2])]), g.ints('two', [1], [2])]), g.ints('k', [1], [1])], { fmod: 1 }), g.ints('m', [1], [-1])], { axis: 0 })])))
+      .toThrow(/\(Mod, opset 17\): Mod of seq-2 by 1 with fmod = 1 \(the remainder depends on the size\) is not supported/);
+    expect(refused((g, shape) => g.op1('Reshape', ['x', g.op1('Concat', [g.op1('Mod', [g.ints('k', [1], [4]), g.op1('Slice', [shape(), g.ints('s', [1], [1]), g.ints('e', [1], [2])])]), g.ints('m', [1], [-1])], { axis: 0 })])))
+      .toThrow(/\(Mod, opset 17\): the divisor \('[^']+'\) is \[seq\], computed from the symbolic size 'seq'; Mod cannot use it here/);
     // A size value used as a tensor.
     expect(refused((g, shape) => g.op1('Add', ['x', g.op1('Concat', [shape()], { axis: 0 })]))).toThrow(/\(Add, opset 17\): input 1 \('[^']+'\) is \[batch, seq\], computed from the symbolic size 'batch'; Add cannot use it here/);
     // A size as a graph output.

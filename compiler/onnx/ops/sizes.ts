@@ -7,6 +7,7 @@
 // that depends on the size) is refused, naming the op and the values.
 
 import { addDims, canonDim, divDims, evalDim, growsWithSizes, isSymbolic, mulDims, sizeNames, subDims, type Dim } from '../../ir/dims.ts';
+import { REMAINDER } from '../../ir/elementwise.ts';
 import { DT, dtypeName } from '../proto.ts';
 import { Ctx, fmtSizes, host, isHost, sizeValue, type AnyVal, type SizeVal } from '../ctx.ts';
 import { normAxis, type Translate } from './common.ts';
@@ -119,6 +120,35 @@ export const sizeArith = (op: Arith): Translate => (c) => {
     return ARITH[op](x, y) ?? c.unsupported(`dividing ${x} by ${y} (${x} is not a multiple of ${y} for every size; a size value is divided only exactly)`);
   });
   return sizeValue(out, a.v.dims.length === 0 && b.v.dims.length === 0);
+};
+
+/**
+ * Mod where the dividend is a size value and the divisor an integer known at compile time. A dim
+ * k·q + r (every coefficient of q's sizes a multiple of k) leaves r's remainder at every size:
+ * exactly, for fmod = 0 (the floor remainder); for fmod = 1 (C's, the dividend's sign) only when
+ * the dim is never negative. Anything else depends on the size and is refused.
+ */
+export const sizeMod: Translate = (c) => {
+  c.only('fmod');
+  const op = c.int('fmod', 0) ? 'fmod' : 'remainder';
+  if (!c.isSizes(0)) throw c.sizeRefusal(1, 'the divisor');
+  const b = c.any(1);
+  if (!isHost(b) || (b.dtype !== DT.INT64 && b.dtype !== DT.INT32)) return c.unsupported('Mod of a shape value by a divisor that is not an integer known at compile time');
+  const a = c.dims(0), k = c.dims(1) as number[];
+  if (a.length !== k.length && a.length !== 1 && k.length !== 1) c.unsupported(`Mod of [${a.join(', ')}] and [${k.join(', ')}] (lengths do not broadcast)`);
+  const out = Array.from({ length: Math.max(a.length, k.length) }, (_, i) => {
+    const x = a[a.length === 1 ? 0 : i]!, y = k[k.length === 1 ? 0 : i]!;
+    if (y === 0) return c.unsupported(`Mod of ${x} by 0`);
+    if (!isSymbolic(x)) return REMAINDER[op](x, y);
+    const r = evalDim(x, Object.fromEntries(sizeNames(x).map((n) => [n, 0])));
+    const lo = least(x);
+    if (divDims(subDims(x, r), y) === undefined || (op === 'fmod' && (lo === undefined || lo < 0))) {
+      return c.unsupported(`Mod of ${x} by ${y}${op === 'fmod' ? ' with fmod = 1' : ''} (the remainder depends on the size)`);
+    }
+    // fmod of a dim that is never negative is the floor remainder by |k|.
+    return op === 'fmod' ? REMAINDER.remainder(r, Math.abs(y)) : REMAINDER.remainder(r, y);
+  });
+  return sizeValue(out, a.length === 1 && c.any(0).dims.length === 0 && b.dims.length === 0);
 };
 
 /**
