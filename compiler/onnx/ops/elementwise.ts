@@ -181,6 +181,7 @@ export function castTo(c: Ctx, v: Val, to: number): Val {
   }
   const t = v, target = irDtype(to, `${c.where} attribute 'to'`);
   if (t.dtype === target) return t;
-  if (target === 'bool') c.unsupported(`Cast of a run-time ${t.dtype} to BOOL`);
+  // Nonzero is true, NaN included (x ≠ 0 holds for NaN), as the host's cast above.
+  if (target === 'bool') return t.ne(full(t.dtype, 0));
   return t.cast(target);
 }

@@ -14,15 +14,21 @@ const FLT_MAX = 3.4028234663852886e38;
 export function reduceOp(kind: 'sum' | 'mean' | 'max' | 'min' | 'prod' | 'sumsq' | 'l1' | 'l2' | 'logsumexp' | 'logsum', since: number): Translate {
   return (c) => {
     c.only('axes', 'keepdims', 'noop_with_empty_axes');
-    const x = f32Input(c, 0, 'data');
+    const data = c.t(0, 'data');
+    // Of bools, max is any and min is all: the f32 0/1 reduced, then compared with 0.
+    const boolExtreme = data.dtype === 'bool' && (kind === 'max' || kind === 'min');
+    const intProd = data.dtype === 'i32' && kind === 'prod';
+    const x = boolExtreme ? record('where', [data, full('f32', 1), full('f32', 0)]) : intProd ? data : f32Input(c, 0, 'data');
     const keep = c.int('keepdims', 1) === 1;
     let axes = axesOf(c, since);
     if (!axes || axes.length === 0) {
-      if (c.int('noop_with_empty_axes', 0)) return x;
+      if (c.int('noop_with_empty_axes', 0)) return data;
       axes = [...x.shape.keys()];
     }
     if (numel(x.shape) === 0) c.unsupported('reducing an empty tensor');
     const ax = axes.map((a) => normAxis(c, a, x.rank, 'axes entry'));
+    if (boolExtreme) return (kind === 'max' ? x.max(ax, keep) : x.neg().max(ax, keep).neg()).gt(0);
+    if (intProd) return pairwiseProduct(c, x, ax, keep);
     switch (kind) {
       case 'sum': return x.sum(ax, keep);
       case 'mean': return x.mean(ax, keep);
@@ -42,6 +48,25 @@ export function reduceOp(kind: 'sum' | 'mean' | 'max' | 'min' | 'prod' | 'sumsq'
       }
     }
   };
+}
+
+/**
+ * The product of i32 data over `axes` by halving: the first half of an axis times the second (an
+ * odd element carried over) until one entry is left. i32 multiplication wraps modulo 2^32
+ * (ONNX's int64 held as i32, as Mul) and is associative and commutative there, so the tree's
+ * order gives the exact wrapped product. The IR's prod is f32 only (rounded past 2^24).
+ */
+function pairwiseProduct(c: Ctx, x: Tensor, axes: number[], keep: boolean): Tensor {
+  let y = x;
+  for (const a of new Set(axes)) {
+    // (import.ts refuses ReduceProd on symbolic sizes before this; kept should that gate open.)
+    if (isSymbolic(y.dim(a))) c.unsupported(`an integer product along axis ${a} of the symbolic size '${y.dim(a)}'`);
+    for (let n = y.shape[a]!; n > 1; n = Math.ceil(n / 2)) {
+      const h = Math.floor(n / 2), pairs = y.slice(a, 0, h).mul(y.slice(a, h, 2 * h));
+      y = n % 2 ? cat([pairs, y.slice(a, 2 * h, n)], a) : pairs;
+    }
+  }
+  return keep ? y : y.squeeze([...new Set(axes)]);
 }
 
 /**
