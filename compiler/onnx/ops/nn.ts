@@ -7,7 +7,7 @@ import { numel } from '../../ir/types.ts';
 import { cat, constant, record, Tensor } from '../../dsl/tensor.ts';
 import * as F from '../../dsl/functional.ts';
 import { conv3d, poolNd } from '../../dsl/volumetric.ts';
-import { DT } from '../proto.ts';
+import { DT, OnnxError } from '../proto.ts';
 import { Ctx, host, isHost, type Val } from '../ctx.ts';
 import { batchOnly, f32Input, fixedWeights, full, normAxis, type Translate } from './common.ts';
 
@@ -205,6 +205,27 @@ export function instanceNorm(c: Ctx): Tensor {
   const C = x.shape[1] ?? c.unsupported('a rank-1 input');
   if (x.rank < 3) c.unsupported(`a rank-${x.rank} input (it normalises over spatial dims)`);
   return F.groupNorm(x, C, f32Input(c, 1, 'scale'), f32Input(c, 2, 'B'), c.float('epsilon', 1e-5));
+}
+
+/**
+ * LRN: y = x / (bias + alpha/size · Σ x²)^beta, the sum over channels c − ⌊(size−1)/2⌋ to
+ * c + ⌈(size−1)/2⌉ within [0, C). The squares are summed as shifted slices of x² padded with zeros
+ * along the channels (a band matmul would make an inf outside the window 0·inf = NaN). Not torch's
+ * local_response_norm, which pads ⌈(size−1)/2⌉ before: the two differ for an even size.
+ */
+export function lrn(c: Ctx): Tensor {
+  c.only('alpha', 'beta', 'bias', 'size');
+  const x = f32Input(c, 0, 'X');
+  if (x.rank < 2) c.unsupported(`a rank-${x.rank} input (LRN takes [N, C, …])`);
+  const size = c.int('size', 0);
+  if (!Number.isInteger(size) || size < 1) throw new OnnxError(`${c.where}: attribute 'size' must be a positive integer, got ${size}`);
+  // Beyond C − 1 channels either side the window holds only padding: pad no further.
+  const C = x.shape[1]!, lo = Math.min(Math.floor((size - 1) / 2), C - 1), hi = Math.min(Math.ceil((size - 1) / 2), C - 1);
+  const zeros = (n: number) => full('f32', 0, x.dims.map(() => 1)).expand(...x.dims.map((d, i) => (i === 1 ? n : d)), x.bounds);
+  const padded = cat([...(lo ? [zeros(lo)] : []), x.mul(x), ...(hi ? [zeros(hi)] : [])], 1);
+  let sum = padded.slice(1, 0, C);
+  for (let k = 1; k <= lo + hi; k++) sum = sum.add(padded.slice(1, k, k + C));
+  return x.div(sum.mul(c.float('alpha', 1e-4) / size).add(c.float('bias', 1)).pow(c.float('beta', 0.75)));
 }
 
 /** GroupNormalization: F.groupNorm; before opset 21 scale and bias are per group, and each group's applies to its channels. */
