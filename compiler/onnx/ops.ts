@@ -5,7 +5,7 @@
 // where that opset puts them. Anything we cannot compute exactly is refused through
 // ctx.unsupported, naming the node and the attribute or dtype.
 
-import { record } from '../dsl/tensor.ts';
+import { record, type Tensor } from '../dsl/tensor.ts';
 import { elu, geluTanh, leakyRelu, mish, softplus, softsign } from '../dsl/functional.ts';
 import { DT } from './proto.ts';
 import { host, isHost } from './ctx.ts';
@@ -20,6 +20,9 @@ import { ATTENTION } from './ops/attention.ts';
 import { resize } from './ops/resize.ts';
 import { einsum } from './ops/einsum.ts';
 import { gatherNd, scatterElements, scatterNd } from './ops/scatter.ts';
+
+/** Swish (x · sigmoid(alpha · x)), shared by Swish and SwiGLU. */
+const swish = (x: Tensor, alpha: number): Tensor => x.mul((alpha === 1 ? x : x.mul(alpha)).sigmoid());
 
 export const OPS: Record<string, Translate> = {
   Add: orSizes(sizeArith('add'), binary('add'), true), Sub: orSizes(sizeArith('sub'), binary('sub'), true),
@@ -43,7 +46,9 @@ export const OPS: Record<string, Translate> = {
   HardSigmoid: unary((x, c) => { c.only('alpha', 'beta'); return hardSigmoid(x, c.float('alpha', 0.2), c.float('beta', 0.5)); }),
   HardSwish: unary((x) => x.mul(hardSigmoid(x, 1 / 6, 0.5))),
   Mish: unary((x) => mish(x)),
-  Swish: unary((x, c) => { c.only('alpha'); const a = c.float('alpha', 1); return x.mul((a === 1 ? x : x.mul(a)).sigmoid()); }),
+  Swish: unary((x, c) => { c.only('alpha'); return swish(x, c.float('alpha', 1)); }),
+  // SwiGLU (opset 28; ONNX's function body): Swish(A, alpha) · B, B broadcast as Mul's.
+  SwiGLU: (c) => { c.only('alpha'); return swish(f32Input(c, 0, 'A'), c.float('alpha', 1)).mul(f32Input(c, 1, 'B')); },
   Clip: clip,
   Softmax: softmaxLike(false), LogSoftmax: softmaxLike(true),
   Equal: orSizes(sizeEqual, compare('Equal', 'eq', (a, b) => record('where', [a, b, not(b)])), true),

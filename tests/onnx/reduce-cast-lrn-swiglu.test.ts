@@ -1,9 +1,10 @@
 // ONNX ReduceProd of int64 (held as i32: a pairwise product of halves, wrapping modulo 2^32 as
 // Mul), ReduceMax/ReduceMin of bools (any/all), Cast of run-time f32/int64 to BOOL (nonzero, NaN
-// included, is true) and LRN (an even size's window, an inf kept inside its window), against
+// included, is true), LRN (an even size's window, an inf kept inside its window) and SwiGLU
+// (Swish(A, alpha) · B, B broadcast; −inf · sigmoid(−inf) = NaN as ONNX's numpy has it), against
 // hand-computed values: one opset-18 model, in the reference and compiled for every test ISA.
 // (test_reduce_max_bool_inputs, test_reduce_min_bool_inputs, test_lrn and test_lrn_default run
-// in conformance:onnx; no node test has an integer ReduceProd, a run-time Cast to BOOL that gets
+// in conformance:onnx, as do test_swiglu*; no node test has an integer ReduceProd, a run-time Cast to BOOL that gets
 // past its Loop, or an even LRN size.)
 import { expect, test } from 'vitest';
 import { DT, OnnxGraph } from '../../bench/onnx.ts';
@@ -18,7 +19,7 @@ const I32_MAX = 2147483647, I32_MIN = -2147483648;
 function model() {
   const g = new OnnxGraph();
   g.input('p', [3, 5], DT.INT64); g.input('b', [2, 3], DT.BOOL); g.input('f', [8]); g.input('i', [4], DT.INT64);
-  g.input('l', [1, 4, 1]); g.input('l2', [1, 4, 1]);
+  g.input('l', [1, 4, 1]); g.input('l2', [1, 4, 1]); g.input('sa', [2, 2]); g.input('sb', [2]);
   const out = (v: string, name: string, dims: number[], dt: number) => { g.name(v, name); g.output(name, dims, dt); };
   out(g.op1('ReduceProd', ['p', g.ints('ax1', [1], [1])], { keepdims: 0 }), 'prod_rows', [3], DT.INT64);
   out(g.op1('ReduceProd', ['p', g.ints('ax0', [1], [-2])]), 'prod_cols', [1, 5], DT.INT64);
@@ -31,6 +32,7 @@ function model() {
   out(g.op1('Cast', ['i'], { to: DT.BOOL }), 'i_bool', [4], DT.BOOL);
   out(g.op1('LRN', ['l'], { size: 2, alpha: { f: 1 }, beta: { f: 1 }, bias: { f: 1 } }), 'lrn_even', [1, 4, 1], DT.FLOAT);
   out(g.op1('LRN', ['l2'], { size: 3, alpha: { f: 3 }, beta: { f: 0.5 }, bias: { f: 1 } }), 'lrn_odd', [1, 4, 1], DT.FLOAT);
+  out(g.op1('SwiGLU', ['sa', 'sb'], { alpha: { f: 0.5 } }), 'swiglu', [2, 2], DT.FLOAT);
   return importOnnx(g.finish('reduce_int_bool_cast', 18)).graph;
 }
 
@@ -44,6 +46,8 @@ const feeds = {
   i: Int32Array.of(0, 1, -1, I32_MIN),
   l: Float32Array.of(1, 2, Infinity, 3),
   l2: Float32Array.of(1, 2, -2, 3),
+  sa: Float32Array.of(0, 2, -Infinity, Infinity),
+  sb: Float32Array.of(3, -1),
 };
 
 // Products wrapped to i32, as JavaScript's Math.imul multiplies.
@@ -63,15 +67,17 @@ const want: Record<string, number[]> = {
   lrn_even: [1 / 3.5, 0, NaN, 3 / 5.5],
   // size 3, alpha/size = 1, beta ½: x / √(1 + Σx²) over c − 1 … c + 1: √6, √10, √18, √14.
   lrn_odd: [1 / Math.sqrt(6), 2 / Math.sqrt(10), -2 / Math.sqrt(18), 3 / Math.sqrt(14)],
+  // a · sigmoid(a/2) · b: 0; 2·sigmoid(1)·−1; −inf·0 = NaN; inf·1·−1.
+  swiglu: [0, -2 / (1 + Math.exp(-1)), NaN, -Infinity],
 };
 
-/** Equal, or for f32 within 4 ulps-ish (the kernels' division and sqrt round), NaN equal to NaN. */
+/** Equal (±inf and integers exactly), or within 1e-6 relative (the kernels round division, sqrt, exp), NaN equal to NaN. */
 function expectClose(got: ArrayLike<number>, w: number[], what: string) {
   expect(got.length, what).toBe(w.length);
-  w.forEach((v, i) => expect(v !== v ? got[i] !== got[i] : Math.abs(got[i]! - v) <= 1e-6 * Math.abs(v), `${what}[${i}] is ${got[i]}, want ${v}`).toBe(true));
+  w.forEach((v, i) => expect(v !== v ? got[i] !== got[i] : got[i] === v || Math.abs(got[i]! - v) <= 1e-6 * Math.abs(v), `${what}[${i}] is ${got[i]}, want ${v}`).toBe(true));
 }
 
-test('int64 ReduceProd (wrapping, odd lengths, all axes), bool ReduceMax/ReduceMin, run-time Cast to BOOL (NaN, -0, denormal), LRN (even size, inf) by hand, reference and compiled', async () => {
+test('int64 ReduceProd (wrapping, odd lengths, all axes), bool ReduceMax/ReduceMin, run-time Cast to BOOL (NaN, -0, denormal), LRN (even size, inf), SwiGLU by hand, reference and compiled', async () => {
   // The wrapped products by hand: 2^16·(2^31 − 1) ≡ −2^16, −4·(2^31 − 1) ≡ 4 (mod 2^32).
   expect(want.prod_cols).toEqual([-65536, 262144, -9, 4, -5]);
   expect(want.prod_rows![2]).toBe(2);
