@@ -81,8 +81,8 @@ describe('importOnnx on PyTorch exports', () => {
   });
 
   test('an unsupported op names the node, op and opset', () => {
-    const bytes = readFileSync(join(import.meta.dirname, '../fixtures/onnx-node-tests/test_lrn/model.onnx'));
+    const bytes = readFileSync(join(import.meta.dirname, '../fixtures/onnx-node-tests/test_tensorscatter/model.onnx'));
     expect(() => importOnnx(bytes)).toThrow(UnsupportedError);
-    expect(() => importOnnx(bytes)).toThrow(/node '#0' \(LRN, opset \d+\): operator LRN is not supported/);
+    expect(() => importOnnx(bytes)).toThrow(/node '#0' \(TensorScatter, opset \d+\): operator TensorScatter is not supported/);
   });
 });
