@@ -22,7 +22,8 @@ import type { Dim, Sizes } from '../ir/dims.ts';
 import { instantiate } from '../ir/symbolic.ts';
 import { broadcastShapes, numel, sameShape, type AnyTensorData, type TensorType } from '../ir/types.ts';
 import type { Feeds } from '../reference/interpret.ts';
-import { BIG, broadcastable, Builder, coerce, factorShape, fmt, hasNamed, keepLead, leadFits, MAX_RANK, named, randShape, seedParameters, SMALL, type Item } from './builder.ts';
+import { BIG, broadcastable, Builder, coerce, factorShape, fmt, hasNamed, keepLead, leadFits, MAX_RANK, named, randShape, seedParameters, SMALL, type Item, type Move } from './builder.ts';
+import { mathMoves } from './math-ops.ts';
 import { asF32, moreMoves } from './more-ops.ts';
 import { Prng } from './prng.ts';
 
@@ -422,7 +423,7 @@ function fill(r: Prng, t: TensorType, special: boolean): AnyTensorData {
  * `moves`: the most moves a case draws (default 12; the fewest is 3). A case drawn with more is the
  * same draw with a longer graph: more values alive at once for the planner to place and reuse.
  */
-export function generate(seed: number, o: { big?: boolean; loops?: boolean; sized?: boolean; indexed?: boolean; moves?: number; more?: boolean } = {}): FuzzCase {
+export function generate(seed: number, o: { big?: boolean; loops?: boolean; sized?: boolean; indexed?: boolean; moves?: number; more?: boolean; math?: boolean } = {}): FuzzCase {
   const r = new Prng(seed), scale = o.big ? BIG : SMALL;
   const b = new Builder(r, scale, MOVES);
   // Inputs: the first has a random shape; the others often broadcast to it.
@@ -474,21 +475,25 @@ export function generate(seed: number, o: { big?: boolean; loops?: boolean; size
   b.sized = o.sized === true;
   // The rest of the registry's ops (more-ops.ts), after some moves in three cases of four, from a
   // PRNG of their own: a case without them is the graph it was before they were fuzzed.
+  /** After a move, with odds p: a move of `moves` drawn from `pr` (as b.r while it runs), its last value made f32. */
+  const drawFrom = (pr: Prng, p: number, moves: ReadonlyArray<readonly [number, Move]>) => () => {
+    if (!pr.chance(p)) return;
+    const r0 = b.r;
+    b.r = pr;
+    try {
+      pr.weighted(moves)(b, b.pick()!);
+      const last = asF32(b, b.pool[b.pool.length - 1]!);
+      // Half the values these moves end with are outputs too (not a loop body's: those are not the entry's).
+      if (b.depth === 0 && b.watch.length < 4 && pr.chance(0.5)) b.watch.push(last);
+    } finally { b.r = r0; }
+  };
   const mr = new Prng(seed + 0x27d4eb2f);
-  if (o.more !== false && mr.chance(0.75)) {
-    const more = moreMoves(o);
-    b.after = () => {
-      if (!mr.chance(0.4)) return;
-      const r0 = b.r;
-      b.r = mr;
-      try {
-        mr.weighted(more)(b, b.pick()!);
-        const last = asF32(b, b.pool[b.pool.length - 1]!);
-        // Half the values these moves end with are outputs too (not a loop body's: those are not the entry's).
-        if (b.depth === 0 && b.watch.length < 4 && mr.chance(0.5)) b.watch.push(last);
-      } finally { b.r = r0; }
-    };
-  }
+  const more = o.more !== false && mr.chance(0.75) ? drawFrom(mr, 0.4, moreMoves(o)) : undefined;
+  // The newest ops (math-ops.ts: tan … atanh, i32 div and pow), in half the cases, from a PRNG of
+  // their own too: a case without them draws what it drew before.
+  const xr = new Prng(seed + 0x165667b1);
+  const math = o.math !== false && xr.chance(0.5) ? drawFrom(xr, 0.3, mathMoves(o)) : undefined;
+  if (more || math) b.after = () => { more?.(); math?.(); };
 
   const traced = traceEntry((ins, st) => {
     for (const [name, t] of Object.entries(ins)) if (t.dtype === 'f32') b.add(t, `input ${name}`, true);

@@ -31,12 +31,12 @@ const SPECIAL = [NaN, Infinity, -Infinity, 0, -0, 0.5, -0.5, 1.5, -2.5];
 /** A constant with about one element in three special. */
 const specialConst = (b: Builder, shape: Shape): Item => b.const(shape, 'f32', () => (b.r.chance(0.35) ? b.r.pick(SPECIAL) : b.r.normal()));
 
-const I32_EXTREMES = [-2147483648, 2147483647];
+export const I32_EXTREMES = [-2147483648, 2147483647];
 const exactF32 = (b: Builder): Item => b.pick((it) => it.t.dtype === 'f32' && it.exact)!; // the inputs are always there
 /** x if it is exact, else an exact f32 value of the pool. */
 const exactOr = (b: Builder, x: Item): Item => (x.exact && x.t.dtype === 'f32' ? x : exactF32(b));
 /** Whether p and q broadcast together to a value small enough. */
-const fitsWith = (b: Builder, p: Item, q: Item): boolean => {
+export const fitsWith = (b: Builder, p: Item, q: Item): boolean => {
   const d = broadcastShapes(p.t.dims, q.t.dims);
   return d !== undefined && numel(broadcastShapes(p.t.shape, q.t.shape)!) <= b.scale.maxNumel;
 };
@@ -49,7 +49,7 @@ export function asF32(b: Builder, it: Item): Item {
 }
 
 /** An i32 value: one of the pool, an exact f32 value scaled and cast (saturating past 2^31, NaN → 0), or the run-time ids. */
-function i32Value(b: Builder): Item {
+export function i32Value(b: Builder): Item {
   const r = b.r, have = b.pick((it) => it.t.dtype === 'i32');
   const how = r.weighted([[have ? 2 : 0, 'pool'], [3, 'cast'], [b.ids ? 1 : 0, 'ids']] as const);
   if (how === 'pool') return have!;
