@@ -4,6 +4,7 @@ import { describe, expect, test } from 'vitest';
 import { trace } from '../compiler/dsl/trace.ts';
 import { generate, wildIndices } from '../compiler/fuzz/generate.ts';
 import { KNOWN_FAILURES } from '../compiler/fuzz/known.ts';
+import { MATH_OPS } from '../compiler/fuzz/math-ops.ts';
 import { caseOf, checkSimulated, checkThreads, checkWasm, fuzz, reference, Refused, WASM_RTOL } from '../compiler/fuzz/run.ts';
 import { simulate } from '../compiler/fuzz/simulate.ts';
 import { loop, nn } from '../compiler/dsl/index.ts';
@@ -19,10 +20,11 @@ import type { Graph } from '../compiler/ir/node.ts';
 import { loadModelBytes } from '../runtime/model.ts';
 
 /**
- * The seeds pinned below as they were drawn before the moves of compiler/fuzz/more-ops.ts (which
- * draw from a PRNG of their own): the graphs that witnessed the defects named beside them.
+ * The seeds pinned below as they were drawn before the moves of compiler/fuzz/more-ops.ts and
+ * math-ops.ts (which draw from PRNGs of their own): the graphs that witnessed the defects named
+ * beside them.
  */
-const OLD = { more: false } as const;
+const OLD = { more: false, math: false } as const;
 /** A seed on which each known category fails today. When one passes, the defect is fixed: delete it here and in known.ts. */
 const WITNESS: Record<string, { seed: number; wasm?: boolean }> = {};
 /** Seeds that witnessed issue 9's categories before the fix: they must pass now. */
@@ -72,25 +74,28 @@ describe('differential fuzzing', () => {
 
   // Seeds compiled to wasm, as the entries of one model (one compile for all), none with state.
   // 94 and 1427 as drawn before more-ops.ts, also simulated (1427: a loop whose next carried value
-  // the generator once drew from an i32 argmax, which the DSL refused). Then seeds that between
-  // them draw every op compiler/fuzz/more-ops.ts adds (comparisons, fmod and topk of f32 and of
-  // i32); and four drawn for index fuzzing whose ids, pushed past their ranges, make
-  // gather_elements, scatter_nd, scatter_elements and gather_nd raise in the reference: the code
-  // must trap with the same error.
-  test('seeds compiled into one model agree with the reference, the ops of more-ops.ts among them', async () => {
-    const cases = [1272, 40, 1158, 1163, 804, 1088, 739, 564, 50].map((s) => generate(s));
-    const wild = [64, 227, 284, 383].map((s) => wildIndices(generate(s, { indexed: true })));
+  // the generator once drew from an i32 argmax, which the DSL refused). Then seven seeds that
+  // between them draw every op compiler/fuzz/more-ops.ts and math-ops.ts add (comparisons, fmod
+  // and topk of f32 and of i32; tan … atanh; div and pow of i32, pow with an f32 exponent too);
+  // and six drawn for index fuzzing whose ids, pushed past their ranges, make gather_elements,
+  // scatter_nd, scatter_elements, gather_nd, the i32 div (a zero divisor) and pow (0 to a
+  // negative power) raise in the reference: the code must trap with the same error.
+  test('seeds compiled into one model agree with the reference, the ops of more-ops.ts and math-ops.ts among them', async () => {
+    const cases = [2225, 544, 1500, 2027, 1387, 2016, 2258].map((s) => generate(s));
+    const wild = [64, 227, 284, 383, 1211, 1402].map((s) => wildIndices(generate(s, { indexed: true })));
     const ops = new Set<string>();
     const walk = (g: Graph) => {
       for (const n of g.nodes) {
-        const cmp = /^(lt|le|gt|ge|eq|ne)$/.test(n.op);
-        ops.add(cmp || n.op === 'fmod' || n.op === 'topk' ? `${cmp ? 'compare' : n.op}:${n.inputs[0]!.type.dtype}` : n.op);
+        const cmp = /^(lt|le|gt|ge|eq|ne)$/.test(n.op), [a, b] = n.inputs.map((i) => i.type.dtype);
+        ops.add(cmp || n.op === 'fmod' || n.op === 'topk' ? `${cmp ? 'compare' : n.op}:${a}`
+          : (n.op === 'div' || n.op === 'pow') && a === 'i32' ? `${n.op}:i32${b === 'f32' ? ',f32' : ''}` : n.op);
         if (n.op === 'loop') walk(attrsOf(n, 'loop').body);
       }
     };
     cases.forEach((c) => walk(c.traced));
     const drawn = ['avgpool2d', 'cast', 'ceil', 'copy', 'cos', 'expand', 'floor', 'gather_elements', 'gather_nd', 'gru_seq', 'lstm_seq', 'maxpool2d', 'prod', 'recip', 'remainder', 'rnn_seq', 'round', 'scatter_elements', 'scatter_nd', 'sin', 'trunc',
-      ...['compare', 'fmod', 'topk'].flatMap((op) => [`${op}:f32`, `${op}:i32`])];
+      ...['compare', 'fmod', 'topk'].flatMap((op) => [`${op}:f32`, `${op}:i32`]),
+      ...MATH_OPS, 'div:i32', 'pow:i32', 'pow:i32,f32'];
     expect(drawn.filter((op) => !ops.has(op))).toEqual([]);
     const all = [generate(94, OLD), generate(1427, OLD), ...cases, ...wild];
     for (const c of all.slice(0, 2)) expect(checkSimulated(c).map((f) => f.detail)).toEqual([]);
@@ -111,7 +116,7 @@ describe('differential fuzzing', () => {
         });
       });
     } finally { m.dispose(); }
-    expect(refused.sort()).toEqual(['gather_elements', 'gather_nd', 'scatter_elements', 'scatter_nd']);
+    expect(refused.sort()).toEqual(['div', 'gather_elements', 'gather_nd', 'pow', 'scatter_elements', 'scatter_nd']);
   });
 
   // Seed 1351 (indexed): an argmax of a value looked up in that value, twice over, made an output
