@@ -33,8 +33,8 @@ import { asF32, fitsWith, i32Value, I32_EXTREMES } from './more-ops.ts';
 export const MATH_OPS = ['tan', 'asin', 'acos', 'atan', 'sinh', 'cosh', 'asinh', 'acosh', 'atanh'] as const;
 type MathOp = (typeof MATH_OPS)[number];
 
-/** The domains' edges and special values: ±1 and their f32 neighbours, NaN, ±Inf, ±0, halves, 2. */
-const EDGES = [1, -1, 0.99999994, -0.99999994, 1.0000001, -1.0000001, NaN, Infinity, -Infinity, 0, -0, 0.5, -0.5, 2, 1e-6];
+/** The domains' edges and special values: ±1 (a third of the picks) and their f32 neighbours, NaN, ±Inf, ±0, halves, 2. */
+const EDGES = [1, -1, 1, -1, 1, -1, 0.99999994, -0.99999994, 1.0000001, -1.0000001, NaN, Infinity, -Infinity, 0, -0, 0.5, -0.5, 2];
 /** Scales of an exact argument, per function: tan past 2^20, sinh/cosh past the overflow (89.4). */
 const SCALES: Record<MathOp, number[]> = {
   tan: [10, 1e3, 1e5, 3e6, 1e9], sinh: [10, 30, 100, 150], cosh: [10, 30, 100, 150],
@@ -45,7 +45,7 @@ const UNBOUNDED = new Set<MathOp>(['tan', 'sinh', 'cosh']);
 
 /**
  * One of the nine functions of a value: of an exact one as it is, with domain edges put in
- * (where a bool constant says), clamped to exactly ±1, or scaled; of one that is not exact
+ * (where a bool constant says), clamped onto its edges (±1, acosh's 1), or scaled; of one that is not exact
  * (half the time; otherwise an exact value of the pool is taken instead), mapped inside the
  * domain first.
  */
@@ -69,8 +69,9 @@ function unaryMathMove(b: Builder, x: Item): void {
     const c = b.const(shape, 'f32', () => (r.chance(0.7) ? r.pick(EDGES) : r.normal()));
     arg = b.temp(whereOp(at.t, c.t, e.t), `where(${at.name}, ${c.name}, ${e.name})`, true);
   } else if (how === 'clamp') {
-    const k = r.pick([1, 3]);
-    arg = b.temp(e.t.mul(k).clamp(-1, 1), `${e.name}.mul(${k}).clamp(-1, 1)`, true);
+    // Onto the edges exactly: ±1, or acosh's 1 (from below).
+    const k = r.pick([1, 3]), [lo, hi] = op === 'acosh' ? [1, 3] : [-1, 1];
+    arg = b.temp(e.t.mul(k).clamp(lo, hi), `${e.name}.mul(${k}).clamp(${lo}, ${hi})`, true);
   } else if (how === 'scaled') {
     const k = r.pick(SCALES[op]);
     arg = b.temp(e.t.mul(k), `${e.name}.mul(${k})`, true);
