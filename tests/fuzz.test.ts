@@ -76,12 +76,13 @@ describe('differential fuzzing', () => {
   // 94 and 1427 as drawn before more-ops.ts, also simulated (1427: a loop whose next carried value
   // the generator once drew from an i32 argmax, which the DSL refused). Then seven seeds that
   // between them draw every op compiler/fuzz/more-ops.ts and math-ops.ts add (comparisons, fmod
-  // and topk of f32 and of i32; tan … atanh; div and pow of i32, pow with an f32 exponent too);
-  // and six drawn for index fuzzing whose ids, pushed past their ranges, make gather_elements,
+  // and topk of f32 and of i32; tan … atanh; div and pow of i32, pow with an f32 exponent too),
+  // and two small ones whose outputs codegen mutations of the i32 div and pow change (205: a
+  // quotient rounded toward −∞, −1 made −2; 146: a power saturated, not wrapped); and six drawn for index fuzzing whose ids, pushed past their ranges, make gather_elements,
   // scatter_nd, scatter_elements, gather_nd, the i32 div (a zero divisor) and pow (0 to a
   // negative power) raise in the reference: the code must trap with the same error.
   test('seeds compiled into one model agree with the reference, the ops of more-ops.ts and math-ops.ts among them', async () => {
-    const cases = [2225, 544, 1500, 2027, 1387, 2016, 2258].map((s) => generate(s));
+    const cases = [2225, 544, 1500, 2027, 1387, 2016, 2258, 205, 146].map((s) => generate(s));
     const wild = [64, 227, 284, 383, 1211, 1402].map((s) => wildIndices(generate(s, { indexed: true })));
     const ops = new Set<string>();
     const walk = (g: Graph) => {
