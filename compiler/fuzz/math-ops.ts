@@ -28,7 +28,7 @@
 import { whereOp } from '../dsl/functional.ts';
 import { record } from '../dsl/tensor.ts';
 import { broadcastable, type Builder, type Item, type Move } from './builder.ts';
-import { asF32, fitsWith, i32Value, I32_EXTREMES } from './more-ops.ts';
+import { fitsWith, i32Value, I32_EXTREMES } from './more-ops.ts';
 
 export const MATH_OPS = ['tan', 'asin', 'acos', 'atan', 'sinh', 'cosh', 'asinh', 'acosh', 'atanh'] as const;
 type MathOp = (typeof MATH_OPS)[number];
@@ -132,8 +132,13 @@ function intArithmeticMove(b: Builder, x: Item): void {
       d = b.const(broadcastable(r, a.t.shape, a.t.dims), 'f32', () => r.pick(halves ? [0, 1, 2, 0.5, 1.5, 2.5, 3.5] : [0, 1, 2, 3, 5]));
     }
   }
-  const ir = op === 'pow-f32' ? 'pow' : op;
-  asF32(b, b.add(record(ir, [a.t, d.t]), `${ir}(${a.name}, ${d.name})`, true));
+  const ir = op === 'pow-f32' ? 'pow' : op, v = b.add(record(ir, [a.t, d.t]), `${ir}(${a.name}, ${d.name})`, true);
+  // Back to f32 as its remainder by 17 (every bit of v counts), not clamped to ±2^16 as asF32
+  // does: wrapped powers are mostly that large, and a mean of ±65535 values made attention's
+  // logits thousands, whose softmax the decomposed attention and the reference computed 4e-4
+  // apart (seed 2488).
+  const m = b.temp(record('fmod', [v.t, b.const([], 'i32', () => 17).t]), `fmod(${v.name}, 17)`, true);
+  b.add(m.t.float(), `${m.name}.float()`, true);
   b.features.add(`${op === 'pow-f32' ? 'pow-i32-f32' : `${op}-i32`}${wild ? '-ids' : ''}`);
 }
 
