@@ -85,6 +85,15 @@ describe('passes', () => {
 }`);
   });
 
+  test('constant-folding leaves a node the reference refuses to trap at run time (not a compile error)', () => {
+    // argmax of constants is 1, an index outside the one-row table: every call is refused, as in the reference.
+    const g = () => tiny(({ x }) => x!.add(constant(f32(7), [1], 'f32', 'c').gather(0, constant(f32(0, 5), [2], 'f32', 'v').argmax(0, true))), { x: [1] });
+    const folded = printGraph(constantFolding.run(g()));
+    expect(folded).toContain('const "argmax(v)"() : i32[1]');
+    expect(folded).toContain('gather_elements(%1, %2) {axis=0} : f32[1]');
+    expect(() => interpret(g(), { x: f32(1) })).toThrow(/gather_elements.*index 1 is outside \[0, 1\) along axis 0/);
+  });
+
   test('epilogue-fusion: matmul + bias + relu → one gemm', () => {
     const g = constantFolding.run(tiny(({ x }) => x!.matmul(W().mT).add(B()).relu(), { x: [4, 2] }));
     const { after } = applyPass(epilogueFusion, g);

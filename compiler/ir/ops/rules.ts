@@ -32,6 +32,8 @@ export const windowOut = (size: number, k: number, s: number, p: number, d = 1):
  * (codegen's trapUnless), and the runtime fills in the values.
  */
 export const indexError = (op: string, label: string | undefined, msg: string): string => `${op}${label ? ` in ${label}` : ''}: ${msg}`;
+/** A call the op refuses at run time (raise): constant folding leaves such a node to trap when it runs. */
+export class RunTimeError extends RangeError {}
 export const raise = (error: string, a: number, b = 0): never => {
-  throw new RangeError(error.replace('{0}', String(a)).replaceAll('{1}', String(b)));
+  throw new RunTimeError(error.replace('{0}', String(a)).replaceAll('{1}', String(b)));
 };
