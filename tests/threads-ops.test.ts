@@ -95,6 +95,15 @@ const same = (what: string, a: ArrayLike<number>, b: ArrayLike<number>) => {
   expect(a.length, what).toBe(b.length);
   for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) throw new Error(`${what}[${i}]: ${a[i]} on several threads, ${b[i]} on one`);
 };
+/** One thread's outputs against the reference: every element within 2e-5, relative to 1 + |reference|. */
+const nearReference = (what: string, one: Record<string, ArrayLike<number>>, ref: Record<string, ArrayLike<number>>) => {
+  for (const [k, v] of Object.entries(ref)) {
+    expect(one[k]!.length, `${what}.${k}`).toBe(v.length);
+    let err = 0;
+    for (let i = 0; i < v.length; i++) err = Math.max(err, Math.abs(one[k]![i]! - v[i]!) / (1 + Math.abs(v[i]!)));
+    expect(err, `${what}.${k} against the reference`).toBeLessThan(2e-5);
+  }
+};
 /** The generated function of an entry's node whose kernel call is `kernel`, and that it takes (tid, nt). */
 const splitIn = (entry: string, kernel: string) => new RegExp(`function entry_${entry}_\\d+_\\w+\\(tid: i32, nt: i32\\): void \\{\\n((?!\\}\\n).*\\n)*.*${kernel}\\(`).test(compiled.source);
 
@@ -115,11 +124,7 @@ describe('thread splits beyond GEMM', () => {
       const feeds = feedsFor(compiled.manifest.entries[entry]!, seed);
       const one = models[1].call(entry, feeds);
       const ref = interpret(compiled.tracedEntries[entry] as Graph, feeds as never);
-      for (const [k, v] of Object.entries(ref)) {
-        let err = 0;
-        for (let i = 0; i < v.length; i++) err = Math.max(err, Math.abs(one[k]![i]! - v[i]!) / (1 + Math.abs(v[i]!)));
-        expect(err, `${entry}.${k} against the reference`).toBeLessThan(2e-5);
-      }
+      nearReference(entry, one, ref);
       for (const t of [2, 3] as const) {
         const out = models[t].call(entry, feeds);
         for (const k of Object.keys(one)) same(`${entry}.${k} (${t} threads)`, out[k]!, one[k]!);
@@ -139,12 +144,7 @@ describe('thread splits beyond GEMM', () => {
       const x = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, k) => Math.sin(k * 0.61 + shape[0]!));
       const ref = interpret(instantiate(traced, at), { x });
       const one = models[1].call(entry, { x: { data: x, shape } });
-      for (const [k, v] of Object.entries(ref)) {
-        expect(one[k]!.length, `${entry}.${k} at ${JSON.stringify(at)}`).toBe(v.length);
-        let err = 0;
-        for (let i = 0; i < v.length; i++) err = Math.max(err, Math.abs(one[k]![i]! - v[i]!) / (1 + Math.abs(v[i]!)));
-        expect(err, `${entry}.${k} at ${JSON.stringify(at)} against the reference`).toBeLessThan(2e-5);
-      }
+      nearReference(`${entry} at ${JSON.stringify(at)}`, one, ref);
       for (const t of [2, 3] as const) {
         const out = models[t].call(entry, { x: { data: x, shape } });
         for (const k of Object.keys(one)) same(`${entry}.${k} at ${JSON.stringify(at)} (${t} threads)`, out[k]!, one[k]!);
@@ -160,11 +160,7 @@ describe('thread splits beyond GEMM', () => {
       const feeds = feedsFor(compiled.manifest.entries[entry]!, 3);
       const one = models[1].call(entry, feeds);
       const ref = interpret(compiled.tracedEntries[entry] as Graph, feeds as never);
-      for (const [k, v] of Object.entries(ref)) {
-        let err = 0;
-        for (let i = 0; i < v.length; i++) err = Math.max(err, Math.abs(one[k]![i]! - v[i]!) / (1 + Math.abs(v[i]!)));
-        expect(err, `${entry}.${k} against the reference`).toBeLessThan(2e-5);
-      }
+      nearReference(entry, one, ref);
       for (const t of [2, 3] as const) for (let r = 0; r < 3; r++) {
         const out = models[t].call(entry, feeds);
         for (const k of Object.keys(one)) same(`${entry}.${k} (${t} threads, call ${r})`, out[k]!, one[k]!);
