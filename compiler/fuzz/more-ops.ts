@@ -283,6 +283,8 @@ function idsAlong(b: Builder, dims: readonly Dim[], ax: number): Item {
   const at = b.add(ids.reshape(...shape), `ids.reshape(${shape.join(', ')})`, true);
   return wide.some((d, i) => d !== shape[i]) && numel(wide) <= b.scale.maxNumel ? b.add(at.t.expand(...wide), `${at.name}.expand(${wide.join(', ')})`, true) : at;
 }
+/** A scalar as a 1-element vector (the index moves need an axis); any other value as it is. */
+const atLeast1d = (b: Builder, it: Item): Item => (it.t.rank === 0 ? b.add(it.t.reshape(1), `${it.name}.reshape(1)`, it.exact) : it);
 /** Whether a move indexes by the run-time ids (always possible in index fuzzing, where it is frequent). */
 const byIds = (b: Builder, n: number): boolean => b.ids !== undefined && n >= 2 && b.r.chance(b.indexed ? 0.6 : 0.25);
 
@@ -290,7 +292,7 @@ const byIds = (b: Builder, n: number): boolean => b.ids !== undefined && n >= 2 
 function gatherElementsMove(b: Builder, x: Item): void {
   const r = b.r;
   let data = r.chance(0.2) ? i32Value(b) : x;
-  if (data.t.rank === 0) data = b.add(data.t.reshape(1), `${data.name}.reshape(1)`, data.exact);
+  data = atLeast1d(b, data);
   const axes = fixedAxes(data.t);
   if (!axes.length) return copyMove(b, x);
   const ax = r.pick(axes), n = data.t.shape[ax]!, wrap = r.chance(0.3);
@@ -313,7 +315,7 @@ function gatherNdMove(b: Builder, x: Item): void {
   let data = r.chance(0.2) ? i32Value(b) : x;
   // Tuples index fixed axes (the first after the batch): a value whose first is one, if there is one.
   if (data.t.rank > 0 && named(data.t.dims[0]!)) data = b.pick((it) => it.t.dtype === data.t.dtype && it.t.rank > 0 && !named(it.t.dims[0]!)) ?? data;
-  if (data.t.rank === 0) data = b.add(data.t.reshape(1), `${data.name}.reshape(1)`, data.exact);
+  data = atLeast1d(b, data);
   const d = data.t.dims, rank = d.length;
   let idx: Item, bd = 0;
   if (!named(d[0]!) && byIds(b, data.t.shape[0]!)) idx = b.add(b.ids!.reshape(-1, 1), 'ids.reshape(-1, 1)', true);
@@ -343,7 +345,7 @@ function updates(b: Builder, like: Item, shape: number[]): Item {
 function scatterElementsMove(b: Builder, x: Item): void {
   const r = b.r;
   let data = r.chance(0.2) ? i32Value(b) : x;
-  if (data.t.rank === 0) data = b.add(data.t.reshape(1), `${data.name}.reshape(1)`, data.exact);
+  data = atLeast1d(b, data);
   const axes = fixedAxes(data.t);
   if (!axes.length) return copyMove(b, x);
   const ax = r.pick(axes), n = data.t.shape[ax]!, reduction = r.weighted(REDUCTIONS);
@@ -361,7 +363,7 @@ function scatterNdMove(b: Builder, x: Item): void {
   // The updates' slices have the data's trailing dims: fixed ones (constants and coerced values are).
   let data = r.chance(0.2) ? i32Value(b) : x;
   if (hasNamed(data.t)) data = b.pick((it) => it.t.dtype === data.t.dtype && !hasNamed(it.t)) ?? b.const([r.int(2, 5), r.weighted(b.scale.dims)]);
-  if (data.t.rank === 0) data = b.add(data.t.reshape(1), `${data.name}.reshape(1)`, data.exact);
+  data = atLeast1d(b, data);
   const s = data.t.shape, reduction = r.weighted(REDUCTIONS);
   let idx: Item, k = 1;
   if (byIds(b, s[0]!)) idx = b.add(b.ids!.reshape(-1, 1), 'ids.reshape(-1, 1)', true);
