@@ -28,9 +28,21 @@ export const host = (dtype: number, dims: number[], data: OnnxTensor['data']): H
  * one for a constant.
  */
 export interface SizeVal { readonly sizes: true; dims: [] | [number]; values: Dim[] }
-/** What a node input or output holds: a tensor, a host value or a size value. */
-export type AnyVal = Val | SizeVal;
+/**
+ * A zero-size tensor, as a Split makes with a size of 0 (ONNX's RotaryEmbedding function body
+ * splits off an empty pass-through part when the rotation covers the whole head). The IR has no
+ * zero-size tensors, so it is never computed: Concat drops it (it contributes nothing there), an
+ * output no one reads is fine, and any other use (Ctx.any, a graph output) is refused naming it
+ * and the node that made it.
+ */
+export interface EmptyVal { readonly empty: true; dtype: DType; dims: Dim[]; origin: string }
+/** What a node input or output holds: a tensor, a host value, a size value or an empty tensor. */
+export type AnyVal = Val | SizeVal | EmptyVal;
 export const isSizeVal = (v: AnyVal | undefined): v is SizeVal => (v as SizeVal | undefined)?.sizes === true;
+export const isEmptyVal = (v: AnyVal | undefined): v is EmptyVal => (v as EmptyVal | undefined)?.empty === true;
+/** The refusal of an empty tensor where `where` needs a value (`what`: the input or output). */
+export const emptyRefusal = (v: EmptyVal, where: string, what: string): UnsupportedError =>
+  new UnsupportedError(`${where}: ${what} is an empty tensor ${fmtShape(v.dims)} (${v.origin}); zero-size tensors are not supported except as inputs of Concat, where they contribute nothing`);
 /** Entries as a size value, or a host int64 when none is symbolic. */
 export function sizeValue(values: Dim[], scalar = false): SizeVal | Host {
   const dims: [] | [number] = scalar ? [] : [values.length];
@@ -39,7 +51,7 @@ export function sizeValue(values: Dim[], scalar = false): SizeVal | Host {
 /** The first symbolic size a value names (a tensor's dims, or a size value's entries). */
 export function symbolicSizeOf(v: AnyVal | undefined): string | undefined {
   if (!v || isHost(v)) return undefined;
-  const ds = isSizeVal(v) ? v.values : v.node.type.dims ?? [];
+  const ds = isSizeVal(v) ? v.values : isEmptyVal(v) ? v.dims : v.node.type.dims ?? [];
   return ds.flatMap((d) => (isSymbolic(d) ? sizeNames(d) : []))[0];
 }
 /** How a refusal shows a size value: [batch, 8]. */
@@ -63,13 +75,16 @@ export class Ctx {
     if (isSizeVal(v)) throw this.sizeRefusal(i, what);
     return v;
   }
-  /** Input i, a size value included (for the ops that read them). */
-  any(i: number, what = `input ${i}`): AnyVal {
+  /** Input i, a size value included (for the ops that read them); an empty tensor is refused. */
+  any(i: number, what = `input ${i}`): Val | SizeVal {
     const v = this.vals[i];
     if (!v) throw new OnnxError(`${this.where}: ${what} is missing`);
+    if (isEmptyVal(v)) throw emptyRefusal(v, this.where, `${what} ('${this.node.inputs[i]}')`);
     return v;
   }
   isSizes(i: number): boolean { return isSizeVal(this.vals[i]); }
+  /** Input i is an empty tensor (for Concat, the one op that takes them). */
+  empty(i: number): EmptyVal | undefined { const v = this.vals[i]; return isEmptyVal(v) ? v : undefined; }
   /** Input i as dims: an int64 scalar or vector known at compile time, its entries sizes or numbers. */
   dims(i: number, what = `input ${i}`): Dim[] {
     const v = this.any(i, what);
@@ -104,7 +119,8 @@ export class Ctx {
   ints(i: number, what?: string): number[] { return Array.from(this.host(i, what).data, Number); }
   /** Every given input is known at compile time. */
   allConst(): boolean { return this.vals.every((v, i) => v === undefined || this.isConst(i)); }
-  isConst(i: number): boolean { const v = this.vals[i]; return !!v && !isSizeVal(v) && (isHost(v) || !!foldTensor(v)); }
+  /** An empty tensor counts as one (its value is known: none), so a Concat of it and constants folds. */
+  isConst(i: number): boolean { const v = this.vals[i]; return !!v && !isSizeVal(v) && (isHost(v) || isEmptyVal(v) || !!foldTensor(v)); }
   /** Input i must be a constant, e.g. a packed weight; a graph input gets a NeedsConstantError naming it. */
   constTensor(i: number, what: string): Tensor { return toTensor(this.host(i, what), `${this.where} ${what}`); }
   attr(name: string): OnnxAttr | undefined { return this.node.attrs.get(name); }

@@ -12,7 +12,7 @@ import { SIZE_NAME } from '../ir/dims.ts';
 import { MAX_NAME, type DType, type TensorType } from '../ir/types.ts';
 import { ModelDefinitionError, record, popScope, pushScope, Tensor, withTrace } from '../dsl/tensor.ts';
 import { OnnxError, readOnnxModel, type OnnxModel, type OnnxTensor } from './proto.ts';
-import { Ctx, fmtSizes, foldTensor, host, irDtype, isHost, isSizeVal, symbolicSizeOf, toTensor, UnsupportedError, type AnyVal } from './ctx.ts';
+import { Ctx, emptyRefusal, fmtSizes, foldTensor, host, irDtype, isEmptyVal, isHost, isSizeVal, symbolicSizeOf, toTensor, UnsupportedError, type AnyVal } from './ctx.ts';
 import { OPS } from './ops.ts';
 
 export { OnnxError };
@@ -169,7 +169,7 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): Importe
         outs = Array.isArray(out) ? out : [out];
         // Everything computed from compile-time values is one too (so Identity/Cast chains keep folding);
         // folding raises what the op would at run time (an integer division by zero) as this node's error.
-        if (ctx.allConst()) outs = outs.map((v) => (v && !isHost(v) && !isSizeVal(v) ? foldTensor(v) ?? v : v));
+        if (ctx.allConst()) outs = outs.map((v) => (v && !isHost(v) && !isSizeVal(v) && !isEmptyVal(v) ? foldTensor(v) ?? v : v));
       } catch (e) {
         if (e instanceof ModelDefinitionError) throw new OnnxError(`${ctx.where}: ${e.message}`);
         if (e instanceof RangeError || e instanceof TypeError) throw new OnnxError(`${ctx.where}: ${e.message}`);
@@ -186,6 +186,7 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): Importe
       const v = vals.get(o.name);
       if (!v) throw new OnnxError(`onnx: graph output '${o.name}' is not computed by any node`);
       if (isSizeVal(v)) throw new UnsupportedError(`onnx: graph output '${o.name}' is the shape value ${fmtSizes(v)}, computed from the symbolic size '${symbolicSizeOf(v)!}'; an output that is a size is not supported; give it a fixed size with { dims: { ${JSON.stringify(symbolicSizeOf(v)!)}: N } }`);
+      if (isEmptyVal(v)) throw emptyRefusal(v, 'onnx', `graph output '${o.name}'`);
       const t = toTensor(v, `output '${o.name}'`);
       // An output that is an input (Identity) gets its own buffer.
       return { name: o.name, node: t.node.op === 'input' ? record('copy', [t]).node : t.node };

@@ -10,7 +10,7 @@ import { numel } from '../../ir/types.ts';
 import { canonDim, divDims, evalDim, isSymbolic, numelDims, subDims, type Dim } from '../../ir/dims.ts';
 import { cat, constant, gatherElements as gatherElementsOf, record, Tensor, traceBounds } from '../../dsl/tensor.ts';
 import { DT, dtypeName, type OnnxTensor } from '../proto.ts';
-import { Ctx, host, irDtype, isHost, sizeValue, UnsupportedError, type AnyVal, type Host, type SizeVal } from '../ctx.ts';
+import { Ctx, host, irDtype, isHost, sizeValue, UnsupportedError, type AnyVal, type EmptyVal, type Host, type SizeVal } from '../ctx.ts';
 import { fixedAxes, full, normAxis, same } from './common.ts';
 
 const isSym = (t: Tensor): boolean => t.node.type.dims !== undefined;
@@ -230,7 +230,8 @@ function sliceSymbolic(c: Ctx, x: Tensor, starts: Dim[], ends: Dim[], axes: numb
   return y;
 }
 
-export function split(c: Ctx): Tensor[] {
+/** Split; a size of 0 gives an empty tensor (ctx.ts EmptyVal), which only Concat takes. */
+export function split(c: Ctx): (Tensor | EmptyVal)[] {
   c.only('axis', 'split', 'num_outputs');
   const x = c.t(0);
   const axis = normAxis(c, c.int('axis', 0), x.rank);
@@ -243,9 +244,12 @@ export function split(c: Ctx): Tensor[] {
     sizes = Array.from({ length: num }, (_, i) => Math.min(each, dim - i * each));
     if (c.opset < 18 && dim % num) c.unsupported(`an uneven split of ${dim} into ${num} outputs`);
   }
-  if (sizes.reduce((a, b) => a + b, 0) !== dim || sizes.some((s) => s <= 0)) c.unsupported(`split sizes [${sizes}] for a dimension of ${dim}`);
+  if (sizes.reduce((a, b) => a + b, 0) !== dim || sizes.some((s) => !Number.isInteger(s) || s < 0)) c.unsupported(`split sizes [${sizes}] for a dimension of ${dim}`);
   let at = 0;
-  return sizes.map((s) => { const r = sliceAxis(c, x, axis, Array.from({ length: s }, (_, i) => at + i)); at += s; return r === x ? x : r; });
+  return sizes.map((s, k) => {
+    if (s === 0) return { empty: true, dtype: x.dtype, dims: x.dims.map((d, i) => (i === axis ? 0 : d)), origin: `output ${k} ('${c.node.outputs[k] ?? ''}') of ${c.where}, split size 0` };
+    const r = sliceAxis(c, x, axis, Array.from({ length: s }, (_, i) => at + i)); at += s; return r === x ? x : r;
+  });
 }
 
 export function squeeze(c: Ctx): Tensor {
@@ -298,10 +302,20 @@ export function flatten(c: Ctx): Tensor {
   return x.reshape(numelDims(x.dims.slice(0, axis)), numelDims(x.dims.slice(axis)));
 }
 
+/** Concat; empty inputs (zero-size constants, a Split's empty outputs) contribute nothing and are dropped. */
 export function concat(c: Ctx): AnyVal {
   c.only('axis');
-  const ts = Array.from({ length: c.count }, (_, i) => c.t(i));
-  const axis = normAxis(c, c.int('axis', 0), ts[0]!.rank);
+  const given = [...Array(c.count).keys()];
+  const empties = given.flatMap((i) => { const e = c.empty(i); return e ? [e] : []; });
+  const ts = given.filter((i) => !c.empty(i)).map((i) => c.t(i));
+  const first = ts[0] ?? empties[0]!;
+  const like = first.dims, rank = like.length;
+  const axis = normAxis(c, c.int('axis', 0), rank);
+  // An empty input still must fit the others (ONNX's rule), though it adds nothing.
+  for (const e of empties) {
+    if (e.dims.length !== rank || e.dims.some((d, j) => j !== axis && canonDim(d) !== canonDim(like[j]!))) c.unsupported(`concatenating the empty tensor ${fmtDims(e.dims)} (${e.origin}) with ${fmtDims(like)} along axis ${axis}`);
+  }
+  if (ts.length === 0) return { empty: true, dtype: empties[0]!.dtype, dims: empties[0]!.dims, origin: `the output of ${c.where}, whose inputs are all empty` };
   const live = ts.filter((t) => numel(t.shape) > 0);
   if (live.length === 0) c.unsupported('concatenating only empty tensors');
   return live.length === 1 ? live[0]! : cat(live, axis);
