@@ -8,8 +8,12 @@
 // concatenated before the keys (present_key/present_value).
 // Shape legend: B batch, H query heads, kvH kv heads, G = H / kvH, L queries, S keys (past + new), d, dv head sizes.
 
+import { canonDim, type Dim } from '../../ir/dims.ts';
+import { fmtShape } from '../../ir/types.ts';
 import { cat, constant, record, type Tensor } from '../../dsl/tensor.ts';
 import { Ctx, foldTensor, type Val } from '../ctx.ts';
+import { fixedAxes } from './common.ts';
+import { gatherBy } from './shapes.ts';
 
 function attention(c: Ctx): (Val | undefined)[] {
   c.only('is_causal', 'kv_num_heads', 'q_num_heads', 'qk_matmul_output_mode', 'scale', 'softcap', 'softmax_precision');
@@ -91,4 +95,50 @@ function attention(c: Ctx): (Val | undefined)[] {
   return [Y, k, v, qkOut];
 }
 
-export const ATTENTION = { Attention: attention };
+// ONNX RotaryEmbedding (opset 23), as ONNX's reference computes it: x as [B, S, heads, d] (3-D
+// [B, S, heads·d] with num_heads) or [B, heads, S, d] (4-D; taken as it is, cos and sin get the heads
+// axis at 1 instead of transposing x twice); its first r = rotary_embedding_dim (0: d) channels
+// rotate, the rest pass through. cos, sin [B, S, r/2]: rows of the caches [max_pos, r/2] at
+// position_ids [B, S] (Gather's rule: a negative id counts from the end, one out of range is refused
+// at compile time or traps at run time), or the caches themselves without position_ids.
+// x1, x2: the halves of the rotated part, or its even and odd channels (interleaved);
+// real = cos·x1 − sin·x2, imag = sin·x1 + cos·x2, put back in x1's and x2's places.
+// A symbolic batch or sequence is taken; heads and head size must be fixed.
+function rotaryEmbedding(c: Ctx): Tensor {
+  c.only('interleaved', 'num_heads', 'rotary_embedding_dim');
+  const x0 = c.t(0, 'input');
+  if (x0.dtype !== 'f32' || (x0.rank !== 3 && x0.rank !== 4)) c.unsupported(`input ${x0.dtype}${fmtShape(x0.dims)} (f32 of rank 3 or 4)`);
+  fixedAxes(c, x0, 'input', x0.rank === 3 ? [2] : [1, 3], 'RotaryEmbedding splits heads and channels at fixed sizes');
+  const interleaved = c.int('interleaved', 0), numHeads = c.int('num_heads', 0);
+  if (interleaved !== 0 && interleaved !== 1) c.unsupported(`interleaved ${interleaved} (0 or 1)`);
+  const threeD = x0.rank === 3, heads = threeD ? 2 : 1;
+  const B = x0.dim(0), S = x0.dim(threeD ? 1 : 2);
+  if (threeD && (!(numHeads >= 1) || x0.size(2) % numHeads)) c.unsupported(`num_heads ${numHeads} for a 3-D input ${fmtShape(x0.dims)} (it must divide the hidden size ${x0.size(2)})`);
+  if (!threeD && numHeads !== 0 && numHeads !== x0.size(1)) c.unsupported(`num_heads ${numHeads} for a 4-D input ${fmtShape(x0.dims)} of ${x0.size(1)} heads`);
+  const x = threeD ? x0.reshape(B, S, numHeads, x0.size(2) / numHeads) : x0;
+  const d = x.size(3), given = c.int('rotary_embedding_dim', 0), r = given || d, half = r / 2;
+  if (!(r > 0 && r <= d && r % 2 === 0)) c.unsupported(`rotary_embedding_dim ${given}${given ? '' : ' (the whole head)'} for a head size of ${d} (it must be even and at most the head size; 0 for the whole head)`);
+  const same = (a: Dim, b: Dim) => canonDim(a) === canonDim(b);
+  // cos or sin as [B, S, r/2], then with a heads axis of 1.
+  const table = (i: number, what: string): Tensor => {
+    const cache = c.t(i, what);
+    if (cache.dtype !== 'f32') c.unsupported(`${what} of type ${cache.dtype}`);
+    if (c.has(3) && cache.rank !== 2) c.unsupported(`${what} ${fmtShape(cache.dims)} with position_ids (it must be [max_position_id + 1, ${half}])`);
+    if (c.has(3)) fixedAxes(c, cache, what, [0], 'position_ids index it');
+    const t = c.has(3) ? gatherBy(c, cache, 0, 3, 'position_ids') : cache;
+    const [tb, ts, th] = t.dims;
+    if (t.rank !== 3 || !same(th!, half) || !(same(tb!, B) || tb === 1) || !(same(ts!, S) || ts === 1)) {
+      c.unsupported(`${what} ${c.has(3) ? `at position_ids ${fmtShape(c.t(3).dims)} of shape` : 'of shape'} ${fmtShape(t.dims)} for an input of batch ${B} and sequence ${S} (it must be [${B}, ${S}, ${half}]: rotary_embedding_dim / 2)`);
+    }
+    return t.unsqueeze(heads);
+  };
+  const cos = table(1, 'cos_cache'), sin = table(2, 'sin_cache');
+  const rot = r === d ? x : x.slice(3, 0, r);
+  const [x1, x2] = interleaved ? [rot.slice(3, 0, r, 2), rot.slice(3, 1, r, 2)] : [rot.slice(3, 0, half), rot.slice(3, half, r)];
+  const real = cos.mul(x1).sub(sin.mul(x2)), imag = sin.mul(x1).add(cos.mul(x2));
+  const rotated = interleaved ? cat([real.unsqueeze(4), imag.unsqueeze(4)], 4).reshape(...rot.dims) : cat([real, imag], 3);
+  const y = r === d ? rotated : cat([rotated, x.slice(3, r, d)], 3);
+  return threeD ? y.reshape(...x0.dims) : y;
+}
+
+export const ATTENTION = { Attention: attention, RotaryEmbedding: rotaryEmbedding };

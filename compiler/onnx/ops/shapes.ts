@@ -77,25 +77,33 @@ export function gather(c: Ctx): Tensor {
   const axis = normAxis(c, c.int('axis', 0), x.rank);
   const dim = x.dims[axis]!;
   if (isSymbolic(dim)) return gatherSymbolic(c, x, axis, dim);
-  // Constant indices are wrapped and checked here; run-time ones wrap in the code.
-  return c.isConst(1) ? gatherAxis(x, constIndices(c, axis, x.shape[axis]!), axis) : gatherAxis(x, runTimeIndices(c), axis, true);
+  return gatherBy(c, x, axis);
 }
 
-/** Input 1's constant indices along an axis of size n, a negative one counted from the end; one out of range is the model's error, found here. */
-function constIndices(c: Ctx, axis: number, n: number): Tensor {
-  const h = c.host(1, 'indices');
+/**
+ * x[indices] along a fixed-size `axis` by ONNX Gather's rule, the indices being input `i` of the
+ * node: constant ones are wrapped and checked here, run-time ones wrap in the code and one
+ * outside [-n, n) traps naming it (the IR's gather with `wrap`). RotaryEmbedding's position_ids too.
+ */
+export function gatherBy(c: Ctx, x: Tensor, axis: number, i = 1, what = 'indices'): Tensor {
+  return c.isConst(i) ? gatherAxis(x, constIndices(c, axis, x.shape[axis]!, i, what), axis) : gatherAxis(x, runTimeIndices(c, i, what), axis, true);
+}
+
+/** Input i's constant indices along an axis of size n, a negative one counted from the end; one out of range is the model's error, found here. */
+function constIndices(c: Ctx, axis: number, n: number, i = 1, what = 'indices'): Tensor {
+  const h = c.host(i, what);
   const vals = Array.from(h.data as ArrayLike<number>, (v) => {
     const r = v < 0 ? v + n : v;
-    if (!(r >= 0 && r < n)) throw new UnsupportedError(`${c.where}: index ${v} is out of range for axis ${axis} of size ${n}`);
+    if (!(r >= 0 && r < n)) throw new UnsupportedError(`${c.where}: ${what === 'indices' ? '' : `${what}: `}index ${v} is out of range for axis ${axis} of size ${n}`);
     return r;
   });
   return constant(Int32Array.from(vals), h.dims, 'i32');
 }
 
-/** Input 1's indices computed at run time (int64 and int32 arrive as i32). */
-function runTimeIndices(c: Ctx): Tensor {
-  const idx = c.t(1, 'indices');
-  if (idx.dtype !== 'i32') c.unsupported(`indices of type ${idx.dtype}`);
+/** Input i's indices computed at run time (int64 and int32 arrive as i32). */
+function runTimeIndices(c: Ctx, i = 1, what = 'indices'): Tensor {
+  const idx = c.t(i, what);
+  if (idx.dtype !== 'i32') c.unsupported(`${what} of type ${idx.dtype}`);
   return idx;
 }
 
