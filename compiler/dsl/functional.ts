@@ -635,7 +635,12 @@ export function whereOp(cond: Tensor, a: Tensor | number, b: Tensor | number): T
     if (typeof v !== 'number' && !(v instanceof Tensor)) throw new ModelDefinitionError(`where: ${name} must be a tensor or a number, got ${describeValue(v)}${where()}`);
   }
   const lift = (v: Tensor | number, other: Tensor | number) => (typeof v === 'number' ? scalarLike(v, other) : v);
-  return record('where', [cond, lift(a, b), lift(b, a)]);
+  let x = lift(a, b), y = lift(b, a);
+  // torch promotes the branches as arithmetic does: an i32 branch with an f32 one (or a number
+  // that is not an integer: where(c, int_tensor, 0.5)) gives f32.
+  if (x.dtype === 'i32' && y.dtype === 'f32') x = x.cast('f32');
+  if (x.dtype === 'f32' && y.dtype === 'i32') y = y.cast('f32');
+  return record('where', [cond, x, y]);
 }
 
 /** torch.gather(input, dim, index): Tensor.gather's functional form. */
