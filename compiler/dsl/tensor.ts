@@ -551,7 +551,9 @@ function tensorList(op: string, ts: unknown): Tensor[] {
 export function cat(ts: Tensor[], dim = 0): Tensor {
   tensorList('cat', ts);
   if (ts.length === 1) return ts[0]!;
-  return record('concat', ts, { axis: normAxis(dim, ts[0]!.rank) });
+  // torch.cat promotes: any f32 makes the result f32, else any i32 makes it i32 (bools become 0/1).
+  const dtype = ts.some((t) => t.dtype === 'f32') ? 'f32' : ts.some((t) => t.dtype === 'i32') ? 'i32' : ts[0]!.dtype;
+  return record('concat', ts.map((t) => (t.dtype === dtype ? t : t.cast(dtype))), { axis: normAxis(dim, ts[0]!.rank) });
 }
 
 export function stack(ts: Tensor[], dim = 0): Tensor {
