@@ -37,7 +37,7 @@ function roundHalfEven(x: number): number {
 
 // PyTorch's semantics, NaN and Inf included: NaN propagates through relu, maximum and minimum.
 export const UNARY: Record<string, (x: number) => number> = {
-  relu: (x) => (x <= 0 ? 0 : x),
+  relu: (x) => (x < 0 ? 0 : x), // relu(−0) = −0, as torch.relu and the kernels' select/pmax
   tanh: Math.tanh,
   sigmoid: (x) => 1 / (1 + Math.exp(-x)),
   exp: Math.exp,

@@ -8,6 +8,7 @@ import type { AnyTensorData, TensorType } from '../types.ts';
 import { fmtShape, sameShape } from '../types.ts';
 import { defineOp, type NodeOf, type OpDef, type Value } from './def.ts';
 import { arity, f32, fail, wantRank } from './rules.ts';
+import { UNARY } from '../elementwise.ts';
 
 export interface RecurrentAttrs {
   /** rnn_seq's nonlinearity. */
@@ -38,7 +39,7 @@ function evaluate(op: Kind, n: NodeOf<RecurrentAttrs>, ins: Value[]): AnyTensorD
       for (let j = 0; j < H; j++) {
         if (op === 'rnn_seq') {
           const v = x(0, j) + hp(0, j);
-          next[j] = n.attrs.act === 'relu' ? Math.max(0, v) : Math.tanh(v);
+          next[j] = n.attrs.act === 'relu' ? UNARY.relu!(v) : Math.tanh(v);
         } else if (op === 'lstm_seq') {
           const i = sig(x(0, j) + hp(0, j)), f = sig(x(1, j) + hp(1, j)), g = Math.tanh(x(2, j) + hp(2, j)), o = sig(x(3, j) + hp(3, j));
           c[j] = f * c[j]! + i * g;
