@@ -372,12 +372,25 @@ export interface DecoderMasks {
 }
 const DECODER_MASKS = ['tgtMask', 'memoryMask', 'tgtKeyPaddingMask', 'memoryKeyPaddingMask', 'tgtIsCausal', 'memoryIsCausal'] as const;
 
+/**
+ * The arguments of TransformerEncoder/Decoder(layer, num_layers, norm?), PyTorch's positional
+ * order: a layer of the right kind, a non-negative integer (2.5 or '2' would make a silent number
+ * of copies) and a LayerNorm or nothing (an options object such as { norm } is not one).
+ */
+function stackArgs(name: string, kind: new (...a: never[]) => Module, layer: unknown, numLayers: unknown, norm: unknown): void {
+  const what = (v: unknown) => (v instanceof Module ? v.constructor.name : typeof v === 'object' && v !== null ? 'an object' : describeValue(v));
+  if (!(layer instanceof kind)) throw new ModelDefinitionError(`${name}: the first argument must be a ${kind.name}, got ${what(layer)}`);
+  if (typeof numLayers !== 'number' || !Number.isInteger(numLayers) || numLayers < 0) throw new ModelDefinitionError(`${name}: num_layers must be a non-negative integer, got ${describeValue(numLayers)}`);
+  if (norm !== undefined && norm !== null && !(norm instanceof LayerNorm)) throw new ModelDefinitionError(`${name}: norm (the third argument, positional as in PyTorch) must be a LayerNorm, got ${what(norm)}`);
+}
+
 /** nn.TransformerEncoder: `num_layers` copies of a layer (layers.0, layers.1, …) and an optional final norm. */
 export class TransformerEncoder extends Module {
   layers: TransformerEncoderLayer[];
   norm?: LayerNorm;
   constructor(layer: TransformerEncoderLayer, numLayers: number, norm?: LayerNorm) {
     super();
+    stackArgs('TransformerEncoder', TransformerEncoderLayer, layer, numLayers, norm);
     this.layers = Array.from({ length: numLayers }, () => layer.clone());
     if (norm) this.norm = norm;
   }
@@ -395,6 +408,7 @@ export class TransformerDecoder extends Module {
   norm?: LayerNorm;
   constructor(layer: TransformerDecoderLayer, numLayers: number, norm?: LayerNorm) {
     super();
+    stackArgs('TransformerDecoder', TransformerDecoderLayer, layer, numLayers, norm);
     this.layers = Array.from({ length: numLayers }, () => layer.clone());
     if (norm) this.norm = norm;
   }
