@@ -2,7 +2,8 @@
 // made by make_audit.py), in the reference interpreter and compiled on every test ISA in one model:
 // torch.where's type promotion of an int32 branch with a float one; torch.cat/stack's of mixed dtypes;
 // relu(−0) = −0 (the reference gave +0, the kernels −0); nn.TransformerEncoder/Decoder stacks with a
-// final norm (no other test built them), and their constructors' arguments checked.
+// final norm (no other test built them), and their constructors' arguments checked; a global
+// average pool (AdaptiveAvgPool2d(1), area interpolation to 1×1) as torch's accurate mean.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, expect, test } from 'vitest';
@@ -15,8 +16,11 @@ const FIX = join(import.meta.dirname, 'fixtures', 'torch-extra', 'audit');
 const io = readSafetensors(readFileSync(join(FIX, 'io.safetensors')), 'audit/io.safetensors');
 const case_ = JSON.parse(readFileSync(join(FIX, 'case.json'), 'utf8')) as { outputs: Record<string, number[]> };
 const want = (o: string) => io.get(`output.${o}`)!.data as Float32Array | Int32Array;
-const NUMERIC = ['encoder', 'decoder'];
-const feeds = Object.fromEntries(['ia', 'fa', 'b', 'z', 'src', 'tgt', 'src_pad'].map((k) => [k, io.get(`input.${k}`)!.data as Float32Array | Int32Array | Uint8Array]));
+const NUMERIC = ['encoder', 'decoder', 'gap', 'gap_area'];
+// make_audit.py's pool_input(), not stored: x[i] = f32(1000 + (i·7919 mod 1000)/1000).
+const POOL_SHAPE = [1, 3, 160, 160];
+const poolInput = Float32Array.from({ length: POOL_SHAPE.reduce((a, b) => a * b) }, (_, i) => 1000 + ((i * 7919) % 1000) / 1000);
+const feeds = { ...Object.fromEntries(['ia', 'fa', 'b', 'z', 'src', 'tgt', 'src_pad'].map((k) => [k, io.get(`input.${k}`)!.data as Float32Array | Int32Array | Uint8Array])), big: poolInput };
 
 const E = 8;
 class Net extends Module {
@@ -28,10 +32,13 @@ const net = new Net().loadStateDict(stateDictFrom(readSafetensors(readFileSync(j
 
 const def = defineModel({
   name: 'audit', module: net,
-  inputs: { ia: { shape: [2, 4], dtype: 'i32' }, fa: [2, 4], b: { shape: [2, 4], dtype: 'bool' }, z: [9], src: [5, 2, E], tgt: [3, 2, E], src_pad: { shape: [2, 5], dtype: 'bool' } },
-  forward: (m: Net, { ia, fa, b, z, src, tgt, src_pad }: Record<string, Tensor>) => {
+  inputs: { ia: { shape: [2, 4], dtype: 'i32' }, fa: [2, 4], b: { shape: [2, 4], dtype: 'bool' }, z: [9], src: [5, 2, E], tgt: [3, 2, E], src_pad: { shape: [2, 5], dtype: 'bool' }, big: POOL_SHAPE },
+  forward: (m: Net, { ia, fa, b, z, src, tgt, src_pad, big }: Record<string, Tensor>) => {
     const memory = m.enc.call(src!, { isCausal: true, srcKeyPaddingMask: src_pad! });
     return {
+      // Compiled, 1.7e-4 off before (the avgpool kernel's running f32 sum of 25600 values near 1000).
+      gap: new nn.AdaptiveAvgPool2d(1).call(big!),
+      gap_area: F.interpolate(big!, { size: 1, mode: 'area' }),
       encoder: memory,
       decoder: m.dec.call(tgt!, memory, { tgtIsCausal: true, memoryKeyPaddingMask: src_pad! }),
       where_int_num: F.where(ia!.gt(0), ia!, 0.5),
@@ -58,7 +65,7 @@ function expectExact(got: ArrayLike<number> | undefined, name: string, what: str
   expect(Array.from(got!), `${what} ${name}`).toEqual(Array.from(w));
 }
 
-test('where and cat/stack promote mixed dtypes as torch, relu keeps −0 (exact), TransformerEncoder/Decoder stacks with a final norm match (1e-5), in the reference and compiled', async () => {
+test('where and cat/stack promote mixed dtypes as torch, relu keeps −0 (exact), TransformerEncoder/Decoder stacks and a global average pool match (1e-5), in the reference and compiled', async () => {
   const graph = traceModel(def);
   for (const [o, shape] of Object.entries(case_.outputs)) expect(graph.outputs.find((x) => x.name === o)!.node.type.shape, o).toEqual(shape);
   const ref = interpret(graph, feeds);

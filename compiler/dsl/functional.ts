@@ -185,6 +185,10 @@ function adaptive2d(op: string, x: Tensor, outputSize: unknown, kind: 'mean' | '
   if (x.rank !== 3 && x.rank !== 4) throw new ModelDefinitionError(`${op}: expected [N, C, H, W] or unbatched [C, H, W] input, got ${fmtShape(x.shape)}${where()}`);
   if (x.dims.slice(-2).some((d) => typeof d !== 'number')) throw new ModelDefinitionError(`${op}: H and W of ${fmtShape(x.dims)} must be fixed sizes${where()}`);
   const [oh, ow] = adaptiveSize(op, outputSize, x), [h, w] = [x.size(-2), x.size(-1)];
+  // PyTorch's adaptive_avg_pool2d to 1×1 is input.mean((-1, -2), keepdim=True), an accurate
+  // (blocked) mean, not its pooling kernel's running f32 sum: a global average pool over 512×512
+  // values near 100 summed in order is 2e-3 off.
+  if (kind === 'mean' && oh === 1 && ow === 1) return x.mean([-2, -1], true);
   // Windows of one size (the output divides the input) are a plain pool, and pool sums in PyTorch's order.
   if (h % oh === 0 && w % ow === 0 && kind === 'mean') return avgPool2d(x, [h / oh, w / ow]);
   if (h % oh === 0 && w % ow === 0) return maxPool2d(x, [h / oh, w / ow]);
