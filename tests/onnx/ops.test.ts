@@ -126,6 +126,13 @@ describe('importOnnx semantics', () => {
     expect(() => importOnnx(h.finish('m', 13))).toThrow(UnsupportedError);
     expect(() => importOnnx(h.finish('m', 13))).toThrow("node 'LeakyRelu_0' (LeakyRelu, opset 13): attribute 'beta' is not supported");
   });
+
+  test('Concat of inputs of different types is refused (ONNX gives them one type; the DSL cat under it promotes as torch.cat)', () => {
+    const g = new OnnxGraph();
+    g.input('x', [2, 3]); g.input('i', [2, 3], DT.INT64);
+    g.name(g.op1('Concat', ['x', 'i'], { axis: 0 }), 'y'); g.output('y', [4, 3]);
+    expect(() => importOnnx(g.finish('m', 13))).toThrow("node 'Concat_0' (Concat, opset 13): operands of different types (f32, i32) is not supported");
+  });
 });
 
 // A slice of ONNX's backend node tests in one artifact (the full suite runs in CI through

@@ -326,6 +326,8 @@ export function concat(c: Ctx): AnyVal {
   if (ts.length === 0) return { empty: true, dtype: empties[0]!.dtype, dims: empties[0]!.dims, origin: `the output of ${c.where}, whose inputs are all empty` };
   const live = ts.filter((t) => numel(t.shape) > 0);
   if (live.length === 0) c.unsupported('concatenating only empty tensors');
+  // ONNX's inputs share one type (the DSL's cat would promote them as torch.cat does).
+  live.reduce((a, b) => same(c, a, b)[1]);
   return live.length === 1 ? live[0]! : cat(live, axis);
 }
 
