@@ -123,6 +123,8 @@ export const numel = (shape: readonly number[]): number => shape.reduce((a, b) =
 /** The manifest, unchecked, and the blob area: for tools that rewrite artifacts (and tests). */
 export function unpackContainer(bytes: Uint8Array): { manifest: unknown; blobs: Uint8Array } {
   if (!(bytes instanceof Uint8Array)) throw new Error(`a simdflow artifact is bytes (Uint8Array), got ${describe(bytes)}`);
+  // A transferred (detached) buffer reads as 0 bytes; any access to it throws a raw TypeError.
+  if (!bytes.length) throw new Error('not a simdflow artifact: 0 bytes (empty, or transferred)');
   const magic = String.fromCharCode(...bytes.subarray(0, 4));
   if (magic !== MAGIC) throw new Error(`not a simdflow artifact: expected magic "${MAGIC}", found ${JSON.stringify(magic)} (${bytes.length} bytes)`);
   if (bytes.length < HEADER) throw new Error(`truncated simdflow artifact: the header needs ${HEADER} bytes, the file has ${bytes.length}`);

@@ -9,7 +9,7 @@ export type Source = Uint8Array | ArrayBuffer | Response | URL | string;
 
 export async function loadModel(src: Source, opts: LoadOptions = {}): Promise<Model> {
   if (src instanceof Uint8Array) return loadModelBytes(src, opts);
-  if (src instanceof ArrayBuffer) return loadModelBytes(new Uint8Array(src), opts);
+  if (src instanceof ArrayBuffer) return loadModelBytes(new Uint8Array(src.byteLength ? src : []), opts); // (a detached one cannot be viewed)
   if (!(src instanceof Response || src instanceof URL || typeof src === 'string')) {
     throw new Error(`loadModel(): expected the artifact as a Uint8Array or ArrayBuffer, a Response or a URL; got ${describe(src)}`);
   }

@@ -216,6 +216,11 @@ describe('argument guards', () => {
     // A file cut after its magic is truncated, not foreign.
     await expect(loadModel(bytes.subarray(0, 8))).rejects.toThrow('truncated simdflow artifact: the header needs 28 bytes, the file has 8');
     await expect(loadModel(bytes.subarray(0, 2))).rejects.toThrow('not a simdflow artifact: expected magic "SFLW"');
+    // A buffer transferred away (postMessage, structuredClone) reads as 0 bytes: any view of it threw a raw TypeError.
+    const gone = bytes.slice();
+    structuredClone(gone.buffer, { transfer: [gone.buffer] });
+    for (const src of [gone, gone.buffer, new Uint8Array(0)]) await expect(loadModel(src)).rejects.toThrow('not a simdflow artifact: 0 bytes (empty, or transferred)');
+    await expect(loadModel(bytes.slice())).resolves.toBeDefined();
     const used = new Response(bytes as Uint8Array<ArrayBuffer>);
     await used.arrayBuffer();
     await expect(loadModel(used)).rejects.toThrow('could not read simdflow artifact from the Response given: its body was already read');
