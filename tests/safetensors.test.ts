@@ -1,3 +1,4 @@
+import { runInNewContext } from 'node:vm';
 import { describe, expect, test } from 'vitest';
 import { readSafetensors, stateDictFrom, writeSafetensors } from '../compiler/weights/safetensors.ts';
 
@@ -137,6 +138,13 @@ describe('safetensors: API misuse', () => {
     expect(w({ a: { dtype: 'F32', shape: [2, 3], data: new Float32Array(5) } })).toThrow("tensor 'a': F32 [2,3] takes 24 bytes, its data has 20");
     expect(w({ a: { dtype: 'I64', shape: [2], data: new Int32Array(2) } })).toThrow("tensor 'a': I64 [2] takes 16 bytes, its data has 8");
     expect(w({ __metadata__: { dtype: 'F32', shape: [1], data: new Float32Array(1) } })).toThrow("tensor '__metadata__': the name is the format's metadata key");
+    // The bytes are written as they are: a Float32Array saved as I32 was read back as other numbers (1.5 as 1069547520).
+    expect(w({ a: { dtype: 'I32', shape: [1], data: Float32Array.of(1.5) } })).toThrow("writeSafetensors(): tensor 'a': I32 data must be an Int32Array (its bytes are written as they are), got Float32Array(1)");
+    expect(w({ a: { dtype: 'F32', shape: [2], data: Int32Array.of(1, 2) } })).toThrow("tensor 'a': F32 data must be a Float32Array (its bytes are written as they are), got Int32Array(2)");
+    expect(w({ a: { dtype: 'BOOL', shape: [1], data: Int8Array.of(1) } })).toThrow("tensor 'a': BOOL data must be a Uint8Array (its bytes are written as they are), got Int8Array(1)");
+    // Kinds, not constructors: a Buffer is a Uint8Array, an array from another realm is still a Float32Array; F16 is written as its bits.
+    const ok = writeSafetensors({ b: { dtype: 'U8', shape: [2], data: Buffer.from([3, 4]) }, f: { dtype: 'F32', shape: [1], data: runInNewContext('Float32Array.of(2.5)') }, h: { dtype: 'F16', shape: [1], data: Uint16Array.of(0x3e00) as never } });
+    expect([...readSafetensors(ok)].map(([k, t]) => [k, Array.from(t.data)])).toEqual([['b', [3, 4]], ['f', [2.5]], ['h', [1.5]]]);
   });
 
   test('writeSafetensors takes the Map readSafetensors returns, a tensor named __proto__, and reads each tensor once (a Map was written as an empty file)', () => {

@@ -16,6 +16,17 @@ const DTYPE_SIZE: Record<string, number> = {
   BOOL: 1, U8: 1, I8: 1, F8_E5M2: 1, F8_E4M3: 1, I16: 2, U16: 2, F16: 2, BF16: 2,
   I32: 4, U32: 4, F32: 4, I64: 8, U64: 8, F64: 8,
 };
+/**
+ * The typed array whose bytes are a dtype's values. F16, BF16 and F8 have no JavaScript array:
+ * their raw bits (Uint16Array, Uint8Array).
+ */
+const ARRAY_FOR: Record<string, string> = {
+  BOOL: 'Uint8Array', U8: 'Uint8Array', I8: 'Int8Array', F8_E5M2: 'Uint8Array', F8_E4M3: 'Uint8Array',
+  I16: 'Int16Array', U16: 'Uint16Array', F16: 'Uint16Array', BF16: 'Uint16Array',
+  I32: 'Int32Array', U32: 'Uint32Array', F32: 'Float32Array', I64: 'BigInt64Array', U64: 'BigUint64Array', F64: 'Float64Array',
+};
+/** A typed array's own kind (a Node Buffer is a Uint8Array; an array from another realm is still one). */
+const typedKind = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Int8Array.prototype), Symbol.toStringTag)!.get! as (this: unknown) => string | undefined;
 /** The format's own limit on the header, which also tells a foreign file from a truncated one. */
 const MAX_HEADER = 100_000_000;
 
@@ -148,6 +159,9 @@ export function writeSafetensors(tensors: Record<string, SafeTensor> | Map<strin
     if (!ArrayBuffer.isView(data) || data instanceof DataView) throw new Error(`${where}: data must be a typed array, got ${show(data)}`);
     const bytes = shape.reduce((a, d) => a * d, 1) * DTYPE_SIZE[dtype]!;
     if (data.byteLength !== bytes) throw new Error(`${where}: ${dtype} ${show(shape)} takes ${bytes} bytes, its data has ${data.byteLength}`);
+    // The bytes are written as they are: a Float32Array saved as I32 (or an Int32Array as F32) would be read back as other numbers.
+    const kind = typedKind.call(data);
+    if (kind !== ARRAY_FOR[dtype]) throw new Error(`${where}: ${dtype} data must be a${/^I/.test(ARRAY_FOR[dtype]!) ? 'n' : ''} ${ARRAY_FOR[dtype]} (its bytes are written as they are), got ${kind}(${data.byteLength / (data as Uint8Array).BYTES_PER_ELEMENT})`);
     return { name, dtype, shape: [...shape], data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
   });
   // No prototype: a tensor named __proto__ is a key like any other (on {} it would set the prototype and vanish from the header).
