@@ -125,6 +125,10 @@ describe('safetensors: API misuse', () => {
     const bytes = writeSafetensors({ w: { dtype: 'F32', shape: [2], data: Float32Array.of(1, 2) } });
     const copy = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
     expect(Array.from(readSafetensors(copy as ArrayBuffer).get('w')!.data)).toEqual([1, 2]);
+    // A transferred (detached) ArrayBuffer threw a raw TypeError ('Cannot perform Construct on a detached ArrayBuffer').
+    structuredClone(copy, { transfer: [copy] });
+    expect(() => readSafetensors(copy as ArrayBuffer)).toThrow('safetensors: file is 0 bytes, too short for a safetensors header');
+    expect(Array.from(readSafetensors(bytes).get('w')!.data)).toEqual([1, 2]);
     for (const bad of [null, undefined, {}, [['w', {}]]]) expect(() => stateDictFrom(bad as never)).toThrow(/^stateDictFrom\(\): expected the Map that readSafetensors\(bytes\) returns, got /);
   });
 
