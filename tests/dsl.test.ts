@@ -163,6 +163,14 @@ describe('DSL', () => {
     expect(() => interpret(g, { x, t, z: x })).toThrow("interpret: unknown input 'z' (the graph's inputs: x, t)");
     expect(() => printGraph(undefined as never)).toThrow('printGraph: expected an IR graph (traceModel(def) or importOnnx(bytes).graph), got undefined');
   });
+
+  test('interpret on a graph with named sizes says it ran at the bounds and how to give the sizes (said only "expected 6")', () => {
+    const g = traceModel(defineModel({ name: 's', module: new nn.ReLU(), inputs: { x: { shape: ['B', 2], max: { B: 3 } } } }));
+    const x = Float32Array.of(-1, 2, 3, -4);
+    expect(() => interpret(g, { x })).toThrow("interpret: input 'x' has 4 values, expected 6 ([3, 2]: [B, 2] at the bounds; pass the sizes as interpret's 4th argument, e.g. { B: … })");
+    expect(() => interpret(g, { x }, undefined, { B: 1 })).toThrow("interpret: input 'x' has 4 values, expected 2");
+    expect(Array.from(interpret(g, { x }, undefined, { B: 2 }).y!)).toEqual([0, 2, 3, 0]);
+  });
 });
 
 describe('defineModel checks the definition where it is written', () => {

@@ -54,7 +54,11 @@ export function interpret(g: Graph, feeds: Feeds, state?: Record<string, AnyTens
       if (!f) throw new Error(`interpret: no value for input '${n.label}'`);
       const want = ARRAY_OF[n.type.dtype];
       if (!(f instanceof want)) throw new Error(`interpret: input '${n.label}' (${n.type.dtype}) must be ${/^[AEIOU]/.test(want.name) ? 'an' : 'a'} ${want.name}, got ${describeValue(f)}`);
-      if (f.length !== numel(n.type.shape)) throw new Error(`interpret: input '${n.label}' has ${f.length} values, expected ${numel(n.type.shape)}`);
+      if (f.length !== numel(n.type.shape)) {
+        // A graph with named sizes runs at its bounds unless told otherwise: say so, and how.
+        const at = n.type.dims?.some((d) => typeof d !== 'number') ? ` ([${n.type.shape.join(', ')}]: [${n.type.dims.join(', ')}] at the bounds; pass the sizes as interpret's 4th argument, e.g. { ${Object.keys(n.type.max ?? {}).map((k) => `${k}: …`).join(', ')} })` : '';
+        throw new Error(`interpret: input '${n.label}' has ${f.length} values, expected ${numel(n.type.shape)}${at}`);
+      }
       data = f;
     } else if (n.op === 'const') {
       data = n.attrs.data as AnyTensorData;
