@@ -193,6 +193,8 @@ describe('defineModel checks the definition where it is written', () => {
     const def = (x: unknown) => ({ name: 'a', module: lin(), inputs: { x } }) as never;
     expect(() => traceModel(def(4))).toThrow("input 'x': expected a shape (an array of positive integers) or { shape, dtype }, got 4");
     expect(() => traceModel(def([1, '4']))).toThrow("input 'x': shape [1,\"4\"] must be positive integers");
+    // A bigint dim showed as the number it holds: 'shape [1,4] must be positive integers'.
+    expect(() => traceModel(def([1n, 4]))).toThrow("input 'x': shape [1n,4] must be positive integers");
     expect(() => traceModel(def({ dtype: 'i32' }))).toThrow("input 'x': expected a shape (an array of positive integers), got undefined");
     expect(() => traceModel(def({ shape: [1, 4], dtype: 'f64' }))).toThrow("input 'x': dtype must be one of f32, i32, bool, got \"f64\"");
     expect(() => traceModel(def({ shap: [1, 4] }))).toThrow("input 'x': unknown option 'shap' (allowed: shape, dtype, max)");

@@ -20,7 +20,7 @@ export type TraceResult = Tensor | Tensor[] | Record<string, Tensor>;
 const DTYPES: readonly DType[] = ['f32', 'i32', 'bool'];
 
 /** A short description of a value for an error message. */
-const what = (v: unknown): string => v === null || typeof v !== 'object' ? (typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : typeof v === 'function' ? 'a function' : String(v))
+const what = (v: unknown): string => v === null || typeof v !== 'object' ? (typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : typeof v === 'function' ? 'a function' : typeof v === 'bigint' ? `${v}n` : String(v))
   : Array.isArray(v) ? `an array of ${v.length}` : (v.constructor?.name ?? 'an object');
 
 const spec = (where: string, s: InputSpec | number[]): Required<InputSpec> => {
