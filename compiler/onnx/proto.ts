@@ -5,6 +5,7 @@
 
 import protobuf from 'protobufjs/light.js';
 import { ONNX_SCHEMA } from './schema.ts';
+import { describeValue } from '../ir/print.ts';
 
 /** An ONNX file that cannot be read, or a model we refuse; the message says what and where. */
 export class OnnxError extends Error {
@@ -153,7 +154,10 @@ function graphOf(g: Msg): OnnxGraph {
 }
 
 function decode(type: protobuf.Type, bytes: Uint8Array, what: string): Msg {
-  if (!(bytes instanceof Uint8Array)) throw new OnnxError(`${what}: expected the file's bytes as a Uint8Array, got ${bytes === null ? 'null' : typeof bytes}`);
+  if (!(bytes instanceof Uint8Array)) {
+    const hint = (bytes as unknown) instanceof ArrayBuffer ? ' (wrap it: new Uint8Array(buffer))' : typeof bytes === 'string' ? ' (a path? pass readFileSync(path))' : '';
+    throw new OnnxError(`${what}: expected the file's bytes as a Uint8Array, got ${describeValue(bytes)}${hint}`);
+  }
   try { return type.decode(bytes) as unknown as Msg; } catch (e) {
     throw new OnnxError(`${what}: not a valid protobuf ${type.name} (${(e as Error).message})`);
   }

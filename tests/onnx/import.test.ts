@@ -70,7 +70,12 @@ describe('importOnnx on PyTorch exports', () => {
 
   test('bad bytes and bad options are clear errors', () => {
     expect(() => importOnnx(new Uint8Array([1, 2, 3, 4]))).toThrow(OnnxError);
-    expect(() => importOnnx('model.onnx' as unknown as Uint8Array)).toThrow(/expected the file's bytes as a Uint8Array/);
+    expect(() => importOnnx('model.onnx' as unknown as Uint8Array)).toThrow(`onnx: expected the file's bytes as a Uint8Array, got "model.onnx" (a path? pass readFileSync(path))`);
+    // Said 'got object' for any object: name it, and how to pass an ArrayBuffer (fetch's arrayBuffer()).
+    const mlp = Uint8Array.from(fixture('mlp').bytes);
+    expect(() => importOnnx(mlp.buffer as never)).toThrow("onnx: expected the file's bytes as a Uint8Array, got ArrayBuffer (wrap it: new Uint8Array(buffer))");
+    expect(() => importOnnx(new DataView(mlp.buffer) as never)).toThrow("onnx: expected the file's bytes as a Uint8Array, got DataView");
+    expect(importOnnx(new Uint8Array(mlp.buffer)).graph.nodes.length).toBeGreaterThan(0);
     expect(() => importOnnx(fixture('mlp').bytes, { dim: {} } as never)).toThrow(/unknown option 'dim'/);
     // dims: 5 was read as no dims (the error then asked for the dims); name: 5 became the model's name.
     const dyn = fixture('mlp_dynamic_batch').bytes;
