@@ -112,8 +112,11 @@ function attrOf(a: Msg, where: string): OnnxAttr {
   switch (a.type as number) {
     case 1: return { kind: 'float', value: (a.f as number | undefined) ?? 0 };
     case 2: return { kind: 'int', value: num(a.i) };
-    case 3: return { kind: 'string', value: new TextDecoder().decode((a.s as Uint8Array | undefined) ?? new Uint8Array()) };
-    case 4: return { kind: 'tensor', value: tensorOf(a.t as Msg, `${where} attribute '${name}'`) };
+    // A field the file leaves out reads as protobufjs's default (an empty array for bytes, null for a message).
+    case 3: return { kind: 'string', value: a.s instanceof Uint8Array ? new TextDecoder().decode(a.s) : '' };
+    case 4:
+      if (!a.t) throw new OnnxError(`${where} attribute '${name}': of type TENSOR but holds no tensor (a damaged file?)`);
+      return { kind: 'tensor', value: tensorOf(a.t as Msg, `${where} attribute '${name}'`) };
     case 5: return { kind: 'graph' };
     case 6: return { kind: 'floats', value: arr(a.floats) as number[] };
     case 7: return { kind: 'ints', value: arr(a.ints).map(num) };

@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { compileEntries } from '../../compiler/driver/compile.ts';
+import { OnnxGraph } from '../../bench/onnx.ts';
 import { importOnnx, OnnxError, UnsupportedError } from '../../compiler/onnx/import.ts';
 import { readOnnxTensor } from '../../compiler/onnx/proto.ts';
 import { compareOutput } from '../../compiler/conformance/onnx.ts';
@@ -76,6 +77,21 @@ describe('importOnnx on PyTorch exports', () => {
     expect(() => importOnnx(mlp.buffer as never)).toThrow("onnx: expected the file's bytes as a Uint8Array, got ArrayBuffer (wrap it: new Uint8Array(buffer))");
     expect(() => importOnnx(new DataView(mlp.buffer) as never)).toThrow("onnx: expected the file's bytes as a Uint8Array, got DataView");
     expect(importOnnx(new Uint8Array(mlp.buffer)).graph.nodes.length).toBeGreaterThan(0);
+    // An attribute whose type field says STRING or TENSOR but whose value is another field (a damaged
+    // file) read protobufjs's defaults: raw TypeErrors from TextDecoder and from null.name.
+    const retyped = (alpha: string | { f: number }, from: number, to: number) => {
+      const g = new OnnxGraph();
+      g.input('x', [2]);
+      g.name(g.op1('LeakyRelu', ['x'], { alpha }), 'y');
+      g.output('y', [2]);
+      const b = g.finish('m', 13);
+      const at = b.findIndex((_, i) => b[i] === 0xa0 && b[i + 1] === 0x01 && b[i + 2] === from); // AttributeProto.type (field 20)
+      b[at + 2] = to;
+      return b;
+    };
+    expect(() => importOnnx(retyped({ f: 0.5 }, 1, 4))).toThrow("node 'LeakyRelu_0' (LeakyRelu) attribute 'alpha': of type TENSOR but holds no tensor (a damaged file?)");
+    expect(() => importOnnx(retyped('abc', 3, 4))).toThrow("attribute 'alpha': of type TENSOR but holds no tensor");
+    expect(() => importOnnx(retyped({ f: 0.5 }, 1, 3))).toThrow("node 'LeakyRelu_0' (LeakyRelu, opset 13): attribute 'alpha' must be float, got string");
     expect(() => importOnnx(fixture('mlp').bytes, { dim: {} } as never)).toThrow(/unknown option 'dim'/);
     // dims: 5 was read as no dims (the error then asked for the dims); name: 5 became the model's name.
     const dyn = fixture('mlp_dynamic_batch').bytes;
