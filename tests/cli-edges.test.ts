@@ -89,6 +89,20 @@ describe('CLI', () => {
     expect(r.stderr).toBe(`simdflow: ${join(dir, 'n.mjs')}: threw not an Error\n`);
   });
 
+  test('an error in forward() while tracing names the model file and the line (printed the bare message)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'simdflow-forward-'));
+    const f = join(dir, 'm.ts');
+    writeFileSync(f, `import { defineModel, nn, F } from 'simdflow';\nconst l = new nn.Linear(4, 3);\nexport default defineModel({ name: 'm', module: l, inputs: { x: [1, 5] },\n  forward: (m, i) => F.relu(l.call(i.x!)) });\n`);
+    const want = `simdflow: ${f}:4:31: linear: input [1, 5] has 5 features but weight [3, 4] expects 4 in module '<root>' (Linear)\n`;
+    expect(await cli('build', f, '-o', dir, '-q')).toEqual({ status: 1, stderr: want });
+    expect(await cli('ir', f)).toEqual({ status: 1, stderr: want });
+    writeFileSync(f, `import { defineModel, nn } from 'simdflow';\nexport default defineModel({ name: 'm', module: new nn.Linear(4, 3), inputs: { x: [1, 4] },\n  forward: () => { throw new Error('my bug'); } });\n`);
+    expect((await cli('build', f, '-o', dir, '-q')).stderr).toBe(`simdflow: ${f}:3:26: my bug\n`);
+    // The compiler's own errors (no frame in the model file) keep their message as it was.
+    writeFileSync(f, model('m'));
+    expect((await cli('build', f, '-o', dir, '-q', '--disable-pass', 'nope')).stderr).toMatch(/^simdflow: unknown pass 'nope'; passes are: /);
+  });
+
   test('a model file whose top-level await never settles is named (the process ended with code 13 and no word)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'simdflow-tla-'));
     writeFileSync(join(dir, 'm.mjs'), 'export default await new Promise(() => {});\n');

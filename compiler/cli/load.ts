@@ -106,11 +106,21 @@ async function runBundle(file: string, out: string, code: Uint8Array): Promise<R
   try {
     return await import(pathToFileURL(out).href) as Record<string, unknown>;
   } catch (e) {
-    const at = e instanceof Error ? new RegExp(`${escape(file)}:(\\d+):(\\d+)\\)?$`, 'm').exec(e.stack ?? '') : null;
-    throw new Error(`${file}${at ? `:${at[1]}:${at[2]}` : ''}: ${e instanceof Error ? e.message : `threw ${String(e).slice(0, 200)}`}`);
+    throw inModelFile(file, e);
   } finally {
     process.off('exit', unsettled);
   }
+}
+
+/**
+ * An error thrown by the model file's code (at import, or in forward() while tracing), as an Error
+ * naming the file and, from its stack (source-mapped), the line: `model.ts:12:5: message`. With
+ * `onlyThere`, an error whose stack never passes through the file is returned as it is.
+ */
+export function inModelFile(file: string, e: unknown, onlyThere = false): unknown {
+  const at = e instanceof Error ? new RegExp(`${escape(resolve(file))}:(\\d+):(\\d+)\\)?$`, 'm').exec(e.stack ?? '') : null;
+  if (onlyThere && !at) return e; // thrown by the compiler on its own (an unknown pass, memory): its message says where
+  return new Error(`${file}${at ? `:${at[1]}:${at[2]}` : ''}: ${e instanceof Error ? e.message : `threw ${String(e).slice(0, 200)}`}`);
 }
 
 export async function loadDefinition(file: string, weights?: string): Promise<ModelDefinition> {

@@ -190,13 +190,14 @@ async function run(a: Args, io: Io): Promise<number> {
         return 0;
       }
       if (Object.keys(a.dims).length) throw new UsageError('build: --dim is for .onnx models');
-      const [{ loadDefinition, artifactFile }, { compileModel }] = await Promise.all([import('./load.ts'), import('../driver/compile.ts')]);
+      const [{ loadDefinition, artifactFile, inModelFile }, { compileModel }] = await Promise.all([import('./load.ts'), import('../driver/compile.ts')]);
       const def = await loadDefinition(rest[0]!, a.weights);
       const out = resolve(a.out ?? 'out');
       const file = artifactFile(out, def, rest[0]!);
       outputDir(out, a.out);
       const onStage = stages(def.name);
-      const c = await compileModel(def, { disablePasses: a.disable, onStage, ...isas });
+      // forward() runs while tracing: its errors (the user's, or a layer's refusing its input) name the line that called.
+      const c = await compileModel(def, { disablePasses: a.disable, onStage, ...isas }).catch((e: unknown) => { throw inModelFile(rest[0]!, e, true); });
       onStage('done');
       writeArtifact(file, c.bytes, a.out);
       const s = c.manifest.stats;
@@ -213,8 +214,9 @@ async function run(a: Args, io: Io): Promise<number> {
         g = importOnnx(readModelFile(rest[0]!), { dims: a.dims }).graph;
       } else {
         if (Object.keys(a.dims).length) throw new UsageError('ir: --dim is for .onnx models');
-        const [{ loadDefinition }, { traceModel }] = await Promise.all([import('./load.ts'), import('../dsl/trace.ts')]);
-        g = traceModel(await loadDefinition(rest[0]!, a.weights));
+        const [{ loadDefinition, inModelFile }, { traceModel }] = await Promise.all([import('./load.ts'), import('../dsl/trace.ts')]);
+        const def = await loadDefinition(rest[0]!, a.weights);
+        try { g = traceModel(def); } catch (e) { throw inModelFile(rest[0]!, e, true); }
       }
       io.stdout.write(`// ${basename(rest[0]!)}: traced\n${printGraph(g)}\n\n`);
       const planned = runPasses(g, { disable: a.disable, target: wasmTarget });
