@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { cat, defineModel, F, nn, stack, traceModel, ModelDefinitionError, zeros, type Tensor } from '../compiler/dsl/index.ts';
+import { arange, cat, defineModel, F, ints, nn, stack, traceModel, ModelDefinitionError, zeros, type Tensor } from '../compiler/dsl/index.ts';
 import { interpret } from '../compiler/reference/interpret.ts';
 import { printGraph } from '../compiler/ir/print.ts';
 
@@ -100,6 +100,25 @@ describe('DSL', () => {
     expect(() => run((x) => x.slice(1, 0.5, 3))).toThrow('slice: start must be an integer or a size name, got 0.5');
     expect(() => run((x) => x.slice(1, 0, 3, 0))).toThrow('slice: step must be a positive integer, got 0');
     expect(() => run((x) => x.sum(0, 'yes' as never))).toThrow('sum: keepdim must be true or false, got "yes"');
+    // Were raw TypeErrors, a NaN shape, a process killed by running out of memory, or ints silently truncated.
+    expect(() => run((x) => x.matmul(undefined as never))).toThrow('matmul: expected a tensor, got undefined');
+    expect(() => run((x) => x.slice(0, undefined as never))).toThrow('slice: start must be an integer or a size name, got undefined'); // VerifyError: f32[NaN, 4]
+    expect(() => run((x) => x.slice(5n as never, 0, 1))).toThrow('dim must be an integer, got 5n'); // Do not know how to serialize a BigInt
+    expect(() => run((x) => x.reshape(8n as never))).toThrow('reshape: sizes must be integers (one may be -1) or size names, got 8n in [8n]');
+    expect(() => run((x) => x.add(ints([1.5, 2, 3, 4])))).toThrow('ints: expected an array of 32-bit integers, got an array of 4 holding 1.5'); // was [1, 2, 3, 4]
+    expect(() => run(() => ints(null as never))).toThrow('ints: expected an array of 32-bit integers, got null');
+    for (const n of [2 ** 31, -1, 1.5, 0, 5n]) expect(() => run(() => arange(n as never))).toThrow(`arange: n must be an integer in [1, 2^26], got ${typeof n === 'bigint' ? '5n' : n}`);
+    for (const [f, msg] of [
+      [(x: Tensor) => F.relu(undefined as never), 'relu: input must be a tensor, got undefined'], // x.relu is not a function
+      [(x: Tensor) => F.softmax([x] as never, 1), 'softmax: input must be a tensor, got an array of 1'],
+      [(x: Tensor) => F.gelu(3 as never, { approximate: 'tanh' }), 'gelu: input must be a tensor, got 3'],
+      [(x: Tensor) => F.linear(x, undefined as never), 'linear: weight must be a tensor, got undefined'],
+      [(x: Tensor) => F.embedding(null as never, x), 'embedding: indices must be a tensor, got null'],
+      [(x: Tensor) => F.maxPool2d(null as never, 2), 'max_pool2d: input must be a tensor, got null'],
+      [(x: Tensor) => F.scaledDotProductAttention(x, x, undefined as never), 'scaled_dot_product_attention: value must be a tensor, got undefined'],
+      [() => F.causalMask(-1), 'causalMask: L must be a positive integer, got -1'], // Invalid typed array length
+      [() => F.sinusoidalPositionalEncoding(4n as never, 8), 'sinusoidalPositionalEncoding: maxLen must be a positive integer, got 4n'],
+    ] as const) expect(() => run(f as (x: Tensor) => Tensor), msg).toThrow(msg);
     // The operands that are right still work: a number, a tensor, a list.
     const g = run((x) => cat([x.add(1).mul(x), x.slice(1, 1, 3).sum(1, true).expand(2, 4)], 0));
     expect(Array.from(interpret(g, { x: Float32Array.of(1, 2, 3, 4, 0, 1, 0, 1) }).y!)).toEqual([2, 6, 12, 20, 0, 2, 0, 2, 5, 5, 5, 5, 1, 1, 1, 1]);
@@ -145,7 +164,8 @@ describe('DSL', () => {
   test('a layer called without a tensor says what it got (was x.size is not a function)', () => {
     const lin = new nn.Linear(4, 4);
     const run = (f: () => unknown) => traceModel(defineModel({ name: 'c', module: lin, inputs: { x: [2, 4] }, forward: () => ({ y: f() as Tensor }) }));
-    expect(() => run(() => lin.call(5 as never))).toThrow("Linear '<root>': expected a tensor as the first argument, got 5 (x.size is not a function)");
+    // F.linear names its argument itself now (the module's catch-all quoted 'x.size is not a function').
+    expect(() => run(() => lin.call(5 as never))).toThrow("linear: input must be a tensor, got 5 in module '<root>' (Linear)");
     expect(() => run(() => (lin.call as () => Tensor)())).toThrow(/^Linear '<root>': expected a tensor as the first argument, got no arguments \(does the model declare its inputs\?\)$/);
     expect(() => run(() => new nn.LSTM(4, 3).call('x' as never))).toThrow(`LSTM '<root>': expected a tensor as the first argument, got "x"`);
   });

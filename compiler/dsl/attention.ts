@@ -111,6 +111,7 @@ function attentionProbs(q: Tensor, k: Tensor, H: number, masks: Masks, causal: b
  * of the mask at the bounds, which is the causal mask of the actual lengths.
  */
 export function causalMask(L: number, S = L, Ld: Dim = L, Sd: Dim = S): Tensor {
+  positiveInt('causalMask', 'L', L); positiveInt('causalMask', 'S', S);
   const m = new Uint8Array(L * S);
   for (let i = 0; i < L; i++) for (let j = i + 1; j < S; j++) m[i * S + j] = 1;
   const full = constant(m, [L, S], 'bool', 'causal');
@@ -123,7 +124,9 @@ export function causalMask(L: number, S = L, Ld: Dim = L, Sd: Dim = S): Tensor {
  * opposite); any mask broadcasts to [B, H, L, S] from the right.
  */
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: { attnMask?: Tensor; isCausal?: boolean; scale?: number } = {}): Tensor {
+  for (const [name, t] of [['query', q], ['key', k], ['value', v]] as const) F.tensorArg('scaled_dot_product_attention', name, t);
   checkOptions('scaled_dot_product_attention', opts, ['attnMask', 'isCausal', 'scale']);
+  if (opts.attnMask !== undefined) F.tensorArg('scaled_dot_product_attention', 'attnMask', opts.attnMask);
   if (q.rank !== 4 || k.rank !== 4 || v.rank !== 4) throw new ModelDefinitionError(`scaled_dot_product_attention: q, k, v must be [B, H, L, d], got ${fmtShape(q.shape)}, ${fmtShape(k.shape)}, ${fmtShape(v.shape)}${where()}`);
   if (opts.scale !== undefined && typeof opts.scale !== 'number') throw new ModelDefinitionError(`scaled_dot_product_attention: scale must be a number, got ${describeValue(opts.scale)}${where()}`);
   // The heads and head sizes (dims 1 and 3) are read as numbers: the default scale is 1/√d.
@@ -464,6 +467,7 @@ export class AdditiveAttention extends Module {
 
 /** "Attention Is All You Need" sinusoidal encoding, [maxLen, d] as a constant. */
 export function sinusoidalPositionalEncoding(maxLen: number, d: number): Tensor {
+  positiveInt('sinusoidalPositionalEncoding', 'maxLen', maxLen); positiveInt('sinusoidalPositionalEncoding', 'd', d);
   const pe = new Float32Array(maxLen * d);
   for (let p = 0; p < maxLen; p++) for (let i = 0; i < d; i += 2) {
     const angle = p / Math.pow(10000, i / d);

@@ -9,7 +9,7 @@ import { checkOptions } from './options.ts';
 type Pair = number | [number, number];
 
 /** A tensor argument, or an error naming the op and the argument (never a TypeError from inside the op). */
-function tensorArg(op: string, name: string, v: unknown): Tensor {
+export function tensorArg(op: string, name: string, v: unknown): Tensor {
   if (!(v instanceof Tensor)) throw new ModelDefinitionError(`${op}: ${name} must be a tensor, got ${describeValue(v)}${where()}`);
   return v;
 }
@@ -33,6 +33,8 @@ export function tupleOf(op: string, option: string, v: unknown, min: number, n: 
 
 /** y = x · wᵀ + b, with PyTorch's weight layout [out, in]. */
 export function linear(x: Tensor, w: Tensor, b?: Tensor): Tensor {
+  x = tensorArg('linear', 'input', x); w = tensorArg('linear', 'weight', w);
+  if (b !== undefined) b = tensorArg('linear', 'bias', b);
   if (x.size(-1) !== w.size(1)) {
     throw new ModelDefinitionError(`linear: input ${fmtShape(x.shape)} has ${x.size(-1)} features but weight ${fmtShape(w.shape)} expects ${w.size(1)}${where()}`);
   }
@@ -60,6 +62,8 @@ export function padZeros(x: Tensor, axis: number, before: number, after: number,
 
 export interface Conv2dOptions { stride?: Pair; padding?: Pair | 'valid' | 'same'; dilation?: Pair; groups?: number }
 export function conv2d(x: Tensor, w: Tensor, b?: Tensor, o: Conv2dOptions = {}): Tensor {
+  x = tensorArg('conv2d', 'input', x); w = tensorArg('conv2d', 'weight', w);
+  if (b !== undefined) b = tensorArg('conv2d', 'bias', b);
   checkOptions('conv2d', o, ['stride', 'padding', 'dilation', 'groups']);
   fixedConvDims('conv2d', x, 4);
   const stride = pairOf('conv2d', 'stride', o.stride ?? 1, 1), dilation = pairOf('conv2d', 'dilation', o.dilation ?? 1, 1);
@@ -205,10 +209,12 @@ export const adaptiveMaxPool2d = (x: Tensor, outputSize: number | [number | null
 export interface MaxPool2dOptions { stride?: Pair; padding?: Pair }
 export interface Pool2dOptions extends MaxPool2dOptions { countIncludePad?: boolean }
 export function maxPool2d(x: Tensor, kernel: Pair, o: MaxPool2dOptions = {}): Tensor {
+  x = tensorArg('max_pool2d', 'input', x);
   checkOptions('max_pool2d', o, ['stride', 'padding']);
   return unbatched2d(x, (x) => record('maxpool2d', [x], { kernel: pairOf('max_pool2d', 'kernel_size', kernel, 1), stride: pairOf('max_pool2d', 'stride', o.stride ?? kernel, 1), padding: pairOf('max_pool2d', 'padding', o.padding ?? 0, 0) }));
 }
 export function avgPool2d(x: Tensor, kernel: Pair, o: Pool2dOptions = {}): Tensor {
+  x = tensorArg('avg_pool2d', 'input', x);
   checkOptions('avg_pool2d', o, ['stride', 'padding', 'countIncludePad']);
   return unbatched2d(x, (x) => record('avgpool2d', [x], { kernel: pairOf('avg_pool2d', 'kernel_size', kernel, 1), stride: pairOf('avg_pool2d', 'stride', o.stride ?? kernel, 1), padding: pairOf('avg_pool2d', 'padding', o.padding ?? 0, 0), countIncludePad: o.countIncludePad ?? true }));
 }
@@ -521,16 +527,17 @@ export function interpolate(x: Tensor, opts: InterpolateOptions): Tensor {
   return x;
 }
 
-export const relu = (x: Tensor): Tensor => x.relu();
-export const tanh = (x: Tensor): Tensor => x.tanh();
-export const sigmoid = (x: Tensor): Tensor => x.sigmoid();
+export const relu = (x: Tensor): Tensor => tensorArg('relu', 'input', x).relu();
+export const tanh = (x: Tensor): Tensor => tensorArg('tanh', 'input', x).tanh();
+export const sigmoid = (x: Tensor): Tensor => tensorArg('sigmoid', 'input', x).sigmoid();
 export const gelu = (x: Tensor, opts: { approximate?: 'none' | 'tanh' } = {}): Tensor => {
   const a = checkOptions('gelu', opts, ['approximate']).approximate ?? 'none';
   if (a !== 'none' && a !== 'tanh') throw new ModelDefinitionError(`gelu: approximate must be 'none' or 'tanh', got ${JSON.stringify(a)}${where()}`);
-  return a === 'tanh' ? geluTanh(x) : x.gelu();
+  return a === 'tanh' ? geluTanh(x) : tensorArg('gelu', 'input', x).gelu();
 };
 /** PyTorch's GELU(approximate='tanh'): 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
 export function geluTanh(x: Tensor): Tensor {
+  x = tensorArg('gelu', 'input', x);
   return x.mul(0.5).mul(x.add(x.mul(x).mul(x).mul(0.044715)).mul(Math.sqrt(2 / Math.PI)).tanh().add(1));
 }
 /** PyTorch's SiLU as its kernel computes it: x / (1 + exp(−x)). */
@@ -620,13 +627,14 @@ export function glu(x: Tensor, dim = -1): Tensor {
   const [a, b] = x.split(n / 2, dim) as [Tensor, Tensor];
   return a.mul(b.sigmoid());
 }
-export const softmax = (x: Tensor, dim: number): Tensor => x.softmax(dim);
-export const logSoftmax = (x: Tensor, dim: number): Tensor => x.logSoftmax(dim);
+export const softmax = (x: Tensor, dim: number): Tensor => tensorArg('softmax', 'input', x).softmax(dim);
+export const logSoftmax = (x: Tensor, dim: number): Tensor => tensorArg('log_softmax', 'input', x).logSoftmax(dim);
 /** torch.topk(x, k, dim, largest, sorted): [values, indices] (Tensor.topk). */
 export const topk = (x: Tensor, k: number, dim = -1, largest = true, sorted = true): [Tensor, Tensor] => tensorArg('topk', 'input', x).topk(k, dim, largest, sorted);
 
 /** Rows of `table` picked by integer `indices` (nn.Embedding). */
 export function embedding(indices: Tensor, table: Tensor): Tensor {
+  indices = tensorArg('embedding', 'indices', indices); table = tensorArg('embedding', 'weight', table);
   if (indices.dtype !== 'i32') throw new ModelDefinitionError(`embedding: indices must be i32, got ${indices.dtype}${where()}`);
   return record('gather', [table, indices]);
 }

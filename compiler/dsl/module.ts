@@ -134,7 +134,9 @@ export abstract class Module {
     } catch (e) {
       // Every built-in layer takes a tensor first; a call without one failed somewhere inside
       // (x.size is not a function): say what the call got instead.
-      if (e instanceof TypeError && !(args[0] instanceof Tensor)) {
+      // (An op that names its bad argument itself, F.linear's "input must be a tensor", is kept, but
+      // for a call with no arguments at all, where the model likely declares no inputs.)
+      if ((e instanceof TypeError || (e instanceof ModelDefinitionError && args.length === 0)) && !(args[0] instanceof Tensor)) {
         // (With no arguments at all, the TypeError's own text says nothing more: a model without inputs.)
         throw new ModelDefinitionError(`${this.constructor.name} '${this.path || '<root>'}': expected a tensor as the first argument, got ${args.length ? `${describeValue(args[0])} (${e.message})` : 'no arguments (does the model declare its inputs?)'}`);
       }

@@ -11,7 +11,7 @@ import { describeValue } from '../ir/print.ts';
 
 /** An axis in [-rank, rank), or an error naming the module (the IR's RangeError has no location). */
 function normAxis(axis: number, rank: number): number {
-  if (!Number.isInteger(axis)) throw new ModelDefinitionError(`dim must be an integer, got ${typeof axis === 'number' ? axis : JSON.stringify(axis)}${where()}`);
+  if (!Number.isInteger(axis)) throw new ModelDefinitionError(`dim must be an integer, got ${typeof axis === 'string' || (typeof axis === 'object' && axis !== null) ? JSON.stringify(axis) : describeValue(axis)}${where()}`);
   try { return irNormAxis(axis, rank); } catch (e) {
     if (e instanceof RangeError) throw new ModelDefinitionError(`dim ${axis} is out of range for a tensor of rank ${rank} (expected a dim in [${-rank}, ${rank - 1}])${where()}`);
     throw e;
@@ -96,9 +96,16 @@ export function zeros(shape: readonly Dim[], max: Sizes = {}): Tensor {
   return one.expand(...shape, max);
 }
 /** An i32 constant (token ids, positions). */
-export const ints = (values: ArrayLike<number>, shape: Shape = [values.length]): Tensor => constant(Int32Array.from(values), shape, 'i32', `ints[${shape}]`);
-/** 0, 1, …, n−1 as i32. */
-export const arange = (n: number): Tensor => ints(Array.from({ length: n }, (_, i) => i));
+export function ints(values: ArrayLike<number>, shape: Shape = [values?.length]): Tensor {
+  const ok = (Array.isArray(values) || ArrayBuffer.isView(values)) && Array.prototype.every.call(values, (v: unknown) => Number.isInteger(v) && (v as number) === ((v as number) | 0));
+  if (!ok) throw new ModelDefinitionError(`ints: expected an array of 32-bit integers, got ${describeValue(values)}${ArrayBuffer.isView(values) || Array.isArray(values) ? ` holding ${describeValue(Array.prototype.find.call(values, (v: unknown) => !(Number.isInteger(v) && (v as number) === ((v as number) | 0))))}` : ''}${where()}`);
+  return constant(Int32Array.from(values), shape, 'i32', `ints[${shape}]`);
+}
+/** 0, 1, …, n−1 as i32 (n at most 2^26: a constant of the model, among its weights). */
+export function arange(n: number): Tensor {
+  if (!Number.isInteger(n) || n < 1 || n > 2 ** 26) throw new ModelDefinitionError(`arange: n must be an integer in [1, 2^26], got ${describeValue(n)}${where()}`);
+  return ints(Int32Array.from({ length: n }, (_, i) => i));
+}
 
 /** A constant, deduplicated per trace by the object that owns its data (e.g. a Parameter). */
 export function constant(data: Float32Array | Int32Array | Uint8Array, shape: Shape, dtype: DType, label?: string, owner?: object): Tensor {
@@ -231,6 +238,7 @@ export class Tensor {
   atanh(): Tensor { return record('atanh', [this]); }
 
   matmul(o: Tensor): Tensor {
+    if (!(o instanceof Tensor)) throw new ModelDefinitionError(`matmul: expected a tensor, got ${describeValue(o)}${where()}`);
     if (this.rank === 1 && o instanceof Tensor && o.rank === 1) return this.unsqueeze(0).matmul(o.unsqueeze(1)).reshape(); // a dot product, []
     if (this.rank === 1) return this.unsqueeze(0).matmul(o).squeeze(-2);
     if (o.rank === 1) return this.matmul(o.unsqueeze(1)).squeeze(-1);
@@ -240,6 +248,8 @@ export class Tensor {
   /** A view as `shape`: numbers (one may be -1) or dims (`x.reshape(x.dim(0), -1)`, `'B*T'`). */
   reshape(...given: Dim[] | [readonly Dim[]]): Tensor {
     const shape = asDims(given);
+    const bad = shape.find((d) => !Number.isInteger(d) && typeof d !== 'string');
+    if (bad !== undefined) throw new ModelDefinitionError(`reshape: sizes must be integers (one may be -1) or size names, got ${describeValue(bad)} in [${shape.map(describeValue).join(', ')}]${where()}`);
     if (this.node.type.dims || shape.some(isSymbolic)) return this.reshapeSymbolic(shape);
     return this.reshapeStatic(shape as number[]);
   }
@@ -406,7 +416,8 @@ export class Tensor {
   slice(dim: number, start: Dim, end?: Dim, step = 1): Tensor {
     const ax = normAxis(dim, this.rank);
     for (const [k, v] of [['start', start], ['end', end]] as const) {
-      if (v !== undefined && typeof v !== 'string' && !Number.isInteger(v)) throw new ModelDefinitionError(`slice: ${k} must be an integer or a size name, got ${describeValue(v)}${where()}`);
+      // Only end may be left out (to the end of the dim); a missing start made a NaN shape.
+      if ((k === 'start' || v !== undefined) && typeof v !== 'string' && !Number.isInteger(v)) throw new ModelDefinitionError(`slice: ${k} must be an integer or a size name, got ${describeValue(v)}${where()}`);
     }
     if (!Number.isInteger(step) || step < 1) throw new ModelDefinitionError(`slice: step must be a positive integer, got ${describeValue(step)}${where()}`);
     if (isSymbolic(this.dim(ax)) || isSymbolic(start) || (end !== undefined && isSymbolic(end))) return this.sliceSymbolic(ax, start, end, step);

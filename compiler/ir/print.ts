@@ -21,7 +21,7 @@ function fmtAttr(v: AttrValue, indent: string): string {
 }
 
 /** A value in an error message, in a few words: a string quoted (40 characters at most), a number or null as itself, an object by its class. */
-export const describeValue = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : v === null || typeof v !== 'object' ? String(v)
+export const describeValue = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : typeof v === 'bigint' ? `${v}n` : v === null || typeof v !== 'object' ? String(v)
   : Array.isArray(v) ? `an array of ${v.length}` : (v.constructor?.name ?? 'an object'));
 
 /** Throws unless `g` is an IR graph, naming the caller and what it got instead. */
