@@ -124,3 +124,14 @@ test('the reference attends over 200,000 keys (a row of scores is not spread int
   const y = interpret(g, { q: Float32Array.of(1), k: new Float32Array(n), v: Float32Array.from({ length: n }, (_, j) => j % 2) }).y!;
   expect(y[0]).toBeCloseTo(0.5, 6);
 });
+
+test('TransformerEncoder/Decoder check their count and norm (-1 built no layers, a wrong norm was a TypeError at call time)', () => {
+  const layer = () => new nn.TransformerEncoderLayer(8, 2, { dimFeedforward: 16 });
+  expect(() => new nn.TransformerEncoder(layer(), -1)).toThrow('TransformerEncoder: num_layers must be a non-negative integer, got -1');
+  expect(() => new nn.TransformerEncoder({} as never, 2)).toThrow('TransformerEncoder: the first argument must be a TransformerEncoderLayer, got an object');
+  expect(() => new nn.TransformerEncoder(layer(), 2, 3 as never)).toThrow('TransformerEncoder: norm (the third argument, positional as in PyTorch) must be a module (e.g. nn.LayerNorm) or left out, got 3');
+  // The right arguments still build the stack (null is PyTorch's norm=None).
+  const enc = new nn.TransformerEncoder(layer(), 2, null as never);
+  expect(enc.layers.length).toBe(2);
+  expect(traceModel({ name: 'e', module: enc, inputs: { x: [1, 3, 8] } }).nodes.length).toBeGreaterThan(0);
+});

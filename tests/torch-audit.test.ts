@@ -83,10 +83,10 @@ test('where and cat/stack promote mixed dtypes as torch, relu keeps −0 (exact)
   }
 });
 
-test('TransformerEncoder/Decoder refuse a wrong layer, a number of layers that is not a non-negative integer and a norm that is not a LayerNorm', () => {
+test('TransformerEncoder/Decoder refuse a wrong layer, a number of layers that is not a non-negative integer and a norm that is not a module', () => {
   const layer = new nn.TransformerEncoderLayer(8, 2);
   const bad: Array<[() => unknown, RegExp]> = [
-    [() => new nn.TransformerEncoder(layer, 2, { norm: new nn.LayerNorm(8) } as never), /TransformerEncoder: norm \(the third argument, positional as in PyTorch\) must be a LayerNorm, got an object/],
+    [() => new nn.TransformerEncoder(layer, 2, { norm: new nn.LayerNorm(8) } as never), /TransformerEncoder: norm \(the third argument, positional as in PyTorch\) must be a module \(e.g. nn.LayerNorm\) or left out, got an object/],
     [() => new nn.TransformerEncoder(new nn.Linear(8, 8) as never, 2), /TransformerEncoder: the first argument must be a TransformerEncoderLayer, got Linear/],
     [() => new nn.TransformerDecoder(layer as never, 2), /TransformerDecoder: the first argument must be a TransformerDecoderLayer, got TransformerEncoderLayer/],
     [() => new nn.TransformerEncoder(layer, 2.5), /TransformerEncoder: num_layers must be a non-negative integer, got 2.5/],

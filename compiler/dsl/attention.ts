@@ -378,13 +378,13 @@ const DECODER_MASKS = ['tgtMask', 'memoryMask', 'tgtKeyPaddingMask', 'memoryKeyP
 /**
  * The arguments of TransformerEncoder/Decoder(layer, num_layers, norm?), PyTorch's positional
  * order: a layer of the right kind, a non-negative integer (2.5 or '2' would make a silent number
- * of copies) and a LayerNorm or nothing (an options object such as { norm } is not one).
+ * of copies) and a module (PyTorch takes any, usually a LayerNorm) or nothing (an options object such as { norm } is not one).
  */
 function stackArgs(name: string, kind: new (...a: never[]) => Module, layer: unknown, numLayers: unknown, norm: unknown): void {
   const what = (v: unknown) => (v instanceof Module ? v.constructor.name : typeof v === 'object' && v !== null ? 'an object' : describeValue(v));
   if (!(layer instanceof kind)) throw new ModelDefinitionError(`${name}: the first argument must be a ${kind.name}, got ${what(layer)}`);
   if (typeof numLayers !== 'number' || !Number.isInteger(numLayers) || numLayers < 0) throw new ModelDefinitionError(`${name}: num_layers must be a non-negative integer, got ${describeValue(numLayers)}`);
-  if (norm !== undefined && norm !== null && !(norm instanceof LayerNorm)) throw new ModelDefinitionError(`${name}: norm (the third argument, positional as in PyTorch) must be a LayerNorm, got ${what(norm)}`);
+  if (norm !== undefined && norm !== null && !(norm instanceof Module)) throw new ModelDefinitionError(`${name}: norm (the third argument, positional as in PyTorch) must be a module (e.g. nn.LayerNorm) or left out, got ${what(norm)}`);
 }
 
 /** nn.TransformerEncoder: `num_layers` copies of a layer (layers.0, layers.1, …) and an optional final norm. */
