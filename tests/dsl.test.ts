@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { arange, cat, defineModel, F, ints, nn, stack, traceModel, ModelDefinitionError, zeros, type Tensor } from '../compiler/dsl/index.ts';
+import { arange, cat, defineModel, F, ints, Module, nn, stack, traceModel, ModelDefinitionError, zeros, type Tensor } from '../compiler/dsl/index.ts';
 import { interpret } from '../compiler/reference/interpret.ts';
 import { printGraph } from '../compiler/ir/print.ts';
 
@@ -159,6 +159,31 @@ describe('DSL', () => {
     expect(() => runOn((i) => i.x!.select(-1, -5))).toThrow('select: index -5 is out of range for dim -1 of size 4 (tensor [2, 4])');
     expect(() => runOn((i) => i.x!.select(1, 1.5))).toThrow('it must be an integer in [-4, 4)');
     expect(Array.from(interpret(runOn((i) => i.x!.select(1, -4)), { x: Float32Array.of(1, 2, 3, 4, 5, 6, 7, 8) }).y!)).toEqual([1, 5]);
+  });
+
+  test("a module's own parameters and children are checked where they are declared", () => {
+    class P extends Module {
+      w: unknown;
+      constructor(name: unknown, shape: unknown, init?: unknown) { super(); this.w = this.param(name as never, shape as never, init as never); }
+      forward(x: Tensor) { return x; }
+    }
+    expect(() => new P('w', null)).toThrow("P: parameter 'w' needs a shape (an array of positive integers), got null"); // null.every
+    for (const name of ['', 'a.b', 5]) expect(() => new P(name, [4])).toThrow(`P: a parameter's name must be a non-empty string without '.', got ${JSON.stringify(name)}`);
+    // An unknown initializer was drawn as a normal of std undefined: NaN weights, silently.
+    expect(() => new P('w', [4], { foo: 1 })).toThrow(`P: parameter 'w' init must be 'zeros', 'ones', { uniform: bound } or { normal: std, zeroRow? } with finite numbers ≥ 0, got {"foo":1}`);
+    expect(() => new P('w', [4], { uniform: -1 })).toThrow('got {"uniform":-1}');
+    expect(() => new P('w', [4], 'random')).toThrow('got "random"');
+    class Twice extends Module { a = this.param('w', [2]); b = this.param('w', [2]); forward(x: Tensor) { return x; } }
+    expect(() => new Twice()).toThrow("Twice: parameter 'w' is registered twice");
+    // A parent kept as a child attribute: the walk over children overflowed the stack.
+    class Child extends Module { constructor(public parent: Module) { super(); } forward(x: Tensor) { return x; } }
+    class Parent extends Module { lin = new nn.Linear(2, 2); child = new Child(this); forward(x: Tensor) { return this.child.call(this.lin.call(x)); } }
+    expect(() => traceModel(defineModel({ name: 'c', module: new Parent(), inputs: { x: [1, 2] } }))).toThrow("Parent 'child.parent' is the module '<root>' it sits in: a module cannot contain itself");
+    expect(() => new Parent().stateDict()).toThrow('a module cannot contain itself');
+    class Kept extends Module { lin = new nn.Linear(2, 2); child = new (class extends Module { constructor(public _parent: Module) { super(); } forward(x: Tensor) { return x; } })(this); forward(x: Tensor) { return this.lin.call(x); } }
+    expect([...new Kept().stateDict().keys()]).toEqual(['lin.weight', 'lin.bias']);
+    const ok = new P('w', [2], 'ones');
+    expect(Array.from((ok.w as { data: Float32Array }).data)).toEqual([1, 1]);
   });
 
   test('a layer called without a tensor says what it got (was x.size is not a function)', () => {

@@ -47,6 +47,18 @@ export function positiveInt(module: string, option: string, v: unknown): number 
  * before it in the process (a parameter read before its model named it falls back to the
  * order of creation).
  */
+/** An initializer as draw() reads it (an unknown object was drawn as a normal of std undefined: NaN weights). */
+function initOk(init: unknown, shape: Shape): boolean {
+  const num = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+  if (init === 'zeros' || init === 'ones') return true;
+  if (typeof init !== 'object' || init === null) return false;
+  const keys = Object.keys(init), o = init as Record<string, unknown>;
+  if (keys.length === 1 && keys[0] === 'uniform') return num(o.uniform);
+  return keys.every((k) => k === 'normal' || k === 'zeroRow') && num(o.normal)
+    && (o.zeroRow === undefined || (Number.isInteger(o.zeroRow) && (o.zeroRow as number) >= 0 && (o.zeroRow as number) < shape[0]! && shape.length === 2));
+}
+const showInit = (v: unknown) => { try { return JSON.stringify(v)?.slice(0, 60) ?? describeValue(v); } catch { return describeValue(v); } };
+
 export class Parameter {
   private values: Float32Array | undefined;
   private readonly seed = initSeed;
@@ -114,7 +126,12 @@ export abstract class Module {
 
   /** Registers a parameter under its PyTorch name. */
   protected param(name: string, shape: Shape, init?: ConstructorParameters<typeof Parameter>[1]): Parameter {
+    // The name is one segment of a state_dict key (weight, in_proj_bias): a dot, or a name used twice, could never be loaded.
+    if (typeof name !== 'string' || !/^[^.]+$/.test(name)) throw new ModelDefinitionError(`${this.constructor.name}: a parameter's name must be a non-empty string without '.', got ${describeValue(name)}`);
+    if (this._params.has(name)) throw new ModelDefinitionError(`${this.constructor.name}: parameter '${name}' is registered twice`);
+    if (!Array.isArray(shape)) throw new ModelDefinitionError(`${this.constructor.name}: parameter '${name}' needs a shape (an array of positive integers), got ${describeValue(shape)}`);
     if (!shape.every((d) => Number.isInteger(d) && d >= 1)) throw new ModelDefinitionError(`${this.constructor.name}: parameter '${name}' would have shape ${fmtShape(shape)}; check the constructor's options`);
+    if (init !== undefined && !initOk(init, shape)) throw new ModelDefinitionError(`${this.constructor.name}: parameter '${name}' init must be 'zeros', 'ones', { uniform: bound } or { normal: std, zeroRow? } with finite numbers ≥ 0, got ${showInit(init)}`);
     if (numel(shape) * 4 > 2 ** 32) throw new ModelDefinitionError(`${this.constructor.name}: parameter '${name}' ${fmtShape(shape)} needs ${numel(shape) * 4} bytes; wasm32 memory holds 4 GiB`);
     const p = new Parameter(shape, init);
     this._params.set(name, p);
@@ -166,15 +183,18 @@ export abstract class Module {
     return [...[...this._unused].map((k) => prefix + k), ...this.namedChildren().flatMap(([k, m]) => m.unusedEntries(`${prefix}${k}.`))];
   }
 
-  assignPaths(prefix = ''): this {
+  assignPaths(prefix = '', within: readonly Module[] = []): this {
+    // A module among its own children (a parent kept as an attribute) would be walked forever.
+    if (within.includes(this)) throw new ModelDefinitionError(`${this.constructor.name} '${prefix}' is the module '${this.path || '<root>'}' it sits in: a module cannot contain itself (keep a reference to a parent in a field whose name starts with _, which is not a child)`);
     this.path = prefix;
     for (const [k, p] of this._params) p.name = prefix ? `${prefix}.${k}` : k;
-    for (const [k, m] of this.namedChildren()) m.assignPaths(prefix ? `${prefix}.${k}` : k);
+    for (const [k, m] of this.namedChildren()) m.assignPaths(prefix ? `${prefix}.${k}` : k, [...within, this]);
     return this;
   }
 
   /** The parameters by name (without unused entries such as num_batches_tracked, which PyTorch's load_state_dict fills in when missing). */
   stateDict(): Map<string, StateTensor> {
+    this.assignPaths(this.path);
     return new Map(this.namedParameters().map(([k, p]) => [k, { shape: p.shape, data: p.data }]));
   }
 
