@@ -96,6 +96,28 @@ describe('stateful step API', () => {
 });
 
 describe('loops inside wasm', () => {
+  test('loop checks its steps, carried values, body and axis where it is called', () => {
+    const trace = (steps: unknown, carried: (x: Tensor) => unknown, body: unknown, opts?: unknown) => traceModel({
+      name: 'l', module: new nn.Identity(), inputs: { x: [2] },
+      forward: (_m, i) => ({ y: Object.values(loop(steps as number, carried(i.x!) as never, body as never, opts as never))[0]! }),
+    });
+    const count = ({ h }: Record<string, Tensor>) => ({ next: { h: h!.add(1) }, emit: { o: h! } });
+    const rows = (steps: unknown) => Array.from(interpret(trace(steps, (x) => ({ h: x }), count), { x: Float32Array.of(1, 2) }).y!);
+    expect(rows(3)).toEqual([1, 2, 2, 3, 3, 4]);
+    // 1.5 steps traced a loop of 1.5 ([1, 2, 2]: three values of [steps, 2]); "3" was taken as 3, 2^40 a RangeError.
+    for (const [s, shown] of [[1.5, '1.5'], ['3', '"3"'], [2 ** 40, String(2 ** 40)], [3n, '3n'], [0, '0']] as const) {
+      expect(() => rows(s)).toThrow(`loop: steps must be an integer in [1, 2^31), got ${shown}`);
+    }
+    // Were raw TypeErrors from inside loop().
+    expect(() => trace(3, () => null, count)).toThrow('loop: carried must be an object of tensors by name, got null');
+    expect(() => trace(3, () => ({ h: 5 }), count)).toThrow("loop: carried 'h' must be a tensor, got 5");
+    expect(() => trace(3, (x) => ({ h: x }), 5)).toThrow('loop: body must be a function (carried, t) => ({ next, emit }), got 5');
+    expect(() => trace(3, (x) => ({ h: x }), () => undefined)).toThrow('loop: the body must return { next, emit }, got undefined');
+    expect(() => trace(3, (x) => ({ h: x }), ({ h }: Record<string, Tensor>) => ({ next: { h }, emit: { o: 5 } }))).toThrow("loop: the body's emit 'o' must be a tensor, got 5");
+    expect(() => trace(3, (x) => ({ h: x }), count, { axis: 5 })).toThrow('loop: axis must be an integer in [-2, 1] (the emitted [2] stacked over the steps), got 5');
+    expect(() => trace(3, (x) => ({ h: x }), count, { axis: 1.5 })).toThrow('got 1.5');
+  });
+
   test('a loop carries values, captures outer tensors and stacks emits along an axis', async () => {
     const g = traceModel({
       name: 'loop', module: new nn.Linear(4, 4), inputs: { x: [2, 4], y: [2, 4] },

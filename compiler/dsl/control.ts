@@ -3,7 +3,8 @@
 
 import { makeGraph, node, type Node } from '../ir/node.ts';
 import { rootOf } from '../ir/effects.ts';
-import { normAxis } from '../ir/types.ts';
+import { fmtShape, normAxis } from '../ir/types.ts';
+import { describeValue } from '../ir/print.ts';
 import { verify } from '../ir/verify.ts';
 import { ModelDefinitionError, recordMulti, Tensor, where, withSubTrace } from './tensor.ts';
 import { checkOptions } from './options.ts';
@@ -19,6 +20,16 @@ export interface LoopBodyResult { next: Record<string, Tensor>; emit: Record<str
 export function loop(steps: number, carried: Record<string, Tensor>,
   body: (carried: Record<string, Tensor>, t: Tensor) => LoopBodyResult, opts: { axis?: number } = {}): Record<string, Tensor> {
   checkOptions('loop', opts, ['axis']);
+  // The step counter is an i32 in wasm; 1.5 steps ran as a loop of 1.5 (three rows of two).
+  if (!Number.isInteger(steps) || steps < 1 || steps > 2 ** 31 - 1) throw new ModelDefinitionError(`loop: steps must be an integer in [1, 2^31), got ${describeValue(steps)}${where()}`);
+  const isRecord = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const tensors = (what: string, v: unknown) => {
+    if (!isRecord(v)) throw new ModelDefinitionError(`loop: ${what} must be an object of tensors by name, got ${describeValue(v)}${where()}`);
+    const bad = Object.entries(v as object).find(([, x]) => !(x instanceof Tensor));
+    if (bad) throw new ModelDefinitionError(`loop: ${what} '${bad[0]}' must be a tensor, got ${describeValue(bad[1])}${where()}`);
+  };
+  tensors('carried', carried);
+  if (typeof body !== 'function') throw new ModelDefinitionError(`loop: body must be a function (carried, t) => ({ next, emit }), got ${describeValue(body)}${where()}`);
   const names = Object.keys(carried);
   const { result, nodes } = withSubTrace(() => {
     const ins = names.map((k) => node('input', [], carried[k]!.node.type, { name: `carried.${k}` }, `carried.${k}`));
@@ -27,6 +38,9 @@ export function loop(steps: number, carried: Record<string, Tensor>,
     return { ins, t, r };
   });
   const { ins, t, r } = result;
+  if (!isRecord(r)) throw new ModelDefinitionError(`loop: the body must return { next, emit }, got ${describeValue(r)}${where()}`);
+  tensors('the body\'s next', r.next);
+  tensors('the body\'s emit', r.emit);
   const nextKeys = Object.keys(r.next);
   if (nextKeys.length !== names.length || names.some((k) => !(k in r.next))) {
     throw new ModelDefinitionError(`loop: the body must return next values for exactly the carried ${names.join(', ')}; got ${nextKeys.join(', ')}${where()}`);
@@ -59,7 +73,9 @@ export function loop(steps: number, carried: Record<string, Tensor>,
   const bodyGraph = makeGraph([...ins, t, ...captured.map((n) => captureIn.get(n)!)], outputs, [], { carried: names.length });
   verify(bodyGraph);
   const first = Object.values(r.emit)[0]!;
-  const axis = normAxis(opts.axis ?? 0, first.rank + 1);
+  const ax = opts.axis ?? 0;
+  if (!Number.isInteger(ax) || ax < -(first.rank + 1) || ax > first.rank) throw new ModelDefinitionError(`loop: axis must be an integer in [${-(first.rank + 1)}, ${first.rank}] (the emitted ${fmtShape(first.dims)} stacked over the steps), got ${describeValue(ax)}${where()}`);
+  const axis = normAxis(ax, first.rank + 1);
   const results = recordMulti('loop', [...names.map((k) => carried[k]!), ...captured.map((n) => new Tensor(n))],
     { body: bodyGraph, steps, carried: names.length, axis });
   return Object.fromEntries(Object.keys(r.emit).map((k, i) => [k, results[i]!]));
