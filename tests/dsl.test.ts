@@ -108,6 +108,13 @@ describe('DSL', () => {
     expect(() => run((x) => x.add(ints([1.5, 2, 3, 4])))).toThrow('ints: expected an array of 32-bit integers, got an array of 4 holding 1.5'); // was [1, 2, 3, 4]
     expect(() => run(() => ints(null as never))).toThrow('ints: expected an array of 32-bit integers, got null');
     for (const n of [2 ** 31, -1, 1.5, 0, 5n]) expect(() => run(() => arange(n as never))).toThrow(`arange: n must be an integer in [1, 2^26], got ${typeof n === 'bigint' ? '5n' : n}`);
+    expect(() => run((x) => x.expand(2, undefined as never))).toThrow('expand: sizes must be integers (-1 keeps a dim) or size names, got undefined'); // undefined.replace
+    expect(() => run((x) => x.dynamicSlice(0, 1 as never))).toThrow('dynamicSlice: index must be an i32 tensor (a position known at run time; slice() takes a number), got 1');
+    expect(() => run((x) => x.dynamicSlice(0, ints([0], []), 3))).toThrow('dynamicSlice: size must be an integer in [1, 2] (dim 0 of [2, 4]), got 3');
+    expect(() => run((x) => x.dynamicUpdate(0, ints([0], []), 5 as never))).toThrow('dynamicUpdate: update must be a tensor, got 5');
+    // Outputs past wasm32 memory: a RangeError (2^40), or the process out of memory (scaleFactor 1e9).
+    expect(() => run((x) => F.interpolate(x.unsqueeze(0), { scaleFactor: 1e9 }))).toThrow('interpolate: the output [1, 2, 4000000000] needs 32000000000 bytes; wasm32 memory holds 4 GiB');
+    expect(() => run((x) => F.adaptiveAvgPool2d(x.unsqueeze(0), [2 ** 40, 1]))).toThrow('adaptive_avg_pool2d: the output [1, 1099511627776, 1] needs');
     for (const [f, msg] of [
       [(x: Tensor) => F.relu(undefined as never), 'relu: input must be a tensor, got undefined'], // x.relu is not a function
       [(x: Tensor) => F.softmax([x] as never, 1), 'softmax: input must be a tensor, got an array of 1'],

@@ -19,6 +19,14 @@ export function floatArg(op: string, name: string, v: unknown): Tensor {
   if (t.dtype !== 'f32') throw new ModelDefinitionError(`${op}: ${name} must be f32, got ${t.dtype}${fmtShape(t.dims)}${where()}`);
   return t;
 }
+/**
+ * An output larger than wasm32 memory, refused before its taps or windows are built in JS (an
+ * interpolate to 2^40 was a RangeError, a scaleFactor of 1e9 ran the process out of memory).
+ */
+function outputFits(op: string, shape: readonly number[]): void {
+  const bytes = shape.reduce((a, b) => a * b, 4);
+  if (bytes > 2 ** 32) throw new ModelDefinitionError(`${op}: the output ${fmtShape(shape)} needs ${bytes} bytes; wasm32 memory holds 4 GiB${where()}`);
+}
 /** An int or a pair of ints (PyTorch's `_pair`), each at least `min`, or an error naming the op and option. */
 export function pairOf(op: string, option: string, v: unknown, min: number): [number, number] { return tupleOf(op, option, v, min, 2) as [number, number]; }
 /** An int or a list of `n` ints (PyTorch's `_pair`, `_triple`), each at least `min`. */
@@ -189,6 +197,7 @@ function adaptive2d(op: string, x: Tensor, outputSize: unknown, kind: 'mean' | '
   if (x.rank !== 3 && x.rank !== 4) throw new ModelDefinitionError(`${op}: expected [N, C, H, W] or unbatched [C, H, W] input, got ${fmtShape(x.shape)}${where()}`);
   if (x.dims.slice(-2).some((d) => typeof d !== 'number')) throw new ModelDefinitionError(`${op}: H and W of ${fmtShape(x.dims)} must be fixed sizes${where()}`);
   const [oh, ow] = adaptiveSize(op, outputSize, x), [h, w] = [x.size(-2), x.size(-1)];
+  outputFits(op, [...x.shape.slice(0, -2), oh, ow]);
   // PyTorch's adaptive_avg_pool2d to 1×1 is input.mean((-1, -2), keepdim=True), an accurate
   // (blocked) mean, not its pooling kernel's running f32 sum: a global average pool over 512×512
   // values near 100 summed in order is 2e-3 off.
@@ -500,6 +509,7 @@ export function interpolate(x: Tensor, opts: InterpolateOptions): Tensor {
   const scales = o.scaleFactor !== undefined && o.scaleFactor !== null ? list(o.scaleFactor, 'scaleFactor') : undefined;
   const outs = scales ? ins.map((n, i) => Math.floor(n * scales[i]!)) : list(o.size!, 'size');
   outs.forEach((n, i) => { if (n < 1) throw new ModelDefinitionError(`interpolate: scaleFactor ${scales![i]} makes an output size of 0 from ${ins[i]} (dim ${2 + i} of ${fmtShape(x.dims)})${where()}`); });
+  outputFits('interpolate', [...x.shape.slice(0, 2), ...outs]);
   if (mode === 'area') return k === 1 ? adaptiveAvgPool2d(x.unsqueeze(2), [1, outs[0]!]).squeeze(2) : adaptiveAvgPool2d(x, [outs[0]!, outs[1]!]);
   // recomputeScaleFactor: PyTorch passes the kernel only the output size, so the scale is in/out.
   const kernelScales = o.recomputeScaleFactor === true ? undefined : scales;

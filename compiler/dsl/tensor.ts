@@ -9,6 +9,11 @@ import { addDims, canonDim, divDims, evalDim, isSymbolic, mulDims, numelDims, SI
 import type { SymAttrs } from '../ir/symbolic.ts';
 import { describeValue } from '../ir/print.ts';
 
+/** dynamicSlice's and dynamicUpdate's index: a tensor (its dtype and shape are the op's to check). */
+function runTimeIndex(op: string, index: unknown): void {
+  if (!(index instanceof Tensor)) throw new ModelDefinitionError(`${op}: index must be an i32 tensor (a position known at run time; slice() takes a number), got ${describeValue(index)}${where()}`);
+}
+
 /** An axis in [-rank, rank), or an error naming the module (the IR's RangeError has no location). */
 function normAxis(axis: number, rank: number): number {
   if (!Number.isInteger(axis)) throw new ModelDefinitionError(`dim must be an integer, got ${typeof axis === 'string' || (typeof axis === 'object' && axis !== null) ? JSON.stringify(axis) : describeValue(axis)}${where()}`);
@@ -248,8 +253,8 @@ export class Tensor {
   /** A view as `shape`: numbers (one may be -1) or dims (`x.reshape(x.dim(0), -1)`, `'B*T'`). */
   reshape(...given: Dim[] | [readonly Dim[]]): Tensor {
     const shape = asDims(given);
-    const bad = shape.find((d) => !Number.isInteger(d) && typeof d !== 'string');
-    if (bad !== undefined) throw new ModelDefinitionError(`reshape: sizes must be integers (one may be -1) or size names, got ${describeValue(bad)} in [${shape.map(describeValue).join(', ')}]${where()}`);
+    const bad = shape.findIndex((d) => !Number.isInteger(d) && typeof d !== 'string');
+    if (bad >= 0) throw new ModelDefinitionError(`reshape: sizes must be integers (one may be -1) or size names, got ${describeValue(shape[bad])} in [${shape.map(describeValue).join(', ')}]${where()}`);
     if (this.node.type.dims || shape.some(isSymbolic)) return this.reshapeSymbolic(shape);
     return this.reshapeStatic(shape as number[]);
   }
@@ -323,7 +328,9 @@ export class Tensor {
     const args = (Array.isArray(given[0]) ? [...given[0], ...given.slice(1)] : given) as Array<Dim | Sizes>;
     const last = args[args.length - 1];
     const max: Record<string, number> = { ...traceBounds(), ...this.bounds, ...(typeof last === 'object' ? last : {}) };
-    const wanted = (typeof last === 'object' ? args.slice(0, -1) : args) as Dim[];
+    const wanted = (typeof last === 'object' && last !== null ? args.slice(0, -1) : args) as Dim[];
+    const bad = wanted.findIndex((d) => !Number.isInteger(d) && typeof d !== 'string');
+    if (bad >= 0 || wanted.length === 0) throw new ModelDefinitionError(`expand: sizes must be integers (-1 keeps a dim) or size names, got ${bad < 0 ? 'none' : describeValue(wanted[bad])}${where()}`);
     // torch's -1: this dim keeps its size (only where the tensor has a dim, not a new leading one).
     const lead = wanted.length - this.rank;
     const dims = wanted.map((d, i) => {
@@ -486,9 +493,20 @@ export class Tensor {
    * x.narrow(dim, index, size) with an index known only at run time (an i32[] tensor). An index
    * outside [0, dim − size] is clamped into it (as XLA's DynamicSlice; torch.narrow would raise).
    */
-  dynamicSlice(dim: number, index: Tensor, size = 1): Tensor { return record('dynamic_slice', [this, index], { axis: normAxis(dim, this.rank), size }); }
+  dynamicSlice(dim: number, index: Tensor, size = 1): Tensor {
+    const axis = normAxis(dim, this.rank);
+    runTimeIndex('dynamicSlice', index);
+    const n = this.dim(axis);
+    if (!Number.isInteger(size) || size < 1 || (typeof n === 'number' && size > n)) throw new ModelDefinitionError(`dynamicSlice: size must be an integer in [1, ${n}] (dim ${axis} of ${fmtShape(this.dims)}), got ${describeValue(size)}${where()}`);
+    return record('dynamic_slice', [this, index], { axis, size });
+  }
   /** A copy of x with `update` written at run-time position `index` along `dim` (clamped like dynamicSlice's). */
-  dynamicUpdate(dim: number, index: Tensor, update: Tensor): Tensor { return record('dynamic_update', [this, update, index], { axis: normAxis(dim, this.rank) }); }
+  dynamicUpdate(dim: number, index: Tensor, update: Tensor): Tensor {
+    const axis = normAxis(dim, this.rank);
+    runTimeIndex('dynamicUpdate', index);
+    if (!(update instanceof Tensor)) throw new ModelDefinitionError(`dynamicUpdate: update must be a tensor, got ${describeValue(update)}${where()}`);
+    return record('dynamic_update', [this, update, index], { axis });
+  }
   /**
    * torch's x.repeat(*sizes): x tiled sizes[i] times along each axis; more sizes than dims add
    * leading axes. Each tiled axis is a view [1, d], a broadcast copy to [r, d] and a view [r·d]
