@@ -68,8 +68,11 @@ const showShape = (v: unknown) => (Array.isArray(v) ? `[${v.slice(0, 10).map(des
 /** A list for an error message: at most `max` items. */
 const list = (xs: readonly string[], max = 8) => (xs.length > max ? `${xs.slice(0, max).join(', ')}, … (${xs.length} in all)` : xs.join(', '));
 const isIndex = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
+const typedGetter = (k: PropertyKey) => Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Int8Array.prototype), k)!.get!;
 /** A typed array's own element count (a subclass or a Proxy cannot fake it). */
-const typedLength = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Int8Array.prototype), 'length')!.get! as (this: unknown) => number;
+const typedLength = typedGetter('length') as (this: unknown) => number;
+/** A typed array's kind, 'Float32Array', also for one from another realm (jsdom, vm, an iframe), which instanceof refuses; else undefined. */
+const typedKind = typedGetter(Symbol.toStringTag) as (this: unknown) => string | undefined;
 
 /** A tensor's shape at the given sizes (its static shape when it names none). */
 const shapeAt = (t: TensorInfo, sizes: Record<string, number>): number[] => (t.dims ? t.dims.map((d) => evalDim(d, sizes)) : t.shape);
@@ -531,14 +534,14 @@ export class Model {
       }
       data = out;
     }
-    if (!(data instanceof Ctor) || !ArrayBuffer.isView(data)) throw new Error(`${where}: expected ${want()}, got ${describe(data)}`);
+    if (typedKind.call(data) !== Ctor.name) throw new Error(`${where}: expected ${want()}, got ${describe(data)}`);
     const length = typedLength.call(data);
     if (length !== n) throw new Error(`${where}: expected ${n} values (${t.dtype}${fmt(t.shape)}), got ${length}`);
     // What is written is what was checked: integers and booleans (token ids, positions, counts,
     // masks) are copied, since the caller's array could change before the write (a getter of a
     // later feed, another thread on a shared buffer), and so is an array whose buffer can shrink or grow.
-    const buffer = data.buffer as { resizable?: boolean; growable?: boolean };
-    const own: TensorData = t.dtype !== 'f32' || buffer.resizable || buffer.growable ? new Ctor(data as never) : data;
+    const buffer = (data as TensorData).buffer as { resizable?: boolean; growable?: boolean };
+    const own: TensorData = t.dtype !== 'f32' || buffer.resizable || buffer.growable ? new Ctor(data as never) : data as TensorData;
     if (t.dtype === 'bool') {
       for (let i = 0; i < n; i++) {
         if (own[i]! > 1) throw new Error(`${where}: value ${own[i]} at flat index ${i} is not a boolean (0 or 1)`);

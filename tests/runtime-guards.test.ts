@@ -125,6 +125,20 @@ describe('argument guards', () => {
     intact(gpt);
   });
 
+  test('typed arrays from another realm (vm, jsdom, an iframe) are taken by their kind, not refused by instanceof', () => {
+    gpt.reset();
+    // Was "expected Int32Array (i32[1, 8]), got Int32Array(8)".
+    const tokens = runInNewContext('Int32Array.of(3, 1, 4, 1, 5, 9, 2, 6)') as Int32Array;
+    expect(tokens instanceof Int32Array).toBe(false);
+    expect(gpt.run({ tokens }).logits).toEqual(wantRun);
+    const saved = gpt.state();
+    gpt.setState({ k0: runInNewContext(`new Float32Array(${saved.k0!.length}).fill(0.5)`) as Float32Array });
+    expect(Array.from(gpt.state().k0!).every((v) => v === 0.5)).toBe(true);
+    expect(() => gpt.run({ tokens: runInNewContext('new Float32Array(8)') as never })).toThrow("input 'tokens': expected Int32Array (i32[1, 8]), got Float32Array(8)");
+    gpt.reset();
+    intact(gpt);
+  });
+
   test('the manifest a model exposes cannot be edited to move its writes', () => {
     gpt.reset();
     // model.inputs is the manifest's own array: a shape or offset edited there used to steer the next write (over the weights).
