@@ -71,7 +71,7 @@ test('unsupported DSL options throw naming the option', () => {
   expect(() => new nn.LayerNorm([4, 5] as unknown as [number])).toThrow(/normalized_shape must be one dimension/);
   expect(() => new nn.LayerNorm(4, { elementwiseAffine: false } as unknown as number)).toThrow(/eps must be a non-negative number/);
   expect(() => new nn.LayerNorm(4, 1e-5, { bias: false } as never)).toThrow(/unknown option 'bias'/);
-  expect(() => new nn.MaxPool2d(2, { ceilMode: true } as never)).toThrow(/unknown option 'ceilMode'/);
+  expect(() => new nn.MaxPool2d(2, { countIncludePad: true } as never)).toThrow(/unknown option 'countIncludePad'/);
   expect(() => new nn.Dropout(2)).toThrow(/p must be a number in \[0, 1\], got 2/);
   const tr = <M extends Module>(mod: M, fwd?: (m: M, i: Record<string, Tensor>) => Tensor) => traceModel(defineModel({ name: 't', module: mod, inputs: { x: [1, 2, 6, 6] }, ...(fwd ? { forward: fwd } : {}) }));
   expect(() => tr(new nn.Conv2d(2, 2, 3, { padding: 'same', stride: 2 }))).toThrow(/padding 'same' needs stride 1, got stride 2,2/);

@@ -215,18 +215,103 @@ export const adaptiveAvgPool2d = (x: Tensor, outputSize: number | [number | null
 /** torch.nn.functional.adaptive_max_pool2d (values only). */
 export const adaptiveMaxPool2d = (x: Tensor, outputSize: number | [number | null, number | null]): Tensor => adaptive2d('adaptive_max_pool2d', x, outputSize, 'max');
 
-export interface MaxPool2dOptions { stride?: Pair; padding?: Pair }
-export interface Pool2dOptions extends MaxPool2dOptions { countIncludePad?: boolean }
-export function maxPool2d(x: Tensor, kernel: Pair, o: MaxPool2dOptions = {}): Tensor {
-  x = tensorArg('max_pool2d', 'input', x);
-  checkOptions('max_pool2d', o, ['stride', 'padding']);
-  return unbatched2d(x, (x) => record('maxpool2d', [x], { kernel: pairOf('max_pool2d', 'kernel_size', kernel, 1), stride: pairOf('max_pool2d', 'stride', o.stride ?? kernel, 1), padding: pairOf('max_pool2d', 'padding', o.padding ?? 0, 0) }));
+/** The output length of a window of `extent` cells moved by `stride` over n cells padded by [before, after] (PyTorch's floor/ceil rule). */
+export function windows(n: number, before: number, after: number, extent: number, stride: number, ceil: boolean): number {
+  const span = n + before + after - extent;
+  if (span < 0) return 0;
+  let out = (ceil ? Math.ceil(span / stride) : Math.floor(span / stride)) + 1;
+  // In ceil mode the last window must start inside the input or its leading padding.
+  if (ceil && (out - 1) * stride >= n + before) out--;
+  return out;
 }
-export function avgPool2d(x: Tensor, kernel: Pair, o: Pool2dOptions = {}): Tensor {
-  x = tensorArg('avg_pool2d', 'input', x);
-  checkOptions('avg_pool2d', o, ['stride', 'padding', 'countIncludePad']);
-  return unbatched2d(x, (x) => record('avgpool2d', [x], { kernel: pairOf('avg_pool2d', 'kernel_size', kernel, 1), stride: pairOf('avg_pool2d', 'stride', o.stride ?? kernel, 1), padding: pairOf('avg_pool2d', 'padding', o.padding ?? 0, 0), countIncludePad: o.countIncludePad ?? true }));
+
+/**
+ * Pooling over the spatial axes (2, 3, …) of any number, window by window along one axis at a
+ * time (max of maxes, sum of sums: the same windows as one N-d pass, with k₁+k₂+… strided slices
+ * instead of k₁·k₂·…). `pads` are [before, after] per axis; ceil mode adds the cells a last
+ * window needs after the input. The average divides the sum once, by `divisor` or by the count
+ * of the cells in its window that count: the input, and with `countIncludePad` the declared
+ * padding (not ceil mode's extra), PyTorch's and ONNX's rule. The count is a product over axes,
+ * a constant. Max pads with −∞.
+ */
+export function poolNd(op: string, x: Tensor, kind: 'max' | 'avg', k: number[], s: number[], d: number[], pads: Array<[number, number]>,
+  o: { ceil: boolean; countIncludePad: boolean; divisor?: number }): Tensor {
+  const r = k.length, sizes = x.shape.slice(-r);
+  if (x.dims.slice(1).some((v) => typeof v !== 'number')) throw new ModelDefinitionError(`${op}: input ${fmtShape(x.dims)} has a size chosen at run time outside the batch dim (0); a pool's channels and spatial sizes must be fixed${where()}`);
+  const outs = sizes.map((n, i) => windows(n, pads[i]![0], pads[i]![1], (k[i]! - 1) * d[i]! + 1, s[i]!, o.ceil));
+  if (outs.some((n) => n < 1)) throw new ModelDefinitionError(`${op}: kernel ${k.join('×')}${d.some((v) => v > 1) ? ` (dilation ${d.join(',')})` : ''} does not fit input ${fmtShape(x.dims)} with padding ${pads.map((p) => p.join('/')).join(',')} (output ${outs.join('×')})${where()}`);
+  let y = x;
+  const counts: number[][] = [];
+  sizes.forEach((n, i) => {
+    const axis = x.rank - r + i, [pb, pe] = pads[i]!, out = outs[i]!;
+    const need = (out - 1) * s[i]! + (k[i]! - 1) * d[i]! + 1;
+    const t = padZeros(y, axis, pb, Math.max(pe, need - n - pb), kind === 'max' ? -Infinity : 0);
+    let acc: Tensor | undefined;
+    for (let j = 0; j < k[i]!; j++) {
+      const v = t.slice(axis, j * d[i]!, j * d[i]! + (out - 1) * s[i]! + 1, s[i]!);
+      acc = acc === undefined ? v : kind === 'max' ? acc.maximum(v) : acc.add(v);
+    }
+    y = acc!;
+    // Cells of window q along this axis that count: inside the input, or inside the declared padding with countIncludePad.
+    counts.push(Array.from({ length: out }, (_, q) => {
+      let c = 0;
+      for (let j = 0; j < k[i]!; j++) { const at = q * s[i]! + j * d[i]!; if ((at >= pb && at < pb + n) || (o.countIncludePad && at < pb + n + pe)) c++; }
+      return c;
+    }));
+  });
+  if (kind === 'max') return y;
+  if (o.divisor !== undefined) return y.div(o.divisor);
+  const count = new Float32Array(outs.reduce((a, b) => a * b, 1));
+  for (let f = 0; f < count.length; f++) {
+    let c = 1, rest = f;
+    for (let i = r - 1; i >= 0; i--) { c *= counts[i]![rest % outs[i]!]!; rest = Math.floor(rest / outs[i]!); }
+    count[f] = c;
+  }
+  return y.div(constant(count, outs, 'f32', 'pool-count'));
 }
+
+/** torch.nn.functional.max_pool2d / avg_pool2d options (PyTorch's names in camelCase; returnIndices true is refused). */
+export interface MaxPool2dOptions { stride?: Pair | null; padding?: Pair; dilation?: Pair; ceilMode?: boolean; returnIndices?: boolean }
+export interface Pool2dOptions { stride?: Pair | null; padding?: Pair; ceilMode?: boolean; countIncludePad?: boolean; divisorOverride?: number | null }
+export const MAX_POOL2D_OPTIONS = ['stride', 'padding', 'dilation', 'ceilMode', 'returnIndices'] as const;
+export const AVG_POOL2D_OPTIONS = ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride'] as const;
+
+/**
+ * A 2-D pool's window as PyTorch checks it: kernel, stride (the kernel's by default), padding (at
+ * most half the kernel), dilation, ceil mode and the average's divisor (a non-zero integer). The
+ * options' types were checked by checkOptions.
+ */
+export function pool2dWindow(op: string, kernel: unknown, o: MaxPool2dOptions & Pool2dOptions):
+  { k: [number, number]; s: [number, number]; p: [number, number]; d: [number, number]; ceil: boolean; countIncludePad: boolean; divisor?: number } {
+  const k = pairOf(op, 'kernel_size', kernel, 1);
+  const s = o.stride === undefined || o.stride === null ? k : pairOf(op, 'stride', o.stride, 1);
+  const p = pairOf(op, 'padding', o.padding ?? 0, 0), d = pairOf(op, 'dilation', o.dilation ?? 1, 1);
+  if (p.some((v, i) => 2 * v > k[i]!)) throw new ModelDefinitionError(`${op}: padding ${p.join(',')} must be at most half the kernel size ${k.join(',')}${where()}`);
+  if (o.returnIndices === true) throw new ModelDefinitionError(`${op}: returnIndices true is not supported (values only)${where()}`);
+  const dv = o.divisorOverride ?? undefined;
+  if (dv !== undefined && (typeof dv !== 'number' || !Number.isInteger(dv) || dv === 0)) throw new ModelDefinitionError(`${op}: divisorOverride must be a non-zero integer, got ${describeValue(dv)}${where()}`);
+  return { k, s, p, d, ceil: o.ceilMode ?? false, countIncludePad: o.countIncludePad ?? true, divisor: dv };
+}
+
+/**
+ * A 2-D pool: the pool kernels for PyTorch's defaults (floored windows, no dilation, the count as
+ * divisor); poolNd's separable slices (the 3-D pools' and ONNX's definition) for ceil mode,
+ * dilation or divisorOverride.
+ */
+function pool2d(op: 'max_pool2d' | 'avg_pool2d', x: Tensor, kernel: Pair, o: MaxPool2dOptions & Pool2dOptions): Tensor {
+  const max = op === 'max_pool2d';
+  x = tensorArg(op, 'input', x);
+  checkOptions(op, o, max ? MAX_POOL2D_OPTIONS : AVG_POOL2D_OPTIONS);
+  const w = pool2dWindow(op, kernel, o);
+  if (w.ceil || w.d.some((v) => v !== 1) || w.divisor !== undefined) {
+    return unbatched2d(floatArg(op, 'input', x), (x) => poolNd(op, x, max ? 'max' : 'avg', w.k, w.s, w.d, w.p.map((v) => [v, v] as [number, number]), w));
+  }
+  return unbatched2d(x, (x) => record(max ? 'maxpool2d' : 'avgpool2d', [x], { kernel: w.k, stride: w.s, padding: w.p, ...(max ? {} : { countIncludePad: w.countIncludePad }) }));
+}
+/** torch.nn.functional.max_pool2d on [N, C, H, W] or unbatched [C, H, W] (stride defaults to the kernel; padding pads with −∞). */
+export function maxPool2d(x: Tensor, kernel: Pair, o: MaxPool2dOptions = {}): Tensor { return pool2d('max_pool2d', x, kernel, o); }
+/** torch.nn.functional.avg_pool2d; countIncludePad (default true) counts the padding in the divisor, divisorOverride replaces it. */
+export function avgPool2d(x: Tensor, kernel: Pair, o: Pool2dOptions = {}): Tensor { return pool2d('avg_pool2d', x, kernel, o); }
 
 export interface BatchNormOptions { training?: boolean; momentum?: number; eps?: number }
 /**
@@ -331,30 +416,28 @@ function single(op: string, option: string, v: unknown, min: number): number {
   if (typeof n !== 'number' || !Number.isInteger(n) || n < min) throw new ModelDefinitionError(`${op}: ${option} must be ${min > 0 ? 'a positive' : 'a non-negative'} integer, got ${Array.isArray(v) ? `[${v.slice(0, 4).map(describeValue).join(', ')}]` : describeValue(v)}${where()}`);
   return n;
 }
-/** The window of a 1-D pool in its own terms: [kernel, stride, padding], checked as PyTorch checks them. */
-export function pool1dWindow(op: string, kernel: unknown, o: { stride?: unknown; padding?: unknown; dilation?: unknown; ceilMode?: unknown; returnIndices?: unknown }): [number, number, number] {
+/** The window of a 1-D pool in its own terms: [kernel, stride, padding, dilation], checked as PyTorch checks them (the rest by pool2dWindow). */
+export function pool1dWindow(op: string, kernel: unknown, o: { stride?: unknown; padding?: unknown; dilation?: unknown; ceilMode?: unknown; returnIndices?: unknown }): [number, number, number, number] {
   const k = single(op, 'kernel_size', kernel, 1);
   const s = o.stride === undefined || o.stride === null ? k : single(op, 'stride', o.stride, 1);
-  const p = single(op, 'padding', o.padding ?? 0, 0);
-  if (o.dilation !== undefined && single(op, 'dilation', o.dilation, 1) !== 1) throw new ModelDefinitionError(`${op}: dilation ${describeValue(o.dilation)} is not supported (only 1)${where()}`);
-  if (o.ceilMode === true) throw new ModelDefinitionError(`${op}: ceilMode true is not supported (the output length is floored)${where()}`);
-  if (o.returnIndices === true) throw new ModelDefinitionError(`${op}: returnIndices true is not supported (values only)${where()}`);
+  const p = single(op, 'padding', o.padding ?? 0, 0), d = single(op, 'dilation', o.dilation ?? 1, 1);
   if (2 * p > k) throw new ModelDefinitionError(`${op}: padding ${p} must be at most half the kernel size ${k}${where()}`);
-  return [k, s, p];
+  pool2dWindow(op, [1, k], { ceilMode: o.ceilMode as boolean, returnIndices: o.returnIndices as boolean });
+  return [k, s, p, d];
 }
 function pool1d(op: 'max_pool1d' | 'avg_pool1d', x: Tensor, kernel: number, o: MaxPool1dOptions & AvgPool1dOptions): Tensor {
   x = floatArg(op, 'input', x);
-  const [k, s, p] = pool1dWindow(op, kernel, o);
+  const [k, s, p, d] = pool1dWindow(op, kernel, o);
   if (x.rank !== 2 && x.rank !== 3) throw new ModelDefinitionError(`${op}: expected [N, C, L] or unbatched [C, L] input, got ${fmtShape(x.dims)}${where()}`);
   const from = x.rank === 3 ? 1 : 0;
   if (x.dims.slice(from).some((d) => typeof d !== 'number')) throw new ModelDefinitionError(`${op}: input ${fmtShape(x.dims)} has a size chosen at run time ${from ? 'outside the batch dim (0)' : '(an unbatched input)'}; a pool's channels and length must be fixed sizes${where()}`);
   const L = x.dims[x.rank - 1] as number;
-  if (L + 2 * p < k) throw new ModelDefinitionError(`${op}: kernel ${k} does not fit input ${fmtShape(x.dims)} with padding ${p}${where()}`);
+  if (L + 2 * p < (k - 1) * d + 1) throw new ModelDefinitionError(`${op}: kernel ${k}${d > 1 ? ` (dilation ${d})` : ''} does not fit input ${fmtShape(x.dims)} with padding ${p}${where()}`);
   // A 2-D pool over a height of 1, as conv1d is a conv2d.
-  const x4 = x.unsqueeze(x.rank - 1);
+  const x4 = x.unsqueeze(x.rank - 1), ceilMode = o.ceilMode ?? false;
   const y = op === 'max_pool1d'
-    ? maxPool2d(x4, [1, k], { stride: [1, s], padding: [0, p] })
-    : avgPool2d(x4, [1, k], { stride: [1, s], padding: [0, p], countIncludePad: o.countIncludePad ?? true });
+    ? maxPool2d(x4, [1, k], { stride: [1, s], padding: [0, p], dilation: [1, d], ceilMode })
+    : avgPool2d(x4, [1, k], { stride: [1, s], padding: [0, p], ceilMode, countIncludePad: o.countIncludePad ?? true });
   return y.squeeze(x.rank - 1);
 }
 /** torch.nn.functional.max_pool1d on [N, C, L] or unbatched [C, L] (stride defaults to the kernel; padding pads with −∞). */

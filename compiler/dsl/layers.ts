@@ -185,16 +185,16 @@ export class AvgPool1d extends Module {
 
 export class MaxPool2d extends Module {
   constructor(readonly kernelSize: Pair, readonly opts: F.MaxPool2dOptions = {}) {
-    super(); checkOptions('MaxPool2d', opts, ['stride', 'padding']);
-    F.pairOf('MaxPool2d', 'kernel_size', kernelSize, 1); F.pairOf('MaxPool2d', 'stride', opts.stride ?? 1, 1); F.pairOf('MaxPool2d', 'padding', opts.padding ?? 0, 0);
+    super(); checkOptions('MaxPool2d', opts, F.MAX_POOL2D_OPTIONS);
+    F.pool2dWindow('MaxPool2d', kernelSize, opts);
   }
   forward(x: Tensor): Tensor { return F.maxPool2d(x, this.kernelSize, this.opts); }
 }
 
 export class AvgPool2d extends Module {
   constructor(readonly kernelSize: Pair, readonly opts: F.Pool2dOptions = {}) {
-    super(); checkOptions('AvgPool2d', opts, ['stride', 'padding', 'countIncludePad']);
-    F.pairOf('AvgPool2d', 'kernel_size', kernelSize, 1); F.pairOf('AvgPool2d', 'stride', opts.stride ?? 1, 1); F.pairOf('AvgPool2d', 'padding', opts.padding ?? 0, 0);
+    super(); checkOptions('AvgPool2d', opts, F.AVG_POOL2D_OPTIONS);
+    F.pool2dWindow('AvgPool2d', kernelSize, opts);
   }
   forward(x: Tensor): Tensor { return F.avgPool2d(x, this.kernelSize, this.opts); }
 }

@@ -1,26 +1,16 @@
-// The 3-D (volumetric) ops on PyTorch's NCDHW layout: conv3d on the 2-D conv kernel, and pooling
-// of any rank as separable slices (poolNd, which the ONNX importer's MaxPool/AveragePool share).
+// The 3-D (volumetric) ops on PyTorch's NCDHW layout: conv3d on the 2-D conv kernel, and the 3-D
+// pools as separable slices (functional.ts poolNd).
 
 import { fmtShape } from '../ir/types.ts';
 import { describeValue } from '../ir/print.ts';
 import { cat, constant, ModelDefinitionError, Tensor, where } from './tensor.ts';
 import { checkOptions } from './options.ts';
-import { conv2d, fixedConvDims, floatArg, padZeros, tupleOf } from './functional.ts';
+import { conv2d, fixedConvDims, floatArg, padZeros, poolNd, tupleOf, windows } from './functional.ts';
 
 export type Triple = number | [number, number, number];
 
 /** A 3-D op on PyTorch's unbatched [C, D, H, W] input as on a batch of one. */
 function unbatched3d(x: Tensor, f: (x: Tensor) => Tensor): Tensor { return x.rank === 4 ? f(x.unsqueeze(0)).squeeze(0) : f(x); }
-
-/** The output length of a window of `extent` cells moved by `stride` over n cells padded by [before, after] (PyTorch's floor/ceil rule). */
-function windows(n: number, before: number, after: number, extent: number, stride: number, ceil: boolean): number {
-  const span = n + before + after - extent;
-  if (span < 0) return 0;
-  let out = (ceil ? Math.ceil(span / stride) : Math.floor(span / stride)) + 1;
-  // In ceil mode the last window must start inside the input or its leading padding.
-  if (ceil && (out - 1) * stride >= n + before) out--;
-  return out;
-}
 
 export interface Conv3dOptions { stride?: Triple; padding?: Triple | 'valid' | 'same'; dilation?: Triple; groups?: number }
 /**
@@ -69,51 +59,6 @@ export function conv3d(x: Tensor, w: Tensor, b?: Tensor, o: Conv3dOptions = {}):
     const y = conv2d(cols, wc, b, { stride: [stride[1]!, stride[2]!], padding, dilation: [dilation[1]!, dilation[2]!], groups });
     return y.reshape(N, Dout, co, outs[1]!, outs[2]!).permute(0, 2, 1, 3, 4);
   });
-}
-
-/**
- * Pooling over the spatial axes (2, 3, …) of any number, window by window along one axis at a
- * time (max of maxes, sum of sums: the same windows as one N-d pass, with k₁+k₂+… strided slices
- * instead of k₁·k₂·…). `pads` are [before, after] per axis; ceil mode adds the cells a last
- * window needs after the input. The average divides the sum once, by `divisor` or by the count
- * of the cells in its window that count: the input, and with `countIncludePad` the declared
- * padding (not ceil mode's extra), PyTorch's and ONNX's rule. The count is a product over axes,
- * a constant. Max pads with −∞.
- */
-export function poolNd(op: string, x: Tensor, kind: 'max' | 'avg', k: number[], s: number[], d: number[], pads: Array<[number, number]>,
-  o: { ceil: boolean; countIncludePad: boolean; divisor?: number }): Tensor {
-  const r = k.length, sizes = x.shape.slice(-r);
-  if (x.dims.slice(1).some((v) => typeof v !== 'number')) throw new ModelDefinitionError(`${op}: input ${fmtShape(x.dims)} has a size chosen at run time outside the batch dim (0); a pool's channels and spatial sizes must be fixed${where()}`);
-  const outs = sizes.map((n, i) => windows(n, pads[i]![0], pads[i]![1], (k[i]! - 1) * d[i]! + 1, s[i]!, o.ceil));
-  if (outs.some((n) => n < 1)) throw new ModelDefinitionError(`${op}: kernel ${k.join('×')}${d.some((v) => v > 1) ? ` (dilation ${d.join(',')})` : ''} does not fit input ${fmtShape(x.dims)} with padding ${pads.map((p) => p.join('/')).join(',')} (output ${outs.join('×')})${where()}`);
-  let y = x;
-  const counts: number[][] = [];
-  sizes.forEach((n, i) => {
-    const axis = x.rank - r + i, [pb, pe] = pads[i]!, out = outs[i]!;
-    const need = (out - 1) * s[i]! + (k[i]! - 1) * d[i]! + 1;
-    const t = padZeros(y, axis, pb, Math.max(pe, need - n - pb), kind === 'max' ? -Infinity : 0);
-    let acc: Tensor | undefined;
-    for (let j = 0; j < k[i]!; j++) {
-      const v = t.slice(axis, j * d[i]!, j * d[i]! + (out - 1) * s[i]! + 1, s[i]!);
-      acc = acc === undefined ? v : kind === 'max' ? acc.maximum(v) : acc.add(v);
-    }
-    y = acc!;
-    // Cells of window q along this axis that count: inside the input, or inside the declared padding with countIncludePad.
-    counts.push(Array.from({ length: out }, (_, q) => {
-      let c = 0;
-      for (let j = 0; j < k[i]!; j++) { const at = q * s[i]! + j * d[i]!; if ((at >= pb && at < pb + n) || (o.countIncludePad && at < pb + n + pe)) c++; }
-      return c;
-    }));
-  });
-  if (kind === 'max') return y;
-  if (o.divisor !== undefined) return y.div(o.divisor);
-  const count = new Float32Array(outs.reduce((a, b) => a * b, 1));
-  for (let f = 0; f < count.length; f++) {
-    let c = 1, rest = f;
-    for (let i = r - 1; i >= 0; i--) { c *= counts[i]![rest % outs[i]!]!; rest = Math.floor(rest / outs[i]!); }
-    count[f] = c;
-  }
-  return y.div(constant(count, outs, 'f32', 'pool-count'));
 }
 
 export interface MaxPool3dOptions { stride?: Triple | null; padding?: Triple; dilation?: Triple; ceilMode?: boolean; returnIndices?: boolean }

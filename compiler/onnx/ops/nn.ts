@@ -6,7 +6,7 @@
 import { numel } from '../../ir/types.ts';
 import { cat, constant, record, Tensor } from '../../dsl/tensor.ts';
 import * as F from '../../dsl/functional.ts';
-import { conv3d, poolNd } from '../../dsl/volumetric.ts';
+import { conv3d } from '../../dsl/volumetric.ts';
 import { DT, OnnxError } from '../proto.ts';
 import { Ctx, host, isHost, type Val } from '../ctx.ts';
 import { batchOnly, f32Input, fixedWeights, full, normAxis, type Translate } from './common.ts';
@@ -130,7 +130,7 @@ export function pool(kind: 'max' | 'avg'): Translate {
     const pads = spatialPads(c, x.shape.slice(2), k, s, d);
     const ceil = c.int('ceil_mode', 0) === 1, cip = c.int('count_include_pad', 0) === 1;
     // Dilated and 3-D windows: the DSL's separable pool (the 2-D kernels take neither).
-    if (d.some((v) => v !== 1) || x.rank === 5) return poolNd(c.node.opType, x, kind, k, s, d, pads, { ceil, countIncludePad: cip });
+    if (d.some((v) => v !== 1) || x.rank === 5) return F.poolNd(c.node.opType, x, kind, k, s, d, pads, { ceil, countIncludePad: cip });
     return as2d(c, x, (x4, lift) => {
       const kk = lift(k, 1), ss = lift(s, 1), pp = lift(pads, [0, 0] as [number, number]);
       const sizes = x4.shape.slice(2);
