@@ -120,9 +120,15 @@ export const SYNC_BYTES = 1536, SYNC_SIZES = 448, SYNC_MAX_SIZES = 16;
 export const DTYPE_BYTES: Record<DType, number> = { f32: 4, i32: 4, bool: 1 };
 export const numel = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
+const typedGetter = (k: PropertyKey) => Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Int8Array.prototype), k)!.get!;
+/** A typed array's own element count (a subclass or a Proxy cannot fake it). */
+export const typedLength = typedGetter('length') as (this: unknown) => number;
+/** A typed array's kind, 'Float32Array', also for one from another realm (jsdom, vm, an iframe), which instanceof refuses; else undefined. */
+export const typedKind = typedGetter(Symbol.toStringTag) as (this: unknown) => string | undefined;
+
 /** The manifest, unchecked, and the blob area: for tools that rewrite artifacts (and tests). */
 export function unpackContainer(bytes: Uint8Array): { manifest: unknown; blobs: Uint8Array } {
-  if (!(bytes instanceof Uint8Array)) throw new Error(`a simdflow artifact is bytes (Uint8Array), got ${describe(bytes)}`);
+  if (typedKind.call(bytes) !== 'Uint8Array') throw new Error(`a simdflow artifact is bytes (Uint8Array), got ${describe(bytes)}`);
   // A transferred (detached) buffer reads as 0 bytes; any access to it throws a raw TypeError.
   if (!bytes.length) throw new Error('not a simdflow artifact: 0 bytes (empty, or transferred)');
   const magic = String.fromCharCode(...bytes.subarray(0, 4));

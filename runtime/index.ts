@@ -2,13 +2,13 @@
 // Browser-safe: no Node-only imports (see ./node.ts for loading from a file path).
 // An artifact is code: load it only from a source you trust.
 
-import { describe } from './format.ts';
+import { describe, typedKind } from './format.ts';
 import { loadModelBytes, type LoadOptions, type Model } from './model.ts';
 
 export type Source = Uint8Array | ArrayBuffer | Response | URL | string;
 
 export async function loadModel(src: Source, opts: LoadOptions = {}): Promise<Model> {
-  if (src instanceof Uint8Array) return loadModelBytes(src, opts);
+  if (typedKind.call(src) === 'Uint8Array') return loadModelBytes(src as Uint8Array, opts); // (also one from another realm)
   if (src instanceof ArrayBuffer) return loadModelBytes(new Uint8Array(src.byteLength ? src : []), opts); // (a detached one cannot be viewed)
   if (!(src instanceof Response || src instanceof URL || typeof src === 'string')) {
     throw new Error(`loadModel(): expected the artifact as a Uint8Array or ArrayBuffer, a Response or a URL; got ${describe(src)}`);
@@ -29,6 +29,6 @@ export async function loadModel(src: Source, opts: LoadOptions = {}): Promise<Mo
   return loadModelBytes(new Uint8Array(bytes), opts);
 }
 
-export { Model, chooseIsa, type GenerateOptions, type LoadOptions, type Feeds, type Feed, type Outputs, type TensorData } from './model.ts';
+export { Model, type GenerateOptions, type LoadOptions, type Feeds, type Feed, type Outputs, type TensorData } from './model.ts';
 export { sampleToken, uniform, type Sampling } from './sample.ts';
 export type { Manifest, TensorInfo, EntryInfo, Isa } from './format.ts';

@@ -2,7 +2,7 @@
 // Every public method checks its arguments before it writes anything to wasm memory, so a
 // refused call leaves the model exactly as it was.
 
-import { DTYPE_BYTES, SYNC_SIZES, describe, knownOptions, numel, readContainer, type DType, type EntryInfo, type Isa, type Manifest, type TensorInfo } from './format.ts';
+import { DTYPE_BYTES, SYNC_SIZES, describe, knownOptions, numel, readContainer, typedKind, typedLength, type DType, type EntryInfo, type Isa, type Manifest, type TensorInfo } from './format.ts';
 import { atomicWait, canBlock, memoryImport, requestedThreads, ThreadPool, threadsUnavailable, trap, withSharedMemory } from './threads.ts';
 import { evalDim } from './dims.ts';
 import { ThreadChoice } from './thread-choice.ts';
@@ -68,11 +68,6 @@ const showShape = (v: unknown) => (Array.isArray(v) ? `[${v.slice(0, 10).map(des
 /** A list for an error message: at most `max` items. */
 const list = (xs: readonly string[], max = 8) => (xs.length > max ? `${xs.slice(0, max).join(', ')}, … (${xs.length} in all)` : xs.join(', '));
 const isIndex = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
-const typedGetter = (k: PropertyKey) => Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Int8Array.prototype), k)!.get!;
-/** A typed array's own element count (a subclass or a Proxy cannot fake it). */
-const typedLength = typedGetter('length') as (this: unknown) => number;
-/** A typed array's kind, 'Float32Array', also for one from another realm (jsdom, vm, an iframe), which instanceof refuses; else undefined. */
-const typedKind = typedGetter(Symbol.toStringTag) as (this: unknown) => string | undefined;
 
 /** A tensor's shape at the given sizes (its static shape when it names none). */
 const shapeAt = (t: TensorInfo, sizes: Record<string, number>): number[] => (t.dims ? t.dims.map((d) => evalDim(d, sizes)) : t.shape);

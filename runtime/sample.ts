@@ -2,7 +2,7 @@
 // as Hugging Face's samplers cut, in their order (top_k, top_p, min_p), computed in f64.
 // No Node-only imports: this runs in browsers too.
 
-import { describe, knownOptions } from './format.ts';
+import { describe, knownOptions, typedKind } from './format.ts';
 
 export interface Sampling { temperature: number; topK?: number; topP?: number; minP?: number }
 
@@ -162,7 +162,7 @@ function largest(xs: Float32Array, k: number): Float32Array {
  */
 export function sampleToken(logits: Float32Array, options: Omit<Sampling, 'temperature'> & { temperature?: number }, u: number): number {
   const where = 'sampleToken()';
-  check(where, 'logits', logits, logits instanceof Float32Array && logits.length > 0, 'a non-empty Float32Array (decode() returns one)');
+  check(where, 'logits', logits, typedKind.call(logits) === 'Float32Array' && logits.length > 0, 'a non-empty Float32Array (decode() returns one)');
   knownOptions(where, options, ['temperature', 'topK', 'topP', 'minP']);
   const s = samplingOf(where, options as Record<string, unknown>);
   check(where, 'u', u, typeof u === 'number' && u >= 0 && u < 1, 'a number in [0, 1) (uniform(seed)() draws them)');

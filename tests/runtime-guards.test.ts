@@ -5,7 +5,7 @@ import { runInNewContext } from 'node:vm';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { compileModel } from '../compiler/driver/compile.ts';
 import { defineGPT, defineModel, F, GPT, nn, type Tensor } from '../compiler/dsl/index.ts';
-import { loadModel, type Model } from '../runtime/index.ts';
+import { loadModel, sampleToken, type Model } from '../runtime/index.ts';
 import { loadModelFile } from '../runtime/node.ts';
 import { TEST_ISAS } from './helpers/isa.ts';
 
@@ -137,6 +137,20 @@ describe('argument guards', () => {
     expect(() => gpt.run({ tokens: runInNewContext('new Float32Array(8)') as never })).toThrow("input 'tokens': expected Int32Array (i32[1, 8]), got Float32Array(8)");
     gpt.reset();
     intact(gpt);
+  });
+
+  test('an artifact and logits from another realm load and sample as same-realm ones do', async () => {
+    // Were "expected the artifact as a Uint8Array …, got Uint8Array(…)" and "expected a non-empty Float32Array, got Float32Array(3)".
+    const foreign = runInNewContext(`new Uint8Array(${bytes.length})`) as Uint8Array;
+    foreign.set(bytes);
+    expect(foreign instanceof Uint8Array).toBe(false);
+    const m = await loadModel(foreign);
+    expect(m.run(runFeeds()).logits).toEqual(wantRun);
+    m.dispose();
+    const logits = runInNewContext('Float32Array.of(0, 2, 1)') as Float32Array;
+    expect(sampleToken(logits, {}, 0.5)).toBe(1);
+    expect(sampleToken(logits, { temperature: 1 }, 0.99)).toBe(sampleToken(Float32Array.of(0, 2, 1), { temperature: 1 }, 0.99));
+    expect(() => sampleToken(runInNewContext('Float64Array.of(0, 2, 1)') as never, {}, 0.5)).toThrow('sampleToken(): logits must be a non-empty Float32Array');
   });
 
   test('the manifest a model exposes cannot be edited to move its writes', () => {
