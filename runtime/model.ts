@@ -454,7 +454,7 @@ export class Model {
     const from: Record<string, string> = {};
     const bind = (t: TensorInfo, i: number, name: string, v: number, how: string) => {
       const max = e.sizes![name]!;
-      if (!(Number.isInteger(v) && v >= 1 && v <= max)) throw new Error(`${where} input '${t.name}': dim ${i} is size '${name}', which must be an integer in [1, ${max}]; ${how} it is ${v}`);
+      if (!(Number.isInteger(v) && v >= 1 && v <= max)) throw new Error(`${where} input '${t.name}': dim ${i} is size '${name}', which must be an integer in [1, ${max}]; ${how} ${v}`);
       if (sizes[name] !== undefined && sizes[name] !== v) throw new Error(`${where} input '${t.name}': dim ${i} is size '${name}' = ${v}, but input '${from[name]}' gives ${name} = ${sizes[name]} (the same name is the same size)`);
       sizes[name] = v; from[name] = t.name;
     };
@@ -467,7 +467,7 @@ export class Model {
       if (!Array.isArray(shape) || !shape.every(isIndex)) throw new Error(`${where} input '${t.name}': expected { data, shape } with shape a list of integers, got shape ${showShape(shape)}`);
       if (shape.length !== t.dims.length) throw new Error(`${where} input '${t.name}': expected rank ${t.dims.length} ${fmt(t.dims)}, got shape ${fmt(shape.slice(0, 10))}`);
       t.dims.forEach((d, i) => {
-        if (typeof d === 'string') bind(t, i, d, shape[i]!, `the shape ${fmt(shape)} says`);
+        if (typeof d === 'string') bind(t, i, d, shape[i]!, `the shape ${fmt(shape)} says it is`);
         else if (shape[i] !== d) throw new Error(`${where} input '${t.name}': expected shape ${fmt(t.dims!)}, got ${fmt(shape)} (dim ${i} must be ${d})`);
       });
     }
@@ -487,7 +487,7 @@ export class Model {
         if (t.dims!.filter((d) => d === name).length > 1) throw new Error(`${where} input '${t.name}': size '${name}' appears twice in ${fmt(t.dims!)}; give { data, shape }`);
         const rest = numel(t.dims!.map((d) => (d === name ? 1 : evalDim(d, sizes))));
         if (len % rest !== 0) throw new Error(`${where} input '${t.name}': ${len} values do not fill ${fmt(t.dims!)} (${len} is not a multiple of ${rest})`);
-        bind(t, i, name, len / rest, `${len} values give`);
+        bind(t, i, name, len / rest, `${len} values make it`);
       }
     }
     if (pending.length) {

@@ -152,7 +152,7 @@ describe('symbolic sizes', () => {
     expect(() => m.call('enc', { x: { data: seeded(64, 0), shape: [2, 2, 17] } })).toThrow(/dim 2 must be 16/);
     expect(() => m.call('enc', { x: { data: seeded(60, 0), shape: [2, 2, 16] } })).toThrow(/expected 64 values/);
     expect(() => m.call('masked', { x: x(2, 5), pad: { data: new Uint8Array(12), shape: [2, 6] } })).toThrow(/size 'T' = 6, but input 'x' gives T = 5/);
-    expect(() => m.call('mlp', { x: seeded(784 * 9, 0) })).toThrow(/size 'B', which must be an integer in \[1, 8\]; 7056 values give it is 9/);
+    expect(() => m.call('mlp', { x: seeded(784 * 9, 0) })).toThrow(/size 'B', which must be an integer in \[1, 8\]; 7056 values make it 9/);
     expect(() => m.call('mlp', { x: seeded(700, 0) })).toThrow(/700 values do not fill \[B, 784\]/);
     expect(() => m.call('masked', { x: seeded(64, 0) })).toThrow(/missing input pad \(expects x: f32\[B, T, 16\], pad: bool\[B, T\]\)/);
     expect(() => m.call('enc', { x: { data: new Float64Array(32) as never, shape: [1, 2, 16] } })).toThrow(/expected Float32Array \(f32\[1, 2, 16\]\), got Float64Array/);
