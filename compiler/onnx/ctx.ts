@@ -123,7 +123,9 @@ export class Ctx {
   isConst(i: number): boolean { const v = this.vals[i]; return !!v && !isSizeVal(v) && (isHost(v) || isEmptyVal(v) || !!foldTensor(v)); }
   /** Input i must be a constant, e.g. a packed weight; a graph input gets a NeedsConstantError naming it. */
   constTensor(i: number, what: string): Tensor { return toTensor(this.host(i, what), `${this.where} ${what}`); }
-  attr(name: string): OnnxAttr | undefined { return this.node.attrs.get(name); }
+  /** The attributes the translation read or declared (only()): any other one is refused after it (unheard). */
+  private readonly heard = new Set<string>();
+  attr(name: string): OnnxAttr | undefined { this.heard.add(name); return this.node.attrs.get(name); }
   int(name: string, dflt: number): number { const a = this.attr(name); return a ? this.want(a, 'int', name) as number : dflt; }
   float(name: string, dflt: number): number { const a = this.attr(name); return a ? this.want(a, 'float', name) as number : dflt; }
   str(name: string, dflt: string): string { const a = this.attr(name); return a ? this.want(a, 'string', name) as string : dflt; }
@@ -138,7 +140,12 @@ export class Ctx {
   unsupported(what: string): never { throw new UnsupportedError(`${this.where}: ${what} is not supported`); }
   /** Refuses any attribute not in `known` (so an option we ignore cannot silently change the result). */
   only(...known: string[]): void {
+    for (const k of known) this.heard.add(k);
     for (const k of this.node.attrs.keys()) if (!known.includes(k)) this.unsupported(`attribute '${k}'`);
+  }
+  /** After the translation: refuses an attribute it neither read nor declared (so none is ignored silently, on any op). */
+  unheard(): void {
+    for (const k of this.node.attrs.keys()) if (!this.heard.has(k)) this.unsupported(`attribute '${k}'`);
   }
 }
 

@@ -166,6 +166,7 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): Importe
       let outs: (AnyVal | undefined)[];
       try {
         const out = tr(ctx);
+        ctx.unheard();
         outs = Array.isArray(out) ? out : [out];
         // Everything computed from compile-time values is one too (so Identity/Cast chains keep folding);
         // folding raises what the op would at run time (an integer division by zero) as this node's error.

@@ -115,7 +115,7 @@ describe('importOnnx semantics', () => {
     expect(Array.from(run(bytes, { x: Float32Array.of(1, -3) }).out.y!).map((v) => +v.toFixed(6))).toEqual([f1, 1, f2, 0].map((v) => +v.toFixed(6)));
   });
 
-  test('an int64 constant outside i32 is refused where it becomes a tensor; an unknown attribute is named', () => {
+  test('an int64 constant outside i32 is refused where it becomes a tensor; an unknown attribute is named, on any op', () => {
     const g = new OnnxGraph();
     g.input('x', [2, 3, 4]);
     g.name(g.op1('Add', [g.op1('Cast', ['x'], { to: DT.INT64 }), g.ints('big', [1], [2 ** 40])]), 'y'); g.output('y', [2, 3, 4], DT.INT64);
@@ -125,6 +125,13 @@ describe('importOnnx semantics', () => {
     h.name(h.op1('LeakyRelu', ['x'], { alpha: { f: 0.1 }, beta: { f: 1 } }), 'y'); h.output('y', [2, 3, 4]);
     expect(() => importOnnx(h.finish('m', 13))).toThrow(UnsupportedError);
     expect(() => importOnnx(h.finish('m', 13))).toThrow("node 'LeakyRelu_0' (LeakyRelu, opset 13): attribute 'beta' is not supported");
+    // Also on ops whose translation lists no attributes (it reads none): Relu, Softplus, MatMul.
+    for (const [op, extra] of [['Relu', {}], ['Softplus', {}], ['MatMul', { in: ['x', 'x'] }]] as const) {
+      const k = new OnnxGraph();
+      k.input('x', [3, 3]);
+      k.name(k.op1(op, 'in' in extra ? [...extra.in] : ['x'], { alpha: { f: 2 } }), 'y'); k.output('y', [3, 3]);
+      expect(() => importOnnx(k.finish('m', 13))).toThrow(`node '${op}_0' (${op}, opset 13): attribute 'alpha' is not supported`);
+    }
   });
 
   test('Concat of inputs of different types is refused (ONNX gives them one type; the DSL cat under it promotes as torch.cat)', () => {
