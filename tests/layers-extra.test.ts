@@ -137,8 +137,9 @@ test('the new layers by hand, and their misuse refused clearly', () => {
   expect(() => new nn.LogSoftmax(0.5)).toThrow(/LogSoftmax: dim must be an integer, got 0.5/);
   expect(() => tr([2, 4], (x) => F.dropout(x, 0.1, true))).toThrow(/dropout: training true is not supported \(simdflow compiles inference/);
   expect(() => tr([2, 4], (x) => F.dropout(x, 2))).toThrow(/dropout: p must be a number in \[0, 1\], got 2/);
-  expect(() => tr([2, 4], (x) => F.layerNorm(x, [2, 4] as never))).toThrow(/layer_norm: normalized_shape must be one positive integer .* got an array of 2/);
-  expect(() => tr([2, 4], (x) => F.layerNorm(x, 3))).toThrow(/layer_norm: input \[2, 4\] does not end in normalized_shape 3/);
+  expect(() => tr([2, 4], (x) => F.layerNorm(x, [2, 0]))).toThrow(/layer_norm: normalized_shape must be a positive integer or a non-empty list of them, got /);
+  expect(() => tr([2, 4], (x) => F.layerNorm(x, 3))).toThrow(/layer_norm: input \[2, 4\] does not end in normalized_shape \[3\]/);
+  expect(() => tr([2, 4], (x) => F.layerNorm(x, [4, 4]))).toThrow(/layer_norm: input \[2, 4\] does not end in normalized_shape \[4, 4\]/);
   expect(() => tr([2, 4], (x) => F.layerNorm(x, 4, x))).toThrow(/layer_norm: weight must be f32 \[4\], got f32 \[2, 4\]/);
   expect(() => new nn.LeakyReLU(Number.NaN)).toThrow(/LeakyReLU: negative_slope must be a finite number, got NaN/);
 });

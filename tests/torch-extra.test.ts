@@ -68,7 +68,7 @@ test('PyTorch fixtures: LayerNorm without affine, GELU tanh (NaN/Inf), per-head 
 
 test('unsupported DSL options throw naming the option', () => {
   expect(() => new nn.GELU({ approximate: 'erf' as 'tanh' })).toThrow(/approximate must be 'none' or 'tanh'/);
-  expect(() => new nn.LayerNorm([4, 5] as unknown as [number])).toThrow(/normalized_shape must be one dimension/);
+  expect(() => new nn.LayerNorm([])).toThrow(/LayerNorm: normalized_shape must name at least one dimension, got \[\]/);
   expect(() => new nn.LayerNorm(4, { elementwiseAffine: false } as unknown as number)).toThrow(/eps must be a non-negative number/);
   expect(() => new nn.LayerNorm(4, 1e-5, { bias: false } as never)).toThrow(/unknown option 'bias'/);
   expect(() => new nn.MaxPool2d(2, { countIncludePad: true } as never)).toThrow(/unknown option 'countIncludePad'/);

@@ -16,24 +16,23 @@ import { checkOptions } from './options.ts';
 export class LayerNorm extends Module {
   readonly weight?: Parameter;
   readonly bias?: Parameter;
-  readonly normalizedShape: number;
-  /** nn.LayerNorm(normalized_shape, eps, elementwise_affine); only the last dimension is normalised. */
-  constructor(normalizedShape: number | [number], readonly eps = 1e-5, opts: { elementwiseAffine?: boolean } = {}) {
+  /** The normalised trailing dims, as given: one size (the last dim) or several. */
+  readonly normalizedShape: number | number[];
+  /** nn.LayerNorm(normalized_shape, eps, elementwise_affine): over the last dim, or the last few (weight and bias of their shape). */
+  constructor(normalizedShape: number | number[], readonly eps = 1e-5, opts: { elementwiseAffine?: boolean } = {}) {
     super();
     checkOptions('LayerNorm', opts, ['elementwiseAffine']);
-    if (Array.isArray(normalizedShape) && normalizedShape.length !== 1) {
-      throw new ModelDefinitionError(`LayerNorm: normalized_shape must be one dimension (the last), got [${normalizedShape.join(', ')}]; normalising over several dimensions is not supported`);
-    }
-    this.normalizedShape = Array.isArray(normalizedShape) ? normalizedShape[0]! : normalizedShape;
-    positiveInt('LayerNorm', 'normalized_shape', this.normalizedShape);
+    const shape = Array.isArray(normalizedShape) ? [...normalizedShape] : [normalizedShape];
+    if (!shape.length) throw new ModelDefinitionError('LayerNorm: normalized_shape must name at least one dimension, got []');
+    shape.forEach((d) => positiveInt('LayerNorm', 'normalized_shape', d));
+    this.normalizedShape = Array.isArray(normalizedShape) ? shape : shape[0]!;
     if (typeof eps !== 'number' || !(eps >= 0)) throw new ModelDefinitionError(`LayerNorm: eps must be a non-negative number, got ${typeof eps === 'object' ? JSON.stringify(eps) : String(eps)} (options go third: new LayerNorm(n, eps, { elementwiseAffine }))`);
     if (opts.elementwiseAffine ?? true) {
-      this.weight = this.param('weight', [this.normalizedShape], 'ones');
-      this.bias = this.param('bias', [this.normalizedShape], 'zeros');
+      this.weight = this.param('weight', shape, 'ones');
+      this.bias = this.param('bias', shape, 'zeros');
     }
   }
   forward(x: Tensor): Tensor {
-    if (x.size(-1) !== this.normalizedShape) throw new ModelDefinitionError(`LayerNorm: input ${fmtShape(x.shape)} does not end in normalized_shape ${this.normalizedShape}${where()}`);
     return F.layerNorm(x, this.normalizedShape, this.weight?.t, this.bias?.t, this.eps);
   }
 }

@@ -363,18 +363,25 @@ export function dropout(x: Tensor, p = 0.5, training = false): Tensor {
   return tensorArg('dropout', 'input', x);
 }
 /** torch.nn.functional.layer_norm over the last dimension (normalized_shape is that one dim); weight and bias default to 1 and 0. */
-export function layerNorm(x: Tensor, normalizedShape: number | readonly [number], weight?: Tensor, bias?: Tensor, eps = 1e-5): Tensor {
+/**
+ * torch.nn.functional.layer_norm: each sample normalised over its trailing dims `normalizedShape`
+ * (one size, or several: flattened into one row, as PyTorch computes them), weight and bias of that
+ * shape. The normalised dims must be fixed sizes.
+ */
+export function layerNorm(x: Tensor, normalizedShape: number | readonly number[], weight?: Tensor, bias?: Tensor, eps = 1e-5): Tensor {
   x = floatArg('layer_norm', 'input', x);
-  const n = Array.isArray(normalizedShape) && normalizedShape.length === 1 ? normalizedShape[0] : normalizedShape;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw new ModelDefinitionError(`layer_norm: normalized_shape must be one positive integer (the last dim; normalising over several is not supported), got ${describeValue(normalizedShape)}${where()}`);
+  const shape = typeof normalizedShape === 'number' ? [normalizedShape] : normalizedShape;
+  if (!Array.isArray(shape) || shape.length < 1 || !shape.every((d) => Number.isInteger(d) && d >= 1)) throw new ModelDefinitionError(`layer_norm: normalized_shape must be a positive integer or a non-empty list of them, got ${describeValue(normalizedShape)}${where()}`);
   if (typeof eps !== 'number' || !(eps >= 0) || eps === Infinity) throw new ModelDefinitionError(`layer_norm: eps must be a non-negative number, got ${describeValue(eps)}${where()}`);
-  if (x.dim(-1) !== n) throw new ModelDefinitionError(`layer_norm: input ${fmtShape(x.dims)} does not end in normalized_shape ${n}${where()}`);
+  const k = shape.length, n = shape.reduce((a, d) => a * d, 1);
+  if (x.rank < k || x.dims.slice(-k).some((d, i) => d !== shape[i])) throw new ModelDefinitionError(`layer_norm: input ${fmtShape(x.dims)} does not end in normalized_shape ${fmtShape(shape)}${where()}`);
   for (const [name, t] of [['weight', weight], ['bias', bias]] as const) {
-    if (t !== undefined && t !== null && (tensorArg('layer_norm', name, t).rank !== 1 || t.dims[0] !== n || t.dtype !== 'f32')) throw new ModelDefinitionError(`layer_norm: ${name} must be f32 [${n}], got ${t.dtype} ${fmtShape(t.dims)}${where()}`);
+    if (t !== undefined && t !== null && (tensorArg('layer_norm', name, t).rank !== k || t.dims.some((d, i) => d !== shape[i]) || t.dtype !== 'f32')) throw new ModelDefinitionError(`layer_norm: ${name} must be f32 ${fmtShape(shape)}, got ${t.dtype} ${fmtShape(t.dims)}${where()}`);
   }
-  const w = weight ?? constant(new Float32Array(n).fill(1), [n], 'f32', 'ones');
-  const b = bias ?? constant(new Float32Array(n), [n], 'f32', 'zeros');
-  return record('layernorm', [x, w, b], { eps });
+  const w = weight ? weight.reshape(n) : constant(new Float32Array(n).fill(1), [n], 'f32', 'ones');
+  const b = bias ? bias.reshape(n) : constant(new Float32Array(n), [n], 'f32', 'zeros');
+  if (k === 1) return record('layernorm', [x, w, b], { eps });
+  return record('layernorm', [x.reshape(...x.dims.slice(0, -k), n), w, b], { eps }).reshape(...x.dims);
 }
 
 /**
