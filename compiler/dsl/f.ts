@@ -9,10 +9,10 @@ export {
   hardswish, mish, softsign, prelu, glu, softmax, logSoftmax, whereOp,
   whereOp as where, // torch.where's name
   scaledDotProductAttention, sinusoidalPositionalEncoding, causalMask, gather,
-  topk,
+  topk, pad,
   type Conv1dOptions, type Conv2dOptions, type ConvTranspose2dOptions, type MaxPool1dOptions,
   type AvgPool1dOptions, type MaxPool2dOptions, type Pool2dOptions, type BatchNormOptions,
-  type InterpolateMode, type InterpolateOptions,
+  type InterpolateMode, type InterpolateOptions, type PadMode,
 } from './functional.ts';
 export { einsum } from './einsum.ts';
 export { conv3d, maxPool3d, avgPool3d, type Conv3dOptions, type MaxPool3dOptions, type AvgPool3dOptions } from './volumetric.ts';

@@ -63,9 +63,58 @@ export function fixedConvDims(op: string, x: Tensor, batchedRank: number): void 
 
 /** x with `before` zeros (or `value`s) ahead of it and `after` behind along `axis` (a negative amount crops); the batch may be a run-time size. */
 export function padZeros(x: Tensor, axis: number, before: number, after: number, value = 0): Tensor {
-  const block = (n: number) => { const z = zeros(x.dims.map((d, j) => (j === axis ? n : d)), traceBounds()); return value === 0 ? z : z.add(value); };
+  const block = (n: number) => {
+    const z = zeros(x.dims.map((d, j) => (j === axis ? n : d)), traceBounds()), v = value === 0 ? z : z.add(value);
+    return x.dtype === 'f32' ? v : v.cast(x.dtype);
+  };
   const y = before < 0 || after < 0 ? x.slice(axis, Math.max(0, -before), x.size(axis) - Math.max(0, -after)) : x;
   return before > 0 || after > 0 ? cat([...(before > 0 ? [block(before)] : []), y, ...(after > 0 ? [block(after)] : [])], axis) : y;
+}
+
+/** torch.nn.functional.pad's modes (ONNX Pad's edge is replicate, its wrap circular). */
+export type PadMode = 'constant' | 'reflect' | 'replicate' | 'circular';
+const PAD_MODES: readonly string[] = ['constant', 'reflect', 'replicate', 'circular'] satisfies PadMode[];
+
+/**
+ * One axis of a pad, b cells before and e after (a negative count crops, first): blocks of
+ * `value` (constant), or each new cell a copy of a source cell: reflect mirrors about the edge cell (not
+ * repeating it), replicate repeats the edge cell, circular wraps around. Torch's F.pad and ONNX's
+ * Pad both come here.
+ */
+export function padAxis(x: Tensor, axis: number, b: number, e: number, mode: PadMode, value = 0): Tensor {
+  if (mode === 'constant' || (b <= 0 && e <= 0)) return padZeros(x, axis, b, e, value);
+  if (b < 0 || e < 0) return padAxis(padZeros(x, axis, Math.min(b, 0), Math.min(e, 0)), axis, Math.max(b, 0), Math.max(e, 0), mode);
+  const m = x.size(axis), period = 2 * (m - 1);
+  const src = (k: number): number => {
+    if (mode === 'replicate') return Math.min(Math.max(k, 0), m - 1);
+    if (mode === 'circular' || m === 1) return ((k % m) + m) % m;
+    const r = ((k % period) + period) % period;
+    return r < m ? r : period - r;
+  };
+  return gatherAlong(x, axis, Array.from({ length: m + b + e }, (_, k) => src(k - b)));
+}
+
+/**
+ * torch.nn.functional.pad: `pad` holds (before, after) pairs from the last dim backwards; constant
+ * pads may be negative (they crop); reflect needs each pad below its dim's size, circular at most
+ * its size, as PyTorch checks them. The padded dims must be fixed sizes.
+ */
+export function pad(x: Tensor, pad: readonly number[], mode: PadMode = 'constant', value?: number): Tensor {
+  x = tensorArg('pad', 'input', x);
+  if (!Array.isArray(pad) || pad.length % 2 || pad.length > 2 * x.rank || !pad.every((v) => Number.isInteger(v))) throw new ModelDefinitionError(`pad: pad must be a list of integer pairs (before, after), at most one pair per dim of the input ${fmtShape(x.dims)}, got ${describeValue(pad)}${where()}`);
+  if (typeof mode !== 'string' || !PAD_MODES.includes(mode)) throw new ModelDefinitionError(`pad: mode must be one of ${PAD_MODES.join(', ')}, got ${describeValue(mode)}${where()}`);
+  if (value !== undefined && (typeof value !== 'number' || (mode !== 'constant' && value !== 0))) throw new ModelDefinitionError(`pad: value is a number, for mode constant only; got ${describeValue(value)} with mode ${mode}${where()}`);
+  let y = x;
+  for (let i = 0; 2 * i < pad.length; i++) {
+    const axis = x.rank - 1 - i, b = pad[2 * i]!, e = pad[2 * i + 1]!, n = x.dims[axis]!;
+    if (!b && !e) continue;
+    if (typeof n !== 'number') throw new ModelDefinitionError(`pad: dim ${axis} of ${fmtShape(x.dims)} is a size chosen at run time; a padded dim must be a fixed size${where()}`);
+    const most = mode === 'reflect' ? n - 1 : mode === 'circular' ? n : Infinity;
+    if (mode !== 'constant' && (b < 0 || e < 0 || b > most || e > most)) throw new ModelDefinitionError(`pad: mode ${mode} pads dim ${axis} of size ${n} by 0 to ${most} cells a side, got (${b}, ${e})${where()}`);
+    if (n + b + e < 1) throw new ModelDefinitionError(`pad: (${b}, ${e}) leaves dim ${axis} of size ${n} empty${where()}`);
+    y = padAxis(y, axis, b, e, mode, value);
+  }
+  return y;
 }
 
 export interface Conv2dOptions { stride?: Pair; padding?: Pair | 'valid' | 'same'; dilation?: Pair; groups?: number }

@@ -24,13 +24,32 @@ export class Linear extends Module {
   forward(x: Tensor): Tensor { return F.linear(x, this.weight.t, this.bias?.t); }
 }
 
+/** nn.Conv1d/Conv2d's padding_mode: how the padding is filled ('zeros', the default, is the conv's own). */
+export type PaddingMode = 'zeros' | 'reflect' | 'replicate' | 'circular';
+function paddingModeOf(op: string, mode: unknown): void {
+  if (mode !== undefined && !(['zeros', 'reflect', 'replicate', 'circular'] as unknown[]).includes(mode)) throw new ModelDefinitionError(`${op}: paddingMode must be 'zeros', 'reflect', 'replicate' or 'circular', got ${describeValue(mode)}`);
+}
+/**
+ * The F.pad list (last dim first) that a conv with padding_mode other than 'zeros' pads its input
+ * by before running unpadded, as PyTorch's _reversed_padding_repeated_twice: `padding` per spatial
+ * dim on both sides, 'same' ⌊d·(k−1)/2⌋ before and the rest after, 'valid' none.
+ */
+function modePads(padding: readonly number[] | 'same' | 'valid', k: readonly number[], d: readonly number[]): number[] {
+  const pairs = k.map((kk, i) => {
+    const total = d[i]! * (kk - 1), p = padding === 'valid' ? 0 : padding === 'same' ? Math.floor(total / 2) : padding[i]!;
+    return [p, padding === 'same' ? total - p : p];
+  });
+  return pairs.reverse().flat();
+}
+
 export class Conv2d extends Module {
   readonly weight: Parameter;
   readonly bias?: Parameter;
   constructor(readonly inChannels: number, readonly outChannels: number, readonly kernelSize: Pair,
-    readonly opts: F.Conv2dOptions & { bias?: boolean } = {}) {
+    readonly opts: F.Conv2dOptions & { bias?: boolean; paddingMode?: PaddingMode } = {}) {
     super();
-    checkOptions('Conv2d', opts, ['stride', 'padding', 'dilation', 'groups', 'bias']);
+    checkOptions('Conv2d', opts, ['stride', 'padding', 'dilation', 'groups', 'bias', 'paddingMode']);
+    paddingModeOf('Conv2d', opts.paddingMode);
     const [kh, kw] = F.pairOf('Conv2d', 'kernel_size', kernelSize, 1);
     F.pairOf('Conv2d', 'stride', opts.stride ?? 1, 1); if (opts.padding !== 'same' && opts.padding !== 'valid') F.pairOf('Conv2d', 'padding', opts.padding ?? 0, 0); F.pairOf('Conv2d', 'dilation', opts.dilation ?? 1, 1);
     const groups = opts.groups ?? 1;
@@ -41,7 +60,13 @@ export class Conv2d extends Module {
     this.weight = this.param('weight', [outChannels, inChannels / groups, kh, kw], { uniform: bound });
     if (opts.bias ?? true) this.bias = this.param('bias', [outChannels], { uniform: bound });
   }
-  forward(x: Tensor): Tensor { const { bias: _, ...o } = this.opts; return F.conv2d(x, this.weight.t, this.bias?.t, o); }
+  forward(x: Tensor): Tensor {
+    const { bias: _, paddingMode, ...o } = this.opts;
+    if (!paddingMode || paddingMode === 'zeros') return F.conv2d(x, this.weight.t, this.bias?.t, o);
+    const k = F.pairOf('Conv2d', 'kernel_size', this.kernelSize, 1), d = F.pairOf('Conv2d', 'dilation', o.dilation ?? 1, 1);
+    const pads = modePads(o.padding === 'same' || o.padding === 'valid' ? o.padding : F.pairOf('Conv2d', 'padding', o.padding ?? 0, 0), k, d);
+    return F.conv2d(F.pad(x, pads, paddingMode), this.weight.t, this.bias?.t, { ...o, padding: 0 });
+  }
 }
 
 /** nn.ConvTranspose2d: weight [in, out/groups, kh, kw], as PyTorch lays it out. */
@@ -68,9 +93,10 @@ export class Conv1d extends Module {
   readonly weight: Parameter;
   readonly bias?: Parameter;
   constructor(readonly inChannels: number, readonly outChannels: number, readonly kernelSize: number,
-    readonly opts: F.Conv1dOptions & { bias?: boolean } = {}) {
+    readonly opts: F.Conv1dOptions & { bias?: boolean; paddingMode?: PaddingMode } = {}) {
     super();
-    checkOptions('Conv1d', opts, ['stride', 'padding', 'dilation', 'groups', 'bias']);
+    checkOptions('Conv1d', opts, ['stride', 'padding', 'dilation', 'groups', 'bias', 'paddingMode']);
+    paddingModeOf('Conv1d', opts.paddingMode);
     positiveInt('Conv1d', 'in_channels', inChannels); positiveInt('Conv1d', 'out_channels', outChannels); positiveInt('Conv1d', 'kernel_size', kernelSize);
     const groups = positiveInt('Conv1d', 'groups', opts.groups ?? 1);
     if (opts.stride !== undefined) positiveInt('Conv1d', 'stride', opts.stride);
@@ -82,7 +108,12 @@ export class Conv1d extends Module {
     this.weight = this.param('weight', [outChannels, inChannels / groups, kernelSize], { uniform: bound });
     if (opts.bias ?? true) this.bias = this.param('bias', [outChannels], { uniform: bound });
   }
-  forward(x: Tensor): Tensor { const { bias: _, ...o } = this.opts; return F.conv1d(x, this.weight.t, this.bias?.t, o); }
+  forward(x: Tensor): Tensor {
+    const { bias: _, paddingMode, ...o } = this.opts;
+    if (!paddingMode || paddingMode === 'zeros') return F.conv1d(x, this.weight.t, this.bias?.t, o);
+    const pads = modePads(o.padding === 'same' || o.padding === 'valid' ? o.padding : [o.padding ?? 0], [this.kernelSize], [o.dilation ?? 1]);
+    return F.conv1d(F.pad(x, pads, paddingMode), this.weight.t, this.bias?.t, { ...o, padding: 0 });
+  }
 }
 
 /**

@@ -12,6 +12,7 @@ import { cat, constant, gatherElements as gatherElementsOf, record, Tensor, trac
 import { DT, dtypeName, type OnnxTensor } from '../proto.ts';
 import { Ctx, host, irDtype, isHost, sizeValue, UnsupportedError, type AnyVal, type EmptyVal, type Host, type SizeVal } from '../ctx.ts';
 import { fixedAxes, full, normAxis, same } from './common.ts';
+import { padAxis } from '../../dsl/functional.ts';
 
 const isSym = (t: Tensor): boolean => t.node.type.dims !== undefined;
 const fmtDims = (ds: readonly Dim[]): string => `[${ds.join(', ')}]`;
@@ -331,7 +332,7 @@ export function concat(c: Ctx): AnyVal {
   return live.length === 1 ? live[0]! : cat(live, axis);
 }
 
-/** Pad: constant (concatenated blocks), edge / reflect / wrap (a gather of source positions); negative pads crop. */
+/** Pad: constant, edge, reflect and wrap as the DSL's padAxis (torch's names: constant, replicate, reflect, circular); negative pads crop. */
 export function pad(c: Ctx): Tensor {
   c.only('mode', 'pads', 'paddings', 'value');
   const x = c.t(0, 'data');
@@ -341,28 +342,9 @@ export function pad(c: Ctx): Tensor {
   const axes = (c.opset >= 18 && c.has(3) ? c.ints(3, 'axes') : [...x.shape.keys()]).map((a) => normAxis(c, a, x.rank));
   if (pads.length !== 2 * axes.length) c.unsupported(`pads [${pads}] for ${axes.length} axes`);
   axes.forEach((axis, i) => { if (pads[i] || pads[i + axes.length]) fixedAxes(c, x, 'input data', [axis], `Pad by ${pads[i]}, ${pads[i + axes.length]} needs a fixed size`); });
+  const torchMode = ({ constant: 'constant', edge: 'replicate', reflect: 'reflect', wrap: 'circular' } as const)[mode as 'constant'] ?? c.unsupported(`mode '${mode}'`);
   let y = x;
-  axes.forEach((axis, i) => {
-    let b = pads[i]!, e = pads[i + axes.length]!;
-    const n = y.shape[axis]!;
-    if (b < 0 || e < 0) { y = sliceAxis(c, y, axis, Array.from({ length: n - Math.max(0, -b) - Math.max(0, -e) }, (_, k) => k + Math.max(0, -b))); b = Math.max(b, 0); e = Math.max(e, 0); }
-    if (!b && !e) return;
-    const m = y.shape[axis]!;
-    if (mode === 'constant') {
-      const block = (k: number) => full(y.dtype, value, y.dims.map((d, j) => (j === axis ? k : d)), y.bounds);
-      y = cat([...(b ? [block(b)] : []), y, ...(e ? [block(e)] : [])], axis);
-      return;
-    }
-    const src = (k: number): number => {
-      if (mode === 'edge') return Math.min(Math.max(k, 0), m - 1);
-      if (mode === 'wrap') return ((k % m) + m) % m;
-      if (mode !== 'reflect') c.unsupported(`mode '${mode}'`);
-      if (m === 1) return 0;
-      const period = 2 * (m - 1), r = ((k % period) + period) % period;
-      return r < m ? r : period - r;
-    };
-    y = gatherAxis(y, constant(Int32Array.from({ length: m + b + e }, (_, k) => src(k - b)), [m + b + e], 'i32'), axis);
-  });
+  axes.forEach((axis, i) => { y = padAxis(y, axis, pads[i]!, pads[i + axes.length]!, torchMode, value); });
   return y === x ? x : y;
 }
 
