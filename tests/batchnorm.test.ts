@@ -70,7 +70,7 @@ test('BatchNorm: hand-computed values, its parameters by PyTorch name, and every
   expect(() => new nn.BatchNorm2d(0)).toThrow(/BatchNorm2d: num_features must be a positive integer, got 0/);
   expect(() => new nn.BatchNorm2d(4, { affine: false } as never)).toThrow(/BatchNorm2d: eps must be a non-negative number, got \{"affine":false\} \(options go fourth/);
   expect(() => new nn.BatchNorm2d(4, 1e-5, 2)).toThrow(/BatchNorm2d: momentum must be a number in \[0, 1\] or null, got 2/);
-  expect(() => new nn.BatchNorm2d(4, 1e-5, null, { affine: 'yes' as never })).toThrow(/BatchNorm2d: affine must be a boolean, got "yes"/);
+  expect(() => new nn.BatchNorm2d(4, 1e-5, null, { affine: 'yes' as never })).toThrow(/BatchNorm2d: option affine must be true or false, got "yes"/);
   expect(() => new nn.BatchNorm1d(4, 1e-5, 0.1, { trackRunningStat: false } as never)).toThrow(/unknown option 'trackRunningStat'/);
   const tr = (m: Module, shape: number[]) => traceModel(defineModel({ name: 't', module: m, inputs: { x: shape } }));
   expect(() => tr(new nn.BatchNorm2d(4), [2, 4, 5])).toThrow(/BatchNorm2d: expected 4-D input, got \[2, 4, 5\]/);

@@ -168,7 +168,7 @@ test('the new layers by hand, and their misuse refused clearly', () => {
   expect(() => new nn.GroupNorm(4, 6)).toThrow(/GroupNorm: num_channels 6 must be divisible by num_groups 4/);
   expect(() => new nn.GroupNorm(0, 6)).toThrow(/GroupNorm: num_groups must be a positive integer, got 0/);
   expect(() => new nn.GroupNorm(2, 6, { affine: false } as never)).toThrow(/GroupNorm: eps must be a non-negative number, got \{"affine":false\} \(options go fourth/);
-  expect(() => new nn.GroupNorm(2, 6, 1e-5, { affine: 'no' as never })).toThrow(/GroupNorm: affine must be a boolean, got "no"/);
+  expect(() => new nn.GroupNorm(2, 6, 1e-5, { affine: 'no' as never })).toThrow(/GroupNorm: option affine must be true or false, got "no"/);
   expect(() => new nn.GroupNorm(2, 6, 1e-5, { eps: 1 } as never)).toThrow(/GroupNorm: unknown option 'eps'/);
   expect(() => tr([2, 4, 5], (x) => new nn.GroupNorm(2, 6).call(x))).toThrow(/GroupNorm: input \[2, 4, 5\] has 4 channels \(dim 1\), num_channels is 6/);
   expect(() => tr([2, 6], (x) => F.groupNorm(x, 4))).toThrow(/group_norm: input \[2, 6\] has 6 channels \(dim 1\), not divisible by num_groups 4/);

@@ -3,7 +3,7 @@
 // gatherAlong, the interpolation taps, …) are exported from there, not here.
 export {
   linear, conv1d, conv2d, convTranspose2d,
-  maxPool1d, avgPool1d, maxPool2d, avgPool2d, adaptiveAvgPool2d, adaptiveMaxPool2d,
+  maxPool1d, avgPool1d, maxPool2d, avgPool2d, adaptiveAvgPool1d, adaptiveMaxPool1d, adaptiveAvgPool2d, adaptiveMaxPool2d,
   batchNorm, layerNorm, groupNorm, dropout, interpolate, embedding,
   relu, relu6, tanh, sigmoid, gelu, geluTanh, silu, leakyRelu, hardtanh, elu, softplus, hardsigmoid,
   hardswish, mish, softsign, prelu, glu, softmax, logSoftmax, whereOp,

@@ -264,6 +264,19 @@ export const adaptiveAvgPool2d = (x: Tensor, outputSize: number | [number | null
 /** torch.nn.functional.adaptive_max_pool2d (values only). */
 export const adaptiveMaxPool2d = (x: Tensor, outputSize: number | [number | null, number | null]): Tensor => adaptive2d('adaptive_max_pool2d', x, outputSize, 'max');
 
+/** torch's adaptive 1-D pools: the 2-D ones over a height of 1 ([N, C, L] or unbatched [C, L]), as PyTorch computes them. */
+function adaptive1d2d(op: string, x: Tensor, outputSize: unknown, kind: 'mean' | 'max'): Tensor {
+  x = floatArg(op, 'input', x);
+  if (x.rank !== 2 && x.rank !== 3) throw new ModelDefinitionError(`${op}: expected [N, C, L] or unbatched [C, L] input, got ${fmtShape(x.dims)}${where()}`);
+  const n = Array.isArray(outputSize) && outputSize.length === 1 ? outputSize[0] : outputSize;
+  if (!(Number.isInteger(n) && (n as number) >= 1)) throw new ModelDefinitionError(`${op}: output_size must be a positive integer, got ${describeValue(outputSize)}${where()}`);
+  return adaptive2d(op, x.unsqueeze(-2), [1, n as number], kind).squeeze(-2);
+}
+/** torch.nn.functional.adaptive_avg_pool1d. */
+export const adaptiveAvgPool1d = (x: Tensor, outputSize: number): Tensor => adaptive1d2d('adaptive_avg_pool1d', x, outputSize, 'mean');
+/** torch.nn.functional.adaptive_max_pool1d (values only). */
+export const adaptiveMaxPool1d = (x: Tensor, outputSize: number): Tensor => adaptive1d2d('adaptive_max_pool1d', x, outputSize, 'max');
+
 /** The output length of a window of `extent` cells moved by `stride` over n cells padded by [before, after] (PyTorch's floor/ceil rule). */
 export function windows(n: number, before: number, after: number, extent: number, stride: number, ceil: boolean): number {
   const span = n + before + after - extent;

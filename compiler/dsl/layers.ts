@@ -137,7 +137,6 @@ abstract class BatchNormBase extends Module {
     const show = (v: unknown) => (typeof v === 'object' && v !== null ? JSON.stringify(v) : describeValue(v));
     if (typeof eps !== 'number' || !(eps >= 0) || eps === Infinity) throw new ModelDefinitionError(`${name}: eps must be a non-negative number, got ${show(eps)} (options go fourth: new ${name}(n, eps, momentum, { affine, trackRunningStats }))`);
     if (momentum !== null && (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1))) throw new ModelDefinitionError(`${name}: momentum must be a number in [0, 1] or null, got ${show(momentum)}`);
-    for (const k of ['affine', 'trackRunningStats'] as const) if (opts[k] !== undefined && typeof opts[k] !== 'boolean') throw new ModelDefinitionError(`${name}: ${k} must be a boolean, got ${describeValue(opts[k])}`);
     if (opts.affine ?? true) {
       this.weight = this.param('weight', [numFeatures], 'ones');
       this.bias = this.param('bias', [numFeatures], 'zeros');
@@ -164,6 +163,53 @@ export class BatchNorm2d extends BatchNormBase { protected readonly ranks = [4];
 /** nn.BatchNorm3d: [N, C, D, H, W]. */
 export class BatchNorm3d extends BatchNormBase { protected readonly ranks = [5]; }
 
+/**
+ * nn.InstanceNorm1d/2d at inference: each (sample, channel) normalised by its own mean and
+ * population variance over the positions (F.groupNorm with one channel a group), or by the running
+ * statistics with trackRunningStats (then as BatchNorm's eval()). PyTorch's defaults: affine and
+ * trackRunningStats false. Unbatched input ([C, L], [C, H, W]) as a batch of one.
+ */
+abstract class InstanceNormBase extends Module {
+  readonly weight?: Parameter;
+  readonly bias?: Parameter;
+  readonly running_mean?: Parameter;
+  readonly running_var?: Parameter;
+  constructor(private readonly op: string, private readonly rank: number, readonly numFeatures: number, readonly eps = 1e-5, readonly momentum: number | null = 0.1,
+    opts: { affine?: boolean; trackRunningStats?: boolean } = {}) {
+    super();
+    checkOptions(op, opts, ['affine', 'trackRunningStats']);
+    positiveInt(op, 'num_features', numFeatures);
+    if (typeof eps !== 'number' || !(eps >= 0) || eps === Infinity) throw new ModelDefinitionError(`${op}: eps must be a non-negative number, got ${describeValue(eps)} (options go fourth: new ${op}(n, eps, momentum, { affine, trackRunningStats }))`);
+    if (momentum !== null && (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1))) throw new ModelDefinitionError(`${op}: momentum must be a number in [0, 1] or null, got ${describeValue(momentum)}`);
+    if (opts.affine) {
+      this.weight = this.param('weight', [numFeatures], 'ones');
+      this.bias = this.param('bias', [numFeatures], 'zeros');
+    }
+    if (opts.trackRunningStats) {
+      this.running_mean = this.param('running_mean', [numFeatures], 'zeros');
+      this.running_var = this.param('running_var', [numFeatures], 'ones');
+      this.unusedEntry('num_batches_tracked');
+    }
+  }
+  forward(x: Tensor): Tensor {
+    const { op: name, rank } = this;
+    if (x.rank !== rank && x.rank !== rank - 1) throw new ModelDefinitionError(`${name}: expected ${rank}-D input or unbatched ${rank - 1}-D, got ${fmtShape(x.dims)}`);
+    const c = x.rank === rank ? 1 : 0;
+    if (x.dims[c] !== this.numFeatures) throw new ModelDefinitionError(`${name}: input ${fmtShape(x.dims)} has ${String(x.dims[c])} channels (dim ${c}), num_features is ${this.numFeatures}`);
+    if (!c) return this.forward(x.unsqueeze(0)).squeeze(0);
+    if (this.running_mean) return F.batchNorm(x, this.running_mean.t, this.running_var!.t, this.weight?.t, this.bias?.t, { eps: this.eps });
+    return F.groupNorm(x, this.numFeatures, this.weight?.t, this.bias?.t, this.eps);
+  }
+}
+/** nn.InstanceNorm1d: [N, C, L] or unbatched [C, L]. */
+export class InstanceNorm1d extends InstanceNormBase {
+  constructor(numFeatures: number, eps = 1e-5, momentum: number | null = 0.1, opts: { affine?: boolean; trackRunningStats?: boolean } = {}) { super('InstanceNorm1d', 3, numFeatures, eps, momentum, opts); }
+}
+/** nn.InstanceNorm2d: [N, C, H, W] or unbatched [C, H, W]. */
+export class InstanceNorm2d extends InstanceNormBase {
+  constructor(numFeatures: number, eps = 1e-5, momentum: number | null = 0.1, opts: { affine?: boolean; trackRunningStats?: boolean } = {}) { super('InstanceNorm2d', 4, numFeatures, eps, momentum, opts); }
+}
+
 /** nn.GroupNorm(num_groups, num_channels, eps, { affine }): per (sample, group) statistics over C/G channels and all positions. */
 export class GroupNorm extends Module {
   readonly weight?: Parameter;
@@ -174,7 +220,6 @@ export class GroupNorm extends Module {
     positiveInt('GroupNorm', 'num_groups', numGroups); positiveInt('GroupNorm', 'num_channels', numChannels);
     if (numChannels % numGroups) throw new ModelDefinitionError(`GroupNorm: num_channels ${numChannels} must be divisible by num_groups ${numGroups}`);
     if (typeof eps !== 'number' || !(eps >= 0) || eps === Infinity) throw new ModelDefinitionError(`GroupNorm: eps must be a non-negative number, got ${typeof eps === 'object' && eps !== null ? JSON.stringify(eps) : describeValue(eps)} (options go fourth: new GroupNorm(groups, channels, eps, { affine }))`);
-    if (opts.affine !== undefined && typeof opts.affine !== 'boolean') throw new ModelDefinitionError(`GroupNorm: affine must be a boolean, got ${describeValue(opts.affine)}`);
     if (opts.affine ?? true) {
       this.weight = this.param('weight', [numChannels], 'ones');
       this.bias = this.param('bias', [numChannels], 'zeros');
@@ -278,6 +323,44 @@ export class AdaptiveMaxPool2d extends Module {
   constructor(readonly outputSize: AdaptiveSize) { super(); F.adaptiveOutput('AdaptiveMaxPool2d', outputSize); }
   forward(x: Tensor): Tensor { return F.adaptiveMaxPool2d(x, this.outputSize); }
 }
+
+/** nn.AdaptiveAvgPool1d on [N, C, L] or unbatched [C, L]. */
+export class AdaptiveAvgPool1d extends Module {
+  constructor(readonly outputSize: number) { super(); positiveInt('AdaptiveAvgPool1d', 'output_size', outputSize); }
+  forward(x: Tensor): Tensor { return F.adaptiveAvgPool1d(x, this.outputSize); }
+}
+/** nn.AdaptiveMaxPool1d (values; return_indices is not supported). */
+export class AdaptiveMaxPool1d extends Module {
+  constructor(readonly outputSize: number) { super(); positiveInt('AdaptiveMaxPool1d', 'output_size', outputSize); }
+  forward(x: Tensor): Tensor { return F.adaptiveMaxPool1d(x, this.outputSize); }
+}
+
+/**
+ * The padding layers (nn.ZeroPad2d, ConstantPad1d/2d/3d, ReflectionPad1d/2d, ReplicationPad1d/2d/3d):
+ * F.pad over the last 1, 2 or 3 dims, `padding` one int for every side or PyTorch's tuple (left,
+ * right[, top, bottom[, front, back]]).
+ */
+abstract class PadNd extends Module {
+  readonly pad: number[];
+  constructor(name: string, dims: number, readonly mode: F.PadMode, padding: number | number[], readonly value = 0) {
+    super();
+    const p = typeof padding === 'number' ? new Array<number>(2 * dims).fill(padding) : padding;
+    if (!Array.isArray(p) || p.length !== 2 * dims || !p.every((v) => Number.isInteger(v))) throw new ModelDefinitionError(`${name}: padding must be an integer or a list of ${2 * dims}, got ${describeValue(padding)}`);
+    if (typeof value !== 'number') throw new ModelDefinitionError(`${name}: value must be a number, got ${describeValue(value)}`);
+    this.pad = [...p];
+  }
+  forward(x: Tensor): Tensor { return F.pad(x, this.pad, this.mode, this.mode === 'constant' ? this.value : undefined); }
+}
+type Padding = number | number[];
+export class ZeroPad2d extends PadNd { constructor(padding: Padding) { super('ZeroPad2d', 2, 'constant', padding); } }
+export class ConstantPad1d extends PadNd { constructor(padding: Padding, value: number) { super('ConstantPad1d', 1, 'constant', padding, value); } }
+export class ConstantPad2d extends PadNd { constructor(padding: Padding, value: number) { super('ConstantPad2d', 2, 'constant', padding, value); } }
+export class ConstantPad3d extends PadNd { constructor(padding: Padding, value: number) { super('ConstantPad3d', 3, 'constant', padding, value); } }
+export class ReflectionPad1d extends PadNd { constructor(padding: Padding) { super('ReflectionPad1d', 1, 'reflect', padding); } }
+export class ReflectionPad2d extends PadNd { constructor(padding: Padding) { super('ReflectionPad2d', 2, 'reflect', padding); } }
+export class ReplicationPad1d extends PadNd { constructor(padding: Padding) { super('ReplicationPad1d', 1, 'replicate', padding); } }
+export class ReplicationPad2d extends PadNd { constructor(padding: Padding) { super('ReplicationPad2d', 2, 'replicate', padding); } }
+export class ReplicationPad3d extends PadNd { constructor(padding: Padding) { super('ReplicationPad3d', 3, 'replicate', padding); } }
 
 export class Flatten extends Module {
   constructor(readonly startDim = 1, readonly endDim = -1) { super(); }
