@@ -6,7 +6,8 @@ export {
   maxPool1d, avgPool1d, maxPool2d, avgPool2d, adaptiveAvgPool1d, adaptiveMaxPool1d, adaptiveAvgPool2d, adaptiveMaxPool2d,
   batchNorm, layerNorm, groupNorm, dropout, interpolate, embedding,
   relu, relu6, tanh, sigmoid, gelu, geluTanh, silu, leakyRelu, hardtanh, elu, softplus, hardsigmoid,
-  hardswish, mish, softsign, prelu, glu, softmax, logSoftmax, whereOp,
+  hardswish, mish, softsign, prelu, glu, softmax, logSoftmax, whereOp, selu, celu, logsigmoid, hardshrink, softshrink,
+  tanhshrink, threshold, softmin, pixelShuffle, pixelUnshuffle,
   whereOp as where, // torch.where's name
   scaledDotProductAttention, sinusoidalPositionalEncoding, causalMask, gather,
   topk, pad,

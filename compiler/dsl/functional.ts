@@ -769,6 +769,60 @@ export function hardswish(x: Tensor): Tensor {
 }
 /** torch's mish: x · tanh(log(1 + exp(x))), with softplus's overflow-free form. */
 export const mish = (x: Tensor): Tensor => { x = floatArg('mish', 'input', x); return x.mul(softplus(x).tanh()); };
+/** torch's SELU: scale · elu(x, α) with PyTorch's α and scale. */
+export const selu = (x: Tensor): Tensor => elu(floatArg('selu', 'input', x), 1.6732632423543772848170429916717).mul(1.0507009873554804934193349852946);
+/** torch's CELU: max(0, x) + min(0, α·(exp(x/α) − 1)), α ≠ 0. */
+export function celu(x: Tensor, alpha = 1): Tensor {
+  if (finite('celu', 'alpha', alpha) === 0) throw new ModelDefinitionError(`celu: alpha must not be 0${where()}`);
+  x = floatArg('celu', 'input', x);
+  return x.maximum(0).add((alpha === 1 ? x : x.div(alpha)).minimum(0).exp().sub(1).mul(alpha));
+}
+/** torch's logsigmoid: min(x, 0) − log(1 + exp(−|x|)). */
+export const logsigmoid = (x: Tensor): Tensor => { x = floatArg('logsigmoid', 'input', x); return x.minimum(0).sub(x.abs().neg().exp().add(1).log()); };
+/** torch's hardshrink: 0 where −λ ≤ x ≤ λ, else x (NaN stays NaN). */
+export function hardshrink(x: Tensor, lambd = 0.5): Tensor {
+  finite('hardshrink', 'lambd', lambd);
+  x = floatArg('hardshrink', 'input', x);
+  return whereOp(x.abs().le(lambd), 0, x);
+}
+/** torch's softshrink: x − λ where x > λ, x + λ where x < −λ, else 0 (NaN too, as PyTorch's kernel); λ ≥ 0. */
+export function softshrink(x: Tensor, lambd = 0.5): Tensor {
+  if (!(finite('softshrink', 'lambd', lambd) >= 0)) throw new ModelDefinitionError(`softshrink: lambd must be at least 0, got ${lambd}${where()}`);
+  x = floatArg('softshrink', 'input', x);
+  return whereOp(x.gt(lambd), x.sub(lambd), whereOp(x.lt(-lambd), x.add(lambd), 0));
+}
+/** torch's tanhshrink: x − tanh(x). */
+export const tanhshrink = (x: Tensor): Tensor => { x = floatArg('tanhshrink', 'input', x); return x.sub(x.tanh()); };
+/** torch's threshold: `value` where x ≤ threshold, else x (NaN stays NaN). */
+export function threshold(x: Tensor, threshold: number, value: number): Tensor {
+  finite('threshold', 'threshold', threshold); finite('threshold', 'value', value);
+  x = floatArg('threshold', 'input', x);
+  return whereOp(x.le(threshold), value, x);
+}
+/** torch's softmin: softmax(−x) along `dim`. */
+export const softmin = (x: Tensor, dim: number): Tensor => softmax(floatArg('softmin', 'input', x).neg(), dim);
+/** torch's pixel_shuffle: [*, C·r², H, W] to [*, C, H·r, W·r]. */
+export function pixelShuffle(x: Tensor, r: number): Tensor {
+  x = tensorArg('pixel_shuffle', 'input', x);
+  const [c, h, w] = shuffleDims('pixel_shuffle', x, r, 'channels divisible by upscale_factor²');
+  const lead = x.dims.slice(0, -3);
+  return x.reshape(...lead, c / (r * r), r, r, h, w).permute(...lead.map((_, i) => i), lead.length, lead.length + 3, lead.length + 1, lead.length + 4, lead.length + 2).reshape(...lead, c / (r * r), h * r, w * r);
+}
+/** torch's pixel_unshuffle: [*, C, H·r, W·r] to [*, C·r², H, W]. */
+export function pixelUnshuffle(x: Tensor, r: number): Tensor {
+  x = tensorArg('pixel_unshuffle', 'input', x);
+  const [c, h, w] = shuffleDims('pixel_unshuffle', x, r, 'height and width divisible by downscale_factor');
+  const lead = x.dims.slice(0, -3);
+  return x.reshape(...lead, c, h / r, r, w / r, r).permute(...lead.map((_, i) => i), lead.length, lead.length + 2, lead.length + 4, lead.length + 1, lead.length + 3).reshape(...lead, c * r * r, h / r, w / r);
+}
+/** The last three dims of a pixel (un)shuffle's input, fixed and divisible as the op needs, or an error. */
+function shuffleDims(op: string, x: Tensor, r: number, need: string): [number, number, number] {
+  if (!Number.isInteger(r) || r < 1) throw new ModelDefinitionError(`${op}: the factor must be a positive integer, got ${describeValue(r)}${where()}`);
+  const d = x.dims.slice(-3);
+  const ok = x.rank >= 3 && d.every((v) => typeof v === 'number') && (op === 'pixel_shuffle' ? (d[0] as number) % (r * r) === 0 : (d[1] as number) % r === 0 && (d[2] as number) % r === 0);
+  if (!ok) throw new ModelDefinitionError(`${op}: input ${fmtShape(x.dims)} must be [*, C, H, W] with fixed C, H, W and ${need} ${r}${where()}`);
+  return d as [number, number, number];
+}
 /** torch's softsign: x / (1 + |x|). */
 export const softsign = (x: Tensor): Tensor => { x = floatArg('softsign', 'input', x); return x.div(x.abs().add(1)); };
 /** torch's PReLU: x where x > 0, else w·x, with w one value or one per channel (dim 1; dim 0 of a 1-D input); as leaky ReLU, a zero's sign may differ. */

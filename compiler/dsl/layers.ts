@@ -417,6 +417,43 @@ export class Softplus extends Module {
 export class Hardsigmoid extends Module { forward(x: Tensor): Tensor { return F.hardsigmoid(x); } }
 export class Hardswish extends Module { forward(x: Tensor): Tensor { return F.hardswish(x); } }
 export class Mish extends Module { forward(x: Tensor): Tensor { return F.mish(x); } }
+export class SELU extends Module { forward(x: Tensor): Tensor { return F.selu(x); } }
+export class CELU extends Module {
+  constructor(readonly alpha = 1) { super(); if (typeof alpha !== 'number' || !Number.isFinite(alpha) || alpha === 0) throw new ModelDefinitionError(`CELU: alpha must be a finite non-zero number, got ${describeValue(alpha)}`); }
+  forward(x: Tensor): Tensor { return F.celu(x, this.alpha); }
+}
+export class LogSigmoid extends Module { forward(x: Tensor): Tensor { return F.logsigmoid(x); } }
+export class Hardshrink extends Module {
+  constructor(readonly lambd = 0.5) { super(); if (typeof lambd !== 'number' || !Number.isFinite(lambd)) throw new ModelDefinitionError(`Hardshrink: lambd must be a finite number, got ${describeValue(lambd)}`); }
+  forward(x: Tensor): Tensor { return F.hardshrink(x, this.lambd); }
+}
+export class Softshrink extends Module {
+  constructor(readonly lambd = 0.5) { super(); if (typeof lambd !== 'number' || !(lambd >= 0) || lambd === Infinity) throw new ModelDefinitionError(`Softshrink: lambd must be a finite number at least 0, got ${describeValue(lambd)}`); }
+  forward(x: Tensor): Tensor { return F.softshrink(x, this.lambd); }
+}
+export class Tanhshrink extends Module { forward(x: Tensor): Tensor { return F.tanhshrink(x); } }
+export class Threshold extends Module {
+  constructor(readonly threshold: number, readonly value: number) {
+    super();
+    for (const [k, v] of [['threshold', threshold], ['value', value]] as const) if (typeof v !== 'number' || !Number.isFinite(v)) throw new ModelDefinitionError(`Threshold: ${k} must be a finite number, got ${describeValue(v)}`);
+  }
+  forward(x: Tensor): Tensor { return F.threshold(x, this.threshold, this.value); }
+}
+/** nn.PixelShuffle(upscale_factor): [*, C·r², H, W] to [*, C, H·r, W·r]. */
+export class PixelShuffle extends Module {
+  constructor(readonly upscaleFactor: number) { super(); positiveInt('PixelShuffle', 'upscale_factor', upscaleFactor); }
+  forward(x: Tensor): Tensor { return F.pixelShuffle(x, this.upscaleFactor); }
+}
+/** nn.PixelUnshuffle(downscale_factor): [*, C, H·r, W·r] to [*, C·r², H, W]. */
+export class PixelUnshuffle extends Module {
+  constructor(readonly downscaleFactor: number) { super(); positiveInt('PixelUnshuffle', 'downscale_factor', downscaleFactor); }
+  forward(x: Tensor): Tensor { return F.pixelUnshuffle(x, this.downscaleFactor); }
+}
+/** nn.Softmin(dim): softmax of −x along dim. */
+export class Softmin extends Module {
+  constructor(readonly dim: number) { super(); dimRequired('Softmin', dim); }
+  forward(x: Tensor): Tensor { return F.softmin(x, this.dim); }
+}
 export class Softsign extends Module { forward(x: Tensor): Tensor { return F.softsign(x); } }
 /** nn.PReLU: one learned slope, or one per channel (numParameters = channels). */
 export class PReLU extends Module {

@@ -1,0 +1,47 @@
+// SELU, CELU, LogSigmoid, Hardshrink, Softshrink, Tanhshrink, Threshold, Softmin, PixelShuffle and
+// PixelUnshuffle against PyTorch 1.13 (tests/fixtures/torch-extra/more_activations, made by
+// make_more_activations.py: NaN, ±inf, ±0 and the edges included), compiled (every test ISA) and in
+// the reference; misuse.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, test } from 'vitest';
+import { compileModel, defineModel, F, interpret, Module, nn, readSafetensors, traceModel, type Tensor } from '../compiler/index.ts';
+import { loadModelBytes } from '../runtime/model.ts';
+import { TEST_ISAS } from './helpers/isa.ts';
+import { expectTorch } from './helpers/torch.ts';
+
+const io = readSafetensors(readFileSync(join(import.meta.dirname, 'fixtures', 'torch-extra', 'more_activations', 'io.safetensors')), 'more_activations/io.safetensors');
+
+test('SELU, CELU, LogSigmoid, Hardshrink, Softshrink, Tanhshrink, Threshold, Softmin, PixelShuffle, PixelUnshuffle match PyTorch (NaN, ±inf, ±0 included)', async () => {
+  const def = defineModel({
+    name: 'acts', module: new nn.Identity(), inputs: { z: [37], x: [2, 8, 3, 4] },
+    forward: (_m: Module, { z, x }: Record<string, Tensor>) => ({
+      selu: new nn.SELU().call(z!), celu: new nn.CELU().call(z!), celu_half: new nn.CELU(0.5).call(z!), logsigmoid: new nn.LogSigmoid().call(z!),
+      hardshrink: new nn.Hardshrink().call(z!), hardshrink_15: new nn.Hardshrink(1.5).call(z!), softshrink: new nn.Softshrink().call(z!),
+      softshrink_15: new nn.Softshrink(1.5).call(z!), tanhshrink: new nn.Tanhshrink().call(z!), threshold: new nn.Threshold(0.25, -2).call(z!),
+      softmin: new nn.Softmin(1).call(x!), softmin_f: F.softmin(x!, -1),
+      pixel_shuffle: new nn.PixelShuffle(2).call(x!), pixel_unshuffle: new nn.PixelUnshuffle(2).call(new nn.PixelShuffle(2).call(x!)),
+      pixel_unshuffle_x: F.pixelUnshuffle(x!.slice(2, 0, 2), 2),
+    }),
+  });
+  const feeds = Object.fromEntries(['z', 'x'].map((n) => [n, io.get(`input.${n}`)!.data as Float32Array]));
+  const ref = interpret(traceModel(def), feeds);
+  const model = await loadModelBytes((await compileModel(def, { isas: TEST_ISAS })).bytes);
+  const out = model.run(feeds);
+  const names = [...io.keys()].filter((k) => k.startsWith('output.')).map((k) => k.slice(7));
+  expect(names.length).toBe(15);
+  for (const name of names) {
+    const want = io.get(`output.${name}`)!.data as Float32Array;
+    expectTorch(out[name] as Float32Array, want, `compiled ${name}`);
+    expectTorch(ref[name] as Float32Array, want, `reference ${name}`);
+  }
+  model.dispose();
+
+  expect(() => new nn.CELU(0)).toThrow('CELU: alpha must be a finite non-zero number, got 0');
+  expect(() => new nn.Softshrink(-1)).toThrow('Softshrink: lambd must be a finite number at least 0, got -1');
+  expect(() => new nn.Threshold(NaN, 0)).toThrow('Threshold: threshold must be a finite number, got NaN');
+  expect(() => new nn.PixelShuffle(0)).toThrow(/PixelShuffle: upscale_factor must be a positive integer/);
+  const tr = (shape: number[], f: (x: Tensor) => Tensor) => traceModel(defineModel({ name: 't', module: new nn.Identity(), inputs: { x: shape }, forward: (_m: Module, i: Record<string, Tensor>) => f(i.x!) }));
+  expect(() => tr([1, 6, 2, 2], (x) => F.pixelShuffle(x, 2))).toThrow(/pixel_shuffle: input \[1, 6, 2, 2\] must be \[\*, C, H, W\] with fixed C, H, W and channels divisible by upscale_factor² 2/);
+  expect(() => tr([1, 2, 3, 4], (x) => F.pixelUnshuffle(x, 2))).toThrow(/pixel_unshuffle: input \[1, 2, 3, 4\] must be \[\*, C, H, W\] with fixed C, H, W and height and width divisible by downscale_factor 2/);
+});
