@@ -7,7 +7,7 @@ export {
   batchNorm, layerNorm, groupNorm, dropout, interpolate, embedding,
   relu, relu6, tanh, sigmoid, gelu, geluTanh, silu, leakyRelu, hardtanh, elu, softplus, hardsigmoid,
   hardswish, mish, softsign, prelu, glu, softmax, logSoftmax, whereOp, selu, celu, logsigmoid, hardshrink, softshrink,
-  tanhshrink, threshold, softmin, pixelShuffle, pixelUnshuffle,
+  tanhshrink, threshold, softmin, pixelShuffle, pixelUnshuffle, normalize, cosineSimilarity, pairwiseDistance,
   whereOp as where, // torch.where's name
   scaledDotProductAttention, sinusoidalPositionalEncoding, causalMask, gather,
   topk, pad,

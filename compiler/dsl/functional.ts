@@ -424,11 +424,10 @@ export function dropout(x: Tensor, p = 0.5, training = false): Tensor {
   if (training !== false) throw new ModelDefinitionError(`dropout: training ${describeValue(training)} is not supported (simdflow compiles inference, where dropout is the identity)${where()}`);
   return tensorArg('dropout', 'input', x);
 }
-/** torch.nn.functional.layer_norm over the last dimension (normalized_shape is that one dim); weight and bias default to 1 and 0. */
 /**
  * torch.nn.functional.layer_norm: each sample normalised over its trailing dims `normalizedShape`
  * (one size, or several: flattened into one row, as PyTorch computes them), weight and bias of that
- * shape. The normalised dims must be fixed sizes.
+ * shape (default 1 and 0). The normalised dims must be fixed sizes.
  */
 export function layerNorm(x: Tensor, normalizedShape: number | readonly number[], weight?: Tensor, bias?: Tensor, eps = 1e-5): Tensor {
   x = floatArg('layer_norm', 'input', x);
@@ -822,6 +821,36 @@ function shuffleDims(op: string, x: Tensor, r: number, need: string): [number, n
   const ok = x.rank >= 3 && d.every((v) => typeof v === 'number') && (op === 'pixel_shuffle' ? (d[0] as number) % (r * r) === 0 : (d[1] as number) % r === 0 && (d[2] as number) % r === 0);
   if (!ok) throw new ModelDefinitionError(`${op}: input ${fmtShape(x.dims)} must be [*, C, H, W] with fixed C, H, W and ${need} ${r}${where()}`);
   return d as [number, number, number];
+}
+/** The p-norm along `dim` (p 1, 2, ∞ or any positive number), as torch.norm computes it. */
+function pNorm(op: string, x: Tensor, p: number, dim: number, keepdim: boolean): Tensor {
+  if (typeof p !== 'number' || !(p > 0)) throw new ModelDefinitionError(`${op}: p must be a positive number or Infinity, got ${describeValue(p)}${where()}`);
+  if (!Number.isInteger(dim) || dim < -x.rank || dim >= x.rank) throw new ModelDefinitionError(`${op}: dim must be an integer in [${-x.rank}, ${x.rank - 1}] for input ${fmtShape(x.dims)}, got ${describeValue(dim)}${where()}`);
+  const a = x.abs();
+  if (p === Infinity) return a.max(dim, keepdim);
+  if (p === 1) return a.sum(dim, keepdim);
+  if (p === 2) return x.mul(x).sum(dim, keepdim).sqrt();
+  return a.pow(p).sum(dim, keepdim).pow(1 / p);
+}
+/** torch.nn.functional.normalize: x / max(‖x‖_p, eps) along `dim`. */
+export function normalize(x: Tensor, p = 2, dim = 1, eps = 1e-12): Tensor {
+  x = floatArg('normalize', 'input', x);
+  finite('normalize', 'eps', eps);
+  return x.div(pNorm('normalize', x, p, dim, true).maximum(eps));
+}
+/** torch.nn.functional.cosine_similarity: Σ x1·x2 / sqrt(max(Σ x1² · Σ x2², eps²)) along `dim` (x1 and x2 broadcast). */
+export function cosineSimilarity(x1: Tensor, x2: Tensor, dim = 1, eps = 1e-8): Tensor {
+  x1 = floatArg('cosine_similarity', 'x1', x1); x2 = floatArg('cosine_similarity', 'x2', x2);
+  finite('cosine_similarity', 'eps', eps);
+  const d = x1.mul(x2);
+  if (!Number.isInteger(dim) || dim < -d.rank || dim >= d.rank) throw new ModelDefinitionError(`cosine_similarity: dim must be an integer in [${-d.rank}, ${d.rank - 1}] for inputs ${fmtShape(x1.dims)} and ${fmtShape(x2.dims)}, got ${describeValue(dim)}${where()}`);
+  return d.sum(dim).div(x1.mul(x1).sum(dim).mul(x2.mul(x2).sum(dim)).maximum(eps * eps).sqrt());
+}
+/** torch.nn.functional.pairwise_distance: ‖x1 − x2 + eps‖_p along the last dim. */
+export function pairwiseDistance(x1: Tensor, x2: Tensor, p = 2, eps = 1e-6, keepdim = false): Tensor {
+  x1 = floatArg('pairwise_distance', 'x1', x1); x2 = floatArg('pairwise_distance', 'x2', x2);
+  finite('pairwise_distance', 'eps', eps);
+  return pNorm('pairwise_distance', x1.sub(x2).add(eps), p, -1, keepdim);
 }
 /** torch's softsign: x / (1 + |x|). */
 export const softsign = (x: Tensor): Tensor => { x = floatArg('softsign', 'input', x); return x.div(x.abs().add(1)); };

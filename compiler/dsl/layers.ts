@@ -449,6 +449,16 @@ export class PixelUnshuffle extends Module {
   constructor(readonly downscaleFactor: number) { super(); positiveInt('PixelUnshuffle', 'downscale_factor', downscaleFactor); }
   forward(x: Tensor): Tensor { return F.pixelUnshuffle(x, this.downscaleFactor); }
 }
+/** nn.CosineSimilarity(dim, eps): called with (x1, x2). */
+export class CosineSimilarity extends Module {
+  constructor(readonly dim = 1, readonly eps = 1e-8) { super(); }
+  forward(x1: Tensor, x2: Tensor): Tensor { return F.cosineSimilarity(x1, x2, this.dim, this.eps); }
+}
+/** nn.PairwiseDistance(p, eps, keepdim): called with (x1, x2). */
+export class PairwiseDistance extends Module {
+  constructor(readonly p = 2, readonly eps = 1e-6, readonly keepdim = false) { super(); }
+  forward(x1: Tensor, x2: Tensor): Tensor { return F.pairwiseDistance(x1, x2, this.p, this.eps, this.keepdim); }
+}
 /** nn.Softmin(dim): softmax of −x along dim. */
 export class Softmin extends Module {
   constructor(readonly dim: number) { super(); dimRequired('Softmin', dim); }
@@ -515,6 +525,27 @@ export class Sequential extends Module {
 }
 
 /** nn.ModuleList. */
+/** nn.ModuleDict: modules by name (their state_dict names start with it), called through get(). */
+export class ModuleDict extends Module {
+  readonly items: Map<string, Module>;
+  constructor(items: Record<string, Module>) {
+    super();
+    if (typeof items !== 'object' || items === null) throw new ModelDefinitionError(`ModuleDict: expected an object of modules by name, got ${describeValue(items)}`);
+    for (const [k, m] of Object.entries(items)) {
+      if (!(m instanceof Module)) throw new ModelDefinitionError(`ModuleDict: entry '${k}' must be a module, got ${describeValue(m)}`);
+      if (!k || k.includes('.')) throw new ModelDefinitionError(`ModuleDict: key ${JSON.stringify(k)} cannot name a state_dict entry (non-empty, no '.')`);
+    }
+    this.items = new Map(Object.entries(items));
+  }
+  get<M extends Module = Module>(key: string): M {
+    const m = this.items.get(key);
+    if (!m) throw new ModelDefinitionError(`ModuleDict: no module '${key}' (keys: ${[...this.items.keys()].join(', ')})`);
+    return m as M; // (the caller names the module's type: get<nn.Linear>('head'))
+  }
+  override namedChildren(): Array<[string, Module]> { return [...this.items]; }
+  forward(): never { throw new Error('ModuleDict has no forward(); call its modules through get()'); }
+}
+
 export class ModuleList extends Module {
   readonly items: Module[];
   constructor(items: Module[]) { super(); this.items = items; }
