@@ -118,6 +118,64 @@ export class LSTM extends RNNBase {
   }
 }
 
+/**
+ * nn.RNNCell / LSTMCell / GRUCell: one time step, PyTorch's parameter names (weight_ih, weight_hh,
+ * bias_ih, bias_hh) and gate order, run as the layers' recurrent op over one step (the same
+ * kernels and sums as nn.RNN/LSTM/GRU). Input [B, I] or unbatched [I]; a state left out is zeros.
+ */
+abstract class CellBase extends Module {
+  readonly weight_ih: Parameter;
+  readonly weight_hh: Parameter;
+  readonly bias_ih?: Parameter;
+  readonly bias_hh?: Parameter;
+  constructor(private readonly kind: Kind, private readonly cellName: string, readonly inputSize: number, readonly hiddenSize: number,
+    readonly opts: { bias?: boolean; nonlinearity?: 'tanh' | 'relu' } = {}) {
+    super();
+    checkOptions(cellName, opts, kind === 'rnn' ? ['bias', 'nonlinearity'] : ['bias']);
+    positiveInt(cellName, 'input_size', inputSize); positiveInt(cellName, 'hidden_size', hiddenSize);
+    if (opts.nonlinearity !== undefined && opts.nonlinearity !== 'tanh' && opts.nonlinearity !== 'relu') throw new ModelDefinitionError(`${cellName}: nonlinearity must be 'tanh' or 'relu', got ${JSON.stringify(opts.nonlinearity)}`);
+    const G = GATES[kind], k = 1 / Math.sqrt(hiddenSize);
+    this.weight_ih = this.param('weight_ih', [G * hiddenSize, inputSize], { uniform: k });
+    this.weight_hh = this.param('weight_hh', [G * hiddenSize, hiddenSize], { uniform: k });
+    if (opts.bias ?? true) { this.bias_ih = this.param('bias_ih', [G * hiddenSize], { uniform: k }); this.bias_hh = this.param('bias_hh', [G * hiddenSize], { uniform: k }); }
+  }
+  /** One step from x and the state(s): the new h (and c). */
+  protected step(x: Tensor, h?: Tensor, c?: Tensor): Tensor[] {
+    const name = this.cellName, H = this.hiddenSize;
+    if (!(x instanceof Tensor) || (x.rank !== 1 && x.rank !== 2) || x.dims[x.rank - 1] !== this.inputSize) throw new ModelDefinitionError(`${name}: input must be [B, ${this.inputSize}] or unbatched [${this.inputSize}], got ${x instanceof Tensor ? fmtShape(x.dims) : String(x)}${where()}`);
+    const one = x.rank === 1, xb = one ? x.unsqueeze(0) : x, B = xb.dim(0);
+    const state = (t: Tensor | undefined, what: string) => {
+      if (t === undefined || t === null) return zeros([B, H], xb.bounds);
+      if (!(t instanceof Tensor) || t.rank !== x.rank || t.dims[t.rank - 1] !== H || (!one && t.dims[0] !== B)) throw new ModelDefinitionError(`${name}: ${what} must be ${one ? `[${H}]` : `[${String(B)}, ${H}]`}, got ${t instanceof Tensor ? fmtShape(t.dims) : String(t)}${where()}`);
+      return one ? t.unsqueeze(0) : t;
+    };
+    const init = [state(h, 'h'), ...(this.kind === 'lstm' ? [state(c, 'c')] : [])];
+    const xp = F.linear(xb, this.weight_ih.t, this.bias_ih?.t).unsqueeze(1);
+    const attrs = { reverse: false, ...(this.kind === 'rnn' ? { act: this.opts.nonlinearity ?? 'tanh' } : {}) };
+    const [, ...out] = recordMulti(`${this.kind}_seq`, [xp, this.weight_hh.t, this.bias_hh ? this.bias_hh.t : zeros([GATES[this.kind] * H]), ...init], attrs);
+    return out.map((t) => (one ? t!.squeeze(0) : t!));
+  }
+}
+/** nn.RNNCell: forward(x, h?) → h'. */
+export class RNNCell extends CellBase {
+  constructor(inputSize: number, hiddenSize: number, opts: { bias?: boolean; nonlinearity?: 'tanh' | 'relu' } = {}) { super('rnn', 'RNNCell', inputSize, hiddenSize, opts); }
+  forward(x: Tensor, h?: Tensor): Tensor { return this.step(x, h)[0]!; }
+}
+/** nn.GRUCell: forward(x, h?) → h'. */
+export class GRUCell extends CellBase {
+  constructor(inputSize: number, hiddenSize: number, opts: { bias?: boolean } = {}) { super('gru', 'GRUCell', inputSize, hiddenSize, opts); }
+  forward(x: Tensor, h?: Tensor): Tensor { return this.step(x, h)[0]!; }
+}
+/** nn.LSTMCell: forward(x, [h, c]?) → [h', c']. */
+export class LSTMCell extends CellBase {
+  constructor(inputSize: number, hiddenSize: number, opts: { bias?: boolean } = {}) { super('lstm', 'LSTMCell', inputSize, hiddenSize, opts); }
+  forward(x: Tensor, hx?: [Tensor, Tensor]): [Tensor, Tensor] {
+    if (hx !== undefined && !(Array.isArray(hx) && hx.length === 2)) throw new ModelDefinitionError(`LSTMCell: the state must be a pair [h, c], got ${hx instanceof Tensor ? 'a single tensor' : String(hx)}${where()}`);
+    const [h, c] = this.step(x, hx?.[0], hx?.[1]);
+    return [h!, c!];
+  }
+}
+
 /** nn.Embedding: rows of `weight` [num_embeddings, embedding_dim] by i32 index. `paddingIdx`'s row starts at zero (it only changes training otherwise). */
 export class Embedding extends Module {
   readonly weight: Parameter;
