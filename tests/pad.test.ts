@@ -17,29 +17,30 @@ class Net extends Module {
   replicate = new nn.Conv2d(3, 2, [3, 5], { stride: 2, padding: [1, 2], paddingMode: 'replicate' });
   circular = new nn.Conv2d(3, 2, [2, 4], { padding: 'same', dilation: [1, 2], paddingMode: 'circular', bias: false });
   circular1d = new nn.Conv1d(3, 4, 3, { padding: 2, paddingMode: 'circular' });
+  reflect3d = new nn.Conv3d(2, 3, [2, 3, 3], { padding: [1, 1, 2], paddingMode: 'reflect' });
   forward(): never { throw new Error('unused'); }
 }
 
-test('F.pad in every mode and Conv1d/Conv2d paddingMode match PyTorch', async () => {
+test('F.pad in every mode and Conv1d/Conv2d/Conv3d paddingMode match PyTorch', async () => {
   const net = new Net().loadStateDict(stateDictFrom(read('weights.safetensors')));
   const io = read('io.safetensors');
   const def = defineModel({
-    name: 'pad', module: net, inputs: { x: [2, 3, 5, 6], s: [2, 3, 7] },
-    forward: (m: Net, { x, s }: Record<string, Tensor>) => ({
+    name: 'pad', module: net, inputs: { x: [2, 3, 5, 6], s: [2, 3, 7], v: [1, 2, 3, 4, 5] },
+    forward: (m: Net, { x, s, v }: Record<string, Tensor>) => ({
       constant: F.pad(x!, [1, 2, 0, 3], 'constant', -1.5), crop: F.pad(x!, [-1, 2, 1, -2]),
       reflect: F.pad(x!, [2, 3, 4, 1], 'reflect'), replicate: F.pad(x!, [3, 0, 2, 6], 'replicate'),
       circular: F.pad(x!, [6, 1, 2, 5], 'circular'),
       reflect1d: F.pad(s!, [6, 5], 'reflect'), circular1d: F.pad(s!, [7, 3], 'circular'),
       conv_reflect: m.reflect.call(x!), conv_replicate: m.replicate.call(x!), conv_circular: m.circular.call(x!),
-      conv1d_circular: m.circular1d.call(s!),
+      conv1d_circular: m.circular1d.call(s!), conv3d_reflect: m.reflect3d.call(v!),
     }),
   });
-  const feeds = Object.fromEntries(['x', 's'].map((n) => [n, io.get(`input.${n}`)!.data as Float32Array]));
+  const feeds = Object.fromEntries(['x', 's', 'v'].map((n) => [n, io.get(`input.${n}`)!.data as Float32Array]));
   const ref = interpret(traceModel(def), feeds);
   const model = await loadModelBytes((await compileModel(def, { isas: TEST_ISAS })).bytes);
   const out = model.run(feeds);
   const names = [...io.keys()].filter((k) => k.startsWith('output.')).map((k) => k.slice(7));
-  expect(names.length).toBe(11);
+  expect(names.length).toBe(12);
   for (const name of names) {
     const want = io.get(`output.${name}`)!.data as Float32Array;
     expectTorch(out[name] as Float32Array, want, `compiled ${name}`);

@@ -24,7 +24,7 @@ export class Linear extends Module {
   forward(x: Tensor): Tensor { return F.linear(x, this.weight.t, this.bias?.t); }
 }
 
-/** nn.Conv1d/Conv2d's padding_mode: how the padding is filled ('zeros', the default, is the conv's own). */
+/** nn.Conv1d/2d/3d's padding_mode: how the padding is filled ('zeros', the default, is the conv's own). */
 export type PaddingMode = 'zeros' | 'reflect' | 'replicate' | 'circular';
 function paddingModeOf(op: string, mode: unknown): void {
   if (mode !== undefined && !(['zeros', 'reflect', 'replicate', 'circular'] as unknown[]).includes(mode)) throw new ModelDefinitionError(`${op}: paddingMode must be 'zeros', 'reflect', 'replicate' or 'circular', got ${describeValue(mode)}`);
@@ -281,9 +281,10 @@ export class Conv3d extends Module {
   readonly weight: Parameter;
   readonly bias?: Parameter;
   constructor(readonly inChannels: number, readonly outChannels: number, readonly kernelSize: V.Triple,
-    readonly opts: V.Conv3dOptions & { bias?: boolean } = {}) {
+    readonly opts: V.Conv3dOptions & { bias?: boolean; paddingMode?: PaddingMode } = {}) {
     super();
-    checkOptions('Conv3d', opts, ['stride', 'padding', 'dilation', 'groups', 'bias']);
+    checkOptions('Conv3d', opts, ['stride', 'padding', 'dilation', 'groups', 'bias', 'paddingMode']);
+    paddingModeOf('Conv3d', opts.paddingMode);
     const k = F.tupleOf('Conv3d', 'kernel_size', kernelSize, 1, 3);
     F.tupleOf('Conv3d', 'stride', opts.stride ?? 1, 1, 3); F.tupleOf('Conv3d', 'dilation', opts.dilation ?? 1, 1, 3);
     if (opts.padding !== 'same' && opts.padding !== 'valid') F.tupleOf('Conv3d', 'padding', opts.padding ?? 0, 0, 3);
@@ -294,7 +295,13 @@ export class Conv3d extends Module {
     this.weight = this.param('weight', [outChannels, inChannels / groups, ...k], { uniform: bound });
     if (opts.bias ?? true) this.bias = this.param('bias', [outChannels], { uniform: bound });
   }
-  forward(x: Tensor): Tensor { const { bias: _, ...o } = this.opts; return V.conv3d(x, this.weight.t, this.bias?.t, o); }
+  forward(x: Tensor): Tensor {
+    const { bias: _, paddingMode, ...o } = this.opts;
+    if (!paddingMode || paddingMode === 'zeros') return V.conv3d(x, this.weight.t, this.bias?.t, o);
+    const k = F.tupleOf('Conv3d', 'kernel_size', this.kernelSize, 1, 3), d = F.tupleOf('Conv3d', 'dilation', o.dilation ?? 1, 1, 3);
+    const pads = modePads(o.padding === 'same' || o.padding === 'valid' ? o.padding : F.tupleOf('Conv3d', 'padding', o.padding ?? 0, 0, 3), k, d);
+    return V.conv3d(F.pad(x, pads, paddingMode), this.weight.t, this.bias?.t, { ...o, padding: 0 });
+  }
 }
 /** nn.MaxPool3d on [N, C, D, H, W] or unbatched [C, D, H, W]: stride, padding, dilation, ceilMode (returnIndices is refused). */
 export class MaxPool3d extends Module {
