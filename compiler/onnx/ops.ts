@@ -11,7 +11,7 @@ import { DT } from './proto.ts';
 import { host, isHost } from './ctx.ts';
 import { f32Input, full, type Translate } from './ops/common.ts';
 import { binary, boolLogic, castTo, clip, compare, F, hardSigmoid, hostBinary, hostNot, leaky, mod, not, pow, rounding, sign, softmaxLike, T, unary, variadic } from './ops/elementwise.ts';
-import { concat, constantOfShape, constantOp, expand, flatten, gather, gatherElements, pad, range, reshape, shapeOf, size, slice, split, squeeze, tile, transpose, unsqueeze, where } from './ops/shapes.ts';
+import { concat, constantOfShape, constantOp, depthToSpace, expand, flatten, gather, gatherElements, pad, range, reshape, shapeOf, size, slice, spaceToDepth, split, squeeze, tile, transpose, unsqueeze, where } from './ops/shapes.ts';
 import { orSizes, sizeArith, sizeCast, sizeConcat, sizeEqual, sizeGather, sizeIdentity, sizeMod, sizeReshape, sizeSlice, sizeSqueeze, sizeUnsqueeze, sizeWhere } from './ops/sizes.ts';
 import { argExtreme, cumsum, reduceOp, topK, trilu } from './ops/reductions.ts';
 import { batchNorm, conv, convTranspose, dropout, gemm, globalPool, groupNormOp, instanceNorm, layerNorm, lrn, pool, rmsNorm } from './ops/nn.ts';
@@ -65,6 +65,7 @@ export const OPS: Record<string, Translate> = {
   Constant: constantOp, ConstantOfShape: constantOfShape, Shape: shapeOf, Range: range,
   Size: size,
   Reshape: orSizes(sizeReshape, reshape), Flatten: flatten, Transpose: transpose, Concat: orSizes(sizeConcat, concat, true), Slice: orSizes(sizeSlice, slice), Split: split,
+  DepthToSpace: depthToSpace, SpaceToDepth: spaceToDepth,
   Pad: pad, Squeeze: orSizes(sizeSqueeze, squeeze), Unsqueeze: orSizes(sizeUnsqueeze, unsqueeze), Expand: expand, Gather: orSizes(sizeGather, gather), Where: orSizes(sizeWhere, where, true),
   ReduceSum: reduceOp('sum', 13), ReduceMean: reduceOp('mean', 18), ReduceMax: reduceOp('max', 18), ReduceMin: reduceOp('min', 18),
   ReduceSumSquare: reduceOp('sumsq', 18), ReduceL1: reduceOp('l1', 18), ReduceL2: reduceOp('l2', 18),

@@ -134,6 +134,36 @@ describe('importOnnx semantics', () => {
     }
   });
 
+  test('DepthToSpace (DCR, CRD) and SpaceToDepth move blocks by ONNX\'s index formulas, compiled and in the reference', async () => {
+    const [N, C, H, W, b] = [2, 8, 2, 3, 2], Cs = C / (b * b);
+    const x = Float32Array.from({ length: N * C * H * W }, (_, i) => i * 0.5 - 7);
+    const g = new OnnxGraph();
+    g.input('x', [N, C, H, W]);
+    g.name(g.op1('DepthToSpace', ['x'], { blocksize: b }), 'dcr'); g.output('dcr', [N, Cs, H * b, W * b]);
+    g.name(g.op1('DepthToSpace', ['x'], { blocksize: b, mode: 'CRD' }), 'crd'); g.output('crd', [N, Cs, H * b, W * b]);
+    g.name(g.op1('SpaceToDepth', [g.op1('DepthToSpace', ['x'], { blocksize: b })], { blocksize: b }), 'back'); g.output('back', [N, C, H, W]);
+    const bytes = g.finish('m', 13);
+    const want = { dcr: new Float32Array(x.length), crd: new Float32Array(x.length) };
+    for (let n = 0; n < N; n++) for (let c = 0; c < Cs; c++) for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) for (let i = 0; i < b; i++) for (let j = 0; j < b; j++) {
+      const at = ((n * Cs + c) * H * b + h * b + i) * W * b + w * b + j;
+      want.dcr[at] = x[((n * C + (i * b + j) * Cs + c) * H + h) * W + w]!;
+      want.crd[at] = x[((n * C + c * b * b + i * b + j) * H + h) * W + w]!;
+    }
+    const ref = run(bytes, { x }).out;
+    const model = await loadModelBytes((await compileGraph(importOnnx(bytes).graph, { isas: TEST_ISAS })).bytes);
+    const out = model.run({ x });
+    for (const o of [ref, out]) {
+      expect(Array.from(o.dcr as Float32Array)).toEqual(Array.from(want.dcr));
+      expect(Array.from(o.crd as Float32Array)).toEqual(Array.from(want.crd));
+      expect(Array.from(o.back as Float32Array)).toEqual(Array.from(x));
+    }
+    model.dispose();
+    const bad = new OnnxGraph();
+    bad.input('x', [1, 6, 2, 2]);
+    bad.name(bad.op1('DepthToSpace', ['x'], { blocksize: 2 }), 'y'); bad.output('y', [1, 1, 4, 4]);
+    expect(() => importOnnx(bad.finish('m', 13))).toThrow("node 'DepthToSpace_0' (DepthToSpace, opset 13): input [1, 6, 2, 2] with blocksize 2 (C divisible by blocksize²) is not supported");
+  });
+
   test('Concat of inputs of different types is refused (ONNX gives them one type; the DSL cat under it promotes as torch.cat)', () => {
     const g = new OnnxGraph();
     g.input('x', [2, 3]); g.input('i', [2, 3], DT.INT64);

@@ -12,7 +12,7 @@ import { cat, constant, gatherElements as gatherElementsOf, record, Tensor, trac
 import { DT, dtypeName, type OnnxTensor } from '../proto.ts';
 import { Ctx, host, irDtype, isHost, sizeValue, UnsupportedError, type AnyVal, type EmptyVal, type Host, type SizeVal } from '../ctx.ts';
 import { fixedAxes, full, normAxis, same } from './common.ts';
-import { padAxis } from '../../dsl/functional.ts';
+import { padAxis, pixelShuffle } from '../../dsl/functional.ts';
 
 const isSym = (t: Tensor): boolean => t.node.type.dims !== undefined;
 const fmtDims = (ds: readonly Dim[]): string => `[${ds.join(', ')}]`;
@@ -346,6 +346,35 @@ export function pad(c: Ctx): Tensor {
   let y = x;
   axes.forEach((axis, i) => { y = padAxis(y, axis, pads[i]!, pads[i + axes.length]!, torchMode, value); });
   return y === x ? x : y;
+}
+
+/**
+ * DepthToSpace (blocksize b, mode DCR or CRD) and SpaceToDepth on [N, C, H, W] with fixed C, H, W:
+ * reshapes and one transpose, in ONNX's orders (CRD is torch's pixel_shuffle: F.pixelShuffle).
+ */
+export function depthToSpace(c: Ctx): Tensor {
+  c.only('blocksize', 'mode');
+  const x = c.t(0, 'input'), b = c.int('blocksize', 0), mode = c.str('mode', 'DCR');
+  const [C, H, W] = blockDims(c, x, b, 'C divisible by blocksize²', (C) => C % (b * b) === 0);
+  if (mode === 'CRD') return pixelShuffle(x, b);
+  if (mode !== 'DCR') c.unsupported(`mode '${mode}' (DCR or CRD)`);
+  const N = x.dim(0);
+  return x.reshape(N, b, b, C / (b * b), H, W).permute(0, 3, 4, 1, 5, 2).reshape(N, C / (b * b), H * b, W * b);
+}
+export function spaceToDepth(c: Ctx): Tensor {
+  c.only('blocksize');
+  const x = c.t(0, 'input'), b = c.int('blocksize', 0);
+  const [C, H, W] = blockDims(c, x, b, 'H and W divisible by blocksize', (_, H, W) => H % b === 0 && W % b === 0);
+  const N = x.dim(0);
+  return x.reshape(N, C, H / b, b, W / b, b).permute(0, 3, 5, 1, 2, 4).reshape(N, C * b * b, H / b, W / b);
+}
+function blockDims(c: Ctx, x: Tensor, b: number, need: string, ok: (C: number, H: number, W: number) => boolean): [number, number, number] {
+  if (!(Number.isInteger(b) && b >= 1)) c.unsupported(`blocksize ${b} (a positive integer)`);
+  if (x.rank !== 4) c.unsupported(`an input of rank ${x.rank} (it must be [N, C, H, W])`);
+  fixedAxes(c, x, 'input', [1, 2, 3], 'the block moves need fixed C, H and W');
+  const [C, H, W] = x.shape.slice(1) as [number, number, number];
+  if (!ok(C, H, W)) c.unsupported(`input ${fmtDims(x.dims)} with blocksize ${b} (${need})`);
+  return [C, H, W];
 }
 
 export function transpose(c: Ctx): Tensor {
