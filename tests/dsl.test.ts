@@ -18,6 +18,20 @@ describe('DSL', () => {
     ]);
   });
 
+  test("a Sequential of named layers (PyTorch's Sequential(OrderedDict(...))) names them by key and calls them in order", () => {
+    const seq = new nn.Sequential({ fc1: new nn.Linear(2, 2), act: new nn.ReLU(), fc2: new nn.Linear(2, 1, { bias: false }) });
+    expect(seq.namedParameters().map(([k]) => k)).toEqual(['fc1.weight', 'fc1.bias', 'fc2.weight']);
+    const fc1 = seq.layers[0] as nn.Linear, fc2 = seq.layers[2] as nn.Linear;
+    fc1.weight.data = Float32Array.of(1, -1, 2, 0.5); fc1.bias!.data = Float32Array.of(0, -3); fc2.weight.data = Float32Array.of(3, -2);
+    const g = traceModel(defineModel({ name: 's', module: seq, inputs: { x: [1, 2] } }));
+    // x = [2, 1]: fc1 → [2·1 − 1, 2·2 + 0.5·1 − 3] = [1, 1.5]; relu; fc2 → 3·1 − 2·1.5 = 0.
+    expect(Array.from(interpret(g, { x: Float32Array.of(2, 1) }).y as Float32Array)).toEqual([0]);
+    expect(Array.from(interpret(g, { x: Float32Array.of(-1, 1) }).y as Float32Array)).toEqual([0]); // fc1 → [−2, −4.5], relu → 0
+    expect(Array.from(interpret(g, { x: Float32Array.of(0, 8) }).y as Float32Array)).toEqual([-2]); // fc1 → [−8, 1], relu → [0, 1]
+    expect(() => new nn.Sequential({ 'a.b': new nn.ReLU() })).toThrow('Sequential: key "a.b" cannot name a state_dict entry');
+    expect(() => new nn.Sequential({ a: 3 as never })).toThrow("Sequential: layer 'a' must be an nn.Module, got 3");
+  });
+
   test('a shape mismatch throws at definition time naming the op, the module path and both shapes', () => {
     class Net extends nn.Module {
       body = new nn.Sequential(new nn.Linear(10, 20), new nn.ReLU(), new nn.Linear(30, 5));

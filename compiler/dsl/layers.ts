@@ -512,10 +512,25 @@ function dimRequired(module: string, dim: unknown): void {
 }
 
 /** nn.Sequential: children named 0, 1, 2, … as in PyTorch's state_dict. */
+/**
+ * nn.Sequential: layers called in turn, named 0, 1, … in the state_dict, or by key when given as one
+ * object of named layers (PyTorch's Sequential(OrderedDict(...))): new nn.Sequential({ conv0, norm0 }).
+ */
 export class Sequential extends Module {
   readonly layers: Module[];
-  constructor(...layers: Module[]) {
+  private readonly names: string[];
+  constructor(...args: Module[] | [Record<string, Module>]) {
     super();
+    const named = args.length === 1 && typeof args[0] === 'object' && args[0] !== null && !(args[0] instanceof Module) && !Array.isArray(args[0]);
+    const entries: Array<[string, unknown]> = named ? Object.entries(args[0] as Record<string, unknown>) : args.map((m, i) => [String(i), m]);
+    if (named) {
+      const key = entries.find(([k]) => !k || k.includes('.'));
+      if (key) throw new ModelDefinitionError(`Sequential: key ${JSON.stringify(key[0])} cannot name a state_dict entry (non-empty, no '.')`);
+      const bad = entries.find(([, m]) => !(m instanceof Module));
+      if (bad) throw new ModelDefinitionError(`Sequential: layer '${bad[0]}' must be an nn.Module, got ${describeValue(bad[1])}`);
+    }
+    const layers = entries.map(([, m]) => m) as Module[];
+    this.names = entries.map(([k]) => k);
     const bad = layers.findIndex((m) => !(m instanceof Module));
     if (bad >= 0) {
       const v: unknown = layers[bad];
@@ -524,7 +539,7 @@ export class Sequential extends Module {
     }
     this.layers = layers;
   }
-  override namedChildren(): Array<[string, Module]> { return this.layers.map((m, i) => [String(i), m]); }
+  override namedChildren(): Array<[string, Module]> { return this.layers.map((m, i) => [this.names[i]!, m]); }
   forward(x: Tensor): Tensor {
     for (const m of this.layers) x = (m as Module & { call(x: Tensor): Tensor }).call(x);
     return x;
