@@ -32,6 +32,16 @@ describe('DSL', () => {
     expect(() => new nn.Sequential({ a: 3 as never })).toThrow("Sequential: layer 'a' must be an nn.Module, got 3");
   });
 
+  test("PyTorch's eval(), train(false), children(), modules() and parameters() work on any module (ported code); train() is refused", () => {
+    const net = new nn.Sequential(new nn.Linear(2, 3), new nn.ReLU(), new nn.Sequential(new nn.Linear(3, 1)));
+    expect(net.eval()).toBe(net);
+    expect(net.train(false)).toBe(net);
+    expect(() => net.train()).toThrow('Sequential.train(true): simdflow compiles models for inference, it does not train them (train(false) is eval())');
+    expect(net.children().map((m) => m.constructor.name)).toEqual(['Linear', 'ReLU', 'Sequential']);
+    expect(net.modules().map((m) => m.constructor.name)).toEqual(['Sequential', 'Linear', 'ReLU', 'Sequential', 'Linear']);
+    expect(net.parameters().map((p) => p.shape.join('x'))).toEqual(['3x2', '3', '1x3', '1']);
+  });
+
   test('a shape mismatch throws at definition time naming the op, the module path and both shapes', () => {
     class Net extends nn.Module {
       body = new nn.Sequential(new nn.Linear(10, 20), new nn.ReLU(), new nn.Linear(30, 5));

@@ -171,6 +171,18 @@ export abstract class Module {
     return out;
   }
 
+  /** PyTorch's children(), modules() (this one first, depth first) and parameters(), for ported code. */
+  children(): Module[] { return this.namedChildren().map(([, m]) => m); }
+  modules(): Module[] { return [this, ...this.children().flatMap((m) => m.modules())]; }
+  parameters(): Parameter[] { return this.namedParameters().map(([, p]) => p); }
+  /** PyTorch's eval(): simdflow compiles for inference, so this is the module as it is (for ported code). */
+  eval(): this { return this; }
+  /** PyTorch's train(mode): train(false) is eval(); training is not supported. */
+  train(mode: boolean = true): this {
+    if (mode !== false) throw new ModelDefinitionError(`${this.constructor.name}.train(${describeValue(mode)}): simdflow compiles models for inference, it does not train them (train(false) is eval())`);
+    return this;
+  }
+
   /** PyTorch's order: own parameters, then each child's, depth first. */
   namedParameters(prefix = ''): Array<[string, Parameter]> {
     const out: Array<[string, Parameter]> = [...this._params].map(([k, p]) => [prefix + k, p]);
