@@ -519,20 +519,20 @@ export function avgPool1d(x: Tensor, kernelSize: number, o: AvgPool1dOptions = {
   return pool1d('avg_pool1d', x, kernelSize, o);
 }
 
-export type InterpolateMode = 'nearest' | 'linear' | 'bilinear' | 'bicubic' | 'area';
+export type InterpolateMode = 'nearest' | 'nearest-exact' | 'linear' | 'bilinear' | 'bicubic' | 'area';
 export interface InterpolateOptions {
   size?: number | readonly number[]; scaleFactor?: number | readonly number[]; mode?: InterpolateMode;
   alignCorners?: boolean; recomputeScaleFactor?: boolean; antialias?: boolean;
 }
 const TORCH_MODES = ['nearest', 'linear', 'bilinear', 'bicubic', 'trilinear', 'area', 'nearest-exact'];
-const MODES: readonly string[] = ['nearest', 'linear', 'bilinear', 'bicubic', 'area'] satisfies InterpolateMode[];
+const MODES: readonly string[] = ['nearest', 'nearest-exact', 'linear', 'bilinear', 'bicubic', 'area'] satisfies InterpolateMode[];
 /** The options of interpolate (and Upsample), checked before any input is seen: the mode, and the unsupported options refused by name. */
 export function interpolateMode(op: string, o: InterpolateOptions): InterpolateMode {
   const mode = o.mode ?? 'nearest';
   if (typeof mode !== 'string' || !TORCH_MODES.includes(mode)) throw new ModelDefinitionError(`${op}: mode must be one of ${TORCH_MODES.map((m) => `'${m}'`).join(', ')}, got ${describeValue(mode)}${where()}`);
-  if (!MODES.includes(mode)) throw new ModelDefinitionError(`${op}: mode '${mode}' is not supported (only 'nearest', 'linear', 'bilinear', 'bicubic' and 'area')${where()}`);
+  if (!MODES.includes(mode)) throw new ModelDefinitionError(`${op}: mode '${mode}' is not supported (only 'nearest', 'nearest-exact', 'linear', 'bilinear', 'bicubic' and 'area')${where()}`);
   if (o.antialias === true) throw new ModelDefinitionError(`${op}: antialias true is not supported${where()}`);
-  if ((mode === 'nearest' || mode === 'area') && o.alignCorners !== undefined && o.alignCorners !== null) throw new ModelDefinitionError(`${op}: alignCorners can only be set with the interpolating modes 'linear', 'bilinear' and 'bicubic', not '${mode}'${where()}`);
+  if ((mode === 'nearest' || mode === 'nearest-exact' || mode === 'area') && o.alignCorners !== undefined && o.alignCorners !== null) throw new ModelDefinitionError(`${op}: alignCorners can only be set with the interpolating modes 'linear', 'bilinear' and 'bicubic', not '${mode}'${where()}`);
   const given = (v: unknown) => v !== undefined && v !== null;
   if (given(o.size) && given(o.scaleFactor)) throw new ModelDefinitionError(`${op}: only one of size and scaleFactor may be given${where()}`);
   if (!given(o.size) && !given(o.scaleFactor)) throw new ModelDefinitionError(`${op}: either size or scaleFactor must be given${where()}`);
@@ -628,9 +628,10 @@ function torchCubicCoeffs(t: number): number[] {
   return [far(f(u + 1)), near(u), near(v), far(f(v + 1))];
 }
 /**
- * torch.nn.functional.interpolate on [N, C, L] ('nearest', 'linear', 'area') or [N, C, H, W]
- * ('nearest', 'bilinear', 'bicubic', 'area'), with PyTorch 1.13's source indices. The output size
- * is ⌊in·scaleFactor⌋, or `size`. 'nearest' (legacy): src = min(⌊dst·scale⌋, in − 1) in f32,
+ * torch.nn.functional.interpolate on [N, C, L] ('nearest', 'nearest-exact', 'linear', 'area') or [N, C, H, W]
+ * ('nearest', 'nearest-exact', 'bilinear', 'bicubic', 'area'), with PyTorch 1.13's source indices. The output size
+ * is ⌊in·scaleFactor⌋, or `size`. 'nearest' (legacy): src = min(⌊dst·scale⌋, in − 1) in f32
+ * ('nearest-exact': min(⌊(dst + ½)·scale⌋, in − 1)),
  * scale = 1/scaleFactor when given (and recomputeScaleFactor is not true), else in/out, as
  * PyTorch's kernel for contiguous input (its channels-last kernel, which a 4-D input of one channel
  * takes, copies when out = in and takes dst >> 1 when out = 2·in, so a scaleFactor such as 2.1 can
@@ -670,8 +671,10 @@ export function interpolate(x: Tensor, opts: InterpolateOptions): Tensor {
     const axis = 2 + i, n = ins[i]!, out = outs[i]!, sf = kernelScales?.[i];
     // PyTorch's compute_scales_value: 1/scale_factor when given, else in/out, as f32.
     const scale = f(sf !== undefined ? 1 / sf : n / out);
-    if (mode === 'nearest') {
-      x = gatherAlong(x, axis, Array.from({ length: out }, (_, d) => Math.min(Math.floor(f(d * scale)), n - 1)));
+    if (mode === 'nearest' || mode === 'nearest-exact') {
+      // 'nearest-exact': the source of pixel centres, ⌊(dst + ½)·scale⌋ (PyTorch rounds the product to f32 too).
+      const at = mode === 'nearest' ? (d: number) => f(d * scale) : (d: number) => f((d + 0.5) * scale);
+      x = gatherAlong(x, axis, Array.from({ length: out }, (_, d) => Math.min(Math.floor(at(d)), n - 1)));
       continue;
     }
     const ratio = align ? (out > 1 ? f((n - 1) / (out - 1)) : 0) : scale;
