@@ -3,7 +3,7 @@
 import * as F from './functional.ts';
 import * as V from './volumetric.ts';
 import { Module, positiveInt, type Parameter } from './module.ts';
-import { ModelDefinitionError, type Tensor } from './tensor.ts';
+import { ModelDefinitionError, Tensor } from './tensor.ts';
 import { fmtShape } from '../ir/types.ts';
 import { describeValue } from '../ir/print.ts';
 import { checkOptions } from './options.ts';
@@ -456,6 +456,32 @@ export class PixelUnshuffle extends Module {
   constructor(readonly downscaleFactor: number) { super(); positiveInt('PixelUnshuffle', 'downscale_factor', downscaleFactor); }
   forward(x: Tensor): Tensor { return F.pixelUnshuffle(x, this.downscaleFactor); }
 }
+/**
+ * nn.Bilinear(in1, in2, out): y = x1ᵀ·W·x2 + b per output, weight [out, in1, in2], called with
+ * (x1 [*, in1], x2 [*, in2]): one linear layer from x1 to every (output, x2 feature), then a dot
+ * with x2 (the weight folds into its panels at compile time).
+ */
+export class Bilinear extends Module {
+  readonly weight: Parameter;
+  readonly bias?: Parameter;
+  constructor(readonly in1Features: number, readonly in2Features: number, readonly outFeatures: number, opts: { bias?: boolean } = {}) {
+    super();
+    checkOptions('Bilinear', opts, ['bias']);
+    positiveInt('Bilinear', 'in1_features', in1Features); positiveInt('Bilinear', 'in2_features', in2Features); positiveInt('Bilinear', 'out_features', outFeatures);
+    const bound = 1 / Math.sqrt(in1Features);
+    this.weight = this.param('weight', [outFeatures, in1Features, in2Features], { uniform: bound });
+    if (opts.bias ?? true) this.bias = this.param('bias', [outFeatures], { uniform: bound });
+  }
+  forward(x1: Tensor, x2: Tensor): Tensor {
+    const [I, J, O] = [this.in1Features, this.in2Features, this.outFeatures];
+    if (!(x1 instanceof Tensor) || !(x2 instanceof Tensor) || x1.dims[x1.rank - 1] !== I || x2.dims[x2.rank - 1] !== J || x1.rank !== x2.rank) {
+      throw new ModelDefinitionError(`Bilinear: inputs must be [*, ${I}] and [*, ${J}] of the same rank, got ${x1 instanceof Tensor ? fmtShape(x1.dims) : describeValue(x1)} and ${x2 instanceof Tensor ? fmtShape(x2.dims) : describeValue(x2)}`);
+    }
+    const u = F.linear(x1, this.weight.t.permute(0, 2, 1).reshape(O * J, I)); // [*, O·J]
+    const y = u.reshape(...x1.dims.slice(0, -1), O, J).mul(x2.unsqueeze(-2)).sum(-1);
+    return this.bias ? y.add(this.bias.t) : y;
+  }
+}
 /** nn.CosineSimilarity(dim, eps): called with (x1, x2). */
 export class CosineSimilarity extends Module {
   constructor(readonly dim = 1, readonly eps = 1e-8) { super(); }
@@ -489,13 +515,41 @@ export class GLU extends Module {
   forward(x: Tensor): Tensor { return F.glu(x, this.dim); }
 }
 export class Identity extends Module { forward(x: Tensor): Tensor { return x; } }
-/** Inference only: dropout is the identity. */
+/** Inference only: dropout (and its channel-wise and alpha forms below) is the identity. */
 export class Dropout extends Module {
   constructor(readonly p = 0.5) {
     super();
-    if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new ModelDefinitionError(`Dropout: p must be a number in [0, 1], got ${String(p)}`);
+    if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new ModelDefinitionError(`${this.constructor.name}: p must be a number in [0, 1], got ${String(p)}`);
   }
   forward(x: Tensor): Tensor { return x; }
+}
+/** nn.Dropout1d: as PyTorch, only on [N, C, L] or [C, L]. */
+export class Dropout1d extends Dropout {
+  override forward(x: Tensor): Tensor {
+    if (x.rank !== 2 && x.rank !== 3) throw new ModelDefinitionError(`Dropout1d: expected [N, C, L] or [C, L] input, got ${fmtShape(x.dims)}`);
+    return x;
+  }
+}
+export class Dropout2d extends Dropout {}
+export class Dropout3d extends Dropout {}
+export class AlphaDropout extends Dropout {}
+export class FeatureAlphaDropout extends Dropout {}
+/** nn.ChannelShuffle(groups) (ShuffleNet): [N, C, *] with the channels read as [groups, C/groups] and transposed. */
+export class ChannelShuffle extends Module {
+  constructor(readonly groups: number) { super(); positiveInt('ChannelShuffle', 'groups', groups); }
+  forward(x: Tensor): Tensor {
+    const g = this.groups, C = x.dims[1];
+    if (x.rank < 3 || typeof C !== 'number' || C % g) throw new ModelDefinitionError(`ChannelShuffle: input ${fmtShape(x.dims)} must be [N, C, *] with a fixed C divisible by groups ${g}`);
+    const rest = x.dims.slice(2);
+    return x.reshape(x.dims[0]!, g, C / g, ...rest).transpose(1, 2).reshape(...x.dims);
+  }
+}
+/** nn.Softmax2d: softmax over the channels of [N, C, H, W] or [C, H, W] (dim −3). */
+export class Softmax2d extends Module {
+  forward(x: Tensor): Tensor {
+    if (x.rank !== 3 && x.rank !== 4) throw new ModelDefinitionError(`Softmax2d: expected [N, C, H, W] or [C, H, W] input, got ${fmtShape(x.dims)}`);
+    return x.softmax(-3);
+  }
 }
 export class Softmax extends Module {
   constructor(readonly dim: number) { super(); dimRequired('Softmax', dim); }
