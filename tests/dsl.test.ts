@@ -42,6 +42,12 @@ describe('DSL', () => {
     expect(net.parameters().map((p) => p.shape.join('x'))).toEqual(['3x2', '3', '1x3', '1']);
   });
 
+  test('a scalar expands to its own shape with no sizes (torch\'s scalar.expand([])); a tensor needs sizes', () => {
+    const g = traceModel(defineModel({ name: 'e', module: new nn.Identity(), inputs: { x: [] }, forward: (_m: Module, i: Record<string, Tensor>) => i.x!.expand().add(1) }));
+    expect(Array.from(interpret(g, { x: Float32Array.of(2.5) }).y as Float32Array)).toEqual([3.5]);
+    expect(() => traceModel(defineModel({ name: 'e', module: new nn.Identity(), inputs: { x: [2] }, forward: (_m: Module, i: Record<string, Tensor>) => i.x!.expand() }))).toThrow(/expand: sizes must be integers \(-1 keeps a dim\) or size names, got none/);
+  });
+
   test('a shape mismatch throws at definition time naming the op, the module path and both shapes', () => {
     class Net extends nn.Module {
       body = new nn.Sequential(new nn.Linear(10, 20), new nn.ReLU(), new nn.Linear(30, 5));

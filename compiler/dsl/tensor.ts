@@ -330,7 +330,8 @@ export class Tensor {
     const max: Record<string, number> = { ...traceBounds(), ...this.bounds, ...(typeof last === 'object' ? last : {}) };
     const wanted = (typeof last === 'object' && last !== null ? args.slice(0, -1) : args) as Dim[];
     const bad = wanted.findIndex((d) => !Number.isInteger(d) && typeof d !== 'string');
-    if (bad >= 0 || wanted.length === 0) throw new ModelDefinitionError(`expand: sizes must be integers (-1 keeps a dim) or size names, got ${bad < 0 ? 'none' : describeValue(wanted[bad])}${where()}`);
+    // (No sizes at all is a scalar's own shape: torch's scalar.expand([]).)
+    if (bad >= 0 || (wanted.length === 0 && this.rank > 0)) throw new ModelDefinitionError(`expand: sizes must be integers (-1 keeps a dim) or size names, got ${bad < 0 ? 'none' : describeValue(wanted[bad])}${where()}`);
     // torch's -1: this dim keeps its size (only where the tensor has a dim, not a new leading one).
     const lead = wanted.length - this.rank;
     const dims = wanted.map((d, i) => {
