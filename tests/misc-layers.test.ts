@@ -4,10 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { compileModel, defineModel, interpret, Module, nn, readSafetensors, stateDictFrom, traceModel, type Tensor } from '../compiler/index.ts';
-import { loadModelBytes } from '../runtime/model.ts';
-import { TEST_ISAS } from './helpers/isa.ts';
-import { expectTorch } from './helpers/torch.ts';
+import { defineModel, Module, nn, readSafetensors, stateDictFrom, traceModel, type Tensor } from '../compiler/index.ts';
+import { expectTorchCase } from './helpers/torch.ts';
 
 const FIX = join(import.meta.dirname, 'fixtures', 'torch-extra', 'misc_layers');
 const read = (f: string) => readSafetensors(readFileSync(join(FIX, f)), `misc_layers/${f}`);
@@ -31,18 +29,7 @@ test('Bilinear, ChannelShuffle, Softmax2d and the dropouts (identity in eval()) 
       dropouts: m.drop.call(x!), dropout1d: m.drop1.call(x!.flatten(2)),
     }),
   });
-  const feeds = Object.fromEntries(['a', 'b', 'x'].map((n) => [n, io.get(`input.${n}`)!.data as Float32Array]));
-  const ref = interpret(traceModel(def), feeds);
-  const model = await loadModelBytes((await compileModel(def, { isas: TEST_ISAS })).bytes);
-  const out = model.run(feeds);
-  const names = [...io.keys()].filter((k) => k.startsWith('output.')).map((k) => k.slice(7));
-  expect(names.length).toBe(8);
-  for (const name of names) {
-    const want = io.get(`output.${name}`)!.data as Float32Array;
-    expectTorch(out[name] as Float32Array, want, `compiled ${name}`);
-    expectTorch(ref[name] as Float32Array, want, `reference ${name}`);
-  }
-  model.dispose();
+  expect(await expectTorchCase(def, io)).toHaveLength(8);
 
   expect(() => new nn.Dropout2d(1.5)).toThrow('Dropout2d: p must be a number in [0, 1], got 1.5');
   const tr = (shape: number[], f: (x: Tensor) => Tensor) => traceModel(defineModel({ name: 't', module: new nn.Identity(), inputs: { x: shape }, forward: (_m: Module, i: Record<string, Tensor>) => f(i.x!) }));

@@ -5,10 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { compileModel, defineModel, F, interpret, Module, nn, readSafetensors, traceModel, type Tensor } from '../compiler/index.ts';
-import { loadModelBytes } from '../runtime/model.ts';
-import { TEST_ISAS } from './helpers/isa.ts';
-import { expectTorch } from './helpers/torch.ts';
+import { defineModel, F, Module, nn, readSafetensors, traceModel, type Tensor } from '../compiler/index.ts';
+import { expectTorchCase } from './helpers/torch.ts';
 
 const io = readSafetensors(readFileSync(join(import.meta.dirname, 'fixtures', 'torch-extra', 'more_activations', 'io.safetensors')), 'more_activations/io.safetensors');
 
@@ -24,18 +22,7 @@ test('SELU, CELU, LogSigmoid, Hardshrink, Softshrink, Tanhshrink, Threshold, Sof
       pixel_unshuffle_x: F.pixelUnshuffle(x!.slice(2, 0, 2), 2),
     }),
   });
-  const feeds = Object.fromEntries(['z', 'x'].map((n) => [n, io.get(`input.${n}`)!.data as Float32Array]));
-  const ref = interpret(traceModel(def), feeds);
-  const model = await loadModelBytes((await compileModel(def, { isas: TEST_ISAS })).bytes);
-  const out = model.run(feeds);
-  const names = [...io.keys()].filter((k) => k.startsWith('output.')).map((k) => k.slice(7));
-  expect(names.length).toBe(15);
-  for (const name of names) {
-    const want = io.get(`output.${name}`)!.data as Float32Array;
-    expectTorch(out[name] as Float32Array, want, `compiled ${name}`);
-    expectTorch(ref[name] as Float32Array, want, `reference ${name}`);
-  }
-  model.dispose();
+  expect(await expectTorchCase(def, io)).toHaveLength(15);
 
   expect(() => new nn.CELU(0)).toThrow('CELU: alpha must be a finite non-zero number, got 0');
   expect(() => new nn.Softshrink(-1)).toThrow('Softshrink: lambd must be a finite number at least 0, got -1');

@@ -5,10 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { compileModel, defineModel, interpret, Module, nn, readSafetensors, stateDictFrom, traceModel, type Tensor } from '../compiler/index.ts';
-import { loadModelBytes } from '../runtime/model.ts';
-import { TEST_ISAS } from './helpers/isa.ts';
-import { expectTorch } from './helpers/torch.ts';
+import { defineModel, Module, nn, readSafetensors, stateDictFrom, traceModel, type Tensor } from '../compiler/index.ts';
+import { expectTorchCase } from './helpers/torch.ts';
 
 const FIX = join(import.meta.dirname, 'fixtures', 'torch-extra', 'more_layers');
 const read = (f: string) => readSafetensors(readFileSync(join(FIX, f)), `more_layers/${f}`);
@@ -43,18 +41,7 @@ test('ZeroPad2d, ConstantPad1d/3d, ReflectionPad1d/2d, ReplicationPad1d/2d/3d, A
       in1: m.in1.call(s!), in1_unbatched: m.in1.call(s!.select(0, 1)), in2a: m.in2a.call(x!), in2r: m.in2r.call(x!),
     }),
   });
-  const feeds = Object.fromEntries(['x', 's', 'v'].map((n) => [n, io.get(`input.${n}`)!.data as Float32Array]));
-  const ref = interpret(traceModel(def), feeds);
-  const model = await loadModelBytes((await compileModel(def, { isas: TEST_ISAS })).bytes);
-  const out = model.run(feeds);
-  const names = [...io.keys()].filter((k) => k.startsWith('output.')).map((k) => k.slice(7));
-  expect(names.length).toBe(16);
-  for (const name of names) {
-    const want = io.get(`output.${name}`)!.data as Float32Array;
-    expectTorch(out[name] as Float32Array, want, `compiled ${name}`);
-    expectTorch(ref[name] as Float32Array, want, `reference ${name}`);
-  }
-  model.dispose();
+  expect(await expectTorchCase(def, io)).toHaveLength(16);
 
   expect(() => new nn.ZeroPad2d([1, 2, 3])).toThrow('ZeroPad2d: padding must be an integer or a list of 4, got');
   expect(() => new nn.ConstantPad1d(1, 'x' as never)).toThrow('ConstantPad1d: value must be a number, got "x"');

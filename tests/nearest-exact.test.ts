@@ -4,9 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { compileModel, defineModel, F, interpret, Module, nn, readSafetensors, traceModel, type Tensor } from '../compiler/index.ts';
-import { loadModelBytes } from '../runtime/model.ts';
-import { TEST_ISAS } from './helpers/isa.ts';
+import { defineModel, F, Module, nn, readSafetensors, type Tensor } from '../compiler/index.ts';
+import { expectTorchCase } from './helpers/torch.ts';
 
 const io = readSafetensors(readFileSync(join(import.meta.dirname, 'fixtures', 'torch-extra', 'nearest_exact', 'io.safetensors')), 'nearest_exact/io.safetensors');
 
@@ -21,17 +20,6 @@ test("interpolate 'nearest-exact' picks PyTorch's source pixels (up, down, sizes
       upsample: new nn.Upsample({ scaleFactor: 3, mode: m }).call(x!),
     }),
   });
-  const feeds = Object.fromEntries(['x', 's'].map((n) => [n, io.get(`input.${n}`)!.data as Float32Array]));
-  const ref = interpret(traceModel(def), feeds);
-  const model = await loadModelBytes((await compileModel(def, { isas: TEST_ISAS })).bytes);
-  const out = model.run(feeds);
-  const names = [...io.keys()].filter((k) => k.startsWith('output.')).map((k) => k.slice(7));
-  expect(names.length).toBe(7);
-  for (const name of names) {
-    const want = Array.from(io.get(`output.${name}`)!.data as Float32Array);
-    expect(Array.from(out[name] as Float32Array), `compiled ${name}`).toEqual(want);
-    expect(Array.from(ref[name] as Float32Array), `reference ${name}`).toEqual(want);
-  }
-  model.dispose();
+  expect(await expectTorchCase(def, io, { exact: true })).toHaveLength(7);
   expect(() => new nn.Upsample({ scaleFactor: 2, mode: m, alignCorners: true })).toThrow(/alignCorners can only be set with the interpolating modes 'linear', 'bilinear' and 'bicubic', not 'nearest-exact'/);
 });

@@ -6,10 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { compileModel, defineModel, F, interpret, Module, nn, readSafetensors, traceModel, type Tensor } from '../compiler/index.ts';
-import { loadModelBytes } from '../runtime/model.ts';
-import { TEST_ISAS } from './helpers/isa.ts';
-import { expectTorch } from './helpers/torch.ts';
+import { defineModel, F, interpret, Module, nn, readSafetensors, traceModel, type Tensor } from '../compiler/index.ts';
+import { expectTorchCase } from './helpers/torch.ts';
 
 const FIX = join(import.meta.dirname, 'fixtures', 'torch-extra', 'pools');
 const io = readSafetensors(readFileSync(join(FIX, 'io.safetensors')), 'pools/io.safetensors');
@@ -39,18 +37,7 @@ test('MaxPool2d/AvgPool2d (ceil mode, dilation, divisor override, unbatched) and
       max1d: m.m1.call(s!), avg1d: m.a1.call(s!), max1d_functional: F.maxPool1d(s!, 2, { ceilMode: true }),
     }),
   });
-  const feeds = Object.fromEntries(['x', 'u', 's'].map((n) => [n, io.get(`input.${n}`)!.data as Float32Array]));
-  const ref = interpret(traceModel(def), feeds);
-  const model = await loadModelBytes((await compileModel(def, { isas: TEST_ISAS })).bytes);
-  const out = model.run(feeds);
-  const names = [...io.keys()].filter((k) => k.startsWith('output.')).map((k) => k.slice(7));
-  expect(names.length).toBe(13);
-  for (const name of names) {
-    const want = io.get(`output.${name}`)!.data as Float32Array;
-    expectTorch(out[name] as Float32Array, want, `compiled ${name}`);
-    expectTorch(ref[name] as Float32Array, want, `reference ${name}`);
-  }
-  model.dispose();
+  expect(await expectTorchCase(def, io)).toHaveLength(13);
 });
 
 test('the 2-D pools\' options by hand, and their misuse refused clearly', () => {

@@ -4,10 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { compileModel, defineModel, F, interpret, Module, nn, readSafetensors, stateDictFrom, traceModel, type Tensor } from '../compiler/index.ts';
-import { loadModelBytes } from '../runtime/model.ts';
-import { TEST_ISAS } from './helpers/isa.ts';
-import { expectTorch } from './helpers/torch.ts';
+import { defineModel, F, Module, nn, readSafetensors, stateDictFrom, traceModel, type Tensor } from '../compiler/index.ts';
+import { expectTorchCase } from './helpers/torch.ts';
 
 const FIX = join(import.meta.dirname, 'fixtures', 'torch-extra', 'similarity');
 const read = (f: string) => readSafetensors(readFileSync(join(FIX, f)), `similarity/${f}`);
@@ -29,18 +27,7 @@ test('normalize, CosineSimilarity, PairwiseDistance and a ModuleDict match PyTor
       cls: m.heads.get<nn.Linear>('cls').call(b!), reg: m.heads.get<nn.Linear>('reg').call(b!),
     }),
   });
-  const feeds = Object.fromEntries(['a', 'b', 'c'].map((n) => [n, io.get(`input.${n}`)!.data as Float32Array]));
-  const ref = interpret(traceModel(def), feeds);
-  const model = await loadModelBytes((await compileModel(def, { isas: TEST_ISAS })).bytes);
-  const out = model.run(feeds);
-  const names = [...io.keys()].filter((k) => k.startsWith('output.')).map((k) => k.slice(7));
-  expect(names.length).toBe(11);
-  for (const name of names) {
-    const want = io.get(`output.${name}`)!.data as Float32Array;
-    expectTorch(out[name] as Float32Array, want, `compiled ${name}`);
-    expectTorch(ref[name] as Float32Array, want, `reference ${name}`);
-  }
-  model.dispose();
+  expect(await expectTorchCase(def, io)).toHaveLength(11);
 
   expect(() => net.heads.get('box')).toThrow("ModuleDict: no module 'box' (keys: cls, reg)");
   expect(() => new nn.ModuleDict({ a: 3 as never })).toThrow('ModuleDict: entry \'a\' must be a module, got 3');

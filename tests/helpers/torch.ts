@@ -2,6 +2,11 @@
 // on them), the rest within 1e-5 absolute or relative; with `zeroSign`, −0 exactly where PyTorch has it.
 import { expect } from 'vitest';
 import { compare } from '../../compiler/conformance/run.ts';
+import { compileModel, interpret, traceModel, type ModelDefinition } from '../../compiler/index.ts';
+import type { SafeTensor } from '../../compiler/weights/safetensors.ts';
+import { loadModelBytes } from '../../runtime/model.ts';
+import '../../runtime/node.ts';
+import { TEST_ISAS } from './isa.ts';
 
 export function expectTorch(got: Float32Array, want: Float32Array, name: string, opts: { zeroSign?: boolean } = {}): void {
   expect(got.length, name).toBe(want.length);
@@ -9,4 +14,29 @@ export function expectTorch(got: Float32Array, want: Float32Array, name: string,
   expect(Array.from(got).filter((_, j) => special[j]), name).toEqual(Array.from(want).filter((_, j) => special[j]));
   const { bad, maxErr } = compare(got.filter((_, j) => !special[j]), want.filter((_, j) => !special[j]), 1e-5, 1e-5);
   expect(bad, `${name}: max err ${maxErr}`).toBe(-1);
+}
+
+/**
+ * A fixture case (make_*.py's io.safetensors: input.NAME, output.NAME) against a model definition
+ * whose outputs carry the same names: every output of the file, compiled on the test ISAs (and on
+ * `threads` threads, bit-identical to one) and in the reference interpreter, matches PyTorch's by
+ * expectTorch (or exactly, with `exact`). Returns the outputs checked.
+ */
+export async function expectTorchCase(def: ModelDefinition, io: Map<string, SafeTensor>, opts: { exact?: boolean; threads?: number } = {}): Promise<string[]> {
+  const feeds = Object.fromEntries([...io.keys()].filter((k) => k.startsWith('input.')).map((k) => [k.slice(6), io.get(k)!.data as Float32Array]));
+  const ref = interpret(traceModel(def), feeds);
+  const bytes = (await compileModel(def, { isas: TEST_ISAS })).bytes;
+  const models = [await loadModelBytes(bytes), ...(opts.threads ? [await loadModelBytes(bytes, { threads: opts.threads, threadPolicy: 'always' })] : [])];
+  const [out, ...more] = models.map((m) => m.run(feeds));
+  const names = [...io.keys()].filter((k) => k.startsWith('output.')).map((k) => k.slice(7));
+  for (const name of names) {
+    const want = io.get(`output.${name}`)!.data as Float32Array;
+    for (const [got, where] of [[out![name], 'compiled'], [ref[name], 'reference']] as const) {
+      if (opts.exact) expect(Array.from(got as Float32Array), `${where} ${name}`).toEqual(Array.from(want));
+      else expectTorch(got as Float32Array, want, `${where} ${name}`);
+    }
+    for (const o of more) expect(Array.from(o[name] as Float32Array), `${opts.threads} threads ${name}`).toEqual(Array.from(out![name] as Float32Array));
+  }
+  for (const m of models) m.dispose();
+  return names;
 }
