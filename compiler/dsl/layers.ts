@@ -122,14 +122,18 @@ export class Conv1d extends Module {
  * statistics in eval() as well, and so does this. num_batches_tracked is accepted when loading
  * and unused. momentum only matters in training; it is checked and kept.
  */
-abstract class BatchNormBase extends Module {
+/**
+ * The per-channel norms' arguments and parameters, PyTorch's names: weight and bias with `affine`,
+ * running_mean, running_var (and num_batches_tracked, loaded and unused) with `trackRunningStats`.
+ * Their defaults differ: BatchNorm both true, InstanceNorm both false.
+ */
+abstract class ChannelNorm extends Module {
   readonly weight?: Parameter;
   readonly bias?: Parameter;
   readonly running_mean?: Parameter;
   readonly running_var?: Parameter;
-  protected abstract readonly ranks: readonly number[];
-  constructor(readonly numFeatures: number, readonly eps = 1e-5, readonly momentum: number | null = 0.1,
-    opts: { affine?: boolean; trackRunningStats?: boolean } = {}) {
+  constructor(readonly numFeatures: number, readonly eps: number, readonly momentum: number | null,
+    opts: { affine?: boolean; trackRunningStats?: boolean }, defaults: boolean) {
     super();
     const name = this.constructor.name;
     checkOptions(name, opts, ['affine', 'trackRunningStats']);
@@ -137,15 +141,22 @@ abstract class BatchNormBase extends Module {
     const show = (v: unknown) => (typeof v === 'object' && v !== null ? JSON.stringify(v) : describeValue(v));
     if (typeof eps !== 'number' || !(eps >= 0) || eps === Infinity) throw new ModelDefinitionError(`${name}: eps must be a non-negative number, got ${show(eps)} (options go fourth: new ${name}(n, eps, momentum, { affine, trackRunningStats }))`);
     if (momentum !== null && (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1))) throw new ModelDefinitionError(`${name}: momentum must be a number in [0, 1] or null, got ${show(momentum)}`);
-    if (opts.affine ?? true) {
+    if (opts.affine ?? defaults) {
       this.weight = this.param('weight', [numFeatures], 'ones');
       this.bias = this.param('bias', [numFeatures], 'zeros');
     }
-    if (opts.trackRunningStats ?? true) {
+    if (opts.trackRunningStats ?? defaults) {
       this.running_mean = this.param('running_mean', [numFeatures], 'zeros');
       this.running_var = this.param('running_var', [numFeatures], 'ones');
       this.unusedEntry('num_batches_tracked');
     }
+  }
+}
+
+abstract class BatchNormBase extends ChannelNorm {
+  protected abstract readonly ranks: readonly number[];
+  constructor(numFeatures: number, eps = 1e-5, momentum: number | null = 0.1, opts: { affine?: boolean; trackRunningStats?: boolean } = {}) {
+    super(numFeatures, eps, momentum, opts, true);
   }
   forward(x: Tensor): Tensor {
     const name = this.constructor.name;
@@ -169,30 +180,12 @@ export class BatchNorm3d extends BatchNormBase { protected readonly ranks = [5];
  * statistics with trackRunningStats (then as BatchNorm's eval()). PyTorch's defaults: affine and
  * trackRunningStats false. Unbatched input ([C, L], [C, H, W]) as a batch of one.
  */
-abstract class InstanceNormBase extends Module {
-  readonly weight?: Parameter;
-  readonly bias?: Parameter;
-  readonly running_mean?: Parameter;
-  readonly running_var?: Parameter;
-  constructor(private readonly op: string, private readonly rank: number, readonly numFeatures: number, readonly eps = 1e-5, readonly momentum: number | null = 0.1,
-    opts: { affine?: boolean; trackRunningStats?: boolean } = {}) {
-    super();
-    checkOptions(op, opts, ['affine', 'trackRunningStats']);
-    positiveInt(op, 'num_features', numFeatures);
-    if (typeof eps !== 'number' || !(eps >= 0) || eps === Infinity) throw new ModelDefinitionError(`${op}: eps must be a non-negative number, got ${describeValue(eps)} (options go fourth: new ${op}(n, eps, momentum, { affine, trackRunningStats }))`);
-    if (momentum !== null && (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1))) throw new ModelDefinitionError(`${op}: momentum must be a number in [0, 1] or null, got ${describeValue(momentum)}`);
-    if (opts.affine) {
-      this.weight = this.param('weight', [numFeatures], 'ones');
-      this.bias = this.param('bias', [numFeatures], 'zeros');
-    }
-    if (opts.trackRunningStats) {
-      this.running_mean = this.param('running_mean', [numFeatures], 'zeros');
-      this.running_var = this.param('running_var', [numFeatures], 'ones');
-      this.unusedEntry('num_batches_tracked');
-    }
+abstract class InstanceNormBase extends ChannelNorm {
+  constructor(private readonly rank: number, numFeatures: number, eps: number, momentum: number | null, opts: { affine?: boolean; trackRunningStats?: boolean }) {
+    super(numFeatures, eps, momentum, opts, false);
   }
   forward(x: Tensor): Tensor {
-    const { op: name, rank } = this;
+    const name = this.constructor.name, rank = this.rank;
     if (x.rank !== rank && x.rank !== rank - 1) throw new ModelDefinitionError(`${name}: expected ${rank}-D input or unbatched ${rank - 1}-D, got ${fmtShape(x.dims)}`);
     const c = x.rank === rank ? 1 : 0;
     if (x.dims[c] !== this.numFeatures) throw new ModelDefinitionError(`${name}: input ${fmtShape(x.dims)} has ${String(x.dims[c])} channels (dim ${c}), num_features is ${this.numFeatures}`);
@@ -203,11 +196,11 @@ abstract class InstanceNormBase extends Module {
 }
 /** nn.InstanceNorm1d: [N, C, L] or unbatched [C, L]. */
 export class InstanceNorm1d extends InstanceNormBase {
-  constructor(numFeatures: number, eps = 1e-5, momentum: number | null = 0.1, opts: { affine?: boolean; trackRunningStats?: boolean } = {}) { super('InstanceNorm1d', 3, numFeatures, eps, momentum, opts); }
+  constructor(numFeatures: number, eps = 1e-5, momentum: number | null = 0.1, opts: { affine?: boolean; trackRunningStats?: boolean } = {}) { super(3, numFeatures, eps, momentum, opts); }
 }
 /** nn.InstanceNorm2d: [N, C, H, W] or unbatched [C, H, W]. */
 export class InstanceNorm2d extends InstanceNormBase {
-  constructor(numFeatures: number, eps = 1e-5, momentum: number | null = 0.1, opts: { affine?: boolean; trackRunningStats?: boolean } = {}) { super('InstanceNorm2d', 4, numFeatures, eps, momentum, opts); }
+  constructor(numFeatures: number, eps = 1e-5, momentum: number | null = 0.1, opts: { affine?: boolean; trackRunningStats?: boolean } = {}) { super(4, numFeatures, eps, momentum, opts); }
 }
 
 /** nn.GroupNorm(num_groups, num_channels, eps, { affine }): per (sample, group) statistics over C/G channels and all positions. */
