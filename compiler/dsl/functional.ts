@@ -338,21 +338,23 @@ export interface Pool2dOptions { stride?: Pair | null; padding?: Pair; ceilMode?
 export const MAX_POOL2D_OPTIONS = ['stride', 'padding', 'dilation', 'ceilMode', 'returnIndices'] as const;
 export const AVG_POOL2D_OPTIONS = ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride'] as const;
 
+/** A pool's options in PyTorch's names (the options each pool takes are checked by checkOptions). */
+export interface PoolWindowOptions { stride?: unknown; padding?: unknown; dilation?: unknown; ceilMode?: unknown; returnIndices?: unknown; countIncludePad?: unknown; divisorOverride?: unknown }
 /**
- * A 2-D pool's window as PyTorch checks it: kernel, stride (the kernel's by default), padding (at
- * most half the kernel), dilation, ceil mode and the average's divisor (a non-zero integer). The
- * options' types were checked by checkOptions.
+ * A pool's window over `rank` spatial dims as PyTorch checks it: kernel, stride (the kernel's by
+ * default), padding (at most half the kernel), dilation, ceil mode and the average's divisor (a
+ * non-zero integer). The 1-D, 2-D and 3-D pools all check theirs here.
  */
-export function pool2dWindow(op: string, kernel: unknown, o: MaxPool2dOptions & Pool2dOptions):
-  { k: [number, number]; s: [number, number]; p: [number, number]; d: [number, number]; ceil: boolean; countIncludePad: boolean; divisor?: number } {
-  const k = pairOf(op, 'kernel_size', kernel, 1);
-  const s = o.stride === undefined || o.stride === null ? k : pairOf(op, 'stride', o.stride, 1);
-  const p = pairOf(op, 'padding', o.padding ?? 0, 0), d = pairOf(op, 'dilation', o.dilation ?? 1, 1);
+export function poolWindow(op: string, kernel: unknown, o: PoolWindowOptions, rank: number):
+  { k: number[]; s: number[]; p: number[]; d: number[]; ceil: boolean; countIncludePad: boolean; divisor?: number } {
+  const k = tupleOf(op, 'kernel_size', kernel, 1, rank);
+  const s = o.stride === undefined || o.stride === null ? k : tupleOf(op, 'stride', o.stride, 1, rank);
+  const p = tupleOf(op, 'padding', o.padding ?? 0, 0, rank), d = tupleOf(op, 'dilation', o.dilation ?? 1, 1, rank);
   if (p.some((v, i) => 2 * v > k[i]!)) throw new ModelDefinitionError(`${op}: padding ${p.join(',')} must be at most half the kernel size ${k.join(',')}${where()}`);
   if (o.returnIndices === true) throw new ModelDefinitionError(`${op}: returnIndices true is not supported (values only)${where()}`);
   const dv = o.divisorOverride ?? undefined;
   if (dv !== undefined && (typeof dv !== 'number' || !Number.isInteger(dv) || dv === 0)) throw new ModelDefinitionError(`${op}: divisorOverride must be a non-zero integer, got ${describeValue(dv)}${where()}`);
-  return { k, s, p, d, ceil: o.ceilMode ?? false, countIncludePad: o.countIncludePad ?? true, divisor: dv };
+  return { k, s, p, d, ceil: o.ceilMode === true, countIncludePad: o.countIncludePad !== false, divisor: dv };
 }
 
 /**
@@ -364,7 +366,7 @@ function pool2d(op: 'max_pool2d' | 'avg_pool2d', x: Tensor, kernel: Pair, o: Max
   const max = op === 'max_pool2d';
   x = tensorArg(op, 'input', x);
   checkOptions(op, o, max ? MAX_POOL2D_OPTIONS : AVG_POOL2D_OPTIONS);
-  const w = pool2dWindow(op, kernel, o);
+  const w = poolWindow(op, kernel, o, 2);
   if (w.ceil || w.d.some((v) => v !== 1) || w.divisor !== undefined) {
     return unbatched2d(floatArg(op, 'input', x), (x) => poolNd(op, x, max ? 'max' : 'avg', w.k, w.s, w.d, w.p.map((v) => [v, v] as [number, number]), w));
   }
@@ -484,13 +486,13 @@ function single(op: string, option: string, v: unknown, min: number): number {
   if (typeof n !== 'number' || !Number.isInteger(n) || n < min) throw new ModelDefinitionError(`${op}: ${option} must be ${min > 0 ? 'a positive' : 'a non-negative'} integer, got ${Array.isArray(v) ? `[${v.slice(0, 4).map(describeValue).join(', ')}]` : describeValue(v)}${where()}`);
   return n;
 }
-/** The window of a 1-D pool in its own terms: [kernel, stride, padding, dilation], checked as PyTorch checks them (the rest by pool2dWindow). */
+/** The window of a 1-D pool in its own terms: [kernel, stride, padding, dilation], checked as PyTorch checks them (the rest by poolWindow). */
 export function pool1dWindow(op: string, kernel: unknown, o: { stride?: unknown; padding?: unknown; dilation?: unknown; ceilMode?: unknown; returnIndices?: unknown }): [number, number, number, number] {
   const k = single(op, 'kernel_size', kernel, 1);
   const s = o.stride === undefined || o.stride === null ? k : single(op, 'stride', o.stride, 1);
   const p = single(op, 'padding', o.padding ?? 0, 0), d = single(op, 'dilation', o.dilation ?? 1, 1);
   if (2 * p > k) throw new ModelDefinitionError(`${op}: padding ${p} must be at most half the kernel size ${k}${where()}`);
-  pool2dWindow(op, [1, k], { ceilMode: o.ceilMode as boolean, returnIndices: o.returnIndices as boolean });
+  poolWindow(op, [1, k], { ceilMode: o.ceilMode, returnIndices: o.returnIndices }, 2);
   return [k, s, p, d];
 }
 function pool1d(op: 'max_pool1d' | 'avg_pool1d', x: Tensor, kernel: number, o: MaxPool1dOptions & AvgPool1dOptions): Tensor {

@@ -255,7 +255,7 @@ export class AvgPool1d extends Module {
 export class MaxPool2d extends Module {
   constructor(readonly kernelSize: Pair, readonly opts: F.MaxPool2dOptions = {}) {
     super(); checkOptions('MaxPool2d', opts, F.MAX_POOL2D_OPTIONS);
-    F.pool2dWindow('MaxPool2d', kernelSize, opts);
+    F.poolWindow('MaxPool2d', kernelSize, opts, 2);
   }
   forward(x: Tensor): Tensor { return F.maxPool2d(x, this.kernelSize, this.opts); }
 }
@@ -263,7 +263,7 @@ export class MaxPool2d extends Module {
 export class AvgPool2d extends Module {
   constructor(readonly kernelSize: Pair, readonly opts: F.Pool2dOptions = {}) {
     super(); checkOptions('AvgPool2d', opts, F.AVG_POOL2D_OPTIONS);
-    F.pool2dWindow('AvgPool2d', kernelSize, opts);
+    F.poolWindow('AvgPool2d', kernelSize, opts, 2);
   }
   forward(x: Tensor): Tensor { return F.avgPool2d(x, this.kernelSize, this.opts); }
 }
@@ -300,7 +300,7 @@ export class Conv3d extends Module {
 export class MaxPool3d extends Module {
   constructor(readonly kernelSize: V.Triple, readonly opts: V.MaxPool3dOptions = {}) {
     super(); checkOptions('MaxPool3d', opts, ['stride', 'padding', 'dilation', 'ceilMode', 'returnIndices']);
-    V.pool3dWindow('MaxPool3d', kernelSize, opts);
+    F.poolWindow('MaxPool3d', kernelSize, opts, 3);
   }
   forward(x: Tensor): Tensor { return V.maxPool3d(x, this.kernelSize, this.opts); }
 }
@@ -308,7 +308,7 @@ export class MaxPool3d extends Module {
 export class AvgPool3d extends Module {
   constructor(readonly kernelSize: V.Triple, readonly opts: V.AvgPool3dOptions = {}) {
     super(); checkOptions('AvgPool3d', opts, ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride']);
-    V.pool3dWindow('AvgPool3d', kernelSize, opts);
+    F.poolWindow('AvgPool3d', kernelSize, opts, 3);
   }
   forward(x: Tensor): Tensor { return V.avgPool3d(x, this.kernelSize, this.opts); }
 }

@@ -5,7 +5,7 @@ import { fmtShape } from '../ir/types.ts';
 import { describeValue } from '../ir/print.ts';
 import { cat, constant, ModelDefinitionError, Tensor, where } from './tensor.ts';
 import { checkOptions } from './options.ts';
-import { conv2d, fixedConvDims, floatArg, padZeros, poolNd, tupleOf, windows } from './functional.ts';
+import { conv2d, fixedConvDims, floatArg, padZeros, poolNd, poolWindow, tupleOf, windows } from './functional.ts';
 
 export type Triple = number | [number, number, number];
 
@@ -64,24 +64,11 @@ export function conv3d(x: Tensor, w: Tensor, b?: Tensor, o: Conv3dOptions = {}):
 export interface MaxPool3dOptions { stride?: Triple | null; padding?: Triple; dilation?: Triple; ceilMode?: boolean; returnIndices?: boolean }
 export interface AvgPool3dOptions { stride?: Triple | null; padding?: Triple; ceilMode?: boolean; countIncludePad?: boolean; divisorOverride?: number | null }
 
-/** The window of a 3-D pool: kernel, stride (default the kernel), padding (at most half the kernel, PyTorch's check) and dilation. */
-export function pool3dWindow(op: string, kernel: unknown, o: { stride?: unknown; padding?: unknown; dilation?: unknown; returnIndices?: unknown; divisorOverride?: unknown }): [number[], number[], number[], number[]] {
-  const k = tupleOf(op, 'kernel_size', kernel, 1, 3);
-  const s = o.stride === undefined || o.stride === null ? k : tupleOf(op, 'stride', o.stride, 1, 3);
-  const p = tupleOf(op, 'padding', o.padding ?? 0, 0, 3), d = tupleOf(op, 'dilation', o.dilation ?? 1, 1, 3);
-  if (p.some((v, i) => 2 * v > k[i]!)) throw new ModelDefinitionError(`${op}: padding ${p.join(',')} must be at most half the kernel size ${k.join(',')}${where()}`);
-  if (o.returnIndices === true) throw new ModelDefinitionError(`${op}: returnIndices true is not supported (values only)${where()}`);
-  const dv = o.divisorOverride;
-  if (dv !== undefined && dv !== null && (typeof dv !== 'number' || !Number.isInteger(dv) || dv === 0)) throw new ModelDefinitionError(`${op}: divisorOverride must be a non-zero integer, got ${describeValue(dv)}${where()}`);
-  return [k, s, p, d];
-}
 function pool3d(op: 'max_pool3d' | 'avg_pool3d', x: Tensor, kernel: Triple, o: MaxPool3dOptions & AvgPool3dOptions): Tensor {
   x = floatArg(op, 'input', x);
-  const [k, s, p, d] = pool3dWindow(op, kernel, o);
+  const w = poolWindow(op, kernel, o, 3);
   if (x.rank !== 4 && x.rank !== 5) throw new ModelDefinitionError(`${op}: expected [N, C, D, H, W] or unbatched [C, D, H, W] input, got ${fmtShape(x.dims)}${where()}`);
-  return unbatched3d(x, (x) => poolNd(op, x, op === 'max_pool3d' ? 'max' : 'avg', k, s, d, p.map((v) => [v, v]), {
-    ceil: o.ceilMode ?? false, countIncludePad: o.countIncludePad ?? true, divisor: o.divisorOverride ?? undefined,
-  }));
+  return unbatched3d(x, (x) => poolNd(op, x, op === 'max_pool3d' ? 'max' : 'avg', w.k, w.s, w.d, w.p.map((v) => [v, v] as [number, number]), w));
 }
 /** torch.nn.functional.max_pool3d on [N, C, D, H, W] or unbatched [C, D, H, W] (stride defaults to the kernel; padding pads with −∞). */
 export function maxPool3d(x: Tensor, kernelSize: Triple, o: MaxPool3dOptions = {}): Tensor {
