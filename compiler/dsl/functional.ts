@@ -883,10 +883,40 @@ export const logSoftmax = (x: Tensor, dim: number): Tensor => tensorArg('log_sof
 export const topk = (x: Tensor, k: number, dim = -1, largest = true, sorted = true): [Tensor, Tensor] => tensorArg('topk', 'input', x).topk(k, dim, largest, sorted);
 
 /** Rows of `table` picked by integer `indices` (nn.Embedding). */
-export function embedding(indices: Tensor, table: Tensor): Tensor {
+export interface EmbeddingOptions {
+  /** Rows looked up whose `normType`-norm exceeds it are scaled to maxNorm / (norm + 1e-7), as PyTorch renormalizes them. */
+  maxNorm?: number | null;
+  normType?: number;
+  /** Training only (which row gets no gradient, gradient scaling, sparse gradients): no effect on the outputs. */
+  paddingIdx?: number | null;
+  scaleGradByFreq?: boolean;
+  sparse?: boolean;
+}
+
+/** Embedding's maxNorm (absent, null, or a finite number ≥ 0) and normType (a positive number or Infinity), checked for `op`. */
+export function checkEmbeddingNorm(op: string, o: EmbeddingOptions): void {
+  const { maxNorm, normType } = o;
+  if (maxNorm !== undefined && maxNorm !== null && !(typeof maxNorm === 'number' && maxNorm >= 0 && maxNorm < Infinity)) throw new ModelDefinitionError(`${op}: max_norm must be a finite number ≥ 0 (or null), got ${describeValue(maxNorm)}${where()}`);
+  if (normType !== undefined && !(typeof normType === 'number' && normType > 0)) throw new ModelDefinitionError(`${op}: norm_type must be a positive number or Infinity, got ${describeValue(normType)}${where()}`);
+}
+
+/**
+ * torch.nn.functional.embedding: rows of `table` by i32 index. With maxNorm, PyTorch renormalizes
+ * each looked-up row in place during the forward; every row a lookup can return is then the
+ * renormalized one (a row already renormalized has a norm just under maxNorm and stays), so the
+ * whole table is renormalized before the lookup instead: constants, folded at compile time.
+ */
+export function embedding(indices: Tensor, table: Tensor, opts: EmbeddingOptions = {}): Tensor {
   indices = tensorArg('embedding', 'indices', indices); table = tensorArg('embedding', 'weight', table);
+  checkOptions('embedding', opts, ['maxNorm', 'normType', 'paddingIdx', 'scaleGradByFreq', 'sparse']);
   if (indices.dtype !== 'i32') throw new ModelDefinitionError(`embedding: indices must be i32, got ${indices.dtype}${where()}`);
-  return record('gather', [table, indices]);
+  checkEmbeddingNorm('embedding', opts);
+  const { maxNorm, normType = 2 } = opts;
+  if (maxNorm === undefined || maxNorm === null) return record('gather', [table, indices]);
+  if (table.rank !== 2 || table.dtype !== 'f32') throw new ModelDefinitionError(`embedding: max_norm needs an f32 weight [num_embeddings, embedding_dim], got ${table.dtype} ${fmtShape(table.dims)}${where()}`);
+  const norm = pNorm('embedding', table, normType, -1, true);
+  const scale = whereOp(norm.gt(maxNorm), scalarLike(maxNorm, norm).div(norm.add(1e-7)), 1);
+  return record('gather', [table.mul(scale), indices]);
 }
 
 /** where(cond, a, b): a where cond is true, else b. */

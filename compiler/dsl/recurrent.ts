@@ -176,13 +176,17 @@ export class LSTMCell extends CellBase {
   }
 }
 
-/** nn.Embedding: rows of `weight` [num_embeddings, embedding_dim] by i32 index. `paddingIdx`'s row starts at zero (it only changes training otherwise). */
+/**
+ * nn.Embedding: rows of `weight` [num_embeddings, embedding_dim] by i32 index. `paddingIdx`'s row
+ * starts at zero (it only changes training otherwise); maxNorm and normType as F.embedding's.
+ */
 export class Embedding extends Module {
   readonly weight: Parameter;
   readonly paddingIdx?: number;
-  constructor(readonly numEmbeddings: number, readonly embeddingDim: number, opts: { paddingIdx?: number } = {}) {
+  constructor(readonly numEmbeddings: number, readonly embeddingDim: number, readonly opts: Omit<F.EmbeddingOptions, 'paddingIdx'> & { paddingIdx?: number } = {}) {
     super();
-    checkOptions('Embedding', opts, ['paddingIdx']);
+    checkOptions('Embedding', opts, ['paddingIdx', 'maxNorm', 'normType', 'scaleGradByFreq', 'sparse']);
+    F.checkEmbeddingNorm('Embedding', opts);
     positiveInt('Embedding', 'num_embeddings', numEmbeddings); positiveInt('Embedding', 'embedding_dim', embeddingDim);
     const p = opts.paddingIdx;
     if (p !== undefined && !(Number.isInteger(p) && p >= -numEmbeddings && p < numEmbeddings)) {
@@ -191,5 +195,8 @@ export class Embedding extends Module {
     if (p !== undefined) this.paddingIdx = p < 0 ? p + numEmbeddings : p;
     this.weight = this.param('weight', [numEmbeddings, embeddingDim], { normal: 1, ...(this.paddingIdx !== undefined ? { zeroRow: this.paddingIdx } : {}) });
   }
-  forward(ids: Tensor): Tensor { return F.embedding(ids, this.weight.t); }
+  forward(ids: Tensor): Tensor {
+    const { maxNorm, normType } = this.opts;
+    return F.embedding(ids, this.weight.t, { maxNorm, normType });
+  }
 }
