@@ -905,6 +905,8 @@ export function checkEmbeddingNorm(op: string, o: EmbeddingOptions): void {
  * each looked-up row in place during the forward; every row a lookup can return is then the
  * renormalized one (a row already renormalized has a norm just under maxNorm and stays), so the
  * whole table is renormalized before the lookup instead: constants, folded at compile time.
+ * Other uses of the same weight (a tied output layer) read it as loaded; in PyTorch they would
+ * read whichever rows earlier lookups had renormalized, which depends on the calls' history.
  */
 export function embedding(indices: Tensor, table: Tensor, opts: EmbeddingOptions = {}): Tensor {
   indices = tensorArg('embedding', 'indices', indices); table = tensorArg('embedding', 'weight', table);
