@@ -184,11 +184,10 @@ test('the new layers by hand, and their misuse refused clearly', () => {
   // Upsample / interpolate
   expect(() => new nn.Upsample({})).toThrow(/Upsample: either size or scaleFactor must be given/);
   expect(() => new nn.Upsample({ size: 4, scaleFactor: 2 })).toThrow(/Upsample: only one of size and scaleFactor may be given/);
-  expect(() => new nn.Upsample({ scaleFactor: 2, mode: 'trilinear' as never })).toThrow(/Upsample: mode 'trilinear' is not supported \(only 'nearest', 'nearest-exact', 'linear', 'bilinear', 'bicubic' and 'area'\)/);
   expect(() => new nn.Upsample({ scaleFactor: 2, mode: 'cubic' as never })).toThrow(/Upsample: mode must be one of 'nearest', 'linear', 'bilinear', 'bicubic', 'trilinear', 'area', 'nearest-exact', got "cubic"/);
   expect(() => new nn.Upsample({ size: 4, recomputeScaleFactor: true })).toThrow(/Upsample: recomputeScaleFactor true is not meaningful with an explicit size/);
-  expect(() => new nn.Upsample({ scaleFactor: 2, alignCorners: true })).toThrow(/Upsample: alignCorners can only be set with the interpolating modes 'linear', 'bilinear' and 'bicubic', not 'nearest'/);
-  expect(() => new nn.Upsample({ scaleFactor: 2, mode: 'area', alignCorners: false })).toThrow(/Upsample: alignCorners can only be set with the interpolating modes 'linear', 'bilinear' and 'bicubic', not 'area'/);
+  expect(() => new nn.Upsample({ scaleFactor: 2, alignCorners: true })).toThrow(/Upsample: alignCorners can only be set with the interpolating modes 'linear', 'bilinear', 'bicubic' and 'trilinear', not 'nearest'/);
+  expect(() => new nn.Upsample({ scaleFactor: 2, mode: 'area', alignCorners: false })).toThrow(/Upsample: alignCorners can only be set with the interpolating modes 'linear', 'bilinear', 'bicubic' and 'trilinear', not 'area'/);
   expect(() => new nn.Upsample({ scaleFactor: 0 })).toThrow(/Upsample: scaleFactor must be a positive finite number or a list of them, got 0/);
   expect(() => new nn.Upsample({ size: [2, 0] })).toThrow(/Upsample: size must be a positive integer or a list of them, got \[2, 0\]/);
   expect(() => new nn.Upsample({ scaleFactor: 2, align_corners: true } as never)).toThrow(/Upsample: unknown option 'align_corners'/);
@@ -197,12 +196,12 @@ test('the new layers by hand, and their misuse refused clearly', () => {
   expect(() => tr([1, 2, 4, 4], (x) => F.interpolate(x, { scaleFactor: 2, mode: 'linear' }))).toThrow(/interpolate: mode 'linear' needs \[N, C, L\] input, got \[1, 2, 4, 4\] \(use 'bilinear' or 'bicubic'\)/);
   expect(() => tr([1, 2, 4], (x) => F.interpolate(x, { scaleFactor: 2, mode: 'bilinear' }))).toThrow(/interpolate: mode 'bilinear' needs \[N, C, H, W\] input, got \[1, 2, 4\] \(use 'linear'\)/);
   expect(() => tr([1, 2, 4], (x) => F.interpolate(x, { scaleFactor: 2, mode: 'bicubic' }))).toThrow(/interpolate: mode 'bicubic' needs \[N, C, H, W\] input, got \[1, 2, 4\] \(use 'linear'\)/);
-  expect(() => tr([1, 2, 4, 4, 4], (x) => F.interpolate(x, { size: 2, mode: 'area' }))).toThrow(/interpolate: expected \[N, C, L\] or \[N, C, H, W\] input, got \[1, 2, 4, 4, 4\]/);
+  expect(() => tr([1, 2, 4, 4, 4], (x) => F.interpolate(x, { size: 2, mode: 'area' }))).toThrow(/interpolate: mode 'area' is not supported on \[N, C, D, H, W\] input \[1, 2, 4, 4, 4\] \(only on \[N, C, L\] and \[N, C, H, W\]\)/);
   expect(() => trs(['B', 2, 'H', 4], { B: 2, H: 9 }, (x) => F.interpolate(x, { size: [3, 3], mode: 'bicubic' }))).toThrow(/interpolate: input \[B, 2, H, 4\] has a size chosen at run time outside the batch dim \(0\); the channels and spatial sizes must be fixed/);
   expect(() => trs(['B', 2, 4, 'W'], { B: 2, W: 9 }, (x) => F.interpolate(x, { size: [3, 3], mode: 'area' }))).toThrow(/interpolate: input \[B, 2, 4, W\] has a size chosen at run time outside the batch dim \(0\)/);
   expect(() => tr([1, 2, 4, 4], (x) => F.interpolate(x, { scaleFactor: 2, mode: 'bicubic', antialias: true }))).toThrow(/interpolate: antialias true is not supported/);
   expect(() => tr([1, 2, 4, 4], (x) => F.interpolate(x, { scaleFactor: 2, mode: 'bicubic', recomputeScaleFactor: 'yes' as never }))).toThrow(/interpolate: option recomputeScaleFactor must be true or false, got "yes"/);
-  expect(() => tr([2, 4], (x) => F.interpolate(x, { scaleFactor: 2 }))).toThrow(/interpolate: expected \[N, C, L\] or \[N, C, H, W\] input, got \[2, 4\]/);
+  expect(() => tr([2, 4], (x) => F.interpolate(x, { scaleFactor: 2 }))).toThrow(/interpolate: expected \[N, C, L\], \[N, C, H, W\] or \[N, C, D, H, W\] input, got \[2, 4\]/);
   expect(() => tr([1, 2, 4, 4], (x) => F.interpolate(x, { size: [8, 8, 8] }))).toThrow(/interpolate: size has 3 values, input \[1, 2, 4, 4\] has 2 spatial dims/);
   expect(() => tr([1, 2, 5], (x) => F.interpolate(x, { scaleFactor: 0.1 }))).toThrow(/interpolate: scaleFactor 0.1 makes an output size of 0 from 5 \(dim 2 of \[1, 2, 5\]\)/);
   expect(() => tr([1, 2, 5], (x) => F.interpolate(x, { size: 9 }), 'i32')).toThrow(/interpolate: input must be f32, got i32\[1, 2, 5\]/);

@@ -521,20 +521,19 @@ export function avgPool1d(x: Tensor, kernelSize: number, o: AvgPool1dOptions = {
   return pool1d('avg_pool1d', x, kernelSize, o);
 }
 
-export type InterpolateMode = 'nearest' | 'nearest-exact' | 'linear' | 'bilinear' | 'bicubic' | 'area';
+export type InterpolateMode = 'nearest' | 'nearest-exact' | 'linear' | 'bilinear' | 'bicubic' | 'trilinear' | 'area';
 export interface InterpolateOptions {
   size?: number | readonly number[]; scaleFactor?: number | readonly number[]; mode?: InterpolateMode;
   alignCorners?: boolean; recomputeScaleFactor?: boolean; antialias?: boolean;
 }
-const TORCH_MODES = ['nearest', 'linear', 'bilinear', 'bicubic', 'trilinear', 'area', 'nearest-exact'];
-const MODES: readonly string[] = ['nearest', 'nearest-exact', 'linear', 'bilinear', 'bicubic', 'area'] satisfies InterpolateMode[];
+/** PyTorch's modes, in its order. */
+const MODES: readonly string[] = ['nearest', 'linear', 'bilinear', 'bicubic', 'trilinear', 'area', 'nearest-exact'] satisfies InterpolateMode[];
 /** The options of interpolate (and Upsample), checked before any input is seen: the mode, and the unsupported options refused by name. */
 export function interpolateMode(op: string, o: InterpolateOptions): InterpolateMode {
   const mode = o.mode ?? 'nearest';
-  if (typeof mode !== 'string' || !TORCH_MODES.includes(mode)) throw new ModelDefinitionError(`${op}: mode must be one of ${TORCH_MODES.map((m) => `'${m}'`).join(', ')}, got ${describeValue(mode)}${where()}`);
-  if (!MODES.includes(mode)) throw new ModelDefinitionError(`${op}: mode '${mode}' is not supported (only 'nearest', 'nearest-exact', 'linear', 'bilinear', 'bicubic' and 'area')${where()}`);
+  if (typeof mode !== 'string' || !MODES.includes(mode)) throw new ModelDefinitionError(`${op}: mode must be one of ${MODES.map((m) => `'${m}'`).join(', ')}, got ${describeValue(mode)}${where()}`);
   if (o.antialias === true) throw new ModelDefinitionError(`${op}: antialias true is not supported${where()}`);
-  if ((mode === 'nearest' || mode === 'nearest-exact' || mode === 'area') && o.alignCorners !== undefined && o.alignCorners !== null) throw new ModelDefinitionError(`${op}: alignCorners can only be set with the interpolating modes 'linear', 'bilinear' and 'bicubic', not '${mode}'${where()}`);
+  if ((mode === 'nearest' || mode === 'nearest-exact' || mode === 'area') && o.alignCorners !== undefined && o.alignCorners !== null) throw new ModelDefinitionError(`${op}: alignCorners can only be set with the interpolating modes 'linear', 'bilinear', 'bicubic' and 'trilinear', not '${mode}'${where()}`);
   const given = (v: unknown) => v !== undefined && v !== null;
   if (given(o.size) && given(o.scaleFactor)) throw new ModelDefinitionError(`${op}: only one of size and scaleFactor may be given${where()}`);
   if (!given(o.size) && !given(o.scaleFactor)) throw new ModelDefinitionError(`${op}: either size or scaleFactor must be given${where()}`);
@@ -547,6 +546,9 @@ export function interpolateMode(op: string, o: InterpolateOptions): InterpolateM
   check('size', o.size, okSize, 'a positive integer'); check('scaleFactor', o.scaleFactor, okScale, 'a positive finite number');
   return mode;
 }
+/** The input rank each interpolating mode needs (the others take [N, C, L], [N, C, H, W] and [N, C, D, H, W]). */
+const INTERPOLATING_RANK: Partial<Record<InterpolateMode, number>> = { linear: 3, bilinear: 4, bicubic: 4, trilinear: 5 };
+const RANK_LAYOUT: Record<number, string> = { 3: '[N, C, L]', 4: '[N, C, H, W]', 5: '[N, C, D, H, W]' };
 /** x[idx] along `axis` for constant indices (gather reads rows of its first axis: move the axis first). */
 export function gatherAlong(x: Tensor, axis: number, idx: number[]): Tensor {
   if (idx.length === x.size(axis) && idx.every((v, i) => v === i)) return x;
@@ -630,15 +632,16 @@ function torchCubicCoeffs(t: number): number[] {
   return [far(f(u + 1)), near(u), near(v), far(f(v + 1))];
 }
 /**
- * torch.nn.functional.interpolate on [N, C, L] ('nearest', 'nearest-exact', 'linear', 'area') or [N, C, H, W]
- * ('nearest', 'nearest-exact', 'bilinear', 'bicubic', 'area'), with PyTorch 1.13's source indices. The output size
+ * torch.nn.functional.interpolate on [N, C, L] ('nearest', 'nearest-exact', 'linear', 'area'), [N, C, H, W]
+ * ('nearest', 'nearest-exact', 'bilinear', 'bicubic', 'area') or [N, C, D, H, W] ('nearest', 'nearest-exact',
+ * 'trilinear'), with PyTorch 1.13's source indices. The output size
  * is ⌊in·scaleFactor⌋, or `size`. 'nearest' (legacy): src = min(⌊dst·scale⌋, in − 1) in f32
  * ('nearest-exact': min(⌊(dst + ½)·scale⌋, in − 1)),
  * scale = 1/scaleFactor when given (and recomputeScaleFactor is not true), else in/out, as
  * PyTorch's kernel for contiguous input (its channels-last kernel, which a 4-D input of one channel
  * takes, copies when out = in and takes dst >> 1 when out = 2·in, so a scaleFactor such as 2.1 can
- * pick other rows there). Linear modes and bicubic are separable (W, then H, as PyTorch's kernel
- * nests them): with alignCorners, src = dst·(in − 1)/(out − 1); without, scale·(dst + ½) − ½,
+ * pick other rows there). Linear modes and bicubic are separable (W, then H, then D, as PyTorch's
+ * kernel nests them): with alignCorners, src = dst·(in − 1)/(out − 1); without, scale·(dst + ½) − ½,
  * for the linear modes at least 0; linear: y = x[i0]·λ0 + x[i1]·λ1 with λ1 = src − i0,
  * λ0 = 1 − λ1 (each rounded to f32); bicubic: the 4 taps ⌊src⌋ − 1 … ⌊src⌋ + 2 read clamped to the
  * border, weighted by cubic convolution with A = −0.75 (computed at compile time; no shortcut
@@ -650,9 +653,10 @@ export function interpolate(x: Tensor, opts: InterpolateOptions): Tensor {
   const o = checkOptions('interpolate', opts, ['size', 'scaleFactor', 'mode', 'alignCorners', 'recomputeScaleFactor', 'antialias']);
   const mode = interpolateMode('interpolate', o);
   x = floatArg('interpolate', 'input', x);
-  if (x.rank !== 3 && x.rank !== 4) throw new ModelDefinitionError(`interpolate: expected [N, C, L] or [N, C, H, W] input, got ${fmtShape(x.dims)}${where()}`);
-  if (mode === 'linear' && x.rank !== 3) throw new ModelDefinitionError(`interpolate: mode 'linear' needs [N, C, L] input, got ${fmtShape(x.dims)} (use 'bilinear' or 'bicubic')${where()}`);
-  if ((mode === 'bilinear' || mode === 'bicubic') && x.rank !== 4) throw new ModelDefinitionError(`interpolate: mode '${mode}' needs [N, C, H, W] input, got ${fmtShape(x.dims)} (use 'linear')${where()}`);
+  if (x.rank < 3 || x.rank > 5) throw new ModelDefinitionError(`interpolate: expected [N, C, L], [N, C, H, W] or [N, C, D, H, W] input, got ${fmtShape(x.dims)}${where()}`);
+  const rank = INTERPOLATING_RANK[mode];
+  if (rank !== undefined && x.rank !== rank) throw new ModelDefinitionError(`interpolate: mode '${mode}' needs ${RANK_LAYOUT[rank]} input, got ${fmtShape(x.dims)} (use ${Object.entries(INTERPOLATING_RANK).filter(([, r]) => r === x.rank).map(([m]) => `'${m}'`).join(' or ')})${where()}`);
+  if (mode === 'area' && x.rank === 5) throw new ModelDefinitionError(`interpolate: mode 'area' is not supported on [N, C, D, H, W] input ${fmtShape(x.dims)} (only on [N, C, L] and [N, C, H, W])${where()}`);
   if (x.dims.slice(1).some((d) => typeof d !== 'number')) throw new ModelDefinitionError(`interpolate: input ${fmtShape(x.dims)} has a size chosen at run time outside the batch dim (0); the channels and spatial sizes must be fixed${where()}`);
   const k = x.rank - 2, list = (v: number | readonly number[], name: string): number[] => {
     const a = Array.isArray(v) ? [...v] : Array<number>(k).fill(v as number);

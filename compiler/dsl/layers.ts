@@ -224,7 +224,7 @@ export class GroupNorm extends Module {
   }
 }
 
-/** nn.Upsample: F.interpolate with the module's size or scaleFactor, mode ('nearest', 'linear', 'bilinear', 'bicubic', 'area'), alignCorners and recomputeScaleFactor. */
+/** nn.Upsample: F.interpolate with the module's size or scaleFactor, mode ('nearest', 'nearest-exact', 'linear', 'bilinear', 'bicubic', 'trilinear', 'area'), alignCorners and recomputeScaleFactor. */
 export class Upsample extends Module {
   readonly mode: F.InterpolateMode;
   constructor(readonly opts: Omit<F.InterpolateOptions, 'antialias'>) {
