@@ -6,8 +6,10 @@
 import { fmtShape } from '../ir/types.ts';
 import * as F from './functional.ts';
 import { Module, positiveInt, type Parameter } from './module.ts';
-import { cat, ModelDefinitionError, recordMulti, stack, Tensor, where, zeros } from './tensor.ts';
+import { cat, ints, ModelDefinitionError, recordMulti, stack, Tensor, where, zeros } from './tensor.ts';
 import { checkOptions } from './options.ts';
+import { loop } from './control.ts';
+import { describeValue } from '../ir/print.ts';
 
 export interface RNNOptions {
   numLayers?: number;
@@ -18,61 +20,70 @@ export interface RNNOptions {
   nonlinearity?: 'tanh' | 'relu';
   /** Dropout between layers while training: the identity at inference. */
   dropout?: number;
+  /** nn.LSTM only: h projected to this size by weight_hr (0: none). */
+  projSize?: number;
 }
 
 type Kind = 'rnn' | 'lstm' | 'gru';
 const GATES: Record<Kind, number> = { rnn: 1, lstm: 4, gru: 3 };
 
-interface LayerParams { wih: Parameter; whh: Parameter; bih?: Parameter; bhh?: Parameter }
+interface LayerParams { wih: Parameter; whh: Parameter; bih?: Parameter; bhh?: Parameter; whr?: Parameter }
 
 abstract class RNNBase extends Module {
   readonly numLayers: number;
   readonly batchFirst: boolean;
   readonly numDirections: number;
+  /** LSTM's projection size (0: none); h and the output have this size instead of hidden_size. */
+  readonly projSize: number;
   private readonly cells: LayerParams[] = [];
 
   constructor(private readonly kind: Kind, readonly inputSize: number, readonly hiddenSize: number, readonly opts: RNNOptions = {}) {
     super();
     const name = { rnn: 'RNN', lstm: 'LSTM', gru: 'GRU' }[kind];
-    checkOptions<RNNOptions>(name, opts, ['numLayers', 'bias', 'batchFirst', 'bidirectional', 'dropout', ...(kind === 'rnn' ? ['nonlinearity' as const] : [])]);
+    checkOptions<RNNOptions>(name, opts, ['numLayers', 'bias', 'batchFirst', 'bidirectional', 'dropout', ...(kind === 'rnn' ? ['nonlinearity' as const] : []), ...(kind === 'lstm' ? ['projSize' as const] : [])]);
     positiveInt(name, 'input_size', inputSize); positiveInt(name, 'hidden_size', hiddenSize); positiveInt(name, 'num_layers', opts.numLayers ?? 1);
     if (opts.dropout !== undefined && !(typeof opts.dropout === 'number' && opts.dropout >= 0 && opts.dropout <= 1)) throw new ModelDefinitionError(`${name}: dropout must be a number in [0, 1], got ${String(opts.dropout)}`);
     this.numLayers = opts.numLayers ?? 1;
     this.batchFirst = opts.batchFirst ?? false;
     this.numDirections = opts.bidirectional ? 2 : 1;
-    const G = GATES[kind], H = hiddenSize, k = 1 / Math.sqrt(H);
+    const P = opts.projSize ?? 0;
+    if (!(Number.isInteger(P) && P >= 0 && P < hiddenSize)) throw new ModelDefinitionError(`${name}: proj_size must be an integer in [0, hidden_size ${hiddenSize}), got ${describeValue(P)}`);
+    this.projSize = P;
+    const G = GATES[kind], H = hiddenSize, R = P || H, k = 1 / Math.sqrt(H);
     for (let l = 0; l < this.numLayers; l++) {
       for (let d = 0; d < this.numDirections; d++) {
         const sfx = `_l${l}${d ? '_reverse' : ''}`;
-        const inp = l === 0 ? inputSize : H * this.numDirections;
+        const inp = l === 0 ? inputSize : R * this.numDirections;
         const p: LayerParams = {
           wih: this.param(`weight_ih${sfx}`, [G * H, inp], { uniform: k }),
-          whh: this.param(`weight_hh${sfx}`, [G * H, H], { uniform: k }),
+          whh: this.param(`weight_hh${sfx}`, [G * H, R], { uniform: k }),
         };
         if (opts.bias ?? true) { p.bih = this.param(`bias_ih${sfx}`, [G * H], { uniform: k }); p.bhh = this.param(`bias_hh${sfx}`, [G * H], { uniform: k }); }
+        if (P) p.whr = this.param(`weight_hr${sfx}`, [P, H], { uniform: k });
         this.cells.push(p);
       }
     }
   }
 
-  /** Runs all layers; `h0`/`c0` are [L·D, B, H] (or absent: zeros). Returns y and the final states. */
+  /** Runs all layers; `h0`/`c0` are [L·D, B, H] (h0 [L·D, B, proj_size] with a projection; or absent: zeros). Returns y and the final states. */
   protected runLayers(x: Tensor, h0?: Tensor, c0?: Tensor): { y: Tensor; hn: Tensor; cn?: Tensor } {
     const name = this.constructor.name;
     const unbatched = x.rank === 2;
     if (x.rank !== 3 && !unbatched) throw new ModelDefinitionError(`${name}: input must be [T, B, I], [B, T, I] (batch_first) or [T, I], got ${fmtShape(x.shape)}${where()}`);
     let inp = unbatched ? x.unsqueeze(0) : this.batchFirst ? x : x.transpose(0, 1); // [B, T, I]
     if (inp.size(-1) !== this.inputSize) throw new ModelDefinitionError(`${name}: input has ${inp.size(-1)} features, expected input_size ${this.inputSize} (input ${fmtShape(x.shape)})${where()}`);
-    const B = inp.size(0), Bd = inp.dim(0), H = this.hiddenSize, LD = this.numLayers * this.numDirections;
-    const state = (t: Tensor | undefined, what: string) => {
+    const B = inp.size(0), Bd = inp.dim(0), H = this.hiddenSize, R = this.projSize || H, LD = this.numLayers * this.numDirections;
+    const state = (t: Tensor | undefined, what: string, H = R) => {
       if (t === undefined) return undefined;
       if (!(t instanceof Tensor)) throw new ModelDefinitionError(`${name}: ${what} must be a tensor, got ${Array.isArray(t) ? `an array of ${(t as unknown[]).length}${this.kind === 'lstm' ? '' : ` (only LSTM takes a pair (h0, c0))`}` : String(t)}${where()}`);
       const s = unbatched ? t.unsqueeze(1) : t;
       if (s.rank !== 3 || s.size(0) !== LD || s.size(1) !== B || s.size(2) !== H) {
-        throw new ModelDefinitionError(`${name}: ${what} must be [${LD}, ${B}, ${H}] (num_layers·directions, batch, hidden), got ${fmtShape(t.shape)}${where()}`);
+        throw new ModelDefinitionError(`${name}: ${what} must be [${LD}, ${B}, ${H}] (num_layers·directions, batch, ${H === this.hiddenSize ? 'hidden' : 'proj_size'}), got ${fmtShape(t.shape)}${where()}`);
       }
       return s;
     };
-    const h = state(h0, 'h0'), c = state(c0, 'c0');
+    const h = state(h0, 'h0'), c = state(c0, 'c0', this.hiddenSize);
+    if (this.projSize && typeof inp.dim(1) !== 'number') throw new ModelDefinitionError(`${name}: proj_size with a sequence length chosen at run time is not supported (input ${fmtShape(x.dims)})${where()}`);
     const hns: Tensor[] = [], cns: Tensor[] = [];
     const op = `${this.kind}_seq` as const;
     for (let l = 0; l < this.numLayers; l++) {
@@ -80,8 +91,13 @@ abstract class RNNBase extends Module {
       for (let d = 0; d < this.numDirections; d++) {
         const i = l * this.numDirections + d, p = this.cells[i]!;
         const xp = F.linear(inp, p.wih.t, p.bih?.t);
-        const init = [h ? h.select(0, i) : zeros([Bd, H], inp.bounds)];
+        const init = [h ? h.select(0, i) : zeros([Bd, R], inp.bounds)];
         if (this.kind === 'lstm') init.push(c ? c.select(0, i) : zeros([Bd, H], inp.bounds));
+        if (p.whr) {
+          const [y, hn, cn] = projectedLSTM(xp, p, init[0]!, init[1]!, d === 1);
+          ys.push(y); hns.push(hn); cns.push(cn);
+          continue;
+        }
         const attrs = { reverse: d === 1, ...(this.kind === 'rnn' ? { act: this.opts.nonlinearity ?? 'tanh' } : {}) };
         const [y, hn, cn] = recordMulti(op, [xp, p.whh.t, p.bhh ? p.bhh.t : zeros([GATES[this.kind] * H]), ...init], attrs);
         ys.push(y!); hns.push(hn!); if (cn) cns.push(cn);
@@ -92,6 +108,28 @@ abstract class RNNBase extends Module {
     const y = unbatched ? inp.squeeze(0) : this.batchFirst ? inp : inp.transpose(0, 1);
     return { y, hn: fix(stack(hns, 0)), ...(cns.length ? { cn: fix(stack(cns, 0)) } : {}) };
   }
+}
+
+/**
+ * One direction of an LSTM with a projection (proj_size P), as PyTorch defines it: the gates from
+ * xp_t (x·W_ihᵀ + b_ih, [B, T, 4H]) + h·W_hhᵀ + b_hh, c' = σ(f)·c + σ(i)·tanh(g), and
+ * h' = (σ(o)·tanh(c'))·W_hrᵀ. A loop over the T steps inside wasm (the fused recurrent kernels have
+ * no projection); reversed, step s reads time T − 1 − s and y is flipped back. Returns y [B, T, P],
+ * h_n [B, P] and c_n [B, H].
+ */
+function projectedLSTM(xp: Tensor, p: LayerParams, h0: Tensor, c0: Tensor, reverse: boolean): [Tensor, Tensor, Tensor] {
+  const T = xp.size(1), H = c0.size(1);
+  // A loop returns what its steps emit, so c is emitted too, for c_n (the last step's).
+  const { y, c } = loop(T, { h: h0, c: c0 }, ({ h, c }, t) => {
+    const at = reverse ? ints([T - 1], []).sub(t) : t;
+    const g = xp.dynamicSlice(1, at).squeeze(1).add(F.linear(h!, p.whh.t, p.bhh?.t));
+    const [i, f, gg, o] = [0, 1, 2, 3].map((k) => g.slice(-1, k * H, (k + 1) * H));
+    const c2 = f!.sigmoid().mul(c!).add(i!.sigmoid().mul(gg!.tanh()));
+    const h2 = F.linear(o!.sigmoid().mul(c2.tanh()), p.whr!.t);
+    return { next: { h: h2, c: c2 }, emit: { y: h2, c: c2 } };
+  }, { axis: 1 });
+  const last = (e: Tensor) => e.select(1, T - 1);
+  return [reverse ? F.gatherAlong(y!, 1, Array.from({ length: T }, (_, s) => T - 1 - s)) : y!, last(y!), last(c!)];
 }
 
 /** nn.RNN: forward(x, h0?) → [y, h_n]. */
