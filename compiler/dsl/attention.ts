@@ -10,7 +10,7 @@ import type { Dim } from '../ir/dims.ts';
 import * as F from './functional.ts';
 import { Linear, Dropout } from './layers.ts';
 import { Module, positiveInt, type Parameter } from './module.ts';
-import { constant, ModelDefinitionError, record, Tensor, where } from './tensor.ts';
+import { cat, constant, ModelDefinitionError, record, Tensor, where, zeros } from './tensor.ts';
 import { checkOptions } from './options.ts';
 
 export class LayerNorm extends Module {
@@ -162,7 +162,13 @@ function sdpaMask(m: Tensor, to: readonly Dim[], keyBounds: Record<string, numbe
   return m.dim(3) === to[3] ? m : m.expand(m.dim(0), m.dim(1), m.dim(2), to[3]!, keyBounds);
 }
 
-export interface MHAOptions { bias?: boolean; kdim?: number; vdim?: number; batchFirst?: boolean; dropout?: number }
+export interface MHAOptions {
+  bias?: boolean; kdim?: number; vdim?: number; batchFirst?: boolean; dropout?: number;
+  /** Learned rows bias_k, bias_v [1, 1, E] appended to every sequence's projected keys and values. */
+  addBiasKv?: boolean;
+  /** A row of zeros appended to the keys and values (after bias_k/bias_v). */
+  addZeroAttn?: boolean;
+}
 
 /** nn.MultiheadAttention. forward → [output, weights (head-averaged [B, L, S], or [B, H, L, S] with averageAttnWeights: false) | undefined]. */
 export class MultiheadAttention extends Module {
@@ -171,6 +177,9 @@ export class MultiheadAttention extends Module {
   readonly k_proj_weight?: Parameter;
   readonly v_proj_weight?: Parameter;
   readonly in_proj_bias?: Parameter;
+  readonly bias_k?: Parameter;
+  readonly bias_v?: Parameter;
+  readonly addZeroAttn: boolean;
   readonly out_proj: Linear;
   readonly kdim: number;
   readonly vdim: number;
@@ -178,7 +187,7 @@ export class MultiheadAttention extends Module {
   readonly batchFirst: boolean;
   constructor(readonly embedDim: number, readonly numHeads: number, opts: MHAOptions = {}) {
     super();
-    checkOptions('MultiheadAttention', opts, ['bias', 'kdim', 'vdim', 'batchFirst', 'dropout']);
+    checkOptions('MultiheadAttention', opts, ['bias', 'kdim', 'vdim', 'batchFirst', 'dropout', 'addBiasKv', 'addZeroAttn']);
     positiveInt('MultiheadAttention', 'embed_dim', embedDim); positiveInt('MultiheadAttention', 'num_heads', numHeads);
     if (embedDim % numHeads) throw new ModelDefinitionError(`MultiheadAttention: embed_dim ${embedDim} must be divisible by num_heads ${numHeads}`);
     this.kdim = opts.kdim ?? embedDim;
@@ -194,6 +203,11 @@ export class MultiheadAttention extends Module {
       this.v_proj_weight = this.param('v_proj_weight', [embedDim, this.vdim], { uniform: bound });
     }
     if (opts.bias ?? true) this.in_proj_bias = this.param('in_proj_bias', [3 * embedDim], 'zeros');
+    if (opts.addBiasKv) {
+      this.bias_k = this.param('bias_k', [1, 1, embedDim], { normal: 1 / Math.sqrt(embedDim) });
+      this.bias_v = this.param('bias_v', [1, 1, embedDim], { normal: 1 / Math.sqrt(embedDim) });
+    }
+    this.addZeroAttn = opts.addZeroAttn ?? false;
     this.out_proj = new Linear(embedDim, embedDim, { bias: opts.bias ?? true });
   }
 
@@ -242,20 +256,32 @@ export class MultiheadAttention extends Module {
       out = record('attention', [qkv.slice(2, 0, E), kc, vc, ...at], { heads: H, scale, causal: true, layout: 'separate', mask: false, cached: true, ...(row ? { row: true } : {}) });
       opts.cache.k = kc; opts.cache.v = vc;
     } else {
-      const masks = combineMasks(B, H, L, S, opts);
+      let masks = combineMasks(B, H, L, S, opts);
       const causal = !!opts.isCausal;
       const q = selfAttn || this.in_proj_weight === undefined || key !== value ? undefined : this.proj(0, q0);
-      const ins = selfAttn ? [this.proj(0, q0, 3)]
+      let ins = selfAttn ? [this.proj(0, q0, 3)]
         : q ? [q, this.proj(1, k0, 2)]
         : [this.proj(0, q0), this.proj(1, k0), this.proj(2, v0)];
-      const layout = selfAttn ? 'qkv' : q ? 'q_kv' : 'separate';
+      let layout: 'qkv' | 'q_kv' | 'separate' = selfAttn ? 'qkv' : q ? 'q_kv' : 'separate';
+      const split = (): [Tensor, Tensor, Tensor] => layout === 'qkv' ? [ins[0]!.slice(2, 0, E), ins[0]!.slice(2, E, 2 * E), ins[0]!.slice(2, 2 * E)]
+        : layout === 'q_kv' ? [ins[0]!, ins[1]!.slice(2, 0, E), ins[1]!.slice(2, E)] : ins as [Tensor, Tensor, Tensor];
+      // PyTorch's add_bias_kv and add_zero_attn: rows appended to every sequence's keys and values
+      // (bias_k/bias_v, then zeros), which every mask attends (its columns padded with 0 / false).
+      const rows = [...(this.bias_k ? [[this.bias_k.t, this.bias_v!.t]] : []), ...(this.addZeroAttn ? [[undefined, undefined]] : [])];
+      if (rows.length) {
+        if (causal) throw new ModelDefinitionError(`${name}: isCausal is not supported with addBiasKv or addZeroAttn (the appended keys sit after the sequence; give attnMask instead)${where()}`);
+        const [qq, kk, vv] = split(), row = (b: Tensor | undefined) => { const z = zeros([q0.dim(0), 1, E], q0.bounds); return b ? z.add(b) : z; };
+        ins = [qq, cat([kk, ...rows.map(([b]) => row(b))], 1), cat([vv, ...rows.map(([, b]) => row(b))], 1)];
+        layout = 'separate';
+        const pad = (m: Tensor | undefined) => m && F.padZeros(m, 3, 0, rows.length);
+        masks = { ...(masks.bool ? { bool: pad(masks.bool) } : {}), ...(masks.additive ? { additive: pad(masks.additive) } : {}) };
+      }
       const needWeights = opts.needWeights ?? true;
       if (needWeights || masks.additive) {
         // The weights are wanted (or a mask is additive): compute the probabilities once and use them for the output too.
-        const [qq, kk, vv] = layout === 'qkv' ? [ins[0]!.slice(2, 0, E), ins[0]!.slice(2, E, 2 * E), ins[0]!.slice(2, 2 * E)]
-          : layout === 'q_kv' ? [ins[0]!, ins[1]!.slice(2, 0, E), ins[1]!.slice(2, E)] : ins as [Tensor, Tensor, Tensor];
-        const p = attentionProbs(qq!, kk!, H, masks, causal, scale);
-        out = p.matmul(vv!.reshape(B, S, H, this.headDim).permute(0, 2, 1, 3)).permute(0, 2, 1, 3).reshape(B, L, E);
+        const [qq, kk, vv] = split();
+        const p = attentionProbs(qq, kk, H, masks, causal, scale);
+        out = p.matmul(vv.reshape(B, kk.size(1), H, this.headDim).permute(0, 2, 1, 3)).permute(0, 2, 1, 3).reshape(B, L, E);
         if (needWeights) weights = opts.averageAttnWeights === false ? p : p.mean(1);
       } else {
         const mask = masks.bool;
