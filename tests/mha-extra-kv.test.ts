@@ -43,4 +43,10 @@ test('MultiheadAttention addBiasKv / addZeroAttn: misuse', () => {
     forward: (a: nn.MultiheadAttention, i: Record<string, Tensor>) => a.call(i.x!, i.x!, i.x!, { isCausal: true, needWeights: false })[0],
   }));
   expect(() => tr(new nn.MultiheadAttention(8, 2, { addZeroAttn: true }))).toThrow(/MultiheadAttention\(8, 2\): isCausal is not supported with addBiasKv or addZeroAttn/);
+  const cached = traceModel.bind(null, defineModel({
+    name: 'kv', module: new nn.MultiheadAttention(8, 2, { addBiasKv: true, batchFirst: true }),
+    inputs: { x: [1, 1, 8], pos: { shape: [], dtype: 'i32' }, k: [1, 4, 8], v: [1, 4, 8] },
+    forward: (a: nn.MultiheadAttention, i: Record<string, Tensor>) => a.call(i.x!, i.x!, i.x!, { needWeights: false, cache: { k: i.k!, v: i.v!, pos: i.pos! } })[0],
+  }));
+  expect(cached).toThrow(/MultiheadAttention\(8, 2\): a KV cache is not supported with addBiasKv or addZeroAttn/);
 });

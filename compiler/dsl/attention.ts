@@ -243,6 +243,7 @@ export class MultiheadAttention extends Module {
     let out: Tensor, weights: Tensor | undefined;
     if (opts.cache) {
       if (!selfAttn) throw new ModelDefinitionError(`${name}: a KV cache needs self-attention (query = key = value)${where()}`);
+      if (this.bias_k || this.addZeroAttn) throw new ModelDefinitionError(`${name}: a KV cache is not supported with addBiasKv or addZeroAttn${where()}`);
       // Attention over a cache is causal: query i sits at position pos + i and sees keys up to it.
       for (const k of ['attnMask', 'keyPaddingMask'] as const) {
         if (opts[k] !== undefined) throw new ModelDefinitionError(`${name}: ${k} is not supported with a KV cache (the cache attends causally to the filled positions)${where()}`);
