@@ -228,18 +228,18 @@ function adaptive1d(x: Tensor, axis: number, out: number, pool: (t: Tensor, axis
   if (out === n) return x;
   return cat(Array.from({ length: out }, (_, i) => pool(x.slice(axis, Math.floor((i * n) / out), Math.ceil(((i + 1) * n) / out)), axis)), axis);
 }
-/** The output size of an adaptive pool: an int or a pair, null keeping the input's size. */
-export function adaptiveOutput(op: string, v: unknown): [number | null, number | null] {
-  const p: unknown[] = Array.isArray(v) ? v : [v, v];
+/** The output size of an adaptive pool over `rank` dims (2 or 3): an int, a pair (a triple), null keeping the input's size. */
+export function adaptiveOutput(op: string, v: unknown, rank = 2): Array<number | null> {
+  const p: unknown[] = Array.isArray(v) ? v : Array(rank).fill(v);
   // null alone is refused as torch refuses None: null keeps one dim's size, within a pair.
-  const ok = (Array.isArray(v) || v !== null) && p.length === 2 && p.every((d) => d === null || (Number.isInteger(d) && (d as number) >= 1));
+  const ok = (Array.isArray(v) || v !== null) && p.length === rank && p.every((d) => d === null || (Number.isInteger(d) && (d as number) >= 1));
   const found = Array.isArray(v) && v.length <= 4 ? `[${v.map(describeValue).join(', ')}]` : describeValue(v);
-  if (!ok) throw new ModelDefinitionError(`${op}: output_size must be a positive integer, a pair of them, or null in a pair, got ${found}${where()}`);
-  return p as [number | null, number | null];
+  const tuple = rank === 2 ? 'pair' : 'triple';
+  if (!ok) throw new ModelDefinitionError(`${op}: output_size must be a positive integer, a ${tuple} of them, or null in a ${tuple}, got ${found}${where()}`);
+  return p as Array<number | null>;
 }
-function adaptiveSize(op: string, v: unknown, x: Tensor): [number, number] {
-  const p = adaptiveOutput(op, v);
-  return [0, 1].map((i) => p[i] ?? x.size(-2 + i)) as [number, number];
+function adaptiveSize(op: string, v: unknown, x: Tensor, rank = 2): number[] {
+  return adaptiveOutput(op, v, rank).map((d, i) => d ?? x.size(i - rank));
 }
 function adaptive2d(op: string, x: Tensor, outputSize: unknown, kind: 'mean' | 'max'): Tensor {
   x = floatArg(op, 'input', x);
@@ -259,6 +259,25 @@ function adaptive2d(op: string, x: Tensor, outputSize: unknown, kind: 'mean' | '
   const pool = (t: Tensor, axis: number) => (kind === 'mean' ? t.mean(axis, true) : t.max(axis, true));
   return adaptive1d(adaptive1d(x, x.rank - 2, oh, pool), x.rank - 1, ow, pool);
 }
+/**
+ * torch's adaptive 3-D pools on [N, C, D, H, W] or unbatched [C, D, H, W]: to 1×1×1 the mean; else
+ * each window a box of planes × rows × columns, pooled one axis at a time (exact for max; for the
+ * mean, a mean of means, which rounds differently from PyTorch's one running sum).
+ */
+function adaptive3d(op: string, x: Tensor, outputSize: unknown, kind: 'mean' | 'max'): Tensor {
+  x = floatArg(op, 'input', x);
+  if (x.rank !== 4 && x.rank !== 5) throw new ModelDefinitionError(`${op}: expected [N, C, D, H, W] or unbatched [C, D, H, W] input, got ${fmtShape(x.shape)}${where()}`);
+  if (x.dims.slice(-3).some((d) => typeof d !== 'number')) throw new ModelDefinitionError(`${op}: D, H and W of ${fmtShape(x.dims)} must be fixed sizes${where()}`);
+  const out = adaptiveSize(op, outputSize, x, 3);
+  outputFits(op, [...x.shape.slice(0, -3), ...out]);
+  if (kind === 'mean' && out.every((n) => n === 1)) return x.mean([-3, -2, -1], true);
+  const pool = (t: Tensor, axis: number) => (kind === 'mean' ? t.mean(axis, true) : t.max(axis, true));
+  return out.reduce((y, n, i) => adaptive1d(y, x.rank - 3 + i, n, pool), x);
+}
+/** torch.nn.functional.adaptive_avg_pool3d. */
+export const adaptiveAvgPool3d = (x: Tensor, outputSize: number | Array<number | null>): Tensor => adaptive3d('adaptive_avg_pool3d', x, outputSize, 'mean');
+/** torch.nn.functional.adaptive_max_pool3d (values only). */
+export const adaptiveMaxPool3d = (x: Tensor, outputSize: number | Array<number | null>): Tensor => adaptive3d('adaptive_max_pool3d', x, outputSize, 'max');
 /** torch.nn.functional.adaptive_avg_pool2d. */
 export const adaptiveAvgPool2d = (x: Tensor, outputSize: number | [number | null, number | null]): Tensor => adaptive2d('adaptive_avg_pool2d', x, outputSize, 'mean');
 /** torch.nn.functional.adaptive_max_pool2d (values only). */
@@ -634,7 +653,7 @@ function torchCubicCoeffs(t: number): number[] {
 /**
  * torch.nn.functional.interpolate on [N, C, L] ('nearest', 'nearest-exact', 'linear', 'area'), [N, C, H, W]
  * ('nearest', 'nearest-exact', 'bilinear', 'bicubic', 'area') or [N, C, D, H, W] ('nearest', 'nearest-exact',
- * 'trilinear'), with PyTorch 1.13's source indices. The output size
+ * 'trilinear', 'area'), with PyTorch 1.13's source indices. The output size
  * is ⌊in·scaleFactor⌋, or `size`. 'nearest' (legacy): src = min(⌊dst·scale⌋, in − 1) in f32
  * ('nearest-exact': min(⌊(dst + ½)·scale⌋, in − 1)),
  * scale = 1/scaleFactor when given (and recomputeScaleFactor is not true), else in/out, as
@@ -656,7 +675,6 @@ export function interpolate(x: Tensor, opts: InterpolateOptions): Tensor {
   if (x.rank < 3 || x.rank > 5) throw new ModelDefinitionError(`interpolate: expected [N, C, L], [N, C, H, W] or [N, C, D, H, W] input, got ${fmtShape(x.dims)}${where()}`);
   const rank = INTERPOLATING_RANK[mode];
   if (rank !== undefined && x.rank !== rank) throw new ModelDefinitionError(`interpolate: mode '${mode}' needs ${RANK_LAYOUT[rank]} input, got ${fmtShape(x.dims)} (use ${Object.entries(INTERPOLATING_RANK).filter(([, r]) => r === x.rank).map(([m]) => `'${m}'`).join(' or ')})${where()}`);
-  if (mode === 'area' && x.rank === 5) throw new ModelDefinitionError(`interpolate: mode 'area' is not supported on [N, C, D, H, W] input ${fmtShape(x.dims)} (only on [N, C, L] and [N, C, H, W])${where()}`);
   if (x.dims.slice(1).some((d) => typeof d !== 'number')) throw new ModelDefinitionError(`interpolate: input ${fmtShape(x.dims)} has a size chosen at run time outside the batch dim (0); the channels and spatial sizes must be fixed${where()}`);
   const k = x.rank - 2, list = (v: number | readonly number[], name: string): number[] => {
     const a = Array.isArray(v) ? [...v] : Array<number>(k).fill(v as number);
@@ -668,7 +686,7 @@ export function interpolate(x: Tensor, opts: InterpolateOptions): Tensor {
   const outs = scales ? ins.map((n, i) => Math.floor(n * scales[i]!)) : list(o.size!, 'size');
   outs.forEach((n, i) => { if (n < 1) throw new ModelDefinitionError(`interpolate: scaleFactor ${scales![i]} makes an output size of 0 from ${ins[i]} (dim ${2 + i} of ${fmtShape(x.dims)})${where()}`); });
   outputFits('interpolate', [...x.shape.slice(0, 2), ...outs]);
-  if (mode === 'area') return k === 1 ? adaptiveAvgPool2d(x.unsqueeze(2), [1, outs[0]!]).squeeze(2) : adaptiveAvgPool2d(x, [outs[0]!, outs[1]!]);
+  if (mode === 'area') return k === 1 ? adaptiveAvgPool2d(x.unsqueeze(2), [1, outs[0]!]).squeeze(2) : k === 2 ? adaptiveAvgPool2d(x, [outs[0]!, outs[1]!]) : adaptiveAvgPool3d(x, outs);
   // recomputeScaleFactor: PyTorch passes the kernel only the output size, so the scale is in/out.
   const kernelScales = o.recomputeScaleFactor === true ? undefined : scales;
   const f = Math.fround, align = o.alignCorners === true;

@@ -334,6 +334,17 @@ export class AdaptiveMaxPool1d extends Module {
   constructor(readonly outputSize: number) { super(); positiveInt('AdaptiveMaxPool1d', 'output_size', outputSize); }
   forward(x: Tensor): Tensor { return F.adaptiveMaxPool1d(x, this.outputSize); }
 }
+type AdaptiveSize3d = number | [number | null, number | null, number | null];
+/** nn.AdaptiveAvgPool3d on [N, C, D, H, W] or unbatched [C, D, H, W] (AdaptiveAvgPool3d(1) is a global average). */
+export class AdaptiveAvgPool3d extends Module {
+  constructor(readonly outputSize: AdaptiveSize3d) { super(); F.adaptiveOutput('AdaptiveAvgPool3d', outputSize, 3); }
+  forward(x: Tensor): Tensor { return F.adaptiveAvgPool3d(x, this.outputSize); }
+}
+/** nn.AdaptiveMaxPool3d (values; return_indices is not supported). */
+export class AdaptiveMaxPool3d extends Module {
+  constructor(readonly outputSize: AdaptiveSize3d) { super(); F.adaptiveOutput('AdaptiveMaxPool3d', outputSize, 3); }
+  forward(x: Tensor): Tensor { return F.adaptiveMaxPool3d(x, this.outputSize); }
+}
 
 /**
  * The padding layers (nn.ZeroPad2d, ConstantPad1d/2d/3d, ReflectionPad1d/2d, ReplicationPad1d/2d/3d):
