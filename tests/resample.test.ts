@@ -179,7 +179,7 @@ test('the new layers by hand, and their misuse refused clearly', () => {
   expect(() => tr([2, 6], (x) => F.groupNorm(x, 2, undefined, undefined, -1))).toThrow(/group_norm: eps must be a non-negative number, got -1/);
   expect(() => tr([2, 6], (x) => F.groupNorm(x, 2), 'i32')).toThrow(/group_norm: input must be f32, got i32\[2, 6\]/);
   expect(() => tr([2, 6], () => F.groupNorm(null as never, 2))).toThrow(/group_norm: input must be a tensor, got null/);
-  expect(() => trs(['B', 6, 'L'], { B: 2, L: 9 }, (x) => F.groupNorm(x, 2))).toThrow(/group_norm: input \[B, 6, L\] has a size chosen at run time outside the batch dim \(0\)/);
+  expect(() => trs(['B', 'C', 9], { B: 2, C: 6 }, (x) => F.groupNorm(x, 2))).toThrow(/group_norm: input \[B, C, 9\] has a number of channels \(dim 1\) chosen at run time; it must be a fixed size/);
   expect(trs(['B', 6, 3], { B: 2 }, (x) => new nn.GroupNorm(3, 6).call(x)).outputs[0]!.node.type.dims).toEqual(['B', 6, 3]);
   // Upsample / interpolate
   expect(() => new nn.Upsample({})).toThrow(/Upsample: either size or scaleFactor must be given/);

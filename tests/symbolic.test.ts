@@ -26,6 +26,7 @@ const mha = new nn.MultiheadAttention(16, 4, { batchFirst: true });
 const lstm = new nn.LSTM(8, 12, { batchFirst: true, numLayers: 2 });
 const emb = new nn.Embedding(11, 5);
 const gru = new nn.GRU(8, 6, { bidirectional: true });
+const gn = new nn.GroupNorm(2, 6), gn4 = new nn.GroupNorm(2, 4, 1e-5, { affine: false });
 
 const ENTRIES: Record<string, { inputs: InputSpecs; fn: (x: Record<string, Tensor>) => Tensor | Record<string, Tensor> }> = {
   mlp: { inputs: { x: { shape: ['B', 784], max: { B: 8 } } }, fn: ({ x }) => mlp.call(x!) },
@@ -55,6 +56,11 @@ const ENTRIES: Record<string, { inputs: InputSpecs; fn: (x: Record<string, Tenso
         flat: x!.flatten(0, 1).matmul(x!.flatten(0, 1).mT).sum(-1), tail: x!.slice(1, -1).squeeze(1),
       };
     },
+  },
+  // GroupNorm's statistics over positions chosen at run time: the mean of the actual ones.
+  gnorm: {
+    inputs: { x: { shape: ['B', 6, 'L'], max: { B: 3, L: 10 } }, img: { shape: [2, 4, 'H', 'W'], max: { H: 5, W: 6 } } },
+    fn: ({ x, img }) => ({ y: gn.call(x!), z: gn4.call(img!) }),
   },
   // The decomposed path (weights wanted): the causal mask is the corner of the mask at the bounds.
   weights: {
@@ -126,6 +132,14 @@ describe('symbolic sizes', () => {
       check('ops', { B, T }, ({ B, T }) => ({
         x: { data: seeded(B! * T! * 8, B! * T!), shape: [B!, T!, 8] }, ids: { data: Int32Array.from({ length: B! * T! }, (_, i) => (i * 7) % 11) as never, shape: [B!, T!] },
         at: { data: Int32Array.of(T! - 1) as never, shape: [] },
+      }));
+    }
+  });
+
+  it('GroupNorm over positions chosen at run time', () => {
+    for (const [B, L, H, W] of [[1, 1, 1, 1], [3, 10, 5, 6], [2, 7, 2, 5]] as const) {
+      check('gnorm', { B, L, H, W }, ({ B, L, H, W }) => ({
+        x: { data: seeded(B! * 6 * L!, L!), shape: [B!, 6, L!] }, img: { data: seeded(2 * 4 * H! * W!, H! + W!), shape: [2, 4, H!, W!] },
       }));
     }
   });

@@ -478,7 +478,7 @@ export function groupNorm(x: Tensor, numGroups: number, weight?: Tensor, bias?: 
   if (typeof numGroups !== 'number' || !Number.isInteger(numGroups) || numGroups < 1) throw new ModelDefinitionError(`group_norm: num_groups must be a positive integer, got ${describeValue(numGroups)}${where()}`);
   if (typeof eps !== 'number' || !(eps >= 0) || eps === Infinity) throw new ModelDefinitionError(`group_norm: eps must be a non-negative number, got ${describeValue(eps)}${where()}`);
   if (x.rank < 2) throw new ModelDefinitionError(`group_norm: input must be [N, C, ...], got ${fmtShape(x.dims)}${where()}`);
-  if (x.dims.slice(1).some((d) => typeof d !== 'number')) throw new ModelDefinitionError(`group_norm: input ${fmtShape(x.dims)} has a size chosen at run time outside the batch dim (0); the channels and positions must be fixed sizes${where()}`);
+  if (typeof x.dims[1] !== 'number') throw new ModelDefinitionError(`group_norm: input ${fmtShape(x.dims)} has a number of channels (dim 1) chosen at run time; it must be a fixed size${where()}`);
   const C = x.dims[1] as number, G = numGroups;
   if (C % G) throw new ModelDefinitionError(`group_norm: input ${fmtShape(x.dims)} has ${C} channels (dim 1), not divisible by num_groups ${G}${where()}`);
   for (const [name, t] of [['weight', weight], ['bias', bias]] as const) {
@@ -486,13 +486,14 @@ export function groupNorm(x: Tensor, numGroups: number, weight?: Tensor, bias?: 
     tensorArg('group_norm', name, t);
     if (t.rank !== 1 || t.dims[0] !== C || t.dtype !== 'f32') throw new ModelDefinitionError(`group_norm: ${name} must be f32 [${C}] for input ${fmtShape(x.dims)}, got ${t.dtype} ${fmtShape(t.dims)}${where()}`);
   }
-  const N = x.dims[0]!, D = C / G;
-  const xg = x.reshape(N, G, D, -1); // [N, G, C/G, positions]
-  const mean = xg.mean([2, 3], true), dx = xg.sub(mean);
-  const rstd = dx.mul(dx).mean([2, 3], true).add(eps).sqrt().reciprocal(); // two roundings, as PyTorch's
+  // [N, G, C/G, positions…]: the positions keep their dims, so sizes chosen at run time stay apart.
+  const D = C / G, at = x.dims.slice(2), ones = at.map(() => 1);
+  const xg = x.reshape(x.dims[0]!, G, D, ...at), axes = [2, ...at.map((_, i) => 3 + i)];
+  const mean = xg.mean(axes, true), dx = xg.sub(mean);
+  const rstd = dx.mul(dx).mean(axes, true).add(eps).sqrt().reciprocal(); // two roundings, as PyTorch's
   if (!weight && !bias) return dx.mul(rstd).reshape(x.dims);
-  const alpha = weight ? rstd.mul(weight.reshape(G, D, 1)) : rstd; // [N, G, D or 1, 1]
-  const meanAlpha = mean.mul(alpha), beta = bias ? bias.reshape(G, D, 1).sub(meanAlpha) : meanAlpha.neg();
+  const alpha = weight ? rstd.mul(weight.reshape(G, D, ...ones)) : rstd; // [N, G, D or 1, 1…]
+  const meanAlpha = mean.mul(alpha), beta = bias ? bias.reshape(G, D, ...ones).sub(meanAlpha) : meanAlpha.neg();
   return xg.mul(alpha).add(beta).reshape(x.dims);
 }
 
