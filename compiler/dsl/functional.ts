@@ -190,6 +190,21 @@ export function convTranspose2d(x: Tensor, w: Tensor, b?: Tensor, o: ConvTranspo
   });
 }
 
+/** torch.nn.functional.conv_transpose1d on [N, C, L] or unbatched [C, L]: conv_transpose2d over a height of 1. */
+export interface ConvTranspose1dOptions { stride?: number; padding?: number; outputPadding?: number; dilation?: number; groups?: number }
+export function convTranspose1d(x: Tensor, w: Tensor, b?: Tensor, o: ConvTranspose1dOptions = {}): Tensor {
+  checkOptions('conv_transpose1d', o, ['stride', 'padding', 'outputPadding', 'dilation', 'groups']);
+  x = floatArg('conv_transpose1d', 'input', x); w = floatArg('conv_transpose1d', 'weight', w);
+  if (x.rank !== 2 && x.rank !== 3) throw new ModelDefinitionError(`conv_transpose1d: expected [N, C, L] or unbatched [C, L] input, got ${fmtShape(x.dims)}${where()}`);
+  if (w.rank !== 3) throw new ModelDefinitionError(`conv_transpose1d: weight must be [in, out/groups, k], got ${fmtShape(w.dims)}${where()}`);
+  const one = (name: string, v: number | undefined, min: number, dflt: number) => [min === 1 ? 1 : 0, single('conv_transpose1d', name, v ?? dflt, min)] as [number, number];
+  const y = convTranspose2d(x.unsqueeze(-2), w.unsqueeze(2), b, {
+    stride: one('stride', o.stride, 1, 1), padding: one('padding', o.padding, 0, 0), outputPadding: one('output_padding', o.outputPadding, 0, 0),
+    dilation: one('dilation', o.dilation, 1, 1), ...(o.groups !== undefined ? { groups: o.groups } : {}),
+  });
+  return y.squeeze(-2);
+}
+
 export interface Conv1dOptions { stride?: number; padding?: number | 'valid' | 'same'; dilation?: number; groups?: number }
 /** torch.nn.functional.conv1d on [N, C, L] (or unbatched [C, L]), weight [out, in/groups, k]: a conv2d over a height of 1. */
 export function conv1d(x: Tensor, w: Tensor, b?: Tensor, o: Conv1dOptions = {}): Tensor {
@@ -541,6 +556,51 @@ export function avgPool1d(x: Tensor, kernelSize: number, o: AvgPool1dOptions = {
   return pool1d('avg_pool1d', x, kernelSize, o);
 }
 
+/**
+ * torch.nn.functional.lp_pool1d / lp_pool2d: (Σ x^p)^(1/p) over each window, as PyTorch computes it:
+ * an average pool of x^p (no padding; ceilMode's last window clipped, and its average over the
+ * clipped count), times the full window's size, to the power 1/p.
+ */
+export function lpPool1d(x: Tensor, normType: number, kernelSize: number, stride?: number | null, ceilMode = false): Tensor {
+  checkLpNorm('lp_pool1d', normType);
+  return avgPool1d(floatArg('lp_pool1d', 'input', x).pow(normType), kernelSize, { stride: stride ?? null, ceilMode }).mul(single('lp_pool1d', 'kernel_size', kernelSize, 1)).pow(1 / normType);
+}
+export function lpPool2d(x: Tensor, normType: number, kernelSize: Pair, stride?: Pair | null, ceilMode = false): Tensor {
+  checkLpNorm('lp_pool2d', normType);
+  const [kh, kw] = pairOf('lp_pool2d', 'kernel_size', kernelSize, 1);
+  return avgPool2d(floatArg('lp_pool2d', 'input', x).pow(normType), [kh, kw], { stride: stride ?? null, ceilMode }).mul(kh * kw).pow(1 / normType);
+}
+export function checkLpNorm(op: string, p: unknown): void {
+  if (typeof p !== 'number' || !(p > 0) || p === Infinity) throw new ModelDefinitionError(`${op}: norm_type must be a positive finite number, got ${describeValue(p)}${where()}`);
+}
+
+/**
+ * Σ of x over a window of channels (dim 1): channels c − before … c + after, those outside [0, C)
+ * as zeros. Summed as shifted slices of x padded with zeros (a band matmul would turn an inf outside
+ * the window into 0·inf = NaN). Local response normalization's sum of squares (here and ONNX LRN).
+ */
+export function channelWindowSum(x: Tensor, before: number, after: number): Tensor {
+  // Beyond C − 1 channels either side the window holds only padding: pad no further.
+  const C = x.size(1), lo = Math.min(before, C - 1), hi = Math.min(after, C - 1);
+  const padded = padZeros(x, 1, lo, hi);
+  let sum = padded.slice(1, 0, C);
+  for (let k = 1; k <= lo + hi; k++) sum = sum.add(padded.slice(1, k, k + C));
+  return sum;
+}
+/**
+ * torch.nn.functional.local_response_norm on [N, C, …] (at least 3-D): x / (k + alpha · avg)^beta,
+ * avg the mean of x² over channels c − ⌊size/2⌋ … c + ⌊(size−1)/2⌋ (zeros outside, counted), as
+ * PyTorch's average pool computes it (the sum over size, then alpha).
+ */
+export function localResponseNorm(x: Tensor, size: number, alpha = 1e-4, beta = 0.75, k = 1): Tensor {
+  x = floatArg('local_response_norm', 'input', x);
+  if (x.rank < 3) throw new ModelDefinitionError(`local_response_norm: expected [N, C, …] input of 3 or more dims, got ${fmtShape(x.dims)}${where()}`);
+  if (typeof x.dims[1] !== 'number') throw new ModelDefinitionError(`local_response_norm: input ${fmtShape(x.dims)} has a number of channels (dim 1) chosen at run time; it must be a fixed size${where()}`);
+  single('local_response_norm', 'size', size, 1);
+  for (const [name, v] of [['alpha', alpha], ['beta', beta], ['k', k]] as const) finite('local_response_norm', name, v);
+  return x.div(channelWindowSum(x.mul(x), Math.floor(size / 2), Math.floor((size - 1) / 2)).div(size).mul(alpha).add(k).pow(beta));
+}
+
 export type InterpolateMode = 'nearest' | 'nearest-exact' | 'linear' | 'bilinear' | 'bicubic' | 'trilinear' | 'area';
 export interface InterpolateOptions {
   size?: number | readonly number[]; scaleFactor?: number | readonly number[]; mode?: InterpolateMode;
@@ -741,6 +801,14 @@ export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
   x = floatArg('leaky_relu', 'input', x);
   return x.maximum(0).add(x.minimum(0).mul(negativeSlope));
 }
+/** RReLU's slope at inference, (lower + upper) / 2, its bounds checked for `op`. */
+export function rreluSlope(op: string, lower: unknown, upper: unknown): number {
+  const lo = finite(op, 'lower', lower), hi = finite(op, 'upper', upper);
+  if (lo > hi) throw new ModelDefinitionError(`${op}: lower ${lo} must not exceed upper ${hi}${where()}`);
+  return (lo + hi) / 2;
+}
+/** torch's RReLU at inference: leaky ReLU with the slope (lower + upper) / 2. */
+export const rrelu = (x: Tensor, lower = 1 / 8, upper = 1 / 3): Tensor => leakyRelu(x, rreluSlope('rrelu', lower, upper));
 /** A finite number option of an activation, or an error naming it. */
 function finite(op: string, name: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new ModelDefinitionError(`${op}: ${name} must be a finite number, got ${describeValue(v)}${where()}`);

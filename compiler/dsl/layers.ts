@@ -2,6 +2,7 @@
 
 import * as F from './functional.ts';
 import * as V from './volumetric.ts';
+import * as Blocks from './blocks.ts';
 import { Module, positiveInt, type Parameter } from './module.ts';
 import { ModelDefinitionError, Tensor } from './tensor.ts';
 import { fmtShape } from '../ir/types.ts';
@@ -87,6 +88,25 @@ export class ConvTranspose2d extends Module {
     if (opts.bias ?? true) this.bias = this.param('bias', [outChannels], { uniform: bound });
   }
   forward(x: Tensor): Tensor { const { bias: _, ...o } = this.opts; return F.convTranspose2d(x, this.weight.t, this.bias?.t, o); }
+}
+
+/** nn.ConvTranspose1d on [N, C, L] or unbatched [C, L]: weight [in, out/groups, k]. */
+export class ConvTranspose1d extends Module {
+  readonly weight: Parameter;
+  readonly bias?: Parameter;
+  constructor(readonly inChannels: number, readonly outChannels: number, readonly kernelSize: number,
+    readonly opts: F.ConvTranspose1dOptions & { bias?: boolean } = {}) {
+    super();
+    checkOptions('ConvTranspose1d', opts, ['stride', 'padding', 'outputPadding', 'dilation', 'groups', 'bias']);
+    positiveInt('ConvTranspose1d', 'kernel_size', kernelSize);
+    positiveInt('ConvTranspose1d', 'in_channels', inChannels); positiveInt('ConvTranspose1d', 'out_channels', outChannels);
+    const groups = positiveInt('ConvTranspose1d', 'groups', opts.groups ?? 1);
+    if (inChannels % groups || outChannels % groups) throw new ModelDefinitionError(`ConvTranspose1d: groups ${groups} must divide in_channels ${inChannels} and out_channels ${outChannels}`);
+    const bound = 1 / Math.sqrt((outChannels / groups) * kernelSize);
+    this.weight = this.param('weight', [inChannels, outChannels / groups, kernelSize], { uniform: bound });
+    if (opts.bias ?? true) this.bias = this.param('bias', [outChannels], { uniform: bound });
+  }
+  forward(x: Tensor): Tensor { const { bias: _, ...o } = this.opts; return F.convTranspose1d(x, this.weight.t, this.bias?.t, o); }
 }
 
 export class Conv1d extends Module {
@@ -202,6 +222,20 @@ export class InstanceNorm1d extends InstanceNormBase {
 export class InstanceNorm2d extends InstanceNormBase {
   constructor(numFeatures: number, eps = 1e-5, momentum: number | null = 0.1, opts: { affine?: boolean; trackRunningStats?: boolean } = {}) { super(4, numFeatures, eps, momentum, opts); }
 }
+/** nn.InstanceNorm3d: [N, C, D, H, W] or unbatched [C, D, H, W]. */
+export class InstanceNorm3d extends InstanceNormBase {
+  constructor(numFeatures: number, eps = 1e-5, momentum: number | null = 0.1, opts: { affine?: boolean; trackRunningStats?: boolean } = {}) { super(5, numFeatures, eps, momentum, opts); }
+}
+
+/** nn.LocalResponseNorm(size, alpha, beta, k) on [N, C, …]: F.localResponseNorm. */
+export class LocalResponseNorm extends Module {
+  constructor(readonly size: number, readonly alpha = 1e-4, readonly beta = 0.75, readonly k = 1) {
+    super();
+    positiveInt('LocalResponseNorm', 'size', size);
+    for (const [name, v] of [['alpha', alpha], ['beta', beta], ['k', k]] as const) if (typeof v !== 'number' || !Number.isFinite(v)) throw new ModelDefinitionError(`LocalResponseNorm: ${name} must be a finite number, got ${describeValue(v)}`);
+  }
+  forward(x: Tensor): Tensor { return F.localResponseNorm(x, this.size, this.alpha, this.beta, this.k); }
+}
 
 /** nn.GroupNorm(num_groups, num_channels, eps, { affine }): per (sample, group) statistics over C/G channels and all positions. */
 export class GroupNorm extends Module {
@@ -234,6 +268,20 @@ export class Upsample extends Module {
   }
   forward(x: Tensor): Tensor { return F.interpolate(x, this.opts); }
 }
+/** nn.UpsamplingNearest2d: Upsample with mode 'nearest'. */
+export class UpsamplingNearest2d extends Upsample {
+  constructor(opts: Pick<F.InterpolateOptions, 'size' | 'scaleFactor'>) {
+    checkOptions('UpsamplingNearest2d', opts, ['size', 'scaleFactor']);
+    super({ ...opts, mode: 'nearest' });
+  }
+}
+/** nn.UpsamplingBilinear2d: Upsample with mode 'bilinear' and alignCorners (as PyTorch's). */
+export class UpsamplingBilinear2d extends Upsample {
+  constructor(opts: Pick<F.InterpolateOptions, 'size' | 'scaleFactor'>) {
+    checkOptions('UpsamplingBilinear2d', opts, ['size', 'scaleFactor']);
+    super({ ...opts, mode: 'bilinear', alignCorners: true });
+  }
+}
 
 /** nn.MaxPool1d on [N, C, L] or unbatched [C, L] (a 2-D pool over a height of 1). */
 export class MaxPool1d extends Module {
@@ -250,6 +298,20 @@ export class AvgPool1d extends Module {
     F.pool1dWindow('AvgPool1d', kernelSize, opts);
   }
   forward(x: Tensor): Tensor { return F.avgPool1d(x, this.kernelSize, this.opts); }
+}
+/** nn.LPPool1d(normType, kernelSize, stride?, ceilMode?): F.lpPool1d. */
+export class LPPool1d extends Module {
+  constructor(readonly normType: number, readonly kernelSize: number, readonly stride: number | null = null, readonly ceilMode = false) {
+    super(); F.checkLpNorm('LPPool1d', normType); F.pool1dWindow('LPPool1d', kernelSize, { stride, ceilMode });
+  }
+  forward(x: Tensor): Tensor { return F.lpPool1d(x, this.normType, this.kernelSize, this.stride, this.ceilMode); }
+}
+/** nn.LPPool2d(normType, kernelSize, stride?, ceilMode?): F.lpPool2d. */
+export class LPPool2d extends Module {
+  constructor(readonly normType: number, readonly kernelSize: number | [number, number], readonly stride: number | [number, number] | null = null, readonly ceilMode = false) {
+    super(); F.checkLpNorm('LPPool2d', normType); F.poolWindow('LPPool2d', kernelSize, { stride, ceilMode }, 2);
+  }
+  forward(x: Tensor): Tensor { return F.lpPool2d(x, this.normType, this.kernelSize, this.stride, this.ceilMode); }
 }
 
 export class MaxPool2d extends Module {
@@ -369,9 +431,21 @@ export class ConstantPad2d extends PadNd { constructor(padding: Padding, value: 
 export class ConstantPad3d extends PadNd { constructor(padding: Padding, value: number) { super('ConstantPad3d', 3, 'constant', padding, value); } }
 export class ReflectionPad1d extends PadNd { constructor(padding: Padding) { super('ReflectionPad1d', 1, 'reflect', padding); } }
 export class ReflectionPad2d extends PadNd { constructor(padding: Padding) { super('ReflectionPad2d', 2, 'reflect', padding); } }
+export class ReflectionPad3d extends PadNd { constructor(padding: Padding) { super('ReflectionPad3d', 3, 'reflect', padding); } }
 export class ReplicationPad1d extends PadNd { constructor(padding: Padding) { super('ReplicationPad1d', 1, 'replicate', padding); } }
 export class ReplicationPad2d extends PadNd { constructor(padding: Padding) { super('ReplicationPad2d', 2, 'replicate', padding); } }
 export class ReplicationPad3d extends PadNd { constructor(padding: Padding) { super('ReplicationPad3d', 3, 'replicate', padding); } }
+
+/** nn.Unfold(kernelSize, { dilation, padding, stride }): F.unfold (im2col). */
+export class Unfold extends Module {
+  constructor(readonly kernelSize: number | [number, number], readonly opts: Blocks.BlockOptions = {}) { super(); checkOptions('Unfold', opts, ['dilation', 'padding', 'stride']); }
+  forward(x: Tensor): Tensor { return Blocks.unfold(x, this.kernelSize, this.opts); }
+}
+/** nn.Fold(outputSize, kernelSize, { dilation, padding, stride }): F.fold (col2im, overlaps summed). */
+export class Fold extends Module {
+  constructor(readonly outputSize: number | [number, number], readonly kernelSize: number | [number, number], readonly opts: Blocks.BlockOptions = {}) { super(); checkOptions('Fold', opts, ['dilation', 'padding', 'stride']); }
+  forward(x: Tensor): Tensor { return Blocks.fold(x, this.outputSize, this.kernelSize, this.opts); }
+}
 
 export class Flatten extends Module {
   constructor(readonly startDim = 1, readonly endDim = -1) { super(); }
@@ -411,6 +485,11 @@ export class LeakyReLU extends Module {
     F.activationOptions.leakyRelu('LeakyReLU', negativeSlope);
   }
   forward(x: Tensor): Tensor { return F.leakyRelu(x, this.negativeSlope); }
+}
+/** nn.RReLU(lower, upper) at inference: leaky ReLU with slope (lower + upper) / 2. */
+export class RReLU extends Module {
+  constructor(readonly lower = 1 / 8, readonly upper = 1 / 3) { super(); F.rreluSlope('RReLU', lower, upper); }
+  forward(x: Tensor): Tensor { return F.rrelu(x, this.lower, this.upper); }
 }
 export class ReLU6 extends Module { forward(x: Tensor): Tensor { return F.relu6(x); } }
 export class Hardtanh extends Module {

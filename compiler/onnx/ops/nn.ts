@@ -209,9 +209,8 @@ export function instanceNorm(c: Ctx): Tensor {
 
 /**
  * LRN: y = x / (bias + alpha/size · Σ x²)^beta, the sum over channels c − ⌊(size−1)/2⌋ to
- * c + ⌈(size−1)/2⌉ within [0, C). The squares are summed as shifted slices of x² padded with zeros
- * along the channels (a band matmul would make an inf outside the window 0·inf = NaN). Not torch's
- * local_response_norm, which pads ⌈(size−1)/2⌉ before: the two differ for an even size.
+ * c + ⌈(size−1)/2⌉ within [0, C) (F.channelWindowSum). Not torch's local_response_norm, which
+ * pads ⌈(size−1)/2⌉ before: the two differ for an even size.
  */
 export function lrn(c: Ctx): Tensor {
   c.only('alpha', 'beta', 'bias', 'size');
@@ -219,12 +218,7 @@ export function lrn(c: Ctx): Tensor {
   if (x.rank < 2) c.unsupported(`a rank-${x.rank} input (LRN takes [N, C, …])`);
   const size = c.int('size', 0);
   if (!Number.isInteger(size) || size < 1) throw new OnnxError(`${c.where}: attribute 'size' must be a positive integer, got ${size}`);
-  // Beyond C − 1 channels either side the window holds only padding: pad no further.
-  const C = x.shape[1]!, lo = Math.min(Math.floor((size - 1) / 2), C - 1), hi = Math.min(Math.ceil((size - 1) / 2), C - 1);
-  const zeros = (n: number) => full('f32', 0, x.dims.map(() => 1)).expand(...x.dims.map((d, i) => (i === 1 ? n : d)), x.bounds);
-  const padded = cat([...(lo ? [zeros(lo)] : []), x.mul(x), ...(hi ? [zeros(hi)] : [])], 1);
-  let sum = padded.slice(1, 0, C);
-  for (let k = 1; k <= lo + hi; k++) sum = sum.add(padded.slice(1, k, k + C));
+  const sum = F.channelWindowSum(x.mul(x), Math.floor((size - 1) / 2), Math.ceil((size - 1) / 2));
   return x.div(sum.mul(c.float('alpha', 1e-4) / size).add(c.float('bias', 1)).pow(c.float('beta', 0.75)));
 }
 
