@@ -2,7 +2,9 @@
 
 import { fmtShape } from '../ir/types.ts';
 import type { Dim } from '../ir/dims.ts';
-import { cat, constant, ints, ModelDefinitionError, record, scalarLike, Tensor, traceBounds, where, zeros } from './tensor.ts';
+import { cat, constant, gatherAlong, ModelDefinitionError, record, scalarLike, Tensor, traceBounds, where, zeros } from './tensor.ts';
+
+export { gatherAlong };
 import { describeValue } from '../ir/print.ts';
 import { checkOptions } from './options.ts';
 
@@ -629,13 +631,6 @@ export function interpolateMode(op: string, o: InterpolateOptions): InterpolateM
 /** The input rank each interpolating mode needs (the others take [N, C, L], [N, C, H, W] and [N, C, D, H, W]). */
 const INTERPOLATING_RANK: Partial<Record<InterpolateMode, number>> = { linear: 3, bilinear: 4, bicubic: 4, trilinear: 5 };
 const RANK_LAYOUT: Record<number, string> = { 3: '[N, C, L]', 4: '[N, C, H, W]', 5: '[N, C, D, H, W]' };
-/** x[idx] along `axis` for constant indices (gather reads rows of its first axis: move the axis first). */
-export function gatherAlong(x: Tensor, axis: number, idx: number[]): Tensor {
-  if (idx.length === x.size(axis) && idx.every((v, i) => v === i)) return x;
-  const perm = [axis, ...[...Array(x.rank).keys()].filter((a) => a !== axis)];
-  const g = record('gather', [x.permute(...perm), ints(idx)]);
-  return g.permute(...[...Array(x.rank).keys()].map((a) => (a < axis ? a + 1 : a === axis ? 0 : a)));
-}
 /** Interpolation along one axis as a weighted sum of taps: output d is Σₖ x[index[k][d]]·weight[k][d]. */
 export interface Taps { index: number[][]; weight: Float32Array[] }
 /**
@@ -922,11 +917,7 @@ function shuffleDims(op: string, x: Tensor, r: number, need: string): [number, n
 function pNorm(op: string, x: Tensor, p: number, dim: number, keepdim: boolean): Tensor {
   if (typeof p !== 'number' || !(p > 0)) throw new ModelDefinitionError(`${op}: p must be a positive number or Infinity, got ${describeValue(p)}${where()}`);
   if (!Number.isInteger(dim) || dim < -x.rank || dim >= x.rank) throw new ModelDefinitionError(`${op}: dim must be an integer in [${-x.rank}, ${x.rank - 1}] for input ${fmtShape(x.dims)}, got ${describeValue(dim)}${where()}`);
-  const a = x.abs();
-  if (p === Infinity) return a.max(dim, keepdim);
-  if (p === 1) return a.sum(dim, keepdim);
-  if (p === 2) return x.mul(x).sum(dim, keepdim).sqrt();
-  return a.pow(p).sum(dim, keepdim).pow(1 / p);
+  return x.norm(p, dim, keepdim);
 }
 /** torch.nn.functional.normalize: x / max(‖x‖_p, eps) along `dim`. */
 export function normalize(x: Tensor, p = 2, dim = 1, eps = 1e-12): Tensor {

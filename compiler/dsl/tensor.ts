@@ -389,7 +389,12 @@ export class Tensor {
 
   sum(dim?: number | number[], keepdim = false): Tensor { return reduce('sum', this, dims(dim, this.rank), keepdim); }
   mean(dim?: number | number[], keepdim = false): Tensor { return reduce('mean', this, dims(dim, this.rank), keepdim); }
-  max(dim?: number | number[], keepdim = false): Tensor { return reduce('max', this, dims(dim, this.rank), keepdim); }
+  /** torch.amax over dims (values only); i32 exactly, by halving (the IR's max reduces f32). */
+  max(dim?: number | number[], keepdim = false): Tensor {
+    if (this.dtype !== 'i32') return reduce('max', this, dims(dim, this.rank), keepdim);
+    if (typeof keepdim !== 'boolean') throw new ModelDefinitionError(`max: keepdim must be true or false, got ${describeValue(keepdim)}${where()}`);
+    return halvingReduce('max', this, dims(dim, this.rank), keepdim, (a, b) => a.maximum(b));
+  }
   /** torch.prod over `dim` (several allowed): f32, multiplied in order along the axes, each step rounded to f32. */
   prod(dim?: number | number[], keepdim = false): Tensor { return reduce('prod', this, dims(dim, this.rank), keepdim); }
   /** torch.argmax: along `dim`, or without one the index into the flattened tensor (keepdim then keeps every dim as 1). */
@@ -537,6 +542,185 @@ export class Tensor {
     return dtype === this.dtype ? this : record('cast', [this], { dtype });
   }
   float(): Tensor { return this.cast('f32'); }
+  /** torch's int() / long(): i32 (the IR's integers; PyTorch's int64 held as i32). */
+  int(): Tensor { return this.cast('i32'); }
+  long(): Tensor { return this.cast('i32'); }
+  bool(): Tensor { return this.cast('bool'); }
+  /** The tensor itself: values are never shared mutably here, so clone(), contiguous() and detach() have nothing to do. */
+  clone(): Tensor { return this; }
+  contiguous(): Tensor { return this; }
+  detach(): Tensor { return this; }
+
+  /** torch.amin (and min over dims, values only, as max): the max of the order reversed (exact for i32). */
+  min(dim?: number | number[], keepdim = false): Tensor { return reversedOrder('min', reversedOrder('min', this).max(dim, keepdim)); }
+  /** torch.amin / amax: min and max by PyTorch's names for the values-only reductions. */
+  amin(dim?: number | number[], keepdim = false): Tensor { return this.min(dim, keepdim); }
+  amax(dim?: number | number[], keepdim = false): Tensor { return this.max(dim, keepdim); }
+  /** torch.argmin: the first index of the minimum (of the first NaN, as PyTorch), as argmax of the order reversed. */
+  argmin(dim?: number, keepdim = false): Tensor { return reversedOrder('argmin', this).argmax(dim, keepdim); }
+  /** torch.cumsum along `dim`: inclusive sums in order of the index; bool and i32 sum as i32 (PyTorch: int64). */
+  cumsum(dim: number): Tensor { return scan(this.dtype === 'bool' ? this.cast('i32') : this, normAxis(dim, this.rank), false, false); }
+  /**
+   * torch.var over `dim` (all dims when absent): Σ(x − mean)² / (n − correction), correction 1
+   * unless `unbiased: false` or `correction` says otherwise (n − correction ≤ 0 divides by 0, as
+   * PyTorch: inf, or NaN for one value). With a correction, the reduced sizes must be fixed.
+   */
+  var(dim?: number | number[], opts: { unbiased?: boolean; correction?: number; keepdim?: boolean } = {}): Tensor {
+    const { unbiased, correction, keepdim = false } = opts ?? {};
+    if (unbiased !== undefined && correction !== undefined) throw new ModelDefinitionError(`var: give unbiased or correction, not both${where()}`);
+    if (unbiased !== undefined && typeof unbiased !== 'boolean') throw new ModelDefinitionError(`var: unbiased must be true or false, got ${describeValue(unbiased)}${where()}`);
+    const c = correction ?? (unbiased === false ? 0 : 1);
+    if (typeof c !== 'number' || !Number.isInteger(c) || c < 0) throw new ModelDefinitionError(`var: correction must be a non-negative integer, got ${describeValue(c)}${where()}`);
+    const axes = dims(dim, this.rank), x = this.dtype === 'f32' ? this : this.cast('f32');
+    const d = x.sub(x.mean(axes, true)), ss = d.mul(d);
+    if (c === 0) return ss.mean(axes, keepdim);
+    const reduced = axes.map((a) => this.dim(a));
+    if (reduced.some(isSymbolic)) throw new ModelDefinitionError(`var: a correction of ${c} over dims ${reduced.join(', ')} of ${fmtShape(this.dims)}, a size chosen at run time among them, is not supported (unbiased: false is)${where()}`);
+    const n = (reduced as number[]).reduce((p, q) => p * q, 1);
+    return ss.sum(axes, keepdim).div(Math.max(n - c, 0));
+  }
+  /** torch.std: the square root of var (same options). */
+  std(dim?: number | number[], opts: { unbiased?: boolean; correction?: number; keepdim?: boolean } = {}): Tensor { return this.var(dim, opts).sqrt(); }
+  /**
+   * torch.norm / linalg.vector_norm over `dim` (all dims when absent): p = 2 (or 'fro') √Σx², 1 Σ|x|,
+   * Infinity max |x|, -Infinity min |x|, 0 the count of non-zeros, else (Σ|x|^p)^(1/p).
+   */
+  norm(p: number | 'fro' = 2, dim?: number | number[], keepdim = false): Tensor {
+    if (p !== 'fro' && typeof p !== 'number' || Number.isNaN(p)) throw new ModelDefinitionError(`norm: p must be a number, Infinity, -Infinity or 'fro', got ${describeValue(p)}${where()}`);
+    const x = this.dtype === 'f32' ? this : this.cast('f32'), axes = dims(dim, this.rank), a = x.abs();
+    if (p === 'fro' || p === 2) return x.mul(x).sum(axes, keepdim).sqrt();
+    if (p === 1) return a.sum(axes, keepdim);
+    if (p === Infinity) return a.max(axes, keepdim);
+    if (p === -Infinity) return a.min(axes, keepdim);
+    if (p === 0) return a.ne(0).cast('f32').sum(axes, keepdim);
+    return a.pow(p).sum(axes, keepdim).pow(1 / p);
+  }
+  /**
+   * torch.logsumexp over `dim`: m + log Σ exp(x − m), m the max (taken as 0 where it is ±inf, as
+   * PyTorch: all −inf gives −inf, a +inf gives +inf, a NaN NaN).
+   */
+  logsumexp(dim: number | number[], keepdim = false): Tensor {
+    const axes = dims(dim, this.rank), x = this.dtype === 'f32' ? this : this.cast('f32');
+    const m = x.max(axes, true), m0 = record('where', [m.abs().eq(Infinity), scalarLike(0, m), m]);
+    const r = x.sub(m0).exp().sum(axes, true).log().add(m0);
+    return keepdim ? r : r.squeeze(axes);
+  }
+  /** torch.flip: the order of each of `dims` reversed (a constant gather). */
+  flip(...given: number[] | [readonly number[]]): Tensor {
+    return asDims(given).map((a) => normAxis(a, this.rank)).reduce((y: Tensor, a) => {
+      if (isSymbolic(this.dim(a))) throw new ModelDefinitionError(`flip: dim ${a} of ${fmtShape(this.dims)} is a size chosen at run time; a flipped dim must be a fixed size${where()}`);
+      const n = this.size(a);
+      return gatherAlong(y, a, Array.from({ length: n }, (_, i) => n - 1 - i));
+    }, this);
+  }
+  /** torch.roll: elements shifted along each dim (wrapping round); without dims over the flattened tensor. */
+  roll(shifts: number | number[], dim?: number | number[]): Tensor {
+    const sh = Array.isArray(shifts) ? shifts : [shifts];
+    if (!sh.every((v) => Number.isInteger(v))) throw new ModelDefinitionError(`roll: shifts must be integers, got ${describeValue(shifts)}${where()}`);
+    if (dim === undefined) {
+      if (sh.length !== 1) throw new ModelDefinitionError(`roll: without dims, shifts must be one integer, got ${describeValue(shifts)}${where()}`);
+      return this.reshape(-1).roll(sh[0]!, 0).reshape(...this.dims);
+    }
+    const ds = (Array.isArray(dim) ? dim : [dim]).map((a) => normAxis(a, this.rank));
+    if (ds.length !== sh.length) throw new ModelDefinitionError(`roll: ${sh.length} shifts for ${ds.length} dims${where()}`);
+    return ds.reduce((y: Tensor, a, i) => {
+      if (isSymbolic(this.dim(a))) throw new ModelDefinitionError(`roll: dim ${a} of ${fmtShape(this.dims)} is a size chosen at run time; a rolled dim must be a fixed size${where()}`);
+      const n = this.size(a), k = ((sh[i]! % n) + n) % n;
+      return gatherAlong(y, a, Array.from({ length: n }, (_, j) => (j - k + n) % n));
+    }, this);
+  }
+  /** torch.tril: the elements on and below diagonal `diagonal` of the last two dims, zeros above. */
+  tril(diagonal = 0): Tensor { return triangle('tril', this, diagonal, false); }
+  /** torch.triu: the elements on and above diagonal `diagonal` of the last two dims, zeros below. */
+  triu(diagonal = 0): Tensor { return triangle('triu', this, diagonal, true); }
+  /** torch.masked_fill: `value` where `mask` (bool, broadcast) is true. */
+  maskedFill(mask: Tensor, value: number | Tensor): Tensor {
+    if (!(mask instanceof Tensor) || mask.dtype !== 'bool') throw new ModelDefinitionError(`masked_fill: mask must be a bool tensor, got ${mask instanceof Tensor ? mask.dtype : describeValue(mask)}${where()}`);
+    return record('where', [mask, lift('masked_fill', value, this).cast(this.dtype), this]);
+  }
+  /** torch.sign: −1, 0 or 1 (0 at ±0 and at NaN, as PyTorch 1.13 gives). */
+  sign(): Tensor { return this.gt(0).cast(this.dtype).sub(this.lt(0).cast(this.dtype)); }
+  square(): Tensor { return this.mul(this); }
+  isnan(): Tensor { return this.ne(this); }
+  isinf(): Tensor { return this.abs().eq(Infinity); }
+  isfinite(): Tensor { return this.sub(this).eq(0); }
+  /** torch.narrow: `length` elements of `dim` from `start`. */
+  narrow(dim: number, start: number, length: number): Tensor {
+    if (!Number.isInteger(length) || length < 1) throw new ModelDefinitionError(`narrow: length must be a positive integer, got ${describeValue(length)}${where()}`);
+    return this.slice(dim, start, start + length);
+  }
+  /** torch.unbind: the slices along `dim`, that dim removed. */
+  unbind(dim = 0): Tensor[] {
+    const a = normAxis(dim, this.rank);
+    if (isSymbolic(this.dim(a))) throw new ModelDefinitionError(`unbind: dim ${a} of ${fmtShape(this.dims)} is a size chosen at run time${where()}`);
+    return Array.from({ length: this.size(a) }, (_, i) => this.select(a, i));
+  }
+}
+
+/**
+ * An exact reduction of i32 `x` over `axes` by halving: the first half of an axis combined with the
+ * second (an odd element carried over) until one entry is left. `combine` must be associative and
+ * commutative on i32 (maximum; mul and add, which wrap modulo 2^32).
+ */
+export function halvingReduce(op: string, x: Tensor, axes: number[], keepdim: boolean, combine: (a: Tensor, b: Tensor) => Tensor): Tensor {
+  let y = x;
+  for (const a of new Set(axes)) {
+    if (isSymbolic(y.dim(a))) throw new ModelDefinitionError(`${op}: an integer reduction along dim ${a} of ${fmtShape(x.dims)}, a size chosen at run time, is not supported${where()}`);
+    for (let n = y.shape[a]!; n > 1; n = Math.ceil(n / 2)) {
+      const h = Math.floor(n / 2), pairs = combine(y.slice(a, 0, h), y.slice(a, h, 2 * h));
+      y = n % 2 ? cat([pairs, y.slice(a, 2 * h, n)], a) : pairs;
+    }
+  }
+  return keepdim ? y : y.squeeze([...new Set(axes)]);
+}
+
+/** −x for f32, −1 − x for i32 (an exact reversal of the order: no overflow at the minimum). */
+function reversedOrder(op: string, x: Tensor): Tensor {
+  if (x.dtype === 'bool') throw new ModelDefinitionError(`${op}: bool input (cast it to int or float first)${where()}`);
+  return x.dtype === 'i32' ? scalarLike(-1, x).sub(x) : x.neg();
+}
+
+/** x[idx] along `axis` for constant indices (gather reads rows of its first axis: move the axis first). */
+export function gatherAlong(x: Tensor, axis: number, idx: number[]): Tensor {
+  if (idx.length === x.size(axis) && idx.every((v, i) => v === i)) return x;
+  const perm = [axis, ...[...Array(x.rank).keys()].filter((a) => a !== axis)];
+  const g = record('gather', [x.permute(...perm), ints(idx)]);
+  return g.permute(...[...Array(x.rank).keys()].map((a) => (a < axis ? a + 1 : a === axis ? 0 : a)));
+}
+
+/**
+ * Running sums along `axis` (exclusive: each without its own element; reverse: from the end), by
+ * Hillis–Steele doubling: y += y shifted by k (zeros shifted in) for k = 1, 2, 4, … below the axis's
+ * bound. Steps with k at or past a smaller run-time size shift in only zeros, so the same steps serve
+ * every size. A sum of a run holding +inf and −inf (or a NaN) is NaN in any order, so the non-finite
+ * values come out as in PyTorch's sequential scan (a triangle matmul, the first version for f32, made
+ * 0·inf = NaN from the elements after). Integers wrap modulo 2^32 as every i32 add.
+ */
+export function scan(x: Tensor, axis: number, exclusive: boolean, reverse: boolean): Tensor {
+  const n = x.shape[axis]!, d = x.dim(axis);
+  // y moved k along the axis (towards the end, or towards the start when reversed), zeros shifted in.
+  const shift = (y: Tensor, k: number): Tensor => {
+    // One zero broadcast (a block of zeros per step would be stored in the artifact at fixed sizes).
+    const z = scalarLike(0, y).reshape(...y.dims.map(() => 1)).expand(...y.dims.map((e, i) => (i === axis ? k : e)), y.bounds);
+    return reverse ? cat([y, z], axis).slice(axis, k, addDims(d, k)) : cat([z, y], axis).slice(axis, 0, d);
+  };
+  let y = exclusive ? shift(x, 1) : x;
+  for (let k = 1; k < n; k *= 2) y = y.add(shift(y, k));
+  return y;
+}
+
+/** tril / triu: x where the constant mask of the last two dims holds, else 0 (for sizes chosen at run time, the mask at the bounds sliced to them). */
+function triangle(op: string, x: Tensor, k: number, upper: boolean): Tensor {
+  if (!Number.isInteger(k)) throw new ModelDefinitionError(`${op}: diagonal must be an integer, got ${describeValue(k)}${where()}`);
+  if (x.rank < 2) throw new ModelDefinitionError(`${op}: input must have at least 2 dims, got ${fmtShape(x.dims)}${where()}`);
+  const [N, M] = x.shape.slice(-2) as [number, number];
+  const m = new Uint8Array(N * M);
+  for (let i = 0; i < N; i++) for (let j = 0; j < M; j++) m[i * M + j] = (upper ? j - i >= k : j - i <= k) ? 1 : 0;
+  let mask = constant(m, [N, M], 'bool', op);
+  const [dn, dm] = x.dims.slice(-2) as [Dim, Dim];
+  if (isSymbolic(dn)) mask = mask.slice(0, 0, dn);
+  if (isSymbolic(dm)) mask = mask.slice(1, 0, dm);
+  return record('where', [mask, x, scalarLike(0, x)]);
 }
 
 /**

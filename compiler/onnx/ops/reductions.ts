@@ -1,15 +1,14 @@
 // ONNX reductions, ArgMax/ArgMin, TopK, CumSum and Trilu.
 
 import { fmtShape, numel } from '../../ir/types.ts';
-import { addDims, isSymbolic, type Dim } from '../../ir/dims.ts';
-import { cat, constant, record, Tensor } from '../../dsl/tensor.ts';
+import { isSymbolic } from '../../ir/dims.ts';
+import { halvingReduce, record, scan, Tensor } from '../../dsl/tensor.ts';
 import { gatherAlong } from '../../dsl/functional.ts';
 import { Ctx } from '../ctx.ts';
 import { OnnxError } from '../proto.ts';
 import { f32Input, full, normAxis, type Translate } from './common.ts';
 import { axesOf } from './shapes.ts';
 
-const FLT_MAX = 3.4028234663852886e38;
 
 export function reduceOp(kind: 'sum' | 'mean' | 'max' | 'min' | 'prod' | 'sumsq' | 'l1' | 'l2' | 'logsumexp' | 'logsum', since: number): Translate {
   return (c) => {
@@ -27,25 +26,19 @@ export function reduceOp(kind: 'sum' | 'mean' | 'max' | 'min' | 'prod' | 'sumsq'
     }
     if (numel(x.shape) === 0) c.unsupported('reducing an empty tensor');
     const ax = axes.map((a) => normAxis(c, a, x.rank, 'axes entry'));
-    if (boolExtreme) return (kind === 'max' ? x.max(ax, keep) : x.neg().max(ax, keep).neg()).gt(0);
+    if (boolExtreme) return (kind === 'max' ? x.max(ax, keep) : x.min(ax, keep)).gt(0);
     if (intProd) return pairwiseProduct(c, x, ax, keep);
     switch (kind) {
       case 'sum': return x.sum(ax, keep);
       case 'mean': return x.mean(ax, keep);
       case 'max': return x.max(ax, keep);
-      case 'min': return x.neg().max(ax, keep).neg();
+      case 'min': return x.min(ax, keep);
       case 'prod': return x.prod(ax, keep);
       case 'sumsq': return x.mul(x).sum(ax, keep);
       case 'l1': return x.abs().sum(ax, keep);
       case 'l2': return x.mul(x).sum(ax, keep).sqrt();
       case 'logsum': return x.sum(ax, keep).log();
-      case 'logsumexp': {
-        // m + ln Σ e^(x − m), m the max clamped to ±FLT_MAX: e^x overflowed from 88 and vanished
-        // below −87 (ln Σ = ±inf); an infinite max stays a sum of e^(±inf) (+inf, or −inf for all −inf).
-        const m = x.max(ax, true).maximum(-FLT_MAX).minimum(FLT_MAX);
-        const s = x.sub(m).exp().sum(ax, true).log().add(m);
-        return keep ? s : s.squeeze(ax);
-      }
+      case 'logsumexp': return x.logsumexp(ax, keep);
     }
   };
 }
@@ -57,16 +50,9 @@ export function reduceOp(kind: 'sum' | 'mean' | 'max' | 'min' | 'prod' | 'sumsq'
  * order gives the exact wrapped product. The IR's prod is f32 only (rounded past 2^24).
  */
 function pairwiseProduct(c: Ctx, x: Tensor, axes: number[], keep: boolean): Tensor {
-  let y = x;
-  for (const a of new Set(axes)) {
-    // (import.ts refuses ReduceProd on symbolic sizes before this; kept should that gate open.)
-    if (isSymbolic(y.dim(a))) c.unsupported(`an integer product along axis ${a} of the symbolic size '${y.dim(a)}'`);
-    for (let n = y.shape[a]!; n > 1; n = Math.ceil(n / 2)) {
-      const h = Math.floor(n / 2), pairs = y.slice(a, 0, h).mul(y.slice(a, h, 2 * h));
-      y = n % 2 ? cat([pairs, y.slice(a, 2 * h, n)], a) : pairs;
-    }
-  }
-  return keep ? y : y.squeeze([...new Set(axes)]);
+  // (import.ts refuses ReduceProd on symbolic sizes before this; kept should that gate open.)
+  for (const a of axes) if (isSymbolic(x.dim(a))) c.unsupported(`an integer product along axis ${a} of the symbolic size '${x.dim(a)}'`);
+  return halvingReduce('ReduceProd', x, axes, keep, (a, b) => a.mul(b));
 }
 
 /**
@@ -84,8 +70,7 @@ export function argExtreme(max: boolean): Translate {
     const last = c.int('select_last_index', 0) === 1, n = x.shape[axis]!;
     if (last && isSymbolic(x.dim(axis))) c.unsupported(`select_last_index = 1 along axis ${axis} of a named size`);
     const flipped = last ? gatherAlong(x, axis, Array.from({ length: n }, (_, i) => n - 1 - i)) : x;
-    const y = max ? flipped : x.dtype === 'i32' ? full('i32', -1).sub(flipped) : flipped.neg();
-    const i = y.argmax(axis, keep);
+    const i = max ? flipped.argmax(axis, keep) : flipped.argmin(axis, keep);
     return last ? full('i32', n - 1).sub(i) : i;
   };
 }
@@ -124,57 +109,13 @@ export function cumsum(c: Ctx): Tensor {
   const x = c.t(0, 'x');
   if (x.dtype === 'bool') c.unsupported('bool input');
   const axis = normAxis(c, c.ints(1, 'axis')[0]!, x.rank);
-  const ex = c.int('exclusive', 0) === 1, rev = c.int('reverse', 0) === 1;
-  return x.dtype === 'i32' || x.shape[axis]! > TRIANGLE_MAX ? doublingScan(x, axis, ex, rev) : triangleScan(x, axis, ex, rev);
-}
-
-/** The longest axis (its bound, for a symbolic one) scanned by a triangle: 256² f32 is 256 KB of artifact. */
-const TRIANGLE_MAX = 256;
-
-/**
- * y = x · T along the axis, T[i][j] = 1 when x_i counts towards y_j. T[i][j] depends on i and j
- * only, so for a symbolic axis it is the triangle at the bound sliced to the run-time size.
- */
-function triangleScan(x: Tensor, axis: number, ex: boolean, rev: boolean): Tensor {
-  const n = x.shape[axis]!, d = x.dim(axis);
-  const m = new Float32Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) m[i * n + j] = (rev ? (ex ? i > j : i >= j) : (ex ? i < j : i <= j)) ? 1 : 0;
-  let t = constant(m, [n, n], 'f32', 'cumsum');
-  if (isSymbolic(d)) t = t.slice(0, 0, d).slice(1, 0, d);
-  return x.transpose(axis, -1).matmul(t).transpose(axis, -1);
-}
-
-/**
- * Hillis–Steele doubling: y += y shifted by k (zeros shifted in) for k = 1, 2, 4, … below the
- * axis's bound. Steps with k at or past a smaller run-time size shift in only zeros, so the same
- * steps serve every size. Integers exactly (an f32 product would round sums past 2^24), wrapping
- * modulo 2^32 as every i32 add (ONNX's int64 held as i32); floats on axes too long for a triangle.
- */
-function doublingScan(x: Tensor, axis: number, ex: boolean, rev: boolean): Tensor {
-  const n = x.shape[axis]!, d = x.dim(axis);
-  // y moved k along the axis (towards the end, or towards the start when reversed), zeros shifted in.
-  const shift = (y: Tensor, k: number): Tensor => {
-    // One zero broadcast (a block of zeros per step would be stored in the artifact at fixed sizes).
-    const z = full(x.dtype, 0, y.dims.map(() => 1)).expand(...y.dims.map((e, i) => (i === axis ? k : e)), y.bounds);
-    return rev ? cat([y, z], axis).slice(axis, k, addDims(d, k)) : cat([z, y], axis).slice(axis, 0, d);
-  };
-  let y = ex ? shift(x, 1) : x;
-  for (let k = 1; k < n; k *= 2) y = y.add(shift(y, k));
-  return y;
+  return scan(x, axis, c.int('exclusive', 0) === 1, c.int('reverse', 0) === 1);
 }
 
 export function trilu(c: Ctx): Tensor {
   c.only('upper');
   const x = c.t(0);
   if (x.rank < 2) c.unsupported(`rank ${x.rank}`);
-  const k = c.has(1) ? c.ints(1, 'k')[0]! : 0, upper = c.int('upper', 1);
-  const [N, M] = x.shape.slice(-2) as [number, number];
-  const m = new Uint8Array(N * M);
-  for (let i = 0; i < N; i++) for (let j = 0; j < M; j++) m[i * M + j] = (upper ? j - i >= k : j - i <= k) ? 1 : 0;
-  // Entry (i, j) depends on i and j only: for symbolic sizes, the mask at the bounds sliced to them.
-  let mask = constant(m, [N, M], 'bool', 'trilu');
-  const [dn, dm] = x.dims.slice(-2) as [Dim, Dim];
-  if (isSymbolic(dn)) mask = mask.slice(0, 0, dn);
-  if (isSymbolic(dm)) mask = mask.slice(1, 0, dm);
-  return record('where', [mask, x, full(x.dtype, 0)]);
+  const k = c.has(1) ? c.ints(1, 'k')[0]! : 0;
+  return c.int('upper', 1) ? x.triu(k) : x.tril(k);
 }

@@ -1,0 +1,56 @@
+// The Tensor methods min/amin, argmin, cumsum, var, std, norm, logsumexp, flip, roll, tril, triu,
+// maskedFill, sign, square, isnan/isinf/isfinite, narrow and unbind against PyTorch 1.13
+// (tests/fixtures/torch-extra/tensor_methods, made by make_tensor_methods.py; NaN, ±inf, −0 and
+// INT32_MIN among the inputs), compiled (every test ISA, and 2 threads) and in the reference; misuse.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, test } from 'vitest';
+import { defineModel, nn, readSafetensors, traceModel, type Module, type Tensor } from '../compiler/index.ts';
+import { expectTorchCase } from './helpers/torch.ts';
+
+const FIX = join(import.meta.dirname, 'fixtures', 'torch-extra', 'tensor_methods');
+const read = (f: string) => readSafetensors(readFileSync(join(FIX, f)), `tensor_methods/${f}`);
+
+test('Tensor methods match PyTorch (NaN, ±inf, −0, INT32_MIN)', async () => {
+  const def = defineModel({
+    name: 'methods', module: new nn.Identity(),
+    inputs: { x: [2, 3, 4], s: [3, 4], i: { shape: [3, 4], dtype: 'i32' }, m: { shape: [3, 4], dtype: 'bool' } },
+    forward: (_m: Module, { x, s, i, m }: Record<string, Tensor>) => ({
+      amin: x!.amin(1), amin_all: s!.amin(), amin_keep: x!.amin([0, 2], true), amin_i: i!.amin(0),
+      argmin: x!.argmin(1), argmin_all: s!.argmin(), argmin_i: i!.argmin(1, true),
+      cumsum: x!.cumsum(2), cumsum_0: s!.cumsum(0), cumsum_i: i!.cumsum(1), cumsum_b: m!.cumsum(-1),
+      var: s!.var(1), var_biased: s!.var(0, { unbiased: false, keepdim: true }), var_all: s!.var(), std: s!.std([0, 1], { correction: 2 }),
+      var_one: s!.slice(1, 0, 1).var(1),
+      norm: s!.norm(), norm_1: s!.norm(1, 1), norm_inf: s!.norm(Infinity, 0, true), norm_ninf: s!.norm(-Infinity, 1),
+      norm_0: s!.norm(0, 1), norm_3: s!.abs().norm(3, 1),
+      lse: x!.logsumexp(2), lse_keep: s!.logsumexp([0, 1], true),
+      flip: x!.flip(0, 2), roll: x!.roll(1, 2), roll_2: x!.roll([-1, 5], [0, 1]), roll_flat: s!.roll(3),
+      tril: s!.tril(), triu: x!.triu(1), tril_neg: s!.tril(-1),
+      masked: x!.maskedFill(m!.unsqueeze(0).expand(2, 3, 4), -7.5), sign: x!.sign(), square: s!.square(),
+      isnan: x!.isnan().float(), isinf: x!.isinf().float(), isfinite: x!.isfinite().float(),
+      narrow: x!.narrow(2, 1, 2), unbind_1: x!.unbind(1)[1]!,
+    }),
+  });
+  expect(await expectTorchCase(def, read('io.safetensors'), { threads: 2 })).toHaveLength(39);
+});
+
+test('Tensor methods: misuse', () => {
+  const tr = (f: (x: Tensor, b: Tensor) => Tensor, shape: (number | string)[] = [3, 4]) => traceModel(defineModel({
+    name: 't', module: new nn.Identity(), inputs: { x: { shape, ...(shape.includes('T') ? { max: { T: 6 } } : {}) }, b: { shape: [3, 4], dtype: 'bool' } },
+    forward: (_m: Module, i: Record<string, Tensor>) => f(i.x!, i.b!),
+  }));
+  expect(() => tr((_x, b) => b.min())).toThrow(/min: bool input \(cast it to int or float first\)/);
+  expect(() => tr((x) => x.var(0, { unbiased: true, correction: 1 }))).toThrow(/var: give unbiased or correction, not both/);
+  expect(() => tr((x) => x.var(0, { correction: -1 }))).toThrow(/var: correction must be a non-negative integer, got -1/);
+  expect(() => tr((x) => x.var(0), [3, 'T'])).not.toThrow();
+  expect(() => tr((x) => x.var(1), [3, 'T'])).toThrow(/var: a correction of 1 over dims T of \[3, T\], a size chosen at run time among them, is not supported \(unbiased: false is\)/);
+  expect(() => tr((x) => x.var(1, { unbiased: false }), [3, 'T'])).not.toThrow();
+  expect(() => tr((x) => x.norm('nuc' as never))).toThrow(/norm: p must be a number, Infinity, -Infinity or 'fro', got "nuc"/);
+  expect(() => tr((x) => x.flip(1), [3, 'T'])).toThrow(/flip: dim 1 of \[3, T\] is a size chosen at run time/);
+  expect(() => tr((x) => x.roll([1, 2], 0))).toThrow(/roll: 2 shifts for 1 dims/);
+  expect(() => tr((x) => x.roll(1.5, 0))).toThrow(/roll: shifts must be integers, got 1.5/);
+  expect(() => tr((x) => x.sum(0).tril())).toThrow(/tril: input must have at least 2 dims, got \[4\]/);
+  expect(() => tr((x) => x.triu(0.5))).toThrow(/triu: diagonal must be an integer, got 0.5/);
+  expect(() => tr((x) => x.maskedFill(x, 0))).toThrow(/masked_fill: mask must be a bool tensor, got f32/);
+  expect(() => tr((x) => x.narrow(1, 0, 0))).toThrow(/narrow: length must be a positive integer, got 0/);
+});
