@@ -4,7 +4,7 @@
 import type { ModelDefinition } from '../dsl/trace.ts';
 import { traceEntries } from '../dsl/trace.ts';
 import { ModelDefinitionError } from '../dsl/tensor.ts';
-import type { Graph, Node } from '../ir/node.ts';
+import { withEmptyEdges, type EmptyEdge, type Graph, type Node } from '../ir/node.ts';
 import { byteSize, type DType } from '../ir/types.ts';
 import { runPasses } from '../passes/manager.ts';
 import { rootOf } from '../ir/effects.ts';
@@ -77,14 +77,20 @@ function stateWrittenInPlace(g: Graph, l: Layout, state: readonly StateSpec[], a
   return [...out];
 }
 
-function entryInfo(g: Graph, name: string, l: Layout, inPlace: string[]): Manifest['entries'][string] {
+/**
+ * An entry's inputs and outputs as the manifest lists them; `empty`, the traced graph's zero-size
+ * ones (passes need not keep them), go in at their positions with no bytes, at the arena's start.
+ */
+function entryInfo(g: Graph, name: string, l: Layout, inPlace: string[], empty: Graph['empty'], arena: number): Manifest['entries'][string] {
   const ranges = indexRanges(g);
   const info = (tname: string, n: Node): TensorInfo => ({
     name: tname, dtype: n.type.dtype, shape: [...n.type.shape], ...(n.type.dims ? { dims: [...n.type.dims] } : {}), offset: l.addr(n), ...(ranges.has(n) ? { range: ranges.get(n)! } : {}),
   });
   const sizes = graphSizes(g);
   const output = (o: Graph['outputs'][number]): TensorInfo => ({ ...info(o.name, o.node), ...(rootOf(o.node).op === 'const' ? { constant: true as const } : {}) });
-  return { export: exportName(name), inputs: g.inputs.map((n) => info(n.label!, n)), outputs: g.outputs.map(output), ...(Object.keys(sizes).length ? { sizes } : {}), ...(inPlace.length ? { stateInPlace: inPlace } : {}) };
+  const none = (e: EmptyEdge): TensorInfo => ({ name: e.name, dtype: e.dtype, shape: [...e.shape], offset: arena });
+  const inputs = withEmptyEdges(g.inputs.map((n) => info(n.label!, n)), empty?.inputs, none), outputs = withEmptyEdges(g.outputs.map(output), empty?.outputs, none);
+  return { export: exportName(name), inputs, outputs, ...(Object.keys(sizes).length ? { sizes } : {}), ...(inPlace.length ? { stateInPlace: inPlace } : {}) };
 }
 
 /** The wasm function of an entry: prefixed, so no entry name can collide with `memory`, a builtin or a kernel. */
@@ -123,7 +129,7 @@ export async function compileEntries(entries: Entry[], state: StateSpec[], opts:
   const t0 = performance.now();
   checkRanks(opts.name ?? 'model', entries, state);
   opts.onStage?.('passes');
-  const graphs = entries.map((e) => ({ name: e.name, graph: runPasses(e.graph, { disable: opts.disablePasses ?? [], attention: opts.attention, target: wasmTarget }) }));
+  const graphs = entries.map((e) => ({ name: e.name, graph: runPasses(e.graph, { disable: opts.disablePasses ?? [], attention: opts.attention, target: wasmTarget }), empty: e.graph.empty }));
   checkWasm32(opts.name ?? 'model', graphs.map((e) => e.graph));
   const mem = layoutMemory(graphs.map((e) => e.graph), state);
   checkWasm32(opts.name ?? 'model', graphs.map((e) => e.graph), { end: mem.end, weights: mem.weights.length, state: mem.stateBytes, arena: mem.arenaBytes });
@@ -141,7 +147,7 @@ export async function compileEntries(entries: Entry[], state: StateSpec[], opts:
     version: SIMDFLOW_VERSION,
     name: opts.name ?? 'model',
     entries: Object.fromEntries(graphs.map((e) => {
-      const l = layouts.get(e.graph)!, info = entryInfo(e.graph, e.name, l, stateWrittenInPlace(e.graph, l, state, mem.stateAt)), par = parallel.get(info.export);
+      const l = layouts.get(e.graph)!, info = entryInfo(e.graph, e.name, l, stateWrittenInPlace(e.graph, l, state, mem.stateAt), e.empty, mem.arenaOffset), par = parallel.get(info.export);
       return [e.name, par === undefined ? info : { ...info, parallel: par.id }];
     })),
     state: state.map((s) => ({ name: s.name, dtype: s.type.dtype, shape: [...s.type.shape], offset: mem.stateAt.get(s.name)! })),

@@ -1,7 +1,7 @@
 // The whole IR is one node type: an op, its inputs, its output type and attributes.
 // A graph is its nodes in topological order plus its named inputs and outputs.
 
-import type { AnyTensorData, TensorType } from './types.ts';
+import type { AnyTensorData, DType, TensorType } from './types.ts';
 import { sequenceEffects } from './effects.ts';
 import type { SymAttrs } from './symbolic.ts';
 
@@ -31,6 +31,21 @@ export function node(op: string, inputs: Node[], type: TensorType, attrs: Attrs 
 
 export interface GraphOutput { readonly name: string; node: Node }
 
+/**
+ * A zero-size graph input or output (a 0 in its shape; an imported ONNX graph may have them). The
+ * IR has no zero-size tensors, so it is no node: its value is known at compile time (it has no
+ * elements), and only the edges show it. The artifact lists it at index `at` of the entry's inputs
+ * or outputs (a zero-length array; compileEntries), and the reference interpreter takes and returns it.
+ */
+export interface EmptyEdge { readonly name: string; readonly dtype: DType; readonly shape: readonly number[]; readonly at: number }
+
+/** `items` with each empty edge's item spliced in at its position (edges sorted by `at`). */
+export function withEmptyEdges<T>(items: readonly T[], edges: readonly EmptyEdge[] | undefined, make: (e: EmptyEdge) => T): T[] {
+  const out = [...items];
+  for (const e of edges ?? []) out.splice(e.at, 0, make(e));
+  return out;
+}
+
 export interface Graph {
   /** Live nodes, topologically sorted. */
   nodes: Node[];
@@ -46,6 +61,8 @@ export interface Graph {
   loopBody?: { carried: number };
   /** Set by memory planning; codegen plans without reuse when it is absent. */
   plan?: MemoryPlan;
+  /** Zero-size inputs and outputs beside the nodes' (EmptyEdge); passes need not keep them, compileEntries reads the entry's. */
+  empty?: { inputs: EmptyEdge[]; outputs: EmptyEdge[] };
 }
 
 /** Where each value lives in the activation arena (offsets in bytes from the arena start); see docs/architecture.md, Memory. */
@@ -140,5 +157,6 @@ export function cloneGraph(g: Graph): Graph {
     outputs: g.outputs.map((o) => ({ name: o.name, node: map.get(o.node)! })),
     ...(g.stateWrites ? { stateWrites: g.stateWrites.map((o) => ({ name: o.name, node: map.get(o.node)! })) } : {}),
     ...(g.loopBody ? { loopBody: g.loopBody } : {}),
+    ...(g.empty ? { empty: g.empty } : {}),
   };
 }

@@ -29,11 +29,12 @@ export const host = (dtype: number, dims: number[], data: OnnxTensor['data']): H
  */
 export interface SizeVal { readonly sizes: true; dims: [] | [number]; values: Dim[] }
 /**
- * A zero-size tensor, as a Split makes with a size of 0 (ONNX's RotaryEmbedding function body
- * splits off an empty pass-through part when the rotation covers the whole head). The IR has no
- * zero-size tensors, so it is never computed: Concat drops it (it contributes nothing there), an
- * output no one reads is fine, and any other use (Ctx.any, a graph output) is refused naming it
- * and the node that made it.
+ * A zero-size tensor (a 0 in its dims): a graph input given so, a Split size of 0, a Slice that
+ * leaves nothing, a Reshape or Expand to a shape with a 0, … The IR has no zero-size tensors, and
+ * an empty tensor has no values to compute: its dtype and dims are all there is to it. The ops
+ * where ONNX defines a result take it (ops/empty.ts; Concat drops it), yielding further empties or
+ * constants (a reduction over the empty axis, its Shape); a graph input or output that is one is an
+ * EmptyEdge of the IR graph. Any other op refuses it (Ctx.any), naming it and the node that made it.
  */
 export interface EmptyVal { readonly empty: true; dtype: DType; dims: Dim[]; origin: string }
 /** What a node input or output holds: a tensor, a host value, a size value or an empty tensor. */
@@ -42,7 +43,9 @@ export const isSizeVal = (v: AnyVal | undefined): v is SizeVal => (v as SizeVal 
 export const isEmptyVal = (v: AnyVal | undefined): v is EmptyVal => (v as EmptyVal | undefined)?.empty === true;
 /** The refusal of an empty tensor where `where` needs a value (`what`: the input or output). */
 export const emptyRefusal = (v: EmptyVal, where: string, what: string): UnsupportedError =>
-  new UnsupportedError(`${where}: ${what} is an empty tensor ${fmtShape(v.dims)} (${v.origin}); zero-size tensors are not supported except as inputs of Concat, where they contribute nothing`);
+  new UnsupportedError(`${where}: ${what} is an empty tensor ${fmtShape(v.dims)} (${v.origin}); this op does not take zero-size tensors (docs/onnx.md, Zero-size tensors, lists those that do)`);
+/** An empty tensor of `dims`, made by `origin` (a node's output, a graph input). */
+export const emptyVal = (dtype: DType, dims: Dim[], origin: string): EmptyVal => ({ empty: true, dtype, dims, origin });
 /** Entries as a size value, or a host int64 when none is symbolic. */
 export function sizeValue(values: Dim[], scalar = false): SizeVal | Host {
   const dims: [] | [number] = scalar ? [] : [values.length];
@@ -65,7 +68,11 @@ export class NeedsConstantError extends OnnxError {
 
 /** What an op translation sees: its node, attributes by name, inputs as tensors or host values. */
 export class Ctx {
-  constructor(readonly node: OnnxNode, readonly opset: number, private readonly vals: (AnyVal | undefined)[]) {}
+  constructor(readonly node: OnnxNode, readonly opset: number, private readonly vals: (AnyVal | undefined)[], private readonly heard = new Set<string>()) {}
+  /** The same node with other inputs (ops/empty.ts: stand-ins for empty ones); the attributes it reads count as read here. */
+  withInputs(vals: (AnyVal | undefined)[]): Ctx { return new Ctx(this.node, this.opset, vals, this.heard); }
+  /** Every input, as given (undefined for an absent one). */
+  get inputs(): readonly (AnyVal | undefined)[] { return this.vals; }
   get where(): string { return `node '${this.node.name}' (${this.node.opType}, opset ${this.opset})`; }
   /** Number of inputs given (trailing optional inputs may be absent). */
   get count(): number { return this.vals.length; }
@@ -83,12 +90,11 @@ export class Ctx {
     return v;
   }
   isSizes(i: number): boolean { return isSizeVal(this.vals[i]); }
-  /** Input i is an empty tensor (for Concat, the one op that takes them). */
+  /** Input i is an empty tensor (for the ops that take them: Concat, ops/empty.ts). */
   empty(i: number): EmptyVal | undefined { const v = this.vals[i]; return isEmptyVal(v) ? v : undefined; }
   /** Input i as dims: an int64 scalar or vector known at compile time, its entries sizes or numbers. */
   dims(i: number, what = `input ${i}`): Dim[] {
-    const v = this.any(i, what);
-    if (isSizeVal(v)) return [...v.values];
+    if (this.isSizes(i)) return [...(this.vals[i] as SizeVal).values];
     const h = this.host(i, what);
     if (h.dims.length > 1 || !(h.dtype === DT.INT64 || h.dtype === DT.INT32)) throw new UnsupportedError(`${this.where}: ${what} must be an int64 scalar or vector, got ${dtypeName(h.dtype)}[${h.dims.join(', ')}]`);
     return Array.from(h.data as ArrayLike<number>, Number);
@@ -102,6 +108,9 @@ export class Ctx {
   t(i: number, what?: string): Tensor { return toTensor(this.val(i, what), `${this.where} ${what ?? `input ${i}`}`); }
   /** Input i as a host value (it must be known at import time). */
   host(i: number, what = `input ${i}`, bindable = true): Host {
+    // An empty tensor's value is known (it has none): an empty list of axes, pads, …
+    const e = this.empty(i);
+    if (e && !e.dims.some(isSymbolic)) return host(ONNX_OF[e.dtype], [...e.dims] as number[], e.dtype === 'f32' ? new Float32Array(0) : e.dtype === 'bool' ? new Uint8Array(0) : []);
     const v = this.val(i, what);
     if (isHost(v)) return v;
     const folded = foldTensor(v);
@@ -123,8 +132,7 @@ export class Ctx {
   isConst(i: number): boolean { const v = this.vals[i]; return !!v && !isSizeVal(v) && (isHost(v) || isEmptyVal(v) || !!foldTensor(v)); }
   /** Input i must be a constant, e.g. a packed weight; a graph input gets a NeedsConstantError naming it. */
   constTensor(i: number, what: string): Tensor { return toTensor(this.host(i, what), `${this.where} ${what}`); }
-  /** The attributes the translation read or declared (only()): any other one is refused after it (unheard). */
-  private readonly heard = new Set<string>();
+  // heard (constructor): the attributes the translation read or declared (only()); any other one is refused after it (unheard).
   attr(name: string): OnnxAttr | undefined { this.heard.add(name); return this.node.attrs.get(name); }
   int(name: string, dflt: number): number { const a = this.attr(name); return a ? this.want(a, 'int', name) as number : dflt; }
   float(name: string, dflt: number): number { const a = this.attr(name); return a ? this.want(a, 'float', name) as number : dflt; }

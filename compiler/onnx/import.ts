@@ -6,14 +6,15 @@
 // kept symbolic those chains compute size values ([batch, 4]: ctx.ts) that Reshape, Expand,
 // ConstantOfShape, Range and Slice turn into the DSL's dim-aware operations.
 
-import { makeGraph, node as mkNode, type Graph, type Node } from '../ir/node.ts';
+import { makeGraph, node as mkNode, type EmptyEdge, type Graph, type Node } from '../ir/node.ts';
 import { verify } from '../ir/verify.ts';
 import { SIZE_NAME } from '../ir/dims.ts';
-import { MAX_NAME, type DType, type TensorType } from '../ir/types.ts';
+import { fmtShape, MAX_NAME, numel, type DType, type TensorType } from '../ir/types.ts';
 import { ModelDefinitionError, record, popScope, pushScope, Tensor, withTrace } from '../dsl/tensor.ts';
 import { OnnxError, readOnnxModel, type OnnxModel, type OnnxTensor } from './proto.ts';
-import { Ctx, emptyRefusal, fmtSizes, foldTensor, host, irDtype, isEmptyVal, isHost, isSizeVal, symbolicSizeOf, toTensor, UnsupportedError, type AnyVal } from './ctx.ts';
+import { Ctx, emptyVal, fmtSizes, foldTensor, host, irDtype, isEmptyVal, isHost, isSizeVal, symbolicSizeOf, toTensor, UnsupportedError, type AnyVal } from './ctx.ts';
 import { OPS } from './ops.ts';
+import { EMPTY_OPS } from './ops/empty.ts';
 
 export { OnnxError };
 export { NeedsConstantError, UnsupportedError } from './ctx.ts';
@@ -60,7 +61,7 @@ function inputType(name: string, dtype: DType, dims: (number | string | undefine
   if (!dims) throw new OnnxError(`onnx: input '${name}' has no shape in the file; give it with { shapes: { '${name}': [...] } }`);
   const max: Record<string, number> = {};
   const sym: Array<number | string> = dims.map((d, i) => {
-    if (typeof d === 'number' && d > 0) return d;
+    if (typeof d === 'number') return d; // 0 too: an empty input (ctx.ts EmptyVal)
     if (typeof d === 'string') {
       const v = opts.dims?.[d];
       if (v === undefined) throw new OnnxError(`onnx: input '${name}' axis ${i} is the symbolic dimension '${d}'; give its size with { dims: { ${JSON.stringify(d)}: N } } (or { max: N } to keep it symbolic)`);
@@ -133,11 +134,19 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): Importe
     const vals = new Map<string, AnyVal>();
     for (const t of g.initializers) vals.set(t.name, host(t.dtype, t.dims, t.data));
     const inputs: Node[] = [];
+    // Zero-size inputs and outputs are no nodes (ctx.ts EmptyVal): the graph lists them apart.
+    const empty: { inputs: EmptyEdge[]; outputs: EmptyEdge[] } = { inputs: [], outputs: [] };
     for (const vi of g.inputs) {
       if (vals.has(vi.name) && !opts.constants?.[vi.name]) continue; // an initializer listed as an input (IR < 4): a constant
       const c = opts.constants?.[vi.name];
       if (c) { vals.set(vi.name, host(c.dtype, c.dims, c.data)); continue; }
-      const n = mkNode('input', [], inputType(vi.name, irDtype(vi.dtype, `input '${vi.name}'`), vi.dims, opts), { name: vi.name }, vi.name);
+      const type = inputType(vi.name, irDtype(vi.dtype, `input '${vi.name}'`), vi.dims, opts);
+      if (type.shape.includes(0)) {
+        empty.inputs.push({ name: vi.name, dtype: type.dtype, shape: type.shape, at: inputs.length + empty.inputs.length });
+        vals.set(vi.name, emptyVal(type.dtype, [...type.shape], `graph input '${vi.name}'`));
+        continue;
+      }
+      const n = mkNode('input', [], type, { name: vi.name }, vi.name);
       inputs.push(n);
       vals.set(vi.name, new Tensor(n));
     }
@@ -165,12 +174,14 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): Importe
       pushScope(`${n.opType} '${n.name}'`);
       let outs: (AnyVal | undefined)[];
       try {
-        const out = tr(ctx);
+        const out = (n.inputs.some((name) => isEmptyVal(vals.get(name))) ? EMPTY_OPS[n.opType] ?? tr : tr)(ctx);
         ctx.unheard();
         outs = Array.isArray(out) ? out : [out];
         // Everything computed from compile-time values is one too (so Identity/Cast chains keep folding);
         // folding raises what the op would at run time (an integer division by zero) as this node's error.
         if (ctx.allConst()) outs = outs.map((v) => (v && !isHost(v) && !isSizeVal(v) && !isEmptyVal(v) ? foldTensor(v) ?? v : v));
+        // A zero-size tensor made of an empty constant (Add of a [0] initializer) is empty: its dims say all.
+        outs = outs.map((v, i) => (v instanceof Tensor && !v.node.type.dims && v.shape.includes(0) ? emptyVal(v.dtype, [...v.shape], `output ${i} ('${n.outputs[i] ?? ''}') of ${ctx.where}`) : v));
       } catch (e) {
         if (e instanceof ModelDefinitionError) throw new OnnxError(`${ctx.where}: ${e.message}`);
         if (e instanceof RangeError || e instanceof TypeError) throw new OnnxError(`${ctx.where}: ${e.message}`);
@@ -183,16 +194,22 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): Importe
         vals.set(name, v);
       });
     }
-    const outputs = g.outputs.map((o) => {
+    const outputs = g.outputs.flatMap((o, at) => {
       const v = vals.get(o.name);
       if (!v) throw new OnnxError(`onnx: graph output '${o.name}' is not computed by any node`);
       if (isSizeVal(v)) throw new UnsupportedError(`onnx: graph output '${o.name}' is the shape value ${fmtSizes(v)}, computed from the symbolic size '${symbolicSizeOf(v)!}'; an output that is a size is not supported; give it a fixed size with { dims: { ${JSON.stringify(symbolicSizeOf(v)!)}: N } }`);
-      if (isEmptyVal(v)) throw emptyRefusal(v, 'onnx', `graph output '${o.name}'`);
+      if (isEmptyVal(v) || (isHost(v) && numel(v.dims) === 0)) {
+        const dtype = isEmptyVal(v) ? v.dtype : irDtype(v.dtype, `output '${o.name}'`), size = symbolicSizeOf(v);
+        if (size !== undefined) throw new UnsupportedError(`onnx: graph output '${o.name}' is an empty tensor ${fmtShape(v.dims)} (${isEmptyVal(v) ? v.origin : 'a constant'}) with the symbolic size '${size}'; an empty output needs fixed sizes; give it one with { dims: { ${JSON.stringify(size)}: N } }`);
+        empty.outputs.push({ name: o.name, dtype, shape: [...v.dims] as number[], at });
+        return [];
+      }
       const t = toTensor(v, `output '${o.name}'`);
       // An output that is an input (Identity) gets its own buffer.
-      return { name: o.name, node: t.node.op === 'input' ? record('copy', [t]).node : t.node };
+      return [{ name: o.name, node: t.node.op === 'input' ? record('copy', [t]).node : t.node }];
     });
-    return makeGraph(inputs, outputs);
+    const graph = makeGraph(inputs, outputs);
+    return empty.inputs.length || empty.outputs.length ? { ...graph, empty } : graph;
   }, bounds);
   verify(graph);
   return { name: opts.name ?? (g.name || 'model'), graph, model };

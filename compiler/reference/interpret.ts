@@ -2,7 +2,7 @@
 // `evaluate` of ir/ops/<family>.ts: PyTorch's semantics in plain loops, accumulating in f64).
 // It is the oracle for every compiled path, so it shares no code with the kernels.
 
-import type { Graph, Node } from '../ir/node.ts';
+import { withEmptyEdges, type Graph, type Node } from '../ir/node.ts';
 import { opDef } from '../ir/ops.ts';
 import type { EvalContext, Value } from '../ir/ops/def.ts';
 import { exprEvaluator } from '../ir/ops/elementwise.ts';
@@ -35,9 +35,15 @@ const ARRAY_OF = { f32: Float32Array, i32: Int32Array, bool: Uint8Array } as con
 export function interpret(g: Graph, feeds: Feeds, state?: Record<string, AnyTensorData>, sizes?: Sizes): Record<string, AnyTensorData> {
   checkGraph('interpret', g);
   if (typeof feeds !== 'object' || feeds === null) throw new Error(`interpret: expected feeds, an object of typed arrays by input name, got ${describeValue(feeds)}`);
-  const names = g.nodes.filter((n) => n.op === 'input').map((n) => n.label!);
+  const empty = g.empty;
+  const names = [...g.nodes.filter((n) => n.op === 'input').map((n) => n.label!), ...(empty?.inputs ?? []).map((e) => e.name)];
   const unknown = Object.keys(feeds).find((k) => !names.includes(k));
   if (unknown !== undefined) throw new Error(`interpret: unknown input '${unknown.slice(0, 60)}' (the graph's inputs: ${names.join(', ') || 'none'})`);
+  // A zero-size input (an EmptyEdge) is no node: it needs a zero-length array of its dtype, or none.
+  for (const e of empty?.inputs ?? []) {
+    const f = feeds[e.name], want = ARRAY_OF[e.dtype];
+    if (f !== undefined && !(f instanceof want && f.length === 0)) throw new Error(`interpret: input '${e.name}' (${e.dtype}[${e.shape.join(', ')}]) has no elements: it must be an empty ${want.name}, got ${describeValue(f)}${f instanceof want ? ` of ${f.length}` : ''}`);
+  }
   if (sizes) g = instantiate(g, sizes);
   const vals = new Map<Node, Value>();
   const results = new Map<Node, AnyTensorData[]>();
@@ -71,5 +77,6 @@ export function interpret(g: Graph, feeds: Feeds, state?: Record<string, AnyTens
   }
   // New state values are returned beside the outputs, under `state.<name>`.
   const writes = (g.stateWrites ?? []).map((w) => [`state.${w.name}`, vals.get(w.node)!.data] as const);
-  return Object.fromEntries([...g.outputs.map((o) => [o.name, vals.get(o.node)!.data] as const), ...writes]);
+  const outputs = withEmptyEdges(g.outputs.map((o) => [o.name, vals.get(o.node)!.data] as const), empty?.outputs, (e) => [e.name, new ARRAY_OF[e.dtype](0)] as const);
+  return Object.fromEntries([...outputs, ...writes]);
 }

@@ -10,7 +10,7 @@ import { numel } from '../../ir/types.ts';
 import { canonDim, divDims, evalDim, isSymbolic, numelDims, subDims, type Dim } from '../../ir/dims.ts';
 import { cat, constant, gatherElements as gatherElementsOf, record, Tensor, traceBounds } from '../../dsl/tensor.ts';
 import { DT, dtypeName, type OnnxTensor } from '../proto.ts';
-import { Ctx, host, irDtype, isHost, sizeValue, UnsupportedError, type AnyVal, type EmptyVal, type Host, type SizeVal } from '../ctx.ts';
+import { Ctx, emptyVal, host, irDtype, isHost, sizeValue, UnsupportedError, type AnyVal, type EmptyVal, type Host, type SizeVal } from '../ctx.ts';
 import { fixedAxes, full, normAxis, same } from './common.ts';
 import { padAxis, pixelShuffle } from '../../dsl/functional.ts';
 
@@ -33,7 +33,7 @@ export function reshape(c: Ctx): Tensor {
   const shape = c.opset < 5 ? (c.intList('shape') ?? c.unsupported("missing 'shape'")) : c.ints(1, 'shape');
   if (isSym(x)) return reshapeDims(c, x, shape, allowzero);
   const out = shape.map((d, i) => (d === 0 && !allowzero ? (x.shape[i] ?? c.unsupported(`shape [${shape}]: dim 0 at ${i} copies a dim the input lacks`)) : d));
-  if (out.includes(0)) c.unsupported(`a zero-size shape [${shape}]`);
+  if (out.includes(0)) throw new UnsupportedError(`${c.where}: cannot reshape [${x.shape}] (${numel(x.shape)} elements) to [${shape}] (none)`);
   const known = out.filter((d) => d !== -1).reduce((a, b) => a * b, 1), free = out.filter((d) => d === -1).length;
   if (free > 1 || out.some((d) => d < -1) || (free && numel(x.shape) % known)) c.unsupported(`shape [${shape}] for an input of shape [${x.shape}]`);
   const full = out.map((d) => (d === -1 ? numel(x.shape) / known : d));
@@ -188,10 +188,7 @@ function hostGather(h: Host, pos: number[][]): Host {
 
 export function slice(c: Ctx): AnyVal {
   const x = c.t(0, 'data');
-  let starts: Dim[], ends: Dim[], axes: number[] | undefined, steps: number[] | undefined;
-  if (c.opset < 10) { c.only('starts', 'ends', 'axes'); starts = c.intList('starts') ?? []; ends = c.intList('ends') ?? []; axes = c.intList('axes'); }
-  else { starts = c.dims(1, 'starts'); ends = c.dims(2, 'ends'); if (c.has(3)) axes = c.ints(3, 'axes'); if (c.has(4)) steps = c.ints(4, 'steps'); }
-  if (starts.length !== ends.length) c.unsupported(`starts [${starts}] and ends [${ends}] of different lengths`);
+  const { starts, ends, axes, steps } = sliceParams(c);
   if (isSym(x) || [...starts, ...ends].some(isSymbolic)) return sliceSymbolic(c, x, starts, ends, axes, steps);
   return sliceStatic(c, x, starts as number[], ends as number[], axes, steps);
 }
@@ -204,13 +201,32 @@ function sliceStatic(c: Ctx, x: Tensor, starts: number[], ends: number[], axes: 
     starts.forEach((s0, i) => { const a = normAxis(c, axes?.[i] ?? i, h.dims.length); pos[a] = sliceRange(h.dims[a]!, s0, ends[i]!, steps?.[i] ?? 1); });
     return hostGather(h, pos);
   }
+  const pos = sliceAxes(c, x.shape, starts, ends, axes, steps);
+  if (pos.some((p) => p?.length === 0)) return emptyVal(x.dtype, x.shape.map((d, a) => pos[a]?.length ?? d), `the output of ${c.where}, which slices nothing of [${x.shape}]`);
   let y = x;
-  starts.forEach((s, i) => {
-    const axis = normAxis(c, axes?.[i] ?? i, x.rank), step = steps?.[i] ?? 1;
-    if (step === 0) c.unsupported('step 0');
-    y = sliceAxis(c, y, axis, sliceRange(x.shape[axis]!, s, ends[i]!, step));
-  });
+  pos.forEach((p, axis) => { if (p) y = sliceAxis(c, y, axis, p); });
   return y === x ? x : y;
+}
+
+/** The positions a static Slice reads along each axis it names (undefined: the whole axis). */
+export function sliceAxes(c: Ctx, dims: readonly number[], starts: number[], ends: number[], axes: number[] | undefined, steps: number[] | undefined): (number[] | undefined)[] {
+  const pos: (number[] | undefined)[] = dims.map(() => undefined);
+  starts.forEach((s, i) => {
+    const axis = normAxis(c, axes?.[i] ?? i, dims.length), step = steps?.[i] ?? 1;
+    if (step === 0) c.unsupported('step 0');
+    if (pos[axis]) c.unsupported(`axis ${axis} named twice in axes [${axes}]`);
+    pos[axis] = sliceRange(dims[axis]!, s, ends[i]!, step);
+  });
+  return pos;
+}
+
+/** Slice's starts, ends, axes and steps, from attributes before opset 10 and inputs from it. */
+export function sliceParams(c: Ctx): { starts: Dim[]; ends: Dim[]; axes?: number[]; steps?: number[] } {
+  let starts: Dim[], ends: Dim[], axes: number[] | undefined, steps: number[] | undefined;
+  if (c.opset < 10) { c.only('starts', 'ends', 'axes'); starts = c.intList('starts') ?? []; ends = c.intList('ends') ?? []; axes = c.intList('axes'); }
+  else { starts = c.dims(1, 'starts'); ends = c.dims(2, 'ends'); if (c.has(3)) axes = c.ints(3, 'axes'); if (c.has(4)) steps = c.ints(4, 'steps'); }
+  if (starts.length !== ends.length) c.unsupported(`starts [${starts}] and ends [${ends}] of different lengths`);
+  return { starts, ends, ...(axes ? { axes } : {}), ...(steps ? { steps } : {}) };
 }
 
 /**
@@ -239,13 +255,9 @@ function sliceSymbolic(c: Ctx, x: Tensor, starts: Dim[], ends: Dim[], axes: numb
   return y;
 }
 
-/** Split; a size of 0 gives an empty tensor (ctx.ts EmptyVal), which only Concat takes. */
-export function split(c: Ctx): (Tensor | EmptyVal)[] {
-  c.only('axis', 'split', 'num_outputs');
-  const x = c.t(0);
-  const axis = normAxis(c, c.int('axis', 0), x.rank);
-  fixedAxes(c, x, 'input', [axis], 'Split cuts its axis at fixed sizes');
-  const dim = x.shape[axis]!, outs = c.node.outputs.length;
+/** Split's sizes of an axis of `dim`: input or attribute `split`, else even parts (the last smaller from opset 18). */
+export function splitSizes(c: Ctx, dim: number): number[] {
+  const outs = c.node.outputs.length;
   let sizes = c.opset < 13 ? c.intList('split') : c.has(1) ? c.ints(1, 'split') : undefined;
   if (!sizes) {
     const num = c.opset >= 18 && c.attr('num_outputs') ? c.int('num_outputs', outs) : outs;
@@ -254,9 +266,18 @@ export function split(c: Ctx): (Tensor | EmptyVal)[] {
     if (c.opset < 18 && dim % num) c.unsupported(`an uneven split of ${dim} into ${num} outputs`);
   }
   if (sizes.reduce((a, b) => a + b, 0) !== dim || sizes.some((s) => !Number.isInteger(s) || s < 0)) c.unsupported(`split sizes [${sizes}] for a dimension of ${dim}`);
+  return sizes;
+}
+
+/** Split; a size of 0 gives an empty tensor (ctx.ts EmptyVal). */
+export function split(c: Ctx): (Tensor | EmptyVal)[] {
+  c.only('axis', 'split', 'num_outputs');
+  const x = c.t(0);
+  const axis = normAxis(c, c.int('axis', 0), x.rank);
+  fixedAxes(c, x, 'input', [axis], 'Split cuts its axis at fixed sizes');
   let at = 0;
-  return sizes.map((s, k) => {
-    if (s === 0) return { empty: true, dtype: x.dtype, dims: x.dims.map((d, i) => (i === axis ? 0 : d)), origin: `output ${k} ('${c.node.outputs[k] ?? ''}') of ${c.where}, split size 0` };
+  return splitSizes(c, x.shape[axis]!).map((s, k) => {
+    if (s === 0) return emptyVal(x.dtype, x.dims.map((d, i) => (i === axis ? 0 : d)), `output ${k} ('${c.node.outputs[k] ?? ''}') of ${c.where}, split size 0`);
     const r = sliceAxis(c, x, axis, Array.from({ length: s }, (_, i) => at + i)); at += s; return r === x ? x : r;
   });
 }
@@ -280,21 +301,27 @@ export function unsqueeze(c: Ctx): Tensor {
   return x.reshape(shape);
 }
 
+/** The dims of `dims` expanded to `want` by ONNX's two-way broadcasting (a 0 broadcasts as any size other than 1). */
+export function expandDims(c: Ctx, dims: readonly Dim[], want: readonly Dim[]): Dim[] {
+  const rank = Math.max(dims.length, want.length);
+  const a: Dim[] = [...Array<Dim>(rank - dims.length).fill(1), ...dims], b: Dim[] = [...Array<Dim>(rank - want.length).fill(1), ...want];
+  return a.map((d, i) => {
+    const w = b[i]!;
+    if (typeof w === 'number' && w < 0) c.unsupported(`shape ${fmtDims(want)} (entry ${w})`);
+    if (d === w || w === 1) return d;
+    if (d === 1) return w;
+    return c.unsupported(`expanding ${fmtDims(dims)} to ${fmtDims(want)}`);
+  });
+}
+
 /**
  * Expand with ONNX's two-way broadcasting. A symbolic dim broadcasts only against 1 or itself
  * (against another size, or a number other than 1, it would hold only for some sizes).
  */
-export function expand(c: Ctx): Tensor {
+export function expand(c: Ctx): Tensor | EmptyVal {
   const x = c.t(0), want = c.dims(1, 'shape');
-  const rank = Math.max(x.rank, want.length);
-  const a: Dim[] = [...Array<Dim>(rank - x.rank).fill(1), ...x.dims], b: Dim[] = [...Array<Dim>(rank - want.length).fill(1), ...want];
-  const out = a.map((d, i) => {
-    const w = b[i]!;
-    if (typeof w === 'number' && w < 1) c.unsupported(`shape ${fmtDims(want)} (entry ${w})`);
-    if (d === w || w === 1) return d;
-    if (d === 1) return w;
-    return c.unsupported(`expanding ${fmtDims(x.dims)} to ${fmtDims(want)}`);
-  });
+  if (want.includes(0)) return emptyVal(x.dtype, expandDims(c, x.dims, want), `the output of ${c.where}, whose shape [${want}] has a 0`);
+  const out = expandDims(c, x.dims, want);
   if (out.length === x.rank && out.every((d, i) => d === x.dims[i])) return x;
   if (isSym(x) || out.some(isSymbolic)) return x.expand(...out);
   // Only leading 1s added (PyTorch's x.repeat exports Expand(x, ones) before its Tile): a view.
@@ -324,7 +351,10 @@ export function concat(c: Ctx): AnyVal {
   for (const e of empties) {
     if (e.dims.length !== rank || e.dims.some((d, j) => j !== axis && canonDim(d) !== canonDim(like[j]!))) c.unsupported(`concatenating the empty tensor ${fmtDims(e.dims)} (${e.origin}) with ${fmtDims(like)} along axis ${axis}`);
   }
-  if (ts.length === 0) return { empty: true, dtype: empties[0]!.dtype, dims: empties[0]!.dims, origin: `the output of ${c.where}, whose inputs are all empty` };
+  if (ts.length === 0) {
+    const along = empties.reduce((n, e) => (typeof n === 'number' && typeof e.dims[axis] === 'number' ? n + (e.dims[axis] as number) : c.unsupported(`concatenating empty tensors along the symbolic axis ${axis}`)), 0 as Dim);
+    return emptyVal(empties[0]!.dtype, like.map((d, j) => (j === axis ? along : d)), `the output of ${c.where}, whose inputs are all empty`);
+  }
   const live = ts.filter((t) => numel(t.shape) > 0);
   if (live.length === 0) c.unsupported('concatenating only empty tensors');
   // ONNX's inputs share one type (the DSL's cat would promote them as torch.cat does).
@@ -425,12 +455,12 @@ const dimsOfVal = (v: AnyVal): Dim[] => [...v.dims];
 
 export function shapeOf(c: Ctx): Host | SizeVal {
   c.only('start', 'end');
-  const dims = dimsOfVal(c.any(0));
+  const dims = dimsOfVal(c.empty(0) ?? c.any(0));
   const r = dims.length, clampAxis = (a: number) => Math.min(Math.max(a < 0 ? a + r : a, 0), r);
   return sizeValue(dims.slice(clampAxis(c.int('start', 0)), clampAxis(c.int('end', r))));
 }
 
-export const size = (c: Ctx): Host | SizeVal => sizeValue([numelDims(dimsOfVal(c.any(0)))], true);
+export const size = (c: Ctx): Host | SizeVal => sizeValue([numelDims(dimsOfVal(c.empty(0) ?? c.any(0)))], true);
 
 export function range(c: Ctx): Host | Tensor {
   if ([0, 1, 2].some((i) => c.isSizes(i))) return rangeSymbolic(c);
