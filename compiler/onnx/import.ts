@@ -142,6 +142,7 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): Importe
       if (c) { vals.set(vi.name, host(c.dtype, c.dims, c.data)); continue; }
       const type = inputType(vi.name, irDtype(vi.dtype, `input '${vi.name}'`), vi.dims, opts);
       if (type.shape.includes(0)) {
+        if (type.dims) throw new UnsupportedError(`onnx: input '${vi.name}' [${type.dims.join(', ')}] is empty (a 0) and has a symbolic size; an empty input needs fixed sizes`);
         empty.inputs.push({ name: vi.name, dtype: type.dtype, shape: type.shape, at: inputs.length + empty.inputs.length });
         vals.set(vi.name, emptyVal(type.dtype, [...type.shape], `graph input '${vi.name}'`));
         continue;
