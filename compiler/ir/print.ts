@@ -1,6 +1,6 @@
 // A readable text form of the IR. Nodes are numbered by position, so the text is stable.
 
-import type { AttrValue, Expr, Graph, Node } from './node.ts';
+import { withEmptyEdges, type AttrValue, type EmptyEdge, type Expr, type Graph, type Node } from './node.ts';
 import { byteSize, fmtType } from './types.ts';
 import { rootOf } from './effects.ts';
 
@@ -40,9 +40,11 @@ export function printGraph(g: Graph, indent = ''): string {
     const lbl = n.op === 'input' || n.op === 'const' || n.op === 'state' ? ` "${n.label ?? ''}"` : '';
     return `${indent}  ${id.get(n)} = ${n.op}${lbl}(${args})${attrs.length ? ` {${attrs.join(', ')}}` : ''} : ${fmtType(n.type)}`;
   });
-  const outs = g.outputs.map((o) => `${o.name}=${id.get(o.node)}`).join(', ');
+  const empty = (e: EmptyEdge) => `${e.name}=empty ${e.dtype}[${e.shape.join(', ')}]`;
+  const outs = withEmptyEdges(g.outputs.map((o) => `${o.name}=${id.get(o.node)}`), g.empty?.outputs, empty).join(', ');
+  const emptyIns = g.empty?.inputs.length ? `${indent}  inputs ${g.empty.inputs.map(empty).join(', ')}\n` : '';
   const writes = (g.stateWrites ?? []).map((o) => `\n${indent}  state ${o.name} ← ${id.get(o.node)}`).join('');
-  return `graph {\n${lines.join('\n')}\n${indent}  return ${outs}${writes}\n${indent}}`;
+  return `graph {\n${emptyIns}${lines.join('\n')}\n${indent}  return ${outs}${writes}\n${indent}}`;
 }
 
 /**

@@ -8,6 +8,7 @@ import { describe, expect, test } from 'vitest';
 import { DT, OnnxGraph } from '../../bench/onnx.ts';
 import { importOnnx } from '../../compiler/onnx/import.ts';
 import { interpret } from '../../compiler/reference/interpret.ts';
+import { printGraph } from '../../compiler/ir/print.ts';
 import { compileGraph } from '../../compiler/driver/compile.ts';
 import { loadModelBytes } from '../../runtime/model.ts';
 import { TEST_ISAS } from '../helpers/isa.ts';
@@ -104,6 +105,7 @@ describe('ONNX zero-size tensors', () => {
     parts.forEach((p, i) => { g.name(p, `p${i}`); g.output(`p${i}`, [0, 1]); });
     const { graph } = importOnnx(g.finish('split', 18));
     expect(graph.nodes).toEqual([]);
+    expect(printGraph(graph)).toBe('graph {\n  inputs x=empty f32[0, 2]\n\n  return p0=empty f32[0, 1], p1=empty f32[0, 1]\n}');
     expect(graph.empty?.outputs.map((e) => [e.name, e.shape])).toEqual([['p0', [0, 1]], ['p1', [0, 1]]]);
     expect(interpret(graph, { x: new Float32Array(0) })).toEqual({ p0: new Float32Array(0), p1: new Float32Array(0) });
     const m = await loadModelBytes((await compileGraph(graph, { isas: TEST_ISAS.slice(0, 1) })).bytes, { isa: TEST_ISAS[0] });
