@@ -202,7 +202,7 @@ function sliceStatic(c: Ctx, x: Tensor, starts: number[], ends: number[], axes: 
     return hostGather(h, pos);
   }
   const pos = sliceAxes(c, x.shape, starts, ends, axes, steps);
-  if (pos.some((p) => p?.length === 0)) return emptyVal(x.dtype, x.shape.map((d, a) => pos[a]?.length ?? d), `the output of ${c.where}, which slices nothing of [${x.shape}]`);
+  if (pos.some((p) => p?.length === 0)) return emptyVal(x.dtype, x.shape.map((d, a) => pos[a]?.length ?? d), `the output of ${c.where}, which slices nothing of ${fmtDims(x.shape)}`);
   let y = x;
   pos.forEach((p, axis) => { if (p) y = sliceAxis(c, y, axis, p); });
   return y === x ? x : y;
