@@ -2,7 +2,7 @@
 
 import { fmtShape } from '../ir/types.ts';
 import type { Dim } from '../ir/dims.ts';
-import { cat, constant, gatherAlong, ModelDefinitionError, record, scalarLike, Tensor, traceBounds, where, zeros } from './tensor.ts';
+import { arange, cat, constant, gatherAlong, ints, ModelDefinitionError, record, scalarLike, Tensor, traceBounds, where, zeros } from './tensor.ts';
 
 export { gatherAlong };
 import { describeValue } from '../ir/print.ts';
@@ -1001,6 +1001,66 @@ export function embedding(indices: Tensor, table: Tensor, opts: EmbeddingOptions
   const norm = pNorm('embedding', table, normType, -1, true);
   const scale = whereOp(norm.gt(maxNorm), scalarLike(maxNorm, norm).div(norm.add(1e-7)), 1);
   return record('gather', [table.mul(scale), indices]);
+}
+
+export type EmbeddingBagMode = 'sum' | 'mean' | 'max';
+export interface EmbeddingBagOptions extends EmbeddingOptions {
+  offsets?: Tensor | null;
+  mode?: EmbeddingBagMode;
+  perSampleWeights?: Tensor | null;
+  includeLastOffset?: boolean;
+}
+/** Bags above this many (bag, position, feature) cells are refused with 1-D input: each bag reads every position. */
+const BAG_CELLS = 1 << 22;
+/**
+ * torch.nn.functional.embedding_bag: each bag's looked-up rows summed (times perSampleWeights, mode
+ * 'sum' only), averaged or maxed; entries equal to paddingIdx left out (and not counted); an empty
+ * bag gives zeros. Bags are the rows of a 2-D `indices` [B, N], or with 1-D `indices` [L] the runs
+ * offsets[b] … offsets[b + 1] (the last to L; with includeLastOffset the last offset ends it). PyTorch
+ * raises when offsets[0] is not 0; here positions before it belong to no bag. Each sum runs in
+ * position order, as PyTorch's.
+ */
+export function embeddingBag(indices: Tensor, table: Tensor, opts: EmbeddingBagOptions = {}): Tensor {
+  checkOptions('embedding_bag', opts, ['offsets', 'mode', 'perSampleWeights', 'includeLastOffset', 'maxNorm', 'normType', 'paddingIdx', 'scaleGradByFreq', 'sparse']);
+  indices = tensorArg('embedding_bag', 'indices', indices); table = tensorArg('embedding_bag', 'weight', table);
+  const { mode = 'mean', offsets, perSampleWeights: w, includeLastOffset = false, paddingIdx } = opts;
+  if (mode !== 'sum' && mode !== 'mean' && mode !== 'max') throw new ModelDefinitionError(`embedding_bag: mode must be 'sum', 'mean' or 'max', got ${describeValue(mode)}${where()}`);
+  if (table.rank !== 2) throw new ModelDefinitionError(`embedding_bag: weight must be [num_embeddings, embedding_dim], got ${fmtShape(table.dims)}${where()}`);
+  if (w !== undefined && w !== null) {
+    if (mode !== 'sum') throw new ModelDefinitionError(`embedding_bag: perSampleWeights is only supported with mode 'sum', got mode '${mode}'${where()}`);
+    tensorArg('embedding_bag', 'perSampleWeights', w);
+    if (w.dtype !== 'f32' || w.rank !== indices.rank || w.dims.some((d, k) => d !== indices.dims[k])) throw new ModelDefinitionError(`embedding_bag: perSampleWeights must be f32 of the indices' shape ${fmtShape(indices.dims)}, got ${w.dtype} ${fmtShape(w.dims)}${where()}`);
+  }
+  const n = table.size(0);
+  if (paddingIdx !== undefined && paddingIdx !== null && !(Number.isInteger(paddingIdx) && paddingIdx >= -n && paddingIdx < n)) throw new ModelDefinitionError(`embedding_bag: padding_idx must be an integer in [${-n}, ${n}), got ${describeValue(paddingIdx)}${where()}`);
+  const rows = embedding(indices, table, { maxNorm: opts.maxNorm, normType: opts.normType }); // [B, N, D] or [L, D]
+  const weighted = w === undefined || w === null ? rows : rows.mul(w.unsqueeze(-1));
+  // Which positions count: all, or those not holding padding_idx ([B, N] or [L]).
+  const kept = paddingIdx === undefined || paddingIdx === null ? undefined : indices.ne(paddingIdx < 0 ? paddingIdx + n : paddingIdx);
+  // in[b, j]: position j counts towards bag b; with 1-D indices the rows are [1, L, D] against bags [bags, L, 1].
+  let inBag: Tensor | undefined, spread = (t: Tensor) => t;
+  if (indices.rank === 2) {
+    if (offsets !== undefined && offsets !== null) throw new ModelDefinitionError(`embedding_bag: offsets must be left out with 2-D indices ${fmtShape(indices.dims)} (each row is a bag)${where()}`);
+    inBag = kept;
+  } else if (indices.rank === 1) {
+    if (offsets === undefined || offsets === null) throw new ModelDefinitionError(`embedding_bag: 1-D indices ${fmtShape(indices.dims)} need offsets (where each bag starts)${where()}`);
+    tensorArg('embedding_bag', 'offsets', offsets);
+    if (offsets.dtype !== 'i32' || offsets.rank !== 1 || typeof offsets.dims[0] !== 'number' || (includeLastOffset && offsets.size(0) < 2)) throw new ModelDefinitionError(`embedding_bag: offsets must be i32 [bags${includeLastOffset ? ' + 1' : ''}] of a fixed size, got ${offsets.dtype} ${fmtShape(offsets.dims)}${where()}`);
+    const L = indices.dim(0), B = offsets.size(0) - (includeLastOffset ? 1 : 0);
+    if (B * indices.size(0) * table.size(1) > BAG_CELLS) throw new ModelDefinitionError(`embedding_bag: ${B} bags over ${indices.size(0)} positions of ${table.size(1)} features is too large for 1-D indices (each bag reads every position; at most ${BAG_CELLS} cells); give 2-D indices [bags, n] when the bags are of one size${where()}`);
+    // Bag b holds positions offsets[b] ≤ j < its end: the next offset, or (the last bag) every position after.
+    const ends = includeLastOffset ? offsets.slice(0, 1, B + 1) : cat([offsets.slice(0, 1, B), ints([2 ** 31 - 1])], 0);
+    const at = arange(indices.size(0)), j = (typeof L === 'number' ? at : at.slice(0, 0, L)).unsqueeze(0);
+    const member = j.ge(offsets.slice(0, 0, B).unsqueeze(1)).cast('i32').mul(j.lt(ends.unsqueeze(1)).cast('i32'));
+    inBag = (kept ? member.mul(kept.cast('i32').unsqueeze(0)) : member).gt(0);
+    spread = (t) => t.unsqueeze(0);
+  } else throw new ModelDefinitionError(`embedding_bag: indices must be [B, N], or [L] with offsets, got ${fmtShape(indices.dims)}${where()}`);
+  const axis = 1; // N of [B, N, D], or L of [bags, L, D]
+  if (!inBag) return mode === 'sum' ? weighted.sum(axis) : mode === 'mean' ? rows.mean(axis) : rows.max(axis);
+  const mask = inBag.unsqueeze(-1), count = inBag.cast('f32').sum(axis).unsqueeze(-1);
+  if (mode === 'max') return whereOp(count.gt(0), whereOp(mask, spread(rows), -Infinity).max(axis), 0);
+  const sum = whereOp(mask, spread(weighted), 0).sum(axis);
+  return mode === 'sum' ? sum : sum.div(count.maximum(1));
 }
 
 /** where(cond, a, b): a where cond is true, else b. */

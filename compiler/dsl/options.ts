@@ -8,7 +8,7 @@ import { ModelDefinitionError, Tensor } from './tensor.ts';
 /** The options that are flags, wherever they appear: true or false, nothing else. */
 const FLAGS = new Set(['bias', 'batchFirst', 'bidirectional', 'normFirst', 'elementwiseAffine', 'countIncludePad', 'isCausal',
   'needWeights', 'averageAttnWeights', 'strict', 'tgtIsCausal', 'memoryIsCausal', 'alignCorners', 'recomputeScaleFactor', 'antialias',
-  'ceilMode', 'returnIndices', 'affine', 'trackRunningStats', 'scaleGradByFreq', 'sparse', 'addBiasKv', 'addZeroAttn']);
+  'ceilMode', 'returnIndices', 'affine', 'trackRunningStats', 'scaleGradByFreq', 'sparse', 'addBiasKv', 'addZeroAttn', 'includeLastOffset']);
 
 /** Throws naming `where`, the unknown key and the allowed ones (or a flag that is not a boolean); returns the options (or {}). */
 export function checkOptions<T extends object>(where: string, opts: T | undefined, allowed: ReadonlyArray<keyof T & string>): T {

@@ -238,3 +238,26 @@ export class Embedding extends Module {
     return F.embedding(ids, this.weight.t, { maxNorm, normType });
   }
 }
+
+/**
+ * nn.EmbeddingBag: F.embeddingBag over its weight [num_embeddings, embedding_dim]; forward(indices,
+ * offsets?, perSampleWeights?) as PyTorch's. mode 'mean' by default; paddingIdx's row starts at zero.
+ */
+export class EmbeddingBag extends Module {
+  readonly weight: Parameter;
+  constructor(readonly numEmbeddings: number, readonly embeddingDim: number,
+    readonly opts: Omit<F.EmbeddingBagOptions, 'offsets' | 'perSampleWeights' | 'paddingIdx'> & { paddingIdx?: number } = {}) {
+    super();
+    checkOptions('EmbeddingBag', opts, ['mode', 'includeLastOffset', 'maxNorm', 'normType', 'paddingIdx', 'scaleGradByFreq', 'sparse']);
+    positiveInt('EmbeddingBag', 'num_embeddings', numEmbeddings); positiveInt('EmbeddingBag', 'embedding_dim', embeddingDim);
+    F.checkEmbeddingNorm('EmbeddingBag', opts);
+    const { mode, paddingIdx: p } = opts;
+    if (mode !== undefined && mode !== 'sum' && mode !== 'mean' && mode !== 'max') throw new ModelDefinitionError(`EmbeddingBag: mode must be 'sum', 'mean' or 'max', got ${describeValue(mode)}`);
+    if (p !== undefined && !(Number.isInteger(p) && p >= -numEmbeddings && p < numEmbeddings)) throw new ModelDefinitionError(`EmbeddingBag: padding_idx must be an integer in [${-numEmbeddings}, ${numEmbeddings}), got ${describeValue(p)}`);
+    const zeroRow = p === undefined ? undefined : p < 0 ? p + numEmbeddings : p;
+    this.weight = this.param('weight', [numEmbeddings, embeddingDim], { normal: 1, ...(zeroRow !== undefined ? { zeroRow } : {}) });
+  }
+  forward(indices: Tensor, offsets?: Tensor, perSampleWeights?: Tensor): Tensor {
+    return F.embeddingBag(indices, this.weight.t, { ...this.opts, ...(offsets ? { offsets } : {}), ...(perSampleWeights ? { perSampleWeights } : {}) });
+  }
+}

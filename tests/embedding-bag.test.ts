@@ -1,0 +1,54 @@
+// nn.EmbeddingBag and F.embeddingBag against PyTorch 1.13 (tests/fixtures/torch-extra/embedding_bag,
+// made by make_embedding_bag.py): sum/mean/max, 1-D indices with offsets (an empty bag, a bag of
+// padding only, includeLastOffset) and 2-D indices, paddingIdx, perSampleWeights, maxNorm; compiled
+// (every test ISA, and 2 threads) and in the reference; misuse.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, test } from 'vitest';
+import { defineModel, F, Module, nn, readSafetensors, stateDictFrom, traceModel, type Tensor } from '../compiler/index.ts';
+import { expectTorchCase } from './helpers/torch.ts';
+
+const FIX = join(import.meta.dirname, 'fixtures', 'torch-extra', 'embedding_bag');
+const read = (f: string) => readSafetensors(readFileSync(join(FIX, f)), `embedding_bag/${f}`);
+
+class Net extends Module {
+  mean = new nn.EmbeddingBag(10, 3);
+  sum_pad = new nn.EmbeddingBag(10, 3, { mode: 'sum', paddingIdx: 4 });
+  max = new nn.EmbeddingBag(10, 3, { mode: 'max' });
+  last = new nn.EmbeddingBag(10, 3, { mode: 'mean', includeLastOffset: true, paddingIdx: -1 });
+  renorm = new nn.EmbeddingBag(10, 3, { mode: 'sum', maxNorm: 1 });
+  forward(): never { throw new Error('unused'); }
+}
+
+test('EmbeddingBag (sum, mean, max; offsets or rows; padding, weights, maxNorm) matches PyTorch', async () => {
+  const net = new Net().loadStateDict(stateDictFrom(read('weights.safetensors')));
+  const i32 = (shape: number[]) => ({ shape, dtype: 'i32' as const });
+  const def = defineModel({
+    name: 'bags', module: net,
+    inputs: { flat: i32([10]), offsets: i32([4]), offsets_last: i32([5]), rows: i32([3, 3]), w_flat: [10], w_rows: [3, 3] },
+    forward: (m: Net, { flat, offsets, offsets_last, rows, w_flat, w_rows }: Record<string, Tensor>) => ({
+      mean_1d: m.mean.call(flat!, offsets), sum_pad_1d: m.sum_pad.call(flat!, offsets, w_flat), max_1d: m.max.call(flat!, offsets),
+      last_1d: m.last.call(flat!, offsets_last), renorm_1d: m.renorm.call(flat!, offsets),
+      mean_2d: m.mean.call(rows!), sum_pad_2d: m.sum_pad.call(rows!, undefined, w_rows), max_2d: m.max.call(rows!),
+      mean_pad_2d: F.embeddingBag(rows!, m.sum_pad.weight.t, { mode: 'mean', paddingIdx: 4 }),
+      max_pad_2d: F.embeddingBag(rows!, m.sum_pad.weight.t, { mode: 'max', paddingIdx: 4 }),
+    }),
+  });
+  expect(await expectTorchCase(def, read('io.safetensors'), { threads: 2 })).toHaveLength(10);
+});
+
+test('EmbeddingBag: misuse', () => {
+  expect(() => new nn.EmbeddingBag(10, 3, { mode: 'min' as never })).toThrow(`EmbeddingBag: mode must be 'sum', 'mean' or 'max', got "min"`);
+  expect(() => new nn.EmbeddingBag(10, 3, { paddingIdx: 10 })).toThrow('EmbeddingBag: padding_idx must be an integer in [-10, 10), got 10');
+  expect(() => new nn.EmbeddingBag(10, 3, { include_last_offset: true } as never)).toThrow("EmbeddingBag: unknown option 'include_last_offset'");
+  const tr = (f: (m: nn.EmbeddingBag, i: Record<string, Tensor>) => Tensor, mode: 'sum' | 'mean' | 'max' = 'mean') => traceModel(defineModel({
+    name: 't', module: new nn.EmbeddingBag(10, 3, { mode }),
+    inputs: { flat: { shape: [6], dtype: 'i32' }, rows: { shape: [2, 3], dtype: 'i32' }, off: { shape: [2], dtype: 'i32' }, w: [2, 3] },
+    forward: (m: nn.EmbeddingBag, i: Record<string, Tensor>) => f(m, i),
+  }));
+  expect(() => tr((m, i) => m.call(i.flat!))).toThrow(/embedding_bag: 1-D indices \[6\] need offsets \(where each bag starts\)/);
+  expect(() => tr((m, i) => m.call(i.rows!, i.off!))).toThrow(/embedding_bag: offsets must be left out with 2-D indices \[2, 3\] \(each row is a bag\)/);
+  expect(() => tr((m, i) => m.call(i.rows!, undefined, i.w!))).toThrow(/embedding_bag: perSampleWeights is only supported with mode 'sum', got mode 'mean'/);
+  expect(() => tr((m, i) => m.call(i.rows!, undefined, i.w!.slice(1, 0, 2)), 'sum')).toThrow(/embedding_bag: perSampleWeights must be f32 of the indices' shape \[2, 3\], got f32 \[2, 2\]/);
+  expect(() => tr((m, i) => m.call(i.flat!, i.w!))).toThrow(/embedding_bag: offsets must be i32 \[bags\] of a fixed size, got f32 \[2, 3\]/);
+});
