@@ -5,7 +5,7 @@ export {
   linear, conv1d, conv2d, convTranspose1d, convTranspose2d, lpPool1d, lpPool2d, localResponseNorm, rrelu,
   maxPool1d, avgPool1d, maxPool2d, avgPool2d, adaptiveAvgPool1d, adaptiveMaxPool1d, adaptiveAvgPool2d, adaptiveMaxPool2d,
   adaptiveAvgPool3d, adaptiveMaxPool3d,
-  batchNorm, layerNorm, groupNorm, dropout, interpolate, embedding, embeddingBag,
+  batchNorm, layerNorm, groupNorm, dropout, interpolate, embedding, embeddingBag, oneHot,
   relu, relu6, tanh, sigmoid, gelu, geluTanh, silu, leakyRelu, hardtanh, elu, softplus, hardsigmoid,
   hardswish, mish, softsign, prelu, glu, softmax, logSoftmax, whereOp, selu, celu, logsigmoid, hardshrink, softshrink,
   tanhshrink, threshold, softmin, pixelShuffle, pixelUnshuffle, normalize, cosineSimilarity, pairwiseDistance,

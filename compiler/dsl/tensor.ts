@@ -89,16 +89,49 @@ export function recordMulti<K extends OpName>(op: K, inputs: Tensor[], attrs: At
 }
 
 /** f32 zeros; dims with named sizes (bounded by `max`) give zeros of the run-time size. */
-export function zeros(shape: readonly Dim[], max: Sizes = {}): Tensor {
+export function zeros(shape: readonly Dim[], max: Sizes = {}): Tensor { return filled('zeros', shape, 0, max); }
+/** torch.ones: f32 ones (named sizes as in zeros). */
+export function ones(shape: readonly Dim[], max: Sizes = {}): Tensor { return filled('ones', shape, 1, max); }
+/** torch.full: f32 `value` everywhere (NaN, ±inf and −0 kept; named sizes as in zeros). */
+export function full(shape: readonly Dim[], value: number, max: Sizes = {}): Tensor {
+  if (typeof value !== 'number') throw new ModelDefinitionError(`full: fill value must be a number, got ${describeValue(value)}${where()}`);
+  return filled('full', shape, value, max);
+}
+/** torch.zeros_like / ones_like / full_like: of `t`'s dims (f32). */
+export const zerosLike = (t: Tensor): Tensor => filled('zeros_like', likeDims('zeros_like', t), 0, t.bounds);
+export const onesLike = (t: Tensor): Tensor => filled('ones_like', likeDims('ones_like', t), 1, t.bounds);
+export const fullLike = (t: Tensor, value: number): Tensor => full(likeDims('full_like', t), value, t.bounds);
+const likeDims = (op: string, t: Tensor): readonly Dim[] => {
+  if (!(t instanceof Tensor)) throw new ModelDefinitionError(`${op}: expected a tensor, got ${describeValue(t)}${where()}`);
+  return t.rank ? t.dims : [1];
+};
+function filled(op: string, shape: readonly Dim[], value: number, max: Sizes): Tensor {
   if (!Array.isArray(shape) || shape.some((d) => (typeof d === 'number' ? !Number.isInteger(d) || d < 1 : typeof d !== 'string'))) {
-    throw new ModelDefinitionError(`zeros: shape must be an array of positive integers or size names, got ${Array.isArray(shape) ? `[${shape.map((d) => JSON.stringify(d)).join(', ').slice(0, 60)}]` : describeValue(shape)}`);
+    throw new ModelDefinitionError(`${op}: shape must be an array of positive integers or size names, got ${Array.isArray(shape) ? `[${shape.map((d) => JSON.stringify(d)).join(', ').slice(0, 60)}]` : describeValue(shape)}`);
   }
   // Up to 64 KiB a constant (ops such as the recurrent ones need their zeros as one); past that one
-  // zero, broadcast, so a large block of zeros (a transposed conv's spread input) is not stored in the
+  // value, broadcast, so a large block (a transposed conv's spread input) is not stored in the
   // artifact (constant folding keeps the broadcast: it stops at the same growth).
-  if (!shape.some(isSymbolic) && numel(shape as number[]) * 4 <= 64 * 1024) return constant(new Float32Array(numel(shape as number[])), shape as number[], 'f32', 'zeros');
-  const one = constant(new Float32Array(1), shape.map(() => 1), 'f32', 'zeros');
+  if (!shape.some(isSymbolic) && numel(shape as number[]) * 4 <= 64 * 1024) return constant(new Float32Array(numel(shape as number[])).fill(value), shape as number[], 'f32', op);
+  const one = constant(Float32Array.of(value), shape.map(() => 1), 'f32', op);
   return one.expand(...shape, max);
+}
+/** torch.eye: an f32 [n, m] identity. */
+export function eye(n: number, m = n): Tensor {
+  for (const [name, v] of [['n', n], ['m', m]] as const) if (!Number.isInteger(v) || v < 1 || v > 4096) throw new ModelDefinitionError(`eye: ${name} must be an integer in [1, 4096], got ${describeValue(v)}${where()}`);
+  const data = new Float32Array(n * m);
+  for (let i = 0; i < Math.min(n, m); i++) data[i * m + i] = 1;
+  return constant(data, [n, m], 'f32', 'eye');
+}
+/**
+ * torch.linspace: `steps` f32 values from start to end, as PyTorch's kernel computes them: step =
+ * (end − start)/(steps − 1), the first half start + i·step, the second end − (steps − 1 − i)·step.
+ */
+export function linspace(start: number, end: number, steps: number): Tensor {
+  for (const [name, v] of [['start', start], ['end', end]] as const) if (typeof v !== 'number' || !Number.isFinite(v)) throw new ModelDefinitionError(`linspace: ${name} must be a finite number, got ${describeValue(v)}${where()}`);
+  if (!Number.isInteger(steps) || steps < 1 || steps > 2 ** 26) throw new ModelDefinitionError(`linspace: steps must be an integer in [1, 2^26], got ${describeValue(steps)}${where()}`);
+  const f = Math.fround, a = f(start), b = f(end), step = steps > 1 ? f((b - a) / (steps - 1)) : 0, half = steps > 1 ? Math.floor(steps / 2) : 1;
+  return constant(Float32Array.from({ length: steps }, (_, i) => (i < half ? f(a + f(step * i)) : f(b - f(step * (steps - i - 1))))), [steps], 'f32', 'linspace');
 }
 /** An i32 constant (token ids, positions). */
 export function ints(values: ArrayLike<number>, shape: Shape = [values?.length]): Tensor {
@@ -421,6 +454,30 @@ export class Tensor {
     if (dim < -this.rank || dim >= this.rank) throw new ModelDefinitionError(`topk: dim ${dim} is out of range for ${fmtShape(this.dims)}${where()}`);
     const [values, indices] = recordMulti('topk', [this], { axis: normAxis(dim, this.rank), k, largest });
     return [values!, indices!];
+  }
+  /** torch.sort: [values, indices] along `dim`, ascending unless `descending` (topk of every element; equal values keep their order). */
+  sort(dim = -1, descending = false): [Tensor, Tensor] {
+    if (typeof descending !== 'boolean') throw new ModelDefinitionError(`sort: descending must be true or false, got ${describeValue(descending)}${where()}`);
+    if (!Number.isInteger(dim) || dim < -this.rank || dim >= this.rank) throw new ModelDefinitionError(`sort: dim must be an integer in [${-this.rank}, ${this.rank - 1}] for ${fmtShape(this.dims)}, got ${describeValue(dim)}${where()}`);
+    if (isSymbolic(this.dim(dim))) throw new ModelDefinitionError(`sort: dim ${normAxis(dim, this.rank)} of ${fmtShape(this.dims)} is a size chosen at run time; a sorted dim must be a fixed size${where()}`);
+    return this.topk(this.size(dim), dim, descending, true);
+  }
+  /** torch.argsort: the indices of sort. */
+  argsort(dim = -1, descending = false): Tensor { return this.sort(dim, descending)[1]; }
+  /** torch.index_select: the entries of `dim` at run-time i32 indices [n] (one outside the dim traps, as PyTorch raises). */
+  indexSelect(dim: number, index: Tensor): Tensor {
+    if (!(index instanceof Tensor) || index.dtype !== 'i32' || index.rank !== 1) throw new ModelDefinitionError(`index_select: index must be an i32 tensor of one dim, got ${index instanceof Tensor ? `${index.dtype} ${fmtShape(index.dims)}` : describeValue(index)}${where()}`);
+    const axis = normAxis(dim, this.rank), perm = [axis, ...[...Array(this.rank).keys()].filter((a) => a !== axis)];
+    const g = record('gather', [this.permute(...perm), index]);
+    return g.permute(...[...Array(this.rank).keys()].map((a) => (a < axis ? a + 1 : a === axis ? 0 : a)));
+  }
+  /** torch.repeat_interleave with one count: each entry of `dim` repeated `repeats` times in place (without dim, of the flattened tensor). */
+  repeatInterleave(repeats: number, dim?: number): Tensor {
+    if (!Number.isInteger(repeats) || repeats < 1) throw new ModelDefinitionError(`repeat_interleave: repeats must be a positive integer, got ${describeValue(repeats)}${where()}`);
+    if (dim === undefined) return this.reshape(-1).repeatInterleave(repeats, 0);
+    const axis = normAxis(dim, this.rank), d = this.dims;
+    const spread = this.unsqueeze(axis + 1).expand(...d.slice(0, axis + 1), repeats, ...d.slice(axis + 1), this.bounds);
+    return spread.reshape(...d.slice(0, axis), mulDims(d[axis]!, repeats), ...d.slice(axis + 1));
   }
   softmax(dim: number): Tensor { return record('softmax', [this], { axis: normAxis(dim, this.rank) }); }
   logSoftmax(dim: number): Tensor { return record('logsoftmax', [this], { axis: normAxis(dim, this.rank) }); }
