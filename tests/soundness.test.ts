@@ -192,7 +192,7 @@ describe('defect 5: options are honoured or rejected, never ignored', () => {
     expect(() => new nn.GRU(2, 3, { nonlinearity: 'relu' } as never)).toThrow(/GRU: unknown option 'nonlinearity'/);
     expect(() => new nn.MultiheadAttention(4, 2, { batch_first: true } as never)).toThrow(/MultiheadAttention: unknown option 'batch_first'/);
     expect(() => new nn.Transformer(8, 2, { num_encoder_layers: 1 } as never)).toThrow(/Transformer: unknown option 'num_encoder_layers'/);
-    expect(() => new nn.TransformerEncoderLayer(8, 2, { activation: 'swish' } as never)).toThrow(/activation must be 'relu' or 'gelu', got 'swish'/);
+    expect(() => new nn.TransformerEncoderLayer(8, 2, { activation: 'swish' } as never)).toThrow(/activation must be 'relu', 'gelu' or a function of a tensor, got "swish"/);
     const m = new nn.MultiheadAttention(4, 2, { batchFirst: true });
     expect(() => trace1(m, (mm, { x }) => (mm as nn.MultiheadAttention).call(x!, x!, x!, { need_weights: false } as never)[0])).toThrow(/MultiheadAttention.forward: unknown option 'need_weights'.*needWeights/);
     expect(() => trace1(new nn.Identity(), (_m, { x }) => F.scaledDotProductAttention(x!.reshape(1, 1, 3, 4), x!.reshape(1, 1, 3, 4), x!.reshape(1, 1, 3, 4), { is_causal: true } as never))).toThrow(/unknown option 'is_causal'/);

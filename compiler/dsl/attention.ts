@@ -294,7 +294,8 @@ export class MultiheadAttention extends Module {
   }
 }
 
-export type Activation = 'relu' | 'gelu';
+/** The feed-forward activation: PyTorch's names, or a function of a tensor (as PyTorch takes F.gelu, F.silu, a lambda, …). */
+export type Activation = 'relu' | 'gelu' | ((x: Tensor) => Tensor);
 export interface TransformerLayerOptions {
   dimFeedforward?: number;
   dropout?: number;
@@ -303,12 +304,17 @@ export interface TransformerLayerOptions {
   batchFirst?: boolean;
   normFirst?: boolean;
 }
-const act = (a: Activation, x: Tensor) => (a === 'gelu' ? x.gelu() : x.relu());
+const act = (a: Activation, x: Tensor): Tensor => {
+  if (typeof a !== 'function') return a === 'gelu' ? x.gelu() : x.relu();
+  const y = a(x);
+  if (!(y instanceof Tensor) || y.dtype !== x.dtype || y.rank !== x.rank || y.dims.some((d, i) => d !== x.dims[i])) throw new ModelDefinitionError(`activation: the function must return a tensor of its input's shape ${fmtShape(x.dims)}, got ${y instanceof Tensor ? `${y.dtype} ${fmtShape(y.dims)}` : describeValue(y)}${where()}`);
+  return y;
+};
 const LAYER_OPTIONS = ['dimFeedforward', 'dropout', 'activation', 'layerNormEps', 'batchFirst', 'normFirst'] as const;
 function layerOptions(where: string, opts: TransformerLayerOptions, extra: ReadonlyArray<keyof TransformerOptions> = []): void {
   checkOptions<TransformerOptions>(where, opts, [...LAYER_OPTIONS, ...extra]);
-  if (opts.activation !== undefined && opts.activation !== 'relu' && opts.activation !== 'gelu') {
-    throw new ModelDefinitionError(`${where}: activation must be 'relu' or 'gelu', got '${String(opts.activation)}'`);
+  if (opts.activation !== undefined && opts.activation !== 'relu' && opts.activation !== 'gelu' && typeof opts.activation !== 'function') {
+    throw new ModelDefinitionError(`${where}: activation must be 'relu', 'gelu' or a function of a tensor, got ${describeValue(opts.activation)}`);
   }
 }
 
