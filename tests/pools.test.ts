@@ -57,7 +57,7 @@ test('the 2-D pools\' options by hand, and their misuse refused clearly', () => 
   expect(run([1, 5], (x) => F.maxPool1d(x, 2, { stride: 1, dilation: 2 }), [5, 1, 2, 7, 0])).toEqual([5, 7, 2]);
 
   const bad: Array<[() => unknown, string]> = [
-    [() => new nn.MaxPool2d(2, { returnIndices: true }), 'MaxPool2d: returnIndices true is not supported (values only)'],
+    [() => new nn.MaxPool2d(2, { returnIndices: 'yes' as never }), 'MaxPool2d: option returnIndices must be true or false, got "yes"'],
     [() => new nn.MaxPool2d(2, { ceilMode: 1 as never }), 'MaxPool2d: option ceilMode must be true or false, got 1'],
     [() => new nn.MaxPool2d(2, { padding: 2 }), 'MaxPool2d: padding 2,2 must be at most half the kernel size 2,2'],
     [() => new nn.MaxPool2d(2, { dilation: 0 }), 'MaxPool2d: dilation must be a positive integer or a pair of them, got 0'],

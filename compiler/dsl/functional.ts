@@ -323,6 +323,55 @@ export function windows(n: number, before: number, after: number, extent: number
   return out;
 }
 
+/** The output sizes of a pool over x's last k.length axes (the rest but the batch dim fixed), refused when a window does not fit. */
+function poolOuts(op: string, x: Tensor, k: number[], s: number[], d: number[], pads: Array<[number, number]>, ceil: boolean): number[] {
+  if (x.dims.slice(1).some((v) => typeof v !== 'number')) throw new ModelDefinitionError(`${op}: input ${fmtShape(x.dims)} has a size chosen at run time outside the batch dim (0); a pool's channels and spatial sizes must be fixed${where()}`);
+  const outs = x.shape.slice(-k.length).map((n, i) => windows(n, pads[i]![0], pads[i]![1], (k[i]! - 1) * d[i]! + 1, s[i]!, ceil));
+  if (outs.some((n) => n < 1)) throw new ModelDefinitionError(`${op}: kernel ${k.join('×')}${d.some((v) => v > 1) ? ` (dilation ${d.join(',')})` : ''} does not fit input ${fmtShape(x.dims)} with padding ${pads.map((p) => p.join('/')).join(',')} (output ${outs.join('×')})${where()}`);
+  return outs;
+}
+
+/**
+ * Max pooling with indices (torch's max_pool*d(return_indices=True), ONNX MaxPool's Indices):
+ * [values, i32 indices] over x's last k.length axes. PyTorch's CPU loop, unrolled over the
+ * window's cells in scan order (row-major), each step one select over the whole output: a cell
+ * takes the window when it is larger than the best so far or NaN, so ties keep the first maximum
+ * and NaN the last NaN (torch 1.13 does both). The best starts at −∞ on the window's first cell
+ * inside the input, which is where an all −∞ window points; the padding (−∞, compared strictly)
+ * is never taken. An index is the cell's position in its plane of the input, Σᵢ posᵢ·planeStrides[i]
+ * (row-major by default: h·W + w). The values come from the same loop, so they agree with the
+ * indices; the pools without indices keep their kernels. A composition rather than an op of its
+ * own: exact (selects, no arithmetic on values), k₁·k₂·… fused elementwise steps like the pool's own.
+ */
+export function maxPoolWithIndices(op: string, x: Tensor, k: number[], s: number[], d: number[], pads: Array<[number, number]>,
+  ceil: boolean, planeStrides?: number[]): [Tensor, Tensor] {
+  x = floatArg(op, 'input', x);
+  const r = k.length, sizes = x.shape.slice(-r), outs = poolOuts(op, x, k, s, d, pads, ceil);
+  const P = planeStrides ?? sizes.map((_, i) => sizes.slice(i + 1).reduce((a, b) => a * b, 1));
+  // Every window's cells exist: −∞ before and after each axis, as far as the last window reaches.
+  let t = x;
+  sizes.forEach((n, i) => {
+    const need = (outs[i]! - 1) * s[i]! + (k[i]! - 1) * d[i]! + 1;
+    t = padZeros(t, x.rank - r + i, pads[i]![0], Math.max(0, need - n - pads[i]![0]), -Infinity);
+  });
+  // Σᵢ f(i, qᵢ)·Pᵢ over the output grid, one small constant per axis broadcast over the others.
+  const grid = (f: (i: number, q: number) => number) => outs
+    .map((o, i) => ints(Array.from({ length: o }, (_, q) => f(i, q) * P[i]!), outs.map((v, m) => (m === i ? v : 1))))
+    .reduce((a, b) => a.add(b));
+  const origin = grid((i, q) => q * s[i]! - pads[i]![0]);
+  let idx = grid((i, q) => { let at = q * s[i]! - pads[i]![0]; while (at < 0) at += d[i]!; return at; });
+  let best: Tensor | undefined;
+  const cells = k.reduce((a, b) => a * b, 1);
+  for (let c = 0; c < cells; c++) {
+    const j = k.map((_, i) => Math.floor(c / k.slice(i + 1).reduce((a, b) => a * b, 1)) % k[i]!);
+    const v = j.reduce((v, ji, i) => v.slice(x.rank - r + i, ji * d[i]!, ji * d[i]! + (outs[i]! - 1) * s[i]! + 1, s[i]!), t);
+    const nan = v.ne(v), take = whereOp(nan, nan, best === undefined ? v.gt(-Infinity) : v.gt(best));
+    best = whereOp(take, v, best ?? -Infinity);
+    idx = whereOp(take, origin.add(j.reduce((a, ji, i) => a + ji * d[i]! * P[i]!, 0)), idx);
+  }
+  return [best!, idx];
+}
+
 /**
  * Pooling over the spatial axes (2, 3, …) of any number, window by window along one axis at a
  * time (max of maxes, sum of sums: the same windows as one N-d pass, with k₁+k₂+… strided slices
@@ -334,10 +383,7 @@ export function windows(n: number, before: number, after: number, extent: number
  */
 export function poolNd(op: string, x: Tensor, kind: 'max' | 'avg', k: number[], s: number[], d: number[], pads: Array<[number, number]>,
   o: { ceil: boolean; countIncludePad: boolean; divisor?: number }): Tensor {
-  const r = k.length, sizes = x.shape.slice(-r);
-  if (x.dims.slice(1).some((v) => typeof v !== 'number')) throw new ModelDefinitionError(`${op}: input ${fmtShape(x.dims)} has a size chosen at run time outside the batch dim (0); a pool's channels and spatial sizes must be fixed${where()}`);
-  const outs = sizes.map((n, i) => windows(n, pads[i]![0], pads[i]![1], (k[i]! - 1) * d[i]! + 1, s[i]!, o.ceil));
-  if (outs.some((n) => n < 1)) throw new ModelDefinitionError(`${op}: kernel ${k.join('×')}${d.some((v) => v > 1) ? ` (dilation ${d.join(',')})` : ''} does not fit input ${fmtShape(x.dims)} with padding ${pads.map((p) => p.join('/')).join(',')} (output ${outs.join('×')})${where()}`);
+  const r = k.length, sizes = x.shape.slice(-r), outs = poolOuts(op, x, k, s, d, pads, o.ceil);
   let y = x;
   const counts: number[][] = [];
   sizes.forEach((n, i) => {
@@ -368,7 +414,7 @@ export function poolNd(op: string, x: Tensor, kind: 'max' | 'avg', k: number[], 
   return y.div(constant(count, outs, 'f32', 'pool-count'));
 }
 
-/** torch.nn.functional.max_pool2d / avg_pool2d options (PyTorch's names in camelCase; returnIndices true is refused). */
+/** torch.nn.functional.max_pool2d / avg_pool2d options (PyTorch's names in camelCase). */
 export interface MaxPool2dOptions { stride?: Pair | null; padding?: Pair; dilation?: Pair; ceilMode?: boolean; returnIndices?: boolean }
 export interface Pool2dOptions { stride?: Pair | null; padding?: Pair; ceilMode?: boolean; countIncludePad?: boolean; divisorOverride?: number | null }
 export const MAX_POOL2D_OPTIONS = ['stride', 'padding', 'dilation', 'ceilMode', 'returnIndices'] as const;
@@ -382,15 +428,14 @@ export interface PoolWindowOptions { stride?: unknown; padding?: unknown; dilati
  * non-zero integer). The 1-D, 2-D and 3-D pools all check theirs here.
  */
 export function poolWindow(op: string, kernel: unknown, o: PoolWindowOptions, rank: number):
-  { k: number[]; s: number[]; p: number[]; d: number[]; ceil: boolean; countIncludePad: boolean; divisor?: number } {
+  { k: number[]; s: number[]; p: number[]; d: number[]; ceil: boolean; countIncludePad: boolean; divisor?: number; indices: boolean } {
   const k = tupleOf(op, 'kernel_size', kernel, 1, rank);
   const s = o.stride === undefined || o.stride === null ? k : tupleOf(op, 'stride', o.stride, 1, rank);
   const p = tupleOf(op, 'padding', o.padding ?? 0, 0, rank), d = tupleOf(op, 'dilation', o.dilation ?? 1, 1, rank);
   if (p.some((v, i) => 2 * v > k[i]!)) throw new ModelDefinitionError(`${op}: padding ${p.join(',')} must be at most half the kernel size ${k.join(',')}${where()}`);
-  if (o.returnIndices === true) throw new ModelDefinitionError(`${op}: returnIndices true is not supported (values only)${where()}`);
   const dv = o.divisorOverride ?? undefined;
   if (dv !== undefined && (typeof dv !== 'number' || !Number.isInteger(dv) || dv === 0)) throw new ModelDefinitionError(`${op}: divisorOverride must be a non-zero integer, got ${describeValue(dv)}${where()}`);
-  return { k, s, p, d, ceil: o.ceilMode === true, countIncludePad: o.countIncludePad !== false, divisor: dv };
+  return { k, s, p, d, ceil: o.ceilMode === true, countIncludePad: o.countIncludePad !== false, divisor: dv, indices: o.returnIndices === true };
 }
 
 /**
@@ -398,20 +443,41 @@ export function poolWindow(op: string, kernel: unknown, o: PoolWindowOptions, ra
  * divisor); poolNd's separable slices (the 3-D pools' and ONNX's definition) for ceil mode,
  * dilation or divisorOverride.
  */
-function pool2d(op: 'max_pool2d' | 'avg_pool2d', x: Tensor, kernel: Pair, o: MaxPool2dOptions & Pool2dOptions): Tensor {
+function pool2d(op: 'max_pool2d' | 'avg_pool2d', x: Tensor, kernel: Pair, o: MaxPool2dOptions & Pool2dOptions): Tensor | [Tensor, Tensor] {
   const max = op === 'max_pool2d';
   x = tensorArg(op, 'input', x);
   checkOptions(op, o, max ? MAX_POOL2D_OPTIONS : AVG_POOL2D_OPTIONS);
   const w = poolWindow(op, kernel, o, 2);
+  if (w.indices) return maxPoolIndexed(op, x, w);
   if (w.ceil || w.d.some((v) => v !== 1) || w.divisor !== undefined) {
     return unbatched2d(floatArg(op, 'input', x), (x) => poolNd(op, x, max ? 'max' : 'avg', w.k, w.s, w.d, w.p.map((v) => [v, v] as [number, number]), w));
   }
   return unbatched2d(x, (x) => record(max ? 'maxpool2d' : 'avgpool2d', [x], { kernel: w.k, stride: w.s, padding: w.p, ...(max ? {} : { countIncludePad: w.countIncludePad }) }));
 }
-/** torch.nn.functional.max_pool2d on [N, C, H, W] or unbatched [C, H, W] (stride defaults to the kernel; padding pads with −∞). */
-export function maxPool2d(x: Tensor, kernel: Pair, o: MaxPool2dOptions = {}): Tensor { return pool2d('max_pool2d', x, kernel, o); }
+/**
+ * A max pool's [values, indices] on [N, C, …] or unbatched [C, …] (maxPoolWithIndices), for the
+ * window poolWindow checked: what max_pool1d/2d/3d with returnIndices give.
+ */
+export function maxPoolIndexed(op: string, x: Tensor, w: ReturnType<typeof poolWindow>): [Tensor, Tensor] {
+  x = floatArg(op, 'input', x);
+  const r = w.k.length;
+  if (x.rank !== r + 1 && x.rank !== r + 2) throw new ModelDefinitionError(`${op}: expected [N, C, ${['L', 'H, W', 'D, H, W'][r - 1]}] or unbatched [C, ${['L', 'H, W', 'D, H, W'][r - 1]}] input, got ${fmtShape(x.dims)}${where()}`);
+  const one = x.rank === r + 1;
+  const [v, i] = maxPoolWithIndices(op, one ? x.unsqueeze(0) : x, w.k, w.s, w.d, w.p.map((v) => [v, v] as [number, number]), w.ceil);
+  return one ? [v.squeeze(0), i.squeeze(0)] : [v, i];
+}
+/**
+ * torch.nn.functional.max_pool2d on [N, C, H, W] or unbatched [C, H, W] (stride defaults to the
+ * kernel; padding pads with −∞). With returnIndices, [values, indices]: i32 (torch's int64), each
+ * the flat position h·W + w of its maximum in its (N, C) plane of the input.
+ */
+export function maxPool2d(x: Tensor, kernel: Pair, o: MaxPool2dOptions & { returnIndices: true }): [Tensor, Tensor];
+export function maxPool2d(x: Tensor, kernel: Pair, o?: MaxPool2dOptions): Tensor;
+export function maxPool2d(x: Tensor, kernel: Pair, o: MaxPool2dOptions = {}): Tensor | [Tensor, Tensor] {
+  return pool2d('max_pool2d', x, kernel, o);
+}
 /** torch.nn.functional.avg_pool2d; countIncludePad (default true) counts the padding in the divisor, divisorOverride replaces it. */
-export function avgPool2d(x: Tensor, kernel: Pair, o: Pool2dOptions = {}): Tensor { return pool2d('avg_pool2d', x, kernel, o); }
+export function avgPool2d(x: Tensor, kernel: Pair, o: Pool2dOptions = {}): Tensor { return pool2d('avg_pool2d', x, kernel, o) as Tensor; }
 
 export interface BatchNormOptions { training?: boolean; momentum?: number; eps?: number }
 /**
@@ -532,7 +598,7 @@ export function pool1dWindow(op: string, kernel: unknown, o: { stride?: unknown;
   poolWindow(op, [1, k], { ceilMode: o.ceilMode, returnIndices: o.returnIndices }, 2);
   return [k, s, p, d];
 }
-function pool1d(op: 'max_pool1d' | 'avg_pool1d', x: Tensor, kernel: number, o: MaxPool1dOptions & AvgPool1dOptions): Tensor {
+function pool1d(op: 'max_pool1d' | 'avg_pool1d', x: Tensor, kernel: number, o: MaxPool1dOptions & AvgPool1dOptions): Tensor | [Tensor, Tensor] {
   x = floatArg(op, 'input', x);
   const [k, s, p, d] = pool1dWindow(op, kernel, o);
   if (x.rank !== 2 && x.rank !== 3) throw new ModelDefinitionError(`${op}: expected [N, C, L] or unbatched [C, L] input, got ${fmtShape(x.dims)}${where()}`);
@@ -542,20 +608,26 @@ function pool1d(op: 'max_pool1d' | 'avg_pool1d', x: Tensor, kernel: number, o: M
   if (L + 2 * p < (k - 1) * d + 1) throw new ModelDefinitionError(`${op}: kernel ${k}${d > 1 ? ` (dilation ${d})` : ''} does not fit input ${fmtShape(x.dims)} with padding ${p}${where()}`);
   // A 2-D pool over a height of 1, as conv1d is a conv2d.
   const x4 = x.unsqueeze(x.rank - 1), ceilMode = o.ceilMode ?? false;
+  if (o.returnIndices === true) { // over a height of 1 the plane's index h·L + l is l
+    const [v, i] = maxPoolIndexed(op, x4, poolWindow(op, [1, k], { stride: [1, s], padding: [0, p], dilation: [1, d], ceilMode, returnIndices: true }, 2));
+    return [v.squeeze(x.rank - 1), i.squeeze(x.rank - 1)];
+  }
   const y = op === 'max_pool1d'
     ? maxPool2d(x4, [1, k], { stride: [1, s], padding: [0, p], dilation: [1, d], ceilMode })
     : avgPool2d(x4, [1, k], { stride: [1, s], padding: [0, p], ceilMode, countIncludePad: o.countIncludePad ?? true });
   return y.squeeze(x.rank - 1);
 }
-/** torch.nn.functional.max_pool1d on [N, C, L] or unbatched [C, L] (stride defaults to the kernel; padding pads with −∞). */
-export function maxPool1d(x: Tensor, kernelSize: number, o: MaxPool1dOptions = {}): Tensor {
+/** torch.nn.functional.max_pool1d on [N, C, L] or unbatched [C, L] (stride defaults to the kernel; padding pads with −∞); with returnIndices, [values, i32 positions l]. */
+export function maxPool1d(x: Tensor, kernelSize: number, o: MaxPool1dOptions & { returnIndices: true }): [Tensor, Tensor];
+export function maxPool1d(x: Tensor, kernelSize: number, o?: MaxPool1dOptions): Tensor;
+export function maxPool1d(x: Tensor, kernelSize: number, o: MaxPool1dOptions = {}): Tensor | [Tensor, Tensor] {
   checkOptions('max_pool1d', o, ['stride', 'padding', 'dilation', 'ceilMode', 'returnIndices']);
   return pool1d('max_pool1d', x, kernelSize, o);
 }
 /** torch.nn.functional.avg_pool1d on [N, C, L] or unbatched [C, L]; countIncludePad (default true) counts the padding in the divisor. */
 export function avgPool1d(x: Tensor, kernelSize: number, o: AvgPool1dOptions = {}): Tensor {
   checkOptions('avg_pool1d', o, ['stride', 'padding', 'ceilMode', 'countIncludePad']);
-  return pool1d('avg_pool1d', x, kernelSize, o);
+  return pool1d('avg_pool1d', x, kernelSize, o) as Tensor;
 }
 
 /**

@@ -3,6 +3,7 @@
 import * as F from './functional.ts';
 import * as V from './volumetric.ts';
 import * as Blocks from './blocks.ts';
+import * as U from './unpool.ts';
 import { Module, positiveInt, type Parameter } from './module.ts';
 import { ModelDefinitionError, Tensor } from './tensor.ts';
 import { fmtShape } from '../ir/types.ts';
@@ -283,13 +284,15 @@ export class UpsamplingBilinear2d extends Upsample {
   }
 }
 
-/** nn.MaxPool1d on [N, C, L] or unbatched [C, L] (a 2-D pool over a height of 1). */
-export class MaxPool1d extends Module {
-  constructor(readonly kernelSize: number, readonly opts: F.MaxPool1dOptions = {}) {
+/** What a max pool module's forward gives: [values, indices] with returnIndices: true, else the values. */
+export type MaxPoolResult<R extends boolean> = R extends true ? [Tensor, Tensor] : Tensor;
+/** nn.MaxPool1d on [N, C, L] or unbatched [C, L] (a 2-D pool over a height of 1); returnIndices: true gives [values, indices]. */
+export class MaxPool1d<R extends boolean = false> extends Module {
+  constructor(readonly kernelSize: number, readonly opts: F.MaxPool1dOptions & { returnIndices?: R } = {}) {
     super(); checkOptions('MaxPool1d', opts, ['stride', 'padding', 'dilation', 'ceilMode', 'returnIndices']);
     F.pool1dWindow('MaxPool1d', kernelSize, opts);
   }
-  forward(x: Tensor): Tensor { return F.maxPool1d(x, this.kernelSize, this.opts); }
+  forward(x: Tensor): MaxPoolResult<R> { return F.maxPool1d(x, this.kernelSize, this.opts) as MaxPoolResult<R>; }
 }
 /** nn.AvgPool1d on [N, C, L] or unbatched [C, L]; countIncludePad (default true). */
 export class AvgPool1d extends Module {
@@ -314,12 +317,13 @@ export class LPPool2d extends Module {
   forward(x: Tensor): Tensor { return F.lpPool2d(x, this.normType, this.kernelSize, this.stride, this.ceilMode); }
 }
 
-export class MaxPool2d extends Module {
-  constructor(readonly kernelSize: Pair, readonly opts: F.MaxPool2dOptions = {}) {
+/** nn.MaxPool2d on [N, C, H, W] or unbatched [C, H, W]; returnIndices: true gives [values, indices]. */
+export class MaxPool2d<R extends boolean = false> extends Module {
+  constructor(readonly kernelSize: Pair, readonly opts: F.MaxPool2dOptions & { returnIndices?: R } = {}) {
     super(); checkOptions('MaxPool2d', opts, F.MAX_POOL2D_OPTIONS);
     F.poolWindow('MaxPool2d', kernelSize, opts, 2);
   }
-  forward(x: Tensor): Tensor { return F.maxPool2d(x, this.kernelSize, this.opts); }
+  forward(x: Tensor): MaxPoolResult<R> { return F.maxPool2d(x, this.kernelSize, this.opts) as MaxPoolResult<R>; }
 }
 
 export class AvgPool2d extends Module {
@@ -358,14 +362,27 @@ export class Conv3d extends Module {
     return V.conv3d(F.pad(x, pads, paddingMode), this.weight.t, this.bias?.t, { ...o, padding: 0 });
   }
 }
-/** nn.MaxPool3d on [N, C, D, H, W] or unbatched [C, D, H, W]: stride, padding, dilation, ceilMode (returnIndices is refused). */
-export class MaxPool3d extends Module {
-  constructor(readonly kernelSize: V.Triple, readonly opts: V.MaxPool3dOptions = {}) {
+/** nn.MaxPool3d on [N, C, D, H, W] or unbatched [C, D, H, W]: stride, padding, dilation, ceilMode; returnIndices: true gives [values, indices]. */
+export class MaxPool3d<R extends boolean = false> extends Module {
+  constructor(readonly kernelSize: V.Triple, readonly opts: V.MaxPool3dOptions & { returnIndices?: R } = {}) {
     super(); checkOptions('MaxPool3d', opts, ['stride', 'padding', 'dilation', 'ceilMode', 'returnIndices']);
     F.poolWindow('MaxPool3d', kernelSize, opts, 3);
   }
-  forward(x: Tensor): Tensor { return V.maxPool3d(x, this.kernelSize, this.opts); }
+  forward(x: Tensor): MaxPoolResult<R> { return V.maxPool3d(x, this.kernelSize, this.opts) as MaxPoolResult<R>; }
 }
+/** nn.MaxUnpool1d/2d/3d(kernelSize, {stride, padding}): forward(x, indices, outputSize?) scatters x at a max pool's indices into zeros. */
+class MaxUnpool extends Module {
+  constructor(private readonly op: string, private readonly rank: number, readonly kernelSize: number | readonly number[], readonly opts: Omit<U.MaxUnpoolOptions, 'outputSize'> = {}) {
+    super(); checkOptions(op, opts, ['stride', 'padding']);
+    U.unpoolWindow(op, kernelSize, opts, rank);
+  }
+  forward(x: Tensor, indices: Tensor, outputSize?: readonly number[]): Tensor {
+    return U.maxUnpoolNd(this.op, x, indices, U.unpoolWindow(this.op, this.kernelSize, this.opts, this.rank), outputSize);
+  }
+}
+export class MaxUnpool1d extends MaxUnpool { constructor(kernelSize: number, opts: Omit<U.MaxUnpoolOptions, 'outputSize'> = {}) { super('MaxUnpool1d', 1, kernelSize, opts); } }
+export class MaxUnpool2d extends MaxUnpool { constructor(kernelSize: Pair, opts: Omit<U.MaxUnpoolOptions, 'outputSize'> = {}) { super('MaxUnpool2d', 2, kernelSize, opts); } }
+export class MaxUnpool3d extends MaxUnpool { constructor(kernelSize: V.Triple, opts: Omit<U.MaxUnpoolOptions, 'outputSize'> = {}) { super('MaxUnpool3d', 3, kernelSize, opts); } }
 /** nn.AvgPool3d on [N, C, D, H, W] or unbatched [C, D, H, W]: stride, padding, ceilMode, countIncludePad (default true), divisorOverride. */
 export class AvgPool3d extends Module {
   constructor(readonly kernelSize: V.Triple, readonly opts: V.AvgPool3dOptions = {}) {

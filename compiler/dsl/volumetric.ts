@@ -5,7 +5,7 @@ import { fmtShape } from '../ir/types.ts';
 import { describeValue } from '../ir/print.ts';
 import { cat, constant, ModelDefinitionError, Tensor, where } from './tensor.ts';
 import { checkOptions } from './options.ts';
-import { conv2d, fixedConvDims, floatArg, padZeros, poolNd, poolWindow, tupleOf, windows } from './functional.ts';
+import { conv2d, fixedConvDims, floatArg, maxPoolIndexed, padZeros, poolNd, poolWindow, tupleOf, windows } from './functional.ts';
 
 export type Triple = number | [number, number, number];
 
@@ -64,19 +64,22 @@ export function conv3d(x: Tensor, w: Tensor, b?: Tensor, o: Conv3dOptions = {}):
 export interface MaxPool3dOptions { stride?: Triple | null; padding?: Triple; dilation?: Triple; ceilMode?: boolean; returnIndices?: boolean }
 export interface AvgPool3dOptions { stride?: Triple | null; padding?: Triple; ceilMode?: boolean; countIncludePad?: boolean; divisorOverride?: number | null }
 
-function pool3d(op: 'max_pool3d' | 'avg_pool3d', x: Tensor, kernel: Triple, o: MaxPool3dOptions & AvgPool3dOptions): Tensor {
+function pool3d(op: 'max_pool3d' | 'avg_pool3d', x: Tensor, kernel: Triple, o: MaxPool3dOptions & AvgPool3dOptions): Tensor | [Tensor, Tensor] {
   x = floatArg(op, 'input', x);
   const w = poolWindow(op, kernel, o, 3);
+  if (w.indices) return maxPoolIndexed(op, x, w);
   if (x.rank !== 4 && x.rank !== 5) throw new ModelDefinitionError(`${op}: expected [N, C, D, H, W] or unbatched [C, D, H, W] input, got ${fmtShape(x.dims)}${where()}`);
   return unbatched3d(x, (x) => poolNd(op, x, op === 'max_pool3d' ? 'max' : 'avg', w.k, w.s, w.d, w.p.map((v) => [v, v] as [number, number]), w));
 }
-/** torch.nn.functional.max_pool3d on [N, C, D, H, W] or unbatched [C, D, H, W] (stride defaults to the kernel; padding pads with −∞). */
-export function maxPool3d(x: Tensor, kernelSize: Triple, o: MaxPool3dOptions = {}): Tensor {
+/** torch.nn.functional.max_pool3d on [N, C, D, H, W] or unbatched [C, D, H, W] (stride defaults to the kernel; padding pads with −∞); with returnIndices, [values, i32 positions d·H·W + h·W + w]. */
+export function maxPool3d(x: Tensor, kernelSize: Triple, o: MaxPool3dOptions & { returnIndices: true }): [Tensor, Tensor];
+export function maxPool3d(x: Tensor, kernelSize: Triple, o?: MaxPool3dOptions): Tensor;
+export function maxPool3d(x: Tensor, kernelSize: Triple, o: MaxPool3dOptions = {}): Tensor | [Tensor, Tensor] {
   checkOptions('max_pool3d', o, ['stride', 'padding', 'dilation', 'ceilMode', 'returnIndices']);
   return pool3d('max_pool3d', x, kernelSize, o);
 }
 /** torch.nn.functional.avg_pool3d; countIncludePad (default true) counts the padding in the divisor, divisorOverride replaces it. */
 export function avgPool3d(x: Tensor, kernelSize: Triple, o: AvgPool3dOptions = {}): Tensor {
   checkOptions('avg_pool3d', o, ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride']);
-  return pool3d('avg_pool3d', x, kernelSize, o);
+  return pool3d('avg_pool3d', x, kernelSize, o) as Tensor;
 }
