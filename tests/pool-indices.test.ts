@@ -37,11 +37,12 @@ test('MaxPool1d/2d/3d with returnIndices and MaxUnpool1d/2d/3d match PyTorch (ti
       return {
         p2a_v, p2a_i, p2b_v, p2b_i, p2c_v, p2c_i, p1_v, p1_i, p1u_v, p1u_i, p3_v, p3_i, p3u_v, p3u_i,
         u2a: m.u2a.call(p2a_v, p2a_i), u2a_size: m.u2a.call(p2a_v, p2a_i, [2, 3, 8, 10]), u2c: m.u2c.call(p2c_v, p2c_i),
+        u2b: F.maxUnpool2d(p2b_v, p2b_i, [2, 3], { stride: [2, 1], outputSize: [7, 9] }),
         u1: m.u1.call(p1_v, p1_i, [10]), u3: m.u3.call(p3_v, p3_i, [5, 6, 7]), u_dup: F.maxUnpool2d(y!, dup!, 2),
       };
     },
   });
-  expect(await expectTorchCase(def, io, { threads: 2 })).toHaveLength(20);
+  expect(await expectTorchCase(def, io, { threads: 2 })).toHaveLength(21);
 });
 
 const run = (inputs: Record<string, number[] | { shape: number[]; dtype: 'i32' }>, fwd: (i: Record<string, Tensor>) => Record<string, Tensor>, feeds: Record<string, Float32Array | Int32Array>) => {

@@ -14,7 +14,7 @@ import { binary, boolLogic, castTo, clip, compare, F, hardSigmoid, hostBinary, h
 import { concat, constantOfShape, constantOp, depthToSpace, expand, flatten, gather, gatherElements, pad, range, reshape, shapeOf, size, slice, spaceToDepth, split, squeeze, tile, transpose, unsqueeze, where } from './ops/shapes.ts';
 import { orSizes, sizeArith, sizeCast, sizeConcat, sizeEqual, sizeGather, sizeIdentity, sizeMod, sizeReshape, sizeSlice, sizeSqueeze, sizeUnsqueeze, sizeWhere } from './ops/sizes.ts';
 import { argExtreme, cumsum, reduceOp, topK, trilu } from './ops/reductions.ts';
-import { batchNorm, conv, convTranspose, dropout, gemm, globalPool, groupNormOp, instanceNorm, layerNorm, lrn, pool, rmsNorm } from './ops/nn.ts';
+import { batchNorm, conv, convTranspose, dropout, gemm, globalPool, maxUnpool, groupNormOp, instanceNorm, layerNorm, lrn, pool, rmsNorm } from './ops/nn.ts';
 import { RECURRENT } from './ops/recurrent.ts';
 import { ATTENTION } from './ops/attention.ts';
 import { resize } from './ops/resize.ts';
@@ -77,7 +77,7 @@ export const OPS: Record<string, Translate> = {
     const a = f32Input(c, 0, 'A'), b = f32Input(c, 1, 'B');
     return a.rank === 1 && b.rank === 1 ? a.unsqueeze(0).matmul(b.unsqueeze(1)).reshape() : a.matmul(b);
   },
-  Gemm: gemm, Conv: conv, ConvTranspose: convTranspose, MaxPool: pool('max'), AveragePool: pool('avg'),
+  Gemm: gemm, Conv: conv, ConvTranspose: convTranspose, MaxPool: pool('max'), AveragePool: pool('avg'), MaxUnpool: maxUnpool,
   GlobalAveragePool: globalPool('mean'), GlobalMaxPool: globalPool('max'),
   BatchNormalization: batchNorm, LayerNormalization: layerNorm, InstanceNormalization: instanceNorm, GroupNormalization: groupNormOp, LRN: lrn,
   Resize: resize,

@@ -3,13 +3,13 @@
 // pads, windows and masks are computed from the fixed channels and spatial sizes, and every block
 // built here takes the input's dims (a block at the bounds would be wrong at a smaller batch).
 
-import { numel } from '../../ir/types.ts';
+import { fmtShape, numel } from '../../ir/types.ts';
 import { cat, constant, record, Tensor } from '../../dsl/tensor.ts';
 import * as F from '../../dsl/functional.ts';
 import { conv3d } from '../../dsl/volumetric.ts';
 import { DT, OnnxError } from '../proto.ts';
-import { Ctx, host, isHost, type Val } from '../ctx.ts';
-import { batchOnly, f32Input, fixedWeights, full, normAxis, type Translate } from './common.ts';
+import { Ctx, host, isHost, UnsupportedError, type Val } from '../ctx.ts';
+import { batchOnly, f32Input, fixedAxes, fixedWeights, full, normAxis, type Translate } from './common.ts';
 
 export function gemm(c: Ctx): Tensor {
   c.only('alpha', 'beta', 'transA', 'transB');
@@ -121,7 +121,6 @@ export function convTranspose(c: Ctx): Tensor {
 export function pool(kind: 'max' | 'avg'): Translate {
   return (c) => {
     c.only('auto_pad', 'ceil_mode', 'count_include_pad', 'dilations', 'kernel_shape', 'pads', 'strides', 'storage_order');
-    if (c.node.outputs.length > 1 && c.node.outputs[1]) c.unsupported('the Indices output');
     const x = f32Input(c, 0, 'X');
     batchOnly(c, x, 'input X');
     const k = c.intList('kernel_shape') ?? c.unsupported("missing 'kernel_shape'");
@@ -129,6 +128,7 @@ export function pool(kind: 'max' | 'avg'): Translate {
     if (x.rank < 3 || x.rank > 5) c.unsupported(`a ${x.rank - 2}-D input`);
     const pads = spatialPads(c, x.shape.slice(2), k, s, d);
     const ceil = c.int('ceil_mode', 0) === 1, cip = c.int('count_include_pad', 0) === 1;
+    if (kind === 'max' && c.node.outputs.length > 1 && c.node.outputs[1]) return maxPoolIndices(c, x, k, s, d, pads, ceil);
     // Dilated and 3-D windows: the DSL's separable pool (the 2-D kernels take neither).
     if (d.some((v) => v !== 1) || x.rank === 5) return F.poolNd(c.node.opType, x, kind, k, s, d, pads, { ceil, countIncludePad: cip });
     return as2d(c, x, (x4, lift) => {
@@ -164,6 +164,56 @@ export function pool(kind: 'max' | 'avg'): Translate {
   };
 }
 
+
+/**
+ * MaxPool with its Indices output: PyTorch's max pool with indices (F.maxPoolWithIndices: ties
+ * keep the first cell in scan order, NaN the last NaN; ONNX leaves both open), its per-plane
+ * index moved to ONNX's flat index into the whole input, (n·C + c)·plane + the plane's. The
+ * plane's index is row-major (storage_order 0: h·W + w) or column-major (1: h + w·H), which only
+ * 1-D and 2-D pools take here. The offsets are a constant over [N, C]: the batch must be fixed.
+ */
+function maxPoolIndices(c: Ctx, x: Tensor, k: number[], s: number[], d: number[], pads: Array<[number, number]>, ceil: boolean): Tensor[] {
+  const order = c.int('storage_order', 0), sizes = x.shape.slice(2);
+  if (order !== 0 && order !== 1) c.unsupported(`storage_order ${order} (0 is row-major, 1 column-major)`);
+  if (order === 1 && sizes.length === 3) c.unsupported('storage_order 1 (column-major Indices) of a 3-D pool (only 1-D and 2-D)');
+  fixedAxes(c, x, 'input X', [0], 'the Indices output counts through the batch, so its size must be fixed');
+  const [N, C] = x.shape as [number, number], plane = numel(sizes);
+  const strides = order === 1 ? sizes.map((_, i) => sizes.slice(0, i).reduce((a, b) => a * b, 1)) : undefined;
+  const [v, i] = F.maxPoolWithIndices(c.node.opType, x, k, s, d, pads, ceil, strides);
+  if (N * C * plane > 2 ** 31) c.unsupported(`Indices into an input of ${N * C * plane} elements (simdflow's i32 indices, ONNX's int64, reach 2^31)`);
+  const planes = Int32Array.from({ length: N * C }, (_, p) => p * plane);
+  return [v, i.add(constant(planes, [N, C, ...sizes.map(() => 1)], 'i32', 'pool-plane-offsets'))];
+}
+
+/**
+ * MaxUnpool: zeros of output_shape (by default N, C and (in − 1)·stride − pads + kernel per axis),
+ * X written at I, flat indices into the whole output as MaxPool's Indices are: one scatter_elements
+ * over the flattened output (the last of duplicate indices wins, as ONNX's reference loop writes).
+ * An index outside [0, size) is the model's error: refused for constant indices, a trap at run
+ * time (a negative one moved past the end first, since the scatter would count it from the end).
+ * Not among the ops that take symbolic sizes: the indices count through the whole output.
+ */
+export const maxUnpool: Translate = (c) => {
+  c.only('kernel_shape', 'pads', 'strides');
+  const x = f32Input(c, 0, 'X'), r = x.rank - 2;
+  if (r < 1 || r > 3) c.unsupported(`a ${r}-D input (1-D to 3-D)`);
+  const k = c.intList('kernel_shape') ?? c.unsupported("missing 'kernel_shape'");
+  const s = c.intList('strides') ?? k.map(() => 1), p = c.intList('pads') ?? new Array<number>(2 * r).fill(0);
+  if (k.length !== r || s.length !== r || p.length !== 2 * r) c.unsupported(`kernel_shape [${k}], strides [${s}], pads [${p}] for ${r} spatial axes`);
+  const idx = c.t(1, 'I');
+  if (idx.dtype !== 'i32') c.unsupported(`indices I of type ${idx.dtype} (int64)`);
+  if (idx.rank !== x.rank || idx.dims.some((d, i) => d !== x.dims[i])) c.unsupported(`indices I of shape ${fmtShape(idx.dims)} for X of shape ${fmtShape(x.dims)} (they must be the same)`);
+  const shape = c.has(2) ? c.ints(2, 'output_shape')
+    : [...x.shape.slice(0, 2), ...x.shape.slice(2).map((n, i) => (n - 1) * s[i]! - p[i]! - p[i + r]! + k[i]!)] as number[];
+  if (shape.length !== x.rank || shape.some((n) => !(n >= 1))) c.unsupported(`the output shape [${shape}] (${c.has(2) ? 'output_shape' : 'inferred from kernel_shape, strides and pads'}; ${x.rank} positive sizes)`);
+  const total = numel(shape);
+  if (c.isConst(1)) {
+    const bad = Array.from(c.ints(1, 'I')).find((v) => !(v >= 0 && v < total));
+    if (bad !== undefined) throw new UnsupportedError(`${c.where}: index ${bad} is outside the output of ${total} elements ([${shape}])`);
+  }
+  const at = F.whereOp(idx.lt(0), total, idx).reshape(-1);
+  return record('scatter_elements', [full('f32', 0, [total]), at, x.reshape(-1)], { axis: 0, reduction: 'none' }).reshape(...shape);
+};
 
 export function globalPool(kind: 'mean' | 'max'): Translate {
   return (c) => {
