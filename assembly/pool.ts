@@ -124,3 +124,56 @@ export function avgpool2d_f32(x: usize, y: usize, nc: i32, h: i32, w: i32, kh: i
   if (countIncludePad) pool_f32(x, y, nc, h, w, kh, kw, sh, sw, ph, pw, oh, ow, MODE_AVG_INCLUDE_PAD);
   else pool_f32(x, y, nc, h, w, kh, kw, sh, sw, ph, pw, oh, ow, MODE_AVG_EXCLUDE_PAD);
 }
+
+/** The window cells j in [0, k) whose position p0 + j·dil lies in [0, n): [first, end). */
+@inline function inside(p0: i32, k: i32, dil: i32, n: i32): i64 {
+  const lo = p0 < 0 ? (dil - 1 - p0) / dil : 0, hi = min(k, (n - 1 - p0) / dil + 1);
+  return (<i64>lo << 32) | <i64><u32>hi;
+}
+
+/**
+ * A max pool with indices over up to 3 axes (a 1-D or 2-D pool passes size 1, kernel 1 for the
+ * leading ones): x [nc][id][ih][iw] → y, yi [nc][od][oh][ow]. PyTorch's CPU loop: a cell inside
+ * the input takes the window when larger than the best so far or NaN (first of ties, last NaN);
+ * the best starts at −inf on the window's first cell inside the input. An index is
+ * d·qd + h·qh + w·qw (the caller's plane strides). yi = 0: nothing reads the indices. The loop
+ * visits only the window's cells inside the input and keeps the winner's offset in the plane,
+ * turned into (d, h, w) once per output.
+ */
+export function maxpool_indices_f32(x: usize, y: usize, yi: usize, nc: i32, id: i32, ih: i32, iw: i32, od: i32, oh: i32, ow: i32,
+                                    kd: i32, kh: i32, kw: i32, sd: i32, sh: i32, sw: i32, pd: i32, ph: i32, pw: i32,
+                                    dd: i32, dh: i32, dw: i32, qd: i32, qh: i32, qw: i32): void {
+  const hw = ih * iw, plane = <usize>id * hw;
+  let out: usize = 0;
+  for (let p = 0; p < nc; p++) {
+    const xp = x + <usize>p * plane * 4;
+    for (let a = 0; a < od; a++) {
+      const d0 = a * sd - pd, rd = inside(d0, kd, dd, id), ilo = <i32>(rd >> 32), ihi = <i32>rd;
+      for (let b = 0; b < oh; b++) {
+        const h0 = b * sh - ph, rh = inside(h0, kh, dh, ih), jlo = <i32>(rh >> 32), jhi = <i32>rh;
+        for (let c = 0; c < ow; c++) {
+          const w0 = c * sw - pw, rw = inside(w0, kw, dw, iw), klo = <i32>(rw >> 32), khi = <i32>rw;
+          const df = d0 + ilo * dd, hf = h0 + jlo * dh, wf = w0 + klo * dw;
+          let best: f32 = -Infinity, at = df * qd + hf * qh + wf * qw;
+          if (ilo < ihi && jlo < jhi && klo < khi) {
+            let off = (df * ih + hf) * iw + wf;
+            for (let i = ilo; i < ihi; i++) {
+              for (let j = jlo; j < jhi; j++) {
+                const base = ((d0 + i * dd) * ih + h0 + j * dh) * iw, row = xp + (<usize>base << 2);
+                for (let k = klo; k < khi; k++) {
+                  const wx = w0 + k * dw, v = load<f32>(row + (<usize>wx << 2));
+                  if (v > best || v != v) { best = v; off = base + wx; }
+                }
+              }
+            }
+            const dz = off / hw, rest = off - dz * hw, hy = rest / iw;
+            at = dz * qd + hy * qh + (rest - hy * iw) * qw;
+          }
+          store<f32>(y + (out << 2), best);
+          if (yi) store<i32>(yi + (out << 2), at);
+          out++;
+        }
+      }
+    }
+  }
+}

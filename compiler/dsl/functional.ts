@@ -2,7 +2,7 @@
 
 import { fmtShape } from '../ir/types.ts';
 import type { Dim } from '../ir/dims.ts';
-import { arange, cat, constant, gatherAlong, ints, ModelDefinitionError, record, scalarLike, Tensor, traceBounds, where, zeros } from './tensor.ts';
+import { arange, cat, constant, gatherAlong, ints, ModelDefinitionError, record, recordMulti, scalarLike, Tensor, traceBounds, where, zeros } from './tensor.ts';
 
 export { gatherAlong };
 import { describeValue } from '../ir/print.ts';
@@ -333,43 +333,21 @@ function poolOuts(op: string, x: Tensor, k: number[], s: number[], d: number[], 
 
 /**
  * Max pooling with indices (torch's max_pool*d(return_indices=True), ONNX MaxPool's Indices):
- * [values, i32 indices] over x's last k.length axes. PyTorch's CPU loop, unrolled over the
- * window's cells in scan order (row-major), each step one select over the whole output: a cell
- * takes the window when it is larger than the best so far or NaN, so ties keep the first maximum
- * and NaN the last NaN (torch 1.13 does both). The best starts at −∞ on the window's first cell
- * inside the input, which is where an all −∞ window points; the padding (−∞, compared strictly)
- * is never taken. An index is the cell's position in its plane of the input, Σᵢ posᵢ·planeStrides[i]
- * (row-major by default: h·W + w). The values come from the same loop, so they agree with the
- * indices; the pools without indices keep their kernels. A composition rather than an op of its
- * own: exact (selects, no arithmetic on values), k₁·k₂·… fused elementwise steps like the pool's own.
+ * [values, i32 indices] over x's last k.length axes (1 to 3), the IR's maxpool_indices: PyTorch's
+ * CPU loop, so ties keep the first maximum in scan order and NaN the last NaN (torch 1.13 does
+ * both), and an all −∞ window points at its first cell inside the input. An index is the cell's
+ * position in its plane of the input, Σᵢ posᵢ·planeStrides[i] (row-major by default: h·W + w).
+ * An op of its own (one scalar loop, no padded copies): a composition of selects over the
+ * window's cells was as exact and about as fast, but ~10 nodes per cell. The pools without
+ * indices keep their SIMD kernels (several times faster: they track no index).
  */
 export function maxPoolWithIndices(op: string, x: Tensor, k: number[], s: number[], d: number[], pads: Array<[number, number]>,
   ceil: boolean, planeStrides?: number[]): [Tensor, Tensor] {
   x = floatArg(op, 'input', x);
-  const r = k.length, sizes = x.shape.slice(-r), outs = poolOuts(op, x, k, s, d, pads, ceil);
+  const sizes = x.shape.slice(-k.length), outs = poolOuts(op, x, k, s, d, pads, ceil);
   const P = planeStrides ?? sizes.map((_, i) => sizes.slice(i + 1).reduce((a, b) => a * b, 1));
-  // Every window's cells exist: −∞ before and after each axis, as far as the last window reaches.
-  let t = x;
-  sizes.forEach((n, i) => {
-    const need = (outs[i]! - 1) * s[i]! + (k[i]! - 1) * d[i]! + 1;
-    t = padZeros(t, x.rank - r + i, pads[i]![0], Math.max(0, need - n - pads[i]![0]), -Infinity);
-  });
-  // Σᵢ f(i, qᵢ)·Pᵢ over the output grid, one small constant per axis broadcast over the others.
-  const grid = (f: (i: number, q: number) => number) => outs
-    .map((o, i) => ints(Array.from({ length: o }, (_, q) => f(i, q) * P[i]!), outs.map((v, m) => (m === i ? v : 1))))
-    .reduce((a, b) => a.add(b));
-  const origin = grid((i, q) => q * s[i]! - pads[i]![0]);
-  let idx = grid((i, q) => { let at = q * s[i]! - pads[i]![0]; while (at < 0) at += d[i]!; return at; });
-  let best: Tensor | undefined;
-  const cells = k.reduce((a, b) => a * b, 1);
-  for (let c = 0; c < cells; c++) {
-    const j = k.map((_, i) => Math.floor(c / k.slice(i + 1).reduce((a, b) => a * b, 1)) % k[i]!);
-    const v = j.reduce((v, ji, i) => v.slice(x.rank - r + i, ji * d[i]!, ji * d[i]! + (outs[i]! - 1) * s[i]! + 1, s[i]!), t);
-    const nan = v.ne(v), take = whereOp(nan, nan, best === undefined ? v.gt(-Infinity) : v.gt(best));
-    best = whereOp(take, v, best ?? -Infinity);
-    idx = whereOp(take, origin.add(j.reduce((a, ji, i) => a + ji * d[i]! * P[i]!, 0)), idx);
-  }
-  return [best!, idx];
+  const [v, i] = recordMulti('maxpool_indices', [x], { kernel: k, stride: s, dilation: d, padding: pads.map(([b]) => b), outs, planeStrides: P });
+  return [v!, i!];
 }
 
 /**

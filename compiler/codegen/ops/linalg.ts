@@ -5,7 +5,7 @@
 import type { Activation } from '../../ir/elementwise.ts';
 import type { Node } from '../../ir/node.ts';
 import type { NoAttrs } from '../../ir/ops/def.ts';
-import type { Conv2dAttrs, GemmAttrs, Pair, PoolAttrs } from '../../ir/ops/linalg.ts';
+import type { Conv2dAttrs, GemmAttrs, MaxPoolIndicesAttrs, Pair, PoolAttrs } from '../../ir/ops/linalg.ts';
 import { mulDims, numelDims, type Dim } from '../../ir/dims.ts';
 import { dimsOf, numel } from '../../ir/types.ts';
 import { kernelCall, kernelConst } from '../kernels.ts';
@@ -169,7 +169,23 @@ function poolCall(n: Node & { attrs: PoolAttrs }, c: Layout, fn: string, extra: 
   return [`${kernelCall(fn, { x: c.addr(n.inputs[0]!), y: c.addr(n), nc: code(mulDims(N!, C!)), h: code(H!), w: code(W!), kh, kw, sh, sw, ph, pw, oh: code(OH!), ow: code(OW!), ...extra })};`];
 }
 
+// One call over every (N, C) plane; 1-D and 2-D pools pass size 1 and kernel 1 for the leading axes.
+const maxpoolIndices = defineLowering<MaxPoolIndicesAttrs>({
+  emit: (n, c) => {
+    const [N, C] = dimsOf(n.inputs[0]!.type), lead = 3 - n.attrs.kernel.length;
+    const three = (v: readonly number[], fill: number) => [...Array<number>(lead).fill(fill), ...v];
+    const ins = three(n.inputs[0]!.type.shape.slice(2) as number[], 1), outs = three(n.attrs.outs, 1);
+    const [kd, kh, kw] = three(n.attrs.kernel, 1), [sd, sh, sw] = three(n.attrs.stride, 1), [pd, ph, pw] = three(n.attrs.padding, 0);
+    const [dd, dh, dw] = three(n.attrs.dilation, 1), [qd, qh, qw] = three(n.attrs.planeStrides, 0);
+    return [`${kernelCall('maxpool_indices_f32', {
+      x: c.addr(n.inputs[0]!), y: c.addr(n), yi: c.result(n, 1), nc: code(mulDims(N!, C!)), id: ins[0]!, ih: ins[1]!, iw: ins[2]!,
+      od: outs[0]!, oh: outs[1]!, ow: outs[2]!, kd: kd!, kh: kh!, kw: kw!, sd: sd!, sh: sh!, sw: sw!, pd: pd!, ph: ph!, pw: pw!, dd: dd!, dh: dh!, dw: dw!, qd: qd!, qh: qh!, qw: qw!,
+    })};`];
+  },
+});
+
 export const LINALG_LOWERINGS = {
+  maxpool_indices: maxpoolIndices,
   gemm,
   matmul,
   conv2d,

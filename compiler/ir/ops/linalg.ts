@@ -1,5 +1,6 @@
 // Linear algebra: matmul (batched, broadcast), gemm (matmul by a constant weight with bias and
-// activation in the epilogue), conv2d, maxpool2d, avgpool2d.
+// activation in the epilogue), conv2d, maxpool2d, avgpool2d, maxpool_indices (a max pool's values
+// and the positions of its maxima, torch's max_pool*d(return_indices=True)).
 // Shape legend: N batch, C channels, H/W height/width, M/K/N matrix dims.
 
 import { ACTIVATIONS, applyAct, type Activation } from '../elementwise.ts';
@@ -13,6 +14,13 @@ export type Pair = number | readonly number[];
 export interface GemmAttrs { act: Activation }
 export interface Conv2dAttrs { stride?: Pair; padding?: Pair; dilation?: Pair; groups?: number; act?: Activation }
 export interface PoolAttrs { kernel: Pair; stride?: Pair; padding?: Pair; countIncludePad?: boolean }
+/**
+ * A max pool with indices over the last kernel.length (1 to 3) axes of x [N, C, …]: per axis the
+ * kernel, stride, dilation, leading padding and output size (the caller's floor or ceil rule);
+ * an index is Σ posᵢ·planeStrides[i] over the input cell's position (row-major h·W + w, or ONNX's
+ * column-major h + w·H).
+ */
+export interface MaxPoolIndicesAttrs { kernel: number[]; stride: number[]; dilation: number[]; padding: number[]; outs: number[]; planeStrides: number[] }
 
 export const pair = (v: Pair | undefined, dflt: number): [number, number] =>
   v === undefined ? [dflt, dflt] : typeof v === 'number' ? [v, v] : [v[0]!, v[1]!];
@@ -162,4 +170,45 @@ function pool(op: 'maxpool2d' | 'avgpool2d') {
   });
 }
 
-export const LINALG_OPS = { matmul, gemm, conv2d, maxpool2d: pool('maxpool2d'), avgpool2d: pool('avgpool2d') };
+function maxPoolIndicesTypes(ins: readonly TensorType[], a: MaxPoolIndicesAttrs): TensorType[] {
+  const op = 'maxpool_indices';
+  arity(op, ins, 1);
+  const x = ins[0]!, r = a.kernel.length;
+  wantDtype(op, 'input', x, 'f32');
+  if (r < 1 || r > 3 || x.shape.length !== r + 2) fail(op, `input must be [N, C] and 1 to 3 pooled axes matching kernel [${a.kernel}], got ${fmtType(x)}`);
+  for (const [name, v, min] of [['stride', a.stride, 1], ['dilation', a.dilation, 1], ['padding', a.padding, 0], ['outs', a.outs, 1], ['planeStrides', a.planeStrides, 1]] as const) {
+    if (v.length !== r || !v.every((d) => Number.isInteger(d) && d >= min)) fail(op, `${name} must be ${r} integers >= ${min}, got [${v}]`);
+  }
+  // Every window starts inside the input or its leading padding (so it has a first cell to point at).
+  x.shape.slice(2).forEach((n, i) => {
+    if ((a.outs[i]! - 1) * a.stride[i]! - a.padding[i]! >= (n as number)) fail(op, `output ${a.outs[i]} along axis ${i + 2} starts a window past the input ${fmtShape(x.shape)}`);
+  });
+  const shape = [...x.shape.slice(0, 2), ...a.outs];
+  return [f32(shape), { dtype: 'i32', shape }];
+}
+
+/** PyTorch's CPU loop: a cell inside the input takes the window when larger than the best so far or NaN (first of ties, last NaN); the best starts at −∞ on the window's first cell inside the input. */
+const maxpoolIndices = defineOp<MaxPoolIndicesAttrs>({
+  type: (ins, a) => maxPoolIndicesTypes(ins, a)[0]!,
+  secondary: (ins, a) => maxPoolIndicesTypes(ins, a).slice(1),
+  evaluate: (n, [x]) => {
+    const { kernel: k, stride: s, dilation: d, padding: p, outs, planeStrides: q } = n.attrs;
+    const ins = x!.type.shape.slice(2) as number[], plane = numel(ins), oplane = numel(outs);
+    const nc = x!.data.length / plane, values = new Float32Array(nc * oplane), indices = new Int32Array(nc * oplane);
+    const rowMajor = ins.map((_, i) => numel(ins.slice(i + 1)));
+    for (let c = 0; c < nc; c++) for (let o = 0; o < oplane; o++) {
+      const at = outs.map((_, i) => Math.floor(o / numel(outs.slice(i + 1))) % outs[i]! * s[i]! - p[i]!);
+      let best = -Infinity, idx = at.reduce((sum, v, i) => { while (v < 0) v += d[i]!; return sum + v * q[i]!; }, 0);
+      for (let j = 0; j < numel(k); j++) {
+        const pos = k.map((_, i) => at[i]! + (Math.floor(j / numel(k.slice(i + 1))) % k[i]!) * d[i]!);
+        if (pos.some((v, i) => v < 0 || v >= ins[i]!)) continue;
+        const v = x!.data[c * plane + pos.reduce((sum, v, i) => sum + v * rowMajor[i]!, 0)]!;
+        if (v > best || v !== v) { best = v; idx = pos.reduce((sum, v, i) => sum + v * q[i]!, 0); }
+      }
+      values[c * oplane + o] = best; indices[c * oplane + o] = idx;
+    }
+    return [values, indices];
+  },
+});
+
+export const LINALG_OPS = { matmul, gemm, conv2d, maxpool2d: pool('maxpool2d'), avgpool2d: pool('avgpool2d'), maxpool_indices: maxpoolIndices };
