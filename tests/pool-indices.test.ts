@@ -63,14 +63,22 @@ test('indices by hand: the last NaN, the first of ties, an all −inf window\'s 
   expect(u.u).toEqual([4, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
 });
 
-test('an unpool index outside its plane is an error where torch raises: at compile time for constants, at run time otherwise', async () => {
+test('an unpool index outside its plane is an error where torch raises (at compile time for constants, at run time otherwise); a run-time batch', async () => {
   const def = defineModel({
-    name: 'u', module: new nn.MaxUnpool2d(2), inputs: { y: [1, 1, 2, 2], i: { shape: [1, 1, 2, 2], dtype: 'i32' } },
-    forward: (m: nn.MaxUnpool2d, { y, i }: Record<string, Tensor>) => ({ u: m.call(y!, i!) }),
+    name: 'u', module: new nn.MaxUnpool2d(2), inputs: { y: { shape: ['B', 1, 2, 2], max: { B: 2 } }, i: { shape: ['B', 1, 2, 2], dtype: 'i32', max: { B: 2 } } },
+    forward: (m: nn.MaxUnpool2d, { y, i }: Record<string, Tensor>) => {
+      const [v, j] = F.maxPool2d(y!, [1, 2], { returnIndices: true });
+      return { u: m.call(y!, i!), v, j, back: F.maxUnpool2d(v, j, [1, 2]) };
+    },
   });
   const model = await loadModelBytes((await compileModel(def, { isas: TEST_ISAS })).bytes);
   const y = new Float32Array([1, 2, 3, 4]);
   expect(Array.from(model.run({ y, i: new Int32Array([15, 0, 1, 2]) }).u as Float32Array)).toEqual([2, 3, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+  // Two samples: pooled pairs (5, 0) (3, 3) | (−1, −2) (NaN, 7), and back in place.
+  const two = model.run({ y: new Float32Array([5, 0, 3, 3, -1, -2, NaN, 7]), i: new Int32Array(8) });
+  expect(Array.from(two.v as Float32Array)).toEqual([5, 3, -1, NaN]);
+  expect(Array.from(two.j as Int32Array)).toEqual([0, 2, 0, 2]);
+  expect(Array.from(two.back as Float32Array)).toEqual([5, 0, 3, 0, -1, 0, NaN, 0]);
   // A negative index is moved past the end before the scatter (which would count it from the end), so it is reported as 16.
   for (const bad of [16, -1]) expect(() => model.run({ y, i: new Int32Array([0, bad, 1, 2]) })).toThrow(/scatter_elements.*index 16 is outside \[-16, 16\)/);
   model.dispose();
