@@ -323,6 +323,19 @@ describe('layer arguments and dims are checked where they are given', () => {
     expect(() => shapes((x) => x.reshape([4, 2]))).toThrow('reshape: cannot reshape [2, 3] (6 elements) to [4, 2]');
   });
 
+  test('permute names every dim once and a reduction each dim once, as torch (permute(0) of a 3-D tensor was the identity, mean([1, 1]) the mean over dim 1)', () => {
+    const shapes = (f: (x: Tensor) => Tensor) => traceModel({ name: 'l', module: new nn.Sequential(), inputs: { x: [2, 3, 4] }, forward: (_m, i) => f(i.x!) }).outputs[0]!.node.type.shape;
+    expect(shapes((x) => x.permute(2, 0, 1))).toEqual([4, 2, 3]);
+    expect(shapes((x) => x.permute([0, 1, 2]))).toEqual([2, 3, 4]);
+    expect(() => shapes((x) => x.permute(0))).toThrow('permute: dims [0] must name each of the 3 dims of [2, 3, 4] once');
+    expect(() => shapes((x) => x.permute(0, 1))).toThrow('permute: dims [0, 1] must name each of the 3 dims of [2, 3, 4] once');
+    expect(() => shapes((x) => x.permute(1, -2, 0))).toThrow('permute: dims [1, -2, 0] must name each of the 3 dims of [2, 3, 4] once');
+    expect(shapes((x) => x.mean([0, -1], true))).toEqual([1, 3, 1]);
+    expect(() => shapes((x) => x.mean([1, 1]))).toThrow('dim 1 appears more than once in the dims [1, 1]');
+    expect(() => shapes((x) => x.sum([2, -1]))).toThrow('dim 2 appears more than once in the dims [2, -1]');
+    expect(() => shapes((x) => x.prod([0, 0], true))).toThrow('dim 0 appears more than once in the dims [0, 0]');
+  });
+
   const img = (module: nn.Module) => ({ name: 'c', module, inputs: { x: [1, 1, 8, 8] } });
   test('convolution and pooling sizes: zero, negative, fractional, strings and missing are refused, naming the option', () => {
     // All of these used to be accepted (stride 0, padding -1 and 1.5, kernel 0) or crash (a missing kernel_size: "… is not iterable").

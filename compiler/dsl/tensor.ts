@@ -171,8 +171,14 @@ const lift = (op: string, x: Operand, self: Tensor): Tensor => {
   return x;
 };
 /** A reduction's dims: one, a list, or all of them (none given, or an empty list, as torch's sum(dim=[])). */
-const dims = (d: number | number[] | undefined, rank: number): number[] =>
-  d === undefined || (Array.isArray(d) && d.length === 0) ? [...Array(rank).keys()] : (Array.isArray(d) ? d : [d]).map((a) => normAxis(a, rank));
+/** A reduction's dims (all of them when none are given); a dim named twice is refused, as torch refuses it. */
+function dims(d: number | number[] | undefined, rank: number): number[] {
+  if (d === undefined || (Array.isArray(d) && d.length === 0)) return [...Array(rank).keys()];
+  const axes = (Array.isArray(d) ? d : [d]).map((a) => normAxis(a, rank));
+  const twice = axes.findIndex((a, i) => axes.indexOf(a) !== i);
+  if (twice >= 0) throw new ModelDefinitionError(`dim ${axes[twice]} appears more than once in the dims [${(d as number[]).join(', ')}]${where()}`);
+  return axes;
+}
 
 /** PyTorch takes a shape as arguments or as one list (x.reshape(2, 3) or x.reshape([2, 3])): the dims either way. */
 function asDims<T>(given: T[] | [readonly T[]]): T[] {
@@ -408,6 +414,10 @@ export class Tensor {
   }
   permute(...given: number[] | [readonly number[]]): Tensor {
     const p = asDims(given).map((a) => normAxis(a, this.rank));
+    // As torch: one entry per dim, each once (a prefix like permute(0) was the identity here, silently).
+    if (p.length !== this.rank || new Set(p).size !== p.length) {
+      throw new ModelDefinitionError(`permute: dims [${asDims(given).join(', ')}] must name each of the ${this.rank} dims of ${fmtShape(this.dims)} once${where()}`);
+    }
     if (p.every((v, i) => v === i)) return this;
     return record('transpose', [this], { perm: p });
   }
