@@ -1,4 +1,4 @@
-// ReLU6, Hardtanh, ELU, Softplus, Hardsigmoid, Hardswish, Mish, Softsign, PReLU and GLU against
+// ReLU6, Hardtanh, ELU, Softplus (also with a threshold below 17), Hardsigmoid, Hardswish, Mish, Softsign, PReLU and GLU against
 // PyTorch 1.13 (tests/fixtures/torch-extra/activations, made by make_activations.py), compiled
 // (every test ISA) and in the reference interpreter; then hand values and misuse.
 import { readFileSync } from 'node:fs';
@@ -33,6 +33,7 @@ test('the activations match PyTorch, NaN, ±Inf, ±100 and tiny values included'
       softplus: F.softplus(i.a!), softplus_beta: m.softplus.call(i.a!), hardsigmoid: new nn.Hardsigmoid().call(i.a!),
       hardswish: new nn.Hardswish().call(i.a!), mish: new nn.Mish().call(i.a!), softsign: new nn.Softsign().call(i.a!),
       prelu1: m.prelu1.call(i.a!), prelu3: m.prelu3.call(i.c!), glu: m.glu.call(i.g!),
+      softplus_thr: new nn.Softplus(0.5, 1).call(i.a!), softplus_thr_neg: F.softplus(i.a!, 3, -2),
     }),
   });
   const feeds = Object.fromEntries(['a', 'c', 'g'].map((n) => [n, io.get(`input.${n}`)!.data as Float32Array]));
@@ -40,7 +41,7 @@ test('the activations match PyTorch, NaN, ±Inf, ±100 and tiny values included'
   const model = await loadModelBytes((await compileModel(def, { isas: TEST_ISAS })).bytes);
   const out = model.run(feeds);
   const names = [...io.keys()].filter((k) => k.startsWith('output.')).map((k) => k.slice(7));
-  expect(names.length).toBe(13);
+  expect(names.length).toBe(15);
   for (const name of names) {
     const want = io.get(`output.${name}`)!.data as Float32Array;
     // −0 exactly where PyTorch has it, except PReLU's: its w·0 is −0 for a negative w there, +0 here.
@@ -67,7 +68,9 @@ test('activations by hand, and their misuse refused clearly', () => {
   const tr = (shape: number[], fwd: (x: Tensor) => Tensor) => traceModel(defineModel({ name: 't', module: new nn.Identity(), inputs: { x: shape }, forward: (_m: Module, i: Record<string, Tensor>) => fwd(i.x!) }));
   expect(() => new nn.Hardtanh(2, 1)).toThrow(/Hardtanh: max_val 1 must not be below min_val 2/);
   expect(() => new nn.ELU(Number.NaN)).toThrow(/ELU: alpha must be a finite number, got NaN/);
-  expect(() => new nn.Softplus(1, 5)).toThrow(/Softplus: threshold must be at least 17 .* got 5/);
+  // A threshold below 17 switches to x where β·x > threshold (refused before): 2·0.6 > 1, 2·0.4 is not.
+  expect(run([2], (x) => F.softplus(x, 2, 1), [0.6, 0.4])).toEqual([Math.fround(0.6), Math.fround(Math.log1p(Math.exp(Math.fround(0.8))) / 2)]);
+  expect(() => new nn.Softplus(1, Number.NaN)).toThrow(/Softplus: threshold must be a number, got NaN/);
   expect(() => new nn.Softplus(-1)).toThrow(/Softplus: beta must be positive, got -1/);
   expect(() => new nn.PReLU(0)).toThrow(/PReLU: num_parameters must be a positive integer, got 0/);
   expect(() => new nn.PReLU(2, '0.3' as never)).toThrow(/PReLU: init must be a finite number, got "0.3"/);

@@ -869,7 +869,7 @@ export const activationOptions = {
   leakyRelu(op: string, negativeSlope: unknown): void { finite(op, 'negative_slope', negativeSlope); },
   softplus(op: string, beta: unknown, threshold: unknown): void {
     if (finite(op, 'beta', beta) <= 0) throw new ModelDefinitionError(`${op}: beta must be positive, got ${String(beta)}${where()}`);
-    if (typeof threshold !== 'number' || !(threshold >= 17)) throw new ModelDefinitionError(`${op}: threshold must be at least 17 (below that PyTorch's switch to x changes values; it is not supported), got ${describeValue(threshold)}${where()}`);
+    if (typeof threshold !== 'number' || Number.isNaN(threshold)) throw new ModelDefinitionError(`${op}: threshold must be a number, got ${describeValue(threshold)}${where()}`);
   },
 };
 /** torch's hardtanh: clamp(x, min_val, max_val) (NaN stays NaN). */
@@ -889,16 +889,18 @@ export function elu(x: Tensor, alpha = 1): Tensor {
 }
 /**
  * torch's softplus: log(1 + exp(β·x)) / β, and x itself where β·x > threshold. Computed as
- * (max(βx, 0) + log(1 + exp(−|βx|))) / β, which never overflows and gives x exactly once
- * exp(−βx) is below half an ulp of 1 (βx > 16.6): a threshold below 17 would change values,
- * and is refused (this has no comparison op). torch's log1p keeps the relative precision of
- * tiny results at very negative x; this gives 0 there (within 1e-7 absolute).
+ * (max(βx, 0) + log(1 + exp(−|βx|))) / β, which never overflows and gives βx/β once exp(−βx)
+ * is below half an ulp of 1 (βx > 16.6), so a threshold of 17 or more needs no switch; a lower
+ * one selects x where βx > threshold, as torch (it was refused before). torch's log1p keeps the
+ * relative precision of tiny results at very negative x; this gives 0 there (within 1e-7 absolute).
  */
 export function softplus(x: Tensor, beta = 1, threshold = 20): Tensor {
   activationOptions.softplus('softplus', beta, threshold);
-  const bx = beta === 1 ? floatArg('softplus', 'input', x) : floatArg('softplus', 'input', x).mul(beta);
+  x = floatArg('softplus', 'input', x);
+  const bx = beta === 1 ? x : x.mul(beta);
   const y = bx.maximum(0).add(bx.abs().neg().exp().add(1).log());
-  return beta === 1 ? y : y.div(beta);
+  const soft = beta === 1 ? y : y.div(beta);
+  return threshold >= 17 ? soft : whereOp(bx.gt(threshold), x, soft);
 }
 /** torch's hardsigmoid: min(max(x + 3, 0), 6) / 6. */
 export const hardsigmoid = (x: Tensor): Tensor => floatArg('hardsigmoid', 'input', x).add(3).maximum(0).minimum(6).div(6);
