@@ -21,5 +21,5 @@ test("interpolate 'nearest-exact' picks PyTorch's source pixels (up, down, sizes
     }),
   });
   expect(await expectTorchCase(def, io, { exact: true })).toHaveLength(7);
-  expect(() => new nn.Upsample({ scaleFactor: 2, mode: m, alignCorners: true })).toThrow(/alignCorners can only be set with the interpolating modes 'linear', 'bilinear' and 'bicubic', not 'nearest-exact'/);
+  expect(() => new nn.Upsample({ scaleFactor: 2, mode: m, alignCorners: true })).toThrow(/alignCorners can only be set with the interpolating modes 'linear', 'bilinear', 'bicubic' and 'trilinear', not 'nearest-exact'/);
 });

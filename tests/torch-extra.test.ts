@@ -82,7 +82,7 @@ test('unsupported DSL options throw naming the option', () => {
   expect(() => seq(new nn.LSTM(3, 4), (m: nn.LSTM, i) => m.call(i.x!, i.h! as never)[0])).toThrow(/LSTM: the initial state must be a pair \[h0, c0\], got a single tensor/);
   expect(() => seq(new nn.Flatten(2, 1), (m: nn.Flatten, i) => m.call(i.x!))).toThrow(/flatten: start_dim 2 comes after end_dim 1/);
   expect(() => new nn.Embedding(4, 2, { paddingIdx: 4 })).toThrow(/padding_idx must be an integer in \[-4, 4\), got 4/);
-  expect(() => new nn.Embedding(4, 2, { maxNorm: 1 } as never)).toThrow(/unknown option 'maxNorm'/);
+  expect(() => new nn.Embedding(4, 2, { max_norm: 1 } as never)).toThrow(/unknown option 'max_norm'/);
   expect(() => new nn.LSTM(3, 4, { dropout: 2 })).toThrow(/dropout must be a number in \[0, 1\], got 2/);
 });
 

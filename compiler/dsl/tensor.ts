@@ -787,7 +787,7 @@ function triangle(op: string, x: Tensor, k: number, upper: boolean): Tensor {
   const [dn, dm] = x.dims.slice(-2) as [Dim, Dim];
   if (isSymbolic(dn)) mask = mask.slice(0, 0, dn);
   if (isSymbolic(dm)) mask = mask.slice(1, 0, dm);
-  return record('where', [mask, x, scalarLike(0, x)]);
+  return record('where', [mask, x, scalarLike(0, x).cast(x.dtype)]); // 0 of x's dtype (false for bool)
 }
 
 /**
