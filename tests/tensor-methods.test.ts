@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { defineModel, nn, readSafetensors, traceModel, type Module, type Tensor } from '../compiler/index.ts';
+import { defineModel, F, interpret, nn, readSafetensors, traceModel, type Module, type Tensor } from '../compiler/index.ts';
 import { expectTorchCase } from './helpers/torch.ts';
 
 const FIX = join(import.meta.dirname, 'fixtures', 'torch-extra', 'tensor_methods');
@@ -53,4 +53,24 @@ test('Tensor methods: misuse', () => {
   expect(() => tr((x) => x.triu(0.5))).toThrow(/triu: diagonal must be an integer, got 0.5/);
   expect(() => tr((x) => x.maskedFill(x, 0))).toThrow(/masked_fill: mask must be a bool tensor, got f32/);
   expect(() => tr((x) => x.narrow(1, 0, 0))).toThrow(/narrow: length must be a positive integer, got 0/);
+});
+
+test('t(), T and a Parameter passed for its tensor', () => {
+  const g = traceModel(defineModel({
+    name: 't', module: new nn.Identity(), inputs: { x: [2, 3], v: [3], c: [2, 1, 3] },
+    forward: (_m: Module, { x, v, c }: Record<string, Tensor>) => ({ t: x!.t(), v: v!.t(), T: c!.T }),
+  }));
+  const x = Float32Array.of(1, 2, 3, 4, 5, 6), c = Float32Array.of(1, 2, 3, 4, 5, 6);
+  const out = interpret(g, { x, v: Float32Array.of(7, 8, 9), c });
+  expect(Array.from(out.t!)).toEqual([1, 4, 2, 5, 3, 6]);
+  expect(Array.from(out.v!)).toEqual([7, 8, 9]);
+  expect(Array.from(out.T!)).toEqual([1, 4, 2, 5, 3, 6]); // [3, 1, 2]
+  expect(g.outputs.map((o) => o.node.type.shape)).toEqual([[3, 2], [3], [3, 1, 2]]);
+  const lin = new nn.Linear(3, 2);
+  expect(() => traceModel(defineModel({ name: 'p', module: lin, inputs: { x: [2, 3] }, forward: (m: nn.Linear, i: Record<string, Tensor>) => i.x!.matmul(m.weight as never) })))
+    .toThrow(/matmul: expected a tensor, got a Parameter \(its tensor is \.t\)/);
+  expect(() => traceModel(defineModel({ name: 'p', module: lin, inputs: { x: [2, 3] }, forward: (m: nn.Linear, i: Record<string, Tensor>) => F.linear(i.x!, m.weight as never) })))
+    .toThrow(/linear: weight must be a tensor, got a Parameter \(its tensor is \.t\)/);
+  expect(() => traceModel(defineModel({ name: 'p', module: lin, inputs: { x: [2, 1, 3] }, forward: (_m: Module, i: Record<string, Tensor>) => i.x!.t() })))
+    .toThrow(/t: expects a tensor of at most 2 dims, got \[2, 1, 3\] \(transpose\(a, b\) or mT for the last two\)/);
 });

@@ -429,6 +429,13 @@ export class Tensor {
   }
   /** Transpose of the last two dimensions. */
   get mT(): Tensor { return this.transpose(-2, -1); }
+  /** torch.t: a 2-D tensor transposed; 0-D and 1-D ones as they are. */
+  t(): Tensor {
+    if (this.rank > 2) throw new ModelDefinitionError(`t: expects a tensor of at most 2 dims, got ${fmtShape(this.dims)} (transpose(a, b) or mT for the last two)${where()}`);
+    return this.rank === 2 ? this.transpose(0, 1) : this;
+  }
+  /** torch's .T: the dims reversed. */
+  get T(): Tensor { return this.permute(...[...Array(this.rank).keys()].reverse()); }
 
   sum(dim?: number | number[], keepdim = false): Tensor { return reduce('sum', this, dims(dim, this.rank), keepdim); }
   mean(dim?: number | number[], keepdim = false): Tensor { return reduce('mean', this, dims(dim, this.rank), keepdim); }
