@@ -1,5 +1,5 @@
 // ONNX ReduceProd of int64 (held as i32: a pairwise product of halves, wrapping modulo 2^32 as
-// Mul), ReduceMax/ReduceMin of bools (any/all), Cast of run-time f32/int64 to BOOL (nonzero, NaN
+// Mul), ReduceMax/ReduceMin of int64 (exact, by halving) and of bools (any/all), Cast of run-time f32/int64 to BOOL (nonzero, NaN
 // included, is true), LRN (an even size's window, an inf kept inside its window) and SwiGLU
 // (Swish(A, alpha) · B, B broadcast; −inf · sigmoid(−inf) = NaN as ONNX's numpy has it), against
 // hand-computed values: one opset-18 model, in the reference and compiled for every test ISA.
@@ -24,6 +24,9 @@ function model() {
   out(g.op1('ReduceProd', ['p', g.ints('ax1', [1], [1])], { keepdims: 0 }), 'prod_rows', [3], DT.INT64);
   out(g.op1('ReduceProd', ['p', g.ints('ax0', [1], [-2])]), 'prod_cols', [1, 5], DT.INT64);
   out(g.op1('ReduceProd', ['p']), 'prod_all', [1, 1], DT.INT64);
+  out(g.op1('ReduceMax', ['p', g.ints('mx1', [1], [1])], { keepdims: 0 }), 'max_rows', [3], DT.INT64);
+  out(g.op1('ReduceMin', ['p', g.ints('mn0', [1], [0])]), 'min_cols', [1, 5], DT.INT64);
+  out(g.op1('ReduceMin', ['p'], { keepdims: 0 }), 'min_all', [], DT.INT64);
   out(g.op1('ReduceMax', ['b', g.ints('bx1', [1], [1])], { keepdims: 0 }), 'any_rows', [2], DT.BOOL);
   out(g.op1('ReduceMin', ['b', g.ints('bx1_', [1], [1])], { keepdims: 0 }), 'all_rows', [2], DT.BOOL);
   out(g.op1('ReduceMax', ['b', g.ints('bx0', [1], [0])]), 'any_cols', [1, 3], DT.BOOL);
@@ -56,6 +59,9 @@ const want: Record<string, number[]> = {
   prod_rows: [120, 0, imul(I32_MAX, 2, -1, I32_MAX, -1)],    // 2·(2^31 − 1)² ≡ 2 (mod 2^32)
   prod_cols: [imul(65536, I32_MAX), imul(2, 65536, 2), -9, imul(4, -1, I32_MAX), -5],
   prod_all: [0],
+  max_rows: [5, 65536, I32_MAX],                             // exact: an f32 would round 2^31 − 1 up to 2^31
+  min_cols: [1, 2, -1, -1, -1],
+  min_all: [-1],
   any_rows: [1, 1],
   all_rows: [0, 1],
   any_cols: [1, 1, 1],

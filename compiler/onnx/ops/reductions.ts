@@ -16,8 +16,9 @@ export function reduceOp(kind: 'sum' | 'mean' | 'max' | 'min' | 'prod' | 'sumsq'
     const data = c.t(0, 'data');
     // Of bools, max is any and min is all: the f32 0/1 reduced, then compared with 0.
     const boolExtreme = data.dtype === 'bool' && (kind === 'max' || kind === 'min');
-    const intProd = data.dtype === 'i32' && kind === 'prod';
-    const x = boolExtreme ? record('where', [data, full('f32', 1), full('f32', 0)]) : intProd ? data : f32Input(c, 0, 'data');
+    // Integer products, maxima and minima exactly, by halving (the IR's reductions are f32 only).
+    const intExact = data.dtype === 'i32' && (kind === 'prod' || kind === 'max' || kind === 'min');
+    const x = boolExtreme ? record('where', [data, full('f32', 1), full('f32', 0)]) : intExact ? data : f32Input(c, 0, 'data');
     const keep = c.int('keepdims', 1) === 1;
     let axes = axesOf(c, since);
     if (!axes || axes.length === 0) {
@@ -27,7 +28,10 @@ export function reduceOp(kind: 'sum' | 'mean' | 'max' | 'min' | 'prod' | 'sumsq'
     if (numel(x.shape) === 0) c.unsupported('reducing an empty tensor');
     const ax = axes.map((a) => normAxis(c, a, x.rank, 'axes entry'));
     if (boolExtreme) return (kind === 'max' ? x.max(ax, keep) : x.min(ax, keep)).gt(0);
-    if (intProd) return pairwiseProduct(c, x, ax, keep);
+    if (intExact) {
+      for (const a of ax) if (isSymbolic(x.dim(a))) c.unsupported(`an integer ${kind === 'prod' ? 'product' : kind === 'max' ? 'maximum' : 'minimum'} along axis ${a} of the symbolic size '${x.dim(a)}'`);
+      return kind === 'prod' ? halvingReduce('ReduceProd', x, ax, keep, (a, b) => a.mul(b)) : kind === 'max' ? x.max(ax, keep) : x.min(ax, keep);
+    }
     switch (kind) {
       case 'sum': return x.sum(ax, keep);
       case 'mean': return x.mean(ax, keep);
@@ -43,17 +47,6 @@ export function reduceOp(kind: 'sum' | 'mean' | 'max' | 'min' | 'prod' | 'sumsq'
   };
 }
 
-/**
- * The product of i32 data over `axes` by halving: the first half of an axis times the second (an
- * odd element carried over) until one entry is left. i32 multiplication wraps modulo 2^32
- * (ONNX's int64 held as i32, as Mul) and is associative and commutative there, so the tree's
- * order gives the exact wrapped product. The IR's prod is f32 only (rounded past 2^24).
- */
-function pairwiseProduct(c: Ctx, x: Tensor, axes: number[], keep: boolean): Tensor {
-  // (import.ts refuses ReduceProd on symbolic sizes before this; kept should that gate open.)
-  for (const a of axes) if (isSymbolic(x.dim(a))) c.unsupported(`an integer product along axis ${a} of the symbolic size '${x.dim(a)}'`);
-  return halvingReduce('ReduceProd', x, axes, keep, (a, b) => a.mul(b));
-}
 
 /**
  * ArgMax/ArgMin of f32 or integer data (int64 held as i32, compared as integers: exact where
