@@ -2,7 +2,7 @@
 // decomposed graph), and KV-cache generation against full forwards.
 import { describe, expect, test } from 'vitest';
 import { compileModel } from '../compiler/driver/compile.ts';
-import { defineGPT, F, GPT, nn, traceModel, type Tensor } from '../compiler/dsl/index.ts';
+import { defineGPT, F, GPT, nn, ones, traceModel, type Tensor } from '../compiler/dsl/index.ts';
 import { interpret } from '../compiler/reference/interpret.ts';
 import { rng } from '../compiler/dsl/module.ts';
 import { loadModelBytes } from '../runtime/model.ts';
@@ -134,4 +134,29 @@ test('TransformerEncoder/Decoder check their count and norm (-1 built no layers,
   const enc = new nn.TransformerEncoder(layer(), 2, null as never);
   expect(enc.layers.length).toBe(2);
   expect(traceModel({ name: 'e', module: enc, inputs: { x: [1, 3, 8] } }).nodes.length).toBeGreaterThan(0);
+});
+
+test('F.scaledDotProductAttention on [B, L, d] and [L, d] (one head; a [B, L, S] mask) equals softmax(q·kᵀ/√d, masked)·v written out', async () => {
+  const by = (q: Tensor, k: Tensor, v: Tensor, allow?: Tensor) => {
+    const s = q.matmul(k.mT).mul(1 / Math.sqrt(q.size(-1)));
+    return (allow ? F.whereOp(allow, s, -Infinity) : s).softmax(-1).matmul(v);
+  };
+  const def = {
+    name: 'sdpa3', module: new nn.Identity(),
+    inputs: { q: [2, 5, 4], k: [2, 6, 4], v: [2, 6, 3], m: { shape: [2, 5, 6], dtype: 'bool' as const } },
+    forward: (_m: nn.Module, { q, k, v, m }: Record<string, Tensor>) => ({
+      y3: F.scaledDotProductAttention(q!, k!, v!, { attnMask: m }), w3: by(q!, k!, v!, m),
+      y2: F.scaledDotProductAttention(q!.select(0, 1), k!.select(0, 1), v!.select(0, 1), { isCausal: true }),
+      w2: by(q!.select(0, 1), k!.select(0, 1), v!.select(0, 1), ones([5, 6]).tril().gt(0)),
+    }),
+  };
+  const r = rng(9), feeds = { q: T(r, 40), k: T(r, 48), v: T(r, 36), m: Uint8Array.from({ length: 60 }, (_, j) => (j % 6 === 0 || (j * 7) % 5 > 1 ? 1 : 0)) };
+  const ref = interpret(traceModel(def), feeds);
+  expect(maxRelErr(ref.y3!, ref.w3!)).toBeLessThan(1e-6);
+  expect(maxRelErr(ref.y2!, ref.w2!)).toBeLessThan(1e-6);
+  const out = (await loadModelBytes((await compileModel(def, { isas: TEST_ISAS })).bytes)).run(feeds);
+  expect(maxRelErr(out.y3!, ref.w3!)).toBeLessThan(1e-5);
+  expect(maxRelErr(out.y2!, ref.w2!)).toBeLessThan(1e-5);
+  expect(() => traceModel({ ...def, forward: (_m: nn.Module, i: Record<string, Tensor>) => F.scaledDotProductAttention(i.q!, i.k!.unsqueeze(0), i.v!) }))
+    .toThrow(/scaled_dot_product_attention: q, k, v must be \[B, H, L, d\], \[B, L, d\] or \[L, d\] alike, got \[2, 5, 4\], \[1, 2, 6, 4\], \[2, 6, 3\]/);
 });

@@ -126,7 +126,16 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
   for (const [name, t] of [['query', q], ['key', k], ['value', v]] as const) F.tensorArg('scaled_dot_product_attention', name, t);
   checkOptions('scaled_dot_product_attention', opts, ['attnMask', 'isCausal', 'scale']);
   if (opts.attnMask !== undefined) F.tensorArg('scaled_dot_product_attention', 'attnMask', opts.attnMask);
-  if (q.rank !== 4 || k.rank !== 4 || v.rank !== 4) throw new ModelDefinitionError(`scaled_dot_product_attention: q, k, v must be [B, H, L, d], got ${fmtShape(q.shape)}, ${fmtShape(k.shape)}, ${fmtShape(v.shape)}${where()}`);
+  const r = q.rank;
+  if (r < 2 || r > 4 || k.rank !== r || v.rank !== r) throw new ModelDefinitionError(`scaled_dot_product_attention: q, k, v must be [B, H, L, d], [B, L, d] or [L, d] alike, got ${fmtShape(q.shape)}, ${fmtShape(k.shape)}, ${fmtShape(v.shape)}${where()}`);
+  if (r < 4) {
+    // [B, L, d] as one head, [L, d] as one batch of one head (PyTorch's (N, …, L, E)); a mask with
+    // the batch dim gains the head dim as well.
+    const lift = (t: Tensor) => (r === 3 ? t.unsqueeze(1) : t.unsqueeze(0).unsqueeze(0));
+    const m = opts.attnMask, mask = m instanceof Tensor && r === 3 && m.rank === 3 ? m.unsqueeze(1) : m;
+    const o = scaledDotProductAttention(lift(q), lift(k), lift(v), { ...opts, ...(mask ? { attnMask: mask } : {}) });
+    return r === 3 ? o.squeeze(1) : o.squeeze(0).squeeze(0);
+  }
   if (opts.scale !== undefined && typeof opts.scale !== 'number') throw new ModelDefinitionError(`scaled_dot_product_attention: scale must be a number, got ${describeValue(opts.scale)}${where()}`);
   // The heads and head sizes (dims 1 and 3) are read as numbers: the default scale is 1/√d.
   for (const [name, t] of [['q', q], ['k', k], ['v', v]] as const) {
