@@ -71,41 +71,35 @@ export class Conv2d extends Module {
   }
 }
 
-/** nn.ConvTranspose2d: weight [in, out/groups, kh, kw], as PyTorch lays it out. */
-export class ConvTranspose2d extends Module {
+/** What ConvTranspose1d/2d share: channels and groups checked; weight [in, out/groups, …kernel] and bias, PyTorch's layout and init. */
+abstract class ConvTransposeNd extends Module {
   readonly weight: Parameter;
   readonly bias?: Parameter;
-  constructor(readonly inChannels: number, readonly outChannels: number, readonly kernelSize: Pair,
-    readonly opts: F.ConvTranspose2dOptions & { bias?: boolean } = {}) {
+  constructor(name: string, readonly inChannels: number, readonly outChannels: number, kernel: number[], o: { groups?: number; bias?: boolean }) {
     super();
-    checkOptions('ConvTranspose2d', opts, ['stride', 'padding', 'outputPadding', 'dilation', 'groups', 'bias']);
-    const [kh, kw] = F.pairOf('ConvTranspose2d', 'kernel_size', kernelSize, 1);
+    positiveInt(name, 'in_channels', inChannels); positiveInt(name, 'out_channels', outChannels);
+    const groups = positiveInt(name, 'groups', o.groups ?? 1);
+    if (inChannels % groups || outChannels % groups) throw new ModelDefinitionError(`${name}: groups ${groups} must divide in_channels ${inChannels} and out_channels ${outChannels}`);
+    const bound = 1 / Math.sqrt((outChannels / groups) * kernel.reduce((a, b) => a * b, 1));
+    this.weight = this.param('weight', [inChannels, outChannels / groups, ...kernel], { uniform: bound });
+    if (o.bias ?? true) this.bias = this.param('bias', [outChannels], { uniform: bound });
+  }
+}
+const CONV_TRANSPOSE_OPTIONS = ['stride', 'padding', 'outputPadding', 'dilation', 'groups', 'bias'] as const;
+
+/** nn.ConvTranspose2d: weight [in, out/groups, kh, kw], as PyTorch lays it out. */
+export class ConvTranspose2d extends ConvTransposeNd {
+  constructor(inChannels: number, outChannels: number, readonly kernelSize: Pair, readonly opts: F.ConvTranspose2dOptions & { bias?: boolean } = {}) {
+    super('ConvTranspose2d', inChannels, outChannels, F.pairOf('ConvTranspose2d', 'kernel_size', kernelSize, 1), checkOptions('ConvTranspose2d', opts, [...CONV_TRANSPOSE_OPTIONS]));
     for (const [k, min] of [['stride', 1], ['padding', 0], ['outputPadding', 0], ['dilation', 1]] as const) if (opts[k] !== undefined) F.pairOf('ConvTranspose2d', k, opts[k], min);
-    positiveInt('ConvTranspose2d', 'in_channels', inChannels); positiveInt('ConvTranspose2d', 'out_channels', outChannels);
-    const groups = positiveInt('ConvTranspose2d', 'groups', opts.groups ?? 1);
-    if (inChannels % groups || outChannels % groups) throw new ModelDefinitionError(`ConvTranspose2d: groups ${groups} must divide in_channels ${inChannels} and out_channels ${outChannels}`);
-    const bound = 1 / Math.sqrt((outChannels / groups) * kh * kw);
-    this.weight = this.param('weight', [inChannels, outChannels / groups, kh, kw], { uniform: bound });
-    if (opts.bias ?? true) this.bias = this.param('bias', [outChannels], { uniform: bound });
   }
   forward(x: Tensor): Tensor { const { bias: _, ...o } = this.opts; return F.convTranspose2d(x, this.weight.t, this.bias?.t, o); }
 }
 
 /** nn.ConvTranspose1d on [N, C, L] or unbatched [C, L]: weight [in, out/groups, k]. */
-export class ConvTranspose1d extends Module {
-  readonly weight: Parameter;
-  readonly bias?: Parameter;
-  constructor(readonly inChannels: number, readonly outChannels: number, readonly kernelSize: number,
-    readonly opts: F.ConvTranspose1dOptions & { bias?: boolean } = {}) {
-    super();
-    checkOptions('ConvTranspose1d', opts, ['stride', 'padding', 'outputPadding', 'dilation', 'groups', 'bias']);
-    positiveInt('ConvTranspose1d', 'kernel_size', kernelSize);
-    positiveInt('ConvTranspose1d', 'in_channels', inChannels); positiveInt('ConvTranspose1d', 'out_channels', outChannels);
-    const groups = positiveInt('ConvTranspose1d', 'groups', opts.groups ?? 1);
-    if (inChannels % groups || outChannels % groups) throw new ModelDefinitionError(`ConvTranspose1d: groups ${groups} must divide in_channels ${inChannels} and out_channels ${outChannels}`);
-    const bound = 1 / Math.sqrt((outChannels / groups) * kernelSize);
-    this.weight = this.param('weight', [inChannels, outChannels / groups, kernelSize], { uniform: bound });
-    if (opts.bias ?? true) this.bias = this.param('bias', [outChannels], { uniform: bound });
+export class ConvTranspose1d extends ConvTransposeNd {
+  constructor(inChannels: number, outChannels: number, readonly kernelSize: number, readonly opts: F.ConvTranspose1dOptions & { bias?: boolean } = {}) {
+    super('ConvTranspose1d', inChannels, outChannels, [positiveInt('ConvTranspose1d', 'kernel_size', kernelSize)], checkOptions('ConvTranspose1d', opts, [...CONV_TRANSPOSE_OPTIONS]));
   }
   forward(x: Tensor): Tensor { const { bias: _, ...o } = this.opts; return F.convTranspose1d(x, this.weight.t, this.bias?.t, o); }
 }
