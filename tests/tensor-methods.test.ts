@@ -74,3 +74,15 @@ test('t(), T and a Parameter passed for its tensor', () => {
   expect(() => traceModel(defineModel({ name: 'p', module: lin, inputs: { x: [2, 1, 3] }, forward: (_m: Module, i: Record<string, Tensor>) => i.x!.t() })))
     .toThrow(/t: expects a tensor of at most 2 dims, got \[2, 1, 3\] \(transpose\(a, b\) or mT for the last two\)/);
 });
+
+test('clamp with a NaN number bound, as PyTorch 1.13: alone it leaves x, with the other bound every element is NaN', () => {
+  const g = traceModel(defineModel({
+    name: 'c', module: new nn.Identity(), inputs: { x: [4] },
+    forward: (_m: Module, { x }: Record<string, Tensor>) => ({ lo: x!.clamp(NaN), hi: x!.clamp(undefined, NaN), both: x!.clamp(NaN, 3), both2: x!.clamp(0, NaN) }),
+  }));
+  const out = interpret(g, { x: Float32Array.of(1, -2, NaN, Infinity) });
+  expect(Array.from(out.lo!)).toEqual([1, -2, NaN, Infinity]);
+  expect(Array.from(out.hi!)).toEqual([1, -2, NaN, Infinity]);
+  expect(Array.from(out.both!)).toEqual([NaN, NaN, NaN, NaN]);
+  expect(Array.from(out.both2!)).toEqual([NaN, NaN, NaN, NaN]);
+});

@@ -217,7 +217,7 @@ export class Tensor {
   div(o: Operand): Tensor { return record('div', promoted('div', this, o).map(asF32)); }
   maximum(o: Operand): Tensor { return record('maximum', promoted('maximum', this, o)); }
   minimum(o: Operand): Tensor { return record('minimum', promoted('minimum', this, o)); }
-  /** torch.clamp: min(max(x, min), max), so max wins where min > max; NaN stays NaN. */
+  /** torch.clamp: min(max(x, min), max), so max wins where min > max; NaN stays NaN (a lone NaN number bound: see below). */
   clamp(min?: Operand, max?: Operand): Tensor {
     if (min === undefined && max === undefined) throw new ModelDefinitionError(`clamp: at least one of min and max must be given${where()}`);
     // Errors name clamp and the bound, not the maximum/minimum under it.
@@ -228,6 +228,9 @@ export class Tensor {
     };
     if (min !== undefined) bound('min', min);
     if (max !== undefined) bound('max', max);
+    // PyTorch 1.13: one bound alone that is the number NaN leaves x as it is (clamp_min/clamp_max
+    // compare, and NaN compares false); with both bounds a NaN makes every element NaN (as here).
+    if ((min === undefined || max === undefined) && Number.isNaN(min ?? max)) return this;
     const lo = min === undefined ? this : this.maximum(min);
     return max === undefined ? lo : lo.minimum(max);
   }
