@@ -27,6 +27,7 @@ const lstm = new nn.LSTM(8, 12, { batchFirst: true, numLayers: 2 });
 const emb = new nn.Embedding(11, 5);
 const gru = new nn.GRU(8, 6, { bidirectional: true });
 const gn = new nn.GroupNorm(2, 6), gn4 = new nn.GroupNorm(2, 4, 1e-5, { affine: false });
+const bag = new nn.EmbeddingBag(11, 5, { mode: 'sum', paddingIdx: 0 });
 
 const ENTRIES: Record<string, { inputs: InputSpecs; fn: (x: Record<string, Tensor>) => Tensor | Record<string, Tensor> }> = {
   mlp: { inputs: { x: { shape: ['B', 784], max: { B: 8 } } }, fn: ({ x }) => mlp.call(x!) },
@@ -61,6 +62,14 @@ const ENTRIES: Record<string, { inputs: InputSpecs; fn: (x: Record<string, Tenso
   gnorm: {
     inputs: { x: { shape: ['B', 6, 'L'], max: { B: 3, L: 10 } }, img: { shape: [2, 4, 'H', 'W'], max: { H: 5, W: 6 } } },
     fn: ({ x, img }) => ({ y: gn.call(x!), z: gn4.call(img!) }),
+  },
+  // The Tensor methods composed of other ops, over a length chosen at run time; EmbeddingBag's bags over it.
+  methods: {
+    inputs: { x: { shape: ['B', 'T', 8], max: { B: 3, T: 12 } }, ids: { shape: ['L'], dtype: 'i32', max: { L: 10 } }, off: { shape: [3], dtype: 'i32' } },
+    fn: ({ x, ids, off }) => ({
+      cumsum: x!.cumsum(1), lse: x!.logsumexp(1), var: x!.var(1, { unbiased: false }), norm: x!.norm(2, 1), min: x!.min(1), argmin: x!.argmin(1),
+      tril: x!.matmul(x!.mT).tril(-1), masked: x!.maskedFill(x!.gt(0.5), -1), sign: x!.sign(), bags: bag.call(ids!, off!),
+    }),
   },
   // The decomposed path (weights wanted): the causal mask is the corner of the mask at the bounds.
   weights: {
@@ -140,6 +149,15 @@ describe('symbolic sizes', () => {
     for (const [B, L, H, W] of [[1, 1, 1, 1], [3, 10, 5, 6], [2, 7, 2, 5]] as const) {
       check('gnorm', { B, L, H, W }, ({ B, L, H, W }) => ({
         x: { data: seeded(B! * 6 * L!, L!), shape: [B!, 6, L!] }, img: { data: seeded(2 * 4 * H! * W!, H! + W!), shape: [2, 4, H!, W!] },
+      }));
+    }
+  });
+
+  it('cumsum, logsumexp, var, norm, min/argmin, tril, maskedFill, sign and EmbeddingBag over a length chosen at run time', () => {
+    for (const [B, T, L] of [[1, 1, 1], [3, 12, 10], [2, 5, 7]] as const) {
+      check('methods', { B, T, L }, ({ B, T, L }) => ({
+        x: { data: seeded(B! * T! * 8, T!), shape: [B!, T!, 8] }, ids: { data: Int32Array.from({ length: L! }, (_, i) => (i * 7) % 11) as never, shape: [L!] },
+        off: { data: Int32Array.of(0, Math.min(2, L!), Math.min(2, L!)) as never, shape: [3] },
       }));
     }
   });
