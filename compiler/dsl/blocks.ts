@@ -6,7 +6,7 @@ import { fmtShape } from '../ir/types.ts';
 import { describeValue } from '../ir/print.ts';
 import { ModelDefinitionError, stack, Tensor, where } from './tensor.ts';
 import { checkOptions } from './options.ts';
-import { floatArg, padZeros, pairOf, windows } from './functional.ts';
+import { floatArg, padZeros, pairOf, spreadAlong, windows } from './functional.ts';
 
 type Pair = number | [number, number];
 
@@ -47,14 +47,6 @@ export function unfold(x: Tensor, kernelSize: Pair, o: BlockOptions = {}): Tenso
   return stack(taps, 2).reshape(x.dims[0]!, C * g.k[0] * g.k[1], oh * ow);
 }
 
-/** `t` [..., n, ...] along `axis` spread `s` apart: row r at r·s, zeros between ((n − 1)·s + 1 rows). */
-function spread(t: Tensor, axis: number, s: number): Tensor {
-  if (s === 1) return t;
-  const n = t.size(axis), dims = t.dims.slice();
-  const gaps = padZeros(t.unsqueeze(axis + 1), axis + 1, 0, s - 1); // [..., n, s, ...]
-  dims[axis] = n * s;
-  return gaps.reshape(...dims).slice(axis, 0, (n - 1) * s + 1);
-}
 
 /**
  * torch.nn.functional.fold: [N, C·kh·kw, L] (or unbatched [C·kh·kw, L]) → [N, C, H, W], each block's
@@ -77,7 +69,7 @@ export function fold(x: Tensor, outputSize: Pair, kernelSize: Pair, o: BlockOpti
   for (let i = 0; i < g.k[0]; i++) {
     for (let j = 0; j < g.k[1]; j++) {
       const r = i * g.d[0], q = j * g.d[1];
-      const block = spread(spread(cols.select(2, i).select(2, j), 2, g.s[0]), 3, g.s[1]); // [N, C, rows, cols]
+      const block = spreadAlong(spreadAlong(cols.select(2, i).select(2, j), 2, g.s[0]), 3, g.s[1]); // [N, C, rows, cols]
       const placed = padZeros(padZeros(block, 2, r, Hp - r - block.size(2)), 3, q, Wp - q - block.size(3));
       sum = sum ? sum.add(placed) : placed;
     }

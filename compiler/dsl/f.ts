@@ -19,4 +19,4 @@ export {
 export { einsum } from './einsum.ts';
 export { unfold, fold, type BlockOptions } from './blocks.ts';
 export { maxUnpool1d, maxUnpool2d, maxUnpool3d, type MaxUnpoolOptions } from './unpool.ts';
-export { conv3d, maxPool3d, avgPool3d, type Conv3dOptions, type MaxPool3dOptions, type AvgPool3dOptions } from './volumetric.ts';
+export { conv3d, convTranspose3d, maxPool3d, avgPool3d, type Conv3dOptions, type ConvTranspose3dOptions, type MaxPool3dOptions, type AvgPool3dOptions } from './volumetric.ts';

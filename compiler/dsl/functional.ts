@@ -172,24 +172,24 @@ export function convTranspose2d(x: Tensor, w: Tensor, b?: Tensor, o: ConvTranspo
     const out = [0, 1].map((i) => ([H, W][i]! - 1) * stride[i]! - 2 * padding[i]! + dilation[i]! * (k[i]! - 1) + outPad[i]! + 1);
     if (out.some((n) => n < 1)) throw new ModelDefinitionError(`conv_transpose2d: the output of input ${fmtShape(x.dims)} would be ${out.join('×')}${where()}`);
     // stride − 1 zeros after each pixel along H and W, then the trailing ones cut: [(H−1)·s + 1, (W−1)·s + 1].
-    let z = x;
-    for (const i of [0, 1]) {
-      const s = stride[i]!, axis = 2 + i;
-      if (s === 1) continue;
-      const n = z.size(axis), spread = z.unsqueeze(axis + 1);
-      const gap = zeros(spread.dims.map((d, j) => (j === axis + 1 ? s - 1 : d)), traceBounds());
-      z = cat([spread, gap], axis + 1).reshape(...z.dims.map((d, j) => (j === axis ? n * s : d))).slice(axis, 0, (n - 1) * s + 1);
-    }
+    let z = spreadAlong(spreadAlong(x, 2, stride[0]!), 3, stride[1]!);
     // Each side pads dilation·(k − 1) − padding (output_padding more after); a negative amount crops.
     for (const i of [0, 1]) {
       const before = dilation[i]! * (k[i]! - 1) - padding[i]!;
       z = padZeros(z, 2 + i, before, before + outPad[i]!);
     }
     // The kernel flipped in both spatial dims, and [Cin, Cout/g] per group swapped to [Cout, Cin/g].
-    const flipped = gatherAlong(gatherAlong(w, 2, Array.from({ length: kh }, (_, i) => kh - 1 - i)), 3, Array.from({ length: kw }, (_, i) => kw - 1 - i));
+    const flipped = w.flip(2, 3);
     const wc = flipped.reshape(groups, cin / groups, coutG, kh, kw).permute(0, 2, 1, 3, 4).reshape(groups * coutG, cin / groups, kh, kw);
     return record('conv2d', b ? [z, wc, b] : [z, wc], { stride: [1, 1], padding: [0, 0], dilation, groups, act: 'none' });
   });
+}
+
+/** `t` spread `s` apart along `axis`: entry r at r·s, zeros between ((n − 1)·s + 1 entries; a transposed conv's input, col2im's blocks). */
+export function spreadAlong(t: Tensor, axis: number, s: number): Tensor {
+  if (s === 1) return t;
+  const n = t.size(axis), gaps = padZeros(t.unsqueeze(axis + 1), axis + 1, 0, s - 1); // [..., n, s, ...]
+  return gaps.reshape(...t.dims.map((d, j) => (j === axis ? n * s : d))).slice(axis, 0, (n - 1) * s + 1);
 }
 
 /** torch.nn.functional.conv_transpose1d on [N, C, L] or unbatched [C, L]: conv_transpose2d over a height of 1. */

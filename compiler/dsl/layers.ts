@@ -96,6 +96,15 @@ export class ConvTranspose2d extends ConvTransposeNd {
   forward(x: Tensor): Tensor { const { bias: _, ...o } = this.opts; return F.convTranspose2d(x, this.weight.t, this.bias?.t, o); }
 }
 
+/** nn.ConvTranspose3d on [N, C, D, H, W] or unbatched: weight [in, out/groups, kD, kH, kW]. */
+export class ConvTranspose3d extends ConvTransposeNd {
+  constructor(inChannels: number, outChannels: number, readonly kernelSize: V.Triple, readonly opts: V.ConvTranspose3dOptions & { bias?: boolean } = {}) {
+    super('ConvTranspose3d', inChannels, outChannels, F.tupleOf('ConvTranspose3d', 'kernel_size', kernelSize, 1, 3), checkOptions('ConvTranspose3d', opts, [...CONV_TRANSPOSE_OPTIONS]));
+    for (const [k, min] of [['stride', 1], ['padding', 0], ['outputPadding', 0], ['dilation', 1]] as const) if (opts[k] !== undefined) F.tupleOf('ConvTranspose3d', k, opts[k], min, 3);
+  }
+  forward(x: Tensor): Tensor { const { bias: _, ...o } = this.opts; return V.convTranspose3d(x, this.weight.t, this.bias?.t, o); }
+}
+
 /** nn.ConvTranspose1d on [N, C, L] or unbatched [C, L]: weight [in, out/groups, k]. */
 export class ConvTranspose1d extends ConvTransposeNd {
   constructor(inChannels: number, outChannels: number, readonly kernelSize: number, readonly opts: F.ConvTranspose1dOptions & { bias?: boolean } = {}) {

@@ -5,7 +5,7 @@ import { fmtShape } from '../ir/types.ts';
 import { describeValue } from '../ir/print.ts';
 import { cat, constant, ModelDefinitionError, Tensor, where } from './tensor.ts';
 import { checkOptions } from './options.ts';
-import { conv2d, fixedConvDims, floatArg, maxPoolIndexed, padZeros, poolNd, poolWindow, tupleOf, windows } from './functional.ts';
+import { conv2d, fixedConvDims, floatArg, maxPoolIndexed, padZeros, poolNd, poolWindow, spreadAlong, tupleOf, windows } from './functional.ts';
 
 export type Triple = number | [number, number, number];
 
@@ -82,4 +82,46 @@ export function maxPool3d(x: Tensor, kernelSize: Triple, o: MaxPool3dOptions = {
 export function avgPool3d(x: Tensor, kernelSize: Triple, o: AvgPool3dOptions = {}): Tensor {
   checkOptions('avg_pool3d', o, ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride']);
   return pool3d('avg_pool3d', x, kernelSize, o) as Tensor;
+}
+
+export interface ConvTranspose3dOptions { stride?: Triple; padding?: Triple; outputPadding?: Triple; dilation?: Triple; groups?: number }
+/**
+ * torch.nn.functional.conv_transpose3d on [N, C, D, H, W] (or unbatched), weight [in, out/groups,
+ * kD, kH, kW]: as conv_transpose2d, the input spread by the stride (zeros between), padded by
+ * dilation·(k − 1) − padding a side (output_padding more after), then conv3d with the kernel flipped
+ * in its three spatial dims and [in, out/g] per group swapped.
+ */
+export function convTranspose3d(x: Tensor, w: Tensor, b?: Tensor, o: ConvTranspose3dOptions = {}): Tensor {
+  const op = 'conv_transpose3d';
+  checkOptions(op, o, ['stride', 'padding', 'outputPadding', 'dilation', 'groups']);
+  x = floatArg(op, 'input', x); w = floatArg(op, 'weight', w);
+  if (b !== undefined && b !== null) b = floatArg(op, 'bias', b); else b = undefined;
+  if (x.rank !== 4 && x.rank !== 5) throw new ModelDefinitionError(`${op}: expected [N, C, D, H, W] or unbatched [C, D, H, W] input, got ${fmtShape(x.dims)}${where()}`);
+  fixedConvDims(op, x, 5);
+  if (w.rank !== 5 || w.dims.some((d) => typeof d !== 'number')) throw new ModelDefinitionError(`${op}: weight must be [in, out/groups, kD, kH, kW], got ${fmtShape(w.dims)}${where()}`);
+  const stride = tupleOf(op, 'stride', o.stride ?? 1, 1, 3), padding = tupleOf(op, 'padding', o.padding ?? 0, 0, 3);
+  const outPad = tupleOf(op, 'output_padding', o.outputPadding ?? 0, 0, 3), dilation = tupleOf(op, 'dilation', o.dilation ?? 1, 1, 3);
+  const groups = o.groups ?? 1;
+  if (!Number.isInteger(groups) || groups < 1) throw new ModelDefinitionError(`${op}: groups must be a positive integer, got ${describeValue(groups)}${where()}`);
+  const [cin, coutG, ...k] = w.shape as number[], C = x.size(-4);
+  if (C !== cin || cin! % groups) throw new ModelDefinitionError(`${op}: input ${fmtShape(x.dims)} has ${C} channels, weight ${fmtShape(w.dims)} takes ${cin}${cin! % groups ? ` (not divisible by groups ${groups})` : ''}${where()}`);
+  if (b && (b.rank !== 1 || b.size(0) !== coutG! * groups)) throw new ModelDefinitionError(`${op}: bias must be [${coutG! * groups}], got ${fmtShape(b.dims)}${where()}`);
+  for (let i = 0; i < 3; i++) {
+    if (outPad[i]! >= Math.max(stride[i]!, dilation[i]!)) throw new ModelDefinitionError(`${op}: output_padding ${outPad.join(',')} must be smaller than stride or dilation (${stride.join(',')} / ${dilation.join(',')})${where()}`);
+  }
+  const sizes = x.shape.slice(-3), out = sizes.map((n, i) => (n - 1) * stride[i]! - 2 * padding[i]! + dilation[i]! * (k[i]! - 1) + outPad[i]! + 1);
+  if (out.some((n) => n < 1)) throw new ModelDefinitionError(`${op}: the output of input ${fmtShape(x.dims)} would be ${out.join('×')}${where()}`);
+  // The kernel flipped in its spatial dims, and [Cin, Cout/g] per group swapped to [Cout, Cin/g].
+  const flipped = w.flip(2, 3, 4);
+  const wc = flipped.reshape(groups, cin! / groups, coutG!, ...k).permute(0, 2, 1, 3, 4, 5).reshape(groups * coutG!, cin! / groups, ...k);
+  return unbatched3d(x, (x) => {
+    let z = x;
+    for (let i = 0; i < 3; i++) z = spreadAlong(z, 2 + i, stride[i]!);
+    // Each side pads dilation·(k − 1) − padding (output_padding more after); a negative amount crops.
+    for (let i = 0; i < 3; i++) {
+      const before = dilation[i]! * (k[i]! - 1) - padding[i]!;
+      z = padZeros(z, 2 + i, before, before + outPad[i]!);
+    }
+    return conv3d(z, wc, b, { dilation: dilation as [number, number, number], groups });
+  });
 }
