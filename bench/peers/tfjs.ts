@@ -86,7 +86,7 @@ export async function tfjsPeer(wl: Workload): Promise<Peer> {
       break;
     }
     case 'lstm': case 'gru': {
-      const { T, I, H } = sp;
+      const { T, H } = sp;
       const Wih = wT('weight_ih_l0'), Whh = wT('weight_hh_l0');
       const bih = vec('bias_ih_l0'), bhh = vec('bias_hh_l0');
       const bsum = keep(tf.add(bih, bhh));

@@ -19,7 +19,6 @@ export interface TestInfo { name: string; dir: string; op: string; tier: string;
 export interface TestResult extends TestInfo { status: Status; detail: string }
 
 const RTOL = 1e-3, ATOL = 1e-7;
-const FLOATS = new Set([1, 10, 11, 16, 17, 18, 19, 20, 23, 24]);
 
 /** The tests in `dir` (each a folder with model.onnx), with op and tier from index.tsv when present. */
 export function listTests(dir: string): TestInfo[] {

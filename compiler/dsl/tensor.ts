@@ -5,7 +5,7 @@
 import { node as mkNode, type Attrs, type Node } from '../ir/node.ts';
 import { inferType, secondaryTypes, ShapeError, type AttrsOf, type OpName } from '../ir/ops.ts';
 import { dimsOf, DTYPE_BYTES, fmtShape, normAxis as irNormAxis, numel, sameShape, type DType, type Shape } from '../ir/types.ts';
-import { addDims, canonDim, divDims, evalDim, isSymbolic, mulDims, numelDims, SIZE_NAME, sizeNames, type Dim, type Sizes } from '../ir/dims.ts';
+import { addDims, canonDim, divDims, evalDim, isSymbolic, mulDims, numelDims, sizeNames, type Dim, type Sizes } from '../ir/dims.ts';
 import type { SymAttrs } from '../ir/symbolic.ts';
 import { describeValue } from '../ir/print.ts';
 

@@ -3,7 +3,7 @@
 
 import { fmtShape } from '../ir/types.ts';
 import { describeValue } from '../ir/print.ts';
-import { cat, constant, ModelDefinitionError, Tensor, where } from './tensor.ts';
+import { cat, ModelDefinitionError, Tensor, where } from './tensor.ts';
 import { checkOptions } from './options.ts';
 import { conv2d, fixedConvDims, floatArg, maxPoolIndexed, padZeros, poolNd, poolWindow, spreadAlong, tupleOf, windows } from './functional.ts';
 

@@ -8,7 +8,7 @@
 import { record, type Tensor } from '../dsl/tensor.ts';
 import { elu, geluTanh, leakyRelu, mish, softplus, softsign } from '../dsl/functional.ts';
 import { DT } from './proto.ts';
-import { host, isHost } from './ctx.ts';
+import { isHost } from './ctx.ts';
 import { f32Input, full, type Translate } from './ops/common.ts';
 import { binary, boolLogic, castTo, clip, compare, F, hardSigmoid, hostBinary, hostNot, leaky, mod, not, pow, rounding, sign, softmaxLike, T, unary, variadic } from './ops/elementwise.ts';
 import { concat, constantOfShape, constantOp, depthToSpace, expand, flatten, gather, gatherElements, pad, range, reshape, shapeOf, size, slice, spaceToDepth, split, squeeze, tile, transpose, unsqueeze, where } from './ops/shapes.ts';

@@ -14,7 +14,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { assemble, type Isa } from '../../compiler/codegen/assemble.ts';
 import { attentionScratchBytes } from '../../compiler/codegen/attention-abi.ts';
 import { ISAS, Kernels, MEMORY_BASE, randomF32, mismatches } from './harness.ts';
-import { attentionForward, type AttentionProblem } from './attention-oracle.ts';
+import { attentionForward } from './attention-oracle.ts';
 
 const RTOL = 1e-5, ATOL = 1e-5;
 const CANARY = 12345.5;
