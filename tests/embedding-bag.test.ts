@@ -32,9 +32,10 @@ test('EmbeddingBag (sum, mean, max; offsets or rows; padding, weights, maxNorm) 
       mean_2d: m.mean.call(rows!), sum_pad_2d: m.sum_pad.call(rows!, undefined, w_rows), max_2d: m.max.call(rows!),
       mean_pad_2d: F.embeddingBag(rows!, m.sum_pad.weight.t, { mode: 'mean', paddingIdx: 4 }),
       max_pad_2d: F.embeddingBag(rows!, m.sum_pad.weight.t, { mode: 'max', paddingIdx: 4 }),
+      one_bag_max: m.max.call(flat!, offsets!.slice(0, 0, 1)), one_bag_sum_pad: m.sum_pad.call(flat!, offsets!.slice(0, 0, 1), w_flat),
     }),
   });
-  expect(await expectTorchCase(def, read('io.safetensors'), { threads: 2 })).toHaveLength(10);
+  expect(await expectTorchCase(def, read('io.safetensors'), { threads: 2 })).toHaveLength(12);
 });
 
 test('EmbeddingBag: misuse', () => {

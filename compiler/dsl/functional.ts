@@ -1115,7 +1115,8 @@ export function embeddingBag(indices: Tensor, table: Tensor, opts: EmbeddingBagO
     const L = indices.dim(0), B = offsets.size(0) - (includeLastOffset ? 1 : 0);
     if (B * indices.size(0) * table.size(1) > BAG_CELLS) throw new ModelDefinitionError(`embedding_bag: ${B} bags over ${indices.size(0)} positions of ${table.size(1)} features is too large for 1-D indices (each bag reads every position; at most ${BAG_CELLS} cells); give 2-D indices [bags, n] when the bags are of one size${where()}`);
     // Bag b holds positions offsets[b] ≤ j < its end: the next offset, or (the last bag) every position after.
-    const ends = includeLastOffset ? offsets.slice(0, 1, B + 1) : cat([offsets.slice(0, 1, B), ints([2 ** 31 - 1])], 0);
+    const last = ints([2 ** 31 - 1]); // (one bag: offsets.slice(0, 1, 1) would be empty, which slice refuses)
+    const ends = includeLastOffset ? offsets.slice(0, 1, B + 1) : B === 1 ? last : cat([offsets.slice(0, 1, B), last], 0);
     const at = arange(indices.size(0)), j = (typeof L === 'number' ? at : at.slice(0, 0, L)).unsqueeze(0);
     const member = j.ge(offsets.slice(0, 0, B).unsqueeze(1)).cast('i32').mul(j.lt(ends.unsqueeze(1)).cast('i32'));
     inBag = (kept ? member.mul(kept.cast('i32').unsqueeze(0)) : member).gt(0);
