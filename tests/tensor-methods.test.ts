@@ -47,6 +47,10 @@ test('Tensor methods: misuse', () => {
   expect(() => tr((x) => x.var(1, { unbiased: false }), [3, 'T'])).not.toThrow();
   expect(() => tr((x) => x.norm('nuc' as never))).toThrow(/norm: p must be a number, Infinity, -Infinity or 'fro', got "nuc"/);
   expect(() => tr((x) => x.flip(1), [3, 'T'])).toThrow(/flip: dim 1 of \[3, T\] is a size chosen at run time/);
+  // flip(1, 1) was silently the identity (flipped twice); torch refuses a repeated dim.
+  expect(() => tr((x) => x.flip(1, -1))).toThrow(/dim 1 appears more than once in the dims \[1, -1\]/);
+  expect(() => tr((x) => x.flip([0, 0]))).toThrow(/dim 0 appears more than once in the dims \[0, 0\]/);
+  expect(() => tr((x) => x.flip())).not.toThrow();
   expect(() => tr((x) => x.roll([1, 2], 0))).toThrow(/roll: 2 shifts for 1 dims/);
   expect(() => tr((x) => x.roll(1.5, 0))).toThrow(/roll: shifts must be integers, got 1.5/);
   expect(() => tr((x) => x.sum(0).tril())).toThrow(/tril: input must have at least 2 dims, got \[4\]/);

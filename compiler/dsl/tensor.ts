@@ -174,9 +174,14 @@ const lift = (op: string, x: Operand, self: Tensor): Tensor => {
 /** A reduction's dims (all of them when none are given); a dim named twice is refused, as torch refuses it. */
 function dims(d: number | number[] | undefined, rank: number): number[] {
   if (d === undefined || (Array.isArray(d) && d.length === 0)) return [...Array(rank).keys()];
-  const axes = (Array.isArray(d) ? d : [d]).map((a) => normAxis(a, rank));
+  return distinctAxes(Array.isArray(d) ? d : [d], rank);
+}
+
+/** The dims `d` as axes in [0, rank), each named once (torch refuses a repeated dim). */
+function distinctAxes(d: readonly number[], rank: number): number[] {
+  const axes = d.map((a) => normAxis(a, rank));
   const twice = axes.findIndex((a, i) => axes.indexOf(a) !== i);
-  if (twice >= 0) throw new ModelDefinitionError(`dim ${axes[twice]} appears more than once in the dims [${(d as number[]).join(', ')}]${where()}`);
+  if (twice >= 0) throw new ModelDefinitionError(`dim ${axes[twice]} appears more than once in the dims [${d.join(', ')}]${where()}`);
   return axes;
 }
 
@@ -684,7 +689,8 @@ export class Tensor {
   }
   /** torch.flip: the order of each of `dims` reversed (a constant gather). */
   flip(...given: number[] | [readonly number[]]): Tensor {
-    return asDims(given).map((a) => normAxis(a, this.rank)).reduce((y: Tensor, a) => {
+    // Each dim once, as torch (flipping a dim twice would silently be the identity).
+    return distinctAxes(asDims(given), this.rank).reduce((y: Tensor, a) => {
       if (isSymbolic(this.dim(a))) throw new ModelDefinitionError(`flip: dim ${a} of ${fmtShape(this.dims)} is a size chosen at run time; a flipped dim must be a fixed size${where()}`);
       const n = this.size(a);
       return gatherAlong(y, a, Array.from({ length: n }, (_, i) => n - 1 - i));
