@@ -1107,6 +1107,8 @@ export function embeddingBag(indices: Tensor, table: Tensor, opts: EmbeddingBagO
   let inBag: Tensor | undefined, spread = (t: Tensor) => t;
   if (indices.rank === 2) {
     if (offsets !== undefined && offsets !== null) throw new ModelDefinitionError(`embedding_bag: offsets must be left out with 2-D indices ${fmtShape(indices.dims)} (each row is a bag)${where()}`);
+    // PyTorch 1.13 takes it and drops the last row (mean then averages wrongly; max corrupts its heap).
+    if (includeLastOffset) throw new ModelDefinitionError(`embedding_bag: includeLastOffset needs 1-D indices with offsets; with 2-D indices ${fmtShape(indices.dims)} each row is a bag (PyTorch 1.13 drops the last row)${where()}`);
     inBag = kept;
   } else if (indices.rank === 1) {
     if (offsets === undefined || offsets === null) throw new ModelDefinitionError(`embedding_bag: 1-D indices ${fmtShape(indices.dims)} need offsets (where each bag starts)${where()}`);
