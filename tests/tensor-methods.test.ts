@@ -59,17 +59,18 @@ test('Tensor methods: misuse', () => {
   expect(() => tr((x) => x.narrow(1, 0, 0))).toThrow(/narrow: length must be a positive integer, got 0/);
 });
 
-test('t(), T and a Parameter passed for its tensor', () => {
+test('t(), T, the sign of a bool and a Parameter passed for its tensor', () => {
   const g = traceModel(defineModel({
     name: 't', module: new nn.Identity(), inputs: { x: [2, 3], v: [3], c: [2, 1, 3] },
-    forward: (_m: Module, { x, v, c }: Record<string, Tensor>) => ({ t: x!.t(), v: v!.t(), T: c!.T }),
+    forward: (_m: Module, { x, v, c }: Record<string, Tensor>) => ({ t: x!.t(), v: v!.t(), T: c!.T, sign_b: x!.gt(3).sign().float() }),
   }));
   const x = Float32Array.of(1, 2, 3, 4, 5, 6), c = Float32Array.of(1, 2, 3, 4, 5, 6);
   const out = interpret(g, { x, v: Float32Array.of(7, 8, 9), c });
   expect(Array.from(out.t!)).toEqual([1, 4, 2, 5, 3, 6]);
   expect(Array.from(out.v!)).toEqual([7, 8, 9]);
   expect(Array.from(out.T!)).toEqual([1, 4, 2, 5, 3, 6]); // [3, 1, 2]
-  expect(g.outputs.map((o) => o.node.type.shape)).toEqual([[3, 2], [3], [3, 1, 2]]);
+  expect(Array.from(out.sign_b!)).toEqual([0, 0, 0, 1, 1, 1]); // torch.sign of a bool is itself (was refused as 'gt: … got bool')
+  expect(g.outputs.map((o) => o.node.type.shape)).toEqual([[3, 2], [3], [3, 1, 2], [2, 3]]);
   const lin = new nn.Linear(3, 2);
   expect(() => traceModel(defineModel({ name: 'p', module: lin, inputs: { x: [2, 3] }, forward: (m: nn.Linear, i: Record<string, Tensor>) => i.x!.matmul(m.weight as never) })))
     .toThrow(/matmul: expected a tensor, got a Parameter \(its tensor is \.t\)/);

@@ -721,8 +721,8 @@ export class Tensor {
     if (!(mask instanceof Tensor) || mask.dtype !== 'bool') throw new ModelDefinitionError(`masked_fill: mask must be a bool tensor, got ${mask instanceof Tensor ? mask.dtype : describeValue(mask)}${where()}`);
     return record('where', [mask, lift('masked_fill', value, this).cast(this.dtype), this]);
   }
-  /** torch.sign: −1, 0 or 1 (0 at ±0 and at NaN, as PyTorch 1.13 gives). */
-  sign(): Tensor { return this.gt(0).cast(this.dtype).sub(this.lt(0).cast(this.dtype)); }
+  /** torch.sign: −1, 0 or 1 (0 at ±0 and at NaN, as PyTorch 1.13 gives); a bool tensor is its own sign. */
+  sign(): Tensor { return this.dtype === 'bool' ? this : this.gt(0).cast(this.dtype).sub(this.lt(0).cast(this.dtype)); }
   square(): Tensor { return this.mul(this); }
   isnan(): Tensor { return this.ne(this); }
   isinf(): Tensor { return this.abs().eq(Infinity); }
