@@ -1083,8 +1083,9 @@ const BAG_CELLS = 1 << 22;
  * 'sum' only), averaged or maxed; entries equal to paddingIdx left out (and not counted); an empty
  * bag gives zeros. Bags are the rows of a 2-D `indices` [B, N], or with 1-D `indices` [L] the runs
  * offsets[b] … offsets[b + 1] (the last to L; with includeLastOffset the last offset ends it). PyTorch
- * raises when offsets[0] is not 0; here positions before it belong to no bag. Each sum runs in
- * position order, as PyTorch's.
+ * raises when offsets[0] is not 0 or the offsets decrease; here (the offsets are run-time values, and
+ * no op checks values) positions before offsets[0] belong to no bag and a bag whose end comes before
+ * its start is empty. Each sum runs in position order, as PyTorch's.
  */
 export function embeddingBag(indices: Tensor, table: Tensor, opts: EmbeddingBagOptions = {}): Tensor {
   checkOptions('embedding_bag', opts, ['offsets', 'mode', 'perSampleWeights', 'includeLastOffset', 'maxNorm', 'normType', 'paddingIdx', 'scaleGradByFreq', 'sparse']);
