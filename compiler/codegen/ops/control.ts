@@ -5,12 +5,13 @@
 // (unless the body's own barriers already do: below), and the body function runs each thread's
 // share with the body's own barriers.
 
-import type { LoopAttrs } from '../../ir/ops/control.ts';
+import type { CheckAttrs, LoopAttrs } from '../../ir/ops/control.ts';
+import type { Node } from '../../ir/node.ts';
 import { mulDims, numelDims } from '../../ir/dims.ts';
 import { dimsOf, DTYPE_BYTES } from '../../ir/types.ts';
 import { kernelCall } from '../kernels.ts';
 import { bytesOf, code } from '../loops.ts';
-import { defineLowering } from './lowering.ts';
+import { defineLowering, trapUnless } from './lowering.ts';
 
 /**
  * A counted loop: copy the initial carried values in, then per step store t, run the body,
@@ -53,4 +54,17 @@ const loop = defineLowering<LoopAttrs>({
   },
 });
 
-export const CONTROL_LOWERINGS = { loop };
+/** A run-time check: a compare per element of the condition (the first false one traps), then x copied. */
+const check = defineLowering<CheckAttrs>({
+  emit: (n, c) => {
+    const [x, ok, v] = n.inputs as [Node, Node, Node];
+    return [
+      `for (let i = 0; i < ${code(numelDims(dimsOf(ok.type)))}; i++) {`,
+      `  ${trapUnless(`load<u8>(${c.addr(ok)} + <usize>i) != 0`, n.attrs.error, `load<i32>(${c.addr(v)} + (<usize>i << 2))`, 'i')}`,
+      '}',
+      `memory.copy(${c.addr(n)}, ${c.addr(x)}, ${code(bytesOf(n.type))});`,
+    ];
+  },
+});
+
+export const CONTROL_LOWERINGS = { loop, check };

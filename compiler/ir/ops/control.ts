@@ -1,4 +1,6 @@
-// A counted loop over a body graph (greedy decoding runs this way, inside wasm):
+// Control: a counted loop over a body graph, and a run-time check of values.
+//
+// The counted loop (greedy decoding runs this way, inside wasm):
 //   inputs  [carried initial values…, captured values…]
 //   body    inputs [carried…, t: i32[], captured…] → outputs [next carried…, emitted…]
 //   results the emitted values of every step, stacked along `axis` (a new dimension of size steps).
@@ -8,7 +10,7 @@ import { allocData, fmtType, normAxis, numel, sameShape, type AnyTensorData, typ
 import { defineOp } from './def.ts';
 import { evalDim, sizeNames, SIZE_NAME, type Sizes } from '../dims.ts';
 import { typeAt } from '../symbolic.ts';
-import { fail } from './rules.ts';
+import { arity, fail, raise, wantDtype } from './rules.ts';
 
 export interface LoopAttrs {
   body: Graph;
@@ -95,4 +97,31 @@ const loop = defineOp<LoopAttrs>({
   traits: { noFold: true, noCse: true },
 });
 
-export const CONTROL_OPS = { loop };
+/**
+ * check(x, ok, v): x unchanged (a copy) when every element of `ok` holds; otherwise an error at
+ * run time, `error` (an indexError, ir/ops/rules.ts) with {0} the element of `v` at the first
+ * `ok` that is false (row-major order) and {1} that element's flat position. `ok` and `v` have one
+ * shape. For argument checks on values known only when the code runs (PyTorch raising on
+ * embedding_bag's offsets): the values checked flow through x to the nodes that need them
+ * checked, so the check runs before them.
+ */
+export interface CheckAttrs { error: string }
+
+const check = defineOp<CheckAttrs>({
+  type: (ins, a) => {
+    arity('check', ins, 3);
+    const [x, ok, v] = ins as [TensorType, TensorType, TensorType];
+    wantDtype('check', 'condition', ok, 'bool');
+    wantDtype('check', 'value', v, 'i32');
+    if (!sameShape(ok.shape, v.shape)) fail('check', `condition ${fmtType(ok)} and value ${fmtType(v)} must have one shape`);
+    if (typeof a.error !== 'string' || a.error === '') fail('check', `error must be a message, got ${String(a.error)}`);
+    return x;
+  },
+  evaluate: (n, [x, ok, v]) => {
+    const at = ok!.data.findIndex((b) => !b);
+    if (at >= 0) raise(n.attrs.error, v!.data[at]!, at);
+    return x!.data.slice();
+  },
+});
+
+export const CONTROL_OPS = { loop, check };
