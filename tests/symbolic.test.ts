@@ -160,6 +160,12 @@ describe('symbolic sizes', () => {
         off: { data: Int32Array.of(0, Math.min(2, L!), Math.min(2, L!)) as never, shape: [3] },
       }));
     }
+    // An offset past this call's L (4), within the bound (10): an error, compiled and in the reference; one at L is an empty bag.
+    const feeds = (last: number) => ({ x: { data: seeded(32, 1), shape: [1, 4, 8] }, ids: { data: Int32Array.of(1, 2, 3, 4) as never, shape: [4] }, off: { data: Int32Array.of(0, 2, last) as never, shape: [3] } });
+    const error = /embedding_bag in .*: offsets\[2\] = 5 is past the end of the indices \(L of this call\)/;
+    expect(() => interpret(instantiate(graphs.methods!, { B: 1, T: 4, L: 4 }), Object.fromEntries(Object.entries(feeds(5)).map(([k, v]) => [k, v.data])))).toThrow(error);
+    for (const m of models.values()) expect(() => m.call('methods', feeds(5))).toThrow(error);
+    check('methods', { B: 1, T: 4, L: 4 }, () => feeds(4));
   });
 
   it('attention weights with a causal mask over the actual length', () => {

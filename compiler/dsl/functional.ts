@@ -2,10 +2,11 @@
 
 import { fmtShape } from '../ir/types.ts';
 import type { Dim } from '../ir/dims.ts';
-import { arange, cat, constant, gatherAlong, ints, ModelDefinitionError, record, recordMulti, scalarLike, Tensor, traceBounds, where, zeros } from './tensor.ts';
+import { arange, cat, constant, currentScope, gatherAlong, ints, ModelDefinitionError, record, recordMulti, scalarLike, Tensor, traceBounds, where, zeros } from './tensor.ts';
 
 export { gatherAlong };
 import { describeValue } from '../ir/print.ts';
+import { indexError } from '../ir/ops/rules.ts';
 import { checkOptions } from './options.ts';
 
 type Pair = number | [number, number];
@@ -1076,16 +1077,56 @@ export interface EmbeddingBagOptions extends EmbeddingOptions {
   perSampleWeights?: Tensor | null;
   includeLastOffset?: boolean;
 }
+/**
+ * embedding_bag's rules for 1-D offsets [n], as PyTorch 1.13 raises: offsets[0] is 0, no offset is
+ * below the one before it (PyTorch's sum fails an internal check, its max corrupts its heap), none
+ * is past the end of the L indices (one at L, an empty bag, is fine), and with includeLastOffset
+ * the last is L, as PyTorch documents (it takes a smaller one in some modes, positions after it
+ * in no bag, and corrupts its heap in others: mode max, or padding_idx). Each rule: `bad` on
+ * constant offsets at position k; `check` on run-time ones, [ok, value] of one shape for a check
+ * node; a message with {0} the offset (and {1} its position: indexError's form).
+ */
+function offsetRules(n: number, L: Dim, size: () => Tensor, includeLastOffset: boolean) {
+  const length = typeof L === 'number' ? String(L) : `${L} of this call`;
+  const rules: Array<{ bad: (o: Int32Array, k: number) => boolean; check: (o: Tensor) => [Tensor, Tensor]; msg: string }> = [
+    { bad: (o, k) => k === 0 && o[0] !== 0, check: (o) => { const f = o.slice(0, 0, 1); return [f.eq(0), f]; }, msg: 'offsets[0] must be 0 (where the first bag starts), got {0}' },
+    { bad: (o, k) => o[k]! > (typeof L === 'number' ? L : Infinity), check: (o) => [o.le(size()), o], msg: `offsets[{1}] = {0} is past the end of the indices (${length})` },
+  ];
+  // Each offset against the one before it (the first against itself).
+  if (n > 1) rules.splice(1, 0, { bad: (o, k) => k > 0 && o[k]! < o[k - 1]!, check: (o) => [o.ge(cat([o.slice(0, 0, 1), o.slice(0, 0, n - 1)], 0)), o], msg: 'offsets must not decrease, got offsets[{1}] = {0}, below the offset before it' });
+  if (includeLastOffset) rules.push({ bad: (o, k) => typeof L === 'number' && k === n - 1 && o[k] !== L, check: (o) => { const e = o.slice(0, n - 1, n); return [e.eq(size()), e]; }, msg: `with includeLastOffset the last offset must be the number of indices (${length}), got {0}` });
+  return rules;
+}
+/**
+ * The offsets of a 1-D embedding_bag, checked by offsetRules: constant ones here (a
+ * ModelDefinitionError), run-time ones by a `check` node per rule (its trap, or the reference's
+ * error), each reading the previous one's result so they run in order, before any bag is summed.
+ */
+function checkedOffsets(offsets: Tensor, indices: Tensor, includeLastOffset: boolean): Tensor {
+  const L = indices.dim(0), n = offsets.size(0);
+  // L as a value: a named size's is the count of the call's positions.
+  const size = () => (typeof L === 'number' ? scalarLike(L, offsets) : arange(indices.size(0)).slice(0, 0, L).ge(0).cast('f32').sum().cast('i32'));
+  const rules = offsetRules(n, L, size, includeLastOffset);
+  if (offsets.node.op === 'const') {
+    const o = offsets.node.attrs.data as Int32Array;
+    for (const { bad, msg } of rules) {
+      const k = o.findIndex((_, k) => bad(o, k));
+      if (k >= 0) throw new ModelDefinitionError(`embedding_bag: ${msg.replace('{0}', String(o[k])).replaceAll('{1}', String(k))}${where()}`);
+    }
+    if (typeof L === 'number') return offsets; // (against a named size L, the rules that read it are checked when the code runs)
+  }
+  return rules.reduce((o, r) => { const [ok, v] = r.check(o); return record('check', [o, ok, v], { error: indexError('embedding_bag', currentScope() || undefined, r.msg) }); }, offsets);
+}
+
 /** Bags above this many (bag, position, feature) cells are refused with 1-D input: each bag reads every position. */
 const BAG_CELLS = 1 << 22;
 /**
  * torch.nn.functional.embedding_bag: each bag's looked-up rows summed (times perSampleWeights, mode
  * 'sum' only), averaged or maxed; entries equal to paddingIdx left out (and not counted); an empty
  * bag gives zeros. Bags are the rows of a 2-D `indices` [B, N], or with 1-D `indices` [L] the runs
- * offsets[b] … offsets[b + 1] (the last to L; with includeLastOffset the last offset ends it). PyTorch
- * raises when offsets[0] is not 0 or the offsets decrease; here (the offsets are run-time values, and
- * no op checks values) positions before offsets[0] belong to no bag and a bag whose end comes before
- * its start is empty. Each sum runs in position order, as PyTorch's.
+ * offsets[b] … offsets[b + 1] (the last to L; with includeLastOffset the last offset, L, ends it).
+ * Offsets that break PyTorch's rules (offsetRules) are an error: at trace time when constant, else
+ * when the code runs. Each sum runs in position order, as PyTorch's.
  */
 export function embeddingBag(indices: Tensor, table: Tensor, opts: EmbeddingBagOptions = {}): Tensor {
   checkOptions('embedding_bag', opts, ['offsets', 'mode', 'perSampleWeights', 'includeLastOffset', 'maxNorm', 'normType', 'paddingIdx', 'scaleGradByFreq', 'sparse']);
@@ -1118,10 +1159,10 @@ export function embeddingBag(indices: Tensor, table: Tensor, opts: EmbeddingBagO
     const L = indices.dim(0), B = offsets.size(0) - (includeLastOffset ? 1 : 0);
     if (B * indices.size(0) * table.size(1) > BAG_CELLS) throw new ModelDefinitionError(`embedding_bag: ${B} bags over ${indices.size(0)} positions of ${table.size(1)} features is too large for 1-D indices (each bag reads every position; at most ${BAG_CELLS} cells); give 2-D indices [bags, n] when the bags are of one size${where()}`);
     // Bag b holds positions offsets[b] ≤ j < its end: the next offset, or (the last bag) every position after.
-    const last = ints([2 ** 31 - 1]); // (one bag: offsets.slice(0, 1, 1) would be empty, which slice refuses)
-    const ends = includeLastOffset ? offsets.slice(0, 1, B + 1) : B === 1 ? last : cat([offsets.slice(0, 1, B), last], 0);
+    const off = checkedOffsets(offsets, indices, includeLastOffset), last = ints([2 ** 31 - 1]); // (one bag: off.slice(0, 1, 1) would be empty, which slice refuses)
+    const ends = includeLastOffset ? off.slice(0, 1, B + 1) : B === 1 ? last : cat([off.slice(0, 1, B), last], 0);
     const at = arange(indices.size(0)), j = (typeof L === 'number' ? at : at.slice(0, 0, L)).unsqueeze(0);
-    const member = j.ge(offsets.slice(0, 0, B).unsqueeze(1)).cast('i32').mul(j.lt(ends.unsqueeze(1)).cast('i32'));
+    const member = j.ge(off.slice(0, 0, B).unsqueeze(1)).cast('i32').mul(j.lt(ends.unsqueeze(1)).cast('i32'));
     inBag = (kept ? member.mul(kept.cast('i32').unsqueeze(0)) : member).gt(0);
     spread = (t) => t.unsqueeze(0);
   } else throw new ModelDefinitionError(`embedding_bag: indices must be [B, N], or [L] with offsets, got ${fmtShape(indices.dims)}${where()}`);
