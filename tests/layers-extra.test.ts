@@ -101,10 +101,10 @@ test('the new layers by hand, and their misuse refused clearly', () => {
   expect(() => new nn.Conv1d(4, 6, 3, { padding: [1, 1] as never })).toThrow(/Conv1d: padding must be a non-negative integer, 'same' or 'valid', got an array of 2/);
   expect(() => new nn.Conv1d(4, 6, 3, { stride: 0 })).toThrow(/Conv1d: stride must be a positive integer, got 0/);
   expect(() => tr([2, 5, 9], (x) => new nn.Conv1d(4, 6, 3).call(x))).toThrow(/conv1d: input \[2, 5, 9\] has 5 channels but weight \[6, 4, 3\] expects 4/);
-  // conv1d's own terms, not the [N, C, 1, L] of the conv2d under it; a run-time length is refused.
+  // conv1d's own terms, not the [N, C, 1, L] of the conv2d under it; a run-time length the kernel may not fit is refused (tests/conv-runtime-length.test.ts).
   expect(() => tr([2, 4, 3], (x) => new nn.Conv1d(4, 6, 5).call(x))).toThrow(/conv1d: kernel 5 does not fit input \[2, 4, 3\] with padding 0/);
   expect(() => traceModel(defineModel({ name: 't', module: new nn.Conv1d(4, 6, 3), inputs: { x: { shape: ['B', 4, 'L'], max: { B: 3, L: 9 } } } })))
-    .toThrow(/conv1d: input \[B, 4, L\] has a size chosen at run time outside the batch dim \(0\); a convolution's channels and length must be fixed sizes/);
+    .toThrow(/conv1d: kernel of 3 cells needs dim 2 of input \[B, 4, L\] at least 3 long, but 'L' is chosen at run time and may be as small as 1/);
   expect(() => tr([2, 4, 9], (x) => new nn.Conv1d(4, 6, 3, { padding: 'same', stride: 2 }).call(x))).toThrow(/conv1d: padding 'same' needs stride 1, got stride 2/);
   expect(() => tr([2, 4, 9], (x) => F.conv1d(x, null as never))).toThrow(/conv1d: weight must be a tensor, got null/);
   const xw = (w: number[], fwd: (x: Tensor, w: Tensor) => Tensor) => traceModel(defineModel({ name: 'xw', module: new nn.Identity(), inputs: { x: [2, 4, 9], w }, forward: (_m: Module, i: Record<string, Tensor>) => fwd(i.x!, i.w!) }));
@@ -123,12 +123,13 @@ test('the new layers by hand, and their misuse refused clearly', () => {
   expect(() => new nn.AdaptiveAvgPool2d(null as never)).toThrow(/AdaptiveAvgPool2d: output_size must be a positive integer, a pair of them, or null in a pair, got null/);
   expect(() => new nn.AdaptiveAvgPool2d([0, 2])).toThrow(/output_size must be .*, got \[0, 2\]/);
   expect(() => tr([2, 4, 9, 9], (x) => new nn.Conv1d(4, 6, 3).call(x))).toThrow(/conv1d: expected \[N, C, L\] or unbatched \[C, L\] input, got \[2, 4, 9, 9\]/);
-  // A convolution runs over fixed lengths: only a batched input's dim 0 may be chosen at run time (was a codegen Error when compiled).
+  // A convolution's lengths may be chosen at run time (tests/conv-runtime-length.test.ts), its channels not.
   const trs = (shape: Array<string | number>, max: Record<string, number>, fwd: (x: Tensor) => Tensor) => traceModel(defineModel({ name: 't', module: new nn.Identity(), inputs: { x: { shape, max } }, forward: (_m: Module, i: Record<string, Tensor>) => fwd(i.x!) }));
   const c1 = new nn.Conv1d(4, 2, 1);
-  expect(() => trs(['B', 4, 'L'], { B: 3, L: 8 }, (x) => c1.call(x))).toThrow(/conv1d: input \[B, 4, L\] has a size chosen at run time outside the batch dim \(0\); a convolution's channels and length must be fixed sizes/);
-  expect(() => trs([4, 'L'], { L: 8 }, (x) => c1.call(x))).toThrow(/conv1d: input \[4, L\] has a size chosen at run time \(an unbatched input\)/);
-  expect(() => trs(['B', 4, 5, 'W'], { B: 3, W: 8 }, (x) => F.conv2d(x, new nn.Conv2d(4, 2, 1).weight.t))).toThrow(/conv2d: input \[B, 4, 5, W\] has a size chosen at run time outside the batch dim \(0\); a convolution's channels and height and width must be fixed sizes/);
+  expect(trs(['B', 4, 'L'], { B: 3, L: 8 }, (x) => c1.call(x)).outputs[0]!.node.type.dims).toEqual(['B', 2, 'L']);
+  expect(trs([4, 'L'], { L: 8 }, (x) => c1.call(x)).outputs[0]!.node.type.dims).toEqual([2, 'L']);
+  expect(trs(['B', 4, 5, 'W'], { B: 3, W: 8 }, (x) => F.conv2d(x, new nn.Conv2d(4, 2, 1).weight.t)).outputs[0]!.node.type.dims).toEqual(['B', 2, 5, 'W']);
+  expect(() => trs(['C', 5], { C: 4 }, (x) => c1.call(x))).toThrow(/conv1d: input \[C, 5\] has its channels \(dim 0\) chosen at run time; a convolution's channels must be a fixed size/);
   expect(trs(['B', 4, 6], { B: 3 }, (x) => c1.call(x)).outputs[0]!.node.type.dims).toEqual(['B', 2, 6]);
   expect(() => new nn.AdaptiveAvgPool2d(0)).toThrow(/AdaptiveAvgPool2d: output_size must be a positive integer, a pair of them, or null in a pair, got 0/);
   expect(() => new nn.AdaptiveMaxPool2d([2, 2, 2] as never)).toThrow(/AdaptiveMaxPool2d: output_size must be .*, got \[2, 2, 2\]/);

@@ -1,7 +1,7 @@
 // Functional forms of the ops (PyTorch's torch.nn.functional), used by the modules.
 
 import { fmtShape } from '../ir/types.ts';
-import type { Dim } from '../ir/dims.ts';
+import { addDims, divDims, evalDim, sizeNames, subDims, type Dim } from '../ir/dims.ts';
 import { arange, cat, constant, currentScope, gatherAlong, ints, ModelDefinitionError, record, recordMulti, scalarLike, Tensor, traceBounds, where, zeros } from './tensor.ts';
 
 export { gatherAlong };
@@ -56,12 +56,43 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor): Tensor {
 /** A 2-D op on PyTorch's unbatched [C, H, W] input as on a batch of one. */
 function unbatched2d(x: Tensor, f: (x: Tensor) => Tensor): Tensor { return x.rank === 3 ? f(x.unsqueeze(0)).squeeze(0) : f(x); }
 
-/** A convolution runs over fixed channels and lengths: only a batched input's dim 0 may be a size chosen at run time. */
+/** A convolution runs over fixed channels and lengths: only a batched input's dim 0 may be a size chosen at run time (conv3d, the transposed convolutions). */
 export function fixedConvDims(op: string, x: Tensor, batchedRank: number): void {
   const from = x.rank === batchedRank ? 1 : 0;
   if (x.dims.slice(from).some((d) => typeof d !== 'number')) {
-    throw new ModelDefinitionError(`${op}: input ${fmtShape(x.dims)} has a size chosen at run time ${from ? 'outside the batch dim (0)' : '(an unbatched input)'}; a convolution's channels and ${op === 'conv1d' ? 'length' : op === 'conv3d' ? 'depth, height and width' : 'height and width'} must be fixed sizes${where()}`);
+    throw new ModelDefinitionError(`${op}: input ${fmtShape(x.dims)} has a size chosen at run time ${from ? 'outside the batch dim (0)' : '(an unbatched input)'}; a convolution's channels and ${op.includes('3d') ? 'depth, height and width' : op.includes('1d') ? 'length' : 'height and width'} must be fixed sizes${where()}`);
   }
+}
+/** conv1d's and conv2d's channels are fixed sizes; the batch and the spatial dims may be chosen at run time (see windowsDim). */
+export function fixedConvChannels(op: string, x: Tensor, batchedRank: number): void {
+  const c = x.rank === batchedRank ? 1 : 0;
+  if (typeof x.dims[c] !== 'number') {
+    throw new ModelDefinitionError(`${op}: input ${fmtShape(x.dims)} has its channels (dim ${c}) chosen at run time; a convolution's channels must be a fixed size${where()}`);
+  }
+}
+
+/**
+ * The output length of a window of `extent` cells moved by `stride` over a length `n` padded by
+ * [before, after] (floor rule), or an error naming the op and the input. A length chosen at run
+ * time gives a polynomial only when stride 1 or the stride divides the length's run-time part
+ * (⌊(2·T + c)/2⌋ = T + ⌊c/2⌋); and since every size runs from 1 to its bound, the window must fit
+ * the length at size 1 (checked here at compile time: a length the kernel does not fit at run
+ * time can then never be passed).
+ */
+export function windowsDim(op: string, x: Tensor, axis: number, before: number, after: number, extent: number, stride: number, what = 'kernel'): Dim {
+  const n = x.dims[axis]!;
+  if (typeof n === 'number') return windows(n, before, after, extent, stride, false);
+  const names = sizeNames(n), at = (v: number) => Object.fromEntries(names.map((k) => [k, v]));
+  const span = addDims(n, before + after - extent), c = evalDim(span, at(0));
+  const q = divDims(subDims(span, c), stride);
+  if (q === undefined) {
+    throw new ModelDefinitionError(`${op}: stride ${stride} over dim ${axis} of input ${fmtShape(x.dims)}, a length chosen at run time ('${n}'): the output length ⌊(${span})/${stride}⌋ + 1 is not a polynomial of the sizes (it is when stride 1, or when the stride divides the length's run-time part, as for '${stride}*${names[0]}'); use stride 1 or a fixed length${where()}`);
+  }
+  const least = evalDim(n, at(1));
+  if (evalDim(span, at(1)) < 0) {
+    throw new ModelDefinitionError(`${op}: ${what} of ${extent} cells${before + after ? ` (padded ${before}/${after})` : ''} needs dim ${axis} of input ${fmtShape(x.dims)} at least ${extent - before - after} long, but '${n}' is chosen at run time and may be as small as ${least} (every size runs from 1 to its bound); pad the input or use a fixed length${where()}`);
+  }
+  return addDims(q, Math.floor(c / stride) + 1);
 }
 
 /** x with `before` zeros (or `value`s) ahead of it and `after` behind along `axis` (a negative amount crops); the batch may be a run-time size. */
@@ -87,6 +118,7 @@ const PAD_MODES: readonly string[] = ['constant', 'reflect', 'replicate', 'circu
 export function padAxis(x: Tensor, axis: number, b: number, e: number, mode: PadMode, value = 0): Tensor {
   if (mode === 'constant' || (b <= 0 && e <= 0)) return padZeros(x, axis, b, e, value);
   if (b < 0 || e < 0) return padAxis(padZeros(x, axis, Math.min(b, 0), Math.min(e, 0)), axis, Math.max(b, 0), Math.max(e, 0), mode);
+  if (typeof x.dims[axis] !== 'number') return padRunTime(x, axis, b, e, mode);
   const m = x.size(axis), period = 2 * (m - 1);
   const src = (k: number): number => {
     if (mode === 'replicate') return Math.min(Math.max(k, 0), m - 1);
@@ -95,6 +127,22 @@ export function padAxis(x: Tensor, axis: number, b: number, e: number, mode: Pad
     return r < m ? r : period - r;
   };
   return gatherAlong(x, axis, Array.from({ length: m + b + e }, (_, k) => src(k - b)));
+}
+
+/**
+ * padAxis along a length chosen at run time, as slices counted from its actual ends (the caller has
+ * checked that the shortest length holds the pad: below it for reflect, up to it for circular).
+ */
+function padRunTime(x: Tensor, axis: number, b: number, e: number, mode: Exclude<PadMode, 'constant'>): Tensor {
+  const cell = (i: number) => x.slice(axis, i, i === -1 ? undefined : i + 1); // i < 0 counts from the actual end
+  const cells = (is: number[]) => is.map(cell);
+  const range = (n: number, f: (k: number) => number) => Array.from({ length: n }, (_, k) => f(k));
+  const [before, after] = mode === 'replicate' ? [range(b, () => 0), range(e, () => -1)]
+    : mode === 'reflect' ? [range(b, (k) => b - k), range(e, (k) => -2 - k)]
+      : [range(b, (k) => k - b), range(e, (k) => k)];
+  // circular: the last b cells, then the first e (one slice each side).
+  const parts = mode === 'circular' ? [...(b ? [x.slice(axis, -b)] : []), x, ...(e ? [x.slice(axis, 0, e)] : [])] : [...cells(before), x, ...cells(after)];
+  return cat(parts, axis);
 }
 
 /**
@@ -111,10 +159,13 @@ export function pad(x: Tensor, pad: readonly number[], mode: PadMode = 'constant
   for (let i = 0; 2 * i < pad.length; i++) {
     const axis = x.rank - 1 - i, b = pad[2 * i]!, e = pad[2 * i + 1]!, n = x.dims[axis]!;
     if (!b && !e) continue;
-    if (typeof n !== 'number') throw new ModelDefinitionError(`pad: dim ${axis} of ${fmtShape(x.dims)} is a size chosen at run time; a padded dim must be a fixed size${where()}`);
-    const most = mode === 'reflect' ? n - 1 : mode === 'circular' ? n : Infinity;
-    if (mode !== 'constant' && (b < 0 || e < 0 || b > most || e > most)) throw new ModelDefinitionError(`pad: mode ${mode} pads dim ${axis} of size ${n} by 0 to ${most} cells a side, got (${b}, ${e})${where()}`);
-    if (n + b + e < 1) throw new ModelDefinitionError(`pad: (${b}, ${e}) leaves dim ${axis} of size ${n} empty${where()}`);
+    // A length chosen at run time is checked at its least value (every size runs from 1 to its bound).
+    const least = typeof n === 'number' ? n : evalDim(n, Object.fromEntries(sizeNames(n).map((k) => [k, 1])));
+    const size = typeof n === 'number' ? `size ${n}` : `run-time size '${n}' (as small as ${least})`;
+    const most = mode === 'reflect' ? least - 1 : mode === 'circular' ? least : Infinity;
+    if (mode !== 'constant' && (b < 0 || e < 0 || b > most || e > most)) throw new ModelDefinitionError(`pad: mode ${mode} pads dim ${axis} of ${size} by 0 to ${most} cells a side, got (${b}, ${e})${where()}`);
+    if (typeof n !== 'number' && (b < 0 || e < 0)) throw new ModelDefinitionError(`pad: (${b}, ${e}) would crop dim ${axis} of ${fmtShape(x.dims)}, a size chosen at run time; only a fixed size is cropped${where()}`);
+    if (least + b + e < 1) throw new ModelDefinitionError(`pad: (${b}, ${e}) leaves dim ${axis} of ${size} empty${where()}`);
     y = padAxis(y, axis, b, e, mode, value);
   }
   return y;
@@ -125,7 +176,7 @@ export function conv2d(x: Tensor, w: Tensor, b?: Tensor, o: Conv2dOptions = {}):
   x = tensorArg('conv2d', 'input', x); w = tensorArg('conv2d', 'weight', w);
   if (b !== undefined) b = tensorArg('conv2d', 'bias', b);
   checkOptions('conv2d', o, ['stride', 'padding', 'dilation', 'groups']);
-  fixedConvDims('conv2d', x, 4);
+  fixedConvChannels('conv2d', x, 4);
   const stride = pairOf('conv2d', 'stride', o.stride ?? 1, 1), dilation = pairOf('conv2d', 'dilation', o.dilation ?? 1, 1);
   let padding: [number, number], after = [0, 0];
   if (o.padding === 'valid') padding = [0, 0];
@@ -138,6 +189,8 @@ export function conv2d(x: Tensor, w: Tensor, b?: Tensor, o: Conv2dOptions = {}):
   } else padding = pairOf('conv2d', 'padding', o.padding ?? 0, 0);
   const groups = o.groups ?? 1;
   if (!Number.isInteger(groups) || groups < 1) throw new ModelDefinitionError(`conv2d: groups must be a positive integer, got ${describeValue(groups)}${where()}`);
+  // A height or width chosen at run time: its output length must be a polynomial that is at least 1 at size 1.
+  if (w.rank === 4) for (const i of [0, 1]) windowsDim('conv2d', x, x.rank - 2 + i, padding[i]!, padding[i]! + after[i]!, dilation[i]! * (w.size(2 + i) - 1) + 1, stride[i]!);
   const padAfter = (x: Tensor) => after.reduce((y, e, i) => padZeros(y, 2 + i, 0, e), x);
   return unbatched2d(x, (x) => record('conv2d', b ? [padAfter(x), w, b] : [padAfter(x), w], { stride, padding, dilation, groups, act: 'none' }));
 }
@@ -216,12 +269,12 @@ export function conv1d(x: Tensor, w: Tensor, b?: Tensor, o: Conv1dOptions = {}):
   if (b !== undefined && b !== null) b = floatArg('conv1d', 'bias', b);
   if (x.rank !== 2 && x.rank !== 3) throw new ModelDefinitionError(`conv1d: expected [N, C, L] or unbatched [C, L] input, got ${fmtShape(x.dims)}${where()}`);
   if (w.rank !== 3) throw new ModelDefinitionError(`conv1d: weight must be [out, in/groups, k], got ${fmtShape(w.dims)}${where()}`);
-  fixedConvDims('conv1d', x, 3);
+  fixedConvChannels('conv1d', x, 3);
   if (o.padding !== undefined && o.padding !== null && o.padding !== 'same' && o.padding !== 'valid' && !(Number.isInteger(o.padding) && (o.padding as number) >= 0)) {
     throw new ModelDefinitionError(`conv1d: padding must be a non-negative integer, 'same' or 'valid', got ${describeValue(o.padding)}${where()}`);
   }
   const stride = single('conv1d', 'stride', o.stride ?? 1, 1), dilation = single('conv1d', 'dilation', o.dilation ?? 1, 1), groups = single('conv1d', 'groups', o.groups ?? 1, 1);
-  // The checks conv2d makes, in conv1d's terms (its shapes carry a height of 1 that the caller never wrote); C and L are fixed.
+  // The checks conv2d makes, in conv1d's terms (its shapes carry a height of 1 that the caller never wrote); C is fixed, L may be chosen at run time.
   const [C, L] = x.dims.slice(-2) as [Dim, Dim], [co, ci, k] = w.dims as [Dim, Dim, Dim];
   if (typeof co === 'number' && typeof C === 'number' && (C % groups || co % groups)) throw new ModelDefinitionError(`conv1d: groups ${groups} must divide the input channels ${C} and output channels ${co}${where()}`);
   if (typeof ci === 'number' && typeof C === 'number' && ci * groups !== C) throw new ModelDefinitionError(`conv1d: input ${fmtShape(x.dims)} has ${C} channels but weight ${fmtShape(w.dims)} expects ${ci * groups}${groups > 1 ? ` (${ci} per group × ${groups} groups)` : ''}${where()}`);
@@ -230,7 +283,8 @@ export function conv1d(x: Tensor, w: Tensor, b?: Tensor, o: Conv1dOptions = {}):
   if (typeof k === 'number') {
     const extent = dilation * (k - 1);
     if (pad === undefined && stride !== 1) throw new ModelDefinitionError(`conv1d: padding 'same' needs stride 1, got stride ${stride}${where()}`);
-    if (pad !== undefined && (L as number) + 2 * pad < extent + 1) {
+    if (pad !== undefined && typeof L !== 'number') windowsDim('conv1d', x, x.rank - 1, pad, pad, extent + 1, stride);
+    if (pad !== undefined && typeof L === 'number' && L + 2 * pad < extent + 1) {
       throw new ModelDefinitionError(`conv1d: kernel ${k}${dilation > 1 ? ` (dilation ${dilation})` : ''} does not fit input ${fmtShape(x.dims)} with padding ${pad}${where()}`);
     }
   }

@@ -127,12 +127,11 @@ const conv2dSplits = (n: Node & { attrs: Conv2dAttrs }): boolean => {
 const conv2d = defineLowering<Conv2dAttrs>({
   emit: (n, c, _m, t) => {
     const [x, w, b] = n.inputs as [Node, Node, Node?];
-    // Only the input's batch may be a named size here (the type rule refuses windows over symbolic
-    // sizes that are not polynomials); the weight and bias are read at their shapes.
-    const [N, C, H, W] = dimsOf(x.type).map(code);
+    // The batch, height and width may be named sizes (the kernel takes every size at run time;
+    // the output's are polynomials the type rule fitted); channels, weight and bias are fixed.
+    const [N, C, H, W] = dimsOf(x.type), [OH, OW] = dimsOf(n.type).slice(2) as [Dim, Dim];
     const [CO, , KH, KW] = w.type.shape;
-    const [, , OH, OW] = dimsOf(n.type).map(code);
-    if ([C, H, W, OH, OW].some((d) => !/^\d+$/.test(d!))) throw new Error(`codegen: conv2d${n.label ? ` at ${n.label}` : ''} over named sizes other than the batch is not supported (${dimsOf(x.type).join(', ')})`);
+    if (typeof C !== 'number') throw new Error(`codegen: conv2d${n.label ? ` at ${n.label}` : ''} over named channels is not supported (${dimsOf(x.type).join(', ')})`);
     for (const [what, t] of [['weight', w], ['bias', b]] as const) {
       if (t?.type.dims) throw new Error(`codegen: conv2d${n.label ? ` at ${n.label}` : ''} with a ${what} of named sizes [${t.type.dims.join(', ')}] is not supported (its sizes must be fixed)`);
     }
@@ -140,18 +139,18 @@ const conv2d = defineLowering<Conv2dAttrs>({
     const G = n.attrs.groups ?? 1;
     if (G > 1) {
       // Grouped: per image and group, im2col of the group's channels, then one GEMM with the group's filters.
-      const CG = Number(C) / G, COG = CO! / G, K = CG * KH! * KW!, P = Number(OH) * Number(OW);
+      const CG = C / G, COG = CO! / G, K = CG * KH! * KW!, P = mulDims(OH, OW);
       return [
-        `for (let b = 0; b < ${N}; b++) {`,
+        `for (let b = 0; b < ${code(N!)}; b++) {`,
         `  for (let g = 0; g < ${G}; g++) {`,
-        `    ${kernelCall('im2col_packed_f32', { x: `${c.addr(x)} + (<usize>b * ${C} + <usize>g * ${CG}) * ${Number(H) * Number(W) * 4}`, c: CG, h: H!, w: W!, kh: KH!, kw: KW!, sh, sw, ph, pw, dh, dw, oh: OH!, ow: OW!, dst: c.scratch(n) })};`,
+        `    ${kernelCall('im2col_packed_f32', { x: `${c.addr(x)} + (<usize>b * ${C} + <usize>g * ${CG}) * <usize>${code(mulDims(mulDims(H!, W!), 4))}`, c: CG, h: code(H!), w: code(W!), kh: KH!, kw: KW!, sh, sw, ph, pw, dh, dw, oh: code(OH), ow: code(OW), dst: c.scratch(n) })};`,
         // The group's filters are A (COG × K), the packed im2col panels B, the bias a row bias.
-        `    ${kernelCall('gemm_f32', { a: `${c.addr(w)} + <usize>g * ${COG * K * 4}`, lda: K, w: c.scratch(n), c: `${c.addr(n)} + (<usize>b * ${CO} + <usize>g * ${COG}) * ${P * 4}`, ldc: P, m: COG, n: P, k: K, rowBias: b ? `${c.addr(b)} + <usize>g * ${COG * 4}` : 0, act: actCode(n.attrs.act) })};`,
+        `    ${kernelCall('gemm_f32', { a: `${c.addr(w)} + <usize>g * ${COG * K * 4}`, lda: K, w: c.scratch(n), c: `${c.addr(n)} + (<usize>b * ${CO} + <usize>g * ${COG}) * <usize>${code(mulDims(P, 4))}`, ldc: code(P), m: COG, n: code(P), k: K, rowBias: b ? `${c.addr(b)} + <usize>g * ${COG * 4}` : 0, act: actCode(n.attrs.act) })};`,
         '  }',
         '}',
       ];
     }
-    const args = { x: c.addr(x), w: c.addr(w), bias: b ? c.addr(b) : 0, y: c.addr(n), scratch: c.scratch(n), n: N!, c: C!, h: H!, wi: W!, cout: CO!, kh: KH!, kw: KW!, sh, sw, ph, pw, dh, dw, oh: OH!, ow: OW!, act: actCode(n.attrs.act) };
+    const args = { x: c.addr(x), w: c.addr(w), bias: b ? c.addr(b) : 0, y: c.addr(n), scratch: c.scratch(n), n: code(N!), c: C, h: code(H!), wi: code(W!), cout: CO!, kh: KH!, kw: KW!, sh, sw, ph, pw, dh, dw, oh: code(OH), ow: code(OW), act: actCode(n.attrs.act) };
     return [`${t ? kernelCall('conv2d_f32_part', { ...args, tid: t.tid, nt: t.nt }) : kernelCall('conv2d_f32', args)};`];
   },
   split: conv2dSplits,
