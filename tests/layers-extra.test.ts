@@ -104,7 +104,7 @@ test('the new layers by hand, and their misuse refused clearly', () => {
   // conv1d's own terms, not the [N, C, 1, L] of the conv2d under it; a run-time length the kernel may not fit is refused (tests/conv-runtime-length.test.ts).
   expect(() => tr([2, 4, 3], (x) => new nn.Conv1d(4, 6, 5).call(x))).toThrow(/conv1d: kernel 5 does not fit input \[2, 4, 3\] with padding 0/);
   expect(() => traceModel(defineModel({ name: 't', module: new nn.Conv1d(4, 6, 3), inputs: { x: { shape: ['B', 4, 'L'], max: { B: 3, L: 9 } } } })))
-    .toThrow(/conv1d: kernel of 3 cells needs dim 2 of input \[B, 4, L\] at least 3 long, but 'L' is chosen at run time and may be as small as 1/);
+    .toThrow(/conv1d: the kernel 3 spans 3 cells, so dim 2 of input \[B, 4, L\] must be at least 3 long, but 'L' is chosen at run time and may be as small as 1/);
   expect(() => tr([2, 4, 9], (x) => new nn.Conv1d(4, 6, 3, { padding: 'same', stride: 2 }).call(x))).toThrow(/conv1d: padding 'same' needs stride 1, got stride 2/);
   expect(() => tr([2, 4, 9], (x) => F.conv1d(x, null as never))).toThrow(/conv1d: weight must be a tensor, got null/);
   const xw = (w: number[], fwd: (x: Tensor, w: Tensor) => Tensor) => traceModel(defineModel({ name: 'xw', module: new nn.Identity(), inputs: { x: [2, 4, 9], w }, forward: (_m: Module, i: Record<string, Tensor>) => fwd(i.x!, i.w!) }));

@@ -1,7 +1,7 @@
 // Functional forms of the ops (PyTorch's torch.nn.functional), used by the modules.
 
 import { fmtShape } from '../ir/types.ts';
-import { addDims, divDims, evalDim, sizeNames, subDims, type Dim } from '../ir/dims.ts';
+import { addDims, divDims, evalDim, mulDims, sizeNames, subDims, type Dim } from '../ir/dims.ts';
 import { arange, cat, constant, currentScope, gatherAlong, ints, ModelDefinitionError, record, recordMulti, scalarLike, Tensor, traceBounds, where, zeros } from './tensor.ts';
 
 export { gatherAlong };
@@ -79,7 +79,7 @@ export function fixedConvChannels(op: string, x: Tensor, batchedRank: number): v
  * the length at size 1 (checked here at compile time: a length the kernel does not fit at run
  * time can then never be passed).
  */
-export function windowsDim(op: string, x: Tensor, axis: number, before: number, after: number, extent: number, stride: number, what = 'kernel'): Dim {
+export function windowsDim(op: string, x: Tensor, axis: number, before: number, after: number, extent: number, stride: number, what: string): Dim {
   const n = x.dims[axis]!;
   if (typeof n === 'number') return windows(n, before, after, extent, stride, false);
   const names = sizeNames(n), at = (v: number) => Object.fromEntries(names.map((k) => [k, v]));
@@ -90,7 +90,7 @@ export function windowsDim(op: string, x: Tensor, axis: number, before: number, 
   }
   const least = evalDim(n, at(1));
   if (evalDim(span, at(1)) < 0) {
-    throw new ModelDefinitionError(`${op}: ${what} of ${extent} cells${before + after ? ` (padded ${before}/${after})` : ''} needs dim ${axis} of input ${fmtShape(x.dims)} at least ${extent - before - after} long, but '${n}' is chosen at run time and may be as small as ${least} (every size runs from 1 to its bound); pad the input or use a fixed length${where()}`);
+    throw new ModelDefinitionError(`${op}: the ${what} spans ${extent} cells, so dim ${axis} of input ${fmtShape(x.dims)}${before + after ? ` (padded ${before}/${after})` : ''} must be at least ${extent - before - after} long, but '${n}' is chosen at run time and may be as small as ${least} (every size runs from 1 to its bound); pad the input or use a fixed length${where()}`);
   }
   return addDims(q, Math.floor(c / stride) + 1);
 }
@@ -101,7 +101,8 @@ export function padZeros(x: Tensor, axis: number, before: number, after: number,
     const z = zeros(x.dims.map((d, j) => (j === axis ? n : d)), traceBounds()), v = value === 0 ? z : z.add(value);
     return x.dtype === 'f32' ? v : v.cast(x.dtype);
   };
-  const y = before < 0 || after < 0 ? x.slice(axis, Math.max(0, -before), x.size(axis) - Math.max(0, -after)) : x;
+  // A negative end counts from the actual end (of a run-time length too).
+  const y = before < 0 || after < 0 ? x.slice(axis, Math.max(0, -before), after < 0 ? after : undefined) : x;
   return before > 0 || after > 0 ? cat([...(before > 0 ? [block(before)] : []), y, ...(after > 0 ? [block(after)] : [])], axis) : y;
 }
 
@@ -161,10 +162,9 @@ export function pad(x: Tensor, pad: readonly number[], mode: PadMode = 'constant
     if (!b && !e) continue;
     // A length chosen at run time is checked at its least value (every size runs from 1 to its bound).
     const least = typeof n === 'number' ? n : evalDim(n, Object.fromEntries(sizeNames(n).map((k) => [k, 1])));
-    const size = typeof n === 'number' ? `size ${n}` : `run-time size '${n}' (as small as ${least})`;
+    const size = typeof n === 'number' ? `size ${n}` : `run-time size '${n}' (as small as ${least}: every size runs from 1 to its bound)`;
     const most = mode === 'reflect' ? least - 1 : mode === 'circular' ? least : Infinity;
     if (mode !== 'constant' && (b < 0 || e < 0 || b > most || e > most)) throw new ModelDefinitionError(`pad: mode ${mode} pads dim ${axis} of ${size} by 0 to ${most} cells a side, got (${b}, ${e})${where()}`);
-    if (typeof n !== 'number' && (b < 0 || e < 0)) throw new ModelDefinitionError(`pad: (${b}, ${e}) would crop dim ${axis} of ${fmtShape(x.dims)}, a size chosen at run time; only a fixed size is cropped${where()}`);
     if (least + b + e < 1) throw new ModelDefinitionError(`pad: (${b}, ${e}) leaves dim ${axis} of ${size} empty${where()}`);
     y = padAxis(y, axis, b, e, mode, value);
   }
@@ -190,7 +190,7 @@ export function conv2d(x: Tensor, w: Tensor, b?: Tensor, o: Conv2dOptions = {}):
   const groups = o.groups ?? 1;
   if (!Number.isInteger(groups) || groups < 1) throw new ModelDefinitionError(`conv2d: groups must be a positive integer, got ${describeValue(groups)}${where()}`);
   // A height or width chosen at run time: its output length must be a polynomial that is at least 1 at size 1.
-  if (w.rank === 4) for (const i of [0, 1]) windowsDim('conv2d', x, x.rank - 2 + i, padding[i]!, padding[i]! + after[i]!, dilation[i]! * (w.size(2 + i) - 1) + 1, stride[i]!);
+  if (w.rank === 4 && x.rank >= 3) for (const i of [0, 1]) windowsDim('conv2d', x, x.rank - 2 + i, padding[i]!, padding[i]! + after[i]!, dilation[i]! * (w.size(2 + i) - 1) + 1, stride[i]!, `kernel ${w.size(2)}×${w.size(3)}${dilation.some((v) => v > 1) ? ` (dilation ${dilation.join(',')})` : ''}`);
   const padAfter = (x: Tensor) => after.reduce((y, e, i) => padZeros(y, 2 + i, 0, e), x);
   return unbatched2d(x, (x) => record('conv2d', b ? [padAfter(x), w, b] : [padAfter(x), w], { stride, padding, dilation, groups, act: 'none' }));
 }
@@ -209,7 +209,7 @@ export function convTranspose2d(x: Tensor, w: Tensor, b?: Tensor, o: ConvTranspo
   x = floatArg('conv_transpose2d', 'input', x); w = floatArg('conv_transpose2d', 'weight', w);
   if (b !== undefined && b !== null) b = floatArg('conv_transpose2d', 'bias', b);
   if (x.rank !== 3 && x.rank !== 4) throw new ModelDefinitionError(`conv_transpose2d: expected [N, C, H, W] or unbatched [C, H, W] input, got ${fmtShape(x.dims)}${where()}`);
-  fixedConvDims('conv_transpose2d', x, 4);
+  fixedConvChannels('conv_transpose2d', x, 4);
   if (w.rank !== 4 || w.dims.some((d) => typeof d !== 'number')) throw new ModelDefinitionError(`conv_transpose2d: weight must be [in, out/groups, kh, kw], got ${fmtShape(w.dims)}${where()}`);
   const stride = pairOf('conv_transpose2d', 'stride', o.stride ?? 1, 1), padding = pairOf('conv_transpose2d', 'padding', o.padding ?? 0, 0);
   const outPad = pairOf('conv_transpose2d', 'output_padding', o.outputPadding ?? 0, 0), dilation = pairOf('conv_transpose2d', 'dilation', o.dilation ?? 1, 1);
@@ -222,9 +222,11 @@ export function convTranspose2d(x: Tensor, w: Tensor, b?: Tensor, o: ConvTranspo
     if (outPad[i]! >= Math.max(stride[i]!, dilation[i]!)) throw new ModelDefinitionError(`conv_transpose2d: output_padding ${outPad.join(',')} must be smaller than stride or dilation (${stride.join(',')} / ${dilation.join(',')})${where()}`);
   }
   return unbatched2d(x, (x) => {
-    const [H, W] = [x.size(2), x.size(3)], k = [kh, kw];
-    const out = [0, 1].map((i) => ([H, W][i]! - 1) * stride[i]! - 2 * padding[i]! + dilation[i]! * (k[i]! - 1) + outPad[i]! + 1);
-    if (out.some((n) => n < 1)) throw new ModelDefinitionError(`conv_transpose2d: the output of input ${fmtShape(x.dims)} would be ${out.join('×')}${where()}`);
+    // A height or width chosen at run time is checked at its least size (every size runs from 1 to its bound).
+    const least = [2, 3].map((a) => { const d = x.dims[a]!; return evalDim(d, Object.fromEntries(sizeNames(d).map((k) => [k, 1]))); }), k = [kh, kw];
+    const out = [0, 1].map((i) => (least[i]! - 1) * stride[i]! - 2 * padding[i]! + dilation[i]! * (k[i]! - 1) + outPad[i]! + 1);
+    const runTime = x.dims.slice(2).some((d) => typeof d !== 'number') ? ` at its least run-time size ${least.join('×')}` : '';
+    if (out.some((n) => n < 1)) throw new ModelDefinitionError(`conv_transpose2d: the output of input ${fmtShape(x.dims)} would be ${out.join('×')}${runTime}${where()}`);
     // stride − 1 zeros after each pixel along H and W, then the trailing ones cut: [(H−1)·s + 1, (W−1)·s + 1].
     let z = spreadAlong(spreadAlong(x, 2, stride[0]!), 3, stride[1]!);
     // Each side pads dilation·(k − 1) − padding (output_padding more after); a negative amount crops.
@@ -242,8 +244,8 @@ export function convTranspose2d(x: Tensor, w: Tensor, b?: Tensor, o: ConvTranspo
 /** `t` spread `s` apart along `axis`: entry r at r·s, zeros between ((n − 1)·s + 1 entries; a transposed conv's input, col2im's blocks). */
 export function spreadAlong(t: Tensor, axis: number, s: number): Tensor {
   if (s === 1) return t;
-  const n = t.size(axis), gaps = padZeros(t.unsqueeze(axis + 1), axis + 1, 0, s - 1); // [..., n, s, ...]
-  return gaps.reshape(...t.dims.map((d, j) => (j === axis ? n * s : d))).slice(axis, 0, (n - 1) * s + 1);
+  const n = t.dim(axis), gaps = padZeros(t.unsqueeze(axis + 1), axis + 1, 0, s - 1); // [..., n, s, ...]
+  return gaps.reshape(...t.dims.map((d, j) => (j === axis ? mulDims(n, s) : d))).slice(axis, 0, 1 - s);
 }
 
 /** torch.nn.functional.conv_transpose1d on [N, C, L] or unbatched [C, L]: conv_transpose2d over a height of 1. */
@@ -283,7 +285,7 @@ export function conv1d(x: Tensor, w: Tensor, b?: Tensor, o: Conv1dOptions = {}):
   if (typeof k === 'number') {
     const extent = dilation * (k - 1);
     if (pad === undefined && stride !== 1) throw new ModelDefinitionError(`conv1d: padding 'same' needs stride 1, got stride ${stride}${where()}`);
-    if (pad !== undefined && typeof L !== 'number') windowsDim('conv1d', x, x.rank - 1, pad, pad, extent + 1, stride);
+    if (pad !== undefined && typeof L !== 'number') windowsDim('conv1d', x, x.rank - 1, pad, pad, extent + 1, stride, `kernel ${k}${dilation > 1 ? ` (dilation ${dilation})` : ''}`);
     if (pad !== undefined && typeof L === 'number' && L + 2 * pad < extent + 1) {
       throw new ModelDefinitionError(`conv1d: kernel ${k}${dilation > 1 ? ` (dilation ${dilation})` : ''} does not fit input ${fmtShape(x.dims)} with padding ${pad}${where()}`);
     }
@@ -485,6 +487,8 @@ function pool2d(op: 'max_pool2d' | 'avg_pool2d', x: Tensor, kernel: Pair, o: Max
   if (w.ceil || w.d.some((v) => v !== 1) || w.divisor !== undefined) {
     return unbatched2d(floatArg(op, 'input', x), (x) => poolNd(op, x, max ? 'max' : 'avg', w.k, w.s, w.d, w.p.map((v) => [v, v] as [number, number]), w));
   }
+  // A height or width chosen at run time: its output length must be a polynomial that is at least 1 at size 1.
+  if (x.rank >= 3) for (const i of [0, 1]) windowsDim(op, x, x.rank - 2 + i, w.p[i]!, w.p[i]!, w.k[i]!, w.s[i]!, `window ${w.k.join('×')}`);
   return unbatched2d(x, (x) => record(max ? 'maxpool2d' : 'avgpool2d', [x], { kernel: w.k, stride: w.s, padding: w.p, ...(max ? {} : { countIncludePad: w.countIncludePad }) }));
 }
 /**
@@ -635,12 +639,19 @@ function pool1d(op: 'max_pool1d' | 'avg_pool1d', x: Tensor, kernel: number, o: M
   x = floatArg(op, 'input', x);
   const [k, s, p, d] = pool1dWindow(op, kernel, o);
   if (x.rank !== 2 && x.rank !== 3) throw new ModelDefinitionError(`${op}: expected [N, C, L] or unbatched [C, L] input, got ${fmtShape(x.dims)}${where()}`);
-  const from = x.rank === 3 ? 1 : 0;
-  if (x.dims.slice(from).some((d) => typeof d !== 'number')) throw new ModelDefinitionError(`${op}: input ${fmtShape(x.dims)} has a size chosen at run time ${from ? 'outside the batch dim (0)' : '(an unbatched input)'}; a pool's channels and length must be fixed sizes${where()}`);
-  const L = x.dims[x.rank - 1] as number;
-  if (L + 2 * p < (k - 1) * d + 1) throw new ModelDefinitionError(`${op}: kernel ${k}${d > 1 ? ` (dilation ${d})` : ''} does not fit input ${fmtShape(x.dims)} with padding ${p}${where()}`);
+  const c = x.rank === 3 ? 1 : 0, L = x.dims[x.rank - 1]!;
+  if (typeof x.dims[c] !== 'number') throw new ModelDefinitionError(`${op}: input ${fmtShape(x.dims)} has its channels (dim ${c}) chosen at run time; a pool's channels must be a fixed size${where()}`);
+  let ceilMode = o.ceilMode ?? false;
+  if (typeof L !== 'number') {
+    // Over a length chosen at run time: the pool kernel's windows (no dilation, no indices), whose
+    // output length must be a polynomial (windowsDim); with stride 1 ceil mode is floor mode.
+    const why = d > 1 ? `dilation ${d}` : o.returnIndices === true ? 'returnIndices' : ceilMode && s > 1 ? `ceil mode with stride ${s}` : undefined;
+    if (why) throw new ModelDefinitionError(`${op}: ${why} over dim ${x.rank - 1} of input ${fmtShape(x.dims)}, a length chosen at run time, is not supported (a fixed length is)${where()}`);
+    windowsDim(op, x, x.rank - 1, p, p, k, s, `window ${k}`);
+    ceilMode = false;
+  } else if (L + 2 * p < (k - 1) * d + 1) throw new ModelDefinitionError(`${op}: kernel ${k}${d > 1 ? ` (dilation ${d})` : ''} does not fit input ${fmtShape(x.dims)} with padding ${p}${where()}`);
   // A 2-D pool over a height of 1, as conv1d is a conv2d.
-  const x4 = x.unsqueeze(x.rank - 1), ceilMode = o.ceilMode ?? false;
+  const x4 = x.unsqueeze(x.rank - 1);
   if (o.returnIndices === true) { // over a height of 1 the plane's index h·L + l is l
     const [v, i] = maxPoolIndexed(op, x4, poolWindow(op, [1, k], { stride: [1, s], padding: [0, p], dilation: [1, d], ceilMode, returnIndices: true }, 2));
     return [v.squeeze(x.rank - 1), i.squeeze(x.rank - 1)];
