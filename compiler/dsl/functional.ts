@@ -147,6 +147,20 @@ function padRunTime(x: Tensor, axis: number, b: number, e: number, mode: Exclude
 }
 
 /**
+ * The pad (b, e) of dim `axis` as PyTorch checks it: reflect below the dim's size, circular and
+ * replicate at most it (and not negative), never leaving it empty. A size chosen at run time is
+ * checked at its least value (every size runs from 1 to its bound).
+ */
+export function checkPadAxis(op: string, x: Tensor, axis: number, b: number, e: number, mode: PadMode): void {
+  const n = x.dims[axis]!;
+  const least = typeof n === 'number' ? n : evalDim(n, Object.fromEntries(sizeNames(n).map((k) => [k, 1])));
+  const size = typeof n === 'number' ? `size ${n}` : `run-time size '${n}' (as small as ${least}: every size runs from 1 to its bound)`;
+  const most = mode === 'reflect' ? least - 1 : mode === 'circular' ? least : Infinity;
+  if (mode !== 'constant' && (b < 0 || e < 0 || b > most || e > most)) throw new ModelDefinitionError(`${op}: mode ${mode} pads dim ${axis} of ${size} by 0 to ${most} cells a side, got (${b}, ${e})${where()}`);
+  if (least + b + e < 1) throw new ModelDefinitionError(`${op}: (${b}, ${e}) leaves dim ${axis} of ${size} empty${where()}`);
+}
+
+/**
  * torch.nn.functional.pad: `pad` holds (before, after) pairs from the last dim backwards; constant
  * pads may be negative (they crop); reflect needs each pad below its dim's size, circular at most
  * its size, as PyTorch checks them. The padded dims must be fixed sizes.
@@ -160,12 +174,7 @@ export function pad(x: Tensor, pad: readonly number[], mode: PadMode = 'constant
   for (let i = 0; 2 * i < pad.length; i++) {
     const axis = x.rank - 1 - i, b = pad[2 * i]!, e = pad[2 * i + 1]!, n = x.dims[axis]!;
     if (!b && !e) continue;
-    // A length chosen at run time is checked at its least value (every size runs from 1 to its bound).
-    const least = typeof n === 'number' ? n : evalDim(n, Object.fromEntries(sizeNames(n).map((k) => [k, 1])));
-    const size = typeof n === 'number' ? `size ${n}` : `run-time size '${n}' (as small as ${least}: every size runs from 1 to its bound)`;
-    const most = mode === 'reflect' ? least - 1 : mode === 'circular' ? least : Infinity;
-    if (mode !== 'constant' && (b < 0 || e < 0 || b > most || e > most)) throw new ModelDefinitionError(`pad: mode ${mode} pads dim ${axis} of ${size} by 0 to ${most} cells a side, got (${b}, ${e})${where()}`);
-    if (least + b + e < 1) throw new ModelDefinitionError(`pad: (${b}, ${e}) leaves dim ${axis} of ${size} empty${where()}`);
+    checkPadAxis('pad', x, axis, b, e, mode);
     y = padAxis(y, axis, b, e, mode, value);
   }
   return y;

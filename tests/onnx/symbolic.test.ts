@@ -166,23 +166,37 @@ describe('a symbolic size on an axis an op cannot take', () => {
   const HW = { batch: { max: 5 }, H: { max: 8 } };
   const layer = /takes a symbolic size only on the batch axis 0; its channels and spatial axes must be fixed sizes\) is not supported/;
 
-  test('convolutions, pools and normalisations take it only on the batch axis', () => {
-    const layers: Array<[Array<number | string>, string, (g: OnnxGraph) => string[], Record<string, number[]>, number, string]> = [
-      [['batch', 3, 'H', 8], 'Conv', (g) => [w('w', [4, 3, 3, 3])(g)], {}, 2, 'H'],
-      [['batch', 'H', 10], 'Conv', (g) => [w('w', [4, 3, 3])(g)], {}, 1, 'H'],
-      [['batch', 3, 4, 'H'], 'ConvTranspose', (g) => [w('w', [3, 2, 3, 3])(g)], {}, 3, 'H'],
-      [['batch', 3, 'H', 8], 'MaxPool', () => [], { kernel_shape: [2, 2] }, 2, 'H'],
-      [['batch', 3, 8, 'H'], 'AveragePool', () => [], { kernel_shape: [2, 2], pads: [0, 0, 1, 1] }, 3, 'H'],
-      [['batch', 3, 'H', 8], 'GlobalAveragePool', () => [], {}, 2, 'H'],
-      [['batch', 3, 'H'], 'GlobalMaxPool', () => [], {}, 2, 'H'],
-      [['batch', 3, 'H', 8], 'BatchNormalization', (g) => ['s', 'b', 'm', 'v'].map((k) => w(k, [3])(g)), {}, 2, 'H'],
-      [['batch', 3, 'H'], 'InstanceNormalization', (g) => ['s', 'b'].map((k) => w(k, [3])(g)), {}, 2, 'H'],
+  test('normalisations take it only on the batch axis; 1-D/2-D convolutions and pools on the batch and spatial axes, where their windows fit every size', () => {
+    const channels = 'takes a symbolic size on the batch and the spatial axes; its channels must be a fixed size\\) is not supported';
+    const layers: Array<[Array<number | string>, string, (g: OnnxGraph) => string[], Record<string, number[]>, number, string, string]> = [
+      [['batch', 'H', 10], 'Conv', (g) => [w('w', [4, 3, 3])(g)], {}, 1, 'H', channels],
+      [['batch', 'H', 4, 4], 'AveragePool', () => [], { kernel_shape: [2, 2] }, 1, 'H', channels],
+      [['batch', 3, 'H', 8], 'BatchNormalization', (g) => ['s', 'b', 'm', 'v'].map((k) => w(k, [3])(g)), {}, 2, 'H', layer.source],
+      [['batch', 3, 'H'], 'InstanceNormalization', (g) => ['s', 'b'].map((k) => w(k, [3])(g)), {}, 2, 'H', layer.source],
+      // A dilated pool is the separable one, which takes the batch only.
+      [['batch', 3, 'H', 8], 'MaxPool', () => [], { kernel_shape: [1, 1], dilations: [2, 1] }, 2, 'H', layer.source],
     ];
-    for (const [x, op, extra, attrs, axis, size] of layers) {
+    for (const [x, op, extra, attrs, axis, size, why] of layers) {
       const f = importOne(x, op, extra, attrs, HW);
       expect(f, op).toThrow(UnsupportedError);
-      expect(f, op).toThrow(new RegExp(`\\(${op}, opset 17\\): input X? ?\\[${x.join(', ')}\\] with the symbolic size '${size}' on axis ${axis} \\(${op} ${layer.source}`));
+      expect(f, op).toThrow(new RegExp(`\\(${op}, opset 17\\): input X? ?\\[${x.join(', ')}\\] with the symbolic size '${size}' on axis ${axis} \\(${op} ${why}`));
     }
+    // Windows over a symbolic length: the least size (1) must give an output; a stride must divide the size; AveragePool's pads must be equal.
+    const windows: Array<[() => unknown, RegExp]> = [
+      [importOne(['batch', 3, 'H', 8], 'Conv', (g) => [w('w', [4, 3, 3, 3])(g)], {}, HW), /\(Conv, opset 17\): Conv: the kernel 3×3 spans 3 cells, so dim 2 of input \[batch, 3, H, 8\] must be at least 3 long, but 'H' is chosen at run time and may be as small as 1/],
+      [importOne(['batch', 3, 'H'], 'Conv', (g) => [w('w', [4, 3, 3])(g)], { pads: [1, 1], strides: [2] }, HW), /\(Conv, opset 17\): Conv: stride 2 over dim 2 of input \[batch, 3, H\], a length chosen at run time \('H'\): the output length ⌊\(H-1\)\/2⌋ \+ 1 is not a polynomial/],
+      [importOne(['batch', 3, 'H'], 'Conv', (g) => [w('w', [4, 3, 3])(g)], { strides: [2], auto_pad: 'SAME_UPPER' }, HW), /\(Conv, opset 17\): auto_pad 'SAME_UPPER' with stride 2 over the symbolic size 'H' on axis 2 \(its pads would depend on the size modulo the stride\) is not supported/],
+      [importOne(['batch', 3, 'H', 8], 'MaxPool', () => [], { kernel_shape: [2, 2] }, HW), /\(MaxPool, opset 17\): MaxPool: the kernel 2×2 spans 2 cells, so dim 2 of input \[batch, 3, H, 8\] must be at least 2 long/],
+      [importOne(['batch', 3, 8, 'H'], 'AveragePool', () => [], { kernel_shape: [2, 2], pads: [0, 0, 1, 1] }, HW), /\(AveragePool, opset 17\): AveragePool with pads \[0,1; 0,1\] \(unequal, or more than half the kernel\) over the symbolic size 'H' is not supported/],
+      [importOne(['batch', 3, 'H'], 'MaxPool', () => [], { kernel_shape: [3], pads: [1, 1], strides: [2], ceil_mode: 1 }, HW), /\(MaxPool, opset 17\): ceil_mode with stride 2 over the symbolic size 'H' on axis 2 is not supported/],
+    ];
+    for (const [f, why] of windows) expect(f).toThrow(why);
+    // And what they take: ConvTranspose over a symbolic width, the global pools over H.
+    const ok = (x: Array<number | string>, op: string, extra: (g: OnnxGraph) => string[], attrs: Record<string, number[]> = {}) => dimsOf(importOne(x, op, extra, attrs, HW)().graph.outputs[0]!.node.type);
+    expect(ok(['batch', 3, 4, 'H'], 'ConvTranspose', (g) => [w('w', [3, 2, 3, 3])(g)])).toEqual(['batch', 2, 6, 'H+2']);
+    expect(ok(['batch', 3, 'H', 8], 'GlobalAveragePool', () => [])).toEqual(['batch', 3, 1, 1]);
+    expect(ok(['batch', 3, 'H'], 'GlobalMaxPool', () => [])).toEqual(['batch', 3, 1]);
+    expect(ok(['batch', 3, 'H', 8], 'Conv', (g) => [w('w', [4, 3, 3, 3])(g)], { pads: [1, 1, 1, 1] })).toEqual(['batch', 4, 'H', 8]);
     // Weights given at run time are read at their shapes: [batch, …] filters (out channels = batch) compiled wrong at smaller batches.
     for (const [op, wDims] of [['Conv', ['batch', 1, 3, 3]], ['ConvTranspose', [1, 'batch', 3, 3]]] as const) {
       const g = new OnnxGraph();
@@ -193,11 +207,10 @@ describe('a symbolic size on an axis an op cannot take', () => {
     }
   });
 
-  test('Split, Slice and Pad not along it; Squeeze only with axes that are 1; Resize only at scale 1 or sizes naming the axis', () => {
+  test('Split and Slice not along it, Pad only where the least size holds the pad; Squeeze only with axes that are 1; Resize only at scale 1 or sizes naming the axis', () => {
     const B = ['batch', 3] as const;
     const cases: Array<[() => unknown, RegExp]> = [
       [importOne(B, 'Split', () => [], { axis: 0, num_outputs: 1 }, undefined, 18), /\(Split, opset 18\): input \[batch, 3\] with the symbolic size 'batch' on axis 0 \(Split cuts its axis at fixed sizes\)/],
-      [importOne(B, 'Pad', (g) => [g.ints('p', [4], [0, 0, 1, 0])]), /\(Pad, opset 17\): input data \[batch, 3\] with the symbolic size 'batch' on axis 0 \(Pad by 0, 1 needs a fixed size\)/],
       [importOne(['batch', 1, 3], 'Squeeze', () => []), /\(Squeeze, opset 17\): input \[batch, 1, 3\] with the symbolic size 'batch' on axis 0 \(Squeeze without axes drops the axes that are 1 at run time; give the axes\)/],
       [importOne(B, 'Squeeze', (g) => [g.ints('a', [1], [0])]), /\(Squeeze, opset 17\): squeezing axis 0 of the symbolic size 'batch' is not supported/],
       [importOne(['batch', 3, 4], 'Resize', (g) => ['', g.init('scales', [3], Float32Array.of(2, 1, 2))]), /\(Resize, opset 17\): resizing axis 0 of the symbolic size 'batch' \(by scale 2; a symbolic axis may only keep its size: scale 1\) is not supported/],
@@ -209,6 +222,9 @@ describe('a symbolic size on an axis an op cannot take', () => {
         /resizing axis 0 of the symbolic size 'batch' \(by scale 1; .* scale 1, and not with coordinate_transformation_mode 'tf_half_pixel_for_nn' in mode 'linear'\)/],
     ];
     for (const [f, want] of cases) { expect(f).toThrow(UnsupportedError); expect(f).toThrow(want); }
+    // Pad grows a symbolic axis where its least size holds the pad: reflect needs more than 1.
+    expect(importOne(B, 'Pad', (g) => [g.ints('p', [4], [0, 0, 1, 0])], { mode: 'reflect' }))
+      .toThrow(/\(Pad, opset 17\): Pad: mode reflect pads dim 0 of run-time size 'batch' \(as small as 1: every size runs from 1 to its bound\) by 0 to 0 cells a side, got \(0, 1\)/);
     // A slice of the symbolic axis that only some sizes allow (ONNX would clamp it per size) fails the DSL's check of every size.
     for (const [s0, e0] of [[1, 100], [0, 4]]) {
       expect(importOne(B, 'Slice', (g) => [g.ints('s', [1], [s0!]), g.ints('e', [1], [e0!]), g.ints('a', [1], [0])]))

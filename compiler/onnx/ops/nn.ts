@@ -1,7 +1,9 @@
 // ONNX linear algebra and neural-network layers: Gemm, Conv, pooling, batch and layer normalization, Dropout.
-// A symbolic size may be the batch (axis 0) of a convolution, pool or normalisation (batchOnly):
-// pads, windows and masks are computed from the fixed channels and spatial sizes, and every block
-// built here takes the input's dims (a block at the bounds would be wrong at a smaller batch).
+// A symbolic size may be the batch (axis 0) of a convolution, pool or normalisation (batchOnly),
+// and a spatial axis of a 1-D or 2-D Conv, ConvTranspose, Max/AveragePool or global pool
+// (fixedChannels; F.windowsDim refuses a window whose output length is no polynomial or may be
+// empty): pads, windows and masks are computed from fixed sizes, and every block built here takes
+// the input's dims (a block at the bounds would be wrong at a smaller size).
 
 import { fmtShape, numel } from '../../ir/types.ts';
 import { cat, constant, record, Tensor } from '../../dsl/tensor.ts';
@@ -9,7 +11,8 @@ import * as F from '../../dsl/functional.ts';
 import { conv3d } from '../../dsl/volumetric.ts';
 import { DT, OnnxError } from '../proto.ts';
 import { Ctx, host, isHost, UnsupportedError, type Val } from '../ctx.ts';
-import { batchOnly, f32Input, fixedAxes, fixedWeights, full, normAxis, type Translate } from './common.ts';
+import { batchOnly, f32Input, fixedAxes, fixedChannels, fixedWeights, full, normAxis, type Translate } from './common.ts';
+import type { Dim } from '../../ir/dims.ts';
 
 export function gemm(c: Ctx): Tensor {
   c.only('alpha', 'beta', 'transA', 'transB');
@@ -24,8 +27,11 @@ export function gemm(c: Ctx): Tensor {
   return y;
 }
 
-/** Spatial padding [begin, end] per spatial axis from pads / auto_pad, ONNX's rules. */
-function spatialPads(c: Ctx, inSizes: number[], k: number[], s: number[], d: number[]): Array<[number, number]> {
+/**
+ * Spatial padding [begin, end] per spatial axis from pads / auto_pad, ONNX's rules. A symbolic
+ * size takes SAME_* only at stride 1 (the pad is then (k − 1)·d, whatever the size).
+ */
+function spatialPads(c: Ctx, inSizes: Dim[], k: number[], s: number[], d: number[]): Array<[number, number]> {
   const auto = c.str('auto_pad', 'NOTSET');
   const r = inSizes.length;
   if (auto === 'NOTSET') {
@@ -36,6 +42,10 @@ function spatialPads(c: Ctx, inSizes: number[], k: number[], s: number[], d: num
   if (auto === 'VALID') return inSizes.map(() => [0, 0]);
   if (auto !== 'SAME_UPPER' && auto !== 'SAME_LOWER') c.unsupported(`auto_pad '${auto}'`);
   return inSizes.map((n, i) => {
+    if (typeof n !== 'number') {
+      if (s[i] !== 1) c.unsupported(`auto_pad '${auto}' with stride ${s[i]} over the symbolic size '${n}' on axis ${i + 2} (its pads would depend on the size modulo the stride)`);
+      n = 1;
+    }
     const out = Math.ceil(n / s[i]!), total = Math.max(0, (out - 1) * s[i]! + (k[i]! - 1) * d[i]! + 1 - n);
     const small = Math.floor(total / 2);
     return auto === 'SAME_UPPER' ? [small, total - small] : [total - small, small];
@@ -54,6 +64,11 @@ function padSpatial(x: Tensor, pads: Array<[number, number]>, value: number): Te
   return y;
 }
 
+/** Each symbolic spatial axis of x: its window's output length must be a polynomial, at least 1 at size 1 (F.windowsDim, which names the op). */
+function windowsOverSymbolic(c: Ctx, x: Tensor, k: number[], s: number[], d: number[], pads: Array<[number, number]>): void {
+  k.forEach((kk, i) => F.windowsDim(c.node.opType, x, 2 + i, pads[i]![0], pads[i]![1], (kk - 1) * d[i]! + 1, s[i]!, `kernel ${k.join('×')}${d.some((v) => v > 1) ? ` (dilation ${d.join(',')})` : ''}`));
+}
+
 /** Runs a 2-D op on a 1-D (N, C, L) input as (N, C, 1, L). */
 function as2d(c: Ctx, x: Tensor, f: (x4: Tensor, lift: <T>(v: T[], one: T) => T[]) => Tensor): Tensor {
   if (x.rank === 4) return f(x, (v) => v);
@@ -64,14 +79,16 @@ function as2d(c: Ctx, x: Tensor, f: (x4: Tensor, lift: <T>(v: T[], one: T) => T[
 export function conv(c: Ctx): Tensor {
   c.only('auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides');
   const x = f32Input(c, 0, 'X');
-  batchOnly(c, x, 'input X');
+  const sp = x.rank - 2;
+  // 1-D and 2-D: symbolic lengths too (conv2d reads them at run time); 3-D (conv3d's depth im2col): the batch only.
+  if (sp === 3) batchOnly(c, x, 'input X'); else fixedChannels(c, x, 'input X');
   const w0 = f32Input(c, 1, 'W'), b = c.has(2) ? f32Input(c, 2, 'B') : undefined;
   fixedWeights(c, [[w0, 'W'], [b, 'B']]);
-  const sp = x.rank - 2;
   const ks = c.intList('kernel_shape');
   if (ks && ks.some((k, i) => k !== w0.shape[2 + i])) c.unsupported(`kernel_shape [${ks}] that differs from W's [${w0.shape.slice(2)}]`);
   const k = w0.shape.slice(2), s = c.intList('strides') ?? k.map(() => 1), d = c.intList('dilations') ?? k.map(() => 1);
-  const pads = spatialPads(c, x.shape.slice(2), k, s, d);
+  const pads = spatialPads(c, x.dims.slice(2), k, s, d);
+  if (sp < 3 && k.length === sp) windowsOverSymbolic(c, x, k, s, d, pads);
   if (sp === 3) {
     // F.conv3d pads symmetrically; asymmetric pads (auto_pad SAME_*) are zeros concatenated first.
     const sym = pads.every(([a, e]) => a === e);
@@ -97,7 +114,7 @@ export function convTranspose(c: Ctx): Tensor {
   const auto = c.str('auto_pad', 'NOTSET');
   if (auto !== 'NOTSET' && auto !== 'VALID') c.unsupported(`auto_pad '${auto}'`);
   const x = f32Input(c, 0, 'X'), w0 = f32Input(c, 1, 'W'), b = c.has(2) ? f32Input(c, 2, 'B') : undefined;
-  batchOnly(c, x, 'input X');
+  fixedChannels(c, x, 'input X'); // a symbolic length is spread and cropped by its dims (F.convTranspose2d)
   fixedWeights(c, [[w0, 'W'], [b, 'B']]);
   const sp = x.rank - 2, k = w0.shape.slice(2);
   const ks = c.intList('kernel_shape');
@@ -113,7 +130,8 @@ export function convTranspose(c: Ctx): Tensor {
       stride: lift(s, 1) as [number, number], dilation: lift(d, 1) as [number, number], padding: common as [number, number],
       outputPadding: lift(op, 0) as [number, number], groups: c.int('group', 1),
     });
-    pads.forEach(([a, e], i) => { if (a !== e) y = y.slice(2 + i, a - common[i]!, y.size(2 + i) - (e - common[i]!)); });
+    // A negative end counts from the actual end (of a symbolic length too).
+    pads.forEach(([a, e], i) => { if (a !== e) y = y.slice(2 + i, a - common[i]!, e > common[i]! ? common[i]! - e : undefined); });
     return y;
   });
 }
@@ -122,13 +140,21 @@ export function pool(kind: 'max' | 'avg'): Translate {
   return (c) => {
     c.only('auto_pad', 'ceil_mode', 'count_include_pad', 'dilations', 'kernel_shape', 'pads', 'strides', 'storage_order');
     const x = f32Input(c, 0, 'X');
-    batchOnly(c, x, 'input X');
     const k = c.intList('kernel_shape') ?? c.unsupported("missing 'kernel_shape'");
     const s = c.intList('strides') ?? k.map(() => 1), d = c.intList('dilations') ?? k.map(() => 1);
+    const indices = kind === 'max' && c.node.outputs.length > 1 && !!c.node.outputs[1];
+    // The 1-D and 2-D pool kernels read symbolic lengths at run time; the separable and indexed pools take the batch only.
+    const kernels = x.rank <= 4 && d.every((v) => v === 1) && !indices;
+    if (kernels) fixedChannels(c, x, 'input X'); else batchOnly(c, x, 'input X');
     if (x.rank < 3 || x.rank > 5) c.unsupported(`a ${x.rank - 2}-D input`);
-    const pads = spatialPads(c, x.shape.slice(2), k, s, d);
+    const pads = spatialPads(c, x.dims.slice(2), k, s, d);
     const ceil = c.int('ceil_mode', 0) === 1, cip = c.int('count_include_pad', 0) === 1;
-    if (kind === 'max' && c.node.outputs.length > 1 && c.node.outputs[1]) return maxPoolIndices(c, x, k, s, d, pads, ceil);
+    x.dims.slice(2).forEach((n, i) => {
+      if (typeof n === 'number') return;
+      if (ceil && s[i] !== 1) c.unsupported(`ceil_mode with stride ${s[i]} over the symbolic size '${n}' on axis ${i + 2}`);
+    });
+    if (kernels && k.length === x.rank - 2) windowsOverSymbolic(c, x, k, s, d, pads);
+    if (indices) return maxPoolIndices(c, x, k, s, d, pads, ceil);
     // Dilated and 3-D windows: the DSL's separable pool (the 2-D kernels take neither).
     if (d.some((v) => v !== 1) || x.rank === 5) return F.poolNd(c.node.opType, x, kind, k, s, d, pads, { ceil, countIncludePad: cip });
     return as2d(c, x, (x4, lift) => {
@@ -146,6 +172,9 @@ export function pool(kind: 'max' | 'avg'): Translate {
       const op = kind === 'max' ? 'maxpool2d' : 'avgpool2d';
       if (sym) return record(op, [x4], { kernel: kk, stride: ss, padding: pp.map(([a]) => a), ...(kind === 'avg' ? { countIncludePad: cip } : {}) });
       const all = pp.map(([b, e], i) => [b, e + extra[i]!] as [number, number]);
+      // The average's count of cells then comes from a mask made at fixed sizes.
+      const named = x4.dims.slice(2).find((d) => typeof d !== 'number');
+      if (kind === 'avg' && named !== undefined) c.unsupported(`AveragePool with pads [${pads.map((p) => p.join(',')).join('; ')}] (unequal, or more than half the kernel) over the symbolic size '${named}'`);
       if (kind === 'max') return record(op, [padSpatial(x4, all, -Infinity)], { kernel: kk, stride: ss, padding: [0, 0] });
       // Average over the cells that count: the padded sum's pool divided by the pool of a mask of those cells.
       const [H, W] = x4.shape.slice(2) as [number, number];
@@ -217,8 +246,7 @@ export const maxUnpool: Translate = (c) => {
 
 export function globalPool(kind: 'mean' | 'max'): Translate {
   return (c) => {
-    const x = f32Input(c, 0, 'X');
-    batchOnly(c, x, 'input X');
+    const x = f32Input(c, 0, 'X'); // a mean or max over every spatial axis: the reductions take symbolic sizes on any axis
     const axes = [...x.shape.keys()].slice(2);
     return kind === 'mean' ? x.mean(axes, true) : x.max(axes, true);
   };

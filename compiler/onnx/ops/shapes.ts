@@ -1,8 +1,9 @@
 // ONNX shape operators (reshape, gather, slice, concat, pad, …) and sources (Constant, Shape, Range, …).
 // Flatten, Squeeze and Unsqueeze keep symbolic sizes through the DSL's dim-aware reshape, Concat
 // through its dim-aware kernel (along a symbolic axis too: [batch] and [batch] make [2*batch]);
-// Split, Slice and Pad take them on every axis but the one they cut or grow (fixedAxes), where
-// ONNX's sizes would be those at run time. On tensors with symbolic sizes the ops read `dims`
+// Split and Slice take them on every axis but the one they cut (fixedAxes), where ONNX's sizes
+// would be those at run time; Pad grows a symbolic axis too, by blocks and slices from its actual
+// ends, where its least size (1) holds the pad (checkPadAxis). On tensors with symbolic sizes the ops read `dims`
 // (['batch', 8]), never `shape` (the bounds), and take shapes as size values (ctx.ts): a Reshape
 // to [seq, batch*4, 8] is the DSL's reshape by dims.
 
@@ -12,7 +13,7 @@ import { cat, constant, gatherElements as gatherElementsOf, record, Tensor, trac
 import { DT, dtypeName, type OnnxTensor } from '../proto.ts';
 import { Ctx, emptyVal, host, irDtype, isHost, sizeValue, UnsupportedError, type AnyVal, type EmptyVal, type Host, type SizeVal } from '../ctx.ts';
 import { fixedAxes, full, normAxis, same } from './common.ts';
-import { padAxis, pixelShuffle } from '../../dsl/functional.ts';
+import { checkPadAxis, padAxis, pixelShuffle } from '../../dsl/functional.ts';
 
 const isSym = (t: Tensor): boolean => t.node.type.dims !== undefined;
 const fmtDims = (ds: readonly Dim[]): string => `[${ds.join(', ')}]`;
@@ -371,8 +372,9 @@ export function pad(c: Ctx): Tensor {
   const value = c.opset < 11 ? c.float('value', 0) : c.has(2) ? Number(c.host(2, 'constant_value').data[0] ?? 0) : 0;
   const axes = (c.opset >= 18 && c.has(3) ? c.ints(3, 'axes') : [...x.shape.keys()]).map((a) => normAxis(c, a, x.rank));
   if (pads.length !== 2 * axes.length) c.unsupported(`pads [${pads}] for ${axes.length} axes`);
-  axes.forEach((axis, i) => { if (pads[i] || pads[i + axes.length]) fixedAxes(c, x, 'input data', [axis], `Pad by ${pads[i]}, ${pads[i + axes.length]} needs a fixed size`); });
   const torchMode = ({ constant: 'constant', edge: 'replicate', reflect: 'reflect', wrap: 'circular' } as const)[mode as 'constant'] ?? c.unsupported(`mode '${mode}'`);
+  // A symbolic axis pads by slices from its actual ends (F.padAxis), where its least size holds the pad.
+  axes.forEach((axis, i) => { if ((pads[i] || pads[i + axes.length]) && typeof x.dims[axis] !== 'number') checkPadAxis('Pad', x, axis, pads[i]!, pads[i + axes.length]!, torchMode); });
   let y = x;
   axes.forEach((axis, i) => { y = padAxis(y, axis, pads[i]!, pads[i + axes.length]!, torchMode, value); });
   return y === x ? x : y;
