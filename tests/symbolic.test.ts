@@ -278,6 +278,15 @@ describe('symbolic sizes in the memory-level simulator', () => {
       ...(name === 'masked' ? { pad: Uint8Array.from({ length: s.B! * s.T! }, (_, i) => (i % s.T! > 0 && i % 3 === 0 ? 1 : 0)) } : {}),
     });
     for (const name of ['enc', 'masked']) expect(checkSimulatedSizes(trace(ENTRIES[name]!.fn as never, ENTRIES[name]!.inputs), sizes, feeds(name)), name).toEqual([]);
+    // Convolutions over T (tests/conv-runtime-length.test.ts): padded, causal (chomped), grouped, replicate-padded, up by 2 and down by stride 2, pooled.
+    const [c1, causal, grouped, rep, up, down] = [new nn.Conv1d(16, 8, 3, { padding: 1 }), new nn.Conv1d(8, 8, 3, { padding: 4, dilation: 2 }), new nn.Conv1d(8, 8, 3, { padding: 1, groups: 4 }),
+      new nn.Conv1d(8, 6, 3, { padding: 1, paddingMode: 'replicate' }), new nn.ConvTranspose1d(6, 6, 4, { stride: 2, padding: 1 }), new nn.Conv1d(6, 6, 3, { stride: 2, padding: 1 })];
+    const conv = ({ x }: Record<string, Tensor>) => {
+      const h = F.relu(c1.call(x!.permute(0, 2, 1)));
+      const y = F.relu(down.call(up.call(rep.call(F.relu(grouped.call(F.relu(causal.call(h).slice(2, 0, -4)).add(h)))))));
+      return { y: F.maxPool1d(y, 3, { stride: 1, padding: 1 }), m: y.amax(-1) };
+    };
+    expect(checkSimulatedSizes(trace(conv as never, { x: { shape: ['B', 'T', 16], max: { B: 3, T: 20 } } }), sizes, feeds('conv')), 'conv').toEqual([]);
     expect(checkSimulatedSizes(trace(ENTRIES.mlp!.fn as never, ENTRIES.mlp!.inputs), [{ B: 1 }, { B: 5 }, { B: 8 }], (s) => ({ x: seeded(s.B! * 784, 2) }))).toEqual([]);
   });
 });
