@@ -57,10 +57,11 @@ test('a text CNN / dilated causal TCN over [B, 4, T] and a CNN over [N, 2, H, W]
   });
   const g = traceModel(def);
   expect(Object.fromEntries(g.outputs.map((o) => [o.name, o.node.type.dims]))).toEqual({ seq: ['B', 6, 'T'], max: ['B', 6], mean: ['B', 6], img: ['N', 4, 'H', 'W'], imgmax: ['N', 4] });
-  const bytes = (await compileModel(def, { isas: TEST_ISAS })).bytes;
+  const { bytes, source } = await compileModel(def, { isas: TEST_ISAS });
   const one = await loadModelBytes(bytes), two = await loadModelBytes(bytes, { threads: 2, threadPolicy: 'always' });
-  // The convolutions are split across threads (planned at the bounds, run over the actual pixels).
+  // The convolutions are split across threads by output pixels (judged at the bounds, each thread's share of the actual pixels at run time).
   expect(Object.values(one.manifest.entries)[0]!.parallel).toBeDefined();
+  expect(source).toMatch(/conv2d_f32_part\([^;]*size_T/);
   for (const tag of ['a', 'b', 'c']) {
     const x = io.get(`input.x_${tag}`)!, im = io.get(`input.im_${tag}`)!;
     const feeds = { x: { data: x.data as Float32Array, shape: x.shape }, im: { data: im.data as Float32Array, shape: im.shape } };
