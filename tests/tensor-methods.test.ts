@@ -46,7 +46,6 @@ test('Tensor methods: misuse', () => {
   expect(() => tr((x) => x.var(1), [3, 'T'])).toThrow(/var: a correction of 1 over dims T of \[3, T\], a size chosen at run time among them, is not supported \(unbiased: false is\)/);
   expect(() => tr((x) => x.var(1, { unbiased: false }), [3, 'T'])).not.toThrow();
   expect(() => tr((x) => x.norm('nuc' as never))).toThrow(/norm: p must be a number, Infinity, -Infinity or 'fro', got "nuc"/);
-  expect(() => tr((x) => x.flip(1), [3, 'T'])).toThrow(/flip: dim 1 of \[3, T\] is a size chosen at run time/);
   // flip(1, 1) was silently the identity (flipped twice); torch refuses a repeated dim.
   expect(() => tr((x) => x.flip(1, -1))).toThrow(/dim 1 appears more than once in the dims \[1, -1\]/);
   expect(() => tr((x) => x.flip([0, 0]))).toThrow(/dim 0 appears more than once in the dims \[0, 0\]/);
@@ -90,4 +89,28 @@ test('clamp with a NaN number bound, as PyTorch 1.13: alone it leaves x, with th
   expect(Array.from(out.hi!)).toEqual([1, -2, NaN, Infinity]);
   expect(Array.from(out.both!)).toEqual([NaN, NaN, NaN, NaN]);
   expect(Array.from(out.both2!)).toEqual([NaN, NaN, NaN, NaN]);
+});
+
+test('flip along a size chosen at run time, and sum of i32 and bool (exact, torch: an int64 count), by hand at several sizes', () => {
+  const g = traceModel(defineModel({
+    name: 't', module: new nn.Identity(),
+    inputs: { x: { shape: [2, 'T'], max: { T: 6 } }, i: { shape: [2, 'T'], dtype: 'i32', max: { T: 6 } } },
+    forward: (_m: Module, { x, i }: Record<string, Tensor>) => ({
+      flip: x!.flip(1), flip_both: x!.flip(0, 1), isum: i!.sum(1), isum_all: i!.sum(), isum_keep: i!.sum(0, true), bsum: i!.gt(0).sum(1),
+    }),
+  }));
+  for (const T of [1, 4, 6]) {
+    const x = Float32Array.from({ length: 2 * T }, (_, k) => 10 * Math.floor(k / T) + (k % T));
+    const i = Int32Array.from({ length: 2 * T }, (_, k) => (k % 3 === 0 ? -(2 ** 30) : k));
+    const out = interpret(g, { x, i }, undefined, { T });
+    const row = (a: ArrayLike<number>, r: number) => Array.from(a).slice(r * T, r * T + T);
+    expect(Array.from(out.flip!), `T ${T}`).toEqual([...row(x, 0).reverse(), ...row(x, 1).reverse()]);
+    expect(Array.from(out.flip_both!), `T ${T}`).toEqual([...row(x, 1).reverse(), ...row(x, 0).reverse()]);
+    const sums = [0, 1].map((r) => row(i, r).reduce((a, b) => (a + b) | 0, 0));
+    expect(Array.from(out.isum!), `T ${T}`).toEqual(sums);
+    expect(Array.from(out.isum_all!), `T ${T}`).toEqual([(sums[0]! + sums[1]!) | 0]);
+    expect(Array.from(out.isum_keep!), `T ${T}`).toEqual(Array.from({ length: T }, (_, t) => (i[t]! + i[T + t]!) | 0));
+    expect(Array.from(out.bsum!), `T ${T}`).toEqual([0, 1].map((r) => row(i, r).filter((v) => v > 0).length));
+  }
+  expect(g.outputs.find((o) => o.name === 'isum')!.node.type.dtype).toBe('i32');
 });

@@ -445,7 +445,19 @@ export class Tensor {
   /** torch's .T: the dims reversed. */
   get T(): Tensor { return this.permute(...[...Array(this.rank).keys()].reverse()); }
 
-  sum(dim?: number | number[], keepdim = false): Tensor { return reduce('sum', this, dims(dim, this.rank), keepdim); }
+  /**
+   * torch.sum over dims. i32 and bool (torch: an int64 count) sum exactly as i32, wrapping as
+   * every i32 add (the IR's sum is f32 only): each axis's total is element 0 of its reverse running
+   * sum, which serves sizes chosen at run time too.
+   */
+  sum(dim?: number | number[], keepdim = false): Tensor {
+    if (this.dtype === 'f32') return reduce('sum', this, dims(dim, this.rank), keepdim);
+    if (typeof keepdim !== 'boolean') throw new ModelDefinitionError(`sum: keepdim must be true or false, got ${describeValue(keepdim)}${where()}`);
+    const axes = [...new Set(dims(dim, this.rank))];
+    let y = this.dtype === 'bool' ? this.cast('i32') : this;
+    for (const a of axes) y = scan(y, a, false, true).slice(a, 0, 1);
+    return keepdim ? y : y.squeeze(axes);
+  }
   mean(dim?: number | number[], keepdim = false): Tensor { return reduce('mean', this, dims(dim, this.rank), keepdim); }
   /** torch.amax over dims (values only); i32 exactly, by halving (the IR's max reduces f32). */
   max(dim?: number | number[], keepdim = false): Tensor {
@@ -691,9 +703,13 @@ export class Tensor {
   flip(...given: number[] | [readonly number[]]): Tensor {
     // Each dim once, as torch (flipping a dim twice would silently be the identity).
     return distinctAxes(asDims(given), this.rank).reduce((y: Tensor, a) => {
-      if (isSymbolic(this.dim(a))) throw new ModelDefinitionError(`flip: dim ${a} of ${fmtShape(this.dims)} is a size chosen at run time; a flipped dim must be a fixed size${where()}`);
-      const n = this.size(a);
-      return gatherAlong(y, a, Array.from({ length: n }, (_, i) => n - 1 - i));
+      const d = this.dim(a);
+      if (!isSymbolic(d)) return gatherAlong(y, a, Array.from({ length: d }, (_, i) => d - 1 - i));
+      // A size chosen at run time: the indices n − 1 − i computed from it, i < n (of i < bound, sliced).
+      const max = evalDim(d, { ...traceBounds(), ...this.bounds });
+      const idx = sizeTensor(d, this.bounds).sub(constant(Int32Array.from({ length: max }, (_, i) => i + 1), [max], 'i32', 'flip')).slice(0, 0, d);
+      const perm = [a, ...[...Array(this.rank).keys()].filter((k) => k !== a)];
+      return record('gather', [y.permute(...perm), idx]).permute(...[...Array(this.rank).keys()].map((k) => (k < a ? k + 1 : k === a ? 0 : k)));
     }, this);
   }
   /** torch.roll: elements shifted along each dim (wrapping round); without dims over the flattened tensor. */
@@ -761,6 +777,16 @@ export function halvingReduce(op: string, x: Tensor, axes: number[], keepdim: bo
 function reversedOrder(op: string, x: Tensor): Tensor {
   if (x.dtype === 'bool') throw new ModelDefinitionError(`${op}: bool input (cast it to int or float first)${where()}`);
   return x.dtype === 'i32' ? scalarLike(-1, x).sub(x) : x.neg();
+}
+
+/**
+ * A size as an i32 tensor [1] computed at run time (for index arithmetic with sizes chosen at run
+ * time): a named size counts the ones of a constant at its bound sliced to it, by the exact integer sum.
+ */
+export function sizeTensor(d: Dim, bounds: Sizes = {}): Tensor {
+  if (!isSymbolic(d)) return constant(Int32Array.of(d), [1], 'i32', 'size');
+  const max = evalDim(d, { ...traceBounds(), ...bounds });
+  return constant(new Int32Array(max).fill(1), [max], 'i32', 'ones').slice(0, 0, d).sum(0, true);
 }
 
 /** x[idx] along `axis` for constant indices (gather reads rows of its first axis: move the axis first). */
