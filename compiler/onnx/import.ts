@@ -98,7 +98,7 @@ const SYMBOLIC_OK = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'S
   'Clip', 'Softmax', 'LogSoftmax', 'Cast', 'Identity', 'MatMul', 'Gemm', 'LayerNormalization', 'Transpose', 'Where',
   'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'Floor', 'Ceil', 'Round', 'Sign', 'Sin', 'Cos', 'Tan', 'Asin', 'Acos', 'Atan',
   'Sinh', 'Cosh', 'Asinh', 'Acosh', 'Atanh', 'Tile', 'RMSNormalization', 'Einsum',
-  'TopK', 'RotaryEmbedding', ...SYMBOLIC_CNN]);
+  'TopK', 'RotaryEmbedding', 'DepthToSpace', 'SpaceToDepth', 'GatherElements', ...SYMBOLIC_CNN]);
 /**
  * Shape computations and the layers PyTorch exports around them (ops/sizes.ts, ops/shapes.ts,
  * ops/recurrent.ts): Shape/Size give size values; Gather/Slice/Concat/(Un)squeeze/Reshape and

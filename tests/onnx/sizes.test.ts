@@ -139,8 +139,8 @@ describe('symbolic sizes through shape computations', () => {
       .toThrow(/\(Mod, opset 17\): Mod of seq-2 by 1 with fmod = 1 \(the remainder depends on the size\) is not supported/);
     expect(refused((g, shape) => g.op1('Reshape', ['x', g.op1('Concat', [g.op1('Mod', [g.ints('k', [1], [4]), g.op1('Slice', [shape(), g.ints('s', [1], [1]), g.ints('e', [1], [2])])]), g.ints('m', [1], [-1])], { axis: 0 })])))
       .toThrow(/\(Mod, opset 17\): the divisor \('[^']+'\) is \[seq\], computed from the symbolic size 'seq'; Mod cannot use it here/);
-    // A size value used as a tensor.
-    expect(refused((g, shape) => g.op1('Add', ['x', g.op1('Concat', [shape()], { axis: 0 })]))).toThrow(/\(Add, opset 17\): input 1 \('[^']+'\) is \[batch, seq\], computed from the symbolic size 'batch'; Add cannot use it here/);
+    // A size value beside a run-time tensor becomes one (its int64 values), so an f32 operand is ONNX's type error.
+    expect(refused((g, shape) => g.op1('Add', ['x', g.op1('Concat', [shape()], { axis: 0 })]))).toThrow(/\(Add, opset 17\): operands of different types \(f32, i32\) is not supported/);
     // A size as a graph output.
     expect(refused((_, shape) => shape(), [2])).toThrow("onnx: graph output 'y' is the shape value [batch, seq], computed from the symbolic size 'batch'; an output that is a size is not supported");
     // Range from a symbolic start.
@@ -156,17 +156,33 @@ describe('symbolic sizes through shape computations', () => {
     // x[:, :3] holds only when seq ≥ 3 (ONNX would clamp); x[:, 2] only when seq > 2.
     expect(refused((g) => g.op1('Slice', ['x', g.ints('s', [1], [0]), g.ints('e', [1], [3]), g.ints('a', [1], [1])]))).toThrow(/Slice.*range 0:3:1 is invalid.*seq=1.*a symbolic size must work for every value from 1 to its bound/);
     expect(refused((g) => g.op1('Gather', ['x', g.ints('i', [], [2])], { axis: 1 }), ['batch'])).toThrow(/Gather.*range 2:3:1 is invalid.*seq=1/);
-    // Run-time indices along a symbolic axis: ONNX's wrap-around and range check would need the size.
-    const g = new OnnxGraph();
-    g.input('x', ['batch', 'seq']); g.input('i', [2], DT.INT64);
-    g.name(g.op1('Gather', ['x', 'i'], { axis: 1 }), 'y'); g.output('y', ['batch', 2]);
-    expect(() => importOnnx(g.finish('gather', 17), SYM)).toThrow(/\(Gather, opset 17\): run-time indices along axis 1 of the symbolic size seq is not supported/);
     // [batch, 3] + [2, 3] with batch ≤ 2 holds at every size but broadcasts only at batch = 1 (the compiled code read past row 0).
     const b2 = new OnnxGraph();
     b2.input('x', ['batch', 3]);
     b2.name(b2.op1('Add', ['x', b2.init('y', [2, 3], new Float32Array(6))]), 'y'); b2.output('y', [2, 3]);
     expect(() => importOnnx(b2.finish('bcast', 17), { dims: { batch: { max: 2 } } })).toThrow(/\(Add, opset 17\): add: input 0 \[batch, 3\] meets \[2, 3\]: its size 'batch' would broadcast only where it is 1/);
     expect(refused((g) => g.op1('Split', ['x'], { axis: 1 }))).toThrow(/\(Split, opset 17\): input \[batch, seq\] with the symbolic size 'seq' on axis 1 \(Split cuts its axis at fixed sizes\) is not supported/);
+  });
+
+  test("a size value beside a run-time tensor is one too, and run-time indices gather along a symbolic axis: PyTorch's out[arange(batch), i]", () => {
+    // y = x.flatten()[arange(batch) · seq + i]: the exporter's advanced indexing, with x[b][t] = 10·b + t.
+    const g = new OnnxGraph();
+    g.input('x', ['batch', 'seq']); g.input('i', ['batch'], DT.INT64);
+    const shape = g.op1('Shape', ['x']);
+    const b = g.op1('Gather', [shape, g.ints('i0', [], [0])], { axis: 0 }), t = g.op1('Gather', [shape, g.ints('i1', [], [1])], { axis: 0 });
+    const flat = g.op1('Add', [g.op1('Mul', [g.op1('Range', [g.ints('zero', [], [0]), b, g.ints('one', [], [1])]), t]), 'i']);
+    g.name(g.op1('Gather', [g.op1('Reshape', ['x', g.ints('m1', [1], [-1])]), flat], { axis: 0 }), 'y'); g.output('y', ['batch']);
+    // ONNX's wrap: a negative index counts from the end of the symbolic axis at its run-time size.
+    const w = new OnnxGraph();
+    w.input('x', ['batch', 'seq']); w.input('i', [2], DT.INT64);
+    w.name(w.op1('Gather', ['x', 'i'], { axis: 1 }), 'y'); w.output('y', ['batch', 2]);
+    const { graph } = importOnnx(g.finish('index', 17), SYM), wrap = importOnnx(w.finish('gather', 17), SYM).graph;
+    for (const [B, T] of [[1, 1], [3, 5], [4, 6]] as const) {
+      const i = Int32Array.from({ length: B }, (_, k) => (k * 2) % T), at = `batch ${B}, seq ${T}`;
+      expect(Array.from(interpret(graph, { x: xAt(B, T), i }, undefined, { batch: B, seq: T }).y!), at).toEqual(Array.from(i, (v, k) => 10 * k + v));
+      expect(Array.from(interpret(wrap, { x: xAt(B, T), i: Int32Array.of(-1, 0) }, undefined, { batch: B, seq: T }).y!), at).toEqual(Array.from({ length: B }, (_, k) => [10 * k + T - 1, 10 * k]).flat());
+      expect(() => interpret(wrap, { x: xAt(B, T), i: Int32Array.of(T, 0) }, undefined, { batch: B, seq: T }), at).toThrow(`index ${T} is outside [-${T}, ${T})`);
+    }
   });
 
   test('recurrent layers run a symbolic batch and length fused; the ones unrolled step by step need a fixed length', () => {

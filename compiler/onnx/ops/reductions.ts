@@ -16,8 +16,9 @@ export function reduceOp(kind: 'sum' | 'mean' | 'max' | 'min' | 'prod' | 'sumsq'
     const data = c.t(0, 'data');
     // Of bools, max is any and min is all: the f32 0/1 reduced, then compared with 0.
     const boolExtreme = data.dtype === 'bool' && (kind === 'max' || kind === 'min');
-    // Integer products, maxima and minima exactly, by halving (the IR's reductions are f32 only).
-    const intExact = data.dtype === 'i32' && (kind === 'prod' || kind === 'max' || kind === 'min');
+    // Integer sums, products, maxima and minima exactly (the IR's reductions are f32 only): sums by
+    // the DSL's (a reverse running sum: any size), the others by halving (fixed sizes).
+    const intExact = data.dtype === 'i32' && (kind === 'sum' || kind === 'prod' || kind === 'max' || kind === 'min');
     const x = boolExtreme ? record('where', [data, full('f32', 1), full('f32', 0)]) : intExact ? data : f32Input(c, 0, 'data');
     const keep = c.int('keepdims', 1) === 1;
     let axes = axesOf(c, since);
@@ -29,6 +30,7 @@ export function reduceOp(kind: 'sum' | 'mean' | 'max' | 'min' | 'prod' | 'sumsq'
     const ax = axes.map((a) => normAxis(c, a, x.rank, 'axes entry'));
     if (boolExtreme) return (kind === 'max' ? x.max(ax, keep) : x.min(ax, keep)).gt(0);
     if (intExact) {
+      if (kind === 'sum') return x.sum(ax, keep);
       for (const a of ax) if (isSymbolic(x.dim(a))) c.unsupported(`an integer ${kind === 'prod' ? 'product' : kind === 'max' ? 'maximum' : 'minimum'} along axis ${a} of the symbolic size '${x.dim(a)}'`);
       return kind === 'prod' ? halvingReduce('ReduceProd', x, ax, keep, (a, b) => a.mul(b)) : kind === 'max' ? x.max(ax, keep) : x.min(ax, keep);
     }

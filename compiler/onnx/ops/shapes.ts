@@ -112,10 +112,11 @@ function runTimeIndices(c: Ctx, i = 1, what = 'indices'): Tensor {
 /**
  * Gather along an axis of symbolic size: constant indices as slices of the actual size (a
  * negative one counts from the actual end; one that some size does not have is a shape error).
- * Run-time indices would need the size for ONNX's wrap-around and range check: refused.
+ * Run-time indices go to the IR's gather, whose code wraps and checks them against the size of
+ * the call (PyTorch's `out[arange(batch), lengths − 1]` gathers rows of [batch·seq, H]).
  */
 function gatherSymbolic(c: Ctx, x: Tensor, axis: number, dim: string): Tensor {
-  if (!c.isConst(1)) c.unsupported(`run-time indices along axis ${axis} of the symbolic size ${dim}`);
+  if (!c.isConst(1)) return gatherAxis(x, runTimeIndices(c), axis, true);
   const h = c.host(1, 'indices');
   const idx = Array.from(h.data as ArrayLike<number>, Number);
   if (h.dims.length > 1) c.unsupported(`indices of rank ${h.dims.length} along axis ${axis} of the symbolic size ${dim}`);
@@ -133,9 +134,14 @@ export function gatherElements(c: Ctx): Tensor {
   c.only('axis');
   const x = c.t(0, 'data');
   const axis = normAxis(c, c.int('axis', 0), x.rank), n = x.shape[axis]!;
+  // Constant indices are checked against the axis's size here, which a symbolic one has only at run time.
+  if (c.isConst(1) && isSymbolic(x.dim(axis))) c.unsupported(`constant indices along axis ${axis} of the symbolic size '${x.dim(axis)}' (they are checked at compile time)`);
   const idx = c.isConst(1) ? constIndices(c, axis, n) : runTimeIndices(c);
   if (idx.rank !== x.rank || idx.shape.some((d, i) => i !== axis && d > x.shape[i]!))
     c.unsupported(`indices of shape [${idx.shape}] for data of shape [${x.shape}] (the same rank, and no larger than the data on any axis but ${axis})`);
+  // Within the data at every size: a symbolic axis of the data takes the same size (or 1) in the indices.
+  const past = x.dims.findIndex((d, i) => i !== axis && isSymbolic(d) && idx.dims[i] !== d && idx.dims[i] !== 1);
+  if (past >= 0) c.unsupported(`indices ${fmtDims(idx.dims)} for data ${fmtDims(x.dims)}: axis ${past} of the indices must be the data's '${x.dims[past]}' (or 1) to fit it at every size`);
   return gatherElementsOf(x, axis, idx, !c.isConst(1));
 }
 
@@ -243,8 +249,10 @@ function sliceSymbolic(c: Ctx, x: Tensor, starts: Dim[], ends: Dim[], axes: numb
     const axis = normAxis(c, axes?.[i] ?? i, x.rank), step = steps?.[i] ?? 1, e = ends[i]!, n = x.dims[axis]!;
     if (step === 0) c.unsupported('step 0');
     if (typeof n === 'number' && typeof s === 'number' && typeof e === 'number') { y = sliceAxis(c, y, axis, sliceRange(n, s, e, step)); return; }
-    if (step !== 1) c.unsupported(`step ${step} along axis ${axis} (size ${n}) from ${s} to ${e}: a symbolic slice takes step 1`);
     const bound = evalDim(n, bounds);
+    // PyTorch's flip: step −1 from the last element past the first, whatever the size.
+    if (step === -1 && typeof s === 'number' && (s === -1 || s >= bound - 1) && typeof e === 'number' && e <= -bound - 1) { y = y.flip(axis); return; }
+    if (step !== 1) c.unsupported(`step ${step} along axis ${axis} (size ${n}) from ${s} to ${e}: a symbolic slice takes step 1 (or −1 over the whole axis)`);
     const at = (v: Dim, end: boolean): Dim => {
       if (isSymbolic(v)) return v;
       if (v >= bound) return end ? n : c.unsupported(`start ${v} along axis ${axis} of size ${n}, past its end for every size`);

@@ -9,12 +9,29 @@
 import { addDims, canonDim, divDims, evalDim, growsWithSizes, isSymbolic, mulDims, sizeNames, subDims, type Dim } from '../../ir/dims.ts';
 import { REMAINDER } from '../../ir/elementwise.ts';
 import { DT, dtypeName } from '../proto.ts';
-import { Ctx, fmtSizes, host, isHost, sizeValue, type AnyVal, type SizeVal } from '../ctx.ts';
+import { cat, sizeTensor, Tensor } from '../../dsl/tensor.ts';
+import { Ctx, fmtSizes, foldTensor, host, isHost, isSizeVal, sizeValue, type AnyVal, type SizeVal } from '../ctx.ts';
 import { normAxis, type Translate } from './common.ts';
 
-/** `onSizes` when input 0 (or, with `any`, any input) is a size value, else the op's own translation. */
-export const orSizes = (onSizes: Translate, plain: Translate, any = false): Translate => (c) =>
-  (any ? Array.from({ length: c.count }, (_, i) => c.isSizes(i)).some(Boolean) : c.isSizes(0)) ? onSizes(c) : plain(c);
+/**
+ * `onSizes` when input 0 (or, with `any`, any input) is a size value, else the op's own translation.
+ * With `any`, a size value beside a tensor computed at run time becomes a run-time tensor too
+ * (dsl/tensor.ts sizeTensor), and the op's own translation runs: PyTorch's advanced indexing `out[arange(batch), i]`
+ * exports the flat index arange(batch) · seq + i.
+ */
+export const orSizes = (onSizes: Translate, plain: Translate, any = false): Translate => (c) => {
+  const sizes = Array.from({ length: c.count }, (_, i) => c.isSizes(i));
+  if (!(any ? sizes.some(Boolean) : sizes[0])) return plain(c);
+  const runTime = c.inputs.some((v) => v instanceof Tensor && !foldTensor(v));
+  return any && runTime ? plain(c.withInputs(c.inputs.map((v) => (isSizeVal(v) ? sizeValueTensor(v) : v)))) : onSizes(c);
+};
+
+/** A size value as an i32 tensor computed at run time (the DSL's sizeTensor of each entry). */
+function sizeValueTensor(v: SizeVal): Tensor {
+  const parts = v.values.map((d) => sizeTensor(d));
+  const t = parts.length === 1 ? parts[0]! : cat(parts, 0);
+  return v.dims.length === 0 ? t.squeeze(0) : t;
+}
 
 const data = (c: Ctx): SizeVal => c.any(0, 'data') as SizeVal;
 const entries = (v: SizeVal): string => fmtSizes(v);
