@@ -98,7 +98,8 @@ const SYMBOLIC_OK = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'S
   'Clip', 'Softmax', 'LogSoftmax', 'Cast', 'Identity', 'MatMul', 'Gemm', 'LayerNormalization', 'Transpose', 'Where',
   'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'Floor', 'Ceil', 'Round', 'Sign', 'Sin', 'Cos', 'Tan', 'Asin', 'Acos', 'Atan',
   'Sinh', 'Cosh', 'Asinh', 'Acosh', 'Atanh', 'Tile', 'RMSNormalization', 'Einsum',
-  'TopK', 'RotaryEmbedding', 'DepthToSpace', 'SpaceToDepth', 'GatherElements', ...SYMBOLIC_CNN]);
+  'TopK', 'RotaryEmbedding', 'DepthToSpace', 'SpaceToDepth', 'GatherElements', 'OneHot', 'Mod', ...SYMBOLIC_CNN,
+  'NonZero', 'Unique', 'Compress']); // (the last three refuse themselves at every size: ops/shapes.ts dataDependentSize)
 /**
  * Shape computations and the layers PyTorch exports around them (ops/sizes.ts, ops/shapes.ts,
  * ops/recurrent.ts): Shape/Size give size values; Gather/Slice/Concat/(Un)squeeze/Reshape and
@@ -110,7 +111,7 @@ const SYMBOLIC_SHAPES = new Set(['Shape', 'Size', 'Gather', 'Slice', 'Concat', '
   'Range', 'Split', 'Trilu', 'RNN', 'GRU', 'LSTM', 'ReduceSum', 'ReduceMean', 'ReduceMax', 'ReduceMin', 'ReduceSumSquare', 'ReduceL1', 'ReduceL2',
   'ReduceLogSum', 'ReduceLogSumExp', 'ArgMax', 'ArgMin', 'CumSum']);
 /** Ops that take a size value (ops/sizes.ts) but not yet a tensor of a symbolic size. */
-const SIZE_VALUES_ONLY = new Set(['Mod']);
+const SIZE_VALUES_ONLY = new Set(['ReduceProd']);
 
 const OPTION_KEYS = ['dims', 'shapes', 'constants', 'name'];
 

@@ -11,8 +11,8 @@ import { DT } from './proto.ts';
 import { isHost } from './ctx.ts';
 import { f32Input, full, type Translate } from './ops/common.ts';
 import { binary, boolLogic, castTo, clip, compare, F, hardSigmoid, hostBinary, hostNot, leaky, mod, not, pow, rounding, sign, softmaxLike, T, unary, variadic } from './ops/elementwise.ts';
-import { concat, constantOfShape, constantOp, depthToSpace, expand, flatten, gather, gatherElements, pad, range, reshape, shapeOf, size, slice, spaceToDepth, split, squeeze, tile, transpose, unsqueeze, where } from './ops/shapes.ts';
-import { orSizes, sizeArith, sizeCast, sizeConcat, sizeEqual, sizeGather, sizeIdentity, sizeMod, sizeReshape, sizeSlice, sizeSqueeze, sizeUnsqueeze, sizeWhere } from './ops/sizes.ts';
+import { concat, constantOfShape, constantOp, dataDependentSize, depthToSpace, expand, flatten, gather, gatherElements, oneHot, pad, range, reshape, shapeOf, size, slice, spaceToDepth, split, squeeze, tile, transpose, unsqueeze, where } from './ops/shapes.ts';
+import { orSizes, sizeArith, sizeCast, sizeConcat, sizeEqual, sizeGather, sizeIdentity, sizeMod, sizeReduce, sizeReshape, sizeSlice, sizeSqueeze, sizeUnsqueeze, sizeWhere } from './ops/sizes.ts';
 import { argExtreme, cumsum, reduceOp, topK, trilu } from './ops/reductions.ts';
 import { batchNorm, conv, convTranspose, dropout, gemm, globalPool, maxUnpool, groupNormOp, instanceNorm, layerNorm, lrn, pool, rmsNorm } from './ops/nn.ts';
 import { RECURRENT } from './ops/recurrent.ts';
@@ -67,9 +67,9 @@ export const OPS: Record<string, Translate> = {
   Reshape: orSizes(sizeReshape, reshape), Flatten: flatten, Transpose: transpose, Concat: orSizes(sizeConcat, concat, true), Slice: orSizes(sizeSlice, slice), Split: split,
   DepthToSpace: depthToSpace, SpaceToDepth: spaceToDepth,
   Pad: pad, Squeeze: orSizes(sizeSqueeze, squeeze), Unsqueeze: orSizes(sizeUnsqueeze, unsqueeze), Expand: expand, Gather: orSizes(sizeGather, gather), Where: orSizes(sizeWhere, where, true),
-  ReduceSum: reduceOp('sum', 13), ReduceMean: reduceOp('mean', 18), ReduceMax: reduceOp('max', 18), ReduceMin: reduceOp('min', 18),
+  ReduceSum: orSizes(sizeReduce('add'), reduceOp('sum', 13)), ReduceMean: reduceOp('mean', 18), ReduceMax: reduceOp('max', 18), ReduceMin: reduceOp('min', 18),
   ReduceSumSquare: reduceOp('sumsq', 18), ReduceL1: reduceOp('l1', 18), ReduceL2: reduceOp('l2', 18),
-  ReduceLogSumExp: reduceOp('logsumexp', 18), ReduceLogSum: reduceOp('logsum', 18), ReduceProd: reduceOp('prod', 18),
+  ReduceLogSumExp: reduceOp('logsumexp', 18), ReduceLogSum: reduceOp('logsum', 18), ReduceProd: orSizes(sizeReduce('mul'), reduceOp('prod', 18)),
   ArgMax: argExtreme(true), ArgMin: argExtreme(false),
   TopK: topK,
   CumSum: cumsum, Trilu: trilu,
@@ -81,7 +81,8 @@ export const OPS: Record<string, Translate> = {
   GlobalAveragePool: globalPool('mean'), GlobalMaxPool: globalPool('max'),
   BatchNormalization: batchNorm, LayerNormalization: layerNorm, InstanceNormalization: instanceNorm, GroupNormalization: groupNormOp, LRN: lrn,
   Resize: resize,
-  Tile: tile, GatherElements: gatherElements, RMSNormalization: rmsNorm,
+  Tile: tile, GatherElements: gatherElements, RMSNormalization: rmsNorm, OneHot: oneHot,
+  NonZero: dataDependentSize, Unique: dataDependentSize, Compress: dataDependentSize,
   Einsum: einsum,
   ScatterElements: scatterElements, Scatter: scatterElements, ScatterND: scatterNd, GatherND: gatherNd,
   ...RECURRENT,

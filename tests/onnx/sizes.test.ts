@@ -109,7 +109,7 @@ describe('symbolic sizes through shape computations', () => {
   const item = (g: OnnxGraph, shape: string, i: number) => g.op1('Gather', [shape, g.ints(`i${i}_${g.op1('Identity', [shape])}`, [], [i])], { axis: 0 });
 
   test('an op that does not follow symbolic sizes is refused, naming it and the size', () => {
-    expect(refused((g) => g.op1('Mod', ['x', 'x']))).toThrow(/\(Mod, opset 17\): Mod on a tensor of the symbolic size 'batch' is not supported yet; give it a fixed size with \{ dims: \{ "batch": N \} \}/);
+    expect(refused((g) => g.op1('ReduceProd', ['x']), [1, 1])).toThrow(/\(ReduceProd, opset 17\): ReduceProd on a tensor of the symbolic size 'batch' is not supported yet; give it a fixed size with \{ dims: \{ "batch": N \} \}/);
   });
 
   test('a value computed from constants but of a symbolic size runs (never folded at the bounds): ops that need it at compile time say so, naming the size', () => {
@@ -129,8 +129,8 @@ describe('symbolic sizes through shape computations', () => {
     const div = refused((g, shape) => g.op1('Reshape', ['x', g.op1('Concat', [g.op1('Div', [g.op1('Slice', [shape(), g.ints('s', [1], [0]), g.ints('e', [1], [1])]), g.ints('d', [1], [3])]), g.ints('m', [1], [-1])], { axis: 0 })]));
     expect(div).toThrow(UnsupportedError);
     expect(div).toThrow(/\(Div, opset 17\): dividing batch by 3 \(batch is not a multiple of 3 for every size; a size value is divided only exactly\) is not supported/);
-    // A size as a float, or compared, would need its value at compile time.
-    expect(refused((g, shape) => g.op1('Mul', ['x', g.op1('Cast', [item(g, shape(), 1)], { to: DT.FLOAT })]))).toThrow(/\(Cast, opset 17\): Cast to FLOAT of input 0 \('[^']+'\) is seq, computed from the symbolic size 'seq'; Cast cannot use it here/);
+    // A size as a bool, or compared, would need its value at compile time.
+    expect(refused((g, shape) => g.op1('Where', [g.op1('Cast', [item(g, shape(), 1)], { to: DT.BOOL }), 'x', 'x']))).toThrow(/\(Cast, opset 17\): Cast to BOOL of input 0 \('[^']+'\) is seq, computed from the symbolic size 'seq'; Cast cannot use it here/);
     expect(refused((g, shape) => g.op1('Where', [g.op1('Equal', [shape(), g.ints('two', [2], [2, 2])]), 'x', 'x']))).toThrow(/\(Equal, opset 17\): Equal of batch and 2 \(true at some sizes and false at others\) is not supported/);
     // A remainder that changes with the size, an fmod of a dim that can be negative, a size as the divisor.
     expect(refused((g, shape) => g.op1('Reshape', ['x', g.op1('Concat', [g.op1('Mod', [g.op1('Slice', [shape(), g.ints('s', [1], [1]), g.ints('e', [1], [2])]), g.ints('k', [1], [4])]), g.ints('m', [1], [-1])], { axis: 0 })])))
@@ -162,6 +162,24 @@ describe('symbolic sizes through shape computations', () => {
     b2.name(b2.op1('Add', ['x', b2.init('y', [2, 3], new Float32Array(6))]), 'y'); b2.output('y', [2, 3]);
     expect(() => importOnnx(b2.finish('bcast', 17), { dims: { batch: { max: 2 } } })).toThrow(/\(Add, opset 17\): add: input 0 \[batch, 3\] meets \[2, 3\]: its size 'batch' would broadcast only where it is 1/);
     expect(refused((g) => g.op1('Split', ['x'], { axis: 1 }))).toThrow(/\(Split, opset 17\): input \[batch, seq\] with the symbolic size 'seq' on axis 1 \(Split cuts its axis at fixed sizes\) is not supported/);
+  });
+
+  test("a size as a float and the exporter's element counts: torch.var's n / (n − 1) over a symbolic axis, Mod of run-time tensors, at every size", () => {
+    // y = x · float(ReduceProd(shape[1:])) / float(ReduceSum(shape) − 1) = x · seq / (batch + seq − 1); m = x mod 3 (integers as f32: fmod).
+    const g = new OnnxGraph();
+    g.input('x', ['batch', 'seq']);
+    const shape = g.op1('Shape', ['x']);
+    const n = g.op1('ReduceProd', [g.op1('Slice', [shape, g.ints('s', [1], [1]), g.ints('e', [1], [2])])], { keepdims: 0 });
+    const f = (v: string) => g.op1('Cast', [v], { to: DT.FLOAT });
+    const d = g.op1('Sub', [g.op1('ReduceSum', [shape], { keepdims: 1 }), g.ints('one', [1], [1])]);
+    g.name(g.op1('Div', [g.op1('Mul', ['x', f(n)]), f(d)]), 'y'); g.output('y', ['batch', 'seq']);
+    g.name(g.op1('Mod', ['x', g.init('three', [], Float32Array.of(3))], { fmod: 1 }), 'm'); g.output('m', ['batch', 'seq']);
+    const { graph } = importOnnx(g.finish('var', 17), SYM);
+    for (const [B, T] of [[1, 1], [3, 5], [4, 6]] as const) {
+      const out = interpret(graph, { x: xAt(B, T) }, undefined, { batch: B, seq: T }), at = `batch ${B}, seq ${T}`;
+      expect(Array.from(out.y!), at).toEqual(Array.from(xAt(B, T), (v) => Math.fround(Math.fround(v * T) / (B + T - 1))));
+      expect(Array.from(out.m!), at).toEqual(Array.from(xAt(B, T), (v) => v % 3));
+    }
   });
 
   test("a size value beside a run-time tensor is one too, and run-time indices gather along a symbolic axis: PyTorch's out[arange(batch), i]", () => {

@@ -9,7 +9,7 @@
 
 import { numel } from '../../ir/types.ts';
 import { canonDim, divDims, evalDim, isSymbolic, numelDims, subDims, type Dim } from '../../ir/dims.ts';
-import { cat, constant, gatherElements as gatherElementsOf, record, Tensor, traceBounds } from '../../dsl/tensor.ts';
+import { arange, cat, constant, gatherElements as gatherElementsOf, record, Tensor, traceBounds } from '../../dsl/tensor.ts';
 import { DT, dtypeName, type OnnxTensor } from '../proto.ts';
 import { Ctx, emptyVal, host, irDtype, isHost, sizeValue, UnsupportedError, type AnyVal, type EmptyVal, type Host, type SizeVal } from '../ctx.ts';
 import { fixedAxes, full, normAxis, same } from './common.ts';
@@ -431,6 +431,29 @@ export function where(c: Ctx): Tensor {
   const [a, b] = same(c, c.t(1, 'X'), c.t(2, 'Y'));
   return record('where', [cond, a, b]);
 }
+
+/**
+ * OneHot (torch's F.one_hot exports it with values [0, 1], then a Cast): values[1] where the index
+ * is the class along `axis`, else values[0]. ONNX's rule, not torch's: a negative index counts from
+ * the end of depth and one outside [−depth, depth) gives a row of values[0] (torch raises on it).
+ */
+export function oneHot(c: Ctx): Tensor {
+  c.only('axis');
+  const idx = c.t(0, 'indices');
+  if (idx.dtype !== 'i32') c.unsupported(`indices of type ${idx.dtype} (integers only)`);
+  const ds = c.ints(1, 'depth');
+  if (ds.length !== 1 || !Number.isInteger(ds[0]) || ds[0]! < 1 || ds[0]! > 2 ** 24) c.unsupported(`depth [${ds}] (one integer in [1, 2^24])`);
+  const depth = ds[0]!, values = c.t(2, 'values');
+  if (values.rank !== 1 || values.shape[0] !== 2) c.unsupported(`values of shape ${fmtDims(values.dims)} (it must be [off, on])`);
+  const axis = normAxis(c, c.int('axis', -1), idx.rank + 1);
+  const wrapped = record('where', [idx.lt(0), idx.add(depth), idx]);
+  const classes = arange(depth).reshape(...Array.from({ length: idx.rank + 1 }, (_, a) => (a === axis ? depth : 1)));
+  return record('where', [wrapped.unsqueeze(axis).eq(classes), values.select(0, 1), values.select(0, 0)]);
+}
+
+/** Ops whose output's size depends on the values (x[mask], torch.nonzero, torch.unique, masked_select). */
+export const dataDependentSize = (c: Ctx): never =>
+  c.unsupported(`${c.node.opType}, whose output's size depends on the input's values (PyTorch's x[mask], nonzero, masked_select, unique; an artifact's sizes are fixed or named at compile time; keep the shape, e.g. torch.where(mask, x, 0))`);
 
 // ---- sources -------------------------------------------------------------------------------
 

@@ -102,12 +102,27 @@ export const sizeReshape: Translate = (c) => {
 
 export const sizeIdentity: Translate = (c) => c.any(0);
 
-/** A cast between integer types keeps a size value; to a float or a bool it would need the size at compile time. */
+/**
+ * A cast between integer types keeps a size value; to float it is a run-time f32 tensor (exact to
+ * 2^24: torch.var's n / (n − 1) over a symbolic axis); to a bool it would need the size at compile time.
+ */
 export const sizeCast: Translate = (c) => {
   c.only('to', 'saturate', 'round_mode');
   const to = c.int('to', 0);
+  if (to === DT.FLOAT) return sizeValueTensor(c.any(0) as SizeVal).cast('f32');
   if (to !== DT.INT64 && to !== DT.INT32) throw c.sizeRefusal(0, `Cast to ${dtypeName(to)} of input 0`);
   return c.any(0);
+};
+
+/** ReduceProd / ReduceSum of a size vector (the exporter's element count of some axes): their product or sum. */
+export const sizeReduce = (op: 'mul' | 'add'): Translate => (c) => {
+  c.only('axes', 'keepdims', 'noop_with_empty_axes');
+  const v = data(c);
+  const axes = c.opset < (op === 'add' ? 13 : 18) ? c.intList('axes') : c.has(1) ? c.ints(1, 'axes') : undefined;
+  if (v.dims.length === 0 || (axes && axes.length > 0 && (axes.length > 1 || normAxis(c, axes[0]!, 1) !== 0))) c.unsupported(`${c.node.opType} of the shape value ${entries(v)} over axes [${axes ?? []}]`);
+  if (axes?.length === 0 && c.int('noop_with_empty_axes', 0)) return v;
+  const total = v.values.reduce((a: Dim, b) => (op === 'mul' ? mulDims(a, b) : addDims(a, b)), op === 'mul' ? 1 : 0);
+  return sizeValue([total], c.int('keepdims', 1) !== 1);
 };
 
 type Arith = 'add' | 'sub' | 'mul' | 'div';
