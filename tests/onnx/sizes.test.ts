@@ -182,6 +182,27 @@ describe('symbolic sizes through shape computations', () => {
     }
   });
 
+  test('SpaceToDepth and DepthToSpace (DCR, CRD) on a symbolic batch, by hand at batch 1 and 3', () => {
+    // x [batch, 2, 2, 4]; s = SpaceToDepth(x, 2) [batch, 8, 1, 2]: s[n][(i·2 + j)·2 + c][0][w] = x[n][c][i][2w + j]; DepthToSpace (DCR) undoes it.
+    const g = new OnnxGraph();
+    g.input('x', ['batch', 2, 2, 4]);
+    const sd = g.op1('SpaceToDepth', ['x'], { blocksize: 2 });
+    g.name(sd, 's'); g.output('s', ['batch', 8, 1, 2]);
+    g.name(g.op1('DepthToSpace', [sd], { blocksize: 2 }), 'back'); g.output('back', ['batch', 2, 2, 4]);
+    g.name(g.op1('DepthToSpace', [sd], { blocksize: 2, mode: 'CRD' }), 'crd'); g.output('crd', ['batch', 2, 2, 4]);
+    const { graph } = importOnnx(g.finish('blocks', 17), { dims: { batch: { max: 4 } } });
+    for (const B of [1, 3]) {
+      const x = Float32Array.from({ length: B * 16 }, (_, k) => k), out = interpret(graph, { x }, undefined, { batch: B });
+      const at = (n: number, c: number, h: number, w: number) => x[((n * 2 + c) * 2 + h) * 4 + w]!;
+      const s = Array.from({ length: B * 16 }, (_, k) => { const n = Math.floor(k / 16), ch = Math.floor(k / 2) % 8, w = k % 2, c = ch % 2, ij = Math.floor(ch / 2); return at(n, c, Math.floor(ij / 2), 2 * w + (ij % 2)); });
+      expect(Array.from(out.s!), `batch ${B}`).toEqual(s);
+      expect(Array.from(out.back!), `batch ${B}`).toEqual(Array.from(x));
+      // CRD reads channel c·4 + i·2 + j: element (n, c', h, w) of crd is s[n][c'·4 + (h%2)·2 + (w%2)][h/2][w/2].
+      const sAt = (n: number, ch: number, w: number) => s[(n * 8 + ch) * 2 + w]!;
+      expect(Array.from(out.crd!), `batch ${B}`).toEqual(Array.from({ length: B * 16 }, (_, k) => { const n = Math.floor(k / 16), c = Math.floor(k / 8) % 2, h = Math.floor(k / 4) % 2, w = k % 4; return sAt(n, c * 4 + (h % 2) * 2 + (w % 2), Math.floor(w / 2)); }));
+    }
+  });
+
   test("a size value beside a run-time tensor is one too, and run-time indices gather along a symbolic axis: PyTorch's out[arange(batch), i]", () => {
     // y = x.flatten()[arange(batch) · seq + i]: the exporter's advanced indexing, with x[b][t] = 10·b + t.
     const g = new OnnxGraph();
