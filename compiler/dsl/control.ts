@@ -1,27 +1,58 @@
 // Loops inside the model: a counted loop whose body is traced once into a sub-graph and run
-// `steps` times inside wasm (greedy decoding feeds each step's argmax to the next).
+// `steps` times inside wasm (greedy decoding feeds each step's argmax to the next); `steps` may
+// be a size chosen at run time ('T', x.dim(1)).
 
+import { canonDim, evalDim, growsWithSizes, sizeNames, type Dim } from '../ir/dims.ts';
 import { makeGraph, node, type Node } from '../ir/node.ts';
 import { rootOf } from '../ir/effects.ts';
 import { fmtShape, normAxis } from '../ir/types.ts';
 import { describeValue } from '../ir/print.ts';
 import { verify } from '../ir/verify.ts';
-import { ModelDefinitionError, recordMulti, Tensor, where, withSubTrace } from './tensor.ts';
+import { ModelDefinitionError, recordMulti, Tensor, traceBounds, where, withSubTrace } from './tensor.ts';
 import { checkOptions } from './options.ts';
 
 export interface LoopBodyResult { next: Record<string, Tensor>; emit: Record<string, Tensor> }
 
+/** How deep the loop bodies being traced are (a count chosen at run time only outside them). */
+let bodyDepth = 0;
+
 /**
- * Runs `body` `steps` times. `carried` values feed the first step; each step returns the
- * next carried values and tensors to emit. Returns each emitted tensor stacked over the
- * steps along `axis` (default 0). The body may use any tensor of the enclosing model
- * (encoder outputs, weights): those are captured as loop inputs.
+ * The count as a number, or as the canonical dim of sizes of the model's inputs that is at
+ * least 1 at every size in [1, bound] and largest at the bounds (the results are planned there).
  */
-export function loop(steps: number, carried: Record<string, Tensor>,
-  body: (carried: Record<string, Tensor>, t: Tensor) => LoopBodyResult, opts: { axis?: number } = {}): Record<string, Tensor> {
-  checkOptions('loop', opts, ['axis']);
+function stepsOf(steps: unknown): Dim {
+  const bad = (why: string) => new ModelDefinitionError(`loop: steps must be an integer in [1, 2^31) or a size of the model's inputs (a name such as 'T', a polynomial such as 'T+1', or x.dim(i)); ${why}${where()}`);
   // The step counter is an i32 in wasm; 1.5 steps ran as a loop of 1.5 (three rows of two).
-  if (!Number.isInteger(steps) || steps < 1 || steps > 2 ** 31 - 1) throw new ModelDefinitionError(`loop: steps must be an integer in [1, 2^31), got ${describeValue(steps)}${where()}`);
+  if (typeof steps !== 'string') {
+    if (!Number.isInteger(steps) || (steps as number) < 1 || (steps as number) > 2 ** 31 - 1) throw bad(`got ${describeValue(steps)}`);
+    return steps as number;
+  }
+  let d: Dim;
+  try { d = canonDim(steps); } catch { throw bad(`got '${steps}', which is not a size name or a polynomial of size names`); }
+  if (typeof d === 'number') return stepsOf(d);
+  const max = traceBounds(), known = Object.keys(max);
+  const unknown = sizeNames(d).filter((k) => max[k] === undefined);
+  if (unknown.length) throw bad(`got '${steps}': ${unknown.map((k) => `'${k}'`).join(', ')} is not a size of the model's inputs (${known.length ? known.join(', ') : 'it has none'})`);
+  const least = evalDim(d, Object.fromEntries(known.map((k) => [k, 1])));
+  if (!growsWithSizes(d) || least < 1) throw bad(`got '${d}', which is ${least < 1 ? `${least} when its sizes are 1` : 'not largest at the bounds'}`);
+  if (evalDim(d, max) > 2 ** 31 - 1) throw bad(`got '${d}', ${evalDim(d, max)} at the bounds`);
+  if (bodyDepth > 0) throw new ModelDefinitionError(`loop: a count chosen at run time ('${d}') inside another loop's body is not supported (the enclosing loop's results are typed with its body's sizes, which do not include this count); loop over a fixed count there, or over '${d}' outside${where()}`);
+  return d;
+}
+
+/**
+ * Runs `body` `steps` times: a number, or a size chosen at run time (a size name of the model's
+ * inputs such as 'T', a polynomial such as 'T+1', or `x.dim(1)`), stacked with that dim. `carried`
+ * values feed the first step; each step returns the next carried values and tensors to emit.
+ * Returns each emitted tensor stacked over the steps along `axis` (default 0). With `reverse`, t
+ * runs from steps − 1 down to 0 and the value emitted at t still goes to position t. The body may
+ * use any tensor of the enclosing model (encoder outputs, weights): those are captured as loop inputs.
+ */
+export function loop(steps: Dim, carried: Record<string, Tensor>,
+  body: (carried: Record<string, Tensor>, t: Tensor) => LoopBodyResult, opts: { axis?: number; reverse?: boolean } = {}): Record<string, Tensor> {
+  checkOptions('loop', opts, ['axis', 'reverse']);
+  const count = stepsOf(steps);
+  if (opts.reverse !== undefined && typeof opts.reverse !== 'boolean') throw new ModelDefinitionError(`loop: reverse must be a boolean, got ${describeValue(opts.reverse)}${where()}`);
   const isRecord = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
   const tensors = (what: string, v: unknown) => {
     if (!isRecord(v)) throw new ModelDefinitionError(`loop: ${what} must be an object of tensors by name, got ${describeValue(v)}${where()}`);
@@ -34,8 +65,11 @@ export function loop(steps: number, carried: Record<string, Tensor>,
   const { result, nodes } = withSubTrace(() => {
     const ins = names.map((k) => node('input', [], carried[k]!.node.type, { name: `carried.${k}` }, `carried.${k}`));
     const t = node('input', [], { dtype: 'i32', shape: [] }, { name: 't' }, 't');
-    const r = body(Object.fromEntries(names.map((k, i) => [k, new Tensor(ins[i]!)])), new Tensor(t));
-    return { ins, t, r };
+    bodyDepth++;
+    try {
+      const r = body(Object.fromEntries(names.map((k, i) => [k, new Tensor(ins[i]!)])), new Tensor(t));
+      return { ins, t, r };
+    } finally { bodyDepth--; }
   });
   const { ins, t, r } = result;
   if (!isRecord(r)) throw new ModelDefinitionError(`loop: the body must return { next, emit }, got ${describeValue(r)}${where()}`);
@@ -76,7 +110,9 @@ export function loop(steps: number, carried: Record<string, Tensor>,
   const ax = opts.axis ?? 0;
   if (!Number.isInteger(ax) || ax < -(first.rank + 1) || ax > first.rank) throw new ModelDefinitionError(`loop: axis must be an integer in [${-(first.rank + 1)}, ${first.rank}] (the emitted ${fmtShape(first.dims)} stacked over the steps), got ${describeValue(ax)}${where()}`);
   const axis = normAxis(ax, first.rank + 1);
+  const max = traceBounds();
+  const sym = typeof count === 'string' ? { sym: { values: { steps: count }, max: Object.fromEntries(sizeNames(count).map((k) => [k, max[k]!])) } } : {};
   const results = recordMulti('loop', [...names.map((k) => carried[k]!), ...captured.map((n) => new Tensor(n))],
-    { body: bodyGraph, steps, carried: names.length, axis });
+    { body: bodyGraph, steps: evalDim(count, max), carried: names.length, axis, ...(opts.reverse ? { reverse: true } : {}), ...sym } as never);
   return Object.fromEntries(Object.keys(r.emit).map((k, i) => [k, results[i]!]));
 }

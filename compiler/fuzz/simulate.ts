@@ -292,7 +292,7 @@ export function simulate(g: Graph, state: readonly StateSpec[], initialState: Re
 
   /** A loop as its lowering runs it (codegen/ops/control.ts). */
   const loopNode = (n: Node) => {
-    const { body, carried: nc, steps, axis } = attrsOf(n, 'loop');
+    const { body, carried: nc, steps, axis, reverse } = attrsOf(n, 'loop');
     const f = frameOf.get(body.inputs[0]!)!, me = label(n);
     f.base = scratchAt(n)!;
     garbage(f.base, body.plan!.arenaBytes, newVersion({ label: `${me}'s body arena before the loop`, node: n, kind: 'garbage' }));
@@ -301,7 +301,8 @@ export function simulate(g: Graph, state: readonly StateSpec[], initialState: Re
     const carriedIn = body.inputs.slice(0, nc);
     loopSteps.push(0);
     carriedIn.forEach((b, k) => writeAll(b, addr(b), readAll(n.inputs[k]!, me, n), ver(b)));
-    for (let t = 0; t < steps; t++) {
+    for (let s = 0; s < steps; s++) {
+      const t = reverse ? steps - 1 - s : s;
       loopSteps[loopSteps.length - 1] = t;
       const tIn = body.inputs[nc]!;
       writeAll(tIn, addr(tIn), Int32Array.of(t), ver(tIn));
@@ -309,8 +310,8 @@ export function simulate(g: Graph, state: readonly StateSpec[], initialState: Re
       body.outputs.slice(nc).forEach((o, j) => {
         const r = results[j];
         if (!r) return;
-        const d = readAll(o.node, `${me} (emit ${o.name})`, n), s = o.node.type.shape;
-        const inner = numel(s.slice(axis)), outer = d.length / inner, bytes = DTYPE_BYTES[r.type.dtype];
+        const d = readAll(o.node, `${me} (emit ${o.name})`, n), shape = o.node.type.shape;
+        const inner = numel(shape.slice(axis)), outer = d.length / inner, bytes = DTYPE_BYTES[r.type.dtype];
         for (let q = 0; q < outer; q++) writeAll(r, addr(r) + (q * steps + t) * inner * bytes, d.subarray(q * inner, (q + 1) * inner), ver(r));
       });
       // The next carried values, copied one after the other as the lowering does (one already in

@@ -5,7 +5,7 @@
 // (unless the body's own barriers already do: below), and the body function runs each thread's
 // share with the body's own barriers.
 
-import type { CheckAttrs, LoopAttrs } from '../../ir/ops/control.ts';
+import { loopSteps, type CheckAttrs, type LoopAttrs } from '../../ir/ops/control.ts';
 import type { Node } from '../../ir/node.ts';
 import { mulDims, numelDims } from '../../ir/dims.ts';
 import { dimsOf, DTYPE_BYTES } from '../../ir/types.ts';
@@ -16,11 +16,13 @@ import { defineLowering, trapUnless } from './lowering.ts';
 /**
  * A counted loop: copy the initial carried values in, then per step store t, run the body,
  * append each emitted value at position t of its stacked result, and copy the next carried
- * values over the current ones (the body's carried inputs are never reused by its plan).
+ * values over the current ones (the body's carried inputs are never reused by its plan). A count
+ * chosen at run time is read from the size globals (each thread's own), and so is the stride of
+ * the stacked dim: the results are dense at the run-time count, as every symbolic value is.
  */
 const loop = defineLowering<LoopAttrs>({
   emit: (n, c, m, th) => {
-    const prefix = m.prefix, body = n.attrs.body, nc = n.attrs.carried, steps = n.attrs.steps;
+    const prefix = m.prefix, body = n.attrs.body, nc = n.attrs.carried, steps = code(loopSteps(n.attrs));
     const bc = c.body(n);
     const { calls, splitFirst, splitLast } = m.graph(`${prefix}b`, body, bc, th);
     m.add(`function ${prefix}_body(${th ? 'tid: i32, nt: i32' : ''}): void {\n${calls.join('\n')}\n}\n`);
@@ -41,7 +43,8 @@ const loop = defineLowering<LoopAttrs>({
       stepEnd.push(`memory.copy(${to}, ${from}, ${code(bytesOf(o.node.type))});`);
     });
     const storeT = `store<i32>(${bc.addr(body.inputs[nc]!)}, t);`;
-    if (!th) return [...copyIn, `for (let t = 0; t < ${steps}; t++) {`, `  ${storeT}`, `  ${prefix}_body();`, ...stepEnd.map((l) => `  ${l}`), '}'];
+    const head = n.attrs.reverse ? `for (let t: i32 = ${steps} - 1; t >= 0; t--) {` : `for (let t: i32 = 0; t < ${steps}; t++) {`;
+    if (!th) return [...copyIn, head, `  ${storeT}`, `  ${prefix}_body();`, ...stepEnd.map((l) => `  ${l}`), '}'];
     // On every thread: thread 0's copies and t, then a barrier, before a split node of the body
     // reads them; a barrier after the body, before thread 0 reads what its split nodes wrote (and
     // overwrites what they read). Where no split node comes before the body's first barrier, the
@@ -49,7 +52,7 @@ const loop = defineLowering<LoopAttrs>({
     // order, with no barrier needed; likewise after its last barrier.
     const barrier = `  ${kernelCall('barrier', { sync: th.sync, nt: th.nt })};`;
     const zero = (ls: string[]) => (ls.length ? [`if (${th.tid} == 0) {`, ...ls.map((l) => `  ${l}`), '}'] : []);
-    return [...zero(copyIn), `for (let t = 0; t < ${steps}; t++) {`, ...zero([storeT]).map((l) => `  ${l}`), ...(splitFirst ? [barrier] : []),
+    return [...zero(copyIn), head, ...zero([storeT]).map((l) => `  ${l}`), ...(splitFirst ? [barrier] : []),
       `  ${prefix}_body(${th.tid}, ${th.nt});`, ...(splitLast ? [barrier] : []), ...zero(stepEnd).map((l) => `  ${l}`), '}'];
   },
 });

@@ -4,12 +4,17 @@
 //   inputs  [carried initial values…, captured values…]
 //   body    inputs [carried…, t: i32[], captured…] → outputs [next carried…, emitted…]
 //   results the emitted values of every step, stacked along `axis` (a new dimension of size steps).
+// `steps` is a number, or a size chosen at run time: its value at the bounds in `steps` (what the
+// results are planned for) and its dim ('T', 'T+1') in `sym` (ir/symbolic.ts), so the results'
+// stacked dim is that dim and the counter runs to the run-time value. `reverse` runs t from
+// steps − 1 down to 0 (an emitted value still goes to position t): a backward recurrence over a
+// run-time length, which no flip of a fixed size could put back in order.
 
 import type { Graph } from '../node.ts';
 import { allocData, fmtType, normAxis, numel, sameShape, type AnyTensorData, type TensorType } from '../types.ts';
 import { defineOp } from './def.ts';
-import { evalDim, sizeNames, SIZE_NAME, type Sizes } from '../dims.ts';
-import { typeAt } from '../symbolic.ts';
+import { evalDim, sizeNames, SIZE_NAME, type Dim, type Sizes } from '../dims.ts';
+import { symAttrsOf, typeAt } from '../symbolic.ts';
 import { arity, fail, raise, wantDtype } from './rules.ts';
 
 export interface LoopAttrs {
@@ -19,7 +24,12 @@ export interface LoopAttrs {
   steps: number;
   /** Where the steps dimension goes in each emitted result. */
   axis: number;
+  /** t runs from steps − 1 down to 0. */
+  reverse?: boolean;
 }
+
+/** The loop's count: a number, or the dim of a size chosen at run time. */
+export const loopSteps = (a: LoopAttrs): Dim => (symAttrsOf(a as never)?.values.steps as Dim | undefined) ?? a.steps;
 
 /**
  * The sizes the body's symbolic dims take for these inputs (the type rules run on static
@@ -54,7 +64,7 @@ function bodySizes(ins: readonly TensorType[], body: Graph, nc: number): Record<
 function loopResults(ins: readonly TensorType[], a: LoopAttrs): TensorType[] {
   const body = a.body, nc = a.carried, steps = a.steps, axis = a.axis;
   const bi = body.inputs, bo = body.outputs;
-  if (!(steps >= 1)) fail('loop', `steps must be >= 1, got ${steps}`);
+  if (!(Number.isInteger(steps) && steps >= 1)) fail('loop', `steps must be an integer >= 1, got ${steps}`);
   if (bi.length !== ins.length + 1) fail('loop', `body takes ${bi.length} inputs, the loop passes ${ins.length} + t`);
   const sizes = bodySizes(ins, body, nc), at = (t: TensorType) => (t.dims ? typeAt(t, { ...t.max, ...sizes }) : t);
   const same = (x: TensorType, y: TensorType) => x.dtype === y.dtype && sameShape(x.shape, at(y).shape);
@@ -79,7 +89,8 @@ const loop = defineOp<LoopAttrs>({
     const emits = body.outputs.slice(nc);
     const secondary = loopResults(n.inputs.map((i) => i.type), n.attrs).slice(1);
     const stacked = emits.map((_, j) => allocData(j === 0 ? n.type : secondary[j - 1]!));
-    for (let t = 0; t < steps; t++) {
+    for (let s = 0; s < steps; s++) {
+      const t = n.attrs.reverse ? steps - 1 - s : s;
       const feeds: Record<string, AnyTensorData> = {};
       carried.forEach((d, i) => { feeds[names[i]!] = d; });
       feeds[names[nc]!] = Int32Array.of(t);
