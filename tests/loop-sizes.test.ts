@@ -7,6 +7,7 @@ import { compileModel, defineModel, interpret, loop, manualSeed, Module, nn, tra
 import type { Graph } from '../compiler/ir/node.ts';
 import { loadModelBytes, type Model } from '../runtime/model.ts';
 import '../runtime/node.ts';
+import { TEST_ISAS } from './helpers/isa.ts';
 
 const MAX = { B: 2, T: 6 }, I = 3, H = 256;
 
@@ -40,7 +41,7 @@ let graph: Graph, source: string;
 const models: Record<number, Model> = {};
 beforeAll(async () => {
   graph = traceModel(def);
-  const c = await compileModel(def, { isas: ['wasmsimd'] });
+  const c = await compileModel(def, { isas: TEST_ISAS });
   source = c.source;
   models[1] = await loadModelBytes(c.bytes);
   models[2] = await loadModelBytes(c.bytes, { threads: 2, threadPolicy: 'always' });
@@ -85,8 +86,8 @@ describe('loop over a run-time count', () => {
 
 describe('loop over a run-time count: misuse', () => {
   const tr = (f: (x: Tensor) => unknown) => traceModel(defineModel({
-    name: 't', module: new Module(), inputs: { x: { shape: ['B', 'T', 2], max: { B: 2, T: 4 } } },
-    forward: (_m: Module, { x }: Record<string, Tensor>) => f(x!) as Record<string, Tensor>,
+    name: 't', module: net, inputs: { x: { shape: ['B', 'T', 2], max: { B: 2, T: 4 } } },
+    forward: (_m: Net, { x }: Record<string, Tensor>) => f(x!) as Record<string, Tensor>,
   }));
   const body = ({ h }: Record<string, Tensor>) => ({ next: { h: h! }, emit: { y: h! } });
   const h = () => ({ h: zeros([2]) });

@@ -6,7 +6,7 @@
 import { fmtShape } from '../ir/types.ts';
 import * as F from './functional.ts';
 import { Module, positiveInt, type Parameter } from './module.ts';
-import { cat, ints, ModelDefinitionError, recordMulti, stack, Tensor, where, zeros } from './tensor.ts';
+import { cat, ModelDefinitionError, recordMulti, stack, Tensor, where, zeros } from './tensor.ts';
 import { checkOptions } from './options.ts';
 import { loop } from './control.ts';
 import { describeValue } from '../ir/print.ts';
@@ -83,7 +83,6 @@ abstract class RNNBase extends Module {
       return s;
     };
     const h = state(h0, 'h0'), c = state(c0, 'c0', this.hiddenSize);
-    if (this.projSize && typeof inp.dim(1) !== 'number') throw new ModelDefinitionError(`${name}: proj_size with a sequence length chosen at run time is not supported (input ${fmtShape(x.dims)})${where()}`);
     const hns: Tensor[] = [], cns: Tensor[] = [];
     const op = `${this.kind}_seq` as const;
     for (let l = 0; l < this.numLayers; l++) {
@@ -114,22 +113,23 @@ abstract class RNNBase extends Module {
  * One direction of an LSTM with a projection (proj_size P), as PyTorch defines it: the gates from
  * xp_t (x·W_ihᵀ + b_ih, [B, T, 4H]) + h·W_hhᵀ + b_hh, c' = σ(f)·c + σ(i)·tanh(g), and
  * h' = (σ(o)·tanh(c'))·W_hrᵀ. A loop over the T steps inside wasm (the fused recurrent kernels have
- * no projection); reversed, step s reads time T − 1 − s and y is flipped back. Returns y [B, T, P],
+ * no projection), T fixed or chosen at run time; reversed, the loop walks t from T − 1 down to 0,
+ * so y comes out in time order and the final state is the one at position 0. Returns y [B, T, P],
  * h_n [B, P] and c_n [B, H].
  */
 function projectedLSTM(xp: Tensor, p: LayerParams, h0: Tensor, c0: Tensor, reverse: boolean): [Tensor, Tensor, Tensor] {
-  const T = xp.size(1), H = c0.size(1);
+  const H = c0.size(1);
   // A loop returns what its steps emit, so c is emitted too, for c_n (the last step's).
-  const { y, c } = loop(T, { h: h0, c: c0 }, ({ h, c }, t) => {
-    const at = reverse ? ints([T - 1], []).sub(t) : t;
-    const g = xp.dynamicSlice(1, at).squeeze(1).add(F.linear(h!, p.whh.t, p.bhh?.t));
+  const { y, c } = loop(xp.dim(1), { h: h0, c: c0 }, ({ h, c }, t) => {
+    const g = xp.dynamicSlice(1, t).squeeze(1).add(F.linear(h!, p.whh.t, p.bhh?.t));
     const [i, f, gg, o] = [0, 1, 2, 3].map((k) => g.slice(-1, k * H, (k + 1) * H));
     const c2 = f!.sigmoid().mul(c!).add(i!.sigmoid().mul(gg!.tanh()));
     const h2 = F.linear(o!.sigmoid().mul(c2.tanh()), p.whr!.t);
     return { next: { h: h2, c: c2 }, emit: { y: h2, c: c2 } };
-  }, { axis: 1 });
-  const last = (e: Tensor) => e.select(1, T - 1);
-  return [reverse ? F.gatherAlong(y!, 1, Array.from({ length: T }, (_, s) => T - 1 - s)) : y!, last(y!), last(c!)];
+  }, { axis: 1, reverse });
+  // The last step's values: at the run-time end (slice's -1 counts from it), or at 0 reversed.
+  const last = (e: Tensor) => (reverse ? e.slice(1, 0, 1) : e.slice(1, -1)).squeeze(1);
+  return [y!, last(y!), last(c!)];
 }
 
 /** nn.RNN: forward(x, h0?) → [y, h_n]. */
