@@ -21,10 +21,10 @@ import { loadModelBytes } from '../runtime/model.ts';
 
 /**
  * The seeds pinned below as they were drawn before the moves of compiler/fuzz/more-ops.ts and
- * math-ops.ts (which draw from PRNGs of their own): the graphs that witnessed the defects named
- * beside them.
+ * math-ops.ts and loops' reverse flag and run-time counts (which draw from PRNGs of their own): the
+ * graphs that witnessed the defects named beside them.
  */
-const OLD = { more: false, math: false } as const;
+const OLD = { more: false, math: false, loopKinds: false } as const;
 /** A seed on which each known category fails today. When one passes, the defect is fixed: delete it here and in known.ts. */
 const WITNESS: Record<string, { seed: number; wasm?: boolean }> = {};
 /** Seeds that witnessed issue 9's categories before the fix: they must pass now. */
@@ -207,6 +207,23 @@ describe('differential fuzzing', () => {
       for (const op of r.split) seen.add(op);
     }
     expect([...seen].sort()).toEqual(['attention', 'conv2d', 'gemm', 'gru_seq', 'layernorm', 'loop', 'lstm_seq', 'matmul', 'rnn_seq']);
+  });
+
+  // Loops over a run-time count (a named size, or one more) and reversed loops (generate's
+  // loopKinds, 2026-12-05): small seed 293 runs a reversed loop over N whose results depend on the
+  // order of its steps (few drawn do), simulated and as wasm at N = 1 and 4; large seed 7 one whose
+  // body splits, on 1, 2 and 3 threads at N = 1, 6, 17. `npm run fuzz --
+  // --seeds 90 --wasm 5 --sized 90` (12 small and 12 large cases with a run-time count, 9 of the
+  // 90 plain ones reversed) found nothing.
+  test('loops over a run-time count, reversed too, agree with the reference simulated, as wasm and on threads', async () => {
+    const small = generate(293, { ...OLD, loopKinds: true, sized: true }), want = reference(small);
+    expect(small.features).toEqual(expect.arrayContaining(['loop-reverse', 'loop-run-time-count']));
+    const sim = checkSimulated(small, want);
+    expect([...sim, ...await checkWasm(small, want, sim)].map((f) => f.detail)).toEqual([]);
+    const big = generate(7, { ...OLD, loopKinds: true, big: true, sized: true }), r = await checkThreads(big, reference(big));
+    expect(big.features).toEqual(expect.arrayContaining(['loop-reverse', 'loop-run-time-count']));
+    expect(r.split).toContain('loop');
+    expect(r.failures.map((f) => f.detail)).toEqual([]);
   });
 
   // Run-time indices past their ranges (`npm run fuzz -- --indices K`): a gather's ids (the

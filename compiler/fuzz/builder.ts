@@ -52,6 +52,8 @@ export class Builder {
   ids?: Tensor;
   /** How many loop bodies are being traced now. */
   depth = 0;
+  /** The PRNG of loops' reverse flag and run-time counts (generate.ts loopMove); none: neither. */
+  loopKinds?: Prng;
   /** Sized cases: three picks in four are of values with a named size, when there are any. */
   sized = false;
   /** A gather reads a table whose rows are a named size (so ids stay 0). */

@@ -15,10 +15,10 @@
 import { conv2d, embedding, scaledDotProductAttention, whereOp } from '../dsl/functional.ts';
 import { GRU, LSTM, RNN } from '../dsl/recurrent.ts';
 import { loop } from '../dsl/control.ts';
-import { cat, constant, record, type Tensor } from '../dsl/tensor.ts';
+import { cat, constant, record, traceBounds, type Tensor } from '../dsl/tensor.ts';
 import { traceEntry, type InputSpecs } from '../dsl/trace.ts';
 import type { Graph } from '../ir/node.ts';
-import type { Dim, Sizes } from '../ir/dims.ts';
+import { evalDim, type Dim, type Sizes } from '../ir/dims.ts';
 import { instantiate } from '../ir/symbolic.ts';
 import { broadcastShapes, numel, sameShape, type AnyTensorData, type TensorType } from '../ir/types.ts';
 import type { Feeds } from '../reference/interpret.ts';
@@ -347,16 +347,20 @@ function recurrentMove(b: Builder, x: Item): void {
  * loop(steps, carried, body): each step a short random chain of moves over the carried values,
  * t (as a float) and values of the enclosing graph (captured), maybe another loop; the next
  * carried values are computed, unchanged, or each other (a swap); the emitted values come out
- * stacked along the first or the last axis.
+ * stacked along the first or the last axis. From a PRNG of their own (`b.loopKinds`, so a loop
+ * without them is the one drawn before): t walking backward (reverse) sometimes, and outside loop
+ * bodies of a case with named sizes, a count chosen at run time (a size, or one more).
  */
 function loopMove(b: Builder, x: Item): void {
-  const r = b.r, steps = r.pick([1, 2, 3, 5]);
+  const r = b.r, fixed = r.pick([1, 2, 3, 5]), kinds = b.loopKinds, bounds = traceBounds(), sizes = Object.keys(bounds).sort();
+  const steps: Dim = kinds && b.depth === 0 && sizes.length && kinds.chance(0.5) ? kinds.pick([...sizes, `${sizes[0]}+1`]) : fixed;
+  const reverse = kinds?.chance(0.3) ?? false, stepsAtBound = evalDim(steps, bounds);
   const first = x.t.rank <= 2 || numel(x.t.shape) <= b.scale.maxNumel / 8 ? x : coerce(b, x, randShape(r, b.scale, 1));
   const second = r.chance(0.4) ? b.pick((it) => it.t.dtype === 'f32' && numel(it.t.shape) <= b.scale.maxNumel / 2) : undefined;
   const init = second ? [first, second] : [first];
   const names = init.map((_, i) => `h${i}`);
   const mark = b.pool.length, lastAxis = r.chance(0.3);
-  b.line(`loop(${steps}, { ${names.map((k, i) => `${k}: ${init[i]!.name}`).join(', ')} }, ({ ${names.join(', ')} }, t) => {`);
+  b.line(`loop(${JSON.stringify(steps)}, { ${names.map((k, i) => `${k}: ${init[i]!.name}`).join(', ')} }, ({ ${names.join(', ')} }, t) => {`);
   let emitted: Item[] = [];
   const out = loop(steps, Object.fromEntries(names.map((k, i) => [k, init[i]!.t])), (carried, t) => {
     b.depth++;
@@ -383,17 +387,20 @@ function loopMove(b: Builder, x: Item): void {
     // What is emitted: the last value and maybe another of the body's, each small enough to stack.
     const own = b.pool.slice(mark);
     emitted = [own[own.length - 1]!, ...(r.chance(0.4) ? [r.pick(own)] : [])]
-      .map((e) => (numel(e.t.shape) * steps <= b.scale.maxNumel ? e : e.t.dtype === 'f32' ? b.add(e.t.mean(), `${e.name}.mean()`) : b.add(e.t.float().mean(), `${e.name}.float().mean()`)))
+      .map((e) => (numel(e.t.shape) * stepsAtBound <= b.scale.maxNumel ? e : e.t.dtype === 'f32' ? b.add(e.t.mean(), `${e.name}.mean()`) : b.add(e.t.float().mean(), `${e.name}.float().mean()`)))
       .filter((e, i, es) => !lastAxis || e.t.rank === es[0]!.t.rank); // one axis for all: the first's last
     b.line(`emit ${emitted.map((e) => e.name).join(', ')}`);
     b.idx = idx;
     b.depth--;
     return { next: Object.fromEntries(names.map((k, i) => [k, next[i]!.t])), emit: Object.fromEntries(emitted.map((e, i) => [`e${i}`, e.t])) };
-  }, { axis: lastAxis ? -1 : 0 });
+  }, { axis: lastAxis ? -1 : 0, ...(reverse ? { reverse } : {}) });
   b.pool.length = mark;
-  b.line(`}${lastAxis ? ', { axis: -1 }' : ''})`);
+  const opts = [...(lastAxis ? ['axis: -1'] : []), ...(reverse ? ['reverse: true'] : [])];
+  b.line(`}${opts.length ? `, { ${opts.join(', ')} }` : ''})`);
   emitted.forEach((_, i) => b.add(out[`e${i}`]!, `loop → e${i}`));
   b.features.add(b.depth > 0 ? 'loop-nested' : 'loop');
+  if (reverse) b.features.add('loop-reverse');
+  if (typeof steps === 'string') b.features.add('loop-run-time-count');
 }
 
 const MOVES = [[3, unary], [3, binaryMove], [3, broadcastBack], [2, reduceMove], [2, matmulMove], [1, softmaxMove], [1.5, layernormMove], [2, shapeMove], [1, whereMove], [1, dynamicMove], [0.7, gatherMove], [0.7, batchedMatmul], [0.8, attentionMove]] as const;
@@ -423,7 +430,7 @@ function fill(r: Prng, t: TensorType, special: boolean): AnyTensorData {
  * `moves`: the most moves a case draws (default 12; the fewest is 3). A case drawn with more is the
  * same draw with a longer graph: more values alive at once for the planner to place and reuse.
  */
-export function generate(seed: number, o: { big?: boolean; loops?: boolean; sized?: boolean; indexed?: boolean; moves?: number; more?: boolean; math?: boolean } = {}): FuzzCase {
+export function generate(seed: number, o: { big?: boolean; loops?: boolean; sized?: boolean; indexed?: boolean; moves?: number; more?: boolean; math?: boolean; loopKinds?: boolean } = {}): FuzzCase {
   const r = new Prng(seed), scale = o.big ? BIG : SMALL;
   const b = new Builder(r, scale, MOVES);
   // Inputs: the first has a random shape; the others often broadcast to it.
@@ -473,6 +480,8 @@ export function generate(seed: number, o: { big?: boolean; loops?: boolean; size
   if (o.big) b.moves = BIG_MOVES;
   if (o.indexed) { b.indexed = true; b.moves = b.moves.map(([w, f]) => [f === gatherMove || f === dynamicMove ? 3 : w, f] as const); }
   b.sized = o.sized === true;
+  // Reversed loops and run-time counts (since 2026-12-05), from a PRNG of their own: `loopKinds: false` gives the loops drawn before.
+  if (o.loopKinds !== false) b.loopKinds = new Prng(seed + 0x3c6ef372);
   // The rest of the registry's ops (more-ops.ts), after some moves in three cases of four, from a
   // PRNG of their own: a case without them is the graph it was before they were fuzzed.
   /** After a move, with odds p: a move of `moves` drawn from `pr` (as b.r while it runs), its last value made f32. */
