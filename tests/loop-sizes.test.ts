@@ -4,7 +4,8 @@
 // whose body's GEMV splits gives on 2 threads exactly what it gives on 1. Then misuse.
 import { beforeAll, describe, expect, test } from 'vitest';
 import { compileModel, defineModel, interpret, loop, manualSeed, Module, nn, traceModel, zeros, type Tensor } from '../compiler/index.ts';
-import type { Graph } from '../compiler/ir/node.ts';
+import { makeGraph, node, type Graph } from '../compiler/ir/node.ts';
+import { inferType } from '../compiler/ir/ops.ts';
 import { loadModelBytes, type Model } from '../runtime/model.ts';
 import '../runtime/node.ts';
 import { TEST_ISAS } from './helpers/isa.ts';
@@ -107,5 +108,10 @@ describe('loop over a run-time count: misuse', () => {
     expect(() => tr((x) => loop(2, h(), (c) => { loop(x.dim(1), h(), body); return body(c); }))).toThrow("loop: a count chosen at run time ('T') inside another loop's body is not supported");
     const g = tr((x) => loop(x.dim(1), h(), (c) => ({ next: c, emit: { y: loop(2, h(), body).y! } })));
     expect(g.outputs[0]!.node.type).toMatchObject({ shape: [4, 2, 2], dims: ['T', 2, 2] });
+    // A graph built without the DSL: the loop's type rule refuses such a body too.
+    const inner = tr((x) => loop(x.dim(1), h(), body)).outputs[0]!.node;
+    const carried = node('input', [], { dtype: 'f32', shape: [2] }, { name: 'carried.h' }), t = node('input', [], { dtype: 'i32', shape: [] }, { name: 't' });
+    const outer = makeGraph([carried, t], [{ name: 'next.h', node: carried }, { name: 'emit.y', node: inner }], [], { carried: 1 });
+    expect(() => inferType('loop', [carried], { body: outer, steps: 2, carried: 1, axis: 0 })).toThrow("loop: a loop over a count chosen at run time (T) inside a loop's body is not supported");
   });
 });

@@ -66,6 +66,10 @@ function loopResults(ins: readonly TensorType[], a: LoopAttrs): TensorType[] {
   const bi = body.inputs, bo = body.outputs;
   if (!(Number.isInteger(steps) && steps >= 1)) fail('loop', `steps must be an integer >= 1, got ${steps}`);
   if (bi.length !== ins.length + 1) fail('loop', `body takes ${bi.length} inputs, the loop passes ${ins.length} + t`);
+  // This rule types the results from the body's sizes, read off its inputs: a count chosen at run
+  // time inside the body may name none of them, and its results would be typed at its bound.
+  const inner = body.nodes.find((m) => m.op === 'loop' && symAttrsOf(m.attrs)?.values.steps !== undefined);
+  if (inner) fail('loop', `a loop over a count chosen at run time (${String(symAttrsOf(inner.attrs)!.values.steps)}) inside a loop's body is not supported`);
   const sizes = bodySizes(ins, body, nc), at = (t: TensorType) => (t.dims ? typeAt(t, { ...t.max, ...sizes }) : t);
   const same = (x: TensorType, y: TensorType) => x.dtype === y.dtype && sameShape(x.shape, at(y).shape);
   ins.forEach((t, i) => { const b = bi[i < nc ? i : i + 1]!; if (!same(t, b.type)) fail('loop', `input ${i} is ${fmtType(t)} but the body expects ${fmtType(at(b.type))}`); });
