@@ -106,7 +106,7 @@ describe('loops inside wasm', () => {
     expect(rows(3)).toEqual([1, 2, 2, 3, 3, 4]);
     // 1.5 steps traced a loop of 1.5 ([1, 2, 2]: three values of [steps, 2]); "3" was taken as 3, 2^40 a RangeError.
     for (const [s, shown] of [[1.5, '1.5'], ['3', '"3"'], [2 ** 40, String(2 ** 40)], [3n, '3n'], [0, '0']] as const) {
-      expect(() => rows(s)).toThrow(`loop: steps must be an integer in [1, 2^31), got ${shown}`);
+      expect(() => rows(s)).toThrow(`loop: steps must be an integer in [1, 2^31) or a size of the model's inputs (a name such as 'T', a polynomial such as 'T+1', or x.dim(i)); got ${shown}`);
     }
     // Were raw TypeErrors from inside loop().
     expect(() => trace(3, () => null, count)).toThrow('loop: carried must be an object of tensors by name, got null');

@@ -29,7 +29,8 @@ function stepsOf(steps: unknown): Dim {
   }
   let d: Dim;
   try { d = canonDim(steps); } catch { throw bad(`got '${steps}', which is not a size name or a polynomial of size names`); }
-  if (typeof d === 'number') return stepsOf(d);
+  // A number in a string ('3') is likelier a slip than a count.
+  if (typeof d === 'number') throw bad(`got ${describeValue(steps)}, which names no size`);
   const max = traceBounds(), known = Object.keys(max);
   const unknown = sizeNames(d).filter((k) => max[k] === undefined);
   if (unknown.length) throw bad(`got '${steps}': ${unknown.map((k) => `'${k}'`).join(', ')} is not a size of the model's inputs (${known.length ? known.join(', ') : 'it has none'})`);
