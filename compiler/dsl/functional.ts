@@ -598,9 +598,12 @@ export function layerNorm(x: Tensor, normalizedShape: number | readonly number[]
 /**
  * torch.nn.functional.group_norm: input [N, C, *] in `numGroups` groups of C/G channels; each
  * (sample, group) is normalised by its mean and population variance over its channels and all
- * positions. PyTorch's CPU kernel in its own terms: rstd = 1 / sqrt(var + eps), then per channel
- * y = x·α + β with α = rstd·w and β = b − mean·α (without weight and bias, (x − mean)·rstd).
- * The channels and positions must be fixed sizes; the batch may be chosen at run time.
+ * positions: rstd = 1 / sqrt(var + eps) (two roundings, as PyTorch's), then y = (x − mean)·α + b
+ * with α = rstd·w. PyTorch's CPU kernel computes x·α + (b − mean·α) instead, the same within an ulp
+ * or so, except at a single position (an instance norm over a length of 1): the variance is 0 and
+ * the output is b, exactly here, where x·α + (b − mean·α) leaves x·α's rounding (~1e-5 at eps 1e-5).
+ * The channels must be fixed sizes; the batch and the positions may be chosen at run time (the
+ * means divide by the run-time count).
  */
 export function groupNorm(x: Tensor, numGroups: number, weight?: Tensor, bias?: Tensor, eps = 1e-5): Tensor {
   x = floatArg('group_norm', 'input', x);
@@ -620,10 +623,8 @@ export function groupNorm(x: Tensor, numGroups: number, weight?: Tensor, bias?: 
   const xg = x.reshape(x.dims[0]!, G, D, ...at), axes = [2, ...at.map((_, i) => 3 + i)];
   const mean = xg.mean(axes, true), dx = xg.sub(mean);
   const rstd = dx.mul(dx).mean(axes, true).add(eps).sqrt().reciprocal(); // two roundings, as PyTorch's
-  if (!weight && !bias) return dx.mul(rstd).reshape(x.dims);
-  const alpha = weight ? rstd.mul(weight.reshape(G, D, ...ones)) : rstd; // [N, G, D or 1, 1…]
-  const meanAlpha = mean.mul(alpha), beta = bias ? bias.reshape(G, D, ...ones).sub(meanAlpha) : meanAlpha.neg();
-  return xg.mul(alpha).add(beta).reshape(x.dims);
+  const y = dx.mul(weight ? rstd.mul(weight.reshape(G, D, ...ones)) : rstd); // α = rstd·w: [N, G, D or 1, 1…]
+  return (bias ? y.add(bias.reshape(G, D, ...ones)) : y).reshape(x.dims);
 }
 
 /** torch.nn.functional.max_pool1d / avg_pool1d options (PyTorch's names in camelCase; the unsupported ones are refused by name). */
