@@ -83,9 +83,11 @@ function inputType(name: string, dtype: DType, dims: (number | string | undefine
 }
 
 /**
- * A symbolic batch through convolutional networks. Each translator refuses a symbolic size on an
- * axis it cannot take, naming the axis (ops/common.ts fixedAxes): convolutions, pools and
- * normalisations take it only on the batch (axis 0); Pad not on the axis it grows; Resize keeps it
+ * A symbolic batch and lengths through convolutional networks. Each translator refuses a symbolic
+ * size on an axis it cannot take, naming the axis (ops/common.ts fixedAxes): 1-D and 2-D
+ * convolutions and pools take it on the batch and the spatial axes (each window checked by
+ * F.windowsDim), 3-D ones only on the batch; the Batch/Instance/GroupNormalizations on every axis
+ * but the channels (axis 1); Pad not on the axis it grows; Resize keeps it
  * at scale 1 or by sizes that name it; Flatten and Dropout take it on any axis. (Concat, Split, Slice, Squeeze, Unsqueeze
  * and the reductions are among the shape computations below.)
  */

@@ -166,13 +166,13 @@ describe('a symbolic size on an axis an op cannot take', () => {
   const HW = { batch: { max: 5 }, H: { max: 8 } };
   const layer = /takes a symbolic size only on the batch axis 0; its channels and spatial axes must be fixed sizes\) is not supported/;
 
-  test('normalisations take it only on the batch axis; 1-D/2-D convolutions and pools on the batch and spatial axes, where their windows fit every size', () => {
+  test('normalisations take it on every axis but the channels; 1-D/2-D convolutions and pools on the batch and spatial axes, where their windows fit every size', () => {
     const channels = 'takes a symbolic size on the batch and the spatial axes; its channels must be a fixed size\\) is not supported';
     const layers: Array<[Array<number | string>, string, (g: OnnxGraph) => string[], Record<string, number[]>, number, string, string]> = [
       [['batch', 'H', 10], 'Conv', (g) => [w('w', [4, 3, 3])(g)], {}, 1, 'H', channels],
       [['batch', 'H', 4, 4], 'AveragePool', () => [], { kernel_shape: [2, 2] }, 1, 'H', channels],
-      [['batch', 3, 'H', 8], 'BatchNormalization', (g) => ['s', 'b', 'm', 'v'].map((k) => w(k, [3])(g)), {}, 2, 'H', layer.source],
-      [['batch', 3, 'H'], 'InstanceNormalization', (g) => ['s', 'b'].map((k) => w(k, [3])(g)), {}, 2, 'H', layer.source],
+      [['batch', 'H', 8, 8], 'BatchNormalization', (g) => ['s', 'b', 'm', 'v'].map((k) => w(k, [3])(g)), {}, 1, 'H', channels],
+      [['batch', 'H', 8], 'InstanceNormalization', (g) => ['s', 'b'].map((k) => w(k, [3])(g)), {}, 1, 'H', channels],
       // A dilated pool is the separable one, which takes the batch only.
       [['batch', 3, 'H', 8], 'MaxPool', () => [], { kernel_shape: [1, 1], dilations: [2, 1] }, 2, 'H', layer.source],
     ];
@@ -191,8 +191,10 @@ describe('a symbolic size on an axis an op cannot take', () => {
       [importOne(['batch', 3, 'H'], 'MaxPool', () => [], { kernel_shape: [3], pads: [1, 1], strides: [2], ceil_mode: 1 }, HW), /\(MaxPool, opset 17\): ceil_mode with stride 2 over the symbolic size 'H' on axis 2 is not supported/],
     ];
     for (const [f, why] of windows) expect(f).toThrow(why);
-    // And what they take: ConvTranspose over a symbolic width, the global pools over H.
+    // And what they take: ConvTranspose over a symbolic width, the global pools and the norms over H.
     const ok = (x: Array<number | string>, op: string, extra: (g: OnnxGraph) => string[], attrs: Record<string, number[]> = {}) => dimsOf(importOne(x, op, extra, attrs, HW)().graph.outputs[0]!.node.type);
+    expect(ok(['batch', 3, 'H', 8], 'BatchNormalization', (g) => ['s', 'b', 'm', 'v'].map((k) => w(k, [3])(g)))).toEqual(['batch', 3, 'H', 8]);
+    expect(ok(['batch', 3, 'H'], 'InstanceNormalization', (g) => ['s', 'b'].map((k) => w(k, [3])(g)))).toEqual(['batch', 3, 'H']);
     expect(ok(['batch', 3, 4, 'H'], 'ConvTranspose', (g) => [w('w', [3, 2, 3, 3])(g)])).toEqual(['batch', 2, 6, 'H+2']);
     expect(ok(['batch', 3, 'H', 8], 'GlobalAveragePool', () => [])).toEqual(['batch', 3, 1, 1]);
     expect(ok(['batch', 3, 'H'], 'GlobalMaxPool', () => [])).toEqual(['batch', 3, 1]);

@@ -50,7 +50,7 @@ export function fixedAxes(c: Ctx, x: Tensor, what: string, axes: Iterable<number
 export function batchOnly(c: Ctx, x: Tensor, what: string): void {
   fixedAxes(c, x, what, [...x.dims.keys()].slice(1), `${c.node.opType} takes a symbolic size only on the batch axis 0; its channels and spatial axes must be fixed sizes`);
 }
-/** A 1-D or 2-D convolution or pool: the batch and the spatial axes may be symbolic (F.windowsDim checks each window), the channels (axis 1) not. */
+/** A 1-D or 2-D convolution or pool (F.windowsDim checks each window) or a Batch/Instance/GroupNormalization: the batch and the spatial axes may be symbolic, the channels (axis 1) not. */
 export function fixedChannels(c: Ctx, x: Tensor, what: string): void {
   fixedAxes(c, x, what, [1], `${c.node.opType} takes a symbolic size on the batch and the spatial axes; its channels must be a fixed size`);
 }

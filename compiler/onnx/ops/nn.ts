@@ -1,8 +1,8 @@
 // ONNX linear algebra and neural-network layers: Gemm, Conv, pooling, batch and layer normalization, Dropout.
-// A symbolic size may be the batch (axis 0) of a convolution, pool or normalisation (batchOnly),
-// and a spatial axis of a 1-D or 2-D Conv, ConvTranspose, Max/AveragePool or global pool
-// (fixedChannels; F.windowsDim refuses a window whose output length is no polynomial or may be
-// empty): pads, windows and masks are computed from fixed sizes, and every block built here takes
+// A symbolic size may be the batch (axis 0) of a convolution or pool (batchOnly), and a spatial
+// axis of a 1-D or 2-D Conv, ConvTranspose, Max/AveragePool or global pool (fixedChannels;
+// F.windowsDim refuses a window whose output length is no polynomial or may be empty) or of any
+// Batch/Instance/GroupNormalization (fixedChannels; their means divide by the run-time count): pads, windows and masks are computed from fixed sizes, and every block built here takes
 // the input's dims (a block at the bounds would be wrong at a smaller size).
 
 import { fmtShape, numel } from '../../ir/types.ts';
@@ -258,7 +258,7 @@ export function batchNorm(c: Ctx): Tensor[] {
   const training = c.int('training_mode', 0) === 1;
   if (!training && c.node.outputs.slice(1).some((o) => o)) c.unsupported('the running mean/variance outputs without training_mode');
   const x = f32Input(c, 0, 'X');
-  batchOnly(c, x, 'input X');
+  fixedChannels(c, x, 'input X');
   const C = x.shape[1] ?? c.unsupported('a rank-1 input');
   const chan = (t: Tensor) => t.reshape(C, ...Array<number>(Math.max(0, x.rank - 2)).fill(1));
   const eps = c.float('epsilon', 1e-5);
@@ -279,7 +279,7 @@ export function batchNorm(c: Ctx): Tensor[] {
 export function instanceNorm(c: Ctx): Tensor {
   c.only('epsilon');
   const x = f32Input(c, 0, 'input');
-  batchOnly(c, x, 'input');
+  fixedChannels(c, x, 'input');
   const C = x.shape[1] ?? c.unsupported('a rank-1 input');
   if (x.rank < 3) c.unsupported(`a rank-${x.rank} input (it normalises over spatial dims)`);
   return F.groupNorm(x, C, f32Input(c, 1, 'scale'), f32Input(c, 2, 'B'), c.float('epsilon', 1e-5));
@@ -305,7 +305,7 @@ export function groupNormOp(c: Ctx): Tensor {
   c.only('epsilon', 'num_groups', 'stash_type');
   if (c.int('stash_type', 1) !== 1) c.unsupported(`stash_type ${c.int('stash_type', 1)} (statistics are computed in f32)`);
   const x = f32Input(c, 0, 'X'), G = c.int('num_groups', 0);
-  batchOnly(c, x, 'input X');
+  fixedChannels(c, x, 'input X');
   const C = x.shape[1] ?? c.unsupported('a rank-1 input');
   if (G < 1 || C % G) c.unsupported(`num_groups ${G} for ${C} channels`);
   let scale = f32Input(c, 1, 'scale'), bias = f32Input(c, 2, 'bias');
