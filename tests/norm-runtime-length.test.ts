@@ -2,12 +2,13 @@
 // (tests/fixtures/torch-extra/norm_runtime_length, made by make_norm_runtime_length.py): BatchNorm,
 // InstanceNorm (affine, plain, track_running_stats), GroupNorm and LayerNorm over the channels on a
 // Conv1d over [B, 4, T] and a Conv2d over [N, 2, H, W], ONE artifact compiled with T, H and W named,
-// run at three sizes each (T = 1 and 1×1 included: an instance's output is then its bias) on 1 and
-// 2 threads (bit-identical) and in the reference interpreter.
+// run at three sizes each on 1 and 2 threads (bit-identical) and in the reference interpreter. At
+// T = 1 and 1×1 the InstanceNorm modules raise, as PyTorch's do (the ONNX test checks those sizes'
+// values through InstanceNormalization, which computes them).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { compileModel, defineModel, interpret, Module, nn, readSafetensors, stateDictFrom, traceModel, type Tensor } from '../compiler/index.ts';
+import { compileModel, defineModel, interpret, Module, ModelDefinitionError, nn, readSafetensors, stateDictFrom, traceModel, type Tensor } from '../compiler/index.ts';
 import { loadModelBytes } from '../runtime/model.ts';
 import '../runtime/node.ts';
 import { TEST_ISAS } from './helpers/isa.ts';
@@ -45,7 +46,7 @@ class Net extends Module {
 }
 const SEQ = ['bn', 'in_affine', 'in', 'in_tracked', 'gn', 'gn_plain', 'ln'], IMG = ['bn2', 'in2', 'gn2', 'ln2'];
 
-test('BatchNorm, InstanceNorm, GroupNorm and LayerNorm over the channels match PyTorch over [B, 8, T] at T = 1, 5, 37 and [N, 4, H, W] at 1×1, 3×5, 6×4 from one artifact, on 1 and 2 threads', async () => {
+test('BatchNorm, InstanceNorm, GroupNorm and LayerNorm over the channels match PyTorch over [B, 8, T] at T = 5, 37 and [N, 4, H, W] at 3×5, 6×4 from one artifact, on 1 and 2 threads; at T = 1 and 1×1 the InstanceNorm modules raise, as PyTorch\'s', async () => {
   const net = new Net();
   net.loadStateDict(stateDictFrom(read('weights.safetensors')));
   const io = read('io.safetensors');
@@ -60,11 +61,25 @@ test('BatchNorm, InstanceNorm, GroupNorm and LayerNorm over the channels match P
   });
   const { bytes } = await compileModel(def, { isas: TEST_ISAS });
   const one = await loadModelBytes(bytes), two = await loadModelBytes(bytes, { threads: 2, threadPolicy: 'always' });
-  for (const tag of ['a', 'b', 'c']) {
+  const feedsOf = (tag: string) => {
     const x = io.get(`input.x_${tag}`)!, im = io.get(`input.im_${tag}`)!;
-    const feeds = { x: { data: x.data as Float32Array, shape: x.shape }, im: { data: im.data as Float32Array, shape: im.shape } };
-    const [B, , T] = x.shape as [number, number, number], [N, , H, W] = im.shape as [number, number, number, number];
-    const ref = interpret(g, { x: feeds.x.data, im: feeds.im.data }, undefined, { B, T, N, H, W });
+    return { x: { data: x.data as Float32Array, shape: x.shape }, im: { data: im.data as Float32Array, shape: im.shape } };
+  };
+  const sizesOf = (f: ReturnType<typeof feedsOf>) => {
+    const [B, , T] = f.x.shape as [number, number, number], [N, , H, W] = f.im.shape as [number, number, number, number];
+    return { B, T, N, H, W };
+  };
+  // T = 1 and 1×1 first: nn.InstanceNorm1d/2d without running statistics raise on a single position
+  // (PyTorch: 'Expected more than 1 spatial element'), compiled on both thread counts and in the
+  // reference; the model stays usable.
+  const single = feedsOf('a'), lone = /InstanceNorm[12]d in module 'inorm2?(_affine)?' \(InstanceNorm[12]d\): expected more than 1 spatial element, got 1 \(input \[/;
+  expect(sizesOf(single)).toEqual({ B: 2, T: 1, N: 2, H: 1, W: 1 });
+  expect(() => one.run(single)).toThrow(lone);
+  expect(() => two.run(single)).toThrow(lone);
+  expect(() => interpret(g, { x: single.x.data, im: single.im.data }, undefined, sizesOf(single))).toThrow(lone);
+  for (const tag of ['b', 'c']) {
+    const feeds = feedsOf(tag), { T, H, W } = sizesOf(feeds);
+    const ref = interpret(g, { x: feeds.x.data, im: feeds.im.data }, undefined, sizesOf(feeds));
     const out = one.run(feeds), out2 = two.run(feeds);
     for (const name of [...SEQ, ...IMG]) {
       const want = io.get(`output.${name}_${tag}`)!.data as Float32Array;
@@ -73,15 +88,17 @@ test('BatchNorm, InstanceNorm, GroupNorm and LayerNorm over the channels match P
       expect(Array.from(out2[name] as Float32Array), `2 threads ${name} at ${tag}`).toEqual(Array.from(out[name] as Float32Array));
     }
   }
-  // At a single position an instance's output is its bias (a statistic over T divided by the bound would not be).
-  // At a single position (T = 1, 1×1) an instance's variance is 0 and its output is its bias, exactly
-  // (0 without affine): a mean over T divided by the bound, not the run-time count, would not give it.
-  const w = read('weights.safetensors'), im1 = io.get('input.im_a')!;
-  const a = one.run({ x: { data: io.get('input.x_a')!.data as Float32Array, shape: [2, 4, 1] }, im: { data: im1.data as Float32Array, shape: im1.shape } });
-  const twice = (k: string) => { const b = Array.from(w.get(k)!.data as Float32Array); return [...b, ...b]; }; // both samples
-  expect(im1.shape).toEqual([2, 2, 1, 1]);
-  expect(Array.from(a.in_affine as Float32Array)).toEqual(twice('inorm_affine.bias'));
-  expect(Array.from(a.in2 as Float32Array)).toEqual(twice('inorm2.bias'));
-  expect(Array.from(a.in as Float32Array)).toEqual(new Array(16).fill(0));
   one.dispose(); two.dispose();
+});
+
+test('InstanceNorm over a single fixed position is refused when traced; a fixed length above 1 needs no run-time check', () => {
+  class One extends Module {
+    inorm = new nn.InstanceNorm1d(3);
+    forward(x: Tensor): Tensor { return this.inorm.call(x); }
+  }
+  const def = (shape: Array<number | string>, max: Record<string, number> = {}) => defineModel({ name: 'inorm', module: new One(), inputs: { x: { shape, max } }, forward: (m: One, i: Record<string, Tensor>) => m.forward(i.x!) });
+  expect(() => traceModel(def([2, 3, 1]))).toThrow(ModelDefinitionError);
+  expect(() => traceModel(def([2, 3, 1]))).toThrow(/InstanceNorm1d: expected more than 1 spatial element, got input size \[2, 3, 1\]/);
+  expect(traceModel(def(['B', 3, 4], { B: 4 })).nodes.some((n) => n.op === 'check')).toBe(false);
+  expect(traceModel(def([2, 3, 'T'], { T: 9 })).nodes.some((n) => n.op === 'check')).toBe(true);
 });

@@ -2,7 +2,7 @@
 
 import { fmtShape } from '../ir/types.ts';
 import { addDims, divDims, evalDim, mulDims, sizeNames, subDims, type Dim } from '../ir/dims.ts';
-import { arange, cat, constant, currentScope, gatherAlong, ints, ModelDefinitionError, record, recordMulti, scalarLike, Tensor, traceBounds, where, zeros } from './tensor.ts';
+import { arange, cat, constant, currentScope, gatherAlong, ints, ModelDefinitionError, ones, record, recordMulti, scalarLike, Tensor, traceBounds, where, zeros } from './tensor.ts';
 
 export { gatherAlong };
 import { describeValue } from '../ir/print.ts';
@@ -1190,7 +1190,31 @@ function checkedOffsets(offsets: Tensor, indices: Tensor, includeLastOffset: boo
     }
     if (typeof L === 'number') return offsets; // (against a named size L, the rules that read it are checked when the code runs)
   }
-  return rules.reduce((o, r) => { const [ok, v] = r.check(o); return record('check', [o, ok, v], { error: indexError('embedding_bag', currentScope() || undefined, r.msg) }); }, offsets);
+  return rules.reduce((o, r) => { const [ok, v] = r.check(o); return runTimeCheck('embedding_bag', o, ok, v, r.msg); }, offsets);
+}
+
+/**
+ * x, once every element of the bool `ok` holds when the code runs; else the call fails with
+ * `msg` ({0} the i32 `v` at the first false element, {1} its position), as the reference does.
+ * The nodes that read the result run after the check.
+ */
+export function runTimeCheck(op: string, x: Tensor, ok: Tensor, v: Tensor, msg: string): Tensor {
+  return record('check', [x, ok, v], { error: indexError(op, currentScope() || undefined, msg) });
+}
+
+/**
+ * x, once its positions (dims 2…) number more than one. PyTorch's instance norm raises on a
+ * single position when it normalizes by the input's own statistics (in eval too, unless the
+ * module tracks running statistics); F.instance_norm's math (and ONNX's) would give the bias. A
+ * count chosen at run time is checked when the code runs.
+ */
+export function moreThanOnePosition(op: string, x: Tensor): Tensor {
+  const positions = x.dims.slice(2);
+  if (positions.some((d) => typeof d === 'number' && d > 1)) return x;
+  const why = 'PyTorch raises here unless the module uses running statistics';
+  if (positions.every((d) => typeof d === 'number')) throw new ModelDefinitionError(`${op}: expected more than 1 spatial element, got input size ${fmtShape(x.dims)} (${why})${where()}`);
+  const n = ones(positions, traceBounds()).sum();
+  return runTimeCheck(op, x, n.gt(1), n.cast('i32'), `expected more than 1 spatial element, got {0} (input ${fmtShape(x.dims)}; ${why})`);
 }
 
 /** Bags above this many (bag, position, feature) cells are refused with 1-D input: each bag reads every position. */

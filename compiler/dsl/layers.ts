@@ -215,7 +215,7 @@ abstract class InstanceNormBase extends ChannelNorm {
     if (x.dims[c] !== this.numFeatures) throw new ModelDefinitionError(`${name}: input ${fmtShape(x.dims)} has ${String(x.dims[c])} channels (dim ${c}), num_features is ${this.numFeatures}`);
     if (!c) return this.forward(x.unsqueeze(0)).squeeze(0);
     if (this.running_mean) return F.batchNorm(x, this.running_mean.t, this.running_var!.t, this.weight?.t, this.bias?.t, { eps: this.eps });
-    return F.groupNorm(x, this.numFeatures, this.weight?.t, this.bias?.t, this.eps);
+    return F.groupNorm(F.moreThanOnePosition(name, x), this.numFeatures, this.weight?.t, this.bias?.t, this.eps);
   }
 }
 /** nn.InstanceNorm1d: [N, C, L] or unbatched [C, L]. */

@@ -39,6 +39,13 @@ test('an exported Conv1d/Conv2d with Batch/Instance/GroupNorm and LayerNorm over
       expectTorch(ref[name] as Float32Array, want, `reference ${name} at ${tag} (T=${T}, ${H}×${W})`);
       expect(Array.from(out2[name] as Float32Array), `2 threads ${name} at ${tag}`).toEqual(Array.from(out[name] as Float32Array));
     }
+    // At a single position (T = 1, 1×1) an instance's variance is 0 and its output is its bias,
+    // exactly (0 without affine): a mean over T divided by the bound, not the run-time count, would
+    // not give it. (nn.InstanceNorm1d/2d raise there; ONNX's InstanceNormalization computes it.)
+    if (tag === 'a') {
+      for (const name of ['in_affine', 'in2']) expect(Array.from(out[name] as Float32Array), `${name} at T = 1`).toEqual(Array.from(io.get(`output.${name}_a`)!.data as Float32Array));
+      expect(Array.from(out.in as Float32Array), 'in at T = 1').toEqual(new Array(16).fill(0));
+    }
   }
   one.dispose(); two.dispose();
 });
