@@ -50,9 +50,11 @@ export interface EntryInfo {
   outputs: TensorInfo[];
   /**
    * The bound of each named size the inputs' dims use. The export takes the actual sizes as
-   * i32 arguments, in the order of the names sorted; every size is in [1, bound].
+   * i32 arguments, in the order of the names sorted; every size is in [min, bound].
    */
   sizes?: Record<string, number>;
+  /** The least value of the named sizes declared above 1 (a size not listed runs from 1). */
+  min?: Record<string, number>;
   /** Present when the entry splits work across threads: its id in the module's __threads_call. */
   parallel?: number;
   /**

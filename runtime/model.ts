@@ -445,7 +445,7 @@ export class Model {
 
   /**
    * The entry's named sizes from the feeds: read off `{ data, shape }` feeds, then inferred
-   * from the length of plain arrays where one size is left; each in [1, bound], one value per name.
+   * from the length of plain arrays where one size is left; each in [min, bound], one value per name.
    */
   private resolveSizes(e: EntryInfo, where: string, feeds: Feeds): Record<string, number> {
     const sizes: Record<string, number> = {};
@@ -453,8 +453,8 @@ export class Model {
     if (!e.sizes || typeof feeds !== 'object' || feeds === null || e.inputs.some((t) => !Object.hasOwn(feeds, t.name))) return sizes;
     const from: Record<string, string> = {};
     const bind = (t: TensorInfo, i: number, name: string, v: number, how: string) => {
-      const max = e.sizes![name]!;
-      if (!(Number.isInteger(v) && v >= 1 && v <= max)) throw new Error(`${where} input '${t.name}': dim ${i} is size '${name}', which must be an integer in [1, ${max}]; ${how} ${v}`);
+      const max = e.sizes![name]!, min = e.min?.[name] ?? 1;
+      if (!(Number.isInteger(v) && v >= min && v <= max)) throw new Error(`${where} input '${t.name}': dim ${i} is size '${name}', which must be an integer in [${min}, ${max}]; ${how} ${v}`);
       if (sizes[name] !== undefined && sizes[name] !== v) throw new Error(`${where} input '${t.name}': dim ${i} is size '${name}' = ${v}, but input '${from[name]}' gives ${name} = ${sizes[name]} (the same name is the same size)`);
       sizes[name] = v; from[name] = t.name;
     };

@@ -74,6 +74,13 @@ function tensor(v: unknown, field: string): TensorInfo {
   return t;
 }
 
+/** An entry's declared least sizes: each a named size of the entry, an integer from 1 to its bound. */
+function least(v: unknown, bounds: Record<string, number>, f: string): Record<string, number> {
+  const o = obj(v, `${f}.min`);
+  for (const [k, m] of Object.entries(o)) if (!(Number.isInteger(m) && (m as number) >= 1 && (m as number) <= (bounds[k] ?? 0))) fail(`${f}.min.${k}`, `must be an integer from 1 to the bound of a named size of the entry, found ${show(m)}`);
+  return { ...o } as Record<string, number>;
+}
+
 /**
  * An entry's named sizes: bounds from 2 to 2^30; every input dim a number or one name (so the
  * runtime can read the sizes off the inputs); every name an input uses, and only those, bounded;
@@ -169,6 +176,8 @@ export function validateManifest(raw: unknown): Manifest {
     const sz = own(e, 'sizes');
     if (sz !== undefined) entries[en].sizes = sizes(sz, inputs, outputs, f);
     else for (const t of [...inputs, ...outputs]) if (t.dims) fail(`${f} '${t.name}'.dims`, 'names sizes but the entry declares none');
+    const lo = own(e, 'min');
+    if (lo !== undefined) entries[en].min = least(lo, entries[en].sizes ?? {}, f);
     const par = own(e, 'parallel');
     if (par !== undefined) entries[en]!.parallel = count(par, `${f}.parallel`);
     const sip = own(e, 'stateInPlace');

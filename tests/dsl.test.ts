@@ -279,7 +279,7 @@ describe('defineModel checks the definition where it is written', () => {
     expect(() => traceModel(def([1n, 4]))).toThrow("input 'x': shape [1n,4] must be positive integers");
     expect(() => traceModel(def({ dtype: 'i32' }))).toThrow("input 'x': expected a shape (an array of positive integers), got undefined");
     expect(() => traceModel(def({ shape: [1, 4], dtype: 'f64' }))).toThrow("input 'x': dtype must be one of f32, i32, bool, got \"f64\"");
-    expect(() => traceModel(def({ shap: [1, 4] }))).toThrow("input 'x': unknown option 'shap' (allowed: shape, dtype, max)");
+    expect(() => traceModel(def({ shap: [1, 4] }))).toThrow("input 'x': unknown option 'shap' (allowed: shape, dtype, max, min)");
     // Compiled before, but run({ __proto__: x }) sets a prototype: the input could never be fed.
     expect(() => traceModel({ name: 'p', module: lin(), inputs: JSON.parse('{"__proto__": [1, 4]}') })).toThrow("input name '__proto__' cannot be given in an object literal of inputs or outputs; choose another name");
   });

@@ -10,7 +10,7 @@ import { runPasses } from '../passes/manager.ts';
 import { rootOf } from '../ir/effects.ts';
 import { fixedRows, gatherRange, type GatherAttrs } from '../ir/ops/shape.ts';
 import { isView } from '../ir/ops.ts';
-import { graphSizes } from '../ir/symbolic.ts';
+import { graphLeast, graphSizes } from '../ir/symbolic.ts';
 import { readContainer, writeContainer, type GenerationInfo, type Isa, type Manifest, type TensorInfo } from '../../runtime/format.ts';
 import { assemble } from '../codegen/assemble.ts';
 import { emitModule } from '../codegen/emit.ts';
@@ -86,11 +86,11 @@ function entryInfo(g: Graph, name: string, l: Layout, inPlace: string[], empty: 
   const info = (tname: string, n: Node): TensorInfo => ({
     name: tname, dtype: n.type.dtype, shape: [...n.type.shape], ...(n.type.dims ? { dims: [...n.type.dims] } : {}), offset: l.addr(n), ...(ranges.has(n) ? { range: ranges.get(n)! } : {}),
   });
-  const sizes = graphSizes(g);
+  const sizes = graphSizes(g), min = graphLeast(g);
   const output = (o: Graph['outputs'][number]): TensorInfo => ({ ...info(o.name, o.node), ...(rootOf(o.node).op === 'const' ? { constant: true as const } : {}) });
   const none = (e: EmptyEdge): TensorInfo => ({ name: e.name, dtype: e.dtype, shape: [...e.shape], offset: arena });
   const inputs = withEmptyEdges(g.inputs.map((n) => info(n.label!, n)), empty?.inputs, none), outputs = withEmptyEdges(g.outputs.map(output), empty?.outputs, none);
-  return { export: exportName(name), inputs, outputs, ...(Object.keys(sizes).length ? { sizes } : {}), ...(inPlace.length ? { stateInPlace: inPlace } : {}) };
+  return { export: exportName(name), inputs, outputs, ...(Object.keys(sizes).length ? { sizes } : {}), ...(Object.keys(min).length ? { min } : {}), ...(inPlace.length ? { stateInPlace: inPlace } : {}) };
 }
 
 /** The wasm function of an entry: prefixed, so no entry name can collide with `memory`, a builtin or a kernel. */

@@ -2,7 +2,7 @@
 
 import { fmtShape } from '../ir/types.ts';
 import { addDims, divDims, evalDim, mulDims, sizeNames, subDims, type Dim } from '../ir/dims.ts';
-import { arange, cat, constant, currentScope, gatherAlong, ints, ModelDefinitionError, ones, record, recordMulti, scalarLike, Tensor, traceBounds, where, zeros } from './tensor.ts';
+import { arange, cat, constant, currentScope, gatherAlong, ints, leastSize, leastWhy, ModelDefinitionError, ones, record, recordMulti, scalarLike, Tensor, traceBounds, where, zeros } from './tensor.ts';
 
 export { gatherAlong };
 import { describeValue } from '../ir/print.ts';
@@ -75,22 +75,22 @@ export function fixedConvChannels(op: string, x: Tensor, batchedRank: number): v
  * The output length of a window of `extent` cells moved by `stride` over a length `n` padded by
  * [before, after] (floor rule), or an error naming the op and the input. A length chosen at run
  * time gives a polynomial only when stride 1 or the stride divides the length's run-time part
- * (⌊(2·T + c)/2⌋ = T + ⌊c/2⌋); and since every size runs from 1 to its bound, the window must fit
- * the length at size 1 (checked here at compile time: a length the kernel does not fit at run
- * time can then never be passed).
+ * (⌊(2·T + c)/2⌋ = T + ⌊c/2⌋); and since every size runs from its least value (1 unless the
+ * input declares a min) to its bound, the window must fit the length there (checked here at
+ * compile time: a length the kernel does not fit at run time can then never be passed).
  */
 export function windowsDim(op: string, x: Tensor, axis: number, before: number, after: number, extent: number, stride: number, what: string): Dim {
   const n = x.dims[axis]!;
   if (typeof n === 'number') return windows(n, before, after, extent, stride, false);
-  const names = sizeNames(n), at = (v: number) => Object.fromEntries(names.map((k) => [k, v]));
-  const span = addDims(n, before + after - extent), c = evalDim(span, at(0));
+  const names = sizeNames(n);
+  const span = addDims(n, before + after - extent), c = evalDim(span, Object.fromEntries(names.map((k) => [k, 0])));
   const q = divDims(subDims(span, c), stride);
   if (q === undefined) {
     throw new ModelDefinitionError(`${op}: stride ${stride} over dim ${axis} of input ${fmtShape(x.dims)}, a length chosen at run time ('${n}'): the output length ⌊(${span})/${stride}⌋ + 1 is not a polynomial of the sizes (it is when stride 1, or when the stride divides the length's run-time part, as for '${stride}*${names[0]}'); use stride 1 or a fixed length${where()}`);
   }
-  const least = evalDim(n, at(1));
-  if (evalDim(span, at(1)) < 0) {
-    throw new ModelDefinitionError(`${op}: the ${what} spans ${extent} cells, so dim ${axis} of input ${fmtShape(x.dims)}${before + after ? ` (padded ${before}/${after})` : ''} must be at least ${extent - before - after} long, but '${n}' is chosen at run time and may be as small as ${least} (every size runs from 1 to its bound); pad the input or use a fixed length${where()}`);
+  const least = leastSize(n);
+  if (leastSize(span) < 0) {
+    throw new ModelDefinitionError(`${op}: the ${what} spans ${extent} cells, so dim ${axis} of input ${fmtShape(x.dims)}${before + after ? ` (padded ${before}/${after})` : ''} must be at least ${extent - before - after} long, but '${n}' is chosen at run time and may be as small as ${least} (${leastWhy(n)}); pad the input, declare a larger minimum (min: { ${sizeNames(n).map((k) => `${k}: …`).join(', ')} } beside max) or use a fixed length${where()}`);
   }
   return addDims(q, Math.floor(c / stride) + 1);
 }
@@ -149,12 +149,11 @@ function padRunTime(x: Tensor, axis: number, b: number, e: number, mode: Exclude
 /**
  * The pad (b, e) of dim `axis` as PyTorch checks it: reflect below the dim's size, circular and
  * replicate at most it (and not negative), never leaving it empty. A size chosen at run time is
- * checked at its least value (every size runs from 1 to its bound).
+ * checked at its least value (its declared min, else 1).
  */
 export function checkPadAxis(op: string, x: Tensor, axis: number, b: number, e: number, mode: PadMode): void {
-  const n = x.dims[axis]!;
-  const least = typeof n === 'number' ? n : evalDim(n, Object.fromEntries(sizeNames(n).map((k) => [k, 1])));
-  const size = typeof n === 'number' ? `size ${n}` : `run-time size '${n}' (as small as ${least}: every size runs from 1 to its bound)`;
+  const n = x.dims[axis]!, least = leastSize(n);
+  const size = typeof n === 'number' ? `size ${n}` : `run-time size '${n}' (as small as ${least}: ${leastWhy(n)})`;
   const most = mode === 'reflect' ? least - 1 : mode === 'circular' ? least : Infinity;
   if (mode !== 'constant' && (b < 0 || e < 0 || b > most || e > most)) throw new ModelDefinitionError(`${op}: mode ${mode} pads dim ${axis} of ${size} by 0 to ${most} cells a side, got (${b}, ${e})${where()}`);
   if (least + b + e < 1) throw new ModelDefinitionError(`${op}: (${b}, ${e}) leaves dim ${axis} of ${size} empty${where()}`);
@@ -198,7 +197,7 @@ export function conv2d(x: Tensor, w: Tensor, b?: Tensor, o: Conv2dOptions = {}):
   } else padding = pairOf('conv2d', 'padding', o.padding ?? 0, 0);
   const groups = o.groups ?? 1;
   if (!Number.isInteger(groups) || groups < 1) throw new ModelDefinitionError(`conv2d: groups must be a positive integer, got ${describeValue(groups)}${where()}`);
-  // A height or width chosen at run time: its output length must be a polynomial that is at least 1 at size 1.
+  // A height or width chosen at run time: its output length must be a polynomial that is at least 1 at its least size.
   if (w.rank === 4 && x.rank >= 3) for (const i of [0, 1]) windowsDim('conv2d', x, x.rank - 2 + i, padding[i]!, padding[i]! + after[i]!, dilation[i]! * (w.size(2 + i) - 1) + 1, stride[i]!, `kernel ${w.size(2)}×${w.size(3)}${dilation.some((v) => v > 1) ? ` (dilation ${dilation.join(',')})` : ''}`);
   const padAfter = (x: Tensor) => after.reduce((y, e, i) => padZeros(y, 2 + i, 0, e), x);
   return unbatched2d(x, (x) => record('conv2d', b ? [padAfter(x), w, b] : [padAfter(x), w], { stride, padding, dilation, groups, act: 'none' }));
@@ -231,8 +230,8 @@ export function convTranspose2d(x: Tensor, w: Tensor, b?: Tensor, o: ConvTranspo
     if (outPad[i]! >= Math.max(stride[i]!, dilation[i]!)) throw new ModelDefinitionError(`conv_transpose2d: output_padding ${outPad.join(',')} must be smaller than stride or dilation (${stride.join(',')} / ${dilation.join(',')})${where()}`);
   }
   return unbatched2d(x, (x) => {
-    // A height or width chosen at run time is checked at its least size (every size runs from 1 to its bound).
-    const least = [2, 3].map((a) => { const d = x.dims[a]!; return evalDim(d, Object.fromEntries(sizeNames(d).map((k) => [k, 1]))); }), k = [kh, kw];
+    // A height or width chosen at run time is checked at its least size (its declared min, else 1).
+    const least = [2, 3].map((a) => leastSize(x.dims[a]!)), k = [kh, kw];
     const out = [0, 1].map((i) => (least[i]! - 1) * stride[i]! - 2 * padding[i]! + dilation[i]! * (k[i]! - 1) + outPad[i]! + 1);
     const runTime = x.dims.slice(2).some((d) => typeof d !== 'number') ? ` at its least run-time size ${least.join('×')}` : '';
     if (out.some((n) => n < 1)) throw new ModelDefinitionError(`conv_transpose2d: the output of input ${fmtShape(x.dims)} would be ${out.join('×')}${runTime}${where()}`);
@@ -496,7 +495,7 @@ function pool2d(op: 'max_pool2d' | 'avg_pool2d', x: Tensor, kernel: Pair, o: Max
   if (w.ceil || w.d.some((v) => v !== 1) || w.divisor !== undefined) {
     return unbatched2d(floatArg(op, 'input', x), (x) => poolNd(op, x, max ? 'max' : 'avg', w.k, w.s, w.d, w.p.map((v) => [v, v] as [number, number]), w));
   }
-  // A height or width chosen at run time: its output length must be a polynomial that is at least 1 at size 1.
+  // A height or width chosen at run time: its output length must be a polynomial that is at least 1 at its least size.
   if (x.rank >= 3) for (const i of [0, 1]) windowsDim(op, x, x.rank - 2 + i, w.p[i]!, w.p[i]!, w.k[i]!, w.s[i]!, `window ${w.k.join('×')}`);
   return unbatched2d(x, (x) => record(max ? 'maxpool2d' : 'avgpool2d', [x], { kernel: w.k, stride: w.s, padding: w.p, ...(max ? {} : { countIncludePad: w.countIncludePad }) }));
 }
@@ -555,9 +554,9 @@ export function batchNorm(x: Tensor, runningMean: Tensor | undefined, runningVar
   let mean: Tensor, vr: Tensor;
   if (training) {
     const axes = [0, ...[...x.dims.keys()].slice(2)];
-    // PyTorch refuses a single value per channel; a run-time size counts as 1, its smallest value.
-    const least = axes.reduce((n, a) => { const d = x.dims[a]; return n * (typeof d === 'number' ? d : 1); }, 1);
-    if (least === 1) throw new ModelDefinitionError(`batch_norm: the batch's statistics need more than 1 value per channel, input ${fmtShape(x.dims)} has 1${axes.some((a) => typeof x.dims[a] !== 'number') ? ' when its run-time sizes are 1 (a run-time size must work for every value from 1 to its bound)' : ''}${where()}`);
+    // PyTorch refuses a single value per channel; a run-time size counts at its least value.
+    const least = axes.reduce((n, a) => n * leastSize(x.dims[a]!), 1);
+    if (least === 1) throw new ModelDefinitionError(`batch_norm: the batch's statistics need more than 1 value per channel, input ${fmtShape(x.dims)} has 1${axes.some((a) => typeof x.dims[a] !== 'number') ? ' when its run-time sizes are at their least (a run-time size must work for every value from its min, 1 unless declared, to its bound)' : ''}${where()}`);
     mean = x.mean(axes, true);
     const dx = x.sub(mean);
     vr = dx.mul(dx).mean(axes, true);

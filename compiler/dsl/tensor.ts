@@ -5,7 +5,7 @@
 import { node as mkNode, type Attrs, type Node } from '../ir/node.ts';
 import { inferType, secondaryTypes, ShapeError, type AttrsOf, type OpName } from '../ir/ops.ts';
 import { dimsOf, DTYPE_BYTES, fmtShape, normAxis as irNormAxis, numel, sameShape, type DType, type Shape } from '../ir/types.ts';
-import { addDims, canonDim, divDims, evalDim, isSymbolic, mulDims, numelDims, sizeNames, type Dim, type Sizes } from '../ir/dims.ts';
+import { addDims, canonDim, divDims, evalDim, isSymbolic, leastDim, mulDims, numelDims, sizeNames, type Dim, type Sizes } from '../ir/dims.ts';
 import type { SymAttrs } from '../ir/symbolic.ts';
 import { describeValue } from '../ir/print.ts';
 
@@ -39,15 +39,24 @@ export function where(): string {
   return s ? ` in ${s}` : '';
 }
 
-interface TraceState { nodes: Node[]; consts: Map<object, Node>; bounds: Record<string, number> }
+interface TraceState { nodes: Node[]; consts: Map<object, Node>; bounds: Record<string, number>; least: Record<string, number> }
 let tracing: TraceState | undefined;
 
 /** The bounds of the named sizes of the entry being traced. */
 export const traceBounds = (): Sizes => tracing?.bounds ?? {};
+/** The declared least values (above 1) of the named sizes of the entry being traced. */
+export const traceLeast = (): Sizes => tracing?.least ?? {};
+/** The least value a dim takes in the entry being traced (each size it names at its declared minimum, else 1). */
+export const leastSize = (d: Dim): number => leastDim(d, traceLeast());
+/** Why a dim may be as small as leastSize says, for an error message. */
+export function leastWhy(d: Dim): string {
+  const declared = sizeNames(d).filter((k) => traceLeast()[k] !== undefined);
+  return declared.length ? `declared minimum ${declared.map((k) => `${k} ≥ ${traceLeast()[k]}`).join(', ')}` : 'every size runs from 1 to its bound';
+}
 
-export function withTrace<T>(fn: () => T, bounds: Record<string, number> = {}): { result: T; state: TraceState } {
+export function withTrace<T>(fn: () => T, bounds: Record<string, number> = {}, least: Record<string, number> = {}): { result: T; state: TraceState } {
   if (tracing) throw new ModelDefinitionError('trace() cannot be nested');
-  const state: TraceState = { nodes: [], consts: new Map(), bounds };
+  const state: TraceState = { nodes: [], consts: new Map(), bounds, least };
   tracing = state;
   try { return { result: fn(), state }; } finally { tracing = undefined; }
 }
@@ -55,7 +64,7 @@ export function withTrace<T>(fn: () => T, bounds: Record<string, number> = {}): 
 /** Traces a sub-graph (a loop body) inside the current trace; constants stay shared. */
 export function withSubTrace<T>(fn: () => T): { result: T; nodes: Node[] } {
   const outer = active();
-  const state: TraceState = { nodes: [], consts: outer.consts, bounds: outer.bounds };
+  const state: TraceState = { nodes: [], consts: outer.consts, bounds: outer.bounds, least: outer.least };
   tracing = state;
   try { return { result: fn(), nodes: state.nodes }; } finally { tracing = outer; }
 }
@@ -69,7 +78,12 @@ function active(): TraceState {
 export function record<K extends OpName>(op: K, inputs: Tensor[], attrs?: AttrsOf<K>): Tensor;
 export function record(op: 'proj', inputs: Tensor[], attrs: { index: number }): Tensor;
 export function record(op: string, inputs: Tensor[], typed: unknown = {}): Tensor {
-  const st = active(), attrs = typed as Attrs;
+  const st = active();
+  let attrs = typed as Attrs;
+  // Symbolic attributes carry the declared minimums of their sizes, as input types do (a node made
+  // only from them, zeros of [B, T], has no input to take them from).
+  const sym = attrs.sym as SymAttrs | undefined, least = sym && !sym.min ? Object.keys(sym.max).filter((k) => st.least[k] !== undefined) : [];
+  if (least.length) attrs = { ...attrs, sym: { ...sym!, min: Object.fromEntries(least.map((k) => [k, st.least[k]!])) } };
   let type;
   try {
     type = inferType(op, inputs.map((t) => t.node), attrs);

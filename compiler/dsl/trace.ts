@@ -10,10 +10,11 @@ import { checkOptions } from './options.ts';
 
 /**
  * An input: its shape (positive integers, or names of sizes chosen at run time, e.g.
- * ['B', 'T', 128]), its dtype, and the bound of each named size (`max: { B: 8, T: 512 }`);
- * a name used by several inputs of an entry is one size, bounded once.
+ * ['B', 'T', 128]), its dtype, the bound of each named size (`max: { B: 8, T: 512 }`) and,
+ * optionally, the least value of some (`min: { T: 3 }`; 1 when not given): at run time each size
+ * is an integer in [min, max]. A name used by several inputs of an entry is one size, bounded once.
  */
-export interface InputSpec { shape: Array<number | string>; dtype?: DType; max?: Record<string, number> }
+export interface InputSpec { shape: Array<number | string>; dtype?: DType; max?: Record<string, number>; min?: Record<string, number> }
 export type InputSpecs = Record<string, InputSpec | number[]>;
 export type TraceResult = Tensor | Tensor[] | Record<string, Tensor>;
 
@@ -24,9 +25,9 @@ const what = (v: unknown): string => v === null || typeof v !== 'object' ? (type
   : Array.isArray(v) ? `an array of ${v.length}` : (v.constructor?.name ?? 'an object');
 
 const spec = (where: string, s: InputSpec | number[]): Required<InputSpec> => {
-  if (Array.isArray(s)) return { shape: s, dtype: 'f32', max: {} };
+  if (Array.isArray(s)) return { shape: s, dtype: 'f32', max: {}, min: {} };
   if (typeof s !== 'object' || s === null) throw new ModelDefinitionError(`${where}: expected a shape (an array of positive integers) or { shape, dtype }, got ${what(s)}`);
-  const { shape, dtype = 'f32', max = {} } = checkOptions(where, s, ['shape', 'dtype', 'max']);
+  const { shape, dtype = 'f32', max = {}, min = {} } = checkOptions(where, s, ['shape', 'dtype', 'max', 'min']);
   if (!Array.isArray(shape)) throw new ModelDefinitionError(`${where}: expected a shape (an array of positive integers), got ${what(shape)}`);
   if (!DTYPES.includes(dtype)) throw new ModelDefinitionError(`${where}: dtype must be one of ${DTYPES.join(', ')}, got ${what(dtype)}`);
   const bad = shape.find((d) => typeof d === 'string' && !SIZE_NAME.test(d));
@@ -40,12 +41,22 @@ const spec = (where: string, s: InputSpec | number[]): Required<InputSpec> => {
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 2 || v > 2 ** 30) throw new ModelDefinitionError(`${where}: max.${k} must be an integer from 2 to 2^30 (a size that is always 1 is the static dim 1), got ${what(v)}`);
     if (!shape.includes(k)) throw new ModelDefinitionError(`${where}: max bounds size '${k}', which its shape [${shape.map(String).join(', ')}] does not name`);
   }
-  return { shape, dtype, max };
+  if (typeof min !== 'object' || min === null || Array.isArray(min)) throw new ModelDefinitionError(`${where}: min must be an object of least values by size name, e.g. { T: 3 }, got ${what(min)}`);
+  for (const [k, v] of Object.entries(min as Record<string, unknown>)) {
+    if (!SIZE_NAME.test(k) || !shape.includes(k)) throw new ModelDefinitionError(`${where}: min gives size '${k.slice(0, 40)}', which its shape [${shape.map(String).join(', ')}] does not name`);
+    // The bound may come from another input of the entry (entryBounds checks min against it).
+    const bound = (max as Record<string, unknown>)[k];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 2 ** 30) throw new ModelDefinitionError(`${where}: min.${k} must be an integer from 1 to max.${k}${typeof bound === 'number' ? ` (${bound})` : ''}, got ${what(v)}`);
+  }
+  return { shape, dtype, max, min };
 };
 
-/** The bound of each size the entry's input specs name: given once or consistently, and for every named dim. */
-function entryBounds(what: string, specs: InputSpecs): Record<string, number> {
-  const max: Record<string, number> = {}, from: Record<string, string> = {};
+/**
+ * The bound of each size the entry's input specs name (given once or consistently, and for every
+ * named dim) and the declared least values (likewise, each at most its size's bound).
+ */
+function entryBounds(what: string, specs: InputSpecs): { max: Record<string, number>; min: Record<string, number> } {
+  const max: Record<string, number> = {}, from: Record<string, string> = {}, min: Record<string, number> = {}, minFrom: Record<string, string> = {};
   const all = Object.entries(specs).map(([name, s]) => [name, spec(`${what} '${name}'`, s)] as const);
   for (const [name, s] of all) for (const [k, v] of Object.entries(s.max)) {
     if (max[k] !== undefined && max[k] !== v) throw new ModelDefinitionError(`${what} '${name}': max.${k} is ${v} but ${what} '${from[k]}' bounds it at ${max[k]}; a size has one bound`);
@@ -54,7 +65,13 @@ function entryBounds(what: string, specs: InputSpecs): Record<string, number> {
   for (const [name, s] of all) for (const d of s.shape) {
     if (typeof d === 'string' && SIZE_NAME.test(d) && max[d] === undefined) throw new ModelDefinitionError(`${what} '${name}': size '${d}' has no bound; give it in max, e.g. { shape: [${s.shape.map((x) => (typeof x === 'string' ? `'${x}'` : x)).join(', ')}], max: { ${d}: 64 } }`);
   }
-  return max;
+  for (const [name, s] of all) for (const [k, v] of Object.entries(s.min)) {
+    if (min[k] !== undefined && min[k] !== v) throw new ModelDefinitionError(`${what} '${name}': min.${k} is ${v} but ${what} '${minFrom[k]}' gives it ${min[k]}; a size has one minimum`);
+    if (v > max[k]!) throw new ModelDefinitionError(`${what} '${name}': min.${k} is ${v}, above its bound max.${k} = ${max[k]}; a size runs from min to max`);
+    min[k] = v; minFrom[k] = name;
+  }
+  // A minimum of 1 is the default: kept out of the types, so they read as without one.
+  return { max, min: Object.fromEntries(Object.entries(min).filter(([, v]) => v > 1)) };
 }
 
 /**
@@ -78,7 +95,7 @@ function checkName(what: string, name: string): void {
   if (name === '__proto__') throw new ModelDefinitionError(`${what} name '__proto__' cannot be given in an object literal of inputs or outputs; choose another name`);
 }
 
-const sourceNode = (op: 'input' | 'state', name: string, s: InputSpec | number[], bounds: Record<string, number> = {}) => {
+const sourceNode = (op: 'input' | 'state', name: string, s: InputSpec | number[], bounds: Record<string, number> = {}, least: Record<string, number> = {}) => {
   checkName(op, name);
   const { shape, dtype } = spec(`${op} '${name}'`, s);
   const named = op === 'input' ? (d: unknown) => typeof d === 'string' && SIZE_NAME.test(d) : () => false;
@@ -87,16 +104,16 @@ const sourceNode = (op: 'input' | 'state', name: string, s: InputSpec | number[]
   }
   if (!shape.some((d) => typeof d === 'string')) return node(op, [], { dtype, shape: [...shape] as number[] }, { name }, name);
   const dims = [...shape], used = [...new Set(shape.filter((d): d is string => typeof d === 'string'))];
-  const max = Object.fromEntries(used.map((k) => [k, bounds[k]!]));
-  return node(op, [], { dtype, shape: dims.map((d) => (typeof d === 'string' ? max[d]! : d)), dims, max }, { name }, name);
+  const max = Object.fromEntries(used.map((k) => [k, bounds[k]!])), min = used.filter((k) => least[k] !== undefined);
+  return node(op, [], { dtype, shape: dims.map((d) => (typeof d === 'string' ? max[d]! : d)), dims, max, ...(min.length ? { min: Object.fromEntries(min.map((k) => [k, least[k]!])) } : {}) }, { name }, name);
 };
 
 /** Traces an entry that may read and write persistent state tensors. */
 export function traceEntry(fn: (inputs: Record<string, Tensor>, state: Record<string, Tensor>) => EntryResult,
   inputs: InputSpecs, state: InputSpecs, outputNames?: string[]): Graph {
-  const bounds = entryBounds('input', inputs);
+  const { max: bounds, min: least } = entryBounds('input', inputs);
   const { result: { ins, sts, outs, writes } } = withTrace(() => {
-    const ins = Object.entries(inputs).map(([name, s]) => sourceNode('input', name, s, bounds));
+    const ins = Object.entries(inputs).map(([name, s]) => sourceNode('input', name, s, bounds, least));
     const st = Object.fromEntries(Object.entries(state).map(([name, s]) => [name, new Tensor(sourceNode('state', name, s))]));
     const res = fn(Object.fromEntries(ins.map((n) => [n.label!, new Tensor(n)])), st);
     const writes = Object.entries(res.state ?? {}).map(([name, t]) => {
@@ -110,7 +127,7 @@ export function traceEntry(fn: (inputs: Record<string, Tensor>, state: Record<st
     const outs = nameOutputs(res.outputs, outputNames);
     if (outs.length === 0 && writes.length === 0) throw new ModelDefinitionError('forward() returned no outputs (return a tensor, an array of tensors or a record of tensors)');
     return { ins, sts: Object.values(st).map((t) => t.node), outs, writes };
-  }, bounds);
+  }, bounds, least);
   const g = makeGraph(ins, outs, writes);
   // A tensor kept from another trace (an earlier compile, another entry) reaches that trace's inputs: codegen found no memory for them.
   const foreign = g.nodes.find((n) => (n.op === 'input' && !ins.includes(n)) || (n.op === 'state' && !sts.includes(n)));

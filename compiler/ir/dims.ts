@@ -2,7 +2,8 @@
 // coefficients written in one canonical spelling ('B', 'B*T', 'T+1', '2*T', 'B*T-1'), so two
 // dims are equal exactly when their strings are. A tensor type keeps `shape` at the bounds
 // (what memory is planned for) and, when some dim is symbolic, `dims` (its symbolic shape) and
-// `max` (the bound of each size it names). Every size is an integer in [1, max] at run time.
+// `max` (the bound of each size it names), and `min` for a size declared never to go below some
+// least value above 1. Every size is an integer in [min, max] at run time (min 1 unless declared).
 
 export type Dim = number | string;
 export type Sizes = Readonly<Record<string, number>>;
@@ -110,6 +111,13 @@ export function evalDim(d: Dim, sizes: Sizes): number {
   }
   return v;
 }
+
+/**
+ * The value of a dim with each size it names at its least (`min`, else 1): the dim's least value
+ * when it grows with the sizes (growsWithSizes), as every dim of a type does.
+ */
+export const leastDim = (d: Dim, min: Sizes = {}): number =>
+  typeof d === 'number' ? d : evalDim(d, Object.fromEntries(sizeNames(d).map((k) => [k, min[k] ?? 1])));
 
 /** True when no coefficient but the constant is negative: the dim is largest at the bounds. */
 export const growsWithSizes = (d: Dim): boolean => [...parse(d)].every(([m, c]) => m === '' || c > 0);

@@ -1,7 +1,8 @@
 // Type rules over symbolic sizes, without a symbolic version of each rule: an op's rule is
 // run at the bounds (the shape memory is planned for) and at a small grid of actual sizes
-// (1, 2, 3 per named size, within its bound); each output dim is fitted as a polynomial of the
-// sizes and checked again at the bounds. A rule that refuses some size in [1, bound] (a slice
+// (the least three per named size: 1, 2, 3 unless a minimum is declared, within its bound); each
+// output dim is fitted as a polynomial of the sizes and checked again at the bounds. A rule that
+// refuses some size in [least, bound] (a slice
 // longer than the sequence, a reshape to a fixed size) or an output that is not a polynomial
 // (a strided window over a symbolic length) is a ShapeError naming the op, the sizes and the dims.
 //
@@ -13,8 +14,8 @@ import { evalDim, fitDim, growsWithSizes, sizeNames, type Dim, type Sizes } from
 import { ShapeError } from './ops/rules.ts';
 import { fmtShape, fmtType, type TensorType } from './types.ts';
 
-/** Symbolic attribute values (attribute name → dim or dims) and the bounds of the sizes they name. */
-export interface SymAttrs { readonly values: Readonly<Record<string, Dim | readonly Dim[]>>; readonly max: Sizes }
+/** Symbolic attribute values (attribute name → dim or dims), the bounds of the sizes they name and their declared minimums. */
+export interface SymAttrs { readonly values: Readonly<Record<string, Dim | readonly Dim[]>>; readonly max: Sizes; readonly min?: Sizes }
 
 export const symAttrsOf = (attrs: Attrs): SymAttrs | undefined => attrs.sym as SymAttrs | undefined;
 
@@ -45,6 +46,13 @@ export function boundsOf(op: string, ins: readonly TensorType[], attrs: Attrs): 
   return max;
 }
 
+/** The declared least value of the sizes the types and attributes name (a size is one size: the largest declared wins). */
+function leastOf(ins: readonly TensorType[], attrs: Attrs): Record<string, number> {
+  const min: Record<string, number> = {};
+  for (const m of [...ins.map((t) => t.min), symAttrsOf(attrs)?.min]) for (const [k, v] of Object.entries(m ?? {})) min[k] = Math.max(min[k] ?? 1, v);
+  return min;
+}
+
 const isSymbolicCall = (ins: readonly TensorType[], attrs: Attrs) => ins.some((t) => t.dims) || attrs.sym !== undefined;
 
 /**
@@ -53,19 +61,19 @@ const isSymbolicCall = (ins: readonly TensorType[], attrs: Attrs) => ins.some((t
  */
 export function symbolicTypes(op: string, ins: readonly TensorType[], attrs: Attrs, rule: (ins: readonly TensorType[], a: Attrs) => TensorType[]): TensorType[] {
   if (!isSymbolicCall(ins, attrs)) return rule(ins, attrs);
-  const max = boundsOf(op, ins, attrs);
-  const names = Object.keys(max).sort();
+  const max = boundsOf(op, ins, attrs), min = leastOf(ins, attrs), lo = (n: string) => min[n] ?? 1;
+  const names = Object.keys(max).sort(), least = names.filter((n) => min[n] !== undefined);
   const at = (sizes: Sizes, why: string): TensorType[] => {
     try {
       return rule(ins.map((t) => typeAt(t, sizes)), attrsAt(attrs, sizes));
     } catch (e) {
       if (!(e instanceof ShapeError)) throw e;
       const where = names.map((n) => `${n}=${sizes[n]}`).join(', ');
-      throw new ShapeError(`${e.message} — with ${where}${why} (inputs ${ins.map(fmtType).join(', ')}); a symbolic size must work for every value from 1 to its bound`);
+      throw new ShapeError(`${e.message} — with ${where}${why} (inputs ${ins.map(fmtType).join(', ')}); a symbolic size must work for every value from ${least.length ? `its declared minimum (${least.map((n) => `${n} ≥ ${min[n]}`).join(', ')})` : '1'} to its bound`);
     }
   };
   const bound = at(max, ' (the bounds)');
-  const probes = names.map((n) => [1, 2, 3].filter((v) => v <= max[n]!));
+  const probes = names.map((n) => [0, 1, 2].map((k) => lo(n) + k).filter((v) => v <= max[n]!));
   const grid: Array<Record<string, number>> = [];
   const walk = (i: number, cur: Record<string, number>) => {
     if (i === names.length) { grid.push({ ...cur }); return; }
@@ -73,9 +81,9 @@ export function symbolicTypes(op: string, ins: readonly TensorType[], attrs: Att
   };
   walk(0, {});
   const results = grid.map((s) => at(s, ''));
-  const extra = Object.fromEntries(names.map((n) => [n, Math.max(1, max[n]! - 1)]));
+  const extra = Object.fromEntries(names.map((n) => [n, Math.max(lo(n), max[n]! - 1)]));
   const checks: Array<[Sizes, TensorType[]]> = [[max, bound]];
-  if (names.some((n) => max[n]! - 1 > 3)) checks.push([extra, at(extra, '')]);
+  if (names.some((n) => max[n]! - 1 > lo(n) + 2)) checks.push([extra, at(extra, '')]);
   return bound.map((b, r) => {
     const dims = b.shape.map((_, i) => {
       const values = results.map((res) => {
@@ -92,8 +100,9 @@ export function symbolicTypes(op: string, ins: readonly TensorType[], attrs: Att
       return d;
     });
     if (dims.every((d) => typeof d === 'number')) return b;
-    const used = new Set(dims.flatMap(sizeNames));
-    return { dtype: b.dtype, shape: b.shape, dims, max: Object.fromEntries(names.filter((n) => used.has(n)).map((n) => [n, max[n]!])) };
+    const named = new Set(dims.flatMap(sizeNames)), used = names.filter((n) => named.has(n));
+    const floors = used.filter((n) => min[n] !== undefined);
+    return { dtype: b.dtype, shape: b.shape, dims, max: Object.fromEntries(used.map((n) => [n, max[n]!])), ...(floors.length ? { min: Object.fromEntries(floors.map((n) => [n, min[n]!])) } : {}) };
   });
 }
 
@@ -121,17 +130,24 @@ export function graphSizes(g: Graph): Record<string, number> {
   return max;
 }
 
+/** The sizes a graph's inputs name whose least value is declared above 1, with it. */
+export function graphLeast(g: Graph): Record<string, number> {
+  const min: Record<string, number> = {};
+  for (const n of g.inputs) Object.assign(min, n.type.min ?? {});
+  return min;
+}
+
 /**
  * The static graph a symbolic one is at `sizes` (every named size of its inputs, each in
- * [1, bound]): types and size-dependent attributes evaluated, loop bodies too. Constants are
+ * [least, bound]): types and size-dependent attributes evaluated, loop bodies too. Constants are
  * shared; a memory plan (made at the bounds) is kept, so the fuzz simulator can check that
  * values dense at their actual sizes fit and do not collide where the plan put them.
  */
 export function instantiate(g: Graph, sizes: Sizes): Graph {
-  const max = graphSizes(g);
+  const max = graphSizes(g), min = graphLeast(g);
   for (const [k, b] of Object.entries(max)) {
-    const v = sizes[k];
-    if (v === undefined || !Number.isInteger(v) || v < 1 || v > b) throw new RangeError(`instantiate: size '${k}' must be an integer in [1, ${b}], got ${String(v)}`);
+    const v = sizes[k], lo = min[k] ?? 1;
+    if (v === undefined || !Number.isInteger(v) || v < lo || v > b) throw new RangeError(`instantiate: size '${k}' must be an integer in [${lo}, ${b}], got ${String(v)}`);
   }
   return instantiateNodes(g, sizes);
 }

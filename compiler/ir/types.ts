@@ -1,5 +1,5 @@
 // Tensor types of the IR: a dtype and a static shape (row-major, contiguous). A type with
-// symbolic sizes (ir/dims.ts) keeps `shape` at the bounds and adds `dims` and `max`: its
+// symbolic sizes (ir/dims.ts) keeps `shape` at the bounds and adds `dims`, `max` and `min`: its
 // values are dense at their actual sizes, in a buffer planned for the bounds.
 
 import type { Dim, Sizes } from './dims.ts';
@@ -14,6 +14,8 @@ export interface TensorType {
   readonly dims?: readonly Dim[];
   /** The bound of each size `dims` names. */
   readonly max?: Sizes;
+  /** The least value of each size `dims` names that is declared above 1 (a size not listed runs from 1). */
+  readonly min?: Sizes;
 }
 
 /** The shape with its symbolic dims (the static shape when there are none). */

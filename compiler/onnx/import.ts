@@ -22,13 +22,14 @@ export { NeedsConstantError, UnsupportedError } from './ctx.ts';
 export interface ImportOptions {
   /**
    * Symbolic dimensions (dim_param): a fixed size (`{ batch: 1 }`), or `{ max: N }` to keep the
-   * size symbolic (any size 1..N at run time; see the DSL's sizes chosen at run time). A symbolic
+   * size symbolic (any size 1..N at run time; see the DSL's sizes chosen at run time), with
+   * `min: M` (`{ min: 3, max: N }`) when it is never below M (a kernel of 3 over it). A symbolic
    * size is supported through the ops of SYMBOLIC_OK (elementwise, MatMul/Gemm, Softmax,
    * LayerNormalization, Transpose, …, and a CNN's batch: Conv, pools, normalisations, Resize,
    * Concat/Slice/Pad on other axes, …); any other op on it, or a symbolic size on an axis the op
    * cannot take, is refused, naming the size.
    */
-  dims?: Record<string, number | { max: number }>;
+  dims?: Record<string, number | { max: number; min?: number }>;
   /** Full shapes of some inputs, overriding the file's. */
   shapes?: Record<string, number[]>;
   /** Graph inputs to bind to constant values (they stop being inputs), e.g. weights a file keeps as inputs. */
@@ -45,7 +46,7 @@ export interface Imported {
 }
 
 /** An input's type: fixed sizes, or symbolic ones kept as dims with their bounds. */
-function inputType(name: string, dtype: DType, dims: (number | string | undefined)[] | undefined, opts: ImportOptions): TensorType {
+function inputType(name: string, dtype: DType, dims: (number | string | undefined)[] | undefined, opts: ImportOptions, least: Record<string, number>): TensorType {
   const given = opts.shapes?.[name];
   if (given) {
     if (!Array.isArray(given) || given.some((d) => !Number.isInteger(d) || d < 0)) throw new OnnxError(`importOnnx: shapes['${name}'] must be an array of sizes (integers ≥ 0), got ${JSON.stringify(given)}`);
@@ -59,18 +60,20 @@ function inputType(name: string, dtype: DType, dims: (number | string | undefine
     return { dtype, shape: [...given] };
   }
   if (!dims) throw new OnnxError(`onnx: input '${name}' has no shape in the file; give it with { shapes: { '${name}': [...] } }`);
-  const max: Record<string, number> = {};
+  const max: Record<string, number> = {}, min: Record<string, number> = {};
   const sym: Array<number | string> = dims.map((d, i) => {
     if (typeof d === 'number') return d; // 0 too: an empty input (ctx.ts EmptyVal)
     if (typeof d === 'string') {
       const v = opts.dims?.[d];
       if (v === undefined) throw new OnnxError(`onnx: input '${name}' axis ${i} is the symbolic dimension '${d}'; give its size with { dims: { ${JSON.stringify(d)}: N } } (or { max: N } to keep it symbolic)`);
       if (typeof v === 'object' && v !== null) {
-        const extra = Object.keys(v).find((k) => k !== 'max');
-        if (extra !== undefined) throw new OnnxError(`onnx: dims.${d} has the unknown key '${extra.slice(0, 40)}'; a symbolic size takes only { max: N } (sizes run from 1 to N)`);
+        const extra = Object.keys(v).find((k) => k !== 'max' && k !== 'min');
+        if (extra !== undefined) throw new OnnxError(`onnx: dims.${d} has the unknown key '${extra.slice(0, 40)}'; a symbolic size takes only { max: N } or { min: M, max: N } (sizes run from M, 1 unless given, to N)`);
         if (!SIZE_NAME.test(d)) throw new OnnxError(`onnx: dimension '${d}' cannot stay symbolic (a size name is a letter or _ then letters, digits or _); give it a fixed size`);
         if (!Number.isInteger(v.max) || v.max < 2 || v.max > 2 ** 30) throw new OnnxError(`onnx: dims.${d}.max must be an integer from 2 to 2^30, got ${String(v.max)}`);
+        if (v.min !== undefined && (!Number.isInteger(v.min) || v.min < 1 || v.min > v.max)) throw new OnnxError(`onnx: dims.${d}.min must be an integer from 1 to dims.${d}.max (${v.max}), got ${String(v.min)}`);
         max[d] = v.max;
+        if (least[d] !== undefined) min[d] = least[d]!;
         return d;
       }
       if (!Number.isInteger(v) || v < 1) throw new OnnxError(`onnx: dims.${d} must be a positive integer or { max: N }, got ${JSON.stringify(v)}`);
@@ -79,7 +82,7 @@ function inputType(name: string, dtype: DType, dims: (number | string | undefine
     throw new OnnxError(`onnx: input '${name}' axis ${i} has no size; give the input's shape with { shapes: { '${name}': [...] } }`);
   });
   const shape = sym.map((d) => (typeof d === 'string' ? max[d]! : d));
-  return Object.keys(max).length ? { dtype, shape, dims: sym, max } : { dtype, shape };
+  return Object.keys(max).length ? { dtype, shape, dims: sym, max, ...(Object.keys(min).length ? { min } : {}) } : { dtype, shape };
 }
 
 /**
@@ -133,6 +136,8 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): Importe
   const g = model.graph;
   // The bounds of the sizes kept symbolic, for constants sliced to a size (Range, Trilu).
   const bounds = Object.fromEntries(Object.entries(opts.dims ?? {}).flatMap(([k, v]) => (typeof v === 'object' && v !== null ? [[k, v.max]] : [])));
+  // Their declared least values above 1 (a minimum of 1 is the default, kept out of the types); inputType checks them.
+  const least = Object.fromEntries(Object.entries(opts.dims ?? {}).flatMap(([k, v]) => (typeof v === 'object' && v !== null && typeof v.min === 'number' && v.min > 1 ? [[k, v.min]] : [])));
   const { result: graph } = withTrace(() => {
     const vals = new Map<string, AnyVal>();
     for (const t of g.initializers) vals.set(t.name, host(t.dtype, t.dims, t.data));
@@ -143,7 +148,7 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): Importe
       if (vals.has(vi.name) && !opts.constants?.[vi.name]) continue; // an initializer listed as an input (IR < 4): a constant
       const c = opts.constants?.[vi.name];
       if (c) { vals.set(vi.name, host(c.dtype, c.dims, c.data)); continue; }
-      const type = inputType(vi.name, irDtype(vi.dtype, `input '${vi.name}'`), vi.dims, opts);
+      const type = inputType(vi.name, irDtype(vi.dtype, `input '${vi.name}'`), vi.dims, opts, least);
       if (type.shape.includes(0)) {
         if (type.dims) throw new UnsupportedError(`onnx: input '${vi.name}' [${type.dims.join(', ')}] is empty (a 0) and has a symbolic size; an empty input needs fixed sizes`);
         empty.inputs.push({ name: vi.name, dtype: type.dtype, shape: type.shape, at: inputs.length + empty.inputs.length });
@@ -214,7 +219,7 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): Importe
     });
     const graph = makeGraph(inputs, outputs);
     return empty.inputs.length || empty.outputs.length ? { ...graph, empty } : graph;
-  }, bounds);
+  }, bounds, least);
   verify(graph);
   return { name: opts.name ?? (g.name || 'model'), graph, model };
 }

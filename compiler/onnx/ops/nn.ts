@@ -64,7 +64,7 @@ function padSpatial(x: Tensor, pads: Array<[number, number]>, value: number): Te
   return y;
 }
 
-/** Each symbolic spatial axis of x: its window's output length must be a polynomial, at least 1 at size 1 (F.windowsDim, which names the op). */
+/** Each symbolic spatial axis of x: its window's output length must be a polynomial, at least 1 at the axis's least size (F.windowsDim, which names the op). */
 function windowsOverSymbolic(c: Ctx, x: Tensor, k: number[], s: number[], d: number[], pads: Array<[number, number]>): void {
   k.forEach((kk, i) => F.windowsDim(c.node.opType, x, 2 + i, pads[i]![0], pads[i]![1], (kk - 1) * d[i]! + 1, s[i]!, `kernel ${k.join('×')}${d.some((v) => v > 1) ? ` (dilation ${d.join(',')})` : ''}`));
 }

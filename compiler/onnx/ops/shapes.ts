@@ -3,13 +3,13 @@
 // through its dim-aware kernel (along a symbolic axis too: [batch] and [batch] make [2*batch]);
 // Split and Slice take them on every axis but the one they cut (fixedAxes), where ONNX's sizes
 // would be those at run time; Pad grows a symbolic axis too, by blocks and slices from its actual
-// ends, where its least size (1) holds the pad (checkPadAxis). On tensors with symbolic sizes the ops read `dims`
+// ends, where its least size (its declared min, else 1) holds the pad (checkPadAxis). On tensors with symbolic sizes the ops read `dims`
 // (['batch', 8]), never `shape` (the bounds), and take shapes as size values (ctx.ts): a Reshape
 // to [seq, batch*4, 8] is the DSL's reshape by dims.
 
 import { numel } from '../../ir/types.ts';
 import { canonDim, divDims, evalDim, isSymbolic, numelDims, subDims, type Dim } from '../../ir/dims.ts';
-import { arange, cat, constant, gatherElements as gatherElementsOf, record, Tensor, traceBounds } from '../../dsl/tensor.ts';
+import { arange, cat, constant, gatherElements as gatherElementsOf, leastSize, record, Tensor, traceBounds } from '../../dsl/tensor.ts';
 import { DT, dtypeName, type OnnxTensor } from '../proto.ts';
 import { Ctx, emptyVal, host, irDtype, isHost, sizeValue, UnsupportedError, type AnyVal, type EmptyVal, type Host, type SizeVal } from '../ctx.ts';
 import { fixedAxes, full, normAxis, same } from './common.ts';
@@ -294,8 +294,8 @@ export function split(c: Ctx): (Tensor | EmptyVal)[] {
 export function squeeze(c: Ctx): Tensor {
   const x = c.t(0);
   const given = axesOf(c, 13);
-  // Without axes, ONNX drops every axis of size 1 at run time, a symbolic one too when it is 1.
-  if (!given) fixedAxes(c, x, 'input', [...x.dims.keys()], 'Squeeze without axes drops the axes that are 1 at run time; give the axes');
+  // Without axes, ONNX drops every axis of size 1 at run time, a symbolic one too when it is 1 (unless its declared min is above 1).
+  if (!given) fixedAxes(c, x, 'input', [...x.dims.keys()].filter((a) => leastSize(x.dims[a]!) === 1), 'Squeeze without axes drops the axes that are 1 at run time; give the axes');
   const axes = (given ?? x.shape.flatMap((d, i) => (d === 1 ? [i] : []))).map((a) => normAxis(c, a, x.rank));
   for (const a of axes) { const d = x.dim(a); if (d !== 1) c.unsupported(`squeezing axis ${a} of ${isSymbolic(d) ? `the symbolic size '${d}'` : `size ${d}`}`); }
   return x.reshape(x.dims.filter((_, i) => !axes.includes(i)));

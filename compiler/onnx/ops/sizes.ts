@@ -12,6 +12,7 @@ import { DT, dtypeName } from '../proto.ts';
 import { cat, sizeTensor, Tensor } from '../../dsl/tensor.ts';
 import { Ctx, fmtSizes, foldTensor, host, isHost, isSizeVal, sizeValue, type AnyVal, type SizeVal } from '../ctx.ts';
 import { normAxis, type Translate } from './common.ts';
+import { leastSize } from '../../dsl/tensor.ts';
 
 /**
  * `onSizes` when input 0 (or, with `any`, any input) is a size value, else the op's own translation.
@@ -184,12 +185,12 @@ export const sizeMod: Translate = (c) => {
 };
 
 /**
- * The least value of a dim over every size from 1 up, when it grows with each size (all its
- * non-constant terms positive: the value at sizes 1); undefined otherwise.
+ * The least value of a dim over every size from its least (its declared min, else 1) up, when it
+ * grows with each size (all its non-constant terms positive: the value at the least sizes); undefined otherwise.
  */
 function least(d: Dim): number | undefined {
   if (!isSymbolic(d)) return d;
-  return growsWithSizes(d) ? evalDim(d, Object.fromEntries(sizeNames(d).map((n) => [n, 1]))) : undefined;
+  return growsWithSizes(d) ? leastSize(d) : undefined;
 }
 
 /**
