@@ -74,13 +74,6 @@ function tensor(v: unknown, field: string): TensorInfo {
   return t;
 }
 
-/** An entry's declared least sizes: each a named size of the entry, an integer from 1 to its bound. */
-function least(v: unknown, bounds: Record<string, number>, f: string): Record<string, number> {
-  const o = obj(v, `${f}.min`);
-  for (const [k, m] of Object.entries(o)) if (!(Number.isInteger(m) && (m as number) >= 1 && (m as number) <= (bounds[k] ?? 0))) fail(`${f}.min.${k}`, `must be an integer from 1 to the bound of a named size of the entry, found ${show(m)}`);
-  return { ...o } as Record<string, number>;
-}
-
 /**
  * An entry's named sizes: bounds from 2 to 2^30; every input dim a number or one name (so the
  * runtime can read the sizes off the inputs); every name an input uses, and only those, bounded;
@@ -176,8 +169,9 @@ export function validateManifest(raw: unknown): Manifest {
     const sz = own(e, 'sizes');
     if (sz !== undefined) entries[en].sizes = sizes(sz, inputs, outputs, f);
     else for (const t of [...inputs, ...outputs]) if (t.dims) fail(`${f} '${t.name}'.dims`, 'names sizes but the entry declares none');
-    const lo = own(e, 'min');
-    if (lo !== undefined) entries[en].min = least(lo, entries[en].sizes ?? {}, f);
+    // Declared least sizes: each of a named size, an integer from 1 to its bound (an unknown name's bound is undefined: m <= undefined is false).
+    const lo = own(e, 'min') as Record<string, number> | undefined;
+    if (lo !== undefined) for (const [k, m] of Object.entries(obj(entries[en].min = lo, `${f}.min`) as typeof lo)) if (!(Number.isInteger(m) && m >= 1 && m <= entries[en].sizes?.[k]!)) fail(`${f}.min.${k}`, `must be an integer in [1, its bound], found ${show(m)}`);
     const par = own(e, 'parallel');
     if (par !== undefined) entries[en]!.parallel = count(par, `${f}.parallel`);
     const sip = own(e, 'stateInPlace');

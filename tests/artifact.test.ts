@@ -71,10 +71,20 @@ describe('a crafted manifest is refused, naming the field', () => {
     const x = Float32Array.from({ length: 8 }, (_, i) => i - 3);
     expect(proto.call('__proto__', { x })).toEqual(plain.step({ x }));
     // A sized artifact whose size is renamed 'constructor' (the compiler refuses that name).
-    const sized = (await compileModel({ name: 'sized', module: new Cell(), inputs: { x: { shape: ['B', 4], max: { B: 4 } } } })).bytes;
+    const sized = (await compileModel({ name: 'sized', module: new Cell(), inputs: { x: { shape: ['B', 4], max: { B: 4 }, min: { B: 2 } } } })).bytes;
     const { manifest: m, blobs } = unpackContainer(sized);
     const renamed = packContainer(JSON.parse(JSON.stringify(m).replaceAll('"B"', '"constructor"')), blobs);
     await refused(renamed, `invalid simdflow manifest: entries['run'].sizes has size name "constructor", which is not a name`);
+    // The declared least sizes: of a named size of the entry, integers from 1 to its bound.
+    expect(m.entries.run!.min).toEqual({ B: 2 });
+    const least = (min: unknown) => packContainer({ ...m, entries: { run: { ...m.entries.run!, min } } }, blobs);
+    for (const [min, found] of [[{ B: 0 }, '0'], [{ B: 5 }, '5'], [{ B: '2' }, '"2"'], [{ B: 1.5 }, '1.5'], [{ constructor: 2 }, '2']] as const) {
+      await refused(least(min), `invalid simdflow manifest: entries['run'].min.${Object.keys(min)[0]} must be an integer in [1, its bound], found ${found}`);
+    }
+    await refused(least([2]), "invalid simdflow manifest: entries['run'].min must be an object, found [2]");
+    const two = await loadModel(sized);
+    expect(() => two.run({ x: new Float32Array(4) })).toThrow(/input 'x': dim 0 is size 'B', which must be an integer in \[2, 4\]; 4 values make it 1/);
+    expect(two.run({ x: new Float32Array(8) }).y).toHaveLength(8);
   });
 
   test('dtypes and shapes come from the allowed set', async () => {

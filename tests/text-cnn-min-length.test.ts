@@ -22,18 +22,18 @@ class TextCnn extends Module {
   fc = new nn.Linear(18, 3);
   forward(tokens: Tensor): Record<string, Tensor> {
     const x = this.emb.call(tokens).transpose(1, 2); // [B, 8, T]
-    const feats = this.convs.items.map((c) => F.relu(c.call(x)));
+    const feats = this.convs.items.map((c) => F.relu((c as nn.Conv1d).call(x)));
     return { logits: this.fc.call(cat(feats.map((f) => f.amax(-1)), 1)), feat: feats[2]! };
   }
 }
 
-const spec = (min: Record<string, unknown>, max: Record<string, number> = { B: 2, T: 40 }) => ({ shape: ['B', 'T'], dtype: 'i32' as const, max, min });
+const spec = (min: Record<string, number | string>, max: Record<string, number> = { B: 2, T: 40 }) => ({ shape: ['B', 'T'], dtype: 'i32' as const, max, min });
 
 test('Kim\'s text CNN, unpadded kernels 3, 4, 5 over T in [5, 40], matches PyTorch at T = 5, 17, 40 from one artifact; T = 4 is refused', async () => {
   const net = new TextCnn();
   net.loadStateDict(stateDictFrom(read('weights.safetensors')));
   const io = read('io.safetensors');
-  const def = defineModel({ name: 'text_cnn_min_length', module: net, inputs: { tokens: spec({ T: 5 }) } });
+  const def = defineModel({ name: 'text_cnn_min_length', module: net, inputs: { tokens: spec({ T: 5 }) as never } });
   const g = traceModel(def);
   // The kernel-5 features are T − 4 long: 1 at the least length.
   expect(Object.fromEntries(g.outputs.map((o) => [o.name, o.node.type.dims]))).toEqual({ logits: ['B', 3], feat: ['B', 6, 'T-4'] });
@@ -65,7 +65,7 @@ test('Kim\'s text CNN, unpadded kernels 3, 4, 5 over T in [5, 40], matches PyTor
 
 test('without the minimum the kernel is refused, naming the way out; a minimum that is not one is refused by name', () => {
   const tr = (tokens: unknown, other?: unknown) => traceModel(defineModel({
-    name: 't', module: new TextCnn(), inputs: { tokens: tokens as never, ...(other ? { mask: other as never } : {}) },
+    name: 't', module: new TextCnn(), inputs: (other ? { tokens, mask: other } : { tokens }) as never,
     forward: (m: TextCnn, i: Record<string, Tensor>) => m.forward(i.tokens!),
   }));
   expect(() => tr(spec({}))).toThrow(/conv1d: the kernel 3 spans 3 cells, so dim 2 of input \[B, 8, T\] must be at least 3 long, but 'T' is chosen at run time and may be as small as 1 \(every size runs from 1 to its bound\); pad the input, declare a larger minimum \(min: \{ T: … \} beside max\)/);
