@@ -72,7 +72,7 @@ describe('a crafted manifest is refused, naming the field', () => {
     expect(proto.call('__proto__', { x })).toEqual(plain.step({ x }));
     // A sized artifact whose size is renamed 'constructor' (the compiler refuses that name).
     const sized = (await compileModel({ name: 'sized', module: new Cell(), inputs: { x: { shape: ['B', 4], max: { B: 4 }, min: { B: 2 } } } })).bytes;
-    const { manifest: m, blobs } = unpackContainer(sized);
+    const { manifest: m, blobs } = unpackContainer(sized) as { manifest: Manifest; blobs: ReturnType<typeof unpackContainer>['blobs'] };
     const renamed = packContainer(JSON.parse(JSON.stringify(m).replaceAll('"B"', '"constructor"')), blobs);
     await refused(renamed, `invalid simdflow manifest: entries['run'].sizes has size name "constructor", which is not a name`);
     // The declared least sizes: of a named size of the entry, integers from 1 to its bound.

@@ -19,7 +19,8 @@ Usage:
       Compile a model file (its default export is a defineModel(...)) to <dir>/<name>.simdflow.
   simdflow build <model.onnx> [-o <dir>] [--dim NAME=SIZE | --dim NAME=max:BOUND]...
       Import an ONNX model and compile it; --dim fixes a symbolic dimension (--dim batch=1) or
-      keeps it symbolic up to a bound (--dim batch=max:8).
+      keeps it symbolic up to a bound (--dim batch=max:8), from a least size when given
+      (--dim time=min:5,max:40: a kernel of 5 over it).
   simdflow ir <model.ts | model.onnx> [--weights <file>] [--dim NAME=SIZE] [--disable-pass NAME]... [--list-passes]
       Print the IR before and after the passes, and the memory plan.
   simdflow conformance [<dir>] [--max-scale K] [--threads N]
@@ -39,7 +40,8 @@ Options:
   -o, --out <dir>           output directory (default: out)
   --weights <file>          a PyTorch state_dict saved as safetensors, loaded by name
   --disable-pass <name>     skip a pass (repeatable); see --list-passes
-  --dim <name>=<size>       the size of a symbolic ONNX dimension, or max:<bound> (repeatable)
+  --dim <name>=<size>       the size of a symbolic ONNX dimension, or max:<bound>, or
+                            min:<least>,max:<bound> (repeatable)
   --isa <isa>               build only this instruction set (repeatable): wasmsimd,
                             wasmrelaxedsimd (default both; the loader picks at run time)
   -q, --quiet               no progress on stderr
@@ -87,7 +89,7 @@ function makeDirs(dir: string): void {
 /** A mistake in the command line: reported with the usage, exit code 2. */
 class UsageError extends Error {}
 
-interface Args { _: string[]; given: string[]; out?: string; weights?: string; disable: string[]; isas: Isa[]; dims: Record<string, number | { max: number }>; maxScale?: number; threads?: number; listPasses?: boolean; help?: boolean; quiet?: boolean; verbose?: boolean }
+interface Args { _: string[]; given: string[]; out?: string; weights?: string; disable: string[]; isas: Isa[]; dims: Record<string, number | { max: number; min?: number }>; maxScale?: number; threads?: number; listPasses?: boolean; help?: boolean; quiet?: boolean; verbose?: boolean }
 
 /** Options that take one value (with their other spellings). */
 const SINGLE = [['-o', '--out'], ['--weights'], ['--max-scale'], ['--threads']];
@@ -113,10 +115,10 @@ function parseArgs(argv: readonly string[]): Args {
       a.isas.push(v as Isa);
     }
     else if (s === '--dim') {
-      const v = val(), m = /^([^=]+)=(max:)?([1-9][0-9]*)$/.exec(v);
-      if (!m) throw new UsageError(`--dim must be NAME=SIZE or NAME=max:BOUND with a positive size, not '${v}'`);
+      const v = val(), m = /^([^=]+)=(?:min:([1-9][0-9]*),(?=max:))?(max:)?([1-9][0-9]*)$/.exec(v);
+      if (!m) throw new UsageError(`--dim must be NAME=SIZE or NAME=max:BOUND (NAME=min:LEAST,max:BOUND for a size never below LEAST) with positive sizes, not '${v}'`);
       if (Object.hasOwn(a.dims, m[1]!)) throw new UsageError(`--dim ${m[1]} is given twice`);
-      a.dims[m[1]!] = m[2] ? { max: Number(m[3]) } : Number(m[3]);
+      a.dims[m[1]!] = m[3] ? { max: Number(m[4]), ...(m[2] ? { min: Number(m[2]) } : {}) } : Number(m[4]);
     }
     else if (s === '--max-scale') {
       const v = val();

@@ -1,19 +1,17 @@
 // A symbolic size with a declared minimum through the importer: Kim's text CNN exported by PyTorch
 // 1.13 with dynamic_axes {0: 'batch', 1: 'time'} (tests/fixtures/onnx-text-cnn, written offline by
 // its export.py: Gather of the embedding, Conv with kernels 3, 4, 5 unpadded, Relu, ReduceMax over
-// time, Concat, Gemm) imports only with { time: { min: 5, max: 40 } }, compiles once and matches
-// PyTorch at T = 5, 17 and 40; the runtime refuses T = 4; a min that is not one is refused by name.
+// time, Concat, Gemm) imports only with { time: { min: 5, max: 40 } } (or --dim time=min:5,max:40)
+// and matches PyTorch at T = 5, 17 and 40 in the reference; T = 4 is refused; a min that is not one
+// is refused by name.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { compileEntries } from '../../compiler/driver/compile.ts';
+import { main } from '../../compiler/cli/main.ts';
 import { dimsOf } from '../../compiler/ir/types.ts';
 import { importOnnx, type ImportOptions } from '../../compiler/onnx/import.ts';
 import { interpret } from '../../compiler/reference/interpret.ts';
 import { readSafetensors } from '../../compiler/weights/safetensors.ts';
-import { loadModelBytes } from '../../runtime/model.ts';
-import '../../runtime/node.ts';
-import { TEST_ISAS } from '../helpers/isa.ts';
 import { expectTorch } from '../helpers/torch.ts';
 
 const DIR = join(import.meta.dirname, '../fixtures/onnx-text-cnn');
@@ -21,21 +19,16 @@ const io = readSafetensors(readFileSync(join(DIR, 'io.safetensors')));
 const bytes = readFileSync(join(DIR, 'text_cnn.onnx'));
 const load = (time: unknown) => importOnnx(bytes, { dims: { batch: { max: 2 }, time } as ImportOptions['dims'] });
 
-test('a text CNN exported with a dynamic time axis imports with time in [5, 40] and matches PyTorch at T = 5, 17, 40; T = 4 is refused', async () => {
+test('a text CNN exported with a dynamic time axis imports with time in [5, 40] and matches PyTorch at T = 5, 17, 40; T = 4 is refused', () => {
   const { graph } = load({ min: 5, max: 40 });
   expect(dimsOf(graph.inputs[0]!.type)).toEqual(['batch', 'time']);
   expect(graph.inputs[0]!.type.min).toEqual({ time: 5 });
-  const { bytes: art, manifest } = await compileEntries([{ name: 'run', graph }], [], { isas: TEST_ISAS });
-  expect(manifest.entries.run).toMatchObject({ sizes: { batch: 2, time: 40 }, min: { time: 5 } });
-  const m = await loadModelBytes(art);
+  // The import goes through the DSL as a traced model does; its compiled form is tests/text-cnn-min-length.test.ts's (same net, same code path from the graph on).
   for (const t of [5, 17, 40]) {
     const tok = io.get(`input.tokens.t${t}`)!, want = io.get(`output.logits.t${t}`)!.data as Float32Array;
-    const out = m.run({ tokens: { data: tok.data as Int32Array, shape: tok.shape } });
-    expectTorch(out.logits as Float32Array, want, `compiled logits at T=${t}`);
     expectTorch(interpret(graph, { tokens: tok.data as Int32Array }, undefined, { batch: tok.shape[0]!, time: t }).logits as Float32Array, want, `reference logits at T=${t}`);
   }
-  expect(() => m.run({ tokens: { data: new Int32Array(4), shape: [1, 4] } })).toThrow(/input 'tokens': dim 1 is size 'time', which must be an integer in \[5, 40\]; the shape \[1, 4\] says it is 4/);
-  m.dispose();
+  expect(() => interpret(graph, { tokens: new Int32Array(4) }, undefined, { batch: 1, time: 4 })).toThrow("instantiate: size 'time' must be an integer in [5, 40], got 4");
 });
 
 test('without a minimum the kernel is refused, naming the size; a min that is not one is refused by name', () => {
@@ -45,4 +38,19 @@ test('without a minimum the kernel is refused, naming the size; a min that is no
   expect(() => load({ min: 0, max: 40 })).toThrow('onnx: dims.time.min must be an integer from 1 to dims.time.max (40), got 0');
   expect(() => load({ min: 2.5, max: 40 })).toThrow('onnx: dims.time.min must be an integer from 1 to dims.time.max (40), got 2.5');
   expect(() => load({ least: 5, max: 40 })).toThrow("onnx: dims.time has the unknown key 'least'; a symbolic size takes only { max: N } or { min: M, max: N }");
+});
+
+test('the CLI takes the minimum as --dim time=min:5,max:40', async () => {
+  const cli = async (...args: string[]) => {
+    let stdout = '', stderr = '';
+    const status = await main(args, { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) } });
+    return { status, stdout, stderr };
+  };
+  const model = join(DIR, 'text_cnn.onnx');
+  const ok = await cli('ir', model, '--dim', 'batch=max:2', '--dim', 'time=min:5,max:40');
+  expect(ok.stderr).toBe('');
+  expect(ok.stdout).toMatch(/conv2d/);
+  expect((await cli('ir', model, '--dim', 'batch=max:2', '--dim', 'time=max:40')).stderr).toMatch(/Conv: the kernel 3 spans 3 cells, .* may be as small as 1/);
+  expect((await cli('ir', model, '--dim', 'time=min:5')).stderr).toMatch(/--dim must be NAME=SIZE or NAME=max:BOUND \(NAME=min:LEAST,max:BOUND for a size never below LEAST\) with positive sizes, not 'time=min:5'/);
+  expect((await cli('ir', model, '--dim', 'batch=max:2', '--dim', 'time=min:50,max:40')).stderr).toMatch(/dims.time.min must be an integer from 1 to dims.time.max \(40\), got 50/);
 });
