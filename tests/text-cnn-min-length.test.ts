@@ -1,7 +1,7 @@
 // A length chosen at run time with a declared minimum, against PyTorch 1.13
 // (tests/fixtures/torch-extra/text_cnn_min_length, made by make_text_cnn_min_length.py): Kim's text
 // CNN (Embedding → Conv1d with kernels 3, 4, 5 unpadded → ReLU → max over time → cat → Linear), which
-// T = 1 cannot take, compiles once with min: { T: 5 }, max: { T: 40 } and matches PyTorch at T = 5, 17
+// T = 1 cannot take, and a reflect pad of 2 (T ≥ 3), compiles once with min: { T: 5 }, max: { T: 40 } and matches PyTorch at T = 5, 17
 // and 40 on 1 and 2 threads (bit-identical) and in the reference interpreter; the runtime and the
 // interpreter refuse T = 4, and a minimum that is not one is refused at compile time, by name.
 import { readFileSync } from 'node:fs';
@@ -23,7 +23,9 @@ class TextCnn extends Module {
   forward(tokens: Tensor): Record<string, Tensor> {
     const x = this.emb.call(tokens).transpose(1, 2); // [B, 8, T]
     const feats = this.convs.items.map((c) => F.relu((c as nn.Conv1d).call(x)));
-    return { logits: this.fc.call(cat(feats.map((f) => f.amax(-1)), 1)), feat: feats[2]! };
+    // Beside the classifier: the kernel-3 conv over the embeddings reflect-padded by 2 (which needs T ≥ 3).
+    const refl = (this.convs.items[0] as nn.Conv1d).call(F.pad(x, [2, 2], 'reflect'));
+    return { logits: this.fc.call(cat(feats.map((f) => f.amax(-1)), 1)), feat: feats[2]!, refl };
   }
 }
 
@@ -36,7 +38,7 @@ test('Kim\'s text CNN, unpadded kernels 3, 4, 5 over T in [5, 40], matches PyTor
   const def = defineModel({ name: 'text_cnn_min_length', module: net, inputs: { tokens: spec({ T: 5 }) as never } });
   const g = traceModel(def);
   // The kernel-5 features are T − 4 long: 1 at the least length.
-  expect(Object.fromEntries(g.outputs.map((o) => [o.name, o.node.type.dims]))).toEqual({ logits: ['B', 3], feat: ['B', 6, 'T-4'] });
+  expect(Object.fromEntries(g.outputs.map((o) => [o.name, o.node.type.dims]))).toEqual({ logits: ['B', 3], feat: ['B', 6, 'T-4'], refl: ['B', 6, 'T+2'] });
   const { bytes, manifest } = await compileModel(def, { isas: TEST_ISAS });
   expect(manifest.entries.run).toMatchObject({ sizes: { B: 2, T: 40 }, min: { T: 5 } });
   const one = await loadModelBytes(bytes), two = await loadModelBytes(bytes, { threads: 2, threadPolicy: 'always' });
@@ -45,8 +47,8 @@ test('Kim\'s text CNN, unpadded kernels 3, 4, 5 over T in [5, 40], matches PyTor
     const [B] = tok.shape as [number, number];
     const ref = interpret(g, { tokens: feeds.tokens.data }, undefined, { B, T: t });
     const out = one.run(feeds), out2 = two.run(feeds);
-    expect(one.outputShapes).toEqual({ logits: [B, 3], feat: [B, 6, t - 4] });
-    for (const [name, key] of [['logits', `t${t}`], ['feat', `feat_t${t}`]] as const) {
+    expect(one.outputShapes).toEqual({ logits: [B, 3], feat: [B, 6, t - 4], refl: [B, 6, t + 2] });
+    for (const [name, key] of [['logits', `t${t}`], ['feat', `feat_t${t}`], ['refl', `refl_t${t}`]] as const) {
       const want = io.get(`output.${key}`)!.data as Float32Array;
       expectTorch(out[name] as Float32Array, want, `compiled ${name} at T=${t}`);
       expectTorch(ref[name] as Float32Array, want, `reference ${name} at T=${t}`);
@@ -79,6 +81,20 @@ test('without the minimum the kernel is refused, naming the way out; a minimum t
   // A size is one size: two inputs that name it give it one minimum (the bound may come from the other input).
   expect(() => tr(spec({ T: 5 }), { shape: ['B', 'T'], max: { B: 2, T: 40 }, min: { T: 6 } })).toThrow("input 'mask': min.T is 6 but input 'tokens' gives it 5; a size has one minimum");
   expect(tr(spec({ T: 5 }), { shape: ['B', 'T'], min: { T: 5 } }).outputs[1]!.node.type).toMatchObject({ dims: ['B', 6, 'T-4'], min: { T: 5 } });
+  // Every check made at the least size takes the minimum: a reflect pad of 2, a slice from 2, TopK of 3 and batch statistics over T.
+  const at = (min: Record<string, number>, fwd: (x: Tensor) => Tensor) => traceModel(defineModel({
+    name: 't', module: new nn.Identity(), inputs: { x: { shape: ['B', 'T'], max: { B: 4, T: 40 }, min } },
+    forward: (_m: Module, i: Record<string, Tensor>) => fwd(i.x!),
+  })).outputs[0]!.node.type.dims;
+  expect(at({ T: 3 }, (x) => F.pad(x.unsqueeze(1), [2, 2], 'reflect'))).toEqual(['B', 1, 'T+4']);
+  expect(() => at({ T: 2 }, (x) => F.pad(x.unsqueeze(1), [2, 2], 'reflect'))).toThrow("pad: mode reflect pads dim 2 of run-time size 'T' (as small as 2: declared minimum T ≥ 2) by 0 to 1 cells a side, got (2, 2)");
+  expect(at({ T: 3 }, (x) => x.slice(1, 2))).toEqual(['B', 'T-2']);
+  expect(() => at({ T: 2 }, (x) => x.slice(1, 2))).toThrow(/slice: range 2:2:1 is invalid .* with B=1, T=2 .*a symbolic size must work for every value from its declared minimum \(T ≥ 2\) to its bound/);
+  expect(at({ T: 3 }, (x) => x.topk(3, 1)[0]!)).toEqual(['B', 3]);
+  expect(() => at({}, (x) => x.topk(3, 1)[0]!)).toThrow(/topk: .* with B=1, T=1 .*from 1 to its bound/);
+  const bn = (x: Tensor) => F.batchNorm(x.unsqueeze(1), undefined, undefined, undefined, undefined, { training: true });
+  expect(at({ B: 2 }, bn)).toEqual(['B', 1, 'T']);
+  expect(() => at({}, bn)).toThrow(/batch_norm: the batch's statistics need more than 1 value per channel, input \[B, 1, T\] has 1 when its run-time sizes are at their least/);
   // A minimum equal to the bound: T is always 40 (the runtime still reads it off the inputs), the features a fixed 36 long.
   expect(tr(spec({ T: 40 })).outputs[1]!.node.type.dims).toEqual(['B', 6, 36]);
 });

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
+import { OnnxGraph } from '../../bench/onnx.ts';
 import { main } from '../../compiler/cli/main.ts';
 import { dimsOf } from '../../compiler/ir/types.ts';
 import { importOnnx, type ImportOptions } from '../../compiler/onnx/import.ts';
@@ -53,4 +54,18 @@ test('the CLI takes the minimum as --dim time=min:5,max:40', async () => {
   expect((await cli('ir', model, '--dim', 'batch=max:2', '--dim', 'time=max:40')).stderr).toMatch(/Conv: the kernel 3 spans 3 cells, .* may be as small as 1/);
   expect((await cli('ir', model, '--dim', 'time=min:5')).stderr).toMatch(/--dim must be NAME=SIZE or NAME=max:BOUND \(NAME=min:LEAST,max:BOUND for a size never below LEAST\) with positive sizes, not 'time=min:5'/);
   expect((await cli('ir', model, '--dim', 'batch=max:2', '--dim', 'time=min:50,max:40')).stderr).toMatch(/dims.time.min must be an integer from 1 to dims.time.max \(40\), got 50/);
+});
+
+test('Squeeze without axes keeps a symbolic axis whose minimum is above 1 (it is never 1) and drops the fixed 1s', () => {
+  const g = new OnnxGraph();
+  g.input('x', ['batch', 1, 3]);
+  g.name(g.op1('Squeeze', ['x']), 'y');
+  g.output('y', []);
+  const model = g.finish('m', 17);
+  const { graph } = importOnnx(model, { dims: { batch: { min: 2, max: 5 } } });
+  expect(dimsOf(graph.outputs[0]!.node.type)).toEqual(['batch', 3]);
+  const x = Float32Array.from({ length: 6 }, (_, i) => i - 2.5);
+  expect(Array.from(interpret(graph, { x }, undefined, { batch: 2 }).y as Float32Array)).toEqual(Array.from(x));
+  // From 1, the batch may be 1 and Squeeze would drop it at run time: refused, as before.
+  expect(() => importOnnx(model, { dims: { batch: { max: 5 } } })).toThrow(/Squeeze without axes drops the axes that are 1 at run time; give the axes/);
 });
