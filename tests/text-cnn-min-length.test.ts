@@ -1,7 +1,7 @@
 // A length chosen at run time with a declared minimum, against PyTorch 1.13
 // (tests/fixtures/torch-extra/text_cnn_min_length, made by make_text_cnn_min_length.py): Kim's text
 // CNN (Embedding → Conv1d with kernels 3, 4, 5 unpadded → ReLU → max over time → cat → Linear), which
-// T = 1 cannot take, and a reflect pad of 2 (T ≥ 3), compiles once with min: { T: 5 }, max: { T: 40 } and matches PyTorch at T = 5, 17
+// T = 1 cannot take, a reflect pad of 2 and TopK of 3 along time (T ≥ 3), compiles once with min: { T: 5 }, max: { T: 40 } and matches PyTorch at T = 5, 17
 // and 40 on 1 and 2 threads (bit-identical) and in the reference interpreter; the runtime and the
 // interpreter refuse T = 4, and a minimum that is not one is refused at compile time, by name.
 import { readFileSync } from 'node:fs';
@@ -25,7 +25,8 @@ class TextCnn extends Module {
     const feats = this.convs.items.map((c) => F.relu((c as nn.Conv1d).call(x)));
     // Beside the classifier: the kernel-3 conv over the embeddings reflect-padded by 2 (which needs T ≥ 3).
     const refl = (this.convs.items[0] as nn.Conv1d).call(F.pad(x, [2, 2], 'reflect'));
-    return { logits: this.fc.call(cat(feats.map((f) => f.amax(-1)), 1)), feat: feats[2]!, refl };
+    // And TopK of 3 along time (T − 2 ≥ 3 long).
+    return { logits: this.fc.call(cat(feats.map((f) => f.amax(-1)), 1)), feat: feats[2]!, refl, top: feats[0]!.topk(3, -1)[0]! };
   }
 }
 
@@ -38,7 +39,7 @@ test('Kim\'s text CNN, unpadded kernels 3, 4, 5 over T in [5, 40], matches PyTor
   const def = defineModel({ name: 'text_cnn_min_length', module: net, inputs: { tokens: spec({ T: 5 }) as never } });
   const g = traceModel(def);
   // The kernel-5 features are T − 4 long: 1 at the least length.
-  expect(Object.fromEntries(g.outputs.map((o) => [o.name, o.node.type.dims]))).toEqual({ logits: ['B', 3], feat: ['B', 6, 'T-4'], refl: ['B', 6, 'T+2'] });
+  expect(Object.fromEntries(g.outputs.map((o) => [o.name, o.node.type.dims]))).toEqual({ logits: ['B', 3], feat: ['B', 6, 'T-4'], refl: ['B', 6, 'T+2'], top: ['B', 6, 3] });
   const { bytes, manifest } = await compileModel(def, { isas: TEST_ISAS });
   expect(manifest.entries.run).toMatchObject({ sizes: { B: 2, T: 40 }, min: { T: 5 } });
   const one = await loadModelBytes(bytes), two = await loadModelBytes(bytes, { threads: 2, threadPolicy: 'always' });
@@ -47,8 +48,8 @@ test('Kim\'s text CNN, unpadded kernels 3, 4, 5 over T in [5, 40], matches PyTor
     const [B] = tok.shape as [number, number];
     const ref = interpret(g, { tokens: feeds.tokens.data }, undefined, { B, T: t });
     const out = one.run(feeds), out2 = two.run(feeds);
-    expect(one.outputShapes).toEqual({ logits: [B, 3], feat: [B, 6, t - 4], refl: [B, 6, t + 2] });
-    for (const [name, key] of [['logits', `t${t}`], ['feat', `feat_t${t}`], ['refl', `refl_t${t}`]] as const) {
+    expect(one.outputShapes).toEqual({ logits: [B, 3], feat: [B, 6, t - 4], refl: [B, 6, t + 2], top: [B, 6, 3] });
+    for (const [name, key] of [['logits', `t${t}`], ['feat', `feat_t${t}`], ['refl', `refl_t${t}`], ['top', `top_t${t}`]] as const) {
       const want = io.get(`output.${key}`)!.data as Float32Array;
       expectTorch(out[name] as Float32Array, want, `compiled ${name} at T=${t}`);
       expectTorch(ref[name] as Float32Array, want, `reference ${name} at T=${t}`);

@@ -69,3 +69,19 @@ test('Squeeze without axes keeps a symbolic axis whose minimum is above 1 (it is
   // From 1, the batch may be 1 and Squeeze would drop it at run time: refused, as before.
   expect(() => importOnnx(model, { dims: { batch: { max: 5 } } })).toThrow(/Squeeze without axes drops the axes that are 1 at run time; give the axes/);
 });
+
+test('TopK of 3 along a symbolic axis whose minimum is 3 matches hand-computed values; from 1 it is refused, naming the way out', () => {
+  const g = new OnnxGraph();
+  g.input('x', ['batch', 'seq']);
+  const [v, i] = g.op('TopK', ['x', g.ints('k', [1], [3])], { axis: 1 }, 2);
+  g.name(v!, 'values'); g.name(i!, 'indices');
+  g.output('values', []); g.output('indices', []);
+  const model = g.finish('m', 17);
+  const { graph } = importOnnx(model, { dims: { batch: { max: 2 }, seq: { min: 3, max: 9 } } });
+  expect(dimsOf(graph.outputs[0]!.node.type)).toEqual(['batch', 3]);
+  const out = interpret(graph, { x: Float32Array.of(0.5, -1, 4, 2, 3, /* row 2 */ 7, 1, -2, 0, 6) }, undefined, { batch: 2, seq: 5 });
+  expect(Array.from(out.values as Float32Array)).toEqual([4, 3, 2, 7, 6, 1]);
+  expect(Array.from(out.indices as Int32Array)).toEqual([2, 4, 3, 0, 4, 1]);
+  expect(() => importOnnx(model, { dims: { batch: { max: 2 }, seq: { min: 2, max: 9 } } })).toThrow(/k = 3 along axis 1 of X \[batch, seq\], the symbolic size 'seq' \(k must be at most the size at every size from its least, 2\)/);
+  expect(() => importOnnx(model, { dims: { batch: { max: 2 }, seq: { max: 9 } } })).toThrow(/only k = 1 can be, or give the size a min in dims/);
+});

@@ -2,7 +2,7 @@
 
 import { fmtShape, numel } from '../../ir/types.ts';
 import { isSymbolic } from '../../ir/dims.ts';
-import { halvingReduce, record, scan, Tensor } from '../../dsl/tensor.ts';
+import { halvingReduce, leastSize, record, scan, Tensor } from '../../dsl/tensor.ts';
 import { gatherAlong } from '../../dsl/functional.ts';
 import { Ctx } from '../ctx.ts';
 import { OnnxError } from '../proto.ts';
@@ -74,7 +74,7 @@ export function argExtreme(max: boolean): Translate {
  * TopK: k is attribute 'k' (opset 1) or input K (10+), which must be known at compile time (from a
  * graph input: NeedsConstantError naming it; from a symbolic size: refused). Values come out
  * sorted whatever 'sorted' says (ONNX leaves their order open then). A symbolic size on the axis
- * works only with k = 1 (the IR's type rule needs k ≤ n at every size and says so).
+ * takes k up to its least value (1 unless dims gives a min; the IR's type rule needs k ≤ n at every size).
  */
 export function topK(c: Ctx): Tensor[] {
   c.only('axis', 'k', 'largest', 'sorted');
@@ -92,7 +92,8 @@ export function topK(c: Ctx): Tensor[] {
   const n = x.dims[axis]!;
   if (k === 0) c.unsupported(`k = 0 (empty outputs)`);
   if (isSymbolic(n)) {
-    if (k !== 1) c.unsupported(`k = ${k} along axis ${axis} of X ${fmtShape(x.dims)}, the symbolic size '${n}' (k must be at most the size at every size from 1; only k = 1 can be)`);
+    const least = leastSize(n);
+    if (!Number.isInteger(k) || k < 1 || k > least) c.unsupported(`k = ${k} along axis ${axis} of X ${fmtShape(x.dims)}, the symbolic size '${n}' (k must be at most the size at every size from ${least === 1 ? '1; only k = 1 can be, or give the size a min in dims' : `its least, ${least}`})`);
   } else if (!Number.isInteger(k) || k < 1 || k > n) {
     throw new OnnxError(`${c.where}: k = ${k} is out of range for axis ${axis} of X ${fmtShape(x.dims)} (k must be in [1, ${n}])`);
   }
