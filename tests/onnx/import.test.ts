@@ -61,8 +61,9 @@ describe('importOnnx on PyTorch exports', () => {
     expect(importOnnx(fixture('mlp_dynamic_batch').bytes, { shapes: { x: [3, 8] } }).graph.inputs[0]!.type.shape).toEqual([3, 8]);
     expect(() => importOnnx(fixture('mlp_dynamic_batch').bytes, { shapes: { x: [3, 9] } })).toThrow("importOnnx: shapes['x'] is [3, 9], but the file declares [batch, 8] (axis 1 is 8)");
     expect(() => importOnnx(fixture('mlp_dynamic_batch').bytes, { shapes: { x: [48] } })).toThrow("importOnnx: shapes['x'] is [48], but the file declares [batch, 8] (rank 2)");
-    // A bound object takes only max (min was ignored).
-    expect(() => importOnnx(fixture('mlp_dynamic_batch').bytes, { dims: { batch: { max: 4, min: 2 } as never } })).toThrow("onnx: dims.batch has the unknown key 'min'; a symbolic size takes only { max: N } (sizes run from 1 to N)");
+    // A bound object takes max and, optionally, min (a key it does not know was once ignored).
+    expect(importOnnx(fixture('mlp_dynamic_batch').bytes, { dims: { batch: { max: 4, min: 2 } } }).graph.inputs[0]!.type).toMatchObject({ dims: ['batch', 8], max: { batch: 4 }, min: { batch: 2 } });
+    expect(() => importOnnx(fixture('mlp_dynamic_batch').bytes, { dims: { batch: { max: 4, mni: 2 } as never } })).toThrow("onnx: dims.batch has the unknown key 'mni'; a symbolic size takes only { max: N } or { min: M, max: N } (sizes run from M, 1 unless given, to N)");
   });
 
   test('a symbolic size needs a bound of at least 2 (ops that cannot follow one: tests/onnx/sizes.test.ts)', () => {
