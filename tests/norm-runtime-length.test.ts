@@ -91,7 +91,7 @@ test('BatchNorm, InstanceNorm, GroupNorm and LayerNorm over the channels match P
   one.dispose(); two.dispose();
 });
 
-test('InstanceNorm over a single fixed position is refused when traced; a fixed length above 1 needs no run-time check', () => {
+test('InstanceNorm over a single fixed position is refused when traced; a fixed length above 1, or a declared minimum above 1, needs no run-time check', () => {
   class One extends Module {
     inorm = new nn.InstanceNorm1d(3);
     forward(x: Tensor): Tensor { return this.inorm.call(x); }
@@ -101,4 +101,6 @@ test('InstanceNorm over a single fixed position is refused when traced; a fixed 
   expect(() => traceModel(def([2, 3, 1]))).toThrow(/InstanceNorm1d: expected more than 1 spatial element, got input size \[2, 3, 1\]/);
   expect(traceModel(def(['B', 3, 4], { B: 4 })).nodes.some((n) => n.op === 'check')).toBe(false);
   expect(traceModel(def([2, 3, 'T'], { T: 9 })).nodes.some((n) => n.op === 'check')).toBe(true);
+  const atLeast2 = defineModel({ name: 'inorm', module: new One(), inputs: { x: { shape: [2, 3, 'T'], max: { T: 9 }, min: { T: 2 } } }, forward: (m: One, i: Record<string, Tensor>) => m.forward(i.x!) });
+  expect(traceModel(atLeast2).nodes.some((n) => n.op === 'check')).toBe(false);
 });

@@ -1209,7 +1209,7 @@ export function runTimeCheck(op: string, x: Tensor, ok: Tensor, v: Tensor, msg: 
  */
 export function moreThanOnePosition(op: string, x: Tensor): Tensor {
   const positions = x.dims.slice(2);
-  if (positions.some((d) => typeof d === 'number' && d > 1)) return x;
+  if (positions.some((d) => leastSize(d) > 1)) return x; // (a declared minimum above 1 too)
   const why = 'PyTorch raises here unless the module uses running statistics';
   if (positions.every((d) => typeof d === 'number')) throw new ModelDefinitionError(`${op}: expected more than 1 spatial element, got input size ${fmtShape(x.dims)} (${why})${where()}`);
   const n = ones(positions, traceBounds()).sum();
