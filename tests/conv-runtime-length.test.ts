@@ -81,26 +81,26 @@ test('a text CNN / dilated causal TCN over [B, 4, T] and a CNN over [N, 2, H, W]
   one.dispose(); two.dispose();
 });
 
-test('over a length chosen at run time, a stride that does not divide it, a kernel it may not fit and the unsupported forms are refused by name', () => {
+test('over a length chosen at run time, a stride that does not divide it gives a floor (tests/strided-length.test.ts runs them); a kernel it may not fit and the unsupported forms are refused by name', () => {
   const trs = (shape: Array<string | number>, max: Record<string, number>, fwd: (x: Tensor) => Tensor) =>
     traceModel(defineModel({ name: 't', module: new nn.Identity(), inputs: { x: { shape, max } }, forward: (_m: Module, i: Record<string, Tensor>) => fwd(i.x!) }));
   const seq = (fwd: (x: Tensor) => Tensor) => trs(['B', 4, 'T'], { B: 2, T: 33 }, fwd);
-  // Stride 2 over T: ⌊(T − 1)/2⌋ + 1 is no polynomial; over 2·T (a ConvTranspose1d's stride 2) it is T.
-  expect(() => seq((x) => new nn.Conv1d(4, 4, 3, { stride: 2, padding: 1 }).call(x)))
-    .toThrow(/conv1d: stride 2 over dim 2 of input \[B, 4, T\], a length chosen at run time \('T'\): the output length ⌊\(T-1\)\/2⌋ \+ 1 is not a polynomial of the sizes .*use stride 1 or a fixed length/);
+  // Stride 2 over T: ⌊(T − 1)/2⌋ + 1 = ⌊(T + 1)/2⌋; over 2·T (a ConvTranspose1d's stride 2) it is T.
+  expect(seq((x) => new nn.Conv1d(4, 4, 3, { stride: 2, padding: 1 }).call(x)).outputs[0]!.node.type.dims).toEqual(['B', 4, 'floor((T+1)/2)']);
   expect(seq((x) => new nn.Conv1d(4, 4, 3, { stride: 2, padding: 1 }).call(new nn.ConvTranspose1d(4, 4, 4, { stride: 2, padding: 1 }).call(x))).outputs[0]!.node.type.dims).toEqual(['B', 4, 'T']);
   // A kernel longer than the least length (T = 1) with too little padding: refused at compile time, as no run-time length could be checked later.
   expect(() => seq((x) => new nn.Conv1d(4, 4, 5, { padding: 1 }).call(x)))
     .toThrow(/conv1d: the kernel 5 spans 5 cells, so dim 2 of input \[B, 4, T\] \(padded 1\/1\) must be at least 3 long, but 'T' is chosen at run time and may be as small as 1 \(every size runs from 1 to its bound\)/);
   expect(() => seq((x) => new nn.Conv1d(4, 4, 3, { dilation: 2 }).call(x))).toThrow(/conv1d: the kernel 3 \(dilation 2\) spans 5 cells/);
   expect(() => trs(['N', 4, 'H', 'W'], { N: 2, H: 8, W: 8 }, (x) => new nn.Conv2d(4, 4, 3).call(x))).toThrow(/conv2d: the kernel 3×3 spans 3 cells, so dim 2 of input \[N, 4, H, W\]/);
-  expect(() => trs(['N', 4, 'H', 'W'], { N: 2, H: 8, W: 8 }, (x) => new nn.Conv2d(4, 4, 3, { stride: [1, 2], padding: 1 }).call(x))).toThrow(/conv2d: stride 2 over dim 3 of input \[N, 4, H, W\]/);
-  // The pools: PyTorch's default stride (the kernel) does not divide T; dilation and ceil mode with a stride are not taken over it.
-  expect(() => seq((x) => new nn.MaxPool1d(2).call(x))).toThrow(/max_pool1d: stride 2 over dim 2 of input \[B, 4, T\], a length chosen at run time/);
+  expect(trs(['N', 4, 'H', 'W'], { N: 2, H: 8, W: 8 }, (x) => new nn.Conv2d(4, 4, 3, { stride: [1, 2], padding: 1 }).call(x)).outputs[0]!.node.type.dims).toEqual(['N', 4, 'H', 'floor((W+1)/2)']);
+  // The pools: PyTorch's default stride (the kernel) needs T ≥ 2 for a window of 2; dilation and ceil mode with a stride are not taken over it.
+  expect(() => seq((x) => new nn.MaxPool1d(2).call(x))).toThrow(/max_pool1d: the window 2 spans 2 cells, so dim 2 of input \[B, 4, T\] must be at least 2 long, but 'T' is chosen at run time and may be as small as 1/);
   expect(() => seq((x) => new nn.MaxPool1d(3, { stride: 1, dilation: 2, padding: 1 }).call(x))).toThrow(/max_pool1d: dilation 2 over dim 2 of input \[B, 4, T\], a length chosen at run time, is not supported/);
   expect(() => seq((x) => new nn.AvgPool1d(2, { stride: 2, ceilMode: true }).call(x))).toThrow(/avg_pool1d: ceil mode with stride 2 over dim 2/);
   expect(() => seq((x) => new nn.AvgPool1d(3, { stride: 1 }).call(x))).toThrow(/avg_pool1d: the window 3 spans 3 cells/);
-  expect(() => trs(['N', 4, 'H', 'W'], { N: 2, H: 8, W: 8 }, (x) => new nn.MaxPool2d(2).call(x))).toThrow(/max_pool2d: stride 2 over dim 2 of input \[N, 4, H, W\]/);
+  expect(() => trs(['N', 4, 'H', 'W'], { N: 2, H: 8, W: 8 }, (x) => new nn.MaxPool2d(2).call(x))).toThrow(/max_pool2d: the window 2×2 spans 2 cells, so dim 2 of input \[N, 4, H, W\] must be at least 2 long/);
+  expect(trs(['N', 4, 'H', 'W'], { N: 2, H: 8, W: 8 }, (x) => new nn.MaxPool2d(2, { padding: 1 }).call(x)).outputs[0]!.node.type.dims).toEqual(['N', 4, 'floor(H/2)+1', 'floor(W/2)+1']);
   // Reflect padding needs a length above the pad, which T = 1 is not; channels stay fixed; conv3d's D, H, W stay fixed.
   expect(() => seq((x) => new nn.Conv1d(4, 4, 3, { padding: 1, paddingMode: 'reflect' }).call(x)))
     .toThrow(/pad: mode reflect pads dim 2 of run-time size 'T' \(as small as 1: every size runs from 1 to its bound\) by 0 to 0 cells a side, got \(1, 1\)/);

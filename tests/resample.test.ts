@@ -218,9 +218,9 @@ test('the new layers by hand, and their misuse refused clearly', () => {
   expect(() => tr([1, 2, 2], (x) => F.maxPool1d(x, 4))).toThrow(/max_pool1d: kernel 4 does not fit input \[1, 2, 2\] with padding 0/);
   expect(() => tr([1, 2, 2, 2], (x) => F.avgPool1d(x, 2))).toThrow(/avg_pool1d: expected \[N, C, L\] or unbatched \[C, L\] input, got \[1, 2, 2, 2\]/);
   expect(() => tr([1, 2, 6], (x) => F.maxPool1d(x, 2), 'i32')).toThrow(/max_pool1d: input must be f32, got i32\[1, 2, 6\]/);
-  // Over a run-time length a pool's output length must be a polynomial: stride 1 (tests/conv-runtime-length.test.ts), not the kernel's default stride.
-  expect(() => trs(['B', 2, 'L'], { B: 2, L: 9 }, (x) => F.maxPool1d(x, 2))).toThrow(/max_pool1d: stride 2 over dim 2 of input \[B, 2, L\], a length chosen at run time \('L'\): the output length ⌊\(L-2\)\/2⌋ \+ 1 is not a polynomial of the sizes/);
-  expect(() => trs([2, 'L'], { L: 9 }, (x) => F.avgPool1d(x, 2))).toThrow(/avg_pool1d: stride 2 over dim 1 of input \[2, L\], a length chosen at run time/);
+  // Over a run-time length a pool's window must fit the least length (1 unless declared); its output length is a floor (tests/strided-length.test.ts).
+  expect(() => trs(['B', 2, 'L'], { B: 2, L: 9 }, (x) => F.maxPool1d(x, 2))).toThrow(/max_pool1d: the window 2 spans 2 cells, so dim 2 of input \[B, 2, L\] must be at least 2 long, but 'L' is chosen at run time and may be as small as 1/);
+  expect(trs([2, 'L'], { L: 9 }, (x) => F.avgPool1d(x, 2, { padding: 1 })).outputs[0]!.node.type.dims).toEqual([2, 'floor(L/2)+1']);
   // Unflatten
   expect(() => tr([2, 12], (x) => x.unflatten(1, [3, 5]))).toThrow(/unflatten: sizes \[3, 5\] do not multiply up to the size of dim 1 \(12\) of \[2, 12\]/);
   expect(() => tr([2, 12], (x) => x.unflatten(1, [5, -1]))).toThrow(/unflatten: sizes \[5, -1\] do not multiply up/);

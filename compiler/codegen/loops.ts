@@ -11,8 +11,12 @@ import { DTYPE_BYTES, dimsOf, type TensorType } from '../ir/types.ts';
 /** An operand: its base address (a constant, or an expression evaluated at run time), element strides, element size. */
 export interface Operand { base: number | string; strides: Dim[]; bytes: number }
 
-/** A dim as AssemblyScript: a literal, or an i32 expression over the entry's sizes. */
-export const code = (d: Dim): string => (typeof d === 'number' ? String(d) : `(${d.replace(/[A-Za-z_][A-Za-z0-9_]*/g, (m) => `size_${m}`)})`);
+/**
+ * A dim as AssemblyScript: a literal, or an i32 expression over the entry's sizes. A floor atom
+ * 'floor(R/k)' becomes '(R/k)': i32 `/` truncates, which floors here because R never goes below
+ * 0 (its coefficients are non-negative, see ir/dims.ts).
+ */
+export const code = (d: Dim): string => (typeof d === 'number' ? String(d) : `(${d.replace(/floor\(/g, '(').replace(/[A-Za-z_][A-Za-z0-9_]*/g, (m) => `size_${m}`)})`);
 /** The global holding a named size while an entry runs. */
 export const sizeGlobal = (name: string): string => `size_${name}`;
 

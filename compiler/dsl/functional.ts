@@ -1,7 +1,7 @@
 // Functional forms of the ops (PyTorch's torch.nn.functional), used by the modules.
 
 import { fmtShape } from '../ir/types.ts';
-import { addDims, divDims, evalDim, mulDims, sizeNames, subDims, type Dim } from '../ir/dims.ts';
+import { addDims, divDims, evalDim, mulDims, sizeNames, subDims, windowsOf, type Dim } from '../ir/dims.ts';
 import { arange, cat, constant, currentScope, gatherAlong, ints, leastSize, leastWhy, ModelDefinitionError, ones, record, recordMulti, scalarLike, Tensor, traceBounds, where, zeros } from './tensor.ts';
 
 export { gatherAlong };
@@ -73,26 +73,20 @@ export function fixedConvChannels(op: string, x: Tensor, batchedRank: number): v
 
 /**
  * The output length of a window of `extent` cells moved by `stride` over a length `n` padded by
- * [before, after] (floor rule), or an error naming the op and the input. A length chosen at run
- * time gives a polynomial only when stride 1 or the stride divides the length's run-time part
- * (⌊(2·T + c)/2⌋ = T + ⌊c/2⌋); and since every size runs from its least value (1 unless the
- * input declares a min) to its bound, the window must fit the length there (checked here at
- * compile time: a length the kernel does not fit at run time can then never be passed).
+ * [before, after] (floor rule), or an error naming the op and the input. Over a length chosen at
+ * run time it is a dim with a floor when the stride does not divide the length's run-time part
+ * (ir/dims.ts windowsOf: ⌊(T − 2)/2⌋ + 1 is 'floor(T/2)'); and since every size runs from its least
+ * value (1 unless the input declares a min) to its bound, the window must fit the length there
+ * (checked here at compile time: a length the kernel does not fit at run time can then never be passed).
  */
 export function windowsDim(op: string, x: Tensor, axis: number, before: number, after: number, extent: number, stride: number, what: string): Dim {
   const n = x.dims[axis]!;
   if (typeof n === 'number') return windows(n, before, after, extent, stride, false);
-  const names = sizeNames(n);
-  const span = addDims(n, before + after - extent), c = evalDim(span, Object.fromEntries(names.map((k) => [k, 0])));
-  const q = divDims(subDims(span, c), stride);
-  if (q === undefined) {
-    throw new ModelDefinitionError(`${op}: stride ${stride} over dim ${axis} of input ${fmtShape(x.dims)}, a length chosen at run time ('${n}'): the output length ⌊(${span})/${stride}⌋ + 1 is not a polynomial of the sizes (it is when stride 1, or when the stride divides the length's run-time part, as for '${stride}*${names[0]}'); use stride 1 or a fixed length${where()}`);
-  }
-  const least = leastSize(n);
+  const span = addDims(n, before + after - extent);
   if (leastSize(span) < 0) {
-    throw new ModelDefinitionError(`${op}: the ${what} spans ${extent} cells, so dim ${axis} of input ${fmtShape(x.dims)}${before + after ? ` (padded ${before}/${after})` : ''} must be at least ${extent - before - after} long, but '${n}' is chosen at run time and may be as small as ${least} (${leastWhy(n)}); pad the input, declare a larger minimum (min: { ${sizeNames(n).map((k) => `${k}: …`).join(', ')} } beside max) or use a fixed length${where()}`);
+    throw new ModelDefinitionError(`${op}: the ${what} spans ${extent} cells, so dim ${axis} of input ${fmtShape(x.dims)}${before + after ? ` (padded ${before}/${after})` : ''} must be at least ${extent - before - after} long, but '${n}' is chosen at run time and may be as small as ${leastSize(n)} (${leastWhy(n)}); pad the input, declare a larger minimum (min: { ${sizeNames(n).map((k) => `${k}: …`).join(', ')} } beside max) or use a fixed length${where()}`);
   }
-  return addDims(q, Math.floor(c / stride) + 1);
+  return windowsOf(n, before, after, extent, stride);
 }
 
 /** x with `before` zeros (or `value`s) ahead of it and `after` behind along `axis` (a negative amount crops); the batch may be a run-time size. */

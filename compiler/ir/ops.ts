@@ -51,7 +51,7 @@ export const opTraits = (op: string): OpTraits => {
 /** The types of results 1, 2, … of a multi-result node (none for other nodes). */
 export function secondaryTypes(n: Node): TensorType[] {
   const d = opDef(n.op), f = d?.secondary;
-  return f ? symbolicTypes(n.op, n.inputs.map((i) => i.type), n.attrs, (ins, a) => [d.type(ins, a), ...f(ins, a)]).slice(1) : [];
+  return f ? symbolicTypes(n.op, n.inputs.map((i) => i.type), n.attrs, (ins, a) => [d.type(ins, a), ...f(ins, a)], d.dims).slice(1) : [];
 }
 
 export const isKnownOp = (op: string): boolean => isOpName(op) || Object.hasOwn(STRUCTURAL, op);
@@ -69,7 +69,7 @@ export function inferType(op: string, inputs: readonly Node[] | readonly TensorT
   const d = opDef(op);
   if (!d) throw new ShapeError(`unknown op '${op}'`);
   const ts = inputs.map((i) => ('type' in i ? i.type : i));
-  const t = symbolicTypes(op, ts, attrs, (ins, a) => [d.type(ins, a)])[0]!;
+  const t = symbolicTypes(op, ts, attrs, (ins, a) => [d.type(ins, a)], d.dims)[0]!;
   if (d.broadcasts && ts.some((x) => x.dims)) checkBroadcasts(op, d.broadcasts(ts, t, attrs));
   return t;
 }

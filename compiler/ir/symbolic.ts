@@ -12,7 +12,7 @@
 // bounds, as for a static graph, and their symbolic spelling in `attrs.sym`.
 
 import type { AttrValue, Attrs, Graph, Node } from './node.ts';
-import { evalDim, fitDim, growsWithSizes, sizeNames, type Dim, type Sizes } from './dims.ts';
+import { evalDim, fitDim, floorAtoms, growsWithSizes, sizeNames, substDim, type Dim, type Sizes } from './dims.ts';
 import { ShapeError } from './ops/rules.ts';
 import { fmtShape, fmtType, type TensorType } from './types.ts';
 
@@ -61,8 +61,34 @@ const isSymbolicCall = (ins: readonly TensorType[], attrs: Attrs) => ins.some((t
  * The result types of a rule (`rule(ins, attrs)`: the primary type first) with their symbolic
  * dims; for inputs and attributes without symbols this is the rule itself.
  */
-export function symbolicTypes(op: string, ins: readonly TensorType[], attrs: Attrs, rule: (ins: readonly TensorType[], a: Attrs) => TensorType[]): TensorType[] {
+export function symbolicTypes(op: string, ins: readonly TensorType[], attrs: Attrs, rule: (ins: readonly TensorType[], a: Attrs) => TensorType[], propose?: ProposeDims): TensorType[] {
   if (!isSymbolicCall(ins, attrs)) return rule(ins, attrs);
+  // Floor atoms ('floor(T/2)', a strided window's length) are probed as sizes of their own:
+  // each becomes a stand-in size with the atom's bound and least value, so the rule's dims are
+  // fitted as polynomials of them (an op after a strided pool), then the atoms are put back.
+  const sym = symAttrsOf(attrs);
+  const atoms = [...new Set([...ins.flatMap((t) => t.dims ?? []), ...Object.values(sym?.values ?? {}).flat()].flatMap(floorAtoms))];
+  if (atoms.length === 0) return fitTypes(op, ins, attrs, rule, propose);
+  const max = boundsOf(op, ins, attrs), min = leastOf(ins, attrs), lo = Object.fromEntries(Object.keys(max).map((n) => [n, min[n] ?? 1]));
+  const stand = Object.fromEntries(atoms.map((a, i) => [a, `floor__${i}`])), back = Object.fromEntries(atoms.map((a, i) => [`floor__${i}`, a]));
+  const atomMax = Object.fromEntries(atoms.map((a) => [stand[a]!, evalDim(a, max)])), atomMin = Object.fromEntries(atoms.map((a) => [stand[a]!, evalDim(a, lo)]));
+  const subst = (t: TensorType): TensorType => (t.dims ? { ...t, dims: t.dims.map((d) => substDim(d, stand)), max: { ...t.max, ...atomMax }, min: { ...t.min, ...atomMin } } : t);
+  const sAttrs: Attrs = sym ? { ...attrs, sym: { values: Object.fromEntries(Object.entries(sym.values).map(([k, v]) => [k, Array.isArray(v) ? v.map((d) => substDim(d, stand)) : substDim(v as Dim, stand)])), max: { ...sym.max, ...atomMax }, min: { ...sym.min, ...atomMin } } as unknown as AttrValue } : attrs;
+  return fitTypes(op, ins.map(subst), sAttrs, rule, propose).map((t) => {
+    if (!t.dims) return t;
+    const dims = t.dims.map((d) => substDim(d, back)), named = new Set(dims.flatMap(sizeNames));
+    const floors = [...named].filter((n) => min[n] !== undefined).sort();
+    return { dtype: t.dtype, shape: t.shape, dims, max: Object.fromEntries([...named].sort().map((n) => [n, max[n]!])), ...(floors.length ? { min: Object.fromEntries(floors.map((n) => [n, min[n]!])) } : {}) };
+  });
+}
+
+/**
+ * Symbolic dims an op gives for its result 0 where probing cannot find them (a strided window's
+ * floor): undefined for a dim to fit. symbolicTypes checks each against the rule at every probe.
+ */
+export type ProposeDims = (ins: readonly TensorType[], a: Attrs) => ReadonlyArray<Dim | undefined>;
+
+function fitTypes(op: string, ins: readonly TensorType[], attrs: Attrs, rule: (ins: readonly TensorType[], a: Attrs) => TensorType[], propose?: ProposeDims): TensorType[] {
   const max = boundsOf(op, ins, attrs), min = leastOf(ins, attrs), lo = (n: string) => min[n] ?? 1;
   const names = Object.keys(max).sort(), least = names.filter((n) => min[n] !== undefined);
   const at = (sizes: Sizes, why: string): TensorType[] => {
@@ -83,6 +109,7 @@ export function symbolicTypes(op: string, ins: readonly TensorType[], attrs: Att
   };
   walk(0, {});
   const results = grid.map((s) => at(s, ''));
+  const proposed = propose?.(ins, attrs);
   const extra = Object.fromEntries(names.map((n) => [n, Math.max(lo(n), max[n]! - 1)]));
   const checks: Array<[Sizes, TensorType[]]> = [[max, bound]];
   if (names.some((n) => max[n]! - 1 > lo(n) + 2)) checks.push([extra, at(extra, '')]);
@@ -95,8 +122,10 @@ export function symbolicTypes(op: string, ins: readonly TensorType[], attrs: Att
         }
         return t.shape[i]!;
       });
-      const d = fitDim(names, probes, values);
+      const given = r === 0 ? proposed?.[i] : undefined;
+      const d = given ?? fitDim(names, probes, values);
       const bad = (why: string) => new ShapeError(`${op}: dim ${i} of result ${fmtShape(b.shape)} ${why} of the sizes ${names.join(', ')} (inputs ${ins.map(fmtType).join(', ')})`);
+      if (given !== undefined && grid.some((s, g) => evalDim(given, s) !== values[g])) throw bad(`(${given}) does not match the rule at every probe as a function`);
       if (d === undefined || checks.some(([s, ts]) => evalDim(d, s) !== ts[r]!.shape[i])) throw bad('is not a polynomial');
       if (!growsWithSizes(d)) throw bad(`(${d}) shrinks as some grow, so memory planned at the bounds may not hold it; it is not a supported function`);
       return d;

@@ -43,6 +43,11 @@ export interface OpDef<A = Record<string, AttrValue>> {
    * With named sizes, inferType checks each named dim meets itself (ir/symbolic.ts checkBroadcasts).
    */
   broadcasts?(ins: readonly TensorType[], out: TensorType, a: A): Array<[number, readonly Dim[], readonly Dim[]]>;
+  /**
+   * Symbolic dims of result 0 that probing cannot fit (a strided window's length over a run-time
+   * size is a floor, ir/dims.ts windowsOf); undefined for a dim to fit. Checked against `type`.
+   */
+  dims?(ins: readonly TensorType[], a: A): Array<Dim | undefined>;
   /** The input whose buffer the op updates in place (its result is that buffer). */
   inPlace?: number;
   /** The result is input 0's buffer, read as another shape (no code, no memory of its own). */

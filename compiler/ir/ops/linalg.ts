@@ -3,6 +3,7 @@
 // and the positions of its maxima, torch's max_pool*d(return_indices=True)).
 // Shape legend: N batch, C channels, H/W height/width, M/K/N matrix dims.
 
+import { windowsOf, type Dim } from '../dims.ts';
 import { ACTIVATIONS, applyAct, type Activation } from '../elementwise.ts';
 import { broadcastShapes, dimsOf, fmtShape, fmtType, numel, sameShape, type TensorType } from '../types.ts';
 import { defineOp, type NoAttrs, type NodeOf, type Value } from './def.ts';
@@ -104,6 +105,11 @@ const conv2d = defineOp<Conv2dAttrs>({
     if (oh < 1 || ow < 1) fail('conv2d', `kernel ${kh}x${kw} does not fit input ${fmtShape(x.shape)} with padding ${ph},${pw}`);
     return f32([n, co, oh, ow]);
   },
+  dims: ([x, w], a) => {
+    const [kh, kw] = w!.shape.slice(2) as [number, number], [sh, sw] = pair(a.stride, 1), [ph, pw] = pair(a.padding, 0), [dh, dw] = pair(a.dilation, 1);
+    const [h, wd] = dimsOf(x!).slice(2) as [Dim, Dim];
+    return [undefined, undefined, windowsOf(h, ph, ph, (kh - 1) * dh + 1, sh), windowsOf(wd, pw, pw, (kw - 1) * dw + 1, sw)];
+  },
   evaluate: (n, [x, w, b]) => {
     const [N, C, H, W] = x!.type.shape as number[] as [number, number, number, number];
     const [CO, , KH, KW] = w!.type.shape as number[] as [number, number, number, number];
@@ -165,6 +171,10 @@ function pool(op: 'maxpool2d' | 'avgpool2d') {
       const oh = windowOut(h, kh, sh, ph), ow = windowOut(w, kw, sw, pw);
       if (oh < 1 || ow < 1) fail(op, `kernel ${kh}x${kw} does not fit input ${fmtShape(x.shape)}`);
       return f32([n, c, oh, ow]);
+    },
+    dims: ([x], a) => {
+      const [kh, kw] = pair(a.kernel, 1), [sh, sw] = pair(a.stride, kh), [ph, pw] = pair(a.padding, 0), [h, w] = dimsOf(x!).slice(2) as [Dim, Dim];
+      return [undefined, undefined, windowsOf(h, ph, ph, kh, sh), windowsOf(w, pw, pw, kw, sw)];
     },
     evaluate: (n, [x]) => pool2d(n, x!, op === 'maxpool2d' ? 'max' : 'avg'),
   });

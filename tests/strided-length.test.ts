@@ -1,0 +1,120 @@
+// Strided windows over lengths chosen at run time, against PyTorch 1.13
+// (tests/fixtures/torch-extra/strided_length, made by make_strided_length.py): MaxPool1d(2),
+// AvgPool1d(3, stride 2) and Conv1d(4, 6, 3, stride 2, padding 1) → ReLU → MaxPool1d(2) → mean →
+// Linear over x [B, 4, T], and MaxPool2d(2) over img [N, 2, H, 10]. Their lengths are floors of
+// the sizes ('floor(T/2)', ir/dims.ts); one artifact runs at odd and even lengths and the least
+// ones, on 1 and 2 threads (bit-identical) and in the reference interpreter.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, test } from 'vitest';
+import { compileModel, defineModel, interpret, Module, nn, readSafetensors, stateDictFrom, traceModel, type Tensor } from '../compiler/index.ts';
+import { code } from '../compiler/codegen/loops.ts';
+import { trace } from '../compiler/dsl/trace.ts';
+import { checkSimulatedSizes } from '../compiler/fuzz/run.ts';
+import { addDims, canonDim, evalDim, floorDim, growsWithSizes, leastDim, mulDims, sizeNames, windowsOf } from '../compiler/ir/dims.ts';
+import { evalDim as evalRuntimeDim, namesOf } from '../runtime/dims.ts';
+import { loadModelBytes } from '../runtime/model.ts';
+import '../runtime/node.ts';
+import { TEST_ISAS } from './helpers/isa.ts';
+import { expectTorch } from './helpers/torch.ts';
+
+const FIX = join(import.meta.dirname, 'fixtures', 'torch-extra', 'strided_length');
+const read = (f: string) => readSafetensors(readFileSync(join(FIX, f)), `strided_length/${f}`);
+
+class StridedNet extends Module {
+  pool = new nn.MaxPool1d(2);
+  avg = new nn.AvgPool1d(3, { stride: 2 });
+  conv = new nn.Conv1d(4, 6, 3, { stride: 2, padding: 1 });
+  fc = new nn.Linear(6, 3);
+  pool2d = new nn.MaxPool2d(2);
+  forward(x: Tensor, img: Tensor): Record<string, Tensor> {
+    const feat = this.pool.call(this.conv.call(x).relu());
+    return { max: this.pool.call(x), avg: this.avg.call(x), conv: this.conv.call(x), feat, logits: this.fc.call(feat.mean(-1)), img: this.pool2d.call(img) };
+  }
+}
+
+const CASES = [[2, 4, 1, 2], [1, 7, 2, 5], [2, 13, 1, 9], [1, 16, 2, 3]] as const; // B, T, N, H
+
+test('strided pools and a strided conv over T in [4, 16] and H in [2, 9] match PyTorch at odd, even and least lengths from one artifact', async () => {
+  const net = new StridedNet();
+  net.loadStateDict(stateDictFrom(read('weights.safetensors')));
+  const io = read('io.safetensors');
+  const def = defineModel({
+    name: 'strided_length', module: net,
+    inputs: { x: { shape: ['B', 4, 'T'], max: { B: 2, T: 16 }, min: { T: 4 } }, img: { shape: ['N', 2, 'H', 10], max: { N: 2, H: 9 }, min: { H: 2 } } },
+    forward: (m: StridedNet, i: Record<string, Tensor>) => m.forward(i.x!, i.img!),
+  });
+  const g = traceModel(def);
+  expect(Object.fromEntries(g.outputs.map((o) => [o.name, o.node.type.dims]))).toEqual({
+    max: ['B', 4, 'floor(T/2)'], avg: ['B', 4, 'floor((T+1)/2)-1'], conv: ['B', 6, 'floor((T+1)/2)'], feat: ['B', 6, 'floor((T+1)/4)'], logits: ['B', 3], img: ['N', 2, 'floor(H/2)', 5],
+  });
+  const { bytes, manifest } = await compileModel(def, { isas: TEST_ISAS });
+  expect(manifest.entries.run).toMatchObject({ sizes: { B: 2, T: 16, N: 2, H: 9 }, min: { T: 4, H: 2 } });
+  const one = await loadModelBytes(bytes), two = await loadModelBytes(bytes, { threads: 2, threadPolicy: 'always' });
+  const floor = Math.floor;
+  for (const [B, T, N, H] of CASES) {
+    const x = io.get(`input.x_t${T}`)!, img = io.get(`input.img_t${T}`)!;
+    const feeds = { x: { data: x.data as Float32Array, shape: x.shape }, img: { data: img.data as Float32Array, shape: img.shape } };
+    const ref = interpret(g, { x: feeds.x.data, img: feeds.img.data }, undefined, { B, T, N, H });
+    const out = one.run(feeds), out2 = two.run(feeds);
+    expect(one.outputShapes).toEqual({ max: [B, 4, floor(T / 2)], avg: [B, 4, floor((T - 3) / 2) + 1], conv: [B, 6, floor((T + 1) / 2)], feat: [B, 6, floor((T + 1) / 4)], logits: [B, 3], img: [N, 2, floor(H / 2), 5] });
+    for (const name of ['max', 'avg', 'conv', 'feat', 'logits', 'img']) {
+      const want = io.get(`output.${name}_t${T}`)!;
+      expect(want.shape).toEqual(one.outputShapes[name]);
+      expectTorch(out[name] as Float32Array, want.data as Float32Array, `compiled ${name} at T=${T}, H=${H}`);
+      expectTorch(ref[name] as Float32Array, want.data as Float32Array, `reference ${name} at T=${T}, H=${H}`);
+      expect(Array.from(out2[name] as Float32Array), `2 threads ${name} at T=${T}`).toEqual(Array.from(out[name] as Float32Array));
+    }
+  }
+  one.dispose(); two.dispose();
+});
+
+test('a strided window still needs the length to fit at its least size, and names the minimum to declare', () => {
+  const tr = (min: Record<string, number>) => traceModel(defineModel({
+    name: 't', module: new nn.AvgPool1d(3, { stride: 2 }), inputs: { x: { shape: ['B', 4, 'T'], max: { B: 2, T: 16 }, min } },
+  })).outputs[0]!.node.type.dims;
+  expect(tr({ T: 3 })).toEqual(['B', 4, 'floor((T+1)/2)-1']);
+  expect(() => tr({ T: 2 })).toThrow(/avg_pool1d: the window 3 spans 3 cells, so dim 2 of input \[B, 4, T\] must be at least 3 long, but 'T' is chosen at run time and may be as small as 2 \(declared minimum T ≥ 2\)/);
+});
+
+test('floor dims: one spelling for one construction, exact at every size against floor division, in the compiler, the runtime and as AssemblyScript', () => {
+  // ⌊P/k⌋ = Q + ⌊R/k⌋ with R's coefficients in [0, k): R ≥ 0, so i32 truncation floors it.
+  expect(windowsOf('T', 0, 0, 2, 2)).toBe('floor(T/2)');
+  expect(windowsOf('T', 1, 1, 3, 2)).toBe('floor((T+1)/2)');
+  expect(windowsOf('2*T', 0, 0, 3, 2)).toBe('T-1'); // a stride that divides the run-time part: a polynomial, as before
+  expect(windowsOf(windowsOf('T', 0, 0, 2, 2), 0, 0, 3, 2)).toBe('floor((T+2)/4)-1'); // a nested floor folds: ⌊(⌊S/m⌋ + c)/k⌋ = ⌊(S + c·m)/(m·k)⌋
+  expect(floorDim('2*B*T+4', 4)).toBe('floor((B*T)/2)+1'); // the common factor of R and k divided out
+  expect(floorDim('-T', 2)).toBe('-T+floor(T/2)');
+  expect(growsWithSizes('-T+floor(T/2)')).toBe(false);
+  expect(canonDim('floor( (T + 1) / 2 )')).toBe('floor((T+1)/2)');
+  expect(mulDims('floor(T/2)', 'B')).toBe('B*floor(T/2)');
+  expect(addDims('floor(T/2)', 'floor(T/2)')).toBe('2*floor(T/2)');
+  expect(sizeNames('B*floor((T+1)/4)')).toEqual(['B', 'T']);
+  expect(leastDim('floor((T+1)/4)', { T: 3 })).toBe(1);
+  expect(code('B*floor((T+1)/4)-B')).toBe('(size_B*((size_T+1)/4)-size_B)');
+  const ref = (n: number, b: number, a: number, e: number, st: number) => Math.floor((n + b + a - e) / st) + 1;
+  for (const [b, a, e, st] of [[0, 0, 2, 2], [1, 1, 3, 2], [0, 0, 3, 3], [2, 2, 5, 4], [0, 1, 4, 3]] as const) {
+    const once = windowsOf('T', b, a, e, st), twice = windowsOf(once, 0, 0, 2, 2), dims = [once, twice, mulDims(twice, 'B')];
+    for (const d of dims) expect(namesOf(d), String(d)).toEqual(sizeNames(d));
+    for (let T = e - b - a + 2; T <= 40; T++) for (const B of [1, 3]) {
+      const want = [ref(T, b, a, e, st), ref(ref(T, b, a, e, st), 0, 0, 2, 2), B * ref(ref(T, b, a, e, st), 0, 0, 2, 2)];
+      dims.forEach((d, i) => {
+        expect(evalDim(d, { T, B }), `${String(d)} at T=${T}`).toBe(want[i]);
+        expect(evalRuntimeDim(d, { T, B }), `runtime ${String(d)} at T=${T}`).toBe(want[i]);
+      });
+    }
+  }
+  for (const bad of ['floor(T/0)', 'floor(T)', 'floor((T/2)', 'T+', 'floor(T/2']) {
+    expect(namesOf(bad), bad).toBeUndefined();
+    expect(() => canonDim(bad), bad).toThrow(/dims: '.*' is not/);
+  }
+});
+
+test('plans made at the bounds hold the strided windows\' values dense at every actual size (memory-level simulator)', () => {
+  const net = new StridedNet();
+  const g = trace(((i: Record<string, Tensor>) => net.forward(i.x!, i.img!)) as never, {
+    x: { shape: ['B', 4, 'T'], max: { B: 2, T: 16 }, min: { T: 4 } }, img: { shape: ['N', 2, 'H', 10], max: { N: 2, H: 9 }, min: { H: 2 } },
+  });
+  const seeded = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.731 + seed));
+  expect(checkSimulatedSizes(g, CASES.map(([B, T, N, H]) => ({ B, T, N, H })), (s) => ({ x: seeded(s.B! * 4 * s.T!, s.T!), img: seeded(s.N! * 2 * s.H! * 10, s.H!) }))).toEqual([]);
+});
