@@ -5,9 +5,9 @@
 // tabular MLP, a reversed sequence, a text CNN, the tutorial LSTM with zero h0/c0 built in forward,
 // repeat_interleave and x[mask] (tests/fixtures/onnx-user, written offline by its export.py), each
 // exported at opsets 13 and 17, fixed and with dynamic batch/seq axes. Every file but those refused
-// on purpose (REFUSED, SEQ_REFUSED: asserted by their messages) imports (the
-// dynamic ones with their sizes symbolic) and matches PyTorch within 1e-5 in the reference
-// interpreter, at the export's sizes and, symbolic, at another; one artifact of eight models'
+// on purpose (REFUSED: asserted by their messages) imports (the dynamic ones with their sizes
+// symbolic, seq from 2 where SEQ_MIN says so) and matches PyTorch within 1e-5 in the reference
+// interpreter, at the export's sizes and, symbolic, at another; one artifact of ten models'
 // symbolic opset-17 imports (COMPILED; all of them with SIMDFLOW_USER_MODELS=all) matches too, on
 // 1 and 2 threads (2 bit-identical to 1).
 // What the importer refuses on purpose is asserted by its message.
@@ -29,14 +29,15 @@ const MODELS = readdirSync(DIR).filter((f) => f.endsWith('.io.safetensors')).map
 const BOUNDS: Record<string, number> = { batch: 4, seq: 16 };
 
 /**
- * Dynamic exports whose symbolic `seq` the importer refuses, and why: a stride-2 pool over time
- * (its output length ⌊(seq − 2)/2⌋ + 1 is no polynomial of the sizes): kws_cnn's MaxPool and
- * tcn_audio's AvgPool1d(2) (its GroupNorm, an InstanceNormalization over [batch, 2, 4*seq], is
- * taken). They import again with seq fixed at the export's size (batch symbolic).
+ * Dynamic exports whose symbolic `seq` needs a declared least value, and why: a stride-2 pool over
+ * time (its output length ⌊(seq − 2)/2⌋ + 1 = floor(seq/2), ir/dims.ts) has a window of 2, which
+ * seq = 1 cannot hold: kws_cnn's MaxPool and tcn_audio's AvgPool1d(2) (its GroupNorm, an
+ * InstanceNormalization over [batch, 2, 4*seq], is taken). They import with seq { min: 2, max: 16 };
+ * without the minimum the window is refused by name.
  */
-const SEQ_REFUSED: Record<string, RegExp> = {
-  kws_cnn: /node '\/MaxPool' \(MaxPool, opset 1[37]\): MaxPool: stride 2 over dim 2 of input \[batch, 6, seq, 10\], a length chosen at run time \('seq'\): the output length ⌊\(seq-2\)\/2⌋ \+ 1 is not a polynomial of the sizes/,
-  tcn_audio: /node '\/pool\/AveragePool' \(AveragePool, opset 1[37]\): AveragePool: stride 2 over dim 2 of input \[batch, 8, seq\], a length chosen at run time \('seq'\): the output length ⌊\(seq-2\)\/2⌋ \+ 1 is not a polynomial of the sizes/,
+const SEQ_MIN: Record<string, [number, RegExp]> = {
+  kws_cnn: [2, /node '\/MaxPool' \(MaxPool, opset 1[37]\): MaxPool: the kernel 2×2 spans 2 cells, so dim 2 of input \[batch, 6, seq, 10\] must be at least 2 long, but 'seq' is chosen at run time and may be as small as 1/],
+  tcn_audio: [2, /node '\/pool\/AveragePool' \(AveragePool, opset 1[37]\): AveragePool: the kernel 2 spans 2 cells, so dim 2 of input \[batch, 8, seq\] must be at least 2 long, but 'seq' is chosen at run time and may be as small as 1/],
 };
 
 /**
@@ -56,10 +57,10 @@ const refusal = (file: string) => REFUSED.find(([f]) => f.test(file))?.[1];
  * pass on 1 and 2 threads).
  */
 const COMPILED = process.env.SIMDFLOW_USER_MODELS === 'all' ? MODELS.filter((m) => m !== 'bool_indexing')
-  : ['char_gru_lengths', 'mean_pool_text', 'ops_indexing', 'ops_shapes', 'ops_misc', 'reverse_seq', 'gpt_tiny', 'mobilenet_se'];
+  : ['char_gru_lengths', 'mean_pool_text', 'ops_indexing', 'ops_shapes', 'ops_misc', 'reverse_seq', 'gpt_tiny', 'mobilenet_se', 'kws_cnn', 'tcn_audio'];
 
 type Io = Array<readonly [string, SafeTensor]>;
-interface Variant { model: string; file: string; dynamic: boolean; sizes: Array<[string, Io, Io]>; dims?: Record<string, { max: number } | number> }
+interface Variant { model: string; file: string; dynamic: boolean; sizes: Array<[string, Io, Io]>; dims?: Record<string, { max: number; min?: number } | number> }
 
 const VARIANTS: Variant[] = MODELS.flatMap((model) => {
   const io = readSafetensors(readFileSync(join(DIR, `${model}.io.safetensors`)));
@@ -68,14 +69,14 @@ const VARIANTS: Variant[] = MODELS.flatMap((model) => {
   return readdirSync(DIR).filter((f) => f.startsWith(`${model}.o`) && f.endsWith('.onnx')).sort().map((file) => {
     const dynamic = file.endsWith('.dyn.onnx');
     if (!dynamic) return { model, file, dynamic, sizes: [main] };
-    // The symbolic sizes the file's inputs name; seq fixed at the export's size where SEQ_REFUSED says so.
+    // The symbolic sizes the file's inputs name; seq from its least value where SEQ_MIN says so.
     const named = new Map<string, number>();
     for (const vi of readOnnxModel(readFileSync(join(DIR, file))).graph.inputs) {
       (vi.dims ?? []).forEach((d, i) => { if (typeof d === 'string') named.set(d, main[1].find(([k]) => k === vi.name)![1].shape[i]!); });
     }
-    const fixSeq = model in SEQ_REFUSED;
-    const dims = Object.fromEntries([...named].map(([n, v]) => [n, fixSeq && n === 'seq' ? v : { max: BOUNDS[n]! }]));
-    return { model, file, dynamic, dims, sizes: fixSeq ? [main] : [main, alt] };
+    const least = SEQ_MIN[model]?.[0];
+    const dims = Object.fromEntries([...named].map(([n]) => [n, least && n === 'seq' ? { min: least, max: BOUNDS[n]! } : { max: BOUNDS[n]! }]));
+    return { model, file, dynamic, dims, sizes: [main, alt] };
   });
 });
 
@@ -121,11 +122,14 @@ describe('ONNX exports of models users write (PyTorch 1.13, opsets 13 and 17, fi
     }
   });
 
-  test('a stride-2 pool over a symbolic time axis is refused, naming the node, the axis and the size', () => {
-    for (const model of Object.keys(SEQ_REFUSED)) {
+  test('a stride-2 pool over a symbolic time axis needs the least length its window fits, naming the node, the axis and the size', () => {
+    for (const [model, [, why]] of Object.entries(SEQ_MIN)) {
       for (const file of [`${model}.o13.dyn.onnx`, `${model}.o17.dyn.onnx`]) {
         const bytes = readFileSync(join(DIR, file));
-        expect(() => importOnnx(bytes, { dims: { batch: { max: 4 }, seq: { max: 16 } } }), file).toThrow(SEQ_REFUSED[model]!);
+        expect(() => importOnnx(bytes, { dims: { batch: { max: 4 }, seq: { max: 16 } } }), file).toThrow(why);
+        // With the minimum: the pooled length is a floor of seq.
+        const g = importOnnx(bytes, { dims: { batch: { max: 4 }, seq: { min: 2, max: 16 } } }).graph;
+        expect(g.nodes.some((n) => n.type.dims?.includes('floor(seq/2)')), file).toBe(true);
       }
     }
   });
