@@ -8,67 +8,65 @@ export type Sizes = Readonly<Record<string, number>>;
 
 export const SIZE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** A parsed dim: evaluates at sizes; `names` are the sizes it uses. */
-interface Parsed { names: string[]; at(sizes: Sizes): number }
+/** A dim's tokens, kept: evalDim runs on every call of a sized entry. */
+const tokens = new Map<string, string[]>();
 
-/** Parses a dim's spelling (recursive descent), or undefined when it is not a valid dim. */
-function parse(d: string): Parsed | undefined {
-  if (d.length === 0 || d.length > 400) return undefined;
-  const names = new Set<string>();
-  let i = 0;
-  const tok = (re: RegExp): string | undefined => { const m = re.exec(d.slice(i)); if (m) i += m[0].length; return m?.[0]; };
-  type F = (s: Sizes) => number;
-  const poly = (): F | undefined => {
-    const ts: Array<[number, F]> = [];
-    let sign = tok(/^-/) ? -1 : 1;
-    for (;;) {
-      const t = term();
-      if (!t) return undefined;
-      ts.push([sign, t]);
-      const op = tok(/^[+-]/);
-      if (!op) return (s) => ts.reduce((v, [g, f]) => v + g * f(s), 0);
-      sign = op === '-' ? -1 : 1;
-    }
-  };
-  const term = (): F | undefined => {
-    const fs: F[] = [];
-    do { const f = factor(); if (!f) return undefined; fs.push(f); } while (tok(/^\*/));
-    return (s) => fs.reduce((v, f) => v * f(s), 1);
-  };
-  const factor = (): F | undefined => {
-    const n = tok(/^\d+/);
-    if (n) return () => Number(n);
-    if (tok(/^\(/)) { const p = poly(); return p && tok(/^\)/) ? p : undefined; }
-    const name = tok(/^[A-Za-z_][A-Za-z0-9_]*/);
-    if (!name) return undefined;
-    if (name === 'floor' && tok(/^\(/)) {
-      const r = poly(), k = r && tok(/^\//) ? Number(tok(/^\d+/)) : 0;
-      return r && k >= 1 && tok(/^\)/) ? (s) => Math.floor(r(s) / k) : undefined;
-    }
-    names.add(name);
-    return (s) => s[name]!;
-  };
-  const p = poly();
-  return p && i === d.length ? { names: [...names], at: p } : undefined;
-}
-
-/** Parsed dims, kept: evalDim runs on every call of a sized entry. */
-const parsed = new Map<string, Parsed | undefined>();
-function lookup(d: string): Parsed | undefined {
-  if (!parsed.has(d)) {
-    if (parsed.size >= 4096) parsed.clear(); // dims come from manifests: a handful per model
-    parsed.set(d, parse(d));
+/**
+ * A dim's value at `z` by recursive descent over its tokens, with the names it uses put in
+ * `names`; throws on a spelling that is not a dim (namesOf catches it: the loader validates every
+ * dim before evalDim sees it). A missing size reads as 1 (namesOf's walk).
+ */
+function walk(d: string, z: Sizes, names: Set<string>): number {
+  let t = tokens.get(d);
+  if (!t) {
+    if (tokens.size > 4095) tokens.clear(); // dims come from manifests: a handful per model
+    tokens.set(d, t = d.length > 400 ? [] : d.match(/\d+|\w+|./g) ?? []);
   }
-  return parsed.get(d);
+  let i = 0;
+  const eat = (s: string) => t[i] === s && ++i > 0;
+  const need = (s: string) => { if (!eat(s)) throw 0; };
+  const sum = (): number => {
+    let v = 0;
+    for (let g = eat('-') ? -1 : 1; ; g = eat('-') ? -1 : 1) {
+      v += g * prod();
+      if (t[i] !== '+' && t[i] !== '-') return v;
+      eat('+');
+    }
+  };
+  const prod = (): number => {
+    let v = atom();
+    while (eat('*')) v *= atom();
+    return v;
+  };
+  const atom = (): number => {
+    const x = t[i++] ?? '';
+    if (/^\d/.test(x)) return +x;
+    if (x === '(') { const v = sum(); need(')'); return v; }
+    if (!SIZE_NAME.test(x)) throw 0;
+    if (x === 'floor' && eat('(')) {
+      const v = sum(); need('/');
+      const k = +t[i++]!; need(')');
+      if (!(k >= 1)) throw 0;
+      return Math.floor(v / k);
+    }
+    names.add(x);
+    return z[x] ?? 1;
+  };
+  const v = sum();
+  if (i < t.length) throw 0;
+  return v;
 }
 
 /** The size names a dim uses (undefined: not a valid dim). */
 export function namesOf(d: unknown): string[] | undefined {
   if (typeof d === 'number') return Number.isSafeInteger(d) && d >= 0 ? [] : undefined;
-  return typeof d === 'string' ? lookup(d)?.names : undefined;
+  if (typeof d !== 'string') return undefined;
+  const names = new Set<string>();
+  try { walk(d, {}, names); } catch { return undefined; }
+  return [...names];
 }
 
 /** The value of a valid dim at `sizes` (every name it uses must be given). */
 export function evalDim(d: Dim, sizes: Sizes): number {
-  return typeof d === 'number' ? d : lookup(d)!.at(sizes);
+  return typeof d === 'number' ? d : walk(d, sizes, new Set());
 }
