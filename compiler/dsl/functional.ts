@@ -191,7 +191,7 @@ export function conv2d(x: Tensor, w: Tensor, b?: Tensor, o: Conv2dOptions = {}):
   } else padding = pairOf('conv2d', 'padding', o.padding ?? 0, 0);
   const groups = o.groups ?? 1;
   if (!Number.isInteger(groups) || groups < 1) throw new ModelDefinitionError(`conv2d: groups must be a positive integer, got ${describeValue(groups)}${where()}`);
-  // A height or width chosen at run time: its output length must be a polynomial that is at least 1 at its least size.
+  // A height or width chosen at run time: its output length (a floor at a stride that does not divide, ir/dims.ts windowsOf) must be at least 1 at its least size.
   if (w.rank === 4 && x.rank >= 3) for (const i of [0, 1]) windowsDim('conv2d', x, x.rank - 2 + i, padding[i]!, padding[i]! + after[i]!, dilation[i]! * (w.size(2 + i) - 1) + 1, stride[i]!, `kernel ${w.size(2)}×${w.size(3)}${dilation.some((v) => v > 1) ? ` (dilation ${dilation.join(',')})` : ''}`);
   const padAfter = (x: Tensor) => after.reduce((y, e, i) => padZeros(y, 2 + i, 0, e), x);
   return unbatched2d(x, (x) => record('conv2d', b ? [padAfter(x), w, b] : [padAfter(x), w], { stride, padding, dilation, groups, act: 'none' }));
@@ -489,7 +489,7 @@ function pool2d(op: 'max_pool2d' | 'avg_pool2d', x: Tensor, kernel: Pair, o: Max
   if (w.ceil || w.d.some((v) => v !== 1) || w.divisor !== undefined) {
     return unbatched2d(floatArg(op, 'input', x), (x) => poolNd(op, x, max ? 'max' : 'avg', w.k, w.s, w.d, w.p.map((v) => [v, v] as [number, number]), w));
   }
-  // A height or width chosen at run time: its output length must be a polynomial that is at least 1 at its least size.
+  // A height or width chosen at run time: its output length (a floor at a stride that does not divide, ir/dims.ts windowsOf) must be at least 1 at its least size.
   if (x.rank >= 3) for (const i of [0, 1]) windowsDim(op, x, x.rank - 2 + i, w.p[i]!, w.p[i]!, w.k[i]!, w.s[i]!, `window ${w.k.join('×')}`);
   return unbatched2d(x, (x) => record(max ? 'maxpool2d' : 'avgpool2d', [x], { kernel: w.k, stride: w.s, padding: w.p, ...(max ? {} : { countIncludePad: w.countIncludePad }) }));
 }
@@ -647,7 +647,7 @@ function pool1d(op: 'max_pool1d' | 'avg_pool1d', x: Tensor, kernel: number, o: M
   let ceilMode = o.ceilMode ?? false;
   if (typeof L !== 'number') {
     // Over a length chosen at run time: the pool kernel's windows (no dilation, no indices), whose
-    // output length must be a polynomial (windowsDim); with stride 1 ceil mode is floor mode.
+    // output length is windowsDim's floor rule; with stride 1 ceil mode is floor mode.
     const why = d > 1 ? `dilation ${d}` : o.returnIndices === true ? 'returnIndices' : ceilMode && s > 1 ? `ceil mode with stride ${s}` : undefined;
     if (why) throw new ModelDefinitionError(`${op}: ${why} over dim ${x.rank - 1} of input ${fmtShape(x.dims)}, a length chosen at run time, is not supported (a fixed length is)${where()}`);
     windowsDim(op, x, x.rank - 1, p, p, k, s, `window ${k}`);

@@ -74,7 +74,15 @@ export function symbolicTypes(op: string, ins: readonly TensorType[], attrs: Att
   const atomMax = Object.fromEntries(atoms.map((a) => [stand[a]!, evalDim(a, max)])), atomMin = Object.fromEntries(atoms.map((a) => [stand[a]!, evalDim(a, lo)]));
   const subst = (t: TensorType): TensorType => (t.dims ? { ...t, dims: t.dims.map((d) => substDim(d, stand)), max: { ...t.max, ...atomMax }, min: { ...t.min, ...atomMin } } : t);
   const sAttrs: Attrs = sym ? { ...attrs, sym: { values: Object.fromEntries(Object.entries(sym.values).map(([k, v]) => [k, Array.isArray(v) ? v.map((d) => substDim(d, stand)) : substDim(v as Dim, stand)])), max: { ...sym.max, ...atomMax }, min: { ...sym.min, ...atomMin } } as unknown as AttrValue } : attrs;
-  return fitTypes(op, ins.map(subst), sAttrs, rule, propose).map((t) => {
+  let fitted: TensorType[];
+  try {
+    fitted = fitTypes(op, ins.map(subst), sAttrs, rule, propose);
+  } catch (e) {
+    // A message names the atoms, not their stand-ins.
+    if (e instanceof ShapeError) e.message = e.message.replace(/floor__\d+/g, (n) => back[n] ?? n);
+    throw e;
+  }
+  return fitted.map((t) => {
     if (!t.dims) return t;
     const dims = t.dims.map((d) => substDim(d, back)), named = new Set(dims.flatMap(sizeNames));
     const floors = [...named].filter((n) => min[n] !== undefined).sort();

@@ -1,7 +1,7 @@
 // ONNX linear algebra and neural-network layers: Gemm, Conv, pooling, batch and layer normalization, Dropout.
 // A symbolic size may be the batch (axis 0) of a convolution or pool (batchOnly), and a spatial
 // axis of a 1-D or 2-D Conv, ConvTranspose, Max/AveragePool or global pool (fixedChannels;
-// F.windowsDim refuses a window whose output length is no polynomial or may be empty) or of any
+// F.windowsDim refuses a window that may be empty; a stride that does not divide gives a floor dim) or of any
 // Batch/Instance/GroupNormalization (fixedChannels; their means divide by the run-time count): pads, windows and masks are computed from fixed sizes, and every block built here takes
 // the input's dims (a block at the bounds would be wrong at a smaller size).
 
@@ -64,7 +64,7 @@ function padSpatial(x: Tensor, pads: Array<[number, number]>, value: number): Te
   return y;
 }
 
-/** Each symbolic spatial axis of x: its window's output length must be a polynomial, at least 1 at the axis's least size (F.windowsDim, which names the op). */
+/** Each symbolic spatial axis of x: its window's output length (a polynomial, or a floor at a stride that does not divide) must be at least 1 at the axis's least size (F.windowsDim, which names the op). */
 function windowsOverSymbolic(c: Ctx, x: Tensor, k: number[], s: number[], d: number[], pads: Array<[number, number]>): void {
   k.forEach((kk, i) => F.windowsDim(c.node.opType, x, 2 + i, pads[i]![0], pads[i]![1], (kk - 1) * d[i]! + 1, s[i]!, `kernel ${k.join('×')}${d.some((v) => v > 1) ? ` (dilation ${d.join(',')})` : ''}`));
 }
