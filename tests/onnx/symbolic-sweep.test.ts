@@ -74,6 +74,10 @@ const CASES: Case[] = [
   { test: 'test_constant_pad', axes: { x: 'last' }, name: 'seq' },
   { test: 'test_edge_pad', axes: { x: 'last' }, name: 'seq' },
   { test: 'test_wrap_pad', axes: { x: 'last' }, name: 'seq' },
+  // Stride 2 over the symbolic axis: its length is floor((seq+1)/2) (ir/dims.ts floor atoms).
+  { test: 'test_conv_with_strides_padding', axes: { x: 'last' }, name: 'seq' },
+  { test: 'test_conv_with_strides_padding', axes: { x: 2 }, name: 'seq' },
+  { test: 'test_conv_with_strides_and_asymmetric_padding', axes: { x: 2 }, name: 'seq' },
   // ArgMax/ArgMin over the symbolic axis and over another, with and without keepdims.
   { test: 'test_argmax_default_axis_random', axes: { data: 0 } },
   { test: 'test_argmax_keepdims_random', axes: { data: 0 } },
@@ -296,8 +300,7 @@ describe('symbolic sizes through ONNX import, differentially', () => {
       [{ test: 'test_basic_conv_with_padding', axes: { x: 0, W: 0 } }, /\(Conv, opset 22\): input W \[batch, 1, 3, 3\] with the symbolic size 'batch' on axis 0 \(Conv's weights and bias must have fixed sizes\) is not supported/],
       // k = 3 along a symbolic axis would be more than the axis below 3.
       [{ test: 'test_top_k', axes: { x: 'last' }, name: 'seq' }, /\(TopK, opset \d+\): k = 3 along axis 1 of X \[3, seq\], the symbolic size 'seq' \(k must be at most the size at every size from 1; only k = 1 can be, or give the size a min in dims\) is not supported/],
-      // Windows over a symbolic length: stride 2 does not divide it; an unpadded 3×3 kernel does not fit size 1; reflect needs a length above its pad.
-      [{ test: 'test_conv_with_strides_padding', axes: { x: 'last' }, name: 'seq' }, /\(Conv, opset \d+\): Conv: stride 2 over dim 3 of input \[1, 1, 7, seq\], a length chosen at run time \('seq'\)/],
+      // Windows over a symbolic length: an unpadded 3×3 kernel does not fit size 1; reflect needs a length above its pad.
       [{ test: 'test_basic_conv_without_padding', axes: { x: 'last' }, name: 'seq' }, /\(Conv, opset \d+\): Conv: the kernel 3×3 spans 3 cells, so dim 3 of input \[1, 1, 5, seq\] must be at least 3 long/],
       [{ test: 'test_averagepool_2d_pads', axes: { x: 'last' }, name: 'seq' }, /\(AveragePool, opset \d+\): AveragePool with pads \[2,2; 2,2\] \(unequal, or more than half the kernel\) over the symbolic size 'seq' is not supported/],
       [{ test: 'test_reflect_pad', axes: { x: 'last' }, name: 'seq' }, /\(Pad, opset \d+\): Pad: mode reflect pads dim 3 of run-time size 'seq' \(as small as 1/],
