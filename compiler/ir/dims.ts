@@ -1,6 +1,7 @@
-// Symbolic sizes. A dimension is a number, or a polynomial of named sizes with integer
-// coefficients written in one canonical spelling ('B', 'B*T', 'T+1', '2*T', 'B*T-1'), so two
-// dims are equal exactly when their strings are. A tensor type keeps `shape` at the bounds
+// Symbolic sizes. A dimension is a number, or a polynomial of named sizes (and floors of them,
+// 'floor(T/2)': a strided window's length) with integer coefficients written in one canonical
+// spelling ('B', 'B*T', 'T+1', '2*T', 'B*T-1', 'B*floor((T+1)/2)'), so two dims built the same
+// way are equal exactly when their strings are. A tensor type keeps `shape` at the bounds
 // (what memory is planned for) and, when some dim is symbolic, `dims` (its symbolic shape) and
 // `max` (the bound of each size it names), and `min` for a size declared never to go below some
 // least value above 1. Every size is an integer in [min, max] at run time (min 1 unless declared).

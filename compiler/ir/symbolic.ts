@@ -3,9 +3,11 @@
 // (the least three per named size: 1, 2, 3 unless a minimum is declared, within its bound); each
 // output dim is fitted as a polynomial of the sizes and checked again at the bounds. A rule that
 // refuses some size in [least, bound] (a slice longer than the sequence, a reshape to a fixed
-// size) or an output that is not a polynomial (a strided window over a symbolic length) is a
-// ShapeError naming the op, the sizes and the dims. A size's least value is 1 unless its types
-// carry a declared minimum (`min`, from the entry's inputs); within [least, bound] the fitted
+// size) or an output that is not a polynomial is a ShapeError naming the op, the sizes and the
+// dims. A strided window's length is a floor (ir/dims.ts floor(R/k)): the op proposes it
+// (OpDef.dims) and it is checked against the rule at every probe; an input's floor atoms are
+// probed as stand-in sizes of their own. A size's least value is 1 unless its types carry a
+// declared minimum (`min`, from the entry's inputs); within [least, bound] the fitted
 // polynomial is exact wherever the probes cover every value (a bound at most least + 2).
 //
 // Attributes that depend on sizes (a reshape's target, a slice's end) hold their value at the
