@@ -105,6 +105,11 @@ describe('size names', () => {
       await expect(compileModel(def)).rejects.toThrow(`input 'x': size name '${name}' is a property of every JavaScript object; choose another name`);
     }
   });
+  test("a size named like the shape checker's stand-ins for floors (floor__0) is refused by name; 'floor' itself is a size like any", async () => {
+    const def = (name: string): ModelDefinition => ({ name: 's', module: new Id(), inputs: { x: { shape: [name, 4], max: { [name]: 4 } } }, forward: (_m, i) => i.x!.relu() });
+    await expect(compileModel(def('floor__0'))).rejects.toThrow("input 'x': size name 'floor__0' is reserved (the compiler names floors of sizes so while it checks shapes); choose another name");
+    expect(traceModel(def('floor')).outputs[0]!.node.type.dims).toEqual(['floor', 4]);
+  });
 });
 
 describe('names that collide with wasm or AssemblyScript', () => {

@@ -3,7 +3,7 @@
 import { makeGraph, node, type Graph, type GraphOutput } from '../ir/node.ts';
 import { verify } from '../ir/verify.ts';
 import { MAX_NAME, type DType } from '../ir/types.ts';
-import { SIZE_NAME } from '../ir/dims.ts';
+import { RESERVED_SIZE, SIZE_NAME } from '../ir/dims.ts';
 import type { Module } from './module.ts';
 import { ModelDefinitionError, Tensor, withTrace } from './tensor.ts';
 import { checkOptions } from './options.ts';
@@ -35,6 +35,8 @@ const spec = (where: string, s: InputSpec | number[]): Required<InputSpec> => {
   // Sizes are looked up by name in plain objects (here and in the runtime): 'constructor' would find Object's.
   const inherited = shape.find((d) => typeof d === 'string' && d in Object.prototype);
   if (inherited !== undefined) throw new ModelDefinitionError(`${where}: size name '${inherited}' is a property of every JavaScript object; choose another name`);
+  const reserved = shape.find((d) => typeof d === 'string' && RESERVED_SIZE.test(d));
+  if (reserved !== undefined) throw new ModelDefinitionError(`${where}: size name '${reserved}' is reserved (the compiler names floors of sizes so while it checks shapes); choose another name`);
   if (typeof max !== 'object' || max === null || Array.isArray(max)) throw new ModelDefinitionError(`${where}: max must be an object of bounds by size name, e.g. { B: 8 }, got ${what(max)}`);
   for (const [k, v] of Object.entries(max as Record<string, unknown>)) {
     if (!SIZE_NAME.test(k)) throw new ModelDefinitionError(`${where}: max names size '${k.slice(0, 40)}'; a size name is a letter or _ followed by letters, digits or _`);

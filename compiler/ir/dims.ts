@@ -19,6 +19,8 @@ export type Sizes = Readonly<Record<string, number>>;
 type Poly = Map<string, number>;
 
 export const SIZE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Names the shape checker gives floor atoms while it probes (ir/symbolic.ts): not for users' sizes. */
+export const RESERVED_SIZE = /^floor__\d+$/;
 
 /** A monomial's factors: split on '*' outside parentheses. */
 function factorsOf(m: string): string[] {

@@ -72,7 +72,7 @@ export function symbolicTypes(op: string, ins: readonly TensorType[], attrs: Att
   const atoms = [...new Set([...ins.flatMap((t) => t.dims ?? []), ...Object.values(sym?.values ?? {}).flat()].flatMap(floorAtoms))];
   if (atoms.length === 0) return fitTypes(op, ins, attrs, rule, propose);
   const max = boundsOf(op, ins, attrs), min = leastOf(ins, attrs), lo = Object.fromEntries(Object.keys(max).map((n) => [n, min[n] ?? 1]));
-  const stand = Object.fromEntries(atoms.map((a, i) => [a, `floor__${i}`])), back = Object.fromEntries(atoms.map((a, i) => [`floor__${i}`, a]));
+  const stand = Object.fromEntries(atoms.map((a, i) => [a, `floor__${i}`])), back = Object.fromEntries(atoms.map((a, i) => [`floor__${i}`, a])); // (RESERVED_SIZE: no user size is so named)
   const atomMax = Object.fromEntries(atoms.map((a) => [stand[a]!, evalDim(a, max)])), atomMin = Object.fromEntries(atoms.map((a) => [stand[a]!, evalDim(a, lo)]));
   const subst = (t: TensorType): TensorType => (t.dims ? { ...t, dims: t.dims.map((d) => substDim(d, stand)), max: { ...t.max, ...atomMax }, min: { ...t.min, ...atomMin } } : t);
   const sAttrs: Attrs = sym ? { ...attrs, sym: { values: Object.fromEntries(Object.entries(sym.values).map(([k, v]) => [k, Array.isArray(v) ? v.map((d) => substDim(d, stand)) : substDim(v as Dim, stand)])), max: { ...sym.max, ...atomMax }, min: { ...sym.min, ...atomMin } } as unknown as AttrValue } : attrs;

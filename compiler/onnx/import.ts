@@ -8,7 +8,7 @@
 
 import { makeGraph, node as mkNode, type EmptyEdge, type Graph, type Node } from '../ir/node.ts';
 import { verify } from '../ir/verify.ts';
-import { SIZE_NAME } from '../ir/dims.ts';
+import { RESERVED_SIZE, SIZE_NAME } from '../ir/dims.ts';
 import { fmtShape, MAX_NAME, numel, type DType, type TensorType } from '../ir/types.ts';
 import { ModelDefinitionError, record, popScope, pushScope, Tensor, withTrace } from '../dsl/tensor.ts';
 import { OnnxError, readOnnxModel, type OnnxModel, type OnnxTensor } from './proto.ts';
@@ -70,6 +70,7 @@ function inputType(name: string, dtype: DType, dims: (number | string | undefine
         const extra = Object.keys(v).find((k) => k !== 'max' && k !== 'min');
         if (extra !== undefined) throw new OnnxError(`onnx: dims.${d} has the unknown key '${extra.slice(0, 40)}'; a symbolic size takes only { max: N } or { min: M, max: N } (sizes run from M, 1 unless given, to N)`);
         if (!SIZE_NAME.test(d)) throw new OnnxError(`onnx: dimension '${d}' cannot stay symbolic (a size name is a letter or _ then letters, digits or _); give it a fixed size`);
+        if (RESERVED_SIZE.test(d)) throw new OnnxError(`onnx: dimension '${d}' cannot stay symbolic under that name (reserved: the compiler names floors of sizes so while it checks shapes); give it a fixed size`);
         if (!Number.isInteger(v.max) || v.max < 2 || v.max > 2 ** 30) throw new OnnxError(`onnx: dims.${d}.max must be an integer from 2 to 2^30, got ${String(v.max)}`);
         if (v.min !== undefined && (!Number.isInteger(v.min) || v.min < 1 || v.min > v.max)) throw new OnnxError(`onnx: dims.${d}.min must be an integer from 1 to dims.${d}.max (${v.max}), got ${String(v.min)}`);
         max[d] = v.max;
