@@ -95,7 +95,7 @@ describe('loop over a run-time count: misuse', () => {
   test('a count that is not one of the model\'s sizes, or not at least 1', () => {
     expect(() => tr(() => loop('S', h(), body))).toThrow("loop: steps must be an integer in [1, 2^31) or a size of the model's inputs (a name such as 'T', a polynomial such as 'T+1', or x.dim(i)); got 'S': 'S' is not a size of the model's inputs (B, T)");
     expect(() => tr(() => loop('T*S', h(), body))).toThrow("got 'T*S': 'S' is not a size of the model's inputs (B, T)");
-    expect(() => tr(() => loop('T-1', h(), body))).toThrow("got 'T-1', which is 0 when its sizes are 1");
+    expect(() => tr(() => loop('T-1', h(), body))).toThrow("got 'T-1', which is 0 at its least sizes (every size runs from 1 to its bound)");
     expect(() => tr(() => loop('5-T', h(), body))).toThrow("got '-T+5', which is not largest at the bounds");
     expect(() => tr(() => loop('T(', h(), body))).toThrow("got 'T(', which is not a size name or a polynomial of size names");
     expect(() => tr(() => loop(0, h(), body))).toThrow('loop: steps must be an integer in [1, 2^31) or a size of the model\'s inputs (a name such as \'T\', a polynomial such as \'T+1\', or x.dim(i)); got 0');

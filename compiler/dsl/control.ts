@@ -8,7 +8,7 @@ import { rootOf } from '../ir/effects.ts';
 import { fmtShape, normAxis } from '../ir/types.ts';
 import { describeValue } from '../ir/print.ts';
 import { verify } from '../ir/verify.ts';
-import { ModelDefinitionError, recordMulti, Tensor, traceBounds, where, withSubTrace } from './tensor.ts';
+import { leastSize, leastWhy, ModelDefinitionError, recordMulti, Tensor, traceBounds, where, withSubTrace } from './tensor.ts';
 import { checkOptions } from './options.ts';
 
 export interface LoopBodyResult { next: Record<string, Tensor>; emit: Record<string, Tensor> }
@@ -18,7 +18,7 @@ let bodyDepth = 0;
 
 /**
  * The count as a number, or as the canonical dim of sizes of the model's inputs that is at
- * least 1 at every size in [1, bound] and largest at the bounds (the results are planned there).
+ * least 1 at every size in [least, bound] and largest at the bounds (the results are planned there).
  */
 function stepsOf(steps: unknown): Dim {
   const bad = (why: string) => new ModelDefinitionError(`loop: steps must be an integer in [1, 2^31) or a size of the model's inputs (a name such as 'T', a polynomial such as 'T+1', or x.dim(i)); ${why}${where()}`);
@@ -34,8 +34,10 @@ function stepsOf(steps: unknown): Dim {
   const max = traceBounds(), known = Object.keys(max);
   const unknown = sizeNames(d).filter((k) => max[k] === undefined);
   if (unknown.length) throw bad(`got '${steps}': ${unknown.map((k) => `'${k}'`).join(', ')} is not a size of the model's inputs (${known.length ? known.join(', ') : 'it has none'})`);
-  const least = evalDim(d, Object.fromEntries(known.map((k) => [k, 1])));
-  if (!growsWithSizes(d) || least < 1) throw bad(`got '${d}', which is ${least < 1 ? `${least} when its sizes are 1` : 'not largest at the bounds'}`);
+  // At its least (each size at its declared minimum, else 1): a strided window's length
+  // 'floor((T+1)/3)-1' is a count from T ≥ 4 on.
+  const least = leastSize(d);
+  if (!growsWithSizes(d) || least < 1) throw bad(`got '${d}', which is ${least < 1 ? `${least} at its least sizes (${leastWhy(d)})` : 'not largest at the bounds'}`);
   if (evalDim(d, max) > 2 ** 31 - 1) throw bad(`got '${d}', ${evalDim(d, max)} at the bounds`);
   if (bodyDepth > 0) throw new ModelDefinitionError(`loop: a count chosen at run time ('${d}') inside another loop's body is not supported (the enclosing loop's results are typed with its body's sizes, which do not include this count); loop over a fixed count there, or over '${d}' outside${where()}`);
   return d;
