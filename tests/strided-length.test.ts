@@ -118,3 +118,14 @@ test('plans made at the bounds hold the strided windows\' values dense at every 
   const seeded = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.731 + seed));
   expect(checkSimulatedSizes(g, CASES.map(([B, T, N, H]) => ({ B, T, N, H })), (s) => ({ x: seeded(s.B! * 4 * s.T!, s.T!), img: seeded(s.N! * 2 * s.H! * 10, s.H!) }))).toEqual([]);
 });
+
+test('a flatten over a strided length feeding a Linear is refused naming the run-time feature count, unless the floor is one size over [min, max]', () => {
+  const tr = (max: number, min: number) => traceModel(defineModel({
+    name: 't', module: new nn.Linear(16, 3), inputs: { x: { shape: ['B', 4, 'T'], max: { B: 2, T: max }, min: { T: min } } },
+    forward: (m: nn.Linear, { x }: Record<string, Tensor>) => m.call(new nn.MaxPool1d(2).call(x!).flatten(1)),
+  })).outputs[0]!.node.type.dims;
+  expect(() => tr(16, 4)).toThrow("linear: input [B, 4*floor(T/2)] has '4*floor(T/2)' features, a count chosen at run time (32 at the bounds), but weight [3, 16] expects a fixed 16; pool the length away (a mean or max over it) or give it a fixed size in module");
+  // 16 features at the bound but 8 at T = 4: the shape checker's probes refuse it.
+  expect(() => tr(8, 4)).toThrow(/matmul: inner dimensions differ: \[1, 8\] \(k=8\) · \[16, 3\] \(k=16\)/);
+  expect(tr(9, 8)).toEqual(['B', 3]); // floor(T/2) = 4 at T = 8 and 9, as in PyTorch
+});

@@ -47,6 +47,9 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor): Tensor {
   x = tensorArg('linear', 'input', x); w = tensorArg('linear', 'weight', w);
   if (b !== undefined) b = tensorArg('linear', 'bias', b);
   if (x.size(-1) !== w.size(1)) {
+    // x.shape is at the bounds: name a feature count chosen at run time (a flatten over a run-time length) as such.
+    const f = x.dim(-1);
+    if (typeof f !== 'number') throw new ModelDefinitionError(`linear: input ${fmtShape(x.dims)} has '${f}' features, a count chosen at run time (${x.size(-1)} at the bounds), but weight ${fmtShape(w.shape)} expects a fixed ${w.size(1)}; pool the length away (a mean or max over it) or give it a fixed size${where()}`);
     throw new ModelDefinitionError(`linear: input ${fmtShape(x.shape)} has ${x.size(-1)} features but weight ${fmtShape(w.shape)} expects ${w.size(1)}${where()}`);
   }
   const y = x.matmul(w.mT);
