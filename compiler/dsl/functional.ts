@@ -307,6 +307,27 @@ function adaptive1d(x: Tensor, axis: number, out: number, pool: (t: Tensor, axis
   if (out === n) return x;
   return cat(Array.from({ length: out }, (_, i) => pool(x.slice(axis, Math.floor((i * n) / out), Math.ceil(((i + 1) * n) / out)), axis)), axis);
 }
+/** A run-time size along `axis` takes an adaptive output size of 1 or null (kept) only. */
+function adaptiveFitsRunTime(op: string, x: Tensor, axis: number, o: number | null): void {
+  const d = x.dims[axis]!;
+  if (typeof d !== 'number' && o !== null && o !== 1) throw new ModelDefinitionError(`${op}: output size ${o} over dim ${axis} of input ${fmtShape(x.dims)}, a size chosen at run time ('${d}'): its windows would move with that size; a run-time size takes output size 1 (pooled whole) or null (kept)${where()}`);
+}
+/**
+ * An adaptive pool over spatial dims some of which are chosen at run time. Such a dim takes output
+ * size 1 (pooled whole: a global pool, the usual head of a CNN over variable lengths or images) or
+ * null (kept); any other size's windows would move with the run-time size, and are refused. The
+ * mean pools every whole dim in one mean (PyTorch's global average pool is one), then the fixed
+ * dims take their windows as usual (a box's mean is the mean of its rows' means).
+ */
+function adaptiveOverRunTime(op: string, x: Tensor, spec: ReadonlyArray<number | null>, kind: 'mean' | 'max'): Tensor {
+  const first = x.rank - spec.length;
+  spec.forEach((o, i) => adaptiveFitsRunTime(op, x, first + i, o));
+  outputFits(op, x.shape.map((n, a) => (a < first ? n : spec[a - first] ?? n)));
+  const whole = spec.flatMap((o, i) => (o === 1 && x.dims[first + i] !== 1 ? [first + i] : []));
+  const y = kind === 'mean' ? (whole.length ? x.mean(whole, true) : x) : whole.reduce((t, a) => t.max(a, true), x);
+  const pool = (t: Tensor, axis: number) => (kind === 'mean' ? t.mean(axis, true) : t.max(axis, true));
+  return spec.reduce<Tensor>((t, o, i) => (o === null || o === 1 ? t : adaptive1d(t, first + i, o, pool)), y);
+}
 /** The output size of an adaptive pool over `rank` dims (2 or 3): an int, a pair (a triple), null keeping the input's size. */
 export function adaptiveOutput(op: string, v: unknown, rank = 2): Array<number | null> {
   const p: unknown[] = Array.isArray(v) ? v : Array(rank).fill(v);
@@ -323,7 +344,7 @@ function adaptiveSize(op: string, v: unknown, x: Tensor, rank = 2): number[] {
 function adaptive2d(op: string, x: Tensor, outputSize: unknown, kind: 'mean' | 'max'): Tensor {
   x = floatArg(op, 'input', x);
   if (x.rank !== 3 && x.rank !== 4) throw new ModelDefinitionError(`${op}: expected [N, C, H, W] or unbatched [C, H, W] input, got ${fmtShape(x.shape)}${where()}`);
-  if (x.dims.slice(-2).some((d) => typeof d !== 'number')) throw new ModelDefinitionError(`${op}: H and W of ${fmtShape(x.dims)} must be fixed sizes${where()}`);
+  if (x.dims.slice(-2).some((d) => typeof d !== 'number')) return adaptiveOverRunTime(op, x, adaptiveOutput(op, outputSize), kind);
   const [oh, ow] = adaptiveSize(op, outputSize, x), [h, w] = [x.size(-2), x.size(-1)];
   outputFits(op, [...x.shape.slice(0, -2), oh, ow]);
   // PyTorch's adaptive_avg_pool2d to 1×1 is input.mean((-1, -2), keepdim=True), an accurate
@@ -346,7 +367,7 @@ function adaptive2d(op: string, x: Tensor, outputSize: unknown, kind: 'mean' | '
 function adaptive3d(op: string, x: Tensor, outputSize: unknown, kind: 'mean' | 'max'): Tensor {
   x = floatArg(op, 'input', x);
   if (x.rank !== 4 && x.rank !== 5) throw new ModelDefinitionError(`${op}: expected [N, C, D, H, W] or unbatched [C, D, H, W] input, got ${fmtShape(x.shape)}${where()}`);
-  if (x.dims.slice(-3).some((d) => typeof d !== 'number')) throw new ModelDefinitionError(`${op}: D, H and W of ${fmtShape(x.dims)} must be fixed sizes${where()}`);
+  if (x.dims.slice(-3).some((d) => typeof d !== 'number')) return adaptiveOverRunTime(op, x, adaptiveOutput(op, outputSize, 3), kind);
   const out = adaptiveSize(op, outputSize, x, 3);
   outputFits(op, [...x.shape.slice(0, -3), ...out]);
   if (kind === 'mean' && out.every((n) => n === 1)) return x.mean([-3, -2, -1], true);
@@ -368,6 +389,7 @@ function adaptive1d2d(op: string, x: Tensor, outputSize: unknown, kind: 'mean' |
   if (x.rank !== 2 && x.rank !== 3) throw new ModelDefinitionError(`${op}: expected [N, C, L] or unbatched [C, L] input, got ${fmtShape(x.dims)}${where()}`);
   const n = Array.isArray(outputSize) && outputSize.length === 1 ? outputSize[0] : outputSize;
   if (!(Number.isInteger(n) && (n as number) >= 1)) throw new ModelDefinitionError(`${op}: output_size must be a positive integer, got ${describeValue(outputSize)}${where()}`);
+  adaptiveFitsRunTime(op, x, x.rank - 1, n as number); // (named on the caller's [N, C, L], not the 2-D view)
   return adaptive2d(op, x.unsqueeze(-2), [1, n as number], kind).squeeze(-2);
 }
 /** torch.nn.functional.adaptive_avg_pool1d. */
