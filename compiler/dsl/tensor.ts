@@ -683,9 +683,12 @@ export class Tensor {
     const d = x.sub(x.mean(axes, true)), ss = d.mul(d);
     if (c === 0) return ss.mean(axes, keepdim);
     const reduced = axes.map((a) => this.dim(a));
-    if (reduced.some(isSymbolic)) throw new ModelDefinitionError(`var: a correction of ${c} over dims ${reduced.join(', ')} of ${fmtShape(this.dims)}, a size chosen at run time among them, is not supported (unbiased: false is)${where()}`);
-    const n = (reduced as number[]).reduce((p, q) => p * q, 1);
-    return ss.sum(axes, keepdim).div(Math.max(n - c, 0));
+    // N − correction, at least 0 (PyTorch's divisor); over a size chosen at run time, N is counted
+    // when the code runs (ones over the reduced dims, summed exactly in f32 up to 2^24).
+    const divisor = reduced.some(isSymbolic)
+      ? ones(this.dims.map((d, a) => (axes.includes(a) ? d : 1)), traceBounds()).sum(axes, keepdim).sub(c).maximum(0)
+      : Math.max((reduced as number[]).reduce((p, q) => p * q, 1) - c, 0);
+    return ss.sum(axes, keepdim).div(divisor);
   }
   /** torch.std: the square root of var (same options). */
   std(dim?: number | number[], opts: { unbiased?: boolean; correction?: number; keepdim?: boolean } = {}): Tensor { return this.var(dim, opts).sqrt(); }
