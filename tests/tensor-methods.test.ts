@@ -117,15 +117,17 @@ test('flip along a size chosen at run time, and sum of i32 and bool (exact, torc
   expect(g.outputs.find((o) => o.name === 'isum')!.node.type.dtype).toBe('i32');
 });
 
-test('var and std with a correction over a size chosen at run time divide by the call\'s N − correction (NaN or inf where it is 0, as PyTorch), by hand in f64 at T = 1, 2, 5, 7, compiled on 1 and 2 threads and in the reference', async () => {
+test('var and std with a correction over a size chosen at run time divide by the call\'s N − correction (NaN or inf where it is 0, as PyTorch), and a slice with a step over it holds a floor of rows, by hand in f64 at T = 1, 2, 5, 7, compiled on 1 and 2 threads and in the reference', async () => {
   const def = defineModel({
     name: 'var_t', module: new nn.Identity(),
     inputs: { x: { shape: [2, 'T', 3], max: { T: 8 } } },
     forward: (_m: Module, { x }: Record<string, Tensor>) => ({
       var: x!.var(1), std_keep: x!.std(1, { keepdim: true }), var_c2: x!.var([1, 2], { correction: 2 }), var_all: x!.var(),
+      every2: x!.slice(1, 0, undefined, 2), every3: x!.slice(1, 0, undefined, 3), // x[:, ::2], x[:, ::3]: floor((T+1)/2), floor((T+2)/3) rows
     }),
   });
   const g = traceModel(def);
+  expect(g.outputs.filter((o) => o.name.startsWith('every')).map((o) => o.node.type.dims)).toEqual([[2, 'floor((T+1)/2)', 3], [2, 'floor((T+2)/3)', 3]]);
   const { bytes } = await compileModel(def, { isas: TEST_ISAS });
   const one = await loadModelBytes(bytes), two = await loadModelBytes(bytes, { threads: 2, threadPolicy: 'always' });
   // var of values by hand: Σ(v − mean)² / max(N − c, 0), in f64.
@@ -139,6 +141,8 @@ test('var and std with a correction over a size chosen at run time divide by the
       std_keep: [0, 1].flatMap((b) => [0, 1, 2].map((j) => Math.sqrt(variance(col(b, j), 1)))),
       var_c2: [0, 1].map((b) => variance([0, 1, 2].flatMap((j) => col(b, j)), 2)),
       var_all: [variance(Array.from(x), 1)],
+      every2: [0, 1].flatMap((b) => Array.from({ length: T }, (_, t) => t).filter((t) => t % 2 === 0).flatMap((t) => [0, 1, 2].map((j) => at(b, t, j)))),
+      every3: [0, 1].flatMap((b) => Array.from({ length: T }, (_, t) => t).filter((t) => t % 3 === 0).flatMap((t) => [0, 1, 2].map((j) => at(b, t, j)))),
     };
     const ref = interpret(g, { x }, undefined, { T }), out = one.run({ x: { data: x, shape: [2, T, 3] } }), out2 = two.run({ x: { data: x, shape: [2, T, 3] } });
     for (const [name, w] of Object.entries(want)) {

@@ -4,6 +4,9 @@
 
 import { allocData, broadcastShapes, dimsOf, fmtShape, fmtType, normAxis, numel, sameShape, strides, type TensorType } from '../types.ts';
 import { defineOp, type NoAttrs } from './def.ts';
+import { addDims, floorDim, subDims, type Dim } from '../dims.ts';
+import { symAttrsOf } from '../symbolic.ts';
+import type { Attrs } from '../node.ts';
 import { around, forEachBroadcast, ontoResult } from './iterate.ts';
 import { arity, fail, indexError, raise, wantDtype } from './rules.ts';
 
@@ -84,6 +87,13 @@ const slice = defineOp<SliceAttrs>({
     const { start, end, step } = a;
     if (!(step >= 1) || start < 0 || end > x.shape[ax]! || start >= end) fail('slice', `range ${start}:${end}:${step} is invalid for axis ${ax} of ${fmtShape(x.shape)}`);
     return { dtype: x.dtype, shape: x.shape.map((d, i) => (i === ax ? Math.ceil((end - start) / step) : d)) };
+  },
+  // With a step, a range over a size chosen at run time holds ⌈(end − start)/step⌉ = ⌊(end − start + step − 1)/step⌋ values: a floor.
+  dims: ([x], a) => {
+    if (!(a.step > 1)) return [];
+    const sym = symAttrsOf(a as unknown as Attrs)?.values, ax = normAxis(a.axis, x!.shape.length);
+    const span = subDims((sym?.end ?? a.end) as Dim, (sym?.start ?? a.start) as Dim);
+    return x!.shape.map((_, i) => (i === ax ? floorDim(addDims(span, a.step - 1), a.step) : undefined));
   },
   evaluate: (n, [x]) => {
     const { axis, start, step } = n.attrs;
