@@ -2,7 +2,7 @@
 
 import { fmtShape } from '../ir/types.ts';
 import { addDims, divDims, evalDim, mulDims, sizeNames, subDims, windowsOf, type Dim } from '../ir/dims.ts';
-import { arange, cat, constant, currentScope, gatherAlong, ints, leastSize, leastWhy, ModelDefinitionError, ones, record, recordMulti, scalarLike, Tensor, traceBounds, where, zeros } from './tensor.ts';
+import { arange, cat, constant, currentScope, gatherAlong, ints, leastSize, leastWhy, ModelDefinitionError, record, recordMulti, scalarLike, sizeTensor, Tensor, traceBounds, where, zeros } from './tensor.ts';
 
 export { gatherAlong };
 import { describeValue } from '../ir/print.ts';
@@ -1198,7 +1198,7 @@ function offsetRules(n: number, L: Dim, size: () => Tensor, includeLastOffset: b
 function checkedOffsets(offsets: Tensor, indices: Tensor, includeLastOffset: boolean): Tensor {
   const L = indices.dim(0), n = offsets.size(0);
   // L as a value: a named size's is the count of the call's positions.
-  const size = () => (typeof L === 'number' ? scalarLike(L, offsets) : arange(indices.size(0)).slice(0, 0, L).ge(0).cast('f32').sum().cast('i32'));
+  const size = () => sizeTensor(L);
   const rules = offsetRules(n, L, size, includeLastOffset);
   if (offsets.node.op === 'const') {
     const o = offsets.node.attrs.data as Int32Array;
@@ -1231,8 +1231,8 @@ export function moreThanOnePosition(op: string, x: Tensor): Tensor {
   if (positions.some((d) => leastSize(d) > 1)) return x; // (a declared minimum above 1 too)
   const why = 'PyTorch raises here unless the module uses running statistics';
   if (positions.every((d) => typeof d === 'number')) throw new ModelDefinitionError(`${op}: expected more than 1 spatial element, got input size ${fmtShape(x.dims)} (${why})${where()}`);
-  const n = ones(positions, traceBounds()).sum();
-  return runTimeCheck(op, x, n.gt(1), n.cast('i32'), `expected more than 1 spatial element, got {0} (input ${fmtShape(x.dims)}; ${why})`);
+  const n = sizeTensor(positions.reduce<Dim>((p, q) => mulDims(p, q), 1));
+  return runTimeCheck(op, x, n.gt(1), n, `expected more than 1 spatial element, got {0} (input ${fmtShape(x.dims)}; ${why})`);
 }
 
 /** Bags above this many (bag, position, feature) cells are refused with 1-D input: each bag reads every position. */

@@ -684,10 +684,9 @@ export class Tensor {
     if (c === 0) return ss.mean(axes, keepdim);
     const reduced = axes.map((a) => this.dim(a));
     // N − correction, at least 0 (PyTorch's divisor); over a size chosen at run time, N is counted
-    // when the code runs (ones over the reduced dims, summed exactly in f32 up to 2^24).
-    const divisor = reduced.some(isSymbolic)
-      ? ones(this.dims.map((d, a) => (axes.includes(a) ? d : 1)), traceBounds()).sum(axes, keepdim).sub(c).maximum(0)
-      : Math.max((reduced as number[]).reduce((p, q) => p * q, 1) - c, 0);
+    // when the code runs (sizeTensor).
+    const n = reduced.reduce<Dim>((p, q) => mulDims(p, q), 1);
+    const divisor = isSymbolic(n) ? sizeTensor(n).cast('f32').sub(c).maximum(0).squeeze(0) : Math.max(n - c, 0);
     return ss.sum(axes, keepdim).div(divisor);
   }
   /** torch.std: the square root of var (same options). */
@@ -798,12 +797,12 @@ function reversedOrder(op: string, x: Tensor): Tensor {
 
 /**
  * A size as an i32 tensor [1] computed at run time (for index arithmetic with sizes chosen at run
- * time): a named size counts the ones of a constant at its bound sliced to it, by the exact integer sum.
+ * time, and counts such as a mean's divisor): a named size (or a product of sizes, 'H*W') counts
+ * the ones of a single i32 one broadcast to it, by the exact integer sum.
  */
 export function sizeTensor(d: Dim, bounds: Sizes = {}): Tensor {
   if (!isSymbolic(d)) return constant(Int32Array.of(d), [1], 'i32', 'size');
-  const max = evalDim(d, { ...traceBounds(), ...bounds });
-  return constant(new Int32Array(max).fill(1), [max], 'i32', 'ones').slice(0, 0, d).sum(0, true);
+  return constant(Int32Array.of(1), [1], 'i32', 'one').expand(d, { ...traceBounds(), ...bounds }).sum(0, true);
 }
 
 /** x[idx] along `axis` for constant indices (gather reads rows of its first axis: move the axis first). */
