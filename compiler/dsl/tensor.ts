@@ -838,13 +838,23 @@ export function scan(x: Tensor, axis: number, exclusive: boolean, reverse: boole
   // the exact sum rounded about once, as PyTorch's CPU cumsum (it accumulates in double); the plain
   // f32 doubling scan was 1.3e-5 off over 4,000 randn values. Where the plain sum is not finite (an
   // inf or NaN in the run) the error terms are NaN: there the plain sum is the answer.
-  let c: Tensor | undefined;
-  for (let k = 1; k < n; k *= 2) {
-    const a = y, b = shift(y, k), t = a.add(b), bp = t.sub(a), e = a.sub(t.sub(bp)).add(b.sub(bp)); // t + e = a + b exactly
-    c = c ? c.add(shift(c, k)).add(e) : e;
-    y = t;
-  }
-  return c ? record('where', [y.isfinite(), y.add(c), y]) : y;
+  const sums = (v: Tensor): Tensor => {
+    let c: Tensor | undefined;
+    for (let k = 1; k < n; k *= 2) {
+      const a = v, b = shift(v, k), t = a.add(b), bp = t.sub(a), e = a.sub(t.sub(bp)).add(b.sub(bp)); // t + e = a + b exactly
+      c = c ? c.add(shift(c, k)).add(e) : e;
+      v = t;
+    }
+    return c ? record('where', [v.isfinite(), v.add(c), v]) : v;
+  };
+  if (n <= 2) return sums(y); // one add a value: the same adds as the sequential scan
+  // A doubling scan also adds runs that are no prefix, and those can overflow where no prefix does
+  // ([3e38, 3e38, −3e38, −3e38]: 3e38 + 3e38 = inf, and the last sum inf − inf = NaN where PyTorch's
+  // double sum gives 0). Where the sum is not finite it is taken again over x·2^−m, 2^m ≥ n: no run
+  // of finite values can overflow then, and powers of two scale exactly (but for values so small
+  // that the scaling takes their last bits: below 2^(m−149), and only where the first sum failed).
+  const m = Math.ceil(Math.log2(n)), plain = sums(y);
+  return record('where', [plain.isfinite(), plain, sums(y.mul(2 ** -m)).mul(2 ** m)]);
 }
 
 /** tril / triu: x where the constant mask of the last two dims holds, else 0 (for sizes chosen at run time, the mask at the bounds sliced to them). */
