@@ -5,6 +5,7 @@
 import { DTYPE_BYTES, SYNC_SIZES, describe, knownOptions, numel, readContainer, typedKind, typedLength, type DType, type EntryInfo, type Isa, type Manifest, type TensorInfo } from './format.ts';
 import { atomicWait, canBlock, memoryImport, requestedThreads, ThreadPool, threadsUnavailable, trap, withSharedMemory } from './threads.ts';
 import { evalDim } from './dims.ts';
+import { feedSizes, fmt, isIndex, list, showShape } from './feed-sizes.ts';
 import { ThreadChoice } from './thread-choice.ts';
 import { argmax, drawToken, samplingOf, uniform } from './sample.ts';
 
@@ -60,14 +61,8 @@ const ARRAY_FOR: Record<DType, { new (buf: ArrayBuffer, off: number, len: number
   f32: Float32Array, i32: Int32Array, bool: Uint8Array,
 };
 
-const fmt = (s: readonly (number | string)[]) => `[${s.join(', ')}]`;
 /** An entry's inputs as an error shows them: `x: f32[B, T, 16], pad: bool[B, T]`. */
 const expects = (e: EntryInfo) => list(e.inputs.map((i) => `${i.name}: ${i.dtype}${fmt(i.dims ?? i.shape)}`));
-/** A shape the caller gave, which may hold anything. */
-const showShape = (v: unknown) => (Array.isArray(v) ? `[${v.slice(0, 10).map(describe).join(', ')}${v.length > 10 ? ', …' : ''}]` : describe(v));
-/** A list for an error message: at most `max` items. */
-const list = (xs: readonly string[], max = 8) => (xs.length > max ? `${xs.slice(0, max).join(', ')}, … (${xs.length} in all)` : xs.join(', '));
-const isIndex = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
 
 /** A tensor's shape at the given sizes (its static shape when it names none). */
 const shapeAt = (t: TensorInfo, sizes: Record<string, number>): number[] => (t.dims ? t.dims.map((d) => evalDim(d, sizes)) : t.shape);
@@ -374,7 +369,7 @@ export class Model {
     const where = `model '${this.name}' ${entryName}()`;
     const exports = this.exports ?? this.disposed();
     if (this.stale) throw new Error(`${where}: ${this.staleError()}`);
-    const sizes = this.resolveSizes(e, where, feeds);
+    const sizes = feedSizes(e, where, feeds);
     const data = this.checkFeeds(e, where, feeds, sizes);
     const g = this.manifest.generation;
     if (g && (entryName === g.prefill || entryName === g.decode)) {
@@ -441,60 +436,6 @@ export class Model {
   private staleError(): string {
     const s = [...this.stale!];
     return `state ${list(s.map((k) => `'${k}'`))} may be partly written by a call that failed: reset() the model or setState() ${s.length > 1 ? 'them' : 'it'} first`;
-  }
-
-  /**
-   * The entry's named sizes from the feeds: read off `{ data, shape }` feeds, then inferred
-   * from the length of plain arrays where one size is left; each in [min, bound], one value per name.
-   */
-  private resolveSizes(e: EntryInfo, where: string, feeds: Feeds): Record<string, number> {
-    const sizes: Record<string, number> = {};
-    // Missing or unknown inputs are reported by checkFeeds, by name, before any size is read.
-    if (!e.sizes || typeof feeds !== 'object' || feeds === null || e.inputs.some((t) => !Object.hasOwn(feeds, t.name))) return sizes;
-    const from: Record<string, string> = {};
-    const bind = (t: TensorInfo, i: number, name: string, v: number, how: string) => {
-      const max = e.sizes![name]!, min = e.min?.[name] ?? 1;
-      if (!(Number.isInteger(v) && v >= min && v <= max)) throw new Error(`${where} input '${t.name}': dim ${i} is size '${name}', which must be an integer in [${min}, ${max}]; ${how} ${v}`);
-      if (sizes[name] !== undefined && sizes[name] !== v) throw new Error(`${where} input '${t.name}': dim ${i} is size '${name}' = ${v}, but input '${from[name]}' gives ${name} = ${sizes[name]} (the same name is the same size)`);
-      sizes[name] = v; from[name] = t.name;
-    };
-    const pending: TensorInfo[] = [];
-    for (const t of e.inputs) {
-      if (!t.dims || !Object.hasOwn(feeds, t.name)) continue;
-      const f = feeds[t.name] as unknown;
-      const shape = typeof f === 'object' && f !== null && !ArrayBuffer.isView(f) && !Array.isArray(f) ? (f as { shape?: unknown }).shape : undefined;
-      if (shape === undefined) { pending.push(t); continue; }
-      if (!Array.isArray(shape) || !shape.every(isIndex)) throw new Error(`${where} input '${t.name}': expected { data, shape } with shape a list of integers, got shape ${showShape(shape)}`);
-      if (shape.length !== t.dims.length) throw new Error(`${where} input '${t.name}': expected rank ${t.dims.length} ${fmt(t.dims)}, got shape ${fmt(shape.slice(0, 10))}`);
-      t.dims.forEach((d, i) => {
-        if (typeof d === 'string') bind(t, i, d, shape[i]!, `the shape ${fmt(shape)} says it is`);
-        else if (shape[i] !== d) throw new Error(`${where} input '${t.name}': expected shape ${fmt(t.dims!)}, got ${fmt(shape)} (dim ${i} must be ${d})`);
-      });
-    }
-    // Plain arrays: the one size left is the length over the rest.
-    for (let progress = true; progress && pending.length;) {
-      progress = false;
-      for (const t of [...pending]) {
-        const open = [...new Set(t.dims!.filter((d): d is string => typeof d === 'string' && sizes[d] === undefined))];
-        if (open.length > 1) continue;
-        pending.splice(pending.indexOf(t), 1);
-        progress = true;
-        if (open.length === 0) continue;
-        const f = feeds[t.name] as unknown;
-        const len = Array.isArray(f) ? f.length : ArrayBuffer.isView(f) && !(f instanceof DataView) ? typedLength.call(f) : undefined;
-        if (len === undefined) throw new Error(`${where} input '${t.name}': expected a typed array of ${t.dtype}${fmt(t.dims!)} or { data, shape }, got ${describe(f)}`);
-        const name = open[0]!, i = t.dims!.indexOf(name);
-        if (t.dims!.filter((d) => d === name).length > 1) throw new Error(`${where} input '${t.name}': size '${name}' appears twice in ${fmt(t.dims!)}; give { data, shape }`);
-        const rest = numel(t.dims!.map((d) => (d === name ? 1 : evalDim(d, sizes))));
-        if (len % rest !== 0) throw new Error(`${where} input '${t.name}': ${len} values do not fill ${fmt(t.dims!)} (${len} is not a multiple of ${rest})`);
-        bind(t, i, name, len / rest, `${len} values make it`);
-      }
-    }
-    if (pending.length) {
-      const t = pending[0]!;
-      throw new Error(`${where} input '${t.name}': its shape ${fmt(t.dims!)} has sizes ${list(t.dims!.filter((d) => typeof d === 'string' && sizes[d] === undefined) as string[])} that no other input fixes; give { data, shape }`);
-    }
-    return sizes;
   }
 
   /** A copy of a tensor in wasm memory (at its actual shape). */

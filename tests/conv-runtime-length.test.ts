@@ -66,7 +66,7 @@ test('a text CNN / dilated causal TCN over [B, 4, T] and a CNN over [N, 2, H, W]
     const x = io.get(`input.x_${tag}`)!, im = io.get(`input.im_${tag}`)!;
     const feeds = { x: { data: x.data as Float32Array, shape: x.shape }, im: { data: im.data as Float32Array, shape: im.shape } };
     const [B, , T] = x.shape as [number, number, number], [N, , H, W] = im.shape as [number, number, number, number];
-    const ref = interpret(g, { x: feeds.x.data, im: feeds.im.data }, undefined, { B, T, N, H, W });
+    const ref = interpret(g, feeds);
     const out = one.run(feeds), out2 = two.run(feeds);
     expect(one.outputShapes.seq).toEqual([B, 6, T]);
     for (const name of ['seq', 'max', 'mean', 'img', 'imgmax']) {

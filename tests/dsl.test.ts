@@ -246,11 +246,14 @@ describe('DSL', () => {
     expect(() => printGraph(undefined as never)).toThrow('printGraph: expected an IR graph (traceModel(def) or importOnnx(bytes).graph), got undefined');
   });
 
-  test('interpret on a graph with named sizes says it ran at the bounds and how to give the sizes (said only "expected 6")', () => {
+  test('interpret on a graph with named sizes reads them off the feeds, as run() does (ran at the bounds and said only "expected 6")', () => {
     const g = traceModel(defineModel({ name: 's', module: new nn.ReLU(), inputs: { x: { shape: ['B', 2], max: { B: 3 } } } }));
     const x = Float32Array.of(-1, 2, 3, -4);
-    expect(() => interpret(g, { x })).toThrow("interpret: input 'x' has 4 values, expected 6 ([3, 2]: [B, 2] at the bounds; pass the sizes as interpret's 4th argument, e.g. { B: … })");
-    expect(() => interpret(g, { x }, undefined, { B: 1 })).toThrow("interpret: input 'x' has 4 values, expected 2");
+    expect(Array.from(interpret(g, { x }).y!)).toEqual([0, 2, 3, 0]);
+    expect(Array.from(interpret(g, { x: { data: x, shape: [2, 2] } }).y!)).toEqual([0, 2, 3, 0]);
+    expect(() => interpret(g, { x: x.subarray(0, 3) })).toThrow("interpret: input 'x': 3 values do not fill [B, 2] (3 is not a multiple of 2)");
+    expect(() => interpret(g, { x: new Float32Array(8) })).toThrow("interpret: input 'x': dim 0 is size 'B', which must be an integer in [1, 3]; 8 values make it 4");
+    expect(() => interpret(g, { x }, undefined, { B: 1 })).toThrow("interpret: input 'x' has 4 values, expected 2 (shape [1, 2] at B = 1)");
     expect(Array.from(interpret(g, { x }, undefined, { B: 2 }).y!)).toEqual([0, 2, 3, 0]);
   });
 });

@@ -76,10 +76,10 @@ test('BatchNorm, InstanceNorm, GroupNorm and LayerNorm over the channels match P
   expect(sizesOf(single)).toEqual({ B: 2, T: 1, N: 2, H: 1, W: 1 });
   expect(() => one.run(single)).toThrow(lone);
   expect(() => two.run(single)).toThrow(lone);
-  expect(() => interpret(g, { x: single.x.data, im: single.im.data }, undefined, sizesOf(single))).toThrow(lone);
+  expect(() => interpret(g, single)).toThrow(lone);
   for (const tag of ['b', 'c']) {
     const feeds = feedsOf(tag), { T, H, W } = sizesOf(feeds);
-    const ref = interpret(g, { x: feeds.x.data, im: feeds.im.data }, undefined, sizesOf(feeds));
+    const ref = interpret(g, feeds);
     const out = one.run(feeds), out2 = two.run(feeds);
     for (const name of [...SEQ, ...IMG]) {
       const want = io.get(`output.${name}_${tag}`)!.data as Float32Array;

@@ -55,7 +55,7 @@ test('strided pools and a strided conv over T in [4, 16] and H in [2, 9] match P
   for (const [B, T, N, H] of CASES) {
     const x = io.get(`input.x_t${T}`)!, img = io.get(`input.img_t${T}`)!;
     const feeds = { x: { data: x.data as Float32Array, shape: x.shape }, img: { data: img.data as Float32Array, shape: img.shape } };
-    const ref = interpret(g, { x: feeds.x.data, img: feeds.img.data }, undefined, { B, T, N, H });
+    const ref = interpret(g, feeds);
     const out = one.run(feeds), out2 = two.run(feeds);
     expect(one.outputShapes).toEqual({ max: [B, 4, floor(T / 2)], avg: [B, 4, floor((T - 3) / 2) + 1], conv: [B, 6, floor((T + 1) / 2)], feat: [B, 6, floor((T + 1) / 4)], logits: [B, 3], img: [N, 2, floor(H / 2), 5] });
     for (const name of ['max', 'avg', 'conv', 'feat', 'logits', 'img']) {

@@ -268,6 +268,25 @@ describe('symbolic sizes in the DSL', () => {
     expect(Array.from(r.last!)).toEqual([...Array.from(x.subarray(32, 40)), ...Array.from(x.subarray(72, 80))]);
     expect(Array.from(r.tail!)).toEqual(Array.from(r.last!));
   });
+
+  it('the reference interpreter reads the sizes off its feeds as run() does: { data, shape }, or a plain array where one size is open', () => {
+    const g = trace(({ x, m }) => ({ s: x!.sum(1), y: x!.mul(m!.unsqueeze(2)).flatten(0, 1) }),
+      { x: { shape: ['B', 'T', 3], max: { B: 3, T: 6 }, min: { T: 2 } }, m: { shape: ['B', 'T'] } });
+    const x = seeded(2 * 5 * 3, 1), m = seeded(2 * 5, 2);
+    const want = interpret(instantiate(g, { B: 2, T: 5 }), { x, m });
+    // By hand: s[b, c] = Σ_t x[b, t, c].
+    expect(Array.from(want.s!)).toEqual([0, 1, 2, 3, 4, 5].map((i) => { const b = Math.floor(i / 3), c = i % 3; let v = 0; for (let t = 0; t < 5; t++) v += x[(b * 5 + t) * 3 + c]!; return Math.fround(v); }));
+    for (const feeds of [{ x: { data: x, shape: [2, 5, 3] }, m: { data: m, shape: [2, 5] } }, { x: { data: x, shape: [2, 5, 3] }, m }]) {
+      const got = interpret(g, feeds);
+      expect(Array.from(got.s!)).toEqual(Array.from(want.s!));
+      expect(Array.from(got.y!)).toEqual(Array.from(want.y!));
+    }
+    // Explicit sizes still win; sizes that disagree, or fall below a declared least, are refused by name.
+    expect(() => interpret(g, { x: { data: x, shape: [2, 5, 3] }, m: { data: m.subarray(0, 6), shape: [3, 2] } })).toThrow(/interpret: input 'm': dim 0 is size 'B' = 3, but input 'x' gives B = 2/);
+    expect(() => interpret(g, { x: { data: x.subarray(0, 6), shape: [2, 1, 3] }, m: m.subarray(0, 2) })).toThrow(/interpret: input 'x': dim 1 is size 'T', which must be an integer in \[2, 6\]; the shape \[2, 1, 3\] says it is 1/);
+    expect(() => interpret(g, { x: { data: x, shape: [2, 5, 3] }, m: m.subarray(0, 7) })).toThrow(/interpret: input 'm' has 7 values, expected 10/);
+    expect(() => interpret(g, { x, m: { data: m.subarray(0, 8), shape: [2, 4] } })).toThrow(/interpret: input 'x' has 30 values, expected 24/);
+  });
 });
 
 describe('symbolic sizes in the memory-level simulator', () => {

@@ -7,13 +7,16 @@ import { opDef } from '../ir/ops.ts';
 import type { EvalContext, Value } from '../ir/ops/def.ts';
 import { exprEvaluator } from '../ir/ops/elementwise.ts';
 import { numel, type AnyTensorData } from '../ir/types.ts';
-import { instantiate } from '../ir/symbolic.ts';
+import { graphLeast, graphSizes, instantiate } from '../ir/symbolic.ts';
+import { feedSizes } from '../../runtime/feed-sizes.ts';
 import type { Sizes } from '../ir/dims.ts';
 import { checkGraph, describeValue } from '../ir/print.ts';
 
 export type { Value };
 export { exprEvaluator };
 export type Feeds = Record<string, AnyTensorData>;
+/** An input of interpret(): a typed array, or `{ data, shape }` (as the runtime's run() takes them). */
+export type Feed = AnyTensorData | { data: AnyTensorData; shape: readonly number[] };
 
 const CONTEXT: EvalContext = { interpret: (g, feeds) => interpret(g, feeds) };
 
@@ -30,9 +33,11 @@ const ARRAY_OF = { f32: Float32Array, i32: Int32Array, bool: Uint8Array } as con
 
 /**
  * Runs a graph on concrete inputs; returns every output by name. A graph with named sizes runs
- * at `sizes` (each in [1, bound]), or at its bounds when none are given.
+ * at `sizes` (each in [least, bound]) when they are given; else at the sizes the feeds show, read
+ * as the runtime reads them (`{ data, shape }`, or a plain array's length where one size is left
+ * open), and any size no input fixes at its bound.
  */
-export function interpret(g: Graph, feeds: Feeds, state?: Record<string, AnyTensorData>, sizes?: Sizes): Record<string, AnyTensorData> {
+export function interpret(g: Graph, feeds: Readonly<Record<string, Feed>>, state?: Record<string, AnyTensorData>, sizes?: Sizes): Record<string, AnyTensorData> {
   checkGraph('interpret', g);
   if (typeof feeds !== 'object' || feeds === null) throw new Error(`interpret: expected feeds, an object of typed arrays by input name, got ${describeValue(feeds)}`);
   const empty = g.empty;
@@ -43,6 +48,12 @@ export function interpret(g: Graph, feeds: Feeds, state?: Record<string, AnyTens
   for (const e of empty?.inputs ?? []) {
     const f = feeds[e.name], want = ARRAY_OF[e.dtype];
     if (f !== undefined && !(f instanceof want && f.length === 0)) throw new Error(`interpret: input '${e.name}' (${e.dtype}[${e.shape.join(', ')}]) has no elements: it must be an empty ${want.name}, got ${describeValue(f)}${f instanceof want ? ` of ${f.length}` : ''}`);
+  }
+  const inputs = g.nodes.filter((n) => n.op === 'input');
+  const max = graphSizes(g), given = sizes !== undefined;
+  if (!sizes && Object.keys(max).length) {
+    const shown = feedSizes({ inputs: inputs.map((n) => ({ name: n.label!, dtype: n.type.dtype, dims: n.type.dims })), sizes: max, min: graphLeast(g) }, 'interpret:', feeds);
+    sizes = { ...max, ...shown };
   }
   if (sizes) g = instantiate(g, sizes);
   const vals = new Map<Node, Value>();
@@ -56,13 +67,14 @@ export function interpret(g: Graph, feeds: Feeds, state?: Record<string, AnyTens
     } else if (n.op === 'proj') {
       data = results.get(n.inputs[0]!)![(n.attrs.index as number)]!;
     } else if (n.op === 'input') {
-      const f = feeds[n.label!];
-      if (!f) throw new Error(`interpret: no value for input '${n.label}'`);
+      const fed = feeds[n.label!];
+      if (!fed) throw new Error(`interpret: no value for input '${n.label}'`);
+      const f = typeof fed === 'object' && !ArrayBuffer.isView(fed) && 'shape' in fed ? fed.data : fed;
       const want = ARRAY_OF[n.type.dtype];
       if (!(f instanceof want)) throw new Error(`interpret: input '${n.label}' (${n.type.dtype}) must be ${/^[AEIOU]/.test(want.name) ? 'an' : 'a'} ${want.name}, got ${describeValue(f)}`);
       if (f.length !== numel(n.type.shape)) {
-        // A graph with named sizes runs at its bounds unless told otherwise: say so, and how.
-        const at = n.type.dims?.some((d) => typeof d !== 'number') ? ` ([${n.type.shape.join(', ')}]: [${n.type.dims.join(', ')}] at the bounds; pass the sizes as interpret's 4th argument, e.g. { ${Object.keys(n.type.max ?? {}).map((k) => `${k}: …`).join(', ')} })` : '';
+        // Say at which sizes, and where they came from.
+        const at = sizes ? ` (shape [${n.type.shape.join(', ')}] at ${Object.entries(sizes).map(([k, v]) => `${k} = ${v}`).join(', ')}${given ? '' : ', read off the feeds; give { data, shape } or the sizes as interpret\'s 4th argument'})` : '';
         throw new Error(`interpret: input '${n.label}' has ${f.length} values, expected ${numel(n.type.shape)}${at}`);
       }
       data = f;
