@@ -196,8 +196,8 @@ test('the new layers by hand, and their misuse refused clearly', () => {
   expect(() => tr([1, 2, 4, 4], (x) => F.interpolate(x, { scaleFactor: 2, mode: 'linear' }))).toThrow(/interpolate: mode 'linear' needs \[N, C, L\] input, got \[1, 2, 4, 4\] \(use 'bilinear' or 'bicubic'\)/);
   expect(() => tr([1, 2, 4], (x) => F.interpolate(x, { scaleFactor: 2, mode: 'bilinear' }))).toThrow(/interpolate: mode 'bilinear' needs \[N, C, H, W\] input, got \[1, 2, 4\] \(use 'linear'\)/);
   expect(() => tr([1, 2, 4], (x) => F.interpolate(x, { scaleFactor: 2, mode: 'bicubic' }))).toThrow(/interpolate: mode 'bicubic' needs \[N, C, H, W\] input, got \[1, 2, 4\] \(use 'linear'\)/);
-  expect(() => trs(['B', 2, 'H', 4], { B: 2, H: 9 }, (x) => F.interpolate(x, { size: [3, 3], mode: 'bicubic' }))).toThrow(/interpolate: input \[B, 2, H, 4\] has a size chosen at run time outside the batch dim \(0\); the channels and spatial sizes must be fixed/);
-  expect(() => trs(['B', 2, 4, 'W'], { B: 2, W: 9 }, (x) => F.interpolate(x, { size: [3, 3], mode: 'area' }))).toThrow(/interpolate: input \[B, 2, 4, W\] has a size chosen at run time outside the batch dim \(0\)/);
+  expect(() => trs(['B', 2, 'H', 4], { B: 2, H: 9 }, (x) => F.interpolate(x, { size: [3, 3], mode: 'bicubic' }))).toThrow(/interpolate: size 3 over dim 2 of input \[B, 2, H, 4\], the size 'H' chosen at run time, is not supported/);
+  expect(() => trs(['B', 2, 4, 'W'], { B: 2, W: 9 }, (x) => F.interpolate(x, { size: [3, 3], mode: 'area' }))).toThrow(/interpolate: mode 'area' over dim 3 of input \[B, 2, 4, W\], the size 'W' chosen at run time, is not supported/);
   expect(() => tr([1, 2, 4, 4], (x) => F.interpolate(x, { scaleFactor: 2, mode: 'bicubic', antialias: true }))).toThrow(/interpolate: antialias true is not supported/);
   expect(() => tr([1, 2, 4, 4], (x) => F.interpolate(x, { scaleFactor: 2, mode: 'bicubic', recomputeScaleFactor: 'yes' as never }))).toThrow(/interpolate: option recomputeScaleFactor must be true or false, got "yes"/);
   expect(() => tr([2, 4], (x) => F.interpolate(x, { scaleFactor: 2 }))).toThrow(/interpolate: expected \[N, C, L\], \[N, C, H, W\] or \[N, C, D, H, W\] input, got \[2, 4\]/);
@@ -206,7 +206,8 @@ test('the new layers by hand, and their misuse refused clearly', () => {
   expect(() => tr([1, 2, 5], (x) => F.interpolate(x, { size: 9 }), 'i32')).toThrow(/interpolate: input must be f32, got i32\[1, 2, 5\]/);
   expect(() => tr([1, 2, 5], () => F.interpolate(undefined as never, { size: 9 }))).toThrow(/interpolate: input must be a tensor, got undefined/);
   expect(() => tr([1, 2, 5], (x) => F.interpolate(x, undefined as never))).toThrow(/interpolate: either size or scaleFactor must be given/);
-  expect(() => trs(['B', 2, 'L'], { B: 2, L: 9 }, (x) => F.interpolate(x, { scaleFactor: 2 }))).toThrow(/interpolate: input \[B, 2, L\] has a size chosen at run time outside the batch dim \(0\); the channels and spatial sizes must be fixed/);
+  // (An integer scaleFactor over a run-time length works: tests/interpolate-runtime-size.test.ts.)
+  expect(() => trs(['B', 2, 'L'], { B: 2, L: 9 }, (x) => F.interpolate(x, { scaleFactor: 1.5 }))).toThrow(/interpolate: scaleFactor 1.5 over dim 2 of input \[B, 2, L\], the size 'L' chosen at run time, is not supported/);
   // 1-D pools
   expect(() => new nn.MaxPool1d(0)).toThrow(/MaxPool1d: kernel_size must be a positive integer, got 0/);
   expect(() => new nn.MaxPool1d(3, { padding: 2 })).toThrow(/MaxPool1d: padding 2 must be at most half the kernel size 3/);

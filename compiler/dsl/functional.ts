@@ -835,6 +835,38 @@ export function weighAlong(x: Tensor, axis: number, t: Taps, label: string): Ten
   return t.index.map((idx, k) => gatherAlong(x, axis, idx).mul(w(t.weight[k]!))).reduce((y, term) => y.add(term));
 }
 /**
+ * x[idx] along `axis`, whose size n is chosen at run time, for an output s·n long (s an integer):
+ * idx holds the source of each output index d up to the bound, computed from d alone (already at
+ * least 0). Where some d below s·n at some n in [least, bound] reads past n − 1, the indices are
+ * clamped to n − 1 when the code runs (n − 1 from sizeTensor); either way they are sliced to s·n
+ * and gathered with run-time indices (the gather checks each against the actual n).
+ */
+export function gatherAlongRunTime(x: Tensor, axis: number, idx: readonly number[], s: number, label: string): Tensor {
+  const n = x.dim(axis), out = mulDims(n, s), bound = x.size(axis);
+  if (idx.length !== s * bound) throw new Error(`gatherAlongRunTime: ${idx.length} indices for ${s}·${bound} outputs`);
+  let clamp = false;
+  for (let m = leastSize(n); m <= bound && !clamp; m++) for (let d = 0; d < s * m; d++) if (idx[d]! > m - 1) { clamp = true; break; }
+  let i = constant(Int32Array.from(idx), [idx.length], 'i32', label).slice(0, 0, out);
+  if (clamp) i = i.minimum(sizeTensor(n, x.bounds).sub(1));
+  const perm = [axis, ...[...Array(x.rank).keys()].filter((a) => a !== axis)];
+  return record('gather', [x.permute(...perm), i]).permute(...[...Array(x.rank).keys()].map((a) => (a < axis ? a + 1 : a === axis ? 0 : a)));
+}
+/** weighAlong over an axis of a size n chosen at run time, to s·n outputs: the taps' indices (from the output index alone) clamped by gatherAlongRunTime, the weights sliced to s·n. */
+export function weighAlongRunTime(x: Tensor, axis: number, t: Taps, s: number, label: string): Tensor {
+  const out = mulDims(x.dim(axis), s);
+  const w = (l: Float32Array) => constant(l, [l.length, ...Array<number>(x.rank - 1 - axis).fill(1)], 'f32', label).slice(0, 0, out);
+  return t.index.map((idx, k) => gatherAlongRunTime(x, axis, idx, s, `${label} index`).mul(w(t.weight[k]!))).reduce((y, term) => y.add(term));
+}
+/**
+ * Each element of `axis` repeated s times in place (x[⌊d/s⌋] for d < s·n): nearest upsampling by
+ * an integer s over a size chosen at run time, as a broadcast and a reshape instead of a gather.
+ */
+export function repeatAlong(x: Tensor, axis: number, s: number): Tensor {
+  if (s === 1) return x;
+  const dims = x.dims, wide = [...dims.slice(0, axis + 1), s, ...dims.slice(axis + 1)];
+  return x.unsqueeze(axis + 1).expand(...wide, x.bounds).reshape(...dims.slice(0, axis), mulDims(dims[axis]!, s), ...dims.slice(axis + 1));
+}
+/**
  * PyTorch 1.13's cubic convolution weights (A = −0.75) of the taps ⌊src⌋ − 1 … ⌊src⌋ + 2 at
  * t = src − ⌊src⌋: ((A + 2)·x − (A + 3))·x² + 1 for the two within 1 (x = t, 1 − t) and
  * ((A·x − 5A)·x + 8A)·x − 4A for the two beyond (x = t + 1, 2 − t). In f32 as the 1.13 build that
@@ -866,7 +898,8 @@ function torchCubicCoeffs(t: number): number[] {
  * border, weighted by cubic convolution with A = −0.75 (computed at compile time; no shortcut
  * when out = in, so as in PyTorch an ∞ makes its neighbours NaN). PyTorch's CPU kernel fuses
  * multiply-adds, so a value may differ by an ulp or so. 'area' is adaptive_avg_pool over the output
- * size. Spatial sizes must be fixed; the batch may be chosen at run time.
+ * size. The batch may be chosen at run time, and so may a spatial size that an integer
+ * scaleFactor resizes without alignCorners (not in mode 'area'; runTimeAxisCheck).
  */
 export function interpolate(x: Tensor, opts: InterpolateOptions): Tensor {
   const o = checkOptions('interpolate', opts, ['size', 'scaleFactor', 'mode', 'alignCorners', 'recomputeScaleFactor', 'antialias']);
@@ -875,7 +908,7 @@ export function interpolate(x: Tensor, opts: InterpolateOptions): Tensor {
   if (x.rank < 3 || x.rank > 5) throw new ModelDefinitionError(`interpolate: expected [N, C, L], [N, C, H, W] or [N, C, D, H, W] input, got ${fmtShape(x.dims)}${where()}`);
   const rank = INTERPOLATING_RANK[mode];
   if (rank !== undefined && x.rank !== rank) throw new ModelDefinitionError(`interpolate: mode '${mode}' needs ${RANK_LAYOUT[rank]} input, got ${fmtShape(x.dims)} (use ${Object.entries(INTERPOLATING_RANK).filter(([, r]) => r === x.rank).map(([m]) => `'${m}'`).join(' or ')})${where()}`);
-  if (x.dims.slice(1).some((d) => typeof d !== 'number')) throw new ModelDefinitionError(`interpolate: input ${fmtShape(x.dims)} has a size chosen at run time outside the batch dim (0); the channels and spatial sizes must be fixed${where()}`);
+  if (typeof x.dims[1] !== 'number') throw new ModelDefinitionError(`interpolate: input ${fmtShape(x.dims)} has its channels (dim 1) chosen at run time; they must be a fixed size${where()}`);
   const k = x.rank - 2, list = (v: number | readonly number[], name: string): number[] => {
     const a = Array.isArray(v) ? [...v] : Array<number>(k).fill(v as number);
     if (a.length !== k) throw new ModelDefinitionError(`interpolate: ${name} has ${a.length} values, input ${fmtShape(x.dims)} has ${k} spatial dim${k > 1 ? 's' : ''}${where()}`);
@@ -884,6 +917,7 @@ export function interpolate(x: Tensor, opts: InterpolateOptions): Tensor {
   const ins = x.shape.slice(2);
   const scales = o.scaleFactor !== undefined && o.scaleFactor !== null ? list(o.scaleFactor, 'scaleFactor') : undefined;
   const outs = scales ? ins.map((n, i) => Math.floor(n * scales[i]!)) : list(o.size!, 'size');
+  x.dims.slice(2).forEach((d, i) => { if (typeof d !== 'number') runTimeAxisCheck(x, 2 + i, mode, o, scales?.[i], o.size === undefined || o.size === null ? undefined : list(o.size, 'size')[i]); });
   outs.forEach((n, i) => { if (n < 1) throw new ModelDefinitionError(`interpolate: scaleFactor ${scales![i]} makes an output size of 0 from ${ins[i]} (dim ${2 + i} of ${fmtShape(x.dims)})${where()}`); });
   outputFits('interpolate', [...x.shape.slice(0, 2), ...outs]);
   if (mode === 'area') return k === 1 ? adaptiveAvgPool2d(x.unsqueeze(2), [1, outs[0]!]).squeeze(2) : k === 2 ? adaptiveAvgPool2d(x, [outs[0]!, outs[1]!]) : adaptiveAvgPool3d(x, outs);
@@ -893,6 +927,7 @@ export function interpolate(x: Tensor, opts: InterpolateOptions): Tensor {
   // Last spatial dim first, as PyTorch's kernel interpolates the innermost dim inside the outer one.
   for (let i = k - 1; i >= 0; i--) {
     const axis = 2 + i, n = ins[i]!, out = outs[i]!, sf = kernelScales?.[i];
+    if (typeof x.dims[axis] !== 'number') { x = interpolateRunTime(x, axis, mode, sf!); continue; }
     // PyTorch's compute_scales_value: 1/scale_factor when given, else in/out, as f32.
     const scale = f(sf !== undefined ? 1 / sf : n / out);
     if (mode === 'nearest' || mode === 'nearest-exact') {
@@ -913,6 +948,41 @@ export function interpolate(x: Tensor, opts: InterpolateOptions): Tensor {
     x = weighAlong(x, axis, taps, 'interpolate λ');
   }
   return x;
+}
+
+/**
+ * Whether interpolate can resize `axis`, a size n chosen at run time: only by an integer
+ * scaleFactor s (the output s·n, a polynomial; the kernel's scale f32(1/s) whatever n) without
+ * alignCorners, so each output's source and weights follow from its index alone but for the clamp
+ * to n − 1. The rest is refused by name.
+ */
+function runTimeAxisCheck(x: Tensor, axis: number, mode: InterpolateMode, o: InterpolateOptions, sf: number | undefined, size: number | undefined): void {
+  const at = `dim ${axis} of input ${fmtShape(x.dims)}, the size '${x.dim(axis)}' chosen at run time`;
+  const no = (what: string, why: string) => { throw new ModelDefinitionError(`interpolate: ${what} over ${at}, is not supported: ${why}; an integer scaleFactor in mode 'nearest', 'nearest-exact', 'linear', 'bilinear', 'bicubic' or 'trilinear' without alignCorners is${where()}`); };
+  if (mode === 'area') no(`mode 'area'`, `its windows depend on the size`);
+  if (size !== undefined) no(`size ${size}`, `a fixed output size makes the scale ${x.dim(axis)}/${size} depend on the size`);
+  if (o.recomputeScaleFactor === true) no('recomputeScaleFactor true', `the scale is then ${x.dim(axis)}/out, which depends on the size`);
+  if (o.alignCorners === true) no('alignCorners true', `the ratio (${x.dim(axis)} − 1)/(out − 1) depends on the size`);
+  if (sf === undefined || !Number.isInteger(sf)) no(`scaleFactor ${sf}`, `the output size ⌊${x.dim(axis)}·${sf}⌋ is no polynomial of the sizes`);
+}
+/**
+ * interpolate along `axis`, a size n chosen at run time, by the integer scaleFactor s: PyTorch's
+ * source indices and weights from the output index d alone (scale f32(1/s)), computed up to the
+ * bound; the clamp of the indices to n − 1 is taken when the code runs. Nearest (and
+ * nearest-exact) where ⌊f32(d·scale)⌋ = ⌊d/s⌋ for every d below the bound is each element
+ * repeated s times (checked here, for this bound).
+ */
+function interpolateRunTime(x: Tensor, axis: number, mode: InterpolateMode, s: number): Tensor {
+  const f = Math.fround, scale = f(1 / s), iota = Array.from({ length: s * x.size(axis) }, (_, d) => d);
+  if (mode === 'nearest' || mode === 'nearest-exact') {
+    const idx = iota.map(mode === 'nearest' ? (d) => Math.floor(f(d * scale)) : (d) => Math.floor(f((d + 0.5) * scale)));
+    return idx.every((v, d) => v === Math.floor(d / s)) ? repeatAlong(x, axis, s) : gatherAlongRunTime(x, axis, idx, s, 'interpolate index');
+  }
+  // out = n: the fixed path's taps d and d with weights 1 and 0 (x·1 + x·0, as PyTorch's kernel).
+  if (s === 1 && mode !== 'bicubic') return x.mul(1).add(x.mul(0));
+  const src = iota.map((d) => scale * (d + 0.5) - 0.5);
+  const taps = mode === 'bicubic' ? cubicTaps(src, Infinity, torchCubicCoeffs) : linearTaps(src.map((v) => Math.max(v, 0)), Infinity);
+  return weighAlongRunTime(x, axis, taps, s, 'interpolate λ');
 }
 
 export const relu = (x: Tensor): Tensor => tensorArg('relu', 'input', x).relu();
