@@ -69,16 +69,18 @@ test('nearest, nearest-exact, bilinear and bicubic by 2 and 3 (bilinear by 1) ov
   expect(dims).toMatchObject({ 'nearest-exact2': ['N', 2, '2*H', '2*W'], bicubic3: ['N', 2, '3*H', '3*W'], bilinear1: ['N', 2, 'H', 'W'], nearest: ['N', 2, '3*H', '2*W'], mixed: ['N', 3, '2*H', 7], upsample: ['N', 3, '2*H', 10] });
 });
 
-test('1-D nearest, nearest-exact and linear by 2 and 3 over a run-time length (and trilinear over a run-time D and T) equal the fixed-size model at T = 1, 2, 5 and 13', async () => {
+test('1-D nearest, nearest-exact and linear by 2 and 3 over a run-time length (trilinear over a run-time D and T, linear over the floor(T/2)+1 of a pool) equal the fixed-size model at T = 1, 2, 5 and 13', async () => {
   const fwd: Fwd = (_m, { x, v }) => {
     const o: Record<string, Tensor> = {};
     for (const mode of ['nearest', 'nearest-exact', 'linear'] as const) for (const s of [2, 3]) o[`${mode}${s}`] = F.interpolate(x!, { scaleFactor: s, mode });
     o.trilinear = F.interpolate(v!, { scaleFactor: [2, 3, 2], mode: 'trilinear' });
+    // Over a floor dim (a strided pool's ⌊T/2⌋ + 1): its n − 1 counted when the code runs too.
+    o.pooled = F.interpolate(F.maxPool1d(x!, 2, { padding: 1 }), { scaleFactor: 3, mode: 'linear' });
     return o;
   };
   const dims = await againstFixed(new nn.Identity(), { x: { shape: ['B', 3, 'T'], max: { B: 2, T: 13 } }, v: { shape: ['B', 2, 'D', 'T', 3], max: { B: 2, D: 4, T: 13 } } }, fwd,
     [{ B: 1, T: 1, D: 1 }, { B: 2, T: 2, D: 3 }, { B: 2, T: 5, D: 1 }, { B: 1, T: 13, D: 4 }]);
-  expect(dims).toMatchObject({ linear3: ['B', 3, '3*T'], 'nearest-exact2': ['B', 3, '2*T'], trilinear: ['B', 2, '2*D', '3*T', 6] });
+  expect(dims).toMatchObject({ linear3: ['B', 3, '3*T'], 'nearest-exact2': ['B', 3, '2*T'], trilinear: ['B', 2, '2*D', '3*T', 6], pooled: ['B', 3, '3*floor(T/2)+3'] });
 });
 
 class UNet extends Module {
