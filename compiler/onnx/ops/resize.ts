@@ -1,10 +1,12 @@
 // ONNX Resize (opsets 10, 11, 13, 18, 19): 'nearest', 'linear' and 'cubic' along any axes, with
 // F.interpolate's pieces (gatherAlong, linearTaps / cubicTaps, weighAlong) and ONNX's source
-// coordinates. Antialias, tf_crop_and_resize and the options only they read are refused by name.
+// coordinates; a symbolic axis by an integer scale with the run-time clamp of F.interpolate's
+// (gatherAlongRunTime, weighAlongRunTime). Antialias, tf_crop_and_resize and the options only they
+// read are refused by name.
 
 import { canonDim, type Dim } from '../../ir/dims.ts';
 import type { Tensor } from '../../dsl/tensor.ts';
-import { cubicTaps, gatherAlong, linearTaps, readsInPlace, weighAlong } from '../../dsl/functional.ts';
+import { cubicTaps, gatherAlong, gatherAlongRunTime, linearTaps, readsInPlace, repeatAlong, weighAlong, weighAlongRunTime } from '../../dsl/functional.ts';
 import { Ctx } from '../ctx.ts';
 import { f32Input, normAxis } from './common.ts';
 
@@ -77,16 +79,29 @@ export function resize(c: Ctx): Tensor {
   const scale = ins.map(() => 1), outs = [...ins];
   const policy = c.str('keep_aspect_ratio_policy', 'stretch');
   if (!['stretch', 'not_larger', 'not_smaller'].includes(policy)) c.unsupported(`keep_aspect_ratio_policy '${policy}'`);
-  // A symbolic axis (a run-time batch) may only keep its size: scale 1 reads each element in place in
-  // every transformation but tf_half_pixel_for_nn, whose source d + ½ rounds up to d + 1 by
-  // 'ceil' and 'round_prefer_ceil' and is interpolated by 'linear'.
+  // A symbolic axis keeps its size where scale 1 reads each element in place: in every
+  // transformation but tf_half_pixel_for_nn, whose source d + ½ rounds up to d + 1 by 'ceil' and
+  // 'round_prefer_ceil' and is interpolated by 'linear' (there it takes the integer scale's path below).
   const inPlace = ctm !== 'tf_half_pixel_for_nn' || (mode === 'nearest' && (nearestMode === 'floor' || nearestMode === 'round_prefer_floor'));
   // (With keep_aspect_ratio_policy, one scale from the other axes would resize it too.)
   const keeps = (a: number, v: Dim) => (scalesIn ? v === 1 : policy === 'stretch' && canonDim(v) === canonDim(dims[a]!));
   const kept = axes.filter((a, i) => Number.isNaN(ins[a]!) && keeps(a, list[i]!) && inPlace);
+  // Otherwise a symbolic axis n is resized by an integer scale s to s·n, where every transformation
+  // but align_corners takes its source coordinates from the output index alone (half_pixel_symmetric's
+  // shift is 0 as m = s·n; pytorch_half_pixel's s·n = 1 is scale 1, kept), and the taps' clamp to
+  // n − 1 is taken when the code runs; cubic's exclude_outside weighs taps by n, so is refused.
+  const runTime = (v: Dim): string | undefined =>
+    sizesIn ? `by sizes, to ${v}` : typeof v !== 'number' || !Number.isInteger(v) || v < 1 ? `by scale ${v}`
+      : ctm === 'align_corners' ? `by scale ${v} with coordinate_transformation_mode 'align_corners', whose ratio (n − 1)/(s·n − 1) depends on the size`
+      : excludeOutside === 1 ? `by scale ${v} with exclude_outside 1, whose weights depend on the size` : undefined;
   axes.forEach((a, i) => {
     if (kept.includes(a)) return;
-    if (Number.isNaN(ins[a]!)) c.unsupported(`resizing axis ${a} of the symbolic size '${dims[a]}' (${sizesIn ? `by sizes, to ${list[i]}` : `by scale ${list[i]}`}; a symbolic axis may only keep its size: ${sizesIn ? `sizes naming it, with keep_aspect_ratio_policy 'stretch'` : 'scale 1'}${inPlace ? '' : `, and not with coordinate_transformation_mode '${ctm}' ${mode === 'nearest' ? `and nearest_mode '${nearestMode}'` : `in mode '${mode}'`}`})`);
+    if (Number.isNaN(ins[a]!)) {
+      const why = runTime(list[i]!);
+      if (why !== undefined) c.unsupported(`resizing axis ${a} of the symbolic size '${dims[a]}' (${why}; a symbolic axis may only keep its size (${sizesIn ? `sizes naming it, with keep_aspect_ratio_policy 'stretch'` : 'scale 1'}${inPlace ? '' : `, and not with coordinate_transformation_mode '${ctm}' ${mode === 'nearest' ? `and nearest_mode '${nearestMode}'` : `in mode '${mode}'`}`}) or grow by an integer scale, not with align_corners or exclude_outside)`);
+      scale[a] = list[i] as number;
+      return;
+    }
     const v = list[i]!;
     if (typeof v !== 'number') c.unsupported(`size ${v} for axis ${a} of size ${ins[a]} (a symbolic size may only name the symbolic axis it keeps)`);
     if (scalesIn) {
@@ -110,7 +125,9 @@ export function resize(c: Ctx): Tensor {
 
   // The innermost axis first, as F.interpolate does.
   for (const a of [...axes].sort((p, q) => q - p)) {
-    const n = ins[a]!, m = outs[a]!, s = scale[a]!, w = s * n;
+    const sym = Number.isNaN(ins[a]!), s = scale[a]!;
+    // A symbolic axis: n = 2 stands for it in the coordinates (m = w = s·n, see runTime), the output indices taken up to s times its bound.
+    const n = sym ? 2 : ins[a]!, m = sym ? 2 * s : outs[a]!, w = s * n, count = sym ? s * x.size(a) : m;
     const src = (d: number): number => {
       switch (ctm) {
         case 'align_corners': return w === 1 ? 0 : (d * (n - 1)) / (w - 1);
@@ -121,7 +138,7 @@ export function resize(c: Ctx): Tensor {
         default: return (d + 0.5) / s - 0.5;
       }
     };
-    const xs = Array.from({ length: m }, (_, d) => src(d));
+    const xs = Array.from({ length: count }, (_, d) => src(d));
     if (mode === 'nearest') {
       const pick = (v: number): number => {
         const f = Math.floor(v), ratio = v - f;
@@ -130,7 +147,16 @@ export function resize(c: Ctx): Tensor {
         if (nearestMode === 'ceil') return f + 1;
         return (nearestMode === 'round_prefer_floor' ? ratio <= 0.5 : ratio < 0.5) ? f : f + 1;
       };
+      if (sym) {
+        const idx = xs.map((v) => Math.max(pick(v), 0));
+        x = idx.every((v, d) => v === Math.floor(d / s)) ? repeatAlong(x, a, s) : gatherAlongRunTime(x, a, idx, s, 'Resize index');
+        continue;
+      }
       x = gatherAlong(x, a, xs.map((v) => Math.min(Math.max(pick(v), 0), n - 1)));
+      continue;
+    }
+    if (sym) {
+      x = weighAlongRunTime(x, a, mode === 'linear' ? linearTaps(xs, Infinity) : cubicTaps(xs, Infinity, (t) => cubicCoeffs(t, A), { integerAsOne: true }), s, 'Resize λ');
       continue;
     }
     const taps = mode === 'linear' ? linearTaps(xs, n) : cubicTaps(xs, n, (t) => cubicCoeffs(t, A), { excludeOutside: excludeOutside === 1, integerAsOne: true });
