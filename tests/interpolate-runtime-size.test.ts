@@ -91,9 +91,9 @@ class UNet extends Module {
   upNearest = new nn.Upsample({ scaleFactor: 2 });
   dec = new nn.Conv2d(12, 2, 3, { padding: 1 });
   forward(x: Tensor): Tensor { return this.run(x, this.up); }
-  run(x: Tensor, up: Module): Tensor {
+  run(x: Tensor, up: nn.Upsample): Tensor {
     const skip = F.relu(this.enc.call(x));
-    const u = up.call(F.relu(this.mid.call(this.pool.call(skip)))) as Tensor;
+    const u = up.call(F.relu(this.mid.call(this.pool.call(skip))));
     return this.dec.call(cat([skip, u], 1));
   }
 }

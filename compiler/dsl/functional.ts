@@ -844,8 +844,11 @@ export function weighAlong(x: Tensor, axis: number, t: Taps, label: string): Ten
 export function gatherAlongRunTime(x: Tensor, axis: number, idx: readonly number[], s: number, label: string): Tensor {
   const n = x.dim(axis), out = mulDims(n, s), bound = x.size(axis);
   if (idx.length !== s * bound) throw new Error(`gatherAlongRunTime: ${idx.length} indices for ${s}·${bound} outputs`);
+  // Whether some size m reads past m − 1: the largest index below s·m (a running max) against it.
+  const top: number[] = [];
+  idx.forEach((v, d) => top.push(Math.max(v, top[d - 1] ?? -Infinity)));
   let clamp = false;
-  for (let m = leastSize(n); m <= bound && !clamp; m++) for (let d = 0; d < s * m; d++) if (idx[d]! > m - 1) { clamp = true; break; }
+  for (let m = leastSize(n); m <= bound; m++) if (top[s * m - 1]! > m - 1) { clamp = true; break; }
   let i = constant(Int32Array.from(idx), [idx.length], 'i32', label).slice(0, 0, out);
   if (clamp) i = i.minimum(sizeTensor(n, x.bounds).sub(1));
   const perm = [axis, ...[...Array(x.rank).keys()].filter((a) => a !== axis)];
