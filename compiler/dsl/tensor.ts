@@ -762,7 +762,14 @@ export class Tensor {
   /** torch.narrow: `length` elements of `dim` from `start`. */
   narrow(dim: number, start: number, length: number): Tensor {
     if (!Number.isInteger(length) || length < 1) throw new ModelDefinitionError(`narrow: length must be a positive integer, got ${describeValue(length)}${where()}`);
-    return this.slice(dim, start, start + length);
+    if (!Number.isInteger(start)) throw new ModelDefinitionError(`narrow: start must be an integer, got ${describeValue(start)}${where()}`);
+    const ax = normAxis(dim, this.rank), n = this.dim(ax);
+    // torch raises where the window leaves the dim; slice would clamp it to fewer rows. A negative
+    // start counts from the end, so its window ends at the end (start + length = 0) or before.
+    const fits = typeof n === 'number' ? start >= -n && (start < 0 ? start + n : start) + length <= n : start >= 0 || start + length <= 0;
+    if (!fits) throw new ModelDefinitionError(`narrow: start ${start} + length ${length} is outside dim ${dim} of ${fmtShape(this.dims)}${where()}`);
+    if (typeof n === 'number' && start < 0) start += n;
+    return this.slice(ax, start, start < 0 && start + length === 0 ? undefined : start + length);
   }
   /** torch.unbind: the slices along `dim`, that dim removed. */
   unbind(dim = 0): Tensor[] {
