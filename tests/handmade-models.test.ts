@@ -147,16 +147,18 @@ class FnNet extends Module {
       std2: x.std([0, 2], { unbiased: false }), cumsum: x.cumsum(-2),
       // narrow(1, -2, 2) ends at the end: it was slice(-2, 0), refused as the range 5:0.
       narrow_end: x.narrow(1, -2, 2), narrow_neg: x.narrow(-1, -3, 2),
+      // x2 [1, 7, 5] broadcast along dim 0: its norm counts both copies (it summed the one row).
+      cos_b0: F.cosineSimilarity(x, x.slice(0, 0, 1).flip(-1), 0), cos_b1: new nn.CosineSimilarity(1, 1e-3).call(x.slice(1, 0, 1), x),
     };
   }
 }
 
-test('hand-written functional code (softmax dims, 2-D layer_norm, uneven chunk/split, views, einsum, SDPA masks) matches PyTorch', async () => {
+test('hand-written functional code (softmax dims, 2-D layer_norm, uneven chunk/split, views, einsum, SDPA masks, narrow, broadcast cosine_similarity) matches PyTorch', async () => {
   const def = defineModel({
     name: 'fn', module: new FnNet().loadStateDict(weights('handmade_fn')),
     inputs: { x: [2, 7, 5], q: [2, 2, 3, 4], k: [2, 2, 4, 4], v: [2, 2, 4, 3], m: { shape: [2, 2, 3, 4], dtype: 'bool' }, c: [3, 4] },
   });
-  expect(await expectTorchCase(def, read('handmade_fn', 'io.safetensors'), { threads: 2 })).toHaveLength(30);
+  expect(await expectTorchCase(def, read('handmade_fn', 'io.safetensors'), { threads: 2 })).toHaveLength(32);
 });
 
 test('narrow: a window outside the dim is refused as torch raises (slice clamped it to fewer rows)', () => {

@@ -1150,7 +1150,9 @@ export function cosineSimilarity(x1: Tensor, x2: Tensor, dim = 1, eps = 1e-8): T
   finite('cosine_similarity', 'eps', eps);
   const d = x1.mul(x2);
   if (!Number.isInteger(dim) || dim < -d.rank || dim >= d.rank) throw new ModelDefinitionError(`cosine_similarity: dim must be an integer in [${-d.rank}, ${d.rank - 1}] for inputs ${fmtShape(x1.dims)} and ${fmtShape(x2.dims)}, got ${describeValue(dim)}${where()}`);
-  return d.sum(dim).div(x1.mul(x1).sum(dim).mul(x2.mul(x2).sum(dim)).maximum(eps * eps).sqrt());
+  // torch broadcasts x1 and x2 first: a dim of 1 broadcast along `dim` counts in the norms once per copy.
+  const a = x1.expand(d.dims, d.bounds), b = x2.expand(d.dims, d.bounds);
+  return d.sum(dim).div(a.mul(a).sum(dim).mul(b.mul(b).sum(dim)).maximum(eps * eps).sqrt());
 }
 /** torch.nn.functional.pairwise_distance: ‖x1 − x2 + eps‖_p along the last dim. */
 export function pairwiseDistance(x1: Tensor, x2: Tensor, p = 2, eps = 1e-6, keepdim = false): Tensor {
