@@ -11,7 +11,7 @@ const FIX = join(import.meta.dirname, 'fixtures', 'torch-extra');
 const read = (c: string, f: string) => readSafetensors(readFileSync(join(FIX, c, f)), `${c}/${f}`);
 const weights = (c: string) => stateDictFrom(read(c, 'weights.safetensors'));
 
-class ConvNet extends Module {
+export class ConvNet extends Module {
   seq1 = new nn.Sequential(
     new nn.Conv1d(4, 6, 3, { groups: 2, dilation: 2, padding: 2, paddingMode: 'reflect', bias: false }),
     new nn.BatchNorm1d(6, 1e-3),
@@ -48,7 +48,7 @@ test('hand-written conv stacks (groups, dilation, padding modes, odd BatchNorm s
   expect(await expectTorchCase(def, read('handmade_conv', 'io.safetensors'), { threads: 2 })).toHaveLength(6);
 });
 
-class RNNNet extends Module {
+export class RNNNet extends Module {
   lstm = new nn.LSTM(5, 6, { numLayers: 2, bidirectional: true });
   gru = new nn.GRU(5, 4, { numLayers: 3, batchFirst: true, bidirectional: true, dropout: 0 });
   head = new nn.Linear(8, 3);
@@ -88,7 +88,7 @@ test('hand-written recurrent models (stacked, bidirectional, states, proj_size, 
   expect(await expectTorchCase(def, read('handmade_rnn', 'io.safetensors'), { threads: 2 })).toHaveLength(15);
 });
 
-class AttnNet extends Module {
+export class AttnNet extends Module {
   cross = new nn.MultiheadAttention(8, 2, { kdim: 5, vdim: 3, batchFirst: true });
   nobias = new nn.MultiheadAttention(8, 4, { bias: false, addBiasKv: true });
   selfa = new nn.MultiheadAttention(8, 2);
@@ -121,7 +121,7 @@ test('hand-written attention (kdim/vdim, bias false + add_bias_kv, float key pad
   expect(await expectTorchCase(def, read('handmade_attn', 'io.safetensors'), { threads: 2 })).toHaveLength(10);
 });
 
-class FnNet extends Module {
+export class FnNet extends Module {
   ln_w = this.param('ln_w', [4, 5]);
   ln_b = this.param('ln_b', [4, 5]);
   forward(x: Tensor, q: Tensor, k: Tensor, v: Tensor, m: Tensor, c: Tensor): Record<string, Tensor> {
@@ -148,17 +148,20 @@ class FnNet extends Module {
       // narrow(1, -2, 2) ends at the end: it was slice(-2, 0), refused as the range 5:0.
       narrow_end: x.narrow(1, -2, 2), narrow_neg: x.narrow(-1, -3, 2),
       // x2 [1, 7, 5] broadcast along dim 0: its norm counts both copies (it summed the one row).
+      // k and v of one head (multi-query) or one batch row: broadcast as torch's matmul does (was a raw reshape error).
+      sdpa_mqa: F.scaledDotProductAttention(q, k.slice(1, 0, 1), v.slice(1, 0, 1), { isCausal: true }),
+      sdpa_b1: F.scaledDotProductAttention(q, k.slice(0, 0, 1), v.slice(0, 0, 1), { attnMask: m.select(0, 0).select(0, 0) }),
       cos_b0: F.cosineSimilarity(x, x.slice(0, 0, 1).flip(-1), 0), cos_b1: new nn.CosineSimilarity(1, 1e-3).call(x.slice(1, 0, 1), x),
     };
   }
 }
 
-test('hand-written functional code (softmax dims, 2-D layer_norm, uneven chunk/split, views, einsum, SDPA masks, narrow, broadcast cosine_similarity) matches PyTorch', async () => {
+test('hand-written functional code (softmax dims, 2-D layer_norm, uneven chunk/split, views, einsum, SDPA masks and broadcast heads, narrow, broadcast cosine_similarity) matches PyTorch', async () => {
   const def = defineModel({
     name: 'fn', module: new FnNet().loadStateDict(weights('handmade_fn')),
     inputs: { x: [2, 7, 5], q: [2, 2, 3, 4], k: [2, 2, 4, 4], v: [2, 2, 4, 3], m: { shape: [2, 2, 3, 4], dtype: 'bool' }, c: [3, 4] },
   });
-  expect(await expectTorchCase(def, read('handmade_fn', 'io.safetensors'), { threads: 2 })).toHaveLength(32);
+  expect(await expectTorchCase(def, read('handmade_fn', 'io.safetensors'), { threads: 2 })).toHaveLength(34);
 });
 
 test('narrow: a window outside the dim is refused as torch raises (slice clamped it to fewer rows)', () => {
@@ -171,4 +174,10 @@ test('narrow: a window outside the dim is refused as torch raises (slice clamped
   const g = tr((x) => x.narrow(1, -2, 2), { shape: [1, 'T'], max: { T: 9 }, min: { T: 2 } });
   for (const T of [2, 5]) expect(Array.from(interpret(g, { x: Float32Array.from({ length: T }, (_, i) => i) }, undefined, { T }).y as Float32Array)).toEqual([T - 2, T - 1]);
   expect(() => tr((x) => x.narrow(1, -2, 3), { shape: [1, 'T'], max: { T: 9 } })).toThrow(/narrow: start -2 \+ length 3 is outside dim 1 of \[1, T\]/);
+});
+
+test('scaled_dot_product_attention: q, k, v whose batch or heads neither agree nor are 1 are refused by name', () => {
+  const tr = (f: (x: Tensor) => Tensor) => traceModel(defineModel({ name: 's', module: new nn.Identity(), inputs: { x: [2, 3, 5, 4] }, forward: (_m: Module, i: Record<string, Tensor>) => f(i.x!) }));
+  expect(() => tr((x) => F.scaledDotProductAttention(x, x.slice(1, 0, 2), x.slice(1, 0, 2)))).toThrow(/scaled_dot_product_attention: q \[2, 3, 5, 4\], k \[2, 2, 5, 4\] and v \[2, 2, 5, 4\] must agree in their heads \(dim 1\) or have 1 there/);
+  expect(() => tr((x) => F.scaledDotProductAttention(x.select(1, 0), x.select(1, 0), x.select(0, 0)))).toThrow(/must agree in their batch \(dim 0\) or have 1 there/);
 });

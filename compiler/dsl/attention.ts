@@ -141,6 +141,16 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
   for (const [name, t] of [['q', q], ['k', k], ['v', v]] as const) {
     if (typeof t.dim(1) !== 'number' || typeof t.dim(3) !== 'number') throw new ModelDefinitionError(`scaled_dot_product_attention: ${name} ${fmtShape(t.dims)} has a size chosen at run time in its heads or head size (dims 1 and 3); only the batch and lengths may be${where()}`);
   }
+  // torch broadcasts the batch and heads (dims 0 and 1) as matmul does: a key and value of one head
+  // shared by every query head (multi-query attention), or one batch row shared by all.
+  const common = (i: 0 | 1): Dim => {
+    const big = [q.dim(i), k.dim(i), v.dim(i)].filter((s) => s !== 1);
+    if (big.some((s) => s !== big[0])) throw new ModelDefinitionError(`scaled_dot_product_attention: q ${fmtShape(q.dims)}, k ${fmtShape(k.dims)} and v ${fmtShape(v.dims)} must agree in their ${i ? 'heads' : 'batch'} (dim ${i}) or have 1 there${where()}`);
+    return big[0] ?? 1;
+  };
+  const Bc = common(0), Hc = common(1), bounds = { ...q.bounds, ...k.bounds, ...v.bounds };
+  const fit = (t: Tensor) => (t.dim(0) === Bc && t.dim(1) === Hc ? t : t.expand(Bc, Hc, t.dim(2), t.dim(3), bounds));
+  q = fit(q); k = fit(k); v = fit(v);
   const [B, H, L, d] = q.shape as [number, number, number, number], dv = v.size(3), scale = opts.scale ?? 1 / Math.sqrt(d);
   const merge = (t: Tensor) => t.permute(0, 2, 1, 3).reshape(B, t.size(2), H * t.size(3));
   const mask = opts.attnMask === undefined ? undefined : sdpaMask(opts.attnMask, [q.dim(0), q.dim(1), q.dim(2), k.dim(2)], k.bounds);
