@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { cat, defineModel, F, interpret, Module, nn, readSafetensors, stateDictFrom, traceModel, zerosLike, type InputSpec, type Tensor } from '../compiler/index.ts';
+import { cat, defineModel, F, interpret, Module, nn, Parameter, readSafetensors, stateDictFrom, traceModel, zerosLike, type InputSpec, type Tensor } from '../compiler/index.ts';
 import { expectTorchCase } from './helpers/torch.ts';
 
 const FIX = join(import.meta.dirname, 'fixtures', 'torch-extra');
@@ -180,4 +180,11 @@ test('scaled_dot_product_attention: q, k, v whose batch or heads neither agree n
   const tr = (f: (x: Tensor) => Tensor) => traceModel(defineModel({ name: 's', module: new nn.Identity(), inputs: { x: [2, 3, 5, 4] }, forward: (_m: Module, i: Record<string, Tensor>) => f(i.x!) }));
   expect(() => tr((x) => F.scaledDotProductAttention(x, x.slice(1, 0, 2), x.slice(1, 0, 2)))).toThrow(/scaled_dot_product_attention: q \[2, 3, 5, 4\], k \[2, 2, 5, 4\] and v \[2, 2, 5, 4\] must agree in their heads \(dim 1\) or have 1 there/);
   expect(() => tr((x) => F.scaledDotProductAttention(x.select(1, 0), x.select(1, 0), x.select(0, 0)))).toThrow(/must agree in their batch \(dim 0\) or have 1 there/);
+});
+
+test('a field holding new Parameter(…) (a port of self.w = nn.Parameter(…)) is named when loading its weights fails', () => {
+  class Ported extends Module { ln_w = new Parameter([4, 5]); lin = new nn.Linear(5, 2); forward(x: Tensor) { return this.lin.call(x.mul(this.ln_w.t)); } }
+  const sd = new Map([...weights('handmade_fn')].filter(([k]) => k === 'ln_w'));
+  sd.set('lin.weight', { shape: [2, 5], data: new Float32Array(10) }); sd.set('lin.bias', { shape: [2], data: new Float32Array(2) });
+  expect(() => new Ported().loadStateDict(sd)).toThrow("loadStateDict into Ported: unexpected: ln_w (field 'ln_w' holds a new Parameter(…), which has no state_dict entry: create it with this.param('ln_w', [4, 5]); PyTorch registers an nn.Parameter attribute, simdflow only what this.param makes)");
 });

@@ -236,9 +236,22 @@ export abstract class Module {
       ...(strict && missing.length ? [`missing: ${missing.join(', ')}`] : []),
       ...(strict && unexpected.length ? [`unexpected: ${unexpected.join(', ')}`] : []),
     ];
-    if (problems.length) throw new ModelDefinitionError(`${where}: ${problems.join(' | ')}${prefixHint(missing, unexpected)}`);
+    if (problems.length) throw new ModelDefinitionError(`${where}: ${problems.join(' | ')}${prefixHint(missing, unexpected)}${this.looseHint()}`);
     for (const [k, p] of params) { const t = tensors.get(k); if (t) p.data = Float32Array.from(t.data); }
     return this;
+  }
+
+  /**
+   * PyTorch registers an nn.Parameter assigned to an attribute; here a field holding `new Parameter(…)`
+   * is no state_dict entry (only this.param registers one): name such fields when loading fails.
+   */
+  private looseHint(): string {
+    const loose: string[] = [];
+    for (const m of this.modules()) {
+      const own = new Set(m._params.values());
+      for (const [k, v] of Object.entries(m)) if (v instanceof Parameter && !own.has(v)) loose.push(`field '${m.path ? `${m.path}.${k}` : k}' holds a new Parameter(…), which has no state_dict entry: create it with this.param('${k}', ${fmtShape(v.shape)})`);
+    }
+    return loose.length ? ` (${loose.join('; ')}; PyTorch registers an nn.Parameter attribute, simdflow only what this.param makes)` : '';
   }
 }
 
