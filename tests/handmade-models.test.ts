@@ -4,7 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { cat, defineModel, F, interpret, Module, nn, Parameter, readSafetensors, stateDictFrom, traceModel, zerosLike, type InputSpec, type Tensor } from '../compiler/index.ts';
+import { cat, defineModel, F, interpret, Module, nn, Parameter, readSafetensors, stack, stateDictFrom, traceModel, zerosLike, type InputSpec, type Tensor } from '../compiler/index.ts';
+import { inferType } from '../compiler/ir/ops.ts';
 import { expectTorchCase } from './helpers/torch.ts';
 
 const FIX = join(import.meta.dirname, 'fixtures', 'torch-extra');
@@ -151,17 +152,23 @@ export class FnNet extends Module {
       // k and v of one head (multi-query) or one batch row: broadcast as torch's matmul does (was a raw reshape error).
       sdpa_mqa: F.scaledDotProductAttention(q, k.slice(1, 0, 1), v.slice(1, 0, 1), { isCausal: true }),
       sdpa_b1: F.scaledDotProductAttention(q, k.slice(0, 0, 1), v.slice(0, 0, 1), { attnMask: m.select(0, 0).select(0, 0) }),
+      // A bool mask in arithmetic takes the other operand's type (x·mask, masked mean pooling); two
+      // bools stay bool (m + m2 is or: it was a bool 2). ~, &, |, ^ are logicalNot/And/Or/Xor.
+      bool_pool: x.mul(x.slice(-1, 0, 1).gt(0)).sum(1).div(x.select(-1, 0).gt(0).sum(1, true)), bool_or: m.add(q.gt(0)).float(),
+      bool_ops: stack([m.logicalNot(), m.logicalAnd(q.gt(0)), m.logicalOr(q.gt(0)), m.logicalXor(q.gt(0)), m.eq(q.gt(0))]).float(),
+      bool_num: m.add(1).float().add(m.mul(2.5)), bool_where: F.where(m, m, 2.5),
+      logical_f: q.logicalOr(m.logicalNot()).float().add(q.round().logicalNot().float()),
       cos_b0: F.cosineSimilarity(x, x.slice(0, 0, 1).flip(-1), 0), cos_b1: new nn.CosineSimilarity(1, 1e-3).call(x.slice(1, 0, 1), x),
     };
   }
 }
 
-test('hand-written functional code (softmax dims, 2-D layer_norm, uneven chunk/split, views, einsum, SDPA masks and broadcast heads, narrow, broadcast cosine_similarity) matches PyTorch', async () => {
+test('hand-written functional code (softmax dims, 2-D layer_norm, uneven chunk/split, views, einsum, SDPA masks and broadcast heads, narrow, broadcast cosine_similarity, bool masks in arithmetic) matches PyTorch', async () => {
   const def = defineModel({
     name: 'fn', module: new FnNet().loadStateDict(weights('handmade_fn')),
     inputs: { x: [2, 7, 5], q: [2, 2, 3, 4], k: [2, 2, 4, 4], v: [2, 2, 4, 3], m: { shape: [2, 2, 3, 4], dtype: 'bool' }, c: [3, 4] },
   });
-  expect(await expectTorchCase(def, read('handmade_fn', 'io.safetensors'), { threads: 2 })).toHaveLength(34);
+  expect(await expectTorchCase(def, read('handmade_fn', 'io.safetensors'), { threads: 2 })).toHaveLength(40);
 });
 
 test('narrow: a window outside the dim is refused as torch raises (slice clamped it to fewer rows)', () => {
@@ -187,4 +194,14 @@ test('a field holding new Parameter(…) (a port of self.w = nn.Parameter(…)) 
   const sd = new Map([...weights('handmade_fn')].filter(([k]) => k === 'ln_w'));
   sd.set('lin.weight', { shape: [2, 5], data: new Float32Array(10) }); sd.set('lin.bias', { shape: [2], data: new Float32Array(2) });
   expect(() => new Ported().loadStateDict(sd)).toThrow("loadStateDict into Ported: unexpected: ln_w (field 'ln_w' holds a new Parameter(…), which has no state_dict entry: create it with this.param('ln_w', [4, 5]); PyTorch registers an nn.Parameter attribute, simdflow only what this.param makes)");
+});
+
+test('bool operands: torch refuses subtracting them, and so does the DSL, naming the fix', () => {
+  const tr = (f: (m: Tensor) => Tensor) => traceModel(defineModel({ name: 'b', module: new nn.Identity(), inputs: { m: { shape: [4], dtype: 'bool' } }, forward: (_m: Module, i: Record<string, Tensor>) => f(i.m!) }));
+  expect(() => tr((m) => m.sub(1))).toThrow('sub: torch does not subtract bool tensors (bool[4] − f32[]); to invert a mask use m.logicalNot()');
+  expect(() => tr((m) => m.int().sub(m))).toThrow(/sub: torch does not subtract bool tensors \(i32\[4\] − bool\[4\]\)/);
+  // The IR's add, sub, div and pow refuse bools (0/1 bytes) from any front end; mul, maximum and minimum keep them 0/1.
+  const b = { dtype: 'bool' as const, shape: [4] };
+  expect(() => inferType('add', [b, b], {})).toThrow('add: bool operands bool[4] and bool[4]: cast them to i32 or f32 first');
+  expect(inferType('mul', [b, b], {})).toEqual(b);
 });

@@ -1373,8 +1373,13 @@ export function whereOp(cond: Tensor, a: Tensor | number, b: Tensor | number): T
   for (const [name, v] of [['input', a], ['other', b]] as const) {
     if (typeof v !== 'number' && !(v instanceof Tensor)) throw new ModelDefinitionError(`where: ${name} must be a tensor or a number, got ${describeValue(v)}${where()}`);
   }
-  const lift = (v: Tensor | number, other: Tensor | number) => (typeof v === 'number' ? scalarLike(v, other) : v);
+  // (A number with a bool branch is an int if it is integral, as torch's where(c, mask, 0).)
+  const lift = (v: Tensor | number, other: Tensor | number) => (typeof v !== 'number' ? v
+    : other instanceof Tensor && other.dtype === 'bool' && v === (v | 0) ? constant(Int32Array.of(v), [], 'i32', String(v)) : scalarLike(v, other));
   let x = lift(a, b), y = lift(b, a);
+  // A bool branch takes the other's type, as torch promotes it (where(c, mask, 2.5) is f32).
+  if (x.dtype === 'bool' && y.dtype !== 'bool') x = x.cast(y.dtype);
+  if (y.dtype === 'bool' && x.dtype !== 'bool') y = y.cast(x.dtype);
   // torch promotes the branches as arithmetic does: an i32 branch with an f32 one (or a number
   // that is not an integer: where(c, int_tensor, 0.5)) gives f32.
   if (x.dtype === 'i32' && y.dtype === 'f32') x = x.cast('f32');

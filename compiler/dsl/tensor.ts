@@ -206,12 +206,24 @@ function asDims<T>(given: T[] | [readonly T[]]): T[] {
 
 /** torch's type promotion for arithmetic: i32 with f32 (a tensor, or a number that is not a 32-bit integer) computes in f32. */
 function promoted(op: string, a: Tensor, o: Operand): [Tensor, Tensor] {
-  const b = lift(op, o, a);
+  let b = lift(op, o, a);
+  if (a.dtype === 'bool' || b.dtype === 'bool') {
+    // torch promotes a bool operand to the other's type (with a number, an int if it is
+    // integral, else a float); two bools are computed here as 0/1 i32s (see boolArith).
+    if (op === 'sub') throw new ModelDefinitionError(`sub: torch does not subtract bool tensors (${a.dtype}${fmtShape(a.dims)} − ${b.dtype}${fmtShape(b.dims)}); to invert a mask use m.logicalNot()${where()}`);
+    if (typeof o === 'number' && a.dtype === 'bool') b = Number.isInteger(o) && o === (o | 0) ? constant(Int32Array.of(o), [], 'i32', String(o)) : scalar(o);
+    if (a.dtype === 'bool') a = a.cast(b.dtype === 'bool' ? 'i32' : b.dtype);
+    if (b.dtype === 'bool') b = b.cast(a.dtype);
+  }
   if (a.dtype === 'i32' && b.dtype === 'f32') return [a.cast('f32'), b];
   if (a.dtype === 'f32' && b.dtype === 'i32') return [a, b.cast('f32')];
   return [a, b];
 }
 const asF32 = (t: Tensor) => (t.dtype === 'i32' ? t.cast('f32') : t);
+/** Two bools stay a bool in torch (+ is or, × and, max or, min and): the 0/1 i32 result cast back (1 + 1 was a bool 2). */
+const boolArith = (a: Tensor, o: Operand, r: Tensor): Tensor => (a.dtype === 'bool' && o instanceof Tensor && o.dtype === 'bool' ? r.cast('bool') : r);
+/** torch's logical ops read any non-zero value (NaN too) as true. */
+const truth = (t: Tensor): Tensor => (t.dtype === 'bool' ? t : t.ne(0));
 
 export class Tensor {
   constructor(readonly node: Node) {}
@@ -229,13 +241,13 @@ export class Tensor {
   /** Size of one dimension (negative counts from the end). */
   size(d: number): number { return this.shape[normAxis(d, this.rank)]!; }
 
-  add(o: Operand): Tensor { return record('add', promoted('add', this, o)); }
+  add(o: Operand): Tensor { return boolArith(this, o, record('add', promoted('add', this, o))); }
   sub(o: Operand): Tensor { return record('sub', promoted('sub', this, o)); }
-  mul(o: Operand): Tensor { return record('mul', promoted('mul', this, o)); }
+  mul(o: Operand): Tensor { return boolArith(this, o, record('mul', promoted('mul', this, o))); }
   /** True division, as torch's /: integer operands are divided as f32 (7 / 2 = 3.5). */
   div(o: Operand): Tensor { return record('div', promoted('div', this, o).map(asF32)); }
-  maximum(o: Operand): Tensor { return record('maximum', promoted('maximum', this, o)); }
-  minimum(o: Operand): Tensor { return record('minimum', promoted('minimum', this, o)); }
+  maximum(o: Operand): Tensor { return boolArith(this, o, record('maximum', promoted('maximum', this, o))); }
+  minimum(o: Operand): Tensor { return boolArith(this, o, record('minimum', promoted('minimum', this, o))); }
   /** torch.clamp: min(max(x, min), max), so max wins where min > max; NaN stays NaN (a lone NaN number bound: see below). */
   clamp(min?: Operand, max?: Operand): Tensor {
     if (min === undefined && max === undefined) throw new ModelDefinitionError(`clamp: at least one of min and max must be given${where()}`);
@@ -269,6 +281,12 @@ export class Tensor {
   eq(o: Operand): Tensor { return record('eq', promoted('eq', this, o)); }
   ne(o: Operand): Tensor { return record('ne', promoted('ne', this, o)); }
   neg(): Tensor { return record('neg', [this]); }
+  /** torch.logical_not (PyTorch's ~ on a bool mask): true where the value is 0 (false). */
+  logicalNot(): Tensor { return truth(this).eq(0); }
+  /** torch.logical_and / logical_or / logical_xor (&, |, ^ on bool masks), broadcast; any non-zero value is true. */
+  logicalAnd(o: Tensor): Tensor { return truth(this).mul(truth(lift('logical_and', o, this))); }
+  logicalOr(o: Tensor): Tensor { return truth(this).add(truth(lift('logical_or', o, this))); }
+  logicalXor(o: Tensor): Tensor { return truth(this).ne(truth(lift('logical_xor', o, this))); }
   relu(): Tensor { return record('relu', [this]); }
   tanh(): Tensor { return record('tanh', [this]); }
   sigmoid(): Tensor { return record('sigmoid', [this]); }

@@ -87,6 +87,8 @@ function binary(op: string): OpDef<NoAttrs> {
       // ONNX's Pow takes a float exponent under an integer base; the result has the base's type.
       const floatExponent = op === 'pow' && a.dtype === 'i32' && b.dtype === 'f32';
       if (a.dtype !== b.dtype && !floatExponent) fail(op, `dtypes differ: ${fmtType(a)} vs ${fmtType(b)}`);
+      // Bools are 0/1 bytes: a sum, difference, quotient or power of two is not one (1 + 1 made a bool 2).
+      if (a.dtype === 'bool' && op !== 'mul' && op !== 'maximum' && op !== 'minimum') fail(op, `bool operands ${fmtType(a)} and ${fmtType(b)}: cast them to i32 or f32 first`);
       const shape = broadcastShapes(a.shape, b.shape) ?? fail(op, `shapes do not broadcast: ${fmtShape(a.shape)} vs ${fmtShape(b.shape)}`);
       return { dtype: a.dtype, shape };
     },
