@@ -86,9 +86,7 @@ test('comparisons and rounding match PyTorch bit for bit: NaN, ±inf, ±0, ties,
 
 test('comparing or rounding the wrong dtypes, shapes or values is refused, naming the op, what it takes and what it got', () => {
   const tr = (fwd: (x: Tensor) => Tensor) => () => traceModel(defineModel({ name: 't', module: new nn.Identity(), inputs: { x: [2, 3] }, forward: (_m: Module, i: Record<string, Tensor>) => fwd(i.x!) }));
-  expect(tr((x) => x.gt(0).lt(x.gt(1)))).toThrow(/lt: first operand must be f32 or i32, got bool\[2, 3\]/);
-  expect(tr((x) => x.eq(x.ne(0)))).toThrow(/eq: second operand must be f32 or i32, got bool\[2, 3\]/);
-  expect(tr((x) => x.cast('bool').ge(1))).toThrow(/ge: first operand must be f32 or i32, got bool\[2, 3\]/);
+  // (Bool operands compare as torch promotes them, 0/1: handmade-models checks them against PyTorch.)
   expect(tr((x) => x.cast('i32').floor())).toThrow(/floor: input must be f32, got i32\[2, 3\]/);
   expect(tr((x) => x.gt(0).round())).toThrow(/round: input must be f32, got bool\[2, 3\]/);
   expect(tr((x) => x.le(x.reshape(3, 2)))).toThrow(/le: shapes do not broadcast: \[2, 3\] vs \[3, 2\]/);

@@ -156,6 +156,7 @@ export class FnNet extends Module {
       // bools stay bool (m + m2 is or: it was a bool 2). ~, &, |, ^ are logicalNot/And/Or/Xor.
       bool_pool: x.mul(x.slice(-1, 0, 1).gt(0)).sum(1).div(x.select(-1, 0).gt(0).sum(1, true)), bool_or: m.add(q.gt(0)).float(),
       bool_ops: stack([m.logicalNot(), m.logicalAnd(q.gt(0)), m.logicalOr(q.gt(0)), m.logicalXor(q.gt(0)), m.eq(q.gt(0))]).float(),
+      bool_cmp: stack([x.gt(0).lt(x.gt(1)), x.eq(x.gt(0)), x.gt(0).ge(1)]).float(),
       bool_num: m.add(1).float().add(m.mul(2.5)), bool_where: F.where(m, m, 2.5),
       logical_f: q.logicalOr(m.logicalNot()).float().add(q.round().logicalNot().float()),
       cos_b0: F.cosineSimilarity(x, x.slice(0, 0, 1).flip(-1), 0), cos_b1: new nn.CosineSimilarity(1, 1e-3).call(x.slice(1, 0, 1), x),
@@ -168,7 +169,7 @@ test('hand-written functional code (softmax dims, 2-D layer_norm, uneven chunk/s
     name: 'fn', module: new FnNet().loadStateDict(weights('handmade_fn')),
     inputs: { x: [2, 7, 5], q: [2, 2, 3, 4], k: [2, 2, 4, 4], v: [2, 2, 4, 3], m: { shape: [2, 2, 3, 4], dtype: 'bool' }, c: [3, 4] },
   });
-  expect(await expectTorchCase(def, read('handmade_fn', 'io.safetensors'), { threads: 2 })).toHaveLength(40);
+  expect(await expectTorchCase(def, read('handmade_fn', 'io.safetensors'), { threads: 2 })).toHaveLength(41);
 });
 
 test('narrow: a window outside the dim is refused as torch raises (slice clamped it to fewer rows)', () => {
