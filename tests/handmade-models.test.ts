@@ -173,7 +173,7 @@ test('hand-written functional code (softmax dims, 2-D layer_norm, uneven chunk/s
 });
 
 test('narrow: a window outside the dim is refused as torch raises (slice clamped it to fewer rows)', () => {
-  const tr = (f: (x: Tensor) => Tensor, x: InputSpec = [2, 7]) => traceModel(defineModel({ name: 'n', module: new nn.Identity(), inputs: { x }, forward: (_m: Module, i: Record<string, Tensor>) => f(i.x!) }));
+  const tr = (f: (x: Tensor) => Tensor, x: InputSpec | number[] = [2, 7]) => traceModel(defineModel({ name: 'n', module: new nn.Identity(), inputs: { x }, forward: (_m: Module, i: Record<string, Tensor>) => f(i.x!) }));
   expect(() => tr((x) => x.narrow(1, 5, 4))).toThrow(/narrow: start 5 \+ length 4 is outside dim 1 of \[2, 7\]/);
   expect(() => tr((x) => x.narrow(1, -8, 1))).toThrow(/narrow: start -8 \+ length 1 is outside dim 1 of \[2, 7\]/);
   expect(() => tr((x) => x.narrow(1, -2, 3))).toThrow(/narrow: start -2 \+ length 3 is outside dim 1/);
@@ -193,7 +193,7 @@ test('scaled_dot_product_attention: q, k, v whose batch or heads neither agree n
 test('a field holding new Parameter(…) (a port of self.w = nn.Parameter(…)) is named when loading its weights fails', () => {
   class Ported extends Module { ln_w = new Parameter([4, 5]); lin = new nn.Linear(5, 2); forward(x: Tensor) { return this.lin.call(x.mul(this.ln_w.t)); } }
   const sd = new Map([...weights('handmade_fn')].filter(([k]) => k === 'ln_w'));
-  sd.set('lin.weight', { shape: [2, 5], data: new Float32Array(10) }); sd.set('lin.bias', { shape: [2], data: new Float32Array(2) });
+  sd.set('lin.weight', { shape: [2, 5], data: new Float32Array(10), dtype: 'F32' }); sd.set('lin.bias', { shape: [2], data: new Float32Array(2), dtype: 'F32' });
   expect(() => new Ported().loadStateDict(sd)).toThrow("loadStateDict into Ported: unexpected: ln_w (field 'ln_w' holds a new Parameter(…), which has no state_dict entry: create it with this.param('ln_w', [4, 5]); PyTorch registers an nn.Parameter attribute, simdflow only what this.param makes)");
 });
 
