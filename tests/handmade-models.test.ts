@@ -50,14 +50,14 @@ test('hand-written conv stacks (groups, dilation, padding modes, odd BatchNorm s
 });
 
 export class RNNNet extends Module {
-  lstm = new nn.LSTM(5, 6, { numLayers: 2, bidirectional: true });
-  gru = new nn.GRU(5, 4, { numLayers: 3, batchFirst: true, bidirectional: true, dropout: 0 });
-  head = new nn.Linear(8, 3);
-  rnn = new nn.RNN(5, 4, { numLayers: 2, nonlinearity: 'relu', bias: false, batchFirst: true });
-  lstmp = new nn.LSTM(5, 6, { numLayers: 2, projSize: 3, bidirectional: true, batchFirst: true });
-  enc = new nn.GRU(5, 6, { batchFirst: true });
-  dec = new nn.LSTM(3, 6, { numLayers: 2, batchFirst: true });
-  out = new nn.Linear(6, 3);
+  lstm = new nn.LSTM(3, 4, { numLayers: 2, bidirectional: true });
+  gru = new nn.GRU(3, 3, { numLayers: 3, batchFirst: true, bidirectional: true, dropout: 0 });
+  head = new nn.Linear(6, 3);
+  rnn = new nn.RNN(3, 3, { numLayers: 2, nonlinearity: 'relu', bias: false, batchFirst: true });
+  lstmp = new nn.LSTM(3, 4, { numLayers: 2, projSize: 2, bidirectional: true, batchFirst: true });
+  enc = new nn.GRU(3, 4, { batchFirst: true });
+  dec = new nn.LSTM(3, 4, { numLayers: 2, batchFirst: true });
+  out = new nn.Linear(4, 3);
   forward(x: Tensor, xb: Tensor, h0: Tensor, c0: Tensor, hg: Tensor, hp: Tensor, cp: Tensor): Record<string, Tensor> {
     const [y, [hn, cn]] = this.lstm.call(x, [h0, c0]);
     const [yg, hgn] = this.gru.call(xb, hg);
@@ -84,19 +84,19 @@ export class RNNNet extends Module {
 test('hand-written recurrent models (stacked, bidirectional, states, proj_size, unbatched, N:1 and 1:N) match PyTorch', async () => {
   const def = defineModel({
     name: 'rnn', module: new RNNNet().loadStateDict(weights('handmade_rnn')),
-    inputs: { x: [5, 2, 5], xb: [2, 5, 5], h0: [4, 2, 6], c0: [4, 2, 6], hg: [6, 2, 4], hp: [4, 2, 3], cp: [4, 2, 6] },
+    inputs: { x: [5, 2, 3], xb: [2, 5, 3], h0: [4, 2, 4], c0: [4, 2, 4], hg: [6, 2, 3], hp: [4, 2, 2], cp: [4, 2, 4] },
   });
   expect(await expectTorchCase(def, read('handmade_rnn', 'io.safetensors'), { threads: 2 })).toHaveLength(15);
 });
 
 export class AttnNet extends Module {
-  cross = new nn.MultiheadAttention(8, 2, { kdim: 5, vdim: 3, batchFirst: true });
-  nobias = new nn.MultiheadAttention(8, 4, { bias: false, addBiasKv: true });
-  selfa = new nn.MultiheadAttention(8, 2);
+  cross = new nn.MultiheadAttention(4, 2, { kdim: 5, vdim: 3, batchFirst: true });
+  nobias = new nn.MultiheadAttention(4, 4, { bias: false, addBiasKv: true });
+  selfa = new nn.MultiheadAttention(4, 2);
   enc = new nn.TransformerEncoder(
-    new nn.TransformerEncoderLayer(8, 2, { dimFeedforward: 12, dropout: 0, activation: 'gelu', batchFirst: true, normFirst: true, layerNormEps: 1e-3 }),
-    2, new nn.LayerNorm(8));
-  dec = new nn.TransformerDecoder(new nn.TransformerDecoderLayer(8, 2, { dimFeedforward: 10, dropout: 0, activation: 'gelu' }), 2);
+    new nn.TransformerEncoderLayer(4, 2, { dimFeedforward: 6, dropout: 0, activation: 'gelu', batchFirst: true, normFirst: true, layerNormEps: 1e-3 }),
+    2, new nn.LayerNorm(4));
+  dec = new nn.TransformerDecoder(new nn.TransformerDecoderLayer(4, 2, { dimFeedforward: 5, dropout: 0, activation: 'gelu' }), 2);
   forward(...a: Tensor[]): Record<string, Tensor> {
     const [q, k5, v3, kpm, fmask, xs, bmask3, fkpm, src, srcmask, srckpm, tgt, tgtkpm, memkpm] = a as [Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor];
     const [y1, w1] = this.cross.call(q, k5, v3, { keyPaddingMask: kpm, attnMask: fmask, averageAttnWeights: false });
@@ -115,8 +115,8 @@ test('hand-written attention (kdim/vdim, bias false + add_bias_kv, float key pad
   const def = defineModel({
     name: 'attn', module: new AttnNet().loadStateDict(weights('handmade_attn')),
     inputs: {
-      q: [2, 3, 8], k5: [2, 6, 5], v3: [2, 6, 3], kpm: b([2, 6]), fmask: [3, 6], xs: [4, 2, 8], bmask3: b([8, 4, 4]), fkpm: [2, 4],
-      src: [2, 5, 8], srcmask: [5, 5], srckpm: b([2, 5]), tgt: [3, 2, 8], tgtkpm: b([2, 3]), memkpm: b([2, 5]),
+      q: [2, 3, 4], k5: [2, 6, 5], v3: [2, 6, 3], kpm: b([2, 6]), fmask: [3, 6], xs: [4, 2, 4], bmask3: b([8, 4, 4]), fkpm: [2, 4],
+      src: [2, 5, 4], srcmask: [5, 5], srckpm: b([2, 5]), tgt: [3, 2, 4], tgtkpm: b([2, 3]), memkpm: b([2, 5]),
     },
   });
   expect(await expectTorchCase(def, read('handmade_attn', 'io.safetensors'), { threads: 2 })).toHaveLength(10);
