@@ -200,6 +200,7 @@ test('a field holding new Parameter(…) (a port of self.w = nn.Parameter(…)) 
 test('bool operands: torch refuses subtracting them, and so does the DSL, naming the fix', () => {
   const tr = (f: (m: Tensor) => Tensor) => traceModel(defineModel({ name: 'b', module: new nn.Identity(), inputs: { m: { shape: [4], dtype: 'bool' } }, forward: (_m: Module, i: Record<string, Tensor>) => f(i.m!) }));
   expect(() => tr((m) => m.sub(1))).toThrow('sub: torch does not subtract bool tensors (bool[4] − f32[]); to invert a mask use m.logicalNot()');
+  expect(() => tr((m) => m.pow(2))).toThrow("pow: a bool base is not supported (torch's integer pow has its own rules); cast first: x.cast('f32').pow(…)");
   expect(() => tr((m) => m.int().sub(m))).toThrow(/sub: torch does not subtract bool tensors \(i32\[4\] − bool\[4\]\)/);
   // The IR's add, sub, div and pow refuse bools (0/1 bytes) from any front end; mul, maximum and minimum keep them 0/1.
   const b = { dtype: 'bool' as const, shape: [4] };

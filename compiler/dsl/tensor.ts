@@ -270,7 +270,7 @@ export class Tensor {
     if (o === 0.5) return this.sqrt();
     if (o === -0.5) return this.rsqrt();
     // torch's integer pow has rules of its own (an int result, negative exponents refused): an i32 base is refused.
-    if (this.dtype === 'i32') throw new ModelDefinitionError(`pow: an i32 base is not supported (torch's integer pow has its own rules); cast first: x.cast('f32').pow(…)${where()}`);
+    if (this.dtype === 'i32' || this.dtype === 'bool') throw new ModelDefinitionError(`pow: ${this.dtype === 'i32' ? 'an' : 'a'} ${this.dtype} base is not supported (torch's integer pow has its own rules); cast first: x.cast('f32').pow(…)${where()}`);
     return record('pow', promoted('pow', this, o));
   }
   /** torch.lt / le / gt / ge / eq / ne (<, <=, >, >=, ==, !=), promoting as add does: a bool tensor. NaN compares false except by ne; −0 equals 0. */
