@@ -147,6 +147,8 @@ export class FnNet extends Module {
       max_v: x.max(1), max_i: x.argmax(1), argmax_k: x.argmax(-1, true),
       std2: x.std([0, 2], { unbiased: false }), cumsum: x.cumsum(-2),
       // narrow(1, -2, 2) ends at the end: it was slice(-2, 0), refused as the range 5:0.
+      // A 0-d tensor flattens to [1] (was 'dim 0 is out of range … [0, -1]').
+      flat0: x.sum().flatten(),
       narrow_end: x.narrow(1, -2, 2), narrow_neg: x.narrow(-1, -3, 2),
       // x2 [1, 7, 5] broadcast along dim 0: its norm counts both copies (it summed the one row).
       // k and v of one head (multi-query) or one batch row: broadcast as torch's matmul does (was a raw reshape error).
@@ -169,7 +171,7 @@ test('hand-written functional code (softmax dims, 2-D layer_norm, uneven chunk/s
     name: 'fn', module: new FnNet().loadStateDict(weights('handmade_fn')),
     inputs: { x: [2, 7, 5], q: [2, 2, 3, 4], k: [2, 2, 4, 4], v: [2, 2, 4, 3], m: { shape: [2, 2, 3, 4], dtype: 'bool' }, c: [3, 4] },
   });
-  expect(await expectTorchCase(def, read('handmade_fn', 'io.safetensors'), { threads: 2 })).toHaveLength(41);
+  expect(await expectTorchCase(def, read('handmade_fn', 'io.safetensors'), { threads: 2 })).toHaveLength(42);
 });
 
 test('narrow: a window outside the dim is refused as torch raises (slice clamped it to fewer rows)', () => {

@@ -424,6 +424,8 @@ export class Tensor {
     return record('expand', [this], { shape: dims.map((d) => evalDim(d, max)), ...sym } as never);
   }
   flatten(start = 0, end = -1): Tensor {
+    // torch flattens a 0-d tensor to [1], its dims taken as those of one dim (0 or -1).
+    if (this.rank === 0) { normAxis(start, 1); normAxis(end, 1); return this.reshape(1); }
     const s = normAxis(start, this.rank), e = normAxis(end, this.rank);
     if (s > e) throw new ModelDefinitionError(`flatten: start_dim ${start} comes after end_dim ${end} for a tensor of rank ${this.rank}${where()}`);
     const mid = numelDims(this.dims.slice(s, e + 1));
