@@ -18,7 +18,7 @@ function runTimeIndex(op: string, index: unknown): void {
 function normAxis(axis: number, rank: number): number {
   if (!Number.isInteger(axis)) throw new ModelDefinitionError(`dim must be an integer, got ${typeof axis === 'string' || (typeof axis === 'object' && axis !== null) ? JSON.stringify(axis) : describeValue(axis)}${where()}`);
   try { return irNormAxis(axis, rank); } catch (e) {
-    if (e instanceof RangeError) throw new ModelDefinitionError(`dim ${axis} is out of range for a tensor of rank ${rank} (expected a dim in [${-rank}, ${rank - 1}])${where()}`);
+    if (e instanceof RangeError) throw new ModelDefinitionError(`dim ${axis} is out of range for a tensor of rank ${rank} (${rank ? `expected a dim in [${-rank}, ${rank - 1}]` : 'a 0-d tensor has no dims: unsqueeze(0) or reshape(1) it first'})${where()}`);
     throw e;
   }
 }
