@@ -186,10 +186,12 @@ test('narrow: a window outside the dim is refused as torch raises (slice clamped
   expect(() => tr((x) => x.narrow(1, -2, 3), { shape: [1, 'T'], max: { T: 9 } })).toThrow(/narrow: start -2 \+ length 3 is outside dim 1 of \[1, T\]/);
 });
 
-test('scaled_dot_product_attention: q, k, v whose batch or heads neither agree nor are 1 are refused by name', () => {
+test('scaled_dot_product_attention: q, k, v whose batch or heads neither agree nor are 1, and attnMask with isCausal, are refused by name', () => {
   const tr = (f: (x: Tensor) => Tensor) => traceModel(defineModel({ name: 's', module: new nn.Identity(), inputs: { x: [2, 3, 5, 4] }, forward: (_m: Module, i: Record<string, Tensor>) => f(i.x!) }));
   expect(() => tr((x) => F.scaledDotProductAttention(x, x.slice(1, 0, 2), x.slice(1, 0, 2)))).toThrow(/scaled_dot_product_attention: q \[2, 3, 5, 4\], k \[2, 2, 5, 4\] and v \[2, 2, 5, 4\] must agree in their heads \(dim 1\) or have 1 there/);
   expect(() => tr((x) => F.scaledDotProductAttention(x.select(1, 0), x.select(1, 0), x.select(0, 0)))).toThrow(/must agree in their batch \(dim 0\) or have 1 there/);
+  // PyTorch 2: 'Explicit attn_mask should not be set when is_causal=True' (both were applied here).
+  expect(() => tr((x) => F.scaledDotProductAttention(x, x, x, { attnMask: x.select(3, 0).unsqueeze(3).gt(0), isCausal: true }))).toThrow(/scaled_dot_product_attention: attnMask must not be given with isCausal: true/);
 });
 
 test('a field holding new Parameter(…) (a port of self.w = nn.Parameter(…)) is named when loading its weights fails', () => {

@@ -126,6 +126,8 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
   for (const [name, t] of [['query', q], ['key', k], ['value', v]] as const) F.tensorArg('scaled_dot_product_attention', name, t);
   checkOptions('scaled_dot_product_attention', opts, ['attnMask', 'isCausal', 'scale']);
   if (opts.attnMask !== undefined) F.tensorArg('scaled_dot_product_attention', 'attnMask', opts.attnMask);
+  // PyTorch raises on both (the causal mask is then the mask): applying both would be a guess.
+  if (opts.attnMask !== undefined && opts.isCausal === true) throw new ModelDefinitionError(`scaled_dot_product_attention: attnMask must not be given with isCausal: true (PyTorch refuses the pair); fold the causal mask into attnMask, or leave it out${where()}`);
   const r = q.rank;
   if (r < 2 || r > 4 || k.rank !== r || v.rank !== r) throw new ModelDefinitionError(`scaled_dot_product_attention: q, k, v must be [B, H, L, d], [B, L, d] or [L, d] alike, got ${fmtShape(q.shape)}, ${fmtShape(k.shape)}, ${fmtShape(v.shape)}${where()}`);
   if (r < 4) {

@@ -308,8 +308,9 @@ function attentionMove(b: Builder, x: Item): void {
     b.line(`${name} = const bool${fmt(shape)}`);
     mask = { t: constant(data, shape, 'bool', name), name, exact: true };
   }
-  const t = scaledDotProductAttention(q.t, k.t, v.t, { ...(mask ? { attnMask: mask.t } : {}), isCausal: causal });
-  b.add(t, `F.scaledDotProductAttention(${q.name}, ${k.name}, ${v.name}, { ${mask ? `attnMask: ${mask.name}, ` : ''}isCausal: ${causal} })`);
+  // A mask and isCausal together are refused, as PyTorch refuses them: the mask wins the draw.
+  const t = scaledDotProductAttention(q.t, k.t, v.t, mask ? { attnMask: mask.t } : { isCausal: causal });
+  b.add(t, `F.scaledDotProductAttention(${q.name}, ${k.name}, ${v.name}, { ${mask ? `attnMask: ${mask.name}` : `isCausal: ${causal}`} })`);
   b.features.add('attention');
 }
 
