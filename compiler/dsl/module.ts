@@ -223,16 +223,20 @@ export abstract class Module {
     const params = new Map(this.namedParameters()), unused = new Set(this.unusedEntries());
     const missing = [...params.keys()].filter((k) => !tensors.has(k));
     const unexpected = [...tensors.keys()].filter((k) => !params.has(k) && !unused.has(k));
-    const misShaped: string[] = [], notFloat: string[] = [];
+    const misShaped: string[] = [], notFloat: string[] = [], tooBig: string[] = [];
     for (const [k, t] of tensors) {
       const p = params.get(k), want = p?.shape ?? (unused.has(k) ? [] : undefined);
       if (want && !sameShape(want, t.shape)) misShaped.push(`${k}: expected ${fmtShape(want)}, found ${fmtShape(t.shape)}`);
       // Integer data, or data whose dtype says it was integers (number[] with dtype 'I64' loaded as floats).
       if (p && (t.data instanceof Int32Array || t.data instanceof Uint8Array || INT_DTYPES.has(t.dtype!))) notFloat.push(`${k} is ${t.dtype ?? t.data.constructor.name}`);
+      // A plain number past f32's range would become ±Infinity silently (readSafetensors refuses such F64 values too).
+      const big = p && Array.isArray(t.data) ? t.data.findIndex((v) => Number.isFinite(v) && !Number.isFinite(Math.fround(v))) : -1;
+      if (big >= 0) tooBig.push(`${k} holds ${(t.data as number[])[big]} at index ${big}`);
     }
     const problems = [
       ...(misShaped.length ? [`mis-shaped: ${misShaped.join('; ')}`] : []),
       ...(notFloat.length ? [`not floats (parameters are F32, F64, F16 or BF16): ${notFloat.join(', ')}`] : []),
+      ...(tooBig.length ? [`outside f32 (would load as ±Infinity): ${tooBig.join('; ')}`] : []),
       ...(strict && missing.length ? [`missing: ${missing.join(', ')}`] : []),
       ...(strict && unexpected.length ? [`unexpected: ${unexpected.join(', ')}`] : []),
     ];

@@ -234,5 +234,31 @@ export function traceModel(def: ModelDefinition): Graph {
   def.module.assignPaths('');
   const fwd = def.forward ?? ((m: Module, ins: Record<string, Tensor>) =>
     (m as Module & { call(...a: Tensor[]): TraceResult }).call(...Object.values(ins)));
-  return trace((ins) => fwd(def.module, ins), def.inputs, def.outputNames);
+  const g = trace((ins) => fwd(def.module, ins), def.inputs, def.outputNames);
+  if (!def.forward) checkIgnoredInputs(def, g);
+  return g;
+}
+
+/**
+ * The default forward passes the inputs in order: those past the module's forward() parameters
+ * that nothing reads were dropped by the call (PyTorch refuses it: "takes 2 positional arguments
+ * but 3 were given"), and the artifact would demand them and ignore them.
+ */
+function checkIgnoredInputs(def: ModelDefinition, g: Graph): void {
+  const arity = (def.module as unknown as { forward: (...a: unknown[]) => unknown }).forward.length, names = Object.keys(def.inputs);
+  if (arity === 0 || names.length <= arity) return;
+  const used = new Set<unknown>();
+  const walk = (gr: Graph) => {
+    for (const n of gr.nodes) {
+      for (const i of n.inputs) used.add(i);
+      const body = (n.attrs as { body?: Graph }).body;
+      if (body && typeof body === 'object' && 'nodes' in body) walk(body);
+    }
+    for (const o of gr.outputs) used.add(o.node);
+  };
+  walk(g);
+  const ignored = g.inputs.filter((n, i) => i >= arity && !used.has(n)).map((n) => `'${n.label}'`);
+  if (!ignored.length) return;
+  const them = ignored.length > 1 ? 'them' : 'it';
+  throw new ModelDefinitionError(`defineModel '${def.name}': ${def.module.constructor.name}'s forward() takes ${arity} input${arity > 1 ? 's' : ''}, but inputs declares ${names.length} (${names.join(', ')}), so input${ignored.length > 1 ? 's' : ''} ${ignored.join(', ')} would be fed and ignored; give a forward: (m, inputs) => … that uses ${them}, or remove ${them}`);
 }

@@ -32,6 +32,25 @@ export function evalNode(n: Node, ins: Value[]): AnyTensorData[] {
 const ARRAY_OF = { f32: Float32Array, i32: Int32Array, bool: Uint8Array } as const;
 
 /**
+ * interpret's sizes, checked (the error was instantiate's RangeError, which read '2' as missing and
+ * named neither the argument nor a misspelt size).
+ */
+function checkSizes(g: Graph, sizes: unknown): Sizes {
+  const max = graphSizes(g), min = graphLeast(g), names = Object.keys(max);
+  const eg = `{ ${(names.length ? names : ['B']).map((k) => `${k}: …`).join(', ')} }`;
+  if (typeof sizes !== 'object' || sizes === null || Array.isArray(sizes)) throw new Error(`interpret: the 4th argument, sizes, must be an object of named sizes such as ${eg}, got ${describeValue(sizes)}`);
+  // Names the graph lacks are left alone (one set of sizes may serve several entries), unless one is missing.
+  const extra = Object.keys(sizes).filter((k) => !Object.hasOwn(max, k)).map((k) => `'${k.slice(0, 60)}'`);
+  for (const k of names) {
+    const v = (sizes as Record<string, unknown>)[k], lo = min[k] ?? 1;
+    if (!(Number.isInteger(v) && (v as number) >= lo && (v as number) <= max[k]!)) {
+      throw new Error(`interpret: size '${k}' must be an integer in [${lo}, ${max[k]}], got ${v === undefined ? `none${extra.length ? ` (sizes names ${extra.slice(0, 4).join(', ')}, which the graph does not: its sizes are ${names.join(', ')})` : ''}` : describeValue(v)}`);
+    }
+  }
+  return sizes as Sizes;
+}
+
+/**
  * Runs a graph on concrete inputs; returns every output by name. A graph with named sizes runs
  * at `sizes` (each in [least, bound]) when they are given; else at the sizes the feeds show, read
  * as the runtime reads them (`{ data, shape }`, or a plain array's length where one size is left
@@ -51,6 +70,7 @@ export function interpret(g: Graph, feeds: Readonly<Record<string, Feed>>, state
   }
   const inputs = g.nodes.filter((n) => n.op === 'input');
   const max = graphSizes(g), given = sizes !== undefined;
+  if (given) sizes = checkSizes(g, sizes);
   if (!sizes && Object.keys(max).length) {
     const shown = feedSizes({ inputs: inputs.map((n) => ({ name: n.label!, dtype: n.type.dtype, dims: n.type.dims })), sizes: max, min: graphLeast(g) }, 'interpret:', feeds);
     sizes = { ...max, ...shown };

@@ -29,7 +29,7 @@ test('a text CNN exported with a dynamic time axis imports with time in [5, 40] 
     const tok = io.get(`input.tokens.t${t}`)!, want = io.get(`output.logits.t${t}`)!.data as Float32Array;
     expectTorch(interpret(graph, { tokens: tok.data as Int32Array }, undefined, { batch: tok.shape[0]!, time: t }).logits as Float32Array, want, `reference logits at T=${t}`);
   }
-  expect(() => interpret(graph, { tokens: new Int32Array(4) }, undefined, { batch: 1, time: 4 })).toThrow("instantiate: size 'time' must be an integer in [5, 40], got 4");
+  expect(() => interpret(graph, { tokens: new Int32Array(4) }, undefined, { batch: 1, time: 4 })).toThrow("interpret: size 'time' must be an integer in [5, 40], got 4");
 });
 
 test('without a minimum the kernel is refused, naming the size; a min that is not one is refused by name', () => {

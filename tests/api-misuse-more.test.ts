@@ -1,0 +1,57 @@
+// Misuse of the compiler's public API found by a bug hunt: each was a raw TypeError, a misleading
+// error, or a silently wrong model; each is now a clear error naming what was expected and found.
+import { describe, expect, test } from 'vitest';
+import { defineModel, interpret, nn, traceModel, type Tensor } from '../compiler/index.ts';
+
+describe('compiler API misuse', () => {
+  test('ModuleList refuses what is not a list of modules when it is made (a non-module failed at compile as a raw TypeError)', () => {
+    expect(() => new nn.ModuleList([new nn.ReLU(), 1 as never])).toThrow('ModuleList: item 1 must be an nn.Module, got 1');
+    // Modules spread where an array goes (PyTorch's nn.ModuleList takes one iterable).
+    expect(() => new (nn.ModuleList as new (...a: unknown[]) => nn.ModuleList)(new nn.ReLU(), new nn.ReLU())).toThrow('ModuleList: expected an array of modules, got ReLU (put the modules in an array: new nn.ModuleList([a, b]))');
+    // No argument is an empty list, as in PyTorch; a list of modules traces as before.
+    expect(new nn.ModuleList().items).toEqual([]);
+    class Two extends nn.Module {
+      layers = new nn.ModuleList([new nn.Linear(2, 2), new nn.ReLU()]);
+      forward(x: Tensor): Tensor { return this.layers.items.reduce((h, m) => (m as nn.Linear).call(h), x); }
+    }
+    expect(traceModel({ name: 'two', module: new Two(), inputs: { x: [1, 2] } }).outputs).toHaveLength(1);
+  });
+
+  test('with the default forward, an input the module cannot take is refused (it was fed and silently ignored)', () => {
+    // nn.Linear's forward takes one tensor: PyTorch refuses lin(x, y); the artifact demanded y and ignored it.
+    expect(() => traceModel({ name: 'a', module: new nn.Linear(4, 3), inputs: { x: [1, 4], y: [1, 4] } })).toThrow(
+      "defineModel 'a': Linear's forward() takes 1 input, but inputs declares 2 (x, y), so input 'y' would be fed and ignored; give a forward: (m, inputs) => … that uses it, or remove it");
+    expect(() => traceModel({ name: 'seq', module: new nn.Sequential(new nn.Linear(4, 4), new nn.ReLU()), inputs: { x: [1, 4], h: [1, 4], c: [1, 4] } })).toThrow(
+      "defineModel 'seq': Sequential's forward() takes 1 input, but inputs declares 3 (x, h, c), so inputs 'h', 'c' would be fed and ignored; give a forward: (m, inputs) => … that uses them, or remove them");
+    // A forward that takes both, or an explicit forward, is unaffected.
+    class Add extends nn.Module { forward(x: Tensor, y: Tensor): Tensor { return x.add(y); } }
+    const g = traceModel({ name: 'add', module: new Add(), inputs: { x: [1, 2], y: [1, 2] } });
+    expect(Array.from(interpret(g, { x: Float32Array.of(1, 2), y: Float32Array.of(10, 20) }).y!)).toEqual([11, 22]);
+    expect(() => traceModel({ name: 'b', module: new nn.Linear(4, 3), inputs: { x: [1, 4], y: [1, 4] }, forward: (m, i) => (m as nn.Linear).call(i.x!) })).not.toThrow();
+  });
+
+  test('interpret names a bad sizes argument (was instantiate\'s RangeError: \'2\' read as missing, a misspelt name unnamed)', () => {
+    const g = traceModel(defineModel({ name: 's', module: new nn.ReLU(), inputs: { x: { shape: ['B', 2], max: { B: 4 } } } }));
+    const x = Float32Array.of(-1, 2, 3, -4);
+    expect(() => interpret(g, { x }, undefined, { B: '2' } as never)).toThrow('interpret: size \'B\' must be an integer in [1, 4], got "2"');
+    expect(() => interpret(g, { x }, undefined, { b: 2 } as never)).toThrow("interpret: size 'B' must be an integer in [1, 4], got none (sizes names 'b', which the graph does not: its sizes are B)");
+    expect(() => interpret(g, { x }, undefined, { B: 5 })).toThrow("interpret: size 'B' must be an integer in [1, 4], got 5");
+    expect(() => interpret(g, { x }, undefined, 2 as never)).toThrow('interpret: the 4th argument, sizes, must be an object of named sizes such as { B: … }, got 2');
+    let err: unknown;
+    try { interpret(g, { x }, undefined, { B: 0 }); } catch (e) { err = e; }
+    expect((err as Error).constructor).toBe(Error);
+    // Right sizes run, and an extra name (sizes shared by several entries) is left alone.
+    expect(Array.from(interpret(g, { x }, undefined, { B: 2, T: 9 } as never).y!)).toEqual([0, 2, 3, 0]);
+  });
+
+  test('loadStateDict refuses plain numbers past f32 (they loaded as Infinity silently)', () => {
+    const lin = new nn.Linear(2, 1);
+    expect(() => lin.loadStateDict({ weight: { shape: [1, 2], data: [1, 1e300] }, bias: { shape: [1], data: [-4e38] } })).toThrow(
+      'loadStateDict into Linear: outside f32 (would load as ±Infinity): weight holds 1e+300 at index 1; bias holds -4e+38 at index 0');
+    // Nothing was written; infinities given as such, and the largest f32, load as they are.
+    expect(lin.weight.data[1]).not.toBe(Infinity);
+    lin.loadStateDict({ weight: { shape: [1, 2], data: [Infinity, 3.4028234663852886e38] }, bias: { shape: [1], data: [-Infinity] } });
+    expect(Array.from(lin.weight.data)).toEqual([Infinity, 3.4028234663852886e38]);
+    expect(Array.from(lin.bias!.data)).toEqual([-Infinity]);
+  });
+});
