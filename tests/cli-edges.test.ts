@@ -31,6 +31,22 @@ describe('CLI', () => {
     expect(c.stderr).toContain('conformance: no-such-cases-dir is not a directory');
   });
 
+  test('conformance and conformance-onnx refuse a directory with nothing to run (exited 0: "0 passed, 0 failed"), and conformance-onnx names a missing one (was a raw ENOENT)', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'simdflow-nocases-'));
+    writeFileSync(join(empty, 'notes.txt'), 'no cases here');
+    let r = await cli('conformance', empty);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(`simdflow: conformance: ${empty} holds no cases (a case is a directory with case.json)\n`);
+    r = await cli('conformance-onnx', empty);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(`simdflow: conformance-onnx: ${empty} holds no tests (a test is a directory with model.onnx)\n`);
+    for (const bad of ['no-such-onnx-tests', join(empty, 'notes.txt')]) {
+      r = await cli('conformance-onnx', bad);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toBe(`simdflow: conformance-onnx: ${bad} is not a directory\n`);
+    }
+  });
+
   test('an -o that cannot be a directory fails before compiling, naming -o (was a raw EEXIST after the compile)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'simdflow-out-'));
     writeFileSync(join(dir, 'm.ts'), model('m'));

@@ -5,7 +5,7 @@
 // int64 tensors run as i32 here: an int64 output compares by value. Inputs that the importer
 // needs as constants (packed recurrent weights) are bound to the test's data and reported.
 
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileEntries, type Compiled, type Entry } from '../driver/compile.ts';
 import { importOnnx, NeedsConstantError, OnnxError, UnsupportedError } from '../onnx/import.ts';
@@ -22,6 +22,8 @@ const RTOL = 1e-3, ATOL = 1e-7;
 
 /** The tests in `dir` (each a folder with model.onnx), with op and tier from index.tsv when present. */
 export function listTests(dir: string): TestInfo[] {
+  // (readdirSync's ENOENT and ENOTDIR were the CLI's whole message.)
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`conformance-onnx: ${dir} is not a directory`);
   const index = new Map<string, string[]>();
   const tsv = join(dir, 'index.tsv');
   if (existsSync(tsv)) {
@@ -29,9 +31,12 @@ export function listTests(dir: string): TestInfo[] {
     for (const r of rows) index.set(r[0]!, r);
     void head;
   }
-  return readdirSync(dir, { withFileTypes: true })
+  const names = readdirSync(dir, { withFileTypes: true })
     .filter((e) => e.isDirectory() && existsSync(join(dir, e.name, 'model.onnx')))
-    .map((e) => e.name).sort()
+    .map((e) => e.name).sort();
+  // Nothing to run is not a pass (a wrong directory printed empty counts and exited 0).
+  if (!names.length) throw new Error(`conformance-onnx: ${dir} holds no tests (a test is a directory with model.onnx)`);
+  return names
     .map((name) => {
       const row = index.get(name), d = join(dir, name);
       const types = tensorTypes(d);

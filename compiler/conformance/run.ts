@@ -90,5 +90,8 @@ export async function runCase(dir: string, opts: CompileOptions = {}, { maxScale
 /** Every case directory (one holding case.json) directly under `root`, in name order. */
 export function caseDirs(root: string): string[] {
   if (!existsSync(root) || !statSync(root).isDirectory()) throw new Error(`conformance: ${root} is not a directory`);
-  return readdirSync(root).sort().map((d) => join(root, d)).filter((d) => existsSync(join(d, 'case.json')));
+  const dirs = readdirSync(root).sort().map((d) => join(root, d)).filter((d) => existsSync(join(d, 'case.json')));
+  // Nothing to run is not a pass (a wrong directory printed "0 passed, 0 failed" and exited 0).
+  if (!dirs.length) throw new Error(`conformance: ${root} holds no cases (a case is a directory with case.json)`);
+  return dirs;
 }
