@@ -1,7 +1,7 @@
 // Misuse of the compiler's public API found by a bug hunt: each was a raw TypeError, a misleading
 // error, or a silently wrong model; each is now a clear error naming what was expected and found.
 import { describe, expect, test } from 'vitest';
-import { defineModel, interpret, nn, traceModel, type Tensor } from '../compiler/index.ts';
+import { arange, defineModel, interpret, nn, trace, traceModel, type Tensor } from '../compiler/index.ts';
 
 describe('compiler API misuse', () => {
   test('ModuleList refuses what is not a list of modules when it is made (a non-module failed at compile as a raw TypeError)', () => {
@@ -53,5 +53,17 @@ describe('compiler API misuse', () => {
     lin.loadStateDict({ weight: { shape: [1, 2], data: [Infinity, 3.4028234663852886e38] }, bias: { shape: [1], data: [-Infinity] } });
     expect(Array.from(lin.weight.data)).toEqual([Infinity, 3.4028234663852886e38]);
     expect(Array.from(lin.bias!.data)).toEqual([-Infinity]);
+  });
+
+  test('arange(start, end, step) is torch.arange over integers (arange(2, 5) gave [0, 1]: the extra arguments were ignored)', () => {
+    const values = (f: () => Tensor) => Array.from(interpret(trace((i) => i.x!.add(f()), { x: { shape: [1], dtype: 'i32' } }), { x: Int32Array.of(0) }).y!);
+    expect(values(() => arange(2, 5))).toEqual([2, 3, 4]);
+    expect(values(() => arange(10, 0, -3))).toEqual([10, 7, 4, 1]);
+    expect(values(() => arange(-2, 3, 2))).toEqual([-2, 0, 2]);
+    expect(values(() => arange(4))).toEqual([0, 1, 2, 3]);
+    expect(() => values(() => arange(5, 2))).toThrow('arange(5, 2, 1): holds 0 values; it must hold 1 to 2^26');
+    expect(() => values(() => arange(0, 5, 0))).toThrow('arange(0, 5, 0): step must not be 0');
+    expect(() => values(() => arange(0, 1, 0.25))).toThrow("arange: step must be a 32-bit integer (the DSL's arange is i32), got 0.25");
+    expect(() => values(() => arange(0, 2 ** 40))).toThrow("arange: end must be a 32-bit integer (the DSL's arange is i32), got 1099511627776");
   });
 });

@@ -153,10 +153,24 @@ export function ints(values: ArrayLike<number>, shape: Shape = [values?.length])
   if (!ok) throw new ModelDefinitionError(`ints: expected an array of 32-bit integers, got ${describeValue(values)}${ArrayBuffer.isView(values) || Array.isArray(values) ? ` holding ${describeValue(Array.prototype.find.call(values, (v: unknown) => !(Number.isInteger(v) && (v as number) === ((v as number) | 0))))}` : ''}${where()}`);
   return constant(Int32Array.from(values), shape, 'i32', `ints[${shape}]`);
 }
-/** 0, 1, …, n−1 as i32 (n at most 2^26: a constant of the model, among its weights). */
-export function arange(n: number): Tensor {
-  if (!Number.isInteger(n) || n < 1 || n > 2 ** 26) throw new ModelDefinitionError(`arange: n must be an integer in [1, 2^26], got ${describeValue(n)}${where()}`);
-  return ints(Int32Array.from({ length: n }, (_, i) => i));
+/**
+ * 0, 1, …, n−1 as i32 (n at most 2^26: a constant of the model, among its weights); as torch.arange,
+ * arange(start, end, step = 1) for integers: start, start + step, … short of end (at least one value).
+ */
+export function arange(n: number): Tensor;
+export function arange(start: number, end: number, step?: number): Tensor;
+export function arange(a: number, end?: number, step?: number): Tensor {
+  if (end === undefined && step === undefined) {
+    if (!Number.isInteger(a) || a < 1 || a > 2 ** 26) throw new ModelDefinitionError(`arange: n must be an integer in [1, 2^26], got ${describeValue(a)}${where()}`);
+    return ints(Int32Array.from({ length: a }, (_, i) => i));
+  }
+  // (Extra arguments were ignored: arange(2, 5), torch's [2, 3, 4], gave [0, 1].)
+  const int32 = (v: unknown) => Number.isInteger(v) && (v as number) === ((v as number) | 0);
+  const bad = [['start', a], ['end', end], ['step', step ?? 1]].find(([, v]) => !int32(v));
+  if (bad) throw new ModelDefinitionError(`arange: ${bad[0]} must be a 32-bit integer (the DSL's arange is i32), got ${describeValue(bad[1])}${where()}`);
+  const d = step ?? 1, count = Math.ceil((end! - a) / d);
+  if (d === 0 || !(count >= 1 && count <= 2 ** 26)) throw new ModelDefinitionError(`arange(${a}, ${end}, ${d}): ${d === 0 ? 'step must not be 0' : `holds ${Math.max(count, 0)} values; it must hold 1 to 2^26`}${where()}`);
+  return ints(Int32Array.from({ length: count }, (_, i) => a + i * d));
 }
 
 /** A constant, deduplicated per trace by the object that owns its data (e.g. a Parameter). */
