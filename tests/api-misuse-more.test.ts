@@ -1,7 +1,7 @@
 // Misuse of the compiler's public API found by a bug hunt: each was a raw TypeError, a misleading
 // error, or a silently wrong model; each is now a clear error naming what was expected and found.
 import { describe, expect, test } from 'vitest';
-import { arange, defineModel, interpret, nn, trace, traceModel, type Tensor } from '../compiler/index.ts';
+import { arange, compileModel, defineModel, interpret, nn, trace, traceModel, type Tensor } from '../compiler/index.ts';
 
 describe('compiler API misuse', () => {
   test('ModuleList refuses what is not a list of modules when it is made (a non-module failed at compile as a raw TypeError)', () => {
@@ -65,5 +65,27 @@ describe('compiler API misuse', () => {
     expect(() => values(() => arange(0, 5, 0))).toThrow('arange(0, 5, 0): step must not be 0');
     expect(() => values(() => arange(0, 1, 0.25))).toThrow("arange: step must be a 32-bit integer (the DSL's arange is i32), got 0.25");
     expect(() => values(() => arange(0, 2 ** 40))).toThrow("arange: end must be a 32-bit integer (the DSL's arange is i32), got 1099511627776");
+  });
+
+  test('std and var take PyTorch\'s positional unbiased (x.std(1, false) gave the unbiased value) and refuse unknown options', () => {
+    // Rows [1, 2, 4] and [0, 0, 3]: mean 7/3 and 1, sums of squares 14/3 and 6.
+    const x = Float32Array.of(1, 2, 4, 0, 0, 3);
+    const at = (f: (t: Tensor) => Tensor) => Array.from(interpret(trace((i) => f(i.x!), { x: [2, 3] }), { x }).y!);
+    const close = (got: number[], want: number[]) => got.forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 6));
+    close(at((t) => t.var(1, false)), [14 / 9, 2]);
+    close(at((t) => t.std(1, false)), [Math.sqrt(14 / 9), Math.sqrt(2)]);
+    close(at((t) => t.var(1, true)), [7 / 3, 3]);
+    close(at((t) => t.var(1)), [7 / 3, 3]);
+    const g = trace((i) => i.x!.std(1, false, true), { x: [2, 3] });
+    expect(g.outputs[0]!.node.type.shape).toEqual([2, 1]);
+    close(Array.from(interpret(g, { x }).y!), [Math.sqrt(14 / 9), Math.sqrt(2)]);
+    expect(() => at((t) => t.var(1, { unbias: false } as never))).toThrow("var: unknown option 'unbias' (allowed: unbiased, correction, keepdim)");
+    expect(() => at((t) => t.var(1, { keepdim: 1 } as never))).toThrow('var: keepdim must be true or false, got 1');
+    expect(() => at((t) => t.var(1, 'no' as never))).toThrow('var: options must be { unbiased?, correction?, keepdim? } or unbiased as true or false, got "no"');
+  });
+
+  test('compileModel refuses an ISA named twice (it was compiled twice)', async () => {
+    const def = defineModel({ name: 'twice', module: new nn.ReLU(), inputs: { x: [2] } });
+    await expect(compileModel(def, { isas: ['wasmsimd', 'wasmsimd'] })).rejects.toThrow('compileModel(): option isas names wasmsimd twice');
   });
 });

@@ -68,6 +68,7 @@ describe('CLI', () => {
       [['conformance', 'cases', '-o', 'out'], 'conformance does not take -o'],
       [['ir', 'models/mlp.ts', '--quiet'], 'ir does not take --quiet'],
       [['build', 'models/mlp.ts', '--isa', 'sse4'], "--isa must be one of wasmsimd, wasmrelaxedsimd, not 'sse4'"],
+      [['build', 'models/mlp.ts', '--isa', 'wasmsimd', '--isa', 'wasmsimd'], '--isa wasmsimd is given twice'],
       [['ir', 'models/mlp.ts', '--isa', 'wasmsimd'], 'ir does not take --isa'],
       [['conformance', '--threads', '1'], "--threads must be a thread count from 2 (compared with one thread) to 16, not '1'"],
       [['conformance', '--threads', '17'], "--threads must be a thread count from 2 (compared with one thread) to 16, not '17'"],

@@ -112,6 +112,7 @@ function parseArgs(argv: readonly string[]): Args {
     else if (s === '--isa') {
       const v = val();
       if (!ISAS.includes(v as Isa)) throw new UsageError(`--isa must be one of ${ISAS.join(', ')}, not '${v}'`);
+      if (a.isas.includes(v as Isa)) throw new UsageError(`--isa ${v} is given twice`); // (it was compiled twice)
       a.isas.push(v as Isa);
     }
     else if (s === '--dim') {

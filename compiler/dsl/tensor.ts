@@ -192,6 +192,8 @@ export const scalarLike = (v: number, like: Tensor | number): Tensor =>
   like instanceof Tensor && like.dtype === 'i32' && v === (v | 0) ? constant(Int32Array.of(v), [], 'i32', String(v)) : scalar(v);
 
 type Operand = Tensor | number;
+/** var/std's options (or `unbiased` alone as a boolean, PyTorch's positional form). */
+export interface VarOptions { unbiased?: boolean; correction?: number; keepdim?: boolean }
 /** A tensor operand, or a number made a scalar of `self`'s kind; anything else is an error naming the op. */
 const lift = (op: string, x: Operand, self: Tensor): Tensor => {
   if (typeof x === 'number') return scalarLike(x, self);
@@ -707,8 +709,16 @@ export class Tensor {
    * unless `unbiased: false` or `correction` says otherwise (n − correction ≤ 0 divides by 0, as
    * PyTorch: inf, or NaN for one value). With a correction, the reduced sizes must be fixed.
    */
-  var(dim?: number | number[], opts: { unbiased?: boolean; correction?: number; keepdim?: boolean } = {}): Tensor {
-    const { unbiased, correction, keepdim = false } = opts ?? {};
+  var(dim?: number | number[], opts: VarOptions | boolean = {}, keepdimArg?: boolean): Tensor {
+    // PyTorch's positional x.var(dim, unbiased, keepdim) too: x.std(1, false) was read as empty
+    // options and gave the unbiased value; a misspelt option was ignored.
+    if (typeof opts === 'boolean') opts = { unbiased: opts, ...(keepdimArg === undefined ? {} : { keepdim: keepdimArg }) };
+    else if (keepdimArg !== undefined) throw new ModelDefinitionError(`var: keepdim goes in the options ({ keepdim }) or third after unbiased as a boolean, got options ${describeValue(opts)} and ${describeValue(keepdimArg)}${where()}`);
+    if (typeof opts !== 'object' || opts === null || Array.isArray(opts) || opts instanceof Tensor) throw new ModelDefinitionError(`var: options must be { unbiased?, correction?, keepdim? } or unbiased as true or false, got ${describeValue(opts)}${where()}`);
+    const extra = Object.keys(opts).find((k) => !['unbiased', 'correction', 'keepdim'].includes(k));
+    if (extra !== undefined) throw new ModelDefinitionError(`var: unknown option '${extra.slice(0, 60)}' (allowed: unbiased, correction, keepdim)${where()}`);
+    const { unbiased, correction, keepdim = false } = opts;
+    if (typeof keepdim !== 'boolean') throw new ModelDefinitionError(`var: keepdim must be true or false, got ${describeValue(keepdim)}${where()}`);
     if (unbiased !== undefined && correction !== undefined) throw new ModelDefinitionError(`var: give unbiased or correction, not both${where()}`);
     if (unbiased !== undefined && typeof unbiased !== 'boolean') throw new ModelDefinitionError(`var: unbiased must be true or false, got ${describeValue(unbiased)}${where()}`);
     const c = correction ?? (unbiased === false ? 0 : 1);
@@ -724,7 +734,7 @@ export class Tensor {
     return ss.sum(axes, keepdim).div(divisor);
   }
   /** torch.std: the square root of var (same options). */
-  std(dim?: number | number[], opts: { unbiased?: boolean; correction?: number; keepdim?: boolean } = {}): Tensor { return this.var(dim, opts).sqrt(); }
+  std(dim?: number | number[], opts: VarOptions | boolean = {}, keepdim?: boolean): Tensor { return this.var(dim, opts, keepdim).sqrt(); }
   /**
    * torch.norm / linalg.vector_norm over `dim` (all dims when absent): p = 2 (or 'fro') √Σx², 1 Σ|x|,
    * Infinity max |x|, -Infinity min |x|, 0 the count of non-zeros, else (Σ|x|^p)^(1/p).
