@@ -88,4 +88,9 @@ describe('compiler API misuse', () => {
     const def = defineModel({ name: 'twice', module: new nn.ReLU(), inputs: { x: [2] } });
     await expect(compileModel(def, { isas: ['wasmsimd', 'wasmsimd'] })).rejects.toThrow('compileModel(): option isas names wasmsimd twice');
   });
+
+  test('an entry without a forward is named (was a raw TypeError: e.forward is not a function)', async () => {
+    const def = defineModel({ name: 'e', module: new nn.ReLU(), inputs: { x: [2] }, entries: { step: { inputs: { x: [2] } } as never } });
+    await expect(compileModel(def, { isas: ['wasmsimd'] })).rejects.toThrow("entry 'step': forward must be a function (m, inputs, state) => ({ outputs, state }), got undefined");
+  });
 });

@@ -197,6 +197,8 @@ export function traceEntries(def: ModelDefinition): Array<{ name: string; graph:
   for (const [name, e] of Object.entries(def.entries ?? {})) {
     checkOptions(`entry '${name}'`, e, ['inputs', 'forward', 'outputNames']);
     if (!/^[A-Za-z][A-Za-z0-9]*$/.test(name) || name === 'run') throw new ModelDefinitionError(`entry name '${name}' must be alphanumeric and not 'run'`);
+    // (A missing forward was a raw TypeError, e.forward is not a function.)
+    if (typeof e.forward !== 'function') throw new ModelDefinitionError(`entry '${name}': forward must be a function (m, inputs, state) => ({ outputs, state }), got ${what(e.forward)}`);
     out.push({ name, graph: traceEntry((ins, st) => e.forward(def.module, ins, st), e.inputs, def.state ?? {}, e.outputNames) });
   }
   return out;
