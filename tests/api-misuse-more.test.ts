@@ -93,4 +93,22 @@ describe('compiler API misuse', () => {
     const def = defineModel({ name: 'e', module: new nn.ReLU(), inputs: { x: [2] }, entries: { step: { inputs: { x: [2] } } as never } });
     await expect(compileModel(def, { isas: ['wasmsimd'] })).rejects.toThrow("entry 'step': forward must be a function (m, inputs, state) => ({ outputs, state }), got undefined");
   });
+
+  test('squeeze takes several dims; unsqueeze, transpose and flatten refuse arguments they would ignore (a JS model file lost them silently)', () => {
+    const shape = (f: (t: Tensor) => Tensor, s: number[]) => trace((i) => f(i.x!), { x: s }).outputs[0]!.node.type.shape;
+    expect(shape((t) => (t.squeeze as (...d: number[]) => Tensor)(0, 1), [1, 1, 4])).toEqual([4]);
+    expect(shape((t) => t.squeeze([0, 2]), [1, 3, 1])).toEqual([3]);
+    const call = (f: (t: Tensor) => Tensor) => () => shape(f, [2, 3, 4]);
+    expect(call((t) => (t.unsqueeze as (...d: number[]) => Tensor)(0, 1))).toThrow('unsqueeze: takes one dim (unsqueeze twice for two), got 2 arguments');
+    expect(call((t) => (t.transpose as (...d: number[]) => Tensor)(0, 1, 2))).toThrow('transpose: takes two dims (permute for more), got 3 arguments');
+    expect(call((t) => (t.flatten as (...d: number[]) => Tensor)(1, 2, 3))).toThrow('flatten: takes start_dim and end_dim, got 3 arguments');
+    expect(shape((t) => t.flatten(1), [2, 3, 4])).toEqual([2, 12]);
+  });
+
+  test('a tensor given as a dim is named in a few words (its JSON, constants and all, was the message)', () => {
+    const big = (t: Tensor) => t.max(t.add(new nn.Linear(512, 512).weight.t.sum()) as never);
+    let msg = '';
+    try { trace((i) => big(i.x!), { x: [2, 3] }); } catch (e) { msg = (e as Error).message; }
+    expect(msg).toBe('dim must be an integer, got a tensor f32[2, 3] (the elementwise max or min of two tensors is maximum(other) or minimum(other))');
+  });
 });

@@ -730,7 +730,7 @@ export class ModuleList extends Module {
   constructor(items: Module[] = []) {
     super();
     // Checked here, as Sequential's layers are: a non-module item failed only at compile, as a raw TypeError (m.assignPaths is not a function).
-    if (!Array.isArray(items)) throw new ModelDefinitionError(`ModuleList: expected an array of modules, got ${describeValue(items)}${items instanceof Module ? ' (put the modules in an array: new nn.ModuleList([a, b]))' : ''}`);
+    if (!Array.isArray(items)) throw new ModelDefinitionError(`ModuleList: expected an array of modules, got ${describeValue(items)}${(items as unknown) instanceof Module ? ' (put the modules in an array: new nn.ModuleList([a, b]))' : ''}`);
     const bad = items.findIndex((m) => !(m instanceof Module));
     if (bad >= 0) throw new ModelDefinitionError(`ModuleList: item ${bad} must be an nn.Module, got ${describeValue(items[bad])}`);
     this.items = items;

@@ -16,7 +16,9 @@ function runTimeIndex(op: string, index: unknown): void {
 
 /** An axis in [-rank, rank), or an error naming the module (the IR's RangeError has no location). */
 function normAxis(axis: number, rank: number): number {
-  if (!Number.isInteger(axis)) throw new ModelDefinitionError(`dim must be an integer, got ${typeof axis === 'string' || (typeof axis === 'object' && axis !== null) ? JSON.stringify(axis) : describeValue(axis)}${where()}`);
+  // A tensor here is torch.max(x, other)'s: its JSON was the message (a graph node, constants and all).
+  if ((axis as unknown) instanceof Tensor) throw new ModelDefinitionError(`dim must be an integer, got a tensor ${(axis as unknown as Tensor).dtype}${fmtShape((axis as unknown as Tensor).dims)} (the elementwise max or min of two tensors is maximum(other) or minimum(other))${where()}`);
+  if (!Number.isInteger(axis)) throw new ModelDefinitionError(`dim must be an integer, got ${typeof axis === 'string' || (typeof axis === 'object' && axis !== null) ? JSON.stringify(axis)?.slice(0, 100) : describeValue(axis)}${where()}`);
   try { return irNormAxis(axis, rank); } catch (e) {
     if (e instanceof RangeError) throw new ModelDefinitionError(`dim ${axis} is out of range for a tensor of rank ${rank} (${rank ? `expected a dim in [${-rank}, ${rank - 1}]` : 'a 0-d tensor has no dims: unsqueeze(0) or reshape(1) it first'})${where()}`);
     throw e;
@@ -192,6 +194,10 @@ export const scalarLike = (v: number, like: Tensor | number): Tensor =>
   like instanceof Tensor && like.dtype === 'i32' && v === (v | 0) ? constant(Int32Array.of(v), [], 'i32', String(v)) : scalar(v);
 
 type Operand = Tensor | number;
+/** A method called with more arguments than it takes (from JavaScript): PyTorch refuses them, and they were ignored. */
+const extraArgs = (op: string, given: number, takes: number, what: string): void => {
+  if (given > takes) throw new ModelDefinitionError(`${op}: takes ${what}, got ${given} arguments${where()}`);
+};
 /** var/std's options (or `unbiased` alone as a boolean, PyTorch's positional form). */
 export interface VarOptions { unbiased?: boolean; correction?: number; keepdim?: boolean }
 /** A tensor operand, or a number made a scalar of `self`'s kind; anything else is an error naming the op. */
@@ -440,6 +446,7 @@ export class Tensor {
     return record('expand', [this], { shape: dims.map((d) => evalDim(d, max)), ...sym } as never);
   }
   flatten(start = 0, end = -1): Tensor {
+    extraArgs('flatten', arguments.length, 2, 'start_dim and end_dim');
     // torch flattens a 0-d tensor to [1], its dims taken as those of one dim (0 or -1).
     if (this.rank === 0) { normAxis(start, 1); normAxis(end, 1); return this.reshape(1); }
     const s = normAxis(start, this.rank), e = normAxis(end, this.rank);
@@ -462,11 +469,14 @@ export class Tensor {
     return this.reshape(...this.dims.slice(0, ax), ...sizes.map((v) => (v === -1 ? n / known : v)), ...this.dims.slice(ax + 1));
   }
   unsqueeze(d: number): Tensor {
+    extraArgs('unsqueeze', arguments.length, 1, 'one dim (unsqueeze twice for two)');
     const a = normAxis(d, this.rank + 1);
     return this.reshape(...this.dims.slice(0, a), 1, ...this.dims.slice(a));
   }
   /** Drops size-1 dimensions: all of them, or those among `d` (PyTorch: a named dim that is not 1 stays). */
-  squeeze(d?: number | number[]): Tensor {
+  squeeze(d?: number | number[], ...more: number[]): Tensor {
+    // squeeze(0, 1) is squeeze([0, 1]), as PyTorch 2 takes it (dims after the first were ignored).
+    if (more.length) d = [...(Array.isArray(d) ? d : [d!]), ...more];
     const axes = d === undefined ? [...this.shape.keys()] : (Array.isArray(d) ? d : [d]).map((a) => normAxis(a, this.rank));
     return this.reshape(...this.dims.filter((n, i) => n !== 1 || !axes.includes(i)));
   }
@@ -480,6 +490,7 @@ export class Tensor {
     return record('transpose', [this], { perm: p });
   }
   transpose(d0: number, d1: number): Tensor {
+    extraArgs('transpose', arguments.length, 2, 'two dims (permute for more)');
     const p = [...Array(this.rank).keys()];
     const a = normAxis(d0, this.rank), b = normAxis(d1, this.rank);
     [p[a], p[b]] = [p[b]!, p[a]!];
