@@ -71,8 +71,8 @@ function inputType(name: string, dtype: DType, dims: (number | string | undefine
         if (extra !== undefined) throw new OnnxError(`onnx: dims.${d} has the unknown key '${extra.slice(0, 40)}'; a symbolic size takes only { max: N } or { min: M, max: N } (sizes run from M, 1 unless given, to N)`);
         if (!SIZE_NAME.test(d)) throw new OnnxError(`onnx: dimension '${d}' cannot stay symbolic (a size name is a letter or _ then letters, digits or _); give it a fixed size`);
         if (RESERVED_SIZE.test(d)) throw new OnnxError(`onnx: dimension '${d}' cannot stay symbolic under that name (reserved: the compiler names floors of sizes so while it checks shapes); give it a fixed size`);
-        if (!Number.isInteger(v.max) || v.max < 2 || v.max > 2 ** 30) throw new OnnxError(`onnx: dims.${d}.max must be an integer from 2 to 2^30, got ${String(v.max)}`);
-        if (v.min !== undefined && (!Number.isInteger(v.min) || v.min < 1 || v.min > v.max)) throw new OnnxError(`onnx: dims.${d}.min must be an integer from 1 to dims.${d}.max (${v.max}), got ${String(v.min)}`);
+        if (!Number.isInteger(v.max) || v.max < 2 || v.max > 2 ** 30) throw new OnnxError(`onnx: dims.${d}.max must be an integer from 2 to 2^30, got ${typeof v.max === 'string' ? JSON.stringify(v.max) : String(v.max)}`);
+        if (v.min !== undefined && (!Number.isInteger(v.min) || v.min < 1 || v.min > v.max)) throw new OnnxError(`onnx: dims.${d}.min must be an integer from 1 to dims.${d}.max (${v.max}), got ${typeof v.min === 'string' ? JSON.stringify(v.min) : String(v.min)}`);
         max[d] = v.max;
         if (least[d] !== undefined) min[d] = least[d]!;
         return d;
@@ -132,6 +132,17 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): Importe
     if (v !== undefined && (typeof v !== 'object' || v === null || Array.isArray(v))) throw new OnnxError(`importOnnx: option ${k} must be an object by name, got ${shown(v)}`);
   }
   if (opts.name !== undefined && (typeof opts.name !== 'string' || opts.name.length === 0 || opts.name.length > MAX_NAME)) throw new OnnxError(`importOnnx: option name must be a string of 1 to ${MAX_NAME} characters, got ${shown(opts.name)}`);
+  // A constant that is not an OnnxTensor (a bare Float32Array) failed later as an unsupported element type at some node.
+  for (const [k, c] of Object.entries(opts.constants ?? {})) {
+    const at = `importOnnx: constants['${k.slice(0, 60)}']`, t = c as Partial<OnnxTensor> | null;
+    const data = typeof t === 'object' && t !== null && !ArrayBuffer.isView(t) ? t.data : undefined;
+    if (typeof t !== 'object' || t === null || ArrayBuffer.isView(t) || !Number.isInteger(t.dtype) || !Array.isArray(t.dims) || !t.dims.every((d) => Number.isInteger(d) && d >= 0)
+      || !(Array.isArray(data) || (ArrayBuffer.isView(data) && !(data instanceof DataView)))) {
+      throw new OnnxError(`${at} must be an ONNX tensor { dtype, dims, data } (dtype an ONNX data type number such as 1 for float, dims a list of sizes, data a typed array or numbers), got ${ArrayBuffer.isView(t) ? `${t.constructor.name}(${(t as unknown as { length: number }).length})` : shown(t)}`);
+    }
+    const n = t.dims!.reduce((a, b) => a * b, 1);
+    if ((data as ArrayLike<number>).length !== n) throw new OnnxError(`${at}: dims [${t.dims!.join(', ')}] hold ${n} values, its data has ${(data as ArrayLike<number>).length}`);
+  }
   const model = readOnnxModel(bytes);
   const opset = model.opsets.get('') ?? 1;
   const g = model.graph;

@@ -100,6 +100,14 @@ describe('importOnnx on PyTorch exports', () => {
       expect(() => importOnnx(dyn, { [k]: v } as never)).toThrow(`importOnnx: option ${k} must be an object by name, got ${shown}`);
     }
     for (const name of [5, '', 'a'.repeat(201)]) expect(() => importOnnx(dyn, { dims: { batch: 1 }, name } as never)).toThrow('importOnnx: option name must be a string of 1 to 200 characters, got ');
+    // A constant that is not an ONNX tensor (a bare typed array) failed at the first node reading it,
+    // as 'element type data type undefined is not supported'; a max given as a string showed as a number.
+    const input = importOnnx(dyn, { dims: { batch: 1 } }).graph.inputs[0]!.label!;
+    for (const bad of [new Float32Array(4), [1, 2], { dtype: 1, dims: [2], data: 'ab' }]) {
+      expect(() => importOnnx(dyn, { dims: { batch: 1 }, constants: { [input]: bad } } as never)).toThrow(`importOnnx: constants['${input}'] must be an ONNX tensor { dtype, dims, data } (dtype an ONNX data type number such as 1 for float, dims a list of sizes, data a typed array or numbers), got `);
+    }
+    expect(() => importOnnx(dyn, { dims: { batch: 1 }, constants: { [input]: { name: input, dtype: 1, dims: [2, 3], data: new Float32Array(5) } } })).toThrow(`importOnnx: constants['${input}']: dims [2, 3] hold 6 values, its data has 5`);
+    expect(() => importOnnx(dyn, { dims: { batch: { max: '8' } } } as never)).toThrow('onnx: dims.batch.max must be an integer from 2 to 2^30, got "8"');
   });
 
   test('an unsupported op names the node, op and opset', () => {
