@@ -111,4 +111,24 @@ describe('compiler API misuse', () => {
     try { trace((i) => big(i.x!), { x: [2, 3] }); } catch (e) { msg = (e as Error).message; }
     expect(msg).toBe('dim must be an integer, got a tensor f32[2, 3] (the elementwise max or min of two tensors is maximum(other) or minimum(other))');
   });
+
+  test('an async onStage is awaited and its rejection is the compile\'s (it went unhandled, which ends a Node process)', async () => {
+    const unhandled: unknown[] = [];
+    const note = (e: unknown) => unhandled.push(e);
+    process.on('unhandledRejection', note);
+    try {
+      const def = defineModel({ name: 'stages', module: new nn.ReLU(), inputs: { x: [2] } });
+      await expect(compileModel(def, { isas: ['wasmsimd'], onStage: async (s) => { if (s === 'emit') throw new Error('no emit today'); } })).rejects.toThrow('no emit today');
+      const seen: string[] = [];
+      await compileModel(def, { isas: ['wasmsimd'], onStage: async (s) => { await new Promise((r) => setTimeout(r, 1)); seen.push(s); } });
+      expect(seen).toEqual(['trace', 'passes', 'emit', 'asc+binaryen wasmsimd']);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(unhandled).toEqual([]);
+    } finally { process.off('unhandledRejection', note); }
+  });
+
+  test('an output name given twice in outputNames is a definition error (was the IR verifier\'s VerifyError)', () => {
+    expect(() => traceModel({ name: 'a', module: new nn.ReLU(), inputs: { x: [2] }, forward: (m, i) => [(m as nn.ReLU).call(i.x!), i.x!.neg()], outputNames: ['a', 'a'] })).toThrow(
+      "output name 'a' is given twice in outputNames");
+  });
 });

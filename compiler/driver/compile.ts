@@ -20,6 +20,14 @@ import { kernelConst } from '../codegen/kernels.ts';
 
 export const SIMDFLOW_VERSION = '0.1.0';
 
+/**
+ * Reports a stage to onStage, awaited: an async onStage that threw left a rejection no one
+ * handled (Node ends the process on one); now it is the compile's.
+ */
+async function stage(opts: { onStage?: (stage: string) => unknown }, name: string): Promise<void> {
+  await opts.onStage?.(name);
+}
+
 export interface CompileOptions {
   name?: string;
   /** Pass names to skip (see `simdflow ir --list-passes`). */
@@ -128,18 +136,18 @@ function checkRanks(name: string, entries: Entry[], state: StateSpec[]): void {
 export async function compileEntries(entries: Entry[], state: StateSpec[], opts: CompileOptions & { generation?: GenerationInfo } = {}): Promise<Compiled> {
   const t0 = performance.now();
   checkRanks(opts.name ?? 'model', entries, state);
-  opts.onStage?.('passes');
+  await stage(opts, 'passes');
   const graphs = entries.map((e) => ({ name: e.name, graph: runPasses(e.graph, { disable: opts.disablePasses ?? [], attention: opts.attention, target: wasmTarget }), empty: e.graph.empty }));
   checkWasm32(opts.name ?? 'model', graphs.map((e) => e.graph));
   const mem = layoutMemory(graphs.map((e) => e.graph), state);
   checkWasm32(opts.name ?? 'model', graphs.map((e) => e.graph), { end: mem.end, weights: mem.weights.length, state: mem.stateBytes, arena: mem.arenaBytes });
   const layouts = new Map(graphs.map((e) => [e.graph, mem.forGraph(e.graph)]));
-  opts.onStage?.('emit');
+  await stage(opts, 'emit');
   const { source, parallel } = emitModule(graphs.map((e) => ({ export: exportName(e.name), graph: e.graph })), (g) => layouts.get(g)!, mem.syncOffset);
   const pages = Math.ceil((mem.end + 65536) / 65536);
   const code: Partial<Record<Isa, Uint8Array>> = {};
   for (const isa of opts.isas ?? ['wasmsimd', 'wasmrelaxedsimd']) {
-    opts.onStage?.(`asc+binaryen ${isa}`);
+    await stage(opts, `asc+binaryen ${isa}`);
     code[isa] = (await assemble({ sources: { '__model.ts': source }, entry: '__model.ts', isa, memoryBase: mem.end, initialPages: pages, sharedMemory: true })).wasm;
   }
   const manifest: Omit<Manifest, 'code' | 'weights'> = {
@@ -185,7 +193,7 @@ export async function compileModel(def: ModelDefinition, opts: CompileOptions = 
     throw new ModelDefinitionError(`model '${def.name}' names weights '${def.weights}', which compileModel does not read: compile the model file ` +
       'with `simdflow build` or the Vite plugin (they read it), or call module.loadStateDict(stateDictFrom(readSafetensors(bytes))) and leave `weights` out');
   }
-  opts.onStage?.('trace');
+  await stage(opts, 'trace');
   const entries = traceEntries(def);
   const c = await compileEntries(entries, stateSpecs(def), { name: def.name, ...opts, ...(def.generation ? { generation: def.generation as unknown as GenerationInfo } : {}) });
   return { ...c, traced: entries[0]!.graph, tracedEntries: Object.fromEntries(entries.map((e) => [e.name, e.graph])) };

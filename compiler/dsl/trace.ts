@@ -157,6 +157,8 @@ function nameOutputs(res: TraceResult, names?: string[]): GraphOutput[] {
   }
   if (Array.isArray(res)) {
     if (names && names.length !== res.length) throw new ModelDefinitionError(`forward returned ${res.length} tensors but ${names.length} output names were given`);
+    const twice = names?.find((k, i) => names.indexOf(k) !== i);
+    if (twice !== undefined) throw new ModelDefinitionError(`output name '${String(twice).slice(0, 100)}' is given twice in outputNames`); // (was the IR verifier's error)
     return res.map((t, i) => out(names?.[i] ?? `y${i}`, t));
   }
   if (typeof res !== 'object' || res === null) throw new ModelDefinitionError(`forward() must return a tensor, an array of tensors or a record of tensors; it returned ${res === null ? 'null' : typeof res}`);
