@@ -2,6 +2,7 @@
 // error, or a silently wrong model; each is now a clear error naming what was expected and found.
 import { describe, expect, test } from 'vitest';
 import { arange, compileModel, defineModel, interpret, nn, trace, traceModel, type Tensor } from '../compiler/index.ts';
+import { traceEntries } from '../compiler/dsl/trace.ts';
 
 describe('compiler API misuse', () => {
   test('ModuleList refuses what is not a list of modules when it is made (a non-module failed at compile as a raw TypeError)', () => {
@@ -130,5 +131,14 @@ describe('compiler API misuse', () => {
   test('an output name given twice in outputNames is a definition error (was the IR verifier\'s VerifyError)', () => {
     expect(() => traceModel({ name: 'a', module: new nn.ReLU(), inputs: { x: [2] }, forward: (m, i) => [(m as nn.ReLU).call(i.x!), i.x!.neg()], outputNames: ['a', 'a'] })).toThrow(
       "output name 'a' is given twice in outputNames");
+  });
+
+  test('interpret checks state as it checks inputs (a short array read NaN past its end)', () => {
+    const def = defineModel({ name: 's', module: new nn.ReLU(), inputs: { x: [2] }, state: { h: [2] },
+      entries: { step: { inputs: { x: [2] }, forward: (_m, i, s) => ({ outputs: { y: s.h!.add(i.x!) }, state: { h: i.x! } }) } } });
+    const g = traceEntries(def).find((e) => e.name === 'step')!.graph, x = Float32Array.of(1, 2);
+    expect(() => interpret(g, { x }, { h: Float32Array.of(10) })).toThrow("interpret: state 'h' has 1 values, expected 2 (f32[2])");
+    expect(() => interpret(g, { x }, { h: Int32Array.of(10, 20) })).toThrow("interpret: state 'h' (f32) must be a Float32Array, got Int32Array");
+    expect(Array.from(interpret(g, { x }, { h: Float32Array.of(10, 20) }).y!)).toEqual([11, 22]);
   });
 });

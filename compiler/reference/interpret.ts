@@ -83,6 +83,10 @@ export function interpret(g: Graph, feeds: Readonly<Record<string, Feed>>, state
     if (n.op === 'state') {
       const s = state?.[n.label!];
       if (!s) throw new Error(`interpret: no value for state '${n.label}'`);
+      // Checked as inputs are: a short array read NaN past its end, another dtype its numbers as they came.
+      const want = ARRAY_OF[n.type.dtype];
+      if (!(s instanceof want)) throw new Error(`interpret: state '${n.label}' (${n.type.dtype}) must be ${/^[AEIOU]/.test(want.name) ? 'an' : 'a'} ${want.name}, got ${describeValue(s)}`);
+      if (s.length !== numel(n.type.shape)) throw new Error(`interpret: state '${n.label}' has ${s.length} values, expected ${numel(n.type.shape)} (${n.type.dtype}[${n.type.shape.join(', ')}])`);
       data = s;
     } else if (n.op === 'proj') {
       data = results.get(n.inputs[0]!)![(n.attrs.index as number)]!;
