@@ -141,4 +141,12 @@ describe('compiler API misuse', () => {
     expect(() => interpret(g, { x }, { h: Int32Array.of(10, 20) })).toThrow("interpret: state 'h' (f32) must be a Float32Array, got Int32Array");
     expect(Array.from(interpret(g, { x }, { h: Float32Array.of(10, 20) }).y!)).toEqual([11, 22]);
   });
+
+  test('a generation that does not describe the entries is the definition\'s error, before the code is built (was the loader\'s manifest error after the whole compile)', async () => {
+    const stages: string[] = [];
+    const def = defineModel({ name: 'lm', module: new nn.ReLU(), inputs: { x: [2] }, generation: { prefill: 'run', decode: 'run' } });
+    await expect(compileModel(def, { isas: ['wasmsimd'], onStage: (s) => { stages.push(s); } })).rejects.toThrow(
+      "model 'lm': its generation does not describe its entries: generation.chunk must be a non-negative integer, found undefined");
+    expect(stages).toEqual(['trace', 'passes', 'emit']);
+  });
 });

@@ -11,6 +11,7 @@ import { rootOf } from '../ir/effects.ts';
 import { fixedRows, gatherRange, type GatherAttrs } from '../ir/ops/shape.ts';
 import { isView } from '../ir/ops.ts';
 import { graphLeast, graphSizes } from '../ir/symbolic.ts';
+import { validateManifest } from '../../runtime/validate.ts';
 import { readContainer, writeContainer, type GenerationInfo, type Isa, type Manifest, type TensorInfo } from '../../runtime/format.ts';
 import { assemble } from '../codegen/assemble.ts';
 import { emitModule } from '../codegen/emit.ts';
@@ -145,11 +146,6 @@ export async function compileEntries(entries: Entry[], state: StateSpec[], opts:
   await stage(opts, 'emit');
   const { source, parallel } = emitModule(graphs.map((e) => ({ export: exportName(e.name), graph: e.graph })), (g) => layouts.get(g)!, mem.syncOffset);
   const pages = Math.ceil((mem.end + 65536) / 65536);
-  const code: Partial<Record<Isa, Uint8Array>> = {};
-  for (const isa of opts.isas ?? ['wasmsimd', 'wasmrelaxedsimd']) {
-    await stage(opts, `asc+binaryen ${isa}`);
-    code[isa] = (await assemble({ sources: { '__model.ts': source }, entry: '__model.ts', isa, memoryBase: mem.end, initialPages: pages, sharedMemory: true })).wasm;
-  }
   const manifest: Omit<Manifest, 'code' | 'weights'> = {
     format: 'simdflow',
     version: SIMDFLOW_VERSION,
@@ -168,11 +164,25 @@ export async function compileEntries(entries: Entry[], state: StateSpec[], opts:
       arena: { offset: mem.arenaOffset, bytes: mem.arenaBytes },
     },
     stats: {
-      codeBytes: Object.fromEntries(Object.entries(code).map(([k, v]) => [k, v.length])),
+      codeBytes: {},
       weightBytes: mem.weights.length,
       peakArenaBytes: mem.arenaBytes,
     },
   };
+  // A generation that does not fit the entries (defineModel's own, not defineGPT's) failed only
+  // after the whole compile, as the loader's manifest check: it is the definition's error, checked first.
+  if (opts.generation) {
+    try { validateManifest({ ...manifest, code: { wasmsimd: { offset: 0, length: 0, checksum: '0'.repeat(32) } }, weights: { offset: 0, length: mem.weights.length, checksum: '0'.repeat(32) } }); } catch (e) {
+      const msg = String((e as Error).message);
+      if (msg.startsWith('invalid simdflow manifest: generation')) throw new ModelDefinitionError(`model '${manifest.name}': its generation does not describe its entries: ${msg.slice('invalid simdflow manifest: '.length)}`);
+    }
+  }
+  const code: Partial<Record<Isa, Uint8Array>> = {};
+  for (const isa of opts.isas ?? ['wasmsimd', 'wasmrelaxedsimd']) {
+    await stage(opts, `asc+binaryen ${isa}`);
+    code[isa] = (await assemble({ sources: { '__model.ts': source }, entry: '__model.ts', isa, memoryBase: mem.end, initialPages: pages, sharedMemory: true })).wasm;
+  }
+  manifest.stats.codeBytes = Object.fromEntries(Object.entries(code).map(([k, v]) => [k, v.length]));
   const bytes = writeContainer(manifest, code, mem.weights);
   const byName = Object.fromEntries(graphs.map((e) => [e.name, e.graph]));
   return { bytes, manifest: readContainer(bytes).manifest, graphs: byName, graph: byName.run ?? graphs[0]!.graph, source, compileMs: Math.round(performance.now() - t0) };
