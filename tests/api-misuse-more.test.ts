@@ -1,7 +1,7 @@
 // Misuse of the compiler's public API found by a bug hunt: each was a raw TypeError, a misleading
 // error, or a silently wrong model; each is now a clear error naming what was expected and found.
 import { describe, expect, test } from 'vitest';
-import { arange, compileModel, defineModel, interpret, nn, trace, traceModel, type Tensor } from '../compiler/index.ts';
+import { arange, compileModel, defineModel, interpret, nn, trace, traceModel, type InputSpecs, type Tensor } from '../compiler/index.ts';
 import { traceEntries } from '../compiler/dsl/trace.ts';
 
 describe('compiler API misuse', () => {
@@ -148,5 +148,12 @@ describe('compiler API misuse', () => {
     await expect(compileModel(def, { isas: ['wasmsimd'], onStage: (s) => { stages.push(s); } })).rejects.toThrow(
       "model 'lm': its generation does not describe its entries: generation.chunk must be a non-negative integer, found undefined");
     expect(stages).toEqual(['trace', 'passes', 'emit']);
+  });
+
+  test('an op that fails at every size is not told a symbolic size must work for every value (a dtype mismatch was)', () => {
+    const spec: InputSpecs = { x: { shape: ['B', 'T'], max: { B: 4, T: 16 }, min: { T: 2 } }, m: { shape: ['B', 'T'], dtype: 'bool' } };
+    expect(() => trace((i) => i.x!.mul(i.m!), spec)).toThrow(/^mul: dtypes differ: f32\[4, 16\] vs bool\[4, 16\] — at the bounds B=4, T=16 \(inputs f32\[B, T\], bool\[B, T\]\)$/);
+    // An error some sizes avoid keeps the advice.
+    expect(() => trace((i) => i.x!.slice(1, 0, 3), spec)).toThrow('slice: range 0:3:1 is invalid for axis 1 of [1, 2] — with B=1, T=2 (inputs f32[B, T]); a symbolic size must work for every value from its declared minimum (T ≥ 2) to its bound');
   });
 });

@@ -101,16 +101,6 @@ export type ProposeDims = (ins: readonly TensorType[], a: Attrs) => ReadonlyArra
 function fitTypes(op: string, ins: readonly TensorType[], attrs: Attrs, rule: (ins: readonly TensorType[], a: Attrs) => TensorType[], propose?: ProposeDims): TensorType[] {
   const max = boundsOf(op, ins, attrs), min = leastOf(ins, attrs), lo = (n: string) => min[n] ?? 1;
   const names = Object.keys(max).sort(), least = names.filter((n) => min[n] !== undefined);
-  const at = (sizes: Sizes, why: string): TensorType[] => {
-    try {
-      return rule(ins.map((t) => typeAt(t, sizes)), attrsAt(attrs, sizes));
-    } catch (e) {
-      if (!(e instanceof ShapeError)) throw e;
-      const where = names.map((n) => `${n}=${sizes[n]}`).join(', ');
-      throw new ShapeError(`${e.message} — with ${where}${why} (inputs ${ins.map(fmtType).join(', ')}); a symbolic size must work for every value from ${least.length ? `its declared minimum (${least.map((n) => `${n} ≥ ${min[n]}`).join(', ')})` : '1'} to its bound`);
-    }
-  };
-  const bound = at(max, ' (the bounds)');
   const probes = names.map((n) => [0, 1, 2].map((k) => lo(n) + k).filter((v) => v <= max[n]!));
   const grid: Array<Record<string, number>> = [];
   const walk = (i: number, cur: Record<string, number>) => {
@@ -118,6 +108,22 @@ function fitTypes(op: string, ins: readonly TensorType[], attrs: Attrs, rule: (i
     for (const v of probes[i]!) { cur[names[i]!] = v; walk(i + 1, cur); }
   };
   walk(0, {});
+  const fails = (sizes: Sizes): boolean => {
+    try { rule(ins.map((t) => typeAt(t, sizes)), attrsAt(attrs, sizes)); return false; } catch (e) { if (e instanceof ShapeError) return true; throw e; }
+  };
+  const at = (sizes: Sizes, why: string): TensorType[] => {
+    try {
+      return rule(ins.map((t) => typeAt(t, sizes)), attrsAt(attrs, sizes));
+    } catch (e) {
+      if (!(e instanceof ShapeError)) throw e;
+      const where = names.map((n) => `${n}=${sizes[n]}`).join(', ');
+      // An error at every probe is not the sizes' doing (a dtype mismatch): the advice on symbolic
+      // sizes only misled there; the values shown are still the bounds.
+      if (sizes === max && grid.every(fails)) throw new ShapeError(`${e.message} — at the bounds ${where} (inputs ${ins.map(fmtType).join(', ')})`);
+      throw new ShapeError(`${e.message} — with ${where}${why} (inputs ${ins.map(fmtType).join(', ')}); a symbolic size must work for every value from ${least.length ? `its declared minimum (${least.map((n) => `${n} ≥ ${min[n]}`).join(', ')})` : '1'} to its bound`);
+    }
+  };
+  const bound = at(max, ' (the bounds)');
   const results = grid.map((s) => at(s, ''));
   const proposed = propose?.(ins, attrs);
   const extra = Object.fromEntries(names.map((n) => [n, Math.max(lo(n), max[n]! - 1)]));
