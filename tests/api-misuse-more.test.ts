@@ -151,8 +151,8 @@ describe('compiler API misuse', () => {
   });
 
   test('an op that fails at every size is not told a symbolic size must work for every value (a dtype mismatch was)', () => {
-    const spec: InputSpecs = { x: { shape: ['B', 'T'], max: { B: 4, T: 16 }, min: { T: 2 } }, m: { shape: ['B', 'T'], dtype: 'bool' } };
-    expect(() => trace((i) => i.x!.mul(i.m!), spec)).toThrow(/^mul: dtypes differ: f32\[4, 16\] vs bool\[4, 16\] — at the bounds B=4, T=16 \(inputs f32\[B, T\], bool\[B, T\]\)$/);
+    const spec: InputSpecs = { x: { shape: ['B', 'T'], max: { B: 4, T: 16 }, min: { T: 2 } }, k: { shape: ['B', 'T'], dtype: 'i32' } };
+    expect(() => trace((i) => i.k!.softmax(-1), spec)).toThrow(/^softmax: input must be f32, got i32\[4, 16\] — at the bounds B=4, T=16 \(inputs i32\[B, T\]\)$/);
     // An error some sizes avoid keeps the advice.
     expect(() => trace((i) => i.x!.slice(1, 0, 3), spec)).toThrow('slice: range 0:3:1 is invalid for axis 1 of [1, 2] — with B=1, T=2 (inputs f32[B, T]); a symbolic size must work for every value from its declared minimum (T ≥ 2) to its bound');
   });
