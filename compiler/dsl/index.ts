@@ -1,11 +1,23 @@
-// The DSL's public face: `nn` modules, `F` functional ops, tensors and tracing.
+// The DSL's public face: `nn` modules, `F` functional ops, tensors and tracing. What a model calls
+// refuses extra positional arguments (arity.ts): a JavaScript model file has no type checker to
+// catch them, and PyTorch refuses most or reads them as what the DSL takes by name.
+import { checkedFunctions, checkMethods } from './arity.ts';
+import * as control from './control.ts';
 import * as F from './f.ts';
-import { Module, Parameter, manualSeed } from './module.ts';
+import { Module, manualSeed } from './module.ts';
+import * as T from './tensor.ts';
+import * as TR from './trace.ts';
+
+checkMethods('', T.Tensor.prototype);
 
 export * as nn from './nn.ts';
-export { F, Module, Parameter, manualSeed };
-export { Tensor, cat, stack, zeros, ones, full, zerosLike, onesLike, fullLike, eye, linspace, ModelDefinitionError } from './tensor.ts';
-export { loop } from './control.ts';
+export { F, Module, manualSeed };
+export { Parameter } from './nn.ts';
+export { Tensor, ModelDefinitionError } from './tensor.ts';
+export const { cat, stack, zeros, ones, full, zerosLike, onesLike, fullLike, eye, linspace, ints, arange, loop } = checkedFunctions('', {
+  cat: T.cat, stack: T.stack, zeros: T.zeros, ones: T.ones, full: T.full, zerosLike: T.zerosLike, onesLike: T.onesLike,
+  fullLike: T.fullLike, eye: T.eye, linspace: T.linspace, ints: T.ints, arange: T.arange, loop: control.loop,
+});
 export { Seq2SeqLSTM, Seq2SeqTransformer, GPT, defineGPT, type GPTConfig, type GenerationSpec } from './zoo.ts';
-export { ints, arange } from './tensor.ts';
-export { trace, traceModel, defineModel, type ModelDefinition, type InputSpec, type InputSpecs } from './trace.ts';
+export const { trace, traceModel, defineModel } = checkedFunctions('', { trace: TR.trace, traceModel: TR.traceModel, defineModel: TR.defineModel });
+export type { ModelDefinition, InputSpec, InputSpecs } from './trace.ts';

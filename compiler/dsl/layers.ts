@@ -727,12 +727,15 @@ export class ModuleDict extends Module {
 
 export class ModuleList extends Module {
   readonly items: Module[];
-  constructor(items: Module[] = []) {
+  // (The rest parameter takes the generic count check's place: modules spread where the array goes
+  // are told to go in an array, which says more than 'takes 1 argument'.)
+  constructor(items: Module[] = [], ...more: never[]) {
     super();
     // Checked here, as Sequential's layers are: a non-module item failed only at compile, as a raw TypeError (m.assignPaths is not a function).
     if (!Array.isArray(items)) throw new ModelDefinitionError(`ModuleList: expected an array of modules, got ${describeValue(items)}${(items as unknown) instanceof Module ? ' (put the modules in an array: new nn.ModuleList([a, b]))' : ''}`);
     const bad = items.findIndex((m) => !(m instanceof Module));
     if (bad >= 0) throw new ModelDefinitionError(`ModuleList: item ${bad} must be an nn.Module, got ${describeValue(items[bad])}`);
+    if (more.length) throw new ModelDefinitionError(`ModuleList: takes 1 argument (items), got ${1 + more.length}`);
     this.items = items;
   }
   override namedChildren(): Array<[string, Module]> { return this.items.map((m, i) => [String(i), m]); }

@@ -4,6 +4,7 @@
 // forward() with the module's path in scope for error messages.
 
 import { fmtShape, numel, sameShape, type Shape } from '../ir/types.ts';
+import { checkArity } from './arity.ts';
 import { checkOptions } from './options.ts';
 import { constant, ModelDefinitionError, popScope, pushScope, Tensor } from './tensor.ts';
 import { describeValue } from '../ir/print.ts';
@@ -147,6 +148,8 @@ export abstract class Module {
   call<A extends unknown[], R>(this: { forward(...a: A): R } & Module, ...args: A): R {
     pushScope(`module '${this.path || '<root>'}' (${this.constructor.name})`);
     try {
+      // lin.call(x, y) from JavaScript: y was dropped (PyTorch refuses it).
+      checkArity(`${this.constructor.name}.forward`, this.forward, args.length);
       return this.forward(...args);
     } catch (e) {
       // Every built-in layer takes a tensor first; a call without one failed somewhere inside

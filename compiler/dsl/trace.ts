@@ -1,5 +1,6 @@
 // From a model definition to an IR graph: run forward() on symbolic inputs and record.
 
+import { declaredParams } from './arity.ts';
 import { makeGraph, node, type Graph, type GraphOutput } from '../ir/node.ts';
 import { verify } from '../ir/verify.ts';
 import { MAX_NAME, type DType } from '../ir/types.ts';
@@ -236,8 +237,10 @@ export function defineModel<M extends Module>(def: ModelDefinition<M>): ModelDef
 export function traceModel(def: ModelDefinition): Graph {
   checkDefinition(def);
   def.module.assignPaths('');
+  // The default forward passes no more inputs than forward() declares (call() would refuse the
+  // rest): checkIgnoredInputs then names those left over.
   const fwd = def.forward ?? ((m: Module, ins: Record<string, Tensor>) =>
-    (m as Module & { call(...a: Tensor[]): TraceResult }).call(...Object.values(ins)));
+    (m as Module & { call(...a: Tensor[]): TraceResult }).call(...Object.values(ins).slice(0, declaredParams((m as unknown as { forward: Function }).forward)?.length)));
   const g = trace((ins) => fwd(def.module, ins), def.inputs, def.outputNames);
   if (!def.forward) checkIgnoredInputs(def, g);
   return g;
