@@ -32,6 +32,8 @@ describe('extra positional arguments', () => {
       ['new nn.Dropout1d(0.5, true)', () => new (nn.Dropout1d as never as new (...a: unknown[]) => unknown)(0.5, true), 'Dropout1d: takes 1 argument (p), got 2'],
       ['new nn.ModuleList([], [])', () => new (nn.ModuleList as never as new (...a: unknown[]) => unknown)([], []), 'ModuleList: takes 1 argument (items), got 2'],
       ['trace(fn, inputs, names, 1)', () => (trace as (...a: unknown[]) => unknown)((i: Record<string, Tensor>) => i.x, { x: [2] }, ['y'], 1), 'trace: takes at most 3 arguments (fn, inputs, outputNames), got 4'],
+      // Inference ignores dropout, so a wrong one went unnoticed (RNN's was checked).
+      ["new nn.MultiheadAttention(2, 1, { dropout: '0.1' })", () => new nn.MultiheadAttention(2, 1, { dropout: '0.1' as never }), 'MultiheadAttention: dropout must be a number in [0, 1], got "0.1"'],
     ];
     for (const [what, f, message] of cases) expect(f, what).toThrow(message);
     const inTrace: Array<[string, (x: Tensor) => unknown, string]> = [
@@ -48,6 +50,8 @@ describe('extra positional arguments', () => {
       ['arange(1, 5, 1, 2)', () => (arange as (...a: unknown[]) => Tensor)(1, 5, 1, 2), 'arange: takes at most 3 arguments (a, end, step), got 4'],
       ['zeros([2], {}, 7)', () => (zeros as (...a: unknown[]) => Tensor)([2], {}, 7), 'zeros: takes at most 2 arguments (shape, max), got 3'],
       ['full([2], 1, {}, 0)', () => (full as (...a: unknown[]) => Tensor)([2], 1, {}, 0), 'full: takes at most 3 arguments (shape, value, max), got 4'],
+      ['ones([2], 7)', () => (ones as (...a: unknown[]) => Tensor)(['B', 4], 7), 'ones: max must be an object of bounds for named sizes, such as { B: 8 }, got 7'],
+      ['x.logsumexp(1, 1)', (x) => x.logsumexp(1, 1 as never), 'logsumexp: keepdim must be true or false, got 1'],
       ['loop(2, [x], body, {}, 0)', (x) => (loop as (...a: unknown[]) => unknown)(2, [x], (_i: Tensor, [h]: Tensor[]) => [h], {}, 0), "loop: takes at most 4 arguments (steps, carried, body, opts), got 5; options (PyTorch's further positional arguments) go in opts by name"],
       // A module's call gets forward()'s count: lin.call(x, y) dropped y.
       ['lin.call(x, x)', (x) => (new nn.Linear(4, 3).call as (...a: unknown[]) => Tensor)(x, x), "Linear.forward: takes 1 argument (x), got 2 in module '<root>' (Linear)"],

@@ -210,6 +210,8 @@ export class MultiheadAttention extends Module {
     super();
     checkOptions('MultiheadAttention', opts, ['bias', 'kdim', 'vdim', 'batchFirst', 'dropout', 'addBiasKv', 'addZeroAttn']);
     positiveInt('MultiheadAttention', 'embed_dim', embedDim); positiveInt('MultiheadAttention', 'num_heads', numHeads);
+    // (Inference ignores dropout, so { dropout: '0.1' } or { dropout: true } went unnoticed; RNN's is checked as here.)
+    if (opts.dropout !== undefined && !(typeof opts.dropout === 'number' && opts.dropout >= 0 && opts.dropout <= 1)) throw new ModelDefinitionError(`MultiheadAttention: dropout must be a number in [0, 1], got ${describeValue(opts.dropout)}`);
     if (embedDim % numHeads) throw new ModelDefinitionError(`MultiheadAttention: embed_dim ${embedDim} must be divisible by num_heads ${numHeads}`);
     this.kdim = opts.kdim ?? embedDim;
     this.vdim = opts.vdim ?? embedDim;

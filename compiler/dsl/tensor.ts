@@ -122,6 +122,10 @@ const likeDims = (op: string, t: Tensor): readonly Dim[] => {
   return t.rank ? t.dims : [1];
 };
 function filled(op: string, shape: readonly Dim[], value: number, max: Sizes): Tensor {
+  // (A number here, zeros(['B', 4], 7) from JavaScript, reached expand as one more dim: [B, 4, 7].)
+  if (typeof max !== 'object' || max === null || Array.isArray(max) || Object.values(max).some((b) => !Number.isInteger(b) || (b as number) < 1)) {
+    throw new ModelDefinitionError(`${op}: max must be an object of bounds for named sizes, such as { B: 8 }, got ${describeValue(max)}${where()}`);
+  }
   if (!Array.isArray(shape) || shape.some((d) => (typeof d === 'number' ? !Number.isInteger(d) || d < 1 : typeof d !== 'string'))) {
     throw new ModelDefinitionError(`${op}: shape must be an array of positive integers or size names, got ${Array.isArray(shape) ? `[${shape.map((d) => JSON.stringify(d)).join(', ').slice(0, 60)}]` : describeValue(shape)}`);
   }
@@ -765,6 +769,8 @@ export class Tensor {
    * PyTorch: all −inf gives −inf, a +inf gives +inf, a NaN NaN).
    */
   logsumexp(dim: number | number[], keepdim = false): Tensor {
+    // (Anything truthy, 'false' or 1, kept the dims.)
+    if (typeof keepdim !== 'boolean') throw new ModelDefinitionError(`logsumexp: keepdim must be true or false, got ${describeValue(keepdim)}${where()}`);
     const axes = dims(dim, this.rank), x = this.dtype === 'f32' ? this : this.cast('f32');
     const m = x.max(axes, true), m0 = record('where', [m.abs().eq(Infinity), scalarLike(0, m), m]);
     const r = x.sub(m0).exp().sum(axes, true).log().add(m0);
