@@ -3,7 +3,7 @@
 // F.softmax(x, 1, 2), lin.call(x, y)). Every nn constructor, F function, Tensor method and top-level
 // creator now refuses them, naming what it takes.
 import { describe, expect, test } from 'vitest';
-import { arange, cat, F, full, interpret, loop, nn, ones, trace, traceModel, zeros, type Tensor } from '../compiler/index.ts';
+import { arange, cat, F, full, GPT, interpret, loop, nn, ones, trace, traceModel, zeros, type Tensor } from '../compiler/index.ts';
 import { declaredParams } from '../compiler/dsl/arity.ts';
 import { Tensor as TensorClass } from '../compiler/dsl/tensor.ts';
 
@@ -31,6 +31,7 @@ describe('extra positional arguments', () => {
       // An inherited constructor counts as its parent's (Dropout1d has none of its own).
       ['new nn.Dropout1d(0.5, true)', () => new (nn.Dropout1d as never as new (...a: unknown[]) => unknown)(0.5, true), 'Dropout1d: takes 1 argument (p), got 2'],
       ['new nn.ModuleList([], [])', () => new (nn.ModuleList as never as new (...a: unknown[]) => unknown)([], []), 'ModuleList: takes 1 argument (items), got 2'],
+      ['new GPT(config, 1)', () => new (GPT as never as new (...a: unknown[]) => unknown)({ vocab: 4, context: 4, dModel: 2, nhead: 1, layers: 1, dimFeedforward: 4 }, 1), 'GPT: takes 1 argument (cfg), got 2'],
       ['trace(fn, inputs, names, 1)', () => (trace as (...a: unknown[]) => unknown)((i: Record<string, Tensor>) => i.x, { x: [2] }, ['y'], 1), 'trace: takes at most 3 arguments (fn, inputs, outputNames), got 4'],
       // Inference ignores dropout, so a wrong one went unnoticed (RNN's was checked).
       ["new nn.MultiheadAttention(2, 1, { dropout: '0.1' })", () => new nn.MultiheadAttention(2, 1, { dropout: '0.1' as never }), 'MultiheadAttention: dropout must be a number in [0, 1], got "0.1"'],

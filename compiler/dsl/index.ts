@@ -1,12 +1,13 @@
 // The DSL's public face: `nn` modules, `F` functional ops, tensors and tracing. What a model calls
 // refuses extra positional arguments (arity.ts): a JavaScript model file has no type checker to
 // catch them, and PyTorch refuses most or reads them as what the DSL takes by name.
-import { checkedFunctions, checkMethods } from './arity.ts';
+import { checkedClass, checkedFunctions, checkMethods } from './arity.ts';
 import * as control from './control.ts';
 import * as F from './f.ts';
 import { Module, manualSeed } from './module.ts';
 import * as T from './tensor.ts';
 import * as TR from './trace.ts';
+import * as Z from './zoo.ts';
 
 checkMethods('', T.Tensor.prototype);
 
@@ -18,6 +19,10 @@ export const { cat, stack, zeros, ones, full, zerosLike, onesLike, fullLike, eye
   cat: T.cat, stack: T.stack, zeros: T.zeros, ones: T.ones, full: T.full, zerosLike: T.zerosLike, onesLike: T.onesLike,
   fullLike: T.fullLike, eye: T.eye, linspace: T.linspace, ints: T.ints, arange: T.arange, loop: control.loop,
 });
-export { Seq2SeqLSTM, Seq2SeqTransformer, GPT, defineGPT, type GPTConfig, type GenerationSpec } from './zoo.ts';
+export const Seq2SeqLSTM = checkedClass('', Z.Seq2SeqLSTM); export type Seq2SeqLSTM = Z.Seq2SeqLSTM;
+export const Seq2SeqTransformer = checkedClass('', Z.Seq2SeqTransformer); export type Seq2SeqTransformer = Z.Seq2SeqTransformer;
+export const GPT = checkedClass('', Z.GPT); export type GPT = Z.GPT;
+export const { defineGPT } = checkedFunctions('', { defineGPT: Z.defineGPT });
+export type { GPTConfig, GenerationSpec } from './zoo.ts';
 export const { trace, traceModel, defineModel } = checkedFunctions('', { trace: TR.trace, traceModel: TR.traceModel, defineModel: TR.defineModel });
 export type { ModelDefinition, InputSpec, InputSpecs } from './trace.ts';
