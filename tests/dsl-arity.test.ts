@@ -111,6 +111,10 @@ describe('extra positional arguments', () => {
     class Bad extends nn.Linear { constructor() { super(...([2, 3, {}, 9] as unknown as [number, number])); } }
     expect(() => new Bad()).toThrow('Linear: takes at most 3 arguments (inFeatures, outFeatures, opts), got 4');
     expect(new Wide(2, 3, 4)).toBeInstanceOf(nn.Linear);
+    // A forward whose source shows no parameters (bound: '[native code]') is taken as it is, not as taking none.
+    class Bound extends nn.Module { constructor() { super(); this.forward = this.forward.bind(this); } forward(x: Tensor, y: Tensor): Tensor { return x.add(y); } }
+    const gb = trace((i) => new Bound().call(i.x!, i.x!), { x: [2] });
+    expect(Array.from(interpret(gb, { x: Float32Array.of(1, 2) }).y!)).toEqual([2, 4]);
     // A module's forward with more inputs than it declares is still told by defineModel, by name.
     expect(() => traceModel({ name: 'a', module: new nn.ReLU(), inputs: { x: [1, 4], y: [1, 4] } })).toThrow("defineModel 'a': ReLU's forward() takes 1 input");
   });

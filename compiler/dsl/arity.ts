@@ -58,7 +58,9 @@ export function declaredParams(fn: Function): string[] | undefined {
   if (cache.has(fn)) return cache.get(fn);
   const src = Function.prototype.toString.call(fn);
   let params: string[] | undefined;
-  if (src.startsWith('class')) {
+  // A bound function or a proxy shows no parameters ('function () { [native code] }'): unknown, not none.
+  if (/\{\s*\[native code\]\s*\}\s*$/.test(src)) params = undefined;
+  else if (src.startsWith('class')) {
     // A class without a constructor of its own takes its parent's arguments (ES's default constructor).
     const at = constructorParen(src), parent = Object.getPrototypeOf(fn) as Function;
     params = at >= 0 ? splitParams(src, at) : parent === Function.prototype ? [] : declaredParams(parent);
