@@ -40,7 +40,7 @@ describe('extra positional arguments', () => {
     const inTrace: Array<[string, (x: Tensor) => unknown, string]> = [
       ['x.relu(0)', (x) => (x.relu as (...a: unknown[]) => Tensor)(0), 'relu: takes no arguments, got 1'],
       ['x.softmax(1, 2)', (x) => (x.softmax as (...a: unknown[]) => Tensor)(1, 2), 'softmax: takes 1 argument (dim), got 2'],
-      ['x.add(1, 2)', (x) => (x.add as (...a: unknown[]) => Tensor)(1, 2), 'add: takes 1 argument (o), got 2'],
+      ['x.add(1, 2)', (x) => (x.add as (...a: unknown[]) => Tensor)(1, 2), 'add: takes 1 argument (other), got 2'],
       ['x.max(1, true, 0)', (x) => (x.max as (...a: unknown[]) => Tensor)(1, true, 0), 'max: takes at most 2 arguments (dim, keepdim), got 3'],
       ['F.softmax(x, 1, 2)', (x) => (F.softmax as (...a: unknown[]) => Tensor)(x, 1, 2), 'F.softmax: takes at most 2 arguments (x, dim), got 3'],
       // torch's F.relu(x, True), inplace.

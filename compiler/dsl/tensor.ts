@@ -267,13 +267,13 @@ export class Tensor {
   /** Size of one dimension (negative counts from the end). */
   size(d: number): number { return this.shape[normAxis(d, this.rank)]!; }
 
-  add(o: Operand): Tensor { return boolArith(this, o, record('add', promoted('add', this, o))); }
-  sub(o: Operand): Tensor { return record('sub', promoted('sub', this, o)); }
-  mul(o: Operand): Tensor { return boolArith(this, o, record('mul', promoted('mul', this, o))); }
+  add(other: Operand): Tensor { return boolArith(this, other, record('add', promoted('add', this, other))); }
+  sub(other: Operand): Tensor { return record('sub', promoted('sub', this, other)); }
+  mul(other: Operand): Tensor { return boolArith(this, other, record('mul', promoted('mul', this, other))); }
   /** True division, as torch's /: integer operands are divided as f32 (7 / 2 = 3.5). */
-  div(o: Operand): Tensor { return record('div', promoted('div', this, o).map(asF32)); }
-  maximum(o: Operand): Tensor { return boolArith(this, o, record('maximum', promoted('maximum', this, o))); }
-  minimum(o: Operand): Tensor { return boolArith(this, o, record('minimum', promoted('minimum', this, o))); }
+  div(other: Operand): Tensor { return record('div', promoted('div', this, other).map(asF32)); }
+  maximum(other: Operand): Tensor { return boolArith(this, other, record('maximum', promoted('maximum', this, other))); }
+  minimum(other: Operand): Tensor { return boolArith(this, other, record('minimum', promoted('minimum', this, other))); }
   /** torch.clamp: min(max(x, min), max), so max wins where min > max; NaN stays NaN (a lone NaN number bound: see below). */
   clamp(min?: Operand, max?: Operand): Tensor {
     if (min === undefined && max === undefined) throw new ModelDefinitionError(`clamp: at least one of min and max must be given${where()}`);
@@ -292,27 +292,27 @@ export class Tensor {
     return max === undefined ? lo : lo.minimum(max);
   }
   /** torch.pow: a number exponent of 0.5 or −0.5 is sqrt or rsqrt, as torch computes it (pow(−inf, 0.5) is NaN, pow(−0, −0.5) −inf). */
-  pow(o: Operand): Tensor {
-    if (o === 0.5) return this.sqrt();
-    if (o === -0.5) return this.rsqrt();
+  pow(other: Operand): Tensor {
+    if (other === 0.5) return this.sqrt();
+    if (other === -0.5) return this.rsqrt();
     // torch's integer pow has rules of its own (an int result, negative exponents refused): an i32 base is refused.
     if (this.dtype === 'i32' || this.dtype === 'bool') throw new ModelDefinitionError(`pow: ${this.dtype === 'i32' ? 'an' : 'a'} ${this.dtype} base is not supported (torch's integer pow has its own rules); cast first: x.cast('f32').pow(…)${where()}`);
-    return record('pow', promoted('pow', this, o));
+    return record('pow', promoted('pow', this, other));
   }
   /** torch.lt / le / gt / ge / eq / ne (<, <=, >, >=, ==, !=), promoting as add does: a bool tensor. NaN compares false except by ne; −0 equals 0. */
-  lt(o: Operand): Tensor { return record('lt', promoted('lt', this, o)); }
-  le(o: Operand): Tensor { return record('le', promoted('le', this, o)); }
-  gt(o: Operand): Tensor { return record('gt', promoted('gt', this, o)); }
-  ge(o: Operand): Tensor { return record('ge', promoted('ge', this, o)); }
-  eq(o: Operand): Tensor { return record('eq', promoted('eq', this, o)); }
-  ne(o: Operand): Tensor { return record('ne', promoted('ne', this, o)); }
+  lt(other: Operand): Tensor { return record('lt', promoted('lt', this, other)); }
+  le(other: Operand): Tensor { return record('le', promoted('le', this, other)); }
+  gt(other: Operand): Tensor { return record('gt', promoted('gt', this, other)); }
+  ge(other: Operand): Tensor { return record('ge', promoted('ge', this, other)); }
+  eq(other: Operand): Tensor { return record('eq', promoted('eq', this, other)); }
+  ne(other: Operand): Tensor { return record('ne', promoted('ne', this, other)); }
   neg(): Tensor { return record('neg', [this]); }
   /** torch.logical_not (PyTorch's ~ on a bool mask): true where the value is 0 (false). */
   logicalNot(): Tensor { return truth(this).eq(0); }
   /** torch.logical_and / logical_or / logical_xor (&, |, ^ on bool masks), broadcast; any non-zero value is true. */
-  logicalAnd(o: Tensor): Tensor { return truth(this).mul(truth(lift('logical_and', o, this))); }
-  logicalOr(o: Tensor): Tensor { return truth(this).add(truth(lift('logical_or', o, this))); }
-  logicalXor(o: Tensor): Tensor { return truth(this).ne(truth(lift('logical_xor', o, this))); }
+  logicalAnd(other: Tensor): Tensor { return truth(this).mul(truth(lift('logical_and', other, this))); }
+  logicalOr(other: Tensor): Tensor { return truth(this).add(truth(lift('logical_or', other, this))); }
+  logicalXor(other: Tensor): Tensor { return truth(this).ne(truth(lift('logical_xor', other, this))); }
   relu(): Tensor { return record('relu', [this]); }
   tanh(): Tensor { return record('tanh', [this]); }
   sigmoid(): Tensor { return record('sigmoid', [this]); }
@@ -347,12 +347,12 @@ export class Tensor {
   acosh(): Tensor { return record('acosh', [this]); }
   atanh(): Tensor { return record('atanh', [this]); }
 
-  matmul(o: Tensor): Tensor {
-    if (!(o instanceof Tensor)) throw new ModelDefinitionError(`matmul: expected a tensor, got ${describeValue(o)}${where()}`);
-    if (this.rank === 1 && o instanceof Tensor && o.rank === 1) return this.unsqueeze(0).matmul(o.unsqueeze(1)).reshape(); // a dot product, []
-    if (this.rank === 1) return this.unsqueeze(0).matmul(o).squeeze(-2);
-    if (o.rank === 1) return this.matmul(o.unsqueeze(1)).squeeze(-1);
-    return record('matmul', [this, o]);
+  matmul(other: Tensor): Tensor {
+    if (!(other instanceof Tensor)) throw new ModelDefinitionError(`matmul: expected a tensor, got ${describeValue(other)}${where()}`);
+    if (this.rank === 1 && other instanceof Tensor && other.rank === 1) return this.unsqueeze(0).matmul(other.unsqueeze(1)).reshape(); // a dot product, []
+    if (this.rank === 1) return this.unsqueeze(0).matmul(other).squeeze(-2);
+    if (other.rank === 1) return this.matmul(other.unsqueeze(1)).squeeze(-1);
+    return record('matmul', [this, other]);
   }
 
   /** A view as `shape`: numbers (one may be -1) or dims (`x.reshape(x.dim(0), -1)`, `'B*T'`). */
