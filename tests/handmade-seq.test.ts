@@ -129,7 +129,8 @@ test('a hand-written encoder-decoder (LSTM state seeding an LSTMCell with Bahdan
     name: 's2s', module: new S2S().loadStateDict(weights('handmade_seq_s2s')),
     inputs: { src: { shape: [2, 5], dtype: 'i32' }, pad: { shape: [2, 5], dtype: 'bool' }, tgt_in: { shape: [2, 4], dtype: 'i32' } },
   });
-  expect(await expectTorchCase(def, read('handmade_seq_s2s', 'io.safetensors'), { threads: 2 })).toHaveLength(5);
+  const io = new Map([...read('handmade_seq_s2s', 'io.safetensors')].filter(([k]) => !k.startsWith('output.short_')));
+  expect(await expectTorchCase(def, io, { threads: 2 })).toHaveLength(5);
 });
 
 class Block extends Module {
@@ -239,4 +240,93 @@ test('hand-written Luong attention (dot, general) over padded encoder outputs an
     inputs: { enc: [2, 4, 5], s: [2, 5], pad: { shape: [2, 4], dtype: 'bool' }, x: [2, 4, 6], amask: [4, 4], kpm: { shape: [2, 4], dtype: 'bool' } },
   });
   expect(await expectTorchCase(def, read('handmade_seq_attn', 'io.safetensors'), { threads: 2 })).toHaveLength(6);
+});
+
+test('the encoder-decoder over a source length chosen at run time: 5 and 3 tokens match PyTorch', async () => {
+  const io = read('handmade_seq_s2s', 'io.safetensors');
+  const def = defineModel({
+    name: 's2s', module: new S2S().loadStateDict(weights('handmade_seq_s2s')),
+    inputs: { src: { shape: [2, 'S'], dtype: 'i32', max: { S: 5 } }, pad: { shape: [2, 'S'], dtype: 'bool' }, tgt_in: { shape: [2, 4], dtype: 'i32' } },
+  });
+  const { models, compiled } = await both(def);
+  const src = io.get('input.src')!.data as Int32Array, pad = io.get('input.pad')!.data as Uint8Array, tgt_in = io.get('input.tgt_in')!.data as Int32Array;
+  for (const S of [5, 3]) {
+    const cut = <T extends Int32Array | Uint8Array>(a: T) => a.filter((_, j) => j % 5 < S) as T;
+    const feeds = { src: { data: cut(src), shape: [2, S] }, pad: { data: cut(pad), shape: [2, S] }, tgt_in };
+    const outs = models.map((m) => m.run(feeds));
+    const ref = interpret(compiled.traced, { src: cut(src), pad: cut(pad), tgt_in }, undefined, { S });
+    for (const k of ['tf', 'greedy', 'greedy_logits', 'attn', 'plain_tf']) {
+      const want = io.get(`output.${S === 5 ? '' : 'short_'}${k}`)!.data as Float32Array;
+      expectTorch(outs[0]![k] as Float32Array, want, `compiled ${k} S=${S}`);
+      expectTorch(ref[k] as Float32Array, want, `reference ${k} S=${S}`);
+      expect(Array.from(outs[1]![k] as Float32Array)).toEqual(Array.from(outs[0]![k] as Float32Array));
+    }
+  }
+  for (const m of models) m.dispose();
+});
+
+class Stream extends Module {
+  gru = new nn.GRU(3, 4, { numLayers: 2, batchFirst: true });
+  lstm = new nn.LSTM(3, 4, { batchFirst: true });
+  mha = new nn.MultiheadAttention(4, 2, { batchFirst: true });
+  v = new nn.Linear(4, 1, { bias: false });
+}
+
+test('recurrent layers fed in chunks of a length chosen at run time through state equal PyTorch over the whole sequence; a row all padding is NaN as in PyTorch', async () => {
+  const io = read('handmade_seq_stream', 'io.safetensors');
+  const def = defineModel({
+    name: 'stream', module: new Stream().loadStateDict(weights('handmade_seq_stream')),
+    inputs: { q: [2, 3, 4], kpm: { shape: [2, 3], dtype: 'bool' } },
+    forward: (m: Stream, { q, kpm }: Record<string, Tensor>) => {
+      const [y, w] = m.mha.call(q!, q!, q!, { keyPaddingMask: kpm });
+      const a = m.v.call(q!.tanh()).squeeze(2).maskedFill(kpm!, -Infinity).softmax(1);
+      return { mha_y: y, mha_w: w!, add_w: a, add_ctx: a.unsqueeze(1).matmul(q!).squeeze(1) };
+    },
+    state: { hg: [2, 2, 4], hl: [1, 2, 4], cl: [1, 2, 4] },
+    entries: {
+      chunk: {
+        inputs: { x: { shape: [2, 'T', 3], max: { T: 4 } } },
+        forward: (m: Stream, i: Record<string, Tensor>, s: Record<string, Tensor>) => {
+          const [yg, hg] = m.gru.call(i.x!, s.hg!);
+          const [yl, [hl, cl]] = m.lstm.call(i.x!, [s.hl!, s.cl!]);
+          return { outputs: { yg, yl }, state: { hg, hl, cl } };
+        },
+      },
+    },
+  });
+  const { models, compiled } = await both(def);
+  const x = f32(io, 'input.x');
+  const feeds = { q: f32(io, 'input.q'), kpm: io.get('input.kpm')!.data as Uint8Array };
+  const ref = interpret(compiled.traced, feeds);
+  const outs = models.map((m) => m.run(feeds));
+  for (const k of ['mha_y', 'mha_w', 'add_w', 'add_ctx']) {
+    expectTorch(outs[0]![k] as Float32Array, f32(io, `output.${k}`), `compiled ${k}`);
+    expectTorch(ref[k] as Float32Array, f32(io, `output.${k}`), `reference ${k}`);
+    expect(Array.from(outs[1]![k] as Float32Array)).toEqual(Array.from(outs[0]![k] as Float32Array));
+  }
+  const rows = (y: Float32Array[], T: number[]) => Float32Array.from({ length: 2 * 7 * 4 }, (_, j) => {
+    const b = Math.floor(j / 28), t = Math.floor(j / 4) % 7, c = j % 4;
+    let at = 0, n = 0;
+    while (t >= at + T[n]!) at += T[n++]!;
+    return y[n]![(b * T[n]! + t - at) * 4 + c]!;
+  });
+  for (const m of models) {
+    const T = [3, 1, 3], yg: Float32Array[] = [], yl: Float32Array[] = [];
+    let at = 0, st: Record<string, Float32Array> = { hg: new Float32Array(16), hl: new Float32Array(8), cl: new Float32Array(8) };
+    for (const n of T) {
+      const xc = Float32Array.from({ length: 2 * n * 3 }, (_, j) => x[(Math.floor(j / (n * 3)) * 7 + at) * 3 + (j % (n * 3))]!);
+      const r = m.call('chunk', { x: { data: xc, shape: [2, n, 3] } });
+      const rr = interpret(compiled.tracedEntries.chunk!, { x: xc }, st, { T: n });
+      st = { hg: rr['state.hg'] as Float32Array, hl: rr['state.hl'] as Float32Array, cl: rr['state.cl'] as Float32Array };
+      expectTorch(r.yg as Float32Array, rr.yg as Float32Array, `chunk at ${at} against the reference`);
+      yg.push(r.yg as Float32Array); yl.push(r.yl as Float32Array); at += n;
+    }
+    expectTorch(rows(yg, T), f32(io, 'output.gru_y'), 'gru in chunks');
+    expectTorch(rows(yl, T), f32(io, 'output.lstm_y'), 'lstm in chunks');
+    const s = m.state();
+    expectTorch(s.hg as Float32Array, f32(io, 'output.gru_h'), 'gru h');
+    expectTorch(s.hl as Float32Array, f32(io, 'output.lstm_h'), 'lstm h');
+    expectTorch(s.cl as Float32Array, f32(io, 'output.lstm_c'), 'lstm c');
+    m.dispose();
+  }
 });
