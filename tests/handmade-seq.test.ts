@@ -330,3 +330,54 @@ test('recurrent layers fed in chunks of a length chosen at run time through stat
     m.dispose();
   }
 });
+
+test('the hand-written transformer with a KV cache of 2 sequences at their own positions (prefill one, decode both) matches PyTorch', async () => {
+  const io = read('handmade_seq_gpt', 'io.safetensors');
+  const net = new TinyGPT().loadStateDict(weights('handmade_seq_gpt'));
+  const B = 2;
+  const state = { pos: { shape: [B], dtype: 'i32' as const }, k0: [B, 8, 8], v0: [B, 8, 8], k1: [B, 8, 8], v1: [B, 8, 8] };
+  const stored = (cs: KVCache[], pos: Tensor) => ({ pos, k0: cs[0]!.k, v0: cs[0]!.v, k1: cs[1]!.k, v1: cs[1]!.v });
+  const def = defineModel({
+    name: 'gpt2', module: net, inputs: { tokens: { shape: [2, 8], dtype: 'i32' } },
+    forward: (m: TinyGPT, i: Record<string, Tensor>) => ({ logits: m.call(i.tokens!) }),
+    state,
+    entries: {
+      prefill: {
+        inputs: { tokens: { shape: [1, 'T'], dtype: 'i32', max: { T: 4 } }, count: { shape: [], dtype: 'i32' }, seq: { shape: [], dtype: 'i32' } },
+        forward: (m: TinyGPT, i: Record<string, Tensor>, s: Record<string, Tensor>) => {
+          const p = F.embedding(i.seq!, s.pos!.reshape(B, 1)).reshape([]);
+          const cs: KVCache[] = [0, 1].map((l) => ({ k: s[`k${l}`]!, v: s[`v${l}`]!, pos: p, row: i.seq! }));
+          const logits = m.cached(i.tokens!, p, cs, i.count!.sub(ints([1], [])));
+          return { outputs: { logits }, state: stored(cs, s.pos!.dynamicUpdate(0, i.seq!, p.add(i.count!).reshape(1))) };
+        },
+      },
+      decode: {
+        inputs: { tokens: { shape: [B, 1], dtype: 'i32' } },
+        forward: (m: TinyGPT, i: Record<string, Tensor>, s: Record<string, Tensor>) => {
+          const cs: KVCache[] = [0, 1].map((l) => ({ k: s[`k${l}`]!, v: s[`v${l}`]!, pos: s.pos! }));
+          let x = m.tok.call(i.tokens!).add(m.pos.call(s.pos!.reshape(B, 1)));
+          m.blocks.forEach((b, l) => { x = b.call(x, { cache: cs[l]! }); });
+          return { outputs: { logits: m.head(x).reshape(B, 11) }, state: stored(cs, s.pos!.add(ints([1], []))) };
+        },
+      },
+    },
+    generation: { prefill: 'prefill', decode: 'decode', chunk: 4, capacity: 8, vocab: 11, tokens: 'tokens', count: 'count', logits: 'logits', position: 'pos', batch: B, sequence: 'seq' },
+  });
+  const { models } = await both(def);
+  const tokens = io.get('input.tokens')!.data as Int32Array, logits = f32(io, 'output.logits');
+  const row = (b: number, t: number) => logits.subarray((b * 8 + t) * 11, (b * 8 + t + 1) * 11);
+  for (const m of models) {
+    expectTorch(m.prefill(tokens.subarray(0, 3), 0), row(0, 2), 'prefill seq 0');
+    expectTorch(m.prefill(tokens.subarray(8, 13), 1), row(1, 4), 'prefill seq 1 (two chunks)');
+    for (let t = 0; t < 3; t++) {
+      const [a, b] = m.decode([tokens[3 + t]!, tokens[8 + 5 + t]!]);
+      expectTorch(a!, row(0, 3 + t), `decode seq 0 at ${3 + t}`);
+      expectTorch(b!, row(1, 5 + t), `decode seq 1 at ${5 + t}`);
+    }
+    expect(m.positions).toEqual([6, 8]);
+    m.reset();
+    const [g] = m.generate([[3, 5], [3, 5, 5]], { maxNewTokens: 5 });
+    expect(Array.from(g!)).toEqual(Array.from(io.get('output.greedy')!.data as Int32Array).slice(0, 7));
+    m.dispose();
+  }
+});
