@@ -250,11 +250,14 @@ export class Model {
     this.checkRoom(ts.length, 'prefill()', [s]);
     const B = this.batch;
     let logits: Float32Array | undefined;
+    // An entry over any number of tokens takes exactly n; a fixed-size one, a padded chunk.
+    const any = this.entry(g.prefill).inputs.find((t) => t.name === g.tokens)?.dims;
     for (let at = 0; at < ts.length; at += g.chunk) {
       const n = Math.min(g.chunk, ts.length - at);
-      if (n === 1 && B === 1) { logits = this.decode(ts[at]!); continue; }
-      // An entry over any number of tokens takes exactly n; an older fixed-size one, a padded chunk.
-      const chunk = new Int32Array(this.entry(g.prefill).inputs.find((t) => t.name === g.tokens)?.dims ? n : g.chunk);
+      // A padded chunk past the capacity would write (and position) its padding there, trapping
+      // on tokens that fit: those go one at a time through decode.
+      if (B === 1 && (n === 1 || (!any && this.positions[0]! + g.chunk > g.capacity))) { for (let i = 0; i < n; i++) logits = this.decode(ts[at + i]!); continue; }
+      const chunk = new Int32Array(any ? n : g.chunk);
       for (let i = 0; i < n; i++) chunk[i] = ts[at + i]!;
       const feeds: Feeds = { [g.tokens]: chunk, ...(g.chunk > 1 ? { [g.count]: Int32Array.of(n) } : {}), ...(B > 1 ? { [g.sequence!]: Int32Array.of(s) } : {}) };
       logits = this.call(g.prefill, feeds)[g.logits] as Float32Array;

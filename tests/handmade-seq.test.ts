@@ -175,12 +175,12 @@ class TinyGPT extends Module {
   }
 }
 
-test('a hand-written decoder-only transformer (learned positions, pre-norm, causal MultiheadAttention or SDPA, tied head) with its own KV cache: logits, every decode step and greedy generate match PyTorch', async () => {
-  const io = read('handmade_seq_gpt', 'io.safetensors');
+/** The transformer with a KV cache of its own; its prefill takes up to 4 tokens, or exactly 4 (padded by the runtime) with `fixed`. */
+function gptDef(fixed = false) {
   const net = new TinyGPT().loadStateDict(weights('handmade_seq_gpt'));
   const state = { pos: { shape: [], dtype: 'i32' as const }, k0: [1, 8, 8], v0: [1, 8, 8], k1: [1, 8, 8], v1: [1, 8, 8] };
   const entry = (n: number): EntryDefinition<TinyGPT> => ({
-    inputs: n > 1 ? { tokens: { shape: [1, 'T'], dtype: 'i32', max: { T: n } }, count: { shape: [], dtype: 'i32' } } : { tokens: { shape: [1, 1], dtype: 'i32' } },
+    inputs: n > 1 ? { tokens: fixed ? { shape: [1, n], dtype: 'i32' } : { shape: [1, 'T'], dtype: 'i32', max: { T: n } }, count: { shape: [], dtype: 'i32' } } : { tokens: { shape: [1, 1], dtype: 'i32' } },
     forward: (m, i, s) => {
       const cs: KVCache[] = [0, 1].map((l) => ({ k: s[`k${l}`]!, v: s[`v${l}`]!, pos: s.pos! }));
       const count = i.count ?? ints([1], []);
@@ -188,12 +188,17 @@ test('a hand-written decoder-only transformer (learned positions, pre-norm, caus
       return { outputs: { logits }, state: { pos: s.pos!.add(count), k0: cs[0]!.k, v0: cs[0]!.v, k1: cs[1]!.k, v1: cs[1]!.v } };
     },
   });
-  const def = defineModel({
+  return defineModel({
     name: 'gpt', module: net, inputs: { tokens: { shape: [2, 8], dtype: 'i32' } },
     forward: (m: TinyGPT, i: Record<string, Tensor>) => ({ logits: m.call(i.tokens!), sdpa: m.forward(i.tokens!, true) }),
     state, entries: { prefill: entry(4), decode: entry(1) },
     generation: { prefill: 'prefill', decode: 'decode', chunk: 4, capacity: 8, vocab: 11, tokens: 'tokens', count: 'count', logits: 'logits', position: 'pos' },
   });
+}
+
+test('a hand-written decoder-only transformer (learned positions, pre-norm, causal MultiheadAttention or SDPA, tied head) with its own KV cache: logits, every decode step and greedy generate match PyTorch', async () => {
+  const io = read('handmade_seq_gpt', 'io.safetensors');
+  const def = gptDef();
   const { models } = await both(def);
   const tokens = io.get('input.tokens')!.data as Int32Array, logits = f32(io, 'output.logits');
   const run = models.map((m) => m.run({ tokens }));
@@ -220,6 +225,25 @@ test('a hand-written decoder-only transformer (learned positions, pre-norm, caus
     expect(Array.from(m.generate([3, 5], { maxNewTokens: 6 }))).toEqual(Array.from(io.get('output.greedy')!.data as Int32Array));
   }
   for (const m of models) m.dispose();
+});
+
+test('a hand-written fixed-size prefill entry (tokens [1, 4], a short chunk padded by the runtime) takes tokens that fit near the end of the cache', async () => {
+  // Its padding rows sat at positions past the capacity: prefill(2 tokens) at position 6 of 8 trapped
+  // ('gather in module pos (Embedding): index 8 is outside [0, 8)') and left the cache stale.
+  const io = read('handmade_seq_gpt', 'io.safetensors');
+  const { models } = await both(gptDef(true));
+  const tokens = io.get('input.tokens')!.data as Int32Array, logits = f32(io, 'output.logits');
+  for (const m of models) {
+    for (let b = 0; b < 2; b++) {
+      m.reset();
+      expectTorch(m.prefill(tokens.subarray(b * 8, b * 8 + 6)), logits.subarray((b * 8 + 5) * 11, (b * 8 + 6) * 11), `prefill of 6, seq ${b}`);
+      expectTorch(m.prefill(tokens.subarray(b * 8 + 6, b * 8 + 8)), logits.subarray((b * 8 + 7) * 11, (b * 8 + 8) * 11), `prefill of 2 at 6, seq ${b}`);
+      expect(m.position).toBe(8);
+    }
+    m.reset();
+    expect(Array.from(m.generate([3, 5], { maxNewTokens: 6 }))).toEqual(Array.from(io.get('output.greedy')!.data as Int32Array));
+    m.dispose();
+  }
 });
 
 class AttnVar extends Module {
@@ -337,13 +361,13 @@ test('the hand-written transformer with a KV cache of 2 sequences at their own p
   const B = 2;
   const state = { pos: { shape: [B], dtype: 'i32' as const }, k0: [B, 8, 8], v0: [B, 8, 8], k1: [B, 8, 8], v1: [B, 8, 8] };
   const stored = (cs: KVCache[], pos: Tensor) => ({ pos, k0: cs[0]!.k, v0: cs[0]!.v, k1: cs[1]!.k, v1: cs[1]!.v });
-  const def = defineModel({
+  const b2 = (fixed = false) => defineModel({
     name: 'gpt2', module: net, inputs: { tokens: { shape: [2, 8], dtype: 'i32' } },
     forward: (m: TinyGPT, i: Record<string, Tensor>) => ({ logits: m.call(i.tokens!) }),
     state,
     entries: {
       prefill: {
-        inputs: { tokens: { shape: [1, 'T'], dtype: 'i32', max: { T: 4 } }, count: { shape: [], dtype: 'i32' }, seq: { shape: [], dtype: 'i32' } },
+        inputs: { tokens: fixed ? { shape: [1, 4], dtype: 'i32' } : { shape: [1, 'T'], dtype: 'i32', max: { T: 4 } }, count: { shape: [], dtype: 'i32' }, seq: { shape: [], dtype: 'i32' } },
         forward: (m: TinyGPT, i: Record<string, Tensor>, s: Record<string, Tensor>) => {
           const p = F.embedding(i.seq!, s.pos!.reshape(B, 1)).reshape([]);
           const cs: KVCache[] = [0, 1].map((l) => ({ k: s[`k${l}`]!, v: s[`v${l}`]!, pos: p, row: i.seq! }));
@@ -363,6 +387,10 @@ test('the hand-written transformer with a KV cache of 2 sequences at their own p
     },
     generation: { prefill: 'prefill', decode: 'decode', chunk: 4, capacity: 8, vocab: 11, tokens: 'tokens', count: 'count', logits: 'logits', position: 'pos', batch: B, sequence: 'seq' },
   });
+  // A fixed-size prefill is padded by the runtime: near the end of the cache the padding passed its
+  // capacity and a prefill of tokens that fit trapped (one sequence goes through decode instead).
+  await expect(compileModel(b2(true), { isas: TEST_ISAS })).rejects.toThrow("model 'gpt2': generation with batch 2 needs a prefill entry 'prefill' whose 'tokens' take any number of tokens up to the chunk, { shape: [1, 'T'], dtype: 'i32', max: { T: 4 } }; they are fixed [1, 4]");
+  const def = b2();
   const { models } = await both(def);
   const tokens = io.get('input.tokens')!.data as Int32Array, logits = f32(io, 'output.logits');
   const row = (b: number, t: number) => logits.subarray((b * 8 + t) * 11, (b * 8 + t + 1) * 11);

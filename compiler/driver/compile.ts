@@ -176,6 +176,13 @@ export async function compileEntries(entries: Entry[], state: StateSpec[], opts:
       const msg = String((e as Error).message);
       if (msg.startsWith('invalid simdflow manifest: generation')) throw new ModelDefinitionError(`model '${manifest.name}': its generation does not describe its entries: ${msg.slice('invalid simdflow manifest: '.length)}`);
     }
+    // The runtime pads a short chunk for a fixed-size prefill; near the end of the cache the padding
+    // passes its capacity (and the positions' table), so a prefill of tokens that fit trapped. With
+    // one sequence the runtime feeds those through decode; a batch's decode moves every sequence.
+    const g = opts.generation, tokens = manifest.entries[g.prefill]?.inputs.find((t) => t.name === g.tokens);
+    if ((g.batch ?? 1) > 1 && g.chunk > 1 && tokens && !tokens.dims) {
+      throw new ModelDefinitionError(`model '${manifest.name}': generation with batch ${g.batch} needs a prefill entry '${g.prefill}' whose '${g.tokens}' take any number of tokens up to the chunk, { shape: [1, 'T'], dtype: 'i32', max: { T: ${g.chunk} } }; they are fixed [${tokens.shape.join(', ')}], which the runtime pads, and the padding of a short chunk near the end of the cache passes its capacity`);
+    }
   }
   const code: Partial<Record<Isa, Uint8Array>> = {};
   for (const isa of opts.isas ?? ['wasmsimd', 'wasmrelaxedsimd']) {
