@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { arange, cat, compileModel, defineModel, F, ints, interpret, loop, Module, nn, readSafetensors, stack, stateDictFrom, traceModel, zeros, type EntryDefinition, type KVCache, type Tensor } from '../compiler/index.ts';
+import { traceEntries } from '../compiler/dsl/trace.ts';
 import { loadModelBytes, type Model } from '../runtime/model.ts';
 import '../runtime/node.ts';
 import { TEST_ISAS } from './helpers/isa.ts';
@@ -408,4 +409,21 @@ test('the hand-written transformer with a KV cache of 2 sequences at their own p
     expect(Array.from(g!)).toEqual(Array.from(io.get('output.greedy')!.data as Int32Array).slice(0, 7));
     m.dispose();
   }
+});
+
+test('hand-written stateful entries and caches misused are refused by name (were raw TypeErrors or misleading)', () => {
+  const cell = new nn.GRUCell(3, 4), mha = new nn.MultiheadAttention(8, 2, { batchFirst: true });
+  const entry = (forward: (m: nn.GRUCell, i: Record<string, Tensor>, s: Record<string, Tensor>) => unknown) =>
+    traceEntries(defineModel({ name: 'e', module: cell, inputs: { x: [2, 3] }, state: { h: [2, 4] }, entries: { step: { inputs: { x: [2, 3] }, forward: forward as never } } }));
+  // A bare record of outputs was 'forward() must return … it returned undefined'.
+  expect(() => entry((m, i, s) => ({ y: m.call(i.x!, s.h!) }))).toThrow("an entry's forward must return { outputs, state? } (outputs: a tensor, an array or a record of tensors; state: new values by name), got an object with keys y");
+  // An array of state was "entry writes state '0', which is not declared"; a number, 'the entry writes undefined[undefined]'.
+  expect(() => entry((m, i, s) => ({ outputs: { y: s.h! }, state: [m.call(i.x!, s.h!)] }))).toThrow("an entry's forward must return state as an object of tensors by state name, got an array of 1");
+  expect(() => entry((_m, _i, s) => ({ outputs: { y: s.h! }, state: { h: 5 } }))).toThrow("entry writes state 'h' as 5, not a tensor (f32[2, 4])");
+  // The attention as the definition's module with one input, and a cache without v: raw TypeErrors ('reading size', 'reading node').
+  expect(() => traceModel(defineModel({ name: 'm', module: mha, inputs: { x: [1, 2, 8] } }))).toThrow("MultiheadAttention(8, 2): forward(query, key, value) takes three tensors; key is undefined in module '<root>'");
+  expect(() => traceEntries(defineModel({
+    name: 'c', module: mha, inputs: { x: [1, 1, 8] }, forward: (_m, i) => i.x!, state: { p: { shape: [], dtype: 'i32' }, k: [1, 4, 8] },
+    entries: { d: { inputs: { x: [1, 1, 8] }, forward: (m, i, s) => ({ outputs: { y: (m as nn.MultiheadAttention).call(i.x!, i.x!, i.x!, { cache: { k: s.k!, pos: s.p! } as never })[0] } }) } },
+  }))).toThrow('MultiheadAttention(8, 2): cache must be { k, v, pos } tensors (state k/v [B, capacity, E], pos i32), its v is undefined');
 });

@@ -245,6 +245,11 @@ export class MultiheadAttention extends Module {
   forward(query: Tensor, key: Tensor, value: Tensor, opts: AttentionMasks & { needWeights?: boolean; averageAttnWeights?: boolean; cache?: KVCache } = {}): [Tensor, Tensor | undefined] {
     const E = this.embedDim, H = this.numHeads, name = `MultiheadAttention(${E}, ${H})`;
     checkOptions('MultiheadAttention.forward', opts, ['keyPaddingMask', 'attnMask', 'isCausal', 'needWeights', 'averageAttnWeights', 'cache']);
+    // (A missing key or value, say a definition whose module is the attention itself with one input, was a raw TypeError.)
+    const bad = ([['query', query], ['key', key], ['value', value]] as const).find(([, t]) => !(t instanceof Tensor));
+    if (bad) throw new ModelDefinitionError(`${name}: forward(query, key, value) takes three tensors; ${bad[0]} is ${describeValue(bad[1])}${where()}`);
+    const cbad = opts.cache && (['k', 'v', 'pos'] as const).find((k) => !(opts.cache![k] instanceof Tensor));
+    if (cbad) throw new ModelDefinitionError(`${name}: cache must be { k, v, pos } tensors (state k/v [B, capacity, E], pos i32), its ${cbad} is ${describeValue(opts.cache![cbad])}${where()}`);
     if (query.rank === 2 && !opts.cache) {
       // Unbatched [L, E] as PyTorch: a batch of one; key_padding_mask [S]; weights [L, S] (or [H, L, S]).
       if (key.rank !== 2 || value.rank !== 2) throw new ModelDefinitionError(`${name}: an unbatched query [L, E] needs unbatched key and value [S, kdim] / [S, vdim], got ${fmtShape(key.shape)} / ${fmtShape(value.shape)}${where()}`);

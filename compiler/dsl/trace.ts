@@ -3,7 +3,7 @@
 import { declaredParams } from './arity.ts';
 import { makeGraph, node, type Graph, type GraphOutput } from '../ir/node.ts';
 import { verify } from '../ir/verify.ts';
-import { MAX_NAME, type DType } from '../ir/types.ts';
+import { fmtShape, MAX_NAME, type DType } from '../ir/types.ts';
 import { RESERVED_SIZE, SIZE_NAME } from '../ir/dims.ts';
 import type { Module } from './module.ts';
 import { ModelDefinitionError, Tensor, withTrace } from './tensor.ts';
@@ -119,9 +119,17 @@ export function traceEntry(fn: (inputs: Record<string, Tensor>, state: Record<st
     const ins = Object.entries(inputs).map(([name, s]) => sourceNode('input', name, s, bounds, least));
     const st = Object.fromEntries(Object.entries(state).map(([name, s]) => [name, new Tensor(sourceNode('state', name, s))]));
     const res = fn(Object.fromEntries(ins.map((n) => [n.label!, new Tensor(n)])), st);
+    // An entry's forward returns { outputs, state }: a bare record of tensors ({ y }) read as no outputs
+    // ('it returned undefined'), a state array as state '0', a number as state written as undefined[undefined].
+    const record = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Tensor);
+    if (!record(res) || !('outputs' in res || 'state' in res)) {
+      throw new ModelDefinitionError(`an entry's forward must return { outputs, state? } (outputs: a tensor, an array or a record of tensors; state: new values by name), got ${record(res) ? `an object with keys ${Object.keys(res).slice(0, 5).join(', ') || 'none'}` : what(res)}`);
+    }
+    if (res.state !== undefined && !record(res.state)) throw new ModelDefinitionError(`an entry's forward must return state as an object of tensors by state name, got ${what(res.state)}`);
     const writes = Object.entries(res.state ?? {}).map(([name, t]) => {
       const s = st[name];
       if (!s) throw new ModelDefinitionError(`entry writes state '${name}', which is not declared (declared: ${Object.keys(state).join(', ') || 'none'})`);
+      if (!(t instanceof Tensor)) throw new ModelDefinitionError(`entry writes state '${name}' as ${what(t)}, not a tensor (${s.dtype}${fmtShape(s.shape)})`);
       if (s.dtype !== t.dtype || s.shape.length !== t.shape.length || s.shape.some((d, i) => d !== t.shape[i])) {
         throw new ModelDefinitionError(`state '${name}' is ${s.dtype}[${s.shape}] but the entry writes ${t.dtype}[${t.shape}]`);
       }
