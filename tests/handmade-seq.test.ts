@@ -426,4 +426,13 @@ test('hand-written stateful entries and caches misused are refused by name (were
     name: 'c', module: mha, inputs: { x: [1, 1, 8] }, forward: (_m, i) => i.x!, state: { p: { shape: [], dtype: 'i32' }, k: [1, 4, 8] },
     entries: { d: { inputs: { x: [1, 1, 8] }, forward: (m, i, s) => ({ outputs: { y: (m as nn.MultiheadAttention).call(i.x!, i.x!, i.x!, { cache: { k: s.k!, pos: s.p! } as never })[0] } }) } },
   }))).toThrow('MultiheadAttention(8, 2): cache must be { k, v, pos } tensors (state k/v [B, capacity, E], pos i32), its v is undefined');
+  // A mask made at the bounds over lengths chosen at run time was refused deep in the IR ("attention: mask
+  // [1, 1, 8, 8] must broadcast to [1, 2, 1, 1] with a full key dimension — with B=1, T=1 …").
+  const rt = (o: (x: Tensor) => Record<string, Tensor>) => traceModel(defineModel({
+    name: 'r', module: mha, inputs: { x: { shape: ['B', 'T', 8], max: { B: 2, T: 8 } } },
+    forward: (m, i) => (m as nn.MultiheadAttention).call(i.x!, i.x!, i.x!, { ...o(i.x!), needWeights: false })[0],
+  }));
+  expect(() => rt((x) => ({ attnMask: F.causalMask(x.size(1)) }))).toThrow("MultiheadAttention(8, 2): attn_mask [8, 8] must have the query and key lengths [T, T], chosen at run time: slice a mask made at the bounds to them (mask.slice(0, 0, 'T').slice(1, 0, 'T'), the lengths as x.dim(1)) or, for a causal mask, give isCausal: true");
+  expect(() => rt((x) => ({ keyPaddingMask: zeros([2, 8]).gt(0) }))).toThrow('MultiheadAttention(8, 2): key_padding_mask [2, 8] must be [B, T], the batch and key length chosen at run time');
+  rt((x) => ({ attnMask: F.causalMask(x.size(1)).slice(0, 0, x.dim(1)).slice(1, 0, x.dim(1)) })); // as the message says
 });

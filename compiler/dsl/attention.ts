@@ -285,6 +285,13 @@ export class MultiheadAttention extends Module {
       out = record('attention', [qkv.slice(2, 0, E), kc, vc, ...at], { heads: H, scale, causal: true, layout: 'separate', mask: false, cached: true, ...(row ? { row: true } : {}) });
       opts.cache.k = kc; opts.cache.v = vc;
     } else {
+      // A mask made at the bounds (F.causalMask(x.size(1))) over lengths chosen at run time was refused
+      // deep in the IR ('mask [1, 1, 8, 8] must broadcast to [1, 2, 1, 1] … with B=1, T=1').
+      const Ld = q0.dim(1), Sd = k0.dim(1), Bd = q0.dim(0), am = opts.attnMask, kpm = opts.keyPaddingMask;
+      const show = (d: Dim) => (typeof d === 'string' ? `'${d}'` : String(d));
+      const fixed = (t: Tensor | undefined, want: Dim[]) => t instanceof Tensor && t.rank >= want.length && want.some((d, i) => typeof d === 'string' && t.dim(t.rank - want.length + i) !== d);
+      if (fixed(am, [Ld, Sd])) throw new ModelDefinitionError(`${name}: attn_mask ${fmtShape(am!.dims)} must have the query and key lengths ${fmtShape([Ld, Sd])}, chosen at run time: slice a mask made at the bounds to them (mask.slice(0, 0, ${show(Ld)}).slice(1, 0, ${show(Sd)}), the lengths as x.dim(1)) or, for a causal mask, give isCausal: true${where()}`);
+      if (fixed(kpm, [Bd, Sd])) throw new ModelDefinitionError(`${name}: key_padding_mask ${fmtShape(kpm!.dims)} must be ${fmtShape([Bd, Sd])}, the batch and key length chosen at run time (an input with those size names)${where()}`);
       let masks = combineMasks(B, H, L, S, opts);
       const causal = !!opts.isCausal;
       const q = selfAttn || this.in_proj_weight === undefined || key !== value ? undefined : this.proj(0, q0);
