@@ -7,7 +7,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { arange, cat, compileModel, defineModel, F, ints, interpret, loop, Module, nn, readSafetensors, stack, stateDictFrom, traceModel, zeros, type EntryDefinition, type KVCache, type Tensor } from '../compiler/index.ts';
+import { arange, cat, compileModel, defineModel, F, ints, interpret, loop, Module, nn, readSafetensors, stack, stateDictFrom, traceModel, zeros, type EntryDefinition, type Tensor } from '../compiler/index.ts';
+
+type KVCache = nn.KVCache;
 import { traceEntries } from '../compiler/dsl/trace.ts';
 import { loadModelBytes, type Model } from '../runtime/model.ts';
 import '../runtime/node.ts';
@@ -30,6 +32,7 @@ class StepNet extends Module {
   gcell = new nn.GRUCell(5, 4);
   lstm = new nn.LSTM(3, 4, { numLayers: 2, batchFirst: true });
   head = new nn.Linear(8, 2);
+  forward(): never { throw new Error('unused: the model steps through step()'); }
   step(x: Tensor, s: Record<string, Tensor>): [Tensor, Record<string, Tensor>] {
     const [h1, c1] = this.cell.call(x, [s.h1!, s.c1!]);
     const h2 = this.gcell.call(h1, s.h2!);
@@ -295,6 +298,7 @@ class Stream extends Module {
   lstm = new nn.LSTM(3, 4, { batchFirst: true });
   mha = new nn.MultiheadAttention(4, 2, { batchFirst: true });
   v = new nn.Linear(4, 1, { bias: false });
+  forward(): never { throw new Error('unused: the definition picks its layers'); }
 }
 
 test('recurrent layers fed in chunks of a length chosen at run time through state equal PyTorch over the whole sequence; a row all padding is NaN as in PyTorch', async () => {

@@ -25,4 +25,4 @@ export const GPT = checkedClass('', Z.GPT); export type GPT = Z.GPT;
 export const { defineGPT } = checkedFunctions('', { defineGPT: Z.defineGPT });
 export type { GPTConfig, GenerationSpec } from './zoo.ts';
 export const { trace, traceModel, defineModel } = checkedFunctions('', { trace: TR.trace, traceModel: TR.traceModel, defineModel: TR.defineModel });
-export type { ModelDefinition, InputSpec, InputSpecs } from './trace.ts';
+export type { ModelDefinition, EntryDefinition, EntryResult, InputSpec, InputSpecs } from './trace.ts';
