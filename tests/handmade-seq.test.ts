@@ -253,21 +253,24 @@ test('a hand-written fixed-size prefill entry (tokens [1, 4], a short chunk padd
 class AttnVar extends Module {
   W = new nn.Linear(5, 5, { bias: false });
   mha = new nn.MultiheadAttention(6, 3, { batchFirst: true });
-  forward(enc: Tensor, s: Tensor, pad: Tensor, x: Tensor, amask: Tensor, kpm: Tensor): Record<string, Tensor> {
+  forward(enc: Tensor, s: Tensor, pad: Tensor, x: Tensor, amask: Tensor, kpm: Tensor, bmask: Tensor): Record<string, Tensor> {
     const dot = enc.matmul(s.unsqueeze(2)).squeeze(2).maskedFill(pad, -Infinity).softmax(1);
     const gen = this.W.call(enc).matmul(s.unsqueeze(2)).squeeze(2).maskedFill(pad, -Infinity).softmax(1);
     const [y, w] = this.mha.call(x, x, x, { attnMask: amask, keyPaddingMask: kpm });
     const [y2] = this.mha.call(x, x, x, { attnMask: amask, needWeights: false });
-    return { dot_ctx: dot.unsqueeze(1).matmul(enc).squeeze(1), dot_w: dot, gen_ctx: gen.unsqueeze(1).matmul(enc).squeeze(1), mha_y: y, mha_w: w!, mha_fast: y2 };
+    // A bool mask given per call, one row all masked (NaN there): the weights' path and the fused kernel.
+    const [yb, wb] = this.mha.call(x, x, x, { attnMask: bmask, keyPaddingMask: kpm });
+    const [yb2] = this.mha.call(x, x, x, { attnMask: bmask, needWeights: false });
+    return { dot_ctx: dot.unsqueeze(1).matmul(enc).squeeze(1), dot_w: dot, gen_ctx: gen.unsqueeze(1).matmul(enc).squeeze(1), mha_y: y, mha_w: w!, mha_fast: y2, mhab_y: yb, mhab_w: wb!, mhab_fast: yb2 };
   }
 }
 
-test('hand-written Luong attention (dot, general) over padded encoder outputs and MultiheadAttention with a float mask given per call match PyTorch', async () => {
+test('hand-written Luong attention (dot, general) over padded encoder outputs and MultiheadAttention with a float or bool mask given per call (a row all masked: NaN) match PyTorch', async () => {
   const def = defineModel({
     name: 'attnvar', module: new AttnVar().loadStateDict(weights('handmade_seq_attn')),
-    inputs: { enc: [2, 4, 5], s: [2, 5], pad: { shape: [2, 4], dtype: 'bool' }, x: [2, 4, 6], amask: [4, 4], kpm: { shape: [2, 4], dtype: 'bool' } },
+    inputs: { enc: [2, 4, 5], s: [2, 5], pad: { shape: [2, 4], dtype: 'bool' }, x: [2, 4, 6], amask: [4, 4], kpm: { shape: [2, 4], dtype: 'bool' }, bmask: { shape: [4, 4], dtype: 'bool' } },
   });
-  expect(await expectTorchCase(def, read('handmade_seq_attn', 'io.safetensors'), { threads: 2 })).toHaveLength(6);
+  expect(await expectTorchCase(def, read('handmade_seq_attn', 'io.safetensors'), { threads: 2 })).toHaveLength(9);
 });
 
 test('the encoder-decoder over a source length chosen at run time: 5 and 3 tokens match PyTorch', async () => {
