@@ -231,11 +231,15 @@ test('a hand-written decoder-only transformer (learned positions, pre-norm, caus
   for (const m of models) m.dispose();
 });
 
-test('a hand-written fixed-size prefill entry (tokens [1, 4], a short chunk padded by the runtime) takes tokens that fit near the end of the cache', async () => {
+test('a hand-written fixed-size prefill entry (tokens [1, 4], a short chunk padded by the runtime) takes tokens that fit near the end of the cache; a capacity past the cache is refused', async () => {
   // Its padding rows sat at positions past the capacity: prefill(2 tokens) at position 6 of 8 trapped
   // ('gather in module pos (Embedding): index 8 is outside [0, 8)') and left the cache stale.
   const io = read('handmade_seq_gpt', 'io.safetensors');
-  const { models } = await both(gptDef(true));
+  const def = gptDef(true);
+  const { models } = await both(def);
+  // A generation.capacity past the cache's positions let the runtime take tokens the cache could not
+  // hold: the call trapped ('position 8 + 1 new keys do not fit its 8 positions') with the cache partly written.
+  await expect(compileModel({ ...def, generation: { ...def.generation!, capacity: 9 } }, { isas: TEST_ISAS })).rejects.toThrow("model 'gpt': generation.capacity 9 exceeds the KV cache written in entry 'prefill' by module 'blocks.0.attn' (MultiheadAttention), which holds 8 positions ([1, 8, 8]): give the cache state 9 positions or generation.capacity 8");
   const tokens = io.get('input.tokens')!.data as Int32Array, logits = f32(io, 'output.logits');
   for (const m of models) {
     for (let b = 0; b < 2; b++) {

@@ -183,6 +183,12 @@ export async function compileEntries(entries: Entry[], state: StateSpec[], opts:
     if ((g.batch ?? 1) > 1 && g.chunk > 1 && tokens && !tokens.dims) {
       throw new ModelDefinitionError(`model '${manifest.name}': generation with batch ${g.batch} needs a prefill entry '${g.prefill}' whose '${g.tokens}' take any number of tokens up to the chunk, { shape: [1, 'T'], dtype: 'i32', max: { T: ${g.chunk} } }; they are fixed [${tokens.shape.join(', ')}], which the runtime pads, and the padding of a short chunk near the end of the cache passes its capacity`);
     }
+    // A cache shorter than generation.capacity let the runtime accept tokens the cache cannot hold:
+    // the call trapped ('position 6 + 1 new keys do not fit its 6 positions') with the cache partly written.
+    for (const e of entries.filter((x) => x.name === g.prefill || x.name === g.decode)) {
+      const short = e.graph.nodes.find((n) => n.op === 'cache_write' && n.inputs[0]!.type.shape[1]! < g.capacity);
+      if (short) throw new ModelDefinitionError(`model '${manifest.name}': generation.capacity ${g.capacity} exceeds the KV cache written in entry '${e.name}'${short.label ? ` by ${short.label}` : ''}, which holds ${short.inputs[0]!.type.shape[1]} positions ([${short.inputs[0]!.type.shape.join(', ')}]): give the cache state ${g.capacity} positions or generation.capacity ${short.inputs[0]!.type.shape[1]}`);
+    }
   }
   const code: Partial<Record<Isa, Uint8Array>> = {};
   for (const isa of opts.isas ?? ['wasmsimd', 'wasmrelaxedsimd']) {
