@@ -50,12 +50,17 @@ function stepsOf(steps: unknown): Dim {
  * Returns each emitted tensor stacked over the steps along `axis` (default 0). With `reverse`, t
  * runs from steps − 1 down to 0 and the value emitted at t still goes to position t. The body may
  * use any tensor of the enclosing model (encoder outputs, weights): those are captured as loop inputs.
+ * With `final`, the carried values after the last step are returned too, by their own names (which
+ * must then differ from the emitted ones), and the body may emit nothing: an encoder's last state.
  */
 export function loop(steps: Dim, carried: Record<string, Tensor>,
-  body: (carried: Record<string, Tensor>, t: Tensor) => LoopBodyResult, opts: { axis?: number; reverse?: boolean } = {}): Record<string, Tensor> {
-  checkOptions('loop', opts, ['axis', 'reverse']);
+  body: (carried: Record<string, Tensor>, t: Tensor) => LoopBodyResult, opts: { axis?: number; reverse?: boolean; final?: boolean } = {}): Record<string, Tensor> {
+  checkOptions('loop', opts, ['axis', 'reverse', 'final']);
   const count = stepsOf(steps);
-  if (opts.reverse !== undefined && typeof opts.reverse !== 'boolean') throw new ModelDefinitionError(`loop: reverse must be a boolean, got ${describeValue(opts.reverse)}${where()}`);
+  for (const k of ['reverse', 'final'] as const) {
+    if (opts[k] !== undefined && typeof opts[k] !== 'boolean') throw new ModelDefinitionError(`loop: ${k} must be a boolean, got ${describeValue(opts[k])}${where()}`);
+  }
+  const final = opts.final === true;
   const isRecord = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
   const tensors = (what: string, v: unknown) => {
     if (!isRecord(v)) throw new ModelDefinitionError(`loop: ${what} must be an object of tensors by name, got ${describeValue(v)}${where()}`);
@@ -82,7 +87,11 @@ export function loop(steps: Dim, carried: Record<string, Tensor>,
   if (nextKeys.length !== names.length || names.some((k) => !(k in r.next))) {
     throw new ModelDefinitionError(`loop: the body must return next values for exactly the carried ${names.join(', ')}; got ${nextKeys.join(', ')}${where()}`);
   }
-  if (Object.keys(r.emit).length === 0) throw new ModelDefinitionError(`loop: the body emits nothing${where()}`);
+  const emitKeys = Object.keys(r.emit);
+  if (emitKeys.length === 0 && !final) throw new ModelDefinitionError(`loop: the body emits nothing (with { final: true } a loop returns its last carried values instead)${where()}`);
+  if (emitKeys.length === 0 && names.length === 0) throw new ModelDefinitionError(`loop: the loop carries and emits nothing, so it has no results${where()}`);
+  const clash = final ? emitKeys.find((k) => names.includes(k)) : undefined;
+  if (clash !== undefined) throw new ModelDefinitionError(`loop: with { final: true } the last carried values are returned by their names, and '${clash}' is also emitted; rename one${where()}`);
   // Values from the enclosing trace that the body reads become captured inputs.
   const inside = new Set<Node>([...nodes, ...ins, t]);
   const captured: Node[] = [], captureIn = new Map<Node, Node>();
@@ -109,13 +118,16 @@ export function loop(steps: Dim, carried: Record<string, Tensor>,
   ];
   const bodyGraph = makeGraph([...ins, t, ...captured.map((n) => captureIn.get(n)!)], outputs, [], { carried: names.length });
   verify(bodyGraph);
-  const first = Object.values(r.emit)[0]!;
+  const first = Object.values(r.emit)[0];
   const ax = opts.axis ?? 0;
-  if (!Number.isInteger(ax) || ax < -(first.rank + 1) || ax > first.rank) throw new ModelDefinitionError(`loop: axis must be an integer in [${-(first.rank + 1)}, ${first.rank}] (the emitted ${fmtShape(first.dims)} stacked over the steps), got ${describeValue(ax)}${where()}`);
-  const axis = normAxis(ax, first.rank + 1);
+  let axis = 0;
+  if (first) {
+    if (!Number.isInteger(ax) || ax < -(first.rank + 1) || ax > first.rank) throw new ModelDefinitionError(`loop: axis must be an integer in [${-(first.rank + 1)}, ${first.rank}] (the emitted ${fmtShape(first.dims)} stacked over the steps), got ${describeValue(ax)}${where()}`);
+    axis = normAxis(ax, first.rank + 1);
+  } else if (opts.axis !== undefined) throw new ModelDefinitionError(`loop: axis places the emitted values' steps dim, and the body emits nothing${where()}`);
   const max = traceBounds();
   const sym = typeof count === 'string' ? { sym: { values: { steps: count }, max: Object.fromEntries(sizeNames(count).map((k) => [k, max[k]!])) } } : {};
   const results = recordMulti('loop', [...names.map((k) => carried[k]!), ...captured.map((n) => new Tensor(n))],
-    { body: bodyGraph, steps: evalDim(count, max), carried: names.length, axis, ...(opts.reverse ? { reverse: true } : {}), ...sym } as never);
-  return Object.fromEntries(Object.keys(r.emit).map((k, i) => [k, results[i]!]));
+    { body: bodyGraph, steps: evalDim(count, max), carried: names.length, axis, ...(opts.reverse ? { reverse: true } : {}), ...(final ? { final: true } : {}), ...sym } as never);
+  return Object.fromEntries([...emitKeys, ...(final ? names : [])].map((k, i) => [k, results[i]!]));
 }

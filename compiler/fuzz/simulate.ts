@@ -323,6 +323,11 @@ export function simulate(g: Graph, state: readonly StateSpec[], initialState: Re
       carriedIn.forEach((b, k) => nodeVersion.set(b, fresh[k]!));
       allowedCache.clear();
     }
+    // With `final`, the last carried values are results after the emitted ones.
+    if (attrsOf(n, 'loop').final) {
+      const ne = body.outputs.length - nc;
+      carriedIn.forEach((b, k) => { const r = results[ne + k]; if (r) writeAll(r, addr(r), readAll(b, `${me} (final ${label(b)})`, n), ver(r)); });
+    }
     loopSteps.pop();
   };
 

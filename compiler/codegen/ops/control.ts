@@ -3,7 +3,7 @@
 // When any node of the body splits across threads (codegen/threads.ts), every thread runs the
 // loop: thread 0 does the copies and stores t, all threads meet before each step and after it
 // (unless the body's own barriers already do: below), and the body function runs each thread's
-// share with the body's own barriers.
+// share with the body's own barriers. With `final`, thread 0 copies the last carried values out.
 
 import { loopSteps, type CheckAttrs, type LoopAttrs } from '../../ir/ops/control.ts';
 import type { Node } from '../../ir/node.ts';
@@ -42,9 +42,16 @@ const loop = defineLowering<LoopAttrs>({
       if (carriedIn.some((b, j) => j !== k && bc.addr(b) === from)) throw new Error(`codegen: loop${n.label ? ` at ${n.label}` : ''} permutes its carried values, which is not supported`);
       stepEnd.push(`memory.copy(${to}, ${from}, ${code(bytesOf(o.node.type))});`);
     });
+    // With `final`, the carried values after the last step (where the step's end left them) are
+    // results after the emitted ones.
+    const ne = body.outputs.length - nc;
+    const copyOut = n.attrs.final ? carriedIn.flatMap((b, k) => {
+      const to = ne + k === 0 ? c.addr(n) : c.result(n, ne + k);
+      return to ? [`memory.copy(${to}, ${bc.addr(b)}, ${code(bytesOf(b.type))});`] : [];
+    }) : [];
     const storeT = `store<i32>(${bc.addr(body.inputs[nc]!)}, t);`;
     const head = n.attrs.reverse ? `for (let t: i32 = ${steps} - 1; t >= 0; t--) {` : `for (let t: i32 = 0; t < ${steps}; t++) {`;
-    if (!th) return [...copyIn, head, `  ${storeT}`, `  ${prefix}_body();`, ...stepEnd.map((l) => `  ${l}`), '}'];
+    if (!th) return [...copyIn, head, `  ${storeT}`, `  ${prefix}_body();`, ...stepEnd.map((l) => `  ${l}`), '}', ...copyOut];
     // On every thread: thread 0's copies and t, then a barrier, before a split node of the body
     // reads them; a barrier after the body, before thread 0 reads what its split nodes wrote (and
     // overwrites what they read). Where no split node comes before the body's first barrier, the
@@ -53,7 +60,7 @@ const loop = defineLowering<LoopAttrs>({
     const barrier = `  ${kernelCall('barrier', { sync: th.sync, nt: th.nt })};`;
     const zero = (ls: string[]) => (ls.length ? [`if (${th.tid} == 0) {`, ...ls.map((l) => `  ${l}`), '}'] : []);
     return [...zero(copyIn), head, ...zero([storeT]).map((l) => `  ${l}`), ...(splitFirst ? [barrier] : []),
-      `  ${prefix}_body(${th.tid}, ${th.nt});`, ...(splitLast ? [barrier] : []), ...zero(stepEnd).map((l) => `  ${l}`), '}'];
+      `  ${prefix}_body(${th.tid}, ${th.nt});`, ...(splitLast ? [barrier] : []), ...zero(stepEnd).map((l) => `  ${l}`), '}', ...zero(copyOut)];
   },
 });
 

@@ -3,7 +3,8 @@
 // The counted loop (greedy decoding runs this way, inside wasm):
 //   inputs  [carried initial values…, captured values…]
 //   body    inputs [carried…, t: i32[], captured…] → outputs [next carried…, emitted…]
-//   results the emitted values of every step, stacked along `axis` (a new dimension of size steps).
+//   results the emitted values of every step, stacked along `axis` (a new dimension of size steps);
+//           with `final`, then the carried values after the last step.
 // `steps` is a number, or a size chosen at run time: its value at the bounds in `steps` (what the
 // results are planned for) and its dim ('T', 'T+1') in `sym` (ir/symbolic.ts), so the results'
 // stacked dim is that dim and the counter runs to the run-time value. `reverse` runs t from
@@ -26,6 +27,8 @@ export interface LoopAttrs {
   axis: number;
   /** t runs from steps − 1 down to 0. */
   reverse?: boolean;
+  /** The carried values after the last step are results too, after the emitted ones. */
+  final?: boolean;
 }
 
 /** The loop's count: a number, or the dim of a size chosen at run time. */
@@ -75,11 +78,12 @@ function loopResults(ins: readonly TensorType[], a: LoopAttrs): TensorType[] {
   ins.forEach((t, i) => { const b = bi[i < nc ? i : i + 1]!; if (!same(t, b.type)) fail('loop', `input ${i} is ${fmtType(t)} but the body expects ${fmtType(at(b.type))}`); });
   if (bi[nc]!.type.dtype !== 'i32' || bi[nc]!.type.shape.length !== 0) fail('loop', 'the body input after the carried values must be t: i32[]');
   for (let i = 0; i < nc; i++) if (!same(ins[i]!, bo[i]!.node.type)) fail('loop', `carried value ${bo[i]!.name} changes type: ${fmtType(ins[i]!)} → ${fmtType(at(bo[i]!.node.type))}`);
-  if (bo.length <= nc) fail('loop', 'the body emits nothing');
-  return bo.slice(nc).map((o) => {
+  if (bo.length <= nc && !a.final) fail('loop', 'the body emits nothing');
+  if (bo.length === 0) fail('loop', 'the loop has no results: it carries and emits nothing');
+  return [...bo.slice(nc).map((o) => {
     const s = at(o.node.type).shape, ax = normAxis(axis, s.length + 1);
     return { dtype: o.node.type.dtype, shape: [...s.slice(0, ax), steps, ...s.slice(ax)] };
-  });
+  }), ...(a.final ? ins.slice(0, nc) : [])];
 }
 
 const loop = defineOp<LoopAttrs>({
@@ -91,8 +95,8 @@ const loop = defineOp<LoopAttrs>({
     let carried = ins.slice(0, nc).map((v) => v.data);
     const captured = ins.slice(nc).map((v) => v.data);
     const emits = body.outputs.slice(nc);
-    const secondary = loopResults(n.inputs.map((i) => i.type), n.attrs).slice(1);
-    const stacked = emits.map((_, j) => allocData(j === 0 ? n.type : secondary[j - 1]!));
+    const types = loopResults(n.inputs.map((i) => i.type), n.attrs);
+    const stacked = emits.map((_, j) => allocData(types[j]!));
     for (let s = 0; s < steps; s++) {
       const t = n.attrs.reverse ? steps - 1 - s : s;
       const feeds: Record<string, AnyTensorData> = {};
@@ -107,7 +111,7 @@ const loop = defineOp<LoopAttrs>({
         for (let q = 0; q < outer; q++) for (let i = 0; i < inner; i++) stacked[j]![(q * steps + t) * inner + i] = e[q * inner + i]!;
       });
     }
-    return stacked;
+    return n.attrs.final ? [...stacked, ...carried.map((d) => d.slice())] : stacked;
   },
   traits: { noFold: true, noCse: true },
 });
