@@ -96,12 +96,17 @@ class UNet extends Module {
     const u = up.call(F.relu(this.mid.call(this.pool.call(skip))));
     return this.dec.call(cat([skip, u], 1));
   }
+  /** Over any H × W: the skip cropped to the upsampled 2·⌊H/2⌋ × 2·⌊W/2⌋ (`end` gives the crop from u's dim). */
+  cropped(x: Tensor, up: nn.Upsample, end: (d: number | string) => number | string = (d) => d): Tensor {
+    const skip = F.relu(this.enc.call(x));
+    const u = up.call(F.relu(this.mid.call(this.pool.call(skip))));
+    return this.dec.call(cat([skip.slice(2, 0, end(u.dim(2))).slice(3, 0, end(u.dim(3))), u], 1));
+  }
 }
 
 // An input dim cannot be spelled '2*K', so the image [N, 3, 2·K, 2·L] comes in as [N, 3, K, 2, L, 2]
 // (the same bytes) and is reshaped: pooled by 2 it is K × L, upsampled 2·K × 2·L again, and the skip
-// concatenates. (Cropping the skip of an H × W image to 2·⌊H/2⌋ is refused by the slice's shape
-// check, which cannot show 2·⌊H/2⌋ ≤ H.)
+// concatenates.
 test('a U-Net-like model (conv, max pool 2, conv, upsample ×2 bilinear or nearest, cat with the skip, conv) over a run-time 2·K × 2·L image equals the fixed-size model at 2×2, 2×6, 6×10 and 16×12', async () => {
   const net = new UNet();
   const fwd: Fwd = (m, { x }) => {
@@ -112,6 +117,20 @@ test('a U-Net-like model (conv, max pool 2, conv, upsample ×2 bilinear or neare
   const dims = await againstFixed(net, { x: { shape: ['N', 3, 'K', 2, 'L', 2], max: { N: 2, K: 8, L: 6 } } }, fwd,
     [{ N: 1, K: 1, L: 1 }, { N: 2, K: 1, L: 3 }, { N: 1, K: 3, L: 5 }, { N: 2, K: 8, L: 6 }], true);
   expect(dims).toEqual({ bilinear: ['N', 2, '2*K', '2*L'], nearest: ['N', 2, '2*K', '2*L'] });
+});
+
+// Over any H × W the skip is cropped to the upsampled 2·⌊H/2⌋ × 2·⌊W/2⌋ (PyTorch's skip[..., :2 * (H // 2), :2 * (W // 2)]):
+// the slice's shape check knows 2·⌊H/2⌋ ≤ H (ir/symbolic.ts probeStarts), and one row or column more is still refused.
+test('a U-Net-like model cropping its skip to 2·⌊H/2⌋ × 2·⌊W/2⌋ over a run-time H × W equals the fixed-size model at 2×3, 5×4, 7×9 and 9×9; a crop one longer is refused', async () => {
+  const net = new UNet();
+  const fwd: Fwd = (m, { x }) => ({ bilinear: (m as UNet).cropped(x!, (m as UNet).up), nearest: (m as UNet).cropped(x!, (m as UNet).upNearest) });
+  const img = { x: { shape: ['N', 3, 'H', 'W'], max: { N: 2, H: 9, W: 9 }, min: { H: 2, W: 2 } } };
+  const dims = await againstFixed(net, img, fwd, [{ N: 1, H: 2, W: 3 }, { N: 2, H: 5, W: 4 }, { N: 1, H: 7, W: 9 }, { N: 2, H: 9, W: 9 }], true);
+  expect(dims).toEqual({ bilinear: ['N', 2, '2*floor(H/2)', '2*floor(W/2)'], nearest: ['N', 2, '2*floor(H/2)', '2*floor(W/2)'] });
+  // 2·⌊H/2⌋ + 1 passes H at every even H: refused at the least one.
+  const tooLong = () => traceModel(def(net, img, (m, { x }) => ({ y: (m as UNet).cropped(x!, (m as UNet).up, (d) => `${d}+1`) })));
+  expect(tooLong).toThrow(ModelDefinitionError);
+  expect(tooLong).toThrow('slice: range 0:3:1 is invalid for axis 2 of [1, 4, 2, 2] — with H=2, N=1, W=2, floor(H/2)=1 (inputs f32[N, 4, H, W]); a symbolic size must work for every value from its declared minimum (H ≥ 2, W ≥ 2, floor(H/2) ≥ 1) to its bound');
 });
 
 test('over a run-time size, nearest by an integer is a broadcast and a reshape (no gather); bilinear gathers with its upper taps clamped when the code runs', () => {

@@ -129,3 +129,23 @@ test('a flatten over a strided length feeding a Linear is refused naming the run
   expect(() => tr(8, 4)).toThrow(/matmul: inner dimensions differ: \[1, 8\] \(k=8\) · \[16, 3\] \(k=16\)/);
   expect(tr(9, 8)).toEqual(['B', 3]); // floor(T/2) = 4 at T = 8 and 9, as in PyTorch
 });
+
+test('a crop to a multiple of a floor is known to fit (k·⌊R/k⌋ ≤ R, and 2·⌊T/4⌋ ≤ ⌊T/2⌋ two pools down): the reference equals the fixed-size model at T from 4 to 11; one longer is refused', () => {
+  // The decoder of a two-level U-Net over any length: each skip cropped to the upsampled length.
+  const fwd = (extra: number) => ({ x }: Record<string, Tensor>) => {
+    const p1 = new nn.MaxPool1d(2).call(x!), p2 = new nn.MaxPool1d(2).call(p1);
+    const up = (t: Tensor) => t.unsqueeze(-1).expand(t.dims[0]!, 2, t.dims[2]!, 2, t.bounds).reshape(t.dims[0]!, 2, mulDims(2, t.dims[2]!));
+    const d2 = p1.slice(2, 0, addDims(mulDims(2, p2.dim(2)), extra)).add(up(p2)); // [B, 2, 2·⌊T/4⌋]
+    return { y: x!.slice(2, 0, mulDims(2, p1.dim(2))).add(up(p1)), z: x!.slice(2, 0, mulDims(4, p2.dim(2))).add(up(d2)) };
+  };
+  const g = trace(fwd(0), { x: { shape: ['B', 2, 'T'], max: { B: 2, T: 11 }, min: { T: 4 } } });
+  expect(g.outputs.map((o) => o.node.type.dims)).toEqual([['B', 2, '2*floor(T/2)'], ['B', 2, '4*floor(T/4)']]);
+  for (let T = 4; T <= 11; T++) {
+    const B = 1 + (T % 2), x = Float32Array.from({ length: B * 2 * T }, (_, i) => Math.sin(i * 0.7) * 3);
+    const want = interpret(trace(fwd(0), { x: [B, 2, T] }), { x });
+    const got = interpret(g, { x: { data: x, shape: [B, 2, T] } as never });
+    for (const k of ['y', 'z']) expect(Array.from(got[k] as Float32Array), `${k} at T = ${T}`).toEqual(Array.from(want[k] as Float32Array));
+  }
+  expect(() => trace(fwd(1), { x: { shape: ['B', 2, 'T'], max: { B: 2, T: 11 }, min: { T: 4 } } })).toThrow(
+    'slice: range 0:3:1 is invalid for axis 2 of [1, 2, 2] — with B=1, T=4, floor(T/2)=2, floor(T/4)=1 (inputs f32[B, 2, floor(T/2)]); a symbolic size must work for every value from its declared minimum (T ≥ 4, floor(T/2) ≥ 2, floor(T/4) ≥ 1) to its bound');
+});

@@ -232,6 +232,12 @@ function evalPoly(p: Poly, sizes: Sizes, d: string): number {
   return v;
 }
 
+/** A floor atom's numerator and divisor ('floor((T+1)/2)' → { num: 'T+1', k: 2 }); undefined for any other factor. */
+export function floorParts(f: string): { num: Dim; k: number } | undefined {
+  const a = atomOf(f);
+  return a && { num: render(a.r), k: a.k };
+}
+
 /** The floor atoms a dim names (outermost only), e.g. ['floor(T/2)'] for '3*floor(T/2)+1'. */
 export const floorAtoms = (d: Dim): string[] => [...new Set([...parse(d).keys()].flatMap((m) => factorsOf(m).filter((f) => atomOf(f))))].sort();
 

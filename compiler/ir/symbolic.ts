@@ -6,7 +6,8 @@
 // size) or an output that is not a polynomial is a ShapeError naming the op, the sizes and the
 // dims. A strided window's length is a floor (ir/dims.ts floor(R/k)): the op proposes it
 // (OpDef.dims) and it is checked against the rule at every probe; an input's floor atoms are
-// probed as stand-in sizes of their own. A size's least value is 1 unless its types carry a
+// probed as stand-in sizes of their own, on a grid that keeps what is known of floors
+// (k·⌊R/k⌋ ≤ R: probeStarts), and at the actual floors of the least sizes. A size's least value is 1 unless its types carry a
 // declared minimum (`min`, from the entry's inputs); within [least, bound] the fitted
 // polynomial is exact wherever the probes cover every value (a bound at most least + 2).
 //
@@ -14,7 +15,7 @@
 // bounds, as for a static graph, and their symbolic spelling in `attrs.sym`.
 
 import type { AttrValue, Attrs, Graph, Node } from './node.ts';
-import { evalDim, fitDim, floorAtoms, growsWithSizes, sizeNames, substDim, type Dim, type Sizes } from './dims.ts';
+import { evalDim, fitDim, floorAtoms, floorParts, growsWithSizes, sizeNames, substDim, type Dim, type Sizes } from './dims.ts';
 import { ShapeError } from './ops/rules.ts';
 import { fmtShape, fmtType, type TensorType } from './types.ts';
 
@@ -78,7 +79,7 @@ export function symbolicTypes(op: string, ins: readonly TensorType[], attrs: Att
   const sAttrs: Attrs = sym ? { ...attrs, sym: { values: Object.fromEntries(Object.entries(sym.values).map(([k, v]) => [k, Array.isArray(v) ? v.map((d) => substDim(d, stand)) : substDim(v as Dim, stand)])), max: { ...sym.max, ...atomMax }, min: { ...sym.min, ...atomMin } } as unknown as AttrValue } : attrs;
   let fitted: TensorType[];
   try {
-    fitted = fitTypes(op, ins.map(subst), sAttrs, rule, propose);
+    fitted = fitTypes(op, ins.map(subst), sAttrs, rule, propose, back);
   } catch (e) {
     // A message names the atoms, not their stand-ins.
     if (e instanceof ShapeError) e.message = e.message.replace(/floor__\d+/g, (n) => back[n] ?? n);
@@ -98,16 +99,59 @@ export function symbolicTypes(op: string, ins: readonly TensorType[], attrs: Att
  */
 export type ProposeDims = (ins: readonly TensorType[], a: Attrs) => ReadonlyArray<Dim | undefined>;
 
-function fitTypes(op: string, ins: readonly TensorType[], attrs: Attrs, rule: (ins: readonly TensorType[], a: Attrs) => TensorType[], propose?: ProposeDims): TensorType[] {
-  const max = boundsOf(op, ins, attrs), min = leastOf(ins, attrs), lo = (n: string) => min[n] ?? 1;
-  const names = Object.keys(max).sort(), least = names.filter((n) => min[n] !== undefined);
-  const probes = names.map((n) => [0, 1, 2].map((k) => lo(n) + k).filter((v) => v <= max[n]!));
+/** Every combination of the names' values, row-major over `names`. */
+function gridOf(names: readonly string[], values: readonly (readonly number[])[]): Array<Record<string, number>> {
   const grid: Array<Record<string, number>> = [];
   const walk = (i: number, cur: Record<string, number>) => {
     if (i === names.length) { grid.push({ ...cur }); return; }
-    for (const v of probes[i]!) { cur[names[i]!] = v; walk(i + 1, cur); }
+    for (const v of values[i]!) { cur[names[i]!] = v; walk(i + 1, cur); }
   };
   walk(0, {});
+  return grid;
+}
+
+/**
+ * Where each name's probes start. A stand-in s for an atom ⌊R/k⌋ (`atoms`: stand-in → atom) is no
+ * free size: k·s ≤ R (so s ≤ R as well, s being ≥ 0), and (k/m)·s ≤ s' for the stand-in s' of
+ * ⌊R/m⌋ with m dividing k (⌊R/k⌋ = ⌊⌊R/m⌋/(k/m)⌋). A grid point breaking such a fact is no size the
+ * code ever meets, where a rule may rightly refuse (a slice to 2·⌊H/2⌋ at H = 1 with ⌊H/2⌋ = 2), so
+ * the probes of R's sizes (and of s') start high enough that every point of the grid keeps every
+ * fact; the least sizes themselves are checked at their actual floors (fitTypes' real points).
+ */
+function probeStarts(names: readonly string[], counts: readonly number[], lo: (n: string) => number, atoms: Readonly<Record<string, Dim>>): Record<string, number> {
+  const start: Record<string, number> = Object.fromEntries(names.map((n) => [n, lo(n)]));
+  const top = (n: string) => start[n]! + counts[names.indexOf(n)]! - 1;
+  const parts = Object.entries(atoms).flatMap(([s, a]) => { const p = floorParts(String(a)); return p && start[s] !== undefined ? [{ s, ...p }] : []; });
+  const facts = parts.flatMap((p) => [{ s: p.s, k: p.k, num: p.num as Dim | undefined, over: undefined as string | undefined },
+    ...parts.filter((q) => q.num === p.num && q.k < p.k && p.k % q.k === 0).map((q) => ({ s: p.s, k: p.k / q.k, num: undefined, over: q.s }))]);
+  // Raising a stand-in may break its own fact: to a fixed point (a fact only raises what has the smaller divisor).
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const f of facts) {
+      const need = f.k * top(f.s);
+      if (f.over !== undefined) {
+        if (start[f.over]! < need) { start[f.over] = need; changed = true; }
+        continue;
+      }
+      const ns = sizeNames(f.num!);
+      if (!ns.every((n) => start[n] !== undefined)) continue;
+      // R's coefficients are positive: raising each of its sizes by 1 raises it by at least 1.
+      while (evalDim(f.num!, start) < need) { for (const n of ns) start[n]!++; changed = true; }
+    }
+  }
+  return start;
+}
+
+function fitTypes(op: string, ins: readonly TensorType[], attrs: Attrs, rule: (ins: readonly TensorType[], a: Attrs) => TensorType[], propose?: ProposeDims, atoms: Readonly<Record<string, Dim>> = {}): TensorType[] {
+  const max = boundsOf(op, ins, attrs), min = leastOf(ins, attrs), lo = (n: string) => min[n] ?? 1;
+  const names = Object.keys(max).sort(), least = names.filter((n) => min[n] !== undefined);
+  const counts = names.map((n) => Math.min(3, max[n]! - lo(n) + 1)), start = probeStarts(names, counts, lo, atoms);
+  const probes = names.map((n, i) => Array.from({ length: counts[i]! }, (_, k) => start[n]! + k));
+  const grid = gridOf(names, probes);
+  // The sizes with each stand-in at its atom's value: what the code meets.
+  const real = (sizes: Sizes): Sizes => ({ ...sizes, ...Object.fromEntries(Object.entries(atoms).filter(([s]) => s in max).map(([s, a]) => [s, evalDim(a, sizes)])) });
+  const sizesOnly = names.filter((n) => atoms[n] === undefined);
+  const lows = Object.keys(atoms).length ? gridOf(sizesOnly, sizesOnly.map((n) => Array.from({ length: counts[names.indexOf(n)]! }, (_, k) => lo(n) + k))).map(real) : [];
   const fails = (sizes: Sizes): boolean => {
     try { rule(ins.map((t) => typeAt(t, sizes)), attrsAt(attrs, sizes)); return false; } catch (e) { if (e instanceof ShapeError) return true; throw e; }
   };
@@ -124,10 +168,12 @@ function fitTypes(op: string, ins: readonly TensorType[], attrs: Attrs, rule: (i
     }
   };
   const bound = at(max, ' (the bounds)');
+  // The least actual sizes first: a refusal there names the sizes a user thinks of.
+  const lowChecks = lows.map((s): [Sizes, TensorType[]] => [s, at(s, '')]);
   const results = grid.map((s) => at(s, ''));
   const proposed = propose?.(ins, attrs);
-  const extra = Object.fromEntries(names.map((n) => [n, Math.max(lo(n), max[n]! - 1)]));
-  const checks: Array<[Sizes, TensorType[]]> = [[max, bound]];
+  const extra = real(Object.fromEntries(names.map((n) => [n, Math.max(lo(n), max[n]! - 1)])));
+  const checks: Array<[Sizes, TensorType[]]> = [[max, bound], ...lowChecks];
   if (names.some((n) => max[n]! - 1 > lo(n) + 2)) checks.push([extra, at(extra, '')]);
   return bound.map((b, r) => {
     const dims = b.shape.map((_, i) => {
