@@ -70,3 +70,12 @@ export function namesOf(d: unknown): string[] | undefined {
 export function evalDim(d: Dim, sizes: Sizes): number {
   return typeof d === 'number' ? d : walk(d, sizes, new Set());
 }
+
+/**
+ * An input dim the runtime can read a size off: c·NAME + d (c ≥ 1, d any integer), spelled as the
+ * compiler writes it ('K', '2*K', 'K+1', '2*K-1'); undefined for any other dim.
+ */
+export function linearDim(d: unknown): { c: number; name: string; d: number } | undefined {
+  const m = /^(?:([1-9]\d*)\*)?([A-Za-z_]\w*)([+-]\d+)?$/.exec(typeof d === 'string' ? d : '');
+  return m ? { c: +(m[1] ?? 1), name: m[2]!, d: +(m[3] ?? 0) } : undefined;
+}

@@ -5,7 +5,7 @@
 // apart. A crafted manifest can then neither write over the weights nor read past memory.
 
 import { DTYPE_BYTES, SYNC_BYTES, SYNC_MAX_SIZES, ISAS, MAX_NAME, numel, type BlobRef, type Manifest, type Region, type TensorInfo } from './format.ts';
-import { evalDim, namesOf, SIZE_NAME } from './dims.ts';
+import { evalDim, linearDim, namesOf, SIZE_NAME } from './dims.ts';
 
 const PAGE = 65536, MAX_PAGES = 65536;
 
@@ -75,8 +75,8 @@ function tensor(v: unknown, field: string): TensorInfo {
 }
 
 /**
- * An entry's named sizes: bounds from 2 to 2^30; every input dim a number or one name (so the
- * runtime can read the sizes off the inputs); every name an input uses, and only those, bounded;
+ * An entry's named sizes: bounds from 2 to 2^30; every input dim a number, one name or c*NAME+d
+ * (linearDim: the runtime reads the sizes off the inputs); every name an input uses, and only those, bounded;
  * every dim's value at the bounds equal to its shape (what memory was planned for).
  */
 function sizes(v: unknown, inputs: TensorInfo[], outputs: TensorInfo[], f: string): Record<string, number> {
@@ -88,8 +88,9 @@ function sizes(v: unknown, inputs: TensorInfo[], outputs: TensorInfo[], f: strin
   }
   const used = new Set<string>();
   for (const t of inputs) (t.dims ?? []).forEach((d, i) => {
-    if (typeof d === 'string' && !SIZE_NAME.test(d)) fail(`${f} input '${t.name}'.dims[${i}]`, `must be a number or a size name, found ${show(d)}`);
-    if (typeof d === 'string') used.add(d);
+    const l = linearDim(d);
+    if (typeof d === 'string' && !l) fail(`${f} input '${t.name}'.dims[${i}]`, `must be a number, a size name or c*NAME+d, found ${show(d)}`);
+    if (l) used.add(l.name);
   });
   for (const k of Object.keys(out)) if (!used.has(k)) fail(`${f}.sizes.${k}`, 'is not a dim of any input');
   for (const t of [...inputs, ...outputs]) (t.dims ?? []).forEach((d, i) => {

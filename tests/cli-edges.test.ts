@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { main } from '../compiler/cli/main.ts';
 import { writeSafetensors } from '../compiler/weights/safetensors.ts';
+import { loadModelFile } from '../runtime/node.ts';
 
 async function cli(...args: string[]): Promise<{ status: number; stderr: string }> {
   let stderr = '';
@@ -30,6 +31,20 @@ describe('CLI', () => {
     const c = await cli('conformance', 'no-such-cases-dir');
     expect(c.stderr).toContain('conformance: no-such-cases-dir is not a directory');
   });
+
+  test('start runs a model with several sizes chosen at run time (an even image, 2*K × 2*L) against the reference at its bounds (the reference was fed plain arrays: "sizes N, K, L that no other input fixes")', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'simdflow-sizes-')), models = join(dir, 'models');
+    mkdirSync(models);
+    writeFileSync(join(models, 'even.ts'), `import { defineModel, nn } from 'simdflow';\nexport default defineModel({ name: 'even', module: new nn.Sequential(new nn.Conv2d(3, 4, 3, { padding: 1 }), new nn.MaxPool2d(2), new nn.Upsample({ scaleFactor: 2 })), inputs: { x: { shape: ['N', 3, '2*K', '2*L'], max: { N: 2, K: 4, L: 3 } } } });\n`);
+    let stdout = '', stderr = '';
+    const status = await main(['start', models, '-o', join(dir, 'out'), '-q', '--isa', 'wasmsimd'], { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) } });
+    expect(stderr).toBe('');
+    expect(status).toBe(0);
+    expect(stdout).toMatch(/^even +\d+ +\d+ \(wasmsimd\) +448 +\d+ +[\d.]+ +\d\.\d\de-\d+$/m);
+    const m = await loadModelFile(join(dir, 'out', 'even.simdflow'));
+    expect(m.manifest.entries.run!.inputs[0]!.dims).toEqual(['N', 3, '2*K', '2*L']);
+    m.dispose();
+  }, 120_000);
 
   test('conformance and conformance-onnx refuse a directory with nothing to run (exited 0: "0 passed, 0 failed"), and conformance-onnx names a missing one (was a raw ENOENT)', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'simdflow-nocases-'));

@@ -5,6 +5,7 @@
 // resample / nearest-exact / trilinear tests) and interpreted; then what is refused, by name.
 import { expect, test } from 'vitest';
 import { cat, compileModel, defineModel, F, interpret, Module, ModelDefinitionError, nn, traceModel, type Tensor } from '../compiler/index.ts';
+import { evalDim } from '../compiler/ir/dims.ts';
 import { loadModelBytes } from '../runtime/model.ts';
 import '../runtime/node.ts';
 import { TEST_ISAS } from './helpers/isa.ts';
@@ -34,7 +35,7 @@ async function againstFixed(module: Module, inputs: Record<string, { shape: Shap
   const { bytes } = await compileModel(d, { isas: TEST_ISAS });
   const one = await loadModelBytes(bytes), two = await loadModelBytes(bytes, { threads: 2, threadPolicy: 'always' });
   for (const [c, sizes] of cases.entries()) {
-    const shapes = Object.fromEntries(Object.entries(inputs).map(([k, s]) => [k, s.shape.map((v) => (typeof v === 'string' ? sizes[v]! : v))]));
+    const shapes = Object.fromEntries(Object.entries(inputs).map(([k, s]) => [k, s.shape.map((v) => evalDim(v, sizes))]));
     const data = Object.fromEntries(Object.entries(shapes).map(([k, s], j) => [k, feed(s, c * 7 + j, !convs)]));
     const fixed = interpret(traceModel(def(module, Object.fromEntries(Object.entries(shapes).map(([k, s]) => [k, { shape: s }])), forward)), data);
     const ref = interpret(g, data, undefined, sizes);
@@ -104,17 +105,12 @@ class UNet extends Module {
   }
 }
 
-// An input dim cannot be spelled '2*K', so the image [N, 3, 2·K, 2·L] comes in as [N, 3, K, 2, L, 2]
-// (the same bytes) and is reshaped: pooled by 2 it is K × L, upsampled 2·K × 2·L again, and the skip
-// concatenates.
+// The image declared even-sized, [N, 3, 2·K, 2·L] (the runtime reads K and L off its shape, max: { K: 8 }
+// bounding K, so the height runs 2, 4, …, 16): pooled by 2 it is K × L, upsampled 2·K × 2·L again, and the skip concatenates.
 test('a U-Net-like model (conv, max pool 2, conv, upsample ×2 bilinear or nearest, cat with the skip, conv) over a run-time 2·K × 2·L image equals the fixed-size model at 2×2, 2×6, 6×10 and 16×12', async () => {
   const net = new UNet();
-  const fwd: Fwd = (m, { x }) => {
-    const twice = (d: number | string) => (typeof d === 'number' ? 2 * d : `2*${d}`);
-    const im = x!.reshape(x!.dim(0), 3, twice(x!.dim(2)), twice(x!.dim(4)));
-    return { bilinear: (m as UNet).run(im, (m as UNet).up), nearest: (m as UNet).run(im, (m as UNet).upNearest) };
-  };
-  const dims = await againstFixed(net, { x: { shape: ['N', 3, 'K', 2, 'L', 2], max: { N: 2, K: 8, L: 6 } } }, fwd,
+  const fwd: Fwd = (m, { x }) => ({ bilinear: (m as UNet).run(x!, (m as UNet).up), nearest: (m as UNet).run(x!, (m as UNet).upNearest) });
+  const dims = await againstFixed(net, { x: { shape: ['N', 3, '2*K', '2*L'], max: { N: 2, K: 8, L: 6 } } }, fwd,
     [{ N: 1, K: 1, L: 1 }, { N: 2, K: 1, L: 3 }, { N: 1, K: 3, L: 5 }, { N: 2, K: 8, L: 6 }], true);
   expect(dims).toEqual({ bilinear: ['N', 2, '2*K', '2*L'], nearest: ['N', 2, '2*K', '2*L'] });
 });

@@ -14,6 +14,7 @@ import { dimBroadcastStrides } from '../compiler/codegen/loops.ts';
 import type { Graph } from '../compiler/ir/node.ts';
 import { interpret } from '../compiler/reference/interpret.ts';
 import { loadModelBytes, type Model } from '../runtime/model.ts';
+import { validateManifest } from '../runtime/validate.ts';
 import { maxRelErr, TEST_ISAS } from './helpers/e2e.ts';
 import { checkSimulatedSizes } from '../compiler/fuzz/run.ts';
 
@@ -70,6 +71,11 @@ const ENTRIES: Record<string, { inputs: InputSpecs; fn: (x: Record<string, Tenso
       cumsum: x!.cumsum(1), lse: x!.logsumexp(1), var: x!.var(1, { unbiased: false }), norm: x!.norm(2, 1), min: x!.min(1), argmin: x!.argmin(1),
       tril: x!.matmul(x!.mT).tril(-1), masked: x!.maskedFill(x!.gt(0.5), -1), sign: x!.sign(), bags: bag.call(ids!, off!),
     }),
+  },
+  // Input dims spelled c*NAME+d: the runtime reads K off an even 2*K, L off an odd 2*L+1 (L ≥ 2), T off 2*T-1 (a plain array).
+  expr: {
+    inputs: { x: { shape: ['N', 2, 'K*2', '2*L+1'], max: { N: 2, K: 4, L: 3 }, min: { L: 2 } }, k: { shape: ['N', 'K+1'] }, t: { shape: ['2*T-1'], max: { T: 5 } } },
+    fn: ({ x, k, t }) => ({ y: F.maxPool2d(x!, 2), s: x!.sum([1, 2, 3]).unsqueeze(1).add(k!), u: t!.mul(2).slice(0, 0, t!.dim(0)) }),
   },
   // The decomposed path (weights wanted): the causal mask is the corner of the mask at the bounds.
   weights: {
@@ -172,6 +178,49 @@ describe('symbolic sizes', () => {
     for (const [B, T] of [[1, 1], [2, 6], [3, 20]] as const) check('weights', { B, T }, ({ B, T }) => ({ x: { data: seeded(B! * T! * 16, 9), shape: [B!, T!, 16] } }));
   });
 
+  it('input dims 2*K, 2*L+1, K+1 and 2*T-1: the sizes read off the feeds, compiled equal to the reference at each', () => {
+    expect(graphs.expr!.outputs.map((o) => o.node.type.dims)).toEqual([['N', 2, 'K', 'L'], ['N', 'K+1'], ['2*T-1']]);
+    for (const [N, K, L, T] of [[1, 1, 2, 1], [2, 4, 3, 5], [1, 3, 2, 2], [2, 2, 3, 4]] as const) {
+      check('expr', { N, K, L, T }, () => ({
+        x: { data: seeded(N * 2 * 2 * K * (2 * L + 1), K + L), shape: [N, 2, 2 * K, 2 * L + 1] }, k: { data: seeded(N * (K + 1), 3), shape: [N, K + 1] }, t: { data: seeded(2 * T - 1, T), shape: [2 * T - 1] },
+      }));
+    }
+    const m = models.get(TEST_ISAS[0]!)!;
+    m.call('expr', { x: { data: seeded(2 * 2 * 6 * 5, 0), shape: [2, 2, 6, 5] }, k: seeded(8, 1), t: seeded(7, 2) }); // a plain array: K and T from the lengths
+    expect(m.sizes).toEqual({ N: 2, K: 3, L: 2, T: 4 });
+    expect(m.outputShapes).toEqual({ y: [2, 2, 3, 2], s: [2, 4], u: [7] });
+    const e = compiled.manifest.entries.expr!;
+    expect(e.inputs.map((t) => [t.dims, t.shape])).toEqual([[['N', 2, '2*K', '2*L+1'], [2, 2, 8, 7]], [['N', 'K+1'], [2, 5]], [['2*T-1'], [9]]]);
+    expect([e.sizes, e.min]).toEqual([{ N: 2, K: 4, L: 3, T: 5 }, { L: 2 }]);
+  });
+
+  it('a size that an input dim c*NAME+d cannot take is refused naming the input, the dim, the expression and the value, by run() and interpret() alike', () => {
+    const m = models.get(TEST_ISAS[0]!)!;
+    const feeds = (x: number[], k: number[], t: number) => ({
+      x: { data: seeded(x.reduce((a, b) => a * b, 1), 0), shape: x }, k: { data: seeded(k[0]! * k[1]!, 1), shape: k }, t: seeded(t, 2),
+    });
+    const misuse: Array<[ReturnType<typeof feeds>, string]> = [
+      [feeds([1, 2, 5, 5], [1, 3], 3), "input 'x': dim 2 is '2*K', which must be 2*K for an integer K in [1, 4]; the shape [1, 2, 5, 5] says it is 5"],
+      [feeds([1, 2, 10, 5], [1, 3], 3), "input 'x': dim 2 is '2*K', which must be 2*K for an integer K in [1, 4]; the shape [1, 2, 10, 5] says it is 10"],
+      [feeds([1, 2, 4, 3], [1, 3], 3), "input 'x': dim 3 is '2*L+1', which must be 2*L+1 for an integer L in [2, 3]; the shape [1, 2, 4, 3] says it is 3"],
+      [feeds([1, 2, 4, 5], [1, 4], 3), "input 'k': dim 1 is 'K+1' = 4, but input 'x' gives K = 2 (the same name is the same size)"],
+      [feeds([1, 2, 4, 5], [1, 6], 3), "input 'k': dim 1 is 'K+1', which must be K+1 for an integer K in [1, 4]; the shape [1, 6] says it is 6"],
+      [feeds([1, 2, 4, 5], [1, 3], 4), "input 't': dim 0 is '2*T-1', which must be 2*T-1 for an integer T in [1, 5]; 4 values make it 4"],
+    ];
+    for (const [f, msg] of misuse) {
+      expect(() => m.call('expr', f)).toThrow(`model 'model' expr() ${msg}`);
+      expect(() => interpret(graphs.expr!, f)).toThrow(`interpret: ${msg}`);
+    }
+    check('expr', { N: 1, K: 2, L: 2, T: 2 }, () => ({ x: { data: seeded(40, 0), shape: [1, 2, 4, 5] }, k: { data: seeded(3, 1), shape: [1, 3] }, t: { data: seeded(3, 2), shape: [3] } }));
+    // The loader takes an input dim it can read a size off and nothing else.
+    validateManifest(JSON.parse(JSON.stringify(compiled.manifest)));
+    for (const [d, shape] of [['K*N', 8], ['floor(K/2)', 2], ['K*K-8', 8], ['0*K+2', 2]] as const) {
+      const man = JSON.parse(JSON.stringify(compiled.manifest)) as typeof compiled.manifest, x = man.entries.expr!.inputs[0]!;
+      x.dims![2] = d; x.shape[2] = shape;
+      expect(() => validateManifest(man), d).toThrow(`invalid simdflow manifest: entries['expr'] input 'x'.dims[2] must be a number, a size name or c*NAME+d, found "${d}"`);
+    }
+  });
+
   it('the manifest records the sizes and the symbolic dims', () => {
     expect(compiled.manifest.entries.enc!.sizes).toEqual({ B: 3, T: 20 });
     expect(compiled.manifest.entries.enc!.inputs[0]!.dims).toEqual(['B', 'T', 16]);
@@ -206,7 +255,14 @@ describe('symbolic sizes in the DSL', () => {
     expect(def({ x: { shape: ['B', 784] } })).toThrow(/size 'B' has no bound; give it in max/);
     expect(def({ x: { shape: ['B', 784], max: { B: 1 } } })).toThrow(/max.B must be an integer from 2/);
     expect(def({ x: { shape: ['B', 784], max: { T: 4, B: 2 } } })).toThrow(/max bounds size 'T', which its shape \[B, 784\] does not name/);
-    expect(def({ x: { shape: ['B*2', 784], max: { B: 4 } } })).toThrow(/must be positive integers or size names/);
+    // A dim c*NAME+d (c ≥ 1) is read as NAME by the runtime: 'B*2' is the even size 2*B; bounds and minimums are NAME's.
+    const x = trace(({ x }) => x!, { x: { shape: ['B*2', 'T + T + 1', 'S-1'], max: { B: 4, T: 3, S: 5 }, min: { S: 2 } } }).inputs[0]!.type;
+    expect([x.dims, x.shape, x.max, x.min]).toEqual([['2*B', '2*T+1', 'S-1'], [8, 7, 4], { B: 4, T: 3, S: 5 }, { S: 2 }]);
+    const spelling = (d: string) => `input 'x': shape [${d}, 784] must be positive integers, size names (a letter or _ then letters, digits or _) or c*NAME+d with integers c ≥ 1 and d ('2*K' for an even size, '2*K+1' for an odd one), got "${d}"`;
+    for (const d of ['B*T', 'B*B', 'floor(B/2)', '-2*B', '2*(B', 'B/2']) expect(def({ x: { shape: [d, 784], max: { B: 4, T: 4 } } }), d).toThrow(spelling(d));
+    expect(def({ x: { shape: ['2*B-2', 784], max: { B: 4 } } })).toThrow("input 'x': dim 0 '2*B-2' is 0 at B = 1, its least value; a dim is at least 1 at every size: declare min: { B: 2 }");
+    expect(def({ x: { shape: ['2*B', 784], max: { C: 4 } } })).toThrow("input 'x': max bounds size 'C', which its shape [2*B, 784] does not name");
+    expect(def({ x: { shape: ['2*constructor', 784], max: { B: 4 } } })).toThrow("input 'x': size name 'constructor' is a property of every JavaScript object; choose another name");
     expect(def({ x: { shape: ['B', 784], max: { B: 4 } }, y: { shape: ['B', 3], max: { B: 5 } } })).toThrow(/max.B is 5 but input 'x' bounds it at 4/);
   });
 

@@ -4,14 +4,16 @@ import { declaredParams } from './arity.ts';
 import { makeGraph, node, type Graph, type GraphOutput } from '../ir/node.ts';
 import { verify } from '../ir/verify.ts';
 import { fmtShape, MAX_NAME, type DType } from '../ir/types.ts';
-import { RESERVED_SIZE, SIZE_NAME } from '../ir/dims.ts';
+import { canonDim, evalDim, RESERVED_SIZE, SIZE_NAME } from '../ir/dims.ts';
+import { linearDim } from '../../runtime/dims.ts';
 import type { Module } from './module.ts';
 import { ModelDefinitionError, Tensor, withTrace } from './tensor.ts';
 import { checkOptions } from './options.ts';
 
 /**
  * An input: its shape (positive integers, or names of sizes chosen at run time, e.g.
- * ['B', 'T', 128]), its dtype, the bound of each named size (`max: { B: 8, T: 512 }`) and,
+ * ['B', 'T', 128], or c*NAME+d for a dim the runtime reads NAME off, e.g. '2*K' for an even
+ * size: linearDim), its dtype, the bound of each named size (`max: { B: 8, T: 512 }`) and,
  * optionally, the least value of some (`min: { T: 3 }`; 1 when not given): at run time each size
  * is an integer in [min, max]. A name used by several inputs of an entry is one size, bounded once.
  */
@@ -25,28 +27,38 @@ const DTYPES: readonly DType[] = ['f32', 'i32', 'bool'];
 const what = (v: unknown): string => v === null || typeof v !== 'object' ? (typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : typeof v === 'function' ? 'a function' : typeof v === 'bigint' ? `${v}n` : String(v))
   : Array.isArray(v) ? `an array of ${v.length}` : (v.constructor?.name ?? 'an object');
 
+/** A dim of an input spelled c*NAME+d (c ≥ 1), canonically ('K*2' → '2*K'); undefined for any other string. */
+function linearSpelling(d: string): string | undefined {
+  let c: ReturnType<typeof canonDim>;
+  try { c = canonDim(d); } catch { return undefined; }
+  return typeof c === 'string' && linearDim(c) ? c : undefined;
+}
+/** The size a named dim of an input reads ('K' of '2*K+1'). */
+const nameOf = (d: number | string): string | undefined => (typeof d === 'string' ? linearDim(d)?.name : undefined);
+
 const spec = (where: string, s: InputSpec | number[]): Required<InputSpec> => {
   if (Array.isArray(s)) return { shape: s, dtype: 'f32', max: {}, min: {} };
   if (typeof s !== 'object' || s === null) throw new ModelDefinitionError(`${where}: expected a shape (an array of positive integers) or { shape, dtype }, got ${what(s)}`);
-  const { shape, dtype = 'f32', max = {}, min = {} } = checkOptions(where, s, ['shape', 'dtype', 'max', 'min']);
-  if (!Array.isArray(shape)) throw new ModelDefinitionError(`${where}: expected a shape (an array of positive integers), got ${what(shape)}`);
+  const { shape: given, dtype = 'f32', max = {}, min = {} } = checkOptions(where, s, ['shape', 'dtype', 'max', 'min']);
+  if (!Array.isArray(given)) throw new ModelDefinitionError(`${where}: expected a shape (an array of positive integers), got ${what(given)}`);
   if (!DTYPES.includes(dtype)) throw new ModelDefinitionError(`${where}: dtype must be one of ${DTYPES.join(', ')}, got ${what(dtype)}`);
-  const bad = shape.find((d) => typeof d === 'string' && !SIZE_NAME.test(d));
-  if (bad !== undefined) throw new ModelDefinitionError(`${where}: shape [${shape.map(String).join(', ')}] must be positive integers or size names (a letter or _ then letters, digits or _), got ${JSON.stringify(bad).slice(0, 40)}`);
+  const bad = given.find((d) => typeof d === 'string' && !linearSpelling(d));
+  if (bad !== undefined) throw new ModelDefinitionError(`${where}: shape [${given.map(String).join(', ')}] must be positive integers, size names (a letter or _ then letters, digits or _) or c*NAME+d with integers c ≥ 1 and d ('2*K' for an even size, '2*K+1' for an odd one), got ${JSON.stringify(bad).slice(0, 40)}`);
+  const shape = given.map((d) => (typeof d === 'string' ? linearSpelling(d)! : d)), names = shape.map(nameOf).filter((n) => n !== undefined);
   // Sizes are looked up by name in plain objects (here and in the runtime): 'constructor' would find Object's.
-  const inherited = shape.find((d) => typeof d === 'string' && d in Object.prototype);
+  const inherited = names.find((d) => d in Object.prototype);
   if (inherited !== undefined) throw new ModelDefinitionError(`${where}: size name '${inherited}' is a property of every JavaScript object; choose another name`);
-  const reserved = shape.find((d) => typeof d === 'string' && RESERVED_SIZE.test(d));
+  const reserved = names.find((d) => RESERVED_SIZE.test(d));
   if (reserved !== undefined) throw new ModelDefinitionError(`${where}: size name '${reserved}' is reserved (the compiler names floors of sizes so while it checks shapes); choose another name`);
   if (typeof max !== 'object' || max === null || Array.isArray(max)) throw new ModelDefinitionError(`${where}: max must be an object of bounds by size name, e.g. { B: 8 }, got ${what(max)}`);
   for (const [k, v] of Object.entries(max as Record<string, unknown>)) {
     if (!SIZE_NAME.test(k)) throw new ModelDefinitionError(`${where}: max names size '${k.slice(0, 40)}'; a size name is a letter or _ followed by letters, digits or _`);
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 2 || v > 2 ** 30) throw new ModelDefinitionError(`${where}: max.${k} must be an integer from 2 to 2^30 (a size that is always 1 is the static dim 1), got ${what(v)}`);
-    if (!shape.includes(k)) throw new ModelDefinitionError(`${where}: max bounds size '${k}', which its shape [${shape.map(String).join(', ')}] does not name`);
+    if (!names.includes(k)) throw new ModelDefinitionError(`${where}: max bounds size '${k}', which its shape [${shape.map(String).join(', ')}] does not name`);
   }
   if (typeof min !== 'object' || min === null || Array.isArray(min)) throw new ModelDefinitionError(`${where}: min must be an object of least values by size name, e.g. { T: 3 }, got ${what(min)}`);
   for (const [k, v] of Object.entries(min as Record<string, unknown>)) {
-    if (!SIZE_NAME.test(k) || !shape.includes(k)) throw new ModelDefinitionError(`${where}: min gives size '${k.slice(0, 40)}', which its shape [${shape.map(String).join(', ')}] does not name`);
+    if (!SIZE_NAME.test(k) || !names.includes(k)) throw new ModelDefinitionError(`${where}: min gives size '${k.slice(0, 40)}', which its shape [${shape.map(String).join(', ')}] does not name`);
     // The bound may come from another input of the entry (entryBounds checks min against it).
     const bound = (max as Record<string, unknown>)[k];
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 2 ** 30) throw new ModelDefinitionError(`${where}: min.${k} must be an integer from 1 to max.${k}${typeof bound === 'number' ? ` (${bound})` : ''}, got ${what(v)}`);
@@ -65,14 +77,21 @@ function entryBounds(what: string, specs: InputSpecs): { max: Record<string, num
     if (max[k] !== undefined && max[k] !== v) throw new ModelDefinitionError(`${what} '${name}': max.${k} is ${v} but ${what} '${from[k]}' bounds it at ${max[k]}; a size has one bound`);
     max[k] = v; from[k] = name;
   }
-  for (const [name, s] of all) for (const d of s.shape) {
-    if (typeof d === 'string' && SIZE_NAME.test(d) && max[d] === undefined) throw new ModelDefinitionError(`${what} '${name}': size '${d}' has no bound; give it in max, e.g. { shape: [${s.shape.map((x) => (typeof x === 'string' ? `'${x}'` : x)).join(', ')}], max: { ${d}: 64 } }`);
+  for (const [name, s] of all) for (const k of s.shape.map(nameOf)) {
+    if (k !== undefined && max[k] === undefined) throw new ModelDefinitionError(`${what} '${name}': size '${k}' has no bound; give it in max, e.g. { shape: [${s.shape.map((x) => (typeof x === 'string' ? `'${x}'` : x)).join(', ')}], max: { ${k}: 64 } }`);
   }
   for (const [name, s] of all) for (const [k, v] of Object.entries(s.min)) {
     if (min[k] !== undefined && min[k] !== v) throw new ModelDefinitionError(`${what} '${name}': min.${k} is ${v} but ${what} '${minFrom[k]}' gives it ${min[k]}; a size has one minimum`);
     if (v > max[k]!) throw new ModelDefinitionError(`${what} '${name}': min.${k} is ${v}, above its bound max.${k} = ${max[k]}; a size runs from min to max`);
     min[k] = v; minFrom[k] = name;
   }
+  // Bounds and minimums are of the name: '2*K' with max: { K: 8 } runs 2, 4, …, 16. Its least value must be a size.
+  for (const [name, s] of all) s.shape.forEach((d, i) => {
+    const k = nameOf(d);
+    if (k === undefined || d === k) return;
+    const lo = min[k] ?? 1, v = evalDim(d, { [k]: lo });
+    if (v < 1) throw new ModelDefinitionError(`${what} '${name}': dim ${i} '${d}' is ${v} at ${k} = ${lo}, its least value; a dim is at least 1 at every size: declare min: { ${k}: ${lo + Math.ceil((1 - v) / linearDim(d)!.c)} }`);
+  });
   // A minimum of 1 is the default: kept out of the types, so they read as without one.
   return { max, min: Object.fromEntries(Object.entries(min).filter(([, v]) => v > 1)) };
 }
@@ -101,14 +120,14 @@ function checkName(what: string, name: string): void {
 const sourceNode = (op: 'input' | 'state', name: string, s: InputSpec | number[], bounds: Record<string, number> = {}, least: Record<string, number> = {}) => {
   checkName(op, name);
   const { shape, dtype } = spec(`${op} '${name}'`, s);
-  const named = op === 'input' ? (d: unknown) => typeof d === 'string' && SIZE_NAME.test(d) : () => false;
+  const named = op === 'input' ? (d: number | string) => nameOf(d) !== undefined : () => false;
   if (shape.some((d) => !named(d) && (typeof d !== 'number' || !Number.isInteger(d) || d < 1))) {
     throw new ModelDefinitionError(`${op} '${name}': shape [${shape.map((d) => (typeof d === 'number' ? d : what(d))).join(',')}] must be positive integers${op === 'input' ? ' or size names (e.g. \'B\', with max: { B: 8 })' : ' (state has a fixed size)'}`);
   }
   if (!shape.some((d) => typeof d === 'string')) return node(op, [], { dtype, shape: [...shape] as number[] }, { name }, name);
-  const dims = [...shape], used = [...new Set(shape.filter((d): d is string => typeof d === 'string'))];
+  const dims = [...shape], used = [...new Set(shape.map(nameOf).filter((n) => n !== undefined))];
   const max = Object.fromEntries(used.map((k) => [k, bounds[k]!])), min = used.filter((k) => least[k] !== undefined);
-  return node(op, [], { dtype, shape: dims.map((d) => (typeof d === 'string' ? max[d]! : d)), dims, max, ...(min.length ? { min: Object.fromEntries(min.map((k) => [k, least[k]!])) } : {}) }, { name }, name);
+  return node(op, [], { dtype, shape: dims.map((d) => evalDim(d, max)), dims, max, ...(min.length ? { min: Object.fromEntries(min.map((k) => [k, least[k]!])) } : {}) }, { name }, name);
 };
 
 /** Traces an entry that may read and write persistent state tensors. */
