@@ -1,0 +1,415 @@
+// Well-known vision architectures written by hand in the DSL as a user ports them from PyTorch
+// (ResNet, MobileNetV2/V3, ConvNeXt, ViT, U-Net, DenseNet/VGG/Inception, super-resolution and the
+// norms), against PyTorch 1.13 (tests/fixtures/torch-extra/handmade_vision_*, made by
+// make_handmade_vision.py from export.py's classes where they fit): compiled (every test ISA, and
+// 2 threads) and in the reference; where the model allows, one artifact over sizes chosen at run
+// time too, at the fixture's size and two others.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, test } from 'vitest';
+import { cat, compileModel, defineModel, F, interpret, Module, nn, readSafetensors, stateDictFrom, traceModel, type InputSpec, type Parameter, type Tensor } from '../compiler/index.ts';
+import { loadModelBytes } from '../runtime/model.ts';
+import '../runtime/node.ts';
+import { TEST_ISAS } from './helpers/isa.ts';
+import { expectTorch, expectTorchCase } from './helpers/torch.ts';
+
+const FIX = join(import.meta.dirname, 'fixtures', 'torch-extra');
+const read = (c: string, f: string) => readSafetensors(readFileSync(join(FIX, `handmade_vision_${c}`, f)), `handmade_vision_${c}/${f}`);
+const weights = (c: string) => stateDictFrom(read(c, 'weights.safetensors'));
+type Fwd = (m: Module, i: Record<string, Tensor>) => Record<string, Tensor>;
+
+/** The fixed-size case through expectTorchCase. */
+async function fixedCase(c: string, module: Module, inputs: Record<string, InputSpec>, forward: Fwd): Promise<string[]> {
+  return expectTorchCase(defineModel({ name: c, module, inputs, forward }), read(c, 'io.safetensors'), { threads: 2 });
+}
+
+/**
+ * One artifact over sizes chosen at run time, run at the fixture's size (input.X) and at dyn.a and
+ * dyn.b: compiled on 1 and 2 threads (bit-identical) and the reference, against PyTorch. `feed`
+ * gives an input's run-time shape from PyTorch's (the same bytes).
+ */
+async function runTimeCase(c: string, module: Module, inputs: Record<string, InputSpec>, forward: Fwd, feed: (name: string, shape: number[]) => number[] = (_n, s) => s): Promise<Record<string, unknown>> {
+  const io = read(c, 'io.safetensors');
+  const def = defineModel({ name: `${c}_rt`, module, inputs, forward });
+  const g = traceModel(def);
+  const bytes = (await compileModel(def, { isas: TEST_ISAS })).bytes;
+  const one = await loadModelBytes(bytes), two = await loadModelBytes(bytes, { threads: 2, threadPolicy: 'always' });
+  for (const prefix of ['', 'dyn.a.', 'dyn.b.']) {
+    const feeds = Object.fromEntries([...io.keys()].filter((k) => k.startsWith(`${prefix}input.`)).map((k) => {
+      const t = io.get(k)!, name = k.slice(prefix.length + 6);
+      return [name, { data: t.data as Float32Array, shape: feed(name, t.shape) }];
+    }));
+    const ref = interpret(g, feeds), out = one.run(feeds), out2 = two.run(feeds);
+    const names = [...io.keys()].filter((k) => k.startsWith(`${prefix}output.`));
+    expect(names.length).toBeGreaterThan(0);
+    for (const k of names) {
+      const name = k.slice(prefix.length + 7), want = io.get(k)!, at = `${name} at ${JSON.stringify(Object.values(feeds).map((f) => f.shape))}`;
+      expect(one.outputShapes[name], at).toEqual(want.shape);
+      expectTorch(out[name] as Float32Array, want.data as Float32Array, `compiled ${at}`);
+      expectTorch(ref[name] as Float32Array, want.data as Float32Array, `reference ${at}`);
+      expect(Array.from(out2[name] as Float32Array), `2 threads ${at}`).toEqual(Array.from(out[name] as Float32Array));
+    }
+  }
+  one.dispose(); two.dispose();
+  return Object.fromEntries(g.outputs.map((o) => [o.name, o.node.type.dims]));
+}
+
+// --- ResNet ---------------------------------------------------------------------------------------
+
+export class BasicBlock extends Module {
+  conv1: nn.Conv2d; bn1: nn.BatchNorm2d; conv2: nn.Conv2d; bn2: nn.BatchNorm2d; down?: nn.Sequential;
+  constructor(cin: number, cout: number, stride: number) {
+    super();
+    this.conv1 = new nn.Conv2d(cin, cout, 3, { stride, padding: 1, bias: false }); this.bn1 = new nn.BatchNorm2d(cout);
+    this.conv2 = new nn.Conv2d(cout, cout, 3, { padding: 1, bias: false }); this.bn2 = new nn.BatchNorm2d(cout);
+    if (stride !== 1 || cin !== cout) this.down = new nn.Sequential(new nn.Conv2d(cin, cout, 1, { stride, bias: false }), new nn.BatchNorm2d(cout));
+  }
+  forward(x: Tensor): Tensor {
+    const y = this.bn2.call(this.conv2.call(F.relu(this.bn1.call(this.conv1.call(x)))));
+    return F.relu(y.add(this.down ? this.down.call(x) : x));
+  }
+}
+
+export class Bottleneck extends Module {
+  conv1: nn.Conv2d; bn1: nn.BatchNorm2d; conv2: nn.Conv2d; bn2: nn.BatchNorm2d; conv3: nn.Conv2d; bn3: nn.BatchNorm2d;
+  relu = new nn.ReLU(); downsample: nn.Sequential;
+  constructor(cin: number, width: number, stride: number) {
+    super();
+    const cout = width * 4;
+    this.conv1 = new nn.Conv2d(cin, width, 1, { bias: false }); this.bn1 = new nn.BatchNorm2d(width);
+    this.conv2 = new nn.Conv2d(width, width, 3, { stride, padding: 1, bias: false }); this.bn2 = new nn.BatchNorm2d(width);
+    this.conv3 = new nn.Conv2d(width, cout, 1, { bias: false }); this.bn3 = new nn.BatchNorm2d(cout);
+    this.downsample = new nn.Sequential(new nn.Conv2d(cin, cout, 1, { stride, bias: false }), new nn.BatchNorm2d(cout));
+  }
+  forward(x: Tensor): Tensor {
+    let out = this.relu.call(this.bn1.call(this.conv1.call(x)));
+    out = this.relu.call(this.bn2.call(this.conv2.call(out)));
+    out = this.bn3.call(this.conv3.call(out));
+    return this.relu.call(out.add(this.downsample.call(x)));
+  }
+}
+
+export class ResNet extends Module {
+  conv1 = new nn.Conv2d(3, 4, 3, { padding: 1, bias: false });
+  bn1 = new nn.BatchNorm2d(4);
+  maxpool = new nn.MaxPool2d(3, { stride: 2, padding: 1 });
+  layer1 = new nn.Sequential(new BasicBlock(4, 4, 1), new BasicBlock(4, 6, 2));
+  layer2 = new Bottleneck(6, 2, 2);
+  avgpool = new nn.AdaptiveAvgPool2d([1, 1]);
+  fc = new nn.Linear(8, 5);
+  forward(x: Tensor): Record<string, Tensor> {
+    const feat = this.layer2.call(this.layer1.call(this.maxpool.call(F.relu(this.bn1.call(this.conv1.call(x))))));
+    return { feat, logits: this.fc.call(this.avgpool.call(feat).flatten(1)) };
+  }
+}
+
+const one = (m: Module, i: Record<string, Tensor>) => (m as unknown as { call(x: Tensor): Record<string, Tensor> | Tensor }).call(Object.values(i)[0]!) as Record<string, Tensor>;
+const img = (c: number, max: Record<string, number>, min?: Record<string, number>): InputSpec => ({ shape: ['N', c, 'H', 'W'], max, ...(min ? { min } : {}) });
+
+test('ResNet (basic blocks, 1x1 stride-2 downsample, bottleneck, max pool, global average, Linear) matches PyTorch, fixed and over N×H×W chosen at run time', async () => {
+  const m = new ResNet().loadStateDict(weights('resnet'));
+  expect(await fixedCase('resnet', m, { x: [2, 3, 12, 12] }, one)).toEqual(['feat', 'logits']);
+  const dims = await runTimeCase('resnet', m, { x: img(3, { N: 3, H: 16, W: 16 }) }, one);
+  expect(dims.logits).toEqual(['N', 5]);
+});
+
+// --- MobileNetV2 / V3 -----------------------------------------------------------------------------
+
+export class InvertedResidualV2 extends Module {
+  conv: nn.Sequential; useRes: boolean;
+  constructor(cin: number, cout: number, stride: number, expand: number) {
+    super();
+    const h = cin * expand;
+    this.useRes = stride === 1 && cin === cout;
+    this.conv = new nn.Sequential(
+      new nn.Conv2d(cin, h, 1, { bias: false }), new nn.BatchNorm2d(h), new nn.ReLU6(),
+      new nn.Conv2d(h, h, 3, { stride, padding: 1, groups: h, bias: false }), new nn.BatchNorm2d(h), new nn.ReLU6(),
+      new nn.Conv2d(h, cout, 1, { bias: false }), new nn.BatchNorm2d(cout));
+  }
+  forward(x: Tensor): Tensor { return this.useRes ? x.add(this.conv.call(x)) : this.conv.call(x); }
+}
+
+export class SqueezeExciteSiLU extends Module {
+  avgpool = new nn.AdaptiveAvgPool2d(1); fc1: nn.Conv2d; fc2: nn.Conv2d; activation = new nn.SiLU(); scale_activation = new nn.Hardsigmoid();
+  constructor(c: number, s: number) { super(); this.fc1 = new nn.Conv2d(c, s, 1); this.fc2 = new nn.Conv2d(s, c, 1); }
+  forward(x: Tensor): Tensor { return x.mul(this.scale_activation.call(this.fc2.call(this.activation.call(this.fc1.call(this.avgpool.call(x)))))); }
+}
+
+/** export.py's SqueezeExcite and InvertedResidual (MobileNetV3-style). */
+export class SqueezeExcite extends Module {
+  fc1: nn.Conv2d; fc2: nn.Conv2d;
+  constructor(c: number, r = 4) { super(); this.fc1 = new nn.Conv2d(c, c / r, 1); this.fc2 = new nn.Conv2d(c / r, c, 1); }
+  forward(x: Tensor): Tensor { return x.mul(F.hardsigmoid(this.fc2.call(F.relu(this.fc1.call(F.adaptiveAvgPool2d(x, 1)))))); }
+}
+export class InvertedResidual extends Module {
+  expand: nn.Sequential; dw: nn.Sequential; se: SqueezeExcite; project: nn.Sequential;
+  constructor(c: number, expand: number) {
+    super();
+    const h = c * expand;
+    this.expand = new nn.Sequential(new nn.Conv2d(c, h, 1, { bias: false }), new nn.BatchNorm2d(h), new nn.ReLU6());
+    this.dw = new nn.Sequential(new nn.Conv2d(h, h, 3, { padding: 1, groups: h, bias: false }), new nn.BatchNorm2d(h), new nn.Hardswish());
+    this.se = new SqueezeExcite(h);
+    this.project = new nn.Sequential(new nn.Conv2d(h, c, 1, { bias: false }), new nn.BatchNorm2d(c));
+  }
+  forward(x: Tensor): Tensor { return x.add(this.project.call(this.se.call(this.dw.call(this.expand.call(x))))); }
+}
+
+export class MobileNet extends Module {
+  stem = new nn.Sequential(new nn.Conv2d(3, 4, 3, { stride: 2, padding: 1, bias: false }), new nn.BatchNorm2d(4), new nn.Hardswish());
+  b1 = new InvertedResidualV2(4, 4, 1, 2);
+  b2 = new InvertedResidualV2(4, 6, 2, 2);
+  se = new SqueezeExciteSiLU(6, 2);
+  v3 = new InvertedResidual(6, 2);
+  head = new nn.Sequential(new nn.Conv2d(6, 8, 1), new nn.Hardswish(), new nn.AdaptiveAvgPool2d(1), new nn.Flatten(1), new nn.Dropout(0.2), new nn.Linear(8, 4));
+  forward(x: Tensor): Record<string, Tensor> {
+    const h = this.v3.call(this.se.call(this.b2.call(this.b1.call(this.stem.call(x)))));
+    return { feat: h, logits: this.head.call(h) };
+  }
+}
+
+test('MobileNetV2/V3 (ReLU6 inverted residuals, depthwise stride 2, SE with SiLU/Hardsigmoid, Hardswish) matches PyTorch, fixed and over N×H×W chosen at run time', async () => {
+  const m = new MobileNet().loadStateDict(weights('mobilenet'));
+  expect(await fixedCase('mobilenet', m, { x: [2, 3, 12, 12] }, one)).toEqual(['feat', 'logits']);
+  await runTimeCase('mobilenet', m, { x: img(3, { N: 2, H: 16, W: 16 }) }, one);
+});
+
+// --- ConvNeXt -------------------------------------------------------------------------------------
+
+/** torchvision's LayerNorm2d: an nn.LayerNorm over the channels of [N, C, H, W], permuted last and back. */
+export class LayerNorm2d extends nn.LayerNorm {
+  forward(x: Tensor): Tensor {
+    const y = F.layerNorm(x.permute(0, 2, 3, 1), [this.normalizedShape as number], this.weight!.t, this.bias!.t, this.eps);
+    return y.permute(0, 3, 1, 2);
+  }
+}
+
+export class ConvNeXtBlock extends Module {
+  dwconv: nn.Conv2d; norm: nn.LayerNorm; pwconv1: nn.Linear; act = new nn.GELU(); pwconv2: nn.Linear; gamma: Parameter;
+  constructor(dim: number) {
+    super();
+    this.dwconv = new nn.Conv2d(dim, dim, 7, { padding: 3, groups: dim });
+    this.norm = new nn.LayerNorm(dim, 1e-6);
+    this.pwconv1 = new nn.Linear(dim, 4 * dim); this.pwconv2 = new nn.Linear(4 * dim, dim);
+    this.gamma = this.param('gamma', [dim]);
+  }
+  forward(x: Tensor): Tensor {
+    let y = this.dwconv.call(x).permute(0, 2, 3, 1);
+    y = this.pwconv2.call(this.act.call(this.pwconv1.call(this.norm.call(y))));
+    return x.add(this.gamma.t.mul(y).permute(0, 3, 1, 2));
+  }
+}
+
+export class ConvNeXt extends Module {
+  stem = new nn.Sequential(new nn.Conv2d(3, 4, 2, { stride: 2 }), new LayerNorm2d(4, 1e-6));
+  stage1 = new ConvNeXtBlock(4);
+  down = new nn.Sequential(new LayerNorm2d(4, 1e-6), new nn.Conv2d(4, 8, 2, { stride: 2 }));
+  stage2 = new ConvNeXtBlock(8);
+  norm = new nn.LayerNorm(8, 1e-6);
+  head = new nn.Linear(8, 3);
+  forward(x: Tensor): Record<string, Tensor> {
+    const f = this.stage2.call(this.down.call(this.stage1.call(this.stem.call(x))));
+    return { feat: f, logits: this.head.call(this.norm.call(f.mean([-2, -1]))) };
+  }
+}
+
+test('ConvNeXt (patchify stem, depthwise 7x7, channels-last LayerNorm via permute, Linear 4x + GELU, layer scale, LayerNorm2d downsample) matches PyTorch, fixed and over N×H×W chosen at run time', async () => {
+  const m = new ConvNeXt().loadStateDict(weights('convnext'));
+  expect(await fixedCase('convnext', m, { x: [2, 3, 16, 16] }, one)).toEqual(['feat', 'logits']);
+  await runTimeCase('convnext', m, { x: img(3, { N: 3, H: 20, W: 16 }, { H: 4, W: 4 }) }, one);
+});
+
+// --- ViT ------------------------------------------------------------------------------------------
+
+/** export.py's VitTiny. */
+export class VitTiny extends Module {
+  patch = new nn.Conv2d(3, 8, 4, { stride: 4 });
+  cls_token = this.param('cls_token', [1, 1, 8]);
+  pos = this.param('pos', [1, 5, 8]);
+  norm1 = new nn.LayerNorm(8);
+  attn = new nn.MultiheadAttention(8, 2, { batchFirst: true });
+  norm2 = new nn.LayerNorm(8);
+  mlp = new nn.Sequential(new nn.Linear(8, 16), new nn.GELU(), new nn.Linear(16, 8));
+  head = new nn.Linear(8, 3);
+  forward(im: Tensor): Tensor {
+    let x = this.patch.call(im).flatten(2).transpose(1, 2);
+    x = cat([this.cls_token.t.expand(x.dim(0), -1, -1), x], 1).add(this.pos.t);
+    const h = this.norm1.call(x);
+    x = x.add(this.attn.call(h, h, h, { needWeights: false })[0]);
+    x = x.add(this.mlp.call(this.norm2.call(x)));
+    return this.head.call(x.select(1, 0));
+  }
+}
+
+export class ViT extends Module {
+  patch_embed = new nn.Conv2d(3, 8, 4, { stride: 4 });
+  cls_token = this.param('cls_token', [1, 1, 8]);
+  pos_embed = this.param('pos_embed', [1, 5, 8]);
+  encoder = new nn.TransformerEncoder(new nn.TransformerEncoderLayer(8, 2, { dimFeedforward: 16, dropout: 0.1, activation: 'gelu', batchFirst: true, normFirst: true, layerNormEps: 1e-6 }), 2);
+  norm = new nn.LayerNorm(8, 1e-6);
+  head = new nn.Linear(8, 3);
+  tiny = new VitTiny();
+  forward(im: Tensor): Record<string, Tensor> {
+    let x = this.patch_embed.call(im).flatten(2).transpose(1, 2);
+    x = cat([this.cls_token.t.expand(x.dim(0), -1, -1), x], 1).add(this.pos_embed.t);
+    x = this.norm.call(this.encoder.call(x));
+    return { tokens: x, logits: this.head.call(x.select(1, 0)), tiny: this.tiny.call(im) };
+  }
+}
+
+test('ViT (strided-conv patches, cls token expanded and cat, position embedding, TransformerEncoder norm_first GELU, head on token 0) matches PyTorch, fixed and over a batch chosen at run time', async () => {
+  const m = new ViT().loadStateDict(weights('vit'));
+  expect(await fixedCase('vit', m, { img: [2, 3, 8, 8] }, one)).toEqual(['tokens', 'logits', 'tiny']);
+  const dims = await runTimeCase('vit', m, { img: { shape: ['N', 3, 8, 8], max: { N: 3 } } }, one);
+  expect(dims.tokens).toEqual(['N', 5, 8]);
+});
+
+// --- U-Net ----------------------------------------------------------------------------------------
+
+const doubleConv = (cin: number, cout: number) => new nn.Sequential(
+  new nn.Conv2d(cin, cout, 3, { padding: 1, bias: false }), new nn.BatchNorm2d(cout), new nn.ReLU(),
+  new nn.Conv2d(cout, cout, 3, { padding: 1, bias: false }), new nn.BatchNorm2d(cout), new nn.ReLU());
+const convBnRelu = (cin: number, cout: number) => new nn.Sequential(new nn.Conv2d(cin, cout, 3, { padding: 1 }), new nn.BatchNorm2d(cout), new nn.ReLU());
+
+/** export.py's UNetTiny. */
+export class UNetTiny extends Module {
+  enc1 = convBnRelu(2, 4); enc2 = convBnRelu(4, 8); bottom = convBnRelu(8, 8);
+  up2 = new nn.ConvTranspose2d(8, 8, 2, { stride: 2 }); dec2 = convBnRelu(16, 4);
+  up1 = new nn.Upsample({ scaleFactor: 2, mode: 'nearest' }); dec1 = convBnRelu(8, 4);
+  out = new nn.Conv2d(4, 1, 1);
+  forward(x: Tensor): Tensor {
+    const e1 = this.enc1.call(x), e2 = this.enc2.call(F.maxPool2d(e1, 2)), b = this.bottom.call(F.maxPool2d(e2, 2));
+    const d2 = this.dec2.call(cat([this.up2.call(b), e2], 1));
+    const d1 = this.dec1.call(cat([this.up1.call(d2), e1], 1));
+    return this.out.call(d1).sigmoid();
+  }
+}
+
+export class UNet extends Module {
+  inc = doubleConv(2, 4);
+  down1 = new nn.Sequential(new nn.MaxPool2d(2), doubleConv(4, 6));
+  down2 = new nn.Sequential(new nn.MaxPool2d(2), doubleConv(6, 8));
+  up1 = new nn.ConvTranspose2d(8, 6, 2, { stride: 2 }); conv1 = doubleConv(12, 6);
+  up2 = new nn.ConvTranspose2d(6, 4, 2, { stride: 2 }); conv2 = doubleConv(8, 4);
+  outc = new nn.Conv2d(4, 3, 1);
+  tiny = new UNetTiny();
+  forward(x: Tensor): Record<string, Tensor> {
+    const x1 = this.inc.call(x), x2 = this.down1.call(x1), x3 = this.down2.call(x2);
+    let y = this.conv1.call(cat([x2, this.up1.call(x3)], 1));
+    y = this.conv2.call(cat([x1, this.up2.call(y)], 1));
+    return { mask: this.outc.call(y), tiny: this.tiny.call(x) };
+  }
+}
+
+test('U-Net (two MaxPool2d levels, ConvTranspose2d stride 2 up, cat skips, BatchNorm, 1x1 head; nearest Upsample) matches PyTorch, fixed and over a 4·K × 4·L image chosen at run time', async () => {
+  const m = new UNet().loadStateDict(weights('unet'));
+  expect(await fixedCase('unet', m, { x: [2, 2, 8, 12] }, one)).toEqual(['mask', 'tiny']);
+  // An input dim cannot be spelled '4*K': the image [N, 2, 4·K, 4·L] comes in as [N, 2, K, 4, L, 4] (the same bytes).
+  const dims = await runTimeCase('unet', m, { x: { shape: ['N', 2, 'K', 4, 'L', 4], max: { N: 3, K: 3, L: 3 } } },
+    (mm, { x }) => one(mm, { x: x!.reshape(x!.dim(0), 2, `4*${x!.dim(2)}`, `4*${x!.dim(4)}`) }),
+    (_n, [N, C, H, W]) => [N!, C!, H! / 4, 4, W! / 4, 4]);
+  expect(dims.mask).toEqual(['N', 3, '4*K', '4*L']);
+});
+
+// --- DenseNet, VGG, Inception ---------------------------------------------------------------------
+
+export class DenseLayer extends Module {
+  norm1: nn.BatchNorm2d; conv1: nn.Conv2d; norm2: nn.BatchNorm2d; conv2: nn.Conv2d;
+  constructor(cin: number, growth: number) {
+    super();
+    this.norm1 = new nn.BatchNorm2d(cin); this.conv1 = new nn.Conv2d(cin, 2 * growth, 1, { bias: false });
+    this.norm2 = new nn.BatchNorm2d(2 * growth); this.conv2 = new nn.Conv2d(2 * growth, growth, 3, { padding: 1, bias: false });
+  }
+  forward(feats: Tensor[]): Tensor {
+    const h = cat(feats, 1);
+    return this.conv2.call(F.relu(this.norm2.call(this.conv1.call(F.relu(this.norm1.call(h))))));
+  }
+}
+
+export class DenseBlock extends nn.ModuleDict {
+  constructor(cin: number, growth: number, n: number) {
+    super(Object.fromEntries(Array.from({ length: n }, (_, i) => [`denselayer${i + 1}`, new DenseLayer(cin + i * growth, growth)])));
+  }
+  forward(x: Tensor): Tensor {
+    const feats = [x];
+    for (const layer of this.items.values()) feats.push((layer as DenseLayer).call(feats));
+    return cat(feats, 1);
+  }
+}
+
+export class BasicConv extends Module {
+  conv: nn.Conv2d; bn: nn.BatchNorm2d;
+  constructor(cin: number, cout: number, k: number | [number, number], padding: number | [number, number] = 0) {
+    super(); this.conv = new nn.Conv2d(cin, cout, k, { padding, bias: false }); this.bn = new nn.BatchNorm2d(cout, 0.001);
+  }
+  forward(x: Tensor): Tensor { return F.relu(this.bn.call(this.conv.call(x))); }
+}
+
+export class InceptionA extends Module {
+  branch1x1: BasicConv; branch5x5_1: BasicConv; branch5x5_2: BasicConv; branch3x3_1: BasicConv; branch3x3_2: BasicConv; branch3x3_3: BasicConv; branch_pool: BasicConv;
+  constructor(cin: number) {
+    super();
+    this.branch1x1 = new BasicConv(cin, 2, 1);
+    this.branch5x5_1 = new BasicConv(cin, 2, 1); this.branch5x5_2 = new BasicConv(2, 3, 5, 2);
+    this.branch3x3_1 = new BasicConv(cin, 2, 1); this.branch3x3_2 = new BasicConv(2, 2, [1, 3], [0, 1]); this.branch3x3_3 = new BasicConv(2, 2, [3, 1], [1, 0]);
+    this.branch_pool = new BasicConv(cin, 2, 1);
+  }
+  forward(x: Tensor): Tensor {
+    const b5 = this.branch5x5_2.call(this.branch5x5_1.call(x));
+    const b3 = this.branch3x3_3.call(this.branch3x3_2.call(this.branch3x3_1.call(x)));
+    const bp = this.branch_pool.call(F.avgPool2d(x, 3, { stride: 1, padding: 1, countIncludePad: false }));
+    return cat([this.branch1x1.call(x), b5, b3, bp], 1);
+  }
+}
+
+export class Classic extends Module {
+  features = new nn.Sequential(
+    new nn.Conv2d(3, 4, 3, { padding: 1 }), new nn.ReLU(), new nn.MaxPool2d(2, { stride: 2, ceilMode: true }),
+    new nn.Conv2d(4, 6, 3, { padding: 1 }), new nn.ReLU(), new nn.MaxPool2d(3, { stride: 2, padding: 1, ceilMode: true }));
+  classifier = new nn.Sequential(new nn.Flatten(), new nn.Linear(6 * 3 * 3, 8), new nn.ReLU(), new nn.Dropout(), new nn.Linear(8, 3));
+  dense = new DenseBlock(3, 2, 3);
+  transition = new nn.Sequential(new nn.BatchNorm2d(9), new nn.ReLU(), new nn.Conv2d(9, 4, 1, { bias: false }), new nn.AvgPool2d(2, { stride: 2 }));
+  inception = new InceptionA(4);
+  pool_ceil = new nn.AvgPool2d(3, { stride: 2, padding: 1, ceilMode: true, countIncludePad: false });
+  forward(x: Tensor): Record<string, Tensor> {
+    const d = this.transition.call(this.dense.call(x)), inc = this.inception.call(d);
+    return { vgg: this.classifier.call(this.features.call(x)), dense: d, inception: inc, pool_ceil: this.pool_ceil.call(inc) };
+  }
+}
+
+test('VGG (MaxPool2d ceil_mode over odd sizes, padded), DenseNet block + transition, Inception-A branches (count_include_pad=False) match PyTorch, fixed and over a batch chosen at run time', async () => {
+  const m = new Classic().loadStateDict(weights('classic'));
+  expect(await fixedCase('classic', m, { x: [2, 3, 7, 7] }, one)).toEqual(['vgg', 'dense', 'inception', 'pool_ceil']);
+  await runTimeCase('classic', m, { x: { shape: ['N', 3, 7, 7], max: { N: 3 } } }, one);
+});
+
+// --- super-resolution, GroupNorm, InstanceNorm, Dropout2d, Flatten/Unflatten -------------------------
+
+/** export.py's SuperRes (ESPCN-style). */
+export class SuperRes extends Module {
+  conv1 = new nn.Conv2d(1, 8, 3);
+  norm = new nn.InstanceNorm2d(8, 1e-5, 0.1, { affine: true });
+  conv2 = new nn.Conv2d(8, 4, 3, { padding: 1 });
+  forward(x: Tensor): Tensor {
+    let y = this.norm.call(this.conv1.call(F.pad(x, [1, 1, 1, 1], 'reflect'))).tanh();
+    y = F.pixelShuffle(this.conv2.call(y), 2);
+    return y.add(F.interpolate(x, { scaleFactor: 2, mode: 'bilinear', alignCorners: false }));
+  }
+}
+
+export class Misc extends Module {
+  sr = new SuperRes();
+  espcn = new nn.Sequential(new nn.Conv2d(1, 4, 5, { padding: 2 }), new nn.Tanh(), new nn.Conv2d(4, 18, 3, { padding: 1 }), new nn.PixelShuffle(3));
+  gn = new nn.Sequential(new nn.Conv2d(2, 6, 3, { padding: 1 }), new nn.GroupNorm(3, 6), new nn.SiLU(), new nn.Dropout2d(0.3));
+  inorm = new nn.InstanceNorm2d(6);
+  inorm_rs = new nn.InstanceNorm2d(6, 1e-5, 0.1, { affine: true, trackRunningStats: true });
+  unflat = new nn.Sequential(new nn.Flatten(), new nn.Linear(6 * 4 * 4, 12), new nn.Unflatten(1, [3, 2, 2]), new nn.ConvTranspose2d(3, 2, 3, { stride: 2, padding: 1, outputPadding: 1 }));
+  forward(x: Tensor, im: Tensor): Record<string, Tensor> {
+    const g = this.gn.call(im);
+    return { sr: this.sr.call(x), espcn: this.espcn.call(x), gn: g, inorm: this.inorm.call(g), inorm_rs: this.inorm_rs.call(g), unflat: this.unflat.call(g) };
+  }
+}
+
+test('super-resolution (reflect pad, InstanceNorm, pixel_shuffle 2 and 3, bilinear skip), GroupNorm + SiLU + Dropout2d, InstanceNorm2d with running stats, Flatten/Unflatten + ConvTranspose2d match PyTorch', async () => {
+  const m = new Misc().loadStateDict(weights('misc'));
+  expect(await fixedCase('misc', m, { x: [2, 1, 6, 6], img: [2, 2, 4, 4] }, (mm, i) => (mm as Misc).forward(i.x!, i.img!))).toHaveLength(6);
+});
