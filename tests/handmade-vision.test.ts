@@ -154,20 +154,32 @@ export class InvertedResidual extends Module {
   forward(x: Tensor): Tensor { return x.add(this.project.call(this.se.call(this.dw.call(this.expand.call(x))))); }
 }
 
+/** SENet's SE layer as its authors wrote it: b and c from x.size(), view(b, c), Linear, view(b, c, 1, 1). */
+export class SELayer extends Module {
+  avg_pool = new nn.AdaptiveAvgPool2d(1); fc: nn.Sequential;
+  constructor(c: number, r: number) { super(); this.fc = new nn.Sequential(new nn.Linear(c, c / r, { bias: false }), new nn.ReLU(), new nn.Linear(c / r, c, { bias: false }), new nn.Sigmoid()); }
+  forward(x: Tensor): Tensor {
+    const [b, c] = x.size();
+    const y = this.fc.call(this.avg_pool.call(x).view(b!, c!)).view(b!, c!, 1, 1);
+    return x.mul(y);
+  }
+}
+
 export class MobileNet extends Module {
   stem = new nn.Sequential(new nn.Conv2d(3, 4, 3, { stride: 2, padding: 1, bias: false }), new nn.BatchNorm2d(4), new nn.Hardswish());
   b1 = new InvertedResidualV2(4, 4, 1, 2);
   b2 = new InvertedResidualV2(4, 6, 2, 2);
   se = new SqueezeExciteSiLU(6, 2);
   v3 = new InvertedResidual(6, 2);
+  se_lin = new SELayer(6, 3);
   head = new nn.Sequential(new nn.Conv2d(6, 8, 1), new nn.Hardswish(), new nn.AdaptiveAvgPool2d(1), new nn.Flatten(1), new nn.Dropout(0.2), new nn.Linear(8, 4));
   forward(x: Tensor): Record<string, Tensor> {
-    const h = this.v3.call(this.se.call(this.b2.call(this.b1.call(this.stem.call(x)))));
+    const h = this.se_lin.call(this.v3.call(this.se.call(this.b2.call(this.b1.call(this.stem.call(x))))));
     return { feat: h, logits: this.head.call(h) };
   }
 }
 
-test('MobileNetV2/V3 (ReLU6 inverted residuals, depthwise stride 2, SE with SiLU/Hardsigmoid, Hardswish) matches PyTorch, fixed and over N×H×W chosen at run time', async () => {
+test('MobileNetV2/V3 (ReLU6 inverted residuals, depthwise stride 2, SE with SiLU/Hardsigmoid, SENet SE from x.size(), Hardswish) matches PyTorch, fixed and over N×H×W chosen at run time', async () => {
   const m = new MobileNet().loadStateDict(weights('mobilenet'));
   expect(await fixedCase('mobilenet', m, { x: [2, 3, 12, 12] }, one)).toEqual(['feat', 'logits']);
   await runTimeCase('mobilenet', m, { x: img(3, { N: 2, H: 16, W: 16 }) }, one);

@@ -264,8 +264,14 @@ export class Tensor {
   get bounds(): Sizes { return this.node.type.max ?? {}; }
   get dtype(): DType { return this.node.type.dtype; }
   get rank(): number { return this.shape.length; }
-  /** Size of one dimension (negative counts from the end). */
-  size(d: number): number { return this.shape[normAxis(d, this.rank)]!; }
+  /**
+   * Size of one dimension (negative counts from the end); without one the shape, as torch's
+   * x.size() (`const [b, c] = x.size()`, a squeeze-excite's). Sizes chosen at run time read as
+   * their bounds here, as in `shape`.
+   */
+  size(): Shape;
+  size(d: number): number;
+  size(d?: number): number | Shape { return d === undefined ? this.shape : this.shape[normAxis(d, this.rank)]!; }
 
   add(other: Operand): Tensor { return boolArith(this, other, record('add', promoted('add', this, other))); }
   sub(other: Operand): Tensor { return record('sub', promoted('sub', this, other)); }
