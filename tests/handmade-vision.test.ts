@@ -154,14 +154,14 @@ export class InvertedResidual extends Module {
   forward(x: Tensor): Tensor { return x.add(this.project.call(this.se.call(this.dw.call(this.expand.call(x))))); }
 }
 
-/** SENet's SE layer as its authors wrote it: b and c from x.size(), view(b, c), Linear, view(b, c, 1, 1). */
+/** SENet's SE layer as its authors wrote it: b and c from x.size(), view(b, c), Linear, view(b, c, 1, 1), expand_as. */
 export class SELayer extends Module {
   avg_pool = new nn.AdaptiveAvgPool2d(1); fc: nn.Sequential;
   constructor(c: number, r: number) { super(); this.fc = new nn.Sequential(new nn.Linear(c, c / r, { bias: false }), new nn.ReLU(), new nn.Linear(c / r, c, { bias: false }), new nn.Sigmoid()); }
   forward(x: Tensor): Tensor {
     const [b, c] = x.size();
     const y = this.fc.call(this.avg_pool.call(x).view(b!, c!)).view(b!, c!, 1, 1);
-    return x.mul(y);
+    return x.mul(y.expandAs(x));
   }
 }
 
@@ -417,11 +417,13 @@ export class Misc extends Module {
   unflat = new nn.Sequential(new nn.Flatten(), new nn.Linear(6 * 4 * 4, 12), new nn.Unflatten(1, [3, 2, 2]), new nn.ConvTranspose2d(3, 2, 3, { stride: 2, padding: 1, outputPadding: 1 }));
   forward(x: Tensor, im: Tensor): Record<string, Tensor> {
     const g = this.gn.call(im);
-    return { sr: this.sr.call(x), espcn: this.espcn.call(x), gn: g, inorm: this.inorm.call(g), inorm_rs: this.inorm_rs.call(g), unflat: this.unflat.call(g) };
+    return { sr: this.sr.call(x), espcn: this.espcn.call(x), gn: g, inorm: this.inorm.call(g), inorm_rs: this.inorm_rs.call(g), unflat: this.unflat.call(g),
+      as: g.transpose(1, 3).reshapeAs(g).add(g.mean(1, true).expandAs(g).mul(g.flatten(1).viewAs(g))) };
   }
 }
 
-test('super-resolution (reflect pad, InstanceNorm, pixel_shuffle 2 and 3, bilinear skip), GroupNorm + SiLU + Dropout2d, InstanceNorm2d with running stats, Flatten/Unflatten + ConvTranspose2d match PyTorch', async () => {
+test('super-resolution (reflect pad, InstanceNorm, pixel_shuffle 2 and 3, bilinear skip), GroupNorm + SiLU + Dropout2d, InstanceNorm2d with running stats, Flatten/Unflatten + ConvTranspose2d, expand_as/view_as/reshape_as match PyTorch', async () => {
   const m = new Misc().loadStateDict(weights('misc'));
-  expect(await fixedCase('misc', m, { x: [2, 1, 6, 6], img: [2, 2, 4, 4] }, (mm, i) => (mm as Misc).forward(i.x!, i.img!))).toHaveLength(6);
+  expect(await fixedCase('misc', m, { x: [2, 1, 6, 6], img: [2, 2, 4, 4] }, (mm, i) => (mm as Misc).forward(i.x!, i.img!))).toHaveLength(7);
+  expect(() => traceModel(defineModel({ name: 'as', module: new nn.Identity(), inputs: { x: [2, 3] }, forward: (_m: Module, i: Record<string, Tensor>) => i.x!.expandAs([2, 3] as never) }))).toThrow('expand_as: other must be a tensor, got an array of 2');
 });

@@ -251,6 +251,12 @@ const boolArith = (a: Tensor, o: Operand, r: Tensor): Tensor => (a.dtype === 'bo
 /** torch's logical ops read any non-zero value (NaN too) as true. */
 const truth = (t: Tensor): Tensor => (t.dtype === 'bool' ? t : t.ne(0));
 
+/** A method's tensor argument, or an error naming the method and what it got. */
+function tensorArgOf(op: string, t: unknown): Tensor {
+  if (!(t instanceof Tensor)) throw new ModelDefinitionError(`${op}: other must be a tensor, got ${describeValue(t)}${where()}`);
+  return t;
+}
+
 export class Tensor {
   constructor(readonly node: Node) {}
 
@@ -455,6 +461,10 @@ export class Tensor {
     const sym = dims.some(isSymbolic) ? { sym: { values: { shape: dims }, max: Object.fromEntries(Object.entries(max).filter(([k]) => dims.some((d) => sizeNames(d).includes(k)))) } } : {};
     return record('expand', [this], { shape: dims.map((d) => evalDim(d, max)), ...sym } as never);
   }
+  /** torch's x.expand_as(other), x.view_as(other), x.reshape_as(other): to other's dims (its named sizes too). */
+  expandAs(other: Tensor): Tensor { return this.expand([...tensorArgOf('expand_as', other).dims], other.bounds); }
+  viewAs(other: Tensor): Tensor { return this.reshape([...tensorArgOf('view_as', other).dims]); }
+  reshapeAs(other: Tensor): Tensor { return this.reshape([...tensorArgOf('reshape_as', other).dims]); }
   flatten(start = 0, end = -1): Tensor {
     extraArgs('flatten', arguments.length, 2, 'start_dim and end_dim');
     // torch flattens a 0-d tensor to [1], its dims taken as those of one dim (0 or -1).
