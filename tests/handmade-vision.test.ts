@@ -25,16 +25,17 @@ async function fixedCase(c: string, module: Module, inputs: Record<string, Input
 
 /**
  * One artifact over sizes chosen at run time, run at the fixture's size (input.X) and at dyn.a and
- * dyn.b: compiled on 1 and 2 threads (bit-identical) and the reference, against PyTorch. `feed`
+ * dyn.b (or at `prefixes`): compiled on 1 and 2 threads (bit-identical) and the reference, against PyTorch. `feed`
  * gives an input's run-time shape from PyTorch's (the same bytes).
  */
-async function runTimeCase(c: string, module: Module, inputs: Record<string, InputSpec>, forward: Fwd, feed: (name: string, shape: number[]) => number[] = (_n, s) => s): Promise<Record<string, unknown>> {
+async function runTimeCase(c: string, module: Module, inputs: Record<string, InputSpec>, forward: Fwd, feed: (name: string, shape: number[]) => number[] = (_n, s) => s,
+  prefixes = ['', 'dyn.a.', 'dyn.b.']): Promise<Record<string, unknown>> {
   const io = read(c, 'io.safetensors');
   const def = defineModel({ name: `${c}_rt`, module, inputs, forward });
   const g = traceModel(def);
   const bytes = (await compileModel(def, { isas: TEST_ISAS })).bytes;
   const one = await loadModelBytes(bytes), two = await loadModelBytes(bytes, { threads: 2, threadPolicy: 'always' });
-  for (const prefix of ['', 'dyn.a.', 'dyn.b.']) {
+  for (const prefix of prefixes) {
     const feeds = Object.fromEntries([...io.keys()].filter((k) => k.startsWith(`${prefix}input.`)).map((k) => {
       const t = io.get(k)!, name = k.slice(prefix.length + 6);
       return [name, { data: t.data as Float32Array, shape: feed(name, t.shape) }];
@@ -386,12 +387,32 @@ export class Classic extends Module {
     const d = this.transition.call(this.dense.call(x)), inc = this.inception.call(d);
     return { vgg: this.classifier.call(this.features.call(x)), dense: d, inception: inc, pool_ceil: this.pool_ceil.call(inc) };
   }
+  /** What runs over any height and width: the dense block, the inception block, a ceil-mode max pool at stride 1. */
+  spatial(x: Tensor): Record<string, Tensor> {
+    const d = this.transition.call(this.dense.call(x)), inc = this.inception.call(d);
+    return { dense: d, inception: inc, ceil1: F.maxPool2d(inc, 3, { stride: 1, padding: 1, ceilMode: true }) };
+  }
 }
 
-test('VGG (MaxPool2d ceil_mode over odd sizes, padded), DenseNet block + transition, Inception-A branches (count_include_pad=False) match PyTorch, fixed and over a batch chosen at run time', async () => {
+test('VGG (MaxPool2d ceil_mode over odd sizes, padded), DenseNet block + transition, Inception-A branches (count_include_pad=False) match PyTorch, fixed and over a batch chosen at run time; dense and inception blocks over H×W chosen at run time, ceil mode there refused by name but at stride 1', async () => {
   const m = new Classic().loadStateDict(weights('classic'));
   expect(await fixedCase('classic', m, { x: [2, 3, 7, 7] }, one)).toEqual(['vgg', 'dense', 'inception', 'pool_ceil']);
   await runTimeCase('classic', m, { x: { shape: ['N', 3, 7, 7], max: { N: 3 } } }, one);
+  // Over a height and width chosen at run time: the dense and inception blocks (average pool with
+  // count_include_pad=False), and ceil mode at stride 1, which is floor mode (as pool1d has it).
+  const hw = { x: img(3, { N: 3, H: 10, W: 10 }, { H: 2, W: 2 }) };
+  const dims = await runTimeCase('classic', m, hw, (mm, i) => (mm as Classic).spatial(i.x!), undefined, ['hw.a.', 'hw.b.']);
+  expect(dims.ceil1).toEqual(['N', 9, 'floor(H/2)', 'floor(W/2)']);
+  // The VGG pools' ceil mode at stride 2 is refused by name (it said a pool's spatial sizes must be fixed, which the floor-mode pools do not need).
+  const tr = (f: (x: Tensor) => Tensor, x: InputSpec) => () => traceModel(defineModel({ name: 'p', module: m, inputs: { x }, forward: (_m: Module, i: Record<string, Tensor>) => f(i.x!) }));
+  expect(tr((x) => m.features.call(x), hw.x)).toThrow("max_pool2d: ceilMode with stride 2,2 over input [N, 4, H, W], whose height and width are chosen at run time ('H' and 'W'), is not supported: over a run-time size a pool takes floor mode (or ceil mode at stride 1) without dilation, divisorOverride or indices; fixed sizes take them all in module 'features.2' (MaxPool2d)");
+  expect(tr((x) => F.avgPool2d(x, 2, { ceilMode: true, divisorOverride: 3 }), { shape: ['N', 3, 'H', 8], max: { N: 2, H: 9 }, min: { H: 2 } })).toThrow(/avg_pool2d: divisorOverride 3 over input \[N, 3, H, 8\], whose height is chosen at run time \('H'\), is not supported/);
+  expect(tr((x) => F.maxPool2d(x, 2, { dilation: [1, 2] }), { shape: ['N', 3, 8, 'W'], max: { N: 2, W: 9 }, min: { W: 3 } })).toThrow(/max_pool2d: dilation 1,2 over input \[N, 3, 8, W\], whose width is chosen at run time/);
+  expect(tr((x) => F.maxPool2d(x, 2, { returnIndices: true })[1], { shape: ['N', 3, 8, 'W'], max: { N: 2, W: 9 }, min: { W: 2 } })).toThrow(/max_pool2d: returnIndices over input/);
+  // Ceil mode at stride 2 along a fixed width where it adds no window (8 → 4) runs over a run-time height at stride 1; a width of 7 it would give a window.
+  const ceilW = (W: number) => traceModel(defineModel({ name: 'p', module: m, inputs: { x: { shape: ['N', 3, 'H', W], max: { N: 2, H: 9 } } }, forward: (_m: Module, i: Record<string, Tensor>) => F.maxPool2d(i.x!, [1, 2], { ceilMode: true }) })).outputs[0]!.node.type.dims;
+  expect(ceilW(8)).toEqual(['N', 3, 'H', 4]);
+  expect(() => ceilW(7)).toThrow(/max_pool2d: ceilMode with stride 1,2 over input \[N, 3, H, 7\], whose height is chosen at run time/);
 });
 
 // --- super-resolution, GroupNorm, InstanceNorm, Dropout2d, Flatten/Unflatten -------------------------

@@ -509,7 +509,21 @@ function pool2d(op: 'max_pool2d' | 'avg_pool2d', x: Tensor, kernel: Pair, o: Max
   const max = op === 'max_pool2d';
   x = tensorArg(op, 'input', x);
   checkOptions(op, o, max ? MAX_POOL2D_OPTIONS : AVG_POOL2D_OPTIONS);
-  const w = poolWindow(op, kernel, o, 2);
+  let w = poolWindow(op, kernel, o, 2);
+  const runTime = x.rank >= 3 ? [0, 1].filter((i) => typeof x.dims[x.rank - 2 + i] !== 'number') : [];
+  if (runTime.length) {
+    // Over a height or width chosen at run time only the pool kernels run (floored windows, laid
+    // out when the code runs): ceil mode is floor mode where it changes no window count (stride 1
+    // along a run-time axis, as pool1d's rule); dilation, divisorOverride, indices and a ceil that
+    // counts take poolNd's windows, which are laid out at fixed sizes (it said only that a pool's
+    // spatial sizes must be fixed, which the kernels do not need).
+    const ceilCounts = w.ceil && [0, 1].some((i) => (runTime.includes(i) ? w.s[i] !== 1
+      : windows(x.shape[x.rank - 2 + i]!, w.p[i]!, w.p[i]!, w.k[i]!, w.s[i]!, true) !== windows(x.shape[x.rank - 2 + i]!, w.p[i]!, w.p[i]!, w.k[i]!, w.s[i]!, false)));
+    const why = w.indices ? 'returnIndices' : w.d.some((v) => v !== 1) ? `dilation ${w.d.join(',')}` : w.divisor !== undefined ? `divisorOverride ${w.divisor}` : ceilCounts ? `ceilMode with stride ${w.s.join(',')}` : undefined;
+    const sizes = runTime.map((i) => `'${String(x.dims[x.rank - 2 + i])}'`).join(' and ');
+    if (why) throw new ModelDefinitionError(`${op}: ${why} over input ${fmtShape(x.dims)}, whose ${runTime.length > 1 ? 'height and width are' : runTime[0] ? 'width is' : 'height is'} chosen at run time (${sizes}), is not supported: over a run-time size a pool takes floor mode (or ceil mode at stride 1) without dilation, divisorOverride or indices; fixed sizes take them all${where()}`);
+    w = { ...w, ceil: false };
+  }
   if (w.indices) return maxPoolIndexed(op, x, w);
   if (w.ceil || w.d.some((v) => v !== 1) || w.divisor !== undefined) {
     return unbatched2d(floatArg(op, 'input', x), (x) => poolNd(op, x, max ? 'max' : 'avg', w.k, w.s, w.d, w.p.map((v) => [v, v] as [number, number]), w));
