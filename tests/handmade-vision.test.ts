@@ -274,6 +274,11 @@ test('ViT (strided-conv patches, cls token expanded and cat, position embedding,
   expect(await fixedCase('vit', m, { img: [2, 3, 8, 8] }, one)).toEqual(['tokens', 'logits', 'tiny']);
   const dims = await runTimeCase('vit', m, { img: { shape: ['N', 3, 8, 8], max: { N: 3 } } }, one);
   expect(dims.tokens).toEqual(['N', 5, 8]);
+  // timm's spelling, cls_token.expand(x.shape[0], -1, -1), fixes the batch at its bound (shape gives
+  // bounds): refused at batch 1 by the cat, which now says why (it named only the shapes).
+  const timm = (_m: Module, i: Record<string, Tensor>) => { const x = m.patch_embed.call(i.img!).flatten(2).transpose(1, 2); return cat([m.cls_token.t.expand(x.shape[0]!, -1, -1), x], 1); };
+  expect(() => traceModel(defineModel({ name: 'timm', module: m, inputs: { img: { shape: ['N', 3, 8, 8], max: { N: 3 } } }, forward: timm })))
+    .toThrow("(dim 0 of f32[3, 1, 8] is a fixed 3, the bound of 'N': a size read from x.shape or x.size() is its bound; x.dim(i) gives the size chosen at run time, for expand, reshape, zeros and the like)");
 });
 
 // --- U-Net ----------------------------------------------------------------------------------------

@@ -99,6 +99,26 @@ export function symbolicTypes(op: string, ins: readonly TensorType[], attrs: Att
  */
 export type ProposeDims = (ins: readonly TensorType[], a: Attrs) => ReadonlyArray<Dim | undefined>;
 
+/**
+ * Where one input has a fixed size equal to the bound of a named size (as inputs declare them)
+ * another input has at the same place (aligned from the last dim, as broadcasting and concat
+ * align them), the likely cause: a size read from x.shape or x.size(i), which give bounds (a
+ * ViT's cls_token.expand(x.shape[0], -1, -1) fixed the batch at its bound, and the cat then
+ * failed at batch 1 with no word on why).
+ */
+function boundHint(ins: readonly TensorType[], max: Sizes): string {
+  for (const a of ins) for (const b of ins) {
+    if (a === b || !b.dims) continue;
+    for (let j = 1; j <= Math.min(a.shape.length, b.dims.length); j++) {
+      const da = (a.dims ?? a.shape)[a.shape.length - j]!, db = b.dims[b.dims.length - j]!;
+      if (typeof da === 'number' && typeof db === 'string' && /^[A-Za-z_]\w*$/.test(db) && da > 1 && evalDim(db, max) === da) {
+        return ` (dim ${a.shape.length - j} of ${fmtType(a)} is a fixed ${da}, the bound of '${db}': a size read from x.shape or x.size() is its bound; x.dim(i) gives the size chosen at run time, for expand, reshape, zeros and the like)`;
+      }
+    }
+  }
+  return '';
+}
+
 /** Every combination of the names' values, row-major over `names`. */
 function gridOf(names: readonly string[], values: readonly (readonly number[])[]): Array<Record<string, number>> {
   const grid: Array<Record<string, number>> = [];
@@ -164,7 +184,7 @@ function fitTypes(op: string, ins: readonly TensorType[], attrs: Attrs, rule: (i
       // An error at every probe is not the sizes' doing (a dtype mismatch): the advice on symbolic
       // sizes only misled there; the values shown are still the bounds.
       if (sizes === max && grid.every(fails)) throw new ShapeError(`${e.message} — at the bounds ${where} (inputs ${ins.map(fmtType).join(', ')})`);
-      throw new ShapeError(`${e.message} — with ${where}${why} (inputs ${ins.map(fmtType).join(', ')}); a symbolic size must work for every value from ${least.length ? `its declared minimum (${least.map((n) => `${n} ≥ ${min[n]}`).join(', ')})` : '1'} to its bound`);
+      throw new ShapeError(`${e.message} — with ${where}${why} (inputs ${ins.map(fmtType).join(', ')}); a symbolic size must work for every value from ${least.length ? `its declared minimum (${least.map((n) => `${n} ≥ ${min[n]}`).join(', ')})` : '1'} to its bound${boundHint(ins, max)}`);
     }
   };
   const bound = at(max, ' (the bounds)');
