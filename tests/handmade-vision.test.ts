@@ -441,6 +441,11 @@ export class Misc extends Module {
   inorm = new nn.InstanceNorm2d(6);
   inorm_rs = new nn.InstanceNorm2d(6, 1e-5, 0.1, { affine: true, trackRunningStats: true });
   unflat = new nn.Sequential(new nn.Flatten(), new nn.Linear(6 * 4 * 4, 12), new nn.Unflatten(1, [3, 2, 2]), new nn.ConvTranspose2d(3, 2, 3, { stride: 2, padding: 1, outputPadding: 1 }));
+  /** The super-resolution nets, which run over any image size, and pixel_unshuffle of the result. */
+  spatial(x: Tensor): Record<string, Tensor> {
+    const sr = this.sr.call(x);
+    return { sr, espcn: this.espcn.call(x), unshuffle: F.pixelUnshuffle(sr, 2) };
+  }
   forward(x: Tensor, im: Tensor): Record<string, Tensor> {
     const g = this.gn.call(im);
     return { sr: this.sr.call(x), espcn: this.espcn.call(x), gn: g, inorm: this.inorm.call(g), inorm_rs: this.inorm_rs.call(g), unflat: this.unflat.call(g),
@@ -448,8 +453,15 @@ export class Misc extends Module {
   }
 }
 
-test('super-resolution (reflect pad, InstanceNorm, pixel_shuffle 2 and 3, bilinear skip), GroupNorm + SiLU + Dropout2d, InstanceNorm2d with running stats, Flatten/Unflatten + ConvTranspose2d, expand_as/view_as/reshape_as match PyTorch', async () => {
+test('super-resolution (reflect pad, InstanceNorm, pixel_shuffle 2 and 3, bilinear skip), GroupNorm + SiLU + Dropout2d, InstanceNorm2d with running stats, Flatten/Unflatten + ConvTranspose2d, expand_as/view_as/reshape_as match PyTorch, the super-resolution nets over H×W chosen at run time too', async () => {
   const m = new Misc().loadStateDict(weights('misc'));
   expect(await fixedCase('misc', m, { x: [2, 1, 6, 6], img: [2, 2, 4, 4] }, (mm, i) => (mm as Misc).forward(i.x!, i.img!))).toHaveLength(7);
+  // The super-resolution nets over an image size chosen at run time (pixel_shuffle was refused there:
+  // 'must be [*, C, H, W] with fixed C, H, W'); pixel_unshuffle takes the 2·H it gives back to H.
+  const dims = await runTimeCase('misc', m, { x: img(1, { N: 3, H: 8, W: 8 }, { H: 2, W: 2 }) }, (mm, i) => (mm as Misc).spatial(i.x!), undefined, ['hw.a.', 'hw.b.']);
+  expect(dims).toEqual({ sr: ['N', 1, '2*H', '2*W'], espcn: ['N', 2, '3*H', '3*W'], unshuffle: ['N', 4, 'H', 'W'] });
+  const tr = (shape: InputSpec, f: (x: Tensor) => Tensor) => () => traceModel(defineModel({ name: 'p', module: m, inputs: { x: shape }, forward: (_m: Module, i: Record<string, Tensor>) => f(i.x!) }));
+  expect(tr(img(4, { N: 2, H: 8, W: 8 }), (x) => F.pixelUnshuffle(x, 2))).toThrow("pixel_unshuffle: input [N, 4, H, W] has a height or width 'H' chosen at run time, which downscale_factor 2 must divide at every size (give it as a multiple of 2: an input dim of 2 beside 'K', reshaped to 2*K)");
+  expect(tr(img(4, { N: 2, H: 8, W: 8 }), (x) => F.pixelShuffle(x.transpose(1, 2), 2))).toThrow('pixel_shuffle: input [N, H, 4, W] must be [*, C, H, W] with fixed channels C');
   expect(() => traceModel(defineModel({ name: 'as', module: new nn.Identity(), inputs: { x: [2, 3] }, forward: (_m: Module, i: Record<string, Tensor>) => i.x!.expandAs([2, 3] as never) }))).toThrow('expand_as: other must be a tensor, got an array of 2');
 });

@@ -29,6 +29,6 @@ test('SELU, CELU, LogSigmoid, Hardshrink, Softshrink, Tanhshrink, Threshold, Sof
   expect(() => new nn.Threshold(NaN, 0)).toThrow('Threshold: threshold must be a finite number, got NaN');
   expect(() => new nn.PixelShuffle(0)).toThrow(/PixelShuffle: upscale_factor must be a positive integer/);
   const tr = (shape: number[], f: (x: Tensor) => Tensor) => traceModel(defineModel({ name: 't', module: new nn.Identity(), inputs: { x: shape }, forward: (_m: Module, i: Record<string, Tensor>) => f(i.x!) }));
-  expect(() => tr([1, 6, 2, 2], (x) => F.pixelShuffle(x, 2))).toThrow(/pixel_shuffle: input \[1, 6, 2, 2\] must be \[\*, C, H, W\] with fixed C, H, W and channels divisible by upscale_factor² 2/);
-  expect(() => tr([1, 2, 3, 4], (x) => F.pixelUnshuffle(x, 2))).toThrow(/pixel_unshuffle: input \[1, 2, 3, 4\] must be \[\*, C, H, W\] with fixed C, H, W and height and width divisible by downscale_factor 2/);
+  expect(() => tr([1, 6, 2, 2], (x) => F.pixelShuffle(x, 2))).toThrow(/pixel_shuffle: input \[1, 6, 2, 2\] has 6 channels, which upscale_factor² 4 must divide/);
+  expect(() => tr([1, 2, 3, 4], (x) => F.pixelUnshuffle(x, 2))).toThrow(/pixel_unshuffle: input \[1, 2, 3, 4\] has a height or width 3, which downscale_factor 2 must divide/);
 });

@@ -1127,24 +1127,33 @@ export const softmin = (x: Tensor, dim: number): Tensor => softmax(floatArg('sof
 /** torch's pixel_shuffle: [*, C·r², H, W] to [*, C, H·r, W·r]. */
 export function pixelShuffle(x: Tensor, r: number): Tensor {
   x = tensorArg('pixel_shuffle', 'input', x);
-  const [c, h, w] = shuffleDims('pixel_shuffle', x, r, 'channels divisible by upscale_factor²');
+  const [c, h, w] = shuffleDims('pixel_shuffle', x, r);
   const lead = x.dims.slice(0, -3);
-  return x.reshape(...lead, c / (r * r), r, r, h, w).permute(...lead.map((_, i) => i), lead.length, lead.length + 3, lead.length + 1, lead.length + 4, lead.length + 2).reshape(...lead, c / (r * r), h * r, w * r);
+  return x.reshape(...lead, c / (r * r), r, r, h, w).permute(...lead.map((_, i) => i), lead.length, lead.length + 3, lead.length + 1, lead.length + 4, lead.length + 2).reshape(...lead, c / (r * r), mulDims(h, r), mulDims(w, r));
 }
 /** torch's pixel_unshuffle: [*, C, H·r, W·r] to [*, C·r², H, W]. */
 export function pixelUnshuffle(x: Tensor, r: number): Tensor {
   x = tensorArg('pixel_unshuffle', 'input', x);
-  const [c, h, w] = shuffleDims('pixel_unshuffle', x, r, 'height and width divisible by downscale_factor');
-  const lead = x.dims.slice(0, -3);
-  return x.reshape(...lead, c, h / r, r, w / r, r).permute(...lead.map((_, i) => i), lead.length, lead.length + 2, lead.length + 4, lead.length + 1, lead.length + 3).reshape(...lead, c * r * r, h / r, w / r);
+  const [c, h, w] = shuffleDims('pixel_unshuffle', x, r);
+  const lead = x.dims.slice(0, -3), hr = divDims(h, r)!, wr = divDims(w, r)!;
+  return x.reshape(...lead, c, hr, r, wr, r).permute(...lead.map((_, i) => i), lead.length, lead.length + 2, lead.length + 4, lead.length + 1, lead.length + 3).reshape(...lead, c * r * r, hr, wr);
 }
-/** The last three dims of a pixel (un)shuffle's input, fixed and divisible as the op needs, or an error. */
-function shuffleDims(op: string, x: Tensor, r: number, need: string): [number, number, number] {
+/**
+ * The last three dims of a pixel (un)shuffle's input, or an error: fixed channels (divisible by r²
+ * to shuffle); a height and width fixed or chosen at run time (a super-resolution net over any
+ * image size), which pixel_unshuffle must divide by r at every size (r·K, not K).
+ */
+function shuffleDims(op: 'pixel_shuffle' | 'pixel_unshuffle', x: Tensor, r: number): [number, Dim, Dim] {
   if (!Number.isInteger(r) || r < 1) throw new ModelDefinitionError(`${op}: the factor must be a positive integer, got ${describeValue(r)}${where()}`);
-  const d = x.dims.slice(-3);
-  const ok = x.rank >= 3 && d.every((v) => typeof v === 'number') && (op === 'pixel_shuffle' ? (d[0] as number) % (r * r) === 0 : (d[1] as number) % r === 0 && (d[2] as number) % r === 0);
-  if (!ok) throw new ModelDefinitionError(`${op}: input ${fmtShape(x.dims)} must be [*, C, H, W] with fixed C, H, W and ${need} ${r}${where()}`);
-  return d as [number, number, number];
+  const [c, h, w] = x.dims.slice(-3);
+  const shuffle = op === 'pixel_shuffle', factor = shuffle ? 'upscale_factor' : 'downscale_factor';
+  if (x.rank < 3 || typeof c !== 'number') throw new ModelDefinitionError(`${op}: input ${fmtShape(x.dims)} must be [*, C, H, W] with fixed channels C${where()}`);
+  if (shuffle && c % (r * r)) throw new ModelDefinitionError(`${op}: input ${fmtShape(x.dims)} has ${c} channels, which ${factor}² ${r * r} must divide${where()}`);
+  if (!shuffle) {
+    const bad = [h!, w!].find((d) => divDims(d, r) === undefined);
+    if (bad !== undefined) throw new ModelDefinitionError(`${op}: input ${fmtShape(x.dims)} has ${typeof bad === 'number' ? `a height or width ${bad}` : `a height or width '${bad}' chosen at run time`}, which ${factor} ${r} must divide${typeof bad === 'number' ? '' : ` at every size (give it as a multiple of ${r}: an input dim of ${r} beside 'K', reshaped to ${r}*K)`}${where()}`);
+  }
+  return [c, h!, w!];
 }
 /** The p-norm along `dim` (p 1, 2, ∞ or any positive number), as torch.norm computes it. */
 function pNorm(op: string, x: Tensor, p: number, dim: number, keepdim: boolean): Tensor {
