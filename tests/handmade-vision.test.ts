@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { cat, compileModel, defineModel, F, interpret, Module, nn, readSafetensors, stateDictFrom, traceModel, type InputSpec, type Parameter, type Tensor } from '../compiler/index.ts';
+import type { Dim } from '../compiler/ir/dims.ts';
 import { loadModelBytes } from '../runtime/model.ts';
 import '../runtime/node.ts';
 import { TEST_ISAS } from './helpers/isa.ts';
@@ -464,4 +465,93 @@ test('super-resolution (reflect pad, InstanceNorm, pixel_shuffle 2 and 3, biline
   expect(tr(img(4, { N: 2, H: 8, W: 8 }), (x) => F.pixelUnshuffle(x, 2))).toThrow("pixel_unshuffle: input [N, 4, H, W] has a height or width 'H' chosen at run time, which downscale_factor 2 must divide at every size (give it as a multiple of 2: an input dim of 2 beside 'K', reshaped to 2*K)");
   expect(tr(img(4, { N: 2, H: 8, W: 8 }), (x) => F.pixelShuffle(x.transpose(1, 2), 2))).toThrow('pixel_shuffle: input [N, H, 4, W] must be [*, C, H, W] with fixed channels C');
   expect(() => traceModel(defineModel({ name: 'as', module: new nn.Identity(), inputs: { x: [2, 3] }, forward: (_m: Module, i: Record<string, Tensor>) => i.x!.expandAs([2, 3] as never) }))).toThrow('expand_as: other must be a tensor, got an array of 2');
+});
+
+// --- idioms from well-known repositories, as written there -------------------------------------------
+
+/** milesial/Pytorch-UNet's Up: bilinear alignCorners, the skip's size difference padded from x.size(). */
+export class Up extends Module {
+  up = new nn.Upsample({ scaleFactor: 2, mode: 'bilinear', alignCorners: true }); conv: nn.Sequential;
+  constructor(cin: number, cout: number) { super(); this.conv = new nn.Sequential(new nn.Conv2d(cin, cout, 3, { padding: 1 }), new nn.ReLU()); }
+  forward(x1: Tensor, x2: Tensor): Tensor {
+    x1 = this.up.call(x1);
+    const diffY = x2.size()[2]! - x1.size()[2]!, diffX = x2.size()[3]! - x1.size()[3]!;
+    x1 = F.pad(x1, [Math.floor(diffX / 2), diffX - Math.floor(diffX / 2), Math.floor(diffY / 2), diffY - Math.floor(diffY / 2)]);
+    return this.conv.call(cat([x2, x1], 1));
+  }
+}
+/** CBAM's spatial gate: max and mean over the channels, cat, 7x7 conv, sigmoid. */
+export class SpatialGate extends Module {
+  conv = new nn.Conv2d(2, 1, 7, { padding: 3, bias: false });
+  forward(x: Tensor): Tensor { return x.mul(this.conv.call(cat([x.max(1).unsqueeze(1), x.mean(1).unsqueeze(1)], 1)).sigmoid()); }
+}
+/** ConvNeXt's channels-first LayerNorm, written out. */
+export class LayerNormCF extends Module {
+  weight: Parameter; bias: Parameter;
+  constructor(c: number, readonly eps = 1e-6) { super(); this.weight = this.param('weight', [c]); this.bias = this.param('bias', [c]); }
+  forward(x: Tensor): Tensor {
+    const u = x.mean(1, true), s = x.sub(u).pow(2).mean(1, true);
+    const y = x.sub(u).div(s.add(this.eps).sqrt());
+    return this.weight.t.unsqueeze(1).unsqueeze(2).mul(y).add(this.bias.t.unsqueeze(1).unsqueeze(2));
+  }
+}
+/** timm's ViT Attention: one qkv Linear, reshape/permute to heads, unbind, scaled scores, proj. */
+export class TimmAttention extends Module {
+  qkv: nn.Linear; proj: nn.Linear; scale: number;
+  constructor(dim: number, readonly numHeads: number) { super(); this.scale = (dim / numHeads) ** -0.5; this.qkv = new nn.Linear(dim, dim * 3); this.proj = new nn.Linear(dim, dim); }
+  forward(x: Tensor): Tensor {
+    const [B, N, C] = x.shape as [number, number, number];
+    const qkv = this.qkv.call(x).reshape(B, N, 3, this.numHeads, C / this.numHeads).permute(2, 0, 3, 1, 4);
+    const [q, k, v] = qkv.unbind(0) as [Tensor, Tensor, Tensor];
+    const attn = q.matmul(k.transpose(-2, -1)).mul(this.scale).softmax(-1);
+    return this.proj.call(attn.matmul(v).transpose(1, 2).reshape(B, N, C));
+  }
+}
+function windowPartition(x: Tensor, ws: number): Tensor {
+  const [B, H, W, C] = x.shape as [number, number, number, number];
+  return x.view(B, H / ws, ws, W / ws, ws, C).permute(0, 1, 3, 2, 4, 5).contiguous().view(-1, ws, ws, C);
+}
+/** Swin's, B computed from the windows' count as there; over a run-time batch it must be named (`batch`: x.dim(0)). */
+function windowReverse(windows: Tensor, ws: number, H: number, W: number, batch?: Dim): Tensor {
+  const B = batch ?? Math.trunc(windows.shape[0]! / (H * W / ws / ws));
+  return windows.view(B, H / ws, W / ws, ws, ws, -1).permute(0, 1, 3, 2, 4, 5).contiguous().view(B, H, W, -1);
+}
+
+export class Idioms extends Module {
+  down = new nn.Conv2d(4, 4, 3, { padding: 1 });
+  up = new Up(8, 4);
+  gate = new SpatialGate();
+  lncf = new LayerNormCF(4);
+  attn = new TimmAttention(8, 2);
+  win = new nn.Linear(4, 4);
+  same = new nn.Conv2d(4, 4, 3, { stride: 2 });
+  /** EfficientNet's TF 'SAME' padding for a strided conv, computed from the input's size. */
+  tfSame(x: Tensor): Tensor {
+    const [ih, iw] = x.size().slice(-2) as [number, number], [kh, kw] = this.same.weight.shape.slice(-2) as [number, number], [sh, sw] = [2, 2];
+    const ph = Math.max((Math.ceil(ih / sh) - 1) * sh + kh - ih, 0), pw = Math.max((Math.ceil(iw / sw) - 1) * sw + kw - iw, 0);
+    return this.same.call(F.pad(x, [Math.floor(pw / 2), pw - Math.floor(pw / 2), Math.floor(ph / 2), ph - Math.floor(ph / 2)]));
+  }
+  /** Swin's B from the windows' count reads the bound: over a run-time batch `named` passes it as x.dim(0). */
+  named = false;
+  forward(x: Tensor, tok: Tensor): Record<string, Tensor> {
+    const d = F.maxPool2d(F.relu(this.down.call(x)), 2);
+    const u = this.up.call(d, x);
+    const h = this.lncf.call(this.gate.call(u));
+    const w = h.slice(2, 0, 6).slice(3, 0, 8).permute(0, 2, 3, 1);
+    const wins = this.win.call(windowPartition(w.roll([-1, -1], [1, 2]), 2));
+    const back = windowReverse(wins, 2, 6, 8, this.named ? x.dim(0) : undefined).roll([1, 1], [1, 2]);
+    return { unet_up: u, gated: h, swin: back, tf_same: this.tfSame(x), attn: this.attn.call(tok) };
+  }
+}
+
+test("idioms as written in well-known repositories (milesial's U-Net Up with F.pad from x.size(), CBAM's gate, ConvNeXt's channels-first LayerNorm, Swin's windows with roll, EfficientNet's TF SAME padding, timm's Attention) match PyTorch, fixed and over a batch chosen at run time", async () => {
+  const m = new Idioms().loadStateDict(weights('idioms'));
+  const two = (mm: Module, i: Record<string, Tensor>) => (mm as Idioms).call(i.x!, i.tok!);
+  expect(await fixedCase('idioms', m, { x: [2, 4, 7, 9], tok: [2, 5, 8] }, two)).toEqual(['unet_up', 'gated', 'swin', 'tf_same', 'attn']);
+  const batch = { x: { shape: ['N', 4, 7, 9], max: { N: 3 } }, tok: { shape: ['N', 5, 8], max: { N: 3 } } } satisfies Record<string, InputSpec>;
+  // Over a run-time batch Swin's B = windows.shape[0] / (H·W/ws²) is the bound, and [12·N] could split
+  // as [N, 3, 4] or [3, N, 4] (N's bound is 3): refused, naming the fix.
+  expect(() => traceModel(defineModel({ name: 'idioms', module: m, inputs: batch, forward: two }))).toThrow("reshape: cannot reshape [12*N, 2, 2, 4] to [3, 3, 4, 2, 2, -1]: how [12*N] splits into [3, 3, 4] depends on the sizes; give the dims by name");
+  m.named = true;
+  await runTimeCase('idioms', m, batch, two);
 });
