@@ -20,7 +20,7 @@ const weights = (c: string) => stateDictFrom(read(c, 'weights.safetensors'));
 type Fwd = (m: Module, i: Record<string, Tensor>) => Record<string, Tensor>;
 
 /** The fixed-size case through expectTorchCase. */
-async function fixedCase(c: string, module: Module, inputs: Record<string, InputSpec>, forward: Fwd): Promise<string[]> {
+async function fixedCase(c: string, module: Module, inputs: Record<string, InputSpec | number[]>, forward: Fwd): Promise<string[]> {
   return expectTorchCase(defineModel({ name: c, module, inputs, forward }), read(c, 'io.safetensors'), { threads: 2 });
 }
 
@@ -191,7 +191,7 @@ test('MobileNetV2/V3 (ReLU6 inverted residuals, depthwise stride 2, SE with SiLU
 
 /** torchvision's LayerNorm2d: an nn.LayerNorm over the channels of [N, C, H, W], permuted last and back. */
 export class LayerNorm2d extends nn.LayerNorm {
-  forward(x: Tensor): Tensor {
+  override forward(x: Tensor): Tensor {
     const y = F.layerNorm(x.permute(0, 2, 3, 1), [this.normalizedShape as number], this.weight!.t, this.bias!.t, this.eps);
     return y.permute(0, 3, 1, 2);
   }
@@ -348,7 +348,7 @@ export class DenseBlock extends nn.ModuleDict {
   constructor(cin: number, growth: number, n: number) {
     super(Object.fromEntries(Array.from({ length: n }, (_, i) => [`denselayer${i + 1}`, new DenseLayer(cin + i * growth, growth)])));
   }
-  forward(x: Tensor): Tensor {
+  override forward(x: Tensor): Tensor {
     const feats = [x];
     for (const layer of this.items.values()) feats.push((layer as DenseLayer).call(feats));
     return cat(feats, 1);

@@ -722,7 +722,9 @@ export class ModuleDict extends Module {
     return m as M; // (the caller names the module's type: get<nn.Linear>('head'))
   }
   override namedChildren(): Array<[string, Module]> { return [...this.items]; }
-  forward(): never { throw new Error('ModuleDict has no forward(); call its modules through get()'); }
+  // Typed as Module's own: a subclass gives it one (torchvision's _DenseBlock(nn.ModuleDict)), which
+  // `forward(): never` refused in TypeScript (too few parameters; a return type not never).
+  forward(..._args: never[]): unknown { throw new Error('ModuleDict has no forward(); call its modules through get()'); }
 }
 
 export class ModuleList extends Module {
@@ -739,5 +741,5 @@ export class ModuleList extends Module {
     this.items = items;
   }
   override namedChildren(): Array<[string, Module]> { return this.items.map((m, i) => [String(i), m]); }
-  forward(): never { throw new Error('ModuleList has no forward(); call its items'); }
+  forward(..._args: never[]): unknown { throw new Error('ModuleList has no forward(); call its items'); }
 }
