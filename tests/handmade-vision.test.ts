@@ -393,32 +393,35 @@ export class Classic extends Module {
     const d = this.transition.call(this.dense.call(x)), inc = this.inception.call(d);
     return { vgg: this.classifier.call(this.features.call(x)), dense: d, inception: inc, pool_ceil: this.pool_ceil.call(inc) };
   }
-  /** What runs over any height and width: the dense block, the inception block, a ceil-mode max pool at stride 1. */
+  /** What runs over any height and width: the VGG features (ceil-mode max pools), the dense block, the inception block, a ceil-mode max pool at stride 1. */
   spatial(x: Tensor): Record<string, Tensor> {
     const d = this.transition.call(this.dense.call(x)), inc = this.inception.call(d);
-    return { dense: d, inception: inc, ceil1: F.maxPool2d(inc, 3, { stride: 1, padding: 1, ceilMode: true }) };
+    return { vgg_feat: this.features.call(x), dense: d, inception: inc, ceil1: F.maxPool2d(inc, 3, { stride: 1, padding: 1, ceilMode: true }) };
   }
 }
 
-test('VGG (MaxPool2d ceil_mode over odd sizes, padded), DenseNet block + transition, Inception-A branches (count_include_pad=False) match PyTorch, fixed and over a batch chosen at run time; dense and inception blocks over H×W chosen at run time, ceil mode there refused by name but at stride 1', async () => {
+test('VGG (MaxPool2d ceil_mode over odd sizes, padded), DenseNet block + transition, Inception-A branches (count_include_pad=False) match PyTorch, fixed and over a batch chosen at run time; VGG features (ceil-mode max pools), dense and inception blocks over H×W chosen at run time, what is refused there named', async () => {
   const m = new Classic().loadStateDict(weights('classic'));
   expect(await fixedCase('classic', m, { x: [2, 3, 7, 7] }, one)).toEqual(['vgg', 'dense', 'inception', 'pool_ceil']);
   await runTimeCase('classic', m, { x: { shape: ['N', 3, 7, 7], max: { N: 3 } } }, one);
-  // Over a height and width chosen at run time: the dense and inception blocks (average pool with
-  // count_include_pad=False), and ceil mode at stride 1, which is floor mode (as pool1d has it).
+  // Over a height and width chosen at run time: the VGG features, whose max pools' ceil mode at stride
+  // 2 is floor mode over s − 1 more cells of −∞ (it was refused), the dense and inception blocks
+  // (average pool with count_include_pad=False), and ceil mode at stride 1, which is floor mode.
   const hw = { x: img(3, { N: 3, H: 10, W: 10 }, { H: 2, W: 2 }) };
   const dims = await runTimeCase('classic', m, hw, (mm, i) => (mm as Classic).spatial(i.x!), undefined, ['hw.a.', 'hw.b.']);
   expect(dims.ceil1).toEqual(['N', 9, 'floor(H/2)', 'floor(W/2)']);
-  // The VGG pools' ceil mode at stride 2 is refused by name (it said a pool's spatial sizes must be fixed, which the floor-mode pools do not need).
+  expect(dims.vgg_feat).toEqual(['N', 6, 'floor((H+1)/4)+1', 'floor((W+1)/4)+1']);
+  // What is refused names the option (it said a pool's spatial sizes must be fixed, which the floor-mode pools do not need).
   const tr = (f: (x: Tensor) => Tensor, x: InputSpec) => () => traceModel(defineModel({ name: 'p', module: m, inputs: { x }, forward: (_m: Module, i: Record<string, Tensor>) => f(i.x!) }));
-  expect(tr((x) => m.features.call(x), hw.x)).toThrow("max_pool2d: ceilMode with stride 2,2 over input [N, 4, H, W], whose height and width are chosen at run time ('H' and 'W'), is not supported: over a run-time size a pool takes floor mode (or ceil mode at stride 1) without dilation, divisorOverride or indices; fixed sizes take them all in module 'features.2' (MaxPool2d)");
+  expect(tr((x) => m.pool_ceil.call(m.inception.call(m.transition.call(m.dense.call(x)))), hw.x)).toThrow("avg_pool2d: ceilMode with stride 2,2 over input [N, 9, floor(H/2), floor(W/2)], whose height and width are chosen at run time ('floor(H/2)' and 'floor(W/2)'), is not supported: over a run-time size a pool takes floor mode (ceil mode at stride 1, and a max pool's at a stride up to kernel − padding) without dilation, divisorOverride or indices; fixed sizes take them all in module 'pool_ceil' (AvgPool2d)");
+  expect(tr((x) => F.maxPool2d(x, 2, { stride: 3, ceilMode: true }), hw.x)).toThrow(/max_pool2d: ceilMode with stride 3,3 \(beyond kernel − padding 2,2\) over input \[N, 3, H, W\]/);
   expect(tr((x) => F.avgPool2d(x, 2, { ceilMode: true, divisorOverride: 3 }), { shape: ['N', 3, 'H', 8], max: { N: 2, H: 9 }, min: { H: 2 } })).toThrow(/avg_pool2d: divisorOverride 3 over input \[N, 3, H, 8\], whose height is chosen at run time \('H'\), is not supported/);
   expect(tr((x) => F.maxPool2d(x, 2, { dilation: [1, 2] }), { shape: ['N', 3, 8, 'W'], max: { N: 2, W: 9 }, min: { W: 3 } })).toThrow(/max_pool2d: dilation 1,2 over input \[N, 3, 8, W\], whose width is chosen at run time/);
   expect(tr((x) => F.maxPool2d(x, 2, { returnIndices: true })[1], { shape: ['N', 3, 8, 'W'], max: { N: 2, W: 9 }, min: { W: 2 } })).toThrow(/max_pool2d: returnIndices over input/);
-  // Ceil mode at stride 2 along a fixed width where it adds no window (8 → 4) runs over a run-time height at stride 1; a width of 7 it would give a window.
-  const ceilW = (W: number) => traceModel(defineModel({ name: 'p', module: m, inputs: { x: { shape: ['N', 3, 'H', W], max: { N: 2, H: 9 } } }, forward: (_m: Module, i: Record<string, Tensor>) => F.maxPool2d(i.x!, [1, 2], { ceilMode: true }) })).outputs[0]!.node.type.dims;
+  // Ceil mode at stride 2 along a fixed width where it adds no window (8 → 4) runs over a run-time height at stride 1; an average's over a width of 7 it would give a window.
+  const ceilW = (W: number) => traceModel(defineModel({ name: 'p', module: m, inputs: { x: { shape: ['N', 3, 'H', W], max: { N: 2, H: 9 } } }, forward: (_m: Module, i: Record<string, Tensor>) => F.avgPool2d(i.x!, [1, 2], { ceilMode: true }) })).outputs[0]!.node.type.dims;
   expect(ceilW(8)).toEqual(['N', 3, 'H', 4]);
-  expect(() => ceilW(7)).toThrow(/max_pool2d: ceilMode with stride 1,2 over input \[N, 3, H, 7\], whose height is chosen at run time/);
+  expect(() => ceilW(7)).toThrow(/avg_pool2d: ceilMode with stride 1,2 over input \[N, 3, H, 7\], whose height is chosen at run time/);
 });
 
 // --- super-resolution, GroupNorm, InstanceNorm, Dropout2d, Flatten/Unflatten -------------------------
@@ -554,4 +557,30 @@ test("idioms as written in well-known repositories (milesial's U-Net Up with F.p
   expect(() => traceModel(defineModel({ name: 'idioms', module: m, inputs: batch, forward: two }))).toThrow("reshape: cannot reshape [12*N, 2, 2, 4] to [3, 3, 4, 2, 2, -1]: how [12*N] splits into [3, 3, 4] depends on the sizes; give the dims by name");
   m.named = true;
   await runTimeCase('idioms', m, batch, two);
+});
+
+test('ceil-mode max pools over a length chosen at run time (1-D, and 2-D beside a fixed width where ceil counts) match PyTorch at T = 1, 2, 5, 8 from one artifact', async () => {
+  // PyTorch 1.13: F.max_pool1d(x, 3, 2, 1, ceil_mode=True), F.max_pool1d(x, 2, 2, 0, ceil_mode=True) of
+  // sin(0..T−1) as [1, 1, T], and F.max_pool2d(y, 2, 2, 0, ceil_mode=True) of cos(0..3T−1) as [1, 1, T, 3].
+  const s1 = 0.8414709568023682, s2 = 0.9092974066734314, s3 = 0.14112000167369843, s4 = -0.756802499294281, s7 = 0.6569865942001343;
+  const c = [1.0, 0.28366219997406006, 0.9601702690124512, 0.004425697959959507, 0.9074468016624451, 0.13673721253871918, 0.9887046217918396, 0.4080820679664612];
+  const want: Record<number, number[][]> = {
+    1: [[0], [0], [1.0, -0.416146844625473]], 2: [[s1, s1], [s1], c.slice(0, 2)],
+    5: [[s1, s2, s3], [s1, s2, s4], c.slice(0, 6)], 8: [[s1, s2, s3, s7, s7], [s1, s2, s4, s7], c],
+  };
+  const def = defineModel({
+    name: 'ceil', module: new nn.Identity(), inputs: { x: { shape: [1, 1, 'T'], max: { T: 8 } }, y: { shape: [1, 1, 'T', 3], max: { T: 8 } } },
+    forward: (_m: Module, i: Record<string, Tensor>) => ({ a: F.maxPool1d(i.x!, 3, { stride: 2, padding: 1, ceilMode: true }), b: new nn.MaxPool1d(2, { ceilMode: true }).call(i.x!), c: F.maxPool2d(i.y!, 2, { ceilMode: true }) }),
+  });
+  const g = traceModel(def), model = await loadModelBytes((await compileModel(def, { isas: TEST_ISAS })).bytes);
+  expect(g.outputs.map((o) => o.node.type.dims)).toEqual([[1, 1, 'floor(T/2)+1'], [1, 1, 'floor((T+1)/2)'], [1, 1, 'floor((T+1)/2)', 2]]);
+  for (const T of [1, 2, 5, 8]) {
+    const feeds = { x: { data: Float32Array.from({ length: T }, (_, i) => Math.sin(i)), shape: [1, 1, T] }, y: { data: Float32Array.from({ length: 3 * T }, (_, i) => Math.cos(i)), shape: [1, 1, T, 3] } };
+    const ref = interpret(g, feeds), out = model.run(feeds);
+    ['a', 'b', 'c'].forEach((k, j) => {
+      expectTorch(ref[k] as Float32Array, Float32Array.from(want[T]![j]!), `reference ${k} at T=${T}`);
+      expectTorch(out[k] as Float32Array, Float32Array.from(want[T]![j]!), `compiled ${k} at T=${T}`);
+    });
+  }
+  model.dispose();
 });

@@ -519,9 +519,16 @@ function pool2d(op: 'max_pool2d' | 'avg_pool2d', x: Tensor, kernel: Pair, o: Max
     // spatial sizes must be fixed, which the kernels do not need).
     const ceilCounts = w.ceil && [0, 1].some((i) => (runTime.includes(i) ? w.s[i] !== 1
       : windows(x.shape[x.rank - 2 + i]!, w.p[i]!, w.p[i]!, w.k[i]!, w.s[i]!, true) !== windows(x.shape[x.rank - 2 + i]!, w.p[i]!, w.p[i]!, w.k[i]!, w.s[i]!, false)));
-    const why = w.indices ? 'returnIndices' : w.d.some((v) => v !== 1) ? `dilation ${w.d.join(',')}` : w.divisor !== undefined ? `divisorOverride ${w.divisor}` : ceilCounts ? `ceilMode with stride ${w.s.join(',')}` : undefined;
+    // A max pool's ceil mode (VGG's, SqueezeNet's, GoogLeNet's MaxPool2d(…, ceil_mode=True)) is
+    // floor mode over the input with s − 1 more cells of −∞ after it: ⌊(a + s − 1)/s⌋ = ⌈a/s⌉
+    // windows, each the max of the same cells. PyTorch drops a last window that would start in the
+    // right padding, which s ≤ k − p rules out (its start is at most n + 2p − k + s − 1 < n + p).
+    const ceilMax = ceilCounts && max && !w.indices && w.d.every((v) => v === 1) && w.s.every((v, i) => v <= w.k[i]! - w.p[i]!);
+    const why = w.indices ? 'returnIndices' : w.d.some((v) => v !== 1) ? `dilation ${w.d.join(',')}` : w.divisor !== undefined ? `divisorOverride ${w.divisor}`
+      : ceilCounts && !ceilMax ? `ceilMode with stride ${w.s.join(',')}${max ? ` (beyond kernel − padding ${w.k.map((v, i) => v - w.p[i]!).join(',')})` : ''}` : undefined;
     const sizes = runTime.map((i) => `'${String(x.dims[x.rank - 2 + i])}'`).join(' and ');
-    if (why) throw new ModelDefinitionError(`${op}: ${why} over input ${fmtShape(x.dims)}, whose ${runTime.length > 1 ? 'height and width are' : runTime[0] ? 'width is' : 'height is'} chosen at run time (${sizes}), is not supported: over a run-time size a pool takes floor mode (or ceil mode at stride 1) without dilation, divisorOverride or indices; fixed sizes take them all${where()}`);
+    if (why) throw new ModelDefinitionError(`${op}: ${why} over input ${fmtShape(x.dims)}, whose ${runTime.length > 1 ? 'height and width are' : runTime[0] ? 'width is' : 'height is'} chosen at run time (${sizes}), is not supported: over a run-time size a pool takes floor mode (ceil mode at stride 1, and a max pool's at a stride up to kernel − padding) without dilation, divisorOverride or indices; fixed sizes take them all${where()}`);
+    if (ceilMax) x = pad(floatArg(op, 'input', x), [0, w.s[1]! - 1, 0, w.s[0]! - 1], 'constant', -Infinity);
     w = { ...w, ceil: false };
   }
   if (w.indices) return maxPoolIndexed(op, x, w);
@@ -687,10 +694,11 @@ function pool1d(op: 'max_pool1d' | 'avg_pool1d', x: Tensor, kernel: number, o: M
   if (typeof L !== 'number') {
     // Over a length chosen at run time: the pool kernel's windows (no dilation, no indices), whose
     // output length is windowsDim's floor rule; with stride 1 ceil mode is floor mode.
-    const why = d > 1 ? `dilation ${d}` : o.returnIndices === true ? 'returnIndices' : ceilMode && s > 1 ? `ceil mode with stride ${s}` : undefined;
+    // A max pool's ceil mode at a stride up to kernel − padding is pool2d's (floor mode over s − 1 more cells of −∞).
+    const ceilMax = ceilMode && op === 'max_pool1d' && s <= k - p;
+    const why = d > 1 ? `dilation ${d}` : o.returnIndices === true ? 'returnIndices' : ceilMode && s > 1 && !ceilMax ? `ceil mode with stride ${s}` : undefined;
     if (why) throw new ModelDefinitionError(`${op}: ${why} over dim ${x.rank - 1} of input ${fmtShape(x.dims)}, a length chosen at run time, is not supported (a fixed length is)${where()}`);
-    windowsDim(op, x, x.rank - 1, p, p, k, s, `window ${k}`);
-    ceilMode = false;
+    if (!ceilMax) { windowsDim(op, x, x.rank - 1, p, p, k, s, `window ${k}`); ceilMode = false; }
   } else if (L + 2 * p < (k - 1) * d + 1) throw new ModelDefinitionError(`${op}: kernel ${k}${d > 1 ? ` (dilation ${d})` : ''} does not fit input ${fmtShape(x.dims)} with padding ${p}${where()}`);
   // A 2-D pool over a height of 1, as conv1d is a conv2d.
   const x4 = x.unsqueeze(x.rank - 1);
