@@ -187,7 +187,8 @@ describe('a symbolic size on an axis an op cannot take', () => {
       [importOne(['batch', 3, 'H'], 'Conv', (g) => [w('w', [4, 3, 3])(g)], { strides: [2], auto_pad: 'SAME_UPPER' }, HW), /\(Conv, opset 17\): auto_pad 'SAME_UPPER' with stride 2 over the symbolic size 'H' on axis 2 \(its pads would depend on the size modulo the stride\) is not supported/],
       [importOne(['batch', 3, 'H', 8], 'MaxPool', () => [], { kernel_shape: [2, 2] }, HW), /\(MaxPool, opset 17\): MaxPool: the kernel 2×2 spans 2 cells, so dim 2 of input \[batch, 3, H, 8\] must be at least 2 long/],
       [importOne(['batch', 3, 8, 'H'], 'AveragePool', () => [], { kernel_shape: [2, 2], pads: [0, 0, 1, 1] }, HW), /\(AveragePool, opset 17\): AveragePool with pads \[0,1; 0,1\] \(unequal, or more than half the kernel\) over the symbolic size 'H' is not supported/],
-      [importOne(['batch', 3, 'H'], 'MaxPool', () => [], { kernel_shape: [3], pads: [1, 1], strides: [2], ceil_mode: 1 }, HW), /\(MaxPool, opset 17\): ceil_mode with stride 2 over the symbolic size 'H' on axis 2 is not supported/],
+      [importOne(['batch', 3, 'H'], 'AveragePool', () => [], { kernel_shape: [3], pads: [1, 1], strides: [2], ceil_mode: 1 }, HW), /\(AveragePool, opset 17\): ceil_mode with stride 2 over the symbolic size 'H' on axis 2 is not supported/],
+      [importOne(['batch', 3, 'H'], 'MaxPool', () => [], { kernel_shape: [2], pads: [1, 1], strides: [2], ceil_mode: 1 }, HW), /\(MaxPool, opset 17\): ceil_mode with stride 2 over the symbolic size 'H' on axis 2 \(a MaxPool's is taken at a stride up to kernel − end pad, 1\) is not supported/],
     ];
     for (const [f, why] of windows) expect(f).toThrow(why);
     // And what they take: ConvTranspose over a symbolic width, the global pools and the norms over H.
@@ -196,6 +197,8 @@ describe('a symbolic size on an axis an op cannot take', () => {
     expect(ok(['batch', 3, 'H'], 'InstanceNormalization', (g) => ['s', 'b'].map((k) => w(k, [3])(g)))).toEqual(['batch', 3, 'H']);
     expect(ok(['batch', 3, 4, 'H'], 'ConvTranspose', (g) => [w('w', [3, 2, 3, 3])(g)])).toEqual(['batch', 2, 6, 'H+2']);
     expect(ok(['batch', 3, 'H'], 'Conv', (g) => [w('w', [4, 3, 3])(g)], { pads: [1, 1], strides: [2] })).toEqual(['batch', 4, 'floor((H+1)/2)']);
+    // A MaxPool's ceil mode at a stride up to kernel − end pad (SqueezeNet's): floor mode over s − 1 more cells of −∞.
+    expect(ok(['batch', 3, 'H'], 'MaxPool', () => [], { kernel_shape: [3], pads: [1, 1], strides: [2], ceil_mode: 1 } as never)).toEqual(['batch', 3, 'floor(H/2)+1']);
     expect(ok(['batch', 3, 'H', 8], 'GlobalAveragePool', () => [])).toEqual(['batch', 3, 1, 1]);
     expect(ok(['batch', 3, 'H'], 'GlobalMaxPool', () => [])).toEqual(['batch', 3, 1]);
     expect(ok(['batch', 3, 'H', 8], 'Conv', (g) => [w('w', [4, 3, 3, 3])(g)], { pads: [1, 1, 1, 1] })).toEqual(['batch', 4, 'H', 8]);

@@ -149,11 +149,16 @@ export function pool(kind: 'max' | 'avg'): Translate {
     if (x.rank < 3 || x.rank > 5) c.unsupported(`a ${x.rank - 2}-D input`);
     const pads = spatialPads(c, x.dims.slice(2), k, s, d);
     const ceil = c.int('ceil_mode', 0) === 1, cip = c.int('count_include_pad', 0) === 1;
+    // A max pool's ceil mode at a stride up to kernel − end pad (SqueezeNet's, VGG's MaxPool2d(…,
+    // ceil_mode=True) exported with dynamic H and W) is floor mode over s − 1 more cells of −∞, as
+    // the DSL's pool2d has it: ⌈a/s⌉ windows of the same cells, none starting in the end pad.
+    const ceilMax = (i: number) => kind === 'max' && !indices && d[i] === 1 && s[i]! <= k[i]! - pads[i]![1];
     x.dims.slice(2).forEach((n, i) => {
       if (typeof n === 'number') return;
-      if (ceil && s[i] !== 1) c.unsupported(`ceil_mode with stride ${s[i]} over the symbolic size '${n}' on axis ${i + 2}`);
+      if (ceil && s[i] !== 1 && !ceilMax(i)) c.unsupported(`ceil_mode with stride ${s[i]} over the symbolic size '${n}' on axis ${i + 2}${kind === 'max' ? ` (a MaxPool's is taken at a stride up to kernel − end pad, ${k[i]! - pads[i]![1]})` : ''}`);
     });
-    if (kernels && k.length === x.rank - 2) windowsOverSymbolic(c, x, k, s, d, pads);
+    // (Ceil mode's extra cells count toward the least size: PyTorch's MaxPool2d(2, 2, ceil_mode=True) takes a length of 1.)
+    if (kernels && k.length === x.rank - 2) windowsOverSymbolic(c, x, k, s, d, pads.map(([b, e], i) => [b, e + (ceil && typeof x.dims[2 + i] !== 'number' ? s[i]! - 1 : 0)]));
     if (indices) return maxPoolIndices(c, x, k, s, d, pads, ceil);
     // Dilated and 3-D windows: the DSL's separable pool (the 2-D kernels take neither).
     if (d.some((v) => v !== 1) || x.rank === 5) return F.poolNd(c.node.opType, x, kind, k, s, d, pads, { ceil, countIncludePad: cip });
@@ -163,6 +168,8 @@ export function pool(kind: 'max' | 'avg'): Translate {
       // Extra end padding that makes floor-mode windows match ceil mode (a window must start inside the input or its begin pad).
       const extra = sizes.map((n, i) => {
         if (!ceil) return 0;
+        // A symbolic axis (at a stride of 1, or a MaxPool's ceilMax): s − 1 cells of −∞, whatever the size.
+        if (typeof x4.dims[2 + i] !== 'number') return ss[i]! - 1;
         const [pb, pe] = pp[i]!, span = n + pb + pe - kk[i]!;
         let out = Math.ceil(span / ss[i]!) + 1;
         if ((out - 1) * ss[i]! >= n + pb) out--;
