@@ -270,6 +270,8 @@ export const growsWithSizes = (d: Dim): boolean => [...parse(d)].every(([m, c]) 
  * (each size to at most the power its probe count allows); undefined when it is not.
  */
 export function fitDim(names: readonly string[], probes: readonly (readonly number[])[], values: readonly number[]): Dim | undefined {
+  // Most dims (channels, features) are the same at every probe: that constant is the polynomial.
+  if (values.every((v) => v === values[0]) && Number.isInteger(values[0])) return values[0]!;
   // Tensor-product interpolation: turn values into monomial coefficients one size at a time.
   let coef = [...values];
   const counts = probes.map((p) => p.length);
@@ -304,6 +306,19 @@ export function fitDim(names: readonly string[], probes: readonly (readonly numb
 
 /** Coefficients c (c[j] of x^j) of the polynomial through (xs[i], ys[i]). */
 function solveVandermonde(xs: readonly number[], ys: readonly number[]): number[] {
+  // The same few probes come back at every node: their inverse matrix is kept.
+  const key = xs.join(',');
+  let inv = inverses.get(key);
+  if (!inv) {
+    const cols = xs.map((_, j) => solveVandermondeFor(xs, xs.map((_, i) => +(i === j))));
+    inv = xs.map((_, r) => cols.map((c) => c[r]!));
+    inverses.set(key, inv);
+  }
+  return inv.map((row) => row.reduce((s, w, i) => s + w * ys[i]!, 0));
+}
+const inverses = new Map<string, number[][]>();
+
+function solveVandermondeFor(xs: readonly number[], ys: readonly number[]): number[] {
   const n = xs.length;
   const a = xs.map((x, i) => [...Array.from({ length: n }, (_, j) => x ** j), ys[i]!]);
   for (let c = 0; c < n; c++) {

@@ -164,14 +164,19 @@ function probeStarts(names: readonly string[], counts: readonly number[], lo: (n
 
 function fitTypes(op: string, ins: readonly TensorType[], attrs: Attrs, rule: (ins: readonly TensorType[], a: Attrs) => TensorType[], propose?: ProposeDims, atoms: Readonly<Record<string, Dim>> = {}): TensorType[] {
   const max = boundsOf(op, ins, attrs), min = leastOf(ins, attrs), lo = (n: string) => min[n] ?? 1;
-  const names = Object.keys(max).sort(), least = names.filter((n) => min[n] !== undefined);
-  const counts = names.map((n) => Math.min(3, max[n]! - lo(n) + 1)), start = probeStarts(names, counts, lo, atoms);
+  // Probed: the sizes the rule sees. A size named only inside floor atoms (T of floor((T+1)/2),
+  // once the atom has its stand-in) changes nothing the rule reads, and probing it too multiplied
+  // the grid by 3 for each (a ResNet's convs over N×H×W: 243 points a node instead of 27).
+  const seen = new Set([...ins.flatMap((t) => t.dims ?? []), ...Object.values(symAttrsOf(attrs)?.values ?? {}).flat()].flatMap((d) => sizeNames(d as Dim)));
+  const all = Object.keys(max).sort(), names = all.filter((n) => seen.has(n)), least = all.filter((n) => min[n] !== undefined);
+  const count = (n: string) => Math.min(3, max[n]! - lo(n) + 1);
+  const counts = names.map(count), start = probeStarts(names, counts, lo, atoms);
   const probes = names.map((n, i) => Array.from({ length: counts[i]! }, (_, k) => start[n]! + k));
   const grid = gridOf(names, probes);
   // The sizes with each stand-in at its atom's value: what the code meets.
   const real = (sizes: Sizes): Sizes => ({ ...sizes, ...Object.fromEntries(Object.entries(atoms).filter(([s]) => s in max).map(([s, a]) => [s, evalDim(a, sizes)])) });
-  const sizesOnly = names.filter((n) => atoms[n] === undefined);
-  const lows = Object.keys(atoms).length ? gridOf(sizesOnly, sizesOnly.map((n) => Array.from({ length: counts[names.indexOf(n)]! }, (_, k) => lo(n) + k))).map(real) : [];
+  const sizesOnly = all.filter((n) => atoms[n] === undefined);
+  const lows = Object.keys(atoms).length ? gridOf(sizesOnly, sizesOnly.map((n) => Array.from({ length: count(n) }, (_, k) => lo(n) + k))).map(real) : [];
   const fails = (sizes: Sizes): boolean => {
     try { rule(ins.map((t) => typeAt(t, sizes)), attrsAt(attrs, sizes)); return false; } catch (e) { if (e instanceof ShapeError) return true; throw e; }
   };
@@ -180,7 +185,7 @@ function fitTypes(op: string, ins: readonly TensorType[], attrs: Attrs, rule: (i
       return rule(ins.map((t) => typeAt(t, sizes)), attrsAt(attrs, sizes));
     } catch (e) {
       if (!(e instanceof ShapeError)) throw e;
-      const where = names.map((n) => `${n}=${sizes[n]}`).join(', ');
+      const where = all.filter((n) => sizes[n] !== undefined).map((n) => `${n}=${sizes[n]}`).join(', ');
       // An error at every probe is not the sizes' doing (a dtype mismatch): the advice on symbolic
       // sizes only misled there; the values shown are still the bounds.
       if (sizes === max && grid.every(fails)) throw new ShapeError(`${e.message} — at the bounds ${where} (inputs ${ins.map(fmtType).join(', ')})`);
@@ -192,9 +197,9 @@ function fitTypes(op: string, ins: readonly TensorType[], attrs: Attrs, rule: (i
   const lowChecks = lows.map((s): [Sizes, TensorType[]] => [s, at(s, '')]);
   const results = grid.map((s) => at(s, ''));
   const proposed = propose?.(ins, attrs);
-  const extra = real(Object.fromEntries(names.map((n) => [n, Math.max(lo(n), max[n]! - 1)])));
+  const extra = real(Object.fromEntries(all.map((n) => [n, Math.max(lo(n), max[n]! - 1)])));
   const checks: Array<[Sizes, TensorType[]]> = [[max, bound], ...lowChecks];
-  if (names.some((n) => max[n]! - 1 > lo(n) + 2)) checks.push([extra, at(extra, '')]);
+  if (all.some((n) => max[n]! - 1 > lo(n) + 2)) checks.push([extra, at(extra, '')]);
   return bound.map((b, r) => {
     const dims = b.shape.map((_, i) => {
       const values = results.map((res) => {
@@ -213,7 +218,7 @@ function fitTypes(op: string, ins: readonly TensorType[], attrs: Attrs, rule: (i
       return d;
     });
     if (dims.every((d) => typeof d === 'number')) return b;
-    const named = new Set(dims.flatMap(sizeNames)), used = names.filter((n) => named.has(n));
+    const named = new Set(dims.flatMap(sizeNames)), used = all.filter((n) => named.has(n));
     const floors = used.filter((n) => min[n] !== undefined);
     return { dtype: b.dtype, shape: b.shape, dims, max: Object.fromEntries(used.map((n) => [n, max[n]!])), ...(floors.length ? { min: Object.fromEntries(floors.map((n) => [n, min[n]!])) } : {}) };
   });
