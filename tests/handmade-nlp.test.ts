@@ -1,0 +1,396 @@
+// Well-known text, sequence and audio architectures written by hand in the DSL as a user ports
+// them from PyTorch (BERT-mini, GPT-2, a LLaMA block, a Conformer block, WaveNet, a DeepSpeech-like
+// model, a char-level LSTM LM), against PyTorch 1.13 (tests/fixtures/torch-extra/handmade_nlp_*,
+// made by make_handmade_nlp.py): compiled (every test ISA, and 2 threads: the same bits) and in the
+// reference interpreter, at fixed sizes and over lengths chosen at run time.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, test } from 'vitest';
+import { arange, cat, compileModel, defineModel, F, interpret, ints, Module, nn, readSafetensors, stateDictFrom, type EntryDefinition, type InputSpec, type Tensor } from '../compiler/index.ts';
+import { sampleToken, uniform } from '../runtime/index.ts';
+import { loadModelBytes, type Model } from '../runtime/model.ts';
+import '../runtime/node.ts';
+import { TEST_ISAS } from './helpers/isa.ts';
+import { expectTorch, expectTorchCase } from './helpers/torch.ts';
+
+const FIX = join(import.meta.dirname, 'fixtures', 'torch-extra');
+const read = (c: string, f: string) => readSafetensors(readFileSync(join(FIX, c, f)), `${c}/${f}`);
+const weights = (c: string) => stateDictFrom(read(c, 'weights.safetensors'));
+type IO = Map<string, { data: unknown; shape: readonly number[] }>;
+
+/** 0 … T−1 for a length fixed or chosen at run time (arange of the bound, sliced to the length). */
+const positions = (x: Tensor, axis = 1): Tensor => (typeof x.dim(axis) === 'number' ? arange(x.size(axis)) : arange(x.size(axis)).slice(0, 0, x.dim(axis)));
+
+/**
+ * A case over a length chosen at run time (`axis` of every input named in `cut`, bound `max`): the
+ * full inputs give output.NAME, the first `short` positions output.short_NAME; compiled on the
+ * test ISAs (1 and 2 threads, the same bits) and in the reference interpreter.
+ */
+async function expectRunTimeLengths(def: Parameters<typeof compileModel>[0], io: IO, o: { axis: Record<string, number>; short: number; fixed?: string[] }): Promise<void> {
+  const compiled = await compileModel(def, { isas: TEST_ISAS });
+  const models: Model[] = [await loadModelBytes(compiled.bytes), await loadModelBytes(compiled.bytes, { threads: 2, threadPolicy: 'always' })];
+  const names = [...io.keys()].filter((k) => k.startsWith('output.') && !k.startsWith('output.short_')).map((k) => k.slice(7));
+  expect(names.length).toBeGreaterThan(0);
+  for (const short of [false, true]) {
+    const feeds: Record<string, { data: Float32Array | Int32Array | Uint8Array; shape: number[] }> = {};
+    let L = 0;
+    for (const k of [...io.keys()].filter((k) => k.startsWith('input.') && !k.startsWith('input.short_'))) {
+      const t = io.get(k)!, name = k.slice(6), data = t.data as Float32Array | Int32Array, shape = [...t.shape];
+      const ax = o.axis[name];
+      if (ax === undefined || !short) { feeds[name] = { data, shape }; if (ax !== undefined) L = shape[ax]!; continue; }
+      const inner = shape.slice(ax + 1).reduce((a, b) => a * b, 1), n = shape[ax]!;
+      feeds[name] = { data: data.filter((_, j) => Math.floor(j / inner) % n < o.short) as typeof data, shape: shape.map((s, i) => (i === ax ? o.short : s)) };
+      L = o.short;
+    }
+    if (short) for (const name of o.fixed ?? []) feeds[name] = { data: io.get(`input.short_${name}`)!.data as Int32Array, shape: [...io.get(`input.short_${name}`)!.shape] };
+    const ref = interpret(compiled.traced, Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, v.data])), undefined, { T: L });
+    const outs = models.map((m) => m.run(feeds));
+    for (const n of names) {
+      const want = io.get(`output.${short ? 'short_' : ''}${n}`)!.data as Float32Array;
+      expectTorch(outs[0]![n] as Float32Array, want, `compiled ${n} T=${L}`);
+      expectTorch(ref[n] as Float32Array, want, `reference ${n} T=${L}`);
+      expect(Array.from(outs[1]![n] as Float32Array), `2 threads ${n} T=${L}`).toEqual(Array.from(outs[0]![n] as Float32Array));
+    }
+  }
+  for (const m of models) m.dispose();
+}
+
+// ---- BERT-mini ----
+
+class BertLayer extends Module {
+  query = new nn.Linear(8, 8); key = new nn.Linear(8, 8); value = new nn.Linear(8, 8);
+  attn_out = new nn.Linear(8, 8);
+  attn_norm = new nn.LayerNorm(8, 1e-12);
+  inter = new nn.Linear(8, 16);
+  out = new nn.Linear(16, 8);
+  out_norm = new nn.LayerNorm(8, 1e-12);
+  forward(x: Tensor, ext: Tensor): Tensor {
+    const [B, T] = [x.dim(0), x.dim(1)];
+    const sp = (t: Tensor) => t.view(B, T, 2, 4).permute(0, 2, 1, 3);
+    const [q, k, v] = [sp(this.query.call(x)), sp(this.key.call(x)), sp(this.value.call(x))];
+    const s = q.matmul(k.transpose(-1, -2)).div(Math.sqrt(4)).add(ext);
+    const ctx = s.softmax(-1).matmul(v).permute(0, 2, 1, 3).reshape(B, T, 8);
+    x = this.attn_norm.call(x.add(this.attn_out.call(ctx)));
+    return this.out_norm.call(x.add(this.out.call(F.gelu(this.inter.call(x)))));
+  }
+}
+
+class Bert extends Module {
+  word = new nn.Embedding(13, 8, { paddingIdx: 0 });
+  position = new nn.Embedding(8, 8);
+  token_type = new nn.Embedding(2, 8);
+  emb_norm = new nn.LayerNorm(8, 1e-12);
+  layers = [new BertLayer(), new BertLayer()];
+  pooler = new nn.Linear(8, 8);
+  mha = new nn.MultiheadAttention(8, 2, { batchFirst: true });
+  forward(ids: Tensor, types: Tensor, mask: Tensor): Record<string, Tensor> {
+    let x = this.emb_norm.call(this.word.call(ids).add(this.position.call(positions(ids)).unsqueeze(0)).add(this.token_type.call(types)));
+    // Hugging Face's extended mask: (1 − mask[:, None, None, :].float()) · −10000.
+    const ext = mask.unsqueeze(1).unsqueeze(1).float().neg().add(1).mul(-10000);
+    for (const l of this.layers) x = l.call(x, ext);
+    const pooled = this.pooler.call(x.select(1, 0)).tanh();
+    const [y, w] = this.mha.call(x, x, x, { keyPaddingMask: mask.eq(0) });
+    return { hidden: x, pooled, mha_y: y, mha_w: w! };
+  }
+}
+
+test('BERT-mini written out (segment embeddings, extended attention mask from an int attention_mask, tanh pooler, MHA with key_padding_mask = mask == 0) matches PyTorch', async () => {
+  const net = new Bert().loadStateDict(weights('handmade_nlp_bert'));
+  const io = read('handmade_nlp_bert', 'io.safetensors');
+  const ints = (T: number | string, max?: number) => ({ shape: [2, T], dtype: 'i32', ...(max ? { max: { T: max } } : {}) }) as InputSpec;
+  const fixed = defineModel({ name: 'bert', module: net, inputs: { ids: ints(6), types: ints(6), mask: ints(6) } });
+  expect(await expectTorchCase(fixed, new Map([...io].filter(([k]) => !k.startsWith('output.short_'))), { threads: 2 })).toHaveLength(4);
+  const rt = defineModel({ name: 'bert', module: net, inputs: { ids: ints('T', 8), types: ints('T'), mask: ints('T') } });
+  await expectRunTimeLengths(rt, io, { axis: { ids: 1, types: 1, mask: 1 }, short: 4 });
+});
+
+test('BERT-mini with a bool attention_mask (True = keep) matches PyTorch', async () => {
+  const net = new Bert().loadStateDict(weights('handmade_nlp_bert'));
+  const io = new Map([...read('handmade_nlp_bert', 'io.safetensors')].filter(([k]) => !k.startsWith('output.short_')));
+  io.set('input.mask', { ...io.get('input.mask')!, dtype: 'BOOL', data: Uint8Array.from(io.get('input.mask')!.data as Int32Array) } as never);
+  const def = defineModel({ name: 'bert', module: net, inputs: { ids: { shape: [2, 6], dtype: 'i32' }, types: { shape: [2, 6], dtype: 'i32' }, mask: { shape: [2, 6], dtype: 'bool' } } });
+  expect(await expectTorchCase(def, io)).toHaveLength(4);
+});
+
+// ---- GPT-2 ----
+
+/** Hugging Face's GPT-2 Conv1D: weight [in, out], x @ W + b. */
+class Conv1D extends Module {
+  weight: nn.Parameter; bias: nn.Parameter;
+  constructor(nin: number, nout: number) { super(); this.weight = this.param('weight', [nin, nout]); this.bias = this.param('bias', [nout]); }
+  forward(x: Tensor): Tensor { return x.matmul(this.weight.t).add(this.bias.t); }
+}
+
+class GPT2Block extends Module {
+  ln_1 = new nn.LayerNorm(8);
+  c_attn = new Conv1D(8, 24);
+  c_proj = new Conv1D(8, 8);
+  ln_2 = new nn.LayerNorm(8);
+  c_fc = new Conv1D(8, 32);
+  mlp_proj = new Conv1D(32, 8);
+  forward(x: Tensor): Tensor {
+    const [B, T] = [x.dim(0), x.dim(1)];
+    const [q, k, v] = this.c_attn.call(this.ln_1.call(x)).split(8, 2).map((t) => t.view(B, T, 2, 4).transpose(1, 2)) as [Tensor, Tensor, Tensor];
+    const L = x.size(1);
+    let causal = F.causalMask(L); // torch.triu(torch.ones(T, T), diagonal=1).bool()
+    if (typeof T !== 'number') causal = causal.slice(0, 0, T).slice(1, 0, T);
+    const s = q.matmul(k.transpose(-2, -1)).mul(1 / Math.sqrt(4)).maskedFill(causal, -Infinity);
+    const o = s.softmax(-1).matmul(v).transpose(1, 2).contiguous().view(B, T, 8);
+    x = x.add(this.c_proj.call(o));
+    return x.add(this.mlp_proj.call(F.gelu(this.c_fc.call(this.ln_2.call(x)), { approximate: 'tanh' })));
+  }
+}
+
+class GPT2 extends Module {
+  wte = new nn.Embedding(17, 8);
+  wpe = new nn.Embedding(8, 8);
+  h = [new GPT2Block(), new GPT2Block()];
+  ln_f = new nn.LayerNorm(8);
+  lm_head = new nn.Linear(8, 17, { bias: false });
+  constructor() {
+    super();
+    (this.lm_head as { weight: nn.Parameter }).weight = this.wte.weight; // tied, as PyTorch's self.lm_head.weight = self.wte.weight
+  }
+  forward(ids: Tensor): Record<string, Tensor> {
+    let x = this.wte.call(ids).add(this.wpe.call(positions(ids)));
+    for (const b of this.h) x = b.call(x);
+    return { logits: this.lm_head.call(this.ln_f.call(x)) };
+  }
+}
+
+test('GPT-2 written out (Conv1D weights [in, out], pre-LN, causal mask as torch.triu, GELU tanh, lm_head tied to wte) matches PyTorch at a fixed and a run-time length', async () => {
+  const net = new GPT2().loadStateDict(weights('handmade_nlp_gpt2'));
+  const io = read('handmade_nlp_gpt2', 'io.safetensors');
+  const fixed = defineModel({ name: 'gpt2', module: net, inputs: { ids: { shape: [2, 6], dtype: 'i32' } } });
+  expect(await expectTorchCase(fixed, new Map([...io].filter(([k]) => !k.startsWith('output.short_'))), { threads: 2 })).toEqual(['logits']);
+  await expectRunTimeLengths(defineModel({ name: 'gpt2', module: net, inputs: { ids: { shape: [2, 'T'], dtype: 'i32', max: { T: 8 } } } }), io, { axis: { ids: 1 }, short: 3 });
+});
+
+// ---- LLaMA ----
+
+class RMSNorm extends Module {
+  weight = this.param('weight', [16]);
+  forward(x: Tensor): Tensor { return x.mul(x.pow(2).mean(-1, true).add(1e-6).rsqrt()).mul(this.weight.t); }
+}
+
+const rotateHalf = (x: Tensor): Tensor => { const h = x.size(-1) / 2; return cat([x.narrow(-1, h, h).neg(), x.narrow(-1, 0, h)], -1); };
+
+class Llama extends Module {
+  embed = new nn.Embedding(19, 16);
+  input_norm = new RMSNorm();
+  q_proj = new nn.Linear(16, 16, { bias: false });
+  k_proj = new nn.Linear(16, 8, { bias: false });
+  v_proj = new nn.Linear(16, 8, { bias: false });
+  o_proj = new nn.Linear(16, 16, { bias: false });
+  post_norm = new RMSNorm();
+  gate_proj = new nn.Linear(16, 24, { bias: false });
+  up_proj = new nn.Linear(16, 24, { bias: false });
+  down_proj = new nn.Linear(24, 16, { bias: false });
+  norm = new RMSNorm();
+  lm_head = new nn.Linear(16, 19, { bias: false });
+  forward(ids: Tensor): Record<string, Tensor> {
+    const [B, T] = [ids.dim(0), ids.dim(1)];
+    let x = this.embed.call(ids);
+    const invFreq = arange(0, 4, 2).float().div(4).mul(Math.log(10000)).exp().reciprocal(); // 1 / 10000^(i/d)
+    const freqs = positions(ids).float().unsqueeze(1).mul(invFreq.unsqueeze(0)); // torch.outer
+    const emb = cat([freqs, freqs], -1), cos = emb.cos(), sin = emb.sin();
+    const h = this.input_norm.call(x);
+    const heads = (t: Tensor, n: number) => t.view(B, T, n, 4).transpose(1, 2);
+    let q = heads(this.q_proj.call(h), 4), k = heads(this.k_proj.call(h), 2);
+    const v = heads(this.v_proj.call(h), 2).repeatInterleave(2, 1);
+    q = q.mul(cos).add(rotateHalf(q).mul(sin));
+    k = k.mul(cos).add(rotateHalf(k).mul(sin)).repeatInterleave(2, 1);
+    const o = F.scaledDotProductAttention(q, k, v, { isCausal: true }).transpose(1, 2).reshape(B, T, 16);
+    x = x.add(this.o_proj.call(o));
+    const h2 = this.post_norm.call(x);
+    x = x.add(this.down_proj.call(F.silu(this.gate_proj.call(h2)).mul(this.up_proj.call(h2))));
+    return { logits: this.lm_head.call(this.norm.call(x)) };
+  }
+}
+
+test('a LLaMA block written out (RMSNorm by hand, rotary embeddings with rotate_half, grouped-query causal SDPA, SwiGLU) matches PyTorch at a fixed and a run-time length', async () => {
+  const net = new Llama().loadStateDict(weights('handmade_nlp_llama'));
+  const io = read('handmade_nlp_llama', 'io.safetensors');
+  const fixed = defineModel({ name: 'llama', module: net, inputs: { ids: { shape: [2, 7], dtype: 'i32' } } });
+  expect(await expectTorchCase(fixed, new Map([...io].filter(([k]) => !k.startsWith('output.short_'))), { threads: 2 })).toEqual(['logits']);
+  await expectRunTimeLengths(defineModel({ name: 'llama', module: net, inputs: { ids: { shape: [2, 'T'], dtype: 'i32', max: { T: 8 } } } }), io, { axis: { ids: 1 }, short: 4 });
+});
+
+// ---- Conformer ----
+
+class FF extends Module {
+  norm = new nn.LayerNorm(8);
+  fc1 = new nn.Linear(8, 32); fc2 = new nn.Linear(32, 8);
+  forward(x: Tensor): Tensor { return this.fc2.call(F.silu(this.fc1.call(this.norm.call(x)))); }
+}
+class ConvModule extends Module {
+  norm = new nn.LayerNorm(8);
+  pw1 = new nn.Conv1d(8, 16, 1);
+  dw = new nn.Conv1d(8, 8, 3, { padding: 1, groups: 8 });
+  bn = new nn.BatchNorm1d(8);
+  pw2 = new nn.Conv1d(8, 8, 1);
+  forward(x: Tensor): Tensor {
+    let y = this.norm.call(x).transpose(1, 2);
+    y = F.glu(this.pw1.call(y), 1);
+    y = F.silu(this.bn.call(this.dw.call(y)));
+    return this.pw2.call(y).transpose(1, 2);
+  }
+}
+class Conformer extends Module {
+  ff1 = new FF(); ff2 = new FF();
+  attn_norm = new nn.LayerNorm(8);
+  attn = new nn.MultiheadAttention(8, 2, { batchFirst: true });
+  conv = new ConvModule();
+  final_norm = new nn.LayerNorm(8);
+  forward(x: Tensor, lengths: Tensor): Record<string, Tensor> {
+    const pad = positions(x).unsqueeze(0).ge(lengths.unsqueeze(1));
+    x = x.add(this.ff1.call(x).mul(0.5));
+    const h = this.attn_norm.call(x);
+    x = x.add(this.attn.call(h, h, h, { keyPaddingMask: pad, needWeights: false })[0]);
+    x = x.add(this.conv.call(x));
+    x = x.add(this.ff2.call(x).mul(0.5));
+    return { y: this.final_norm.call(x) };
+  }
+}
+
+test('a Conformer block written out (half-step FFs, MHA with a padding mask from lengths, GLU + depthwise conv + BatchNorm1d + SiLU) matches PyTorch at a fixed and a run-time length', async () => {
+  const net = new Conformer().loadStateDict(weights('handmade_nlp_conformer'));
+  const io = read('handmade_nlp_conformer', 'io.safetensors');
+  const lengths = { shape: [2], dtype: 'i32' } as const;
+  const fixed = defineModel({ name: 'conformer', module: net, inputs: { x: [2, 7, 8], lengths } });
+  expect(await expectTorchCase(fixed, new Map([...io].filter(([k]) => !k.startsWith('output.short_'))), { threads: 2 })).toEqual(['y']);
+  io.set('input.short_lengths', { data: Int32Array.of(5, 4), shape: [2] } as never);
+  await expectRunTimeLengths(defineModel({ name: 'conformer', module: net, inputs: { x: { shape: [2, 'T', 8], max: { T: 8 } }, lengths } }), io, { axis: { x: 1 }, short: 5, fixed: ['lengths'] });
+});
+
+// ---- WaveNet ----
+
+class WaveNet extends Module {
+  dil = [1, 2, 4, 1, 2];
+  inp = new nn.Conv1d(1, 4, 1);
+  filt = this.dil.map((d) => new nn.Conv1d(4, 4, 2, { dilation: d }));
+  gate = this.dil.map((d) => new nn.Conv1d(4, 4, 2, { dilation: d, padding: d }));
+  res = this.dil.map(() => new nn.Conv1d(4, 4, 1));
+  skip = this.dil.map(() => new nn.Conv1d(4, 5, 1));
+  out1 = new nn.Conv1d(5, 5, 1); out2 = new nn.Conv1d(5, 3, 1);
+  forward(x: Tensor): Record<string, Tensor> {
+    x = this.inp.call(x);
+    let skip: Tensor | undefined;
+    this.dil.forEach((d, i) => {
+      const f = this.filt[i]!.call(F.pad(x, [d, 0])).tanh(); // pad left
+      const g = this.gate[i]!.call(x).slice(2, 0, -d).sigmoid(); // padded both sides, chopped on the right: [..., :-p]
+      const z = f.mul(g);
+      const s = this.skip[i]!.call(z);
+      skip = skip ? skip.add(s) : s;
+      x = x.add(this.res[i]!.call(z));
+    });
+    return { y: this.out2.call(F.relu(this.out1.call(F.relu(skip!)))), res: x };
+  }
+}
+
+test('a WaveNet stack written out (causal dilated Conv1d by left padding or by padding and chopping, tanh·sigmoid gates, residual and skip sums) matches PyTorch at a fixed and a run-time length', async () => {
+  const net = new WaveNet().loadStateDict(weights('handmade_nlp_wavenet'));
+  const io = read('handmade_nlp_wavenet', 'io.safetensors');
+  const fixed = defineModel({ name: 'wavenet', module: net, inputs: { x: [1, 1, 12] } });
+  expect(await expectTorchCase(fixed, new Map([...io].filter(([k]) => !k.startsWith('output.short_'))), { threads: 2 })).toEqual(['y', 'res']);
+  await expectRunTimeLengths(defineModel({ name: 'wavenet', module: net, inputs: { x: { shape: [1, 1, 'T'], max: { T: 16 } } } }), io, { axis: { x: 2 }, short: 7 });
+});
+
+// ---- DeepSpeech-like ----
+
+/** [B, T] indices reversing each row's first lengths[b] positions, the padding left in place (a pack-free reverse). */
+const reverseWithin = (lengths: Tensor, T: Tensor): Tensor => {
+  const t = T.unsqueeze(0), len = lengths.unsqueeze(1);
+  return F.where(t.lt(len), len.sub(1).sub(t), t);
+};
+
+class DeepSpeech extends Module {
+  conv = new nn.Conv2d(1, 3, [3, 3], { stride: [2, 1], padding: [1, 1] });
+  bn = new nn.BatchNorm2d(3);
+  conv1d = new nn.Conv1d(12, 6, 3, { padding: 1 });
+  // The bidirectional GRU as its two directions, so that the backward one reads each sequence from its own end.
+  fwd = new nn.GRU(6, 5, { batchFirst: true });
+  bwd = new nn.GRU(6, 5, { batchFirst: true });
+  fc = new nn.Linear(10, 6);
+  forward(spec: Tensor, lengths: Tensor): Record<string, Tensor> {
+    let x = F.hardtanh(this.bn.call(this.conv.call(spec)), 0, 20);
+    const [B, C, Fh, T] = [x.dim(0), x.dim(1), x.dim(2), x.dim(3)];
+    x = F.relu(this.conv1d.call(x.reshape(B, (C as number) * (Fh as number), T))).transpose(1, 2); // [B, T, 6]
+    const t = positions(x);
+    const rev = reverseWithin(lengths, t).unsqueeze(2);
+    const [yf] = this.fwd.call(x);
+    const [yr] = this.bwd.call(x.gather(1, rev.expand(B, T, 6)));
+    const yb = yr.gather(1, rev.expand(B, T, 5));
+    const valid = t.unsqueeze(0).lt(lengths.unsqueeze(1)).unsqueeze(2);
+    const y = F.where(valid, cat([yf, yb], 2), 0); // pad_packed_sequence's zeros past each length
+    const last = lengths.sub(1).reshape(B, 1, 1);
+    const hn = cat([yf.gather(1, last.expand(B, 1, 5)), yr.gather(1, last.expand(B, 1, 5))], 1).transpose(0, 1);
+    return { logp: this.fc.call(y).logSoftmax(-1), hn };
+  }
+}
+
+test('a DeepSpeech-like model written out (Conv2d + BatchNorm2d + hardtanh, Conv1d, a bidirectional GRU masked by lengths without packing) matches PyTorch over packed sequences', async () => {
+  // The file's bidirectional GRU (gru.*, gru.*_reverse) as the two GRUs fwd and bwd.
+  const sd = new Map([...weights('handmade_nlp_deepspeech')].map(([k, v]) => [k.startsWith('gru.') ? (k.endsWith('_reverse') ? `bwd.${k.slice(4, -8)}` : `fwd.${k.slice(4)}`) : k, v]));
+  const def = defineModel({ name: 'ds', module: new DeepSpeech().loadStateDict(sd), inputs: { spec: [2, 1, 8, 6], lengths: { shape: [2], dtype: 'i32' } } });
+  expect(await expectTorchCase(def, read('handmade_nlp_deepspeech', 'io.safetensors'), { threads: 2 })).toEqual(['logp', 'hn']);
+});
+
+// ---- char-level LSTM LM ----
+
+class CharLM extends Module {
+  emb = new nn.Embedding(10, 6);
+  lstm = new nn.LSTM(6, 8, { numLayers: 2, batchFirst: true });
+  head = new nn.Linear(8, 10);
+  forward(ids: Tensor, state?: [Tensor, Tensor]): [Tensor, [Tensor, Tensor]] {
+    const [y, hc] = this.lstm.call(this.emb.call(ids), state);
+    return [this.head.call(y), hc];
+  }
+}
+
+function charDef() {
+  const entry = (prefill: boolean): EntryDefinition<CharLM> => ({
+    inputs: prefill ? { tokens: { shape: [1, 'T'], dtype: 'i32', max: { T: 4 } }, count: { shape: [], dtype: 'i32' } } : { tokens: { shape: [1, 1], dtype: 'i32' } },
+    forward: (m, i, s) => {
+      const [logits, [h, c]] = m.call(i.tokens!, [s.h!, s.c!]);
+      const count = i.count ?? ints([1], []);
+      return { outputs: { logits: logits.dynamicSlice(1, count.sub(ints([1], []))).reshape(1, 10) }, state: { h, c, pos: s.pos!.add(count) } };
+    },
+  });
+  return defineModel({
+    name: 'charlm', module: new CharLM().loadStateDict(weights('handmade_nlp_charlm')),
+    inputs: { ids: { shape: [1, 8], dtype: 'i32' } },
+    forward: (m: CharLM, i: Record<string, Tensor>) => { const [logits, [h, c]] = m.call(i.ids!); return { logits, h, c }; },
+    state: { h: [2, 1, 8], c: [2, 1, 8], pos: { shape: [], dtype: 'i32' } },
+    entries: { prefill: entry(true), decode: entry(false) },
+    generation: { prefill: 'prefill', decode: 'decode', chunk: 4, capacity: 64, vocab: 10, tokens: 'tokens', count: 'count', logits: 'logits', position: 'pos' },
+  });
+}
+
+test('a char-level LSTM LM through the stateful API: the whole sequence, prefill in chunks, decode step by step, reset, greedy and sampled generate match PyTorch', async () => {
+  const io = read('handmade_nlp_charlm', 'io.safetensors');
+  const def = charDef();
+  expect(await expectTorchCase(def, new Map([...io].filter(([k]) => k !== 'output.greedy')), { threads: 2 })).toEqual(['logits', 'h', 'c']);
+  const compiled = await compileModel(def, { isas: TEST_ISAS });
+  const ids = io.get('input.ids')!.data as Int32Array, logits = io.get('output.logits')!.data as Float32Array;
+  const row = (t: number) => logits.subarray(t * 10, t * 10 + 10);
+  for (const m of [await loadModelBytes(compiled.bytes), await loadModelBytes(compiled.bytes, { threads: 2, threadPolicy: 'always' })]) {
+    for (let pass = 0; pass < 2; pass++) { // the second after reset()
+      expectTorch(m.prefill(ids.subarray(0, 6)), row(5), `prefill of 6 (two chunks), pass ${pass}`);
+      for (const t of [6, 7]) expectTorch(m.decode(ids[t]!), row(t), `decode at ${t}, pass ${pass}`);
+      expect(m.position).toBe(8);
+      expectTorch(m.state().h as Float32Array, io.get('output.h')!.data as Float32Array, 'h after 8 tokens');
+      m.reset();
+    }
+    expect(Array.from(m.generate([1, 4], { maxNewTokens: 6 }))).toEqual(Array.from(io.get('output.greedy')!.data as Int32Array));
+    // Sampled: generate's tokens are those of prefill/decode and its sampler on the same stream.
+    m.reset();
+    const got = Array.from(m.generate([1, 4], { maxNewTokens: 6, temperature: 0.9, topK: 5, seed: 3 }));
+    m.reset();
+    const u = uniform(3), mine = [1, 4];
+    let lg = m.prefill(Int32Array.of(1, 4));
+    for (let i = 0; i < 6; i++) { const tok = sampleToken(lg, { temperature: 0.9, topK: 5 }, u()); mine.push(tok); if (i < 5) lg = m.decode(tok); }
+    expect(got).toEqual(mine);
+    m.dispose();
+  }
+});
