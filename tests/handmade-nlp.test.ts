@@ -394,3 +394,26 @@ test('a char-level LSTM LM through the stateful API: the whole sequence, prefill
     m.dispose();
   }
 });
+
+test("a tied head (lm_head.weight = wte.weight, as in PyTorch) loads from a state_dict with both keys or either one (safetensors keeps one), and refuses two different values", () => {
+  const sd = weights('handmade_nlp_gpt2');
+  const without = (k: string) => new Map([...sd].filter(([n]) => n !== k));
+  const wte = Array.from(sd.get('wte.weight')!.data as Float32Array);
+  for (const k of ['lm_head.weight', 'wte.weight']) {
+    // Was "missing: lm_head.weight (field 'lm_head.weight' holds a new Parameter(…), which has no state_dict entry: create it with this.param(…))".
+    const net = new GPT2().loadStateDict(without(k));
+    expect(net.lm_head.weight).toBe(net.wte.weight);
+    expect(Array.from(net.wte.weight.data), `without ${k}`).toEqual(wte);
+    expect([...net.stateDict().keys()]).toContain('lm_head.weight');
+  }
+  const other = new Map(sd);
+  other.set('lm_head.weight', { ...sd.get('lm_head.weight')!, data: (sd.get('lm_head.weight')!.data as Float32Array).map((v) => v + 1) });
+  expect(() => new GPT2().loadStateDict(other)).toThrow('loadStateDict into GPT2: wte.weight and lm_head.weight are one tied parameter but hold different values');
+  // A model that reads the embedding's weight in its head (F.linear(x, this.wte.weight.t)) has no lm_head: the file's copy is named.
+  class Untied extends Module {
+    wte = new nn.Embedding(17, 8); wpe = new nn.Embedding(8, 8); h = [new GPT2Block(), new GPT2Block()]; ln_f = new nn.LayerNorm(8);
+    forward(x: Tensor): Tensor { return F.linear(this.ln_f.call(x), this.wte.weight.t); }
+  }
+  expect(() => new Untied().loadStateDict(sd)).toThrow('loadStateDict into Untied: unexpected: lm_head.weight (lm_head.weight holds the same values as wte.weight: a weight tied in PyTorch; tie it here as there, with a module \'lm_head\' whose weight is assigned the other\'s, (this.lm_head as { weight: Parameter }).weight = this.wte.weight, or leave lm_head.weight out of the state_dict)');
+  new Untied().loadStateDict(without('lm_head.weight'));
+});

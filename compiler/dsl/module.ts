@@ -186,9 +186,16 @@ export abstract class Module {
     return this;
   }
 
-  /** PyTorch's order: own parameters, then each child's, depth first. */
+  /**
+   * PyTorch's order: own parameters, then each child's, depth first. A field named as a parameter
+   * that now holds another Parameter (`lm_head.weight = wte.weight`, a tied head) stands for it, as
+   * PyTorch's setattr re-registers it: both names then give one Parameter.
+   */
   namedParameters(prefix = ''): Array<[string, Parameter]> {
-    const out: Array<[string, Parameter]> = [...this._params].map(([k, p]) => [prefix + k, p]);
+    const out: Array<[string, Parameter]> = [...this._params].map(([k, p]) => {
+      const field = (this as unknown as Record<string, unknown>)[k];
+      return [prefix + k, field instanceof Parameter ? field : p];
+    });
     for (const [k, m] of this.namedChildren()) out.push(...m.namedParameters(`${prefix}${k}.`));
     return out;
   }
@@ -224,9 +231,18 @@ export abstract class Module {
     const tensors = stateTensors(sd, where);
     this.assignPaths(this.path);
     const params = new Map(this.namedParameters()), unused = new Set(this.unusedEntries());
-    const missing = [...params.keys()].filter((k) => !tensors.has(k));
+    // A tied parameter (one Parameter under several names) is loaded from any of its names: a file
+    // saved without the duplicate (safetensors drops shared tensors) has one of them.
+    const names = new Map<Parameter, string[]>();
+    for (const [k, p] of params) names.set(p, [...(names.get(p) ?? []), k]);
+    const missing = [...params].filter(([k, p]) => !tensors.has(k) && !names.get(p)!.some((n) => tensors.has(n))).map(([k]) => k);
     const unexpected = [...tensors.keys()].filter((k) => !params.has(k) && !unused.has(k));
-    const misShaped: string[] = [], notFloat: string[] = [], tooBig: string[] = [];
+    const misShaped: string[] = [], notFloat: string[] = [], tooBig: string[] = [], untied: string[] = [];
+    for (const ks of names.values()) {
+      const given = ks.filter((k) => tensors.has(k));
+      const differs = given.slice(1).find((k) => { const a = tensors.get(k)!.data, b = tensors.get(given[0]!)!.data; return a.length !== b.length || Array.prototype.some.call(a, (v: number, i: number) => !Object.is(v, b[i])); });
+      if (differs) untied.push(`${given[0]} and ${differs} are one tied parameter but hold different values`);
+    }
     for (const [k, t] of tensors) {
       const p = params.get(k), want = p?.shape ?? (unused.has(k) ? [] : undefined);
       if (want && !sameShape(want, t.shape)) misShaped.push(`${k}: expected ${fmtShape(want)}, found ${fmtShape(t.shape)}`);
@@ -240,11 +256,12 @@ export abstract class Module {
       ...(misShaped.length ? [`mis-shaped: ${misShaped.join('; ')}`] : []),
       ...(notFloat.length ? [`not floats (parameters are F32, F64, F16 or BF16): ${notFloat.join(', ')}`] : []),
       ...(tooBig.length ? [`outside f32 (would load as ±Infinity): ${tooBig.join('; ')}`] : []),
+      ...untied,
       ...(strict && missing.length ? [`missing: ${missing.join(', ')}`] : []),
       ...(strict && unexpected.length ? [`unexpected: ${unexpected.join(', ')}`] : []),
     ];
-    if (problems.length) throw new ModelDefinitionError(`${where}: ${problems.join(' | ')}${prefixHint(missing, unexpected)}${this.looseHint()}`);
-    for (const [k, p] of params) { const t = tensors.get(k); if (t) p.data = Float32Array.from(t.data); }
+    if (problems.length) throw new ModelDefinitionError(`${where}: ${problems.join(' | ')}${prefixHint(missing, unexpected)}${this.looseHint()}${strict ? tiedHint(unexpected, tensors, params) : ''}`);
+    for (const [k, p] of params) { const t = tensors.get(k) ?? names.get(p)!.map((n) => tensors.get(n)).find((v) => v); if (t) p.data = Float32Array.from(t.data); }
     return this;
   }
 
@@ -254,12 +271,29 @@ export abstract class Module {
    */
   private looseHint(): string {
     const loose: string[] = [];
+    const registered = new Set(this.modules().flatMap((m) => [...m._params.values()]));
     for (const m of this.modules()) {
-      const own = new Set(m._params.values());
+      // (A field holding a parameter registered elsewhere is a tie, not a loose Parameter.)
+      const own = registered;
       for (const [k, v] of Object.entries(m)) if (v instanceof Parameter && !own.has(v)) loose.push(`field '${m.path ? `${m.path}.${k}` : k}' holds a new Parameter(…), which has no state_dict entry: create it with this.param('${k}', ${fmtShape(v.shape)})`);
     }
     return loose.length ? ` (${loose.join('; ')}; PyTorch registers an nn.Parameter attribute, simdflow only what this.param makes)` : '';
   }
+}
+
+/**
+ * An unexpected entry equal to a parameter's entry is most likely a weight PyTorch tied (an LM head
+ * sharing the token embedding) that the model here reads from one module only: say how to tie it.
+ */
+function tiedHint(unexpected: string[], tensors: Map<string, StateTensor>, params: Map<string, Parameter>): string {
+  const same = (a: StateTensor, b: StateTensor) => sameShape(a.shape, b.shape) && a.data.length === b.data.length && Array.prototype.every.call(a.data, (v: number, i: number) => Object.is(v, b.data[i]));
+  for (const u of unexpected) {
+    const twin = [...params.keys()].find((k) => tensors.has(k) && same(tensors.get(u)!, tensors.get(k)!));
+    if (twin === undefined) continue;
+    const at = u.lastIndexOf('.'), mod = u.slice(0, at), field = u.slice(at + 1), tat = twin.lastIndexOf('.');
+    return ` (${u} holds the same values as ${twin}: a weight tied in PyTorch; tie it here as there, with a module '${mod}' whose ${field} is assigned the other's, (this.${mod} as { ${field}: Parameter }).${field} = this.${twin.slice(0, tat)}.${twin.slice(tat + 1)}, or leave ${u} out of the state_dict)`;
+  }
+  return '';
 }
 
 /** When every missing name appears among the unexpected ones under one prefix (nn.DataParallel's `module.`, a parent's attribute), say so. */
