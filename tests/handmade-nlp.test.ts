@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { arange, cat, compileModel, defineModel, F, interpret, ints, Module, nn, readSafetensors, stateDictFrom, type EntryDefinition, type InputSpec, type Tensor } from '../compiler/index.ts';
+import { arange, cat, compileModel, defineModel, F, full, interpret, ints, Module, ones, stack, nn, readSafetensors, stateDictFrom, type EntryDefinition, type InputSpec, type Tensor } from '../compiler/index.ts';
 import { sampleToken, uniform } from '../runtime/index.ts';
 import { loadModelBytes, type Model } from '../runtime/model.ts';
 import '../runtime/node.ts';
@@ -416,4 +416,62 @@ test("a tied head (lm_head.weight = wte.weight, as in PyTorch) loads from a stat
   }
   expect(() => new Untied().loadStateDict(sd)).toThrow('loadStateDict into Untied: unexpected: lm_head.weight (lm_head.weight holds the same values as wte.weight: a weight tied in PyTorch; tie it here as there, with a module \'lm_head\' whose weight is assigned the other\'s, (this.lm_head as { weight: Parameter }).weight = this.wte.weight, or leave lm_head.weight out of the state_dict)');
   new Untied().loadStateDict(without('lm_head.weight'));
+});
+
+// ---- pieces of other well-known models ----
+
+/** T5's bidirectional relative position bucket (8 buckets, max distance 16), as transformers writes it. */
+function t5Bucket(rel: Tensor): Tensor {
+  const ret = rel.gt(0).long().mul(4), n = rel.abs(), isSmall = n.lt(2);
+  // (log(0) = −inf at n = 0 is cast to an integer and then not chosen.)
+  let large = n.float().div(2).log().div(Math.log(16 / 2)).mul(4 - 2).long().add(2);
+  large = large.minimum(fullLikeInt(large, 3));
+  return ret.add(F.where(isSmall, n, large));
+}
+const fullLikeInt = (t: Tensor, v: number): Tensor => t.mul(0).add(v);
+
+class Misc extends Module {
+  pos = new nn.Embedding(12, 8, { paddingIdx: 1 });
+  rel = new nn.Embedding(8, 2);
+  qkv = new nn.Linear(8, 24);
+  forward(ids: Tensor, x: Tensor): Record<string, Tensor> {
+    const [B, T] = [x.dim(0), x.dim(1)];
+    const m = ids.ne(1).int();
+    const posIds = m.cumsum(1).mul(m).long().add(1);
+    const t = positions(x), ctx = t.unsqueeze(1), mem = t.unsqueeze(0);
+    const bucket = t5Bucket(mem.sub(ctx));
+    const t5 = this.rel.call(bucket).permute(2, 0, 1).unsqueeze(0);
+    const slopes = cat([full([1, 1, 1], 2 ** -4), full([1, 1, 1], 2 ** -8)]);
+    const alibi = slopes.mul(mem.sub(ctx).float().unsqueeze(0));
+    const [q, k, v] = this.qkv.call(x).split(8, 2).map((u) => u.view(B, T, 2, 4).transpose(1, 2)) as [Tensor, Tensor, Tensor];
+    const s = q.matmul(k.transpose(-1, -2)).div(2);
+    let bias = ones([8, 8]).tril().view(1, 1, 8, 8); // the registered buffer
+    if (typeof T !== 'number') bias = bias.slice(2, 0, T).slice(3, 0, T); else bias = bias.slice(2, 0, T).slice(3, 0, T);
+    const s1 = F.where(bias.bool(), s.add(t5).add(alibi), -3.4028234663852886e38); // torch.finfo(float32).min
+    const inv = arange(0, 4, 2).float().div(4).mul(Math.log(10000)).exp().reciprocal();
+    const f = t.float().unsqueeze(1).mul(inv.unsqueeze(0));
+    const sin = f.sin().repeatInterleave(2, -1), cos = f.cos().repeatInterleave(2, -1);
+    const x1 = q.slice(-1, 0, undefined, 2), x2 = q.slice(-1, 1, undefined, 2);
+    const rot = stack([x2.neg(), x1], -1).flatten(-2);
+    const kv = k.slice(1, 0, 1);
+    const mf = m.unsqueeze(-1).float();
+    const position = t.float().unsqueeze(1), div = arange(0, 8, 2).float().mul(-Math.log(10000) / 8).exp();
+    const pe = stack([position.mul(div).sin(), position.mul(div).cos()], -1).flatten(-2); // pe[:, 0::2] = sin, pe[:, 1::2] = cos
+    return {
+      pos_ids: posIds, pos_emb: this.pos.call(posIds), bucket, t5_bias: t5,
+      attn_hf: s1.softmax(-1).matmul(v),
+      gptj_q: q.mul(cos).add(rot.mul(sin)),
+      repeat_kv: kv.unsqueeze(2).expand(B, 1, 3, T, 4).reshape(B, 3, T, 4),
+      mean_pool: x.mul(mf).sum(1).div(mf.sum(1).clamp(1e-9)),
+      pe,
+    };
+  }
+}
+
+test('pieces of well-known models written out (RoBERTa position ids by cumsum, T5 buckets, ALiBi, a tril buffer with finfo.min, GPT-J rotary, repeat_kv, masked mean pooling, sinusoidal positions) match PyTorch at a fixed and a run-time length', async () => {
+  const net = new Misc().loadStateDict(weights('handmade_nlp_misc'));
+  const io = read('handmade_nlp_misc', 'io.safetensors');
+  const fixed = defineModel({ name: 'misc', module: net, inputs: { ids: { shape: [2, 7], dtype: 'i32' }, x: [2, 7, 8] } });
+  expect(await expectTorchCase(fixed, new Map([...io].filter(([k]) => !k.startsWith('output.short_'))), { threads: 2 })).toHaveLength(9);
+  await expectRunTimeLengths(defineModel({ name: 'misc', module: net, inputs: { ids: { shape: [2, 'T'], dtype: 'i32', max: { T: 8 } }, x: { shape: [2, 'T', 8] } } }), io, { axis: { ids: 1, x: 1 }, short: 4 });
 });

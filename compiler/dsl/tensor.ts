@@ -318,7 +318,8 @@ export class Tensor {
   ge(other: Operand): Tensor { return record('ge', promoted('ge', this, other)); }
   eq(other: Operand): Tensor { return record('eq', promoted('eq', this, other)); }
   ne(other: Operand): Tensor { return record('ne', promoted('ne', this, other)); }
-  neg(): Tensor { return record('neg', [this]); }
+  /** torch.neg; of an i32 tensor 0 − x (as torch's int neg, −(−2^31) wraps to −2^31: the IR's neg is f32). */
+  neg(): Tensor { return this.dtype === 'i32' ? scalarLike(0, this).sub(this) : record('neg', [this]); }
   /** torch.logical_not (PyTorch's ~ on a bool mask): true where the value is 0 (false). */
   logicalNot(): Tensor { return truth(this).eq(0); }
   /** torch.logical_and / logical_or / logical_xor (&, |, ^ on bool masks), broadcast; any non-zero value is true. */
@@ -334,7 +335,8 @@ export class Tensor {
   rsqrt(): Tensor { return record('rsqrt', [this]); }
   /** torch.reciprocal: 1 / x. */
   reciprocal(): Tensor { return record('recip', [this]); }
-  abs(): Tensor { return record('abs', [this]); }
+  /** torch.abs; of an i32 tensor max(x, −x) (a T5 relative position bucket: abs(2^31) wraps as torch's). */
+  abs(): Tensor { return this.dtype === 'i32' ? this.maximum(this.neg()) : record('abs', [this]); }
   erf(): Tensor { return record('erf', [this]); }
   gelu(): Tensor { return record('gelu', [this]); }
   /** torch.floor / ceil / trunc / round (halves to even: round(2.5) = 2) of an f32 tensor; NaN, ±Inf and the sign of zero are kept. */
