@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { arange, cat, compileModel, defineModel, F, full, interpret, ints, Module, ones, stack, nn, readSafetensors, stateDictFrom, type EntryDefinition, type InputSpec, type Tensor } from '../compiler/index.ts';
+import { arange, cat, compileModel, defineModel, F, full, fullLike, interpret, ints, Module, ones, onesLike, stack, nn, readSafetensors, stateDictFrom, zerosLike, type EntryDefinition, type InputSpec, type Tensor } from '../compiler/index.ts';
 import { sampleToken, uniform } from '../runtime/index.ts';
 import { loadModelBytes, type Model } from '../runtime/model.ts';
 import '../runtime/node.ts';
@@ -425,10 +425,17 @@ function t5Bucket(rel: Tensor): Tensor {
   const ret = rel.gt(0).long().mul(4), n = rel.abs(), isSmall = n.lt(2);
   // (log(0) = −inf at n = 0 is cast to an integer and then not chosen.)
   let large = n.float().div(2).log().div(Math.log(16 / 2)).mul(4 - 2).long().add(2);
-  large = large.minimum(fullLikeInt(large, 3));
+  large = large.minimum(fullLike(large, 3));
   return ret.add(F.where(isSmall, n, large));
 }
-const fullLikeInt = (t: Tensor, v: number): Tensor => t.mul(0).add(v);
+/** Its unidirectional (decoder) form. */
+function t5CausalBucket(rel: Tensor): Tensor {
+  rel = rel.minimum(zerosLike(rel)).neg();
+  const isSmall = rel.lt(4);
+  let large = rel.float().div(4).log().div(Math.log(16 / 4)).mul(8 - 4).long().add(4);
+  large = large.minimum(fullLike(large, 7));
+  return F.where(isSmall, rel, large);
+}
 
 class Misc extends Module {
   pos = new nn.Embedding(12, 8, { paddingIdx: 1 });
@@ -458,7 +465,8 @@ class Misc extends Module {
     const position = t.float().unsqueeze(1), div = arange(0, 8, 2).float().mul(-Math.log(10000) / 8).exp();
     const pe = stack([position.mul(div).sin(), position.mul(div).cos()], -1).flatten(-2); // pe[:, 0::2] = sin, pe[:, 1::2] = cos
     return {
-      pos_ids: posIds, pos_emb: this.pos.call(posIds), bucket, t5_bias: t5,
+      pos_ids: posIds, pos_emb: this.pos.call(posIds), bucket, t5_bias: t5, causal_bucket: t5CausalBucket(mem.sub(ctx)),
+      like: fullLike(posIds, -2.7).add(onesLike(posIds).mul(ids)).add(zerosLike(ids)),
       attn_hf: s1.softmax(-1).matmul(v),
       gptj_q: q.mul(cos).add(rot.mul(sin)),
       repeat_kv: kv.unsqueeze(2).expand(B, 1, 3, T, 4).reshape(B, 3, T, 4),
@@ -472,6 +480,6 @@ test('pieces of well-known models written out (RoBERTa position ids by cumsum, T
   const net = new Misc().loadStateDict(weights('handmade_nlp_misc'));
   const io = read('handmade_nlp_misc', 'io.safetensors');
   const fixed = defineModel({ name: 'misc', module: net, inputs: { ids: { shape: [2, 7], dtype: 'i32' }, x: [2, 7, 8] } });
-  expect(await expectTorchCase(fixed, new Map([...io].filter(([k]) => !k.startsWith('output.short_'))), { threads: 2 })).toHaveLength(9);
+  expect(await expectTorchCase(fixed, new Map([...io].filter(([k]) => !k.startsWith('output.short_'))), { threads: 2 })).toHaveLength(11);
   await expectRunTimeLengths(defineModel({ name: 'misc', module: net, inputs: { ids: { shape: [2, 'T'], dtype: 'i32', max: { T: 8 } }, x: { shape: [2, 'T', 8] } } }), io, { axis: { ids: 1, x: 1 }, short: 4 });
 });

@@ -113,10 +113,21 @@ export function full(shape: readonly Dim[], value: number, max: Sizes = {}): Ten
   if (typeof value !== 'number') throw new ModelDefinitionError(`full: fill value must be a number, got ${describeValue(value)}${where()}`);
   return filled('full', shape, value, max);
 }
-/** torch.zeros_like / ones_like / full_like: of `t`'s dims (f32). */
-export const zerosLike = (t: Tensor): Tensor => filled('zeros_like', likeDims('zeros_like', t), 0, t.bounds);
-export const onesLike = (t: Tensor): Tensor => filled('ones_like', likeDims('ones_like', t), 1, t.bounds);
-export const fullLike = (t: Tensor, value: number): Tensor => full(likeDims('full_like', t), value, t.bounds);
+/**
+ * torch.zeros_like / ones_like / full_like: of `t`'s dims and dtype, as torch (they were always f32:
+ * torch.min(large, torch.full_like(large, 3)) of T5's bucket turned its i32 indices into floats).
+ * For i32 the value is truncated (full_like(i, 2.7) is 2) and must fit; for bool it is value ≠ 0.
+ */
+export const zerosLike = (t: Tensor): Tensor => asDtypeOf(t, filled('zeros_like', likeDims('zeros_like', t), 0, t.bounds));
+export const onesLike = (t: Tensor): Tensor => asDtypeOf(t, filled('ones_like', likeDims('ones_like', t), 1, t.bounds));
+export const fullLike = (t: Tensor, value: number): Tensor => {
+  const dims = likeDims('full_like', t);
+  if (typeof value !== 'number') throw new ModelDefinitionError(`full_like: fill value must be a number, got ${describeValue(value)}${where()}`);
+  const v = t.dtype === 'i32' ? Math.trunc(value) : t.dtype === 'bool' ? Number(value !== 0) : value;
+  if (t.dtype === 'i32' && !(v >= -(2 ** 31) && v < 2 ** 31)) throw new ModelDefinitionError(`full_like: ${value} does not fit the i32 tensor it is like (torch: 'value cannot be converted to type int without overflow')${where()}`);
+  return asDtypeOf(t, full(dims, v, t.bounds));
+};
+const asDtypeOf = (t: Tensor, f: Tensor): Tensor => (t.dtype === 'f32' ? f : f.cast(t.dtype));
 const likeDims = (op: string, t: Tensor): readonly Dim[] => {
   if (!(t instanceof Tensor)) throw new ModelDefinitionError(`${op}: expected a tensor, got ${describeValue(t)}${where()}`);
   return t.rank ? t.dims : [1];
