@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { arange, cat, compileModel, defineModel, F, full, fullLike, interpret, ints, Module, ones, onesLike, stack, nn, readSafetensors, stateDictFrom, zerosLike, type EntryDefinition, type InputSpec, type Tensor } from '../compiler/index.ts';
+import { arange, cat, compileModel, defineModel, F, floats, fullLike, interpret, ints, Module, ones, onesLike, stack, nn, readSafetensors, stateDictFrom, traceModel, zerosLike, type EntryDefinition, type InputSpec, type Tensor } from '../compiler/index.ts';
 import { sampleToken, uniform } from '../runtime/index.ts';
 import { loadModelBytes, type Model } from '../runtime/model.ts';
 import '../runtime/node.ts';
@@ -448,7 +448,7 @@ class Misc extends Module {
     const t = positions(x), ctx = t.unsqueeze(1), mem = t.unsqueeze(0);
     const bucket = t5Bucket(mem.sub(ctx));
     const t5 = this.rel.call(bucket).permute(2, 0, 1).unsqueeze(0);
-    const slopes = cat([full([1, 1, 1], 2 ** -4), full([1, 1, 1], 2 ** -8)]);
+    const slopes = floats([2 ** -4, 2 ** -8], [2, 1, 1]); // torch.tensor([2 ** -4, 2 ** -8])[:, None, None]
     const alibi = slopes.mul(mem.sub(ctx).float().unsqueeze(0));
     const [q, k, v] = this.qkv.call(x).split(8, 2).map((u) => u.view(B, T, 2, 4).transpose(1, 2)) as [Tensor, Tensor, Tensor];
     const s = q.matmul(k.transpose(-1, -2)).div(2);
@@ -482,4 +482,14 @@ test('pieces of well-known models written out (RoBERTa position ids by cumsum, T
   const fixed = defineModel({ name: 'misc', module: net, inputs: { ids: { shape: [2, 7], dtype: 'i32' }, x: [2, 7, 8] } });
   expect(await expectTorchCase(fixed, new Map([...io].filter(([k]) => !k.startsWith('output.short_'))), { threads: 2 })).toHaveLength(11);
   await expectRunTimeLengths(defineModel({ name: 'misc', module: net, inputs: { ids: { shape: [2, 'T'], dtype: 'i32', max: { T: 8 } }, x: { shape: [2, 'T', 8] } } }), io, { axis: { ids: 1, x: 1 }, short: 4 });
+});
+
+test('floats (torch.tensor of floats) and fullLike of an i32 tensor refuse what they cannot hold, by name', () => {
+  const tr = (f: (x: Tensor) => Tensor) => traceModel(defineModel({ name: 'c', module: new nn.Identity(), inputs: { x: { shape: [2], dtype: 'i32' } }, forward: (_m, i) => f(i.x!) }));
+  expect(() => tr(() => floats([1, '2' as never]))).toThrow('floats: expected an array of numbers, got an array of 2 holding "2"');
+  expect(() => tr(() => floats([1, 2, 3], [2, 2]))).toThrow('floats: shape must be positive integers holding the 3 values, got [2, 2]');
+  expect(() => tr((x) => fullLike(x, 2 ** 31))).toThrow("full_like: 2147483648 does not fit the i32 tensor it is like (torch: 'value cannot be converted to type int without overflow')");
+  expect(() => tr((x) => fullLike(x, NaN))).toThrow('full_like: NaN does not fit the i32 tensor it is like');
+  const g = tr((x) => fullLike(x, -2.7).add(floats([0.5, 1.5], [2]).long()));
+  expect(Array.from(interpret(g, { x: Int32Array.of(4, 5) }).y as Int32Array)).toEqual([-2, -1]);
 });

@@ -171,6 +171,17 @@ export function ints(values: ArrayLike<number>, shape: Shape = [values?.length])
   return constant(Int32Array.from(values), shape, 'i32', `ints[${shape}]`);
 }
 /**
+ * An f32 constant of the given values, torch.tensor([…]) of floats (ALiBi's slopes, a normalisation's
+ * mean and std, a buffer computed in __init__), of `shape` (default: a vector); values are rounded to
+ * f32 as torch's float32 (1e39 is Infinity).
+ */
+export function floats(values: ArrayLike<number>, shape: Shape = [values?.length]): Tensor {
+  const ok = (Array.isArray(values) || ArrayBuffer.isView(values)) && Array.prototype.every.call(values, (v: unknown) => typeof v === 'number');
+  if (!ok) throw new ModelDefinitionError(`floats: expected an array of numbers, got ${describeValue(values)}${ArrayBuffer.isView(values) || Array.isArray(values) ? ` holding ${describeValue(Array.prototype.find.call(values, (v: unknown) => typeof v !== 'number'))}` : ''}${where()}`);
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 1) || numel(shape) !== values.length) throw new ModelDefinitionError(`floats: shape must be positive integers holding the ${values.length} values, got ${Array.isArray(shape) ? fmtShape(shape) : describeValue(shape)}${where()}`);
+  return constant(Float32Array.from(values), shape, 'f32', `floats[${shape}]`);
+}
+/**
  * 0, 1, …, n−1 as i32 (n at most 2^26: a constant of the model, among its weights); as torch.arange,
  * arange(start, end, step = 1) for integers: start, start + step, … short of end (at least one value).
  */
