@@ -208,6 +208,65 @@ class Llama extends Module {
   }
 }
 
+/** The LLaMA block over a KV cache of its own (k, v [1, 2, 8, 4] written at pos by dynamicUpdate), rotary at absolute positions. */
+function llamaStep(m: Llama, ids: Tensor, pos: Tensor, kc: Tensor, vc: Tensor, last: Tensor): { logits: Tensor; kc: Tensor; vc: Tensor } {
+  const T = ids.dim(1);
+  const x = m.embed.call(ids);
+  const t = pos.add(positions(ids));
+  const invFreq = arange(0, 4, 2).float().div(4).mul(Math.log(10000)).exp().reciprocal();
+  const freqs = t.float().unsqueeze(1).mul(invFreq.unsqueeze(0));
+  const emb = cat([freqs, freqs], -1), cos = emb.cos(), sin = emb.sin();
+  const h = m.input_norm.call(x);
+  const heads = (u: Tensor, n: number) => u.view(1, T, n, 4).transpose(1, 2);
+  let q = heads(m.q_proj.call(h), 4), k = heads(m.k_proj.call(h), 2);
+  q = q.mul(cos).add(rotateHalf(q).mul(sin));
+  k = k.mul(cos).add(rotateHalf(k).mul(sin));
+  kc = kc.dynamicUpdate(2, pos, k); vc = vc.dynamicUpdate(2, pos, heads(m.v_proj.call(h), 2));
+  const mask = arange(8).unsqueeze(0).le(t.unsqueeze(1)); // key j seen by the query at t iff j ≤ t (True takes part)
+  const o = F.scaledDotProductAttention(q, kc.repeatInterleave(2, 1), vc.repeatInterleave(2, 1), { attnMask: mask }).transpose(1, 2).reshape(1, T, 16);
+  let y = x.add(m.o_proj.call(o));
+  const h2 = m.post_norm.call(y);
+  y = y.add(m.down_proj.call(F.silu(m.gate_proj.call(h2)).mul(m.up_proj.call(h2))));
+  return { logits: m.lm_head.call(m.norm.call(y.dynamicSlice(1, last))).reshape(1, 19), kc, vc };
+}
+
+test('the LLaMA block with a KV cache of its own (dynamicUpdate at the position, rotary at absolute positions, SDPA with a bool mask over the cache): prefill in chunks and decode match PyTorch', async () => {
+  const io = read('handmade_nlp_llama', 'io.safetensors');
+  const net = new Llama().loadStateDict(weights('handmade_nlp_llama'));
+  const entry = (prefill: boolean): EntryDefinition<Llama> => ({
+    inputs: prefill ? { tokens: { shape: [1, 'T'], dtype: 'i32', max: { T: 4 } }, count: { shape: [], dtype: 'i32' } } : { tokens: { shape: [1, 1], dtype: 'i32' } },
+    forward: (m, i, s) => {
+      const count = i.count ?? ints([1], []);
+      const r = llamaStep(m, i.tokens!, s.pos!, s.k!, s.v!, count.sub(ints([1], [])));
+      return { outputs: { logits: r.logits }, state: { pos: s.pos!.add(count), k: r.kc, v: r.vc } };
+    },
+  });
+  const def = defineModel({
+    name: 'llama_kv', module: net, inputs: { ids: { shape: [2, 7], dtype: 'i32' } },
+    forward: (m: Llama, i: Record<string, Tensor>) => m.forward(i.ids!),
+    state: { pos: { shape: [], dtype: 'i32' }, k: [1, 2, 8, 4], v: [1, 2, 8, 4] },
+    entries: { prefill: entry(true), decode: entry(false) },
+    generation: { prefill: 'prefill', decode: 'decode', chunk: 4, capacity: 8, vocab: 19, tokens: 'tokens', count: 'count', logits: 'logits', position: 'pos' },
+  });
+  const compiled = await compileModel(def, { isas: TEST_ISAS });
+  const ids = io.get('input.ids')!.data as Int32Array, logits = io.get('output.logits')!.data as Float32Array;
+  const row = (b: number, t: number) => logits.subarray((b * 7 + t) * 19, (b * 7 + t + 1) * 19);
+  for (const m of [await loadModelBytes(compiled.bytes), await loadModelBytes(compiled.bytes, { threads: 2, threadPolicy: 'always' })]) {
+    for (const b of [0, 1]) {
+      m.reset();
+      expectTorch(m.prefill(ids.subarray(b * 7, b * 7 + 5)), row(b, 4), `prefill of 5 (two chunks), row ${b}`);
+      for (const t of [5, 6]) expectTorch(m.decode(ids[b * 7 + t]!), row(b, t), `decode at ${t}, row ${b}`);
+    }
+    m.dispose();
+  }
+  // The reference interpreter over the same steps.
+  let st: Record<string, Float32Array | Int32Array> = { pos: Int32Array.of(0), k: new Float32Array(64), v: new Float32Array(64) };
+  const r1 = interpret(compiled.tracedEntries.prefill!, { tokens: ids.subarray(0, 4), count: Int32Array.of(4) }, st, { T: 4 });
+  expectTorch(r1.logits as Float32Array, row(0, 3), 'reference prefill of 4');
+  st = { pos: r1['state.pos'] as Int32Array, k: r1['state.k'] as Float32Array, v: r1['state.v'] as Float32Array };
+  expectTorch(interpret(compiled.tracedEntries.decode!, { tokens: ids.subarray(4, 5) }, st).logits as Float32Array, row(0, 4), 'reference decode at 4');
+});
+
 test('a LLaMA block written out (RMSNorm by hand, rotary embeddings with rotate_half, grouped-query causal SDPA, SwiGLU) matches PyTorch at a fixed and a run-time length', async () => {
   const net = new Llama().loadStateDict(weights('handmade_nlp_llama'));
   const io = read('handmade_nlp_llama', 'io.safetensors');
