@@ -388,11 +388,14 @@ class DeepSpeech extends Module {
   }
 }
 
-test('a DeepSpeech-like model written out (Conv2d + BatchNorm2d + hardtanh, Conv1d, a bidirectional GRU masked by lengths without packing) matches PyTorch over packed sequences', async () => {
+test('a DeepSpeech-like model written out (Conv2d + BatchNorm2d + hardtanh, Conv1d, a bidirectional GRU masked by lengths without packing) matches PyTorch over packed sequences, at a fixed and a run-time length', async () => {
   // The file's bidirectional GRU (gru.*, gru.*_reverse) as the two GRUs fwd and bwd.
   const sd = new Map([...weights('handmade_nlp_deepspeech')].map(([k, v]) => [k.startsWith('gru.') ? (k.endsWith('_reverse') ? `bwd.${k.slice(4, -8)}` : `fwd.${k.slice(4)}`) : k, v]));
-  const def = defineModel({ name: 'ds', module: new DeepSpeech().loadStateDict(sd), inputs: { spec: [2, 1, 8, 6], lengths: { shape: [2], dtype: 'i32' } } });
-  expect(await expectTorchCase(def, read('handmade_nlp_deepspeech', 'io.safetensors'), { threads: 2 })).toEqual(['logp', 'hn']);
+  const net = new DeepSpeech().loadStateDict(sd), io = read('handmade_nlp_deepspeech', 'io.safetensors'), lengths = { shape: [2], dtype: 'i32' } as const;
+  const def = defineModel({ name: 'ds', module: net, inputs: { spec: [2, 1, 8, 6], lengths } });
+  expect(await expectTorchCase(def, new Map([...io].filter(([k]) => !k.startsWith('output.short_'))), { threads: 2 })).toEqual(['logp', 'hn']);
+  io.set('input.short_lengths', { data: Int32Array.of(4, 5), shape: [2] } as never);
+  await expectRunTimeLengths(defineModel({ name: 'ds', module: net, inputs: { spec: { shape: [2, 1, 8, 'T'], max: { T: 8 } }, lengths } }), io, { axis: { spec: 3 }, short: 5, fixed: ['lengths'] });
 });
 
 // ---- char-level LSTM LM ----
