@@ -424,12 +424,12 @@ function charDef() {
     inputs: { ids: { shape: [1, 8], dtype: 'i32' } },
     forward: (m: CharLM, i: Record<string, Tensor>) => { const [logits, [h, c]] = m.call(i.ids!); return { logits, h, c }; },
     state: { h: [2, 1, 8], c: [2, 1, 8], pos: { shape: [], dtype: 'i32' } },
-    entries: { prefill: entry(true), decode: entry(false) },
+    entries: { prefill: entry(true), decode: entry(false), step: entry(false) },
     generation: { prefill: 'prefill', decode: 'decode', chunk: 4, capacity: 64, vocab: 10, tokens: 'tokens', count: 'count', logits: 'logits', position: 'pos' },
   });
 }
 
-test('a char-level LSTM LM through the stateful API: the whole sequence, prefill in chunks, decode step by step, reset, greedy and sampled generate match PyTorch', async () => {
+test('a char-level LSTM LM through the stateful API: the whole sequence, prefill in chunks, decode and step token by token, reset, greedy and sampled generate match PyTorch', async () => {
   const io = read('handmade_nlp_charlm', 'io.safetensors');
   const def = charDef();
   expect(await expectTorchCase(def, new Map([...io].filter(([k]) => k !== 'output.greedy')), { threads: 2 })).toEqual(['logits', 'h', 'c']);
@@ -444,6 +444,13 @@ test('a char-level LSTM LM through the stateful API: the whole sequence, prefill
       expectTorch(m.state().h as Float32Array, io.get('output.h')!.data as Float32Array, 'h after 8 tokens');
       m.reset();
     }
+    // The step entry, one token per call through the state, reset half-way.
+    const tok = (t: number) => ({ tokens: { data: ids.subarray(t, t + 1), shape: [1, 1] } });
+    for (let t = 0; t < 3; t++) m.step(tok(t));
+    m.reset();
+    for (let t = 0; t < 8; t++) expectTorch(m.step(tok(t)).logits as Float32Array, row(t), `step ${t} after reset`);
+    expectTorch(m.state().c as Float32Array, io.get('output.c')!.data as Float32Array, 'c after 8 steps');
+    m.reset();
     expect(Array.from(m.generate([1, 4], { maxNewTokens: 6 }))).toEqual(Array.from(io.get('output.greedy')!.data as Int32Array));
     // Sampled: generate's tokens are those of prefill/decode and its sampler on the same stream.
     m.reset();
