@@ -562,3 +562,22 @@ test('floats (torch.tensor of floats) and fullLike of an i32 tensor refuse what 
   const g = tr((x) => fullLike(x, -2.7).add(floats([0.5, 1.5], [2]).long()));
   expect(Array.from(interpret(g, { x: Int32Array.of(4, 5) }).y as Int32Array)).toEqual([-2, -1]);
 });
+
+test('a port that reads a run-time length with x.size(1) (its bound) is told so: torch.arange(T) for the positions, torch.triu of ones(T, T)', () => {
+  class G extends Module {
+    wte = new nn.Embedding(17, 8); wpe = new nn.Embedding(8, 8);
+    forward(ids: Tensor): Tensor { return this.wte.call(ids).add(this.wpe.call(arange(ids.size(1)))); }
+  }
+  const tr = (m: Module, inputs: Record<string, InputSpec>) => traceModel(defineModel({ name: 'g', module: m, inputs }));
+  const hint = (t: string) => `(dim 0 of ${t} is a fixed 8, the bound of 'T': a size read from x.shape or x.size() is its bound; x.dim(i) gives the size chosen at run time, for expand, reshape, zeros and the like, e.g. ones([x.dim(1), x.dim(1)], x.bounds) or arange(x.size(1)).slice(0, 0, x.dim(1)))`;
+  // Was only 'add: shapes do not broadcast: [2, 2, 8] vs [8, 8] — with T=2 …'.
+  expect(() => tr(new G(), { ids: { shape: [2, 'T'], dtype: 'i32', max: { T: 8 } } })).toThrow(`add: shapes do not broadcast: [2, 2, 8] vs [8, 8] — with T=2 (inputs f32[2, T, 8], f32[8, 8]); a symbolic size must work for every value from 1 to its bound ${hint('f32[8, 8]')}`);
+  class H extends Module {
+    forward(x: Tensor): Tensor { const T = x.size(1); return x.matmul(x.transpose(1, 2)).maskedFill(ones([T, T]).triu(1).bool(), -Infinity); }
+  }
+  expect(() => tr(new H(), { x: { shape: [2, 'T', 4], max: { T: 8 } } })).toThrow(hint('bool[8, 8]'));
+  class K extends Module {
+    forward(x: Tensor): Tensor { const T = x.dim(1); return x.matmul(x.transpose(1, 2)).maskedFill(ones([T, T], x.bounds).triu(1).bool(), -Infinity); }
+  }
+  tr(new K(), { x: { shape: [2, 'T', 4], max: { T: 8 } } }); // as the hint says
+});

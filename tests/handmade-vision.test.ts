@@ -279,7 +279,7 @@ test('ViT (strided-conv patches, cls token expanded and cat, position embedding,
   // bounds): refused at batch 1 by the cat, which now says why (it named only the shapes).
   const timm = (_m: Module, i: Record<string, Tensor>) => { const x = m.patch_embed.call(i.img!).flatten(2).transpose(1, 2); return cat([m.cls_token.t.expand(x.shape[0]!, -1, -1), x], 1); };
   expect(() => traceModel(defineModel({ name: 'timm', module: m, inputs: { img: { shape: ['N', 3, 8, 8], max: { N: 3 } } }, forward: timm })))
-    .toThrow("(dim 0 of f32[3, 1, 8] is a fixed 3, the bound of 'N': a size read from x.shape or x.size() is its bound; x.dim(i) gives the size chosen at run time, for expand, reshape, zeros and the like)");
+    .toThrow("(dim 0 of f32[3, 1, 8] is a fixed 3, the bound of 'N': a size read from x.shape or x.size() is its bound; x.dim(i) gives the size chosen at run time, for expand, reshape, zeros and the like, e.g. ones([x.dim(1), x.dim(1)], x.bounds) or arange(x.size(1)).slice(0, 0, x.dim(1)))");
 });
 
 // --- U-Net ----------------------------------------------------------------------------------------

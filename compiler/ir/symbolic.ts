@@ -112,7 +112,7 @@ function boundHint(ins: readonly TensorType[], max: Sizes): string {
     for (let j = 1; j <= Math.min(a.shape.length, b.dims.length); j++) {
       const da = (a.dims ?? a.shape)[a.shape.length - j]!, db = b.dims[b.dims.length - j]!;
       if (typeof da === 'number' && typeof db === 'string' && /^[A-Za-z_]\w*$/.test(db) && da > 1 && evalDim(db, max) === da) {
-        return ` (dim ${a.shape.length - j} of ${fmtType(a)} is a fixed ${da}, the bound of '${db}': a size read from x.shape or x.size() is its bound; x.dim(i) gives the size chosen at run time, for expand, reshape, zeros and the like)`;
+        return ` (dim ${a.shape.length - j} of ${fmtType(a)} is a fixed ${da}, the bound of '${db}': a size read from x.shape or x.size() is its bound; x.dim(i) gives the size chosen at run time, for expand, reshape, zeros and the like, e.g. ones([x.dim(1), x.dim(1)], x.bounds) or arange(x.size(1)).slice(0, 0, x.dim(1)))`;
       }
     }
   }
