@@ -581,3 +581,43 @@ test('a port that reads a run-time length with x.size(1) (its bound) is told so:
   }
   tr(new K(), { x: { shape: [2, 'T', 4], max: { T: 8 } } }); // as the hint says
 });
+
+// ---- relative positions, CTC ----
+
+class RelPos extends Module {
+  q = new nn.Linear(8, 8); k = new nn.Linear(8, 8); pos = new nn.Linear(8, 8, { bias: false });
+  u = this.param('u', [2, 4]); v = this.param('v', [2, 4]);
+  out = new nn.Linear(8, 5);
+  /** Transformer-XL's rel_shift: a zero column padded on the left, viewed as [P + 1, T], the first row dropped. */
+  relShift(x: Tensor): Tensor {
+    const [B, H, T, P] = x.dims;
+    const y = F.pad(x, [1, 0]);
+    return y.view(B!, H!, y.dim(3), T!).slice(2, 1).view(B!, H!, T!, P!);
+  }
+  forward(x: Tensor, pe: Tensor): Record<string, Tensor> {
+    const [B, T] = [x.dim(0), x.dim(1)];
+    const q = this.q.call(x).view(B, T, 2, 4);
+    const k = this.k.call(x).view(B, T, 2, 4).transpose(1, 2);
+    const p = this.pos.call(pe).view(1, -1, 2, 4).transpose(1, 2);
+    const ac = F.einsum('bthd,bhsd->bhts', q.add(this.u.t), k);
+    const bd = this.relShift(q.add(this.v.t).transpose(1, 2).matmul(p.transpose(-2, -1))).slice(-1, 0, T);
+    const logp = this.out.call(x).logSoftmax(-1);
+    const a = logp.argmax(-1);
+    const prev = cat([fullLike(a.slice(1, 0, 1), -1), a.slice(1, 0, -1)], 1);
+    const keep = a.ne(prev).logicalAnd(a.ne(0));
+    return { scores: ac.add(bd).div(2), bd, ctc_tokens: F.where(keep, a, fullLike(a, -1)) };
+  }
+}
+
+test('relative-position attention (Transformer-XL rel_shift by pad and view, einsum scores) and CTC greedy collapse written out match PyTorch', async () => {
+  const net = new RelPos().loadStateDict(weights('handmade_nlp_relpos'));
+  const io = read('handmade_nlp_relpos', 'io.safetensors');
+  const fixed = defineModel({ name: 'relpos', module: net, inputs: { x: [2, 5, 8], pe: [9, 8] } });
+  expect(await expectTorchCase(fixed, new Map([...io].filter(([k]) => !k.startsWith('output.short_'))), { threads: 2 })).toEqual(['scores', 'bd', 'ctc_tokens']);
+  // Over T chosen at run time: the 2T − 1 relative positions are the rows around the centre of a
+  // table of 9, pe[5 − T : 4 + T] (ESPnet's RelPositionalEncoding).
+  await expectRunTimeLengths(defineModel({
+    name: 'relpos', module: net, inputs: { x: { shape: [2, 'T', 8], max: { T: 5 }, min: { T: 2 } }, pe: [9, 8] }, // (a[:, :-1] is empty at T = 1: no empty tensors here)
+    forward: (m: RelPos, i: Record<string, Tensor>) => m.call(i.x!, i.pe!.slice(0, '5-T', '4+T')),
+  }), io, { axis: { x: 1 }, short: 3 });
+});
