@@ -315,7 +315,7 @@ class Conformer extends Module {
 test('a Conformer block written out (half-step FFs, MHA with a padding mask from lengths, GLU + depthwise conv + BatchNorm1d + SiLU) matches PyTorch at a fixed and a run-time length', async () => {
   const net = new Conformer().loadStateDict(weights('handmade_nlp_conformer'));
   const io = read('handmade_nlp_conformer', 'io.safetensors');
-  const lengths = { shape: [2], dtype: 'i32' } as const;
+  const lengths: InputSpec = { shape: [2], dtype: 'i32' };
   const fixed = defineModel({ name: 'conformer', module: net, inputs: { x: [2, 7, 8], lengths } });
   expect(await expectTorchCase(fixed, new Map([...io].filter(([k]) => !k.startsWith('output.short_'))), { threads: 2 })).toEqual(['y']);
   io.set('input.short_lengths', { data: Int32Array.of(5, 4), shape: [2] } as never);
@@ -355,6 +355,52 @@ test('a WaveNet stack written out (causal dilated Conv1d by left padding or by p
   await expectRunTimeLengths(defineModel({ name: 'wavenet', module: net, inputs: { x: { shape: [1, 1, 'T'], max: { T: 16 } } } }), io, { axis: { x: 2 }, short: 7 });
 });
 
+test('the WaveNet stack streamed in chunks of a run-time length, each layer keeping its last d inputs as state (cat, conv without padding, slice from the end), equals PyTorch over the whole sequence', async () => {
+  const net = new WaveNet().loadStateDict(weights('handmade_nlp_wavenet'));
+  const io = read('handmade_nlp_wavenet', 'io.safetensors');
+  const state = Object.fromEntries(net.dil.map((d, i) => [`s${i}`, [1, 4, d]]));
+  const def = defineModel({
+    name: 'wavenet_stream', module: net, inputs: { x: [1, 1, 12] }, forward: (m: WaveNet, i: Record<string, Tensor>) => m.forward(i.x!), state,
+    entries: {
+      chunk: {
+        inputs: { x: { shape: [1, 1, 'T'], max: { T: 6 } } },
+        forward: (m: WaveNet, i: Record<string, Tensor>, s: Record<string, Tensor>) => {
+          let x = m.inp.call(i.x!), skip: Tensor | undefined;
+          const next: Record<string, Tensor> = {};
+          m.dil.forEach((d, l) => {
+            const xin = cat([s[`s${l}`]!, x], 2); // d samples of context, then the chunk
+            next[`s${l}`] = xin.slice(2, -d);
+            const f = m.filt[l]!.call(xin).tanh();
+            const g = F.conv1d(xin, m.gate[l]!.weight.t, m.gate[l]!.bias!.t, { dilation: d }).sigmoid();
+            const z = f.mul(g), sk = m.skip[l]!.call(z);
+            skip = skip ? skip.add(sk) : sk;
+            x = x.add(m.res[l]!.call(z));
+          });
+          return { outputs: { y: m.out2.call(F.relu(m.out1.call(F.relu(skip!)))), res: x }, state: next };
+        },
+      },
+    },
+  });
+  const compiled = await compileModel(def, { isas: TEST_ISAS });
+  const x = io.get('input.x')!.data as Float32Array;
+  const join = (parts: Float32Array[], sizes: number[], C: number) => Float32Array.from({ length: C * 12 }, (_, j) => {
+    const c = Math.floor(j / 12); let t = j % 12, n = 0;
+    while (t >= sizes[n]!) t -= sizes[n++]!;
+    return parts[n]![c * sizes[n]! + t]!;
+  });
+  for (const m of [await loadModelBytes(compiled.bytes), await loadModelBytes(compiled.bytes, { threads: 2, threadPolicy: 'always' })]) {
+    const sizes = [5, 1, 6], ys: Float32Array[] = [], rs: Float32Array[] = [];
+    let at = 0;
+    for (const n of sizes) {
+      const r = m.call('chunk', { x: { data: x.slice(at, at + n), shape: [1, 1, n] } });
+      ys.push(r.y as Float32Array); rs.push(r.res as Float32Array); at += n;
+    }
+    expectTorch(join(ys, sizes, 3), io.get('output.y')!.data as Float32Array, 'streamed y');
+    expectTorch(join(rs, sizes, 4), io.get('output.res')!.data as Float32Array, 'streamed res');
+    m.dispose();
+  }
+});
+
 // ---- DeepSpeech-like ----
 
 /** [B, T] indices reversing each row's first lengths[b] positions, the padding left in place (a pack-free reverse). */
@@ -391,7 +437,7 @@ class DeepSpeech extends Module {
 test('a DeepSpeech-like model written out (Conv2d + BatchNorm2d + hardtanh, Conv1d, a bidirectional GRU masked by lengths without packing) matches PyTorch over packed sequences, at a fixed and a run-time length', async () => {
   // The file's bidirectional GRU (gru.*, gru.*_reverse) as the two GRUs fwd and bwd.
   const sd = new Map([...weights('handmade_nlp_deepspeech')].map(([k, v]) => [k.startsWith('gru.') ? (k.endsWith('_reverse') ? `bwd.${k.slice(4, -8)}` : `fwd.${k.slice(4)}`) : k, v]));
-  const net = new DeepSpeech().loadStateDict(sd), io = read('handmade_nlp_deepspeech', 'io.safetensors'), lengths = { shape: [2], dtype: 'i32' } as const;
+  const net = new DeepSpeech().loadStateDict(sd), io = read('handmade_nlp_deepspeech', 'io.safetensors'), lengths: InputSpec = { shape: [2], dtype: 'i32' };
   const def = defineModel({ name: 'ds', module: net, inputs: { spec: [2, 1, 8, 6], lengths } });
   expect(await expectTorchCase(def, new Map([...io].filter(([k]) => !k.startsWith('output.short_'))), { threads: 2 })).toEqual(['logp', 'hn']);
   io.set('input.short_lengths', { data: Int32Array.of(4, 5), shape: [2] } as never);
