@@ -667,3 +667,29 @@ test('relative-position attention (Transformer-XL rel_shift by pad and view, ein
     forward: (m: RelPos, i: Record<string, Tensor>) => m.call(i.x!, i.pe!.slice(0, '5-T', '4+T')),
   }), io, { axis: { x: 1 }, short: 3 });
 });
+
+test("Hugging Face's MLM head ties (decoder.weight = word embeddings, decoder.bias = the head's own bias over a Linear made without bias) register under PyTorch's names and load from any of them", () => {
+  class Head extends Module {
+    word = new nn.Embedding(5, 3);
+    decoder = new nn.Linear(3, 5, { bias: false });
+    bias = this.param('bias', [5]);
+    constructor() {
+      super();
+      const d = this.decoder as { weight: nn.Parameter; bias?: nn.Parameter };
+      d.bias = this.bias; d.weight = this.word.weight;
+    }
+    forward(x: Tensor): Tensor { return this.decoder.call(this.word.call(x)); }
+  }
+  // PyTorch 1.13's state_dict of the same module.
+  expect([...new Head().stateDict().keys()].sort()).toEqual(['bias', 'word.weight', 'decoder.weight', 'decoder.bias'].sort());
+  const w = { shape: [5, 3], data: Float32Array.from({ length: 15 }, (_, i) => i) }, b = { shape: [5], data: Float32Array.of(1, 2, 3, 4, 5) };
+  // Was 'unexpected: decoder.bias' with both, and the bias never loaded into the decoder with one.
+  for (const sd of [{ 'word.weight': w, bias: b, 'decoder.weight': w, 'decoder.bias': b }, { 'word.weight': w, 'decoder.bias': b }, { 'decoder.weight': w, bias: b }]) {
+    const h = new Head().loadStateDict(sd);
+    const g = traceModel(defineModel({ name: 'h', module: h, inputs: { x: { shape: [1], dtype: 'i32' } } }));
+    expect(Array.from(interpret(g, { x: Int32Array.of(1) }).y as Float32Array), Object.keys(sd).join()).toEqual([1 * 0 + 4 * 1 + 5 * 2 + 1, 3 * 3 + 4 * 4 + 5 * 5 + 2, 6 * 3 + 7 * 4 + 8 * 5 + 3, 9 * 3 + 10 * 4 + 11 * 5 + 4, 12 * 3 + 13 * 4 + 14 * 5 + 5]);
+  }
+  // A bare new Parameter in a field is still no state_dict entry (only this.param registers one).
+  class Loose extends Module { w = new nn.Parameter([2]); forward(x: Tensor): Tensor { return x; } }
+  expect([...new Loose().stateDict().keys()]).toEqual([]);
+});

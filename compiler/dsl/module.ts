@@ -118,6 +118,9 @@ function stateTensors(sd: unknown, where: string): Map<string, StateTensor> {
   return new Map(entries as Array<[string, StateTensor]>);
 }
 
+/** The parameters a module's param() made (a field holding one elsewhere ties it; a bare new Parameter is loose). */
+const REGISTERED = new WeakSet<Parameter>();
+
 export abstract class Module {
   /** Full dotted path (empty for the root); assigned by `assignPaths`. */
   path = '';
@@ -136,6 +139,7 @@ export abstract class Module {
     if (numel(shape) * 4 > 2 ** 32) throw new ModelDefinitionError(`${this.constructor.name}: parameter '${name}' ${fmtShape(shape)} needs ${numel(shape) * 4} bytes; wasm32 memory holds 4 GiB`);
     const p = new Parameter(shape, init);
     this._params.set(name, p);
+    REGISTERED.add(p);
     return p;
   }
 
@@ -192,10 +196,11 @@ export abstract class Module {
    * PyTorch's setattr re-registers it: both names then give one Parameter.
    */
   namedParameters(prefix = ''): Array<[string, Parameter]> {
-    const out: Array<[string, Parameter]> = [...this._params].map(([k, p]) => {
-      const field = (this as unknown as Record<string, unknown>)[k];
-      return [prefix + k, field instanceof Parameter ? field : p];
-    });
+    const fields = this as unknown as Record<string, unknown>;
+    const out: Array<[string, Parameter]> = [...this._params].map(([k, p]) => [prefix + k, fields[k] instanceof Parameter ? fields[k] : p]);
+    // A field holding a parameter some module registered, under a name this one did not register
+    // (Hugging Face's decoder.bias = self.bias over a Linear made without bias), is a tie too.
+    for (const [k, v] of Object.entries(fields)) if (v instanceof Parameter && REGISTERED.has(v) && !this._params.has(k) && !k.startsWith('_')) out.push([prefix + k, v]);
     for (const [k, m] of this.namedChildren()) out.push(...m.namedParameters(`${prefix}${k}.`));
     return out;
   }
