@@ -693,3 +693,33 @@ test("Hugging Face's MLM head ties (decoder.weight = word embeddings, decoder.bi
   class Loose extends Module { w = new nn.Parameter([2]); forward(x: Tensor): Tensor { return x; } }
   expect([...new Loose().stateDict().keys()]).toEqual([]);
 });
+
+// ---- Whisper's audio encoder ----
+
+class WhisperEnc extends Module {
+  conv1 = new nn.Conv1d(4, 8, 3, { padding: 1 });
+  conv2 = new nn.Conv1d(8, 8, 3, { stride: 2, padding: 1 });
+  attn_ln = new nn.LayerNorm(8);
+  attn = new nn.MultiheadAttention(8, 2, { batchFirst: true });
+  mlp_ln = new nn.LayerNorm(8);
+  fc1 = new nn.Linear(8, 32); fc2 = new nn.Linear(32, 8);
+  ln_post = new nn.LayerNorm(8);
+  forward(mel: Tensor): Record<string, Tensor> {
+    let x = F.gelu(this.conv1.call(mel));
+    x = F.gelu(this.conv2.call(x)).permute(0, 2, 1);
+    // The positional_embedding buffer (sinusoids of 6 positions), sliced to the frames: [:x.shape[1]].
+    const t = arange(6).float().unsqueeze(1).mul(arange(4).float().mul(-Math.log(10000) / 3).exp().unsqueeze(0));
+    x = x.add(cat([t.sin(), t.cos()], 1).slice(0, 0, x.dim(1)));
+    const h = this.attn_ln.call(x);
+    x = x.add(this.attn.call(h, h, h, { needWeights: false })[0]);
+    x = x.add(this.fc2.call(F.gelu(this.fc1.call(this.mlp_ln.call(x)))));
+    return { y: this.ln_post.call(x) };
+  }
+}
+
+test("Whisper's audio encoder written out (Conv1d + GELU, a strided Conv1d, sinusoidal positions sliced to the frames, a pre-LN MHA block) matches PyTorch at 11 frames and over a run-time number", async () => {
+  const net = new WhisperEnc().loadStateDict(weights('handmade_nlp_whisper'));
+  const io = read('handmade_nlp_whisper', 'io.safetensors');
+  expect(await expectTorchCase(defineModel({ name: 'whisper', module: net, inputs: { mel: [1, 4, 11] } }), new Map([...io].filter(([k]) => !k.startsWith('output.short_'))), { threads: 2 })).toEqual(['y']);
+  await expectRunTimeLengths(defineModel({ name: 'whisper', module: net, inputs: { mel: { shape: [1, 4, 'T'], max: { T: 12 } } } }), io, { axis: { mel: 2 }, short: 4 });
+});
