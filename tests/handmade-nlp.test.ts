@@ -478,11 +478,17 @@ function charDef() {
 test('a char-level LSTM LM through the stateful API: the whole sequence, prefill in chunks, decode and step token by token, reset, greedy and sampled generate match PyTorch', async () => {
   const io = read('handmade_nlp_charlm', 'io.safetensors');
   const def = charDef();
-  expect(await expectTorchCase(def, new Map([...io].filter(([k]) => k !== 'output.greedy')), { threads: 2 })).toEqual(['logits', 'h', 'c']);
   const compiled = await compileModel(def, { isas: TEST_ISAS });
   const ids = io.get('input.ids')!.data as Int32Array, logits = io.get('output.logits')!.data as Float32Array;
   const row = (t: number) => logits.subarray(t * 10, t * 10 + 10);
-  for (const m of [await loadModelBytes(compiled.bytes), await loadModelBytes(compiled.bytes, { threads: 2, threadPolicy: 'always' })]) {
+  const models = [await loadModelBytes(compiled.bytes), await loadModelBytes(compiled.bytes, { threads: 2, threadPolicy: 'always' })];
+  const ref = interpret(compiled.traced, { ids }), whole = models.map((m) => m.run({ ids }));
+  for (const k of ['logits', 'h', 'c']) {
+    expectTorch(ref[k] as Float32Array, io.get(`output.${k}`)!.data as Float32Array, `reference ${k}`);
+    expectTorch(whole[0]![k] as Float32Array, io.get(`output.${k}`)!.data as Float32Array, `compiled ${k}`);
+    expect(Array.from(whole[1]![k] as Float32Array)).toEqual(Array.from(whole[0]![k] as Float32Array));
+  }
+  for (const m of models) {
     for (let pass = 0; pass < 2; pass++) { // the second after reset()
       expectTorch(m.prefill(ids.subarray(0, 6)), row(5), `prefill of 6 (two chunks), pass ${pass}`);
       for (const t of [6, 7]) expectTorch(m.decode(ids[t]!), row(t), `decode at ${t}, pass ${pass}`);
@@ -496,6 +502,13 @@ test('a char-level LSTM LM through the stateful API: the whole sequence, prefill
     m.reset();
     for (let t = 0; t < 8; t++) expectTorch(m.step(tok(t)).logits as Float32Array, row(t), `step ${t} after reset`);
     expectTorch(m.state().c as Float32Array, io.get('output.c')!.data as Float32Array, 'c after 8 steps');
+    // The state saved after 6 tokens and put back (setState) resumes there.
+    m.reset(); m.prefill(ids.subarray(0, 6));
+    const saved = m.state();
+    m.decode(ids[6]!); m.decode(ids[7]!);
+    m.setState(saved);
+    expect(m.position).toBe(6);
+    expectTorch(m.decode(ids[6]!), row(6), 'decode at 6 after setState');
     m.reset();
     expect(Array.from(m.generate([1, 4], { maxNewTokens: 6 }))).toEqual(Array.from(io.get('output.greedy')!.data as Int32Array));
     // Sampled: generate's tokens are those of prefill/decode and its sampler on the same stream.
