@@ -181,7 +181,8 @@ export abstract class Module {
   /** PyTorch's children(), modules() (this one first, depth first) and parameters(), for ported code. */
   children(): Module[] { return this.namedChildren().map(([, m]) => m); }
   modules(): Module[] { return [this, ...this.children().flatMap((m) => m.modules())]; }
-  parameters(): Parameter[] { return this.namedParameters().map(([, p]) => p); }
+  /** (Each once, as PyTorch's: a tied parameter is one however many names it has.) */
+  parameters(): Parameter[] { return [...new Set(this.namedParameters().map(([, p]) => p))]; }
   /** PyTorch's eval(): simdflow compiles for inference, so this is the module as it is (for ported code). */
   eval(): this { return this; }
   /** PyTorch's train(mode): train(false) is eval(); training is not supported. */
