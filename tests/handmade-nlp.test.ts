@@ -737,3 +737,58 @@ test("Whisper's audio encoder written out (Conv1d + GELU, a strided Conv1d, sinu
   expect(await expectTorchCase(defineModel({ name: 'whisper', module: net, inputs: { mel: [1, 4, 11] } }), new Map([...io].filter(([k]) => !k.startsWith('output.short_'))), { threads: 2 })).toEqual(['y']);
   await expectRunTimeLengths(defineModel({ name: 'whisper', module: net, inputs: { mel: { shape: [1, 4, 'T'], max: { T: 12 } } } }), io, { axis: { mel: 2 }, short: 4 });
 });
+
+test('the char LSTM LM with 2 sequences at their own positions (prefill one, its state rows by dynamicSlice/dynamicUpdate; decode both, reset one): logits and batched greedy generate match PyTorch', async () => {
+  const io = read('handmade_nlp_charlm', 'io.safetensors');
+  const B = 2;
+  // The state batch first ([B, layers, H]: reset(seq) clears a sequence's rows along dim 0), the
+  // LSTM's [layers, B, H] by transposes; with `own`, the LSTM's layout as the state.
+  const charBatch = (own = false) => defineModel({
+    name: 'charlm2', module: new CharLM().loadStateDict(weights('handmade_nlp_charlm')),
+    inputs: { ids: { shape: [1, 8], dtype: 'i32' } },
+    forward: (m: CharLM, i: Record<string, Tensor>) => ({ logits: m.call(i.ids!)[0] }),
+    state: { h: own ? [2, B, 8] : [B, 2, 8], c: own ? [2, B, 8] : [B, 2, 8], pos: { shape: [B], dtype: 'i32' } },
+    entries: {
+      prefill: {
+        inputs: { tokens: { shape: [1, 'T'], dtype: 'i32', max: { T: 4 } }, count: { shape: [], dtype: 'i32' }, seq: { shape: [], dtype: 'i32' } },
+        forward: (m: CharLM, i: Record<string, Tensor>, s: Record<string, Tensor>) => {
+          const ax = own ? 1 : 0, flip = (t: Tensor) => (own ? t : t.transpose(0, 1));
+          const [logits, [h, c]] = m.call(i.tokens!, [flip(s.h!.dynamicSlice(ax, i.seq!)), flip(s.c!.dynamicSlice(ax, i.seq!))]);
+          const p = s.pos!.dynamicSlice(0, i.seq!);
+          return {
+            outputs: { logits: logits.dynamicSlice(1, i.count!.sub(ints([1], []))).reshape(1, 10) },
+            state: { h: s.h!.dynamicUpdate(ax, i.seq!, flip(h)), c: s.c!.dynamicUpdate(ax, i.seq!, flip(c)), pos: s.pos!.dynamicUpdate(0, i.seq!, p.add(i.count!)) },
+          };
+        },
+      },
+      decode: {
+        inputs: { tokens: { shape: [B, 1], dtype: 'i32' } },
+        forward: (m: CharLM, i: Record<string, Tensor>, s: Record<string, Tensor>) => {
+          const flip = (t: Tensor) => (own ? t : t.transpose(0, 1));
+          const [logits, [h, c]] = m.call(i.tokens!, [flip(s.h!), flip(s.c!)]);
+          return { outputs: { logits: logits.reshape(B, 10) }, state: { h: flip(h), c: flip(c), pos: s.pos!.add(ints([1], [])) } };
+        },
+      },
+    },
+    generation: { prefill: 'prefill', decode: 'decode', chunk: 4, capacity: 64, vocab: 10, tokens: 'tokens', count: 'count', logits: 'logits', position: 'pos', batch: B, sequence: 'seq' },
+  });
+  const def = charBatch();
+  const compiled = await compileModel(def, { isas: TEST_ISAS });
+  const ids = io.get('input.ids')!.data as Int32Array, logits = io.get('output.logits')!.data as Float32Array;
+  const row = (t: number) => logits.subarray(t * 10, t * 10 + 10);
+  for (const m of [await loadModelBytes(compiled.bytes), await loadModelBytes(compiled.bytes, { threads: 2, threadPolicy: 'always' })]) {
+    expectTorch(m.prefill(ids.subarray(0, 3), 0), row(2), 'prefill seq 0');
+    expectTorch(m.prefill(ids.subarray(0, 6), 1), row(5), 'prefill seq 1 (two chunks)');
+    const [a, b] = m.decode([ids[3]!, ids[6]!]);
+    expectTorch(a!, row(3), 'decode seq 0 at 3');
+    expectTorch(b!, row(6), 'decode seq 1 at 6');
+    expect(m.positions).toEqual([4, 7]);
+    m.reset(0);
+    expectTorch(m.prefill(ids.subarray(0, 2), 0), row(1), 'seq 0 after reset(0)');
+    expectTorch(m.decode([ids[2]!, ids[7]!])[1]!, row(7), 'seq 1 untouched by reset(0)');
+    m.reset();
+    const greedy = Array.from(io.get('output.greedy')!.data as Int32Array);
+    expect(m.generate([[1, 4], [1, 4, greedy[2]!]], { maxNewTokens: 5 }).map((g) => Array.from(g))).toEqual([greedy.slice(0, 7), greedy.slice(0, 8)]);
+    m.dispose();
+  }
+});

@@ -90,8 +90,15 @@ function stateWrittenInPlace(g: Graph, l: Layout, state: readonly StateSpec[], a
  * An entry's inputs and outputs as the manifest lists them; `empty`, the traced graph's zero-size
  * ones (passes need not keep them), go in at their positions with no bytes, at the arena's start.
  */
-function entryInfo(g: Graph, name: string, l: Layout, inPlace: string[], empty: Graph['empty'], arena: number): Manifest['entries'][string] {
+function entryInfo(g: Graph, name: string, l: Layout, inPlace: string[], empty: Graph['empty'], arena: number, declared: Readonly<Record<string, [number, number]>> = {}): Manifest['entries'][string] {
   const ranges = indexRanges(g);
+  // A range the definition implies (the generation's sequence input picks one of `batch` rows, however
+  // the entry reads it: a gather, or dynamicSlice/dynamicUpdate of state rows, which clamp), with any
+  // a gather gives.
+  for (const n of g.inputs) {
+    const d = Object.hasOwn(declared, n.label!) ? declared[n.label!] : undefined, was = ranges.get(n);
+    if (d) ranges.set(n, was ? [Math.max(d[0], was[0]), Math.min(d[1], was[1])] : d);
+  }
   const info = (tname: string, n: Node): TensorInfo => ({
     name: tname, dtype: n.type.dtype, shape: [...n.type.shape], ...(n.type.dims ? { dims: [...n.type.dims] } : {}), offset: l.addr(n), ...(ranges.has(n) ? { range: ranges.get(n)! } : {}),
   });
@@ -151,7 +158,8 @@ export async function compileEntries(entries: Entry[], state: StateSpec[], opts:
     version: SIMDFLOW_VERSION,
     name: opts.name ?? 'model',
     entries: Object.fromEntries(graphs.map((e) => {
-      const l = layouts.get(e.graph)!, info = entryInfo(e.graph, e.name, l, stateWrittenInPlace(e.graph, l, state, mem.stateAt), e.empty, mem.arenaOffset), par = parallel.get(info.export);
+      const gen = opts.generation, declared = gen?.sequence !== undefined && e.name === gen.prefill && (gen.batch ?? 1) > 1 ? { [gen.sequence]: [0, gen.batch!] as [number, number] } : {};
+      const l = layouts.get(e.graph)!, info = entryInfo(e.graph, e.name, l, stateWrittenInPlace(e.graph, l, state, mem.stateAt), e.empty, mem.arenaOffset, declared), par = parallel.get(info.export);
       return [e.name, par === undefined ? info : { ...info, parallel: par.id }];
     })),
     state: state.map((s) => ({ name: s.name, dtype: s.type.dtype, shape: [...s.type.shape], offset: mem.stateAt.get(s.name)! })),
