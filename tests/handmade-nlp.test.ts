@@ -772,7 +772,10 @@ test('the char LSTM LM with 2 sequences at their own positions (prefill one, its
     },
     generation: { prefill: 'prefill', decode: 'decode', chunk: 4, capacity: 64, vocab: 10, tokens: 'tokens', count: 'count', logits: 'logits', position: 'pos', batch: B, sequence: 'seq' },
   });
+  // The LSTM's own layout, sequences along dim 1: reset(0) zeroed layer 0 of both sequences instead.
+  await expect(compileModel(charBatch(true), { isas: TEST_ISAS })).rejects.toThrow("model 'charlm2': entry 'prefill' picks sequence 'seq' along dim 1 of state 'h' [2, 2, 8]; a batched language model holds its 2 sequences first in every state tensor (reset(seq) clears, and the runtime addresses, a sequence's rows along dim 0): make 'h' [2, 2, 8] and move the axis in the entries (transpose)");
   const def = charBatch();
+  await expect(compileModel({ ...def, state: { ...def.state, extra: [3, 2] } }, { isas: TEST_ISAS })).rejects.toThrow("model 'charlm2': state 'extra' [3, 2] does not hold the 2 sequences in dim 0; a batched language model holds its 2 sequences first in every state tensor (reset(seq) clears, and the runtime addresses, a sequence's rows along dim 0): make 'extra' [2, 3] and move the axis in the entries (transpose)");
   const compiled = await compileModel(def, { isas: TEST_ISAS });
   const ids = io.get('input.ids')!.data as Int32Array, logits = io.get('output.logits')!.data as Float32Array;
   const row = (t: number) => logits.subarray(t * 10, t * 10 + 10);

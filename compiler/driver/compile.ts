@@ -191,6 +191,21 @@ export async function compileEntries(entries: Entry[], state: StateSpec[], opts:
     if ((g.batch ?? 1) > 1 && g.chunk > 1 && tokens && !tokens.dims) {
       throw new ModelDefinitionError(`model '${manifest.name}': generation with batch ${g.batch} needs a prefill entry '${g.prefill}' whose '${g.tokens}' take any number of tokens up to the chunk, { shape: [1, 'T'], dtype: 'i32', max: { T: ${g.chunk} } }; they are fixed [${tokens.shape.join(', ')}], which the runtime pads, and the padding of a short chunk near the end of the cache passes its capacity`);
     }
+    // reset(seq) and the runtime clear and address a sequence's rows along dim 0 of every state
+    // tensor: an LSTM's h [layers, B, H] (sequences along dim 1) had reset(0) zero layer 0 of every
+    // sequence, silently. Refuse state not batch first, and a prefill that picks the sequence elsewhere.
+    if ((g.batch ?? 1) > 1) {
+      const B = g.batch!, notFirst = manifest.state.find((t) => t.shape[0] !== B);
+      const batchFirst = (name: string, shape: readonly number[], axis: number) => `a batched language model holds its ${B} sequences first in every state tensor (reset(seq) clears, and the runtime addresses, a sequence's rows along dim 0): make '${name}' [${[B, ...shape.filter((_, i) => i !== axis)].join(', ')}] and move the axis in the entries (transpose)`;
+      if (notFirst) throw new ModelDefinitionError(`model '${manifest.name}': state '${notFirst.name}' [${notFirst.shape.join(', ')}] does not hold the ${B} sequences in dim 0; ${batchFirst(notFirst.name, notFirst.shape, notFirst.shape.indexOf(B))}`);
+      for (const n of entries.find((x) => x.name === g.prefill)?.graph.nodes ?? []) {
+        if (n.op !== 'dynamic_update' && n.op !== 'dynamic_slice') continue;
+        const data = rootOf(n.inputs[0]!), index = rootOf(n.inputs[n.op === 'dynamic_update' ? 2 : 1]!), axis = (n.attrs as { axis: number }).axis;
+        if (data.op === 'state' && index.op === 'input' && index.label === g.sequence && axis !== 0) {
+          throw new ModelDefinitionError(`model '${manifest.name}': entry '${g.prefill}' picks sequence '${g.sequence}' along dim ${axis} of state '${data.label}' [${data.type.shape.join(', ')}]; ${batchFirst(data.label!, data.type.shape, axis)}`);
+        }
+      }
+    }
     // A cache shorter than generation.capacity let the runtime accept tokens the cache cannot hold:
     // the call trapped ('position 6 + 1 new keys do not fit its 6 positions') with the cache partly written.
     for (const e of entries.filter((x) => x.name === g.prefill || x.name === g.decode)) {
