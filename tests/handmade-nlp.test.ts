@@ -698,7 +698,7 @@ test("Hugging Face's MLM head ties (decoder.weight = word embeddings, decoder.bi
   expect([...new Head().stateDict().keys()].sort()).toEqual(['bias', 'word.weight', 'decoder.weight', 'decoder.bias'].sort());
   const w = { shape: [5, 3], data: Float32Array.from({ length: 15 }, (_, i) => i) }, b = { shape: [5], data: Float32Array.of(1, 2, 3, 4, 5) };
   // Was 'unexpected: decoder.bias' with both, and the bias never loaded into the decoder with one.
-  for (const sd of [{ 'word.weight': w, bias: b, 'decoder.weight': w, 'decoder.bias': b }, { 'word.weight': w, 'decoder.bias': b }, { 'decoder.weight': w, bias: b }]) {
+  for (const sd of <Array<Record<string, typeof w>>>[{ 'word.weight': w, bias: b, 'decoder.weight': w, 'decoder.bias': b }, { 'word.weight': w, 'decoder.bias': b }, { 'decoder.weight': w, bias: b }]) {
     const h = new Head().loadStateDict(sd);
     const g = traceModel(defineModel({ name: 'h', module: h, inputs: { x: { shape: [1], dtype: 'i32' } } }));
     expect(Array.from(interpret(g, { x: Int32Array.of(1) }).y as Float32Array), Object.keys(sd).join()).toEqual([1 * 0 + 4 * 1 + 5 * 2 + 1, 3 * 3 + 4 * 4 + 5 * 5 + 2, 6 * 3 + 7 * 4 + 8 * 5 + 3, 9 * 3 + 10 * 4 + 11 * 5 + 4, 12 * 3 + 13 * 4 + 14 * 5 + 5]);
