@@ -128,13 +128,18 @@ class GPT2Block extends Module {
   ln_2 = new nn.LayerNorm(8);
   c_fc = new Conv1D(8, 32);
   mlp_proj = new Conv1D(32, 8);
-  forward(x: Tensor): Tensor {
+  forward(x: Tensor, padMask?: Tensor): Tensor {
     const [B, T] = [x.dim(0), x.dim(1)];
     const [q, k, v] = this.c_attn.call(this.ln_1.call(x)).split(8, 2).map((t) => t.view(B, T, 2, 4).transpose(1, 2)) as [Tensor, Tensor, Tensor];
     const L = x.size(1);
     let causal = F.causalMask(L); // torch.triu(torch.ones(T, T), diagonal=1).bool()
     if (typeof T !== 'number') causal = causal.slice(0, 0, T).slice(1, 0, T);
-    const s = q.matmul(k.transpose(-2, -1)).mul(1 / Math.sqrt(4)).maskedFill(causal, -Infinity);
+    let s = q.matmul(k.transpose(-2, -1)).mul(1 / Math.sqrt(4));
+    if (padMask) {
+      // Hugging Face's: finfo.min where causal-masked, plus (1 − mask)·finfo.min (−inf where both).
+      const fmin = -3.4028234663852886e38;
+      s = F.where(causal.logicalNot(), s, fmin).add(padMask.unsqueeze(1).unsqueeze(1).float().neg().add(1).mul(fmin));
+    } else s = s.maskedFill(causal, -Infinity);
     const o = s.softmax(-1).matmul(v).transpose(1, 2).contiguous().view(B, T, 8);
     x = x.add(this.c_proj.call(o));
     return x.add(this.mlp_proj.call(F.gelu(this.c_fc.call(this.ln_2.call(x)), { approximate: 'tanh' })));
@@ -151,9 +156,11 @@ class GPT2 extends Module {
     super();
     (this.lm_head as { weight: nn.Parameter }).weight = this.wte.weight; // tied, as PyTorch's self.lm_head.weight = self.wte.weight
   }
-  forward(ids: Tensor): Record<string, Tensor> {
-    let x = this.wte.call(ids).add(this.wpe.call(positions(ids)));
-    for (const b of this.h) x = b.call(x);
+  forward(ids: Tensor, mask?: Tensor): Record<string, Tensor> {
+    // Left padding: positions from the mask, as Hugging Face's generate.
+    const pos = mask ? mask.cumsum(-1).sub(1).maskedFill(mask.eq(0), 1) : positions(ids);
+    let x = this.wte.call(ids).add(this.wpe.call(pos));
+    for (const b of this.h) x = b.call(x, mask);
     return { logits: this.lm_head.call(this.ln_f.call(x)) };
   }
 }
@@ -521,6 +528,19 @@ test('a char-level LSTM LM through the stateful API: the whole sequence, prefill
     expect(got).toEqual(mine);
     m.dispose();
   }
+});
+
+test('the GPT-2 over a left-padded batch (positions from the attention mask by cumsum, finfo.min masks adding up to −inf as Hugging Face) matches PyTorch', async () => {
+  const net = new GPT2().loadStateDict(weights('handmade_nlp_gpt2'));
+  const def = defineModel({ name: 'gpt2', module: net, inputs: { ids: { shape: [2, 'T'], dtype: 'i32', max: { T: 8 } }, mask: { shape: [2, 'T'], dtype: 'i32' } } });
+  const io = read('handmade_nlp_gpt2_left', 'io.safetensors');
+  const feeds = { ids: { data: io.get('input.ids')!.data as Int32Array, shape: [2, 6] }, mask: { data: io.get('input.mask')!.data as Int32Array, shape: [2, 6] } };
+  const compiled = await compileModel(def, { isas: TEST_ISAS });
+  const want = io.get('output.logits')!.data as Float32Array;
+  expectTorch(interpret(compiled.traced, { ids: feeds.ids.data, mask: feeds.mask.data }, undefined, { T: 6 }).logits as Float32Array, want, 'reference');
+  const m = await loadModelBytes(compiled.bytes);
+  expectTorch(m.run(feeds).logits as Float32Array, want, 'compiled');
+  m.dispose();
 });
 
 test("a tied head (lm_head.weight = wte.weight, as in PyTorch) loads from a state_dict with both keys or either one (safetensors keeps one), and refuses two different values", () => {
