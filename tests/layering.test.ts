@@ -10,7 +10,8 @@ const ALLOWED: Record<string, string[]> = {
   ir: [],
   /** The runtime only for feedSizes: the reference reads sizes off its feeds as run() does. */
   reference: ['ir', 'runtime'],
-  dsl: ['ir'],
+  /** The runtime only for linearDim: an input dim must be one the runtime can read its size off. */
+  dsl: ['ir', 'runtime'],
   weights: ['ir'],
   /** The ONNX front end: decodes the file, translates through the DSL's tensor ops, folds with the reference. */
   onnx: ['ir', 'dsl', 'reference'],
