@@ -8,6 +8,7 @@ import { dimsOf, DTYPE_BYTES, fmtShape, normAxis as irNormAxis, numel, sameShape
 import { addDims, canonDim, divDims, evalDim, isSymbolic, leastDim, mulDims, numelDims, sizeNames, type Dim, type Sizes } from '../ir/dims.ts';
 import type { SymAttrs } from '../ir/symbolic.ts';
 import { describeValue } from '../ir/print.ts';
+import * as S from './scatter.ts';
 
 /** dynamicSlice's and dynamicUpdate's index: a tensor (its dtype and shape are the op's to check). */
 function runTimeIndex(op: string, index: unknown): void {
@@ -735,6 +736,14 @@ export class Tensor {
    * constant and traps in the compiled code when it is known only at run time (torch raises too).
    */
   gather(dim: number, index: Tensor): Tensor { return gatherElements(this, dim, index, false); }
+  /** torch.Tensor.scatter(dim, index, src): a copy with src (a tensor, or a number) written at index along dim (scatter.ts). */
+  scatter(dim: number, index: Tensor, src: Tensor | number): Tensor { return S.scatter(this, dim, index, src); }
+  /** torch.Tensor.scatter_add(dim, index, src): src added at index along dim. */
+  scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor { return S.scatterReduce(this, dim, index, src, 'sum'); }
+  /** torch.Tensor.scatter_reduce(dim, index, src, reduce, include_self=True): 'sum', 'prod', 'mean', 'amax' or 'amin' at index along dim. */
+  scatterReduce(dim: number, index: Tensor, src: Tensor, reduce: S.ScatterReduce, o: { includeSelf?: boolean } = {}): Tensor { return S.scatterReduce(this, dim, index, src, reduce, o); }
+  /** torch.Tensor.index_add(dim, index, source, alpha=1): source's slices along dim added at the rows the 1-D index names. */
+  indexAdd(dim: number, index: Tensor, source: Tensor, o: { alpha?: number } = {}): Tensor { return S.indexAdd(this, dim, index, source, o); }
   /** A copy as another dtype: to bool, x ≠ 0 (NaN is true); to i32, truncated toward zero, saturating (NaN → 0). */
   cast(dtype: DType): Tensor {
     if (typeof dtype !== 'string' || !Object.hasOwn(DTYPE_BYTES, dtype)) throw new ModelDefinitionError(`cast: dtype must be ${Object.keys(DTYPE_BYTES).map((d) => `'${d}'`).join(', ').replace(/, ([^,]*)$/, ' or $1')}, got ${describeValue(dtype)}${where()}`);

@@ -1,0 +1,248 @@
+// Architectures of other domains written by hand in the DSL as a user ports them from PyTorch
+// (a Mixture-of-Experts layer, a DLRM recommender, graph networks, a VAE and a DCGAN, N-BEATS and
+// PatchTST, a log-mel front end, a Siamese pair), against PyTorch 1.13
+// (tests/fixtures/torch-extra/handmade_misc_*, made by make_handmade_misc.py): compiled (every
+// test ISA, and 2 threads) and in the reference interpreter.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, test } from 'vitest';
+import { cat, compileModel, defineModel, eye, F, interpret, ints, Module, nn, ones, Parameter, readSafetensors, stack, stateDictFrom, traceModel, zeros, zerosLike, type Tensor } from '../compiler/index.ts';
+import { loadModelBytes } from '../runtime/model.ts';
+import '../runtime/node.ts';
+import { TEST_ISAS } from './helpers/isa.ts';
+import { expectTorchCase } from './helpers/torch.ts';
+
+const FIX = join(import.meta.dirname, 'fixtures', 'torch-extra');
+const read = (c: string, f: string) => readSafetensors(readFileSync(join(FIX, c, f)), `${c}/${f}`);
+const weights = (c: string) => stateDictFrom(read(c, 'weights.safetensors'));
+const i32 = (shape: number[]) => ({ shape, dtype: 'i32' as const });
+
+class Expert extends nn.Sequential { constructor() { super(new nn.Linear(6, 8), new nn.GELU(), new nn.Linear(8, 6)); } }
+
+class MoE extends Module {
+  gate = new nn.Linear(6, 4, { bias: false });
+  experts = new nn.ModuleList([new Expert(), new Expert(), new Expert(), new Expert()]);
+  forward(x: Tensor): Record<string, Tensor> {
+    const [b, t, d] = x.shape as [number, number, number];
+    const h = x.reshape(-1, d);
+    const logits = this.gate.call(h);
+    const [topV, topI] = logits.topk(2, -1);
+    const w = topV.softmax(-1);
+    const ex = this.experts.modules().slice(1).filter((m) => m instanceof Expert) as Expert[];
+    const outs = stack(ex.map((e) => e.call(h)), 1);
+    const picked = outs.gather(1, topI.unsqueeze(-1).expand(-1, -1, d));
+    const dense = F.oneHot(topI, 4).float().mul(w.unsqueeze(-1)).sum(1);
+    const denseS = zerosLike(logits).scatter(1, topI, w);
+    let yLoop = zerosLike(h);
+    ex.forEach((e, j) => { yLoop = yLoop.add(w.mul(topI.eq(j)).sum(-1, true).mul(e.call(h))); });
+    return {
+      gather: picked.mul(w.unsqueeze(-1)).sum(1).reshape(b, t, d),
+      onehot: F.einsum('ne,ned->nd', dense, outs).reshape(b, t, d),
+      scatter: denseS.unsqueeze(1).matmul(outs).squeeze(1).reshape(b, t, d),
+      loop: yLoop.reshape(b, t, d), idx: topI, w, dense: denseS,
+    };
+  }
+}
+
+test('a Mixture-of-Experts layer (top-2 gate, softmax over the chosen logits; gather, one-hot einsum, scatter + bmm, a per-expert loop) matches PyTorch', async () => {
+  const def = defineModel({ name: 'moe', module: new MoE().loadStateDict(weights('handmade_misc_moe')), inputs: { x: [2, 5, 6] } });
+  expect(await expectTorchCase(def, read('handmade_misc_moe', 'io.safetensors'), { threads: 2 })).toHaveLength(7);
+});
+
+class DLRM extends Module {
+  emb_sum = new nn.EmbeddingBag(10, 4, { mode: 'sum' });
+  emb_mean = new nn.EmbeddingBag(7, 4, { mode: 'mean' });
+  emb = new nn.Embedding(5, 4);
+  bot = new nn.Sequential(new nn.Linear(3, 8), new nn.ReLU(), new nn.Linear(8, 4), new nn.ReLU());
+  top = new nn.Sequential(new nn.Linear(10, 8), new nn.ReLU(), new nn.Linear(8, 1));
+  forward(dense: Tensor, idxA: Tensor, offA: Tensor, idxB: Tensor, catC: Tensor): Record<string, Tensor> {
+    const x = this.bot.call(dense);
+    const T = stack([x, this.emb_sum.call(idxA, offA), this.emb_mean.call(idxB), this.emb.call(catC)], 1);
+    const Z = T.matmul(T.transpose(1, 2));
+    const pairs: number[] = [];
+    for (let i = 0; i < 4; i++) for (let j = i + 1; j < 4; j++) pairs.push(i * 4 + j);
+    const z = Z.flatten(1).indexSelect(1, ints(pairs));
+    return { p: this.top.call(cat([x, z], 1)).sigmoid(), z, zmask: z };
+  }
+}
+
+test('a DLRM recommender (EmbeddingBag sum with offsets and an empty bag, mean over 2-D bags, bmm interactions, the upper triangle, top MLP) matches PyTorch', async () => {
+  const def = defineModel({
+    name: 'dlrm', module: new DLRM().loadStateDict(weights('handmade_misc_dlrm')),
+    inputs: { dense: [4, 3], idx_a: i32([8]), off_a: i32([4]), idx_b: i32([4, 3]), cat_c: i32([4]) },
+  });
+  expect(await expectTorchCase(def, read('handmade_misc_dlrm', 'io.safetensors'), { threads: 2 })).toHaveLength(3);
+});
+
+class Graph extends Module {
+  g1 = new nn.Linear(5, 8, { bias: false });
+  g2 = new nn.Linear(8, 3);
+  sage_l = new nn.Linear(5, 6);
+  sage_r = new nn.Linear(5, 6, { bias: false });
+  forward(x: Tensor, adj: Tensor, edgeIndex: Tensor): Record<string, Tensor> {
+    const n = adj.size(-1);
+    const a = adj.add(eye(n));
+    const d = a.sum(-1).pow(-0.5);
+    const aHat = d.unsqueeze(-1).mul(a).mul(d.unsqueeze(-2));
+    const h = aHat.matmul(this.g1.call(x)).relu();
+    const gcn = aHat.matmul(this.g2.call(h)).logSoftmax(-1);
+    const xs = x.select(0, 0), src = edgeIndex.select(0, 0), dst = edgeIndex.select(0, 1);
+    const msg = xs.indexSelect(0, src);
+    const agg = zeros([n, 5]).indexAdd(0, dst, msg);
+    const deg = zeros([n]).indexAdd(0, dst, ones([src.size(0)]));
+    const mean = (g: Tensor) => g.div(deg.clamp(1).unsqueeze(-1));
+    const sage = this.sage_l.call(mean(agg)).add(this.sage_r.call(xs));
+    const agg2 = zeros([n, 5]).scatterAdd(0, dst.unsqueeze(-1).expand(-1, 5), msg);
+    const amax = zeros([n, 5]).scatterReduce(0, dst.unsqueeze(-1).expand(-1, 5), msg, 'amax', { includeSelf: false });
+    return { gcn, sage: F.normalize(sage, 2, -1), sage_scatter: this.sage_l.call(mean(agg2)).add(this.sage_r.call(xs)), deg, amax };
+  }
+}
+
+test('graph networks: a dense GCN and GraphSAGE mean aggregation over an edge list (index_add, scatter_add, scatter_reduce amax, a node with no edges) match PyTorch', async () => {
+  const def = defineModel({
+    name: 'graph', module: new Graph().loadStateDict(weights('handmade_misc_graph')),
+    inputs: { x: [1, 6, 5], adj: [1, 6, 6], edge_index: i32([2, 9]) },
+  });
+  expect(await expectTorchCase(def, read('handmade_misc_graph', 'io.safetensors'), { threads: 2 })).toHaveLength(5);
+});
+
+class Gen extends Module {
+  enc = new nn.Sequential(new nn.Linear(12, 16), new nn.ReLU());
+  mu = new nn.Linear(16, 3);
+  logvar = new nn.Linear(16, 3);
+  dec = new nn.Sequential(new nn.Linear(3, 16), new nn.ReLU(), new nn.Linear(16, 12), new nn.Sigmoid());
+  G = new nn.Sequential(
+    new nn.ConvTranspose2d(6, 8, 4, { stride: 1, padding: 0, bias: false }), new nn.BatchNorm2d(8), new nn.ReLU(),
+    new nn.ConvTranspose2d(8, 4, 4, { stride: 2, padding: 1, bias: false }), new nn.BatchNorm2d(4), new nn.ReLU(),
+    new nn.ConvTranspose2d(4, 3, 4, { stride: 2, padding: 1, bias: false }), new nn.Tanh());
+  D = new nn.Sequential(
+    new nn.Conv2d(3, 4, 4, { stride: 2, padding: 1, bias: false }), new nn.LeakyReLU(0.2),
+    new nn.Conv2d(4, 8, 4, { stride: 2, padding: 1, bias: false }), new nn.BatchNorm2d(8), new nn.LeakyReLU(0.2),
+    new nn.Conv2d(8, 1, 4, { stride: 1, padding: 0, bias: false }), new nn.Sigmoid());
+  forward(v: Tensor, z: Tensor): Record<string, Tensor> {
+    const h = this.enc.call(v);
+    const mu = this.mu.call(h), logvar = this.logvar.call(h);
+    const kl = logvar.add(1).sub(mu.pow(2)).sub(logvar.exp()).sum(1).mul(-0.5);
+    const img = this.G.call(z);
+    return { recon: this.dec.call(mu), mu, std: logvar.mul(0.5).exp(), kl, img, disc: this.D.call(img).view(-1, 1).squeeze(1) };
+  }
+}
+
+test('a VAE (mu/logvar, decoder from mu, KL) and a DCGAN generator and discriminator match PyTorch', async () => {
+  const def = defineModel({ name: 'gen', module: new Gen().loadStateDict(weights('handmade_misc_gen')), inputs: { v: [2, 12], z: [2, 6, 1, 1] } });
+  expect(await expectTorchCase(def, read('handmade_misc_gen', 'io.safetensors'), { threads: 2 })).toHaveLength(6);
+});
+
+class NBeatsBlock extends Module {
+  fc = new nn.Sequential(new nn.Linear(12, 16), new nn.ReLU(), new nn.Linear(16, 16), new nn.ReLU());
+  theta_b: nn.Linear; theta_f: nn.Linear;
+  basis_b: Parameter; basis_f: Parameter;   // register_buffer's: loaded from the state_dict as parameters
+  constructor(nb: number, nf: number) {
+    super();
+    this.theta_b = new nn.Linear(16, nb, { bias: false }); this.theta_f = new nn.Linear(16, nf, { bias: false });
+    this.basis_b = this.param('basis_b', [nb, 12]); this.basis_f = this.param('basis_f', [nf, 4]);
+  }
+  forward(x: Tensor): [Tensor, Tensor] {
+    const h = this.fc.call(x);
+    return [this.theta_b.call(h).matmul(this.basis_b.t), this.theta_f.call(h).matmul(this.basis_f.t)];
+  }
+}
+
+class TS extends Module {
+  blocks = new nn.ModuleList([new NBeatsBlock(3, 3), new NBeatsBlock(5, 5), new NBeatsBlock(12, 12)]);
+  patch = new nn.Linear(4, 8);
+  pos = this.param('pos', [7, 8]);
+  enc = new nn.TransformerEncoder(new nn.TransformerEncoderLayer(8, 2, { dimFeedforward: 16, dropout: 0, batchFirst: true }), 1);
+  head = new nn.Linear(56, 4);
+  forward(x: Tensor, series: Tensor): Record<string, Tensor> {
+    let res = x, fc: Tensor | undefined;
+    for (const b of this.blocks.modules().filter((m) => m instanceof NBeatsBlock) as NBeatsBlock[]) {
+      const [bb, ff] = b.call(res);
+      res = res.sub(bb); fc = fc ? fc.add(ff) : ff;
+    }
+    const [B, C] = series.shape as [number, number, number];
+    const mean = series.mean(-1, true);
+    const std = series.var(-1, { unbiased: false, keepdim: true }).add(1e-5).sqrt();
+    const p = series.sub(mean).div(std).unfold(-1, 4, 2);
+    const h = this.enc.call(this.patch.call(p).add(this.pos.t).reshape(B * C, 7, 8));
+    return { forecast: fc!, residual: res, patchtst: this.head.call(h.flatten(1)).reshape(B, C, 4).mul(std).add(mean), patches: p };
+  }
+}
+
+test.skip('N-BEATS blocks (bases as buffers, doubly residual) and PatchTST patching (unfold, a Transformer encoder) match PyTorch', async () => {
+  const def = defineModel({ name: 'ts', module: new TS().loadStateDict(weights('handmade_misc_ts')), inputs: { x: [2, 12], series: [2, 3, 16] } });
+  expect(await expectTorchCase(def, read('handmade_misc_ts', 'io.safetensors'), { threads: 2 })).toHaveLength(4);
+});
+
+class LogMel extends Module {
+  dft = this.param('dft', [18, 1, 16]);
+  mel = this.param('mel', [9, 5]);
+  proj = new nn.Conv1d(5, 3, 3, { padding: 1 });
+  forward(wav: Tensor): Record<string, Tensor> {
+    const x = F.pad(wav.unsqueeze(1), [8, 8], 'reflect');
+    const spec = F.conv1d(x, this.dft.t, null, { stride: 4 });
+    const re = spec.slice(1, 0, 9), im = spec.slice(1, 9);
+    const mag = re.pow(2).add(im.pow(2)).sqrt();
+    const logmel = mag.transpose(1, 2).matmul(this.mel.t).clamp(1e-5).log();
+    const db = re.pow(2).add(im.pow(2)).transpose(1, 2).matmul(this.mel.t).clamp(1e-10).log10().mul(10);
+    return { logmel, db, proj: this.proj.call(logmel.transpose(1, 2)) };
+  }
+}
+
+test.skip('a log-mel front end (reflect pad, a DFT kernel as a buffer in Conv1d, magnitude, mel matmul, log clamp, dB) matches PyTorch', async () => {
+  const def = defineModel({ name: 'mel', module: new LogMel().loadStateDict(weights('handmade_misc_mel')), inputs: { wav: [2, 40] } });
+  expect(await expectTorchCase(def, read('handmade_misc_mel', 'io.safetensors'), { threads: 2 })).toHaveLength(3);
+});
+
+class Siamese extends Module {
+  enc = new nn.Sequential(new nn.Linear(6, 8), new nn.ReLU(), new nn.Linear(8, 4));
+  forward(a: Tensor, b: Tensor): Record<string, Tensor> {
+    const A = this.enc.call(a), Bv = this.enc.call(b);
+    const ea = F.normalize(A, 2, -1), eb = F.normalize(Bv, 2, -1);
+    const sim = ea.matmul(eb.t()).div(0.1);
+    const n = a.size(0);
+    const nce = sim.logsumexp(1).sub(sim.mul(eye(n)).sum(1));
+    return {
+      cos: F.cosineSimilarity(A, Bv), sim, cdist: F.cdist(ea, eb), cdist1: F.cdist(A, Bv, 1),
+      pdist: F.pairwiseDistance(A, Bv), nce, margin: F.relu(F.pairwiseDistance(ea, eb).neg().add(1)).pow(2),
+    };
+  }
+}
+
+test.skip('a Siamese pair (shared encoder, normalize, cosine similarity, InfoNCE logits, cdist, pairwise_distance, a margin) matches PyTorch', async () => {
+  const def = defineModel({ name: 'siam', module: new Siamese().loadStateDict(weights('handmade_misc_siamese')), inputs: { a: [4, 6], b: [4, 6] } });
+  expect(await expectTorchCase(def, read('handmade_misc_siamese', 'io.safetensors'), { threads: 2 })).toHaveLength(7);
+});
+
+test('scatter, scatter_add, scatter_reduce and index_add: hand-computed values, a run-time index outside the dim (negative too) raises as torch does, misuse named', async () => {
+  const def = defineModel({
+    name: 'sc', module: new nn.Identity(), inputs: { x: [3, 2], i: i32([2, 2]), r: i32([3]) },
+    forward: (_m: Module, { x, i, r }: Record<string, Tensor>) => ({
+      s: x!.scatter(0, i!, ones([2, 2]).mul(7)), v: x!.scatter(0, i!.slice(0, 0, 1), 2.5), a: x!.scatterAdd(0, i!, ones([3, 2])),
+      p: x!.scatterReduce(0, i!, x!.add(1), 'prod'), m: x!.scatterReduce(0, i!, x!.slice(0, 0, 2), 'mean'),
+      mx: x!.scatterReduce(0, i!, x!.slice(0, 0, 2).neg(), 'amax', { includeSelf: false }), ix: x!.indexAdd(0, r!, x!.mul(10), { alpha: 2 }),
+      ii: zeros([3, 2]).int().indexAdd(1, ints([1, 1]), ones([3, 2]).int()),
+    }),
+  });
+  const m = await loadModelBytes((await compileModel(def, { isas: TEST_ISAS })).bytes);
+  const feeds = { x: Float32Array.of(0, 1, 2, 3, 4, 5), i: Int32Array.of(1, 0, 1, 2), r: Int32Array.of(2, 0, 2) };
+  // (torch 1.13's values for these calls)
+  const want = {
+    s: [0, 7, 7, 3, 4, 7], v: [0, 2.5, 2.5, 3, 4, 5], a: [0, 2, 4, 3, 4, 6], p: [0, 2, 6, 3, 4, 20],
+    m: [0, 1, Math.fround(4 / 3), 3, 4, 4], mx: [0, -1, -0, 3, 4, -3], ix: [40, 61, 2, 3, 84, 125], ii: [0, 2, 0, 2, 0, 2],
+  };
+  for (const got of [m.run(feeds), interpret(traceModel(def), feeds)]) for (const [k, w] of Object.entries(want)) expect(Array.from(got[k] as Float32Array), k).toEqual(w);
+  for (const bad of [Int32Array.of(1, 0, 3, 2), Int32Array.of(1, 0, -1, 2)]) {
+    expect(() => m.run({ ...feeds, i: bad })).toThrow(/scatter_elements: index (3|-?\d+) is outside/);
+    expect(() => interpret(traceModel(def), { ...feeds, i: bad })).toThrow(/scatter_elements: index (3|-?\d+) is outside/);
+  }
+  m.dispose();
+  const tr = (f: (x: Tensor) => Tensor) => traceModel(defineModel({ name: 'b', module: new nn.Identity(), inputs: { x: [3, 2] }, forward: (_m: Module, i: Record<string, Tensor>) => f(i.x!) }));
+  expect(() => tr((x) => x.scatter(0, ints([0, 3], [1, 2]), 1))).toThrow(/scatter: index 3 \(element 1 of the constant index\) is outside \[0, 3\) along dim 0 of \[3, 2\]/);
+  expect(() => tr((x) => x.scatter(0, ints([0, -1], [1, 2]), 1))).toThrow(/scatter: index -1 \(element 1 of the constant index\) is outside \[0, 3\)/);
+  expect(() => tr((x) => x.scatterAdd(0, ints([0, 1], [1, 2]), x.int()))).toThrow(/scatter_reduce: src i32\[3, 2\] must have the dtype of the tensor scattered into, f32\[3, 2\]/);
+  expect(() => tr((x) => x.scatter(0, ints([0, 1, 2], [1, 3]), x))).toThrow(/scatter: index \[1, 3\] must have the rank of the input \[3, 2\] and of src \[3, 2\]/);
+  expect(() => tr((x) => x.int().scatterReduce(0, ints([0, 1], [1, 2]), x.int(), 'mean'))).toThrow(/scatter_reduce: reduce 'mean' of i32 tensors is refused/);
+  expect(() => tr((x) => x.scatterReduce(0, ints([0, 1], [1, 2]), x, 'max' as 'amax'))).toThrow(/scatter_reduce: reduce must be 'sum', 'prod', 'mean', 'amax', 'amin', got "max"/);
+  expect(() => tr((x) => x.indexAdd(0, ints([0, 1]), x))).toThrow(/index_add: source \[3, 2\] must be the input \[3, 2\] with dim 0 the index's length: \[2, 2\]/);
+});
