@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { cat, compileModel, defineModel, eye, F, interpret, ints, Module, nn, ones, Parameter, readSafetensors, stack, stateDictFrom, traceModel, zeros, zerosLike, type Tensor } from '../compiler/index.ts';
+import { cat, compileModel, defineModel, eye, F, interpret, ints, Module, nn, ones, Parameter, readSafetensors, stack, stateDictFrom, traceModel, zeros, zerosLike, type InputSpec, type Tensor } from '../compiler/index.ts';
 import { loadModelBytes } from '../runtime/model.ts';
 import '../runtime/node.ts';
 import { TEST_ISAS } from './helpers/isa.ts';
@@ -169,7 +169,7 @@ class TS extends Module {
   }
 }
 
-test.skip('N-BEATS blocks (bases as buffers, doubly residual) and PatchTST patching (unfold, a Transformer encoder) match PyTorch', async () => {
+test('N-BEATS blocks (bases as buffers, doubly residual) and PatchTST patching (unfold, a Transformer encoder) match PyTorch', async () => {
   const def = defineModel({ name: 'ts', module: new TS().loadStateDict(weights('handmade_misc_ts')), inputs: { x: [2, 12], series: [2, 3, 16] } });
   expect(await expectTorchCase(def, read('handmade_misc_ts', 'io.safetensors'), { threads: 2 })).toHaveLength(4);
 });
@@ -245,4 +245,15 @@ test('scatter, scatter_add, scatter_reduce and index_add: hand-computed values, 
   expect(() => tr((x) => x.int().scatterReduce(0, ints([0, 1], [1, 2]), x.int(), 'mean'))).toThrow(/scatter_reduce: reduce 'mean' of i32 tensors is refused/);
   expect(() => tr((x) => x.scatterReduce(0, ints([0, 1], [1, 2]), x, 'max' as 'amax'))).toThrow(/scatter_reduce: reduce must be 'sum', 'prod', 'mean', 'amax', 'amin', got "max"/);
   expect(() => tr((x) => x.indexAdd(0, ints([0, 1]), x))).toThrow(/index_add: source \[3, 2\] must be the input \[3, 2\] with dim 0 the index's length: \[2, 2\]/);
+});
+
+test('Tensor.unfold: windows along a middle dim become the last dim (torch 1.13 values); misuse named', () => {
+  const tr = (f: (x: Tensor) => Tensor, x: number[] | InputSpec = [2, 5, 2]) => traceModel(defineModel({ name: 'u', module: new nn.Identity(), inputs: { x }, forward: (_m: Module, i: Record<string, Tensor>) => f(i.x!) }));
+  const x = Float32Array.from({ length: 20 }, (_, k) => k);
+  // torch.arange(20.).reshape(2, 5, 2).unfold(1, 3, 2): shape [2, 2, 2, 3]
+  expect(Array.from(interpret(tr((t) => t.unfold(1, 3, 2)), { x }).y as Float32Array)).toEqual([0, 2, 4, 1, 3, 5, 4, 6, 8, 5, 7, 9, 10, 12, 14, 11, 13, 15, 14, 16, 18, 15, 17, 19]);
+  expect(Array.from(interpret(tr((t) => t.unfold(-1, 1, 3)), { x }).y as Float32Array)).toEqual(Array.from(x.filter((_, k) => k % 2 === 0))); // [2, 5, 1, 1]
+  expect(() => tr((t) => t.unfold(1, 6, 1))).toThrow(/unfold: size 6 is larger than dim 1 of \[2, 5, 2\]/);
+  expect(() => tr((t) => t.unfold(1, 2, 0))).toThrow(/unfold: step must be a positive integer, got 0/);
+  expect(() => tr((t) => t.unfold(1, 2, 1), { shape: [1, 'T'], max: { T: 8 } })).toThrow(/unfold: dim 1 of \[1, T\] is a size chosen at run time/);
 });

@@ -881,6 +881,22 @@ export class Tensor {
     if (typeof n === 'number' && start < 0) start += n;
     return this.slice(ax, start, start < 0 && start + length === 0 ? undefined : start + length);
   }
+  /**
+   * torch.Tensor.unfold(dimension, size, step): the windows of `size` along `dimension`, `step`
+   * apart, as a new last dim; `dimension` becomes the ⌊(n − size)/step⌋ + 1 windows (PatchTST's
+   * patching of a series). Not F.unfold, which takes an image's blocks as columns.
+   */
+  unfold(dimension: number, size: number, step: number): Tensor {
+    const ax = normAxis(dimension, this.rank), n = this.dim(ax);
+    if (!Number.isInteger(size) || size < 1) throw new ModelDefinitionError(`unfold: size must be a positive integer, got ${describeValue(size)}${where()}`);
+    if (!Number.isInteger(step) || step < 1) throw new ModelDefinitionError(`unfold: step must be a positive integer, got ${describeValue(step)}${where()}`);
+    if (isSymbolic(n)) throw new ModelDefinitionError(`unfold: dim ${ax} of ${fmtShape(this.dims)} is a size chosen at run time; the dim unfolded must be a fixed size${where()}`);
+    if (size > (n as number)) throw new ModelDefinitionError(`unfold: size ${size} is larger than dim ${ax} of ${fmtShape(this.dims)}${where()}`);
+    const windows = Math.floor(((n as number) - size) / step) + 1;
+    const idx = Array.from({ length: windows * size }, (_, k) => Math.floor(k / size) * step + (k % size));
+    const d = this.dims, g = gatherAlong(this, ax, idx).reshape(...d.slice(0, ax), windows, size, ...d.slice(ax + 1));
+    return g.permute(...[...Array(this.rank + 1).keys()].filter((a) => a !== ax + 1), ax + 1);
+  }
   /** torch.unbind: the slices along `dim`, that dim removed. */
   unbind(dim = 0): Tensor[] {
     const a = normAxis(dim, this.rank);
