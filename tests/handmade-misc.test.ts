@@ -189,7 +189,7 @@ class LogMel extends Module {
   }
 }
 
-test.skip('a log-mel front end (reflect pad, a DFT kernel as a buffer in Conv1d, magnitude, mel matmul, log clamp, dB) matches PyTorch', async () => {
+test('a log-mel front end (reflect pad, a DFT kernel as a buffer in Conv1d, magnitude, mel matmul, log clamp, dB) matches PyTorch', async () => {
   const def = defineModel({ name: 'mel', module: new LogMel().loadStateDict(weights('handmade_misc_mel')), inputs: { wav: [2, 40] } });
   expect(await expectTorchCase(def, read('handmade_misc_mel', 'io.safetensors'), { threads: 2 })).toHaveLength(3);
 });
@@ -256,4 +256,20 @@ test('Tensor.unfold: windows along a middle dim become the last dim (torch 1.13 
   expect(() => tr((t) => t.unfold(1, 6, 1))).toThrow(/unfold: size 6 is larger than dim 1 of \[2, 5, 2\]/);
   expect(() => tr((t) => t.unfold(1, 2, 0))).toThrow(/unfold: step must be a positive integer, got 0/);
   expect(() => tr((t) => t.unfold(1, 2, 1), { shape: [1, 'T'], max: { T: 8 } })).toThrow(/unfold: dim 1 of \[1, T\] is a size chosen at run time/);
+});
+
+test('log10, log2, log1p and expm1 match torch 1.13 (NaN, ±Inf, 0, −1, tiny values within 1e-7 absolute)', async () => {
+  const x = Float32Array.of(0, 1e-3, 0.5, 1, 10, 1000, Infinity, NaN, -1, -0.5, 3e-8, -Infinity);
+  const want: Record<string, number[]> = {
+    log10: [-Infinity, -3.0, -0.3010300099849701, 0.0, 1.0, 3.0, Infinity, NaN, NaN, NaN, -7.522878646850586, NaN],
+    log2: [-Infinity, -9.965784072875977, -1.0, 0.0, 3.321928024291992, 9.965784072875977, Infinity, NaN, NaN, NaN, -24.990463256835938, NaN],
+    log1p: [0.0, 0.00099950039293617, 0.40546509623527527, 0.6931471824645996, 2.397895336151123, 6.908754825592041, Infinity, NaN, -Infinity, -0.6931471824645996, 2.999999892949745e-08, NaN],
+    expm1: [0.0, 0.0010005001677200198, 0.6487212777137756, 1.718281865119934, 22025.46484375, Infinity, Infinity, NaN, -0.6321205496788025, -0.39346933364868164, 2.999999892949745e-08, -1.0],
+  };
+  const def = defineModel({
+    name: 'logs', module: new nn.Identity(), inputs: { x: [12] },
+    forward: (_m: Module, { x }: Record<string, Tensor>) => ({ log10: x!.log10(), log2: x!.log2(), log1p: x!.log1p(), expm1: x!.expm1() }),
+  });
+  const io = new Map([['input.x', { shape: [12], data: x }], ...Object.entries(want).map(([k, v]) => [`output.${k}`, { shape: [12], data: Float32Array.from(v) }] as const)]);
+  expect(await expectTorchCase(def, io as unknown as Parameters<typeof expectTorchCase>[1])).toHaveLength(4);
 });

@@ -355,6 +355,15 @@ export class Tensor {
   exp(): Tensor { return record('exp', [this]); }
   log(): Tensor { return record('log', [this]); }
   sqrt(): Tensor { return record('sqrt', [this]); }
+  /**
+   * torch.log10 / log2: log(x) times 1/ln 10 or 1/ln 2, within 2 ulp of torch's (a spectrogram's dB);
+   * log1p / expm1 as log(1 + x) and exp(x) − 1, within 1.2e-7 absolute of torch's, which keeps
+   * the relative precision of tiny x (and −0 there). NaN, ±Inf and 0 as torch: log10(0) = −Inf, log1p(−1) = −Inf.
+   */
+  log10(): Tensor { return this.log().mul(1 / Math.LN10); }
+  log2(): Tensor { return this.log().mul(1 / Math.LN2); }
+  log1p(): Tensor { return this.add(1).log(); }
+  expm1(): Tensor { return this.exp().sub(1); }
   rsqrt(): Tensor { return record('rsqrt', [this]); }
   /** torch.reciprocal: 1 / x. */
   reciprocal(): Tensor { return record('recip', [this]); }
