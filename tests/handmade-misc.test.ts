@@ -6,11 +6,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { cat, compileModel, defineModel, eye, F, interpret, ints, Module, nn, ones, Parameter, readSafetensors, stack, stateDictFrom, traceModel, zeros, zerosLike, type InputSpec, type Tensor } from '../compiler/index.ts';
+import { cat, cdist, compileModel, defineModel, eye, F, interpret, ints, Module, nn, ones, Parameter, readSafetensors, stack, stateDictFrom, traceModel, zeros, zerosLike, type InputSpec, type Tensor } from '../compiler/index.ts';
 import { loadModelBytes } from '../runtime/model.ts';
 import '../runtime/node.ts';
 import { TEST_ISAS } from './helpers/isa.ts';
-import { expectTorchCase } from './helpers/torch.ts';
+import { expectTorch, expectTorchCase } from './helpers/torch.ts';
 
 const FIX = join(import.meta.dirname, 'fixtures', 'torch-extra');
 const read = (c: string, f: string) => readSafetensors(readFileSync(join(FIX, c, f)), `${c}/${f}`);
@@ -203,13 +203,13 @@ class Siamese extends Module {
     const n = a.size(0);
     const nce = sim.logsumexp(1).sub(sim.mul(eye(n)).sum(1));
     return {
-      cos: F.cosineSimilarity(A, Bv), sim, cdist: F.cdist(ea, eb), cdist1: F.cdist(A, Bv, 1),
+      cos: F.cosineSimilarity(A, Bv), sim, cdist: cdist(ea, eb), cdist1: cdist(A, Bv, 1),
       pdist: F.pairwiseDistance(A, Bv), nce, margin: F.relu(F.pairwiseDistance(ea, eb).neg().add(1)).pow(2),
     };
   }
 }
 
-test.skip('a Siamese pair (shared encoder, normalize, cosine similarity, InfoNCE logits, cdist, pairwise_distance, a margin) matches PyTorch', async () => {
+test('a Siamese pair (shared encoder, normalize, cosine similarity, InfoNCE logits, cdist, pairwise_distance, a margin) matches PyTorch', async () => {
   const def = defineModel({ name: 'siam', module: new Siamese().loadStateDict(weights('handmade_misc_siamese')), inputs: { a: [4, 6], b: [4, 6] } });
   expect(await expectTorchCase(def, read('handmade_misc_siamese', 'io.safetensors'), { threads: 2 })).toHaveLength(7);
 });
@@ -272,4 +272,23 @@ test('log10, log2, log1p and expm1 match torch 1.13 (NaN, ±Inf, 0, −1, tiny v
   });
   const io = new Map([['input.x', { shape: [12], data: x }], ...Object.entries(want).map(([k, v]) => [`output.${k}`, { shape: [12], data: Float32Array.from(v) }] as const)]);
   expect(await expectTorchCase(def, io as unknown as Parameters<typeof expectTorchCase>[1])).toHaveLength(4);
+});
+
+test('cdist: batch dims broadcast, p = 2, 1, 0, Infinity and 0.5 as torch 1.13 gives them; misuse named', () => {
+  const def = defineModel({
+    name: 'cd', module: new nn.Identity(), inputs: { a: [2, 2, 3], b: [3, 3] },
+    forward: (_m: Module, { a, b }: Record<string, Tensor>) => Object.fromEntries([2, 1, 0, Infinity, 0.5].map((p, i) => [`p${i}`, cdist(a!, b!, p)])),
+  });
+  const got = interpret(traceModel(def), { a: Float32Array.of(0, 1, 2, 3, -1, 0.5, 1, 1, 1, 0, 0, 0), b: Float32Array.of(1, 1, 2, 0, 1, 2, -2, 0, 4) });
+  const want = [
+    [1.0, 0.0, 3.0, 3.2015621662139893, 3.9051249027252197, 6.184658527374268, 1.0, 1.4142135381698608, 4.358899116516113, 2.4494898319244385, 2.2360680103302, 4.4721360206604],
+    [1.0, 0.0, 5.0, 5.5, 6.5, 9.5, 1.0, 2.0, 7.0, 4.0, 3.0, 6.0],
+    [1.0, 0.0, 3.0, 3.0, 3.0, 3.0, 1.0, 2.0, 3.0, 3.0, 2.0, 2.0],
+    [1.0, 0.0, 2.0, 2.0, 3.0, 5.0, 1.0, 1.0, 3.0, 2.0, 2.0, 4.0],
+    [1.0, 0.0, 14.656855583190918, 16.428203582763672, 19.105722427368164, 26.08039665222168, 1.0, 4.0, 19.928205490112305, 11.656854629516602, 5.828427791595459, 11.656854629516602],
+  ];
+  want.forEach((w, i) => expectTorch(got[`p${i}`] as Float32Array, Float32Array.from(w), `p${i}`));
+  const tr = (f: (x: Tensor) => Tensor) => traceModel(defineModel({ name: 'c', module: new nn.Identity(), inputs: { x: [4, 3] }, forward: (_m: Module, i: Record<string, Tensor>) => f(i.x!) }));
+  expect(() => tr((x) => cdist(x, x.slice(1, 0, 2)))).toThrow(/cdist: x1 and x2 must be \[\.\.\., P, M\] and \[\.\.\., R, M\] with the same M, got \[4, 3\] and \[4, 2\]/);
+  expect(() => tr((x) => cdist(x, x, -1))).toThrow(/cdist: p must be a number ≥ 0 or Infinity, got -1/);
 });

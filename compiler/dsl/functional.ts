@@ -1191,6 +1191,20 @@ export function pairwiseDistance(x1: Tensor, x2: Tensor, p = 2, eps = 1e-6, keep
   finite('pairwise_distance', 'eps', eps);
   return pNorm('pairwise_distance', x1.sub(x2).add(eps), p, -1, keepdim);
 }
+/**
+ * torch.cdist(x1 [..., P, M], x2 [..., R, M], p = 2): the p-norm distance of every pair of rows,
+ * [..., P, R] (batch dims broadcast; p ≥ 0, Infinity too). Computed directly, as torch does for
+ * p ≠ 2 and up to 25 rows; for p = 2 with more rows torch takes ‖a‖² + ‖b‖² − 2a·b (clamped at
+ * 0), whose rounding can differ from this by more than f32 rounding where two rows nearly agree.
+ */
+export function cdist(x1: Tensor, x2: Tensor, p = 2): Tensor {
+  x1 = floatArg('cdist', 'x1', x1); x2 = floatArg('cdist', 'x2', x2);
+  if (typeof p !== 'number' || !(p >= 0)) throw new ModelDefinitionError(`cdist: p must be a number ≥ 0 or Infinity, got ${describeValue(p)}${where()}`);
+  if (x1.rank < 2 || x2.rank < 2 || x1.dims[x1.rank - 1] !== x2.dims[x2.rank - 1]) {
+    throw new ModelDefinitionError(`cdist: x1 and x2 must be [..., P, M] and [..., R, M] with the same M, got ${fmtShape(x1.dims)} and ${fmtShape(x2.dims)}${where()}`);
+  }
+  return x1.unsqueeze(-2).sub(x2.unsqueeze(-3)).norm(p, -1);
+}
 /** torch's softsign: x / (1 + |x|). */
 export const softsign = (x: Tensor): Tensor => { x = floatArg('softsign', 'input', x); return x.div(x.abs().add(1)); };
 /** torch's PReLU: x where x > 0, else w·x, with w one value or one per channel (dim 1; dim 0 of a 1-D input); as leaky ReLU, a zero's sign may differ. */
