@@ -3,12 +3,12 @@
 // row-major order; an index named twice keeps the last write under scatter, as torch's CPU loop
 // does). torch raises for an index outside [0, n) (a negative one too): a constant index is
 // refused here, a run-time one traps (negatives are moved past the end first, as scatter_elements
-// would count them from the end). Sizes chosen at run time are refused: the IR op scatters over
-// the bounds.
+// would count them from the end). Sizes chosen at run time are taken where the tensors share
+// them (a MoE's tokens, a graph's edges).
 import { describeValue } from '../ir/print.ts';
 import { fmtShape, normAxis } from '../ir/types.ts';
-import { isSymbolic } from '../ir/dims.ts';
-import { constant, ModelDefinitionError, record, Tensor, where } from './tensor.ts';
+import { canonDim, isSymbolic, type Dim } from '../ir/dims.ts';
+import { constant, leastSize, leastWhy, ModelDefinitionError, record, sizeTensor, Tensor, where } from './tensor.ts';
 
 export type ScatterReduce = 'sum' | 'prod' | 'mean' | 'amax' | 'amin';
 const REDUCES: readonly ScatterReduce[] = ['sum', 'prod', 'mean', 'amax', 'amin'];
@@ -21,22 +21,25 @@ function scatterArgs(op: string, x: Tensor, dim: unknown, index: unknown, src: u
   if (!(index instanceof Tensor) || index.dtype !== 'i32') throw new ModelDefinitionError(`${op}: index must be an i32 tensor (torch's int64), got ${index instanceof Tensor ? `${index.dtype}${fmtShape(index.dims)}` : describeValue(index)}${where()}`);
   if (typeof src !== 'number' && !(src instanceof Tensor)) throw new ModelDefinitionError(`${op}: src must be a tensor or a number, got ${describeValue(src)}${where()}`);
   if (src instanceof Tensor && src.dtype !== x.dtype) throw new ModelDefinitionError(`${op}: src ${src.dtype}${fmtShape(src.dims)} must have the dtype of the tensor scattered into, ${x.dtype}${fmtShape(x.dims)} (torch refuses it too: cast one with .float() or .int())${where()}`);
-  const run = [x, index, ...(src instanceof Tensor ? [src] : [])].find((t) => t.dims.some(isSymbolic));
-  if (run) throw new ModelDefinitionError(`${op}: ${fmtShape(run.dims)} has a size chosen at run time; the tensors of a scatter must have fixed sizes${where()}`);
-  const ok = index.rank === x.rank && index.shape.every((d, i) => (i === ax || d <= x.shape[i]!) && (!(src instanceof Tensor) || d <= src.shape[i]!));
-  if (!ok || (src instanceof Tensor && src.rank !== x.rank)) {
-    throw new ModelDefinitionError(`${op}: index ${fmtShape(index.dims)} must have the rank of the input ${fmtShape(x.dims)}${src instanceof Tensor ? ` and of src ${fmtShape(src.dims)}` : ''}, be no larger than src on any dim and no larger than the input on any dim but ${ax}${where()}`);
+  // A size chosen at run time must be the same dim in the tensors that share it (the scatter loops
+  // over the index's actual shape, and the input's scattered dim bounds the index at run time).
+  const same = (a: Dim, b: Dim) => canonDim(a) === canonDim(b);
+  const fits = (d: Dim, within: Dim) => (typeof d === 'number' && typeof within === 'number' ? d <= within : same(d, within));
+  const ok = index.rank === x.rank && (!(src instanceof Tensor) || src.rank === x.rank)
+    && index.dims.every((d, i) => (i === ax || fits(d, x.dims[i]!)) && (!(src instanceof Tensor) || fits(d, src.dims[i]!)));
+  if (!ok) {
+    throw new ModelDefinitionError(`${op}: index ${fmtShape(index.dims)} must have the rank of the input ${fmtShape(x.dims)}${src instanceof Tensor ? ` and of src ${fmtShape(src.dims)}` : ''}, be no larger than src on any dim and no larger than the input on any dim but ${ax}${[x, index, ...(src instanceof Tensor ? [src] : [])].some((t) => t.dims.some(isSymbolic)) ? ' (a size chosen at run time must be the same size in each)' : ''}${where()}`);
   }
-  const n = x.shape[ax]!;
+  const n = x.dims[ax]!, least = leastSize(n);
   if (index.node.op === 'const') {
-    const vals = index.node.attrs.data as Int32Array, at = vals.findIndex((k) => k < 0 || k >= n);
-    if (at >= 0) throw new ModelDefinitionError(`${op}: index ${vals[at]} (element ${at} of the constant index) is outside [0, ${n}) along dim ${ax} of ${fmtShape(x.dims)}${where()}`);
+    const vals = index.node.attrs.data as Int32Array, at = vals.findIndex((k) => k < 0 || k >= least);
+    if (at >= 0) throw new ModelDefinitionError(`${op}: index ${vals[at]} (element ${at} of the constant index) is outside [0, ${least}) along dim ${ax} of ${fmtShape(x.dims)}${isSymbolic(n) ? ` at its least size (${leastWhy(n)})` : ''}${where()}`);
   }
   if (typeof src === 'number' && x.dtype === 'i32' && !Number.isInteger(src)) throw new ModelDefinitionError(`${op}: value ${src} is not an integer, for an i32 tensor${where()}`);
   if (x.dtype === 'bool' && typeof src === 'number') throw new ModelDefinitionError(`${op}: a number scattered into a bool tensor; scatter a bool tensor${where()}`);
-  const idx = index.node.op === 'const' ? index : index.maskedFill(index.lt(0), n);
-  const upd = typeof src === 'number' ? constant(x.dtype === 'i32' ? Int32Array.of(src) : Float32Array.of(src), [], x.dtype, String(src)).expand(...index.shape)
-    : src.shape.every((d, i) => d === index.shape[i]) ? src : index.shape.reduce((t, d, i) => (d < src.shape[i]! ? t.slice(i, 0, d) : t), src);
+  const idx = index.node.op === 'const' ? index : index.maskedFill(index.lt(0), typeof n === 'number' ? n : sizeTensor(n, x.bounds));
+  const upd = typeof src === 'number' ? constant(x.dtype === 'i32' ? Int32Array.of(src) : Float32Array.of(src), [], x.dtype, String(src)).expand(index.dims, index.bounds)
+    : index.dims.reduce((t: Tensor, d, i) => (same(d, src.dims[i]!) ? t : t.slice(i, 0, d as number)), src);
   return { ax, idx, upd };
 }
 
@@ -81,8 +84,10 @@ export function indexAdd(x: Tensor, dim: number, index: Tensor, source: Tensor, 
   if (!(index instanceof Tensor) || index.dtype !== 'i32' || index.rank !== 1) throw new ModelDefinitionError(`index_add: index must be an i32 tensor of one dim, got ${index instanceof Tensor ? `${index.dtype}${fmtShape(index.dims)}` : describeValue(index)}${where()}`);
   if (!(source instanceof Tensor)) throw new ModelDefinitionError(`index_add: source must be a tensor, got ${describeValue(source)}${where()}`);
   const want = x.dims.map((d, i) => (i === ax ? index.dims[0]! : d));
-  if (source.rank !== x.rank || source.dims.some((d, i) => d !== want[i])) throw new ModelDefinitionError(`index_add: source ${fmtShape(source.dims)} must be the input ${fmtShape(x.dims)} with dim ${ax} the index's length: ${fmtShape(want)}${where()}`);
+  if (source.rank !== x.rank || source.dims.some((d, i) => canonDim(d) !== canonDim(want[i]!))) throw new ModelDefinitionError(`index_add: source ${fmtShape(source.dims)} must be the input ${fmtShape(x.dims)} with dim ${ax} the index's length: ${fmtShape(want)}${where()}`);
   if (alpha !== 1 && x.dtype === 'i32' && !Number.isInteger(alpha)) throw new ModelDefinitionError(`index_add: alpha ${alpha} is not an integer, for an i32 tensor${where()}`);
-  const idx = index.reshape(...x.dims.map((_, i) => (i === ax ? -1 : 1))).expand(...want);
+  let idx = index;
+  for (let i = 0; i < x.rank; i++) if (i !== ax) idx = idx.unsqueeze(i);
+  idx = idx.expand(want, { ...x.bounds, ...index.bounds });
   return scatterReduce(x, ax, idx, alpha === 1 ? source : source.mul(alpha), 'sum');
 }
