@@ -28,7 +28,7 @@ class MoE extends Module {
     const logits = this.gate.call(h);
     const [topV, topI] = logits.topk(2, -1);
     const w = topV.softmax(-1);
-    const ex = this.experts.modules().slice(1).filter((m) => m instanceof Expert) as Expert[];
+    const ex = [...this.experts];
     const outs = stack(ex.map((e) => e.call(h)), 1);
     const picked = outs.gather(1, topI.unsqueeze(-1).expand(-1, -1, d));
     const dense = F.oneHot(topI, 4).float().mul(w.unsqueeze(-1)).sum(1);
@@ -207,7 +207,7 @@ class TS extends Module {
   head = new nn.Linear(56, 4);
   forward(x: Tensor, series: Tensor): Record<string, Tensor> {
     let res = x, fc: Tensor | undefined;
-    for (const b of this.blocks.modules().filter((m) => m instanceof NBeatsBlock) as NBeatsBlock[]) {
+    for (const b of this.blocks) {
       const [bb, ff] = b.call(res);
       res = res.sub(bb); fc = fc ? fc.add(ff) : ff;
     }
@@ -365,4 +365,13 @@ test('cdist: batch dims broadcast, p = 2, 1, 0, Infinity and 0.5 as torch 1.13 g
   const tr = (f: (x: Tensor) => Tensor) => traceModel(defineModel({ name: 'c', module: new nn.Identity(), inputs: { x: [4, 3] }, forward: (_m: Module, i: Record<string, Tensor>) => f(i.x!) }));
   expect(() => tr((x) => cdist(x, x.slice(1, 0, 2)))).toThrow(/cdist: x1 and x2 must be \[\.\.\., P, M\] and \[\.\.\., R, M\] with the same M, got \[4, 3\] and \[4, 2\]/);
   expect(() => tr((x) => cdist(x, x, -1))).toThrow(/cdist: p must be a number ≥ 0 or Infinity, got -1/);
+});
+
+test('ModuleList iterates (for … of), has a length and get(i) from either end, as a PyTorch ModuleList (for … of was a raw TypeError); Sequential iterates too', () => {
+  const l = new nn.ModuleList([new nn.Linear(2, 3), new nn.Linear(3, 4)]);
+  expect([...l].map((m) => m.outFeatures)).toEqual([3, 4]);
+  expect([l.length, l.get(-1).outFeatures, l.get(0).outFeatures]).toEqual([2, 4, 3]);
+  expect(() => l.get(2)).toThrow("ModuleList '<root>': index 2 is out of range for 2 modules");
+  const seq = new nn.Sequential(new nn.ReLU(), new nn.Tanh());
+  expect([[...seq].map((m) => m.constructor.name), seq.length]).toEqual([['ReLU', 'Tanh'], 2]);
 });

@@ -701,6 +701,9 @@ export class Sequential extends Module {
     for (const m of this.layers) x = (m as Module & { call(x: Tensor): Tensor }).call(x);
     return x;
   }
+  /** PyTorch's `for layer in seq` and `len(seq)` (the layers are also `layers`). */
+  [Symbol.iterator](): Iterator<Module> { return this.layers[Symbol.iterator](); }
+  get length(): number { return this.layers.length; }
 }
 
 /** nn.ModuleList. */
@@ -727,11 +730,11 @@ export class ModuleDict extends Module {
   forward(..._args: never[]): unknown { throw new Error('ModuleDict has no forward(); call its modules through get()'); }
 }
 
-export class ModuleList extends Module {
-  readonly items: Module[];
+export class ModuleList<M extends Module = Module> extends Module {
+  readonly items: M[];
   // (The rest parameter takes the generic count check's place: modules spread where the array goes
   // are told to go in an array, which says more than 'takes 1 argument'.)
-  constructor(items: Module[] = [], ...more: never[]) {
+  constructor(items: M[] = [], ...more: never[]) {
     super();
     // Checked here, as Sequential's layers are: a non-module item failed only at compile, as a raw TypeError (m.assignPaths is not a function).
     if (!Array.isArray(items)) throw new ModelDefinitionError(`ModuleList: expected an array of modules, got ${describeValue(items)}${(items as unknown) instanceof Module ? ' (put the modules in an array: new nn.ModuleList([a, b]))' : ''}`);
@@ -742,4 +745,11 @@ export class ModuleList extends Module {
   }
   override namedChildren(): Array<[string, Module]> { return this.items.map((m, i) => [String(i), m]); }
   forward(..._args: never[]): unknown { throw new Error('ModuleList has no forward(); call its items'); }
+  /** PyTorch's `for block in self.blocks` (it was a raw TypeError: not iterable), `len(self.blocks)` and `self.blocks[i]` (negative from the end). */
+  [Symbol.iterator](): Iterator<M> { return this.items[Symbol.iterator](); }
+  get length(): number { return this.items.length; }
+  get(i: number): M {
+    if (!Number.isInteger(i) || i < -this.items.length || i >= this.items.length) throw new ModelDefinitionError(`ModuleList '${this.path || '<root>'}': index ${describeValue(i)} is out of range for ${this.items.length} modules`);
+    return this.items[i < 0 ? i + this.items.length : i]!;
+  }
 }

@@ -105,7 +105,7 @@ export const Softmax = checkedClass('', L.Softmax); export type Softmax = L.Soft
 export const LogSoftmax = checkedClass('', L.LogSoftmax); export type LogSoftmax = L.LogSoftmax;
 export const Sequential = checkedClass('', L.Sequential); export type Sequential = L.Sequential;
 export const ModuleDict = checkedClass('', L.ModuleDict); export type ModuleDict = L.ModuleDict;
-export const ModuleList = checkedClass('', L.ModuleList); export type ModuleList = L.ModuleList;
+export const ModuleList = checkedClass('', L.ModuleList); export type ModuleList<T extends M.Module = M.Module> = L.ModuleList<T>;
 export const RNN = checkedClass('', R.RNN); export type RNN = R.RNN;
 export const LSTM = checkedClass('', R.LSTM); export type LSTM = R.LSTM;
 export const GRU = checkedClass('', R.GRU); export type GRU = R.GRU;
