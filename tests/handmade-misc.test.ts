@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { cat, cdist, compileModel, defineModel, eye, F, interpret, ints, Module, nn, ones, Parameter, readSafetensors, stack, stateDictFrom, traceModel, zeros, zerosLike, type InputSpec, type Tensor } from '../compiler/index.ts';
+import { cat, cdist, compileModel, defineModel, eye, F, interpret, ints, Module, nn, ones, Parameter, readSafetensors, stack, stateDictFrom, traceModel, triuIndices, trilIndices, zeros, zerosLike, type InputSpec, type Tensor } from '../compiler/index.ts';
 import { loadModelBytes } from '../runtime/model.ts';
 import '../runtime/node.ts';
 import { TEST_ISAS } from './helpers/isa.ts';
@@ -59,10 +59,12 @@ class DLRM extends Module {
     const x = this.bot.call(dense);
     const T = stack([x, this.emb_sum.call(idxA, offA), this.emb_mean.call(idxB), this.emb.call(catC)], 1);
     const Z = T.matmul(T.transpose(1, 2));
-    const pairs: number[] = [];
-    for (let i = 0; i < 4; i++) for (let j = i + 1; j < 4; j++) pairs.push(i * 4 + j);
-    const z = Z.flatten(1).indexSelect(1, ints(pairs));
-    return { p: this.top.call(cat([x, z], 1)).sigmoid(), z, zmask: z };
+    // torch's Z[:, li, lj] with li, lj = triu_indices(4, 4, 1): one index into the flattened pairs
+    const ij = triuIndices(4, 4, 1), z = Z.flatten(1).indexSelect(1, ij.select(0, 0).mul(4).add(ij.select(0, 1)));
+    // torch's Z[:, mask] (a bool mask: its size depends on the mask, so the DSL has no such
+    // indexing): the positions where the constant mask is true, listed
+    const at = Array.from({ length: 16 }, (_, k) => k).filter((k) => Math.floor(k / 4) < k % 4);
+    return { p: this.top.call(cat([x, z], 1)).sigmoid(), z, zmask: Z.flatten(1).indexSelect(1, ints(at)) };
   }
 }
 
@@ -374,4 +376,17 @@ test('ModuleList iterates (for … of), has a length and get(i) from either end,
   expect(() => l.get(2)).toThrow("ModuleList '<root>': index 2 is out of range for 2 modules");
   const seq = new nn.Sequential(new nn.ReLU(), new nn.Tanh());
   expect([[...seq].map((m) => m.constructor.name), seq.length]).toEqual([['ReLU', 'Tanh'], 2]);
+});
+
+test('triu_indices and tril_indices as torch 1.13 gives them (offsets, non-square); an empty triangle refused', () => {
+  const g = traceModel(defineModel({
+    name: 'ti', module: new nn.Identity(), inputs: { x: [1] },
+    forward: () => ({ a: triuIndices(3, 4, 1), b: trilIndices(3, 4, -1), c: triuIndices(4, 3, -2), d: trilIndices(2, 5, 2) }),
+  }));
+  const r = interpret(g, { x: Float32Array.of(0) });
+  expect(Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Array.from(v as Int32Array)]))).toEqual({
+    a: [0, 0, 0, 1, 1, 2, 1, 2, 3, 2, 3, 3], b: [1, 2, 2, 0, 0, 1],
+    c: [0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 0, 1, 2, 0, 1, 2, 0, 1, 2, 1, 2], d: [0, 0, 0, 1, 1, 1, 1, 0, 1, 2, 0, 1, 2, 3],
+  });
+  expect(() => triuIndices(2, 2, 2)).toThrow(/triu_indices\(2, 2, 2\) holds no elements/);
 });

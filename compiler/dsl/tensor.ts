@@ -165,6 +165,21 @@ export function linspace(start: number, end: number, steps: number): Tensor {
   const f = Math.fround, a = f(start), b = f(end), step = steps > 1 ? f((b - a) / (steps - 1)) : 0, half = steps > 1 ? Math.floor(steps / 2) : 1;
   return constant(Float32Array.from({ length: steps }, (_, i) => (i < half ? f(a + f(step * i)) : f(b - f(step * (steps - i - 1))))), [steps], 'f32', 'linspace');
 }
+/**
+ * torch.triu_indices / tril_indices(row, col, offset = 0): the [2, n] i32 (row, column) indices of
+ * the elements on and above (below) diagonal `offset` of a row × col matrix, in row-major order (a
+ * DLRM's pairwise interactions: z.flatten(1).indexSelect(1, i.select(0, 0).mul(col).add(i.select(0, 1)))).
+ */
+export const triuIndices = (row: number, col: number, offset = 0): Tensor => triangleIndices('triu_indices', row, col, offset, (i, j) => j - i >= offset);
+export const trilIndices = (row: number, col: number, offset = 0): Tensor => triangleIndices('tril_indices', row, col, offset, (i, j) => j - i <= offset);
+function triangleIndices(op: string, row: number, col: number, offset: number, keep: (i: number, j: number) => boolean): Tensor {
+  for (const [name, v] of [['row', row], ['col', col]] as const) if (!Number.isInteger(v) || v < 0 || v > 4096) throw new ModelDefinitionError(`${op}: ${name} must be an integer in [0, 4096], got ${describeValue(v)}${where()}`);
+  if (!Number.isInteger(offset)) throw new ModelDefinitionError(`${op}: offset must be an integer, got ${describeValue(offset)}${where()}`);
+  const is: number[] = [], js: number[] = [];
+  for (let i = 0; i < row; i++) for (let j = 0; j < col; j++) if (keep(i, j)) { is.push(i); js.push(j); }
+  if (!is.length) throw new ModelDefinitionError(`${op}(${row}, ${col}, ${offset}) holds no elements (torch gives an empty [2, 0]; a tensor here has no empty dims)${where()}`);
+  return ints([...is, ...js], [2, is.length]);
+}
 /** An i32 constant (token ids, positions). */
 export function ints(values: ArrayLike<number>, shape: Shape = [values?.length]): Tensor {
   const ok = (Array.isArray(values) || ArrayBuffer.isView(values)) && Array.prototype.every.call(values, (v: unknown) => Number.isInteger(v) && (v as number) === ((v as number) | 0));
