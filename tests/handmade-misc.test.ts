@@ -186,6 +186,23 @@ test('a VAE (mu/logvar, decoder from mu, KL) and a DCGAN generator and discrimin
   expect(await expectTorchCase(def, read('handmade_misc_gen', 'io.safetensors'), { threads: 2 })).toHaveLength(6);
 });
 
+test('the VAE and DCGAN over a batch chosen at run time (B = 2, 1 of at most 4): their rows match the PyTorch outputs', async () => {
+  const io = read('handmade_misc_gen', 'io.safetensors');
+  const def = defineModel({ name: 'gen_rt', module: new Gen().loadStateDict(weights('handmade_misc_gen')), inputs: { v: { shape: ['B', 12], max: { B: 4 } }, z: ['B', 6, 1, 1] } });
+  const m = await loadModelBytes((await compileModel(def, { isas: TEST_ISAS })).bytes, { threads: 2, threadPolicy: 'always' });
+  const g = traceModel(def), v = io.get('input.v')!.data as Float32Array, z = io.get('input.z')!.data as Float32Array;
+  for (const B of [2, 1]) {
+    const feeds = { v: { data: v.slice(0, B * 12), shape: [B, 12] }, z: { data: z.slice(0, B * 6), shape: [B, 6, 1, 1] } };
+    for (const [where, out] of [['compiled', m.run(feeds)], ['reference', interpret(g, feeds)]] as const) {
+      for (const k of ['recon', 'mu', 'std', 'kl', 'img', 'disc']) {
+        const want = io.get(`output.${k}`)!.data as Float32Array;
+        expectTorch(out[k] as Float32Array, want.slice(0, (want.length / 2) * B), `${where} ${k} at B = ${B}`);
+      }
+    }
+  }
+  m.dispose();
+});
+
 class NBeatsBlock extends Module {
   fc = new nn.Sequential(new nn.Linear(12, 16), new nn.ReLU(), new nn.Linear(16, 16), new nn.ReLU());
   theta_b: nn.Linear; theta_f: nn.Linear;
@@ -233,7 +250,7 @@ class LogMel extends Module {
   proj = new nn.Conv1d(5, 3, 3, { padding: 1 });
   forward(wav: Tensor): Record<string, Tensor> {
     const x = F.pad(wav.unsqueeze(1), [8, 8], 'reflect');
-    const spec = F.conv1d(x, this.dft.t, null, { stride: 4 });
+    const spec = F.conv1d(x, this.dft.t, undefined, { stride: 4 });
     const re = spec.slice(1, 0, 9), im = spec.slice(1, 9);
     const mag = re.pow(2).add(im.pow(2)).sqrt();
     const logmel = mag.transpose(1, 2).matmul(this.mel.t).clamp(1e-5).log();
@@ -389,4 +406,25 @@ test('triu_indices and tril_indices as torch 1.13 gives them (offsets, non-squar
     c: [0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 0, 1, 2, 0, 1, 2, 0, 1, 2, 1, 2], d: [0, 0, 0, 1, 1, 1, 1, 0, 1, 2, 0, 1, 2, 3],
   });
   expect(() => triuIndices(2, 2, 2)).toThrow(/triu_indices\(2, 2, 2\) holds no elements/);
+});
+
+class SiamesePairs extends Siamese {
+  override forward(a: Tensor, b: Tensor): Record<string, Tensor> {
+    const ea = F.normalize(this.enc.call(a), 2, -1), eb = F.normalize(this.enc.call(b), 2, -1);
+    return { sim: ea.matmul(eb.t()).div(0.1), cdist: cdist(ea, eb) };
+  }
+}
+
+test('the Siamese similarities over two sets of sizes chosen at run time (4 × 4 and 2 × 4 of at most 6) match PyTorch', async () => {
+  const io = read('handmade_misc_siamese', 'io.safetensors'), a = io.get('input.a')!.data as Float32Array, b = io.get('input.b')!.data as Float32Array;
+  const def = defineModel({ name: 'siam_rt', module: new SiamesePairs().loadStateDict(weights('handmade_misc_siamese')), inputs: { a: { shape: ['N', 6], max: { N: 6 } }, b: { shape: ['M', 6], max: { M: 6 } } } });
+  const m = await loadModelBytes((await compileModel(def, { isas: TEST_ISAS })).bytes, { threads: 2, threadPolicy: 'always' });
+  const g = traceModel(def);
+  for (const N of [4, 2]) {
+    const feeds = { a: { data: a.slice(0, N * 6), shape: [N, 6] }, b: { data: b, shape: [4, 6] } };
+    for (const [where, out] of [['compiled', m.run(feeds)], ['reference', interpret(g, feeds)]] as const) {
+      for (const k of ['sim', 'cdist']) expectTorch(out[k] as Float32Array, (io.get(`output.${k}`)!.data as Float32Array).slice(0, N * 4), `${where} ${k} at ${N} × 4`);
+    }
+  }
+  m.dispose();
 });
