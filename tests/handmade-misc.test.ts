@@ -38,7 +38,7 @@ class MoE extends Module {
     return {
       gather: picked.mul(w.unsqueeze(-1)).sum(1).reshape(b, t, d),
       onehot: F.einsum('ne,ned->nd', dense, outs).reshape(b, t, d),
-      scatter: denseS.unsqueeze(1).matmul(outs).squeeze(1).reshape(b, t, d),
+      scatter: denseS.unsqueeze(1).bmm(outs).squeeze(1).reshape(b, t, d),
       loop: yLoop.reshape(b, t, d), idx: topI, w, dense: denseS,
     };
   }
@@ -58,7 +58,7 @@ class DLRM extends Module {
   forward(dense: Tensor, idxA: Tensor, offA: Tensor, idxB: Tensor, catC: Tensor): Record<string, Tensor> {
     const x = this.bot.call(dense);
     const T = stack([x, this.emb_sum.call(idxA, offA), this.emb_mean.call(idxB), this.emb.call(catC)], 1);
-    const Z = T.matmul(T.transpose(1, 2));
+    const Z = T.bmm(T.transpose(1, 2));
     // torch's Z[:, li, lj] with li, lj = triu_indices(4, 4, 1): one index into the flattened pairs
     const ij = triuIndices(4, 4, 1), z = Z.flatten(1).indexSelect(1, ij.select(0, 0).mul(4).add(ij.select(0, 1)));
     // torch's Z[:, mask] (a bool mask: its size depends on the mask, so the DSL has no such
@@ -285,8 +285,7 @@ class Siamese extends Module {
     const A = this.enc.call(a), Bv = this.enc.call(b);
     const ea = F.normalize(A, 2, -1), eb = F.normalize(Bv, 2, -1);
     const sim = ea.matmul(eb.t()).div(0.1);
-    const n = a.size(0);
-    const nce = sim.logsumexp(1).sub(sim.mul(eye(n)).sum(1));
+    const nce = sim.logsumexp(1).sub(sim.diag());   // cross_entropy(sim, arange(n), reduction='none')
     return {
       cos: F.cosineSimilarity(A, Bv), sim, cdist: cdist(ea, eb), cdist1: cdist(A, Bv, 1),
       pdist: F.pairwiseDistance(A, Bv), nce, margin: F.relu(F.pairwiseDistance(ea, eb).neg().add(1)).pow(2),
@@ -427,4 +426,32 @@ test('the Siamese similarities over two sets of sizes chosen at run time (4 × 4
     }
   }
   m.dispose();
+});
+
+test('porting spellings: bmm, expandAs/viewAs/reshapeAs/typeAs, clip, diagonal (offsets, dims from the end), diag both ways, match torch 1.13; misuse named', async () => {
+  const x = Float32Array.from({ length: 24 }, (_, k) => k), y = Float32Array.from({ length: 8 }, (_, k) => k - 3);
+  const def = defineModel({
+    name: 'port', module: new nn.Identity(), inputs: { x: [2, 3, 4], y: [2, 4, 1], d: [2] },
+    forward: (_m: Module, { x, y, d }: Record<string, Tensor>) => ({
+      bmm: x!.bmm(y!), ea: d!.view(2, 1, 1).expandAs(x!), va: x!.flatten().viewAs(x!), ra: y!.reshapeAs(y!.transpose(1, 2)), ta: x!.gt(10).typeAs(x!),
+      clip: x!.clip(3, 9), dg: x!.diagonal(), dg1: x!.diagonal(1, 1, 2), dgm: x!.diagonal(-1, -1, -2), d1: d!.diag(1), d2: d!.int().diag(-2), dm: x!.select(0, 0).diag(-1),
+    }),
+  });
+  const want: Record<string, number[]> = {
+    bmm: [-4, -28, -52, 140, 180, 220], ea: Array.from({ length: 24 }, (_, k) => (k < 12 ? 1 : -2)), va: Array.from(x), ra: Array.from(y),
+    ta: Array.from(x, (v) => (v > 10 ? 1 : 0)), clip: Array.from(x, (v) => Math.min(9, Math.max(3, v))),
+    dg: [0, 16, 1, 17, 2, 18, 3, 19], dg1: [1, 6, 11, 13, 18, 23], dgm: [1, 6, 11, 13, 18, 23],
+    d1: [0, 1, 0, 0, 0, -2, 0, 0, 0], d2: [0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, -2, 0, 0], dm: [4, 9],
+  };
+  const io = new Map<string, { shape: number[]; data: Float32Array }>([['input.x', { shape: [2, 3, 4], data: x }], ['input.y', { shape: [2, 4, 1], data: y }], ['input.d', { shape: [2], data: Float32Array.of(1, -2) }]]);
+  for (const [k, v] of Object.entries(want)) io.set(`output.${k}`, { shape: [v.length], data: Float32Array.from(v) });
+  const seen = await expectTorchCase(def, io as unknown as Parameters<typeof expectTorchCase>[1], { exact: true });
+  expect(seen).toHaveLength(12);
+  const tr = (f: (x: Tensor) => Tensor) => traceModel(defineModel({ name: 'p', module: new nn.Identity(), inputs: { x: [2, 3, 4] }, forward: (_m: Module, i: Record<string, Tensor>) => f(i.x!) }));
+  expect(() => tr((t) => t.bmm(t))).toThrow(/bmm: expected \[b, n, m\] and \[b, m, p\] tensors, got \[2, 3, 4\] and \[2, 3, 4\]/);
+  expect(() => tr((t) => t.bmm(t.select(0, 0).t()))).toThrow(/bmm: expected .* got \[2, 3, 4\] and \[4, 3\]/);
+  expect(() => tr((t) => t.diagonal(4, 1, 2))).toThrow(/diagonal: offset 4 leaves no elements of 3 × 4/);
+  expect(() => tr((t) => t.diagonal(0, 1, -2))).toThrow(/diagonal: dim1 and dim2 must differ, both are 1/);
+  expect(() => tr((t) => t.diag())).toThrow(/diag: expected a 1-D or 2-D tensor, got \[2, 3, 4\]/);
+  expect(() => tr((t) => t.expandAs([2, 3] as never))).toThrow(/expand_as: expected a tensor, got/);
 });

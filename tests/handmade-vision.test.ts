@@ -467,7 +467,7 @@ test('super-resolution (reflect pad, InstanceNorm, pixel_shuffle 2 and 3, biline
   const tr = (shape: InputSpec, f: (x: Tensor) => Tensor) => () => traceModel(defineModel({ name: 'p', module: m, inputs: { x: shape }, forward: (_m: Module, i: Record<string, Tensor>) => f(i.x!) }));
   expect(tr(img(4, { N: 2, H: 8, W: 8 }), (x) => F.pixelUnshuffle(x, 2))).toThrow("pixel_unshuffle: input [N, 4, H, W] has a height or width 'H' chosen at run time, which downscale_factor 2 must divide at every size (give it as a multiple of 2: an input dim of 2 beside 'K', reshaped to 2*K)");
   expect(tr(img(4, { N: 2, H: 8, W: 8 }), (x) => F.pixelShuffle(x.transpose(1, 2), 2))).toThrow('pixel_shuffle: input [N, H, 4, W] must be [*, C, H, W] with fixed channels C');
-  expect(() => traceModel(defineModel({ name: 'as', module: new nn.Identity(), inputs: { x: [2, 3] }, forward: (_m: Module, i: Record<string, Tensor>) => i.x!.expandAs([2, 3] as never) }))).toThrow('expand_as: other must be a tensor, got an array of 2');
+  expect(() => traceModel(defineModel({ name: 'as', module: new nn.Identity(), inputs: { x: [2, 3] }, forward: (_m: Module, i: Record<string, Tensor>) => i.x!.expandAs([2, 3] as never) }))).toThrow('expand_as: expected a tensor, got an array of 2');
 });
 
 // --- idioms from well-known repositories, as written there -------------------------------------------

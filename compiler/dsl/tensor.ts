@@ -10,6 +10,12 @@ import type { SymAttrs } from '../ir/symbolic.ts';
 import { describeValue } from '../ir/print.ts';
 import * as S from './scatter.ts';
 
+/** The tensor argument of expand_as, view_as, reshape_as and type_as. */
+function like(op: string, other: unknown): Tensor {
+  if (!(other instanceof Tensor)) throw new ModelDefinitionError(`${op}: expected a tensor, got ${describeValue(other)}${where()}`);
+  return other;
+}
+
 /** dynamicSlice's and dynamicUpdate's index: a tensor (its dtype and shape are the op's to check). */
 function runTimeIndex(op: string, index: unknown): void {
   if (!(index instanceof Tensor)) throw new ModelDefinitionError(`${op}: index must be an i32 tensor (a position known at run time; slice() takes a number), got ${describeValue(index)}${where()}`);
@@ -289,12 +295,6 @@ const boolArith = (a: Tensor, o: Operand, r: Tensor): Tensor => (a.dtype === 'bo
 /** torch's logical ops read any non-zero value (NaN too) as true. */
 const truth = (t: Tensor): Tensor => (t.dtype === 'bool' ? t : t.ne(0));
 
-/** A method's tensor argument, or an error naming the method and what it got. */
-function tensorArgOf(op: string, t: unknown): Tensor {
-  if (!(t instanceof Tensor)) throw new ModelDefinitionError(`${op}: other must be a tensor, got ${describeValue(t)}${where()}`);
-  return t;
-}
-
 export class Tensor {
   constructor(readonly node: Node) {}
 
@@ -415,6 +415,45 @@ export class Tensor {
     if (other.rank === 1) return this.matmul(other.unsqueeze(1)).squeeze(-1);
     return record('matmul', [this, other]);
   }
+  /** torch.bmm: [b, n, m] @ [b, m, p] with one batch (no broadcasting, as torch refuses it). */
+  bmm(other: Tensor): Tensor {
+    const ok = other instanceof Tensor && this.rank === 3 && other.rank === 3 && canonDim(this.dims[0]!) === canonDim(other.dims[0]!) && canonDim(this.dims[2]!) === canonDim(other.dims[1]!);
+    if (!ok) throw new ModelDefinitionError(`bmm: expected [b, n, m] and [b, m, p] tensors, got ${fmtShape(this.dims)} and ${other instanceof Tensor ? fmtShape(other.dims) : describeValue(other)}${where()}`);
+    return this.matmul(other);
+  }
+  /** torch's expand_as, view_as, reshape_as and type_as: to the other tensor's dims or dtype. */
+  expandAs(other: Tensor): Tensor { return this.expand(like('expand_as', other).dims, other.bounds); }
+  viewAs(other: Tensor): Tensor { return this.view(like('view_as', other).dims); }
+  reshapeAs(other: Tensor): Tensor { return this.reshape(like('reshape_as', other).dims); }
+  typeAs(other: Tensor): Tensor { return this.cast(like('type_as', other).dtype); }
+  /** torch.clip: clamp's other name. */
+  clip(min?: Operand, max?: Operand): Tensor { return this.clamp(min, max); }
+  /**
+   * torch.diagonal(offset = 0, dim1 = 0, dim2 = 1): the elements (i, i + offset) of dims dim1 and
+   * dim2, as a new last dim (those two removed). Both dims must be fixed sizes.
+   */
+  diagonal(offset = 0, dim1 = 0, dim2 = 1): Tensor {
+    if (!Number.isInteger(offset)) throw new ModelDefinitionError(`diagonal: offset must be an integer, got ${describeValue(offset)}${where()}`);
+    const a = normAxis(dim1, this.rank), b = normAxis(dim2, this.rank);
+    if (a === b) throw new ModelDefinitionError(`diagonal: dim1 and dim2 must differ, both are ${a}${where()}`);
+    if (isSymbolic(this.dims[a]!) || isSymbolic(this.dims[b]!)) throw new ModelDefinitionError(`diagonal: dims ${a} and ${b} of ${fmtShape(this.dims)} must be fixed sizes${where()}`);
+    const n = this.size(a), m = this.size(b), count = offset >= 0 ? Math.min(n, m - offset) : Math.min(n + offset, m);
+    if (count < 1) throw new ModelDefinitionError(`diagonal: offset ${offset} leaves no elements of ${n} × ${m} (torch gives an empty tensor; a tensor here has no empty dims)${where()}`);
+    const rest = [...Array(this.rank).keys()].filter((k) => k !== a && k !== b);
+    const flat = this.permute(...rest, a, b).flatten(rest.length);
+    return gatherAlong(flat, rest.length, Array.from({ length: count }, (_, i) => (offset >= 0 ? i * m + i + offset : (i - offset) * m + i)));
+  }
+  /** torch.diag: of a 1-D tensor, the square matrix with it on diagonal `diagonal`; of a 2-D one, that diagonal. */
+  diag(diagonal = 0): Tensor {
+    if (this.rank === 2) return this.diagonal(diagonal);
+    if (this.rank !== 1) throw new ModelDefinitionError(`diag: expected a 1-D or 2-D tensor, got ${fmtShape(this.dims)}${where()}`);
+    if (!Number.isInteger(diagonal)) throw new ModelDefinitionError(`diag: diagonal must be an integer, got ${describeValue(diagonal)}${where()}`);
+    if (isSymbolic(this.dims[0]!)) throw new ModelDefinitionError(`diag: ${fmtShape(this.dims)} must be a fixed size${where()}`);
+    const n = this.size(0), N = n + Math.abs(diagonal);
+    const at = Array.from({ length: n }, (_, i) => (diagonal >= 0 ? i * N + i + diagonal : (i - diagonal) * N + i));
+    const z = this.dtype === 'bool' ? zeros([N * N]).gt(0) : this.dtype === 'i32' ? zeros([N * N]).int() : zeros([N * N]);
+    return S.scatter(z, 0, ints(at), this).reshape(N, N);
+  }
 
   /** A view as `shape`: numbers (one may be -1) or dims (`x.reshape(x.dim(0), -1)`, `'B*T'`). */
   reshape(...given: Dim[] | [readonly Dim[]]): Tensor {
@@ -510,10 +549,6 @@ export class Tensor {
     const sym = dims.some(isSymbolic) ? { sym: { values: { shape: dims }, max: Object.fromEntries(Object.entries(max).filter(([k]) => dims.some((d) => sizeNames(d).includes(k)))) } } : {};
     return record('expand', [this], { shape: dims.map((d) => evalDim(d, max)), ...sym } as never);
   }
-  /** torch's x.expand_as(other), x.view_as(other), x.reshape_as(other): to other's dims (its named sizes too). */
-  expandAs(other: Tensor): Tensor { return this.expand([...tensorArgOf('expand_as', other).dims], other.bounds); }
-  viewAs(other: Tensor): Tensor { return this.reshape([...tensorArgOf('view_as', other).dims]); }
-  reshapeAs(other: Tensor): Tensor { return this.reshape([...tensorArgOf('reshape_as', other).dims]); }
   flatten(start = 0, end = -1): Tensor {
     extraArgs('flatten', arguments.length, 2, 'start_dim and end_dim');
     // torch flattens a 0-d tensor to [1], its dims taken as those of one dim (0 or -1).
