@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { cat, cdist, compileModel, defineModel, eye, F, interpret, ints, Module, nn, ones, Parameter, readSafetensors, stack, stateDictFrom, traceModel, triuIndices, trilIndices, zeros, zerosLike, type InputSpec, type Tensor } from '../compiler/index.ts';
+import type { Dim } from '../compiler/ir/dims.ts';
 import { loadModelBytes } from '../runtime/model.ts';
 import '../runtime/node.ts';
 import { TEST_ISAS } from './helpers/isa.ts';
@@ -230,11 +231,11 @@ class TS extends Module {
       const [bb, ff] = b.call(res);
       res = res.sub(bb); fc = fc ? fc.add(ff) : ff;
     }
-    const [B, C] = series.shape as [number, number, number];
+    const [B, C] = series.dims as [Dim, number, number];   // (dims: B may be a size chosen at run time)
     const mean = series.mean(-1, true);
     const std = series.var(-1, { unbiased: false, keepdim: true }).add(1e-5).sqrt();
     const p = series.sub(mean).div(std).unfold(-1, 4, 2);
-    const h = this.enc.call(this.patch.call(p).add(this.pos.t).reshape(B * C, 7, 8));
+    const h = this.enc.call(this.patch.call(p).add(this.pos.t).reshape(-1, 7, 8));
     return { forecast: fc!, residual: res, patchtst: this.head.call(h.flatten(1)).reshape(B, C, 4).mul(std).add(mean), patches: p };
   }
 }
@@ -242,6 +243,23 @@ class TS extends Module {
 test('N-BEATS blocks (bases as buffers, doubly residual) and PatchTST patching (unfold, a Transformer encoder) match PyTorch', async () => {
   const def = defineModel({ name: 'ts', module: new TS().loadStateDict(weights('handmade_misc_ts')), inputs: { x: [2, 12], series: [2, 3, 16] } });
   expect(await expectTorchCase(def, read('handmade_misc_ts', 'io.safetensors'), { threads: 2 })).toHaveLength(4);
+});
+
+test('N-BEATS and PatchTST over a batch chosen at run time (B = 2, 1 of at most 3): their rows match the PyTorch outputs', async () => {
+  const io = read('handmade_misc_ts', 'io.safetensors'), x = io.get('input.x')!.data as Float32Array, series = io.get('input.series')!.data as Float32Array;
+  const def = defineModel({ name: 'ts_rt', module: new TS().loadStateDict(weights('handmade_misc_ts')), inputs: { x: { shape: ['B', 12], max: { B: 3 } }, series: ['B', 3, 16] } });
+  const m = await loadModelBytes((await compileModel(def, { isas: TEST_ISAS })).bytes, { threads: 2, threadPolicy: 'always' });
+  const g = traceModel(def);
+  for (const B of [2, 1]) {
+    const feeds = { x: { data: x.slice(0, B * 12), shape: [B, 12] }, series: { data: series.slice(0, B * 48), shape: [B, 3, 16] } };
+    for (const [where, out] of [['compiled', m.run(feeds)], ['reference', interpret(g, feeds)]] as const) {
+      for (const k of ['forecast', 'residual', 'patchtst', 'patches']) {
+        const want = io.get(`output.${k}`)!.data as Float32Array;
+        expectTorch(out[k] as Float32Array, want.slice(0, (want.length / 2) * B), `${where} ${k} at B = ${B}`);
+      }
+    }
+  }
+  m.dispose();
 });
 
 class LogMel extends Module {
