@@ -189,7 +189,7 @@ test('a VAE (mu/logvar, decoder from mu, KL) and a DCGAN generator and discrimin
 
 test('the VAE and DCGAN over a batch chosen at run time (B = 2, 1 of at most 4): their rows match the PyTorch outputs', async () => {
   const io = read('handmade_misc_gen', 'io.safetensors');
-  const def = defineModel({ name: 'gen_rt', module: new Gen().loadStateDict(weights('handmade_misc_gen')), inputs: { v: { shape: ['B', 12], max: { B: 4 } }, z: ['B', 6, 1, 1] } });
+  const def = defineModel({ name: 'gen_rt', module: new Gen().loadStateDict(weights('handmade_misc_gen')), inputs: { v: { shape: ['B', 12], max: { B: 4 } }, z: { shape: ['B', 6, 1, 1] } } });
   const m = await loadModelBytes((await compileModel(def, { isas: TEST_ISAS })).bytes, { threads: 2, threadPolicy: 'always' });
   const g = traceModel(def), v = io.get('input.v')!.data as Float32Array, z = io.get('input.z')!.data as Float32Array;
   for (const B of [2, 1]) {
@@ -247,7 +247,7 @@ test('N-BEATS blocks (bases as buffers, doubly residual) and PatchTST patching (
 
 test('N-BEATS and PatchTST over a batch chosen at run time (B = 2, 1 of at most 3): their rows match the PyTorch outputs', async () => {
   const io = read('handmade_misc_ts', 'io.safetensors'), x = io.get('input.x')!.data as Float32Array, series = io.get('input.series')!.data as Float32Array;
-  const def = defineModel({ name: 'ts_rt', module: new TS().loadStateDict(weights('handmade_misc_ts')), inputs: { x: { shape: ['B', 12], max: { B: 3 } }, series: ['B', 3, 16] } });
+  const def = defineModel({ name: 'ts_rt', module: new TS().loadStateDict(weights('handmade_misc_ts')), inputs: { x: { shape: ['B', 12], max: { B: 3 } }, series: { shape: ['B', 3, 16] } } });
   const m = await loadModelBytes((await compileModel(def, { isas: TEST_ISAS })).bytes, { threads: 2, threadPolicy: 'always' });
   const g = traceModel(def);
   for (const B of [2, 1]) {
