@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { cat, cdist, compileModel, defineModel, eye, F, interpret, ints, Module, nn, ones, Parameter, readSafetensors, stack, stateDictFrom, traceModel, triuIndices, trilIndices, zeros, zerosLike, type InputSpec, type Tensor } from '../compiler/index.ts';
+import { cat, cdist, compileModel, stft, defineModel, eye, F, interpret, ints, Module, nn, ones, Parameter, readSafetensors, stack, stateDictFrom, traceModel, triuIndices, trilIndices, zeros, zerosLike, type InputSpec, type Tensor } from '../compiler/index.ts';
 import type { Dim } from '../compiler/ir/dims.ts';
 import { loadModelBytes } from '../runtime/model.ts';
 import '../runtime/node.ts';
@@ -472,4 +472,40 @@ test('porting spellings: bmm, expandAs/viewAs/reshapeAs/typeAs, clip, diagonal (
   expect(() => tr((t) => t.diagonal(0, 1, -2))).toThrow(/diagonal: dim1 and dim2 must differ, both are 1/);
   expect(() => tr((t) => t.diag())).toThrow(/diag: expected a 1-D or 2-D tensor, got \[2, 3, 4\]/);
   expect(() => tr((t) => t.expandAs([2, 3] as never))).toThrow(/expand_as: expected a tensor, got/);
+});
+
+class Stft extends Module {
+  win6 = this.param('win6', [6]);   // register_buffer's Hann windows
+  win16 = this.param('win16', [16]);
+  forward(x: Tensor): Record<string, Tensor> {
+    const mag = stft(x, 16, { hopLength: 4, window: this.win16.t, returnComplex: false }).pow(2).sum(-1).sqrt();
+    return {
+      plain: stft(x, 8), win: stft(x, 8, { hopLength: 3, winLength: 6, window: this.win6.t, center: false, returnComplex: false }),
+      two: stft(x.select(0, 0), 8, { onesided: false, normalized: true, padMode: 'constant', returnComplex: false }),
+      rect: stft(x, 8, { hopLength: 2, winLength: 5, padMode: 'replicate' }), logmag: mag.clamp(1e-5).log(),
+    };
+  }
+}
+
+test('stft (defaults, a window shorter than n_fft with a hop, uncentered, two-sided normalized, padding modes, a magnitude) matches PyTorch; returnComplex: true refused by name', async () => {
+  const def = defineModel({ name: 'stft', module: new Stft().loadStateDict(weights('handmade_misc_stft')), inputs: { x: [2, 30] } });
+  expect(await expectTorchCase(def, read('handmade_misc_stft', 'io.safetensors'), { threads: 2 })).toHaveLength(5);
+  const tr = (f: (x: Tensor) => Tensor) => traceModel(defineModel({ name: 's', module: new nn.Identity(), inputs: { x: [2, 30] }, forward: (_m: Module, i: Record<string, Tensor>) => f(i.x!) }));
+  expect(() => tr((x) => stft(x, 8, { returnComplex: true }))).toThrow(/stft: returnComplex: true is refused \(the DSL has no complex tensors\); give returnComplex: false/);
+  expect(() => tr((x) => stft(x, 8, { winLength: 9 }))).toThrow(/stft: winLength must be an integer in \[1, n_fft = 8\], got 9/);
+  expect(() => tr((x) => stft(x, 8, { window: x.select(0, 0) }))).toThrow(/stft: window must be an f32 tensor \[winLength = 8\], got f32\[30\]/);
+});
+
+test('stft over a batch and a length chosen at run time: PyTorch at 2 × 30, the fixed-size model at 1 × 17', async () => {
+  const io = read('handmade_misc_stft', 'io.safetensors'), sd = weights('handmade_misc_stft'), x = io.get('input.x')!.data as Float32Array;
+  const def = defineModel({ name: 'stft_rt', module: new Stft().loadStateDict(sd), inputs: { x: { shape: ['B', 'T'], max: { B: 2, T: 32 }, min: { T: 9 } } } }); // (n_fft 16 reflects 8)
+  const m = await loadModelBytes((await compileModel(def, { isas: TEST_ISAS })).bytes, { threads: 2, threadPolicy: 'always' });
+  const g = traceModel(def), short = x.slice(0, 17);
+  const fixed = interpret(traceModel(defineModel({ name: 'stft17', module: new Stft().loadStateDict(sd), inputs: { x: [1, 17] } })), { x: short });
+  for (const [feeds, want] of [[{ x: { data: x, shape: [2, 30] } }, (k: string) => io.get(`output.${k}`)!.data as Float32Array], [{ x: { data: short, shape: [1, 17] } }, (k: string) => fixed[k] as Float32Array]] as const) {
+    for (const [where, out] of [['compiled', m.run(feeds)], ['reference', interpret(g, feeds)]] as const) {
+      for (const k of ['plain', 'win', 'two', 'rect', 'logmag']) expectTorch(out[k] as Float32Array, want(k), `${where} ${k} at ${feeds.x.shape.join(' × ')}`);
+    }
+  }
+  m.dispose();
 });

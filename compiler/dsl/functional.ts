@@ -105,7 +105,7 @@ export function padZeros(x: Tensor, axis: number, before: number, after: number,
 
 /** torch.nn.functional.pad's modes (ONNX Pad's edge is replicate, its wrap circular). */
 export type PadMode = 'constant' | 'reflect' | 'replicate' | 'circular';
-const PAD_MODES: readonly string[] = ['constant', 'reflect', 'replicate', 'circular'] satisfies PadMode[];
+export const PAD_MODES: readonly string[] = ['constant', 'reflect', 'replicate', 'circular'] satisfies PadMode[];
 
 /**
  * One axis of a pad, b cells before and e after (a negative count crops, first): blocks of

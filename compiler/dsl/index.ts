@@ -5,6 +5,7 @@ import { checkedClass, checkedFunctions, checkMethods } from './arity.ts';
 import * as control from './control.ts';
 import * as F from './f.ts';
 import * as Fn from './functional.ts';
+import * as Sp from './spectral.ts';
 import { Module, manualSeed } from './module.ts';
 import * as T from './tensor.ts';
 import * as TR from './trace.ts';
@@ -25,6 +26,7 @@ export const Seq2SeqTransformer = checkedClass('', Z.Seq2SeqTransformer); export
 export const GPT = checkedClass('', Z.GPT); export type GPT = Z.GPT;
 export const { defineGPT } = checkedFunctions('', { defineGPT: Z.defineGPT });
 export type { GPTConfig, GenerationSpec } from './zoo.ts';
-export const { cdist } = checkedFunctions('', { cdist: Fn.cdist });
+export const { cdist, stft } = checkedFunctions('', { cdist: Fn.cdist, stft: Sp.stft });
 export const { trace, traceModel, defineModel } = checkedFunctions('', { trace: TR.trace, traceModel: TR.traceModel, defineModel: TR.defineModel });
+export type { StftOptions } from './spectral.ts';
 export type { ModelDefinition, EntryDefinition, EntryResult, InputSpec, InputSpecs } from './trace.ts';
