@@ -55,6 +55,6 @@ test('oneHot and indexSelect trap on an index outside the range, as PyTorch rais
   expect(() => tr((x) => x.repeatInterleave(0, 1))).toThrow(/repeat_interleave: repeats must be a positive integer, got 0/);
   expect(() => tr((x) => x.sort(2)[0])).toThrow(/sort: dim must be an integer in \[-2, 1\] for \[3, 5\], got 2/);
   expect(() => full([2], 'a' as never)).toThrow(/full: fill value must be a number, got "a"/);
-  expect(() => eye(0)).toThrow(/eye: n must be an integer in \[1, 4096\], got 0/);
+  expect(() => eye(0)).toThrow(/eye: n must be an integer in \[1, 4096\] or a size chosen at run time, got 0/);
   expect(() => linspace(0, 1, 0)).toThrow(/linspace: steps must be an integer in \[1, 2\^26\], got 0/);
 });

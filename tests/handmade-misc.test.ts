@@ -101,7 +101,7 @@ class Graph extends Module {
   sage_l = new nn.Linear(5, 6);
   sage_r = new nn.Linear(5, 6, { bias: false });
   forward(x: Tensor, adj: Tensor, edgeIndex: Tensor): Record<string, Tensor> {
-    const n = adj.size(-1);
+    const n = adj.dim(-1);   // (dim: the nodes may be a size chosen at run time)
     const a = adj.add(eye(n));
     const d = a.sum(-1).pow(-0.5);
     const aHat = d.unsqueeze(-1).mul(a).mul(d.unsqueeze(-2));
@@ -126,6 +126,25 @@ test('graph networks: a dense GCN and GraphSAGE mean aggregation over an edge li
   });
   const io = new Map([...read('handmade_misc_graph', 'io.safetensors')].filter(([k]) => !k.startsWith('output.small_')));
   expect(await expectTorchCase(def, io, { threads: 2 })).toHaveLength(5);
+});
+
+class GCN extends Graph {
+  override forward(x: Tensor, adj: Tensor): Record<string, Tensor> {
+    const a = adj.add(eye(adj.dim(-1))), d = a.sum(-1).pow(-0.5), aHat = d.unsqueeze(-1).mul(a).mul(d.unsqueeze(-2));
+    return { gcn: aHat.matmul(this.g2.call(aHat.matmul(this.g1.call(x)).relu())).logSoftmax(-1) };
+  }
+}
+
+test('the dense GCN over nodes chosen at run time (eye of a run-time size) at 6 and 5 nodes matches PyTorch', async () => {
+  const io = read('handmade_misc_graph', 'io.safetensors'), x = io.get('input.x')!.data as Float32Array, adj = io.get('input.adj')!.data as Float32Array;
+  const def = defineModel({ name: 'gcn', module: new GCN().loadStateDict(weights('handmade_misc_graph')), forward: (m: GCN, i: Record<string, Tensor>) => m.call(i.x!, i.adj!), inputs: { x: { shape: [1, 'N', 5], max: { N: 8 } }, adj: { shape: [1, 'N', 'N'] } } });
+  const m = await loadModelBytes((await compileModel(def, { isas: TEST_ISAS })).bytes);
+  const g = traceModel(def), adj5 = Float32Array.from({ length: 25 }, (_, k) => adj[Math.floor(k / 5) * 6 + (k % 5)]!);
+  for (const [feeds, pre] of [[{ x: { data: x, shape: [1, 6, 5] }, adj: { data: adj, shape: [1, 6, 6] } }, ''], [{ x: { data: x.slice(0, 25), shape: [1, 5, 5] }, adj: { data: adj5, shape: [1, 5, 5] } }, 'small_']] as const) {
+    for (const [where, out] of [['compiled', m.run(feeds)], ['reference', interpret(g, feeds)]] as const) expectTorch(out.gcn as Float32Array, io.get(`output.${pre}gcn`)!.data as Float32Array, `${where} gcn at ${feeds.x.shape[1]} nodes`);
+  }
+  m.dispose();
+  expect(() => traceModel(defineModel({ name: 'e', module: new nn.Identity(), inputs: { x: [2] }, forward: () => eye('K') }))).toThrow(/eye: sizes must be positive integers or sizes of the model's inputs, got "K" and "K"/);
 });
 
 class Sage extends Graph {

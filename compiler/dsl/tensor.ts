@@ -154,12 +154,21 @@ function filled(op: string, shape: readonly Dim[], value: number, max: Sizes): T
   const one = constant(Float32Array.of(value), shape.map(() => 1), 'f32', op);
   return one.expand(...shape, max);
 }
-/** torch.eye: an f32 [n, m] identity. */
-export function eye(n: number, m = n): Tensor {
-  for (const [name, v] of [['n', n], ['m', m]] as const) if (!Number.isInteger(v) || v < 1 || v > 4096) throw new ModelDefinitionError(`eye: ${name} must be an integer in [1, 4096], got ${describeValue(v)}${where()}`);
-  const data = new Float32Array(n * m);
-  for (let i = 0; i < Math.min(n, m); i++) data[i * m + i] = 1;
-  return constant(data, [n, m], 'f32', 'eye');
+/**
+ * torch.eye: an f32 [n, m] identity. n or m may be a size chosen at run time (eye(adj.dim(-1)), a
+ * GCN's A + I over a run-time graph): then the positions are counted at run time and compared.
+ */
+export function eye(n: Dim, m: Dim = n): Tensor {
+  if (isSymbolic(n) || isSymbolic(m)) {
+    const pos = (d: Dim) => (isSymbolic(d) ? ones([d]).cumsum(0) : arange(d as number).cast('f32'));
+    const ok = (d: Dim) => (isSymbolic(d) ? sizeNames(d).every((k) => traceBounds()[k] !== undefined) : Number.isInteger(d) && (d as number) >= 1);
+    if (!ok(n) || !ok(m)) throw new ModelDefinitionError(`eye: sizes must be positive integers or sizes of the model's inputs, got ${describeValue(n)} and ${describeValue(m)}${where()}`);
+    return pos(n).sub(isSymbolic(n) ? 1 : 0).unsqueeze(1).eq(pos(m).sub(isSymbolic(m) ? 1 : 0).unsqueeze(0)).float();
+  }
+  for (const [name, v] of [['n', n], ['m', m]] as const) if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > 4096) throw new ModelDefinitionError(`eye: ${name} must be an integer in [1, 4096] or a size chosen at run time, got ${describeValue(v)}${where()}`);
+  const N = n as number, M = m as number, data = new Float32Array(N * M);
+  for (let i = 0; i < Math.min(N, M); i++) data[i * M + i] = 1;
+  return constant(data, [N, M], 'f32', 'eye');
 }
 /**
  * torch.linspace: `steps` f32 values from start to end, as PyTorch's kernel computes them: step =
