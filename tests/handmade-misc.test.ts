@@ -92,7 +92,37 @@ test('a DLRM recommender (EmbeddingBag sum with offsets and an empty bag, mean o
     name: 'dlrm', module: new DLRM().loadStateDict(weights('handmade_misc_dlrm')),
     inputs: { dense: [4, 3], idx_a: i32([8]), off_a: i32([4]), idx_b: i32([4, 3]), cat_c: i32([4]) },
   });
-  expect(await expectTorchCase(def, read('handmade_misc_dlrm', 'io.safetensors'), { threads: 2 })).toHaveLength(3);
+  const io = new Map([...read('handmade_misc_dlrm', 'io.safetensors')].filter(([k]) => !k.startsWith('output.small_')));
+  expect(await expectTorchCase(def, io, { threads: 2 })).toHaveLength(3);
+});
+
+test('the DLRM over a batch and a number of lookups chosen at run time (EmbeddingBag offsets [B]; 4 bags of 8 lookups, 2 of 3) matches PyTorch; bad offsets raise as torch', async () => {
+  const io = read('handmade_misc_dlrm', 'io.safetensors'), get = (k: string) => io.get(`input.${k}`)!.data as Float32Array | Int32Array;
+  const def = defineModel({
+    name: 'dlrm_rt', module: new DLRM().loadStateDict(weights('handmade_misc_dlrm')),
+    inputs: { dense: { shape: ['B', 3], max: { B: 4 } }, idx_a: { shape: ['L'], dtype: 'i32', max: { L: 12 } }, off_a: { shape: ['B'], dtype: 'i32' }, idx_b: { shape: ['B', 3], dtype: 'i32' }, cat_c: { shape: ['B'], dtype: 'i32' } },
+  });
+  const m = await loadModelBytes((await compileModel(def, { isas: TEST_ISAS })).bytes, { threads: 2, threadPolicy: 'always' });
+  const g = traceModel(def);
+  const full = { dense: { data: get('dense'), shape: [4, 3] }, idx_a: { data: get('idx_a'), shape: [8] }, off_a: { data: get('off_a'), shape: [4] }, idx_b: { data: get('idx_b'), shape: [4, 3] }, cat_c: { data: get('cat_c'), shape: [4] } };
+  const small = { dense: { data: get('dense').slice(0, 6), shape: [2, 3] }, idx_a: { data: Int32Array.of(3, 1, 4), shape: [3] }, off_a: { data: Int32Array.of(0, 3), shape: [2] }, idx_b: { data: get('idx_b').slice(0, 6), shape: [2, 3] }, cat_c: { data: get('cat_c').slice(0, 2), shape: [2] } };
+  for (const [feeds, pre] of [[full, ''], [small, 'small_']] as const) {
+    for (const [where, out] of [['compiled', m.run(feeds)], ['reference', interpret(g, feeds)]] as const) {
+      for (const k of ['p', 'z', 'zmask']) expectTorch(out[k] as Float32Array, io.get(`output.${pre}${k}`)!.data as Float32Array, `${where} ${pre}${k}`);
+    }
+  }
+  for (const [off, msg] of [[Int32Array.of(0, 4), /offsets\[1\] = 4 is past the end of the indices \(L of this call\)/], [Int32Array.of(1, 2), /offsets\[0\] must be 0/], [Int32Array.of(0, 3, 2), /offsets must not decrease, got offsets\[2\] = 2/]] as const) {
+    const bad = { ...small, off_a: { data: off, shape: [off.length] }, ...(off.length === 3 ? { dense: { data: get('dense').slice(0, 9), shape: [3, 3] }, idx_b: { data: get('idx_b').slice(0, 9), shape: [3, 3] }, cat_c: { data: get('cat_c').slice(0, 3), shape: [3] } } : {}) };
+    expect(() => interpret(g, bad)).toThrow(msg);
+    expect(() => m.run(bad)).toThrow(msg);
+  }
+  m.dispose();
+  // includeLastOffset's offsets hold bags + 1: their count stays fixed.
+  const last = defineModel({
+    name: 'bag', module: new nn.EmbeddingBag(10, 4, { mode: 'sum', includeLastOffset: true }), forward: (b: nn.EmbeddingBag, i: Record<string, Tensor>) => b.call(i.idx!, i.off!),
+    inputs: { idx: { shape: ['L'], dtype: 'i32', max: { L: 8 } }, off: { shape: ['B'], dtype: 'i32', max: { B: 4 } } },
+  });
+  expect(() => traceModel(last)).toThrow(/embedding_bag: offsets must be i32 \[bags \+ 1\] of a fixed size, got i32 \[B\]/);
 });
 
 class Graph extends Module {

@@ -2,7 +2,7 @@
 
 import { fmtShape } from '../ir/types.ts';
 import { addDims, divDims, evalDim, mulDims, sizeNames, subDims, windowsOf, type Dim } from '../ir/dims.ts';
-import { arange, cat, constant, currentScope, gatherAlong, ints, leastSize, leastWhy, ModelDefinitionError, record, recordMulti, scalarLike, sizeTensor, Tensor, traceBounds, where, zeros } from './tensor.ts';
+import { arange, cat, constant, currentScope, gatherAlong, ints, ones, leastSize, leastWhy, ModelDefinitionError, record, recordMulti, scalarLike, sizeTensor, Tensor, traceBounds, where, zeros } from './tensor.ts';
 
 export { gatherAlong };
 import { describeValue } from '../ir/print.ts';
@@ -1392,7 +1392,8 @@ export function embeddingBag(indices: Tensor, table: Tensor, opts: EmbeddingBagO
   } else if (indices.rank === 1) {
     if (offsets === undefined || offsets === null) throw new ModelDefinitionError(`embedding_bag: 1-D indices ${fmtShape(indices.dims)} need offsets (where each bag starts)${where()}`);
     tensorArg('embedding_bag', 'offsets', offsets);
-    if (offsets.dtype !== 'i32' || offsets.rank !== 1 || typeof offsets.dims[0] !== 'number' || (includeLastOffset && offsets.size(0) < 2)) throw new ModelDefinitionError(`embedding_bag: offsets must be i32 [bags${includeLastOffset ? ' + 1' : ''}] of a fixed size, got ${offsets.dtype} ${fmtShape(offsets.dims)}${where()}`);
+    if (offsets.dtype !== 'i32' || offsets.rank !== 1 || (includeLastOffset && (typeof offsets.dims[0] !== 'number' || offsets.size(0) < 2))) throw new ModelDefinitionError(`embedding_bag: offsets must be i32 [bags${includeLastOffset ? ' + 1' : ''}]${includeLastOffset ? ' of a fixed size' : ''}, got ${offsets.dtype} ${fmtShape(offsets.dims)}${where()}`);
+    if (typeof offsets.dims[0] !== 'number') return bagsOverRunTime(mode, indices, offsets, rows, weighted, kept);
     const L = indices.dim(0), B = offsets.size(0) - (includeLastOffset ? 1 : 0);
     if (B * indices.size(0) * table.size(1) > BAG_CELLS) throw new ModelDefinitionError(`embedding_bag: ${B} bags over ${indices.size(0)} positions of ${table.size(1)} features is too large for 1-D indices (each bag reads every position; at most ${BAG_CELLS} cells); give 2-D indices [bags, n] when the bags are of one size${where()}`);
     // Bag b holds positions offsets[b] ≤ j < its end: the next offset, or (the last bag) every position after.
@@ -1408,6 +1409,30 @@ export function embeddingBag(indices: Tensor, table: Tensor, opts: EmbeddingBagO
   const mask = inBag.unsqueeze(-1), count = inBag.cast('f32').sum(axis).unsqueeze(-1);
   if (mode === 'max') return whereOp(count.gt(0), whereOp(mask, spread(rows), -Infinity).max(axis), 0);
   const sum = whereOp(mask, spread(weighted), 0).sum(axis);
+  return mode === 'sum' ? sum : sum.div(count.maximum(1));
+}
+
+/**
+ * A 1-D embedding_bag whose number of bags (offsets [B]) is chosen at run time (a recommender's
+ * batch): the offsets checked by the same rules when the code runs (each against the one before
+ * it, read by a gather at max(k − 1, 0)), bag b running from offsets[b] to offsets[b + 1] or, the
+ * last, to the end.
+ */
+function bagsOverRunTime(mode: 'sum' | 'mean' | 'max', indices: Tensor, offsets: Tensor, rows: Tensor, weighted: Tensor, kept: Tensor | undefined): Tensor {
+  const B = offsets.dim(0), L = indices.dim(0), length = typeof L === 'number' ? String(L) : `${L} of this call`;
+  const k = ones([B], offsets.bounds).cumsum(0).cast('i32').sub(1); // 0 … B − 1
+  const prev = offsets.gather(0, k.sub(1).maximum(0)), first = offsets.slice(0, 0, 1);
+  let off = runTimeCheck('embedding_bag', offsets, first.eq(0), first, 'offsets[0] must be 0 (where the first bag starts), got {0}');
+  off = runTimeCheck('embedding_bag', off, off.ge(prev), off, 'offsets must not decrease, got offsets[{1}] = {0}, below the offset before it');
+  off = runTimeCheck('embedding_bag', off, off.le(sizeTensor(L, indices.bounds)), off, `offsets[{1}] = {0} is past the end of the indices (${length})`);
+  const last = k.add(1).eq(sizeTensor(B, offsets.bounds));
+  const ends = whereOp(last, 2 ** 31 - 1, off.gather(0, k.add(1).minimum(sizeTensor(B, offsets.bounds).sub(1))));
+  const j = ones([L], indices.bounds).cumsum(0).cast('i32').sub(1).unsqueeze(0);
+  const member = j.ge(off.unsqueeze(1)).logicalAnd(j.lt(ends.unsqueeze(1)));
+  const inBag = kept ? member.logicalAnd(kept.unsqueeze(0)) : member;
+  const mask = inBag.unsqueeze(-1), count = inBag.cast('f32').sum(1).unsqueeze(-1);
+  if (mode === 'max') return whereOp(count.gt(0), whereOp(mask, rows.unsqueeze(0), -Infinity).max(1), 0);
+  const sum = whereOp(mask, weighted.unsqueeze(0), 0).sum(1);
   return mode === 'sum' ? sum : sum.div(count.maximum(1));
 }
 
