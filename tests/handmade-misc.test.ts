@@ -558,3 +558,23 @@ test('stft over a batch and a length chosen at run time: PyTorch at 2 × 30, the
   }
   m.dispose();
 });
+
+test('scatter_reduce: every reduce with and without includeSelf (duplicate indices), and amax of i32, as torch 1.13 gives them', async () => {
+  const want: Record<string, number[]> = {
+    sum_t: [8.0, -3.0, 10.0, 4.0, 5.0, 9.0], sum_f: [7.0, -5.0, 7.0, 4.0, 5.0, 3.0], prod_t: [7.0, 8.0, 30.0, 4.0, 5.0, 18.0], prod_f: [7.0, 4.0, 10.0, 4.0, 5.0, 3.0],
+    mean_t: [4.0, -1.0, 3.3333332538604736, 4.0, 5.0, 4.5], mean_f: [7.0, -2.5, 3.5, 4.0, 5.0, 3.0], amax_t: [7.0, 2.0, 5.0, 4.0, 5.0, 6.0], amax_f: [7.0, -1.0, 5.0, 4.0, 5.0, 3.0],
+    amin_t: [1.0, -4.0, 2.0, 4.0, 5.0, 3.0], amin_f: [7.0, -4.0, 2.0, 4.0, 5.0, 3.0], int_amax_f: [7, -1, 5, 3, 4, 3],
+  };
+  const def = defineModel({
+    name: 'sr', module: new nn.Identity(), inputs: { x: [3, 2], s: [3, 2] },
+    forward: (_m: Module, { x, s }: Record<string, Tensor>) => {
+      const i = ints([1, 0, 1, 2, 0, 0], [3, 2]), out: Record<string, Tensor> = {};
+      for (const r of ['sum', 'prod', 'mean', 'amax', 'amin'] as const) for (const inc of [true, false]) out[`${r}_${inc ? 't' : 'f'}`] = x!.scatterReduce(0, i, s!, r, { includeSelf: inc });
+      out.int_amax_f = x!.sub(1).int().scatterReduce(0, i, s!.int(), 'amax', { includeSelf: false });
+      return out;
+    },
+  });
+  const io = new Map<string, { shape: number[]; data: Float32Array }>([['input.x', { shape: [3, 2], data: Float32Array.of(1, 2, 3, 4, 5, 6) }], ['input.s', { shape: [3, 2], data: Float32Array.of(5, -1, 2, 3, 7, -4) }]]);
+  for (const [k, v] of Object.entries(want)) io.set(`output.${k}`, { shape: [6], data: Float32Array.from(v) });
+  expect(await expectTorchCase(def, io as unknown as Parameters<typeof expectTorchCase>[1], { exact: true })).toHaveLength(11);
+});
