@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { cat, cdist, compileModel, stft, defineModel, eye, F, interpret, ints, Module, nn, ones, Parameter, readSafetensors, stack, stateDictFrom, traceModel, triuIndices, trilIndices, zeros, zerosLike, type InputSpec, type Tensor } from '../compiler/index.ts';
+import { arange, cat, cdist, compileModel, stft, defineModel, eye, F, interpret, ints, Module, nn, ones, Parameter, readSafetensors, stack, stateDictFrom, traceModel, triuIndices, trilIndices, zeros, zerosLike, type InputSpec, type Tensor } from '../compiler/index.ts';
 import type { Dim } from '../compiler/ir/dims.ts';
 import { loadModelBytes } from '../runtime/model.ts';
 import '../runtime/node.ts';
@@ -577,4 +577,51 @@ test('scatter_reduce: every reduce with and without includeSelf (duplicate indic
   const io = new Map<string, { shape: number[]; data: Float32Array }>([['input.x', { shape: [3, 2], data: Float32Array.of(1, 2, 3, 4, 5, 6) }], ['input.s', { shape: [3, 2], data: Float32Array.of(5, -1, 2, 3, 7, -4) }]]);
   for (const [k, v] of Object.entries(want)) io.set(`output.${k}`, { shape: [6], data: Float32Array.from(v) });
   expect(await expectTorchCase(def, io as unknown as Parameters<typeof expectTorchCase>[1], { exact: true })).toHaveLength(11);
+});
+
+const squash = (s: Tensor, dim = -1) => { const n2 = s.pow(2).sum(dim, true); return n2.div(n2.add(1)).mul(s).div(n2.add(1e-8).sqrt()); };
+function sparsemax(z: Tensor, dim = -1): Tensor {
+  const [zs] = z.sort(dim, true);
+  const k = arange(1, z.size(dim) + 1).float(), cs = zs.cumsum(dim);
+  const kMax = k.mul(zs).add(1).gt(cs).sum(dim, true);
+  const tau = cs.gather(dim, kMax.sub(1)).sub(1).div(kMax.float());
+  return z.sub(tau).clamp(0);
+}
+
+class Other extends Module {
+  W = this.param('W', [1, 6, 3, 4, 5]);
+  att = new nn.Linear(5, 7);
+  latents = this.param('latents', [3, 8]);
+  cross = new nn.MultiheadAttention(8, 2, { kdim: 5, vdim: 5, batchFirst: true });
+  film = new nn.Linear(4, 16);
+  forward(u: Tensor, feats: Tensor, cond: Tensor): Record<string, Tensor> {
+    const B = u.dim(0);
+    const uHat = this.W.t.matmul(u.unsqueeze(2).unsqueeze(-1)).squeeze(-1);   // [B, 6, 3, 4]
+    let b = zeros([B, 6, 3], u.bounds), v: Tensor | undefined;
+    for (let it = 0; it < 3; it++) {
+      const c = b.softmax(2);
+      v = squash(c.unsqueeze(-1).mul(uHat).sum(1));
+      b = b.add(uHat.mul(v.unsqueeze(1)).sum(-1));
+    }
+    const [h, w] = this.cross.call(this.latents.t.unsqueeze(0).expand(B, -1, -1), u, u);
+    const [gamma, beta] = this.film.call(cond).chunk(2, -1) as [Tensor, Tensor];
+    return { caps: v!, lengths: v!.norm(2, -1), sparsemax: sparsemax(this.att.call(feats)), perceiver: h.mul(gamma.unsqueeze(1)).add(beta.unsqueeze(1)), attn: w! };
+  }
+}
+
+test('capsule routing, sparsemax (sort, cumsum, gather) and a Perceiver latent cross-attention with FiLM match PyTorch, also over a run-time batch', async () => {
+  const io = read('handmade_misc_other', 'io.safetensors'), sd = weights('handmade_misc_other');
+  const def = defineModel({ name: 'other', module: new Other().loadStateDict(sd), inputs: { u: [2, 6, 5], feats: [2, 5], cond: [2, 4] } });
+  expect(await expectTorchCase(def, io, { threads: 2 })).toHaveLength(5);
+  const rt = defineModel({ name: 'other_rt', module: new Other().loadStateDict(sd), inputs: { u: { shape: ['B', 6, 5], max: { B: 3 } }, feats: { shape: ['B', 5] }, cond: { shape: ['B', 4] } } });
+  const m = await loadModelBytes((await compileModel(rt, { isas: TEST_ISAS })).bytes);
+  const g = traceModel(rt), get = (k: string) => io.get(`input.${k}`)!.data as Float32Array;
+  const feeds = { u: { data: get('u').slice(0, 30), shape: [1, 6, 5] }, feats: { data: get('feats').slice(0, 5), shape: [1, 5] }, cond: { data: get('cond').slice(0, 4), shape: [1, 4] } };
+  for (const [where, out] of [['compiled', m.run(feeds)], ['reference', interpret(g, feeds)]] as const) {
+    for (const k of ['caps', 'lengths', 'sparsemax', 'perceiver', 'attn']) {
+      const want = io.get(`output.${k}`)!.data as Float32Array;
+      expectTorch(out[k] as Float32Array, want.slice(0, want.length / 2), `${where} ${k} at B = 1`);
+    }
+  }
+  m.dispose();
 });
