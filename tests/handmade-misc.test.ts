@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { arange, cat, cdist, compileModel, stft, defineModel, eye, F, interpret, ints, Module, nn, ones, Parameter, readSafetensors, stack, stateDictFrom, traceModel, triuIndices, trilIndices, zeros, zerosLike, type InputSpec, type Tensor } from '../compiler/index.ts';
+import { arange, blackmanWindow, cat, cdist, compileModel, hammingWindow, hannWindow, stft, defineModel, eye, F, interpret, ints, Module, nn, ones, Parameter, readSafetensors, stack, stateDictFrom, traceModel, triuIndices, trilIndices, zeros, zerosLike, type InputSpec, type Tensor } from '../compiler/index.ts';
 import type { Dim } from '../compiler/ir/dims.ts';
 import { loadModelBytes } from '../runtime/model.ts';
 import '../runtime/node.ts';
@@ -624,4 +624,19 @@ test('capsule routing, sparsemax (sort, cumsum, gather) and a Perceiver latent c
     }
   }
   m.dispose();
+});
+
+test('hannWindow, hammingWindow and blackmanWindow as torch 1.13 gives them (periodic and symmetric, a window of one); misuse named', () => {
+  const g = traceModel(defineModel({
+    name: 'w', module: new nn.Identity(), inputs: { x: [1] },
+    forward: () => ({ h: hannWindow(5), hs: hannWindow(5, false), m: hammingWindow(6), one: hannWindow(1), m1: hammingWindow(1), b: blackmanWindow(5) }),
+  }));
+  const r = interpret(g, { x: Float32Array.of(0) });
+  const want: Record<string, number[]> = {
+    h: [0.0, 0.34549152851104736, 0.9045085310935974, 0.9045084714889526, 0.3454914391040802], hs: [0.0, 0.5, 1.0, 0.5, 0.0],
+    m: [0.08000001311302185, 0.3100000321865082, 0.7700000405311584, 1.0, 0.7699999809265137, 0.31000006198883057], one: [1], m1: [1],
+    b: [-2.9802322387695312e-08, 0.20077013969421387, 0.8492299318313599, 0.8492298126220703, 0.2007700800895691],
+  };
+  for (const [k, v] of Object.entries(want)) expectTorch(r[k] as Float32Array, Float32Array.from(v), k);
+  expect(() => hannWindow(0)).toThrow(/hann_window: window_length must be an integer in \[1, 2\^20\], got 0/);
 });

@@ -26,7 +26,7 @@ export const Seq2SeqTransformer = checkedClass('', Z.Seq2SeqTransformer); export
 export const GPT = checkedClass('', Z.GPT); export type GPT = Z.GPT;
 export const { defineGPT } = checkedFunctions('', { defineGPT: Z.defineGPT });
 export type { GPTConfig, GenerationSpec } from './zoo.ts';
-export const { cdist, stft } = checkedFunctions('', { cdist: Fn.cdist, stft: Sp.stft });
+export const { cdist, stft, hannWindow, hammingWindow, blackmanWindow } = checkedFunctions('', { cdist: Fn.cdist, stft: Sp.stft, hannWindow: Sp.hannWindow, hammingWindow: Sp.hammingWindow, blackmanWindow: Sp.blackmanWindow });
 export const { trace, traceModel, defineModel } = checkedFunctions('', { trace: TR.trace, traceModel: TR.traceModel, defineModel: TR.defineModel });
 export type { StftOptions } from './spectral.ts';
 export type { ModelDefinition, EntryDefinition, EntryResult, InputSpec, InputSpecs } from './trace.ts';

@@ -51,3 +51,21 @@ export function stft(x: Tensor, nFft: number, o: StftOptions = {}): Tensor {
   const y = s.reshape(s.dim(0), 2, freqs, s.dim(2)).permute(0, 2, 3, 1);
   return x.rank === 1 ? y.squeeze(0) : y;
 }
+
+/** A window's f32 constant: w(n / N) for n < length, N = length (periodic, torch's default) or length − 1. */
+function windowOf(op: string, length: number, periodic: boolean, w: (t: number) => number): Tensor {
+  if (!Number.isInteger(length) || length < 1 || length > 1 << 20) throw new ModelDefinitionError(`${op}: window_length must be an integer in [1, 2^20], got ${describeValue(length)}${where()}`);
+  if (typeof periodic !== 'boolean') throw new ModelDefinitionError(`${op}: periodic must be true or false, got ${describeValue(periodic)}${where()}`);
+  const N = periodic ? length : length - 1;
+  // (torch: a window of one is [1])
+  return constant(Float32Array.from({ length }, (_, n) => (length === 1 ? 1 : w(n / N))), [length], 'f32', op);
+}
+/** torch.hann_window(length, periodic = true): 0.5 − 0.5·cos(2πn/N). */
+export const hannWindow = (length: number, periodic = true): Tensor => windowOf('hann_window', length, periodic, (t) => 0.5 - 0.5 * Math.cos(2 * Math.PI * t));
+/** torch.hamming_window(length, periodic = true, alpha = 0.54, beta = 0.46): α − β·cos(2πn/N). */
+export function hammingWindow(length: number, periodic = true, alpha = 0.54, beta = 0.46): Tensor {
+  for (const [name, v] of [['alpha', alpha], ['beta', beta]] as const) if (typeof v !== 'number' || !Number.isFinite(v)) throw new ModelDefinitionError(`hamming_window: ${name} must be a finite number, got ${describeValue(v)}${where()}`);
+  return windowOf('hamming_window', length, periodic, (t) => alpha - beta * Math.cos(2 * Math.PI * t));
+}
+/** torch.blackman_window(length, periodic = true): 0.42 − 0.5·cos(2πn/N) + 0.08·cos(4πn/N). */
+export const blackmanWindow = (length: number, periodic = true): Tensor => windowOf('blackman_window', length, periodic, (t) => 0.42 - 0.5 * Math.cos(2 * Math.PI * t) + 0.08 * Math.cos(4 * Math.PI * t));
