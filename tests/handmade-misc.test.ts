@@ -414,7 +414,26 @@ test('Tensor.unfold: windows along a middle dim become the last dim (torch 1.13 
   expect(Array.from(interpret(tr((t) => t.unfold(-1, 1, 3)), { x }).y as Float32Array)).toEqual(Array.from(x.filter((_, k) => k % 2 === 0))); // [2, 5, 1, 1]
   expect(() => tr((t) => t.unfold(1, 6, 1))).toThrow(/unfold: size 6 is larger than dim 1 of \[2, 5, 2\]/);
   expect(() => tr((t) => t.unfold(1, 2, 0))).toThrow(/unfold: step must be a positive integer, got 0/);
-  expect(() => tr((t) => t.unfold(1, 2, 1), { shape: [1, 'T'], max: { T: 8 } })).toThrow(/unfold: dim 1 of \[1, T\] is a size chosen at run time/);
+  expect(() => tr((t) => t.unfold(1, 2, 1), { shape: [1, 'T'], max: { T: 8 } })).toThrow(/unfold: size 2 is larger than dim 1 of \[1, T\] at its least size 1 \(every size runs from 1 to its bound\); declare min: \{ T: 2 \} or more/);
+});
+
+test('Tensor.unfold over a length chosen at run time (T = 4, 7, 12 of at most 12): windows j·step + k, compiled on 2 threads and in the reference', async () => {
+  const def = defineModel({
+    name: 'unf', module: new nn.Identity(), inputs: { x: { shape: [2, 'T'], max: { T: 12 }, min: { T: 4 } } },
+    forward: (_m: Module, i: Record<string, Tensor>) => ({ p: i.x!.unfold(-1, 4, 2), q: i.x!.unfold(1, 3, 3).mul(2) }),
+  });
+  const m = await loadModelBytes((await compileModel(def, { isas: TEST_ISAS })).bytes, { threads: 2, threadPolicy: 'always' });
+  const g = traceModel(def);
+  for (const T of [4, 7, 12]) {
+    const x = Float32Array.from({ length: 2 * T }, (_, k) => k * 0.5 - 3), feeds = { x: { data: x, shape: [2, T] } };
+    const windows = (size: number, step: number, scale: number) => [0, 1].flatMap((b) => Array.from({ length: Math.floor((T - size) / step) + 1 }, (_, j) => Array.from({ length: size }, (_, k) => x[b * T + j * step + k]! * scale)).flat());
+    for (const [where, out] of [['compiled', m.run(feeds)], ['reference', interpret(g, feeds)]] as const) {
+      expect(Array.from(out.p as Float32Array), `${where} p at T = ${T}`).toEqual(windows(4, 2, 1));
+      expect(Array.from(out.q as Float32Array), `${where} q at T = ${T}`).toEqual(windows(3, 3, 2));
+    }
+    expect(m.outputShapes.p).toEqual([2, Math.floor((T - 4) / 2) + 1, 4]);
+  }
+  m.dispose();
 });
 
 test('log10, log2, log1p and expm1 match torch 1.13 (NaN, ±Inf, 0, −1, tiny values within 1e-7 absolute)', async () => {

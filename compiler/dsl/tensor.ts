@@ -5,7 +5,7 @@
 import { node as mkNode, type Attrs, type Node } from '../ir/node.ts';
 import { inferType, secondaryTypes, ShapeError, type AttrsOf, type OpName } from '../ir/ops.ts';
 import { dimsOf, DTYPE_BYTES, fmtShape, normAxis as irNormAxis, numel, sameShape, type DType, type Shape } from '../ir/types.ts';
-import { addDims, canonDim, divDims, evalDim, isSymbolic, leastDim, mulDims, numelDims, sizeNames, type Dim, type Sizes } from '../ir/dims.ts';
+import { addDims, canonDim, divDims, evalDim, isSymbolic, leastDim, mulDims, numelDims, sizeNames, windowsOf, type Dim, type Sizes } from '../ir/dims.ts';
 import type { SymAttrs } from '../ir/symbolic.ts';
 import { describeValue } from '../ir/print.ts';
 import * as S from './scatter.ts';
@@ -952,13 +952,19 @@ export class Tensor {
   /**
    * torch.Tensor.unfold(dimension, size, step): the windows of `size` along `dimension`, `step`
    * apart, as a new last dim; `dimension` becomes the ⌊(n − size)/step⌋ + 1 windows (PatchTST's
-   * patching of a series). Not F.unfold, which takes an image's blocks as columns.
+   * patching of a series), over a run-time length too. Not F.unfold, which takes an image's
+   * blocks as columns.
    */
   unfold(dimension: number, size: number, step: number): Tensor {
     const ax = normAxis(dimension, this.rank), n = this.dim(ax);
     if (!Number.isInteger(size) || size < 1) throw new ModelDefinitionError(`unfold: size must be a positive integer, got ${describeValue(size)}${where()}`);
     if (!Number.isInteger(step) || step < 1) throw new ModelDefinitionError(`unfold: step must be a positive integer, got ${describeValue(step)}${where()}`);
-    if (isSymbolic(n)) throw new ModelDefinitionError(`unfold: dim ${ax} of ${fmtShape(this.dims)} is a size chosen at run time; the dim unfolded must be a fixed size${where()}`);
+    if (isSymbolic(n)) {
+      // Over a run-time length: window j's k-th element is j·step + k, counted at run time, one gather per k.
+      if (leastSize(n) < size) throw new ModelDefinitionError(`unfold: size ${size} is larger than dim ${ax} of ${fmtShape(this.dims)} at its least size ${leastSize(n)} (${leastWhy(n)}); declare min: { ${sizeNames(n).map((k) => `${k}: ${size}`).join(', ')} } or more${where()}`);
+      const w = windowsOf(n, 0, 0, size, step), j = ones([w], this.bounds).cumsum(0).cast('i32').sub(1).mul(step);
+      return stack(Array.from({ length: size }, (_, k) => this.indexSelect(ax, k ? j.add(k) : j)), -1);
+    }
     if (size > (n as number)) throw new ModelDefinitionError(`unfold: size ${size} is larger than dim ${ax} of ${fmtShape(this.dims)}${where()}`);
     const windows = Math.floor(((n as number) - size) / step) + 1;
     const idx = Array.from({ length: windows * size }, (_, k) => Math.floor(k / size) * step + (k % size));
