@@ -500,6 +500,29 @@ class SiamesePairs extends Siamese {
   }
 }
 
+test('InfoNCE over a batch chosen at run time (sim.diag() of a run-time square; N = 4, 1) matches PyTorch; diag of a run-time vector keeps NaN off the diagonal out', async () => {
+  const io = read('handmade_misc_siamese', 'io.safetensors'), a = io.get('input.a')!.data as Float32Array, b = io.get('input.b')!.data as Float32Array;
+  const def = defineModel({
+    name: 'nce_rt', module: new Siamese().loadStateDict(weights('handmade_misc_siamese')), inputs: { a: { shape: ['N', 6], max: { N: 6 } }, b: { shape: ['N', 6] }, v: { shape: ['N'] } },
+    forward: (m: Siamese, i: Record<string, Tensor>) => {
+      const ea = F.normalize(m.enc.call(i.a!), 2, -1), eb = F.normalize(m.enc.call(i.b!), 2, -1), sim = ea.matmul(eb.t()).div(0.1);
+      return { nce: sim.logsumexp(1).sub(sim.diag()), dv: i.v!.diag() };
+    },
+  });
+  const m = await loadModelBytes((await compileModel(def, { isas: TEST_ISAS })).bytes);
+  const g = traceModel(def), nce = io.get('output.nce')!.data as Float32Array;
+  for (const N of [4, 1]) {
+    const feeds = { a: { data: a.slice(0, N * 6), shape: [N, 6] }, b: { data: b.slice(0, N * 6), shape: [N, 6] }, v: { data: Float32Array.from({ length: N }, (_, k) => (k === 0 ? NaN : k)), shape: [N] } };
+    // At N = 1 the one similarity is its own logsumexp: the loss is 0 (up to rounding); PyTorch's at N = 4.
+    const want = N === 4 ? nce : Float32Array.of(0);
+    for (const [where, out] of [['compiled', m.run(feeds)], ['reference', interpret(g, feeds)]] as const) {
+      expectTorch(out.nce as Float32Array, want, `${where} nce at N = ${N}`);
+      expect(Array.from(out.dv as Float32Array), `${where} dv`).toEqual(Array.from({ length: N * N }, (_, k) => (k % (N + 1) ? 0 : k ? k / (N + 1) : NaN)));
+    }
+  }
+  m.dispose();
+});
+
 test('the Siamese similarities over two sets of sizes chosen at run time (4 × 4 and 2 × 4 of at most 6) match PyTorch', async () => {
   const io = read('handmade_misc_siamese', 'io.safetensors'), a = io.get('input.a')!.data as Float32Array, b = io.get('input.b')!.data as Float32Array;
   const def = defineModel({ name: 'siam_rt', module: new SiamesePairs().loadStateDict(weights('handmade_misc_siamese')), inputs: { a: { shape: ['N', 6], max: { N: 6 } }, b: { shape: ['M', 6], max: { M: 6 } } } });

@@ -439,16 +439,23 @@ export class Tensor {
   clip(min?: Operand, max?: Operand): Tensor { return this.clamp(min, max); }
   /**
    * torch.diagonal(offset = 0, dim1 = 0, dim2 = 1): the elements (i, i + offset) of dims dim1 and
-   * dim2, as a new last dim (those two removed). Both dims must be fixed sizes.
+   * dim2, as a new last dim (those two removed). Over sizes chosen at run time, the main diagonal
+   * of a square of one size.
    */
   diagonal(offset = 0, dim1 = 0, dim2 = 1): Tensor {
     if (!Number.isInteger(offset)) throw new ModelDefinitionError(`diagonal: offset must be an integer, got ${describeValue(offset)}${where()}`);
     const a = normAxis(dim1, this.rank), b = normAxis(dim2, this.rank);
     if (a === b) throw new ModelDefinitionError(`diagonal: dim1 and dim2 must differ, both are ${a}${where()}`);
-    if (isSymbolic(this.dims[a]!) || isSymbolic(this.dims[b]!)) throw new ModelDefinitionError(`diagonal: dims ${a} and ${b} of ${fmtShape(this.dims)} must be fixed sizes${where()}`);
+    const rest = [...Array(this.rank).keys()].filter((k) => k !== a && k !== b);
+    if (isSymbolic(this.dims[a]!) || isSymbolic(this.dims[b]!)) {
+      // A square of one run-time size (an InfoNCE's similarities over a run-time batch): element (i, i), read by a gather at i.
+      if (offset !== 0 || canonDim(this.dims[a]!) !== canonDim(this.dims[b]!)) throw new ModelDefinitionError(`diagonal: over sizes chosen at run time dims ${a} and ${b} of ${fmtShape(this.dims)} must be the same size and the offset 0, got offset ${offset}${where()}`);
+      const sq = this.permute(...rest, a, b), i = ones([this.dims[a]!], this.bounds).cumsum(0).cast('i32').sub(1);
+      const idx = i.reshape(...rest.map(() => 1), this.dims[a]!, 1).expand([...rest.map((r) => this.dims[r]!), this.dims[a]!, 1], this.bounds);
+      return sq.gather(rest.length + 1, idx).squeeze(-1);
+    }
     const n = this.size(a), m = this.size(b), count = offset >= 0 ? Math.min(n, m - offset) : Math.min(n + offset, m);
     if (count < 1) throw new ModelDefinitionError(`diagonal: offset ${offset} leaves no elements of ${n} × ${m} (torch gives an empty tensor; a tensor here has no empty dims)${where()}`);
-    const rest = [...Array(this.rank).keys()].filter((k) => k !== a && k !== b);
     const flat = this.permute(...rest, a, b).flatten(rest.length);
     return gatherAlong(flat, rest.length, Array.from({ length: count }, (_, i) => (offset >= 0 ? i * m + i + offset : (i - offset) * m + i)));
   }
@@ -457,7 +464,12 @@ export class Tensor {
     if (this.rank === 2) return this.diagonal(diagonal);
     if (this.rank !== 1) throw new ModelDefinitionError(`diag: expected a 1-D or 2-D tensor, got ${fmtShape(this.dims)}${where()}`);
     if (!Number.isInteger(diagonal)) throw new ModelDefinitionError(`diag: diagonal must be an integer, got ${describeValue(diagonal)}${where()}`);
-    if (isSymbolic(this.dims[0]!)) throw new ModelDefinitionError(`diag: ${fmtShape(this.dims)} must be a fixed size${where()}`);
+    if (isSymbolic(this.dims[0]!)) {
+      if (diagonal !== 0) throw new ModelDefinitionError(`diag: over a size chosen at run time ${fmtShape(this.dims)} the diagonal must be 0, got ${diagonal}${where()}`);
+      // (zeros off the diagonal whatever the values: a NaN times 0 would not be one)
+      const n = this.dims[0]!;
+      return this.unsqueeze(0).expand([n, n], this.bounds).maskedFill(eye(n).eq(0), 0);
+    }
     const n = this.size(0), N = n + Math.abs(diagonal);
     const at = Array.from({ length: n }, (_, i) => (diagonal >= 0 ? i * N + i + diagonal : (i - diagonal) * N + i));
     const z = this.dtype === 'bool' ? zeros([N * N]).gt(0) : this.dtype === 'i32' ? zeros([N * N]).int() : zeros([N * N]);
