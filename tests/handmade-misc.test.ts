@@ -403,6 +403,8 @@ test('scatter, scatter_add, scatter_reduce and index_add: hand-computed values, 
   expect(() => rt((x, e) => x.scatterAdd(1, e, x))).toThrow(/scatter_reduce: index \[E, 2\] must have the rank of the input \[N, 2\] and of src \[N, 2\], .* \(a size chosen at run time must be the same size in each\)/);
   expect(() => rt((x) => x.scatter(0, ints([0, 2], [1, 2]), 1))).toThrow(/scatter: index 2 \(element 1 of the constant index\) is outside \[0, 2\) along dim 0 of \[N, 2\] at its least size \(declared minimum N ≥ 2\)/);
   expect(() => rt((x) => x.scatter(0, ints([0, 1], [1, 2]), 1))).not.toThrow();
+  // torch's x.scatter(dim, index, src, reduce='add'): a fourth argument names the methods that do it.
+  expect(() => tr((x) => (x.scatter as (...a: unknown[]) => Tensor)(0, ints([0, 1], [1, 2]), x, 'add'))).toThrow("scatter: takes dim, index and src (torch's reduce argument is scatterAdd or scatterReduce here), got 4 arguments");
   expect(() => tr((x) => x.indexAdd(0, ints([0, 1]), x))).toThrow(/index_add: source \[3, 2\] must be the input \[3, 2\] with dim 0 the index's length: \[2, 2\]/);
 });
 

@@ -817,7 +817,10 @@ export class Tensor {
    */
   gather(dim: number, index: Tensor): Tensor { return gatherElements(this, dim, index, false); }
   /** torch.Tensor.scatter(dim, index, src): a copy with src (a tensor, or a number) written at index along dim (scatter.ts). */
-  scatter(dim: number, index: Tensor, src: Tensor | number): Tensor { return S.scatter(this, dim, index, src); }
+  scatter(dim: number, index: Tensor, src: Tensor | number): Tensor {
+    extraArgs('scatter', arguments.length, 3, "dim, index and src (torch's reduce argument is scatterAdd or scatterReduce here)");
+    return S.scatter(this, dim, index, src);
+  }
   /** torch.Tensor.scatter_add(dim, index, src): src added at index along dim. */
   scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor { return S.scatterReduce(this, dim, index, src, 'sum'); }
   /** torch.Tensor.scatter_reduce(dim, index, src, reduce, include_self=True): 'sum', 'prod', 'mean', 'amax' or 'amin' at index along dim. */
