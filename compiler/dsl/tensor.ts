@@ -380,14 +380,29 @@ export class Tensor {
   log(): Tensor { return record('log', [this]); }
   sqrt(): Tensor { return record('sqrt', [this]); }
   /**
-   * torch.log10 / log2: log(x) times 1/ln 10 or 1/ln 2, within 2 ulp of torch's (a spectrogram's dB);
-   * log1p / expm1 as log(1 + x) and exp(x) − 1, within 1.2e-7 absolute of torch's, which keeps
-   * the relative precision of tiny x (and −0 there). NaN, ±Inf and 0 as torch: log10(0) = −Inf, log1p(−1) = −Inf.
+   * torch.log10 / log2: log(x) times 1/ln 10 or 1/ln 2, within 2 ulp of torch's (a spectrogram's
+   * dB). NaN, ±Inf and 0 as torch: log10(0) = −Inf.
    */
   log10(): Tensor { return this.log().mul(1 / Math.LN10); }
   log2(): Tensor { return this.log().mul(1 / Math.LN2); }
-  log1p(): Tensor { return this.add(1).log(); }
-  expm1(): Tensor { return this.exp().sub(1); }
+  /**
+   * torch.log1p, keeping the relative precision of tiny x as torch's does (log(1 + x) gave 0 for
+   * |x| < 6e-8 and lost digits up to ~1e-3): with u = 1 + x rounded, log(u) · x / (u − 1) cancels
+   * u's rounding error (Goldberg), and u = 1 gives x itself (−0 too). log1p(−1) = −Inf, +Inf and NaN as torch.
+   */
+  log1p(): Tensor {
+    const u = this.add(1), d = u.sub(1);
+    return record('where', [d.eq(0), this, record('where', [u.eq(Infinity), u, u.log().mul(this.div(d))])]);
+  }
+  /**
+   * torch.expm1, keeping the relative precision of tiny x (exp(x) − 1 gave 0 for |x| < 3e-8): with
+   * u = exp(x) rounded, (u − 1) · x / log(u) (Kahan); u = 1 gives x itself (−0 too), u − 1 = −1
+   * gives −1 (x ≤ −17: −Inf too), u = Inf gives Inf; NaN stays NaN.
+   */
+  expm1(): Tensor {
+    const u = this.exp(), d = u.sub(1);
+    return record('where', [u.eq(1), this, record('where', [d.eq(-1), d, record('where', [u.eq(Infinity), u, d.mul(this.div(u.log()))])])]);
+  }
   rsqrt(): Tensor { return record('rsqrt', [this]); }
   /** torch.reciprocal: 1 / x. */
   reciprocal(): Tensor { return record('recip', [this]); }
