@@ -179,10 +179,12 @@ export function simulate(g: Graph, state: readonly StateSpec[], initialState: Re
     tag.fill(version, a, a + DTYPE_BYTES[dt]);
   };
   /** Element `e` of value `v`, read by `reader`: checks that the bytes still hold v. */
-  const read = (v: Node, e: number, reader: string, readerNode?: Node): number => {
-    const dt = v.type.dtype, a = addr(v) + e * DTYPE_BYTES[dt];
+  const read = (v: Node, e: number, reader: string, readerNode?: Node): number => readAt(v, addr(v), allowed(v), e, reader, readerNode);
+  /** read() with v's address and allowed versions looked up once for a run of elements (they are per-node lookups, not per element). */
+  const readAt = (v: Node, base: number, ok: Set<number>, e: number, reader: string, readerNode?: Node): number => {
+    const dt = v.type.dtype, a = base + e * DTYPE_BYTES[dt];
     const t = tag[a]!;
-    if (!allowed(v).has(t)) {
+    if (!ok.has(t)) {
       const key = `${step}:${reader}:${v.id}`;
       if (!reported.has(key)) {
         reported.add(key);
@@ -196,12 +198,15 @@ export function simulate(g: Graph, state: readonly StateSpec[], initialState: Re
     return load(dt, a);
   };
   const readAll = (v: Node, reader: string, readerNode?: Node): AnyTensorData => {
-    const d = allocData(v.type);
-    for (let e = 0; e < d.length; e++) d[e] = read(v, e, reader, readerNode);
+    const d = allocData(v.type), base = addr(v), ok = allowed(v);
+    for (let e = 0; e < d.length; e++) d[e] = readAt(v, base, ok, e, reader, readerNode);
     return d;
   };
   const writeAll = (n: Node, a: number, d: AnyTensorData, version: number) => {
-    for (let e = 0; e < d.length; e++) store(n.type.dtype, a + e * DTYPE_BYTES[n.type.dtype], d[e]!, version);
+    const dt = n.type.dtype, bytes = DTYPE_BYTES[dt];
+    // store() element by element, at once (a value's bytes are aligned to its element).
+    if (dt === 'f32') f32.set(d, a >> 2); else if (dt === 'i32') i32.set(d, a >> 2); else u8.set(d, a);
+    tag.fill(version, a, a + d.length * bytes);
   };
   const garbage = (a: number, bytes: number, version: number) => {
     f32.fill(GARBAGE, a >> 2, (a + bytes + 3) >> 2);
@@ -218,10 +223,11 @@ export function simulate(g: Graph, state: readonly StateSpec[], initialState: Re
     const inner = st.map((s) => s[s.length - 1]!);
     const xs = new Array<number>(ins.length), value = exprEvaluator(expr, ins.map((i) => i.type.dtype));
     const idx = new Array<number>(outer.length).fill(0);
+    const inAddr = ins.map(addr), inOk = ins.map(allowed);
     for (let row = 0, rows = numel(outer); row < rows; row++) {
       const base = st.map((s) => idx.reduce((acc, k, d) => acc + k * s[d]!, 0));
       const put = (i: number, v: number) => store('f32', out + (base[0]! + i * inner[0]!) * 4, v, vn);
-      const get = (j: number, i: number) => read(ins[j]!, base[j + 1]! + i * inner[j + 1]!, me, n);
+      const get = (j: number, i: number) => readAt(ins[j]!, inAddr[j]!, inOk[j]!, base[j + 1]! + i * inner[j + 1]!, me, n);
       const scalarTail = (from: number) => {
         for (let i = from; i < len; i++) { for (let j = 0; j < ins.length; j++) xs[j] = get(j, i); put(i, value(xs)); }
       };
