@@ -332,6 +332,23 @@ export class Tensor {
   /** True division, as torch's /: integer operands are divided as f32 (7 / 2 = 3.5). */
   div(other: Operand): Tensor { return record('div', promoted('div', this, other).map(asF32)); }
   maximum(other: Operand): Tensor { return boolArith(this, other, record('maximum', promoted('maximum', this, other))); }
+  /** torch.fmod: C's fmod, the sign of the dividend (exact); an i32 by zero raises, as torch's. */
+  fmod(other: Operand): Tensor { return record('fmod', promoted('fmod', this, other)); }
+  /**
+   * torch.remainder (Python's %): the sign of the divisor. As torch 1.13 computes it: fmod, plus
+   * the divisor where the two signs differ (exact, so remainder(1e10, 3) = 1; remainder(2, −inf) = −inf).
+   */
+  remainder(other: Operand): Tensor {
+    const [a, b] = promoted('remainder', this, other);
+    if (a.dtype === 'i32') return record('remainder', [a, b]);
+    const m = record('fmod', [a, b]);
+    return record('where', [m.ne(0).logicalAnd(m.lt(0).ne(b.lt(0))), m.add(b), m]);
+  }
+  /** torch.outer: the 1-D x and other as a matrix of every product, [n, m]. */
+  outer(other: Tensor): Tensor {
+    if (!(other instanceof Tensor) || this.rank !== 1 || other.rank !== 1) throw new ModelDefinitionError(`outer: two 1-D tensors, got ${this.dtype}${fmtShape(this.dims)} and ${other instanceof Tensor ? `${other.dtype}${fmtShape(other.dims)}` : describeValue(other)}${where()}`);
+    return this.unsqueeze(1).mul(other.unsqueeze(0));
+  }
   minimum(other: Operand): Tensor { return boolArith(this, other, record('minimum', promoted('minimum', this, other))); }
   /** torch.clamp: min(max(x, min), max), so max wins where min > max; NaN stays NaN (a lone NaN number bound: see below). */
   clamp(min?: Operand, max?: Operand): Tensor {
