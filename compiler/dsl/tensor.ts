@@ -441,6 +441,22 @@ export class Tensor {
   asin(): Tensor { return record('asin', [this]); }
   acos(): Tensor { return record('acos', [this]); }
   atan(): Tensor { return record('atan', [this]); }
+  /**
+   * torch.atan2(y = this, x = other): the angle of (x, y) in [−π, π], as C's atan2 (its zeros
+   * and infinities included): atan(y/x), plus π with y's sign where x is negative or −0; the two
+   * pairs where y/x is NaN without a NaN operand taken apart: (±0, ±0) gives ±0 or ±π, (±inf,
+   * ±inf) ±π/4 or ±3π/4. Audio phase, headings.
+   */
+  atan2(other: Operand): Tensor {
+    const [y, x] = promoted('atan2', this, other).map(asF32) as [Tensor, Tensor];
+    const signbit = (t: Tensor) => t.lt(0).logicalOr(t.eq(0).logicalAnd(t.reciprocal().lt(0)));
+    const negY = signbit(y), negX = signbit(x);
+    const withSignOfY = (c: number) => record('where', [negY, scalarLike(-c, y), scalarLike(c, y)]);
+    const q = y.div(x).atan(), turned = record('where', [negX, q.add(withSignOfY(Math.PI)), q]);
+    const zeros = record('where', [negX, withSignOfY(Math.PI), y]);
+    const infs = record('where', [negX, withSignOfY(3 * Math.PI / 4), withSignOfY(Math.PI / 4)]);
+    return record('where', [y.eq(0).logicalAnd(x.eq(0)), zeros, record('where', [y.isinf().logicalAnd(x.isinf()), infs, turned])]);
+  }
   /** torch.sinh / cosh: ±Inf where the value is beyond f32 (|x| > 89.4). */
   sinh(): Tensor { return record('sinh', [this]); }
   cosh(): Tensor { return record('cosh', [this]); }
