@@ -277,11 +277,10 @@ export abstract class Module {
    */
   private looseHint(): string {
     const loose: string[] = [];
+    // (A field holding a parameter registered by any module of the model is a tie, not a loose Parameter.)
     const registered = new Set(this.modules().flatMap((m) => [...m._params.values()]));
     for (const m of this.modules()) {
-      // (A field holding a parameter registered elsewhere is a tie, not a loose Parameter.)
-      const own = registered;
-      for (const [k, v] of Object.entries(m)) if (v instanceof Parameter && !own.has(v)) loose.push(`field '${m.path ? `${m.path}.${k}` : k}' holds a new Parameter(…), which has no state_dict entry: create it with this.param('${k}', ${fmtShape(v.shape)})`);
+      for (const [k, v] of Object.entries(m)) if (v instanceof Parameter && !registered.has(v)) loose.push(`field '${m.path ? `${m.path}.${k}` : k}' holds a new Parameter(…), which has no state_dict entry: create it with this.param('${k}', ${fmtShape(v.shape)})`);
     }
     return loose.length ? ` (${loose.join('; ')}; PyTorch registers an nn.Parameter attribute, simdflow only what this.param makes)` : '';
   }
