@@ -172,7 +172,7 @@ abstract class ChannelNorm extends Module {
     if (opts.trackRunningStats ?? defaults) {
       this.running_mean = this.param('running_mean', [numFeatures], 'zeros');
       this.running_var = this.param('running_var', [numFeatures], 'ones');
-      this.unusedEntry('num_batches_tracked');
+      this.unusedEntry('num_batches_tracked', []);
     }
   }
 }

@@ -126,7 +126,7 @@ export abstract class Module {
   path = '';
   private readonly _params = new Map<string, Parameter>();
   /** state_dict entries inference has no use for (BatchNorm's num_batches_tracked): accepted when loading, never required. */
-  private readonly _unused = new Set<string>();
+  private readonly _unused = new Map<string, Shape | undefined>();
 
   /** Registers a parameter under its PyTorch name. */
   protected param(name: string, shape: Shape, init?: ConstructorParameters<typeof Parameter>[1]): Parameter {
@@ -143,8 +143,17 @@ export abstract class Module {
     return p;
   }
 
-  /** Registers a scalar state_dict entry that loading accepts and inference ignores (a training counter). */
-  protected unusedEntry(name: string): void { this._unused.add(name); }
+  /**
+   * Registers a state_dict entry that loading accepts and inference ignores: a training counter
+   * (BatchNorm's num_batches_tracked, shape []), or a buffer PyTorch saved that the port computes
+   * itself (Hugging Face GPT-2's attn.bias causal mask). With a shape, the entry must have it; without, any shape.
+   */
+  protected unusedEntry(name: string, shape?: Shape): void {
+    if (typeof name !== 'string' || !/^[^.]+$/.test(name)) throw new ModelDefinitionError(`${this.constructor.name}: an unused entry's name must be a non-empty string without '.', got ${describeValue(name)}`);
+    if (this._params.has(name) || this._unused.has(name)) throw new ModelDefinitionError(`${this.constructor.name}: '${name}' is registered twice`);
+    if (shape !== undefined && !(Array.isArray(shape) && shape.every((d) => Number.isInteger(d) && d >= 0))) throw new ModelDefinitionError(`${this.constructor.name}: unused entry '${name}' needs a shape of integers ≥ 0 or none (any shape), got ${describeValue(shape)}`);
+    this._unused.set(name, shape);
+  }
 
   abstract forward(...args: never[]): unknown;
 
@@ -206,9 +215,9 @@ export abstract class Module {
     return out;
   }
 
-  /** The full names of the entries registered with unusedEntry, own first, then each child's. */
-  unusedEntries(prefix = ''): string[] {
-    return [...[...this._unused].map((k) => prefix + k), ...this.namedChildren().flatMap(([k, m]) => m.unusedEntries(`${prefix}${k}.`))];
+  /** The full names of the entries registered with unusedEntry and their shapes (undefined: any), own first, then each child's. */
+  unusedEntries(prefix = ''): Array<[string, Shape | undefined]> {
+    return [...[...this._unused].map(([k, s]): [string, Shape | undefined] => [prefix + k, s]), ...this.namedChildren().flatMap(([k, m]) => m.unusedEntries(`${prefix}${k}.`))];
   }
 
   assignPaths(prefix = '', within: readonly Module[] = []): this {
@@ -236,7 +245,7 @@ export abstract class Module {
     const strict = opts.strict ?? true;
     const tensors = stateTensors(sd, where);
     this.assignPaths(this.path);
-    const params = new Map(this.namedParameters()), unused = new Set(this.unusedEntries());
+    const params = new Map(this.namedParameters()), unused = new Map(this.unusedEntries());
     // A tied parameter (one Parameter under several names) is loaded from any of its names: a file
     // saved without the duplicate (safetensors drops shared tensors) has one of them.
     const names = new Map<Parameter, string[]>();
@@ -250,7 +259,7 @@ export abstract class Module {
       if (differs) untied.push(`${given[0]} and ${differs} are one tied parameter but hold different values`);
     }
     for (const [k, t] of tensors) {
-      const p = params.get(k), want = p?.shape ?? (unused.has(k) ? [] : undefined);
+      const p = params.get(k), want = p?.shape ?? unused.get(k);
       if (want && !sameShape(want, t.shape)) misShaped.push(`${k}: expected ${fmtShape(want)}, found ${fmtShape(t.shape)}`);
       // Integer data, or data whose dtype says it was integers (number[] with dtype 'I64' loaded as floats).
       if (p && (t.data instanceof Int32Array || t.data instanceof Uint8Array || INT_DTYPES.has(t.dtype!))) notFloat.push(`${k} is ${t.dtype ?? t.data.constructor.name}`);
@@ -266,9 +275,25 @@ export abstract class Module {
       ...(strict && missing.length ? [`missing: ${missing.join(', ')}`] : []),
       ...(strict && unexpected.length ? [`unexpected: ${unexpected.join(', ')}`] : []),
     ];
-    if (problems.length) throw new ModelDefinitionError(`${where}: ${problems.join(' | ')}${prefixHint(missing, unexpected)}${this.looseHint()}${strict ? tiedHint(unexpected, tensors, params) : ''}`);
+    if (problems.length) throw new ModelDefinitionError(`${where}: ${problems.join(' | ')}${prefixHint(missing, unexpected)}${this.looseHint()}${strict ? tiedHint(unexpected, tensors, params) + this.bufferHint(unexpected, missing) : ''}`);
     for (const [k, p] of params) { const t = tensors.get(k) ?? names.get(p)!.map((n) => tensors.get(n)).find((v) => v); if (t) p.data = Float32Array.from(t.data); }
     return this;
+  }
+
+  /**
+   * Unexpected entries inside modules of the model are most likely buffers PyTorch saved
+   * (register_buffer's causal masks, position ids): name the module and how to accept them.
+   */
+  private bufferHint(unexpected: string[], missing: string[]): string {
+    if (missing.length) return ''; // names that do not line up: prefixHint's case, not buffers
+    const paths = new Map(this.modules().map((m) => [m.path, m]));
+    const hits = unexpected.flatMap((k) => {
+      const dot = k.lastIndexOf('.'), m = paths.get(dot < 0 ? '' : k.slice(0, dot));
+      return m ? [`${m.constructor.name} '${m.path || '<root>'}' could declare '${k.slice(dot + 1)}' with this.unusedEntry('${k.slice(dot + 1)}')`] : [];
+    });
+    if (!hits.length) return '';
+    const shown = hits.slice(0, 3).join('; ') + (hits.length > 3 ? `; … (${hits.length} entries)` : '');
+    return ` (entries inside modules of the model are most likely buffers PyTorch saved with register_buffer: one the model uses is loaded with this.param(name, shape); one it computes itself is accepted and ignored with this.unusedEntry(name): ${shown})`;
   }
 
   /**
