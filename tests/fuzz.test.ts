@@ -21,10 +21,10 @@ import { loadModelBytes } from '../runtime/model.ts';
 
 /**
  * The seeds pinned below as they were drawn before the moves of compiler/fuzz/more-ops.ts and
- * math-ops.ts and loops' reverse flag and run-time counts (which draw from PRNGs of their own): the
+ * math-ops.ts, the bitwise ops and loops' reverse flag and run-time counts (which draw from PRNGs of their own): the
  * graphs that witnessed the defects named beside them.
  */
-const OLD = { more: false, math: false, loopKinds: false } as const;
+const OLD = { more: false, math: false, bits: false, loopKinds: false } as const;
 /** A seed on which each known category fails today. When one passes, the defect is fixed: delete it here and in known.ts. */
 const WITNESS: Record<string, { seed: number; wasm?: boolean }> = {};
 /** Seeds that witnessed issue 9's categories before the fix: they must pass now. */
@@ -78,11 +78,11 @@ describe('differential fuzzing', () => {
   // between them draw every op compiler/fuzz/more-ops.ts and math-ops.ts add (comparisons, fmod
   // and topk of f32 and of i32; tan … atanh; div and pow of i32, pow with an f32 exponent too),
   // and two small ones whose outputs codegen mutations of the i32 div and pow change (205: a
-  // quotient rounded toward −∞, −1 made −2; 146: a power saturated, not wrapped); and six drawn for index fuzzing whose ids, pushed past their ranges, make gather_elements,
+  // quotient rounded toward −∞, −1 made −2; 146: a power saturated, not wrapped), 43 for the five bitwise ops, 69 for pow of an i32 base and an f32 exponent (its pinned seed lost it when the bitwise ops came); and six drawn for index fuzzing whose ids, pushed past their ranges, make gather_elements,
   // scatter_nd, scatter_elements, gather_nd, the i32 div (a zero divisor) and pow (0 to a
   // negative power) raise in the reference: the code must trap with the same error.
   test('seeds compiled into one model agree with the reference, the ops of more-ops.ts and math-ops.ts among them', async () => {
-    const cases = [2225, 544, 1500, 2027, 1387, 2016, 2258, 205, 146].map((s) => generate(s));
+    const cases = [2225, 544, 1500, 2027, 1387, 2016, 2258, 205, 146, 43, 69].map((s) => generate(s));
     const wild = [64, 227, 284, 383, 1211, 1402].map((s) => wildIndices(generate(s, { indexed: true })));
     const ops = new Set<string>();
     const walk = (g: Graph) => {
@@ -96,7 +96,7 @@ describe('differential fuzzing', () => {
     cases.forEach((c) => walk(c.traced));
     const drawn = ['avgpool2d', 'cast', 'ceil', 'copy', 'cos', 'expand', 'floor', 'gather_elements', 'gather_nd', 'gru_seq', 'lstm_seq', 'maxpool2d', 'prod', 'recip', 'remainder', 'rnn_seq', 'round', 'scatter_elements', 'scatter_nd', 'sin', 'trunc',
       ...['compare', 'fmod', 'topk'].flatMap((op) => [`${op}:f32`, `${op}:i32`]),
-      ...MATH_OPS, 'div:i32', 'pow:i32', 'pow:i32,f32'];
+      ...MATH_OPS, 'div:i32', 'pow:i32', 'pow:i32,f32', 'bitand', 'bitor', 'bitxor', 'shl', 'shr'];
     expect(drawn.filter((op) => !ops.has(op))).toEqual([]);
     const all = [generate(94, OLD), generate(1427, OLD), ...cases, ...wild];
     for (const c of all.slice(0, 2)) expect(checkSimulated(c).map((f) => f.detail)).toEqual([]);

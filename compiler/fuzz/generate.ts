@@ -24,7 +24,7 @@ import { broadcastShapes, numel, sameShape, type AnyTensorData, type TensorType 
 import type { Feeds } from '../reference/interpret.ts';
 import { BIG, broadcastable, Builder, coerce, factorShape, fmt, hasNamed, keepLead, leadFits, MAX_RANK, named, randShape, seedParameters, SMALL, type Item, type Move } from './builder.ts';
 import { mathMoves } from './math-ops.ts';
-import { asF32, moreMoves } from './more-ops.ts';
+import { asF32, bitwiseMove, moreMoves } from './more-ops.ts';
 import { Prng } from './prng.ts';
 
 export interface StateSpec { name: string; type: TensorType }
@@ -431,7 +431,7 @@ function fill(r: Prng, t: TensorType, special: boolean): AnyTensorData {
  * `moves`: the most moves a case draws (default 12; the fewest is 3). A case drawn with more is the
  * same draw with a longer graph: more values alive at once for the planner to place and reuse.
  */
-export function generate(seed: number, o: { big?: boolean; loops?: boolean; sized?: boolean; indexed?: boolean; moves?: number; more?: boolean; math?: boolean; loopKinds?: boolean } = {}): FuzzCase {
+export function generate(seed: number, o: { big?: boolean; loops?: boolean; sized?: boolean; indexed?: boolean; moves?: number; more?: boolean; math?: boolean; bits?: boolean; loopKinds?: boolean } = {}): FuzzCase {
   const r = new Prng(seed), scale = o.big ? BIG : SMALL;
   const b = new Builder(r, scale, MOVES);
   // Inputs: the first has a random shape; the others often broadcast to it.
@@ -503,7 +503,10 @@ export function generate(seed: number, o: { big?: boolean; loops?: boolean; size
   // their own too: a case without them draws what it drew before.
   const xr = new Prng(seed + 0x165667b1);
   const math = o.math !== false && xr.chance(0.5) ? drawFrom(xr, 0.3, mathMoves(o)) : undefined;
-  if (more || math) b.after = () => { more?.(); math?.(); };
+  // i32 bitwise ops (since 2026-12-05), in a third of the cases, from a PRNG of their own too.
+  const br = new Prng(seed + 0x4f1bbcdc);
+  const bits = o.bits !== false && br.chance(1 / 3) ? drawFrom(br, 0.3, [[1, bitwiseMove]]) : undefined;
+  if (more || math || bits) b.after = () => { more?.(); math?.(); bits?.(); };
 
   const traced = traceEntry((ins, st) => {
     for (const [name, t] of Object.entries(ins)) if (t.dtype === 'f32') b.add(t, `input ${name}`, true);

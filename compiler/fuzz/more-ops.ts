@@ -167,6 +167,25 @@ function remainderMove(b: Builder, x: Item): void {
   b.features.add(`${op}-i32`);
 }
 
+/** i32 bitwise and/or/xor of two values (extremes among them), and shifts by counts in and past [0, 31] (negative ones too: unsigned, all bits out). */
+export function bitwiseMove(b: Builder): void {
+  const r = b.r, op = r.pick(['bitand', 'bitor', 'bitxor', 'shl', 'shr'] as const);
+  const a = r.chance(0.3) ? b.const(randShape(r, b.scale), 'i32', () => (r.chance(0.3) ? r.pick(I32_EXTREMES) : r.int(-1000, 1000))) : i32Value(b);
+  const shape = broadcastable(r, a.t.shape, a.t.dims);
+  const shift = op === 'shl' || op === 'shr';
+  const d = shift ? b.const(shape, 'i32', () => (r.chance(0.15) ? r.pick([32, 33, 40, -1, -2147483648]) : r.int(0, 31)))
+    : (() => { const v = i32Value(b); return v !== a && fitsWith(b, v, a) && r.chance(0.5) ? v : b.const(shape, 'i32', () => (r.chance(0.3) ? r.pick([...I32_EXTREMES, -1, 0]) : r.int(-70000, 70000))); })();
+  const y = b.add(record(op, [a.t, d.t]), `${op}(${a.name}, ${d.name})`, true);
+  // asF32 clamps to ±2^16: fold the high half into the low one first, half the time, so every bit counts.
+  const fold = () => {
+    const c16 = b.const([], 'i32', () => 16), low = b.const([], 'i32', () => 65535);
+    const h = b.temp(record('shr', [y.t, c16.t]), `shr(${y.name}, 16)`, true), x = b.temp(record('bitxor', [y.t, h.t]), `bitxor(${y.name}, ${h.name})`, true);
+    return b.add(record('bitand', [x.t, low.t]), `bitand(${x.name}, 65535)`, true);
+  };
+  asF32(b, r.chance(0.5) ? fold() : y);
+  b.features.add(op);
+}
+
 /** Casts: f32 → i32 (scaled to saturate, NaN → 0) → f32, f32 → bool (NaN true, −0 false), bool ↔ i32. */
 function castMove(b: Builder, x: Item): void {
   const r = b.r, how = r.pick(['i32', 'bool', 'i32-bool'] as const);

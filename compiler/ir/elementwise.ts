@@ -105,6 +105,19 @@ export const REMAINDER: Record<'fmod' | 'remainder', (a: number, b: number) => n
 };
 
 /**
+ * Bitwise ops of i32 (torch's bitwise_and/or/xor and shifts; int64 runs as i32, so these are its
+ * low 32 bits). A shift count is unsigned: 32 or more (a negative count too) shifts every bit out,
+ * leaving 0 to the left and the sign to the right (wasm's own shifts take the count modulo 32).
+ */
+export const BITWISE: Record<'bitand' | 'bitor' | 'bitxor' | 'shl' | 'shr', (a: number, b: number) => number> = {
+  bitand: (a, b) => a & b,
+  bitor: (a, b) => a | b,
+  bitxor: (a, b) => a ^ b,
+  shl: (a, b) => (b >>> 0 >= 32 ? 0 : a << b),
+  shr: (a, b) => a >> (b >>> 0 >= 32 ? 31 : b),
+};
+
+/**
  * i32 arithmetic that is not f64 math truncated (ONNX's integer Div and Pow; int64 runs as i32).
  * mul wraps modulo 2^32 (torch's int32, i32.mul). div truncates toward zero, as C, ONNX Runtime and
  * the node test test_div_int32_trunc (−3 / 2 = −1; numpy's // floors); MIN_VALUE / −1 wraps to

@@ -241,6 +241,21 @@ function remainderLoop(n: Node, c: Layout): string[] {
   ]);
 }
 
+/** bitand, bitor, bitxor, shl, shr of i32 (ir/elementwise.ts BITWISE): scalar loops; a shift count of 32 or more (unsigned) shifts every bit out, where wasm's shifts take it modulo 32. */
+const BITWISE_SCA: Record<string, string> = {
+  bitand: 'a & b', bitor: 'a | b', bitxor: 'a ^ b', shl: '<u32>b >= 32 ? 0 : a << b', shr: 'a >> (<u32>b >= 32 ? 31 : b)',
+};
+function bitwiseLoop(n: Node, c: Layout): string[] {
+  const ops: Operand[] = [contiguous(n, c.ref(n)), ...n.inputs.map((i) => ({ base: c.ref(i), strides: dimBroadcastStrides(dimsOf(i.type), dimsOf(n.type)), bytes: 4 }))];
+  return loopNest(dimsOf(n.type), ops, (p, len, st) => [
+    `for (let i = 0; i < ${code(len)}; i++) {`,
+    `  const a = load<i32>(${p[1]} + <usize>i * ${code(mulDims(st[1]!, 4))}), b = load<i32>(${p[2]} + <usize>i * ${code(mulDims(st[2]!, 4))});`,
+    `  store<i32>(${p[0]} + (<usize>i << 2), ${BITWISE_SCA[n.op]!});`,
+    '}',
+  ]);
+}
+const bitwise = (): Lowering<NoAttrs> => defineLowering<NoAttrs>({ refs: true, emit: bitwiseLoop });
+
 /** An unfused unary or binary op: a one-op expression (f32), or integer arithmetic (i32). */
 const single = (): Lowering<NoAttrs> => defineLowering<NoAttrs>({
   refs: true,
@@ -262,6 +277,7 @@ export const ELEMENTWISE_LOWERINGS = {
   lt: compare(), le: compare(), gt: compare(), ge: compare(), eq: compare(), ne: compare(),
   add: single(), sub: single(), mul: single(), div: single(), maximum: single(), minimum: single(), pow: single(),
   fmod: defineLowering<NoAttrs>({ refs: true, emit: remainderLoop }), remainder: defineLowering<NoAttrs>({ refs: true, emit: remainderLoop }),
+  bitand: bitwise(), bitor: bitwise(), bitxor: bitwise(), shl: bitwise(), shr: bitwise(),
   where: defineLowering<NoAttrs>({
     emit: (n, c) => {
       const ops: Operand[] = [contiguous(n, c.addr(n)), ...n.inputs.map((i) => ({ base: c.addr(i), strides: dimBroadcastStrides(dimsOf(i.type), dimsOf(n.type)), bytes: DTYPE_BYTES[i.type.dtype] }))];

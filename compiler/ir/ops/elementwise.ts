@@ -3,7 +3,7 @@
 // and the fused `elementwise` loop (an expression tree over its inputs, made by elementwise-fusion:
 // f32 math, comparisons and `where`, i32 → f32 conversion and wrapping i32 arithmetic, an f32 result).
 
-import { BINARY, COMPARE, INT_BINARY, INT_WRAPPING, isBinary, isCompare, isUnary, REMAINDER, UNARY } from '../elementwise.ts';
+import { BINARY, BITWISE, COMPARE, INT_BINARY, INT_WRAPPING, isBinary, isCompare, isUnary, REMAINDER, UNARY } from '../elementwise.ts';
 import type { Expr } from '../node.ts';
 import { allocData, broadcastShapes, fmtShape, fmtType, type DType, type Shape, type TensorType } from '../types.ts';
 import { defineOp, type NoAttrs, type OpDef } from './def.ts';
@@ -132,6 +132,27 @@ function compare(op: string): OpDef<NoAttrs> {
   });
 }
 
+/** bitand, bitor, bitxor, shl, shr (BITWISE): two i32 operands, broadcast; an i32 result. */
+function bitwise(op: keyof typeof BITWISE): OpDef<NoAttrs> {
+  const f = BITWISE[op];
+  return defineOp<NoAttrs>({
+    type: (ins) => {
+      arity(op, ins, 2);
+      const [a, b] = ins as [TensorType, TensorType];
+      wantDtype(op, 'first operand', a, 'i32');
+      wantDtype(op, 'second operand', b, 'i32');
+      const shape = broadcastShapes(a.shape, b.shape) ?? fail(op, `shapes do not broadcast: ${fmtShape(a.shape)} vs ${fmtShape(b.shape)}`);
+      return { dtype: 'i32', shape };
+    },
+    evaluate: (n, [a, b]) => {
+      const out = allocData(n.type);
+      forEachBroadcast(n.type.shape, [a!.type.shape, b!.type.shape], (o, [oa, ob]) => { out[o] = f(a!.data[oa!]!, b!.data[ob!]!); });
+      return out;
+    },
+    broadcasts: ontoResult,
+  });
+}
+
 /** An integer remainder's error for a zero divisor: {0} the dividend. */
 export const remainderByZeroError = (op: string, label: string | undefined) => indexError(op, label, 'integer remainder of {0} by zero');
 
@@ -228,6 +249,7 @@ export const ELEMENTWISE_OPS = {
   ...Object.fromEntries(COMPARE_NAMES.map((op) => [op, compare(op)])) as Record<CompareName, OpDef<NoAttrs>>,
   fmod: remainder('fmod'),
   remainder: remainder('remainder'),
+  bitand: bitwise('bitand'), bitor: bitwise('bitor'), bitxor: bitwise('bitxor'), shl: bitwise('shl'), shr: bitwise('shr'),
   where,
   cast,
   elementwise,
