@@ -9,6 +9,7 @@ import * as Sp from './spectral.ts';
 import { Module, manualSeed } from './module.ts';
 import * as T from './tensor.ts';
 import * as TR from './trace.ts';
+import * as U from './utilities.ts';
 import * as Z from './zoo.ts';
 
 checkMethods('', T.Tensor.prototype);
@@ -27,6 +28,7 @@ export const GPT = checkedClass('', Z.GPT); export type GPT = Z.GPT;
 export const { defineGPT } = checkedFunctions('', { defineGPT: Z.defineGPT });
 export type { GPTConfig, GenerationSpec } from './zoo.ts';
 export const { cdist, stft, hannWindow, hammingWindow, blackmanWindow } = checkedFunctions('', { cdist: Fn.cdist, stft: Sp.stft, hannWindow: Sp.hannWindow, hammingWindow: Sp.hammingWindow, blackmanWindow: Sp.blackmanWindow });
+export const { addmm, addmv, baddbmm, addbmm } = checkedFunctions('', { addmm: U.addmm, addmv: U.addmv, baddbmm: U.baddbmm, addbmm: U.addbmm });
 export const { trace, traceModel, defineModel } = checkedFunctions('', { trace: TR.trace, traceModel: TR.traceModel, defineModel: TR.defineModel });
 export type { StftOptions } from './spectral.ts';
 export type { ModelDefinition, EntryDefinition, EntryResult, InputSpec, InputSpecs } from './trace.ts';

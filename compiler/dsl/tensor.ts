@@ -9,6 +9,7 @@ import { addDims, canonDim, divDims, evalDim, isSymbolic, leastDim, mulDims, num
 import type { SymAttrs } from '../ir/symbolic.ts';
 import { describeValue } from '../ir/print.ts';
 import * as S from './scatter.ts';
+import * as U from './utilities.ts';
 
 /** The tensor argument of expand_as, view_as, reshape_as and type_as. */
 function like(op: string, other: unknown): Tensor {
@@ -344,11 +345,15 @@ export class Tensor {
     const m = record('fmod', [a, b]);
     return record('where', [m.ne(0).logicalAnd(m.lt(0).ne(b.lt(0))), m.add(b), m]);
   }
+  /** torch.floor_divide (torch 1.13 rounds down, as //; an i32 zero divisor raises when the code runs): utilities.ts. */
+  floorDivide(other: Operand): Tensor { return U.floorDivide(this, other); }
   /** torch.outer: the 1-D x and other as a matrix of every product, [n, m]. */
   outer(other: Tensor): Tensor {
     if (!(other instanceof Tensor) || this.rank !== 1 || other.rank !== 1) throw new ModelDefinitionError(`outer: two 1-D tensors, got ${this.dtype}${fmtShape(this.dims)} and ${other instanceof Tensor ? `${other.dtype}${fmtShape(other.dims)}` : describeValue(other)}${where()}`);
     return this.unsqueeze(1).mul(other.unsqueeze(0));
   }
+  /** torch.cross (torch.linalg.cross with dim defaulting to the first dim of size 3, torch 1.13's): utilities.ts. */
+  cross(other: Tensor, dim?: number): Tensor { return U.cross(this, other, dim); }
   minimum(other: Operand): Tensor { return boolArith(this, other, record('minimum', promoted('minimum', this, other))); }
   /** torch.clamp: min(max(x, min), max), so max wins where min > max; NaN stays NaN (a lone NaN number bound: see below). */
   clamp(min?: Operand, max?: Operand): Tensor {
@@ -390,6 +395,13 @@ export class Tensor {
   logicalAnd(other: Tensor): Tensor { return truth(this).mul(truth(lift('logical_and', other, this))); }
   logicalOr(other: Tensor): Tensor { return truth(this).add(truth(lift('logical_or', other, this))); }
   logicalXor(other: Tensor): Tensor { return truth(this).ne(truth(lift('logical_xor', other, this))); }
+  /** torch.bitwise_and / or / xor / not (&, |, ^, ~) of i32 or bool, and bitwise_left_shift / right_shift (<<, >>) of i32: utilities.ts. */
+  bitwiseAnd(other: Operand | boolean): Tensor { return U.bitwise('and', this, other); }
+  bitwiseOr(other: Operand | boolean): Tensor { return U.bitwise('or', this, other); }
+  bitwiseXor(other: Operand | boolean): Tensor { return U.bitwise('xor', this, other); }
+  bitwiseNot(): Tensor { return U.bitwiseNot(this); }
+  bitwiseLeftShift(other: Operand): Tensor { return U.shift('left', this, other); }
+  bitwiseRightShift(other: Operand): Tensor { return U.shift('right', this, other); }
   relu(): Tensor { return record('relu', [this]); }
   tanh(): Tensor { return record('tanh', [this]); }
   sigmoid(): Tensor { return record('sigmoid', [this]); }
@@ -478,6 +490,11 @@ export class Tensor {
     if (!ok) throw new ModelDefinitionError(`bmm: expected [b, n, m] and [b, m, p] tensors, got ${fmtShape(this.dims)} and ${other instanceof Tensor ? fmtShape(other.dims) : describeValue(other)}${where()}`);
     return this.matmul(other);
   }
+  /** torch's addmm / addmv / baddbmm / addbmm with this as input: beta·this + alpha·product (utilities.ts: beta = 0 ignores this, NaN too). */
+  addmm(mat1: Tensor, mat2: Tensor, o: U.ScaleOptions = {}): Tensor { return U.addProduct('addmm', this, mat1, mat2, o); }
+  addmv(mat: Tensor, vec: Tensor, o: U.ScaleOptions = {}): Tensor { return U.addProduct('addmv', this, mat, vec, o); }
+  baddbmm(batch1: Tensor, batch2: Tensor, o: U.ScaleOptions = {}): Tensor { return U.addProduct('baddbmm', this, batch1, batch2, o); }
+  addbmm(batch1: Tensor, batch2: Tensor, o: U.ScaleOptions = {}): Tensor { return U.addProduct('addbmm', this, batch1, batch2, o); }
   /** torch's expand_as, view_as, reshape_as and type_as: to the other tensor's dims or dtype. */
   expandAs(other: Tensor): Tensor { return this.expand(like('expand_as', other).dims, other.bounds); }
   viewAs(other: Tensor): Tensor { return this.view(like('view_as', other).dims); }
@@ -669,6 +686,11 @@ export class Tensor {
     [p[a], p[b]] = [p[b]!, p[a]!];
     return this.permute(...p);
   }
+  /** torch.movedim / moveaxis (dims as an int or a list), swapaxes / swapdims (transpose's other names). */
+  movedim(source: number | number[], destination: number | number[]): Tensor { return U.movedim(this, source, destination); }
+  moveaxis(source: number | number[], destination: number | number[]): Tensor { return U.movedim(this, source, destination); }
+  swapaxes(axis0: number, axis1: number): Tensor { return this.transpose(axis0, axis1); }
+  swapdims(dim0: number, dim1: number): Tensor { return this.transpose(dim0, dim1); }
   /** Transpose of the last two dimensions. */
   get mT(): Tensor { return this.transpose(-2, -1); }
   /** torch.t: a 2-D tensor transposed; 0-D and 1-D ones as they are. */
@@ -693,6 +715,13 @@ export class Tensor {
     return keepdim ? y : y.squeeze(axes);
   }
   mean(dim?: number | number[], keepdim = false): Tensor { return reduce('mean', this, dims(dim, this.rank), keepdim); }
+  /** torch.any / all (whole tensor, or one dim with keepdim): bool; NaN is true. count_nonzero: i32. aminmax: { min, max }. nansum / nanmean: NaN skipped. (utilities.ts) */
+  any(dim?: number, keepdim = false): Tensor { return U.anyAll('any', this, dim, keepdim); }
+  all(dim?: number, keepdim = false): Tensor { return U.anyAll('all', this, dim, keepdim); }
+  countNonzero(dim?: number | number[]): Tensor { return U.countNonzero(this, dim); }
+  aminmax(o: { dim?: number; keepdim?: boolean } = {}): { min: Tensor; max: Tensor } { return U.aminmax(this, o); }
+  nansum(dim?: number | number[], keepdim = false): Tensor { return U.nansum(this, dim, keepdim); }
+  nanmean(dim?: number | number[], keepdim = false): Tensor { return U.nanmean(this, dim, keepdim); }
   /** torch.amax over dims (values only); i32 exactly, by halving (the IR's max reduces f32). */
   max(dim?: number | number[], keepdim = false): Tensor {
     if (this.dtype !== 'i32') return reduce('max', this, dims(dim, this.rank), keepdim);
@@ -858,12 +887,16 @@ export class Tensor {
     const wide = d.flatMap((n, i) => (r[i]! > 1 ? [r[i]!, n] : [n]));
     return this.reshape(view).expand(wide).reshape(d.map((n, i) => mulDims(r[i]!, n)));
   }
+  /** torch.tile: as repeat, reps shorter than the rank padded with 1 in front. */
+  tile(...reps: number[] | [readonly number[]]): Tensor { return U.tile(this, asDims(reps)); }
   /**
    * torch.gather(x, dim, index): out[i…] = x[i… with i_dim replaced by index[i…]]. index is i32 of
    * x's rank, no larger than x on any other dim; an index outside [0, n) raises here when it is a
    * constant and traps in the compiled code when it is known only at run time (torch raises too).
    */
   gather(dim: number, index: Tensor): Tensor { return gatherElements(this, dim, index, false); }
+  /** torch.take_along_dim: gather with input and indices broadcast but along dim; without dim, of the flattened tensor. */
+  takeAlongDim(indices: Tensor, dim?: number): Tensor { return U.takeAlongDim(this, indices, dim); }
   /** torch.Tensor.scatter(dim, index, src): a copy with src (a tensor, or a number) written at index along dim (scatter.ts). */
   scatter(dim: number, index: Tensor, src: Tensor | number): Tensor {
     extraArgs('scatter', arguments.length, 3, "dim, index and src (torch's reduce argument is scatterAdd or scatterReduce here)");
@@ -889,6 +922,11 @@ export class Tensor {
   clone(): Tensor { return this; }
   contiguous(): Tensor { return this; }
   detach(): Tensor { return this; }
+  /** torch's new_zeros / new_ones / new_full / new_empty (zeros here): of this tensor's dtype, the size given. */
+  newZeros(...size: Dim[] | [readonly Dim[]]): Tensor { return U.newFilled('new_zeros', this, size, 0); }
+  newOnes(...size: Dim[] | [readonly Dim[]]): Tensor { return U.newFilled('new_ones', this, size, 1); }
+  newEmpty(...size: Dim[] | [readonly Dim[]]): Tensor { return U.newFilled('new_empty', this, size, 0); }
+  newFull(size: readonly Dim[], fillValue: number): Tensor { return U.newFilled('new_full', this, [size], fillValue); }
 
   /** torch.amin (and min over dims, values only, as max): the max of the order reversed (exact for i32). */
   min(dim?: number | number[], keepdim = false): Tensor { return reversedOrder('min', reversedOrder('min', this).max(dim, keepdim)); }
@@ -899,6 +937,8 @@ export class Tensor {
   argmin(dim?: number, keepdim = false): Tensor { return reversedOrder('argmin', this).argmax(dim, keepdim); }
   /** torch.cumsum along `dim`: inclusive sums in order of the index; bool and i32 sum as i32 (PyTorch: int64). */
   cumsum(dim: number): Tensor { return scan(this.dtype === 'bool' ? this.cast('i32') : this, normAxis(dim, this.rank), false, false); }
+  /** torch.diff(n = 1, dim = -1, prepend?, append?): n-th forward differences (bool: xor) (utilities.ts). */
+  diff(n = 1, dim = -1, prepend?: Tensor, append?: Tensor): Tensor { return U.diff(this, n, dim, prepend, append); }
   /**
    * torch.var over `dim` (all dims when absent): Σ(x − mean)² / (n − correction), correction 1
    * unless `unbiased: false` or `correction` says otherwise (n − correction ≤ 0 divides by 0, as
