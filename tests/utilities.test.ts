@@ -45,7 +45,7 @@ const forward = (_m: Module, i: Record<string, Tensor>): Record<string, Tensor> 
     t_any: t!.any(1), t_cnt: t!.countNonzero(1), t_nanmean: t!.nanmean(1), t_nansum: t!.nansum(-1), t_diff: t!.diff(), t_fd: t!.floorDivide(0.3), t_all: t!.all(1, true),
   };
 };
-const SHAPES: Record<string, number[]> = { a: [4, 6], fa: [20], fb: [20], u: [4, 3], v: [1, 3], w: [3, 5], x: [3, 5], inp: [3], m1: [2, 4], m2: [4, 3], b1: [2, 2, 4], b2: [2, 4, 3], mnan: [2, 4] };
+const SHAPES: Record<string, number[]> = { a: [4, 6], fa: [22], fb: [22], u: [4, 3], v: [1, 3], w: [3, 5], x: [3, 5], inp: [3], m1: [2, 4], m2: [4, 3], b1: [2, 2, 4], b2: [2, 4, 3], mnan: [2, 4] };
 const def = defineModel({
   name: 'utilities', module: new nn.Identity(), forward,
   inputs: {
@@ -155,6 +155,7 @@ describe('what is refused, by name', () => {
   });
   test('floor_divide and the bitwise ops', () => {
     expect(tr((_x, _i, b) => b.floorDivide(b))).toThrow("floor_divide: bool input is not supported");
+    expect(tr((_x, i) => i.floorDivide(0))).toThrow('floor_divide: integer division by zero (torch raises ZeroDivisionError), dividing i32[2, 3]');
     expect(tr((x) => x.bitwiseAnd(x))).toThrow("bitwise_and: integer or bool operands only (torch: 'not implemented for 'Float''), got f32[2, 3] and f32[2, 3]");
     expect(tr((_x, i) => i.bitwiseOr(1.5))).toThrow('bitwise_or: integer or bool operands only');
     expect(tr((x) => x.bitwiseNot())).toThrow('bitwise_not: integer or bool input only');

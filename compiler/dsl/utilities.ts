@@ -11,7 +11,7 @@ import { canonDim, isSymbolic, type Dim } from '../ir/dims.ts';
 import { cat, constant, currentScope, gatherElements, leastSize, leastWhy, ModelDefinitionError, record, scalar, Tensor, where, zeros } from './tensor.ts';
 
 type Operand = Tensor | number;
-const fail = (op: string, msg: string): never => { throw new ModelDefinitionError(`${op}: ${msg}${where()}`); };
+function fail(op: string, msg: string): never { throw new ModelDefinitionError(`${op}: ${msg}${where()}`); }
 const desc = (t: unknown): string => (t instanceof Tensor ? `${t.dtype}${fmtShape(t.dims)}` : describeValue(t));
 const i32 = (v: number): Tensor => constant(Int32Array.of(v), [], 'i32', String(v));
 
@@ -250,6 +250,7 @@ function numericPair(op: string, x: Tensor, other: unknown): [Tensor, Tensor] {
 export function floorDivide(x: Tensor, other: unknown): Tensor {
   const [a, b] = numericPair('floor_divide', x, other);
   if (a.dtype === 'i32') {
+    if (other === 0) fail('floor_divide', `integer division by zero (torch raises ZeroDivisionError), dividing ${desc(x)}`);
     const q = record('div', [a, b]), r = a.sub(q.mul(b));
     return record('where', [r.ne(0).logicalAnd(a.lt(0).ne(b.lt(0))), q.sub(1), q]);
   }
