@@ -279,38 +279,15 @@ function bitwisePair(op: string, x: Tensor, other: unknown): [Tensor, Tensor] {
   return [a, b.cast(a.dtype)];
 }
 
-/**
- * a & b of i32 tensors, exactly, from comparisons and wrapping arithmetic: bit k of a is the sign
- * of a·2^(31−k) (i32 multiplication keeps the low 32 bits), so both bits are set where
- * max(a·2^(31−k), b·2^(31−k)) < 0. Each half's bits are summed as f32 (exact below 2^16): one
- * fused loop per half. Against a constant only its set bits are tested (x & 0xFF: 8 terms).
- */
-function bitAnd(a: Tensor, b: Tensor): Tensor {
-  const c = b.node.op === 'const' && b.node.attrs.data instanceof Int32Array && b.node.attrs.data.length === 1 ? b.node.attrs.data[0]! : undefined;
-  const half = (from: number): Tensor => {
-    let s: Tensor | undefined;
-    for (let k = from; k < from + 16; k++) {
-      if (c !== undefined && !((c >>> k) & 1)) continue;
-      const m = i32((2 ** (31 - k)) | 0), am = a.mul(m);
-      const term = record('where', [(c === undefined ? am.maximum(b.mul(m)) : am).lt(0), scalar(2 ** (k - from)), scalar(0)]);
-      s = s ? s.add(term) : term;
-    }
-    return s ? s.cast('i32') : i32(0);
-  };
-  return half(16).mul(65536).add(half(0));
-}
-
 export type BitwiseOp = 'and' | 'or' | 'xor';
 /**
  * torch.bitwise_and / or / xor: of bools the logical op (a bool), of i32 (torch's int64, its
- * low 32 bits, which these ops never mix) the bitwise one: a | b = a + b − (a & b) and
- * a ^ b = a + b − 2(a & b), modulo 2^32.
+ * low 32 bits, which these ops never mix) the IR's bitand / bitor / bitxor.
  */
 export function bitwise(op: BitwiseOp, x: Tensor, other: unknown): Tensor {
   const [a, b] = bitwisePair(`bitwise_${op}`, x, other);
   if (a.dtype === 'bool') return op === 'and' ? a.logicalAnd(b) : op === 'or' ? a.logicalOr(b) : a.logicalXor(b);
-  const and = bitAnd(a, b);
-  return op === 'and' ? and : op === 'or' ? a.add(b).sub(and) : a.add(b).sub(and.mul(2));
+  return record(`bit${op}`, [a, b]);
 }
 
 /** torch.bitwise_not: ~a = −1 − a of i32 (exact), logical not of bool. */
@@ -320,7 +297,7 @@ export function bitwiseNot(x: Tensor): Tensor {
 }
 
 /**
- * torch.bitwise_left_shift / right_shift of i32 (torch's int64): a·2^b modulo 2^32 and ⌊a / 2^b⌋,
+ * torch.bitwise_left_shift / right_shift of i32 (torch's int64): a·2^b modulo 2^32 and ⌊a / 2^b⌋ (the IR's shl, shr),
  * for shifts b in [0, 63], int64's valid range (b ≥ 32 shifts every bit out of the low 32 to the
  * left; to the right it leaves the sign). torch 1.13 leaves a shift outside it to the C++ shift
  * (undefined: its int32 kernel gave 1 << 32 = 1 and 3 << −1 = −2^31), so one is refused: a
@@ -340,14 +317,8 @@ export function shift(dir: 'left' | 'right', x: Tensor, other: unknown): Tensor 
     const ok = other.ge(0).logicalAnd(other.le(63));
     b = record('check', [other, ok, other], { error: indexError(op, currentScope() || undefined, 'shift {0} is outside [0, 63] (torch 1.13 leaves it undefined)') });
   }
-  // 2^min(b, 30): b ≥ 31 is handled apart (2^31 is no positive i32).
-  const p = record('pow', [i32(2), b.minimum(30)]);
-  if (dir === 'left') {
-    const wide = record('where', [b.ge(31), record('where', [b.eq(31), i32(-(2 ** 31)), i32(0)]), p]);
-    return x.mul(wide);
-  }
-  const q = record('div', [x, p]), floored = record('where', [x.lt(0).logicalAnd(q.mul(p).ne(x)), q.sub(1), q]);
-  return record('where', [b.ge(31), record('where', [x.lt(0), i32(-1), i32(0)]), floored]);
+  // The IR's shl / shr shift every bit out for counts of 32 or more: int64's low 32 bits.
+  return record(dir === 'left' ? 'shl' : 'shr', [x, b]);
 }
 
 // ---------------------------------------------------------------- new_* constructors
