@@ -58,3 +58,13 @@ test('oneHot and indexSelect trap on an index outside the range, as PyTorch rais
   expect(() => eye(0)).toThrow(/eye: n must be an integer in \[1, 4096\] or a size chosen at run time, got 0/);
   expect(() => linspace(0, 1, 0)).toThrow(/linspace: steps must be an integer in \[1, 2\^26\], got 0/);
 });
+
+test('fullLike of an i32 tensor holds an i32 value past 2^24 exactly (an f32 fill lost its low bits)', async () => {
+  const def = defineModel({
+    name: 'fl', module: new nn.Identity(), inputs: { i: { shape: [3], dtype: 'i32' } },
+    forward: (_m: Module, x: Record<string, Tensor>) => ({ y: fullLike(x.i!, 16777217).add(x.i!), z: fullLike(x.i!, -2147483647) }),
+  });
+  const m = await loadModelBytes((await compileModel(def)).bytes), out = m.run({ i: Int32Array.of(0, 1, -1) });
+  expect(Array.from(out.y as Int32Array)).toEqual([16777217, 16777218, 16777216]);
+  expect(Array.from(out.z as Int32Array)).toEqual([-2147483647, -2147483647, -2147483647]);
+});

@@ -133,6 +133,8 @@ export const fullLike = (t: Tensor, value: number): Tensor => {
   if (typeof value !== 'number') throw new ModelDefinitionError(`full_like: fill value must be a number, got ${describeValue(value)}${where()}`);
   const v = t.dtype === 'i32' ? Math.trunc(value) : t.dtype === 'bool' ? Number(value !== 0) : value;
   if (t.dtype === 'i32' && !(v >= -(2 ** 31) && v < 2 ** 31)) throw new ModelDefinitionError(`full_like: ${value} does not fit the i32 tensor it is like (torch: 'value cannot be converted to type int without overflow')${where()}`);
+  // An i32 value as itself: through an f32 fill, values past 2^24 lost their low bits.
+  if (t.dtype === 'i32') return constant(Int32Array.of(v), dims.map(() => 1), 'i32', String(v)).expand(dims, t.bounds);
   return asDtypeOf(t, full(dims, v, t.bounds));
 };
 const asDtypeOf = (t: Tensor, f: Tensor): Tensor => (t.dtype === 'f32' ? f : f.cast(t.dtype));
