@@ -6,6 +6,7 @@ import * as control from './control.ts';
 import * as F from './f.ts';
 import * as Fn from './functional.ts';
 import * as Sp from './spectral.ts';
+import * as St from './statistics.ts';
 import { Module, manualSeed } from './module.ts';
 import * as T from './tensor.ts';
 import * as TR from './trace.ts';
@@ -31,4 +32,6 @@ export const { cdist, stft, hannWindow, hammingWindow, blackmanWindow } = checke
 export const { addmm, addmv, baddbmm, addbmm } = checkedFunctions('', { addmm: U.addmm, addmv: U.addmv, baddbmm: U.baddbmm, addbmm: U.addbmm });
 export const { trace, traceModel, defineModel } = checkedFunctions('', { trace: TR.trace, traceModel: TR.traceModel, defineModel: TR.defineModel });
 export type { StftOptions } from './spectral.ts';
+export const { searchsorted, bucketize } = checkedFunctions('', { searchsorted: St.searchsorted, bucketize: St.bucketize });
+export type { QuantileOptions, QuantileInterpolation, SearchSortedOptions } from './statistics.ts';
 export type { ModelDefinition, EntryDefinition, EntryResult, InputSpec, InputSpecs } from './trace.ts';

@@ -10,6 +10,7 @@ import type { SymAttrs } from '../ir/symbolic.ts';
 import { describeValue } from '../ir/print.ts';
 import * as S from './scatter.ts';
 import * as U from './utilities.ts';
+import * as St from './statistics.ts';
 
 /** The tensor argument of expand_as, view_as, reshape_as and type_as. */
 function like(op: string, other: unknown): Tensor {
@@ -766,6 +767,19 @@ export class Tensor {
   }
   /** torch.argsort: the indices of sort. */
   argsort(dim = -1, descending = false): Tensor { return this.sort(dim, descending)[1]; }
+  /** torch.median: of every element the lower median (0-d; NaN if any is NaN); with dim [values, indices] (statistics.ts). */
+  median(): Tensor;
+  median(dim: number, keepdim?: boolean): [Tensor, Tensor];
+  median(dim?: number, keepdim = false): Tensor | [Tensor, Tensor] { return St.median(this, dim, keepdim); }
+  /** torch.nanmedian: median of the values that are not NaN. */
+  nanmedian(): Tensor;
+  nanmedian(dim: number, keepdim?: boolean): [Tensor, Tensor];
+  nanmedian(dim?: number, keepdim = false): Tensor | [Tensor, Tensor] { return St.nanmedian(this, dim, keepdim); }
+  /** torch.kthvalue: [values, indices] of the k-th smallest along dim. */
+  kthvalue(k: number, dim = -1, keepdim = false): [Tensor, Tensor] { return St.kthvalue(this, k, dim, keepdim); }
+  /** torch.quantile / nanquantile(q, { dim, keepdim, interpolation }) (statistics.ts). */
+  quantile(q: number | Tensor, o: St.QuantileOptions = {}): Tensor { return St.quantile(this, q, o); }
+  nanquantile(q: number | Tensor, o: St.QuantileOptions = {}): Tensor { return St.nanquantile(this, q, o); }
   /** torch.index_select: the entries of `dim` at run-time i32 indices [n] (one outside the dim traps, as PyTorch raises). */
   indexSelect(dim: number, index: Tensor): Tensor {
     if (!(index instanceof Tensor) || index.dtype !== 'i32' || index.rank !== 1) throw new ModelDefinitionError(`index_select: index must be an i32 tensor of one dim, got ${index instanceof Tensor ? `${index.dtype} ${fmtShape(index.dims)}` : describeValue(index)}${where()}`);
