@@ -6,6 +6,7 @@ import { checkedFunctions } from './arity.ts';
 import * as B from './blocks.ts';
 import * as E from './einsum.ts';
 import * as Fn from './functional.ts';
+import * as Lo from './losses.ts';
 import * as U from './unpool.ts';
 import * as V from './volumetric.ts';
 
@@ -18,7 +19,9 @@ export const {
   selu, celu, logsigmoid, hardshrink, softshrink, tanhshrink, threshold, softmin, pixelShuffle,
   pixelUnshuffle, normalize, cosineSimilarity, pairwiseDistance, scaledDotProductAttention,
   sinusoidalPositionalEncoding, causalMask, gather, topk, pad, where, einsum, unfold, fold, maxUnpool1d,
-  maxUnpool2d, maxUnpool3d, conv3d, convTranspose3d, maxPool3d, avgPool3d
+  maxUnpool2d, maxUnpool3d, conv3d, convTranspose3d, maxPool3d, avgPool3d, crossEntropy, nllLoss, mseLoss, l1Loss,
+  smoothL1Loss, huberLoss, binaryCrossEntropy, binaryCrossEntropyWithLogits, klDiv, marginRankingLoss, hingeEmbeddingLoss,
+  softMarginLoss, cosineEmbeddingLoss, tripletMarginLoss, poissonNllLoss, gaussianNllLoss
 } = checkedFunctions('F.', {
   linear: Fn.linear, conv1d: Fn.conv1d, conv2d: Fn.conv2d, convTranspose1d: Fn.convTranspose1d,
   convTranspose2d: Fn.convTranspose2d, lpPool1d: Fn.lpPool1d, lpPool2d: Fn.lpPool2d,
@@ -41,11 +44,17 @@ export const {
   gather: Fn.gather, topk: Fn.topk, pad: Fn.pad, where: Fn.whereOp, einsum: E.einsum, unfold: B.unfold,
   fold: B.fold, maxUnpool1d: U.maxUnpool1d, maxUnpool2d: U.maxUnpool2d, maxUnpool3d: U.maxUnpool3d,
   conv3d: V.conv3d, convTranspose3d: V.convTranspose3d, maxPool3d: V.maxPool3d, avgPool3d: V.avgPool3d,
+  crossEntropy: Lo.crossEntropy, nllLoss: Lo.nllLoss, mseLoss: Lo.mseLoss, l1Loss: Lo.l1Loss, smoothL1Loss: Lo.smoothL1Loss,
+  huberLoss: Lo.huberLoss, binaryCrossEntropy: Lo.binaryCrossEntropy, binaryCrossEntropyWithLogits: Lo.binaryCrossEntropyWithLogits,
+  klDiv: Lo.klDiv, marginRankingLoss: Lo.marginRankingLoss, hingeEmbeddingLoss: Lo.hingeEmbeddingLoss,
+  softMarginLoss: Lo.softMarginLoss, cosineEmbeddingLoss: Lo.cosineEmbeddingLoss, tripletMarginLoss: Lo.tripletMarginLoss,
+  poissonNllLoss: Lo.poissonNllLoss, gaussianNllLoss: Lo.gaussianNllLoss,
 });
 export type {
   Conv1dOptions, Conv2dOptions, ConvTranspose1dOptions, ConvTranspose2dOptions, MaxPool1dOptions,
   AvgPool1dOptions, MaxPool2dOptions, Pool2dOptions, BatchNormOptions, InterpolateMode, InterpolateOptions, PadMode,
 } from './functional.ts';
 export type { BlockOptions } from './blocks.ts';
+export type { Reduction, NllLossOptions, CrossEntropyOptions, ReductionOptions } from './losses.ts';
 export type { MaxUnpoolOptions } from './unpool.ts';
 export type { Conv3dOptions, ConvTranspose3dOptions, MaxPool3dOptions, AvgPool3dOptions } from './volumetric.ts';

@@ -5,6 +5,7 @@
 import { checkedClass } from './arity.ts';
 import * as A from './attention.ts';
 import * as L from './layers.ts';
+import * as Lo from './losses.ts';
 import * as M from './module.ts';
 import * as R from './recurrent.ts';
 
@@ -87,6 +88,22 @@ export const PixelShuffle = checkedClass('', L.PixelShuffle); export type PixelS
 export const PixelUnshuffle = checkedClass('', L.PixelUnshuffle); export type PixelUnshuffle = L.PixelUnshuffle;
 export const Bilinear = checkedClass('', L.Bilinear); export type Bilinear = L.Bilinear;
 export const CosineSimilarity = checkedClass('', L.CosineSimilarity); export type CosineSimilarity = L.CosineSimilarity;
+export const CrossEntropyLoss = checkedClass('', Lo.CrossEntropyLoss); export type CrossEntropyLoss = InstanceType<typeof Lo.CrossEntropyLoss>;
+export const NLLLoss = checkedClass('', Lo.NLLLoss); export type NLLLoss = InstanceType<typeof Lo.NLLLoss>;
+export const MSELoss = checkedClass('', Lo.MSELoss); export type MSELoss = InstanceType<typeof Lo.MSELoss>;
+export const L1Loss = checkedClass('', Lo.L1Loss); export type L1Loss = InstanceType<typeof Lo.L1Loss>;
+export const SmoothL1Loss = checkedClass('', Lo.SmoothL1Loss); export type SmoothL1Loss = InstanceType<typeof Lo.SmoothL1Loss>;
+export const HuberLoss = checkedClass('', Lo.HuberLoss); export type HuberLoss = InstanceType<typeof Lo.HuberLoss>;
+export const BCELoss = checkedClass('', Lo.BCELoss); export type BCELoss = InstanceType<typeof Lo.BCELoss>;
+export const BCEWithLogitsLoss = checkedClass('', Lo.BCEWithLogitsLoss); export type BCEWithLogitsLoss = InstanceType<typeof Lo.BCEWithLogitsLoss>;
+export const KLDivLoss = checkedClass('', Lo.KLDivLoss); export type KLDivLoss = InstanceType<typeof Lo.KLDivLoss>;
+export const MarginRankingLoss = checkedClass('', Lo.MarginRankingLoss); export type MarginRankingLoss = InstanceType<typeof Lo.MarginRankingLoss>;
+export const HingeEmbeddingLoss = checkedClass('', Lo.HingeEmbeddingLoss); export type HingeEmbeddingLoss = InstanceType<typeof Lo.HingeEmbeddingLoss>;
+export const SoftMarginLoss = checkedClass('', Lo.SoftMarginLoss); export type SoftMarginLoss = InstanceType<typeof Lo.SoftMarginLoss>;
+export const CosineEmbeddingLoss = checkedClass('', Lo.CosineEmbeddingLoss); export type CosineEmbeddingLoss = InstanceType<typeof Lo.CosineEmbeddingLoss>;
+export const TripletMarginLoss = checkedClass('', Lo.TripletMarginLoss); export type TripletMarginLoss = InstanceType<typeof Lo.TripletMarginLoss>;
+export const PoissonNLLLoss = checkedClass('', Lo.PoissonNLLLoss); export type PoissonNLLLoss = InstanceType<typeof Lo.PoissonNLLLoss>;
+export const GaussianNLLLoss = checkedClass('', Lo.GaussianNLLLoss); export type GaussianNLLLoss = InstanceType<typeof Lo.GaussianNLLLoss>;
 export const PairwiseDistance = checkedClass('', L.PairwiseDistance); export type PairwiseDistance = L.PairwiseDistance;
 export const Softmin = checkedClass('', L.Softmin); export type Softmin = L.Softmin;
 export const Softsign = checkedClass('', L.Softsign); export type Softsign = L.Softsign;
