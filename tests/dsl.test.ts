@@ -376,6 +376,9 @@ test("F holds torch.nn.functional's ops, not the helpers the layers and the ONNX
     'glu', 'groupNorm', 'hardshrink', 'hardsigmoid', 'hardswish', 'hardtanh', 'interpolate', 'layerNorm', 'leakyRelu', 'linear', 'localResponseNorm', 'logSoftmax', 'logsigmoid', 'lpPool1d',
     'lpPool2d', 'maxPool1d', 'maxPool2d', 'maxPool3d', 'maxUnpool1d', 'maxUnpool2d', 'maxUnpool3d', 'mish', 'normalize', 'oneHot', 'pad', 'pairwiseDistance', 'pixelShuffle', 'pixelUnshuffle',
     'prelu', 'relu', 'relu6', 'rrelu', 'scaledDotProductAttention', 'selu', 'sigmoid', 'silu', 'sinusoidalPositionalEncoding', 'softmax', 'softmin', 'softplus', 'softshrink', 'softsign', 'tanh',
-    'tanhshrink', 'threshold', 'topk', 'unfold', 'where', 'whereOp']);
+    'tanhshrink', 'threshold', 'topk', 'unfold', 'where', 'whereOp',
+    // the losses (losses.ts)
+    'crossEntropy', 'nllLoss', 'mseLoss', 'l1Loss', 'smoothL1Loss', 'huberLoss', 'binaryCrossEntropy', 'binaryCrossEntropyWithLogits', 'klDiv', 'marginRankingLoss',
+    'hingeEmbeddingLoss', 'softMarginLoss', 'cosineEmbeddingLoss', 'tripletMarginLoss', 'poissonNllLoss', 'gaussianNllLoss'].sort());
   for (const k of Object.keys(F)) expect(typeof (F as Record<string, unknown>)[k], k).toBe('function');
 });
