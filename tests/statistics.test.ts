@@ -17,7 +17,7 @@ const io3 = readSafetensors(readFileSync(join(FIX, 'io_b3.safetensors')), 'stati
 const INTERP = ['linear', 'lower', 'higher', 'midpoint', 'nearest'] as const;
 
 /** make_statistics.py's outputs; `af` is `a` at its fixed size, for what reduces its rows or every element. */
-function outputs({ a, af, b, i, s, v, sb, vb, qr }: Record<string, Tensor>): Record<string, Tensor> {
+function outputs({ a, af, b, i, s, v, sb, vb, qr, us }: Record<string, Tensor>): Record<string, Tensor> {
   const q = floats([0, 0.25, 0.5, 0.8, 1]), out: Record<string, Tensor> = {};
   out.med_a = af!.median(); out.med_b = b!.median(); out.med_i = i!.median();
   out.nanmed_a = af!.nanmedian(); out.nanmed_b = b!.nanmedian();
@@ -39,13 +39,15 @@ function outputs({ a, af, b, i, s, v, sb, vb, qr }: Record<string, Tensor>): Rec
   out.bk_l = bucketize(v!, s!); out.bk_r = bucketize(v!, s!, { right: true });
   out.ss_b = searchsorted(sb!, vb!); out.ss_br = searchsorted(sb!, vb!, { right: true });
   out.ss_i = searchsorted(i!.select(0, 0).sort()[0], i!);
+  out.ss_sorter = searchsorted(us!, v!, { sorter: us!.argsort() });
+  out.ss_scalar = searchsorted(s!, 0.5); out.bk_scalar = bucketize(1, s!, { right: true });
   return out;
 }
 const def = defineModel({
   name: 'statistics', module: new nn.Identity(),
   inputs: {
     a: { shape: ['B', 9], max: { B: 6 } }, af: [6, 9], b: [4, 5, 6], i: { shape: [5, 7], dtype: 'i32' }, s: [8],
-    v: { shape: ['B', 10], max: { B: 6 } }, sb: [3, 8], vb: [3, 5], qr: [4],
+    v: { shape: ['B', 10], max: { B: 6 } }, sb: [3, 8], vb: [3, 5], qr: [4], us: [8],
   },
   forward: (_m, x: Record<string, Tensor>) => outputs(x),
 });
@@ -56,7 +58,7 @@ const feedsOf = (file: Map<string, { data: unknown; shape: readonly number[] }>)
   const get = (k: string) => file.get(`input.${k}`)!;
   const a = get('a'), v = get('v');
   return {
-    compiled: { a: { data: a.data as Float32Array, shape: a.shape as number[] }, v: { data: v.data as Float32Array, shape: v.shape as number[] }, af: io.get('input.a')!.data as Float32Array, b: get('b').data as Float32Array, i: get('i').data as Int32Array, s: get('s').data as Float32Array, sb: get('sb').data as Float32Array, vb: get('vb').data as Float32Array, qr: get('qr').data as Float32Array },
+    compiled: { a: { data: a.data as Float32Array, shape: a.shape as number[] }, v: { data: v.data as Float32Array, shape: v.shape as number[] }, af: io.get('input.a')!.data as Float32Array, b: get('b').data as Float32Array, i: get('i').data as Int32Array, s: get('s').data as Float32Array, sb: get('sb').data as Float32Array, vb: get('vb').data as Float32Array, qr: get('qr').data as Float32Array, us: get('us').data as Float32Array },
     sizes: { B: a.shape[0]! },
   };
 };

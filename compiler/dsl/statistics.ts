@@ -7,7 +7,7 @@ import { describeValue } from '../ir/print.ts';
 import { fmtShape } from '../ir/types.ts';
 import { indexError } from '../ir/ops/rules.ts';
 import { checkOptions } from './options.ts';
-import { constant, currentScope, ModelDefinitionError, record, scalar, Tensor, where } from './tensor.ts';
+import { constant, currentScope, ModelDefinitionError, record, scalar, Tensor, where, zerosLike } from './tensor.ts';
 
 /** dim as an axis in [0, rank) (a 0-d tensor takes 0 and −1, as torch), or an error naming op. */
 function axisOf(op: string, x: Tensor, dim: unknown): number {
@@ -77,8 +77,8 @@ function medianAlong(x: Tensor, ax: number, ignoreNan: boolean): [Tensor, Tensor
   }
   // nanmedian: position (count − 1)/2 truncated among the values that are not NaN. Where all are
   // NaN torch's nth_element (every comparison false) leaves at position 0 the index allNanPick gives.
-  const count = x.isnan().logicalNot().sum(ax, true);
-  const p = count.sub(1).float().mul(0.5).trunc().int().maximum(0);
+  const count = x.isnan().logicalNot().float().sum(ax, true); // (exact: n < 2^24)
+  const p = count.sub(1).mul(0.5).trunc().int().maximum(0);
   const i = record('where', [count.eq(0), constant(Int32Array.of(allNanPick(n)), [], 'i32', 'nanmedian of NaNs'), idx.gather(ax, p)]);
   return [vals.gather(ax, p), i];
 }
@@ -167,7 +167,7 @@ function quantileOf(op: string, x: Tensor, q: number | Tensor, o: QuantileOption
   let ranks: Tensor;
   if (ignoreNan) {
     // rank q·(count − 1) over the values that are not NaN, 0 where there are none.
-    const count = t.isnan().logicalNot().sum(ax, true).sub(1).float();
+    const count = t.isnan().logicalNot().float().sum(ax, true).sub(1);
     ranks = qs.mul(count.unsqueeze(0));
     ranks = record('where', [ranks.lt(0), scalar(0), ranks]);
   } else {
@@ -254,14 +254,16 @@ function search(op: string, seq: Tensor, values: Tensor | number, o: SearchSorte
     vals = v; back = (r) => r;
   }
   const ax = vals.rank - 1;
-  // (0 of the values' shape: NaN·0 casts to 0)
-  let lo = vals.dtype === 'i32' ? vals.mul(0) : vals.mul(0).int(), hi = lo.add(n);
+  // lo and hi as f32 (exact: n < 2^24). torch moves lo to mid + 1 where !(s ≥ v) (right: !(s > v)),
+  // else hi to mid; once lo = hi, mid = hi and neither moves (min(mid + 1, hi) = hi).
+  let lo = zerosLike(vals).float(), hi = lo.add(n);
   for (let size = n; size > 0; size >>= 1) {
-    const active = lo.lt(hi), mid = lo.add(hi.sub(lo).float().mul(0.5).floor().int());
-    const at = seq.gather(ax, mid.minimum(n - 1).expand(vals.dims, vals.bounds));
-    const goRight = (upper ? at.gt(vals) : at.ge(vals)).logicalNot();
-    lo = record('where', [active.logicalAnd(goRight), mid.add(1), lo]);
-    hi = record('where', [active.logicalAnd(goRight.logicalNot()), mid, hi]);
+    const mid = lo.add(hi.sub(lo).mul(0.5).floor());
+    const at = seq.gather(ax, mid.minimum(n - 1).int().expand(vals.dims, vals.bounds));
+    const stop = upper ? at.gt(vals) : at.ge(vals);
+    lo = record('where', [stop, lo, mid.add(1).minimum(hi)]);
+    hi = record('where', [stop, mid, hi]);
   }
+  lo = lo.int();
   return back(lo);
 }
