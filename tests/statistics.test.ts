@@ -17,7 +17,7 @@ const io3 = readSafetensors(readFileSync(join(FIX, 'io_b3.safetensors')), 'stati
 const INTERP = ['linear', 'lower', 'higher', 'midpoint', 'nearest'] as const;
 
 /** make_statistics.py's outputs; `af` is `a` at its fixed size, for what reduces its rows or every element. */
-function outputs({ a, af, b, i, s, v, sb, vb, qr, us }: Record<string, Tensor>): Record<string, Tensor> {
+function outputs({ a, af, b, i, s, v, sb, vb, qr, us, c }: Record<string, Tensor>): Record<string, Tensor> {
   const q = floats([0, 0.25, 0.5, 0.8, 1]), out: Record<string, Tensor> = {};
   out.med_a = af!.median(); out.med_b = b!.median(); out.med_i = i!.median();
   out.nanmed_a = af!.nanmedian(); out.nanmed_b = b!.nanmedian();
@@ -33,6 +33,7 @@ function outputs({ a, af, b, i, s, v, sb, vb, qr, us }: Record<string, Tensor>):
     out[`nq_${m}`] = a!.nanquantile(q, { dim: 1, interpolation: m });
   }
   out.qs_keep = b!.quantile(0.25, { keepdim: true });
+  for (const m of ['linear', 'midpoint'] as const) out[`qc_${m}`] = c!.quantile(floats([0.1, 0.33, 0.5, 0.77, 0.95, 0.6]), { dim: 1, interpolation: m });
   out.nqall = af!.nanquantile(q);
   out.qrun = b!.quantile(qr!, { dim: -1 });
   out.ss_l = searchsorted(s!, v!); out.ss_r = searchsorted(s!, v!, { right: true }); out.ss_side = searchsorted(s!, v!, { side: 'right' });
@@ -47,7 +48,7 @@ const def = defineModel({
   name: 'statistics', module: new nn.Identity(),
   inputs: {
     a: { shape: ['B', 9], max: { B: 6 } }, af: [6, 9], b: [4, 5, 6], i: { shape: [5, 7], dtype: 'i32' }, s: [8],
-    v: { shape: ['B', 10], max: { B: 6 } }, sb: [3, 8], vb: [3, 5], qr: [4], us: [8],
+    v: { shape: ['B', 10], max: { B: 6 } }, sb: [3, 8], vb: [3, 5], qr: [4], us: [8], c: [4, 11],
   },
   forward: (_m, x: Record<string, Tensor>) => outputs(x),
 });
@@ -58,7 +59,7 @@ const feedsOf = (file: Map<string, { data: unknown; shape: readonly number[] }>)
   const get = (k: string) => file.get(`input.${k}`)!;
   const a = get('a'), v = get('v');
   return {
-    compiled: { a: { data: a.data as Float32Array, shape: a.shape as number[] }, v: { data: v.data as Float32Array, shape: v.shape as number[] }, af: io.get('input.a')!.data as Float32Array, b: get('b').data as Float32Array, i: get('i').data as Int32Array, s: get('s').data as Float32Array, sb: get('sb').data as Float32Array, vb: get('vb').data as Float32Array, qr: get('qr').data as Float32Array, us: get('us').data as Float32Array },
+    compiled: { a: { data: a.data as Float32Array, shape: a.shape as number[] }, v: { data: v.data as Float32Array, shape: v.shape as number[] }, af: io.get('input.a')!.data as Float32Array, b: get('b').data as Float32Array, i: get('i').data as Int32Array, s: get('s').data as Float32Array, sb: get('sb').data as Float32Array, vb: get('vb').data as Float32Array, qr: get('qr').data as Float32Array, us: get('us').data as Float32Array, c: get('c').data as Float32Array },
     sizes: { B: a.shape[0]! },
   };
 };
@@ -77,6 +78,8 @@ function checkAgainst(file: typeof io, got: Record<string, ArrayLike<number>>, w
     const name = key.slice(7);
     if (skip?.test(name)) continue;
     const want = file.get(key)!.data as Float32Array | Int32Array;
+    // (qc_*, of continuous values, within expectTorch's 1e-5: torch 1.13's AVX2 build fuses its lerp
+    // into an FMA, one rounding where the DSL's a + w·(b − a) has two, so the last bit may differ)
     if (want instanceof Int32Array) expect(Array.from(got[name]!), `${where} ${name}`).toEqual(Array.from(want));
     else expectTorch(Float32Array.from(got[name]!), want, `${where} ${name}`, { zeroSign: true });
     n++;

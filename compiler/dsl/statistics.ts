@@ -192,7 +192,11 @@ function quantileOf(op: string, x: Tensor, q: number | Tensor, o: QuantileOption
   return scalarQ ? r.squeeze(0) : r;
 }
 
-/** torch.lerp (CPU, 1.13): a + w·(b − a) where |w| < 0.5, else b − (b − a)·(1 − w), each step in f32. */
+/**
+ * torch.lerp (CPU, 1.13): a + w·(b − a) where |w| < 0.5, else b − (b − a)·(1 − w), each step in f32.
+ * (torch's AVX2 build contracts each into one FMA, (w − 1)·(b − a) + b for the second, rounded
+ * once: its last bit may differ from these two roundings; NaN and the infinities come out alike.)
+ */
 function lerp(a: Tensor, b: Tensor, w: Tensor): Tensor {
   const d = b.sub(a);
   return record('where', [w.abs().lt(0.5), a.add(w.mul(d)), b.sub(d.mul(scalar(1).sub(w)))]);
