@@ -78,8 +78,9 @@ function nllTerms(op: string, logp: Tensor, target: Tensor, cd: number, C: numbe
     const bad = Array.from(target.node.attrs.data as Int32Array).find((k) => k !== ignoreIndex && (k < 0 || k >= C));
     if (bad !== undefined) throw new ModelDefinitionError(`${op}: Target ${bad} is out of bounds (the classes are 0 to ${C - 1}; ignore_index is ${ignoreIndex})${where()}`);
   } else {
-    const ignoredHere = target.eq(ignoreIndex);
-    target = runTimeCheck(op, target, ignoredHere.logicalOr(target.ge(0).logicalAnd(target.lt(C))), target, `Target {0} is out of bounds (the classes are 0 to ${C - 1}).`);
+    // ok: ignored, or within [0, C) (the value equals itself clamped to it)
+    const ignoredHere = target.eq(ignoreIndex), ok = record('where', [ignoredHere, ignoredHere, target.eq(target.clamp(0, C - 1))]);
+    target = runTimeCheck(op, target, ok, target, `Target {0} is out of bounds (the classes are 0 to ${C - 1}).`);
   }
   const ignored = target.eq(ignoreIndex), safe = record('where', [ignored, scalarLike(0, target), target]);
   const picked = logp.gather(cd, safe.unsqueeze(cd)).squeeze(cd);
@@ -202,7 +203,7 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, o: ReductionOp
   let [x, y] = pair(op, input, target);
   sameDims(op, x, y);
   const weight = optTensor(op, 'weight', o.weight), reduction = reductionOf(op, o.reduction ?? 'mean');
-  const ok = x.ge(0).logicalAnd(x.le(1));
+  const ok = x.eq(x.clamp(0, 1)); // (false at NaN, as torch's check)
   x = runTimeCheck(op, x, ok, ok.int(), 'all elements of input should be between 0 and 1 (element {1} is not)');
   let loss = y.sub(1).mul(x.neg().log1p().maximum(-100)).sub(y.mul(x.log().maximum(-100)));
   if (weight) loss = loss.mul(weight);

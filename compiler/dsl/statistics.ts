@@ -152,7 +152,7 @@ function quantileOf(op: string, x: Tensor, q: number | Tensor, o: QuantileOption
       const bad = Array.from(q.node.attrs.data as Float32Array).find((v) => !(v >= 0 && v <= 1));
       if (bad !== undefined) throw new ModelDefinitionError(`${range}, got ${bad}${where()}`);
     } else {
-      const ok = qv.ge(0).logicalAnd(qv.le(1));
+      const ok = qv.eq(qv.clamp(0, 1)); // (false at NaN)
       // (functional.ts's runTimeCheck; tensor.ts imports this module, so it cannot import functional.ts)
       qv = record('check', [qv, ok, ok.int()], { error: indexError(op, currentScope() || undefined, 'q values must be in the range [0, 1], got a q outside it at position {1}') });
     }
