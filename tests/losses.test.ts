@@ -137,6 +137,37 @@ describe('losses against torch 1.13', () => {
     expect(new Losses().stateDict().has('ce.0.weight')).toBe(true);
   });
 
+  test('the other nn modules give the functions\' values (the reference), their weights under torch\'s buffer names', () => {
+    const arr = (k: string) => Array.from(io.get(`input.${k}`)!.data as Float32Array);
+    const bce = new nn.BCEWithLogitsLoss({ weight: arr('bw'), posWeight: arr('pw') });
+    expect([...bce.stateDict().keys()]).toEqual(['weight', 'pos_weight']);
+    const mods = {
+      nllw3_mean: [new nn.NLLLoss({ weight: CW, ignoreIndex: 2 }), (d: Record<string, Tensor>) => [d.lg3!, d.tg3!.clamp(0)]],
+      bce_sum: [new nn.BCELoss({ reduction: 'sum' }), (d: Record<string, Tensor>) => [d.p!, d.yb!]],
+      bcelw_mean: [bce, (d: Record<string, Tensor>) => [d.zl!, d.yb!]],
+      l1_mean: [new nn.L1Loss(), (d: Record<string, Tensor>) => [d.x!, d.y!]],
+      sl1b_none: [new nn.SmoothL1Loss({ beta: 0.5, reduction: 'none' }), (d: Record<string, Tensor>) => [d.x!, d.y!]],
+      hub_mean: [new nn.HuberLoss({ delta: 0.7 }), (d: Record<string, Tensor>) => [d.x!, d.y!]],
+      mrl_mean: [new nn.MarginRankingLoss({ margin: 0.3 }), (d: Record<string, Tensor>) => [d.x1!, d.x2!, d.ym!]],
+      hinge_mean: [new nn.HingeEmbeddingLoss({ margin: 0.8 }), (d: Record<string, Tensor>) => [d.hx!, d.hy!]],
+      soft_sum: [new nn.SoftMarginLoss({ reduction: 'sum' }), (d: Record<string, Tensor>) => [d.hx!, d.hy!]],
+      cos_mean: [new nn.CosineEmbeddingLoss({ margin: 0.2 }), (d: Record<string, Tensor>) => [d.c1!, d.c2!, d.cy!]],
+      pois_mean: [new nn.PoissonNLLLoss(), (d: Record<string, Tensor>) => [d.px!, d.pt!]],
+      poisf_none: [new nn.PoissonNLLLoss({ logInput: false, full: true, reduction: 'none' }), (d: Record<string, Tensor>) => [d.px!.exp(), d.pt!]],
+      kllog_sum: [new nn.KLDivLoss({ logTarget: true, reduction: 'sum' }), (d: Record<string, Tensor>) => [d.lp!, d.kt!.clamp(1e-3).log()]],
+    } as const;
+    class Holder extends Module {
+      ms = Object.values(mods).map(([m]) => m);
+      forward(d: Record<string, Tensor>) {
+        return Object.fromEntries(Object.entries(mods).map(([k, [m, args]]) => [k, (m as unknown as { call(...a: Tensor[]): Tensor }).call(...args(d))]));
+      }
+    }
+    const small = defineModel({ ...def, name: 'loss-modules', module: new Holder(), forward: (m: Holder, d: Record<string, Tensor>) => m.forward(d) });
+    const { plain, sizes } = feedsOf(io);
+    const got = interpret(traceModel(small), plain, undefined, sizes) as Record<string, Float32Array>;
+    for (const k of Object.keys(mods)) expectTorch(got[k]!, io.get(`output.${k}`)!.data as Float32Array, `nn module for ${k}`);
+  });
+
   test('a class index out of range, or a probability outside [0, 1], raises when the code runs, as torch', async () => {
     const { compiled, plain, sizes } = feedsOf(io);
     const m = await loadModelBytes(bytes);
