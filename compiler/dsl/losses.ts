@@ -4,7 +4,7 @@
 // Reductions 'mean', 'sum' and 'none' (kl_div also 'batchmean'); torch's deprecated size_average and
 // reduce are refused (unknown options). A class index out of range raises, as torch's: at trace time
 // when the targets are constant, else when the code runs (a check node: its trap, or the reference's error).
-import { isSymbolic, mulDims, type Dim } from '../ir/dims.ts';
+import { canonDim, isSymbolic, mulDims, type Dim } from '../ir/dims.ts';
 import { describeValue } from '../ir/print.ts';
 import { fmtShape } from '../ir/types.ts';
 import { floatArg, pairwiseDistance, runTimeCheck, tensorArg } from './functional.ts';
@@ -31,9 +31,11 @@ function bool(op: string, name: string, v: unknown): boolean {
   if (typeof v !== 'boolean') throw new ModelDefinitionError(`${op}: ${name} must be true or false, got ${describeValue(v)}${where()}`);
   return v;
 }
+/** Whether two shapes are the same dims (sizes chosen at run time by their canonical names). */
+const sameShapeOf = (a: readonly Dim[], b: readonly Dim[]): boolean => a.length === b.length && a.every((d, i) => canonDim(d) === canonDim(b[i]!));
 /** A target of the input's own dims (torch refuses a broadcast target in these losses). */
 function sameDims(op: string, input: Tensor, target: Tensor, what = 'target'): void {
-  if (input.rank !== target.rank || input.dims.some((d, i) => d !== target.dims[i])) {
+  if (!sameShapeOf(input.dims, target.dims)) {
     throw new ModelDefinitionError(`${op}: ${what} ${fmtShape(target.dims)} must have the input's size ${fmtShape(input.dims)} (torch: "Target size must be the same as input size")${where()}`);
   }
 }
@@ -56,7 +58,7 @@ function classTargets(op: string, input: Tensor, target: unknown): { cd: number;
   if (isSymbolic(Cd)) throw new ModelDefinitionError(`${op}: the class dim of ${fmtShape(input.dims)} is a size chosen at run time; it must be a fixed size${where()}`);
   if (t.dtype !== 'i32') throw new ModelDefinitionError(`${op}: class-index targets must be i32 (torch's int64), got ${t.dtype}${fmtShape(t.dims)} (torch: "expected scalar type Long")${op === 'cross_entropy' ? '; class probabilities must be f32 of the input\'s shape' : ''}${where()}`);
   const want = input.dims.filter((_, i) => i !== cd);
-  if (t.rank !== want.length || t.dims.some((d, i) => d !== want[i])) {
+  if (!sameShapeOf(t.dims, want)) {
     throw new ModelDefinitionError(`${op}: target ${fmtShape(t.dims)} must be the input ${fmtShape(input.dims)} without its class dim: ${fmtShape(want)}${where()}`);
   }
   return { cd, C: Cd as number, target: t };
@@ -125,7 +127,7 @@ export function crossEntropy(input: Tensor, target: Tensor, o: CrossEntropyOptio
   if (!(ls >= 0 && ls <= 1)) throw new ModelDefinitionError(`${op}: label_smoothing must be between 0.0 and 1.0. Got: ${ls}${where()}`);
   if (input.rank === 0) throw new ModelDefinitionError(`${op}: input must be [C], [N, C] or [N, C, d1, …], got a 0-d tensor${where()}`);
   const cd = input.rank === 1 ? 0 : 1;
-  if (target.dtype === 'f32' && target.rank === input.rank && target.dims.every((d, i) => d === input.dims[i])) {
+  if (target.dtype === 'f32' && sameShapeOf(target.dims, input.dims)) {
     if (isSymbolic(input.dims[cd]!)) throw new ModelDefinitionError(`${op}: the class dim of ${fmtShape(input.dims)} is a size chosen at run time; it must be a fixed size${where()}`);
     const C = input.size(cd), weight = weightOf(op, o.weight, C);
     if (ignoreIndex >= 0) throw new ModelDefinitionError(`${op}: ignore_index is not supported for floating point target (class probabilities), got ignoreIndex ${ignoreIndex}${where()}`);
@@ -284,7 +286,7 @@ export function gaussianNllLoss(input: Tensor, target: Tensor, variance: Tensor,
   const [x, y] = pair(op, input, target);
   let v = floatArg(op, 'var', variance);
   const reduction = reductionOf(op, o.reduction ?? 'mean'), full = bool(op, 'full', o.full ?? false), eps = num(op, 'eps', o.eps ?? 1e-6);
-  const same = (a: readonly unknown[], b: readonly unknown[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+  const same = sameShapeOf;
   if (!same(v.dims, x.dims)) {
     if (x.rank >= 1 && same(x.dims.slice(0, -1), v.dims)) v = v.unsqueeze(-1);
     else if (!(x.rank >= 1 && v.rank >= 1 && same(x.dims.slice(0, -1), v.dims.slice(0, -1)) && v.dims[v.rank - 1] === 1)) {

@@ -2,7 +2,7 @@
 // quantile and nanquantile on the stable sort (topk of every element: NaN after every number, equal
 // values in index order), searchsorted and bucketize as torch's binary search, step by step. Every
 // reduced dim (and a searched sequence) must be a fixed size; the other dims may be chosen at run time.
-import { isSymbolic } from '../ir/dims.ts';
+import { canonDim, isSymbolic } from '../ir/dims.ts';
 import { describeValue } from '../ir/print.ts';
 import { fmtShape } from '../ir/types.ts';
 import { indexError } from '../ir/ops/rules.ts';
@@ -242,7 +242,7 @@ function search(op: string, seq: Tensor, values: Tensor | number, o: SearchSorte
   else throw new ModelDefinitionError(`${op}: values must be an f32 or i32 tensor or a number, got ${values instanceof Tensor ? `${values.dtype}${fmtShape(values.dims)}` : describeValue(values)}${where()}`);
   if (o.sorter !== undefined && o.sorter !== null) {
     const s = o.sorter;
-    if (!(s instanceof Tensor) || s.dtype !== 'i32' || s.rank !== seq.rank || s.dims.some((d, i) => d !== seq.dims[i])) throw new ModelDefinitionError(`${op}: sorter must be an i32 tensor of the sequence's shape ${fmtShape(seq.dims)}, got ${s instanceof Tensor ? `${s.dtype}${fmtShape(s.dims)}` : describeValue(s)}${where()}`);
+    if (!(s instanceof Tensor) || s.dtype !== 'i32' || s.rank !== seq.rank || s.dims.some((d, i) => canonDim(d) !== canonDim(seq.dims[i]!))) throw new ModelDefinitionError(`${op}: sorter must be an i32 tensor of the sequence's shape ${fmtShape(seq.dims)}, got ${s instanceof Tensor ? `${s.dtype}${fmtShape(s.dims)}` : describeValue(s)}${where()}`);
     seq = seq.gather(-1, s);
   }
   // torch compares in the promoted type: f32 if either is.
@@ -253,7 +253,7 @@ function search(op: string, seq: Tensor, values: Tensor | number, o: SearchSorte
     const shape = v.dims;
     vals = v.reshape(-1); back = (r) => r.reshape(...shape);
   } else {
-    const same = v.rank === seq.rank && v.dims.slice(0, -1).every((d, i) => d === seq.dims[i]);
+    const same = v.rank === seq.rank && v.dims.slice(0, -1).every((d, i) => canonDim(d) === canonDim(seq.dims[i]!));
     if (!same) throw new ModelDefinitionError(`${op}: with a sequence of more than one dim ${fmtShape(seq.dims)} the values must have its leading dims, [${seq.dims.slice(0, -1).join(', ')}, m], got ${fmtShape(v.dims)} (torch: "boundaries tensor should be 1 dimension or the first N-1 dimensions of boundaries tensor and input value tensor must match")${where()}`);
     vals = v; back = (r) => r;
   }
