@@ -84,7 +84,8 @@ const bi = (...rest: number[]) => ({ shape: ['N', ...rest], dtype: 'i32' as cons
 const def = defineModel({
   name: 'losses', module: new Losses(),
   inputs: {
-    lg: b(5), tg: bi(), tp: b(5), lg3: b(5, 4), tg3: bi(4), tp3: b(5, 4), u: [5], tu: { shape: [], dtype: 'i32' },
+    // [N, C, T] with T chosen at run time too (the fixture's 4)
+    lg: b(5), tg: bi(), tp: b(5), lg3: { shape: ['N', 5, 'T'], max: { N: 6, T: 4 } }, tg3: { shape: ['N', 'T'], dtype: 'i32', max: { N: 6, T: 4 } }, tp3: { shape: ['N', 5, 'T'], max: { N: 6, T: 4 } }, u: [5], tu: { shape: [], dtype: 'i32' },
     x: b(7), y: b(7), p: b(7), yb: b(7), bw: [7], zl: b(7), pw: [7], lp: b(5), kt: b(5), x1: b(), x2: b(), ym: b(),
     hx: b(7), hy: b(7), c1: b(8), c2: b(8), c3: b(8), cy: b(), px: b(7), pt: b(7), gv: b(7), gv1: b(),
     sv: [10], st: [10], sg: [10], lgs: [3, 3], tgs: { shape: [3], dtype: 'i32' }, tps: [3, 3],
@@ -97,7 +98,7 @@ function feedsOf(file: File) {
   const names = [...file.keys()].filter((k) => k.startsWith('input.')).map((k) => k.slice(6));
   const compiled = Object.fromEntries(names.map((k) => { const t = file.get(`input.${k}`)!; return [k, { data: t.data as Float32Array | Int32Array, shape: t.shape as number[] }]; }));
   const plain = Object.fromEntries(names.map((k) => [k, file.get(`input.${k}`)!.data as Float32Array | Int32Array]));
-  return { compiled, plain, sizes: { N: file.get('input.lg')!.shape[0]! } };
+  return { compiled, plain, sizes: { N: file.get('input.lg')!.shape[0]!, T: 4 } };
 }
 function checkAgainst(file: File, got: Record<string, ArrayLike<number>>, where: string): number {
   let n = 0;
