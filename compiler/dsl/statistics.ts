@@ -7,7 +7,7 @@ import { describeValue } from '../ir/print.ts';
 import { fmtShape } from '../ir/types.ts';
 import { indexError } from '../ir/ops/rules.ts';
 import { checkOptions } from './options.ts';
-import { constant, currentScope, ModelDefinitionError, record, scalar, Tensor, where, zerosLike } from './tensor.ts';
+import { cat, constant, currentScope, ModelDefinitionError, record, scalar, Tensor, where, zerosLike } from './tensor.ts';
 
 /** dim as an axis in [0, rank) (a 0-d tensor takes 0 and −1, as torch), or an error naming op. */
 function axisOf(op: string, x: Tensor, dim: unknown): number {
@@ -164,32 +164,58 @@ function quantileOf(op: string, x: Tensor, q: number | Tensor, o: QuantileOption
   const n = t.size(ax), Q = qv.size(0), sorted = ascending(t, ax)[0];
   const rowDims = t.dims.map((d, i) => (i === ax ? 1 : d)), full = [Q, ...rowDims], bounds = t.bounds;
   const qs = qv.reshape(Q, ...rowDims.map(() => 1));
-  let ranks: Tensor;
-  if (ignoreNan) {
-    // rank q·(count − 1) over the values that are not NaN, 0 where there are none.
-    const count = t.isnan().logicalNot().float().sum(ax, true).sub(1);
-    ranks = qs.mul(count.unsqueeze(0));
-    ranks = record('where', [ranks.lt(0), scalar(0), ranks]);
-  } else {
-    // A row holding NaN ranks at the end: the NaN (the sort puts NaNs last).
-    const nan = sorted.slice(ax, n - 1, n).isnan().unsqueeze(0);
-    ranks = record('where', [nan, scalar(n - 1), qs.mul(n - 1)]);
-  }
-  ranks = ranks.expand(full, bounds);
-  if (interpolation === 'lower') ranks = ranks.floor();
-  else if (interpolation === 'higher') ranks = ranks.ceil();
-  else if (interpolation === 'nearest') ranks = ranks.round(); // (halves to even, as torch's round_)
-  const rows = sorted.unsqueeze(0).expand([Q, ...t.dims], bounds), below = ranks.int();
-  let y = rows.gather(ax + 1, below);
-  if (interpolation === 'linear' || interpolation === 'midpoint') {
-    const w = interpolation === 'midpoint' ? scalar(0.5) : ranks.sub(below.float());
-    const above = rows.gather(ax + 1, ranks.ceil().int());
-    y = lerp(y, above, w);
+  let y: Tensor;
+  // (a few constant q's: slices of the sorted values; more, or q's known at run time: gathers at the ranks)
+  if (!ignoreNan && qv.node.op === 'const' && Q <= 8) y = constantRanks(Array.from(qv.node.attrs.data as Float32Array), sorted, ax, interpolation);
+  else {
+    let ranks: Tensor;
+    if (ignoreNan) {
+      // rank q·(count − 1) over the values that are not NaN, 0 where there are none.
+      const count = t.isnan().logicalNot().float().sum(ax, true).sub(1);
+      ranks = qs.mul(count.unsqueeze(0));
+      ranks = record('where', [ranks.lt(0), scalar(0), ranks]);
+    } else {
+      // A row holding NaN ranks at the end: the NaN (the sort puts NaNs last).
+      const nan = sorted.slice(ax, n - 1, n).isnan().unsqueeze(0);
+      ranks = record('where', [nan, scalar(n - 1), qs.mul(n - 1)]);
+    }
+    ranks = ranks.expand(full, bounds);
+    if (interpolation === 'lower') ranks = ranks.floor();
+    else if (interpolation === 'higher') ranks = ranks.ceil();
+    else if (interpolation === 'nearest') ranks = ranks.round(); // (halves to even, as torch's round_)
+    const rows = sorted.unsqueeze(0).expand([Q, ...t.dims], bounds), below = ranks.int();
+    y = rows.gather(ax + 1, below);
+    if (interpolation === 'linear' || interpolation === 'midpoint') {
+      const w = interpolation === 'midpoint' ? scalar(0.5) : ranks.sub(below.float());
+      const above = rows.gather(ax + 1, ranks.ceil().int());
+      y = lerp(y, above, w);
+    }
   }
   if (dim === undefined) return keepdim ? y.reshape(...(scalarQ ? [] : [Q]), ...x.dims.map(() => 1)) : scalarQ ? y.reshape([]) : y.reshape(Q);
   let r = keepdim || x.rank === 0 ? y : y.squeeze(ax + 1);
   if (x.rank === 0 && !keepdim) r = r.reshape(Q);
   return scalarQ ? r.squeeze(0) : r;
+}
+
+/**
+ * quantile's [Q, …] values for constant q's: the ranks computed here as torch computes them in f32
+ * (q·(n − 1), floor, ceil or round half to even), so each q is a slice or two of the sorted values
+ * and a lerp by a constant; a row holding NaN gives NaN (torch ranks it at its last value, the NaN).
+ */
+function constantRanks(qs: number[], sorted: Tensor, ax: number, interpolation: QuantileInterpolation): Tensor {
+  const n = sorted.size(ax), f = Math.fround, at = (k: number) => sorted.slice(ax, k, k + 1);
+  const halfEven = (v: number) => { const lo = Math.floor(v), d = v - lo; return d > 0.5 || (d === 0.5 && lo % 2 !== 0) ? lo + 1 : lo; };
+  const nan = at(n - 1).isnan();
+  return cat(qs.map((q) => {
+    let r = f(f(q) * (n - 1));
+    if (interpolation === 'lower') r = Math.floor(r);
+    else if (interpolation === 'higher') r = Math.ceil(r);
+    else if (interpolation === 'nearest') r = halfEven(r);
+    const below = Math.trunc(r);
+    let y = at(below);
+    if (interpolation === 'linear' || interpolation === 'midpoint') y = lerp(y, at(Math.ceil(r)), scalar(interpolation === 'midpoint' ? 0.5 : f(r - below)));
+    return record('where', [nan, at(n - 1), y]).unsqueeze(0);
+  }), 0);
 }
 
 /**
