@@ -36,6 +36,8 @@ function outputs({ a, af, b, i, s, v, sb, vb, qr, us, c }: Record<string, Tensor
   for (const m of ['linear', 'midpoint'] as const) out[`qc_${m}`] = c!.quantile(floats([0.1, 0.33, 0.5, 0.77, 0.95, 0.6]), { dim: 1, interpolation: m });
   out.nqall = af!.nanquantile(q);
   out.qrun = b!.quantile(qr!, { dim: -1 });
+  out.q_half = b!.quantile(floats([0.1, 0.5, 0.3, 0.7, 0.9]), { dim: -1, interpolation: 'nearest' });
+  out.qrun_near = b!.quantile(qr!, { dim: -1, interpolation: 'nearest' });
   out.ss_l = searchsorted(s!, v!); out.ss_r = searchsorted(s!, v!, { right: true }); out.ss_side = searchsorted(s!, v!, { side: 'right' });
   out.bk_l = bucketize(v!, s!); out.bk_r = bucketize(v!, s!, { right: true });
   out.ss_b = searchsorted(sb!, vb!); out.ss_br = searchsorted(sb!, vb!, { right: true });
