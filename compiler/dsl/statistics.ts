@@ -47,7 +47,7 @@ const ascending = (x: Tensor, ax: number): [Tensor, Tensor] => x.sort(ax, false)
 export function median(x: Tensor, dim?: number, keepdim = false): Tensor | [Tensor, Tensor] {
   return medianOf('median', x, dim, keepdim, false);
 }
-/** torch.nanmedian: median of the values that are not NaN (NaN, index 0 by the sort, where all are NaN). */
+/** torch.nanmedian: median of the values that are not NaN (where all are: NaN, at the index torch's nth_element leaves first, allNanPick). */
 export function nanmedian(x: Tensor, dim?: number, keepdim = false): Tensor | [Tensor, Tensor] {
   return medianOf('nanmedian', x, dim, keepdim, true);
 }
@@ -108,8 +108,9 @@ export function allNanPick(n: number): number {
 
 /**
  * torch.kthvalue(k, dim = −1, keepdim): [values, indices] of the k-th smallest (1-based), NaN
- * larger than every number. Among equal values the index is the stable sort's (the lowest index
- * for the first of them); torch 1.13's quickselect returns another of the equal values' indices.
+ * larger than every number. Among equal values the index is the stable sort's (equal values in
+ * index order); torch 1.13's quickselect may return another of the equal values' indices, which
+ * depends on all the values (not matched: the values are).
  */
 export function kthvalue(x: Tensor, k: number, dim = -1, keepdim = false): [Tensor, Tensor] {
   flag('kthvalue', 'keepdim', keepdim);
