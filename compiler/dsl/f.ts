@@ -7,6 +7,7 @@ import * as B from './blocks.ts';
 import * as E from './einsum.ts';
 import * as Fn from './functional.ts';
 import * as Lo from './losses.ts';
+import * as G from './sampling.ts';
 import * as U from './unpool.ts';
 import * as V from './volumetric.ts';
 
@@ -21,7 +22,7 @@ export const {
   sinusoidalPositionalEncoding, causalMask, gather, topk, pad, where, einsum, unfold, fold, maxUnpool1d,
   maxUnpool2d, maxUnpool3d, conv3d, convTranspose3d, maxPool3d, avgPool3d, crossEntropy, nllLoss, mseLoss, l1Loss,
   smoothL1Loss, huberLoss, binaryCrossEntropy, binaryCrossEntropyWithLogits, klDiv, marginRankingLoss, hingeEmbeddingLoss,
-  softMarginLoss, cosineEmbeddingLoss, tripletMarginLoss, poissonNllLoss, gaussianNllLoss
+  softMarginLoss, cosineEmbeddingLoss, tripletMarginLoss, poissonNllLoss, gaussianNllLoss, gridSample, affineGrid
 } = checkedFunctions('F.', {
   linear: Fn.linear, conv1d: Fn.conv1d, conv2d: Fn.conv2d, convTranspose1d: Fn.convTranspose1d,
   convTranspose2d: Fn.convTranspose2d, lpPool1d: Fn.lpPool1d, lpPool2d: Fn.lpPool2d,
@@ -49,6 +50,7 @@ export const {
   klDiv: Lo.klDiv, marginRankingLoss: Lo.marginRankingLoss, hingeEmbeddingLoss: Lo.hingeEmbeddingLoss,
   softMarginLoss: Lo.softMarginLoss, cosineEmbeddingLoss: Lo.cosineEmbeddingLoss, tripletMarginLoss: Lo.tripletMarginLoss,
   poissonNllLoss: Lo.poissonNllLoss, gaussianNllLoss: Lo.gaussianNllLoss,
+  gridSample: G.gridSample, affineGrid: G.affineGrid,
 });
 export type {
   Conv1dOptions, Conv2dOptions, ConvTranspose1dOptions, ConvTranspose2dOptions, MaxPool1dOptions,
@@ -57,4 +59,5 @@ export type {
 export type { BlockOptions } from './blocks.ts';
 export type { Reduction, NllLossOptions, CrossEntropyOptions, ReductionOptions } from './losses.ts';
 export type { MaxUnpoolOptions } from './unpool.ts';
+export type { GridSampleOptions, GridSampleMode, GridSamplePadding } from './sampling.ts';
 export type { Conv3dOptions, ConvTranspose3dOptions, MaxPool3dOptions, AvgPool3dOptions } from './volumetric.ts';

@@ -7,6 +7,7 @@ import * as F from './f.ts';
 import * as Fn from './functional.ts';
 import * as Sp from './spectral.ts';
 import * as St from './statistics.ts';
+import * as G from './sampling.ts';
 import { Module, manualSeed } from './module.ts';
 import * as T from './tensor.ts';
 import * as TR from './trace.ts';
@@ -28,6 +29,7 @@ export const Seq2SeqTransformer = checkedClass('', Z.Seq2SeqTransformer); export
 export const GPT = checkedClass('', Z.GPT); export type GPT = Z.GPT;
 export const { defineGPT } = checkedFunctions('', { defineGPT: Z.defineGPT });
 export type { GPTConfig, GenerationSpec } from './zoo.ts';
+export const { meshgrid } = checkedFunctions('', { meshgrid: G.meshgrid });
 export const { cdist, stft, hannWindow, hammingWindow, blackmanWindow } = checkedFunctions('', { cdist: Fn.cdist, stft: Sp.stft, hannWindow: Sp.hannWindow, hammingWindow: Sp.hammingWindow, blackmanWindow: Sp.blackmanWindow });
 export const { addmm, addmv, baddbmm, addbmm } = checkedFunctions('', { addmm: U.addmm, addmv: U.addmv, baddbmm: U.baddbmm, addbmm: U.addbmm });
 export const { trace, traceModel, defineModel } = checkedFunctions('', { trace: TR.trace, traceModel: TR.traceModel, defineModel: TR.defineModel });

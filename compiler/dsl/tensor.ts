@@ -11,6 +11,7 @@ import { describeValue } from '../ir/print.ts';
 import * as S from './scatter.ts';
 import * as U from './utilities.ts';
 import * as St from './statistics.ts';
+import * as G from './sampling.ts';
 
 /** The tensor argument of expand_as, view_as, reshape_as and type_as. */
 function like(op: string, other: unknown): Tensor {
@@ -1025,6 +1026,8 @@ export class Tensor {
       return record('gather', [y.permute(...perm), idx]).permute(...[...Array(this.rank).keys()].map((k) => (k < a ? k + 1 : k === a ? 0 : k)));
     }, this);
   }
+  /** torch.rot90: k quarter turns from dims[0] towards dims[1]. */
+  rot90(k = 1, dims: readonly number[] = [0, 1]): Tensor { return G.rot90(this, k, dims); }
   /** torch.roll: elements shifted along each dim (wrapping round); without dims over the flattened tensor. */
   roll(shifts: number | number[], dim?: number | number[]): Tensor {
     const sh = Array.isArray(shifts) ? shifts : [shifts];
