@@ -48,11 +48,11 @@ async function againstTorch(forward: (t: Record<string, Tensor>) => Record<strin
 }
 
 test('gridSample (4-D and 5-D, every mode, padding and alignCorners; NaN, inf, ties), affineGrid, meshgrid, rot90 and roll match PyTorch', async () => {
-  const n = await againstTorch(({ x, g, x3, g3, xs, gs, theta, theta3, a, b, c, r }) => {
+  const n = await againstTorch(({ x, g, x3, g3, xs, gs, x1, g1, x31, g31, theta, theta3, a, b, c, r }) => {
     const [mij0, mij1, mij2] = meshgrid(a!, b!, c!, { indexing: 'ij' });
     const [mxy0, mxy1, mxy2] = meshgrid([a!, b!, c!], { indexing: 'xy' });
     return {
-      ...samples(x!, g!, x3!, g3!), ...samples(xs!, gs!, undefined, undefined, 'rt_'),
+      ...samples(x!, g!, x3!, g3!), ...samples(xs!, gs!, undefined, undefined, 'rt_'), ...samples(x1!, g1!, x31!, g31!, 'one_'),
       affine_0: F.affineGrid(theta!, [2, 3, 4, 5], { alignCorners: false }), affine_1: F.affineGrid(theta!, [2, 3, 4, 5], { alignCorners: true }),
       affine_h1: F.affineGrid(theta!, [2, 1, 1, 3]), affine3_0: F.affineGrid(theta3!, [2, 1, 2, 3, 4]),
       affine3_1: F.affineGrid(theta3!, [2, 1, 2, 3, 4], { alignCorners: true }),
@@ -62,7 +62,7 @@ test('gridSample (4-D and 5-D, every mode, padding and alignCorners; NaN, inf, t
     };
   }, ['bilinear_zeros_0', 'nearest_border_0', 'bicubic_reflection_1', 'v_bilinear_reflection_0', 'v_nearest_zeros_0', 'v_nearest_border_1',
     'affine_0', 'affine3_1', 'mxy0', 'mxy1', 'rot1', 'rotm1', 'roll_flat', 'roll_two']);
-  expect(n).toBe(30 + 18 + 5 + 6 + 5 + 4);
+  expect(n).toBe(30 + 18 + 30 + 5 + 6 + 5 + 4);
 });
 
 test('one artifact samples over a batch, an image and a grid size chosen at run time (the fixture at B 2, 4×8 → 4×6 and B 1, 6×5 → 3×2)', async () => {
@@ -113,6 +113,8 @@ test('gridSample, affineGrid, meshgrid and rot90 refuse what torch refuses (or w
     [{ a: [3, 4] }, ({ a }) => a!.rot90(1.5), /rot90: k must be an integer, got 1.5/],
     [{ a: [3, 4] }, ({ a }) => a!.rot90(1, [0]), /rot90: expected total rotation dims == 2/],
     [{ a: [3] }, ({ a }) => a!.rot90(), /rot90: expected total dims >= 2, got \[3\]/],
+    [{ a: [3, 4] }, ({ a }) => a!.roll([], []), /roll: shifts required/],
+    [{ a: [3, 4] }, ({ a }) => a!.roll(1, [0, 0]), /roll: 1 shifts for 2 dims/],
   ];
   for (const [inputs, f, msg] of cases) {
     expect(() => trace(inputs, f), String(msg)).toThrow(ModelDefinitionError);

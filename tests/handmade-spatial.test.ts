@@ -55,10 +55,10 @@ export class STN extends Module {
   forward(x: Tensor): Record<string, Tensor> {
     const xs = this.localization.call(x).view(-1, 6 * 2 * 2);
     const theta = this.fc_loc.call(xs).view(-1, 2, 3);
-    const grid = F.affineGrid(theta, x.size() as number[], { alignCorners: false });
+    const grid = F.affineGrid(theta, x.size(), { alignCorners: false });
     const warped = F.gridSample(x, grid, { alignCorners: false });
     const y = F.relu(F.maxPool2d(this.conv1.call(warped), 2)).view(-1, 4 * 7 * 7);
-    const gridAc = F.affineGrid(theta, x.size() as number[], { alignCorners: true });
+    const gridAc = F.affineGrid(theta, x.size(), { alignCorners: true });
     const bicubic = F.gridSample(x, gridAc, { mode: 'bicubic', paddingMode: 'reflection', alignCorners: true });
     return { theta, warped, logits: F.logSoftmax(this.fc.call(y), 1), bicubic };
   }

@@ -197,7 +197,8 @@ function sample3d(axes: Axis[], g: Tensor[], mode: GridSampleMode, pad: GridSamp
  * from theta [N, 3, 4] for [N, C, D, H, W]. The spatial sizes must be fixed; N may be chosen at run
  * time (theta's). alignCorners defaults to false (torch 1.13 warns).
  */
-export function affineGrid(theta: Tensor, size: readonly Dim[], opts: { alignCorners?: boolean } = {}): Tensor {
+// (size is typed to take x.size() as it is typed, a number or a shape; a number is refused.)
+export function affineGrid(theta: Tensor, size: number | readonly Dim[], opts: { alignCorners?: boolean } = {}): Tensor {
   const o = checkOptions('affine_grid', opts, ['alignCorners']), ac = o.alignCorners ?? false;
   if (!(theta instanceof Tensor) || theta.dtype !== 'f32') throw new ModelDefinitionError(`affine_grid: theta must be an f32 tensor, got ${theta instanceof Tensor ? `${theta.dtype}${fmtShape(theta.dims)}` : describeValue(theta)}${where()}`);
   if (!Array.isArray(size) || (size.length !== 4 && size.length !== 5)) throw new ModelDefinitionError(`affine_grid: size must be [N, C, H, W] or [N, C, D, H, W], got ${describeValue(size)}${where()}`);

@@ -1032,6 +1032,7 @@ export class Tensor {
   roll(shifts: number | number[], dim?: number | number[]): Tensor {
     const sh = Array.isArray(shifts) ? shifts : [shifts];
     if (!sh.every((v) => Number.isInteger(v))) throw new ModelDefinitionError(`roll: shifts must be integers, got ${describeValue(shifts)}${where()}`);
+    if (sh.length === 0) throw new ModelDefinitionError(`roll: shifts required (an integer or a list of them), got an empty list${where()}`);
     if (dim === undefined) {
       if (sh.length !== 1) throw new ModelDefinitionError(`roll: without dims, shifts must be one integer, got ${describeValue(shifts)}${where()}`);
       return this.reshape(-1).roll(sh[0]!, 0).reshape(...this.dims);
