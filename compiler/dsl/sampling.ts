@@ -11,7 +11,7 @@
 import { describeValue } from '../ir/print.ts';
 import { fmtShape, normAxis } from '../ir/types.ts';
 import { isSymbolic, type Dim } from '../ir/dims.ts';
-import { cat, constant, ModelDefinitionError, record, scalarLike, sizeTensor, Tensor, traceBounds, where, zerosLike } from './tensor.ts';
+import { cat, constant, ModelDefinitionError, record, scalarLike, sizeTensor, Tensor, traceBounds, where } from './tensor.ts';
 import { checkOptions } from './options.ts';
 
 export type GridSampleMode = 'bilinear' | 'nearest' | 'bicubic';
@@ -127,10 +127,9 @@ function sample2d(axes: Axis[], g: Tensor[], mode: GridSampleMode, pad: GridSamp
     const abs = (ac ? v : v.sub(low)).abs(), extra = abs.sub(abs.div(span2).trunc().mul(span2));
     // minimum(extra, 2·span − extra), NaN propagating (Vectorized's minimum).
     const t = lift(span2).sub(extra), m = sel(extra.ne(extra).logicalOr(t.ne(t)), NaN, extra.minimum(t));
-    const r = ac ? m : m.add(low);
-    // align_corners with a size of 1 (or less) reflects onto 0.
-    if (!ac) return r;
-    return typeof a.n === 'number' ? (a.n <= 1 ? zerosLike(r) : r) : sel(a.n.le(1), 0, r);
+    // (torch reflects onto 0 at align_corners with a size of 1; here the span of 0 makes a NaN,
+    // which the clip that follows makes 0 as well.)
+    return ac ? m : m.add(low);
   };
   const padded = (v: Tensor, a: Axis) => (pad === 'border' ? clip(v, a) : pad === 'reflection' ? clip(reflect(v, a), a) : v);
   if (mode === 'bicubic') {
@@ -165,14 +164,13 @@ function sample3d(axes: Axis[], g: Tensor[], mode: GridSampleMode, pad: GridSamp
   // std::min(n − 1, std::max(in, 0)): a NaN becomes n − 1.
   const clip = (v: Tensor, a: Axis) => { const z = sel(v.lt(0), 0, v); return sel(z.lt(sub(a.n, 1)), z, sub(a.n, 1)); };
   const reflect = (v: Tensor, a: Axis): Tensor => {
-    // reflect_coordinates(in, twice_low, twice_high): 0 when they are equal (align_corners, size 1).
     const min = ac ? 0 : -0.5, span = ac ? sub(a.n, 1) : a.n;
     const i = v.sub(min).abs(), extra = i.fmod(span), flips = i.div(span).floor();
     // flips as a C int: NaN or past 2^31 is INT_MIN, even (and past 2^24 every f32 is even anyway).
     const odd = flips.fmod(2).eq(1);
-    const r = sel(odd, lift(span).sub(extra).add(min), extra.add(min));
-    if (!ac) return r;
-    return typeof a.n === 'number' ? (a.n <= 1 ? zerosLike(r) : r) : sel(a.n.le(1), 0, r);
+    // (At align_corners with a size of 1 torch gives 0; here fmod by 0 gives NaN, which the clip
+    // that follows makes n − 1 = 0.)
+    return sel(odd, lift(span).sub(extra).add(min), extra.add(min));
   };
   const c = g.map((v, i) => {
     const u = unnorm(v, axes[i]!);
