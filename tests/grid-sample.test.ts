@@ -95,6 +95,20 @@ test('one artifact samples over a batch, an image and a grid size chosen at run 
   model.dispose();
 });
 
+test("meshgrid over a length chosen at run time and a 0-D tensor ('xy': the first two dims swapped), as torch gives", () => {
+  const def = defineModel({
+    name: 'mesh', module: new nn.Identity(), inputs: { a: { shape: ['L'], max: { L: 5 } }, b: [3] },
+    forward: (_m: Module, { a, b }: Record<string, Tensor>) => { const [p, q, r] = meshgrid(a!, b!, b!.sum(), { indexing: 'xy' }); return { p: p!, q: q!, r: r! }; },
+  });
+  const g = traceModel(def);
+  expect(g.outputs.map((o) => o.node.type.dims)).toEqual([[3, 'L', 1], [3, 'L', 1], [3, 'L', 1]]);
+  const out = interpret(g, { a: Float32Array.of(1, 2, 3, 4), b: Float32Array.of(10, 20, 30) }, undefined, { L: 4 });
+  // torch.meshgrid(tensor([1., 2, 3, 4]), tensor([10., 20, 30]), tensor(60.), indexing='xy'): [3, 4, 1] each.
+  expect(Array.from(out.p as Float32Array)).toEqual([1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4]);
+  expect(Array.from(out.q as Float32Array)).toEqual([10, 10, 10, 10, 20, 20, 20, 20, 30, 30, 30, 30]);
+  expect(Array.from(out.r as Float32Array)).toEqual(Array(12).fill(60));
+});
+
 test('gridSample, affineGrid, meshgrid and rot90 refuse what torch refuses (or what cannot be done here), by name', () => {
   const trace = (inputs: Record<string, number[]>, f: (t: Record<string, Tensor>) => Tensor | Tensor[]) =>
     traceModel(defineModel({ name: 'bad', module: new nn.Identity(), inputs, forward: (_m: Module, t: Record<string, Tensor>) => { const r = f(t); return Array.isArray(r) ? r[0]! : r; } }));

@@ -8,6 +8,11 @@
 // - 5-D (GridSampler.cpp/.h, scalar): unnormalizes as ((g + 1)·n − 1)/2, clips a NaN coordinate to
 //   n − 1 (std::min/std::max), reflects by fmod and the parity of floor(in/span), rounds 'nearest'
 //   half away from zero (std::round), and skips a tap outside the input (NaN coordinates give 0).
+// torch's AVX2 build also contracts the 4-D kernel's (g + 1)·(n/2) − 0.5 and its sums of weighed taps
+// into FMAs (an f32 emulation with them matched it bit for bit on 20,000 random coordinates, 73%
+// without): here each product is rounded, so 4-D values are within about 1e-6 of torch's, and
+// 'nearest' can take the other pixel where a coordinate lies within an ulp of a half. The 5-D
+// kernel is matched bit for bit.
 import { describeValue } from '../ir/print.ts';
 import { fmtShape, normAxis } from '../ir/types.ts';
 import { isSymbolic, type Dim } from '../ir/dims.ts';
