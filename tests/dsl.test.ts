@@ -371,9 +371,9 @@ describe('layer arguments and dims are checked where they are given', () => {
 });
 
 test("F holds torch.nn.functional's ops, not the helpers the layers and the ONNX importer share", () => {
-  expect(Object.keys(F).sort()).toEqual(['adaptiveAvgPool1d', 'adaptiveAvgPool2d', 'adaptiveAvgPool3d', 'adaptiveMaxPool1d', 'adaptiveMaxPool2d', 'adaptiveMaxPool3d', 'avgPool1d', 'avgPool2d', 'avgPool3d', 'batchNorm', 'causalMask',
+  expect(Object.keys(F).sort()).toEqual(['adaptiveAvgPool1d', 'adaptiveAvgPool2d', 'adaptiveAvgPool3d', 'adaptiveMaxPool1d', 'adaptiveMaxPool2d', 'adaptiveMaxPool3d', 'affineGrid', 'avgPool1d', 'avgPool2d', 'avgPool3d', 'batchNorm', 'causalMask',
     'celu', 'conv1d', 'conv2d', 'conv3d', 'convTranspose1d', 'convTranspose2d', 'convTranspose3d', 'cosineSimilarity', 'dropout', 'einsum', 'elu', 'embedding', 'embeddingBag', 'fold', 'gather', 'gelu', 'geluTanh',
-    'glu', 'groupNorm', 'hardshrink', 'hardsigmoid', 'hardswish', 'hardtanh', 'interpolate', 'layerNorm', 'leakyRelu', 'linear', 'localResponseNorm', 'logSoftmax', 'logsigmoid', 'lpPool1d',
+    'glu', 'gridSample', 'groupNorm', 'hardshrink', 'hardsigmoid', 'hardswish', 'hardtanh', 'interpolate', 'layerNorm', 'leakyRelu', 'linear', 'localResponseNorm', 'logSoftmax', 'logsigmoid', 'lpPool1d',
     'lpPool2d', 'maxPool1d', 'maxPool2d', 'maxPool3d', 'maxUnpool1d', 'maxUnpool2d', 'maxUnpool3d', 'mish', 'normalize', 'oneHot', 'pad', 'pairwiseDistance', 'pixelShuffle', 'pixelUnshuffle',
     'prelu', 'relu', 'relu6', 'rrelu', 'scaledDotProductAttention', 'selu', 'sigmoid', 'silu', 'sinusoidalPositionalEncoding', 'softmax', 'softmin', 'softplus', 'softshrink', 'softsign', 'tanh',
     'tanhshrink', 'threshold', 'topk', 'unfold', 'where', 'whereOp',
