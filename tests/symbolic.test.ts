@@ -278,6 +278,21 @@ describe('symbolic sizes in the DSL', () => {
     expect(mix).toThrow(/add: shapes do not broadcast/);
   });
 
+  it("a -1 beside fixed sizes splits a group by what divides exactly (Swin's view(-1, nW, …) of a run-time 4·N); a fixed size that may be a bound is refused", async () => {
+    // [4·N, 3] as [-1, 4, 3] is [N, 4, 3]: the sum over the 4 is of rows 4n … 4n + 3.
+    const g = trace(({ x }) => ({ y: x!.view(-1, 4, 3).sum(1) }), { x: { shape: ['4*N', 3], max: { N: 3 } } });
+    expect(g.outputs[0]!.node.type.dims).toEqual(['N', 3]);
+    const x = Float32Array.from({ length: 24 }, (_, i) => i);
+    const y = interpret(instantiate(g, { N: 2 }), { x }).y as Float32Array;
+    expect(Array.from(y)).toEqual([18, 22, 26, 66, 70, 74]); // rows 0–3 and 4–7 of x, summed
+    // view(2, -1) of [4·N] at N ≤ 2: the 2 may be N read at its bound (then [N, 4]): refused, as before.
+    expect(() => trace(({ x }) => x!.view(2, -1), { x: { shape: ['4*N'], max: { N: 2 } } })).toThrow(/how \[4\*N\] splits into \[2, 4\] depends on the sizes/);
+    // A fixed 4 with N ≤ 4 is as ambiguous (4 may be N): refused too.
+    expect(() => trace(({ x }) => x!.view(-1, 4, 3), { x: { shape: ['4*N', 3], max: { N: 4 } } })).toThrow(/depends on the sizes/);
+    // 3 does not divide 4·N: refused.
+    expect(() => trace(({ x }) => x!.view(-1, 3), { x: { shape: ['4*N'], max: { N: 5 } } })).toThrow(/cannot reshape/);
+  });
+
   it('a named size meets only itself where tensors broadcast (against a fixed size it would broadcast only where it is 1)', () => {
     // With B ≤ 2, [B, 3] against [2, 3] holds at every size, broadcasting only at B = 1.
     const B2: InputSpecs = { x: { shape: ['B', 3], max: { B: 2 } } };

@@ -600,6 +600,20 @@ export class Tensor {
     if (!Number.isInteger(total / known) || numel(out) !== total) throw bad('the element counts differ');
     const ins = this.dims.map((d, i) => ({ d, n: this.shape[i]! })).filter((x) => x.d !== 1);
     const res: Dim[] = out.map((d) => d);
+    // A group split into fixed sizes and the -1 (Swin's windows.view(-1, nW, …) of a run-time 4·N):
+    // the -1 is the group's size divided by the others when that divides exactly (4·N / 4 = N).
+    // A fixed size that is a multiple of a size's bound may be that size read at its bound (x.size(0)
+    // is the bound): view(B, -1) of [4·N] at N ≤ 2 means [N, 4], not [2, 2·N]; that one is refused.
+    const splitByFree = (group: Dim[], gj: number[]): boolean => {
+      const free = gj.filter((o) => target[o] === -1), fixed = gj.filter((o) => o !== free[0]).map((o) => out[o]!);
+      if (free.length !== 1) return false;
+      const bounds = group.flatMap(sizeNames).map((n) => this.bounds[n] ?? 1).filter((b) => b > 1);
+      if (fixed.some((v) => bounds.some((b) => v % b === 0))) return false;
+      const q = divDims(numelDims(group), fixed.reduce((a, v) => a * v, 1));
+      if (q === undefined) return false;
+      res[free[0]!] = q;
+      return true;
+    };
     const outIdx = out.map((_, j) => j).filter((j) => out[j] !== 1);
     let i = 0, j = 0;
     while (i < ins.length || j < outIdx.length) {
@@ -613,6 +627,7 @@ export class Tensor {
       if (!gi.some((x) => isSymbolic(x.d))) continue;
       if (gj.length === 1) res[gj[0]!] = numelDims(gi.map((x) => x.d));
       else if (gi.length === gj.length && gj.every((o, k) => out[o] === gi[k]!.n)) gj.forEach((o, k) => { res[o] = gi[k]!.d; });
+      else if (splitByFree(gi.map((x) => x.d), gj)) continue;
       else throw bad(`how ${fmtShape(gi.map((x) => x.d))} splits into ${fmtShape(gj.map((o) => out[o]!))} depends on the sizes; give the dims by name, e.g. reshape(${gj.map(() => "'…'").join(', ')})`);
     }
     return res;
