@@ -442,36 +442,33 @@ export class BCEWithLogitsLoss extends WeightedLoss {
 }
 
 /** A loss module of two inputs whose options are numbers and flags: `fn(input, target, options)`. */
-function simpleLoss<O extends object>(cls: string, allowed: Array<keyof O & string>, fn: (a: Tensor, b: Tensor, o: O) => Tensor) {
-  return class extends Module {
-    readonly options: O;
-    constructor(o: O = {} as O) { super(); this.options = moduleOptions(cls, o, allowed); }
-    forward(input: Tensor, target: Tensor): Tensor { return fn(input, target, this.options); }
-  };
+abstract class PairLoss<O extends object> extends Module {
+  readonly options: O;
+  private readonly _fn: (a: Tensor, b: Tensor, o: O) => Tensor;
+  constructor(cls: string, allowed: Array<keyof O & string>, fn: (a: Tensor, b: Tensor, o: O) => Tensor, o: O) { super(); this.options = moduleOptions(cls, o, allowed); this._fn = fn; }
+  forward(input: Tensor, target: Tensor): Tensor { return this._fn(input, target, this.options); }
 }
 /** A loss module of three inputs (x1, x2, target or anchor, positive, negative). */
-function tripleLoss<O extends object>(cls: string, allowed: Array<keyof O & string>, fn: (a: Tensor, b: Tensor, c: Tensor, o: O) => Tensor) {
-  return class extends Module {
-    readonly options: O;
-    constructor(o: O = {} as O) { super(); this.options = moduleOptions(cls, o, allowed); }
-    forward(a: Tensor, b: Tensor, c: Tensor): Tensor { return fn(a, b, c, this.options); }
-  };
+abstract class TripleLoss<O extends object> extends Module {
+  readonly options: O;
+  private readonly _fn: (a: Tensor, b: Tensor, c: Tensor, o: O) => Tensor;
+  constructor(cls: string, allowed: Array<keyof O & string>, fn: (a: Tensor, b: Tensor, c: Tensor, o: O) => Tensor, o: O) { super(); this.options = moduleOptions(cls, o, allowed); this._fn = fn; }
+  forward(a: Tensor, b: Tensor, c: Tensor): Tensor { return this._fn(a, b, c, this.options); }
 }
-const named = <C extends Function>(c: C, name: string): C => { Object.defineProperty(c, 'name', { value: name }); return c; };
 
 /** nn.MSELoss({ reduction }), nn.L1Loss, nn.SmoothL1Loss({ reduction, beta }), nn.HuberLoss({ reduction, delta }), … */
-export const MSELoss = named(simpleLoss<ReductionOptions>('MSELoss', ['reduction'], mseLoss), 'MSELoss');
-export const L1Loss = named(simpleLoss<ReductionOptions>('L1Loss', ['reduction'], l1Loss), 'L1Loss');
-export const SmoothL1Loss = named(simpleLoss<ReductionOptions & { beta?: number }>('SmoothL1Loss', ['reduction', 'beta'], smoothL1Loss), 'SmoothL1Loss');
-export const HuberLoss = named(simpleLoss<ReductionOptions & { delta?: number }>('HuberLoss', ['reduction', 'delta'], huberLoss), 'HuberLoss');
-export const KLDivLoss = named(simpleLoss<{ reduction?: Reduction | 'batchmean'; logTarget?: boolean }>('KLDivLoss', ['reduction', 'logTarget'], klDiv), 'KLDivLoss');
-export const HingeEmbeddingLoss = named(simpleLoss<ReductionOptions & { margin?: number }>('HingeEmbeddingLoss', ['margin', 'reduction'], hingeEmbeddingLoss), 'HingeEmbeddingLoss');
-export const SoftMarginLoss = named(simpleLoss<ReductionOptions>('SoftMarginLoss', ['reduction'], softMarginLoss), 'SoftMarginLoss');
-export const PoissonNLLLoss = named(simpleLoss<ReductionOptions & { logInput?: boolean; full?: boolean; eps?: number }>('PoissonNLLLoss', ['logInput', 'full', 'eps', 'reduction'], poissonNllLoss), 'PoissonNLLLoss');
+export class MSELoss extends PairLoss<ReductionOptions> { constructor(o: ReductionOptions = {}) { super('MSELoss', ['reduction'], mseLoss, o); } }
+export class L1Loss extends PairLoss<ReductionOptions> { constructor(o: ReductionOptions = {}) { super('L1Loss', ['reduction'], l1Loss, o); } }
+export class SmoothL1Loss extends PairLoss<ReductionOptions & { beta?: number }> { constructor(o: ReductionOptions & { beta?: number } = {}) { super('SmoothL1Loss', ['reduction', 'beta'], smoothL1Loss, o); } }
+export class HuberLoss extends PairLoss<ReductionOptions & { delta?: number }> { constructor(o: ReductionOptions & { delta?: number } = {}) { super('HuberLoss', ['reduction', 'delta'], huberLoss, o); } }
+export class KLDivLoss extends PairLoss<{ reduction?: Reduction | 'batchmean'; logTarget?: boolean }> { constructor(o: { reduction?: Reduction | 'batchmean'; logTarget?: boolean } = {}) { super('KLDivLoss', ['reduction', 'logTarget'], klDiv, o); } }
+export class HingeEmbeddingLoss extends PairLoss<ReductionOptions & { margin?: number }> { constructor(o: ReductionOptions & { margin?: number } = {}) { super('HingeEmbeddingLoss', ['margin', 'reduction'], hingeEmbeddingLoss, o); } }
+export class SoftMarginLoss extends PairLoss<ReductionOptions> { constructor(o: ReductionOptions = {}) { super('SoftMarginLoss', ['reduction'], softMarginLoss, o); } }
+export class PoissonNLLLoss extends PairLoss<ReductionOptions & { logInput?: boolean; full?: boolean; eps?: number }> { constructor(o: ReductionOptions & { logInput?: boolean; full?: boolean; eps?: number } = {}) { super('PoissonNLLLoss', ['logInput', 'full', 'eps', 'reduction'], poissonNllLoss, o); } }
 /** nn.GaussianNLLLoss({ full, eps, reduction }): called with (input, target, var). */
-export const GaussianNLLLoss = named(tripleLoss<ReductionOptions & { full?: boolean; eps?: number }>('GaussianNLLLoss', ['full', 'eps', 'reduction'], gaussianNllLoss), 'GaussianNLLLoss');
+export class GaussianNLLLoss extends TripleLoss<ReductionOptions & { full?: boolean; eps?: number }> { constructor(o: ReductionOptions & { full?: boolean; eps?: number } = {}) { super('GaussianNLLLoss', ['full', 'eps', 'reduction'], gaussianNllLoss, o); } }
 /** nn.MarginRankingLoss({ margin, reduction }) and nn.CosineEmbeddingLoss: called with (x1, x2, target). */
-export const MarginRankingLoss = named(tripleLoss<ReductionOptions & { margin?: number }>('MarginRankingLoss', ['margin', 'reduction'], marginRankingLoss), 'MarginRankingLoss');
-export const CosineEmbeddingLoss = named(tripleLoss<ReductionOptions & { margin?: number }>('CosineEmbeddingLoss', ['margin', 'reduction'], cosineEmbeddingLoss), 'CosineEmbeddingLoss');
+export class MarginRankingLoss extends TripleLoss<ReductionOptions & { margin?: number }> { constructor(o: ReductionOptions & { margin?: number } = {}) { super('MarginRankingLoss', ['margin', 'reduction'], marginRankingLoss, o); } }
+export class CosineEmbeddingLoss extends TripleLoss<ReductionOptions & { margin?: number }> { constructor(o: ReductionOptions & { margin?: number } = {}) { super('CosineEmbeddingLoss', ['margin', 'reduction'], cosineEmbeddingLoss, o); } }
 /** nn.TripletMarginLoss({ margin, p, eps, swap, reduction }): called with (anchor, positive, negative). */
-export const TripletMarginLoss = named(tripleLoss<ReductionOptions & { margin?: number; p?: number; eps?: number; swap?: boolean }>('TripletMarginLoss', ['margin', 'p', 'eps', 'swap', 'reduction'], tripletMarginLoss), 'TripletMarginLoss');
+export class TripletMarginLoss extends TripleLoss<ReductionOptions & { margin?: number; p?: number; eps?: number; swap?: boolean }> { constructor(o: ReductionOptions & { margin?: number; p?: number; eps?: number; swap?: boolean } = {}) { super('TripletMarginLoss', ['margin', 'p', 'eps', 'swap', 'reduction'], tripletMarginLoss, o); } }
