@@ -105,6 +105,7 @@ const SYMBOLIC_OK = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'S
   'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'Floor', 'Ceil', 'Round', 'Sign', 'Sin', 'Cos', 'Tan', 'Asin', 'Acos', 'Atan',
   'Sinh', 'Cosh', 'Asinh', 'Acosh', 'Atanh', 'Tile', 'RMSNormalization', 'Einsum',
   'TopK', 'RotaryEmbedding', 'DepthToSpace', 'SpaceToDepth', 'GatherElements', 'OneHot', 'Mod', ...SYMBOLIC_CNN,
+  'GridSample', 'BitwiseAnd', 'BitwiseOr', 'BitwiseXor', 'BitwiseNot', 'NegativeLogLikelihoodLoss', 'SoftmaxCrossEntropyLoss',
   'NonZero', 'Unique', 'Compress']); // (the last three refuse themselves at every size: ops/shapes.ts dataDependentSize)
 /**
  * Shape computations and the layers PyTorch exports around them (ops/sizes.ts, ops/shapes.ts,
@@ -115,7 +116,7 @@ const SYMBOLIC_OK = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'S
  */
 const SYMBOLIC_SHAPES = new Set(['Shape', 'Size', 'Gather', 'Slice', 'Concat', 'Unsqueeze', 'Squeeze', 'Reshape', 'Expand', 'ConstantOfShape',
   'Range', 'Split', 'Trilu', 'RNN', 'GRU', 'LSTM', 'ReduceSum', 'ReduceMean', 'ReduceMax', 'ReduceMin', 'ReduceSumSquare', 'ReduceL1', 'ReduceL2',
-  'ReduceLogSum', 'ReduceLogSumExp', 'ArgMax', 'ArgMin', 'CumSum']);
+  'ReduceLogSum', 'ReduceLogSumExp', 'ArgMax', 'ArgMin', 'CumSum', 'AffineGrid']);
 /** Ops that take a size value (ops/sizes.ts) but not yet a tensor of a symbolic size. */
 const SIZE_VALUES_ONLY = new Set(['ReduceProd']);
 

@@ -1,6 +1,6 @@
 // ONNX operators, each as a translation into the DSL's tensor operations: this table, and ops/
 // beside this file by family (common helpers, elementwise and logic, shapes, reductions, NN
-// layers, Resize, recurrent layers, attention). Semantics are ONNX's, per opset: attributes that became
+// layers, Resize, recurrent layers, attention, GridSample/AffineGrid, the Bitwise ops, the losses). Semantics are ONNX's, per opset: attributes that became
 // inputs (Split/Squeeze/Unsqueeze/Reduce* axes, Clip min/max, Slice starts/ends) are read from
 // where that opset puts them. Anything we cannot compute exactly is refused through
 // ctx.unsupported, naming the node and the attribute or dtype.
@@ -20,6 +20,9 @@ import { ATTENTION } from './ops/attention.ts';
 import { resize } from './ops/resize.ts';
 import { einsum } from './ops/einsum.ts';
 import { gatherNd, scatterElements, scatterNd } from './ops/scatter.ts';
+import { affineGrid, gridSample } from './ops/sampling.ts';
+import { bitShift, bitwiseNotOp, bitwiseOp } from './ops/bitwise.ts';
+import { nllLossOp, softmaxCrossEntropy } from './ops/losses.ts';
 
 /** Swish (x · sigmoid(alpha · x)), shared by Swish and SwiGLU. */
 const swish = (x: Tensor, alpha: number): Tensor => x.mul((alpha === 1 ? x : x.mul(alpha)).sigmoid());
@@ -57,6 +60,7 @@ export const OPS: Record<string, Translate> = {
   Or: boolLogic('Or', hostBinary('Or', (a, b) => (a || b ? 1 : 0), DT.BOOL), (a, b) => record('where', [a, T(), b!])),
   Xor: boolLogic('Xor', hostBinary('Xor', (a, b) => (!a !== !b ? 1 : 0), DT.BOOL), (a, b) => record('where', [a, not(b!), b!])),
   Not: boolLogic('Not', hostNot, (a) => not(a)),
+  BitwiseAnd: bitwiseOp('and'), BitwiseOr: bitwiseOp('or'), BitwiseXor: bitwiseOp('xor'), BitwiseNot: bitwiseNotOp, BitShift: bitShift,
   Mod: orSizes(sizeMod, mod, true),
   Cast: orSizes(sizeCast, (c) => { c.only('to', 'saturate', 'round_mode'); return castTo(c, c.val(0), c.int('to', 0)); }),
   CastLike: (c) => { c.only('saturate', 'round_mode'); const l = c.val(1); return castTo(c, c.val(0), isHost(l) ? l.dtype : ({ f32: DT.FLOAT, i32: DT.INT64, bool: DT.BOOL } as const)[l.dtype]); },
@@ -80,10 +84,11 @@ export const OPS: Record<string, Translate> = {
   Gemm: gemm, Conv: conv, ConvTranspose: convTranspose, MaxPool: pool('max'), AveragePool: pool('avg'), MaxUnpool: maxUnpool,
   GlobalAveragePool: globalPool('mean'), GlobalMaxPool: globalPool('max'),
   BatchNormalization: batchNorm, LayerNormalization: layerNorm, InstanceNormalization: instanceNorm, GroupNormalization: groupNormOp, LRN: lrn,
-  Resize: resize,
+  Resize: resize, GridSample: gridSample, AffineGrid: affineGrid,
   Tile: tile, GatherElements: gatherElements, RMSNormalization: rmsNorm, OneHot: oneHot,
   NonZero: dataDependentSize, Unique: dataDependentSize, Compress: dataDependentSize,
   Einsum: einsum,
+  NegativeLogLikelihoodLoss: nllLossOp, SoftmaxCrossEntropyLoss: softmaxCrossEntropy,
   ScatterElements: scatterElements, Scatter: scatterElements, ScatterND: scatterNd, GatherND: gatherNd,
   ...RECURRENT,
   ...ATTENTION,
