@@ -108,6 +108,51 @@ test('opset 20: GridSample as linear / nearest / cubic (4-D, as the opset-16 exp
   m.dispose();
 }, 60_000);
 
+/**
+ * ONNX's backend node tests of GridSample (onnx/backend/test/case/node/gridsample.py, values made
+ * with torch 2.0; they are not in tests/fixtures/onnx-node-tests' subset), transcribed:
+ * [name, attributes, X (1..12 for 5-D, 0..5 for 4-D), grid, Y, tolerance].
+ */
+const G4A = [-1, -1, -0.5, -0.5, -0.2, -0.2, 0, 0, 0, 0, -0.2, -0.2, 0.5, 0.5, 1, 1];
+const G4P = [-10, -10, -5, -5, -0.2, -0.2, 10, 10, 10, 10, -0.2, -0.2, 5, 5, 10, 10];
+const G4X = [-1, -0.8, -0.6, -0.5, -0.1, -0.2, 0.7, 0, 0, 0.4, 0.2, -0.2, -0.3, 0.5, -1, 1];
+const G5 = [-1, -1, -1, -1, -0.5, 0.3, -0.5, -0.5, -0.5, 1, -0.6, -1, -0.2, -0.2, -0.2, 0.4, 0.2, 0.6, 0, 0, 0, -1, 0, 0,
+  0, 0, 0, -1, 1, 0, -0.2, -0.2, -0.2, 1, 0.4, -0.2, 0.5, 0.5, 0.5, -1, -0.8, 0.8, 1, 1, 1, 0.4, 0.6, -0.3];
+const NODE_TESTS: [string, Record<string, string | number>, 4 | 5, number[], number[], number][] = [
+  ['nearest', { mode: 'nearest' }, 4, G4A, [0, 0, 2, 2, 2, 2, 5, 0], 0], // (0, 0) is a tie in x: rounded to even
+  ['bicubic', { mode: 'cubic' }, 4, G4A, [-0.1406, 0.3828, 1.7556, 2.9688, 2.9688, 1.7556, 5.1445, 1.3906], 1e-4], // given to 4 decimals
+  ['aligncorners_true', { mode: 'linear', align_corners: 1 }, 4, G4A, [0, 1.25, 2, 2.5, 2.5, 2, 3.75, 5], 1e-6],
+  ['border_padding', { padding_mode: 'border' }, 4, G4P, [0, 0, 1.7, 5, 5, 1.7, 5, 5], 1e-6],
+  ['reflection_padding', { padding_mode: 'reflection' }, 4, G4P, [2.5, 0, 1.7, 2.5, 2.5, 1.7, 5, 2.5], 1e-6],
+  ['nearest_align_corners_0_additional_1', { mode: 'nearest' }, 4, G4X, [0, 0, 2, 3, 4, 3, 4, 4], 0],
+  ['bicubic_align_corners_0_additional_1', { mode: 'cubic' }, 4, G4X, [-0.17325, 0.284265, 1.923106, 2.568, 5.170375, 2.284414, 4.744844, 1.046875], 1e-6],
+  ['bicubic_align_corners_1_additional_1', { mode: 'cubic', align_corners: 1 }, 4, G4X, [0.304001, 1.12875, 2.26627, 3.144844, 4.5315, 2.45536, 4.599819, 4], 1e-6],
+  ['volumetric_nearest_align_corners_0', { mode: 'nearest' }, 5, G5, [0, 0, 1, 0, 5, 12, 8, 0, 8, 0, 5, 0, 12, 0, 0, 8], 0],
+  ['volumetric_nearest_align_corners_1', { mode: 'nearest', align_corners: 1 }, 5, G5, [1, 5, 5, 2, 5, 12, 8, 7, 8, 7, 5, 8, 12, 9, 12, 8], 0],
+  ['volumetric_bilinear_align_corners_0', { mode: 'linear' }, 5, G5, [0.125, 3.4, 2, 0.45, 4.7, 10.9, 6.5, 3, 6.5, 1.75, 4.7, 3.3, 11, 2.52, 1.5, 5.49], 1e-6],
+  ['volumetric_bilinear_align_corners_1', { mode: 'linear', align_corners: 1 }, 5, G5, [1, 6.7, 3.75, 2.4, 5.4, 9.3, 6.5, 6, 6.5, 7, 5.4, 6.6, 9.25, 8.4, 12, 6.1], 1e-6],
+  ['volumetric_padding_border_additional_1', { mode: 'nearest', padding_mode: 'border' }, 5, G5.map((v) => v * 2.5), [1, 9, 1, 2, 1, 12, 8, 7, 8, 7, 1, 4, 12, 9, 12, 4], 0],
+  ['volumetric_padding_reflection_additional_1', { mode: 'nearest', padding_mode: 'reflection' }, 5, G5.map((v) => v * 2.5), [12, 10, 1, 9, 1, 12, 8, 8, 8, 6, 1, 3, 12, 8, 1, 4], 0],
+];
+
+test("ONNX's own GridSample node tests (opset 20; 5-D nearest rounds a tie away from zero there, as torch's 5-D kernel), in the reference", () => {
+  const g = new OnnxGraph();
+  g.input('x4', [1, 1, 3, 2]); g.input('x5', [1, 1, 3, 2, 2]);
+  const grids = new Map<number[], string>();
+  for (const [name, attrs, r, grid, y] of NODE_TESTS) {
+    if (!grids.has(grid)) grids.set(grid, g.init(`grid${grids.size}`, r === 4 ? [1, 2, 4, 2] : [1, 2, 4, 2, 3], Float32Array.from(grid)));
+    g.name(g.op1('GridSample', [r === 4 ? 'x4' : 'x5', grids.get(grid)!], attrs), name);
+    g.output(name, r === 4 ? [1, 1, 2, 4] : [1, 1, 2, 4, 2]);
+    expect(y.length).toBe(r === 4 ? 8 : 16);
+  }
+  const { graph } = importOnnx(g.finish('node_tests', 20));
+  const out = interpret(graph, { x4: Float32Array.of(0, 1, 2, 3, 4, 5), x5: Float32Array.from({ length: 12 }, (_, i) => i + 1) });
+  for (const [name, , , , y, tol] of NODE_TESTS) {
+    if (tol === 0) expect(Array.from(out[name]!), name).toEqual(y);
+    else close(out[name]!, y, tol, name);
+  }
+});
+
 const I32_MIN = -2147483648, I32_MAX = 2147483647;
 
 /** One opset-18 graph: the Bitwise ops on int64 and int32, and the two losses. */
@@ -191,7 +236,7 @@ test('over a batch N chosen at run time (reference at N = 3 and 1): SoftmaxCross
   expect(() => interpret(graph, { s, t: Int32Array.of(0, -100, 1) }, undefined, { N: 3 })).toThrow(/Target -100 is out of bounds/);
 });
 
-test('refusals: BitShift (unsigned types only), GridSample 5-D nearest / cubic, 5-D before opset 20, 3-D, opset 16 mode names at opset 20; Bitwise* of floats; a loss of a 1-D input or an unknown reduction', () => {
+test('refusals: BitShift (unsigned types only), GridSample 5-D cubic, 5-D before opset 20, 3-D, opset 16 mode names at opset 20; Bitwise* of floats; a loss of a 1-D input or an unknown reduction', () => {
   const one = (opset: number, build: (g: OnnxGraph) => string, inputs: [string, (number | string)[], number?][]) => () => {
     const g = new OnnxGraph();
     for (const [n, d, dt] of inputs) g.input(n, d, dt);
@@ -200,7 +245,6 @@ test('refusals: BitShift (unsigned types only), GridSample 5-D nearest / cubic, 
   };
   const vol: [string, number[]][] = [['x', [1, 1, 2, 2, 2]], ['g', [1, 2, 2, 2, 3]]];
   expect(one(18, (g) => g.op1('BitShift', ['a', 'b'], { direction: 'LEFT' }), [['a', [2], DT.INT64], ['b', [2], DT.INT64]])).toThrow(/BitShift \(ONNX defines it on uint8, uint16, uint32 and uint64 only; this importer has no unsigned integer types/);
-  expect(one(20, (g) => g.op1('GridSample', ['x', 'g'], { mode: 'nearest' }), vol)).toThrow(/mode 'nearest' on 5-D X \[1, 1, 2, 2, 2\] \(ONNX rounds a tie to the even index; the 5-D kernel here is torch's, which rounds it away from zero\) is not supported/);
   expect(one(20, (g) => g.op1('GridSample', ['x', 'g'], { mode: 'cubic' }), vol)).toThrow(/mode 'cubic' on 5-D X/);
   expect(one(16, (g) => g.op1('GridSample', ['x', 'g']), vol)).toThrow(/GridSample takes \[N, C, H, W\] before opset 20 is not supported/);
   expect(one(20, (g) => g.op1('GridSample', ['x', 'g']), [['x', [1, 1, 4]], ['g', [1, 3, 1]]])).toThrow(/X \[1, 1, 4\]: GridSample takes \[N, C, H, W\] or \[N, C, D, H, W\]/);

@@ -7,10 +7,14 @@
 //   lies outside the pixels' extent) and then each tap again; torch pads each tap only. So bicubic
 //   under 'border' within two pixels of an edge differs from them (a row [1, 2, 4, 8] sampled at
 //   x = −1.2 without align_corners: 0.99325 here and in torch, 1 in ONNX's reference), and so may
-//   'reflection'; bilinear and nearest differ from them only by rounding (and at ties, below).
-// - Opset 20 says 'nearest' rounds a tie to the even index. torch's 4-D kernel does (so do we);
-//   its 5-D kernel (the DSL's 5-D path) rounds ties away from zero, so 5-D 'nearest' is refused.
-// - NaN and ±inf coordinates are not specified: we give torch 4-D's values.
+//   'reflection'; bilinear agrees up to rounding, and nearest but where a reflected coordinate
+//   is a tie (they round before reflecting: x = 4.5 over 4 pixels rounds to 4, reflected to 3;
+//   here it reflects to 2.5, rounded to 2).
+// - Opset 20's text says 'nearest' rounds a tie to the even index. torch's 4-D kernel does (so do
+//   we); its 5-D kernel rounds ties away from zero, and so do ONNX's own node tests of 5-D nearest
+//   (test_gridsample_volumetric_nearest_*, made with torch 2.0) and its reference implementation
+//   (std::round for 3 spatial dims). We follow those (the DSL's 5-D path is torch's kernel).
+// - NaN and ±inf coordinates are not specified: we give torch's (its 4-D and 5-D kernels differ).
 import { affineGrid as dslAffineGrid, gridSample as dslGridSample, type GridSampleMode, type GridSamplePadding } from '../../dsl/sampling.ts';
 import { fmtShape } from '../../ir/types.ts';
 import type { Tensor } from '../../dsl/tensor.ts';
@@ -30,7 +34,6 @@ export const gridSample: Translate = (c): Tensor => {
   const ac = c.int('align_corners', 0) !== 0;
   const r = x.rank;
   if (r !== 4 && !(r === 5 && c.opset >= 20)) c.unsupported(`X ${fmtShape(x.dims)}: GridSample takes [N, C, H, W]${c.opset >= 20 ? ' or [N, C, D, H, W] (1-D and past 3-D spatial inputs have no kernel here)' : ' before opset 20'}`);
-  if (r === 5 && mode === 'nearest') c.unsupported(`mode 'nearest' on 5-D X ${fmtShape(x.dims)} (ONNX rounds a tie to the even index; the 5-D kernel here is torch's, which rounds it away from zero)`);
   if (r === 5 && mode === 'bicubic') c.unsupported(`mode '${m}' on 5-D X ${fmtShape(x.dims)} (tricubic; only 4-D input takes it)`);
   return dslGridSample(x, grid, { mode, paddingMode: pad, alignCorners: ac });
 };
