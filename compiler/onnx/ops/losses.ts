@@ -1,9 +1,11 @@
 // ONNX NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss (opset 12, 13) through the DSL's
 // F.nllLoss and F.crossEntropy (compiler/dsl/losses.ts, torch 1.13's definitions), which are
 // ONNX's: −weight[t]·input[n, t, d…] (0 where t is ignore_index), 'mean' dividing by the sum of
-// the weights of the targets not ignored (by their count without weights; all ignored: 0/0, NaN),
-// as ONNX's function bodies compute it. (ONNX's Python reference implementation alone, given
-// ignore_index −1 and no weights, divides by the count of every target, ignored ones included.)
+// the weights of the targets not ignored (by their count without weights; all ignored: 0/0, NaN).
+// That is what ONNX's node tests expect (test_nllloss_*_ii, test_sce_*_ii, from its reference
+// implementation); the operator text's "mean(loss), if weight is not provided" could be read as
+// dividing by every target, ignored ones included, and the reference does so in one case: given
+// ignore_index −1 and no weights.
 // A target outside [0, C) that is not ignore_index raises when the code runs; ONNX leaves it
 // undefined. Without ignore_index nothing is ignored: INT32_MIN stands for "none" (a target can
 // only equal it by being out of range anyway, and then gives 0 rather than the error).
