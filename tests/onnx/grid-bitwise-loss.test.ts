@@ -5,8 +5,8 @@
 // (tests/fixtures/onnx-grid-sample/export.py) against PyTorch's outputs, compiled and in the
 // reference; hand-built opset-20 AffineGrid (2-D, 3-D, a batch chosen at run time) and GridSample
 // (the renamed modes, 5-D linear) against torch's affine_grid / grid_sample values from the same
-// script; hand-built Bitwise* and NegativeLogLikelihoodLoss / SoftmaxCrossEntropyLoss against
-// values computed here; the refusals.
+// script; ONNX's own GridSample node tests (values transcribed); hand-built Bitwise* and
+// NegativeLogLikelihoodLoss / SoftmaxCrossEntropyLoss against values computed here; the refusals.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
@@ -103,7 +103,7 @@ test('opset 20: GridSample as linear / nearest / cubic (4-D, as the opset-16 exp
   close(at1.linear_hw!, modeOut('bilinear_zeros_f').slice(0, 30), 1e-6, 'linear_hw at N = 1');
   const { bytes } = await compileGraph(graph, { name: 'grid20', isas: TEST_ISAS });
   const m = await loadModelBytes(bytes);
-  const out = m.run({ ...feeds, ts: { data: theta2, shape: [2, 2, 3] }, xs: { data: feeds.xs, shape: [2, 3, 4, 5] }, xi: { data: feeds.x, shape: [2, 1, 8, 8] }, gi: { data: feeds.g, shape: [2, 5, 6, 2] } } as never);
+  const out = m.run({ ...feeds, ts: { data: theta2, shape: [2, 2, 3] }, xs: { data: feeds.xs, shape: [2, 3, 4, 5] }, xi: { data: feeds.x, shape: [2, 1, 8, 8] }, gi: { data: feeds.g, shape: [2, 5, 6, 2] } });
   for (const [n, [w, tol]] of Object.entries(want)) close(out[n]!, w, tol, `compiled ${n}`);
   m.dispose();
 }, 60_000);
