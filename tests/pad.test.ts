@@ -53,5 +53,14 @@ test('F.pad by hand (an integer tensor keeps its type), and its misuse refused c
   expect(() => tr((x) => F.pad(x, [1, 0], 'edge' as never))).toThrow(/pad: mode must be one of constant, reflect, replicate, circular, got "edge"/);
   expect(() => tr((x) => F.pad(x, [1, 0], 'reflect', 2))).toThrow(/pad: value is a number, for mode constant only; got 2 with mode reflect/);
   expect(() => tr((x) => F.pad(x, [-2, -1]))).toThrow(/pad: \(-2, -1\) leaves dim 1 of size 3 empty/);
+  // A pad and a crop of one dim are applied pad first (torch's order): one cell of the value for a
+  // length-1 dim, which cropping first had left empty and refused (RWKV's token shift at T = 1).
+  expect(run([1], (x) => F.pad(x, [-1, 1], 'constant', 9), [7])).toEqual([9]);
+  expect(run([1], (x) => F.pad(x, [1, -1], 'constant', 9), [7])).toEqual([9]);
+  const shift = (T: number | string) => traceModel(defineModel({ name: 's', module: new nn.ZeroPad2d([0, 0, 1, -1]), inputs: { x: typeof T === 'number' ? [1, T, 3] : { shape: [1, T, 3], max: { T: 4 } } } }));
+  expect(Array.from(interpret(shift(1), { x: Float32Array.of(1, 2, 3) }).y as Float32Array)).toEqual([0, 0, 0]);
+  const rt = shift('T');
+  expect(Array.from(interpret(rt, { x: Float32Array.of(1, 2, 3) }, undefined, { T: 1 }).y as Float32Array)).toEqual([0, 0, 0]);
+  expect(Array.from(interpret(rt, { x: Float32Array.from({ length: 9 }, (_, k) => k + 1) }, undefined, { T: 3 }).y as Float32Array)).toEqual([0, 0, 0, 1, 2, 3, 4, 5, 6]);
   expect(() => new nn.Conv2d(1, 1, 3, { paddingMode: 'mirror' as never })).toThrow("Conv2d: paddingMode must be 'zeros', 'reflect', 'replicate' or 'circular', got \"mirror\"");
 });

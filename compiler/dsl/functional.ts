@@ -98,9 +98,10 @@ export function padZeros(x: Tensor, axis: number, before: number, after: number,
     const z = zeros(x.dims.map((d, j) => (j === axis ? n : d)), traceBounds()), v = value === 0 ? z : z.add(value);
     return x.dtype === 'f32' ? v : v.cast(x.dtype);
   };
-  // A negative end counts from the actual end (of a run-time length too).
-  const y = before < 0 || after < 0 ? x.slice(axis, Math.max(0, -before), after < 0 ? after : undefined) : x;
-  return before > 0 || after > 0 ? cat([...(before > 0 ? [block(before)] : []), y, ...(after > 0 ? [block(after)] : [])], axis) : y;
+  // Pads first, then crops: RWKV's token shift (1, −1) of a length-1 dim is one zero, and cropping
+  // first left nothing to pad (refused). A negative end counts from the actual end (of a run-time length too).
+  const y = before > 0 || after > 0 ? cat([...(before > 0 ? [block(before)] : []), x, ...(after > 0 ? [block(after)] : [])], axis) : x;
+  return before < 0 || after < 0 ? y.slice(axis, Math.max(0, -before), after < 0 ? after : undefined) : y;
 }
 
 /** torch.nn.functional.pad's modes (ONNX Pad's edge is replicate, its wrap circular). */
