@@ -210,3 +210,34 @@ describe('losses against torch 1.13', () => {
     expect(() => new nn.L1Loss({ size_average: false } as never)).toThrow("L1Loss: unknown option 'size_average'");
   });
 });
+
+test('cross_entropy and nll_loss over a class count chosen at run time (CLIP\'s [B, B] logits against arange(B)) match torch 1.13; a target past it raises when the code runs', async () => {
+  const def = defineModel({
+    name: 'ce_rt', module: new nn.Identity(), inputs: { x: { shape: ['B', 'B'], max: { B: 3 } }, t: { shape: ['B'], dtype: 'i32' } },
+    forward: (_m: Module, { x, t }: Record<string, Tensor>) => ({
+      ce: F.crossEntropy(x!, t!), cet: F.crossEntropy(x!.t(), t!, { reduction: 'none' }), nll: F.nllLoss(x!.logSoftmax(1), t!.flip(0), { reduction: 'sum' }),
+    }),
+  });
+  const g = traceModel(def), m = await loadModelBytes((await compileModel(def, { isas: TEST_ISAS })).bytes);
+  const x3 = [1.5, -0.5, 0.25, 0, 2, -1, 3, 0.5, -2];
+  // torch: F.cross_entropy(x[:n, :n], arange(n)), F.cross_entropy(x[:n, :n].t(), arange(n), reduction='none'), F.nll_loss(x.log_softmax(1), arange(n).flip(0), reduction='sum')
+  const want = {
+    3: { ce: [1.8689651489257812], cet: [1.7413113117218018, 0.2663678824901581, 2.5806725025177], nll: [1.8568952083587646] },
+    2: { ce: [0.12692804634571075], cet: [0.2014133334159851, 0.07888974994421005], nll: [4.253856182098389] },
+  };
+  for (const B of [3, 2] as const) {
+    const x = Float32Array.from(x3.filter((_, k) => Math.floor(k / 3) < B && k % 3 < B)), t = Int32Array.from({ length: B }, (_, k) => k);
+    const feeds = { x: { data: x, shape: [B, B] }, t: { data: t, shape: [B] } };
+    for (const [where, out] of [['compiled', m.run(feeds)], ['reference', interpret(g, { x, t }, undefined, { B })]] as const) {
+      for (const k of ['ce', 'cet', 'nll'] as const) expectTorch(Float32Array.from(out[k] as Float32Array), Float32Array.from(want[B][k]), `${where} ${k} at B = ${B}`);
+    }
+  }
+  const bad = { x: Float32Array.of(1, 2, 3, 4), t: Int32Array.of(0, 2) };
+  const msg = 'Target 2 is out of bounds (the classes are 0 to B − 1, with B chosen at run time)';
+  expect(() => m.run({ x: { data: bad.x, shape: [2, 2] }, t: { data: bad.t, shape: [2] } })).toThrow(msg);
+  expect(() => interpret(g, bad, undefined, { B: 2 })).toThrow(msg);
+  m.dispose();
+  const tr = (f: (x: Tensor, t: Tensor) => Tensor) => () => traceModel(defineModel({ name: 'r', module: new nn.Identity(), inputs: { x: { shape: ['B', 'B'], max: { B: 3 } }, t: { shape: ['B'], dtype: 'i32' } }, forward: (_m: Module, i: Record<string, Tensor>) => f(i.x!, i.t!) }));
+  expect(tr((x, t) => F.crossEntropy(x, t, { labelSmoothing: 0.1 }))).toThrow('cross_entropy: the class dim of [B, B] is a size chosen at run time; label smoothing needs a fixed number of classes');
+  expect(tr((x, t) => F.nllLoss(x, t, { weight: floats([1, 2, 3]) }))).toThrow('nll_loss: the class dim of [B, B] is a size chosen at run time; a class weight needs a fixed number of classes');
+});

@@ -50,21 +50,27 @@ function optTensor(op: string, name: string, v: unknown): Tensor | undefined {
 export interface NllLossOptions { weight?: Tensor | null; ignoreIndex?: number; reduction?: Reduction }
 export interface CrossEntropyOptions extends NllLossOptions { labelSmoothing?: number }
 
-/** The class dim (1, or 0 for an unbatched [C]) and C, with the target's shape and dtype checked. */
-function classTargets(op: string, input: Tensor, target: unknown): { cd: number; C: number; target: Tensor } {
+/**
+ * The class dim (1, or 0 for an unbatched [C]) and C, with the target's shape and dtype checked. C
+ * may be a size chosen at run time (CLIP's contrastive loss: the batch is the classes), without a
+ * weight or label smoothing (both need the count when the model is built).
+ */
+function classTargets(op: string, input: Tensor, target: unknown, o: { weight?: unknown; labelSmoothing?: number } = {}): { cd: number; C: Dim; target: Tensor } {
   const t = tensorArg(op, 'target', target);
   if (input.rank === 0) throw new ModelDefinitionError(`${op}: input must be [C], [N, C] or [N, C, d1, …], got a 0-d tensor${where()}`);
   const cd = input.rank === 1 ? 0 : 1, Cd = input.dims[cd]!;
-  if (isSymbolic(Cd)) throw new ModelDefinitionError(`${op}: the class dim of ${fmtShape(input.dims)} is a size chosen at run time; it must be a fixed size${where()}`);
+  if (isSymbolic(Cd) && ((o.weight !== undefined && o.weight !== null) || (o.labelSmoothing ?? 0) > 0)) {
+    throw new ModelDefinitionError(`${op}: the class dim of ${fmtShape(input.dims)} is a size chosen at run time; ${o.labelSmoothing ? 'label smoothing' : 'a class weight'} needs a fixed number of classes${where()}`);
+  }
   if (t.dtype !== 'i32') throw new ModelDefinitionError(`${op}: class-index targets must be i32 (torch's int64), got ${t.dtype}${fmtShape(t.dims)} (torch: "expected scalar type Long")${op === 'cross_entropy' ? '; class probabilities must be f32 of the input\'s shape' : ''}${where()}`);
   const want = input.dims.filter((_, i) => i !== cd);
   if (!sameShapeOf(t.dims, want)) {
     throw new ModelDefinitionError(`${op}: target ${fmtShape(t.dims)} must be the input ${fmtShape(input.dims)} without its class dim: ${fmtShape(want)}${where()}`);
   }
-  return { cd, C: Cd as number, target: t };
+  return { cd, C: Cd, target: t };
 }
 
-function weightOf(op: string, w: unknown, C: number): Tensor | undefined {
+function weightOf(op: string, w: unknown, C: Dim): Tensor | undefined {
   const weight = optTensor(op, 'weight', w);
   if (weight && (weight.rank !== 1 || weight.dims[0] !== C)) throw new ModelDefinitionError(`${op}: weight tensor should be defined either for all ${C} classes or no classes but got weight tensor of shape: ${fmtShape(weight.dims)}${where()}`);
   return weight;
@@ -75,14 +81,16 @@ function weightOf(op: string, w: unknown, C: number): Tensor | undefined {
  * and its weight w[t] (0 where ignored). A target outside [0, C) that is not ignore_index raises:
  * at trace time for a constant target, else when the code runs ("Target {t} is out of bounds.").
  */
-function nllTerms(op: string, logp: Tensor, target: Tensor, cd: number, C: number, weight: Tensor | undefined, ignoreIndex: number): { loss: Tensor; w: Tensor; ignored: Tensor; safe: Tensor } {
-  if (target.node.op === 'const') {
-    const bad = Array.from(target.node.attrs.data as Int32Array).find((k) => k !== ignoreIndex && (k < 0 || k >= C));
-    if (bad !== undefined) throw new ModelDefinitionError(`${op}: Target ${bad} is out of bounds (the classes are 0 to ${C - 1}; ignore_index is ${ignoreIndex})${where()}`);
-  } else {
-    // ok: ignored, or within [0, C) (the value equals itself clamped to it)
-    const ignoredHere = target.eq(ignoreIndex), ok = record('where', [ignoredHere, ignoredHere, target.eq(target.clamp(0, C - 1))]);
-    target = runTimeCheck(op, target, ok, target, `Target {0} is out of bounds (the classes are 0 to ${C - 1}).`);
+function nllTerms(op: string, logp: Tensor, target: Tensor, cd: number, C: Dim, weight: Tensor | undefined, ignoreIndex: number): { loss: Tensor; w: Tensor; ignored: Tensor; safe: Tensor } {
+  const classes = typeof C === 'number' ? `0 to ${C - 1}` : `0 to ${C} − 1, with ${C} chosen at run time`;
+  const cls = target.node.op === 'const' ? Array.from(target.node.attrs.data as Int32Array) : [];
+  const bad = cls.find((k) => k !== ignoreIndex && (k < 0 || (typeof C === 'number' && k >= C)));
+  if (bad !== undefined) throw new ModelDefinitionError(`${op}: Target ${bad} is out of bounds (the classes are ${classes}; ignore_index is ${ignoreIndex})${where()}`);
+  if (target.node.op !== 'const' || typeof C !== 'number') {
+    // ok: ignored, or within [0, C) (a count chosen at run time: its size as an i32 when the code runs)
+    const ignoredHere = target.eq(ignoreIndex);
+    const inRange = typeof C === 'number' ? target.eq(target.clamp(0, C - 1)) : target.ge(0).logicalAnd(target.lt(sizeTensor(C, logp.bounds).reshape([])));
+    target = runTimeCheck(op, target, record('where', [ignoredHere, ignoredHere, inRange]), target, `Target {0} is out of bounds (the classes are ${classes}).`);
   }
   const ignored = target.eq(ignoreIndex), safe = record('where', [ignored, scalarLike(0, target), target]);
   const picked = logp.gather(cd, safe.unsqueeze(cd)).squeeze(cd);
@@ -103,7 +111,7 @@ export function nllLoss(input: Tensor, target: Tensor, o: NllLossOptions = {}): 
   checkOptions(op, o, ['weight', 'ignoreIndex', 'reduction']);
   input = floatArg(op, 'input', input);
   const reduction = reductionOf(op, o.reduction ?? 'mean'), ignoreIndex = num(op, 'ignoreIndex', o.ignoreIndex ?? -100, Number.isInteger, 'an integer');
-  const { cd, C, target: t } = classTargets(op, input, target);
+  const { cd, C, target: t } = classTargets(op, input, target, o);
   const { loss, w } = nllTerms(op, input, t, cd, C, weightOf(op, o.weight, C), ignoreIndex);
   return reduction === 'mean' ? loss.sum().div(w.sum()) : reduced(loss, reduction);
 }
@@ -140,7 +148,7 @@ export function crossEntropy(input: Tensor, target: Tensor, o: CrossEntropyOptio
     const n = input.dims.filter((_, i) => i !== cd).reduce<Dim>((a, d) => mulDims(a, d), 1);
     return total.div(typeof n === 'number' ? n : sizeTensor(n, input.bounds).float().reshape([]));
   }
-  const { C, target: t } = classTargets(op, input, target);
+  const { C, target: t } = classTargets(op, input, target, { weight: o.weight, labelSmoothing: ls });
   const weight = weightOf(op, o.weight, C), logp = input.logSoftmax(cd);
   const { loss, w, ignored } = nllTerms(op, logp, t, cd, C, weight, ignoreIndex);
   const nll = reduction === 'mean' ? loss.sum().div(w.sum()) : reduced(loss, reduction);
@@ -148,7 +156,7 @@ export function crossEntropy(input: Tensor, target: Tensor, o: CrossEntropyOptio
   const wl = weight ? logp.mul(weight.reshape(...input.dims.map((_, i) => (i === cd ? C : 1)))) : logp;
   const smooth = record('where', [ignored, scalar(0), wl.sum(cd).neg()]);
   const ret = reduction === 'mean' ? smooth.sum().div(weight ? w.sum() : ignored.logicalNot().float().sum()) : reduced(smooth, reduction);
-  return nll.mul(1 - ls).add(ret.mul(ls / C));
+  return nll.mul(1 - ls).add(ret.mul(ls / (C as number)));
 }
 
 // ---- elementwise regression losses ---------------------------------------------------------------
