@@ -1,0 +1,382 @@
+// More well-known architectures written by hand in the DSL as a user ports them from PyTorch (a
+// CLIP text encoder with its contrastive loss, a T5 encoder block, a CenterNet decode, DeepFM, a
+// BiLSTM-CRF, an RWKV-4 time-mixing block), against PyTorch 1.13
+// (tests/fixtures/torch-extra/handmade_more_*, made by make_handmade_more.py): compiled (every test
+// ISA, and 2 threads: the same bits) and in the reference interpreter, at fixed sizes and over a
+// batch or length chosen at run time.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, test } from 'vitest';
+import { arange, cat, compileModel, defineModel, F, full, fullLike, interpret, ints, loop, Module, nn, readSafetensors, stack, stateDictFrom, zeros, type InputSpec, type Tensor } from '../compiler/index.ts';
+import { loadModelBytes, type Model } from '../runtime/model.ts';
+import '../runtime/node.ts';
+import { TEST_ISAS } from './helpers/isa.ts';
+import { expectTorch, expectTorchCase } from './helpers/torch.ts';
+
+const FIX = join(import.meta.dirname, 'fixtures', 'torch-extra');
+const read = (c: string, f: string) => readSafetensors(readFileSync(join(FIX, c, f)), `${c}/${f}`);
+const weights = (c: string) => stateDictFrom(read(c, 'weights.safetensors'));
+type IO = Map<string, { data: unknown; shape: readonly number[] }>;
+const fixedIO = (io: IO) => new Map([...io].filter(([k]) => !k.startsWith('output.short_'))) as Parameters<typeof expectTorchCase>[1];
+
+/** 0 … n−1 along `axis` of x, for a size fixed or chosen at run time (arange of the bound, sliced to the size). */
+const arangeOf = (x: Tensor, axis: number): Tensor => (typeof x.dim(axis) === 'number' ? arange(x.size(axis)) : arange(x.size(axis)).slice(0, 0, x.dim(axis)));
+
+/**
+ * A case over a size `name` chosen at run time (`axis` of every input named there): the full
+ * inputs give output.NAME, the first `short` entries along the axis output.short_NAME; compiled on
+ * the test ISAs (1 and 2 threads, the same bits) and in the reference interpreter.
+ */
+async function expectRunTime(def: Parameters<typeof compileModel>[0], io: IO, o: { name: string; axis: Record<string, number>; short: number }): Promise<void> {
+  const compiled = await compileModel(def, { isas: TEST_ISAS });
+  const models: Model[] = [await loadModelBytes(compiled.bytes), await loadModelBytes(compiled.bytes, { threads: 2, threadPolicy: 'always' })];
+  const names = [...io.keys()].filter((k) => k.startsWith('output.') && !k.startsWith('output.short_')).map((k) => k.slice(7));
+  expect(names.length).toBeGreaterThan(0);
+  for (const short of [false, true]) {
+    const feeds: Record<string, { data: Float32Array | Int32Array | Uint8Array; shape: number[] }> = {};
+    let L = 0;
+    for (const k of [...io.keys()].filter((k) => k.startsWith('input.'))) {
+      const t = io.get(k)!, name = k.slice(6), data = t.data as Float32Array | Int32Array, shape = [...t.shape];
+      const ax = o.axis[name];
+      if (ax === undefined || !short) { feeds[name] = { data, shape }; if (ax !== undefined) L = shape[ax]!; continue; }
+      const inner = shape.slice(ax + 1).reduce((a, b) => a * b, 1), n = shape[ax]!;
+      feeds[name] = { data: data.filter((_, j) => Math.floor(j / inner) % n < o.short) as typeof data, shape: shape.map((s, i) => (i === ax ? o.short : s)) };
+      L = o.short;
+    }
+    const ref = interpret(compiled.traced, Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, v.data])), undefined, { [o.name]: L });
+    const outs = models.map((m) => m.run(feeds));
+    for (const n of names) {
+      const want = io.get(`output.${short ? 'short_' : ''}${n}`)!.data as Float32Array;
+      expectTorch(Float32Array.from(outs[0]![n] as Float32Array), Float32Array.from(want), `compiled ${n} ${o.name}=${L}`);
+      expectTorch(Float32Array.from(ref[n] as Float32Array), Float32Array.from(want), `reference ${n} ${o.name}=${L}`);
+      expect(Array.from(outs[1]![n] as Float32Array), `2 threads ${n} ${o.name}=${L}`).toEqual(Array.from(outs[0]![n] as Float32Array));
+    }
+  }
+  for (const m of models) m.dispose();
+}
+
+// ---- CLIP text encoder + contrastive head ----
+
+class QuickGELU extends Module { forward(x: Tensor): Tensor { return x.mul(x.mul(1.702).sigmoid()); } }
+
+class ResidualAttentionBlock extends Module {
+  attn = new nn.MultiheadAttention(8, 2);
+  ln_1 = new nn.LayerNorm(8);
+  mlp = new nn.Sequential(new nn.Linear(8, 32), new QuickGELU(), new nn.Linear(32, 8));
+  ln_2 = new nn.LayerNorm(8);
+  forward(x: Tensor): Tensor {
+    const T = x.size(0);
+    const mask = full([T, T], -Infinity).triu(1);   // torch.empty(ctx, ctx).fill_(-inf).triu_(1)
+    const h = this.ln_1.call(x);
+    x = x.add(this.attn.call(h, h, h, { needWeights: false, attnMask: mask })[0]);
+    return x.add(this.mlp.call(this.ln_2.call(x)));
+  }
+}
+
+class CLIPText extends Module {
+  token_embedding = new nn.Embedding(20, 8);
+  positional_embedding = this.param('positional_embedding', [6, 8]);
+  resblocks = new nn.Sequential(new ResidualAttentionBlock(), new ResidualAttentionBlock());
+  ln_final = new nn.LayerNorm(8);
+  text_projection = this.param('text_projection', [8, 6]);
+  logit_scale = this.param('logit_scale', []);
+  forward(text: Tensor, image: Tensor): Record<string, Tensor> {
+    let x = this.token_embedding.call(text).add(this.positional_embedding.t);
+    x = this.resblocks.call(x.permute(1, 0, 2)).permute(1, 0, 2);
+    x = this.ln_final.call(x);
+    // x[torch.arange(B), text.argmax(dim=-1)]: the EOS token's row of each sequence
+    const eos = x.takeAlongDim(text.argmax(-1).unsqueeze(-1).unsqueeze(-1), 1).squeeze(1);
+    const textFeatures = F.normalize(eos.matmul(this.text_projection.t), 2, -1);
+    const img = image.div(image.norm(2, 1, true));
+    const logitsPerImage = this.logit_scale.t.exp().mul(img.matmul(textFeatures.t()));
+    const logitsPerText = logitsPerImage.t();
+    const labels = arangeOf(text, 0);
+    const loss = F.crossEntropy(logitsPerImage, labels).add(F.crossEntropy(logitsPerText, labels)).div(2);
+    return { text_features: textFeatures, logits_per_image: logitsPerImage, logits_per_text: logitsPerText, loss };
+  }
+}
+
+test('a CLIP text encoder (causal pre-LN blocks with QuickGELU, EOS pooling by argmax, projection, normalize, logit_scale.exp(), symmetric cross-entropy over arange(B)) matches PyTorch', async () => {
+  const net = new CLIPText().loadStateDict(weights('handmade_more_clip'));
+  const io = read('handmade_more_clip', 'io.safetensors');
+  const fixed = defineModel({ name: 'clip', module: net, inputs: { text: { shape: [4, 6], dtype: 'i32' }, image_features: [4, 6] } });
+  expect(await expectTorchCase(fixed, fixedIO(io), { threads: 2 })).toHaveLength(4);
+  const rt = defineModel({ name: 'clip_rt', module: net, inputs: { text: { shape: ['B', 6], dtype: 'i32', max: { B: 4 } }, image_features: { shape: ['B', 6] } } });
+  await expectRunTime(rt, io, { name: 'B', axis: { text: 0, image_features: 0 }, short: 3 });
+});
+
+// ---- T5 encoder block ----
+
+/** T5LayerNorm: RMS over the last dim (variance in fp32, no mean, no bias), then the weight. */
+class T5LayerNorm extends Module {
+  weight = this.param('weight', [8]);
+  forward(x: Tensor): Tensor {
+    const variance = x.float().pow(2).mean(-1, true);
+    return this.weight.t.mul(x.mul(variance.add(1e-6).rsqrt()));
+  }
+}
+
+/** T5's _relative_position_bucket (bidirectional): exact buckets near 0, log-spaced up to max_distance. */
+function relativePositionBucket(rel: Tensor, numBuckets: number, maxDistance: number): Tensor {
+  const nb = Math.floor(numBuckets / 2);
+  const buckets = rel.gt(0).long().mul(nb);
+  rel = rel.abs();
+  const maxExact = Math.floor(nb / 2);
+  const isSmall = rel.lt(maxExact);
+  let large = rel.float().div(maxExact).log().div(Math.log(maxDistance / maxExact)).mul(nb - maxExact).long().add(maxExact);
+  large = large.minimum(fullLike(large, nb - 1));
+  return buckets.add(F.where(isSmall, rel, large));
+}
+
+class T5Attention extends Module {
+  q = new nn.Linear(8, 8, { bias: false }); k = new nn.Linear(8, 8, { bias: false });
+  v = new nn.Linear(8, 8, { bias: false }); o = new nn.Linear(8, 8, { bias: false });
+  relative_attention_bias = new nn.Embedding(8, 2);
+  forward(x: Tensor, mask: Tensor): [Tensor, Tensor] {
+    const [B, T] = x.dims;
+    const shape = (s: Tensor) => s.view(B!, -1, 2, 4).transpose(1, 2);
+    const unshape = (s: Tensor) => s.transpose(1, 2).contiguous().view(B!, -1, 8);
+    const [q, k, v] = [shape(this.q.call(x)), shape(this.k.call(x)), shape(this.v.call(x))];
+    const scores = q.matmul(k.transpose(3, 2));
+    const pos = arangeOf(x, 1);
+    const buckets = relativePositionBucket(pos.unsqueeze(0).sub(pos.unsqueeze(1)), 8, 8);
+    const positionBias = this.relative_attention_bias.call(buckets).permute(2, 0, 1).unsqueeze(0).add(mask);
+    const w = scores.add(positionBias).float().softmax(-1);
+    void T;
+    return [this.o.call(unshape(w.matmul(v))), buckets];
+  }
+}
+
+class T5Block extends Module {
+  attn_norm = new T5LayerNorm();
+  SelfAttention = new T5Attention();
+  ff_norm = new T5LayerNorm();
+  wi_0 = new nn.Linear(8, 12, { bias: false }); wi_1 = new nn.Linear(8, 12, { bias: false }); wo = new nn.Linear(12, 8, { bias: false });
+  dropout = new nn.Dropout(0.1);
+  forward(x: Tensor, attentionMask: Tensor): Record<string, Tensor> {
+    const ext = attentionMask.unsqueeze(1).unsqueeze(1).float().neg().add(1).mul(-3.4028234663852886e38);   // (1 − mask) · finfo.min
+    const [a, buckets] = this.SelfAttention.call(this.attn_norm.call(x), ext);
+    x = x.add(this.dropout.call(a));
+    const h = this.ff_norm.call(x);
+    const g = F.geluTanh(this.wi_0.call(h)).mul(this.wi_1.call(h));
+    x = x.add(this.dropout.call(this.wo.call(this.dropout.call(g))));
+    return { hidden: x, buckets };
+  }
+}
+
+test('a T5 encoder block (RMS T5LayerNorm, bidirectional log-spaced relative position buckets, unscaled attention, a finfo.min padding mask, gated-GELU FF) matches PyTorch', async () => {
+  const net = new T5Block().loadStateDict(weights('handmade_more_t5'));
+  const io = read('handmade_more_t5', 'io.safetensors');
+  const fixed = defineModel({ name: 't5', module: net, inputs: { x: [2, 10, 8], attention_mask: { shape: [2, 10], dtype: 'i32' } } });
+  expect(await expectTorchCase(fixed, fixedIO(io), { threads: 2 })).toHaveLength(2);
+  const rt = defineModel({ name: 't5_rt', module: net, inputs: { x: { shape: [2, 'T', 8], max: { T: 10 } }, attention_mask: { shape: [2, 'T'], dtype: 'i32' } } });
+  await expectRunTime(rt, io, { name: 'T', axis: { x: 1, attention_mask: 1 }, short: 5 });
+});
+
+// ---- CenterNet decode ----
+
+const transposeAndGatherFeat = (feat: Tensor, ind: Tensor): Tensor => {
+  const f = feat.permute(0, 2, 3, 1).contiguous();
+  const g = f.view(f.dim(0), -1, f.size(3));
+  return g.gather(1, ind.unsqueeze(2).expand(-1, -1, g.size(2)));
+};
+
+class CenterNetHead extends Module {
+  hm = new nn.Sequential(new nn.Conv2d(4, 8, 3, { padding: 1 }), new nn.ReLU(), new nn.Conv2d(8, 3, 1));
+  wh = new nn.Sequential(new nn.Conv2d(4, 8, 3, { padding: 1 }), new nn.ReLU(), new nn.Conv2d(8, 2, 1));
+  reg = new nn.Sequential(new nn.Conv2d(4, 8, 3, { padding: 1 }), new nn.ReLU(), new nn.Conv2d(8, 2, 1));
+  forward(feat: Tensor): Record<string, Tensor> {
+    const heat0 = this.hm.call(feat).sigmoid();
+    const wh0 = this.wh.call(feat), reg0 = this.reg.call(feat);
+    const batch = heat0.dim(0), height = heat0.size(2), width = heat0.size(3), K = 6;
+    const hmax = F.maxPool2d(heat0, [3, 3], { stride: 1, padding: 1 });
+    const keep = hmax.eq(heat0).float();
+    const heat = heat0.mul(keep);
+    const [scores, inds0] = heat.view(batch, -1).topk(K);
+    const clses = inds0.floorDivide(height * width);
+    const inds = inds0.remainder(height * width);
+    const ys0 = inds.floorDivide(width).float();   // torch.div(inds, width, rounding_mode='floor')
+    const xs0 = inds.remainder(width).float();
+    const reg = transposeAndGatherFeat(reg0, inds);
+    const xs = xs0.view(batch, K, 1).add(reg.slice(2, 0, 1));
+    const ys = ys0.view(batch, K, 1).add(reg.slice(2, 1, 2));
+    const wh = transposeAndGatherFeat(wh0, inds);
+    const w2 = wh.slice(2, 0, 1).div(2), h2 = wh.slice(2, 1, 2).div(2);
+    const bboxes = cat([xs.sub(w2), ys.sub(h2), xs.add(w2), ys.add(h2)], 2);
+    return { heat, scores, clses, inds, bboxes };
+  }
+}
+
+test('a CenterNet decode (sigmoid heatmap, 3×3 max-pool NMS, topk over C·H·W, class by floorDivide, ys/xs by floorDivide and remainder, gathered size and offset, boxes) matches PyTorch', async () => {
+  const net = new CenterNetHead().loadStateDict(weights('handmade_more_centernet'));
+  const io = read('handmade_more_centernet', 'io.safetensors');
+  const fixed = defineModel({ name: 'centernet', module: net, inputs: { feat: [3, 4, 6, 7] } });
+  expect(await expectTorchCase(fixed, fixedIO(io), { threads: 2 })).toHaveLength(5);
+  const rt = defineModel({ name: 'centernet_rt', module: net, inputs: { feat: { shape: ['B', 4, 6, 7], max: { B: 3 } } } });
+  await expectRunTime(rt, io, { name: 'B', axis: { feat: 0 }, short: 2 });
+});
+
+// ---- DeepFM ----
+
+const FIELD_OFFSETS = [0, 5, 12, 15];   // field_dims (5, 7, 3, 6): the offsets buffer torchfm computes
+
+class FeaturesEmbedding extends Module {
+  embedding = new nn.Embedding(21, 4);
+  constructor() { super(); this.unusedEntry('offsets', [4]); }   // an int64 buffer: computed here
+  forward(x: Tensor): Tensor { return this.embedding.call(x.add(ints(FIELD_OFFSETS).unsqueeze(0))); }
+}
+
+class FeaturesLinear extends Module {
+  fc = new nn.Embedding(21, 1);
+  bias = this.param('bias', [1]);
+  constructor() { super(); this.unusedEntry('offsets', [4]); }
+  forward(x: Tensor): Tensor { return this.fc.call(x.add(ints(FIELD_OFFSETS).unsqueeze(0))).sum(1).add(this.bias.t); }
+}
+
+class FactorizationMachine extends Module {
+  forward(x: Tensor): Tensor {
+    const squareOfSum = x.sum(1).pow(2);
+    const sumOfSquare = x.pow(2).sum(1);
+    return squareOfSum.sub(sumOfSquare).sum(1, true).mul(0.5);
+  }
+}
+
+class DeepFM extends Module {
+  linear = new FeaturesLinear();
+  fm = new FactorizationMachine();
+  embedding = new FeaturesEmbedding();
+  mlp = new nn.Sequential(
+    new nn.Linear(16, 16), new nn.BatchNorm1d(16), new nn.ReLU(), new nn.Dropout(0.2),
+    new nn.Linear(16, 8), new nn.BatchNorm1d(8), new nn.ReLU(), new nn.Dropout(0.2), new nn.Linear(8, 1));
+  pos_weight = this.param('pos_weight', [1]);
+  forward(x: Tensor, label: Tensor): Record<string, Tensor> {
+    const embedX = this.embedding.call(x);
+    const logit = this.linear.call(x).add(this.fm.call(embedX)).add(this.mlp.call(embedX.view(-1, 16))).squeeze(1);
+    const posWeight = this.pos_weight.t;
+    return {
+      prob: logit.sigmoid(), fm: this.fm.call(embedX),
+      loss: F.binaryCrossEntropyWithLogits(logit, label, { posWeight }),
+      per: F.binaryCrossEntropyWithLogits(logit, label, { posWeight, reduction: 'none' }),
+    };
+  }
+}
+
+test('DeepFM (field offsets, a linear term, the FM term 0.5·((Σv)² − Σv²), an MLP with BatchNorm1d, sigmoid, BCE with logits and pos_weight) matches PyTorch', async () => {
+  const net = new DeepFM().loadStateDict(weights('handmade_more_deepfm'));
+  const io = read('handmade_more_deepfm', 'io.safetensors');
+  const fixed = defineModel({ name: 'deepfm', module: net, inputs: { x: { shape: [5, 4], dtype: 'i32' }, label: [5] } });
+  expect(await expectTorchCase(fixed, fixedIO(io), { threads: 2 })).toHaveLength(4);
+  const rt = defineModel({ name: 'deepfm_rt', module: net, inputs: { x: { shape: ['B', 4], dtype: 'i32', max: { B: 8 } }, label: { shape: ['B'] } } });
+  await expectRunTime(rt, io, { name: 'B', axis: { x: 0, label: 0 }, short: 2 });
+});
+
+// ---- BiLSTM-CRF ----
+
+class BiLSTMCRF extends Module {
+  embedding = new nn.Embedding(10, 6);
+  lstm = new nn.LSTM(6, 4, { batchFirst: true, bidirectional: true });
+  hidden2tag = new nn.Linear(8, 5);
+  start_transitions = this.param('start_transitions', [5]);
+  end_transitions = this.param('end_transitions', [5]);
+  transitions = this.param('transitions', [5, 5]);
+
+  computeScore(em: Tensor, tags: Tensor): Tensor {
+    const T = tags.size(1), tag = (i: number) => tags.select(1, i);
+    const emAt = (i: number) => em.select(1, i).gather(1, tag(i).unsqueeze(1)).squeeze(1);   // emissions[arange(B), i, tags[:, i]]
+    let score = this.start_transitions.t.indexSelect(0, tag(0)).add(emAt(0));
+    for (let i = 1; i < T; i++) {
+      // transitions[tags[:, i − 1], tags[:, i]]
+      const tr = this.transitions.t.indexSelect(0, tag(i - 1)).gather(1, tag(i).unsqueeze(1)).squeeze(1);
+      score = score.add(tr).add(emAt(i));
+    }
+    return score.add(this.end_transitions.t.indexSelect(0, tag(T - 1)));
+  }
+
+  computeNormalizer(em: Tensor): Tensor {
+    let score = this.start_transitions.t.add(em.select(1, 0));
+    for (let i = 1; i < em.size(1); i++) {
+      score = score.unsqueeze(2).add(this.transitions.t).add(em.select(1, i).unsqueeze(1)).logsumexp(1);
+    }
+    return score.add(this.end_transitions.t).logsumexp(1);
+  }
+
+  viterbiDecode(em: Tensor): [Tensor, Tensor] {
+    let score = this.start_transitions.t.add(em.select(1, 0));
+    const history: Tensor[] = [];
+    for (let i = 1; i < em.size(1); i++) {
+      const next = score.unsqueeze(2).add(this.transitions.t).add(em.select(1, i).unsqueeze(1));
+      score = next.max(1);                 // torch's next_score.max(dim=1): values …
+      history.push(next.argmax(1));        // … and indices
+    }
+    score = score.add(this.end_transitions.t);
+    const bestScore = score.max(1);
+    let bestLast = score.argmax(1);
+    const tags = [bestLast];
+    for (const hist of history.reverse()) {
+      bestLast = hist.takeAlongDim(bestLast.unsqueeze(1), 1).squeeze(1);
+      tags.push(bestLast);
+    }
+    return [stack(tags.reverse(), 1), bestScore];
+  }
+
+  forward(tokens: Tensor, tags: Tensor): Record<string, Tensor> {
+    const emissions = this.hidden2tag.call(this.lstm.call(this.embedding.call(tokens))[0]);
+    const logz = this.computeNormalizer(emissions);
+    const nll = logz.sub(this.computeScore(emissions, tags)).mean();
+    const [path, best] = this.viterbiDecode(emissions);
+    return { emissions, logz, nll, path, best };
+  }
+}
+
+test('a BiLSTM-CRF (emissions, the log-partition by a logsumexp recursion, the NLL of given tags, Viterbi by max/argmax and a backtrack by takeAlongDim) matches PyTorch', async () => {
+  const net = new BiLSTMCRF().loadStateDict(weights('handmade_more_crf'));
+  const io = read('handmade_more_crf', 'io.safetensors');
+  const i32 = (shape: (number | string)[], max?: Record<string, number>) => ({ shape, dtype: 'i32', ...(max ? { max } : {}) }) as InputSpec;
+  const fixed = defineModel({ name: 'crf', module: net, inputs: { tokens: i32([3, 7]), tags: i32([3, 7]) } });
+  expect(await expectTorchCase(fixed, fixedIO(io), { threads: 2 })).toHaveLength(5);
+  const rt = defineModel({ name: 'crf_rt', module: net, inputs: { tokens: i32(['B', 7], { B: 3 }), tags: i32(['B', 7]) } });
+  await expectRunTime(rt, io, { name: 'B', axis: { tokens: 0, tags: 0 }, short: 2 });
+});
+
+// ---- RWKV-4 time mixing ----
+
+class RWKVTimeMix extends Module {
+  time_decay = this.param('time_decay', [8]);
+  time_first = this.param('time_first', [8]);
+  time_shift = new nn.ZeroPad2d([0, 0, 1, -1]);
+  time_mix_k = this.param('time_mix_k', [1, 1, 8]);
+  time_mix_v = this.param('time_mix_v', [1, 1, 8]);
+  time_mix_r = this.param('time_mix_r', [1, 1, 8]);
+  key = new nn.Linear(8, 8, { bias: false }); value = new nn.Linear(8, 8, { bias: false });
+  receptance = new nn.Linear(8, 8, { bias: false }); output = new nn.Linear(8, 8, { bias: false });
+  forward(x: Tensor): Record<string, Tensor> {
+    const [B, T, C] = x.dims;
+    const xx = this.time_shift.call(x);
+    const mix = (m: Tensor) => x.mul(m).add(xx.mul(m.neg().add(1)));
+    const k = this.key.call(mix(this.time_mix_k.t)), v = this.value.call(mix(this.time_mix_v.t));
+    const r = this.receptance.call(mix(this.time_mix_r.t)).sigmoid();
+    const w = this.time_decay.t.exp().neg(), u = this.time_first.t;
+    const state = { aa: x.newZeros(B!, C!), bb: x.newZeros(B!, C!), pp: x.newFull([B!, C!], -1e38) };
+    const { wkv } = loop(T!, state, ({ aa, bb, pp }, t) => {
+      const kk = k.dynamicSlice(1, t).squeeze(1), vv = v.dynamicSlice(1, t).squeeze(1);
+      let ww = u.add(kk);
+      let p = pp!.maximum(ww);
+      let e1 = pp!.sub(p).exp(), e2 = ww.sub(p).exp();
+      const out = e1.mul(aa!).add(e2.mul(vv)).div(e1.mul(bb!).add(e2));
+      ww = pp!.add(w);
+      p = ww.maximum(kk);
+      e1 = ww.sub(p).exp(); e2 = kk.sub(p).exp();
+      return { next: { aa: e1.mul(aa!).add(e2.mul(vv)), bb: e1.mul(bb!).add(e2), pp: p }, emit: { wkv: out } };
+    }, { axis: 1 });
+    return { y: this.output.call(r.mul(wkv!)), shift: xx, wkv: wkv! };
+  }
+}
+
+test('an RWKV-4 time-mixing block (token shift by ZeroPad2d((0, 0, 1, −1)), mixes, the WKV recurrence with the running-max exp trick in a loop) matches PyTorch', async () => {
+  const net = new RWKVTimeMix().loadStateDict(weights('handmade_more_rwkv'));
+  const io = read('handmade_more_rwkv', 'io.safetensors');
+  const fixed = defineModel({ name: 'rwkv', module: net, inputs: { x: [2, 9, 8] } });
+  expect(await expectTorchCase(fixed, fixedIO(io), { threads: 2 })).toHaveLength(3);
+  const rt = defineModel({ name: 'rwkv_rt', module: net, inputs: { x: { shape: [2, 'T', 8], max: { T: 9 } } } });
+  await expectRunTime(rt, io, { name: 'T', axis: { x: 1 }, short: 1 });   // T = 1: ZeroPad2d((0, 0, 1, −1)) gives zeros
+});
