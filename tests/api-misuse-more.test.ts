@@ -156,4 +156,16 @@ describe('compiler API misuse', () => {
     // An error some sizes avoid keeps the advice.
     expect(() => trace((i) => i.x!.slice(1, 0, 3), spec)).toThrow('slice: range 0:3:1 is invalid for axis 1 of [1, 2] — with B=1, T=2 (inputs f32[B, T]); a symbolic size must work for every value from its declared minimum (T ≥ 2) to its bound');
   });
+  test("unpacking a tensor as torch's `values, indices = x.max(1)` is refused by name (it was a raw TypeError: object is not iterable)", () => {
+    class Viterbi extends nn.Module {
+      forward(x: Tensor): Tensor { const [v, i] = x.max(1) as unknown as Tensor[]; return v!.add(i!); }
+    }
+    expect(() => traceModel({ name: 'v', module: new Viterbi(), inputs: { x: [2, 3] } })).toThrow(
+      "a tensor cannot be unpacked or iterated (const [a, b] = x, for (const r of x)): torch's `values, indices = x.max(dim)` (or min) is x.max(dim) / x.min(dim) for the values and x.argmax(dim) / x.argmin(dim) for the indices; torch's `a, b = x` or `for row in x` is x.unbind(0) in module '<root>' (Viterbi)");
+    // for…of over a tensor (torch iterates its rows) is refused the same way; unbind gives the rows.
+    const rows = (x: Tensor) => { const out: Tensor[] = []; for (const r of x as unknown as Tensor[]) out.push(r); return out[0]!; };
+    expect(() => traceModel({ name: 'r', module: new nn.Identity(), inputs: { x: [2, 3] }, forward: (_m: nn.Module, i: Record<string, Tensor>) => rows(i.x!) })).toThrow(/^a tensor cannot be unpacked or iterated/);
+    const g = traceModel({ name: 'u', module: new nn.Identity(), inputs: { x: [2, 3] }, forward: (_m: nn.Module, i: Record<string, Tensor>) => i.x!.unbind(0)[1]! });
+    expect(Array.from(interpret(g, { x: Float32Array.of(1, 2, 3, 4, 5, 6) }).y!)).toEqual([4, 5, 6]);
+  });
 });

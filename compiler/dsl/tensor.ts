@@ -741,6 +741,8 @@ export class Tensor {
   aminmax(o: { dim?: number; keepdim?: boolean } = {}): { min: Tensor; max: Tensor } { return U.aminmax(this, o); }
   nansum(dim?: number | number[], keepdim = false): Tensor { return U.nansum(this, dim, keepdim); }
   nanmean(dim?: number | number[], keepdim = false): Tensor { return U.nanmean(this, dim, keepdim); }
+  /** Unpacking a tensor (torch's `values, indices = x.max(dim)`, `a, b = x`) was a raw TypeError; it would have to be a wrong answer (rows of the values) if it iterated. */
+  [Symbol.iterator](): never { throw new ModelDefinitionError(`a tensor cannot be unpacked or iterated (const [a, b] = x, for (const r of x)): torch's \`values, indices = x.max(dim)\` (or min) is x.max(dim) / x.min(dim) for the values and x.argmax(dim) / x.argmin(dim) for the indices; torch's \`a, b = x\` or \`for row in x\` is x.unbind(0)${where()}`); }
   /** torch.amax over dims (values only); i32 exactly, by halving (the IR's max reduces f32). */
   max(dim?: number | number[], keepdim = false): Tensor {
     if (this.dtype !== 'i32') return reduce('max', this, dims(dim, this.rank), keepdim);
