@@ -270,6 +270,12 @@ describe('symbolic sizes in the DSL', () => {
     // Numbers are read at the bounds (as modules compute them from `shape`); a split that depends on the sizes is refused.
     const fixed = () => trace(({ x }) => x!.reshape(2, 1568), { x: { shape: ['B', 784], max: { B: 4 } } });
     expect(fixed).toThrow(/reshape: cannot reshape \[B, 784\] to \[2, 1568\]: how \[B, 784\] splits into \[2, 1568\] depends on the sizes/);
+    // A -1 among numbers that divides the element count at every size needs no reading at the bounds:
+    // view(3, -1) of [3*T-3] (the CRF's transitions per step, [3, T-1]) was refused as [3, 6] of 18.
+    const g = trace(({ x }) => x!.slice(1, 1).reshape(-1).view(3, -1), { x: { shape: [3, 'T'], max: { T: 7 }, min: { T: 2 } } });
+    expect(g.outputs[0]!.node.type.dims).toEqual([3, 'T-1']);
+    expect(Array.from(interpret(g, { x: Float32Array.from({ length: 9 }, (_, k) => k) }, undefined, { T: 3 }).y!)).toEqual([1, 2, 4, 5, 7, 8]);
+    expect(() => trace(({ x }) => x!.reshape(-1).view(2, -1), { x: { shape: [3, 'T'], max: { T: 8 } } })).toThrow(/reshape: cannot reshape \[3\*T\] to \[2, -1\]: how \[3\*T\] splits into \[2, 12\] depends on the sizes/);
     const empty = () => trace(({ x }) => x!.slice(1, 0, -1), { x: { shape: ['B', 'T'], max: { B: 2, T: 8 } } });
     expect(empty).toThrow(/slice: range 0:0:1 is invalid .* with B=1, T=1/);
     const slice = () => trace(({ x }) => x!.slice(1, 0, 5), { x: { shape: ['B', 'T'], max: { B: 2, T: 8 } } });
