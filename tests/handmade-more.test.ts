@@ -338,6 +338,54 @@ test('a BiLSTM-CRF (emissions, the log-partition by a logsumexp recursion, the N
   await expectRunTime(rt, io, { name: 'B', axis: { tokens: 0, tags: 0 }, short: 2 });
 });
 
+/**
+ * The same CRF over a length chosen at run time: the recursions as loops (the forward ones over
+ * positions 1 … T−1, the backtrack a reverse loop over the backpointers), the score of the given
+ * tags gathered at once.
+ */
+class BiLSTMCRFLoop extends BiLSTMCRF {
+  computeScore(em: Tensor, tags: Tensor): Tensor {
+    const K = em.size(2);
+    const emitted = em.gather(2, tags.unsqueeze(2)).squeeze(2).sum(1);
+    const prev = tags.slice(1, 0, -1), cur = tags.slice(1, 1);
+    const trans = this.transitions.t.flatten().indexSelect(0, prev.mul(K).add(cur).flatten()).view(tags.dim(0), -1).sum(1);
+    const first = this.start_transitions.t.indexSelect(0, tags.select(1, 0)), last = this.end_transitions.t.indexSelect(0, tags.select(1, -1));
+    return first.add(emitted).add(trans).add(last);
+  }
+
+  computeNormalizer(em: Tensor): Tensor {
+    const rest = em.slice(1, 1), trans = this.transitions.t;
+    const { score } = loop(rest.dim(1), { score: this.start_transitions.t.add(em.select(1, 0)) }, ({ score }, t) => ({
+      next: { score: score!.unsqueeze(2).add(trans).add(rest.dynamicSlice(1, t).squeeze(1).unsqueeze(1)).logsumexp(1) }, emit: {},
+    }), { final: true });
+    return score!.add(this.end_transitions.t).logsumexp(1);
+  }
+
+  viterbiDecode(em: Tensor): [Tensor, Tensor] {
+    const rest = em.slice(1, 1), trans = this.transitions.t;
+    const { score, history } = loop(rest.dim(1), { score: this.start_transitions.t.add(em.select(1, 0)) }, ({ score }, t) => {
+      const next = score!.unsqueeze(2).add(trans).add(rest.dynamicSlice(1, t).squeeze(1).unsqueeze(1));
+      return { next: { score: next.max(1) }, emit: { history: next.argmax(1) } };
+    }, { axis: 1, final: true });
+    const last = score!.add(this.end_transitions.t);
+    // history[:, t] points from position t + 1 back to t: walked from the end, each step's tag emitted at its own t.
+    const { tags, best } = loop(rest.dim(1), { best: last.argmax(1) }, ({ best }, t) => {
+      const prev = history!.dynamicSlice(1, t).squeeze(1).takeAlongDim(best!.unsqueeze(1), 1).squeeze(1);
+      return { next: { best: prev }, emit: { tags: prev } };
+    }, { axis: 1, reverse: true, final: true });
+    void best;
+    return [cat([tags!, last.argmax(1).unsqueeze(1)], 1), last.max(1)];
+  }
+}
+
+test('the BiLSTM-CRF over a length chosen at run time (the log-partition and Viterbi as loops, the backtrack a reverse loop; T = 7 and 4, at least 2) matches PyTorch', async () => {
+  const net = new BiLSTMCRFLoop().loadStateDict(weights('handmade_more_crf_len'));
+  const io = read('handmade_more_crf_len', 'io.safetensors');
+  const i32 = (shape: (number | string)[], o: Record<string, unknown> = {}) => ({ shape, dtype: 'i32', ...o }) as InputSpec;
+  const rt = defineModel({ name: 'crf_len', module: net, inputs: { tokens: i32([3, 'T'], { max: { T: 7 }, min: { T: 2 } }), tags: i32([3, 'T']) } });
+  await expectRunTime(rt, io, { name: 'T', axis: { tokens: 1, tags: 1 }, short: 4 });
+});
+
 // ---- RWKV-4 time mixing ----
 
 class RWKVTimeMix extends Module {
