@@ -195,7 +195,7 @@ class CenterNetHead extends Module {
     const [scores, inds0] = heat.view(batch, -1).topk(K);
     const clses = inds0.floorDivide(height * width);
     const inds = inds0.remainder(height * width);
-    const ys0 = inds.floorDivide(width).float();   // torch.div(inds, width, rounding_mode='floor')
+    const ys0 = inds.div(width, { roundingMode: 'floor' }).float();
     const xs0 = inds.remainder(width).float();
     const reg = transposeAndGatherFeat(reg0, inds);
     const xs = xs0.view(batch, K, 1).add(reg.slice(2, 0, 1));
@@ -207,7 +207,7 @@ class CenterNetHead extends Module {
   }
 }
 
-test('a CenterNet decode (sigmoid heatmap, 3×3 max-pool NMS, topk over C·H·W, class by floorDivide, ys/xs by floorDivide and remainder, gathered size and offset, boxes) matches PyTorch', async () => {
+test('a CenterNet decode (sigmoid heatmap, 3×3 max-pool NMS, topk over C·H·W, class by floorDivide, ys/xs by div with roundingMode floor and remainder, gathered size and offset, boxes) matches PyTorch', async () => {
   const net = new CenterNetHead().loadStateDict(weights('handmade_more_centernet'));
   const io = read('handmade_more_centernet', 'io.safetensors');
   const fixed = defineModel({ name: 'centernet', module: net, inputs: { feat: [3, 4, 6, 7] } });

@@ -36,4 +36,5 @@ export const { trace, traceModel, defineModel } = checkedFunctions('', { trace: 
 export type { StftOptions } from './spectral.ts';
 export const { searchsorted, bucketize } = checkedFunctions('', { searchsorted: St.searchsorted, bucketize: St.bucketize });
 export type { QuantileOptions, QuantileInterpolation, SearchSortedOptions } from './statistics.ts';
+export type { DivOptions } from './rounding.ts';
 export type { ModelDefinition, EntryDefinition, EntryResult, InputSpec, InputSpecs } from './trace.ts';

@@ -12,6 +12,7 @@ import * as S from './scatter.ts';
 import * as U from './utilities.ts';
 import * as St from './statistics.ts';
 import * as G from './sampling.ts';
+import * as R from './rounding.ts';
 
 /** The tensor argument of expand_as, view_as, reshape_as and type_as. */
 function like(op: string, other: unknown): Tensor {
@@ -334,8 +335,8 @@ export class Tensor {
   add(other: Operand): Tensor { return boolArith(this, other, record('add', promoted('add', this, other))); }
   sub(other: Operand): Tensor { return record('sub', promoted('sub', this, other)); }
   mul(other: Operand): Tensor { return boolArith(this, other, record('mul', promoted('mul', this, other))); }
-  /** True division, as torch's /: integer operands are divided as f32 (7 / 2 = 3.5). */
-  div(other: Operand): Tensor { return record('div', promoted('div', this, other).map(asF32)); }
+  /** True division, as torch's /: integer operands are divided as f32 (7 / 2 = 3.5); with { roundingMode: 'trunc' | 'floor' } torch.div's rounding (rounding.ts). */
+  div(other: Operand, o?: R.DivOptions): Tensor { return o === undefined ? record('div', promoted('div', this, other).map(asF32)) : R.divRounded(this, other, o); }
   maximum(other: Operand): Tensor { return boolArith(this, other, record('maximum', promoted('maximum', this, other))); }
   /** torch.fmod: C's fmod, the sign of the dividend (exact); an i32 by zero raises, as torch's. */
   fmod(other: Operand): Tensor { return record('fmod', promoted('fmod', this, other)); }
