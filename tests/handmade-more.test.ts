@@ -344,7 +344,7 @@ test('a BiLSTM-CRF (emissions, the log-partition by a logsumexp recursion, the N
  * tags gathered at once.
  */
 class BiLSTMCRFLoop extends BiLSTMCRF {
-  computeScore(em: Tensor, tags: Tensor): Tensor {
+  override computeScore(em: Tensor, tags: Tensor): Tensor {
     const K = em.size(2);
     const emitted = em.gather(2, tags.unsqueeze(2)).squeeze(2).sum(1);
     const prev = tags.slice(1, 0, -1), cur = tags.slice(1, 1);
@@ -353,7 +353,7 @@ class BiLSTMCRFLoop extends BiLSTMCRF {
     return first.add(emitted).add(trans).add(last);
   }
 
-  computeNormalizer(em: Tensor): Tensor {
+  override computeNormalizer(em: Tensor): Tensor {
     const rest = em.slice(1, 1), trans = this.transitions.t;
     const { score } = loop(rest.dim(1), { score: this.start_transitions.t.add(em.select(1, 0)) }, ({ score }, t) => ({
       next: { score: score!.unsqueeze(2).add(trans).add(rest.dynamicSlice(1, t).squeeze(1).unsqueeze(1)).logsumexp(1) }, emit: {},
@@ -361,7 +361,7 @@ class BiLSTMCRFLoop extends BiLSTMCRF {
     return score!.add(this.end_transitions.t).logsumexp(1);
   }
 
-  viterbiDecode(em: Tensor): [Tensor, Tensor] {
+  override viterbiDecode(em: Tensor): [Tensor, Tensor] {
     const rest = em.slice(1, 1), trans = this.transitions.t;
     const { score, history } = loop(rest.dim(1), { score: this.start_transitions.t.add(em.select(1, 0)) }, ({ score }, t) => {
       const next = score!.unsqueeze(2).add(trans).add(rest.dynamicSlice(1, t).squeeze(1).unsqueeze(1));

@@ -15,7 +15,7 @@ const desc = (t: unknown): string => (t instanceof Tensor ? `${t.dtype}${fmtShap
 /** x / other rounded as torch.div's rounding_mode says (the options object already given). */
 export function divRounded(x: Tensor, other: unknown, o: unknown): Tensor {
   if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new ModelDefinitionError(`div: the second argument is the options { roundingMode: 'trunc' | 'floor' | null }, got ${describeValue(o)}${where()}`);
-  checkOptions('div', o, ['roundingMode']);
+  checkOptions('div', o as DivOptions, ['roundingMode']);
   const mode = (o as DivOptions).roundingMode ?? null;
   if (mode !== null && mode !== 'trunc' && mode !== 'floor') throw new ModelDefinitionError(`div expected rounding_mode to be one of None, 'trunc', or 'floor' but found ${describeValue(mode)}${where()}`);
   if (typeof other !== 'number' && !(other instanceof Tensor)) throw new ModelDefinitionError(`div: expected a tensor or a number to divide by, got ${describeValue(other)}${where()}`);
