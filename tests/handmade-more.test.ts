@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { arange, cat, compileModel, defineModel, F, full, fullLike, interpret, ints, loop, Module, nn, readSafetensors, stack, stateDictFrom, zeros, type InputSpec, type Tensor } from '../compiler/index.ts';
+import { arange, bucketize, cat, compileModel, defineModel, F, full, fullLike, interpret, ints, loop, Module, nn, readSafetensors, searchsorted, stack, stateDictFrom, type InputSpec, type Tensor } from '../compiler/index.ts';
 import { loadModelBytes, type Model } from '../runtime/model.ts';
 import '../runtime/node.ts';
 import { TEST_ISAS } from './helpers/isa.ts';
@@ -268,6 +268,36 @@ test('DeepFM (field offsets, a linear term, the FM term 0.5·((Σv)² − Σv²)
   expect(await expectTorchCase(fixed, fixedIO(io), { threads: 2 })).toHaveLength(4);
   const rt = defineModel({ name: 'deepfm_rt', module: net, inputs: { x: { shape: ['B', 4], dtype: 'i32', max: { B: 8 } }, label: { shape: ['B'] } } });
   await expectRunTime(rt, io, { name: 'B', axis: { x: 0, label: 0 }, short: 2 });
+});
+
+// ---- Wide & Deep ----
+
+class WideDeep extends Module {
+  age_bounds = this.param('age_bounds', [6]);   // a float buffer, loaded like a weight
+  wide = new nn.Embedding(7 + 4 + 28, 1);
+  emb_age = new nn.Embedding(7, 3); emb_a = new nn.Embedding(4, 3); emb_b = new nn.Embedding(6, 3);
+  mlp = new nn.Sequential(new nn.Linear(3 * 3 + 2, 8), new nn.ReLU(), new nn.Linear(8, 1));
+  bias = this.param('bias', [1]);
+  forward(age: Tensor, catA: Tensor, catB: Tensor, dense: Tensor, label: Tensor, weight: Tensor): Record<string, Tensor> {
+    void catB;
+    const ageB = bucketize(age, this.age_bounds.t);
+    const ageR = searchsorted(this.age_bounds.t, age, { right: true });
+    const cross = ageB.mul(4).add(catA);
+    const wide = this.wide.call(stack([ageB, catA.add(7), cross.add(11)], 1)).sum(1);
+    const deep = this.mlp.call(cat([this.emb_age.call(ageB), this.emb_a.call(catA), this.emb_b.call(ageR.clamp(undefined, 5)), dense], 1));
+    const logit = wide.add(deep).squeeze(1).add(this.bias.t);
+    return { prob: logit.sigmoid(), loss: F.binaryCrossEntropyWithLogits(logit, label, { weight }), age_b: ageB, age_r: ageR };
+  }
+}
+
+test('Wide & Deep (bucketize and searchsorted(right) of ages on the boundaries, off them and NaN, a crossed column, a wide embedding sum, a deep MLP, weighted BCE with logits) matches PyTorch', async () => {
+  const net = new WideDeep().loadStateDict(weights('handmade_more_widedeep'));
+  const io = read('handmade_more_widedeep', 'io.safetensors');
+  const i32 = (shape: (number | string)[]) => ({ shape, dtype: 'i32' }) as InputSpec;
+  const fixed = defineModel({ name: 'widedeep', module: net, inputs: { age: [10], cat_a: i32([10]), cat_b: i32([10]), dense: [10, 2], label: [10], weight: [10] } });
+  expect(await expectTorchCase(fixed, fixedIO(io), { threads: 2 })).toHaveLength(4);
+  const rt = defineModel({ name: 'widedeep_rt', module: net, inputs: { age: { shape: ['B'], max: { B: 10 } }, cat_a: i32(['B']), cat_b: i32(['B']), dense: { shape: ['B', 2] }, label: { shape: ['B'] }, weight: { shape: ['B'] } } });
+  await expectRunTime(rt, io, { name: 'B', axis: { age: 0, cat_a: 0, cat_b: 0, dense: 0, label: 0, weight: 0 }, short: 4 });
 });
 
 // ---- BiLSTM-CRF ----
