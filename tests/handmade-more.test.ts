@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { arange, bucketize, cat, compileModel, defineModel, F, full, fullLike, interpret, ints, loop, Module, nn, readSafetensors, searchsorted, stack, stateDictFrom, type InputSpec, type Tensor } from '../compiler/index.ts';
+import { arange, bucketize, cat, compileModel, defineModel, F, full, fullLike, interpret, ints, loop, Module, nn, ones, readSafetensors, searchsorted, stack, stateDictFrom, type InputSpec, type Tensor } from '../compiler/index.ts';
 import { loadModelBytes, type Model } from '../runtime/model.ts';
 import '../runtime/node.ts';
 import { TEST_ISAS } from './helpers/isa.ts';
@@ -171,6 +171,53 @@ test('a T5 encoder block (RMS T5LayerNorm, bidirectional log-spaced relative pos
   expect(await expectTorchCase(fixed, fixedIO(io), { threads: 2 })).toHaveLength(2);
   const rt = defineModel({ name: 't5_rt', module: net, inputs: { x: { shape: [2, 'T', 8], max: { T: 10 } }, attention_mask: { shape: [2, 'T'], dtype: 'i32' } } });
   await expectRunTime(rt, io, { name: 'T', axis: { x: 1, attention_mask: 1 }, short: 5 });
+});
+
+// ---- BLOOM attention with ALiBi ----
+
+/** Hugging Face's build_alibi_tensor: per-head slopes (a power of 2 of heads, then the extra ones) times each key's position among the unpadded. */
+function buildAlibiTensor(attentionMask: Tensor, numHeads: number): Tensor {
+  const T = attentionMask.dim(1);
+  const closest = 2 ** Math.floor(Math.log2(numHeads));
+  const base = 2 ** -(2 ** -(Math.log2(closest) - 3));
+  let slopes = full([closest], base).pow(arange(1, 1 + closest));
+  if (closest !== numHeads) {
+    const extraBase = 2 ** -(2 ** -(Math.log2(2 * closest) - 3));
+    const remaining = Math.min(closest, numHeads - closest);
+    slopes = cat([slopes, full([remaining], extraBase).pow(arange(1, 1 + 2 * remaining, 2))], 0);
+  }
+  const arangeTensor = attentionMask.cumsum(-1).sub(1).mul(attentionMask).unsqueeze(1);
+  return slopes.unsqueeze(-1).mul(arangeTensor).reshape(-1, 1, T);
+}
+
+class BloomAttention extends Module {
+  input_layernorm = new nn.LayerNorm(12);
+  query_key_value = new nn.Linear(12, 36);
+  dense = new nn.Linear(12, 12);
+  forward(hiddenStates: Tensor, attentionMask: Tensor): Record<string, Tensor> {
+    const [B, T] = hiddenStates.dims, H = 3, D = 4;
+    const alibi = buildAlibiTensor(attentionMask, H);
+    const causal = ones([T!, T!]).triu(1).bool().unsqueeze(0).unsqueeze(0);
+    const causalMask = causal.logicalOr(attentionMask.unsqueeze(1).unsqueeze(1).eq(0));
+    const fused = this.query_key_value.call(this.input_layernorm.call(hiddenStates)).view(B!, T!, H, 3, D);
+    const [q, k, v] = [0, 1, 2].map((j) => fused.select(3, j));
+    const queryLayer = q!.transpose(1, 2).reshape(-1, T!, D);
+    const keyLayer = k!.permute(0, 2, 3, 1).reshape(-1, D, T!);
+    const valueLayer = v!.transpose(1, 2).reshape(-1, T!, D);
+    const scores = alibi.baddbmm(queryLayer, keyLayer, { beta: 1, alpha: 1 / Math.sqrt(D) }).view(B!, H, T!, T!);
+    const probs = scores.maskedFill(causalMask, -3.4028234663852886e38).softmax(-1);
+    const context = probs.view(-1, T!, T!).bmm(valueLayer).view(B!, H, T!, D).permute(0, 2, 1, 3).reshape(B!, T!, H * D);
+    return { out: this.dense.call(context).add(hiddenStates), alibi, probs };
+  }
+}
+
+test('BLOOM attention (ALiBi slopes for 3 heads times the left-padded mask cumsum, baddbmm with alpha 1/√d, causal | padding masked_fill of finfo.min, softmax, bmm) matches PyTorch', async () => {
+  const net = new BloomAttention().loadStateDict(weights('handmade_more_bloom'));
+  const io = read('handmade_more_bloom', 'io.safetensors');
+  const fixed = defineModel({ name: 'bloom', module: net, inputs: { hidden_states: [3, 7, 12], attention_mask: { shape: [3, 7], dtype: 'i32' } } });
+  expect(await expectTorchCase(fixed, fixedIO(io), { threads: 2 })).toHaveLength(3);
+  const rt = defineModel({ name: 'bloom_rt', module: net, inputs: { hidden_states: { shape: ['B', 7, 12], max: { B: 3 } }, attention_mask: { shape: ['B', 7], dtype: 'i32' } } });
+  await expectRunTime(rt, io, { name: 'B', axis: { hidden_states: 0, attention_mask: 0 }, short: 2 });
 });
 
 // ---- CenterNet decode ----
