@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { compileModel, defineModel, eye, F, full, fullLike, linspace, nn, ones, onesLike, readSafetensors, traceModel, zerosLike, type Module, type Tensor } from '../compiler/index.ts';
+import { compileModel, defineModel, eye, F, floats, full, fullLike, interpret, ints, linspace, nn, ones, onesLike, readSafetensors, traceModel, zerosLike, type Module, type Tensor } from '../compiler/index.ts';
 import { loadModelBytes } from '../runtime/model.ts';
 import '../runtime/node.ts';
 import { expectTorchCase } from './helpers/torch.ts';
@@ -67,4 +67,21 @@ test('fullLike of an i32 tensor holds an i32 value past 2^24 exactly (an f32 fil
   const m = await loadModelBytes((await compileModel(def)).bytes), out = m.run({ i: Int32Array.of(0, 1, -1) });
   expect(Array.from(out.y as Int32Array)).toEqual([16777217, 16777218, 16777216]);
   expect(Array.from(out.z as Int32Array)).toEqual([-2147483647, -2147483647, -2147483647]);
+});
+
+test('floats and ints take nested arrays as torch.tensor does (row-major, their shape); a ragged or empty nest is refused as torch refuses it', () => {
+  const g = traceModel(defineModel({
+    name: 'nest', module: new nn.Identity(), inputs: { x: [2, 3] },
+    forward: (_m: Module, i: Record<string, Tensor>) => ({ y: i.x!.matmul(floats([[1, 0], [0, 1], [1, 1]])), k: ints([[[1], [2]], [[3], [4]]]).add(0), v: floats([1.5, 2]) }),
+  }));
+  const out = interpret(g, { x: Float32Array.of(1, 2, 3, 4, 5, 6) });
+  expect(g.outputs.map((o) => o.node.type.shape)).toEqual([[2, 2], [2, 2, 1], [2]]);
+  // torch: torch.tensor([[1., 2, 3], [4, 5, 6]]) @ torch.tensor([[1., 0], [0, 1], [1, 1]]) = [[4, 5], [10, 11]]
+  expect([Array.from(out.y as Float32Array), Array.from(out.k as Int32Array), Array.from(out.v as Float32Array)]).toEqual([[4, 5, 10, 11], [1, 2, 3, 4], [1.5, 2]]);
+  const tr = (f: () => Tensor) => () => traceModel(defineModel({ name: 'c', module: new nn.Identity(), inputs: { x: [2] }, forward: (_m: Module, i: Record<string, Tensor>) => i.x!.add(f().sum()) }));
+  expect(tr(() => floats([[1, 2], [3]] as never))).toThrow('floats: a nested array must be rectangular: expected sequence of length 2 at dim 1 (got 1)');
+  expect(tr(() => ints([[1, 2], 3] as never))).toThrow('ints: a nested array must be rectangular: expected sequence of length 2 at dim 1 (got 3)');
+  expect(tr(() => floats([[1, [2]], [3, 4]] as never))).toThrow(/floats: a nested array must be rectangular: too many dimensions/);
+  expect(tr(() => floats([[], []] as never))).toThrow('floats: a nested array holds an empty array at dim 1 (a tensor here has no empty dims)');
+  expect(tr(() => floats([[1, 2], [3, '4']] as never))).toThrow('floats: expected an array of numbers, got an array of 4 holding "4"');
 });

@@ -13,6 +13,7 @@ import * as U from './utilities.ts';
 import * as St from './statistics.ts';
 import * as G from './sampling.ts';
 import * as R from './rounding.ts';
+import * as L from './literals.ts';
 
 /** The tensor argument of expand_as, view_as, reshape_as and type_as. */
 function like(op: string, other: unknown): Tensor {
@@ -202,21 +203,23 @@ function triangleIndices(op: string, row: number, col: number, offset: number, k
   return ints([...is, ...js], [2, is.length]);
 }
 /** An i32 constant (token ids, positions). */
-export function ints(values: ArrayLike<number>, shape: Shape = [values?.length]): Tensor {
+export function ints(values: ArrayLike<number> | readonly unknown[], shape?: Shape): Tensor {
+  ({ values, shape } = L.unnest('ints', values as ArrayLike<number>, shape)); shape ??= [values?.length];   // (torch.tensor([[1, 2], [3, 4]]) too)
   const ok = (Array.isArray(values) || ArrayBuffer.isView(values)) && Array.prototype.every.call(values, (v: unknown) => Number.isInteger(v) && (v as number) === ((v as number) | 0));
   if (!ok) throw new ModelDefinitionError(`ints: expected an array of 32-bit integers, got ${describeValue(values)}${ArrayBuffer.isView(values) || Array.isArray(values) ? ` holding ${describeValue(Array.prototype.find.call(values, (v: unknown) => !(Number.isInteger(v) && (v as number) === ((v as number) | 0))))}` : ''}${where()}`);
-  return constant(Int32Array.from(values), shape, 'i32', `ints[${shape}]`);
+  return constant(Int32Array.from(values as ArrayLike<number>), shape, 'i32', `ints[${shape}]`);
 }
 /**
  * An f32 constant of the given values, torch.tensor([…]) of floats (ALiBi's slopes, a normalisation's
  * mean and std, a buffer computed in __init__), of `shape` (default: a vector); values are rounded to
  * f32 as torch's float32 (1e39 is Infinity).
  */
-export function floats(values: ArrayLike<number>, shape: Shape = [values?.length]): Tensor {
+export function floats(values: ArrayLike<number> | readonly unknown[], shape?: Shape): Tensor {
+  ({ values, shape } = L.unnest('floats', values as ArrayLike<number>, shape)); shape ??= [values?.length];   // (torch.tensor([[1., 0.], [0., 1.]]) too)
   const ok = (Array.isArray(values) || ArrayBuffer.isView(values)) && Array.prototype.every.call(values, (v: unknown) => typeof v === 'number');
   if (!ok) throw new ModelDefinitionError(`floats: expected an array of numbers, got ${describeValue(values)}${ArrayBuffer.isView(values) || Array.isArray(values) ? ` holding ${describeValue(Array.prototype.find.call(values, (v: unknown) => typeof v !== 'number'))}` : ''}${where()}`);
   if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 1) || numel(shape) !== values.length) throw new ModelDefinitionError(`floats: shape must be positive integers holding the ${values.length} values, got ${Array.isArray(shape) ? fmtShape(shape) : describeValue(shape)}${where()}`);
-  return constant(Float32Array.from(values), shape, 'f32', `floats[${shape}]`);
+  return constant(Float32Array.from(values as ArrayLike<number>), shape, 'f32', `floats[${shape}]`);
 }
 /**
  * 0, 1, …, n−1 as i32 (n at most 2^26: a constant of the model, among its weights); as torch.arange,
