@@ -159,3 +159,20 @@ test('var and std with a correction over a size chosen at run time divide by the
   }
   one.dispose(); two.dispose();
 });
+
+test('an integer tensor to a float exponent is float pow, as torch (x ** 0.5 of int lengths was refused by sqrt\'s name); an integer exponent stays refused', () => {
+  const g = traceModel(defineModel({
+    name: 'ipow', module: new nn.Identity(), inputs: { x: { shape: [4], dtype: 'i32' }, e: [4], b: { shape: [2], dtype: 'bool' } },
+    forward: (_m: Module, i: Record<string, Tensor>) => ({ h: i.x!.pow(0.5), p: i.x!.pow(1.5), r: i.x!.pow(-0.5), inf: i.x!.pow(Infinity), t: i.x!.pow(i.e!), bh: i.b!.pow(0.5) }),
+  }));
+  const out = interpret(g, { x: Int32Array.of(1, 2, 3, 0), e: Float32Array.of(2, 0.5, -1, 3), b: Uint8Array.of(1, 0) });
+  expect(g.outputs.map((o) => o.node.type.dtype)).toEqual(['f32', 'f32', 'f32', 'f32', 'f32', 'f32']);
+  // torch 1.13: torch.tensor([1, 2, 3, 0], dtype=torch.int32) ** 0.5, ** 1.5, ** -0.5, ** inf, ** torch.tensor([2., 0.5, -1., 3.]); torch.tensor([True, False]) ** 0.5
+  const want: Record<string, number[]> = {
+    h: [1, 1.4142135381698608, 1.7320507764816284, 0], p: [1, 2.8284270763397217, 5.196152210235596, 0], r: [1, 0.7071067690849304, 0.5773502588272095, Infinity],
+    inf: [1, Infinity, Infinity, 0], t: [1, 1.4142135381698608, 0.3333333432674408, 0], bh: [1, 0],
+  };
+  for (const [k, w] of Object.entries(want)) expect(Array.from(out[k] as Float32Array), k).toEqual(w);
+  expect(() => traceModel(defineModel({ name: 'ipow2', module: new nn.Identity(), inputs: { x: { shape: [2], dtype: 'i32' } }, forward: (_m: Module, i: Record<string, Tensor>) => i.x!.pow(2) })))
+    .toThrow("pow: an i32 base is not supported (torch's integer pow has its own rules); cast first: x.cast('f32').pow(…)");
+});

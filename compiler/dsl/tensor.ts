@@ -382,6 +382,8 @@ export class Tensor {
   }
   /** torch.pow: a number exponent of 0.5 or −0.5 is sqrt or rsqrt, as torch computes it (pow(−inf, 0.5) is NaN, pow(−0, −0.5) −inf). */
   pow(other: Operand): Tensor {
+    // An integer base to a float exponent is float pow in torch (an int tensor ** 0.5); it was refused by sqrt's name.
+    if (this.dtype !== 'f32' && ((typeof other === 'number' && !Number.isInteger(other)) || (other instanceof Tensor && other.dtype === 'f32'))) return this.float().pow(other);
     if (other === 0.5) return this.sqrt();
     if (other === -0.5) return this.rsqrt();
     // torch's integer pow has rules of its own (an int result, negative exponents refused): an i32 base is refused.
