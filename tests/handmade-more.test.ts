@@ -25,9 +25,10 @@ const arangeOf = (x: Tensor, axis: number): Tensor => (typeof x.dim(axis) === 'n
 /**
  * A case over a size `name` chosen at run time (`axis` of every input named there): the full
  * inputs give output.NAME, the first `short` entries along the axis output.short_NAME; compiled on
- * the test ISAs (1 and 2 threads, the same bits) and in the reference interpreter.
+ * the test ISAs (1 and 2 threads, the same bits) and in the reference interpreter. `sizes`: other
+ * sizes chosen at run time, fed at the fixture's value.
  */
-async function expectRunTime(def: Parameters<typeof compileModel>[0], io: IO, o: { name: string; axis: Record<string, number>; short: number }): Promise<void> {
+async function expectRunTime(def: Parameters<typeof compileModel>[0], io: IO, o: { name: string; axis: Record<string, number>; short: number; sizes?: Record<string, number> }): Promise<void> {
   const compiled = await compileModel(def, { isas: TEST_ISAS });
   const models: Model[] = [await loadModelBytes(compiled.bytes), await loadModelBytes(compiled.bytes, { threads: 2, threadPolicy: 'always' })];
   const names = [...io.keys()].filter((k) => k.startsWith('output.') && !k.startsWith('output.short_')).map((k) => k.slice(7));
@@ -43,7 +44,7 @@ async function expectRunTime(def: Parameters<typeof compileModel>[0], io: IO, o:
       feeds[name] = { data: data.filter((_, j) => Math.floor(j / inner) % n < o.short) as typeof data, shape: shape.map((s, i) => (i === ax ? o.short : s)) };
       L = o.short;
     }
-    const ref = interpret(compiled.traced, Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, v.data])), undefined, { [o.name]: L });
+    const ref = interpret(compiled.traced, Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, v.data])), undefined, { ...o.sizes, [o.name]: L });
     const outs = models.map((m) => m.run(feeds));
     for (const n of names) {
       const want = io.get(`output.${short ? 'short_' : ''}${n}`)!.data as Float32Array;
@@ -164,13 +165,13 @@ class T5Block extends Module {
   }
 }
 
-test('a T5 encoder block (RMS T5LayerNorm, bidirectional log-spaced relative position buckets, unscaled attention, a finfo.min padding mask, gated-GELU FF) matches PyTorch', async () => {
+test('a T5 encoder block over a batch and a length chosen at run time (RMS T5LayerNorm, bidirectional log-spaced relative position buckets, unscaled attention, a finfo.min padding mask, gated-GELU FF) matches PyTorch', async () => {
   const net = new T5Block().loadStateDict(weights('handmade_more_t5'));
   const io = read('handmade_more_t5', 'io.safetensors');
   const fixed = defineModel({ name: 't5', module: net, inputs: { x: [2, 10, 8], attention_mask: { shape: [2, 10], dtype: 'i32' } } });
   expect(await expectTorchCase(fixed, fixedIO(io), { threads: 2 })).toHaveLength(2);
-  const rt = defineModel({ name: 't5_rt', module: net, inputs: { x: { shape: [2, 'T', 8], max: { T: 10 } }, attention_mask: { shape: [2, 'T'], dtype: 'i32' } } });
-  await expectRunTime(rt, io, { name: 'T', axis: { x: 1, attention_mask: 1 }, short: 5 });
+  const rt = defineModel({ name: 't5_rt', module: net, inputs: { x: { shape: ['B', 'T', 8], max: { B: 3, T: 10 } }, attention_mask: { shape: ['B', 'T'], dtype: 'i32' } } });
+  await expectRunTime(rt, io, { name: 'T', axis: { x: 1, attention_mask: 1 }, short: 5, sizes: { B: 2 } });
 });
 
 // ---- BLOOM attention with ALiBi ----
@@ -534,11 +535,11 @@ class RWKVTimeMix extends Module {
   }
 }
 
-test('an RWKV-4 time-mixing block (token shift by ZeroPad2d((0, 0, 1, −1)), mixes, the WKV recurrence with the running-max exp trick in a loop) matches PyTorch', async () => {
+test('an RWKV-4 time-mixing block (token shift by ZeroPad2d((0, 0, 1, −1)), mixes, the WKV recurrence with the running-max exp trick in a loop over T, with B chosen at run time too) matches PyTorch', async () => {
   const net = new RWKVTimeMix().loadStateDict(weights('handmade_more_rwkv'));
   const io = read('handmade_more_rwkv', 'io.safetensors');
   const fixed = defineModel({ name: 'rwkv', module: net, inputs: { x: [2, 9, 8] } });
   expect(await expectTorchCase(fixed, fixedIO(io), { threads: 2 })).toHaveLength(3);
-  const rt = defineModel({ name: 'rwkv_rt', module: net, inputs: { x: { shape: [2, 'T', 8], max: { T: 9 } } } });
-  await expectRunTime(rt, io, { name: 'T', axis: { x: 1 }, short: 1 });   // T = 1: ZeroPad2d((0, 0, 1, −1)) gives zeros
+  const rt = defineModel({ name: 'rwkv_rt', module: net, inputs: { x: { shape: ['B', 'T', 8], max: { B: 3, T: 9 } } } });
+  await expectRunTime(rt, io, { name: 'T', axis: { x: 1 }, short: 1, sizes: { B: 2 } });   // T = 1: ZeroPad2d((0, 0, 1, −1)) gives zeros
 });
