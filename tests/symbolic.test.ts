@@ -270,8 +270,12 @@ describe('symbolic sizes in the DSL', () => {
     // Numbers are read at the bounds (as modules compute them from `shape`); a split that depends on the sizes is refused.
     const fixed = () => trace(({ x }) => x!.reshape(2, 1568), { x: { shape: ['B', 784], max: { B: 4 } } });
     expect(fixed).toThrow(/reshape: cannot reshape \[B, 784\] to \[2, 1568\]: how \[B, 784\] splits into \[2, 1568\] depends on the sizes/);
-    // A -1 among numbers that divides the element count at every size needs no reading at the bounds:
-    // view(3, -1) of [3*T-3] (the CRF's transitions per step, [3, T-1]) was refused as [3, 6] of 18.
+    // A -1 beside numbers in a group that they divide exactly (matchDims' splitByFree): view(3, -1) of
+    // [3*T-3] (the CRF's transitions per step, [3, T-1]) was refused as [3, 6] of 18.
+    // But the numbers may be sizes read at their bounds: x.view(x.size(0), -1) of [B, 784] is [B, 784],
+    // never [4, 196*B] (dividing the whole count by the numbers gave that, silently wrong at B ≠ 4).
+    expect(trace(({ x }) => x!.view(x!.size(0), -1), { x: { shape: ['B', 784], max: { B: 4 } } }).outputs[0]!.node.type.dims).toEqual(['B', 784]);
+    expect(trace(({ x }) => x!.view(x!.size(0), -1), { x: { shape: ['B', 3, 4], max: { B: 3 } } }).outputs[0]!.node.type.dims).toEqual(['B', 12]);
     const g = trace(({ x }) => x!.slice(1, 1).reshape(-1).view(3, -1), { x: { shape: [3, 'T'], max: { T: 7 }, min: { T: 2 } } });
     expect(g.outputs[0]!.node.type.dims).toEqual([3, 'T-1']);
     expect(Array.from(interpret(g, { x: Float32Array.from({ length: 9 }, (_, k) => k) }, undefined, { T: 3 }).y!)).toEqual([1, 2, 4, 5, 7, 8]);

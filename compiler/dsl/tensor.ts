@@ -580,10 +580,7 @@ export class Tensor {
       for (const n of sizeNames(c)) if (max[n] === undefined) throw bad(`size '${n}' is not one of this tensor's sizes (${Object.keys(max).join(', ') || 'none'})`);
     }
     if (target.filter((d) => d === -1).length > 1) throw bad('at most one -1');
-    // Sizes as numbers and a -1 that divides the element count at every size (view(3, -1) of
-    // [3*T-3]: T-1) need no grouping at the bounds, where 18 = 3·6 split ambiguously.
-    const exactFree = target.includes(-1) && !target.some(isSymbolic) && divDims(numelDims(this.dims), numelDims(target.filter((d) => d !== -1))) !== undefined;
-    if (target.some(isSymbolic) || exactFree) {
+    if (target.some(isSymbolic)) {
       const known = numelDims(target.filter((d) => d !== -1).map(canonDim));
       const free = target.includes(-1) ? divDims(numelDims(this.dims), known) : undefined;
       if (target.includes(-1) && free === undefined) throw bad(`the -1 is not a whole number of elements (${fmtShape(this.dims)} / ${known})`);
