@@ -8,6 +8,7 @@ import { dimsOf, DTYPE_BYTES, fmtShape, normAxis as irNormAxis, numel, sameShape
 import { addDims, canonDim, divDims, evalDim, isSymbolic, leastDim, mulDims, numelDims, sizeNames, windowsOf, type Dim, type Sizes } from '../ir/dims.ts';
 import type { SymAttrs } from '../ir/symbolic.ts';
 import { describeValue } from '../ir/print.ts';
+import * as M from './maths.ts';
 import * as S from './scatter.ts';
 import * as U from './utilities.ts';
 import * as St from './statistics.ts';
@@ -443,6 +444,25 @@ export class Tensor {
     return record('where', [u.eq(1), this, record('where', [d.eq(-1), d, record('where', [u.eq(Infinity), u, d.mul(this.div(u.log()))])])]);
   }
   rsqrt(): Tensor { return record('rsqrt', [this]); }
+  /** torch's lerp, hypot, logit, xlogy, nan_to_num, exp2, logaddexp(2), sinc, heaviside, erfc, erfinv, copysign, frac, signbit, deg2rad, rad2deg, isclose (maths.ts). */
+  lerp(end: Operand, weight: Operand): Tensor { return M.lerp(this, end, weight); }
+  hypot(other: Operand): Tensor { return M.hypot(this, other); }
+  logit(eps?: number): Tensor { return M.logit(this, eps); }
+  xlogy(other: Operand): Tensor { return M.xlogy(this, other); }
+  nanToNum(o?: M.NanToNumOptions): Tensor { return M.nanToNum(this, o); }
+  exp2(): Tensor { return M.exp2(this); }
+  logaddexp(other: Operand): Tensor { return M.logaddexp(this, other); }
+  logaddexp2(other: Operand): Tensor { return M.logaddexp(this, other, true); }
+  sinc(): Tensor { return M.sinc(this); }
+  heaviside(values: Operand): Tensor { return M.heaviside(this, values); }
+  erfc(): Tensor { return M.erfc(this); }
+  erfinv(): Tensor { return M.erfinv(this); }
+  copysign(other: Operand): Tensor { return M.copysign(this, other); }
+  frac(): Tensor { return M.frac(this); }
+  signbit(): Tensor { return M.signbit(this); }
+  deg2rad(): Tensor { return M.deg2rad(this); }
+  rad2deg(): Tensor { return M.rad2deg(this); }
+  isclose(other: Operand, o?: M.IsCloseOptions): Tensor { return M.isclose(this, other, o); }
   /** torch.reciprocal: 1 / x. */
   reciprocal(): Tensor { return record('recip', [this]); }
   /** torch.abs; of an i32 tensor max(x, −x) (a T5 relative position bucket: abs(2^31) wraps as torch's). */
@@ -979,6 +999,11 @@ export class Tensor {
   cumsum(dim: number): Tensor { return scan(this.dtype === 'bool' ? this.cast('i32') : this, normAxis(dim, this.rank), false, false); }
   /** torch.diff(n = 1, dim = -1, prepend?, append?): n-th forward differences (bool: xor) (utilities.ts). */
   diff(n = 1, dim = -1, prepend?: Tensor, append?: Tensor): Tensor { return U.diff(this, n, dim, prepend, append); }
+  /** torch.cumprod, cummax, cummin (values and i32 indices) and logcumsumexp along `dim` (maths.ts). */
+  cumprod(dim: number): Tensor { return M.cumprod(this, dim); }
+  cummax(dim: number): [Tensor, Tensor] { return M.cumExtreme(this, dim, true); }
+  cummin(dim: number): [Tensor, Tensor] { return M.cumExtreme(this, dim, false); }
+  logcumsumexp(dim: number): Tensor { return M.logcumsumexp(this, dim); }
   /**
    * torch.var over `dim` (all dims when absent): Σ(x − mean)² / (n − correction), correction 1
    * unless `unbiased: false` or `correction` says otherwise (n − correction ≤ 0 divides by 0, as
@@ -1079,6 +1104,8 @@ export class Tensor {
   }
   /** torch.sign: −1, 0 or 1 (0 at ±0 and at NaN, as PyTorch 1.13 gives); a bool tensor is its own sign. */
   sign(): Tensor { return this.dtype === 'bool' ? this : this.gt(0).cast(this.dtype).sub(this.lt(0).cast(this.dtype)); }
+  /** torch.sgn: sign, for real tensors. */
+  sgn(): Tensor { return this.sign(); }
   square(): Tensor { return this.mul(this); }
   isnan(): Tensor { return this.ne(this); }
   isinf(): Tensor { return this.abs().eq(Infinity); }

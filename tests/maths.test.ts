@@ -1,0 +1,96 @@
+// The elementwise maths and scans of compiler/dsl/maths.ts against PyTorch 1.13
+// (tests/fixtures/torch-extra/maths, made by make_maths.py): every pair of 13 special values and
+// random pairs across magnitudes, the edges of logit, erfinv and erfc's tail, rows for the scans
+// (a product leaving f32's range and coming back, zeros with infinities, −0, NaN, ties) along both
+// dims, and random rows over a length chosen at run time. One model, compiled once, and the
+// reference interpreter: NaN, ±inf and the sign of zero exactly, finite values within each
+// function's tolerance (ULPS, in units of f32's 2^−23 relative; 0 = bit for bit). Then misuse.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, expect, test } from 'vitest';
+import { compileModel, defineModel, interpret, nn, readSafetensors, trace, traceModel, type Tensor } from '../compiler/index.ts';
+import { loadModelBytes } from '../runtime/model.ts';
+import { TEST_ISAS } from './helpers/isa.ts';
+
+const FIX = join(import.meta.dirname, 'fixtures', 'torch-extra', 'maths');
+const io = readSafetensors(readFileSync(join(FIX, 'io.safetensors')), 'maths/io.safetensors');
+const input = (k: string) => io.get(`input.${k}`)!;
+const want = (k: string) => io.get(`output.${k}`)!.data as ArrayLike<number>;
+
+/** Relative error allowed, in f32 ulps (2^−23 of the value); 0: bit for bit. */
+const ULPS: Record<string, number> = {
+  lerp: 0, lerp_s: 0, lerp_s2: 0, hypot: 2, logit: 1, logit_eps: 1, logit_a: 1, xlogy: 1, nan_to_num: 0, nan_to_num_o: 0,
+  exp2: 1, exp2_t: 1, logaddexp: 2, logaddexp2: 3, sinc: 3, sinc_u: 3, heaviside: 0, erfc: 4, erfc_t: 4, erfinv: 3, erfinv_a: 3,
+  copysign: 0, frac: 0, signbit: 0, deg2rad: 0, rad2deg: 0, isclose: 0, isclose_o: 0, isclose_near: 0, sgn: 0,
+};
+const SCANS = { cumprod: 0, cummax: 0, cummax_i: 0, cummin: 0, cummin_i: 0, logcumsumexp: 2 };
+for (const p of ['r1_', 'r0_']) for (const [k, v] of Object.entries(SCANS)) ULPS[p + k] = v;
+
+const scans = (p: string, x: Tensor, dim: number): Record<string, Tensor> => {
+  const [v, i] = x.cummax(dim), [n, j] = x.cummin(dim);
+  return { [`${p}cumprod`]: x.cumprod(dim), [`${p}cummax`]: v, [`${p}cummax_i`]: i, [`${p}cummin`]: n, [`${p}cummin_i`]: j, [`${p}logcumsumexp`]: x.logcumsumexp(dim) };
+};
+
+const N = input('a').shape[0]!, M = input('u').shape[0]!;
+const def = defineModel({
+  name: 'maths', module: new nn.Identity(),
+  inputs: { a: [N], b: [N], w: [N], u: [M], p: [M], t: [M], r: [8, 8], s: { shape: ['B', 'T'], max: { B: 3, T: 16 } } },
+  forward: (_m, { a, b, w, u, p, t, r, s }: Record<string, Tensor>) => ({
+    lerp: a!.lerp(b!, w!), lerp_s: a!.lerp(b!, 0.25), lerp_s2: a!.lerp(b!, 0.75), hypot: a!.hypot(b!), logit: p!.logit(),
+    logit_eps: p!.logit(0.01), logit_a: a!.logit(), xlogy: a!.xlogy(b!), nan_to_num: a!.nanToNum(),
+    nan_to_num_o: a!.nanToNum({ nan: 1.5, posinf: 7, neginf: -8 }), exp2: a!.exp2(), exp2_t: t!.mul(10).exp2(),
+    logaddexp: a!.logaddexp(b!), logaddexp2: a!.logaddexp2(b!), sinc: a!.sinc(), sinc_u: u!.mul(4).sinc(), heaviside: a!.heaviside(b!),
+    erfc: a!.erfc(), erfc_t: t!.erfc(), erfinv: u!.erfinv(), erfinv_a: a!.erfinv(), copysign: a!.copysign(b!), frac: a!.frac(),
+    signbit: a!.signbit(), deg2rad: a!.deg2rad(), rad2deg: a!.rad2deg(), isclose: a!.isclose(b!),
+    isclose_o: a!.isclose(b!, { rtol: 0.5, atol: 1e-3, equalNan: true }), isclose_near: a!.isclose(a!.mul(1 + 1e-6)), sgn: a!.sgn(),
+    ...scans('r1_', r!, 1), ...scans('r0_', r!, -2), ...scans('s_', s!, 1),
+  }),
+});
+const fixed = Object.fromEntries(['a', 'b', 'w', 'u', 'p', 't', 'r'].map((k) => [k, input(k).data as Float32Array]));
+let runs: Array<[string, (s: string) => Record<string, ArrayLike<number>>]>;
+beforeAll(async () => {
+  const bytes = (await compileModel(def, { isas: TEST_ISAS })).bytes, traced = traceModel(def);
+  runs = [];
+  for (const isa of TEST_ISAS) {
+    const m = await loadModelBytes(bytes, { isa });
+    runs.push([isa, (s) => { const x = input(s); return m.run({ ...fixed, s: { data: x.data as Float32Array, shape: x.shape } }) as Record<string, ArrayLike<number>>; }]);
+  }
+  runs.push(['reference', (s) => { const x = input(s); return interpret(traced, { ...fixed, s: x.data as Float32Array }, undefined, { B: x.shape[0]!, T: x.shape[1]! }); }]);
+});
+
+/** Where got and w differ beyond `ulps` (specials exactly), or -1; and the largest error seen, in ulps. */
+function check(got: ArrayLike<number>, w: ArrayLike<number>, ulps: number): { bad: number; worst: number } {
+  let worst = 0;
+  for (let i = 0; i < w.length; i++) {
+    const g = Number(got[i]), v = Number(w[i]);
+    if (!Number.isFinite(v) || v === 0) { if (!Object.is(g, v)) return { bad: i, worst }; continue; }
+    // (A denormal may be one step of 2^−149 off: torch's erfc(10) is 2.8e−45, where 2.09e−45 rounds to 1.4e−45.)
+    const e = Math.abs(g - v) <= 2 ** -149 ? 0 : Math.abs(g - v) / Math.abs(v) / 2 ** -23;
+    if (!(e <= ulps + 1e-9)) return { bad: i, worst: e };
+    worst = Math.max(worst, e);
+  }
+  return { bad: -1, worst };
+}
+const show = (v: number) => (Object.is(v, -0) ? '-0' : String(v));
+
+test('elementwise maths and the scans along fixed dims equal torch 1.13 (specials exactly, finite values within each function\'s ulps)', () => {
+  const a = input('a').data as Float32Array, b = input('b').data as Float32Array;
+  for (const [how, run] of runs) {
+    const out = run('s2');
+    for (const [k, ulps] of Object.entries(ULPS)) {
+      const { bad, worst } = check(out[k]!, want(k), ulps);
+      if (process.env.MATHS_VERBOSE) console.log(how, k, bad, worst.toFixed(2));
+      expect(bad, `${how} ${k}[${bad}] of (${show(a[bad]!)}, ${show(b[bad]!)}) = ${show(Number(out[k]![bad]))}, torch ${show(Number(want(k)[bad]))}; worst ${worst} ulps`).toBe(-1);
+    }
+  }
+});
+
+test('cumprod, cummax, cummin and logcumsumexp over a length chosen at run time (2 × 11 and 1 × 3 of at most 3 × 16)', () => {
+  for (const [how, run] of runs) for (const s of ['s2', 's1']) {
+    const out = run(s);
+    for (const [k, ulps] of Object.entries(SCANS)) {
+      const { bad, worst } = check(out[`s_${k}`]!, want(`${s}_${k}`), ulps);
+      expect(bad, `${how} ${s} ${k}[${bad}] = ${out[`s_${k}`]![bad]}, torch ${want(`${s}_${k}`)[bad]}; worst ${worst} ulps`).toBe(-1);
+    }
+  }
+});
