@@ -9,7 +9,8 @@
 import type { Dim } from '../ir/dims.ts';
 import { fmtShape } from '../ir/types.ts';
 import { describeValue } from '../ir/print.ts';
-import { cat, constant, ModelDefinitionError, ones, record, scalar, Tensor, where } from './tensor.ts';
+import { loop } from './control.ts';
+import { cat, constant, ModelDefinitionError, ones, onesLike, record, scalar, Tensor, where, zerosLike } from './tensor.ts';
 
 type Operand = Tensor | number;
 const F32_MAX = 3.4028234663852886e38;
@@ -297,13 +298,13 @@ export function logcumsumexp(x: Tensor, dim: number): Tensor {
  * torch.cumprod along `dim`. i32 (and bool, as torch's int64) by a doubling scan of wrapping
  * multiplies. f32 as torch 1.13's CPU kernel: the product accumulated in double and each output
  * rounded to f32, so a run may pass beyond f32's range and come back ([1e30, 1e30, 1e−30] gives
- * 1e30, inf, 1e30). Here each |x| is split exactly into m·2^e (m in [1/√2, √2], e an integer held in
- * f32) and the scan multiplies the m as a pair hi + lo (Dekker's exact product: ~44 bits, more than
- * the one rounding to f32 needs), renormalising by a power of two each step and adding the e; the
- * output is (hi + lo)·2^e. Zeros, infinities and NaNs are counted apart (exact i32 scans), and the
- * sign is the parity of the sign bits (−0 counts): NaN once a NaN or both a 0 and an inf are seen,
- * else ±0 once a 0, ±inf once an inf. Not followed: torch's double itself overflowing (past 1e308)
- * or underflowing (below 5e−324), where torch then stays at inf or 0.
+ * 1e30, inf, 1e30). Here each |x| is split exactly into m·2^e (frexp) and a loop over the dim (one
+ * step per element, over a run-time length too) multiplies the m into hi + lo by Dekker's exact
+ * product and adds the e; each output is (hi + lo)·2^e rounded once. Zeros, infinities and NaNs
+ * are carried as flags and the sign as the parity of the sign bits (−0 counts): NaN once a NaN or
+ * both a 0 and an inf are seen, else ±0 once a 0, ±inf once an inf. Not followed: torch's double
+ * itself overflowing (past 1e308) or underflowing (below 5e−324), where torch then stays at inf or 0.
+ * (A doubling scan of the same pairs built a module of 400 KB for 300 elements.)
  */
 export function cumprod(x: Tensor, dim: number): Tensor {
   const ax = axisOf('cumprod', x, dim);
@@ -312,30 +313,55 @@ export function cumprod(x: Tensor, dim: number): Tensor {
     return doublingScan([v], ax, [i32(1)], ([a], [b]) => [a!.mul(b!)])[0]!;
   }
   const a = x.abs(), special = a.eq(0).logicalOr(a.eq(Infinity)).logicalOr(x.ne(x));
-  const a1 = sel(special, num(1), a);
-  // e ≈ log2 a (exactly enough: the step below puts m in range); 2^−e in two factors (2^149 is past f32).
-  const e0 = a1.log().mul(1 / Math.LN2).add(0.5).floor(), h = e0.mul(-0.5).trunc();
-  const m0 = a1.mul(num(2).pow(h)).mul(num(2).pow(e0.neg().sub(h)));
-  const [m1, k1] = normalised(m0);
-  const [hi, lo, e] = doublingScan([m1, num(0).mul(m1), e0.add(k1)], ax, [num(1), num(0), num(0)], ([h1, l1, e1], [h2, l2, e2]) => {
-    const [p, err] = twoProduct(h1!, h2!);
-    const l = err.add(h1!.mul(l2!).add(l1!.mul(h2!))), s = p.add(l), ls = l.sub(s.sub(p));
-    const [sn, k] = normalised(s), scale = sn.div(s); // a power of two: exact
-    return [sn, ls.mul(scale), e1!.add(e2!).add(k)];
-  });
-  const ee = e!.maximum(-400).minimum(400), eh = ee.mul(0.5).trunc();
-  const mag = hi!.add(lo!).mul(num(2).pow(eh)).mul(num(2).pow(ee.sub(eh)));
-  const count = (t: Tensor) => t.cast('i32').cumsum(ax);
-  const nan = count(x.ne(x)).gt(0), zero = count(a.eq(0)).gt(0), inf = count(a.eq(Infinity)).gt(0);
-  const negative = count(signbit(x)).remainder(2).eq(1);
-  const r = sel(nan.logicalOr(zero.logicalAnd(inf)), num(NaN), sel(zero, num(0), sel(inf, num(Infinity), mag)));
-  return sel(negative, r.neg(), r);
+  const [m, e0] = frexp(sel(special, num(1), a));
+  const flags = { nan: x.ne(x), zero: a.eq(0), inf: a.eq(Infinity), neg: signbit(x) };
+  // One step per element, in order, as torch's loop: the product carried as hi + lo (Dekker's exact
+  // product keeps ~44 bits, more than the one rounding to f32 needs) times 2^e, hi within [1/√2, √2].
+  const x0 = x.select(ax, 0), at = (v: Tensor, t: Tensor) => v.dynamicSlice(ax, t, 1).squeeze(ax);
+  const start = { hi: onesLike(x0), lo: zerosLike(x0), e: zerosLike(x0), nan: zerosLike(x0).ne(0), zero: zerosLike(x0).ne(0), inf: zerosLike(x0).ne(0), neg: zerosLike(x0).ne(0) };
+  const out = loop(x.dim(ax), start, (c, t) => {
+    const mt = at(m, t), [p, err] = twoProduct(c.hi!, mt);
+    const l = err.add(c.lo!.mul(mt)), s = p.add(l), ls = l.sub(s.sub(p));
+    const big = s.gt(Math.SQRT2), small = s.lt(Math.SQRT1_2), scale = sel(big, num(0.5), sel(small, num(2), num(1)));
+    const e = c.e!.add(at(e0, t)).add(sel(big, num(1), sel(small, num(-1), num(0))));
+    const next = {
+      hi: s.mul(scale), lo: ls.mul(scale), e, nan: c.nan!.logicalOr(at(flags.nan, t)), zero: c.zero!.logicalOr(at(flags.zero, t)),
+      inf: c.inf!.logicalOr(at(flags.inf, t)), neg: c.neg!.logicalXor(at(flags.neg, t)),
+    };
+    return { next, emit: { v: next.hi.add(next.lo), e: next.e, nan: next.nan, zero: next.zero, inf: next.inf, neg: next.neg } };
+  }, { axis: ax });
+  const mag = ldexp(out.v!, out.e!);
+  const r = sel(out.nan!.logicalOr(out.zero!.logicalAnd(out.inf!)), num(NaN), sel(out.zero!, num(0), sel(out.inf!, num(Infinity), mag)));
+  return sel(out.neg!, r.neg(), r);
 }
 
-/** m (in [1/4, 4]) times a power of two 2^−k into [1/√2, √2], exactly: [m·2^−k, k]. */
-function normalised(m: Tensor): [Tensor, Tensor] {
-  const big = m.gt(Math.SQRT2), small = m.lt(Math.SQRT1_2);
-  return [sel(big, m.mul(0.5), sel(small, m.mul(2), m)), sel(big, num(1), sel(small, num(-1), num(0)))];
+/**
+ * A positive finite f32 as m·2^e exactly: m in [1/√2, √2], e an integer (as f32; denormals too).
+ * By powers of two chosen bit by bit of the exponent (no log or pow: exact, and pow's kernel, inlined
+ * per lane, made the module slow to build).
+ */
+function frexp(a: Tensor): [Tensor, Tensor] {
+  let m = a, e: Tensor = num(0).mul(a);
+  for (let j = 64; j >= 1; j /= 2) { const big = m.ge(2 ** j); m = sel(big, m.mul(2 ** -j), m); e = sel(big, e.add(j), e); }
+  // (2^128 is past f32: 64 twice; a denormal is at most 149 below.)
+  for (const j of [64, 64, 32, 16, 8, 4, 2, 1]) { const small = m.lt(2 ** (1 - j)); m = sel(small, m.mul(2 ** j), m); e = sel(small, e.sub(j), e); }
+  const big = m.gt(Math.SQRT2);
+  return [sel(big, m.mul(0.5), m), sel(big, e.add(1), e)];
+}
+
+/** v·2^e for an integer e (f32) exactly rounded once: e's bits applied smallest first, so only the last factor can make a denormal; beyond ±160 as ±160 (inf or 0 by then, |v| in [1/2, 2]). */
+function ldexp(v: Tensor, e: Tensor): Tensor {
+  const c = e.maximum(-160).minimum(160), neg = c.lt(0);
+  let rest = c.abs(), r = v;
+  for (let j = 1; j <= 128; j *= 2) {
+    const bit = rest.mul(1 / (2 * j)).floor().mul(2 * j).ne(rest); // rest holds multiples of j: is its j bit set?
+    const f = Math.min(j, 64), times = j / f;
+    let s = r;
+    for (let t = 0; t < times; t++) s = s.mul(sel(neg, num(2 ** -f), num(2 ** f)));
+    r = sel(bit, s, r);
+    rest = sel(bit, rest.sub(j), rest);
+  }
+  return r;
 }
 
 /** Dekker's exact product without FMA (operands well inside f32's range): a·b = p + err. */
