@@ -146,9 +146,12 @@ test('tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh: ≤ 1 ulp compiled
   }
 });
 
-test('the new functions take f32 only, as sin does (torch would promote an integer tensor): a named error', () => {
+test('the new functions of an integer tensor promote it to f32, as torch does (they were refused)', () => {
   for (const f of EXTRA) {
-    const bad = defineModel({ name: 'bad', module: new nn.Identity(), inputs: { i: { shape: [3], dtype: 'i32' } }, forward: (_m, { i }: Record<string, Tensor>) => ({ y: i![f]() }) });
-    expect(() => traceModel(bad), f).toThrow(new RegExp(`^${f}: input must be f32, got i32\\[3\\]$`));
+    const def = defineModel({ name: 'int', module: new nn.Identity(), inputs: { i: { shape: [3], dtype: 'i32' } }, forward: (_m, { i }: Record<string, Tensor>) => ({ y: i![f]() }) });
+    const y = interpret(traceModel(def), { i: Int32Array.of(0, 1, -1) }).y as Float32Array;
+    const x = Float32Array.of(0, 1, -1), want = interpret(traceModel(defineModel({ name: 'f', module: new nn.Identity(), inputs: { x: [3] }, forward: (_m, { x: v }: Record<string, Tensor>) => ({ y: v![f]() }) })), { x }).y as Float32Array;
+    expect(y.constructor, f).toBe(Float32Array);
+    expect(Array.from(y), f).toEqual(Array.from(want));
   }
 });

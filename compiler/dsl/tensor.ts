@@ -254,6 +254,9 @@ export function constant(data: Float32Array | Int32Array | Uint8Array, shape: Sh
   return new Tensor(n);
 }
 
+/** An i32 or bool tensor as f32, as torch promotes integers for its float functions (torch.sqrt(int tensor) is float32). */
+const floatOf = (t: Tensor): Tensor => (t.dtype === 'f32' ? t : t.cast('f32'));
+
 export const scalar = (v: number): Tensor => constant(new Float32Array([v]), [], 'f32', String(v));
 
 /** A number as a scalar for an op with `like`: i32 when `like` is i32 and the number a 32-bit integer (torch's int tensor + 1 stays int), else f32. */
@@ -414,11 +417,11 @@ export class Tensor {
   bitwiseLeftShift(other: Operand): Tensor { return U.shift('left', this, other); }
   bitwiseRightShift(other: Operand): Tensor { return U.shift('right', this, other); }
   relu(): Tensor { return record('relu', [this]); }
-  tanh(): Tensor { return record('tanh', [this]); }
-  sigmoid(): Tensor { return record('sigmoid', [this]); }
-  exp(): Tensor { return record('exp', [this]); }
-  log(): Tensor { return record('log', [this]); }
-  sqrt(): Tensor { return record('sqrt', [this]); }
+  tanh(): Tensor { return record('tanh', [floatOf(this)]); }
+  sigmoid(): Tensor { return record('sigmoid', [floatOf(this)]); }
+  exp(): Tensor { return record('exp', [floatOf(this)]); }
+  log(): Tensor { return record('log', [floatOf(this)]); }
+  sqrt(): Tensor { return record('sqrt', [floatOf(this)]); }
   /**
    * torch.log10 / log2: log(x) times 1/ln 10 or 1/ln 2, within 2 ulp of torch's (a spectrogram's
    * dB). NaN, ±Inf and 0 as torch: log10(0) = −Inf.
@@ -431,6 +434,7 @@ export class Tensor {
    * u's rounding error (Goldberg), and u = 1 gives x itself (−0 too). log1p(−1) = −Inf, +Inf and NaN as torch.
    */
   log1p(): Tensor {
+    if (this.dtype !== 'f32') return floatOf(this).log1p();
     const u = this.add(1), d = u.sub(1);
     return record('where', [d.eq(0), this, record('where', [u.eq(Infinity), u, u.log().mul(this.div(d))])]);
   }
@@ -440,10 +444,11 @@ export class Tensor {
    * gives −1 (x ≤ −17: −Inf too), u = Inf gives Inf; NaN stays NaN.
    */
   expm1(): Tensor {
+    if (this.dtype !== 'f32') return floatOf(this).expm1();
     const u = this.exp(), d = u.sub(1);
     return record('where', [u.eq(1), this, record('where', [d.eq(-1), d, record('where', [u.eq(Infinity), u, d.mul(this.div(u.log()))])])]);
   }
-  rsqrt(): Tensor { return record('rsqrt', [this]); }
+  rsqrt(): Tensor { return record('rsqrt', [floatOf(this)]); }
   /** torch's lerp, hypot, logit, xlogy, nan_to_num, exp2, logaddexp(2), sinc, heaviside, erfc, erfinv, copysign, frac, signbit, deg2rad, rad2deg, isclose (maths.ts). */
   lerp(end: Operand, weight: Operand): Tensor { return M.lerp(this, end, weight); }
   hypot(other: Operand): Tensor { return M.hypot(this, other); }
@@ -464,10 +469,10 @@ export class Tensor {
   rad2deg(): Tensor { return M.rad2deg(this); }
   isclose(other: Operand, o?: M.IsCloseOptions): Tensor { return M.isclose(this, other, o); }
   /** torch.reciprocal: 1 / x. */
-  reciprocal(): Tensor { return record('recip', [this]); }
+  reciprocal(): Tensor { return record('recip', [floatOf(this)]); }
   /** torch.abs; of an i32 tensor max(x, −x) (a T5 relative position bucket: abs(2^31) wraps as torch's). */
   abs(): Tensor { return this.dtype === 'i32' ? this.maximum(this.neg()) : record('abs', [this]); }
-  erf(): Tensor { return record('erf', [this]); }
+  erf(): Tensor { return record('erf', [floatOf(this)]); }
   gelu(): Tensor { return record('gelu', [this]); }
   /** torch.floor / ceil / trunc / round (halves to even: round(2.5) = 2) of an f32 tensor; NaN, ±Inf and the sign of zero are kept. */
   floor(): Tensor { return record('floor', [this]); }
@@ -475,14 +480,14 @@ export class Tensor {
   trunc(): Tensor { return record('trunc', [this]); }
   round(): Tensor { return record('round', [this]); }
   /** torch.sin / cos (radians): NaN and ±Inf give NaN, sin(−0) = −0. */
-  sin(): Tensor { return record('sin', [this]); }
-  cos(): Tensor { return record('cos', [this]); }
+  sin(): Tensor { return record('sin', [floatOf(this)]); }
+  cos(): Tensor { return record('cos', [floatOf(this)]); }
   /** torch.tan: NaN for NaN and ±Inf, tan(−0) = −0. */
-  tan(): Tensor { return record('tan', [this]); }
+  tan(): Tensor { return record('tan', [floatOf(this)]); }
   /** torch.asin / acos / atan: asin and acos NaN outside [−1, 1], atan(±Inf) = ±π/2. */
-  asin(): Tensor { return record('asin', [this]); }
-  acos(): Tensor { return record('acos', [this]); }
-  atan(): Tensor { return record('atan', [this]); }
+  asin(): Tensor { return record('asin', [floatOf(this)]); }
+  acos(): Tensor { return record('acos', [floatOf(this)]); }
+  atan(): Tensor { return record('atan', [floatOf(this)]); }
   /**
    * torch.atan2(y = this, x = other): the angle of (x, y) in [−π, π], as C's atan2 (its zeros
    * and infinities included): atan(y/x), plus π with y's sign where x is negative or −0; the two
@@ -500,12 +505,12 @@ export class Tensor {
     return record('where', [y.eq(0).logicalAnd(x.eq(0)), zeros, record('where', [y.isinf().logicalAnd(x.isinf()), infs, turned])]);
   }
   /** torch.sinh / cosh: ±Inf where the value is beyond f32 (|x| > 89.4). */
-  sinh(): Tensor { return record('sinh', [this]); }
-  cosh(): Tensor { return record('cosh', [this]); }
+  sinh(): Tensor { return record('sinh', [floatOf(this)]); }
+  cosh(): Tensor { return record('cosh', [floatOf(this)]); }
   /** torch.asinh / acosh / atanh: acosh NaN below 1, atanh ±Inf at ±1 and NaN beyond. */
-  asinh(): Tensor { return record('asinh', [this]); }
-  acosh(): Tensor { return record('acosh', [this]); }
-  atanh(): Tensor { return record('atanh', [this]); }
+  asinh(): Tensor { return record('asinh', [floatOf(this)]); }
+  acosh(): Tensor { return record('acosh', [floatOf(this)]); }
+  atanh(): Tensor { return record('atanh', [floatOf(this)]); }
 
   matmul(other: Tensor): Tensor {
     if (!(other instanceof Tensor)) throw new ModelDefinitionError(`matmul: expected a tensor, got ${describeValue(other)}${where()}`);
