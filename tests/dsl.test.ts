@@ -164,7 +164,7 @@ describe('DSL', () => {
   const runOn = (f: (i: Record<string, Tensor>) => Tensor, inputs: Record<string, unknown> = { x: [2, 4] }) =>
     traceModel(defineModel({ name: 'o', module: new nn.Identity(), inputs: inputs as never, forward: (_m, i) => ({ y: f(i) }) }));
 
-  test("i32 arithmetic follows torch's promotion: / is true division, a float operand computes in f32, an i32 pow base is refused", () => {
+  test("i32 arithmetic follows torch's promotion: / is true division, a float operand computes in f32, an i32 pow base to an int stays i32", () => {
     const ints = { i: { shape: [3], dtype: 'i32' }, x: [3] };
     const feeds = { i: Int32Array.of(7, -7, 2147483647), x: Float32Array.of(0.5, 2, -1) };
     const val = (f: (i: Record<string, Tensor>) => Tensor) => {
@@ -180,7 +180,11 @@ describe('DSL', () => {
     expect(val((i) => i.i!.maximum(i.x!))).toEqual([7, 2, 2147483648]);
     // The exponent becomes f32 first: 2^31 − 1 rounds to 2^31, even, so (−1)^it is 1 (torch 1.13 gives the same).
     expect(val((i) => i.x!.pow(i.i!))).toEqual([0.0078125, 1 / 128, 1]);
-    expect(() => runOn((i) => i.i!.pow(2), ints)).toThrow("pow: an i32 base is not supported (torch's integer pow has its own rules); cast first: x.cast('f32').pow(…)");
+    // An i32 base to an integer power stays i32 as torch's int64 does, its low 32 bits (torch: [49, 49, 4611686014132420609]).
+    const ip = runOn((i) => i.i!.pow(2), ints);
+    expect(ip.outputs[0]!.node.type.dtype).toBe('i32');
+    expect(Array.from(interpret(ip, feeds).y!)).toEqual([49, 49, 1]);
+    expect(() => runOn((i) => i.i!.pow(-1), ints)).toThrow(/^pow: integers to negative integer powers are not allowed \(torch raises\), got i32\[3\] to -1; cast first: x\.float\(\)\.pow\(-1\)$/);
   });
 
   test("expand takes torch's -1 (keep this dim); -1 in a new leading dim is refused, as torch does", () => {

@@ -201,11 +201,11 @@ test('a field holding new Parameter(…) (a port of self.w = nn.Parameter(…)) 
   expect(() => new Ported().loadStateDict(sd)).toThrow("loadStateDict into Ported: unexpected: ln_w (field 'ln_w' holds a new Parameter(…), which has no state_dict entry: create it with this.param('ln_w', [4, 5]); PyTorch registers an nn.Parameter attribute, simdflow only what this.param makes)");
 });
 
-test('refusals that name the fix: subtracting bools (as torch refuses it), a bool base of pow, a dim of a 0-d tensor', () => {
+test('refusals that name the fix: subtracting bools (as torch refuses it), a bool base to a negative power, a dim of a 0-d tensor', () => {
   const tr = (f: (m: Tensor) => Tensor) => traceModel(defineModel({ name: 'b', module: new nn.Identity(), inputs: { m: { shape: [4], dtype: 'bool' } }, forward: (_m: Module, i: Record<string, Tensor>) => f(i.m!) }));
   expect(() => tr((m) => m.sub(1))).toThrow('sub: torch does not subtract bool tensors (bool[4] − f32[]); to invert a mask use m.logicalNot()');
   expect(() => tr((m) => m.float().sum().softmax(0))).toThrow('dim 0 is out of range for a tensor of rank 0 (a 0-d tensor has no dims: unsqueeze(0) or reshape(1) it first)');
-  expect(() => tr((m) => m.pow(2))).toThrow("pow: a bool base is not supported (torch's integer pow has its own rules); cast first: x.cast('f32').pow(…)");
+  expect(() => tr((m) => m.pow(-1))).toThrow('pow: integers to negative integer powers are not allowed (torch raises), got bool[4] to -1; cast first: x.float().pow(-1)');
   expect(() => tr((m) => m.int().sub(m))).toThrow(/sub: torch does not subtract bool tensors \(i32\[4\] − bool\[4\]\)/);
   // The IR's add, sub, div and pow refuse bools (0/1 bytes) from any front end; mul, maximum and minimum keep them 0/1.
   const b = { dtype: 'bool' as const, shape: [4] };

@@ -37,3 +37,25 @@ test('float functions of i32 and bool tensors promote them to f32, as torch does
     for (const [k, w] of Object.entries(WANT)) near(out[k] as Float32Array, w, `${isa} ${k}`);
   }
 });
+
+test("an i32 or bool base to an integer power stays an integer, as torch's int64 (its low 32 bits); a negative exponent in a tensor gives 1, ±1 or 0 as torch", async () => {
+  // torch 1.13: [2, −3, 0, 7] ** 2 = [4, 9, 0, 49], ** 0 = 1, ** 31 = [2147483648, …] (low 32 bits below);
+  // [2, −3, 0, 7] ** [1, 2, −1, 0] = [2, 9, 0, 1]; [0, 2, −1, 1, −2, −1] ** [−1, −1, −3, −5, −2, −2] = [0, 0, −1, 1, 0, 1];
+  // [True, False, True, True] ** 2 = [1, 0, 1, 1] (int64).
+  const low32 = (v: bigint) => Number(BigInt.asIntN(32, v));
+  const def = defineModel({
+    name: 'ipow', module: new nn.Identity(), inputs: { a: { shape: [4], dtype: 'i32' }, e: { shape: [4], dtype: 'i32' }, c: { shape: [6], dtype: 'i32' }, d: { shape: [6], dtype: 'i32' }, b: { shape: [4], dtype: 'bool' } },
+    forward: (_m: Module, x: Record<string, Tensor>) => ({ sq: x.a!.pow(2), zero: x.a!.pow(0), p31: x.a!.pow(31), te: x.a!.pow(x.e!), neg: x.c!.pow(x.d!), bsq: x.b!.pow(2) }),
+  });
+  const feeds = { a: Int32Array.of(2, -3, 0, 7), e: Int32Array.of(1, 2, -1, 0), c: Int32Array.of(0, 2, -1, 1, -2, -1), d: Int32Array.of(-1, -1, -3, -5, -2, -2), b: Uint8Array.of(1, 0, 1, 1) };
+  const want: Record<string, number[]> = {
+    sq: [4, 9, 0, 49], zero: [1, 1, 1, 1], p31: [2n ** 31n, (-3n) ** 31n, 0n, 7n ** 31n].map(low32), te: [2, 9, 0, 1], neg: [0, 0, -1, 1, 0, 1], bsq: [1, 0, 1, 1],
+  };
+  const ref = interpret(traceModel(def), feeds);
+  for (const [k, w] of Object.entries(want)) { expect((ref[k] as Int32Array).constructor, k).toBe(Int32Array); expect(Array.from(ref[k] as Int32Array), `reference ${k}`).toEqual(w); }
+  const bytes = (await compileModel(def, { isas: TEST_ISAS })).bytes;
+  for (const isa of TEST_ISAS) {
+    const out = (await loadModelBytes(bytes, { isa })).run(feeds);
+    for (const [k, w] of Object.entries(want)) expect(Array.from(out[k] as Int32Array), `${isa} ${k}`).toEqual(w);
+  }
+});

@@ -173,6 +173,7 @@ test('an integer tensor to a float exponent is float pow, as torch (x ** 0.5 of 
     inf: [1, Infinity, Infinity, 0], t: [1, 1.4142135381698608, 0.3333333432674408, 0], bh: [1, 0],
   };
   for (const [k, w] of Object.entries(want)) expect(Array.from(out[k] as Float32Array), k).toEqual(w);
-  expect(() => traceModel(defineModel({ name: 'ipow2', module: new nn.Identity(), inputs: { x: { shape: [2], dtype: 'i32' } }, forward: (_m: Module, i: Record<string, Tensor>) => i.x!.pow(2) })))
-    .toThrow("pow: an i32 base is not supported (torch's integer pow has its own rules); cast first: x.cast('f32').pow(…)");
+  // An integer exponent keeps torch's integer pow (tests/int-promotion.test.ts); a negative number is refused as torch raises.
+  expect(() => traceModel(defineModel({ name: 'ipow2', module: new nn.Identity(), inputs: { x: { shape: [2], dtype: 'i32' } }, forward: (_m: Module, i: Record<string, Tensor>) => i.x!.pow(-2) })))
+    .toThrow('pow: integers to negative integer powers are not allowed (torch raises), got i32[2] to -2; cast first: x.float().pow(-2)');
 });

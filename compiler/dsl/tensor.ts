@@ -254,6 +254,25 @@ export function constant(data: Float32Array | Int32Array | Uint8Array, shape: Sh
   return new Tensor(n);
 }
 
+/**
+ * torch's integer pow (an i32 or bool base, an integer exponent): an i32 result, int64's low 32
+ * bits (the IR's i32 pow multiplies modulo 2^32). A negative number exponent is refused as torch
+ * raises ('Integers to negative integer powers are not allowed'); a negative exponent in a tensor
+ * gives torch's 1, ±1 or 0 (1/a^|b| truncated: 1 for a = 1, ±1 for a = −1, else 0, 0 itself too).
+ */
+function intPow(x: Tensor, other: Operand): Tensor {
+  const a = x.cast('i32'), i32 = (v: number) => constant(Int32Array.of(v), [], 'i32', String(v));
+  if (typeof other === 'number') {
+    if (other < 0) throw new ModelDefinitionError(`pow: integers to negative integer powers are not allowed (torch raises), got ${x.dtype}${fmtShape(x.dims)} to ${other}; cast first: x.float().pow(${other})${where()}`);
+    if (other !== (other | 0)) throw new ModelDefinitionError(`pow: exponent ${other} does not fit the DSL's 32-bit integers${where()}`);
+    return record('pow', [a, i32(other)]);
+  }
+  if (!(other instanceof Tensor)) throw new ModelDefinitionError(`pow: expected a tensor or a number, got ${describeValue(other)}${where()}`);
+  const b = other.cast('i32');
+  // The IR's pow raises for 0 to a negative power; torch gives 0 there, as 2 to it gives.
+  return record('pow', [record('where', [a.eq(0).logicalAnd(b.lt(0)), i32(2), a]), b]);
+}
+
 /** An i32 or bool tensor as f32, as torch promotes integers for its float functions (torch.sqrt(int tensor) is float32). */
 const floatOf = (t: Tensor): Tensor => (t.dtype === 'f32' ? t : t.cast('f32'));
 
@@ -390,8 +409,7 @@ export class Tensor {
     if (this.dtype !== 'f32' && ((typeof other === 'number' && !Number.isInteger(other)) || (other instanceof Tensor && other.dtype === 'f32'))) return this.float().pow(other);
     if (other === 0.5) return this.sqrt();
     if (other === -0.5) return this.rsqrt();
-    // torch's integer pow has rules of its own (an int result, negative exponents refused): an i32 base is refused.
-    if (this.dtype === 'i32' || this.dtype === 'bool') throw new ModelDefinitionError(`pow: ${this.dtype === 'i32' ? 'an' : 'a'} ${this.dtype} base is not supported (torch's integer pow has its own rules); cast first: x.cast('f32').pow(…)${where()}`);
+    if (this.dtype === 'i32' || this.dtype === 'bool') return intPow(this, other);
     return record('pow', promoted('pow', this, other));
   }
   /** torch.lt / le / gt / ge / eq / ne (<, <=, >, >=, ==, !=), promoting as add does: a bool tensor. NaN compares false except by ne; −0 equals 0. */
