@@ -2,7 +2,7 @@
 
 import { fmtShape } from '../ir/types.ts';
 import { addDims, divDims, evalDim, mulDims, sizeNames, subDims, windowsOf, type Dim } from '../ir/dims.ts';
-import { arange, cat, constant, currentScope, gatherAlong, ints, ones, leastSize, leastWhy, ModelDefinitionError, record, recordMulti, scalarLike, sizeTensor, Tensor, traceBounds, where, zeros } from './tensor.ts';
+import { arange, cat, constant, currentScope, gatherAlong, ints, intScalar, ones, leastSize, leastWhy, ModelDefinitionError, record, recordMulti, scalarLike, sizeTensor, Tensor, traceBounds, where, zeros } from './tensor.ts';
 
 export { gatherAlong };
 import { describeValue } from '../ir/print.ts';
@@ -1446,7 +1446,7 @@ export function whereOp(cond: Tensor, a: Tensor | number, b: Tensor | number): T
   }
   // (A number with a bool branch is an int if it is integral, as torch's where(c, mask, 0).)
   const lift = (v: Tensor | number, other: Tensor | number) => (typeof v !== 'number' ? v
-    : other instanceof Tensor && other.dtype === 'bool' && v === (v | 0) ? constant(Int32Array.of(v), [], 'i32', String(v)) : scalarLike(v, other));
+    : other instanceof Tensor && other.dtype === 'bool' && v === (v | 0) ? intScalar(v) : scalarLike(v, other));
   let x = lift(a, b), y = lift(b, a);
   // A bool branch takes the other's type, as torch promotes it (where(c, mask, 2.5) is f32).
   if (x.dtype === 'bool' && y.dtype !== 'bool') x = x.cast(y.dtype);

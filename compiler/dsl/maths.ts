@@ -10,7 +10,7 @@ import type { Dim } from '../ir/dims.ts';
 import { fmtShape } from '../ir/types.ts';
 import { describeValue } from '../ir/print.ts';
 import { loop } from './control.ts';
-import { cat, constant, ModelDefinitionError, ones, onesLike, record, scalar, Tensor, where, zerosLike } from './tensor.ts';
+import { cat, intScalar, ModelDefinitionError, ones, onesLike, record, scalar, Tensor, where, zerosLike } from './tensor.ts';
 
 type Operand = Tensor | number;
 const F32_MAX = 3.4028234663852886e38;
@@ -138,7 +138,7 @@ export function sinc(x: Tensor): Tensor {
 
 /** torch.heaviside(x, values): values where x = 0, else 1 where x > 0 and 0 (NaN too); the dtypes must match, as torch. */
 export function heaviside(x: Tensor, values: Operand): Tensor {
-  const v = typeof values === 'number' ? (x.dtype === 'i32' && Number.isInteger(values) ? constant(Int32Array.of(values), [], 'i32', String(values)) : x.dtype === 'bool' ? scalar(values).ne(0) : scalar(values)) : values;
+  const v = typeof values === 'number' ? (x.dtype === 'i32' && Number.isInteger(values) ? intScalar(values) : x.dtype === 'bool' ? scalar(values).ne(0) : scalar(values)) : values;
   if (!(v instanceof Tensor)) throw new ModelDefinitionError(`heaviside: values must be a tensor, got ${describeValue(values)}${where()}`);
   if (v.dtype !== x.dtype) throw new ModelDefinitionError(`heaviside: the input and values must have one dtype, got ${x.dtype} and ${v.dtype} (torch: 'heaviside is not yet implemented for tensors with different dtypes')${where()}`);
   if (x.dtype === 'bool') return x.logicalOr(v);
@@ -217,7 +217,7 @@ export function isclose(a: Tensor, b: Operand, o: IsCloseOptions = {}): Tensor {
   const { rtol = 1e-5, atol = 1e-8, equalNan = false } = o;
   for (const [k, v] of [['rtol', rtol], ['atol', atol]] as const) if (typeof v !== 'number' || !(v >= 0)) throw new ModelDefinitionError(`isclose: ${k} must be a number ≥ 0, got ${describeValue(v)} (torch: '${k} must be greater than or equal to zero')${where()}`);
   if (typeof equalNan !== 'boolean') throw new ModelDefinitionError(`isclose: equalNan must be true or false, got ${describeValue(equalNan)}${where()}`);
-  const other = typeof b === 'number' ? (a.dtype === 'i32' && Number.isInteger(b) ? constant(Int32Array.of(b), [], 'i32', String(b)) : scalar(b)) : b;
+  const other = typeof b === 'number' ? (a.dtype === 'i32' && Number.isInteger(b) ? intScalar(b) : scalar(b)) : b;
   if (!(other instanceof Tensor)) throw new ModelDefinitionError(`isclose: other must be a tensor, got ${describeValue(b)}${where()}`);
   if (other.dtype !== a.dtype) throw new ModelDefinitionError(`isclose: both tensors must have one dtype, got ${a.dtype} and ${other.dtype} (torch: '${a.dtype === 'f32' ? 'Float' : a.dtype === 'i32' ? 'Long' : 'Bool'} did not match ${other.dtype === 'f32' ? 'Float' : other.dtype === 'i32' ? 'Long' : 'Bool'}')${where()}`);
   const x = a.dtype === 'f32' ? a : a.cast('f32'), y = other.dtype === 'f32' ? other : other.cast('f32');
@@ -244,7 +244,7 @@ function shifted(y: Tensor, axis: number, k: number, fill: Tensor): Tensor {
   const z = fill.reshape(...y.dims.map(() => 1)).expand(...y.dims.map((e, i) => (i === axis ? k : e)), y.bounds);
   return cat([z, y], axis).slice(axis, 0, y.dim(axis));
 }
-const i32 = (v: number): Tensor => constant(Int32Array.of(v), [], 'i32', String(v));
+const i32 = (v: number): Tensor => intScalar(v);
 
 /**
  * A doubling scan along `axis` of the tuple `ys` (one tensor per component): each step combines

@@ -3,14 +3,13 @@
 // floor_divide's exact kernel, 'trunc' truncates (std::trunc(a / b) for floats, C's integer
 // division for integers, which stay integers), null or absent is true division.
 import { describeValue } from '../ir/print.ts';
-import { fmtShape } from '../ir/types.ts';
 import { checkOptions } from './options.ts';
-import { constant, ModelDefinitionError, record, Tensor, where } from './tensor.ts';
+import { describeOperand, intScalar, ModelDefinitionError, record, Tensor, where } from './tensor.ts';
 import { floorDivide } from './utilities.ts';
 
 export interface DivOptions { roundingMode?: 'trunc' | 'floor' | null }
 
-const desc = (t: unknown): string => (t instanceof Tensor ? `${t.dtype}${fmtShape(t.dims)}` : describeValue(t));
+const desc = (t: unknown): string => describeOperand(t);
 
 /** x / other rounded as torch.div's rounding_mode says (the options object already given). */
 export function divRounded(x: Tensor, other: unknown, o: unknown): Tensor {
@@ -26,6 +25,6 @@ export function divRounded(x: Tensor, other: unknown, o: unknown): Tensor {
   if (!isInt(x) || !isInt(other)) return x.cast('f32').div(typeof other === 'number' ? other : other.cast('f32')).trunc();
   if (other === 0) throw new ModelDefinitionError(`div: integer division by zero (torch raises ZeroDivisionError), dividing ${desc(x)} with rounding_mode 'trunc'${where()}`);
   // The IR's i32 div truncates, and raises on a zero divisor when the code runs.
-  const b = typeof other === 'number' ? constant(Int32Array.of(other), [], 'i32', String(other)) : other.cast('i32');
+  const b = typeof other === 'number' ? intScalar(other) : other.cast('i32');
   return record('div', [x.cast('i32'), b]);
 }

@@ -261,26 +261,30 @@ export function constant(data: Float32Array | Int32Array | Uint8Array, shape: Sh
  * gives torch's 1, ±1 or 0 (1/a^|b| truncated: 1 for a = 1, ±1 for a = −1, else 0, 0 itself too).
  */
 function intPow(x: Tensor, other: Operand): Tensor {
-  const a = x.cast('i32'), i32 = (v: number) => constant(Int32Array.of(v), [], 'i32', String(v));
+  const a = x.cast('i32');
   if (typeof other === 'number') {
     if (other < 0) throw new ModelDefinitionError(`pow: integers to negative integer powers are not allowed (torch raises), got ${x.dtype}${fmtShape(x.dims)} to ${other}; cast first: x.float().pow(${other})${where()}`);
     if (other !== (other | 0)) throw new ModelDefinitionError(`pow: exponent ${other} does not fit the DSL's 32-bit integers${where()}`);
-    return record('pow', [a, i32(other)]);
+    return record('pow', [a, intScalar(other)]);
   }
   if (!(other instanceof Tensor)) throw new ModelDefinitionError(`pow: expected a tensor or a number, got ${describeValue(other)}${where()}`);
   const b = other.cast('i32');
   // The IR's pow raises for 0 to a negative power; torch gives 0 there, as 2 to it gives.
-  return record('pow', [record('where', [a.eq(0).logicalAnd(b.lt(0)), i32(2), a]), b]);
+  return record('pow', [record('where', [a.eq(0).logicalAnd(b.lt(0)), intScalar(2), a]), b]);
 }
 
 /** An i32 or bool tensor as f32, as torch promotes integers for its float functions (torch.sqrt(int tensor) is float32). */
 const floatOf = (t: Tensor): Tensor => (t.dtype === 'f32' ? t : t.cast('f32'));
 
 export const scalar = (v: number): Tensor => constant(new Float32Array([v]), [], 'f32', String(v));
+/** An i32 scalar constant (v a 32-bit integer). */
+export const intScalar = (v: number): Tensor => constant(Int32Array.of(v), [], 'i32', String(v));
+/** A tensor as dtype[dims] (i32[B, 3]), anything else as describeValue gives it: for error messages. */
+export const describeOperand = (t: unknown): string => (t instanceof Tensor ? `${t.dtype}${fmtShape(t.dims)}` : describeValue(t));
 
 /** A number as a scalar for an op with `like`: i32 when `like` is i32 and the number a 32-bit integer (torch's int tensor + 1 stays int), else f32. */
 export const scalarLike = (v: number, like: Tensor | number): Tensor =>
-  like instanceof Tensor && like.dtype === 'i32' && v === (v | 0) ? constant(Int32Array.of(v), [], 'i32', String(v)) : scalar(v);
+  like instanceof Tensor && like.dtype === 'i32' && v === (v | 0) ? intScalar(v) : scalar(v);
 
 type Operand = Tensor | number;
 /** A method called with more arguments than it takes (from JavaScript): PyTorch refuses them, and they were ignored. */
@@ -322,7 +326,7 @@ function promoted(op: string, a: Tensor, o: Operand): [Tensor, Tensor] {
     // torch promotes a bool operand to the other's type (with a number, an int if it is
     // integral, else a float); two bools are computed here as 0/1 i32s (see boolArith).
     if (op === 'sub') throw new ModelDefinitionError(`sub: torch does not subtract bool tensors (${a.dtype}${fmtShape(a.dims)} − ${b.dtype}${fmtShape(b.dims)}); to invert a mask use m.logicalNot()${where()}`);
-    if (typeof o === 'number' && a.dtype === 'bool') b = Number.isInteger(o) && o === (o | 0) ? constant(Int32Array.of(o), [], 'i32', String(o)) : scalar(o);
+    if (typeof o === 'number' && a.dtype === 'bool') b = Number.isInteger(o) && o === (o | 0) ? intScalar(o) : scalar(o);
     if (a.dtype === 'bool') a = a.cast(b.dtype === 'bool' ? 'i32' : b.dtype);
     if (b.dtype === 'bool') b = b.cast(a.dtype);
   }

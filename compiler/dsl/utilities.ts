@@ -8,12 +8,11 @@ import { describeValue } from '../ir/print.ts';
 import { indexError } from '../ir/ops/rules.ts';
 import { fmtShape, normAxis as irNormAxis } from '../ir/types.ts';
 import { canonDim, isSymbolic, type Dim } from '../ir/dims.ts';
-import { cat, constant, currentScope, gatherElements, leastSize, leastWhy, ModelDefinitionError, record, scalar, Tensor, where, zeros } from './tensor.ts';
+import { cat, constant, currentScope, describeOperand, intScalar, gatherElements, leastSize, leastWhy, ModelDefinitionError, record, scalar, Tensor, where, zeros } from './tensor.ts';
 
 type Operand = Tensor | number;
 function fail(op: string, msg: string): never { throw new ModelDefinitionError(`${op}: ${msg}${where()}`); }
-const desc = (t: unknown): string => (t instanceof Tensor ? `${t.dtype}${fmtShape(t.dims)}` : describeValue(t));
-const i32 = (v: number): Tensor => constant(Int32Array.of(v), [], 'i32', String(v));
+const desc = (t: unknown): string => describeOperand(t), i32 = (v: number): Tensor => intScalar(v);
 
 /** A dim in [-rank, rank), as an axis, or an error naming the op. */
 function axisOf(op: string, d: unknown, rank: number, what = 'dim'): number {
