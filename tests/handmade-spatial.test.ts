@@ -9,11 +9,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { arange, compileModel, defineModel, F, interpret, meshgrid, Module, nn, readSafetensors, stack, stateDictFrom, traceModel, type InputSpec, type Tensor } from '../compiler/index.ts';
-import { loadModelBytes } from '../runtime/model.ts';
+import { arange, defineModel, F, meshgrid, Module, nn, readSafetensors, stack, stateDictFrom, type InputSpec, type Tensor } from '../compiler/index.ts';
 import '../runtime/node.ts';
-import { TEST_ISAS } from './helpers/isa.ts';
-import { expectTorch, expectTorchCase } from './helpers/torch.ts';
+import { expectTorchCase, expectTorchRunTime } from './helpers/torch.ts';
 
 const FIX = join(import.meta.dirname, 'fixtures', 'torch-extra');
 const read = (c: string, f: string) => readSafetensors(readFileSync(join(FIX, `handmade_spatial_${c}`, f)), `handmade_spatial_${c}/${f}`);
@@ -21,27 +19,9 @@ const weights = (c: string) => stateDictFrom(read(c, 'weights.safetensors'));
 type Fwd = (m: Module, i: Record<string, Tensor>) => Record<string, Tensor>;
 const one: Fwd = (m, i) => (m as unknown as { call(x: Tensor): Record<string, Tensor> }).call(Object.values(i)[0]!);
 
-/** One artifact over a batch chosen at run time, at the fixture's batch and at dyn.a / dyn.b's: compiled on 1 and 2 threads and the reference, against PyTorch. */
-async function runTimeCase(c: string, module: Module, inputs: Record<string, InputSpec>, forward: Fwd): Promise<Record<string, unknown>> {
-  const io = read(c, 'io.safetensors'), def = defineModel({ name: `${c}_rt`, module, inputs, forward }), g = traceModel(def);
-  const bytes = (await compileModel(def, { isas: TEST_ISAS })).bytes;
-  const one1 = await loadModelBytes(bytes), two = await loadModelBytes(bytes, { threads: 2, threadPolicy: 'always' });
-  for (const prefix of ['', 'dyn.a.', 'dyn.b.']) {
-    const feeds = Object.fromEntries([...io.keys()].filter((k) => k.startsWith(`${prefix}input.`)).map((k) => [k.slice(prefix.length + 6), { data: io.get(k)!.data as Float32Array, shape: io.get(k)!.shape as number[] }]));
-    const ref = interpret(g, feeds), out = one1.run(feeds), out2 = two.run(feeds);
-    const names = [...io.keys()].filter((k) => k.startsWith(`${prefix}output.`));
-    expect(names.length).toBeGreaterThan(0);
-    for (const k of names) {
-      const name = k.slice(prefix.length + 7), want = io.get(k)!, at = `${name} at ${JSON.stringify(Object.values(feeds).map((f) => f.shape))}`;
-      expect(one1.outputShapes[name], at).toEqual(want.shape);
-      expectTorch(out[name] as Float32Array, want.data as Float32Array, `compiled ${at}`);
-      expectTorch(ref[name] as Float32Array, want.data as Float32Array, `reference ${at}`);
-      expect(Array.from(out2[name] as Float32Array), `2 threads ${at}`).toEqual(Array.from(out[name] as Float32Array));
-    }
-  }
-  one1.dispose(); two.dispose();
-  return Object.fromEntries(g.outputs.map((o) => [o.name, o.node.type.dims]));
-}
+/** One artifact over a batch chosen at run time, at the fixture's batch and at dyn.a / dyn.b's (expectTorchRunTime). */
+const runTimeCase = (c: string, module: Module, inputs: Record<string, InputSpec>, forward: Fwd) =>
+  expectTorchRunTime(defineModel({ name: `${c}_rt`, module, inputs, forward }), read(c, 'io.safetensors'));
 
 // --- Spatial Transformer Network -------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ import type { Dim } from '../compiler/ir/dims.ts';
 import { loadModelBytes } from '../runtime/model.ts';
 import '../runtime/node.ts';
 import { TEST_ISAS } from './helpers/isa.ts';
-import { expectTorch, expectTorchCase } from './helpers/torch.ts';
+import { expectTorch, expectTorchCase, expectTorchRunTime } from './helpers/torch.ts';
 
 const FIX = join(import.meta.dirname, 'fixtures', 'torch-extra');
 const read = (c: string, f: string) => readSafetensors(readFileSync(join(FIX, `handmade_vision_${c}`, f)), `handmade_vision_${c}/${f}`);
@@ -24,37 +24,9 @@ async function fixedCase(c: string, module: Module, inputs: Record<string, Input
   return expectTorchCase(defineModel({ name: c, module, inputs, forward }), read(c, 'io.safetensors'), { threads: 2 });
 }
 
-/**
- * One artifact over sizes chosen at run time, run at the fixture's size (input.X) and at dyn.a and
- * dyn.b (or at `prefixes`): compiled on 1 and 2 threads (bit-identical) and the reference, against PyTorch. `feed`
- * gives an input's run-time shape from PyTorch's (the same bytes).
- */
-async function runTimeCase(c: string, module: Module, inputs: Record<string, InputSpec>, forward: Fwd, feed: (name: string, shape: number[]) => number[] = (_n, s) => s,
-  prefixes = ['', 'dyn.a.', 'dyn.b.']): Promise<Record<string, unknown>> {
-  const io = read(c, 'io.safetensors');
-  const def = defineModel({ name: `${c}_rt`, module, inputs, forward });
-  const g = traceModel(def);
-  const bytes = (await compileModel(def, { isas: TEST_ISAS })).bytes;
-  const one = await loadModelBytes(bytes), two = await loadModelBytes(bytes, { threads: 2, threadPolicy: 'always' });
-  for (const prefix of prefixes) {
-    const feeds = Object.fromEntries([...io.keys()].filter((k) => k.startsWith(`${prefix}input.`)).map((k) => {
-      const t = io.get(k)!, name = k.slice(prefix.length + 6);
-      return [name, { data: t.data as Float32Array, shape: feed(name, t.shape) }];
-    }));
-    const ref = interpret(g, feeds), out = one.run(feeds), out2 = two.run(feeds);
-    const names = [...io.keys()].filter((k) => k.startsWith(`${prefix}output.`));
-    expect(names.length).toBeGreaterThan(0);
-    for (const k of names) {
-      const name = k.slice(prefix.length + 7), want = io.get(k)!, at = `${name} at ${JSON.stringify(Object.values(feeds).map((f) => f.shape))}`;
-      expect(one.outputShapes[name], at).toEqual(want.shape);
-      expectTorch(out[name] as Float32Array, want.data as Float32Array, `compiled ${at}`);
-      expectTorch(ref[name] as Float32Array, want.data as Float32Array, `reference ${at}`);
-      expect(Array.from(out2[name] as Float32Array), `2 threads ${at}`).toEqual(Array.from(out[name] as Float32Array));
-    }
-  }
-  one.dispose(); two.dispose();
-  return Object.fromEntries(g.outputs.map((o) => [o.name, o.node.type.dims]));
-}
+/** One artifact over sizes chosen at run time (expectTorchRunTime), from the case's fixture. */
+const runTimeCase = (c: string, module: Module, inputs: Record<string, InputSpec>, forward: Fwd, feed?: (name: string, shape: number[]) => number[], prefixes?: string[]) =>
+  expectTorchRunTime(defineModel({ name: `${c}_rt`, module, inputs, forward }), read(c, 'io.safetensors'), feed, prefixes);
 
 // --- ResNet ---------------------------------------------------------------------------------------
 

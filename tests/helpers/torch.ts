@@ -40,3 +40,34 @@ export async function expectTorchCase(def: ModelDefinition, io: Map<string, Safe
   for (const m of models) m.dispose();
   return names;
 }
+
+/**
+ * One artifact over sizes chosen at run time, run at the fixture's size (input.X) and at dyn.a and
+ * dyn.b (or at `prefixes`): compiled on 1 and 2 threads (bit-identical) and the reference, against
+ * PyTorch. `feed` gives an input's run-time shape from PyTorch's (the same bytes). Returns each
+ * output's dims.
+ */
+export async function expectTorchRunTime(def: ModelDefinition, io: Map<string, SafeTensor>, feed: (name: string, shape: number[]) => number[] = (_n, s) => s,
+  prefixes = ['', 'dyn.a.', 'dyn.b.']): Promise<Record<string, unknown>> {
+  const g = traceModel(def);
+  const bytes = (await compileModel(def, { isas: TEST_ISAS })).bytes;
+  const one = await loadModelBytes(bytes), two = await loadModelBytes(bytes, { threads: 2, threadPolicy: 'always' });
+  for (const prefix of prefixes) {
+    const feeds = Object.fromEntries([...io.keys()].filter((k) => k.startsWith(`${prefix}input.`)).map((k) => {
+      const t = io.get(k)!, name = k.slice(prefix.length + 6);
+      return [name, { data: t.data as Float32Array, shape: feed(name, t.shape) }];
+    }));
+    const ref = interpret(g, feeds), out = one.run(feeds), out2 = two.run(feeds);
+    const names = [...io.keys()].filter((k) => k.startsWith(`${prefix}output.`));
+    expect(names.length).toBeGreaterThan(0);
+    for (const k of names) {
+      const name = k.slice(prefix.length + 7), want = io.get(k)!, at = `${name} at ${JSON.stringify(Object.values(feeds).map((f) => f.shape))}`;
+      expect(one.outputShapes[name], at).toEqual(want.shape);
+      expectTorch(out[name] as Float32Array, want.data as Float32Array, `compiled ${at}`);
+      expectTorch(ref[name] as Float32Array, want.data as Float32Array, `reference ${at}`);
+      expect(Array.from(out2[name] as Float32Array), `2 threads ${at}`).toEqual(Array.from(out[name] as Float32Array));
+    }
+  }
+  one.dispose(); two.dispose();
+  return Object.fromEntries(g.outputs.map((o) => [o.name, o.node.type.dims]));
+}
