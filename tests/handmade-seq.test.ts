@@ -443,7 +443,8 @@ test('hand-written stateful entries and caches misused are refused by name (were
     name: 'r', module: mha, inputs: { x: { shape: ['B', 'T', 8], max: { B: 2, T: 8 } } },
     forward: (m, i) => (m as nn.MultiheadAttention).call(i.x!, i.x!, i.x!, { ...o(i.x!), needWeights: false })[0],
   }));
-  expect(() => rt((x) => ({ attnMask: F.causalMask(x.size(1)) }))).toThrow("MultiheadAttention(8, 2): attn_mask [8, 8] must have the query and key lengths [T, T], chosen at run time: slice a mask made at the bounds to them (mask.slice(0, 0, 'T').slice(1, 0, 'T'), the lengths as x.dim(1)) or, for a causal mask, give isCausal: true");
+  expect(() => rt((x) => ({ attnMask: F.causalMask(x.maxSize(1)) }))).toThrow("MultiheadAttention(8, 2): attn_mask [8, 8] must have the query and key lengths [T, T], chosen at run time: slice a mask made at the bounds to them (mask.slice(0, 0, 'T').slice(1, 0, 'T'), the lengths as x.dim(1)) or, for a causal mask, give isCausal: true");
+  rt((x) => ({ attnMask: F.causalMask(x.size(1)) })); // the run-time length's mask
   expect(() => rt((x) => ({ keyPaddingMask: zeros([2, 8]).gt(0) }))).toThrow('MultiheadAttention(8, 2): key_padding_mask [2, 8] must be [B, T], the batch and key length chosen at run time');
-  rt((x) => ({ attnMask: F.causalMask(x.size(1)).slice(0, 0, x.dim(1)).slice(1, 0, x.dim(1)) })); // as the message says
+  rt((x) => ({ attnMask: F.causalMask(x.maxSize(1)).slice(0, 0, x.dim(1)).slice(1, 0, x.dim(1)) })); // as the message says
 });

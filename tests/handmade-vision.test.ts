@@ -247,11 +247,18 @@ test('ViT (strided-conv patches, cls token expanded and cat, position embedding,
   expect(await fixedCase('vit', m, { img: [2, 3, 8, 8] }, one)).toEqual(['tokens', 'logits', 'tiny']);
   const dims = await runTimeCase('vit', m, { img: { shape: ['N', 3, 8, 8], max: { N: 3 } } }, one);
   expect(dims.tokens).toEqual(['N', 5, 8]);
-  // timm's spelling, cls_token.expand(x.shape[0], -1, -1), fixes the batch at its bound (shape gives
-  // bounds): refused at batch 1 by the cat, which now says why (it named only the shapes).
-  const timm = (_m: Module, i: Record<string, Tensor>) => { const x = m.patch_embed.call(i.img!).flatten(2).transpose(1, 2); return cat([m.cls_token.t.expand(x.shape[0]!, -1, -1), x], 1); };
-  expect(() => traceModel(defineModel({ name: 'timm', module: m, inputs: { img: { shape: ['N', 3, 8, 8], max: { N: 3 } } }, forward: timm })))
-    .toThrow("(dim 0 of f32[3, 1, 8] is a fixed 3, the bound of 'N': a size read from x.shape or x.size() is its bound; x.dim(i) gives the size chosen at run time, for expand, reshape, zeros and the like, e.g. ones([x.dim(1), x.dim(1)], x.bounds) or arange(x.size(1)).slice(0, 0, x.dim(1)))");
+  // timm's spelling, cls_token.expand(x.shape[0], -1, -1), expands to the run-time batch (x.shape[0] is
+  // a SymSize); read at its bound (maxShape) it fixes the batch, and the cat says why it fails at 1.
+  const timm = (bound: boolean) => (_m: Module, i: Record<string, Tensor>) => {
+    const x = m.patch_embed.call(i.img!).flatten(2).transpose(1, 2);
+    return { t: cat([m.cls_token.t.expand(bound ? x.maxShape[0]! : x.shape[0]!, -1, -1), x], 1) };
+  };
+  const timmAt = (bound: boolean) => traceModel(defineModel({ name: 'timm', module: m, inputs: { img: { shape: ['N', 3, 8, 8], max: { N: 3 } } }, forward: timm(bound) }));
+  const img = Float32Array.from({ length: 2 * 3 * 64 }, (_, i) => Math.cos(i));
+  const atTwo = traceModel(defineModel({ name: 'timm2', module: m, inputs: { img: [2, 3, 8, 8] }, forward: timm(false) }));
+  expect(Array.from(interpret(timmAt(false), { img: { data: img, shape: [2, 3, 8, 8] } }).t!)).toEqual(Array.from(interpret(atTwo, { img }).t!));
+  expect(() => timmAt(true))
+    .toThrow("(dim 0 of f32[3, 1, 8] is a fixed 3, the bound of 'N': a size read from x.maxShape or x.maxSize(i), or computed in JavaScript, is its bound; x.size(i) and x.dim(i) give the size chosen at run time, for expand, reshape, zeros and the like, e.g. ones([x.size(1), x.size(1)]) or arange(x.size(1)))");
 });
 
 // --- U-Net ----------------------------------------------------------------------------------------
@@ -524,9 +531,9 @@ test("idioms as written in well-known repositories (milesial's U-Net Up with F.p
   const two = (mm: Module, i: Record<string, Tensor>) => (mm as Idioms).call(i.x!, i.tok!);
   expect(await fixedCase('idioms', m, { x: [2, 4, 7, 9], tok: [2, 5, 8] }, two)).toEqual(['unet_up', 'gated', 'swin', 'tf_same', 'attn']);
   const batch = { x: { shape: ['N', 4, 7, 9], max: { N: 3 } }, tok: { shape: ['N', 5, 8], max: { N: 3 } } } satisfies Record<string, InputSpec>;
-  // Over a run-time batch Swin's B = windows.shape[0] / (H·W/ws²) is the bound, and [12·N] could split
-  // as [N, 3, 4] or [3, N, 4] (N's bound is 3): refused, naming the fix.
-  expect(() => traceModel(defineModel({ name: 'idioms', module: m, inputs: batch, forward: two }))).toThrow("reshape: cannot reshape [12*N, 2, 2, 4] to [3, 3, 4, 2, 2, -1]: how [12*N] splits into [3, 3, 4] depends on the sizes; give the dims by name");
+  // Over a run-time batch Swin's B = windows.shape[0] / (H·W/ws²) is arithmetic on a run-time size:
+  // refused by the size, naming the fix.
+  expect(() => traceModel(defineModel({ name: 'idioms', module: m, inputs: batch, forward: two }))).toThrow("size(0) of f32[12*N, 2, 2, 4] is '12*N', a size chosen at run time (at most 36): JavaScript arithmetic or comparison on it would use its bound, not the size");
   m.named = true;
   await runTimeCase('idioms', m, batch, two);
 });

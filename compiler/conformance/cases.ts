@@ -180,7 +180,7 @@ BUILDERS.rnn_1_to_n = (c) => {
     name: c.name, module: m, inputs: inputSpecs(c),
     forward: (mm, i) => {
       const x = i.x!;
-      const seq = cat([x.unsqueeze(1), zeros([x.dim(0), steps - 1, x.size(1)], x.bounds)], 1);
+      const seq = cat([x.unsqueeze(1), zeros([x.dim(0), steps - 1, x.maxSize(1)], x.bounds)], 1);
       return { y: (mm as StepRNN).call(seq)[0] };
     },
   } as ModelDefinition;

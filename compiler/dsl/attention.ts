@@ -10,7 +10,7 @@ import type { Dim } from '../ir/dims.ts';
 import * as F from './functional.ts';
 import { Linear, Dropout } from './layers.ts';
 import { Module, positiveInt, type Parameter } from './module.ts';
-import { cat, constant, ModelDefinitionError, record, Tensor, where, zeros } from './tensor.ts';
+import { asDim, cat, constant, ModelDefinitionError, record, SymSize, Tensor, where, zeros } from './tensor.ts';
 import { checkOptions } from './options.ts';
 
 export class LayerNorm extends Module {
@@ -67,20 +67,20 @@ interface Masks { bool?: Tensor; additive?: Tensor }
 function combineMasks(B: number, H: number, L: number, S: number, m: AttentionMasks): Masks {
   const parts: Tensor[] = [];
   const check = (t: Tensor, what: string) => {
-    if (t.dtype !== 'bool' && t.dtype !== 'f32') throw new ModelDefinitionError(`attention: ${what} must be a bool mask (true = not attended) or a float mask (added), got ${t.dtype}${fmtShape(t.shape)}${where()}`);
+    if (t.dtype !== 'bool' && t.dtype !== 'f32') throw new ModelDefinitionError(`attention: ${what} must be a bool mask (true = not attended) or a float mask (added), got ${t.dtype}${fmtShape(t.maxShape)}${where()}`);
   };
   if (m.keyPaddingMask) {
     const k = m.keyPaddingMask;
     check(k, 'key_padding_mask');
-    if (k.rank !== 2 || k.size(0) !== B || k.size(1) !== S) throw new ModelDefinitionError(`attention: key_padding_mask must be [${B}, ${S}], got ${fmtShape(k.shape)}${where()}`);
+    if (k.rank !== 2 || k.maxSize(0) !== B || k.maxSize(1) !== S) throw new ModelDefinitionError(`attention: key_padding_mask must be [${B}, ${S}], got ${fmtShape(k.maxShape)}${where()}`);
     parts.push(k.reshape(B, 1, 1, S));
   }
   if (m.attnMask) {
     const a = m.attnMask;
     check(a, 'attn_mask');
-    if (a.rank === 2 && a.size(0) === L && a.size(1) === S) parts.push(a.reshape(1, 1, L, S));
-    else if (a.rank === 3 && a.size(0) === B * H && a.size(1) === L && a.size(2) === S) parts.push(a.reshape(B, H, L, S));
-    else throw new ModelDefinitionError(`attention: attn_mask must be [${L}, ${S}] or [${B * H}, ${L}, ${S}], got ${fmtShape(a.shape)}${where()}`);
+    if (a.rank === 2 && a.maxSize(0) === L && a.maxSize(1) === S) parts.push(a.reshape(1, 1, L, S));
+    else if (a.rank === 3 && a.maxSize(0) === B * H && a.maxSize(1) === L && a.maxSize(2) === S) parts.push(a.reshape(B, H, L, S));
+    else throw new ModelDefinitionError(`attention: attn_mask must be [${L}, ${S}] or [${B * H}, ${L}, ${S}], got ${fmtShape(a.maxShape)}${where()}`);
   }
   const bools = parts.filter((t) => t.dtype === 'bool'), floats = parts.filter((t) => t.dtype === 'f32');
   return {
@@ -95,7 +95,7 @@ function combineMasks(B: number, H: number, L: number, S: number, m: AttentionMa
  * additive (the fused kernel takes boolean masks).
  */
 function attentionProbs(q: Tensor, k: Tensor, H: number, masks: Masks, causal: boolean, scale: number): Tensor {
-  const [B, L, E] = q.shape as [number, number, number], S = k.size(1), d = E / H;
+  const [B, L, E] = q.maxShape as [number, number, number], S = k.maxSize(1), d = E / H;
   const qh = q.reshape(B, L, H, d).permute(0, 2, 1, 3), kt = k.reshape(B, S, H, d).permute(0, 2, 3, 1);
   let s = qh.matmul(kt).mul(scale);
   if (masks.additive) s = s.add(masks.additive);
@@ -110,6 +110,9 @@ function attentionProbs(q: Tensor, k: Tensor, H: number, masks: Masks, causal: b
  * of the mask at the bounds, which is the causal mask of the actual lengths.
  */
 export function causalMask(L: number, S = L, Ld: Dim = L, Sd: Dim = S): Tensor {
+  // Of sizes chosen at run time (causalMask(x.size(1))): the mask at their bounds, cut to them.
+  const bound = (n: unknown) => (n instanceof SymSize ? n.bound : n) as number;
+  if ((L as unknown) instanceof SymSize || (S as unknown) instanceof SymSize) return causalMask(bound(L), bound(S), asDim(L), asDim(S));
   positiveInt('causalMask', 'L', L); positiveInt('causalMask', 'S', S);
   const m = new Uint8Array(L * S);
   for (let i = 0; i < L; i++) for (let j = i + 1; j < S; j++) m[i * S + j] = 1;
@@ -129,7 +132,7 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
   // PyTorch raises on both (the causal mask is then the mask): applying both would be a guess.
   if (opts.attnMask !== undefined && opts.isCausal === true) throw new ModelDefinitionError(`scaled_dot_product_attention: attnMask must not be given with isCausal: true (PyTorch refuses the pair); fold the causal mask into attnMask, or leave it out${where()}`);
   const r = q.rank;
-  if (r < 2 || r > 4 || k.rank !== r || v.rank !== r) throw new ModelDefinitionError(`scaled_dot_product_attention: q, k, v must be [B, H, L, d], [B, L, d] or [L, d] alike, got ${fmtShape(q.shape)}, ${fmtShape(k.shape)}, ${fmtShape(v.shape)}${where()}`);
+  if (r < 2 || r > 4 || k.rank !== r || v.rank !== r) throw new ModelDefinitionError(`scaled_dot_product_attention: q, k, v must be [B, H, L, d], [B, L, d] or [L, d] alike, got ${fmtShape(q.maxShape)}, ${fmtShape(k.maxShape)}, ${fmtShape(v.maxShape)}${where()}`);
   if (r < 4) {
     // [B, L, d] as one head, [L, d] as one batch of one head (PyTorch's (N, …, L, E)); a mask with
     // the batch dim gains the head dim as well.
@@ -153,13 +156,13 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
   const Bc = common(0), Hc = common(1), bounds = { ...q.bounds, ...k.bounds, ...v.bounds };
   const fit = (t: Tensor) => (t.dim(0) === Bc && t.dim(1) === Hc ? t : t.expand(Bc, Hc, t.dim(2), t.dim(3), bounds));
   q = fit(q); k = fit(k); v = fit(v);
-  const [B, H, L, d] = q.shape as [number, number, number, number], dv = v.size(3), scale = opts.scale ?? 1 / Math.sqrt(d);
-  const merge = (t: Tensor) => t.permute(0, 2, 1, 3).reshape(B, t.size(2), H * t.size(3));
+  const [B, H, L, d] = q.maxShape as [number, number, number, number], dv = v.maxSize(3), scale = opts.scale ?? 1 / Math.sqrt(d);
+  const merge = (t: Tensor) => t.permute(0, 2, 1, 3).reshape(B, t.maxSize(2), H * t.maxSize(3));
   const mask = opts.attnMask === undefined ? undefined : sdpaMask(opts.attnMask, [q.dim(0), q.dim(1), q.dim(2), k.dim(2)], k.bounds);
   if (mask && mask.dtype === 'f32') {
     // An additive mask: the decomposed form (the fused kernel takes boolean masks).
     let s = q.matmul(k.mT).mul(scale).add(mask);
-    if (opts.isCausal) s = F.whereOp(causalMask(L, k.size(2), q.dim(2), k.dim(2)), -Infinity, s);
+    if (opts.isCausal) s = F.whereOp(causalMask(L, k.maxSize(2), q.dim(2), k.dim(2)), -Infinity, s);
     return s.softmax(-1).matmul(v);
   }
   const ins = [merge(q), merge(k), merge(v), ...(mask ? [mask] : [])];
@@ -173,7 +176,7 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
  */
 function sdpaMask(m: Tensor, to: readonly Dim[], keyBounds: Record<string, number>): Tensor {
   if (!(m instanceof Tensor)) throw new ModelDefinitionError(`scaled_dot_product_attention: attnMask must be a tensor, got ${describeValue(m)}${where()}`);
-  if (m.dtype !== 'bool' && m.dtype !== 'f32') throw new ModelDefinitionError(`scaled_dot_product_attention: attnMask must be a bool mask (true = may attend) or a float mask (added), got ${m.dtype}${fmtShape(m.shape)}${where()}`);
+  if (m.dtype !== 'bool' && m.dtype !== 'f32') throw new ModelDefinitionError(`scaled_dot_product_attention: attnMask must be a bool mask (true = may attend) or a float mask (added), got ${m.dtype}${fmtShape(m.maxShape)}${where()}`);
   const wanted = () => `[${to.join(', ')}]`;
   if (m.rank > 4) throw new ModelDefinitionError(`scaled_dot_product_attention: attnMask ${fmtShape(m.dims)} does not broadcast to ${wanted()}${where()}`);
   while (m.rank < 4) m = m.unsqueeze(0);
@@ -252,20 +255,20 @@ export class MultiheadAttention extends Module {
     if (cbad) throw new ModelDefinitionError(`${name}: cache must be { k, v, pos } tensors (state k/v [B, capacity, E], pos i32), its ${cbad} is ${describeValue(opts.cache![cbad])}${where()}`);
     if (query.rank === 2 && !opts.cache) {
       // Unbatched [L, E] as PyTorch: a batch of one; key_padding_mask [S]; weights [L, S] (or [H, L, S]).
-      if (key.rank !== 2 || value.rank !== 2) throw new ModelDefinitionError(`${name}: an unbatched query [L, E] needs unbatched key and value [S, kdim] / [S, vdim], got ${fmtShape(key.shape)} / ${fmtShape(value.shape)}${where()}`);
+      if (key.rank !== 2 || value.rank !== 2) throw new ModelDefinitionError(`${name}: an unbatched query [L, E] needs unbatched key and value [S, kdim] / [S, vdim], got ${fmtShape(key.maxShape)} / ${fmtShape(value.maxShape)}${where()}`);
       const b = this.batchFirst ? 0 : 1, kpm = opts.keyPaddingMask;
-      if (kpm && kpm.rank !== 1) throw new ModelDefinitionError(`${name}: key_padding_mask for an unbatched query must be [${key.size(0)}], got ${fmtShape(kpm.shape)}${where()}`);
+      if (kpm && kpm.rank !== 1) throw new ModelDefinitionError(`${name}: key_padding_mask for an unbatched query must be [${key.maxSize(0)}], got ${fmtShape(kpm.maxShape)}${where()}`);
       const q = query.unsqueeze(b), k = key === query ? q : key.unsqueeze(b), v = value === query ? q : value === key ? k : value.unsqueeze(b);
       const [y, w] = this.forward(q, k, v, { ...opts, ...(kpm ? { keyPaddingMask: kpm.unsqueeze(0) } : {}) });
       return [y.squeeze(b), w?.squeeze(0)];
     }
     const bf = (t: Tensor) => (this.batchFirst ? t : t.transpose(0, 1));
     const q0 = bf(query), k0 = bf(key), v0 = bf(value);
-    if (q0.rank !== 3 || q0.size(-1) !== E) throw new ModelDefinitionError(`${name}: query must be [B, L, ${E}]${this.batchFirst ? '' : ' (as [L, B, E] unless batch_first)'}, got ${fmtShape(query.shape)}${where()}`);
-    if (k0.size(-1) !== this.kdim || v0.size(-1) !== this.vdim || k0.size(1) !== v0.size(1) || k0.size(0) !== q0.size(0)) {
-      throw new ModelDefinitionError(`${name}: key ${fmtShape(key.shape)} / value ${fmtShape(value.shape)} must be [B, S, ${this.kdim}] / [B, S, ${this.vdim}] for query ${fmtShape(query.shape)}${where()}`);
+    if (q0.rank !== 3 || q0.maxSize(-1) !== E) throw new ModelDefinitionError(`${name}: query must be [B, L, ${E}]${this.batchFirst ? '' : ' (as [L, B, E] unless batch_first)'}, got ${fmtShape(query.maxShape)}${where()}`);
+    if (k0.maxSize(-1) !== this.kdim || v0.maxSize(-1) !== this.vdim || k0.maxSize(1) !== v0.maxSize(1) || k0.maxSize(0) !== q0.maxSize(0)) {
+      throw new ModelDefinitionError(`${name}: key ${fmtShape(key.maxShape)} / value ${fmtShape(value.maxShape)} must be [B, S, ${this.kdim}] / [B, S, ${this.vdim}] for query ${fmtShape(query.maxShape)}${where()}`);
     }
-    const [B, L] = q0.shape as [number, number], S = k0.size(1);
+    const [B, L] = q0.maxShape as [number, number], S = k0.maxSize(1);
     const scale = 1 / Math.sqrt(this.headDim);
     const selfAttn = query === key && key === value;
     let out: Tensor, weights: Tensor | undefined;
@@ -317,7 +320,7 @@ export class MultiheadAttention extends Module {
         // The weights are wanted (or a mask is additive): compute the probabilities once and use them for the output too.
         const [qq, kk, vv] = split();
         const p = attentionProbs(qq, kk, H, masks, causal, scale);
-        out = p.matmul(vv.reshape(B, kk.size(1), H, this.headDim).permute(0, 2, 1, 3)).permute(0, 2, 1, 3).reshape(B, L, E);
+        out = p.matmul(vv.reshape(B, kk.maxSize(1), H, this.headDim).permute(0, 2, 1, 3)).permute(0, 2, 1, 3).reshape(B, L, E);
         if (needWeights) weights = opts.averageAttnWeights === false ? p : p.mean(1);
       } else {
         const mask = masks.bool;

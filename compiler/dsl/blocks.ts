@@ -34,7 +34,7 @@ export function unfold(x: Tensor, kernelSize: Pair, o: BlockOptions = {}): Tenso
   if (x.rank === 3) return unfold(x.unsqueeze(0), kernelSize, o).squeeze(0);
   if (x.rank !== 4) throw new ModelDefinitionError(`unfold: expected [N, C, H, W] or unbatched [C, H, W] input, got ${fmtShape(x.dims)}${where()}`);
   if (x.dims.slice(1).some((d) => typeof d !== 'number')) throw new ModelDefinitionError(`unfold: input ${fmtShape(x.dims)} has a size chosen at run time outside the batch dim (0); C, H and W must be fixed${where()}`);
-  const [C, H, W] = x.shape.slice(1) as [number, number, number], oh = blocks(H, g, 0), ow = blocks(W, g, 1);
+  const [C, H, W] = x.maxShape.slice(1) as [number, number, number], oh = blocks(H, g, 0), ow = blocks(W, g, 1);
   if (oh < 1 || ow < 1) throw new ModelDefinitionError(`unfold: kernel ${g.k.join('×')} (dilation ${g.d.join('×')}, padding ${g.p.join('×')}) does not fit input ${fmtShape(x.dims)}${where()}`);
   const xp = padZeros(padZeros(x, 2, g.p[0], g.p[0]), 3, g.p[1], g.p[1]);
   const taps: Tensor[] = [];
@@ -60,7 +60,7 @@ export function fold(x: Tensor, outputSize: Pair, kernelSize: Pair, o: BlockOpti
   if (x.rank === 2) return fold(x.unsqueeze(0), outputSize, kernelSize, o).squeeze(0);
   if (x.rank !== 3) throw new ModelDefinitionError(`fold: expected [N, C·kh·kw, L] or unbatched [C·kh·kw, L] input, got ${fmtShape(x.dims)}${where()}`);
   if (x.dims.slice(1).some((d) => typeof d !== 'number')) throw new ModelDefinitionError(`fold: input ${fmtShape(x.dims)} has a size chosen at run time outside the batch dim (0)${where()}`);
-  const K = g.k[0] * g.k[1], [CK, L] = x.shape.slice(1) as [number, number], oh = blocks(H, g, 0), ow = blocks(W, g, 1);
+  const K = g.k[0] * g.k[1], [CK, L] = x.maxShape.slice(1) as [number, number], oh = blocks(H, g, 0), ow = blocks(W, g, 1);
   if (CK % K) throw new ModelDefinitionError(`fold: input ${fmtShape(x.dims)} has ${CK} columns (dim 1), not divisible by the kernel's ${g.k.join('×')} = ${K}${where()}`);
   if (oh < 1 || ow < 1 || oh * ow !== L) throw new ModelDefinitionError(`fold: output_size ${H}×${W} with kernel ${g.k.join('×')}, dilation ${g.d.join('×')}, padding ${g.p.join('×')}, stride ${g.s.join('×')} makes ${Math.max(oh, 0)}×${Math.max(ow, 0)} blocks, input ${fmtShape(x.dims)} has ${describeValue(L)}${where()}`);
   const N = x.dims[0]!, C = CK / K, Hp = H + 2 * g.p[0], Wp = W + 2 * g.p[1];
@@ -70,7 +70,7 @@ export function fold(x: Tensor, outputSize: Pair, kernelSize: Pair, o: BlockOpti
     for (let j = 0; j < g.k[1]; j++) {
       const r = i * g.d[0], q = j * g.d[1];
       const block = spreadAlong(spreadAlong(cols.select(2, i).select(2, j), 2, g.s[0]), 3, g.s[1]); // [N, C, rows, cols]
-      const placed = padZeros(padZeros(block, 2, r, Hp - r - block.size(2)), 3, q, Wp - q - block.size(3));
+      const placed = padZeros(padZeros(block, 2, r, Hp - r - block.maxSize(2)), 3, q, Wp - q - block.maxSize(3));
       sum = sum ? sum.add(placed) : placed;
     }
   }

@@ -8,7 +8,7 @@ import { rootOf } from '../ir/effects.ts';
 import { fmtShape, normAxis } from '../ir/types.ts';
 import { describeValue } from '../ir/print.ts';
 import { verify } from '../ir/verify.ts';
-import { leastSize, leastWhy, ModelDefinitionError, recordMulti, Tensor, traceBounds, where, withSubTrace } from './tensor.ts';
+import { asDim, leastSize, leastWhy, ModelDefinitionError, recordMulti, Tensor, traceBounds, where, withSubTrace } from './tensor.ts';
 import { checkOptions } from './options.ts';
 
 export interface LoopBodyResult { next: Record<string, Tensor>; emit: Record<string, Tensor> }
@@ -56,7 +56,7 @@ function stepsOf(steps: unknown): Dim {
 export function loop(steps: Dim, carried: Record<string, Tensor>,
   body: (carried: Record<string, Tensor>, t: Tensor) => LoopBodyResult, opts: { axis?: number; reverse?: boolean; final?: boolean } = {}): Record<string, Tensor> {
   checkOptions('loop', opts, ['axis', 'reverse', 'final']);
-  const count = stepsOf(steps);
+  const count = stepsOf(asDim(steps));
   for (const k of ['reverse', 'final'] as const) {
     if (opts[k] !== undefined && typeof opts[k] !== 'boolean') throw new ModelDefinitionError(`loop: ${k} must be a boolean, got ${describeValue(opts[k])}${where()}`);
   }

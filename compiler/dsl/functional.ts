@@ -46,11 +46,11 @@ export function tupleOf(op: string, option: string, v: unknown, min: number, n: 
 export function linear(x: Tensor, w: Tensor, b?: Tensor): Tensor {
   x = tensorArg('linear', 'input', x); w = tensorArg('linear', 'weight', w);
   if (b !== undefined) b = tensorArg('linear', 'bias', b);
-  if (x.size(-1) !== w.size(1)) {
+  if (x.maxSize(-1) !== w.maxSize(1)) {
     // x.shape is at the bounds: name a feature count chosen at run time (a flatten over a run-time length) as such.
     const f = x.dim(-1);
-    if (typeof f !== 'number') throw new ModelDefinitionError(`linear: input ${fmtShape(x.dims)} has '${f}' features, a count chosen at run time (${x.size(-1)} at the bounds), but weight ${fmtShape(w.shape)} expects a fixed ${w.size(1)}; pool the length away (a mean or max over it) or give it a fixed size${where()}`);
-    throw new ModelDefinitionError(`linear: input ${fmtShape(x.shape)} has ${x.size(-1)} features but weight ${fmtShape(w.shape)} expects ${w.size(1)}${where()}`);
+    if (typeof f !== 'number') throw new ModelDefinitionError(`linear: input ${fmtShape(x.dims)} has '${f}' features, a count chosen at run time (${x.maxSize(-1)} at the bounds), but weight ${fmtShape(w.maxShape)} expects a fixed ${w.maxSize(1)}; pool the length away (a mean or max over it) or give it a fixed size${where()}`);
+    throw new ModelDefinitionError(`linear: input ${fmtShape(x.maxShape)} has ${x.maxSize(-1)} features but weight ${fmtShape(w.maxShape)} expects ${w.maxSize(1)}${where()}`);
   }
   const y = x.matmul(w.mT);
   return b ? y.add(b) : y;
@@ -118,7 +118,7 @@ export function padAxis(x: Tensor, axis: number, b: number, e: number, mode: Pad
   if (mode === 'constant' || (b <= 0 && e <= 0)) return padZeros(x, axis, b, e, value);
   if (b < 0 || e < 0) return padAxis(padZeros(x, axis, Math.min(b, 0), Math.min(e, 0)), axis, Math.max(b, 0), Math.max(e, 0), mode);
   if (typeof x.dims[axis] !== 'number') return padRunTime(x, axis, b, e, mode);
-  const m = x.size(axis), period = 2 * (m - 1);
+  const m = x.maxSize(axis), period = 2 * (m - 1);
   const src = (k: number): number => {
     if (mode === 'replicate') return Math.min(Math.max(k, 0), m - 1);
     if (mode === 'circular' || m === 1) return ((k % m) + m) % m;
@@ -188,7 +188,7 @@ export function conv2d(x: Tensor, w: Tensor, b?: Tensor, o: Conv2dOptions = {}):
   if (o.padding === 'valid') padding = [0, 0];
   else if (o.padding === 'same') {
     if (stride[0] !== 1 || stride[1] !== 1) throw new ModelDefinitionError(`conv2d: padding 'same' needs stride 1, got stride ${stride.join(',')}${where()}`);
-    const total = [0, 1].map((i) => dilation[i]! * (w.size(2 + i) - 1));
+    const total = [0, 1].map((i) => dilation[i]! * (w.maxSize(2 + i) - 1));
     // PyTorch pads ⌊total/2⌋ before and the rest after: an odd total takes one more zero after (a concatenated block).
     padding = [Math.floor(total[0]! / 2), Math.floor(total[1]! / 2)];
     after = total.map((t) => t % 2);
@@ -196,7 +196,7 @@ export function conv2d(x: Tensor, w: Tensor, b?: Tensor, o: Conv2dOptions = {}):
   const groups = o.groups ?? 1;
   if (!Number.isInteger(groups) || groups < 1) throw new ModelDefinitionError(`conv2d: groups must be a positive integer, got ${describeValue(groups)}${where()}`);
   // A height or width chosen at run time: its output length (a floor at a stride that does not divide, ir/dims.ts windowsOf) must be at least 1 at its least size.
-  if (w.rank === 4 && x.rank >= 3) for (const i of [0, 1]) windowsDim('conv2d', x, x.rank - 2 + i, padding[i]!, padding[i]! + after[i]!, dilation[i]! * (w.size(2 + i) - 1) + 1, stride[i]!, `kernel ${w.size(2)}×${w.size(3)}${dilation.some((v) => v > 1) ? ` (dilation ${dilation.join(',')})` : ''}`);
+  if (w.rank === 4 && x.rank >= 3) for (const i of [0, 1]) windowsDim('conv2d', x, x.rank - 2 + i, padding[i]!, padding[i]! + after[i]!, dilation[i]! * (w.maxSize(2 + i) - 1) + 1, stride[i]!, `kernel ${w.maxSize(2)}×${w.maxSize(3)}${dilation.some((v) => v > 1) ? ` (dilation ${dilation.join(',')})` : ''}`);
   const padAfter = (x: Tensor) => after.reduce((y, e, i) => padZeros(y, 2 + i, 0, e), x);
   return unbatched2d(x, (x) => record('conv2d', b ? [padAfter(x), w, b] : [padAfter(x), w], { stride, padding, dilation, groups, act: 'none' }));
 }
@@ -221,9 +221,9 @@ export function convTranspose2d(x: Tensor, w: Tensor, b?: Tensor, o: ConvTranspo
   const outPad = pairOf('conv_transpose2d', 'output_padding', o.outputPadding ?? 0, 0), dilation = pairOf('conv_transpose2d', 'dilation', o.dilation ?? 1, 1);
   const groups = o.groups ?? 1;
   if (!Number.isInteger(groups) || groups < 1) throw new ModelDefinitionError(`conv_transpose2d: groups must be a positive integer, got ${describeValue(groups)}${where()}`);
-  const [cin, coutG, kh, kw] = w.shape as [number, number, number, number], C = x.size(-3);
+  const [cin, coutG, kh, kw] = w.maxShape as [number, number, number, number], C = x.maxSize(-3);
   if (C !== cin || cin % groups) throw new ModelDefinitionError(`conv_transpose2d: input ${fmtShape(x.dims)} has ${C} channels, weight ${fmtShape(w.dims)} takes ${cin}${cin % groups ? ` (not divisible by groups ${groups})` : ''}${where()}`);
-  if (b && (b.rank !== 1 || b.size(0) !== coutG * groups)) throw new ModelDefinitionError(`conv_transpose2d: bias must be [${coutG * groups}], got ${fmtShape(b.dims)}${where()}`);
+  if (b && (b.rank !== 1 || b.maxSize(0) !== coutG * groups)) throw new ModelDefinitionError(`conv_transpose2d: bias must be [${coutG * groups}], got ${fmtShape(b.dims)}${where()}`);
   for (const i of [0, 1]) {
     if (outPad[i]! >= Math.max(stride[i]!, dilation[i]!)) throw new ModelDefinitionError(`conv_transpose2d: output_padding ${outPad.join(',')} must be smaller than stride or dilation (${stride.join(',')} / ${dilation.join(',')})${where()}`);
   }
@@ -304,7 +304,7 @@ export function conv1d(x: Tensor, w: Tensor, b?: Tensor, o: Conv1dOptions = {}):
 
 /** PyTorch's adaptive pooling windows along one dim: output i covers [⌊i·n/out⌋, ⌈(i+1)·n/out⌉). */
 function adaptive1d(x: Tensor, axis: number, out: number, pool: (t: Tensor, axis: number) => Tensor): Tensor {
-  const n = x.size(axis);
+  const n = x.maxSize(axis);
   if (out === n) return x;
   return cat(Array.from({ length: out }, (_, i) => pool(x.slice(axis, Math.floor((i * n) / out), Math.ceil(((i + 1) * n) / out)), axis)), axis);
 }
@@ -323,7 +323,7 @@ function adaptiveFitsRunTime(op: string, x: Tensor, axis: number, o: number | nu
 function adaptiveOverRunTime(op: string, x: Tensor, spec: ReadonlyArray<number | null>, kind: 'mean' | 'max'): Tensor {
   const first = x.rank - spec.length;
   spec.forEach((o, i) => adaptiveFitsRunTime(op, x, first + i, o));
-  outputFits(op, x.shape.map((n, a) => (a < first ? n : spec[a - first] ?? n)));
+  outputFits(op, x.maxShape.map((n, a) => (a < first ? n : spec[a - first] ?? n)));
   const whole = spec.flatMap((o, i) => (o === 1 && x.dims[first + i] !== 1 ? [first + i] : []));
   const y = kind === 'mean' ? (whole.length ? x.mean(whole, true) : x) : whole.reduce((t, a) => t.max(a, true), x);
   const pool = (t: Tensor, axis: number) => (kind === 'mean' ? t.mean(axis, true) : t.max(axis, true));
@@ -340,14 +340,14 @@ export function adaptiveOutput(op: string, v: unknown, rank = 2): Array<number |
   return p as Array<number | null>;
 }
 function adaptiveSize(op: string, v: unknown, x: Tensor, rank = 2): number[] {
-  return adaptiveOutput(op, v, rank).map((d, i) => d ?? x.size(i - rank));
+  return adaptiveOutput(op, v, rank).map((d, i) => d ?? x.maxSize(i - rank));
 }
 function adaptive2d(op: string, x: Tensor, outputSize: unknown, kind: 'mean' | 'max'): Tensor {
   x = floatArg(op, 'input', x);
-  if (x.rank !== 3 && x.rank !== 4) throw new ModelDefinitionError(`${op}: expected [N, C, H, W] or unbatched [C, H, W] input, got ${fmtShape(x.shape)}${where()}`);
+  if (x.rank !== 3 && x.rank !== 4) throw new ModelDefinitionError(`${op}: expected [N, C, H, W] or unbatched [C, H, W] input, got ${fmtShape(x.maxShape)}${where()}`);
   if (x.dims.slice(-2).some((d) => typeof d !== 'number')) return adaptiveOverRunTime(op, x, adaptiveOutput(op, outputSize), kind);
-  const [oh, ow] = adaptiveSize(op, outputSize, x), [h, w] = [x.size(-2), x.size(-1)];
-  outputFits(op, [...x.shape.slice(0, -2), oh, ow]);
+  const [oh, ow] = adaptiveSize(op, outputSize, x), [h, w] = [x.maxSize(-2), x.maxSize(-1)];
+  outputFits(op, [...x.maxShape.slice(0, -2), oh, ow]);
   // PyTorch's adaptive_avg_pool2d to 1×1 is input.mean((-1, -2), keepdim=True), an accurate
   // (blocked) mean, not its pooling kernel's running f32 sum: a global average pool over 512×512
   // values near 100 summed in order is 2e-3 off.
@@ -367,10 +367,10 @@ function adaptive2d(op: string, x: Tensor, outputSize: unknown, kind: 'mean' | '
  */
 function adaptive3d(op: string, x: Tensor, outputSize: unknown, kind: 'mean' | 'max'): Tensor {
   x = floatArg(op, 'input', x);
-  if (x.rank !== 4 && x.rank !== 5) throw new ModelDefinitionError(`${op}: expected [N, C, D, H, W] or unbatched [C, D, H, W] input, got ${fmtShape(x.shape)}${where()}`);
+  if (x.rank !== 4 && x.rank !== 5) throw new ModelDefinitionError(`${op}: expected [N, C, D, H, W] or unbatched [C, D, H, W] input, got ${fmtShape(x.maxShape)}${where()}`);
   if (x.dims.slice(-3).some((d) => typeof d !== 'number')) return adaptiveOverRunTime(op, x, adaptiveOutput(op, outputSize, 3), kind);
   const out = adaptiveSize(op, outputSize, x, 3);
-  outputFits(op, [...x.shape.slice(0, -3), ...out]);
+  outputFits(op, [...x.maxShape.slice(0, -3), ...out]);
   if (kind === 'mean' && out.every((n) => n === 1)) return x.mean([-3, -2, -1], true);
   const pool = (t: Tensor, axis: number) => (kind === 'mean' ? t.mean(axis, true) : t.max(axis, true));
   return out.reduce((y, n, i) => adaptive1d(y, x.rank - 3 + i, n, pool), x);
@@ -411,7 +411,7 @@ export function windows(n: number, before: number, after: number, extent: number
 /** The output sizes of a pool over x's last k.length axes (the rest but the batch dim fixed), refused when a window does not fit. */
 function poolOuts(op: string, x: Tensor, k: number[], s: number[], d: number[], pads: Array<[number, number]>, ceil: boolean): number[] {
   if (x.dims.slice(1).some((v) => typeof v !== 'number')) throw new ModelDefinitionError(`${op}: input ${fmtShape(x.dims)} has a size chosen at run time outside the batch dim (0); a pool's channels and spatial sizes must be fixed${where()}`);
-  const outs = x.shape.slice(-k.length).map((n, i) => windows(n, pads[i]![0], pads[i]![1], (k[i]! - 1) * d[i]! + 1, s[i]!, ceil));
+  const outs = x.maxShape.slice(-k.length).map((n, i) => windows(n, pads[i]![0], pads[i]![1], (k[i]! - 1) * d[i]! + 1, s[i]!, ceil));
   if (outs.some((n) => n < 1)) throw new ModelDefinitionError(`${op}: kernel ${k.join('×')}${d.some((v) => v > 1) ? ` (dilation ${d.join(',')})` : ''} does not fit input ${fmtShape(x.dims)} with padding ${pads.map((p) => p.join('/')).join(',')} (output ${outs.join('×')})${where()}`);
   return outs;
 }
@@ -429,7 +429,7 @@ function poolOuts(op: string, x: Tensor, k: number[], s: number[], d: number[], 
 export function maxPoolWithIndices(op: string, x: Tensor, k: number[], s: number[], d: number[], pads: Array<[number, number]>,
   ceil: boolean, planeStrides?: number[]): [Tensor, Tensor] {
   x = floatArg(op, 'input', x);
-  const sizes = x.shape.slice(-k.length), outs = poolOuts(op, x, k, s, d, pads, ceil);
+  const sizes = x.maxShape.slice(-k.length), outs = poolOuts(op, x, k, s, d, pads, ceil);
   const P = planeStrides ?? sizes.map((_, i) => sizes.slice(i + 1).reduce((a, b) => a * b, 1));
   const [v, i] = recordMulti('maxpool_indices', [x], { kernel: k, stride: s, dilation: d, padding: pads.map(([b]) => b), outs, planeStrides: P });
   return [v!, i!];
@@ -446,7 +446,7 @@ export function maxPoolWithIndices(op: string, x: Tensor, k: number[], s: number
  */
 export function poolNd(op: string, x: Tensor, kind: 'max' | 'avg', k: number[], s: number[], d: number[], pads: Array<[number, number]>,
   o: { ceil: boolean; countIncludePad: boolean; divisor?: number }): Tensor {
-  const r = k.length, sizes = x.shape.slice(-r), outs = poolOuts(op, x, k, s, d, pads, o.ceil);
+  const r = k.length, sizes = x.maxShape.slice(-r), outs = poolOuts(op, x, k, s, d, pads, o.ceil);
   let y = x;
   const counts: number[][] = [];
   sizes.forEach((n, i) => {
@@ -519,7 +519,7 @@ function pool2d(op: 'max_pool2d' | 'avg_pool2d', x: Tensor, kernel: Pair, o: Max
     // counts take poolNd's windows, which are laid out at fixed sizes (it said only that a pool's
     // spatial sizes must be fixed, which the kernels do not need).
     const ceilCounts = w.ceil && [0, 1].some((i) => (runTime.includes(i) ? w.s[i] !== 1
-      : windows(x.shape[x.rank - 2 + i]!, w.p[i]!, w.p[i]!, w.k[i]!, w.s[i]!, true) !== windows(x.shape[x.rank - 2 + i]!, w.p[i]!, w.p[i]!, w.k[i]!, w.s[i]!, false)));
+      : windows(x.maxShape[x.rank - 2 + i]!, w.p[i]!, w.p[i]!, w.k[i]!, w.s[i]!, true) !== windows(x.maxShape[x.rank - 2 + i]!, w.p[i]!, w.p[i]!, w.k[i]!, w.s[i]!, false)));
     // A max pool's ceil mode (VGG's, SqueezeNet's, GoogLeNet's MaxPool2d(…, ceil_mode=True)) is
     // floor mode over the input with s − 1 more cells of −∞ after it: ⌊(a + s − 1)/s⌋ = ⌈a/s⌉
     // windows, each the max of the same cells. PyTorch drops a last window that would start in the
@@ -750,7 +750,7 @@ export function checkLpNorm(op: string, p: unknown): void {
  */
 export function channelWindowSum(x: Tensor, before: number, after: number): Tensor {
   // Beyond C − 1 channels either side the window holds only padding: pad no further.
-  const C = x.size(1), lo = Math.min(before, C - 1), hi = Math.min(after, C - 1);
+  const C = x.maxSize(1), lo = Math.min(before, C - 1), hi = Math.min(after, C - 1);
   const padded = padZeros(x, 1, lo, hi);
   let sum = padded.slice(1, 0, C);
   for (let k = 1; k <= lo + hi; k++) sum = sum.add(padded.slice(1, k, k + C));
@@ -865,7 +865,7 @@ export function weighAlong(x: Tensor, axis: number, t: Taps, label: string): Ten
  * and gathered with run-time indices (the gather checks each against the actual n).
  */
 export function gatherAlongRunTime(x: Tensor, axis: number, idx: readonly number[], s: number, label: string): Tensor {
-  const n = x.dim(axis), out = mulDims(n, s), bound = x.size(axis);
+  const n = x.dim(axis), out = mulDims(n, s), bound = x.maxSize(axis);
   if (idx.length !== s * bound) throw new Error(`gatherAlongRunTime: ${idx.length} indices for ${s}·${bound} outputs`);
   // Whether some size m reads past m − 1: the largest index below s·m (a running max) against it.
   const top: number[] = [];
@@ -940,12 +940,12 @@ export function interpolate(x: Tensor, opts: InterpolateOptions): Tensor {
     if (a.length !== k) throw new ModelDefinitionError(`interpolate: ${name} has ${a.length} values, input ${fmtShape(x.dims)} has ${k} spatial dim${k > 1 ? 's' : ''}${where()}`);
     return a;
   };
-  const ins = x.shape.slice(2);
+  const ins = x.maxShape.slice(2);
   const scales = o.scaleFactor !== undefined && o.scaleFactor !== null ? list(o.scaleFactor, 'scaleFactor') : undefined;
   const outs = scales ? ins.map((n, i) => Math.floor(n * scales[i]!)) : list(o.size!, 'size');
   x.dims.slice(2).forEach((d, i) => { if (typeof d !== 'number') runTimeAxisCheck(x, 2 + i, mode, o, scales?.[i], o.size === undefined || o.size === null ? undefined : list(o.size, 'size')[i]); });
   outs.forEach((n, i) => { if (n < 1) throw new ModelDefinitionError(`interpolate: scaleFactor ${scales![i]} makes an output size of 0 from ${ins[i]} (dim ${2 + i} of ${fmtShape(x.dims)})${where()}`); });
-  outputFits('interpolate', [...x.shape.slice(0, 2), ...outs]);
+  outputFits('interpolate', [...x.maxShape.slice(0, 2), ...outs]);
   if (mode === 'area') return k === 1 ? adaptiveAvgPool2d(x.unsqueeze(2), [1, outs[0]!]).squeeze(2) : k === 2 ? adaptiveAvgPool2d(x, [outs[0]!, outs[1]!]) : adaptiveAvgPool3d(x, outs);
   // recomputeScaleFactor: PyTorch passes the kernel only the output size, so the scale is in/out.
   const kernelScales = o.recomputeScaleFactor === true ? undefined : scales;
@@ -999,7 +999,7 @@ function runTimeAxisCheck(x: Tensor, axis: number, mode: InterpolateMode, o: Int
  * repeated s times (checked here, for this bound).
  */
 function interpolateRunTime(x: Tensor, axis: number, mode: InterpolateMode, s: number): Tensor {
-  const f = Math.fround, scale = f(1 / s), iota = Array.from({ length: s * x.size(axis) }, (_, d) => d);
+  const f = Math.fround, scale = f(1 / s), iota = Array.from({ length: s * x.maxSize(axis) }, (_, d) => d);
   if (mode === 'nearest' || mode === 'nearest-exact') {
     const idx = iota.map(mode === 'nearest' ? (d) => Math.floor(f(d * scale)) : (d) => Math.floor(f((d + 0.5) * scale)));
     return idx.every((v, d) => v === Math.floor(d / s)) ? repeatAlong(x, axis, s) : gatherAlongRunTime(x, axis, idx, s, 'interpolate index');
@@ -1211,7 +1211,7 @@ export const softsign = (x: Tensor): Tensor => { x = floatArg('softsign', 'input
 /** torch's PReLU: x where x > 0, else w·x, with w one value or one per channel (dim 1; dim 0 of a 1-D input); as leaky ReLU, a zero's sign may differ. */
 export function prelu(x: Tensor, weight: Tensor): Tensor {
   x = floatArg('prelu', 'input', x); weight = floatArg('prelu', 'weight', weight);
-  const n = weight.rank === 1 ? weight.size(0) : -1, ch = x.rank >= 2 ? 1 : 0;
+  const n = weight.rank === 1 ? weight.maxSize(0) : -1, ch = x.rank >= 2 ? 1 : 0;
   if (n < 1 || (n > 1 && (x.rank === 0 || x.dims[ch] !== n))) {
     throw new ModelDefinitionError(`prelu: weight must be [1] or [channels] (dim ${ch} of input ${fmtShape(x.dims)}), got ${fmtShape(weight.dims)}${where()}`);
   }
@@ -1317,7 +1317,7 @@ function offsetRules(n: number, L: Dim, size: () => Tensor, includeLastOffset: b
  * error), each reading the previous one's result so they run in order, before any bag is summed.
  */
 function checkedOffsets(offsets: Tensor, indices: Tensor, includeLastOffset: boolean): Tensor {
-  const L = indices.dim(0), n = offsets.size(0);
+  const L = indices.dim(0), n = offsets.maxSize(0);
   // L as a value: a named size's is the count of the call's positions.
   const size = () => sizeTensor(L);
   const rules = offsetRules(n, L, size, includeLastOffset);
@@ -1377,7 +1377,7 @@ export function embeddingBag(indices: Tensor, table: Tensor, opts: EmbeddingBagO
     tensorArg('embedding_bag', 'perSampleWeights', w);
     if (w.dtype !== 'f32' || w.rank !== indices.rank || w.dims.some((d, k) => d !== indices.dims[k])) throw new ModelDefinitionError(`embedding_bag: perSampleWeights must be f32 of the indices' shape ${fmtShape(indices.dims)}, got ${w.dtype} ${fmtShape(w.dims)}${where()}`);
   }
-  const n = table.size(0);
+  const n = table.maxSize(0);
   if (paddingIdx !== undefined && paddingIdx !== null && !(Number.isInteger(paddingIdx) && paddingIdx >= -n && paddingIdx < n)) throw new ModelDefinitionError(`embedding_bag: padding_idx must be an integer in [${-n}, ${n}), got ${describeValue(paddingIdx)}${where()}`);
   const rows = embedding(indices, table, { maxNorm: opts.maxNorm, normType: opts.normType }); // [B, N, D] or [L, D]
   const weighted = w === undefined || w === null ? rows : rows.mul(w.unsqueeze(-1));
@@ -1393,14 +1393,14 @@ export function embeddingBag(indices: Tensor, table: Tensor, opts: EmbeddingBagO
   } else if (indices.rank === 1) {
     if (offsets === undefined || offsets === null) throw new ModelDefinitionError(`embedding_bag: 1-D indices ${fmtShape(indices.dims)} need offsets (where each bag starts)${where()}`);
     tensorArg('embedding_bag', 'offsets', offsets);
-    if (offsets.dtype !== 'i32' || offsets.rank !== 1 || (includeLastOffset && (typeof offsets.dims[0] !== 'number' || offsets.size(0) < 2))) throw new ModelDefinitionError(`embedding_bag: offsets must be i32 [bags${includeLastOffset ? ' + 1' : ''}]${includeLastOffset ? ' of a fixed size' : ''}, got ${offsets.dtype} ${fmtShape(offsets.dims)}${where()}`);
+    if (offsets.dtype !== 'i32' || offsets.rank !== 1 || (includeLastOffset && (typeof offsets.dims[0] !== 'number' || offsets.maxSize(0) < 2))) throw new ModelDefinitionError(`embedding_bag: offsets must be i32 [bags${includeLastOffset ? ' + 1' : ''}]${includeLastOffset ? ' of a fixed size' : ''}, got ${offsets.dtype} ${fmtShape(offsets.dims)}${where()}`);
     if (typeof offsets.dims[0] !== 'number') return bagsOverRunTime(mode, indices, offsets, rows, weighted, kept);
-    const L = indices.dim(0), B = offsets.size(0) - (includeLastOffset ? 1 : 0);
-    if (B * indices.size(0) * table.size(1) > BAG_CELLS) throw new ModelDefinitionError(`embedding_bag: ${B} bags over ${indices.size(0)} positions of ${table.size(1)} features is too large for 1-D indices (each bag reads every position; at most ${BAG_CELLS} cells); give 2-D indices [bags, n] when the bags are of one size${where()}`);
+    const L = indices.dim(0), B = offsets.maxSize(0) - (includeLastOffset ? 1 : 0);
+    if (B * indices.maxSize(0) * table.maxSize(1) > BAG_CELLS) throw new ModelDefinitionError(`embedding_bag: ${B} bags over ${indices.maxSize(0)} positions of ${table.maxSize(1)} features is too large for 1-D indices (each bag reads every position; at most ${BAG_CELLS} cells); give 2-D indices [bags, n] when the bags are of one size${where()}`);
     // Bag b holds positions offsets[b] ≤ j < its end: the next offset, or (the last bag) every position after.
     const off = checkedOffsets(offsets, indices, includeLastOffset), last = ints([2 ** 31 - 1]); // (one bag: off.slice(0, 1, 1) would be empty, which slice refuses)
     const ends = includeLastOffset ? off.slice(0, 1, B + 1) : B === 1 ? last : cat([off.slice(0, 1, B), last], 0);
-    const at = arange(indices.size(0)), j = (typeof L === 'number' ? at : at.slice(0, 0, L)).unsqueeze(0);
+    const at = arange(indices.maxSize(0)), j = (typeof L === 'number' ? at : at.slice(0, 0, L)).unsqueeze(0);
     const member = j.ge(off.slice(0, 0, B).unsqueeze(1)).cast('i32').mul(j.lt(ends.unsqueeze(1)).cast('i32'));
     inBag = (kept ? member.mul(kept.cast('i32').unsqueeze(0)) : member).gt(0);
     spread = (t) => t.unsqueeze(0);

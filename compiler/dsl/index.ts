@@ -19,7 +19,7 @@ checkMethods('', T.Tensor.prototype);
 export * as nn from './nn.ts';
 export { F, Module, manualSeed };
 export { Parameter } from './nn.ts';
-export { Tensor, ModelDefinitionError } from './tensor.ts';
+export { Tensor, ModelDefinitionError, SymSize } from './tensor.ts';
 export const { cat, stack, zeros, ones, full, zerosLike, onesLike, fullLike, eye, linspace, ints, floats, arange, triuIndices, trilIndices, loop } = checkedFunctions('', {
   cat: T.cat, stack: T.stack, zeros: T.zeros, ones: T.ones, full: T.full, zerosLike: T.zerosLike, onesLike: T.onesLike,
   fullLike: T.fullLike, eye: T.eye, linspace: T.linspace, ints: T.ints, floats: T.floats, arange: T.arange, triuIndices: T.triuIndices, trilIndices: T.trilIndices, loop: control.loop,

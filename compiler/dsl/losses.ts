@@ -137,7 +137,7 @@ export function crossEntropy(input: Tensor, target: Tensor, o: CrossEntropyOptio
   const cd = input.rank === 1 ? 0 : 1;
   if (target.dtype === 'f32' && sameShapeOf(target.dims, input.dims)) {
     if (isSymbolic(input.dims[cd]!)) throw new ModelDefinitionError(`${op}: the class dim of ${fmtShape(input.dims)} is a size chosen at run time; it must be a fixed size${where()}`);
-    const C = input.size(cd), weight = weightOf(op, o.weight, C);
+    const C = input.maxSize(cd), weight = weightOf(op, o.weight, C);
     if (ignoreIndex >= 0) throw new ModelDefinitionError(`${op}: ignore_index is not supported for floating point target (class probabilities), got ignoreIndex ${ignoreIndex}${where()}`);
     const p = ls > 0 ? target.mul(1 - ls).add(ls / C) : target;
     let prod = input.logSoftmax(cd).mul(p);

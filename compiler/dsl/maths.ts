@@ -252,7 +252,7 @@ const i32 = (v: number): Tensor => intScalar(v);
  * `combine(earlier, later)` must be associative.
  */
 function doublingScan(ys: Tensor[], axis: number, fills: Tensor[], combine: (a: Tensor[], b: Tensor[]) => Tensor[]): Tensor[] {
-  const n = ys[0]!.shape[axis]!;
+  const n = ys[0]!.maxShape[axis]!;
   for (let k = 1; k < n; k *= 2) ys = combine(ys.map((y, i) => shifted(y, axis, k, fills[i]!)), ys);
   return ys;
 }

@@ -17,7 +17,7 @@ export function checkOptions<T extends object>(where: string, opts: T | undefine
     // A tensor here is PyTorch's positional mask (layer(src, mask)): here masks go in by name.
     // The first mask key is the one PyTorch takes in that position (the lists keep its order).
     const mask = allowed.find((k) => /mask$/i.test(k));
-    const named = opts instanceof Tensor ? ` ${fmtShape(opts.shape)}${mask ? `: a mask goes in by name, as { ${mask}: tensor }` : ''}` : '';
+    const named = opts instanceof Tensor ? ` ${fmtShape(opts.maxShape)}${mask ? `: a mask goes in by name, as { ${mask}: tensor }` : ''}` : '';
     throw new ModelDefinitionError(`${where}: options must be an object with keys among ${allowed.join(', ')}; got ${describeValue(opts)}${named}`);
   }
   for (const k of Object.keys(opts)) {

@@ -69,16 +69,16 @@ abstract class RNNBase extends Module {
   protected runLayers(x: Tensor, h0?: Tensor, c0?: Tensor): { y: Tensor; hn: Tensor; cn?: Tensor } {
     const name = this.constructor.name;
     const unbatched = x.rank === 2;
-    if (x.rank !== 3 && !unbatched) throw new ModelDefinitionError(`${name}: input must be [T, B, I], [B, T, I] (batch_first) or [T, I], got ${fmtShape(x.shape)}${where()}`);
+    if (x.rank !== 3 && !unbatched) throw new ModelDefinitionError(`${name}: input must be [T, B, I], [B, T, I] (batch_first) or [T, I], got ${fmtShape(x.maxShape)}${where()}`);
     let inp = unbatched ? x.unsqueeze(0) : this.batchFirst ? x : x.transpose(0, 1); // [B, T, I]
-    if (inp.size(-1) !== this.inputSize) throw new ModelDefinitionError(`${name}: input has ${inp.size(-1)} features, expected input_size ${this.inputSize} (input ${fmtShape(x.shape)})${where()}`);
-    const B = inp.size(0), Bd = inp.dim(0), H = this.hiddenSize, R = this.projSize || H, LD = this.numLayers * this.numDirections;
+    if (inp.maxSize(-1) !== this.inputSize) throw new ModelDefinitionError(`${name}: input has ${inp.maxSize(-1)} features, expected input_size ${this.inputSize} (input ${fmtShape(x.maxShape)})${where()}`);
+    const B = inp.maxSize(0), Bd = inp.dim(0), H = this.hiddenSize, R = this.projSize || H, LD = this.numLayers * this.numDirections;
     const state = (t: Tensor | undefined, what: string, H = R) => {
       if (t === undefined) return undefined;
       if (!(t instanceof Tensor)) throw new ModelDefinitionError(`${name}: ${what} must be a tensor, got ${Array.isArray(t) ? `an array of ${(t as unknown[]).length}${this.kind === 'lstm' ? '' : ` (only LSTM takes a pair (h0, c0))`}` : String(t)}${where()}`);
       const s = unbatched ? t.unsqueeze(1) : t;
-      if (s.rank !== 3 || s.size(0) !== LD || s.size(1) !== B || s.size(2) !== H) {
-        throw new ModelDefinitionError(`${name}: ${what} must be [${LD}, ${B}, ${H}] (num_layers·directions, batch, ${H === this.hiddenSize ? 'hidden' : 'proj_size'}), got ${fmtShape(t.shape)}${where()}`);
+      if (s.rank !== 3 || s.maxSize(0) !== LD || s.maxSize(1) !== B || s.maxSize(2) !== H) {
+        throw new ModelDefinitionError(`${name}: ${what} must be [${LD}, ${B}, ${H}] (num_layers·directions, batch, ${H === this.hiddenSize ? 'hidden' : 'proj_size'}), got ${fmtShape(t.maxShape)}${where()}`);
       }
       return s;
     };
@@ -118,7 +118,7 @@ abstract class RNNBase extends Module {
  * h_n [B, P] and c_n [B, H].
  */
 function projectedLSTM(xp: Tensor, p: LayerParams, h0: Tensor, c0: Tensor, reverse: boolean): [Tensor, Tensor, Tensor] {
-  const H = c0.size(1);
+  const H = c0.maxSize(1);
   // A loop returns what its steps emit, so c is emitted too, for c_n (the last step's).
   const { y, c } = loop(xp.dim(1), { h: h0, c: c0 }, ({ h, c }, t) => {
     const g = xp.dynamicSlice(1, t).squeeze(1).add(F.linear(h!, p.whh.t, p.bhh?.t));

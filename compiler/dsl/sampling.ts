@@ -16,7 +16,7 @@
 import { describeValue } from '../ir/print.ts';
 import { fmtShape, normAxis } from '../ir/types.ts';
 import { isSymbolic, type Dim } from '../ir/dims.ts';
-import { cat, constant, ModelDefinitionError, record, scalarLike, sizeTensor, Tensor, traceBounds, where } from './tensor.ts';
+import { asDim, cat, constant, ModelDefinitionError, record, scalarLike, sizeTensor, Tensor, traceBounds, where } from './tensor.ts';
 import { checkOptions } from './options.ts';
 
 export type GridSampleMode = 'bilinear' | 'nearest' | 'bicubic';
@@ -119,7 +119,7 @@ function stackTaps(vs: Tensor[], i: number, k: number): Tensor {
 function sumTaps(t: Tensor, k: number): Tensor {
   // Added one by one (a sum op may add in another order, or in f64).
   const f = k === 1 ? t : t.flatten(2, 1 + k);
-  return Array.from({ length: f.size(2) as number }, (_, j) => f.select(2, j)).reduce((a, b) => a.add(b));
+  return Array.from({ length: f.maxSize(2) as number }, (_, j) => f.select(2, j)).reduce((a, b) => a.add(b));
 }
 
 /** The 4-D vectorised kernel (GridSamplerKernel.cpp's ComputeLocation and ApplyGridSample). */
@@ -203,6 +203,7 @@ function sample3d(axes: Axis[], g: Tensor[], mode: GridSampleMode, pad: GridSamp
 // (size is typed to take x.size() as it is typed, a number or a shape; a number is refused.)
 export function affineGrid(theta: Tensor, size: number | readonly Dim[], opts: { alignCorners?: boolean } = {}): Tensor {
   const o = checkOptions('affine_grid', opts, ['alignCorners']), ac = o.alignCorners ?? false;
+  if (Array.isArray(size)) size = size.map(asDim); // F.affine_grid(theta, x.size()) over a run-time batch
   if (!(theta instanceof Tensor) || theta.dtype !== 'f32') throw new ModelDefinitionError(`affine_grid: theta must be an f32 tensor, got ${theta instanceof Tensor ? `${theta.dtype}${fmtShape(theta.dims)}` : describeValue(theta)}${where()}`);
   if (!Array.isArray(size) || (size.length !== 4 && size.length !== 5)) throw new ModelDefinitionError(`affine_grid: size must be [N, C, H, W] or [N, C, D, H, W], got ${describeValue(size)}${where()}`);
   const k = size.length - 2, spatial = size.slice(2);

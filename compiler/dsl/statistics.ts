@@ -67,7 +67,7 @@ function medianOf(op: string, x: Tensor, dim: number | undefined, keepdim: boole
 
 /** [value, index] of the (nan)median along ax, dim ax kept as 1. */
 function medianAlong(x: Tensor, ax: number, ignoreNan: boolean): [Tensor, Tensor] {
-  const n = x.size(ax), [vals, idx] = ascending(x, ax);
+  const n = x.maxSize(ax), [vals, idx] = ascending(x, ax);
   if (x.dtype !== 'f32' || !ignoreNan) {
     const p = (n - 1) >> 1, v = vals.slice(ax, p, p + 1), i = idx.slice(ax, p, p + 1);
     if (x.dtype !== 'f32') return [v, i];
@@ -114,7 +114,7 @@ export function allNanPick(n: number): number {
  */
 export function kthvalue(x: Tensor, k: number, dim = -1, keepdim = false): [Tensor, Tensor] {
   flag('kthvalue', 'keepdim', keepdim);
-  const ax = axisOf('kthvalue', x, dim), t = orderInput('kthvalue', x, ax), n = t.size(ax);
+  const ax = axisOf('kthvalue', x, dim), t = orderInput('kthvalue', x, ax), n = t.maxSize(ax);
   if (!Number.isInteger(k) || k < 1 || k > n) throw new ModelDefinitionError(`kthvalue: k must be an integer in [1, ${n}] (the size of dim ${ax} of ${fmtShape(x.dims)}), got ${describeValue(k)} (torch: "selected number k out of range")${where()}`);
   const [vals, idx] = ascending(t, ax), keep = (r: Tensor) => (x.rank === 0 ? r.reshape([]) : keepdim ? r : r.squeeze(ax));
   return [keep(vals.slice(ax, k - 1, k)), keep(idx.slice(ax, k - 1, k))];
@@ -162,7 +162,7 @@ function quantileOf(op: string, x: Tensor, q: number | Tensor, o: QuantileOption
   const dim = o.dim ?? undefined;
   const ax = dim === undefined ? 0 : axisOf(op, x, dim);
   const t = dim === undefined ? flat(op, x, true) : orderInput(op, x, ax, true);
-  const n = t.size(ax), Q = qv.size(0), sorted = ascending(t, ax)[0];
+  const n = t.maxSize(ax), Q = qv.maxSize(0), sorted = ascending(t, ax)[0];
   const rowDims = t.dims.map((d, i) => (i === ax ? 1 : d)), full = [Q, ...rowDims], bounds = t.bounds;
   const qs = qv.reshape(Q, ...rowDims.map(() => 1));
   let y: Tensor;
@@ -204,7 +204,7 @@ function quantileOf(op: string, x: Tensor, q: number | Tensor, o: QuantileOption
  * and a lerp by a constant; a row holding NaN gives NaN (torch ranks it at its last value, the NaN).
  */
 function constantRanks(qs: number[], sorted: Tensor, ax: number, interpolation: QuantileInterpolation): Tensor {
-  const n = sorted.size(ax), f = Math.fround, at = (k: number) => sorted.slice(ax, k, k + 1);
+  const n = sorted.maxSize(ax), f = Math.fround, at = (k: number) => sorted.slice(ax, k, k + 1);
   const halfEven = (v: number) => { const lo = Math.floor(v), d = v - lo; return d > 0.5 || (d === 0.5 && lo % 2 !== 0) ? lo + 1 : lo; };
   const nan = at(n - 1).isnan();
   return cat(qs.map((q) => {

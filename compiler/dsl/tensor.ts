@@ -54,6 +54,23 @@ export function where(): string {
   return s ? ` in ${s}` : '';
 }
 
+/**
+ * A size chosen at run time as x.size(i) and x.shape give it, torch's SymInt: ops take it in place
+ * of a number, as the run-time size (x.div(n), x.lt(n), x.view(n, -1), x.expand(n, -1),
+ * zeros([n]), full([b], n), arange(n), x.slice(1, 0, n)). JavaScript arithmetic or comparison on it
+ * could only use its bound, a number the model does not have at run time (x.sum(1) / T divided by
+ * 512 whatever T was), so it throws; as text it is its name.
+ */
+export class SymSize {
+  constructor(readonly dim: Dim, readonly bound: number, private readonly of: string) {}
+  [Symbol.toPrimitive](hint: string): string {
+    if (hint === 'string') return String(this.dim);
+    throw new ModelDefinitionError(`${this.of} is '${this.dim}', a size chosen at run time (at most ${this.bound}): JavaScript arithmetic or comparison on it would use its bound, not the size. Give it to an op as it is (x.div(n), x.view(n, -1), zeros([n]), arange(n)); for a shape use -1, flatten or the named dims (x.dims, x.reshape('${this.dim}*4', -1)); for the bound, maxSize(i)${where()}`);
+  }
+}
+/** A dim given to an op: a SymSize is its named size. */
+export const asDim = <T>(d: T): T | Dim => (d instanceof SymSize ? d.dim : d);
+
 interface TraceState { nodes: Node[]; consts: Map<object, Node>; bounds: Record<string, number>; least: Record<string, number> }
 let tracing: TraceState | undefined;
 
@@ -123,6 +140,8 @@ export function zeros(shape: readonly Dim[], max: Sizes = {}): Tensor { return f
 export function ones(shape: readonly Dim[], max: Sizes = {}): Tensor { return filled('ones', shape, 1, max); }
 /** torch.full: f32 `value` everywhere (NaN, ±inf and −0 kept; named sizes as in zeros). */
 export function full(shape: readonly Dim[], value: number, max: Sizes = {}): Tensor {
+  // A run-time size as the value: torch's full((b,), T) of an int, an i32 here.
+  if ((value as unknown) instanceof SymSize) return sizeScalar(value as unknown as SymSize).reshape(...shape.map(() => 1)).expand(...shape, max);
   if (typeof value !== 'number') throw new ModelDefinitionError(`full: fill value must be a number, got ${describeValue(value)}${where()}`);
   return filled('full', shape, value, max);
 }
@@ -147,7 +166,8 @@ const likeDims = (op: string, t: Tensor): readonly Dim[] => {
   if (!(t instanceof Tensor)) throw new ModelDefinitionError(`${op}: expected a tensor, got ${describeValue(t)}${where()}`);
   return t.rank ? t.dims : [1];
 };
-function filled(op: string, shape: readonly Dim[], value: number, max: Sizes): Tensor {
+function filled(op: string, given: readonly Dim[], value: number, max: Sizes): Tensor {
+  const shape = Array.isArray(given) ? given.map(asDim) : given;
   // (A number here, zeros(['B', 4], 7) from JavaScript, reached expand as one more dim: [B, 4, 7].)
   if (typeof max !== 'object' || max === null || Array.isArray(max) || Object.values(max).some((b) => !Number.isInteger(b) || (b as number) < 1)) {
     throw new ModelDefinitionError(`${op}: max must be an object of bounds for named sizes, such as { B: 8 }, got ${describeValue(max)}${where()}`);
@@ -167,6 +187,7 @@ function filled(op: string, shape: readonly Dim[], value: number, max: Sizes): T
  * GCN's A + I over a run-time graph): then the positions are counted at run time and compared.
  */
 export function eye(n: Dim, m: Dim = n): Tensor {
+  [n, m] = [asDim(n), asDim(m)];
   if (isSymbolic(n) || isSymbolic(m)) {
     const pos = (d: Dim) => (isSymbolic(d) ? ones([d]).cumsum(0) : arange(d as number).cast('f32'));
     const ok = (d: Dim) => (isSymbolic(d) ? sizeNames(d).every((k) => traceBounds()[k] !== undefined) : Number.isInteger(d) && (d as number) >= 1);
@@ -229,6 +250,8 @@ export function floats(values: ArrayLike<number> | readonly unknown[], shape?: S
 export function arange(n: number): Tensor;
 export function arange(start: number, end: number, step?: number): Tensor;
 export function arange(a: number, end?: number, step?: number): Tensor {
+  // Up to a run-time size: the values up to its bound, cut at the size.
+  if ((a as unknown) instanceof SymSize && end === undefined && step === undefined) return arange((a as unknown as SymSize).bound).slice(0, 0, (a as unknown as SymSize).dim);
   if (end === undefined && step === undefined) {
     if (!Number.isInteger(a) || a < 1 || a > 2 ** 26) throw new ModelDefinitionError(`arange: n must be an integer in [1, 2^26], got ${describeValue(a)}${where()}`);
     return ints(Int32Array.from({ length: a }, (_, i) => i));
@@ -296,6 +319,7 @@ export interface VarOptions { unbiased?: boolean; correction?: number; keepdim?:
 /** A tensor operand, or a number made a scalar of `self`'s kind; anything else is an error naming the op. */
 const lift = (op: string, x: Operand, self: Tensor): Tensor => {
   if (typeof x === 'number') return scalarLike(x, self);
+  if (x instanceof SymSize) return sizeScalar(x);
   if (!(x instanceof Tensor)) throw new ModelDefinitionError(`${op}: expected a tensor or a number, got ${describeValue(x)}${where()}`);
   return x;
 };
@@ -343,8 +367,15 @@ const truth = (t: Tensor): Tensor => (t.dtype === 'bool' ? t : t.ne(0));
 export class Tensor {
   constructor(readonly node: Node) {}
 
-  /** The shape; a dim chosen at run time (a named size) shows its bound here and its name in `dims`. */
-  get shape(): Shape { return this.node.type.shape; }
+  /**
+   * The shape, as torch's x.shape: numbers, and a SymSize for each dim chosen at run time (see
+   * size). `maxShape` gives the bounds, what memory is planned for; `dims` the named shape.
+   */
+  get shape(): Shape { return this.size(); }
+  /** The shape at the bounds: a dim chosen at run time is its bound here. */
+  get maxShape(): Shape { return this.node.type.shape; }
+  /** One dim of `maxShape` (negative counts from the end). */
+  maxSize(d: number): number { return this.maxShape[normAxis(d, this.rank)]!; }
   /** The shape with named sizes ('B', 'B*T', …) where the size is chosen at run time. */
   get dims(): readonly Dim[] { return dimsOf(this.node.type); }
   /** One dim of `dims` (negative counts from the end). */
@@ -352,15 +383,20 @@ export class Tensor {
   /** The bounds of the named sizes this tensor's dims use. */
   get bounds(): Sizes { return this.node.type.max ?? {}; }
   get dtype(): DType { return this.node.type.dtype; }
-  get rank(): number { return this.shape.length; }
+  get rank(): number { return this.maxShape.length; }
   /**
    * Size of one dimension (negative counts from the end); without one the shape, as torch's
-   * x.size() (`const [b, c] = x.size()`, a squeeze-excite's). Sizes chosen at run time read as
-   * their bounds here, as in `shape`.
+   * x.size() (`const [b, c] = x.size()`, a squeeze-excite's). A size chosen at run time is a
+   * SymSize, torch's SymInt: typed as a number, it goes to ops in place of one (x.div(n),
+   * x.view(n, -1)), and JavaScript arithmetic on it throws rather than compute with its bound.
    */
   size(): Shape;
   size(d: number): number;
-  size(d?: number): number | Shape { return d === undefined ? this.shape : this.shape[normAxis(d, this.rank)]!; }
+  size(d?: number): number | Shape {
+    if (d === undefined) return this.dims.map((_, i) => this.size(i));
+    const a = normAxis(d, this.rank), dim = this.dims[a]!;
+    return isSymbolic(dim) ? (new SymSize(dim, this.maxShape[a]!, `size(${a}) of ${this.dtype}${fmtShape(this.dims)}`) as unknown as number) : this.maxShape[a]!;
+  }
 
   add(other: Operand): Tensor { return boolArith(this, other, record('add', promoted('add', this, other))); }
   sub(other: Operand): Tensor { return record('sub', promoted('sub', this, other)); }
@@ -576,7 +612,7 @@ export class Tensor {
       const idx = i.reshape(...rest.map(() => 1), this.dims[a]!, 1).expand([...rest.map((r) => this.dims[r]!), this.dims[a]!, 1], this.bounds);
       return sq.gather(rest.length + 1, idx).squeeze(-1);
     }
-    const n = this.size(a), m = this.size(b), count = offset >= 0 ? Math.min(n, m - offset) : Math.min(n + offset, m);
+    const n = this.maxSize(a), m = this.maxSize(b), count = offset >= 0 ? Math.min(n, m - offset) : Math.min(n + offset, m);
     if (count < 1) throw new ModelDefinitionError(`diagonal: offset ${offset} leaves no elements of ${n} × ${m} (torch gives an empty tensor; a tensor here has no empty dims)${where()}`);
     const flat = this.permute(...rest, a, b).flatten(rest.length);
     return gatherAlong(flat, rest.length, Array.from({ length: count }, (_, i) => (offset >= 0 ? i * m + i + offset : (i - offset) * m + i)));
@@ -592,7 +628,7 @@ export class Tensor {
       const n = this.dims[0]!;
       return this.unsqueeze(0).expand([n, n], this.bounds).maskedFill(eye(n).eq(0), 0);
     }
-    const n = this.size(0), N = n + Math.abs(diagonal);
+    const n = this.maxSize(0), N = n + Math.abs(diagonal);
     const at = Array.from({ length: n }, (_, i) => (diagonal >= 0 ? i * N + i + diagonal : (i - diagonal) * N + i));
     const z = this.dtype === 'bool' ? zeros([N * N]).gt(0) : this.dtype === 'i32' ? zeros([N * N]).int() : zeros([N * N]);
     return S.scatter(z, 0, ints(at), this).reshape(N, N);
@@ -600,7 +636,7 @@ export class Tensor {
 
   /** A view as `shape`: numbers (one may be -1) or dims (`x.reshape(x.dim(0), -1)`, `'B*T'`). */
   reshape(...given: Dim[] | [readonly Dim[]]): Tensor {
-    const shape = asDims(given);
+    const shape = asDims(given).map(asDim);
     const bad = shape.findIndex((d) => !Number.isInteger(d) && typeof d !== 'string');
     if (bad >= 0) throw new ModelDefinitionError(`reshape: sizes must be integers (one may be -1) or size names, got ${describeValue(shape[bad])} in [${shape.map(describeValue).join(', ')}]${where()}`);
     if (this.node.type.dims || shape.some(isSymbolic)) return this.reshapeSymbolic(shape);
@@ -610,10 +646,10 @@ export class Tensor {
     const known = shape.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
     const free = shape.filter((d) => d === -1).length;
     if (free > 1) throw new ModelDefinitionError(`reshape: at most one -1 in ${fmtShape(shape)}${where()}`);
-    const total = numel(this.shape);
-    if (free === 1 && (known === 0 || total % known !== 0)) throw new ModelDefinitionError(`reshape: cannot reshape ${fmtShape(this.shape)} to ${fmtShape(shape)}${where()}`);
+    const total = numel(this.maxShape);
+    if (free === 1 && (known === 0 || total % known !== 0)) throw new ModelDefinitionError(`reshape: cannot reshape ${fmtShape(this.maxShape)} to ${fmtShape(shape)}${where()}`);
     const out = shape.map((d) => (d === -1 ? total / known : d));
-    if (out.every((d, i) => d === this.shape[i]) && out.length === this.rank) return this;
+    if (out.every((d, i) => d === this.maxShape[i]) && out.length === this.rank) return this;
     return record('reshape', [this], { shape: out });
   }
   private reshapeSymbolic(target: Dim[]): Tensor {
@@ -647,16 +683,16 @@ export class Tensor {
    * takes the product of its input dims, a group that keeps its dims keeps their names.
    */
   private matchDims(target: number[], bad: (why: string) => Error): Dim[] {
-    const total = numel(this.shape);
+    const total = numel(this.maxShape);
     const known = target.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
     const out = target.map((d) => (d === -1 ? total / known : d));
     if (!Number.isInteger(total / known) || numel(out) !== total) throw bad('the element counts differ');
-    const ins = this.dims.map((d, i) => ({ d, n: this.shape[i]! })).filter((x) => x.d !== 1);
+    const ins = this.dims.map((d, i) => ({ d, n: this.maxShape[i]! })).filter((x) => x.d !== 1);
     const res: Dim[] = out.map((d) => d);
     // A group split into fixed sizes and the -1 (Swin's windows.view(-1, nW, …) of a run-time 4·N):
     // the -1 is the group's size divided by the others when that divides exactly (4·N / 4 = N).
-    // A fixed size that is a multiple of a size's bound may be that size read at its bound (x.size(0)
-    // is the bound): view(B, -1) of [4·N] at N ≤ 2 means [N, 4], not [2, 2·N]; that one is refused.
+    // A fixed size that is a multiple of a size's bound may be that size read at its bound (x.maxSize(0),
+    // or a number computed from it): view(B, -1) of [4·N] at N ≤ 2 means [N, 4], not [2, 2·N]; that one is refused.
     const splitByFree = (group: Dim[], gj: number[]): boolean => {
       const free = gj.filter((o) => target[o] === -1), fixed = gj.filter((o) => o !== free[0]).map((o) => out[o]!);
       if (free.length !== 1) return false;
@@ -688,7 +724,7 @@ export class Tensor {
   view(...shape: Dim[] | [readonly Dim[]]): Tensor { return this.reshape(...asDims(shape)); }
   /** Broadcast to `dims` (a copy); named sizes in `dims` take their bounds from this tensor or from `max`. */
   expand(...given: Array<Dim | Sizes | readonly Dim[]>): Tensor {
-    const args = (Array.isArray(given[0]) ? [...given[0], ...given.slice(1)] : given) as Array<Dim | Sizes>;
+    const args = (Array.isArray(given[0]) ? [...given[0], ...given.slice(1)] : given).map(asDim) as Array<Dim | Sizes>;
     const last = args[args.length - 1];
     const max: Record<string, number> = { ...traceBounds(), ...this.bounds, ...(typeof last === 'object' ? last : {}) };
     const wanted = (typeof last === 'object' && last !== null ? args.slice(0, -1) : args) as Dim[];
@@ -739,7 +775,7 @@ export class Tensor {
   squeeze(d?: number | number[], ...more: number[]): Tensor {
     // squeeze(0, 1) is squeeze([0, 1]), as PyTorch 2 takes it (dims after the first were ignored).
     if (more.length) d = [...(Array.isArray(d) ? d : [d!]), ...more];
-    const axes = d === undefined ? [...this.shape.keys()] : (Array.isArray(d) ? d : [d]).map((a) => normAxis(a, this.rank));
+    const axes = d === undefined ? [...this.maxShape.keys()] : (Array.isArray(d) ? d : [d]).map((a) => normAxis(a, this.rank));
     return this.reshape(...this.dims.filter((n, i) => n !== 1 || !axes.includes(i)));
   }
   permute(...given: number[] | [readonly number[]]): Tensor {
@@ -809,7 +845,7 @@ export class Tensor {
     if (dim === undefined) {
       if (typeof keepdim !== 'boolean') throw new ModelDefinitionError(`argmax: keepdim must be true or false, got ${describeValue(keepdim)}${where()}`);
       const i = reduce('argmax', this.reshape(-1), [0], false);
-      return keepdim ? i.reshape(...this.shape.map(() => 1)) : i;
+      return keepdim ? i.reshape(...this.maxShape.map(() => 1)) : i;
     }
     if (!Number.isInteger(dim)) throw new ModelDefinitionError(`argmax: dim must be one integer, got ${describeValue(dim)}${where()}`);
     return reduce('argmax', this, dims(dim, this.rank), keepdim);
@@ -821,6 +857,7 @@ export class Tensor {
    */
   topk(k: number, dim = -1, largest = true, sorted = true): [Tensor, Tensor] {
     if (!Number.isInteger(dim)) throw new ModelDefinitionError(`topk: dim must be one integer, got ${describeValue(dim)}${where()}`);
+    if ((k as unknown) instanceof SymSize) throw new ModelDefinitionError(`topk: k must be an integer (a count fixed when the model is defined), got ${describeValue(k)}${where()}`);
     for (const [name, v] of [['largest', largest], ['sorted', sorted]] as const) {
       if (typeof v !== 'boolean') throw new ModelDefinitionError(`topk: ${name} must be true or false, got ${describeValue(v)}${where()}`);
     }
@@ -834,7 +871,7 @@ export class Tensor {
     if (typeof descending !== 'boolean') throw new ModelDefinitionError(`sort: descending must be true or false, got ${describeValue(descending)}${where()}`);
     if (!Number.isInteger(dim) || dim < -this.rank || dim >= this.rank) throw new ModelDefinitionError(`sort: dim must be an integer in [${-this.rank}, ${this.rank - 1}] for ${fmtShape(this.dims)}, got ${describeValue(dim)}${where()}`);
     if (isSymbolic(this.dim(dim))) throw new ModelDefinitionError(`sort: dim ${normAxis(dim, this.rank)} of ${fmtShape(this.dims)} is a size chosen at run time; a sorted dim must be a fixed size${where()}`);
-    return this.topk(this.size(dim), dim, descending, true);
+    return this.topk(this.maxSize(dim), dim, descending, true);
   }
   /** torch.argsort: the indices of sort. */
   argsort(dim = -1, descending = false): Tensor { return this.sort(dim, descending)[1]; }
@@ -872,6 +909,7 @@ export class Tensor {
   /** Elements start..end-1 (step) along `dim`; negative start/end count from the end. */
   slice(dim: number, start: Dim, end?: Dim, step = 1): Tensor {
     const ax = normAxis(dim, this.rank);
+    [start, end] = [asDim(start), asDim(end)];
     for (const [k, v] of [['start', start], ['end', end]] as const) {
       // Only end may be left out (to the end of the dim); a missing start made a NaN shape.
       if ((k === 'start' || v !== undefined) && typeof v !== 'string' && !Number.isInteger(v)) throw new ModelDefinitionError(`slice: ${k} must be an integer or a size name, got ${describeValue(v)}${where()}`);
@@ -882,7 +920,7 @@ export class Tensor {
   }
   private sliceStatic(ax: number, start: number, end: number | undefined, step: number): Tensor {
     // Python's slice: negative ends count from the end, and both are clamped into [0, n].
-    const n = this.shape[ax]!, clamp = (v: number) => Math.min(Math.max(v < 0 ? v + n : v, 0), n);
+    const n = this.maxShape[ax]!, clamp = (v: number) => Math.min(Math.max(v < 0 ? v + n : v, 0), n);
     const s = clamp(start), e = end === undefined ? n : clamp(end);
     if (s === 0 && e === n && step === 1) return this;
     return record('slice', [this], { axis: ax, start: s, end: e, step });
@@ -1116,7 +1154,7 @@ export class Tensor {
     if (ds.length !== sh.length) throw new ModelDefinitionError(`roll: ${sh.length} shifts for ${ds.length} dims${where()}`);
     return ds.reduce((y: Tensor, a, i) => {
       if (isSymbolic(this.dim(a))) throw new ModelDefinitionError(`roll: dim ${a} of ${fmtShape(this.dims)} is a size chosen at run time; a rolled dim must be a fixed size${where()}`);
-      const n = this.size(a), k = ((sh[i]! % n) + n) % n;
+      const n = this.maxSize(a), k = ((sh[i]! % n) + n) % n;
       return gatherAlong(y, a, Array.from({ length: n }, (_, j) => (j - k + n) % n));
     }, this);
   }
@@ -1175,7 +1213,7 @@ export class Tensor {
   unbind(dim = 0): Tensor[] {
     const a = normAxis(dim, this.rank);
     if (isSymbolic(this.dim(a))) throw new ModelDefinitionError(`unbind: dim ${a} of ${fmtShape(this.dims)} is a size chosen at run time${where()}`);
-    return Array.from({ length: this.size(a) }, (_, i) => this.select(a, i));
+    return Array.from({ length: this.maxSize(a) }, (_, i) => this.select(a, i));
   }
 }
 
@@ -1188,7 +1226,7 @@ export function halvingReduce(op: string, x: Tensor, axes: number[], keepdim: bo
   let y = x;
   for (const a of new Set(axes)) {
     if (isSymbolic(y.dim(a))) throw new ModelDefinitionError(`${op}: an integer reduction along dim ${a} of ${fmtShape(x.dims)}, a size chosen at run time, is not supported${where()}`);
-    for (let n = y.shape[a]!; n > 1; n = Math.ceil(n / 2)) {
+    for (let n = y.maxShape[a]!; n > 1; n = Math.ceil(n / 2)) {
       const h = Math.floor(n / 2), pairs = combine(y.slice(a, 0, h), y.slice(a, h, 2 * h));
       y = n % 2 ? cat([pairs, y.slice(a, 2 * h, n)], a) : pairs;
     }
@@ -1207,6 +1245,8 @@ function reversedOrder(op: string, x: Tensor): Tensor {
  * time, and counts such as a mean's divisor): a named size (or a product of sizes, 'H*W') counts
  * the ones of a single i32 one broadcast to it, by the exact integer sum.
  */
+/** A run-time size as an i32 scalar, as torch computes with a SymInt. */
+export const sizeScalar = (n: SymSize): Tensor => sizeTensor(n.dim).reshape();
 export function sizeTensor(d: Dim, bounds: Sizes = {}): Tensor {
   if (!isSymbolic(d)) return constant(Int32Array.of(d), [1], 'i32', 'size');
   return constant(Int32Array.of(1), [1], 'i32', 'one').expand(d, { ...traceBounds(), ...bounds }).sum(0, true);
@@ -1214,7 +1254,7 @@ export function sizeTensor(d: Dim, bounds: Sizes = {}): Tensor {
 
 /** x[idx] along `axis` for constant indices (gather reads rows of its first axis: move the axis first). */
 export function gatherAlong(x: Tensor, axis: number, idx: number[]): Tensor {
-  if (idx.length === x.size(axis) && idx.every((v, i) => v === i)) return x;
+  if (idx.length === x.maxSize(axis) && idx.every((v, i) => v === i)) return x;
   const perm = [axis, ...[...Array(x.rank).keys()].filter((a) => a !== axis)];
   const g = record('gather', [x.permute(...perm), ints(idx)]);
   return g.permute(...[...Array(x.rank).keys()].map((a) => (a < axis ? a + 1 : a === axis ? 0 : a)));
@@ -1229,7 +1269,7 @@ export function gatherAlong(x: Tensor, axis: number, idx: number[]): Tensor {
  * 0·inf = NaN from the elements after). Integers wrap modulo 2^32 as every i32 add.
  */
 export function scan(x: Tensor, axis: number, exclusive: boolean, reverse: boolean): Tensor {
-  const n = x.shape[axis]!, d = x.dim(axis);
+  const n = x.maxShape[axis]!, d = x.dim(axis);
   // y moved k along the axis (towards the end, or towards the start when reversed), zeros shifted in.
   const shift = (y: Tensor, k: number): Tensor => {
     // One zero broadcast (a block of zeros per step would be stored in the artifact at fixed sizes).
@@ -1268,7 +1308,7 @@ export function scan(x: Tensor, axis: number, exclusive: boolean, reverse: boole
 function triangle(op: string, x: Tensor, k: number, upper: boolean): Tensor {
   if (!Number.isInteger(k)) throw new ModelDefinitionError(`${op}: diagonal must be an integer, got ${describeValue(k)}${where()}`);
   if (x.rank < 2) throw new ModelDefinitionError(`${op}: input must have at least 2 dims, got ${fmtShape(x.dims)}${where()}`);
-  const [N, M] = x.shape.slice(-2) as [number, number];
+  const [N, M] = x.maxShape.slice(-2) as [number, number];
   const m = new Uint8Array(N * M);
   for (let i = 0; i < N; i++) for (let j = 0; j < M; j++) m[i * M + j] = (upper ? j - i >= k : j - i <= k) ? 1 : 0;
   let mask = constant(m, [N, M], 'bool', op);

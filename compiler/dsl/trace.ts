@@ -148,9 +148,9 @@ export function traceEntry(fn: (inputs: Record<string, Tensor>, state: Record<st
     const writes = Object.entries(res.state ?? {}).map(([name, t]) => {
       const s = st[name];
       if (!s) throw new ModelDefinitionError(`entry writes state '${name}', which is not declared (declared: ${Object.keys(state).join(', ') || 'none'})`);
-      if (!(t instanceof Tensor)) throw new ModelDefinitionError(`entry writes state '${name}' as ${what(t)}, not a tensor (${s.dtype}${fmtShape(s.shape)})`);
-      if (s.dtype !== t.dtype || s.shape.length !== t.shape.length || s.shape.some((d, i) => d !== t.shape[i])) {
-        throw new ModelDefinitionError(`state '${name}' is ${s.dtype}[${s.shape}] but the entry writes ${t.dtype}[${t.shape}]`);
+      if (!(t instanceof Tensor)) throw new ModelDefinitionError(`entry writes state '${name}' as ${what(t)}, not a tensor (${s.dtype}${fmtShape(s.maxShape)})`);
+      if (s.dtype !== t.dtype || s.maxShape.length !== t.maxShape.length || s.maxShape.some((d, i) => d !== t.maxShape[i])) {
+        throw new ModelDefinitionError(`state '${name}' is ${s.dtype}[${s.maxShape}] but the entry writes ${t.dtype}[${t.maxShape}]`);
       }
       return { name, node: t.node };
     });

@@ -51,7 +51,7 @@ export function maxUnpoolNd(op: string, x: Tensor, indices: Tensor, w: { k: numb
   if (indices.rank !== x.rank || indices.dims.some((d, i) => d !== x.dims[i])) throw new ModelDefinitionError(`${op}: indices ${fmtShape(indices.dims)} must have the shape of the input ${fmtShape(x.dims)}${where()}`);
   const from = x.rank - r;
   if (x.dims.slice(x.rank === r + 2 ? 1 : 0).some((d) => typeof d !== 'number')) throw new ModelDefinitionError(`${op}: input ${fmtShape(x.dims)} has a size chosen at run time outside the batch dim (0); an unpool's channels and spatial sizes must be fixed${where()}`);
-  const outs = unpoolSizes(op, x.shape.slice(from), w, outputSize), plane = outs.reduce((a, b) => a * b, 1);
+  const outs = unpoolSizes(op, x.maxShape.slice(from), w, outputSize), plane = outs.reduce((a, b) => a * b, 1);
   if (indices.node.op === 'const') {
     const bad = Array.from(indices.node.attrs.data as Int32Array).find((v) => v < 0 || v >= plane);
     if (bad !== undefined) throw new ModelDefinitionError(`${op}: index ${bad} is outside the output plane ${outs.join('×')} (indices must be in [0, ${plane}))${where()}`);

@@ -8,7 +8,7 @@ import { describeValue } from '../ir/print.ts';
 import { indexError } from '../ir/ops/rules.ts';
 import { fmtShape, normAxis as irNormAxis } from '../ir/types.ts';
 import { canonDim, isSymbolic, type Dim } from '../ir/dims.ts';
-import { cat, constant, currentScope, describeOperand, intScalar, gatherElements, leastSize, leastWhy, ModelDefinitionError, record, scalar, Tensor, where, zeros } from './tensor.ts';
+import { asDim, cat, constant, currentScope, describeOperand, intScalar, gatherElements, leastSize, leastWhy, ModelDefinitionError, record, scalar, Tensor, where, zeros } from './tensor.ts';
 
 type Operand = Tensor | number;
 function fail(op: string, msg: string): never { throw new ModelDefinitionError(`${op}: ${msg}${where()}`); }
@@ -324,7 +324,7 @@ export function shift(dir: 'left' | 'right', x: Tensor, other: unknown): Tensor 
 
 /** torch's x.new_zeros / new_ones / new_full / new_empty(size): of x's dtype (new_empty gives zeros). */
 export function newFilled(op: string, x: Tensor, size: unknown[], value: unknown): Tensor {
-  const dims = (size.length === 1 && Array.isArray(size[0]) ? size[0] : size) as unknown[];
+  const dims = (size.length === 1 && Array.isArray(size[0]) ? size[0] : size).map(asDim) as unknown[];
   if (!dims.length || !dims.every((d) => (Number.isInteger(d) && (d as number) >= 1) || typeof d === 'string')) fail(op, `size must be positive integers or size names (at least one; tensors here have no empty dims), got [${dims.slice(0, 8).map(describeValue).join(', ')}]`);
   if (typeof value !== 'number') fail(op, `fill value must be a number, got ${describeValue(value)}`);
   const v = x.dtype === 'i32' ? Math.trunc(value as number) : x.dtype === 'bool' ? Number(value !== 0) : (value as number);

@@ -30,8 +30,8 @@ export function conv3d(x: Tensor, w: Tensor, b?: Tensor, o: Conv3dOptions = {}):
   const stride = tupleOf('conv3d', 'stride', o.stride ?? 1, 1, 3), dilation = tupleOf('conv3d', 'dilation', o.dilation ?? 1, 1, 3);
   const groups = o.groups ?? 1;
   if (!Number.isInteger(groups) || groups < 1) throw new ModelDefinitionError(`conv3d: groups must be a positive integer, got ${describeValue(groups)}${where()}`);
-  const [co, cg, ...k] = w.shape as number[] as [number, number, number, number, number];
-  const [C, ...sizes] = x.shape.slice(-4) as [number, number, number, number];
+  const [co, cg, ...k] = w.maxShape as number[] as [number, number, number, number, number];
+  const [C, ...sizes] = x.maxShape.slice(-4) as [number, number, number, number];
   if (C % groups || co % groups) throw new ModelDefinitionError(`conv3d: groups ${groups} must divide the input channels ${C} and output channels ${co}${where()}`);
   if (cg * groups !== C) throw new ModelDefinitionError(`conv3d: input ${fmtShape(x.dims)} has ${C} channels but weight ${fmtShape(w.dims)} expects ${cg * groups}${groups > 1 ? ` (${cg} per group × ${groups} groups)` : ''}${where()}`);
   if (b && (b.rank !== 1 || b.dims[0] !== co)) throw new ModelDefinitionError(`conv3d: bias must be [${co}], got ${fmtShape(b.dims)}${where()}`);
@@ -103,13 +103,13 @@ export function convTranspose3d(x: Tensor, w: Tensor, b?: Tensor, o: ConvTranspo
   const outPad = tupleOf(op, 'output_padding', o.outputPadding ?? 0, 0, 3), dilation = tupleOf(op, 'dilation', o.dilation ?? 1, 1, 3);
   const groups = o.groups ?? 1;
   if (!Number.isInteger(groups) || groups < 1) throw new ModelDefinitionError(`${op}: groups must be a positive integer, got ${describeValue(groups)}${where()}`);
-  const [cin, coutG, ...k] = w.shape as number[], C = x.size(-4);
+  const [cin, coutG, ...k] = w.maxShape as number[], C = x.maxSize(-4);
   if (C !== cin || cin! % groups) throw new ModelDefinitionError(`${op}: input ${fmtShape(x.dims)} has ${C} channels, weight ${fmtShape(w.dims)} takes ${cin}${cin! % groups ? ` (not divisible by groups ${groups})` : ''}${where()}`);
-  if (b && (b.rank !== 1 || b.size(0) !== coutG! * groups)) throw new ModelDefinitionError(`${op}: bias must be [${coutG! * groups}], got ${fmtShape(b.dims)}${where()}`);
+  if (b && (b.rank !== 1 || b.maxSize(0) !== coutG! * groups)) throw new ModelDefinitionError(`${op}: bias must be [${coutG! * groups}], got ${fmtShape(b.dims)}${where()}`);
   for (let i = 0; i < 3; i++) {
     if (outPad[i]! >= Math.max(stride[i]!, dilation[i]!)) throw new ModelDefinitionError(`${op}: output_padding ${outPad.join(',')} must be smaller than stride or dilation (${stride.join(',')} / ${dilation.join(',')})${where()}`);
   }
-  const sizes = x.shape.slice(-3), out = sizes.map((n, i) => (n - 1) * stride[i]! - 2 * padding[i]! + dilation[i]! * (k[i]! - 1) + outPad[i]! + 1);
+  const sizes = x.maxShape.slice(-3), out = sizes.map((n, i) => (n - 1) * stride[i]! - 2 * padding[i]! + dilation[i]! * (k[i]! - 1) + outPad[i]! + 1);
   if (out.some((n) => n < 1)) throw new ModelDefinitionError(`${op}: the output of input ${fmtShape(x.dims)} would be ${out.join('×')}${where()}`);
   // The kernel flipped in its spatial dims, and [Cin, Cout/g] per group swapped to [Cout, Cin/g].
   const flipped = w.flip(2, 3, 4);

@@ -60,7 +60,7 @@ export class Seq2SeqTransformer extends Module {
   }
   private embed(e: nn.Embedding, t: Tensor): Tensor {
     // Positions 0…L−1: with a length chosen at run time, the first L rows of the table at its bound.
-    const pe = sinusoidalPositionalEncoding(t.size(1), this.dModel);
+    const pe = sinusoidalPositionalEncoding(t.maxSize(1), this.dModel);
     return e.call(t).mul(Math.sqrt(this.dModel)).add(typeof t.dim(1) === 'number' ? pe : pe.slice(0, 0, t.dim(1)));
   }
   forward(src: Tensor, pad: Tensor, tgtIn: Tensor): { logits: Tensor; greedy: Tensor } {
@@ -96,7 +96,7 @@ export class GPT extends Module {
   }
   /** Logits for every position of tokens [B, T] (T ≤ context). */
   forward(tokens: Tensor): Tensor {
-    const T = tokens.size(1);
+    const T = tokens.maxSize(1);
     if (T > this.cfg.context) throw new ModelDefinitionError(`GPT: ${T} tokens exceed the context of ${this.cfg.context}`);
     // With a length chosen at run time (T is its bound), positions 0…T−1 are a slice of 0…bound−1.
     const positions = typeof tokens.dim(1) === 'number' ? arange(T) : arange(T).slice(0, 0, tokens.dim(1));
@@ -110,7 +110,7 @@ export class GPT extends Module {
    * place). Returns the logits of row `last` of each sequence, [B, V].
    */
   forwardCached(tokens: Tensor, pos: Tensor, caches: KVCache[], last: Tensor): Tensor {
-    const [B, n] = tokens.shape as [number, number];
+    const [B, n] = tokens.maxShape as [number, number];
     // n tokens, or a number chosen at run time (tokens [B, 'T']): 0…T−1 is a slice of 0…bound−1.
     const steps = typeof tokens.dim(1) === 'number' ? arange(n) : arange(n).slice(0, 0, tokens.dim(1));
     // Never clamped: defineGPT keeps the capacity within the context and the runtime refuses

@@ -132,7 +132,7 @@ export function factorShape(r: Prng, n: number, rank: number): number[] {
 /** A value of shape `s` computed from `x`: x itself, a reshape, or its mean broadcast onto a constant. */
 export function coerce(b: Builder, x: Item, s: Shape): Item {
   if (sameShape(x.t.dims, s)) return x;
-  if (numel(x.t.shape) === numel(s) && !hasNamed(x.t)) return b.add(x.t.reshape(...s), `${x.name}.reshape(${s.join(', ')})`, x.exact);
+  if (numel(x.t.maxShape) === numel(s) && !hasNamed(x.t)) return b.add(x.t.reshape(...s), `${x.name}.reshape(${s.join(', ')})`, x.exact);
   const c = b.const(s);
   const m = x.t.rank === 0 ? x.t : x.t.mean();
   return b.add(m.add(c.t), `${x.name}${x.t.rank === 0 ? '' : '.mean()'}.add(${c.name})`);
@@ -144,7 +144,7 @@ export function coerce(b: Builder, x: Item, s: Shape): Item {
  * the recurrent layers) run over it rather than over a constant size.
  */
 export const leadFits = (b: Builder, x: Item, rest: number[]): boolean =>
-  b.sized && x.t.rank > 0 && named(x.t.dim(0)) && x.t.shape[0]! * numel(rest) <= b.scale.maxNumel / 2;
+  b.sized && x.t.rank > 0 && named(x.t.dim(0)) && x.t.maxShape[0]! * numel(rest) <= b.scale.maxNumel / 2;
 export function keepLead(b: Builder, x: Item, rest: number[]): Item | undefined {
   if (!leadFits(b, x, rest)) return undefined;
   const others = [...Array(x.t.rank).keys()].slice(1);

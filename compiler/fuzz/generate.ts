@@ -80,10 +80,10 @@ function unary(b: Builder, x: Item): void {
 
 function binaryMove(b: Builder, a: Item): void {
   const r = b.r, op = r.pick(BINARY);
-  const partners = b.pool.filter((p) => p.t.dtype === 'f32' && p !== a && broadcastShapes(p.t.dims, a.t.dims) && numel(broadcastShapes(p.t.shape, a.t.shape)!) <= b.scale.maxNumel);
+  const partners = b.pool.filter((p) => p.t.dtype === 'f32' && p !== a && broadcastShapes(p.t.dims, a.t.dims) && numel(broadcastShapes(p.t.maxShape, a.t.maxShape)!) <= b.scale.maxNumel);
   const other: Item | number = r.weighted<() => Item | number>([
     [partners.length ? 4 : 0, () => r.pick(partners)],
-    [3, () => b.const(broadcastable(r, a.t.shape, a.t.dims))],
+    [3, () => b.const(broadcastable(r, a.t.maxShape, a.t.dims))],
     [2, () => r.pick([2, -1, 0.5, 3, 1.5])],
     [1, () => a],
   ])();
@@ -144,8 +144,8 @@ function matmulMove(b: Builder, x: Item): void {
   }
   const xs = x.t.rank === 0 ? { t: x.t.reshape(1), name: `${x.name}.reshape(1)`, exact: x.exact } : x;
   if (named(xs.t.dim(-1))) return unary(b, x); // a constant weight has a fixed number of rows
-  const k = xs.t.size(-1), n = r.weighted(b.scale.cols);
-  if (numel(xs.t.shape) / k * n > b.scale.maxNumel) return unary(b, x);
+  const k = xs.t.maxSize(-1), n = r.weighted(b.scale.cols);
+  if (numel(xs.t.maxShape) / k * n > b.scale.maxNumel) return unary(b, x);
   const transposed = r.chance(0.5);
   const w = b.const(transposed ? [n, k] : [k, n]);
   let t = xs.t.matmul(transposed ? w.t.mT : w.t);
@@ -168,12 +168,12 @@ function softmaxMove(b: Builder, x: Item): void {
 
 function layernormMove(b: Builder, x: Item): void {
   if (x.t.rank === 0 || named(x.t.dim(-1))) return unary(b, x);
-  const r = b.r, n = x.t.size(-1);
+  const r = b.r, n = x.t.maxSize(-1);
   const g = b.const([n]), be = b.const([n]);
   let src = x.t, code = x.name;
   if (r.chance(0.5)) {
     const same = b.pool.filter((p) => p !== x && p.t.dtype === 'f32' && sameShape(p.t.dims, x.t.dims));
-    const p = same.length && r.chance(0.7) ? r.pick(same) : b.const(x.t.dims.map((d, i) => (named(d) ? 1 : x.t.shape[i]!)));
+    const p = same.length && r.chance(0.7) ? r.pick(same) : b.const(x.t.dims.map((d, i) => (named(d) ? 1 : x.t.maxShape[i]!)));
     src = x.t.add(p.t); code = `${x.name}.add(${p.name})`;
     b.features.add('layernorm-residual');
   }
@@ -183,22 +183,22 @@ function layernormMove(b: Builder, x: Item): void {
 
 function shapeMove(b: Builder, x: Item): void {
   const r = b.r, t = x.t, rank = t.rank;
-  const kind = r.weighted([[2, 'reshape'], [rank >= 2 ? 2 : 0, 'transpose'], [t.shape.some((d, i) => d >= 2 && !named(t.dims[i]!)) ? 2 : 0, 'slice'], [rank >= 1 ? 2 : 0, 'concat']] as const);
+  const kind = r.weighted([[2, 'reshape'], [rank >= 2 ? 2 : 0, 'transpose'], [t.maxShape.some((d, i) => d >= 2 && !named(t.dims[i]!)) ? 2 : 0, 'slice'], [rank >= 1 ? 2 : 0, 'concat']] as const);
   b.features.add(kind);
   if (kind === 'reshape' && hasNamed(t)) {
     // The named sizes kept, in order, at random places among the factors of the rest.
-    const s: Dim[] = factorShape(r, numel(t.dims.map((d, i) => (named(d) ? 1 : t.shape[i]!))), r.int(0, 3));
+    const s: Dim[] = factorShape(r, numel(t.dims.map((d, i) => (named(d) ? 1 : t.maxShape[i]!))), r.int(0, 3));
     for (const d of t.dims.filter(named)) s.splice(r.int(0, s.length), 0, d);
     b.add(t.reshape(...s), `${x.name}.reshape(${s.map((d) => (named(d) ? `'${d}'` : d)).join(', ')})`, x.exact);
   } else if (kind === 'reshape') {
-    const s = factorShape(r, numel(t.shape), r.int(0, 4));
+    const s = factorShape(r, numel(t.maxShape), r.int(0, 4));
     b.add(t.reshape(...s), `${x.name}.reshape(${s.join(', ')})`, x.exact);
   } else if (kind === 'transpose') {
     const p = r.shuffle([...Array(rank).keys()]);
     b.add(t.permute(...p), `${x.name}.permute(${p.join(', ')})`, x.exact);
   } else if (kind === 'slice') {
-    const axes = [...Array(rank).keys()].filter((a) => t.shape[a]! >= 2 && !named(t.dims[a]!));
-    const a = r.pick(axes), d = t.shape[a]!;
+    const axes = [...Array(rank).keys()].filter((a) => t.maxShape[a]! >= 2 && !named(t.dims[a]!));
+    const a = r.pick(axes), d = t.maxShape[a]!;
     const start = r.int(0, d - 1), end = r.int(start + 1, d), step = r.pick([1, 1, 2, 3]);
     const st = r.chance(0.3) ? start - d : start;
     b.add(t.slice(a, st, end, step), `${x.name}.slice(${a}, ${st}, ${end}, ${step})`, x.exact);
@@ -209,14 +209,14 @@ function shapeMove(b: Builder, x: Item): void {
     if (r.chance(0.3)) parts.push(r.pick(fits));
     const ps = r.shuffle(parts);
     const out = cat(ps.map((p) => p.t), a);
-    if (numel(out.shape) > b.scale.maxNumel) return;
+    if (numel(out.maxShape) > b.scale.maxNumel) return;
     b.add(out, `cat([${ps.map((p) => p.name).join(', ')}], ${a})`, ps.every((p) => p.exact));
   }
 }
 
 function whereMove(b: Builder, x: Item): void {
-  const r = b.r, c = b.const(broadcastable(r, x.t.shape, x.t.dims), 'bool');
-  const other: Item | number = r.chance(0.5) ? r.pick([0, -1, 2.5]) : b.const(broadcastable(r, x.t.shape, x.t.dims));
+  const r = b.r, c = b.const(broadcastable(r, x.t.maxShape, x.t.dims), 'bool');
+  const other: Item | number = r.chance(0.5) ? r.pick([0, -1, 2.5]) : b.const(broadcastable(r, x.t.maxShape, x.t.dims));
   const on = typeof other === 'number' ? String(other) : other.name, ot = typeof other === 'number' ? other : other.t;
   const [t, code] = r.chance(0.5) ? [whereOp(c.t, x.t, ot), `where(${c.name}, ${x.name}, ${on})`] : [whereOp(c.t, ot, x.t), `where(${c.name}, ${on}, ${x.name})`];
   b.add(t, code, x.exact && (typeof other === 'number' || other.exact));
@@ -225,15 +225,15 @@ function whereMove(b: Builder, x: Item): void {
 
 /** x.dynamicSlice / x.dynamicUpdate at run-time index `idx` (0 or 1), sizes that fit either way. */
 function dynamicMove(b: Builder, x: Item): void {
-  const r = b.r, axes = [...Array(x.t.rank).keys()].filter((a) => x.t.shape[a]! >= 2 && !named(x.t.dims[a]!));
+  const r = b.r, axes = [...Array(x.t.rank).keys()].filter((a) => x.t.maxShape[a]! >= 2 && !named(x.t.dims[a]!));
   if (!b.idx || axes.length === 0) return unary(b, x);
-  const a = r.pick(axes), size = r.int(1, x.t.shape[a]! - 1);
+  const a = r.pick(axes), size = r.int(1, x.t.maxShape[a]! - 1);
   // An update is a constant: it cannot take a named size's extent.
   if (r.chance(0.5) || hasNamed(x.t)) {
     b.add(x.t.dynamicSlice(a, b.idx, size), `${x.name}.dynamicSlice(${a}, idx, ${size})`, x.exact);
     b.features.add('dynamic_slice');
   } else {
-    const u = b.const(x.t.shape.map((d, i) => (i === a ? size : d)));
+    const u = b.const(x.t.maxShape.map((d, i) => (i === a ? size : d)));
     b.add(x.t.dynamicUpdate(a, b.idx, u.t), `${x.name}.dynamicUpdate(${a}, idx, ${u.name})`, x.exact);
     b.features.add('dynamic_update');
   }
@@ -271,7 +271,7 @@ function gatherMove(b: Builder, x: Item): void {
     return;
   }
   // A table with a named number of rows (sized cases) may have one row at run time: the ids are then all 0.
-  const table = x.t.rank >= 1 && x.t.shape[0]! >= 2 && (b.sized || !named(x.t.dim(0))) && b.r.chance(0.6) ? x : b.const([2 + b.r.int(0, 3), b.r.weighted(b.scale.dims)]);
+  const table = x.t.rank >= 1 && x.t.maxShape[0]! >= 2 && (b.sized || !named(x.t.dim(0))) && b.r.chance(0.6) ? x : b.const([2 + b.r.int(0, 3), b.r.weighted(b.scale.dims)]);
   if (named(table.t.dim(0))) b.namedTable = true;
   b.add(embedding(b.ids, table.t), `embedding(ids, ${table.name})`, table.exact);
   b.features.add('gather');
@@ -281,12 +281,12 @@ function gatherMove(b: Builder, x: Item): void {
 function batchedMatmul(b: Builder, x: Item): void {
   const r = b.r;
   if (x.t.rank < 2 || named(x.t.dim(-1))) return matmulMove(b, x);
-  const k = x.t.size(-1), n = r.weighted(b.scale.cols);
-  const batch = broadcastable(r, x.t.shape.slice(0, -2), x.t.dims.slice(0, -2));
+  const k = x.t.maxSize(-1), n = r.weighted(b.scale.cols);
+  const batch = broadcastable(r, x.t.maxShape.slice(0, -2), x.t.dims.slice(0, -2));
   const y = b.const([...batch, k, n]);
   const direct = r.chance(0.5);
   const t = direct ? x.t.matmul(y.t) : y.t.mT.matmul(x.t.mT);
-  if (numel(t.shape) > b.scale.maxNumel) return;
+  if (numel(t.maxShape) > b.scale.maxNumel) return;
   b.add(t, direct ? `${x.name}.matmul(${y.name})` : `${y.name}.mT.matmul(${x.name}.mT)`);
   b.features.add('batched-matmul');
 }
@@ -356,8 +356,8 @@ function loopMove(b: Builder, x: Item): void {
   const r = b.r, fixed = r.pick([1, 2, 3, 5]), kinds = b.loopKinds, bounds = traceBounds(), sizes = Object.keys(bounds).sort();
   const steps: Dim = kinds && b.depth === 0 && sizes.length && kinds.chance(0.5) ? kinds.pick([...sizes, `${sizes[0]}+1`]) : fixed;
   const reverse = kinds?.chance(0.3) ?? false, stepsAtBound = evalDim(steps, bounds);
-  const first = x.t.rank <= 2 || numel(x.t.shape) <= b.scale.maxNumel / 8 ? x : coerce(b, x, randShape(r, b.scale, 1));
-  const second = r.chance(0.4) ? b.pick((it) => it.t.dtype === 'f32' && numel(it.t.shape) <= b.scale.maxNumel / 2) : undefined;
+  const first = x.t.rank <= 2 || numel(x.t.maxShape) <= b.scale.maxNumel / 8 ? x : coerce(b, x, randShape(r, b.scale, 1));
+  const second = r.chance(0.4) ? b.pick((it) => it.t.dtype === 'f32' && numel(it.t.maxShape) <= b.scale.maxNumel / 2) : undefined;
   const init = second ? [first, second] : [first];
   const names = init.map((_, i) => `h${i}`);
   const mark = b.pool.length, lastAxis = r.chance(0.3);
@@ -380,7 +380,7 @@ function loopMove(b: Builder, x: Item): void {
       const same = cs.filter((o) => o !== c && sameShape(o.t.dims, c.t.dims));
       const how = r.weighted([[1, 'keep'], [same.length ? 1 : 0, 'other'], [5, 'new']] as const);
       const fresh = () => b.pick((it) => b.pool.indexOf(it) >= mark && it.t.dtype === c.t.dtype && sameShape(it.t.dims, c.t.dims))
-        ?? (hasNamed(c.t) ? b.add(c.t.tanh(), `${c.name}.tanh()`) : coerce(b, b.pick()!, c.t.shape));
+        ?? (hasNamed(c.t) ? b.add(c.t.tanh(), `${c.name}.tanh()`) : coerce(b, b.pick()!, c.t.maxShape));
       const v = how === 'keep' ? c : how === 'other' ? r.pick(same) : fresh();
       b.line(`next ${names[i]} = ${v.name}`);
       return v;
@@ -388,7 +388,7 @@ function loopMove(b: Builder, x: Item): void {
     // What is emitted: the last value and maybe another of the body's, each small enough to stack.
     const own = b.pool.slice(mark);
     emitted = [own[own.length - 1]!, ...(r.chance(0.4) ? [r.pick(own)] : [])]
-      .map((e) => (numel(e.t.shape) * stepsAtBound <= b.scale.maxNumel ? e : e.t.dtype === 'f32' ? b.add(e.t.mean(), `${e.name}.mean()`) : b.add(e.t.float().mean(), `${e.name}.float().mean()`)))
+      .map((e) => (numel(e.t.maxShape) * stepsAtBound <= b.scale.maxNumel ? e : e.t.dtype === 'f32' ? b.add(e.t.mean(), `${e.name}.mean()`) : b.add(e.t.float().mean(), `${e.name}.float().mean()`)))
       .filter((e, i, es) => !lastAxis || e.t.rank === es[0]!.t.rank); // one axis for all: the first's last
     b.line(`emit ${emitted.map((e) => e.name).join(', ')}`);
     b.idx = idx;

@@ -65,7 +65,7 @@ function unaryMathMove(b: Builder, x: Item): void {
   const how = r.weighted([[2, 'plain'], [2, 'edges'], [1, 'clamp'], [1.5, 'scaled']] as const);
   let arg = e;
   if (how === 'edges') {
-    const shape = broadcastable(r, e.t.shape, e.t.dims), at = b.const(shape, 'bool', () => (r.chance(0.4) ? 1 : 0));
+    const shape = broadcastable(r, e.t.maxShape, e.t.dims), at = b.const(shape, 'bool', () => (r.chance(0.4) ? 1 : 0));
     const c = b.const(shape, 'f32', () => (r.chance(0.7) ? r.pick(EDGES) : r.normal()));
     arg = b.temp(whereOp(at.t, c.t, e.t), `where(${at.name}, ${c.name}, ${e.name})`, true);
   } else if (how === 'clamp') {
@@ -89,7 +89,7 @@ function nonzero(b: Builder): Item {
   return b.add(pos ? v.t.maximum(1) : v.t.minimum(-1), `${v.name}.${pos ? 'maximum(1)' : 'minimum(-1)'}`, true);
 }
 /** An i32 constant broadcasting with `like`, each element `draw()`. */
-const i32Const = (b: Builder, like: Item, draw: () => number): Item => b.const(broadcastable(b.r, like.t.shape, like.t.dims), 'i32', draw);
+const i32Const = (b: Builder, like: Item, draw: () => number): Item => b.const(broadcastable(b.r, like.t.maxShape, like.t.dims), 'i32', draw);
 /** The run-time ids (k of them) as a [k] value, and a dividend or base [m, 1] of `draw()` to go with it. */
 function withIds(b: Builder, draw: () => number): { ids: Item; other: Item } {
   return { ids: b.add(b.ids!, 'ids', true), other: b.const([b.r.int(1, 3), 1], 'i32', draw) };
@@ -129,7 +129,7 @@ function intArithmeticMove(b: Builder, x: Item): void {
       // negative base (NaN: both trap).
       const halves = r.chance(0.6), lo = halves ? 0 : -9;
       a = b.add(a.t.maximum(lo).minimum(9), `${a.name}.maximum(${lo}).minimum(9)`, true);
-      d = b.const(broadcastable(r, a.t.shape, a.t.dims), 'f32', () => r.pick(halves ? [0, 1, 2, 0.5, 1.5, 2.5, 3.5] : [0, 1, 2, 3, 5]));
+      d = b.const(broadcastable(r, a.t.maxShape, a.t.dims), 'f32', () => r.pick(halves ? [0, 1, 2, 0.5, 1.5, 2.5, 3.5] : [0, 1, 2, 3, 5]));
     }
   }
   const ir = op === 'pow-f32' ? 'pow' : op, v = b.add(record(ir, [a.t, d.t]), `${ir}(${a.name}, ${d.name})`, true);

@@ -38,7 +38,7 @@ const exactOr = (b: Builder, x: Item): Item => (x.exact && x.t.dtype === 'f32' ?
 /** Whether p and q broadcast together to a value small enough. */
 export const fitsWith = (b: Builder, p: Item, q: Item): boolean => {
   const d = broadcastShapes(p.t.dims, q.t.dims);
-  return d !== undefined && numel(broadcastShapes(p.t.shape, q.t.shape)!) <= b.scale.maxNumel;
+  return d !== undefined && numel(broadcastShapes(p.t.maxShape, q.t.maxShape)!) <= b.scale.maxNumel;
 };
 const fixedAxes = (t: Tensor): number[] => [...Array(t.rank).keys()].filter((a) => !named(t.dims[a]!));
 /** `it` as an f32 value of the pool: a bool as 0 or 1, an i32 clamped to [−2^16, 2^16) first (a saturated cast is ±2^31). */
@@ -72,7 +72,7 @@ function roundingMove(b: Builder, x: Item): void {
   } else {
     let src = e;
     if (how === 'halves') src = b.add(e.t.mul(2).floor().mul(0.5), `${e.name}.mul(2).floor().mul(0.5)`, true);
-    else if (how === 'special') { const c = specialConst(b, broadcastable(r, e.t.shape, e.t.dims)); src = b.add(e.t.add(c.t), `${e.name}.add(${c.name})`, true); }
+    else if (how === 'special') { const c = specialConst(b, broadcastable(r, e.t.maxShape, e.t.dims)); src = b.add(e.t.add(c.t), `${e.name}.add(${c.name})`, true); }
     b.add(src.t[op](), `${src.name}.${op}()`, true);
   }
   b.features.add('rounding');
@@ -105,7 +105,7 @@ function compareMove(b: Builder, x: Item): void {
   const r = b.r, op = r.pick(COMPARISONS), int = r.chance(0.35);
   const a = int ? i32Value(b) : exactOr(b, x);
   const partners = b.pool.filter((p) => p.exact && p !== a && p.t.dtype === a.t.dtype && fitsWith(b, p, a));
-  const shape = broadcastable(r, a.t.shape, a.t.dims);
+  const shape = broadcastable(r, a.t.maxShape, a.t.dims);
   const other = r.weighted<() => Item | number>([
     [2, () => (int ? r.pick([0, 1, -1, 2]) : r.pick([0, -0, 0.5, -1, 1.5]))],
     [2, () => (int ? b.const(shape, 'i32', () => (r.chance(0.2) ? r.pick(I32_EXTREMES) : r.int(-2, 3))) : specialConst(b, shape))],
@@ -130,7 +130,7 @@ function useBool(b: Builder, c: Item): void {
   const branch = (with_: Item | number): Item | number => {
     const ok = (it: Item) => it.t.dtype === 'f32' && fitsWith(b, it, c) && (typeof with_ === 'number' || fitsWith(b, it, with_));
     const p = r.chance(0.7) ? b.pick(ok) : undefined;
-    return p ?? (r.chance(0.5) ? r.pick([0, -1, 2.5]) : b.const(broadcastable(r, c.t.shape, c.t.dims)));
+    return p ?? (r.chance(0.5) ? r.pick([0, -1, 2.5]) : b.const(broadcastable(r, c.t.maxShape, c.t.dims)));
   };
   const p = branch(0), q = branch(p);
   const name = (v: Item | number) => (typeof v === 'number' ? String(v) : v.name), ex = (v: Item | number) => typeof v === 'number' || v.exact;
@@ -147,7 +147,7 @@ function remainderMove(b: Builder, x: Item): void {
     const partners = b.pool.filter((p) => p.exact && p !== a && p.t.dtype === 'f32' && fitsWith(b, p, a));
     const d = r.weighted<() => Item>([
       [2, () => b.const([], 'f32', () => r.pick([2, -2, 0.5, -1.5, 3, -0.75, 1e-3]))],
-      [k === 1 ? 2 : 0, () => specialConst(b, broadcastable(r, a.t.shape, a.t.dims))],
+      [k === 1 ? 2 : 0, () => specialConst(b, broadcastable(r, a.t.maxShape, a.t.dims))],
       [k === 1 && partners.length ? 1 : 0, () => r.pick(partners)],
     ])();
     const [p, q] = r.chance(0.8) ? [a, d] : [d, a];
@@ -157,7 +157,7 @@ function remainderMove(b: Builder, x: Item): void {
   }
   const op = r.pick(['fmod', 'remainder'] as const);
   const a = r.chance(0.2) ? b.const(randShape(r, b.scale), 'i32', () => (r.chance(0.3) ? r.pick(I32_EXTREMES) : r.int(-9, 9))) : i32Value(b);
-  const shape = broadcastable(r, a.t.shape, a.t.dims);
+  const shape = broadcastable(r, a.t.maxShape, a.t.dims);
   const nonzero = () => (r.chance(0.1) ? r.pick([-2147483648, -1]) : r.pick([-5, -3, -2, -1, 1, 2, 3, 7]));
   const d = r.chance(0.6) ? b.const(shape, 'i32', nonzero) : (() => {
     const v = i32Value(b), pos = r.chance(0.5);
@@ -171,7 +171,7 @@ function remainderMove(b: Builder, x: Item): void {
 export function bitwiseMove(b: Builder): void {
   const r = b.r, op = r.pick(['bitand', 'bitor', 'bitxor', 'shl', 'shr'] as const);
   const a = r.chance(0.3) ? b.const(randShape(r, b.scale), 'i32', () => (r.chance(0.3) ? r.pick(I32_EXTREMES) : r.int(-1000, 1000))) : i32Value(b);
-  const shape = broadcastable(r, a.t.shape, a.t.dims);
+  const shape = broadcastable(r, a.t.maxShape, a.t.dims);
   const shift = op === 'shl' || op === 'shr';
   const d = shift ? b.const(shape, 'i32', () => (r.chance(0.15) ? r.pick([32, 33, 40, -1, -2147483648]) : r.int(0, 31)))
     : (() => { const v = i32Value(b); return v !== a && fitsWith(b, v, a) && r.chance(0.5) ? v : b.const(shape, 'i32', () => (r.chance(0.3) ? r.pick([...I32_EXTREMES, -1, 0]) : r.int(-70000, 70000))); })();
@@ -259,7 +259,7 @@ function recurrentSmallMove(b: Builder, x: Item): void {
 function prodMove(b: Builder, x: Item): void {
   const r = b.r;
   let v = r.chance(0.6) ? exactOr(b, x) : b.add(x.t.tanh(), `${x.name}.tanh()`);
-  if (v.exact && r.chance(0.25)) { const c = specialConst(b, broadcastable(r, v.t.shape, v.t.dims)); v = b.add(v.t.mul(c.t), `${v.name}.mul(${c.name})`, true); }
+  if (v.exact && r.chance(0.25)) { const c = specialConst(b, broadcastable(r, v.t.maxShape, v.t.dims)); v = b.add(v.t.mul(c.t), `${v.name}.mul(${c.name})`, true); }
   const rank = v.t.rank, all = rank === 0 || r.chance(0.2), keep = r.chance(0.4);
   let axes = [...Array(rank).keys()].filter(() => r.chance(0.5));
   if (axes.length === 0) axes = [r.int(0, Math.max(0, rank - 1))];
@@ -278,10 +278,10 @@ function topkMove(b: Builder, x: Item): void {
   let v: Item = int ? i32Value(b) : loose ? x : exactOr(b, x);
   if (v.t.rank === 0) v = b.add(v.t.reshape(1), `${v.name}.reshape(1)`, v.exact);
   if (!int && !loose && r.chance(0.6)) {
-    const ties = r.chance(0.6), c = ties ? undefined : specialConst(b, broadcastable(r, v.t.shape, v.t.dims));
+    const ties = r.chance(0.6), c = ties ? undefined : specialConst(b, broadcastable(r, v.t.maxShape, v.t.dims));
     v = b.add(c ? v.t.add(c.t) : v.t.mul(2).round(), c ? `${v.name}.add(${c.name})` : `${v.name}.mul(2).round()`, true);
   }
-  const axis = r.int(0, v.t.rank - 1), n = v.t.shape[axis]!;
+  const axis = r.int(0, v.t.rank - 1), n = v.t.maxShape[axis]!;
   const k = named(v.t.dims[axis]!) ? 1 : r.weighted([[1, 1], [1, n], [2, r.int(1, n)]] as const);
   const largest = r.chance(0.7), dim = r.chance(0.3) ? axis - v.t.rank : axis;
   const [vals, idx] = v.t.topk(k, dim, largest);
@@ -297,7 +297,7 @@ function topkMove(b: Builder, x: Item): void {
 
 /** The run-time ids as indices along axis `ax` of a value of `dims`'s rank (1 on every other axis, or some of its fixed extents), values 0 or 1. */
 function idsAlong(b: Builder, dims: readonly Dim[], ax: number): Item {
-  const ids = b.ids!, k = ids.shape[0]!, shape = dims.map((_, i) => (i === ax ? k : 1));
+  const ids = b.ids!, k = ids.maxShape[0]!, shape = dims.map((_, i) => (i === ax ? k : 1));
   const r = b.r, wide = dims.map((d, i) => (i === ax || named(d) || !r.chance(0.4) ? shape[i]! : d as number));
   const at = b.add(ids.reshape(...shape), `ids.reshape(${shape.join(', ')})`, true);
   return wide.some((d, i) => d !== shape[i]) && numel(wide) <= b.scale.maxNumel ? b.add(at.t.expand(...wide), `${at.name}.expand(${wide.join(', ')})`, true) : at;
@@ -314,7 +314,7 @@ function gatherElementsMove(b: Builder, x: Item): void {
   data = atLeast1d(b, data);
   const axes = fixedAxes(data.t);
   if (!axes.length) return copyMove(b, x);
-  const ax = r.pick(axes), n = data.t.shape[ax]!, wrap = r.chance(0.3);
+  const ax = r.pick(axes), n = data.t.maxShape[ax]!, wrap = r.chance(0.3);
   const idx = byIds(b, n) ? idsAlong(b, data.t.dims, ax)
     : b.const(data.t.dims.map((d, i) => (i === ax ? r.int(1, 5) : named(d) ? 1 : r.int(1, d as number))), 'i32', () => r.int(wrap ? -n : 0, n - 1));
   const t = b.add(gatherElements(data.t, ax, idx.t, wrap), `gatherElements(${data.name}, ${ax}, ${idx.name}, ${wrap})`, data.exact);
@@ -337,7 +337,7 @@ function gatherNdMove(b: Builder, x: Item): void {
   data = atLeast1d(b, data);
   const d = data.t.dims, rank = d.length;
   let idx: Item, bd = 0;
-  if (!named(d[0]!) && byIds(b, data.t.shape[0]!)) idx = b.add(b.ids!.reshape(-1, 1), 'ids.reshape(-1, 1)', true);
+  if (!named(d[0]!) && byIds(b, data.t.maxShape[0]!)) idx = b.add(b.ids!.reshape(-1, 1), 'ids.reshape(-1, 1)', true);
   else {
     bd = rank >= 2 && !named(d[0]!) && r.chance(0.3) ? 1 : 0;
     let kMax = 0;
@@ -345,7 +345,7 @@ function gatherNdMove(b: Builder, x: Item): void {
     if (kMax === 0) return copyMove(b, x);
     const k = r.int(1, kMax), q = r.pick([[], [r.int(1, 3)], [r.int(1, 2), r.int(1, 3)]]);
     if (bd + q.length + rank - bd - k > MAX_RANK) return copyMove(b, x);
-    idx = tupleConst(b, [...data.t.shape.slice(0, bd), ...q], data.t.shape.slice(bd, bd + k) as number[]);
+    idx = tupleConst(b, [...data.t.maxShape.slice(0, bd), ...q], data.t.maxShape.slice(bd, bd + k) as number[]);
   }
   const t = b.add(record('gather_nd', [data.t, idx.t], { batchDims: bd }), `gather_nd(${data.name}, ${idx.name}, { batchDims: ${bd} })`, data.exact);
   asF32(b, t);
@@ -367,10 +367,10 @@ function scatterElementsMove(b: Builder, x: Item): void {
   data = atLeast1d(b, data);
   const axes = fixedAxes(data.t);
   if (!axes.length) return copyMove(b, x);
-  const ax = r.pick(axes), n = data.t.shape[ax]!, reduction = r.weighted(REDUCTIONS);
+  const ax = r.pick(axes), n = data.t.maxShape[ax]!, reduction = r.weighted(REDUCTIONS);
   const idx = byIds(b, n) ? idsAlong(b, data.t.dims, ax)
     : b.const(data.t.dims.map((d, i) => (i === ax ? r.int(1, n + 2) : named(d) ? 1 : r.int(1, d as number))), 'i32', () => r.int(-n, n - 1));
-  const upd = updates(b, data, [...idx.t.shape]);
+  const upd = updates(b, data, [...idx.t.maxShape]);
   const t = b.add(record('scatter_elements', [data.t, idx.t, upd.t], { axis: ax, reduction }), `scatter_elements(${data.name}, ${idx.name}, ${upd.name}, { axis: ${ax}, reduction: '${reduction}' })`, data.exact && upd.exact);
   asF32(b, t);
   b.features.add('scatter_elements');
@@ -383,14 +383,14 @@ function scatterNdMove(b: Builder, x: Item): void {
   let data = r.chance(0.2) ? i32Value(b) : x;
   if (hasNamed(data.t)) data = b.pick((it) => it.t.dtype === data.t.dtype && !hasNamed(it.t)) ?? b.const([r.int(2, 5), r.weighted(b.scale.dims)]);
   data = atLeast1d(b, data);
-  const s = data.t.shape, reduction = r.weighted(REDUCTIONS);
+  const s = data.t.maxShape, reduction = r.weighted(REDUCTIONS);
   let idx: Item, k = 1;
   if (byIds(b, s[0]!)) idx = b.add(b.ids!.reshape(-1, 1), 'ids.reshape(-1, 1)', true);
   else {
     k = r.int(1, s.length);
     idx = tupleConst(b, r.pick([[r.int(1, 4)], [r.int(1, 2), r.int(1, 3)]]), s.slice(0, k) as number[]);
   }
-  const upd = updates(b, data, [...idx.t.shape.slice(0, -1), ...s.slice(k)]);
+  const upd = updates(b, data, [...idx.t.maxShape.slice(0, -1), ...s.slice(k)]);
   const t = b.add(record('scatter_nd', [data.t, idx.t, upd.t], { reduction }), `scatter_nd(${data.name}, ${idx.name}, ${upd.name}, { reduction: '${reduction}' })`, data.exact && upd.exact);
   asF32(b, t);
   b.features.add('scatter_nd');

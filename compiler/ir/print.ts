@@ -26,7 +26,7 @@ function fmtAttr(v: AttrValue, indent: string): string {
  * port of `x @ w.t()` passes the Parameter itself).
  */
 export const describeValue = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : typeof v === 'bigint' ? `${v}n` : v === null || typeof v !== 'object' ? String(v)
-  : Array.isArray(v) ? `an array of ${v.length}` : v.constructor?.name === 'Parameter' ? 'a Parameter (its tensor is .t)' : (v.constructor?.name ?? 'an object'));
+  : Array.isArray(v) ? `an array of ${v.length}` : v.constructor?.name === 'Parameter' ? 'a Parameter (its tensor is .t)' : v.constructor?.name === 'SymSize' ? `the size '${String(v)}' chosen at run time` : (v.constructor?.name ?? 'an object'));
 
 /** Throws unless `g` is an IR graph, naming the caller and what it got instead. */
 export function checkGraph(where: string, g: unknown, from = 'traceModel(def) or importOnnx(bytes).graph'): asserts g is Graph {

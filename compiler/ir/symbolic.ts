@@ -102,9 +102,8 @@ export type ProposeDims = (ins: readonly TensorType[], a: Attrs) => ReadonlyArra
 /**
  * Where one input has a fixed size equal to the bound of a named size (as inputs declare them)
  * another input has at the same place (aligned from the last dim, as broadcasting and concat
- * align them), the likely cause: a size read from x.shape or x.size(i), which give bounds (a
- * ViT's cls_token.expand(x.shape[0], -1, -1) fixed the batch at its bound, and the cat then
- * failed at batch 1 with no word on why).
+ * align them), the likely cause: a size read at its bound (x.maxShape), or a number the model
+ * computed from sizes, where the op needed the size chosen at run time.
  */
 function boundHint(ins: readonly TensorType[], max: Sizes): string {
   for (const a of ins) for (const b of ins) {
@@ -112,7 +111,7 @@ function boundHint(ins: readonly TensorType[], max: Sizes): string {
     for (let j = 1; j <= Math.min(a.shape.length, b.dims.length); j++) {
       const da = (a.dims ?? a.shape)[a.shape.length - j]!, db = b.dims[b.dims.length - j]!;
       if (typeof da === 'number' && typeof db === 'string' && /^[A-Za-z_]\w*$/.test(db) && da > 1 && evalDim(db, max) === da) {
-        return ` (dim ${a.shape.length - j} of ${fmtType(a)} is a fixed ${da}, the bound of '${db}': a size read from x.shape or x.size() is its bound; x.dim(i) gives the size chosen at run time, for expand, reshape, zeros and the like, e.g. ones([x.dim(1), x.dim(1)], x.bounds) or arange(x.size(1)).slice(0, 0, x.dim(1)))`;
+        return ` (dim ${a.shape.length - j} of ${fmtType(a)} is a fixed ${da}, the bound of '${db}': a size read from x.maxShape or x.maxSize(i), or computed in JavaScript, is its bound; x.size(i) and x.dim(i) give the size chosen at run time, for expand, reshape, zeros and the like, e.g. ones([x.size(1), x.size(1)]) or arange(x.size(1)))`;
       }
     }
   }

@@ -223,6 +223,6 @@ export function foldTensor(t: Tensor): Host | undefined {
   // A tensor with symbolic sizes has no single value (its type's shape is only the bound).
   if (t.node.type.dims) return undefined;
   const d = foldData(t.node);
-  return d ? host(ONNX_OF[t.dtype], [...t.shape], d) : undefined;
+  return d ? host(ONNX_OF[t.dtype], [...t.maxShape], d) : undefined;
 }
 

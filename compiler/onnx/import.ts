@@ -203,7 +203,7 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): Importe
         // folding raises what the op would at run time (an integer division by zero) as this node's error.
         if (ctx.allConst()) outs = outs.map((v) => (v && !isHost(v) && !isSizeVal(v) && !isEmptyVal(v) ? foldTensor(v) ?? v : v));
         // A zero-size tensor made of an empty constant (Add of a [0] initializer) is empty: its dims say all.
-        outs = outs.map((v, i) => (v instanceof Tensor && !v.node.type.dims && v.shape.includes(0) ? emptyVal(v.dtype, [...v.shape], `output ${i} ('${n.outputs[i] ?? ''}') of ${ctx.where}`) : v));
+        outs = outs.map((v, i) => (v instanceof Tensor && !v.node.type.dims && v.maxShape.includes(0) ? emptyVal(v.dtype, [...v.maxShape], `output ${i} ('${n.outputs[i] ?? ''}') of ${ctx.where}`) : v));
       } catch (e) {
         if (e instanceof ModelDefinitionError) throw new OnnxError(`${ctx.where}: ${e.message}`);
         if (e instanceof RangeError || e instanceof TypeError) throw new OnnxError(`${ctx.where}: ${e.message}`);

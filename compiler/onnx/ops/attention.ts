@@ -18,22 +18,22 @@ import { gatherBy } from './shapes.ts';
 function attention(c: Ctx): (Val | undefined)[] {
   c.only('is_causal', 'kv_num_heads', 'q_num_heads', 'qk_matmul_output_mode', 'scale', 'softcap', 'softmax_precision');
   const q0 = c.t(0, 'Q'), k0 = c.t(1, 'K'), v0 = c.t(2, 'V');
-  for (const [w, t] of [['Q', q0], ['K', k0], ['V', v0]] as const) if (t.dtype !== 'f32' || (t.rank !== 3 && t.rank !== 4)) c.unsupported(`${w} ${t.dtype}[${t.shape}]`);
+  for (const [w, t] of [['Q', q0], ['K', k0], ['V', v0]] as const) if (t.dtype !== 'f32' || (t.rank !== 3 && t.rank !== 4)) c.unsupported(`${w} ${t.dtype}[${t.maxShape}]`);
   const threeD = q0.rank === 3;
   // [B, L, heads·d] → [B, heads, L, d]
   const heads4 = (t: Tensor, h: number, what: string) => {
     if (t.rank === 4) return t;
-    if (!(h >= 1) || t.size(2) % h) c.unsupported(`${what} of shape [${t.shape}] with ${h} heads`);
-    return t.reshape(t.size(0), t.size(1), h, t.size(2) / h).permute(0, 2, 1, 3);
+    if (!(h >= 1) || t.maxSize(2) % h) c.unsupported(`${what} of shape [${t.maxShape}] with ${h} heads`);
+    return t.reshape(t.maxSize(0), t.maxSize(1), h, t.maxSize(2) / h).permute(0, 2, 1, 3);
   };
   let q = heads4(q0, c.int('q_num_heads', 0), 'Q'), k = heads4(k0, c.int('kv_num_heads', 0), 'K'), v = heads4(v0, c.int('kv_num_heads', 0), 'V');
-  const [B, H, L, d] = q.shape as [number, number, number, number];
-  const kvH = k.size(1);
-  if (v.size(1) !== kvH || H % kvH) c.unsupported(`${H} query heads over ${kvH} kv heads (K [${k.shape}], V [${v.shape}])`);
-  const past = c.has(4) ? c.t(4, 'past_key').size(2) : 0;
+  const [B, H, L, d] = q.maxShape as [number, number, number, number];
+  const kvH = k.maxSize(1);
+  if (v.maxSize(1) !== kvH || H % kvH) c.unsupported(`${H} query heads over ${kvH} kv heads (K [${k.maxShape}], V [${v.maxShape}])`);
+  const past = c.has(4) ? c.t(4, 'past_key').maxSize(2) : 0;
   if (c.has(4) !== c.has(5)) c.unsupported('past_key without past_value (or the reverse)');
   if (c.has(4)) { k = cat([c.t(4, 'past_key'), k], 2); v = cat([c.t(5, 'past_value'), v], 2); }
-  const S = k.size(2), G = H / kvH;
+  const S = k.maxSize(2), G = H / kvH;
   const scale = c.attr('scale') ? c.float('scale', 1) : 1 / Math.sqrt(d);
   // qk [B, H, L, S]: q as [B, kvH, G, L, d] against kᵀ as [B, kvH, 1, d, S].
   const qg = G === 1 ? q : q.reshape(B, kvH, G, L, d);
@@ -53,7 +53,7 @@ function attention(c: Ctx): (Val | undefined)[] {
       : m.dtype === 'f32' ? m : c.unsupported(`attn_mask of type ${m.dtype}`);
   }
   // A mask shorter than the keys leaves the rest masked.
-  if (bias && bias.size(-1) < S) bias = cat([bias, constant(new Float32Array(bias.shape.slice(0, -1).reduce((a, b) => a * b, 1) * (S - bias.size(-1))).fill(-Infinity), [...bias.shape.slice(0, -1), S - bias.size(-1)], 'f32', 'mask-pad')], -1);
+  if (bias && bias.maxSize(-1) < S) bias = cat([bias, constant(new Float32Array(bias.maxShape.slice(0, -1).reduce((a, b) => a * b, 1) * (S - bias.maxSize(-1))).fill(-Infinity), [...bias.maxShape.slice(0, -1), S - bias.maxSize(-1)], 'f32', 'mask-pad')], -1);
   // With nonpad_kv_seqlen, batch b holds lens[b] valid keys and its queries end there (causal offset lens[b] − L).
   let lens: number[] | undefined;
   if (c.has(6)) {
@@ -88,8 +88,8 @@ function attention(c: Ctx): (Val | undefined)[] {
     }
     if (any) p = record('where', [constant(dead, [...bs.slice(0, -1), 1], 'bool', 'masked-rows'), constant(new Float32Array([0]), [], 'f32'), p]);
   }
-  const y = G === 1 ? p.matmul(v) : p.reshape(B, kvH, G, L, S).matmul(v.unsqueeze(2)).reshape(B, H, L, v.size(3));
-  const Y = threeD ? y.permute(0, 2, 1, 3).reshape(B, L, H * v.size(3)) : y;
+  const y = G === 1 ? p.matmul(v) : p.reshape(B, kvH, G, L, S).matmul(v.unsqueeze(2)).reshape(B, H, L, v.maxSize(3));
+  const Y = threeD ? y.permute(0, 2, 1, 3).reshape(B, L, H * v.maxSize(3)) : y;
   const mode = c.int('qk_matmul_output_mode', 0);
   const qkOut = [raw, capped, bias ? capped.add(bias) : capped, p][mode] ?? c.unsupported(`qk_matmul_output_mode ${mode}`);
   return [Y, k, v, qkOut];
@@ -113,10 +113,10 @@ function rotaryEmbedding(c: Ctx): Tensor {
   if (interleaved !== 0 && interleaved !== 1) c.unsupported(`interleaved ${interleaved} (0 or 1)`);
   const threeD = x0.rank === 3, heads = threeD ? 2 : 1;
   const B = x0.dim(0), S = x0.dim(threeD ? 1 : 2);
-  if (threeD && (!(numHeads >= 1) || x0.size(2) % numHeads)) c.unsupported(`num_heads ${numHeads} for a 3-D input ${fmtShape(x0.dims)} (it must divide the hidden size ${x0.size(2)})`);
-  if (!threeD && numHeads !== 0 && numHeads !== x0.size(1)) c.unsupported(`num_heads ${numHeads} for a 4-D input ${fmtShape(x0.dims)} of ${x0.size(1)} heads`);
-  const x = threeD ? x0.reshape(B, S, numHeads, x0.size(2) / numHeads) : x0;
-  const d = x.size(3), given = c.int('rotary_embedding_dim', 0), r = given || d, half = r / 2;
+  if (threeD && (!(numHeads >= 1) || x0.maxSize(2) % numHeads)) c.unsupported(`num_heads ${numHeads} for a 3-D input ${fmtShape(x0.dims)} (it must divide the hidden size ${x0.maxSize(2)})`);
+  if (!threeD && numHeads !== 0 && numHeads !== x0.maxSize(1)) c.unsupported(`num_heads ${numHeads} for a 4-D input ${fmtShape(x0.dims)} of ${x0.maxSize(1)} heads`);
+  const x = threeD ? x0.reshape(B, S, numHeads, x0.maxSize(2) / numHeads) : x0;
+  const d = x.maxSize(3), given = c.int('rotary_embedding_dim', 0), r = given || d, half = r / 2;
   if (!(r > 0 && r <= d && r % 2 === 0)) c.unsupported(`rotary_embedding_dim ${given}${given ? '' : ' (the whole head)'} for a head size of ${d} (it must be even and at most the head size; 0 for the whole head)`);
   const same = (a: Dim, b: Dim) => canonDim(a) === canonDim(b);
   // cos or sin as [B, S, r/2], then with a heads axis of 1.

@@ -64,9 +64,9 @@ export function softmaxLike(log: boolean): Translate {
     if (c.opset >= 13 || axis === x.rank - 1) return log ? x.logSoftmax(axis) : x.softmax(axis);
     // Before opset 13 the input is coerced to 2-D [∏ dims < axis, ∏ dims ≥ axis].
     if (x.node.type.dims) c.unsupported(`axis ${axis} before opset 13 (a 2-D coercion) on a tensor of symbolic size`);
-    const outer = numel(x.shape.slice(0, axis)), inner = numel(x.shape.slice(axis));
+    const outer = numel(x.maxShape.slice(0, axis)), inner = numel(x.maxShape.slice(axis));
     const y = x.reshape(outer, inner);
-    return (log ? y.logSoftmax(1) : y.softmax(1)).reshape(...x.shape);
+    return (log ? y.logSoftmax(1) : y.softmax(1)).reshape(...x.maxShape);
   };
 }
 

@@ -85,8 +85,8 @@ export function conv(c: Ctx): Tensor {
   const w0 = f32Input(c, 1, 'W'), b = c.has(2) ? f32Input(c, 2, 'B') : undefined;
   fixedWeights(c, [[w0, 'W'], [b, 'B']]);
   const ks = c.intList('kernel_shape');
-  if (ks && ks.some((k, i) => k !== w0.shape[2 + i])) c.unsupported(`kernel_shape [${ks}] that differs from W's [${w0.shape.slice(2)}]`);
-  const k = w0.shape.slice(2), s = c.intList('strides') ?? k.map(() => 1), d = c.intList('dilations') ?? k.map(() => 1);
+  if (ks && ks.some((k, i) => k !== w0.maxShape[2 + i])) c.unsupported(`kernel_shape [${ks}] that differs from W's [${w0.maxShape.slice(2)}]`);
+  const k = w0.maxShape.slice(2), s = c.intList('strides') ?? k.map(() => 1), d = c.intList('dilations') ?? k.map(() => 1);
   const pads = spatialPads(c, x.dims.slice(2), k, s, d);
   if (sp < 3 && k.length === sp) windowsOverSymbolic(c, x, k, s, d, pads);
   if (sp === 3) {
@@ -116,7 +116,7 @@ export function convTranspose(c: Ctx): Tensor {
   const x = f32Input(c, 0, 'X'), w0 = f32Input(c, 1, 'W'), b = c.has(2) ? f32Input(c, 2, 'B') : undefined;
   fixedChannels(c, x, 'input X'); // a symbolic length is spread and cropped by its dims (F.convTranspose2d)
   fixedWeights(c, [[w0, 'W'], [b, 'B']]);
-  const sp = x.rank - 2, k = w0.shape.slice(2);
+  const sp = x.rank - 2, k = w0.maxShape.slice(2);
   const ks = c.intList('kernel_shape');
   if (ks && ks.some((v, i) => v !== k[i])) c.unsupported(`kernel_shape [${ks}] that differs from W's [${k}]`);
   const s = c.intList('strides') ?? k.map(() => 1), d = c.intList('dilations') ?? k.map(() => 1);
@@ -164,7 +164,7 @@ export function pool(kind: 'max' | 'avg'): Translate {
     if (d.some((v) => v !== 1) || x.rank === 5) return F.poolNd(c.node.opType, x, kind, k, s, d, pads, { ceil, countIncludePad: cip });
     return as2d(c, x, (x4, lift) => {
       const kk = lift(k, 1), ss = lift(s, 1), pp = lift(pads, [0, 0] as [number, number]);
-      const sizes = x4.shape.slice(2);
+      const sizes = x4.maxShape.slice(2);
       // Extra end padding that makes floor-mode windows match ceil mode (a window must start inside the input or its begin pad).
       const extra = sizes.map((n, i) => {
         if (!ceil) return 0;
@@ -184,7 +184,7 @@ export function pool(kind: 'max' | 'avg'): Translate {
       if (kind === 'avg' && named !== undefined) c.unsupported(`AveragePool with pads [${pads.map((p) => p.join(',')).join('; ')}] (unequal, or more than half the kernel) over the symbolic size '${named}'`);
       if (kind === 'max') return record(op, [padSpatial(x4, all, -Infinity)], { kernel: kk, stride: ss, padding: [0, 0] });
       // Average over the cells that count: the padded sum's pool divided by the pool of a mask of those cells.
-      const [H, W] = x4.shape.slice(2) as [number, number];
+      const [H, W] = x4.maxShape.slice(2) as [number, number];
       const PH = H + all[0]![0] + all[0]![1], PW = W + all[1]![0] + all[1]![1];
       const mask = new Float32Array(PH * PW);
       for (let y = 0; y < PH; y++) for (let xx = 0; xx < PW; xx++) {
@@ -209,11 +209,11 @@ export function pool(kind: 'max' | 'avg'): Translate {
  * 1-D and 2-D pools take here. The offsets are a constant over [N, C]: the batch must be fixed.
  */
 function maxPoolIndices(c: Ctx, x: Tensor, k: number[], s: number[], d: number[], pads: Array<[number, number]>, ceil: boolean): Tensor[] {
-  const order = c.int('storage_order', 0), sizes = x.shape.slice(2);
+  const order = c.int('storage_order', 0), sizes = x.maxShape.slice(2);
   if (order !== 0 && order !== 1) c.unsupported(`storage_order ${order} (0 is row-major, 1 column-major)`);
   if (order === 1 && sizes.length === 3) c.unsupported('storage_order 1 (column-major Indices) of a 3-D pool (only 1-D and 2-D)');
   fixedAxes(c, x, 'input X', [0], 'the Indices output counts through the batch, so its size must be fixed');
-  const [N, C] = x.shape as [number, number], plane = numel(sizes);
+  const [N, C] = x.maxShape as [number, number], plane = numel(sizes);
   const strides = order === 1 ? sizes.map((_, i) => sizes.slice(0, i).reduce((a, b) => a * b, 1)) : undefined;
   const [v, i] = F.maxPoolWithIndices(c.node.opType, x, k, s, d, pads, ceil, strides);
   if (N * C * plane > 2 ** 31) c.unsupported(`Indices into an input of ${N * C * plane} elements (simdflow's i32 indices, ONNX's int64, reach 2^31)`);
@@ -240,7 +240,7 @@ export const maxUnpool: Translate = (c) => {
   if (idx.dtype !== 'i32') c.unsupported(`indices I of type ${idx.dtype} (int64)`);
   if (idx.rank !== x.rank || idx.dims.some((d, i) => d !== x.dims[i])) c.unsupported(`indices I of shape ${fmtShape(idx.dims)} for X of shape ${fmtShape(x.dims)} (they must be the same)`);
   const shape = c.has(2) ? c.ints(2, 'output_shape')
-    : [...x.shape.slice(0, 2), ...x.shape.slice(2).map((n, i) => (n - 1) * s[i]! - p[i]! - p[i + r]! + k[i]!)] as number[];
+    : [...x.maxShape.slice(0, 2), ...x.maxShape.slice(2).map((n, i) => (n - 1) * s[i]! - p[i]! - p[i + r]! + k[i]!)] as number[];
   if (shape.length !== x.rank || shape.some((n) => !(n >= 1))) c.unsupported(`the output shape [${shape}] (${c.has(2) ? 'output_shape' : 'inferred from kernel_shape, strides and pads'}; ${x.rank} positive sizes)`);
   const total = numel(shape);
   if (c.isConst(1)) {
@@ -254,7 +254,7 @@ export const maxUnpool: Translate = (c) => {
 export function globalPool(kind: 'mean' | 'max'): Translate {
   return (c) => {
     const x = f32Input(c, 0, 'X'); // a mean or max over every spatial axis: the reductions take symbolic sizes on any axis
-    const axes = [...x.shape.keys()].slice(2);
+    const axes = [...x.maxShape.keys()].slice(2);
     return kind === 'mean' ? x.mean(axes, true) : x.max(axes, true);
   };
 }
@@ -266,7 +266,7 @@ export function batchNorm(c: Ctx): Tensor[] {
   if (!training && c.node.outputs.slice(1).some((o) => o)) c.unsupported('the running mean/variance outputs without training_mode');
   const x = f32Input(c, 0, 'X');
   fixedChannels(c, x, 'input X');
-  const C = x.shape[1] ?? c.unsupported('a rank-1 input');
+  const C = x.maxShape[1] ?? c.unsupported('a rank-1 input');
   const chan = (t: Tensor) => t.reshape(C, ...Array<number>(Math.max(0, x.rank - 2)).fill(1));
   const eps = c.float('epsilon', 1e-5);
   if (!training) return [F.batchNorm(x, f32Input(c, 3, 'input_mean'), f32Input(c, 4, 'input_var'), f32Input(c, 1, 'scale'), f32Input(c, 2, 'B'), { eps })];
@@ -274,7 +274,7 @@ export function batchNorm(c: Ctx): Tensor[] {
   let mean = chan(f32Input(c, 3, 'input_mean')), vr = chan(f32Input(c, 4, 'input_var'));
   // Training: normalise by the batch's statistics (population variance over N and space) and
   // return the running statistics updated with momentum.
-  const axes = [0, ...[...x.shape.keys()].slice(2)], m = c.float('momentum', 0.9);
+  const axes = [0, ...[...x.maxShape.keys()].slice(2)], m = c.float('momentum', 0.9);
   const bm = x.mean(axes, true), dx = x.sub(bm), bv = dx.mul(dx).mean(axes, true);
   const y = dx.mul(scale.mul(bv.add(eps).rsqrt())).add(bias);
   const flat = (t: Tensor) => t.reshape(C);
@@ -287,7 +287,7 @@ export function instanceNorm(c: Ctx): Tensor {
   c.only('epsilon');
   const x = f32Input(c, 0, 'input');
   fixedChannels(c, x, 'input');
-  const C = x.shape[1] ?? c.unsupported('a rank-1 input');
+  const C = x.maxShape[1] ?? c.unsupported('a rank-1 input');
   if (x.rank < 3) c.unsupported(`a rank-${x.rank} input (it normalises over spatial dims)`);
   return F.groupNorm(x, C, f32Input(c, 1, 'scale'), f32Input(c, 2, 'B'), c.float('epsilon', 1e-5));
 }
@@ -313,7 +313,7 @@ export function groupNormOp(c: Ctx): Tensor {
   if (c.int('stash_type', 1) !== 1) c.unsupported(`stash_type ${c.int('stash_type', 1)} (statistics are computed in f32)`);
   const x = f32Input(c, 0, 'X'), G = c.int('num_groups', 0);
   fixedChannels(c, x, 'input X');
-  const C = x.shape[1] ?? c.unsupported('a rank-1 input');
+  const C = x.maxShape[1] ?? c.unsupported('a rank-1 input');
   if (G < 1 || C % G) c.unsupported(`num_groups ${G} for ${C} channels`);
   let scale = f32Input(c, 1, 'scale'), bias = f32Input(c, 2, 'bias');
   if (c.opset < 21) {
@@ -328,13 +328,13 @@ export function layerNorm(c: Ctx): Tensor[] {
   const x = f32Input(c, 0, 'X');
   const axis = normAxis(c, c.int('axis', -1), x.rank), eps = c.float('epsilon', 1e-5);
   const scale = f32Input(c, 1, 'Scale'), bias = c.has(2) ? f32Input(c, 2, 'B') : undefined;
-  const n = x.shape[x.rank - 1]!;
+  const n = x.maxShape[x.rank - 1]!;
   const wantStats = c.node.outputs.slice(1).some((o) => o);
-  const vec = (t: Tensor) => t.rank >= 1 && numel(t.shape) === n && t.shape[t.rank - 1] === n;
+  const vec = (t: Tensor) => t.rank >= 1 && numel(t.maxShape) === n && t.maxShape[t.rank - 1] === n;
   if (axis === x.rank - 1 && !wantStats && vec(scale) && (!bias || vec(bias))) {
     return [record('layernorm', [x, scale.reshape(n), bias ? bias.reshape(n) : full('f32', 0, [n])], { eps })];
   }
-  const axes = [...x.shape.keys()].slice(axis);
+  const axes = [...x.maxShape.keys()].slice(axis);
   const mean = x.mean(axes, true), dx = x.sub(mean);
   const inv = dx.mul(dx).mean(axes, true).add(eps).rsqrt();
   let y = dx.mul(inv).mul(scale);
@@ -367,6 +367,6 @@ export function dropout(c: Ctx): (Val | undefined)[] {
   const x = c.val(0);
   // The mask is all true; for a symbolic size, at the run-time size (not a constant at the bounds).
   if (!isHost(x) && x.node.type.dims) return [x, c.node.outputs[1] ? full('bool', 1, x.dims, x.bounds) : undefined];
-  const dims = isHost(x) ? x.dims : [...x.shape];
+  const dims = isHost(x) ? x.dims : [...x.maxShape];
   return [x, host(DT.BOOL, dims, new Uint8Array(numel(dims)).fill(1))];
 }

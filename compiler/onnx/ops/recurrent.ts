@@ -45,13 +45,13 @@ function recurrent(kind: Kind) {
     }
     const layout = c.int('layout', 0);
     let x = c.t(0, 'X');
-    if (x.dtype !== 'f32' || x.rank !== 3) c.unsupported(`X ${x.dtype}[${x.shape}]`);
+    if (x.dtype !== 'f32' || x.rank !== 3) c.unsupported(`X ${x.dtype}[${x.maxShape}]`);
     if (layout === 0) x = x.permute(1, 0, 2); // [B, T, I]
     const [B, T] = x.dims as [Dim, Dim];
     const W = c.t(1, 'W'), R = c.constTensor(2, 'R (recurrence weights)');
-    const H = R.size(2);
-    if (c.attr('hidden_size') && c.int('hidden_size', H) !== H) c.unsupported(`hidden_size ${c.int('hidden_size', H)} with R of shape [${R.shape}]`);
-    if (W.rank !== 3 || W.size(0) !== D || W.size(1) !== G * H) c.unsupported(`W of shape [${W.shape}] (expected [${D}, ${G * H}, I])`);
+    const H = R.maxSize(2);
+    if (c.attr('hidden_size') && c.int('hidden_size', H) !== H) c.unsupported(`hidden_size ${c.int('hidden_size', H)} with R of shape [${R.maxShape}]`);
+    if (W.rank !== 3 || W.maxSize(0) !== D || W.maxSize(1) !== G * H) c.unsupported(`W of shape [${W.maxShape}] (expected [${D}, ${G * H}, I])`);
     if (c.has(4)) {
       if (isSymbolic(T)) c.unsupported(`sequence_lens with the symbolic sequence length ${T}`);
       const lens = c.ints(4, 'sequence_lens');

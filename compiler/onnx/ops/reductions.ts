@@ -24,9 +24,9 @@ export function reduceOp(kind: 'sum' | 'mean' | 'max' | 'min' | 'prod' | 'sumsq'
     let axes = axesOf(c, since);
     if (!axes || axes.length === 0) {
       if (c.int('noop_with_empty_axes', 0)) return data;
-      axes = [...x.shape.keys()];
+      axes = [...x.maxShape.keys()];
     }
-    if (numel(x.shape) === 0) c.unsupported('reducing an empty tensor');
+    if (numel(x.maxShape) === 0) c.unsupported('reducing an empty tensor');
     const ax = axes.map((a) => normAxis(c, a, x.rank, 'axes entry'));
     if (boolExtreme) return (kind === 'max' ? x.max(ax, keep) : x.min(ax, keep)).gt(0);
     if (intExact) {
@@ -62,7 +62,7 @@ export function argExtreme(max: boolean): Translate {
     const x = c.t(0, 'data');
     if (x.dtype === 'bool') c.unsupported('data of type bool');
     const axis = normAxis(c, c.int('axis', 0), x.rank), keep = c.int('keepdims', 1) === 1;
-    const last = c.int('select_last_index', 0) === 1, n = x.shape[axis]!;
+    const last = c.int('select_last_index', 0) === 1, n = x.maxShape[axis]!;
     if (last && isSymbolic(x.dim(axis))) c.unsupported(`select_last_index = 1 along axis ${axis} of a named size`);
     const flipped = last ? gatherAlong(x, axis, Array.from({ length: n }, (_, i) => n - 1 - i)) : x;
     const i = max ? flipped.argmax(axis, keep) : flipped.argmin(axis, keep);

@@ -127,7 +127,7 @@ export function resize(c: Ctx): Tensor {
   for (const a of [...axes].sort((p, q) => q - p)) {
     const sym = Number.isNaN(ins[a]!), s = scale[a]!;
     // A symbolic axis: n = 2 stands for it in the coordinates (m = w = s·n, see runTime), the output indices taken up to s times its bound.
-    const n = sym ? 2 : ins[a]!, m = sym ? 2 * s : outs[a]!, w = s * n, count = sym ? s * x.size(a) : m;
+    const n = sym ? 2 : ins[a]!, m = sym ? 2 * s : outs[a]!, w = s * n, count = sym ? s * x.maxSize(a) : m;
     const src = (d: number): number => {
       switch (ctm) {
         case 'align_corners': return w === 1 ? 0 : (d * (n - 1)) / (w - 1);

@@ -44,11 +44,11 @@ export function scatterElements(c: Ctx): Tensor {
   if (old) c.only('axis'); else c.only('axis', 'reduction');
   const r = old ? 'none' : reduction(c);
   const [data, idx, upd] = operands(c, r);
-  const axis = normAxis(c, c.int('axis', 0), data.rank), n = data.shape[axis]!;
-  if (idx.rank !== data.rank || idx.shape.some((d, i) => i !== axis && d > data.shape[i]!))
-    c.unsupported(`indices of shape [${idx.shape}] for data of shape [${data.shape}] (the same rank, and no larger than the data on any axis but ${axis})`);
-  if (upd.shape.length !== idx.rank || upd.shape.some((d, i) => d !== idx.shape[i]))
-    c.unsupported(`updates of shape [${upd.shape}] for indices of shape [${idx.shape}] (they must be the same)`);
+  const axis = normAxis(c, c.int('axis', 0), data.rank), n = data.maxShape[axis]!;
+  if (idx.rank !== data.rank || idx.maxShape.some((d, i) => i !== axis && d > data.maxShape[i]!))
+    c.unsupported(`indices of shape [${idx.maxShape}] for data of shape [${data.maxShape}] (the same rank, and no larger than the data on any axis but ${axis})`);
+  if (upd.maxShape.length !== idx.rank || upd.maxShape.some((d, i) => d !== idx.maxShape[i]))
+    c.unsupported(`updates of shape [${upd.maxShape}] for indices of shape [${idx.maxShape}] (they must be the same)`);
   if (c.isConst(1)) checkConst(c, c.host(1, 'indices').data as ArrayLike<number>, () => [n, axis]);
   return record('scatter_elements', [data, idx, upd], { axis, reduction: r });
 }
@@ -57,12 +57,12 @@ export function scatterNd(c: Ctx): Tensor {
   c.only('reduction');
   const r = reduction(c);
   const [data, idx, upd] = operands(c, r);
-  const k = idx.shape.at(-1) ?? 0;
-  if (idx.rank < 1 || k < 1 || k > data.rank) c.unsupported(`indices of shape [${idx.shape}] for data of rank ${data.rank} (the last axis holds 1 to ${data.rank} coordinates)`);
-  const want = [...idx.shape.slice(0, -1), ...data.shape.slice(k)];
-  if (upd.rank !== want.length || upd.shape.some((d, i) => d !== want[i]))
-    c.unsupported(`updates of shape [${upd.shape}] for indices [${idx.shape}] into data [${data.shape}] (they must be [${want}])`);
-  if (c.isConst(1)) checkConst(c, c.host(1, 'indices').data as ArrayLike<number>, (i) => [data.shape[i % k]!, i % k]);
+  const k = idx.maxShape.at(-1) ?? 0;
+  if (idx.rank < 1 || k < 1 || k > data.rank) c.unsupported(`indices of shape [${idx.maxShape}] for data of rank ${data.rank} (the last axis holds 1 to ${data.rank} coordinates)`);
+  const want = [...idx.maxShape.slice(0, -1), ...data.maxShape.slice(k)];
+  if (upd.rank !== want.length || upd.maxShape.some((d, i) => d !== want[i]))
+    c.unsupported(`updates of shape [${upd.maxShape}] for indices [${idx.maxShape}] into data [${data.maxShape}] (they must be [${want}])`);
+  if (c.isConst(1)) checkConst(c, c.host(1, 'indices').data as ArrayLike<number>, (i) => [data.maxShape[i % k]!, i % k]);
   return record('scatter_nd', [data, idx, upd], { reduction: r });
 }
 
@@ -75,9 +75,9 @@ export function gatherNd(c: Ctx): Tensor {
   if (idx.dtype !== 'i32') c.unsupported(`indices of type ${idx.dtype}`);
   const b = c.int('batch_dims', 0), r = data.rank, q = idx.rank;
   if (b < 0 || b >= Math.min(r, q)) c.unsupported(`batch_dims ${b} for data of rank ${r} and indices of rank ${q} (0 to ${Math.min(r, q) - 1})`);
-  if (idx.shape.slice(0, b).some((d, i) => d !== data.shape[i])) c.unsupported(`indices of shape [${idx.shape}] for data of shape [${data.shape}] (their first ${b} axes, the batch_dims, must be equal)`);
-  const k = idx.shape.at(-1)!;
-  if (k < 1 || k > r - b) c.unsupported(`indices of shape [${idx.shape}] for data of rank ${r} with batch_dims ${b} (the last axis holds 1 to ${r - b} coordinates)`);
-  if (c.isConst(1)) checkConst(c, c.host(1, 'indices').data as ArrayLike<number>, (i) => [data.shape[b + (i % k)]!, b + (i % k)]);
+  if (idx.maxShape.slice(0, b).some((d, i) => d !== data.maxShape[i])) c.unsupported(`indices of shape [${idx.maxShape}] for data of shape [${data.maxShape}] (their first ${b} axes, the batch_dims, must be equal)`);
+  const k = idx.maxShape.at(-1)!;
+  if (k < 1 || k > r - b) c.unsupported(`indices of shape [${idx.maxShape}] for data of rank ${r} with batch_dims ${b} (the last axis holds 1 to ${r - b} coordinates)`);
+  if (c.isConst(1)) checkConst(c, c.host(1, 'indices').data as ArrayLike<number>, (i) => [data.maxShape[b + (i % k)]!, b + (i % k)]);
   return record('gather_nd', [data, idx], { batchDims: b });
 }

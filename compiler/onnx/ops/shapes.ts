@@ -33,12 +33,12 @@ export function reshape(c: Ctx): Tensor {
   if (c.opset >= 5 && c.isSizes(1)) return reshapeDims(c, x, c.dims(1, 'shape'), allowzero);
   const shape = c.opset < 5 ? (c.intList('shape') ?? c.unsupported("missing 'shape'")) : c.ints(1, 'shape');
   if (isSym(x)) return reshapeDims(c, x, shape, allowzero);
-  const out = shape.map((d, i) => (d === 0 && !allowzero ? (x.shape[i] ?? c.unsupported(`shape [${shape}]: dim 0 at ${i} copies a dim the input lacks`)) : d));
-  if (out.includes(0)) throw new UnsupportedError(`${c.where}: cannot reshape [${x.shape}] (${numel(x.shape)} elements) to [${shape}] (none)`);
+  const out = shape.map((d, i) => (d === 0 && !allowzero ? (x.maxShape[i] ?? c.unsupported(`shape [${shape}]: dim 0 at ${i} copies a dim the input lacks`)) : d));
+  if (out.includes(0)) throw new UnsupportedError(`${c.where}: cannot reshape [${x.maxShape}] (${numel(x.maxShape)} elements) to [${shape}] (none)`);
   const known = out.filter((d) => d !== -1).reduce((a, b) => a * b, 1), free = out.filter((d) => d === -1).length;
-  if (free > 1 || out.some((d) => d < -1) || (free && numel(x.shape) % known)) c.unsupported(`shape [${shape}] for an input of shape [${x.shape}]`);
-  const full = out.map((d) => (d === -1 ? numel(x.shape) / known : d));
-  if (numel(full) !== numel(x.shape)) throw new UnsupportedError(`${c.where}: cannot reshape [${x.shape}] to [${shape}]`);
+  if (free > 1 || out.some((d) => d < -1) || (free && numel(x.maxShape) % known)) c.unsupported(`shape [${shape}] for an input of shape [${x.maxShape}]`);
+  const full = out.map((d) => (d === -1 ? numel(x.maxShape) / known : d));
+  if (numel(full) !== numel(x.maxShape)) throw new UnsupportedError(`${c.where}: cannot reshape [${x.maxShape}] to [${shape}]`);
   return record('reshape', [x], { shape: full });
 }
 
@@ -88,7 +88,7 @@ export function gather(c: Ctx): Tensor {
  * outside [-n, n) traps naming it (the IR's gather with `wrap`). RotaryEmbedding's position_ids too.
  */
 export function gatherBy(c: Ctx, x: Tensor, axis: number, i = 1, what = 'indices'): Tensor {
-  return c.isConst(i) ? gatherAxis(x, constIndices(c, axis, x.shape[axis]!, i, what), axis) : gatherAxis(x, runTimeIndices(c, i, what), axis, true);
+  return c.isConst(i) ? gatherAxis(x, constIndices(c, axis, x.maxShape[axis]!, i, what), axis) : gatherAxis(x, runTimeIndices(c, i, what), axis, true);
 }
 
 /** Input i's constant indices along an axis of size n, a negative one counted from the end; one out of range is the model's error, found here. */
@@ -133,12 +133,12 @@ function gatherSymbolic(c: Ctx, x: Tensor, axis: number, dim: string): Tensor {
 export function gatherElements(c: Ctx): Tensor {
   c.only('axis');
   const x = c.t(0, 'data');
-  const axis = normAxis(c, c.int('axis', 0), x.rank), n = x.shape[axis]!;
+  const axis = normAxis(c, c.int('axis', 0), x.rank), n = x.maxShape[axis]!;
   // Constant indices are checked against the axis's size here, which a symbolic one has only at run time.
   if (c.isConst(1) && isSymbolic(x.dim(axis))) c.unsupported(`constant indices along axis ${axis} of the symbolic size '${x.dim(axis)}' (they are checked at compile time)`);
   const idx = c.isConst(1) ? constIndices(c, axis, n) : runTimeIndices(c);
-  if (idx.rank !== x.rank || idx.shape.some((d, i) => i !== axis && d > x.shape[i]!))
-    c.unsupported(`indices of shape [${idx.shape}] for data of shape [${x.shape}] (the same rank, and no larger than the data on any axis but ${axis})`);
+  if (idx.rank !== x.rank || idx.maxShape.some((d, i) => i !== axis && d > x.maxShape[i]!))
+    c.unsupported(`indices of shape [${idx.maxShape}] for data of shape [${x.maxShape}] (the same rank, and no larger than the data on any axis but ${axis})`);
   // Within the data at every size: a symbolic axis of the data takes the same size (or 1) in the indices.
   const past = x.dims.findIndex((d, i) => i !== axis && isSymbolic(d) && idx.dims[i] !== d && idx.dims[i] !== 1);
   if (past >= 0) c.unsupported(`indices ${fmtDims(idx.dims)} for data ${fmtDims(x.dims)}: axis ${past} of the indices must be the data's '${x.dims[past]}' (or 1) to fit it at every size`);
@@ -169,7 +169,7 @@ function sliceRange(dim: number, start: number, end: number, step: number): numb
 }
 
 function sliceAxis(c: Ctx, x: Tensor, axis: number, pos: number[]): Tensor {
-  const dim = x.shape[axis]!;
+  const dim = x.maxShape[axis]!;
   if (pos.length === 0) c.unsupported(`an empty slice of axis ${axis}`);
   const step = pos.length > 1 ? pos[1]! - pos[0]! : 1;
   if (step > 0 && pos.every((p, i) => p === pos[0]! + i * step)) {
@@ -208,8 +208,8 @@ function sliceStatic(c: Ctx, x: Tensor, starts: number[], ends: number[], axes: 
     starts.forEach((s0, i) => { const a = normAxis(c, axes?.[i] ?? i, h.dims.length); pos[a] = sliceRange(h.dims[a]!, s0, ends[i]!, steps?.[i] ?? 1); });
     return hostGather(h, pos);
   }
-  const pos = sliceAxes(c, x.shape, starts, ends, axes, steps);
-  if (pos.some((p) => p?.length === 0)) return emptyVal(x.dtype, x.shape.map((d, a) => pos[a]?.length ?? d), `the output of ${c.where}, which slices nothing of ${fmtDims(x.shape)}`);
+  const pos = sliceAxes(c, x.maxShape, starts, ends, axes, steps);
+  if (pos.some((p) => p?.length === 0)) return emptyVal(x.dtype, x.maxShape.map((d, a) => pos[a]?.length ?? d), `the output of ${c.where}, which slices nothing of ${fmtDims(x.maxShape)}`);
   let y = x;
   pos.forEach((p, axis) => { if (p) y = sliceAxis(c, y, axis, p); });
   return y === x ? x : y;
@@ -285,7 +285,7 @@ export function split(c: Ctx): (Tensor | EmptyVal)[] {
   const axis = normAxis(c, c.int('axis', 0), x.rank);
   fixedAxes(c, x, 'input', [axis], 'Split cuts its axis at fixed sizes');
   let at = 0;
-  return splitSizes(c, x.shape[axis]!).map((s, k) => {
+  return splitSizes(c, x.maxShape[axis]!).map((s, k) => {
     if (s === 0) return emptyVal(x.dtype, x.dims.map((d, i) => (i === axis ? 0 : d)), `output ${k} ('${c.node.outputs[k] ?? ''}') of ${c.where}, split size 0`);
     const r = sliceAxis(c, x, axis, Array.from({ length: s }, (_, i) => at + i)); at += s; return r === x ? x : r;
   });
@@ -296,7 +296,7 @@ export function squeeze(c: Ctx): Tensor {
   const given = axesOf(c, 13);
   // Without axes, ONNX drops every axis of size 1 at run time, a symbolic one too when it is 1 (unless its declared min is above 1).
   if (!given) fixedAxes(c, x, 'input', [...x.dims.keys()].filter((a) => leastSize(x.dims[a]!) === 1), 'Squeeze without axes drops the axes that are 1 at run time; give the axes');
-  const axes = (given ?? x.shape.flatMap((d, i) => (d === 1 ? [i] : []))).map((a) => normAxis(c, a, x.rank));
+  const axes = (given ?? x.maxShape.flatMap((d, i) => (d === 1 ? [i] : []))).map((a) => normAxis(c, a, x.rank));
   for (const a of axes) { const d = x.dim(a); if (d !== 1) c.unsupported(`squeezing axis ${a} of ${isSymbolic(d) ? `the symbolic size '${d}'` : `size ${d}`}`); }
   return x.reshape(x.dims.filter((_, i) => !axes.includes(i)));
 }
@@ -334,7 +334,7 @@ export function expand(c: Ctx): Tensor | EmptyVal {
   if (out.length === x.rank && out.every((d, i) => d === x.dims[i])) return x;
   if (isSym(x) || out.some(isSymbolic)) return x.expand(...out);
   // Only leading 1s added (PyTorch's x.repeat exports Expand(x, ones) before its Tile): a view.
-  if (numel(out as number[]) === numel(x.shape)) return record('reshape', [x], { shape: out as number[] });
+  if (numel(out as number[]) === numel(x.maxShape)) return record('reshape', [x], { shape: out as number[] });
   return record('where', [full('bool', 1, out as number[]), x, x]);
 }
 
@@ -364,7 +364,7 @@ export function concat(c: Ctx): AnyVal {
     const along = empties.reduce((n, e) => (typeof n === 'number' && typeof e.dims[axis] === 'number' ? n + (e.dims[axis] as number) : c.unsupported(`concatenating empty tensors along the symbolic axis ${axis}`)), 0 as Dim);
     return emptyVal(empties[0]!.dtype, like.map((d, j) => (j === axis ? along : d)), `the output of ${c.where}, whose inputs are all empty`);
   }
-  const live = ts.filter((t) => numel(t.shape) > 0);
+  const live = ts.filter((t) => numel(t.maxShape) > 0);
   if (live.length === 0) c.unsupported('concatenating only empty tensors');
   // ONNX's inputs share one type (the DSL's cat would promote them as torch.cat does).
   live.reduce((a, b) => same(c, a, b)[1]);
@@ -378,7 +378,7 @@ export function pad(c: Ctx): Tensor {
   const mode = c.str('mode', 'constant');
   const pads = c.opset < 11 ? (c.intList('pads') ?? c.intList('paddings') ?? c.unsupported("missing 'pads'")) : c.ints(1, 'pads');
   const value = c.opset < 11 ? c.float('value', 0) : c.has(2) ? Number(c.host(2, 'constant_value').data[0] ?? 0) : 0;
-  const axes = (c.opset >= 18 && c.has(3) ? c.ints(3, 'axes') : [...x.shape.keys()]).map((a) => normAxis(c, a, x.rank));
+  const axes = (c.opset >= 18 && c.has(3) ? c.ints(3, 'axes') : [...x.maxShape.keys()]).map((a) => normAxis(c, a, x.rank));
   if (pads.length !== 2 * axes.length) c.unsupported(`pads [${pads}] for ${axes.length} axes`);
   const torchMode = ({ constant: 'constant', edge: 'replicate', reflect: 'reflect', wrap: 'circular' } as const)[mode as 'constant'] ?? c.unsupported(`mode '${mode}'`);
   // A symbolic axis pads by slices from its actual ends (F.padAxis), where its least size holds the pad.
@@ -412,7 +412,7 @@ function blockDims(c: Ctx, x: Tensor, b: number, need: string, ok: (C: number, H
   if (!(Number.isInteger(b) && b >= 1)) c.unsupported(`blocksize ${b} (a positive integer)`);
   if (x.rank !== 4) c.unsupported(`an input of rank ${x.rank} (it must be [N, C, H, W])`);
   fixedAxes(c, x, 'input', [1, 2, 3], 'the block moves need fixed C, H and W');
-  const [C, H, W] = x.shape.slice(1) as [number, number, number];
+  const [C, H, W] = x.maxShape.slice(1) as [number, number, number];
   if (!ok(C, H, W)) c.unsupported(`input ${fmtDims(x.dims)} with blocksize ${b} (${need})`);
   return [C, H, W];
 }
@@ -444,7 +444,7 @@ export function oneHot(c: Ctx): Tensor {
   const ds = c.ints(1, 'depth');
   if (ds.length !== 1 || !Number.isInteger(ds[0]) || ds[0]! < 1 || ds[0]! > 2 ** 24) c.unsupported(`depth [${ds}] (one integer in [1, 2^24])`);
   const depth = ds[0]!, values = c.t(2, 'values');
-  if (values.rank !== 1 || values.shape[0] !== 2) c.unsupported(`values of shape ${fmtDims(values.dims)} (it must be [off, on])`);
+  if (values.rank !== 1 || values.maxShape[0] !== 2) c.unsupported(`values of shape ${fmtDims(values.dims)} (it must be [off, on])`);
   const axis = normAxis(c, c.int('axis', -1), idx.rank + 1);
   const wrapped = record('where', [idx.lt(0), idx.add(depth), idx]);
   const classes = arange(depth).reshape(...Array.from({ length: idx.rank + 1 }, (_, a) => (a === axis ? depth : 1)));

@@ -1,0 +1,129 @@
+// x.size(i) and x.shape of a dim chosen at run time give a SymSize (torch's SymInt): ops take it as
+// the run-time size, and JavaScript arithmetic on it throws. It used to be the bound, so PyTorch's
+// x.sum(1) / x.size(1) divided by 512 whatever T was, silently. Checked against hand-computed
+// values (compiled and in the reference) and against the same module traced at a fixed size, where
+// size(i) is a plain number; then misuse.
+import { beforeAll, describe, expect, test } from 'vitest';
+import { arange, cat, compileModel, defineModel, eye, F, full, interpret, loop, Module, nn, ones, SymSize, traceModel, zeros, type InputSpec, type Tensor } from '../compiler/index.ts';
+import { loadModelBytes, type Model } from '../runtime/model.ts';
+import '../runtime/node.ts';
+
+const MAX = { B: 3, T: 8 };
+const seq = (B: number | string, C = 2): InputSpec => ({ shape: [B, 'T', C], max: MAX });
+const data = (n: number) => Float32Array.from({ length: n }, (_, i) => ((i * 5) % 7) - 3 + 0.5 * (i % 2));
+
+/** A mean over T written as torch ports write it, the lengths and positions from sizes, a mask. */
+class Ported extends Module {
+  forward(x: Tensor): Record<string, Tensor> {
+    const [B, T] = x.size();
+    return {
+      mean: x.sum(1).div(x.size(1)), // torch's x.sum(1) / x.size(1)
+      scaled: x.mul(T).sub(x.shape[1]!), // x * T - T
+      lengths: full([B], T), // torch.full((B,), T): i32
+      positions: arange(T).unsqueeze(0).expand(B, -1), // arange(T)[None].expand(B, -1)
+      before: arange(T).lt(x.size(1)), // all true
+      flat: x.view(x.size(0), -1), // [B, T·C]
+      mask: F.causalMask(T),
+    };
+  }
+}
+const ported = new Ported();
+const def = defineModel({ name: 'symsize', module: ported, inputs: { x: seq('B') }, forward: (m, i) => (m as Ported).forward(i.x!) });
+
+/** What each output must be at B, T, by hand. */
+function byHand(x: Float32Array, B: number, T: number, C = 2): Record<string, number[]> {
+  const mean: number[] = [], scaled = Array.from(x, (v) => Math.fround(v * T) - T);
+  for (let b = 0; b < B; b++) for (let c = 0; c < C; c++) {
+    let s = 0;
+    for (let t = 0; t < T; t++) s = Math.fround(s + x[(b * T + t) * C + c]!);
+    mean.push(Math.fround(s / T));
+  }
+  const mask: number[] = [];
+  for (let i = 0; i < T; i++) for (let j = 0; j < T; j++) mask.push(j > i ? 1 : 0);
+  return {
+    mean, scaled, lengths: Array<number>(B).fill(T), positions: Array.from({ length: B * T }, (_, i) => i % T),
+    before: Array<number>(T).fill(1), flat: Array.from(x), mask,
+  };
+}
+
+let model: Model;
+beforeAll(async () => { model = await loadModelBytes((await compileModel(def)).bytes); }, 120_000);
+
+describe('a SymSize goes to ops as the run-time size', () => {
+  const g = traceModel(def);
+  test('the outputs keep the sizes by name', () => {
+    const dims = Object.fromEntries(g.outputs.map((o) => [o.name, o.node.type.dims ?? o.node.type.shape]));
+    expect(dims).toEqual({ mean: ['B', 2], scaled: ['B', 'T', 2], lengths: ['B'], positions: ['B', 'T'], before: ['T'], flat: ['B', '2*T'], mask: ['T', 'T'] });
+    expect(g.outputs.find((o) => o.name === 'lengths')!.node.type.dtype).toBe('i32');
+  });
+  test.each([[1, 1], [2, 3], [3, 8]])('at B=%i, T=%i: compiled and the reference equal the values by hand', (B, T) => {
+    const x = data(B * T * 2), want = byHand(x, B, T);
+    const out = model.run({ x: { data: x, shape: [B, T, 2] } });
+    const ref = interpret(g, { x: { data: x, shape: [B, T, 2] } });
+    for (const [k, v] of Object.entries(want)) {
+      expect(Array.from(out[k]!, Number), `${k} compiled`).toEqual(v);
+      expect(Array.from(ref[k]!, Number), `${k} reference`).toEqual(v);
+    }
+  });
+  test('at a fixed size, size() is a number and the module traces to the same values', () => {
+    const fixed = traceModel(defineModel({ name: 'fixed', module: ported, inputs: { x: [2, 5, 2] }, forward: (m, i) => (m as Ported).forward(i.x!) }));
+    const x = data(20), a = interpret(fixed, { x }), b = interpret(g, { x: { data: x, shape: [2, 5, 2] } });
+    for (const k of Object.keys(a)) expect(Array.from(b[k]!), k).toEqual(Array.from(a[k]!));
+  });
+  test('ViT cls token (expand(x.shape[0], -1, -1)), ones/eye/newZeros/slice/loop of a size, and dtypes as torch promotes a SymInt', () => {
+    const ids = { shape: ['B', 'T'], dtype: 'i32', max: MAX } satisfies InputSpec;
+    const gg = traceModel(defineModel({
+      name: 'more', module: new nn.Identity(), inputs: { x: seq('B'), ids },
+      forward: (_m, { x, ids }) => {
+        const B = x!.size(0), T = x!.size(1);
+        const { n } = loop(T, { n: zeros([1]) }, ({ n }) => ({ next: { n: n!.add(1) }, emit: {} }), { final: true });
+        return {
+          withCls: cat([ones([1, 1, 2]).expand(x!.shape[0]!, -1, -1), x!], 1),
+          counts: ones([B, T]).sum(1), eye: eye(T).sum(), cells: x!.newZeros(B, T).add(1).sum(),
+          head: x!.slice(1, 0, T), steps: n!,
+          idsPlus: ids!.add(T), boolPlus: ids!.gt(0).add(T), floatDiv: ids!.div(T),
+        };
+      },
+    }));
+    const x = data(2 * 3 * 2), idsv = Int32Array.of(0, 1, 2, 3, 0, 5), r = interpret(gg, { x: { data: x, shape: [2, 3, 2] }, ids: { data: idsv, shape: [2, 3] } });
+    expect(Object.fromEntries(gg.outputs.map((o) => [o.name, o.node.type.dtype]))).toMatchObject({ idsPlus: 'i32', boolPlus: 'i32', floatDiv: 'f32' });
+    expect(Array.from(r.withCls!)).toEqual([1, 1, ...x.slice(0, 6), 1, 1, ...x.slice(6)]);
+    expect(Array.from(r.counts!)).toEqual([3, 3]);
+    expect(Array.from(r.eye!)).toEqual([3]);
+    expect(Array.from(r.cells!)).toEqual([6]);
+    expect(Array.from(r.head!)).toEqual(Array.from(x));
+    expect(Array.from(r.steps!)).toEqual([3]);
+    expect(Array.from(r.idsPlus!)).toEqual([3, 4, 5, 6, 3, 8]);
+    expect(Array.from(r.boolPlus!)).toEqual([3, 4, 4, 4, 3, 4]);
+    expect(Array.from(r.floatDiv!)).toEqual(Array.from(idsv, (v) => Math.fround(v / 3)));
+  });
+});
+
+describe('misuse', () => {
+  const tr = (f: (x: Tensor) => Tensor | number) => traceModel(defineModel({ name: 'm', module: new nn.Identity(), inputs: { x: seq('B') }, forward: (_m, i) => f(i.x!) as Tensor }));
+  const said = "size(1) of f32[B, T, 2] is 'T', a size chosen at run time (at most 8): JavaScript arithmetic or comparison on it would use its bound, not the size";
+  test('JavaScript arithmetic, comparison and loops on a run-time size throw, naming it and the way out', () => {
+    expect(() => tr((x) => x.sum(1).div(x.size(1) * 1))).toThrow(said);
+    expect(() => tr((x) => x.view(x.size(0) * x.size(1), 2))).toThrow("size(0) of f32[B, T, 2] is 'B', a size chosen at run time (at most 3)");
+    expect(() => tr((x) => x.view(-1, x.size(1) + 0))).toThrow(said);
+    expect(() => tr((x) => { for (let t = 0; t < x.size(1); t++) x = x.add(1); return x; })).toThrow(said);
+    expect(() => tr((x) => x.mul(Math.sqrt(x.size(1))))).toThrow(`${said}. Give it to an op as it is (x.div(n), x.view(n, -1), zeros([n]), arange(n)); for a shape use -1, flatten or the named dims`);
+    expect(() => tr((x) => x.size(1) > 4 ? x : x.neg())).toThrow(said);
+  });
+  test('where an op cannot take a run-time size it says so by name', () => {
+    expect(() => tr((x) => x.topk(x.size(1), 1)[0]!)).toThrow("got the size 'T' chosen at run time");
+    expect(() => tr((x) => x.repeat(1, x.size(1), 1))).toThrow("got [1, the size 'T' chosen at run time, 1]");
+  });
+  test('a fixed dim is a plain number; text shows a run-time size by name; the bounds stay in maxShape', () => {
+    tr((x) => {
+      expect(x.size(2)).toBe(2);
+      expect(typeof x.shape[2]).toBe('number');
+      expect(x.size(1)).toBeInstanceOf(SymSize);
+      expect(`${x.size(1)}`).toBe('T');
+      expect(x.shape.map(String)).toEqual(['B', 'T', '2']);
+      expect(x.maxShape).toEqual([3, 8, 2]);
+      expect(x.maxSize(-2)).toBe(8);
+      return x;
+    });
+  });
+});
