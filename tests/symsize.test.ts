@@ -70,6 +70,32 @@ describe('a SymSize goes to ops as the run-time size', () => {
     const x = data(20), a = interpret(fixed, { x }), b = interpret(g, { x: { data: x, shape: [2, 5, 2] } });
     for (const k of Object.keys(a)) expect(Array.from(b[k]!), k).toEqual(Array.from(a[k]!));
   });
+  test("nanoGPT's arange(0, t), arange(s, T), cls_token.repeat(B, 1, 1), an LSTM's h0 = zeros(L, x.size(0), H)", () => {
+    const lstm = new nn.LSTM(2, 3, { batchFirst: true });
+    const spec = { shape: ['B', 'T', 2], max: MAX, min: { T: 3 } } satisfies InputSpec;
+    const run = (T: number, fixed: boolean) => {
+      const gg = traceModel(defineModel({
+        name: 'nano', module: lstm, inputs: { x: fixed ? { shape: [2, T, 2] } : spec },
+        forward: (m, { x }) => {
+          const [B, t] = x!.size(), h0 = zeros([1, B, 3]);
+          return {
+            pos: arange(0, t), tail: arange(2, t), cls: ones([1, 1, 2]).repeat(B, 1, 1).sum(1),
+            y: (m as nn.LSTM).call(x!, [h0, h0.add(0.5)])[0],
+          };
+        },
+      }));
+      return interpret(gg, fixed ? { x: data(2 * T * 2) } : { x: { data: data(2 * T * 2), shape: [2, T, 2] } });
+    };
+    for (const T of [3, 6]) {
+      const a = run(T, false), b = run(T, true);
+      expect(Array.from(a.pos!)).toEqual(Array.from({ length: T }, (_, i) => i));
+      expect(Array.from(a.tail!)).toEqual(Array.from({ length: T - 2 }, (_, i) => i + 2));
+      expect(Array.from(a.cls!)).toEqual([1, 1, 1, 1]);
+      for (const k of Object.keys(b)) expect(Array.from(a[k]!), k).toEqual(Array.from(b[k]!));
+    }
+    expect(() => traceModel(defineModel({ name: 'a', module: lstm, inputs: { x: seq('B') }, forward: (_m, { x }) => arange(2, x!.size(1)) })))
+      .toThrow("arange: start 2 before the run-time end 'T' must be an integer in [0, 1), below the least 'T' (every size runs from 1 to its bound)");
+  });
   test('ViT cls token (expand(x.shape[0], -1, -1)), ones/eye/newZeros/slice/loop of a size, and dtypes as torch promotes a SymInt', () => {
     const ids = { shape: ['B', 'T'], dtype: 'i32', max: MAX } satisfies InputSpec;
     const gg = traceModel(defineModel({
@@ -109,10 +135,12 @@ describe('misuse', () => {
     expect(() => tr((x) => { for (let t = 0; t < x.size(1); t++) x = x.add(1); return x; })).toThrow(said);
     expect(() => tr((x) => x.mul(Math.sqrt(x.size(1))))).toThrow(`${said}. Give it to an op as it is (x.div(n), x.view(n, -1), zeros([n]), arange(n)); for a shape use -1, flatten or the named dims`);
     expect(() => tr((x) => x.size(1) > 4 ? x : x.neg())).toThrow(said);
+    // eslint-disable-next-line eqeqeq
+    expect(() => tr((x) => ((x.size(1) as unknown) == 1 ? x : x.neg()))).toThrow(said);
   });
   test('where an op cannot take a run-time size it says so by name', () => {
     expect(() => tr((x) => x.topk(x.size(1), 1)[0]!)).toThrow("got the size 'T' chosen at run time");
-    expect(() => tr((x) => x.repeat(1, x.size(1), 1))).toThrow("got [1, the size 'T' chosen at run time, 1]");
+    expect(() => tr((x) => x.narrow(1, 0, x.size(1)))).toThrow("narrow: length must be a positive integer, got the size 'T' chosen at run time");
   });
   test('a fixed dim is a plain number; text shows a run-time size by name; the bounds stay in maxShape', () => {
     tr((x) => {

@@ -250,8 +250,13 @@ export function floats(values: ArrayLike<number> | readonly unknown[], shape?: S
 export function arange(n: number): Tensor;
 export function arange(start: number, end: number, step?: number): Tensor;
 export function arange(a: number, end?: number, step?: number): Tensor {
-  // Up to a run-time size: the values up to its bound, cut at the size.
-  if ((a as unknown) instanceof SymSize && end === undefined && step === undefined) return arange((a as unknown as SymSize).bound).slice(0, 0, (a as unknown as SymSize).dim);
+  // Up to a run-time size (arange(T), arange(0, T), arange(s, T)): the values up to its bound from s, cut at the size.
+  if ((a as unknown) instanceof SymSize && end === undefined && step === undefined) return arange(0, a);
+  if ((end as unknown) instanceof SymSize && (step ?? 1) === 1) {
+    const n = end as unknown as SymSize;
+    if (!Number.isInteger(a) || a < 0 || a >= leastSize(n.dim)) throw new ModelDefinitionError(`arange: start ${describeValue(a)} before the run-time end '${n.dim}' must be an integer in [0, ${leastSize(n.dim)}), below the least '${n.dim}' (${leastWhy(n.dim)})${where()}`);
+    return arange(n.bound).slice(0, 0, n.dim).slice(0, a);
+  }
   if (end === undefined && step === undefined) {
     if (!Number.isInteger(a) || a < 1 || a > 2 ** 26) throw new ModelDefinitionError(`arange: n must be an integer in [1, 2^26], got ${describeValue(a)}${where()}`);
     return ints(Int32Array.from({ length: a }, (_, i) => i));
@@ -1001,15 +1006,16 @@ export class Tensor {
    * (one expand for all axes).
    */
   repeat(...given: number[] | [readonly number[]]): Tensor {
-    const reps = asDims(given) as unknown[];
-    if (!reps.every((r) => Number.isInteger(r) && (r as number) >= 1)) {
-      throw new ModelDefinitionError(`repeat: sizes must be positive integers (0 would make an empty tensor, which tensors here cannot be), got [${reps.slice(0, 8).map(describeValue).join(', ')}]${where()}`);
+    // A count may be a size chosen at run time (cls_token.repeat(x.size(0), 1, 1)).
+    const reps = asDims(given).map(asDim) as unknown[];
+    if (!reps.every((r) => (Number.isInteger(r) && (r as number) >= 1) || (typeof r === 'string' && isSymbolic(r)))) {
+      throw new ModelDefinitionError(`repeat: sizes must be positive integers (0 would make an empty tensor, which tensors here cannot be) or sizes chosen at run time, got [${reps.slice(0, 8).map(describeValue).join(', ')}]${where()}`);
     }
     if (reps.length < this.rank) throw new ModelDefinitionError(`repeat: ${reps.length} size${reps.length === 1 ? '' : 's'} [${reps.join(', ')}] for a tensor ${fmtShape(this.dims)} of rank ${this.rank}: give at least one per dim${where()}`);
-    const r = reps as number[], d: Dim[] = [...r.slice(this.rank).map(() => 1), ...this.dims]; // new leading dims of 1
+    const r = reps as Dim[], d: Dim[] = [...r.slice(this.rank).map(() => 1), ...this.dims]; // new leading dims of 1
     if (r.every((k) => k === 1)) return this.reshape(d);
-    const view = d.flatMap((n, i) => (r[i]! > 1 ? [1, n] : [n]));
-    const wide = d.flatMap((n, i) => (r[i]! > 1 ? [r[i]!, n] : [n]));
+    const view = d.flatMap((n, i) => (r[i] !== 1 ? [1, n] : [n]));
+    const wide = d.flatMap((n, i) => (r[i] !== 1 ? [r[i]!, n] : [n]));
     return this.reshape(view).expand(wide).reshape(d.map((n, i) => mulDims(r[i]!, n)));
   }
   /** torch.tile: as repeat, reps shorter than the rank padded with 1 in front. */
