@@ -96,6 +96,23 @@ describe('a SymSize goes to ops as the run-time size', () => {
     expect(() => traceModel(defineModel({ name: 'a', module: lstm, inputs: { x: seq('B') }, forward: (_m, { x }) => arange(2, x!.size(1)) })))
       .toThrow("arange: start 2 before the run-time end 'T' must be an integer in [0, 1), below the least 'T' (every size runs from 1 to its bound)");
   });
+  test('as an operand of where, clamp, floor and trunc division, fmod, maximum and maskedFill: torch with the int T', () => {
+    const v = [1, -2, 3.5, 4, 5, -6], gg = traceModel(defineModel({
+      name: 'ops', module: new nn.Identity(), inputs: { x: seq('B') },
+      forward: (_m, { x }) => {
+        const T = x!.size(1);
+        return {
+          where: F.whereOp(x!.gt(0), T, x!), clamp: x!.clamp(undefined, T), floor: x!.floorDivide(T), trunc: x!.div(T, { roundingMode: 'trunc' }),
+          fmod: x!.fmod(T), maximum: x!.maximum(T), filled: x!.maskedFill(x!.lt(0), T),
+        };
+      },
+    }));
+    const r = interpret(gg, { x: { data: Float32Array.from(v), shape: [1, 3, 2] } });
+    expect(Object.fromEntries(Object.entries(r).map(([k, a]) => [k, Array.from(a)]))).toEqual({
+      where: [3, -2, 3, 3, 3, -6], clamp: [1, -2, 3, 3, 3, -6], floor: [0, -1, 1, 1, 1, -2], trunc: [0, -0, 1, 1, 1, -2],
+      fmod: [1, -2, 0.5, 1, 2, -0], maximum: [3, 3, 3.5, 4, 5, 3], filled: [1, 3, 3.5, 4, 5, 3],
+    });
+  });
   test('ViT cls token (expand(x.shape[0], -1, -1)), ones/eye/newZeros/slice/loop of a size, and dtypes as torch promotes a SymInt', () => {
     const ids = { shape: ['B', 'T'], dtype: 'i32', max: MAX } satisfies InputSpec;
     const gg = traceModel(defineModel({

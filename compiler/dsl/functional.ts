@@ -2,7 +2,7 @@
 
 import { fmtShape } from '../ir/types.ts';
 import { addDims, divDims, evalDim, mulDims, sizeNames, subDims, windowsOf, type Dim } from '../ir/dims.ts';
-import { arange, cat, constant, currentScope, gatherAlong, ints, intScalar, ones, leastSize, leastWhy, ModelDefinitionError, record, recordMulti, scalarLike, sizeTensor, Tensor, traceBounds, where, zeros } from './tensor.ts';
+import { asOperand, arange, cat, constant, currentScope, gatherAlong, ints, intScalar, ones, leastSize, leastWhy, ModelDefinitionError, record, recordMulti, scalarLike, sizeTensor, Tensor, traceBounds, where, zeros } from './tensor.ts';
 
 export { gatherAlong };
 import { describeValue } from '../ir/print.ts';
@@ -1441,6 +1441,7 @@ function bagsOverRunTime(mode: 'sum' | 'mean' | 'max', indices: Tensor, offsets:
 export function whereOp(cond: Tensor, a: Tensor | number, b: Tensor | number): Tensor {
   // A number takes the other branch's dtype where it can (torch.where(c, int_tensor, 0) stays int).
   tensorArg('where', 'condition', cond);
+  [a, b] = [asOperand(a), asOperand(b)];
   for (const [name, v] of [['input', a], ['other', b]] as const) {
     if (typeof v !== 'number' && !(v instanceof Tensor)) throw new ModelDefinitionError(`where: ${name} must be a tensor or a number, got ${describeValue(v)}${where()}`);
   }

@@ -10,7 +10,7 @@ import type { Dim } from '../ir/dims.ts';
 import { fmtShape } from '../ir/types.ts';
 import { describeValue } from '../ir/print.ts';
 import { loop } from './control.ts';
-import { cat, intScalar, ModelDefinitionError, ones, onesLike, record, scalar, Tensor, where, zerosLike } from './tensor.ts';
+import { asOperand, cat, intScalar, ModelDefinitionError, ones, onesLike, record, scalar, Tensor, where, zerosLike } from './tensor.ts';
 
 type Operand = Tensor | number;
 const F32_MAX = 3.4028234663852886e38;
@@ -20,12 +20,14 @@ const num = (v: number): Tensor => scalar(v);
 
 /** An operand as f32: a number as an f32 scalar, an i32 or bool tensor cast (torch promotes these ops' integer inputs to float). */
 function asFloat(op: string, v: unknown, what = 'other'): Tensor {
+  v = asOperand(v);
   if (typeof v === 'number') return scalar(v);
   if (!(v instanceof Tensor)) throw new ModelDefinitionError(`${op}: ${what} must be a tensor or a number, got ${describeValue(v)}${where()}`);
   return v.dtype === 'f32' ? v : v.cast('f32');
 }
 /** An operand that torch takes only as a float (its integer kernels are 'not implemented for Long'). */
 function floatOnly(op: string, v: unknown, what = 'input'): Tensor {
+  v = asOperand(v);
   if (typeof v === 'number') return scalar(v);
   if (!(v instanceof Tensor)) throw new ModelDefinitionError(`${op}: ${what} must be a tensor or a number, got ${describeValue(v)}${where()}`);
   if (v.dtype !== 'f32') throw new ModelDefinitionError(`${op}: ${what} must be f32, got ${v.dtype}${fmtShape(v.dims)} (torch: '${op}' not implemented for '${v.dtype === 'i32' ? 'Long' : 'Bool'}'); cast it with .float()${where()}`);

@@ -4,7 +4,7 @@
 // division for integers, which stay integers), null or absent is true division.
 import { describeValue } from '../ir/print.ts';
 import { checkOptions } from './options.ts';
-import { describeOperand, intScalar, ModelDefinitionError, record, Tensor, where } from './tensor.ts';
+import { asOperand, describeOperand, intScalar, ModelDefinitionError, record, Tensor, where } from './tensor.ts';
 import { floorDivide } from './utilities.ts';
 
 export interface DivOptions { roundingMode?: 'trunc' | 'floor' | null }
@@ -17,6 +17,7 @@ export function divRounded(x: Tensor, other: unknown, o: unknown): Tensor {
   checkOptions('div', o as DivOptions, ['roundingMode']);
   const mode = (o as DivOptions).roundingMode ?? null;
   if (mode !== null && mode !== 'trunc' && mode !== 'floor') throw new ModelDefinitionError(`div expected rounding_mode to be one of None, 'trunc', or 'floor' but found ${describeValue(mode)}${where()}`);
+  other = asOperand(other);
   if (typeof other !== 'number' && !(other instanceof Tensor)) throw new ModelDefinitionError(`div: expected a tensor or a number to divide by, got ${describeValue(other)}${where()}`);
   if (mode === null) return x.div(other);
   if (mode === 'floor') return floorDivide(x, other);

@@ -70,6 +70,8 @@ export class SymSize {
 }
 /** A dim given to an op: a SymSize is its named size. */
 export const asDim = <T>(d: T): T | Dim => (d instanceof SymSize ? d.dim : d);
+/** An operand given to an op: a SymSize is the run-time size as an i32 scalar (sizeScalar). */
+export const asOperand = <T>(v: T): T | Tensor => (v instanceof SymSize ? sizeScalar(v) : v);
 
 interface TraceState { nodes: Node[]; consts: Map<object, Node>; bounds: Record<string, number>; least: Record<string, number> }
 let tracing: TraceState | undefined;
@@ -434,6 +436,7 @@ export class Tensor {
   /** torch.clamp: min(max(x, min), max), so max wins where min > max; NaN stays NaN (a lone NaN number bound: see below). */
   clamp(min?: Operand, max?: Operand): Tensor {
     if (min === undefined && max === undefined) throw new ModelDefinitionError(`clamp: at least one of min and max must be given${where()}`);
+    [min, max] = [asOperand(min), asOperand(max)];
     // Errors name clamp and the bound, not the maximum/minimum under it.
     const bound = (name: string, v: Operand) => {
       if (typeof v !== 'number' && !(v instanceof Tensor)) throw new ModelDefinitionError(`clamp: ${name} must be a number or a tensor, got ${describeValue(v)}${where()}`);

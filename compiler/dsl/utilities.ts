@@ -8,7 +8,7 @@ import { describeValue } from '../ir/print.ts';
 import { indexError } from '../ir/ops/rules.ts';
 import { fmtShape, normAxis as irNormAxis } from '../ir/types.ts';
 import { canonDim, isSymbolic, type Dim } from '../ir/dims.ts';
-import { asDim, cat, constant, currentScope, describeOperand, intScalar, gatherElements, leastSize, leastWhy, ModelDefinitionError, record, scalar, Tensor, where, zeros } from './tensor.ts';
+import { asOperand, asDim, cat, constant, currentScope, describeOperand, intScalar, gatherElements, leastSize, leastWhy, ModelDefinitionError, record, scalar, Tensor, where, zeros } from './tensor.ts';
 
 type Operand = Tensor | number;
 function fail(op: string, msg: string): never { throw new ModelDefinitionError(`${op}: ${msg}${where()}`); }
@@ -229,6 +229,7 @@ export function addProduct(op: 'addmm' | 'addmv' | 'baddbmm' | 'addbmm', input: 
 
 /** Two operands as torch promotes them for floor_divide: any f32 makes both f32; bool with i32 is i32; two bools are refused. */
 function numericPair(op: string, x: Tensor, other: unknown): [Tensor, Tensor] {
+  other = asOperand(other);
   if (typeof other !== 'number' && !(other instanceof Tensor)) fail(op, `expected a tensor or a number, got ${describeValue(other)}`);
   let b = typeof other === 'number' ? (Number.isInteger(other) && other === (other | 0) ? i32(other) : scalar(other)) : other;
   let a = x;
