@@ -150,7 +150,7 @@ describe('misuse', () => {
     expect(() => tr((x) => x.view(x.size(0) * x.size(1), 2))).toThrow("size(0) of f32[B, T, 2] is 'B', a size chosen at run time (at most 3)");
     expect(() => tr((x) => x.view(-1, x.size(1) + 0))).toThrow(said);
     expect(() => tr((x) => { for (let t = 0; t < x.size(1); t++) x = x.add(1); return x; })).toThrow(said);
-    expect(() => tr((x) => x.mul(Math.sqrt(x.size(1))))).toThrow(`${said}. Give it to an op as it is (x.div(n), x.view(n, -1), zeros([n]), arange(n)); for a shape use -1, flatten or the named dims`);
+    expect(() => tr((x) => x.mul(Math.sqrt(x.size(1))))).toThrow(`${said}. Give it to an op as it is (x.div(n), x.view(n, -1), zeros([n]), arange(n)); for a shape use -1, flatten, or sizes by name (x.dims; x.reshape(`);
     expect(() => tr((x) => x.size(1) > 4 ? x : x.neg())).toThrow(said);
     // eslint-disable-next-line eqeqeq
     expect(() => tr((x) => ((x.size(1) as unknown) == 1 ? x : x.neg()))).toThrow(said);

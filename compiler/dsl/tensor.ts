@@ -65,7 +65,7 @@ export class SymSize {
   constructor(readonly dim: Dim, readonly bound: number, private readonly of: string) {}
   [Symbol.toPrimitive](hint: string): string {
     if (hint === 'string') return String(this.dim);
-    throw new ModelDefinitionError(`${this.of} is '${this.dim}', a size chosen at run time (at most ${this.bound}): JavaScript arithmetic or comparison on it would use its bound, not the size. Give it to an op as it is (x.div(n), x.view(n, -1), zeros([n]), arange(n)); for a shape use -1, flatten or the named dims (x.dims, x.reshape('${this.dim}*4', -1)); for the bound, maxSize(i)${where()}`);
+    throw new ModelDefinitionError(`${this.of} is '${this.dim}', a size chosen at run time (at most ${this.bound}): JavaScript arithmetic or comparison on it would use its bound, not the size. Give it to an op as it is (x.div(n), x.view(n, -1), zeros([n]), arange(n)); for a shape use -1, flatten, or sizes by name (x.dims; x.reshape('B*T', -1) has B·T rows); for the bound, maxSize(i)${where()}`);
   }
 }
 /** A dim given to an op: a SymSize is its named size. */
