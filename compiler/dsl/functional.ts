@@ -2,7 +2,7 @@
 
 import { fmtShape } from '../ir/types.ts';
 import { addDims, divDims, evalDim, mulDims, sizeNames, subDims, windowsOf, type Dim } from '../ir/dims.ts';
-import { asOperand, arange, cat, constant, currentScope, gatherAlong, ints, intScalar, ones, leastSize, leastWhy, ModelDefinitionError, record, recordMulti, scalarLike, sizeTensor, Tensor, traceBounds, where, zeros } from './tensor.ts';
+import { asOperand, arange, cat, constant, currentScope, gatherAlong, ints, intScalar, ones, leastSize, leastWhy, ModelDefinitionError, record, recordMulti, scalarLike, sizeTensor, SymSize, Tensor, traceBounds, where, zeros } from './tensor.ts';
 
 export { gatherAlong };
 import { describeValue } from '../ir/print.ts';
@@ -36,7 +36,8 @@ export function pairOf(op: string, option: string, v: unknown, min: number): [nu
 export function tupleOf(op: string, option: string, v: unknown, min: number, n: number): number[] {
   const p = typeof v === 'number' ? new Array<number>(n).fill(v) : v;
   if (!Array.isArray(p) || p.length !== n || !p.every((d) => Number.isInteger(d) && d >= min)) {
-    const found = typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : Array.isArray(v) ? `[${v.slice(0, 4).map(String).join(', ')}]` : String(v);
+    const shown = (d: unknown) => (d instanceof SymSize ? describeValue(d) : String(d));
+    const found = typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : Array.isArray(v) ? `[${v.slice(0, 4).map(shown).join(', ')}]` : shown(v);
     throw new ModelDefinitionError(`${op}: ${option} must be ${min > 0 ? 'a positive' : 'a non-negative'} integer or ${n === 2 ? 'a pair' : `a list of ${n}`} of them, got ${found}${where()}`);
   }
   return p as number[];
@@ -164,7 +165,7 @@ export function checkPadAxis(op: string, x: Tensor, axis: number, b: number, e: 
  */
 export function pad(x: Tensor, pad: readonly number[], mode: PadMode = 'constant', value?: number): Tensor {
   x = tensorArg('pad', 'input', x);
-  if (!Array.isArray(pad) || pad.length % 2 || pad.length > 2 * x.rank || !pad.every((v) => Number.isInteger(v))) throw new ModelDefinitionError(`pad: pad must be a list of integer pairs (before, after), at most one pair per dim of the input ${fmtShape(x.dims)}, got ${describeValue(pad)}${where()}`);
+  if (!Array.isArray(pad) || pad.length % 2 || pad.length > 2 * x.rank || !pad.every((v) => Number.isInteger(v))) throw new ModelDefinitionError(`pad: pad must be a list of integer pairs (before, after), at most one pair per dim of the input ${fmtShape(x.dims)}, got ${Array.isArray(pad) ? `[${pad.slice(0, 8).map(describeValue).join(', ')}]` : describeValue(pad)}${where()}`);
   if (typeof mode !== 'string' || !PAD_MODES.includes(mode)) throw new ModelDefinitionError(`pad: mode must be one of ${PAD_MODES.join(', ')}, got ${describeValue(mode)}${where()}`);
   if (value !== undefined && (typeof value !== 'number' || (mode !== 'constant' && value !== 0))) throw new ModelDefinitionError(`pad: value is a number, for mode constant only; got ${describeValue(value)} with mode ${mode}${where()}`);
   let y = x;
@@ -622,7 +623,7 @@ export function dropout(x: Tensor, p = 0.5, training = false): Tensor {
 export function layerNorm(x: Tensor, normalizedShape: number | readonly number[], weight?: Tensor, bias?: Tensor, eps = 1e-5): Tensor {
   x = floatArg('layer_norm', 'input', x);
   const shape = typeof normalizedShape === 'number' ? [normalizedShape] : normalizedShape;
-  if (!Array.isArray(shape) || shape.length < 1 || !shape.every((d) => Number.isInteger(d) && d >= 1)) throw new ModelDefinitionError(`layer_norm: normalized_shape must be a positive integer or a non-empty list of them, got ${describeValue(normalizedShape)}${where()}`);
+  if (!Array.isArray(shape) || shape.length < 1 || !shape.every((d) => Number.isInteger(d) && d >= 1)) throw new ModelDefinitionError(`layer_norm: normalized_shape must be a positive integer or a non-empty list of them, got ${Array.isArray(normalizedShape) ? `[${normalizedShape.slice(0, 6).map(describeValue).join(', ')}]` : describeValue(normalizedShape)}${where()}`);
   if (typeof eps !== 'number' || !(eps >= 0) || eps === Infinity) throw new ModelDefinitionError(`layer_norm: eps must be a non-negative number, got ${describeValue(eps)}${where()}`);
   const k = shape.length, n = shape.reduce((a, d) => a * d, 1);
   if (x.rank < k || x.dims.slice(-k).some((d, i) => d !== shape[i])) throw new ModelDefinitionError(`layer_norm: input ${fmtShape(x.dims)} does not end in normalized_shape ${fmtShape(shape)}${where()}`);

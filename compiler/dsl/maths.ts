@@ -10,7 +10,7 @@ import type { Dim } from '../ir/dims.ts';
 import { fmtShape } from '../ir/types.ts';
 import { describeValue } from '../ir/print.ts';
 import { loop } from './control.ts';
-import { asOperand, cat, intScalar, ModelDefinitionError, ones, onesLike, record, scalar, Tensor, where, zerosLike } from './tensor.ts';
+import { asOperand, cat, intScalar, ModelDefinitionError, ones, onesLike, record, scalar, SymSize, Tensor, where, zerosLike } from './tensor.ts';
 
 type Operand = Tensor | number;
 const F32_MAX = 3.4028234663852886e38;
@@ -27,6 +27,7 @@ function asFloat(op: string, v: unknown, what = 'other'): Tensor {
 }
 /** An operand that torch takes only as a float (its integer kernels are 'not implemented for Long'). */
 function floatOnly(op: string, v: unknown, what = 'input'): Tensor {
+  if (v instanceof SymSize) return asFloat(op, v, what); // a number, as a number is: an f32 scalar
   v = asOperand(v);
   if (typeof v === 'number') return scalar(v);
   if (!(v instanceof Tensor)) throw new ModelDefinitionError(`${op}: ${what} must be a tensor or a number, got ${describeValue(v)}${where()}`);

@@ -31,7 +31,7 @@ function runTimeIndex(op: string, index: unknown): void {
 function normAxis(axis: number, rank: number): number {
   // A tensor here is torch.max(x, other)'s: its JSON was the message (a graph node, constants and all).
   if ((axis as unknown) instanceof Tensor) throw new ModelDefinitionError(`dim must be an integer, got a tensor ${(axis as unknown as Tensor).dtype}${fmtShape((axis as unknown as Tensor).dims)} (the elementwise max or min of two tensors is maximum(other) or minimum(other))${where()}`);
-  if (!Number.isInteger(axis)) throw new ModelDefinitionError(`dim must be an integer, got ${typeof axis === 'string' || (typeof axis === 'object' && axis !== null) ? JSON.stringify(axis)?.slice(0, 100) : describeValue(axis)}${where()}`);
+  if (!Number.isInteger(axis)) throw new ModelDefinitionError(`dim must be an integer, got ${typeof axis === 'string' || (typeof axis === 'object' && axis !== null && !((axis as unknown) instanceof SymSize)) ? JSON.stringify(axis)?.slice(0, 100) : describeValue(axis)}${where()}`);
   try { return irNormAxis(axis, rank); } catch (e) {
     if (e instanceof RangeError) throw new ModelDefinitionError(`dim ${axis} is out of range for a tensor of rank ${rank} (${rank ? `expected a dim in [${-rank}, ${rank - 1}]` : 'a 0-d tensor has no dims: unsqueeze(0) or reshape(1) it first'})${where()}`);
     throw e;
@@ -156,6 +156,7 @@ export const zerosLike = (t: Tensor): Tensor => asDtypeOf(t, filled('zeros_like'
 export const onesLike = (t: Tensor): Tensor => asDtypeOf(t, filled('ones_like', likeDims('ones_like', t), 1, t.bounds));
 export const fullLike = (t: Tensor, value: number): Tensor => {
   const dims = likeDims('full_like', t);
+  if ((value as unknown) instanceof SymSize) return full(dims, value, t.bounds).cast(t.dtype);
   if (typeof value !== 'number') throw new ModelDefinitionError(`full_like: fill value must be a number, got ${describeValue(value)}${where()}`);
   const v = t.dtype === 'i32' ? Math.trunc(value) : t.dtype === 'bool' ? Number(value !== 0) : value;
   if (t.dtype === 'i32' && !(v >= -(2 ** 31) && v < 2 ** 31)) throw new ModelDefinitionError(`full_like: ${value} does not fit the i32 tensor it is like (torch: 'value cannot be converted to type int without overflow')${where()}`);
@@ -956,7 +957,7 @@ export class Tensor {
     if (typeof n !== 'number') throw new ModelDefinitionError(`split: dim ${dim} of ${fmtShape(this.dims)} is chosen at run time; split needs a fixed size${where()}`);
     const sizes = Array.isArray(size) ? size : [size as number];
     if (!sizes.length || !sizes.every((v) => Number.isInteger(v) && v >= 0) || (!Array.isArray(size) && size === 0 && n > 0)) {
-      throw new ModelDefinitionError(`split: ${Array.isArray(size) ? 'split sizes must be non-negative integers' : 'split size must be a positive integer'}, got ${describeValue(size)}${where()}`);
+      throw new ModelDefinitionError(`split: ${Array.isArray(size) ? 'split sizes must be non-negative integers' : 'split size must be a positive integer'}, got ${Array.isArray(size) ? `[${size.slice(0, 8).map(describeValue).join(', ')}]` : describeValue(size)}${where()}`);
     }
     let cuts: number[];
     if (Array.isArray(size)) {
@@ -1068,7 +1069,10 @@ export class Tensor {
   amin(dim?: number | number[], keepdim = false): Tensor { return this.min(dim, keepdim); }
   amax(dim?: number | number[], keepdim = false): Tensor { return this.max(dim, keepdim); }
   /** torch.argmin: the first index of the minimum (of the first NaN, as PyTorch), as argmax of the order reversed. */
-  argmin(dim?: number, keepdim = false): Tensor { return reversedOrder('argmin', this).argmax(dim, keepdim); }
+  argmin(dim?: number, keepdim = false): Tensor {
+    if (dim !== undefined && !Number.isInteger(dim)) throw new ModelDefinitionError(`argmin: dim must be one integer, got ${describeValue(dim)}${where()}`);
+    return reversedOrder('argmin', this).argmax(dim, keepdim);
+  }
   /** torch.cumsum along `dim`: inclusive sums in order of the index; bool and i32 sum as i32 (PyTorch: int64). */
   cumsum(dim: number): Tensor { return scan(this.dtype === 'bool' ? this.cast('i32') : this, normAxis(dim, this.rank), false, false); }
   /** torch.diff(n = 1, dim = -1, prepend?, append?): n-th forward differences (bool: xor) (utilities.ts). */

@@ -32,7 +32,7 @@ function unpoolSizes(op: string, ins: number[], w: { k: number[]; s: number[]; p
     if (def.some((n) => n < 1)) throw new ModelDefinitionError(`${op}: the unpooled size ${def.join('×')} of input sizes ${ins.join('×')} (kernel ${w.k.join(',')}, stride ${w.s.join(',')}, padding ${w.p.join(',')}) is empty${where()}`);
     return def;
   }
-  if (!Array.isArray(outputSize) || !outputSize.every((v) => Number.isInteger(v) && v >= 1)) throw new ModelDefinitionError(`${op}: outputSize must be a list of positive integers, got ${describeValue(outputSize)}${where()}`);
+  if (!Array.isArray(outputSize) || !outputSize.every((v) => Number.isInteger(v) && v >= 1)) throw new ModelDefinitionError(`${op}: outputSize must be a list of positive integers, got ${Array.isArray(outputSize) ? `[${outputSize.slice(0, 6).map(describeValue).join(', ')}]` : describeValue(outputSize)}${where()}`);
   if (outputSize.length !== r && outputSize.length !== r + 2) throw new ModelDefinitionError(`${op}: outputSize should hold ${r} or ${r + 2} sizes, got ${outputSize.length} (${fmtShape(outputSize)})${where()}`);
   const out = outputSize.slice(-r) as number[];
   out.forEach((n, i) => {

@@ -8,7 +8,7 @@ import { describeValue } from '../ir/print.ts';
 import { indexError } from '../ir/ops/rules.ts';
 import { fmtShape, normAxis as irNormAxis } from '../ir/types.ts';
 import { canonDim, isSymbolic, type Dim } from '../ir/dims.ts';
-import { asOperand, asDim, cat, constant, currentScope, describeOperand, intScalar, gatherElements, leastSize, leastWhy, ModelDefinitionError, record, scalar, Tensor, where, zeros } from './tensor.ts';
+import { asOperand, asDim, cat, constant, currentScope, describeOperand, full, intScalar, gatherElements, leastSize, leastWhy, ModelDefinitionError, record, scalar, SymSize, Tensor, where, zeros } from './tensor.ts';
 
 type Operand = Tensor | number;
 function fail(op: string, msg: string): never { throw new ModelDefinitionError(`${op}: ${msg}${where()}`); }
@@ -88,7 +88,7 @@ export function nanmean(x: Tensor, dim: unknown, keepdim: unknown): Tensor {
 
 /** torch.tile: reps shorter than the rank padded with 1 in front, longer ones add leading dims (repeat). */
 export function tile(x: Tensor, reps: unknown[]): Tensor {
-  if (!reps.every((r) => Number.isInteger(r) && (r as number) >= 1)) fail('tile', `reps must be positive integers (0 would make an empty tensor, which tensors here cannot be), got [${reps.slice(0, 8).map(describeValue).join(', ')}]`);
+  if (!reps.every((r) => (Number.isInteger(r) && (r as number) >= 1) || r instanceof SymSize)) fail('tile', `reps must be positive integers (0 would make an empty tensor, which tensors here cannot be), got [${reps.slice(0, 8).map(describeValue).join(', ')}]`);
   const r = reps as number[], full = [...Array(Math.max(0, x.rank - r.length)).fill(1), ...r];
   return full.length ? x.repeat(full) : x;
 }
@@ -285,7 +285,7 @@ export type BitwiseOp = 'and' | 'or' | 'xor';
  * low 32 bits, which these ops never mix) the IR's bitand / bitor / bitxor.
  */
 export function bitwise(op: BitwiseOp, x: Tensor, other: unknown): Tensor {
-  const [a, b] = bitwisePair(`bitwise_${op}`, x, other);
+  const [a, b] = bitwisePair(`bitwise_${op}`, x, asOperand(other));
   if (a.dtype === 'bool') return op === 'and' ? a.logicalAnd(b) : op === 'or' ? a.logicalOr(b) : a.logicalXor(b);
   return record(`bit${op}`, [a, b]);
 }
@@ -305,6 +305,7 @@ export function bitwiseNot(x: Tensor): Tensor {
  */
 export function shift(dir: 'left' | 'right', x: Tensor, other: unknown): Tensor {
   const op = `bitwise_${dir}_shift`;
+  other = asOperand(other);
   if (x.dtype !== 'i32' || (other instanceof Tensor && other.dtype !== 'i32') || (typeof other === 'number' && !Number.isInteger(other))) {
     fail(op, `i32 operands only (torch: '"${dir === 'left' ? 'l' : 'r'}shift_cpu" not implemented' for bool and float), got ${desc(x)} and ${desc(other)}`);
   }
@@ -327,6 +328,7 @@ export function shift(dir: 'left' | 'right', x: Tensor, other: unknown): Tensor 
 export function newFilled(op: string, x: Tensor, size: unknown[], value: unknown): Tensor {
   const dims = (size.length === 1 && Array.isArray(size[0]) ? size[0] : size).map(asDim) as unknown[];
   if (!dims.length || !dims.every((d) => (Number.isInteger(d) && (d as number) >= 1) || typeof d === 'string')) fail(op, `size must be positive integers or size names (at least one; tensors here have no empty dims), got [${dims.slice(0, 8).map(describeValue).join(', ')}]`);
+  if (value instanceof SymSize) return full(dims as Dim[], value as unknown as number, x.bounds).cast(x.dtype);
   if (typeof value !== 'number') fail(op, `fill value must be a number, got ${describeValue(value)}`);
   const v = x.dtype === 'i32' ? Math.trunc(value as number) : x.dtype === 'bool' ? Number(value !== 0) : (value as number);
   if (x.dtype === 'i32' && !(v >= -(2 ** 31) && v < 2 ** 31)) fail(op, `${value as number} does not fit the i32 tensor (torch: 'value cannot be converted to type int without overflow')`);
