@@ -10,7 +10,7 @@ import type { Dim } from '../ir/dims.ts';
 import * as F from './functional.ts';
 import { Linear, Dropout } from './layers.ts';
 import { Module, positiveInt, type Parameter } from './module.ts';
-import { asDim, cat, constant, ModelDefinitionError, record, SymSize, Tensor, where, zeros } from './tensor.ts';
+import { asDim, cat, constant, full, ModelDefinitionError, record, SymSize, Tensor, where, zeros } from './tensor.ts';
 import { checkOptions } from './options.ts';
 
 export class LayerNorm extends Module {
@@ -507,6 +507,11 @@ export class Transformer extends Module {
     this.encoder = new TransformerEncoder(new TransformerEncoderLayer(dModel, nhead, layer), numEncoderLayers, new LayerNorm(dModel, eps));
     this.decoder = new TransformerDecoder(new TransformerDecoderLayer(dModel, nhead, layer), numDecoderLayers, new LayerNorm(dModel, eps));
   }
+  /**
+   * nn.Transformer.generate_square_subsequent_mask(sz): −inf above the diagonal, 0 elsewhere (torch
+   * 1.13's triu of full((sz, sz), −inf)); sz may be a size chosen at run time (tgt.size(1)).
+   */
+  static generateSquareSubsequentMask(sz: number): Tensor { return full([sz, sz], -Infinity).triu(1); }
   forward(src: Tensor, tgt: Tensor, m: DecoderMasks & { srcMask?: Tensor; srcKeyPaddingMask?: Tensor } = {}): Tensor {
     const { srcMask, srcKeyPaddingMask, ...dec } = checkOptions('Transformer.forward', m, ['srcMask', 'srcKeyPaddingMask', ...DECODER_MASKS]);
     const memory = this.encoder.call(src, { mask: srcMask, srcKeyPaddingMask });
