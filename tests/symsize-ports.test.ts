@@ -245,12 +245,20 @@ class RNN extends Module {
     const maskedMean = out.mul(m).sum(1).div(m.sum(1));
     const last = out.gather(1, lengths.sub(1).view(-1, 1, 1).expand(-1, 1, out.size(2))).squeeze(1);
     // PyTorch's packed_last is h_n of pack_padded_sequence(x, lengths): the same step, found by gather here.
-    return { tutorial: this.fc.call(out.select(1, -1)), masked_mean: maskedMean, plain_mean: out.sum(1).div(out.size(1)), last: this.fc.call(last), packed_last: this.fc.call(last), mask };
+    // Without lengths, every sequence full (ESPnet's x.new_full((B,), T)), through the same mask.
+    const full = x.newFull([x.size(0)], x.size(1)).long();
+    const fm = arange(T).unsqueeze(0).lt(full.unsqueeze(1)).unsqueeze(-1).float();
+    // A head on every step, TimeDistributed style.
+    const perStep = this.fc.call(out.flatten(0, 1)).unflatten(0, [x.size(0), x.size(1)]);
+    return {
+      tutorial: this.fc.call(out.select(1, -1)), masked_mean: maskedMean, plain_mean: out.sum(1).div(out.size(1)), last: this.fc.call(last), packed_last: this.fc.call(last), mask,
+      full_lengths: full, unpadded_mean: out.mul(fm).sum(1).div(fm.sum(1)), per_step: perStep,
+    };
   }
 }
 
-test('an LSTM classifier as tutorials spell it (h0 = zeros(num_layers, x.size(0), hidden_size), out[:, -1, :], arange(x.size(1))[None, :] < lengths[:, None], a masked mean, out.sum(1) / out.size(1), the last valid step as packing gives it) over a run-time batch and length matches PyTorch', async () => {
+test('an LSTM classifier as tutorials spell it (h0 = zeros(num_layers, x.size(0), hidden_size), out[:, -1, :], arange(x.size(1))[None, :] < lengths[:, None], a masked mean, out.sum(1) / out.size(1), the last valid step as packing gives it, x.new_full((B,), x.size(1)) lengths, unflatten(0, (x.size(0), x.size(1)))) over a run-time batch and length matches PyTorch', async () => {
   const net = new RNN().loadStateDict(weights('rnn'));
   const dims = await fixedAndRunTime('rnn', net, { x: { shape: [2, 5, 3] }, lengths: i32([2]) }, { x: { shape: ['B', 'T', 3], max: { B: 3, T: 7 } }, lengths: i32(['B']) }, (m, i) => m.call(i.x!, i.lengths!));
-  expect(dims).toEqual({ tutorial: ['B', 4], masked_mean: ['B', 5], plain_mean: ['B', 5], last: ['B', 4], packed_last: ['B', 4], mask: ['B', 'T'] });
+  expect(dims).toEqual({ tutorial: ['B', 4], masked_mean: ['B', 5], plain_mean: ['B', 5], last: ['B', 4], packed_last: ['B', 4], mask: ['B', 'T'], full_lengths: ['B'], unpadded_mean: ['B', 5], per_step: ['B', 'T', 4] });
 }, 60_000);

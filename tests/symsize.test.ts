@@ -4,7 +4,7 @@
 // values (compiled and in the reference) and against the same module traced at a fixed size, where
 // size(i) is a plain number; then misuse.
 import { beforeAll, describe, expect, test } from 'vitest';
-import { arange, cat, compileModel, defineModel, eye, F, full, interpret, loop, Module, nn, ones, SymSize, traceModel, zeros, type InputSpec, type Tensor } from '../compiler/index.ts';
+import { arange, cat, compileModel, defineModel, eye, F, full, fullLike, interpret, loop, Module, nn, ones, SymSize, traceModel, zeros, type InputSpec, type Tensor } from '../compiler/index.ts';
 import { loadModelBytes, type Model } from '../runtime/model.ts';
 import '../runtime/node.ts';
 
@@ -139,6 +139,30 @@ describe('a SymSize goes to ops as the run-time size', () => {
     expect(Array.from(r.idsPlus!)).toEqual([3, 4, 5, 6, 3, 8]);
     expect(Array.from(r.boolPlus!)).toEqual([3, 4, 4, 4, 3, 4]);
     expect(Array.from(r.floatDiv!)).toEqual(Array.from(idsv, (v) => Math.fround(v / 3)));
+  });
+  test('a run-time size as the value of newFull and fullLike (of the tensor\'s dtype), as unflatten\'s sizes, tile\'s counts and arange\'s end with a step', () => {
+    // Each was refused ('fill value must be a number', 'sizes must be … positive integers', 'reps must
+    // be positive integers', 'end must be a 32-bit integer'), got the size 'T' chosen at run time.
+    const ids = { shape: ['B', 'T'], dtype: 'i32', max: MAX } satisfies InputSpec;
+    const gg = traceModel(defineModel({
+      name: 'values', module: new nn.Identity(), inputs: { x: seq('B'), ids },
+      forward: (_m, { x, ids }) => {
+        const B = x!.size(0), T = x!.size(1);
+        return {
+          lengths: x!.newFull([B], T), idsFull: ids!.newFull([1], T), like: fullLike(x!.select(2, 0), T), boolLike: fullLike(ids!.gt(2), T),
+          unflat: x!.flatten(0, 1).mul(2).unflatten(0, [B, T]), tiled: x!.select(1, 0).unsqueeze(1).tile(1, T, 1), evens: arange(0, T, 2), odds: arange(0, T, 2).add(1),
+        };
+      },
+    }));
+    const x = data(2 * 3 * 2), r = interpret(gg, { x: { data: x, shape: [2, 3, 2] }, ids: { data: Int32Array.of(0, 1, 2, 3, 0, 5), shape: [2, 3] } });
+    expect(Object.fromEntries(gg.outputs.map((o) => [o.name, [o.node.type.dtype, o.node.type.dims ?? o.node.type.shape]]))).toEqual({
+      lengths: ['f32', ['B']], idsFull: ['i32', [1]], like: ['f32', ['B', 'T']], boolLike: ['bool', ['B', 'T']],
+      unflat: ['f32', ['B', 'T', 2]], tiled: ['f32', ['B', 'T', 2]], evens: ['i32', ['floor((T+1)/2)']], odds: ['i32', ['floor((T+1)/2)']],
+    });
+    expect(Object.fromEntries(Object.entries(r).map(([k, a]) => [k, Array.from(a, Number)]))).toEqual({
+      lengths: [3, 3], idsFull: [3], like: [3, 3, 3, 3, 3, 3], boolLike: [1, 1, 1, 1, 1, 1],
+      unflat: Array.from(x, (v) => v * 2), tiled: Array.from({ length: 12 }, (_, i) => x[Math.floor(i / 6) * 6 + (i % 2)]!), evens: [0, 2], odds: [1, 3],
+    });
   });
 });
 

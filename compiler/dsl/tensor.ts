@@ -156,7 +156,7 @@ export const zerosLike = (t: Tensor): Tensor => asDtypeOf(t, filled('zeros_like'
 export const onesLike = (t: Tensor): Tensor => asDtypeOf(t, filled('ones_like', likeDims('ones_like', t), 1, t.bounds));
 export const fullLike = (t: Tensor, value: number): Tensor => {
   const dims = likeDims('full_like', t);
-  if ((value as unknown) instanceof SymSize) return full(dims, value, t.bounds).cast(t.dtype);
+  if ((value as unknown) instanceof SymSize) return full(dims, value, t.bounds).cast(t.dtype); // a run-time size, of t's dtype
   if (typeof value !== 'number') throw new ModelDefinitionError(`full_like: fill value must be a number, got ${describeValue(value)}${where()}`);
   const v = t.dtype === 'i32' ? Math.trunc(value) : t.dtype === 'bool' ? Number(value !== 0) : value;
   if (t.dtype === 'i32' && !(v >= -(2 ** 31) && v < 2 ** 31)) throw new ModelDefinitionError(`full_like: ${value} does not fit the i32 tensor it is like (torch: 'value cannot be converted to type int without overflow')${where()}`);
@@ -253,12 +253,13 @@ export function floats(values: ArrayLike<number> | readonly unknown[], shape?: S
 export function arange(n: number): Tensor;
 export function arange(start: number, end: number, step?: number): Tensor;
 export function arange(a: number, end?: number, step?: number): Tensor {
-  // Up to a run-time size (arange(T), arange(0, T), arange(s, T)): the values up to its bound from s, cut at the size.
+  // Up to a run-time size (arange(T), arange(0, T), arange(s, T, step)): the values up to its bound from s, cut at the size.
   if ((a as unknown) instanceof SymSize && end === undefined && step === undefined) return arange(0, a);
-  if ((end as unknown) instanceof SymSize && (step ?? 1) === 1) {
+  if ((end as unknown) instanceof SymSize && Number.isInteger(step ?? 1) && (step ?? 1) >= 1) {
     const n = end as unknown as SymSize;
     if (!Number.isInteger(a) || a < 0 || a >= leastSize(n.dim)) throw new ModelDefinitionError(`arange: start ${describeValue(a)} before the run-time end '${n.dim}' must be an integer in [0, ${leastSize(n.dim)}), below the least '${n.dim}' (${leastWhy(n.dim)})${where()}`);
-    return arange(n.bound).slice(0, 0, n.dim).slice(0, a);
+    // With a step (arange(0, T, 2)): every step-th of them, as x[s:T:step] takes.
+    return arange(n.bound).slice(0, 0, n.dim).slice(0, a, undefined, step ?? 1);
   }
   if (end === undefined && step === undefined) {
     if (!Number.isInteger(a) || a < 1 || a > 2 ** 26) throw new ModelDefinitionError(`arange: n must be an integer in [1, 2^26], got ${describeValue(a)}${where()}`);
@@ -764,6 +765,8 @@ export class Tensor {
   /** torch.unflatten: dim `dim` as the dims `sizes` (one may be -1); a dim chosen at run time cannot be split. */
   unflatten(dim: number, sizes: readonly number[]): Tensor {
     const ax = normAxis(dim, this.rank), n = this.dims[ax]!;
+    // Sizes chosen at run time (x.unflatten(0, (B, T)) of a flatten(0, 1)): the named shape, which reshape checks.
+    if (Array.isArray(sizes) && sizes.some((v) => (v as unknown) instanceof SymSize)) return this.reshape(...this.dims.slice(0, ax), ...sizes.map(asDim), ...this.dims.slice(ax + 1));
     if (!Array.isArray(sizes) || sizes.length === 0 || !sizes.every((v) => Number.isInteger(v) && (v >= 1 || v === -1))) {
       throw new ModelDefinitionError(`unflatten: sizes must be a non-empty list of positive integers (one may be -1), got ${Array.isArray(sizes) ? `[${sizes.slice(0, 6).map(describeValue).join(', ')}]` : describeValue(sizes)}${where()}`);
     }

@@ -88,7 +88,8 @@ export function nanmean(x: Tensor, dim: unknown, keepdim: unknown): Tensor {
 
 /** torch.tile: reps shorter than the rank padded with 1 in front, longer ones add leading dims (repeat). */
 export function tile(x: Tensor, reps: unknown[]): Tensor {
-  if (!reps.every((r) => (Number.isInteger(r) && (r as number) >= 1) || r instanceof SymSize)) fail('tile', `reps must be positive integers (0 would make an empty tensor, which tensors here cannot be), got [${reps.slice(0, 8).map(describeValue).join(', ')}]`);
+  reps = reps.map(asDim); // a count may be a size chosen at run time, as repeat's
+  if (!reps.every((r) => (Number.isInteger(r) && (r as number) >= 1) || (typeof r === 'string' && isSymbolic(r)))) fail('tile', `reps must be positive integers (0 would make an empty tensor, which tensors here cannot be) or sizes chosen at run time, got [${reps.slice(0, 8).map(describeValue).join(', ')}]`);
   const r = reps as number[], full = [...Array(Math.max(0, x.rank - r.length)).fill(1), ...r];
   return full.length ? x.repeat(full) : x;
 }
@@ -328,6 +329,7 @@ export function shift(dir: 'left' | 'right', x: Tensor, other: unknown): Tensor 
 export function newFilled(op: string, x: Tensor, size: unknown[], value: unknown): Tensor {
   const dims = (size.length === 1 && Array.isArray(size[0]) ? size[0] : size).map(asDim) as unknown[];
   if (!dims.length || !dims.every((d) => (Number.isInteger(d) && (d as number) >= 1) || typeof d === 'string')) fail(op, `size must be positive integers or size names (at least one; tensors here have no empty dims), got [${dims.slice(0, 8).map(describeValue).join(', ')}]`);
+  // A run-time size as the value (ESPnet's x.new_full((B,), x.size(1))): the size, of x's dtype.
   if (value instanceof SymSize) return full(dims as Dim[], value as unknown as number, x.bounds).cast(x.dtype);
   if (typeof value !== 'number') fail(op, `fill value must be a number, got ${describeValue(value)}`);
   const v = x.dtype === 'i32' ? Math.trunc(value as number) : x.dtype === 'bool' ? Number(value !== 0) : (value as number);
