@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { arange, defineModel, F, full, Module, nn, readSafetensors, stateDictFrom, zeros, type InputSpec, type Tensor } from '../compiler/index.ts';
+import { arange, cat, defineModel, F, fullLike, Module, nn, ones, readSafetensors, stateDictFrom, zeros, zerosLike, type InputSpec, type Tensor } from '../compiler/index.ts';
 import { expectTorchCase, expectTorchRunTime } from './helpers/torch.ts';
 
 const FIX = join(import.meta.dirname, 'fixtures', 'torch-extra');
@@ -261,4 +261,53 @@ test('an LSTM classifier as tutorials spell it (h0 = zeros(num_layers, x.size(0)
   const net = new RNN().loadStateDict(weights('rnn'));
   const dims = await fixedAndRunTime('rnn', net, { x: { shape: [2, 5, 3] }, lengths: i32([2]) }, { x: { shape: ['B', 'T', 3], max: { B: 3, T: 7 } }, lengths: i32(['B']) }, (m, i) => m.call(i.x!, i.lengths!));
   expect(dims).toEqual({ tutorial: ['B', 4], masked_mean: ['B', 5], plain_mean: ['B', 5], last: ['B', 4], packed_last: ['B', 4], mask: ['B', 'T'], full_lengths: ['B'], unpadded_mean: ['B', 5], per_step: ['B', 'T', 4] });
+}, 60_000);
+
+// --- a ViLT-style single-stream fusion (dandelin/ViLT vilt_module.infer) ------------------------------
+
+class ViLTBlock extends Module {
+  norm1 = new nn.LayerNorm(8, 1e-6); norm2 = new nn.LayerNorm(8, 1e-6);
+  attn = new nn.MultiheadAttention(8, 2, { batchFirst: true });
+  fc1 = new nn.Linear(8, 16); fc2 = new nn.Linear(16, 8);
+  forward(x: Tensor, mask: Tensor): Tensor {
+    const h = this.norm1.call(x);
+    x = x.add(this.attn.call(h, h, h, { keyPaddingMask: mask.bool().logicalNot(), needWeights: false })[0]);
+    return x.add(this.fc2.call(F.gelu(this.fc1.call(this.norm2.call(x)))));
+  }
+}
+
+class ViLT extends Module {
+  word_embeddings = new nn.Embedding(15, 8);
+  patch_proj = new nn.Linear(6, 8);
+  token_type_embeddings = new nn.Embedding(2, 8);
+  blocks = new nn.ModuleList([new ViLTBlock(), new ViLTBlock()]);
+  norm = new nn.LayerNorm(8, 1e-6);
+  pooler = new nn.Linear(8, 8);
+  forward(textIds: Tensor, textMasks: Tensor, imageFeats: Tensor, imageTokenTypeIdx = 1): Record<string, Tensor> {
+    let textEmbeds = this.word_embeddings.call(textIds.long());
+    let imageEmbeds = this.patch_proj.call(imageFeats);
+    const imageMasks = ones([imageEmbeds.size(0), imageEmbeds.size(1)]).long();
+    [textEmbeds, imageEmbeds] = [
+      textEmbeds.add(this.token_type_embeddings.call(zerosLike(textMasks))),
+      imageEmbeds.add(this.token_type_embeddings.call(fullLike(imageMasks, imageTokenTypeIdx))),
+    ];
+    const coEmbeds = cat([textEmbeds, imageEmbeds], 1);
+    const coMasks = cat([textMasks.long(), imageMasks], 1);
+    let x = coEmbeds;
+    for (const blk of this.blocks) x = blk.call(x, coMasks);
+    x = this.norm.call(x);
+    const [textFeats, imageFeatsOut] = [x.slice(1, 0, textEmbeds.shape[1]), x.slice(1, textEmbeds.shape[1]!)]; // x[:, :text_embeds.shape[1]], x[:, text_embeds.shape[1]:]
+    const [splitText, splitImage] = x.split([textEmbeds.size(1), imageEmbeds.size(1)], 1) as [Tensor, Tensor];
+    return {
+      text_feats: textFeats, image_feats: imageFeatsOut, cls_feats: this.pooler.call(x.select(1, 0)).tanh(),
+      split_text_mean: splitText.mean(1), split_image_mean: splitImage.sum(1).div(splitImage.size(1)),
+    };
+  }
+}
+
+test("ViLT's fusion of text and image tokens as its source spells it (ones(image_embeds.size(0), image_embeds.size(1)), zeros_like / full_like token types, cat, x[:, :text_embeds.shape[1]] and x[:, text_embeds.shape[1]:], torch.split by [text.size(1), image.size(1)]) over a run-time batch, text length and image tokens matches PyTorch", async () => {
+  const net = new ViLT().loadStateDict(weights('vilt'));
+  const dims = await fixedAndRunTime('vilt', net, { text_ids: i32([2, 5]), text_masks: i32([2, 5]), image_feats: { shape: [2, 3, 6] } },
+    { text_ids: i32(['B', 'T'], { B: 3, T: 6 }), text_masks: i32(['B', 'T']), image_feats: { shape: ['B', 'N', 6], max: { N: 4 } } }, (m, i) => m.call(i.text_ids!, i.text_masks!, i.image_feats!));
+  expect(dims).toEqual({ text_feats: ['B', 'T', 8], image_feats: ['B', 'N', 8], cls_feats: ['B', 8], split_text_mean: ['B', 8], split_image_mean: ['B', 8] });
 }, 60_000);

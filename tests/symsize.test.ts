@@ -182,6 +182,7 @@ describe('misuse', () => {
   test('where an op cannot take a run-time size it says so by name', () => {
     expect(() => tr((x) => x.topk(x.size(1), 1)[0]!)).toThrow("got the size 'T' chosen at run time");
     expect(() => tr((x) => x.narrow(1, 0, x.size(1)))).toThrow("narrow: length must be a positive integer, got the size 'T' chosen at run time");
+    expect(() => tr((x) => cat([x, x], 1).split([x.size(1), 1], 1)[0]!)).toThrow('split: sizes [T, 1] add up to T+1, but dim 1 of [B, 2*T, 2] is 2*T');
   });
   test('a fixed dim is a plain number; text shows a run-time size by name; the bounds stay in maxShape', () => {
     tr((x) => {

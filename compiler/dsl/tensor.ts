@@ -957,6 +957,14 @@ export class Tensor {
   /** torch.split: pieces of `size` along `dim` (the last may be shorter), or of the listed sizes, which must add up to the dim. */
   split(size: number | readonly number[], dim = 0): Tensor[] {
     const ax = normAxis(dim, this.rank), n = this.dim(ax);
+    // Sizes chosen at run time (ViLT's split of cat([text, image], 1) by [text.size(1), image.size(1)]): slices between their running sums, which must add up to the dim.
+    if (Array.isArray(size) && size.some((v) => (v as unknown) instanceof SymSize)) {
+      const parts = size.map(asDim), total = parts.reduce((a: Dim, b) => addDims(a, b), 0);
+      if (!parts.every((v) => (Number.isInteger(v) && (v as number) >= 1) || (typeof v === 'string' && isSymbolic(v)))) throw new ModelDefinitionError(`split: split sizes must be positive integers or sizes chosen at run time, got [${parts.map(describeValue).join(', ')}]${where()}`);
+      if (canonDim(total) !== canonDim(n)) throw new ModelDefinitionError(`split: sizes [${parts.join(', ')}] add up to ${canonDim(total)}, but dim ${dim} of ${fmtShape(this.dims)} is ${n}${where()}`);
+      let at: Dim = 0;
+      return parts.map((c) => { const t = this.slice(ax, at, addDims(at, c)); at = addDims(at, c); return t; });
+    }
     if (typeof n !== 'number') throw new ModelDefinitionError(`split: dim ${dim} of ${fmtShape(this.dims)} is chosen at run time; split needs a fixed size${where()}`);
     const sizes = Array.isArray(size) ? size : [size as number];
     if (!sizes.length || !sizes.every((v) => Number.isInteger(v) && v >= 0) || (!Array.isArray(size) && size === 0 && n > 0)) {
