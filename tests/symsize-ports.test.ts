@@ -311,3 +311,35 @@ test("ViLT's fusion of text and image tokens as its source spells it (ones(image
     { text_ids: i32(['B', 'T'], { B: 3, T: 6 }), text_masks: i32(['B', 'T']), image_feats: { shape: ['B', 'N', 6], max: { N: 4 } } }, (m, i) => m.call(i.text_ids!, i.text_masks!, i.image_feats!));
   expect(dims).toEqual({ text_feats: ['B', 'T', 8], image_feats: ['B', 'N', 8], cls_feats: ['B', 8], split_text_mean: ['B', 8], split_image_mean: ['B', 8] });
 }, 60_000);
+
+// --- torchvision's FeaturePyramidNetwork top-down path and a segmentation head's upsample ------------
+
+class FPNSeg extends Module {
+  stage1 = new nn.Conv2d(3, 4, 3, { stride: 2, padding: 1 });
+  stage2 = new nn.Conv2d(4, 8, 3, { stride: 2, padding: 1 });
+  inner_blocks = new nn.ModuleList([new nn.Conv2d(4, 4, 1), new nn.Conv2d(8, 4, 1)]);
+  layer_blocks = new nn.ModuleList([new nn.Conv2d(4, 4, 3, { padding: 1 }), new nn.Conv2d(4, 4, 3, { padding: 1 })]);
+  classifier = new nn.Conv2d(4, 2, 1);
+  forward(x: Tensor): Record<string, Tensor> {
+    const inputShape = x.shape.slice(-2);
+    const c1 = F.relu(this.stage1.call(x)), c2 = F.relu(this.stage2.call(c1));
+    const feats = [c1, c2];
+    let lastInner = this.inner_blocks.get(-1).call(feats[1]!);
+    const results = [this.layer_blocks.get(-1).call(lastInner)];
+    for (let idx = feats.length - 2; idx >= 0; idx--) {
+      const innerLateral = this.inner_blocks.get(idx).call(feats[idx]!);
+      const featShape = innerLateral.shape.slice(-2);
+      const innerTopDown = F.interpolate(lastInner, { size: featShape, mode: 'nearest' });
+      lastInner = innerLateral.add(innerTopDown);
+      results.unshift(this.layer_blocks.get(idx).call(lastInner));
+    }
+    const out = F.interpolate(this.classifier.call(results[0]!), { size: inputShape, mode: 'bilinear', alignCorners: false });
+    return { p1: results[0]!, p2: results[1]!, seg: out };
+  }
+}
+
+test("torchvision's FPN top-down path (F.interpolate(last_inner, size=inner_lateral.shape[-2:])) and segmentation upsample (size=x.shape[-2:], bilinear) over sides 4·H × 4·W chosen at run time match PyTorch", async () => {
+  const net = new FPNSeg().loadStateDict(weights('fpn'));
+  const dims = await fixedAndRunTime('fpn', net, { x: { shape: [2, 3, 8, 12] } }, { x: { shape: ['B', 3, '4*H', '4*W'], max: { B: 2, H: 3, W: 3 } } }, (m, i) => m.call(i.x!));
+  expect(dims).toEqual({ p1: ['B', 4, '2*H', '2*W'], p2: ['B', 4, 'H', 'W'], seg: ['B', 2, '4*H', '4*W'] });
+}, 60_000);

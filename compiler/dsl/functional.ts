@@ -1,8 +1,8 @@
 // Functional forms of the ops (PyTorch's torch.nn.functional), used by the modules.
 
 import { fmtShape } from '../ir/types.ts';
-import { addDims, divDims, evalDim, mulDims, sizeNames, subDims, windowsOf, type Dim } from '../ir/dims.ts';
-import { asOperand, arange, cat, constant, currentScope, gatherAlong, ints, intScalar, ones, leastSize, leastWhy, ModelDefinitionError, record, recordMulti, scalarLike, sizeTensor, SymSize, Tensor, traceBounds, where, zeros } from './tensor.ts';
+import { addDims, canonDim, divDims, evalDim, mulDims, sizeNames, subDims, windowsOf, type Dim } from '../ir/dims.ts';
+import { asDim, asOperand, arange, cat, constant, currentScope, gatherAlong, ints, intScalar, ones, leastSize, leastWhy, ModelDefinitionError, record, recordMulti, scalarLike, sizeTensor, SymSize, Tensor, traceBounds, where, zeros } from './tensor.ts';
 
 export { gatherAlong };
 import { describeValue } from '../ir/print.ts';
@@ -929,7 +929,8 @@ function torchCubicCoeffs(t: number): number[] {
  * scaleFactor resizes without alignCorners (not in mode 'area'; runTimeAxisCheck).
  */
 export function interpolate(x: Tensor, opts: InterpolateOptions): Tensor {
-  const o = checkOptions('interpolate', opts, ['size', 'scaleFactor', 'mode', 'alignCorners', 'recomputeScaleFactor', 'antialias']);
+  let o = checkOptions('interpolate', opts, ['size', 'scaleFactor', 'mode', 'alignCorners', 'recomputeScaleFactor', 'antialias']);
+  if ((Array.isArray(o.size) ? o.size : [o.size]).some((v) => v instanceof SymSize) && x instanceof Tensor) o = { ...o, size: undefined, scaleFactor: sizeAsScale(x, o.size!) };
   const mode = interpolateMode('interpolate', o);
   x = floatArg('interpolate', 'input', x);
   if (x.rank < 3 || x.rank > 5) throw new ModelDefinitionError(`interpolate: expected [N, C, L], [N, C, H, W] or [N, C, D, H, W] input, got ${fmtShape(x.dims)}${where()}`);
@@ -977,6 +978,20 @@ export function interpolate(x: Tensor, opts: InterpolateOptions): Tensor {
   return x;
 }
 
+/**
+ * A size chosen at run time given to interpolate (torchvision FPN's F.interpolate(inner, size=lateral.shape[-2:])):
+ * each a whole multiple s of the input's dim ('2*H' of 'H'), where PyTorch's scale in/out is f32(1/s)
+ * whatever the size, as with scaleFactor s, which it becomes; any other is refused by name.
+ */
+function sizeAsScale(x: Tensor, size: number | readonly number[]): number[] {
+  const ins = x.dims.slice(2), sizes = Array.isArray(size) ? size : ins.map(() => size as number);
+  if (sizes.length !== ins.length) throw new ModelDefinitionError(`interpolate: size has ${sizes.length} values, input ${fmtShape(x.dims)} has ${ins.length} spatial dim${ins.length === 1 ? '' : 's'}${where()}`);
+  return sizes.map((v, i) => {
+    const to: Dim = asDim(v), bound = v instanceof SymSize ? v.bound : v, s = bound / x.maxSize(2 + i);
+    if (Number.isInteger(s) && s >= 1 && canonDim(mulDims(ins[i]!, s)) === canonDim(to)) return s;
+    throw new ModelDefinitionError(`interpolate: size ${describeValue(to)} for dim ${2 + i} of input ${fmtShape(x.dims)} is not a whole multiple of it; a size chosen at run time is taken where it is one (such as '2*H' of 'H'), as scaleFactor${where()}`);
+  });
+}
 /**
  * Whether interpolate can resize `axis`, a size n chosen at run time: only by an integer
  * scaleFactor s (the output s·n, a polynomial; the kernel's scale f32(1/s) whatever n) without
