@@ -762,7 +762,7 @@ export class Tensor {
     const mid = numelDims(this.dims.slice(s, e + 1));
     return this.reshape(...this.dims.slice(0, s), mid, ...this.dims.slice(e + 1));
   }
-  /** torch.unflatten: dim `dim` as the dims `sizes` (one may be -1); a dim chosen at run time cannot be split. */
+  /** torch.unflatten: dim `dim` as the dims `sizes` (one may be -1); a dim chosen at run time is split only into sizes chosen at run time (x.size(0), …). */
   unflatten(dim: number, sizes: readonly number[]): Tensor {
     const ax = normAxis(dim, this.rank), n = this.dims[ax]!;
     // Sizes chosen at run time (x.unflatten(0, (B, T)) of a flatten(0, 1)): the named shape, which reshape checks.
@@ -954,7 +954,7 @@ export class Tensor {
     const used = Object.fromEntries(Object.entries(max).filter(([k]) => [s, e].some((x) => sizeNames(x).includes(k))));
     return record('slice', [this], { axis: ax, start: ss, end: ee, step, ...(Object.keys(values).length ? { sym: { values, max: used } } : {}) } as never);
   }
-  /** torch.split: pieces of `size` along `dim` (the last may be shorter), or of the listed sizes, which must add up to the dim. */
+  /** torch.split: pieces of `size` along `dim` (the last may be shorter), or of the listed sizes (which may be sizes chosen at run time), which must add up to the dim. */
   split(size: number | readonly number[], dim = 0): Tensor[] {
     const ax = normAxis(dim, this.rank), n = this.dim(ax);
     // Sizes chosen at run time (ViLT's split of cat([text, image], 1) by [text.size(1), image.size(1)]): slices between their running sums, which must add up to the dim.
