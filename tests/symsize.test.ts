@@ -183,7 +183,9 @@ describe('misuse', () => {
     expect(() => tr((x) => x.topk(x.size(1), 1)[0]!)).toThrow("got the size 'T' chosen at run time");
     expect(() => tr((x) => x.narrow(1, 0, x.size(1)))).toThrow("narrow: length must be a positive integer, got the size 'T' chosen at run time");
     expect(() => tr((x) => cat([x, x], 1).split([x.size(1), 1], 1)[0]!)).toThrow('split: sizes [T, 1] add up to T+1, but dim 1 of [B, 2*T, 2] is 2*T');
-    expect(() => tr((x) => F.interpolate(x.transpose(1, 2), { size: x.size(0) }))).toThrow(`interpolate: size "B" for dim 2 of input [B, 2, T] is not a whole multiple of it; a size chosen at run time is taken where it is one (such as '2*H' of 'H'), as scaleFactor`);
+    expect(() => tr((x) => F.interpolate(x.transpose(1, 2), { size: x.size(0) }))).toThrow(`interpolate: size "B" for dim 2 of input [B, 2, T] is no fixed whole multiple s of it, so PyTorch's scale in/out would depend on the size; a size chosen at run time is taken where it is one (such as '2*H' of 'H'), as scaleFactor s`);
+    // DeepLab's ASPP pooling upsamples a 1×1 to x.shape[-2:]: H times 1, but no fixed multiple.
+    expect(() => tr((x) => F.interpolate(x.transpose(1, 2).mean(2, true), { size: x.size(1) }))).toThrow(`interpolate: size "T" for dim 2 of input [B, 2, 1] is no fixed whole multiple s of it`);
   });
   test('a fixed dim is a plain number; text shows a run-time size by name; the bounds stay in maxShape', () => {
     tr((x) => {

@@ -989,7 +989,7 @@ function sizeAsScale(x: Tensor, size: number | readonly number[]): number[] {
   return sizes.map((v, i) => {
     const to: Dim = asDim(v), bound = v instanceof SymSize ? v.bound : v, s = bound / x.maxSize(2 + i);
     if (Number.isInteger(s) && s >= 1 && canonDim(mulDims(ins[i]!, s)) === canonDim(to)) return s;
-    throw new ModelDefinitionError(`interpolate: size ${describeValue(to)} for dim ${2 + i} of input ${fmtShape(x.dims)} is not a whole multiple of it; a size chosen at run time is taken where it is one (such as '2*H' of 'H'), as scaleFactor${where()}`);
+    throw new ModelDefinitionError(`interpolate: size ${describeValue(to)} for dim ${2 + i} of input ${fmtShape(x.dims)} is no fixed whole multiple s of it, so PyTorch's scale in/out would depend on the size; a size chosen at run time is taken where it is one (such as '2*H' of 'H'), as scaleFactor s${where()}`);
   });
 }
 /**
