@@ -32,6 +32,10 @@ describe('extra positional arguments', () => {
       ['new nn.Dropout1d(0.5, true)', () => new (nn.Dropout1d as never as new (...a: unknown[]) => unknown)(0.5, true), 'Dropout1d: takes 1 argument (p), got 2'],
       ['new nn.ModuleList([], [])', () => new (nn.ModuleList as never as new (...a: unknown[]) => unknown)([], []), 'ModuleList: takes 1 argument (items), got 2'],
       ['new GPT(config, 1)', () => new (GPT as never as new (...a: unknown[]) => unknown)({ vocab: 4, context: 4, dModel: 2, nhead: 1, layers: 1, dimFeedforward: 4 }, 1), 'GPT: takes 1 argument (cfg), got 2'],
+      // A static method too, and through a subclass (it was the one unchecked entry point).
+      ['nn.Transformer.generateSquareSubsequentMask(3, 1)', () => (nn.Transformer.generateSquareSubsequentMask as (...a: unknown[]) => unknown)(3, 1), 'Transformer.generateSquareSubsequentMask: takes 1 argument (sz), got 2'],
+      ['M.generateSquareSubsequentMask(3, 1)', () => { class M extends nn.Transformer {} return (M.generateSquareSubsequentMask as (...a: unknown[]) => unknown)(3, 1); }, 'Transformer.generateSquareSubsequentMask: takes 1 argument (sz), got 2'],
+      ['nn.Transformer.generateSquareSubsequentMask(0)', () => nn.Transformer.generateSquareSubsequentMask(0), 'Transformer.generateSquareSubsequentMask: sz must be a positive integer, got 0'],
       ['trace(fn, inputs, names, 1)', () => (trace as (...a: unknown[]) => unknown)((i: Record<string, Tensor>) => i.x, { x: [2] }, ['y'], 1), 'trace: takes at most 3 arguments (fn, inputs, outputNames), got 4'],
       // Inference ignores dropout, so a wrong one went unnoticed (RNN's was checked).
       ["new nn.MultiheadAttention(2, 1, { dropout: '0.1' })", () => new nn.MultiheadAttention(2, 1, { dropout: '0.1' as never }), 'MultiheadAttention: dropout must be a number in [0, 1], got "0.1"'],

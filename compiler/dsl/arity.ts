@@ -97,14 +97,27 @@ export function checkedFunctions<T extends object>(prefix: string, fns: T): T {
   return out as T;
 }
 
-/** A class whose `new` refuses extra arguments; instanceof, extends and statics see the class itself. */
+/**
+ * A class whose `new` and static methods (nn.Transformer.generateSquareSubsequentMask) refuse extra
+ * arguments; instanceof and extends see the class itself.
+ */
 export function checkedClass<C extends abstract new (...a: never[]) => unknown>(prefix: string, cls: C): C {
+  const statics = new Map<PropertyKey, Function>();
+  for (const k of Object.getOwnPropertyNames(cls)) {
+    const f = Object.getOwnPropertyDescriptor(cls, k)!.value as unknown;
+    if (typeof f !== 'function' || declaredParams(f) === undefined) continue;
+    const g = function (this: unknown, ...args: unknown[]) { checkArity(`${prefix}${cls.name}.${k}`, f, args.length); return f.apply(this, args); };
+    Object.defineProperty(g, 'name', { value: f.name });
+    cache.set(g, declaredParams(f));
+    statics.set(k, g);
+  }
   const checked = new Proxy(cls, {
     construct(target, args, newTarget) {
       // A subclass's super(...) reaches here too: its arguments are the parent's to check.
       checkArity(`${prefix}${target.name}`, target, args.length);
       return Reflect.construct(target as unknown as Function, args, newTarget) as object;
     },
+    get(target, key, receiver) { return statics.get(key) ?? Reflect.get(target, key, receiver); },
   });
   cache.set(checked, declaredParams(cls));
   return checked;

@@ -511,7 +511,10 @@ export class Transformer extends Module {
    * nn.Transformer.generate_square_subsequent_mask(sz): −inf above the diagonal, 0 elsewhere (torch
    * 1.13's triu of full((sz, sz), −inf)); sz may be a size chosen at run time (tgt.size(1)).
    */
-  static generateSquareSubsequentMask(sz: number): Tensor { return full([sz, sz], -Infinity).triu(1); }
+  static generateSquareSubsequentMask(sz: number): Tensor {
+    if (!((sz as unknown) instanceof SymSize)) positiveInt('Transformer.generateSquareSubsequentMask', 'sz', sz);
+    return full([sz, sz], -Infinity).triu(1);
+  }
   forward(src: Tensor, tgt: Tensor, m: DecoderMasks & { srcMask?: Tensor; srcKeyPaddingMask?: Tensor } = {}): Tensor {
     const { srcMask, srcKeyPaddingMask, ...dec } = checkOptions('Transformer.forward', m, ['srcMask', 'srcKeyPaddingMask', ...DECODER_MASKS]);
     const memory = this.encoder.call(src, { mask: srcMask, srcKeyPaddingMask });
