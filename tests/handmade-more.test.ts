@@ -11,50 +11,13 @@ import { arange, bucketize, cat, compileModel, defineModel, F, full, fullLike, i
 import { loadModelBytes, type Model } from '../runtime/model.ts';
 import '../runtime/node.ts';
 import { TEST_ISAS } from './helpers/isa.ts';
-import { expectTorch, expectTorchCase } from './helpers/torch.ts';
+import { expectTorchCase, expectTorchShort } from './helpers/torch.ts';
 
 const FIX = join(import.meta.dirname, 'fixtures', 'torch-extra');
 const read = (c: string, f: string) => readSafetensors(readFileSync(join(FIX, c, f)), `${c}/${f}`);
 const weights = (c: string) => stateDictFrom(read(c, 'weights.safetensors'));
-type IO = Map<string, { data: unknown; shape: readonly number[] }>;
-const fixedIO = (io: IO) => new Map([...io].filter(([k]) => !k.startsWith('output.short_'))) as Parameters<typeof expectTorchCase>[1];
-
-/** 0 … n−1 along `axis` of x, for a size fixed or chosen at run time (arange of the bound, sliced to the size). */
-const arangeOf = (x: Tensor, axis: number): Tensor => (typeof x.dim(axis) === 'number' ? arange(x.size(axis)) : arange(x.size(axis)).slice(0, 0, x.dim(axis)));
-
-/**
- * A case over a size `name` chosen at run time (`axis` of every input named there): the full
- * inputs give output.NAME, the first `short` entries along the axis output.short_NAME; compiled on
- * the test ISAs (1 and 2 threads, the same bits) and in the reference interpreter. `sizes`: other
- * sizes chosen at run time, fed at the fixture's value.
- */
-async function expectRunTime(def: Parameters<typeof compileModel>[0], io: IO, o: { name: string; axis: Record<string, number>; short: number; sizes?: Record<string, number> }): Promise<void> {
-  const compiled = await compileModel(def, { isas: TEST_ISAS });
-  const models: Model[] = [await loadModelBytes(compiled.bytes), await loadModelBytes(compiled.bytes, { threads: 2, threadPolicy: 'always' })];
-  const names = [...io.keys()].filter((k) => k.startsWith('output.') && !k.startsWith('output.short_')).map((k) => k.slice(7));
-  expect(names.length).toBeGreaterThan(0);
-  for (const short of [false, true]) {
-    const feeds: Record<string, { data: Float32Array | Int32Array | Uint8Array; shape: number[] }> = {};
-    let L = 0;
-    for (const k of [...io.keys()].filter((k) => k.startsWith('input.'))) {
-      const t = io.get(k)!, name = k.slice(6), data = t.data as Float32Array | Int32Array, shape = [...t.shape];
-      const ax = o.axis[name];
-      if (ax === undefined || !short) { feeds[name] = { data, shape }; if (ax !== undefined) L = shape[ax]!; continue; }
-      const inner = shape.slice(ax + 1).reduce((a, b) => a * b, 1), n = shape[ax]!;
-      feeds[name] = { data: data.filter((_, j) => Math.floor(j / inner) % n < o.short) as typeof data, shape: shape.map((s, i) => (i === ax ? o.short : s)) };
-      L = o.short;
-    }
-    const ref = interpret(compiled.traced, Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, v.data])), undefined, { ...o.sizes, [o.name]: L });
-    const outs = models.map((m) => m.run(feeds));
-    for (const n of names) {
-      const want = io.get(`output.${short ? 'short_' : ''}${n}`)!.data as Float32Array;
-      expectTorch(Float32Array.from(outs[0]![n] as Float32Array), Float32Array.from(want), `compiled ${n} ${o.name}=${L}`);
-      expectTorch(Float32Array.from(ref[n] as Float32Array), Float32Array.from(want), `reference ${n} ${o.name}=${L}`);
-      expect(Array.from(outs[1]![n] as Float32Array), `2 threads ${n} ${o.name}=${L}`).toEqual(Array.from(outs[0]![n] as Float32Array));
-    }
-  }
-  for (const m of models) m.dispose();
-}
+type IO = ReturnType<typeof read>;
+const fixedIO = (io: IO) => new Map([...io].filter(([k]) => !k.startsWith('output.short_')));
 
 // ---- CLIP text encoder + contrastive head ----
 
@@ -91,7 +54,7 @@ class CLIPText extends Module {
     const img = image.div(image.norm(2, 1, true));
     const logitsPerImage = this.logit_scale.t.exp().mul(img.matmul(textFeatures.t()));
     const logitsPerText = logitsPerImage.t();
-    const labels = arangeOf(text, 0);
+    const labels = arange(text.size(0));
     const loss = F.crossEntropy(logitsPerImage, labels).add(F.crossEntropy(logitsPerText, labels)).div(2);
     return { text_features: textFeatures, logits_per_image: logitsPerImage, logits_per_text: logitsPerText, loss };
   }
@@ -103,7 +66,7 @@ test('a CLIP text encoder (causal pre-LN blocks with QuickGELU, EOS pooling by a
   const fixed = defineModel({ name: 'clip', module: net, inputs: { text: { shape: [4, 6], dtype: 'i32' }, image_features: [4, 6] } });
   expect(await expectTorchCase(fixed, fixedIO(io), { threads: 2 })).toHaveLength(4);
   const rt = defineModel({ name: 'clip_rt', module: net, inputs: { text: { shape: ['B', 6], dtype: 'i32', max: { B: 4 } }, image_features: { shape: ['B', 6] } } });
-  await expectRunTime(rt, io, { name: 'B', axis: { text: 0, image_features: 0 }, short: 3 });
+  await expectTorchShort(rt, io, { axis: { text: 0, image_features: 0 }, short: 3 });
 });
 
 // ---- T5 encoder block ----
@@ -139,7 +102,7 @@ class T5Attention extends Module {
     const unshape = (s: Tensor) => s.transpose(1, 2).contiguous().view(B!, -1, 8);
     const [q, k, v] = [shape(this.q.call(x)), shape(this.k.call(x)), shape(this.v.call(x))];
     const scores = q.matmul(k.transpose(3, 2));
-    const pos = arangeOf(x, 1);
+    const pos = arange(x.size(1));
     const buckets = relativePositionBucket(pos.unsqueeze(0).sub(pos.unsqueeze(1)), 8, 8);
     const positionBias = this.relative_attention_bias.call(buckets).permute(2, 0, 1).unsqueeze(0).add(mask);
     const w = scores.add(positionBias).float().softmax(-1);
@@ -171,7 +134,7 @@ test('a T5 encoder block over a batch and a length chosen at run time (RMS T5Lay
   const fixed = defineModel({ name: 't5', module: net, inputs: { x: [2, 10, 8], attention_mask: { shape: [2, 10], dtype: 'i32' } } });
   expect(await expectTorchCase(fixed, fixedIO(io), { threads: 2 })).toHaveLength(2);
   const rt = defineModel({ name: 't5_rt', module: net, inputs: { x: { shape: ['B', 'T', 8], max: { B: 3, T: 10 } }, attention_mask: { shape: ['B', 'T'], dtype: 'i32' } } });
-  await expectRunTime(rt, io, { name: 'T', axis: { x: 1, attention_mask: 1 }, short: 5, sizes: { B: 2 } });
+  await expectTorchShort(rt, io, { axis: { x: 1, attention_mask: 1 }, short: 5 });
 });
 
 // ---- BLOOM attention with ALiBi ----
@@ -218,7 +181,7 @@ test('BLOOM attention (ALiBi slopes for 3 heads times the left-padded mask cumsu
   const fixed = defineModel({ name: 'bloom', module: net, inputs: { hidden_states: [3, 7, 12], attention_mask: { shape: [3, 7], dtype: 'i32' } } });
   expect(await expectTorchCase(fixed, fixedIO(io), { threads: 2 })).toHaveLength(3);
   const rt = defineModel({ name: 'bloom_rt', module: net, inputs: { hidden_states: { shape: ['B', 7, 12], max: { B: 3 } }, attention_mask: { shape: ['B', 7], dtype: 'i32' } } });
-  await expectRunTime(rt, io, { name: 'B', axis: { hidden_states: 0, attention_mask: 0 }, short: 2 });
+  await expectTorchShort(rt, io, { axis: { hidden_states: 0, attention_mask: 0 }, short: 2 });
 });
 
 // ---- CenterNet decode ----
@@ -261,7 +224,7 @@ test('a CenterNet decode (sigmoid heatmap, 3×3 max-pool NMS, topk over C·H·W,
   const fixed = defineModel({ name: 'centernet', module: net, inputs: { feat: [3, 4, 6, 7] } });
   expect(await expectTorchCase(fixed, fixedIO(io), { threads: 2 })).toHaveLength(5);
   const rt = defineModel({ name: 'centernet_rt', module: net, inputs: { feat: { shape: ['B', 4, 6, 7], max: { B: 3 } } } });
-  await expectRunTime(rt, io, { name: 'B', axis: { feat: 0 }, short: 2 });
+  await expectTorchShort(rt, io, { axis: { feat: 0 }, short: 2 });
 });
 
 // ---- DeepFM ----
@@ -315,7 +278,7 @@ test('DeepFM (field offsets, a linear term, the FM term 0.5·((Σv)² − Σv²)
   const fixed = defineModel({ name: 'deepfm', module: net, inputs: { x: { shape: [5, 4], dtype: 'i32' }, label: [5] } });
   expect(await expectTorchCase(fixed, fixedIO(io), { threads: 2 })).toHaveLength(4);
   const rt = defineModel({ name: 'deepfm_rt', module: net, inputs: { x: { shape: ['B', 4], dtype: 'i32', max: { B: 8 } }, label: { shape: ['B'] } } });
-  await expectRunTime(rt, io, { name: 'B', axis: { x: 0, label: 0 }, short: 2 });
+  await expectTorchShort(rt, io, { axis: { x: 0, label: 0 }, short: 2 });
 });
 
 // ---- Wide & Deep ----
@@ -345,7 +308,7 @@ test('Wide & Deep (bucketize and searchsorted(right) of ages on the boundaries, 
   const fixed = defineModel({ name: 'widedeep', module: net, inputs: { age: [10], cat_a: i32([10]), cat_b: i32([10]), dense: [10, 2], label: [10], weight: [10] } });
   expect(await expectTorchCase(fixed, fixedIO(io), { threads: 2 })).toHaveLength(4);
   const rt = defineModel({ name: 'widedeep_rt', module: net, inputs: { age: { shape: ['B'], max: { B: 10 } }, cat_a: i32(['B']), cat_b: i32(['B']), dense: { shape: ['B', 2] }, label: { shape: ['B'] }, weight: { shape: ['B'] } } });
-  await expectRunTime(rt, io, { name: 'B', axis: { age: 0, cat_a: 0, cat_b: 0, dense: 0, label: 0, weight: 0 }, short: 4 });
+  await expectTorchShort(rt, io, { axis: { age: 0, cat_a: 0, cat_b: 0, dense: 0, label: 0, weight: 0 }, short: 4 });
 });
 
 // ---- robust scaling and quantile forecasts ----
@@ -382,7 +345,7 @@ test('robust scaling by median and MAD (ties, a constant series, ±0), quantile 
   const got = interpret(traceModel(fixed), { x: io.get('input.x')!.data as Float32Array, y: io.get('input.y')!.data as Float32Array }).second_at as Int32Array;
   expect([got[0], got[3]]).toEqual([at[0], at[3]]);   // (row 0: −3 at 2, 4, 5, both the first; row 3: −1 once)
   const rt = defineModel({ name: 'robust_rt', module: net, inputs: { x: { shape: ['B', 8], max: { B: 4 } }, y: { shape: ['B', 3] } } });
-  await expectRunTime(rt, io, { name: 'B', axis: { x: 0, y: 0 }, short: 2 });
+  await expectTorchShort(rt, io, { axis: { x: 0, y: 0 }, short: 2 });
 });
 
 // ---- BiLSTM-CRF ----
@@ -450,7 +413,7 @@ test('a BiLSTM-CRF (emissions, the log-partition by a logsumexp recursion, the N
   const fixed = defineModel({ name: 'crf', module: net, inputs: { tokens: i32([3, 7]), tags: i32([3, 7]) } });
   expect(await expectTorchCase(fixed, fixedIO(io), { threads: 2 })).toHaveLength(5);
   const rt = defineModel({ name: 'crf_rt', module: net, inputs: { tokens: i32(['B', 7], { B: 3 }), tags: i32(['B', 7]) } });
-  await expectRunTime(rt, io, { name: 'B', axis: { tokens: 0, tags: 0 }, short: 2 });
+  await expectTorchShort(rt, io, { axis: { tokens: 0, tags: 0 }, short: 2 });
 });
 
 /**
@@ -498,7 +461,7 @@ test('the BiLSTM-CRF over a length chosen at run time (the log-partition and Vit
   const io = read('handmade_more_crf_len', 'io.safetensors');
   const i32 = (shape: (number | string)[], o: Record<string, unknown> = {}) => ({ shape, dtype: 'i32', ...o }) as InputSpec;
   const rt = defineModel({ name: 'crf_len', module: net, inputs: { tokens: i32([3, 'T'], { max: { T: 7 }, min: { T: 2 } }), tags: i32([3, 'T']) } });
-  await expectRunTime(rt, io, { name: 'T', axis: { tokens: 1, tags: 1 }, short: 4 });
+  await expectTorchShort(rt, io, { axis: { tokens: 1, tags: 1 }, short: 4 });
 });
 
 // ---- RWKV-4 time mixing ----
@@ -541,5 +504,5 @@ test('an RWKV-4 time-mixing block (token shift by ZeroPad2d((0, 0, 1, −1)), mi
   const fixed = defineModel({ name: 'rwkv', module: net, inputs: { x: [2, 9, 8] } });
   expect(await expectTorchCase(fixed, fixedIO(io), { threads: 2 })).toHaveLength(3);
   const rt = defineModel({ name: 'rwkv_rt', module: net, inputs: { x: { shape: ['B', 'T', 8], max: { B: 3, T: 9 } } } });
-  await expectRunTime(rt, io, { name: 'T', axis: { x: 1 }, short: 1, sizes: { B: 2 } });   // T = 1: ZeroPad2d((0, 0, 1, −1)) gives zeros
+  await expectTorchShort(rt, io, { axis: { x: 1 }, short: 1 });   // T = 1: ZeroPad2d((0, 0, 1, −1)) gives zeros
 });

@@ -11,49 +11,11 @@ import { sampleToken, uniform } from '../runtime/index.ts';
 import { loadModelBytes, type Model } from '../runtime/model.ts';
 import '../runtime/node.ts';
 import { TEST_ISAS } from './helpers/isa.ts';
-import { expectTorch, expectTorchCase } from './helpers/torch.ts';
+import { expectTorch, expectTorchCase, expectTorchShort } from './helpers/torch.ts';
 
 const FIX = join(import.meta.dirname, 'fixtures', 'torch-extra');
 const read = (c: string, f: string) => readSafetensors(readFileSync(join(FIX, c, f)), `${c}/${f}`);
 const weights = (c: string) => stateDictFrom(read(c, 'weights.safetensors'));
-type IO = Map<string, { data: unknown; shape: readonly number[] }>;
-
-/** 0 … T−1 for a length fixed or chosen at run time (arange of the bound, sliced to the length). */
-const positions = (x: Tensor, axis = 1): Tensor => (typeof x.dim(axis) === 'number' ? arange(x.size(axis)) : arange(x.size(axis)).slice(0, 0, x.dim(axis)));
-
-/**
- * A case over a length chosen at run time (`axis` of every input named in `cut`, bound `max`): the
- * full inputs give output.NAME, the first `short` positions output.short_NAME; compiled on the
- * test ISAs (1 and 2 threads, the same bits) and in the reference interpreter.
- */
-async function expectRunTimeLengths(def: Parameters<typeof compileModel>[0], io: IO, o: { axis: Record<string, number>; short: number; fixed?: string[] }): Promise<void> {
-  const compiled = await compileModel(def, { isas: TEST_ISAS });
-  const models: Model[] = [await loadModelBytes(compiled.bytes), await loadModelBytes(compiled.bytes, { threads: 2, threadPolicy: 'always' })];
-  const names = [...io.keys()].filter((k) => k.startsWith('output.') && !k.startsWith('output.short_')).map((k) => k.slice(7));
-  expect(names.length).toBeGreaterThan(0);
-  for (const short of [false, true]) {
-    const feeds: Record<string, { data: Float32Array | Int32Array | Uint8Array; shape: number[] }> = {};
-    let L = 0;
-    for (const k of [...io.keys()].filter((k) => k.startsWith('input.') && !k.startsWith('input.short_'))) {
-      const t = io.get(k)!, name = k.slice(6), data = t.data as Float32Array | Int32Array, shape = [...t.shape];
-      const ax = o.axis[name];
-      if (ax === undefined || !short) { feeds[name] = { data, shape }; if (ax !== undefined) L = shape[ax]!; continue; }
-      const inner = shape.slice(ax + 1).reduce((a, b) => a * b, 1), n = shape[ax]!;
-      feeds[name] = { data: data.filter((_, j) => Math.floor(j / inner) % n < o.short) as typeof data, shape: shape.map((s, i) => (i === ax ? o.short : s)) };
-      L = o.short;
-    }
-    if (short) for (const name of o.fixed ?? []) feeds[name] = { data: io.get(`input.short_${name}`)!.data as Int32Array, shape: [...io.get(`input.short_${name}`)!.shape] };
-    const ref = interpret(compiled.traced, Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, v.data])), undefined, { T: L });
-    const outs = models.map((m) => m.run(feeds));
-    for (const n of names) {
-      const want = io.get(`output.${short ? 'short_' : ''}${n}`)!.data as Float32Array;
-      expectTorch(outs[0]![n] as Float32Array, want, `compiled ${n} T=${L}`);
-      expectTorch(ref[n] as Float32Array, want, `reference ${n} T=${L}`);
-      expect(Array.from(outs[1]![n] as Float32Array), `2 threads ${n} T=${L}`).toEqual(Array.from(outs[0]![n] as Float32Array));
-    }
-  }
-  for (const m of models) m.dispose();
-}
 
 // ---- BERT-mini ----
 
@@ -84,7 +46,7 @@ class Bert extends Module {
   pooler = new nn.Linear(8, 8);
   mha = new nn.MultiheadAttention(8, 2, { batchFirst: true });
   forward(ids: Tensor, types: Tensor, mask: Tensor): Record<string, Tensor> {
-    let x = this.emb_norm.call(this.word.call(ids).add(this.position.call(positions(ids)).unsqueeze(0)).add(this.token_type.call(types)));
+    let x = this.emb_norm.call(this.word.call(ids).add(this.position.call(arange(ids.size(1))).unsqueeze(0)).add(this.token_type.call(types)));
     // Hugging Face's extended mask: (1 − mask[:, None, None, :].float()) · −10000.
     const ext = mask.unsqueeze(1).unsqueeze(1).float().neg().add(1).mul(-10000);
     for (const l of this.layers) x = l.call(x, ext);
@@ -101,7 +63,7 @@ test('BERT-mini written out (segment embeddings, extended attention mask from an
   const fixed = defineModel({ name: 'bert', module: net, inputs: { ids: ints(6), types: ints(6), mask: ints(6) } });
   expect(await expectTorchCase(fixed, new Map([...io].filter(([k]) => !k.startsWith('output.short_'))), { threads: 2 })).toHaveLength(4);
   const rt = defineModel({ name: 'bert', module: net, inputs: { ids: ints('T', 8), types: ints('T'), mask: ints('T') } });
-  await expectRunTimeLengths(rt, io, { axis: { ids: 1, types: 1, mask: 1 }, short: 4 });
+  await expectTorchShort(rt, io, { axis: { ids: 1, types: 1, mask: 1 }, short: 4 });
 });
 
 test('BERT-mini with a bool attention_mask (True = keep) matches PyTorch', async () => {
@@ -158,7 +120,7 @@ class GPT2 extends Module {
   }
   forward(ids: Tensor, mask?: Tensor): Record<string, Tensor> {
     // Left padding: positions from the mask, as Hugging Face's generate.
-    const pos = mask ? mask.cumsum(-1).sub(1).maskedFill(mask.eq(0), 1) : positions(ids);
+    const pos = mask ? mask.cumsum(-1).sub(1).maskedFill(mask.eq(0), 1) : arange(ids.size(1));
     let x = this.wte.call(ids).add(this.wpe.call(pos));
     for (const b of this.h) x = b.call(x, mask);
     return { logits: this.lm_head.call(this.ln_f.call(x)) };
@@ -170,7 +132,7 @@ test('GPT-2 written out (Conv1D weights [in, out], pre-LN, causal mask as torch.
   const io = read('handmade_nlp_gpt2', 'io.safetensors');
   const fixed = defineModel({ name: 'gpt2', module: net, inputs: { ids: { shape: [2, 6], dtype: 'i32' } } });
   expect(await expectTorchCase(fixed, new Map([...io].filter(([k]) => !k.startsWith('output.short_'))), { threads: 2 })).toEqual(['logits']);
-  await expectRunTimeLengths(defineModel({ name: 'gpt2', module: net, inputs: { ids: { shape: [2, 'T'], dtype: 'i32', max: { T: 8 } } } }), io, { axis: { ids: 1 }, short: 3 });
+  await expectTorchShort(defineModel({ name: 'gpt2', module: net, inputs: { ids: { shape: [2, 'T'], dtype: 'i32', max: { T: 8 } } } }), io, { axis: { ids: 1 }, short: 3 });
 });
 
 // ---- LLaMA ----
@@ -199,7 +161,7 @@ class Llama extends Module {
     const [B, T] = [ids.dim(0), ids.dim(1)];
     let x = this.embed.call(ids);
     const invFreq = arange(0, 4, 2).float().div(4).mul(Math.log(10000)).exp().reciprocal(); // 1 / 10000^(i/d)
-    const freqs = positions(ids).float().unsqueeze(1).mul(invFreq.unsqueeze(0)); // torch.outer
+    const freqs = arange(ids.size(1)).float().unsqueeze(1).mul(invFreq.unsqueeze(0)); // torch.outer
     const emb = cat([freqs, freqs], -1), cos = emb.cos(), sin = emb.sin();
     const h = this.input_norm.call(x);
     const heads = (t: Tensor, n: number) => t.view(B, T, n, 4).transpose(1, 2);
@@ -219,7 +181,7 @@ class Llama extends Module {
 function llamaStep(m: Llama, ids: Tensor, pos: Tensor, kc: Tensor, vc: Tensor, last: Tensor): { logits: Tensor; kc: Tensor; vc: Tensor } {
   const T = ids.dim(1);
   const x = m.embed.call(ids);
-  const t = pos.add(positions(ids));
+  const t = pos.add(arange(ids.size(1)));
   const invFreq = arange(0, 4, 2).float().div(4).mul(Math.log(10000)).exp().reciprocal();
   const freqs = t.float().unsqueeze(1).mul(invFreq.unsqueeze(0));
   const emb = cat([freqs, freqs], -1), cos = emb.cos(), sin = emb.sin();
@@ -279,7 +241,7 @@ test('a LLaMA block written out (RMSNorm by hand, rotary embeddings with rotate_
   const io = read('handmade_nlp_llama', 'io.safetensors');
   const fixed = defineModel({ name: 'llama', module: net, inputs: { ids: { shape: [2, 7], dtype: 'i32' } } });
   expect(await expectTorchCase(fixed, new Map([...io].filter(([k]) => !k.startsWith('output.short_'))), { threads: 2 })).toEqual(['logits']);
-  await expectRunTimeLengths(defineModel({ name: 'llama', module: net, inputs: { ids: { shape: [2, 'T'], dtype: 'i32', max: { T: 8 } } } }), io, { axis: { ids: 1 }, short: 4 });
+  await expectTorchShort(defineModel({ name: 'llama', module: net, inputs: { ids: { shape: [2, 'T'], dtype: 'i32', max: { T: 8 } } } }), io, { axis: { ids: 1 }, short: 4 });
 });
 
 // ---- Conformer ----
@@ -309,7 +271,7 @@ class Conformer extends Module {
   conv = new ConvModule();
   final_norm = new nn.LayerNorm(8);
   forward(x: Tensor, lengths: Tensor): Record<string, Tensor> {
-    const pad = positions(x).unsqueeze(0).ge(lengths.unsqueeze(1));
+    const pad = arange(x.size(1)).unsqueeze(0).ge(lengths.unsqueeze(1));
     x = x.add(this.ff1.call(x).mul(0.5));
     const h = this.attn_norm.call(x);
     x = x.add(this.attn.call(h, h, h, { keyPaddingMask: pad, needWeights: false })[0]);
@@ -326,7 +288,7 @@ test('a Conformer block written out (half-step FFs, MHA with a padding mask from
   const fixed = defineModel({ name: 'conformer', module: net, inputs: { x: [2, 7, 8], lengths } });
   expect(await expectTorchCase(fixed, new Map([...io].filter(([k]) => !k.startsWith('output.short_'))), { threads: 2 })).toEqual(['y']);
   io.set('input.short_lengths', { data: Int32Array.of(5, 4), shape: [2] } as never);
-  await expectRunTimeLengths(defineModel({ name: 'conformer', module: net, inputs: { x: { shape: [2, 'T', 8], max: { T: 8 } }, lengths } }), io, { axis: { x: 1 }, short: 5, fixed: ['lengths'] });
+  await expectTorchShort(defineModel({ name: 'conformer', module: net, inputs: { x: { shape: [2, 'T', 8], max: { T: 8 } }, lengths } }), io, { axis: { x: 1 }, short: 5, fixed: ['lengths'] });
 });
 
 // ---- WaveNet ----
@@ -359,7 +321,7 @@ test('a WaveNet stack written out (causal dilated Conv1d by left padding or by p
   const io = read('handmade_nlp_wavenet', 'io.safetensors');
   const fixed = defineModel({ name: 'wavenet', module: net, inputs: { x: [1, 1, 12] } });
   expect(await expectTorchCase(fixed, new Map([...io].filter(([k]) => !k.startsWith('output.short_'))), { threads: 2 })).toEqual(['y', 'res']);
-  await expectRunTimeLengths(defineModel({ name: 'wavenet', module: net, inputs: { x: { shape: [1, 1, 'T'], max: { T: 16 } } } }), io, { axis: { x: 2 }, short: 7 });
+  await expectTorchShort(defineModel({ name: 'wavenet', module: net, inputs: { x: { shape: [1, 1, 'T'], max: { T: 16 } } } }), io, { axis: { x: 2 }, short: 7 });
 });
 
 test('the WaveNet stack streamed in chunks of a run-time length, each layer keeping its last d inputs as state (cat, conv without padding, slice from the end), equals PyTorch over the whole sequence', async () => {
@@ -428,7 +390,7 @@ class DeepSpeech extends Module {
     let x = F.hardtanh(this.bn.call(this.conv.call(spec)), 0, 20);
     const [B, C, Fh, T] = [x.dim(0), x.dim(1), x.dim(2), x.dim(3)];
     x = F.relu(this.conv1d.call(x.reshape(B, (C as number) * (Fh as number), T))).transpose(1, 2); // [B, T, 6]
-    const t = positions(x);
+    const t = arange(x.size(1));
     const rev = reverseWithin(lengths, t).unsqueeze(2);
     const [yf] = this.fwd.call(x);
     const [yr] = this.bwd.call(x.gather(1, rev.expand(B, T, 6)));
@@ -448,7 +410,7 @@ test('a DeepSpeech-like model written out (Conv2d + BatchNorm2d + hardtanh, Conv
   const def = defineModel({ name: 'ds', module: net, inputs: { spec: [2, 1, 8, 6], lengths } });
   expect(await expectTorchCase(def, new Map([...io].filter(([k]) => !k.startsWith('output.short_'))), { threads: 2 })).toEqual(['logp', 'hn']);
   io.set('input.short_lengths', { data: Int32Array.of(4, 5), shape: [2] } as never);
-  await expectRunTimeLengths(defineModel({ name: 'ds', module: net, inputs: { spec: { shape: [2, 1, 8, 'T'], max: { T: 8 } }, lengths } }), io, { axis: { spec: 3 }, short: 5, fixed: ['lengths'] });
+  await expectTorchShort(defineModel({ name: 'ds', module: net, inputs: { spec: { shape: [2, 1, 8, 'T'], max: { T: 8 } }, lengths } }), io, { axis: { spec: 3 }, short: 5, fixed: ['lengths'] });
 });
 
 // ---- char-level LSTM LM ----
@@ -594,7 +556,7 @@ class Misc extends Module {
     const [B, T] = [x.dim(0), x.dim(1)];
     const m = ids.ne(1).int();
     const posIds = m.cumsum(1).mul(m).long().add(1);
-    const t = positions(x), ctx = t.unsqueeze(1), mem = t.unsqueeze(0);
+    const t = arange(x.size(1)), ctx = t.unsqueeze(1), mem = t.unsqueeze(0);
     const bucket = t5Bucket(mem.sub(ctx));
     const t5 = this.rel.call(bucket).permute(2, 0, 1).unsqueeze(0);
     const slopes = floats([2 ** -4, 2 ** -8], [2, 1, 1]); // torch.tensor([2 ** -4, 2 ** -8])[:, None, None]
@@ -630,7 +592,7 @@ test('pieces of well-known models written out (RoBERTa position ids by cumsum, T
   const io = read('handmade_nlp_misc', 'io.safetensors');
   const fixed = defineModel({ name: 'misc', module: net, inputs: { ids: { shape: [2, 7], dtype: 'i32' }, x: [2, 7, 8] } });
   expect(await expectTorchCase(fixed, new Map([...io].filter(([k]) => !k.startsWith('output.short_'))), { threads: 2 })).toHaveLength(11);
-  await expectRunTimeLengths(defineModel({ name: 'misc', module: net, inputs: { ids: { shape: [2, 'T'], dtype: 'i32', max: { T: 8 } }, x: { shape: [2, 'T', 8] } } }), io, { axis: { ids: 1, x: 1 }, short: 4 });
+  await expectTorchShort(defineModel({ name: 'misc', module: net, inputs: { ids: { shape: [2, 'T'], dtype: 'i32', max: { T: 8 } }, x: { shape: [2, 'T', 8] } } }), io, { axis: { ids: 1, x: 1 }, short: 4 });
 });
 
 test('floats (torch.tensor of floats) and fullLike of an i32 tensor refuse what they cannot hold, by name', () => {
@@ -697,7 +659,7 @@ test('relative-position attention (Transformer-XL rel_shift by pad and view, ein
   expect(await expectTorchCase(fixed, new Map([...io].filter(([k]) => !k.startsWith('output.short_'))), { threads: 2 })).toEqual(['scores', 'bd', 'ctc_tokens']);
   // Over T chosen at run time: the 2T − 1 relative positions are the rows around the centre of a
   // table of 9, pe[5 − T : 4 + T] (ESPnet's RelPositionalEncoding).
-  await expectRunTimeLengths(defineModel({
+  await expectTorchShort(defineModel({
     name: 'relpos', module: net, inputs: { x: { shape: [2, 'T', 8], max: { T: 5 }, min: { T: 2 } }, pe: [9, 8] }, // (a[:, :-1] is empty at T = 1: no empty tensors here)
     forward: (m: RelPos, i: Record<string, Tensor>) => m.call(i.x!, i.pe!.slice(0, '5-T', '4+T')),
   }), io, { axis: { x: 1 }, short: 3 });
@@ -756,7 +718,7 @@ test("Whisper's audio encoder written out (Conv1d + GELU, a strided Conv1d, sinu
   const net = new WhisperEnc().loadStateDict(weights('handmade_nlp_whisper'));
   const io = read('handmade_nlp_whisper', 'io.safetensors');
   expect(await expectTorchCase(defineModel({ name: 'whisper', module: net, inputs: { mel: [1, 4, 11] } }), new Map([...io].filter(([k]) => !k.startsWith('output.short_'))), { threads: 2 })).toEqual(['y']);
-  await expectRunTimeLengths(defineModel({ name: 'whisper', module: net, inputs: { mel: { shape: [1, 4, 'T'], max: { T: 12 } } } }), io, { axis: { mel: 2 }, short: 4 });
+  await expectTorchShort(defineModel({ name: 'whisper', module: net, inputs: { mel: { shape: [1, 4, 'T'], max: { T: 12 } } } }), io, { axis: { mel: 2 }, short: 4 });
 });
 
 test('the char LSTM LM with 2 sequences at their own positions (prefill one, its state rows by dynamicSlice/dynamicUpdate; decode both, reset one): logits and batched greedy generate match PyTorch', async () => {

@@ -71,3 +71,40 @@ export async function expectTorchRunTime(def: ModelDefinition, io: Map<string, S
   one.dispose(); two.dispose();
   return Object.fromEntries(g.outputs.map((o) => [o.name, o.node.type.dims]));
 }
+
+/**
+ * A fixture case over one size chosen at run time, in make_handmade_*.py's `short_` convention:
+ * the full inputs give output.NAME; the first `short` entries along `axis[name]` of each input named
+ * there give output.short_NAME (inputs listed in `fixed` are then input.short_NAME, such as a batch's
+ * lengths). Compiled on the test ISAs, on 1 and 2 threads (bit-identical), and in the reference
+ * interpreter, against PyTorch.
+ */
+export async function expectTorchShort(def: ModelDefinition, io: Map<string, SafeTensor>, o: { axis: Record<string, number>; short: number; fixed?: string[] }): Promise<void> {
+  const { bytes, traced: g } = await compileModel(def, { isas: TEST_ISAS });
+  const models = [await loadModelBytes(bytes), await loadModelBytes(bytes, { threads: 2, threadPolicy: 'always' })];
+  const names = [...io.keys()].filter((k) => k.startsWith('output.') && !k.startsWith('output.short_')).map((k) => k.slice(7));
+  expect(names.length).toBeGreaterThan(0);
+  type Feed = { data: Float32Array | Int32Array | Uint8Array; shape: number[] };
+  const cut = (name: string, t: SafeTensor): Feed => {
+    const data = t.data as Float32Array | Int32Array, shape = [...t.shape], ax = o.axis[name];
+    if (ax === undefined) return { data, shape };
+    const inner = shape.slice(ax + 1).reduce((a, b) => a * b, 1), n = shape[ax]!;
+    return { data: data.filter((_, j) => Math.floor(j / inner) % n < o.short) as typeof data, shape: shape.map((s, i) => (i === ax ? o.short : s)) };
+  };
+  for (const short of [false, true]) {
+    const inputs = [...io.keys()].filter((k) => k.startsWith('input.') && !k.startsWith('input.short_')).map((k) => k.slice(6));
+    const feeds: Record<string, Feed> = Object.fromEntries(inputs.map((name) => [name,
+      !short ? { data: io.get(`input.${name}`)!.data as Float32Array, shape: [...io.get(`input.${name}`)!.shape] }
+        : o.fixed?.includes(name) ? { data: io.get(`input.short_${name}`)!.data as Int32Array, shape: [...io.get(`input.short_${name}`)!.shape] }
+        : cut(name, io.get(`input.${name}`)!)]));
+    const at = JSON.stringify(Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, v.shape])));
+    const ref = interpret(g, feeds), outs = models.map((m) => m.run(feeds));
+    for (const n of names) {
+      const want = io.get(`output.${short ? 'short_' : ''}${n}`)!.data as Float32Array;
+      expectTorch(Float32Array.from(outs[0]![n] as Float32Array), Float32Array.from(want), `compiled ${n} at ${at}`);
+      expectTorch(Float32Array.from(ref[n] as Float32Array), Float32Array.from(want), `reference ${n} at ${at}`);
+      expect(Array.from(outs[1]![n] as Float32Array), `2 threads ${n} at ${at}`).toEqual(Array.from(outs[0]![n] as Float32Array));
+    }
+  }
+  for (const m of models) m.dispose();
+}
