@@ -24,6 +24,8 @@ class Ported extends Module {
       before: arange(T).lt(x.size(1)), // all true
       flat: x.view(x.size(0), -1), // [B, T·C]
       mask: F.causalMask(T),
+      rolled: x.roll(1, 1), // torch.roll(x, 1, 1)
+      table: arange(10).float().narrow(0, 2, T), // a positional table cut to the length
     };
   }
 }
@@ -43,6 +45,8 @@ function byHand(x: Float32Array, B: number, T: number, C = 2): Record<string, nu
   return {
     mean, scaled, lengths: Array<number>(B).fill(T), positions: Array.from({ length: B * T }, (_, i) => i % T),
     before: Array<number>(T).fill(1), flat: Array.from(x), mask,
+    rolled: Array.from(x, (_, k) => x[Math.floor(k / (T * C)) * T * C + ((Math.floor(k / C) % T + T - 1) % T) * C + (k % C)]!),
+    table: Array.from({ length: T }, (_, t) => t + 2),
   };
 }
 
@@ -53,7 +57,7 @@ describe('a SymSize goes to ops as the run-time size', () => {
   const g = traceModel(def);
   test('the outputs keep the sizes by name', () => {
     const dims = Object.fromEntries(g.outputs.map((o) => [o.name, o.node.type.dims ?? o.node.type.shape]));
-    expect(dims).toEqual({ mean: ['B', 2], scaled: ['B', 'T', 2], lengths: ['B'], positions: ['B', 'T'], before: ['T'], flat: ['B', '2*T'], mask: ['T', 'T'] });
+    expect(dims).toEqual({ mean: ['B', 2], scaled: ['B', 'T', 2], lengths: ['B'], positions: ['B', 'T'], before: ['T'], flat: ['B', '2*T'], mask: ['T', 'T'], rolled: ['B', 'T', 2], table: ['T'] });
     expect(g.outputs.find((o) => o.name === 'lengths')!.node.type.dtype).toBe('i32');
   });
   test.each([[1, 1], [2, 3], [3, 8]])('at B=%i, T=%i: compiled and the reference equal the values by hand', (B, T) => {
@@ -181,7 +185,8 @@ describe('misuse', () => {
   });
   test('where an op cannot take a run-time size it says so by name', () => {
     expect(() => tr((x) => x.topk(x.size(1), 1)[0]!)).toThrow("got the size 'T' chosen at run time");
-    expect(() => tr((x) => x.narrow(1, 0, x.size(1)))).toThrow("narrow: length must be a positive integer, got the size 'T' chosen at run time");
+    expect(() => tr((x) => x.narrow(1, 1, x.size(1)))).toThrow("narrow: start 1 + length 'T' (at most 8) may leave dim 1 of [B, T, 2], where torch raises; the window must fit at every size the length may take");
+    expect(() => tr((x) => x.select(0, 0).narrow(0, 3, x.size(1)))).toThrow("narrow: start 3 + length 'T' (at most 8) may leave dim 0 of [T, 2]");
     expect(() => tr((x) => cat([x, x], 1).split([x.size(1), 1], 1)[0]!)).toThrow('split: sizes [T, 1] add up to T+1, but dim 1 of [B, 2*T, 2] is 2*T');
     expect(() => tr((x) => F.interpolate(x.transpose(1, 2), { size: x.size(0) }))).toThrow(`interpolate: size "B" for dim 2 of input [B, 2, T] is no fixed whole multiple s of it, so PyTorch's scale in/out would depend on the size; a size chosen at run time is taken where it is one (such as '2*H' of 'H'), as scaleFactor s`);
     // DeepLab's ASPP pooling upsamples a 1×1 to x.shape[-2:]: H times 1, but no fixed multiple.

@@ -1177,7 +1177,8 @@ export class Tensor {
     const ds = (Array.isArray(dim) ? dim : [dim]).map((a) => normAxis(a, this.rank));
     if (ds.length !== sh.length) throw new ModelDefinitionError(`roll: ${sh.length} shifts for ${ds.length} dims${where()}`);
     return ds.reduce((y: Tensor, a, i) => {
-      if (isSymbolic(this.dim(a))) throw new ModelDefinitionError(`roll: dim ${a} of ${fmtShape(this.dims)} is a size chosen at run time; a rolled dim must be a fixed size${where()}`);
+      // Along a size n chosen at run time: element j from (j − k) mod n, the index computed at run time.
+      if (isSymbolic(this.dim(a))) return y.indexSelect(a, arange(this.size(a)).sub(sh[i]!).remainder(this.size(a)));
       const n = this.maxSize(a), k = ((sh[i]! % n) + n) % n;
       return gatherAlong(y, a, Array.from({ length: n }, (_, j) => (j - k + n) % n));
     }, this);
@@ -1201,6 +1202,7 @@ export class Tensor {
   isfinite(): Tensor { return this.sub(this).eq(0); }
   /** torch.narrow: `length` elements of `dim` from `start`. */
   narrow(dim: number, start: number, length: number): Tensor {
+    if ((length as unknown) instanceof SymSize) return this.narrowRunTime(dim, start, length as unknown as SymSize);
     if (!Number.isInteger(length) || length < 1) throw new ModelDefinitionError(`narrow: length must be a positive integer, got ${describeValue(length)}${where()}`);
     if (!Number.isInteger(start)) throw new ModelDefinitionError(`narrow: start must be an integer, got ${describeValue(start)}${where()}`);
     const ax = normAxis(dim, this.rank), n = this.dim(ax);
@@ -1210,6 +1212,18 @@ export class Tensor {
     if (!fits) throw new ModelDefinitionError(`narrow: start ${start} + length ${length} is outside dim ${dim} of ${fmtShape(this.dims)}${where()}`);
     if (typeof n === 'number' && start < 0) start += n;
     return this.slice(ax, start, start < 0 && start + length === 0 ? undefined : start + length);
+  }
+  /**
+   * narrow by a length chosen at run time (a positional table cut to the input's length,
+   * pe.narrow(1, 0, x.size(1))): where the window fits at every size the length may take, as
+   * torch would find at run time; a window that may leave the dim is refused (torch raises there).
+   */
+  private narrowRunTime(dim: number, start: number, length: SymSize): Tensor {
+    if (!Number.isInteger(start) || start < 0) throw new ModelDefinitionError(`narrow: start must be a non-negative integer with a length chosen at run time ('${length.dim}'), got ${describeValue(start)}${where()}`);
+    const ax = normAxis(dim, this.rank), n = this.dim(ax), end = addDims(start, length.dim);
+    const fits = typeof n === 'number' ? start + length.bound <= n : canonDim(end) === canonDim(n);
+    if (!fits) throw new ModelDefinitionError(`narrow: start ${start} + length '${length.dim}' (at most ${length.bound}) may leave dim ${dim} of ${fmtShape(this.dims)}, where torch raises; the window must fit at every size the length may take${where()}`);
+    return this.slice(ax, start, end);
   }
   /**
    * torch.Tensor.unfold(dimension, size, step): the windows of `size` along `dimension`, `step`
