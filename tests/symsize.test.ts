@@ -26,6 +26,7 @@ class Ported extends Module {
       mask: F.causalMask(T),
       rolled: x.roll(1, 1), // torch.roll(x, 1, 1)
       table: arange(10).float().narrow(0, 2, T), // a positional table cut to the length
+      onehot: F.oneHot(arange(T).neg().add(T).sub(1), T), // one_hot(T − 1 − arange(T), T)
     };
   }
 }
@@ -47,6 +48,7 @@ function byHand(x: Float32Array, B: number, T: number, C = 2): Record<string, nu
     before: Array<number>(T).fill(1), flat: Array.from(x), mask,
     rolled: Array.from(x, (_, k) => x[Math.floor(k / (T * C)) * T * C + ((Math.floor(k / C) % T + T - 1) % T) * C + (k % C)]!),
     table: Array.from({ length: T }, (_, t) => t + 2),
+    onehot: Array.from({ length: T * T }, (_, k) => (k % T === T - 1 - Math.floor(k / T) ? 1 : 0)),
   };
 }
 
@@ -57,7 +59,7 @@ describe('a SymSize goes to ops as the run-time size', () => {
   const g = traceModel(def);
   test('the outputs keep the sizes by name', () => {
     const dims = Object.fromEntries(g.outputs.map((o) => [o.name, o.node.type.dims ?? o.node.type.shape]));
-    expect(dims).toEqual({ mean: ['B', 2], scaled: ['B', 'T', 2], lengths: ['B'], positions: ['B', 'T'], before: ['T'], flat: ['B', '2*T'], mask: ['T', 'T'], rolled: ['B', 'T', 2], table: ['T'] });
+    expect(dims).toEqual({ mean: ['B', 2], scaled: ['B', 'T', 2], lengths: ['B'], positions: ['B', 'T'], before: ['T'], flat: ['B', '2*T'], mask: ['T', 'T'], rolled: ['B', 'T', 2], table: ['T'], onehot: ['T', 'T'] });
     expect(g.outputs.find((o) => o.name === 'lengths')!.node.type.dtype).toBe('i32');
   });
   test.each([[1, 1], [2, 3], [3, 8]])('at B=%i, T=%i: compiled and the reference equal the values by hand', (B, T) => {
@@ -191,6 +193,16 @@ describe('misuse', () => {
     expect(() => tr((x) => F.interpolate(x.transpose(1, 2), { size: x.size(0) }))).toThrow(`interpolate: size "B" for dim 2 of input [B, 2, T] is no fixed whole multiple s of it, so PyTorch's scale in/out would depend on the size; a size chosen at run time is taken where it is one (such as '2*H' of 'H'), as scaleFactor s`);
     // DeepLab's ASPP pooling upsamples a 1×1 to x.shape[-2:]: H times 1, but no fixed multiple.
     expect(() => tr((x) => F.interpolate(x.transpose(1, 2).mean(2, true), { size: x.size(1) }))).toThrow(`interpolate: size "T" for dim 2 of input [B, 2, 1] is no fixed whole multiple s of it`);
+  });
+  test('a one_hot over a run-time class count checks its indices against the count at run time, compiled and in the reference', async () => {
+    const oh = defineModel({ name: 'oh', module: new nn.Identity(), inputs: { x: seq('B'), t: { shape: ['B'], dtype: 'i32', max: { B: 3 } } }, forward: (_m, i) => F.oneHot(i.t!, i.x!.size(1)) });
+    const m = await loadModelBytes((await compileModel(oh)).bytes), g = traceModel(oh);
+    const feeds = (t: number[], T: number) => ({ x: { data: data(t.length * T * 2), shape: [t.length, T, 2] }, t: { data: Int32Array.from(t), shape: [t.length] } });
+    expect(Array.from(m.run(feeds([2, 0], 3)).y!)).toEqual([0, 0, 1, 1, 0, 0]);
+    expect(Array.from(interpret(g, feeds([2, 0], 3)).y!)).toEqual([0, 0, 1, 1, 0, 0]);
+    expect(() => m.run(feeds([0, 3], 3))).toThrow('gather: index 3 is outside [0, 3)');
+    expect(() => interpret(g, feeds([-1], 3))).toThrow('gather: index -1 is outside [0, 3)');
+    expect(Array.from(m.run(feeds([3], 4)).y!)).toEqual([0, 0, 0, 1]);   // usable after the trap
   });
   test('a fixed dim is a plain number; text shows a run-time size by name; the bounds stay in maxShape', () => {
     tr((x) => {

@@ -1290,11 +1290,16 @@ export function embedding(indices: Tensor, table: Tensor, opts: EmbeddingOptions
  * torch.nn.functional.one_hot: i32 [..., numClasses] (PyTorch: int64), 1 at each index. An index
  * outside [0, numClasses) is an error as in PyTorch: refused when constant, a trap at run time (the
  * indices are also read through a gather of numClasses zeros, which checks them). numClasses must be
- * given (PyTorch's −1 takes it from the data).
+ * given (PyTorch's −1 takes it from the data); it may be a size chosen at run time (x.size(1)).
  */
 export function oneHot(indices: Tensor, numClasses: number): Tensor {
   indices = tensorArg('one_hot', 'input', indices);
   if (indices.dtype !== 'i32') throw new ModelDefinitionError(`one_hot: input must be i32 (class indices), got ${indices.dtype}${where()}`);
+  if ((numClasses as unknown) instanceof SymSize) {
+    // A class count chosen at run time (one_hot(labels, logits.size(1))): the same, over arange(n).
+    const n = numClasses as unknown as SymSize, checked = record('gather', [zeros([n]).cast('i32'), indices]);
+    return indices.unsqueeze(-1).eq(arange(n)).cast('i32').add(checked.unsqueeze(-1));
+  }
   if (!Number.isInteger(numClasses) || numClasses < 1 || numClasses > 2 ** 24) throw new ModelDefinitionError(`one_hot: num_classes must be an integer in [1, 2^24]${numClasses === -1 ? ' (−1, the largest index + 1, depends on the data: give it)' : ''}, got ${describeValue(numClasses)}${where()}`);
   const checked = record('gather', [constant(new Int32Array(numClasses), [numClasses], 'i32', 'one_hot classes'), indices]); // zeros, or a trap
   return indices.unsqueeze(-1).eq(arange(numClasses)).cast('i32').add(checked.unsqueeze(-1));
