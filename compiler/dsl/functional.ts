@@ -1297,7 +1297,7 @@ export function oneHot(indices: Tensor, numClasses: number): Tensor {
   if (indices.dtype !== 'i32') throw new ModelDefinitionError(`one_hot: input must be i32 (class indices), got ${indices.dtype}${where()}`);
   if ((numClasses as unknown) instanceof SymSize) {
     // A class count chosen at run time (one_hot(labels, logits.size(1))): the same, over arange(n).
-    const n = numClasses as unknown as SymSize, checked = record('gather', [zeros([n]).cast('i32'), indices]);
+    const n = numClasses, checked = record('gather', [zeros([n]).cast('i32'), indices]); // (n: a SymSize, typed as a number)
     return indices.unsqueeze(-1).eq(arange(n)).cast('i32').add(checked.unsqueeze(-1));
   }
   if (!Number.isInteger(numClasses) || numClasses < 1 || numClasses > 2 ** 24) throw new ModelDefinitionError(`one_hot: num_classes must be an integer in [1, 2^24]${numClasses === -1 ? ' (−1, the largest index + 1, depends on the data: give it)' : ''}, got ${describeValue(numClasses)}${where()}`);
