@@ -168,4 +168,15 @@ describe('compiler API misuse', () => {
     const g = traceModel({ name: 'u', module: new nn.Identity(), inputs: { x: [2, 3] }, forward: (_m: nn.Module, i: Record<string, Tensor>) => i.x!.unbind(0)[1]! });
     expect(Array.from(interpret(g, { x: Float32Array.of(1, 2, 3, 4, 5, 6) }).y!)).toEqual([4, 5, 6]);
   });
+  test("indexing a tensor as torch's x[0] or torch.max(x, 1)[0] is refused by name (it read undefined: 'forward() returned undefined' far away)", () => {
+    class Pool extends nn.Module { forward(x: Tensor): Tensor { return (x.max(1) as unknown as Tensor[])[0]!; } }
+    expect(() => traceModel({ name: 'p', module: new Pool(), inputs: { x: [2, 3] } })).toThrow(
+      "a tensor cannot be indexed with [0]: torch's x[0] is x.select(0, 0) (x.slice(0, a, b) for x[a:b]), and torch's x.max(dim)[0] / [1] (or min) is x.max(dim) / x.argmax(dim): max and min give the values alone in module '<root>' (Pool)");
+    const row = (i: number) => (x: Tensor) => (x as unknown as Tensor[])[i]!;
+    expect(() => traceModel({ name: 'r', module: new nn.Identity(), inputs: { x: [2, 3] }, forward: (_m: nn.Module, i: Record<string, Tensor>) => row(-1)(i.x!) })).toThrow(/^a tensor cannot be indexed with \[-1\]: torch's x\[-1\] is x.select\(0, -1\)/);
+    expect(() => traceModel({ name: 'r', module: new nn.Identity(), inputs: { x: [2, 3] }, forward: (_m: nn.Module, i: Record<string, Tensor>) => row(1)(i.x!) })).toThrow(/^a tensor cannot be indexed with \[1\]/);
+    // The pairs the DSL does return (topk, sort, cummax) are arrays and index as ever.
+    const g = traceModel({ name: 't', module: new nn.Identity(), inputs: { x: [2, 3] }, forward: (_m: nn.Module, i: Record<string, Tensor>) => i.x!.topk(1, 1)[1]! });
+    expect(Array.from(interpret(g, { x: Float32Array.of(1, 5, 3, 6, 4, 2) }).y!)).toEqual([1, 0]);
+  });
 });
