@@ -213,6 +213,14 @@ describe('misuse', () => {
       expect(x.shape.map(String)).toEqual(['B', 'T', '2']);
       expect(x.maxShape).toEqual([3, 8, 2]);
       expect(x.maxSize(-2)).toBe(8);
+      // x.shape[-1], as in Python (a plain array gives undefined); the array itself is unchanged.
+      expect(x.shape[-1]).toBe(2);
+      expect(`${x.shape[-2]}`).toBe('T');
+      const size = x.size();
+      expect(size[-3]).toBe(size[0]);
+      expect(x.shape[-4]).toBeUndefined();
+      expect(Object.keys(x.shape)).toEqual(['0', '1', '2']);
+      expect([...x.shape].map(String)).toEqual(['B', 'T', '2']);
       return x;
     });
   });

@@ -68,6 +68,16 @@ export class SymSize {
     throw new ModelDefinitionError(`${this.of} is '${this.dim}', a size chosen at run time (at most ${this.bound}): JavaScript arithmetic or comparison on it would use its bound, not the size. Give it to an op as it is (x.div(n), x.view(n, -1), zeros([n]), arange(n)); for a shape use -1, flatten, or sizes by name (x.dims; x.reshape('B*T', -1) has B·T rows); for the bound, maxSize(i)${where()}`);
   }
 }
+/**
+ * The array also read from its end as Python reads it, so a port's x.shape[-1] is the last dim
+ * (a plain array gives undefined there); the negative indices are not enumerable, so spreading,
+ * JSON and equality see the array alone.
+ */
+function fromTheEnd<T>(a: T[]): T[] {
+  for (let i = 1; i <= a.length; i++) Object.defineProperty(a, String(-i), { value: a[a.length - i] });
+  return a;
+}
+
 /** A dim given to an op: a SymSize is its named size. */
 export const asDim = <T>(d: T): T | Dim => (d instanceof SymSize ? d.dim : d);
 /** An operand given to an op: a SymSize is the run-time size as an i32 scalar (sizeScalar). */
@@ -402,7 +412,7 @@ export class Tensor {
   size(): Shape;
   size(d: number): number;
   size(d?: number): number | Shape {
-    if (d === undefined) return this.dims.map((_, i) => this.size(i));
+    if (d === undefined) return fromTheEnd(this.dims.map((_, i) => this.size(i)));
     const a = normAxis(d, this.rank), dim = this.dims[a]!;
     return isSymbolic(dim) ? (new SymSize(dim, this.maxShape[a]!, `size(${a}) of ${this.dtype}${fmtShape(this.dims)}`) as unknown as number) : this.maxShape[a]!;
   }
