@@ -175,8 +175,36 @@ describe('compiler API misuse', () => {
     const row = (i: number) => (x: Tensor) => (x as unknown as Tensor[])[i]!;
     expect(() => traceModel({ name: 'r', module: new nn.Identity(), inputs: { x: [2, 3] }, forward: (_m: nn.Module, i: Record<string, Tensor>) => row(-1)(i.x!) })).toThrow(/^a tensor cannot be indexed with \[-1\]: torch's x\[-1\] is x.select\(0, -1\)/);
     expect(() => traceModel({ name: 'r', module: new nn.Identity(), inputs: { x: [2, 3] }, forward: (_m: nn.Module, i: Record<string, Tensor>) => row(1)(i.x!) })).toThrow(/^a tensor cannot be indexed with \[1\]/);
-    // The pairs the DSL does return (topk, sort, cummax) are arrays and index as ever.
+    // The pairs the DSL does return (topk, sort, cummax) are arrays and index as ever (below).
     const g = traceModel({ name: 't', module: new nn.Identity(), inputs: { x: [2, 3] }, forward: (_m: nn.Module, i: Record<string, Tensor>) => i.x!.topk(1, 1)[1]! });
     expect(Array.from(interpret(g, { x: Float32Array.of(1, 5, 3, 6, 4, 2) }).y!)).toEqual([1, 0]);
+  });
+  test("torch's spellings a port keeps: snake_case and in-place names are refused naming the DSL's; ndim, dim(), numel(), to(), cpu() work; item() is refused", () => {
+    const run = (f: (x: Tensor) => unknown) => {
+      const g = traceModel({ name: 'p', module: new nn.Identity(), inputs: { x: { shape: ['B', 3], max: { B: 4 } } }, forward: (_m: nn.Module, i: Record<string, Tensor>) => f(i.x!) as Tensor });
+      const y = Object.values(interpret(g, { x: { data: Float32Array.of(1, -2, 3, 4, 5, -6), shape: [2, 3] } }))[0]!;
+      return [y.constructor.name, ...Array.from(y as Float32Array)];
+    };
+    const any = (x: Tensor) => x as unknown as Record<string, (...a: unknown[]) => Tensor>;
+    expect(() => run((x) => any(x).masked_fill!(x.gt(0), 0))).toThrow("x.masked_fill: the DSL spells PyTorch's names in camelCase: x.maskedFill");
+    expect(() => run((x) => any(x).type_as!(x))).toThrow("x.type_as: the DSL spells PyTorch's names in camelCase: x.typeAs");
+    expect(() => run((x) => any(x).add_!(1))).toThrow('x.add_: in-place ops do not exist in a traced model (every op makes a new tensor): write x = x.add(…)');
+    expect(() => run((x) => any(x).masked_fill_!(x.gt(0), 1))).toThrow('x.masked_fill_: in-place ops do not exist in a traced model (every op makes a new tensor): write x = x.maskedFill(…)');
+    expect(() => run((x) => any(x).zero_!())).toThrow('x.zero_: in-place ops do not exist in a traced model');
+    expect(() => run((x) => x.sum().item())).toThrow("item: a tensor's value is known only when the model runs, not while it is traced");
+    expect(() => run((x) => x.to('float16'))).toThrow(`to: expected a device ('cpu', 'cuda', 'cuda:0', 'mps'), a dtype ('f32', 'float32', 'float', 'i32', 'int32', 'int', 'int64', 'long', 'bool') or a tensor, got "float16"`);
+    // ndim and dim() are the rank; numel() of [B, 3] at B = 2 is 6 (a run-time size: the elements of this call).
+    expect(run((x) => x.mul(x.ndim).add(x.dim() as unknown as number))).toEqual(['Float32Array', 4, -2, 8, 10, 12, -10]);
+    expect(run((x) => x.mul(x.numel()))).toEqual(['Float32Array', 6, -12, 18, 24, 30, -36]);
+    expect(run((x) => x.select(0, 0).mul(x.select(0, 0).numel()))).toEqual(['Float32Array', 3, -6, 9]);
+    expect(run((x) => x.to('cuda:0').cpu().cuda())).toEqual(['Float32Array', 1, -2, 3, 4, 5, -6]);
+    expect(run((x) => x.to('torch.int64'))).toEqual(['Int32Array', 1, -2, 3, 4, 5, -6]);
+    expect(run((x) => x.to(x.gt(0)))).toEqual(['Uint8Array', 1, 1, 1, 1, 1, 1]);
+    // self.training is false (it read undefined), and a port may still set it as torch's __init__ does.
+    class Drop extends nn.Module { forward(x: Tensor): Tensor { return this.training ? x : x.neg(); } }
+    const g = traceModel({ name: 'd', module: new Drop(), inputs: { x: [2] } });
+    expect(Array.from(interpret(g, { x: Float32Array.of(1, -2) }).y!)).toEqual([-1, 2]);
+    class Set extends nn.Module { constructor() { super(); this.training = false; } forward(x: Tensor): Tensor { return x; } }
+    expect(new Set().training).toBe(false);
   });
 });

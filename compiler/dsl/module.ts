@@ -194,6 +194,11 @@ export abstract class Module {
   parameters(): Parameter[] { return [...new Set(this.namedParameters().map(([, p]) => p))]; }
   /** PyTorch's eval(): simdflow compiles for inference, so this is the module as it is (for ported code). */
   eval(): this { return this; }
+  /**
+   * PyTorch's self.training, always false: a port's `if (this.training)` takes the inference path
+   * (it read undefined). Declared here, held on the prototype (below), so a port may still assign it.
+   */
+  declare training: boolean;
   /** PyTorch's train(mode): train(false) is eval(); training is not supported. */
   train(mode: boolean = true): this {
     if (mode !== false) throw new ModelDefinitionError(`${this.constructor.name}.train(${describeValue(mode)}): simdflow compiles models for inference, it does not train them (train(false) is eval())`);
@@ -339,3 +344,5 @@ function prefixHint(missing: string[], unexpected: string[]): string {
   }
   return '';
 }
+
+Object.defineProperty(Module.prototype, 'training', { value: false, writable: true });

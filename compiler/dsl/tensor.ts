@@ -397,8 +397,18 @@ export class Tensor {
   maxSize(d: number): number { return this.maxShape[normAxis(d, this.rank)]!; }
   /** The shape with named sizes ('B', 'B*T', …) where the size is chosen at run time. */
   get dims(): readonly Dim[] { return dimsOf(this.node.type); }
-  /** One dim of `dims` (negative counts from the end). */
-  dim(d: number): Dim { return this.dims[normAxis(d, this.rank)]!; }
+  /** One dim of `dims` (negative counts from the end); without one, torch's x.dim(): the number of dims. */
+  dim(): number;
+  dim(d: number): Dim;
+  dim(d?: number): Dim { return d === undefined ? this.rank : this.dims[normAxis(d, this.rank)]!; }
+  /** torch's x.ndim: the number of dims. */
+  get ndim(): number { return this.rank; }
+  /** torch's x.numel(): the element count, a SymSize (the product of the sizes) where a dim is chosen at run time. */
+  numel(): number {
+    const n = numelDims(this.dims);
+    return isSymbolic(n) ? (new SymSize(n, numel(this.maxShape), `numel() of ${this.dtype}${fmtShape(this.dims)}`) as unknown as number) : (n as number);
+  }
+  nelement(): number { return this.numel(); }
   /** The bounds of the named sizes this tensor's dims use. */
   get bounds(): Sizes { return this.node.type.max ?? {}; }
   get dtype(): DType { return this.node.type.dtype; }
@@ -1074,6 +1084,23 @@ export class Tensor {
   int(): Tensor { return this.cast('i32'); }
   long(): Tensor { return this.cast('i32'); }
   bool(): Tensor { return this.cast('bool'); }
+  /**
+   * torch's x.to(device), x.cpu(), x.cuda(): a model runs in one place, so the tensor itself;
+   * x.to(dtype) (by torch's name without 'torch.', or ours) and x.to(other) cast as float(),
+   * long() and typeAs(other) do.
+   */
+  to(target: string | Tensor): Tensor {
+    if (target instanceof Tensor) return this.typeAs(target);
+    if (typeof target === 'string' && /^(cpu|cuda(:\d+)?|mps|xpu(:\d+)?)$/.test(target)) return this;
+    const dtype = typeof target === 'string' ? TO_DTYPES[target.replace(/^torch\./, '')] : undefined;
+    if (dtype === undefined) throw new ModelDefinitionError(`to: expected a device ('cpu', 'cuda', 'cuda:0', 'mps'), a dtype (${Object.keys(TO_DTYPES).map((d) => `'${d}'`).join(', ')}) or a tensor, got ${describeValue(target)}${where()}`);
+    return this.cast(dtype);
+  }
+  cpu(): Tensor { return this; }
+  cuda(): Tensor { return this; }
+  /** torch's x.item() and x.tolist(): refused, as a tensor's values exist only when the model runs. */
+  item(): never { throw new ModelDefinitionError(`item: a tensor's value is known only when the model runs, not while it is traced; keep it a tensor (a 0-d tensor broadcasts as a scalar: x.mul(s))${where()}`); }
+  tolist(): never { throw new ModelDefinitionError(`tolist: a tensor's values are known only when the model runs, not while it is traced; keep it a tensor${where()}`); }
   /** The tensor itself: values are never shared mutably here, so clone(), contiguous() and detach() have nothing to do. */
   clone(): Tensor { return this; }
   contiguous(): Tensor { return this; }
@@ -1263,6 +1290,27 @@ export class Tensor {
     if (isSymbolic(this.dim(a))) throw new ModelDefinitionError(`unbind: dim ${a} of ${fmtShape(this.dims)} is a size chosen at run time${where()}`);
     return Array.from({ length: this.maxSize(a) }, (_, i) => this.select(a, i));
   }
+}
+
+/** x.to(dtype)'s names: torch's (without 'torch.'; its 64-bit integers held as i32, as long() does) and ours. */
+const TO_DTYPES: Readonly<Record<string, DType>> = {
+  f32: 'f32', float32: 'f32', float: 'f32', i32: 'i32', int32: 'i32', int: 'i32', int64: 'i32', long: 'i32', bool: 'bool',
+};
+
+// A port's snake_case name (x.masked_fill) or in-place op (x.add_(1), x.masked_fill_(m, 0)) was a
+// raw "x.masked_fill is not a function". Each now names the DSL's spelling.
+{
+  const proto = Tensor.prototype as unknown as Record<string, unknown>;
+  const refuse = (name: string, why: string) => {
+    if (!(name in proto)) Object.defineProperty(proto, name, { get(): never { throw new ModelDefinitionError(`x.${name}: ${why}${where()}`); } });
+  };
+  const methods = Object.getOwnPropertyNames(proto).filter((k) => k !== 'constructor' && typeof Object.getOwnPropertyDescriptor(proto, k)!.value === 'function');
+  for (const m of methods) {
+    const snake = m.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+    if (snake !== m) refuse(snake, `the DSL spells PyTorch's names in camelCase: x.${m}`);
+    for (const n of new Set([m, snake])) refuse(`${n}_`, `in-place ops do not exist in a traced model (every op makes a new tensor): write x = x.${m}(…)`);
+  }
+  for (const n of ['fill_', 'zero_', 'copy_', 'normal_', 'uniform_']) refuse(n, 'in-place ops do not exist in a traced model (every op makes a new tensor): make the tensor you need (fullLike(x, v), zerosLike(x), …)');
 }
 
 // torch's x[0] (a row) and torch.max(x, 1)[0] (the values of a (values, indices) pair) read a
