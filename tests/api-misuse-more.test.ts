@@ -1,7 +1,7 @@
 // Misuse of the compiler's public API found by a bug hunt: each was a raw TypeError, a misleading
 // error, or a silently wrong model; each is now a clear error naming what was expected and found.
 import { describe, expect, test } from 'vitest';
-import { arange, compileModel, defineModel, interpret, nn, trace, traceModel, type InputSpecs, type Tensor } from '../compiler/index.ts';
+import { arange, compileModel, defineModel, F, interpret, nn, ones, trace, traceModel, zeros, type InputSpecs, type Tensor } from '../compiler/index.ts';
 import { traceEntries } from '../compiler/dsl/trace.ts';
 
 describe('compiler API misuse', () => {
@@ -106,11 +106,11 @@ describe('compiler API misuse', () => {
     expect(shape((t) => t.flatten(1), [2, 3, 4])).toEqual([2, 12]);
   });
 
-  test('a tensor given as a dim is named in a few words (its JSON, constants and all, was the message)', () => {
+  test('a tensor given as a dim is named in a few words (its JSON, constants and all, was the message), and so is the op', () => {
     const big = (t: Tensor) => t.max(t.add(new nn.Linear(512, 512).weight.t.sum()) as never);
     let msg = '';
     try { trace((i) => big(i.x!), { x: [2, 3] }); } catch (e) { msg = (e as Error).message; }
-    expect(msg).toBe('dim must be an integer, got a tensor f32[2, 3] (the elementwise max or min of two tensors is maximum(other) or minimum(other))');
+    expect(msg).toBe('max: dim must be an integer, got a tensor f32[2, 3] (the elementwise max or min of two tensors is maximum(other) or minimum(other))');
   });
 
   test('an async onStage is awaited and its rejection is the compile\'s (it went unhandled, which ends a Node process)', async () => {
@@ -200,6 +200,14 @@ describe('compiler API misuse', () => {
     expect(run((x) => x.to('cuda:0').cpu().cuda())).toEqual(['Float32Array', 1, -2, 3, 4, 5, -6]);
     expect(run((x) => x.to('torch.int64'))).toEqual(['Int32Array', 1, -2, 3, 4, 5, -6]);
     expect(run((x) => x.to(x.gt(0)))).toEqual(['Uint8Array', 1, 1, 1, 1, 1, 1]);
+    // A dim left out or given by keyword names the op (it said "dim must be an integer, got undefined" alone).
+    expect(() => run((x) => (x.softmax as () => Tensor)())).toThrow(/^softmax: dim must be an integer, got undefined/);
+    expect(() => run((x) => (x.transpose as () => Tensor)())).toThrow(/^transpose: dim must be an integer, got undefined/);
+    expect(() => run((x) => (F.softmax as (x: Tensor) => Tensor)(x))).toThrow(/^softmax: dim must be an integer, got undefined/);   // (the method it calls)
+    expect(() => run((x) => x.sum({ dim: 1 } as never))).toThrow(/^sum: dim must be an integer, got \{"dim":1\} \(PyTorch's dim=1 is positional here\)/);
+    // torch's zeros(2, 3): the sizes one by one.
+    expect(() => run(() => (zeros as (...a: unknown[]) => Tensor)(2, 3))).toThrow("zeros: shape must be an array of positive integers or size names, got 2 (torch's zeros(2, 3) is zeros([2, 3]) here)");
+    expect(() => run(() => (ones as (...a: unknown[]) => Tensor)(3))).toThrow("ones: shape must be an array of positive integers or size names, got 3 (torch's ones(2, 3) is ones([2, 3]) here)");
     // self.training is false (it read undefined), and a port may still set it as torch's __init__ does.
     class Drop extends nn.Module { forward(x: Tensor): Tensor { return this.training ? x : x.neg(); } }
     const g = traceModel({ name: 'd', module: new Drop(), inputs: { x: [2] } });

@@ -84,12 +84,21 @@ export function checkArity(name: string, fn: Function, given: number): void {
   throw new ModelDefinitionError(`${name}: takes ${takes}, got ${given}${hint}${where()}`);
 }
 
-/** `fns` with each function checked for extra arguments (named `prefix` + its key). */
+/** A dim error raised without the op's name (normAxis's "dim must be an integer, got undefined", from x.softmax()), named. */
+function named(op: string, e: unknown): unknown {
+  if (e instanceof ModelDefinitionError && /^dim /.test(e.message)) e.message = `${op}: ${e.message}`;
+  return e;
+}
+
+/** `fns` with each function checked for extra arguments (named `prefix` + its key), and dim errors named. */
 export function checkedFunctions<T extends object>(prefix: string, fns: T): T {
   const out: Record<string, unknown> = {};
   for (const [k, f] of Object.entries(fns)) {
     if (typeof f !== 'function') { out[k] = f; continue; }
-    const g = function (this: unknown, ...args: unknown[]) { checkArity(prefix + k, f, args.length); return f.apply(this, args); };
+    const g = function (this: unknown, ...args: unknown[]) {
+      checkArity(prefix + k, f, args.length);
+      try { return f.apply(this, args); } catch (e) { throw named(prefix + k, e); }
+    };
     Object.defineProperty(g, 'name', { value: f.name });
     cache.set(g, declaredParams(f));
     out[k] = g;
@@ -123,15 +132,18 @@ export function checkedClass<C extends abstract new (...a: never[]) => unknown>(
   return checked;
 }
 
-/** Every method of `proto` (not getters, not the constructor) checked for extra arguments, named `prefix` + its name. */
+/** Every method of `proto` (not getters, not the constructor) checked for extra arguments, named `prefix` + its name, and dim errors named. */
 export function checkMethods(prefix: string, proto: object): void {
   for (const k of Object.getOwnPropertyNames(proto)) {
     const d = Object.getOwnPropertyDescriptor(proto, k)!;
     if (k === 'constructor' || typeof d.value !== 'function') continue;
     const f = d.value as Function;
     // A method that checks its own count (unsqueeze: 'one dim (unsqueeze twice for two)') says more.
-    if (declaredParams(f) === undefined || Function.prototype.toString.call(f).includes('extraArgs(')) continue;
-    const g = function (this: unknown, ...args: unknown[]) { checkArity(prefix + k, f, args.length); return f.apply(this, args); };
+    const counted = declaredParams(f) !== undefined && !Function.prototype.toString.call(f).includes('extraArgs(');
+    const g = function (this: unknown, ...args: unknown[]) {
+      if (counted) checkArity(prefix + k, f, args.length);
+      try { return f.apply(this, args); } catch (e) { throw named(prefix + k, e); }
+    };
     Object.defineProperty(g, 'name', { value: f.name });
     cache.set(g, declaredParams(f));
     Object.defineProperty(proto, k, { ...d, value: g });

@@ -31,7 +31,9 @@ function runTimeIndex(op: string, index: unknown): void {
 function normAxis(axis: number, rank: number): number {
   // A tensor here is torch.max(x, other)'s: its JSON was the message (a graph node, constants and all).
   if ((axis as unknown) instanceof Tensor) throw new ModelDefinitionError(`dim must be an integer, got a tensor ${(axis as unknown as Tensor).dtype}${fmtShape((axis as unknown as Tensor).dims)} (the elementwise max or min of two tensors is maximum(other) or minimum(other))${where()}`);
-  if (!Number.isInteger(axis)) throw new ModelDefinitionError(`dim must be an integer, got ${typeof axis === 'string' || (typeof axis === 'object' && axis !== null && !((axis as unknown) instanceof SymSize)) ? JSON.stringify(axis)?.slice(0, 100) : describeValue(axis)}${where()}`);
+  // PyTorch's keyword (x.sum(dim=1)) written as an object: dims are positional here.
+  const keyword = typeof axis === 'object' && axis !== null && Object.keys(axis).join() === 'dim' ? ` (PyTorch's dim=${JSON.stringify((axis as { dim: unknown }).dim)} is positional here)` : '';
+  if (!Number.isInteger(axis)) throw new ModelDefinitionError(`dim must be an integer, got ${typeof axis === 'string' || (typeof axis === 'object' && axis !== null && !((axis as unknown) instanceof SymSize)) ? JSON.stringify(axis)?.slice(0, 100) : describeValue(axis)}${keyword}${where()}`);
   try { return irNormAxis(axis, rank); } catch (e) {
     if (e instanceof RangeError) throw new ModelDefinitionError(`dim ${axis} is out of range for a tensor of rank ${rank} (${rank ? `expected a dim in [${-rank}, ${rank - 1}]` : 'a 0-d tensor has no dims: unsqueeze(0) or reshape(1) it first'})${where()}`);
     throw e;
@@ -182,6 +184,10 @@ const likeDims = (op: string, t: Tensor): readonly Dim[] => {
 function filled(op: string, given: readonly Dim[], value: number, max: Sizes): Tensor {
   const shape = Array.isArray(given) ? given.map(asDim) : given;
   // (A number here, zeros(['B', 4], 7) from JavaScript, reached expand as one more dim: [B, 4, 7].)
+  // torch's zeros(2, 3): the sizes one by one, where an array goes here.
+  if ((op === 'zeros' || op === 'ones') && !Array.isArray(given) && (typeof given === 'number' || (given as unknown) instanceof SymSize)) {
+    throw new ModelDefinitionError(`${op}: shape must be an array of positive integers or size names, got ${describeValue(given)} (torch's ${op}(2, 3) is ${op}([2, 3]) here)${where()}`);
+  }
   if (typeof max !== 'object' || max === null || Array.isArray(max) || Object.values(max).some((b) => !Number.isInteger(b) || (b as number) < 1)) {
     throw new ModelDefinitionError(`${op}: max must be an object of bounds for named sizes, such as { B: 8 }, got ${describeValue(max)}${where()}`);
   }
