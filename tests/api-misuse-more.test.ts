@@ -45,6 +45,19 @@ describe('compiler API misuse', () => {
     expect(Array.from(interpret(g, { x }, undefined, { B: 2, T: 9 } as never).y!)).toEqual([0, 2, 3, 0]);
   });
 
+  test('interpret checks the shape of a { data, shape } feed as run() does (one of the same count ran as the graph\'s shape)', () => {
+    const g = trace((i) => i.x!.sum(1), { x: [2, 3] });
+    const data = Float32Array.of(1, 2, 3, 4, 5, 6);
+    expect(() => interpret(g, { x: { data, shape: [3, 2] } })).toThrow("interpret: input 'x': expected shape [2, 3], got [3, 2]");
+    expect(() => interpret(g, { x: { data, shape: [6] } })).toThrow("interpret: input 'x': expected shape [2, 3], got [6]");
+    expect(() => interpret(g, { x: { data, shape: '2x3' as never } })).toThrow('interpret: input \'x\': expected shape [2, 3], got "2x3"');
+    // With the sizes given, the shape must be the one they make.
+    const gs = trace((i) => i.x!.sum(1), { x: { shape: ['B', 3], max: { B: 4 } } });
+    expect(() => interpret(gs, { x: { data, shape: [3, 2] } }, undefined, { B: 2 })).toThrow("interpret: input 'x': expected shape [2, 3] (at B = 2), got [3, 2]");
+    expect(Array.from(interpret(g, { x: { data, shape: [2, 3] } }).y!)).toEqual([6, 15]);
+    expect(Array.from(interpret(gs, { x: { data, shape: [2, 3] } }, undefined, { B: 2 }).y!)).toEqual([6, 15]);
+  });
+
   test('loadStateDict refuses plain numbers past f32 (they loaded as Infinity silently)', () => {
     const lin = new nn.Linear(2, 1);
     expect(() => lin.loadStateDict({ weight: { shape: [1, 2], data: [1, 1e300] }, bias: { shape: [1], data: [-4e38] } })).toThrow(

@@ -93,7 +93,15 @@ export function interpret(g: Graph, feeds: Readonly<Record<string, Feed>>, state
     } else if (n.op === 'input') {
       const fed = feeds[n.label!];
       if (!fed) throw new Error(`interpret: no value for input '${n.label}'`);
-      const f = typeof fed === 'object' && !ArrayBuffer.isView(fed) && 'shape' in fed ? fed.data : fed;
+      const shaped = typeof fed === 'object' && !ArrayBuffer.isView(fed) && 'shape' in fed;
+      // A { data, shape } feed's shape is checked as run() checks it (one of the same count, [3, 2] for [2, 3], ran as the graph's).
+      if (shaped) {
+        const s: unknown = fed.shape, want = n.type.shape;
+        if (!Array.isArray(s) || s.length !== want.length || s.some((d, i) => d !== want[i])) {
+          throw new Error(`interpret: input '${n.label}': expected shape [${want.join(', ')}]${sizes ? ` (at ${Object.entries(sizes).map(([k, v]) => `${k} = ${v}`).join(', ')})` : ''}, got ${Array.isArray(s) ? `[${s.slice(0, 10).map(describeValue).join(', ')}]` : describeValue(s)}`);
+        }
+      }
+      const f = shaped ? fed.data : fed;
       const want = ARRAY_OF[n.type.dtype];
       if (!(f instanceof want)) throw new Error(`interpret: input '${n.label}' (${n.type.dtype}) must be ${/^[AEIOU]/.test(want.name) ? 'an' : 'a'} ${want.name}, got ${describeValue(f)}`);
       if (f.length !== numel(n.type.shape)) {
