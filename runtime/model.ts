@@ -333,7 +333,14 @@ export class Model {
       const writes = this.stateWrites;
       list.forEach((ts, p) => {
         if (ended[p]) return;
-        if (onToken?.(next[p]!, i, p) === false || stops.includes(next[p])) ended[p] = ts.length + i + 1;
+        const said = onToken?.(next[p]!, i, p);
+        if (typeof (said as PromiseLike<unknown> | undefined)?.then === 'function') {
+          // generate() cannot wait: a false the promise resolves to would never end the sequence.
+          // Its rejection is this error's now, not an unhandled one (which ends a Node process).
+          (said as Promise<unknown>).then(undefined, () => {});
+          throw new Error(`${where}: onToken returned a Promise (an async function?); generate() is synchronous and does not wait for it, so a false it resolves to could not end the sequence: return false, or anything else, from a plain function`);
+        }
+        if (said === false || stops.includes(next[p])) ended[p] = ts.length + i + 1;
       });
       // A callback that changes the cache (a call, reset or setState), even back to the same
       // position, would make the rest of this generation silently wrong.

@@ -228,6 +228,24 @@ describe('argument guards', () => {
     expect(out[3]).toBe(best);
   });
 
+  test('an async onToken is refused at its first token (a false it resolved to never ended the sequence; a rejection went unhandled)', async () => {
+    const unhandled: unknown[] = [];
+    const note = (e: unknown) => unhandled.push(e);
+    process.on('unhandledRejection', note);
+    try {
+      const refused = "model 'tinygpt' generate(): onToken returned a Promise (an async function?); generate() is synchronous and does not wait for it, so a false it resolves to could not end the sequence: return false, or anything else, from a plain function";
+      const seen: number[] = [];
+      expect(() => gpt.generate(prompt, { maxNewTokens: 3, onToken: async (t) => { seen.push(t); return false; } })).toThrow(refused);
+      expect(seen).toHaveLength(1);
+      expect(() => gpt.generate([[1, 2]], { maxNewTokens: 3, onToken: async () => { throw new Error('the page is gone'); } })).toThrow(refused);
+      await new Promise((r) => setTimeout(r, 20));
+      expect(unhandled).toEqual([]);
+    } finally { process.off('unhandledRejection', note); }
+    // The cache holds the prompt, as after any onToken that throws; a plain function's false still ends the sequence.
+    intact(gpt, 2);
+    expect(gpt.generate(prompt, { maxNewTokens: 3, onToken: () => false })).toHaveLength(prompt.length + 1);
+  });
+
   test('loadModel refuses what is not an artifact, in a message of bounded size', async () => {
     const huge = new Float32Array(5_000_000);
     const err = await loadModel(huge as never).catch((e: Error) => e);
