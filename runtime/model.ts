@@ -596,7 +596,11 @@ export async function loadModelBytes(bytes: Uint8Array, opts: LoadOptions = {}):
     }
   }
   try {
-    return new Model(manifest, isa, instance, blob(manifest.weights), pool, opts.threadPolicy);
+    // The weights are read from the caller's bytes only now, after the awaits: bytes transferred
+    // (postMessage) or shrunk meanwhile read as none (copying them was a raw TypeError).
+    const weights = blob(manifest.weights);
+    if (weights.length !== manifest.weights.length) throw new Error(`loadModel(): the artifact's bytes were transferred or shrunk while it loaded (its ${manifest.weights.length} bytes of weights are gone); keep them until loadModel() resolves`);
+    return new Model(manifest, isa, instance, weights, pool, opts.threadPolicy);
   } catch (e) {
     pool?.terminate(); // an artifact the model refuses: its workers must not outlive the error
     throw e;

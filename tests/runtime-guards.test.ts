@@ -334,6 +334,26 @@ describe('the caller\'s bytes', () => {
   });
 });
 
+test('bytes transferred or shrunk while they load are named (the weights\' copy was a raw TypeError on a detached buffer)', async () => {
+  const gone = "loadModel(): the artifact's bytes were transferred or shrunk while it loaded";
+  const sent = bytes.slice(), loading = loadModel(sent);
+  structuredClone(sent.buffer, { transfer: [sent.buffer] }); // as postMessage(bytes.buffer, [bytes.buffer]) does
+  await expect(loading).rejects.toThrow(gone);
+  // (A resizable ArrayBuffer is ES2024, past this project's lib.)
+  const Resizable = ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer & { resize(n: number): void };
+  const grows = new Resizable(bytes.length, { maxByteLength: 2 * bytes.length }), view = new Uint8Array(grows);
+  view.set(bytes);
+  const shrinking = loadModel(view);
+  grows.resize(100);
+  await expect(shrinking).rejects.toThrow(gone);
+  // Kept until it resolves, a resizable buffer loads as any other.
+  grows.resize(bytes.length);
+  view.set(bytes);
+  const m = await loadModel(view);
+  intact(m);
+  m.dispose();
+});
+
 describe('what a call writes is what it checked', () => {
   // y = where(m, emb[ids] + x, 0), computed here by hand from the embedding's weights.
   class Masked extends nn.Module {
