@@ -9,7 +9,8 @@ export type Source = Uint8Array | ArrayBuffer | Response | URL | string;
 
 export async function loadModel(src: Source, opts: LoadOptions = {}): Promise<Model> {
   if (typedKind.call(src) === 'Uint8Array') return loadModelBytes(src as Uint8Array, opts); // (also one from another realm)
-  if (src instanceof ArrayBuffer) return loadModelBytes(new Uint8Array(src.byteLength ? src : []), opts); // (a detached one cannot be viewed)
+  // (A detached one cannot be viewed; one from another realm is refused by instanceof.)
+  if (Object.prototype.toString.call(src) === '[object ArrayBuffer]') return loadModelBytes(new Uint8Array((src as ArrayBuffer).byteLength ? src as ArrayBuffer : []), opts);
   if (!(src instanceof Response || src instanceof URL || typeof src === 'string')) {
     throw new Error(`loadModel(): expected the artifact as a Uint8Array or ArrayBuffer, a Response or a URL; got ${describe(src)}`);
   }

@@ -147,6 +147,10 @@ describe('argument guards', () => {
     const m = await loadModel(foreign);
     expect(m.run(runFeeds()).logits).toEqual(wantRun);
     m.dispose();
+    // Its ArrayBuffer too (was "expected the artifact as a Uint8Array or ArrayBuffer, …; got ArrayBuffer").
+    const viaBuffer = await loadModel(foreign.buffer);
+    expect(viaBuffer.run(runFeeds()).logits).toEqual(wantRun);
+    viaBuffer.dispose();
     const logits = runInNewContext('Float32Array.of(0, 2, 1)') as Float32Array;
     expect(sampleToken(logits, {}, 0.5)).toBe(1);
     expect(sampleToken(logits, { temperature: 1 }, 0.99)).toBe(sampleToken(Float32Array.of(0, 2, 1), { temperature: 1 }, 0.99));

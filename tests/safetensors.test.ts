@@ -132,6 +132,19 @@ describe('safetensors: API misuse', () => {
     for (const bad of [null, undefined, {}, [['w', {}]]]) expect(() => stateDictFrom(bad as never)).toThrow(/^stateDictFrom\(\): expected the Map that readSafetensors\(bytes\) returns, got /);
   });
 
+  test('bytes from another realm (vm, jsdom, an iframe) are read as same-realm ones (were refused: "expected … a Uint8Array, got Uint8Array")', () => {
+    const bytes = writeSafetensors({ w: { dtype: 'F32', shape: [2], data: Float32Array.of(1, 2) }, i: { dtype: 'I64', shape: [1], data: BigInt64Array.of(-3n) } });
+    const foreign = runInNewContext(`new Uint8Array(${bytes.length})`) as Uint8Array;
+    foreign.set(bytes);
+    expect(foreign instanceof Uint8Array).toBe(false);
+    for (const b of [foreign, foreign.buffer]) {
+      const t = readSafetensors(b);
+      expect(Array.from(t.get('w')!.data)).toEqual([1, 2]);
+      expect(t.get('i')!.data).toEqual(Int32Array.of(-3));
+    }
+    expect(() => readSafetensors(runInNewContext('new Float32Array(4)') as never)).toThrow("readSafetensors(): expected the file's bytes as a Uint8Array (e.g. readFileSync(path)), got Float32Array");
+  });
+
   test('writeSafetensors checks every tensor before it writes (were raw TypeErrors or a malformed file)', () => {
     const w = (t: unknown) => () => writeSafetensors(t as never);
     for (const bad of [null, undefined, 5, [1]]) expect(w(bad)).toThrow(/^writeSafetensors\(\): expected an object of tensors by name, \{ name: \{ dtype, shape, data \} \}, got /);

@@ -98,8 +98,9 @@ const fmtOffsets = (o: unknown) => (Array.isArray(o) && o.every((v) => typeof v 
 export function readSafetensors(bytes: Uint8Array | ArrayBuffer, where = 'safetensors'): Map<string, SafeTensor> {
   if (typeof where !== 'string') throw new Error(`readSafetensors(): the second argument names the file for error messages and must be a string, got ${typeof where}`);
   // A transferred (detached) ArrayBuffer cannot be viewed (a raw TypeError): it is read as the 0 bytes it holds.
-  if (bytes instanceof ArrayBuffer) bytes = new Uint8Array(bytes.byteLength ? bytes : []);
-  if (!(bytes instanceof Uint8Array)) {
+  // By kind, not instanceof: bytes from another realm (vm, jsdom, an iframe) were refused as "got Uint8Array".
+  if (Object.prototype.toString.call(bytes) === '[object ArrayBuffer]') bytes = new Uint8Array((bytes as ArrayBuffer).byteLength ? bytes as ArrayBuffer : []);
+  if (typedKind.call(bytes) !== 'Uint8Array') {
     const found = typeof bytes === 'string' ? 'a string (a path? pass readFileSync(path), and the path as the second argument)' : bytes === null || typeof bytes !== 'object' ? String(bytes) : ((bytes as object).constructor?.name ?? 'an object');
     throw new Error(`readSafetensors(): expected the file's bytes as a Uint8Array (e.g. readFileSync(path)), got ${found}`);
   }
