@@ -508,7 +508,8 @@ export class Model {
 
   /** Every input checked (names, types, sizes, ranges) before any is written. */
   private checkFeeds(e: EntryInfo, where: string, feeds: Feeds, sizes: Record<string, number> = {}): TensorData[] {
-    if (typeof feeds !== 'object' || feeds === null || Array.isArray(feeds) || ArrayBuffer.isView(feeds)) {
+    // (A Map of inputs said "missing input x".)
+    if (typeof feeds !== 'object' || feeds === null || Array.isArray(feeds) || ArrayBuffer.isView(feeds) || feeds instanceof Map) {
       throw new Error(`${where}: expected an object of inputs by name, got ${describe(feeds)} (expects ${expects(e)})`);
     }
     // Fast check first (this runs per call, e.g. per generated token); details only on error.

@@ -95,6 +95,8 @@ describe('argument guards', () => {
     for (const bad of [null, undefined, 5, [1, 2, 3], new Int32Array(8)]) {
       expect(() => gpt.run(bad as never)).toThrow(/^model 'tinygpt' run\(\): expected an object of inputs by name, got .* \(expects tokens: i32\[1, 8\]\)$/);
     }
+    // A Map of inputs said "missing input tokens".
+    expect(() => gpt.run(new Map(Object.entries(runFeeds())) as never)).toThrow("model 'tinygpt' run(): expected an object of inputs by name, got Map (expects tokens: i32[1, 8])");
     expect(() => gpt.run({ tokens: null as never })).toThrow("input 'tokens': expected Int32Array (i32[1, 8]), got null");
     expect(() => gpt.run({ tokens: 'abcdefgh' as never })).toThrow("input 'tokens': expected Int32Array (i32[1, 8]), got \"abcdefgh\"");
     expect(() => gpt.run({ tokens: [1, 2, 3] })).toThrow("input 'tokens': expected 8 values (i32[1, 8]), got 3");
