@@ -156,7 +156,12 @@ function graphOf(g: Msg): OnnxGraph {
   };
 }
 
+/** A typed array's own kind ('Uint8Array'), also for one from another realm (vm, jsdom, an iframe), which instanceof refuses. */
+const typedKind = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Int8Array.prototype), Symbol.toStringTag)!.get! as (this: unknown) => string | undefined;
+
 function decode(type: protobuf.Type, bytes: Uint8Array, what: string): Msg {
+  // Bytes from another realm were refused as "got Uint8Array": read through a view of this realm.
+  if (!(bytes instanceof Uint8Array) && typedKind.call(bytes) === 'Uint8Array') bytes = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (!(bytes instanceof Uint8Array)) {
     const hint = (bytes as unknown) instanceof ArrayBuffer ? ' (wrap it: new Uint8Array(buffer))' : typeof bytes === 'string' ? ' (a path? pass readFileSync(path))' : '';
     throw new OnnxError(`${what}: expected the file's bytes as a Uint8Array, got ${describeValue(bytes)}${hint}`);

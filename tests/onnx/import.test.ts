@@ -3,6 +3,7 @@
 // with errors naming the node, op and attribute.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, test } from 'vitest';
 import { compileEntries } from '../../compiler/driver/compile.ts';
 import { OnnxGraph } from '../../bench/onnx.ts';
@@ -10,6 +11,7 @@ import { importOnnx, OnnxError, UnsupportedError } from '../../compiler/onnx/imp
 import { readOnnxTensor } from '../../compiler/onnx/proto.ts';
 import { compareOutput } from '../../compiler/conformance/onnx.ts';
 import { interpret } from '../../compiler/reference/interpret.ts';
+import { printGraph } from '../../compiler/ir/print.ts';
 import { loadModelBytes } from '../../runtime/model.ts';
 import { TEST_ISAS } from '../helpers/isa.ts';
 
@@ -78,6 +80,11 @@ describe('importOnnx on PyTorch exports', () => {
     expect(() => importOnnx(mlp.buffer as never)).toThrow("onnx: expected the file's bytes as a Uint8Array, got ArrayBuffer (wrap it: new Uint8Array(buffer))");
     expect(() => importOnnx(new DataView(mlp.buffer) as never)).toThrow("onnx: expected the file's bytes as a Uint8Array, got DataView");
     expect(importOnnx(new Uint8Array(mlp.buffer)).graph.nodes.length).toBeGreaterThan(0);
+    // Bytes from another realm (vm, jsdom, an iframe) were refused as "got Uint8Array".
+    const foreign = runInNewContext(`new Uint8Array(${mlp.length})`) as Uint8Array;
+    foreign.set(mlp);
+    expect(foreign instanceof Uint8Array).toBe(false);
+    expect(printGraph(importOnnx(foreign).graph)).toBe(printGraph(importOnnx(mlp).graph));
     // An attribute whose type field says STRING or TENSOR but whose value is another field (a damaged
     // file) read protobufjs's defaults: raw TypeErrors from TextDecoder and from null.name.
     const retyped = (alpha: string | { f: number }, from: number, to: number) => {
