@@ -338,7 +338,7 @@ export class Model {
           // generate() cannot wait: a false the promise resolves to would never end the sequence.
           // Its rejection is this error's now, not an unhandled one (which ends a Node process).
           (said as Promise<unknown>).then(undefined, () => {});
-          throw new Error(`${where}: onToken returned a Promise (an async function?); generate() is synchronous and does not wait for it, so a false it resolves to could not end the sequence: return false, or anything else, from a plain function`);
+          throw new Error(`${where}: onToken returned a Promise (an async function?): generate() is synchronous and cannot wait for it, so its false would not end the sequence; return false from a plain function`);
         }
         if (said === false || stops.includes(next[p])) ended[p] = ts.length + i + 1;
       });
@@ -600,7 +600,7 @@ export async function loadModelBytes(bytes: Uint8Array, opts: LoadOptions = {}):
     // The weights are read from the caller's bytes only now, after the awaits: bytes transferred
     // (postMessage) or shrunk meanwhile read as none (copying them was a raw TypeError).
     const weights = blob(manifest.weights);
-    if (weights.length !== manifest.weights.length) throw new Error(`loadModel(): the artifact's bytes were transferred or shrunk while it loaded (its ${manifest.weights.length} bytes of weights are gone); keep them until loadModel() resolves`);
+    if (weights.length !== manifest.weights.length) throw new Error(`loadModel(): the artifact's bytes were transferred or shrunk while it loaded; keep them until it resolves`);
     return new Model(manifest, isa, instance, weights, pool, opts.threadPolicy);
   } catch (e) {
     pool?.terminate(); // an artifact the model refuses: its workers must not outlive the error

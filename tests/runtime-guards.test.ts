@@ -239,7 +239,7 @@ describe('argument guards', () => {
     const note = (e: unknown) => unhandled.push(e);
     process.on('unhandledRejection', note);
     try {
-      const refused = "model 'tinygpt' generate(): onToken returned a Promise (an async function?); generate() is synchronous and does not wait for it, so a false it resolves to could not end the sequence: return false, or anything else, from a plain function";
+      const refused = "model 'tinygpt' generate(): onToken returned a Promise (an async function?): generate() is synchronous and cannot wait for it, so its false would not end the sequence; return false from a plain function";
       const seen: number[] = [];
       expect(() => gpt.generate(prompt, { maxNewTokens: 3, onToken: async (t) => { seen.push(t); return false; } })).toThrow(refused);
       expect(seen).toHaveLength(1);
