@@ -87,6 +87,9 @@ const endThreads = (pool: ThreadPool, quit: ((nt: number) => unknown) | undefine
  */
 const undisposed = typeof FinalizationRegistry === 'function' ? new FinalizationRegistry<() => void>((end) => end()) : undefined;
 
+/** The methods that work taken off the model: const { decode } = model, tokens.forEach(model.decode), onClick={model.reset}. */
+const BOUND = ['run', 'step', 'call', 'state', 'setState', 'prefill', 'decode', 'generate', 'reset', 'dispose', 'entry'] as const;
+
 export class Model {
   private memory: WebAssembly.Memory | undefined;
   private exports: Exports | undefined;
@@ -119,6 +122,8 @@ export class Model {
     deepFreeze(manifest);
     for (const e of Object.values(manifest.entries)) this.sizeNames.set(e, Object.keys(e.sizes ?? {}).sort());
     this.stateByName = new Map(manifest.state.map((t) => [t.name, t]));
+    // Taken off the model, a method read `this` as undefined: a raw TypeError ("Cannot read properties of undefined (reading 'call')").
+    for (const k of BOUND) Object.defineProperty(this, k, { value: (this[k] as (...a: unknown[]) => unknown).bind(this), writable: true, configurable: true });
     this.exports = exports as never;
     this.memory = memory;
     new Uint8Array(memory.buffer, manifest.memory.weights.offset, weights.length).set(weights);

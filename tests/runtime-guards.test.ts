@@ -159,6 +159,26 @@ describe('argument guards', () => {
     expect(() => sampleToken(runInNewContext('Float64Array.of(0, 2, 1)') as never, {}, 0.5)).toThrow('sampleToken(): logits must be a non-empty Float32Array');
   });
 
+  test('methods taken off the model work (const { run } = model, tokens.forEach(model.decode): were raw TypeErrors reading undefined)', () => {
+    gpt.reset();
+    const { run, prefill, reset, state, setState } = gpt;
+    expect(run(runFeeds()).logits).toEqual(wantRun);
+    expect(prefill(prompt)).toEqual(wantLogits);
+    const saved = state();
+    reset();
+    expect(gpt.position).toBe(0);
+    setState(saved);
+    expect(gpt.position).toBe(prompt.length);
+    reset();
+    // As callbacks (given the item, its index and the array, as forEach and map pass them).
+    prompt.forEach(gpt.decode);
+    expect(gpt.position).toBe(prompt.length);
+    gpt.reset();
+    expect([prompt].map(gpt.prefill)[0]).toEqual(wantLogits);
+    gpt.reset();
+    intact(gpt);
+  });
+
   test('the manifest a model exposes cannot be edited to move its writes', () => {
     gpt.reset();
     // model.inputs is the manifest's own array: a shape or offset edited there used to steer the next write (over the weights).
