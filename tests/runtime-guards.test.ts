@@ -150,7 +150,7 @@ describe('argument guards', () => {
     expect(m.run(runFeeds()).logits).toEqual(wantRun);
     m.dispose();
     // Its ArrayBuffer too (was "expected the artifact as a Uint8Array or ArrayBuffer, …; got ArrayBuffer").
-    const viaBuffer = await loadModel(foreign.buffer);
+    const viaBuffer = await loadModel(foreign.buffer as ArrayBuffer);
     expect(viaBuffer.run(runFeeds()).logits).toEqual(wantRun);
     viaBuffer.dispose();
     const logits = runInNewContext('Float32Array.of(0, 2, 1)') as Float32Array;

@@ -133,11 +133,11 @@ describe('safetensors: API misuse', () => {
   });
 
   test('bytes from another realm (vm, jsdom, an iframe) are read as same-realm ones (were refused: "expected … a Uint8Array, got Uint8Array")', () => {
-    const bytes = writeSafetensors({ w: { dtype: 'F32', shape: [2], data: Float32Array.of(1, 2) }, i: { dtype: 'I64', shape: [1], data: BigInt64Array.of(-3n) } });
+    const bytes = writeSafetensors({ w: { dtype: 'F32', shape: [2], data: Float32Array.of(1, 2) }, i: { dtype: 'I64', shape: [1], data: BigInt64Array.of(-3n) as never } });
     const foreign = runInNewContext(`new Uint8Array(${bytes.length})`) as Uint8Array;
     foreign.set(bytes);
     expect(foreign instanceof Uint8Array).toBe(false);
-    for (const b of [foreign, foreign.buffer]) {
+    for (const b of [foreign, foreign.buffer as ArrayBuffer]) {
       const t = readSafetensors(b);
       expect(Array.from(t.get('w')!.data)).toEqual([1, 2]);
       expect(t.get('i')!.data).toEqual(Int32Array.of(-3));

@@ -161,7 +161,7 @@ const typedKind = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Int8Arra
 
 function decode(type: protobuf.Type, bytes: Uint8Array, what: string): Msg {
   // Bytes from another realm were refused as "got Uint8Array": read through a view of this realm.
-  if (!(bytes instanceof Uint8Array) && typedKind.call(bytes) === 'Uint8Array') bytes = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (!(bytes instanceof Uint8Array) && typedKind.call(bytes) === 'Uint8Array') { const b = bytes as Uint8Array; bytes = new Uint8Array(b.buffer, b.byteOffset, b.byteLength); }
   if (!(bytes instanceof Uint8Array)) {
     const hint = (bytes as unknown) instanceof ArrayBuffer ? ' (wrap it: new Uint8Array(buffer))' : typeof bytes === 'string' ? ' (a path? pass readFileSync(path))' : '';
     throw new OnnxError(`${what}: expected the file's bytes as a Uint8Array, got ${describeValue(bytes)}${hint}`);

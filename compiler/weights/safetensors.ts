@@ -104,12 +104,13 @@ export function readSafetensors(bytes: Uint8Array | ArrayBuffer, where = 'safete
     const found = typeof bytes === 'string' ? 'a string (a path? pass readFileSync(path), and the path as the second argument)' : bytes === null || typeof bytes !== 'object' ? String(bytes) : ((bytes as object).constructor?.name ?? 'an object');
     throw new Error(`readSafetensors(): expected the file's bytes as a Uint8Array (e.g. readFileSync(path)), got ${found}`);
   }
-  const { entries, base } = readHeader(bytes, where);
+  const file = bytes as Uint8Array; // (its kind checked above)
+  const { entries, base } = readHeader(file, where);
   const out = new Map<string, SafeTensor>();
   for (const { name, dtype, shape, begin, end } of entries) {
     const at = `tensor '${show(name).slice(1, -1)}'`;
     // Uint8Array.prototype.slice copies (Buffer#slice would not): aligned and independent of the file.
-    const raw = Uint8Array.prototype.slice.call(bytes, base + begin, base + end);
+    const raw = Uint8Array.prototype.slice.call(file, base + begin, base + end);
     let data: AnyTensorData;
     if (dtype === 'I64') {
       // Token ids saved as int64 by PyTorch: narrow to i32, refusing values that do not fit.
