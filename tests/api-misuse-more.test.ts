@@ -58,6 +58,21 @@ describe('compiler API misuse', () => {
     expect(Array.from(interpret(gs, { x: { data, shape: [2, 3] } }, undefined, { B: 2 }).y!)).toEqual([6, 15]);
   });
 
+  test("JavaScript arithmetic or comparison on a tensor is refused (torch's h * 0.5 read it as NaN: x.add(h * 0.5) added NaN to every value, silently)", () => {
+    const refused = "a tensor cannot be used in JavaScript arithmetic or comparison (torch's h * 0.5, x + y, x > 0): use its methods, h.mul(0.5), x.add(y), x.gt(0)";
+    const spec: InputSpecs = { x: [2, 2] }, num = (t: Tensor) => t as unknown as number;
+    expect(() => trace((i) => i.x!.add(num(i.x!) * 0.5), spec)).toThrow(refused);
+    expect(() => trace((i) => i.x!.add(Math.max(num(i.x!), 1)), spec)).toThrow(refused);
+    expect(() => trace((i) => (num(i.x!) + 1) as never, spec)).toThrow(refused);
+    expect(() => trace((i) => (num(i.x!) > 0 ? i.x! : i.x!.neg()), spec)).toThrow(refused);
+    // In a module, the error names it.
+    class Half extends nn.Module { forward(h: Tensor): Tensor { return h.add(num(h) * 0.5); } }
+    expect(() => traceModel({ name: 'h', module: new Half(), inputs: { x: [2, 2] } })).toThrow(`${refused} in module '<root>' (Half)`);
+    // As text it is its type; the methods compute what was meant.
+    trace((i) => { expect(`${i.x!}`).toBe('tensor f32[2, 2]'); return i.x!; }, spec);
+    expect(Array.from(interpret(trace((i) => i.x!.add(i.x!.mul(0.5)), spec), { x: Float32Array.of(2, -4, 0, 1) }).y!)).toEqual([3, -6, 0, 1.5]);
+  });
+
   test('loadStateDict refuses plain numbers past f32 (they loaded as Infinity silently)', () => {
     const lin = new nn.Linear(2, 1);
     expect(() => lin.loadStateDict({ weight: { shape: [1, 2], data: [1, 1e300] }, bias: { shape: [1], data: [-4e38] } })).toThrow(

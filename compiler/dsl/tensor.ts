@@ -870,6 +870,14 @@ export class Tensor {
   nanmean(dim?: number | number[], keepdim = false): Tensor { return U.nanmean(this, dim, keepdim); }
   /** Unpacking a tensor (torch's `values, indices = x.max(dim)`, `a, b = x`) was a raw TypeError; it would have to be a wrong answer (rows of the values) if it iterated. */
   [Symbol.iterator](): never { throw new ModelDefinitionError(`a tensor cannot be unpacked or iterated (const [a, b] = x, for (const r of x)): torch's \`values, indices = x.max(dim)\` (or min) is x.max(dim) / x.min(dim) for the values and x.argmax(dim) / x.argmin(dim) for the indices; torch's \`a, b = x\` or \`for row in x\` is x.unbind(0)${where()}`); }
+  /**
+   * JavaScript arithmetic or comparison on a tensor (torch's h * 0.5, x + y, x > 0) read it as NaN
+   * or text: x.add(h * 0.5) added NaN to every value of a model that compiled and ran. As text it is its type.
+   */
+  [Symbol.toPrimitive](hint: string): string {
+    if (hint === 'string') return `tensor ${this.dtype}${fmtShape(this.dims)}`;
+    throw new ModelDefinitionError(`a tensor cannot be used in JavaScript arithmetic or comparison (torch's h * 0.5, x + y, x > 0): use its methods, h.mul(0.5), x.add(y), x.gt(0)${where()}`);
+  }
   /** torch.amax over dims (values only); i32 exactly, by halving (the IR's max reduces f32). */
   max(dim?: number | number[], keepdim = false): Tensor {
     if (this.dtype !== 'i32') return reduce('max', this, dims(dim, this.rank), keepdim);
