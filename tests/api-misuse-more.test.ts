@@ -68,6 +68,12 @@ describe('compiler API misuse', () => {
     // In a module, the error names it.
     class Half extends nn.Module { forward(h: Tensor): Tensor { return h.add(num(h) * 0.5); } }
     expect(() => traceModel({ name: 'h', module: new Half(), inputs: { x: [2, 2] } })).toThrow(`${refused} in module '<root>' (Half)`);
+    // A parameter too (x.mul(this.alpha * 2) multiplied by NaN).
+    class Scale extends nn.Module {
+      alpha = this.param('alpha', [1], 'ones');
+      forward(h: Tensor): Tensor { return h.mul(num(this.alpha as never) * 2); }
+    }
+    expect(() => traceModel({ name: 's', module: new Scale(), inputs: { x: [2, 2] } })).toThrow("a Parameter (alpha) cannot be used in JavaScript arithmetic or comparison (torch's self.alpha * 2): its tensor is .t, this.alpha.t.mul(2)");
     // As text it is its type; the methods compute what was meant.
     trace((i) => { expect(`${i.x!}`).toBe('tensor f32[2, 2]'); return i.x!; }, spec);
     expect(Array.from(interpret(trace((i) => i.x!.add(i.x!.mul(0.5)), spec), { x: Float32Array.of(2, -4, 0, 1) }).y!)).toEqual([3, -6, 0, 1.5]);

@@ -87,6 +87,11 @@ export class Parameter {
   }
   /** The parameter as a constant of the graph being traced. */
   get t(): Tensor { return constant(this.data, this.shape, 'f32', this.name, this); }
+  /** JavaScript arithmetic on it (torch's self.alpha * 2) read it as NaN: x.mul(this.alpha * 2) multiplied by NaN, silently. */
+  [Symbol.toPrimitive](hint: string): string {
+    if (hint === 'string') return `Parameter ${this.name || fmtShape(this.shape)}`;
+    throw new ModelDefinitionError(`a Parameter${this.name ? ` (${this.name})` : ''} cannot be used in JavaScript arithmetic or comparison (torch's self.alpha * 2): its tensor is .t, this.alpha.t.mul(2)`);
+  }
 }
 
 /** A state_dict entry; `dtype` names the file's type of integer data (num_batches_tracked is I64). */
