@@ -190,7 +190,7 @@ describe('compiler API misuse', () => {
     // An error some sizes avoid keeps the advice.
     expect(() => trace((i) => i.x!.slice(1, 0, 3), spec)).toThrow('slice: range 0:3:1 is invalid for axis 1 of [1, 2] — with B=1, T=2 (inputs f32[B, T]); a symbolic size must work for every value from its declared minimum (T ≥ 2) to its bound');
   });
-  test("unpacking a tensor as torch's `values, indices = x.max(1)` is refused by name (it was a raw TypeError: object is not iterable)", () => {
+  test("unpacking a tensor as torch's `values, indices = x.max(1)`, or indexing it as torch's h_n[-1], is refused by name (a raw TypeError: object is not iterable; undefined)", () => {
     class Viterbi extends nn.Module {
       forward(x: Tensor): Tensor { const [v, i] = x.max(1) as unknown as Tensor[]; return v!.add(i!); }
     }
@@ -200,6 +200,15 @@ describe('compiler API misuse', () => {
     const rows = (x: Tensor) => { const out: Tensor[] = []; for (const r of x as unknown as Tensor[]) out.push(r); return out[0]!; };
     expect(() => traceModel({ name: 'r', module: new nn.Identity(), inputs: { x: [2, 3] }, forward: (_m: nn.Module, i: Record<string, Tensor>) => rows(i.x!) })).toThrow(/^a tensor cannot be unpacked or iterated/);
     const g = traceModel({ name: 'u', module: new nn.Identity(), inputs: { x: [2, 3] }, forward: (_m: nn.Module, i: Record<string, Tensor>) => i.x!.unbind(0)[1]! });
+    // torch's h_n[-1] or x[0] read an absent property: "linear: input must be a tensor, got undefined", or a raw TypeError (x[0].add is not a function).
+    class Last extends nn.Module {
+      fc = new nn.Linear(3, 1);
+      forward(h: Tensor): Tensor { return this.fc.call((h as unknown as Tensor[])[-1]!); }
+    }
+    expect(() => traceModel({ name: 'l', module: new Last(), inputs: { x: [2, 3] } })).toThrow(
+      "a tensor cannot be indexed with [-1]: torch's x[-1] is x.select(0, -1) (x.slice(0, a, b) for x[a:b]), and torch's x.max(dim)[0] / [1] (or min) is x.max(dim) / x.argmax(dim): max and min give the values alone in module '<root>' (Last)");
+    expect(() => trace((i) => (i.x! as unknown as Tensor[])[0]!.add(1), { x: [2, 3] })).toThrow("a tensor cannot be indexed with [0]: torch's x[0] is x.select(0, 0)");
+    expect(Array.from(interpret(trace((i) => i.x!.select(0, -1), { x: [2, 3] }), { x: Float32Array.of(1, 2, 3, 4, 5, 6) }).y!)).toEqual([4, 5, 6]);
     expect(Array.from(interpret(g, { x: Float32Array.of(1, 2, 3, 4, 5, 6) }).y!)).toEqual([4, 5, 6]);
   });
   test("indexing a tensor as torch's x[0] or torch.max(x, 1)[0] is refused by name (it read undefined: 'forward() returned undefined' far away)", () => {

@@ -1329,8 +1329,8 @@ const TO_DTYPES: Readonly<Record<string, DType>> = {
 
 // torch's x[0] (a row) and torch.max(x, 1)[0] (the values of a (values, indices) pair) read a
 // property here, undefined, so a port failed later and far away ("forward() returned undefined")
-// or, worse, passed undefined on as "no tensor". The small indices such code uses say so instead.
-for (const i of [...Array(16).keys(), -1, -2]) {
+// or, worse, passed undefined on as "no tensor". The small indices such code uses (−8 to 63) say so instead.
+for (let i = -8; i < 64; i++) {
   Object.defineProperty(Tensor.prototype, String(i), {
     get(this: Tensor): never {
       throw new ModelDefinitionError(`a tensor cannot be indexed with [${i}]: torch's x[${i}] is x.select(0, ${i}) (x.slice(0, a, b) for x[a:b]), and torch's x.max(dim)[0] / [1] (or min) is x.max(dim) / x.argmax(dim): max and min give the values alone${where()}`);
