@@ -251,6 +251,12 @@ describe('compiler API misuse', () => {
     // torch's zeros(2, 3): the sizes one by one.
     expect(() => run(() => (zeros as (...a: unknown[]) => Tensor)(2, 3))).toThrow("zeros: shape must be an array of positive integers or size names, got 2 (torch's zeros(2, 3) is zeros([2, 3]) here)");
     expect(() => run(() => (ones as (...a: unknown[]) => Tensor)(3))).toThrow("ones: shape must be an array of positive integers or size names, got 3 (torch's ones(2, 3) is ones([2, 3]) here)");
+    // A Parameter's .T and .mT, torch's x @ self.weight.T (it read undefined: "matmul: expected a tensor, got undefined").
+    class Lin extends nn.Module { w = this.param('w', [2, 3]); forward(x: Tensor): Tensor { return x.matmul(this.w.T).add(x.matmul(this.w.mT)); } }
+    const lin = new Lin();
+    lin.w.data = Float32Array.of(1, 0, 2, 0, 1, -1);
+    const gl = traceModel({ name: 'l', module: lin, inputs: { x: [1, 3] } });
+    expect(Array.from(interpret(gl, { x: Float32Array.of(1, 2, 3) }).y!)).toEqual([14, -2]);   // 2 · (x · wᵀ) = 2 · [7, −1]
     // self.training is false (it read undefined), and a port may still set it as torch's __init__ does.
     class Drop extends nn.Module { forward(x: Tensor): Tensor { return this.training ? x : x.neg(); } }
     const g = traceModel({ name: 'd', module: new Drop(), inputs: { x: [2] } });

@@ -87,6 +87,9 @@ export class Parameter {
   }
   /** The parameter as a constant of the graph being traced. */
   get t(): Tensor { return constant(this.data, this.shape, 'f32', this.name, this); }
+  /** torch's self.weight.T and .mT (x @ self.weight.T): the tensor's, so a port keeps its spelling (it read undefined). */
+  get T(): Tensor { return this.t.T; }
+  get mT(): Tensor { return this.t.mT; }
   /** JavaScript arithmetic on it (torch's self.alpha * 2) read it as NaN: x.mul(this.alpha * 2) multiplied by NaN, silently. */
   [Symbol.toPrimitive](hint: string): string {
     if (hint === 'string') return `Parameter ${this.name || fmtShape(this.shape)}`;
