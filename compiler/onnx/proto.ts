@@ -6,6 +6,7 @@
 import protobuf from 'protobufjs/light.js';
 import { ONNX_SCHEMA } from './schema.ts';
 import { describeValue } from '../ir/print.ts';
+import { typedKind } from '../../runtime/format.ts';
 
 /** An ONNX file that cannot be read, or a model we refuse; the message says what and where. */
 export class OnnxError extends Error {
@@ -156,8 +157,6 @@ function graphOf(g: Msg): OnnxGraph {
   };
 }
 
-/** A typed array's own kind ('Uint8Array'), also for one from another realm (vm, jsdom, an iframe), which instanceof refuses. */
-const typedKind = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Int8Array.prototype), Symbol.toStringTag)!.get! as (this: unknown) => string | undefined;
 
 function decode(type: protobuf.Type, bytes: Uint8Array, what: string): Msg {
   // Bytes from another realm were refused as "got Uint8Array": read through a view of this realm.

@@ -5,6 +5,7 @@
 // cover it exactly, shapes are non-negative integers matching each tensor's byte length.
 
 import type { AnyTensorData } from '../ir/types.ts';
+import { typedKind } from '../../runtime/format.ts';
 
 export type SafeDType = 'F32' | 'I32' | 'I64' | 'BOOL' | 'U8' | 'F64' | 'F16' | 'BF16';
 /** `stored`: the file's dtype when it was read as another (I64 as I32; F64, F16 and BF16 as F32). */
@@ -25,8 +26,6 @@ const ARRAY_FOR: Record<string, string> = {
   I16: 'Int16Array', U16: 'Uint16Array', F16: 'Uint16Array', BF16: 'Uint16Array',
   I32: 'Int32Array', U32: 'Uint32Array', F32: 'Float32Array', I64: 'BigInt64Array', U64: 'BigUint64Array', F64: 'Float64Array',
 };
-/** A typed array's own kind (a Node Buffer is a Uint8Array; an array from another realm is still one). */
-const typedKind = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Int8Array.prototype), Symbol.toStringTag)!.get! as (this: unknown) => string | undefined;
 /** The format's own limit on the header, which also tells a foreign file from a truncated one. */
 const MAX_HEADER = 100_000_000;
 
