@@ -85,3 +85,9 @@ export function allocData(t: TensorType): AnyTensorData {
   const n = numel(t.shape);
   return t.dtype === 'f32' ? new Float32Array(n) : t.dtype === 'i32' ? new Int32Array(n) : new Uint8Array(n);
 }
+
+/**
+ * A typed array's kind ('Uint8Array'), also for one from another realm (vm, jsdom, an iframe), which
+ * instanceof refuses; else undefined. (runtime/format.ts has its own: the runtime imports no compiler code.)
+ */
+export const typedKind = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Int8Array.prototype), Symbol.toStringTag)!.get! as (this: unknown) => string | undefined;

@@ -6,7 +6,7 @@
 import protobuf from 'protobufjs/light.js';
 import { ONNX_SCHEMA } from './schema.ts';
 import { describeValue } from '../ir/print.ts';
-import { typedKind } from '../../runtime/format.ts';
+import { typedKind } from '../ir/types.ts';
 
 /** An ONNX file that cannot be read, or a model we refuse; the message says what and where. */
 export class OnnxError extends Error {

@@ -4,8 +4,7 @@
 // data: offsets are integers inside the data region, ranges neither overlap nor leave holes and
 // cover it exactly, shapes are non-negative integers matching each tensor's byte length.
 
-import type { AnyTensorData } from '../ir/types.ts';
-import { typedKind } from '../../runtime/format.ts';
+import { typedKind, type AnyTensorData } from '../ir/types.ts';
 
 export type SafeDType = 'F32' | 'I32' | 'I64' | 'BOOL' | 'U8' | 'F64' | 'F16' | 'BF16';
 /** `stored`: the file's dtype when it was read as another (I64 as I32; F64, F16 and BF16 as F32). */
