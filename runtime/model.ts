@@ -57,19 +57,6 @@ export interface LoadOptions {
 
 type Exports = Record<string, (...a: number[]) => number>;
 
-/** What call() needs of an entry beyond its EntryInfo, computed once per model. */
-interface CallPlan {
-  /** The entry's name, and `model 'm' name()` for errors. */
-  name: string;
-  where: string;
-  inputWhere: string[];
-  /** The named sizes in the order the export takes them (sorted). */
-  sizeNames: string[];
-  /** A prefill or decode entry: its inputs' indexes (-1 when absent). */
-  kv?: { count: number; sequence: number; tokens: number };
-  /** A decode entry whose one input is one token, which decode() feeds without a feeds object. */
-  token?: { range?: readonly [number, number]; logits: TensorInfo };
-}
 
 const ARRAY_FOR: Record<DType, { new (buf: ArrayBuffer, off: number, len: number): TensorData; new (len: number): TensorData; new (copyOf: TensorData): TensorData; name: string }> = {
   f32: Float32Array, i32: Int32Array, bool: Uint8Array,
@@ -77,16 +64,6 @@ const ARRAY_FOR: Record<DType, { new (buf: ArrayBuffer, off: number, len: number
 
 /** An entry's inputs as an error shows them: `x: f32[B, T, 16], pad: bool[B, T]`. */
 const expects = (e: EntryInfo) => list(e.inputs.map((i) => `${i.name}: ${i.dtype}${fmt(i.dims ?? i.shape)}`));
-
-/** A decode entry that takes exactly one token (i32[1, 1], no named sizes) and returns its logits: what decode() may feed directly. */
-function tokenEntry(e: EntryInfo, g: Manifest['generation'], name: string): CallPlan['token'] {
-  const t = e.inputs[0], logits = e.outputs.find((o) => o.name === g?.logits);
-  if (!g || name !== g.decode || e.inputs.length !== 1 || !t || t.name !== g.tokens || t.dtype !== 'i32' || t.dims || numel(t.shape) !== 1 || e.sizes || !logits || logits.dims) return undefined;
-  return { range: t.range, logits };
-}
-
-/** The sizes of an entry that names none. */
-const NO_SIZES: Record<string, number> = Object.freeze({}) as Record<string, number>;
 
 /** A tensor's type as an error names it: `Float32Array (f32[1, 16])`. */
 const wanted = (t: TensorInfo) => `${ARRAY_FOR[t.dtype].name} (${t.dtype}${fmt(t.shape)})`;
@@ -129,11 +106,9 @@ export class Model {
 
   /** With threads and policy 'measure': which way each entry runs faster. */
   private readonly choice: ThreadChoice | undefined;
-  /** What call() needs of each entry, computed once: call() runs per decoded token. */
-  private readonly plans = new Map<EntryInfo, CallPlan>();
+  /** Each entry's named sizes in the order its export takes them (sorted), computed once: call() runs per decoded token. */
+  private readonly sizeNames = new Map<EntryInfo, string[]>();
   private readonly stateByName: ReadonlyMap<string, TensorInfo>;
-  /** The KV-cache positions' offset in memory (-1 for a model without a KV cache). */
-  private readonly positionAt: number;
 
   constructor(readonly manifest: Manifest, readonly isa: Isa, instance: WebAssembly.Instance, weights: Uint8Array, private pool?: ThreadPool, threadPolicy: LoadOptions['threadPolicy'] = 'measure') {
     this.choice = pool && threadPolicy === 'measure' ? new ThreadChoice() : undefined;
@@ -149,17 +124,7 @@ export class Model {
     }
     // The checks read the manifest on every call: a caller editing model.inputs[0].shape must not be able to move a write.
     deepFreeze(manifest);
-    const g = manifest.generation;
-    for (const [name, e] of Object.entries(manifest.entries)) {
-      const where = `model '${manifest.name}' ${name}()`, at = (n: string | undefined) => e.inputs.findIndex((t) => t.name === n);
-      this.plans.set(e, {
-        name, where, inputWhere: e.inputs.map((t) => `${where} input '${t.name}'`), sizeNames: Object.keys(e.sizes ?? {}).sort(),
-        kv: g && (name === g.prefill || name === g.decode) ? { count: at(g.count), sequence: at(g.sequence), tokens: at(g.tokens) } : undefined,
-        token: tokenEntry(e, g, name),
-      });
-    }
-    const pos = g && manifest.state.find((s) => s.name === g.position);
-    this.positionAt = pos ? pos.offset : -1;
+    for (const e of Object.values(manifest.entries)) this.sizeNames.set(e, Object.keys(e.sizes ?? {}).sort());
     this.stateByName = new Map(manifest.state.map((t) => [t.name, t]));
     // Taken off the model, a method read `this` as undefined: a raw TypeError ("Cannot read properties of undefined (reading 'call')").
     for (const k of BOUND) Object.defineProperty(this, k, { value: (this[k] as (...a: unknown[]) => unknown).bind(this), writable: true, configurable: true });
@@ -243,7 +208,8 @@ export class Model {
   /** Tokens held in the KV cache for each sequence (their next positions). */
   get positions(): number[] {
     const g = this.gen();
-    return Array.from(new Int32Array(this.mem().buffer, this.positionAt, g.batch ?? 1));
+    const t = this.manifest.state.find((s) => s.name === g.position)!;
+    return Array.from(new Int32Array(this.mem().buffer, t.offset, g.batch ?? 1));
   }
 
   /** A sequence index of a batched cache (0 for a batch of one), or a clear error. */
@@ -257,9 +223,8 @@ export class Model {
 
   /** Each sequence `seqs` (default: all) must have room for n more tokens. */
   private checkRoom(n: number, where: string, seqs?: readonly number[]): void {
-    const g = this.gen(), B = g.batch ?? 1, at = new Int32Array(this.mem().buffer, this.positionAt, B);
-    for (let i = 0, k = seqs ? seqs.length : B; i < k; i++) {
-      const b = seqs ? seqs[i]! : i;
+    const g = this.gen(), at = this.positions, B = at.length;
+    for (const b of seqs ?? at.keys()) {
       if (at[b]! + n > g.capacity) {
         const which = B > 1 ? `sequence ${b} of the KV cache` : 'the KV cache';
         throw new Error(`model '${this.name}' ${where}: ${which} holds ${g.capacity} tokens; at position ${at[b]} it cannot take ${n} more (reset(${B > 1 ? b : ''}) to start over)`);
@@ -327,13 +292,12 @@ export class Model {
     }
     if (B > 1) throw new Error(`model '${this.name}' decode(): the KV cache holds ${B} sequences, which decode together: pass ${B} tokens (one per sequence), got ${describe(tokens)}`);
     if (!isIndex(tokens) || tokens < 0 || tokens >= g.vocab) throw new Error(`model '${this.name}' decode(): expected a token id, an integer in [0, ${g.vocab}), got ${describe(tokens)}`);
-    const e = this.entry(g.decode), plan = this.plans.get(e)!;
-    const one = plan.token;
-    // A checked token goes straight to the entry: decode() runs per generated token, and with call()'s
-    // feeds object and checks its JS took ~3.9 µs a call against ~1.1 now (the entry stubbed out, setState included).
-    if (!one || (one.range && !(tokens >= one.range[0] && tokens < one.range[1]))) return this.call(g.decode, { [g.tokens]: Int32Array.of(tokens) })[g.logits] as Float32Array;
-    this.invoke(e, plan, [Int32Array.of(tokens)], NO_SIZES);
-    return this.read(one.logits) as Float32Array;
+    const e = this.entry(g.decode), r = e.inputs[0]!.range;
+    // The token checked goes straight to the entry (validate.ts made sure its input is i32[1, 1]): decode() runs
+    // per generated token, and through call()'s feeds object and checks its JS took ~3.9 µs against ~1.1 (the entry stubbed out, setState included).
+    if (e.inputs.length > 1 || e.sizes || (r && !(tokens >= r[0] && tokens < r[1]))) return this.call(g.decode, { [g.tokens]: Int32Array.of(tokens) })[g.logits] as Float32Array;
+    this.invoke(g.decode, e, [Int32Array.of(tokens)], {});
+    return this.read(e.outputs.find((o) => o.name === g.logits)!) as Float32Array;
   }
 
   /**
@@ -425,33 +389,34 @@ export class Model {
   /** Runs one entry by name; a language model's prefill/decode entries are checked against the KV cache. */
   call(entryName: string, feeds: Feeds): Outputs {
     if (typeof entryName !== 'string') throw new Error(`model '${this.name}' call(): expected an entry name (entries: ${list(this.entries)}), got ${describe(entryName)}`);
-    const e = this.entry(entryName), plan = this.plans.get(e)!;
+    const e = this.entry(entryName);
+    const where = `model '${this.name}' ${entryName}()`;
     this.exports ?? this.disposed();
-    if (this.stale) throw new Error(`${plan.where}: ${this.staleError()}`);
-    const sizes = feedSizes(e, plan.where, feeds);
-    const data = this.checkFeeds(e, plan, feeds, sizes);
-    this.invoke(e, plan, data, sizes);
+    const sizes = feedSizes(e, where, feeds);
+    const data = this.checkFeeds(e, where, feeds, sizes);
+    this.invoke(entryName, e, data, sizes);
     return Object.fromEntries(e.outputs.map((o) => [o.name, this.read(o, shapeAt(o, sizes))]));
   }
 
   /** Runs entry e on inputs already checked, then keeps its output shapes; its outputs are read by the caller. */
-  private invoke(e: EntryInfo, plan: CallPlan, data: TensorData[], sizes: Record<string, number>): void {
-    const where = plan.where, exports = this.exports ?? this.disposed();
+  private invoke(entryName: string, e: EntryInfo, data: TensorData[], sizes: Record<string, number>): void {
+    const where = `model '${this.name}' ${entryName}()`, exports = this.exports ?? this.disposed();
     if (this.stale) throw new Error(`${where}: ${this.staleError()}`);
-    const g = this.manifest.generation, kv = plan.kv;
-    if (g && kv) {
-      const { count, sequence: seq, tokens } = kv;
+    const g = this.manifest.generation;
+    if (g && (entryName === g.prefill || entryName === g.decode)) {
+      const count = e.inputs.findIndex((t) => t.name === g.count), seq = e.inputs.findIndex((t) => t.name === g.sequence);
+      const tokens = e.inputs.findIndex((t) => t.name === g.tokens);
       const n = count < 0 ? 1 : data[count]![0]!;
       if (!(n >= 1 && n <= g.chunk)) throw new Error(`${where} input '${g.count}': the number of tokens must be an integer in [1, ${g.chunk}], got ${n}`);
       // The sequence's range was checked with the inputs; decode (and a batch of one) moves every sequence.
-      this.checkRoom(n, `${plan.name}()`, seq < 0 ? undefined : [data[seq]![0]!]);
+      this.checkRoom(n, `${entryName}()`, seq < 0 ? undefined : [data[seq]![0]!]);
       // A prefill over any number of tokens (tokens [1, T]): the count is T.
       if (count >= 0 && e.inputs[tokens]?.dims && data[tokens]!.length !== n) throw new Error(`${where} input '${g.count}': ${n} does not match the ${data[tokens]!.length} tokens given`);
     }
     this.stateWrites++;
     for (let i = 0; i < data.length; i++) this.put(e.inputs[i]!, data[i]!);
-    const names = plan.sizeNames;
-    const key = this.choice && e.parallel !== undefined ? names.reduce((k, n) => `${k}:${31 - Math.clz32(sizes[n]!)}`, plan.name) : undefined;
+    const names = this.sizeNames.get(e)!;
+    const key = this.choice && e.parallel !== undefined ? names.reduce((k, n) => `${k}:${31 - Math.clz32(sizes[n]!)}`, entryName) : undefined;
     const threaded = this.pool !== undefined && e.parallel !== undefined && (key === undefined || this.choice!.threaded(key));
     const t0 = key === undefined ? 0 : performance.now();
     if (threaded) {
@@ -561,8 +526,7 @@ export class Model {
   }
 
   /** Every input checked (names, types, sizes, ranges) before any is written. */
-  private checkFeeds(e: EntryInfo, plan: CallPlan, feeds: Feeds, sizes: Record<string, number>): TensorData[] {
-    const where = plan.where;
+  private checkFeeds(e: EntryInfo, where: string, feeds: Feeds, sizes: Record<string, number>): TensorData[] {
     // (A Map of inputs said "missing input x".)
     if (typeof feeds !== 'object' || feeds === null || Array.isArray(feeds) || ArrayBuffer.isView(feeds) || feeds instanceof Map) {
       throw new Error(`${where}: expected an object of inputs by name, got ${describe(feeds)} (expects ${expects(e)})`);
@@ -576,7 +540,7 @@ export class Model {
       const missing = e.inputs.filter((i) => !Object.hasOwn(feeds, i.name)).map((i) => i.name);
       throw new Error(`${where}: ${missing.length ? `missing input ${list(missing)}` : ''}${missing.length && unknown.length ? '; ' : ''}${unknown.length ? `unknown input ${list(unknown)}` : ''} (expects ${expects(e)})`);
     }
-    return e.inputs.map((t, i) => this.check(t, feeds[t.name], plan.inputWhere[i]!, shapeAt(t, sizes)));
+    return e.inputs.map((t) => this.check(t, feeds[t.name], `${where} input '${t.name}'`, shapeAt(t, sizes)));
   }
 
   private disposed(): never { throw new Error(`model '${this.name}' was disposed`); }
