@@ -3,11 +3,12 @@
 // An artifact is code: load it only from a source you trust.
 
 import { describe, typedKind } from './format.ts';
-import { loadModelBytes, type LoadOptions, type Model } from './model.ts';
+import { checkOptions, loadModelBytes, type LoadOptions, type Model } from './model.ts';
 
 export type Source = Uint8Array | ArrayBuffer | Response | URL | string;
 
 export async function loadModel(src: Source, opts: LoadOptions = {}): Promise<Model> {
+  checkOptions(opts); // before a download
   if (typedKind.call(src) === 'Uint8Array') return loadModelBytes(src as Uint8Array, opts); // (also one from another realm)
   // (A detached one cannot be viewed; one from another realm is refused by instanceof.)
   if (Object.prototype.toString.call(src) === '[object ArrayBuffer]') return loadModelBytes(new Uint8Array((src as ArrayBuffer).byteLength ? src as ArrayBuffer : []), opts);

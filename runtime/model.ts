@@ -2,7 +2,7 @@
 // Every public method checks its arguments before it writes anything to wasm memory, so a
 // refused call leaves the model exactly as it was.
 
-import { DTYPE_BYTES, SYNC_SIZES, describe, knownOptions, numel, readContainer, typedKind, typedLength, type DType, type EntryInfo, type Isa, type Manifest, type TensorInfo } from './format.ts';
+import { DTYPE_BYTES, ISAS, SYNC_SIZES, describe, knownOptions, numel, readContainer, typedKind, typedLength, type DType, type EntryInfo, type Isa, type Manifest, type TensorInfo } from './format.ts';
 import { atomicWait, canBlock, memoryImport, requestedThreads, ThreadPool, threadsUnavailable, trap, withSharedMemory } from './threads.ts';
 import { evalDim } from './dims.ts';
 import { feedSizes, fmt, isIndex, list, showShape } from './feed-sizes.ts';
@@ -564,7 +564,6 @@ export class Model {
  */
 export function chooseIsa(code: Partial<Record<Isa, Uint8Array>>, want: LoadOptions['isa'] = 'auto'): Isa {
   if (want !== 'auto') {
-    if (want !== 'wasmsimd' && want !== 'wasmrelaxedsimd') throw new Error(`loadModel(): option isa must be 'auto', 'wasmsimd' or 'wasmrelaxedsimd', got ${describe(want)}`);
     if (!code[want]) throw new Error(`artifact has no ${want} code (has: ${Object.keys(code).join(', ')})`);
     if (!WebAssembly.validate(code[want]! as BufferSource)) throw new Error(`this host cannot run the artifact's ${want} code`);
     return want;
@@ -576,13 +575,24 @@ export function chooseIsa(code: Partial<Record<Isa, Uint8Array>>, want: LoadOpti
     : `this host cannot run the artifact's code (it has only ${Object.keys(code).join(', ')})`);
 }
 
-export async function loadModelBytes(bytes: Uint8Array, opts: LoadOptions = {}): Promise<Model> {
+/**
+ * The options of loadModel that need no artifact, checked before one is fetched or read: a value of
+ * the wrong type or none of the allowed ones is refused by name. Undefined is the default; null is
+ * not (isa: null was taken as 'auto'). threads, whose upper bound is the artifact's, is checked with it.
+ */
+export function checkOptions(opts: LoadOptions): void {
   knownOptions('loadModel()', opts, ['isa', 'threads', 'threadPolicy']);
-  if (opts.threadPolicy !== undefined && opts.threadPolicy !== 'measure' && opts.threadPolicy !== 'always') throw new Error(`loadModel(): option threadPolicy must be 'measure' or 'always', got ${describe(opts.threadPolicy)}`);
+  const { isa, threadPolicy: p } = opts;
+  if (p !== undefined && p !== 'measure' && p !== 'always') throw new Error(`loadModel(): option threadPolicy must be 'measure' or 'always', got ${describe(p)}`);
+  if (isa !== undefined && isa !== 'auto' && !ISAS.includes(isa)) throw new Error(`loadModel(): option isa must be 'auto', 'wasmsimd' or 'wasmrelaxedsimd', got ${describe(isa)}`);
+}
+
+export async function loadModelBytes(bytes: Uint8Array, opts: LoadOptions = {}): Promise<Model> {
+  checkOptions(opts);
   const { manifest, blob } = readContainer(bytes);
   let threads = requestedThreads(opts.threads, manifest.threads?.max ?? 16);
   const code = Object.fromEntries(Object.entries(manifest.code).map(([isa, ref]) => [isa, blob(ref!)])) as Partial<Record<Isa, Uint8Array>>;
-  const isa = chooseIsa(code, opts.isa ?? 'auto');
+  const isa = chooseIsa(code, opts.isa);
   const imported = memoryImport(code[isa]!);
   if (threads > 1) {
     // Threads only where some entry splits work (otherwise they could only wait) and the code imports its memory.

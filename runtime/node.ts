@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { describe } from './format.ts';
-import { loadModelBytes, type LoadOptions, type Model } from './model.ts';
+import { checkOptions, loadModelBytes, type LoadOptions, type Model } from './model.ts';
 import { setThreadHost } from './threads.ts';
 
 setThreadHost({
@@ -23,6 +23,7 @@ setThreadHost({
 
 export async function loadModelFile(path: string | URL, opts: LoadOptions = {}): Promise<Model> {
   if (typeof path !== 'string' && !(path instanceof URL)) throw new Error(`loadModelFile(): expected a file path (a string or a file: URL), got ${describe(path)}`);
+  checkOptions(opts);
   let bytes: Uint8Array;
   try { bytes = new Uint8Array(await readFile(path)); } catch (e) {
     throw new Error(`could not read simdflow artifact ${String(path).slice(0, 200)}: ${String((e as Error)?.message ?? e).slice(0, 200)}`);
