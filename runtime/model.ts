@@ -4,6 +4,7 @@
 
 import { DTYPE_BYTES, ISAS, SYNC_SIZES, describe, knownOptions, numel, readContainer, typedKind, typedLength, type DType, type EntryInfo, type Isa, type Manifest, type TensorInfo } from './format.ts';
 import { atomicWait, canBlock, memoryImport, requestedThreads, ThreadPool, threadsUnavailable, trap, withSharedMemory } from './threads.ts';
+import { checksum } from './checksum.ts';
 import { evalDim } from './dims.ts';
 import { feedSizes, fmt, isIndex, list, showShape } from './feed-sizes.ts';
 import { ThreadChoice } from './thread-choice.ts';
@@ -130,7 +131,12 @@ export class Model {
     for (const k of BOUND) Object.defineProperty(this, k, { value: (this[k] as (...a: unknown[]) => unknown).bind(this), writable: true, configurable: true });
     this.exports = exports as never;
     this.memory = memory;
-    new Uint8Array(memory.buffer, manifest.memory.weights.offset, weights.length).set(weights);
+    const w = new Uint8Array(memory.buffer, manifest.memory.weights.offset, weights.length);
+    w.set(weights);
+    // The caller's bytes are read only now, after loadModel's awaits: bytes changed meanwhile would run
+    // silently. Copying them at the call took ~700 ms and as much memory again for 100 MiB; this
+    // checksum of what was written, ~40 ms.
+    if (checksum(w) !== manifest.weights.checksum) throw new Error("loadModel(): the artifact's bytes changed while it loaded (the weights no longer match their checksum); keep them unchanged until it resolves");
     if (pool) undisposed?.register(this, endThreads(pool, exports.__threads_quit as (nt: number) => unknown), this);
   }
 
@@ -593,7 +599,9 @@ export async function loadModelBytes(bytes: Uint8Array, opts: LoadOptions = {}):
   let threads = requestedThreads(opts.threads, manifest.threads?.max ?? 16);
   const code = Object.fromEntries(Object.entries(manifest.code).map(([isa, ref]) => [isa, blob(ref!)])) as Partial<Record<Isa, Uint8Array>>;
   const isa = chooseIsa(code, opts.isa);
-  const imported = memoryImport(code[isa]!);
+  // A copy the caller cannot change: the code is compiled a second time below, after an await, when its threads cannot run.
+  const wasm = new Uint8Array(code[isa]!);
+  const imported = memoryImport(wasm);
   if (threads > 1) {
     // Threads only where some entry splits work (otherwise they could only wait) and the code imports its memory.
     const why = !manifest.threads || !imported ? undefined : threadsUnavailable();
@@ -604,12 +612,12 @@ export async function loadModelBytes(bytes: Uint8Array, opts: LoadOptions = {}):
   if (imported && (imported.min !== pages || (imported.max ?? pages) < pages)) {
     throw new Error(`invalid simdflow artifact: the ${isa} code has ${imported.min * 65536} bytes of memory, the manifest lays out ${pages} pages`);
   }
-  let module = await WebAssembly.compile(withSharedMemory(code[isa]!, threads > 1) as BufferSource);
+  let module = await WebAssembly.compile(withSharedMemory(wasm, threads > 1) as BufferSource);
   if (threads > 1 && !WebAssembly.Module.imports(module).some((i) => i.module === 'env' && i.name === 'atomic_wait')) {
     // Code from before threads slept through env.atomic_wait: its wait32 let barriers pass early (assembly/threads.ts).
     console.warn(`simdflow: model '${manifest.name}' runs on 1 thread, not ${threads}: it was compiled by simdflow ${manifest.version}, whose threads can give wrong results; recompile it`);
     threads = 1;
-    module = await WebAssembly.compile(withSharedMemory(code[isa]!, false) as BufferSource);
+    module = await WebAssembly.compile(withSharedMemory(wasm, false) as BufferSource);
   }
   const shared = threads > 1;
   const memory = imported ? new WebAssembly.Memory({ initial: pages, maximum: imported.max ?? pages, shared }) : undefined;

@@ -3,6 +3,7 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import { compileModel } from '../compiler/driver/compile.ts';
 import { defineGPT, GPT } from '../compiler/index.ts';
+import { readContainer, unpackContainer } from '../runtime/format.ts';
 import { loadModel, type Model } from '../runtime/index.ts';
 import { loadModelBytes } from '../runtime/model.ts';
 import { loadModelFile } from '../runtime/node.ts';
@@ -55,4 +56,27 @@ describe("loadModel's options", () => {
     await expect(loadModelFile('nope/missing.simdflow', { isa: 'sse' as never })).rejects.toThrow("loadModel(): option isa must be 'auto', 'wasmsimd' or 'wasmrelaxedsimd', got \"sse\"");
     await expect(loadModelFile('nope/missing.simdflow', { thread: 2 } as never)).rejects.toThrow("loadModel(): unknown option 'thread' (allowed: isa, threads, threadPolicy)");
   });
+});
+
+test('bytes changed while they load are refused (the weights were read after the awaits, unchecked)', async () => {
+  const { manifest } = readContainer(bytes);
+  const base = bytes.length - unpackContainer(bytes).blobs.length;
+  const changed = "loadModel(): the artifact's bytes changed while it loaded (the weights no longer match their checksum); keep them unchanged until it resolves";
+  for (const at of [0, manifest.weights.length - 1]) {
+    const sent = bytes.slice(), loading = loadModel(sent);
+    sent[base + manifest.weights.offset + at] ^= 0x40; // after the call, before it resolves
+    await expect(loading).rejects.toThrow(changed);
+  }
+  // Through an ArrayBuffer (a view of the caller's buffer) as well.
+  const buf = bytes.slice().buffer, viaBuffer = loadModel(buf);
+  new Uint8Array(buf)[base + manifest.weights.offset] ^= 1;
+  await expect(viaBuffer).rejects.toThrow(changed);
+  // Changed and changed back before it resolves, or changed after, they load as the artifact.
+  const sent = bytes.slice(), loading = loadModel(sent);
+  sent[base + manifest.weights.offset] ^= 1;
+  sent[base + manifest.weights.offset] ^= 1;
+  const m = await loading;
+  sent.fill(0);
+  intact(m);
+  m.dispose();
 });
