@@ -92,8 +92,18 @@ const endThreads = (pool: ThreadPool, quit: ((nt: number) => unknown) | undefine
  */
 const undisposed = typeof FinalizationRegistry === 'function' ? new FinalizationRegistry<() => void>((end) => end()) : undefined;
 
-/** The methods that work taken off the model: const { decode } = model, tokens.forEach(model.decode), onClick={model.reset}. */
-const BOUND = ['run', 'step', 'call', 'state', 'setState', 'prefill', 'decode', 'generate', 'reset', 'dispose', 'entry'] as const;
+/**
+ * The methods that work taken off the model (const { decode } = model, tokens.forEach(model.decode)),
+ * with the parameters each takes: more arguments (a JavaScript caller's decode(5, 7), run(feeds,
+ * { threads: 2 }), reset(0, 1)) are refused by name, not ignored.
+ */
+const BOUND = { run: 'feeds', step: 'feeds', call: 'entryName, feeds', state: '', setState: 'values', prefill: 'tokens, seq', decode: 'token', generate: 'prompts, opts', reset: 'seq', dispose: '', entry: 'name' };
+/** What a caller giving more arguments plausibly meant. */
+const MEANT: Partial<Record<keyof typeof BOUND, string>> = {
+  run: "options are loadModel()'s", step: "options are loadModel()'s", call: "options are loadModel()'s",
+  decode: 'several tokens: prefill([…]); a batched cache: decode([one per sequence])',
+  reset: 'one sequence at a time', setState: 'setState({ name: data })', generate: 'onToken is a field of opts',
+};
 
 export class Model {
   private memory: WebAssembly.Memory | undefined;
@@ -128,7 +138,20 @@ export class Model {
     for (const e of Object.values(manifest.entries)) this.sizeNames.set(e, Object.keys(e.sizes ?? {}).sort());
     this.stateByName = new Map(manifest.state.map((t) => [t.name, t]));
     // Taken off the model, a method read `this` as undefined: a raw TypeError ("Cannot read properties of undefined (reading 'call')").
-    for (const k of BOUND) Object.defineProperty(this, k, { value: (this[k] as (...a: unknown[]) => unknown).bind(this), writable: true, configurable: true });
+    const self = this;
+    for (const [k, params] of Object.entries(BOUND) as Array<[keyof typeof BOUND, string]>) {
+      const f = this[k] as (...a: unknown[]) => unknown, n = params ? params.split(',').length : 0;
+      Object.defineProperty(this, k, {
+        value: function () {
+          // (arguments, not ...rest: decode() and call() run per generated token.) As a forEach or map
+          // callback, a method is also given the item's index and the array: that is not a caller's extra argument.
+          const a = arguments;
+          if (a.length <= n) return f.apply(self, a as never);
+          if (a.length === 3 && typeof a[2] === 'object' && a[2]?.[a[1]] === a[0]) return f.apply(self, [].slice.call(a, 0, n));
+          throw new Error(`model '${self.name}' ${k}(${params}) takes ${n}, got ${a.length} arguments: ${Array.from(a, describe).join(', ')}${MEANT[k] ? ` (${MEANT[k]})` : ''}`);
+        }, writable: true, configurable: true,
+      });
+    }
     this.exports = exports as never;
     this.memory = memory;
     const w = new Uint8Array(memory.buffer, manifest.memory.weights.offset, weights.length);

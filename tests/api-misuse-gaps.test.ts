@@ -36,6 +36,49 @@ function intact(m: Model, position = 0) {
   expect(m.position).toBe(position);
 }
 
+describe('a model method given more arguments than it takes refuses them (they were ignored)', () => {
+  test('each method names what it takes, what it got and what the caller plausibly meant', () => {
+    gpt.reset();
+    gpt.prefill(prompt);
+    const any = gpt as unknown as Record<string, (...a: unknown[]) => unknown>;
+    // decode(5, 7) decoded 5 alone; run(feeds, { threads: 2 }) ran on the threads the model has; reset(0, 1) emptied sequence 0.
+    expect(() => any.decode!(5, 7)).toThrow("model 'tinygpt' decode(token) takes 1, got 2 arguments: 5, 7 (several tokens: prefill([…]); a batched cache: decode([one per sequence]))");
+    expect(() => any.run!(runFeeds(), { threads: 2 })).toThrow("model 'tinygpt' run(feeds) takes 1, got 2 arguments: Object, Object (options are loadModel()'s)");
+    expect(() => any.reset!(0, 1)).toThrow("model 'tinygpt' reset(seq) takes 1, got 2 arguments: 0, 1 (one sequence at a time)");
+    expect(() => any.call!('run', runFeeds(), { isa: 'wasmsimd' })).toThrow("model 'tinygpt' call(entryName, feeds) takes 2, got 3 arguments: \"run\", Object, Object (options are loadModel()'s)");
+    expect(() => any.step!(runFeeds(), 1)).toThrow("model 'tinygpt' step(feeds) takes 1, got 2 arguments: Object, 1 (options are loadModel()'s)");
+    expect(() => any.setState!('pos', Int32Array.of(0))).toThrow("model 'tinygpt' setState(values) takes 1, got 2 arguments: \"pos\", Int32Array(1) (setState({ name: data }))");
+    expect(() => any.state!('pos')).toThrow("model 'tinygpt' state() takes 0, got 1 arguments: \"pos\"");
+    expect(() => any.prefill!([1], 0, 2)).toThrow("model 'tinygpt' prefill(tokens, seq) takes 2, got 3 arguments: an array of 1, 0, 2");
+    expect(() => any.generate!(prompt, { maxNewTokens: 2 }, () => {})).toThrow(/^model 'tinygpt' generate\(prompts, opts\) takes 2, got 3 arguments: an array of 3, Object, function .* \(onToken is a field of opts\)$/s);
+    expect(() => any.entry!('run', 'decode')).toThrow("model 'tinygpt' entry(name) takes 1, got 2 arguments: \"run\", \"decode\"");
+    expect(() => any.dispose!(true)).toThrow("model 'tinygpt' dispose() takes 0, got 1 arguments: true");
+    // Nothing was run, reset or written: the cache still holds the prompt, and the model is not disposed.
+    intact(gpt, prompt.length);
+    // A message of bounded size, whatever was passed.
+    expect(String((() => { try { any.decode!(1, 'x'.repeat(100_000), new Float32Array(1e6)); } catch (e) { return e; } })()).length).toBeLessThan(300);
+  });
+
+  test('methods taken off the model refuse them too; as forEach and map callbacks they still work', () => {
+    gpt.reset();
+    const { decode, reset } = gpt as unknown as Record<string, (...a: unknown[]) => unknown>;
+    expect(() => decode!(1, 2)).toThrow("model 'tinygpt' decode(token) takes 1, got 2 arguments: 1, 2");
+    expect(gpt.position).toBe(0);
+    // forEach and map pass the item, its index and the array: not a caller's extra arguments.
+    prompt.forEach(gpt.decode);
+    expect(gpt.position).toBe(prompt.length);
+    reset!();
+    Int32Array.from(prompt).forEach(gpt.decode as never);
+    expect(gpt.position).toBe(prompt.length);
+    gpt.reset();
+    expect([prompt].map(gpt.prefill)[0]).toEqual(wantLogits);
+    // A Set's forEach passes (value, value, set): that is refused, as the item is not at the index given.
+    gpt.reset();
+    expect(() => new Set([1]).forEach(gpt.decode as never)).toThrow("model 'tinygpt' decode(token) takes 1, got 3 arguments: 1, 1, Set");
+    intact(gpt);
+  });
+});
+
 describe("loadModel's options", () => {
   test('null is refused by name for every option (isa: null was taken as \'auto\'); undefined is the default', async () => {
     await expect(loadModel(bytes, { isa: null as never })).rejects.toThrow("loadModel(): option isa must be 'auto', 'wasmsimd' or 'wasmrelaxedsimd', got null");
