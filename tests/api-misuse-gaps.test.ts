@@ -2,7 +2,7 @@
 // error naming what was expected, what was found and where, and a refused call changes nothing.
 import { beforeAll, describe, expect, test } from 'vitest';
 import { compileModel } from '../compiler/driver/compile.ts';
-import { defineGPT, GPT } from '../compiler/index.ts';
+import { defineGPT, F, GPT, interpret, ModelDefinitionError, nn, traceModel, type Tensor } from '../compiler/index.ts';
 import { readContainer, unpackContainer } from '../runtime/format.ts';
 import { loadModel, type Model } from '../runtime/index.ts';
 import { loadModelBytes } from '../runtime/model.ts';
@@ -122,4 +122,41 @@ test('bytes changed while they load are refused (the weights were read after the
   sent.fill(0);
   intact(m);
   m.dispose();
+});
+
+describe("F's names as torch.nn.functional spells them", () => {
+  const any = F as unknown as Record<string, unknown>;
+  test("a snake_case name F has in camelCase is refused naming it (was a raw TypeError 'F.layer_norm is not a function')", () => {
+    const pairs: Array<[string, string]> = [
+      ['layer_norm', 'layerNorm'], ['scaled_dot_product_attention', 'scaledDotProductAttention'], ['cross_entropy', 'crossEntropy'],
+      ['one_hot', 'oneHot'], ['log_softmax', 'logSoftmax'], ['group_norm', 'groupNorm'], ['max_pool2d', 'maxPool2d'],
+      ['conv_transpose2d', 'convTranspose2d'], ['smooth_l1_loss', 'smoothL1Loss'], ['binary_cross_entropy_with_logits', 'binaryCrossEntropyWithLogits'],
+      ['adaptive_avg_pool2d', 'adaptiveAvgPool2d'], ['pixel_shuffle', 'pixelShuffle'], ['hard_sigmoid', 'hardsigmoid'],
+    ];
+    for (const [torch, ours] of pairs) {
+      expect(typeof any[ours], ours).toBe('function');
+      expect(() => any[torch], torch).toThrow(ModelDefinitionError);
+      expect(() => any[torch], torch).toThrow(`F.${torch}: the DSL spells PyTorch's snake_case names in camelCase; this is F.${ours}`);
+    }
+    // torch's in-place F.relu_ and F.leaky_relu_.
+    expect(() => any.relu_).toThrow('F.relu_: in-place ops do not exist in a traced model (every op makes a new tensor): write x = F.relu(x, …)');
+    expect(() => any.leaky_relu_).toThrow('write x = F.leakyRelu(x, …)');
+    // A snake_case name with no counterpart says so; other names read as they did.
+    expect(() => any.rms_norm).toThrow('F.rms_norm: F has no rms_norm, nor rmsNorm (Object.keys(F) lists its functions)');
+    for (const k of ['then', 'toJSON', 'asymmetricMatch', '__esModule', 'nope', 'Relu']) expect(any[k], k).toBeUndefined();
+    expect('layer_norm' in F).toBe(false);
+  });
+
+  test('inside a model the error names where it was read, and the names spelt alike in both still work', () => {
+    class LN extends nn.Module { forward(x: Tensor): Tensor { return (F as unknown as Record<string, (x: Tensor, s: number[]) => Tensor>).layer_norm!(x, [3]); } }
+    expect(() => traceModel({ name: 'ln', module: new LN(), inputs: { x: [2, 3] } })).toThrow("F.layer_norm: the DSL spells PyTorch's snake_case names in camelCase; this is F.layerNorm in module '<root>' (LN)");
+    // relu, softmax and the camelCase names work as before: checked against values computed by hand.
+    class Ok extends nn.Module { forward(x: Tensor): Tensor { return F.softmax(F.relu(x), 1).add(F.layerNorm(x, [3])); } }
+    const g = traceModel({ name: 'ok', module: new Ok(), inputs: { x: [1, 3] } });
+    const y = interpret(g, { x: Float32Array.of(-1, 0, 1) }).y!;
+    // softmax(relu([-1, 0, 1])) = softmax([0, 0, 1]); layerNorm([-1, 0, 1]) = [-1, 0, 1] / sqrt(2/3 + 1e-5).
+    const e = Math.E, s = 2 + e, n = 1 / Math.sqrt(2 / 3 + 1e-5);
+    expect(y).toHaveLength(3);
+    [1 / s - n, 1 / s, e / s + n].forEach((v, i) => expect(y[i]).toBeCloseTo(v, 5));
+  });
 });

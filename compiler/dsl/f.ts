@@ -52,6 +52,7 @@ export const {
   poissonNllLoss: Lo.poissonNllLoss, gaussianNllLoss: Lo.gaussianNllLoss,
   gridSample: G.gridSample, affineGrid: G.affineGrid,
 });
+// index.ts names each of these types in its namespace F too (F.Conv2dOptions): add one there as well.
 export type {
   Conv1dOptions, Conv2dOptions, ConvTranspose1dOptions, ConvTranspose2dOptions, MaxPool1dOptions,
   AvgPool1dOptions, MaxPool2dOptions, Pool2dOptions, BatchNormOptions, InterpolateMode, InterpolateOptions, PadMode,

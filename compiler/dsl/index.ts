@@ -3,7 +3,7 @@
 // catch them, and PyTorch refuses most or reads them as what the DSL takes by name.
 import { checkedClass, checkedFunctions, checkMethods } from './arity.ts';
 import * as control from './control.ts';
-import * as F from './f.ts';
+import * as Fns from './f.ts';
 import * as Fn from './functional.ts';
 import * as Sp from './spectral.ts';
 import * as St from './statistics.ts';
@@ -17,7 +17,41 @@ import * as Z from './zoo.ts';
 checkMethods('', T.Tensor.prototype);
 
 export * as nn from './nn.ts';
-export { F, Module, manualSeed };
+export { Module, manualSeed };
+
+/**
+ * `F` as a port of torch.nn.functional code reads it: torch's snake_case (F.layer_norm,
+ * F.scaled_dot_product_attention) and in-place names (F.relu_) read undefined, a raw TypeError
+ * "F.layer_norm is not a function". Each names the DSL's spelling, as the Tensor methods do
+ * (tensor.ts), and a snake_case name without one says F has neither. Every other name reads as on
+ * the module (tools probe objects for then, toJSON, …).
+ */
+export const F: typeof Fns = new Proxy(Fns, {
+  get(fns, k, r) {
+    if (typeof k !== 'string' || k in fns || !k.includes('_') || !/^[a-z][a-z0-9]*(_[a-z0-9]+)*_?$/.test(k)) return Reflect.get(fns, k, r);
+    // In camelCase, or run together (F.hard_sigmoid: torch's and the DSL's F.hardsigmoid).
+    const stem = k.replace(/_$/, ''), camel = stem.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+    const ours = [camel, stem.replace(/_/g, '')].find((n) => n in fns);
+    throw new T.ModelDefinitionError(`F.${k}: ${ours === undefined ? `F has no ${k}, nor ${camel} (Object.keys(F) lists its functions)`
+      : k.endsWith('_') ? `in-place ops do not exist in a traced model (every op makes a new tensor): write x = F.${ours}(x, …)`
+        : `the DSL spells PyTorch's snake_case names in camelCase; this is F.${ours}`}${T.where()}`);
+  },
+});
+/** The option types of F's functions (F.Conv2dOptions, …): the types f.ts exports, each named here. */
+export declare namespace F {
+  export type Conv1dOptions = Fns.Conv1dOptions; export type Conv2dOptions = Fns.Conv2dOptions;
+  export type ConvTranspose1dOptions = Fns.ConvTranspose1dOptions; export type ConvTranspose2dOptions = Fns.ConvTranspose2dOptions;
+  export type MaxPool1dOptions = Fns.MaxPool1dOptions; export type AvgPool1dOptions = Fns.AvgPool1dOptions;
+  export type MaxPool2dOptions = Fns.MaxPool2dOptions; export type Pool2dOptions = Fns.Pool2dOptions;
+  export type BatchNormOptions = Fns.BatchNormOptions; export type InterpolateMode = Fns.InterpolateMode;
+  export type InterpolateOptions = Fns.InterpolateOptions; export type PadMode = Fns.PadMode; export type BlockOptions = Fns.BlockOptions;
+  export type Reduction = Fns.Reduction; export type NllLossOptions = Fns.NllLossOptions;
+  export type CrossEntropyOptions = Fns.CrossEntropyOptions; export type ReductionOptions = Fns.ReductionOptions;
+  export type MaxUnpoolOptions = Fns.MaxUnpoolOptions; export type GridSampleOptions = Fns.GridSampleOptions;
+  export type GridSampleMode = Fns.GridSampleMode; export type GridSamplePadding = Fns.GridSamplePadding;
+  export type Conv3dOptions = Fns.Conv3dOptions; export type ConvTranspose3dOptions = Fns.ConvTranspose3dOptions;
+  export type MaxPool3dOptions = Fns.MaxPool3dOptions; export type AvgPool3dOptions = Fns.AvgPool3dOptions;
+}
 export { Parameter } from './nn.ts';
 export { Tensor, ModelDefinitionError, SymSize } from './tensor.ts';
 export const { cat, stack, zeros, ones, full, zerosLike, onesLike, fullLike, eye, linspace, ints, floats, arange, triuIndices, trilIndices, loop } = checkedFunctions('', {
