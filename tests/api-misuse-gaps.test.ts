@@ -1,5 +1,6 @@
 // Misuse of the public API that passed silently or failed as a raw TypeError: each is now a clear
 // error naming what was expected, what was found and where, and a refused call changes nothing.
+import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { compileModel } from '../compiler/driver/compile.ts';
 import { defineGPT, F, GPT, interpret, ModelDefinitionError, nn, traceModel, type Tensor } from '../compiler/index.ts';
@@ -159,4 +160,12 @@ describe("F's names as torch.nn.functional spells them", () => {
     expect(y).toHaveLength(3);
     [1 / s - n, 1 / s, e / s + n].forEach((v, i) => expect(y[i]).toBeCloseTo(v, 5));
   });
+});
+
+test("F's option types (F.Conv2dOptions) are every type f.ts exports: index.ts names each by hand, since F is a Proxy", () => {
+  const src = (f: string) => readFileSync(new URL(`../compiler/dsl/${f}`, import.meta.url), 'utf8');
+  const exported = [...src('f.ts').matchAll(/export type \{([^}]*)\}/g)].flatMap((m) => m[1]!.split(',').map((s) => s.trim()).filter(Boolean)).sort();
+  const named = [...src('index.ts').matchAll(/export type (\w+) = Fns\.(\w+);/g)].map((m) => { expect(m[1]).toBe(m[2]); return m[1]!; }).sort();
+  expect(exported.length).toBeGreaterThan(20);
+  expect(named).toEqual(exported);
 });
