@@ -703,7 +703,7 @@ export class Sequential extends Module {
   }
   /** PyTorch's `for layer in seq` and `len(seq)` (the layers are also `layers`). */
   [Symbol.iterator](): Iterator<Module> { return this.layers[Symbol.iterator](); }
-  get length(): number { return this.layers.length; }
+  override get length(): number { return this.layers.length; }
 }
 
 /** nn.ModuleList. */
@@ -747,7 +747,7 @@ export class ModuleList<M extends Module = Module> extends Module {
   forward(..._args: never[]): unknown { throw new Error('ModuleList has no forward(); call its items'); }
   /** PyTorch's `for block in self.blocks` (it was a raw TypeError: not iterable), `len(self.blocks)` and `self.blocks[i]` (negative from the end). */
   [Symbol.iterator](): Iterator<M> { return this.items[Symbol.iterator](); }
-  get length(): number { return this.items.length; }
+  override get length(): number { return this.items.length; }
   get(i: number): M {
     if (!Number.isInteger(i) || i < -this.items.length || i >= this.items.length) throw new ModelDefinitionError(`ModuleList '${this.path || '<root>'}': index ${describeValue(i)} is out of range for ${this.items.length} modules`);
     return this.items[i < 0 ? i + this.items.length : i]!;

@@ -7,7 +7,7 @@ import { fmtShape, numel, sameShape, type Shape } from '../ir/types.ts';
 import { checkArity } from './arity.ts';
 import { checkOptions } from './options.ts';
 import { constant, ModelDefinitionError, popScope, pushScope, Tensor } from './tensor.ts';
-import { describeValue } from '../ir/print.ts';
+import { describeValue, objectLike } from '../ir/print.ts';
 
 /** Deterministic PRNG (mulberry32) for default initialisation, so example models are reproducible. */
 export function rng(seed: number): () => number {
@@ -101,7 +101,7 @@ export class Parameter {
 export interface StateTensor { shape: readonly number[]; data: Float32Array | Int32Array | Uint8Array | readonly number[]; dtype?: string }
 
 /** A short description of a value for an error message. */
-const what = (v: unknown): string => v === null || typeof v !== 'object' ? (typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : typeof v === 'function' ? 'a function' : String(v))
+const what = (v: unknown): string => !objectLike(v) ? (typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : typeof v === 'function' ? 'a function' : String(v))
   : Array.isArray(v) ? `an array of ${v.length}` : ArrayBuffer.isView(v) ? `${v.constructor.name}(${(v as unknown as { length?: number }).length ?? v.byteLength})` : (v.constructor?.name ?? 'an object');
 
 /** The safetensors dtypes of integers and bools: a parameter's entry must not have one. */
@@ -111,7 +111,7 @@ const INT_DTYPES = new Set(['BOOL', 'U8', 'I8', 'I16', 'U16', 'I32', 'U32', 'I64
 function stateTensors(sd: unknown, where: string): Map<string, StateTensor> {
   const entries = sd instanceof Map ? [...sd.entries()]
     : typeof sd === 'object' && sd !== null && !Array.isArray(sd) && !ArrayBuffer.isView(sd) ? Object.entries(sd) : undefined;
-  if (!entries) throw new ModelDefinitionError(`${where}: expected a state_dict, a Map or an object of { shape, data } by parameter name (stateDictFrom(readSafetensors(bytes)) gives one); got ${what(sd)}`);
+  if (!entries) throw new ModelDefinitionError(`${where}: expected a state_dict, a Map or an object of { shape, data } by parameter name (stateDictFrom(readSafetensors(bytes)) gives one); got ${what(sd)}${sd instanceof Module ? ` (a module: load its state_dict, ${sd.constructor.name.toLowerCase()}.stateDict())` : ''}`);
   const bad: string[] = [];
   for (const [k, t] of entries as Array<[unknown, unknown]>) {
     const { shape, data, dtype } = (typeof t === 'object' && t !== null ? t : {}) as { shape?: unknown; data?: unknown; dtype?: unknown };
@@ -129,12 +129,44 @@ function stateTensors(sd: unknown, where: string): Map<string, StateTensor> {
 /** The parameters a module's param() made (a field holding one elsewhere ties it; a bare new Parameter is loose). */
 const REGISTERED = new WeakSet<Parameter>();
 
+/**
+ * PyTorch's self.fc(x): a module is called as `m(x)` (or `m.call(x)`: the same). An instance is
+ * therefore a function (typeof 'function') whose prototype is its class's, without
+ * Function.prototype: `call` is Module's, `apply` and `bind` are absent, and describeValue,
+ * checkDefinition and the like tell a module from a function by `objectLike` (ir/print.ts).
+ */
+export interface Module {
+  (...args: Parameters<this['forward']>): ReturnType<this['forward']>;
+  // Function's members that a module does not have (Function.prototype is not in its chain), typed
+  // as such rather than as Function's: free for a subclass (a port's name field, Sequential's length).
+  name?: unknown;
+  length?: unknown;
+  apply?(...args: never[]): unknown;
+  bind?(...args: never[]): unknown;
+}
+
 export abstract class Module {
+  // Fields of this class are set in the constructor, on the function it returns (class fields
+  // would be defined on the object `new` made and then dropped); a subclass's fields, #private
+  // ones too, are defined on what super() returned, the function, as usual.
   /** Full dotted path (empty for the root); assigned by `assignPaths`. */
-  path = '';
-  private readonly _params = new Map<string, Parameter>();
+  declare path: string;
+  declare private readonly _params: Map<string, Parameter>;
   /** state_dict entries inference has no use for (BatchNorm's num_batches_tracked): accepted when loading, never required. */
-  private readonly _unused = new Map<string, Shape | undefined>();
+  declare private readonly _unused: Map<string, Shape | undefined>;
+
+  constructor() {
+    // (An arrow function: no own prototype, and `new m()` is refused as not a constructor.)
+    // m(x) is m.call(x), looked up when called as m.call is (a subclass's own call, if any, too).
+    const self = ((...args: unknown[]) => (self as unknown as { call(...a: unknown[]): unknown }).call(...args)) as unknown as this;
+    // A function's own name and length are read-only: a port's this.name = 'x' threw, and length
+    // hid Sequential's and ModuleList's getter. Without them the instance's own properties are its fields.
+    for (const k of Object.getOwnPropertyNames(self)) delete (self as unknown as Record<string, unknown>)[k];
+    Object.setPrototypeOf(self, new.target.prototype);
+    // (Enumerable, in this order, as the class fields were: Object.entries(module) lists them first.)
+    Object.assign(self, { path: '', _params: new Map(), _unused: new Map() });
+    return self;
+  }
 
   /** Registers a parameter under its PyTorch name. */
   protected param(name: string, shape: Shape, init?: ConstructorParameters<typeof Parameter>[1]): Parameter {
@@ -354,3 +386,11 @@ function prefixHint(missing: string[], unexpected: string[]): string {
 }
 
 Object.defineProperty(Module.prototype, 'training', { value: false, writable: true });
+// A module is a function (m(x) calls it) but prints as the object it was: String(m) and `${m}` give
+// [object Linear], not [object Function], and Node's console.log(m) shows its fields by class, not
+// [Function]. (The copy shown is a plain object of the same class, which prints as it is.)
+Object.defineProperty(Module.prototype, Symbol.toStringTag, { get(this: Module) { return this.constructor.name; }, configurable: true });
+Object.defineProperty(Module.prototype, Symbol.for('nodejs.util.inspect.custom'), {
+  value(this: Module) { return typeof this === 'function' ? Object.create(Object.getPrototypeOf(this) as object, Object.getOwnPropertyDescriptors(this)) as object : this; },
+  configurable: true, writable: true,
+});

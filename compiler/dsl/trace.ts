@@ -3,6 +3,7 @@
 import { declaredParams } from './arity.ts';
 import { makeGraph, node, type Graph, type GraphOutput } from '../ir/node.ts';
 import { verify } from '../ir/verify.ts';
+import { objectLike } from '../ir/print.ts';
 import { fmtShape, MAX_NAME, type DType } from '../ir/types.ts';
 import { canonDim, evalDim, RESERVED_SIZE, SIZE_NAME } from '../ir/dims.ts';
 import { linearDim } from '../../runtime/dims.ts';
@@ -24,7 +25,7 @@ export type TraceResult = Tensor | Tensor[] | Record<string, Tensor>;
 const DTYPES: readonly DType[] = ['f32', 'i32', 'bool'];
 
 /** A short description of a value for an error message. */
-const what = (v: unknown): string => v === null || typeof v !== 'object' ? (typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : typeof v === 'function' ? 'a function' : typeof v === 'bigint' ? `${v}n` : String(v))
+const what = (v: unknown): string => !objectLike(v) ? (typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : typeof v === 'function' ? 'a function' : typeof v === 'bigint' ? `${v}n` : String(v))
   : Array.isArray(v) ? `an array of ${v.length}` : (v.constructor?.name ?? 'an object');
 
 /** A dim of an input spelled c*NAME+d (c ≥ 1), canonically ('K*2' → '2*K'); undefined for any other string. */
@@ -101,7 +102,9 @@ function entryBounds(what: string, specs: InputSpecs): { max: Record<string, num
  * by `outputNames` (or y0, y1, …); a record is named by its keys.
  */
 export function trace(fn: (inputs: Record<string, Tensor>) => TraceResult, inputs: InputSpecs, outputNames?: string[]): Graph {
-  if (typeof fn !== 'function') throw new ModelDefinitionError(`trace(): expected a function (inputs) => outputs, got ${what(fn)}`);
+  // A module is callable too, but with tensors, not the record of inputs trace() passes.
+  const isModule = typeof (fn as Partial<Module> | undefined)?.assignPaths === 'function';
+  if (typeof fn !== 'function' || isModule) throw new ModelDefinitionError(`trace(): expected a function (inputs) => outputs, got ${what(fn)}${isModule ? ` (a module: traceModel(defineModel({ name, module, inputs })) traces it, or trace((i) => m(i.x), inputs))` : ''}`);
   return traceEntry((ins) => ({ outputs: fn(ins) }), inputs, {}, outputNames);
 }
 
@@ -245,7 +248,8 @@ export function checkDefinition(def: unknown): asserts def is ModelDefinition {
   // The artifact's limit (runtime/validate.ts): refused here, not by the loader's check after the whole compile.
   if (name.length > MAX_NAME) throw new ModelDefinitionError(`${where}: name must be at most ${MAX_NAME} characters, got ${name.length}`);
   const m = d.module as Partial<Module> | undefined;
-  if (typeof m !== 'object' || m === null || typeof m.call !== 'function' || typeof m.assignPaths !== 'function') throw new ModelDefinitionError(`${where}: module must be an nn.Module (a layer, nn.Sequential or a subclass of nn.Module), got ${what(d.module)}`);
+  // (A module is a callable object: objectLike, not typeof 'object'.)
+  if (!objectLike(m) || typeof m.call !== 'function' || typeof m.assignPaths !== 'function') throw new ModelDefinitionError(`${where}: module must be an nn.Module (a layer, nn.Sequential or a subclass of nn.Module), got ${what(d.module)}`);
   const isRecord = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
   if (!isRecord(d.inputs)) throw new ModelDefinitionError(`${where}: inputs must be an object of input shapes by name, e.g. { x: [1, 784] }; got ${what(d.inputs)}`);
   for (const k of ['state', 'entries', 'generation'] as const) if (d[k] !== undefined && !isRecord(d[k])) throw new ModelDefinitionError(`${where}: ${k} must be an object, got ${what(d[k])}`);

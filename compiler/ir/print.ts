@@ -25,7 +25,13 @@ function fmtAttr(v: AttrValue, indent: string): string {
  * null as itself, an object by its class (a DSL Parameter with the hint that its tensor is `.t`: a
  * port of `x @ w.t()` passes the Parameter itself).
  */
-export const describeValue = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : typeof v === 'bigint' ? `${v}n` : v === null || typeof v !== 'object' ? String(v)
+/**
+ * An object, or a callable one: a DSL module is a function (m(x) calls it) whose prototype chain
+ * is its class's, without Function.prototype; it is described as the object it is, by class.
+ */
+export const objectLike = (v: unknown): v is object => (typeof v === 'object' && v !== null) || (typeof v === 'function' && !(v instanceof Function));
+
+export const describeValue = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : typeof v === 'bigint' ? `${v}n` : !objectLike(v) ? String(v)
   : Array.isArray(v) ? `an array of ${v.length}` : v.constructor?.name === 'Parameter' ? 'a Parameter (its tensor is .t)' : v.constructor?.name === 'SymSize' ? `the size '${String(v)}' chosen at run time` : (v.constructor?.name ?? 'an object'));
 
 /** Throws unless `g` is an IR graph, naming the caller and what it got instead. */
