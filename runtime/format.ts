@@ -166,19 +166,22 @@ export function packContainer(manifest: unknown, blobs: Uint8Array): Uint8Array 
   return out;
 }
 
-/** Reads and checks an artifact: the manifest's fields and every blob's bounds and checksum. */
-export function readContainer(bytes: Uint8Array): { manifest: Manifest; blob(ref: BlobRef): Uint8Array } {
+/**
+ * Reads and checks an artifact: the manifest's fields and every blob's bounds and checksum (the
+ * weights' left to the caller with `checkWeights` false: loadModel checks them once, as written).
+ */
+export function readContainer(bytes: Uint8Array, checkWeights = true): { manifest: Manifest; blob(ref: BlobRef): Uint8Array } {
   const { manifest: raw, blobs } = unpackContainer(bytes);
   const manifest = validateManifest(raw);
-  const blob = (ref: BlobRef, what: string): Uint8Array => {
+  const blob = (ref: BlobRef, what: string, check = true): Uint8Array => {
     if (ref.offset + ref.length > blobs.length) throw new Error(`truncated simdflow artifact: ${what} (bytes ${ref.offset}..${ref.offset + ref.length} of the blob area) runs past the end of the file`);
     const b = blobs.subarray(ref.offset, ref.offset + ref.length);
-    if (checksum(b) !== ref.checksum) throw new Error(`corrupt simdflow artifact: checksum mismatch in ${what} (the file was damaged)`);
+    if (check && checksum(b) !== ref.checksum) throw new Error(`corrupt simdflow artifact: checksum mismatch in ${what} (the file was damaged)`);
     return b;
   };
   const checked = new Map<BlobRef, Uint8Array>();
   for (const [isa, ref] of Object.entries(manifest.code) as Array<[Isa, BlobRef]>) checked.set(ref, blob(ref, `the ${isa} code`));
-  checked.set(manifest.weights, blob(manifest.weights, 'the weights'));
+  checked.set(manifest.weights, blob(manifest.weights, 'the weights', checkWeights));
   return { manifest, blob: (ref) => checked.get(ref) ?? blob(ref, 'a blob') };
 }
 

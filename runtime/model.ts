@@ -156,10 +156,10 @@ export class Model {
     this.memory = memory;
     const w = new Uint8Array(memory.buffer, manifest.memory.weights.offset, weights.length);
     w.set(weights);
-    // The caller's bytes are read only now, after loadModel's awaits: bytes changed meanwhile would run
-    // silently. Copying them at the call took ~700 ms and as much memory again for 100 MiB; this
-    // checksum of what was written, ~40 ms.
-    if (checksum(w) !== manifest.weights.checksum) throw new Error("loadModel(): the artifact's bytes changed while it loaded (the weights no longer match their checksum); keep them unchanged until it resolves");
+    // The weights' one checksum (readContainer leaves it to this): of what was written, since the
+    // caller's bytes are read only now, after loadModel's awaits, and bytes changed meanwhile would run
+    // silently. (Copying them at the call took ~700 ms and as much memory again for 100 MiB.)
+    if (checksum(w) !== manifest.weights.checksum) throw new Error("corrupt simdflow artifact: checksum mismatch in the weights (the file was damaged, or the bytes changed while loadModel read them: keep them unchanged until it resolves)");
     if (pool) undisposed?.register(this, endThreads(pool, exports.__threads_quit as (nt: number) => unknown), this);
   }
 
@@ -618,7 +618,7 @@ export function checkOptions(opts: LoadOptions): void {
 
 export async function loadModelBytes(bytes: Uint8Array, opts: LoadOptions = {}): Promise<Model> {
   checkOptions(opts);
-  const { manifest, blob } = readContainer(bytes);
+  const { manifest, blob } = readContainer(bytes, false); // the weights' checksum: as written (Model)
   let threads = requestedThreads(opts.threads, manifest.threads?.max ?? 16);
   const code = Object.fromEntries(Object.entries(manifest.code).map(([isa, ref]) => [isa, blob(ref!)])) as Partial<Record<Isa, Uint8Array>>;
   const isa = chooseIsa(code, opts.isa);

@@ -105,7 +105,7 @@ describe("loadModel's options", () => {
 test('bytes changed while they load are refused (the weights were read after the awaits, unchecked)', async () => {
   const { manifest } = readContainer(bytes);
   const base = bytes.length - unpackContainer(bytes).blobs.length;
-  const changed = "loadModel(): the artifact's bytes changed while it loaded (the weights no longer match their checksum); keep them unchanged until it resolves";
+  const changed = 'corrupt simdflow artifact: checksum mismatch in the weights (the file was damaged, or the bytes changed while loadModel read them: keep them unchanged until it resolves)';
   for (const at of [0, manifest.weights.length - 1]) {
     const sent = bytes.slice(), loading = loadModel(sent);
     sent[base + manifest.weights.offset + at] ^= 0x40; // after the call, before it resolves
