@@ -2,40 +2,15 @@
 // error naming what was expected, what was found and where, and a refused call changes nothing.
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { compileModel } from '../compiler/driver/compile.ts';
-import { defineGPT, F, GPT, interpret, ModelDefinitionError, nn, traceModel, type Tensor } from '../compiler/index.ts';
+import { F, interpret, ModelDefinitionError, nn, traceModel, type Tensor } from '../compiler/index.ts';
 import { readContainer, unpackContainer } from '../runtime/format.ts';
 import { loadModel, type Model } from '../runtime/index.ts';
 import { loadModelBytes } from '../runtime/model.ts';
 import { loadModelFile } from '../runtime/node.ts';
-import { TEST_ISAS } from './helpers/isa.ts';
+import { prompt, runFeeds, tinyGpt, type TinyGpt } from './helpers/tiny-gpt.ts';
 
-const V = 13, CAP = 8, CHUNK = 4;
-let bytes: Uint8Array;
-let gpt: Model;
-const prompt = [1, 5, 2];
-let wantLogits: Float32Array, wantRun: Float32Array;
-const runFeeds = () => ({ tokens: Int32Array.of(3, 1, 4, 1, 5, 9, 2, 6) });
-
-beforeAll(async () => {
-  const module = new GPT({ vocab: V, context: CAP, dModel: 8, nhead: 2, layers: 1, dimFeedforward: 16 });
-  bytes = (await compileModel(defineGPT({ name: 'tinygpt', module, tokens: [1, CAP], capacity: CAP, chunk: CHUNK }), { isas: TEST_ISAS })).bytes;
-  gpt = await loadModel(bytes);
-  wantLogits = gpt.prefill(prompt);
-  wantRun = gpt.run(runFeeds()).logits as Float32Array;
-  gpt.reset();
-});
-
-/** The model is intact: same outputs as at load, and the cache at `position`. */
-function intact(m: Model, position = 0) {
-  expect(m.position).toBe(position);
-  expect(m.run(runFeeds()).logits).toEqual(wantRun);
-  const saved = m.state();
-  m.reset();
-  expect(m.prefill(prompt)).toEqual(wantLogits);
-  m.setState(saved);
-  expect(m.position).toBe(position);
-}
+let bytes: Uint8Array, gpt: Model, wantLogits: Float32Array, wantRun: Float32Array, intact: TinyGpt['intact'];
+beforeAll(async () => ({ bytes, gpt, wantLogits, wantRun, intact } = await tinyGpt()));
 
 describe('a model method given more arguments than it takes refuses them (they were ignored)', () => {
   test('each method names what it takes, what it got and what the caller plausibly meant', () => {

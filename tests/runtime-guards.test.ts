@@ -8,34 +8,10 @@ import { defineGPT, defineModel, F, GPT, nn, type Tensor } from '../compiler/dsl
 import { loadModel, sampleToken, type Model } from '../runtime/index.ts';
 import { loadModelFile } from '../runtime/node.ts';
 import { TEST_ISAS } from './helpers/isa.ts';
+import { CAP, CHUNK, prompt, runFeeds, tinyGpt, V, type TinyGpt } from './helpers/tiny-gpt.ts';
 
-const V = 13, CAP = 8, CHUNK = 4;
-let bytes: Uint8Array;
-let gpt: Model;
-const prompt = [1, 5, 2];
-/** Logits after `prompt` from a fresh cache, and the tokens a short generation gives. */
-let wantLogits: Float32Array, wantRun: Float32Array;
-const runFeeds = () => ({ tokens: Int32Array.of(3, 1, 4, 1, 5, 9, 2, 6) });
-
-beforeAll(async () => {
-  const module = new GPT({ vocab: V, context: CAP, dModel: 8, nhead: 2, layers: 1, dimFeedforward: 16 });
-  bytes = (await compileModel(defineGPT({ name: 'tinygpt', module, tokens: [1, CAP], capacity: CAP, chunk: CHUNK }), { isas: TEST_ISAS })).bytes;
-  gpt = await loadModel(bytes);
-  wantLogits = gpt.prefill(prompt);
-  wantRun = gpt.run(runFeeds()).logits as Float32Array;
-  gpt.reset();
-});
-
-/** The model is intact: same outputs as at load, and the cache at `position`. */
-function intact(m: Model, position = 0) {
-  expect(m.position).toBe(position);
-  expect(m.run(runFeeds()).logits).toEqual(wantRun);
-  const saved = m.state();
-  m.reset();
-  expect(m.prefill(prompt)).toEqual(wantLogits);
-  m.setState(saved);
-  expect(m.position).toBe(position);
-}
+let bytes: Uint8Array, gpt: Model, wantLogits: Float32Array, wantRun: Float32Array, intact: TinyGpt['intact'];
+beforeAll(async () => ({ bytes, gpt, wantLogits, wantRun, intact } = await tinyGpt()));
 
 describe('KV cache guards', () => {
   test('setState refuses a negative, fractional or over-capacity position and writes nothing', () => {
