@@ -2,7 +2,7 @@
 // error naming what was expected, what was found and where, and a refused call changes nothing.
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { F, interpret, ModelDefinitionError, nn, traceModel, type Tensor } from '../compiler/index.ts';
+import { defineModel, F, interpret, ModelDefinitionError, nn, runPasses, traceModel, type Tensor } from '../compiler/index.ts';
 import { readContainer, unpackContainer } from '../runtime/format.ts';
 import { loadModel, type Model } from '../runtime/index.ts';
 import { loadModelBytes } from '../runtime/model.ts';
@@ -143,4 +143,27 @@ test("F's option types (F.Conv2dOptions) are every type f.ts exports: index.ts n
   const named = [...src('index.ts').matchAll(/export type (\w+) = Fns\.(\w+);/g)].map((m) => { expect(m[1]).toBe(m[2]); return m[1]!; }).sort();
   expect(exported.length).toBeGreaterThan(20);
   expect(named).toEqual(exported);
+});
+
+test("runPasses' options of the wrong type are refused by name (disable: 'fusion' was read letter by letter, onPass: 3 a raw TypeError)", () => {
+  class Net extends nn.Module { fc = new nn.Linear(4, 2); forward(x: Tensor) { return this.fc.call(x); } }
+  const g = traceModel(defineModel({ name: 'net', module: new Net(), inputs: { x: [1, 4] } }));
+  const bad: Array<[Record<string, unknown>, string]> = [
+    [{ disable: 'fusion' }, 'runPasses: option disable must be an array of pass names, got "fusion"'],
+    [{ disable: [1] }, 'runPasses: option disable must be an array of pass names, got an array of 1'],
+    [{ onPass: 3 }, 'runPasses: option onPass must be a function (pass, graph) => void, got 3'],
+    [{ attention: 'fast' }, "runPasses: option attention must be 'auto', 'fused' or 'unfused', got \"fast\""],
+    [{ noReuse: 1 }, 'runPasses: option noReuse must be true or false, got 1'],
+    [{ target: {} }, 'runPasses: option target must be a Target'],
+  ];
+  for (const [opts, msg] of bad) expect(() => runPasses(g, opts as never), JSON.stringify(opts)).toThrow(msg);
+  // The same graph with good options still optimises: the passes ran (the onPass names), the graph is the same model.
+  const seen: string[] = [];
+  const out = runPasses(g, { disable: ['layernorm-recognition'], onPass: (p) => seen.push(p.name), noReuse: true });
+  expect(seen).toContain('shape-inference');
+  expect(seen).not.toContain('layernorm-recognition');
+  const x = Float32Array.of(1, -2, 3, 0.5);
+  const got = interpret(out, { x }).y as Float32Array, want = interpret(g, { x }).y as Float32Array;
+  expect(got.length).toBe(2);
+  got.forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 5)); // (the fused GEMM adds its bias in another order)
 });
