@@ -2,7 +2,7 @@
 // error naming what was expected, what was found and where, and a refused call changes nothing.
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { defineModel, F, interpret, ModelDefinitionError, nn, runPasses, traceModel, type Tensor } from '../compiler/index.ts';
+import { defineModel, F, interpret, ModelDefinitionError, nn, runPasses, stack, traceModel, type Tensor } from '../compiler/index.ts';
 import { readContainer, unpackContainer } from '../runtime/format.ts';
 import { loadModel, type Model } from '../runtime/index.ts';
 import { loadModelBytes } from '../runtime/model.ts';
@@ -166,4 +166,22 @@ test("runPasses' options of the wrong type are refused by name (disable: 'fusion
   const got = interpret(out, { x }).y as Float32Array, want = interpret(g, { x }).y as Float32Array;
   expect(got.length).toBe(2);
   got.forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 5)); // (the fused GEMM adds its bias in another order)
+});
+
+test("x.type() as torch: the type's name, or a cast to a dtype or a tensor type's name (x.type was a raw 'is not a function'); stack's dim error names stack", () => {
+  const run = (f: (x: Tensor) => Tensor) => {
+    class Net extends nn.Module { forward(x: Tensor) { return f(x); } }
+    return interpret(traceModel(defineModel({ name: 'net', module: new Net(), inputs: { x: [1, 3] } })), { x: Float32Array.of(0.5, -1.5, 2.7) }).y;
+  };
+  let seen = '';
+  expect(run((x) => { seen = x.type(); return x; })).toEqual(Float32Array.of(0.5, -1.5, 2.7));
+  expect(seen).toBe('torch.FloatTensor');
+  // Casts truncate toward zero, as torch's .long() does.
+  expect(run((x) => x.type('torch.LongTensor'))).toEqual(Int32Array.of(0, -1, 2));
+  expect(run((x) => x.type('torch.int32').add(x.type('torch.cuda.IntTensor')))).toEqual(Int32Array.of(0, -2, 4));
+  expect(run((x) => x.gt(0).type('torch.FloatTensor'))).toEqual(Float32Array.of(1, 0, 1));
+  expect(() => run((x) => x.type('torch.DoubleTensor'))).toThrow(/^type: expected a dtype \('f32', .*\) or a tensor type \(torch\.FloatTensor, .*\), got "torch\.DoubleTensor" in module '<root>'/);
+  expect(() => run((x) => x.type(3 as never))).toThrow('type: expected a dtype');
+  expect(() => run((x) => stack([x, x], 3))).toThrow("stack: dim 3 is out of range for stacking tensors of rank 2 (expected a dim in [-3, 2]) in module '<root>'");
+  expect(run((x) => stack([x, x], -1))).toEqual(Float32Array.of(0.5, 0.5, -1.5, -1.5, 2.7, 2.7));
 });

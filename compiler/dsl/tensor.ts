@@ -1110,6 +1110,21 @@ export class Tensor {
     if (dtype === undefined) throw new ModelDefinitionError(`to: expected a device ('cpu', 'cuda', 'cuda:0', 'mps'), a dtype (${Object.keys(TO_DTYPES).map((d) => `'${d}'`).join(', ')}) or a tensor, got ${describeValue(target)}${where()}`);
     return this.cast(dtype);
   }
+  /**
+   * torch's x.type(): 'torch.FloatTensor', 'torch.LongTensor' (i32 stands for int64) or
+   * 'torch.BoolTensor'; x.type(dtype) casts as to(dtype) does, also to a tensor type's name
+   * ('torch.FloatTensor', 'torch.cuda.LongTensor').
+   */
+  type(): string;
+  type(dtype: string): Tensor;
+  type(dtype?: string): Tensor | string {
+    if (dtype === undefined) return `torch.${TENSOR_TYPES[this.dtype]}Tensor`;
+    const named = typeof dtype === 'string' ? /^torch\.(?:cuda\.)?(\w+)Tensor$/.exec(dtype) : null;
+    const as = named ? Object.entries(TENSOR_TYPES).find(([, n]) => n === named[1] || (named[1] === 'Int' && n === 'Long'))?.[0] as DType | undefined
+      : typeof dtype === 'string' ? TO_DTYPES[dtype.replace(/^torch\./, '')] : undefined;
+    if (!as) throw new ModelDefinitionError(`type: expected a dtype (${Object.keys(TO_DTYPES).map((d) => `'${d}'`).join(', ')}) or a tensor type (torch.FloatTensor, torch.LongTensor, torch.IntTensor, torch.BoolTensor), got ${describeValue(dtype)}${where()}`);
+    return this.cast(as);
+  }
   cpu(): Tensor { return this; }
   cuda(): Tensor { return this; }
   /** torch's x.item() and x.tolist(): refused, as a tensor's values exist only when the model runs. */
@@ -1307,6 +1322,8 @@ export class Tensor {
 }
 
 /** x.to(dtype)'s names: torch's (without 'torch.'; its 64-bit integers held as i32, as long() does) and ours. */
+/** The tensor type names torch's x.type() gives, by dtype. */
+const TENSOR_TYPES: Readonly<Record<DType, string>> = { f32: 'Float', i32: 'Long', bool: 'Bool' };
 const TO_DTYPES: Readonly<Record<string, DType>> = {
   f32: 'f32', float32: 'f32', float: 'f32', i32: 'i32', int32: 'i32', int: 'i32', int64: 'i32', long: 'i32', bool: 'bool',
 };
@@ -1488,5 +1505,8 @@ export function cat(ts: Tensor[], dim = 0): Tensor {
 
 export function stack(ts: Tensor[], dim = 0): Tensor {
   tensorList('stack', ts);
+  // The new dim's range is rank + 1 (an error named unsqueeze, the op stack is made of).
+  const r = ts[0]!.rank + 1;
+  if (Number.isInteger(dim) && (dim < -r || dim >= r)) throw new ModelDefinitionError(`stack: dim ${dim} is out of range for stacking tensors of rank ${r - 1} (expected a dim in [${-r}, ${r - 1}])${where()}`);
   return cat(ts.map((t) => t.unsqueeze(dim)), dim);
 }
