@@ -58,7 +58,6 @@ export interface LoadOptions {
 
 type Exports = Record<string, (...a: number[]) => number>;
 
-
 const ARRAY_FOR: Record<DType, { new (buf: ArrayBuffer, off: number, len: number): TensorData; new (len: number): TensorData; new (copyOf: TensorData): TensorData; name: string }> = {
   f32: Float32Array, i32: Int32Array, bool: Uint8Array,
 };

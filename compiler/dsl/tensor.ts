@@ -1321,9 +1321,9 @@ export class Tensor {
   }
 }
 
-/** x.to(dtype)'s names: torch's (without 'torch.'; its 64-bit integers held as i32, as long() does) and ours. */
 /** The tensor type names torch's x.type() gives, by dtype. */
 const TENSOR_TYPES: Readonly<Record<DType, string>> = { f32: 'Float', i32: 'Long', bool: 'Bool' };
+/** x.to(dtype)'s names: torch's (without 'torch.'; its 64-bit integers held as i32, as long() does) and ours. */
 const TO_DTYPES: Readonly<Record<string, DType>> = {
   f32: 'f32', float32: 'f32', float: 'f32', i32: 'i32', int32: 'i32', int: 'i32', int64: 'i32', long: 'i32', bool: 'bool',
 };
