@@ -9,7 +9,7 @@ import { describeValue } from '../ir/print.ts';
 import type { Dim } from '../ir/dims.ts';
 import * as F from './functional.ts';
 import { Linear, Dropout } from './layers.ts';
-import { Module, positiveInt, type Parameter } from './module.ts';
+import { deepcopy, Module, positiveInt, type Parameter } from './module.ts';
 import { asDim, cat, constant, full, ModelDefinitionError, record, SymSize, Tensor, where, zeros } from './tensor.ts';
 import { checkOptions } from './options.ts';
 
@@ -379,7 +379,6 @@ export class TransformerEncoderLayer extends Module {
     this.activation = opts.activation ?? 'relu';
     this.normFirst = opts.normFirst ?? false;
   }
-  clone(): TransformerEncoderLayer { return new TransformerEncoderLayer(this.dModel, this.nhead, this.opts); }
   forward(src: Tensor, m: { srcMask?: Tensor; srcKeyPaddingMask?: Tensor; isCausal?: boolean; cache?: KVCache } = {}): Tensor {
     checkOptions('TransformerEncoderLayer.forward', m, ['srcMask', 'srcKeyPaddingMask', 'isCausal', 'cache']);
     const sa = (x: Tensor) => this.self_attn.call(x, x, x, { attnMask: m.srcMask, keyPaddingMask: m.srcKeyPaddingMask, isCausal: m.isCausal, needWeights: false, cache: m.cache })[0];
@@ -406,6 +405,8 @@ export class TransformerDecoderLayer extends Module {
   norm3: LayerNorm;
   readonly activation: Activation;
   readonly normFirst: boolean;
+  /** A copy whose activation is a module runs relu (afterDeepcopy). */
+  private _reluCopy = false;
   constructor(readonly dModel: number, readonly nhead: number, readonly opts: TransformerLayerOptions = {}) {
     super();
     layerOptions('TransformerDecoderLayer', opts);
@@ -421,12 +422,19 @@ export class TransformerDecoderLayer extends Module {
     this.activation = opts.activation ?? 'relu';
     this.normFirst = opts.normFirst ?? false;
   }
-  clone(): TransformerDecoderLayer { return new TransformerDecoderLayer(this.dModel, this.nhead, this.opts); }
+  /**
+   * PyTorch's copies of a decoder layer whose activation is a module (an nn.PReLU; every
+   * TransformerDecoder's layers, copy.deepcopy'd) run relu: its __setstate__ (1.13 to 2.x) looks
+   * for `activation` where a function is kept, not where a module is, and puts F.relu there. The
+   * module stays a child, so its weight is still in the state_dict (TransformerEncoderLayer's was
+   * fixed, PyTorch PR 81832). A model trained so computes relu there, and so does its port.
+   */
+  protected override afterDeepcopy(): void { if (this.activation instanceof Module) this._reluCopy = true; }
   forward(tgt: Tensor, memory: Tensor, m: DecoderMasks = {}): Tensor {
     checkOptions('TransformerDecoderLayer.forward', m, DECODER_MASKS);
     const sa = (x: Tensor) => this.self_attn.call(x, x, x, { attnMask: m.tgtMask, keyPaddingMask: m.tgtKeyPaddingMask, isCausal: m.tgtIsCausal, needWeights: false })[0];
     const ca = (x: Tensor) => this.multihead_attn.call(x, memory, memory, { attnMask: m.memoryMask, keyPaddingMask: m.memoryKeyPaddingMask, isCausal: m.memoryIsCausal, needWeights: false })[0];
-    const ff = (x: Tensor) => this.linear2.call(act(this.activation, this.linear1.call(x)));
+    const ff = (x: Tensor) => this.linear2.call(act(this._reluCopy ? 'relu' : this.activation, this.linear1.call(x)));
     let x = tgt;
     if (this.normFirst) {
       x = x.add(sa(this.norm1.call(x)));
@@ -457,14 +465,14 @@ function stackArgs(name: string, kind: new (...a: never[]) => Module, layer: unk
   if (norm !== undefined && norm !== null && !(norm instanceof Module)) throw new ModelDefinitionError(`${name}: norm (the third argument, positional as in PyTorch) must be a module (e.g. nn.LayerNorm) or left out, got ${what(norm)}`);
 }
 
-/** nn.TransformerEncoder: `num_layers` copies of a layer (layers.0, layers.1, …) and an optional final norm. */
+/** nn.TransformerEncoder: `num_layers` deep copies of a layer (layers.0, layers.1, …; an activation module in it too, as PyTorch's) and an optional final norm. */
 export class TransformerEncoder extends Module {
   layers: TransformerEncoderLayer[];
   norm?: LayerNorm;
   constructor(layer: TransformerEncoderLayer, numLayers: number, norm?: LayerNorm) {
     super();
     stackArgs('TransformerEncoder', TransformerEncoderLayer, layer, numLayers, norm);
-    this.layers = Array.from({ length: numLayers }, () => layer.clone());
+    this.layers = Array.from({ length: numLayers }, () => deepcopy(layer));
     if (norm) this.norm = norm;
   }
   forward(src: Tensor, m: { mask?: Tensor; srcKeyPaddingMask?: Tensor; isCausal?: boolean } = {}): Tensor {
@@ -482,7 +490,7 @@ export class TransformerDecoder extends Module {
   constructor(layer: TransformerDecoderLayer, numLayers: number, norm?: LayerNorm) {
     super();
     stackArgs('TransformerDecoder', TransformerDecoderLayer, layer, numLayers, norm);
-    this.layers = Array.from({ length: numLayers }, () => layer.clone());
+    this.layers = Array.from({ length: numLayers }, () => deepcopy(layer));
     if (norm) this.norm = norm;
   }
   forward(tgt: Tensor, memory: Tensor, m: DecoderMasks = {}): Tensor {

@@ -8,7 +8,7 @@ import * as Fn from './functional.ts';
 import * as Sp from './spectral.ts';
 import * as St from './statistics.ts';
 import * as G from './sampling.ts';
-import { Module, manualSeed } from './module.ts';
+import { deepcopy, Module, manualSeed } from './module.ts';
 import * as T from './tensor.ts';
 import * as TR from './trace.ts';
 import * as U from './utilities.ts';
@@ -18,6 +18,8 @@ checkMethods('', T.Tensor.prototype);
 
 export * as nn from './nn.ts';
 export { Module, manualSeed };
+/** Python's `copy` module as PyTorch code uses it: `copy.deepcopy(layer)` (module.ts). */
+export const copy = checkedFunctions('copy.', { deepcopy });
 
 /**
  * `F` as a port of torch.nn.functional code reads it: torch's snake_case (F.layer_norm,

@@ -6,7 +6,7 @@
 import { fmtShape, numel, sameShape, type Shape } from '../ir/types.ts';
 import { checkArity } from './arity.ts';
 import { checkOptions } from './options.ts';
-import { constant, ModelDefinitionError, popScope, pushScope, Tensor } from './tensor.ts';
+import { constant, ModelDefinitionError, popScope, pushScope, SymSize, Tensor } from './tensor.ts';
 import { describeValue, objectLike } from '../ir/print.ts';
 
 /** Deterministic PRNG (mulberry32) for default initialisation, so example models are reproducible. */
@@ -90,6 +90,16 @@ export class Parameter {
   /** torch's self.weight.T and .mT (x @ self.weight.T): the tensor's, so a port keeps its spelling (it read undefined). */
   get T(): Tensor { return this.t.T; }
   get mT(): Tensor { return this.t.mT; }
+  /**
+   * copy.deepcopy's copy: the same shape and initializer, its own copy of the values if they were
+   * drawn or loaded (else it draws its own, by its own name, when read).
+   */
+  copied(): Parameter {
+    const p = new Parameter(this.shape, this.init);
+    if (this.values) p.values = this.values.slice();
+    if (REGISTERED.has(this)) REGISTERED.add(p);
+    return p;
+  }
   /** JavaScript arithmetic on it (torch's self.alpha * 2) read it as NaN: x.mul(this.alpha * 2) multiplied by NaN, silently. */
   [Symbol.toPrimitive](hint: string): string {
     if (hint === 'string') return `Parameter ${this.name || fmtShape(this.shape)}`;
@@ -145,6 +155,57 @@ export interface Module {
   bind?(...args: never[]): unknown;
 }
 
+/** A module instance without fields: a function of no own properties whose prototype is `proto`. */
+function callableInstance(proto: object): Module {
+  // (An arrow function: no own prototype, and `new m()` is refused as not a constructor.)
+  // m(x) is m.call(x), looked up when called as m.call is (a subclass's own call, if any, too).
+  const self = ((...args: unknown[]) => (self as unknown as { call(...a: unknown[]): unknown }).call(...args)) as unknown as Module;
+  // A function's own name and length are read-only: a port's this.name = 'x' threw, and length
+  // hid Sequential's and ModuleList's getter. Without them the instance's own properties are its fields.
+  for (const k of Object.getOwnPropertyNames(self)) delete (self as unknown as Record<string, unknown>)[k];
+  Object.setPrototypeOf(self, proto);
+  return self;
+}
+
+/** Modules deepcopy made (a #private field cannot be copied: its methods then fail, named in Module.call). */
+const COPIES = new WeakSet<Module>();
+
+/**
+ * Python's copy.deepcopy, as PyTorch code uses it on modules (`nn.ModuleList([copy.deepcopy(layer)
+ * for _ in range(n)])`, and TransformerEncoder's copies of its layer): every parameter, submodule,
+ * array, Map, Set, typed array and object of the value copied, one copy of each however often it
+ * is reached (a tied parameter stays tied within the copy); functions, tensors and sizes of the
+ * graph being traced (never changed in place) are shared. A parameter's values are copied once
+ * drawn or loaded; before, the copy draws its own (a fresh layer's, as PyTorch's copies of an
+ * untrained layer differ only by being equal). JavaScript gives no access to #private fields: a
+ * module with one copies without them, and its methods say so when they fail.
+ */
+export function deepcopy<T>(value: T): T {
+  const memo = new Map<unknown, unknown>();
+  const copy = (v: unknown): unknown => {
+    // (Objects whose state is out of reach, WeakMap's and Promise's, are shared as well.)
+    if (!objectLike(v) || v instanceof Tensor || v instanceof SymSize || v instanceof WeakMap || v instanceof WeakSet || v instanceof Promise || v instanceof RegExp) return v;
+    if (memo.has(v)) return memo.get(v);
+    if (v instanceof Parameter) return remember(v, v.copied());
+    if (v instanceof ArrayBuffer) return remember(v, v.slice(0));
+    if (v instanceof Date) return remember(v, new Date(v.getTime()));
+    if (ArrayBuffer.isView(v)) return remember(v, v instanceof DataView ? new DataView(v.buffer.slice(0)) : (v as unknown as { slice(): unknown }).slice());
+    if (v instanceof Map) { const m = remember(v, new Map()); for (const [k, x] of v) m.set(copy(k), copy(x)); return m; }
+    if (v instanceof Set) { const m = remember(v, new Set()); for (const x of v) m.add(copy(x)); return m; }
+    const out = remember(v, v instanceof Module ? callableInstance(Object.getPrototypeOf(v)) : Array.isArray(v) ? [] : Object.create(Object.getPrototypeOf(v)));
+    if (v instanceof Module) COPIES.add(out as Module);
+    for (const k of Reflect.ownKeys(v)) {
+      const d = Object.getOwnPropertyDescriptor(v, k)!;
+      Object.defineProperty(out, k, 'value' in d ? { ...d, value: copy(d.value) } : d);
+    }
+    if (!Object.isExtensible(v)) Object.preventExtensions(out);
+    if (out instanceof Module) (out as unknown as { afterDeepcopy(): void }).afterDeepcopy();
+    return out;
+  };
+  const remember = <U>(from: unknown, to: U): U => { memo.set(from, to); return to; };
+  return copy(value) as T;
+}
+
 export abstract class Module {
   // Fields of this class are set in the constructor, on the function it returns (class fields
   // would be defined on the object `new` made and then dropped); a subclass's fields, #private
@@ -156,17 +217,17 @@ export abstract class Module {
   declare private readonly _unused: Map<string, Shape | undefined>;
 
   constructor() {
-    // (An arrow function: no own prototype, and `new m()` is refused as not a constructor.)
-    // m(x) is m.call(x), looked up when called as m.call is (a subclass's own call, if any, too).
-    const self = ((...args: unknown[]) => (self as unknown as { call(...a: unknown[]): unknown }).call(...args)) as unknown as this;
-    // A function's own name and length are read-only: a port's this.name = 'x' threw, and length
-    // hid Sequential's and ModuleList's getter. Without them the instance's own properties are its fields.
-    for (const k of Object.getOwnPropertyNames(self)) delete (self as unknown as Record<string, unknown>)[k];
-    Object.setPrototypeOf(self, new.target.prototype);
+    const self = callableInstance(new.target.prototype) as this;
     // (Enumerable, in this order, as the class fields were: Object.entries(module) lists them first.)
     Object.assign(self, { path: '', _params: new Map(), _unused: new Map() });
     return self;
   }
+
+  /**
+   * What a class's __setstate__ does to a copy.deepcopy of it in PyTorch, run on the copy once its
+   * fields are copied (TransformerDecoderLayer's); nothing by default.
+   */
+  protected afterDeepcopy(): void {}
 
   /** Registers a parameter under its PyTorch name. */
   protected param(name: string, shape: Shape, init?: ConstructorParameters<typeof Parameter>[1]): Parameter {
@@ -209,6 +270,9 @@ export abstract class Module {
       // (x.size is not a function): say what the call got instead.
       // (An op that names its bad argument itself, F.linear's "input must be a tensor", is kept, but
       // for a call with no arguments at all, where the model likely declares no inputs.)
+      if (e instanceof TypeError && COPIES.has(this) && /private (member|field)/i.test(e.message)) {
+        throw new ModelDefinitionError(`${this.constructor.name} '${this.path || '<root>'}' is a deepcopy, and its class keeps a #private field, which JavaScript gives no way to copy (${e.message}): use a field whose name starts with _ instead`);
+      }
       if ((e instanceof TypeError || (e instanceof ModelDefinitionError && args.length === 0)) && !(args[0] instanceof Tensor)) {
         // (With no arguments at all, the TypeError's own text says nothing more: a model without inputs.)
         throw new ModelDefinitionError(`${this.constructor.name} '${this.path || '<root>'}': expected a tensor as the first argument, got ${args.length ? `${describeValue(args[0])} (${e.message})` : 'no arguments (does the model declare its inputs?)'}`);
