@@ -146,7 +146,13 @@ export class Model {
           // callback, a method is also given the item's index and the array: that is not a caller's extra argument.
           const a = arguments;
           if (a.length <= n) return f.apply(self, a as never);
-          if (a.length === 3 && typeof a[2] === 'object' && a[2]?.[a[1]] === a[0]) return f.apply(self, [].slice.call(a, 0, n));
+          if (a.length === 3 && typeof a[2] === 'object' && a[2]?.[a[1]] === a[0]) {
+            try { return f.apply(self, [].slice.call(a, 0, n)); } catch (e) {
+              // prompts.map(model.prefill) fills sequence i with prompt i: say where a bad sequence came from.
+              if (n > 1 && e instanceof Error) e.message += ` (as a map or forEach callback: ${a[1]} was the item's index)`;
+              throw e;
+            }
+          }
           throw new Error(`model '${self.name}' ${k}(${params}) takes ${n}, got ${a.length} arguments: ${Array.from(a, describe).join(', ')}${MEANT[k] ? ` (${MEANT[k]})` : ''}`);
         }, writable: true, configurable: true,
       });

@@ -48,6 +48,10 @@ describe('a model method given more arguments than it takes refuses them (they w
     expect(gpt.position).toBe(prompt.length);
     gpt.reset();
     expect([prompt].map(gpt.prefill)[0]).toEqual(wantLogits);
+    // map's index is the sequence prefill fills (a batched cache's prompt i into sequence i): past a one-sequence cache, it says so.
+    gpt.reset();
+    expect(() => [prompt, prompt].map(gpt.prefill)).toThrow("model 'tinygpt' prefill(): the sequence must be an integer in [0, 1), got 1 (as a map or forEach callback: 1 was the item's index)");
+    expect(gpt.position).toBe(prompt.length);
     // A Set's forEach passes (value, value, set): that is refused, as the item is not at the index given.
     gpt.reset();
     expect(() => new Set([1]).forEach(gpt.decode as never)).toThrow("model 'tinygpt' decode(token) takes 1, got 3 arguments: 1, 1, Set");
