@@ -128,6 +128,25 @@ describe('a module called as a function', () => {
     expect((ra.s as Float32Array).some((v) => v !== 0)).toBe(true);
   });
 
+  test('a value typed only as Module is callable (its result typed unknown); a subclass keeps its own call types', () => {
+    class Chain extends Module {
+      layers: Module[] = [new nn.Linear(4, 4), new nn.ReLU(), new nn.Linear(4, 2)];
+      forward(x: Tensor): Tensor {
+        for (const m of this.layers) x = m(x) as Tensor;
+        return x;
+      }
+    }
+    const chain = new Chain();
+    const x = Float32Array.from({ length: 8 }, (_, i) => Math.cos(i));
+    const got = interpret(traceModel(defineModel({ name: 'c', module: chain, inputs: { x: [2, 4] } })), { x }).y as Float32Array;
+    const [l1, , l2] = chain.layers as [nn.Linear, Module, nn.Linear];
+    const lin = (l: nn.Linear, v: number[]) => Array.from({ length: l.weight.shape[0]! }, (_, o) => v.reduce((s, xi, i) => s + xi * l.weight.data[o * v.length + i]!, l.bias!.data[o]!));
+    const want = [0, 1].flatMap((r) => lin(l2, lin(l1, Array.from(x.slice(r * 4, r * 4 + 4))).map((v) => Math.max(v, 0))));
+    Array.from(got).forEach((v, j) => expect(v).toBeCloseTo(want[j]!, 5));
+    // @ts-expect-error: a Linear is called with a tensor (its forward's types)
+    expect(() => new nn.Linear(2, 2)(3)).toThrow(/tensor operations run only inside trac/);
+  });
+
   test('a module as a Transformer layer\'s activation is called as PyTorch\'s activation=nn.GELU() is, as \'gelu\'', () => {
     const byName = new nn.TransformerEncoderLayer(4, 2, { dimFeedforward: 8, dropout: 0, activation: 'gelu' });
     const byModule = new nn.TransformerEncoderLayer(4, 2, { dimFeedforward: 8, dropout: 0, activation: new nn.GELU() }).loadStateDict(byName.stateDict());

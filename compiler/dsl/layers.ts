@@ -698,7 +698,7 @@ export class Sequential extends Module {
   }
   override namedChildren(): Array<[string, Module]> { return this.layers.map((m, i) => [this.names[i]!, m]); }
   forward(x: Tensor): Tensor {
-    for (const m of this.layers) x = (m as Module & { call(x: Tensor): Tensor }).call(x);
+    for (const m of this.layers) x = m(x) as Tensor;
     return x;
   }
   /** PyTorch's `for layer in seq` and `len(seq)` (the layers are also `layers`). */

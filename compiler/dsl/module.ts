@@ -256,7 +256,8 @@ export abstract class Module {
     this._unused.set(name, shape);
   }
 
-  abstract forward(...args: never[]): unknown;
+  // (any[]: a value typed only as Module is callable, m(x) returning unknown; a subclass's own forward types its calls.)
+  abstract forward(...args: any[]): unknown;
 
   /** Runs forward() with this module's path in scope (use it rather than forward() directly). */
   call<A extends unknown[], R>(this: { forward(...a: A): R } & Module, ...args: A): R {

@@ -271,7 +271,7 @@ export function traceModel(def: ModelDefinition): Graph {
   // The default forward passes no more inputs than forward() declares (call() would refuse the
   // rest): checkIgnoredInputs then names those left over.
   const fwd = def.forward ?? ((m: Module, ins: Record<string, Tensor>) =>
-    (m as Module & { call(...a: Tensor[]): TraceResult }).call(...Object.values(ins).slice(0, declaredParams((m as unknown as { forward: Function }).forward)?.length)));
+    m(...Object.values(ins).slice(0, declaredParams((m as unknown as { forward: Function }).forward)?.length)) as TraceResult);
   const g = trace((ins) => fwd(def.module, ins), def.inputs, def.outputNames);
   if (!def.forward) checkIgnoredInputs(def, g);
   return g;
