@@ -1346,14 +1346,18 @@ const TO_DTYPES: Readonly<Record<string, DType>> = {
 
 // torch's x[0] (a row) and torch.max(x, 1)[0] (the values of a (values, indices) pair) read a
 // property here, undefined, so a port failed later and far away ("forward() returned undefined")
-// or, worse, passed undefined on as "no tensor". The small indices such code uses (−8 to 63) say so instead.
-for (let i = -8; i < 64; i++) {
-  Object.defineProperty(Tensor.prototype, String(i), {
-    get(this: Tensor): never {
-      throw new ModelDefinitionError(`a tensor cannot be indexed with [${i}]: torch's x[${i}] is x.select(0, ${i}) (x.slice(0, a, b) for x[a:b]), and torch's x.max(dim)[0] / [1] (or min) is x.max(dim) / x.argmax(dim): max and min give the values alone${where()}`);
-    },
-  });
-}
+// or, worse, passed undefined on as "no tensor". Every integer index says so instead: a lookup that
+// misses a tensor and Tensor.prototype reaches this proxy, the prototype's prototype (a tensor's own
+// fields and methods are found before it, so they never pay for it). Indices −8 to 63 were getters
+// of their own, and x[64] of a batch loop read undefined.
+Object.setPrototypeOf(Tensor.prototype, new Proxy(Object.prototype, {
+  get(target, k, receiver): unknown {
+    if (typeof k === 'string' && /^-?\d+$/.test(k)) {
+      throw new ModelDefinitionError(`a tensor cannot be indexed with [${k}]: torch's x[${k}] is x.select(0, ${k}) (x.slice(0, a, b) for x[a:b]), and torch's x.max(dim)[0] / [1] (or min) is x.max(dim) / x.argmax(dim): max and min give the values alone${where()}`);
+    }
+    return Reflect.get(target, k, receiver);
+  },
+}));
 
 /**
  * An exact reduction of i32 `x` over `axes` by halving: the first half of an axis combined with the
