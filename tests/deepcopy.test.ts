@@ -103,6 +103,7 @@ test('a module with a #private field copies without it and says so when called; 
   expect(() => traceModel(defineModel({ name: 's', module: s, inputs: { x: [1, 2] } }))).toThrow(/Secret '<root>' is a deepcopy, and its class keeps a #private field, which JavaScript gives no way to copy .*: use a field whose name starts with _ instead/);
   expect(() => (copy.deepcopy as (...a: unknown[]) => unknown)(s, {})).toThrow(/copy\.deepcopy/);
   expect(copy.deepcopy(3)).toBe(3);
+  expect(() => (copy.deepcopy as () => unknown)()).toThrow('copy.deepcopy(x): the value to copy is missing');
   const arr = [new Float32Array([1, 2])];
   const c = copy.deepcopy(arr);
   expect(c[0]).not.toBe(arr[0]);

@@ -181,6 +181,7 @@ const COPIES = new WeakSet<Module>();
  * module with one copies without them, and its methods say so when they fail.
  */
 export function deepcopy<T>(value: T): T {
+  if (arguments.length === 0) throw new ModelDefinitionError('copy.deepcopy(x): the value to copy is missing');
   const memo = new Map<unknown, unknown>();
   const copy = (v: unknown): unknown => {
     // (Objects whose state is out of reach, WeakMap's and Promise's, are shared as well.)
