@@ -176,9 +176,10 @@ const COPIES = new WeakSet<Module>();
  * array, Map, Set, typed array and object of the value copied, one copy of each however often it
  * is reached (a tied parameter stays tied within the copy); functions, tensors and sizes of the
  * graph being traced (never changed in place) are shared. A parameter's values are copied once
- * drawn or loaded; before, the copy draws its own (a fresh layer's, as PyTorch's copies of an
- * untrained layer differ only by being equal). JavaScript gives no access to #private fields: a
- * module with one copies without them, and its methods say so when they fail.
+ * drawn or loaded; before that, the copy draws its own by its own name when read (PyTorch's copies
+ * of an untrained layer start equal; weights loaded by name are the same either way). JavaScript
+ * gives no access to #private fields: a module with one copies without them, and its methods say
+ * so when they fail.
  */
 export function deepcopy<T>(value: T): T {
   if (arguments.length === 0) throw new ModelDefinitionError('copy.deepcopy(x): the value to copy is missing');
